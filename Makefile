@@ -1,0 +1,121 @@
+# vastrack: one GNU Makefile for the library, the command, tests, fuzzers and benchmarks.
+#
+#   make            build/libvastrack.a, build/libvastrack.so, build/vastrack (release, -O2)
+#   make test       ASan+UBSan build of everything, then every test; ends "N passed, N failed"
+#   make demo       the main job end to end on the embedded defaults
+#   make bench      benchmarks, one JSON line each
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+#   make deps       installs missing Debian packages (root) or prints the apt-get line
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+VERSION := 0.1.0
+SOVER   := 0
+
+# Debian packages needed to build and test; `make deps` installs the missing ones.
+DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
+            libuv1-dev librdkafka-dev nginx-light wrk clang libclang-rt-14-dev
+PKGS     := expat libcurl sqlite3 libuv rdkafka
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter $(if $(WERROR),-Werror)
+CSTD    := -std=gnu11
+CPPFLAGS_ALL := -Iinclude -Ilib -D_GNU_SOURCE $(PKG_CFLAGS)
+OPT     ?= -O2 -g
+
+# Build flavours: release in build/, sanitizers in build/asan/.
+# BUILDROOT lets several builds of one tree run side by side (BUILDROOT=/tmp/x).
+BUILDROOT ?= build
+ifeq ($(FLAVOUR),asan)
+  B       := $(BUILDROOT)/asan
+  FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+  B       := $(BUILDROOT)
+  FLAGS   := $(OPT)
+endif
+
+LIB_SRC  := $(filter-out $(EXCLUDE),$(sort $(wildcard lib/*.c)))
+CLI_SRC  := $(filter-out $(EXCLUDE),$(sort $(wildcard src/*.c src/*/*.c)))
+TEST_SRC := $(filter-out $(EXCLUDE),$(sort $(wildcard tests/unit/test-*.c)))
+BENCH_SRC:= $(sort $(wildcard bench/bench-*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(B)/pic/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+HEADERS  := include/vastrack.h $(wildcard include/vastrack/*.h) $(wildcard lib/*.h)
+
+.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format
+all: $(B)/libvastrack.a $(B)/libvastrack.so $(B)/vastrack
+
+$(B)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(B)/pic/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/libvastrack.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libvastrack.so: $(PIC_OBJ) lib/vastrack.map
+	$(CC) -shared $(FLAGS) -Wl,-soname,libvastrack.so.$(SOVER) -Wl,--version-script=lib/vastrack.map \
+	  -o $@ $(PIC_OBJ) $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
+
+$(B)/vastrack: $(CLI_OBJ) $(B)/libvastrack.a
+	$(CC) $(FLAGS) -o $@ $(CLI_OBJ) $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
+
+$(B)/tests/%: tests/unit/%.c tests/harness.h $(B)/libvastrack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
+
+$(B)/bench/%: bench/%.c $(B)/libvastrack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
+
+tests-bin: all $(TEST_BIN)
+
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+# The sanitizer build is a second make of the same tree into build/asan.
+test check: deps
+	@$(MAKE) --no-print-directory FLAVOUR=asan tests-bin
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(BUILDROOT)/asan
+
+demo: deps all
+	@sh tools/demo.sh $(B)
+
+bench: deps all $(BENCH_BIN)
+	@sh bench/run.sh $(B)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk
+
+format:
+	clang-format -i include/*.h include/vastrack/*.h lib/*.c lib/*.h src/*.c src/*/*.c
+
+vastrack.pc: vastrack.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all vastrack.pc
+	install -d $(DESTDIR)$(PREFIX)/include/vastrack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/vastrack.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/vastrack/*.h $(DESTDIR)$(PREFIX)/include/vastrack/
+	install -m 644 build/libvastrack.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 build/libvastrack.so $(DESTDIR)$(PREFIX)/lib/libvastrack.so.$(VERSION)
+	ln -sf libvastrack.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvastrack.so.$(SOVER)
+	ln -sf libvastrack.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libvastrack.so
+	install -m 644 vastrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 build/vastrack $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build vastrack.pc

@@ -1,0 +1,38 @@
+/*
+ * error.c: messages and names for vast_err, generated from VAST_ERRNO_MAP so
+ * the enum, the names and the messages never drift apart.
+ */
+#include "vastrack.h"
+
+const char *vast_strerror(vast_err err) {
+  switch (err) {
+#define X(name, num, msg)                                                      \
+  case VAST_E_##name:                                                          \
+    return msg;
+    VAST_ERRNO_MAP(X)
+#undef X
+  }
+  return "unknown error";
+}
+
+const char *vast_errname(vast_err err) {
+  switch (err) {
+#define X(name, num, msg)                                                      \
+  case VAST_E_##name:                                                          \
+    return "VAST_E_" #name;
+    VAST_ERRNO_MAP(X)
+#undef X
+  }
+  return "VAST_E_UNKNOWN";
+}
+
+const char *vast_version(void) { return VAST_VERSION_STRING; }
+
+void vast_limits_init(vast_limits *l) {
+  l->size = sizeof *l;
+  l->max_bytes = 16u << 20;
+  l->max_depth = 64;
+  l->max_elements = 200000;
+  l->max_url_len = 16u << 10;
+  l->max_text_len = 1u << 20;
+}

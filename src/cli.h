@@ -1,0 +1,45 @@
+/*
+ * cli.h: what the subcommands of the vastrack binary share: the dispatch
+ * signature, input reading and error reporting. The binary stays thin: every
+ * subcommand parses its arguments and calls the library.
+ */
+#ifndef VASTRACK_CLI_H
+#define VASTRACK_CLI_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "vastrack.h"
+
+/* Exit codes shared by every subcommand. */
+enum { CLI_OK = 0, CLI_FINDINGS = 1, CLI_USAGE = 2, CLI_NOT_VAST = 3, CLI_FAIL = 4 };
+
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* Subcommands, one per src/cmd-<name>.c. */
+int cmd_inspect(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_errors(int argc, char **argv);
+int cmd_template(int argc, char **argv);
+int cmd_play(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Prints "vastrack: <message>" to stderr (printf-style, no trailing newline needed). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Reads FILE, or standard input for "-", into a malloc'd buffer (*out, *len).
+ * http(s):// arguments are fetched when the network module provides
+ * cli_fetch_url (see cmd-resolve.c). Returns 0, or -1 after printing the error.
+ */
+int cli_read_input(const char *arg, char **out, size_t *len);
+
+/* vast_write_fn that writes to a FILE *. */
+int cli_write_file(void *ctx, const char *data, size_t len);
+
+/* True when s is an http:// or https:// URL. */
+int cli_is_url(const char *s);
+
+#endif

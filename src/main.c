@@ -1,0 +1,43 @@
+/*
+ * main.c: the vastrack command. A table maps each subcommand to its cmd_*
+ * function in src/cmd-<name>.c; everything else lives in libvastrack.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+  const char *name;
+  cli_cmd_fn fn;
+  const char *summary;
+} commands[] = {
+    {"inspect", cmd_inspect, "parse a VAST/VMAP tag and print its model (tree or JSON)"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: vastrack <command> [options] [args]\n"
+               "       vastrack --help | --version\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nrun 'vastrack <command> --help' for the options of a command\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return CLI_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("vastrack %s\n", vast_version());
+    return CLI_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+  cli_error("'%s' is not a vastrack command; see 'vastrack --help'", argv[1]);
+  return CLI_USAGE;
+}
