@@ -1,5 +1,385 @@
-/* vastrack/net.h: placeholder until the net module lands. */
+/*
+ * vastrack/net.h: vastrack over the wire. Three facilities, all on libcurl:
+ *
+ *  - fetch:      one bounded GET (http/https only), used by the resolver and the CLI;
+ *  - resolver:   follows VAST wrapper chains to the InLine ads (vast_resolve_*),
+ *                keeping every fetched document alive in a vast_chain;
+ *  - dispatcher: fires tracking beacons concurrently (vast_dispatcher_*), client-side
+ *                or server-side on behalf of a device (SSAI), with one delivery
+ *                record per beacon.
+ *
+ * Defaults (see docs/net.md for the reasoning):
+ *   wrappers      at most 5 Wrapper documents followed per ad (VAST_DEFAULT_MAX_WRAPPERS).
+ *                 What counts: each Wrapper <Ad> whose VASTAdTagURI is fetched counts
+ *                 one, the outermost included; the InLine document that ends the chain
+ *                 does not count. With the limit 5, a chain of 5 wrappers + 1 InLine
+ *                 resolves; a 6th wrapper fails with IAB 302. 0 means: do not follow
+ *                 any wrapper.
+ *   timeouts      8 s for the first request (the tag URL itself, or the first wrapper's
+ *                 URI when starting from a file or buffer), 4 s for every later request,
+ *                 30 s for the whole resolution (all hops and ads of a pod together).
+ *   redirects     at most 5 HTTP redirects per request (they do not count as wrappers).
+ *   size          at most 1 MiB per response body; larger responses are aborted while
+ *                 downloading (VAST_E_TOO_LARGE, IAB 301).
+ *   dispatcher    5 s per beacon, 64 transfers at once, 4096 beacons queued or in
+ *                 flight, 1 retry on connection failure.
+ *
+ * Thread safety: a vast_chain is immutable after resolution and may be read from
+ * any thread. Resolution calls are reentrant (no shared state). A vast_dispatcher
+ * is used from one thread in poll mode; after vast_dispatcher_start() only
+ * vast_dispatcher_submit*() and vast_dispatcher_stats() may be called from other
+ * threads (they lock), and the delivery callback runs on the dispatcher's thread.
+ */
 #ifndef VASTRACK_NET_H
 #define VASTRACK_NET_H
+
 #include "base.h"
+#include "doc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VAST_DEFAULT_MAX_WRAPPERS 5u
+#define VAST_DEFAULT_FIRST_TIMEOUT_MS 8000L
+#define VAST_DEFAULT_HOP_TIMEOUT_MS 4000L
+#define VAST_DEFAULT_TOTAL_TIMEOUT_MS 30000L
+#define VAST_DEFAULT_MAX_REDIRECTS 5L
+#define VAST_DEFAULT_MAX_RESPONSE (1u << 20)
+
+/* ------------------------------------------------------------------------ */
+/* Fetch                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * vast_fetch_result: what one fetch produced. body is malloc'd and NUL-terminated
+ * (len excludes the NUL); the receiver frees it with free(). status is the final
+ * HTTP status (0 when no response, or for local files); effective_url the URL after
+ * redirects (malloc'd, may be NULL: then the requested URL is used).
+ */
+typedef struct vast_fetch_result {
+  char *body;
+  size_t len;
+  long status;
+  char *effective_url;
+} vast_fetch_result;
+
+/*
+ * vast_fetch_fn: a replacement for libcurl (embedding, tests). Called with an
+ * absolute http(s) URL, the time it may take and the largest body allowed. Fills
+ * *res and returns VAST_OK, or returns VAST_E_TIMEOUT, VAST_E_HTTP (no response, or
+ * a status that is not 2xx: set res->status), VAST_E_TOO_LARGE, VAST_E_URL...
+ * Whatever it stores in *res is freed by the caller with free(), even on failure.
+ */
+typedef vast_err (*vast_fetch_fn)(void *ctx, const char *url, long timeout_ms,
+                                  size_t max_bytes, vast_fetch_result *res /* OUT */);
+
+/* Options of one fetch. Initialise with vast_fetch_opts_init() then change fields. */
+typedef struct vast_fetch_opts {
+  size_t size;          /* sizeof(vast_fetch_opts) */
+  long timeout_ms;      /* whole request; default VAST_DEFAULT_FIRST_TIMEOUT_MS */
+  long max_redirects;   /* default VAST_DEFAULT_MAX_REDIRECTS; 0 = do not follow */
+  size_t max_bytes;     /* body limit; default VAST_DEFAULT_MAX_RESPONSE */
+  const char *user_agent; /* NULL: "vastrack/<version>" */
+  int refuse_private;   /* 1: refuse loopback/private/link-local addresses (resolved IPs) */
+} vast_fetch_opts;
+
+VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
+
+/*
+ * vast_fetch: GET one http:// or https:// URL with libcurl.
+ *   opts  NULL for the defaults.
+ *   res   OUT: body (free() it), length, status, effective URL (free() it).
+ *   err   optional; on failure code, IAB code (301) and a message naming the URL.
+ * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
+ * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,
+ * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM.
+ * Reentrant; each call uses its own connection.
+ */
+VAST_API vast_err vast_fetch(const char *url, const vast_fetch_opts *opts,
+                             vast_fetch_result *res /* OUT */, vast_error *err);
+
+/*
+ * vast_url_resolve: resolves `ref` (a VASTAdTagURI as written) against `base`
+ * (the URL, or local file path, of the document that holds it) into *out
+ * (malloc'd, free() it). An absolute http(s) ref is returned as is; a relative
+ * ref against an http(s) base follows RFC 3986; against a local path base it
+ * becomes a path relative to that file's directory. Other schemes (file:,
+ * javascript:, data:...) give VAST_E_URL. *is_file (optional) tells which kind.
+ */
+VAST_API vast_err vast_url_resolve(const char *base, const char *ref, char **out /* OUT */,
+                                   int *is_file /* OUT, optional */);
+
+/* ------------------------------------------------------------------------ */
+/* Dispatcher                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct vast_dispatcher vast_dispatcher;
+
+/* A beacon to fire. Strings are copied at submission. */
+typedef struct vast_beacon {
+  const char *url;   /* absolute http(s) URL, macros already expanded */
+  const char *event; /* "impression", "start", "error", ... (for the record) */
+  double t;          /* media time in seconds at which it fired; -1 when none */
+  void *user;        /* handed back in the delivery record */
+} vast_beacon;
+
+/*
+ * vast_delivery: the record of one beacon, passed to the delivery callback once
+ * the beacon is done (response, failure, refusal or timeout). Pointers are valid
+ * during the callback only.
+ */
+typedef struct vast_delivery {
+  uint64_t id;          /* submission order, from 1 */
+  const char *event;
+  const char *url;
+  double t;             /* as submitted */
+  void *user;
+  double queued_at;     /* wall clock (Unix seconds) when submitted */
+  double sent_at;       /* wall clock when the request left (after connect); 0 if never */
+  uint64_t sent_us;     /* the same on the monotonic clock, microseconds; 0 if never */
+  long status;          /* HTTP status; 0 when no response */
+  double latency_ms;    /* from the start of the transfer to its end */
+  unsigned attempts;    /* 1 + retries made */
+  vast_err err;         /* VAST_OK when a response came (any status) */
+  const char *error;    /* NULL on success, else a message */
+} vast_delivery;
+
+typedef void (*vast_delivery_fn)(void *ctx, const vast_delivery *d);
+
+/* Which destinations the dispatcher refuses (checked on the resolved IPs). */
+typedef enum vast_private_policy {
+  VAST_PRIVATE_DEFAULT = 0, /* refuse in server-side mode, allow client-side */
+  VAST_PRIVATE_REFUSE,      /* always refuse loopback/private/link-local/unspecified */
+  VAST_PRIVATE_ALLOW        /* never refuse */
+} vast_private_policy;
+
+/*
+ * Dispatcher options. Initialise with vast_dispatch_opts_init(); strings are copied
+ * at vast_dispatcher_create().
+ */
+typedef struct vast_dispatch_opts {
+  size_t size;              /* sizeof(vast_dispatch_opts) */
+  size_t max_queue;         /* beacons queued + in flight; default 4096 */
+  unsigned max_concurrent;  /* transfers at once; default 64 */
+  long timeout_ms;          /* per request; default 5000 */
+  unsigned retries;         /* retries after a connection failure; default 1. Never
+                               retried once any response (even an error status) came */
+  long retry_delay_ms;      /* default 100 */
+  long max_redirects;       /* default 3 */
+  const char *user_agent;   /* NULL: "vastrack/<version>" */
+  vast_private_policy private_policy;
+  /* Server-side (SSAI) firing on behalf of a device. */
+  int server_side;          /* 1: send the X-Device-* headers below */
+  const char *device_ip;    /* X-Device-IP (required when server_side) */
+  const char *device_ua;    /* X-Device-User-Agent (required when server_side) */
+  const char *device_referer;         /* X-Device-Referer, optional */
+  const char *device_accept_language; /* X-Device-Accept-Language, optional */
+  const char *device_requested_with;  /* X-Device-Requested-With, optional */
+  int forwarded_for;        /* 1: also X-Forwarded-For: device_ip (deprecated) */
+  vast_delivery_fn on_delivery; /* may be NULL */
+  void *ctx;
+} vast_dispatch_opts;
+
+VAST_API void vast_dispatch_opts_init(vast_dispatch_opts *opts);
+
+/*
+ * vast_dispatcher_create: a dispatcher with its own libcurl multi handle and
+ * connection pool. Returns VAST_E_INVAL (server_side without device_ip/device_ua),
+ * VAST_E_NOMEM, VAST_E_HTTP (libcurl failed to initialise).
+ */
+VAST_API vast_err vast_dispatcher_create(const vast_dispatch_opts *opts,
+                                         vast_dispatcher **d /* OUT */);
+
+/*
+ * vast_dispatcher_free: stops the thread if started, aborts the transfers still in
+ * flight (each gets a delivery record with err VAST_E_STATE, "cancelled") and frees.
+ * Call vast_dispatcher_drain() first to let them finish. Accepts NULL.
+ */
+VAST_API void vast_dispatcher_free(vast_dispatcher *d);
+
+/*
+ * vast_dispatcher_submit: queues n beacons that must leave together (the
+ * Impressions of one ad, the tracking URLs of one event across a wrapper chain).
+ * All or nothing: returns VAST_E_FULL when fewer than n places are free (nothing
+ * queued: back-pressure, the caller retries after stepping), VAST_E_URL when a URL
+ * is not http(s) (nothing queued). The batch is started in one go at the next step,
+ * even beyond max_concurrent. Never blocks on the network; thread-safe.
+ */
+VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *beacons,
+                                         size_t n);
+
+/*
+ * vast_dispatcher_step: poll mode. Starts queued beacons, waits up to timeout_ms
+ * for network activity, progresses transfers and calls on_delivery for each one
+ * done. Returns the number of beacons still queued or in flight (>= 0), or -1 when
+ * the dispatcher runs its own thread (then stepping is its job).
+ */
+VAST_API long vast_dispatcher_step(vast_dispatcher *d, int timeout_ms);
+
+/*
+ * vast_dispatcher_drain: steps (poll mode) or waits (thread mode) until nothing is
+ * queued or in flight, or timeout_ms passes (-1: no limit). VAST_OK or VAST_E_TIMEOUT.
+ */
+VAST_API vast_err vast_dispatcher_drain(vast_dispatcher *d, long timeout_ms);
+
+/*
+ * vast_dispatcher_start: runs the dispatcher on its own thread from now on. The
+ * delivery callback is then called on that thread. VAST_E_STATE when started twice.
+ */
+VAST_API vast_err vast_dispatcher_start(vast_dispatcher *d);
+
+/* Counters since creation. Thread-safe. */
+typedef struct vast_dispatch_stats {
+  uint64_t submitted, delivered, failed, refused, retried;
+  size_t queued, in_flight;
+} vast_dispatch_stats;
+
+VAST_API void vast_dispatcher_stats(vast_dispatcher *d, vast_dispatch_stats *out /* OUT */);
+
+/* ------------------------------------------------------------------------ */
+/* Resolver                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct vast_chain vast_chain;
+
+/*
+ * Resolution options. Initialise with vast_resolve_opts_init(). The limits are
+ * described at the top of this file.
+ */
+typedef struct vast_resolve_opts {
+  size_t size;               /* sizeof(vast_resolve_opts) */
+  unsigned max_wrappers;     /* Wrapper documents followed per ad; default 5 */
+  long first_timeout_ms;     /* default 8000 */
+  long hop_timeout_ms;       /* default 4000 */
+  long total_timeout_ms;     /* default 30000 */
+  long max_redirects;        /* HTTP redirects per request; default 5 */
+  size_t max_bytes;          /* per response; default 1 MiB */
+  const vast_limits *limits; /* parse limits; NULL for the defaults */
+  const char *user_agent;    /* NULL: "vastrack/<version>" */
+  int refuse_private;        /* 1: refuse fetching from private addresses */
+  int allow_files;           /* 1: relative URIs in a document read from a local
+                                file resolve to files (default 1 for
+                                vast_resolve_file, ignored elsewhere) */
+  vast_fetch_fn fetch;       /* NULL: libcurl */
+  void *fetch_ctx;
+  vast_dispatcher *errors_to; /* when set, Error URLs are submitted to it as they
+                                 are decided; always recorded in the chain */
+} vast_resolve_opts;
+
+VAST_API void vast_resolve_opts_init(vast_resolve_opts *opts);
+
+/* One document fetched (or attempted). */
+typedef struct vast_hop {
+  const char *url;        /* absolute URL or file path as fetched */
+  int is_file;            /* 1 when read from disk */
+  unsigned depth;         /* wrappers followed before this document (root 0) */
+  int parent;             /* index of the hop holding the Wrapper, -1 for the root */
+  long status;            /* HTTP status, 0 without response or for files */
+  double latency_ms;
+  size_t bytes;
+  vast_err err;           /* VAST_OK when fetched and parsed */
+  int iab_code;           /* 0, or 301/100/101/102... when this hop failed */
+  const char *message;    /* NULL, or why it failed */
+  const vast_doc *doc;    /* parsed document, owned by the chain; NULL on failure */
+} vast_hop;
+
+/*
+ * One final ad: the InLine ad and the Wrapper ads that led to it, in the form the
+ * tracker takes: ads[0] is the outermost Wrapper, ads[n-1] the InLine. hops[i] is
+ * the index in vast_chain_hops() of the document holding ads[i].
+ */
+typedef struct vast_resolved {
+  const vast_ad *const *ads;
+  size_t n;
+  const size_t *hops;
+  int sequence;           /* pod position of the top-level ad, -1 when standalone */
+} vast_resolved;
+
+/*
+ * One ad that failed: the levels reached (outermost first; the last is the ad
+ * whose resolution failed, or the Wrapper whose URI failed), the IAB code and
+ * a message. Its Error URLs, and those of every level reached, were fired.
+ */
+typedef struct vast_failure {
+  const vast_ad *const *ads;
+  size_t n;
+  int iab_code;
+  vast_err err;
+  const char *message;
+  int sequence;
+} vast_failure;
+
+/* One Error URL fired (or to fire) with [ERRORCODE] already expanded. */
+typedef struct vast_error_beacon {
+  const char *url;
+  int iab_code;
+} vast_error_beacon;
+
+/*
+ * vast_resolve_url: fetches `url` (http/https) and resolves it.
+ * vast_resolve_file: reads the local file `path` (a tag saved to disk); relative
+ *   VASTAdTagURIs in it (and in documents read through it) are read from disk
+ *   relative to the holding file when opts->allow_files (the default here).
+ * vast_resolve_buffer: resolves `len` bytes at `buf`; `base` is the URL (or, with
+ *   allow_files, the file path) relative URIs resolve against; may be NULL.
+ *
+ *   opts   NULL for the defaults.
+ *   chain  OUT: the result, owned by the caller (vast_chain_free). Set whenever the
+ *          return is VAST_OK or a resolution failure, so the hops can be inspected.
+ *   err    optional; the first failure of the resolution.
+ *
+ * Top-level selection: when the response holds a pod (ads with sequence), every
+ * pod ad is resolved in sequence order; a pod ad that fails is replaced by the
+ * next unused standalone ad (buffet) if any. Without a pod, standalone ads are
+ * tried in document order until one resolves (buffet). Inside a wrapper's
+ * response: allowMultipleAds=false keeps only the standalone ads (first that
+ * resolves); true accepts a pod too. followAdditionalWrappers=false rejects Wrapper
+ * ads in the response (IAB 300). A response without ads, or with none usable,
+ * fails with 303 and passes to the next buffet ad of the level above only when
+ * the wrapper says fallbackOnNoAd="true"; other failures (timeout, 404, bad XML)
+ * always pass to the next buffet ad. A URI already on the path is a loop (IAB 302,
+ * VAST_E_LOOP).
+ *
+ * Returns VAST_OK when at least one ad resolved; VAST_E_NO_AD (303),
+ * VAST_E_WRAPPER_LIMIT (302), VAST_E_LOOP (302), VAST_E_TIMEOUT (301), VAST_E_HTTP
+ * (301), VAST_E_XML / VAST_E_NOT_VAST / VAST_E_VERSION (100/101/102) when none did
+ * (the code of the first failure); VAST_E_INVAL, VAST_E_NOMEM, VAST_E_IO (the root
+ * file cannot be read; no chain).
+ */
+VAST_API vast_err vast_resolve_url(const char *url, const vast_resolve_opts *opts,
+                                   vast_chain **chain /* OUT */, vast_error *err);
+VAST_API vast_err vast_resolve_file(const char *path, const vast_resolve_opts *opts,
+                                    vast_chain **chain /* OUT */, vast_error *err);
+VAST_API vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
+                                      const vast_resolve_opts *opts,
+                                      vast_chain **chain /* OUT */, vast_error *err);
+
+/* Frees the chain and every document in it. Accepts NULL. */
+VAST_API void vast_chain_free(vast_chain *chain);
+
+/* Every document fetched or attempted, in fetch order; hops[0] is the root. */
+VAST_API const vast_hop *vast_chain_hops(const vast_chain *chain, size_t *n /* OUT */);
+/* The ads that resolved to an InLine, in play order (pod order). */
+VAST_API const vast_resolved *vast_chain_ads(const vast_chain *chain, size_t *n /* OUT */);
+/* The ads that failed, in the order they failed. */
+VAST_API const vast_failure *vast_chain_failures(const vast_chain *chain, size_t *n /* OUT */);
+/* The Error URLs fired because of the failures, [ERRORCODE] expanded. */
+VAST_API const vast_error_beacon *vast_chain_error_beacons(const vast_chain *chain,
+                                                           size_t *n /* OUT */);
+/* Wall time the resolution took, milliseconds. */
+VAST_API double vast_chain_elapsed_ms(const vast_chain *chain);
+
+/*
+ * vast_chain_write_json: the chain as one JSON object: {"ok":..,"elapsed_ms":..,
+ * "hops":[{url,status,latency_ms,bytes,depth,error,iab_code}...],
+ * "ads":[{"sequence":..,"chain":[{"hop":..,"id":..,"kind":"wrapper"|"inline",
+ * "ad_system":..}...]}...], "failures":[...], "errors_fired":[{url,code}...]}.
+ */
+VAST_API vast_err vast_chain_write_json(const vast_chain *chain, vast_write_fn write,
+                                        void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
