@@ -1,5 +1,234 @@
-/* vastrack/validate.h: placeholder until the validate module lands. */
+/*
+ * vastrack/validate.h: tag QA. A rule engine over the parsed model of
+ * vastrack/doc.h, the IAB VAST error-code table as data, a per-tag audit
+ * summary, and a generator for a complete, valid starter tag.
+ *
+ * Every finding names its rule (a stable id such as "missing-quartile"), a
+ * severity, the IAB VAST error code a player would report (0 when none
+ * applies), a message, a fix hint, the line and column of the element in the
+ * input and an element path ("/VAST/Ad[1]/InLine/Creatives/Creative[1]/Linear").
+ * Rule ids are never renamed or reused; new rules are appended.
+ *
+ * Profiles select which rules run and how severe they are: web (the default),
+ * ctv (connected TV: no VPAID, progressive MP4 required, https expected),
+ * ssai (server-side insertion: the server fires every beacon), audio.
+ * docs/validate.md lists every rule with its severity per profile.
+ *
+ * Thread safety: every call here is reentrant; the rule and error tables are
+ * immutable static data; a vast_findings list may be read from several
+ * threads at once but not freed while read.
+ */
 #ifndef VASTRACK_VALIDATE_H
 #define VASTRACK_VALIDATE_H
+
 #include "base.h"
+#include "doc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vast_severity {
+  VAST_SEV_OFF = -1, /* rule does not run in this profile */
+  VAST_SEV_INFO = 0,
+  VAST_SEV_WARNING = 1,
+  VAST_SEV_ERROR = 2
+} vast_severity;
+
+typedef enum vast_profile {
+  VAST_PROFILE_WEB = 0,
+  VAST_PROFILE_CTV,
+  VAST_PROFILE_SSAI,
+  VAST_PROFILE_AUDIO,
+  VAST_PROFILE__COUNT
+} vast_profile;
+
+/* "info", "warning", "error" ("off" for VAST_SEV_OFF); static storage. */
+VAST_API const char *vast_severity_name(vast_severity sev);
+/* "web", "ctv", "ssai", "audio"; static storage ("" when out of range). */
+VAST_API const char *vast_profile_name(vast_profile p);
+/* Profile for a name (case-insensitive). Returns VAST_OK or VAST_E_INVAL. */
+VAST_API vast_err vast_profile_from_name(const char *name, vast_profile *out /* OUT */);
+
+/* One rule of the engine. Static storage; never freed. */
+typedef struct vast_rule {
+  const char *id;          /* stable id, e.g. "missing-quartile" */
+  const char *category;    /* "parse", "structure", "events", "urls", "media", "wrapper", "pods", "model" */
+  int iab_code;            /* IAB VAST error code the problem leads to; 0 when none */
+  const char *summary;     /* one line: what the rule checks */
+  const char *fix;         /* how to fix a finding */
+  vast_severity severity[VAST_PROFILE__COUNT]; /* per profile; VAST_SEV_OFF = not run */
+} vast_rule;
+
+/* Number of rules, and rule i (0 <= i < count; NULL otherwise). */
+VAST_API size_t vast_rule_count(void);
+VAST_API const vast_rule *vast_rule_at(size_t i);
+/* Rule with this id, or NULL. */
+VAST_API const vast_rule *vast_rule_find(const char *id);
+
+/*
+ * One finding. For a callback, every pointer is valid only during the call;
+ * in a vast_findings list, until vast_findings_free().
+ */
+typedef struct vast_finding {
+  const vast_rule *rule;
+  const char *rule_id;     /* == rule->id */
+  vast_severity severity;  /* the rule's severity in the profile used */
+  int iab_code;            /* == rule->iab_code */
+  const char *message;     /* specific to this finding, no trailing newline */
+  const char *fix;         /* == rule->fix */
+  const char *path;        /* element path, e.g. "/VAST/Ad[1]/InLine/Impression[2]" */
+  uint32_t line, column;   /* 1-based start of the element; 0 when unknown */
+} vast_finding;
+
+/* Called once per finding, in document order per check. Return 0 to go on,
+ * non-zero to stop validation (vast_validate then returns VAST_OK). */
+typedef int (*vast_finding_fn)(void *ctx, const vast_finding *f);
+
+/*
+ * Options. Initialise with vast_validate_options_init(), then set fields.
+ * `disabled` lists rule ids to switch off (unknown ids are ignored; check
+ * them with vast_rule_find). The array and strings are the caller's and need
+ * only live for the duration of vast_validate*.
+ */
+typedef struct vast_validate_options {
+  size_t size;          /* sizeof(vast_validate_options), set by _init */
+  vast_profile profile; /* default VAST_PROFILE_WEB */
+  const char *const *disabled;
+  size_t n_disabled;
+  vast_severity min_severity; /* findings below are not reported; default INFO */
+} vast_validate_options;
+
+VAST_API void vast_validate_options_init(vast_validate_options *opt);
+
+/*
+ * vast_validate: runs every enabled rule of the profile over `doc` and calls
+ * `fn` for each finding. opt may be NULL (defaults). Lenient-parse notes of
+ * the document (vast_doc_notes) are reported as findings of the matching
+ * rules. Returns VAST_OK, or VAST_E_INVAL (NULL doc/fn, bad profile).
+ */
+VAST_API vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt,
+                                vast_finding_fn fn, void *ctx);
+
+/* A list of findings, owned by the caller; free with vast_findings_free. */
+typedef struct vast_findings vast_findings;
+
+/*
+ * vast_validate_list: like vast_validate, collecting the findings.
+ *   out  OUT: the list (possibly empty); NULL on failure.
+ * Returns VAST_OK, VAST_E_INVAL or VAST_E_NOMEM.
+ */
+VAST_API vast_err vast_validate_list(const vast_doc *doc, const vast_validate_options *opt,
+                                     vast_findings **out /* OUT */);
+
+/*
+ * vast_findings_from_parse_error: a one-finding list for a document that did
+ * not parse (rules "xml-malformed" 100, "not-vast" 101, "version-unsupported"
+ * 102, "input-refused" 100), placed at err's line and column.
+ */
+VAST_API vast_err vast_findings_from_parse_error(const vast_error *err,
+                                                 vast_findings **out /* OUT */);
+
+VAST_API size_t vast_findings_count(const vast_findings *list);
+/* Finding i, or NULL when out of range. */
+VAST_API const vast_finding *vast_findings_at(const vast_findings *list, size_t i);
+/* Number of findings with exactly this severity. */
+VAST_API size_t vast_findings_count_severity(const vast_findings *list, vast_severity sev);
+/* 1 when some finding has this rule id. */
+VAST_API int vast_findings_has(const vast_findings *list, const char *rule_id);
+/* Frees the list. Accepts NULL. */
+VAST_API void vast_findings_free(vast_findings *list);
+
+/*
+ * Writers for a list of findings of one input named `name` (a path or URL, as
+ * the user gave it; "-" for standard input).
+ * _text: compiler style, one line each:
+ *        "name:line:col: severity: message [rule-id, VAST code N]"
+ *        (", VAST code N" is left out when the rule has no IAB code).
+ * _json: one JSON object {"file":..., "errors":N, "warnings":N, "infos":N,
+ *        "findings":[{rule, severity, iab_code, message, fix, path, line,
+ *        column}...]} and a newline.
+ * Return VAST_OK, or VAST_E_IO when `write` returned non-zero.
+ */
+VAST_API vast_err vast_findings_write_text(const vast_findings *list, const char *name,
+                                           vast_write_fn write, void *ctx);
+VAST_API vast_err vast_findings_write_json(const vast_findings *list, const char *name,
+                                           vast_write_fn write, void *ctx);
+
+/*
+ * SARIF 2.1.0 output for several inputs in one run: _begin writes the log
+ * header and the tool.driver.rules array (every rule, with helpUri and
+ * fullDescription), each _add writes the results of one input (ruleId,
+ * level, message, physicalLocation with artifactLocation.uri and
+ * region.startLine/startColumn), _end closes the log. `state` is a caller
+ * int, set to 0 by _begin. Return VAST_OK or VAST_E_IO.
+ */
+VAST_API vast_err vast_sarif_begin(vast_profile profile, vast_write_fn write, void *ctx,
+                                   int *state);
+VAST_API vast_err vast_sarif_add(const vast_findings *list, const char *uri,
+                                 vast_write_fn write, void *ctx, int *state);
+VAST_API vast_err vast_sarif_end(vast_write_fn write, void *ctx, int *state);
+
+/* Writes s as a JSON string literal (quotes included). */
+VAST_API vast_err vast_json_write_string(const char *s, vast_write_fn write, void *ctx);
+
+/*
+ * The IAB VAST error-code table (VAST 2.0-4.3): 100-102, 200-206, 300-304,
+ * 400-411 (404 is not assigned), 500-503, 600-604, 900-902. Static storage.
+ */
+typedef struct vast_iab_error {
+  int code;
+  const char *name;    /* short title, e.g. "Wrapper limit reached" */
+  const char *meaning; /* what the player is saying */
+  const char *cause;   /* the usual cause in real tags */
+  const char *fix;     /* what to change */
+  const char *test;    /* how to reproduce / test for it (often a vastrack command) */
+} vast_iab_error;
+
+VAST_API size_t vast_iab_error_count(void);
+VAST_API const vast_iab_error *vast_iab_error_at(size_t i);
+/* Entry for a code, or NULL when the code is not in the table. */
+VAST_API const vast_iab_error *vast_iab_error_find(int code);
+
+/*
+ * Audit: one summary row per tag, for spreadsheets over thousands of tags.
+ * Filled by vast_audit_doc from a parsed document and its findings (computed
+ * under opt's profile, plus the ctv profile for ctv_compatible).
+ */
+#define VAST_AUDIT_CORE_EVENTS 5 /* start, firstQuartile, midpoint, thirdQuartile, complete */
+typedef struct vast_audit {
+  char version[16];      /* "4.3", "1.0", "VMAP 1.0"; "" when unknown */
+  const char *ad_type;   /* "inline", "wrapper", "mixed", "no-ad", "vmap", "invalid" */
+  size_t ads;            /* <Ad> elements (VMAP: in embedded VAST documents) */
+  size_t impressions;    /* Impression URLs over all ads */
+  char events_present[512]; /* distinct Tracking event names, space-separated, document order */
+  char events_missing[128]; /* core linear events missing from some InLine Linear */
+  int wrapper_hops;      /* 0 no wrapper; 1 this document is a wrapper (chain beyond unresolved) */
+  int ctv_compatible;    /* 1 when the ctv profile reports no errors */
+  size_t errors, warnings, infos; /* findings under opt's profile */
+  char issues[1024];     /* "rule-id(n); rule-id(n)..." most severe first; "..." when cut */
+} vast_audit;
+
+VAST_API vast_err vast_audit_doc(const vast_doc *doc, const vast_validate_options *opt,
+                                 vast_audit *out /* OUT */);
+/* Row for an input that did not parse: ad_type "invalid", errors 1, issues
+ * naming the parse rule. */
+VAST_API void vast_audit_parse_error(const vast_error *err, vast_audit *out /* OUT */);
+
+/*
+ * vast_template_write: writes a complete, valid VAST InLine linear tag to
+ * start from: AdSystem, AdTitle, AdServingId (4.1+), Impression, Error with
+ * [ERRORCODE], a progressive H.264 MP4 and a WebM MediaFile over https,
+ * every linear Tracking event the version defines (progress with an offset;
+ * skip with a skipoffset when `skippable`), ClickThrough/ClickTracking,
+ * UniversalAdId and ViewableImpression.
+ *   version   "4.1", "4.2" or "4.3" (NULL: "4.3")
+ * Returns VAST_OK, VAST_E_VERSION (other versions) or VAST_E_IO (write failed).
+ */
+VAST_API vast_err vast_template_write(const char *version, int skippable,
+                                      vast_write_fn write, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
