@@ -120,15 +120,8 @@ void vast_fetch_opts_init(vast_fetch_opts *o) {
   o->max_bytes = VAST_DEFAULT_MAX_RESPONSE;
 }
 
-/* The body being received, bounded by max. */
-typedef struct sink {
-  char *buf;
-  size_t len, cap, max;
-  int too_large;
-} sink;
-
-static size_t sink_write(char *data, size_t sz, size_t nm, void *ud) {
-  sink *s = ud;
+size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud) {
+  vast__sink *s = ud;
   size_t n = sz * nm;
   if (s->len + n > s->max) {
     s->too_large = 1;
@@ -175,13 +168,13 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   CURL *easy = curl_easy_init();
   if (!easy) return VAST_E_NOMEM;
   vast__guard guard = {opts->refuse_private, 0};
-  sink s = {NULL, 0, 0, opts->max_bytes ? opts->max_bytes : VAST_DEFAULT_MAX_RESPONSE, 0};
+  vast__sink s = {NULL, 0, 0, opts->max_bytes ? opts->max_bytes : VAST_DEFAULT_MAX_RESPONSE, 0};
   char ebuf[CURL_ERROR_SIZE] = "";
   vast__easy_common(easy, &guard, opts->user_agent, opts->max_redirects);
   curl_easy_setopt(easy, CURLOPT_URL, url);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, opts->timeout_ms > 0 ? opts->timeout_ms : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, sink_write);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, vast__sink_write);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &s);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, ebuf);
   CURLcode rc = curl_easy_perform(easy);

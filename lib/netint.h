@@ -42,6 +42,16 @@ curl_socket_t vast__guard_open(void *clientp, curlsocktype purpose, struct curl_
 void vast__easy_common(CURL *easy, vast__guard *guard, const char *user_agent,
                        long max_redirects);
 
+/* A response body being received, bounded by max (too_large set when exceeded). */
+typedef struct vast__sink {
+  char *buf;
+  size_t len, cap, max;
+  int too_large;
+} vast__sink;
+
+/* CURLOPT_WRITEFUNCTION for a vast__sink; aborts the transfer past max. */
+size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud);
+
 /* Default User-Agent, "vastrack/<version>". */
 const char *vast__user_agent(void);
 
