@@ -451,7 +451,6 @@ typedef enum vast_note_kind {
   VAST_NOTE_BAD_NUMBER,          /* a numeric attribute is not a number */
   VAST_NOTE_BAD_OFFSET,          /* skipoffset/offset not a time or percent */
   VAST_NOTE_BAD_BOOLEAN,         /* a boolean that is none of true/false/1/0 */
-  VAST_NOTE_URL_TOO_LONG,        /* URL cut at max_url_len */
   VAST_NOTE_NO_VERSION,          /* <VAST> without version */
   VAST_NOTE_MISPLACED,           /* known element in an unexpected parent */
   VAST_NOTE_DUPLICATE            /* second InLine/Wrapper in one Ad etc.: ignored */
