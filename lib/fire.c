@@ -1,0 +1,502 @@
+/*
+ * fire.c: the beacon dispatcher. One libcurl multi handle (so connections are
+ * pooled and reused), a bounded FIFO of beacons waiting to start, and the
+ * transfers in flight. Beacons submitted together (a batch: the Impressions of
+ * one ad) are added to the multi handle in the same step and started by the same
+ * curl_multi_perform() call, so they leave together; the moment each request
+ * leaves is taken in CURLOPT_PREREQFUNCTION (connection up, request about to be
+ * written) and reported in the delivery record.
+ *
+ * Locking: the queue and counters are under `mu`; the multi handle and the easy
+ * handles belong to whichever thread steps (the caller in poll mode, the
+ * dispatcher's thread after vast_dispatcher_start). Callbacks run without the lock.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "netint.h"
+
+typedef struct xfer {
+  struct xfer *next;         /* waiting list */
+  struct xfer *fprev, *fnext; /* in-flight list (stepping thread only) */
+  vast_dispatcher *d;
+  CURL *easy;
+  vast__guard guard;
+  uint64_t id, batch;
+  char *url, *event;
+  double t;
+  void *user;
+  double queued_at, sent_at;
+  uint64_t start_us, sent_us, not_before;
+  unsigned attempts;
+  char errbuf[CURL_ERROR_SIZE];
+} xfer;
+
+struct vast_dispatcher {
+  vast_dispatch_opts o;
+  char *ua, *dev_ip, *dev_ua, *dev_ref, *dev_lang, *dev_rw;
+  int refuse;
+  CURLM *multi;
+  struct curl_slist *headers;
+  pthread_mutex_t mu;
+  pthread_cond_t idle;
+  xfer *head, *tail; /* waiting to start */
+  xfer *flight;      /* in the multi handle; touched by the stepping thread only */
+  size_t n_pend, n_flight;
+  uint64_t next_id, next_batch;
+  vast_dispatch_stats st;
+  pthread_t th;
+  int threaded, stop;
+};
+
+void vast_dispatch_opts_init(vast_dispatch_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+  o->max_queue = 4096;
+  o->max_concurrent = 64;
+  o->timeout_ms = 5000;
+  o->retries = 1;
+  o->retry_delay_ms = 100;
+  o->max_redirects = 3;
+}
+
+static char *sdup(const char *s, int *bad) {
+  if (!s) return NULL;
+  char *d = strdup(s);
+  if (!d) *bad = 1;
+  return d;
+}
+
+/* Adds "Name: value" to the header list when value is set. */
+static int add_header(struct curl_slist **l, const char *name, const char *value) {
+  if (!value || !*value) return 0;
+  size_t n = strlen(name) + strlen(value) + 3;
+  char *h = malloc(n);
+  if (!h) return -1;
+  snprintf(h, n, "%s: %s", name, value);
+  struct curl_slist *nl = curl_slist_append(*l, h);
+  free(h);
+  if (!nl) return -1;
+  *l = nl;
+  return 0;
+}
+
+vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher **out) {
+  if (!out) return VAST_E_INVAL;
+  *out = NULL;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  if (opts) memcpy(&o, opts, opts->size && opts->size < sizeof o ? opts->size : sizeof o);
+  o.size = sizeof o;
+  if (o.server_side && (!o.device_ip || !*o.device_ip || !o.device_ua || !*o.device_ua))
+    return VAST_E_INVAL;
+  if (!o.max_queue) o.max_queue = 4096;
+  if (!o.max_concurrent) o.max_concurrent = 64;
+  if (vast__curl_init() != 0) return VAST_E_HTTP;
+  vast_dispatcher *d = calloc(1, sizeof *d);
+  if (!d) return VAST_E_NOMEM;
+  int bad = 0;
+  d->o = o;
+  d->ua = sdup(o.user_agent ? o.user_agent : vast__user_agent(), &bad);
+  d->dev_ip = sdup(o.device_ip, &bad);
+  d->dev_ua = sdup(o.device_ua, &bad);
+  d->dev_ref = sdup(o.device_referer, &bad);
+  d->dev_lang = sdup(o.device_accept_language, &bad);
+  d->dev_rw = sdup(o.device_requested_with, &bad);
+  d->refuse = o.private_policy == VAST_PRIVATE_REFUSE ||
+              (o.private_policy == VAST_PRIVATE_DEFAULT && o.server_side);
+  if (o.server_side) {
+    bad |= add_header(&d->headers, "X-Device-IP", d->dev_ip) != 0;
+    bad |= add_header(&d->headers, "X-Device-User-Agent", d->dev_ua) != 0;
+    bad |= add_header(&d->headers, "X-Device-Referer", d->dev_ref) != 0;
+    bad |= add_header(&d->headers, "X-Device-Accept-Language", d->dev_lang) != 0;
+    bad |= add_header(&d->headers, "X-Device-Requested-With", d->dev_rw) != 0;
+    if (o.forwarded_for) bad |= add_header(&d->headers, "X-Forwarded-For", d->dev_ip) != 0;
+  }
+  d->multi = curl_multi_init();
+  if (bad || !d->multi) {
+    vast_dispatcher_free(d);
+    return VAST_E_NOMEM;
+  }
+  /* Keep enough idle connections for a full window of concurrent beacons. */
+  curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)o.max_concurrent * 2);
+  pthread_mutex_init(&d->mu, NULL);
+  pthread_cond_init(&d->idle, NULL);
+  *out = d;
+  return VAST_OK;
+}
+
+static void xfer_free(xfer *x) {
+  if (!x) return;
+  if (x->easy) curl_easy_cleanup(x->easy);
+  free(x->url);
+  free(x->event);
+  free(x);
+}
+
+/* Called by libcurl when the connection is up and the request is about to leave. */
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port) {
+  xfer *x = clientp;
+  x->sent_us = vast__now_us();
+  x->sent_at = vast__wall();
+  return CURL_PREREQFUNC_OK;
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
+
+static int setup_easy(vast_dispatcher *d, xfer *x) {
+  if (!x->easy && !(x->easy = curl_easy_init())) return -1;
+  x->guard.refuse = d->refuse;
+  x->guard.refused = 0;
+  x->errbuf[0] = 0;
+  x->sent_us = 0;
+  x->sent_at = 0;
+  CURL *e = x->easy;
+  vast__easy_common(e, &x->guard, d->ua, d->o.max_redirects);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
+  curl_easy_setopt(e, CURLOPT_URL, x->url);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, d->o.timeout_ms > 0 ? d->o.timeout_ms : 0L);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+  if (d->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->headers);
+  return 0;
+}
+
+static void deliver(vast_dispatcher *d, xfer *x, long status, vast_err err, const char *msg) {
+  uint64_t now = vast__now_us();
+  vast_delivery r;
+  memset(&r, 0, sizeof r);
+  r.id = x->id;
+  r.event = x->event;
+  r.url = x->url;
+  r.t = x->t;
+  r.user = x->user;
+  r.queued_at = x->queued_at;
+  r.sent_at = x->sent_at;
+  r.sent_us = x->sent_us;
+  r.status = status;
+  r.latency_ms = x->start_us ? (double)(now - x->start_us) / 1000.0 : 0;
+  r.attempts = x->attempts;
+  r.err = err;
+  r.error = msg;
+  if (d->o.on_delivery) d->o.on_delivery(d->o.ctx, &r);
+}
+
+vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *b, size_t n) {
+  if (!d || (!b && n)) return VAST_E_INVAL;
+  if (!n) return VAST_OK;
+  for (size_t i = 0; i < n; i++)
+    if (!vast__is_http(b[i].url)) return VAST_E_URL;
+  pthread_mutex_lock(&d->mu);
+  int full = d->n_pend + d->n_flight + n > d->o.max_queue;
+  pthread_mutex_unlock(&d->mu);
+  if (full) return VAST_E_FULL;
+  xfer *first = NULL, *last = NULL;
+  double now = vast__wall();
+  for (size_t i = 0; i < n; i++) {
+    xfer *x = calloc(1, sizeof *x);
+    if (x) {
+      x->d = d;
+      x->url = strdup(b[i].url);
+      x->event = strdup(b[i].event ? b[i].event : "");
+      x->t = b[i].t;
+      x->user = b[i].user;
+      x->queued_at = now;
+    }
+    if (!x || !x->url || !x->event) {
+      xfer_free(x);
+      while (first) {
+        xfer *nx = first->next;
+        xfer_free(first);
+        first = nx;
+      }
+      return VAST_E_NOMEM;
+    }
+    if (last)
+      last->next = x;
+    else
+      first = x;
+    last = x;
+  }
+  pthread_mutex_lock(&d->mu);
+  if (d->n_pend + d->n_flight + n > d->o.max_queue) { /* lost a race with another submitter */
+    pthread_mutex_unlock(&d->mu);
+    while (first) {
+      xfer *nx = first->next;
+      xfer_free(first);
+      first = nx;
+    }
+    return VAST_E_FULL;
+  }
+  uint64_t batch = ++d->next_batch;
+  for (xfer *x = first; x; x = x->next) {
+    x->id = ++d->next_id;
+    x->batch = batch;
+  }
+  if (d->tail)
+    d->tail->next = first;
+  else
+    d->head = first;
+  d->tail = last;
+  d->n_pend += n;
+  d->st.submitted += n;
+  pthread_mutex_unlock(&d->mu);
+  if (d->threaded) curl_multi_wakeup(d->multi);
+  return VAST_OK;
+}
+
+/*
+ * Moves waiting beacons into the multi handle: whole batches, while fewer than
+ * max_concurrent are in flight; beacons waiting for a retry delay stay queued.
+ * Returns the earliest retry time still waiting (0 when none).
+ */
+static uint64_t start_pending(vast_dispatcher *d) {
+  uint64_t now = vast__now_us(), wait_until = 0;
+  pthread_mutex_lock(&d->mu);
+  xfer **pp = &d->head, *prev = NULL;
+  uint64_t cur_batch = 0;
+  while (*pp) {
+    xfer *x = *pp;
+    if (x->not_before > now) {
+      if (!wait_until || x->not_before < wait_until) wait_until = x->not_before;
+      prev = x;
+      pp = &x->next;
+      continue;
+    }
+    if (d->n_flight >= d->o.max_concurrent && x->batch != cur_batch) break;
+    *pp = x->next;
+    if (d->tail == x) d->tail = prev;
+    d->n_pend--;
+    x->next = NULL;
+    if (setup_easy(d, x) != 0 || curl_multi_add_handle(d->multi, x->easy) != CURLM_OK) {
+      /* out of memory: report it and drop the beacon */
+      d->st.failed++;
+      pthread_mutex_unlock(&d->mu);
+      deliver(d, x, 0, VAST_E_NOMEM, "out of memory");
+      xfer_free(x);
+      pthread_mutex_lock(&d->mu);
+      pp = &d->head; /* restart: the list may have changed meanwhile */
+      prev = NULL;
+      continue;
+    }
+    x->start_us = now;
+    x->attempts++;
+    x->fprev = NULL;
+    x->fnext = d->flight;
+    if (d->flight) d->flight->fprev = x;
+    d->flight = x;
+    d->n_flight++;
+    cur_batch = x->batch;
+  }
+  pthread_mutex_unlock(&d->mu);
+  return wait_until;
+}
+
+static int retryable(CURLcode rc, const xfer *x) {
+  if (x->guard.refused || x->sent_us) return 0; /* refused, or the request left */
+  return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+         rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR;
+}
+
+/* Handles finished transfers: delivery records, retries, counters. */
+static void reap(vast_dispatcher *d) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(d->multi, &left))) {
+    if (m->msg != CURLMSG_DONE) continue;
+    xfer *x = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+    CURLcode rc = m->data.result;
+    curl_multi_remove_handle(d->multi, x->easy);
+    if (x->fprev)
+      x->fprev->fnext = x->fnext;
+    else
+      d->flight = x->fnext;
+    if (x->fnext) x->fnext->fprev = x->fprev;
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK && status == 0 && retryable(rc, x) && x->attempts <= d->o.retries) {
+      pthread_mutex_lock(&d->mu);
+      d->n_flight--;
+      d->n_pend++;
+      d->st.retried++;
+      x->not_before = vast__now_us() + (uint64_t)(d->o.retry_delay_ms > 0 ? d->o.retry_delay_ms : 0) * 1000u;
+      x->next = d->head; /* retries go first */
+      d->head = x;
+      if (!d->tail) d->tail = x;
+      pthread_mutex_unlock(&d->mu);
+      continue;
+    }
+    vast_err e = VAST_OK;
+    const char *msg = NULL;
+    if (rc != CURLE_OK && status == 0) {
+      e = vast__curl_err(rc, &x->guard, 0);
+      msg = e == VAST_E_FORBIDDEN ? "destination address refused (private network)"
+            : x->errbuf[0]        ? x->errbuf
+                                  : curl_easy_strerror(rc);
+    } else if (rc != CURLE_OK) { /* a response came, then the transfer failed */
+      msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+      e = vast__curl_err(rc, &x->guard, 0);
+    }
+    deliver(d, x, status, e, msg);
+    pthread_mutex_lock(&d->mu);
+    d->n_flight--;
+    if (e == VAST_OK)
+      d->st.delivered++;
+    else if (e == VAST_E_FORBIDDEN)
+      d->st.refused++;
+    else
+      d->st.failed++;
+    if (!d->n_flight && !d->n_pend) pthread_cond_broadcast(&d->idle);
+    pthread_mutex_unlock(&d->mu);
+    xfer_free(x);
+  }
+}
+
+static size_t outstanding(vast_dispatcher *d) {
+  pthread_mutex_lock(&d->mu);
+  size_t n = d->n_pend + d->n_flight;
+  pthread_mutex_unlock(&d->mu);
+  return n;
+}
+
+/* One round: start waiting beacons, wait for activity up to timeout_ms, progress. */
+static void step_once(vast_dispatcher *d, int timeout_ms) {
+  int running = 0;
+  uint64_t wake = start_pending(d);
+  curl_multi_perform(d->multi, &running);
+  reap(d);
+  pthread_mutex_lock(&d->mu);
+  int busy = d->n_flight > 0, waiting = d->n_pend > 0;
+  pthread_mutex_unlock(&d->mu);
+  if (!busy && !waiting && !d->threaded) return;
+  if (wake) {
+    uint64_t now = vast__now_us();
+    int until = wake > now ? (int)((wake - now) / 1000) + 1 : 0;
+    if (until < timeout_ms) timeout_ms = until;
+  }
+  if (timeout_ms > 0) curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
+  curl_multi_perform(d->multi, &running);
+  reap(d);
+}
+
+long vast_dispatcher_step(vast_dispatcher *d, int timeout_ms) {
+  if (!d) return -1;
+  if (d->threaded) return -1;
+  step_once(d, timeout_ms);
+  return (long)outstanding(d);
+}
+
+vast_err vast_dispatcher_drain(vast_dispatcher *d, long timeout_ms) {
+  if (!d) return VAST_E_INVAL;
+  uint64_t end = timeout_ms >= 0 ? vast__now_us() + (uint64_t)timeout_ms * 1000u : 0;
+  if (d->threaded) {
+    pthread_mutex_lock(&d->mu);
+    while (d->n_pend + d->n_flight) {
+      if (end) {
+        uint64_t now = vast__now_us();
+        if (now >= end) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + (end - now) * 1000u;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        pthread_cond_timedwait(&d->idle, &d->mu, &ts);
+      } else {
+        pthread_cond_wait(&d->idle, &d->mu);
+      }
+    }
+    size_t n = d->n_pend + d->n_flight;
+    pthread_mutex_unlock(&d->mu);
+    return n ? VAST_E_TIMEOUT : VAST_OK;
+  }
+  while (outstanding(d)) {
+    int slice = 100;
+    if (end) {
+      uint64_t now = vast__now_us();
+      if (now >= end) return VAST_E_TIMEOUT;
+      if ((end - now) / 1000 < (uint64_t)slice) slice = (int)((end - now) / 1000) + 1;
+    }
+    step_once(d, slice);
+  }
+  return VAST_OK;
+}
+
+static void *thread_main(void *arg) {
+  vast_dispatcher *d = arg;
+  for (;;) {
+    pthread_mutex_lock(&d->mu);
+    int stop = d->stop;
+    pthread_mutex_unlock(&d->mu);
+    if (stop) break;
+    step_once(d, 1000);
+  }
+  return NULL;
+}
+
+vast_err vast_dispatcher_start(vast_dispatcher *d) {
+  if (!d) return VAST_E_INVAL;
+  if (d->threaded) return VAST_E_STATE;
+  d->threaded = 1;
+  if (pthread_create(&d->th, NULL, thread_main, d) != 0) {
+    d->threaded = 0;
+    return VAST_E_NOMEM;
+  }
+  return VAST_OK;
+}
+
+void vast_dispatcher_stats(vast_dispatcher *d, vast_dispatch_stats *out) {
+  if (!out) return;
+  memset(out, 0, sizeof *out);
+  if (!d) return;
+  pthread_mutex_lock(&d->mu);
+  *out = d->st;
+  out->queued = d->n_pend;
+  out->in_flight = d->n_flight;
+  pthread_mutex_unlock(&d->mu);
+}
+
+void vast_dispatcher_free(vast_dispatcher *d) {
+  if (!d) return;
+  if (d->threaded) {
+    pthread_mutex_lock(&d->mu);
+    d->stop = 1;
+    pthread_mutex_unlock(&d->mu);
+    curl_multi_wakeup(d->multi);
+    pthread_join(d->th, NULL);
+    d->threaded = 0;
+  }
+  for (xfer *x = d->flight; x;) {
+    xfer *nx = x->fnext;
+    curl_multi_remove_handle(d->multi, x->easy);
+    deliver(d, x, 0, VAST_E_STATE, "cancelled");
+    xfer_free(x);
+    x = nx;
+  }
+  for (xfer *x = d->head; x;) {
+    xfer *nx = x->next;
+    deliver(d, x, 0, VAST_E_STATE, "cancelled");
+    xfer_free(x);
+    x = nx;
+  }
+  if (d->multi) {
+    curl_multi_cleanup(d->multi);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->idle);
+  }
+  curl_slist_free_all(d->headers);
+  free(d->ua);
+  free(d->dev_ip);
+  free(d->dev_ua);
+  free(d->dev_ref);
+  free(d->dev_lang);
+  free(d->dev_rw);
+  free(d);
+}
