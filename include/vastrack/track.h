@@ -1,5 +1,403 @@
-/* vastrack/track.h: placeholder until the track module lands. */
+/*
+ * vastrack/track.h: the tracking engine and IAB macro expansion.
+ *
+ * Pure logic, no I/O: given a parsed ad (and the wrappers that led to it) and
+ * what happens during playback, decide exactly which tracking URLs must be
+ * requested, when, and with which macro values. Something else fires them
+ * (see net.h); `vastrack play --dry-run` prints them.
+ *
+ * Three objects, three owners:
+ *
+ *   vast_plan       built once per ad from its wrapper chain: the merged,
+ *                   per-event URL lists of every level, the progress offsets,
+ *                   the click-through. Immutable after creation, so any number
+ *                   of trackers on any number of threads may share one plan.
+ *                   It holds pointers into the parsed documents (vast_doc),
+ *                   which must outlive the plan.
+ *   vast_tracker    one play of one ad: a small state machine (bitsets,
+ *                   clocks; vast_tracker_memory() bytes, about 150) fed with
+ *                   timestamped player events; it hands beacons to a callback.
+ *                   Not thread-safe: feed one tracker from one thread at a time.
+ *   vast_macro_ctx  caller-owned values for the macros only the caller knows
+ *                   (device, page, regulation...). A plain struct the caller
+ *                   allocates, shares between trackers and must keep alive
+ *                   (with the strings it points to) while trackers use it.
+ *
+ *   doc(s) --parse--> vast_ad chain --vast_plan_create--> plan --+--> tracker 1
+ *                                                                +--> tracker 2 ...
+ *
+ * docs/tracking.md describes the semantics in full.
+ */
 #ifndef VASTRACK_TRACK_H
 #define VASTRACK_TRACK_H
+
 #include "base.h"
+#include "doc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Macros                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The IAB macro list. One row per macro: enum suffix, flags. VAST_MF_ARRAY marks
+ * list values (each item encoded, commas kept); VAST_MF_ENGINE marks values the
+ * engine fills itself when it knows them (the caller may still set them for
+ * use outside a tracker, or withhold them). New rows only go at the end.
+ */
+#define VAST_MF_ARRAY 1
+#define VAST_MF_ENGINE 2
+#define VAST_MACRO_MAP(XX)                                                     \
+  XX(TIMESTAMP, VAST_MF_ENGINE)                                                \
+  XX(CACHEBUSTING, VAST_MF_ENGINE)                                             \
+  XX(CONTENTPLAYHEAD, 0)                                                       \
+  XX(MEDIAPLAYHEAD, 0)                                                         \
+  XX(BREAKPOSITION, 0)                                                         \
+  XX(BLOCKEDADCATEGORIES, VAST_MF_ARRAY)                                       \
+  XX(ADCATEGORIES, VAST_MF_ARRAY | VAST_MF_ENGINE)                             \
+  XX(ADCOUNT, 0)                                                               \
+  XX(TRANSACTIONID, 0)                                                         \
+  XX(PLACEMENTTYPE, 0)                                                         \
+  XX(ADTYPE, VAST_MF_ENGINE)                                                   \
+  XX(UNIVERSALADID, VAST_MF_ARRAY | VAST_MF_ENGINE)                            \
+  XX(BREAKMAXDURATION, 0)                                                      \
+  XX(BREAKMAXADS, 0)                                                           \
+  XX(BREAKMINADLENGTH, 0)                                                      \
+  XX(BREAKMAXADLENGTH, 0)                                                      \
+  XX(IFA, 0)                                                                   \
+  XX(IFATYPE, 0)                                                               \
+  XX(CLIENTUA, 0)                                                              \
+  XX(SERVERUA, 0)                                                              \
+  XX(DEVICEUA, 0)                                                              \
+  XX(SERVERSIDE, 0)                                                            \
+  XX(DEVICEIP, 0)                                                              \
+  XX(LATLONG, 0)                                                               \
+  XX(DOMAIN, 0)                                                                \
+  XX(PAGEURL, 0)                                                               \
+  XX(APPBUNDLE, 0)                                                             \
+  XX(VASTVERSIONS, VAST_MF_ARRAY)                                              \
+  XX(APIFRAMEWORKS, VAST_MF_ARRAY)                                             \
+  XX(EXTENSIONS, VAST_MF_ARRAY)                                                \
+  XX(VERIFICATIONVENDORS, VAST_MF_ARRAY)                                       \
+  XX(OMIDPARTNER, 0)                                                           \
+  XX(MEDIAMIME, VAST_MF_ARRAY)                                                 \
+  XX(PLAYERCAPABILITIES, VAST_MF_ARRAY)                                        \
+  XX(CLICKTYPE, 0)                                                             \
+  XX(PLAYERSTATE, VAST_MF_ARRAY | VAST_MF_ENGINE)                              \
+  XX(INVENTORYSTATE, VAST_MF_ARRAY)                                            \
+  XX(PLAYERSIZE, VAST_MF_ARRAY)                                                \
+  XX(ADPLAYHEAD, VAST_MF_ENGINE)                                               \
+  XX(ASSETURI, VAST_MF_ENGINE)                                                 \
+  XX(CONTENTID, 0)                                                             \
+  XX(CONTENTURI, 0)                                                            \
+  XX(PODSEQUENCE, VAST_MF_ENGINE)                                              \
+  XX(ADSERVINGID, VAST_MF_ENGINE)                                              \
+  XX(CLICKPOS, VAST_MF_ARRAY | VAST_MF_ENGINE)                                 \
+  XX(ERRORCODE, VAST_MF_ENGINE)                                                \
+  XX(REASON, VAST_MF_ENGINE)                                                   \
+  XX(LIMITADTRACKING, 0)                                                       \
+  XX(REGULATIONS, VAST_MF_ARRAY)                                               \
+  XX(GDPRCONSENT, 0)                                                           \
+  XX(STOREID, 0)                                                               \
+  XX(STOREURL, 0)                                                              \
+  XX(PLAYBACKMETHODS, VAST_MF_ARRAY)                                           \
+  XX(CONTENTCAT, VAST_MF_ARRAY)                                                \
+  XX(GPPSTRING, 0)                                                             \
+  XX(GPPSECTIONID, VAST_MF_ARRAY)
+
+typedef enum vast_macro {
+#define VAST__MACRO_ENUM(name, flags) VAST_MACRO_##name,
+  VAST_MACRO_MAP(VAST__MACRO_ENUM)
+#undef VAST__MACRO_ENUM
+  VAST_MACRO__COUNT
+} vast_macro;
+
+/* Name of a macro without brackets ("CACHEBUSTING"); "" when out of range. */
+VAST_API const char *vast_macro_name(vast_macro m);
+/* VAST_MF_* flags of a macro; 0 when out of range. */
+VAST_API unsigned vast_macro_flags(vast_macro m);
+/*
+ * Macro for a name without brackets, exact (upper case) spelling, `len` bytes.
+ * Also maps the non-IAB "RANDOM" and "random" to VAST_MACRO_CACHEBUSTING.
+ * Returns -1 when the name is not on the list.
+ */
+VAST_API int vast_macro_lookup(const char *name, size_t len);
+
+/* Pointer value meaning "withheld for policy reasons": the macro becomes -2. */
+VAST_API extern const char vast_macro_withheld[];
+#define VAST_MACRO_WITHHELD (vast_macro_withheld)
+
+/*
+ * vast_macro_ctx: the values the caller knows. Initialise with
+ * vast_macro_ctx_init() (which sets `size`), then set values with the setters
+ * or directly. Each value is the raw, unencoded text (the engine encodes it);
+ * for VAST_MF_ARRAY macros a comma-separated list whose items are encoded one
+ * by one with the commas kept. NULL means unknown (-1), VAST_MACRO_WITHHELD
+ * means withheld (-2). Strings are borrowed: they must outlive every use of
+ * the context. Owned by the caller; read-only for the library, so one context
+ * may be shared by any number of trackers and threads once set up.
+ */
+typedef struct vast_macro_ctx {
+  size_t size;                           /* sizeof(vast_macro_ctx) */
+  int tz_offset_min;                     /* TIMESTAMP zone, minutes east of UTC; 0 */
+  const char *value[VAST_MACRO__COUNT];  /* by vast_macro; new macros append */
+} vast_macro_ctx;
+
+/* Clears *ctx: every value unknown, zone UTC. */
+VAST_API void vast_macro_ctx_init(vast_macro_ctx *ctx);
+/* Sets one value (borrowed, raw text; NULL = unknown). VAST_E_INVAL for a
+ * bad macro or context. */
+VAST_API vast_err vast_macro_ctx_set(vast_macro_ctx *ctx, vast_macro m, const char *value);
+/* Marks a value withheld (-2). Withholding wins over engine-filled values. */
+VAST_API vast_err vast_macro_ctx_withhold(vast_macro_ctx *ctx, vast_macro m);
+/* SERVERSIDE: 0 client, 1 server on the client's behalf, 2 server on its own.
+ * VAST_E_INVAL for other values. */
+VAST_API vast_err vast_macro_ctx_set_serverside(vast_macro_ctx *ctx, int serverside);
+
+/*
+ * vast_macro_vars: the values the engine knows at the moment of one beacon.
+ * The tracker fills one per beacon; callers of vast_macro_expand() outside a
+ * tracker (e.g. the resolver expanding a VASTAdTagURI) fill what they know.
+ * Unknown: negative numbers, NULL pointers, 0 counts.
+ */
+typedef struct vast_macro_vars {
+  double wall_time;          /* TIMESTAMP: Unix seconds; < 0 unknown */
+  double ad_playhead;        /* ADPLAYHEAD: seconds into the ad; < 0 unknown */
+  long cachebust;            /* CACHEBUSTING: 8-digit value; < 0 unknown */
+  int error_code;            /* ERRORCODE: IAB code; 0 none (-1), not 100-999 gives 900 */
+  int reason;                /* REASON: 1 rejected, 2 not supported, 3 load error; 0 none */
+  int pod_sequence;          /* PODSEQUENCE: Ad@sequence; < 0 unknown */
+  unsigned player_state;     /* PLAYERSTATE: VAST_PLAYER_* bits; used when has_player_state */
+  int has_player_state;
+  const char *asset_uri;     /* ASSETURI */
+  const char *ad_serving_id; /* ADSERVINGID */
+  const char *ad_type;       /* ADTYPE */
+  const char *click_pos;     /* CLICKPOS "x,y" */
+  const vast_universal_ad_id *universal_ad_ids; /* UNIVERSALADID: "registry value", ... */
+  size_t n_universal_ad_ids;
+  const vast_category *categories;              /* ADCATEGORIES: codes */
+  size_t n_categories;
+} vast_macro_vars;
+
+#define VAST_PLAYER_MUTED 1u
+#define VAST_PLAYER_FULLSCREEN 2u
+
+/* Sets every field of *vars to unknown. */
+VAST_API void vast_macro_vars_init(vast_macro_vars *vars);
+
+/*
+ * vast_macro_expand: expand the IAB macros of a URL template.
+ *   tmpl, len   the template (need not be NUL-terminated)
+ *   ctx         caller values, or NULL (all unknown)
+ *   vars        engine values, or NULL (all unknown)
+ *   out, cap    caller buffer; on return always NUL-terminated when cap > 0
+ *   out_len     OUT, optional: length of the full expansion without the NUL,
+ *               even when it did not fit (like snprintf)
+ * `[NAME]` and `%%NAME%%` are replaced for every NAME on the IAB list
+ * (vast_macro_lookup): withheld -2, else the engine's value, else the
+ * caller's, else -1 (PLAYERSTATE: the caller's value first). Values are
+ * percent-encoded per RFC 3986 (only ALPHA DIGIT - . _ ~ kept). Anything else
+ * is copied as written. ERRORCODE is always 3 digits (900 when unknown or out
+ * of range while an error is being reported; -1 when no error).
+ * Returns VAST_OK, VAST_E_NOSPACE when the result was cut to fit (out holds
+ * the prefix), VAST_E_INVAL for NULL tmpl/out.
+ * No allocation; reentrant; thread-safe.
+ */
+VAST_API vast_err vast_macro_expand(const char *tmpl, size_t len, const vast_macro_ctx *ctx,
+                                    const vast_macro_vars *vars, char *out, size_t cap,
+                                    size_t *out_len /* OUT */);
+
+/*
+ * Formatting helpers used by the expansion, exposed for callers and tests.
+ * They write the raw (unencoded) text plus a NUL and return its length, or 0
+ * when cap is too small.
+ * vast_format_timestamp: ISO 8601 with milliseconds and zone offset,
+ *   "2024-05-01T12:00:00.000+00:00".
+ * vast_format_timecode: "HH:MM:SS.mmm".
+ */
+VAST_API size_t vast_format_timestamp(double unix_seconds, int tz_offset_min, char *out,
+                                      size_t cap);
+VAST_API size_t vast_format_timecode(double seconds, char *out, size_t cap);
+
+/* ------------------------------------------------------------------------ */
+/* Plans                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct vast_plan vast_plan;
+
+/*
+ * vast_plan_create: merge the tracking of one creative and its wrapper chain.
+ *   chain      chain[n_chain-1] is the InLine ad; chain[0..n_chain-2] are the
+ *              Wrapper ads from the outermost to the innermost. The ads and
+ *              their documents must outlive the plan (it points into them).
+ *   creative   index into the InLine's creatives of the creative played
+ *   variation  for a NonLinear creative the index of the NonLinear shown,
+ *              for a Companion creative the index of the Companion; 0 else
+ *   plan       OUT: owned by the caller (vast_plan_free); NULL on failure
+ * Merged from every level: Impression, Error, ViewableImpression URLs,
+ * verificationNotExecuted tracking; for a Linear creative the TrackingEvents and
+ * ClickTracking of every Linear creative of every wrapper; for a NonLinear
+ * creative those of every wrapper's NonLinearAds. Companion tracking comes
+ * from the InLine only (wrapper companions are separate creatives).
+ * Returns VAST_OK, VAST_E_INVAL (NULL/empty chain, last ad not InLine, an
+ * earlier ad not a Wrapper), VAST_E_NOT_FOUND (no such creative/variation, or
+ * a creative of unknown kind), VAST_E_NOMEM.
+ * Thread safety: the finished plan is immutable and shareable.
+ */
+VAST_API vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t creative,
+                                   size_t variation, vast_plan **plan /* OUT */);
+/* Frees the plan (not the documents). Accepts NULL. No tracker may use it after. */
+VAST_API void vast_plan_free(vast_plan *plan);
+/* Bytes held by the plan (one allocation). */
+VAST_API size_t vast_plan_memory(const vast_plan *plan);
+/* Kind of the planned creative. */
+VAST_API vast_creative_kind vast_plan_kind(const vast_plan *plan);
+/* Declared duration of the Linear in seconds, -1 when unknown or not linear. */
+VAST_API double vast_plan_duration(const vast_plan *plan);
+/* Number of beacon URLs the plan holds (all kinds, all levels). */
+VAST_API size_t vast_plan_url_count(const vast_plan *plan);
+
+/* ------------------------------------------------------------------------ */
+/* Trackers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* What the player reports. See docs/tracking.md for when each one fires. */
+typedef enum vast_input_kind {
+  VAST_IN_LOADED = 1,         /* ad loaded: "loaded" */
+  VAST_IN_IMPRESSION,         /* first frame shown: every Impression + creativeView */
+  VAST_IN_TIME,               /* media time update (media_time) */
+  VAST_IN_DURATION,           /* real media duration known (value, seconds) */
+  VAST_IN_PAUSE,
+  VAST_IN_RESUME,
+  VAST_IN_MUTE,
+  VAST_IN_UNMUTE,
+  VAST_IN_SEEK,               /* position jumped to media_time; backwards fires rewind */
+  VAST_IN_SKIP,               /* skip button used; refused until skippable */
+  VAST_IN_PLAYER_EXPAND,      /* also fires legacy fullscreen/expand */
+  VAST_IN_PLAYER_COLLAPSE,    /* also fires legacy exitFullscreen/collapse */
+  VAST_IN_CLICK,              /* every ClickTracking; see vast_tracker_click */
+  VAST_IN_CLOSE,              /* closeLinear (and legacy close) / NonLinear close */
+  VAST_IN_ENDED,              /* media played to its end: complete */
+  VAST_IN_ERROR,              /* code: IAB error code; every Error URL */
+  VAST_IN_NOT_USED,           /* 4.3 notUsed; only before start */
+  VAST_IN_CREATIVE_VIEW,
+  VAST_IN_INTERACTIVE_START,
+  VAST_IN_OTHER_AD_INTERACTION,
+  VAST_IN_ACCEPT_INVITATION,  /* NonLinear acceptInvitation (+ legacy acceptInvitationLinear) */
+  VAST_IN_AD_EXPAND,          /* NonLinear adExpand */
+  VAST_IN_AD_COLLAPSE,        /* NonLinear adCollapse */
+  VAST_IN_MINIMIZE,           /* NonLinear minimize */
+  VAST_IN_OVERLAY_VIEW_DURATION, /* NonLinear overlayViewDuration */
+  VAST_IN_VIEWABLE,           /* ViewableImpression: one of the three, once */
+  VAST_IN_NOT_VIEWABLE,
+  VAST_IN_VIEW_UNDETERMINED,
+  VAST_IN_VERIFICATION_NOT_EXECUTED, /* vendor, code = REASON (1, 2, 3) */
+  VAST_IN__COUNT
+} vast_input_kind;
+
+typedef struct vast_input {
+  vast_input_kind kind;
+  double wall_time;      /* Unix seconds (TIMESTAMP, continuity check); < 0 unknown */
+  double media_time;     /* seconds into the ad; < 0 unknown / unchanged */
+  double value;          /* VAST_IN_DURATION: seconds */
+  int code;              /* ERROR: IAB code; VERIFICATION_NOT_EXECUTED: reason */
+  const char *vendor;    /* VERIFICATION_NOT_EXECUTED: Verification@vendor; NULL all */
+  const char *click_pos; /* CLICK: "x,y" for CLICKPOS, or NULL */
+} vast_input;
+
+/* Name of an input kind ("time", "mute", ...), as `vastrack play --events` spells it;
+ * "" when out of range. */
+VAST_API const char *vast_input_name(vast_input_kind kind);
+/* Input kind for a name; 0 when unknown. */
+VAST_API vast_input_kind vast_input_from_name(const char *name);
+
+typedef enum vast_beacon_kind {
+  VAST_BEACON_TRACKING = 1, /* a <Tracking> (event says which) */
+  VAST_BEACON_IMPRESSION,
+  VAST_BEACON_ERROR,
+  VAST_BEACON_CLICK_TRACKING, /* ClickTracking / NonLinearClickTracking / CompanionClickTracking */
+  VAST_BEACON_VIEWABLE,
+  VAST_BEACON_NOT_VIEWABLE,
+  VAST_BEACON_VIEW_UNDETERMINED
+} vast_beacon_kind;
+
+/* One URL to request. Every pointer is valid only during the callback. */
+typedef struct vast_track_beacon {
+  vast_beacon_kind kind;
+  vast_event event;    /* TRACKING: the event; VAST_EV_UNKNOWN otherwise */
+  const char *name;    /* "impression", "start", "progress", "clickTracking", "error", ... */
+  const char *url;     /* macros expanded, NUL-terminated */
+  size_t url_len;
+  const char *tmpl;    /* the URL as written in the document */
+  double media_time;   /* ad playhead when it fired, seconds (-1 unknown) */
+  double wall_time;    /* wall time of the input that caused it */
+  unsigned level;      /* chain index of the ad the URL came from (n_chain-1: InLine) */
+} vast_track_beacon;
+
+/* Receives beacons in firing order. Must not call back into the same tracker. */
+typedef void (*vast_track_fn)(void *user, const vast_track_beacon *beacon);
+
+typedef struct vast_tracker vast_tracker;
+
+/*
+ * vast_tracker_create: start one play of a planned ad.
+ *   plan     shared, must outlive the tracker
+ *   ctx      caller macro values, NULL for none; must outlive the tracker
+ *   fn, user the beacon callback and its argument
+ *   tracker  OUT: owned by the caller (vast_tracker_free); NULL on failure
+ * Returns VAST_OK, VAST_E_INVAL (NULL plan or fn), VAST_E_NOMEM.
+ */
+VAST_API vast_err vast_tracker_create(const vast_plan *plan, const vast_macro_ctx *ctx,
+                                      vast_track_fn fn, void *user,
+                                      vast_tracker **tracker /* OUT */);
+/* Frees the tracker. Accepts NULL. */
+VAST_API void vast_tracker_free(vast_tracker *tracker);
+/* Bytes one live tracker holds beyond the shared plan and documents. */
+VAST_API size_t vast_tracker_memory(void);
+
+/* Seeds the CACHEBUSTING generator (default: from the tracker's address and
+ * creation time). Use a fixed seed for reproducible output. */
+VAST_API void vast_tracker_seed(vast_tracker *tracker, uint64_t seed);
+/* The media file actually played, for ASSETURI (borrowed; must outlive the
+ * tracker). Default: the Linear's only MediaFile when it has exactly one. */
+VAST_API void vast_tracker_set_asset(vast_tracker *tracker, const char *asset_uri);
+
+/*
+ * vast_tracker_feed: one player event. Beacons due go to the callback before
+ * this returns, in order.
+ * Returns VAST_OK (even when nothing fired, e.g. a repeated mute),
+ * VAST_E_STATE when the event is not valid now (skip before skippable, anything
+ * after a terminal event, notUsed after start, resume when not paused: nothing
+ * fires), VAST_E_INVAL for a bad input, VAST_E_NOMEM when a URL longer than the
+ * stack buffer could not be expanded.
+ */
+VAST_API vast_err vast_tracker_feed(vast_tracker *tracker, const vast_input *input);
+
+/* Shorthand for the hot path: VAST_IN_TIME. */
+VAST_API vast_err vast_tracker_time(vast_tracker *tracker, double wall_time, double media_time);
+
+/*
+ * vast_tracker_click: a click. Fires every ClickTracking of the chain, then
+ * writes the ClickThrough (InLine only, macros expanded) into out (cap bytes,
+ * NUL-terminated; "" when the ad has none). *out_len (optional) gets the full
+ * length. Returns as vast_tracker_feed, or VAST_E_NOSPACE when the click-through
+ * was cut to fit (the tracking still fired).
+ */
+VAST_API vast_err vast_tracker_click(vast_tracker *tracker, double wall_time, double media_time,
+                                     const char *click_pos, char *out, size_t cap,
+                                     size_t *out_len /* OUT */);
+
+/* True once a terminal event (complete, skip, close, error, notUsed) happened. */
+VAST_API int vast_tracker_done(const vast_tracker *tracker);
+/* True when the ad can be skipped now (skipoffset reached). */
+VAST_API int vast_tracker_skippable(const vast_tracker *tracker);
+/* Seconds of continuous normal-speed playback counted so far. */
+VAST_API double vast_tracker_played(const vast_tracker *tracker);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

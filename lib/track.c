@@ -1,0 +1,910 @@
+/*
+ * track.c: the tracking engine. A vast_plan merges, once per ad, the beacon
+ * URLs of an InLine creative and of every Wrapper of its chain into per-event
+ * lists (pointers into the parsed documents); a vast_tracker is the small
+ * per-play state machine that turns timestamped player events into beacons,
+ * expanding macros into a stack buffer before handing each one to the
+ * caller's callback. No I/O, no locks, no allocation on the hot path.
+ *
+ * Progress (quartiles, progress offsets, complete) is measured in "played"
+ * seconds: the sum of forward media-time steps that look like normal-speed
+ * playback. Seeking adds nothing, pausing freezes it, rewinding keeps it.
+ */
+#include "vastrack.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* URL lists of a plan: one per tracking event, then these. */
+enum {
+  SLOT_IMPRESSION = VAST_EV__COUNT,
+  SLOT_ERROR,
+  SLOT_CLICK,
+  SLOT_VIEWABLE,
+  SLOT_NOT_VIEWABLE,
+  SLOT_VIEW_UNDETERMINED,
+  SLOT__COUNT
+};
+
+#define MAX_PROGRESS 64 /* progress offsets tracked per plan (bits of a uint64_t) */
+#define MAX_VENDORS 16  /* verification vendors per plan (bits of a uint16_t) */
+#define STEP_SLACK 1.0  /* seconds a forward step may exceed the wall step and still be playback */
+#define STEP_RATE 1.1   /* ... and how much faster than real time it may run */
+#define REWIND_EPS 0.1  /* backward jitter ignored, seconds */
+#define EPS 1e-6
+
+typedef struct plan_url {
+  const char *url;
+  uint32_t level;
+  uint32_t aux; /* verification: vendor index */
+} plan_url;
+
+typedef struct plan_progress {
+  double value; /* seconds, or percent when percent */
+  int percent;
+  uint32_t level;
+  const char *url;
+} plan_progress;
+
+struct vast_plan {
+  size_t bytes;
+  vast_creative_kind kind;
+  double duration; /* declared, -1 unknown */
+  vast_offset_kind skip_kind;
+  double skip_value;
+  const char *click_through;
+  const char *default_asset;
+  const char *ad_serving_id, *ad_type;
+  int pod_sequence;
+  const vast_universal_ad_id *uaids;
+  size_t n_uaids;
+  const vast_category *cats;
+  size_t n_cats;
+  uint32_t start[SLOT__COUNT + 1];
+  const plan_url *urls;
+  size_t n_urls;
+  const plan_progress *progress;
+  size_t n_progress;
+  const plan_url *verif;
+  size_t n_verif;
+  const char *vendors[MAX_VENDORS];
+  size_t n_vendors;
+};
+
+/* Tracker state flags. */
+enum {
+  ST_LOADED = 1u << 0,
+  ST_IMPRESSION = 1u << 1,
+  ST_STARTED = 1u << 2,
+  ST_PAUSED = 1u << 3,
+  ST_MUTED = 1u << 4,
+  ST_EXPANDED = 1u << 5,
+  ST_AD_EXPANDED = 1u << 6,
+  ST_VIEW = 1u << 7,
+  ST_TERMINAL = 1u << 8,
+  ST_Q1 = 1u << 9,
+  ST_Q2 = 1u << 10,
+  ST_Q3 = 1u << 11,
+  ST_CREATIVE_VIEW = 1u << 12,
+  ST_INTERACTIVE = 1u << 13
+};
+
+struct vast_tracker {
+  const vast_plan *plan;
+  const vast_macro_ctx *ctx;
+  vast_track_fn fn;
+  void *user;
+  const char *asset;
+  double duration;  /* effective: real when given, else declared; -1 unknown */
+  double pos;       /* last media time; -1 before any */
+  double last_wall; /* -1 unknown */
+  double played;    /* seconds of continuous normal-speed playback */
+  double next_due;  /* played time of the next pending progress-type event */
+  uint64_t progress_done;
+  uint64_t rng;
+  uint32_t state;
+  uint16_t verif_done;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+
+static const char *const event_names[VAST_EV__COUNT] = {
+#define X(name, str) str,
+    VAST_EVENT_MAP(X)
+#undef X
+};
+
+static const char *const input_names[VAST_IN__COUNT] = {
+    [VAST_IN_LOADED] = "loaded",
+    [VAST_IN_IMPRESSION] = "impression",
+    [VAST_IN_TIME] = "time",
+    [VAST_IN_DURATION] = "duration",
+    [VAST_IN_PAUSE] = "pause",
+    [VAST_IN_RESUME] = "resume",
+    [VAST_IN_MUTE] = "mute",
+    [VAST_IN_UNMUTE] = "unmute",
+    [VAST_IN_SEEK] = "seek",
+    [VAST_IN_SKIP] = "skip",
+    [VAST_IN_PLAYER_EXPAND] = "playerExpand",
+    [VAST_IN_PLAYER_COLLAPSE] = "playerCollapse",
+    [VAST_IN_CLICK] = "click",
+    [VAST_IN_CLOSE] = "close",
+    [VAST_IN_ENDED] = "ended",
+    [VAST_IN_ERROR] = "error",
+    [VAST_IN_NOT_USED] = "notUsed",
+    [VAST_IN_CREATIVE_VIEW] = "creativeView",
+    [VAST_IN_INTERACTIVE_START] = "interactiveStart",
+    [VAST_IN_OTHER_AD_INTERACTION] = "otherAdInteraction",
+    [VAST_IN_ACCEPT_INVITATION] = "acceptInvitation",
+    [VAST_IN_AD_EXPAND] = "adExpand",
+    [VAST_IN_AD_COLLAPSE] = "adCollapse",
+    [VAST_IN_MINIMIZE] = "minimize",
+    [VAST_IN_OVERLAY_VIEW_DURATION] = "overlayViewDuration",
+    [VAST_IN_VIEWABLE] = "viewable",
+    [VAST_IN_NOT_VIEWABLE] = "notViewable",
+    [VAST_IN_VIEW_UNDETERMINED] = "viewUndetermined",
+    [VAST_IN_VERIFICATION_NOT_EXECUTED] = "verificationNotExecuted",
+};
+
+const char *vast_input_name(vast_input_kind k) {
+  return k > 0 && k < VAST_IN__COUNT && input_names[k] ? input_names[k] : "";
+}
+
+vast_input_kind vast_input_from_name(const char *name) {
+  if (!name) return 0;
+  for (int k = 1; k < VAST_IN__COUNT; k++)
+    if (input_names[k] && !strcasecmp(name, input_names[k])) return (vast_input_kind)k;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plans                                                                     */
+
+typedef struct collector {
+  plan_url *items; /* aux holds the slot until packing */
+  size_t n, cap;
+  plan_progress *prog;
+  size_t n_prog;
+  plan_url *verif;
+  size_t n_verif, cap_verif;
+  const char *vendors[MAX_VENDORS];
+  size_t n_vendors;
+  int nomem;
+} collector;
+
+static void col_push(plan_url **arr, size_t *n, size_t *cap, plan_url v, int *nomem) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 32;
+    plan_url *na = realloc(*arr, nc * sizeof *na);
+    if (!na) {
+      *nomem = 1;
+      return;
+    }
+    *arr = na;
+    *cap = nc;
+  }
+  (*arr)[(*n)++] = v;
+}
+
+static void add_url(collector *c, int slot, const char *url, unsigned level) {
+  if (!url || !*url) return;
+  plan_url u = {url, level, (uint32_t)slot};
+  col_push(&c->items, &c->n, &c->cap, u, &c->nomem);
+}
+
+static void add_urls(collector *c, int slot, const vast_url *u, size_t n, unsigned level) {
+  for (size_t i = 0; i < n; i++) add_url(c, slot, u[i].url, level);
+}
+
+static void add_tracking(collector *c, const vast_tracking *t, size_t n, unsigned level) {
+  for (size_t i = 0; i < n; i++) {
+    const vast_tracking *tr = &t[i];
+    if (!tr->url || !*tr->url || tr->event <= VAST_EV_UNKNOWN || tr->event >= VAST_EV__COUNT)
+      continue;
+    if (tr->event == VAST_EV_PROGRESS) {
+      if (tr->offset.kind != VAST_OFFSET_TIME && tr->offset.kind != VAST_OFFSET_PERCENT) continue;
+      if (c->n_prog >= MAX_PROGRESS || !(tr->offset.value >= 0)) continue;
+      plan_progress p = {tr->offset.value, tr->offset.kind == VAST_OFFSET_PERCENT, level, tr->url};
+      c->prog[c->n_prog++] = p;
+      continue;
+    }
+    add_url(c, tr->event, tr->url, level);
+  }
+}
+
+static void add_verifications(collector *c, const vast_ad *ad, unsigned level) {
+  for (size_t i = 0; i < ad->n_verifications; i++) {
+    const vast_verification *v = &ad->verifications[i];
+    const char *vendor = v->vendor ? v->vendor : "";
+    size_t vi = 0;
+    while (vi < c->n_vendors && strcmp(c->vendors[vi], vendor) != 0) vi++;
+    if (vi == c->n_vendors) {
+      if (c->n_vendors >= MAX_VENDORS) continue;
+      c->vendors[c->n_vendors++] = vendor;
+    }
+    for (size_t j = 0; j < v->n_tracking; j++) {
+      const vast_tracking *tr = &v->tracking[j];
+      if (tr->event != VAST_EV_VERIFICATION_NOT_EXECUTED || !tr->url || !*tr->url) continue;
+      plan_url u = {tr->url, level, (uint32_t)vi};
+      col_push(&c->verif, &c->n_verif, &c->cap_verif, u, &c->nomem);
+    }
+  }
+}
+
+/* What every level contributes regardless of the creative kind. */
+static void add_ad_level(collector *c, const vast_ad *ad, unsigned level) {
+  add_urls(c, SLOT_IMPRESSION, ad->impressions, ad->n_impressions, level);
+  add_urls(c, SLOT_ERROR, ad->errors, ad->n_errors, level);
+  add_urls(c, SLOT_VIEWABLE, ad->viewable, ad->n_viewable, level);
+  add_urls(c, SLOT_NOT_VIEWABLE, ad->not_viewable, ad->n_not_viewable, level);
+  add_urls(c, SLOT_VIEW_UNDETERMINED, ad->view_undetermined, ad->n_view_undetermined, level);
+  add_verifications(c, ad, level);
+}
+
+static int cmp_progress(const void *a, const void *b) {
+  const plan_progress *x = a, *y = b;
+  if (x->percent != y->percent) return x->percent - y->percent;
+  return x->value < y->value ? -1 : x->value > y->value;
+}
+
+vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t creative,
+                          size_t variation, vast_plan **out) {
+  if (!out) return VAST_E_INVAL;
+  *out = NULL;
+  if (!chain || !n_chain || n_chain > UINT32_MAX) return VAST_E_INVAL;
+  for (size_t i = 0; i < n_chain; i++)
+    if (!chain[i] || chain[i]->kind != (i + 1 == n_chain ? VAST_AD_INLINE : VAST_AD_WRAPPER))
+      return VAST_E_INVAL;
+  const vast_ad *in = chain[n_chain - 1];
+  if (creative >= in->n_creatives) return VAST_E_NOT_FOUND;
+  const vast_creative *cr = &in->creatives[creative];
+  unsigned il = (unsigned)(n_chain - 1);
+
+  collector c;
+  memset(&c, 0, sizeof c);
+  plan_progress prog[MAX_PROGRESS];
+  c.prog = prog;
+  vast_plan tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.kind = cr->kind;
+  tmp.duration = -1;
+  tmp.skip_kind = VAST_OFFSET_NONE;
+  tmp.ad_serving_id = in->ad_serving_id;
+  tmp.ad_type = in->ad_type ? in->ad_type : "video";
+  tmp.pod_sequence = in->sequence;
+  tmp.uaids = cr->universal_ad_ids;
+  tmp.n_uaids = cr->n_universal_ad_ids;
+  tmp.cats = in->categories;
+  tmp.n_cats = in->n_categories;
+
+  switch (cr->kind) {
+  case VAST_CREATIVE_LINEAR: {
+    const vast_linear *ln = cr->linear;
+    if (!ln) return VAST_E_NOT_FOUND;
+    tmp.duration = ln->duration > 0 ? ln->duration : -1;
+    if (ln->skipoffset.kind == VAST_OFFSET_TIME || ln->skipoffset.kind == VAST_OFFSET_PERCENT) {
+      tmp.skip_kind = ln->skipoffset.kind;
+      tmp.skip_value = ln->skipoffset.value;
+    }
+    tmp.click_through = ln->click_through;
+    if (ln->n_media_files == 1) tmp.default_asset = ln->media_files[0].url;
+    for (size_t l = 0; l < n_chain; l++) {
+      add_ad_level(&c, chain[l], (unsigned)l);
+      if (l == il) {
+        add_tracking(&c, ln->tracking, ln->n_tracking, il);
+        add_urls(&c, SLOT_CLICK, ln->click_tracking, ln->n_click_tracking, il);
+        continue;
+      }
+      for (size_t k = 0; k < chain[l]->n_creatives; k++) {
+        const vast_creative *wc = &chain[l]->creatives[k];
+        if (wc->kind != VAST_CREATIVE_LINEAR || !wc->linear) continue;
+        add_tracking(&c, wc->linear->tracking, wc->linear->n_tracking, (unsigned)l);
+        add_urls(&c, SLOT_CLICK, wc->linear->click_tracking, wc->linear->n_click_tracking,
+                 (unsigned)l);
+      }
+    }
+    break;
+  }
+  case VAST_CREATIVE_NONLINEAR: {
+    const vast_nonlinear_ads *na = cr->nonlinear;
+    if (!na || (na->n_nonlinears && variation >= na->n_nonlinears) ||
+        (!na->n_nonlinears && variation))
+      return VAST_E_NOT_FOUND;
+    if (na->n_nonlinears) tmp.click_through = na->nonlinears[variation].click_through;
+    for (size_t l = 0; l < n_chain; l++) {
+      add_ad_level(&c, chain[l], (unsigned)l);
+      if (l == il) {
+        add_tracking(&c, na->tracking, na->n_tracking, il);
+        if (na->n_nonlinears)
+          add_urls(&c, SLOT_CLICK, na->nonlinears[variation].click_tracking,
+                   na->nonlinears[variation].n_click_tracking, il);
+        continue;
+      }
+      for (size_t k = 0; k < chain[l]->n_creatives; k++) {
+        const vast_creative *wc = &chain[l]->creatives[k];
+        if (wc->kind != VAST_CREATIVE_NONLINEAR || !wc->nonlinear) continue;
+        add_tracking(&c, wc->nonlinear->tracking, wc->nonlinear->n_tracking, (unsigned)l);
+        for (size_t m = 0; m < wc->nonlinear->n_nonlinears; m++)
+          add_urls(&c, SLOT_CLICK, wc->nonlinear->nonlinears[m].click_tracking,
+                   wc->nonlinear->nonlinears[m].n_click_tracking, (unsigned)l);
+      }
+    }
+    break;
+  }
+  case VAST_CREATIVE_COMPANION: {
+    const vast_companion_ads *ca = cr->companions;
+    if (!ca || variation >= ca->n_companions) return VAST_E_NOT_FOUND;
+    const vast_companion *co = &ca->companions[variation];
+    tmp.click_through = co->click_through;
+    add_tracking(&c, co->tracking, co->n_tracking, il);
+    add_urls(&c, SLOT_CLICK, co->click_tracking, co->n_click_tracking, il);
+    break;
+  }
+  default:
+    return VAST_E_NOT_FOUND;
+  }
+  if (c.nomem) {
+    free(c.items);
+    free(c.verif);
+    return VAST_E_NOMEM;
+  }
+
+  /* Pack everything into one block: the plan, then its arrays. */
+  size_t bytes = sizeof(vast_plan) + c.n * sizeof(plan_url) + c.n_verif * sizeof(plan_url) +
+                 c.n_prog * sizeof(plan_progress);
+  char *blk = malloc(bytes);
+  if (!blk) {
+    free(c.items);
+    free(c.verif);
+    return VAST_E_NOMEM;
+  }
+  vast_plan *p = (vast_plan *)blk;
+  *p = tmp;
+  p->bytes = bytes;
+  plan_url *urls = (plan_url *)(blk + sizeof(vast_plan));
+  plan_url *verif = urls + c.n;
+  plan_progress *pr = (plan_progress *)(verif + c.n_verif);
+  /* Counting sort by slot, stable: chain order, then document order. */
+  uint32_t count[SLOT__COUNT + 1] = {0};
+  for (size_t i = 0; i < c.n; i++) count[c.items[i].aux + 1]++;
+  for (int s = 0; s < SLOT__COUNT; s++) count[s + 1] += count[s];
+  memcpy(p->start, count, sizeof p->start);
+  for (size_t i = 0; i < c.n; i++) {
+    plan_url u = c.items[i];
+    uint32_t slot = u.aux;
+    u.aux = 0;
+    urls[count[slot]++] = u;
+  }
+  if (c.n_verif) memcpy(verif, c.verif, c.n_verif * sizeof *verif);
+  if (c.n_prog) {
+    memcpy(pr, prog, c.n_prog * sizeof *pr);
+    qsort(pr, c.n_prog, sizeof *pr, cmp_progress);
+  }
+  p->urls = urls;
+  p->n_urls = c.n;
+  p->verif = verif;
+  p->n_verif = c.n_verif;
+  p->progress = pr;
+  p->n_progress = c.n_prog;
+  memcpy(p->vendors, c.vendors, sizeof p->vendors);
+  p->n_vendors = c.n_vendors;
+  free(c.items);
+  free(c.verif);
+  *out = p;
+  return VAST_OK;
+}
+
+void vast_plan_free(vast_plan *p) { free(p); }
+size_t vast_plan_memory(const vast_plan *p) { return p ? p->bytes : 0; }
+vast_creative_kind vast_plan_kind(const vast_plan *p) { return p ? p->kind : VAST_CREATIVE_UNKNOWN; }
+double vast_plan_duration(const vast_plan *p) { return p ? p->duration : -1; }
+size_t vast_plan_url_count(const vast_plan *p) {
+  return p ? p->n_urls + p->n_verif + p->n_progress : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Trackers                                                                  */
+
+size_t vast_tracker_memory(void) { return sizeof(vast_tracker); }
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+void vast_tracker_seed(vast_tracker *t, uint64_t seed) {
+  if (t) t->rng = mix64(seed) | 1;
+}
+
+void vast_tracker_set_asset(vast_tracker *t, const char *asset) {
+  if (t) t->asset = asset;
+}
+
+static long next_cachebust(vast_tracker *t) {
+  uint64_t x = t->rng; /* xorshift64* */
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  t->rng = x;
+  return 10000000 + (long)((x * 0x2545F4914F6CDD1DULL >> 32) % 90000000u);
+}
+
+static void recompute_due(vast_tracker *t);
+
+vast_err vast_tracker_create(const vast_plan *plan, const vast_macro_ctx *ctx, vast_track_fn fn,
+                             void *user, vast_tracker **out) {
+  if (!out) return VAST_E_INVAL;
+  *out = NULL;
+  if (!plan || !fn) return VAST_E_INVAL;
+  vast_tracker *t = calloc(1, sizeof *t);
+  if (!t) return VAST_E_NOMEM;
+  t->plan = plan;
+  t->ctx = ctx;
+  t->fn = fn;
+  t->user = user;
+  t->asset = plan->default_asset;
+  t->duration = plan->duration;
+  t->pos = -1;
+  t->last_wall = -1;
+  vast_tracker_seed(t, (uint64_t)(uintptr_t)t ^ (uint64_t)time(NULL) << 20);
+  recompute_due(t);
+  *out = t;
+  return VAST_OK;
+}
+
+void vast_tracker_free(vast_tracker *t) { free(t); }
+
+int vast_tracker_done(const vast_tracker *t) { return t && (t->state & ST_TERMINAL); }
+double vast_tracker_played(const vast_tracker *t) { return t ? t->played : 0; }
+
+int vast_tracker_skippable(const vast_tracker *t) {
+  if (!t || !(t->state & ST_STARTED) || (t->state & ST_TERMINAL)) return 0;
+  double pos = t->pos < 0 ? 0 : t->pos;
+  if (t->plan->skip_kind == VAST_OFFSET_TIME) return pos + EPS >= t->plan->skip_value;
+  if (t->plan->skip_kind == VAST_OFFSET_PERCENT && t->duration > 0)
+    return pos + EPS >= t->plan->skip_value / 100.0 * t->duration;
+  return 0;
+}
+
+/* What one input carries into the macros of the beacons it causes. */
+typedef struct firing {
+  const vast_input *in;
+  int error_code;
+  int reason;
+  const char *click_pos;
+} firing;
+
+/* The engine's macro values for a beacon fired now. */
+static void fill_vars(vast_tracker *t, vast_macro_vars *v, double wall) {
+  const vast_plan *p = t->plan;
+  vast_macro_vars_init(v);
+  v->wall_time = wall;
+  v->ad_playhead = t->pos;
+  v->cachebust = next_cachebust(t);
+  v->pod_sequence = p->pod_sequence;
+  v->has_player_state = 1;
+  v->player_state = ((t->state & ST_MUTED) ? VAST_PLAYER_MUTED : 0) |
+                    ((t->state & ST_EXPANDED) ? VAST_PLAYER_FULLSCREEN : 0);
+  v->asset_uri = t->asset;
+  v->ad_serving_id = p->ad_serving_id;
+  v->ad_type = p->ad_type;
+  v->universal_ad_ids = p->uaids;
+  v->n_universal_ad_ids = p->n_uaids;
+  v->categories = p->cats;
+  v->n_categories = p->n_cats;
+}
+
+#define URLBUF 4096
+
+/* Expands one URL and hands the beacon to the callback. */
+static vast_err emit(vast_tracker *t, const firing *f, vast_beacon_kind kind, vast_event ev,
+                     const char *name, const char *tmpl, unsigned level) {
+  vast_macro_vars v;
+  fill_vars(t, &v, f->in->wall_time);
+  v.error_code = f->error_code;
+  v.reason = f->reason;
+  v.click_pos = f->click_pos;
+
+  char buf[URLBUF];
+  char *out = buf;
+  size_t len = 0;
+  size_t tlen = strlen(tmpl);
+  vast_err e = vast_macro_expand(tmpl, tlen, t->ctx, &v, buf, sizeof buf, &len);
+  if (e == VAST_E_NOSPACE) {
+    out = malloc(len + 1); /* only for URLs longer than URLBUF */
+    if (!out) return VAST_E_NOMEM;
+    vast_macro_expand(tmpl, tlen, t->ctx, &v, out, len + 1, &len);
+  }
+  vast_track_beacon b;
+  b.kind = kind;
+  b.event = ev;
+  b.name = name;
+  b.url = out;
+  b.url_len = len;
+  b.tmpl = tmpl;
+  b.media_time = t->pos;
+  b.wall_time = f->in->wall_time;
+  b.level = level;
+  t->fn(t->user, &b);
+  if (out != buf) free(out);
+  return VAST_OK;
+}
+
+static const char *const slot_names[SLOT__COUNT - VAST_EV__COUNT] = {
+    "impression", "error", "clickTracking", "viewable", "notViewable", "viewUndetermined"};
+static const vast_beacon_kind slot_kinds[SLOT__COUNT - VAST_EV__COUNT] = {
+    VAST_BEACON_IMPRESSION, VAST_BEACON_ERROR,        VAST_BEACON_CLICK_TRACKING,
+    VAST_BEACON_VIEWABLE,   VAST_BEACON_NOT_VIEWABLE, VAST_BEACON_VIEW_UNDETERMINED};
+
+/* Fires every URL of one slot. */
+static vast_err fire_slot(vast_tracker *t, const firing *f, int slot) {
+  const vast_plan *p = t->plan;
+  vast_beacon_kind kind = VAST_BEACON_TRACKING;
+  vast_event ev = VAST_EV_UNKNOWN;
+  const char *name;
+  if (slot < VAST_EV__COUNT) {
+    ev = (vast_event)slot;
+    name = event_names[slot];
+  } else {
+    kind = slot_kinds[slot - VAST_EV__COUNT];
+    name = slot_names[slot - VAST_EV__COUNT];
+  }
+  vast_err rc = VAST_OK;
+  for (uint32_t i = p->start[slot]; i < p->start[slot + 1]; i++) {
+    vast_err e = emit(t, f, kind, ev, name, p->urls[i].url, p->urls[i].level);
+    if (e) rc = e;
+  }
+  return rc;
+}
+
+/* Fires an event and its legacy synonyms (a 0-terminated list). */
+static vast_err fire_events(vast_tracker *t, const firing *f, const int *slots) {
+  vast_err rc = VAST_OK;
+  for (; *slots; slots++) {
+    vast_err e = fire_slot(t, f, *slots);
+    if (e) rc = e;
+  }
+  return rc;
+}
+
+/* Played-time threshold of progress entry i; INFINITY while it needs an unknown duration. */
+static double progress_at(const vast_tracker *t, size_t i) {
+  const plan_progress *pp = &t->plan->progress[i];
+  if (!pp->percent) return pp->value;
+  return t->duration > 0 ? pp->value / 100.0 * t->duration : INFINITY;
+}
+
+static double quartile_at(const vast_tracker *t, int q) {
+  return t->duration > 0 ? t->duration * q / 4.0 : INFINITY;
+}
+
+static void recompute_due(vast_tracker *t) {
+  double due = INFINITY;
+  for (int q = 1; q <= 3; q++)
+    if (!(t->state & (ST_Q1 << (q - 1)))) {
+      due = quartile_at(t, q);
+      break;
+    }
+  for (size_t i = 0; i < t->plan->n_progress; i++)
+    if (!(t->progress_done >> i & 1)) {
+      double at = progress_at(t, i);
+      if (at < due) due = at;
+    }
+  t->next_due = due;
+}
+
+/* Fires, in threshold order, every quartile and progress offset now earned. */
+static vast_err fire_due(vast_tracker *t, const firing *f) {
+  vast_err rc = VAST_OK;
+  static const int quartile_ev[4] = {0, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT,
+                                     VAST_EV_THIRD_QUARTILE};
+  for (;;) {
+    double best = INFINITY;
+    int which = 0; /* 1..3 quartile, 4+i progress i */
+    for (int q = 1; q <= 3; q++)
+      if (!(t->state & (ST_Q1 << (q - 1)))) {
+        best = quartile_at(t, q);
+        which = q;
+        break;
+      }
+    for (size_t i = 0; i < t->plan->n_progress; i++)
+      if (!(t->progress_done >> i & 1)) {
+        double at = progress_at(t, i);
+        if (at < best) {
+          best = at;
+          which = 4 + (int)i;
+        }
+      }
+    if (!which || !(best <= t->played + EPS)) break;
+    vast_err e;
+    if (which <= 3) {
+      t->state |= ST_Q1 << (which - 1);
+      e = fire_slot(t, f, quartile_ev[which]);
+    } else {
+      size_t i = (size_t)(which - 4);
+      t->progress_done |= 1ULL << i;
+      e = emit(t, f, VAST_BEACON_TRACKING, VAST_EV_PROGRESS, "progress", t->plan->progress[i].url,
+               t->plan->progress[i].level);
+    }
+    if (e) rc = e;
+  }
+  recompute_due(t);
+  return rc;
+}
+
+/*
+ * Moves the media clock to m. A forward step no longer than STEP_SLACK plus
+ * STEP_RATE times the wall step counts as playback (unless paused); a
+ * backward step fires rewind.
+ */
+static vast_err advance(vast_tracker *t, const firing *f, double m, double w) {
+  vast_err rc = VAST_OK;
+  double prev = t->pos < 0 ? 0 : t->pos;
+  double dm = m - prev;
+  if (dm > 0 && !(t->state & ST_PAUSED)) {
+    double dw = (w >= 0 && t->last_wall >= 0) ? w - t->last_wall : 0;
+    double limit = STEP_SLACK + (dw > 0 ? STEP_RATE * dw : 0);
+    if (dm <= limit) t->played += dm;
+  }
+  t->pos = m;
+  if (w >= 0) t->last_wall = w;
+  if (dm < -REWIND_EPS) {
+    static const int rw[] = {VAST_EV_REWIND, 0};
+    rc = fire_events(t, f, rw);
+  }
+  if (t->played + EPS >= t->next_due) {
+    vast_err e = fire_due(t, f);
+    if (e) rc = e;
+  }
+  return rc;
+}
+
+static vast_err start(vast_tracker *t, const firing *f) {
+  if (t->state & ST_STARTED) return VAST_OK;
+  t->state |= ST_STARTED;
+  if (t->pos < 0) t->pos = 0;
+  vast_err rc = fire_slot(t, f, VAST_EV_START);
+  if (t->played + EPS >= t->next_due) { /* 0% progress offsets */
+    vast_err e = fire_due(t, f);
+    if (e) rc = e;
+  }
+  return rc;
+}
+
+/* Toggles a state bit and fires `on` or `off` only when it really changed. */
+static vast_err toggle(vast_tracker *t, const firing *f, uint32_t bit, int set, const int *on,
+                       const int *off) {
+  if (!!(t->state & bit) == !!set) return VAST_OK;
+  if (set) t->state |= bit;
+  else t->state &= ~bit;
+  return fire_events(t, f, set ? on : off);
+}
+
+static vast_err terminal(vast_tracker *t, const firing *f, const int *slots) {
+  t->state |= ST_TERMINAL;
+  return fire_events(t, f, slots);
+}
+
+vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
+  if (!t || !in || in->kind <= 0 || in->kind >= VAST_IN__COUNT) return VAST_E_INVAL;
+  if (t->state & ST_TERMINAL) return VAST_E_STATE;
+  firing f = {in, 0, 0, NULL};
+  const int linear = t->plan->kind == VAST_CREATIVE_LINEAR;
+  vast_err rc = VAST_OK, e;
+  double m = in->media_time;
+  if (!(m >= 0)) m = -1; /* NaN and negatives: unknown */
+
+  /* Inputs other than time/seek/ended move the clock first when they carry one. */
+  if (m >= 0 && (t->state & ST_STARTED) && in->kind != VAST_IN_TIME && in->kind != VAST_IN_SEEK &&
+      in->kind != VAST_IN_ENDED) {
+    rc = advance(t, &f, m, in->wall_time);
+    if (t->state & ST_TERMINAL) return rc;
+  }
+
+  switch (in->kind) {
+  case VAST_IN_LOADED: {
+    if (t->state & ST_LOADED) return rc;
+    t->state |= ST_LOADED;
+    static const int ev[] = {VAST_EV_LOADED, 0};
+    e = fire_events(t, &f, ev);
+    break;
+  }
+  case VAST_IN_IMPRESSION:
+    if (t->state & ST_IMPRESSION) return rc;
+    t->state |= ST_IMPRESSION;
+    e = fire_slot(t, &f, SLOT_IMPRESSION);
+    if (!(t->state & ST_CREATIVE_VIEW)) {
+      t->state |= ST_CREATIVE_VIEW;
+      vast_err e2 = fire_slot(t, &f, VAST_EV_CREATIVE_VIEW);
+      if (!e) e = e2;
+    }
+    break;
+  case VAST_IN_CREATIVE_VIEW:
+    if (t->state & ST_CREATIVE_VIEW) return rc;
+    t->state |= ST_CREATIVE_VIEW;
+    e = fire_slot(t, &f, VAST_EV_CREATIVE_VIEW);
+    break;
+  case VAST_IN_TIME:
+    if (m < 0) return VAST_E_INVAL;
+    e = start(t, &f);
+    if (!(t->state & ST_TERMINAL)) {
+      vast_err e2 = advance(t, &f, m, in->wall_time);
+      if (!e) e = e2;
+    }
+    break;
+  case VAST_IN_DURATION:
+    if (!(in->value > 0) || isinf(in->value)) return VAST_E_INVAL;
+    t->duration = in->value;
+    recompute_due(t);
+    e = (t->state & ST_STARTED) && t->played + EPS >= t->next_due ? fire_due(t, &f) : VAST_OK;
+    break;
+  case VAST_IN_PAUSE:
+  case VAST_IN_RESUME: {
+    if (!(t->state & ST_STARTED)) return VAST_E_STATE;
+    static const int on[] = {VAST_EV_PAUSE, 0}, off[] = {VAST_EV_RESUME, 0};
+    e = toggle(t, &f, ST_PAUSED, in->kind == VAST_IN_PAUSE, on, off);
+    break;
+  }
+  case VAST_IN_MUTE:
+  case VAST_IN_UNMUTE: {
+    static const int on[] = {VAST_EV_MUTE, 0}, off[] = {VAST_EV_UNMUTE, 0};
+    e = toggle(t, &f, ST_MUTED, in->kind == VAST_IN_MUTE, on, off);
+    break;
+  }
+  case VAST_IN_PLAYER_EXPAND:
+  case VAST_IN_PLAYER_COLLAPSE: {
+    static const int on[] = {VAST_EV_PLAYER_EXPAND, VAST_EV_FULLSCREEN, VAST_EV_EXPAND, 0},
+                     off[] = {VAST_EV_PLAYER_COLLAPSE, VAST_EV_EXIT_FULLSCREEN, VAST_EV_COLLAPSE,
+                              0};
+    e = toggle(t, &f, ST_EXPANDED, in->kind == VAST_IN_PLAYER_EXPAND, on, off);
+    break;
+  }
+  case VAST_IN_AD_EXPAND:
+  case VAST_IN_AD_COLLAPSE: {
+    static const int on[] = {VAST_EV_AD_EXPAND, 0}, off[] = {VAST_EV_AD_COLLAPSE, 0};
+    e = toggle(t, &f, ST_AD_EXPANDED, in->kind == VAST_IN_AD_EXPAND, on, off);
+    break;
+  }
+  case VAST_IN_SEEK:
+    if (m < 0) return VAST_E_INVAL;
+    if ((t->state & ST_STARTED) && t->pos >= 0 && m < t->pos - REWIND_EPS) {
+      t->pos = m;
+      static const int rw[] = {VAST_EV_REWIND, 0};
+      e = fire_events(t, &f, rw);
+    } else {
+      t->pos = m;
+      e = VAST_OK;
+    }
+    if (in->wall_time >= 0) t->last_wall = in->wall_time;
+    break;
+  case VAST_IN_SKIP: {
+    if (!vast_tracker_skippable(t)) return VAST_E_STATE;
+    static const int ev[] = {VAST_EV_SKIP, 0};
+    e = terminal(t, &f, ev);
+    break;
+  }
+  case VAST_IN_CLICK:
+    f.click_pos = in->click_pos;
+    e = fire_slot(t, &f, SLOT_CLICK);
+    break;
+  case VAST_IN_CLOSE: {
+    static const int lin[] = {VAST_EV_CLOSE_LINEAR, VAST_EV_CLOSE, 0}, other[] = {VAST_EV_CLOSE, 0};
+    e = terminal(t, &f, linear ? lin : other);
+    break;
+  }
+  case VAST_IN_ENDED: {
+    if (!(t->state & ST_STARTED)) return VAST_E_STATE;
+    double end = m >= 0 ? m : t->duration;
+    e = end >= 0 ? advance(t, &f, end, in->wall_time) : VAST_OK;
+    if (t->state & ST_TERMINAL) break;
+    /* complete = played to the end: within 1 s (+1%) of the duration when it is known */
+    int earned = !(t->duration > 0) || t->played + 1.0 + 0.01 * t->duration >= t->duration;
+    static const int ev[] = {VAST_EV_COMPLETE, 0}, none[] = {0};
+    vast_err e2 = terminal(t, &f, earned ? ev : none);
+    if (!e) e = e2;
+    break;
+  }
+  case VAST_IN_ERROR: {
+    f.error_code = in->code ? in->code : 900;
+    static const int ev[] = {SLOT_ERROR, 0};
+    e = terminal(t, &f, ev);
+    break;
+  }
+  case VAST_IN_NOT_USED: {
+    if (t->state & (ST_STARTED | ST_IMPRESSION)) return VAST_E_STATE;
+    static const int ev[] = {VAST_EV_NOT_USED, 0};
+    e = terminal(t, &f, ev);
+    break;
+  }
+  case VAST_IN_INTERACTIVE_START:
+    if (t->state & ST_INTERACTIVE) return rc;
+    t->state |= ST_INTERACTIVE;
+    e = fire_slot(t, &f, VAST_EV_INTERACTIVE_START);
+    break;
+  case VAST_IN_OTHER_AD_INTERACTION:
+    e = fire_slot(t, &f, VAST_EV_OTHER_AD_INTERACTION);
+    break;
+  case VAST_IN_ACCEPT_INVITATION: {
+    static const int ev[] = {VAST_EV_ACCEPT_INVITATION, VAST_EV_ACCEPT_INVITATION_LINEAR, 0};
+    e = fire_events(t, &f, ev);
+    break;
+  }
+  case VAST_IN_MINIMIZE:
+    e = fire_slot(t, &f, VAST_EV_MINIMIZE);
+    break;
+  case VAST_IN_OVERLAY_VIEW_DURATION:
+    e = fire_slot(t, &f, VAST_EV_OVERLAY_VIEW_DURATION);
+    break;
+  case VAST_IN_VIEWABLE:
+  case VAST_IN_NOT_VIEWABLE:
+  case VAST_IN_VIEW_UNDETERMINED:
+    if (t->state & ST_VIEW) return VAST_E_STATE;
+    t->state |= ST_VIEW;
+    e = fire_slot(t, &f,
+                  in->kind == VAST_IN_VIEWABLE       ? SLOT_VIEWABLE
+                  : in->kind == VAST_IN_NOT_VIEWABLE ? SLOT_NOT_VIEWABLE
+                                                     : SLOT_VIEW_UNDETERMINED);
+    break;
+  case VAST_IN_VERIFICATION_NOT_EXECUTED: {
+    const vast_plan *p = t->plan;
+    f.reason = in->code;
+    uint16_t mask = 0;
+    for (size_t v = 0; v < p->n_vendors; v++)
+      if (!in->vendor || !strcmp(in->vendor, p->vendors[v])) mask |= (uint16_t)(1u << v);
+    mask &= (uint16_t)~t->verif_done;
+    t->verif_done |= mask;
+    e = VAST_OK;
+    for (size_t i = 0; i < p->n_verif; i++)
+      if (mask >> p->verif[i].aux & 1) {
+        vast_err e2 = emit(t, &f, VAST_BEACON_TRACKING, VAST_EV_VERIFICATION_NOT_EXECUTED,
+                           "verificationNotExecuted", p->verif[i].url, p->verif[i].level);
+        if (!e) e = e2;
+      }
+    break;
+  }
+  default:
+    return VAST_E_INVAL;
+  }
+  return rc ? rc : e;
+}
+
+vast_err vast_tracker_time(vast_tracker *t, double wall, double media) {
+  /* Fast path: a playing tracker with nothing due and a plausible step. */
+  if (t && (t->state & (ST_STARTED | ST_PAUSED | ST_TERMINAL)) == ST_STARTED && media >= t->pos &&
+      t->pos >= 0) {
+    double dm = media - t->pos;
+    double dw = (wall >= 0 && t->last_wall >= 0) ? wall - t->last_wall : 0;
+    if (dm <= STEP_SLACK + (dw > 0 ? STEP_RATE * dw : 0) &&
+        t->played + dm + EPS < t->next_due) {
+      t->played += dm;
+      t->pos = media;
+      if (wall >= 0) t->last_wall = wall;
+      return VAST_OK;
+    }
+  }
+  vast_input in = {VAST_IN_TIME, wall, media, 0, 0, NULL, NULL};
+  return vast_tracker_feed(t, &in);
+}
+
+vast_err vast_tracker_click(vast_tracker *t, double wall, double media, const char *click_pos,
+                            char *out, size_t cap, size_t *out_len) {
+  if (out_len) *out_len = 0;
+  if (cap && out) out[0] = 0;
+  vast_input in = {VAST_IN_CLICK, wall, media, 0, 0, NULL, click_pos};
+  vast_err rc = vast_tracker_feed(t, &in);
+  if (rc != VAST_OK && rc != VAST_E_NOMEM) return rc;
+  const char *ct = t->plan->click_through;
+  if (!ct || !out || !cap) return rc;
+  vast_macro_vars v;
+  fill_vars(t, &v, wall);
+  v.click_pos = click_pos;
+  vast_err e = vast_macro_expand(ct, strlen(ct), t->ctx, &v, out, cap, out_len);
+  return rc ? rc : e;
+}
