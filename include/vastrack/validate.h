@@ -169,9 +169,6 @@ VAST_API vast_err vast_sarif_add(const vast_findings *list, const char *uri,
                                  vast_write_fn write, void *ctx, int *state);
 VAST_API vast_err vast_sarif_end(vast_write_fn write, void *ctx, int *state);
 
-/* Writes s as a JSON string literal (quotes included). */
-VAST_API vast_err vast_json_write_string(const char *s, vast_write_fn write, void *ctx);
-
 /*
  * The IAB VAST error-code table (VAST 2.0-4.3): 100-102, 200-206, 300-304,
  * 400-411 (404 is not assigned), 500-503, 600-604, 900-902. Static storage.

@@ -1,0 +1,464 @@
+/*
+ * validate-out.c: what is done with findings: the vast_findings list, the
+ * text/JSON/SARIF writers, parse failures as findings, and the per-tag audit
+ * row. Everything here is a plain consumer of vast_validate().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate-int.h"
+
+/* ---- the list ------------------------------------------------------------ */
+
+vast_findings *vast__findings_new(void) {
+  vast_findings *l = calloc(1, sizeof *l);
+  if (l) vast__arena_init(&l->arena);
+  return l;
+}
+
+static const char *dup_str(vast__arena *a, const char *s) {
+  return s ? vast__arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+int vast__findings_add(vast_findings *l, const vast_finding *f) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    vast_finding *it = realloc(l->items, cap * sizeof *it);
+    if (!it) return -1;
+    l->items = it;
+    l->cap = cap;
+  }
+  vast_finding c = *f;
+  c.message = dup_str(&l->arena, f->message);
+  c.path = dup_str(&l->arena, f->path);
+  if ((f->message && !c.message) || (f->path && !c.path)) return -1;
+  l->items[l->n++] = c;
+  return 0;
+}
+
+static int collect(void *ctx, const vast_finding *f) {
+  vast_findings *l = ctx;
+  if (vast__findings_add(l, f) == 0) return 0;
+  l->oom = 1;
+  return 1; /* stop */
+}
+
+vast_err vast_validate_list(const vast_doc *doc, const vast_validate_options *opt,
+                            vast_findings **out) {
+  if (!out) return VAST_E_INVAL;
+  *out = NULL;
+  vast_findings *l = vast__findings_new();
+  if (!l) return VAST_E_NOMEM;
+  vast_err e = vast_validate(doc, opt, collect, l);
+  if (e == VAST_OK && l->oom) e = VAST_E_NOMEM;
+  if (e != VAST_OK) {
+    vast_findings_free(l);
+    return e;
+  }
+  *out = l;
+  return VAST_OK;
+}
+
+vast_err vast_findings_from_parse_error(const vast_error *err, vast_findings **out) {
+  if (!out || !err) return VAST_E_INVAL;
+  *out = NULL;
+  vast_findings *l = vast__findings_new();
+  if (!l) return VAST_E_NOMEM;
+  vast__rule_idx r = VAST__R_XML_MALFORMED;
+  if (err->code == VAST_E_NOT_VAST) r = VAST__R_NOT_VAST;
+  else if (err->code == VAST_E_VERSION) r = VAST__R_VERSION_UNSUPPORTED;
+  else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT) r = VAST__R_INPUT_REFUSED;
+  char msg[300];
+  snprintf(msg, sizeof msg, "%s", err->message[0] ? err->message : vast_strerror(err->code));
+  vast_finding f = {
+      .rule = &vast__rules[r],
+      .rule_id = vast__rules[r].id,
+      .severity = VAST_SEV_ERROR,
+      .iab_code = err->iab_code ? err->iab_code : vast__rules[r].iab_code,
+      .message = msg,
+      .fix = vast__rules[r].fix,
+      .path = "/",
+      .line = (uint32_t)err->line,
+      .column = (uint32_t)err->column,
+  };
+  if (vast__findings_add(l, &f) != 0) {
+    vast_findings_free(l);
+    return VAST_E_NOMEM;
+  }
+  *out = l;
+  return VAST_OK;
+}
+
+size_t vast_findings_count(const vast_findings *l) { return l ? l->n : 0; }
+
+const vast_finding *vast_findings_at(const vast_findings *l, size_t i) {
+  return l && i < l->n ? &l->items[i] : NULL;
+}
+
+size_t vast_findings_count_severity(const vast_findings *l, vast_severity sev) {
+  size_t n = 0;
+  for (size_t i = 0; l && i < l->n; i++) n += l->items[i].severity == sev;
+  return n;
+}
+
+int vast_findings_has(const vast_findings *l, const char *rule_id) {
+  for (size_t i = 0; l && rule_id && i < l->n; i++)
+    if (strcmp(l->items[i].rule_id, rule_id) == 0) return 1;
+  return 0;
+}
+
+void vast_findings_free(vast_findings *l) {
+  if (!l) return;
+  vast__arena_free(&l->arena);
+  free(l->items);
+  free(l);
+}
+
+/* ---- writers ------------------------------------------------------------- */
+
+/* A small buffered writer: output goes to `write` in pieces of up to 4 KiB. */
+typedef struct ob {
+  vast_write_fn write;
+  void *ctx;
+  int failed;
+  size_t n;
+  char buf[4096];
+} ob;
+
+static void ob_flush(ob *o) {
+  if (o->n && !o->failed && o->write(o->ctx, o->buf, o->n) != 0) o->failed = 1;
+  o->n = 0;
+}
+
+static void ob_put(ob *o, const char *s, size_t n) {
+  while (n) {
+    if (o->n == sizeof o->buf) ob_flush(o);
+    size_t k = sizeof o->buf - o->n < n ? sizeof o->buf - o->n : n;
+    memcpy(o->buf + o->n, s, k);
+    o->n += k;
+    s += k;
+    n -= k;
+  }
+}
+
+static void ob_s(ob *o, const char *s) { ob_put(o, s, strlen(s)); }
+
+static void ob_printf(ob *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ob_printf(ob *o, const char *fmt, ...) {
+  char tmp[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n > 0) ob_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void ob_json_str(ob *o, const char *s) {
+  ob_put(o, "\"", 1);
+  if (!s) s = "";
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    unsigned c = *p;
+    switch (c) {
+    case '"': ob_put(o, "\\\"", 2); break;
+    case '\\': ob_put(o, "\\\\", 2); break;
+    case '\n': ob_put(o, "\\n", 2); break;
+    case '\r': ob_put(o, "\\r", 2); break;
+    case '\t': ob_put(o, "\\t", 2); break;
+    default:
+      if (c < 0x20 || c == 0x7f) ob_printf(o, "\\u%04x", c);
+      else ob_put(o, (const char *)p, 1);
+    }
+  }
+  ob_put(o, "\"", 1);
+}
+
+static vast_err ob_done(ob *o) {
+  ob_flush(o);
+  return o->failed ? VAST_E_IO : VAST_OK;
+}
+
+vast_err vast_findings_write_text(const vast_findings *l, const char *name, vast_write_fn write,
+                                  void *ctx) {
+  if (!write) return VAST_E_INVAL;
+  ob o = {.write = write, .ctx = ctx};
+  for (size_t i = 0; l && i < l->n; i++) {
+    const vast_finding *f = &l->items[i];
+    ob_printf(&o, "%s:%u:%u: %s: ", name ? name : "-", f->line, f->column,
+              vast_severity_name(f->severity));
+    ob_s(&o, f->message ? f->message : "");
+    if (f->iab_code) ob_printf(&o, " [%s, VAST code %d]\n", f->rule_id, f->iab_code);
+    else ob_printf(&o, " [%s]\n", f->rule_id);
+  }
+  return ob_done(&o);
+}
+
+static void json_finding(ob *o, const vast_finding *f) {
+  ob_s(o, "{\"rule\":");
+  ob_json_str(o, f->rule_id);
+  ob_s(o, ",\"severity\":");
+  ob_json_str(o, vast_severity_name(f->severity));
+  ob_printf(o, ",\"iab_code\":%d,\"message\":", f->iab_code);
+  ob_json_str(o, f->message);
+  ob_s(o, ",\"fix\":");
+  ob_json_str(o, f->fix);
+  ob_s(o, ",\"path\":");
+  ob_json_str(o, f->path);
+  ob_printf(o, ",\"line\":%u,\"column\":%u}", f->line, f->column);
+}
+
+vast_err vast_findings_write_json(const vast_findings *l, const char *name, vast_write_fn write,
+                                  void *ctx) {
+  if (!write) return VAST_E_INVAL;
+  ob o = {.write = write, .ctx = ctx};
+  ob_s(&o, "{\"file\":");
+  ob_json_str(&o, name ? name : "-");
+  ob_printf(&o, ",\"errors\":%zu,\"warnings\":%zu,\"infos\":%zu,\"findings\":[",
+            vast_findings_count_severity(l, VAST_SEV_ERROR),
+            vast_findings_count_severity(l, VAST_SEV_WARNING),
+            vast_findings_count_severity(l, VAST_SEV_INFO));
+  for (size_t i = 0; l && i < l->n; i++) {
+    if (i) ob_s(&o, ",");
+    json_finding(&o, &l->items[i]);
+  }
+  ob_s(&o, "]}\n");
+  return ob_done(&o);
+}
+
+/* ---- SARIF 2.1.0 --------------------------------------------------------- */
+
+#define HELP_BASE "https://github.com/vastrack/vastrack/blob/main/docs/validate.md#"
+
+static const char *sarif_level(vast_severity s) {
+  return s == VAST_SEV_ERROR ? "error" : s == VAST_SEV_WARNING ? "warning" : s == VAST_SEV_INFO ? "note" : "none";
+}
+
+vast_err vast_sarif_begin(vast_profile profile, vast_write_fn write, void *ctx, int *state) {
+  if (!write || !state || (unsigned)profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
+  *state = 0;
+  ob o = {.write = write, .ctx = ctx};
+  ob_s(&o, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+           "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"vastrack\",\"version\":\"" VAST_VERSION_STRING
+           "\",\"informationUri\":\"" HELP_BASE "\",\"rules\":[");
+  for (size_t i = 0; i < VAST__R__COUNT; i++) {
+    const vast_rule *r = &vast__rules[i];
+    if (i) ob_s(&o, ",");
+    ob_s(&o, "{\"id\":");
+    ob_json_str(&o, r->id);
+    ob_s(&o, ",\"shortDescription\":{\"text\":");
+    ob_json_str(&o, r->summary);
+    char full[1024];
+    if (r->iab_code)
+      snprintf(full, sizeof full, "%s (leads to IAB VAST error %d). Fix: %s.", r->summary,
+               r->iab_code, r->fix);
+    else
+      snprintf(full, sizeof full, "%s. Fix: %s.", r->summary, r->fix);
+    ob_s(&o, "},\"fullDescription\":{\"text\":");
+    ob_json_str(&o, full);
+    ob_s(&o, "},\"helpUri\":\"" HELP_BASE);
+    ob_s(&o, r->id);
+    ob_s(&o, "\",\"help\":{\"text\":");
+    ob_json_str(&o, r->fix);
+    vast_severity s = r->severity[profile];
+    ob_printf(&o, "},\"defaultConfiguration\":{\"level\":\"%s\",\"enabled\":%s},"
+                  "\"properties\":{\"category\":\"%s\",\"iabCode\":%d}}",
+              sarif_level(s), s == VAST_SEV_OFF ? "false" : "true", r->category, r->iab_code);
+  }
+  ob_printf(&o, "]}},\"properties\":{\"profile\":\"%s\"},\"results\":[", vast_profile_name(profile));
+  return ob_done(&o);
+}
+
+/* artifactLocation.uri is a URI reference: percent-encode what is not allowed. */
+static void ob_uri(ob *o, const char *s) {
+  ob_put(o, "\"", 1);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    unsigned c = *p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("-._~/:?#@!$&'()*+,;=", (int)c))
+      ob_put(o, (const char *)p, 1);
+    else
+      ob_printf(o, "%%%02X", c);
+  }
+  ob_put(o, "\"", 1);
+}
+
+vast_err vast_sarif_add(const vast_findings *l, const char *uri, vast_write_fn write, void *ctx,
+                        int *state) {
+  if (!write || !state) return VAST_E_INVAL;
+  ob o = {.write = write, .ctx = ctx};
+  if (!uri || strcmp(uri, "-") == 0) uri = "stdin";
+  for (size_t i = 0; l && i < l->n; i++) {
+    const vast_finding *f = &l->items[i];
+    if ((*state)++) ob_s(&o, ",");
+    ob_s(&o, "{\"ruleId\":");
+    ob_json_str(&o, f->rule_id);
+    ob_printf(&o, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
+              (size_t)(f->rule - vast__rules), sarif_level(f->severity));
+    ob_json_str(&o, f->message);
+    ob_s(&o, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+    ob_uri(&o, uri);
+    ob_s(&o, "}");
+    if (f->line) {
+      ob_printf(&o, ",\"region\":{\"startLine\":%u", f->line);
+      if (f->column) ob_printf(&o, ",\"startColumn\":%u", f->column);
+      ob_s(&o, "}");
+    }
+    ob_s(&o, "},\"logicalLocations\":[{\"fullyQualifiedName\":");
+    ob_json_str(&o, f->path);
+    ob_printf(&o, ",\"kind\":\"element\"}]}],\"properties\":{\"iabCode\":%d}}", f->iab_code);
+  }
+  return ob_done(&o);
+}
+
+vast_err vast_sarif_end(vast_write_fn write, void *ctx, int *state) {
+  if (!write || !state) return VAST_E_INVAL;
+  ob o = {.write = write, .ctx = ctx};
+  ob_s(&o, "]}]}\n");
+  return ob_done(&o);
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+typedef struct tally {
+  size_t per_rule[VAST__R__COUNT];
+  size_t by_sev[3];
+} tally;
+
+static int tally_fn(void *ctx, const vast_finding *f) {
+  tally *t = ctx;
+  t->per_rule[f->rule - vast__rules]++;
+  if (f->severity >= VAST_SEV_INFO && f->severity <= VAST_SEV_ERROR) t->by_sev[f->severity]++;
+  return 0;
+}
+
+static int first_error(void *ctx, const vast_finding *f) {
+  if (f->severity == VAST_SEV_ERROR) {
+    *(int *)ctx = 1;
+    return 1;
+  }
+  return 0;
+}
+
+/* Appends word to a space-separated list in buf unless already there. */
+static void add_word(char *buf, size_t cap, const char *w) {
+  size_t wl = strlen(w), bl = strlen(buf);
+  for (const char *p = buf; (p = strstr(p, w)) != NULL; p += wl)
+    if ((p == buf || p[-1] == ' ') && (p[wl] == ' ' || p[wl] == 0)) return;
+  if (bl + wl + 2 > cap) return;
+  if (bl) buf[bl++] = ' ';
+  memcpy(buf + bl, w, wl + 1);
+}
+
+static void audit_tracking(vast_audit *a, const vast_tracking *t, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (t[i].event_name && *t[i].event_name)
+      add_word(a->events_present, sizeof a->events_present, t[i].event_name);
+}
+
+static void audit_vast(vast_audit *a, const vast_vast *vv, size_t *inl, size_t *wr) {
+  static const vast_event core[VAST_AUDIT_CORE_EVENTS] = {
+      VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
+      VAST_EV_COMPLETE};
+  a->ads += vv->n_ads;
+  for (size_t i = 0; i < vv->n_ads; i++) {
+    const vast_ad *ad = &vv->ads[i];
+    *inl += ad->kind == VAST_AD_INLINE;
+    *wr += ad->kind == VAST_AD_WRAPPER;
+    a->impressions += ad->n_impressions;
+    for (size_t c = 0; c < ad->n_creatives; c++) {
+      const vast_creative *cr = &ad->creatives[c];
+      if (cr->kind == VAST_CREATIVE_LINEAR && cr->linear) {
+        audit_tracking(a, cr->linear->tracking, cr->linear->n_tracking);
+        if (ad->kind == VAST_AD_INLINE)
+          for (int k = 0; k < VAST_AUDIT_CORE_EVENTS; k++) {
+            int have = 0;
+            for (size_t j = 0; j < cr->linear->n_tracking; j++) have |= cr->linear->tracking[j].event == core[k];
+            if (!have) add_word(a->events_missing, sizeof a->events_missing, vast_event_name(core[k]));
+          }
+      } else if (cr->kind == VAST_CREATIVE_NONLINEAR && cr->nonlinear) {
+        audit_tracking(a, cr->nonlinear->tracking, cr->nonlinear->n_tracking);
+      } else if (cr->kind == VAST_CREATIVE_COMPANION && cr->companions) {
+        for (size_t j = 0; j < cr->companions->n_companions; j++)
+          audit_tracking(a, cr->companions->companions[j].tracking,
+                         cr->companions->companions[j].n_tracking);
+      }
+    }
+  }
+}
+
+vast_err vast_audit_doc(const vast_doc *doc, const vast_validate_options *opt, vast_audit *a) {
+  if (!doc || !a) return VAST_E_INVAL;
+  memset(a, 0, sizeof *a);
+  vast_validate_options def;
+  if (!opt) {
+    vast_validate_options_init(&def);
+    opt = &def;
+  }
+  tally t;
+  memset(&t, 0, sizeof t);
+  vast_err e = vast_validate(doc, opt, tally_fn, &t);
+  if (e) return e;
+  a->errors = t.by_sev[VAST_SEV_ERROR];
+  a->warnings = t.by_sev[VAST_SEV_WARNING];
+  a->infos = t.by_sev[VAST_SEV_INFO];
+
+  /* issues, most severe first: severity of each rule under the profile used */
+  size_t n = 0;
+  for (int sev = VAST_SEV_ERROR; sev >= VAST_SEV_INFO; sev--)
+    for (size_t r = 0; r < VAST__R__COUNT; r++) {
+      if (!t.per_rule[r] || vast__rules[r].severity[opt->profile] != sev) continue;
+      char item[96];
+      snprintf(item, sizeof item, "%s%s(%zu)", n ? "; " : "", vast__rules[r].id, t.per_rule[r]);
+      size_t il = strlen(item);
+      if (n + il + 6 >= sizeof a->issues) {
+        memcpy(a->issues + n, "; ...", 6);
+        goto issues_done;
+      }
+      memcpy(a->issues + n, item, il + 1);
+      n += il;
+    }
+issues_done:;
+
+  int ctv_err = 0;
+  vast_validate_options ctv = *opt;
+  ctv.profile = VAST_PROFILE_CTV;
+  ctv.min_severity = VAST_SEV_ERROR;
+  e = vast_validate(doc, &ctv, first_error, &ctv_err);
+  if (e) return e;
+  a->ctv_compatible = !ctv_err;
+
+  size_t inl = 0, wr = 0;
+  if (vast_doc_kind_of(doc) == VAST_DOC_VMAP) {
+    const vast_vmap *vm = vast_doc_vmap(doc);
+    snprintf(a->version, sizeof a->version, "VMAP %s", vm && vm->version ? vm->version : "");
+    for (size_t i = 0; vm && i < vm->n_breaks; i++)
+      if (vm->breaks[i].source_kind == VAST_SOURCE_VAST && vm->breaks[i].vast)
+        audit_vast(a, vm->breaks[i].vast, &inl, &wr);
+    a->ad_type = "vmap";
+  } else {
+    const vast_vast *vv = vast_doc_vast(doc);
+    if (vv) {
+      snprintf(a->version, sizeof a->version, "%s", vv->version ? vv->version : "");
+      audit_vast(a, vv, &inl, &wr);
+    }
+    a->ad_type = a->ads == 0 ? "no-ad" : wr == 0 ? "inline" : inl == 0 && wr ? "wrapper" : "mixed";
+    if (a->ads && inl == 0 && wr == 0) a->ad_type = "empty";
+  }
+  a->wrapper_hops = wr ? 1 : 0;
+  return VAST_OK;
+}
+
+void vast_audit_parse_error(const vast_error *err, vast_audit *a) {
+  if (!a) return;
+  memset(a, 0, sizeof *a);
+  a->ad_type = "invalid";
+  a->errors = 1;
+  const char *id = "xml-malformed";
+  if (err) {
+    if (err->code == VAST_E_NOT_VAST) id = "not-vast";
+    else if (err->code == VAST_E_VERSION) id = "version-unsupported";
+    else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT) id = "input-refused";
+  }
+  snprintf(a->issues, sizeof a->issues, "%s(1)", id);
+}

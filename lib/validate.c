@@ -1,0 +1,917 @@
+/*
+ * validate.c: the rule engine. One walk over the parsed model (vastrack/doc.h)
+ * runs every enabled rule of the chosen profile and reports each finding with
+ * its rule, severity, IAB code, line/column and element path.
+ *
+ * Cost matters (the audit runs over thousands of tags and the benchmark holds
+ * validation under a tenth of the parse time), so the walk keeps the element
+ * path as a small stack of (name, index) pairs and formats the path and the
+ * message only when a finding is actually reported. Each URL is scanned once
+ * for all URL rules.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "validate-int.h"
+
+#define E VAST_SEV_ERROR
+#define W VAST_SEV_WARNING
+#define I VAST_SEV_INFO
+#define O VAST_SEV_OFF
+const vast_rule vast__rules[VAST__R__COUNT] = {
+#define VAST__RULE_ROW(e, id, cat, code, w, c, s, a, sum, fix) {id, cat, code, sum, fix, {w, c, s, a}},
+    VAST__RULES(VAST__RULE_ROW)
+#undef VAST__RULE_ROW
+};
+#undef E
+#undef W
+#undef I
+#undef O
+
+size_t vast_rule_count(void) { return VAST__R__COUNT; }
+
+const vast_rule *vast_rule_at(size_t i) { return i < VAST__R__COUNT ? &vast__rules[i] : NULL; }
+
+const vast_rule *vast_rule_find(const char *id) {
+  if (!id) return NULL;
+  for (size_t i = 0; i < VAST__R__COUNT; i++)
+    if (strcmp(vast__rules[i].id, id) == 0) return &vast__rules[i];
+  return NULL;
+}
+
+const char *vast_severity_name(vast_severity sev) {
+  switch (sev) {
+  case VAST_SEV_INFO: return "info";
+  case VAST_SEV_WARNING: return "warning";
+  case VAST_SEV_ERROR: return "error";
+  case VAST_SEV_OFF: return "off";
+  }
+  return "off";
+}
+
+static const char *const profile_names[VAST_PROFILE__COUNT] = {"web", "ctv", "ssai", "audio"};
+
+const char *vast_profile_name(vast_profile p) {
+  return (unsigned)p < VAST_PROFILE__COUNT ? profile_names[p] : "";
+}
+
+vast_err vast_profile_from_name(const char *name, vast_profile *out) {
+  if (!name || !out) return VAST_E_INVAL;
+  for (int i = 0; i < VAST_PROFILE__COUNT; i++)
+    if (strcasecmp(name, profile_names[i]) == 0) {
+      *out = (vast_profile)i;
+      return VAST_OK;
+    }
+  return VAST_E_INVAL;
+}
+
+void vast_validate_options_init(vast_validate_options *opt) {
+  if (!opt) return;
+  memset(opt, 0, sizeof *opt);
+  opt->size = sizeof *opt;
+  opt->profile = VAST_PROFILE_WEB;
+  opt->min_severity = VAST_SEV_INFO;
+}
+
+/* ---- the walk's state ---------------------------------------------------- */
+
+typedef struct seg {
+  const char *name;
+  unsigned idx; /* 1-based; 0 = no index */
+} seg;
+
+typedef struct V {
+  signed char sev[VAST__R__COUNT]; /* effective severity, VAST_SEV_OFF when not run */
+  vast_finding_fn fn;
+  void *ctx;
+  int stop;
+  int ver; /* declared version * 10 (43 for 4.3); 0 when unknown */
+  seg segs[32];
+  int nseg;
+  char path[768];
+  char msg[768];
+} V;
+
+static inline int on(const V *v, vast__rule_idx r) { return !v->stop && v->sev[r] != VAST_SEV_OFF; }
+
+static inline void push(V *v, const char *name, size_t idx) {
+  if (v->nseg < (int)(sizeof v->segs / sizeof v->segs[0])) {
+    v->segs[v->nseg].name = name;
+    v->segs[v->nseg].idx = (unsigned)idx;
+  }
+  v->nseg++;
+}
+static inline void pop(V *v) { v->nseg--; }
+
+static void render_path(V *v) {
+  size_t n = 0;
+  int lim = v->nseg < 32 ? v->nseg : 32;
+  v->path[0] = 0;
+  for (int i = 0; i < lim && n < sizeof v->path; i++) {
+    int w = v->segs[i].idx ? snprintf(v->path + n, sizeof v->path - n, "/%s[%u]", v->segs[i].name,
+                                      v->segs[i].idx)
+                           : snprintf(v->path + n, sizeof v->path - n, "/%s", v->segs[i].name);
+    if (w < 0) break;
+    n += (size_t)w;
+  }
+}
+
+static void report(V *v, vast__rule_idx r, const char *path, vast_pos pos) {
+  vast_finding f;
+  f.rule = &vast__rules[r];
+  f.rule_id = f.rule->id;
+  f.severity = (vast_severity)v->sev[r];
+  f.iab_code = f.rule->iab_code;
+  f.message = v->msg;
+  f.fix = f.rule->fix;
+  f.path = path;
+  f.line = pos.line;
+  f.column = pos.column;
+  if (v->fn(v->ctx, &f) != 0) v->stop = 1;
+}
+
+/* Reports rule r at the current path (plus an optional child element). */
+static void emit(V *v, vast__rule_idx r, vast_pos pos, const char *child, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void emit(V *v, vast__rule_idx r, vast_pos pos, const char *child, const char *fmt, ...) {
+  if (!on(v, r)) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+  va_end(ap);
+  if (child) push(v, child, 0);
+  render_path(v);
+  if (child) pop(v);
+  report(v, r, v->path, pos);
+}
+
+/* ---- URLs ---------------------------------------------------------------- */
+
+/* IAB macros (VAST 4.x macro list) plus the widespread non-IAB [RANDOM]. */
+static const char *const iab_macros[] = {
+    "TIMESTAMP", "CACHEBUSTING", "CONTENTPLAYHEAD", "MEDIAPLAYHEAD", "BREAKPOSITION",
+    "BLOCKEDADCATEGORIES", "ADCATEGORIES", "ADCOUNT", "TRANSACTIONID", "PLACEMENTTYPE", "ADTYPE",
+    "UNIVERSALADID", "BREAKMAXDURATION", "BREAKMAXADS", "BREAKMINADLENGTH", "BREAKMAXADLENGTH",
+    "IFA", "IFATYPE", "CLIENTUA", "SERVERUA", "DEVICEUA", "SERVERSIDE", "DEVICEIP", "LATLONG",
+    "DOMAIN", "PAGEURL", "APPBUNDLE", "VASTVERSIONS", "APIFRAMEWORKS", "EXTENSIONS",
+    "VERIFICATIONVENDORS", "OMIDPARTNER", "MEDIAMIME", "PLAYERCAPABILITIES", "CLICKTYPE",
+    "PLAYERSTATE", "INVENTORYSTATE", "PLAYERSIZE", "ADPLAYHEAD", "ASSETURI", "CONTENTID",
+    "CONTENTURI", "PODSEQUENCE", "ADSERVINGID", "CLICKPOS", "ERRORCODE", "REASON",
+    "LIMITADTRACKING", "REGULATIONS", "GDPRCONSENT", "STOREID", "STOREURL", "PLAYBACKMETHODS",
+    "CONTENTCAT", "GPPSTRING", "GPPSECTIONID", "RANDOM",
+};
+#define N_MACROS (sizeof iab_macros / sizeof iab_macros[0])
+
+/* Levenshtein distance of two short strings, case-insensitive, capped at 9. */
+static int edit_distance(const char *a, size_t la, const char *b, size_t lb) {
+  if (la > 40 || lb > 40) return 9;
+  int prev[41], cur[41];
+  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    cur[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = a[i - 1] & ~0x20, cb = b[j - 1] & ~0x20; /* ASCII letters/digits/_ only */
+      int sub = prev[j - 1] + (ca != cb);
+      int del = prev[j] + 1, ins = cur[j - 1] + 1;
+      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    memcpy(prev, cur, sizeof(int) * (lb + 1));
+  }
+  return prev[lb] > 9 ? 9 : prev[lb];
+}
+
+static void check_macro(V *v, const char *name, size_t n, vast_pos pos) {
+  const char *best = NULL;
+  for (size_t i = 0; i < N_MACROS; i++) {
+    size_t ln = strlen(iab_macros[i]);
+    if (ln == n && memcmp(iab_macros[i], name, n) == 0) return; /* exact */
+    if (ln == n && strncasecmp(iab_macros[i], name, n) == 0) {
+      best = iab_macros[i];
+      break;
+    }
+  }
+  if (!best && n >= 5) {
+    for (size_t i = 0; i < N_MACROS && !best; i++) {
+      size_t ln = strlen(iab_macros[i]);
+      size_t common = 0;
+      while (common < n && common < ln && ((name[common] ^ iab_macros[i][common]) & ~0x20) == 0)
+        common++;
+      if (ln >= 5 && (edit_distance(name, n, iab_macros[i], ln) <= 2 || common >= 7))
+        best = iab_macros[i];
+    }
+  }
+  if (best)
+    emit(v, VAST__R_MACRO_MISSPELLED, pos, NULL, "macro [%.*s] looks like a misspelling of [%s]",
+         (int)n, name, best);
+  else
+    emit(v, VAST__R_MACRO_UNKNOWN, pos, NULL, "macro [%.*s] is not an IAB VAST macro", (int)n,
+         name);
+}
+
+enum url_kind { U_BEACON, U_ERROR, U_MEDIA, U_CLICK, U_WRAPPER, U_RESOURCE };
+
+static int is_hex(int c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static int is_macro_char(int c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * check_url: every URL rule in one pass over the string. `what` names the
+ * element in messages. Returns a hash of the URL for duplicate detection.
+ */
+static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what, enum url_kind kind) {
+  uint64_t h = 1469598103934665603ull;
+  if (!url) return 0;
+  if (!*url) {
+    if (kind != U_WRAPPER) emit(v, VAST__R_URL_EMPTY, pos, NULL, "empty %s URL", what);
+    return h;
+  }
+  int ws = 0, xmlc = 0, unsafe = 0, badpct = 0, has_errorcode = 0;
+  for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+    unsigned c = *p;
+    h = (h ^ c) * 1099511628211ull;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') ws++;
+    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') xmlc++;
+    else if (c >= 0x80 || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' || c == '`')
+      unsafe++;
+    else if (c == '%') {
+      if (p[1] == '%') { /* %%MACRO%% */
+        const unsigned char *q = p + 2;
+        while (is_macro_char(*q)) q++;
+        if (q > p + 2 && q[0] == '%' && q[1] == '%') {
+          for (; p < q + 1; p++) h = (h ^ p[1]) * 1099511628211ull;
+          continue;
+        }
+        badpct++;
+      } else if (!is_hex(p[1]) || !is_hex(p[2])) {
+        badpct++;
+      }
+    } else if (c == '[') {
+      const unsigned char *q = p + 1;
+      while (is_macro_char(*q) && q - p < 64) q++;
+      if (*q == ']' && q > p + 1) {
+        size_t n = (size_t)(q - p - 1);
+        if (n == 9 && memcmp(p + 1, "ERRORCODE", 9) == 0) has_errorcode = 1;
+        else if (v->sev[VAST__R_MACRO_UNKNOWN] != VAST_SEV_OFF ||
+                 v->sev[VAST__R_MACRO_MISSPELLED] != VAST_SEV_OFF)
+          check_macro(v, (const char *)p + 1, n, pos);
+      }
+    }
+  }
+  if (ws && kind != U_WRAPPER)
+    emit(v, VAST__R_URL_WHITESPACE, pos, NULL, "%s URL contains %d whitespace character%s", what,
+         ws, ws > 1 ? "s" : "");
+  if (xmlc)
+    emit(v, VAST__R_URL_XML_CHARS, pos, NULL,
+         "%s URL contains %d raw <, >, \" or control character%s", what, xmlc, xmlc > 1 ? "s" : "");
+  if (unsafe)
+    emit(v, VAST__R_URL_UNSAFE_CHARS, pos, NULL,
+         "%s URL contains %d character%s that must be percent-encoded", what, unsafe,
+         unsafe > 1 ? "s" : "");
+  if (badpct)
+    emit(v, VAST__R_URL_BAD_PERCENT, pos, NULL, "%s URL has %d invalid percent-encoding%s", what,
+         badpct, badpct > 1 ? "s" : "");
+  if (kind == U_ERROR && !has_errorcode)
+    emit(v, VAST__R_ERROR_URL_NO_ERRORCODE, pos, NULL, "Error URL has no [ERRORCODE] macro");
+
+  /* scheme */
+  if (url[0] == '[' || url[0] == '$' || url[0] == '{' || (url[0] == '%' && url[1] == '%'))
+    return h; /* the whole URL or its scheme comes from a macro */
+  if (url[0] == '/' && url[1] == '/') {
+    emit(v, VAST__R_URL_PROTOCOL_RELATIVE, pos, NULL, "%s URL '%.80s' is protocol-relative", what,
+         url);
+    return h;
+  }
+  const char *p = url;
+  if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           *p == '+' || *p == '-' || *p == '.')
+      p++;
+  }
+  if (*p != ':' || p == url) {
+    emit(v, VAST__R_URL_NOT_ABSOLUTE, pos, NULL, "%s URL '%.80s' is not absolute", what, url);
+    return h;
+  }
+  size_t sl = (size_t)(p - url);
+  if (sl == 5 && strncasecmp(url, "https", 5) == 0) return h;
+  if (sl == 4 && strncasecmp(url, "http", 4) == 0) {
+    emit(v, VAST__R_URL_INSECURE, pos, NULL, "%s URL uses http://, not https://", what);
+    return h;
+  }
+  if (kind != U_WRAPPER)
+    emit(v, VAST__R_URL_NOT_HTTP, pos, NULL, "%s URL has scheme '%.*s:', not http(s)", what,
+         (int)sl, url);
+  return h;
+}
+
+/* A list of vast_url (Impression, ClickTracking, ...), with duplicate detection. */
+static void check_url_list(V *v, const vast_url *u, size_t n, const char *elem, enum url_kind kind,
+                           int dup) {
+  uint64_t hs[128];
+  for (size_t i = 0; i < n && !v->stop; i++) {
+    push(v, elem, n > 1 ? i + 1 : 0);
+    uint64_t h = check_url(v, u[i].url, u[i].pos, elem, kind);
+    if (dup && i < 128 && u[i].url && *u[i].url) {
+      hs[i] = h;
+      for (size_t j = 0; j < i; j++)
+        if (hs[j] == h && u[j].url && strcmp(u[j].url, u[i].url) == 0) {
+          emit(v, VAST__R_URL_DUPLICATE, u[i].pos, NULL, "%s URL repeats %s[%zu]: fired twice", elem,
+               elem, j + 1);
+          break;
+        }
+    } else if (i < 128) {
+      hs[i] = 0;
+    }
+    pop(v);
+  }
+}
+
+static void check_single_url(V *v, const char *url, vast_pos pos, const char *elem,
+                             enum url_kind kind) {
+  if (!url) return;
+  push(v, elem, 0);
+  check_url(v, url, pos, elem, kind);
+  pop(v);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+enum ctype { CT_LINEAR, CT_NONLINEAR, CT_COMPANION, CT_VERIFICATION };
+
+/* Version (x10) that introduced an event; 0 = always. Only events we are sure of. */
+static int event_since(vast_event ev) {
+  switch (ev) {
+  case VAST_EV_PROGRESS:
+  case VAST_EV_SKIP:
+  case VAST_EV_CLOSE_LINEAR:
+  case VAST_EV_EXIT_FULLSCREEN: return 30;
+  case VAST_EV_LOADED:
+  case VAST_EV_PLAYER_EXPAND:
+  case VAST_EV_PLAYER_COLLAPSE:
+  case VAST_EV_VERIFICATION_NOT_EXECUTED: return 40;
+  case VAST_EV_INTERACTIVE_START: return 42;
+  case VAST_EV_NOT_USED: return 43;
+  default: return 0;
+  }
+}
+
+/* 1 when the event is valid for the creative type (VAST 3.0+ lists per type). */
+static int event_fits(vast_event ev, enum ctype ct) {
+  switch (ct) {
+  case CT_COMPANION: return ev == VAST_EV_CREATIVE_VIEW;
+  case CT_VERIFICATION: return ev == VAST_EV_VERIFICATION_NOT_EXECUTED;
+  case CT_LINEAR:
+    switch (ev) {
+    case VAST_EV_ACCEPT_INVITATION:
+    case VAST_EV_AD_EXPAND:
+    case VAST_EV_AD_COLLAPSE:
+    case VAST_EV_MINIMIZE:
+    case VAST_EV_OVERLAY_VIEW_DURATION:
+    case VAST_EV_VERIFICATION_NOT_EXECUTED:
+    case VAST_EV_BREAK_START:
+    case VAST_EV_BREAK_END:
+    case VAST_EV_ERROR: return 0;
+    default: return 1;
+    }
+  case CT_NONLINEAR:
+    switch (ev) {
+    case VAST_EV_SKIP:
+    case VAST_EV_CLOSE_LINEAR:
+    case VAST_EV_ACCEPT_INVITATION_LINEAR:
+    case VAST_EV_INTERACTIVE_START:
+    case VAST_EV_NOT_USED:
+    case VAST_EV_VERIFICATION_NOT_EXECUTED:
+    case VAST_EV_BREAK_START:
+    case VAST_EV_BREAK_END:
+    case VAST_EV_ERROR: return 0;
+    default: return 1;
+    }
+  }
+  return 1;
+}
+
+static int event_deprecated(vast_event ev, enum ctype ct) {
+  switch (ev) {
+  case VAST_EV_FULLSCREEN:
+  case VAST_EV_EXIT_FULLSCREEN:
+  case VAST_EV_EXPAND:
+  case VAST_EV_COLLAPSE:
+  case VAST_EV_ACCEPT_INVITATION_LINEAR:
+  case VAST_EV_TIME_SPENT_VIEWING: return 1;
+  case VAST_EV_CLOSE: return ct == CT_LINEAR;
+  default: return 0;
+  }
+}
+
+static const char *ctype_name(enum ctype ct) {
+  switch (ct) {
+  case CT_LINEAR: return "Linear";
+  case CT_NONLINEAR: return "NonLinear";
+  case CT_COMPANION: return "Companion";
+  case CT_VERIFICATION: return "Verification";
+  }
+  return "";
+}
+
+/*
+ * check_tracking: the Tracking elements of one TrackingEvents list. `dur` is
+ * the Linear's duration in seconds (-1 unknown) for offset checks.
+ */
+static void check_tracking(V *v, const vast_tracking *t, size_t n, enum ctype ct, double dur) {
+  uint64_t hs[128];
+  push(v, "TrackingEvents", 0);
+  for (size_t i = 0; i < n && !v->stop; i++) {
+    const vast_tracking *tr = &t[i];
+    push(v, "Tracking", i + 1);
+    const char *nm = tr->event_name ? tr->event_name : "";
+    if (tr->event == VAST_EV_UNKNOWN) {
+      emit(v, VAST__R_EVENT_UNKNOWN, tr->pos, NULL, "'%.60s' is not a VAST tracking event", nm);
+    } else {
+      const char *canon = vast_event_name(tr->event);
+      if (strcmp(canon, nm) != 0)
+        emit(v, VAST__R_EVENT_NAME_CASE, tr->pos, NULL,
+             "event '%.60s' should be spelled '%s'", nm, canon);
+      if (v->ver >= 30 && !event_fits(tr->event, ct))
+        emit(v, VAST__R_EVENT_WRONG_CREATIVE, tr->pos, NULL,
+             "event '%s' is not defined for %s creatives", canon, ctype_name(ct));
+      int since = event_since(tr->event);
+      if (v->ver && since > v->ver)
+        emit(v, VAST__R_EVENT_VERSION, tr->pos, NULL,
+             "event '%s' needs VAST %d.%d; the tag declares %d.%d", canon, since / 10, since % 10,
+             v->ver / 10, v->ver % 10);
+      if (v->ver >= 40 && event_deprecated(tr->event, ct))
+        emit(v, VAST__R_EVENT_DEPRECATED, tr->pos, NULL, "event '%s' is deprecated in VAST 4",
+             canon);
+    }
+    if (tr->event == VAST_EV_PROGRESS) {
+      if (tr->offset.kind == VAST_OFFSET_NONE)
+        emit(v, VAST__R_PROGRESS_NO_OFFSET, tr->pos, NULL, "progress event without offset");
+      else if (tr->offset.kind == VAST_OFFSET_INVALID)
+        emit(v, VAST__R_OFFSET_MALFORMED, tr->pos, NULL, "progress offset '%.40s' is not a time or percentage",
+             tr->offset.raw ? tr->offset.raw : "");
+      else if ((tr->offset.kind == VAST_OFFSET_PERCENT && tr->offset.value > 100) ||
+               (tr->offset.kind == VAST_OFFSET_TIME && dur > 0 && tr->offset.value > dur + 0.0005))
+        emit(v, VAST__R_OFFSET_BEYOND_DURATION, tr->pos, NULL,
+             "progress offset '%.40s' is after the end of the ad", tr->offset.raw ? tr->offset.raw : "");
+    } else if (tr->offset.kind == VAST_OFFSET_INVALID) {
+      emit(v, VAST__R_OFFSET_MALFORMED, tr->pos, NULL, "offset '%.40s' is not a time or percentage",
+           tr->offset.raw ? tr->offset.raw : "");
+    }
+    uint64_t h = check_url(v, tr->url, tr->pos, "Tracking", U_BEACON);
+    if (i < 128) {
+      hs[i] = h;
+      if (tr->url && *tr->url)
+        for (size_t j = 0; j < i; j++)
+          if (hs[j] == h && t[j].event == tr->event &&
+              (t[j].event != VAST_EV_UNKNOWN || strcmp(t[j].event_name, nm) == 0) &&
+              t[j].offset.kind == tr->offset.kind && t[j].offset.value == tr->offset.value &&
+              strcmp(t[j].url, tr->url) == 0) {
+            emit(v, VAST__R_URL_DUPLICATE, tr->pos, NULL,
+                 "'%.60s' URL repeats Tracking[%zu]: fired twice", nm, j + 1);
+            break;
+          }
+    }
+    pop(v);
+  }
+  pop(v);
+}
+
+/* ---- media --------------------------------------------------------------- */
+
+static const char *const known_mimes[] = {
+    "video/mp4", "video/webm", "video/ogg", "video/3gpp", "video/3gpp2", "video/quicktime",
+    "video/x-flv", "video/mpeg", "video/x-m4v", "video/x-ms-wmv", "video/mp2t", "video/h264",
+    "application/x-mpegurl", "application/vnd.apple.mpegurl", "application/dash+xml",
+    "application/javascript", "application/x-javascript", "text/javascript",
+    "application/x-shockwave-flash", "audio/mp4", "audio/mpeg", "audio/mp3", "audio/aac",
+    "audio/ogg", "audio/wav", "audio/x-wav", "audio/webm", "audio/x-m4a", "audio/flac",
+};
+
+static int mime_known(const char *t) {
+  for (size_t i = 0; i < sizeof known_mimes / sizeof known_mimes[0]; i++)
+    if (strcasecmp(t, known_mimes[i]) == 0) return 1;
+  return 0;
+}
+
+static int is_vpaid(const vast_media_file *m) {
+  if (m->api_framework && strncasecmp(m->api_framework, "VPAID", 5) == 0) return 1;
+  if (!m->type) return 0;
+  return strcasecmp(m->type, "application/javascript") == 0 ||
+         strcasecmp(m->type, "application/x-javascript") == 0 ||
+         strcasecmp(m->type, "text/javascript") == 0 ||
+         strcasecmp(m->type, "application/x-shockwave-flash") == 0;
+}
+
+static int is_h264_mp4(const vast_media_file *m) {
+  if (is_vpaid(m) || !m->type || strcasecmp(m->type, "video/mp4") != 0) return 0;
+  if (m->delivery && strcasecmp(m->delivery, "progressive") != 0) return 0;
+  if (m->codec && *m->codec)
+    return strncasecmp(m->codec, "avc", 3) == 0 || strcasecmp(m->codec, "h264") == 0 ||
+           strcasecmp(m->codec, "h.264") == 0;
+  return 1;
+}
+
+static void check_media(V *v, const vast_linear *l) {
+  int n_vpaid = 0, n_mp4 = 0, n_audio = 0;
+  if (l->n_media_files == 0) {
+    emit(v, VAST__R_MISSING_MEDIAFILES, l->pos, l->has_media_files_element ? "MediaFiles" : NULL,
+         "Linear has no MediaFile");
+    return;
+  }
+  push(v, "MediaFiles", 0);
+  for (size_t i = 0; i < l->n_media_files && !v->stop; i++) {
+    const vast_media_file *m = &l->media_files[i];
+    push(v, "MediaFile", i + 1);
+    if (!m->url || !*m->url)
+      emit(v, VAST__R_MEDIAFILE_EMPTY_URL, m->pos, NULL, "MediaFile has no URL");
+    else
+      check_url(v, m->url, m->pos, "MediaFile", U_MEDIA);
+    if (!m->delivery || !*m->delivery)
+      emit(v, VAST__R_MEDIAFILE_MISSING_DELIVERY, m->pos, NULL, "MediaFile has no delivery attribute");
+    if (!m->type || !*m->type)
+      emit(v, VAST__R_MEDIA_MIME_MISSING, m->pos, NULL, "MediaFile has no type attribute");
+    else if (!mime_known(m->type))
+      emit(v, VAST__R_MEDIA_MIME_UNKNOWN, m->pos, NULL, "MediaFile type '%.60s' is not a known media type",
+           m->type);
+    int vp = is_vpaid(m);
+    n_vpaid += vp;
+    n_mp4 += is_h264_mp4(m);
+    n_audio += m->type && strncasecmp(m->type, "audio/", 6) == 0;
+    if (!vp && (m->width < 0 || m->height < 0))
+      emit(v, VAST__R_MEDIA_SIZE_MISSING, m->pos, NULL, "MediaFile has no %s",
+           m->width < 0 && m->height < 0 ? "width or height" : m->width < 0 ? "width" : "height");
+    if (!vp && m->bitrate < 0 && m->min_bitrate < 0 && m->max_bitrate < 0 &&
+        (!m->delivery || strcasecmp(m->delivery, "progressive") == 0))
+      emit(v, VAST__R_MEDIA_BITRATE_MISSING, m->pos, NULL, "progressive MediaFile has no bitrate");
+    pop(v);
+  }
+  if (n_vpaid && n_vpaid == (int)l->n_media_files)
+    emit(v, VAST__R_MEDIA_VPAID_ONLY, l->pos, NULL,
+         "every MediaFile (%d) is VPAID/JavaScript/Flash", n_vpaid);
+  else if (n_vpaid)
+    emit(v, VAST__R_MEDIA_VPAID, l->pos, NULL, "%d VPAID/JavaScript MediaFile%s", n_vpaid,
+         n_vpaid > 1 ? "s" : "");
+  if (!n_mp4)
+    emit(v, VAST__R_MEDIA_NO_MP4, l->pos, NULL, "no progressive H.264 video/mp4 MediaFile");
+  if (!n_audio) emit(v, VAST__R_MEDIA_NO_AUDIO, l->pos, NULL, "no audio/* MediaFile");
+  pop(v);
+}
+
+static const char *core_events[VAST_AUDIT_CORE_EVENTS] = {"start", "firstQuartile", "midpoint",
+                                                          "thirdQuartile", "complete"};
+static const vast_event core_ev[VAST_AUDIT_CORE_EVENTS] = {
+    VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
+    VAST_EV_COMPLETE};
+
+static void check_linear(V *v, const vast_linear *l, int inl) {
+  push(v, "Linear", 0);
+  double dur = l->duration;
+  if (inl) {
+    if (!l->duration_raw)
+      emit(v, VAST__R_MISSING_DURATION, l->pos, NULL, "Linear has no Duration");
+    else if (dur < 0)
+      emit(v, VAST__R_DURATION_MALFORMED, l->pos, "Duration", "Duration '%.40s' is not HH:MM:SS[.mmm]",
+           l->duration_raw);
+    else if (dur == 0)
+      emit(v, VAST__R_DURATION_ZERO, l->pos, "Duration", "Duration is zero");
+  }
+  if (l->skipoffset.kind == VAST_OFFSET_INVALID)
+    emit(v, VAST__R_SKIPOFFSET_MALFORMED, l->pos, NULL, "skipoffset '%.40s' is not a time or percentage",
+         l->skipoffset.raw ? l->skipoffset.raw : "");
+  else if ((l->skipoffset.kind == VAST_OFFSET_PERCENT && l->skipoffset.value >= 100) ||
+           (l->skipoffset.kind == VAST_OFFSET_TIME && dur > 0 && l->skipoffset.value >= dur))
+    emit(v, VAST__R_SKIPOFFSET_BEYOND_DURATION, l->pos, NULL,
+         "skipoffset '%.40s' is not before the end of the ad", l->skipoffset.raw ? l->skipoffset.raw : "");
+
+  if (inl) {
+    unsigned have = 0;
+    int skip = 0;
+    for (size_t i = 0; i < l->n_tracking; i++) {
+      for (int k = 0; k < VAST_AUDIT_CORE_EVENTS; k++)
+        if (l->tracking[i].event == core_ev[k]) have |= 1u << k;
+      skip |= l->tracking[i].event == VAST_EV_SKIP;
+    }
+    for (int k = 0; k < VAST_AUDIT_CORE_EVENTS; k++)
+      if (!(have & (1u << k)))
+        emit(v, VAST__R_MISSING_QUARTILE, l->pos, "TrackingEvents", "no '%s' Tracking event",
+             core_events[k]);
+    if (l->skipoffset.kind != VAST_OFFSET_NONE && !skip)
+      emit(v, VAST__R_SKIP_TRACKING_MISSING, l->pos, "TrackingEvents",
+           "skippable ad (skipoffset '%.40s') has no 'skip' Tracking event",
+           l->skipoffset.raw ? l->skipoffset.raw : "");
+  }
+  check_tracking(v, l->tracking, l->n_tracking, CT_LINEAR, dur);
+  if (inl) check_media(v, l);
+  if (l->click_through || l->n_click_tracking || l->n_custom_clicks) {
+    push(v, "VideoClicks", 0);
+    check_single_url(v, l->click_through, l->pos, "ClickThrough", U_CLICK);
+    check_url_list(v, l->click_tracking, l->n_click_tracking, "ClickTracking", U_BEACON, 1);
+    check_url_list(v, l->custom_clicks, l->n_custom_clicks, "CustomClick", U_BEACON, 1);
+    pop(v);
+  }
+  for (size_t i = 0; i < l->n_icons && !v->stop; i++) {
+    const vast_icon *ic = &l->icons[i];
+    push(v, "Icons", 0);
+    push(v, "Icon", i + 1);
+    check_url_list(v, ic->click_tracking, ic->n_click_tracking, "IconClickTracking", U_BEACON, 1);
+    check_url_list(v, ic->view_tracking, ic->n_view_tracking, "IconViewTracking", U_BEACON, 1);
+    pop(v);
+    pop(v);
+  }
+  for (size_t i = 0; i < l->n_mezzanines && !v->stop; i++) {
+    push(v, "Mezzanine", l->n_mezzanines > 1 ? i + 1 : 0);
+    check_url(v, l->mezzanines[i].url, l->mezzanines[i].pos, "Mezzanine", U_MEDIA);
+    pop(v);
+  }
+  for (size_t i = 0; i < l->n_interactive_files && !v->stop; i++) {
+    push(v, "InteractiveCreativeFile", l->n_interactive_files > 1 ? i + 1 : 0);
+    check_url(v, l->interactive_files[i].url, l->interactive_files[i].pos, "InteractiveCreativeFile",
+              U_MEDIA);
+    pop(v);
+  }
+  pop(v);
+}
+
+static int has_resource_url(const vast_resource *r, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (r[i].content && *r[i].content) return 1;
+  return 0;
+}
+
+static void check_resources(V *v, const vast_resource *r, size_t n) {
+  for (size_t i = 0; i < n && !v->stop; i++)
+    if (r[i].kind != VAST_RES_HTML && r[i].content && *r[i].content)
+      check_single_url(v, r[i].content, r[i].pos,
+                       r[i].kind == VAST_RES_STATIC ? "StaticResource" : "IFrameResource", U_RESOURCE);
+}
+
+static void check_nonlinear_ads(V *v, const vast_nonlinear_ads *na, int inl) {
+  push(v, "NonLinearAds", 0);
+  for (size_t i = 0; i < na->n_nonlinears && !v->stop; i++) {
+    const vast_nonlinear *nl = &na->nonlinears[i];
+    push(v, "NonLinear", i + 1);
+    if (inl && !has_resource_url(nl->resources, nl->n_resources))
+      emit(v, VAST__R_NONLINEAR_MISSING_RESOURCE, nl->pos, NULL, "NonLinear has no resource");
+    check_resources(v, nl->resources, nl->n_resources);
+    check_single_url(v, nl->click_through, nl->pos, "NonLinearClickThrough", U_CLICK);
+    check_url_list(v, nl->click_tracking, nl->n_click_tracking, "NonLinearClickTracking", U_BEACON, 1);
+    pop(v);
+  }
+  check_tracking(v, na->tracking, na->n_tracking, CT_NONLINEAR, -1);
+  pop(v);
+}
+
+static void check_companion_ads(V *v, const vast_companion_ads *ca, int inl) {
+  push(v, "CompanionAds", 0);
+  for (size_t i = 0; i < ca->n_companions && !v->stop; i++) {
+    const vast_companion *c = &ca->companions[i];
+    push(v, "Companion", i + 1);
+    if (inl && !has_resource_url(c->resources, c->n_resources))
+      emit(v, VAST__R_COMPANION_MISSING_RESOURCE, c->pos, NULL, "Companion has no resource");
+    if (inl && (c->width < 0 || c->height < 0))
+      emit(v, VAST__R_COMPANION_MISSING_SIZE, c->pos, NULL, "Companion has no %s",
+           c->width < 0 && c->height < 0 ? "width or height" : c->width < 0 ? "width" : "height");
+    check_resources(v, c->resources, c->n_resources);
+    check_single_url(v, c->click_through, c->pos, "CompanionClickThrough", U_CLICK);
+    check_url_list(v, c->click_tracking, c->n_click_tracking, "CompanionClickTracking", U_BEACON, 1);
+    check_tracking(v, c->tracking, c->n_tracking, CT_COMPANION, -1);
+    pop(v);
+  }
+  pop(v);
+}
+
+/* ---- ads ----------------------------------------------------------------- */
+
+static void check_ad(V *v, const vast_ad *ad) {
+  if (ad->kind == VAST_AD_EMPTY) {
+    emit(v, VAST__R_AD_EMPTY, ad->pos, NULL, "Ad has neither InLine nor Wrapper");
+    return;
+  }
+  int inl = ad->kind == VAST_AD_INLINE;
+  const char *body = inl ? "InLine" : "Wrapper";
+  push(v, body, 0);
+  vast_pos bp = ad->body_pos.line ? ad->body_pos : ad->pos;
+  if (!ad->ad_system) emit(v, VAST__R_MISSING_ADSYSTEM, bp, NULL, "%s has no AdSystem", body);
+  if (inl && !ad->ad_title) emit(v, VAST__R_MISSING_ADTITLE, bp, NULL, "InLine has no AdTitle");
+  if (inl && v->ver >= 41 && !ad->ad_serving_id)
+    emit(v, VAST__R_MISSING_ADSERVINGID, bp, NULL, "VAST %d.%d InLine has no AdServingId",
+         v->ver / 10, v->ver % 10);
+  if (ad->n_impressions == 0)
+    emit(v, VAST__R_MISSING_IMPRESSION, bp, NULL, "%s has no Impression", body);
+  if (inl && ad->n_creatives == 0)
+    emit(v, VAST__R_MISSING_CREATIVES, bp, NULL, "InLine has no Creative");
+  if (!inl) {
+    if (!ad->vast_ad_tag_uri) {
+      emit(v, VAST__R_WRAPPER_MISSING_URI, bp, NULL, "Wrapper has no VASTAdTagURI");
+    } else {
+      const char *u = ad->vast_ad_tag_uri;
+      const char *c = strchr(u, ':'), *s = strpbrk(u, "/?#");
+      int ws = strpbrk(u, " \t\r\n") != NULL;
+      int other_scheme = c && (!s || c < s) && !(c - u == 4 && strncasecmp(u, "http", 4) == 0) &&
+                         !(c - u == 5 && strncasecmp(u, "https", 5) == 0) && u[0] != '[';
+      if (!*u || ws || other_scheme)
+        emit(v, VAST__R_WRAPPER_URI_INVALID, bp, "VASTAdTagURI", "VASTAdTagURI '%.80s' is %s", u,
+             !*u ? "empty" : ws ? "not a URL (whitespace inside)" : "not an http(s) URL");
+      if (*u) check_single_url(v, u, bp, "VASTAdTagURI", U_WRAPPER);
+    }
+  }
+  check_url_list(v, ad->errors, ad->n_errors, "Error", U_ERROR, 1);
+  check_url_list(v, ad->impressions, ad->n_impressions, "Impression", U_BEACON, 1);
+  if (ad->n_viewable || ad->n_not_viewable || ad->n_view_undetermined) {
+    push(v, "ViewableImpression", 0);
+    check_url_list(v, ad->viewable, ad->n_viewable, "Viewable", U_BEACON, 1);
+    check_url_list(v, ad->not_viewable, ad->n_not_viewable, "NotViewable", U_BEACON, 1);
+    check_url_list(v, ad->view_undetermined, ad->n_view_undetermined, "ViewUndetermined", U_BEACON, 1);
+    pop(v);
+  }
+  for (size_t i = 0; i < ad->n_verifications && !v->stop; i++) {
+    const vast_verification *vf = &ad->verifications[i];
+    push(v, "AdVerifications", 0);
+    push(v, "Verification", i + 1);
+    for (size_t j = 0; j < vf->n_js_resources; j++)
+      check_single_url(v, vf->js_resources[j].url, vf->pos, "JavaScriptResource", U_RESOURCE);
+    check_tracking(v, vf->tracking, vf->n_tracking, CT_VERIFICATION, -1);
+    pop(v);
+    pop(v);
+  }
+  if (ad->n_creatives) push(v, "Creatives", 0);
+  for (size_t i = 0; i < ad->n_creatives && !v->stop; i++) {
+    const vast_creative *cr = &ad->creatives[i];
+    push(v, "Creative", i + 1);
+    switch (cr->kind) {
+    case VAST_CREATIVE_LINEAR:
+      if (cr->linear) check_linear(v, cr->linear, inl);
+      break;
+    case VAST_CREATIVE_NONLINEAR:
+      if (cr->nonlinear) check_nonlinear_ads(v, cr->nonlinear, inl);
+      break;
+    case VAST_CREATIVE_COMPANION:
+      if (cr->companions) check_companion_ads(v, cr->companions, inl);
+      break;
+    default:
+      emit(v, VAST__R_CREATIVE_EMPTY, cr->pos, NULL,
+           "Creative has no Linear, NonLinearAds or CompanionAds");
+    }
+    pop(v);
+  }
+  if (ad->n_creatives) pop(v);
+  pop(v);
+}
+
+static int version_x10(const vast_vast *vv, vast_doc_kind kind) {
+  if (kind == VAST_DOC_VAST1) return 10;
+  if (!vv->version) return 0;
+  return vv->version_major * 10 + vv->version_minor;
+}
+
+static void check_vast(V *v, const vast_vast *vv, vast_doc_kind kind) {
+  push(v, kind == VAST_DOC_VAST1 ? "VideoAdServingTemplate" : "VAST", 0);
+  int saved = v->ver;
+  v->ver = version_x10(vv, kind);
+  if (kind == VAST_DOC_VAST1) {
+    emit(v, VAST__R_VERSION_LEGACY, vv->pos, NULL, "VAST 1.0 document (VideoAdServingTemplate)");
+  } else if (!vv->version) {
+    emit(v, VAST__R_VERSION_MISSING, vv->pos, NULL, "VAST element has no version attribute");
+  } else {
+    static const int ok[] = {20, 30, 40, 41, 42, 43};
+    int good = 0;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) good |= v->ver == ok[i];
+    if (!good) {
+      emit(v, VAST__R_VERSION_UNSUPPORTED, vv->pos, NULL, "VAST version '%.20s' is not supported",
+           vv->version);
+      if (v->ver < 20 || v->ver > 43) v->ver = 0; /* unknown: skip version-dependent rules */
+    }
+  }
+  if (vv->n_ads == 0)
+    emit(v, VAST__R_NO_AD, vv->pos, NULL, "no Ad in the response (no-ad response, IAB 303)");
+  check_url_list(v, vv->errors, vv->n_errors, "Error", U_ERROR, 1);
+
+  int with_seq = 0, without_seq = 0;
+  for (size_t i = 0; i < vv->n_ads && !v->stop; i++) {
+    const vast_ad *ad = &vv->ads[i];
+    push(v, "Ad", i + 1);
+    check_ad(v, ad);
+    if (ad->sequence >= 0) {
+      with_seq++;
+      for (size_t j = 0; j < i; j++)
+        if (vv->ads[j].sequence == ad->sequence) {
+          emit(v, VAST__R_POD_DUPLICATE_SEQUENCE, ad->pos, NULL,
+               "sequence %d is also used by Ad[%zu]", ad->sequence, j + 1);
+          break;
+        }
+    } else {
+      without_seq++;
+    }
+    pop(v);
+  }
+  if (with_seq && without_seq && on(v, VAST__R_POD_MIXED_BUFFET)) {
+    for (size_t i = 0; i < vv->n_ads; i++)
+      if (vv->ads[i].sequence < 0) {
+        push(v, "Ad", i + 1);
+        emit(v, VAST__R_POD_MIXED_BUFFET, vv->ads[i].pos, NULL,
+             "%d Ad%s with sequence (pod) and %d without (buffet)", with_seq, with_seq > 1 ? "s" : "",
+             without_seq);
+        pop(v);
+        break;
+      }
+  }
+  v->ver = saved;
+  pop(v);
+}
+
+static void check_vmap(V *v, const vast_vmap *vm) {
+  push(v, "vmap:VMAP", 0);
+  for (size_t i = 0; i < vm->n_breaks && !v->stop; i++) {
+    const vast_ad_break *b = &vm->breaks[i];
+    push(v, "vmap:AdBreak", i + 1);
+    if (b->offset_kind == VAST_BREAK_INVALID)
+      emit(v, VAST__R_VMAP_OFFSET_INVALID, b->pos, NULL, "timeOffset '%.40s' is not valid",
+           b->time_offset ? b->time_offset : "");
+    switch (b->source_kind) {
+    case VAST_SOURCE_NONE:
+      emit(v, VAST__R_VMAP_BREAK_NO_SOURCE, b->pos, NULL, "AdBreak has no AdSource");
+      break;
+    case VAST_SOURCE_URI:
+      push(v, "vmap:AdSource", 0);
+      check_single_url(v, b->ad_tag_uri, b->pos, "vmap:AdTagURI", U_WRAPPER);
+      pop(v);
+      break;
+    case VAST_SOURCE_VAST:
+      if (b->vast) {
+        push(v, "vmap:AdSource", 0);
+        push(v, "vmap:VASTAdData", 0);
+        check_vast(v, b->vast, VAST_DOC_VAST);
+        pop(v);
+        pop(v);
+      }
+      break;
+    case VAST_SOURCE_CUSTOM: break;
+    }
+    if (b->n_tracking) {
+      push(v, "vmap:TrackingEvents", 0);
+      for (size_t j = 0; j < b->n_tracking && !v->stop; j++) {
+        push(v, "vmap:Tracking", j + 1);
+        check_url(v, b->tracking[j].url, b->tracking[j].pos, "vmap:Tracking",
+                  b->tracking[j].event == VAST_EV_ERROR ? U_BEACON : U_BEACON);
+        pop(v);
+      }
+      pop(v);
+    }
+    pop(v);
+  }
+  pop(v);
+}
+
+/* Parser notes that are not covered by a model rule become findings. */
+static void check_notes(V *v, const vast_doc *doc) {
+  size_t n = 0;
+  const vast_note *notes = vast_doc_notes(doc, &n);
+  for (size_t i = 0; i < n && !v->stop; i++) {
+    vast__rule_idx r;
+    switch (notes[i].kind) {
+    case VAST_NOTE_UNKNOWN_ELEMENT: r = VAST__R_ELEMENT_UNKNOWN; break;
+    case VAST_NOTE_MISPLACED: r = VAST__R_ELEMENT_MISPLACED; break;
+    case VAST_NOTE_BAD_NUMBER: r = VAST__R_NUMBER_MALFORMED; break;
+    case VAST_NOTE_BAD_BOOLEAN: r = VAST__R_BOOLEAN_MALFORMED; break;
+    case VAST_NOTE_DUPLICATE: r = VAST__R_AD_MULTIPLE_BODIES; break;
+    default: continue; /* durations, offsets, version: checked on the model */
+    }
+    if (!on(v, r)) continue;
+    snprintf(v->msg, sizeof v->msg, "%s", notes[i].message ? notes[i].message : "");
+    report(v, r, notes[i].path ? notes[i].path : "", notes[i].pos);
+  }
+}
+
+vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, vast_finding_fn fn,
+                       void *ctx) {
+  vast_validate_options def;
+  if (!opt) {
+    vast_validate_options_init(&def);
+    opt = &def;
+  }
+  if (!doc || !fn || (unsigned)opt->profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
+  V *v = &(V){.fn = fn, .ctx = ctx};
+  for (size_t r = 0; r < VAST__R__COUNT; r++) {
+    vast_severity s = vast__rules[r].severity[opt->profile];
+    if (s != VAST_SEV_OFF && s < opt->min_severity) s = VAST_SEV_OFF;
+    v->sev[r] = (signed char)s;
+  }
+  for (size_t i = 0; i < opt->n_disabled; i++) {
+    const vast_rule *ru = vast_rule_find(opt->disabled[i]);
+    if (ru) v->sev[ru - vast__rules] = VAST_SEV_OFF;
+  }
+  vast_doc_kind kind = vast_doc_kind_of(doc);
+  if (kind == VAST_DOC_VMAP) {
+    const vast_vmap *vm = vast_doc_vmap(doc);
+    if (vm) check_vmap(v, vm);
+  } else {
+    const vast_vast *vv = vast_doc_vast(doc);
+    if (vv) check_vast(v, vv, kind);
+  }
+  if (!v->stop) check_notes(v, doc);
+  return VAST_OK;
+}
