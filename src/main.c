@@ -13,6 +13,8 @@ static const struct {
   const char *summary;
 } commands[] = {
     {"inspect", cmd_inspect, "parse a VAST/VMAP tag and print its model (tree or JSON)"},
+    {"serve", cmd_serve, "run the beacon collector (HTTP, SQLite/Kafka)"},
+    {"report", cmd_report, "funnel per ad from a collector database"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,1474 @@
+/*
+ * collect.c: the beacon collector server.
+ *
+ * Threads: N event-loop workers (libuv), each with its own listening socket
+ * bound to the same address with SO_REUSEPORT, so the kernel spreads new
+ * connections over the cores with no shared accept lock; and one writer that
+ * takes every queued hit, writes it to the sinks in one transaction (group
+ * commit) and wakes the workers whose hits are resolved (uv_async_send).
+ *
+ * A connection keeps a FIFO of response slots so pipelined requests are
+ * answered in order. In durable mode a tracking hit's slot waits until the
+ * writer marks the hit stored (or failed, answered 503); in fast mode it is
+ * answered at once. Non-tracking answers (/stats, /metrics, /healthz, errors)
+ * queue behind earlier slots. Reading pauses while max_pipeline slots are open.
+ *
+ * Lifetime of a hit: allocated by a worker (refs 2 in durable mode: the slot
+ * and the writer; 1 in fast mode), resolved by the writer, freed by the last
+ * vast__hit_unref. A worker closes its wake handle only when it has no
+ * connections and no hit in flight, so the writer never wakes a dead loop.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "collect-int.h"
+
+/* ---- constants ---- */
+
+static const unsigned char GIF[43] = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xff, 0xff,
+    0xff, 0x00, 0x00, 0x00, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+
+#define NO_CACHE "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\nPragma: no-cache\r\nExpires: 0\r\n"
+
+enum { F_AD, F_CR, F_SID, F_CODE, F_R, F_NONE };
+
+/* Status codes counted in /metrics. */
+static const int STATUS[] = {200, 204, 400, 404, 405, 408, 414, 431, 501, 503, 505};
+#define NSTATUS (sizeof STATUS / sizeof STATUS[0])
+
+/* Histogram bounds: hit latency and commit time in seconds; batch sizes. */
+static const double LAT_B[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                               0.01,   0.025,   0.05,   0.1,   0.25,   0.5, 1, 2.5};
+#define NLAT (sizeof LAT_B / sizeof LAT_B[0])
+static const double BATCH_B[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
+#define NBATCH (sizeof BATCH_B / sizeof BATCH_B[0])
+
+typedef struct histo {
+  atomic_uint_fast64_t b[16]; /* cumulative counts are computed on output */
+  atomic_uint_fast64_t count;
+  atomic_uint_fast64_t sum_ns; /* or sum of values for batch sizes */
+} histo;
+
+static void histo_add(histo *h, const double *bounds, size_t nb, double v, uint64_t sumv) {
+  size_t i = 0;
+  while (i < nb && v > bounds[i]) i++;
+  atomic_fetch_add_explicit(&h->b[i], 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&h->sum_ns, sumv, memory_order_relaxed);
+}
+
+/* ---- structures ---- */
+
+typedef struct worker worker;
+typedef struct conn conn;
+
+typedef struct slot {
+  vast__hit *hit; /* durable hit waiting for the writer, or NULL */
+  char *bytes;    /* a ready response (malloc'd), when hit is NULL */
+  size_t len;
+  uint64_t t0;    /* uv_hrtime() when parsed */
+  unsigned char r204, head, close, v10;
+} slot;
+
+struct conn {
+  uv_tcp_t tcp;
+  uv_write_t wreq;
+  uv_shutdown_t sreq;
+  worker *w;
+  conn *prev, *next;   /* all connections of the worker */
+  conn *wprev, *wnext; /* connections waiting for the writer */
+  int in_wait, closing, reading, writing, close_after, lingering, eof, paused;
+  char ip[64];
+  char *partial;
+  size_t plen, pcap;
+  uint64_t req_start, last_active, linger_start; /* uv_now ms */
+  slot *slots;
+  size_t shead, scount, scap;
+  char *wbuf, *fbuf; /* pending bytes, bytes being written */
+  size_t wlen, wcap, flen, fcap;
+};
+
+struct worker {
+  vast_collector *c;
+  int idx;
+  uv_loop_t loop;
+  uv_tcp_t listener;
+  uv_async_t wake;
+  uv_timer_t sweep;
+  pthread_t tid;
+  int started, draining, closed_handles, listener_open;
+  uint64_t drain_deadline;
+  unsigned nconns;
+  conn *conns, *waiting;
+  atomic_int inflight; /* durable hits handed to the writer, not yet resolved+woken */
+  vast__hit *lhead, **ltail; /* hits gathered in one read callback */
+  size_t ln;
+  char *scratch;
+  size_t scratch_cap;
+  char rbuf[65536];
+};
+
+typedef struct evcount {
+  char name[48];
+  uint64_t n;
+} evcount;
+
+struct vast_collector {
+  vast_collector_opts o;
+  char *s_listen, *s_db, *s_kafka;
+  char address[96];
+  int port;
+  struct {
+    char name[32];
+    int field;
+  } map[16];
+  unsigned nmap;
+  unsigned nworkers;
+  worker **workers;
+  /* writer */
+  pthread_t writer;
+  int writer_started, writer_quit;
+  pthread_mutex_t qmu;
+  pthread_cond_t qcv;
+  vast__hit *qhead, **qtail;
+  atomic_size_t qlen;
+  vast__store *store;
+  vast__kafka *kafka;
+  /* stop */
+  atomic_int stopping;
+  int waited;
+  pthread_mutex_t waitmu;
+  /* counters */
+  atomic_uint_fast64_t hits, stored, failed, requests, bad, accepted, rejected, open,
+      timeouts, batches, status[NSTATUS];
+  histo lat, commit, batch;
+  pthread_mutex_t emu;
+  evcount ev[64];
+  unsigned nev;
+  uint64_t ev_other;
+};
+
+/* ---- small helpers ---- */
+
+static void logf_(vast_collector *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void logf_(vast_collector *c, const char *fmt, ...) {
+  if (!c->o.log) return;
+  char line[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  c->o.log(c->o.log_ctx, line);
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void count_status(vast_collector *c, int code) {
+  for (size_t i = 0; i < NSTATUS; i++)
+    if (STATUS[i] == code) {
+      atomic_fetch_add_explicit(&c->status[i], 1, memory_order_relaxed);
+      return;
+    }
+}
+
+void vast__hit_unref(vast__hit *h) {
+  if (h && atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1) free(h);
+}
+
+static const char *reason(int code) {
+  switch (code) {
+  case 200: return "OK";
+  case 204: return "No Content";
+  case 400: return "Bad Request";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 408: return "Request Timeout";
+  case 414: return "URI Too Long";
+  case 431: return "Request Header Fields Too Large";
+  case 501: return "Not Implemented";
+  case 503: return "Service Unavailable";
+  case 505: return "HTTP Version Not Supported";
+  default: return "Error";
+  }
+}
+
+static int buf_put(char **b, size_t *len, size_t *cap, const void *p, size_t n) {
+  if (*len + n > *cap) {
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < *len + n) nc *= 2;
+    char *nb = realloc(*b, nc);
+    if (!nb) return -1;
+    *b = nb;
+    *cap = nc;
+  }
+  memcpy(*b + *len, p, n);
+  *len += n;
+  return 0;
+}
+
+/*
+ * Builds a whole response into *b. Tracking answers (the GIF, 204) and errors
+ * carry the no-cache headers; close adds "Connection: close", v10 with
+ * keep-alive adds "Connection: keep-alive".
+ */
+static int build_response(char **b, size_t *len, size_t *cap, int code, const char *ctype,
+                          const void *body, size_t blen, int head, int close, int v10) {
+  char h[512];
+  int n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\n", code, reason(code));
+  if (ctype) n += snprintf(h + n, sizeof h - (size_t)n, "Content-Type: %s\r\n", ctype);
+  if (code != 204) n += snprintf(h + n, sizeof h - (size_t)n, "Content-Length: %zu\r\n", blen);
+  n += snprintf(h + n, sizeof h - (size_t)n, "%s%s%s\r\n", NO_CACHE,
+                close ? "Connection: close\r\n" : "",
+                !close && v10 ? "Connection: keep-alive\r\n" : "");
+  if (buf_put(b, len, cap, h, (size_t)n)) return -1;
+  if (!head && blen && code != 204) return buf_put(b, len, cap, body, blen);
+  return 0;
+}
+
+/* ---- connections ---- */
+
+static void conn_flush(conn *k);
+static void conn_process(conn *k, const char *data, size_t len, int from_partial);
+static void worker_maybe_finish(worker *w);
+
+static void wait_add(conn *k) {
+  if (k->in_wait) return;
+  worker *w = k->w;
+  k->in_wait = 1;
+  k->wprev = NULL;
+  k->wnext = w->waiting;
+  if (w->waiting) w->waiting->wprev = k;
+  w->waiting = k;
+}
+
+static void wait_del(conn *k) {
+  if (!k->in_wait) return;
+  worker *w = k->w;
+  k->in_wait = 0;
+  if (k->wprev) k->wprev->wnext = k->wnext;
+  else w->waiting = k->wnext;
+  if (k->wnext) k->wnext->wprev = k->wprev;
+}
+
+static void on_close(uv_handle_t *h) {
+  conn *k = h->data;
+  worker *w = k->w;
+  for (size_t i = 0; i < k->scount; i++) {
+    slot *s = &k->slots[(k->shead + i) & (k->scap - 1)];
+    vast__hit_unref(s->hit);
+    free(s->bytes);
+  }
+  if (k->prev) k->prev->next = k->next;
+  else w->conns = k->next;
+  if (k->next) k->next->prev = k->prev;
+  w->nconns--;
+  atomic_fetch_sub(&w->c->open, 1);
+  free(k->slots);
+  free(k->partial);
+  free(k->wbuf);
+  free(k->fbuf);
+  free(k);
+  worker_maybe_finish(w);
+}
+
+static void conn_close(conn *k) {
+  if (k->closing) return;
+  k->closing = 1;
+  wait_del(k);
+  uv_close((uv_handle_t *)&k->tcp, on_close);
+}
+
+static int slot_push(conn *k, slot s) {
+  if (k->scount == k->scap) {
+    size_t nc = k->scap ? k->scap * 2 : 8;
+    slot *ns = malloc(nc * sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < k->scount; i++) ns[i] = k->slots[(k->shead + i) & (k->scap - 1)];
+    free(k->slots);
+    k->slots = ns;
+    k->scap = nc;
+    k->shead = 0;
+  }
+  k->slots[(k->shead + k->scount) & (k->scap - 1)] = s;
+  k->scount++;
+  return 0;
+}
+
+/*
+ * Queues a ready response: straight into the write buffer when nothing is
+ * waiting ahead of it, else as a slot behind the waiting ones.
+ */
+static void respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
+                    int close, int v10) {
+  count_status(k->w->c, code);
+  if (close) k->close_after = 1;
+  if (k->scount == 0) {
+    if (build_response(&k->wbuf, &k->wlen, &k->wcap, code, ctype, body, blen, head, close, v10))
+      conn_close(k);
+    return;
+  }
+  slot s = {0};
+  size_t cap = 0;
+  if (build_response(&s.bytes, &s.len, &cap, code, ctype, body, blen, head, close, v10) ||
+      slot_push(k, s)) {
+    free(s.bytes);
+    conn_close(k);
+  }
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  conn *k = req->data;
+  if (status < 0 || k->eof) conn_close(k);
+}
+
+static void on_write(uv_write_t *req, int status);
+static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf);
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+/* Writes what is in wbuf: try_write first, else an async write of the rest. */
+static void conn_write(conn *k) {
+  if (k->closing || k->writing) return;
+  if (k->wlen) {
+    uv_buf_t b = uv_buf_init(k->wbuf, (unsigned)k->wlen);
+    int n = uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
+    if (n == UV_EAGAIN || n == UV_ENOSYS) n = 0;
+    if (n < 0) {
+      conn_close(k);
+      return;
+    }
+    if ((size_t)n < k->wlen) {
+      /* Swap buffers: the rest is written asynchronously from fbuf. */
+      char *t = k->fbuf;
+      size_t tc = k->fcap;
+      k->fbuf = k->wbuf;
+      k->fcap = k->wcap;
+      k->flen = k->wlen;
+      k->wbuf = t;
+      k->wcap = tc;
+      k->wlen = 0;
+      uv_buf_t rb = uv_buf_init(k->fbuf + n, (unsigned)(k->flen - (size_t)n));
+      k->wreq.data = k;
+      if (uv_write(&k->wreq, (uv_stream_t *)&k->tcp, &rb, 1, on_write) != 0) {
+        conn_close(k);
+        return;
+      }
+      k->writing = 1;
+      return;
+    }
+    k->wlen = 0;
+  }
+  if (k->close_after && k->scount == 0 && !k->lingering) {
+    if (k->eof) {
+      conn_close(k);
+      return;
+    }
+    /* Lingering close: send FIN, discard input until EOF or 2 s. */
+    k->lingering = 1;
+    k->linger_start = uv_now(&k->w->loop);
+    k->sreq.data = k;
+    if (uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, on_shutdown) != 0) {
+      conn_close(k);
+      return;
+    }
+    if (!k->reading && uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) == 0)
+      k->reading = 1;
+  }
+}
+
+static void on_write(uv_write_t *req, int status) {
+  conn *k = req->data;
+  k->writing = 0;
+  k->flen = 0;
+  if (status < 0) {
+    conn_close(k);
+    return;
+  }
+  conn_flush(k);
+}
+
+static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf) {
+  conn *k = h->data;
+  *buf = uv_buf_init(k->w->rbuf, sizeof k->w->rbuf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void conn_resume(conn *k) {
+  if (k->closing || k->reading || k->close_after) return;
+  if (uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) == 0) k->reading = 1;
+}
+
+static void conn_pause(conn *k) {
+  if (!k->reading) return;
+  uv_read_stop((uv_stream_t *)&k->tcp);
+  k->reading = 0;
+}
+
+/*
+ * Moves resolved slots into the write buffer, writes, and resumes reading
+ * when the pipeline has room again.
+ */
+static void conn_flush(conn *k) {
+  if (k->closing) return;
+  vast_collector *c = k->w->c;
+  uint64_t now = 0;
+  while (k->scount) {
+    slot *s = &k->slots[k->shead];
+    if (s->hit) {
+      int st = atomic_load_explicit(&s->hit->state, memory_order_acquire);
+      if (st == VAST__HIT_PENDING) break;
+      int code = st == VAST__HIT_OK ? (s->r204 ? 204 : 200) : 503;
+      count_status(c, code);
+      if (code == 503) s->close = 1, k->close_after = 1;
+      int rc = code == 200 ? build_response(&k->wbuf, &k->wlen, &k->wcap, 200, "image/gif", GIF,
+                                            sizeof GIF, s->head, s->close, s->v10)
+                           : build_response(&k->wbuf, &k->wlen, &k->wcap, code, NULL, NULL, 0,
+                                            s->head, s->close, s->v10);
+      if (!now) now = uv_hrtime();
+      histo_add(&c->lat, LAT_B, NLAT, (double)(now - s->t0) / 1e9, now - s->t0);
+      vast__hit_unref(s->hit);
+      s->hit = NULL;
+      if (rc) {
+        conn_close(k);
+        return;
+      }
+    } else {
+      int rc = buf_put(&k->wbuf, &k->wlen, &k->wcap, s->bytes, s->len);
+      free(s->bytes);
+      s->bytes = NULL;
+      if (rc) {
+        conn_close(k);
+        return;
+      }
+    }
+    k->shead = (k->shead + 1) & (k->scap - 1);
+    k->scount--;
+  }
+  if (k->scount) wait_add(k);
+  else wait_del(k);
+  conn_write(k);
+  if (k->closing) return;
+  if (k->paused && k->scount < c->o.max_pipeline) {
+    k->paused = 0;
+    if (k->plen) {
+      /* Parse what was left buffered while paused. */
+      conn_process(k, k->partial, k->plen, 1);
+      if (k->closing) return;
+    }
+    if (!k->paused) conn_resume(k);
+  }
+}
+
+/* ---- request handling ---- */
+
+static int field_of(vast_collector *c, const char *key, size_t n) {
+  for (unsigned i = 0; i < c->nmap; i++)
+    if (strlen(c->map[i].name) == n && memcmp(c->map[i].name, key, n) == 0) return c->map[i].field;
+  static const char *names[] = {"ad", "cr", "sid", "code", "r"};
+  for (int f = 0; f < F_NONE; f++)
+    if (strlen(names[f]) == n && memcmp(names[f], key, n) == 0) return f;
+  return F_NONE;
+}
+
+static int valid_event(const char *e, size_t n) {
+  if (n == 0 || n > 47) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = e[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '-' || ch == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+/* Appends a JSON string (quoted, escaped) to the worker scratch. */
+static int json_str(char **b, size_t *len, size_t *cap, const char *s, size_t n) {
+  if (buf_put(b, len, cap, "\"", 1)) return -1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    char esc[8];
+    if (ch == '"' || ch == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)ch;
+      if (buf_put(b, len, cap, esc, 2)) return -1;
+    } else if (ch < 0x20 || ch == 0x7f) {
+      snprintf(esc, sizeof esc, "\\u%04x", ch);
+      if (buf_put(b, len, cap, esc, 6)) return -1;
+    } else if (buf_put(b, len, cap, &s[i], 1)) {
+      return -1;
+    }
+  }
+  return buf_put(b, len, cap, "\"", 1);
+}
+
+/*
+ * Builds the hit record of a tracking request, or returns NULL (out of
+ * memory, or bad event name: *bad set).
+ */
+static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *bad) {
+  vast_collector *c = k->w->c;
+  *bad = 0;
+  *r204 = 0;
+  /* decoded values: event, ad, cr, sid */
+  char ev[64];
+  long evn = vast__url_decode(rq->path.p + 3, rq->path.n - 3, ev, sizeof ev);
+  if (evn < 0 || !valid_event(ev, (size_t)evn)) {
+    *bad = 1;
+    return NULL;
+  }
+  vast__str val[F_NONE] = {{0}};
+  int have[F_NONE] = {0};
+  const char *q = rq->query.p, *qe = q + rq->query.n;
+  while (q && q < qe) {
+    const char *amp = memchr(q, '&', (size_t)(qe - q));
+    const char *pe = amp ? amp : qe;
+    const char *eq = memchr(q, '=', (size_t)(pe - q));
+    const char *ke = eq ? eq : pe;
+    int f = field_of(c, q, (size_t)(ke - q));
+    if (f != F_NONE && !have[f]) {
+      have[f] = 1;
+      val[f] = eq ? (vast__str){eq + 1, (size_t)(pe - eq - 1)} : (vast__str){pe, 0};
+    }
+    q = amp ? amp + 1 : NULL;
+  }
+  /* Lay the strings out in the scratch buffer, then copy into the hit. */
+  size_t len = 0;
+  char **sb = &k->w->scratch;
+  size_t *scap = &k->w->scratch_cap;
+  size_t off[10];
+  enum { O_EV, O_AD, O_CR, O_SID, O_IP, O_UA, O_DIP, O_DUA, O_DEV, O_Q };
+  int present[10] = {0};
+  size_t need = (size_t)evn + rq->target.n + rq->user_agent.n + rq->device_ip.n +
+                rq->device_ua.n + 256;
+  if (*scap < need) {
+    char *nb = realloc(*sb, need);
+    if (!nb) return NULL;
+    *sb = nb;
+    *scap = need;
+  }
+#define ADD_RAW(idx, p, n)                                                                     \
+  do {                                                                                         \
+    off[idx] = len;                                                                            \
+    present[idx] = 1;                                                                          \
+    if (buf_put(sb, &len, scap, (p), (n)) || buf_put(sb, &len, scap, "", 1)) return NULL;      \
+  } while (0)
+  ADD_RAW(O_EV, ev, (size_t)evn);
+  for (int f = F_AD; f <= F_SID; f++) {
+    if (!have[f]) continue;
+    int idx = O_AD + f;
+    if (*scap < len + val[f].n + 1) {
+      size_t nc = (len + val[f].n + 1) * 2;
+      char *nb = realloc(*sb, nc);
+      if (!nb) return NULL;
+      *sb = nb;
+      *scap = nc;
+    }
+    long dn = vast__url_decode(val[f].p, val[f].n, *sb + len, *scap - len);
+    if (dn < 0) return NULL;
+    off[idx] = len;
+    present[idx] = 1;
+    len += (size_t)dn + 1;
+  }
+  int code = -1;
+  if (have[F_CODE] && val[F_CODE].n > 0 && val[F_CODE].n < 10) {
+    code = 0;
+    for (size_t i = 0; i < val[F_CODE].n; i++) {
+      char ch = val[F_CODE].p[i];
+      if (ch < '0' || ch > '9') {
+        code = -1;
+        break;
+      }
+      code = code * 10 + (ch - '0');
+    }
+  }
+  if (have[F_R] && val[F_R].n == 3 && memcmp(val[F_R].p, "204", 3) == 0) *r204 = 1;
+  ADD_RAW(O_IP, k->ip, strlen(k->ip));
+  if (rq->user_agent.n) ADD_RAW(O_UA, rq->user_agent.p, rq->user_agent.n);
+  if (rq->device_ip.n) ADD_RAW(O_DIP, rq->device_ip.p, rq->device_ip.n);
+  if (rq->device_ua.n) ADD_RAW(O_DUA, rq->device_ua.p, rq->device_ua.n);
+  if (rq->n_device || rq->forwarded_for.n) {
+    off[O_DEV] = len;
+    present[O_DEV] = 1;
+    int fail = buf_put(sb, &len, scap, "{", 1);
+    for (unsigned i = 0; i < rq->n_device && !fail; i++) {
+      char name[64];
+      size_t nn = rq->device_name[i].n < sizeof name ? rq->device_name[i].n : sizeof name - 1;
+      for (size_t j = 0; j < nn; j++) {
+        char ch = rq->device_name[i].p[j];
+        name[j] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+      }
+      fail = (i && buf_put(sb, &len, scap, ",", 1)) || json_str(sb, &len, scap, name, nn) ||
+             buf_put(sb, &len, scap, ":", 1) ||
+             json_str(sb, &len, scap, rq->device_val[i].p, rq->device_val[i].n);
+    }
+    if (!fail && rq->forwarded_for.n)
+      fail = (rq->n_device && buf_put(sb, &len, scap, ",", 1)) ||
+             buf_put(sb, &len, scap, "\"x-forwarded-for\":", 18) ||
+             json_str(sb, &len, scap, rq->forwarded_for.p, rq->forwarded_for.n);
+    if (fail || buf_put(sb, &len, scap, "}", 2)) return NULL;
+  }
+  if (rq->query.n) ADD_RAW(O_Q, rq->query.p, rq->query.n);
+#undef ADD_RAW
+  vast__hit *h = malloc(sizeof *h + len);
+  if (!h) return NULL;
+  memset(h, 0, sizeof *h);
+  memcpy(h->data, *sb, len);
+  const char **dst[10] = {&h->event, &h->ad, &h->cr, &h->sid, &h->ip,
+                          &h->ua, &h->device_ip, &h->device_ua, &h->device, &h->query};
+  for (int i = 0; i < 10; i++) *dst[i] = present[i] ? h->data + off[i] : NULL;
+  h->code = code;
+  h->t_ms = wall_ms();
+  h->owner = k->w;
+  return h;
+}
+
+static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *cap);
+static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap);
+
+static void handle_request(conn *k, const vast__http_req *rq) {
+  worker *w = k->w;
+  vast_collector *c = w->c;
+  atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+  int head = rq->method.n == 4 && memcmp(rq->method.p, "HEAD", 4) == 0;
+  int get = rq->method.n == 3 && memcmp(rq->method.p, "GET", 3) == 0;
+  int close = !rq->keep_alive || w->draining;
+  int v10 = rq->minor == 0;
+  if (!get && !head) {
+    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    respond(k, 405, "text/plain", "method not allowed\n", 19, 0, close || rq->has_body, v10);
+    return;
+  }
+  if (rq->has_body) {
+    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    respond(k, 400, "text/plain", "request body not accepted\n", 26, head, 1, v10);
+    return;
+  }
+  const char *p = rq->path.p;
+  size_t n = rq->path.n;
+  if (n > 3 && memcmp(p, "/t/", 3) == 0) {
+    int r204 = 0, bad = 0;
+    if (atomic_load_explicit(&c->qlen, memory_order_relaxed) >= c->o.max_queue) {
+      respond(k, 503, "text/plain", "queue full\n", 11, head, close, v10);
+      return;
+    }
+    vast__hit *h = make_hit(k, rq, &r204, &bad);
+    if (!h) {
+      if (bad) {
+        atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+        logf_(c, "bad request from %s: invalid event name", k->ip);
+        respond(k, 400, "text/plain", "invalid event name\n", 19, head, close, v10);
+      } else {
+        respond(k, 503, "text/plain", "out of memory\n", 14, head, close, v10);
+      }
+      return;
+    }
+    atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+    int durable = c->o.ack == VAST_ACK_DURABLE;
+    atomic_init(&h->refs, durable ? 2 : 1);
+    atomic_init(&h->state, VAST__HIT_PENDING);
+    h->next = NULL;
+    *w->ltail = h;
+    w->ltail = &h->next;
+    w->ln++;
+    if (durable) {
+      atomic_fetch_add(&w->inflight, 1);
+      slot s = {.hit = h, .t0 = uv_hrtime(), .r204 = (unsigned char)r204,
+                .head = (unsigned char)head, .close = (unsigned char)close,
+                .v10 = (unsigned char)v10};
+      if (close) k->close_after = 1;
+      if (slot_push(k, s)) {
+        vast__hit_unref(h);
+        conn_close(k);
+      }
+    } else if (r204) {
+      respond(k, 204, NULL, NULL, 0, head, close, v10);
+    } else {
+      respond(k, 200, "image/gif", GIF, sizeof GIF, head, close, v10);
+    }
+    return;
+  }
+  if (n == 8 && memcmp(p, "/healthz", 8) == 0) {
+    respond(k, 200, "text/plain", "ok\n", 3, head, close, v10);
+  } else if (n == 6 && memcmp(p, "/stats", 6) == 0) {
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    write_json_stats(c, &b, &len, &cap);
+    respond(k, 200, "application/json", b, len, head, close, v10);
+    free(b);
+  } else if (n == 8 && memcmp(p, "/metrics", 8) == 0) {
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    write_metrics(c, &b, &len, &cap);
+    respond(k, 200, "text/plain; version=0.0.4", b, len, head, close, v10);
+    free(b);
+  } else {
+    respond(k, 404, "text/plain", "not found\n", 10, head, close, v10);
+  }
+}
+
+/* Hands the hits gathered in this callback to the writer in one lock. */
+static void worker_push_hits(worker *w) {
+  if (!w->ln) return;
+  vast_collector *c = w->c;
+  pthread_mutex_lock(&c->qmu);
+  *c->qtail = w->lhead;
+  c->qtail = w->ltail;
+  atomic_fetch_add(&c->qlen, w->ln);
+  pthread_cond_signal(&c->qcv);
+  pthread_mutex_unlock(&c->qmu);
+  w->lhead = NULL;
+  w->ltail = &w->lhead;
+  w->ln = 0;
+}
+
+/*
+ * Parses and handles every complete request in data[0..len); keeps the rest
+ * in k->partial. from_partial says data is k->partial itself.
+ */
+static void conn_process(conn *k, const char *data, size_t len, int from_partial) {
+  worker *w = k->w;
+  vast_collector *c = w->c;
+  vast__http_limits lim = {c->o.max_request_line, c->o.max_header_bytes, c->o.max_headers};
+  size_t off = 0;
+  while (off < len && !k->close_after && !k->closing) {
+    if (k->scount >= c->o.max_pipeline) {
+      k->paused = 1;
+      conn_pause(k);
+      break;
+    }
+    vast__http_req rq;
+    long r = vast__http_parse(data + off, len - off, &lim, &rq);
+    if (r == 0) break;
+    if (r < 0) {
+      int code = (int)-r;
+      atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+      logf_(c, "bad request from %s: %d %s", k->ip, code, reason(code));
+      respond(k, code, "text/plain", reason(code), strlen(reason(code)), 0, 1, 0);
+      off = len;
+      break;
+    }
+    handle_request(k, &rq);
+    off += (size_t)r;
+  }
+  worker_push_hits(w);
+  if (k->closing) return;
+  size_t rest = len - off;
+  if (k->close_after) rest = 0;
+  if (from_partial) {
+    if (rest && off) memmove(k->partial, k->partial + off, rest);
+    k->plen = rest;
+  } else if (rest) {
+    k->plen = 0;
+    if (buf_put(&k->partial, &k->plen, &k->pcap, data + off, rest)) {
+      conn_close(k);
+      return;
+    }
+  }
+  if (!rest) k->req_start = 0;
+  else if (off || !k->req_start) k->req_start = uv_now(&w->loop);
+  if (k->close_after) conn_pause(k);
+  conn_flush(k);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
+  conn *k = st->data;
+  if (k->closing) return;
+  if (nread < 0) {
+    if (nread == UV_EOF && !k->lingering && (k->scount || k->wlen || k->writing)) {
+      /* Half-closed client: answer what it sent, then close. */
+      k->eof = 1;
+      k->close_after = 1;
+      conn_pause(k);
+      conn_flush(k);
+      return;
+    }
+    conn_close(k);
+    return;
+  }
+  if (nread == 0) return;
+  k->last_active = uv_now(&k->w->loop);
+  if (k->lingering || k->close_after) return; /* discard */
+  vast_collector *c = k->w->c;
+  if (k->plen) {
+    size_t limit = c->o.max_header_bytes + c->o.max_request_line + sizeof k->w->rbuf;
+    if (k->plen + (size_t)nread > limit * 4 ||
+        buf_put(&k->partial, &k->plen, &k->pcap, buf->base, (size_t)nread)) {
+      conn_close(k);
+      return;
+    }
+    conn_process(k, k->partial, k->plen, 1);
+  } else {
+    conn_process(k, buf->base, (size_t)nread, 0);
+  }
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  worker *w = server->data;
+  vast_collector *c = w->c;
+  if (status < 0) return;
+  conn *k = calloc(1, sizeof *k);
+  if (!k) return;
+  k->w = w;
+  uv_tcp_init(&w->loop, &k->tcp);
+  k->tcp.data = k;
+  k->next = w->conns;
+  if (w->conns) w->conns->prev = k;
+  w->conns = k;
+  w->nconns++;
+  atomic_fetch_add(&c->open, 1);
+  if (uv_accept(server, (uv_stream_t *)&k->tcp) != 0) {
+    conn_close(k);
+    return;
+  }
+  if (atomic_load(&c->open) > c->o.max_conns || w->draining) {
+    atomic_fetch_add(&c->rejected, 1);
+    count_status(c, 503);
+    logf_(c, "too many connections (%u): refusing one", c->o.max_conns);
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                               "Connection: close\r\nRetry-After: 1\r\n\r\n";
+    uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+    uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
+    conn_close(k);
+    return;
+  }
+  atomic_fetch_add(&c->accepted, 1);
+  uv_tcp_nodelay(&k->tcp, 1);
+  struct sockaddr_storage ss;
+  int sl = sizeof ss;
+  if (uv_tcp_getpeername(&k->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+    if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, k->ip, sizeof k->ip);
+    else if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, k->ip, sizeof k->ip);
+  }
+  k->last_active = uv_now(&w->loop);
+  conn_resume(k);
+}
+
+/* ---- worker ---- */
+
+static void on_handle_closed(uv_handle_t *h) { (void)h; }
+
+/* Closes the worker's own handles once draining is complete. */
+static void worker_maybe_finish(worker *w) {
+  if (!w->draining || w->closed_handles || w->nconns || atomic_load(&w->inflight)) return;
+  w->closed_handles = 1;
+  uv_close((uv_handle_t *)&w->wake, on_handle_closed);
+  uv_close((uv_handle_t *)&w->sweep, on_handle_closed);
+}
+
+static void worker_drain(worker *w) {
+  if (w->draining) return;
+  w->draining = 1;
+  w->drain_deadline = uv_now(&w->loop) + w->c->o.drain_timeout_ms;
+  if (w->listener_open) {
+    w->listener_open = 0;
+    uv_close((uv_handle_t *)&w->listener, on_handle_closed);
+  }
+  for (conn *k = w->conns, *nx; k; k = nx) {
+    nx = k->next;
+    if (k->closing) continue;
+    conn_pause(k);
+    if (!k->scount && !k->wlen && !k->writing) {
+      conn_close(k);
+    } else {
+      k->close_after = 1;
+      k->eof = 1; /* close without lingering once answered */
+      conn_flush(k);
+    }
+  }
+  worker_maybe_finish(w);
+}
+
+static void on_wake(uv_async_t *a) {
+  worker *w = a->data;
+  if (atomic_load(&w->c->stopping)) worker_drain(w);
+  for (conn *k = w->waiting, *nx; k; k = nx) {
+    nx = k->wnext;
+    conn_flush(k);
+  }
+  worker_maybe_finish(w);
+}
+
+static void on_sweep(uv_timer_t *t) {
+  worker *w = t->data;
+  vast_collector *c = w->c;
+  uint64_t now = uv_now(&w->loop);
+  for (conn *k = w->conns, *nx; k; k = nx) {
+    nx = k->next;
+    if (k->closing) continue;
+    if (w->draining && now >= w->drain_deadline) {
+      conn_close(k);
+    } else if (k->lingering) {
+      if (now - k->linger_start > 2000) conn_close(k);
+    } else if (k->req_start && k->reading && now - k->req_start > c->o.header_timeout_ms) {
+      atomic_fetch_add(&c->timeouts, 1);
+      atomic_fetch_add(&c->bad, 1);
+      logf_(c, "header timeout from %s after %u ms", k->ip, c->o.header_timeout_ms);
+      k->plen = 0;
+      k->req_start = 0;
+      respond(k, 408, "text/plain", "request timeout\n", 16, 0, 1, 0);
+      conn_pause(k);
+      conn_flush(k);
+    } else if (!k->req_start && !k->scount && !k->wlen && !k->writing &&
+               now - k->last_active > c->o.idle_timeout_ms) {
+      conn_close(k);
+    }
+  }
+  worker_maybe_finish(w);
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  return NULL;
+}
+
+/* ---- writer ---- */
+
+static void count_events(vast_collector *c, vast__hit **hits, size_t n) {
+  pthread_mutex_lock(&c->emu);
+  for (size_t i = 0; i < n; i++) {
+    if (hits[i]->state != VAST__HIT_OK) continue;
+    unsigned j = 0;
+    while (j < c->nev && strcmp(c->ev[j].name, hits[i]->event) != 0) j++;
+    if (j == c->nev) {
+      if (c->nev == sizeof c->ev / sizeof c->ev[0]) {
+        c->ev_other++;
+        continue;
+      }
+      snprintf(c->ev[j].name, sizeof c->ev[j].name, "%s", hits[i]->event);
+      c->nev++;
+    }
+    c->ev[j].n++;
+  }
+  pthread_mutex_unlock(&c->emu);
+}
+
+static void *writer_main(void *arg) {
+  vast_collector *c = arg;
+  size_t cap = c->o.batch_max;
+  vast__hit **batch = malloc(cap * sizeof *batch);
+  int *woke = calloc(c->nworkers, sizeof *woke);
+  for (;;) {
+    pthread_mutex_lock(&c->qmu);
+    while (!c->qhead && !c->writer_quit) pthread_cond_wait(&c->qcv, &c->qmu);
+    if (!c->qhead) {
+      pthread_mutex_unlock(&c->qmu);
+      break;
+    }
+    size_t n = 0;
+    while (c->qhead && n < cap && batch) {
+      batch[n++] = c->qhead;
+      c->qhead = c->qhead->next;
+    }
+    if (!c->qhead) c->qtail = &c->qhead;
+    atomic_fetch_sub(&c->qlen, n);
+    pthread_mutex_unlock(&c->qmu);
+    if (!batch || !woke) break; /* out of memory at start: hits stay queued */
+
+    uint64_t t0 = uv_hrtime();
+    char msg[512] = "";
+    vast_err e = VAST_OK, ek = VAST_OK;
+    if (c->store) e = vast__store_write(c->store, batch, n, msg, sizeof msg);
+    if (e == VAST_OK && c->kafka) ek = e = vast__kafka_write(c->kafka, batch, n, msg, sizeof msg);
+    uint64_t dt = uv_hrtime() - t0;
+    histo_add(&c->commit, LAT_B, NLAT, (double)dt / 1e9, dt);
+    histo_add(&c->batch, BATCH_B, NBATCH, (double)n, n);
+    atomic_fetch_add(&c->batches, 1);
+    if (e != VAST_OK) logf_(c, "cannot store a batch of %zu hits: %s", n, msg);
+    uint64_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+      int st = VAST__HIT_OK;
+      /* Failed when the store refused the batch, or Kafka this message. */
+      if (e != VAST_OK && (ek == VAST_OK || !batch[i]->kafka_ok)) st = VAST__HIT_FAILED;
+      batch[i]->state = st; /* plain store before count_events reads it */
+      ok += st == VAST__HIT_OK;
+    }
+    count_events(c, batch, n);
+    atomic_fetch_add(&c->stored, ok);
+    atomic_fetch_add(&c->failed, n - ok);
+    if (c->o.ack == VAST_ACK_DURABLE) {
+      memset(woke, 0, c->nworkers * sizeof *woke);
+      for (size_t i = 0; i < n; i++) {
+        vast__hit *h = batch[i];
+        worker *w = h->owner;
+        woke[w->idx]++;
+        int st = h->state;
+        atomic_store_explicit(&h->state, st, memory_order_release);
+        vast__hit_unref(h);
+      }
+      for (unsigned i = 0; i < c->nworkers; i++)
+        if (woke[i]) {
+          uv_async_send(&c->workers[i]->wake);
+          atomic_fetch_sub(&c->workers[i]->inflight, woke[i]);
+        }
+    } else {
+      for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
+    }
+  }
+  free(batch);
+  free(woke);
+  return NULL;
+}
+
+/* ---- /stats and /metrics ---- */
+
+static void appendf(char **b, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void appendf(char **b, size_t *len, size_t *cap, const char *fmt, ...) {
+  char tmp[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n > 0) buf_put(b, len, cap, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+#define LD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *cap) {
+  appendf(b, len, cap,
+          "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
+          "\"requests\":%llu,\"bad_requests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
+          "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
+          "\"ack\":\"%s\",\"events\":{",
+          LD(c->hits), LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
+          LD(c->requests), LD(c->bad), LD(c->timeouts), LD(c->batches), LD(c->open),
+          LD(c->accepted), LD(c->rejected), c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
+  pthread_mutex_lock(&c->emu);
+  for (unsigned i = 0; i < c->nev; i++)
+    appendf(b, len, cap, "%s\"%s\":%llu", i ? "," : "", c->ev[i].name,
+            (unsigned long long)c->ev[i].n);
+  if (c->ev_other) appendf(b, len, cap, "%s\"(other)\":%llu", c->nev ? "," : "",
+                           (unsigned long long)c->ev_other);
+  pthread_mutex_unlock(&c->emu);
+  appendf(b, len, cap, "}}\n");
+}
+
+static void write_histo(char **b, size_t *len, size_t *cap, const char *name, const char *help,
+                        histo *h, const double *bounds, size_t nb, double sum_scale) {
+  appendf(b, len, cap, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  unsigned long long cum = 0;
+  for (size_t i = 0; i < nb; i++) {
+    cum += LD(h->b[i]);
+    appendf(b, len, cap, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cum);
+  }
+  cum += LD(h->b[nb]);
+  appendf(b, len, cap, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9g\n%s_count %llu\n", name, cum,
+          name, (double)LD(h->sum_ns) * sum_scale, name, LD(h->count));
+}
+
+static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap) {
+  struct {
+    const char *name, *type, *help;
+    unsigned long long v;
+  } m[] = {
+      {"vastrack_hits_total", "counter", "Tracking requests accepted", LD(c->hits)},
+      {"vastrack_hits_stored_total", "counter", "Hits committed to every sink", LD(c->stored)},
+      {"vastrack_hits_failed_total", "counter", "Hits a sink failed to store", LD(c->failed)},
+      {"vastrack_requests_total", "counter", "HTTP requests parsed", LD(c->requests)},
+      {"vastrack_bad_requests_total", "counter", "Requests refused (4xx/5xx)", LD(c->bad)},
+      {"vastrack_header_timeouts_total", "counter", "Slow clients timed out", LD(c->timeouts)},
+      {"vastrack_connections_accepted_total", "counter", "Connections accepted", LD(c->accepted)},
+      {"vastrack_connections_rejected_total", "counter", "Connections over the limit",
+       LD(c->rejected)},
+      {"vastrack_connections_open", "gauge", "Open connections", LD(c->open)},
+      {"vastrack_queue_depth", "gauge", "Hits waiting for the writer",
+       (unsigned long long)atomic_load(&c->qlen)},
+      {"vastrack_batches_total", "counter", "Transactions committed", LD(c->batches)},
+  };
+  for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+    appendf(b, len, cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help,
+            m[i].name, m[i].type, m[i].name, m[i].v);
+  appendf(b, len, cap, "# HELP vastrack_responses_total HTTP responses by status\n"
+                       "# TYPE vastrack_responses_total counter\n");
+  for (size_t i = 0; i < NSTATUS; i++)
+    appendf(b, len, cap, "vastrack_responses_total{code=\"%d\"} %llu\n", STATUS[i],
+            LD(c->status[i]));
+  appendf(b, len, cap, "# HELP vastrack_events_total Stored hits by event\n"
+                       "# TYPE vastrack_events_total counter\n");
+  pthread_mutex_lock(&c->emu);
+  for (unsigned i = 0; i < c->nev; i++)
+    appendf(b, len, cap, "vastrack_events_total{event=\"%s\"} %llu\n", c->ev[i].name,
+            (unsigned long long)c->ev[i].n);
+  pthread_mutex_unlock(&c->emu);
+  write_histo(b, len, cap, "vastrack_hit_latency_seconds",
+              "Time from request parsed to answer queued (durable: includes the commit)", &c->lat,
+              LAT_B, NLAT, 1e-9);
+  write_histo(b, len, cap, "vastrack_commit_seconds", "Time to write one batch to the sinks",
+              &c->commit, LAT_B, NLAT, 1e-9);
+  write_histo(b, len, cap, "vastrack_batch_size", "Hits per committed batch", &c->batch, BATCH_B,
+              NBATCH, 1);
+}
+
+/* ---- lifecycle ---- */
+
+void vast_collector_opts_init(vast_collector_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+  o->listen = "127.0.0.1:8080";
+  o->ack = VAST_ACK_DURABLE;
+  o->max_conns = 10000;
+  o->max_request_line = 8192;
+  o->max_header_bytes = 16384;
+  o->max_headers = 100;
+  o->header_timeout_ms = 10000;
+  o->idle_timeout_ms = 60000;
+  o->max_pipeline = 64;
+  o->batch_max = 8192;
+  o->max_queue = 1000000;
+  o->drain_timeout_ms = 5000;
+}
+
+static void set_err(vast_error *err, vast_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(vast_error *err, vast_err code, const char *fmt, ...) {
+  if (!err) return;
+  memset(err, 0, sizeof *err);
+  err->code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+}
+
+static int parse_map(vast_collector *c, const char *map) {
+  static const char *names[] = {"ad", "cr", "sid", "code", "r"};
+  char *copy = strdup(map), *save = NULL;
+  if (!copy) return -1;
+  for (char *p = copy, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
+    char *eq = strchr(tok, '=');
+    if (!eq || eq == tok || c->nmap == 16 || (size_t)(eq - tok) >= sizeof c->map[0].name) {
+      free(copy);
+      return -1;
+    }
+    *eq = 0;
+    int f = F_NONE;
+    for (int i = 0; i < F_NONE; i++)
+      if (!strcmp(eq + 1, names[i])) f = i;
+    if (f == F_NONE) {
+      free(copy);
+      return -1;
+    }
+    snprintf(c->map[c->nmap].name, sizeof c->map[0].name, "%s", tok);
+    c->map[c->nmap++].field = f;
+  }
+  free(copy);
+  return 0;
+}
+
+/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT". */
+static int split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap) {
+  const char *colon;
+  if (s[0] == '[') {
+    const char *rb = strchr(s, ']');
+    if (!rb || rb[1] != ':') return -1;
+    if ((size_t)(rb - s - 1) >= hcap) return -1;
+    memcpy(host, s + 1, (size_t)(rb - s - 1));
+    host[rb - s - 1] = 0;
+    colon = rb + 1;
+  } else {
+    colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= hcap) return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = 0;
+  }
+  if (!colon[1] || strlen(colon + 1) >= pcap) return -1;
+  for (const char *p = colon + 1; *p; p++)
+    if (*p < '0' || *p > '9') return -1;
+  strcpy(port, colon + 1);
+  return 0;
+}
+
+/* A listening socket with SO_REUSEPORT on addr; returns the fd or -errno. */
+static int make_listener(const struct sockaddr *addr, socklen_t alen) {
+  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+      bind(fd, addr, alen) != 0 || listen(fd, 4096) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+static void collector_free_parts(vast_collector *c) {
+  if (c->workers) {
+    for (unsigned i = 0; i < c->nworkers; i++) {
+      worker *w = c->workers[i];
+      if (!w) continue;
+      if (w->loop.data) uv_loop_close(&w->loop);
+      free(w->scratch);
+      free(w);
+    }
+    free(c->workers);
+  }
+  /* Hits left in the queue (writer never started). */
+  while (c->qhead) {
+    vast__hit *h = c->qhead;
+    c->qhead = h->next;
+    free(h);
+  }
+  vast__store_close(c->store);
+  vast__kafka_close(c->kafka);
+  pthread_mutex_destroy(&c->qmu);
+  pthread_cond_destroy(&c->qcv);
+  pthread_mutex_destroy(&c->emu);
+  pthread_mutex_destroy(&c->waitmu);
+  free(c->s_listen);
+  free(c->s_db);
+  free(c->s_kafka);
+  free(c);
+}
+
+vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **out,
+                              vast_error *err) {
+  *out = NULL;
+  vast_collector_opts def;
+  vast_collector_opts_init(&def);
+  if (opts) {
+    size_t n = opts->size && opts->size < sizeof def ? opts->size : sizeof def;
+    memcpy(&def, opts, n);
+    def.size = sizeof def;
+  }
+  vast_collector *c = calloc(1, sizeof *c);
+  if (!c) return VAST_E_NOMEM;
+  pthread_mutex_init(&c->qmu, NULL);
+  pthread_cond_init(&c->qcv, NULL);
+  pthread_mutex_init(&c->emu, NULL);
+  pthread_mutex_init(&c->waitmu, NULL);
+  c->qtail = &c->qhead;
+  c->o = def;
+  if (!c->o.max_pipeline) c->o.max_pipeline = 1;
+  if (!c->o.batch_max) c->o.batch_max = 1;
+  if (!c->o.max_request_line) c->o.max_request_line = 8192;
+  if (c->o.max_header_bytes < c->o.max_request_line) c->o.max_header_bytes = c->o.max_request_line;
+  if (!c->o.header_timeout_ms) c->o.header_timeout_ms = 10000;
+  if (!c->o.idle_timeout_ms) c->o.idle_timeout_ms = 60000;
+  c->s_listen = strdup(def.listen ? def.listen : "127.0.0.1:8080");
+  c->s_db = def.db_path ? strdup(def.db_path) : NULL;
+  c->s_kafka = def.kafka ? strdup(def.kafka) : NULL;
+  if (!c->s_listen || (def.db_path && !c->s_db) || (def.kafka && !c->s_kafka)) {
+    collector_free_parts(c);
+    return VAST_E_NOMEM;
+  }
+  c->o.listen = c->s_listen;
+  c->o.db_path = c->s_db;
+  c->o.kafka = c->s_kafka;
+  c->o.param_map = NULL;
+  if (def.param_map && parse_map(c, def.param_map) != 0) {
+    set_err(err, VAST_E_INVAL, "invalid parameter map '%s' (want NAME=FIELD,... with FIELD "
+                               "ad, cr, sid, code or r)", def.param_map);
+    collector_free_parts(c);
+    return VAST_E_INVAL;
+  }
+  if (c->o.ack != VAST_ACK_DURABLE && c->o.ack != VAST_ACK_FAST) {
+    set_err(err, VAST_E_INVAL, "invalid ack mode");
+    collector_free_parts(c);
+    return VAST_E_INVAL;
+  }
+
+  /* Sinks. */
+  char msg[512] = "";
+  vast_err e;
+  if (c->s_db && (e = vast__store_open(c->s_db, c->o.sync_full, &c->store, msg, sizeof msg))) {
+    set_err(err, e, "%s", msg);
+    collector_free_parts(c);
+    return e;
+  }
+  if (c->s_kafka && (e = vast__kafka_open(c->s_kafka, &c->kafka, msg, sizeof msg))) {
+    set_err(err, e, "%s", msg);
+    collector_free_parts(c);
+    return e;
+  }
+
+  /* Address. */
+  char host[256], port[16];
+  if (split_hostport(c->s_listen, host, sizeof host, port, sizeof port) != 0) {
+    set_err(err, VAST_E_INVAL, "invalid listen address '%s' (want HOST:PORT)", c->s_listen);
+    collector_free_parts(c);
+    return VAST_E_INVAL;
+  }
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  int gr = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+  if (gr != 0 || !ai) {
+    set_err(err, VAST_E_INVAL, "cannot resolve '%s': %s", c->s_listen, gai_strerror(gr));
+    collector_free_parts(c);
+    return VAST_E_INVAL;
+  }
+  struct sockaddr_storage addr;
+  socklen_t alen = (socklen_t)ai->ai_addrlen;
+  memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+  freeaddrinfo(ai);
+
+  unsigned nw = c->o.threads;
+  if (!nw) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    nw = n > 0 ? (unsigned)n : 1;
+  }
+  if (nw > 256) nw = 256;
+  c->nworkers = nw;
+  c->workers = calloc(nw, sizeof *c->workers);
+  if (!c->workers) {
+    collector_free_parts(c);
+    return VAST_E_NOMEM;
+  }
+  for (unsigned i = 0; i < nw; i++) {
+    worker *w = calloc(1, sizeof *w);
+    if (!w) {
+      collector_free_parts(c);
+      return VAST_E_NOMEM;
+    }
+    c->workers[i] = w;
+    w->c = c;
+    w->idx = (int)i;
+    w->ltail = &w->lhead;
+    atomic_init(&w->inflight, 0);
+    int fd = make_listener((struct sockaddr *)&addr, alen);
+    if (fd < 0) {
+      set_err(err, VAST_E_IO, "cannot listen on %s: %s", c->s_listen, strerror(-fd));
+      collector_free_parts(c);
+      return VAST_E_IO;
+    }
+    if (i == 0) {
+      /* Port 0: the others bind to the port the first one got. */
+      socklen_t l = sizeof addr;
+      getsockname(fd, (struct sockaddr *)&addr, &l);
+      alen = l;
+      char ip[64] = "";
+      if (addr.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        c->port = ntohs(a->sin_port);
+        snprintf(c->address, sizeof c->address, "%s:%d", ip, c->port);
+      } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        c->port = ntohs(a->sin6_port);
+        snprintf(c->address, sizeof c->address, "[%s]:%d", ip, c->port);
+      }
+    }
+    uv_loop_init(&w->loop);
+    w->loop.data = w;
+    uv_tcp_init(&w->loop, &w->listener);
+    w->listener.data = w;
+    uv_async_init(&w->loop, &w->wake, on_wake);
+    w->wake.data = w;
+    uv_timer_init(&w->loop, &w->sweep);
+    w->sweep.data = w;
+    if (uv_tcp_open(&w->listener, fd) != 0 ||
+        uv_listen((uv_stream_t *)&w->listener, 4096, on_connection) != 0) {
+      set_err(err, VAST_E_IO, "cannot listen on %s", c->s_listen);
+      close(fd);
+      /* Close the handles so the loop can be closed. */
+      uv_close((uv_handle_t *)&w->listener, NULL);
+      uv_close((uv_handle_t *)&w->wake, NULL);
+      uv_close((uv_handle_t *)&w->sweep, NULL);
+      uv_run(&w->loop, UV_RUN_DEFAULT);
+      collector_free_parts(c);
+      return VAST_E_IO;
+    }
+    w->listener_open = 1;
+    uint64_t iv = c->o.header_timeout_ms / 4;
+    if (iv > 250) iv = 250;
+    if (iv < 5) iv = 5;
+    uv_timer_start(&w->sweep, on_sweep, iv, iv);
+  }
+  if (pthread_create(&c->writer, NULL, writer_main, c) != 0) {
+    set_err(err, VAST_E_NOMEM, "cannot start the writer thread");
+    for (unsigned i = 0; i < nw; i++) {
+      worker *w = c->workers[i];
+      uv_close((uv_handle_t *)&w->listener, NULL);
+      uv_close((uv_handle_t *)&w->wake, NULL);
+      uv_close((uv_handle_t *)&w->sweep, NULL);
+      uv_run(&w->loop, UV_RUN_DEFAULT);
+    }
+    collector_free_parts(c);
+    return VAST_E_NOMEM;
+  }
+  c->writer_started = 1;
+  for (unsigned i = 0; i < nw; i++) {
+    worker *w = c->workers[i];
+    if (pthread_create(&w->tid, NULL, worker_main, w) == 0) w->started = 1;
+  }
+  *out = c;
+  return VAST_OK;
+}
+
+const char *vast_collector_address(const vast_collector *c) { return c ? c->address : ""; }
+int vast_collector_port(const vast_collector *c) { return c ? c->port : 0; }
+
+void vast_collector_stop(vast_collector *c) {
+  if (!c || atomic_exchange(&c->stopping, 1)) return;
+  for (unsigned i = 0; i < c->nworkers; i++) uv_async_send(&c->workers[i]->wake);
+}
+
+void vast_collector_wait(vast_collector *c) {
+  if (!c) return;
+  pthread_mutex_lock(&c->waitmu);
+  if (!c->waited) {
+    for (unsigned i = 0; i < c->nworkers; i++) {
+      worker *w = c->workers[i];
+      if (w->started) pthread_join(w->tid, NULL);
+      else {
+        /* Thread never started: drain it here. */
+        atomic_store(&c->stopping, 1);
+        worker_drain(w);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+      }
+    }
+    pthread_mutex_lock(&c->qmu);
+    c->writer_quit = 1;
+    pthread_cond_signal(&c->qcv);
+    pthread_mutex_unlock(&c->qmu);
+    if (c->writer_started) pthread_join(c->writer, NULL);
+    c->waited = 1;
+  }
+  pthread_mutex_unlock(&c->waitmu);
+}
+
+void vast_collector_free(vast_collector *c) {
+  if (!c) return;
+  vast_collector_stop(c);
+  vast_collector_wait(c);
+  collector_free_parts(c);
+}
+
+void vast_collector_get_stats(const vast_collector *cc, vast_collector_stats *out) {
+  vast_collector *c = (vast_collector *)cc;
+  memset(out, 0, sizeof *out);
+  out->hits = LD(c->hits);
+  out->stored = LD(c->stored);
+  out->failed = LD(c->failed);
+  out->requests = LD(c->requests);
+  out->bad_requests = LD(c->bad);
+  out->conns_accepted = LD(c->accepted);
+  out->conns_rejected = LD(c->rejected);
+  out->conns_open = LD(c->open);
+  out->timeouts = LD(c->timeouts);
+  out->batches = LD(c->batches);
+  out->queue_depth = atomic_load(&c->qlen);
+}

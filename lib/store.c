@@ -1,0 +1,164 @@
+/*
+ * store.c: the collector's SQLite sink.
+ *
+ * One connection, used only by the writer thread. WAL journal, prepared
+ * statements, one transaction per batch (group commit: every hit that queued
+ * up while the previous batch committed goes into the next one). Each batch
+ * inserts the raw hits and upserts the per-minute rollup, aggregated in memory
+ * first so a batch of N hits of one ad and event costs one upsert.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect-int.h"
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS hits(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  t_ms INTEGER NOT NULL,\n"
+    "  event TEXT NOT NULL,\n"
+    "  ad TEXT, cr TEXT, sid TEXT, code INTEGER,\n"
+    "  ip TEXT, ua TEXT, device_ip TEXT, device_ua TEXT, device TEXT, query TEXT);\n"
+    "CREATE INDEX IF NOT EXISTS hits_t ON hits(t_ms);\n"
+    "CREATE TABLE IF NOT EXISTS rollup(\n"
+    "  ad TEXT NOT NULL, event TEXT NOT NULL, minute INTEGER NOT NULL,\n"
+    "  n INTEGER NOT NULL, PRIMARY KEY(ad, event, minute)) WITHOUT ROWID;\n";
+
+struct vast__store {
+  sqlite3 *db;
+  sqlite3_stmt *ins, *roll, *begin, *commit, *rollback;
+};
+
+static void set_msg(char *msg, size_t cap, const char *what, sqlite3 *db) {
+  if (msg && cap) snprintf(msg, cap, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+vast_err vast__store_open(const char *path, int sync_full, vast__store **out, char *msg,
+                          size_t msgcap) {
+  *out = NULL;
+  vast__store *s = calloc(1, sizeof *s);
+  if (!s) return VAST_E_NOMEM;
+  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                             SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    set_msg(msg, msgcap, path, s->db);
+    vast__store_close(s);
+    return VAST_E_DB;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=4000;",
+           sync_full ? "FULL" : "NORMAL");
+  if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db,
+                         "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
+                         "device_ua,device,query) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                         -1, &s->ins, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db,
+                         "INSERT INTO rollup(ad,event,minute,n) VALUES(?,?,?,?) "
+                         "ON CONFLICT(ad,event,minute) DO UPDATE SET n=n+excluded.n",
+                         -1, &s->roll, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK) {
+    set_msg(msg, msgcap, path, s->db);
+    vast__store_close(s);
+    return VAST_E_DB;
+  }
+  *out = s;
+  return VAST_OK;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v) {
+  if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, i);
+}
+
+static int step_reset(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* One rollup cell being aggregated for the current batch. */
+typedef struct cell {
+  const char *ad, *event;
+  int64_t minute;
+  int64_t n;
+} cell;
+
+static int cell_same(const cell *c, const vast__hit *h, int64_t minute) {
+  const char *ad = h->ad ? h->ad : "";
+  return c->minute == minute && strcmp(c->ad, ad) == 0 && strcmp(c->event, h->event) == 0;
+}
+
+vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg, size_t msgcap) {
+  if (n == 0) return VAST_OK;
+  /* Aggregate rollup cells with a small open-addressing table. */
+  size_t cap = 64;
+  while (cap < n * 2) cap *= 2;
+  cell *cells = calloc(cap, sizeof *cells);
+  if (!cells) return VAST_E_NOMEM;
+  if (step_reset(s->begin) != SQLITE_OK) goto fail;
+  for (size_t i = 0; i < n; i++) {
+    const vast__hit *h = hits[i];
+    sqlite3_stmt *st = s->ins;
+    sqlite3_bind_int64(st, 1, h->t_ms);
+    bind_text(st, 2, h->event);
+    bind_text(st, 3, h->ad);
+    bind_text(st, 4, h->cr);
+    bind_text(st, 5, h->sid);
+    if (h->code >= 0) sqlite3_bind_int(st, 6, h->code);
+    else sqlite3_bind_null(st, 6);
+    bind_text(st, 7, h->ip);
+    bind_text(st, 8, h->ua);
+    bind_text(st, 9, h->device_ip);
+    bind_text(st, 10, h->device_ua);
+    bind_text(st, 11, h->device);
+    bind_text(st, 12, h->query);
+    if (step_reset(st) != SQLITE_OK) goto fail;
+    int64_t minute = h->t_ms / 60000;
+    const char *ad = h->ad ? h->ad : "";
+    uint64_t hv = 1469598103934665603ull ^ (uint64_t)minute;
+    for (const char *p = ad; *p; p++) hv = (hv ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = h->event; *p; p++) hv = (hv ^ (unsigned char)*p) * 1099511628211ull;
+    size_t k = (size_t)hv & (cap - 1);
+    while (cells[k].event && !cell_same(&cells[k], h, minute)) k = (k + 1) & (cap - 1);
+    if (!cells[k].event) cells[k] = (cell){ad, h->event, minute, 0};
+    cells[k].n++;
+  }
+  for (size_t k = 0; k < cap; k++) {
+    if (!cells[k].event) continue;
+    sqlite3_bind_text(s->roll, 1, cells[k].ad, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->roll, 2, cells[k].event, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->roll, 3, cells[k].minute);
+    sqlite3_bind_int64(s->roll, 4, cells[k].n);
+    if (step_reset(s->roll) != SQLITE_OK) goto fail;
+  }
+  if (step_reset(s->commit) != SQLITE_OK) goto fail;
+  free(cells);
+  return VAST_OK;
+fail:
+  set_msg(msg, msgcap, "sqlite", s->db);
+  if (!sqlite3_get_autocommit(s->db)) step_reset(s->rollback);
+  free(cells);
+  return VAST_E_DB;
+}
+
+void vast__store_close(vast__store *s) {
+  if (!s) return;
+  sqlite3_finalize(s->ins);
+  sqlite3_finalize(s->roll);
+  sqlite3_finalize(s->begin);
+  sqlite3_finalize(s->commit);
+  sqlite3_finalize(s->rollback);
+  if (s->db) {
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_close(s->db);
+  }
+  free(s);
+}

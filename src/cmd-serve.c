@@ -1,0 +1,149 @@
+/*
+ * cmd-serve.c: `vastrack serve`, the beacon collector (lib/collect.c).
+ *
+ * usage: vastrack serve [options]
+ *   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0
+ *                        picks a free port); the address actually bound is
+ *                        printed as "listening on ADDR:PORT"
+ *   --db PATH            SQLite database (default vastrack.db; "none" for none)
+ *   --sink URI           also send hits to kafka://BROKER[,BROKER]/TOPIC[?prop=val&..]
+ *   --ack durable|fast   answer after the commit (default) or at once
+ *   --sync full|normal   SQLite synchronous mode (default normal: survives a
+ *                        crash of the process; full: also a power loss)
+ *   --threads N          event-loop threads (default: one per CPU)
+ *   --max-conns N        open connections (default 10000)
+ *   --header-timeout MS  a request head must arrive within MS (default 10000)
+ *   --idle-timeout MS    idle keep-alive connections are closed (default 60000)
+ *   --map NAME=FIELD,..  operator query names, FIELD one of ad,cr,sid,code,r
+ *   --quiet              do not log bad requests to stderr
+ *   --help               this text
+ * SIGTERM or SIGINT drains: stops accepting, answers what was read, commits,
+ * and exits 0.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "usage: vastrack serve [options]\n"
+    "  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks\n"
+    "                       a free port); prints \"listening on ADDR:PORT\"\n"
+    "  --db PATH            SQLite database (default vastrack.db; \"none\" for none)\n"
+    "  --sink URI           also send hits to kafka://BROKER[,BROKER]/TOPIC[?prop=val&..]\n"
+    "  --ack durable|fast   answer after the hit is committed (default) or at once\n"
+    "  --sync full|normal   SQLite synchronous mode (default normal)\n"
+    "  --threads N          event-loop threads (default: one per CPU)\n"
+    "  --max-conns N        open connections (default 10000)\n"
+    "  --header-timeout MS  a request head must arrive within MS (default 10000)\n"
+    "  --idle-timeout MS    idle keep-alive connections are closed after MS (default 60000)\n"
+    "  --map NAME=FIELD,..  operator query names; FIELD is ad, cr, sid, code or r\n"
+    "  --quiet              do not log bad requests to stderr\n"
+    "  --help               this text\n"
+    "SIGTERM or SIGINT drains, flushes and exits 0. URL scheme: docs/collector.md\n";
+
+static void log_stderr(void *ctx, const char *line) {
+  (void)ctx;
+  fprintf(stderr, "vastrack serve: %s\n", line);
+}
+
+static int num(const char *s, unsigned *out) {
+  char *end;
+  unsigned long v = strtoul(s, &end, 10);
+  if (!*s || *end || v > 100000000ul) return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+int cmd_serve(int argc, char **argv) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.db_path = "vastrack.db";
+  o.log = log_stderr;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(USAGE, stdout);
+      return CLI_OK;
+    }
+    if (!strcmp(a, "--quiet")) {
+      o.log = NULL;
+      continue;
+    }
+    if (!v) {
+      cli_error("serve: unknown or incomplete option '%s'", a);
+      fputs(USAGE, stderr);
+      return CLI_USAGE;
+    }
+    i++;
+    int bad = 0;
+    if (!strcmp(a, "--listen")) o.listen = v;
+    else if (!strcmp(a, "--db")) o.db_path = strcmp(v, "none") ? v : NULL;
+    else if (!strcmp(a, "--sink")) o.kafka = v;
+    else if (!strcmp(a, "--map")) o.param_map = v;
+    else if (!strcmp(a, "--ack")) {
+      if (!strcmp(v, "durable")) o.ack = VAST_ACK_DURABLE;
+      else if (!strcmp(v, "fast")) o.ack = VAST_ACK_FAST;
+      else bad = 1;
+    } else if (!strcmp(a, "--sync")) {
+      if (!strcmp(v, "full")) o.sync_full = 1;
+      else if (!strcmp(v, "normal")) o.sync_full = 0;
+      else bad = 1;
+    } else if (!strcmp(a, "--threads")) bad = num(v, &o.threads);
+    else if (!strcmp(a, "--max-conns")) bad = num(v, &o.max_conns) || !o.max_conns;
+    else if (!strcmp(a, "--header-timeout")) bad = num(v, &o.header_timeout_ms) || !o.header_timeout_ms;
+    else if (!strcmp(a, "--idle-timeout")) bad = num(v, &o.idle_timeout_ms) || !o.idle_timeout_ms;
+    else {
+      cli_error("serve: unknown option '%s'", a);
+      fputs(USAGE, stderr);
+      return CLI_USAGE;
+    }
+    if (bad) {
+      cli_error("serve: invalid value '%s' for %s", v, a);
+      return CLI_USAGE;
+    }
+  }
+  if (!o.db_path && !o.kafka) {
+    cli_error("serve: --db none needs a --sink");
+    return CLI_USAGE;
+  }
+
+  /* Every thread inherits this mask; the main thread takes the signals. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  vast_collector *c = NULL;
+  vast_error err;
+  vast_err e = vast_collector_start(&o, &c, &err);
+  if (e != VAST_OK) {
+    cli_error("cannot start the collector: %s", err.message[0] ? err.message : vast_strerror(e));
+    return e == VAST_E_INVAL ? CLI_USAGE : CLI_FAIL;
+  }
+  printf("listening on %s\n", vast_collector_address(c));
+  fflush(stdout);
+  fprintf(stderr, "vastrack serve: listening on %s (ack %s, db %s%s%s)\n",
+          vast_collector_address(c), o.ack == VAST_ACK_DURABLE ? "durable" : "fast",
+          o.db_path ? o.db_path : "none", o.kafka ? ", sink " : "", o.kafka ? o.kafka : "");
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  fprintf(stderr, "vastrack serve: signal %d, draining\n", sig);
+  vast_collector_stop(c);
+  vast_collector_wait(c);
+  vast_collector_stats st;
+  vast_collector_get_stats(c, &st);
+  fprintf(stderr, "vastrack serve: stopped; %llu hits, %llu stored, %llu failed\n",
+          (unsigned long long)st.hits, (unsigned long long)st.stored,
+          (unsigned long long)st.failed);
+  vast_collector_free(c);
+  return CLI_OK;
+}
