@@ -465,8 +465,8 @@ vast_err vast_macro_expand(const char *t, size_t len, const vast_macro_ctx *ctx,
     else if (open == 2 && k + 1 < len && t[k] == '%' && t[k + 1] == '%') end = k + 2;
     if (end) m = vast_macro_lookup(t + i + open, k - (i + open));
     if (m < 0) {
-      sink_put(&s, t + i, open); /* not a listed macro: copy as written */
-      i += open;
+      sink_ch(&s, t[i]); /* not a listed macro: copy as written, rescan after it */
+      i++;
       continue;
     }
     emit_macro(&s, m, ctx, vars);
