@@ -1,0 +1,451 @@
+/*
+ * cmd-validate.c: `vastrack validate` and `vastrack audit`, both thin loops
+ * over vast_doc_parse + vast_validate / vast_audit_doc.
+ */
+static const char validate_usage[] =
+    "usage: vastrack validate [options] FILE|URL|-...\n"
+    "\n"
+    "Checks VAST/VMAP tags against the vastrack rules and prints each finding as\n"
+    "  file:line:col: severity: message [rule-id, VAST code N]\n"
+    "\n"
+    "options:\n"
+    "  --profile P        web (default), ctv, ssai or audio\n"
+    "  --json             one JSON object per input (JSON lines)\n"
+    "  --sarif            one SARIF 2.1.0 log for all inputs\n"
+    "  --disable IDS      switch off rules (comma-separated ids; repeatable)\n"
+    "  --min-severity S   report only info|warning|error and above (default info)\n"
+    "  --list-rules       print every rule with its severity in the profile and exit\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "(--resolve, counting wrapper hops through the chain, is not available yet.)\n"
+    "exit status: 0 no error-severity finding, 1 error findings, 2 usage,\n"
+    "3 an input is not VAST (not XML, wrong root, unsupported version), 4 an input\n"
+    "could not be read\n";
+
+static const char audit_usage[] =
+    "usage: vastrack audit [options] FILE|DIR|URL|-...\n"
+    "\n"
+    "One row per tag: tag, version, ad_type, ads, impressions, events_present,\n"
+    "events_missing, wrapper_hops, ctv_compatible, errors, warnings, issues.\n"
+    "A DIR argument audits every *.xml file below it (sorted).\n"
+    "\n"
+    "options:\n"
+    "  --profile P        web (default), ctv, ssai or audio (errors/warnings/issues)\n"
+    "  --csv              RFC 4180 CSV with a header row\n"
+    "  --json             a JSON array of row objects\n"
+    "  --disable IDS      switch off rules (comma-separated ids; repeatable)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "wrapper_hops is 0 for InLine-only tags and 1 for a Wrapper (the chain beyond it\n"
+    "is not followed yet). ctv_compatible is yes when the ctv profile finds no error.\n"
+    "exit status: 0 no tag has errors, 1 some tag has errors or does not parse,\n"
+    "2 usage, 4 an input could not be read\n";
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+/* Options shared by validate and audit. */
+typedef struct opts {
+  vast_validate_options vo;
+  const char **disabled;
+  size_t n_disabled;
+  int json, sarif, csv, list_rules;
+} opts;
+
+static void opts_free(opts *o) {
+  for (size_t i = 0; i < o->n_disabled; i++) free((char *)o->disabled[i]);
+  free(o->disabled);
+}
+
+/* Adds the comma-separated ids in s; returns -1 (after printing) on an unknown id. */
+static int add_disabled(opts *o, const char *s) {
+  while (*s) {
+    size_t n = strcspn(s, ",");
+    char *id = strndup(s, n);
+    const char **d = realloc(o->disabled, (o->n_disabled + 1) * sizeof *d);
+    if (!id || !d) {
+      free(id);
+      if (d) o->disabled = d;
+      cli_error("out of memory");
+      return -1;
+    }
+    o->disabled = d;
+    if (!vast_rule_find(id)) {
+      cli_error("unknown rule '%s'; see 'vastrack validate --list-rules'", id);
+      free(id);
+      return -1;
+    }
+    o->disabled[o->n_disabled++] = id;
+    s += n;
+    if (*s == ',') s++;
+  }
+  return 0;
+}
+
+/*
+ * Parses options into *o; returns the index of the first operand, or -1 for
+ * --help (already printed) and -2 for bad usage (already reported).
+ */
+static int parse_opts(int argc, char **argv, opts *o, const char *usage, int audit) {
+  memset(o, 0, sizeof *o);
+  vast_validate_options_init(&o->vo);
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--")) {
+      i++;
+      break;
+    }
+    if (a[0] != '-' || !strcmp(a, "-")) break;
+    const char *val = NULL;
+    if (!strcmp(a, "--profile") || !strcmp(a, "--disable") || !strcmp(a, "--min-severity")) {
+      if (i + 1 >= argc) {
+        cli_error("option '%s' needs a value", a);
+        return -2;
+      }
+      val = argv[++i];
+    } else if (!strncmp(a, "--profile=", 10) || !strncmp(a, "--disable=", 10)) {
+      val = a + 10;
+    }
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage, stdout);
+      return -1;
+    } else if (!strcmp(a, "--profile") || !strncmp(a, "--profile=", 10)) {
+      if (vast_profile_from_name(val, &o->vo.profile) != VAST_OK) {
+        cli_error("unknown profile '%s' (web, ctv, ssai, audio)", val);
+        return -2;
+      }
+    } else if (!strcmp(a, "--disable") || !strncmp(a, "--disable=", 10)) {
+      if (add_disabled(o, val) != 0) return -2;
+    } else if (!audit && !strcmp(a, "--min-severity")) {
+      if (!strcasecmp(val, "info")) o->vo.min_severity = VAST_SEV_INFO;
+      else if (!strcasecmp(val, "warning")) o->vo.min_severity = VAST_SEV_WARNING;
+      else if (!strcasecmp(val, "error")) o->vo.min_severity = VAST_SEV_ERROR;
+      else {
+        cli_error("unknown severity '%s' (info, warning, error)", val);
+        return -2;
+      }
+    } else if (!strcmp(a, "--json")) {
+      o->json = 1;
+    } else if (!audit && !strcmp(a, "--sarif")) {
+      o->sarif = 1;
+    } else if (audit && !strcmp(a, "--csv")) {
+      o->csv = 1;
+    } else if (!audit && !strcmp(a, "--list-rules")) {
+      o->list_rules = 1;
+    } else if (!strcmp(a, "--resolve")) {
+      cli_error("--resolve is not available yet: counting wrapper hops needs the resolver");
+      return -2;
+    } else {
+      cli_error("unknown option '%s'; see 'vastrack %s --help'", a, argv[0]);
+      return -2;
+    }
+  }
+  if (o->json + o->sarif + o->csv > 1) {
+    cli_error("choose one output format");
+    return -2;
+  }
+  o->vo.disabled = o->disabled;
+  o->vo.n_disabled = o->n_disabled;
+  if (i >= argc && !o->list_rules) {
+    fputs(usage, stderr);
+    return -2;
+  }
+  return i;
+}
+
+/* ---- validate ------------------------------------------------------------ */
+
+static void list_rules(vast_profile p) {
+  printf("%-28s %-8s %-5s %s\n", "rule", "severity", "code", "summary");
+  for (size_t i = 0; i < vast_rule_count(); i++) {
+    const vast_rule *r = vast_rule_at(i);
+    printf("%-28s %-8s %-5d %s\n", r->id, vast_severity_name(r->severity[p]), r->iab_code,
+           r->summary);
+  }
+}
+
+int cmd_validate(int argc, char **argv) {
+  opts o;
+  int first = parse_opts(argc, argv, &o, validate_usage, 0);
+  if (first < 0) {
+    opts_free(&o);
+    return first == -1 ? CLI_OK : CLI_USAGE;
+  }
+  if (o.list_rules) {
+    list_rules(o.vo.profile);
+    opts_free(&o);
+    return CLI_OK;
+  }
+  int any_err = 0, not_vast = 0, io = 0, sarif_state = 0;
+  if (o.sarif) vast_sarif_begin(o.vo.profile, cli_write_file, stdout, &sarif_state);
+  for (int i = first; i < argc; i++) {
+    const char *name = argv[i];
+    char *buf = NULL;
+    size_t len = 0;
+    if (cli_read_input(name, &buf, &len) != 0) {
+      io = 1;
+      continue;
+    }
+    vast_doc *doc = NULL;
+    vast_error perr;
+    memset(&perr, 0, sizeof perr);
+    vast_findings *list = NULL;
+    vast_err e = vast_doc_parse(buf, len, NULL, &doc, &perr);
+    if (e == VAST_E_NOMEM) {
+      cli_error("out of memory parsing '%s'", name);
+      free(buf);
+      io = 1;
+      continue;
+    }
+    if (e != VAST_OK) {
+      not_vast = 1;
+      e = vast_findings_from_parse_error(&perr, &list);
+    } else {
+      e = vast_validate_list(doc, &o.vo, &list);
+    }
+    if (e != VAST_OK) {
+      cli_error("cannot validate '%s': %s", name, vast_strerror(e));
+      io = 1;
+    } else {
+      if (vast_findings_count_severity(list, VAST_SEV_ERROR)) any_err = 1;
+      if (o.sarif) vast_sarif_add(list, name, cli_write_file, stdout, &sarif_state);
+      else if (o.json) vast_findings_write_json(list, name, cli_write_file, stdout);
+      else vast_findings_write_text(list, name, cli_write_file, stdout);
+    }
+    vast_findings_free(list);
+    vast_doc_free(doc);
+    free(buf);
+  }
+  if (o.sarif) vast_sarif_end(cli_write_file, stdout, &sarif_state);
+  fflush(stdout);
+  opts_free(&o);
+  if (io) return CLI_FAIL;
+  if (not_vast) return CLI_NOT_VAST;
+  return any_err ? CLI_FINDINGS : CLI_OK;
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+typedef struct row {
+  char *tag;
+  vast_audit a;
+} row;
+
+typedef struct rows {
+  row *r;
+  size_t n, cap;
+} rows;
+
+static const char *const columns[] = {"tag", "version", "ad_type", "ads", "impressions",
+                                      "events_present", "events_missing", "wrapper_hops",
+                                      "ctv_compatible", "errors", "warnings", "issues"};
+#define NCOL (sizeof columns / sizeof columns[0])
+
+/* Column c of a row as text in tmp (or a pointer into the row). */
+static const char *cell(const row *r, size_t c, char *tmp, size_t cap) {
+  const vast_audit *a = &r->a;
+  switch (c) {
+  case 0: return r->tag;
+  case 1: return a->version;
+  case 2: return a->ad_type ? a->ad_type : "";
+  case 3: snprintf(tmp, cap, "%zu", a->ads); return tmp;
+  case 4: snprintf(tmp, cap, "%zu", a->impressions); return tmp;
+  case 5: return a->events_present;
+  case 6: return a->events_missing;
+  case 7: snprintf(tmp, cap, "%d", a->wrapper_hops); return tmp;
+  case 8: return a->ctv_compatible ? "yes" : "no";
+  case 9: snprintf(tmp, cap, "%zu", a->errors); return tmp;
+  case 10: snprintf(tmp, cap, "%zu", a->warnings); return tmp;
+  default: return a->issues;
+  }
+}
+
+static void csv_field(const char *s) {
+  if (strpbrk(s, ",\"\r\n")) {
+    putchar('"');
+    for (; *s; s++) {
+      if (*s == '"') putchar('"');
+      putchar(*s);
+    }
+    putchar('"');
+  } else {
+    fputs(s, stdout);
+  }
+}
+
+static void json_str(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') printf("\\%c", *p);
+    else if (*p < 0x20) printf("\\u%04x", *p);
+    else putchar(*p);
+  }
+  putchar('"');
+}
+
+static void emit_row(const opts *o, const row *r, size_t index) {
+  char tmp[32];
+  if (o->csv) {
+    for (size_t c = 0; c < NCOL; c++) {
+      if (c) putchar(',');
+      csv_field(cell(r, c, tmp, sizeof tmp));
+    }
+    fputs("\r\n", stdout);
+  } else if (o->json) {
+    fputs(index ? ",\n{" : "{", stdout);
+    for (size_t c = 0; c < NCOL; c++) {
+      printf("%s\"%s\":", c ? "," : "", columns[c]);
+      if (c == 3 || c == 4 || c == 7 || c == 9 || c == 10) fputs(cell(r, c, tmp, sizeof tmp), stdout);
+      else if (c == 8) fputs(r->a.ctv_compatible ? "true" : "false", stdout);
+      else json_str(cell(r, c, tmp, sizeof tmp));
+    }
+    putchar('}');
+  }
+}
+
+static int audit_one(const opts *o, const char *name, rows *rs, size_t *count, int *any_err) {
+  char *buf = NULL;
+  size_t len = 0;
+  if (cli_read_input(name, &buf, &len) != 0) return -1;
+  row r;
+  memset(&r, 0, sizeof r);
+  vast_doc *doc = NULL;
+  vast_error perr;
+  memset(&perr, 0, sizeof perr);
+  vast_err e = vast_doc_parse(buf, len, NULL, &doc, &perr);
+  if (e == VAST_OK) e = vast_audit_doc(doc, &o->vo, &r.a);
+  else if (e != VAST_E_NOMEM) vast_audit_parse_error(&perr, &r.a), e = VAST_OK;
+  vast_doc_free(doc);
+  free(buf);
+  if (e != VAST_OK) {
+    cli_error("cannot audit '%s': %s", name, vast_strerror(e));
+    return -1;
+  }
+  if (r.a.errors) *any_err = 1;
+  if (o->csv || o->json) {
+    r.tag = (char *)name;
+    emit_row(o, &r, (*count)++);
+    return 0;
+  }
+  if (rs->n == rs->cap) {
+    size_t cap = rs->cap ? rs->cap * 2 : 64;
+    row *nr = realloc(rs->r, cap * sizeof *nr);
+    if (!nr) return -1;
+    rs->r = nr;
+    rs->cap = cap;
+  }
+  r.tag = strdup(name);
+  if (!r.tag) return -1;
+  rs->r[rs->n++] = r;
+  (*count)++;
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.xml file below dir, sorted, audited in turn. */
+static int audit_dir(const opts *o, const char *dir, rows *rs, size_t *count, int *any_err) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    cli_error("cannot open directory '%s'", dir);
+    return -1;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      char **nn = realloc(names, cap * sizeof *nn);
+      if (!nn) break;
+      names = nn;
+    }
+    size_t l = strlen(dir) + strlen(de->d_name) + 2;
+    names[n] = malloc(l);
+    if (!names[n]) break;
+    snprintf(names[n], l, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name);
+    n++;
+  }
+  closedir(d);
+  if (n) qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    struct stat st;
+    if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (audit_dir(o, names[i], rs, count, any_err) != 0) rc = -1;
+    } else {
+      size_t l = strlen(names[i]);
+      if (l > 4 && strcasecmp(names[i] + l - 4, ".xml") == 0 &&
+          audit_one(o, names[i], rs, count, any_err) != 0)
+        rc = -1;
+    }
+    free(names[i]);
+  }
+  free(names);
+  return rc;
+}
+
+static void print_table(const rows *rs) {
+  size_t w[NCOL];
+  char tmp[32];
+  for (size_t c = 0; c < NCOL; c++) w[c] = strlen(columns[c]);
+  for (size_t i = 0; i < rs->n; i++)
+    for (size_t c = 0; c + 1 < NCOL; c++) {
+      size_t l = strlen(cell(&rs->r[i], c, tmp, sizeof tmp));
+      if (l > w[c]) w[c] = l;
+    }
+  for (size_t c = 0; c < NCOL; c++)
+    printf(c + 1 < NCOL ? "%-*s  " : "%-*s\n", c + 1 < NCOL ? (int)w[c] : 0, columns[c]);
+  for (size_t i = 0; i < rs->n; i++)
+    for (size_t c = 0; c < NCOL; c++) {
+      const char *s = cell(&rs->r[i], c, tmp, sizeof tmp);
+      const char *shown = *s ? s : "-";
+      if (c + 1 < NCOL) printf("%-*s  ", (int)w[c], shown);
+      else printf("%s\n", shown);
+    }
+}
+
+int cmd_audit(int argc, char **argv) {
+  opts o;
+  int first = parse_opts(argc, argv, &o, audit_usage, 1);
+  if (first < 0) {
+    opts_free(&o);
+    return first == -1 ? CLI_OK : CLI_USAGE;
+  }
+  rows rs = {0};
+  size_t count = 0;
+  int any_err = 0, io = 0;
+  if (o.csv) {
+    for (size_t c = 0; c < NCOL; c++) printf("%s%s", c ? "," : "", columns[c]);
+    fputs("\r\n", stdout);
+  } else if (o.json) {
+    putchar('[');
+  }
+  for (int i = first; i < argc; i++) {
+    struct stat st;
+    int rc;
+    if (strcmp(argv[i], "-") != 0 && !cli_is_url(argv[i]) && stat(argv[i], &st) == 0 &&
+        S_ISDIR(st.st_mode))
+      rc = audit_dir(&o, argv[i], &rs, &count, &any_err);
+    else
+      rc = audit_one(&o, argv[i], &rs, &count, &any_err);
+    if (rc != 0) io = 1;
+  }
+  if (o.json) fputs("]\n", stdout);
+  else if (!o.csv) print_table(&rs);
+  for (size_t i = 0; i < rs.n; i++) free(rs.r[i].tag);
+  free(rs.r);
+  fflush(stdout);
+  opts_free(&o);
+  if (io) return CLI_FAIL;
+  return any_err ? CLI_FINDINGS : CLI_OK;
+}
