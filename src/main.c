@@ -15,6 +15,10 @@ static const struct {
     {"inspect", cmd_inspect, "parse a VAST/VMAP tag and print its model (tree or JSON)"},
     {"serve", cmd_serve, "run the beacon collector (HTTP, SQLite/Kafka)"},
     {"report", cmd_report, "funnel per ad from a collector database"},
+    {"validate", cmd_validate, "check tags: findings with line:col, IAB code and fix (text, JSON, SARIF)"},
+    {"audit", cmd_audit, "one summary row per tag (table, CSV, JSON) for many tags"},
+    {"errors", cmd_errors, "the IAB VAST error codes: meaning, cause, fix, how to test"},
+    {"template", cmd_template, "print a complete valid VAST 4.x tag to start from"},
 };
 
 static void usage(FILE *out) {
