@@ -1,0 +1,858 @@
+/*
+ * test-track.c: the tracking state machine, table-driven where the input is a
+ * script of player events, plus property tests over random event sequences
+ * (fixed seeds) and tests from real corpus tags (wrapper chain from local files).
+ */
+#include <math.h>
+
+#include "harness.h"
+#include "vastrack.h"
+
+/* ------------------------------------------------------------------------ */
+/* A hand-built chain: one Wrapper, one InLine with a 30 s Linear.           */
+
+static vast_tracking T(vast_event ev, const char *url) {
+  vast_tracking t;
+  memset(&t, 0, sizeof t);
+  t.event = ev;
+  t.event_name = "";
+  t.url = url;
+  return t;
+}
+static vast_tracking P(vast_offset_kind k, double v, const char *url) {
+  vast_tracking t = T(VAST_EV_PROGRESS, url);
+  t.offset.kind = k;
+  t.offset.value = v;
+  return t;
+}
+
+static vast_tracking w_lin_tr[3], w_nl_tr[1], i_tr[40], i_verif_tr[1];
+static vast_url w_imp[1], w_err[1], w_click[1], i_imp[2], i_err[1], i_click[2], i_view[1],
+    i_notview[1], i_undet[1];
+static vast_linear w_lin, i_lin;
+static vast_nonlinear_ads w_nl;
+static vast_creative w_cr[2], i_cr[1];
+static vast_verification i_verif[1];
+static vast_media_file i_mf[1];
+static vast_universal_ad_id i_uaid[1] = {{"ad-id.org", "UA 1"}};
+static vast_ad wrapper, inl;
+static const vast_ad *chain[2];
+
+static vast_url U(const char *u) {
+  vast_url x;
+  memset(&x, 0, sizeof x);
+  x.url = u;
+  return x;
+}
+
+/* Builds the fixture; skipoffset and duration as given (< 0: absent/unknown). */
+static void build(double duration, vast_offset_kind skip_kind, double skip) {
+  memset(&wrapper, 0, sizeof wrapper);
+  memset(&inl, 0, sizeof inl);
+  w_imp[0] = U("http://w/imp");
+  w_err[0] = U("http://w/err?c=[ERRORCODE]");
+  w_click[0] = U("http://w/click");
+  w_lin_tr[0] = T(VAST_EV_START, "http://w/start");
+  w_lin_tr[1] = T(VAST_EV_FIRST_QUARTILE, "http://w/q1");
+  w_lin_tr[2] = P(VAST_OFFSET_TIME, 10, "http://w/p10");
+  memset(&w_lin, 0, sizeof w_lin);
+  w_lin.duration = -1;
+  w_lin.tracking = w_lin_tr;
+  w_lin.n_tracking = 3;
+  w_lin.click_tracking = w_click;
+  w_lin.n_click_tracking = 1;
+  w_nl_tr[0] = T(VAST_EV_START, "http://w/nl-start");
+  memset(&w_nl, 0, sizeof w_nl);
+  w_nl.tracking = w_nl_tr;
+  w_nl.n_tracking = 1;
+  memset(w_cr, 0, sizeof w_cr);
+  w_cr[0].kind = VAST_CREATIVE_NONLINEAR;
+  w_cr[0].nonlinear = &w_nl;
+  w_cr[1].kind = VAST_CREATIVE_LINEAR;
+  w_cr[1].linear = &w_lin;
+  wrapper.kind = VAST_AD_WRAPPER;
+  wrapper.impressions = w_imp;
+  wrapper.n_impressions = 1;
+  wrapper.errors = w_err;
+  wrapper.n_errors = 1;
+  wrapper.creatives = w_cr;
+  wrapper.n_creatives = 2;
+  wrapper.sequence = -1;
+
+  int n = 0;
+  static const struct {
+    vast_event ev;
+    const char *url;
+  } evs[] = {
+      {VAST_EV_LOADED, "http://i/loaded"},
+      {VAST_EV_START, "http://i/start?ph=[ADPLAYHEAD]"},
+      {VAST_EV_FIRST_QUARTILE, "http://i/q1?ph=[ADPLAYHEAD]"},
+      {VAST_EV_MIDPOINT, "http://i/q2"},
+      {VAST_EV_THIRD_QUARTILE, "http://i/q3"},
+      {VAST_EV_COMPLETE, "http://i/complete"},
+      {VAST_EV_SKIP, "http://i/skip"},
+      {VAST_EV_CLOSE_LINEAR, "http://i/closeLinear"},
+      {VAST_EV_CLOSE, "http://i/close"},
+      {VAST_EV_MUTE, "http://i/mute"},
+      {VAST_EV_UNMUTE, "http://i/unmute"},
+      {VAST_EV_PAUSE, "http://i/pause"},
+      {VAST_EV_RESUME, "http://i/resume"},
+      {VAST_EV_REWIND, "http://i/rewind"},
+      {VAST_EV_PLAYER_EXPAND, "http://i/playerExpand?s=[PLAYERSTATE]"},
+      {VAST_EV_FULLSCREEN, "http://i/fullscreen"},
+      {VAST_EV_PLAYER_COLLAPSE, "http://i/playerCollapse"},
+      {VAST_EV_EXIT_FULLSCREEN, "http://i/exitFullscreen"},
+      {VAST_EV_CREATIVE_VIEW, "http://i/creativeView"},
+      {VAST_EV_INTERACTIVE_START, "http://i/interactiveStart"},
+      {VAST_EV_OTHER_AD_INTERACTION, "http://i/other"},
+      {VAST_EV_NOT_USED, "http://i/notUsed"},
+      {VAST_EV_ACCEPT_INVITATION_LINEAR, "http://i/acceptInvitationLinear"},
+  };
+  for (size_t k = 0; k < sizeof evs / sizeof *evs; k++) i_tr[n++] = T(evs[k].ev, evs[k].url);
+  i_tr[n++] = P(VAST_OFFSET_TIME, 10, "http://i/p10");
+  i_tr[n++] = P(VAST_OFFSET_PERCENT, 60, "http://i/p60pct");
+  i_tr[n++] = P(VAST_OFFSET_INVALID, 0, "http://i/pbad");
+  i_tr[n++] = T(VAST_EV_UNKNOWN, "http://i/unknown");
+  i_imp[0] = U("http://i/imp1?cb=[CACHEBUSTING]&a=[ASSETURI]");
+  i_imp[1] = U("http://i/imp2?r=[RANDOM]&ts=[TIMESTAMP]&u=[UNIVERSALADID]&s=[ADSERVINGID]");
+  i_err[0] = U("http://i/err?c=[ERRORCODE]&ph=[ADPLAYHEAD]");
+  i_click[0] = U("http://i/click1?pos=[CLICKPOS]");
+  i_click[1] = U("http://i/click2");
+  i_view[0] = U("http://i/viewable");
+  i_notview[0] = U("http://i/notViewable");
+  i_undet[0] = U("http://i/viewUndetermined");
+  memset(&i_lin, 0, sizeof i_lin);
+  i_lin.duration = duration;
+  i_lin.skipoffset.kind = skip_kind;
+  i_lin.skipoffset.value = skip;
+  i_lin.tracking = i_tr;
+  i_lin.n_tracking = (size_t)n;
+  i_lin.click_through = "http://i/landing?ph=[ADPLAYHEAD]&ip=[DEVICEIP]";
+  i_lin.click_tracking = i_click;
+  i_lin.n_click_tracking = 2;
+  memset(i_mf, 0, sizeof i_mf);
+  i_mf[0].url = "https://cdn/a.mp4";
+  i_lin.media_files = i_mf;
+  i_lin.n_media_files = 1;
+  memset(i_cr, 0, sizeof i_cr);
+  i_cr[0].kind = VAST_CREATIVE_LINEAR;
+  i_cr[0].linear = &i_lin;
+  i_cr[0].universal_ad_ids = i_uaid;
+  i_cr[0].n_universal_ad_ids = 1;
+  i_verif_tr[0] = T(VAST_EV_VERIFICATION_NOT_EXECUTED, "http://i/vne?r=[REASON]");
+  memset(i_verif, 0, sizeof i_verif);
+  i_verif[0].vendor = "v1";
+  i_verif[0].tracking = i_verif_tr;
+  i_verif[0].n_tracking = 1;
+  inl.kind = VAST_AD_INLINE;
+  inl.sequence = 2;
+  inl.ad_serving_id = "srv-1";
+  inl.impressions = i_imp;
+  inl.n_impressions = 2;
+  inl.errors = i_err;
+  inl.n_errors = 1;
+  inl.viewable = i_view;
+  inl.n_viewable = 1;
+  inl.not_viewable = i_notview;
+  inl.n_not_viewable = 1;
+  inl.view_undetermined = i_undet;
+  inl.n_view_undetermined = 1;
+  inl.verifications = i_verif;
+  inl.n_verifications = 1;
+  inl.creatives = i_cr;
+  inl.n_creatives = 1;
+  chain[0] = &wrapper;
+  chain[1] = &inl;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recording beacons                                                          */
+
+typedef struct rec {
+  char name[32];
+  char url[512];
+  double media;
+  unsigned level;
+  vast_beacon_kind kind;
+} rec;
+
+static rec recs[4096];
+static int nrec;
+
+static void record(void *user, const vast_track_beacon *b) {
+  (void)user;
+  if (nrec >= (int)(sizeof recs / sizeof *recs)) return;
+  rec *r = &recs[nrec++];
+  snprintf(r->name, sizeof r->name, "%s", b->name);
+  snprintf(r->url, sizeof r->url, "%s", b->url);
+  r->media = b->media_time;
+  r->level = b->level;
+  r->kind = b->kind;
+  if (strlen(b->url) != b->url_len) th_fail(__FILE__, __LINE__, "url_len");
+}
+
+static int count(const char *name) {
+  int c = 0;
+  for (int i = 0; i < nrec; i++) c += !strcmp(recs[i].name, name);
+  return c;
+}
+static int find(const char *name) {
+  for (int i = 0; i < nrec; i++)
+    if (!strcmp(recs[i].name, name)) return i;
+  return -1;
+}
+static int count_url(const char *prefix) {
+  int c = 0;
+  for (int i = 0; i < nrec; i++) c += !strncmp(recs[i].url, prefix, strlen(prefix));
+  return c;
+}
+
+static vast_plan *plan;
+static vast_tracker *tr;
+static vast_macro_ctx mctx;
+
+static void setup(double duration, vast_offset_kind sk, double skip) {
+  build(duration, sk, skip);
+  nrec = 0;
+  CHECK_INT(vast_plan_create(chain, 2, 0, 0, &plan), VAST_OK);
+  vast_macro_ctx_init(&mctx);
+  vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEIP, "10.0.0.1");
+  CHECK_INT(vast_tracker_create(plan, &mctx, record, NULL, &tr), VAST_OK);
+  vast_tracker_seed(tr, 42);
+}
+
+static void teardown(void) {
+  vast_tracker_free(tr);
+  vast_plan_free(plan);
+}
+
+static vast_err in(vast_input_kind k, double media) {
+  vast_input i;
+  memset(&i, 0, sizeof i);
+  i.kind = k;
+  i.media_time = media;
+  i.wall_time = 1700000000.0 + (media > 0 ? media : 0);
+  return vast_tracker_feed(tr, &i);
+}
+
+/* Plays continuously from `from` to `to` at 4 Hz (wall clock in step). */
+static void play(double from, double to) {
+  for (double m = from; m <= to + 1e-9; m += 0.25) vast_tracker_time(tr, 1700000000.0 + m, m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Semantics                                                                 */
+
+TEST(impressions_of_whole_chain_with_creative_view) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  CHECK_INT(in(VAST_IN_IMPRESSION, 0), VAST_OK);
+  CHECK_INT(nrec, 4); /* 1 wrapper + 2 inline impressions + creativeView, one call */
+  CHECK_INT(count("impression"), 3);
+  CHECK_INT(count("creativeView"), 1);
+  CHECK_STR(recs[0].url, "http://w/imp");
+  CHECK_INT(recs[0].level, 0);
+  CHECK_INT(recs[1].level, 1);
+  CHECK_STR(recs[3].name, "creativeView");
+  /* macros: CACHEBUSTING 8 digits, ASSETURI = the only media file, UNIVERSALADID, ADSERVINGID */
+  CHECK(strlen(recs[1].url) == strlen("http://i/imp1?cb=12345678&a=https%3A%2F%2Fcdn%2Fa.mp4"));
+  CHECK(strstr(recs[1].url, "&a=https%3A%2F%2Fcdn%2Fa.mp4"));
+  CHECK(strstr(recs[2].url, "&ts=2023-11-14T22%3A13%3A20.000%2B00%3A00"));
+  CHECK(strstr(recs[2].url, "&u=ad-id.org%20UA%201&s=srv-1"));
+  CHECK(!strstr(recs[2].url, "[RANDOM]"));
+  CHECK_INT(in(VAST_IN_IMPRESSION, 0), VAST_OK); /* once */
+  CHECK_INT(in(VAST_IN_CREATIVE_VIEW, 0), VAST_OK);
+  CHECK_INT(nrec, 4);
+  teardown();
+}
+
+TEST(continuous_playback_earns_everything_once_in_order) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  in(VAST_IN_LOADED, 0);
+  in(VAST_IN_LOADED, 0);
+  in(VAST_IN_IMPRESSION, 0);
+  play(0, 30);
+  CHECK_INT(in(VAST_IN_ENDED, 30), VAST_OK);
+  static const char *order[] = {"loaded", "impression", "creativeView", "start", "firstQuartile",
+                                "midpoint", "thirdQuartile", "complete"};
+  int last = -1;
+  for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
+    int i = find(order[k]);
+    CHECK(i > last);
+    last = i;
+  }
+  CHECK_INT(count("loaded"), 1);
+  CHECK_INT(count("start"), 2); /* wrapper + inline */
+  CHECK_INT(count("firstQuartile"), 2);
+  CHECK_INT(count("midpoint"), 1);
+  CHECK_INT(count("thirdQuartile"), 1);
+  CHECK_INT(count("complete"), 1);
+  CHECK_INT(count("progress"), 3); /* 10 s inline + wrapper, 60% */
+  CHECK_INT(count_url("http://w/nl-start"), 0); /* wrapper NonLinear not merged into a Linear */
+  CHECK_INT(count_url("http://i/pbad") + count_url("http://i/unknown"), 0);
+  CHECK_NEAR(recs[find("firstQuartile")].media, 7.5, 1e-9);
+  CHECK_NEAR(recs[find("midpoint")].media, 15, 1e-9);
+  CHECK_NEAR(recs[find("thirdQuartile")].media, 22.5, 1e-9);
+  CHECK(count_url("http://i/q1?ph=00%3A00%3A07.500") == 1);
+  CHECK(count_url("http://i/start?ph=00%3A00%3A00.000") == 1);
+  int p = find("progress");
+  CHECK_NEAR(recs[p].media, 10, 1e-9);
+  CHECK(vast_tracker_done(tr));
+  teardown();
+}
+
+TEST(seek_forward_does_not_earn_quartiles) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 5);
+  CHECK_INT(in(VAST_IN_SEEK, 20), VAST_OK);
+  CHECK_INT(count("rewind"), 0);
+  play(20, 22);
+  CHECK_INT(count("firstQuartile"), 0); /* 7 s played */
+  play(22.25, 23);
+  CHECK_INT(count("firstQuartile"), 2); /* 7.5 s played, at 22.5 */
+  CHECK_NEAR(recs[find("firstQuartile")].media, 22.5, 1e-9);
+  CHECK_INT(count("midpoint"), 0);
+  CHECK_INT(count("thirdQuartile"), 0);
+  play(23.25, 30);
+  in(VAST_IN_ENDED, 30);
+  CHECK_INT(count("complete"), 0); /* 15 of 30 s played: not to the end */
+  CHECK_INT(count("midpoint"), 1);
+  CHECK(vast_tracker_done(tr));
+  teardown();
+}
+
+TEST(time_jump_without_seek_is_not_playback) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 2);
+  vast_tracker_time(tr, 1700000002.25, 12); /* a 10 s jump in 0.25 s of wall time */
+  CHECK_NEAR(vast_tracker_played(tr), 2, 1e-9);
+  CHECK_INT(count("firstQuartile"), 0);
+  teardown();
+}
+
+TEST(pause_keeps_progress) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 7);
+  CHECK_INT(in(VAST_IN_PAUSE, 7), VAST_OK);
+  vast_tracker_time(tr, 1700000100, 7); /* 93 s of wall time pass, paused */
+  CHECK_NEAR(vast_tracker_played(tr), 7, 1e-9);
+  CHECK_INT(in(VAST_IN_RESUME, 7), VAST_OK);
+  vast_tracker_time(tr, 1700000100.25, 7.25);
+  vast_tracker_time(tr, 1700000100.5, 7.5);
+  CHECK_INT(count("pause"), 1);
+  CHECK_INT(count("resume"), 1);
+  CHECK_INT(count("firstQuartile"), 2);
+  CHECK(find("resume") < find("firstQuartile"));
+  teardown();
+}
+
+TEST(rewind_fires_rewind_and_keeps_once_events) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 10);
+  CHECK_INT(count("firstQuartile"), 2);
+  CHECK_INT(in(VAST_IN_SEEK, 2), VAST_OK);
+  CHECK_INT(count("rewind"), 1);
+  play(2, 9);
+  vast_tracker_time(tr, 1700000020, 3); /* a backward jump in a time update also rewinds */
+  CHECK_INT(count("rewind"), 2);
+  CHECK_INT(count("firstQuartile"), 2);
+  CHECK_INT(count("start"), 2);
+  teardown();
+}
+
+TEST(progress_offsets_time_and_percent_once) {
+  setup(90, VAST_OFFSET_NONE, 0);
+  play(0, 60);
+  CHECK_INT(count_url("http://i/p10"), 1);
+  CHECK_INT(count_url("http://w/p10"), 1);
+  CHECK_INT(count_url("http://i/p60pct"), 1);
+  for (int i = 0; i < nrec; i++)
+    if (!strcmp(recs[i].url, "http://i/p60pct")) CHECK_NEAR(recs[i].media, 54, 1e-9);
+  in(VAST_IN_SEEK, 0);
+  play(0, 60);
+  CHECK_INT(count_url("http://i/p10"), 1);
+  CHECK_INT(count_url("http://i/p60pct"), 1);
+  teardown();
+}
+
+TEST(percent_offsets_wait_for_duration) {
+  setup(-1, VAST_OFFSET_NONE, 0);
+  play(0, 12);
+  CHECK_INT(count("firstQuartile"), 0);
+  CHECK_INT(count("midpoint"), 0);
+  CHECK_INT(count_url("http://i/p10"), 1); /* time offsets do not need it */
+  vast_input d;
+  memset(&d, 0, sizeof d);
+  d.kind = VAST_IN_DURATION;
+  d.value = 20;
+  d.media_time = -1;
+  int before = nrec;
+  CHECK_INT(vast_tracker_feed(tr, &d), VAST_OK);
+  CHECK_STR(recs[before].name, "firstQuartile"); /* wrapper then inline, then midpoint */
+  CHECK_STR(recs[before + 2].name, "midpoint");
+  CHECK_INT(count("thirdQuartile"), 0);
+  CHECK_INT(count_url("http://i/p60pct"), 1); /* 60% of 20 s = 12 s, already played */
+  d.value = -5;
+  CHECK_INT(vast_tracker_feed(tr, &d), VAST_E_INVAL);
+  teardown();
+}
+
+TEST(real_duration_overrides_declared) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  vast_input d = {VAST_IN_DURATION, 1700000000.0, -1, 20, 0, NULL, NULL};
+  CHECK_INT(vast_tracker_feed(tr, &d), VAST_OK);
+  play(0, 20);
+  CHECK_NEAR(recs[find("firstQuartile")].media, 5, 1e-9);
+  CHECK_NEAR(recs[find("thirdQuartile")].media, 15, 1e-9);
+  CHECK_INT(in(VAST_IN_ENDED, 20), VAST_OK);
+  CHECK_INT(count("complete"), 1);
+  teardown();
+}
+
+/* One row: skipoffset, where the skip is tried, whether it is accepted. */
+static const struct {
+  vast_offset_kind kind;
+  double value, at;
+  int ok;
+} skip_table[] = {
+    {VAST_OFFSET_TIME, 5, 3, 0},     {VAST_OFFSET_TIME, 5, 5, 1},
+    {VAST_OFFSET_TIME, 5, 12, 1},    {VAST_OFFSET_PERCENT, 50, 14.75, 0},
+    {VAST_OFFSET_PERCENT, 50, 15, 1}, {VAST_OFFSET_NONE, 0, 29, 0},
+    {VAST_OFFSET_INVALID, 0, 29, 0}, {VAST_OFFSET_TIME, 0, 0, 1},
+};
+
+TEST(skip_only_once_skippable) {
+  for (size_t k = 0; k < sizeof skip_table / sizeof *skip_table; k++) {
+    setup(30, skip_table[k].kind, skip_table[k].value);
+    CHECK_INT(in(VAST_IN_SKIP, 0), VAST_E_STATE); /* not started */
+    play(0, skip_table[k].at);
+    int before = nrec;
+    vast_err e = in(VAST_IN_SKIP, skip_table[k].at);
+    CHECK_INT(e, skip_table[k].ok ? VAST_OK : VAST_E_STATE);
+    CHECK_INT(count("skip"), skip_table[k].ok);
+    if (skip_table[k].ok) {
+      CHECK_INT(nrec, before + 1);
+      CHECK(vast_tracker_done(tr));
+      CHECK_INT(in(VAST_IN_SKIP, 29), VAST_E_STATE);
+      play(skip_table[k].at, 30);
+      CHECK_INT(nrec, before + 1);
+    }
+    teardown();
+  }
+}
+
+/* Terminal events: after each, every further input is refused and silent. */
+static const struct {
+  vast_input_kind kind;
+  const char *name;
+} terminal_table[] = {
+    {VAST_IN_ENDED, "complete"},
+    {VAST_IN_CLOSE, "closeLinear"},
+    {VAST_IN_ERROR, "error"},
+};
+
+TEST(nothing_after_terminal) {
+  for (size_t k = 0; k < sizeof terminal_table / sizeof *terminal_table; k++) {
+    setup(30, VAST_OFFSET_TIME, 5);
+    in(VAST_IN_IMPRESSION, 0);
+    play(0, 30);
+    CHECK_INT(in(terminal_table[k].kind, 30), VAST_OK);
+    CHECK(count(terminal_table[k].name) >= 1);
+    int n = nrec;
+    for (int kind = 1; kind < VAST_IN__COUNT; kind++)
+      CHECK_INT(in((vast_input_kind)kind, 30), VAST_E_STATE);
+    CHECK_INT(vast_tracker_time(tr, 1, 31), VAST_E_STATE);
+    char ct[128];
+    CHECK_INT(vast_tracker_click(tr, 1, 31, NULL, ct, sizeof ct, NULL), VAST_E_STATE);
+    CHECK_INT(nrec, n);
+    teardown();
+  }
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 3);
+  in(VAST_IN_CLOSE, 3);
+  CHECK_INT(count_url("http://i/closeLinear"), 1);
+  CHECK_INT(count_url("http://i/close"), 2); /* legacy "close" on a Linear too (prefix match) */
+  teardown();
+}
+
+TEST(not_used_only_before_start) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  in(VAST_IN_LOADED, 0);
+  CHECK_INT(in(VAST_IN_NOT_USED, 0), VAST_OK);
+  CHECK_INT(count("notUsed"), 1);
+  CHECK(vast_tracker_done(tr));
+  CHECK_INT(in(VAST_IN_IMPRESSION, 0), VAST_E_STATE);
+  teardown();
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 1);
+  CHECK_INT(in(VAST_IN_NOT_USED, 1), VAST_E_STATE);
+  CHECK_INT(count("notUsed"), 0);
+  CHECK(!vast_tracker_done(tr));
+  teardown();
+}
+
+/* Toggles: a script of inputs and how many beacons each must produce. */
+static const struct {
+  vast_input_kind kind;
+  int beacons;
+  const char *name;
+} toggle_script[] = {
+    {VAST_IN_UNMUTE, 0, NULL},        {VAST_IN_MUTE, 1, "mute"},
+    {VAST_IN_MUTE, 0, NULL},          {VAST_IN_UNMUTE, 1, "unmute"},
+    {VAST_IN_UNMUTE, 0, NULL},        {VAST_IN_RESUME, 0, NULL},
+    {VAST_IN_PAUSE, 1, "pause"},      {VAST_IN_PAUSE, 0, NULL},
+    {VAST_IN_RESUME, 1, "resume"},    {VAST_IN_PLAYER_COLLAPSE, 0, NULL},
+    {VAST_IN_PLAYER_EXPAND, 2, "playerExpand"}, /* + legacy fullscreen */
+    {VAST_IN_PLAYER_EXPAND, 0, NULL}, {VAST_IN_PLAYER_COLLAPSE, 2, "playerCollapse"},
+    {VAST_IN_OTHER_AD_INTERACTION, 1, "otherAdInteraction"},
+    {VAST_IN_OTHER_AD_INTERACTION, 1, "otherAdInteraction"},
+    {VAST_IN_INTERACTIVE_START, 1, "interactiveStart"},
+    {VAST_IN_INTERACTIVE_START, 0, NULL},
+    {VAST_IN_ACCEPT_INVITATION, 1, "acceptInvitationLinear"},
+};
+
+TEST(toggles_fire_on_state_change_only) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 1);
+  for (size_t k = 0; k < sizeof toggle_script / sizeof *toggle_script; k++) {
+    int before = nrec;
+    CHECK_INT(in(toggle_script[k].kind, 1), VAST_OK);
+    CHECK_INT(nrec - before, toggle_script[k].beacons);
+    if (toggle_script[k].name) CHECK_STR(recs[before].name, toggle_script[k].name);
+  }
+  teardown();
+  setup(30, VAST_OFFSET_NONE, 0);
+  in(VAST_IN_MUTE, 0);
+  in(VAST_IN_PLAYER_EXPAND, 0);
+  CHECK(count_url("http://i/playerExpand?s=muted,fullscreen") == 1);
+  CHECK_INT(in(VAST_IN_PAUSE, 0), VAST_E_STATE); /* not started */
+  teardown();
+}
+
+TEST(click_fires_all_tracking_and_returns_click_through) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 3);
+  char ct[256];
+  size_t n = 0;
+  CHECK_INT(vast_tracker_click(tr, 1700000003.0, 3, "5,6", ct, sizeof ct, &n), VAST_OK);
+  CHECK_STR(ct, "http://i/landing?ph=00%3A00%3A03.000&ip=10.0.0.1");
+  CHECK_INT(n, strlen(ct));
+  CHECK_INT(count("clickTracking"), 3);
+  CHECK_INT(count_url("http://w/click"), 1);
+  CHECK_INT(count_url("http://i/click1?pos=5,6"), 1);
+  char small[8];
+  CHECK_INT(vast_tracker_click(tr, 1700000003.0, 3, NULL, small, sizeof small, &n), VAST_E_NOSPACE);
+  CHECK_INT(strlen(small), 7);
+  CHECK_INT(count("clickTracking"), 6); /* clicks are not once-only */
+  teardown();
+}
+
+TEST(errors_to_every_level_with_errorcode) {
+  static const struct {
+    int code;
+    const char *want;
+  } rows[] = {{405, "405"}, {7, "900"}, {0, "900"}, {1000, "900"}, {303, "303"}};
+  for (size_t k = 0; k < sizeof rows / sizeof *rows; k++) {
+    setup(30, VAST_OFFSET_NONE, 0);
+    play(0, 4);
+    vast_input e = {VAST_IN_ERROR, 1700000004.0, 4, 0, rows[k].code, NULL, NULL};
+    CHECK_INT(vast_tracker_feed(tr, &e), VAST_OK);
+    CHECK_INT(count("error"), 2);
+    char w[64], i[128];
+    snprintf(w, sizeof w, "http://w/err?c=%s", rows[k].want);
+    snprintf(i, sizeof i, "http://i/err?c=%s&ph=00%%3A00%%3A04.000", rows[k].want);
+    CHECK_STR(recs[find("error")].url, w);
+    CHECK_INT(recs[find("error")].level, 0);
+    CHECK_STR(recs[find("error") + 1].url, i);
+    teardown();
+  }
+}
+
+TEST(viewability_once_and_verification) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  CHECK_INT(in(VAST_IN_VIEWABLE, 0), VAST_OK);
+  CHECK_INT(in(VAST_IN_NOT_VIEWABLE, 0), VAST_E_STATE);
+  CHECK_INT(in(VAST_IN_VIEW_UNDETERMINED, 0), VAST_E_STATE);
+  CHECK_INT(count("viewable"), 1);
+  CHECK_INT(count("notViewable") + count("viewUndetermined"), 0);
+  vast_input v = {VAST_IN_VERIFICATION_NOT_EXECUTED, 1, -1, 0, 2, "other", NULL};
+  CHECK_INT(vast_tracker_feed(tr, &v), VAST_OK);
+  CHECK_INT(count("verificationNotExecuted"), 0);
+  v.vendor = "v1";
+  CHECK_INT(vast_tracker_feed(tr, &v), VAST_OK);
+  CHECK_INT(vast_tracker_feed(tr, &v), VAST_OK);
+  CHECK_INT(count("verificationNotExecuted"), 1);
+  CHECK_INT(count_url("http://i/vne?r=2"), 1);
+  teardown();
+}
+
+TEST(plan_errors_and_memory) {
+  build(30, VAST_OFFSET_NONE, 0);
+  vast_plan *p = (vast_plan *)1;
+  CHECK_INT(vast_plan_create(NULL, 0, 0, 0, &p), VAST_E_INVAL);
+  CHECK(p == NULL);
+  const vast_ad *bad[2] = {&inl, &inl};
+  CHECK_INT(vast_plan_create(bad, 2, 0, 0, &p), VAST_E_INVAL);
+  const vast_ad *w_only[1] = {&wrapper};
+  CHECK_INT(vast_plan_create(w_only, 1, 0, 0, &p), VAST_E_INVAL);
+  CHECK_INT(vast_plan_create(chain, 2, 1, 0, &p), VAST_E_NOT_FOUND);
+  CHECK_INT(vast_plan_create(chain, 2, 0, 0, &p), VAST_OK);
+  CHECK_INT(vast_plan_kind(p), VAST_CREATIVE_LINEAR);
+  CHECK_NEAR(vast_plan_duration(p), 30, 0);
+  CHECK(vast_plan_url_count(p) > 30);
+  CHECK(vast_tracker_memory() < 1024);
+  vast_tracker *t = (vast_tracker *)1;
+  CHECK_INT(vast_tracker_create(p, NULL, NULL, NULL, &t), VAST_E_INVAL);
+  CHECK(t == NULL);
+  vast_plan_free(p);
+  vast_plan_free(NULL);
+  vast_tracker_free(NULL);
+  CHECK_STR(vast_input_name(VAST_IN_PLAYER_EXPAND), "playerExpand");
+  CHECK_INT(vast_input_from_name("PlayerExpand"), VAST_IN_PLAYER_EXPAND);
+  CHECK_INT(vast_input_from_name("nope"), 0);
+}
+
+TEST(many_trackers_share_one_plan) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  vast_tracker *t2;
+  CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &t2), VAST_OK);
+  play(0, 8); /* tr only */
+  CHECK_INT(count("firstQuartile"), 2);
+  for (double m = 0; m <= 8; m += 0.25) vast_tracker_time(t2, 1700000000.0 + m, m);
+  CHECK_INT(count("firstQuartile"), 4);
+  vast_tracker_free(t2);
+  teardown();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Property tests: random event sequences, fixed seeds.                      */
+
+static uint64_t rnd_state;
+static uint32_t rnd(void) {
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 7;
+  rnd_state ^= rnd_state << 17;
+  return (uint32_t)(rnd_state >> 16);
+}
+
+static int is_once(const char *n) {
+  static const char *once[] = {"loaded", "impression", "creativeView", "start", "firstQuartile",
+                               "midpoint", "thirdQuartile", "complete", "skip", "closeLinear",
+                               "notUsed", "interactiveStart", "viewable", "notViewable",
+                               "viewUndetermined", "error", "verificationNotExecuted"};
+  for (size_t i = 0; i < sizeof once / sizeof *once; i++)
+    if (!strcmp(n, once[i])) return 1;
+  return 0;
+}
+
+static int is_terminal(const char *n) {
+  return !strcmp(n, "complete") || !strcmp(n, "skip") || !strcmp(n, "closeLinear") ||
+         !strcmp(n, "error") || !strcmp(n, "notUsed");
+}
+
+TEST(property_random_sequences) {
+  static const uint64_t seeds[] = {1, 2, 3, 42, 1234, 99991, 0xdeadbeef, 7777777, 31337, 2024};
+  for (size_t s = 0; s < sizeof seeds / sizeof *seeds; s++) {
+    for (int run = 0; run < 40; run++) {
+      rnd_state = seeds[s] * 2654435761u + (uint64_t)run + 1;
+      double dur = (rnd() % 3 == 0) ? -1.0 : (double)(10 + rnd() % 50);
+      setup(dur, rnd() % 2 ? VAST_OFFSET_TIME : VAST_OFFSET_PERCENT, rnd() % 20);
+      double m = 0, w = 1700000000.0;
+      int steps = 50 + (int)(rnd() % 400);
+      int terminal_at = -1;
+      for (int k = 0; k < steps; k++) {
+        int before = nrec;
+        uint32_t r = rnd() % 100;
+        vast_input i;
+        memset(&i, 0, sizeof i);
+        w += 0.25;
+        if (r < 70) {
+          m += (rnd() % 10 == 0) ? -(double)(rnd() % 5) : 0.25;
+          if (m < 0) m = 0;
+          i.kind = VAST_IN_TIME;
+        } else {
+          i.kind = (vast_input_kind)(1 + rnd() % (VAST_IN__COUNT - 1));
+          if (i.kind == VAST_IN_ENDED && rnd() % 4) continue;
+          if (i.kind == VAST_IN_SEEK) m = (double)(rnd() % 60);
+          if (i.kind == VAST_IN_DURATION) i.value = 5 + rnd() % 60;
+          i.code = (int)(rnd() % 1000);
+          i.vendor = rnd() % 2 ? "v1" : NULL;
+        }
+        i.media_time = m;
+        i.wall_time = w;
+        vast_err e = vast_tracker_feed(tr, &i);
+        if (terminal_at >= 0) { /* nothing after terminal */
+          CHECK_INT(e, VAST_E_STATE);
+          CHECK_INT(nrec, before);
+        }
+        for (int b = before; b < nrec; b++)
+          if (is_terminal(recs[b].name) && terminal_at < 0) terminal_at = b;
+        if (terminal_at < 0 && vast_tracker_done(tr)) terminal_at = nrec; /* ended, no complete */
+      }
+      /* once-only events at most once per URL; quartiles in order */
+      for (int a = 0; a < nrec; a++) {
+        if (!is_once(recs[a].name)) continue;
+        for (int b = a + 1; b < nrec; b++)
+          if (!strcmp(recs[a].name, recs[b].name) && recs[a].level == recs[b].level &&
+              strcmp(recs[a].name, "impression") && strcmp(recs[a].name, "start") &&
+              strcmp(recs[a].name, "firstQuartile") && strcmp(recs[a].name, "error"))
+            th_fail(__FILE__, __LINE__, recs[a].name);
+      }
+      CHECK(count("impression") == 0 || count("impression") == 3);
+      CHECK(count("start") <= 2 && count("firstQuartile") <= 2 && count("error") <= 2);
+      CHECK(count_url("http://i/p10") <= 1 && count_url("http://i/p60pct") <= 1);
+      int q1 = find("firstQuartile"), q2 = find("midpoint"), q3 = find("thirdQuartile"),
+          c = find("complete");
+      if (q2 >= 0) CHECK(q1 >= 0 && q1 < q2);
+      if (q3 >= 0) CHECK(q2 >= 0 && q2 < q3);
+      if (c >= 0 && dur > 0) CHECK(q3 >= 0 && q3 < c);
+      int terminals = 0;
+      for (int b = 0; b < nrec; b++) terminals += is_terminal(recs[b].name) && recs[b].level == 1;
+      CHECK(terminals <= 1 || (count("error") == 2 && terminals == 1 + 0) || terminals == 1);
+      /* no listed macro left in any URL */
+      for (int b = 0; b < nrec; b++)
+        for (int mc = 0; mc < VAST_MACRO__COUNT; mc++) {
+          char pat[40];
+          snprintf(pat, sizeof pat, "[%s]", vast_macro_name((vast_macro)mc));
+          if (strstr(recs[b].url, pat)) th_fail(__FILE__, __LINE__, recs[b].url);
+        }
+      teardown();
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Real tags from the corpus                                                  */
+
+static vast_doc *load(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/dailymotion__vast-client-js/spec/samples/%s", th_corpus(), name);
+  size_t len;
+  char *buf = th_slurp(path, &len);
+  vast_doc *d = NULL;
+  vast_error err;
+  CHECK_INT(vast_doc_parse(buf, len, NULL, &d, &err), VAST_OK);
+  free(buf);
+  return d;
+}
+
+static const vast_ad *first_ad(vast_doc *d) {
+  const vast_vast *v = vast_doc_vast(d);
+  CHECK(v && v->n_ads > 0);
+  return &v->ads[0];
+}
+
+TEST(corpus_inline_linear) {
+  vast_doc *d = load("inline-linear.xml");
+  const vast_ad *ad = first_ad(d);
+  const vast_ad *ch[1] = {ad};
+  nrec = 0;
+  CHECK_INT(vast_plan_create(ch, 1, 0, 0, &plan), VAST_OK);
+  CHECK_NEAR(vast_plan_duration(plan), 16, 1e-9);
+  CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &tr), VAST_OK);
+  in(VAST_IN_IMPRESSION, 0);
+  play(0, 16);
+  in(VAST_IN_ENDED, 16);
+  CHECK_INT(count("impression"), 1);
+  CHECK_STR(recs[find("impression")].url, "http://example.com/track/impression");
+  CHECK_INT(count("start"), 1);
+  CHECK_NEAR(recs[find("firstQuartile")].media, 4, 1e-9);
+  CHECK_NEAR(recs[find("midpoint")].media, 8, 1e-9);
+  CHECK_NEAR(recs[find("thirdQuartile")].media, 12, 1e-9);
+  CHECK_INT(count("complete"), 1);
+  teardown();
+  vast_doc_free(d);
+}
+
+TEST(corpus_sample_macros_and_progress) {
+  vast_doc *d = load("sample.xml");
+  const vast_ad *ad = first_ad(d);
+  const vast_ad *ch[1] = {ad};
+  nrec = 0;
+  CHECK_INT(vast_plan_create(ch, 1, 0, 0, &plan), VAST_OK);
+  CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &tr), VAST_OK);
+  in(VAST_IN_IMPRESSION, 0);
+  CHECK_INT(count("impression"), 3);
+  for (int i = 0; i < nrec; i++) CHECK(!strchr(recs[i].url, '['));
+  /* [random] and [RANDOM] became 8 digits */
+  CHECK_INT(strlen(recs[1].url), strlen("http://example.com/impression2_") + 8);
+  play(0, 90.123);
+  in(VAST_IN_ENDED, 90.123);
+  CHECK_INT(count_url("http://example.com/linear-progress-30sec"), 1);
+  CHECK_INT(count_url("http://example.com/linear-progress-60%"), 1);
+  CHECK_INT(count("complete"), 1);
+  teardown();
+  /* the companion creative: creativeView and its clicks only */
+  CHECK_INT(vast_plan_create(ch, 1, 1, 0, &plan), VAST_OK);
+  CHECK_INT(vast_plan_kind(plan), VAST_CREATIVE_COMPANION);
+  nrec = 0;
+  CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &tr), VAST_OK);
+  in(VAST_IN_CREATIVE_VIEW, 0);
+  CHECK_INT(count("creativeView"), 1);
+  char ct[256];
+  vast_tracker_click(tr, 1, 0, NULL, ct, sizeof ct, NULL);
+  CHECK_STR(ct, "http://example.com/companion1-clickthrough");
+  CHECK_INT(count("clickTracking"), 2);
+  teardown();
+  CHECK_INT(vast_plan_create(ch, 1, 1, 7, &plan), VAST_E_NOT_FOUND);
+  vast_doc_free(d);
+}
+
+TEST(corpus_wrapper_chain_from_files) {
+  vast_doc *da = load("wrapper-a.xml"), *db = load("wrapper-b.xml"), *ds = load("sample.xml");
+  const vast_ad *ch[3] = {first_ad(da), first_ad(db), first_ad(ds)};
+  nrec = 0;
+  CHECK_INT(vast_plan_create(ch, 3, 0, 0, &plan), VAST_OK);
+  CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &tr), VAST_OK);
+  in(VAST_IN_IMPRESSION, 0);
+  CHECK_INT(count("impression"), 1 + 2 + 3);
+  CHECK_INT(count_url("http://example.com/wrapperA-impression"), 1);
+  CHECK_INT(count_url("http://example.com/wrapperB-impression"), 2);
+  play(0, 60);
+  /* start: wrapper A's two linear creatives, wrapper B's linear, the InLine; not the NonLinears */
+  CHECK_INT(count("start"), 4);
+  CHECK_INT(count_url("http://example.com/wrapperA-nonlinear-start"), 0);
+  CHECK_INT(count_url("http://example.com/wrapperA-linear-progress-30sec"), 1);
+  CHECK_INT(count_url("http://example.com/wrapperB-linear-progress-60%"), 1);
+  char ct[256];
+  vast_tracker_click(tr, 1700000060.0, 60, NULL, ct, sizeof ct, NULL);
+  CHECK_STR(ct, "http://example.com/linear-clickthrough_adplayhead:00%3A01%3A00.000");
+  CHECK_INT(count("clickTracking"), 3 + 1 + 2);
+  vast_input e = {VAST_IN_ERROR, 1700000061.0, 61, 0, 405, NULL, NULL};
+  vast_tracker_feed(tr, &e);
+  CHECK_INT(count("error"), 3);
+  CHECK_INT(count_url("http://example.com/wrapperA-error"), 1);
+  CHECK_INT(count_url("http://example.com/wrapperB-error"), 1);
+  CHECK_INT(count_url("http://example.com/error_405"), 1);
+  teardown();
+  vast_doc_free(da);
+  vast_doc_free(db);
+  vast_doc_free(ds);
+}
+
+static const th_case cases[] = {
+    TH(impressions_of_whole_chain_with_creative_view),
+    TH(continuous_playback_earns_everything_once_in_order),
+    TH(seek_forward_does_not_earn_quartiles),
+    TH(time_jump_without_seek_is_not_playback),
+    TH(pause_keeps_progress),
+    TH(rewind_fires_rewind_and_keeps_once_events),
+    TH(progress_offsets_time_and_percent_once),
+    TH(percent_offsets_wait_for_duration),
+    TH(real_duration_overrides_declared),
+    TH(skip_only_once_skippable),
+    TH(nothing_after_terminal),
+    TH(not_used_only_before_start),
+    TH(toggles_fire_on_state_change_only),
+    TH(click_fires_all_tracking_and_returns_click_through),
+    TH(errors_to_every_level_with_errorcode),
+    TH(viewability_once_and_verification),
+    TH(plan_errors_and_memory),
+    TH(many_trackers_share_one_plan),
+    TH(property_random_sequences),
+    TH(corpus_inline_linear),
+    TH(corpus_sample_macros_and_progress),
+    TH(corpus_wrapper_chain_from_files),
+    {0},
+};
+
+int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
