@@ -160,7 +160,7 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   if (!res || !url) return VAST_E_INVAL;
   memset(res, 0, sizeof *res);
   if (!vast__is_http(url)) {
-    set_err(err, VAST_E_URL, 301, "cannot fetch '%s': only http and https URLs are fetched%s",
+    set_err(err, VAST_E_URL, 301, "cannot fetch '%.150s': only http and https URLs are fetched%s",
             url, "");
     return VAST_E_URL;
   }
@@ -190,14 +190,14 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
     e = VAST_E_HTTP;
     char st[32];
     snprintf(st, sizeof st, "%ld", status);
-    set_err(err, e, 301, "cannot fetch '%s': HTTP status %s", url, st);
+    set_err(err, e, 301, "cannot fetch '%.150s': HTTP status %.20s", url, st);
   } else if (e != VAST_OK) {
     const char *why = e == VAST_E_FORBIDDEN   ? "destination address refused (private network)"
                       : e == VAST_E_TOO_LARGE ? "response exceeds the size limit"
                       : e == VAST_E_TIMEOUT   ? "timed out"
                       : ebuf[0]               ? ebuf
                                               : curl_easy_strerror(rc);
-    set_err(err, e, 301, "cannot fetch '%s': %s", url, why);
+    set_err(err, e, 301, "cannot fetch '%.150s': %.80s", url, why);
   }
   if (e != VAST_OK) {
     free(s.buf);

@@ -569,7 +569,7 @@ static int resolve_doc(rs *r, size_t hop, int multiple, int follow_wrappers, uns
   free(pod);
   free(buffet);
   if (ok) return 0;
-  *why = iab_to_err(last, lastwhy);
+  *why = lastwhy != VAST_OK ? lastwhy : iab_to_err(last, VAST_E_NO_AD);
   return last;
 }
 
