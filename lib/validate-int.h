@@ -136,11 +136,11 @@
   X(URL_WHITESPACE, "url-whitespace", "urls", 0, E, E, E, E,                                     \
     "URL contains whitespace inside (after trimming)",                                           \
     "percent-encode spaces as %20; remove line breaks inside the URL")                           \
-  X(URL_XML_CHARS, "url-xml-chars", "urls", 0, E, E, E, E,                                       \
-    "URL contains raw characters that break XML or HTTP (<, >, \", control characters)",        \
-    "percent-encode them (%3C %3E %22) and keep the URL in CDATA")                               \
+  X(URL_XML_CHARS, "url-xml-chars", "urls", 0, W, W, E, W,                                       \
+    "URL contains raw < or > or control characters (break XML outside CDATA and HTTP request lines)", \
+    "percent-encode them (%3C %3E) and keep the URL in CDATA")                                   \
   X(URL_UNSAFE_CHARS, "url-unsafe-chars", "urls", 0, I, W, W, I,                                 \
-    "URL contains characters not allowed unencoded in URLs ({ } | \\ ^ ` or non-ASCII)",         \
+    "URL contains characters not allowed unencoded in URLs (\" { } | \\ ^ ` or non-ASCII)",      \
     "percent-encode them")                                                                       \
   X(URL_BAD_PERCENT, "url-bad-percent", "urls", 0, W, W, E, W,                                   \
     "URL contains % not followed by two hex digits (invalid percent-encoding)",                  \

@@ -235,8 +235,8 @@ static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what,
     unsigned c = *p;
     h = (h ^ c) * 1099511628211ull;
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') ws++;
-    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') xmlc++;
-    else if (c >= 0x80 || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' || c == '`')
+    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>') xmlc++;
+    else if (c >= 0x80 || c == '"' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' || c == '`')
       unsafe++;
     else if (c == '%') {
       if (p[1] == '%') { /* %%MACRO%% */
@@ -267,7 +267,7 @@ static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what,
          ws, ws > 1 ? "s" : "");
   if (xmlc)
     emit(v, VAST__R_URL_XML_CHARS, pos, NULL,
-         "%s URL contains %d raw <, >, \" or control character%s", what, xmlc, xmlc > 1 ? "s" : "");
+         "%s URL contains %d raw <, > or control character%s", what, xmlc, xmlc > 1 ? "s" : "");
   if (unsafe)
     emit(v, VAST__R_URL_UNSAFE_CHARS, pos, NULL,
          "%s URL contains %d character%s that must be percent-encoded", what, unsafe,
