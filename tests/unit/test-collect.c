@@ -1,0 +1,727 @@
+/*
+ * test-collect.c: the beacon collector. The HTTP parser case by case; then a
+ * collector started in-process on 127.0.0.1 port 0: exact counts under
+ * concurrent pipelined load, each bad-input case over a raw socket, drain on
+ * stop, the Kafka sink against librdkafka's mock cluster (consumed back), and
+ * the report over the database the collector wrote.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "collect-int.h"
+#include "harness.h"
+
+/* ---- parser ---- */
+
+static const vast__http_limits LIM = {64, 256, 8};
+
+static long parse(const char *s, vast__http_req *rq) {
+  return vast__http_parse(s, strlen(s), &LIM, rq);
+}
+
+TEST(http_simple_get) {
+  vast__http_req rq;
+  const char *s = "GET /t/start?ad=1&cr=2 HTTP/1.1\r\nHost: x\r\nUser-Agent: UA/1\r\n\r\nGET";
+  long n = parse(s, &rq);
+  CHECK_INT(n, (long)strlen(s) - 3);
+  CHECK_INT(rq.path.n, 8);
+  CHECK(!memcmp(rq.path.p, "/t/start", 8));
+  CHECK_INT(rq.query.n, 9);
+  CHECK(rq.keep_alive);
+  CHECK_INT(rq.user_agent.n, 4);
+  CHECK_INT(rq.minor, 1);
+}
+
+TEST(http_incomplete_needs_more) {
+  vast__http_req rq;
+  CHECK_INT(parse("GET / HTTP/1.1\r\nHost: x\r\n", &rq), 0);
+  CHECK_INT(parse("GET / HT", &rq), 0);
+  CHECK_INT(parse("", &rq), 0);
+}
+
+TEST(http_limits) {
+  vast__http_req rq;
+  char line[200];
+  snprintf(line, sizeof line, "GET /%0100d HTTP/1.1\r\n\r\n", 0);
+  CHECK_INT(parse(line, &rq), -414);
+  /* too long even before the newline arrives */
+  snprintf(line, sizeof line, "GET /%0100d", 0);
+  CHECK_INT(parse(line, &rq), -414);
+  char big[600];
+  snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX-A: %0300d\r\n\r\n", 0);
+  CHECK_INT(parse(big, &rq), -431);
+  snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX-A: %0300d", 0); /* unterminated */
+  CHECK_INT(parse(big, &rq), -431);
+  CHECK_INT(parse("GET / HTTP/1.1\r\na:1\r\nb:1\r\nc:1\r\nd:1\r\ne:1\r\nf:1\r\ng:1\r\nh:1\r\ni:1\r\n\r\n",
+                  &rq),
+            -431);
+}
+
+TEST(http_garbage) {
+  vast__http_req rq;
+  CHECK_INT(parse("\x16\x03\x01\x02\x05\x01\x07\x01\xfc\x03\x03\r\n\r\n", &rq), -400);
+  CHECK_INT(parse("GET\r\n\r\n", &rq), -400);
+  CHECK_INT(parse("GET / HTTP/1.1\r\n folded\r\n\r\n", &rq), -400);
+  CHECK_INT(parse("GET / HTTP/1.1\r\nNoColon\r\n\r\n", &rq), -400);
+  CHECK_INT(parse("GET / HTTP/2.0\r\n\r\n", &rq), -505);
+  CHECK_INT(parse("GET / FOO/1.1\r\n\r\n", &rq), -400);
+  CHECK_INT(parse("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", &rq), -400);
+}
+
+TEST(http_connection_semantics) {
+  vast__http_req rq;
+  CHECK(parse("GET / HTTP/1.0\r\n\r\n", &rq) > 0);
+  CHECK(!rq.keep_alive);
+  CHECK(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &rq) > 0);
+  CHECK(rq.keep_alive);
+  CHECK(parse("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", &rq) > 0);
+  CHECK(!rq.keep_alive);
+  /* bare LF line ends and a leading empty line are accepted */
+  CHECK(parse("\r\nGET / HTTP/1.1\nHost: x\n\n", &rq) > 0);
+  CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", &rq) > 0);
+  CHECK(rq.has_body);
+}
+
+TEST(http_device_headers) {
+  vast__http_req rq;
+  CHECK(parse("GET /t/x HTTP/1.1\r\nX-Device-IP: 1.2.3.4\r\nx-device-user-agent: TV\r\n"
+              "X-Device-Referer: r\r\nX-Forwarded-For: 5.6.7.8\r\n\r\n",
+              &rq) > 0);
+  CHECK_INT(rq.device_ip.n, 7);
+  CHECK_INT(rq.device_ua.n, 2);
+  CHECK_INT(rq.n_device, 1);
+  CHECK(!memcmp(rq.device_name[0].p, "Referer", 7));
+  CHECK_INT(rq.forwarded_for.n, 7);
+}
+
+TEST(url_decode) {
+  char out[32];
+  CHECK_INT(vast__url_decode("a%20b+c%2", 9, out, sizeof out), 7);
+  CHECK_STR(out, "a b c%2");
+  CHECK_INT(vast__url_decode("abcdef", 6, out, 4), -1);
+}
+
+TEST(parse_since) {
+  int64_t ms = 0;
+  CHECK_INT(vast_parse_since("1700000000", 0, &ms), VAST_OK);
+  CHECK_INT(ms, 1700000000000LL);
+  CHECK_INT(vast_parse_since("2024-05-01T12:00:00Z", 0, &ms), VAST_OK);
+  CHECK_INT(ms, 1714564800000LL);
+  CHECK_INT(vast_parse_since("2024-05-01", 0, &ms), VAST_OK);
+  CHECK_INT(ms, 1714521600000LL);
+  CHECK_INT(vast_parse_since("15m", 1000000000, &ms), VAST_OK);
+  CHECK_INT(ms, 1000000000 - 900000);
+  CHECK_INT(vast_parse_since("yesterday", 0, &ms), VAST_E_INVAL);
+  CHECK_INT(vast_parse_since("5x", 0, &ms), VAST_E_INVAL);
+}
+
+/* ---- a collector in-process ---- */
+
+static char tmpdir[64];
+static char dbpath[128];
+
+static vast_collector *start(vast_collector_opts *o) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-collect-XXXXXX");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
+  o->listen = "127.0.0.1:0";
+  if (!o->kafka) o->db_path = dbpath;
+  vast_collector *c = NULL;
+  vast_error err;
+  vast_err e = vast_collector_start(o, &c, &err);
+  if (e) fprintf(stderr, "  start: %s\n", err.message);
+  CHECK_INT(e, VAST_OK);
+  CHECK(vast_collector_port(c) > 0);
+  return c;
+}
+
+static void cleanup(void) {
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (system(cmd)) {
+  }
+}
+
+static int dial(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  struct timeval tv = {20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+static int send_all(int fd, const char *s, size_t n) {
+  while (n) {
+    ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+    if (w <= 0) return -1;
+    s += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Reads until EOF (or timeout); returns bytes read into buf (NUL-terminated). */
+static size_t read_all(int fd, char *buf, size_t cap) {
+  size_t n = 0;
+  for (;;) {
+    ssize_t r = recv(fd, buf + n, cap - 1 - n, 0);
+    if (r <= 0) break;
+    n += (size_t)r;
+    if (n == cap - 1) break;
+  }
+  buf[n] = 0;
+  return n;
+}
+
+/*
+ * Reads `want` whole responses; counts status codes 200 and 204 into ok.
+ * Returns the number of responses read.
+ */
+static int read_responses(int fd, int want, int *ok) {
+  static __thread char buf[1 << 16];
+  size_t have = 0;
+  int got = 0;
+  *ok = 0;
+  while (got < want) {
+    char *end = memmem(buf, have, "\r\n\r\n", 4);
+    if (end) {
+      size_t head = (size_t)(end - buf) + 4;
+      size_t clen = 0;
+      char *cl = memmem(buf, head, "Content-Length: ", 16);
+      if (cl) clen = strtoul(cl + 16, NULL, 10);
+      if (have >= head + clen) {
+        if (!strncmp(buf, "HTTP/1.1 200 ", 13) || !strncmp(buf, "HTTP/1.1 204 ", 13)) (*ok)++;
+        memmove(buf, buf + head + clen, have - head - clen);
+        have -= head + clen;
+        got++;
+        continue;
+      }
+    }
+    ssize_t r = recv(fd, buf + have, sizeof buf - have, 0);
+    if (r <= 0) break;
+    have += (size_t)r;
+  }
+  return got;
+}
+
+/* Bytes of the last response read by get() or raw() (bodies may hold NULs). */
+static size_t last_len;
+
+/* True when the last response holds s (anywhere, NULs included). */
+static int has(const char *buf, const char *s) {
+  return buf && memmem(buf, last_len, s, strlen(s)) != NULL;
+}
+
+/* GET path on a new connection; returns the whole response (malloc'd). */
+static char *get(int port, const char *path) {
+  int fd = dial(port);
+  if (fd < 0) return NULL;
+  char req[512];
+  snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+  send_all(fd, req, strlen(req));
+  char *buf = malloc(1 << 16);
+  last_len = read_all(fd, buf, 1 << 16);
+  close(fd);
+  return buf;
+}
+
+static int64_t db_count(const char *sql) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  int64_t n = -1;
+  if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+enum { LOAD_THREADS = 8, LOAD_REQS = 400, LOAD_BURST = 25 };
+
+typedef struct load {
+  int port, id, ok, answered;
+} load;
+
+/* One client: LOAD_REQS hits in pipelined bursts over one keep-alive connection. */
+static void *load_main(void *arg) {
+  load *l = arg;
+  int fd = dial(l->port);
+  if (fd < 0) return NULL;
+  char req[LOAD_BURST * 200];
+  for (int i = 0; i < LOAD_REQS; i += LOAD_BURST) {
+    size_t n = 0;
+    for (int j = i; j < i + LOAD_BURST; j++)
+      n += (size_t)snprintf(req + n, sizeof req - n,
+                            "GET /t/%s?ad=a%d&cr=c&sid=%d%s HTTP/1.1\r\nHost: t\r\n"
+                            "User-Agent: load\r\n\r\n",
+                            j % 2 ? "start" : "impression", l->id, j, j % 5 ? "" : "&r=204");
+    if (send_all(fd, req, n)) break;
+    int ok = 0;
+    l->answered += read_responses(fd, LOAD_BURST, &ok);
+    l->ok += ok;
+  }
+  close(fd);
+  return NULL;
+}
+
+static void run_load(vast_collector_opts *o, int *ok_total) {
+  vast_collector *c = start(o);
+  pthread_t t[LOAD_THREADS];
+  load l[LOAD_THREADS];
+  for (int i = 0; i < LOAD_THREADS; i++) {
+    l[i] = (load){vast_collector_port(c), i, 0, 0};
+    pthread_create(&t[i], NULL, load_main, &l[i]);
+  }
+  *ok_total = 0;
+  for (int i = 0; i < LOAD_THREADS; i++) {
+    pthread_join(t[i], NULL);
+    *ok_total += l[i].ok;
+  }
+  vast_collector_stats st;
+  vast_collector_get_stats(c, &st);
+  CHECK_INT(st.hits, LOAD_THREADS * LOAD_REQS);
+  vast_collector_free(c);
+}
+
+TEST(load_exact_counts_durable) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 2;
+  int ok = 0;
+  run_load(&o, &ok);
+  CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT SUM(n) FROM rollup"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT SUM(n) FROM rollup WHERE ad='a3' AND event='start'"), LOAD_REQS / 2);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ua='load' AND ip='127.0.0.1'"),
+            LOAD_THREADS * LOAD_REQS);
+  cleanup();
+}
+
+TEST(load_exact_counts_fast) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.ack = VAST_ACK_FAST;
+  o.threads = 3;
+  int ok = 0;
+  run_load(&o, &ok);
+  CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
+  /* free() drained and flushed the writer */
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  cleanup();
+}
+
+TEST(records_fields_and_device_headers) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.param_map = "adid=ad,err=code";
+  vast_collector *c = start(&o);
+  int fd = dial(vast_collector_port(c));
+  const char *rq = "GET /t/error?adid=A%201&cr=C&sid=S&err=402 HTTP/1.1\r\nHost: t\r\n"
+                   "User-Agent: SSAI/1\r\nX-Device-IP: 203.0.113.9\r\n"
+                   "X-Device-User-Agent: Roku/9\r\nX-Device-Accept-Language: de\r\n\r\n"
+                   "HEAD /t/start?ad=B HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  send_all(fd, rq, strlen(rq));
+  char buf[4096];
+  size_t n = read_all(fd, buf, sizeof buf);
+  close(fd);
+  CHECK(strstr(buf, "HTTP/1.1 200 OK\r\n") == buf);
+  CHECK(strstr(buf, "Content-Type: image/gif") != NULL);
+  CHECK(strstr(buf, "Content-Length: 43\r\n") != NULL);
+  CHECK(strstr(buf, "Cache-Control: no-store") != NULL);
+  CHECK(strstr(buf, "GIF89a") != NULL);
+  /* the HEAD answer has no body and closes */
+  char *second = memmem(buf + 4, n - 4, "HTTP/1.1 200 OK\r\n", 17);
+  CHECK(second != NULL);
+  CHECK(memmem(second, n - (size_t)(second - buf), "Connection: close", 17) != NULL);
+  CHECK(memmem(second, n - (size_t)(second - buf), "GIF89a", 6) == NULL);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE event='error' AND ad='A 1' AND cr='C' "
+                     "AND sid='S' AND code=402 AND ua='SSAI/1' AND device_ip='203.0.113.9' "
+                     "AND device_ua='Roku/9' AND device LIKE '%\"accept-language\":\"de\"%'"),
+            1);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE event='start' AND ad='B'"), 1);
+  cleanup();
+}
+
+TEST(endpoints_stats_metrics_healthz) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  free(get(port, "/t/impression?ad=1"));
+  free(get(port, "/t/impression?ad=2"));
+  char *r = get(port, "/healthz");
+  CHECK(r && strstr(r, "HTTP/1.1 200 OK") == r);
+  free(r);
+  r = get(port, "/stats");
+  CHECK(r && strstr(r, "\"stored\":2") && strstr(r, "\"impression\":2"));
+  free(r);
+  r = get(port, "/metrics");
+  CHECK(r && strstr(r, "vastrack_hits_stored_total 2\n"));
+  CHECK(strstr(r, "vastrack_batch_size_count") && strstr(r, "vastrack_queue_depth 0\n"));
+  CHECK(strstr(r, "vastrack_hit_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
+  free(r);
+  r = get(port, "/nothing");
+  CHECK(r && strstr(r, "HTTP/1.1 404 ") == r);
+  free(r);
+  r = get(port, "/t/bad%20event?ad=1");
+  CHECK(r && strstr(r, "HTTP/1.1 400 ") == r);
+  free(r);
+  vast_collector_free(c);
+  cleanup();
+}
+
+/* Sends raw bytes, reads until the server closes; returns the response. */
+static char *raw(int port, const char *bytes, size_t n) {
+  int fd = dial(port);
+  if (fd < 0) return NULL;
+  send_all(fd, bytes, n);
+  char *buf = malloc(1 << 16);
+  last_len = read_all(fd, buf, 1 << 16);
+  close(fd);
+  return buf;
+}
+
+TEST(bad_input_answered_and_closed) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.max_request_line = 1024;
+  o.max_header_bytes = 4096;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  char *big = malloc(20000);
+  /* oversized request line */
+  int n = snprintf(big, 20000, "GET /t/start?ad=%05000d HTTP/1.1\r\nHost: t\r\n\r\n", 0);
+  char *r = raw(port, big, (size_t)n);
+  CHECK(r && strstr(r, "HTTP/1.1 414 ") == r && strstr(r, "Connection: close"));
+  free(r);
+  /* oversized headers */
+  n = snprintf(big, 20000, "GET /t/start?ad=1 HTTP/1.1\r\nHost: t\r\nX-Big: %08000d\r\n\r\n", 0);
+  r = raw(port, big, (size_t)n);
+  CHECK(r && strstr(r, "HTTP/1.1 431 ") == r);
+  free(r);
+  /* garbage (a TLS hello) */
+  r = raw(port, "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 15);
+  CHECK(r && strstr(r, "HTTP/1.1 400 ") == r);
+  free(r);
+  /* a body is refused */
+  r = raw(port, "POST /t/start HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 47);
+  CHECK(r && strstr(r, "HTTP/1.1 405 ") == r);
+  free(r);
+  /* pipelined good request before garbage still answered, in order */
+  r = raw(port, "GET /t/start?ad=ok HTTP/1.1\r\n\r\nBLAH\r\n\r\n", 39);
+  CHECK(r && strstr(r, "HTTP/1.1 200 ") == r && has(r, "HTTP/1.1 400 "));
+  free(r);
+  free(big);
+  vast_collector_stats st;
+  vast_collector_get_stats(c, &st);
+  CHECK_INT(st.bad_requests, 5);
+  CHECK_INT(st.stored, 1);
+  r = get(port, "/healthz"); /* still serving */
+  CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
+  free(r);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 1);
+  cleanup();
+}
+
+TEST(slow_client_header_timeout) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.header_timeout_ms = 300;
+  vast_collector *c = start(&o);
+  int fd = dial(vast_collector_port(c));
+  send_all(fd, "GET /t/start?ad=1 HTTP/1.1\r\nHost:", 33);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  char buf[1024];
+  read_all(fd, buf, sizeof buf);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  close(fd);
+  CHECK(strstr(buf, "HTTP/1.1 408 ") == buf);
+  double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  CHECK(dt >= 0.25 && dt < 10);
+  vast_collector_stats st;
+  vast_collector_get_stats(c, &st);
+  CHECK_INT(st.timeouts, 1);
+  CHECK_INT(st.hits, 0);
+  vast_collector_free(c);
+  cleanup();
+}
+
+TEST(too_many_connections) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.max_conns = 2;
+  o.threads = 1;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  int a = dial(port), b = dial(port);
+  /* make sure both are accepted before the third arrives */
+  int ok = 0;
+  send_all(a, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+  send_all(b, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+  CHECK_INT(read_responses(a, 1, &ok) + read_responses(b, 1, &ok), 2);
+  char *r = raw(port, "GET /healthz HTTP/1.1\r\n\r\n", 25);
+  CHECK(r && strstr(r, "HTTP/1.1 503 ") == r);
+  free(r);
+  vast_collector_stats st;
+  vast_collector_get_stats(c, &st);
+  CHECK_INT(st.conns_rejected, 1);
+  close(a);
+  close(b);
+  /* once they are gone a new connection is served */
+  for (int i = 0; i < 200; i++) {
+    vast_collector_get_stats(c, &st);
+    if (st.conns_open == 0) break;
+    usleep(10000);
+  }
+  r = get(port, "/healthz");
+  CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
+  free(r);
+  vast_collector_free(c);
+  cleanup();
+}
+
+TEST(stop_drains_open_connections) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  vast_collector *c = start(&o);
+  int fd = dial(vast_collector_port(c));
+  int ok = 0;
+  send_all(fd, "GET /t/complete?ad=z HTTP/1.1\r\n\r\n", 33);
+  CHECK_INT(read_responses(fd, 1, &ok), 1);
+  vast_collector_stop(c);
+  vast_collector_wait(c);
+  /* the idle keep-alive connection was closed */
+  char buf[64];
+  CHECK_INT(recv(fd, buf, sizeof buf, 0), 0);
+  close(fd);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE event='complete'"), 1);
+  cleanup();
+}
+
+/* ---- Kafka via the mock cluster ---- */
+
+TEST(kafka_sink_mock_cluster) {
+  char errstr[256];
+  rd_kafka_conf_t *mconf = rd_kafka_conf_new();
+  rd_kafka_conf_set(mconf, "log_level", "0", errstr, sizeof errstr);
+  rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, errstr, sizeof errstr);
+  CHECK(mrk != NULL);
+  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 3);
+  CHECK(mc != NULL);
+  CHECK_INT(rd_kafka_mock_topic_create(mc, "beacons", 4, 3), 0);
+  const char *boot = rd_kafka_mock_cluster_bootstraps(mc);
+
+  char uri[512];
+  snprintf(uri, sizeof uri, "kafka://%s/beacons?log_level=0", boot);
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.kafka = uri;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  enum { N = 60 };
+  int fd = dial(port);
+  char req[256];
+  int ok = 0;
+  for (int i = 0; i < N; i++) {
+    snprintf(req, sizeof req, "GET /t/midpoint?ad=ad%d&sid=s%d HTTP/1.1\r\nHost: t\r\n\r\n", i % 3,
+             i);
+    send_all(fd, req, strlen(req));
+  }
+  CHECK_INT(read_responses(fd, N, &ok), N);
+  CHECK_INT(ok, N); /* durable: every answer means the broker acknowledged */
+  close(fd);
+  vast_collector_free(c);
+
+  /* Consume it all back. */
+  rd_kafka_conf_t *cconf = rd_kafka_conf_new();
+  rd_kafka_conf_set(cconf, "bootstrap.servers", boot, errstr, sizeof errstr);
+  rd_kafka_conf_set(cconf, "group.id", "test", errstr, sizeof errstr);
+  rd_kafka_conf_set(cconf, "auto.offset.reset", "earliest", errstr, sizeof errstr);
+  rd_kafka_conf_set(cconf, "log_level", "0", errstr, sizeof errstr);
+  rd_kafka_t *cons = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, errstr, sizeof errstr);
+  CHECK(cons != NULL);
+  rd_kafka_poll_set_consumer(cons);
+  rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, "beacons", RD_KAFKA_PARTITION_UA);
+  CHECK_INT(rd_kafka_subscribe(cons, topics), 0);
+  rd_kafka_topic_partition_list_destroy(topics);
+  int seen[N] = {0}, got = 0, key_ok = 1;
+  int32_t part_of_ad[3] = {-1, -1, -1};
+  for (int tries = 0; got < N && tries < 300; tries++) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(cons, 100);
+    if (!m) continue;
+    if (!m->err) {
+      char val[1024];
+      snprintf(val, sizeof val, "%.*s", (int)m->len, (const char *)m->payload);
+      char *sid = strstr(val, "\"sid\":\"s");
+      int i = sid ? atoi(sid + 8) : -1;
+      if (i >= 0 && i < N && !seen[i]) {
+        seen[i] = 1;
+        got++;
+        char want[8];
+        snprintf(want, sizeof want, "ad%d", i % 3);
+        if (m->key_len != strlen(want) || memcmp(m->key, want, m->key_len)) key_ok = 0;
+        if (!strstr(val, "\"event\":\"midpoint\"")) key_ok = 0;
+        /* key = ad id: one partition per ad */
+        if (part_of_ad[i % 3] < 0) part_of_ad[i % 3] = m->partition;
+        else if (part_of_ad[i % 3] != m->partition) key_ok = 0;
+      }
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(cons);
+  rd_kafka_destroy(cons);
+  CHECK_INT(got, N);
+  CHECK(key_ok);
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(mrk);
+  cleanup();
+}
+
+TEST(kafka_bad_uri) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.kafka = "kafka://nohost";
+  o.listen = "127.0.0.1:0";
+  vast_collector *c = NULL;
+  vast_error err;
+  CHECK_INT(vast_collector_start(&o, &c, &err), VAST_E_INVAL);
+  CHECK(c == NULL);
+  CHECK(strstr(err.message, "kafka://") != NULL);
+}
+
+/* ---- report ---- */
+
+static int sink(void *ctx, const char *d, size_t n) {
+  FILE *f = ctx;
+  return fwrite(d, 1, n, f) == n ? 0 : -1;
+}
+
+TEST(report_funnel_and_fired_discrepancy) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  const char *paths[] = {"/t/impression?ad=X", "/t/impression?ad=X", "/t/start?ad=X",
+                         "/t/firstQuartile?ad=X", "/t/pause?ad=X", "/t/error?ad=X&code=402",
+                         "/t/impression?ad=Y"};
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) free(get(port, paths[i]));
+  vast_collector_free(c);
+
+  char logp[160];
+  snprintf(logp, sizeof logp, "%s/fired.jsonl", tmpdir);
+  FILE *f = fopen(logp, "w");
+  fprintf(f, "{\"t\":0,\"event\":\"impression\",\"url\":\"http://127.0.0.1:%d/t/impression?ad=X\","
+             "\"status\":200,\"latency_ms\":1.5,\"error\":null}\n", port);
+  fprintf(f, "{\"t\":0,\"event\":\"impression\",\"url\":\"http://127.0.0.1:%d/t/impression?ad=X\","
+             "\"status\":200,\"latency_ms\":1,\"error\":null}\n", port);
+  fprintf(f, "{\"t\":0.1,\"event\":\"start\",\"url\":\"http://127.0.0.1:%d/t/start?ad=X\","
+             "\"status\":0,\"latency_ms\":0,\"error\":\"timeout\"}\n", port);
+  fprintf(f, "{\"t\":0.1,\"event\":\"start\",\"url\":\"http://127.0.0.1:%d/t/start?ad=X&x=\\\"q\\\"\","
+             "\"status\":200,\"latency_ms\":2,\"error\":null}\n", port);
+  fprintf(f, "{\"t\":0.2,\"event\":\"start\",\"url\":\"http://other.example/pixel?ad=X\","
+             "\"status\":200}\n");
+  fprintf(f, "not json\n");
+  fclose(f);
+
+  vast_report *r = NULL;
+  CHECK_INT(vast_report_load(dbpath, 0, &r, NULL), VAST_OK);
+  size_t used = 0;
+  CHECK_INT(vast_report_add_fired(r, logp, &used, NULL), VAST_OK);
+  CHECK_INT(used, 4);
+  uint64_t counted, fired, answered;
+  CHECK_INT(vast_report_count(r, "X", "impression", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(counted, 2);
+  CHECK_INT(fired, 2);
+  CHECK_INT(answered, 2);
+  CHECK_INT(vast_report_count(r, "X", "start", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(counted, 1);
+  CHECK_INT(fired, 2);
+  CHECK_INT(answered, 1);
+  CHECK_INT(vast_report_count(r, "X", "error:402", &counted, NULL, NULL), VAST_OK);
+  CHECK_INT(counted, 1);
+  CHECK_INT(vast_report_count(r, "X", "complete", NULL, NULL, NULL), VAST_E_NOT_FOUND);
+
+  char outp[160];
+  snprintf(outp, sizeof outp, "%s/report.json", tmpdir);
+  f = fopen(outp, "w");
+  CHECK_INT(vast_report_write(r, VAST_REPORT_JSON, sink, f), VAST_OK);
+  fclose(f);
+  char *json = th_slurp(outp, NULL);
+  CHECK(strstr(json, "{\"ad\":\"X\",\"impressions\":2,") != NULL);
+  CHECK(strstr(json, "{\"event\":\"start\",\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
+                     "\"fired\":2,\"answered\":1,\"diff\":-1}") != NULL);
+  CHECK(strstr(json, "{\"event\":\"error\",\"code\":402,\"funnel\":false,\"counted\":1") != NULL);
+  CHECK(strstr(json, "{\"event\":\"pause\",\"funnel\":false,\"counted\":1") != NULL);
+  free(json);
+  f = fopen(outp, "w");
+  CHECK_INT(vast_report_write(r, VAST_REPORT_CSV, sink, f), VAST_OK);
+  fclose(f);
+  char *csv = th_slurp(outp, NULL);
+  CHECK(strstr(csv, "ad,event,counted,fired,answered,diff,rate\n") == csv);
+  CHECK(strstr(csv, "\nX,impression,2,2,2,0,1.0000\n") != NULL);
+  CHECK(strstr(csv, "\nY,impression,1,0,0,1,1.0000\n") != NULL);
+  free(csv);
+  vast_report_free(r);
+
+  /* --since in the future: nothing */
+  CHECK_INT(vast_report_load(dbpath, (int64_t)time(NULL) * 1000 + 3600000, &r, NULL), VAST_OK);
+  CHECK_INT(vast_report_count(r, "X", "impression", NULL, NULL, NULL), VAST_E_NOT_FOUND);
+  vast_report_free(r);
+  /* not a collector database */
+  vast_error err;
+  CHECK_INT(vast_report_load(logp, 0, &r, &err), VAST_E_DB);
+  CHECK(r == NULL);
+  cleanup();
+}
+
+static const th_case cases[] = {
+    TH(http_simple_get),
+    TH(http_incomplete_needs_more),
+    TH(http_limits),
+    TH(http_garbage),
+    TH(http_connection_semantics),
+    TH(http_device_headers),
+    TH(url_decode),
+    TH(parse_since),
+    TH(load_exact_counts_durable),
+    TH(load_exact_counts_fast),
+    TH(records_fields_and_device_headers),
+    TH(endpoints_stats_metrics_healthz),
+    TH(bad_input_answered_and_closed),
+    TH(slow_client_header_timeout),
+    TH(too_many_connections),
+    TH(stop_drains_open_connections),
+    TH(kafka_sink_mock_cluster),
+    TH(kafka_bad_uri),
+    TH(report_funnel_and_fired_discrepancy),
+    {0},
+};
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  return th_main(__FILE__, cases, argc, argv);
+}
