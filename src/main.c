@@ -19,6 +19,7 @@ static const struct {
     {"audit", cmd_audit, "one summary row per tag (table, CSV, JSON) for many tags"},
     {"errors", cmd_errors, "the IAB VAST error codes: meaning, cause, fix, how to test"},
     {"template", cmd_template, "print a complete valid VAST 4.x tag to start from"},
+    {"play", cmd_play, "simulate a playback and print every tracking beacon (--dry-run)"},
 };
 
 static void usage(FILE *out) {

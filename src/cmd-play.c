@@ -1,0 +1,457 @@
+/*
+ * cmd-play.c: `vastrack play`, a simulated playback of one ad through the
+ * tracking engine (lib/track.c), printing every beacon it would request.
+ *
+ * The flow: read and parse the tag; pick the ad (an InLine, or a Wrapper
+ * resolved to its InLine by the resolver); build a plan and a tracker; drive
+ * the tracker with a 4 Hz media clock and the injected --events. Every beacon
+ * goes through one function, play_emit(); the firing side (net module) plugs in
+ * there for the non --dry-run mode.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: vastrack play [--dry-run] [--json] [--watch SECONDS] [--events LIST]\n"
+    "                     [--realtime] [--creative N] [--macro NAME=VALUE]... [--seed N]\n"
+    "                     FILE|URL|-\n"
+    "\n"
+    "Simulates the playback of the first InLine ad of a tag (a Wrapper is first\n"
+    "resolved to its InLine) and prints every tracking beacon the IAB rules require,\n"
+    "with macros expanded, one per line as `T EVENT URL` (T: seconds since the ad\n"
+    "began), or with --json one object per line {\"t\":..,\"media\":..,\"event\":..,\"url\":..}.\n"
+    "The click-through of a click is printed as event clickThrough (not a beacon).\n"
+    "\n"
+    "  --dry-run         request nothing (the only mode until the network module lands)\n"
+    "  --json            JSON lines\n"
+    "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
+    "                    end and fire complete\n"
+    "  --events LIST     player events at times, comma-separated NAME@T[:ARG], e.g.\n"
+    "                    mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,error@4:405,\n"
+    "                    seek@6:2 (ARG: error code, seek target, real duration, reason).\n"
+    "                    Names: mute unmute pause resume seek skip click close error\n"
+    "                    notUsed playerExpand playerCollapse creativeView interactiveStart\n"
+    "                    otherAdInteraction acceptInvitation adExpand adCollapse minimize\n"
+    "                    overlayViewDuration viewable notViewable viewUndetermined\n"
+    "                    verificationNotExecuted duration. T is on the session clock,\n"
+    "                    which equals media time until a pause (media stops while paused).\n"
+    "  --realtime        pace the clock at normal speed (default: as fast as possible)\n"
+    "  --creative N      play the N-th creative of the InLine (0-based; default the first\n"
+    "                    Linear)\n"
+    "  --macro NAME=VALUE  a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
+    "                    repeatable; VALUE -2 marks it withheld\n"
+    "  --seed N          seed CACHEBUSTING for reproducible output\n"
+    "\n"
+    "exit status: 0 played, 2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
+
+#define TICK 0.25 /* seconds between media time updates (4 Hz, like browsers) */
+#define MAX_EVENTS 256
+#define MAX_MACROS 64
+
+typedef struct play_event {
+  vast_input_kind kind;
+  double at;     /* session seconds */
+  double arg;    /* seek target, duration */
+  int code;      /* error code, reason */
+  int has_arg;
+  const char *text; /* as written, for messages */
+} play_event;
+
+typedef struct play_ctx {
+  int json;
+  int dry_run;
+  double t;     /* session clock, seconds */
+  double media; /* media clock */
+  double wall0; /* wall time at T = 0 */
+  FILE *out;
+} play_ctx;
+
+/* Writes s as a JSON string body (without quotes). */
+static void json_str(FILE *f, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+}
+
+/*
+ * play_emit: the one place beacons leave `play`. In --dry-run it prints; the
+ * network module's firing goes here too (submit url + event to a dispatcher).
+ */
+static void play_emit(play_ctx *pc, const char *event, const char *url, double media,
+                      int is_beacon) {
+  if (pc->json) {
+    fprintf(pc->out, "{\"t\":%.3f,\"media\":%.3f,\"event\":\"", pc->t, media < 0 ? 0 : media);
+    json_str(pc->out, event);
+    fputs("\",\"url\":\"", pc->out);
+    json_str(pc->out, url);
+    fprintf(pc->out, "\"%s}\n", is_beacon ? "" : ",\"beacon\":false");
+  } else {
+    fprintf(pc->out, "%.2f %s %s\n", pc->t, event, url);
+  }
+}
+
+static void on_beacon(void *user, const vast_track_beacon *b) {
+  play_emit(user, b->name, b->url, b->media_time, 1);
+}
+
+static vast_input_kind event_kind(const char *name) {
+  if (!strcasecmp(name, "expand") || !strcasecmp(name, "fullscreen")) return VAST_IN_PLAYER_EXPAND;
+  if (!strcasecmp(name, "collapse") || !strcasecmp(name, "exitFullscreen"))
+    return VAST_IN_PLAYER_COLLAPSE;
+  vast_input_kind k = vast_input_from_name(name);
+  if (k == VAST_IN_TIME || k == VAST_IN_LOADED || k == VAST_IN_IMPRESSION || k == VAST_IN_ENDED)
+    return 0; /* driven by the simulation itself */
+  return k;
+}
+
+/* Parses "name@T[:ARG],..." into ev (sorted by time, stable). Returns the count or -1. */
+static int parse_events(char *list, play_event *ev, int max) {
+  int n = 0;
+  for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
+       item = strtok_r(NULL, ",", &save)) {
+    char *at = strchr(item, '@');
+    if (!at) {
+      cli_error("play: event '%s' has no time (NAME@SECONDS)", item);
+      return -1;
+    }
+    *at++ = 0;
+    char *arg = strchr(at, ':');
+    if (arg) *arg++ = 0;
+    vast_input_kind k = event_kind(item);
+    char *end;
+    double t = strtod(at, &end);
+    if (!k || end == at || *end || !(t >= 0) || !isfinite(t)) {
+      cli_error(k ? "play: bad time '%s' for event '%s'" : "play: unknown event '%s'",
+                k ? at : item, item);
+      return -1;
+    }
+    if (n >= max) {
+      cli_error("play: more than %d events", max);
+      return -1;
+    }
+    play_event *e = &ev[n];
+    memset(e, 0, sizeof *e);
+    e->kind = k;
+    e->at = t;
+    e->text = item;
+    if (arg) {
+      e->arg = strtod(arg, &end);
+      if (end == arg || *end) {
+        cli_error("play: bad argument '%s' for event '%s'", arg, item);
+        return -1;
+      }
+      e->code = (int)e->arg;
+      e->has_arg = 1;
+    }
+    if ((k == VAST_IN_SEEK || k == VAST_IN_DURATION) && !arg) {
+      cli_error("play: event '%s' needs an argument (%s@T:SECONDS)", item, item);
+      return -1;
+    }
+    n++;
+  }
+  /* insertion sort: stable, lists are short */
+  for (int i = 1; i < n; i++) {
+    play_event x = ev[i];
+    int j = i - 1;
+    while (j >= 0 && ev[j].at > x.at) {
+      ev[j + 1] = ev[j];
+      j--;
+    }
+    ev[j + 1] = x;
+  }
+  return n;
+}
+
+static double now_wall(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void sleep_until(double wall) {
+  double d = wall - now_wall();
+  if (d <= 0) return;
+  struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+/* Feeds one injected event; refusals are reported but do not stop the play. */
+static void inject(play_ctx *pc, vast_tracker *tr, const play_event *e) {
+  vast_input in;
+  memset(&in, 0, sizeof in);
+  in.kind = e->kind;
+  in.wall_time = pc->wall0 + pc->t;
+  in.media_time = pc->media;
+  vast_err rc;
+  if (e->kind == VAST_IN_CLICK) {
+    char ct[8192];
+    rc = vast_tracker_click(tr, in.wall_time, pc->media, NULL, ct, sizeof ct, NULL);
+    if ((rc == VAST_OK || rc == VAST_E_NOSPACE) && ct[0]) play_emit(pc, "clickThrough", ct, pc->media, 0);
+  } else {
+    if (e->kind == VAST_IN_SEEK) {
+      in.media_time = e->arg;
+      pc->media = e->arg;
+    }
+    if (e->kind == VAST_IN_DURATION) in.value = e->arg;
+    if (e->kind == VAST_IN_ERROR) in.code = e->has_arg ? e->code : 900;
+    if (e->kind == VAST_IN_VERIFICATION_NOT_EXECUTED) in.code = e->has_arg ? e->code : 0;
+    rc = vast_tracker_feed(tr, &in);
+  }
+  if (rc == VAST_E_STATE)
+    cli_error("play: %s at %.2f s ignored: %s", e->text, pc->t,
+              e->kind == VAST_IN_SKIP ? "the ad is not skippable yet" : "not valid now");
+  else if (rc != VAST_OK && rc != VAST_E_NOSPACE)
+    cli_error("play: %s at %.2f s: %s", e->text, pc->t, vast_strerror(rc));
+}
+
+/* Index of the creative to play: --creative, else the first Linear, else 0. */
+static long pick_creative(const vast_ad *ad, long want) {
+  if (want >= 0) return want < (long)ad->n_creatives ? want : -1;
+  for (size_t i = 0; i < ad->n_creatives; i++)
+    if (ad->creatives[i].kind == VAST_CREATIVE_LINEAR) return (long)i;
+  return ad->n_creatives ? 0 : -1;
+}
+
+/* Runs the simulation: returns an exit status. */
+static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, double watch,
+                    int realtime, play_event *ev, int nev) {
+  double dur = vast_plan_duration(plan);
+  double end = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
+  if (!(end >= 0)) {
+    cli_error("play: the ad declares no duration; give --watch SECONDS");
+    return CLI_FAIL;
+  }
+  int to_end = dur > 0 && end >= dur;
+  pc->wall0 = now_wall();
+  pc->t = 0;
+  pc->media = 0;
+  vast_input in;
+  memset(&in, 0, sizeof in);
+  in.wall_time = pc->wall0;
+  in.media_time = 0;
+  in.kind = VAST_IN_LOADED;
+  vast_tracker_feed(tr, &in);
+  in.kind = VAST_IN_IMPRESSION;
+  vast_tracker_feed(tr, &in);
+  int next = 0, paused = 0, started = 0;
+  for (;;) {
+    while (next < nev && ev[next].at <= pc->t + 1e-9 && !vast_tracker_done(tr)) {
+      play_event *e = &ev[next++];
+      if (e->kind == VAST_IN_PAUSE && started) paused = 1;
+      if (e->kind == VAST_IN_RESUME) paused = 0;
+      if (e->kind == VAST_IN_SEEK && e->arg > end) e->arg = end;
+      inject(pc, tr, e);
+    }
+    if (vast_tracker_done(tr)) break;
+    if (!started) { /* media starts playing at T = 0, after the events of T = 0 */
+      vast_tracker_time(tr, pc->wall0, 0);
+      started = 1;
+      continue;
+    }
+    if (pc->media >= end - 1e-9 && !paused) {
+      if (to_end) {
+        in.kind = VAST_IN_ENDED;
+        in.wall_time = pc->wall0 + pc->t;
+        in.media_time = dur;
+        vast_tracker_feed(tr, &in);
+      }
+      break;
+    }
+    if (paused && next >= nev) {
+      cli_error("play: paused at %.2f s with no resume; stopping", pc->t);
+      break;
+    }
+    pc->t += TICK;
+    if (realtime) sleep_until(pc->wall0 + pc->t);
+    if (!paused) {
+      pc->media = pc->media + TICK > end ? end : pc->media + TICK;
+      vast_tracker_time(tr, pc->wall0 + pc->t, pc->media);
+    }
+  }
+  fflush(pc->out);
+  return CLI_OK;
+}
+
+int cmd_play(int argc, char **argv) {
+  play_ctx pc;
+  memset(&pc, 0, sizeof pc);
+  pc.out = stdout;
+  double watch = -1;
+  int realtime = 0;
+  long creative = -1;
+  char *events = NULL;
+  const char *input = NULL;
+  unsigned long long seed = 0;
+  int has_seed = 0;
+  vast_macro_ctx mctx;
+  vast_macro_ctx_init(&mctx);
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    char *end;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      fputs(usage_text, stdout);
+      return CLI_OK;
+    } else if (!strcmp(a, "--dry-run")) {
+      pc.dry_run = 1;
+    } else if (!strcmp(a, "--json")) {
+      pc.json = 1;
+    } else if (!strcmp(a, "--realtime")) {
+      realtime = 1;
+    } else if (!strcmp(a, "--watch") && val) {
+      watch = strtod(val, &end);
+      if (end == val || *end || !(watch >= 0) || !isfinite(watch)) {
+        cli_error("play: bad --watch '%s'", val);
+        return CLI_USAGE;
+      }
+      i++;
+    } else if (!strcmp(a, "--events") && val) {
+      events = argv[++i];
+    } else if (!strcmp(a, "--creative") && val) {
+      creative = strtol(val, &end, 10);
+      if (end == val || *end || creative < 0) {
+        cli_error("play: bad --creative '%s'", val);
+        return CLI_USAGE;
+      }
+      i++;
+    } else if (!strcmp(a, "--seed") && val) {
+      seed = strtoull(val, &end, 10);
+      if (end == val || *end) {
+        cli_error("play: bad --seed '%s'", val);
+        return CLI_USAGE;
+      }
+      has_seed = 1;
+      i++;
+    } else if (!strcmp(a, "--macro") && val) {
+      const char *eq = strchr(val, '=');
+      int m = eq ? vast_macro_lookup(val, (size_t)(eq - val)) : -1;
+      if (m < 0) {
+        cli_error("play: bad --macro '%s' (NAME=VALUE with an IAB macro name)", val);
+        return CLI_USAGE;
+      }
+      if (!strcmp(eq + 1, "-2")) vast_macro_ctx_withhold(&mctx, (vast_macro)m);
+      else vast_macro_ctx_set(&mctx, (vast_macro)m, eq + 1);
+      i++;
+    } else if (a[0] == '-' && a[1]) {
+      cli_error("play: unknown option or missing value '%s'", a);
+      fputs(usage_text, stderr);
+      return CLI_USAGE;
+    } else if (!input) {
+      input = a;
+    } else {
+      cli_error("play: one input only");
+      return CLI_USAGE;
+    }
+  }
+  if (!input) {
+    fputs(usage_text, stderr);
+    return CLI_USAGE;
+  }
+  play_event ev[MAX_EVENTS];
+  int nev = 0;
+  if (events) {
+    char *copy = strdup(events);
+    if (!copy) return CLI_FAIL;
+    nev = parse_events(copy, ev, MAX_EVENTS);
+    if (nev < 0) {
+      free(copy);
+      return CLI_USAGE;
+    }
+    /* ev[].text points into copy: keep it for the whole run */
+    events = copy;
+  }
+  if (!pc.dry_run) {
+    cli_error("firing needs the network module; use --dry-run");
+    free(events);
+    return CLI_USAGE;
+  }
+
+  char *buf;
+  size_t len;
+  int status = CLI_FAIL;
+  vast_doc *doc = NULL;
+  vast_chain *chain = NULL;
+  vast_plan *plan = NULL;
+  vast_tracker *tr = NULL;
+  if (cli_read_input(input, &buf, &len) != 0) goto out;
+  vast_error err;
+  vast_err rc = vast_doc_parse(buf, len, NULL, &doc, &err);
+  if (rc != VAST_OK) {
+    free(buf);
+    cli_error("%s:%lu:%lu: %s [VAST code %d]", input, err.line, err.column, err.message,
+              err.iab_code);
+    status = rc == VAST_E_NOMEM ? CLI_FAIL : CLI_NOT_VAST;
+    goto out;
+  }
+  const vast_vast *v = vast_doc_vast(doc);
+  const vast_ad *inline_ad = NULL, *first_wrapper = NULL;
+  for (size_t i = 0; v && i < v->n_ads; i++) {
+    if (!inline_ad && v->ads[i].kind == VAST_AD_INLINE) inline_ad = &v->ads[i];
+    if (!first_wrapper && v->ads[i].kind == VAST_AD_WRAPPER) first_wrapper = &v->ads[i];
+  }
+  const vast_ad *const *ads = NULL;
+  size_t n_ads = 0;
+  const vast_ad *single[1];
+  if (inline_ad) {
+    single[0] = inline_ad;
+    ads = single;
+    n_ads = 1;
+    free(buf);
+  } else if (first_wrapper) {
+    /* Resolve the wrapper chain (fetches tag documents, never beacons). */
+    vast_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    if (!strcmp(input, "-"))
+      rc = vast_resolve_buffer(buf, len, NULL, NULL, &chain, &rerr);
+    else if (cli_is_url(input))
+      rc = vast_resolve_url(input, NULL, &chain, &rerr);
+    else
+      rc = vast_resolve_file(input, NULL, &chain, &rerr);
+    free(buf);
+    size_t n = 0;
+    const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;
+    if (rc != VAST_OK || !n) {
+      cli_error("cannot resolve the wrapper chain of '%s': %s", input,
+                rerr.message[0] ? rerr.message : vast_strerror(rc));
+      goto out;
+    }
+    ads = res[0].ads;
+    n_ads = res[0].n;
+  } else {
+    free(buf);
+    cli_error("'%s' holds no ad to play", input);
+    goto out;
+  }
+  const vast_ad *ad = ads[n_ads - 1];
+  long ci = pick_creative(ad, creative);
+  if (ci < 0) {
+    cli_error("'%s': no creative %ld to play", input, creative);
+    goto out;
+  }
+  rc = vast_plan_create(ads, n_ads, (size_t)ci, 0, &plan);
+  if (rc == VAST_OK) rc = vast_tracker_create(plan, &mctx, on_beacon, &pc, &tr);
+  if (rc != VAST_OK) {
+    cli_error("'%s': cannot track creative %ld: %s", input, ci, vast_strerror(rc));
+    goto out;
+  }
+  if (has_seed) vast_tracker_seed(tr, seed);
+  status = simulate(&pc, tr, plan, watch, realtime, ev, nev);
+out:
+  vast_tracker_free(tr);
+  vast_plan_free(plan);
+  vast_chain_free(chain);
+  vast_doc_free(doc);
+  free(events);
+  return status;
+}
