@@ -26,6 +26,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter $(if
 CSTD    := -std=gnu11
 CPPFLAGS_ALL := -Iinclude -Ilib -D_GNU_SOURCE $(PKG_CFLAGS)
 OPT     ?= -O2 -g
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 
 # Build flavours: release in build/, sanitizers in build/asan/.
 # BUILDROOT lets several builds of one tree run side by side (BUILDROOT=/tmp/x).
@@ -87,11 +88,12 @@ deps:
 
 # The sanitizer build is a second make of the same tree into build/asan.
 test check: deps
-	@$(MAKE) --no-print-directory FLAVOUR=asan tests-bin
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan tests-bin
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@sh tests/run.sh $(BUILDROOT)/asan
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@sh tools/demo.sh $(B)
 
 bench: deps all $(BENCH_BIN)
