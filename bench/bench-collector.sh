@@ -1,0 +1,90 @@
+#!/bin/sh
+# bench-collector.sh BUILD: wrk (2 threads, 64 connections, 3 s) against
+# `vastrack serve` recording durably into SQLite in a temp dir, and in the
+# same run against nginx's empty_gif (access_log off) on a free port, run as
+# the current user with a temp prefix. Prints one JSON line per server and a
+# comparison line: req/s, p99 latency, ratio to nginx, and the stored count
+# against the number of 200 answers (the server's own count, and wrk's).
+B=${1:-build}
+V=${VASTRACK:-$PWD/$B/vastrack}
+DUR=${BENCH_SECONDS:-3}
+T=$(mktemp -d)
+SPID=""
+NPID=""
+cleanup() {
+  [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+  [ -n "$NPID" ] && kill "$NPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "{\"bench\":\"collector\",\"error\":\"$1\"}"; exit 1; }
+command -v wrk > /dev/null || fail "wrk not installed"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || fail "nginx not installed"
+
+# wrk_run URL NAME: runs wrk, prints "rps p99_ms requests non2xx".
+wrk_run() {
+  wrk -t2 -c64 -d"${DUR}s" --latency "$1" > "$T/$2.wrk" 2>&1
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$T/$2.wrk")
+  p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+         f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.3f", v * f }' "$T/$2.wrk")
+  reqs=$(awk '/requests in/ { print $1 }' "$T/$2.wrk")
+  non=$(awk '/Non-2xx/ { print $NF }' "$T/$2.wrk")
+  echo "${rps:-0} ${p99:-0} ${reqs:-0} ${non:-0}"
+}
+
+# ---- vastrack serve, durable ----
+"$V" serve --listen 127.0.0.1:0 --db "$T/bench.db" --ack durable --quiet > "$T/serve.out" 2> "$T/serve.err" &
+SPID=$!
+i=0
+while ! grep -q '^listening on ' "$T/serve.out" 2>/dev/null; do
+  i=$((i + 1)); [ $i -gt 200 ] && fail "vastrack serve did not start"; sleep 0.05
+done
+VPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/serve.out")
+PATH_Q="/t/impression?ad=bench&cr=c1&sid=s1"
+set -- $(wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack)
+v_rps=$1 v_p99=$2 v_reqs=$3 v_non=$4
+served200=$(curl -s "http://127.0.0.1:$VPORT/metrics" | awk -F' ' '/^vastrack_responses_total\{code="200"\}/ { print $2 }')
+kill -TERM "$SPID"; wait "$SPID"; SPID=""
+stored=$(sqlite3 "$T/bench.db" 'SELECT COUNT(*) FROM hits' 2>/dev/null ||
+         "$V" report --db "$T/bench.db" --csv | awk -F, '$2 == "impression" { print $3 }')
+wrk200=$((v_reqs - v_non))
+
+# ---- nginx empty_gif ----
+mkdir -p "$T/ngx/logs"
+NPORT=""
+for try in 1 2 3 4 5 6 7 8; do
+  port=$((20000 + ($$ * 7 + try * 7919) % 40000))
+  cat > "$T/ngx/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $T/ngx/nginx.pid;
+error_log $T/ngx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $T/ngx/body; proxy_temp_path $T/ngx/proxy;
+  fastcgi_temp_path $T/ngx/fcgi; uwsgi_temp_path $T/ngx/uwsgi; scgi_temp_path $T/ngx/scgi;
+  server { listen 127.0.0.1:$port; location / { empty_gif; add_header Cache-Control no-store; } }
+}
+EOF
+  "$NGINX" -p "$T/ngx" -c "$T/ngx/nginx.conf" -e "$T/ngx/logs/error.log" 2> "$T/ngx/start.err" &
+  NPID=$!
+  i=0
+  while [ $i -lt 40 ]; do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then NPORT=$port; break; fi
+    kill -0 "$NPID" 2>/dev/null || break
+    i=$((i + 1)); sleep 0.05
+  done
+  [ -n "$NPORT" ] && break
+  kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null; NPID=""
+done
+[ -n "$NPORT" ] || fail "nginx did not start: $(head -c 200 "$T/ngx/start.err" | tr '\"\n' "' ")"
+set -- $(wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx)
+n_rps=$1 n_p99=$2
+kill "$NPID"; wait "$NPID" 2>/dev/null; NPID=""
+
+ratio=$(awk -v a="$v_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
+echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable (sqlite)\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
+echo "{\"bench\":\"collector\",\"server\":\"nginx empty_gif (access_log off)\",\"req_per_s\":$n_rps,\"p99_ms\":$n_p99}"
+echo "{\"bench\":\"collector\",\"metric\":\"req_per_s ratio vastrack/nginx\",\"value\":$ratio,\"target\":1.0,\"stored_equals_served_200\":$([ "${stored:-0}" = "${served200:-x}" ] && echo true || echo false),\"wrk\":\"-t2 -c64 -d${DUR}s\"}"
