@@ -1,0 +1,730 @@
+/*
+ * test-validate.c: the rule engine, its outputs, the IAB table and the template.
+ *
+ * rules_bad_and_good walks tests/validate/<rule-id>/: bad.xml must yield that
+ * rule, good.xml must not (profile from the optional `profile` file). The
+ * corpus case states, for every XML file of the shared corpus, how it parses
+ * and exactly which error-severity rules the web profile reports.
+ */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "vastrack.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+typedef struct buf {
+  char *p;
+  size_t n, cap;
+} buf;
+
+static int buf_write(void *ctx, const char *data, size_t len) {
+  buf *b = ctx;
+  if (b->n + len + 1 > b->cap) {
+    b->cap = (b->n + len + 1) * 2;
+    b->p = realloc(b->p, b->cap);
+    if (!b->p) return -1;
+  }
+  memcpy(b->p + b->n, data, len);
+  b->n += len;
+  b->p[b->n] = 0;
+  return 0;
+}
+
+/* Parses a string; on failure returns NULL and fills *err. */
+static vast_doc *parse(const char *s, size_t n, vast_error *err) {
+  vast_doc *d = NULL;
+  memset(err, 0, sizeof *err);
+  if (vast_doc_parse(s, n, NULL, &d, err) != VAST_OK) return NULL;
+  return d;
+}
+
+/* Findings for a file under a profile; parse failures become their finding. */
+static vast_findings *findings_for(const char *xml, size_t n, vast_profile p) {
+  vast_error err;
+  vast_doc *d = parse(xml, n, &err);
+  vast_findings *l = NULL;
+  if (!d) {
+    CHECK_INT(vast_findings_from_parse_error(&err, &l), VAST_OK);
+    return l;
+  }
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  o.profile = p;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  vast_doc_free(d);
+  return l;
+}
+
+static void dump(const vast_findings *l, const char *name) {
+  buf b = {0};
+  vast_findings_write_text(l, name, buf_write, &b);
+  if (b.p) fprintf(stderr, "%s", b.p);
+  free(b.p);
+}
+
+/* ---- a tiny JSON syntax checker (RFC 8259 grammar, no semantics) ---------- */
+
+static const char *js_ws(const char *s) {
+  while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') s++;
+  return s;
+}
+static const char *js_value(const char *s, int depth);
+static const char *js_string(const char *s) {
+  if (*s++ != '"') return NULL;
+  while (*s && *s != '"') {
+    if ((unsigned char)*s < 0x20) return NULL;
+    if (*s == '\\') {
+      s++;
+      if (*s == 'u') {
+        for (int i = 1; i <= 4; i++)
+          if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) return NULL;
+        s += 4;
+      } else if (!strchr("\"\\/bfnrt", *s) || !*s) {
+        return NULL;
+      }
+    }
+    s++;
+  }
+  return *s == '"' ? s + 1 : NULL;
+}
+static const char *js_value(const char *s, int depth) {
+  if (depth > 64) return NULL;
+  s = js_ws(s);
+  if (*s == '{' || *s == '[') {
+    char close = *s == '{' ? '}' : ']';
+    int obj = *s == '{';
+    s = js_ws(s + 1);
+    if (*s == close) return s + 1;
+    for (;;) {
+      if (obj) {
+        s = js_string(js_ws(s));
+        if (!s) return NULL;
+        s = js_ws(s);
+        if (*s++ != ':') return NULL;
+      }
+      s = js_value(s, depth + 1);
+      if (!s) return NULL;
+      s = js_ws(s);
+      if (*s == ',') {
+        s++;
+        continue;
+      }
+      return *s == close ? s + 1 : NULL;
+    }
+  }
+  if (*s == '"') return js_string(s);
+  if (!strncmp(s, "true", 4)) return s + 4;
+  if (!strncmp(s, "false", 5)) return s + 5;
+  if (!strncmp(s, "null", 4)) return s + 4;
+  const char *st = s;
+  if (*s == '-') s++;
+  if (!(*s >= '0' && *s <= '9')) return NULL;
+  while ((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' || *s == 'E' || *s == '+' ||
+         (*s == '-' && s != st))
+    s++;
+  return s;
+}
+static int json_valid(const char *s) {
+  const char *e = js_value(s, 0);
+  return e && *js_ws(e) == 0;
+}
+
+/* ---- rule cases ---------------------------------------------------------- */
+
+#define CASES_DIR "tests/validate"
+
+TEST(rules_bad_and_good) {
+  int failed = 0, seen = 0;
+  for (size_t i = 0; i < vast_rule_count(); i++) {
+    const vast_rule *r = vast_rule_at(i);
+    char path[512];
+    snprintf(path, sizeof path, CASES_DIR "/%s/bad.xml", r->id);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      fprintf(stderr, "  rule %s has no test case folder\n", r->id);
+      failed++;
+      continue;
+    }
+    vast_profile p = VAST_PROFILE_WEB;
+    snprintf(path, sizeof path, CASES_DIR "/%s/profile", r->id);
+    FILE *pf = fopen(path, "r");
+    if (pf) {
+      char name[32] = {0};
+      if (fscanf(pf, "%31s", name) == 1) CHECK_INT(vast_profile_from_name(name, &p), VAST_OK);
+      fclose(pf);
+    }
+    for (int good = 0; good <= 1; good++) {
+      snprintf(path, sizeof path, CASES_DIR "/%s/%s.xml", r->id, good ? "good" : "bad");
+      size_t n;
+      char *xml = th_slurp(path, &n);
+      vast_findings *l = findings_for(xml, n, p);
+      int has = vast_findings_has(l, r->id);
+      if (has == good) {
+        fprintf(stderr, "  %s: %s\n", path, good ? "reports the rule" : "does not report the rule");
+        dump(l, path);
+        failed++;
+      }
+      /* every finding is placed: a line and an absolute element path */
+      for (size_t k = 0; k < vast_findings_count(l); k++) {
+        const vast_finding *f = vast_findings_at(l, k);
+        if (!strcmp(f->rule_id, r->id) && (f->line == 0 || !f->path || f->path[0] != '/')) {
+          fprintf(stderr, "  %s: finding %s has no position or path\n", path, f->rule_id);
+          failed++;
+        }
+      }
+      vast_findings_free(l);
+      free(xml);
+    }
+    seen++;
+  }
+  CHECK_INT(failed, 0);
+  CHECK_INT(seen, (long long)vast_rule_count());
+}
+
+/* Each case folder names a real rule (no stale folders). */
+TEST(case_folders_name_rules) {
+  DIR *d = opendir(CASES_DIR);
+  CHECK(d != NULL);
+  struct dirent *de;
+  int n = 0;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.' || strchr(de->d_name, '.')) continue;
+    if (!vast_rule_find(de->d_name)) fprintf(stderr, "  stale case folder %s\n", de->d_name);
+    CHECK(vast_rule_find(de->d_name) != NULL);
+    n++;
+  }
+  closedir(d);
+  CHECK_INT(n, (long long)vast_rule_count());
+}
+
+/* Rule table sanity: unique ids, a summary and fix each, IAB codes in the table. */
+TEST(rule_table) {
+  CHECK(vast_rule_count() >= 60);
+  for (size_t i = 0; i < vast_rule_count(); i++) {
+    const vast_rule *r = vast_rule_at(i);
+    CHECK(r->id && *r->id && r->summary && *r->summary && r->fix && *r->fix);
+    CHECK(vast_rule_find(r->id) == r);
+    if (r->iab_code) CHECK(vast_iab_error_find(r->iab_code) != NULL);
+  }
+  CHECK(vast_rule_at(vast_rule_count()) == NULL);
+  CHECK(vast_rule_find("no-such-rule") == NULL);
+  const vast_rule *q = vast_rule_find("missing-quartile");
+  CHECK(q && q->severity[VAST_PROFILE_WEB] == VAST_SEV_WARNING &&
+        q->severity[VAST_PROFILE_SSAI] == VAST_SEV_ERROR);
+}
+
+/* Positions and paths come from the model: line/column of the element itself. */
+TEST(finding_position_and_path) {
+  size_t n;
+  char *xml = th_slurp(CASES_DIR "/url-insecure/bad.xml", &n);
+  vast_findings *l = findings_for(xml, n, VAST_PROFILE_WEB);
+  const vast_finding *f = NULL;
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    if (!strcmp(vast_findings_at(l, i)->rule_id, "url-insecure")) f = vast_findings_at(l, i);
+  CHECK(f != NULL);
+  /* the Tracking element with the http URL: find its line in the text */
+  const char *at = strstr(xml, "http://t.example.com/mute");
+  CHECK(at != NULL);
+  unsigned line = 1;
+  for (const char *p = xml; p < at; p++) line += *p == '\n';
+  CHECK_INT(f->line, line);
+  CHECK(f->column > 1);
+  CHECK_STR(f->path, "/VAST/Ad[1]/InLine/Creatives/Creative[1]/Linear/TrackingEvents/Tracking[6]");
+  CHECK_INT(f->severity, VAST_SEV_INFO);
+  vast_findings_free(l);
+  free(xml);
+
+  xml = th_slurp(CASES_DIR "/missing-quartile/bad.xml", &n);
+  l = findings_for(xml, n, VAST_PROFILE_WEB);
+  CHECK_INT(vast_findings_count(l), 1);
+  CHECK_STR(vast_findings_at(l, 0)->path, "/VAST/Ad[1]/InLine/Creatives/Creative[1]/Linear/TrackingEvents");
+  CHECK(strstr(vast_findings_at(l, 0)->message, "midpoint") != NULL);
+  vast_findings_free(l);
+  free(xml);
+}
+
+static int count_cb(void *ctx, const vast_finding *f) {
+  (*(int *)ctx)++;
+  return 0;
+}
+static int stop_cb(void *ctx, const vast_finding *f) {
+  (*(int *)ctx)++;
+  return 1;
+}
+
+/* Callback form, stop, disabling by id, min severity, profiles. */
+TEST(options_and_callback) {
+  size_t n;
+  char *xml = th_slurp(CASES_DIR "/missing-impression/bad.xml", &n);
+  vast_error err;
+  vast_doc *d = parse(xml, n, &err);
+  CHECK(d != NULL);
+  int calls = 0;
+  CHECK_INT(vast_validate(d, NULL, count_cb, &calls), VAST_OK);
+  CHECK_INT(calls, 1);
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  const char *off[] = {"missing-impression"};
+  o.disabled = off;
+  o.n_disabled = 1;
+  calls = 0;
+  CHECK_INT(vast_validate(d, &o, count_cb, &calls), VAST_OK);
+  CHECK_INT(calls, 0);
+  CHECK_INT(vast_validate(NULL, &o, count_cb, &calls), VAST_E_INVAL);
+  CHECK_INT(vast_validate(d, &o, NULL, NULL), VAST_E_INVAL);
+  o.profile = (vast_profile)99;
+  CHECK_INT(vast_validate(d, &o, count_cb, &calls), VAST_E_INVAL);
+  vast_doc_free(d);
+  free(xml);
+
+  /* a tag with several findings: stop after the first */
+  xml = th_slurp(CASES_DIR "/version-legacy/bad.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK(d != NULL);
+  int all = 0, one = 0;
+  vast_validate(d, NULL, count_cb, &all);
+  vast_validate(d, NULL, stop_cb, &one);
+  CHECK(all > 1);
+  CHECK_INT(one, 1);
+  vast_validate_options_init(&o);
+  o.min_severity = VAST_SEV_ERROR;
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(vast_findings_count_severity(l, VAST_SEV_WARNING), 0);
+  CHECK_INT(vast_findings_count_severity(l, VAST_SEV_INFO), 0);
+  vast_findings_free(l);
+  /* the same rule is an error on ctv */
+  vast_validate_options_init(&o);
+  o.profile = VAST_PROFILE_CTV;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  int legacy_err = 0;
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    legacy_err |= !strcmp(vast_findings_at(l, i)->rule_id, "version-legacy") &&
+                  vast_findings_at(l, i)->severity == VAST_SEV_ERROR;
+  CHECK(legacy_err);
+  vast_findings_free(l);
+  vast_doc_free(d);
+  free(xml);
+
+  vast_profile p;
+  CHECK_INT(vast_profile_from_name("CTV", &p), VAST_OK);
+  CHECK_INT(p, VAST_PROFILE_CTV);
+  CHECK_INT(vast_profile_from_name("tv", &p), VAST_E_INVAL);
+  CHECK_STR(vast_profile_name(VAST_PROFILE_SSAI), "ssai");
+  CHECK_STR(vast_severity_name(VAST_SEV_WARNING), "warning");
+  vast_findings_free(NULL);
+}
+
+/* Parse failures become one finding with the parser's position and IAB code. */
+TEST(parse_errors_as_findings) {
+  struct {
+    const char *xml, *rule;
+    int code;
+  } cases[] = {
+      {"{\"not\": \"xml\"}", "xml-malformed", 100},
+      {"<VAST-1 version=\"3.0\"></VAST-1>", "not-vast", 101},
+      {"<VAST version=\"9.9\"></VAST>", "version-unsupported", 102},
+      {"<VAST version=\"4.2\">\n  <Ad>\n</VAST>", "xml-malformed", 100},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    vast_error err;
+    vast_doc *d = parse(cases[i].xml, strlen(cases[i].xml), &err);
+    CHECK(d == NULL);
+    vast_findings *l = NULL;
+    CHECK_INT(vast_findings_from_parse_error(&err, &l), VAST_OK);
+    CHECK_INT(vast_findings_count(l), 1);
+    const vast_finding *f = vast_findings_at(l, 0);
+    CHECK_STR(f->rule_id, cases[i].rule);
+    CHECK_INT(f->iab_code, cases[i].code);
+    CHECK_INT(f->severity, VAST_SEV_ERROR);
+    CHECK(f->line >= 1);
+    if (i == 3) CHECK_INT(f->line, 3); /* mismatched tag on line 3 */
+    vast_findings_free(l);
+  }
+}
+
+/* Text, JSON and SARIF writers: format and JSON well-formedness. */
+TEST(writers) {
+  size_t n;
+  char *xml = th_slurp(CASES_DIR "/url-whitespace/bad.xml", &n);
+  vast_findings *l = findings_for(xml, n, VAST_PROFILE_WEB);
+  CHECK(vast_findings_count(l) >= 1);
+  buf t = {0};
+  CHECK_INT(vast_findings_write_text(l, "tag.xml", buf_write, &t), VAST_OK);
+  const vast_finding *f = vast_findings_at(l, 0);
+  char want[256];
+  snprintf(want, sizeof want, "tag.xml:%u:%u: error: ", f->line, f->column);
+  CHECK(strncmp(t.p, want, strlen(want)) == 0);
+  CHECK(strstr(t.p, "[url-whitespace]\n") != NULL);
+  free(t.p);
+
+  buf j = {0};
+  CHECK_INT(vast_findings_write_json(l, "a \"quoted\" name.xml", buf_write, &j), VAST_OK);
+  CHECK(json_valid(j.p));
+  CHECK(strstr(j.p, "\"rule\":\"url-whitespace\"") != NULL);
+  CHECK(strstr(j.p, "\"errors\":1") != NULL);
+  free(j.p);
+
+  buf s = {0};
+  int st;
+  CHECK_INT(vast_sarif_begin(VAST_PROFILE_WEB, buf_write, &s, &st), VAST_OK);
+  CHECK_INT(vast_sarif_add(l, "dir/tag 1.xml", buf_write, &s, &st), VAST_OK);
+  CHECK_INT(vast_sarif_add(l, "other.xml", buf_write, &s, &st), VAST_OK);
+  CHECK_INT(vast_sarif_end(buf_write, &s, &st), VAST_OK);
+  CHECK(json_valid(s.p));
+  CHECK(strstr(s.p, "\"version\":\"2.1.0\"") != NULL);
+  CHECK(strstr(s.p, "\"helpUri\":\"") != NULL && strstr(s.p, "\"fullDescription\":{\"text\":") != NULL);
+  CHECK(strstr(s.p, "\"ruleId\":\"url-whitespace\"") != NULL);
+  CHECK(strstr(s.p, "\"uri\":\"dir/tag%201.xml\"") != NULL);
+  snprintf(want, sizeof want, "\"region\":{\"startLine\":%u,\"startColumn\":%u}", f->line, f->column);
+  CHECK(strstr(s.p, want) != NULL);
+  /* every rule is declared in the driver */
+  for (size_t i = 0; i < vast_rule_count(); i++) {
+    snprintf(want, sizeof want, "{\"id\":\"%s\"", vast_rule_at(i)->id);
+    CHECK(strstr(s.p, want) != NULL);
+  }
+  free(s.p);
+  CHECK(!json_valid("{\"a\":1,}"));
+  CHECK(!json_valid("[1 2]"));
+  vast_findings_free(l);
+  free(xml);
+}
+
+/* ---- IAB table ----------------------------------------------------------- */
+
+TEST(iab_table) {
+  static const int codes[] = {100, 101, 102, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302,
+                              303, 304, 400, 401, 402, 403, 405, 406, 407, 408, 409, 410, 411,
+                              500, 501, 502, 503, 600, 601, 602, 603, 604, 900, 901, 902};
+  CHECK_INT(vast_iab_error_count(), sizeof codes / sizeof codes[0]);
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    const vast_iab_error *e = vast_iab_error_find(codes[i]);
+    CHECK(e != NULL);
+    CHECK(e == vast_iab_error_at(i));
+    CHECK(e->name[0] && e->meaning[0] && e->cause[0] && e->fix[0] && e->test[0]);
+  }
+  CHECK(vast_iab_error_find(404) == NULL);
+  CHECK(vast_iab_error_find(0) == NULL);
+  CHECK(vast_iab_error_at(1000) == NULL);
+}
+
+/* ---- template ------------------------------------------------------------ */
+
+static int has_event(const vast_linear *l, vast_event ev) {
+  for (size_t i = 0; i < l->n_tracking; i++)
+    if (l->tracking[i].event == ev) return 1;
+  return 0;
+}
+
+TEST(template_is_complete_and_valid) {
+  const char *versions[] = {"4.1", "4.2", "4.3"};
+  for (int v = 0; v < 3; v++)
+    for (int skippable = 0; skippable <= 1; skippable++) {
+      buf b = {0};
+      CHECK_INT(vast_template_write(versions[v], skippable, buf_write, &b), VAST_OK);
+      vast_error err;
+      vast_doc *d = parse(b.p, b.n, &err);
+      if (!d) fprintf(stderr, "  %s:%lu:%lu %s\n", versions[v], err.line, err.column, err.message);
+      CHECK(d != NULL);
+      /* model facts, independent of the rules */
+      const vast_vast *vv = vast_doc_vast(d);
+      CHECK(vv && vv->n_ads == 1);
+      CHECK_STR(vv->version, versions[v]);
+      const vast_ad *ad = &vv->ads[0];
+      CHECK_INT(ad->kind, VAST_AD_INLINE);
+      CHECK(ad->ad_system && ad->ad_title && ad->ad_serving_id);
+      CHECK(ad->n_impressions >= 1 && !strncmp(ad->impressions[0].url, "https://", 8));
+      CHECK(ad->n_errors >= 1 && strstr(ad->errors[0].url, "[ERRORCODE]"));
+      CHECK(ad->n_viewable == 1 && ad->n_not_viewable == 1 && ad->n_view_undetermined == 1);
+      CHECK_INT(ad->n_creatives, 1);
+      const vast_linear *l = ad->creatives[0].linear;
+      CHECK(l != NULL);
+      CHECK_NEAR(l->duration, 30.0, 1e-9);
+      static const vast_event every[] = {
+          VAST_EV_LOADED, VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT,
+          VAST_EV_THIRD_QUARTILE, VAST_EV_COMPLETE, VAST_EV_PROGRESS, VAST_EV_CLOSE_LINEAR,
+          VAST_EV_MUTE, VAST_EV_UNMUTE, VAST_EV_PAUSE, VAST_EV_RESUME, VAST_EV_REWIND,
+          VAST_EV_PLAYER_EXPAND, VAST_EV_PLAYER_COLLAPSE, VAST_EV_OTHER_AD_INTERACTION,
+          VAST_EV_CREATIVE_VIEW};
+      for (size_t k = 0; k < sizeof every / sizeof every[0]; k++) {
+        if (!has_event(l, every[k])) fprintf(stderr, "  missing %s\n", vast_event_name(every[k]));
+        CHECK(has_event(l, every[k]));
+      }
+      CHECK_INT(has_event(l, VAST_EV_INTERACTIVE_START), v >= 1);
+      CHECK_INT(has_event(l, VAST_EV_NOT_USED), v >= 2);
+      CHECK_INT(has_event(l, VAST_EV_SKIP), skippable);
+      CHECK_INT(l->skipoffset.kind, skippable ? VAST_OFFSET_TIME : VAST_OFFSET_NONE);
+      for (size_t k = 0; k < l->n_tracking; k++) {
+        CHECK(!strncmp(l->tracking[k].url, "https://", 8));
+        if (l->tracking[k].event == VAST_EV_PROGRESS) CHECK_INT(l->tracking[k].offset.kind, VAST_OFFSET_TIME);
+        CHECK(strcmp(l->tracking[k].event_name, vast_event_name(l->tracking[k].event)) == 0);
+      }
+      int mp4 = 0;
+      for (size_t k = 0; k < l->n_media_files; k++) {
+        const vast_media_file *m = &l->media_files[k];
+        CHECK(m->width > 0 && m->height > 0 && m->bitrate > 0 && m->delivery && m->type);
+        mp4 |= !strcmp(m->type, "video/mp4") && !strcmp(m->delivery, "progressive");
+      }
+      CHECK(mp4);
+      size_t nn;
+      vast_doc_notes(d, &nn);
+      CHECK_INT(nn, 0);
+      /* and no findings at all, under every video profile */
+      for (int p = VAST_PROFILE_WEB; p <= VAST_PROFILE_SSAI; p++) {
+        vast_validate_options o;
+        vast_validate_options_init(&o);
+        o.profile = (vast_profile)p;
+        vast_findings *fl = NULL;
+        CHECK_INT(vast_validate_list(d, &o, &fl), VAST_OK);
+        if (vast_findings_count(fl)) dump(fl, versions[v]);
+        CHECK_INT(vast_findings_count(fl), 0);
+        vast_findings_free(fl);
+      }
+      vast_doc_free(d);
+      free(b.p);
+    }
+  buf b = {0};
+  CHECK_INT(vast_template_write("4.0", 0, buf_write, &b), VAST_E_VERSION);
+  CHECK_INT(vast_template_write("3.0", 1, buf_write, &b), VAST_E_VERSION);
+  CHECK(b.n == 0);
+  free(b.p);
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+TEST(audit_row) {
+  size_t n;
+  char *xml = th_slurp(CASES_DIR "/missing-quartile/bad.xml", &n);
+  vast_error err;
+  vast_doc *d = parse(xml, n, &err);
+  CHECK(d != NULL);
+  vast_audit a;
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_STR(a.version, "4.2");
+  CHECK_STR(a.ad_type, "inline");
+  CHECK_INT(a.ads, 1);
+  CHECK_INT(a.impressions, 1);
+  CHECK_STR(a.events_present, "start firstQuartile thirdQuartile complete");
+  CHECK_STR(a.events_missing, "midpoint");
+  CHECK_INT(a.wrapper_hops, 0);
+  CHECK_INT(a.ctv_compatible, 1);
+  CHECK_INT(a.errors, 0);
+  CHECK_INT(a.warnings, 1);
+  CHECK_STR(a.issues, "missing-quartile(1)");
+  vast_doc_free(d);
+  free(xml);
+
+  xml = th_slurp(CASES_DIR "/media-vpaid-only/bad.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_INT(a.ctv_compatible, 0); /* VPAID only: an error on ctv, a warning on the web */
+  CHECK_INT(a.errors, 0);
+  vast_doc_free(d);
+  free(xml);
+
+  xml = th_slurp(CASES_DIR "/wrapper-uri-invalid/good.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_STR(a.ad_type, "wrapper");
+  CHECK_INT(a.wrapper_hops, 1);
+  vast_doc_free(d);
+  free(xml);
+
+  memset(&err, 0, sizeof err);
+  err.code = VAST_E_NOT_VAST;
+  vast_audit_parse_error(&err, &a);
+  CHECK_STR(a.ad_type, "invalid");
+  CHECK_INT(a.errors, 1);
+  CHECK_STR(a.issues, "not-vast(1)");
+}
+
+/* ---- the shared corpus --------------------------------------------------- */
+
+/*
+ * For every XML file: "parse:<rule>" when it must fail to parse (with that
+ * rule), otherwise the exact space-separated set of error-severity rule ids
+ * under the web profile ("" for none). Each entry was decided by reading the
+ * file: the errors are real defects of those tags.
+ */
+static const struct {
+  const char *file;
+  const char *expect;
+} corpus[] = {
+    {"dailymotion__vast-client-js/spec/samples/empty-no-ad.xml", ""}, /* no-ad response (info) */
+    /* InLine with neither Impression nor Creatives */
+    {"dailymotion__vast-client-js/spec/samples/empty-no-creative.xml", "missing-creatives missing-impression"},
+    {"dailymotion__vast-client-js/spec/samples/inline-linear.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/invalid-xmlfile.xml", "parse:xml-malformed"},
+    /* VAST 1.0 InLine without Impression */
+    {"dailymotion__vast-client-js/spec/samples/outdated-vast.xml", "missing-impression"},
+    {"dailymotion__vast-client-js/spec/samples/sample.xml", ""},
+    /* VPAID Linear without Duration */
+    {"dailymotion__vast-client-js/spec/samples/vpaid.xml", "missing-duration"},
+    /* no Impression; Flash MediaFile without delivery */
+    {"dailymotion__vast-client-js/spec/samples/vpaid2.xml", "mediafile-missing-delivery missing-impression"},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-a.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-attributes-multiple-ads.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-b.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-empty-no-creative.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-empty.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-legacy.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-multiple-ads.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/wrapper-unavailable-url.xml", ""},
+    {"dailymotion__vmap-js/spec/samples/correct-vmap-with-extension.xml", ""},
+    {"dailymotion__vmap-js/spec/samples/correct-vmap.xml", ""},
+    {"dailymotion__vmap-js/spec/samples/incorrect-vmap.xml", "parse:not-vast"},    /* root vmap:WRONG */
+    {"dailymotion__vmap-js/spec/samples/parsing-example.xml", "parse:not-vast"},   /* bare vmap:Extension */
+    {"flipkart-incubator__madman-android/app/src/main/assets/ad_response.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/corrupt_vast.xml", "parse:not-vast"}, /* root VAST-1 */
+    {"flipkart-incubator__madman-android/madman/src/test/assets/corrupt_vmap.xml", "parse:xml-malformed"},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vast.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_reordered.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_ad_uri.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_no_ad_source.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_only_post_roll.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_without_post_roll.xml", ""},
+    /* no AdSystem, AdTitle or Impression (only CreativeExtensions) */
+    {"rs__vast/testdata/creative_extensions.xml", "missing-adsystem missing-adtitle missing-impression"},
+    {"rs__vast/testdata/extraspaces_vpaid.xml", "missing-impression"},
+    {"rs__vast/testdata/inline_extensions.xml", "missing-adsystem missing-adtitle missing-creatives missing-impression"},
+    {"rs__vast/testdata/liverail-vast2-linear-companion.xml", ""},
+    {"rs__vast/testdata/liverail-vast2-nonlinear.xml", ""},
+    {"rs__vast/testdata/spotx_vpaid.xml", "missing-impression"},
+    {"rs__vast/testdata/vast4_universal_ad_id.xml", ""},
+    {"rs__vast/testdata/vast_adaptv_attempt_attr.xml", ""},
+    /* Duration "undefined" and no Impression */
+    {"rs__vast/testdata/vast_inline_linear-duration_undefined.xml", "duration-malformed missing-impression"},
+    {"rs__vast/testdata/vast_inline_linear.xml", ""},
+    {"rs__vast/testdata/vast_inline_nonlinear.xml", ""},
+    {"rs__vast/testdata/vast_wrapper_linear_1.xml", ""},
+    {"rs__vast/testdata/vast_wrapper_linear_2.xml", ""},
+    {"rs__vast/testdata/vast_wrapper_nonlinear_1.xml", ""},
+    {"rs__vast/testdata/vast_wrapper_nonlinear_2.xml", ""},
+    /* files listed in MANIFEST.tsv under haxqer__vast/ are checked when present */
+};
+#define N_CORPUS (sizeof corpus / sizeof corpus[0])
+
+static void walk(const char *root, const char *rel, char ***out, size_t *n) {
+  char path[2100];
+  snprintf(path, sizeof path, "%s/%s", root, rel);
+  DIR *d = opendir(path);
+  if (!d) return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    char r[1024];
+    snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+    snprintf(path, sizeof path, "%s/%s", root, r);
+    struct stat st;
+    if (stat(path, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      walk(root, r, out, n);
+    } else if (strlen(r) > 4 && !strcmp(r + strlen(r) - 4, ".xml")) {
+      *out = realloc(*out, (*n + 1) * sizeof **out);
+      (*out)[(*n)++] = strdup(r);
+    }
+  }
+  closedir(d);
+}
+
+/* Sorted, space-separated distinct error rule ids of a findings list. */
+static void error_set(const vast_findings *l, char *out, size_t cap) {
+  const char *ids[64];
+  size_t n = 0;
+  for (size_t i = 0; i < vast_findings_count(l) && n < 64; i++) {
+    const vast_finding *f = vast_findings_at(l, i);
+    if (f->severity != VAST_SEV_ERROR) continue;
+    int dup = 0;
+    for (size_t j = 0; j < n; j++) dup |= !strcmp(ids[j], f->rule_id);
+    if (!dup) ids[n++] = f->rule_id;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 1; j < n; j++)
+      if (strcmp(ids[j], ids[i]) < 0) {
+        const char *t = ids[i];
+        ids[i] = ids[j];
+        ids[j] = t;
+      }
+  out[0] = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (i) strncat(out, " ", cap - strlen(out) - 1);
+    strncat(out, ids[i], cap - strlen(out) - 1);
+  }
+}
+
+TEST(corpus_expectations) {
+  const char *root = th_corpus();
+  char **files = NULL;
+  size_t nf = 0;
+  walk(root, "", &files, &nf);
+  CHECK(nf >= 40);
+  int failed = 0;
+  size_t matched = 0;
+  for (size_t i = 0; i < nf; i++) {
+    const char *expect = NULL;
+    for (size_t k = 0; k < N_CORPUS; k++)
+      if (!strcmp(corpus[k].file, files[i])) expect = corpus[k].expect;
+    if (!expect) {
+      fprintf(stderr, "  %s: no expectation stated; add it to corpus[]\n", files[i]);
+      failed++;
+      free(files[i]);
+      continue;
+    }
+    matched++;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", root, files[i]);
+    size_t n;
+    char *xml = th_slurp(path, &n);
+    vast_error err;
+    vast_doc *d = parse(xml, n, &err);
+    vast_findings *l = NULL;
+    char got[512];
+    if (!d) {
+      CHECK_INT(vast_findings_from_parse_error(&err, &l), VAST_OK);
+      snprintf(got, sizeof got, "parse:%s", vast_findings_at(l, 0)->rule_id);
+      /* IAB code of the failure matches the rule */
+      CHECK_INT(err.iab_code, vast_findings_at(l, 0)->rule->iab_code);
+    } else {
+      CHECK_INT(vast_validate_list(d, NULL, &l), VAST_OK);
+      error_set(l, got, sizeof got);
+      /* the audit row agrees with the findings */
+      vast_audit a;
+      CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+      CHECK_INT(a.errors, vast_findings_count_severity(l, VAST_SEV_ERROR));
+      CHECK_INT(a.warnings, vast_findings_count_severity(l, VAST_SEV_WARNING));
+    }
+    if (strcmp(got, expect) != 0) {
+      fprintf(stderr, "  %s: expected {%s}, got {%s}\n", files[i], expect, got);
+      dump(l, files[i]);
+      failed++;
+    }
+    vast_findings_free(l);
+    vast_doc_free(d);
+    free(xml);
+    free(files[i]);
+  }
+  free(files);
+  CHECK_INT(failed, 0);
+  CHECK(matched >= 40);
+}
+
+static const th_case cases[] = {
+    TH(rules_bad_and_good),
+    TH(case_folders_name_rules),
+    TH(rule_table),
+    TH(finding_position_and_path),
+    TH(options_and_callback),
+    TH(parse_errors_as_findings),
+    TH(writers),
+    TH(iab_table),
+    TH(template_is_complete_and_valid),
+    TH(audit_row),
+    TH(corpus_expectations),
+    {0},
+};
+
+int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
