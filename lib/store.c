@@ -21,7 +21,6 @@ static const char SCHEMA[] =
     "  event TEXT NOT NULL,\n"
     "  ad TEXT, cr TEXT, sid TEXT, code INTEGER,\n"
     "  ip TEXT, ua TEXT, device_ip TEXT, device_ua TEXT, device TEXT, query TEXT);\n"
-    "CREATE INDEX IF NOT EXISTS hits_t ON hits(t_ms);\n"
     "CREATE TABLE IF NOT EXISTS rollup(\n"
     "  ad TEXT NOT NULL, event TEXT NOT NULL, minute INTEGER NOT NULL,\n"
     "  n INTEGER NOT NULL, PRIMARY KEY(ad, event, minute)) WITHOUT ROWID;\n";
