@@ -445,9 +445,14 @@ vast_err vast_macro_expand(const char *t, size_t len, const vast_macro_ctx *ctx,
   if (!t || (!out && cap)) return VAST_E_INVAL;
   sink s = {out, cap ? cap - 1 : 0, 0};
   size_t i = 0;
+  /* next '[' and '%' at or after i, found with memchr (SIMD in libc) */
+  const char *nb = len ? memchr(t, '[', len) : NULL, *np = len ? memchr(t, '%', len) : NULL;
   while (i < len) {
-    size_t j = i;
-    while (j < len && t[j] != '[' && t[j] != '%') j++;
+    if (nb && nb < t + i) nb = memchr(t + i, '[', len - i);
+    if (np && np < t + i) np = memchr(t + i, '%', len - i);
+    size_t j = len;
+    if (nb && (size_t)(nb - t) < j) j = (size_t)(nb - t);
+    if (np && (size_t)(np - t) < j) j = (size_t)(np - t);
     if (j > i) sink_put(&s, t + i, j - i);
     if (j >= len) break;
     i = j;
