@@ -4,7 +4,8 @@
 # prints "ok - ..." or "not ok - ..." per case; the last line is the total,
 # "N passed, N failed". Exits 1 when anything failed.
 BUILD=${1:-build/asan}
-export VASTRACK="${VASTRACK:-$PWD/$BUILD/vastrack}"
+case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
+export VASTRACK="${VASTRACK:-$BUILD/vastrack}"
 export VASTRACK_CORPUS="${VASTRACK_CORPUS:-$PWD/../shared/corpus}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
