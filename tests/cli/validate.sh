@@ -1,0 +1,128 @@
+#!/bin/sh
+# CLI tests for `vastrack validate`, `audit`, `errors` and `template`: exit
+# codes, the compiler-style, JSON and SARIF formats, audit CSV columns.
+. tests/cli/lib.sh
+V=tests/validate
+S=flipkart-incubator__madman-android/madman/src/test/assets
+
+# JSON well-formedness with whatever checker the machine has; a visible skip otherwise.
+json_ok() { # NAME FILE [JQ-EXPR]
+  if command -v jq >/dev/null 2>&1; then
+    if jq -e "${3:-.}" "$2" >/dev/null 2>&1; then ok "$1"; else nok "$1" "jq: $(jq -e "${3:-.}" "$2" 2>&1 | head -c 200)"; fi
+  elif command -v python3 >/dev/null 2>&1; then
+    if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$2" 2>/dev/null; then ok "$1"; else nok "$1" "not valid JSON"; fi
+  else
+    echo "ok - $T: $1 # skip no jq or python3"
+  fi
+}
+
+# usage and help
+expect_rc "validate --help exits 0" 0 "$VASTRACK" validate --help
+expect_grep "validate --help shows usage" '^usage: vastrack validate' "$TMP/out"
+expect_rc "validate without input is usage" 2 "$VASTRACK" validate
+expect_rc "unknown option is usage" 2 "$VASTRACK" validate --frobnicate x.xml
+expect_rc "unknown profile is usage" 2 "$VASTRACK" validate --profile tv "$V/missing-quartile/good.xml"
+expect_rc "unknown rule in --disable is usage" 2 "$VASTRACK" validate --disable no-such-rule "$V/missing-quartile/good.xml"
+expect_rc "--resolve is refused until the resolver lands" 2 "$VASTRACK" validate --resolve "$V/missing-quartile/good.xml"
+expect_grep "--resolve says why" 'resolve' "$TMP/err"
+
+# exit codes and the compiler-style line
+"$VASTRACK" template > "$TMP/t.xml"
+expect_rc "template validates: exit 0" 0 "$VASTRACK" validate "$TMP/t.xml"
+if [ -s "$TMP/out" ]; then nok "template validates: no output" "$(head -3 "$TMP/out")"; else ok "template validates: no output"; fi
+expect_rc "error finding: exit 1" 1 "$VASTRACK" validate "$V/missing-impression/bad.xml"
+expect_grep "compiler-style line" "^$V/missing-impression/bad.xml:[0-9]+:[0-9]+: error: .+ \[missing-impression, VAST code 101\]$" "$TMP/out"
+expect_rc "warnings only: exit 0" 0 "$VASTRACK" validate "$V/missing-quartile/bad.xml"
+expect_grep "warning line without IAB code" ': warning: no .midpoint. Tracking event \[missing-quartile\]$' "$TMP/out"
+expect_rc "--disable switches a rule off" 0 "$VASTRACK" validate --disable missing-impression "$V/missing-impression/bad.xml"
+expect_rc "not XML: exit 3" 3 "$VASTRACK" validate "$C/dailymotion__vast-client-js/spec/samples/invalid-xmlfile.xml"
+expect_grep "not XML: IAB 100 with position" ':1:[0-9]+: error: .*\[xml-malformed, VAST code 100\]' "$TMP/out"
+expect_rc "root VAST-1: exit 3" 3 "$VASTRACK" validate "$C/$S/corrupt_vast.xml"
+expect_grep "root VAST-1: IAB 101" '\[not-vast, VAST code 101\]' "$TMP/out"
+expect_rc "mismatched VMAP tags: exit 3" 3 "$VASTRACK" validate "$C/$S/corrupt_vmap.xml"
+expect_rc "not VAST wins over errors" 3 "$VASTRACK" validate "$V/missing-impression/bad.xml" "$C/$S/corrupt_vast.xml"
+expect_rc "missing file: exit 4" 4 "$VASTRACK" validate "$TMP/nope.xml"
+expect_grep "missing file: git-style message" "^vastrack: cannot open '.*nope.xml': No such file or directory$" "$TMP/err"
+expect_rc "standard input" 1 sh -c "\"$VASTRACK\" validate - < $V/missing-impression/bad.xml"
+expect_grep "standard input is named -" '^-:[0-9]+:[0-9]+: error: ' "$TMP/out"
+expect_rc "profiles: VPAID-only is a warning on the web" 0 "$VASTRACK" validate "$V/media-vpaid-only/bad.xml"
+expect_rc "profiles: VPAID-only is an error on ctv" 1 "$VASTRACK" validate --profile ctv "$V/media-vpaid-only/bad.xml"
+expect_rc "--list-rules" 0 "$VASTRACK" validate --list-rules --profile ssai
+nrules=$(($(wc -l < "$TMP/out") - 1))
+[ "$nrules" -ge 60 ] && ok "--list-rules lists $nrules rules" || nok "--list-rules lists rules" "$nrules"
+
+# JSON and SARIF
+expect_rc "--json" 1 "$VASTRACK" validate --json "$V/missing-impression/bad.xml"
+cp "$TMP/out" "$TMP/v.json"
+json_ok "--json is JSON" "$TMP/v.json" '.findings[0].rule == "missing-impression" and .findings[0].line > 0 and .errors == 1'
+expect_rc "--sarif over two files" 1 "$VASTRACK" validate --sarif "$V/missing-impression/bad.xml" "$V/url-whitespace/bad.xml"
+cp "$TMP/out" "$TMP/v.sarif"
+json_ok "--sarif is JSON" "$TMP/v.sarif"
+json_ok "--sarif structure" "$TMP/v.sarif" ".version == \"2.1.0\" and (.runs[0].tool.driver.rules | length) == $nrules
+  and all(.runs[0].tool.driver.rules[]; .id and .helpUri and .fullDescription.text)
+  and (.runs[0].results | length) >= 2
+  and all(.runs[0].results[]; .ruleId and .level and .message.text
+      and .locations[0].physicalLocation.artifactLocation.uri
+      and .locations[0].physicalLocation.region.startLine >= 1
+      and .locations[0].physicalLocation.region.startColumn >= 1)"
+expect_grep "--sarif names both files" '"uri":"tests/validate/url-whitespace/bad.xml"' "$TMP/v.sarif"
+expect_rc "--sarif for a non-VAST input still exits 3" 3 "$VASTRACK" validate --sarif "$C/$S/corrupt_vast.xml"
+expect_grep "--sarif carries the parse finding" '"ruleId":"not-vast"' "$TMP/out"
+
+# audit
+expect_rc "audit --help" 0 "$VASTRACK" audit --help
+expect_rc "audit --csv over the corpus" 1 "$VASTRACK" audit --csv "$C"
+cp "$TMP/out" "$TMP/a.csv"
+head -1 "$TMP/a.csv" | tr -d '\r' > "$TMP/hdr"
+if [ "$(cat "$TMP/hdr")" = "tag,version,ad_type,ads,impressions,events_present,events_missing,wrapper_hops,ctv_compatible,errors,warnings,issues" ]; then
+  ok "audit CSV header"; else nok "audit CSV header" "$(cat "$TMP/hdr")"; fi
+nxml=$(find "$C" -name '*.xml' | wc -l)
+nrows=$(($(wc -l < "$TMP/a.csv") - 1))
+[ "$nrows" -eq "$nxml" ] && ok "audit: one row per tag ($nrows)" || nok "audit: one row per tag" "$nrows rows, $nxml files"
+bad=$(tr -d '\r' < "$TMP/a.csv" | awk -F, 'NF != 12' | head -3)
+[ -z "$bad" ] && ok "audit: 12 columns per row" || nok "audit: 12 columns per row" "$bad"
+expect_grep "audit: CRLF line ends (RFC 4180)" "$(printf '\r')\$" "$TMP/a.csv"
+expect_grep "audit: wrapper row" 'wrapper-b.xml,4.3,wrapper,1,2,.*,1,(yes|no),0,' "$TMP/a.csv"
+expect_grep "audit: invalid row" 'corrupt_vast.xml,,invalid,0,0,,,0,no,1,0,not-vast\(1\)' "$TMP/a.csv"
+expect_grep "audit: inline row with missing events" 'vast_inline_linear-duration_undefined.xml,2.0,inline,1,0,,start firstQuartile midpoint thirdQuartile complete,0,no,2,' "$TMP/a.csv"
+cp "$TMP/t.xml" "$TMP/a,b.xml"
+expect_rc "audit: clean tag exits 0" 0 "$VASTRACK" audit --csv "$TMP/a,b.xml"
+expect_grep "audit: RFC 4180 quoting of a comma" '^"[^"]*a,b\.xml",4\.3,inline,1,1,' "$TMP/out"
+expect_grep "audit: clean tag is ctv compatible" ',yes,0,0,' "$TMP/out"
+expect_rc "audit --json" 1 "$VASTRACK" audit --json "$C"
+cp "$TMP/out" "$TMP/a.json"
+json_ok "audit --json is JSON" "$TMP/a.json" "length == $nxml and all(.[]; has(\"tag\") and has(\"issues\") and (.errors|type) == \"number\")"
+expect_rc "audit table" 1 "$VASTRACK" audit "$C"
+expect_grep "audit table header" '^tag +version +ad_type +ads +impressions +events_present +events_missing +wrapper_hops +ctv_compatible +errors +warnings +issues$' "$TMP/out"
+expect_rc "audit: unreadable input exits 4" 4 "$VASTRACK" audit --csv "$TMP/nope.xml"
+
+# errors
+expect_rc "errors" 0 "$VASTRACK" errors
+n=$(grep -cE '^[0-9]{3}  ' "$TMP/out")
+[ "$n" -eq 38 ] && ok "errors lists 38 codes" || nok "errors lists 38 codes" "$n"
+expect_rc "errors 302" 0 "$VASTRACK" errors 302
+expect_grep "errors 302: meaning, cause, fix, test" '^    test: ' "$TMP/out"
+expect_grep "errors 302: title" '^302  Wrapper limit reached' "$TMP/out"
+expect_rc "errors 404 is not a code" 1 "$VASTRACK" errors 404
+expect_rc "errors abc is usage" 2 "$VASTRACK" errors abc
+expect_rc "errors --json" 0 "$VASTRACK" errors --json
+cp "$TMP/out" "$TMP/e.json"
+json_ok "errors --json is JSON" "$TMP/e.json" 'length == 38 and all(.[]; .code and .meaning and .cause and .fix and .test)'
+
+# template: every version, skippable or not, validates clean under web, ctv and ssai
+for ver in 4.1 4.2 4.3; do
+  for sk in "" --skippable; do
+    "$VASTRACK" template --version $ver $sk > "$TMP/t2.xml" || nok "template $ver $sk"
+    for p in web ctv ssai; do
+      if "$VASTRACK" validate --profile $p "$TMP/t2.xml" > "$TMP/out" 2>&1 && [ ! -s "$TMP/out" ]; then
+        ok "template $ver $sk: no findings ($p)"
+      else
+        nok "template $ver $sk: no findings ($p)" "$(head -3 "$TMP/out")"
+      fi
+    done
+  done
+done
+grep -q 'skipoffset=' "$TMP/t2.xml" && ok "template --skippable sets skipoffset" || nok "template --skippable sets skipoffset"
+expect_rc "template --version 3.0 is usage" 2 "$VASTRACK" template --version 3.0
+expect_rc "template --help" 0 "$VASTRACK" template --help
+finish
