@@ -15,7 +15,7 @@
  *                   It holds pointers into the parsed documents (vast_doc),
  *                   which must outlive the plan.
  *   vast_tracker    one play of one ad: a small state machine (bitsets,
- *                   clocks; vast_tracker_memory() bytes, about 150) fed with
+ *                   clocks; vast_tracker_memory() bytes, about 100) fed with
  *                   timestamped player events; it hands beacons to a callback.
  *                   Not thread-safe: feed one tracker from one thread at a time.
  *   vast_macro_ctx  caller-owned values for the macros only the caller knows
@@ -368,11 +368,13 @@ VAST_API void vast_tracker_set_asset(vast_tracker *tracker, const char *asset_ur
 /*
  * vast_tracker_feed: one player event. Beacons due go to the callback before
  * this returns, in order.
- * Returns VAST_OK (even when nothing fired, e.g. a repeated mute),
- * VAST_E_STATE when the event is not valid now (skip before skippable, anything
- * after a terminal event, notUsed after start, resume when not paused: nothing
- * fires), VAST_E_INVAL for a bad input, VAST_E_NOMEM when a URL longer than the
- * stack buffer could not be expanded.
+ * Returns VAST_OK (even when nothing fired: a repeated mute, a resume while
+ * playing, a second loaded), VAST_E_STATE when the event is not valid now and
+ * nothing fired (skip before skippable, anything after a terminal event,
+ * notUsed after start or impression, pause/resume/ended/skip before start, a
+ * second viewability verdict), VAST_E_INVAL for a bad input (unknown kind,
+ * TIME/SEEK without media_time, DURATION <= 0), VAST_E_NOMEM when a URL longer
+ * than the 4 KiB stack buffer could not be expanded (that beacon is dropped).
  */
 VAST_API vast_err vast_tracker_feed(vast_tracker *tracker, const vast_input *input);
 
