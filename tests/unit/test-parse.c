@@ -397,7 +397,7 @@ TEST(booleans_and_ad_id_spellings) {
     CHECK_INT(a->follow_additional_wrappers, 0);
     CHECK_INT(a->allow_multiple_ads, 1);
     CHECK_INT(a->fallback_on_no_ad, 1);
-    char want[8];
+    char want[16];
     snprintf(want, sizeof want, "c%d", i);
     CHECK_STR(a->creatives[0].ad_id, want);
     vast_doc_free(doc);
