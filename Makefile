@@ -112,12 +112,12 @@ install: all vastrack.pc
 	install -d $(DESTDIR)$(PREFIX)/include/vastrack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/vastrack.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/vastrack/*.h $(DESTDIR)$(PREFIX)/include/vastrack/
-	install -m 644 build/libvastrack.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 build/libvastrack.so $(DESTDIR)$(PREFIX)/lib/libvastrack.so.$(VERSION)
+	install -m 644 $(B)/libvastrack.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/libvastrack.so $(DESTDIR)$(PREFIX)/lib/libvastrack.so.$(VERSION)
 	ln -sf libvastrack.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libvastrack.so.$(SOVER)
 	ln -sf libvastrack.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libvastrack.so
 	install -m 644 vastrack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 755 build/vastrack $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/vastrack $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build vastrack.pc
