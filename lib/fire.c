@@ -375,8 +375,12 @@ static void step_once(vast_dispatcher *d, int timeout_ms) {
   reap(d);
   pthread_mutex_lock(&d->mu);
   int busy = d->n_flight > 0, waiting = d->n_pend > 0;
+  /* Transfers that finished just now freed slots for beacons still waiting:
+     start those at once rather than sleeping in the poll below. */
+  int startable = waiting && d->n_flight < d->o.max_concurrent;
   pthread_mutex_unlock(&d->mu);
   if (!busy && !waiting && !d->threaded) return;
+  if (startable && !wake) timeout_ms = 0;
   if (wake) {
     uint64_t now = vast__now_us();
     int until = wake > now ? (int)((wake - now) / 1000) + 1 : 0;

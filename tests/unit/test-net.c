@@ -1028,7 +1028,15 @@ TEST(own_thread_mode_and_many_beacons) {
     vast_beacon b = {urls[i], "x", i, NULL};
     CHECK_INT(vast_dispatcher_submit(d, &b, 1), VAST_OK);
   }
-  CHECK_INT(vast_dispatcher_drain(d, 10000), VAST_OK);
+  vast_err dr = vast_dispatcher_drain(d, 10000);
+  if (dr) {
+    vast_dispatch_stats s0;
+    vast_dispatcher_stats(d, &s0);
+    fprintf(stderr, "  sub %lu del %lu fail %lu q %zu fl %zu reqs %d logged %d\n",
+            (unsigned long)s0.submitted, (unsigned long)s0.delivered, (unsigned long)s0.failed,
+            s0.queued, s0.in_flight, count_reqs("/px/m"), l.n);
+  }
+  CHECK_INT(dr, VAST_OK);
   CHECK_INT(count_reqs("/px/m"), 200);
   vast_dispatch_stats st;
   vast_dispatcher_stats(d, &st);
