@@ -20,6 +20,7 @@ static const struct {
     {"errors", cmd_errors, "the IAB VAST error codes: meaning, cause, fix, how to test"},
     {"template", cmd_template, "print a complete valid VAST 4.x tag to start from"},
     {"play", cmd_play, "simulate a playback and print every tracking beacon (--dry-run)"},
+    {"resolve", cmd_resolve, "follow a wrapper chain to the InLine ads (HTTP or files), per hop"},
 };
 
 static void usage(FILE *out) {

@@ -1,0 +1,205 @@
+/*
+ * cmd-resolve.c: `vastrack resolve`, follow a wrapper chain to the InLine ads and
+ * show every hop. Also provides cli_fetch_url() (declared weak in cli.c), so
+ * every subcommand that reads an input accepts http(s) URLs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: vastrack resolve [--json] [--max-wrappers N] [--timeout MS] [--total-timeout MS]\n"
+    "                        [--max-bytes N] [--fire-errors] [--refuse-private] FILE|URL|-\n"
+    "\n"
+    "Follows the VASTAdTagURI of every Wrapper until each selected ad ends in an\n"
+    "InLine, and prints each document fetched (URL, HTTP status, latency, bytes),\n"
+    "each resolved chain (outermost Wrapper first, InLine last), each failure with\n"
+    "its IAB code, and the Error URLs that the failures fire ([ERRORCODE] expanded).\n"
+    "\n"
+    "A URL is fetched over http or https. A FILE is read from disk and relative\n"
+    "VASTAdTagURIs in it are read from disk too, relative to the file holding them\n"
+    "(so a saved chain wrapper-a.xml -> wrapper-b.xml -> sample.xml resolves offline);\n"
+    "absolute http(s) URIs are fetched. '-' reads standard input (relative URIs fail).\n"
+    "\n"
+    "  --json               one JSON object (hops, ads, failures, errors_fired)\n"
+    "  --max-wrappers N     Wrapper documents followed per ad (default 5; 0 = none)\n"
+    "  --timeout MS         per request (default 8000 for the first, 4000 after)\n"
+    "  --total-timeout MS   for the whole resolution (default 30000)\n"
+    "  --max-bytes N        largest response accepted (default 1048576)\n"
+    "  --fire-errors        also request the Error URLs (default: only list them)\n"
+    "  --refuse-private     refuse fetching from loopback/private/link-local addresses\n"
+    "\n"
+    "exit status: 0 at least one ad resolved, 1 none did, 2 usage, 4 input unreadable\n";
+
+int cli_fetch_url(const char *url, char **out, size_t *len) {
+  vast_fetch_result res;
+  vast_error e;
+  *out = NULL;
+  *len = 0;
+  vast_err rc = vast_fetch(url, NULL, &res, &e);
+  free(res.effective_url);
+  if (rc != VAST_OK) {
+    cli_error("%s", e.message);
+    return -1;
+  }
+  *out = res.body;
+  *len = res.len;
+  return 0;
+}
+
+static int num_arg(int argc, char **argv, int *i, long *out) {
+  if (*i + 1 >= argc) {
+    cli_error("resolve: %s needs a value", argv[*i]);
+    return -1;
+  }
+  char *end;
+  long v = strtol(argv[*i + 1], &end, 10);
+  if (*end || end == argv[*i + 1] || v < 0) {
+    cli_error("resolve: %s: '%s' is not a non-negative number", argv[*i], argv[*i + 1]);
+    return -1;
+  }
+  *out = v;
+  (*i)++;
+  return 0;
+}
+
+static const char *kind_name(const vast_ad *a) {
+  return a->kind == VAST_AD_INLINE ? "inline" : a->kind == VAST_AD_WRAPPER ? "wrapper" : "empty";
+}
+
+static void print_levels(const vast_ad *const *ads, size_t n) {
+  for (size_t k = 0; k < n; k++)
+    printf("%s%s (%s)", k ? " -> " : "", ads[k]->id ? ads[k]->id : "?", kind_name(ads[k]));
+}
+
+static void print_text(const vast_chain *c) {
+  size_t nh, na, nf, nb;
+  const vast_hop *h = vast_chain_hops(c, &nh);
+  const vast_resolved *a = vast_chain_ads(c, &na);
+  const vast_failure *f = vast_chain_failures(c, &nf);
+  const vast_error_beacon *b = vast_chain_error_beacons(c, &nb);
+  for (size_t i = 0; i < nh; i++) {
+    printf("hop %zu  depth %u  ", i, h[i].depth);
+    if (h[i].is_file)
+      printf("file");
+    else
+      printf("%3ld ", h[i].status);
+    printf("  %8.1f ms  %7zu B  %s", h[i].latency_ms, h[i].bytes, h[i].url);
+    if (h[i].err) printf("  [%d: %s]", h[i].iab_code, h[i].message ? h[i].message : "");
+    putchar('\n');
+  }
+  for (size_t i = 0; i < na; i++) {
+    printf("ad %zu", i + 1);
+    if (a[i].sequence >= 0) printf(" (sequence %d)", a[i].sequence);
+    printf(": ");
+    print_levels(a[i].ads, a[i].n);
+    putchar('\n');
+  }
+  for (size_t i = 0; i < nf; i++) {
+    printf("failed [%d]: %s: ", f[i].iab_code, f[i].message ? f[i].message : "");
+    print_levels(f[i].ads, f[i].n);
+    putchar('\n');
+  }
+  for (size_t i = 0; i < nb; i++) printf("error URL [%d]: %s\n", b[i].iab_code, b[i].url);
+  printf("%zu ad%s resolved, %zu failure%s, %zu document%s, %.1f ms\n", na, na == 1 ? "" : "s",
+         nf, nf == 1 ? "" : "s", nh, nh == 1 ? "" : "s", vast_chain_elapsed_ms(c));
+}
+
+static void on_error_delivery(void *ctx, const vast_delivery *d) {
+  if (d->err)
+    fprintf(stderr, "error URL %s: %s\n", d->url, d->error ? d->error : vast_strerror(d->err));
+  else
+    fprintf(stderr, "error URL %s: %ld (%.1f ms)\n", d->url, d->status, d->latency_ms);
+}
+
+int cmd_resolve(int argc, char **argv) {
+  vast_resolve_opts o;
+  vast_resolve_opts_init(&o);
+  int json = 0, fire = 0;
+  const char *input = NULL;
+  for (int i = 1; i < argc; i++) {
+    long v;
+    if (!strcmp(argv[i], "--json")) {
+      json = 1;
+    } else if (!strcmp(argv[i], "--fire-errors")) {
+      fire = 1;
+    } else if (!strcmp(argv[i], "--refuse-private")) {
+      o.refuse_private = 1;
+    } else if (!strcmp(argv[i], "--max-wrappers")) {
+      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
+      o.max_wrappers = (unsigned)v;
+    } else if (!strcmp(argv[i], "--timeout")) {
+      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
+      o.first_timeout_ms = o.hop_timeout_ms = v;
+    } else if (!strcmp(argv[i], "--total-timeout")) {
+      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
+      o.total_timeout_ms = v;
+    } else if (!strcmp(argv[i], "--max-bytes")) {
+      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
+      o.max_bytes = (size_t)v;
+    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      fputs(usage_text, stdout);
+      return CLI_OK;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      cli_error("resolve: unknown option '%s'", argv[i]);
+      fputs(usage_text, stderr);
+      return CLI_USAGE;
+    } else if (!input) {
+      input = argv[i];
+    } else {
+      cli_error("resolve: one input only");
+      return CLI_USAGE;
+    }
+  }
+  if (!input) {
+    fputs(usage_text, stderr);
+    return CLI_USAGE;
+  }
+  vast_dispatcher *d = NULL;
+  if (fire) {
+    vast_dispatch_opts dopt;
+    vast_dispatch_opts_init(&dopt);
+    dopt.on_delivery = on_error_delivery;
+    if (vast_dispatcher_create(&dopt, &d) != VAST_OK) {
+      cli_error("resolve: cannot start the dispatcher");
+      return CLI_FAIL;
+    }
+    o.errors_to = d;
+  }
+  vast_chain *c = NULL;
+  vast_error e;
+  vast_err rc;
+  if (cli_is_url(input)) {
+    rc = vast_resolve_url(input, &o, &c, &e);
+  } else if (!strcmp(input, "-")) {
+    char *buf;
+    size_t len;
+    if (cli_read_input(input, &buf, &len) != 0) {
+      vast_dispatcher_free(d);
+      return CLI_FAIL;
+    }
+    rc = vast_resolve_buffer(buf, len, NULL, &o, &c, &e);
+    free(buf);
+  } else {
+    rc = vast_resolve_file(input, &o, &c, &e);
+  }
+  if (!c) {
+    cli_error("cannot resolve '%s': %s", input, e.message);
+    vast_dispatcher_free(d);
+    return CLI_FAIL;
+  }
+  if (json)
+    vast_chain_write_json(c, cli_write_file, stdout);
+  else
+    print_text(c);
+  fflush(stdout);
+  if (rc != VAST_OK)
+    cli_error("no ad resolved from '%s': %s [VAST code %d]", input, e.message, e.iab_code);
+  if (d) {
+    if (vast_dispatcher_drain(d, 10000) != VAST_OK) cli_error("resolve: Error URLs still pending");
+    vast_dispatcher_free(d);
+  }
+  vast_chain_free(c);
+  return rc == VAST_OK ? CLI_OK : CLI_FINDINGS;
+}
