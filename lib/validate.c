@@ -14,6 +14,21 @@
 #include <string.h>
 #include <strings.h>
 
+/* The SSE2 URL scan reads whole aligned 16-byte blocks (past the NUL, inside
+ * the block): fine for the hardware, not for AddressSanitizer. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VAST__NO_SIMD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define VAST__NO_SIMD 1
+#endif
+#if defined(__SSE2__) && !defined(VAST__NO_SIMD)
+#define VAST__SIMD 1
+#include <emmintrin.h>
+#endif
+
 #include "validate-int.h"
 
 #define E VAST_SEV_ERROR
@@ -105,17 +120,23 @@ static inline void push(V *v, const char *name, size_t idx) {
 }
 static inline void pop(V *v) { v->nseg--; }
 
+/* Formats the segment stack as "/VAST/Ad[1]/InLine..." (hot when many findings). */
 static void render_path(V *v) {
-  size_t n = 0;
+  char *o = v->path, *end = v->path + sizeof v->path - 16;
   int lim = v->nseg < 32 ? v->nseg : 32;
-  v->path[0] = 0;
-  for (int i = 0; i < lim && n < sizeof v->path; i++) {
-    int w = v->segs[i].idx ? snprintf(v->path + n, sizeof v->path - n, "/%s[%u]", v->segs[i].name,
-                                      v->segs[i].idx)
-                           : snprintf(v->path + n, sizeof v->path - n, "/%s", v->segs[i].name);
-    if (w < 0) break;
-    n += (size_t)w;
+  for (int i = 0; i < lim && o < end; i++) {
+    *o++ = '/';
+    for (const char *n = v->segs[i].name; *n && o < end; n++) *o++ = *n;
+    if (v->segs[i].idx) {
+      char d[12];
+      int k = 0;
+      for (unsigned x = v->segs[i].idx; x && k < 11; x /= 10) d[k++] = (char)('0' + x % 10);
+      *o++ = '[';
+      while (k) *o++ = d[--k];
+      *o++ = ']';
+    }
   }
+  *o = 0;
 }
 
 static void report(V *v, vast__rule_idx r, const char *path, vast_pos pos) {
@@ -219,38 +240,99 @@ static int is_macro_char(int c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Character classes for the URL scan; 0 = nothing to look at. */
+enum { C_WS = 1, C_XML, C_UNSAFE, C_PCT, C_MACRO, C_END };
+static unsigned char url_class[256];
+
+static void url_class_init(void) {
+  if (url_class['%']) return; /* idempotent; racing initialisers write the same bytes */
+  for (int c = 0; c < 256; c++) {
+    unsigned char k = 0;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') k = C_WS;
+    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>') k = C_XML;
+    else if (c >= 0x80 || c == '"' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' ||
+             c == '`')
+      k = C_UNSAFE;
+    else if (c == '[') k = C_MACRO;
+    url_class[c] = k;
+  }
+  url_class[0] = C_END;
+  url_class['%'] = C_PCT; /* last: marks the table ready */
+}
+
+/*
+ * skip_plain: the first byte at or after p that the URL rules look at (see
+ * url_class). Most URL bytes are plain; with SSE2, 16 bytes are tested at a
+ * time (never reading past the 16-byte block holding the NUL, so never past
+ * the page the string ends in).
+ */
+static inline const unsigned char *skip_plain(const unsigned char *p) {
+#if defined(VAST__SIMD)
+  const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+  const __m128i c1 = _mm_set1_epi8(' '), c2 = _mm_set1_epi8('"'), c3 = _mm_set1_epi8('%'),
+                c4 = _mm_set1_epi8('<'), c5 = _mm_set1_epi8('>'), c6 = _mm_set1_epi8('['),
+                c7 = _mm_set1_epi8('\\'), c8 = _mm_set1_epi8('^'), c9 = _mm_set1_epi8('`'),
+                c10 = _mm_set1_epi8('{'), c11 = _mm_set1_epi8('|'), c12 = _mm_set1_epi8('}');
+  for (;;) {
+    if (((uintptr_t)p & 15) != 0) { /* byte steps up to 16-byte alignment */
+      if (url_class[*p]) return p;
+      p++;
+      continue;
+    }
+    __m128i x = _mm_load_si128((const __m128i *)p);
+    /* bytes < 0x20 or >= 0x80 (signed compare), 0x7f, and the specials */
+    __m128i b1 = _mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del));
+    __m128i b2 = _mm_or_si128(_mm_cmpeq_epi8(x, c1), _mm_cmpeq_epi8(x, c2));
+    __m128i b3 = _mm_or_si128(_mm_cmpeq_epi8(x, c3), _mm_cmpeq_epi8(x, c4));
+    __m128i b4 = _mm_or_si128(_mm_cmpeq_epi8(x, c5), _mm_cmpeq_epi8(x, c6));
+    __m128i b5 = _mm_or_si128(_mm_cmpeq_epi8(x, c7), _mm_cmpeq_epi8(x, c8));
+    __m128i b6 = _mm_or_si128(_mm_cmpeq_epi8(x, c9), _mm_cmpeq_epi8(x, c10));
+    __m128i b7 = _mm_or_si128(_mm_cmpeq_epi8(x, c11), _mm_cmpeq_epi8(x, c12));
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_or_si128(b1, b2), _mm_or_si128(b3, b4)),
+                               _mm_or_si128(_mm_or_si128(b5, b6), b7));
+    int m = _mm_movemask_epi8(bad);
+    if (m) return p + __builtin_ctz((unsigned)m);
+    p += 16;
+  }
+#else
+  while (!url_class[*p]) p++;
+  return p;
+#endif
+}
+
 /*
  * check_url: every URL rule in one pass over the string. `what` names the
- * element in messages. Returns a hash of the URL for duplicate detection.
+ * element in messages. Returns the URL's length (for duplicate detection).
  */
-static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what, enum url_kind kind) {
-  uint64_t h = 1469598103934665603ull;
+static size_t check_url(V *v, const char *url, vast_pos pos, const char *what, enum url_kind kind) {
   if (!url) return 0;
   if (!*url) {
     if (kind != U_WRAPPER) emit(v, VAST__R_URL_EMPTY, pos, NULL, "empty %s URL", what);
-    return h;
+    return 0;
   }
   int ws = 0, xmlc = 0, unsafe = 0, badpct = 0, has_errorcode = 0;
-  for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-    unsigned c = *p;
-    h = (h ^ c) * 1099511628211ull;
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') ws++;
-    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>') xmlc++;
-    else if (c >= 0x80 || c == '"' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' || c == '`')
-      unsafe++;
-    else if (c == '%') {
+  const unsigned char *p = (const unsigned char *)url;
+  for (;; p++) {
+    p = skip_plain(p);
+    if (!*p) break;
+    switch (url_class[*p]) {
+    case C_WS: ws++; break;
+    case C_XML: xmlc++; break;
+    case C_UNSAFE: unsafe++; break;
+    case C_PCT:
       if (p[1] == '%') { /* %%MACRO%% */
         const unsigned char *q = p + 2;
         while (is_macro_char(*q)) q++;
         if (q > p + 2 && q[0] == '%' && q[1] == '%') {
-          for (; p < q + 1; p++) h = (h ^ p[1]) * 1099511628211ull;
-          continue;
+          p = q + 1;
+          break;
         }
         badpct++;
       } else if (!is_hex(p[1]) || !is_hex(p[2])) {
         badpct++;
       }
-    } else if (c == '[') {
+      break;
+    case C_MACRO: {
       const unsigned char *q = p + 1;
       while (is_macro_char(*q) && q - p < 64) q++;
       if (*q == ']' && q > p + 1) {
@@ -260,8 +342,11 @@ static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what,
                  v->sev[VAST__R_MACRO_MISSPELLED] != VAST_SEV_OFF)
           check_macro(v, (const char *)p + 1, n, pos);
       }
+      break;
+    }
     }
   }
+  size_t h = (size_t)(p - (const unsigned char *)url);
   if (ws && kind != U_WRAPPER)
     emit(v, VAST__R_URL_WHITESPACE, pos, NULL, "%s URL contains %d whitespace character%s", what,
          ws, ws > 1 ? "s" : "");
@@ -286,17 +371,17 @@ static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what,
          url);
     return h;
   }
-  const char *p = url;
-  if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
-    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-           *p == '+' || *p == '-' || *p == '.')
-      p++;
+  const char *sp = url;
+  if ((*sp >= 'a' && *sp <= 'z') || (*sp >= 'A' && *sp <= 'Z')) {
+    while ((*sp >= 'a' && *sp <= 'z') || (*sp >= 'A' && *sp <= 'Z') || (*sp >= '0' && *sp <= '9') ||
+           *sp == '+' || *sp == '-' || *sp == '.')
+      sp++;
   }
-  if (*p != ':' || p == url) {
+  if (*sp != ':' || sp == url) {
     emit(v, VAST__R_URL_NOT_ABSOLUTE, pos, NULL, "%s URL '%.80s' is not absolute", what, url);
     return h;
   }
-  size_t sl = (size_t)(p - url);
+  size_t sl = (size_t)(sp - url);
   if (sl == 5 && strncasecmp(url, "https", 5) == 0) return h;
   if (sl == 4 && strncasecmp(url, "http", 4) == 0) {
     emit(v, VAST__R_URL_INSECURE, pos, NULL, "%s URL uses http://, not https://", what);
@@ -311,10 +396,10 @@ static uint64_t check_url(V *v, const char *url, vast_pos pos, const char *what,
 /* A list of vast_url (Impression, ClickTracking, ...), with duplicate detection. */
 static void check_url_list(V *v, const vast_url *u, size_t n, const char *elem, enum url_kind kind,
                            int dup) {
-  uint64_t hs[128];
+  size_t hs[128];
   for (size_t i = 0; i < n && !v->stop; i++) {
     push(v, elem, n > 1 ? i + 1 : 0);
-    uint64_t h = check_url(v, u[i].url, u[i].pos, elem, kind);
+    size_t h = check_url(v, u[i].url, u[i].pos, elem, kind);
     if (dup && i < 128 && u[i].url && *u[i].url) {
       hs[i] = h;
       for (size_t j = 0; j < i; j++)
@@ -422,7 +507,7 @@ static const char *ctype_name(enum ctype ct) {
  * the Linear's duration in seconds (-1 unknown) for offset checks.
  */
 static void check_tracking(V *v, const vast_tracking *t, size_t n, enum ctype ct, double dur) {
-  uint64_t hs[128];
+  size_t hs[128];
   push(v, "TrackingEvents", 0);
   for (size_t i = 0; i < n && !v->stop; i++) {
     const vast_tracking *tr = &t[i];
@@ -461,7 +546,7 @@ static void check_tracking(V *v, const vast_tracking *t, size_t n, enum ctype ct
       emit(v, VAST__R_OFFSET_MALFORMED, tr->pos, NULL, "offset '%.40s' is not a time or percentage",
            tr->offset.raw ? tr->offset.raw : "");
     }
-    uint64_t h = check_url(v, tr->url, tr->pos, "Tracking", U_BEACON);
+    size_t h = check_url(v, tr->url, tr->pos, "Tracking", U_BEACON);
     if (i < 128) {
       hs[i] = h;
       if (tr->url && *tr->url)
@@ -904,6 +989,7 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
     const vast_rule *ru = vast_rule_find(opt->disabled[i]);
     if (ru) v->sev[ru - vast__rules] = VAST_SEV_OFF;
   }
+  url_class_init();
   vast_doc_kind kind = vast_doc_kind_of(doc);
   if (kind == VAST_DOC_VMAP) {
     const vast_vmap *vm = vast_doc_vmap(doc);
