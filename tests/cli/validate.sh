@@ -94,6 +94,11 @@ cp "$TMP/out" "$TMP/a.json"
 json_ok "audit --json is JSON" "$TMP/a.json" "length == $nxml and all(.[]; has(\"tag\") and has(\"issues\") and (.errors|type) == \"number\")"
 expect_rc "audit table" 1 "$VASTRACK" audit "$C"
 expect_grep "audit table header" '^tag +version +ad_type +ads +impressions +events_present +events_missing +wrapper_hops +ctv_compatible +errors +warnings +issues$' "$TMP/out"
+# many tags in one process: 20 passes over the corpus (leaks show under ASan)
+set -- ; i=0; while [ $i -lt 20 ]; do set -- "$@" "$C"; i=$((i+1)); done
+expect_rc "audit: $((20 * nxml)) tags in one process" 1 "$VASTRACK" audit --csv "$@"
+n=$(($(wc -l < "$TMP/out") - 1))
+[ "$n" -eq $((20 * nxml)) ] && ok "audit: one row per tag over 20 passes" || nok "audit: one row per tag over 20 passes" "$n"
 expect_rc "audit: unreadable input exits 4" 4 "$VASTRACK" audit --csv "$TMP/nope.xml"
 
 # errors
