@@ -29,7 +29,21 @@ static const char usage_text[] =
     "began), or with --json one object per line {\"t\":..,\"media\":..,\"event\":..,\"url\":..}.\n"
     "The click-through of a click is printed as event clickThrough (not a beacon).\n"
     "\n"
-    "  --dry-run         request nothing (the only mode until the network module lands)\n"
+    "  --dry-run         request nothing, only print the beacons\n"
+    "Without --dry-run every beacon is requested (net module dispatcher) and each\n"
+    "delivery is printed when done: `T EVENT STATUS LATENCYms URL`, or with --json\n"
+    "{\"t\":..,\"event\":..,\"url\":..,\"status\":N,\"latency_ms\":X,\"error\":null|\"..\"}\n"
+    "(T: media seconds). Beacons of one moment (all the Impressions) leave together.\n"
+    "  --log FILE        also write the delivery records to FILE as JSON lines\n"
+    "                    (the format `vastrack report --fired FILE` reads)\n"
+    "  --ssai            fire as a server on behalf of a device: X-Device-IP and\n"
+    "                    X-Device-User-Agent headers, [SERVERSIDE]=1; needs:\n"
+    "  --device-ip IP    the device's IP (also [DEVICEIP], X-Forwarded-For with --xff)\n"
+    "  --device-ua UA    the device's User-Agent (also [DEVICEUA])\n"
+    "  --xff             also send X-Forwarded-For: IP (deprecated header)\n"
+    "  --allow-private   fire to loopback/private/link-local addresses too (refused by\n"
+    "                    default: a beacon must not reach into the local network)\n"
+    "  --timeout MS      per beacon request (default 5000)\n"
     "  --json            JSON lines\n"
     "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
     "                    end and fire complete\n"
@@ -49,7 +63,8 @@ static const char usage_text[] =
     "                    repeatable; VALUE -2 marks it withheld\n"
     "  --seed N          seed CACHEBUSTING for reproducible output\n"
     "\n"
-    "exit status: 0 played, 2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
+    "exit status: 0 played (and every beacon got a response), 1 some beacons failed,\n"
+    "2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
 
 #define TICK 0.25 /* seconds between media time updates (4 Hz, like browsers) */
 #define MAX_EVENTS 256
@@ -71,6 +86,13 @@ typedef struct play_ctx {
   double media; /* media clock */
   double wall0; /* wall time at T = 0 */
   FILE *out;
+  /* Firing (without --dry-run): beacons of one moment are batched, then submitted. */
+  vast_dispatcher *disp;
+  FILE *log;
+  vast_beacon batch[256];
+  size_t n_batch;
+  double batch_t;
+  unsigned long failed; /* deliveries without a response */
 } play_ctx;
 
 /* Writes s as a JSON string body (without quotes). */
@@ -83,11 +105,89 @@ static void json_str(FILE *f, const char *s) {
 }
 
 /*
+ * Firing. Beacons emitted at the same session time (the Impressions of every
+ * level, start, creativeView...) are collected into one batch and submitted
+ * together, so the dispatcher starts them in one step. The dispatcher runs on
+ * its own thread; deliveries are printed from there as they complete.
+ */
+static void play_json_delivery(FILE *f, const vast_delivery *d) {
+  fprintf(f, "{\"t\":%.3f,\"event\":\"", d->t < 0 ? 0 : d->t);
+  json_str(f, d->event);
+  fputs("\",\"url\":\"", f);
+  json_str(f, d->url);
+  fprintf(f, "\",\"status\":%ld,\"latency_ms\":%.3f,\"error\":", d->status, d->latency_ms);
+  if (d->err) {
+    fputc('"', f);
+    json_str(f, d->error ? d->error : vast_strerror(d->err));
+    fputs("\"}\n", f);
+  } else {
+    fputs("null}\n", f);
+  }
+}
+
+static void on_delivery(void *user, const vast_delivery *d) {
+  play_ctx *pc = user;
+  if (d->err) pc->failed++;
+  if (pc->json)
+    play_json_delivery(pc->out, d);
+  else if (d->err)
+    fprintf(pc->out, "%.2f %s error (%s) %s\n", d->t < 0 ? 0 : d->t, d->event,
+            d->error ? d->error : vast_strerror(d->err), d->url);
+  else
+    fprintf(pc->out, "%.2f %s %ld %.1fms %s\n", d->t < 0 ? 0 : d->t, d->event, d->status,
+            d->latency_ms, d->url);
+  fflush(pc->out);
+  if (pc->log) {
+    play_json_delivery(pc->log, d);
+    fflush(pc->log);
+  }
+}
+
+/* Submits the batch being collected; waits while the queue is full (back-pressure). */
+static void play_flush(play_ctx *pc) {
+  if (!pc->disp || !pc->n_batch) return;
+  vast_err rc;
+  while ((rc = vast_dispatcher_submit(pc->disp, pc->batch, pc->n_batch)) == VAST_E_FULL)
+    vast_dispatcher_drain(pc->disp, 10);
+  if (rc != VAST_OK) cli_error("play: cannot fire a batch of %zu beacons: %s", pc->n_batch,
+                               vast_strerror(rc));
+  for (size_t i = 0; i < pc->n_batch; i++) {
+    free((char *)pc->batch[i].url);
+    free((char *)pc->batch[i].event);
+  }
+  pc->n_batch = 0;
+}
+
+static void play_queue(play_ctx *pc, const char *event, const char *url, double media) {
+  if (pc->n_batch && (pc->batch_t != pc->t || pc->n_batch == sizeof pc->batch / sizeof pc->batch[0]))
+    play_flush(pc);
+  vast_beacon *b = &pc->batch[pc->n_batch];
+  b->url = strdup(url);
+  b->event = strdup(event);
+  b->t = media < 0 ? pc->media : media;
+  b->user = NULL;
+  if (!b->url || !b->event) {
+    free((char *)b->url);
+    free((char *)b->event);
+    cli_error("play: out of memory");
+    return;
+  }
+  pc->batch_t = pc->t;
+  pc->n_batch++;
+}
+
+/*
  * play_emit: the one place beacons leave `play`. In --dry-run it prints; the
  * network module's firing goes here too (submit url + event to a dispatcher).
  */
 static void play_emit(play_ctx *pc, const char *event, const char *url, double media,
                       int is_beacon) {
+  if (pc->disp && is_beacon) {
+    if ((!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8))) {
+      play_queue(pc, event, url, media);
+      return;
+    }
+  }
   if (pc->json) {
     fprintf(pc->out, "{\"t\":%.3f,\"media\":%.3f,\"event\":\"", pc->t, media < 0 ? 0 : media);
     json_str(pc->out, event);
@@ -272,12 +372,14 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
       break;
     }
     pc->t += TICK;
+    play_flush(pc);
     if (realtime) sleep_until(pc->wall0 + pc->t);
     if (!paused) {
       pc->media = pc->media + TICK > end ? end : pc->media + TICK;
       vast_tracker_time(tr, pc->wall0 + pc->t, pc->media);
     }
   }
+  play_flush(pc);
   fflush(pc->out);
   return CLI_OK;
 }
@@ -295,6 +397,10 @@ int cmd_play(int argc, char **argv) {
   int has_seed = 0;
   vast_macro_ctx mctx;
   vast_macro_ctx_init(&mctx);
+  vast_dispatch_opts dopt;
+  vast_dispatch_opts_init(&dopt);
+  dopt.private_policy = VAST_PRIVATE_REFUSE;
+  const char *log_path = NULL;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -305,6 +411,25 @@ int cmd_play(int argc, char **argv) {
       return CLI_OK;
     } else if (!strcmp(a, "--dry-run")) {
       pc.dry_run = 1;
+    } else if (!strcmp(a, "--ssai")) {
+      dopt.server_side = 1;
+    } else if (!strcmp(a, "--xff")) {
+      dopt.forwarded_for = 1;
+    } else if (!strcmp(a, "--allow-private")) {
+      dopt.private_policy = VAST_PRIVATE_ALLOW;
+    } else if (!strcmp(a, "--device-ip") && val) {
+      dopt.device_ip = argv[++i];
+    } else if (!strcmp(a, "--device-ua") && val) {
+      dopt.device_ua = argv[++i];
+    } else if (!strcmp(a, "--log") && val) {
+      log_path = argv[++i];
+    } else if (!strcmp(a, "--timeout") && val) {
+      dopt.timeout_ms = strtol(val, &end, 10);
+      if (end == val || *end || dopt.timeout_ms <= 0) {
+        cli_error("play: bad --timeout '%s'", val);
+        return CLI_USAGE;
+      }
+      i++;
     } else if (!strcmp(a, "--json")) {
       pc.json = 1;
     } else if (!strcmp(a, "--realtime")) {
@@ -371,10 +496,35 @@ int cmd_play(int argc, char **argv) {
     /* ev[].text points into copy: keep it for the whole run */
     events = copy;
   }
-  if (!pc.dry_run) {
-    cli_error("firing needs the network module; use --dry-run");
+  if (dopt.server_side && (!dopt.device_ip || !dopt.device_ua)) {
+    cli_error("play: --ssai needs --device-ip IP and --device-ua UA");
     free(events);
     return CLI_USAGE;
+  }
+  if (!dopt.server_side && !pc.dry_run && !mctx.value[VAST_MACRO_SERVERSIDE])
+    vast_macro_ctx_set_serverside(&mctx, 0); /* firing from here, as the client */
+  if (dopt.server_side) {
+    vast_macro_ctx_set_serverside(&mctx, 1);
+    if (!mctx.value[VAST_MACRO_DEVICEIP]) vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEIP, dopt.device_ip);
+    if (!mctx.value[VAST_MACRO_DEVICEUA]) vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEUA, dopt.device_ua);
+  }
+  if (!pc.dry_run) {
+    if (log_path && !(pc.log = fopen(log_path, "w"))) {
+      cli_error("cannot open '%s': %s", log_path, strerror(errno));
+      free(events);
+      return CLI_FAIL;
+    }
+    dopt.on_delivery = on_delivery;
+    dopt.ctx = &pc;
+    vast_err drc = vast_dispatcher_create(&dopt, &pc.disp);
+    if (drc == VAST_OK) drc = vast_dispatcher_start(pc.disp);
+    if (drc != VAST_OK) {
+      cli_error("play: cannot start the dispatcher: %s", vast_strerror(drc));
+      vast_dispatcher_free(pc.disp);
+      if (pc.log) fclose(pc.log);
+      free(events);
+      return CLI_FAIL;
+    }
   }
 
   char *buf;
@@ -447,7 +597,14 @@ int cmd_play(int argc, char **argv) {
   }
   if (has_seed) vast_tracker_seed(tr, seed);
   status = simulate(&pc, tr, plan, watch, realtime, ev, nev);
+  if (pc.disp) {
+    if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)
+      cli_error("play: beacons still in flight at exit");
+    if (status == CLI_OK && pc.failed) status = CLI_FINDINGS;
+  }
 out:
+  vast_dispatcher_free(pc.disp);
+  if (pc.log) fclose(pc.log);
   vast_tracker_free(tr);
   vast_plan_free(plan);
   vast_chain_free(chain);

@@ -1,0 +1,148 @@
+#!/bin/sh
+# net.sh: `vastrack resolve` and `vastrack play` (firing) end to end against a
+# real nginx on 127.0.0.1 started here: the corpus chain over HTTP and from
+# disk, failure codes, every beacon received exactly once with the right
+# headers, the private-address guard, SSAI headers, the --log records.
+. tests/cli/lib.sh
+S=$C/dailymotion__vast-client-js/spec/samples
+case "$S" in /*) ;; *) S=$PWD/$S ;; esac
+
+command -v nginx > /dev/null || { nok "nginx installed" "nginx not found (make deps)"; finish; }
+
+NG=$TMP/ng
+mkdir -p "$NG"
+cat > "$NG/conf.in" <<EOF
+worker_processes 1;
+daemon off;
+pid $NG/nginx.pid;
+error_log $NG/error.log;
+events { worker_connections 256; }
+http {
+  log_format beacon '\$request_uri|\$http_user_agent|\$http_x_device_ip|\$http_x_device_user_agent|\$http_x_forwarded_for';
+  access_log off;
+  client_body_temp_path $NG/cb; proxy_temp_path $NG/pt; fastcgi_temp_path $NG/ft;
+  uwsgi_temp_path $NG/ut; scgi_temp_path $NG/st;
+  server {
+    listen 127.0.0.1:PORT;
+    location /s/ { alias $S/; }
+    location /px/ { empty_gif; access_log $NG/beacons.log beacon; }
+    location /slow/ { return 404; }
+  }
+}
+EOF
+NGPID=
+trap '[ -n "$NGPID" ] && kill $NGPID 2>/dev/null; rm -rf "$TMP"' EXIT
+# A free port: try a few, nginx refuses to start when the port is taken.
+port=$((20000 + $$ % 20000))
+for try in 1 2 3 4 5 6 7 8 9 10; do
+  sed "s/PORT/$port/" "$NG/conf.in" > "$NG/nginx.conf"
+  nginx -p "$NG" -c "$NG/nginx.conf" 2> "$NG/start.err" &
+  NGPID=$!
+  up=0
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    [ -s "$NG/nginx.pid" ] && { up=1; break; }
+    kill -0 $NGPID 2>/dev/null || break
+    sleep 0.1
+  done
+  [ $up = 1 ] && break
+  NGPID=
+  port=$((port + 1))
+done
+[ -n "$NGPID" ] || { nok "nginx started" "$(cat "$NG/start.err" "$NG/error.log" 2>/dev/null | head -5)"; finish; }
+B=http://127.0.0.1:$port
+
+# --- resolve -------------------------------------------------------------
+expect_rc "resolve corpus chain over http" 0 "$VASTRACK" resolve "$B/s/wrapper-a.xml"
+expect_grep "http chain outermost first" '^ad 1: 4321 \(wrapper\) -> 1234 \(wrapper\) -> ad_id_0002 \(inline\)$' "$TMP/out"
+n=$(grep -c '^hop [0-9]  depth [0-9]  200 ' "$TMP/out")
+[ "$n" = 3 ] && ok "three hops with status 200" || nok "three hops with status 200" "got $n"
+
+expect_rc "resolve corpus chain from disk" 0 "$VASTRACK" resolve "$S/wrapper-a.xml"
+expect_grep "disk chain" '^ad 1: 4321 \(wrapper\) -> 1234 \(wrapper\) -> ad_id_0002 \(inline\)$' "$TMP/out"
+
+expect_rc "resolve --json" 0 "$VASTRACK" resolve --json "$B/s/wrapper-b.xml"
+expect_grep "json hop status" '"status":200' "$TMP/out"
+
+expect_rc "404 fails" 1 "$VASTRACK" resolve --json "$B/s/nope.xml"
+expect_grep "404 is IAB 301" 'VAST code 301' "$TMP/err"
+
+expect_rc "wrapper limit" 1 "$VASTRACK" resolve --max-wrappers 1 "$B/s/wrapper-b.xml" --max-wrappers 0
+expect_grep "limit is IAB 302" '^failed \[302\]' "$TMP/out"
+expect_grep "limit fires the wrapper's Error URL" 'error URL \[302\]: http://example.com/wrapperB-error' "$TMP/out"
+# wrapper-a is a buffet: with one wrapper allowed, 4321 -> 1234 fails (302), 2032 -> vpaid.xml plays
+expect_rc "buffet after a limit" 0 "$VASTRACK" resolve --max-wrappers 1 "$B/s/wrapper-a.xml"
+expect_grep "buffet picks the next ad" '^ad 1: 2032 \(wrapper\) -> VPAID \(inline\)$' "$TMP/out"
+expect_grep "buffet records the failure" '^failed \[302\]: wrapper limit of 1 reached: 4321 \(wrapper\) -> 1234 \(wrapper\)$' "$TMP/out"
+expect_grep "failed levels fire with 302" 'error URL \[302\]: http://example.com/wrapperA-error' "$TMP/out"
+
+expect_rc "no ad after wrapper" 1 "$VASTRACK" resolve "$B/s/wrapper-empty.xml"
+expect_grep "no ad is IAB 303" 'error URL \[303\]: http://example.com/wrapper-empty_wrapper-error' "$TMP/out"
+
+expect_rc "resolve --help" 0 "$VASTRACK" resolve --help
+expect_rc "resolve bad option" 2 "$VASTRACK" resolve --bogus x
+expect_rc "resolve bad number" 2 "$VASTRACK" resolve --timeout abc x
+
+# URL inputs of other commands go through cli_fetch_url
+expect_rc "inspect reads a URL" 0 "$VASTRACK" inspect "$B/s/sample.xml"
+expect_rc "inspect 404 URL" 4 "$VASTRACK" inspect "$B/s/missing.xml"
+expect_grep "fetch error names the URL" "cannot fetch '$B/s/missing.xml': HTTP status 404" "$TMP/err"
+
+# --- play (firing) ----------------------------------------------------------
+cat > "$TMP/inline.xml" <<EOF
+<VAST version="4.2"><Ad id="i1"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>
+<Impression><![CDATA[$B/px/imp1?cb=[CACHEBUSTING]]]></Impression>
+<Impression><![CDATA[$B/px/imp2]]></Impression>
+<Creatives><Creative><Linear><Duration>00:00:04</Duration>
+<TrackingEvents>
+<Tracking event="start"><![CDATA[$B/px/start]]></Tracking>
+<Tracking event="firstQuartile"><![CDATA[$B/px/q1]]></Tracking>
+<Tracking event="midpoint"><![CDATA[$B/px/mid]]></Tracking>
+<Tracking event="thirdQuartile"><![CDATA[$B/px/q3]]></Tracking>
+<Tracking event="complete"><![CDATA[$B/px/complete?ss=[SERVERSIDE]]]></Tracking>
+</TrackingEvents>
+<MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="640" height="360">http://cdn.invalid/a.mp4</MediaFile></MediaFiles>
+</Linear></Creative></Creatives></InLine></Ad></VAST>
+EOF
+cat > "$TMP/wrapper.xml" <<EOF
+<VAST version="4.2"><Ad id="w1"><Wrapper><AdSystem>T</AdSystem>
+<VASTAdTagURI>inline.xml</VASTAdTagURI>
+<Impression><![CDATA[$B/px/wimp]]></Impression>
+<Creatives><Creative><Linear><TrackingEvents>
+<Tracking event="start"><![CDATA[$B/px/wstart]]></Tracking>
+</TrackingEvents></Linear></Creative></Creatives>
+</Wrapper></Ad></VAST>
+EOF
+
+: > "$NG/beacons.log"
+expect_rc "play fires a wrapper chain" 0 "$VASTRACK" play --allow-private --log "$TMP/fired.jsonl" "$TMP/wrapper.xml"
+for p in wimp imp1 imp2 start wstart q1 mid q3 complete; do
+  n=$(grep -c "^/px/$p[?|]" "$NG/beacons.log")
+  [ "$n" = 1 ] && ok "beacon $p received once" || nok "beacon $p received once" "received $n times"
+done
+n=$(wc -l < "$NG/beacons.log")
+[ "$n" = 9 ] && ok "nothing else received" || nok "nothing else received" "$n requests"
+expect_grep "own User-Agent" "^/px/imp2\\|vastrack/[0-9.]+\\|-\\|" "$NG/beacons.log"
+expect_grep "client-side SERVERSIDE=0" '^/px/complete\?ss=0\|' "$NG/beacons.log"
+n=$(grep -c '"status":200,"latency_ms":[0-9.]*,"error":null}$' "$TMP/fired.jsonl")
+[ "$n" = 9 ] && ok "log has 9 delivered records" || nok "log has 9 delivered records" "$n"
+expect_grep "log record fields" '^\{"t":0\.000,"event":"impression","url":"http://127\.0\.0\.1:[0-9]+/px/wimp","status":200,"latency_ms":[0-9.]+,"error":null\}$' "$TMP/fired.jsonl"
+expect_grep "log has media time of complete" '"t":4\.000,"event":"complete"' "$TMP/fired.jsonl"
+expect_grep "printed delivery" '^0\.00 impression 200 [0-9.]+ms http' "$TMP/out"
+
+: > "$NG/beacons.log"
+expect_rc "private destinations refused by default" 1 "$VASTRACK" play "$TMP/inline.xml"
+expect_grep "refusal printed" 'impression error \(destination address refused' "$TMP/out"
+n=$(wc -l < "$NG/beacons.log")
+[ "$n" = 0 ] && ok "refused beacons never sent" || nok "refused beacons never sent" "$n requests"
+
+: > "$NG/beacons.log"
+expect_rc "play --ssai" 0 "$VASTRACK" play --ssai --device-ip 198.51.100.9 --device-ua "TV/1.0 (x)" --xff --allow-private --json "$TMP/inline.xml"
+n=$(grep -c '|vastrack/[0-9.]*|198\.51\.100\.9|TV/1\.0 (x)|198\.51\.100\.9$' "$NG/beacons.log")
+[ "$n" = 7 ] && ok "ssai headers on every beacon" || nok "ssai headers on every beacon" "$n of 7: $(head -3 "$NG/beacons.log")"
+expect_grep "ssai SERVERSIDE=1" '^/px/complete\?ss=1\|' "$NG/beacons.log"
+expect_grep "json delivery lines" '^\{"t":[0-9.]+,"event":"start","url":"[^"]+","status":200,' "$TMP/out"
+
+expect_rc "ssai needs the device" 2 "$VASTRACK" play --ssai --device-ip 1.2.3.4 "$TMP/inline.xml"
+expect_rc "dry run sends nothing" 0 "$VASTRACK" play --dry-run --allow-private "$TMP/inline.xml"
+
+finish
