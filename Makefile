@@ -73,7 +73,7 @@ $(B)/libvastrack.so: $(PIC_OBJ) lib/vastrack.map
 $(B)/vastrack: $(CLI_OBJ) $(B)/libvastrack.a
 	$(CC) $(FLAGS) -o $@ $(CLI_OBJ) $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
 
-$(B)/tests/%: tests/unit/%.c tests/harness.h $(B)/libvastrack.a
+$(B)/tests/%: tests/unit/%.c tests/harness.h tests/jsoncheck.h $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "jsoncheck.h"
 #include "vastrack.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -62,73 +63,6 @@ static void dump(const vast_findings *l, const char *name) {
   vast_findings_write_text(l, name, buf_write, &b);
   if (b.p) fprintf(stderr, "%s", b.p);
   free(b.p);
-}
-
-/* ---- a tiny JSON syntax checker (RFC 8259 grammar, no semantics) ---------- */
-
-static const char *js_ws(const char *s) {
-  while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') s++;
-  return s;
-}
-static const char *js_value(const char *s, int depth);
-static const char *js_string(const char *s) {
-  if (*s++ != '"') return NULL;
-  while (*s && *s != '"') {
-    if ((unsigned char)*s < 0x20) return NULL;
-    if (*s == '\\') {
-      s++;
-      if (*s == 'u') {
-        for (int i = 1; i <= 4; i++)
-          if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) return NULL;
-        s += 4;
-      } else if (!strchr("\"\\/bfnrt", *s) || !*s) {
-        return NULL;
-      }
-    }
-    s++;
-  }
-  return *s == '"' ? s + 1 : NULL;
-}
-static const char *js_value(const char *s, int depth) {
-  if (depth > 64) return NULL;
-  s = js_ws(s);
-  if (*s == '{' || *s == '[') {
-    char close = *s == '{' ? '}' : ']';
-    int obj = *s == '{';
-    s = js_ws(s + 1);
-    if (*s == close) return s + 1;
-    for (;;) {
-      if (obj) {
-        s = js_string(js_ws(s));
-        if (!s) return NULL;
-        s = js_ws(s);
-        if (*s++ != ':') return NULL;
-      }
-      s = js_value(s, depth + 1);
-      if (!s) return NULL;
-      s = js_ws(s);
-      if (*s == ',') {
-        s++;
-        continue;
-      }
-      return *s == close ? s + 1 : NULL;
-    }
-  }
-  if (*s == '"') return js_string(s);
-  if (!strncmp(s, "true", 4)) return s + 4;
-  if (!strncmp(s, "false", 5)) return s + 5;
-  if (!strncmp(s, "null", 4)) return s + 4;
-  const char *st = s;
-  if (*s == '-') s++;
-  if (!(*s >= '0' && *s <= '9')) return NULL;
-  while ((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' || *s == 'E' || *s == '+' ||
-         (*s == '-' && s != st))
-    s++;
-  return s;
-}
-static int json_valid(const char *s) {
-  const char *e = js_value(s, 0);
-  return e && *js_ws(e) == 0;
 }
 
 /* ---- rule cases ---------------------------------------------------------- */
@@ -362,7 +296,7 @@ TEST(writers) {
 
   buf j = {0};
   CHECK_INT(vast_findings_write_json(l, "a \"quoted\" name.xml", buf_write, &j), VAST_OK);
-  CHECK(json_valid(j.p));
+  CHECK(th_json_valid(j.p));
   CHECK(strstr(j.p, "\"rule\":\"url-whitespace\"") != NULL);
   CHECK(strstr(j.p, "\"errors\":1") != NULL);
   free(j.p);
@@ -373,7 +307,7 @@ TEST(writers) {
   CHECK_INT(vast_sarif_add(l, "dir/tag 1.xml", buf_write, &s, &st), VAST_OK);
   CHECK_INT(vast_sarif_add(l, "other.xml", buf_write, &s, &st), VAST_OK);
   CHECK_INT(vast_sarif_end(buf_write, &s, &st), VAST_OK);
-  CHECK(json_valid(s.p));
+  CHECK(th_json_valid(s.p));
   CHECK(strstr(s.p, "\"version\":\"2.1.0\"") != NULL);
   CHECK(strstr(s.p, "\"helpUri\":\"") != NULL && strstr(s.p, "\"fullDescription\":{\"text\":") != NULL);
   CHECK(strstr(s.p, "\"ruleId\":\"url-whitespace\"") != NULL);
@@ -386,8 +320,8 @@ TEST(writers) {
     CHECK(strstr(s.p, want) != NULL);
   }
   free(s.p);
-  CHECK(!json_valid("{\"a\":1,}"));
-  CHECK(!json_valid("[1 2]"));
+  CHECK(!th_json_valid("{\"a\":1,}"));
+  CHECK(!th_json_valid("[1 2]"));
   vast_findings_free(l);
   free(xml);
 }
