@@ -52,6 +52,7 @@ typedef struct rs {
   vast_error first; /* first failure */
   int have_first;
   int nomem;
+  uint64_t rng; /* cache-busters */
 } rs;
 
 void vast_resolve_opts_init(vast_resolve_opts *o) {
@@ -86,38 +87,34 @@ static void note_first(rs *r, vast_err code, int iab, const char *msg) {
 /* ------------------------------------------------------------------------ */
 
 /*
- * Expands [ERRORCODE] (and the %%ERRORCODE%% spelling) in an Error URL. Other
- * macros are left for the tracker's expander; the resolver only knows the code.
+ * Expands the IAB macros of a URL template with what the resolver knows: the
+ * error code (0: none), the time, a fresh cache-buster, and the caller's values.
+ * Returns a malloc'd string or NULL when out of memory.
  */
-static char *expand_error_url(const char *url, int code) {
-  static const char *names[] = {"[ERRORCODE]", "%%ERRORCODE%%"};
-  char num[8];
-  snprintf(num, sizeof num, "%03d", code > 0 && code < 1000 ? code : 900);
-  size_t cap = strlen(url) + 1;
-  for (const char *p = url; *p; p++)
-    if (*p == '[' || *p == '%') cap += 4;
-  char *out = malloc(cap), *o = out;
-  if (!out) return NULL;
-  for (const char *p = url; *p;) {
-    size_t k = 0;
-    for (size_t i = 0; i < 2; i++)
-      if (strncmp(p, names[i], strlen(names[i])) == 0) k = strlen(names[i]);
-    if (k) {
-      memcpy(o, num, 3);
-      o += 3;
-      p += k;
-    } else {
-      *o++ = *p++;
-    }
+static char *expand(rs *r, const char *tmpl, int code) {
+  vast_macro_vars v;
+  vast_macro_vars_init(&v);
+  v.wall_time = vast__wall();
+  r->rng = r->rng * 6364136223846793005ull + 1442695040888963407ull;
+  v.cachebust = 10000000 + (long)((r->rng >> 33) % 90000000);
+  v.error_code = code;
+  size_t len = strlen(tmpl), need = 0, cap = len * 2 + 64;
+  for (int pass = 0; pass < 2; pass++) {
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    vast_err e = vast_macro_expand(tmpl, len, r->o.macros, &v, out, cap, &need);
+    if (e == VAST_OK) return out;
+    free(out);
+    if (e != VAST_E_NOSPACE) return strdup(tmpl);
+    cap = need + 1;
   }
-  *o = 0;
-  return out;
+  return NULL;
 }
 
 static void fire_errors(rs *r, const vast_url *urls, size_t n, int code) {
   for (size_t i = 0; i < n; i++) {
     if (!urls[i].url || !vast__is_http(urls[i].url)) continue;
-    char *u = expand_error_url(urls[i].url, code);
+    char *u = expand(r, urls[i].url, code);
     if (!u) {
       r->nomem = 1;
       return;
@@ -232,8 +229,8 @@ static vast_err curl_fetch(rs *r, const char *url, long timeout_ms, vast_fetch_r
  * Fetches (or reads) one document and parses it into a new hop; returns the hop's
  * index, or (size_t)-1 when out of memory. The hop records the failure, if any.
  */
-static size_t add_hop(rs *r, const char *url, int is_file, unsigned depth, int parent,
-                      const char *buf, size_t buflen) {
+static size_t add_hop(rs *r, const char *url, const char *uri, int is_file, unsigned depth,
+                      int parent, const char *buf, size_t buflen) {
   vast_chain *c = r->c;
   vast_hop *h = vast__arena_push(&c->arena, &c->hops, &c->n_hops, sizeof *h);
   if (!h) {
@@ -242,6 +239,7 @@ static size_t add_hop(rs *r, const char *url, int is_file, unsigned depth, int p
   }
   size_t idx = c->n_hops - 1;
   h->url = adup(r, url ? url : "");
+  h->uri = uri && url && strcmp(uri, url) ? adup(r, uri) : h->url;
   h->is_file = is_file;
   h->depth = depth;
   h->parent = parent;
@@ -446,14 +444,18 @@ static int resolve_ad(rs *r, const vast_ad *ad, size_t hop, unsigned wrappers, i
   }
   if (!code) { /* loop: the URI is a document already on the path */
     for (size_t i = 0; i < r->np && !code; i++)
-      if (strcmp(r->c->hops[r->path[i].hop].url, url) == 0) {
+      if (strcmp(r->c->hops[r->path[i].hop].uri, url) == 0) {
         code = 302;
         e = VAST_E_LOOP;
         snprintf(msg, sizeof msg, "wrapper chain loops back to '%.180s'", url);
       }
   }
   if (!code) {
-    size_t h2 = add_hop(r, url, is_file, wrappers + 1, (int)hop, NULL, 0);
+    char *fetch_url = is_file ? strdup(url) : expand(r, url, 0);
+    size_t h2 = fetch_url ? add_hop(r, fetch_url, url, is_file, wrappers + 1, (int)hop, NULL, 0)
+                          : (size_t)-1;
+    if (!fetch_url) r->nomem = 1;
+    free(fetch_url);
     if (h2 == (size_t)-1) {
       free(url);
       r->np--;
@@ -587,8 +589,9 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   if (!r.c) return VAST_E_NOMEM;
   vast__arena_init(&r.c->arena);
   r.t0 = vast__now_us();
+  r.rng = r.t0 ^ (uint64_t)(uintptr_t)&r;
   r.deadline = r.t0 + (uint64_t)(r.o.total_timeout_ms > 0 ? r.o.total_timeout_ms : 0) * 1000u;
-  size_t root = add_hop(&r, url, is_file, 0, -1, buf, len);
+  size_t root = add_hop(&r, url, url, is_file, 0, -1, buf, len);
   vast_err rc = VAST_OK;
   if (root == (size_t)-1) {
     rc = VAST_E_NOMEM;

@@ -35,6 +35,7 @@
 
 #include "base.h"
 #include "doc.h"
+#include "track.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -265,6 +266,9 @@ typedef struct vast_resolve_opts {
   void *fetch_ctx;
   vast_dispatcher *errors_to; /* when set, Error URLs are submitted to it as they
                                  are decided; always recorded in the chain */
+  const vast_macro_ctx *macros; /* caller values for the IAB macros expanded in
+                                   VASTAdTagURIs and Error URLs (DEVICEIP, ...); NULL:
+                                   all unknown. Must outlive the call. */
 } vast_resolve_opts;
 
 VAST_API void vast_resolve_opts_init(vast_resolve_opts *opts);
@@ -282,6 +286,8 @@ typedef struct vast_hop {
   int iab_code;           /* 0, or 301/100/101/102... when this hop failed */
   const char *message;    /* NULL, or why it failed */
   const vast_doc *doc;    /* parsed document, owned by the chain; NULL on failure */
+  const char *uri;        /* the VASTAdTagURI resolved against its holder, before
+                             macro expansion (url is after); the root: as given */
 } vast_hop;
 
 /*
@@ -310,7 +316,8 @@ typedef struct vast_failure {
   int sequence;
 } vast_failure;
 
-/* One Error URL fired (or to fire) with [ERRORCODE] already expanded. */
+/* One Error URL fired (or to fire), its macros expanded by vast_macro_expand()
+ * ([ERRORCODE] the 3-digit code, [TIMESTAMP], [CACHEBUSTING], opts->macros). */
 typedef struct vast_error_beacon {
   const char *url;
   int iab_code;

@@ -1094,7 +1094,41 @@ TEST(resolver_fires_error_urls_through_the_dispatcher) {
   vast_dispatcher_free(d);
 }
 
+TEST(macros_in_tag_uris_and_error_urls) {
+  doc("/in", INLINE("in", ""));
+  wrapper_doc("/wm", "wm", "", "/in?cb=[CACHEBUSTING]&ip=[DEVICEIP]&x=[NOTAMACRO]");
+  wrapper_doc("/wcb", "wcb", "", "/wcb?cb=[CACHEBUSTING]");
+  srv_start();
+  vast_macro_ctx mc;
+  vast_macro_ctx_init(&mc);
+  vast_macro_ctx_set(&mc, VAST_MACRO_DEVICEIP, "203.0.113.1");
+  vast_resolve_opts o;
+  vast_resolve_opts_init(&o);
+  o.macros = &mc;
+  vast_err rc;
+  vast_error e;
+  vast_chain *c = resolve("/wm", &o, &rc, &e);
+  CHECK_INT(rc, VAST_OK);
+  size_t nh;
+  const vast_hop *h = vast_chain_hops(c, &nh);
+  CHECK_INT(nh, 2);
+  CHECK(strstr(h[1].uri, "cb=[CACHEBUSTING]&ip=[DEVICEIP]&x=[NOTAMACRO]") != NULL);
+  CHECK(strstr(h[1].url, "&ip=203.0.113.1&x=[NOTAMACRO]") != NULL);
+  const req *r = find_req("/in?cb=");
+  CHECK(r != NULL);
+  CHECK_INT(strlen(r->path), strlen("/in?cb=12345678&ip=203.0.113.1&x=[NOTAMACRO]"));
+  vast_chain_free(c);
+  /* a self-reference through a cache-buster is still a loop */
+  c = resolve("/wcb", &o, &rc, &e);
+  CHECK_INT(rc, VAST_E_LOOP);
+  h = vast_chain_hops(c, &nh);
+  CHECK_INT(nh, 2);
+  CHECK(has_error_beacon(c, "/err/wcb?c=302", 302));
+  vast_chain_free(c);
+}
+
 static const th_case cases[] = {
+    TH(macros_in_tag_uris_and_error_urls),
     TH(url_resolve_relative_and_schemes),
     TH(fetch_ok_404_size_timeout),
     TH(chains_of_1_to_5_wrappers_resolve),
