@@ -23,7 +23,7 @@
 /* Test server                                                               */
 /* ------------------------------------------------------------------------ */
 
-enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR };
+enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR, R_REDIR };
 
 typedef struct route {
   char path[128];
@@ -167,6 +167,15 @@ static void *conn_main(void *arg) {
       goto out;
     }
     if (rt->kind == R_DROP) goto out;
+    if (rt->kind == R_REDIR) { /* body = Location */
+      char *loc = subst_base(rt->body);
+      char h[512];
+      int rl = snprintf(h, sizeof h, "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n",
+                        loc);
+      free(loc);
+      if (write_all(fd, h, (size_t)rl)) goto out;
+      continue;
+    }
     if (rt->kind == R_DRIP) {
       const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n";
       if (write_all(fd, h, strlen(h))) goto out;
@@ -1127,7 +1136,47 @@ TEST(macros_in_tag_uris_and_error_urls) {
   vast_chain_free(c);
 }
 
+TEST(redirects_are_bounded_and_private_hosts_can_be_refused) {
+  doc("/in", INLINE("in", ""));
+  add_route("/r1", R_REDIR, 302, 0, "{BASE}/r2");
+  add_route("/r2", R_REDIR, 302, 0, "/r3");
+  add_route("/r3", R_REDIR, 302, 0, "/in");
+  add_route("/rf", R_REDIR, 302, 0, "file:///etc/passwd");
+  wrapper_doc("/w", "w", "", "/r1");
+  srv_start();
+  vast_err rc;
+  vast_error e;
+  vast_chain *c = resolve("/w", NULL, &rc, &e);
+  CHECK_INT(rc, VAST_OK); /* 3 redirects, not wrappers */
+  size_t nh;
+  const vast_hop *h = vast_chain_hops(c, &nh);
+  CHECK_INT(nh, 2);
+  vast_chain_free(c);
+  vast_resolve_opts o;
+  vast_resolve_opts_init(&o);
+  o.max_redirects = 2;
+  c = resolve("/w", &o, &rc, &e);
+  CHECK_INT(rc, VAST_E_HTTP);
+  CHECK_INT(e.iab_code, 301);
+  CHECK(has_error_beacon(c, "/err/w?c=301", 301));
+  vast_chain_free(c);
+  vast_fetch_result res;
+  CHECK(vast_fetch(url("/rf"), NULL, &res, &e) != VAST_OK); /* no redirect to file: */
+  free(res.effective_url);
+  CHECK(res.body == NULL);
+  o.max_redirects = 5;
+  o.refuse_private = 1;
+  c = resolve("/w", &o, &rc, &e);
+  CHECK_INT(rc, VAST_E_FORBIDDEN);
+  h = vast_chain_hops(c, &nh);
+  CHECK_INT(nh, 1);
+  CHECK_INT(h[0].err, VAST_E_FORBIDDEN);
+  vast_chain_free(c);
+  CHECK_INT(count_reqs("/w"), 2); /* the refused attempt never reached the server */
+}
+
 static const th_case cases[] = {
+    TH(redirects_are_bounded_and_private_hosts_can_be_refused),
     TH(macros_in_tag_uris_and_error_urls),
     TH(url_resolve_relative_and_schemes),
     TH(fetch_ok_404_size_timeout),
