@@ -760,37 +760,21 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     f->str = &((vast_verification *)pf->obj)->parameters;
     return 0;
   case E_TRACKING_EVENTS:
+/* The parent's own tracking list receives the Tracking children. */
+#define TRACKING_OF(type)                                                      \
+  do {                                                                         \
+    type *o_ = pf->obj;                                                        \
+    f->list = &o_->tracking;                                                   \
+    f->count = &o_->n_tracking;                                                \
+    return 0;                                                                  \
+  } while (0)
     switch (par) {
-    case E_LINEAR: {
-      vast_linear *l = pf->obj;
-      f->list = &l->tracking;
-      f->count = &l->n_tracking;
-      return 0;
-    }
-    case E_NON_LINEAR_ADS: {
-      vast_nonlinear_ads *n = pf->obj;
-      f->list = &n->tracking;
-      f->count = &n->n_tracking;
-      return 0;
-    }
-    case E_COMPANION: {
-      vast_companion *c = pf->obj;
-      f->list = &c->tracking;
-      f->count = &c->n_tracking;
-      return 0;
-    }
-    case E_VERIFICATION: {
-      vast_verification *v = pf->obj;
-      f->list = &v->tracking;
-      f->count = &v->n_tracking;
-      return 0;
-    }
-    case E_AD_BREAK: {
-      vast_ad_break *b = pf->obj;
-      f->list = &b->tracking;
-      f->count = &b->n_tracking;
-      return 0;
-    }
+    case E_LINEAR: TRACKING_OF(vast_linear);
+    case E_NON_LINEAR_ADS: TRACKING_OF(vast_nonlinear_ads);
+    case E_COMPANION: TRACKING_OF(vast_companion);
+    case E_VERIFICATION: TRACKING_OF(vast_verification);
+    case E_AD_BREAK: TRACKING_OF(vast_ad_break);
+#undef TRACKING_OF
     case E_INLINE:
     case E_WRAPPER: { /* VAST 1.0 puts TrackingEvents on the InLine */
       vast_creative *c = vast1_linear(p, pf->obj);
