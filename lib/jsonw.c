@@ -108,11 +108,6 @@ static void escaped(vast__jw *w, const char *s, size_t n) {
   put(w, '"');
 }
 
-void vast__jw_strn(vast__jw *w, const char *s, size_t n) {
-  value_sep(w);
-  escaped(w, s, n);
-}
-
 void vast__jw_str(vast__jw *w, const char *s) {
   value_sep(w);
   if (!s)

@@ -29,7 +29,6 @@ void vast__jw_obj_end(vast__jw *w);
 void vast__jw_arr_begin(vast__jw *w);
 void vast__jw_arr_end(vast__jw *w);
 void vast__jw_str(vast__jw *w, const char *s); /* NULL writes null */
-void vast__jw_strn(vast__jw *w, const char *s, size_t n);
 void vast__jw_int(vast__jw *w, long long v);
 void vast__jw_num(vast__jw *w, double v); /* %.17g-free: up to 3 decimals */
 void vast__jw_bool(vast__jw *w, int v);

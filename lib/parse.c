@@ -194,22 +194,12 @@ static int element_lookup(const char *name) {
 enum action {
   A_NONE = 0,
   A_STR,       /* *str = trimmed text */
-  A_RAWSTR,    /* *str = text trimmed of outer whitespace (HTML, parameters) */
+  A_RAWSTR,    /* like A_STR but not a URL: no URL length limit (HTML, parameters) */
   A_URLITEM,   /* url list item: item->url */
   A_TRACKING,  /* tracking item */
   A_MEDIA,     /* media file url */
-  A_MEZZ,
-  A_INTERACTIVE,
-  A_CAPTION,
-  A_RESOURCE,
   A_DURATION,
-  A_PRICING,
-  A_CATEGORY,
-  A_UAID,
-  A_JSRES,
-  A_EXECRES,
-  A_FALLBACK_URL,
-  A_VERSION_ADSYSTEM
+  A_UAID
 };
 
 typedef struct frame {
@@ -243,7 +233,6 @@ typedef struct parser {
   const char *cur; /* name of the element being opened or closed, for notes */
   char *tb;
   size_t tlen, tcap;
-  vast_vast *root_vast;
 } parser;
 
 struct vast_doc {
@@ -1308,8 +1297,6 @@ static int url_ok(parser *p, size_t n) {
 
 /* Gives the text of frame f (or of its URL child) to the model. */
 static void deliver(parser *p, frame *f, const char *s, size_t n) {
-  size_t raw_n = n;
-  const char *raw = s;
   s = trim(s, &n);
   switch (f->act) {
   case A_NONE: return;
@@ -1318,8 +1305,6 @@ static void deliver(parser *p, frame *f, const char *s, size_t n) {
     if (f->act == A_STR && !url_ok(p, n)) return;
     if (*f->str && n == 0) return;
     *f->str = dup_text(p, s, n);
-    (void)raw;
-    (void)raw_n;
     return;
   case A_URLITEM:
   case A_TRACKING:
@@ -1503,6 +1488,40 @@ static unsigned long next_salt(void) {
   return x ^ (x >> 27);
 }
 
+/*
+ * One spare expat parser per thread: creating a parser allocates its buffers and
+ * tables afresh, so a thread parsing document after document resets the last
+ * one instead (XML_ParserReset clears every handler and setting; all are set
+ * again below). Freed when the thread exits.
+ */
+static pthread_key_t xp_key;
+static pthread_once_t xp_once = PTHREAD_ONCE_INIT;
+static __thread XML_Parser xp_spare;
+
+static void xp_destroy(void *x) { XML_ParserFree(x); }
+static void xp_key_init(void) { pthread_key_create(&xp_key, xp_destroy); }
+
+static XML_Parser xp_take(void) {
+  pthread_once(&xp_once, xp_key_init);
+  XML_Parser x = xp_spare;
+  if (x) {
+    xp_spare = NULL;
+    pthread_setspecific(xp_key, NULL);
+    if (XML_ParserReset(x, NULL)) return x;
+    XML_ParserFree(x);
+  }
+  return XML_ParserCreate(NULL);
+}
+
+static void xp_give_back(XML_Parser x) {
+  if (xp_spare) {
+    XML_ParserFree(x);
+    return;
+  }
+  xp_spare = x;
+  pthread_setspecific(xp_key, x);
+}
+
 vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, vast_doc **out,
                         vast_error *err) {
   if (out) *out = NULL;
@@ -1537,10 +1556,10 @@ vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, 
   p.len = len;
   frame small_stack[64];
   p.st = p.lim.max_depth <= 64 ? small_stack : malloc(sizeof *p.st * p.lim.max_depth);
-  p.xp = XML_ParserCreate(NULL);
+  p.xp = xp_take();
   if (!doc->source || !p.st || !p.xp) {
     if (p.st != small_stack) free(p.st);
-    if (p.xp) XML_ParserFree(p.xp);
+    if (p.xp) xp_give_back(p.xp);
     vast_doc_free(doc);
     return VAST_E_NOMEM;
   }
@@ -1574,7 +1593,7 @@ vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, 
       snprintf(err->message, sizeof err->message, "no VAST or VMAP root element");
     }
   }
-  XML_ParserFree(p.xp);
+  xp_give_back(p.xp);
   if (p.st != small_stack) free(p.st);
   free(p.tb);
   if (p.fail) {
