@@ -757,6 +757,7 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     f->count = &o_->n_tracking;                                                \
     return 0;                                                                  \
   } while (0)
+    if (par == E_LINEAR) set_pos(p, &((vast_linear *)pf->obj)->tracking_events_pos);
     switch (par) {
     case E_LINEAR: TRACKING_OF(vast_linear);
     case E_NON_LINEAR_ADS: TRACKING_OF(vast_nonlinear_ads);
@@ -900,6 +901,7 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
   case E_MEDIA_FILES:
     if (par != E_LINEAR && par != E_VIDEO) break;
     ((vast_linear *)pf->obj)->has_media_files_element = 1;
+    set_pos(p, &((vast_linear *)pf->obj)->media_files_pos);
     f->obj = pf->obj;
     return 0;
   case E_MEDIA_FILE: {

@@ -223,6 +223,8 @@ typedef struct vast_linear {
   size_t n_icons;
   int has_media_files_element; /* 1 when <MediaFiles> was present, even empty */
   vast_pos pos;
+  vast_pos tracking_events_pos; /* <TrackingEvents>; 0,0 when absent */
+  vast_pos media_files_pos;     /* <MediaFiles>; 0,0 when absent */
 } vast_linear;
 
 typedef struct vast_nonlinear {

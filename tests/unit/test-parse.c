@@ -178,6 +178,8 @@ TEST(sample_xml_details) {
   const vast_linear *l = c->linear;
   CHECK_NEAR(l->duration, 90.123, 1e-9);
   CHECK_INT(l->n_tracking, 8);
+  CHECK_INT(l->tracking_events_pos.line, 36);
+  CHECK_INT(l->media_files_pos.line, 52);
   CHECK_INT(l->tracking[6].event, VAST_EV_PROGRESS);
   CHECK_INT(l->tracking[6].offset.kind, VAST_OFFSET_TIME);
   CHECK_NEAR(l->tracking[6].offset.value, 30, 1e-9);
