@@ -81,6 +81,14 @@ $(B)/bench/%: bench/%.c $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
+# The web pages (web/*) built into the library as C arrays (lib/web-assets.c).
+WEB_SRC := $(sort $(wildcard web/*))
+$(B)/gen/web-assets.h: $(WEB_SRC) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
+$(B)/obj/lib/web-assets.o $(B)/pic/lib/web-assets.o: $(B)/gen/web-assets.h
+$(B)/obj/lib/web-assets.o $(B)/pic/lib/web-assets.o: CPPFLAGS_ALL += -I$(B)/gen
+
 tests-bin: all $(TEST_BIN)
 
 deps:

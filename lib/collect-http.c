@@ -90,6 +90,7 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
   size_t hp = (size_t)(nl - buf) + 1;
   unsigned nh = 0;
   vast__str conn = {0};
+  int seen_cl = 0;
   for (;;) {
     size_t room = lim->max_header_bytes + start > hp ? lim->max_header_bytes + start - hp : 0;
     size_t left = len - hp;
@@ -118,14 +119,21 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
     case 'c':
       if (name_is(name, "connection")) conn = val;
       else if (name_is(name, "content-length")) {
-        for (size_t k = 0; k < val.n; k++)
+        uint64_t cl = 0;
+        if (val.n == 0) return -400;
+        for (size_t k = 0; k < val.n; k++) {
           if (val.p[k] < '0' || val.p[k] > '9') return -400;
-        for (size_t k = 0; k < val.n; k++)
           if (val.p[k] != '0') req->has_body = 1;
+          cl = cl > UINT64_MAX / 20 ? UINT64_MAX / 2 : cl * 10 + (uint64_t)(val.p[k] - '0');
+        }
+        /* Two different lengths: a smuggling attempt (RFC 9112 6.3). */
+        if (seen_cl && cl != req->content_length) return -400;
+        seen_cl = 1;
+        req->content_length = cl;
       }
       break;
     case 't':
-      if (name_is(name, "transfer-encoding")) req->has_body = 1;
+      if (name_is(name, "transfer-encoding")) req->has_body = req->chunked = 1;
       break;
     case 'u':
       if (name_is(name, "user-agent")) req->user_agent = val;

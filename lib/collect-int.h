@@ -25,6 +25,8 @@ typedef struct vast__http_req {
   int minor;          /* HTTP/1.<minor> */
   int keep_alive;     /* after Connection: and version defaults */
   int has_body;       /* Content-Length > 0 or Transfer-Encoding */
+  int chunked;        /* Transfer-Encoding present (bodies of unknown length) */
+  uint64_t content_length; /* Content-Length; saturates at UINT64_MAX/2 */
   vast__str user_agent, device_ip, device_ua, forwarded_for;
   unsigned n_device;  /* other X-Device-* headers (name without prefix) */
   vast__str device_name[VAST__MAX_DEVICE_HDRS], device_val[VAST__MAX_DEVICE_HDRS];

@@ -33,6 +33,7 @@
 #include <uv.h>
 
 #include "collect-int.h"
+#include "web-int.h"
 
 /* ---- constants ---- */
 
@@ -46,7 +47,7 @@ static const unsigned char GIF[43] = {
 enum { F_AD, F_CR, F_SID, F_CODE, F_R, F_NONE };
 
 /* Status codes counted in /metrics. */
-static const int STATUS[] = {200, 204, 400, 404, 405, 408, 414, 431, 501, 503, 505};
+static const int STATUS[] = {200, 204, 400, 404, 405, 408, 411, 413, 414, 431, 501, 503, 505};
 #define NSTATUS (sizeof STATUS / sizeof STATUS[0])
 
 /* Histogram bounds: hit latency and commit time in seconds; batch sizes. */
@@ -75,8 +76,11 @@ static void histo_add(histo *h, const double *bounds, size_t nb, double v, uint6
 typedef struct worker worker;
 typedef struct conn conn;
 
+typedef struct webjob webjob;
+
 typedef struct slot {
   vast__hit *hit; /* durable hit waiting for the writer, or NULL */
+  webjob *job;    /* /api/... request running on the thread pool, or NULL */
   char *bytes;    /* a ready response (malloc'd), when hit is NULL */
   size_t len;
   uint64_t t0;    /* uv_hrtime() when parsed */
@@ -95,6 +99,7 @@ struct conn {
   char *partial;
   size_t plen, pcap;
   uint64_t req_start, last_active, linger_start; /* uv_now ms */
+  size_t body_need; /* bytes of the POST request (head + body) being received */
   slot *slots;
   size_t shead, scount, scap;
   char *wbuf, *fbuf; /* pending bytes, bytes being written */
@@ -125,6 +130,21 @@ typedef struct evcount {
   char name[48];
   uint64_t n;
 } evcount;
+
+/* Live counts for the dashboard (/api/stats): the funnel per ad, error codes. */
+enum { FUN_IMP, FUN_START, FUN_Q1, FUN_MID, FUN_Q3, FUN_COMPLETE, FUN_ERROR, FUN_OTHER, FUN_N };
+static const char *const FUNNEL[FUN_N] = {"impression", "start", "firstQuartile", "midpoint",
+                                          "thirdQuartile", "complete", "error", "other"};
+#define NADS 256     /* ads counted one by one; later ones only in ads_other */
+#define ADS_HASH 512 /* open addressing, power of two > 1.5 * NADS */
+typedef struct adcount {
+  char ad[48];
+  uint64_t n[FUN_N];
+} adcount;
+typedef struct codecount {
+  int code; /* -1: error hits without a numeric code */
+  uint64_t n;
+} codecount;
 
 struct vast_collector {
   vast_collector_opts o;
@@ -159,6 +179,24 @@ struct vast_collector {
   evcount ev[64];
   unsigned nev;
   uint64_t ev_other;
+  /* under emu too */
+  adcount ads[NADS];
+  short ad_slot[ADS_HASH]; /* index + 1 into ads, 0 empty */
+  unsigned nads;
+  uint64_t ads_other;
+  codecount codes[64];
+  unsigned ncodes;
+  uint64_t codes_other;
+};
+
+/* A POST /api/... request handed to libuv's thread pool. */
+struct webjob {
+  uv_work_t req;
+  conn *k; /* NULL once the connection is gone */
+  vast_collector *c;
+  char *path, *query, *body; /* one allocation: path\0query\0body */
+  size_t pn, qn, bn;
+  vast__web_resp resp;
 };
 
 /* ---- small helpers ---- */
@@ -201,6 +239,8 @@ static const char *reason(int code) {
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 408: return "Request Timeout";
+  case 411: return "Length Required";
+  case 413: return "Content Too Large";
   case 414: return "URI Too Long";
   case 431: return "Request Header Fields Too Large";
   case 501: return "Not Implemented";
@@ -275,6 +315,7 @@ static void on_close(uv_handle_t *h) {
     slot *s = &k->slots[(k->shead + i) & (k->scap - 1)];
     vast__hit_unref(s->hit);
     free(s->bytes);
+    if (s->job) s->job->k = NULL; /* web_after frees it */
   }
   if (k->prev) k->prev->next = k->next;
   else w->conns = k->next;
@@ -450,6 +491,8 @@ static void conn_flush(conn *k) {
         conn_close(k);
         return;
       }
+    } else if (s->job) {
+      break; /* still running */
     } else {
       int rc = buf_put(&k->wbuf, &k->wlen, &k->wcap, s->bytes, s->len);
       free(s->bytes);
@@ -642,6 +685,33 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
 
 static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *cap);
 static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap);
+static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *cap);
+
+/* GET of the web pages and the cheap JSON (run here, on the loop). */
+static void handle_web_get(conn *k, const char *p, size_t n, int head, int close, int v10) {
+  vast_collector *c = k->w->c;
+  const char *ctype;
+  const unsigned char *data;
+  size_t dlen;
+  if (n == 10 && memcmp(p, "/api/stats", 10) == 0) {
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    write_web_stats(c, &b, &len, &cap);
+    respond(k, 200, "application/json", b, len, head, close, v10);
+    free(b);
+  } else if (n == 11 && memcmp(p, "/api/errors", 11) == 0) {
+    vast__web_resp r;
+    vast__web_errors(&r);
+    respond(k, r.status, r.ctype, r.body, r.len, head, close, v10);
+    vast__web_resp_free(&r);
+  } else if (vast__web_api_known(p, n)) {
+    respond(k, 405, "text/plain", "use POST\n", 9, head, close, v10);
+  } else if (vast__web_asset(p, n, &ctype, &data, &dlen)) {
+    respond(k, 200, ctype, data, dlen, head, close, v10);
+  } else {
+    respond(k, 404, "text/plain", "not found\n", 10, head, close, v10);
+  }
+}
 
 static void handle_request(conn *k, const vast__http_req *rq) {
   worker *w = k->w;
@@ -719,9 +789,113 @@ static void handle_request(conn *k, const vast__http_req *rq) {
     write_metrics(c, &b, &len, &cap);
     respond(k, 200, "text/plain; version=0.0.4", b, len, head, close, v10);
     free(b);
+  } else if (c->o.web) {
+    handle_web_get(k, p, n, head, close, v10);
   } else {
     respond(k, 404, "text/plain", "not found\n", 10, head, close, v10);
   }
+}
+
+/* ---- POST /api/...: bodies, and work on the thread pool ---- */
+
+static void web_work(uv_work_t *req) {
+  webjob *j = req->data;
+  vast__web_api(j->path, j->pn, j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private,
+                &j->resp);
+}
+
+/* Back on the loop: the answer takes the job's slot; the connection flushes. */
+static void web_after(uv_work_t *req, int status) {
+  webjob *j = req->data;
+  conn *k = j->k;
+  if (k && !k->closing) {
+    slot *s = NULL;
+    for (size_t i = 0; i < k->scount && !s; i++) {
+      slot *t = &k->slots[(k->shead + i) & (k->scap - 1)];
+      if (t->job == j) s = t;
+    }
+    if (s) {
+      int code = status == UV_ECANCELED ? 503 : j->resp.status ? j->resp.status : 500;
+      size_t cap = 0;
+      count_status(k->w->c, code);
+      s->job = NULL;
+      if (code >= 400) atomic_fetch_add_explicit(&k->w->c->bad, 1, memory_order_relaxed);
+      if (build_response(&s->bytes, &s->len, &cap, code,
+                         j->resp.ctype ? j->resp.ctype : "text/plain", j->resp.body, j->resp.len,
+                         s->head, s->close, s->v10))
+        conn_close(k);
+      else
+        conn_flush(k);
+    }
+  }
+  vast__web_resp_free(&j->resp);
+  free(j->path);
+  free(j);
+}
+
+/*
+ * A POST to /api/... whose head is parsed: data[0..avail) follows the head.
+ * Returns the body bytes consumed, or -1 when the body is not all there yet
+ * (k->body_need then says how much the whole request takes).
+ */
+static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const char *data,
+                     size_t avail) {
+  vast_collector *c = k->w->c;
+  int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
+  if (rq->chunked) {
+    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    respond(k, 411, "text/plain", "send a Content-Length\n", 22, 0, 1, v10);
+    return 0;
+  }
+  if (rq->content_length > c->o.max_body) {
+    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    logf_(c, "request body from %s refused: %llu bytes (limit %zu)", k->ip,
+          (unsigned long long)rq->content_length, c->o.max_body);
+    respond(k, 413, "text/plain", "request body too large\n", 23, 0, 1, v10);
+    return 0;
+  }
+  size_t blen = (size_t)rq->content_length;
+  if (avail < blen) {
+    k->body_need = head_len + blen;
+    return -1;
+  }
+  k->body_need = 0;
+  if (!vast__web_api_known(rq->path.p, rq->path.n)) {
+    respond(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
+    return (long)blen;
+  }
+  webjob *j = calloc(1, sizeof *j);
+  char *mem = malloc(rq->path.n + rq->query.n + blen + 3);
+  slot sl = {.head = 0, .close = (unsigned char)close, .v10 = (unsigned char)v10};
+  sl.job = j;
+  if (!j || !mem || slot_push(k, sl) != 0) {
+    free(j);
+    free(mem);
+    respond(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
+    return (long)blen;
+  }
+  j->k = k;
+  j->c = c;
+  j->path = mem;
+  j->pn = rq->path.n;
+  memcpy(mem, rq->path.p, rq->path.n);
+  mem[rq->path.n] = 0;
+  j->query = mem + rq->path.n + 1;
+  j->qn = rq->query.n;
+  if (rq->query.n) memcpy(j->query, rq->query.p, rq->query.n);
+  j->query[rq->query.n] = 0;
+  j->body = j->query + rq->query.n + 1;
+  j->bn = blen;
+  if (blen) memcpy(j->body, data, blen);
+  j->body[blen] = 0;
+  j->req.data = j;
+  if (close) k->close_after = 1;
+  if (uv_queue_work(&k->w->loop, &j->req, web_work, web_after) != 0) {
+    /* cannot happen with a valid loop; answer instead of hanging */
+    j->resp.status = 503;
+    web_after(&j->req, 0);
+  }
+  return (long)blen;
 }
 
 /* Hands the hits gathered in this callback to the writer in one lock. */
@@ -764,6 +938,14 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
       respond(k, code, "text/plain", reason(code), strlen(reason(code)), 0, 1, 0);
       off = len;
       break;
+    }
+    if (rq.method.n == 4 && rq.method.p[0] == 'P' && c->o.web && rq.path.n > 5 &&
+        memcmp(rq.method.p, "POST", 4) == 0 && memcmp(rq.path.p, "/api/", 5) == 0) {
+      atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+      long used = web_post(k, &rq, (size_t)r, data + off + r, len - off - (size_t)r);
+      if (used < 0) break; /* body incomplete: wait for more */
+      off += (size_t)r + (size_t)used;
+      continue;
     }
     handle_request(k, &rq);
     off += (size_t)r;
@@ -808,8 +990,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   if (k->lingering || k->close_after) return; /* discard */
   vast_collector *c = k->w->c;
   if (k->plen) {
-    size_t limit = c->o.max_header_bytes + c->o.max_request_line + sizeof k->w->rbuf;
-    if (k->plen + (size_t)nread > limit * 4 ||
+    size_t limit = (c->o.max_header_bytes + c->o.max_request_line + sizeof k->w->rbuf) * 4;
+    if (k->body_need && k->body_need + sizeof k->w->rbuf > limit)
+      limit = k->body_need + sizeof k->w->rbuf;
+    if (k->plen + (size_t)nread > limit ||
         buf_put(&k->partial, &k->plen, &k->pcap, buf->base, (size_t)nread)) {
       conn_close(k);
       return;
@@ -942,10 +1126,57 @@ static void *worker_main(void *arg) {
 
 /* ---- writer ---- */
 
+/* Funnel column of an event name. */
+static int funnel_of(const char *e) {
+  for (int i = 0; i < FUN_OTHER; i++)
+    if (!strcmp(e, FUNNEL[i])) return i;
+  return FUN_OTHER;
+}
+
+/* The dashboard's counts for one stored hit (called under emu). */
+static void count_dashboard(vast_collector *c, const vast__hit *h) {
+  const char *ad = h->ad ? h->ad : "";
+  uint32_t hv = 2166136261u;
+  for (const char *p = ad; *p; p++) hv = (hv ^ (unsigned char)*p) * 16777619u;
+  adcount *a = NULL;
+  for (unsigned i = 0; i < ADS_HASH; i++) {
+    unsigned at = (hv + i) & (ADS_HASH - 1);
+    short ix = c->ad_slot[at];
+    if (ix == 0) {
+      if (c->nads < NADS && strlen(ad) < sizeof a->ad) {
+        a = &c->ads[c->nads++];
+        strcpy(a->ad, ad);
+        c->ad_slot[at] = (short)c->nads;
+      }
+      break;
+    }
+    if (!strcmp(c->ads[ix - 1].ad, ad)) {
+      a = &c->ads[ix - 1];
+      break;
+    }
+  }
+  int f = funnel_of(h->event);
+  if (a) a->n[f]++;
+  else c->ads_other++;
+  if (f != FUN_ERROR) return;
+  unsigned j = 0;
+  while (j < c->ncodes && c->codes[j].code != h->code) j++;
+  if (j == c->ncodes) {
+    if (j == sizeof c->codes / sizeof c->codes[0]) {
+      c->codes_other++;
+      return;
+    }
+    c->codes[j].code = h->code;
+    c->ncodes++;
+  }
+  c->codes[j].n++;
+}
+
 static void count_events(vast_collector *c, vast__hit **hits, size_t n) {
   pthread_mutex_lock(&c->emu);
   for (size_t i = 0; i < n; i++) {
     if (hits[i]->state != VAST__HIT_OK) continue;
+    if (c->o.web) count_dashboard(c, hits[i]);
     unsigned j = 0;
     while (j < c->nev && strcmp(c->ev[j].name, hits[i]->event) != 0) j++;
     if (j == c->nev) {
@@ -1062,6 +1293,53 @@ static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *c
   appendf(b, len, cap, "}}\n");
 }
 
+/*
+ * GET /api/stats: what the dashboard polls. Counters as in /stats, the
+ * server time, the funnel summed over ads, per ad the funnel columns, and the
+ * error codes of `error` hits by count (code null: no numeric code).
+ */
+static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *cap) {
+  appendf(b, len, cap,
+          "{\"t_ms\":%lld,\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
+          "\"requests\":%llu,\"bad_requests\":%llu,\"connections\":%llu,\"ack\":\"%s\",",
+          (long long)wall_ms(), LD(c->hits), LD(c->stored), LD(c->failed),
+          (unsigned long long)atomic_load(&c->qlen), LD(c->requests), LD(c->bad), LD(c->open),
+          c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
+  pthread_mutex_lock(&c->emu);
+  appendf(b, len, cap, "\"events\":{");
+  for (unsigned i = 0; i < c->nev; i++) {
+    if (i) appendf(b, len, cap, ",");
+    json_str(b, len, cap, c->ev[i].name, strlen(c->ev[i].name));
+    appendf(b, len, cap, ":%llu", (unsigned long long)c->ev[i].n);
+  }
+  uint64_t tot[FUN_N] = {0};
+  for (unsigned i = 0; i < c->nads; i++)
+    for (int f = 0; f < FUN_N; f++) tot[f] += c->ads[i].n[f];
+  appendf(b, len, cap, "},\"funnel\":[");
+  for (int f = 0; f <= FUN_COMPLETE; f++)
+    appendf(b, len, cap, "%s{\"event\":\"%s\",\"n\":%llu}", f ? "," : "", FUNNEL[f],
+            (unsigned long long)tot[f]);
+  appendf(b, len, cap, "],\"ads\":[");
+  for (unsigned i = 0; i < c->nads; i++) {
+    appendf(b, len, cap, "%s{\"ad\":", i ? "," : "");
+    json_str(b, len, cap, c->ads[i].ad, strlen(c->ads[i].ad));
+    for (int f = 0; f < FUN_N; f++)
+      appendf(b, len, cap, ",\"%s\":%llu", FUNNEL[f], (unsigned long long)c->ads[i].n[f]);
+    appendf(b, len, cap, "}");
+  }
+  appendf(b, len, cap, "],\"ads_other\":%llu,\"errors\":[", (unsigned long long)c->ads_other);
+  for (unsigned i = 0; i < c->ncodes; i++) {
+    if (c->codes[i].code < 0)
+      appendf(b, len, cap, "%s{\"code\":null,\"n\":%llu}", i ? "," : "",
+              (unsigned long long)c->codes[i].n);
+    else
+      appendf(b, len, cap, "%s{\"code\":%d,\"n\":%llu}", i ? "," : "", c->codes[i].code,
+              (unsigned long long)c->codes[i].n);
+  }
+  appendf(b, len, cap, "],\"errors_other\":%llu}\n", (unsigned long long)c->codes_other);
+  pthread_mutex_unlock(&c->emu);
+}
+
 static void write_histo(char **b, size_t *len, size_t *cap, const char *name, const char *help,
                         histo *h, const double *bounds, size_t nb, double sum_scale) {
   appendf(b, len, cap, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
@@ -1135,6 +1413,7 @@ void vast_collector_opts_init(vast_collector_opts *o) {
   o->batch_max = 8192;
   o->max_queue = 1000000;
   o->drain_timeout_ms = 5000;
+  o->max_body = 2u << 20;
 }
 
 static void set_err(vast_error *err, vast_err code, const char *fmt, ...)
@@ -1265,6 +1544,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   if (c->o.max_header_bytes < c->o.max_request_line) c->o.max_header_bytes = c->o.max_request_line;
   if (!c->o.header_timeout_ms) c->o.header_timeout_ms = 10000;
   if (!c->o.idle_timeout_ms) c->o.idle_timeout_ms = 60000;
+  if (!c->o.max_body) c->o.max_body = 2u << 20;
   c->s_listen = strdup(def.listen ? def.listen : "127.0.0.1:8080");
   c->s_db = def.db_path ? strdup(def.db_path) : NULL;
   c->s_kafka = def.kafka ? strdup(def.kafka) : NULL;

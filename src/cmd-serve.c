@@ -16,6 +16,9 @@
  *   --idle-timeout MS    idle keep-alive connections are closed (default 60000)
  *   --map NAME=FIELD,..  operator query names, FIELD one of ad,cr,sid,code,r
  *   --quiet              do not log bad requests to stderr
+ *   --no-web             do not serve the web inspector and dashboard
+ *   --allow-private      let the web API fetch from loopback/private addresses
+ *   --max-body BYTES     largest POST body of the web API (default 2 MiB)
  *   --help               this text
  * SIGTERM or SIGINT drains: stops accepting, answers what was read, commits,
  * and exits 0.
@@ -42,6 +45,13 @@ static const char USAGE[] =
     "  --idle-timeout MS    idle keep-alive connections are closed after MS (default 60000)\n"
     "  --map NAME=FIELD,..  operator query names; FIELD is ad, cr, sid, code or r\n"
     "  --quiet              do not log bad requests to stderr\n"
+    "Web inspector (/inspect) and live dashboard (/), JSON API under /api/ (docs/web.md):\n"
+    "  --no-web             do not serve them (404; POST answered 405)\n"
+    "  --allow-private      let the API fetch tags from loopback, private and link-local\n"
+    "                       addresses (refused by default: the server must not be a way\n"
+    "                       into its own network)\n"
+    "  --max-body BYTES     largest request body the API accepts (default 2097152; more\n"
+    "                       is answered 413)\n"
     "  --help               this text\n"
     "SIGTERM or SIGINT drains, flushes and exits 0. URL scheme: docs/collector.md\n";
 
@@ -63,6 +73,7 @@ int cmd_serve(int argc, char **argv) {
   vast_collector_opts_init(&o);
   o.db_path = "vastrack.db";
   o.log = log_stderr;
+  o.web = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -72,6 +83,14 @@ int cmd_serve(int argc, char **argv) {
     }
     if (!strcmp(a, "--quiet")) {
       o.log = NULL;
+      continue;
+    }
+    if (!strcmp(a, "--no-web")) {
+      o.web = 0;
+      continue;
+    }
+    if (!strcmp(a, "--allow-private")) {
+      o.web_allow_private = 1;
       continue;
     }
     if (!v) {
@@ -97,6 +116,11 @@ int cmd_serve(int argc, char **argv) {
     else if (!strcmp(a, "--max-conns")) bad = num(v, &o.max_conns) || !o.max_conns;
     else if (!strcmp(a, "--header-timeout")) bad = num(v, &o.header_timeout_ms) || !o.header_timeout_ms;
     else if (!strcmp(a, "--idle-timeout")) bad = num(v, &o.idle_timeout_ms) || !o.idle_timeout_ms;
+    else if (!strcmp(a, "--max-body")) {
+      unsigned mb = 0;
+      bad = num(v, &mb) || !mb;
+      o.max_body = mb;
+    }
     else {
       cli_error("serve: unknown option '%s'", a);
       fputs(USAGE, stderr);

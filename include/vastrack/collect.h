@@ -71,6 +71,15 @@ typedef struct vast_collector_opts {
      call, without newline. Called from any collector thread; NULL = none. */
   void (*log)(void *ctx, const char *line);
   void *log_ctx;
+  /* The web inspector and dashboard (docs/web.md): GET /, /inspect, their
+     assets, /api/stats, /api/errors, and POST /api/validate, /api/inspect,
+     /api/resolve, /api/play. The POST endpoints run on libuv's thread pool,
+     never on an event-loop thread. 0 (default): not served (404/405). */
+  int web;
+  int web_allow_private; /* 1: the /api/ calls may fetch from loopback, private and
+                            link-local addresses; 0 (default): refused */
+  size_t max_body;       /* largest POST body accepted; more -> 413 and
+                            close; 2 MiB. Only /api/ paths accept bodies */
 } vast_collector_opts;
 
 /* Fills *opts with the defaults above. */
