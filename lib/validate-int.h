@@ -184,7 +184,28 @@
   X(NUMBER_MALFORMED, "number-malformed", "model", 101, W, W, W, W,                              \
     "numeric attribute is not a number", "write a plain integer (no units, no spaces)")         \
   X(BOOLEAN_MALFORMED, "boolean-malformed", "model", 101, W, W, W, W,                            \
-    "boolean attribute is none of true/false/1/0", "write true or false")
+    "boolean attribute is none of true/false/1/0", "write true or false")                       \
+  X(WRAPPER_LIMIT, "wrapper-limit", "wrapper", 302, E, E, E, E,                                  \
+    "(--resolve) the wrapper chain needs more Wrappers than the limit allows",                   \
+    "point the Wrapper at the final ad server; remove intermediaries (players stop at 5)")       \
+  X(WRAPPER_LOOP, "wrapper-loop", "wrapper", 302, E, E, E, E,                                    \
+    "(--resolve) the wrapper chain comes back to a document already on it",                      \
+    "fix the VASTAdTagURI that points back up the chain")                                        \
+  X(WRAPPER_DEPTH, "wrapper-depth", "wrapper", 302, W, W, W, W,                                  \
+    "(--resolve) resolved through more than 5 Wrappers: most players give up (IAB 302)",         \
+    "shorten the chain to 5 Wrappers or fewer")                                                  \
+  X(WRAPPER_UNAVAILABLE, "wrapper-unavailable", "wrapper", 301, E, E, E, E,                      \
+    "(--resolve) a VASTAdTagURI could not be fetched (timeout, HTTP error, unreadable, unusable URI)", \
+    "make the URI an absolute https:// URL that answers 200 with VAST within the timeout")       \
+  X(WRAPPER_NO_AD, "wrapper-no-ad", "wrapper", 303, W, W, W, W,                                  \
+    "(--resolve) the wrapper chain ends in a response with no ad (no fill)",                     \
+    "expected when the demand has no fill; otherwise check targeting at the last hop")           \
+  X(WRAPPER_RESPONSE_INVALID, "wrapper-response-invalid", "wrapper", 100, E, E, E, E,            \
+    "(--resolve) a document fetched through a Wrapper is not XML, not VAST or of an unsupported version", \
+    "make the last hop return well-formed VAST 2.0-4.3 (IAB 100/101/102)")                       \
+  X(WRAPPER_REFUSED, "wrapper-refused", "wrapper", 300, E, E, E, E,                              \
+    "(--resolve) a Wrapper came back where the Wrapper above says followAdditionalWrappers=\"false\"", \
+    "return an InLine there, or allow further wrappers on the Wrapper above")
 
 typedef enum vast__rule_idx {
 #define VAST__RULE_ENUM(e, id, cat, code, w, c, s, a, sum, fix) VAST__R_##e,
@@ -206,5 +227,10 @@ struct vast_findings {
 vast_findings *vast__findings_new(void);
 /* Appends a copy of *f (strings copied); 0 or -1 when out of memory. */
 int vast__findings_add(vast_findings *list, const vast_finding *f);
+
+/* Wrapper levels of the longest path of a resolved chain (resolved or failed). */
+int vast__chain_wrapper_levels(const vast_chain *c);
+/* opt->chain when opt is large enough to hold it, else NULL. */
+const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt);
 
 #endif

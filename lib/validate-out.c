@@ -446,6 +446,8 @@ issues_done:;
     if (a->ads && inl == 0 && wr == 0) a->ad_type = "empty";
   }
   a->wrapper_hops = wr ? 1 : 0;
+  const vast_chain *chain = vast__validate_chain_opt(opt);
+  if (chain) a->wrapper_hops = vast__chain_wrapper_levels(chain);
   return VAST_OK;
 }
 

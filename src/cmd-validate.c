@@ -1,6 +1,8 @@
 /*
  * cmd-validate.c: `vastrack validate` and `vastrack audit`, both thin loops
- * over vast_doc_parse + vast_validate / vast_audit_doc.
+ * over vast_doc_parse + vast_validate / vast_audit_doc; with --resolve, the
+ * wrapper chain of each input is resolved (vast_resolve_buffer) and handed to
+ * them as vast_validate_options.chain.
  */
 static const char validate_usage[] =
     "usage: vastrack validate [options] FILE|URL|-...\n"
@@ -15,9 +17,15 @@ static const char validate_usage[] =
     "  --disable IDS      switch off rules (comma-separated ids; repeatable)\n"
     "  --min-severity S   report only info|warning|error and above (default info)\n"
     "  --list-rules       print every rule with its severity in the profile and exit\n"
+    "  --resolve          follow each Wrapper's chain (relative VASTAdTagURIs of a FILE\n"
+    "                     are read from disk next to it, URLs are fetched) and report\n"
+    "                     wrapper-limit, wrapper-depth (over 5 Wrappers), wrapper-loop,\n"
+    "                     wrapper-unavailable (301), wrapper-no-ad (303),\n"
+    "                     wrapper-response-invalid (100-102), wrapper-refused (300)\n"
+    "  --max-wrappers N   Wrappers followed per ad with --resolve (default 5)\n"
+    "  --timeout MS       per request with --resolve (default 8000 first, 4000 after)\n"
     "  -h, --help         this text\n"
     "\n"
-    "(--resolve, counting wrapper hops through the chain, is not available yet.)\n"
     "exit status: 0 no error-severity finding, 1 error findings, 2 usage,\n"
     "3 an input is not VAST (not XML, wrong root, unsupported version), 4 an input\n"
     "could not be read\n";
@@ -34,10 +42,17 @@ static const char audit_usage[] =
     "  --csv              RFC 4180 CSV with a header row\n"
     "  --json             a JSON array of row objects\n"
     "  --disable IDS      switch off rules (comma-separated ids; repeatable)\n"
+    "  --resolve          follow each Wrapper's chain (files from disk, URLs over\n"
+    "                     HTTP): wrapper_hops becomes the real count and chain\n"
+    "                     failures count as findings (see 'vastrack validate --help')\n"
+    "  --max-wrappers N   Wrappers followed per ad with --resolve (default 5)\n"
+    "  --timeout MS       per request with --resolve (default 8000 first, 4000 after)\n"
     "  -h, --help         this text\n"
     "\n"
-    "wrapper_hops is 0 for InLine-only tags and 1 for a Wrapper (the chain beyond it\n"
-    "is not followed yet). ctv_compatible is yes when the ctv profile finds no error.\n"
+    "wrapper_hops is 0 for InLine-only tags; without --resolve 1 for a Wrapper (the\n"
+    "chain beyond it is not followed), with --resolve the Wrapper levels of the\n"
+    "longest chain (wrapper-a -> wrapper-b -> InLine is 2; a chain that failed counts\n"
+    "the levels it reached). ctv_compatible is yes when the ctv profile finds no error.\n"
     "exit status: 0 no tag has errors, 1 some tag has errors or does not parse,\n"
     "2 usage, 4 an input could not be read\n";
 
@@ -55,6 +70,8 @@ typedef struct opts {
   const char **disabled;
   size_t n_disabled;
   int json, sarif, csv, list_rules;
+  int resolve;
+  vast_resolve_opts ro;
 } opts;
 
 static void opts_free(opts *o) {
@@ -94,6 +111,7 @@ static int add_disabled(opts *o, const char *s) {
 static int parse_opts(int argc, char **argv, opts *o, const char *usage, int audit) {
   memset(o, 0, sizeof *o);
   vast_validate_options_init(&o->vo);
+  vast_resolve_opts_init(&o->ro);
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
@@ -103,7 +121,8 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
     }
     if (a[0] != '-' || !strcmp(a, "-")) break;
     const char *val = NULL;
-    if (!strcmp(a, "--profile") || !strcmp(a, "--disable") || !strcmp(a, "--min-severity")) {
+    if (!strcmp(a, "--profile") || !strcmp(a, "--disable") || !strcmp(a, "--min-severity") ||
+        !strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
       if (i + 1 >= argc) {
         cli_error("option '%s' needs a value", a);
         return -2;
@@ -139,8 +158,20 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
     } else if (!audit && !strcmp(a, "--list-rules")) {
       o->list_rules = 1;
     } else if (!strcmp(a, "--resolve")) {
-      cli_error("--resolve is not available yet: counting wrapper hops needs the resolver");
-      return -2;
+      o->resolve = 1;
+    } else if (!strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
+      char *end;
+      long n = strtol(val, &end, 10);
+      if (!*val || *end || n < 0 || n > 1000000) {
+        cli_error("%s: '%s' is not a non-negative number", a, val);
+        return -2;
+      }
+      if (a[2] == 'm') {
+        o->ro.max_wrappers = (unsigned)n;
+      } else {
+        o->ro.first_timeout_ms = n;
+        o->ro.hop_timeout_ms = n;
+      }
     } else {
       cli_error("unknown option '%s'; see 'vastrack %s --help'", a, argv[0]);
       return -2;
@@ -157,6 +188,24 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
     return -2;
   }
   return i;
+}
+
+/*
+ * --resolve: the chain of a parsed input that has a Wrapper (NULL otherwise, or
+ * when resolution could not start). A FILE resolves relative URIs from disk
+ * next to it, a URL against itself; standard input has no base.
+ */
+static vast_chain *resolve_input(const opts *o, const char *name, const char *buf, size_t len,
+                                 const vast_doc *doc) {
+  const vast_vast *vv = o->resolve ? vast_doc_vast(doc) : NULL;
+  int wrappers = 0;
+  for (size_t i = 0; vv && i < vv->n_ads; i++)
+    if (vv->ads[i].kind == VAST_AD_WRAPPER) wrappers = 1;
+  if (!wrappers) return NULL;
+  vast_chain *c = NULL;
+  vast_err e = vast_resolve_buffer(buf, len, strcmp(name, "-") ? name : NULL, &o->ro, &c, NULL);
+  if (!c) cli_error("cannot resolve '%s': %s", name, vast_strerror(e));
+  return c;
 }
 
 /* ---- validate ------------------------------------------------------------ */
@@ -207,7 +256,10 @@ int cmd_validate(int argc, char **argv) {
       not_vast = 1;
       e = vast_findings_from_parse_error(&perr, &list);
     } else {
+      o.vo.chain = resolve_input(&o, name, buf, len, doc);
       e = vast_validate_list(doc, &o.vo, &list);
+      vast_chain_free((vast_chain *)o.vo.chain);
+      o.vo.chain = NULL;
     }
     if (e != VAST_OK) {
       cli_error("cannot validate '%s': %s", name, vast_strerror(e));
@@ -309,7 +361,7 @@ static void emit_row(const opts *o, const row *r, size_t index) {
   }
 }
 
-static int audit_one(const opts *o, const char *name, rows *rs, size_t *count, int *any_err) {
+static int audit_one(opts *o, const char *name, rows *rs, size_t *count, int *any_err) {
   char *buf = NULL;
   size_t len = 0;
   if (cli_read_input(name, &buf, &len) != 0) return -1;
@@ -319,8 +371,12 @@ static int audit_one(const opts *o, const char *name, rows *rs, size_t *count, i
   vast_error perr;
   memset(&perr, 0, sizeof perr);
   vast_err e = vast_doc_parse(buf, len, NULL, &doc, &perr);
-  if (e == VAST_OK) e = vast_audit_doc(doc, &o->vo, &r.a);
-  else if (e != VAST_E_NOMEM) vast_audit_parse_error(&perr, &r.a), e = VAST_OK;
+  if (e == VAST_OK) {
+    o->vo.chain = resolve_input(o, name, buf, len, doc);
+    e = vast_audit_doc(doc, &o->vo, &r.a);
+    vast_chain_free((vast_chain *)o->vo.chain);
+    o->vo.chain = NULL;
+  } else if (e != VAST_E_NOMEM) vast_audit_parse_error(&perr, &r.a), e = VAST_OK;
   vast_doc_free(doc);
   free(buf);
   if (e != VAST_OK) {
@@ -352,7 +408,7 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 /* Every *.xml file below dir, sorted, audited in turn. */
-static int audit_dir(const opts *o, const char *dir, rows *rs, size_t *count, int *any_err) {
+static int audit_dir(opts *o, const char *dir, rows *rs, size_t *count, int *any_err) {
   DIR *d = opendir(dir);
   if (!d) {
     cli_error("cannot open directory '%s'", dir);

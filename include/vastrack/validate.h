@@ -28,6 +28,8 @@
 extern "C" {
 #endif
 
+struct vast_chain; /* vastrack/net.h */
+
 typedef enum vast_severity {
   VAST_SEV_OFF = -1, /* rule does not run in this profile */
   VAST_SEV_INFO = 0,
@@ -74,7 +76,8 @@ typedef struct vast_finding {
   const vast_rule *rule;
   const char *rule_id;     /* == rule->id */
   vast_severity severity;  /* the rule's severity in the profile used */
-  int iab_code;            /* == rule->iab_code */
+  int iab_code;            /* rule->iab_code, or the input's own code where the rule
+                              covers several (parse errors; wrapper-response-invalid) */
   const char *message;     /* specific to this finding, no trailing newline */
   const char *fix;         /* == rule->fix */
   const char *path;        /* element path, e.g. "/VAST/Ad[1]/InLine/Impression[2]" */
@@ -97,7 +100,28 @@ typedef struct vast_validate_options {
   const char *const *disabled;
   size_t n_disabled;
   vast_severity min_severity; /* findings below are not reported; default INFO */
+  /*
+   * The wrapper chain resolved from this same document (vast_resolve_file,
+   * _url or _buffer of vastrack/net.h), or NULL (the default: the chain is
+   * not checked). When set, vast_validate also reports the "wrapper" rules
+   * that need the chain: wrapper-limit (302, the chain needs more Wrappers
+   * than the resolution limit allowed), wrapper-loop (302), wrapper-depth
+   * (302, resolved through more than VAST_IAB_MAX_WRAPPERS Wrappers),
+   * wrapper-unavailable (301: timeout, HTTP error, unreadable file, unusable
+   * URI), wrapper-no-ad (303), wrapper-response-invalid (100/101/102: the
+   * fetched document is not XML, not VAST or of an unsupported version; the
+   * finding carries the document's own code), wrapper-refused (300: a
+   * Wrapper where followAdditionalWrappers="false" forbids one). Each is
+   * placed on the outermost <Wrapper> of the failing chain in this document
+   * and its message names the hop URL, the number of Wrappers followed and
+   * the resolver's reason. The chain is read only; the caller keeps it.
+   */
+  const struct vast_chain *chain;
 } vast_validate_options;
+
+/* Wrappers the IAB recommends a player follow at most (VAST 4.x, 2.3.4): a
+ * resolved chain with more gets a wrapper-depth warning. */
+#define VAST_IAB_MAX_WRAPPERS 5
 
 VAST_API void vast_validate_options_init(vast_validate_options *opt);
 
@@ -105,7 +129,9 @@ VAST_API void vast_validate_options_init(vast_validate_options *opt);
  * vast_validate: runs every enabled rule of the profile over `doc` and calls
  * `fn` for each finding. opt may be NULL (defaults). Lenient-parse notes of
  * the document (vast_doc_notes) are reported as findings of the matching
- * rules. Returns VAST_OK, or VAST_E_INVAL (NULL doc/fn, bad profile).
+ * rules; with opt->chain, the chain's failures and depth too (see above).
+ * No I/O: resolving (fetching) the chain is the caller's step.
+ * Returns VAST_OK, or VAST_E_INVAL (NULL doc/fn, bad profile).
  */
 VAST_API vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt,
                                 vast_finding_fn fn, void *ctx);
@@ -200,7 +226,10 @@ typedef struct vast_audit {
   size_t impressions;    /* Impression URLs over all ads */
   char events_present[512]; /* distinct Tracking event names, space-separated, document order */
   char events_missing[128]; /* core linear events missing from some InLine Linear */
-  int wrapper_hops;      /* 0 no wrapper; 1 this document is a wrapper (chain beyond unresolved) */
+  int wrapper_hops;      /* without opt->chain: 0 no Wrapper, 1 this document has a
+                            Wrapper (the chain beyond is not followed). With opt->chain:
+                            the Wrapper levels of the longest chain (resolved or failed;
+                            wrapper-a -> wrapper-b -> InLine is 2), 0 for InLine only */
   int ctv_compatible;    /* 1 when the ctv profile reports no errors */
   size_t errors, warnings, infos; /* findings under opt's profile */
   char issues[1024];     /* "rule-id(n); rule-id(n)..." most severe first; "..." when cut */

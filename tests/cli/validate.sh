@@ -23,8 +23,7 @@ expect_rc "validate without input is usage" 2 "$VASTRACK" validate
 expect_rc "unknown option is usage" 2 "$VASTRACK" validate --frobnicate x.xml
 expect_rc "unknown profile is usage" 2 "$VASTRACK" validate --profile tv "$V/missing-quartile/good.xml"
 expect_rc "unknown rule in --disable is usage" 2 "$VASTRACK" validate --disable no-such-rule "$V/missing-quartile/good.xml"
-expect_rc "--resolve is refused until the resolver lands" 2 "$VASTRACK" validate --resolve "$V/missing-quartile/good.xml"
-expect_grep "--resolve says why" 'resolve' "$TMP/err"
+expect_rc "--max-wrappers needs a number" 2 "$VASTRACK" validate --resolve --max-wrappers x "$V/missing-quartile/good.xml"
 
 # exit codes and the compiler-style line
 "$VASTRACK" template > "$TMP/t.xml"
@@ -50,6 +49,37 @@ expect_rc "profiles: VPAID-only is an error on ctv" 1 "$VASTRACK" validate --pro
 expect_rc "--list-rules" 0 "$VASTRACK" validate --list-rules --profile ssai
 nrules=$(($(wc -l < "$TMP/out") - 1))
 [ "$nrules" -ge 60 ] && ok "--list-rules lists $nrules rules" || nok "--list-rules lists rules" "$nrules"
+
+# --resolve: wrapper chains followed from disk
+SA="$C/dailymotion__vast-client-js/spec/samples"
+expect_rc "--resolve: corpus chain wrapper-a -> wrapper-b -> sample resolves" 0 "$VASTRACK" validate --resolve "$SA/wrapper-a.xml"
+if grep -q 'wrapper-\(limit\|depth\|unavailable\|no-ad\|response-invalid\|loop\|refused\)' "$TMP/out"; then
+  nok "--resolve: no chain finding for a chain that resolves" "$(grep 'wrapper-' "$TMP/out" | head -2)"
+else ok "--resolve: no chain finding for a chain that resolves"; fi
+expect_rc "--resolve: unavailable URI is an error" 1 "$VASTRACK" validate --resolve "$SA/wrapper-unavailable-url.xml"
+expect_grep "--resolve: unavailable URI names the hop" "^$SA/wrapper-unavailable-url.xml:4:5: error: .*after 1 Wrapper at '$SA/invalid-url': .*\[wrapper-unavailable, VAST code 301\]$" "$TMP/out"
+expect_rc "without --resolve the chain is not followed" 0 "$VASTRACK" validate "$SA/wrapper-unavailable-url.xml"
+# a 6-deep chain written here: limit 5 -> 302; limit 10 -> resolves with a depth warning
+i=1; while [ $i -le 6 ]; do
+  printf '<VAST version="4.2"><Ad id="w%d"><Wrapper><AdSystem>s</AdSystem><VASTAdTagURI>w%d.xml</VASTAdTagURI><Impression>https://t.example.com/i</Impression></Wrapper></Ad></VAST>\n' $i $((i+1)) > "$TMP/w$i.xml"
+  i=$((i+1))
+done
+cp "$V/wrapper-limit/inline.xml" "$TMP/w7.xml"
+expect_rc "--resolve: 6 Wrappers over the default limit" 1 "$VASTRACK" validate --resolve "$TMP/w1.xml"
+expect_grep "--resolve: wrapper-limit 302 at the 6th" "after 6 Wrappers at '.*/w6.xml': wrapper limit of 5 reached \[wrapper-limit, VAST code 302\]" "$TMP/out"
+expect_rc "--resolve --max-wrappers 10: resolves" 0 "$VASTRACK" validate --resolve --max-wrappers 10 "$TMP/w1.xml"
+expect_grep "--resolve --max-wrappers 10: depth warning" "warning: .*6 Wrappers .*\[wrapper-depth, VAST code 302\]" "$TMP/out"
+expect_rc "--resolve: 5 Wrappers are fine" 0 "$VASTRACK" validate --resolve "$TMP/w2.xml"
+expect_rc "--resolve --json" 1 "$VASTRACK" validate --resolve --json "$TMP/w1.xml"
+cp "$TMP/out" "$TMP/r.json"
+json_ok "--resolve --json names the rule and code" "$TMP/r.json" 'any(.findings[]; .rule == "wrapper-limit" and .iab_code == 302)'
+expect_rc "audit --resolve" 1 "$VASTRACK" audit --resolve --csv "$SA/wrapper-a.xml" "$SA/sample.xml" "$TMP/w1.xml" "$SA/wrapper-unavailable-url.xml"
+expect_grep "audit --resolve: wrapper-a has 2 hops" "^$SA/wrapper-a.xml,[^,]*,wrapper,([^,]*,){4}2," "$TMP/out"
+expect_grep "audit --resolve: InLine has 0 hops" "^$SA/sample.xml,[^,]*,inline,([^,]*,){4}0," "$TMP/out"
+expect_grep "audit --resolve: 6-deep chain counts 6" "/w1.xml,[^,]*,wrapper,([^,]*,){4}6,.*wrapper-limit" "$TMP/out"
+expect_grep "audit --resolve: unavailable chain" "^$SA/wrapper-unavailable-url.xml,.*wrapper-unavailable\(1\)" "$TMP/out"
+expect_rc "audit without --resolve" 0 "$VASTRACK" audit --csv "$SA/wrapper-a.xml"
+expect_grep "audit without --resolve: 1 for a Wrapper" "^$SA/wrapper-a.xml,[^,]*,wrapper,([^,]*,){4}1," "$TMP/out"
 
 # JSON and SARIF
 expect_rc "--json" 1 "$VASTRACK" validate --json "$V/missing-impression/bad.xml"

@@ -65,6 +65,42 @@ static void dump(const vast_findings *l, const char *name) {
   free(b.p);
 }
 
+/*
+ * Findings for a case file that needs its wrapper chain: the file is resolved
+ * from disk (relative VASTAdTagURIs are files next to it) with max_wrappers
+ * (0: the default) and validated with the chain. *hops gets audit's count.
+ */
+static vast_findings *findings_resolved(const char *path, vast_profile p, unsigned max_wrappers,
+                                        int *hops) {
+  size_t n;
+  char *xml = th_slurp(path, &n);
+  vast_error err;
+  vast_doc *d = parse(xml, n, &err);
+  CHECK(d != NULL);
+  vast_resolve_opts ro;
+  vast_resolve_opts_init(&ro);
+  if (max_wrappers) ro.max_wrappers = max_wrappers;
+  vast_chain *c = NULL;
+  vast_resolve_file(path, &ro, &c, NULL);
+  CHECK(c != NULL);
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  o.profile = p;
+  o.chain = c;
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  if (hops) {
+    vast_audit a;
+    CHECK_INT(vast_audit_doc(d, &o, &a), VAST_OK);
+    *hops = a.wrapper_hops;
+    CHECK_INT(a.errors, vast_findings_count_severity(l, VAST_SEV_ERROR));
+  }
+  vast_chain_free(c);
+  vast_doc_free(d);
+  free(xml);
+  return l;
+}
+
 /* ---- rule cases ---------------------------------------------------------- */
 
 #define CASES_DIR "tests/validate"
@@ -89,11 +125,29 @@ TEST(rules_bad_and_good) {
       if (fscanf(pf, "%31s", name) == 1) CHECK_INT(vast_profile_from_name(name, &p), VAST_OK);
       fclose(pf);
     }
+    /* a `resolve` file: the case needs its wrapper chain ("max-wrappers N" optional) */
+    int resolve = 0;
+    unsigned maxw = 0;
+    snprintf(path, sizeof path, CASES_DIR "/%s/resolve", r->id);
+    FILE *rf = fopen(path, "r");
+    if (rf) {
+      resolve = 1;
+      if (fscanf(rf, " max-wrappers %u", &maxw) != 1) maxw = 0;
+      fclose(rf);
+    }
     for (int good = 0; good <= 1; good++) {
       snprintf(path, sizeof path, CASES_DIR "/%s/%s.xml", r->id, good ? "good" : "bad");
       size_t n;
       char *xml = th_slurp(path, &n);
-      vast_findings *l = findings_for(xml, n, p);
+      vast_findings *l = resolve ? findings_resolved(path, p, maxw, NULL) : findings_for(xml, n, p);
+      if (resolve && !good) { /* without the chain the rule cannot be seen */
+        vast_findings *l0 = findings_for(xml, n, p);
+        if (vast_findings_has(l0, r->id)) {
+          fprintf(stderr, "  %s: reports %s without the chain\n", path, r->id);
+          failed++;
+        }
+        vast_findings_free(l0);
+      }
       int has = vast_findings_has(l, r->id);
       if (has == good) {
         fprintf(stderr, "  %s: %s\n", path, good ? "reports the rule" : "does not report the rule");
@@ -646,6 +700,136 @@ TEST(corpus_expectations) {
   CHECK(matched >= 40);
 }
 
+/* ---- --resolve: chains from disk ------------------------------------------ */
+
+#define SAMPLES "../shared/corpus/dailymotion__vast-client-js/spec/samples/"
+
+/* The corpus chain wrapper-a.xml -> wrapper-b.xml -> sample.xml: 2 hops, no chain finding. */
+TEST(chain_corpus_resolves) {
+  int hops = -1;
+  vast_findings *l = findings_resolved(SAMPLES "wrapper-a.xml", VAST_PROFILE_WEB, 0, &hops);
+  CHECK_INT(hops, 2);
+  for (size_t i = 0; i < vast_findings_count(l); i++) {
+    const vast_finding *f = vast_findings_at(l, i);
+    CHECK(strcmp(f->rule->category, "wrapper") != 0 || !strcmp(f->rule_id, "wrapper-uri-invalid"));
+    CHECK(strncmp(f->rule_id, "wrapper-", 8) != 0 || !strcmp(f->rule_id, "wrapper-uri-invalid"));
+  }
+  vast_findings_free(l);
+  /* wrapper-b alone: one hop */
+  l = findings_resolved(SAMPLES "wrapper-b.xml", VAST_PROFILE_WEB, 0, &hops);
+  CHECK_INT(hops, 1);
+  vast_findings_free(l);
+  /* an InLine: no hop */
+  l = findings_resolved(SAMPLES "sample.xml", VAST_PROFILE_WEB, 0, &hops);
+  CHECK_INT(hops, 0);
+  vast_findings_free(l);
+}
+
+/* wrapper-unavailable-url.xml: its URI "invalid-url" cannot be read: 301 with the hop URL. */
+TEST(chain_corpus_unavailable) {
+  int hops = -1;
+  vast_findings *l = findings_resolved(SAMPLES "wrapper-unavailable-url.xml", VAST_PROFILE_WEB, 0, &hops);
+  CHECK_INT(hops, 1);
+  const vast_finding *f = NULL;
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    if (!strcmp(vast_findings_at(l, i)->rule_id, "wrapper-unavailable")) f = vast_findings_at(l, i);
+  CHECK(f != NULL);
+  CHECK_INT(f->iab_code, 301);
+  CHECK_INT(f->severity, VAST_SEV_ERROR);
+  CHECK(strstr(f->message, "samples/invalid-url") != NULL);
+  CHECK(strstr(f->message, "after 1 Wrapper ") != NULL);
+  CHECK(f->line > 0);
+  CHECK(!strcmp(f->path, "/VAST/Ad[1]/Wrapper"));
+  vast_findings_free(l);
+}
+
+/* Writes a chain of `n` Wrappers (w1.xml ... wn.xml) ending in an InLine, in dir. */
+static void write_chain(const char *dir, int n) {
+  char path[512];
+  for (int i = 1; i <= n + 1; i++) {
+    snprintf(path, sizeof path, "%s/w%d.xml", dir, i);
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (i <= n)
+      fprintf(fp,
+              "<VAST version=\"4.2\"><Ad id=\"w%d\"><Wrapper><AdSystem>s</AdSystem>"
+              "<VASTAdTagURI>w%d.xml</VASTAdTagURI>"
+              "<Impression>https://t.example.com/i%d</Impression></Wrapper></Ad></VAST>\n",
+              i, i + 1, i);
+    else
+      fputs("<VAST version=\"4.2\"><Ad id=\"in\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+            "<Impression>https://t.example.com/imp</Impression><Creatives><Creative><Linear>"
+            "<Duration>00:00:10</Duration><MediaFiles><MediaFile delivery=\"progressive\" "
+            "type=\"video/mp4\" width=\"640\" height=\"360\">https://m.example.com/a.mp4"
+            "</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>\n",
+            fp);
+    fclose(fp);
+  }
+}
+
+/* A synthetic 6-deep chain on disk: over the default limit of 5 it fails with
+ * wrapper-limit (302); with the limit raised it resolves and gets the
+ * wrapper-depth warning; 5 deep is clean. */
+TEST(chain_depth_limit) {
+  char dir[] = "/tmp/vastrack-chain-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  write_chain(dir, 6);
+  char root[600];
+  snprintf(root, sizeof root, "%s/w1.xml", dir);
+  int hops = -1;
+  vast_findings *l = findings_resolved(root, VAST_PROFILE_WEB, 0, &hops);
+  CHECK(vast_findings_has(l, "wrapper-limit"));
+  CHECK(!vast_findings_has(l, "wrapper-depth"));
+  CHECK_INT(hops, 6);
+  for (size_t i = 0; i < vast_findings_count(l); i++) {
+    const vast_finding *f = vast_findings_at(l, i);
+    if (strcmp(f->rule_id, "wrapper-limit")) continue;
+    CHECK_INT(f->iab_code, 302);
+    CHECK_INT(f->severity, VAST_SEV_ERROR);
+    CHECK(strstr(f->message, "limit of 5") != NULL);
+    CHECK(strstr(f->message, "w6.xml") != NULL);
+  }
+  vast_findings_free(l);
+  l = findings_resolved(root, VAST_PROFILE_WEB, 10, &hops);
+  CHECK(!vast_findings_has(l, "wrapper-limit"));
+  CHECK(vast_findings_has(l, "wrapper-depth"));
+  CHECK_INT(vast_findings_count_severity(l, VAST_SEV_ERROR), 0);
+  CHECK_INT(hops, 6);
+  vast_findings_free(l);
+  /* the 5-deep tail (w2.xml onwards) is within both limits */
+  snprintf(root, sizeof root, "%s/w2.xml", dir);
+  l = findings_resolved(root, VAST_PROFILE_WEB, 0, &hops);
+  CHECK(!vast_findings_has(l, "wrapper-limit") && !vast_findings_has(l, "wrapper-depth"));
+  CHECK_INT(hops, 5);
+  vast_findings_free(l);
+  /* rules switch off like any other */
+  snprintf(root, sizeof root, "%s/w1.xml", dir);
+  size_t n;
+  char *xml = th_slurp(root, &n);
+  vast_error err;
+  vast_doc *d = parse(xml, n, &err);
+  vast_chain *c = NULL;
+  vast_resolve_file(root, NULL, &c, NULL);
+  CHECK(c != NULL);
+  const char *off[] = {"wrapper-limit"};
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  o.chain = c;
+  o.disabled = off;
+  o.n_disabled = 1;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK(!vast_findings_has(l, "wrapper-limit"));
+  vast_findings_free(l);
+  vast_chain_free(c);
+  vast_doc_free(d);
+  free(xml);
+  for (int i = 1; i <= 7; i++) {
+    snprintf(root, sizeof root, "%s/w%d.xml", dir, i);
+    unlink(root);
+  }
+  rmdir(dir);
+}
+
 static const th_case cases[] = {
     TH(rules_bad_and_good),
     TH(case_folders_name_rules),
@@ -658,6 +842,9 @@ static const th_case cases[] = {
     TH(template_is_complete_and_valid),
     TH(audit_row),
     TH(corpus_expectations),
+    TH(chain_corpus_resolves),
+    TH(chain_corpus_unavailable),
+    TH(chain_depth_limit),
     {0},
 };
 
