@@ -7,17 +7,37 @@
  * leaves is taken in CURLOPT_PREREQFUNCTION (connection up, request about to be
  * written) and reported in the delivery record.
  *
- * Locking: the queue and counters are under `mu`; the multi handle and the easy
- * handles belong to whichever thread steps (the caller in poll mode, the
- * dispatcher's thread after vast_dispatcher_start). Callbacks run without the lock.
+ * Plain-http beacons whose destination address is known without a DNS lookup
+ * (an IP literal, or a host name libcurl resolved for an earlier beacon in the
+ * last 60 s) take the fast path instead: lib/h1.c, a minimal HTTP/1.1 client
+ * with its own keep-alive pool on one epoll set. libcurl's per-transfer work
+ * is most of a beacon's CPU cost; the fast path gives the same delivery record,
+ * timeout, retry rule and private-address guard. https, host names not yet
+ * resolved, unusual URLs and redirects (a 3xx with Location is followed by
+ * libcurl) stay with libcurl.
+ *
+ * Locking: the queue and counters are under `mu`; the multi handle, the fast
+ * path and the transfers belong to whichever thread steps (the caller in poll
+ * mode, the dispatcher's thread after vast_dispatcher_start). Callbacks run
+ * without the lock.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "h1.h"
 #include "netint.h"
+
+#define DNS_TTL_US 60000000u /* like libcurl's DNS cache */
+#define DNS_SLOTS 64
 
 typedef struct xfer {
   struct xfer *next;         /* waiting list */
@@ -32,8 +52,19 @@ typedef struct xfer {
   double queued_at, sent_at;
   uint64_t start_us, sent_us, not_before;
   unsigned attempts;
+  int fast;                  /* in flight on the fast path */
+  char *redirect;            /* a fast-path 3xx: Location, continued by libcurl */
+  vast__h1_req h1;
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
+
+/* A host name libcurl resolved, for the fast path. */
+typedef struct dns_entry {
+  char key[300]; /* "host:port" */
+  struct sockaddr_storage addr;
+  socklen_t len;
+  uint64_t expires;
+} dns_entry;
 
 struct vast_dispatcher {
   vast_dispatch_opts o;
@@ -50,6 +81,12 @@ struct vast_dispatcher {
   vast_dispatch_stats st;
   pthread_t th;
   int threaded, stop;
+  vast__h1 *h1;       /* NULL with curl_only */
+  char *req_tail;     /* request headers after Host, through the empty line */
+  size_t req_tail_len;
+  xfer *h1_done;      /* fast-path transfers that ended, to settle */
+  size_t n_curl;      /* transfers in the multi handle */
+  dns_entry dns[DNS_SLOTS];
 };
 
 void vast_dispatch_opts_init(vast_dispatch_opts *o) {
@@ -82,6 +119,23 @@ static int add_header(struct curl_slist **l, const char *name, const char *value
   if (!nl) return -1;
   *l = nl;
   return 0;
+}
+
+static void h1_done(void *ctx, vast__h1_req *r);
+
+/* The request lines after Host, as libcurl sends them: User-Agent, Accept,
+   the device headers, the empty line. NULL when out of memory. */
+static char *build_tail(vast_dispatcher *d, size_t *len) {
+  size_t cap = 64 + strlen(d->ua);
+  for (struct curl_slist *h = d->headers; h; h = h->next) cap += strlen(h->data) + 2;
+  char *t = malloc(cap);
+  if (!t) return NULL;
+  size_t n = (size_t)snprintf(t, cap, "User-Agent: %s\r\nAccept: */*\r\n", d->ua);
+  for (struct curl_slist *h = d->headers; h; h = h->next)
+    n += (size_t)snprintf(t + n, cap - n, "%s\r\n", h->data);
+  n += (size_t)snprintf(t + n, cap - n, "\r\n");
+  *len = n;
+  return t;
 }
 
 vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher **out) {
@@ -123,6 +177,14 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
   }
   /* Keep enough idle connections for a full window of concurrent beacons. */
   curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)o.max_concurrent * 2);
+  if (!o.curl_only) {
+    d->req_tail = build_tail(d, &d->req_tail_len);
+    d->h1 = vast__h1_create((size_t)o.max_concurrent * 2, h1_done, d);
+    if (!d->req_tail || !d->h1) {
+      vast_dispatcher_free(d);
+      return VAST_E_NOMEM;
+    }
+  }
   pthread_mutex_init(&d->mu, NULL);
   pthread_cond_init(&d->idle, NULL);
   *out = d;
@@ -132,6 +194,9 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
 static void xfer_free(xfer *x) {
   if (!x) return;
   if (x->easy) curl_easy_cleanup(x->easy);
+  free(x->redirect);
+  free(x->h1.msg);
+  free(x->h1.location);
   free(x->url);
   free(x->event);
   free(x);
@@ -141,6 +206,7 @@ static void xfer_free(xfer *x) {
 static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
                      int conn_primary_port, int conn_local_port) {
   xfer *x = clientp;
+  if (x->sent_us && x->redirect) return CURL_PREREQFUNC_OK; /* left on the fast path */
   x->sent_us = vast__now_us();
   x->sent_at = vast__wall();
   return CURL_PREREQFUNC_OK;
@@ -153,12 +219,18 @@ static int setup_easy(vast_dispatcher *d, xfer *x) {
   x->guard.refuse = d->refuse;
   x->guard.refused = 0;
   x->errbuf[0] = 0;
-  x->sent_us = 0;
-  x->sent_at = 0;
   CURL *e = x->easy;
-  vast__easy_common(e, &x->guard, d->ua, d->o.max_redirects);
+  if (x->redirect) { /* the fast path got a 3xx: libcurl follows it */
+    vast__easy_common(e, &x->guard, d->ua, 1);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, d->o.max_redirects - 1);
+    curl_easy_setopt(e, CURLOPT_URL, x->redirect);
+  } else {
+    x->sent_us = 0;
+    x->sent_at = 0;
+    vast__easy_common(e, &x->guard, d->ua, d->o.max_redirects);
+    curl_easy_setopt(e, CURLOPT_URL, x->url);
+  }
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
-  curl_easy_setopt(e, CURLOPT_URL, x->url);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, d->o.timeout_ms > 0 ? d->o.timeout_ms : 0L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -252,13 +324,210 @@ vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *b, size_t
   return VAST_OK;
 }
 
+/* ---- fast path: which beacons take it, and their request ------------------ */
+
+/* A plain-http URL split for the fast path. */
+typedef struct target {
+  char key[300];     /* lower-case host ":" port */
+  char hosthdr[300]; /* Host header value */
+  char host[256];
+  int v6;
+  unsigned port;
+  const char *path; /* up to '#' */
+  size_t path_len;
+} target;
+
+/* 1 when url is http:// with a plain host (name or IP literal, no user info),
+   an optional port and printable ASCII: the URLs the fast path may send. */
+static int parse_target(const char *url, target *t) {
+  if (strncasecmp(url, "http://", 7) != 0) return 0;
+  const char *a = url + 7, *e = a + strcspn(a, "/?#"), *hp, *he, *pp = NULL;
+  if (e == a || e - a > 255 || memchr(a, '@', (size_t)(e - a))) return 0;
+  if (*a == '[') {
+    const char *rb = memchr(a, ']', (size_t)(e - a));
+    if (!rb) return 0;
+    hp = a + 1;
+    he = rb;
+    t->v6 = 1;
+    if (rb + 1 < e) {
+      if (rb[1] != ':') return 0;
+      pp = rb + 2;
+    }
+  } else {
+    const char *colon = memchr(a, ':', (size_t)(e - a));
+    hp = a;
+    he = colon ? colon : e;
+    t->v6 = 0;
+    if (colon) pp = colon + 1;
+    for (const char *c = hp; c < he; c++)
+      if (!isalnum((unsigned char)*c) && *c != '-' && *c != '.') return 0;
+  }
+  if (he == hp) return 0;
+  t->port = 80;
+  if (pp) {
+    if (pp == e || e - pp > 5) return 0;
+    unsigned p = 0;
+    for (const char *c = pp; c < e; c++) {
+      if (*c < '0' || *c > '9') return 0;
+      p = p * 10 + (unsigned)(*c - '0');
+    }
+    if (!p || p > 65535) return 0;
+    t->port = p;
+  }
+  size_t hl = (size_t)(he - hp);
+  memcpy(t->host, hp, hl);
+  t->host[hl] = 0;
+  for (size_t i = 0; i < hl; i++) t->host[i] = (char)tolower((unsigned char)t->host[i]);
+  snprintf(t->key, sizeof t->key, "%s:%u", t->host, t->port);
+  if (t->port == 80)
+    snprintf(t->hosthdr, sizeof t->hosthdr, t->v6 ? "[%s]" : "%s", t->host);
+  else
+    snprintf(t->hosthdr, sizeof t->hosthdr, t->v6 ? "[%s]:%u" : "%s:%u", t->host, t->port);
+  t->path = e;
+  t->path_len = strcspn(e, "#");
+  if (t->path_len > 16384) return 0;
+  for (size_t i = 0; i < t->path_len; i++)
+    if ((unsigned char)e[i] <= 0x20 || (unsigned char)e[i] >= 0x7f) return 0;
+  return 1;
+}
+
+static int dns_lookup(vast_dispatcher *d, const char *key, uint64_t now,
+                      struct sockaddr_storage *out, socklen_t *len) {
+  for (int i = 0; i < DNS_SLOTS; i++)
+    if (d->dns[i].expires > now && strcmp(d->dns[i].key, key) == 0) {
+      *out = d->dns[i].addr;
+      *len = d->dns[i].len;
+      return 1;
+    }
+  return 0;
+}
+
+/* Records the address libcurl connected to for a plain-http host name. */
+static void dns_learn(vast_dispatcher *d, const char *url, const char *ip, long port) {
+  target t;
+  struct sockaddr_storage a;
+  socklen_t len;
+  if (!ip || !*ip || port <= 0 || !parse_target(url, &t) || (long)t.port != port) return;
+  memset(&a, 0, sizeof a);
+  struct in_addr v4;
+  struct in6_addr v6;
+  if (inet_pton(AF_INET, t.host, &v4) == 1 || inet_pton(AF_INET6, t.host, &v6) == 1)
+    return; /* a literal needs no lookup */
+  if (inet_pton(AF_INET, ip, &v4) == 1) {
+    struct sockaddr_in *s = (struct sockaddr_in *)&a;
+    s->sin_family = AF_INET;
+    s->sin_port = htons((uint16_t)port);
+    s->sin_addr = v4;
+    len = sizeof *s;
+  } else if (inet_pton(AF_INET6, ip, &v6) == 1) {
+    struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a;
+    s->sin6_family = AF_INET6;
+    s->sin6_port = htons((uint16_t)port);
+    s->sin6_addr = v6;
+    len = sizeof *s;
+  } else {
+    return;
+  }
+  uint64_t now = vast__now_us();
+  int slot = 0;
+  for (int i = 0; i < DNS_SLOTS; i++) {
+    if (strcmp(d->dns[i].key, t.key) == 0) {
+      slot = i;
+      break;
+    }
+    if (d->dns[i].expires < d->dns[slot].expires) slot = i;
+  }
+  snprintf(d->dns[slot].key, sizeof d->dns[slot].key, "%s", t.key);
+  d->dns[slot].addr = a;
+  d->dns[slot].len = len;
+  d->dns[slot].expires = now + DNS_TTL_US;
+}
+
+/* Prepares x for the fast path when it qualifies: address, request, deadline. */
+static int fast_prepare(vast_dispatcher *d, xfer *x, uint64_t now) {
+  target t;
+  if (!parse_target(x->url, &t)) return 0;
+  vast__h1_req *r = &x->h1;
+  memset(&r->addr, 0, sizeof r->addr);
+  if (t.v6) {
+    struct sockaddr_in6 *s = (struct sockaddr_in6 *)&r->addr;
+    if (inet_pton(AF_INET6, t.host, &s->sin6_addr) != 1) return 0;
+    s->sin6_family = AF_INET6;
+    s->sin6_port = htons((uint16_t)t.port);
+    r->addrlen = sizeof *s;
+  } else {
+    struct sockaddr_in *s = (struct sockaddr_in *)&r->addr;
+    if (inet_pton(AF_INET, t.host, &s->sin_addr) == 1) {
+      s->sin_family = AF_INET;
+      s->sin_port = htons((uint16_t)t.port);
+      r->addrlen = sizeof *s;
+    } else if (!dns_lookup(d, t.key, now, &r->addr, &r->addrlen)) {
+      return 0;
+    }
+  }
+  size_t hh = strlen(t.hosthdr), slash = t.path_len == 0 || t.path[0] != '/';
+  size_t n = 4 + slash + t.path_len + 17 + hh + 2 + d->req_tail_len;
+  free(r->msg);
+  r->msg = malloc(n + 1);
+  if (!r->msg) return 0;
+  char *m = r->msg;
+  memcpy(m, "GET ", 4);
+  m += 4;
+  if (slash) *m++ = '/';
+  memcpy(m, t.path, t.path_len);
+  m += t.path_len;
+  memcpy(m, " HTTP/1.1\r\nHost: ", 17);
+  m += 17;
+  memcpy(m, t.hosthdr, hh);
+  m += hh;
+  memcpy(m, "\r\n", 2);
+  m += 2;
+  memcpy(m, d->req_tail, d->req_tail_len);
+  m += d->req_tail_len;
+  *m = 0;
+  r->msg_len = (size_t)(m - r->msg);
+  snprintf(r->key, sizeof r->key, "%s", t.key);
+  r->deadline_us = d->o.timeout_ms > 0 ? now + (uint64_t)d->o.timeout_ms * 1000u : 0;
+  r->refuse_private = d->refuse;
+  free(r->location);
+  r->location = NULL;
+  return 1;
+}
+
+static void h1_done(void *ctx, vast__h1_req *r) {
+  vast_dispatcher *d = ctx;
+  xfer *x = (xfer *)(void *)((char *)r - offsetof(xfer, h1));
+  x->next = d->h1_done;
+  d->h1_done = x;
+}
+
+static void flight_link(vast_dispatcher *d, xfer *x) {
+  x->fprev = NULL;
+  x->fnext = d->flight;
+  if (d->flight) d->flight->fprev = x;
+  d->flight = x;
+}
+
+static void flight_unlink(vast_dispatcher *d, xfer *x) {
+  if (x->fprev)
+    x->fprev->fnext = x->fnext;
+  else
+    d->flight = x->fnext;
+  if (x->fnext) x->fnext->fprev = x->fprev;
+  x->fprev = x->fnext = NULL;
+}
+
 /*
- * Moves waiting beacons into the multi handle: whole batches, while fewer than
+ * Moves waiting beacons into flight: whole batches, while fewer than
  * max_concurrent are in flight; beacons waiting for a retry delay stay queued.
- * Returns the earliest retry time still waiting (0 when none).
+ * libcurl transfers are added to the multi handle (started by the next
+ * curl_multi_perform); fast-path requests are written right after the lock is
+ * released, one batch after the other. Returns the earliest retry time still
+ * waiting (0 when none).
  */
 static uint64_t start_pending(vast_dispatcher *d) {
   uint64_t now = vast__now_us(), wait_until = 0;
+  xfer *fast = NULL, **fast_tail = &fast;
   pthread_mutex_lock(&d->mu);
   xfer **pp = &d->head, *prev = NULL;
   uint64_t cur_batch = 0;
@@ -275,7 +544,11 @@ static uint64_t start_pending(vast_dispatcher *d) {
     if (d->tail == x) d->tail = prev;
     d->n_pend--;
     x->next = NULL;
-    if (setup_easy(d, x) != 0 || curl_multi_add_handle(d->multi, x->easy) != CURLM_OK) {
+    if (d->h1 && fast_prepare(d, x, now)) {
+      x->fast = 1;
+      *fast_tail = x;
+      fast_tail = &x->next;
+    } else if (setup_easy(d, x) != 0 || curl_multi_add_handle(d->multi, x->easy) != CURLM_OK) {
       /* out of memory: report it and drop the beacon */
       d->st.failed++;
       pthread_mutex_unlock(&d->mu);
@@ -285,17 +558,21 @@ static uint64_t start_pending(vast_dispatcher *d) {
       pp = &d->head; /* restart: the list may have changed meanwhile */
       prev = NULL;
       continue;
+    } else {
+      d->n_curl++;
     }
     x->start_us = now;
     x->attempts++;
-    x->fprev = NULL;
-    x->fnext = d->flight;
-    if (d->flight) d->flight->fprev = x;
-    d->flight = x;
+    flight_link(d, x);
     d->n_flight++;
     cur_batch = x->batch;
   }
   pthread_mutex_unlock(&d->mu);
+  for (xfer *x = fast, *nx; x; x = nx) {
+    nx = x->next; /* done() may reuse next */
+    x->next = NULL;
+    vast__h1_start(d->h1, &x->h1);
+  }
   return wait_until;
 }
 
@@ -305,7 +582,40 @@ static int retryable(CURLcode rc, const xfer *x) {
          rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR;
 }
 
-/* Handles finished transfers: delivery records, retries, counters. */
+/*
+ * A transfer ended (x already out of the flight list). When retry is set and
+ * attempts remain, x is queued again (first in line, after retry_delay_ms);
+ * otherwise its record is delivered and x freed.
+ */
+static void settle(vast_dispatcher *d, xfer *x, long status, vast_err e, const char *msg,
+                   int retry) {
+  if (retry && x->attempts <= d->o.retries) {
+    pthread_mutex_lock(&d->mu);
+    d->n_flight--;
+    d->n_pend++;
+    d->st.retried++;
+    x->not_before = vast__now_us() + (uint64_t)(d->o.retry_delay_ms > 0 ? d->o.retry_delay_ms : 0) * 1000u;
+    x->next = d->head; /* retries go first */
+    d->head = x;
+    if (!d->tail) d->tail = x;
+    pthread_mutex_unlock(&d->mu);
+    return;
+  }
+  deliver(d, x, status, e, msg);
+  pthread_mutex_lock(&d->mu);
+  d->n_flight--;
+  if (e == VAST_OK)
+    d->st.delivered++;
+  else if (e == VAST_E_FORBIDDEN)
+    d->st.refused++;
+  else
+    d->st.failed++;
+  if (!d->n_flight && !d->n_pend) pthread_cond_broadcast(&d->idle);
+  pthread_mutex_unlock(&d->mu);
+  xfer_free(x);
+}
+
+/* Handles finished libcurl transfers: delivery records, retries, counters. */
 static void reap(vast_dispatcher *d) {
   CURLMsg *m;
   int left;
@@ -315,25 +625,19 @@ static void reap(vast_dispatcher *d) {
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     CURLcode rc = m->data.result;
     curl_multi_remove_handle(d->multi, x->easy);
-    if (x->fprev)
-      x->fprev->fnext = x->fnext;
-    else
-      d->flight = x->fnext;
-    if (x->fnext) x->fnext->fprev = x->fprev;
+    d->n_curl--;
+    flight_unlink(d, x);
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK && status == 0 && retryable(rc, x) && x->attempts <= d->o.retries) {
-      pthread_mutex_lock(&d->mu);
-      d->n_flight--;
-      d->n_pend++;
-      d->st.retried++;
-      x->not_before = vast__now_us() + (uint64_t)(d->o.retry_delay_ms > 0 ? d->o.retry_delay_ms : 0) * 1000u;
-      x->next = d->head; /* retries go first */
-      d->head = x;
-      if (!d->tail) d->tail = x;
-      pthread_mutex_unlock(&d->mu);
-      continue;
+    if (d->h1 && status > 0 && !x->redirect) {
+      long redirects = 0, port = 0;
+      char *ip = NULL;
+      curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+      curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip);
+      curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_PORT, &port);
+      if (!redirects) dns_learn(d, x->url, ip, port);
     }
+    int retry = rc != CURLE_OK && status == 0 && retryable(rc, x);
     vast_err e = VAST_OK;
     const char *msg = NULL;
     if (rc != CURLE_OK && status == 0) {
@@ -345,18 +649,50 @@ static void reap(vast_dispatcher *d) {
       msg = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
       e = vast__curl_err(rc, &x->guard, 0);
     }
-    deliver(d, x, status, e, msg);
-    pthread_mutex_lock(&d->mu);
-    d->n_flight--;
-    if (e == VAST_OK)
-      d->st.delivered++;
-    else if (e == VAST_E_FORBIDDEN)
-      d->st.refused++;
-    else
-      d->st.failed++;
-    if (!d->n_flight && !d->n_pend) pthread_cond_broadcast(&d->idle);
-    pthread_mutex_unlock(&d->mu);
-    xfer_free(x);
+    settle(d, x, status, e, msg, retry);
+  }
+}
+
+/* Handles fast-path requests that ended; a 3xx with Location goes on in libcurl. */
+static void reap_h1(vast_dispatcher *d) {
+  while (d->h1_done) {
+    xfer *x = d->h1_done;
+    d->h1_done = x->next;
+    x->next = NULL;
+    x->fast = 0;
+    flight_unlink(d, x);
+    vast__h1_req *r = &x->h1;
+    x->sent_us = r->sent_us;
+    x->sent_at = r->sent_at;
+    switch (r->result) {
+    case VAST__H1_OK:
+      if (r->location && d->o.max_redirects > 0 && r->status != 304) {
+        char *abs = NULL;
+        int is_file = 0;
+        if (vast_url_resolve(x->url, r->location, &abs, &is_file) != VAST_OK || is_file) {
+          free(abs);
+          settle(d, x, r->status, VAST_E_URL, "redirect to a URL that is not http(s)", 0);
+          break;
+        }
+        x->redirect = abs;
+        if (setup_easy(d, x) != 0 || curl_multi_add_handle(d->multi, x->easy) != CURLM_OK) {
+          settle(d, x, r->status, VAST_E_NOMEM, "out of memory", 0);
+          break;
+        }
+        d->n_curl++;
+        flight_link(d, x);
+        break;
+      }
+      settle(d, x, r->status, VAST_OK, NULL, 0);
+      break;
+    case VAST__H1_CONNECT: settle(d, x, 0, VAST_E_HTTP, r->error, 1); break;
+    case VAST__H1_REFUSED: settle(d, x, 0, VAST_E_FORBIDDEN, r->error, 0); break;
+    case VAST__H1_TIMEOUT:
+      settle(d, x, r->status, VAST_E_TIMEOUT, r->error, !r->sent_us && !r->status);
+      break;
+    case VAST__H1_NOMEM: settle(d, x, r->status, VAST_E_NOMEM, r->error, 0); break;
+    default: settle(d, x, r->status, VAST_E_HTTP, r->error, 0); break;
+    }
   }
 }
 
@@ -367,12 +703,23 @@ static size_t outstanding(vast_dispatcher *d) {
   return n;
 }
 
+/* Progresses both paths without waiting and settles what ended. */
+static void progress(vast_dispatcher *d) {
+  int running = 0;
+  if (d->h1) {
+    vast__h1_run(d->h1, 0);
+    reap_h1(d); /* may hand redirects to libcurl */
+  }
+  if (d->n_curl) {
+    curl_multi_perform(d->multi, &running);
+    reap(d);
+  }
+}
+
 /* One round: start waiting beacons, wait for activity up to timeout_ms, progress. */
 static void step_once(vast_dispatcher *d, int timeout_ms) {
-  int running = 0;
   uint64_t wake = start_pending(d);
-  curl_multi_perform(d->multi, &running);
-  reap(d);
+  progress(d);
   pthread_mutex_lock(&d->mu);
   int busy = d->n_flight > 0, waiting = d->n_pend > 0;
   /* Transfers that finished just now freed slots for beacons still waiting:
@@ -381,14 +728,23 @@ static void step_once(vast_dispatcher *d, int timeout_ms) {
   pthread_mutex_unlock(&d->mu);
   if (!busy && !waiting && !d->threaded) return;
   if (startable && !wake) timeout_ms = 0;
+  uint64_t deadline = d->h1 ? vast__h1_next_deadline(d->h1) : 0;
+  if (deadline && (!wake || deadline < wake)) wake = deadline;
   if (wake) {
     uint64_t now = vast__now_us();
     int until = wake > now ? (int)((wake - now) / 1000) + 1 : 0;
     if (until < timeout_ms) timeout_ms = until;
   }
-  if (timeout_ms > 0) curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
-  curl_multi_perform(d->multi, &running);
-  reap(d);
+  if (timeout_ms > 0) {
+    if (d->h1 && !d->n_curl && !d->threaded) {
+      vast__h1_run(d->h1, timeout_ms); /* only fast-path work can be pending */
+    } else {
+      struct curl_waitfd w = {.fd = d->h1 ? vast__h1_fd(d->h1) : -1,
+                              .events = CURL_WAIT_POLLIN};
+      curl_multi_poll(d->multi, d->h1 ? &w : NULL, d->h1 ? 1u : 0u, timeout_ms, NULL);
+    }
+  }
+  progress(d);
 }
 
 long vast_dispatcher_step(vast_dispatcher *d, int timeout_ms) {
@@ -479,7 +835,10 @@ void vast_dispatcher_free(vast_dispatcher *d) {
   }
   for (xfer *x = d->flight; x;) {
     xfer *nx = x->fnext;
-    curl_multi_remove_handle(d->multi, x->easy);
+    if (x->fast)
+      vast__h1_cancel(d->h1, &x->h1);
+    else if (x->easy)
+      curl_multi_remove_handle(d->multi, x->easy);
     deliver(d, x, 0, VAST_E_STATE, "cancelled");
     xfer_free(x);
     x = nx;
@@ -495,6 +854,8 @@ void vast_dispatcher_free(vast_dispatcher *d) {
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->idle);
   }
+  vast__h1_free(d->h1);
+  free(d->req_tail);
   curl_slist_free_all(d->headers);
   free(d->ua);
   free(d->dev_ip);

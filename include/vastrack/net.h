@@ -180,6 +180,10 @@ typedef struct vast_dispatch_opts {
   int forwarded_for;        /* 1: also X-Forwarded-For: device_ip (deprecated) */
   vast_delivery_fn on_delivery; /* may be NULL */
   void *ctx;
+  int curl_only;            /* 1: every beacon through libcurl. Default 0: plain-http
+                               beacons to an IP literal, or to a host libcurl resolved
+                               in the last 60 s, use the built-in HTTP/1.1 keep-alive
+                               client (same records, limits, retries and guard) */
 } vast_dispatch_opts;
 
 VAST_API void vast_dispatch_opts_init(vast_dispatch_opts *opts);
