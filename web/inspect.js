@@ -1,0 +1,193 @@
+/* inspect.js: the tag inspector. Sends the document to the JSON API
+   (/api/inspect, /api/validate, /api/resolve, /api/play) and draws the answers. */
+"use strict";
+(function () {
+  const $ = id => document.getElementById(id);
+  const iab = {};
+  let state = { source: "", url: "", codes: new Set() };
+  const ready = fetch("/api/errors").then(r => r.json()).then(j => {
+    for (const c of j.codes || []) iab[c.code] = c;
+  }).catch(() => {});
+
+  function status(t) { $("status").textContent = t; }
+
+  /* Source view: one span per line, id L<n>, so findings can link to lines. */
+  function drawSource(src) {
+    const pre = clear($("srcview"));
+    src.split("\n").forEach((line, i) =>
+      pre.append(el("span", { id: "L" + (i + 1), "data-n": i + 1 }, line)));
+  }
+  function gotoLine(n) {
+    document.querySelectorAll("pre.source span.hit").forEach(s => s.classList.remove("hit"));
+    const s = $("L" + n);
+    if (!s) return;
+    s.classList.add("hit");
+    const pre = $("srcview");
+    pre.scrollTop = s.offsetTop - pre.offsetTop - 40;
+    pre.focus();
+  }
+
+  /* Any JSON value as a collapsible tree. */
+  function tree(v, key, depth) {
+    const label = key === undefined ? "" : key;
+    if (v === null || typeof v !== "object")
+      return el("div", {}, label !== "" ? el("span", { class: "k" }, label + ": ") : null,
+                v === null ? "null" : typeof v === "string" ? JSON.stringify(v) : String(v));
+    const isArr = Array.isArray(v);
+    const entries = isArr ? v.map((x, i) => [i, x]) : Object.entries(v);
+    if (!entries.length) return el("div", {}, el("span", { class: "k" }, label + ": "), isArr ? "[]" : "{}");
+    const d = el("details", depth < 3 ? { open: "" } : {},
+                 el("summary", {}, el("span", { class: "k" }, String(label)),
+                    isArr ? ` [${entries.length}]` : ` {${entries.length}}`));
+    for (const [k, x] of entries) d.append(tree(x, k, depth + 1));
+    return d;
+  }
+
+  function sevLabel(s) { return el("span", { class: "sev sev-" + s }, s); }
+
+  function drawFindings(v) {
+    const t = $("findings"), tb = clear(t.tBodies[0]);
+    if (!v.ok) { $("summary").textContent = "validation failed: " + v.error.message; t.hidden = true; return; }
+    const r = v.result;
+    $("summary").textContent = `${r.errors} errors, ${r.warnings} warnings, ${r.infos} notes ` +
+                               `(profile ${v.profile}${v.parsed ? "" : "; the document did not parse"})`;
+    for (const f of r.findings) {
+      if (f.iab_code) state.codes.add(f.iab_code);
+      const where = f.line ? el("a", { href: "#L" + f.line, onclick: e => { e.preventDefault(); gotoLine(f.line); } },
+                                `${f.line}:${f.column}`) : "?";
+      tb.append(el("tr", { "data-rule": f.rule }, el("td", {}, where), el("td", {}, sevLabel(f.severity)),
+                   el("td", {}, f.rule), el("td", { class: "n" }, f.iab_code || ""),
+                   el("td", {}, f.message, el("br"), el("small", {}, f.path)), el("td", {}, f.fix)));
+    }
+    t.hidden = !r.findings.length;
+  }
+
+  const COLS = ["impression", "error", "creativeView", "start", "firstQuartile", "midpoint",
+                "thirdQuartile", "complete", "progress", "pause", "resume", "mute", "unmute",
+                "skip", "closeLinear", "clickTracking"];
+  function drawCoverage(rows) {
+    const t = clear($("coverage"));
+    if (!rows || !rows.length) { t.append(el("tr", {}, el("td", {}, "no creatives"))); return; }
+    const extra = [];
+    for (const r of rows) for (const k of Object.keys(r.events)) if (!COLS.includes(k) && !extra.includes(k)) extra.push(k);
+    const cols = COLS.concat(extra);
+    t.append(el("thead", {}, el("tr", {}, el("th", {}, "ad / creative"), ...cols.map(c => el("th", { class: "n" }, c)),
+                                  el("th", {}, "missing"))));
+    const tb = el("tbody");
+    for (const r of rows) {
+      const name = `${r.ad || "ad " + (r.adIndex + 1)} (${r.adType}) / ${r.creative || (r.creativeIndex === null ? "-" : "#" + (r.creativeIndex + 1))} ${r.kind}`;
+      tb.append(el("tr", { "data-missing": r.missing.join(" ") }, el("th", {}, name),
+        ...cols.map(c => { const n = r.events[c] || 0; const miss = r.missing.includes(c);
+          return el("td", { class: "n" + (miss ? " missing" : "") }, miss ? "MISSING" : n ? el("span", { class: "yes" }, n) : "-"); }),
+        el("td", { class: "missing" }, r.missing.length ? r.missing.join(", ") : "none")));
+    }
+    t.append(tb);
+  }
+
+  function drawChain(v) {
+    const t = $("chain"), tb = clear(t.tBodies[0]);
+    if (!v || !v.chain) { $("chain-summary").textContent = v && v.error ? "not resolved: " + v.error.message : "no wrapper resolved"; t.hidden = true; return; }
+    const c = v.chain;
+    c.hops.forEach((h, i) => {
+      if (h.iab_code) state.codes.add(h.iab_code);
+      tb.append(el("tr", {}, el("td", { class: "n" }, i), el("td", { class: "n" }, h.depth),
+        el("td", { class: "url" }, h.url || "(the document sent)"), el("td", { class: "n" }, h.status || "-"),
+        el("td", { class: "n" }, h.latency_ms.toFixed(1) + " ms"), el("td", { class: "n" }, fmt(h.bytes)),
+        el("td", {}, h.error ? `failed: ${h.error}${h.iab_code ? " [VAST " + h.iab_code + "]" : ""}` : "ok")));
+    });
+    for (const f of c.failures || []) if (f.iab_code) state.codes.add(f.iab_code);
+    const ads = (c.ads || []).length, fails = (c.failures || []).length;
+    $("chain-summary").textContent = `${c.hops.length} documents, ${ads} ad(s) resolved to an InLine, ` +
+      `${fails} failed, ${c.elapsed_ms.toFixed(1)} ms` + (fails ? ": " + c.failures.map(f => `${f.message} [VAST ${f.iab_code}]`).join("; ") : "");
+    t.hidden = false;
+  }
+
+  function drawCodes() {
+    const d = clear($("cheatsheet"));
+    const codes = [...state.codes].sort((a, b) => a - b).filter(c => iab[c]);
+    if (!codes.length) { d.append(el("p", { class: "status" }, "none")); return; }
+    const dl = el("dl");
+    for (const c of codes) {
+      const e = iab[c];
+      dl.append(el("dt", { id: "code-" + c }, el("b", {}, `${c}: ${e.name}`)),
+                el("dd", {}, el("p", {}, e.meaning), el("p", {}, "Usual cause: ", e.cause),
+                   el("p", {}, "Fix: ", e.fix), e.test ? el("p", {}, "Test: ", el("code", {}, e.test)) : null));
+    }
+    d.append(dl);
+  }
+
+  function hasWrapper(doc) { return doc && (doc.ads || []).some(a => a.type === "wrapper"); }
+
+  async function run(ev) {
+    ev.preventDefault();
+    state = { source: $("source").value, url: $("url").value.trim(), codes: new Set() };
+    const profile = $("profile").value;
+    if (!state.source.trim() && !state.url) { status("nothing to inspect: paste a tag, upload a file or give a URL"); return; }
+    status("working\u2026");
+    $("run").disabled = true;
+    try {
+      await ready;
+      let ins;
+      if (!state.source.trim()) {
+        ins = await api("/api/inspect", { url: state.url });
+        if (ins.source !== null && ins.source !== undefined) { state.source = ins.source; $("source").value = ins.source; }
+      } else {
+        ins = await api("/api/inspect", {}, state.source);
+      }
+      drawSource(state.source);
+      clear($("tree"));
+      if (ins.ok) { $("tree").append(tree(ins.doc, "document", 0)); drawCoverage(ins.coverage); }
+      else {
+        $("tree").append(el("p", { class: "bad" }, `not parsed: ${ins.error.message}` +
+                         (ins.error.line ? ` (line ${ins.error.line})` : "")));
+        drawCoverage([]);
+      }
+      const [val, res] = await Promise.all([
+        state.source ? api("/api/validate", { profile, url: state.url }, state.source) : Promise.resolve(null),
+        ins.ok && hasWrapper(ins.doc) ? (state.url ? api("/api/resolve", { url: state.url })
+                                                   : api("/api/resolve", {}, state.source)) : Promise.resolve(null)]);
+      if (val) drawFindings(val); else { $("summary").textContent = "not validated: " + ins.error.message; $("findings").hidden = true; }
+      drawChain(res);
+      drawCodes();
+      status(ins.ok ? "inspected" : "not a VAST document: " + ins.error.message);
+    } catch (e) {
+      status("request failed: " + e.message);
+    } finally {
+      $("run").disabled = false;
+    }
+  }
+
+  async function simulate(ev) {
+    ev.preventDefault();
+    const src = $("source").value;
+    const url = $("url").value.trim();
+    if (!src.trim() && !url) { $("play-summary").textContent = "nothing to play: inspect a tag first"; return; }
+    $("simulate").disabled = true;
+    try {
+      const v = await api("/api/play", { events: $("events").value.trim(), watch: $("watch").value.trim(),
+                                         url, seed: 1 }, src);
+      const t = $("beacons"), tb = clear(t.tBodies[0]);
+      if (!v.ok) { $("play-summary").textContent = "cannot play: " + v.error.message; t.hidden = true; return; }
+      v.beacons.forEach((b, i) => tb.append(el("tr", { "data-event": b.event }, el("td", { class: "n" }, i + 1),
+        el("td", { class: "n" }, b.media.toFixed(2)), el("td", {}, b.event),
+        el("td", {}, b.level === v.levels - 1 ? "InLine" : "wrapper " + (b.level + 1)), el("td", { class: "url" }, b.url))));
+      $("play-summary").textContent = `${v.beacons.length} beacons over ${v.watched.toFixed(2)} s of media` +
+        (v.duration !== null ? ` (ad duration ${v.duration} s)` : "") +
+        (v.refused.length ? "; refused: " + v.refused.map(r => `${r.event} at ${r.t}s (${r.message})`).join(", ") : "");
+      t.hidden = false;
+    } catch (e) {
+      $("play-summary").textContent = "request failed: " + e.message;
+    } finally {
+      $("simulate").disabled = false;
+    }
+  }
+
+  $("file").addEventListener("change", () => {
+    const f = $("file").files[0];
+    if (!f) return;
+    f.text().then(t => { $("source").value = t; $("url").value = ""; status(`loaded ${f.name} (${fmt(t.length)} characters)`);
+                         $("form").requestSubmit(); });
+  });
+  $("form").addEventListener("submit", run);
+  $("playform").addEventListener("submit", simulate);
+})();
