@@ -3,8 +3,13 @@
  *
  * Each case starts its own in-process HTTP/1.1 server (a thread per connection,
  * plain sockets, port 0) with a table of routes: documents, 404, delays, hangs,
- * slow drips, connection drops, and /px/... beacon endpoints. The server records
- * every request (path and headers) so the beacon checks can count exactly.
+ * slow drips, connection drops, chunked and unframed bodies, interim 100
+ * responses, connections closed right after a response, and /px/... beacon
+ * endpoints. The server records every request (path and headers) and counts
+ * the connections it accepted, so the beacon checks can count exactly.
+ *
+ * The dispatcher cases run twice: on the plain-http fast path (the default for
+ * 127.0.0.1 URLs) and with curl_only (every beacon through libcurl).
  * Bodies may contain {BASE}, replaced by "http://127.0.0.1:<port>".
  */
 #include <arpa/inet.h>
@@ -23,7 +28,7 @@
 /* Test server                                                               */
 /* ------------------------------------------------------------------------ */
 
-enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR, R_REDIR };
+enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR, R_REDIR, R_CHUNKED, R_NOLEN, R_CLOSE_AFTER, R_CONTINUE };
 
 typedef struct route {
   char path[128];
@@ -44,6 +49,7 @@ static int n_routes;
 static int srv_port, srv_fd = -1;
 static req reqs[4096];
 static int n_reqs;
+static int n_conns; /* connections accepted */
 static pthread_mutex_t srv_mu = PTHREAD_MUTEX_INITIALIZER;
 static char srv_dir[1024];
 
@@ -176,6 +182,27 @@ static void *conn_main(void *arg) {
       if (write_all(fd, h, (size_t)rl)) goto out;
       continue;
     }
+    if (rt->kind == R_CHUNKED) { /* three chunks, an extension, a trailer */
+      const char *h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "6\r\nGIF89a\r\n1;ext=1\r\nx\r\n10\r\n0123456789abcdef\r\n"
+                      "0\r\nX-Trailer: t\r\n\r\n";
+      if (write_all(fd, h, strlen(h))) goto out;
+      continue;
+    }
+    if (rt->kind == R_NOLEN) { /* HTTP/1.0 style: the body ends when the server closes */
+      const char *h = "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\n\r\nGIF89a...";
+      write_all(fd, h, strlen(h));
+      goto out;
+    }
+    if (rt->kind == R_CLOSE_AFTER) { /* keep-alive response, then the server closes */
+      respond(fd, 200, "ok", 2);
+      goto out;
+    }
+    if (rt->kind == R_CONTINUE) {
+      const char *h = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+      if (write_all(fd, h, strlen(h))) goto out;
+      continue;
+    }
     if (rt->kind == R_DRIP) {
       const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n";
       if (write_all(fd, h, strlen(h))) goto out;
@@ -217,6 +244,9 @@ static void *accept_main(void *arg) {
       if (errno == EINTR) continue;
       return NULL;
     }
+    pthread_mutex_lock(&srv_mu);
+    n_conns++;
+    pthread_mutex_unlock(&srv_mu);
     pthread_t t;
     pthread_attr_t at;
     pthread_attr_init(&at);
@@ -848,8 +878,11 @@ static void on_del(void *ctx, const vast_delivery *d) {
   l->n++;
 }
 
+static int g_curl_only; /* set by the *_curl cases */
+
 static vast_dispatcher *disp(vast_dispatch_opts *o, log_t *l) {
   vast_dispatcher *d = NULL;
+  o->curl_only = g_curl_only;
   o->on_delivery = on_del;
   o->ctx = l;
   CHECK_INT(vast_dispatcher_create(o, &d), VAST_OK);
@@ -1175,6 +1208,232 @@ TEST(redirects_are_bounded_and_private_hosts_can_be_refused) {
   CHECK_INT(count_reqs("/w"), 2); /* the refused attempt never reached the server */
 }
 
+/* ------------------------------------------------------------------------ */
+/* Keep-alive, framing and redirects (both paths)                            */
+/* ------------------------------------------------------------------------ */
+
+static int conns(void) {
+  pthread_mutex_lock(&srv_mu);
+  int c = n_conns;
+  pthread_mutex_unlock(&srv_mu);
+  return c;
+}
+
+/* Submits one beacon and waits for its record. */
+static void fire_one(vast_dispatcher *d, const char *u, const char *ev) {
+  vast_beacon b = {u, ev, -1, NULL};
+  CHECK_INT(vast_dispatcher_submit(d, &b, 1), VAST_OK);
+  CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+}
+
+TEST(keep_alive_connections_are_reused) {
+  add_route("/px/*", R_BODY, 200, 0, "GIF89a");
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.max_concurrent = 4;
+  vast_dispatcher *d = disp(&o, &l);
+  char urls[120][300];
+  for (int i = 0; i < 120; i++) {
+    snprintf(urls[i], sizeof urls[i], "%s%d", url("/px/k"), i);
+    vast_beacon b = {urls[i], "k", i, NULL};
+    CHECK_INT(vast_dispatcher_submit(d, &b, 1), VAST_OK);
+    if (i % 40 == 39) CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+  }
+  CHECK_INT(l.n, 120);
+  for (int i = 0; i < l.n; i++) {
+    CHECK_INT(l.d[i].status, 200);
+    CHECK_INT(l.d[i].attempts, 1);
+  }
+  CHECK_INT(count_reqs("/px/k"), 120);
+  CHECK(conns() <= 8); /* 4 at once; never a connection per beacon */
+  vast_dispatcher_free(d);
+}
+
+TEST(chunked_unframed_and_interim_responses) {
+  add_route("/px/chunked", R_CHUNKED, 200, 0, NULL);
+  add_route("/px/nolen", R_NOLEN, 200, 0, NULL);
+  add_route("/px/continue", R_CONTINUE, 204, 0, NULL);
+  add_route("/px/ok*", R_BODY, 200, 0, "GIF89a");
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.max_concurrent = 1;
+  o.timeout_ms = 3000;
+  vast_dispatcher *d = disp(&o, &l);
+  fire_one(d, url("/px/chunked"), "chunked");
+  fire_one(d, url("/px/ok1"), "ok1");       /* same connection after a chunked body */
+  fire_one(d, url("/px/continue"), "cont"); /* 100 then 204 */
+  fire_one(d, url("/px/ok2"), "ok2");
+  fire_one(d, url("/px/nolen"), "nolen");   /* body until close: connection not kept */
+  fire_one(d, url("/px/ok3"), "ok3");
+  CHECK_INT(l.n, 6);
+  long want[6] = {200, 200, 204, 200, 200, 200};
+  for (int i = 0; i < 6; i++) {
+    CHECK_INT(l.d[i].status, want[i]);
+    CHECK_INT(l.d[i].err, VAST_OK);
+    CHECK_INT(l.d[i].attempts, 1);
+  }
+  CHECK_INT(count_reqs("/px/chunked"), 1);
+  CHECK_INT(count_reqs("/px/continue"), 1);
+  CHECK_INT(count_reqs("/px/nolen"), 1);
+  CHECK_INT(count_reqs("/px/ok"), 3);
+  CHECK_INT(conns(), 2); /* one up to the unframed body, one after */
+  vast_dispatcher_free(d);
+}
+
+/* Delivery callback that submits the next beacon at once, so it starts on the
+   connection the server is closing (before its FIN is noticed). */
+typedef struct chain_ctx {
+  log_t l;
+  vast_dispatcher *d;
+  int left;
+} chain_ctx;
+
+static void on_del_chain(void *ctx, const vast_delivery *r) {
+  chain_ctx *c = ctx;
+  on_del(&c->l, r);
+  if (c->left-- > 0) {
+    vast_beacon b = {url("/px/closing"), "again", -1, NULL};
+    vast_dispatcher_submit(c->d, &b, 1);
+  }
+}
+
+TEST(server_closing_keep_alive_connections) {
+  add_route("/px/closing", R_CLOSE_AFTER, 200, 0, NULL);
+  srv_start();
+  static chain_ctx c;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.max_concurrent = 1;
+  o.curl_only = g_curl_only;
+  o.on_delivery = on_del_chain;
+  o.ctx = &c;
+  CHECK_INT(vast_dispatcher_create(&o, &c.d), VAST_OK);
+  c.left = 9;
+  vast_beacon b = {url("/px/closing"), "first", -1, NULL};
+  CHECK_INT(vast_dispatcher_submit(c.d, &b, 1), VAST_OK);
+  CHECK_INT(vast_dispatcher_drain(c.d, 10000), VAST_OK);
+  CHECK_INT(c.l.n, 10);
+  for (int i = 0; i < c.l.n; i++) {
+    CHECK_INT(c.l.d[i].status, 200);
+    CHECK_INT(c.l.d[i].err, VAST_OK);
+    CHECK_INT(c.l.d[i].attempts, 1);
+  }
+  CHECK_INT(count_reqs("/px/closing"), 10); /* each exactly once */
+  CHECK_INT(conns(), 10);
+  vast_dispatcher_free(c.d);
+}
+
+TEST(slow_responses_and_timeouts) {
+  add_route("/px/slow", R_BODY, 200, 200, "GIF89a");
+  add_route("/px/slower", R_BODY, 200, 900, "GIF89a");
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.timeout_ms = 500;
+  vast_dispatcher *d = disp(&o, &l);
+  vast_beacon b[2] = {{url("/px/slow"), "slow", -1, NULL}, {url("/px/slower"), "slower", -1, NULL}};
+  CHECK_INT(vast_dispatcher_submit(d, b, 2), VAST_OK);
+  CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+  CHECK_INT(l.n, 2);
+  for (int i = 0; i < 2; i++) {
+    CHECK_INT(l.d[i].attempts, 1); /* the request left: never retried */
+    if (!strcmp(l.d[i].event, "slow")) {
+      CHECK_INT(l.d[i].status, 200);
+      CHECK(l.d[i].latency_ms >= 150);
+    } else {
+      CHECK_INT(l.d[i].err, VAST_E_TIMEOUT);
+      CHECK_INT(l.d[i].status, 0);
+      CHECK(l.d[i].latency_ms >= 450 && l.d[i].latency_ms < 900);
+      CHECK(l.err[i][0] != 0);
+    }
+  }
+  CHECK_INT(count_reqs("/px/slower"), 1);
+  vast_dispatcher_free(d);
+}
+
+TEST(beacon_redirects_are_followed_and_bounded) {
+  add_route("/px/r", R_REDIR, 302, 0, "/px/target");
+  add_route("/px/rf", R_REDIR, 302, 0, "file:///etc/passwd");
+  add_route("/px/target", R_BODY, 200, 0, "GIF89a");
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  vast_dispatcher *d = disp(&o, &l);
+  fire_one(d, url("/px/r"), "r");
+  fire_one(d, url("/px/rf"), "rf");
+  CHECK_INT(l.n, 2);
+  CHECK_INT(l.d[0].status, 200);
+  CHECK_INT(l.d[0].err, VAST_OK);
+  CHECK(strstr(l.d[0].url, "/px/r") != NULL && !strstr(l.d[0].url, "target"));
+  CHECK(l.d[0].sent_us > 0);
+  CHECK_INT(l.d[1].status, 302);
+  CHECK_INT(l.d[1].err, VAST_E_URL);
+  CHECK_INT(count_reqs("/px/target"), 1);
+  CHECK_INT(count_reqs("/px/r"), 2); /* /px/r and /px/rf */
+  vast_dispatcher_free(d);
+  /* max_redirects 0: the 3xx is the answer */
+  o.max_redirects = 0;
+  l.n = 0;
+  d = disp(&o, &l);
+  fire_one(d, url("/px/r"), "r0");
+  CHECK_INT(l.n, 1);
+  CHECK_INT(l.d[0].status, 302);
+  CHECK_INT(l.d[0].err, VAST_OK);
+  CHECK_INT(count_reqs("/px/target"), 1);
+  vast_dispatcher_free(d);
+}
+
+TEST(host_names_resolved_by_libcurl_are_reused) {
+  add_route("/px/*", R_BODY, 200, 0, "GIF89a");
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.max_concurrent = 1;
+  vast_dispatcher *d = disp(&o, &l);
+  char u[4][128];
+  for (int i = 0; i < 4; i++) {
+    snprintf(u[i], sizeof u[i], "http://localhost:%d/px/h%d", srv_port, i);
+    fire_one(d, u[i], "h");
+  }
+  CHECK_INT(l.n, 4);
+  for (int i = 0; i < 4; i++) {
+    CHECK_INT(l.d[i].status, 200);
+    CHECK_INT(l.d[i].attempts, 1);
+  }
+  CHECK_INT(count_reqs("/px/h"), 4);
+  const req *r = find_req("/px/h3");
+  CHECK(r && strstr(r->headers, "Host: localhost:") != NULL);
+  /* libcurl's connection for the first, then one fast-path connection */
+  CHECK_INT(conns(), g_curl_only ? 1 : 2);
+  vast_dispatcher_free(d);
+}
+
+/* The dispatcher cases again with every beacon through libcurl. */
+#define CURL_TOO(name)        \
+  TEST(name##_curl) {         \
+    g_curl_only = 1;          \
+    name();                   \
+  }
+CURL_TOO(impressions_leave_together_and_arrive_once)
+CURL_TOO(server_side_headers_and_private_guard)
+CURL_TOO(queue_back_pressure)
+CURL_TOO(retry_on_connection_failure_only)
+CURL_TOO(own_thread_mode_and_many_beacons)
+CURL_TOO(free_cancels_what_is_in_flight)
+CURL_TOO(keep_alive_connections_are_reused)
+CURL_TOO(chunked_unframed_and_interim_responses)
+CURL_TOO(server_closing_keep_alive_connections)
+CURL_TOO(slow_responses_and_timeouts)
+CURL_TOO(beacon_redirects_are_followed_and_bounded)
+CURL_TOO(host_names_resolved_by_libcurl_are_reused)
+
 static const th_case cases[] = {
     TH(redirects_are_bounded_and_private_hosts_can_be_refused),
     TH(macros_in_tag_uris_and_error_urls),
@@ -1199,6 +1458,24 @@ static const th_case cases[] = {
     TH(own_thread_mode_and_many_beacons),
     TH(free_cancels_what_is_in_flight),
     TH(resolver_fires_error_urls_through_the_dispatcher),
+    TH(keep_alive_connections_are_reused),
+    TH(chunked_unframed_and_interim_responses),
+    TH(server_closing_keep_alive_connections),
+    TH(slow_responses_and_timeouts),
+    TH(beacon_redirects_are_followed_and_bounded),
+    TH(host_names_resolved_by_libcurl_are_reused),
+    TH(impressions_leave_together_and_arrive_once_curl),
+    TH(server_side_headers_and_private_guard_curl),
+    TH(queue_back_pressure_curl),
+    TH(retry_on_connection_failure_only_curl),
+    TH(own_thread_mode_and_many_beacons_curl),
+    TH(free_cancels_what_is_in_flight_curl),
+    TH(keep_alive_connections_are_reused_curl),
+    TH(chunked_unframed_and_interim_responses_curl),
+    TH(server_closing_keep_alive_connections_curl),
+    TH(slow_responses_and_timeouts_curl),
+    TH(beacon_redirects_are_followed_and_bounded_curl),
+    TH(host_names_resolved_by_libcurl_are_reused_curl),
     {0}};
 
 int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }
