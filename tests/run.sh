@@ -15,7 +15,7 @@ log=$dir/tests.log
 run() {
   name=$1; shift
   "$@" > "$dir/out" 2>&1; rc=$?
-  grep -E '^(ok|not ok)' "$dir/out" | tee -a "$log"
+  grep -E '^(ok|not ok|# .*SKIPPED)' "$dir/out" | tee -a "$log"
   if grep -q '^not ok' "$dir/out"; then
     grep -v '^ok' "$dir/out" | head -60 | sed 's/^/    /'
   elif [ $rc -ne 0 ]; then
