@@ -19,6 +19,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "# browser tests SKIPPED: node/npm not installed (apt-get install nodejs npm)"
   exit 0
 fi
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$NODE_MAJOR" -lt 18 ]; then
+  echo "# browser tests SKIPPED: node $NODE_MAJOR is older than playwright-core needs (18)"
+  exit 0
+fi
 ROOT=$PWD
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   if ! (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
