@@ -125,7 +125,7 @@ int main(void) {
     double wall = 1.7e9;
     double t0 = now();
     for (int i = 0; i < N_TRACKERS; i++) {
-      vast_input in = {VAST_IN_IMPRESSION, wall, 0, 0, 0, NULL, NULL};
+      vast_input in = {VAST_IN_IMPRESSION, wall, 0, 0, 0, NULL, NULL, 0};
       vast_tracker_feed(tr[i], &in);
       updates++;
     }
@@ -142,14 +142,14 @@ int main(void) {
                             : m == 12.5 ? VAST_IN_RESUME
                                         : VAST_IN_CLICK;
         for (int i = 0; i < N_TRACKERS; i++) {
-          vast_input in = {k, wall, m, 0, 0, NULL, NULL};
+          vast_input in = {k, wall, m, 0, 0, NULL, NULL, 0};
           vast_tracker_feed(tr[i], &in);
           updates++;
         }
       }
     }
     for (int i = 0; i < N_TRACKERS; i++) {
-      vast_input in = {VAST_IN_ENDED, wall, AD_SECONDS, 0, 0, NULL, NULL};
+      vast_input in = {VAST_IN_ENDED, wall, AD_SECONDS, 0, 0, NULL, NULL, 0};
       vast_tracker_feed(tr[i], &in);
       updates++;
     }

@@ -26,6 +26,7 @@ enum {
   SLOT_VIEWABLE,
   SLOT_NOT_VIEWABLE,
   SLOT_VIEW_UNDETERMINED,
+  SLOT_CUSTOM_CLICK,
   SLOT__COUNT
 };
 
@@ -41,6 +42,12 @@ typedef struct plan_url {
   uint32_t level;
   uint32_t aux; /* verification: vendor index */
 } plan_url;
+
+/* One icon: ranges of its view and click tracking in plan->icon_urls. */
+typedef struct plan_icon {
+  const char *click_through;
+  uint32_t view, n_view, click, n_click;
+} plan_icon;
 
 typedef struct plan_progress {
   double value; /* seconds, or percent when percent */
@@ -72,6 +79,10 @@ struct vast_plan {
   size_t n_verif;
   const char *vendors[MAX_VENDORS];
   size_t n_vendors;
+  const plan_icon *icons;
+  size_t n_icons;
+  const plan_url *icon_urls;
+  size_t n_icon_urls;
 };
 
 /* Tracker state flags. */
@@ -107,6 +118,7 @@ struct vast_tracker {
   uint64_t rng;
   uint32_t state;
   uint16_t verif_done;
+  uint16_t icons_viewed; /* bit i: icon i's IconViewTracking fired */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -148,6 +160,9 @@ static const char *const input_names[VAST_IN__COUNT] = {
     [VAST_IN_NOT_VIEWABLE] = "notViewable",
     [VAST_IN_VIEW_UNDETERMINED] = "viewUndetermined",
     [VAST_IN_VERIFICATION_NOT_EXECUTED] = "verificationNotExecuted",
+    [VAST_IN_ICON_VIEW] = "iconView",
+    [VAST_IN_ICON_CLICK] = "iconClick",
+    [VAST_IN_CUSTOM_CLICK] = "customClick",
 };
 
 const char *vast_input_name(vast_input_kind k) {
@@ -173,6 +188,8 @@ typedef struct collector {
   size_t n_verif, cap_verif;
   const char *vendors[MAX_VENDORS];
   size_t n_vendors;
+  plan_url *icon_urls;
+  size_t n_icon_urls, cap_icon_urls;
   int nomem;
 } collector;
 
@@ -245,6 +262,51 @@ static void add_ad_level(collector *c, const vast_ad *ad, unsigned level) {
   add_verifications(c, ad, level);
 }
 
+static void add_icon_urls(collector *c, const vast_url *u, size_t n, unsigned level) {
+  for (size_t i = 0; i < n; i++)
+    if (u[i].url && *u[i].url) {
+      plan_url v = {u[i].url, level, 0};
+      col_push(&c->icon_urls, &c->n_icon_urls, &c->cap_icon_urls, v, &c->nomem);
+    }
+}
+
+static int same_program(const vast_icon *a, const vast_icon *b) {
+  return a->program && b->program && strcasecmp(a->program, b->program) == 0;
+}
+
+/*
+ * Icon i of the InLine Linear: its view URLs then its click URLs, each merged
+ * over the chain (Wrapper Linear icons of the same program, chain order).
+ */
+static void add_icon(collector *c, plan_icon *pi, const vast_ad *const *chain, size_t n_chain,
+                     const vast_icon *ic) {
+  unsigned il = (unsigned)(n_chain - 1);
+  pi->click_through = ic->click_through;
+  for (int pass = 0; pass < 2; pass++) {
+    uint32_t first = (uint32_t)c->n_icon_urls;
+    for (size_t l = 0; l < n_chain; l++) {
+      if (l == il) {
+        if (pass == 0) add_icon_urls(c, ic->view_tracking, ic->n_view_tracking, il);
+        else add_icon_urls(c, ic->click_tracking, ic->n_click_tracking, il);
+        continue;
+      }
+      for (size_t k = 0; k < chain[l]->n_creatives; k++) {
+        const vast_creative *wc = &chain[l]->creatives[k];
+        if (wc->kind != VAST_CREATIVE_LINEAR || !wc->linear) continue;
+        for (size_t j = 0; j < wc->linear->n_icons; j++) {
+          const vast_icon *wi = &wc->linear->icons[j];
+          if (!same_program(wi, ic)) continue;
+          if (pass == 0) add_icon_urls(c, wi->view_tracking, wi->n_view_tracking, (unsigned)l);
+          else add_icon_urls(c, wi->click_tracking, wi->n_click_tracking, (unsigned)l);
+        }
+      }
+    }
+    uint32_t n = (uint32_t)c->n_icon_urls - first;
+    if (pass == 0) pi->view = first, pi->n_view = n;
+    else pi->click = first, pi->n_click = n;
+  }
+}
+
 static int cmp_progress(const void *a, const void *b) {
   const plan_progress *x = a, *y = b;
   if (x->percent != y->percent) return x->percent - y->percent;
@@ -268,6 +330,8 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   memset(&c, 0, sizeof c);
   plan_progress prog[MAX_PROGRESS];
   c.prog = prog;
+  plan_icon icons[VAST_PLAN_MAX_ICONS];
+  size_t n_icons = 0;
   vast_plan tmp;
   memset(&tmp, 0, sizeof tmp);
   tmp.kind = cr->kind;
@@ -297,6 +361,7 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
       if (l == il) {
         add_tracking(&c, ln->tracking, ln->n_tracking, il);
         add_urls(&c, SLOT_CLICK, ln->click_tracking, ln->n_click_tracking, il);
+        add_urls(&c, SLOT_CUSTOM_CLICK, ln->custom_clicks, ln->n_custom_clicks, il);
         continue;
       }
       for (size_t k = 0; k < chain[l]->n_creatives; k++) {
@@ -305,8 +370,12 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
         add_tracking(&c, wc->linear->tracking, wc->linear->n_tracking, (unsigned)l);
         add_urls(&c, SLOT_CLICK, wc->linear->click_tracking, wc->linear->n_click_tracking,
                  (unsigned)l);
+        add_urls(&c, SLOT_CUSTOM_CLICK, wc->linear->custom_clicks, wc->linear->n_custom_clicks,
+                 (unsigned)l);
       }
     }
+    for (size_t i = 0; i < ln->n_icons && n_icons < VAST_PLAN_MAX_ICONS; i++)
+      add_icon(&c, &icons[n_icons++], chain, n_chain, &ln->icons[i]);
     break;
   }
   case VAST_CREATIVE_NONLINEAR: {
@@ -350,16 +419,19 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   if (c.nomem) {
     free(c.items);
     free(c.verif);
+    free(c.icon_urls);
     return VAST_E_NOMEM;
   }
 
   /* Pack everything into one block: the plan, then its arrays. */
   size_t bytes = sizeof(vast_plan) + c.n * sizeof(plan_url) + c.n_verif * sizeof(plan_url) +
+                 c.n_icon_urls * sizeof(plan_url) + n_icons * sizeof(plan_icon) +
                  c.n_prog * sizeof(plan_progress);
   char *blk = malloc(bytes);
   if (!blk) {
     free(c.items);
     free(c.verif);
+    free(c.icon_urls);
     return VAST_E_NOMEM;
   }
   vast_plan *p = (vast_plan *)blk;
@@ -367,7 +439,9 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   p->bytes = bytes;
   plan_url *urls = (plan_url *)(blk + sizeof(vast_plan));
   plan_url *verif = urls + c.n;
-  plan_progress *pr = (plan_progress *)(verif + c.n_verif);
+  plan_url *icon_urls = verif + c.n_verif;
+  plan_icon *picons = (plan_icon *)(icon_urls + c.n_icon_urls);
+  plan_progress *pr = (plan_progress *)(picons + n_icons);
   /* Counting sort by slot, stable: chain order, then document order. */
   uint32_t count[SLOT__COUNT + 1] = {0};
   for (size_t i = 0; i < c.n; i++) count[c.items[i].aux + 1]++;
@@ -380,6 +454,12 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
     urls[count[slot]++] = u;
   }
   if (c.n_verif) memcpy(verif, c.verif, c.n_verif * sizeof *verif);
+  if (c.n_icon_urls) memcpy(icon_urls, c.icon_urls, c.n_icon_urls * sizeof *icon_urls);
+  if (n_icons) memcpy(picons, icons, n_icons * sizeof *picons);
+  p->icon_urls = icon_urls;
+  p->n_icon_urls = c.n_icon_urls;
+  p->icons = picons;
+  p->n_icons = n_icons;
   if (c.n_prog) {
     memcpy(pr, prog, c.n_prog * sizeof *pr);
     qsort(pr, c.n_prog, sizeof *pr, cmp_progress);
@@ -394,6 +474,7 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   p->n_vendors = c.n_vendors;
   free(c.items);
   free(c.verif);
+  free(c.icon_urls);
   *out = p;
   return VAST_OK;
 }
@@ -403,8 +484,9 @@ size_t vast_plan_memory(const vast_plan *p) { return p ? p->bytes : 0; }
 vast_creative_kind vast_plan_kind(const vast_plan *p) { return p ? p->kind : VAST_CREATIVE_UNKNOWN; }
 double vast_plan_duration(const vast_plan *p) { return p ? p->duration : -1; }
 size_t vast_plan_url_count(const vast_plan *p) {
-  return p ? p->n_urls + p->n_verif + p->n_progress : 0;
+  return p ? p->n_urls + p->n_verif + p->n_progress + p->n_icon_urls : 0;
 }
+size_t vast_plan_icon_count(const vast_plan *p) { return p ? p->n_icons : 0; }
 
 /* ------------------------------------------------------------------------ */
 /* Trackers                                                                  */
@@ -538,10 +620,12 @@ static vast_err emit(vast_tracker *t, const firing *f, vast_beacon_kind kind, va
 }
 
 static const char *const slot_names[SLOT__COUNT - VAST_EV__COUNT] = {
-    "impression", "error", "clickTracking", "viewable", "notViewable", "viewUndetermined"};
+    "impression", "error", "clickTracking", "viewable", "notViewable", "viewUndetermined",
+    "customClick"};
 static const vast_beacon_kind slot_kinds[SLOT__COUNT - VAST_EV__COUNT] = {
     VAST_BEACON_IMPRESSION, VAST_BEACON_ERROR,        VAST_BEACON_CLICK_TRACKING,
-    VAST_BEACON_VIEWABLE,   VAST_BEACON_NOT_VIEWABLE, VAST_BEACON_VIEW_UNDETERMINED};
+    VAST_BEACON_VIEWABLE,   VAST_BEACON_NOT_VIEWABLE, VAST_BEACON_VIEW_UNDETERMINED,
+    VAST_BEACON_CUSTOM_CLICK};
 
 /* Fires every URL of one slot. */
 static vast_err fire_slot(vast_tracker *t, const firing *f, int slot) {
@@ -678,6 +762,18 @@ static vast_err start(vast_tracker *t, const firing *f) {
   return rc;
 }
 
+/* Fires n icon URLs from plan->icon_urls[first]. */
+static vast_err fire_icon(vast_tracker *t, const firing *f, vast_beacon_kind kind, const char *name,
+                          uint32_t first, uint32_t n) {
+  vast_err rc = VAST_OK;
+  for (uint32_t i = first; i < first + n; i++) {
+    vast_err e = emit(t, f, kind, VAST_EV_UNKNOWN, name, t->plan->icon_urls[i].url,
+                      t->plan->icon_urls[i].level);
+    if (e) rc = e;
+  }
+  return rc;
+}
+
 /* Toggles a state bit and fires `on` or `off` only when it really changed. */
 static vast_err toggle(vast_tracker *t, const firing *f, uint32_t bit, int set, const int *on,
                        const int *off) {
@@ -794,6 +890,24 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
     f.click_pos = in->click_pos;
     e = fire_slot(t, &f, SLOT_CLICK);
     break;
+  case VAST_IN_CUSTOM_CLICK:
+    f.click_pos = in->click_pos;
+    e = fire_slot(t, &f, SLOT_CUSTOM_CLICK);
+    break;
+  case VAST_IN_ICON_VIEW:
+  case VAST_IN_ICON_CLICK: {
+    if (in->icon < 0 || (size_t)in->icon >= t->plan->n_icons) return rc ? rc : VAST_E_INVAL;
+    const plan_icon *ic = &t->plan->icons[in->icon];
+    if (in->kind == VAST_IN_ICON_VIEW) {
+      if (t->icons_viewed >> in->icon & 1) return rc;
+      t->icons_viewed |= (uint16_t)(1u << in->icon);
+      e = fire_icon(t, &f, VAST_BEACON_ICON_VIEW, "iconViewTracking", ic->view, ic->n_view);
+    } else {
+      f.click_pos = in->click_pos;
+      e = fire_icon(t, &f, VAST_BEACON_ICON_CLICK, "iconClickTracking", ic->click, ic->n_click);
+    }
+    break;
+  }
   case VAST_IN_CLOSE: {
     static const int lin[] = {VAST_EV_CLOSE_LINEAR, VAST_EV_CLOSE, 0}, other[] = {VAST_EV_CLOSE, 0};
     e = terminal(t, &f, linear ? lin : other);
@@ -889,15 +1003,41 @@ vast_err vast_tracker_time(vast_tracker *t, double wall, double media) {
       return VAST_OK;
     }
   }
-  vast_input in = {VAST_IN_TIME, wall, media, 0, 0, NULL, NULL};
+  vast_input in = {VAST_IN_TIME, wall, media, 0, 0, NULL, NULL, 0};
   return vast_tracker_feed(t, &in);
+}
+
+vast_err vast_tracker_set_player_state(vast_tracker *t, unsigned player_state) {
+  if (!t || (player_state & ~(VAST_PLAYER_MUTED | VAST_PLAYER_FULLSCREEN))) return VAST_E_INVAL;
+  if (t->state & (ST_STARTED | ST_TERMINAL)) return VAST_E_STATE;
+  t->state &= ~(uint32_t)(ST_MUTED | ST_EXPANDED);
+  if (player_state & VAST_PLAYER_MUTED) t->state |= ST_MUTED;
+  if (player_state & VAST_PLAYER_FULLSCREEN) t->state |= ST_EXPANDED;
+  return VAST_OK;
+}
+
+vast_err vast_tracker_icon_click(vast_tracker *t, double wall, double media, int icon,
+                                 const char *click_pos, char *out, size_t cap, size_t *out_len) {
+  if (out_len) *out_len = 0;
+  if (cap && out) out[0] = 0;
+  vast_input in = {VAST_IN_ICON_CLICK, wall, media, 0, 0, NULL, click_pos, icon};
+  vast_err rc = vast_tracker_feed(t, &in);
+  if (rc != VAST_OK && rc != VAST_E_NOMEM) return rc;
+  if (icon < 0 || (size_t)icon >= t->plan->n_icons) return VAST_E_INVAL;
+  const char *ct = t->plan->icons[icon].click_through;
+  if (!ct || !out || !cap) return rc;
+  vast_macro_vars v;
+  fill_vars(t, &v, wall);
+  v.click_pos = click_pos;
+  vast_err e = vast_macro_expand(ct, strlen(ct), t->ctx, &v, out, cap, out_len);
+  return rc ? rc : e;
 }
 
 vast_err vast_tracker_click(vast_tracker *t, double wall, double media, const char *click_pos,
                             char *out, size_t cap, size_t *out_len) {
   if (out_len) *out_len = 0;
   if (cap && out) out[0] = 0;
-  vast_input in = {VAST_IN_CLICK, wall, media, 0, 0, NULL, click_pos};
+  vast_input in = {VAST_IN_CLICK, wall, media, 0, 0, NULL, click_pos, 0};
   vast_err rc = vast_tracker_feed(t, &in);
   if (rc != VAST_OK && rc != VAST_E_NOMEM) return rc;
   const char *ct = t->plan->click_through;

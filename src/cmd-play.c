@@ -21,6 +21,7 @@
 static const char usage_text[] =
     "usage: vastrack play [--dry-run] [--json] [--watch SECONDS] [--events LIST]\n"
     "                     [--realtime] [--creative N] [--macro NAME=VALUE]... [--seed N]\n"
+    "                     [--muted] [--fullscreen]\n"
     "                     FILE|URL|-\n"
     "\n"
     "Simulates the playback of the first InLine ad of a tag (a Wrapper is first\n"
@@ -54,7 +55,10 @@ static const char usage_text[] =
     "                    notUsed playerExpand playerCollapse creativeView interactiveStart\n"
     "                    otherAdInteraction acceptInvitation adExpand adCollapse minimize\n"
     "                    overlayViewDuration viewable notViewable viewUndetermined\n"
-    "                    verificationNotExecuted duration. T is on the session clock,\n"
+    "                    verificationNotExecuted duration, iconView (ARG: icon index,\n"
+    "                    default 0; IconViewTracking once per icon), iconClick (ARG: icon\n"
+    "                    index; IconClickTracking, then its iconClickThrough is printed),\n"
+    "                    customClick (every CustomClick). T is on the session clock,\n"
     "                    which equals media time until a pause (media stops while paused).\n"
     "  --realtime        pace the clock at normal speed (default: as fast as possible)\n"
     "  --creative N      play the N-th creative of the InLine (0-based; default the first\n"
@@ -62,6 +66,8 @@ static const char usage_text[] =
     "  --macro NAME=VALUE  a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
     "                    repeatable; VALUE -2 marks it withheld\n"
     "  --seed N          seed CACHEBUSTING for reproducible output\n"
+    "  --muted           the player starts muted: no mute beacon, unmute fires\n"
+    "                    unmute, [PLAYERSTATE] says muted (--fullscreen alike)\n"
     "\n"
     "exit status: 0 played (and every beacon got a response), 1 some beacons failed,\n"
     "2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
@@ -297,7 +303,14 @@ static void inject(play_ctx *pc, vast_tracker *tr, const play_event *e) {
     char ct[8192];
     rc = vast_tracker_click(tr, in.wall_time, pc->media, NULL, ct, sizeof ct, NULL);
     if ((rc == VAST_OK || rc == VAST_E_NOSPACE) && ct[0]) play_emit(pc, "clickThrough", ct, pc->media, 0);
+  } else if (e->kind == VAST_IN_ICON_CLICK) {
+    char ct[8192];
+    rc = vast_tracker_icon_click(tr, in.wall_time, pc->media, e->has_arg ? e->code : 0, NULL, ct,
+                                 sizeof ct, NULL);
+    if ((rc == VAST_OK || rc == VAST_E_NOSPACE) && ct[0])
+      play_emit(pc, "iconClickThrough", ct, pc->media, 0);
   } else {
+    if (e->kind == VAST_IN_ICON_VIEW) in.icon = e->has_arg ? e->code : 0;
     if (e->kind == VAST_IN_SEEK) {
       in.media_time = e->arg;
       pc->media = e->arg;
@@ -390,6 +403,7 @@ int cmd_play(int argc, char **argv) {
   pc.out = stdout;
   double watch = -1;
   int realtime = 0;
+  unsigned player_state = 0;
   long creative = -1;
   char *events = NULL;
   const char *input = NULL;
@@ -434,6 +448,10 @@ int cmd_play(int argc, char **argv) {
       pc.json = 1;
     } else if (!strcmp(a, "--realtime")) {
       realtime = 1;
+    } else if (!strcmp(a, "--muted")) {
+      player_state |= VAST_PLAYER_MUTED;
+    } else if (!strcmp(a, "--fullscreen")) {
+      player_state |= VAST_PLAYER_FULLSCREEN;
     } else if (!strcmp(a, "--watch") && val) {
       watch = strtod(val, &end);
       if (end == val || *end || !(watch >= 0) || !isfinite(watch)) {
@@ -596,6 +614,7 @@ int cmd_play(int argc, char **argv) {
     goto out;
   }
   if (has_seed) vast_tracker_seed(tr, seed);
+  vast_tracker_set_player_state(tr, player_state);
   status = simulate(&pc, tr, plan, watch, realtime, ev, nev);
   if (pc.disp) {
     if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)

@@ -259,6 +259,15 @@ VAST_API vast_creative_kind vast_plan_kind(const vast_plan *plan);
 VAST_API double vast_plan_duration(const vast_plan *plan);
 /* Number of beacon URLs the plan holds (all kinds, all levels). */
 VAST_API size_t vast_plan_url_count(const vast_plan *plan);
+/*
+ * Icons of a Linear plan: the InLine Linear's <Icon>s in document order (at
+ * most VAST_PLAN_MAX_ICONS; later ones are ignored). Each icon's
+ * IconViewTracking and IconClickTracking are merged with those of the Icons
+ * of the same `program` in every Wrapper's Linear (chain order); the
+ * IconClickThrough is the InLine's. 0 for other creative kinds.
+ */
+#define VAST_PLAN_MAX_ICONS 16
+VAST_API size_t vast_plan_icon_count(const vast_plan *plan);
 
 /* ------------------------------------------------------------------------ */
 /* Trackers                                                                  */
@@ -295,6 +304,10 @@ typedef enum vast_input_kind {
   VAST_IN_NOT_VIEWABLE,
   VAST_IN_VIEW_UNDETERMINED,
   VAST_IN_VERIFICATION_NOT_EXECUTED, /* vendor, code = REASON (1, 2, 3) */
+  VAST_IN_ICON_VIEW,          /* icon `icon` shown: its IconViewTracking, once per icon */
+  VAST_IN_ICON_CLICK,         /* icon `icon` clicked: its IconClickTracking; see
+                                 vast_tracker_icon_click for the IconClickThrough */
+  VAST_IN_CUSTOM_CLICK,       /* a custom (non-click-through) click: every CustomClick */
   VAST_IN__COUNT
 } vast_input_kind;
 
@@ -305,7 +318,9 @@ typedef struct vast_input {
   double value;          /* VAST_IN_DURATION: seconds */
   int code;              /* ERROR: IAB code; VERIFICATION_NOT_EXECUTED: reason */
   const char *vendor;    /* VERIFICATION_NOT_EXECUTED: Verification@vendor; NULL all */
-  const char *click_pos; /* CLICK: "x,y" for CLICKPOS, or NULL */
+  const char *click_pos; /* CLICK, ICON_CLICK, CUSTOM_CLICK: "x,y" for CLICKPOS, or NULL */
+  int icon;              /* ICON_VIEW, ICON_CLICK: index into the InLine Linear's
+                            <Icons> (0-based, document order) */
 } vast_input;
 
 /* Name of an input kind ("time", "mute", ...), as `vastrack play --events` spells it;
@@ -321,7 +336,10 @@ typedef enum vast_beacon_kind {
   VAST_BEACON_CLICK_TRACKING, /* ClickTracking / NonLinearClickTracking / CompanionClickTracking */
   VAST_BEACON_VIEWABLE,
   VAST_BEACON_NOT_VIEWABLE,
-  VAST_BEACON_VIEW_UNDETERMINED
+  VAST_BEACON_VIEW_UNDETERMINED,
+  VAST_BEACON_ICON_VIEW,      /* IconViewTracking ("iconViewTracking") */
+  VAST_BEACON_ICON_CLICK,     /* IconClickTracking ("iconClickTracking") */
+  VAST_BEACON_CUSTOM_CLICK    /* VideoClicks/CustomClick ("customClick") */
 } vast_beacon_kind;
 
 /* One URL to request. Every pointer is valid only during the callback. */
@@ -366,6 +384,18 @@ VAST_API void vast_tracker_seed(vast_tracker *tracker, uint64_t seed);
 VAST_API void vast_tracker_set_asset(vast_tracker *tracker, const char *asset_uri);
 
 /*
+ * vast_tracker_set_player_state: the player's state before the ad starts
+ * (VAST_PLAYER_MUTED, VAST_PLAYER_FULLSCREEN bits; absent bits mean unmuted /
+ * not fullscreen), e.g. an autoplay ad that starts muted. Fires nothing: it
+ * only sets where state changes are measured from, so a later unmute fires
+ * `unmute`, a mute fires nothing, and [PLAYERSTATE] says "muted" from the
+ * first beacon. Independent of the plan. Call it after create and before the
+ * first media time (start). Returns VAST_OK, VAST_E_INVAL (NULL tracker or
+ * unknown bits), VAST_E_STATE once started or done (use mute/unmute inputs).
+ */
+VAST_API vast_err vast_tracker_set_player_state(vast_tracker *tracker, unsigned player_state);
+
+/*
  * vast_tracker_feed: one player event. Beacons due go to the callback before
  * this returns, in order.
  * Returns VAST_OK (even when nothing fired: a repeated mute, a resume while
@@ -391,6 +421,17 @@ VAST_API vast_err vast_tracker_time(vast_tracker *tracker, double wall_time, dou
 VAST_API vast_err vast_tracker_click(vast_tracker *tracker, double wall_time, double media_time,
                                      const char *click_pos, char *out, size_t cap,
                                      size_t *out_len /* OUT */);
+
+/*
+ * vast_tracker_icon_click: a click on icon `icon` (see vast_plan_icon_count).
+ * Fires its IconClickTracking (every level), then writes its IconClickThrough
+ * (macros expanded) into out as vast_tracker_click does ("" when it has none).
+ * Returns as vast_tracker_feed (VAST_E_INVAL for an icon index out of range),
+ * or VAST_E_NOSPACE when the click-through was cut to fit.
+ */
+VAST_API vast_err vast_tracker_icon_click(vast_tracker *tracker, double wall_time,
+                                          double media_time, int icon, const char *click_pos,
+                                          char *out, size_t cap, size_t *out_len /* OUT */);
 
 /* True once a terminal event (complete, skip, close, error, notUsed) happened. */
 VAST_API int vast_tracker_done(const vast_tracker *tracker);

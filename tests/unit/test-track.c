@@ -398,7 +398,7 @@ TEST(percent_offsets_wait_for_duration) {
 
 TEST(real_duration_overrides_declared) {
   setup(30, VAST_OFFSET_NONE, 0);
-  vast_input d = {VAST_IN_DURATION, 1700000000.0, -1, 20, 0, NULL, NULL};
+  vast_input d = {VAST_IN_DURATION, 1700000000.0, -1, 20, 0, NULL, NULL, 0};
   CHECK_INT(vast_tracker_feed(tr, &d), VAST_OK);
   play(0, 20);
   CHECK_NEAR(recs[find("firstQuartile")].media, 5, 1e-9);
@@ -554,7 +554,7 @@ TEST(errors_to_every_level_with_errorcode) {
   for (size_t k = 0; k < sizeof rows / sizeof *rows; k++) {
     setup(30, VAST_OFFSET_NONE, 0);
     play(0, 4);
-    vast_input e = {VAST_IN_ERROR, 1700000004.0, 4, 0, rows[k].code, NULL, NULL};
+    vast_input e = {VAST_IN_ERROR, 1700000004.0, 4, 0, rows[k].code, NULL, NULL, 0};
     CHECK_INT(vast_tracker_feed(tr, &e), VAST_OK);
     CHECK_INT(count("error"), 2);
     char w[64], i[128];
@@ -574,7 +574,7 @@ TEST(viewability_once_and_verification) {
   CHECK_INT(in(VAST_IN_VIEW_UNDETERMINED, 0), VAST_E_STATE);
   CHECK_INT(count("viewable"), 1);
   CHECK_INT(count("notViewable") + count("viewUndetermined"), 0);
-  vast_input v = {VAST_IN_VERIFICATION_NOT_EXECUTED, 1, -1, 0, 2, "other", NULL};
+  vast_input v = {VAST_IN_VERIFICATION_NOT_EXECUTED, 1, -1, 0, 2, "other", NULL, 0};
   CHECK_INT(vast_tracker_feed(tr, &v), VAST_OK);
   CHECK_INT(count("verificationNotExecuted"), 0);
   v.vendor = "v1";
@@ -817,7 +817,7 @@ TEST(corpus_wrapper_chain_from_files) {
   vast_tracker_click(tr, 1700000060.0, 60, NULL, ct, sizeof ct, NULL);
   CHECK_STR(ct, "http://example.com/linear-clickthrough_adplayhead:00%3A01%3A00.000");
   CHECK_INT(count("clickTracking"), 3 + 1 + 2);
-  vast_input e = {VAST_IN_ERROR, 1700000061.0, 61, 0, 405, NULL, NULL};
+  vast_input e = {VAST_IN_ERROR, 1700000061.0, 61, 0, 405, NULL, NULL, 0};
   vast_tracker_feed(tr, &e);
   CHECK_INT(count("error"), 3);
   CHECK_INT(count_url("http://example.com/wrapperA-error"), 1);
@@ -827,6 +827,217 @@ TEST(corpus_wrapper_chain_from_files) {
   vast_doc_free(da);
   vast_doc_free(db);
   vast_doc_free(ds);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Icons, CustomClick, initial player state                                  */
+
+static vast_icon i_icons[3], w_icons[1];
+static vast_url ic0_view[1], ic0_click[1], ic1_view[1], wic_view[1], wic_click[1], i_custom[2],
+    w_custom[1];
+
+/* The fixture plus: InLine icons 0 (AdChoices: view, click, click-through),
+ * 1 (other program: view only), 2 (AdChoices again, no tracking); a Wrapper icon
+ * of program "adchoices" (merged into icons 0 and 2); CustomClicks on both levels. */
+static void setup_icons(void) {
+  build(30, VAST_OFFSET_NONE, 0);
+  ic0_view[0] = U("http://i/ic0-view?ph=[ADPLAYHEAD]");
+  ic0_click[0] = U("http://i/ic0-click?pos=[CLICKPOS]");
+  ic1_view[0] = U("http://i/ic1-view");
+  wic_view[0] = U("http://w/ic-view");
+  wic_click[0] = U("http://w/ic-click");
+  i_custom[0] = U("http://i/custom1?pos=[CLICKPOS]");
+  i_custom[1] = U("http://i/custom2");
+  w_custom[0] = U("http://w/custom");
+  memset(i_icons, 0, sizeof i_icons);
+  memset(w_icons, 0, sizeof w_icons);
+  i_icons[0].program = "AdChoices";
+  i_icons[0].view_tracking = ic0_view;
+  i_icons[0].n_view_tracking = 1;
+  i_icons[0].click_tracking = ic0_click;
+  i_icons[0].n_click_tracking = 1;
+  i_icons[0].click_through = "http://i/ic0-landing?ph=[ADPLAYHEAD]&ip=[DEVICEIP]";
+  i_icons[1].program = "other";
+  i_icons[1].view_tracking = ic1_view;
+  i_icons[1].n_view_tracking = 1;
+  i_icons[2].program = "AdChoices";
+  w_icons[0].program = "adchoices";
+  w_icons[0].view_tracking = wic_view;
+  w_icons[0].n_view_tracking = 1;
+  w_icons[0].click_tracking = wic_click;
+  w_icons[0].n_click_tracking = 1;
+  i_lin.icons = i_icons;
+  i_lin.n_icons = 3;
+  w_lin.icons = w_icons;
+  w_lin.n_icons = 1;
+  i_lin.custom_clicks = i_custom;
+  i_lin.n_custom_clicks = 2;
+  w_lin.custom_clicks = w_custom;
+  w_lin.n_custom_clicks = 1;
+  nrec = 0;
+  CHECK_INT(vast_plan_create(chain, 2, 0, 0, &plan), VAST_OK);
+  vast_macro_ctx_init(&mctx);
+  vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEIP, "10.0.0.1");
+  CHECK_INT(vast_tracker_create(plan, &mctx, record, NULL, &tr), VAST_OK);
+  vast_tracker_seed(tr, 42);
+}
+
+/* One scripted input: what it returns and the URLs it fires (prefixes, in order). */
+typedef struct step {
+  vast_input_kind kind;
+  int icon;
+  vast_err want;
+  const char *fired[4];
+} step;
+
+static void run_steps(const step *steps, size_t n) {
+  for (size_t k = 0; k < n; k++) {
+    int before = nrec;
+    vast_input i;
+    memset(&i, 0, sizeof i);
+    i.kind = steps[k].kind;
+    i.media_time = -1;
+    i.wall_time = 1700000001.0;
+    i.icon = steps[k].icon;
+    i.click_pos = "3,4";
+    vast_err got = vast_tracker_feed(tr, &i);
+    if (got != steps[k].want) fprintf(stderr, "  step %zu (%s)\n", k, vast_input_name(i.kind));
+    CHECK_INT(got, steps[k].want);
+    int m = 0;
+    while (m < 4 && steps[k].fired[m]) m++;
+    if (nrec - before != m) fprintf(stderr, "  step %zu (%s)\n", k, vast_input_name(i.kind));
+    CHECK_INT(nrec - before, m);
+    for (int j = 0; j < m; j++) {
+      if (strncmp(recs[before + j].url, steps[k].fired[j], strlen(steps[k].fired[j])))
+        fprintf(stderr, "  step %zu: %s, expected %s...\n", k, recs[before + j].url,
+                steps[k].fired[j]);
+      CHECK(!strncmp(recs[before + j].url, steps[k].fired[j], strlen(steps[k].fired[j])));
+    }
+  }
+}
+
+TEST(icons_and_custom_clicks_table) {
+  setup_icons();
+  CHECK_INT(vast_plan_icon_count(plan), 3);
+  play(0, 1);
+  nrec = 0;
+  static const step steps[] = {
+      /* view: every level of the same program, chain order, once per icon */
+      {VAST_IN_ICON_VIEW, 0, VAST_OK, {"http://w/ic-view", "http://i/ic0-view?ph=00%3A00%3A01.000"}},
+      {VAST_IN_ICON_VIEW, 0, VAST_OK, {NULL}},
+      {VAST_IN_ICON_VIEW, 1, VAST_OK, {"http://i/ic1-view"}},
+      {VAST_IN_ICON_VIEW, 2, VAST_OK, {"http://w/ic-view"}},
+      {VAST_IN_ICON_VIEW, 3, VAST_E_INVAL, {NULL}},
+      {VAST_IN_ICON_VIEW, -1, VAST_E_INVAL, {NULL}},
+      /* click: every time, CLICKPOS expanded */
+      {VAST_IN_ICON_CLICK, 0, VAST_OK, {"http://w/ic-click", "http://i/ic0-click?pos=3,4"}},
+      {VAST_IN_ICON_CLICK, 0, VAST_OK, {"http://w/ic-click", "http://i/ic0-click"}},
+      {VAST_IN_ICON_CLICK, 1, VAST_OK, {NULL}},
+      {VAST_IN_ICON_CLICK, 9, VAST_E_INVAL, {NULL}},
+      /* CustomClick: its own URLs only, not ClickTracking; ClickTracking not CustomClick */
+      {VAST_IN_CUSTOM_CLICK, 0, VAST_OK, {"http://w/custom", "http://i/custom1?pos=3,4", "http://i/custom2"}},
+      {VAST_IN_CUSTOM_CLICK, 0, VAST_OK, {"http://w/custom", "http://i/custom1", "http://i/custom2"}},
+      {VAST_IN_CLICK, 0, VAST_OK, {"http://w/click", "http://i/click1", "http://i/click2"}},
+      /* nothing after a terminal event */
+      {VAST_IN_ERROR, 0, VAST_OK, {"http://w/err", "http://i/err"}},
+      {VAST_IN_ICON_VIEW, 1, VAST_E_STATE, {NULL}},
+      {VAST_IN_ICON_CLICK, 0, VAST_E_STATE, {NULL}},
+      {VAST_IN_CUSTOM_CLICK, 0, VAST_E_STATE, {NULL}},
+  };
+  run_steps(steps, sizeof steps / sizeof *steps);
+  CHECK_INT(count("iconViewTracking"), 4);
+  CHECK_INT(count("iconClickTracking"), 4);
+  CHECK_INT(count("customClick"), 6);
+  CHECK_INT(recs[find("customClick")].kind, VAST_BEACON_CUSTOM_CLICK);
+  CHECK_INT(recs[find("iconViewTracking")].kind, VAST_BEACON_ICON_VIEW);
+  CHECK_INT(recs[find("iconClickTracking")].kind, VAST_BEACON_ICON_CLICK);
+  CHECK_INT(recs[find("iconViewTracking")].level, 0);
+  teardown();
+}
+
+TEST(icon_click_returns_icon_click_through) {
+  setup_icons();
+  play(0, 2);
+  nrec = 0;
+  char out[256];
+  size_t len = 0;
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, 0, NULL, out, sizeof out, &len), VAST_OK);
+  CHECK_STR(out, "http://i/ic0-landing?ph=00%3A00%3A02.000&ip=10.0.0.1");
+  CHECK_INT(len, strlen(out));
+  CHECK_INT(nrec, 2);
+  CHECK_INT(count("clickTracking"), 0); /* an icon click is not a creative click */
+  /* no click-through: "" */
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, 1, NULL, out, sizeof out, &len), VAST_OK);
+  CHECK_STR(out, "");
+  /* out of range: refused, nothing fired */
+  nrec = 0;
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, 3, NULL, out, sizeof out, &len), VAST_E_INVAL);
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, -1, NULL, out, sizeof out, &len), VAST_E_INVAL);
+  CHECK_INT(nrec, 0);
+  /* cut to fit */
+  char small[8];
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, 0, NULL, small, sizeof small, &len),
+            VAST_E_NOSPACE);
+  CHECK_INT(strlen(small), 7);
+  teardown();
+  /* a plan without icons, and names */
+  setup(30, VAST_OFFSET_NONE, 0);
+  CHECK_INT(vast_plan_icon_count(plan), 0);
+  CHECK_INT(vast_tracker_icon_click(tr, 1, 0, 0, NULL, out, sizeof out, NULL), VAST_E_INVAL);
+  teardown();
+  CHECK_INT(vast_input_from_name("iconView"), VAST_IN_ICON_VIEW);
+  CHECK_INT(vast_input_from_name("iconclick"), VAST_IN_ICON_CLICK);
+  CHECK_INT(vast_input_from_name("customClick"), VAST_IN_CUSTOM_CLICK);
+  CHECK_STR(vast_input_name(VAST_IN_CUSTOM_CLICK), "customClick");
+}
+
+/* Initial player state: rows of (state set before start, inputs, what fires). */
+TEST(initial_player_state_table) {
+  static const struct {
+    unsigned state;
+    vast_input_kind inputs[3];
+    const char *fired; /* beacon names, space-separated, in order */
+    const char *expand_state; /* [PLAYERSTATE] on playerExpand, NULL when not fired */
+  } rows[] = {
+      {VAST_PLAYER_MUTED, {VAST_IN_MUTE, 0}, "", NULL},
+      {VAST_PLAYER_MUTED, {VAST_IN_UNMUTE, VAST_IN_MUTE, 0}, "unmute mute", NULL},
+      {0, {VAST_IN_MUTE, 0}, "mute", NULL},
+      {0, {VAST_IN_UNMUTE, 0}, "", NULL},
+      {VAST_PLAYER_MUTED, {VAST_IN_PLAYER_EXPAND, 0}, "playerExpand fullscreen", "s=muted,fullscreen"},
+      {0, {VAST_IN_PLAYER_EXPAND, 0}, "playerExpand fullscreen", "s=fullscreen"},
+      {VAST_PLAYER_FULLSCREEN, {VAST_IN_PLAYER_EXPAND, 0}, "", NULL},
+      {VAST_PLAYER_FULLSCREEN | VAST_PLAYER_MUTED, {VAST_IN_PLAYER_COLLAPSE, 0},
+       "playerCollapse exitFullscreen", NULL},
+  };
+  for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+    setup(30, VAST_OFFSET_NONE, 0);
+    CHECK_INT(vast_tracker_set_player_state(tr, rows[r].state), VAST_OK);
+    CHECK_INT(nrec, 0); /* setting the state fires nothing */
+    play(0, 1);
+    nrec = 0;
+    for (int k = 0; k < 3 && rows[r].inputs[k]; k++) CHECK_INT(in(rows[r].inputs[k], 1), VAST_OK);
+    char names[256] = "";
+    for (int i = 0; i < nrec; i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " " : "",
+               recs[i].name);
+    if (strcmp(names, rows[r].fired)) fprintf(stderr, "  row %zu\n", r);
+    CHECK_STR(names, rows[r].fired);
+    if (rows[r].expand_state) CHECK(strstr(recs[find("playerExpand")].url, rows[r].expand_state));
+    teardown();
+  }
+  /* refused once started, for unknown bits, and for NULL */
+  setup(30, VAST_OFFSET_NONE, 0);
+  CHECK_INT(vast_tracker_set_player_state(tr, 4), VAST_E_INVAL);
+  CHECK_INT(vast_tracker_set_player_state(NULL, 0), VAST_E_INVAL);
+  CHECK_INT(vast_tracker_set_player_state(tr, VAST_PLAYER_MUTED), VAST_OK);
+  CHECK_INT(vast_tracker_set_player_state(tr, 0), VAST_OK); /* may be changed before start */
+  play(0, 1);
+  CHECK_INT(vast_tracker_set_player_state(tr, VAST_PLAYER_MUTED), VAST_E_STATE);
+  nrec = 0;
+  CHECK_INT(in(VAST_IN_MUTE, 1), VAST_OK);
+  CHECK_INT(count("mute"), 1);
+  teardown();
+  CHECK(vast_tracker_memory() < 1024);
 }
 
 static const th_case cases[] = {
@@ -852,6 +1063,9 @@ static const th_case cases[] = {
     TH(corpus_inline_linear),
     TH(corpus_sample_macros_and_progress),
     TH(corpus_wrapper_chain_from_files),
+    TH(icons_and_custom_clicks_table),
+    TH(icon_click_returns_icon_click_through),
+    TH(initial_player_state_table),
     {0},
 };
 
