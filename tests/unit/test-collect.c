@@ -92,6 +92,24 @@ TEST(http_connection_semantics) {
   CHECK(rq.has_body);
 }
 
+TEST(http_content_length) {
+  vast__http_req rq;
+  CHECK(parse("POST /api/x HTTP/1.1\r\nContent-Length: 1234\r\n\r\n", &rq) > 0);
+  CHECK_INT(rq.content_length, 1234);
+  CHECK(rq.has_body && !rq.chunked);
+  CHECK(parse("POST /api/x HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &rq) > 0);
+  CHECK(!rq.has_body && rq.content_length == 0);
+  CHECK(parse("POST /api/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &rq) > 0);
+  CHECK(rq.chunked && rq.has_body);
+  /* the same length twice is fine; two different ones are refused */
+  CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", &rq) > 0);
+  CHECK_INT(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", &rq), -400);
+  CHECK_INT(parse("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n", &rq), -400);
+  /* a huge length saturates instead of wrapping */
+  CHECK(parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999999\r\n\r\n", &rq) > 0);
+  CHECK(rq.content_length > ((uint64_t)1 << 40));
+}
+
 TEST(http_device_headers) {
   vast__http_req rq;
   CHECK(parse("GET /t/x HTTP/1.1\r\nX-Device-IP: 1.2.3.4\r\nx-device-user-agent: TV\r\n"
@@ -698,12 +716,61 @@ TEST(report_funnel_and_fired_discrepancy) {
   cleanup();
 }
 
+/*
+ * POST /api/validate with its body arriving in pieces, then a GET pipelined
+ * behind it: answered in order on one connection; an oversized body is 413.
+ */
+TEST(web_post_body_in_pieces) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.web = 1;
+  o.max_body = 4096;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  static const char doc[] =
+      "<VAST version=\"4.2\"><Ad id=\"a\"><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
+      "<Impression>https://i.example/i</Impression><Creatives></Creatives></InLine></Ad></VAST>";
+  char head[256];
+  int hn = snprintf(head, sizeof head,
+                    "POST /api/validate?profile=ctv HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n",
+                    sizeof doc - 1);
+  int fd = dial(port);
+  CHECK(fd >= 0);
+  size_t half = (sizeof doc - 1) / 2;
+  struct timespec pause = {0, 50 * 1000 * 1000};
+  send_all(fd, head, (size_t)hn);
+  nanosleep(&pause, NULL); /* separate segments: head, half the body, the rest */
+  send_all(fd, doc, half);
+  nanosleep(&pause, NULL);
+  send_all(fd, doc + half, sizeof doc - 1 - half);
+  static const char get[] = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
+  send_all(fd, get, sizeof get - 1);
+  char *buf = malloc(1 << 16);
+  read_all(fd, buf, 1 << 16);
+  close(fd);
+  CHECK(strstr(buf, "HTTP/1.1 200 ") == buf);
+  CHECK(strstr(buf, "Content-Type: application/json") != NULL);
+  char *json = strstr(buf, "{\"ok\":true,\"parsed\":true,\"profile\":\"ctv\"");
+  char *second = strstr(buf, "\r\n\r\nok\n");
+  CHECK(json != NULL && second != NULL && second > json);
+  /* over the limit: 413 and closed, the body never read */
+  char big[512];
+  int bn = snprintf(big, sizeof big, "POST /api/inspect HTTP/1.1\r\nContent-Length: 5000\r\n\r\nxx");
+  char *r = raw(port, big, (size_t)bn);
+  CHECK(r && strstr(r, "HTTP/1.1 413 ") == r && has(r, "Connection: close"));
+  free(r);
+  free(buf);
+  vast_collector_free(c);
+  cleanup();
+}
+
 static const th_case cases[] = {
     TH(http_simple_get),
     TH(http_incomplete_needs_more),
     TH(http_limits),
     TH(http_garbage),
     TH(http_connection_semantics),
+    TH(http_content_length),
     TH(http_device_headers),
     TH(url_decode),
     TH(parse_since),
@@ -718,6 +785,7 @@ static const th_case cases[] = {
     TH(kafka_sink_mock_cluster),
     TH(kafka_bad_uri),
     TH(report_funnel_and_fired_discrepancy),
+    TH(web_post_body_in_pieces),
     {0},
 };
 
