@@ -30,6 +30,7 @@
 #include "netint.h"
 
 #define H1_BUF 16384 /* the status line and headers must fit in this */
+#define H1_MAX_IDLE_US 118000000u /* not reused after idling this long (libcurl's MAXAGE_CONN) */
 
 enum { C_CONNECTING, C_SENDING, C_READING, C_IDLE };
 enum { P_HEAD, P_LEN, P_CHUNK_SIZE, P_CHUNK_DATA, P_CHUNK_CRLF, P_TRAILER, P_EOF, P_DONE };
@@ -40,6 +41,7 @@ struct vast__h1_conn {
   int state;
   int out;                    /* EPOLLOUT registered */
   uint64_t served;            /* responses completed on this connection */
+  uint64_t idle_since;        /* monotonic us, while idle */
   vast__h1_req *req;
   size_t woff;
   /* response parsing */
@@ -259,11 +261,17 @@ void vast__h1_start(vast__h1 *h, vast__h1_req *r) {
   r->error[0] = 0;
   r->conn = NULL;
   r->fresh_retries = 0;
-  for (vast__h1_conn *c = h->idle; c; c = c->next)
-    if (strcmp(c->key, r->key) == 0) {
-      start_on(h, r, c);
-      return;
+  uint64_t now = h->n_idle ? vast__now_us() : 0;
+  for (vast__h1_conn *c = h->idle, *nx; c; c = nx) {
+    nx = c->next;
+    if (strcmp(c->key, r->key) != 0) continue;
+    if (now - c->idle_since > H1_MAX_IDLE_US) { /* may have been dropped silently */
+      conn_close(h, c);
+      continue;
     }
+    start_on(h, r, c);
+    return;
+  }
   connect_new(h, r);
 }
 
@@ -288,6 +296,7 @@ static void complete(vast__h1 *h, vast__h1_conn *c, size_t leftover) {
     list_del(&h->busy, NULL, c);
     h->n_busy--;
     c->state = C_IDLE;
+    c->idle_since = vast__now_us();
     list_push(&h->idle, &h->idle_tail, c);
     h->n_idle++; /* the pool is trimmed at the end of vast__h1_run */
   }

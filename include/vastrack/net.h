@@ -190,7 +190,8 @@ VAST_API void vast_dispatch_opts_init(vast_dispatch_opts *opts);
 
 /*
  * vast_dispatcher_create: a dispatcher with its own libcurl multi handle and
- * connection pool. Returns VAST_E_INVAL (server_side without device_ip/device_ua),
+ * connection pool, and (unless opts->curl_only) its own HTTP/1.1 keep-alive pool
+ * for plain-http beacons whose address is known (see curl_only above). Returns VAST_E_INVAL (server_side without device_ip/device_ua),
  * VAST_E_NOMEM, VAST_E_HTTP (libcurl failed to initialise).
  */
 VAST_API vast_err vast_dispatcher_create(const vast_dispatch_opts *opts,
