@@ -170,6 +170,8 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
     bad |= add_header(&d->headers, "X-Device-Requested-With", d->dev_rw) != 0;
     if (o.forwarded_for) bad |= add_header(&d->headers, "X-Forwarded-For", d->dev_ip) != 0;
   }
+  pthread_mutex_init(&d->mu, NULL);
+  pthread_cond_init(&d->idle, NULL);
   d->multi = curl_multi_init();
   if (bad || !d->multi) {
     vast_dispatcher_free(d);
@@ -185,8 +187,6 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
       return VAST_E_NOMEM;
     }
   }
-  pthread_mutex_init(&d->mu, NULL);
-  pthread_cond_init(&d->idle, NULL);
   *out = d;
   return VAST_OK;
 }
@@ -849,11 +849,9 @@ void vast_dispatcher_free(vast_dispatcher *d) {
     xfer_free(x);
     x = nx;
   }
-  if (d->multi) {
-    curl_multi_cleanup(d->multi);
-    pthread_mutex_destroy(&d->mu);
-    pthread_cond_destroy(&d->idle);
-  }
+  if (d->multi) curl_multi_cleanup(d->multi);
+  pthread_mutex_destroy(&d->mu);
+  pthread_cond_destroy(&d->idle);
   vast__h1_free(d->h1);
   free(d->req_tail);
   curl_slist_free_all(d->headers);
