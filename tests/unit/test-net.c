@@ -28,7 +28,7 @@
 /* Test server                                                               */
 /* ------------------------------------------------------------------------ */
 
-enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR, R_REDIR, R_CHUNKED, R_NOLEN, R_CLOSE_AFTER, R_CONTINUE };
+enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR, R_REDIR, R_CHUNKED, R_NOLEN, R_CLOSE_AFTER, R_CONTINUE, R_GARBAGE };
 
 typedef struct route {
   char path[128];
@@ -196,6 +196,11 @@ static void *conn_main(void *arg) {
     }
     if (rt->kind == R_CLOSE_AFTER) { /* keep-alive response, then the server closes */
       respond(fd, 200, "ok", 2);
+      goto out;
+    }
+    if (rt->kind == R_GARBAGE) { /* not HTTP at all */
+      const char *h = "garbage\r\nmore: garbage\r\n\r\n";
+      write_all(fd, h, strlen(h));
       goto out;
     }
     if (rt->kind == R_CONTINUE) {
@@ -1284,6 +1289,24 @@ TEST(chunked_unframed_and_interim_responses) {
   vast_dispatcher_free(d);
 }
 
+TEST(malformed_responses_fail_without_retry) {
+  add_route("/px/garbage", R_GARBAGE, 0, 0, NULL);
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.retries = 2;
+  vast_dispatcher *d = disp(&o, &l);
+  fire_one(d, url("/px/garbage"), "g");
+  CHECK_INT(l.n, 1);
+  CHECK(l.d[0].err != VAST_OK);
+  CHECK_INT(l.d[0].status, 0);
+  CHECK_INT(l.d[0].attempts, 1); /* the request left */
+  CHECK(l.err[0][0] != 0);
+  CHECK_INT(count_reqs("/px/garbage"), 1);
+  vast_dispatcher_free(d);
+}
+
 /* Delivery callback that submits the next beacon at once, so it starts on the
    connection the server is closing (before its FIN is noticed). */
 typedef struct chain_ctx {
@@ -1433,6 +1456,7 @@ CURL_TOO(server_closing_keep_alive_connections)
 CURL_TOO(slow_responses_and_timeouts)
 CURL_TOO(beacon_redirects_are_followed_and_bounded)
 CURL_TOO(host_names_resolved_by_libcurl_are_reused)
+CURL_TOO(malformed_responses_fail_without_retry)
 
 static const th_case cases[] = {
     TH(redirects_are_bounded_and_private_hosts_can_be_refused),
@@ -1464,6 +1488,7 @@ static const th_case cases[] = {
     TH(slow_responses_and_timeouts),
     TH(beacon_redirects_are_followed_and_bounded),
     TH(host_names_resolved_by_libcurl_are_reused),
+    TH(malformed_responses_fail_without_retry),
     TH(impressions_leave_together_and_arrive_once_curl),
     TH(server_side_headers_and_private_guard_curl),
     TH(queue_back_pressure_curl),
@@ -1476,6 +1501,7 @@ static const th_case cases[] = {
     TH(slow_responses_and_timeouts_curl),
     TH(beacon_redirects_are_followed_and_bounded_curl),
     TH(host_names_resolved_by_libcurl_are_reused_curl),
+    TH(malformed_responses_fail_without_retry_curl),
     {0}};
 
 int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }
