@@ -10,7 +10,7 @@
  *   POST /api/resolve   vast_resolve_url / vast_resolve_buffer (private-range
  *                       guard on unless the server allows it, never files)
  *                       + vast_chain_write_json
- *   POST /api/play      vast_plan_create + vast_tracker_* in a dry run on a
+ *   POST /api/play      vast_plan_create + vast_play_simulate, a dry run on a
  *                       4 Hz media clock (what `vastrack play --dry-run` does)
  *
  * The document is the request body, or is fetched from url= (vast_fetch with
@@ -21,7 +21,6 @@
  * Everything here may block on the network and runs on libuv's thread pool
  * (lib/collect.c); it keeps no state and is reentrant.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +34,8 @@
 #define WEB_RESOLVE_TOTAL_MS 15000L /* a whole resolution started from the web */
 #define WEB_MAX_BEACONS 20000       /* beacons listed by one /api/play */
 #define WEB_MAX_EVENTS 64
-#define WEB_TICK 0.25               /* media clock step, seconds (like `vastrack play`) */
 #define WEB_MAX_WATCH 3600.0
+#define WEB_MAX_STEPS 999999UL      /* clock steps of one /api/play (paused far ahead) */
 
 /* ---- output buffer ---- */
 
@@ -481,168 +480,36 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
 
 /* ---- /api/play ---- */
 
-typedef struct play_ev {
-  vast_input_kind kind;
-  double at, arg;
-  int has_arg;
-  char name[32];
-} play_ev;
-
 typedef struct play_sim {
   sbuf *b;
-  double t, media;
+  vast_play_state st; /* kept current by vast_play_simulate */
   size_t n;
+  sbuf *notes; /* the refused events */
+  int nn;
 } play_sim;
 
 static void on_beacon(void *user, const vast_track_beacon *bc) {
   play_sim *s = user;
   if (s->n >= WEB_MAX_BEACONS) return;
   sb_puts(s->b, s->n++ ? ",{" : "{");
-  sb_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->t,
-            bc->media_time < 0 ? s->media : bc->media_time);
+  sb_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
+            bc->media_time < 0 ? s->st.media : bc->media_time);
   sb_jstr(s->b, bc->name);
   sb_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
   sb_jstrn(s->b, bc->url, bc->url_len);
   sb_puts(s->b, "}");
 }
 
-/* "name@T[:ARG],..." as `vastrack play --events`; sorted by time. -1 on error. */
-static int parse_play_events(const char *list, play_ev *ev, int max, char *msg, size_t mcap) {
-  int n = 0;
-  const char *p = list;
-  while (*p) {
-    const char *e = strchr(p, ',');
-    size_t len = e ? (size_t)(e - p) : strlen(p);
-    char item[96];
-    if (len >= sizeof item || n >= max) {
-      snprintf(msg, mcap, "too many or too long events");
-      return -1;
-    }
-    memcpy(item, p, len);
-    item[len] = 0;
-    p = e ? e + 1 : p + len;
-    if (!len) continue;
-    char *at = strchr(item, '@');
-    if (!at) {
-      snprintf(msg, mcap, "event '%.64s' has no time (NAME@SECONDS)", item);
-      return -1;
-    }
-    *at++ = 0;
-    char *arg = strchr(at, ':');
-    if (arg) *arg++ = 0;
-    vast_input_kind k = vast_input_from_name(item);
-    char *end;
-    double t = strtod(at, &end);
-    if (!k || k == VAST_IN_TIME || k == VAST_IN_LOADED || k == VAST_IN_IMPRESSION ||
-        k == VAST_IN_ENDED || end == at || *end || !(t >= 0) || !isfinite(t)) {
-      snprintf(msg, mcap, "bad event '%.64s@%.16s'", item, at);
-      return -1;
-    }
-    play_ev *x = &ev[n];
-    memset(x, 0, sizeof *x);
-    x->kind = k;
-    x->at = t;
-    snprintf(x->name, sizeof x->name, "%.31s", item);
-    if (arg) {
-      x->arg = strtod(arg, &end);
-      if (end == arg || *end || !isfinite(x->arg)) {
-        snprintf(msg, mcap, "bad argument '%.16s' for event '%.64s'", arg, item);
-        return -1;
-      }
-      x->has_arg = 1;
-    } else if (k == VAST_IN_SEEK || k == VAST_IN_DURATION) {
-      snprintf(msg, mcap, "event '%.64s' needs an argument (%.64s@T:SECONDS)", item, item);
-      return -1;
-    }
-    n++;
-  }
-  for (int i = 1; i < n; i++) { /* stable insertion sort */
-    play_ev x = ev[i];
-    int j = i - 1;
-    while (j >= 0 && ev[j].at > x.at) {
-      ev[j + 1] = ev[j];
-      j--;
-    }
-    ev[j + 1] = x;
-  }
-  return n;
-}
-
-/*
- * The dry run: loaded and impression at 0, media time in WEB_TICK steps to
- * `end`, the injected events at their session times (media stops while
- * paused), ended when played to the declared duration. Refused events are
- * listed in `notes`.
- */
-static void simulate(vast_tracker *tr, play_sim *s, double end, int to_end, double dur,
-                     play_ev *ev, int nev, sbuf *notes) {
-  double wall0 = (double)time(NULL);
-  vast_input in;
-  memset(&in, 0, sizeof in);
-  in.wall_time = wall0;
-  in.kind = VAST_IN_LOADED;
-  vast_tracker_feed(tr, &in);
-  in.kind = VAST_IN_IMPRESSION;
-  vast_tracker_feed(tr, &in);
-  int next = 0, paused = 0, started = 0, nn = 0;
-  unsigned guard = 0;
-  while (guard++ < 1000000) {
-    while (next < nev && ev[next].at <= s->t + 1e-9 && !vast_tracker_done(tr)) {
-      play_ev *e = &ev[next++];
-      if (e->kind == VAST_IN_PAUSE && started) paused = 1;
-      if (e->kind == VAST_IN_RESUME) paused = 0;
-      memset(&in, 0, sizeof in);
-      in.kind = e->kind;
-      in.wall_time = wall0 + s->t;
-      in.media_time = s->media;
-      vast_err rc;
-      if (e->kind == VAST_IN_CLICK) {
-        char ct[4096];
-        rc = vast_tracker_click(tr, in.wall_time, s->media, NULL, ct, sizeof ct, NULL);
-      } else {
-        if (e->kind == VAST_IN_SEEK) {
-          in.media_time = e->arg > end ? end : e->arg;
-          s->media = in.media_time;
-        }
-        if (e->kind == VAST_IN_DURATION) in.value = e->arg;
-        if (e->kind == VAST_IN_ERROR) in.code = e->has_arg ? (int)e->arg : 900;
-        if (e->kind == VAST_IN_VERIFICATION_NOT_EXECUTED) in.code = e->has_arg ? (int)e->arg : 0;
-        rc = vast_tracker_feed(tr, &in);
-      }
-      if (rc != VAST_OK && rc != VAST_E_NOSPACE) {
-        sb_puts(notes, nn++ ? ",{" : "{");
-        sb_printf(notes, "\"t\":%.3f,\"event\":", s->t);
-        sb_jstr(notes, e->name);
-        sb_puts(notes, ",\"message\":");
-        sb_jstr(notes, rc == VAST_E_STATE ? (e->kind == VAST_IN_SKIP ? "not skippable yet"
-                                                                     : "not valid now")
-                                          : vast_strerror(rc));
-        sb_puts(notes, "}");
-      }
-    }
-    if (vast_tracker_done(tr)) break;
-    if (!started) {
-      vast_tracker_time(tr, wall0, 0);
-      started = 1;
-      continue;
-    }
-    if (s->media >= end - 1e-9 && !paused) {
-      if (to_end) {
-        memset(&in, 0, sizeof in);
-        in.kind = VAST_IN_ENDED;
-        in.wall_time = wall0 + s->t;
-        in.media_time = dur;
-        vast_tracker_feed(tr, &in);
-      }
-      break;
-    }
-    if (paused && next >= nev) break; /* paused for good */
-    s->t += WEB_TICK;
-    if (!paused) {
-      s->media = s->media + WEB_TICK > end ? end : s->media + WEB_TICK;
-      vast_tracker_time(tr, wall0 + s->t, s->media);
-    }
-  }
+/* The tracker refused an injected event: listed in "refused". */
+static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
+                       vast_err rc, const char *reason) {
+  play_sim *s = user;
+  sb_puts(s->notes, s->nn++ ? ",{" : "{");
+  sb_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
+  sb_jstr(s->notes, e->name);
+  sb_puts(s->notes, ",\"message\":");
+  sb_jstr(s->notes, reason);
+  sb_puts(s->notes, "}");
 }
 
 static void api_play(const web_input *in, const char *q, size_t qn, int allow_private,
@@ -652,8 +519,8 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
   double watch = -1;
   unsigned long long seed = 0;
   int has_seed = 0;
-  play_ev ev[WEB_MAX_EVENTS];
-  int nev = 0;
+  vast_play_event ev[WEB_MAX_EVENTS];
+  size_t nev = 0;
   char *end;
   if (qparam(q, qn, "creative", val, sizeof val) > 0) {
     creative = strtol(val, &end, 10);
@@ -669,8 +536,11 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     has_seed = 1;
     if (*end) snprintf(msg, sizeof msg, "bad seed '%.64s'", val);
   }
-  if (!msg[0] && qparam(q, qn, "events", val, sizeof val) > 0)
-    nev = parse_play_events(val, ev, WEB_MAX_EVENTS, msg, sizeof msg);
+  if (!msg[0] && qparam(q, qn, "events", val, sizeof val) > 0 &&
+      vast_play_events_parse(val, ev, WEB_MAX_EVENTS, &nev, msg, sizeof msg) == VAST_E_NOMEM) {
+    fail_json(out, 503, msg, 0, 0, 0, NULL, 0);
+    return;
+  }
   if (msg[0]) {
     fail_json(out, 400, msg, 0, 0, 0, NULL, 0);
     return;
@@ -726,7 +596,10 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     goto done;
   }
   sbuf b = {0}, notes = {0};
-  play_sim sim = {&b, 0, 0, 0};
+  play_sim sim;
+  memset(&sim, 0, sizeof sim);
+  sim.b = &b;
+  sim.notes = &notes;
   vast_err rc = vast_plan_create(ads, n_ads, (size_t)ci, 0, &plan);
   if (rc == VAST_OK) rc = vast_tracker_create(plan, NULL, on_beacon, &sim, &tr);
   if (rc != VAST_OK) {
@@ -748,7 +621,24 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
   sb_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop, n_ads,
             chain ? "true" : "false");
   sb_write(&notes, "", 0);
-  simulate(tr, &sim, stop, dur > 0 && stop >= dur, dur, ev, nev, &notes);
+  vast_play_opts po;
+  vast_play_opts_init(&po);
+  po.end = stop;
+  po.fire_ended = dur > 0 && stop >= dur;
+  po.duration = dur;
+  po.wall_start = (double)time(NULL);
+  po.max_steps = WEB_MAX_STEPS;
+  po.events = ev;
+  po.n_events = nev;
+  po.on_refused = on_refused;
+  po.user = &sim;
+  rc = vast_play_simulate(tr, &po, &sim.st);
+  if (rc != VAST_OK) {
+    free(b.p);
+    free(notes.p);
+    fail_json(out, 200, vast_strerror(rc), 0, 0, 0, NULL, 0);
+    goto done;
+  }
   sb_printf(&b, "],\"truncated\":%s,\"refused\":[", sim.n >= WEB_MAX_BEACONS ? "true" : "false");
   if (notes.n) sb_write(&b, notes.p, notes.n);
   if (notes.fail) b.fail = 1;

@@ -4,9 +4,10 @@
  *
  * The flow: read and parse the tag; pick the ad (an InLine, or a Wrapper
  * resolved to its InLine by the resolver); build a plan and a tracker; drive
- * the tracker with a 4 Hz media clock and the injected --events. Every beacon
- * goes through one function, play_emit(); the firing side (net module) plugs in
- * there for the non --dry-run mode.
+ * the tracker with the library's simulated player (vast_play_simulate: a 4 Hz
+ * media clock and the injected --events, parsed by vast_play_events_parse).
+ * Every beacon goes through one function, play_emit(), which prints it
+ * (--dry-run) or queues it for the dispatcher (net module).
  */
 #include <errno.h>
 #include <math.h>
@@ -72,25 +73,13 @@ static const char usage_text[] =
     "exit status: 0 played (and every beacon got a response), 1 some beacons failed,\n"
     "2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
 
-#define TICK 0.25 /* seconds between media time updates (4 Hz, like browsers) */
 #define MAX_EVENTS 256
-#define MAX_MACROS 64
-
-typedef struct play_event {
-  vast_input_kind kind;
-  double at;     /* session seconds */
-  double arg;    /* seek target, duration */
-  int code;      /* error code, reason */
-  int has_arg;
-  const char *text; /* as written, for messages */
-} play_event;
 
 typedef struct play_ctx {
   int json;
   int dry_run;
-  double t;     /* session clock, seconds */
-  double media; /* media clock */
-  double wall0; /* wall time at T = 0 */
+  int realtime;
+  vast_play_state st; /* the clocks, kept current by vast_play_simulate */
   FILE *out;
   /* Firing (without --dry-run): beacons of one moment are batched, then submitted. */
   vast_dispatcher *disp;
@@ -165,12 +154,13 @@ static void play_flush(play_ctx *pc) {
 }
 
 static void play_queue(play_ctx *pc, const char *event, const char *url, double media) {
-  if (pc->n_batch && (pc->batch_t != pc->t || pc->n_batch == sizeof pc->batch / sizeof pc->batch[0]))
+  if (pc->n_batch &&
+      (pc->batch_t != pc->st.t || pc->n_batch == sizeof pc->batch / sizeof pc->batch[0]))
     play_flush(pc);
   vast_beacon *b = &pc->batch[pc->n_batch];
   b->url = strdup(url);
   b->event = strdup(event);
-  b->t = media < 0 ? pc->media : media;
+  b->t = media < 0 ? pc->st.media : media;
   b->user = NULL;
   if (!b->url || !b->event) {
     free((char *)b->url);
@@ -178,7 +168,7 @@ static void play_queue(play_ctx *pc, const char *event, const char *url, double 
     cli_error("play: out of memory");
     return;
   }
-  pc->batch_t = pc->t;
+  pc->batch_t = pc->st.t;
   pc->n_batch++;
 }
 
@@ -195,86 +185,18 @@ static void play_emit(play_ctx *pc, const char *event, const char *url, double m
     }
   }
   if (pc->json) {
-    fprintf(pc->out, "{\"t\":%.3f,\"media\":%.3f,\"event\":\"", pc->t, media < 0 ? 0 : media);
+    fprintf(pc->out, "{\"t\":%.3f,\"media\":%.3f,\"event\":\"", pc->st.t, media < 0 ? 0 : media);
     json_str(pc->out, event);
     fputs("\",\"url\":\"", pc->out);
     json_str(pc->out, url);
     fprintf(pc->out, "\"%s}\n", is_beacon ? "" : ",\"beacon\":false");
   } else {
-    fprintf(pc->out, "%.2f %s %s\n", pc->t, event, url);
+    fprintf(pc->out, "%.2f %s %s\n", pc->st.t, event, url);
   }
 }
 
 static void on_beacon(void *user, const vast_track_beacon *b) {
   play_emit(user, b->name, b->url, b->media_time, 1);
-}
-
-static vast_input_kind event_kind(const char *name) {
-  if (!strcasecmp(name, "expand") || !strcasecmp(name, "fullscreen")) return VAST_IN_PLAYER_EXPAND;
-  if (!strcasecmp(name, "collapse") || !strcasecmp(name, "exitFullscreen"))
-    return VAST_IN_PLAYER_COLLAPSE;
-  vast_input_kind k = vast_input_from_name(name);
-  if (k == VAST_IN_TIME || k == VAST_IN_LOADED || k == VAST_IN_IMPRESSION || k == VAST_IN_ENDED)
-    return 0; /* driven by the simulation itself */
-  return k;
-}
-
-/* Parses "name@T[:ARG],..." into ev (sorted by time, stable). Returns the count or -1. */
-static int parse_events(char *list, play_event *ev, int max) {
-  int n = 0;
-  for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
-       item = strtok_r(NULL, ",", &save)) {
-    char *at = strchr(item, '@');
-    if (!at) {
-      cli_error("play: event '%s' has no time (NAME@SECONDS)", item);
-      return -1;
-    }
-    *at++ = 0;
-    char *arg = strchr(at, ':');
-    if (arg) *arg++ = 0;
-    vast_input_kind k = event_kind(item);
-    char *end;
-    double t = strtod(at, &end);
-    if (!k || end == at || *end || !(t >= 0) || !isfinite(t)) {
-      cli_error(k ? "play: bad time '%s' for event '%s'" : "play: unknown event '%s'",
-                k ? at : item, item);
-      return -1;
-    }
-    if (n >= max) {
-      cli_error("play: more than %d events", max);
-      return -1;
-    }
-    play_event *e = &ev[n];
-    memset(e, 0, sizeof *e);
-    e->kind = k;
-    e->at = t;
-    e->text = item;
-    if (arg) {
-      e->arg = strtod(arg, &end);
-      if (end == arg || *end) {
-        cli_error("play: bad argument '%s' for event '%s'", arg, item);
-        return -1;
-      }
-      e->code = (int)e->arg;
-      e->has_arg = 1;
-    }
-    if ((k == VAST_IN_SEEK || k == VAST_IN_DURATION) && !arg) {
-      cli_error("play: event '%s' needs an argument (%s@T:SECONDS)", item, item);
-      return -1;
-    }
-    n++;
-  }
-  /* insertion sort: stable, lists are short */
-  for (int i = 1; i < n; i++) {
-    play_event x = ev[i];
-    int j = i - 1;
-    while (j >= 0 && ev[j].at > x.at) {
-      ev[j + 1] = ev[j];
-      j--;
-    }
-    ev[j + 1] = x;
-  }
-  return n;
 }
 
 static double now_wall(void) {
@@ -291,40 +213,26 @@ static void sleep_until(double wall) {
   }
 }
 
-/* Feeds one injected event; refusals are reported but do not stop the play. */
-static void inject(play_ctx *pc, vast_tracker *tr, const play_event *e) {
-  vast_input in;
-  memset(&in, 0, sizeof in);
-  in.kind = e->kind;
-  in.wall_time = pc->wall0 + pc->t;
-  in.media_time = pc->media;
-  vast_err rc;
-  if (e->kind == VAST_IN_CLICK) {
-    char ct[8192];
-    rc = vast_tracker_click(tr, in.wall_time, pc->media, NULL, ct, sizeof ct, NULL);
-    if ((rc == VAST_OK || rc == VAST_E_NOSPACE) && ct[0]) play_emit(pc, "clickThrough", ct, pc->media, 0);
-  } else if (e->kind == VAST_IN_ICON_CLICK) {
-    char ct[8192];
-    rc = vast_tracker_icon_click(tr, in.wall_time, pc->media, e->has_arg ? e->code : 0, NULL, ct,
-                                 sizeof ct, NULL);
-    if ((rc == VAST_OK || rc == VAST_E_NOSPACE) && ct[0])
-      play_emit(pc, "iconClickThrough", ct, pc->media, 0);
-  } else {
-    if (e->kind == VAST_IN_ICON_VIEW) in.icon = e->has_arg ? e->code : 0;
-    if (e->kind == VAST_IN_SEEK) {
-      in.media_time = e->arg;
-      pc->media = e->arg;
-    }
-    if (e->kind == VAST_IN_DURATION) in.value = e->arg;
-    if (e->kind == VAST_IN_ERROR) in.code = e->has_arg ? e->code : 900;
-    if (e->kind == VAST_IN_VERIFICATION_NOT_EXECUTED) in.code = e->has_arg ? e->code : 0;
-    rc = vast_tracker_feed(tr, &in);
-  }
+static void on_click_through(void *user, const vast_play_state *st, const char *name,
+                             const char *url) {
+  play_emit(user, name, url, st->media, 0);
+}
+
+/* Refused events are reported but do not stop the play. */
+static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
+                       vast_err rc, const char *reason) {
   if (rc == VAST_E_STATE)
-    cli_error("play: %s at %.2f s ignored: %s", e->text, pc->t,
-              e->kind == VAST_IN_SKIP ? "the ad is not skippable yet" : "not valid now");
-  else if (rc != VAST_OK && rc != VAST_E_NOSPACE)
-    cli_error("play: %s at %.2f s: %s", e->text, pc->t, vast_strerror(rc));
+    cli_error("play: %s at %.2f s ignored: %s", e->name, st->t,
+              e->kind == VAST_IN_SKIP ? "the ad is not skippable yet" : reason);
+  else
+    cli_error("play: %s at %.2f s: %s", e->name, st->t, reason);
+}
+
+/* A new moment: the beacons of the previous one leave together; --realtime waits. */
+static void on_step(void *user, const vast_play_state *st) {
+  play_ctx *pc = user;
+  play_flush(pc);
+  if (pc->realtime) sleep_until(st->wall0 + st->t);
 }
 
 /* Index of the creative to play: --creative, else the first Linear, else 0. */
@@ -337,61 +245,31 @@ static long pick_creative(const vast_ad *ad, long want) {
 
 /* Runs the simulation: returns an exit status. */
 static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, double watch,
-                    int realtime, play_event *ev, int nev) {
+                    const vast_play_event *ev, size_t nev) {
   double dur = vast_plan_duration(plan);
   double end = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
   if (!(end >= 0)) {
     cli_error("play: the ad declares no duration; give --watch SECONDS");
     return CLI_FAIL;
   }
-  int to_end = dur > 0 && end >= dur;
-  pc->wall0 = now_wall();
-  pc->t = 0;
-  pc->media = 0;
-  vast_input in;
-  memset(&in, 0, sizeof in);
-  in.wall_time = pc->wall0;
-  in.media_time = 0;
-  in.kind = VAST_IN_LOADED;
-  vast_tracker_feed(tr, &in);
-  in.kind = VAST_IN_IMPRESSION;
-  vast_tracker_feed(tr, &in);
-  int next = 0, paused = 0, started = 0;
-  for (;;) {
-    while (next < nev && ev[next].at <= pc->t + 1e-9 && !vast_tracker_done(tr)) {
-      play_event *e = &ev[next++];
-      if (e->kind == VAST_IN_PAUSE && started) paused = 1;
-      if (e->kind == VAST_IN_RESUME) paused = 0;
-      if (e->kind == VAST_IN_SEEK && e->arg > end) e->arg = end;
-      inject(pc, tr, e);
-    }
-    if (vast_tracker_done(tr)) break;
-    if (!started) { /* media starts playing at T = 0, after the events of T = 0 */
-      vast_tracker_time(tr, pc->wall0, 0);
-      started = 1;
-      continue;
-    }
-    if (pc->media >= end - 1e-9 && !paused) {
-      if (to_end) {
-        in.kind = VAST_IN_ENDED;
-        in.wall_time = pc->wall0 + pc->t;
-        in.media_time = dur;
-        vast_tracker_feed(tr, &in);
-      }
-      break;
-    }
-    if (paused && next >= nev) {
-      cli_error("play: paused at %.2f s with no resume; stopping", pc->t);
-      break;
-    }
-    pc->t += TICK;
-    play_flush(pc);
-    if (realtime) sleep_until(pc->wall0 + pc->t);
-    if (!paused) {
-      pc->media = pc->media + TICK > end ? end : pc->media + TICK;
-      vast_tracker_time(tr, pc->wall0 + pc->t, pc->media);
-    }
+  vast_play_opts po;
+  vast_play_opts_init(&po);
+  po.end = end;
+  po.fire_ended = dur > 0 && end >= dur;
+  po.duration = dur;
+  po.events = ev;
+  po.n_events = nev;
+  po.on_refused = on_refused;
+  po.on_step = on_step;
+  po.on_click_through = on_click_through;
+  po.user = pc;
+  vast_err rc = vast_play_simulate(tr, &po, &pc->st);
+  if (rc != VAST_OK) {
+    cli_error("play: cannot simulate: %s", vast_strerror(rc));
+    return CLI_FAIL;
   }
+  if (pc->st.stop == VAST_PLAY_PAUSED)
+    cli_error("play: paused at %.2f s with no resume; stopping", pc->st.t);
   play_flush(pc);
   fflush(pc->out);
   return CLI_OK;
@@ -402,10 +280,9 @@ int cmd_play(int argc, char **argv) {
   memset(&pc, 0, sizeof pc);
   pc.out = stdout;
   double watch = -1;
-  int realtime = 0;
   unsigned player_state = 0;
   long creative = -1;
-  char *events = NULL;
+  const char *events = NULL;
   const char *input = NULL;
   unsigned long long seed = 0;
   int has_seed = 0;
@@ -447,7 +324,7 @@ int cmd_play(int argc, char **argv) {
     } else if (!strcmp(a, "--json")) {
       pc.json = 1;
     } else if (!strcmp(a, "--realtime")) {
-      realtime = 1;
+      pc.realtime = 1;
     } else if (!strcmp(a, "--muted")) {
       player_state |= VAST_PLAYER_MUTED;
     } else if (!strcmp(a, "--fullscreen")) {
@@ -501,22 +378,16 @@ int cmd_play(int argc, char **argv) {
     fputs(usage_text, stderr);
     return CLI_USAGE;
   }
-  play_event ev[MAX_EVENTS];
-  int nev = 0;
-  if (events) {
-    char *copy = strdup(events);
-    if (!copy) return CLI_FAIL;
-    nev = parse_events(copy, ev, MAX_EVENTS);
-    if (nev < 0) {
-      free(copy);
-      return CLI_USAGE;
-    }
-    /* ev[].text points into copy: keep it for the whole run */
-    events = copy;
+  vast_play_event ev[MAX_EVENTS];
+  size_t nev = 0;
+  char msg[512];
+  vast_err prc = vast_play_events_parse(events, ev, MAX_EVENTS, &nev, msg, sizeof msg);
+  if (prc != VAST_OK) {
+    cli_error("play: %s", msg);
+    return prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
   }
   if (dopt.server_side && (!dopt.device_ip || !dopt.device_ua)) {
     cli_error("play: --ssai needs --device-ip IP and --device-ua UA");
-    free(events);
     return CLI_USAGE;
   }
   if (!dopt.server_side && !pc.dry_run && !mctx.value[VAST_MACRO_SERVERSIDE])
@@ -529,7 +400,6 @@ int cmd_play(int argc, char **argv) {
   if (!pc.dry_run) {
     if (log_path && !(pc.log = fopen(log_path, "w"))) {
       cli_error("cannot open '%s': %s", log_path, strerror(errno));
-      free(events);
       return CLI_FAIL;
     }
     dopt.on_delivery = on_delivery;
@@ -540,7 +410,6 @@ int cmd_play(int argc, char **argv) {
       cli_error("play: cannot start the dispatcher: %s", vast_strerror(drc));
       vast_dispatcher_free(pc.disp);
       if (pc.log) fclose(pc.log);
-      free(events);
       return CLI_FAIL;
     }
   }
@@ -615,7 +484,7 @@ int cmd_play(int argc, char **argv) {
   }
   if (has_seed) vast_tracker_seed(tr, seed);
   vast_tracker_set_player_state(tr, player_state);
-  status = simulate(&pc, tr, plan, watch, realtime, ev, nev);
+  status = simulate(&pc, tr, plan, watch, ev, nev);
   if (pc.disp) {
     if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)
       cli_error("play: beacons still in flight at exit");
@@ -628,6 +497,5 @@ out:
   vast_plan_free(plan);
   vast_chain_free(chain);
   vast_doc_free(doc);
-  free(events);
   return status;
 }

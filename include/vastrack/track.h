@@ -440,6 +440,139 @@ VAST_API int vast_tracker_skippable(const vast_tracker *tracker);
 /* Seconds of continuous normal-speed playback counted so far. */
 VAST_API double vast_tracker_played(const vast_tracker *tracker);
 
+/* ------------------------------------------------------------------------ */
+/* Playback simulation                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A dry-run player: drives a tracker the way a browser player would, on a
+ * simulated media clock, with player events injected at given times. This is
+ * what `vastrack play` and the web inspector's /api/play run; see
+ * docs/tracking.md ("Simulated playback"). No I/O, no threads.
+ */
+
+#define VAST_PLAY_NAME_MAX 32
+#define VAST_PLAY_TICK 0.25 /* default clock step, seconds (4 Hz, like browsers) */
+
+/* One injected player event, as written NAME@T[:ARG]. */
+typedef struct vast_play_event {
+  vast_input_kind kind;
+  double at;        /* session seconds */
+  double arg;       /* ARG (seek target, real duration, error code, icon index,
+                       reason); 0 when absent */
+  int code;         /* ARG as an int (saturated), for codes and indexes */
+  int has_arg;
+  char name[VAST_PLAY_NAME_MAX]; /* NAME as written ("fullscreen"), for messages */
+} vast_play_event;
+
+/*
+ * vast_play_events_parse: parse a `vastrack play --events` list,
+ * "NAME@T[:ARG],...", e.g. "mute@5,pause@10,resume@12,seek@6:2,error@4:405".
+ *   list     the text; NULL or "" is an empty list. Empty items are skipped.
+ *   out      caller array of max events; filled in time order (stable sort:
+ *            events of one time keep their written order)
+ *   n        OUT: the number of events; 0 on failure
+ *   msg      caller buffer for the reason of a failure, e.g. "unknown event
+ *            'dance'" (msg_cap bytes, NUL-terminated; "" on success); may be
+ *            NULL when msg_cap is 0
+ * NAME is a vast_input_from_name() name, or the legacy aliases expand and
+ * fullscreen (playerExpand), collapse and exitFullscreen (playerCollapse);
+ * loaded, impression, time and ended are refused (the simulation feeds them
+ * itself). T: seconds >= 0. ARG: a finite number; required by seek and
+ * duration.
+ * Returns VAST_OK; VAST_E_INVAL for a malformed list (msg says which item),
+ * NULL n, or NULL out with max > 0; VAST_E_NOSPACE for more than max events;
+ * VAST_E_NOMEM. Reentrant, thread-safe; allocates only a temporary copy.
+ */
+VAST_API vast_err vast_play_events_parse(const char *list, vast_play_event *out, size_t max,
+                                         size_t *n /* OUT */, char *msg, size_t msg_cap);
+
+/* Why a simulation stopped. */
+typedef enum vast_play_stop {
+  VAST_PLAY_RUNNING = 0, /* still running (seen by callbacks) */
+  VAST_PLAY_END,         /* media reached opts.end (ended fed when opts.fire_ended) */
+  VAST_PLAY_DONE,        /* the tracker reached a terminal event (skip, error...) */
+  VAST_PLAY_PAUSED,      /* paused with no later event left to resume it */
+  VAST_PLAY_LIMIT        /* opts.max_steps clock steps taken */
+} vast_play_stop;
+
+/* The clocks of a simulation, kept current while it runs. */
+typedef struct vast_play_state {
+  double t;            /* session clock: seconds since the ad loaded */
+  double media;        /* media clock: seconds into the ad (stops while paused) */
+  double wall0;        /* wall time (Unix seconds) at t = 0 */
+  unsigned long steps; /* clock steps taken */
+  vast_play_stop stop; /* VAST_PLAY_RUNNING until it returns */
+} vast_play_state;
+
+/* A refused event: the tracker returned rc (neither VAST_OK nor VAST_E_NOSPACE)
+ * and nothing fired; reason is "not skippable yet", "not valid now" (rc
+ * VAST_E_STATE) or vast_strerror(rc). The play goes on. */
+typedef void (*vast_play_refused_fn)(void *user, const vast_play_state *state,
+                                     const vast_play_event *event, vast_err rc,
+                                     const char *reason);
+/* The session clock just moved to state->t; the media clock has not moved yet
+ * (a new moment: flush what the previous one queued, pace a real-time run). */
+typedef void (*vast_play_step_fn)(void *user, const vast_play_state *state);
+/* A click's landing page: name "clickThrough" or "iconClickThrough", url with
+ * macros expanded (valid during the call). Not a beacon. */
+typedef void (*vast_play_through_fn)(void *user, const vast_play_state *state, const char *name,
+                                     const char *url);
+
+typedef struct vast_play_opts {
+  size_t size;            /* sizeof(vast_play_opts), set by vast_play_opts_init */
+  double end;             /* media seconds to play to (>= 0); e.g. the declared
+                             duration, or less to stop early */
+  int fire_ended;         /* feed VAST_IN_ENDED on reaching end (the ad played to
+                             its end: complete); 0 to just stop */
+  double duration;        /* media time given with ENDED: the declared duration */
+  double tick;            /* clock step, seconds; VAST_PLAY_TICK */
+  double wall_start;      /* wall time at t = 0, Unix seconds; < 0 (default): now */
+  unsigned long max_steps; /* stop after this many clock steps; 0 (default): no
+                              limit (the run always ends, but paused far into the
+                              future it may take long) */
+  const vast_play_event *events; /* injected events in time order (as parsed), or NULL */
+  size_t n_events;
+  vast_play_refused_fn on_refused;     /* optional */
+  vast_play_step_fn on_step;           /* optional */
+  vast_play_through_fn on_click_through; /* optional */
+  void *user;                          /* passed to the callbacks */
+} vast_play_opts;
+
+/* Defaults: size set, end 0, no ended, duration -1, tick VAST_PLAY_TICK,
+ * wall_start now, no limit, no events, no callbacks. */
+VAST_API void vast_play_opts_init(vast_play_opts *opts);
+
+/*
+ * vast_play_simulate: play one ad on a tracker fresh from vast_tracker_create
+ * (seed and player state may be set). At t = 0 it feeds loaded and
+ * impression, then the events due at 0, then starts the media (media time 0);
+ * then each clock step advances the session clock by opts.tick and, unless
+ * paused, the media clock (capped at opts.end) with a time update. Before
+ * each update the events due (at <= t) are fed in order: pause (once
+ * started) stops the media clock and resume restarts it; seek moves it
+ * (target capped at end); click and iconClick (ARG: icon, default 0) use
+ * vast_tracker_click / vast_tracker_icon_click and report the landing page
+ * to on_click_through; iconView takes ARG as the icon, duration the real
+ * duration, error the code (default 900), verificationNotExecuted the reason.
+ * Refused events go to on_refused. It stops when the tracker is done, when
+ * the media reaches end while playing (after feeding ENDED with media time
+ * opts.duration when opts.fire_ended), when paused with no event left, or
+ * after opts.max_steps steps. Wall times are wall_start + t (TIMESTAMP);
+ * there is no waiting: pace a real-time run from on_step.
+ *   tracker  the play; its beacon callback runs inside this call
+ *   opts     see vast_play_opts; the events are read, not changed
+ *   state    OUT, optional: the clocks, updated in place as the run goes, so
+ *            the tracker's beacon callback can read the session and media
+ *            time of each beacon; on return, where and why it stopped
+ * Returns VAST_OK (whatever the tracker refused), VAST_E_INVAL (NULL tracker
+ * or opts, a wrong opts.size, end or tick not finite or end < 0 or tick <= 0,
+ * events out of time order).
+ * Runs on the caller's thread; the tracker must not be fed elsewhere meanwhile.
+ */
+VAST_API vast_err vast_play_simulate(vast_tracker *tracker, const vast_play_opts *opts,
+                                     vast_play_state *state /* OUT */);
+
 #ifdef __cplusplus
 }
 #endif
