@@ -113,6 +113,7 @@ struct worker {
   uv_tcp_t listener;
   uv_async_t wake;
   uv_timer_t sweep;
+  uv_prepare_t commit; /* group commit before each poll (inline commit mode) */
   pthread_t tid;
   int started, draining, closed_handles, listener_open;
   uint64_t drain_deadline;
@@ -165,6 +166,12 @@ struct vast_collector {
   pthread_cond_t qcv;
   vast__hit *qhead, **qtail;
   atomic_size_t qlen;
+  /* inline commit (durable, SQLite only): the event-loop thread that wins
+     `committing` writes everything queued, for every worker */
+  int inline_commit;
+  atomic_int committing;
+  vast__hit **cbatch; /* batch_max entries, used by whoever holds committing */
+  int *cwoke;         /* nworkers entries, likewise */
   vast__store *store;
   vast__kafka *kafka;
   /* stop */
@@ -281,6 +288,45 @@ static int build_response(char **b, size_t *len, size_t *cap, int code, const ch
   if (buf_put(b, len, cap, h, (size_t)n)) return -1;
   if (!head && blen && code != 204) return buf_put(b, len, cap, body, blen);
   return 0;
+}
+
+/*
+ * The answers to durable tracking hits (200 GIF, 204, 503) for each HEAD,
+ * close and HTTP/1.0 combination, built once so the hot path is one memcpy.
+ */
+enum { HIT_RESP_MAX = 384 };
+static char hit_resp_buf[3][2][2][2][HIT_RESP_MAX];
+static size_t hit_resp_len[3][2][2][2]; /* 0: not built, use build_response */
+static pthread_once_t hit_resp_once = PTHREAD_ONCE_INIT;
+
+static void hit_resp_init(void) {
+  static const int codes[3] = {200, 204, 503};
+  for (int ci = 0; ci < 3; ci++)
+    for (int h = 0; h < 2; h++)
+      for (int cl = 0; cl < 2; cl++)
+        for (int v = 0; v < 2; v++) {
+          char *b = NULL;
+          size_t len = 0, cap = 0;
+          int gif = codes[ci] == 200;
+          if (build_response(&b, &len, &cap, codes[ci], gif ? "image/gif" : NULL,
+                             gif ? GIF : NULL, gif ? sizeof GIF : 0, h, cl, v) == 0 &&
+              len <= HIT_RESP_MAX) {
+            memcpy(hit_resp_buf[ci][h][cl][v], b, len);
+            hit_resp_len[ci][h][cl][v] = len;
+          }
+          free(b);
+        }
+}
+
+static int put_hit_response(char **b, size_t *len, size_t *cap, int code, int head, int close,
+                            int v10) {
+  int ci = code == 200 ? 0 : code == 204 ? 1 : 2;
+  head = !!head, close = !!close, v10 = !!v10;
+  size_t n = hit_resp_len[ci][head][close][v10];
+  if (n) return buf_put(b, len, cap, hit_resp_buf[ci][head][close][v10], n);
+  int gif = code == 200;
+  return build_response(b, len, cap, code, gif ? "image/gif" : NULL, gif ? GIF : NULL,
+                        gif ? sizeof GIF : 0, head, close, v10);
 }
 
 /* ---- connections ---- */
@@ -479,10 +525,7 @@ static void conn_flush(conn *k) {
       int code = st == VAST__HIT_OK ? (s->r204 ? 204 : 200) : 503;
       count_status(c, code);
       if (code == 503) s->close = 1, k->close_after = 1;
-      int rc = code == 200 ? build_response(&k->wbuf, &k->wlen, &k->wcap, 200, "image/gif", GIF,
-                                            sizeof GIF, s->head, s->close, s->v10)
-                           : build_response(&k->wbuf, &k->wlen, &k->wcap, code, NULL, NULL, 0,
-                                            s->head, s->close, s->v10);
+      int rc = put_hit_response(&k->wbuf, &k->wlen, &k->wcap, code, s->head, s->close, s->v10);
       if (!now) now = uv_hrtime();
       histo_add(&c->lat, LAT_B, NLAT, (double)(now - s->t0) / 1e9, now - s->t0);
       vast__hit_unref(s->hit);
@@ -906,7 +949,7 @@ static void worker_push_hits(worker *w) {
   *c->qtail = w->lhead;
   c->qtail = w->ltail;
   atomic_fetch_add(&c->qlen, w->ln);
-  pthread_cond_signal(&c->qcv);
+  if (!c->inline_commit) pthread_cond_signal(&c->qcv);
   pthread_mutex_unlock(&c->qmu);
   w->lhead = NULL;
   w->ltail = &w->lhead;
@@ -1055,6 +1098,7 @@ static void worker_maybe_finish(worker *w) {
   w->closed_handles = 1;
   uv_close((uv_handle_t *)&w->wake, on_handle_closed);
   uv_close((uv_handle_t *)&w->sweep, on_handle_closed);
+  uv_close((uv_handle_t *)&w->commit, on_handle_closed);
 }
 
 static void worker_drain(worker *w) {
@@ -1192,6 +1236,72 @@ static void count_events(vast_collector *c, vast__hit **hits, size_t n) {
   pthread_mutex_unlock(&c->emu);
 }
 
+/* Takes up to cap queued hits into batch; returns how many. */
+static size_t take_batch(vast_collector *c, vast__hit **batch, size_t cap) {
+  pthread_mutex_lock(&c->qmu);
+  size_t n = 0;
+  while (c->qhead && n < cap) {
+    batch[n++] = c->qhead;
+    c->qhead = c->qhead->next;
+  }
+  if (!c->qhead) c->qtail = &c->qhead;
+  atomic_fetch_sub(&c->qlen, n);
+  pthread_mutex_unlock(&c->qmu);
+  return n;
+}
+
+/*
+ * Writes batch[0..n) to the sinks in one transaction, marks each hit stored
+ * or failed, and (durable) hands the answers back to the workers that own
+ * the hits: uv_async_send for each of them except self, the calling event
+ * loop, which flushes its own connections after the commit (group_commit).
+ */
+static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *woke, worker *self) {
+  uint64_t t0 = uv_hrtime();
+  char msg[512] = "";
+  vast_err e = VAST_OK, ek = VAST_OK;
+  if (c->store) e = vast__store_write(c->store, batch, n, msg, sizeof msg);
+  if (e == VAST_OK && c->kafka) ek = e = vast__kafka_write(c->kafka, batch, n, msg, sizeof msg);
+  uint64_t dt = uv_hrtime() - t0;
+  histo_add(&c->commit, LAT_B, NLAT, (double)dt / 1e9, dt);
+  histo_add(&c->batch, BATCH_B, NBATCH, (double)n, n);
+  atomic_fetch_add(&c->batches, 1);
+  if (e != VAST_OK) logf_(c, "cannot store a batch of %zu hits: %s", n, msg);
+  uint64_t ok = 0;
+  for (size_t i = 0; i < n; i++) {
+    int st = VAST__HIT_OK;
+    /* Failed when the store refused the batch, or Kafka this message. */
+    if (e != VAST_OK && (ek == VAST_OK || !batch[i]->kafka_ok)) st = VAST__HIT_FAILED;
+    batch[i]->state = st; /* plain store before count_events reads it */
+    ok += st == VAST__HIT_OK;
+  }
+  count_events(c, batch, n);
+  atomic_fetch_add(&c->stored, ok);
+  atomic_fetch_add(&c->failed, n - ok);
+  if (c->o.ack == VAST_ACK_DURABLE) {
+    memset(woke, 0, c->nworkers * sizeof *woke);
+    for (size_t i = 0; i < n; i++) {
+      vast__hit *h = batch[i];
+      worker *w = h->owner;
+      woke[w->idx]++;
+      int st = h->state;
+      atomic_store_explicit(&h->state, st, memory_order_release);
+      vast__hit_unref(h);
+    }
+    for (unsigned i = 0; i < c->nworkers; i++)
+      if (woke[i]) {
+        if (c->workers[i] != self) uv_async_send(&c->workers[i]->wake);
+        atomic_fetch_sub(&c->workers[i]->inflight, woke[i]);
+      }
+  } else {
+    for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
+  }
+}
+
+/*
+ * The writer thread: commits what the workers queue (fast mode, Kafka). In
+ * inline commit mode it only drains what could be left at shutdown.
+ */
 static void *writer_main(void *arg) {
   vast_collector *c = arg;
   size_t cap = c->o.batch_max;
@@ -1200,64 +1310,54 @@ static void *writer_main(void *arg) {
   for (;;) {
     pthread_mutex_lock(&c->qmu);
     while (!c->qhead && !c->writer_quit) pthread_cond_wait(&c->qcv, &c->qmu);
-    if (!c->qhead) {
-      pthread_mutex_unlock(&c->qmu);
-      break;
-    }
-    size_t n = 0;
-    while (c->qhead && n < cap && batch) {
-      batch[n++] = c->qhead;
-      c->qhead = c->qhead->next;
-    }
-    if (!c->qhead) c->qtail = &c->qhead;
-    atomic_fetch_sub(&c->qlen, n);
+    int empty = !c->qhead;
     pthread_mutex_unlock(&c->qmu);
-    if (!batch || !woke) break; /* out of memory at start: hits stay queued */
-
-    uint64_t t0 = uv_hrtime();
-    char msg[512] = "";
-    vast_err e = VAST_OK, ek = VAST_OK;
-    if (c->store) e = vast__store_write(c->store, batch, n, msg, sizeof msg);
-    if (e == VAST_OK && c->kafka) ek = e = vast__kafka_write(c->kafka, batch, n, msg, sizeof msg);
-    uint64_t dt = uv_hrtime() - t0;
-    histo_add(&c->commit, LAT_B, NLAT, (double)dt / 1e9, dt);
-    histo_add(&c->batch, BATCH_B, NBATCH, (double)n, n);
-    atomic_fetch_add(&c->batches, 1);
-    if (e != VAST_OK) logf_(c, "cannot store a batch of %zu hits: %s", n, msg);
-    uint64_t ok = 0;
-    for (size_t i = 0; i < n; i++) {
-      int st = VAST__HIT_OK;
-      /* Failed when the store refused the batch, or Kafka this message. */
-      if (e != VAST_OK && (ek == VAST_OK || !batch[i]->kafka_ok)) st = VAST__HIT_FAILED;
-      batch[i]->state = st; /* plain store before count_events reads it */
-      ok += st == VAST__HIT_OK;
-    }
-    count_events(c, batch, n);
-    atomic_fetch_add(&c->stored, ok);
-    atomic_fetch_add(&c->failed, n - ok);
-    if (c->o.ack == VAST_ACK_DURABLE) {
-      memset(woke, 0, c->nworkers * sizeof *woke);
-      for (size_t i = 0; i < n; i++) {
-        vast__hit *h = batch[i];
-        worker *w = h->owner;
-        woke[w->idx]++;
-        int st = h->state;
-        atomic_store_explicit(&h->state, st, memory_order_release);
-        vast__hit_unref(h);
-      }
-      for (unsigned i = 0; i < c->nworkers; i++)
-        if (woke[i]) {
-          uv_async_send(&c->workers[i]->wake);
-          atomic_fetch_sub(&c->workers[i]->inflight, woke[i]);
-        }
-    } else {
-      for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
-    }
+    if (empty || !batch || !woke) break; /* out of memory at start: hits stay queued */
+    size_t n = take_batch(c, batch, cap);
+    commit_batch(c, batch, n, woke, NULL);
   }
   free(batch);
   free(woke);
   return NULL;
 }
+
+/*
+ * Inline group commit, run by each event loop just before it polls (so after
+ * every read callback of the iteration has queued its hits): the loop that
+ * wins `committing` writes every queued hit of every worker, in batches of
+ * batch_max, wakes the other loops whose hits it resolved, and answers its
+ * own connections directly, with no thread switch. A loop that loses leaves
+ * its hits to the winner, which looks at the queue again after letting go of
+ * `committing` (both sides are sequentially consistent: either the winner
+ * sees the hits, or the loser's exchange sees `committing` free), so no hit
+ * is ever left in the queue without a committer.
+ */
+static void group_commit(worker *w) {
+  vast_collector *c = w->c;
+  for (;;) {
+    if (atomic_load(&c->qlen) == 0) return;
+    int z = 0;
+    if (!atomic_compare_exchange_strong(&c->committing, &z, 1)) return;
+    size_t n;
+    int mine = 0;
+    while ((n = take_batch(c, c->cbatch, c->o.batch_max)) > 0) {
+      commit_batch(c, c->cbatch, n, c->cwoke, w);
+      mine |= c->cwoke[w->idx] != 0;
+    }
+    atomic_store(&c->committing, 0);
+    if (mine) {
+      /* Answer this loop's resolved hits now (may queue new ones: loop). */
+      for (conn *k = w->waiting, *nx; k; k = nx) {
+        nx = k->wnext;
+        conn_flush(k);
+      }
+      worker_maybe_finish(w);
+    }
+  }
+}
+
+/* Before the loop polls: every read callback of this iteration has queued its hits. */
+static void on_prepare(uv_prepare_t *p) { group_commit(p->data); }
 
 /* ---- /stats and /metrics ---- */
 
@@ -1502,6 +1602,8 @@ static void collector_free_parts(vast_collector *c) {
     }
     free(c->workers);
   }
+  free(c->cbatch);
+  free(c->cwoke);
   /* Hits left in the queue (writer never started). */
   while (c->qhead) {
     vast__hit *h = c->qhead;
@@ -1612,7 +1714,14 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   if (nw > 256) nw = 256;
   c->nworkers = nw;
   c->workers = calloc(nw, sizeof *c->workers);
-  if (!c->workers) {
+  /* Durable acks with SQLite alone: the event loops commit themselves (no
+     thread switch per batch). Kafka waits for the broker and fast mode answers
+     first, so those keep the writer thread. */
+  c->inline_commit = c->o.ack == VAST_ACK_DURABLE && c->store && !c->kafka;
+  pthread_once(&hit_resp_once, hit_resp_init);
+  c->cbatch = malloc(c->o.batch_max * sizeof *c->cbatch);
+  c->cwoke = calloc(nw, sizeof *c->cwoke);
+  if (!c->workers || !c->cbatch || !c->cwoke) {
     collector_free_parts(c);
     return VAST_E_NOMEM;
   }
@@ -1659,6 +1768,9 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     w->wake.data = w;
     uv_timer_init(&w->loop, &w->sweep);
     w->sweep.data = w;
+    uv_prepare_init(&w->loop, &w->commit);
+    w->commit.data = w;
+    if (c->inline_commit) uv_prepare_start(&w->commit, on_prepare);
     if (uv_tcp_open(&w->listener, fd) != 0 ||
         uv_listen((uv_stream_t *)&w->listener, 4096, on_connection) != 0) {
       set_err(err, VAST_E_IO, "cannot listen on %s", c->s_listen);
@@ -1667,6 +1779,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->listener, NULL);
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
+      uv_close((uv_handle_t *)&w->commit, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
       collector_free_parts(c);
       return VAST_E_IO;
@@ -1684,6 +1797,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->listener, NULL);
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
+      uv_close((uv_handle_t *)&w->commit, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
     }
     collector_free_parts(c);
