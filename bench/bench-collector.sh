@@ -1,13 +1,23 @@
 #!/bin/sh
 # bench-collector.sh BUILD: wrk (2 threads, 64 connections, 3 s) against
-# `vastrack serve` recording durably into SQLite in a temp dir, and in the
-# same run against nginx's empty_gif (access_log off) on a free port, run as
-# the current user with a temp prefix. Prints one JSON line per server and a
-# comparison line: req/s, p99 latency, ratio to nginx, and the stored count
-# against the number of 200 answers (the server's own count, and wrk's).
+# `vastrack serve --ack durable` recording into SQLite in a temp dir, and in
+# the same run against nginx's empty_gif (access_log off) on a free port, run
+# as the current user with a temp prefix.
+#
+# Fairness: both servers get the same number of workers (BENCH_WORKERS,
+# default the number of online CPUs: `--threads N` and `worker_processes N`).
+# The machine is shared and noisy, so both servers stay up and wrk runs
+# BENCH_ROUNDS (default 3) times against each, alternating which goes first;
+# the figures are the medians, with the range of the per-round ratios.
+# Prints one JSON line per server and a comparison line: req/s, p99 latency,
+# ratio to nginx, and the stored count against the number of 200 answers
+# (the server's own count; wrk's can be lower by the requests in flight
+# when it stops). Total time about 2 * rounds * BENCH_SECONDS.
 B=${1:-build}
 V=${VASTRACK:-$PWD/$B/vastrack}
 DUR=${BENCH_SECONDS:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
+W=${BENCH_WORKERS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 T=$(mktemp -d)
 SPID=""
 NPID=""
@@ -22,7 +32,7 @@ command -v wrk > /dev/null || fail "wrk not installed"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || fail "nginx not installed"
 
-# wrk_run URL NAME: runs wrk, prints "rps p99_ms requests non2xx".
+# wrk_run URL NAME: runs wrk, appends "rps p99_ms requests non2xx" to $T/NAME.res.
 wrk_run() {
   wrk -t2 -c64 -d"${DUR}s" --latency "$1" > "$T/$2.wrk" 2>&1
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$T/$2.wrk")
@@ -30,25 +40,24 @@ wrk_run() {
          f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.3f", v * f }' "$T/$2.wrk")
   reqs=$(awk '/requests in/ { print $1 }' "$T/$2.wrk")
   non=$(awk '/Non-2xx/ { print $NF }' "$T/$2.wrk")
-  echo "${rps:-0} ${p99:-0} ${reqs:-0} ${non:-0}"
+  echo "${rps:-0} ${p99:-0} ${reqs:-0} ${non:-0}" >> "$T/$2.res"
+}
+
+# median FILE COLUMN
+median() {
+  sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END {
+    if (NR == 0) { print 0; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ---- vastrack serve, durable ----
-"$V" serve --listen 127.0.0.1:0 --db "$T/bench.db" --ack durable --quiet > "$T/serve.out" 2> "$T/serve.err" &
+"$V" serve --listen 127.0.0.1:0 --db "$T/bench.db" --ack durable --threads "$W" --quiet \
+  > "$T/serve.out" 2> "$T/serve.err" &
 SPID=$!
 i=0
 while ! grep -q '^listening on ' "$T/serve.out" 2>/dev/null; do
   i=$((i + 1)); [ $i -gt 200 ] && fail "vastrack serve did not start"; sleep 0.05
 done
 VPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/serve.out")
-PATH_Q="/t/impression?ad=bench&cr=c1&sid=s1"
-set -- $(wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack)
-v_rps=$1 v_p99=$2 v_reqs=$3 v_non=$4
-served200=$(curl -s "http://127.0.0.1:$VPORT/metrics" | awk -F' ' '/^vastrack_responses_total\{code="200"\}/ { print $2 }')
-kill -TERM "$SPID"; wait "$SPID"; SPID=""
-stored=$(sqlite3 "$T/bench.db" 'SELECT COUNT(*) FROM hits' 2>/dev/null ||
-         "$V" report --db "$T/bench.db" --csv | awk -F, '$2 == "impression" { print $3 }')
-wrk200=$((v_reqs - v_non))
 
 # ---- nginx empty_gif ----
 mkdir -p "$T/ngx/logs"
@@ -56,7 +65,7 @@ NPORT=""
 for try in 1 2 3 4 5 6 7 8; do
   port=$((20000 + ($$ * 7 + try * 7919) % 40000))
   cat > "$T/ngx/nginx.conf" <<EOF
-worker_processes 2;
+worker_processes $W;
 daemon off;
 pid $T/ngx/nginx.pid;
 error_log $T/ngx/logs/error.log;
@@ -80,11 +89,36 @@ EOF
   kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null; NPID=""
 done
 [ -n "$NPORT" ] || fail "nginx did not start: $(head -c 200 "$T/ngx/start.err" | tr '\"\n' "' ")"
-set -- $(wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx)
-n_rps=$1 n_p99=$2
+
+# ---- alternating rounds ----
+PATH_Q="/t/impression?ad=bench&cr=c1&sid=s1"
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+  if [ $((r % 2)) -eq 0 ]; then
+    wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack
+    wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx
+  else
+    wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx
+    wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack
+  fi
+  r=$((r + 1))
+done
 kill "$NPID"; wait "$NPID" 2>/dev/null; NPID=""
 
+served200=$(curl -s "http://127.0.0.1:$VPORT/metrics" | awk -F' ' '/^vastrack_responses_total\{code="200"\}/ { print $2 }')
+kill -TERM "$SPID"; wait "$SPID"; SPID=""
+stored=$(sqlite3 "$T/bench.db" 'SELECT COUNT(*) FROM hits' 2>/dev/null ||
+         "$V" report --db "$T/bench.db" --csv | awk -F, '$2 == "impression" { print $3 }')
+wrk200=$(awk '{ s += $3 - $4 } END { print s + 0 }' "$T/vastrack.res")
+
+v_rps=$(median "$T/vastrack.res" 1) v_p99=$(median "$T/vastrack.res" 2)
+n_rps=$(median "$T/nginx.res" 1) n_p99=$(median "$T/nginx.res" 2)
+v_all=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$T/vastrack.res")
+n_all=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$T/nginx.res")
 ratio=$(awk -v a="$v_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
-echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable (sqlite)\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
-echo "{\"bench\":\"collector\",\"server\":\"nginx empty_gif (access_log off)\",\"req_per_s\":$n_rps,\"p99_ms\":$n_p99}"
-echo "{\"bench\":\"collector\",\"metric\":\"req_per_s ratio vastrack/nginx\",\"value\":$ratio,\"target\":1.0,\"stored_equals_served_200\":$([ "${stored:-0}" = "${served200:-x}" ] && echo true || echo false),\"wrk\":\"-t2 -c64 -d${DUR}s\"}"
+# per-round ratios (round i of each server), their min and max
+range=$(paste -d' ' "$T/vastrack.res" "$T/nginx.res" | awk '$5 > 0 { x = $1 / $5;
+  if (NR == 1 || x < lo) lo = x; if (NR == 1 || x > hi) hi = x } END { printf "[%.3f,%.3f]", lo, hi }')
+echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite)\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"rounds_req_per_s\":[$v_all],\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
+echo "{\"bench\":\"collector\",\"server\":\"nginx empty_gif (access_log off, worker_processes $W)\",\"req_per_s\":$n_rps,\"p99_ms\":$n_p99,\"rounds_req_per_s\":[$n_all]}"
+echo "{\"bench\":\"collector\",\"metric\":\"req_per_s ratio vastrack/nginx (medians)\",\"value\":$ratio,\"round_ratio_range\":$range,\"target\":1.0,\"stored_equals_served_200\":$([ "${stored:-0}" = "${served200:-x}" ] && echo true || echo false),\"workers\":$W,\"rounds\":$ROUNDS,\"wrk\":\"-t2 -c64 -d${DUR}s\"}"
