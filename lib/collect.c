@@ -23,6 +23,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,10 @@ struct worker {
   uv_async_t wake;
   uv_timer_t sweep;
   uv_prepare_t commit; /* group commit before each poll (inline commit mode) */
+  uv_idle_t spin;      /* active while a commit is deferred: the poll does not block */
+  unsigned new_reads;  /* reads since the last prepare */
+  int deferring;
+  uint64_t defer_t0;   /* uv_hrtime() when the deferral began */
   pthread_t tid;
   int started, draining, closed_handles, listener_open;
   uint64_t drain_deadline;
@@ -1030,6 +1035,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   }
   if (nread == 0) return;
   k->last_active = uv_now(&k->w->loop);
+  k->w->new_reads++;
   if (k->lingering || k->close_after) return; /* discard */
   vast_collector *c = k->w->c;
   if (k->plen) {
@@ -1099,6 +1105,7 @@ static void worker_maybe_finish(worker *w) {
   uv_close((uv_handle_t *)&w->wake, on_handle_closed);
   uv_close((uv_handle_t *)&w->sweep, on_handle_closed);
   uv_close((uv_handle_t *)&w->commit, on_handle_closed);
+  uv_close((uv_handle_t *)&w->spin, on_handle_closed);
 }
 
 static void worker_drain(worker *w) {
@@ -1356,8 +1363,49 @@ static void group_commit(worker *w) {
   }
 }
 
-/* Before the loop polls: every read callback of this iteration has queued its hits. */
-static void on_prepare(uv_prepare_t *p) { group_commit(p->data); }
+static void on_spin(uv_idle_t *i) { (void)i; }
+
+/*
+ * Before the loop polls (every read callback of this iteration has queued
+ * its hits): commit, unless this iteration read new requests and fewer than
+ * COMMIT_GATHER hits are queued. Then the loop sleeps on its epoll descriptor
+ * for at most COMMIT_WAIT_NS (ppoll: the CPU goes to whoever is sending the
+ * requests) and polls again without blocking (the idle handle); the first
+ * iteration that reads nothing new, COMMIT_GATHER queued hits, or
+ * COMMIT_DEFER_NS after the first deferral commits. A SQLite commit costs
+ * about 12 syscalls whatever its size, so batches of ~20 instead of ~9 under
+ * the benchmark's load save CPU per hit and cut the latency tail; an isolated
+ * hit waits COMMIT_WAIT_NS more.
+ */
+#define COMMIT_GATHER 32
+#define COMMIT_WAIT_NS 100000
+#define COMMIT_DEFER_NS 1000000
+static void on_prepare(uv_prepare_t *p) {
+  worker *w = p->data;
+  vast_collector *c = w->c;
+  size_t q = atomic_load(&c->qlen);
+  unsigned reads = w->new_reads;
+  w->new_reads = 0;
+  if (q && reads && q < COMMIT_GATHER && q < c->o.batch_max && !w->draining) {
+    uint64_t now = uv_hrtime();
+    if (!w->deferring) {
+      w->deferring = 1;
+      w->defer_t0 = now;
+      uv_idle_start(&w->spin, on_spin);
+    }
+    if (now - w->defer_t0 < COMMIT_DEFER_NS) {
+      struct pollfd pfd = {.fd = uv_backend_fd(&w->loop), .events = POLLIN};
+      struct timespec ts = {0, COMMIT_WAIT_NS};
+      ppoll(&pfd, 1, &ts, NULL);
+      return;
+    }
+  }
+  if (w->deferring) {
+    w->deferring = 0;
+    uv_idle_stop(&w->spin);
+  }
+  group_commit(w);
+}
 
 /* ---- /stats and /metrics ---- */
 
@@ -1770,6 +1818,8 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     w->sweep.data = w;
     uv_prepare_init(&w->loop, &w->commit);
     w->commit.data = w;
+    uv_idle_init(&w->loop, &w->spin);
+    w->spin.data = w;
     if (c->inline_commit) uv_prepare_start(&w->commit, on_prepare);
     if (uv_tcp_open(&w->listener, fd) != 0 ||
         uv_listen((uv_stream_t *)&w->listener, 4096, on_connection) != 0) {
@@ -1780,6 +1830,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
       uv_close((uv_handle_t *)&w->commit, NULL);
+      uv_close((uv_handle_t *)&w->spin, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
       collector_free_parts(c);
       return VAST_E_IO;
@@ -1798,6 +1849,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
       uv_close((uv_handle_t *)&w->commit, NULL);
+      uv_close((uv_handle_t *)&w->spin, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
     }
     collector_free_parts(c);
