@@ -5,7 +5,9 @@
  * bound to the same address with SO_REUSEPORT, so the kernel spreads new
  * connections over the cores with no shared accept lock; and one writer that
  * takes every queued hit, writes it to the sinks in one transaction (group
- * commit) and wakes the workers whose hits are resolved (uv_async_send).
+ * commit) and wakes the workers whose hits are resolved (uv_async_send). With
+ * durable acks and SQLite alone the workers commit themselves instead (see
+ * group_commit and on_prepare); the writer is then idle until shutdown.
  *
  * A connection keeps a FIFO of response slots so pipelined requests are
  * answered in order. In durable mode a tracking hit's slot waits until the
