@@ -231,6 +231,7 @@ typedef struct parser {
   const char **raw_dst;
   size_t n_elements;
   const char *cur; /* name of the element being opened or closed, for notes */
+  int atts_prefixed; /* the start tag being opened has a prefixed attribute */
   char *tb;
   size_t tlen, tcap;
 } parser;
@@ -305,11 +306,12 @@ static const char *trim(const char *s, size_t *len) {
 
 /* Attribute by name, case-insensitively (adId, AdID, adID...), ignoring any
  * namespace prefix. The first-letter test keeps the common miss cheap. */
-static const char *attr(const XML_Char **atts, const char *name) {
+static const char *attr(const parser *p, const XML_Char **atts, const char *name) {
   int c0 = name[0] | 0x20;
   for (size_t i = 0; atts[i]; i += 2) {
     const char *a = atts[i];
     if ((a[0] | 0x20) == c0 && strcasecmp(a, name) == 0) return atts[i + 1];
+    if (!p->atts_prefixed) continue;
     const char *colon = strchr(a, ':');
     if (colon && strncmp(a, "xmlns", 5) != 0 && strcasecmp(colon + 1, name) == 0)
       return atts[i + 1];
@@ -318,7 +320,7 @@ static const char *attr(const XML_Char **atts, const char *name) {
 }
 
 static const char *dup_attr(parser *p, const XML_Char **atts, const char *name) {
-  const char *v = attr(atts, name);
+  const char *v = attr(p, atts, name);
   if (!v) return NULL;
   size_t n = strlen(v);
   v = trim(v, &n);
@@ -328,7 +330,7 @@ static const char *dup_attr(parser *p, const XML_Char **atts, const char *name) 
 }
 
 static long int_attr(parser *p, const XML_Char **atts, const char *name) {
-  const char *v = attr(atts, name);
+  const char *v = attr(p, atts, name);
   if (!v) return -1;
   char *end;
   while (is_space(*v)) v++;
@@ -343,7 +345,7 @@ static long int_attr(parser *p, const XML_Char **atts, const char *name) {
 
 /* true/false/1/0 in any case; -1 when absent or unreadable. */
 static int bool_attr(parser *p, const XML_Char **atts, const char *name) {
-  const char *v = attr(atts, name);
+  const char *v = attr(p, atts, name);
   if (!v) return -1;
   while (is_space(*v)) v++;
   size_t n = strlen(v);
@@ -512,7 +514,7 @@ static void init_media(parser *p, vast_media_file *m, const XML_Char **atts) {
 static void init_tracking(parser *p, vast_tracking *t, const XML_Char **atts) {
   t->event_name = dup_attr(p, atts, "event");
   t->event = t->event_name ? vast_event_from_name(t->event_name) : VAST_EV_UNKNOWN;
-  const char *off = attr(atts, "offset");
+  const char *off = attr(p, atts, "offset");
   if (off) t->offset = offset_attr(p, atts, "offset");
 }
 
@@ -880,7 +882,7 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
       break;
     }
     vast_linear *l = (vast_linear *)c->linear;
-    if (attr(atts, "skipoffset")) l->skipoffset = offset_attr(p, atts, "skipoffset");
+    if (attr(p, atts, "skipoffset")) l->skipoffset = offset_attr(p, atts, "skipoffset");
     f->obj = l;
     return 0;
   }
@@ -1014,9 +1016,9 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     ic->height = (int)int_attr(p, atts, "height");
     ic->x_position = dup_attr(p, atts, "xPosition");
     ic->y_position = dup_attr(p, atts, "yPosition");
-    const char *d = attr(atts, "duration");
+    const char *d = attr(p, atts, "duration");
     ic->duration = d ? vast_parse_time(d) : -1;
-    if (attr(atts, "offset")) ic->offset = offset_attr(p, atts, "offset");
+    if (attr(p, atts, "offset")) ic->offset = offset_attr(p, atts, "offset");
     ic->api_framework = dup_attr(p, atts, "apiFramework");
     ic->pxratio = dup_attr(p, atts, "pxratio");
     set_pos(p, &ic->pos);
@@ -1146,7 +1148,7 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     n->expanded_height = (int)int_attr(p, atts, "expandedHeight");
     n->scalable = bool_attr(p, atts, "scalable");
     n->maintain_aspect_ratio = bool_attr(p, atts, "maintainAspectRatio");
-    if (attr(atts, "minSuggestedDuration"))
+    if (attr(p, atts, "minSuggestedDuration"))
       n->min_suggested_duration = offset_attr(p, atts, "minSuggestedDuration");
     n->api_framework = dup_attr(p, atts, "apiFramework");
     set_pos(p, &n->pos);
@@ -1216,7 +1218,7 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     b->time_offset = dup_attr(p, atts, "timeOffset");
     b->break_type = dup_attr(p, atts, "breakType");
     b->break_id = dup_attr(p, atts, "breakId");
-    if (attr(atts, "repeatAfter")) b->repeat_after = offset_attr(p, atts, "repeatAfter");
+    if (attr(p, atts, "repeatAfter")) b->repeat_after = offset_attr(p, atts, "repeatAfter");
     b->allow_multiple_ads = b->follow_redirects = -1;
     const char *t = b->time_offset;
     if (!t) {
@@ -1381,6 +1383,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts) {
   frame f;
   memset(&f, 0, sizeof f);
   p->cur = name;
+  p->atts_prefixed = 0;
+  for (size_t i = 0; atts[i]; i += 2) p->atts_prefixed |= strchr(atts[i], ':') != NULL;
   f.el = el;
   f.tstart = p->tlen;
   int skipped = open_element(p, el, name, atts, &f);
@@ -1419,8 +1423,7 @@ static void on_end(void *ud, const XML_Char *qname) {
     }
   } else {
     size_t tn = n;
-    trim(text, &tn);
-    if (!f->got_url_child || tn) deliver(p, f, text, n);
+    if (f->act != A_NONE && (!f->got_url_child || (trim(text, &tn), tn))) deliver(p, f, text, n);
   }
   p->cur = NULL;
   p->tlen = f->tstart;
