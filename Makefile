@@ -16,9 +16,9 @@ SOVER   := 0
 
 # Debian packages needed to build and test; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
-            libuv1-dev librdkafka-dev nginx-light wrk clang libclang-rt-14-dev \
+            libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
             curl jq
-PKGS     := expat libcurl sqlite3 libuv rdkafka
+PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

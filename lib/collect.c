@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <liburing.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -107,6 +109,13 @@ struct conn {
   size_t shead, scount, scap;
   char *wbuf, *fbuf; /* pending bytes, bytes being written */
   size_t wlen, wcap, flen, fcap;
+  /* io_uring backend: the socket, operations in flight, the bytes of fbuf
+     already sent; a closed connection is freed once ops is 0 */
+  int fd;
+  unsigned ops;
+  size_t foff;
+  unsigned char rarmed, rcancel, rnobufs;
+  conn *dnext; /* closed list, or list of receives to re-arm */
 };
 
 struct worker {
@@ -131,6 +140,16 @@ struct worker {
   size_t ln;
   char *scratch;
   size_t scratch_cap;
+  /* io_uring backend (uring = 1): the ring, its receive buffers, the
+     listening socket, closed connections waiting for their operations,
+     connections whose receive ran out of buffers */
+  int uring;
+  struct io_uring ring;
+  struct io_uring_buf_ring *br;
+  char *bufs;
+  int lfd;
+  int accept_armed, accept_failed, uv_armed, uv_ready;
+  conn *dead, *nobufs;
   char rbuf[65536];
 };
 
@@ -181,6 +200,7 @@ struct vast_collector {
   int *cwoke;         /* nworkers entries, likewise */
   vast__store *store;
   vast__kafka *kafka;
+  vast_io io_used;
   /* stop */
   atomic_int stopping;
   int waited;
@@ -361,8 +381,28 @@ static void wait_del(conn *k) {
   if (k->wnext) k->wnext->wprev = k->wprev;
 }
 
-static void on_close(uv_handle_t *h) {
-  conn *k = h->data;
+/* io_uring operations: the low 3 bits of an SQE's user data; the rest is the
+   connection or worker it belongs to (both 16-byte aligned by calloc). */
+enum { OP_RECV = 1, OP_SEND, OP_CANCEL, OP_ACCEPT, OP_UVPOLL, OP_NOP };
+#define UR_NBUF 512     /* receive buffers per worker (a power of two) */
+#define UR_BUFSZ 8192   /* bytes each */
+#define UR_BGID 1       /* buffer group id */
+#define UR_ENTRIES 4096 /* submission queue entries */
+
+static struct io_uring_sqe *ur_sqe(worker *w, void *owner, int op) {
+  struct io_uring_sqe *q = io_uring_get_sqe(&w->ring);
+  if (!q) {
+    io_uring_submit(&w->ring); /* the queue is full: hand it over, then retry */
+    q = io_uring_get_sqe(&w->ring);
+    if (!q) return NULL;
+  }
+  io_uring_sqe_set_data64(q, (uint64_t)(uintptr_t)owner | (uint64_t)op);
+  return q;
+}
+
+/* Frees a closed connection: what on_close does for libuv, and what the
+   io_uring loop does once no operation of the connection is in flight. */
+static void conn_free(conn *k) {
   worker *w = k->w;
   for (size_t i = 0; i < k->scount; i++) {
     slot *s = &k->slots[(k->shead + i) & (k->scap - 1)];
@@ -379,15 +419,34 @@ static void on_close(uv_handle_t *h) {
   free(k->partial);
   free(k->wbuf);
   free(k->fbuf);
+  if (w->uring && k->fd >= 0) close(k->fd);
   free(k);
   worker_maybe_finish(w);
 }
+
+static void on_close(uv_handle_t *h) { conn_free(h->data); }
 
 static void conn_close(conn *k) {
   if (k->closing) return;
   k->closing = 1;
   wait_del(k);
-  uv_close((uv_handle_t *)&k->tcp, on_close);
+  worker *w = k->w;
+  if (!w->uring) {
+    uv_close((uv_handle_t *)&k->tcp, on_close);
+    return;
+  }
+  /* Cancel what is in flight; the loop frees k when the last CQE is in. */
+  if (k->ops) {
+    struct io_uring_sqe *q = ur_sqe(w, k, OP_CANCEL);
+    if (q) {
+      io_uring_prep_cancel_fd(q, k->fd, IORING_ASYNC_CANCEL_ALL);
+      k->ops++;
+    } else {
+      shutdown(k->fd, SHUT_RDWR); /* ends the receive and the send at once */
+    }
+  }
+  k->dnext = w->dead;
+  w->dead = k;
 }
 
 static int slot_push(conn *k, slot s) {
@@ -438,8 +497,73 @@ static void on_alloc(uv_handle_t *h, size_t sug, uv_buf_t *buf);
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
 /* Writes what is in wbuf: try_write first, else an async write of the rest. */
+static void ur_send(conn *k) {
+  struct io_uring_sqe *q = ur_sqe(k->w, k, OP_SEND);
+  if (!q) {
+    conn_close(k);
+    return;
+  }
+  io_uring_prep_send(q, k->fd, k->fbuf + k->foff, k->flen - k->foff, MSG_NOSIGNAL);
+  k->ops++;
+  k->writing = 1;
+}
+
+static void ur_recv(conn *k) {
+  struct io_uring_sqe *q = ur_sqe(k->w, k, OP_RECV);
+  if (!q) {
+    conn_close(k);
+    return;
+  }
+  io_uring_prep_recv_multishot(q, k->fd, NULL, 0, 0);
+  q->flags |= IOSQE_BUFFER_SELECT;
+  q->buf_group = UR_BGID;
+  k->ops++;
+  k->rarmed = 1;
+}
+
+/* Starts reading (io_uring: a multishot receive, unless one is armed). */
+static void conn_read_start(conn *k) {
+  k->reading = 1;
+  if (!k->w->uring) {
+    if (uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) != 0) k->reading = 0;
+  } else if (!k->rarmed) {
+    ur_recv(k);
+  }
+}
+
+/* Sends FIN (lingering close), then goes on discarding input until EOF. */
+static void conn_shutdown(conn *k) {
+  if (!k->w->uring) {
+    k->sreq.data = k;
+    if (uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, on_shutdown) != 0) {
+      conn_close(k);
+      return;
+    }
+  } else {
+    if (shutdown(k->fd, SHUT_WR) != 0 || k->eof) {
+      conn_close(k);
+      return;
+    }
+  }
+  if (!k->reading) conn_read_start(k);
+}
+
 static void conn_write(conn *k) {
   if (k->closing || k->writing) return;
+  if (k->wlen && k->w->uring) {
+    /* Swap buffers: fbuf goes out with the next submission. */
+    char *t = k->fbuf;
+    size_t tc = k->fcap;
+    k->fbuf = k->wbuf;
+    k->fcap = k->wcap;
+    k->flen = k->wlen;
+    k->foff = 0;
+    k->wbuf = t;
+    k->wcap = tc;
+    k->wlen = 0;
+    ur_send(k);
+    return;
+  }
   if (k->wlen) {
     uv_buf_t b = uv_buf_init(k->wbuf, (unsigned)k->wlen);
     int n = uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
@@ -477,13 +601,7 @@ static void conn_write(conn *k) {
     /* Lingering close: send FIN, discard input until EOF or 2 s. */
     k->lingering = 1;
     k->linger_start = uv_now(&k->w->loop);
-    k->sreq.data = k;
-    if (uv_shutdown(&k->sreq, (uv_stream_t *)&k->tcp, on_shutdown) != 0) {
-      conn_close(k);
-      return;
-    }
-    if (!k->reading && uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) == 0)
-      k->reading = 1;
+    conn_shutdown(k);
   }
 }
 
@@ -507,13 +625,25 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
 static void conn_resume(conn *k) {
   if (k->closing || k->reading || k->close_after) return;
-  if (uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) == 0) k->reading = 1;
+  conn_read_start(k);
 }
 
 static void conn_pause(conn *k) {
   if (!k->reading) return;
-  uv_read_stop((uv_stream_t *)&k->tcp);
   k->reading = 0;
+  if (!k->w->uring) {
+    uv_read_stop((uv_stream_t *)&k->tcp);
+  } else if (k->rarmed && !k->rcancel) {
+    /* Input that arrives before the cancel lands is kept in k->partial. */
+    struct io_uring_sqe *q = ur_sqe(k->w, k, OP_CANCEL);
+    if (!q) {
+      conn_close(k);
+      return;
+    }
+    io_uring_prep_cancel64(q, (uint64_t)(uintptr_t)k | OP_RECV, 0);
+    k->ops++;
+    k->rcancel = 1;
+  }
 }
 
 /*
@@ -1020,22 +1150,35 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
   conn_flush(k);
 }
 
+/* The peer sent EOF. */
+static void conn_eof(conn *k) {
+  if (!k->lingering && (k->scount || k->wlen || k->writing)) {
+    /* Half-closed client: answer what it sent, then close. */
+    k->eof = 1;
+    k->close_after = 1;
+    conn_pause(k);
+    conn_flush(k);
+    return;
+  }
+  conn_close(k);
+}
+
+static void conn_input(conn *k, const char *data, size_t nread);
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   conn *k = st->data;
   if (k->closing) return;
   if (nread < 0) {
-    if (nread == UV_EOF && !k->lingering && (k->scount || k->wlen || k->writing)) {
-      /* Half-closed client: answer what it sent, then close. */
-      k->eof = 1;
-      k->close_after = 1;
-      conn_pause(k);
-      conn_flush(k);
-      return;
-    }
-    conn_close(k);
+    if (nread == UV_EOF) conn_eof(k);
+    else conn_close(k);
     return;
   }
-  if (nread == 0) return;
+  if (nread > 0) conn_input(k, buf->base, (size_t)nread);
+}
+
+/* Bytes received: parsed straight from the receive buffer, or appended to
+   what is left of an incomplete request. */
+static void conn_input(conn *k, const char *data, size_t nread) {
   k->last_active = uv_now(&k->w->loop);
   k->w->new_reads++;
   if (k->lingering || k->close_after) return; /* discard */
@@ -1044,56 +1187,80 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     size_t limit = (c->o.max_header_bytes + c->o.max_request_line + sizeof k->w->rbuf) * 4;
     if (k->body_need && k->body_need + sizeof k->w->rbuf > limit)
       limit = k->body_need + sizeof k->w->rbuf;
-    if (k->plen + (size_t)nread > limit ||
-        buf_put(&k->partial, &k->plen, &k->pcap, buf->base, (size_t)nread)) {
+    if (k->plen + nread > limit || buf_put(&k->partial, &k->plen, &k->pcap, data, nread)) {
       conn_close(k);
       return;
     }
     conn_process(k, k->partial, k->plen, 1);
   } else {
-    conn_process(k, buf->base, (size_t)nread, 0);
+    conn_process(k, data, nread, 0);
   }
 }
 
-static void on_connection(uv_stream_t *server, int status) {
-  worker *w = server->data;
+/* A new connection, k, linked and counted: refuses it when over the limit or
+   draining, else sets it up and starts reading. */
+static void conn_accepted(conn *k) {
+  worker *w = k->w;
   vast_collector *c = w->c;
-  if (status < 0) return;
-  conn *k = calloc(1, sizeof *k);
-  if (!k) return;
-  k->w = w;
-  uv_tcp_init(&w->loop, &k->tcp);
-  k->tcp.data = k;
-  k->next = w->conns;
-  if (w->conns) w->conns->prev = k;
-  w->conns = k;
-  w->nconns++;
-  atomic_fetch_add(&c->open, 1);
-  if (uv_accept(server, (uv_stream_t *)&k->tcp) != 0) {
-    conn_close(k);
-    return;
-  }
   if (atomic_load(&c->open) > c->o.max_conns || w->draining) {
     atomic_fetch_add(&c->rejected, 1);
     count_status(c, 503);
     logf_(c, "too many connections (%u): refusing one", c->o.max_conns);
     static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                                "Connection: close\r\nRetry-After: 1\r\n\r\n";
-    uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
-    uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
+    if (w->uring) {
+      ssize_t wr = send(k->fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+      (void)wr; /* best effort: the connection is closed either way */
+    } else {
+      uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+      uv_try_write((uv_stream_t *)&k->tcp, &b, 1);
+    }
     conn_close(k);
     return;
   }
   atomic_fetch_add(&c->accepted, 1);
-  uv_tcp_nodelay(&k->tcp, 1);
   struct sockaddr_storage ss;
-  int sl = sizeof ss;
-  if (uv_tcp_getpeername(&k->tcp, (struct sockaddr *)&ss, &sl) == 0) {
-    if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, k->ip, sizeof k->ip);
-    else if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, k->ip, sizeof k->ip);
+  if (w->uring) {
+    int one = 1;
+    socklen_t sl = sizeof ss;
+    setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (getpeername(k->fd, (struct sockaddr *)&ss, &sl) != 0) ss.ss_family = AF_UNSPEC;
+  } else {
+    int sl = sizeof ss;
+    uv_tcp_nodelay(&k->tcp, 1);
+    if (uv_tcp_getpeername(&k->tcp, (struct sockaddr *)&ss, &sl) != 0) ss.ss_family = AF_UNSPEC;
   }
+  if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, k->ip, sizeof k->ip);
+  else if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, k->ip, sizeof k->ip);
   k->last_active = uv_now(&w->loop);
   conn_resume(k);
+}
+
+static conn *conn_new(worker *w) {
+  conn *k = calloc(1, sizeof *k);
+  if (!k) return NULL;
+  k->w = w;
+  k->fd = -1;
+  k->next = w->conns;
+  if (w->conns) w->conns->prev = k;
+  w->conns = k;
+  w->nconns++;
+  atomic_fetch_add(&w->c->open, 1);
+  return k;
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  worker *w = server->data;
+  if (status < 0) return;
+  conn *k = conn_new(w);
+  if (!k) return;
+  uv_tcp_init(&w->loop, &k->tcp);
+  k->tcp.data = k;
+  if (uv_accept(server, (uv_stream_t *)&k->tcp) != 0) {
+    conn_close(k);
+    return;
+  }
+  conn_accepted(k);
 }
 
 /* ---- worker ---- */
@@ -1116,7 +1283,16 @@ static void worker_drain(worker *w) {
   w->drain_deadline = uv_now(&w->loop) + w->c->o.drain_timeout_ms;
   if (w->listener_open) {
     w->listener_open = 0;
-    uv_close((uv_handle_t *)&w->listener, on_handle_closed);
+    if (!w->uring) {
+      uv_close((uv_handle_t *)&w->listener, on_handle_closed);
+    } else {
+      /* Stop the multishot accept; the socket closes with its last use. */
+      struct io_uring_sqe *q = ur_sqe(w, w, OP_NOP);
+      if (q) io_uring_prep_cancel_fd(q, w->lfd, IORING_ASYNC_CANCEL_ALL);
+      close(w->lfd);
+      w->lfd = -1;
+      uv_close((uv_handle_t *)&w->listener, on_handle_closed); /* never opened */
+    }
   }
   for (conn *k = w->conns, *nx; k; k = nx) {
     nx = k->next;
@@ -1171,9 +1347,180 @@ static void on_sweep(uv_timer_t *t) {
   worker_maybe_finish(w);
 }
 
+/* ---- the io_uring loop ---- */
+
+static void group_commit(worker *w);
+
+static void ur_accept(worker *w) {
+  struct io_uring_sqe *q = ur_sqe(w, w, OP_ACCEPT);
+  if (!q) return;
+  io_uring_prep_multishot_accept(q, w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  w->accept_armed = 1;
+}
+
+static void ur_on_accept(worker *w, const struct io_uring_cqe *cqe) {
+  if (!(cqe->flags & IORING_CQE_F_MORE)) w->accept_armed = 0;
+  if (cqe->res < 0) {
+    /* EMFILE and the like: try again from the sweep timer, not in a spin. */
+    if (cqe->res != -ECANCELED && cqe->res != -EAGAIN && cqe->res != -EINTR) {
+      if (!w->accept_failed) logf_(w->c, "accept: %s", strerror(-cqe->res));
+      w->accept_failed = 1;
+    }
+  } else {
+    conn *k = conn_new(w);
+    if (!k) {
+      close(cqe->res);
+    } else {
+      k->fd = cqe->res;
+      conn_accepted(k);
+    }
+  }
+  if (!w->accept_armed && w->listener_open && !w->accept_failed) ur_accept(w);
+}
+
+static void ur_on_recv(worker *w, conn *k, const struct io_uring_cqe *cqe) {
+  if (!(cqe->flags & IORING_CQE_F_MORE)) {
+    k->rarmed = 0;
+    k->rcancel = 0;
+    k->ops--;
+  }
+  if (cqe->flags & IORING_CQE_F_BUFFER) {
+    unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    char *b = w->bufs + (size_t)bid * UR_BUFSZ;
+    if (cqe->res > 0 && !k->closing) conn_input(k, b, (size_t)cqe->res);
+    io_uring_buf_ring_add(w->br, b, UR_BUFSZ, (unsigned short)bid,
+                          io_uring_buf_ring_mask(UR_NBUF), 0);
+    io_uring_buf_ring_advance(w->br, 1);
+  } else if (!k->closing) {
+    if (cqe->res == 0) {
+      conn_eof(k);
+    } else if (cqe->res == -ENOBUFS) {
+      /* Every buffer was in use: arm again once this batch returned them. */
+      if (!k->rnobufs) {
+        k->rnobufs = 1;
+        k->dnext = w->nobufs;
+        w->nobufs = k;
+      }
+      return;
+    } else if (cqe->res != -ECANCELED) {
+      conn_close(k);
+    }
+  }
+  if (!k->closing && k->reading && !k->rarmed && !k->rnobufs) ur_recv(k);
+}
+
+static void ur_on_send(conn *k, const struct io_uring_cqe *cqe) {
+  k->ops--;
+  if (k->closing) return;
+  if (cqe->res < 0) {
+    conn_close(k);
+    return;
+  }
+  k->foff += (size_t)cqe->res;
+  if (k->foff < k->flen) {
+    ur_send(k); /* short send: the rest */
+    return;
+  }
+  k->writing = 0;
+  k->flen = 0;
+  conn_flush(k);
+}
+
+/* Handles every completion in the ring. */
+static void ur_complete(worker *w) {
+  struct io_uring_cqe *cqe;
+  unsigned head, n = 0;
+  io_uring_for_each_cqe(&w->ring, head, cqe) {
+    n++;
+    uint64_t ud = io_uring_cqe_get_data64(cqe);
+    void *owner = (void *)(uintptr_t)(ud & ~(uint64_t)7);
+    switch ((int)(ud & 7)) {
+    case OP_RECV: ur_on_recv(w, owner, cqe); break;
+    case OP_SEND: ur_on_send(owner, cqe); break;
+    case OP_CANCEL: ((conn *)owner)->ops--; break;
+    case OP_ACCEPT: ur_on_accept(w, cqe); break;
+    case OP_UVPOLL:
+      w->uv_armed = 0;
+      w->uv_ready = 1;
+      break;
+    default: break;
+    }
+  }
+  io_uring_cq_advance(&w->ring, n);
+}
+
+/* Frees closed connections with nothing in flight; re-arms receives that ran
+   out of buffers. */
+static void ur_tidy(worker *w) {
+  conn *nb = w->nobufs;
+  w->nobufs = NULL;
+  while (nb) {
+    conn *k = nb;
+    nb = k->dnext;
+    k->rnobufs = 0;
+    if (!k->closing && k->reading && !k->rarmed) ur_recv(k);
+  }
+  conn **pp = &w->dead;
+  while (*pp) {
+    conn *k = *pp;
+    if (k->ops == 0 && !k->rnobufs) {
+      *pp = k->dnext;
+      conn_free(k);
+    } else {
+      pp = &k->dnext;
+    }
+  }
+}
+
+/*
+ * The event loop of an io_uring worker. libuv still runs the timers, the
+ * cross-thread wake-up, the thread pool's completions and handle closing: its
+ * epoll descriptor is polled through the ring, and uv_run(UV_RUN_NOWAIT) runs
+ * when that poll fires or a timer is due. Every iteration hands all queued
+ * operations (answers, re-armed receives) to the kernel and waits for
+ * completions in one io_uring_enter call.
+ */
+static void ur_run(worker *w) {
+  uv_loop_t *L = &w->loop;
+  ur_accept(w);
+  w->uv_ready = 1;
+  for (;;) {
+    uv_update_time(L);
+    if (w->uv_ready || uv_backend_timeout(L) == 0) {
+      w->uv_ready = 0;
+      uv_run(L, UV_RUN_NOWAIT);
+    }
+    if (w->accept_failed && w->listener_open && !w->accept_armed && w->nconns < 16) {
+      w->accept_failed = 0; /* descriptors were freed: accept again */
+      ur_accept(w);
+    }
+    if (w->c->inline_commit) group_commit(w);
+    ur_tidy(w);
+    if (w->closed_handles && !uv_loop_alive(L) && !w->dead) break;
+    if (!w->uv_armed) {
+      struct io_uring_sqe *q = ur_sqe(w, w, OP_UVPOLL);
+      if (q) {
+        io_uring_prep_poll_add(q, uv_backend_fd(L), POLLIN);
+        w->uv_armed = 1;
+      }
+    }
+    int t = uv_backend_timeout(L);
+    struct __kernel_timespec ts = {.tv_sec = t / 1000, .tv_nsec = (long long)(t % 1000) * 1000000};
+    struct io_uring_cqe *cqe = NULL;
+    int rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, t >= 0 ? &ts : NULL, NULL);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
+      logf_(w->c, "io_uring: %s", strerror(-rc));
+      struct timespec pause = {0, 1000000}; /* never spin on a broken ring */
+      nanosleep(&pause, NULL);
+    }
+    ur_complete(w);
+  }
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
-  uv_run(&w->loop, UV_RUN_DEFAULT);
+  if (w->uring) ur_run(w);
+  else uv_run(&w->loop, UV_RUN_DEFAULT);
   return NULL;
 }
 
@@ -1627,6 +1974,55 @@ static int split_hostport(const char *s, char *host, size_t hcap, char *port, si
 }
 
 /* A listening socket with SO_REUSEPORT on addr; returns the fd or -errno. */
+/*
+ * Sets up w's ring: COOP_TASKRUN (completions are run when the loop enters
+ * the kernel anyway, no interrupt), and a ring of UR_NBUF receive buffers the
+ * kernel picks from. Returns 0 or a negative errno; the multishot receive
+ * needs Linux 6.0, so older kernels get -ENOSYS here.
+ */
+static int ur_init(worker *w) {
+  struct utsname u;
+  if (uname(&u) != 0 || atoi(u.release) < 6) return -ENOSYS;
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  p.flags = IORING_SETUP_COOP_TASKRUN;
+  int rc = io_uring_queue_init_params(UR_ENTRIES, &w->ring, &p);
+  if (rc == -EINVAL) {
+    memset(&p, 0, sizeof p);
+    rc = io_uring_queue_init_params(UR_ENTRIES, &w->ring, &p);
+  }
+  if (rc < 0) return rc;
+  void *mem = NULL;
+  if (posix_memalign(&mem, 4096, UR_NBUF * sizeof(struct io_uring_buf)) != 0 ||
+      !(w->bufs = malloc((size_t)UR_NBUF * UR_BUFSZ))) {
+    free(mem);
+    io_uring_queue_exit(&w->ring);
+    return -ENOMEM;
+  }
+  w->br = mem;
+  io_uring_buf_ring_init(w->br);
+  struct io_uring_buf_reg reg;
+  memset(&reg, 0, sizeof reg);
+  reg.ring_addr = (uintptr_t)mem;
+  reg.ring_entries = UR_NBUF;
+  reg.bgid = UR_BGID;
+  rc = io_uring_register_buf_ring(&w->ring, &reg, 0);
+  if (rc != 0) {
+    io_uring_queue_exit(&w->ring);
+    free(w->br);
+    free(w->bufs);
+    w->br = NULL;
+    w->bufs = NULL;
+    return rc < 0 ? rc : -EINVAL;
+  }
+  for (unsigned i = 0; i < UR_NBUF; i++)
+    io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * UR_BUFSZ, UR_BUFSZ, (unsigned short)i,
+                          io_uring_buf_ring_mask(UR_NBUF), (int)i);
+  io_uring_buf_ring_advance(w->br, UR_NBUF);
+  w->uring = 1;
+  return 0;
+}
+
 static int make_listener(const struct sockaddr *addr, socklen_t alen) {
   int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
@@ -1646,7 +2042,11 @@ static void collector_free_parts(vast_collector *c) {
     for (unsigned i = 0; i < c->nworkers; i++) {
       worker *w = c->workers[i];
       if (!w) continue;
+      if (w->uring) io_uring_queue_exit(&w->ring);
+      if (w->lfd >= 0) close(w->lfd);
       if (w->loop.data) uv_loop_close(&w->loop);
+      free(w->br);
+      free(w->bufs);
       free(w->scratch);
       free(w);
     }
@@ -1812,6 +2212,19 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     }
     uv_loop_init(&w->loop);
     w->loop.data = w;
+    w->lfd = -1;
+    if (c->o.io != VAST_IO_EPOLL) {
+      int ur = ur_init(w);
+      if (ur != 0 && c->o.io == VAST_IO_URING) {
+        set_err(err, VAST_E_IO, "io_uring unavailable: %s", strerror(-ur));
+        close(fd);
+        uv_loop_close(&w->loop);
+        w->loop.data = NULL;
+        collector_free_parts(c);
+        return VAST_E_IO;
+      }
+    }
+    c->io_used = w->uring ? VAST_IO_URING : VAST_IO_EPOLL;
     uv_tcp_init(&w->loop, &w->listener);
     w->listener.data = w;
     uv_async_init(&w->loop, &w->wake, on_wake);
@@ -1822,9 +2235,11 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     w->commit.data = w;
     uv_idle_init(&w->loop, &w->spin);
     w->spin.data = w;
-    if (c->inline_commit) uv_prepare_start(&w->commit, on_prepare);
-    if (uv_tcp_open(&w->listener, fd) != 0 ||
-        uv_listen((uv_stream_t *)&w->listener, 4096, on_connection) != 0) {
+    if (c->inline_commit && !w->uring) uv_prepare_start(&w->commit, on_prepare);
+    if (w->uring) {
+      w->lfd = fd; /* accepted through the ring; the uv handle stays unused */
+    } else if (uv_tcp_open(&w->listener, fd) != 0 ||
+               uv_listen((uv_stream_t *)&w->listener, 4096, on_connection) != 0) {
       set_err(err, VAST_E_IO, "cannot listen on %s", c->s_listen);
       close(fd);
       /* Close the handles so the loop can be closed. */
@@ -1867,6 +2282,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
 }
 
 const char *vast_collector_address(const vast_collector *c) { return c ? c->address : ""; }
+vast_io vast_collector_io(const vast_collector *c) { return c ? c->io_used : VAST_IO_EPOLL; }
 int vast_collector_port(const vast_collector *c) { return c ? c->port : 0; }
 
 void vast_collector_stop(vast_collector *c) {
@@ -1885,7 +2301,7 @@ void vast_collector_wait(vast_collector *c) {
         /* Thread never started: drain it here. */
         atomic_store(&c->stopping, 1);
         worker_drain(w);
-        uv_run(&w->loop, UV_RUN_DEFAULT);
+        worker_main(w);
       }
     }
     pthread_mutex_lock(&c->qmu);

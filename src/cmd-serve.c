@@ -11,6 +11,8 @@
  *   --sync full|normal   SQLite synchronous mode (default normal: survives a
  *                        crash of the process; full: also a power loss)
  *   --threads N          event-loop threads (default: one per CPU)
+ *   --io auto|uring|epoll socket I/O: io_uring (Linux 6.0+; auto falls back
+ *                        to epoll when the kernel refuses it) or libuv's epoll
  *   --max-conns N        open connections (default 10000)
  *   --header-timeout MS  a request head must arrive within MS (default 10000)
  *   --idle-timeout MS    idle keep-alive connections are closed (default 60000)
@@ -40,6 +42,8 @@ static const char USAGE[] =
     "  --ack durable|fast   answer after the hit is committed (default) or at once\n"
     "  --sync full|normal   SQLite synchronous mode (default normal)\n"
     "  --threads N          event-loop threads (default: one per CPU)\n"
+    "  --io auto|uring|epoll socket I/O: io_uring (Linux 6.0+; auto falls back to\n"
+    "                       epoll when the kernel refuses it) or libuv's epoll\n"
     "  --max-conns N        open connections (default 10000)\n"
     "  --header-timeout MS  a request head must arrive within MS (default 10000)\n"
     "  --idle-timeout MS    idle keep-alive connections are closed after MS (default 60000)\n"
@@ -112,6 +116,11 @@ int cmd_serve(int argc, char **argv) {
       if (!strcmp(v, "full")) o.sync_full = 1;
       else if (!strcmp(v, "normal")) o.sync_full = 0;
       else bad = 1;
+    } else if (!strcmp(a, "--io")) {
+      if (!strcmp(v, "auto")) o.io = VAST_IO_AUTO;
+      else if (!strcmp(v, "uring")) o.io = VAST_IO_URING;
+      else if (!strcmp(v, "epoll")) o.io = VAST_IO_EPOLL;
+      else bad = 1;
     } else if (!strcmp(a, "--threads")) bad = num(v, &o.threads);
     else if (!strcmp(a, "--max-conns")) bad = num(v, &o.max_conns) || !o.max_conns;
     else if (!strcmp(a, "--header-timeout")) bad = num(v, &o.header_timeout_ms) || !o.header_timeout_ms;
@@ -154,9 +163,10 @@ int cmd_serve(int argc, char **argv) {
   }
   printf("listening on %s\n", vast_collector_address(c));
   fflush(stdout);
-  fprintf(stderr, "vastrack serve: listening on %s (ack %s, db %s%s%s)\n",
+  fprintf(stderr, "vastrack serve: listening on %s (ack %s, db %s%s%s, io %s)\n",
           vast_collector_address(c), o.ack == VAST_ACK_DURABLE ? "durable" : "fast",
-          o.db_path ? o.db_path : "none", o.kafka ? ", sink " : "", o.kafka ? o.kafka : "");
+          o.db_path ? o.db_path : "none", o.kafka ? ", sink " : "", o.kafka ? o.kafka : "",
+          vast_collector_io(c) == VAST_IO_URING ? "io_uring" : "epoll");
 
   int sig = 0;
   sigwait(&set, &sig);

@@ -33,6 +33,15 @@ typedef enum vast_ack {
   VAST_ACK_FAST = 1     /* answer at once; the hit is queued for the writer */
 } vast_ack;
 
+typedef enum vast_io {
+  VAST_IO_AUTO = 0,  /* io_uring when the kernel allows it (Linux 6.0+), else epoll */
+  VAST_IO_URING = 1, /* io_uring: multishot accept and receive into a shared
+                        buffer ring, answers batched into one submission per
+                        loop iteration; vast_collector_start fails when the
+                        kernel refuses it */
+  VAST_IO_EPOLL = 2  /* libuv's epoll loop: one read and one write call per request */
+} vast_io;
+
 /*
  * vast_collector_opts: how to run a collector. Always initialise with
  * vast_collector_opts_init() and then change fields; `size` lets the struct
@@ -80,6 +89,7 @@ typedef struct vast_collector_opts {
                             link-local addresses; 0 (default): refused */
   size_t max_body;       /* largest POST body accepted; more -> 413 and
                             close; 2 MiB. Only /api/ paths accept bodies */
+  vast_io io;            /* socket I/O of the event loops; default VAST_IO_AUTO */
 } vast_collector_opts;
 
 /* Fills *opts with the defaults above. */
@@ -103,6 +113,10 @@ VAST_API vast_err vast_collector_start(const vast_collector_opts *opts,
 
 /* "HOST:PORT" the collector listens on (static to the collector). */
 VAST_API const char *vast_collector_address(const vast_collector *c);
+
+/* The socket I/O the event loops use: VAST_IO_URING or VAST_IO_EPOLL (never
+   VAST_IO_AUTO). */
+VAST_API vast_io vast_collector_io(const vast_collector *c);
 /* The TCP port the collector listens on. */
 VAST_API int vast_collector_port(const vast_collector *c);
 

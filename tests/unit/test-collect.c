@@ -148,11 +148,15 @@ TEST(parse_since) {
 static char tmpdir[64];
 static char dbpath[128];
 
+/* The socket I/O every start() asks for (epoll_backend sets it). */
+static vast_io test_io = VAST_IO_AUTO;
+
 static vast_collector *start(vast_collector_opts *o) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-collect-XXXXXX");
   CHECK(mkdtemp(tmpdir) != NULL);
   snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
   o->listen = "127.0.0.1:0";
+  if (o->io == VAST_IO_AUTO) o->io = test_io;
   if (!o->kafka) o->db_path = dbpath;
   vast_collector *c = NULL;
   vast_error err;
@@ -764,6 +768,98 @@ TEST(web_post_body_in_pieces) {
   cleanup();
 }
 
+/*
+ * 200 requests pipelined in one send with max_pipeline 4: reading pauses and
+ * resumes many times (io_uring: the multishot receive is cancelled and armed
+ * again); every request is answered, in order, and stored.
+ */
+TEST(pipeline_past_the_limit) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  o.max_pipeline = 4;
+  vast_collector *c = start(&o);
+  int fd = dial(vast_collector_port(c));
+  CHECK(fd >= 0);
+  enum { N = 200 };
+  static char req[N * 96];
+  size_t n = 0;
+  for (int i = 0; i < N; i++)
+    n += (size_t)snprintf(req + n, sizeof req - n,
+                          "GET /t/start?ad=p&sid=%d%s HTTP/1.1\r\nHost: t\r\n\r\n", i,
+                          i % 3 ? "" : "&r=204");
+  CHECK_INT(send_all(fd, req, n), 0);
+  int ok = 0;
+  CHECK_INT(read_responses(fd, N, &ok), N);
+  CHECK_INT(ok, N);
+  /* one more on the same connection after all that */
+  const char *one = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  CHECK_INT(send_all(fd, one, strlen(one)), 0);
+  char buf[512];
+  last_len = read_all(fd, buf, sizeof buf);
+  CHECK(has(buf, "200 OK") && has(buf, "ok"));
+  close(fd);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='p'"), N);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT sid) FROM hits WHERE ad='p'"), N);
+  cleanup();
+}
+
+/* VAST_IO_URING either runs on io_uring or fails to start saying so; AUTO
+   reports the backend it picked. */
+TEST(io_backend_selection) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  o.listen = "127.0.0.1:0";
+  o.db_path = NULL;
+  o.kafka = NULL;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-collect-XXXXXX");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
+  o.db_path = dbpath;
+  o.io = VAST_IO_URING;
+  vast_collector *c = NULL;
+  vast_error err;
+  vast_err e = vast_collector_start(&o, &c, &err);
+  if (e == VAST_OK) {
+    CHECK_INT(vast_collector_io(c), VAST_IO_URING);
+    char *r = get(vast_collector_port(c), "/t/impression?ad=sel");
+    CHECK(has(r, "200 OK"));
+    free(r);
+    vast_collector_free(c);
+    CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='sel'"), 1);
+  } else {
+    CHECK_INT(e, VAST_E_IO);
+    CHECK(strstr(err.message, "io_uring") != NULL);
+    printf("# io_uring refused here (%s): the epoll tests still run\n", err.message);
+  }
+  o.io = VAST_IO_AUTO;
+  CHECK_INT(vast_collector_start(&o, &c, &err), VAST_OK);
+  vast_io io = vast_collector_io(c);
+  CHECK(io == VAST_IO_URING || io == VAST_IO_EPOLL);
+  vast_collector_free(c);
+  o.io = VAST_IO_EPOLL;
+  CHECK_INT(vast_collector_start(&o, &c, &err), VAST_OK);
+  CHECK_INT(vast_collector_io(c), VAST_IO_EPOLL);
+  vast_collector_free(c);
+  cleanup();
+}
+
+/* The connection tests again on libuv's epoll loop (the default is io_uring
+   where the kernel allows it). */
+TEST(epoll_backend) {
+  test_io = VAST_IO_EPOLL;
+  load_exact_counts_durable();
+  bad_input_answered_and_closed();
+  slow_client_header_timeout();
+  too_many_connections();
+  stop_drains_open_connections();
+  pipeline_past_the_limit();
+  web_post_body_in_pieces();
+  test_io = VAST_IO_AUTO;
+}
+
 static const th_case cases[] = {
     TH(http_simple_get),
     TH(http_incomplete_needs_more),
@@ -786,6 +882,9 @@ static const th_case cases[] = {
     TH(kafka_bad_uri),
     TH(report_funnel_and_fired_discrepancy),
     TH(web_post_body_in_pieces),
+    TH(pipeline_past_the_limit),
+    TH(io_backend_selection),
+    TH(epoll_backend),
     {0},
 };
 
