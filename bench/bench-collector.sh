@@ -9,6 +9,9 @@
 # The machine is shared and noisy, so both servers stay up and wrk runs
 # BENCH_ROUNDS (default 3) times against each, alternating which goes first;
 # the figures are the medians, with the range of the per-round ratios.
+# The same rounds also run against a second `vastrack serve --io epoll` (libuv's
+# epoll loop instead of io_uring), so the choice of socket I/O is measured too
+# (BENCH_EPOLL=0 skips it).
 # Prints one JSON line per server and a comparison line: req/s, p99 latency,
 # ratio to nginx, and the stored count against the number of 200 answers
 # (the server's own count; wrk's can be lower by the requests in flight
@@ -21,8 +24,11 @@ W=${BENCH_WORKERS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 T=$(mktemp -d)
 SPID=""
 NPID=""
+EPID=""
+EPOLL=${BENCH_EPOLL:-1}
 cleanup() {
   [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+  [ -n "$EPID" ] && kill -9 "$EPID" 2>/dev/null
   [ -n "$NPID" ] && kill "$NPID" 2>/dev/null
   rm -rf "$T"
 }
@@ -58,6 +64,19 @@ while ! grep -q '^listening on ' "$T/serve.out" 2>/dev/null; do
   i=$((i + 1)); [ $i -gt 200 ] && fail "vastrack serve did not start"; sleep 0.05
 done
 VPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/serve.out")
+VIO=$(sed -n 's/.*, io \([a-z_]*\))$/\1/p' "$T/serve.err")
+
+# ---- the same on libuv's epoll loop ----
+if [ "$EPOLL" = 1 ]; then
+  "$V" serve --listen 127.0.0.1:0 --db "$T/bench-epoll.db" --ack durable --threads "$W" --quiet \
+    --io epoll > "$T/serve-e.out" 2> "$T/serve-e.err" &
+  EPID=$!
+  i=0
+  while ! grep -q '^listening on ' "$T/serve-e.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 200 ] && fail "vastrack serve --io epoll did not start"; sleep 0.05
+  done
+  EPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/serve-e.out")
+fi
 
 # ---- nginx empty_gif ----
 mkdir -p "$T/ngx/logs"
@@ -101,9 +120,13 @@ while [ $r -lt "$ROUNDS" ]; do
     wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx
     wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack
   fi
+  [ "$EPOLL" = 1 ] && wrk_run "http://127.0.0.1:$EPORT$PATH_Q" epoll
   r=$((r + 1))
 done
 kill "$NPID"; wait "$NPID" 2>/dev/null; NPID=""
+if [ "$EPOLL" = 1 ]; then
+  kill -TERM "$EPID"; wait "$EPID"; EPID=""
+fi
 
 served200=$(curl -s "http://127.0.0.1:$VPORT/metrics" | awk -F' ' '/^vastrack_responses_total\{code="200"\}/ { print $2 }')
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
@@ -119,6 +142,12 @@ ratio=$(awk -v a="$v_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.3f", a / b
 # per-round ratios (round i of each server), their min and max
 range=$(paste -d' ' "$T/vastrack.res" "$T/nginx.res" | awk '$5 > 0 { x = $1 / $5;
   if (NR == 1 || x < lo) lo = x; if (NR == 1 || x > hi) hi = x } END { printf "[%.3f,%.3f]", lo, hi }')
-echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite)\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"rounds_req_per_s\":[$v_all],\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
+echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite, io ${VIO:-?})\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"rounds_req_per_s\":[$v_all],\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
 echo "{\"bench\":\"collector\",\"server\":\"nginx empty_gif (access_log off, worker_processes $W)\",\"req_per_s\":$n_rps,\"p99_ms\":$n_p99,\"rounds_req_per_s\":[$n_all]}"
+if [ "$EPOLL" = 1 ]; then
+  e_rps=$(median "$T/epoll.res" 1) e_p99=$(median "$T/epoll.res" 2)
+  e_all=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$T/epoll.res")
+  e_ratio=$(awk -v a="$e_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
+  echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite, io epoll)\",\"req_per_s\":$e_rps,\"p99_ms\":$e_p99,\"rounds_req_per_s\":[$e_all],\"ratio_to_nginx\":$e_ratio}"
+fi
 echo "{\"bench\":\"collector\",\"metric\":\"req_per_s ratio vastrack/nginx (medians)\",\"value\":$ratio,\"round_ratio_range\":$range,\"target\":1.0,\"stored_equals_served_200\":$([ "${stored:-0}" = "${served200:-x}" ] && echo true || echo false),\"workers\":$W,\"rounds\":$ROUNDS,\"wrk\":\"-t2 -c64 -d${DUR}s\"}"
