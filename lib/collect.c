@@ -893,6 +893,84 @@ static void handle_web_get(conn *k, const char *p, size_t n, int head, int close
   }
 }
 
+/* A tracking request (GET, HEAD, or a beacon POST whose body was read). */
+static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, int v10) {
+  worker *w = k->w;
+  vast_collector *c = w->c;
+  int r204 = 0, bad = 0;
+  if (atomic_load_explicit(&c->qlen, memory_order_relaxed) >= c->o.max_queue) {
+    respond(k, 503, "text/plain", "queue full\n", 11, head, close, v10);
+    return;
+  }
+  vast__hit *h = make_hit(k, rq, &r204, &bad);
+  if (!h) {
+    if (bad) {
+      atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+      logf_(c, "bad request from %s: invalid event name", k->ip);
+      respond(k, 400, "text/plain", "invalid event name\n", 19, head, close, v10);
+    } else {
+      respond(k, 503, "text/plain", "out of memory\n", 14, head, close, v10);
+    }
+    return;
+  }
+  atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+  int durable = c->o.ack == VAST_ACK_DURABLE;
+  atomic_init(&h->refs, durable ? 2 : 1);
+  atomic_init(&h->state, VAST__HIT_PENDING);
+  h->next = NULL;
+  *w->ltail = h;
+  w->ltail = &h->next;
+  w->ln++;
+  if (durable) {
+    atomic_fetch_add(&w->inflight, 1);
+    slot s = {.hit = h, .t0 = uv_hrtime(), .r204 = (unsigned char)r204,
+              .head = (unsigned char)head, .close = (unsigned char)close,
+              .v10 = (unsigned char)v10};
+    if (close) k->close_after = 1;
+    if (slot_push(k, s)) {
+      vast__hit_unref(h);
+      conn_close(k);
+    }
+  } else if (r204) {
+    respond(k, 204, NULL, NULL, 0, head, close, v10);
+  } else {
+    respond(k, 200, "image/gif", GIF, sizeof GIF, head, close, v10);
+  }
+}
+
+/*
+ * POST /t/<event>: a beacon sent with navigator.sendBeacon() or fetch(). The
+ * hit is what the URL says, as for GET; the body (up to BEACON_MAX_BODY) is
+ * read and dropped. Returns the body bytes consumed, or -1 when the body is
+ * not all there yet (k->body_need then says how much the request takes).
+ */
+#define BEACON_MAX_BODY 65536
+static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size_t avail) {
+  vast_collector *c = k->w->c;
+  int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
+  if (rq->chunked) {
+    atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    respond(k, 411, "text/plain", "send a Content-Length\n", 22, 0, 1, v10);
+    return 0;
+  }
+  if (rq->content_length > BEACON_MAX_BODY) {
+    atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    respond(k, 413, "text/plain", "beacon body too large\n", 22, 0, 1, v10);
+    return 0;
+  }
+  size_t blen = (size_t)rq->content_length;
+  if (avail < blen) {
+    k->body_need = head_len + blen;
+    return -1;
+  }
+  k->body_need = 0;
+  atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+  handle_hit(k, rq, 0, close, v10);
+  return (long)blen;
+}
+
 static void handle_request(conn *k, const vast__http_req *rq) {
   worker *w = k->w;
   vast_collector *c = w->c;
@@ -914,45 +992,7 @@ static void handle_request(conn *k, const vast__http_req *rq) {
   const char *p = rq->path.p;
   size_t n = rq->path.n;
   if (n > 3 && memcmp(p, "/t/", 3) == 0) {
-    int r204 = 0, bad = 0;
-    if (atomic_load_explicit(&c->qlen, memory_order_relaxed) >= c->o.max_queue) {
-      respond(k, 503, "text/plain", "queue full\n", 11, head, close, v10);
-      return;
-    }
-    vast__hit *h = make_hit(k, rq, &r204, &bad);
-    if (!h) {
-      if (bad) {
-        atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
-        logf_(c, "bad request from %s: invalid event name", k->ip);
-        respond(k, 400, "text/plain", "invalid event name\n", 19, head, close, v10);
-      } else {
-        respond(k, 503, "text/plain", "out of memory\n", 14, head, close, v10);
-      }
-      return;
-    }
-    atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
-    int durable = c->o.ack == VAST_ACK_DURABLE;
-    atomic_init(&h->refs, durable ? 2 : 1);
-    atomic_init(&h->state, VAST__HIT_PENDING);
-    h->next = NULL;
-    *w->ltail = h;
-    w->ltail = &h->next;
-    w->ln++;
-    if (durable) {
-      atomic_fetch_add(&w->inflight, 1);
-      slot s = {.hit = h, .t0 = uv_hrtime(), .r204 = (unsigned char)r204,
-                .head = (unsigned char)head, .close = (unsigned char)close,
-                .v10 = (unsigned char)v10};
-      if (close) k->close_after = 1;
-      if (slot_push(k, s)) {
-        vast__hit_unref(h);
-        conn_close(k);
-      }
-    } else if (r204) {
-      respond(k, 204, NULL, NULL, 0, head, close, v10);
-    } else {
-      respond(k, 200, "image/gif", GIF, sizeof GIF, head, close, v10);
-    }
+    handle_hit(k, rq, head, close, v10);
     return;
   }
   if (n == 8 && memcmp(p, "/healthz", 8) == 0) {
@@ -1118,6 +1158,13 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
       respond(k, code, "text/plain", reason(code), strlen(reason(code)), 0, 1, 0);
       off = len;
       break;
+    }
+    if (rq.method.n == 4 && rq.path.n > 3 && memcmp(rq.method.p, "POST", 4) == 0 &&
+        memcmp(rq.path.p, "/t/", 3) == 0) {
+      long used = beacon_post(k, &rq, (size_t)r, len - off - (size_t)r);
+      if (used < 0) break; /* body incomplete: wait for more */
+      off += (size_t)r + (size_t)used;
+      continue;
     }
     if (rq.method.n == 4 && rq.method.p[0] == 'P' && c->o.web && rq.path.n > 5 &&
         memcmp(rq.method.p, "POST", 4) == 0 && memcmp(rq.path.p, "/api/", 5) == 0) {

@@ -95,7 +95,8 @@ expect_grep "api/resolve never reads the server's files" '"ok":false.*not a usab
 # Methods, limits.
 [ "$(status GET /api/validate)" = 405 ] && ok "GET /api/validate is 405" || nok "GET /api/validate is 405"
 [ "$(status POST /api/nothing --data-binary x)" = 404 ] && ok "POST unknown endpoint is 404" || nok "POST unknown endpoint is 404"
-[ "$(status POST /t/start --data-binary x)" = 405 ] && ok "POST to a beacon URL still 405" || nok "POST to a beacon URL still 405"
+[ "$(status POST "/t/click?ad=W1" --data-binary x)" = 200 ] && ok "POST to a beacon URL (sendBeacon) is a hit" || nok "POST to a beacon URL (sendBeacon) is a hit"
+[ "$(status PUT /t/start --data-binary x)" = 405 ] && ok "PUT to a beacon URL is 405" || nok "PUT to a beacon URL is 405"
 head -c 100001 /dev/zero > "$TMP/big"
 [ "$(status POST /api/inspect --data-binary @"$TMP/big")" = 413 ] && ok "body over --max-body is 413" || nok "body over --max-body is 413"
 [ "$(status POST /api/inspect -H 'Transfer-Encoding: chunked' --data-binary @"$S/sample.xml")" = 411 ] &&

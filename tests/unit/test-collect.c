@@ -445,8 +445,8 @@ TEST(bad_input_answered_and_closed) {
   r = raw(port, "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 15);
   CHECK(r && strstr(r, "HTTP/1.1 400 ") == r);
   free(r);
-  /* a body is refused */
-  r = raw(port, "POST /t/start HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 47);
+  /* a method other than GET/HEAD/POST, with a body, is refused */
+  r = raw(port, "PUT /t/start HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 46);
   CHECK(r && strstr(r, "HTTP/1.1 405 ") == r);
   free(r);
   /* pipelined good request before garbage still answered, in order */
@@ -805,6 +805,51 @@ TEST(pipeline_past_the_limit) {
   cleanup();
 }
 
+/* POST /t/<event> (navigator.sendBeacon): the body arrives in two pieces and
+   is dropped; a GET pipelined behind it is answered too; chunked and
+   oversized beacon bodies are refused. */
+TEST(beacon_post) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  int fd = dial(port);
+  CHECK(fd >= 0);
+  const char *p1 = "POST /t/complete?ad=bp&sid=1 HTTP/1.1\r\nHost: t\r\n"
+                   "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n01234";
+  const char *p2 = "56789GET /t/start?ad=bp&sid=1&r=204 HTTP/1.1\r\nHost: t\r\n\r\n";
+  CHECK_INT(send_all(fd, p1, strlen(p1)), 0);
+  usleep(50000);
+  CHECK_INT(send_all(fd, p2, strlen(p2)), 0);
+  int ok = 0;
+  CHECK_INT(read_responses(fd, 2, &ok), 2);
+  CHECK_INT(ok, 2);
+  close(fd);
+  char *r = NULL;
+  fd = dial(port);
+  CHECK(fd >= 0);
+  const char *chunked = "POST /t/start?ad=bp HTTP/1.1\r\nHost: t\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n";
+  CHECK_INT(send_all(fd, chunked, strlen(chunked)), 0);
+  r = malloc(4096);
+  last_len = read_all(fd, r, 4096);
+  CHECK(has(r, "411 "));
+  close(fd);
+  fd = dial(port);
+  CHECK(fd >= 0);
+  const char *big = "POST /t/start?ad=bp HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n";
+  CHECK_INT(send_all(fd, big, strlen(big)), 0);
+  last_len = read_all(fd, r, 4096);
+  CHECK(has(r, "413 "));
+  close(fd);
+  free(r);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='bp'"), 2);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='bp' AND event='complete'"), 1);
+  cleanup();
+}
+
 /* VAST_IO_URING either runs on io_uring or fails to start saying so; AUTO
    reports the backend it picked. */
 TEST(io_backend_selection) {
@@ -856,6 +901,7 @@ TEST(epoll_backend) {
   too_many_connections();
   stop_drains_open_connections();
   pipeline_past_the_limit();
+  beacon_post();
   web_post_body_in_pieces();
   test_io = VAST_IO_AUTO;
 }
@@ -883,6 +929,7 @@ static const th_case cases[] = {
     TH(report_funnel_and_fired_discrepancy),
     TH(web_post_body_in_pieces),
     TH(pipeline_past_the_limit),
+    TH(beacon_post),
     TH(io_backend_selection),
     TH(epoll_backend),
     {0},
