@@ -34,6 +34,8 @@ struct vast_report {
   size_t tcap;
   int have_fired, have_db;
   int64_t since_ms;
+  char adname[16][32]; /* query names of the ad id: "ad" and those mapped to it */
+  unsigned nadname;
 };
 
 static uint64_t hash2(const char *a, const char *b) {
@@ -292,8 +294,51 @@ static int parse_fired_line(const char *line, char *url, size_t cap, long *statu
   return url[0] ? 0 : -1;
 }
 
+static int is_adname(const vast_report *r, const char *q, size_t n) {
+  if (n == 2 && !memcmp(q, "ad", 2)) return 1;
+  for (unsigned i = 0; i < r->nadname; i++)
+    if (strlen(r->adname[i]) == n && !memcmp(r->adname[i], q, n)) return 1;
+  return 0;
+}
+
+vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err) {
+  char names[16][32];
+  unsigned n = 0;
+  const char *s = map ? map : "";
+  while (*s) {
+    size_t il = strcspn(s, ",");
+    const char *eq = memchr(s, '=', il);
+    size_t nl = eq ? (size_t)(eq - s) : 0, fl = eq ? il - nl - 1 : 0;
+    const char *f = eq ? eq + 1 : NULL;
+    int known = f && ((fl == 2 && (!memcmp(f, "ad", 2) || !memcmp(f, "cr", 2))) ||
+                      (fl == 3 && !memcmp(f, "sid", 3)) || (fl == 4 && !memcmp(f, "code", 4)) ||
+                      (fl == 1 && f[0] == 'r'));
+    if (!eq || nl == 0 || nl >= sizeof names[0] || !known) {
+      char m[300];
+      snprintf(m, sizeof m, "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, cr, "
+               "sid, code or r)", map);
+      fill_err(err, VAST_E_INVAL, m);
+      return VAST_E_INVAL;
+    }
+    if (fl == 2 && !memcmp(f, "ad", 2)) {
+      if (n == sizeof names / sizeof names[0]) {
+        fill_err(err, VAST_E_INVAL, "parameter map: more than 16 names for ad");
+        return VAST_E_INVAL;
+      }
+      memcpy(names[n], s, nl);
+      names[n++][nl] = 0;
+    }
+    s += il;
+    if (*s == ',') s++;
+  }
+  memcpy(r->adname, names, sizeof names);
+  r->nadname = n;
+  return VAST_OK;
+}
+
 /* Splits a collector URL into (ad, event). Returns 0 when it is one. */
-static int collector_url(const char *url, char *ad, size_t adcap, char *ev, size_t evcap) {
+static int collector_url(const vast_report *r, const char *url, char *ad, size_t adcap, char *ev,
+                         size_t evcap) {
   const char *s = strstr(url, "://");
   s = s ? strchr(s + 3, '/') : (url[0] == '/' ? url : NULL);
   if (!s) return -1;
@@ -311,8 +356,11 @@ static int collector_url(const char *url, char *ad, size_t adcap, char *ev, size
   while (qlen) {
     size_t pl = strcspn(q, "&");
     if (pl > qlen) pl = qlen;
-    if (pl >= 3 && !memcmp(q, "ad=", 3))
-      return vast__url_decode(q + 3, pl - 3, ad, adcap) < 0 ? -1 : 0;
+    const char *eq = memchr(q, '=', pl);
+    if (eq && is_adname(r, q, (size_t)(eq - q))) {
+      size_t vl = pl - (size_t)(eq - q) - 1;
+      return vast__url_decode(eq + 1, vl, ad, adcap) < 0 ? -1 : 0;
+    }
     if (pl == qlen) break;
     q += pl + 1;
     qlen -= pl + 1;
@@ -340,7 +388,7 @@ vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lin
   while ((n = getline(&line, &lcap, f)) > 0) {
     long status;
     if (parse_fired_line(line, url, sizeof url, &status)) continue;
-    if (collector_url(url, ad, sizeof ad, ev, sizeof ev)) continue;
+    if (collector_url(r, url, ad, sizeof ad, ev, sizeof ev)) continue;
     entry *e = get(r, ad, ev, 1);
     if (!e) {
       rc = VAST_E_NOMEM;

@@ -2,12 +2,14 @@
  * cmd-report.c: `vastrack report`, the funnel per ad from a collector
  * database (lib/report.c).
  *
- * usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--json|--csv]
+ * usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] [--json|--csv]
  *   --db PATH     collector database (default vastrack.db)
  *   --since T     only hits from T: epoch seconds, 2024-05-01T12:00:00Z, or
  *                 a duration back from now (90s, 15m, 2h, 7d)
  *   --fired LOG   delivery log of `vastrack play --log` (JSON lines); adds the
  *                 fired, answered and diff columns; repeatable
+ *   --map NAME=FIELD,..  the collector's --map, so fired URLs that name the ad
+ *                 with an operator parameter (adid=7) are matched
  *   --no-db       report the fired log alone
  *   --json        one JSON object (schema in docs/collector.md)
  *   --csv         ad,event,counted,fired,answered,diff,rate
@@ -20,18 +22,20 @@
 #include "cli.h"
 
 static const char USAGE[] =
-    "usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--json|--csv]\n"
+    "usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] [--json|--csv]\n"
     "  --db PATH     collector database (default vastrack.db)\n"
     "  --since T     only hits from T: epoch seconds, 2024-05-01T12:00:00Z, or a\n"
     "                duration back from now (90s, 15m, 2h, 7d)\n"
     "  --fired LOG   delivery log of 'vastrack play --log' (JSON lines): adds the\n"
     "                fired, answered and diff columns; repeatable\n"
+    "  --map NAME=FIELD,..  the collector's --map: fired URLs naming the ad with an\n"
+    "                operator parameter (adid=7) are matched to its hits\n"
     "  --no-db       report the fired log alone\n"
     "  --json        one JSON object\n"
     "  --csv         ad,event,counted,fired,answered,diff,rate\n";
 
 int cmd_report(int argc, char **argv) {
-  const char *db = "vastrack.db", *since = NULL;
+  const char *db = "vastrack.db", *since = NULL, *map = NULL;
   const char *fired[16];
   int nfired = 0, nodb = 0;
   vast_report_format fmt = VAST_REPORT_TEXT;
@@ -50,6 +54,8 @@ int cmd_report(int argc, char **argv) {
       db = argv[++i];
     } else if (i + 1 < argc && !strcmp(a, "--since")) {
       since = argv[++i];
+    } else if (i + 1 < argc && !strcmp(a, "--map")) {
+      map = argv[++i];
     } else if (i + 1 < argc && !strcmp(a, "--fired") && nfired < 16) {
       fired[nfired++] = argv[++i];
     } else {
@@ -74,6 +80,11 @@ int cmd_report(int argc, char **argv) {
   if (e != VAST_OK) {
     cli_error("%s", nodb ? vast_strerror(e) : err.message);
     return CLI_FAIL;
+  }
+  if (map && vast_report_set_map(r, map, &err) != VAST_OK) {
+    cli_error("report: %s", err.message);
+    vast_report_free(r);
+    return CLI_USAGE;
   }
   for (int i = 0; i < nfired; i++) {
     if (vast_report_add_fired(r, fired[i], NULL, &err) != VAST_OK) {

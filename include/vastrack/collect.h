@@ -192,6 +192,16 @@ VAST_API vast_err vast_report_add_fired(vast_report *r, const char *log_path,
                                         size_t *lines_used, vast_error *err);
 
 /*
+ * The collector's parameter map (`vastrack serve --map`, the same
+ * "NAME=FIELD,..." syntax as vast_collector_opts.param_map), so that fired
+ * URLs naming the ad with an operator's own parameter (adid=7) are matched to
+ * the hits the collector counted for ad 7. `ad=` keeps working. Call before
+ * vast_report_add_fired. Returns VAST_E_INVAL when map is malformed (the
+ * report is then unchanged).
+ */
+VAST_API vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err);
+
+/*
  * Counts for one ad and event: counted (collector hits), fired and answered
  * (from fired logs). Any OUT pointer may be NULL. Returns VAST_E_NOT_FOUND when
  * the pair appears nowhere.

@@ -850,6 +850,40 @@ TEST(beacon_post) {
   cleanup();
 }
 
+/* report --map: fired URLs that name the ad with an operator parameter. */
+TEST(report_map_fired) {
+  char path[] = "/tmp/vt-fired-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  const char *log =
+      "{\"event\":\"impression\",\"url\":\"http://c/t/impression?adid=7&cr=1\",\"status\":200}\n"
+      "{\"event\":\"start\",\"url\":\"http://c/t/start?x=1&adid=7\",\"status\":500}\n"
+      "{\"event\":\"start\",\"url\":\"http://c/t/start?ad=8\",\"status\":204}\n"
+      "{\"event\":\"start\",\"url\":\"http://c/t/start?campaign=9\",\"status\":204}\n";
+  CHECK(write(fd, log, strlen(log)) == (ssize_t)strlen(log));
+  close(fd);
+  vast_report *r = NULL;
+  vast_error err;
+  CHECK_INT(vast_report_new(&r), VAST_OK);
+  CHECK_INT(vast_report_set_map(r, "adid=ad,x", &err), VAST_E_INVAL);
+  CHECK_INT(vast_report_set_map(r, "adid=ad,err=code", &err), VAST_OK);
+  size_t used = 0;
+  CHECK_INT(vast_report_add_fired(r, path, &used, &err), VAST_OK);
+  CHECK_INT(used, 3); /* campaign= names no ad */
+  uint64_t counted = 9, fired = 0, answered = 0;
+  CHECK_INT(vast_report_count(r, "7", "impression", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(counted, 0);
+  CHECK_INT(fired, 1);
+  CHECK_INT(answered, 1);
+  CHECK_INT(vast_report_count(r, "7", "start", NULL, &fired, &answered), VAST_OK);
+  CHECK_INT(fired, 1);
+  CHECK_INT(answered, 0);
+  CHECK_INT(vast_report_count(r, "8", "start", NULL, &fired, NULL), VAST_OK);
+  CHECK_INT(fired, 1);
+  vast_report_free(r);
+  unlink(path);
+}
+
 /* VAST_IO_URING either runs on io_uring or fails to start saying so; AUTO
    reports the backend it picked. */
 TEST(io_backend_selection) {
@@ -930,6 +964,7 @@ static const th_case cases[] = {
     TH(web_post_body_in_pieces),
     TH(pipeline_past_the_limit),
     TH(beacon_post),
+    TH(report_map_fired),
     TH(io_backend_selection),
     TH(epoll_backend),
     {0},
