@@ -105,6 +105,7 @@ struct conn {
   size_t plen, pcap;
   uint64_t req_start, last_active, linger_start; /* uv_now ms */
   size_t body_need; /* bytes of the POST request (head + body) being received */
+  size_t body_held; /* of those, reserved against the collector's body budget */
   slot *slots;
   size_t shead, scount, scap;
   char *wbuf, *fbuf; /* pending bytes, bytes being written */
@@ -201,6 +202,9 @@ struct vast_collector {
   vast__store *store;
   vast__kafka *kafka;
   vast_io io_used;
+  /* POST bodies being received, over all connections, and the cap on them */
+  atomic_size_t body_bytes;
+  size_t body_cap;
   /* stop */
   atomic_int stopping;
   int waited;
@@ -402,8 +406,30 @@ static struct io_uring_sqe *ur_sqe(worker *w, void *owner, int op) {
 
 /* Frees a closed connection: what on_close does for libuv, and what the
    io_uring loop does once no operation of the connection is in flight. */
+static void body_release(conn *k) {
+  if (!k->body_held) return;
+  atomic_fetch_sub(&k->w->c->body_bytes, k->body_held);
+  k->body_held = 0;
+}
+
+/* Reserves the bytes of a POST request that has to be waited for against the
+   collector-wide budget, so many slow uploads cannot take all memory.
+   Returns 0, or -1 (answer 503) when the budget is spent. */
+static int body_reserve(conn *k, size_t want) {
+  if (k->body_held >= want) return 0;
+  vast_collector *c = k->w->c;
+  size_t add = want - k->body_held;
+  if (atomic_fetch_add(&c->body_bytes, add) + add > c->body_cap) {
+    atomic_fetch_sub(&c->body_bytes, add);
+    return -1;
+  }
+  k->body_held = want;
+  return 0;
+}
+
 static void conn_free(conn *k) {
   worker *w = k->w;
+  body_release(k);
   for (size_t i = 0; i < k->scount; i++) {
     slot *s = &k->slots[(k->shead + i) & (k->scap - 1)];
     vast__hit_unref(s->hit);
@@ -962,10 +988,18 @@ static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size
   }
   size_t blen = (size_t)rq->content_length;
   if (avail < blen) {
+    if (body_reserve(k, head_len + blen) != 0) {
+      atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+      logf_(c, "beacon body from %s refused: %zu bytes of bodies already in flight", k->ip,
+            (size_t)atomic_load(&c->body_bytes));
+      respond(k, 503, "text/plain", "server busy\n", 12, 0, 1, v10);
+      return 0;
+    }
     k->body_need = head_len + blen;
     return -1;
   }
   k->body_need = 0;
+  body_release(k);
   atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
   handle_hit(k, rq, 0, close, v10);
   return (long)blen;
@@ -1076,10 +1110,18 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
   }
   size_t blen = (size_t)rq->content_length;
   if (avail < blen) {
+    if (body_reserve(k, head_len + blen) != 0) {
+      atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+      logf_(c, "request body from %s refused: %zu bytes of bodies already in flight", k->ip,
+            (size_t)atomic_load(&c->body_bytes));
+      respond(k, 503, "text/plain", "server busy\n", 12, 0, 1, v10);
+      return 0;
+    }
     k->body_need = head_len + blen;
     return -1;
   }
   k->body_need = 0;
+  body_release(k);
   if (!vast__web_api_known(rq->path.p, rq->path.n)) {
     respond(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
     return (long)blen;
@@ -2144,6 +2186,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   if (!c->o.header_timeout_ms) c->o.header_timeout_ms = 10000;
   if (!c->o.idle_timeout_ms) c->o.idle_timeout_ms = 60000;
   if (!c->o.max_body) c->o.max_body = 2u << 20;
+  c->body_cap = c->o.max_body * 4 > (64u << 20) ? c->o.max_body * 4 : (64u << 20);
   c->s_listen = strdup(def.listen ? def.listen : "127.0.0.1:8080");
   c->s_db = def.db_path ? strdup(def.db_path) : NULL;
   c->s_kafka = def.kafka ? strdup(def.kafka) : NULL;

@@ -850,6 +850,54 @@ TEST(beacon_post) {
   cleanup();
 }
 
+/*
+ * Bodies being waited for are capped over all connections (64 MiB here, with
+ * max_body 4 MiB): 15 uploads that announce 4 MiB (plus their heads) and send
+ * nothing more hold nearly all of it, the 16th is answered 503 at once; when
+ * one of the 15 goes away its share is free again.
+ */
+TEST(body_budget) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  o.web = 1;
+  o.max_body = 4u << 20;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  char head[160];
+  int hn = snprintf(head, sizeof head, "POST /api/validate HTTP/1.1\r\nHost: t\r\n"
+                                       "Content-Length: %u\r\n\r\n<VAST", 4u << 20);
+  enum { N = 16 };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = dial(port);
+    CHECK(fds[i] >= 0);
+    CHECK_INT(send_all(fds[i], head, (size_t)hn), 0);
+    if (i == N - 2) usleep(100000); /* the first 15 are in before the last */
+  }
+  char buf[512];
+  struct timeval tv = {5, 0};
+  setsockopt(fds[N - 1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  last_len = read_all(fds[N - 1], buf, sizeof buf);
+  CHECK(has(buf, "503 ") && has(buf, "busy"));
+  /* the others are still waiting for their bodies: nothing to read */
+  struct pollfd pf[N - 1];
+  for (int i = 0; i < N - 1; i++) pf[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+  CHECK_INT(poll(pf, N - 1, 200), 0);
+  close(fds[0]);
+  close(fds[N - 1]);
+  usleep(100000);
+  int fd = dial(port);
+  CHECK(fd >= 0);
+  CHECK_INT(send_all(fd, head, (size_t)hn), 0);
+  struct pollfd one = {.fd = fd, .events = POLLIN};
+  CHECK_INT(poll(&one, 1, 300), 0); /* accepted: waiting for its body */
+  close(fd);
+  for (int i = 1; i < N - 1; i++) close(fds[i]);
+  vast_collector_free(c);
+  cleanup();
+}
+
 /* report --map: fired URLs that name the ad with an operator parameter. */
 TEST(report_map_fired) {
   char path[] = "/tmp/vt-fired-XXXXXX";
@@ -936,6 +984,7 @@ TEST(epoll_backend) {
   stop_drains_open_connections();
   pipeline_past_the_limit();
   beacon_post();
+  body_budget();
   web_post_body_in_pieces();
   test_io = VAST_IO_AUTO;
 }
@@ -965,6 +1014,7 @@ static const th_case cases[] = {
     TH(pipeline_past_the_limit),
     TH(beacon_post),
     TH(report_map_fired),
+    TH(body_budget),
     TH(io_backend_selection),
     TH(epoll_backend),
     {0},
