@@ -116,7 +116,8 @@ struct conn {
   unsigned ops;
   size_t foff;
   unsigned char rarmed, rcancel, rnobufs;
-  conn *dnext; /* closed list, or list of receives to re-arm */
+  conn *dnext;  /* the worker's list of closed connections */
+  conn *nbnext; /* the worker's list of receives to arm again (no buffers) */
 };
 
 struct worker {
@@ -1408,10 +1409,16 @@ static void on_wake(uv_async_t *a) {
   worker_maybe_finish(w);
 }
 
+static void ur_accept(worker *w);
+
 static void on_sweep(uv_timer_t *t) {
   worker *w = t->data;
   vast_collector *c = w->c;
   uint64_t now = uv_now(&w->loop);
+  if (w->uring && w->accept_failed && w->listener_open && !w->accept_armed) {
+    w->accept_failed = 0; /* accept failed (EMFILE...): try again once per sweep */
+    ur_accept(w);
+  }
   for (conn *k = w->conns, *nx; k; k = nx) {
     nx = k->next;
     if (k->closing) continue;
@@ -1487,7 +1494,7 @@ static void ur_on_recv(worker *w, conn *k, const struct io_uring_cqe *cqe) {
       /* Every buffer was in use: arm again once this batch returned them. */
       if (!k->rnobufs) {
         k->rnobufs = 1;
-        k->dnext = w->nobufs;
+        k->nbnext = w->nobufs;
         w->nobufs = k;
       }
       return;
@@ -1545,7 +1552,7 @@ static void ur_tidy(worker *w) {
   w->nobufs = NULL;
   while (nb) {
     conn *k = nb;
-    nb = k->dnext;
+    nb = k->nbnext;
     k->rnobufs = 0;
     if (!k->closing && k->reading && !k->rarmed) ur_recv(k);
   }
@@ -1578,10 +1585,6 @@ static void ur_run(worker *w) {
     if (w->uv_ready || uv_backend_timeout(L) == 0) {
       w->uv_ready = 0;
       uv_run(L, UV_RUN_NOWAIT);
-    }
-    if (w->accept_failed && w->listener_open && !w->accept_armed && w->nconns < 16) {
-      w->accept_failed = 0; /* descriptors were freed: accept again */
-      ur_accept(w);
     }
     if (w->c->inline_commit) group_commit(w);
     ur_tidy(w);

@@ -15,7 +15,11 @@
 #include <signal.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "collect-int.h"
@@ -898,6 +902,127 @@ TEST(body_budget) {
   cleanup();
 }
 
+/* CPU seconds (utime + stime) used so far by process pid. */
+static double cpu_seconds(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  unsigned long ut = 0, st = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * Out of file descriptors (EMFILE): a collector in a child process with a low
+ * RLIMIT_NOFILE gets 60 connections. It answers what it can accept and does
+ * not spin; every other connection is either answered later or closed
+ * (libuv's epoll loop drops what it cannot accept; io_uring leaves it in the
+ * backlog until descriptors are free), none hangs; once the clients hang up,
+ * a new connection is answered.
+ */
+TEST(out_of_descriptors) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-collect-XXXXXX");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
+  int pfd[2];
+  CHECK_INT(pipe(pfd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed check must not leave it behind */
+    close(pfd[0]);
+    /* The collector's own descriptors (database, rings, loop, pipes) take
+       about 20; this leaves room for about 20 connections. */
+    int open_fds = 0;
+    for (int fd = 0; fd < 4096; fd++) open_fds += fcntl(fd, F_GETFD) != -1;
+    struct rlimit rl = {(rlim_t)open_fds + 40, (rlim_t)open_fds + 40};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(4);
+    vast_collector_opts o;
+    vast_collector_opts_init(&o);
+    o.threads = 1;
+    o.listen = "127.0.0.1:0";
+    o.db_path = dbpath;
+    o.io = test_io;
+    vast_collector *c = NULL;
+    vast_error err;
+    if (vast_collector_start(&o, &c, &err) != VAST_OK) _exit(3);
+    int port = vast_collector_port(c);
+    if (write(pfd[1], &port, sizeof port) != sizeof port) _exit(5);
+    for (;;) pause();
+  }
+  close(pfd[1]);
+  int port = 0;
+  CHECK_INT(read(pfd[0], &port, sizeof port), (int)sizeof port);
+  close(pfd[0]);
+  enum { N = 60 };
+  int fds[N], state[N] = {0}, nans = 0, ndone = 0; /* state: 1 answered, 2 closed */
+  const char *req = "GET /t/impression?ad=emfile HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (int i = 0; i < N; i++) {
+    fds[i] = dial(port);
+    CHECK(fds[i] >= 0);
+    CHECK_INT(send_all(fds[i], req, strlen(req)), 0);
+  }
+  /* COLLECT(ms): reads the answers (or EOFs) that arrive within ms */
+#define COLLECT(ms)                                                                          \
+  do {                                                                                     \
+    struct pollfd pf[N];                                                                   \
+    for (int i = 0; i < N; i++)                                                            \
+      pf[i] = (struct pollfd){.fd = state[i] ? -1 : fds[i], .events = POLLIN};             \
+    struct timespec t0_, t1_;                                                              \
+    clock_gettime(CLOCK_MONOTONIC, &t0_);                                                  \
+    for (;;) {                                                                             \
+      clock_gettime(CLOCK_MONOTONIC, &t1_);                                                \
+      long el_ = (t1_.tv_sec - t0_.tv_sec) * 1000 + (t1_.tv_nsec - t0_.tv_nsec) / 1000000; \
+      if (ndone == N || el_ >= (ms)) break;                                                \
+      if (poll(pf, N, 50) <= 0) continue;                                                  \
+      for (int i = 0; i < N; i++)                                                          \
+        if (pf[i].revents) {                                                               \
+          int ok = 0;                                                                      \
+          state[i] = read_responses(fds[i], 1, &ok) == 1 && ok ? 1 : 2;                    \
+          nans += state[i] == 1;                                                           \
+          ndone++;                                                                         \
+          pf[i].fd = -1;                                                                   \
+        }                                                                                  \
+    }                                                                                      \
+  } while (0)
+  COLLECT(1500);
+  if (nans == 0 || nans == N) fprintf(stderr, "  answered %d of %d at first\n", nans, N);
+  CHECK(nans > 0 && nans < N);
+  /* while the rest wait, the server idles (no accept loop spinning) */
+  double c0 = cpu_seconds(pid);
+  usleep(1000000);
+  double c1 = cpu_seconds(pid);
+  CHECK(c0 >= 0 && c1 - c0 < 0.5);
+  /* the clients that were answered hang up; then every other one is answered
+     or closed by the server */
+  for (int round = 0; round < 8 && ndone < N; round++) {
+    for (int i = 0; i < N; i++)
+      if (state[i] && fds[i] >= 0) close(fds[i]), fds[i] = -1;
+    COLLECT(1000);
+  }
+#undef COLLECT
+  CHECK_INT(ndone, N);
+  for (int i = 0; i < N; i++)
+    if (fds[i] >= 0) close(fds[i]);
+  usleep(300000); /* a sweep of the accept retry */
+  int fd = dial(port);
+  CHECK(fd >= 0);
+  CHECK_INT(send_all(fd, req, strlen(req)), 0);
+  int ok = 0;
+  CHECK_INT(read_responses(fd, 1, &ok), 1);
+  CHECK_INT(ok, 1);
+  close(fd);
+  kill(pid, SIGKILL);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  cleanup();
+}
+
 /* report --map: fired URLs that name the ad with an operator parameter. */
 TEST(report_map_fired) {
   char path[] = "/tmp/vt-fired-XXXXXX";
@@ -985,6 +1110,7 @@ TEST(epoll_backend) {
   pipeline_past_the_limit();
   beacon_post();
   body_budget();
+  out_of_descriptors();
   web_post_body_in_pieces();
   test_io = VAST_IO_AUTO;
 }
@@ -1015,6 +1141,7 @@ static const th_case cases[] = {
     TH(beacon_post),
     TH(report_map_fired),
     TH(body_budget),
+    TH(out_of_descriptors),
     TH(io_backend_selection),
     TH(epoll_backend),
     {0},
