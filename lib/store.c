@@ -32,13 +32,15 @@ static const char SCHEMA[] =
     "  ip TEXT, ua TEXT, device_ip TEXT, device_ua TEXT, device TEXT, query TEXT);\n"
     "CREATE TABLE IF NOT EXISTS rollup(\n"
     "  ad TEXT NOT NULL, event TEXT NOT NULL, minute INTEGER NOT NULL,\n"
-    "  n INTEGER NOT NULL, PRIMARY KEY(ad, event, minute)) WITHOUT ROWID;\n";
+    "  n INTEGER NOT NULL, PRIMARY KEY(ad, event, minute)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS journal_state(\n"
+    "  worker INTEGER PRIMARY KEY, seq INTEGER NOT NULL);\n";
 
 enum { CKPT_BG = 4000, CKPT_INLINE = 16000 };
 
 struct vast__store {
   sqlite3 *db;
-  sqlite3_stmt *ins, *roll, *begin, *commit, *rollback;
+  sqlite3_stmt *ins, *roll, *begin, *commit, *rollback, *jset, *jget;
   sqlite3 *cdb; /* the checkpointer's connection */
   pthread_t ckpt;
   int ckpt_started, ckpt_want, ckpt_quit;
@@ -112,7 +114,13 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
                          -1, &s->roll, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK) {
+      sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db,
+                         "INSERT INTO journal_state(worker,seq) VALUES(?,?) "
+                         "ON CONFLICT(worker) DO UPDATE SET seq=max(seq,excluded.seq)",
+                         -1, &s->jset, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, "SELECT seq FROM journal_state WHERE worker=?", -1, &s->jget,
+                         NULL) != SQLITE_OK) {
     set_msg(msg, msgcap, path, s->db);
     vast__store_close(s);
     return VAST_E_DB;
@@ -155,8 +163,9 @@ static int cell_same(const cell *c, const vast__hit *h, int64_t minute) {
   return c->minute == minute && strcmp(c->ad, ad) == 0 && strcmp(c->event, h->event) == 0;
 }
 
-vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg, size_t msgcap) {
-  if (n == 0) return VAST_OK;
+vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vast__jseq *js,
+                          size_t njs, char *msg, size_t msgcap) {
+  if (n == 0 && njs == 0) return VAST_OK;
   /* Aggregate rollup cells with a small open-addressing table. */
   size_t cap = 64;
   while (cap < n * 2) cap *= 2;
@@ -198,6 +207,11 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg
     sqlite3_bind_int64(s->roll, 4, cells[k].n);
     if (step_reset(s->roll) != SQLITE_OK) goto fail;
   }
+  for (size_t i = 0; i < njs; i++) {
+    sqlite3_bind_int64(s->jset, 1, js[i].worker);
+    sqlite3_bind_int64(s->jset, 2, (sqlite3_int64)js[i].seq);
+    if (step_reset(s->jset) != SQLITE_OK) goto fail;
+  }
   if (step_reset(s->commit) != SQLITE_OK) goto fail;
   free(cells);
   return VAST_OK;
@@ -206,6 +220,23 @@ fail:
   if (!sqlite3_get_autocommit(s->db)) step_reset(s->rollback);
   free(cells);
   return VAST_E_DB;
+}
+
+vast_err vast__store_journal_seq(vast__store *s, unsigned worker, uint64_t *seq) {
+  *seq = 0;
+  sqlite3_bind_int64(s->jget, 1, worker);
+  int rc = sqlite3_step(s->jget);
+  if (rc == SQLITE_ROW) {
+    sqlite3_int64 v = sqlite3_column_int64(s->jget, 0);
+    *seq = v > 0 ? (uint64_t)v : 0;
+  }
+  sqlite3_reset(s->jget);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? VAST_OK : VAST_E_DB;
+}
+
+const char *vast__store_filename(vast__store *s) {
+  const char *fn = sqlite3_db_filename(s->db, "main");
+  return fn ? fn : "";
 }
 
 void vast__store_close(vast__store *s) {
@@ -223,6 +254,8 @@ void vast__store_close(vast__store *s) {
   sqlite3_finalize(s->begin);
   sqlite3_finalize(s->commit);
   sqlite3_finalize(s->rollback);
+  sqlite3_finalize(s->jset);
+  sqlite3_finalize(s->jget);
   if (s->db) {
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     sqlite3_close(s->db);
