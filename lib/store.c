@@ -38,9 +38,12 @@ static const char SCHEMA[] =
 
 enum { CKPT_BG = 4000, CKPT_INLINE = 16000 };
 
+/* Rows per multi-row INSERT: one statement step for INS_ROWS hits. */
+enum { INS_ROWS = 64, INS_COLS = 12 };
+
 struct vast__store {
   sqlite3 *db;
-  sqlite3_stmt *ins, *roll, *begin, *commit, *rollback, *jset, *jget;
+  sqlite3_stmt *ins, *insm, *roll, *begin, *commit, *rollback, *jset, *jget;
   sqlite3 *cdb; /* the checkpointer's connection */
   pthread_t ckpt;
   int ckpt_started, ckpt_want, ckpt_quit;
@@ -102,12 +105,19 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
   char sql[512];
   snprintf(sql, sizeof sql,
            "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;", sync_full ? "FULL" : "NORMAL");
+  char insm[128 + INS_ROWS * (INS_COLS * 2 + 3)];
+  size_t il = (size_t)snprintf(insm, sizeof insm,
+                               "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
+                               "device_ua,device,query) VALUES");
+  for (int r = 0; r < INS_ROWS; r++)
+    il += (size_t)snprintf(insm + il, sizeof insm - il, "%s(?,?,?,?,?,?,?,?,?,?,?,?)", r ? "," : "");
   if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db,
                          "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
                          "device_ua,device,query) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &s->ins, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, insm, -1, &s->insm, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db,
                          "INSERT INTO rollup(ad,event,minute,n) VALUES(?,?,?,?) "
                          "ON CONFLICT(ad,event,minute) DO UPDATE SET n=n+excluded.n",
@@ -174,21 +184,27 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vas
   if (step_reset(s->begin) != SQLITE_OK) goto fail;
   for (size_t i = 0; i < n; i++) {
     const vast__hit *h = hits[i];
+    /* INS_ROWS rows per step while there are that many left, then one. */
     sqlite3_stmt *st = s->ins;
-    sqlite3_bind_int64(st, 1, h->t_ms);
-    bind_text(st, 2, h->event);
-    bind_text(st, 3, h->ad);
-    bind_text(st, 4, h->cr);
-    bind_text(st, 5, h->sid);
-    if (h->code >= 0) sqlite3_bind_int(st, 6, h->code);
-    else sqlite3_bind_null(st, 6);
-    bind_text(st, 7, h->ip);
-    bind_text(st, 8, h->ua);
-    bind_text(st, 9, h->device_ip);
-    bind_text(st, 10, h->device_ua);
-    bind_text(st, 11, h->device);
-    bind_text(st, 12, h->query);
-    if (step_reset(st) != SQLITE_OK) goto fail;
+    int b = 0;
+    if (n - i >= INS_ROWS || i % INS_ROWS) {
+      st = s->insm;
+      b = (int)(i % INS_ROWS) * INS_COLS;
+    }
+    sqlite3_bind_int64(st, b + 1, h->t_ms);
+    bind_text(st, b + 2, h->event);
+    bind_text(st, b + 3, h->ad);
+    bind_text(st, b + 4, h->cr);
+    bind_text(st, b + 5, h->sid);
+    if (h->code >= 0) sqlite3_bind_int(st, b + 6, h->code);
+    else sqlite3_bind_null(st, b + 6);
+    bind_text(st, b + 7, h->ip);
+    bind_text(st, b + 8, h->ua);
+    bind_text(st, b + 9, h->device_ip);
+    bind_text(st, b + 10, h->device_ua);
+    bind_text(st, b + 11, h->device);
+    bind_text(st, b + 12, h->query);
+    if ((st == s->ins || i % INS_ROWS == INS_ROWS - 1) && step_reset(st) != SQLITE_OK) goto fail;
     int64_t minute = h->t_ms / 60000;
     const char *ad = h->ad ? h->ad : "";
     uint64_t hv = 1469598103934665603ull ^ (uint64_t)minute;
@@ -250,6 +266,7 @@ void vast__store_close(vast__store *s) {
   }
   sqlite3_close(s->cdb);
   sqlite3_finalize(s->ins);
+  sqlite3_finalize(s->insm);
   sqlite3_finalize(s->roll);
   sqlite3_finalize(s->begin);
   sqlite3_finalize(s->commit);
