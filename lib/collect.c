@@ -6,8 +6,10 @@
  * connections over the cores with no shared accept lock; and one writer that
  * takes every queued hit, writes it to the sinks in one transaction (group
  * commit) and wakes the workers whose hits are resolved (uv_async_send). With
- * durable acks and SQLite alone the workers commit themselves instead (see
- * group_commit and on_prepare); the writer is then idle until shutdown.
+ * durable acks and SQLite alone (journal mode) each worker instead appends
+ * its own hits to its journal (journal.c) and answers them itself (on_prepare),
+ * and the writer thread is the loader that puts journalled hits into SQLite
+ * in big transactions (loader_main).
  *
  * A connection keeps a FIFO of response slots so pipelined requests are
  * answered in order. In durable mode a tracking hit's slot waits until the
@@ -16,7 +18,8 @@
  * queue behind earlier slots. Reading pauses while max_pipeline slots are open.
  *
  * Lifetime of a hit: allocated by a worker (refs 2 in durable mode: the slot
- * and the writer; 1 in fast mode), resolved by the writer, freed by the last
+ * and the writer; 1 in fast mode), resolved by the writer (journal mode: by
+ * its worker, then loaded by the loader), freed by the last
  * vast__hit_unref. A worker closes its wake handle only when it has no
  * connections and no hit in flight, so the writer never wakes a dead loop.
  */
@@ -116,11 +119,9 @@ struct worker {
   uv_tcp_t listener;
   uv_async_t wake;
   uv_timer_t sweep;
-  uv_prepare_t commit; /* group commit before each poll (inline commit mode) */
-  uv_idle_t spin;      /* active while a commit is deferred: the poll does not block */
-  unsigned new_reads;  /* reads since the last prepare */
-  int deferring;
-  uint64_t defer_t0;   /* uv_hrtime() when the deferral began */
+  uv_prepare_t commit; /* journal mode: journal and answer before each poll */
+  unsigned new_reads;  /* reads since the last prepare (no longer used: the
+                          journal does not gather; on_read can stop counting) */
   pthread_t tid;
   int started, draining, closed_handles, listener_open;
   uint64_t drain_deadline;
@@ -1109,7 +1110,6 @@ static void worker_maybe_finish(worker *w) {
   uv_close((uv_handle_t *)&w->wake, on_handle_closed);
   uv_close((uv_handle_t *)&w->sweep, on_handle_closed);
   uv_close((uv_handle_t *)&w->commit, on_handle_closed);
-  uv_close((uv_handle_t *)&w->spin, on_handle_closed);
 }
 
 static void worker_drain(worker *w) {
@@ -1935,8 +1935,6 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     w->sweep.data = w;
     uv_prepare_init(&w->loop, &w->commit);
     w->commit.data = w;
-    uv_idle_init(&w->loop, &w->spin);
-    w->spin.data = w;
     if (c->journal) uv_prepare_start(&w->commit, on_prepare);
     if (uv_tcp_open(&w->listener, fd) != 0 ||
         uv_listen((uv_stream_t *)&w->listener, 4096, on_connection) != 0) {
@@ -1947,7 +1945,6 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
       uv_close((uv_handle_t *)&w->commit, NULL);
-      uv_close((uv_handle_t *)&w->spin, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
       collector_free_parts(c);
       return VAST_E_IO;
@@ -1966,7 +1963,6 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
       uv_close((uv_handle_t *)&w->commit, NULL);
-      uv_close((uv_handle_t *)&w->spin, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
     }
     collector_free_parts(c);

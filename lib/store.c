@@ -1,11 +1,14 @@
 /*
  * store.c: the collector's SQLite sink.
  *
- * One connection, used only by the writer thread. WAL journal, prepared
- * statements, one transaction per batch (group commit: every hit that queued
- * up while the previous batch committed goes into the next one). Each batch
- * inserts the raw hits and upserts the per-minute rollup, aggregated in memory
- * first so a batch of N hits of one ad and event costs one upsert.
+ * One connection, used only by the writer thread (in journal mode: the
+ * loader, and recovery at start). WAL journal, prepared statements, one
+ * transaction per batch (group commit: every hit that queued up while the
+ * previous batch committed goes into the next one). Each batch inserts the
+ * raw hits, INS_ROWS per statement step, upserts the per-minute rollup,
+ * aggregated in memory first so a batch of N hits of one ad and event costs
+ * one upsert, and raises journal_state (the highest journal seq loaded per
+ * worker) in the same transaction, which makes journal replay exactly-once.
  *
  * Checkpoints run on a thread of their own with a second connection: when
  * the WAL passes CKPT_BG frames the writer signals it and goes on committing
