@@ -187,10 +187,10 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vas
   if (step_reset(s->begin) != SQLITE_OK) goto fail;
   for (size_t i = 0; i < n; i++) {
     const vast__hit *h = hits[i];
-    /* INS_ROWS rows per step while there are that many left, then one. */
+    /* INS_ROWS rows per step up to the last whole group, then one by one. */
     sqlite3_stmt *st = s->ins;
     int b = 0;
-    if (n - i >= INS_ROWS || i % INS_ROWS) {
+    if (i < n - n % INS_ROWS) {
       st = s->insm;
       b = (int)(i % INS_ROWS) * INS_COLS;
     }
