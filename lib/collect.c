@@ -1624,8 +1624,8 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
             (unsigned long long)c->ev[i].n);
   pthread_mutex_unlock(&c->emu);
   write_histo(b, len, cap, "vastrack_hit_latency_seconds",
-              "Time from request parsed to answer queued (durable: includes the commit)", &c->lat,
-              LAT_B, NLAT, 1e-9);
+              "Time from request parsed to answer queued (durable: includes the durable write)",
+              &c->lat, LAT_B, NLAT, 1e-9);
   write_histo(b, len, cap, "vastrack_commit_seconds",
               "Time to write one batch durably (journal append, or the sinks)", &c->commit, LAT_B,
               NLAT, 1e-9);
@@ -1833,8 +1833,9 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       return e;
     }
     if (rep.records)
-      logf_(c, "journal recovery: %u files, %llu records, %llu loaded into SQLite (%llu were already "
-               "there), %u with a torn tail",
+      logf_(c,
+            "journal recovery: %u files, %llu records, %llu loaded into SQLite (%llu were "
+            "already there), %u with a torn tail",
             rep.files, (unsigned long long)rep.records, (unsigned long long)rep.loaded,
             (unsigned long long)(rep.records - rep.loaded), rep.torn);
   }

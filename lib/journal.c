@@ -43,7 +43,8 @@ static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static void crc_init(void) {
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
-    for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+    for (int k = 0; k < 8; k++)
+      c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
     crc_tab[i] = c;
   }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -64,7 +65,8 @@ __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t c, const un
     n -= 8;
   }
   c = (uint32_t)c64;
-  while (n--) c = __builtin_ia32_crc32qi(c, *p++);
+  while (n--)
+    c = __builtin_ia32_crc32qi(c, *p++);
   return c;
 }
 #endif
@@ -77,7 +79,8 @@ uint32_t vast__crc32c(uint32_t crc, const void *data, size_t n) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   if (crc_hw) return ~crc_sse42(c, p, n);
 #endif
-  while (n--) c = crc_tab[(c ^ *p++) & 0xff] ^ (c >> 8);
+  while (n--)
+    c = crc_tab[(c ^ *p++) & 0xff] ^ (c >> 8);
   return ~c;
 }
 
@@ -94,7 +97,9 @@ static void put64(unsigned char *p, uint64_t v) {
 static uint32_t get32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+static uint64_t get64(const unsigned char *p) {
+  return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
 
 static const char **hit_field(vast__hit *h, int i) {
   const char **f[NSTR] = {&h->event, &h->ad,        &h->cr,        &h->sid,    &h->ip,
@@ -166,7 +171,9 @@ vast_err vast__journal_open(const char *dbfile, unsigned idx, uint64_t next_seq,
   return VAST_OK;
 }
 
-uint64_t vast__journal_last_seq(const vast__journal *j) { return j ? j->seq : 0; }
+uint64_t vast__journal_last_seq(const vast__journal *j) {
+  return j ? j->seq : 0;
+}
 
 vast_err vast__journal_append(vast__journal *j, vast__hit *head, size_t n, char *msg,
                               size_t msgcap) {
@@ -191,7 +198,8 @@ vast_err vast__journal_append(vast__journal *j, vast__hit *head, size_t n, char 
     }
     if (len + rec > j->cap) {
       size_t nc = j->cap ? j->cap : 16384;
-      while (nc < len + rec) nc *= 2;
+      while (nc < len + rec)
+        nc *= 2;
       unsigned char *nb = realloc(j->buf, nc);
       if (!nb) {
         if (msg && msgcap) snprintf(msg, msgcap, "journal: out of memory");
@@ -236,7 +244,8 @@ vast_err vast__journal_append(vast__journal *j, vast__hit *head, size_t n, char 
     return VAST_E_IO;
   }
   h = head;
-  for (uint64_t s = j->seq + 1; s <= seq && h; s++, h = h->next) h->seq = s;
+  for (uint64_t s = j->seq + 1; s <= seq && h; s++, h = h->next)
+    h->seq = s;
   j->seq = seq;
   j->size[a] += len;
   j->last[a] = seq;
@@ -285,8 +294,10 @@ static size_t rec_valid(const unsigned char *p, size_t avail) {
   uint64_t sum = HDR;
   for (int f = 0; f < NSTR; f++) {
     uint32_t l = get32(p + 28 + 4 * f);
-    if (l != NULL_LEN) sum += l;
-    else if (f == 0) return 0; /* every hit has an event */
+    if (l != NULL_LEN)
+      sum += l;
+    else if (f == 0)
+      return 0; /* every hit has an event */
   }
   if (sum != len || get64(p + 8) == 0) return 0;
   if (vast__crc32c(0, p + 8, len - 8) != get32(p + 4)) return 0;
@@ -319,7 +330,8 @@ static vast__hit *rec_hit(const unsigned char *p) {
 }
 
 static void free_hits(vast__hit **hits, size_t n) {
-  for (size_t i = 0; i < n; i++) free(hits[i]);
+  for (size_t i = 0; i < n; i++)
+    free(hits[i]);
 }
 
 /* Replays one file: records above *state, in transactions of up to batch. */
@@ -393,7 +405,8 @@ static uint64_t first_seq(const char *path) {
     uint32_t len = get32(hdr);
     if (len >= HDR && len <= REC_MAX) {
       unsigned char *rec = malloc(len);
-      if (rec && pread(fd, rec, len, 0) == (ssize_t)len && rec_valid(rec, len)) seq = get64(rec + 8);
+      if (rec && pread(fd, rec, len, 0) == (ssize_t)len && rec_valid(rec, len))
+        seq = get64(rec + 8);
       free(rec);
     }
   }
@@ -431,8 +444,10 @@ vast_err vast__journal_recover(vast__store *s, const char *dbfile, size_t batch,
   if (!dir) return VAST_E_NOMEM;
   char *slash = strrchr(dir, '/');
   const char *base = slash ? slash + 1 : dbfile;
-  if (slash == dir) slash[1] = 0;
-  else if (slash) *slash = 0;
+  if (slash == dir)
+    slash[1] = 0;
+  else if (slash)
+    *slash = 0;
   const char *dpath = slash ? dir : ".";
   size_t bn = strlen(base);
   jfile *files = NULL;
@@ -478,7 +493,8 @@ vast_err vast__journal_recover(vast__store *s, const char *dbfile, size_t batch,
   free(dir);
 
   /* Oldest records first within a worker, so the state only rises. */
-  for (size_t i = 0; i < nf; i++) files[i].first = first_seq(files[i].path);
+  for (size_t i = 0; i < nf; i++)
+    files[i].first = first_seq(files[i].path);
   if (nf) qsort(files, nf, sizeof *files, jfile_cmp);
   vast__hit **hits = e == VAST_OK && nf ? malloc(batch * sizeof *hits) : NULL;
   if (nf && !hits) e = VAST_E_NOMEM;

@@ -113,7 +113,8 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
                                "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
                                "device_ua,device,query) VALUES");
   for (int r = 0; r < INS_ROWS; r++)
-    il += (size_t)snprintf(insm + il, sizeof insm - il, "%s(?,?,?,?,?,?,?,?,?,?,?,?)", r ? "," : "");
+    il += (size_t)snprintf(insm + il, sizeof insm - il, "%s(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           r ? "," : "");
   if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db,
