@@ -1335,29 +1335,41 @@ static void loader_main(vast_collector *c) {
   vast__jseq *js = malloc(c->nworkers * sizeof *js);
   uint64_t *top = calloc(c->nworkers, sizeof *top);
   char msg[512];
+  vast__hit *pend = NULL; /* taken from the queue, not loaded yet */
   for (;;) {
-    pthread_mutex_lock(&c->qmu);
-    while (!c->qhead && !c->writer_quit) {
-      c->loader_idle = 1;
-      pthread_cond_wait(&c->qcv, &c->qmu);
-    }
-    c->loader_idle = 0;
-    if (!c->qhead || !batch || !js || !top) {
-      /* Stopping with nothing queued; or out of memory at start: the hits
-         stay in the journals for the next start. */
-      if (c->qhead) c->load_failed = 1;
+    if (!pend) {
+      pthread_mutex_lock(&c->qmu);
+      while (!c->qhead && !c->writer_quit) {
+        c->loader_idle = 1;
+        pthread_cond_wait(&c->qcv, &c->qmu);
+      }
+      c->loader_idle = 0;
+      if (!c->qhead || !batch || !js || !top) {
+        /* Stopping with nothing queued; or out of memory at start: the hits
+           stay in the journals for the next start. */
+        if (c->qhead) c->load_failed = 1;
+        pthread_mutex_unlock(&c->qmu);
+        break;
+      }
+      if (!c->writer_quit && atomic_load(&c->qlen) < cap) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += LOAD_GATHER_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&c->qcv, &c->qmu, &ts); /* early only at stop */
+      }
+      /* Take the whole queue at once: the workers never wait for the walk. */
+      pend = c->qhead;
+      c->qhead = NULL;
+      c->qtail = &c->qhead;
+      atomic_fetch_sub(&c->qlen, atomic_load(&c->qlen));
       pthread_mutex_unlock(&c->qmu);
-      break;
     }
-    if (!c->writer_quit && atomic_load(&c->qlen) < cap) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += LOAD_GATHER_MS * 1000000L;
-      if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-      pthread_cond_timedwait(&c->qcv, &c->qmu, &ts); /* early only at stop */
+    size_t n = 0, nj = 0;
+    while (pend && n < cap) {
+      batch[n++] = pend;
+      pend = pend->next;
     }
-    pthread_mutex_unlock(&c->qmu);
-    size_t n = take_batch(c, batch, cap), nj = 0;
     memset(top, 0, c->nworkers * sizeof *top);
     for (size_t i = 0; i < n; i++) top[((worker *)batch[i]->owner)->idx] = batch[i]->seq;
     for (unsigned i = 0; i < c->nworkers; i++)
