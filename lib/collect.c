@@ -1440,9 +1440,11 @@ static void *writer_main(void *arg) {
  * for or woken on this path. Answering may parse pipelined requests that
  * were waiting, which queue new hits: hence the loop. Last, the idle journal
  * file is truncated once the loader has put all of it into SQLite.
+ *
+ * Any event loop must call this once per iteration, after handling what the
+ * poll returned and before polling again (libuv: the uv_prepare below).
  */
-static void on_prepare(uv_prepare_t *p) {
-  worker *w = p->data;
+static void worker_journal(worker *w) {
   vast_collector *c = w->c;
   while (w->ln) {
     vast__hit *head = w->lhead, **tail = w->ltail;
@@ -1492,6 +1494,8 @@ static void on_prepare(uv_prepare_t *p) {
   vast__journal_rotate(w->jr, atomic_load_explicit(&c->loaded_seq[w->idx], memory_order_acquire));
   worker_maybe_finish(w);
 }
+
+static void on_prepare(uv_prepare_t *p) { worker_journal(p->data); }
 
 /* ---- /stats and /metrics ---- */
 

@@ -112,7 +112,8 @@ VAST_API int vast_collector_port(const vast_collector *c);
 /*
  * Asks the collector to stop: it stops accepting, answers what it has read
  * (in durable mode once durable), closes connections, loads what is
- * journalled into SQLite and flushes its sinks. Returns at once; async-signal-safe and callable from any thread.
+ * journalled into SQLite and flushes its sinks. Returns at once;
+ * async-signal-safe and callable from any thread.
  * vast_collector_wait() returns once the drain is done.
  */
 VAST_API void vast_collector_stop(vast_collector *c);
