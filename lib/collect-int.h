@@ -61,6 +61,7 @@ typedef struct vast__hit {
   int64_t t_ms;             /* receive time, ms since epoch */
   int code;                 /* error code, -1 when absent */
   int kafka_ok;             /* set by the Kafka delivery report */
+  uint64_t seq;             /* journal sequence number (per worker), 0 when not journalled */
   const char *event, *ad, *cr, *sid, *ip, *ua, *device_ip, *device_ua, *device, *query;
   char data[];              /* the strings above */
 } vast__hit;
@@ -72,11 +73,87 @@ void vast__hit_unref(vast__hit *h);
 
 typedef struct vast__store vast__store;
 
+/* The highest journal seq of one worker loaded into the database. */
+typedef struct vast__jseq {
+  unsigned worker;
+  uint64_t seq;
+} vast__jseq;
+
 vast_err vast__store_open(const char *path, int sync_full, vast__store **out, char *msg,
                           size_t msgcap);
-/* Writes hits[0..n) and their rollup in one transaction. */
-vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg, size_t msgcap);
+/*
+ * Writes hits[0..n) and their rollup in one transaction, and in the same
+ * transaction raises journal_state to js[0..njs) (NULL, 0: no journal).
+ */
+vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vast__jseq *js,
+                          size_t njs, char *msg, size_t msgcap);
+/* *seq = journal_state.seq of worker (0 when none). */
+vast_err vast__store_journal_seq(vast__store *s, unsigned worker, uint64_t *seq);
+/* The database file's full path; "" for in-memory and temporary databases. */
+const char *vast__store_filename(vast__store *s);
 void vast__store_close(vast__store *s);
+
+/* ---- Journal: per-worker write-ahead log in front of SQLite (journal.c) ---- */
+
+/*
+ * Each event-loop worker i appends the hits it accepted to its own journal,
+ * files <db>-journal-<i>.0 and <db>-journal-<i>.1 (one is written, the other
+ * waits until the loader has put all of it into SQLite, then is truncated),
+ * with one write() per batch. A record:
+ *
+ *   u32 total length   u32 crc32c of everything after this field
+ *   u64 seq            i64 t_ms           i32 code (-1: none)
+ *   u32 x 10 string lengths (0xffffffff: NULL), in vast__hit field order
+ *   the string bytes (no terminators)
+ *
+ * all little-endian. seq counts per worker, from 1, never reused: the loader
+ * stores the highest loaded seq per worker in journal_state in the same
+ * transaction as the hits, so replay after a crash is exactly-once. A record
+ * that is short or fails its checksum ends the valid part of its file (it was
+ * never completely written, so its hits were never answered).
+ */
+typedef struct vast__journal vast__journal;
+
+/* Bytes past which a worker switches files (tests lower it). */
+extern size_t vast__journal_rotate_bytes;
+
+uint32_t vast__crc32c(uint32_t crc, const void *p, size_t n);
+
+/* Opens (creating, truncating) worker idx's journal; its first seq is next_seq. */
+vast_err vast__journal_open(const char *dbfile, unsigned idx, uint64_t next_seq, int sync_full,
+                            vast__journal **out, char *msg, size_t msgcap);
+/*
+ * Appends the n hits of the list head (linked by next) with one write() (and
+ * fdatasync with sync_full) and sets their seq. When it fails the files are
+ * cut back to where they were, so nothing half-written stays in front of
+ * later records.
+ */
+vast_err vast__journal_append(vast__journal *j, vast__hit *head, size_t n, char *msg,
+                              size_t msgcap);
+/* The last seq written. */
+uint64_t vast__journal_last_seq(const vast__journal *j);
+/* Truncates the idle file once every record of it is loaded (seq <= loaded). */
+void vast__journal_rotate(vast__journal *j, uint64_t loaded);
+/* Closes; with remove also deletes the files (everything in them is loaded). */
+void vast__journal_close(vast__journal *j, int remove);
+
+/* What recovery found. */
+typedef struct vast__journal_report {
+  unsigned files;     /* journal files read */
+  uint64_t records;   /* valid records in them */
+  uint64_t loaded;    /* records inserted (seq above journal_state) */
+  unsigned torn;      /* files whose valid part ended before the end of the file */
+} vast__journal_report;
+
+/*
+ * Takes the journal lock (<db>-journal.lock, flock; *lock_fd, -1 on
+ * failure: another collector is writing this database), then replays every
+ * <db>-journal-* file: records with seq above journal_state of their worker
+ * are inserted, with the state, in transactions of at most batch hits; then
+ * the files are deleted.
+ */
+vast_err vast__journal_recover(vast__store *s, const char *dbfile, size_t batch, int *lock_fd,
+                               vast__journal_report *rep, char *msg, size_t msgcap);
 
 /* ---- Kafka sink (collect-kafka.c) ---- */
 

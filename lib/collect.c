@@ -6,8 +6,10 @@
  * connections over the cores with no shared accept lock; and one writer that
  * takes every queued hit, writes it to the sinks in one transaction (group
  * commit) and wakes the workers whose hits are resolved (uv_async_send). With
- * durable acks and SQLite alone the workers commit themselves instead (see
- * group_commit and on_prepare); the writer is then idle until shutdown.
+ * durable acks and SQLite alone (journal mode) each worker instead appends
+ * its own hits to its journal (journal.c) and answers them itself (on_prepare),
+ * and the writer thread is the loader that puts journalled hits into SQLite
+ * in big transactions (loader_main).
  *
  * A connection keeps a FIFO of response slots so pipelined requests are
  * answered in order. In durable mode a tracking hit's slot waits until the
@@ -16,7 +18,8 @@
  * queue behind earlier slots. Reading pauses while max_pipeline slots are open.
  *
  * Lifetime of a hit: allocated by a worker (refs 2 in durable mode: the slot
- * and the writer; 1 in fast mode), resolved by the writer, freed by the last
+ * and the writer; 1 in fast mode), resolved by the writer (journal mode: by
+ * its worker, then loaded by the loader), freed by the last
  * vast__hit_unref. A worker closes its wake handle only when it has no
  * connections and no hit in flight, so the writer never wakes a dead loop.
  */
@@ -127,17 +130,14 @@ struct worker {
   uv_tcp_t listener;
   uv_async_t wake;
   uv_timer_t sweep;
-  uv_prepare_t commit; /* group commit before each poll (inline commit mode) */
-  uv_idle_t spin;      /* active while a commit is deferred: the poll does not block */
-  unsigned new_reads;  /* reads since the last prepare */
-  int deferring;
-  uint64_t defer_t0;   /* uv_hrtime() when the deferral began */
+  uv_prepare_t commit; /* journal mode: journal and answer before each poll */
   pthread_t tid;
   int started, draining, closed_handles, listener_open;
   uint64_t drain_deadline;
   unsigned nconns;
   conn *conns, *waiting;
   atomic_int inflight; /* durable hits handed to the writer, not yet resolved+woken */
+  vast__journal *jr;    /* journal mode: this worker's journal */
   vast__hit *lhead, **ltail; /* hits gathered in one read callback */
   size_t ln;
   char *scratch;
@@ -194,12 +194,13 @@ struct vast_collector {
   pthread_cond_t qcv;
   vast__hit *qhead, **qtail;
   atomic_size_t qlen;
-  /* inline commit (durable, SQLite only): the event-loop thread that wins
-     `committing` writes everything queued, for every worker */
-  int inline_commit;
-  atomic_int committing;
-  vast__hit **cbatch; /* batch_max entries, used by whoever holds committing */
-  int *cwoke;         /* nworkers entries, likewise */
+  /* journal mode (durable, SQLite alone): each worker journals and answers
+     its own hits; the writer thread is the loader, putting them into SQLite */
+  int journal;
+  int jlock;                        /* fd holding the journal lock, or -1 */
+  int loader_idle;                  /* under qmu: the loader waits for work */
+  int load_failed;                  /* the loader gave up on some hits at stop */
+  atomic_uint_fast64_t *loaded_seq; /* per worker: highest seq in SQLite */
   vast__store *store;
   vast__kafka *kafka;
   vast_io io_used;
@@ -212,7 +213,7 @@ struct vast_collector {
   pthread_mutex_t waitmu;
   /* counters */
   atomic_uint_fast64_t hits, stored, failed, requests, bad, accepted, rejected, open,
-      timeouts, batches, status[NSTATUS];
+      timeouts, batches, loaded, loads, status[NSTATUS];
   histo lat, commit, batch;
   pthread_mutex_t emu;
   evcount ev[64];
@@ -1163,13 +1164,13 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
 
 /* Hands the hits gathered in this callback to the writer in one lock. */
 static void worker_push_hits(worker *w) {
-  if (!w->ln) return;
+  if (!w->ln || w->c->journal) return; /* journal mode: on_prepare takes them */
   vast_collector *c = w->c;
   pthread_mutex_lock(&c->qmu);
   *c->qtail = w->lhead;
   c->qtail = w->ltail;
   atomic_fetch_add(&c->qlen, w->ln);
-  if (!c->inline_commit) pthread_cond_signal(&c->qcv);
+  pthread_cond_signal(&c->qcv);
   pthread_mutex_unlock(&c->qmu);
   w->lhead = NULL;
   w->ltail = &w->lhead;
@@ -1270,7 +1271,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
    what is left of an incomplete request. */
 static void conn_input(conn *k, const char *data, size_t nread) {
   k->last_active = uv_now(&k->w->loop);
-  k->w->new_reads++;
   if (k->lingering || k->close_after) return; /* discard */
   vast_collector *c = k->w->c;
   if (k->plen) {
@@ -1364,7 +1364,6 @@ static void worker_maybe_finish(worker *w) {
   uv_close((uv_handle_t *)&w->wake, on_handle_closed);
   uv_close((uv_handle_t *)&w->sweep, on_handle_closed);
   uv_close((uv_handle_t *)&w->commit, on_handle_closed);
-  uv_close((uv_handle_t *)&w->spin, on_handle_closed);
 }
 
 static void worker_drain(worker *w) {
@@ -1445,7 +1444,7 @@ static void on_sweep(uv_timer_t *t) {
 
 /* ---- the io_uring loop ---- */
 
-static void group_commit(worker *w);
+static void worker_journal(worker *w);
 
 static void ur_accept(worker *w) {
   struct io_uring_sqe *q = ur_sqe(w, w, OP_ACCEPT);
@@ -1586,7 +1585,7 @@ static void ur_run(worker *w) {
       w->uv_ready = 0;
       uv_run(L, UV_RUN_NOWAIT);
     }
-    if (w->c->inline_commit) group_commit(w);
+    if (w->c->journal) worker_journal(w);
     ur_tidy(w);
     if (w->closed_handles && !uv_loop_alive(L) && !w->dead) break;
     if (!w->uv_armed) {
@@ -1664,23 +1663,26 @@ static void count_dashboard(vast_collector *c, const vast__hit *h) {
   c->codes[j].n++;
 }
 
+/* Counts one stored hit by event and for the dashboard (under emu). */
+static void count_hit(vast_collector *c, const vast__hit *h) {
+  if (c->o.web) count_dashboard(c, h);
+  unsigned j = 0;
+  while (j < c->nev && strcmp(c->ev[j].name, h->event) != 0) j++;
+  if (j == c->nev) {
+    if (c->nev == sizeof c->ev / sizeof c->ev[0]) {
+      c->ev_other++;
+      return;
+    }
+    snprintf(c->ev[j].name, sizeof c->ev[j].name, "%s", h->event);
+    c->nev++;
+  }
+  c->ev[j].n++;
+}
+
 static void count_events(vast_collector *c, vast__hit **hits, size_t n) {
   pthread_mutex_lock(&c->emu);
-  for (size_t i = 0; i < n; i++) {
-    if (hits[i]->state != VAST__HIT_OK) continue;
-    if (c->o.web) count_dashboard(c, hits[i]);
-    unsigned j = 0;
-    while (j < c->nev && strcmp(c->ev[j].name, hits[i]->event) != 0) j++;
-    if (j == c->nev) {
-      if (c->nev == sizeof c->ev / sizeof c->ev[0]) {
-        c->ev_other++;
-        continue;
-      }
-      snprintf(c->ev[j].name, sizeof c->ev[j].name, "%s", hits[i]->event);
-      c->nev++;
-    }
-    c->ev[j].n++;
-  }
+  for (size_t i = 0; i < n; i++)
+    if (hits[i]->state == VAST__HIT_OK) count_hit(c, hits[i]);
   pthread_mutex_unlock(&c->emu);
 }
 
@@ -1699,16 +1701,21 @@ static size_t take_batch(vast_collector *c, vast__hit **batch, size_t cap) {
 }
 
 /*
- * Writes batch[0..n) to the sinks in one transaction, marks each hit stored
- * or failed, and (durable) hands the answers back to the workers that own
- * the hits: uv_async_send for each of them except self, the calling event
- * loop, which flushes its own connections after the commit (group_commit).
+ * Writes batch[0..n) to the sinks in one transaction (fast mode, Kafka, or a
+ * database without a file), marks each hit stored or failed, and (durable)
+ * hands the answers back to the workers that own the hits (uv_async_send).
  */
-static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *woke, worker *self) {
+static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *woke) {
   uint64_t t0 = uv_hrtime();
   char msg[512] = "";
   vast_err e = VAST_OK, ek = VAST_OK;
-  if (c->store) e = vast__store_write(c->store, batch, n, msg, sizeof msg);
+  if (c->store) {
+    e = vast__store_write(c->store, batch, n, NULL, 0, msg, sizeof msg);
+    if (e == VAST_OK) {
+      atomic_fetch_add(&c->loaded, n);
+      atomic_fetch_add(&c->loads, 1);
+    }
+  }
   if (e == VAST_OK && c->kafka) ek = e = vast__kafka_write(c->kafka, batch, n, msg, sizeof msg);
   uint64_t dt = uv_hrtime() - t0;
   histo_add(&c->commit, LAT_B, NLAT, (double)dt / 1e9, dt);
@@ -1738,7 +1745,7 @@ static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *wo
     }
     for (unsigned i = 0; i < c->nworkers; i++)
       if (woke[i]) {
-        if (c->workers[i] != self) uv_async_send(&c->workers[i]->wake);
+        uv_async_send(&c->workers[i]->wake);
         atomic_fetch_sub(&c->workers[i]->inflight, woke[i]);
       }
   } else {
@@ -1747,11 +1754,102 @@ static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *wo
 }
 
 /*
- * The writer thread: commits what the workers queue (fast mode, Kafka). In
- * inline commit mode it only drains what could be left at shutdown.
+ * Journal mode: the loader. Waits for journalled hits (a worker signals only
+ * when the loader is idle, so a busy loader costs the workers no wake-ups),
+ * lets them gather for LOAD_GATHER_MS, then writes up to batch_max of them
+ * to SQLite in one transaction together with the highest seq per worker
+ * (journal_state), and publishes those seqs so the workers can truncate
+ * their journals. A failed load is retried; the hits stay in the journals
+ * meanwhile, and at stop whatever still fails is left there for the next
+ * start's recovery.
+ */
+#define LOAD_GATHER_MS 10
+#define LOAD_RETRY_MS 200
+static void loader_main(vast_collector *c) {
+  size_t cap = c->o.batch_max;
+  vast__hit **batch = malloc(cap * sizeof *batch);
+  vast__jseq *js = malloc(c->nworkers * sizeof *js);
+  uint64_t *top = calloc(c->nworkers, sizeof *top);
+  char msg[512];
+  vast__hit *pend = NULL; /* taken from the queue, not loaded yet */
+  for (;;) {
+    if (!pend) {
+      pthread_mutex_lock(&c->qmu);
+      while (!c->qhead && !c->writer_quit) {
+        c->loader_idle = 1;
+        pthread_cond_wait(&c->qcv, &c->qmu);
+      }
+      c->loader_idle = 0;
+      if (!c->qhead || !batch || !js || !top) {
+        /* Stopping with nothing queued; or out of memory at start: the hits
+           stay in the journals for the next start. */
+        if (c->qhead) c->load_failed = 1;
+        pthread_mutex_unlock(&c->qmu);
+        break;
+      }
+      if (!c->writer_quit && atomic_load(&c->qlen) < cap) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += LOAD_GATHER_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&c->qcv, &c->qmu, &ts); /* early only at stop */
+      }
+      /* Take the whole queue at once: the workers never wait for the walk. */
+      pend = c->qhead;
+      c->qhead = NULL;
+      c->qtail = &c->qhead;
+      atomic_fetch_sub(&c->qlen, atomic_load(&c->qlen));
+      pthread_mutex_unlock(&c->qmu);
+    }
+    size_t n = 0, nj = 0;
+    while (pend && n < cap) {
+      batch[n++] = pend;
+      pend = pend->next;
+    }
+    memset(top, 0, c->nworkers * sizeof *top);
+    for (size_t i = 0; i < n; i++) top[((worker *)batch[i]->owner)->idx] = batch[i]->seq;
+    for (unsigned i = 0; i < c->nworkers; i++)
+      if (top[i]) js[nj++] = (vast__jseq){i, top[i]};
+    vast_err e;
+    for (unsigned tries = 0;; tries++) {
+      e = vast__store_write(c->store, batch, n, js, nj, msg, sizeof msg);
+      if (e == VAST_OK) break;
+      if (tries % 50 == 0)
+        logf_(c, "cannot load %zu journalled hits into SQLite (kept in the journal, retrying): %s",
+              n, msg);
+      pthread_mutex_lock(&c->qmu);
+      int quit = c->writer_quit;
+      pthread_mutex_unlock(&c->qmu);
+      if (quit && tries >= 2) break;
+      struct timespec ts = {0, LOAD_RETRY_MS * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (e == VAST_OK) {
+      atomic_fetch_add(&c->loaded, n);
+      atomic_fetch_add(&c->loads, 1);
+      for (size_t i = 0; i < nj; i++)
+        atomic_store_explicit(&c->loaded_seq[js[i].worker], js[i].seq, memory_order_release);
+    } else {
+      c->load_failed = 1;
+      logf_(c, "gave up loading %zu hits: they stay in the journal for the next start", n);
+    }
+    for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
+  }
+  free(batch);
+  free(js);
+  free(top);
+}
+
+/*
+ * The writer thread: commits what the workers queue (fast mode, Kafka); in
+ * journal mode it is the loader.
  */
 static void *writer_main(void *arg) {
   vast_collector *c = arg;
+  if (c->journal) {
+    loader_main(c);
+    return NULL;
+  }
   size_t cap = c->o.batch_max;
   vast__hit **batch = malloc(cap * sizeof *batch);
   int *woke = calloc(c->nworkers, sizeof *woke);
@@ -1762,7 +1860,7 @@ static void *writer_main(void *arg) {
     pthread_mutex_unlock(&c->qmu);
     if (empty || !batch || !woke) break; /* out of memory at start: hits stay queued */
     size_t n = take_batch(c, batch, cap);
-    commit_batch(c, batch, n, woke, NULL);
+    commit_batch(c, batch, n, woke);
   }
   free(batch);
   free(woke);
@@ -1770,83 +1868,70 @@ static void *writer_main(void *arg) {
 }
 
 /*
- * Inline group commit, run by each event loop just before it polls (so after
- * every read callback of the iteration has queued its hits): the loop that
- * wins `committing` writes every queued hit of every worker, in batches of
- * batch_max, wakes the other loops whose hits it resolved, and answers its
- * own connections directly, with no thread switch. A loop that loses leaves
- * its hits to the winner, which looks at the queue again after letting go of
- * `committing` (both sides are sequentially consistent: either the winner
- * sees the hits, or the loser's exchange sees `committing` free), so no hit
- * is ever left in the queue without a committer.
+ * Journal mode, run by each event loop just before it polls (so after every
+ * read callback of the iteration has queued its hits): the worker writes its
+ * own hits to its journal with one write(), which makes them durable, marks
+ * them stored and answers them right here, then hands them to the loader
+ * (one lock, no wake-up while the loader is busy). No other thread is waited
+ * for or woken on this path. Answering may parse pipelined requests that
+ * were waiting, which queue new hits: hence the loop. Last, the idle journal
+ * file is truncated once the loader has put all of it into SQLite.
+ *
+ * Any event loop must call this once per iteration, after handling what the
+ * poll returned and before polling again (libuv: the uv_prepare below).
  */
-static void group_commit(worker *w) {
+static void worker_journal(worker *w) {
   vast_collector *c = w->c;
-  for (;;) {
-    if (atomic_load(&c->qlen) == 0) return;
-    int z = 0;
-    if (!atomic_compare_exchange_strong(&c->committing, &z, 1)) return;
-    size_t n;
-    int mine = 0;
-    while ((n = take_batch(c, c->cbatch, c->o.batch_max)) > 0) {
-      commit_batch(c, c->cbatch, n, c->cwoke, w);
-      mine |= c->cwoke[w->idx] != 0;
-    }
-    atomic_store(&c->committing, 0);
-    if (mine) {
-      /* Answer this loop's resolved hits now (may queue new ones: loop). */
-      for (conn *k = w->waiting, *nx; k; k = nx) {
-        nx = k->wnext;
-        conn_flush(k);
+  while (w->ln) {
+    vast__hit *head = w->lhead, **tail = w->ltail;
+    size_t n = w->ln;
+    w->lhead = NULL;
+    w->ltail = &w->lhead;
+    w->ln = 0;
+    char msg[512];
+    uint64_t t0 = uv_hrtime();
+    vast_err e = vast__journal_append(w->jr, head, n, msg, sizeof msg);
+    uint64_t dt = uv_hrtime() - t0;
+    histo_add(&c->commit, LAT_B, NLAT, (double)dt / 1e9, dt);
+    histo_add(&c->batch, BATCH_B, NBATCH, (double)n, n);
+    atomic_fetch_add_explicit(&c->batches, 1, memory_order_relaxed);
+    if (e == VAST_OK) {
+      pthread_mutex_lock(&c->emu);
+      for (vast__hit *h = head; h; h = h->next) {
+        atomic_store_explicit(&h->state, VAST__HIT_OK, memory_order_relaxed);
+        count_hit(c, h);
       }
-      worker_maybe_finish(w);
+      pthread_mutex_unlock(&c->emu);
+      atomic_fetch_add_explicit(&c->stored, n, memory_order_relaxed);
+      pthread_mutex_lock(&c->qmu);
+      *c->qtail = head;
+      c->qtail = tail;
+      atomic_fetch_add_explicit(&c->qlen, n, memory_order_relaxed);
+      if (c->loader_idle) {
+        c->loader_idle = 0;
+        pthread_cond_signal(&c->qcv);
+      }
+      pthread_mutex_unlock(&c->qmu);
+    } else {
+      logf_(c, "cannot journal %zu hits (answered 503): %s", n, msg);
+      atomic_fetch_add_explicit(&c->failed, n, memory_order_relaxed);
+      for (vast__hit *h = head, *nx; h; h = nx) {
+        nx = h->next;
+        atomic_store_explicit(&h->state, VAST__HIT_FAILED, memory_order_relaxed);
+        vast__hit_unref(h);
+      }
+    }
+    atomic_fetch_sub_explicit(&w->inflight, (int)n, memory_order_relaxed);
+    for (conn *k = w->waiting, *nx; k; k = nx) {
+      nx = k->wnext;
+      conn_flush(k);
     }
   }
+  vast__journal_rotate(w->jr, atomic_load_explicit(&c->loaded_seq[w->idx], memory_order_acquire));
+  worker_maybe_finish(w);
 }
 
-static void on_spin(uv_idle_t *i) { (void)i; }
-
-/*
- * Before the loop polls (every read callback of this iteration has queued
- * its hits): commit, unless this iteration read new requests and fewer than
- * COMMIT_GATHER hits are queued. Then the loop sleeps on its epoll descriptor
- * for at most COMMIT_WAIT_NS (ppoll: the CPU goes to whoever is sending the
- * requests) and polls again without blocking (the idle handle); the first
- * iteration that reads nothing new, COMMIT_GATHER queued hits, or
- * COMMIT_DEFER_NS after the first deferral commits. A SQLite commit costs
- * about 12 syscalls whatever its size, so batches of ~20 instead of ~9 under
- * the benchmark's load save CPU per hit and cut the latency tail; an isolated
- * hit waits COMMIT_WAIT_NS more.
- */
-#define COMMIT_GATHER 32
-#define COMMIT_WAIT_NS 100000
-#define COMMIT_DEFER_NS 1000000
-static void on_prepare(uv_prepare_t *p) {
-  worker *w = p->data;
-  vast_collector *c = w->c;
-  size_t q = atomic_load(&c->qlen);
-  unsigned reads = w->new_reads;
-  w->new_reads = 0;
-  if (q && reads && q < COMMIT_GATHER && q < c->o.batch_max && !w->draining) {
-    uint64_t now = uv_hrtime();
-    if (!w->deferring) {
-      w->deferring = 1;
-      w->defer_t0 = now;
-      uv_idle_start(&w->spin, on_spin);
-    }
-    if (now - w->defer_t0 < COMMIT_DEFER_NS) {
-      struct pollfd pfd = {.fd = uv_backend_fd(&w->loop), .events = POLLIN};
-      struct timespec ts = {0, COMMIT_WAIT_NS};
-      ppoll(&pfd, 1, &ts, NULL);
-      return;
-    }
-  }
-  if (w->deferring) {
-    w->deferring = 0;
-    uv_idle_stop(&w->spin);
-  }
-  group_commit(w);
-}
+static void on_prepare(uv_prepare_t *p) { worker_journal(p->data); }
 
 /* ---- /stats and /metrics ---- */
 
@@ -1863,15 +1948,24 @@ static void appendf(char **b, size_t *len, size_t *cap, const char *fmt, ...) {
 
 #define LD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
+/* Journal mode: hits journalled (stored) but not in SQLite yet. */
+static unsigned long long load_lag(vast_collector *c) {
+  if (!c->journal) return 0;
+  unsigned long long loaded = LD(c->loaded), stored = LD(c->stored);
+  return stored > loaded ? stored - loaded : 0;
+}
+
 static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *cap) {
   appendf(b, len, cap,
           "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
           "\"requests\":%llu,\"bad_requests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
+          "\"loaded\":%llu,\"load_lag\":%llu,"
           "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
           "\"ack\":\"%s\",\"events\":{",
           LD(c->hits), LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
-          LD(c->requests), LD(c->bad), LD(c->timeouts), LD(c->batches), LD(c->open),
-          LD(c->accepted), LD(c->rejected), c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
+          LD(c->requests), LD(c->bad), LD(c->timeouts), LD(c->batches), LD(c->loaded),
+          load_lag(c), LD(c->open), LD(c->accepted), LD(c->rejected),
+          c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
   pthread_mutex_lock(&c->emu);
   for (unsigned i = 0; i < c->nev; i++)
     appendf(b, len, cap, "%s\"%s\":%llu", i ? "," : "", c->ev[i].name,
@@ -1948,7 +2042,11 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
     unsigned long long v;
   } m[] = {
       {"vastrack_hits_total", "counter", "Tracking requests accepted", LD(c->hits)},
-      {"vastrack_hits_stored_total", "counter", "Hits committed to every sink", LD(c->stored)},
+      {"vastrack_hits_stored_total", "counter",
+       "Hits stored durably (journalled, or committed to every sink)", LD(c->stored)},
+      {"vastrack_hits_loaded_total", "counter", "Hits written to SQLite", LD(c->loaded)},
+      {"vastrack_load_lag", "gauge", "Journalled hits not in SQLite yet", load_lag(c)},
+      {"vastrack_loads_total", "counter", "SQLite transactions", LD(c->loads)},
       {"vastrack_hits_failed_total", "counter", "Hits a sink failed to store", LD(c->failed)},
       {"vastrack_requests_total", "counter", "HTTP requests parsed", LD(c->requests)},
       {"vastrack_bad_requests_total", "counter", "Requests refused (4xx/5xx)", LD(c->bad)},
@@ -1957,9 +2055,10 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
       {"vastrack_connections_rejected_total", "counter", "Connections over the limit",
        LD(c->rejected)},
       {"vastrack_connections_open", "gauge", "Open connections", LD(c->open)},
-      {"vastrack_queue_depth", "gauge", "Hits waiting for the writer",
+      {"vastrack_queue_depth", "gauge", "Hits waiting for the writer (or loader)",
        (unsigned long long)atomic_load(&c->qlen)},
-      {"vastrack_batches_total", "counter", "Transactions committed", LD(c->batches)},
+      {"vastrack_batches_total", "counter", "Durable writes (journal appends or sink transactions)",
+       LD(c->batches)},
   };
   for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
     appendf(b, len, cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help,
@@ -1977,11 +2076,12 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
             (unsigned long long)c->ev[i].n);
   pthread_mutex_unlock(&c->emu);
   write_histo(b, len, cap, "vastrack_hit_latency_seconds",
-              "Time from request parsed to answer queued (durable: includes the commit)", &c->lat,
-              LAT_B, NLAT, 1e-9);
-  write_histo(b, len, cap, "vastrack_commit_seconds", "Time to write one batch to the sinks",
-              &c->commit, LAT_B, NLAT, 1e-9);
-  write_histo(b, len, cap, "vastrack_batch_size", "Hits per committed batch", &c->batch, BATCH_B,
+              "Time from request parsed to answer queued (durable: includes the durable write)",
+              &c->lat, LAT_B, NLAT, 1e-9);
+  write_histo(b, len, cap, "vastrack_commit_seconds",
+              "Time to write one batch durably (journal append, or the sinks)", &c->commit, LAT_B,
+              NLAT, 1e-9);
+  write_histo(b, len, cap, "vastrack_batch_size", "Hits per durable write", &c->batch, BATCH_B,
               NBATCH, 1);
 }
 
@@ -2139,13 +2239,14 @@ static void collector_free_parts(vast_collector *c) {
       if (w->loop.data) uv_loop_close(&w->loop);
       free(w->br);
       free(w->bufs);
+      vast__journal_close(w->jr, 0);
       free(w->scratch);
       free(w);
     }
     free(c->workers);
   }
-  free(c->cbatch);
-  free(c->cwoke);
+  free((void *)c->loaded_seq);
+  if (c->jlock >= 0) close(c->jlock);
   /* Hits left in the queue (writer never started). */
   while (c->qhead) {
     vast__hit *h = c->qhead;
@@ -2181,6 +2282,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   pthread_mutex_init(&c->emu, NULL);
   pthread_mutex_init(&c->waitmu, NULL);
   c->qtail = &c->qhead;
+  c->jlock = -1;
   c->o = def;
   if (!c->o.max_pipeline) c->o.max_pipeline = 1;
   if (!c->o.batch_max) c->o.batch_max = 1;
@@ -2226,6 +2328,23 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     collector_free_parts(c);
     return e;
   }
+  /* Replay what the journals of the last run hold (whatever the mode now). */
+  const char *dbfile = c->store ? vast__store_filename(c->store) : "";
+  if (*dbfile) {
+    vast__journal_report rep;
+    e = vast__journal_recover(c->store, dbfile, c->o.batch_max, &c->jlock, &rep, msg, sizeof msg);
+    if (e != VAST_OK) {
+      set_err(err, e, "journal recovery: %s", msg);
+      collector_free_parts(c);
+      return e;
+    }
+    if (rep.records)
+      logf_(c,
+            "journal recovery: %u files, %llu records, %llu loaded into SQLite (%llu were "
+            "already there), %u with a torn tail",
+            rep.files, (unsigned long long)rep.records, (unsigned long long)rep.loaded,
+            (unsigned long long)(rep.records - rep.loaded), rep.torn);
+  }
 
   /* Address. */
   char host[256], port[16];
@@ -2257,14 +2376,13 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   if (nw > 256) nw = 256;
   c->nworkers = nw;
   c->workers = calloc(nw, sizeof *c->workers);
-  /* Durable acks with SQLite alone: the event loops commit themselves (no
-     thread switch per batch). Kafka waits for the broker and fast mode answers
-     first, so those keep the writer thread. */
-  c->inline_commit = c->o.ack == VAST_ACK_DURABLE && c->store && !c->kafka;
+  /* Durable acks with SQLite (a file) alone: each event loop journals its own
+     hits and the writer thread loads them into SQLite. Kafka waits for the
+     broker and fast mode answers first, so those keep the writer thread. */
+  c->journal = c->o.ack == VAST_ACK_DURABLE && c->store && !c->kafka && *dbfile;
   pthread_once(&hit_resp_once, hit_resp_init);
-  c->cbatch = malloc(c->o.batch_max * sizeof *c->cbatch);
-  c->cwoke = calloc(nw, sizeof *c->cwoke);
-  if (!c->workers || !c->cbatch || !c->cwoke) {
+  c->loaded_seq = calloc(nw, sizeof *c->loaded_seq);
+  if (!c->workers || !c->loaded_seq) {
     collector_free_parts(c);
     return VAST_E_NOMEM;
   }
@@ -2279,6 +2397,17 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     w->idx = (int)i;
     w->ltail = &w->lhead;
     atomic_init(&w->inflight, 0);
+    if (c->journal) {
+      uint64_t seq = 0;
+      if ((e = vast__store_journal_seq(c->store, i, &seq)) != VAST_OK ||
+          (e = vast__journal_open(dbfile, i, seq + 1, c->o.sync_full, &w->jr, msg,
+                                  sizeof msg)) != VAST_OK) {
+        set_err(err, e, "%s", e == VAST_E_DB ? "cannot read journal_state" : msg);
+        collector_free_parts(c);
+        return e;
+      }
+      atomic_init(&c->loaded_seq[i], seq);
+    }
     int fd = make_listener((struct sockaddr *)&addr, alen);
     if (fd < 0) {
       set_err(err, VAST_E_IO, "cannot listen on %s: %s", c->s_listen, strerror(-fd));
@@ -2326,9 +2455,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     w->sweep.data = w;
     uv_prepare_init(&w->loop, &w->commit);
     w->commit.data = w;
-    uv_idle_init(&w->loop, &w->spin);
-    w->spin.data = w;
-    if (c->inline_commit && !w->uring) uv_prepare_start(&w->commit, on_prepare);
+    if (c->journal && !w->uring) uv_prepare_start(&w->commit, on_prepare);
     if (w->uring) {
       w->lfd = fd; /* accepted through the ring; the uv handle stays unused */
     } else if (uv_tcp_open(&w->listener, fd) != 0 ||
@@ -2340,7 +2467,6 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
       uv_close((uv_handle_t *)&w->commit, NULL);
-      uv_close((uv_handle_t *)&w->spin, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
       collector_free_parts(c);
       return VAST_E_IO;
@@ -2359,7 +2485,6 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
       uv_close((uv_handle_t *)&w->wake, NULL);
       uv_close((uv_handle_t *)&w->sweep, NULL);
       uv_close((uv_handle_t *)&w->commit, NULL);
-      uv_close((uv_handle_t *)&w->spin, NULL);
       uv_run(&w->loop, UV_RUN_DEFAULT);
     }
     collector_free_parts(c);
@@ -2402,6 +2527,16 @@ void vast_collector_wait(vast_collector *c) {
     pthread_cond_signal(&c->qcv);
     pthread_mutex_unlock(&c->qmu);
     if (c->writer_started) pthread_join(c->writer, NULL);
+    /* Journal mode: the loader drained, so the journals can go, unless
+       some hits could not be loaded: then the next start replays them. */
+    for (unsigned i = 0; c->journal && i < c->nworkers; i++) {
+      worker *w = c->workers[i];
+      int all = !c->load_failed &&
+                atomic_load(&c->loaded_seq[i]) >= vast__journal_last_seq(w->jr);
+      if (!all) logf_(c, "journal of worker %u kept: it holds hits not in SQLite yet", i);
+      vast__journal_close(w->jr, all);
+      w->jr = NULL;
+    }
     c->waited = 1;
   }
   pthread_mutex_unlock(&c->waitmu);

@@ -1,11 +1,14 @@
 /*
  * store.c: the collector's SQLite sink.
  *
- * One connection, used only by the writer thread. WAL journal, prepared
- * statements, one transaction per batch (group commit: every hit that queued
- * up while the previous batch committed goes into the next one). Each batch
- * inserts the raw hits and upserts the per-minute rollup, aggregated in memory
- * first so a batch of N hits of one ad and event costs one upsert.
+ * One connection, used only by the writer thread (in journal mode: the
+ * loader, and recovery at start). WAL journal, prepared statements, one
+ * transaction per batch (group commit: every hit that queued up while the
+ * previous batch committed goes into the next one). Each batch inserts the
+ * raw hits, INS_ROWS per statement step, upserts the per-minute rollup,
+ * aggregated in memory first so a batch of N hits of one ad and event costs
+ * one upsert, and raises journal_state (the highest journal seq loaded per
+ * worker) in the same transaction, which makes journal replay exactly-once.
  *
  * Checkpoints run on a thread of their own with a second connection: when
  * the WAL passes CKPT_BG frames the writer signals it and goes on committing
@@ -32,13 +35,18 @@ static const char SCHEMA[] =
     "  ip TEXT, ua TEXT, device_ip TEXT, device_ua TEXT, device TEXT, query TEXT);\n"
     "CREATE TABLE IF NOT EXISTS rollup(\n"
     "  ad TEXT NOT NULL, event TEXT NOT NULL, minute INTEGER NOT NULL,\n"
-    "  n INTEGER NOT NULL, PRIMARY KEY(ad, event, minute)) WITHOUT ROWID;\n";
+    "  n INTEGER NOT NULL, PRIMARY KEY(ad, event, minute)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS journal_state(\n"
+    "  worker INTEGER PRIMARY KEY, seq INTEGER NOT NULL);\n";
 
 enum { CKPT_BG = 4000, CKPT_INLINE = 16000 };
 
+/* Rows per multi-row INSERT: one statement step for INS_ROWS hits. */
+enum { INS_ROWS = 64, INS_COLS = 12 };
+
 struct vast__store {
   sqlite3 *db;
-  sqlite3_stmt *ins, *roll, *begin, *commit, *rollback;
+  sqlite3_stmt *ins, *insm, *roll, *begin, *commit, *rollback, *jset, *jget;
   sqlite3 *cdb; /* the checkpointer's connection */
   pthread_t ckpt;
   int ckpt_started, ckpt_want, ckpt_quit;
@@ -100,19 +108,33 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
   char sql[512];
   snprintf(sql, sizeof sql,
            "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;", sync_full ? "FULL" : "NORMAL");
+  char insm[128 + INS_ROWS * (INS_COLS * 2 + 3)];
+  size_t il = (size_t)snprintf(insm, sizeof insm,
+                               "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
+                               "device_ua,device,query) VALUES");
+  for (int r = 0; r < INS_ROWS; r++)
+    il += (size_t)snprintf(insm + il, sizeof insm - il, "%s(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           r ? "," : "");
   if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db,
                          "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
                          "device_ua,device,query) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &s->ins, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, insm, -1, &s->insm, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db,
                          "INSERT INTO rollup(ad,event,minute,n) VALUES(?,?,?,?) "
                          "ON CONFLICT(ad,event,minute) DO UPDATE SET n=n+excluded.n",
                          -1, &s->roll, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK) {
+      sqlite3_prepare_v2(s->db, "ROLLBACK", -1, &s->rollback, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db,
+                         "INSERT INTO journal_state(worker,seq) VALUES(?,?) "
+                         "ON CONFLICT(worker) DO UPDATE SET seq=max(seq,excluded.seq)",
+                         -1, &s->jset, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(s->db, "SELECT seq FROM journal_state WHERE worker=?", -1, &s->jget,
+                         NULL) != SQLITE_OK) {
     set_msg(msg, msgcap, path, s->db);
     vast__store_close(s);
     return VAST_E_DB;
@@ -155,8 +177,9 @@ static int cell_same(const cell *c, const vast__hit *h, int64_t minute) {
   return c->minute == minute && strcmp(c->ad, ad) == 0 && strcmp(c->event, h->event) == 0;
 }
 
-vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg, size_t msgcap) {
-  if (n == 0) return VAST_OK;
+vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vast__jseq *js,
+                          size_t njs, char *msg, size_t msgcap) {
+  if (n == 0 && njs == 0) return VAST_OK;
   /* Aggregate rollup cells with a small open-addressing table. */
   size_t cap = 64;
   while (cap < n * 2) cap *= 2;
@@ -165,21 +188,27 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg
   if (step_reset(s->begin) != SQLITE_OK) goto fail;
   for (size_t i = 0; i < n; i++) {
     const vast__hit *h = hits[i];
+    /* INS_ROWS rows per step up to the last whole group, then one by one. */
     sqlite3_stmt *st = s->ins;
-    sqlite3_bind_int64(st, 1, h->t_ms);
-    bind_text(st, 2, h->event);
-    bind_text(st, 3, h->ad);
-    bind_text(st, 4, h->cr);
-    bind_text(st, 5, h->sid);
-    if (h->code >= 0) sqlite3_bind_int(st, 6, h->code);
-    else sqlite3_bind_null(st, 6);
-    bind_text(st, 7, h->ip);
-    bind_text(st, 8, h->ua);
-    bind_text(st, 9, h->device_ip);
-    bind_text(st, 10, h->device_ua);
-    bind_text(st, 11, h->device);
-    bind_text(st, 12, h->query);
-    if (step_reset(st) != SQLITE_OK) goto fail;
+    int b = 0;
+    if (i < n - n % INS_ROWS) {
+      st = s->insm;
+      b = (int)(i % INS_ROWS) * INS_COLS;
+    }
+    sqlite3_bind_int64(st, b + 1, h->t_ms);
+    bind_text(st, b + 2, h->event);
+    bind_text(st, b + 3, h->ad);
+    bind_text(st, b + 4, h->cr);
+    bind_text(st, b + 5, h->sid);
+    if (h->code >= 0) sqlite3_bind_int(st, b + 6, h->code);
+    else sqlite3_bind_null(st, b + 6);
+    bind_text(st, b + 7, h->ip);
+    bind_text(st, b + 8, h->ua);
+    bind_text(st, b + 9, h->device_ip);
+    bind_text(st, b + 10, h->device_ua);
+    bind_text(st, b + 11, h->device);
+    bind_text(st, b + 12, h->query);
+    if ((st == s->ins || i % INS_ROWS == INS_ROWS - 1) && step_reset(st) != SQLITE_OK) goto fail;
     int64_t minute = h->t_ms / 60000;
     const char *ad = h->ad ? h->ad : "";
     uint64_t hv = 1469598103934665603ull ^ (uint64_t)minute;
@@ -198,6 +227,11 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, char *msg
     sqlite3_bind_int64(s->roll, 4, cells[k].n);
     if (step_reset(s->roll) != SQLITE_OK) goto fail;
   }
+  for (size_t i = 0; i < njs; i++) {
+    sqlite3_bind_int64(s->jset, 1, js[i].worker);
+    sqlite3_bind_int64(s->jset, 2, (sqlite3_int64)js[i].seq);
+    if (step_reset(s->jset) != SQLITE_OK) goto fail;
+  }
   if (step_reset(s->commit) != SQLITE_OK) goto fail;
   free(cells);
   return VAST_OK;
@@ -206,6 +240,23 @@ fail:
   if (!sqlite3_get_autocommit(s->db)) step_reset(s->rollback);
   free(cells);
   return VAST_E_DB;
+}
+
+vast_err vast__store_journal_seq(vast__store *s, unsigned worker, uint64_t *seq) {
+  *seq = 0;
+  sqlite3_bind_int64(s->jget, 1, worker);
+  int rc = sqlite3_step(s->jget);
+  if (rc == SQLITE_ROW) {
+    sqlite3_int64 v = sqlite3_column_int64(s->jget, 0);
+    *seq = v > 0 ? (uint64_t)v : 0;
+  }
+  sqlite3_reset(s->jget);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? VAST_OK : VAST_E_DB;
+}
+
+const char *vast__store_filename(vast__store *s) {
+  const char *fn = sqlite3_db_filename(s->db, "main");
+  return fn ? fn : "";
 }
 
 void vast__store_close(vast__store *s) {
@@ -219,10 +270,13 @@ void vast__store_close(vast__store *s) {
   }
   sqlite3_close(s->cdb);
   sqlite3_finalize(s->ins);
+  sqlite3_finalize(s->insm);
   sqlite3_finalize(s->roll);
   sqlite3_finalize(s->begin);
   sqlite3_finalize(s->commit);
   sqlite3_finalize(s->rollback);
+  sqlite3_finalize(s->jset);
+  sqlite3_finalize(s->jget);
   if (s->db) {
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     sqlite3_close(s->db);

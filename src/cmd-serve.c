@@ -27,6 +27,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,11 @@ static int num(const char *s, unsigned *out) {
 }
 
 int cmd_serve(int argc, char **argv) {
+  /* SQLite's memory statistics cost a global mutex per allocation (the loader
+     inserts hundreds of rows per transaction). This must run before SQLite is
+     initialised, which only the program can promise (the library cannot:
+     its caller may already use SQLite); a failure just keeps them on. */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   vast_collector_opts o;
   vast_collector_opts_init(&o);
   o.db_path = "vastrack.db";

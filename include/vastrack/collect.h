@@ -6,8 +6,11 @@
  * `GET /t/<event>?ad=..&cr=..&sid=..&code=..` with a 43-byte GIF (or 204) and
  * records every hit in SQLite (WAL, group commit, raw table plus a per-minute
  * rollup) and/or a Kafka topic. With VAST_ACK_DURABLE a hit is answered only
- * after the batch holding it has been committed to every sink. See
- * docs/collector.md for the URL scheme, the schema and the metrics.
+ * once it is durable: with SQLite alone, written to its event loop's journal
+ * (<db>-journal-<i>.<k>, replayed into SQLite at the next start after a
+ * crash; one collector per database); else committed to every sink. See
+ * docs/collector.md for the URL scheme, the schema, the journal and the
+ * metrics.
  *
  * The report reads a collector database back: per ad the funnel impression ->
  * start -> firstQuartile -> midpoint -> thirdQuartile -> complete, the other
@@ -29,7 +32,7 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 typedef enum vast_ack {
-  VAST_ACK_DURABLE = 0, /* answer after the hit's batch is committed (default) */
+  VAST_ACK_DURABLE = 0, /* answer once the hit is journalled/committed (default) */
   VAST_ACK_FAST = 1     /* answer at once; the hit is queued for the writer */
 } vast_ack;
 
@@ -55,9 +58,9 @@ typedef struct vast_collector_opts {
   const char *kafka;        /* "kafka://BROKER[,BROKER..]/TOPIC[?prop=val&..]"
                                or NULL; props are passed to librdkafka */
   vast_ack ack;             /* default VAST_ACK_DURABLE */
-  int sync_full;            /* 1: PRAGMA synchronous=FULL (fsync per batch,
-                               survives power loss); 0 (default): NORMAL
-                               (WAL, survives a process crash) */
+  int sync_full;            /* 1: PRAGMA synchronous=FULL and fdatasync of
+                               the journal per batch (survives power loss);
+                               0 (default): NORMAL (survives a process crash) */
   unsigned threads;         /* event-loop threads; 0 = one per online CPU */
   unsigned max_conns;       /* open connections over all threads; 10000 */
   size_t max_request_line;  /* bytes; longer -> 414 and close; 8192 */
@@ -122,8 +125,9 @@ VAST_API int vast_collector_port(const vast_collector *c);
 
 /*
  * Asks the collector to stop: it stops accepting, answers what it has read
- * (in durable mode after the final commit), closes connections and flushes
- * its sinks. Returns at once; async-signal-safe and callable from any thread.
+ * (in durable mode once durable), closes connections, loads what is
+ * journalled into SQLite and flushes its sinks. Returns at once;
+ * async-signal-safe and callable from any thread.
  * vast_collector_wait() returns once the drain is done.
  */
 VAST_API void vast_collector_stop(vast_collector *c);
@@ -137,7 +141,7 @@ VAST_API void vast_collector_free(vast_collector *c);
 /* Counters, a consistent-enough snapshot (each field read atomically). */
 typedef struct vast_collector_stats {
   uint64_t hits;          /* tracking requests accepted into the queue */
-  uint64_t stored;        /* hits committed to every sink */
+  uint64_t stored;        /* hits stored durably (journalled, or committed to every sink) */
   uint64_t failed;        /* hits a sink refused (answered 503 if durable) */
   uint64_t requests;      /* HTTP requests parsed */
   uint64_t bad_requests;  /* answered 4xx/5xx because of the request */
@@ -145,8 +149,8 @@ typedef struct vast_collector_stats {
   uint64_t conns_rejected; /* over max_conns */
   uint64_t conns_open;
   uint64_t timeouts;      /* header timeouts */
-  uint64_t batches;       /* transactions committed */
-  uint64_t queue_depth;   /* hits waiting for the writer now */
+  uint64_t batches;       /* durable writes (journal appends, or sink transactions) */
+  uint64_t queue_depth;   /* hits waiting for the writer (or the loader) now */
 } vast_collector_stats;
 
 /* Fills *out; thread-safe. */

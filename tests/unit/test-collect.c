@@ -2,8 +2,10 @@
  * test-collect.c: the beacon collector. The HTTP parser case by case; then a
  * collector started in-process on 127.0.0.1 port 0: exact counts under
  * concurrent pipelined load, each bad-input case over a raw socket, drain on
- * stop, the Kafka sink against librdkafka's mock cluster (consumed back), and
- * the report over the database the collector wrote.
+ * stop, journal replay after a crash (torn tail, exactly-once, another worker
+ * count, bad checksum), journal rotation and lock, the Kafka sink against
+ * librdkafka's mock cluster (consumed back), and the report over the
+ * database the collector wrote.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -401,8 +404,17 @@ TEST(endpoints_stats_metrics_healthz) {
   r = get(port, "/stats");
   CHECK(r && strstr(r, "\"stored\":2") && strstr(r, "\"impression\":2"));
   free(r);
+  /* answered once journalled; the loader puts them into SQLite within ~10 ms */
+  for (int i = 0; i < 300; i++) {
+    r = get(port, "/stats");
+    int done = r && strstr(r, "\"loaded\":2,\"load_lag\":0,");
+    free(r);
+    if (done) break;
+    usleep(10000);
+  }
   r = get(port, "/metrics");
   CHECK(r && strstr(r, "vastrack_hits_stored_total 2\n"));
+  CHECK(strstr(r, "vastrack_hits_loaded_total 2\n") && strstr(r, "vastrack_load_lag 0\n"));
   CHECK(strstr(r, "vastrack_batch_size_count") && strstr(r, "vastrack_queue_depth 0\n"));
   CHECK(strstr(r, "vastrack_hit_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
   free(r);
@@ -637,6 +649,273 @@ TEST(kafka_bad_uri) {
   CHECK_INT(vast_collector_start(&o, &c, &err), VAST_E_INVAL);
   CHECK(c == NULL);
   CHECK(strstr(err.message, "kafka://") != NULL);
+}
+
+/* ---- the journal: format, recovery ---- */
+
+TEST(crc32c_known_vector) {
+  CHECK_INT(vast__crc32c(0, "123456789", 9), 0xe3069283u);
+  /* incremental equals one-shot */
+  CHECK_INT(vast__crc32c(vast__crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+  CHECK_INT(vast__crc32c(0, "", 0), 0);
+}
+
+static vast__hit *mkhit(const char *event, const char *ad, int i) {
+  char sid[32];
+  snprintf(sid, sizeof sid, "s%d", i);
+  size_t ne = strlen(event) + 1, na = strlen(ad) + 1, ns = strlen(sid) + 1;
+  vast__hit *h = calloc(1, sizeof *h + ne + na + ns);
+  memcpy(h->data, event, ne);
+  memcpy(h->data + ne, ad, na);
+  memcpy(h->data + ne + na, sid, ns);
+  h->event = h->data;
+  h->ad = h->data + ne;
+  h->sid = h->data + ne + na;
+  h->code = i % 3 ? -1 : 400 + i;
+  h->t_ms = 1700000000000LL + i;
+  atomic_init(&h->refs, 1);
+  return h;
+}
+
+static void mk_tmpdir(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-journal-XXXXXX");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
+}
+
+/*
+ * Writes n hits (ad `ad`, sids from first) to worker idx's journal as a
+ * crashed run would leave it, one append each; ends[i] = file size after
+ * hit i. When nload > 0 the first nload of them are also put into SQLite
+ * with the journal state, as the loader would have just before the crash.
+ */
+static void write_journal(unsigned idx, uint64_t first_seq, const char *ad, int first, int n,
+                          int nload, long *ends) {
+  vast__store *s = NULL;
+  char msg[256];
+  CHECK_INT(vast__store_open(dbpath, 0, &s, msg, sizeof msg), VAST_OK);
+  vast__journal *j = NULL;
+  CHECK_INT(vast__journal_open(dbpath, idx, first_seq, 0, &j, msg, sizeof msg), VAST_OK);
+  vast__hit **hits = calloc((size_t)n, sizeof *hits);
+  char path[200];
+  snprintf(path, sizeof path, "%s-journal-%u.0", dbpath, idx);
+  for (int i = 0; i < n; i++) {
+    hits[i] = mkhit(i % 2 ? "start" : "impression", ad, first + i);
+    CHECK_INT(vast__journal_append(j, hits[i], 1, msg, sizeof msg), VAST_OK);
+    CHECK_INT(hits[i]->seq, first_seq + (uint64_t)i);
+    struct stat st;
+    CHECK_INT(stat(path, &st), 0);
+    if (ends) ends[i] = (long)st.st_size;
+  }
+  if (nload > 0) {
+    vast__jseq js = {idx, hits[nload - 1]->seq};
+    CHECK_INT(vast__store_write(s, hits, (size_t)nload, &js, 1, msg, sizeof msg), VAST_OK);
+  }
+  for (int i = 0; i < n; i++) free(hits[i]);
+  free(hits);
+  vast__journal_close(j, 0); /* crash: the files stay */
+  vast__store_close(s);
+}
+
+/* Starts and stops a collector on dbpath (recovery runs in start). */
+static void restart(unsigned threads, const char *extra_get) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.listen = "127.0.0.1:0";
+  o.db_path = dbpath;
+  o.threads = threads;
+  vast_collector *c = NULL;
+  vast_error err;
+  vast_err e = vast_collector_start(&o, &c, &err);
+  if (e) fprintf(stderr, "  start: %s\n", err.message);
+  CHECK_INT(e, VAST_OK);
+  if (extra_get) {
+    char *r = get(vast_collector_port(c), extra_get);
+    CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
+    free(r);
+  }
+  vast_collector_free(c);
+}
+
+static int journal_files(void) {
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -c -- '-journal-'", tmpdir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p && fscanf(p, "%d", &n) != 1) n = -1;
+  if (p) pclose(p);
+  return n;
+}
+
+TEST(journal_recovery_torn_tail) {
+  mk_tmpdir();
+  long ends[5];
+  write_journal(0, 1, "T", 0, 5, 0, ends);
+  char path[200];
+  snprintf(path, sizeof path, "%s-journal-0.0", dbpath);
+  /* the last record was being written when the process died */
+  CHECK_INT(truncate(path, ends[3] + (ends[4] - ends[3]) / 2), 0);
+  restart(2, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='T'"), 4);
+  CHECK_INT(db_count("SELECT SUM(n) FROM rollup WHERE ad='T'"), 4);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='T' AND sid='s1' AND event='start' "
+                     "AND code IS NULL AND t_ms=1700000000001 AND ua IS NULL"), 1);
+  CHECK_INT(db_count("SELECT code FROM hits WHERE sid='s0'"), 400);
+  CHECK_INT(db_count("SELECT seq FROM journal_state WHERE worker=0"), 4);
+  CHECK_INT(journal_files(), 0); /* clean stop: nothing left */
+  /* only a header's worth, and garbage: nothing loads, nothing crashes */
+  write_journal(1, 1, "G", 0, 1, 0, ends);
+  snprintf(path, sizeof path, "%s-journal-1.0", dbpath);
+  CHECK_INT(truncate(path, 7), 0);
+  snprintf(path, sizeof path, "%s-journal-1.1", dbpath);
+  FILE *f = fopen(path, "w");
+  fputs("\xff\xff\xff\x7fnot a journal at all", f);
+  fclose(f);
+  restart(1, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='G'"), 0);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 4);
+  cleanup();
+}
+
+TEST(journal_recovery_exactly_once) {
+  mk_tmpdir();
+  /* crash after the loader committed 10 of 13, before any truncation */
+  write_journal(0, 1, "E", 0, 13, 10, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 10);
+  restart(1, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='E'"), 13);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT sid) FROM hits WHERE ad='E'"), 13);
+  CHECK_INT(db_count("SELECT SUM(n) FROM rollup WHERE ad='E'"), 13);
+  CHECK_INT(db_count("SELECT seq FROM journal_state WHERE worker=0"), 13);
+  /* a new hit continues the worker's seq; restarting again adds nothing */
+  restart(1, "/t/complete?ad=E&sid=new");
+  CHECK_INT(db_count("SELECT seq FROM journal_state WHERE worker=0"), 14);
+  restart(1, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='E'"), 14);
+  /* the crash happened after everything was loaded: nothing twice */
+  write_journal(0, 15, "F", 0, 6, 6, NULL);
+  restart(1, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='F'"), 6);
+  cleanup();
+}
+
+TEST(journal_recovery_other_worker_count) {
+  mk_tmpdir();
+  /* a run with 4 workers crashed; the next one has 1 */
+  for (unsigned w = 0; w < 4; w++) {
+    char ad[8];
+    snprintf(ad, sizeof ad, "W%u", w);
+    write_journal(w, 1, ad, 0, 5, 0, NULL);
+  }
+  restart(1, "/t/impression?ad=W0&sid=after");
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 21);
+  for (unsigned w = 0; w < 4; w++) {
+    char sql[120];
+    snprintf(sql, sizeof sql, "SELECT seq FROM journal_state WHERE worker=%u", w);
+    CHECK_INT(db_count(sql), w == 0 ? 6 : 5);
+  }
+  CHECK_INT(journal_files(), 0);
+  cleanup();
+}
+
+TEST(journal_recovery_bad_checksum_stops) {
+  mk_tmpdir();
+  long ends[5];
+  write_journal(0, 1, "C", 0, 5, 0, ends);
+  char path[200];
+  snprintf(path, sizeof path, "%s-journal-0.0", dbpath);
+  /* flip one byte inside the third record's strings */
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL);
+  fseek(f, ends[2] - 2, SEEK_SET);
+  int ch = fgetc(f);
+  fseek(f, ends[2] - 2, SEEK_SET);
+  fputc(ch ^ 0x20, f);
+  fclose(f);
+  restart(1, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='C'"), 2);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE sid='s2'"), 0);
+  cleanup();
+}
+
+/* Two files per worker, switched past vast__journal_rotate_bytes: exact counts. */
+TEST(journal_rotation_exact_counts) {
+  size_t saved = vast__journal_rotate_bytes;
+  vast__journal_rotate_bytes = 8192;
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 2;
+  int ok = 0;
+  run_load(&o, &ok);
+  vast__journal_rotate_bytes = saved;
+  CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  cleanup();
+}
+
+/*
+ * kill -9 right after the last answer, with files switched every 8 KiB: the
+ * restart replays the journals and every answered hit is there, once.
+ */
+TEST(journal_crash_with_rotation_loses_nothing) {
+  mk_tmpdir();
+  int pfd[2];
+  CHECK_INT(pipe(pfd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    vast__journal_rotate_bytes = 8192;
+    vast_collector_opts o;
+    vast_collector_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.db_path = dbpath;
+    o.threads = 2;
+    vast_collector *c = NULL;
+    int port = vast_collector_start(&o, &c, NULL) == VAST_OK ? vast_collector_port(c) : 0;
+    if (write(pfd[1], &port, sizeof port) != sizeof port) _exit(1);
+    for (;;) pause();
+  }
+  int port = 0;
+  CHECK_INT(read(pfd[0], &port, sizeof port), (long)sizeof port);
+  CHECK(port > 0);
+  pthread_t t[LOAD_THREADS];
+  load l[LOAD_THREADS];
+  for (int i = 0; i < LOAD_THREADS; i++) {
+    l[i] = (load){port, i, 0, 0};
+    pthread_create(&t[i], NULL, load_main, &l[i]);
+  }
+  int ok = 0;
+  for (int i = 0; i < LOAD_THREADS; i++) {
+    pthread_join(t[i], NULL);
+    ok += l[i].ok;
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  close(pfd[0]);
+  close(pfd[1]);
+  CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
+  restart(1, NULL);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT SUM(n) FROM rollup"), LOAD_THREADS * LOAD_REQS);
+  cleanup();
+}
+
+TEST(journal_lock_one_collector_per_db) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  vast_collector *c = start(&o);
+  vast_collector_opts o2;
+  vast_collector_opts_init(&o2);
+  o2.listen = "127.0.0.1:0";
+  o2.db_path = dbpath;
+  vast_collector *c2 = NULL;
+  vast_error err;
+  CHECK_INT(vast_collector_start(&o2, &c2, &err), VAST_E_IO);
+  CHECK(c2 == NULL);
+  CHECK(strstr(err.message, "in use by another collector") != NULL);
+  vast_collector_free(c);
+  cleanup();
 }
 
 /* ---- report ---- */
@@ -1133,6 +1412,14 @@ static const th_case cases[] = {
     TH(slow_client_header_timeout),
     TH(too_many_connections),
     TH(stop_drains_open_connections),
+    TH(crc32c_known_vector),
+    TH(journal_recovery_torn_tail),
+    TH(journal_recovery_exactly_once),
+    TH(journal_recovery_other_worker_count),
+    TH(journal_recovery_bad_checksum_stops),
+    TH(journal_rotation_exact_counts),
+    TH(journal_crash_with_rotation_loses_nothing),
+    TH(journal_lock_one_collector_per_db),
     TH(kafka_sink_mock_cluster),
     TH(kafka_bad_uri),
     TH(report_funnel_and_fired_discrepancy),
