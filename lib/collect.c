@@ -79,6 +79,27 @@ static void histo_add(histo *h, const double *bounds, size_t nb, double v, uint6
   atomic_fetch_add_explicit(&h->sum_ns, sumv, memory_order_relaxed);
 }
 
+/* The same for a histogram only one thread writes: no locked instructions. */
+static inline void inc1(atomic_uint_fast64_t *x, uint64_t v) {
+  atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
+                        memory_order_relaxed);
+}
+static void histo_add1(histo *h, const double *bounds, size_t nb, double v, uint64_t sumv) {
+  size_t i = 0;
+  while (i < nb && v > bounds[i]) i++;
+  inc1(&h->b[i], 1);
+  inc1(&h->count, 1);
+  inc1(&h->sum_ns, sumv);
+}
+
+/* Per-request counters, kept per event loop and written only by its thread
+   (no cache line bounces between cores); readers add them up (wtotals_get). */
+typedef struct wstats {
+  atomic_uint_fast64_t requests, hits, bad, status[NSTATUS];
+  histo lat;
+} wstats;
+#define WINC(w, f) inc1(&(w)->st.f, 1)
+
 /* ---- structures ---- */
 
 typedef struct worker worker;
@@ -152,6 +173,8 @@ struct worker {
   int lfd;
   int accept_armed, accept_failed, uv_armed, uv_ready;
   conn *dead, *nobufs;
+  char pad_[64];
+  wstats st;
   char rbuf[65536];
 };
 
@@ -212,9 +235,9 @@ struct vast_collector {
   int waited;
   pthread_mutex_t waitmu;
   /* counters */
-  atomic_uint_fast64_t hits, stored, failed, requests, bad, accepted, rejected, open,
-      timeouts, batches, loaded, loads, status[NSTATUS];
-  histo lat, commit, batch;
+  atomic_uint_fast64_t stored, failed, accepted, rejected, open, timeouts, batches, loaded,
+      loads;
+  histo commit, batch;
   pthread_mutex_t emu;
   evcount ev[64];
   unsigned nev;
@@ -259,10 +282,10 @@ static int64_t wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void count_status(vast_collector *c, int code) {
+static void count_status(worker *w, int code) {
   for (size_t i = 0; i < NSTATUS; i++)
     if (STATUS[i] == code) {
-      atomic_fetch_add_explicit(&c->status[i], 1, memory_order_relaxed);
+      WINC(w, status[i]);
       return;
     }
 }
@@ -499,7 +522,7 @@ static int slot_push(conn *k, slot s) {
  */
 static void respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
                     int close, int v10) {
-  count_status(k->w->c, code);
+  count_status(k->w, code);
   if (close) k->close_after = 1;
   if (k->scount == 0) {
     if (build_response(&k->wbuf, &k->wlen, &k->wcap, code, ctype, body, blen, head, close, v10))
@@ -688,11 +711,11 @@ static void conn_flush(conn *k) {
       int st = atomic_load_explicit(&s->hit->state, memory_order_acquire);
       if (st == VAST__HIT_PENDING) break;
       int code = st == VAST__HIT_OK ? (s->r204 ? 204 : 200) : 503;
-      count_status(c, code);
+      count_status(k->w, code);
       if (code == 503) s->close = 1, k->close_after = 1;
       int rc = put_hit_response(&k->wbuf, &k->wlen, &k->wcap, code, s->head, s->close, s->v10);
       if (!now) now = uv_hrtime();
-      histo_add(&c->lat, LAT_B, NLAT, (double)(now - s->t0) / 1e9, now - s->t0);
+      histo_add1(&k->w->st.lat, LAT_B, NLAT, (double)(now - s->t0) / 1e9, now - s->t0);
       vast__hit_unref(s->hit);
       s->hit = NULL;
       if (rc) {
@@ -933,7 +956,7 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
   vast__hit *h = make_hit(k, rq, &r204, &bad);
   if (!h) {
     if (bad) {
-      atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+      WINC(w, bad);
       logf_(c, "bad request from %s: invalid event name", k->ip);
       respond(k, 400, "text/plain", "invalid event name\n", 19, head, close, v10);
     } else {
@@ -941,7 +964,7 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
     }
     return;
   }
-  atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+  WINC(w, hits);
   int durable = c->o.ack == VAST_ACK_DURABLE;
   atomic_init(&h->refs, durable ? 2 : 1);
   atomic_init(&h->state, VAST__HIT_PENDING);
@@ -977,21 +1000,21 @@ static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size
   vast_collector *c = k->w->c;
   int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
   if (rq->chunked) {
-    atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    WINC(k->w, requests);
+    WINC(k->w, bad);
     respond(k, 411, "text/plain", "send a Content-Length\n", 22, 0, 1, v10);
     return 0;
   }
   if (rq->content_length > BEACON_MAX_BODY) {
-    atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    WINC(k->w, requests);
+    WINC(k->w, bad);
     respond(k, 413, "text/plain", "beacon body too large\n", 22, 0, 1, v10);
     return 0;
   }
   size_t blen = (size_t)rq->content_length;
   if (avail < blen) {
     if (body_reserve(k, head_len + blen) != 0) {
-      atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+      WINC(k->w, requests);
       logf_(c, "beacon body from %s refused: %zu bytes of bodies already in flight", k->ip,
             (size_t)atomic_load(&c->body_bytes));
       respond(k, 503, "text/plain", "server busy\n", 12, 0, 1, v10);
@@ -1002,7 +1025,7 @@ static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size
   }
   k->body_need = 0;
   body_release(k);
-  atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+  WINC(k->w, requests);
   handle_hit(k, rq, 0, close, v10);
   return (long)blen;
 }
@@ -1010,18 +1033,18 @@ static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size
 static void handle_request(conn *k, const vast__http_req *rq) {
   worker *w = k->w;
   vast_collector *c = w->c;
-  atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+  WINC(w, requests);
   int head = rq->method.n == 4 && memcmp(rq->method.p, "HEAD", 4) == 0;
   int get = rq->method.n == 3 && memcmp(rq->method.p, "GET", 3) == 0;
   int close = !rq->keep_alive || w->draining;
   int v10 = rq->minor == 0;
   if (!get && !head) {
-    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    WINC(w, bad);
     respond(k, 405, "text/plain", "method not allowed\n", 19, 0, close || rq->has_body, v10);
     return;
   }
   if (rq->has_body) {
-    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    WINC(w, bad);
     respond(k, 400, "text/plain", "request body not accepted\n", 26, head, 1, v10);
     return;
   }
@@ -1073,9 +1096,9 @@ static void web_after(uv_work_t *req, int status) {
     if (s) {
       int code = status == UV_ECANCELED ? 503 : j->resp.status ? j->resp.status : 500;
       size_t cap = 0;
-      count_status(k->w->c, code);
+      count_status(k->w, code);
       s->job = NULL;
-      if (code >= 400) atomic_fetch_add_explicit(&k->w->c->bad, 1, memory_order_relaxed);
+      if (code >= 400) WINC(k->w, bad);
       if (build_response(&s->bytes, &s->len, &cap, code,
                          j->resp.ctype ? j->resp.ctype : "text/plain", j->resp.body, j->resp.len,
                          s->head, s->close, s->v10))
@@ -1099,12 +1122,12 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
   vast_collector *c = k->w->c;
   int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
   if (rq->chunked) {
-    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    WINC(k->w, bad);
     respond(k, 411, "text/plain", "send a Content-Length\n", 22, 0, 1, v10);
     return 0;
   }
   if (rq->content_length > c->o.max_body) {
-    atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+    WINC(k->w, bad);
     logf_(c, "request body from %s refused: %llu bytes (limit %zu)", k->ip,
           (unsigned long long)rq->content_length, c->o.max_body);
     respond(k, 413, "text/plain", "request body too large\n", 23, 0, 1, v10);
@@ -1113,7 +1136,7 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
   size_t blen = (size_t)rq->content_length;
   if (avail < blen) {
     if (body_reserve(k, head_len + blen) != 0) {
-      atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+      WINC(k->w, bad);
       logf_(c, "request body from %s refused: %zu bytes of bodies already in flight", k->ip,
             (size_t)atomic_load(&c->body_bytes));
       respond(k, 503, "text/plain", "server busy\n", 12, 0, 1, v10);
@@ -1197,7 +1220,7 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
     if (r == 0) break;
     if (r < 0) {
       int code = (int)-r;
-      atomic_fetch_add_explicit(&c->bad, 1, memory_order_relaxed);
+      WINC(w, bad);
       logf_(c, "bad request from %s: %d %s", k->ip, code, reason(code));
       respond(k, code, "text/plain", reason(code), strlen(reason(code)), 0, 1, 0);
       off = len;
@@ -1212,7 +1235,7 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
     }
     if (rq.method.n == 4 && rq.method.p[0] == 'P' && c->o.web && rq.path.n > 5 &&
         memcmp(rq.method.p, "POST", 4) == 0 && memcmp(rq.path.p, "/api/", 5) == 0) {
-      atomic_fetch_add_explicit(&c->requests, 1, memory_order_relaxed);
+      WINC(w, requests);
       long used = web_post(k, &rq, (size_t)r, data + off + r, len - off - (size_t)r);
       if (used < 0) break; /* body incomplete: wait for more */
       off += (size_t)r + (size_t)used;
@@ -1294,7 +1317,7 @@ static void conn_accepted(conn *k) {
   vast_collector *c = w->c;
   if (atomic_load(&c->open) > c->o.max_conns || w->draining) {
     atomic_fetch_add(&c->rejected, 1);
-    count_status(c, 503);
+    count_status(w, 503);
     logf_(c, "too many connections (%u): refusing one", c->o.max_conns);
     static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                                "Connection: close\r\nRetry-After: 1\r\n\r\n";
@@ -1427,7 +1450,7 @@ static void on_sweep(uv_timer_t *t) {
       if (now - k->linger_start > 2000) conn_close(k);
     } else if (k->req_start && k->reading && now - k->req_start > c->o.header_timeout_ms) {
       atomic_fetch_add(&c->timeouts, 1);
-      atomic_fetch_add(&c->bad, 1);
+      WINC(w, bad);
       logf_(c, "header timeout from %s after %u ms", k->ip, c->o.header_timeout_ms);
       k->plen = 0;
       k->req_start = 0;
@@ -1948,6 +1971,27 @@ static void appendf(char **b, size_t *len, size_t *cap, const char *fmt, ...) {
 
 #define LD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
+/* The per-loop counters added up. */
+typedef struct wtotals {
+  unsigned long long requests, hits, bad, status[NSTATUS];
+  histo lat;
+} wtotals;
+
+static void wtotals_get(const vast_collector *c, wtotals *t) {
+  memset(t, 0, sizeof *t);
+  for (unsigned i = 0; i < c->nworkers; i++) {
+    wstats *s = &c->workers[i]->st;
+    t->requests += LD(s->requests);
+    t->hits += LD(s->hits);
+    t->bad += LD(s->bad);
+    for (size_t j = 0; j < NSTATUS; j++) t->status[j] += LD(s->status[j]);
+    for (size_t j = 0; j < sizeof s->lat.b / sizeof s->lat.b[0]; j++)
+      inc1(&t->lat.b[j], LD(s->lat.b[j]));
+    inc1(&t->lat.count, LD(s->lat.count));
+    inc1(&t->lat.sum_ns, LD(s->lat.sum_ns));
+  }
+}
+
 /* Journal mode: hits journalled (stored) but not in SQLite yet. */
 static unsigned long long load_lag(vast_collector *c) {
   if (!c->journal) return 0;
@@ -1956,14 +2000,16 @@ static unsigned long long load_lag(vast_collector *c) {
 }
 
 static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *cap) {
+  wtotals t;
+  wtotals_get(c, &t);
   appendf(b, len, cap,
           "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
           "\"requests\":%llu,\"bad_requests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
           "\"loaded\":%llu,\"load_lag\":%llu,"
           "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
           "\"ack\":\"%s\",\"events\":{",
-          LD(c->hits), LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
-          LD(c->requests), LD(c->bad), LD(c->timeouts), LD(c->batches), LD(c->loaded),
+          t.hits, LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
+          t.requests, t.bad, LD(c->timeouts), LD(c->batches), LD(c->loaded),
           load_lag(c), LD(c->open), LD(c->accepted), LD(c->rejected),
           c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
   pthread_mutex_lock(&c->emu);
@@ -1982,11 +2028,13 @@ static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *c
  * error codes of `error` hits by count (code null: no numeric code).
  */
 static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *cap) {
+  wtotals t;
+  wtotals_get(c, &t);
   appendf(b, len, cap,
           "{\"t_ms\":%lld,\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
           "\"requests\":%llu,\"bad_requests\":%llu,\"connections\":%llu,\"ack\":\"%s\",",
-          (long long)wall_ms(), LD(c->hits), LD(c->stored), LD(c->failed),
-          (unsigned long long)atomic_load(&c->qlen), LD(c->requests), LD(c->bad), LD(c->open),
+          (long long)wall_ms(), t.hits, LD(c->stored), LD(c->failed),
+          (unsigned long long)atomic_load(&c->qlen), t.requests, t.bad, LD(c->open),
           c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
   pthread_mutex_lock(&c->emu);
   appendf(b, len, cap, "\"events\":{");
@@ -2037,19 +2085,21 @@ static void write_histo(char **b, size_t *len, size_t *cap, const char *name, co
 }
 
 static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap) {
+  wtotals t;
+  wtotals_get(c, &t);
   struct {
     const char *name, *type, *help;
     unsigned long long v;
   } m[] = {
-      {"vastrack_hits_total", "counter", "Tracking requests accepted", LD(c->hits)},
+      {"vastrack_hits_total", "counter", "Tracking requests accepted", t.hits},
       {"vastrack_hits_stored_total", "counter",
        "Hits stored durably (journalled, or committed to every sink)", LD(c->stored)},
       {"vastrack_hits_loaded_total", "counter", "Hits written to SQLite", LD(c->loaded)},
       {"vastrack_load_lag", "gauge", "Journalled hits not in SQLite yet", load_lag(c)},
       {"vastrack_loads_total", "counter", "SQLite transactions", LD(c->loads)},
       {"vastrack_hits_failed_total", "counter", "Hits a sink failed to store", LD(c->failed)},
-      {"vastrack_requests_total", "counter", "HTTP requests parsed", LD(c->requests)},
-      {"vastrack_bad_requests_total", "counter", "Requests refused (4xx/5xx)", LD(c->bad)},
+      {"vastrack_requests_total", "counter", "HTTP requests parsed", t.requests},
+      {"vastrack_bad_requests_total", "counter", "Requests refused (4xx/5xx)", t.bad},
       {"vastrack_header_timeouts_total", "counter", "Slow clients timed out", LD(c->timeouts)},
       {"vastrack_connections_accepted_total", "counter", "Connections accepted", LD(c->accepted)},
       {"vastrack_connections_rejected_total", "counter", "Connections over the limit",
@@ -2067,7 +2117,7 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
                        "# TYPE vastrack_responses_total counter\n");
   for (size_t i = 0; i < NSTATUS; i++)
     appendf(b, len, cap, "vastrack_responses_total{code=\"%d\"} %llu\n", STATUS[i],
-            LD(c->status[i]));
+            t.status[i]);
   appendf(b, len, cap, "# HELP vastrack_events_total Stored hits by event\n"
                        "# TYPE vastrack_events_total counter\n");
   pthread_mutex_lock(&c->emu);
@@ -2077,7 +2127,7 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
   pthread_mutex_unlock(&c->emu);
   write_histo(b, len, cap, "vastrack_hit_latency_seconds",
               "Time from request parsed to answer queued (durable: includes the durable write)",
-              &c->lat, LAT_B, NLAT, 1e-9);
+              &t.lat, LAT_B, NLAT, 1e-9);
   write_histo(b, len, cap, "vastrack_commit_seconds",
               "Time to write one batch durably (journal append, or the sinks)", &c->commit, LAT_B,
               NLAT, 1e-9);
@@ -2552,11 +2602,13 @@ void vast_collector_free(vast_collector *c) {
 void vast_collector_get_stats(const vast_collector *cc, vast_collector_stats *out) {
   vast_collector *c = (vast_collector *)cc;
   memset(out, 0, sizeof *out);
-  out->hits = LD(c->hits);
+  wtotals t;
+  wtotals_get(c, &t);
+  out->hits = t.hits;
   out->stored = LD(c->stored);
   out->failed = LD(c->failed);
-  out->requests = LD(c->requests);
-  out->bad_requests = LD(c->bad);
+  out->requests = t.requests;
+  out->bad_requests = t.bad;
   out->conns_accepted = LD(c->accepted);
   out->conns_rejected = LD(c->rejected);
   out->conns_open = LD(c->open);
