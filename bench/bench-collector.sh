@@ -14,8 +14,9 @@
 # (BENCH_EPOLL=0 skips it).
 # Prints one JSON line per server and a comparison line: req/s, p99 latency,
 # ratio to nginx, and the stored count against the number of 200 answers
-# (the server's own count; wrk's can be lower by the requests in flight
-# when it stops). Total time about 2 * rounds * BENCH_SECONDS.
+# (the server's own count, the 1 s warm-up included; wrk_200 counts the rounds only, and
+# wrk's own count can also be lower by the requests in flight
+# when it stops). Total time about 3 * rounds * BENCH_SECONDS + 3 s.
 B=${1:-build}
 V=${VASTRACK:-$PWD/$B/vastrack}
 DUR=${BENCH_SECONDS:-3}
@@ -109,8 +110,12 @@ EOF
 done
 [ -n "$NPORT" ] || fail "nginx did not start: $(head -c 200 "$T/ngx/start.err" | tr '\"\n' "' ")"
 
-# ---- alternating rounds ----
+# ---- alternating rounds, after a 1 s warm-up of each server (first
+# connections, database and journal files, page cache) ----
 PATH_Q="/t/impression?ad=bench&cr=c1&sid=s1"
+for p in $VPORT $NPORT $([ "$EPOLL" = 1 ] && echo "$EPORT"); do
+  wrk -t2 -c64 -d1s "http://127.0.0.1:$p$PATH_Q" > /dev/null 2>&1
+done
 r=0
 while [ $r -lt "$ROUNDS" ]; do
   if [ $((r % 2)) -eq 0 ]; then
@@ -132,7 +137,7 @@ served200=$(curl -s "http://127.0.0.1:$VPORT/metrics" | awk -F' ' '/^vastrack_re
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 stored=$(sqlite3 "$T/bench.db" 'SELECT COUNT(*) FROM hits' 2>/dev/null ||
          "$V" report --db "$T/bench.db" --csv | awk -F, '$2 == "impression" { print $3 }')
-wrk200=$(awk '{ s += $3 - $4 } END { print s + 0 }' "$T/vastrack.res")
+wrk200=$(awk '{ s += $3 - $4 } END { print s + 0 }' "$T/vastrack.res") # without the warm-up
 
 v_rps=$(median "$T/vastrack.res" 1) v_p99=$(median "$T/vastrack.res" 2)
 n_rps=$(median "$T/nginx.res" 1) n_p99=$(median "$T/nginx.res" 2)
