@@ -39,15 +39,34 @@ command -v wrk > /dev/null || fail "wrk not installed"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || fail "nginx not installed"
 
-# wrk_run URL NAME: runs wrk, appends "rps p99_ms requests non2xx" to $T/NAME.res.
+# cpu_ticks PID...: utime + stime of the processes, in clock ticks.
+cpu_ticks() {
+  t=0
+  for p in "$@"; do
+    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# wrk_run URL NAME PID...: runs wrk, appends "rps p99_ms requests non2xx
+# server_cpu_us_per_request" to $T/NAME.res (the CPU time the server's
+# processes used during the run, over the requests wrk completed).
 wrk_run() {
-  wrk -t2 -c64 -d"${DUR}s" --latency "$1" > "$T/$2.wrk" 2>&1
+  u=$1 n=$2
+  shift 2
+  c0=$(cpu_ticks "$@")
+  wrk -t2 -c64 -d"${DUR}s" --latency "$u" > "$T/$n.wrk" 2>&1
+  c1=$(cpu_ticks "$@")
+  set -- "$u" "$n"
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$T/$2.wrk")
   p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
          f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.3f", v * f }' "$T/$2.wrk")
   reqs=$(awk '/requests in/ { print $1 }' "$T/$2.wrk")
   non=$(awk '/Non-2xx/ { print $NF }' "$T/$2.wrk")
-  echo "${rps:-0} ${p99:-0} ${reqs:-0} ${non:-0}" >> "$T/$2.res"
+  cpu=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.2f", c * 1e6 / hz / n; else print 0 }')
+  echo "${rps:-0} ${p99:-0} ${reqs:-0} ${non:-0} $cpu" >> "$T/$2.res"
 }
 
 # median FILE COLUMN
@@ -109,6 +128,7 @@ EOF
   kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null; NPID=""
 done
 [ -n "$NPORT" ] || fail "nginx did not start: $(head -c 200 "$T/ngx/start.err" | tr '\"\n' "' ")"
+NWPIDS=$(pgrep -P "$NPID" | tr '\n' ' ') # the workers (the master only waits)
 
 # ---- alternating rounds, after a 1 s warm-up of each server (first
 # connections, database and journal files, page cache) ----
@@ -119,13 +139,13 @@ done
 r=0
 while [ $r -lt "$ROUNDS" ]; do
   if [ $((r % 2)) -eq 0 ]; then
-    wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack
-    wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx
+    wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack "$SPID"
+    wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx $NWPIDS
   else
-    wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx
-    wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack
+    wrk_run "http://127.0.0.1:$NPORT$PATH_Q" nginx $NWPIDS
+    wrk_run "http://127.0.0.1:$VPORT$PATH_Q" vastrack "$SPID"
   fi
-  [ "$EPOLL" = 1 ] && wrk_run "http://127.0.0.1:$EPORT$PATH_Q" epoll
+  [ "$EPOLL" = 1 ] && wrk_run "http://127.0.0.1:$EPORT$PATH_Q" epoll "$EPID"
   r=$((r + 1))
 done
 kill "$NPID"; wait "$NPID" 2>/dev/null; NPID=""
@@ -139,20 +159,22 @@ stored=$(sqlite3 "$T/bench.db" 'SELECT COUNT(*) FROM hits' 2>/dev/null ||
          "$V" report --db "$T/bench.db" --csv | awk -F, '$2 == "impression" { print $3 }')
 wrk200=$(awk '{ s += $3 - $4 } END { print s + 0 }' "$T/vastrack.res") # without the warm-up
 
-v_rps=$(median "$T/vastrack.res" 1) v_p99=$(median "$T/vastrack.res" 2)
-n_rps=$(median "$T/nginx.res" 1) n_p99=$(median "$T/nginx.res" 2)
+v_rps=$(median "$T/vastrack.res" 1) v_p99=$(median "$T/vastrack.res" 2) v_cpu=$(median "$T/vastrack.res" 5)
+n_rps=$(median "$T/nginx.res" 1) n_p99=$(median "$T/nginx.res" 2) n_cpu=$(median "$T/nginx.res" 5)
 v_all=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$T/vastrack.res")
 n_all=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$T/nginx.res")
 ratio=$(awk -v a="$v_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
 # per-round ratios (round i of each server), their min and max
-range=$(paste -d' ' "$T/vastrack.res" "$T/nginx.res" | awk '$5 > 0 { x = $1 / $5;
+range=$(paste -d' ' "$T/vastrack.res" "$T/nginx.res" | awk '$6 > 0 { x = $1 / $6;
   if (NR == 1 || x < lo) lo = x; if (NR == 1 || x > hi) hi = x } END { printf "[%.3f,%.3f]", lo, hi }')
-echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite, io ${VIO:-?})\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"rounds_req_per_s\":[$v_all],\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
-echo "{\"bench\":\"collector\",\"server\":\"nginx empty_gif (access_log off, worker_processes $W)\",\"req_per_s\":$n_rps,\"p99_ms\":$n_p99,\"rounds_req_per_s\":[$n_all]}"
+echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite, io ${VIO:-?})\",\"req_per_s\":$v_rps,\"p99_ms\":$v_p99,\"cpu_us_per_req\":$v_cpu,\"rounds_req_per_s\":[$v_all],\"wrk_200\":$wrk200,\"served_200\":${served200:-0},\"stored\":${stored:-0}}"
+echo "{\"bench\":\"collector\",\"server\":\"nginx empty_gif (access_log off, worker_processes $W)\",\"req_per_s\":$n_rps,\"p99_ms\":$n_p99,\"cpu_us_per_req\":$n_cpu,\"rounds_req_per_s\":[$n_all]}"
 if [ "$EPOLL" = 1 ]; then
-  e_rps=$(median "$T/epoll.res" 1) e_p99=$(median "$T/epoll.res" 2)
+  e_rps=$(median "$T/epoll.res" 1) e_p99=$(median "$T/epoll.res" 2) e_cpu=$(median "$T/epoll.res" 5)
   e_all=$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $1 }' "$T/epoll.res")
   e_ratio=$(awk -v a="$e_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
-  echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite, io epoll)\",\"req_per_s\":$e_rps,\"p99_ms\":$e_p99,\"rounds_req_per_s\":[$e_all],\"ratio_to_nginx\":$e_ratio}"
+  echo "{\"bench\":\"collector\",\"server\":\"vastrack serve --ack durable --threads $W (sqlite, io epoll)\",\"req_per_s\":$e_rps,\"p99_ms\":$e_p99,\"cpu_us_per_req\":$e_cpu,\"rounds_req_per_s\":[$e_all],\"ratio_to_nginx\":$e_ratio}"
 fi
+cpu_ratio=$(awk -v a="$v_cpu" -v b="$n_cpu" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
+echo "{\"bench\":\"collector\",\"metric\":\"server CPU per request ratio vastrack/nginx (medians; lower is better)\",\"value\":$cpu_ratio,\"vastrack_us\":$v_cpu,\"nginx_us\":$n_cpu}"
 echo "{\"bench\":\"collector\",\"metric\":\"req_per_s ratio vastrack/nginx (medians)\",\"value\":$ratio,\"round_ratio_range\":$range,\"target\":1.0,\"stored_equals_served_200\":$([ "${stored:-0}" = "${served200:-x}" ] && echo true || echo false),\"workers\":$W,\"rounds\":$ROUNDS,\"wrk\":\"-t2 -c64 -d${DUR}s\"}"
