@@ -7,9 +7,11 @@
  *                        printed as "listening on ADDR:PORT"
  *   --db PATH            SQLite database (default vastrack.db; "none" for none)
  *   --sink URI           also send hits to kafka://BROKER[,BROKER]/TOPIC[?prop=val&..]
- *   --ack durable|fast   answer after the commit (default) or at once
- *   --sync full|normal   SQLite synchronous mode (default normal: survives a
- *                        crash of the process; full: also a power loss)
+ *   --ack durable|fast   answer once the hit is durable (default: in the
+ *                        journal, or committed by every sink) or at once
+ *   --sync full|normal   full: fsync every durable write (journal, SQLite), so
+ *                        it survives a power loss; normal (default): survives
+ *                        a crash of the process
  *   --threads N          event-loop threads (default: one per CPU)
  *   --io auto|uring|epoll socket I/O: io_uring (Linux 6.0+; auto falls back
  *                        to epoll when the kernel refuses it) or libuv's epoll
@@ -40,8 +42,10 @@ static const char USAGE[] =
     "                       a free port); prints \"listening on ADDR:PORT\"\n"
     "  --db PATH            SQLite database (default vastrack.db; \"none\" for none)\n"
     "  --sink URI           also send hits to kafka://BROKER[,BROKER]/TOPIC[?prop=val&..]\n"
-    "  --ack durable|fast   answer after the hit is committed (default) or at once\n"
-    "  --sync full|normal   SQLite synchronous mode (default normal)\n"
+    "  --ack durable|fast   answer once the hit is durable (default: journalled, or\n"
+    "                       committed by every sink) or at once\n"
+    "  --sync full|normal   full: fsync every durable write (journal, SQLite), survives\n"
+    "                       a power loss; normal (default): survives a process crash\n"
     "  --threads N          event-loop threads (default: one per CPU)\n"
     "  --io auto|uring|epoll socket I/O: io_uring (Linux 6.0+; auto falls back to\n"
     "                       epoll when the kernel refuses it) or libuv's epoll\n"
@@ -51,7 +55,7 @@ static const char USAGE[] =
     "  --map NAME=FIELD,..  operator query names; FIELD is ad, cr, sid, code or r\n"
     "  --quiet              do not log bad requests to stderr\n"
     "Web inspector (/inspect) and live dashboard (/), JSON API under /api/ (docs/web.md):\n"
-    "  --no-web             do not serve them (404; POST answered 405)\n"
+    "  --no-web             do not serve them (404; POST to them answered 405)\n"
     "  --allow-private      let the API fetch tags from loopback, private and link-local\n"
     "                       addresses (refused by default: the server must not be a way\n"
     "                       into its own network)\n"
