@@ -105,7 +105,9 @@ demo: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@sh tools/demo.sh $(B)
 
-bench: deps all $(BENCH_BIN)
+# A second make after deps, so pkg-config sees what deps installed.
+bench: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(BENCH_BIN)
 	@sh bench/run.sh $(B)
 
 fuzz: deps
