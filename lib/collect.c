@@ -990,6 +990,45 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
 }
 
 /*
+ * The body of a POST whose head (head_len bytes) is parsed, avail bytes of it
+ * there: 1 when the whole body is there; -1 when it must be waited for (its
+ * bytes are reserved against the body budget, and k->body_need says how much
+ * the request takes); 0 when it was refused and answered, closing: chunked
+ * 411, longer than limit 413, budget spent 503. Counts the request unless -1.
+ */
+static int post_body(conn *k, const vast__http_req *rq, size_t head_len, size_t avail,
+                     size_t limit) {
+  vast_collector *c = k->w->c;
+  size_t blen = (size_t)rq->content_length;
+  int code = 0;
+  const char *msg = NULL;
+  if (rq->chunked) {
+    code = 411, msg = "send a Content-Length\n";
+  } else if (rq->content_length > limit) {
+    code = 413, msg = "request body too large\n";
+    logf_(c, "request body from %s refused: %llu bytes (limit %zu)", k->ip,
+          (unsigned long long)rq->content_length, limit);
+  } else if (avail < blen) {
+    if (body_reserve(k, head_len + blen) == 0) {
+      k->body_need = head_len + blen;
+      return -1;
+    }
+    code = 503, msg = "server busy\n";
+    logf_(c, "request body from %s refused: %zu bytes of bodies already in flight", k->ip,
+          (size_t)atomic_load(&c->body_bytes));
+  }
+  WINC(k->w, requests);
+  if (code) {
+    WINC(k->w, bad);
+    respond(k, code, "text/plain", msg, strlen(msg), 0, 1, rq->minor == 0);
+    return 0;
+  }
+  k->body_need = 0;
+  body_release(k);
+  return 1;
+}
+
+/*
  * POST /t/<event>: a beacon sent with navigator.sendBeacon() or fetch(). The
  * hit is what the URL says, as for GET; the body (up to BEACON_MAX_BODY) is
  * read and dropped. Returns the body bytes consumed, or -1 when the body is
@@ -997,37 +1036,10 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
  */
 #define BEACON_MAX_BODY 65536
 static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size_t avail) {
-  vast_collector *c = k->w->c;
-  int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
-  if (rq->chunked) {
-    WINC(k->w, requests);
-    WINC(k->w, bad);
-    respond(k, 411, "text/plain", "send a Content-Length\n", 22, 0, 1, v10);
-    return 0;
-  }
-  if (rq->content_length > BEACON_MAX_BODY) {
-    WINC(k->w, requests);
-    WINC(k->w, bad);
-    respond(k, 413, "text/plain", "beacon body too large\n", 22, 0, 1, v10);
-    return 0;
-  }
-  size_t blen = (size_t)rq->content_length;
-  if (avail < blen) {
-    if (body_reserve(k, head_len + blen) != 0) {
-      WINC(k->w, requests);
-      logf_(c, "beacon body from %s refused: %zu bytes of bodies already in flight", k->ip,
-            (size_t)atomic_load(&c->body_bytes));
-      respond(k, 503, "text/plain", "server busy\n", 12, 0, 1, v10);
-      return 0;
-    }
-    k->body_need = head_len + blen;
-    return -1;
-  }
-  k->body_need = 0;
-  body_release(k);
-  WINC(k->w, requests);
-  handle_hit(k, rq, 0, close, v10);
-  return (long)blen;
+  int r = post_body(k, rq, head_len, avail, BEACON_MAX_BODY);
+  if (r <= 0) return r;
+  handle_hit(k, rq, 0, !rq->keep_alive || k->w->draining, rq->minor == 0);
+  return (long)rq->content_length;
 }
 
 static void handle_request(conn *k, const vast__http_req *rq) {
@@ -1121,32 +1133,9 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
                      size_t avail) {
   vast_collector *c = k->w->c;
   int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
-  if (rq->chunked) {
-    WINC(k->w, bad);
-    respond(k, 411, "text/plain", "send a Content-Length\n", 22, 0, 1, v10);
-    return 0;
-  }
-  if (rq->content_length > c->o.max_body) {
-    WINC(k->w, bad);
-    logf_(c, "request body from %s refused: %llu bytes (limit %zu)", k->ip,
-          (unsigned long long)rq->content_length, c->o.max_body);
-    respond(k, 413, "text/plain", "request body too large\n", 23, 0, 1, v10);
-    return 0;
-  }
+  int r = post_body(k, rq, head_len, avail, c->o.max_body);
+  if (r <= 0) return r;
   size_t blen = (size_t)rq->content_length;
-  if (avail < blen) {
-    if (body_reserve(k, head_len + blen) != 0) {
-      WINC(k->w, bad);
-      logf_(c, "request body from %s refused: %zu bytes of bodies already in flight", k->ip,
-            (size_t)atomic_load(&c->body_bytes));
-      respond(k, 503, "text/plain", "server busy\n", 12, 0, 1, v10);
-      return 0;
-    }
-    k->body_need = head_len + blen;
-    return -1;
-  }
-  k->body_need = 0;
-  body_release(k);
   if (!vast__web_api_known(rq->path.p, rq->path.n)) {
     respond(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
     return (long)blen;
@@ -1235,7 +1224,6 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
     }
     if (rq.method.n == 4 && rq.method.p[0] == 'P' && c->o.web && rq.path.n > 5 &&
         memcmp(rq.method.p, "POST", 4) == 0 && memcmp(rq.path.p, "/api/", 5) == 0) {
-      WINC(w, requests);
       long used = web_post(k, &rq, (size_t)r, data + off + r, len - off - (size_t)r);
       if (used < 0) break; /* body incomplete: wait for more */
       off += (size_t)r + (size_t)used;
