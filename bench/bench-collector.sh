@@ -75,27 +75,28 @@ median() {
     if (NR == 0) { print 0; exit } if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# ---- vastrack serve, durable ----
-"$V" serve --listen 127.0.0.1:0 --db "$T/bench.db" --ack durable --threads "$W" --quiet \
-  > "$T/serve.out" 2> "$T/serve.err" &
-SPID=$!
-i=0
-while ! grep -q '^listening on ' "$T/serve.out" 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 200 ] && fail "vastrack serve did not start"; sleep 0.05
-done
-VPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/serve.out")
-VIO=$(sed -n 's/.*, io \([a-z_]*\))$/\1/p' "$T/serve.err")
-
-# ---- the same on libuv's epoll loop ----
-if [ "$EPOLL" = 1 ]; then
-  "$V" serve --listen 127.0.0.1:0 --db "$T/bench-epoll.db" --ack durable --threads "$W" --quiet \
-    --io epoll > "$T/serve-e.out" 2> "$T/serve-e.err" &
-  EPID=$!
+# start_serve NAME ARGS...: starts `vastrack serve --ack durable` on a free
+# port with its own database T/NAME.db; sets PID_NAME and PORT_NAME.
+start_serve() {
+  n=$1
+  shift
+  "$V" serve --listen 127.0.0.1:0 --db "$T/$n.db" --ack durable --threads "$W" --quiet "$@" \
+    > "$T/$n.out" 2> "$T/$n.err" &
+  eval "PID_$n=\$!"
   i=0
-  while ! grep -q '^listening on ' "$T/serve-e.out" 2>/dev/null; do
-    i=$((i + 1)); [ $i -gt 200 ] && fail "vastrack serve --io epoll did not start"; sleep 0.05
+  while ! grep -q '^listening on ' "$T/$n.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 200 ] && return 1; sleep 0.05
   done
-  EPORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$T/serve-e.out")
+  eval "PORT_$n=\$(sed -n 's/^listening on .*:\([0-9]*\)\$/\1/p' \"\$T/\$n.out\")"
+}
+
+# ---- vastrack serve, durable (and the same on libuv's epoll loop) ----
+start_serve bench || fail "vastrack serve did not start"
+SPID=$PID_bench VPORT=$PORT_bench
+VIO=$(sed -n 's/.*, io \([a-z_]*\))$/\1/p' "$T/bench.err")
+if [ "$EPOLL" = 1 ]; then
+  start_serve epoll --io epoll || fail "vastrack serve --io epoll did not start"
+  EPID=$PID_epoll EPORT=$PORT_epoll
 fi
 
 # ---- nginx empty_gif ----
