@@ -1320,7 +1320,7 @@ static void conn_accepted(conn *k) {
     return;
   }
   atomic_fetch_add(&c->accepted, 1);
-  struct sockaddr_storage ss;
+  struct sockaddr_storage ss = {0};
   if (w->uring) {
     int one = 1;
     socklen_t sl = sizeof ss;
