@@ -1,6 +1,9 @@
-# fuzz.mk: libFuzzer builds (clang-14) of every fuzz/fuzz-*.c against the library
-# sources, run for FUZZ_SECONDS each, seeded from the shared corpus.
+# fuzz.mk: libFuzzer builds (clang-14) of every fuzz/fuzz-*.c against the
+# library sources it exercises, each run for FUZZ_SECONDS.
 #   make fuzz FUZZ_SECONDS=600
+# fuzz-parse:   vast_doc_parse and the JSON/tree writers, seeded from the corpus
+# fuzz-http:    the collector's request parser and percent-decoder
+# fuzz-journal: the collector's journal recovery (files left by a crash)
 FUZZ_SECONDS ?= 60
 CLANG ?= $(shell command -v clang-14 || command -v clang)
 FB := build/fuzz
@@ -8,19 +11,29 @@ PKGS := expat libcurl sqlite3 libuv rdkafka
 FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib -D_GNU_SOURCE \
          $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
-TARGETS := $(patsubst fuzz/%.c,$(FB)/%,$(wildcard fuzz/fuzz-*.c))
-# The parser and its writers: what the parse target exercises.
-LIB_SRC := lib/arena.c lib/error.c lib/parse.c lib/jsonw.c lib/docjson.c
+NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
+TARGETS := $(addprefix $(FB)/,$(NAMES))
+
+# What each target links, its dictionary and its seeds.
+SRC_fuzz-parse := lib/arena.c lib/error.c lib/parse.c lib/jsonw.c lib/docjson.c
+SRC_fuzz-http := lib/collect-http.c
+SRC_fuzz-journal := lib/journal.c lib/store.c
+DICT_fuzz-parse := -dict=fuzz/vast.dict
+DICT_fuzz-http := -dict=fuzz/http.dict
+SEEDS_fuzz-http := fuzz/seeds-http
+SEEDS_fuzz-journal := fuzz/seeds-journal
 
 run: $(TARGETS)
-	@mkdir -p $(FB)/corpus-parse $(FB)/seeds
-	@find ../shared/corpus -name '*.xml' -exec cp {} $(FB)/seeds/ \;
-	@for t in $(TARGETS); do \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/vast.dict \
-	      -artifact_prefix=$(FB)/ $(FB)/corpus-parse $(FB)/seeds || exit 1; \
-	done
+	@mkdir -p $(FB)/seeds-parse
+	@find ../shared/corpus -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \;
+	@$(foreach n,$(NAMES), \
+	  mkdir -p $(FB)/corpus-$(n) && \
+	  echo "fuzz: $(n) for $(FUZZ_SECONDS)s" && \
+	  $(FB)/$(n) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(DICT_$(n)) \
+	      -artifact_prefix=$(FB)/$(n)- $(FB)/corpus-$(n) \
+	      $(if $(SEEDS_$(n)),$(SEEDS_$(n)),$(FB)/seeds-parse) || exit 1;)
 
-$(FB)/%: fuzz/%.c $(LIB_SRC)
+.SECONDEXPANSION:
+$(FB)/%: fuzz/%.c $$(SRC_$$*)
 	@mkdir -p $(FB)
-	$(CLANG) $(FLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+	$(CLANG) $(FLAGS) -o $@ $< $(SRC_$*) $(LIBS)
