@@ -1995,11 +1995,12 @@ static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *c
           "\"requests\":%llu,\"bad_requests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
           "\"loaded\":%llu,\"load_lag\":%llu,"
           "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
-          "\"ack\":\"%s\",\"events\":{",
+          "\"ack\":\"%s\",\"io\":\"%s\",\"events\":{",
           t.hits, LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
           t.requests, t.bad, LD(c->timeouts), LD(c->batches), LD(c->loaded),
           load_lag(c), LD(c->open), LD(c->accepted), LD(c->rejected),
-          c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
+          c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast",
+          c->io_used == VAST_IO_URING ? "io_uring" : "epoll");
   pthread_mutex_lock(&c->emu);
   for (unsigned i = 0; i < c->nev; i++)
     appendf(b, len, cap, "%s\"%s\":%llu", i ? "," : "", c->ev[i].name,

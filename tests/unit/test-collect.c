@@ -1358,6 +1358,9 @@ TEST(io_backend_selection) {
     char *r = get(vast_collector_port(c), "/t/impression?ad=sel");
     CHECK(has(r, "200 OK"));
     free(r);
+    r = get(vast_collector_port(c), "/stats");
+    CHECK(has(r, "\"io\":\"io_uring\""));
+    free(r);
     vast_collector_free(c);
     CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='sel'"), 1);
   } else {
@@ -1373,6 +1376,9 @@ TEST(io_backend_selection) {
   o.io = VAST_IO_EPOLL;
   CHECK_INT(vast_collector_start(&o, &c, &err), VAST_OK);
   CHECK_INT(vast_collector_io(c), VAST_IO_EPOLL);
+  char *st = get(vast_collector_port(c), "/stats");
+  CHECK(has(st, "\"io\":\"epoll\""));
+  free(st);
   vast_collector_free(c);
   cleanup();
 }
