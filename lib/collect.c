@@ -96,6 +96,7 @@ static void histo_add1(histo *h, const double *bounds, size_t nb, double v, uint
    (no cache line bounces between cores); readers add them up (wtotals_get). */
 typedef struct wstats {
   atomic_uint_fast64_t requests, hits, bad, status[NSTATUS];
+  atomic_uint_fast64_t nobufs; /* io_uring receives that found no free buffer */
   histo lat;
 } wstats;
 #define WINC(w, f) inc1(&(w)->st.f, 1)
@@ -1503,6 +1504,7 @@ static void ur_on_recv(worker *w, conn *k, const struct io_uring_cqe *cqe) {
     } else if (cqe->res == -ENOBUFS) {
       /* Every buffer was in use: arm again once this batch returned them. */
       if (!k->rnobufs) {
+        WINC(w, nobufs);
         k->rnobufs = 1;
         k->nbnext = w->nobufs;
         w->nobufs = k;
@@ -1961,7 +1963,7 @@ static void appendf(char **b, size_t *len, size_t *cap, const char *fmt, ...) {
 
 /* The per-loop counters added up. */
 typedef struct wtotals {
-  unsigned long long requests, hits, bad, status[NSTATUS];
+  unsigned long long requests, hits, bad, status[NSTATUS], nobufs;
   histo lat;
 } wtotals;
 
@@ -1972,6 +1974,7 @@ static void wtotals_get(const vast_collector *c, wtotals *t) {
     t->requests += LD(s->requests);
     t->hits += LD(s->hits);
     t->bad += LD(s->bad);
+    t->nobufs += LD(s->nobufs);
     for (size_t j = 0; j < NSTATUS; j++) t->status[j] += LD(s->status[j]);
     for (size_t j = 0; j < sizeof s->lat.b / sizeof s->lat.b[0]; j++)
       inc1(&t->lat.b[j], LD(s->lat.b[j]));
@@ -2094,6 +2097,9 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
       {"vastrack_connections_rejected_total", "counter", "Connections over the limit",
        LD(c->rejected)},
       {"vastrack_connections_open", "gauge", "Open connections", LD(c->open)},
+      {"vastrack_receive_buffers_exhausted_total", "counter",
+       "io_uring receives that found all receive buffers in use (armed again at once)",
+       t.nobufs},
       {"vastrack_queue_depth", "gauge", "Hits waiting for the writer (or loader)",
        (unsigned long long)atomic_load(&c->qlen)},
       {"vastrack_batches_total", "counter", "Durable writes (journal appends or sink transactions)",

@@ -1336,6 +1336,60 @@ TEST(report_map_fired) {
   unlink(path);
 }
 
+/*
+ * 1200 keep-alive connections on one loop, each sending a hit at once: more
+ * receives complete together than the loop has receive buffers (512 under
+ * io_uring), so some find none and are armed again; every hit is answered
+ * and stored all the same.
+ */
+TEST(many_connections_one_burst) {
+  struct rlimit rl;
+  int n = 1200;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)(2 * n + 200)) {
+    n = ((int)rl.rlim_cur - 200) / 2;
+    printf("# RLIMIT_NOFILE %llu: %d connections\n", (unsigned long long)rl.rlim_cur, n);
+    fflush(stdout);
+  }
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  int *fds = calloc((size_t)n, sizeof *fds);
+  CHECK(fds != NULL);
+  for (int i = 0; i < n; i++) {
+    fds[i] = dial(port);
+    CHECK(fds[i] >= 0);
+  }
+  char req[128];
+  for (int i = 0; i < n; i++) {
+    int len = snprintf(req, sizeof req, "GET /t/start?ad=burst&sid=%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
+    CHECK_INT(send_all(fds[i], req, (size_t)len), 0);
+  }
+  int answered = 0;
+  for (int i = 0; i < n; i++) {
+    int ok = 0;
+    if (read_responses(fds[i], 1, &ok) == 1 && ok) answered++;
+    close(fds[i]);
+  }
+  CHECK_INT(answered, n);
+  char *m = get(port, "/metrics");
+  const char *x = m ? strstr(m, "\nvastrack_receive_buffers_exhausted_total ") : NULL;
+  CHECK(x != NULL);
+  printf("# receives that found no buffer: %.*s\n", x ? (int)strcspn(strchr(x + 1, ' ') + 1, "\n") : 1,
+         x ? strchr(x + 1, ' ') + 1 : "?");
+  fflush(stdout);
+  free(m);
+  free(fds);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT sid) FROM hits WHERE ad='burst'"), n);
+  cleanup();
+}
+
 /* VAST_IO_URING either runs on io_uring or fails to start saying so; AUTO
    reports the backend it picked. */
 TEST(io_backend_selection) {
@@ -1367,6 +1421,7 @@ TEST(io_backend_selection) {
     CHECK_INT(e, VAST_E_IO);
     CHECK(strstr(err.message, "io_uring") != NULL);
     printf("# io_uring refused here (%s): the epoll tests still run\n", err.message);
+    fflush(stdout);
   }
   o.io = VAST_IO_AUTO;
   CHECK_INT(vast_collector_start(&o, &c, &err), VAST_OK);
@@ -1393,6 +1448,7 @@ TEST(epoll_backend) {
   too_many_connections();
   stop_drains_open_connections();
   pipeline_past_the_limit();
+  many_connections_one_burst();
   beacon_post();
   body_budget();
   out_of_descriptors();
@@ -1431,6 +1487,7 @@ static const th_case cases[] = {
     TH(report_funnel_and_fired_discrepancy),
     TH(web_post_body_in_pieces),
     TH(pipeline_past_the_limit),
+    TH(many_connections_one_burst),
     TH(beacon_post),
     TH(report_map_fired),
     TH(body_budget),
