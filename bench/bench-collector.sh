@@ -5,7 +5,8 @@
 # as the current user with a temp prefix.
 #
 # Fairness: both servers get the same number of workers (BENCH_WORKERS,
-# default the number of online CPUs: `--threads N` and `worker_processes N`).
+# default the number of online CPUs: `--threads N` and `worker_processes N`;
+# without BENCH_WORKERS, a second pass then runs with one worker each).
 # The machine is shared and noisy, so both servers stay up and wrk runs
 # BENCH_ROUNDS (default 3) times against each, alternating which goes first;
 # the figures are the medians, with the range of the per-round ratios.
@@ -179,3 +180,12 @@ fi
 cpu_ratio=$(awk -v a="$v_cpu" -v b="$n_cpu" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "null" }')
 echo "{\"bench\":\"collector\",\"metric\":\"server CPU per request ratio vastrack/nginx (medians; lower is better)\",\"value\":$cpu_ratio,\"vastrack_us\":$v_cpu,\"nginx_us\":$n_cpu}"
 echo "{\"bench\":\"collector\",\"metric\":\"req_per_s ratio vastrack/nginx (medians)\",\"value\":$ratio,\"round_ratio_range\":$range,\"target\":1.0,\"stored_equals_served_200\":$([ "${stored:-0}" = "${served200:-x}" ] && echo true || echo false),\"workers\":$W,\"rounds\":$ROUNDS,\"wrk\":\"-t2 -c64 -d${DUR}s\"}"
+
+# Then the same with one worker each (unless BENCH_WORKERS was given): on a
+# machine this small, wrk's two threads and two workers of each server
+# oversubscribe the cores, and one worker each shows the per-core cost.
+if [ -z "${BENCH_WORKERS:-}" ] && [ "$W" -gt 1 ]; then
+  trap - EXIT
+  cleanup
+  BENCH_WORKERS=1 BENCH_EPOLL=0 exec sh "$0" "$B"
+fi
