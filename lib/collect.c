@@ -2420,6 +2420,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   }
   if (nw > 256) nw = 256;
   c->nworkers = nw;
+  c->io_used = VAST_IO_URING;
   c->workers = calloc(nw, sizeof *c->workers);
   /* Durable acks with SQLite (a file) alone: each event loop journals its own
      hits and the writer thread loads them into SQLite. Kafka waits for the
@@ -2491,7 +2492,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
         return VAST_E_IO;
       }
     }
-    c->io_used = w->uring ? VAST_IO_URING : VAST_IO_EPOLL;
+    if (!w->uring) c->io_used = VAST_IO_EPOLL; /* io_uring only if every loop has it */
     uv_tcp_init(&w->loop, &w->listener);
     w->listener.data = w;
     uv_async_init(&w->loop, &w->wake, on_wake);

@@ -44,6 +44,11 @@ typedef enum vast_io {
                         kernel refuses it */
   VAST_IO_EPOLL = 2  /* libuv's epoll loop: one read and one write call per request */
 } vast_io;
+/* Under io_uring, a blocking socket call with a timeout in another thread of the
+   same process has been seen to return EINTR now and then while the collector
+   runs (in the tests, whose clients share the server's process; the cause is
+   not pinned down). Code embedding the collector should retry EINTR, as it
+   must for signals anyway, or choose VAST_IO_EPOLL. */
 
 /*
  * vast_collector_opts: how to run a collector. Always initialise with
