@@ -185,7 +185,18 @@ static int dial(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+  /* Clients retry EINTR throughout: with the server's io_uring loops in the
+     same process, a blocked socket call here has been seen to return EINTR. */
+  int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+  if (rc != 0 && errno == EINTR) { /* the connection goes on: wait for it */
+    struct pollfd pw = {.fd = fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t el = sizeof err;
+    while (poll(&pw, 1, 20000) < 0 && errno == EINTR) {
+    }
+    rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0 ? 0 : -1;
+  }
+  if (rc != 0) {
     close(fd);
     return -1;
   }
@@ -194,9 +205,18 @@ static int dial(int port) {
   return fd;
 }
 
+/* poll() that goes on after EINTR (a few ms more at worst). */
+static int poll_nointr(struct pollfd *p, nfds_t n, int ms) {
+  int r;
+  while ((r = poll(p, n, ms)) < 0 && errno == EINTR) {
+  }
+  return r;
+}
+
 static int send_all(int fd, const char *s, size_t n) {
   while (n) {
     ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return -1;
     s += w;
     n -= (size_t)w;
@@ -209,6 +229,7 @@ static size_t read_all(int fd, char *buf, size_t cap) {
   size_t n = 0;
   for (;;) {
     ssize_t r = recv(fd, buf + n, cap - 1 - n, 0);
+    if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     n += (size_t)r;
     if (n == cap - 1) break;
@@ -242,6 +263,7 @@ static int read_responses(int fd, int want, int *ok) {
       }
     }
     ssize_t r = recv(fd, buf + have, sizeof buf - have, 0);
+    if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     have += (size_t)r;
   }
@@ -552,7 +574,10 @@ TEST(stop_drains_open_connections) {
   vast_collector_wait(c);
   /* the idle keep-alive connection was closed */
   char buf[64];
-  CHECK_INT(recv(fd, buf, sizeof buf, 0), 0);
+  ssize_t eof;
+  while ((eof = recv(fd, buf, sizeof buf, 0)) < 0 && errno == EINTR) {
+  }
+  CHECK_INT(eof, 0);
   close(fd);
   vast_collector_free(c);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE event='complete'"), 1);
@@ -1166,7 +1191,7 @@ TEST(body_budget) {
   /* the others are still waiting for their bodies: nothing to read */
   struct pollfd pf[N - 1];
   for (int i = 0; i < N - 1; i++) pf[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-  CHECK_INT(poll(pf, N - 1, 200), 0);
+  CHECK_INT(poll_nointr(pf, N - 1, 200), 0);
   close(fds[0]);
   close(fds[N - 1]);
   usleep(100000);
@@ -1174,7 +1199,7 @@ TEST(body_budget) {
   CHECK(fd >= 0);
   CHECK_INT(send_all(fd, head, (size_t)hn), 0);
   struct pollfd one = {.fd = fd, .events = POLLIN};
-  CHECK_INT(poll(&one, 1, 300), 0); /* accepted: waiting for its body */
+  CHECK_INT(poll_nointr(&one, 1, 300), 0); /* accepted: waiting for its body */
   close(fd);
   for (int i = 1; i < N - 1; i++) close(fds[i]);
   vast_collector_free(c);
