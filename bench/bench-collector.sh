@@ -17,7 +17,8 @@
 # ratio to nginx, and the stored count against the number of 200 answers
 # (the server's own count, the 1 s warm-up included; wrk_200 counts the rounds only, and
 # wrk's own count can also be lower by the requests in flight
-# when it stops). Total time about 3 * rounds * BENCH_SECONDS + 3 s.
+# when it stops). Total time about 3 * rounds * BENCH_SECONDS + 3 s per pass
+# (about 53 s for both passes with the defaults).
 B=${1:-build}
 V=${VASTRACK:-$PWD/$B/vastrack}
 DUR=${BENCH_SECONDS:-3}
