@@ -1051,6 +1051,60 @@ TEST(property_random_sequences) {
   }
 }
 
+/* A small tag parsed from text: [ADPLAYHEAD] at the first beacons, and an
+ * about:blank Impression (VAST 4.x 3.4.4: a placeholder, not dispatched). */
+static const char playhead_tag[] =
+    "<VAST version=\"4.2\"><Ad id=\"a\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+    "<Impression><![CDATA[ about:blank ]]></Impression>"
+    "<Impression><![CDATA[http://x/imp?ph=[ADPLAYHEAD]]]></Impression>"
+    "<Error><![CDATA[http://x/err?c=[ERRORCODE]&ph=[ADPLAYHEAD]]]></Error>"
+    "<Creatives><Creative><Linear><Duration>00:00:10</Duration><TrackingEvents>"
+    "<Tracking event=\"loaded\"><![CDATA[http://x/loaded?ph=[ADPLAYHEAD]]]></Tracking>"
+    "<Tracking event=\"creativeView\"><![CDATA[http://x/cv?ph=[ADPLAYHEAD]]]></Tracking>"
+    "<Tracking event=\"mute\"><![CDATA[http://x/mute?ph=[ADPLAYHEAD]]]></Tracking>"
+    "<Tracking event=\"start\"><![CDATA[http://x/start?ph=[ADPLAYHEAD]]]></Tracking>"
+    "</TrackingEvents><MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" "
+    "width=\"640\" height=\"360\"><![CDATA[http://x/a.mp4]]></MediaFile></MediaFiles>"
+    "</Linear></Creative></Creatives></InLine></Ad></VAST>";
+
+TEST(playhead_zero_at_first_beacons_and_about_blank_not_fired) {
+  vast_doc *d = NULL;
+  vast_error err;
+  CHECK_INT(vast_doc_parse(playhead_tag, sizeof playhead_tag - 1, NULL, &d, &err), VAST_OK);
+  const vast_ad *ad = &vast_doc_vast(d)->ads[0];
+  vast_plan *p = NULL;
+  CHECK_INT(vast_plan_create(&ad, 1, 0, 0, &p), VAST_OK);
+  vast_tracker *t = NULL;
+  CHECK_INT(vast_tracker_create(p, NULL, record, NULL, &t), VAST_OK);
+  nrec = 0;
+  vast_input i = {VAST_IN_LOADED, 1700000000.0, -1, 0, 0, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(t, &i), VAST_OK);
+  i.kind = VAST_IN_IMPRESSION;
+  CHECK_INT(vast_tracker_feed(t, &i), VAST_OK);
+  i.kind = VAST_IN_MUTE; /* before the media starts: still the first frame */
+  CHECK_INT(vast_tracker_feed(t, &i), VAST_OK);
+  CHECK_INT(vast_tracker_time(t, 1700000000.0, 0), VAST_OK);
+  CHECK_INT(nrec, 5); /* loaded, one impression (about:blank skipped), creativeView, mute, start */
+  CHECK_STR(recs[0].url, "http://x/loaded?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[1].url, "http://x/imp?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[2].url, "http://x/cv?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[3].url, "http://x/mute?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[4].url, "http://x/start?ph=00%3A00%3A00.000");
+  for (int k = 0; k < nrec; k++) CHECK_NEAR(recs[k].media, 0, 0);
+  CHECK_INT(count("impression"), 1);
+  vast_tracker_free(t);
+  /* an error before anything was shown: the playhead is genuinely unknown */
+  CHECK_INT(vast_tracker_create(p, NULL, record, NULL, &t), VAST_OK);
+  nrec = 0;
+  vast_input e = {VAST_IN_ERROR, 1700000000.0, -1, 0, 403, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(t, &e), VAST_OK);
+  CHECK_STR(recs[0].url, "http://x/err?c=403&ph=-1");
+  CHECK_NEAR(recs[0].media, -1, 0);
+  vast_tracker_free(t);
+  vast_plan_free(p);
+  vast_doc_free(d);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Real tags from the corpus                                                  */
 
@@ -1390,6 +1444,7 @@ static const th_case cases[] = {
     TH(skip_only_once_skippable),
     TH(only_allowed_events_after_the_end),
     TH(error_and_not_used_before_impression),
+    TH(playhead_zero_at_first_beacons_and_about_blank_not_fired),
     TH(not_used_only_before_start),
     TH(toggles_fire_on_state_change_only),
     TH(click_fires_all_tracking_and_returns_click_through),
