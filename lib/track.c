@@ -605,6 +605,8 @@ void vast_tracker_free(vast_tracker *t) {
   free(t);
 }
 
+const vast_plan *vast_tracker_plan(const vast_tracker *t) { return t ? t->plan : NULL; }
+
 int vast_tracker_done(const vast_tracker *t) { return t && (t->state & ST_TERMINAL); }
 double vast_tracker_played(const vast_tracker *t) { return t ? t->played : 0; }
 double vast_tracker_continuous(const vast_tracker *t) { return t ? t->reach : 0; }

@@ -371,8 +371,10 @@ typedef struct vast_tracker vast_tracker;
 VAST_API vast_err vast_tracker_create(const vast_plan *plan, const vast_macro_ctx *ctx,
                                       vast_track_fn fn, void *user,
                                       vast_tracker **tracker /* OUT */);
-/* Frees the tracker. Accepts NULL. */
+/* Frees the tracker (and the plan it owns when made by vast_tracker_open*). Accepts NULL. */
 VAST_API void vast_tracker_free(vast_tracker *tracker);
+/* The plan the tracker plays (borrowed; NULL for NULL). */
+VAST_API const vast_plan *vast_tracker_plan(const vast_tracker *tracker);
 /* Bytes one live tracker holds beyond the shared plan and documents. */
 VAST_API size_t vast_tracker_memory(void);
 
