@@ -205,7 +205,10 @@
     "make the last hop return well-formed VAST 2.0-4.3 (IAB 100/101/102)")                       \
   X(WRAPPER_REFUSED, "wrapper-refused", "wrapper", 300, E, E, E, E,                              \
     "(--resolve) a Wrapper came back where the Wrapper above says followAdditionalWrappers=\"false\"", \
-    "return an InLine there, or allow further wrappers on the Wrapper above")
+    "return an InLine there, or allow further wrappers on the Wrapper above")                    \
+  X(IMPRESSION_PLACEHOLDER, "impression-placeholder", "urls", 0, I, I, I, I,                     \
+    "Impression is about:blank: a placeholder the player does not dispatch (VAST 4.x 3.4.4)",    \
+    "nothing to fix when the ad has no impression tracking; else put the impression URL there")
 
 typedef enum vast__rule_idx {
 #define VAST__RULE_ENUM(e, id, cat, code, w, c, s, a, sum, fix) VAST__R_##e,

@@ -402,6 +402,11 @@ static void check_url_list(V *v, const vast_url *u, size_t n, const char *elem, 
   size_t hs[128];
   for (size_t i = 0; i < n && !v->stop; i++) {
     push(v, elem, n > 1 ? i + 1 : 0);
+    if (!strcmp(elem, "Impression") && u[i].url && !strcasecmp(u[i].url, "about:blank")) {
+      emit(v, VAST__R_IMPRESSION_PLACEHOLDER, u[i].pos, NULL, "Impression about:blank: not fired");
+      pop(v);
+      continue;
+    }
     size_t h = check_url(v, u[i].url, u[i].pos, elem, kind);
     if (dup && i < 128 && u[i].url && *u[i].url) {
       hs[i] = h;
