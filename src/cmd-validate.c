@@ -112,6 +112,7 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
   memset(o, 0, sizeof *o);
   vast_validate_options_init(&o->vo);
   vast_resolve_opts_init(&o->ro);
+  o->ro.policy = cli_net_policy(); /* issue 12: every request under the command's policy */
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
