@@ -40,7 +40,7 @@
     "InLine or Wrapper without AdSystem", "add <AdSystem version=\"...\">name</AdSystem>")     \
   X(MISSING_ADTITLE, "missing-adtitle", "structure", 101, E, E, E, E,                            \
     "InLine without AdTitle", "add <AdTitle>...</AdTitle>")                                      \
-  X(MISSING_ADSERVINGID, "missing-adservingid", "structure", 101, W, W, E, W,                    \
+  X(MISSING_ADSERVINGID, "missing-adservingid", "structure", 101, E, E, E, E,                    \
     "VAST 4.1+ InLine without AdServingId",                                                      \
     "add <AdServingId> with a unique id per impression opportunity")                             \
   X(MISSING_IMPRESSION, "missing-impression", "events", 101, E, E, E, E,                         \
@@ -96,11 +96,11 @@
   X(NONLINEAR_MISSING_RESOURCE, "nonlinear-missing-resource", "structure", 500, E, E, E, E,      \
     "InLine NonLinear without StaticResource, IFrameResource or HTMLResource",                   \
     "give the NonLinear a resource, or remove it")                                               \
-  X(MISSING_QUARTILE, "missing-quartile", "events", 0, W, W, E, W,                               \
-    "a core linear event (start, firstQuartile, midpoint, thirdQuartile, complete) has no Tracking", \
+  X(MISSING_QUARTILE, "missing-quartile", "events", 0, E, E, E, E,                               \
+    "a core linear event (start, firstQuartile, midpoint, thirdQuartile, complete) has no Tracking: DSPs bill and report on them", \
     "add <Tracking event=\"...\"> for each of start, firstQuartile, midpoint, thirdQuartile, complete") \
-  X(SKIP_TRACKING_MISSING, "skip-tracking-missing", "events", 0, W, W, W, W,                     \
-    "skippable ad (skipoffset) without a skip Tracking event",                                   \
+  X(SKIP_TRACKING_MISSING, "skip-tracking-missing", "events", 0, E, E, E, E,                     \
+    "skippable ad (skipoffset) without a skip Tracking event: skips are not reported to the DSP", \
     "add <Tracking event=\"skip\"> so skips are counted")                                      \
   X(PROGRESS_NO_OFFSET, "progress-no-offset", "events", 101, E, E, E, E,                         \
     "progress Tracking without offset (players drop it)", "add offset=\"00:00:05\" or \"10%\"") \
@@ -216,11 +216,15 @@ typedef enum vast__rule_idx {
 
 extern const vast_rule vast__rules[VAST__R__COUNT];
 
-/* A findings list: items plus an arena for their strings. */
+/* A findings list: items plus an arena for their strings, and the policy
+ * that produced them (for the writers' reports). */
 struct vast_findings {
   vast_finding *items;
   size_t n, cap;
   int oom; /* an append failed: the list is incomplete */
+  int profile; /* -1: not known (a parse failure) */
+  vast_rule_override *overrides; /* arena copies */
+  size_t n_overrides;
   vast__arena arena;
 };
 
@@ -230,6 +234,8 @@ int vast__findings_add(vast_findings *list, const vast_finding *f);
 
 /* Wrapper levels of the longest path of a resolved chain (resolved or failed). */
 int vast__chain_wrapper_levels(const vast_chain *c);
+/* opt->overrides (and their number) when opt is large enough to hold them. */
+const vast_rule_override *vast__validate_overrides_opt(const vast_validate_options *opt, size_t *n);
 /* opt->chain when opt is large enough to hold it, else NULL. */
 const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt);
 

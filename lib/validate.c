@@ -651,6 +651,13 @@ static void check_media(V *v, const vast_linear *l) {
 
 static const char *core_events[VAST_AUDIT_CORE_EVENTS] = {"start", "firstQuartile", "midpoint",
                                                           "thirdQuartile", "complete"};
+/* What breaks without each core event (the practitioner guide's table). */
+static const char *core_breaks[VAST_AUDIT_CORE_EVENTS] = {
+    "the impression-to-start gap (ads loaded but not played) cannot be measured",
+    "the DSP cannot measure 25% view-through",
+    "most DSPs bill on midpoint: no billing signal",
+    "no 75% measurement for viewability and quartile reports",
+    "the completion rate cannot be reported (campaign reporting breaks)"};
 static const vast_event core_ev[VAST_AUDIT_CORE_EVENTS] = {
     VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
     VAST_EV_COMPLETE};
@@ -685,11 +692,12 @@ static void check_linear(V *v, const vast_linear *l, int inl) {
     }
     for (int k = 0; k < VAST_AUDIT_CORE_EVENTS; k++)
       if (!(have & (1u << k)))
-        emit(v, VAST__R_MISSING_QUARTILE, l->pos, "TrackingEvents", "no '%s' Tracking event",
-             core_events[k]);
+        emit(v, VAST__R_MISSING_QUARTILE, l->pos, "TrackingEvents", "no '%s' Tracking event: %s",
+             core_events[k], core_breaks[k]);
     if (l->skipoffset.kind != VAST_OFFSET_NONE && !skip)
       emit(v, VAST__R_SKIP_TRACKING_MISSING, l->pos, "TrackingEvents",
-           "skippable ad (skipoffset '%.40s') has no 'skip' Tracking event",
+           "skippable ad (skipoffset '%.40s') has no 'skip' Tracking event: skips are not "
+           "reported to the DSP and count as abandoned views in the completion rate",
            l->skipoffset.raw ? l->skipoffset.raw : "");
   }
   check_tracking(v, l->tracking, l->n_tracking, CT_LINEAR, dur);
@@ -1110,6 +1118,16 @@ const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt) {
              : NULL;
 }
 
+const vast_rule_override *vast__validate_overrides_opt(const vast_validate_options *opt,
+                                                       size_t *n) {
+  *n = 0;
+  if (!opt || opt->size < offsetof(vast_validate_options, n_overrides) + sizeof opt->n_overrides ||
+      !opt->overrides)
+    return NULL;
+  *n = opt->n_overrides;
+  return opt->overrides;
+}
+
 vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, vast_finding_fn fn,
                        void *ctx) {
   vast_validate_options def;
@@ -1119,15 +1137,20 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
   }
   if (!doc || !fn || (unsigned)opt->profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
   V *v = &(V){.fn = fn, .ctx = ctx};
-  for (size_t r = 0; r < VAST__R__COUNT; r++) {
-    vast_severity s = vast__rules[r].severity[opt->profile];
-    if (s != VAST_SEV_OFF && s < opt->min_severity) s = VAST_SEV_OFF;
-    v->sev[r] = (signed char)s;
-  }
+  for (size_t r = 0; r < VAST__R__COUNT; r++) v->sev[r] = (signed char)vast__rules[r].severity[opt->profile];
   for (size_t i = 0; i < opt->n_disabled; i++) {
     const vast_rule *ru = vast_rule_find(opt->disabled[i]);
     if (ru) v->sev[ru - vast__rules] = VAST_SEV_OFF;
   }
+  size_t n_ov = 0;
+  const vast_rule_override *ov = vast__validate_overrides_opt(opt, &n_ov);
+  for (size_t i = 0; i < n_ov; i++) {
+    const vast_rule *ru = vast_rule_find(ov[i].rule_id);
+    if (!ru || ov[i].severity < VAST_SEV_OFF || ov[i].severity > VAST_SEV_ERROR) return VAST_E_INVAL;
+    v->sev[ru - vast__rules] = (signed char)ov[i].severity;
+  }
+  for (size_t r = 0; r < VAST__R__COUNT; r++)
+    if (v->sev[r] != VAST_SEV_OFF && v->sev[r] < (int)opt->min_severity) v->sev[r] = VAST_SEV_OFF;
   url_class_init();
   vast_doc_kind kind = vast_doc_kind_of(doc);
   if (kind == VAST_DOC_VMAP) {
