@@ -205,7 +205,22 @@
     "make the last hop return well-formed VAST 2.0-4.3 (IAB 100/101/102)")                       \
   X(WRAPPER_REFUSED, "wrapper-refused", "wrapper", 300, E, E, E, E,                              \
     "(--resolve) a Wrapper came back where the Wrapper above says followAdditionalWrappers=\"false\"", \
-    "return an InLine there, or allow further wrappers on the Wrapper above")
+    "return an InLine there, or allow further wrappers on the Wrapper above")                     \
+  X(URL_NOT_CDATA, "url-not-cdata", "urls", 0, W, W, W, W,                                       \
+    "URL text is not in CDATA (VAST 4.x 2.3.3: URLs must be): one raw & makes the tag unparseable (IAB 100)", \
+    "wrap the URL in <![CDATA[...]]>")                                                           \
+  X(MISSING_UNIVERSALADID, "missing-universaladid", "structure", 101, W, W, W, W,                \
+    "VAST 4.x InLine Creative without UniversalAdId (required since 4.0)",                       \
+    "add <UniversalAdId idRegistry=\"ad-id.org\">CNPA0484000H</UniversalAdId> (idRegistry=\"unknown\" value=\"unknown\" when there is none)") \
+  X(POD_DUPLICATE_ADSERVINGID, "pod-duplicate-adservingid", "pods", 0, W, W, E, W,              \
+    "two Ads of one response share an AdServingId (it must be unique per ad)",                  \
+    "give every Ad its own AdServingId")                                                         \
+  X(MEDIA_NO_MEZZANINE, "media-no-mezzanine", "media", 406, O, O, W, O,                          \
+    "VAST 4.x InLine Linear without Mezzanine: SSAI stitchers transcode from it (IAB 406)",     \
+    "add <Mezzanine delivery=\"progressive\" type=\"video/mp4\" width=\"1920\" height=\"1080\"> with the high-quality source file") \
+  X(IMPRESSION_ABOUT_BLANK, "impression-about-blank", "events", 0, I, I, I, I,                   \
+    "Impression is about:blank: a placeholder, no impression is counted here (VAST 4.x 3.4.4)", \
+    "nothing to fix if this party does not count impressions; otherwise give its pixel URL")
 
 typedef enum vast__rule_idx {
 #define VAST__RULE_ENUM(e, id, cat, code, w, c, s, a, sum, fix) VAST__R_##e,

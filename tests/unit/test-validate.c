@@ -106,8 +106,68 @@ static vast_findings *findings_resolved(const char *path, vast_profile p, unsign
 
 #define CASES_DIR "tests/validate"
 
+/*
+ * One case folder: bad.xml must report `rule`, good.xml must not (profile
+ * from the optional `profile` file; `resolve` for the chain rules). Returns
+ * the number of failures, printed.
+ */
+static int run_case(const char *folder, const char *rule) {
+  int failed = 0;
+  char path[512];
+  vast_profile p = VAST_PROFILE_WEB;
+  snprintf(path, sizeof path, CASES_DIR "/%s/profile", folder);
+  FILE *pf = fopen(path, "r");
+  if (pf) {
+    char name[32] = {0};
+    if (fscanf(pf, "%31s", name) == 1) CHECK_INT(vast_profile_from_name(name, &p), VAST_OK);
+    fclose(pf);
+  }
+  /* a `resolve` file: the case needs its wrapper chain ("max-wrappers N" optional) */
+  int resolve = 0;
+  unsigned maxw = 0;
+  snprintf(path, sizeof path, CASES_DIR "/%s/resolve", folder);
+  FILE *rf = fopen(path, "r");
+  if (rf) {
+    resolve = 1;
+    if (fscanf(rf, " max-wrappers %u", &maxw) != 1) maxw = 0;
+    fclose(rf);
+  }
+  for (int good = 0; good <= 1; good++) {
+    snprintf(path, sizeof path, CASES_DIR "/%s/%s.xml", folder, good ? "good" : "bad");
+    size_t n;
+    char *xml = th_slurp(path, &n);
+    vast_findings *l = resolve ? findings_resolved(path, p, maxw, NULL) : findings_for(xml, n, p);
+    if (resolve && !good) { /* without the chain the rule cannot be seen */
+      vast_findings *l0 = findings_for(xml, n, p);
+      if (vast_findings_has(l0, rule)) {
+        fprintf(stderr, "  %s: reports %s without the chain\n", path, rule);
+        failed++;
+      }
+      vast_findings_free(l0);
+    }
+    int has = vast_findings_has(l, rule);
+    if (has == good) {
+      fprintf(stderr, "  %s: %s\n", path, good ? "reports the rule" : "does not report the rule");
+      dump(l, path);
+      failed++;
+    }
+    /* every finding is placed: a line and an absolute element path */
+    for (size_t k = 0; k < vast_findings_count(l); k++) {
+      const vast_finding *f = vast_findings_at(l, k);
+      if (!strcmp(f->rule_id, rule) && (f->line == 0 || !f->path || f->path[0] != '/')) {
+        fprintf(stderr, "  %s: finding %s has no position or path\n", path, f->rule_id);
+        failed++;
+      }
+    }
+    vast_findings_free(l);
+    free(xml);
+  }
+  return failed;
+}
+
+/* Case folders: RULE-ID (one per rule) and RULE-ID+VARIANT (further pairs). */
 TEST(rules_bad_and_good) {
-  int failed = 0, seen = 0;
+  int failed = 0, seen = 0, variants = 0;
   for (size_t i = 0; i < vast_rule_count(); i++) {
     const vast_rule *r = vast_rule_at(i);
     char path[512];
@@ -118,58 +178,25 @@ TEST(rules_bad_and_good) {
       failed++;
       continue;
     }
-    vast_profile p = VAST_PROFILE_WEB;
-    snprintf(path, sizeof path, CASES_DIR "/%s/profile", r->id);
-    FILE *pf = fopen(path, "r");
-    if (pf) {
-      char name[32] = {0};
-      if (fscanf(pf, "%31s", name) == 1) CHECK_INT(vast_profile_from_name(name, &p), VAST_OK);
-      fclose(pf);
-    }
-    /* a `resolve` file: the case needs its wrapper chain ("max-wrappers N" optional) */
-    int resolve = 0;
-    unsigned maxw = 0;
-    snprintf(path, sizeof path, CASES_DIR "/%s/resolve", r->id);
-    FILE *rf = fopen(path, "r");
-    if (rf) {
-      resolve = 1;
-      if (fscanf(rf, " max-wrappers %u", &maxw) != 1) maxw = 0;
-      fclose(rf);
-    }
-    for (int good = 0; good <= 1; good++) {
-      snprintf(path, sizeof path, CASES_DIR "/%s/%s.xml", r->id, good ? "good" : "bad");
-      size_t n;
-      char *xml = th_slurp(path, &n);
-      vast_findings *l = resolve ? findings_resolved(path, p, maxw, NULL) : findings_for(xml, n, p);
-      if (resolve && !good) { /* without the chain the rule cannot be seen */
-        vast_findings *l0 = findings_for(xml, n, p);
-        if (vast_findings_has(l0, r->id)) {
-          fprintf(stderr, "  %s: reports %s without the chain\n", path, r->id);
-          failed++;
-        }
-        vast_findings_free(l0);
-      }
-      int has = vast_findings_has(l, r->id);
-      if (has == good) {
-        fprintf(stderr, "  %s: %s\n", path, good ? "reports the rule" : "does not report the rule");
-        dump(l, path);
-        failed++;
-      }
-      /* every finding is placed: a line and an absolute element path */
-      for (size_t k = 0; k < vast_findings_count(l); k++) {
-        const vast_finding *f = vast_findings_at(l, k);
-        if (!strcmp(f->rule_id, r->id) && (f->line == 0 || !f->path || f->path[0] != '/')) {
-          fprintf(stderr, "  %s: finding %s has no position or path\n", path, f->rule_id);
-          failed++;
-        }
-      }
-      vast_findings_free(l);
-      free(xml);
-    }
+    failed += run_case(r->id, r->id);
     seen++;
   }
+  DIR *d = opendir(CASES_DIR);
+  CHECK(d != NULL);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    const char *plus = strchr(de->d_name, '+');
+    if (!plus || de->d_name[0] == '.') continue;
+    char rule[128];
+    snprintf(rule, sizeof rule, "%.*s", (int)(plus - de->d_name), de->d_name);
+    CHECK(vast_rule_find(rule) != NULL);
+    failed += run_case(de->d_name, rule);
+    variants++;
+  }
+  closedir(d);
   CHECK_INT(failed, 0);
   CHECK_INT(seen, (long long)vast_rule_count());
+  CHECK(variants >= 4);
 }
 
 /* Each case folder names a real rule (no stale folders). */
@@ -180,12 +207,41 @@ TEST(case_folders_name_rules) {
   int n = 0;
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.' || strchr(de->d_name, '.')) continue;
-    if (!vast_rule_find(de->d_name)) fprintf(stderr, "  stale case folder %s\n", de->d_name);
-    CHECK(vast_rule_find(de->d_name) != NULL);
-    n++;
+    char rule[128];
+    snprintf(rule, sizeof rule, "%.*s", (int)strcspn(de->d_name, "+"), de->d_name);
+    if (!vast_rule_find(rule)) fprintf(stderr, "  stale case folder %s\n", de->d_name);
+    CHECK(vast_rule_find(rule) != NULL);
+    n += strchr(de->d_name, '+') == NULL;
   }
   closedir(d);
   CHECK_INT(n, (long long)vast_rule_count());
+}
+
+/* The unescaped-& parse error says what to do, and points at the '&'. */
+TEST(ampersand_parse_error) {
+  size_t n;
+  char *xml = th_slurp(CASES_DIR "/xml-malformed+ampersand/bad.xml", &n);
+  vast_error err;
+  CHECK(parse(xml, n, &err) == NULL);
+  CHECK(strstr(err.message, "unescaped '&'") != NULL);
+  CHECK(strstr(err.message, "put the URL in CDATA") != NULL);
+  CHECK(xml[err.offset] == '&');
+  const char *amp = strstr(xml, "a=1&b");
+  CHECK(amp && (size_t)(amp + 3 - xml) == err.offset);
+  unsigned line = 1;
+  const char *ls = xml;
+  for (const char *p = xml; p < amp + 3; p++)
+    if (*p == '\n') line++, ls = p + 1;
+  CHECK_INT(err.line, line);
+  CHECK_INT(err.column, (long long)(amp + 3 - ls) + 1);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_findings_from_parse_error(&err, &l), VAST_OK);
+  CHECK(strstr(vast_findings_at(l, 0)->message, "put the URL in CDATA") != NULL);
+  vast_findings_free(l);
+  free(xml);
+  /* other XML errors keep expat's words */
+  CHECK(parse("<VAST version=\"4.2\"><Ad></VAST>", 31, &err) == NULL);
+  CHECK(strstr(err.message, "CDATA") == NULL);
 }
 
 /* Rule table sanity: unique ids, a summary and fix each, IAB codes in the table. */
@@ -1081,9 +1137,10 @@ TEST(text_layout) {
   d = parse_file(path, &xml);
   vast_validate_options o;
   vast_validate_options_init(&o);
-  vast_rule_override ov[] = {{"url-insecure", VAST_SEV_WARNING, "--rule"}};
+  vast_rule_override ov[] = {{"url-insecure", VAST_SEV_WARNING, "--rule"},
+                             {"url-not-cdata", VAST_SEV_OFF, "--rule"}};
   o.overrides = ov;
-  o.n_overrides = 1;
+  o.n_overrides = 2;
   CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
   size_t insecure = 0;
   for (size_t i = 0; i < vast_findings_count(l); i++)
@@ -1092,7 +1149,7 @@ TEST(text_layout) {
   t = text_of(l, "tag.xml", 0, 0);
   /* collapsed: one url-insecure line with the count and the first positions */
   CHECK_INT(count_lines(t, "tag.xml:"), vast_findings_count(l) - insecure + 1);
-  char want[128];
+  char want[512];
   snprintf(want, sizeof want, "[url-insecure] (%zu times; first at ", insecure);
   CHECK(strstr(t, want) != NULL);
   CHECK(strstr(t, ", ...; --all lists each)\n") != NULL);
@@ -1115,7 +1172,7 @@ TEST(text_layout) {
   CHECK(findings > 1);
   /* the summary comes last and names the profile and the override */
   snprintf(want, sizeof want, "%zu error%s, %zu warning%s, %zu note%s in tag.xml (profile web; rules: "
-           "url-insecure=warning from --rule)\n",
+           "url-insecure=warning from --rule, url-not-cdata=off from --rule)\n",
            vast_findings_count_severity(l, VAST_SEV_ERROR),
            vast_findings_count_severity(l, VAST_SEV_ERROR) == 1 ? "" : "s",
            vast_findings_count_severity(l, VAST_SEV_WARNING),
@@ -1213,6 +1270,7 @@ TEST(json_findings_schema) {
 static const th_case cases[] = {
     TH(rules_bad_and_good),
     TH(case_folders_name_rules),
+    TH(ampersand_parse_error),
     TH(rule_table),
     TH(finding_position_and_path),
     TH(options_and_callback),
