@@ -117,6 +117,12 @@ TEST(rules_bad_and_good) {
       failed++;
       continue;
     }
+    /* a `probe` file: the rule needs the media probed (tests/unit/test-probe.c runs it) */
+    snprintf(path, sizeof path, CASES_DIR "/%s/probe", r->id);
+    if (stat(path, &st) == 0) {
+      seen++;
+      continue;
+    }
     vast_profile p = VAST_PROFILE_WEB;
     snprintf(path, sizeof path, CASES_DIR "/%s/profile", r->id);
     FILE *pf = fopen(path, "r");
