@@ -18,7 +18,9 @@ SOVER   := 0
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
             curl jq
+DEB_PKGS += libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
+PKGS     += libavformat libavcodec libavutil
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
