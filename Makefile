@@ -71,6 +71,11 @@ $(B)/libvastrack.so: $(PIC_OBJ) lib/vastrack.map
 	$(CC) -shared $(FLAGS) -Wl,-soname,libvastrack.so.$(SOVER) -Wl,--version-script=lib/vastrack.map \
 	  -o $@ $(PIC_OBJ) $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
 
+# The position-independent objects as an archive, for the Python binding (python/setup.py).
+$(B)/libvastrack_pic.a: $(PIC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(B)/vastrack: $(CLI_OBJ) $(B)/libvastrack.a
 	$(CC) $(FLAGS) -o $@ $(CLI_OBJ) $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
 
