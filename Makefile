@@ -18,6 +18,8 @@ SOVER   := 0
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
             curl jq
+DEB_PKGS += python3 python3-dev python3-cffi python3-pytest python3-venv python3-pip \
+            python3-setuptools python3-wheel
 PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

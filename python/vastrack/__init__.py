@@ -343,9 +343,8 @@ def validate(doc_or_xml, profile="web", rules=None, min_severity="info", chain=N
                 raise ValueError("unknown rule %r (see vastrack.rules())" % (rid,))
             if not on:
                 off.append(ffi.new("char[]", rid.encode()))
-        keep = off
         arr = ffi.new("const char *[]", off or [ffi.NULL])
-        keep.append(arr)
+        keep = [off, arr]  # alive until the C call returned
         opt.disabled = arr
         opt.n_disabled = len(off)
     if chain is not None:
