@@ -77,8 +77,12 @@ def test_objects_keep_their_document_alive():
     assert mf.url == "https://cdn.example/ad.mp4" and imps[0].startswith(BASE)
     del mf
     gc.collect()
-    assert ref() is None  # the last node is gone; the Url strings are copies
-    assert imps[0].startswith(BASE) and imps[0].line == 7
+    assert ref() is not None  # a Url reads its position from the document
+    assert imps[0].startswith(BASE) and imps[0].line == 7 and imps[0].id == "imp1"
+    plain = str(imps[0])
+    del imps
+    gc.collect()
+    assert ref() is None and plain.startswith(BASE)
 
 
 def test_document_freed_when_unreachable():
@@ -325,3 +329,12 @@ def test_threads_share_documents_and_parse_in_parallel():
     for t in ts:
         t.join()
     assert not errors, errors[0]
+
+
+def test_views_compare_by_element():
+    doc = vastrack.parse(inline(BASE))
+    a, b = doc.ads[0], doc.ads[0]
+    assert a == b and hash(a) == hash(b) and a is not b
+    assert doc.ads[0].creatives[0] != a
+    assert a != vastrack.parse(inline(BASE)).ads[0]  # another document
+    assert "adSystem='test'" in repr(a) and "line %d" % a.line in repr(a)

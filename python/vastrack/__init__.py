@@ -177,7 +177,7 @@ class Document:
     @property
     def errors(self):
         v = self._vast
-        return _urls(v.errors, v.n_errors) if v != ffi.NULL else []
+        return _urls(v.errors, v.n_errors, self) if v != ffi.NULL else []
 
     @property
     def ads(self):
@@ -437,7 +437,7 @@ class Chain:
                 doc = hl[hops[i]].doc
             else:
                 doc = self._owner_doc(arr[i])
-            out.append(Ad(arr[i], doc))
+            out.append(Ad((arr[i], doc)))
         return out
 
     def _owner_doc(self, ad):
@@ -599,6 +599,11 @@ def vastpy_on_beacon(user, b):
         b.wall_time))
 
 
+def _ptr(p):
+    """A struct pointer for a model view (views hold a pointer or a struct reference)."""
+    return p if ffi.typeof(p).kind == "pointer" else ffi.addressof(p)
+
+
 class Tracker:
     """One play of one ad: turns player events into the beacons due (vast_tracker).
 
@@ -629,7 +634,7 @@ class Tracker:
                 if c.type == "linear":
                     creative = i
                     break
-        arr = ffi.new("const vast_ad *[]", [a._p for a in ads])
+        arr = ffi.new("const vast_ad *[]", [_ptr(a._p) for a in ads])
         self._ads = ads
         plan = ffi.new("vast_plan **")
         rc = lib.vast_plan_create(arr, len(ads), creative, variation, plan)
