@@ -976,9 +976,10 @@ static vast_err terminal(vast_tracker *t, const firing *f, uint32_t how, const i
  * skipped: close/closeLinear (dismissing the end card, once), the
  * ViewableImpression verdict (known only at the end, once), the
  * verificationNotExecuted of vendors not yet reported, and clicks and custom
- * clicks (on an end card). After close or an error: the verdict and
- * verificationNotExecuted. After notUsed: nothing (a terminal event after
- * which no other tracking may be sent). Every playback input stays refused.
+ * clicks (on an end card). After close: the same but close itself (once per
+ * play). After an error: the verdict and verificationNotExecuted. After
+ * notUsed: nothing (a terminal event after which no other tracking may be
+ * sent). Every playback input stays refused.
  */
 static int allowed_after_end(const vast_tracker *t, vast_input_kind k) {
   uint32_t s = t->state;
@@ -988,9 +989,9 @@ static int allowed_after_end(const vast_tracker *t, vast_input_kind k) {
   case VAST_IN_NOT_VIEWABLE:
   case VAST_IN_VIEW_UNDETERMINED:
   case VAST_IN_VERIFICATION_NOT_EXECUTED: return 1;
-  case VAST_IN_CLOSE:
+  case VAST_IN_CLOSE: return (s & ST_END_PLAY) && !(s & ST_CLOSED);
   case VAST_IN_CLICK:
-  case VAST_IN_CUSTOM_CLICK: return (s & ST_END_PLAY) && !(s & ST_CLOSED);
+  case VAST_IN_CUSTOM_CLICK: return (s & (ST_END_PLAY | ST_CLOSED)) != 0;
   default: return 0;
   }
 }

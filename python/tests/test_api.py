@@ -251,7 +251,7 @@ def test_tracker_matches_vastrack_play(tmp_path, vastrack_bin):
     p.write_bytes(inline(BASE))
     r = subprocess.run([vastrack_bin, "play", "--dry-run", "--json", "--seed", "1",
                         "--events", "mute@3", str(p)], capture_output=True, check=True)
-    cli = [(j["event"], j["url"]) for j in map(json.loads, r.stdout.splitlines())]
+    cli = [(j["event"], j["url"]) for j in map(json.loads, r.stdout.splitlines()) if j["beacon"]]
     tr = vastrack.Tracker(vastrack.parse_file(str(p)), seed=1)
     got = tr.impression(wall=W0) + tr.progress(0, wall=W0)
     got += run(tr, 0, 3) + tr.mute(wall=W0 + 3) + run(tr, 3, 20) + tr.complete(wall=W0 + 20)
