@@ -885,15 +885,17 @@ static vast_err fire_due(vast_tracker *t, const firing *f) {
  * playback. Trusted positions always count; paused media never does. With
  * both wall times known, the step may use STEP_RATE times the wall step plus
  * what is left of the jitter allowance (refilled by what the step did not
- * use, up to STEP_JITTER); with either unknown, STEP_SLACK per step.
+ * use, up to STEP_JITTER); with either unknown, or the wall clock going
+ * back, STEP_SLACK per step.
  * Shared by advance() and the fast path of vast_tracker_time.
  */
 static inline int step_counts(vast_tracker *t, double dm, double w) {
   if (t->state & ST_TRUSTED) return 1;
   if (t->state & ST_PAUSED) return 0;
-  if (!(w >= 0) || !(t->last_wall >= 0)) return dm <= STEP_SLACK + EPS;
+  /* no reference: a wall time unknown, or going back (a clock not to be trusted) */
+  if (!(w >= 0) || !(t->last_wall >= 0) || w < t->last_wall) return dm <= STEP_SLACK + EPS;
   double dw = w - t->last_wall;
-  double allow = STEP_RATE * (dw > 0 ? dw : 0) + t->slack;
+  double allow = STEP_RATE * dw + t->slack;
   if (dm > allow + EPS) return 0;
   t->slack = allow - dm > STEP_JITTER ? STEP_JITTER : allow - dm;
   return 1;

@@ -4,7 +4,7 @@
  * Pure logic, no I/O: given a parsed ad (and the wrappers that led to it) and
  * what happens during playback, decide exactly which tracking URLs must be
  * requested, when, and with which macro values. Something else fires them
- * (see net.h); `vastrack play --dry-run` prints them.
+ * (see net.h); `vastrack play` prints them (and sends them with --fire).
  *
  * Three objects, three owners:
  *

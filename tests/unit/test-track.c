@@ -391,6 +391,18 @@ TEST(normal_speed_with_jitter_earns_everything) {
   teardown();
 }
 
+/* A wall clock that goes back is no reference: the step is judged as with no
+ * wall time (1 s), not refused for "faster than real time". */
+TEST(wall_clock_going_back_is_no_reference) {
+  setup(20, VAST_OFFSET_NONE, 0);
+  play(0, 2);
+  CHECK_INT(vast_tracker_time(tr, 1600000000.0, 2.25), VAST_OK);
+  CHECK_INT(vast_tracker_time(tr, 1600000000.25, 2.5), VAST_OK);
+  CHECK_INT(vast_tracker_time(tr, 1500000000.0, 4.0), VAST_E_NOT_PLAYED); /* 1.5 s: too much */
+  CHECK_NEAR(vast_tracker_continuous(tr), 2.5, 1e-9);
+  teardown();
+}
+
 /* The rewind case of issue 11: `--events seek@6:0` on a 20 s ad fired midpoint
  * at playhead 4 s (6 + 4 seconds summed). Replayed seconds earn nothing until
  * the playhead passes the furthest point reached. */
@@ -1537,6 +1549,7 @@ static const th_case cases[] = {
     TH(seek_back_into_the_stretch_continues_it),
     TH(fast_playback_earns_no_quartile),
     TH(normal_speed_with_jitter_earns_everything),
+    TH(wall_clock_going_back_is_no_reference),
     TH(replayed_seconds_earn_nothing_until_past_the_furthest_point),
     TH(pause_seek_resume_is_not_bridged),
     TH(ssai_segment_positions_trusted_mode),
