@@ -178,6 +178,7 @@ long vast__url_decode(const char *s, size_t n, char *out, size_t cap) {
       int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
       if (h >= 0 && l >= 0) {
         c = (char)(h * 16 + l);
+        if (!c) return -1; /* %00: a C string would end there; refused, never cut */
         i += 2;
       }
     }

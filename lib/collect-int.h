@@ -46,7 +46,9 @@ typedef struct vast__http_limits {
 long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
                       vast__http_req *req);
 
-/* Percent-decodes (and '+' to space) s into out[0..cap); returns length or -1. */
+/* Percent-decodes (and '+' to space) s into out[0..cap); returns the length, or
+   -1 when it does not fit or holds %00 (a value is refused whole, never cut at
+   the NUL). */
 long vast__url_decode(const char *s, size_t n, char *out, size_t cap);
 
 /* ---- Hits ---- */

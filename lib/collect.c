@@ -890,7 +890,10 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
       *scap = nc;
     }
     long dn = vast__url_decode(val[f].p, val[f].n, *sb + len, *scap - len);
-    if (dn < 0) return NULL;
+    if (dn < 0) { /* room was made above: only a %00 gets here */
+      *bad = 2;
+      return NULL;
+    }
     off[idx] = len;
     present[idx] = 1;
     len += (size_t)dn + 1;
@@ -993,7 +996,11 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
   }
   vast__hit *h = make_hit(k, rq, &r204, &bad);
   if (!h) {
-    if (bad) {
+    if (bad == 2) {
+      WINC(w, bad);
+      logf_(c, "bad request from %s: NUL byte (%%00) in a parameter", k->ip);
+      respond(k, 400, "text/plain", "NUL byte in a parameter\n", 24, head, close, v10);
+    } else if (bad) {
       WINC(w, bad);
       logf_(c, "bad request from %s: invalid event name", k->ip);
       respond(k, 400, "text/plain", "invalid event name\n", 19, head, close, v10);

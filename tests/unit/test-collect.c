@@ -1564,7 +1564,93 @@ TEST(db_deleted_under_collector) { db_lost_case(0, VAST_ACK_DURABLE); }
 TEST(db_replaced_under_collector) { db_lost_case(1, VAST_ACK_DURABLE); }
 TEST(db_deleted_under_collector_fast_ack) { db_lost_case(0, VAST_ACK_FAST); }
 
+
+/* ---- output that cannot be turned against its reader ---- */
+
+static int buf_sink(void *ctx, const char *d, size_t n) {
+  char *b = ctx;
+  size_t l = strlen(b);
+  if (l + n >= 4096) return -1;
+  memcpy(b + l, d, n);
+  b[l + n] = 0;
+  return 0;
+}
+
+TEST(csv_cells_and_terminal_text_are_neutralised) {
+  static const struct {
+    const char *in, *out;
+  } csv[] = {
+      {"plain", "plain"},
+      {"a,b", "\"a,b\""},
+      {"say \"hi\"", "\"say \"\"hi\"\"\""},
+      {"=1+2+cmd|' /C calc'!A0", "\"'=1+2+cmd|' /C calc'!A0\""},
+      {"+1", "\"'+1\""},
+      {"-2", "\"'-2\""},
+      {"@SUM(A1)", "\"'@SUM(A1)\""},
+      {"\tx", "\"'\tx\""},
+      {"\rx", "\"'\rx\""},
+      {"=\"q\"", "\"'=\"\"q\"\"\""},
+      {"a=b", "a=b"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof csv / sizeof csv[0]; i++) {
+    char b[4096] = "";
+    CHECK_INT(vast_csv_write_cell(csv[i].in, buf_sink, b), VAST_OK);
+    CHECK_STR(b, csv[i].out);
+  }
+  char t[64];
+  CHECK_INT(vast_text_escape("evil\nFAKE,impression,999", t, sizeof t), 27);
+  CHECK_STR(t, "evil\\x0aFAKE,impression,999");
+  vast_text_escape("\x1b[31mred\x7f\\ \xc2\x9b" "2J caf\xc3\xa9", t, sizeof t);
+  CHECK_STR(t, "\\x1b[31mred\\x7f\\\\ \\x9b2J caf\xc3\xa9");
+  CHECK_INT(vast_text_escape("abcdef", t, 4), 6);
+  CHECK_STR(t, "abc");
+}
+
+/* Hostile ad ids through the collector into report --csv and the text report;
+   a %00 in a parameter is refused whole (400), never stored cut. */
+TEST(report_output_is_safe_and_nul_refused) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  CHECK_INT(status_of(port, "/t/impression?ad==1%2B2%2Bcmd|%27%20/C%20calc%27!A0"), 200);
+  CHECK_INT(status_of(port, "/t/impression?ad=evil%0aFAKE,impression,999"), 200);
+  CHECK_INT(status_of(port, "/t/impression?ad=%1b[2Jx"), 200);
+  CHECK_INT(status_of(port, "/t/impression?ad=pct%00nul"), 400);
+  CHECK_INT(status_of(port, "/t/impression?ad=ok&sid=a%00b"), 400);
+  CHECK_INT(status_of(port, "/t/imp%00ression?ad=ok"), 400);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='pct' OR ad='ok'"), 0);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 3);
+  vast_report *r = NULL;
+  CHECK_INT(vast_report_load(dbpath, 0, &r, NULL), VAST_OK);
+  char outp[160];
+  snprintf(outp, sizeof outp, "%s/report.csv", tmpdir);
+  FILE *f = fopen(outp, "w");
+  CHECK_INT(vast_report_write(r, VAST_REPORT_CSV, sink, f), VAST_OK);
+  fclose(f);
+  char *csv = th_slurp(outp, NULL);
+  CHECK(strstr(csv, "\n\"'=1+2+cmd|' /C calc'!A0\",impression,1,") != NULL);
+  CHECK(strstr(csv, "\n=") == NULL);
+  CHECK(strstr(csv, "\n\"evil\nFAKE,impression,999\",impression,1,") != NULL);
+  free(csv);
+  f = fopen(outp, "w");
+  CHECK_INT(vast_report_write(r, VAST_REPORT_TEXT, sink, f), VAST_OK);
+  fclose(f);
+  char *txt = th_slurp(outp, NULL);
+  CHECK(strstr(txt, "ad evil\\x0aFAKE,impression,999\n") != NULL);
+  CHECK(strstr(txt, "\nFAKE") == NULL);
+  CHECK(strstr(txt, "ad \\x1b[2Jx\n") != NULL);
+  CHECK(strchr(txt, 0x1b) == NULL);
+  free(txt);
+  vast_report_free(r);
+  cleanup();
+}
+
 static const th_case cases[] = {
+    TH(csv_cells_and_terminal_text_are_neutralised),
+    TH(report_output_is_safe_and_nul_refused),
     TH(db_deleted_under_collector),
     TH(db_replaced_under_collector),
     TH(db_deleted_under_collector_fast_ack),
