@@ -28,6 +28,8 @@ typedef struct vast__http_req {
   int chunked;        /* Transfer-Encoding present (bodies of unknown length) */
   uint64_t content_length; /* Content-Length; saturates at UINT64_MAX/2 */
   vast__str user_agent, device_ip, device_ua, forwarded_for;
+  vast__str content_type; /* Content-Type as sent (empty when absent) */
+  int api_client;         /* an X-Vastrack-Client header was sent (any value) */
   unsigned n_device;  /* other X-Device-* headers (name without prefix) */
   vast__str device_name[VAST__MAX_DEVICE_HDRS], device_val[VAST__MAX_DEVICE_HDRS];
 } vast__http_req;
