@@ -125,12 +125,16 @@ static void on_delivery(void *user, const vast_delivery *d) {
   if (d->err) pc->failed++;
   if (pc->json)
     play_json_delivery(pc->out, d);
-  else if (d->err)
-    fprintf(pc->out, "%.2f %s error (%s) %s\n", d->t < 0 ? 0 : d->t, d->event,
-            d->error ? d->error : vast_strerror(d->err), d->url);
-  else
-    fprintf(pc->out, "%.2f %s %ld %.1fms %s\n", d->t < 0 ? 0 : d->t, d->event, d->status,
-            d->latency_ms, d->url);
+  else {
+    char *u = cli_tty_dup(d->url); /* issue 12: no control characters to the terminal */
+    if (d->err)
+      fprintf(pc->out, "%.2f %s error (%s) %s\n", d->t < 0 ? 0 : d->t, d->event,
+              d->error ? d->error : vast_strerror(d->err), u ? u : "?");
+    else
+      fprintf(pc->out, "%.2f %s %ld %.1fms %s\n", d->t < 0 ? 0 : d->t, d->event, d->status,
+              d->latency_ms, u ? u : "?");
+    free(u);
+  }
   fflush(pc->out);
   if (pc->log) {
     play_json_delivery(pc->log, d);
@@ -191,7 +195,9 @@ static void play_emit(play_ctx *pc, const char *event, const char *url, double m
     json_str(pc->out, url);
     fprintf(pc->out, "\"%s}\n", is_beacon ? "" : ",\"beacon\":false");
   } else {
-    fprintf(pc->out, "%.2f %s %s\n", pc->st.t, event, url);
+    char *u = cli_tty_dup(url); /* issue 12: no control characters to the terminal */
+    fprintf(pc->out, "%.2f %s %s\n", pc->st.t, event, u ? u : "?");
+    free(u);
   }
 }
 

@@ -87,6 +87,13 @@ static int num_arg(int argc, char **argv, int *i, long *out) {
   return 0;
 }
 
+char *cli_tty_dup(const char *s) {
+  size_t n = vast_text_escape(s, NULL, 0);
+  char *o = malloc(n + 1);
+  if (o) vast_text_escape(s, o, n + 1);
+  return o;
+}
+
 /* Text from tags and servers, for the terminal: control characters as \xNN. */
 static const char *tty(const char *s, char *buf, size_t cap) {
   vast_text_escape(s ? s : "", buf, cap);

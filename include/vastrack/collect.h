@@ -256,8 +256,9 @@ VAST_API vast_err vast_csv_write_cell(const char *s, vast_write_fn write, void *
  * character (below 0x20, DEL, and the C1 range U+0080..U+009F in UTF-8) written
  * as \xNN and a backslash as \\, so received data cannot start a new line
  * or send escape sequences. Writes at most cap bytes to out, always
- * NUL-terminated when cap > 0; returns the length of the whole escaped string
- * (as snprintf: a result >= cap means it was cut). Thread-safe.
+ * NUL-terminated when cap > 0 (out may be NULL when cap is 0); returns the length
+ * of the whole escaped string (as snprintf: a result >= cap means it was cut).
+ * Thread-safe.
  */
 VAST_API size_t vast_text_escape(const char *s, char *out, size_t cap);
 
