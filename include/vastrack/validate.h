@@ -328,23 +328,34 @@ VAST_API const vast_iab_error *vast_iab_error_find(int code);
 /*
  * Audit: one summary row per tag, for spreadsheets over thousands of tags.
  * Filled by vast_audit_doc from a parsed document and its findings (computed
- * under opt's profile, plus the ctv profile for ctv_compatible).
+ * under opt's profile and overrides, plus the ctv profile for
+ * ctv_compatible). With opt->chain, impressions, events_present and
+ * events_missing describe the merged chain of each resolved ad (every
+ * Wrapper level plus the InLine: what a player fires), not this document
+ * alone.
  */
 #define VAST_AUDIT_CORE_EVENTS 5 /* start, firstQuartile, midpoint, thirdQuartile, complete */
 typedef struct vast_audit {
   char version[16];      /* "4.3", "1.0", "VMAP 1.0"; "" when unknown */
   const char *ad_type;   /* "inline", "wrapper", "mixed", "no-ad", "vmap", "invalid" */
   size_t ads;            /* <Ad> elements (VMAP: in embedded VAST documents) */
-  size_t impressions;    /* Impression URLs over all ads */
-  char events_present[512]; /* distinct Tracking event names, space-separated, document order */
-  char events_missing[128]; /* core linear events missing from some InLine Linear */
+  size_t impressions;    /* Impression URLs over all ads (with a chain: over every level of
+                            every resolved ad, the pixels that fire for it) */
+  char events_present[512]; /* distinct Tracking event names, space-separated, document order
+                               (with a chain: of every level) */
+  char events_missing[128]; /* core linear events missing from some InLine Linear (with a
+                               chain: missing from every level of its resolved ad) */
   int wrapper_hops;      /* without opt->chain: 0 no Wrapper, 1 this document has a
                             Wrapper (the chain beyond is not followed). With opt->chain:
                             the Wrapper levels of the longest chain (resolved or failed;
                             wrapper-a -> wrapper-b -> InLine is 2), 0 for InLine only */
-  int ctv_compatible;    /* 1 when the ctv profile reports no errors */
+  int ctv_compatible;    /* 1 when the ctv profile reports no errors and there is an ad to
+                            play (a no-ad response or a tag that does not parse is 0) */
   size_t errors, warnings, infos; /* findings under opt's profile */
   char issues[1024];     /* "rule-id(n); rule-id(n)..." most severe first; "..." when cut */
+  char ctv_reason[256];  /* why ctv_compatible is 0: "no ad in the response (no fill)", or
+                            the first ctv error "rule-id: message" and "; also rule-id, ..."
+                            for the other error rules; "" when compatible */
 } vast_audit;
 
 VAST_API vast_err vast_audit_doc(const vast_doc *doc, const vast_validate_options *opt,

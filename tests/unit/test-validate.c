@@ -42,6 +42,15 @@ static vast_doc *parse(const char *s, size_t n, vast_error *err) {
   return d;
 }
 
+static vast_doc *parse_file(const char *path, char **xml) {
+  size_t n;
+  *xml = th_slurp(path, &n);
+  vast_error err;
+  vast_doc *d = parse(*xml, n, &err);
+  CHECK(d != NULL);
+  return d;
+}
+
 /* Findings for a file under a profile; parse failures become their finding. */
 static vast_findings *findings_for(const char *xml, size_t n, vast_profile p) {
   vast_error err;
@@ -561,6 +570,8 @@ TEST(audit_row) {
   CHECK_STR(a.events_missing, "midpoint");
   CHECK_INT(a.wrapper_hops, 0);
   CHECK_INT(a.ctv_compatible, 0); /* a missing midpoint is an error in every profile */
+  CHECK(strncmp(a.ctv_reason, "missing-quartile: no 'midpoint' Tracking event", 46) == 0);
+  CHECK(strstr(a.ctv_reason, "; also") == NULL);
   CHECK_INT(a.errors, 1);
   CHECK_INT(a.warnings, 0);
   CHECK_STR(a.issues, "missing-quartile(1)");
@@ -571,7 +582,27 @@ TEST(audit_row) {
   d = parse(xml, n, &err);
   CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
   CHECK_INT(a.ctv_compatible, 0); /* VPAID only: an error on ctv, a warning on the web */
+  CHECK(strncmp(a.ctv_reason, "media-vpaid-only: ", 18) == 0);
+  CHECK(strstr(a.ctv_reason, "; also media-no-mp4") != NULL);
   CHECK_INT(a.errors, 0);
+  vast_doc_free(d);
+  free(xml);
+
+  /* a clean tag: compatible, no reason; a no-ad response is not */
+  xml = th_slurp(CASES_DIR "/missing-quartile/good.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_INT(a.ctv_compatible, 1);
+  CHECK_STR(a.ctv_reason, "");
+  vast_doc_free(d);
+  free(xml);
+  xml = th_slurp(CASES_DIR "/no-ad/bad.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_STR(a.ad_type, "no-ad");
+  CHECK_INT(a.errors, 0);
+  CHECK_INT(a.ctv_compatible, 0);
+  CHECK_STR(a.ctv_reason, "no ad in the response (no fill): nothing to play");
   vast_doc_free(d);
   free(xml);
 
@@ -589,6 +620,8 @@ TEST(audit_row) {
   CHECK_STR(a.ad_type, "invalid");
   CHECK_INT(a.errors, 1);
   CHECK_STR(a.issues, "not-vast(1)");
+  CHECK_INT(a.ctv_compatible, 0);
+  CHECK_STR(a.ctv_reason, "not-vast: the tag does not parse");
 }
 
 /* ---- the shared corpus --------------------------------------------------- */
@@ -810,6 +843,25 @@ TEST(chain_corpus_resolves) {
   int hops = -1;
   vast_findings *l = findings_resolved(sample("wrapper-a.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 2);
+  {
+    /* the audit of the merged chain: ad 4321 -> 1234 -> ad_id_0002 fires 1 + 2 + 1 pixels */
+    char *x;
+    vast_doc *dd = parse_file(sample("wrapper-a.xml"), &x);
+    vast_chain *c = NULL;
+    vast_resolve_file(sample("wrapper-a.xml"), NULL, &c, NULL);
+    CHECK(c != NULL);
+    vast_validate_options o;
+    vast_validate_options_init(&o);
+    vast_audit a;
+    CHECK_INT(vast_audit_doc(dd, &o, &a), VAST_OK);
+    CHECK_INT(a.impressions, 2); /* the document alone: one per Wrapper */
+    o.chain = c;
+    CHECK_INT(vast_audit_doc(dd, &o, &a), VAST_OK);
+    CHECK_INT(a.impressions, 4);
+    vast_chain_free(c);
+    vast_doc_free(dd);
+    free(x);
+  }
   for (size_t i = 0; i < vast_findings_count(l); i++) {
     const vast_finding *f = vast_findings_at(l, i);
     CHECK(strcmp(f->rule->category, "wrapper") != 0 || !strcmp(f->rule_id, "wrapper-uri-invalid"));
@@ -934,14 +986,6 @@ TEST(chain_depth_limit) {
 
 /* ---- policies: overrides and config files -------------------------------- */
 
-static vast_doc *parse_file(const char *path, char **xml) {
-  size_t n;
-  *xml = th_slurp(path, &n);
-  vast_error err;
-  vast_doc *d = parse(*xml, n, &err);
-  CHECK(d != NULL);
-  return d;
-}
 
 /* Severity of the first finding of a rule, or -9 when there is none. */
 static int sev_of(const vast_findings *l, const char *id) {
