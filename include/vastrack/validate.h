@@ -377,6 +377,30 @@ VAST_API void vast_audit_parse_error(const vast_error *err, vast_audit *out /* O
 VAST_API vast_err vast_template_write(const char *version, int skippable,
                                       vast_write_fn write, void *ctx);
 
+/* Options of vast_template_write_opts. Initialise with vast_template_options_init. */
+typedef struct vast_template_options {
+  size_t size;         /* sizeof(vast_template_options), set by _init */
+  const char *version; /* "4.1", "4.2" or "4.3" (default "4.3") */
+  int skippable;       /* InLine: skipoffset and the skip event */
+  int wrapper;         /* 1: a Wrapper (AdSystem, Error, Impression, VASTAdTagURI, the
+                          attributes with their defaults, and Linear tracking this layer
+                          adds) instead of an InLine */
+  int omid;            /* 1: AdVerifications with an OMID JavaScriptResource,
+                          VerificationParameters and verificationNotExecuted with [REASON] */
+  int comments;        /* 1 (default): an XML comment before each element saying what it
+                          is for and what breaks without it */
+} vast_template_options;
+
+VAST_API void vast_template_options_init(vast_template_options *opt);
+/*
+ * vast_template_write_opts: the template with options (NULL: defaults, with
+ * comments). vast_template_write is this without comments. Every variant
+ * validates with no finding under web, ctv and ssai. Returns VAST_OK,
+ * VAST_E_VERSION, VAST_E_INVAL (write NULL) or VAST_E_IO.
+ */
+VAST_API vast_err vast_template_write_opts(const vast_template_options *opt, vast_write_fn write,
+                                           void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

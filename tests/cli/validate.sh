@@ -225,6 +225,36 @@ expect_rc "errors --json" 0 "$VASTRACK" errors --json
 cp "$TMP/out" "$TMP/e.json"
 json_ok "errors --json is JSON" "$TMP/e.json" 'length == 38 and all(.[]; .code and .meaning and .cause and .fix and .test)'
 
+# errors --markdown: the seed's cheat sheet
+expect_rc "errors --markdown" 0 "$VASTRACK" errors --markdown
+expect_grep "errors --markdown: table header" '^\| Code \| Error \| Meaning \| Cause \| Fix \| Test method \|$' "$TMP/out"
+n=$(grep -cE '^\| [0-9]{3} \| ' "$TMP/out")
+[ "$n" -eq 38 ] && ok "errors --markdown: 38 rows" || nok "errors --markdown: 38 rows" "$n"
+bad=$(grep -E '^\| [0-9]{3} \| ' "$TMP/out" | sed 's/\\|//g' | awk -F'|' 'NF != 8' | head -2)
+[ -z "$bad" ] && ok "errors --markdown: 6 cells per row" || nok "errors --markdown: 6 cells per row" "$bad"
+expect_grep "errors --markdown: 303 row with a test method" '^\| 303 \| .*vastrack' "$TMP/out"
+expect_rc "errors --markdown 401" 0 "$VASTRACK" errors --markdown 401
+n=$(grep -cE '^\| [0-9]{3} \| ' "$TMP/out")
+[ "$n" -eq 1 ] && ok "errors --markdown CODE: one row" || nok "errors --markdown CODE: one row" "$n"
+expect_rc "errors --json --markdown is usage" 2 "$VASTRACK" errors --json --markdown
+
+# template --wrapper / --omid / comments
+for v in "--wrapper" "--omid" "--wrapper --omid" "--no-comments"; do
+  "$VASTRACK" template $v > "$TMP/t3.xml" || nok "template $v"
+  for p in web ctv ssai; do
+    if "$VASTRACK" validate --profile $p "$TMP/t3.xml" > "$TMP/out" 2>&1 &&
+       [ "$(cat "$TMP/out")" = "$TMP/t3.xml: no findings (profile $p)" ]; then ok "template $v: no findings ($p)"
+    else nok "template $v: no findings ($p)" "$(head -3 "$TMP/out")"; fi
+  done
+done
+"$VASTRACK" template --wrapper --omid > "$TMP/t3.xml"
+expect_grep "template --wrapper: a Wrapper with VASTAdTagURI" '<VASTAdTagURI><!\[CDATA\[https://' "$TMP/t3.xml"
+expect_grep "template --omid: OMID verification" 'apiFramework="omid"' "$TMP/t3.xml"
+"$VASTRACK" template > "$TMP/t3.xml"
+n=$(grep -c '<!-- ' "$TMP/t3.xml")
+[ "$n" -ge 15 ] && ok "template explains its elements ($n comments)" || nok "template explains its elements" "$n"
+expect_rc "template --wrapper --skippable is usage" 2 "$VASTRACK" template --wrapper --skippable
+
 # template: every version, skippable or not, validates clean under web, ctv and ssai
 for ver in 4.1 4.2 4.3; do
   for sk in "" --skippable; do

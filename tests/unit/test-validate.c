@@ -552,6 +552,65 @@ TEST(template_is_complete_and_valid) {
   free(b.p);
 }
 
+
+/* --wrapper, --omid and the comments: model facts and no finding anywhere. */
+TEST(template_variants) {
+  for (int wrapper = 0; wrapper <= 1; wrapper++)
+    for (int om = 0; om <= 1; om++) {
+      vast_template_options to;
+      vast_template_options_init(&to);
+      CHECK_INT(to.comments, 1);
+      to.wrapper = wrapper;
+      to.omid = om;
+      buf b = {0};
+      CHECK_INT(vast_template_write_opts(&to, buf_write, &b), VAST_OK);
+      CHECK(strstr(b.p, "<!-- ") != NULL); /* explained */
+      CHECK(strstr(b.p, "Impression: ") != NULL);
+      vast_error err;
+      vast_doc *d = parse(b.p, b.n, &err);
+      CHECK(d != NULL);
+      const vast_ad *ad = &vast_doc_vast(d)->ads[0];
+      CHECK_INT(ad->kind, wrapper ? VAST_AD_WRAPPER : VAST_AD_INLINE);
+      if (wrapper) {
+        CHECK(ad->vast_ad_tag_uri && !strncmp(ad->vast_ad_tag_uri, "https://", 8));
+        CHECK(ad->n_impressions == 1 && ad->n_errors == 1);
+      }
+      CHECK_INT(ad->n_verifications, om);
+      if (om) {
+        CHECK_INT(ad->verifications[0].n_js_resources, 1);
+        CHECK_STR(ad->verifications[0].js_resources[0].api_framework, "omid");
+        CHECK_INT(ad->verifications[0].n_tracking, 1);
+        CHECK(strstr(ad->verifications[0].tracking[0].url, "[REASON]") != NULL);
+      }
+      size_t nn;
+      vast_doc_notes(d, &nn);
+      CHECK_INT(nn, 0);
+      for (int p = VAST_PROFILE_WEB; p <= VAST_PROFILE_SSAI; p++) {
+        vast_validate_options o;
+        vast_validate_options_init(&o);
+        o.profile = (vast_profile)p;
+        vast_findings *fl = NULL;
+        CHECK_INT(vast_validate_list(d, &o, &fl), VAST_OK);
+        if (vast_findings_count(fl)) dump(fl, wrapper ? "wrapper" : "inline");
+        CHECK_INT(vast_findings_count(fl), 0);
+        vast_findings_free(fl);
+      }
+      vast_doc_free(d);
+      free(b.p);
+    }
+  /* without comments: no comment at all */
+  vast_template_options to;
+  vast_template_options_init(&to);
+  to.comments = 0;
+  buf b = {0};
+  CHECK_INT(vast_template_write_opts(&to, buf_write, &b), VAST_OK);
+  CHECK(strstr(b.p, "<!--") == NULL);
+  free(b.p);
+  to.version = "3.0";
+  CHECK_INT(vast_template_write_opts(&to, buf_write, &b), VAST_E_VERSION);
+  CHECK_INT(vast_template_write_opts(&to, NULL, NULL), VAST_E_INVAL);
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 TEST(audit_row) {
@@ -1322,6 +1381,7 @@ static const th_case cases[] = {
     TH(writers),
     TH(iab_table),
     TH(template_is_complete_and_valid),
+    TH(template_variants),
     TH(audit_row),
     TH(corpus_expectations),
     TH(chain_corpus_resolves),
