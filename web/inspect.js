@@ -104,7 +104,7 @@
       tb.append(row);
     }
     t.hidden = !r.findings.length;
-    $("sev-shown").textContent = r.findings.length ? `${shown} of ${r.findings.length} shown` : "";
+    $("sev-shown").textContent = r.findings.length ? `${shown} of ${r.findings.length} findings match the filter` : "";
   }
 
   const COLS = ["impression", "error", "creativeView", "start", "firstQuartile", "midpoint",
@@ -139,7 +139,10 @@
     for (const a of ads) for (const x of a.chain) if (x.kind === "inline" && x.hop !== undefined) inlineAt[x.hop] = x.id || "(no id)";
     const children = c.hops.map((_, i) => c.hops.map((h, j) => h.parent === i ? j : -1).filter(j => j >= 0));
     /* where a failure stopped: the last level it reached, named by ad id and kind */
-    const stop = f => { const l = f.chain[f.chain.length - 1]; return l ? `ad ${l.id || "(no id)"} (${l.kind})` : "the first document"; };
+    const stop = f => {
+      const l = f.chain[f.chain.length - 1];
+      return l ? `${l.kind === "wrapper" ? "the Wrapper" : l.kind === "inline" ? "the InLine" : "the Ad"} ${l.id ? "'" + l.id + "'" : "(no id)"}` : "the first document";
+    };
     c.hops.forEach((h, i) => {
       if (h.iabCode) state.codes.add(h.iabCode);
       let result, cls = "";

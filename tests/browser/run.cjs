@@ -194,7 +194,7 @@ async function main() {
     ok(failHops.some(r => /^failed here: .*\[VAST 301\]/.test(r)) && !failHops.every(r => /^ok/.test(r)),
        "a failing chain says at which hop and why", failHops.join(" | "));
     const failSummary = await page.textContent("#chain-summary");
-    ok(/1 failed: .*\[VAST 301\] at ad /.test(failSummary), "the chain summary names where it stopped", failSummary);
+    ok(/1 failed, .* ms: .*404.*\[VAST 301\] at the Wrapper /.test(failSummary), "the chain summary names where it stopped", failSummary);
 
     /* 4. Simulate playback of the chain: the beacons of `vastrack play --dry-run`. */
     await page.click("#simulate");
