@@ -18,7 +18,11 @@ SOVER   := 0
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
             curl jq
+DEB_PKGS += libavformat-dev libavcodec-dev libavutil-dev ffmpeg
+DEB_PKGS += python3 python3-dev python3-cffi python3-pytest python3-venv python3-pip \
+            python3-setuptools python3-wheel
 PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
+PKGS     += libavformat libavcodec libavutil
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -73,6 +77,11 @@ $(B)/libvastrack.a: $(LIB_OBJ)
 $(B)/libvastrack.so: $(PIC_OBJ) lib/vastrack.map
 	$(CC) -shared $(FLAGS) -Wl,-soname,libvastrack.so.$(SOVER) -Wl,--version-script=lib/vastrack.map \
 	  -o $@ $(PIC_OBJ) $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
+
+# The position-independent objects as an archive, for the Python binding (python/setup.py).
+$(B)/libvastrack_pic.a: $(PIC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(B)/vastrack: $(CLI_OBJ) $(B)/libvastrack.a
 	$(CC) $(FLAGS) -o $@ $(CLI_OBJ) $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm $(LDFLAGS)

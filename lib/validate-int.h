@@ -220,7 +220,43 @@
     "add <Mezzanine delivery=\"progressive\" type=\"video/mp4\" width=\"1920\" height=\"1080\"> with the high-quality source file") \
   X(IMPRESSION_ABOUT_BLANK, "impression-about-blank", "events", 0, I, I, I, I,                   \
     "Impression is about:blank: a placeholder, no impression is counted here (VAST 4.x 3.4.4)", \
-    "nothing to fix if this party does not count impressions; otherwise give its pixel URL")
+    "nothing to fix if this party does not count impressions; otherwise give its pixel URL") \
+  X(PROBE_UNREACHABLE, "probe-unreachable", "probe", 401, E, E, E, E,                            \
+    "(--probe) a MediaFile cannot be fetched or read (HTTP error, timeout, refused address)",    \
+    "serve the file over https, answering 200/206 within a few seconds")                        \
+  X(PROBE_NOT_MEDIA, "probe-not-media", "probe", 405, E, E, E, E,                                \
+    "(--probe) a MediaFile is not media a player can read (garbage, HTML, truncated, unbounded)", \
+    "point the MediaFile at the real video; re-upload a truncated file")                        \
+  X(PROBE_DURATION_MISMATCH, "probe-duration-mismatch", "probe", 202, W, E, E, W,                \
+    "(--probe) the file's duration differs from <Duration> by more than the tolerance (0.5 s)", \
+    "write the file's real length in <Duration>: quartiles are computed from it")               \
+  X(PROBE_MIME_MISMATCH, "probe-mime-mismatch", "probe", 403, W, E, E, W,                        \
+    "(--probe) the MediaFile type (or the server's Content-Type) does not match the container", \
+    "declare the file's real MIME type (video/mp4 for MP4, video/webm for WebM...)")            \
+  X(PROBE_CODEC_MISMATCH, "probe-codec-mismatch", "probe", 403, W, E, W, W,                      \
+    "(--probe) the codec attribute names another codec than the file's",                        \
+    "write the file's codec (e.g. avc1.64001F, mp4a.40.2) or remove the attribute")              \
+  X(PROBE_SIZE_MISMATCH, "probe-size-mismatch", "probe", 203, W, W, W, O,                        \
+    "(--probe) width/height differ from the file's resolution",                                 \
+    "declare the file's real width and height in pixels")                                       \
+  X(PROBE_BITRATE_MISMATCH, "probe-bitrate-mismatch", "probe", 0, W, W, W, W,                    \
+    "(--probe) the measured bitrate is outside bitrate/minBitrate/maxBitrate (25% tolerance)",  \
+    "declare the file's real bitrate in kbit/s, or re-encode to the declared one")              \
+  X(PROBE_FILESIZE_MISMATCH, "probe-filesize-mismatch", "probe", 0, W, W, W, W,                  \
+    "(--probe) fileSize differs from the size the server reports",                              \
+    "declare the file's real size in bytes")                                                    \
+  X(PROBE_CTV_CODEC, "probe-ctv-codec", "probe", 403, O, E, W, O,                                \
+    "(--probe) an MP4/HLS MediaFile that is not H.264 (High or lower) with AAC",                \
+    "encode the CTV renditions as H.264 High (or Main) with AAC-LC audio")                      \
+  X(PROBE_CTV_CEILING, "probe-ctv-ceiling", "probe", 405, O, W, W, O,                            \
+    "(--probe) above the CTV ceilings: 1920x1080, 60 fps, 20 Mbit/s, H.264 level 4.2",          \
+    "add a rendition within 1080p, 60 fps, 20 Mbit/s and level 4.2")                           \
+  X(PROBE_NOT_FAST_START, "probe-not-fast-start", "probe", 0, I, W, W, I,                        \
+    "(--probe) an MP4 whose index (moov) follows the media data: played only once downloaded",  \
+    "remux with the index first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4")        \
+  X(PROBE_RANGE_IGNORED, "probe-range-ignored", "probe", 0, I, W, W, I,                          \
+    "(--probe) the server answers byte-range requests with 200 and the whole file",             \
+    "enable byte ranges (Accept-Ranges: bytes) on the media server or CDN")
 
 typedef enum vast__rule_idx {
 #define VAST__RULE_ENUM(e, id, cat, code, w, c, s, a, sum, fix) VAST__R_##e,

@@ -187,6 +187,12 @@ TEST(rules_bad_and_good) {
       failed++;
       continue;
     }
+    /* a `probe` file: the rule needs the media probed (tests/unit/test-probe.c runs it) */
+    snprintf(path, sizeof path, CASES_DIR "/%s/probe", r->id);
+    if (stat(path, &st) == 0) {
+      seen++;
+      continue;
+    }
     failed += run_case(r->id, r->id);
     seen++;
   }
