@@ -4,10 +4,13 @@
 # fuzz-parse:   vast_doc_parse and the JSON/tree writers, seeded from the corpus
 # fuzz-http:    the collector's request parser and percent-decoder
 # fuzz-journal: the collector's journal recovery (files left by a crash)
+# fuzz-probe:   the media probe's bounded reader glue over libavformat (seeds:
+#               small media made with ffmpeg into build/fuzz/seeds-probe)
 FUZZ_SECONDS ?= 60
 CLANG ?= $(shell command -v clang-14 || command -v clang)
 FB := build/fuzz
 PKGS := expat libcurl sqlite3 libuv rdkafka
+PKGS += libavformat libavcodec libavutil
 FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib -D_GNU_SOURCE \
          $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
@@ -25,9 +28,12 @@ SEEDS_fuzz-journal := fuzz/seeds-journal
 # Recovery checks each record's CRC-32C: the journal target builds without that
 # check so that the fuzzer's records reach the rest of recovery and SQLite.
 DEFS_fuzz-journal := -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+SRC_fuzz-probe := lib/probe.c lib/fetch.c lib/jsonw.c lib/error.c
+SEEDS_fuzz-probe := $(FB)/seeds-probe
 
 run: $(TARGETS)
-	@mkdir -p $(FB)/seeds-parse
+	@mkdir -p $(FB)/seeds-parse $(FB)/seeds-probe
+	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
 	@find ../shared/corpus -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \;
 	@$(foreach n,$(NAMES), \
 	  mkdir -p $(FB)/corpus-$(n) && \
