@@ -40,7 +40,7 @@
     "InLine or Wrapper without AdSystem", "add <AdSystem version=\"...\">name</AdSystem>")     \
   X(MISSING_ADTITLE, "missing-adtitle", "structure", 101, E, E, E, E,                            \
     "InLine without AdTitle", "add <AdTitle>...</AdTitle>")                                      \
-  X(MISSING_ADSERVINGID, "missing-adservingid", "structure", 101, W, W, E, W,                    \
+  X(MISSING_ADSERVINGID, "missing-adservingid", "structure", 101, E, E, E, E,                    \
     "VAST 4.1+ InLine without AdServingId",                                                      \
     "add <AdServingId> with a unique id per impression opportunity")                             \
   X(MISSING_IMPRESSION, "missing-impression", "events", 101, E, E, E, E,                         \
@@ -96,11 +96,11 @@
   X(NONLINEAR_MISSING_RESOURCE, "nonlinear-missing-resource", "structure", 500, E, E, E, E,      \
     "InLine NonLinear without StaticResource, IFrameResource or HTMLResource",                   \
     "give the NonLinear a resource, or remove it")                                               \
-  X(MISSING_QUARTILE, "missing-quartile", "events", 0, W, W, E, W,                               \
-    "a core linear event (start, firstQuartile, midpoint, thirdQuartile, complete) has no Tracking", \
+  X(MISSING_QUARTILE, "missing-quartile", "events", 0, E, E, E, E,                               \
+    "a core linear event (start, firstQuartile, midpoint, thirdQuartile, complete) has no Tracking: DSPs bill and report on them", \
     "add <Tracking event=\"...\"> for each of start, firstQuartile, midpoint, thirdQuartile, complete") \
-  X(SKIP_TRACKING_MISSING, "skip-tracking-missing", "events", 0, W, W, W, W,                     \
-    "skippable ad (skipoffset) without a skip Tracking event",                                   \
+  X(SKIP_TRACKING_MISSING, "skip-tracking-missing", "events", 0, E, E, E, E,                     \
+    "skippable ad (skipoffset) without a skip Tracking event: skips are not reported to the DSP", \
     "add <Tracking event=\"skip\"> so skips are counted")                                      \
   X(PROGRESS_NO_OFFSET, "progress-no-offset", "events", 101, E, E, E, E,                         \
     "progress Tracking without offset (players drop it)", "add offset=\"00:00:05\" or \"10%\"") \
@@ -205,7 +205,22 @@
     "make the last hop return well-formed VAST 2.0-4.3 (IAB 100/101/102)")                       \
   X(WRAPPER_REFUSED, "wrapper-refused", "wrapper", 300, E, E, E, E,                              \
     "(--resolve) a Wrapper came back where the Wrapper above says followAdditionalWrappers=\"false\"", \
-    "return an InLine there, or allow further wrappers on the Wrapper above")                    \
+    "return an InLine there, or allow further wrappers on the Wrapper above")                     \
+  X(URL_NOT_CDATA, "url-not-cdata", "urls", 0, W, W, W, W,                                       \
+    "URL text is not in CDATA (VAST 4.x 2.3.3: URLs must be): one raw & makes the tag unparseable (IAB 100)", \
+    "wrap the URL in <![CDATA[...]]>")                                                           \
+  X(MISSING_UNIVERSALADID, "missing-universaladid", "structure", 101, W, W, W, W,                \
+    "VAST 4.x InLine Creative without UniversalAdId (required since 4.0)",                       \
+    "add <UniversalAdId idRegistry=\"ad-id.org\">CNPA0484000H</UniversalAdId> (idRegistry=\"unknown\" value=\"unknown\" when there is none)") \
+  X(POD_DUPLICATE_ADSERVINGID, "pod-duplicate-adservingid", "pods", 0, W, W, E, W,              \
+    "two Ads of one response share an AdServingId (it must be unique per ad)",                  \
+    "give every Ad its own AdServingId")                                                         \
+  X(MEDIA_NO_MEZZANINE, "media-no-mezzanine", "media", 406, O, O, W, O,                          \
+    "VAST 4.x InLine Linear without Mezzanine: SSAI stitchers transcode from it (IAB 406)",     \
+    "add <Mezzanine delivery=\"progressive\" type=\"video/mp4\" width=\"1920\" height=\"1080\"> with the high-quality source file") \
+  X(IMPRESSION_ABOUT_BLANK, "impression-about-blank", "events", 0, I, I, I, I,                   \
+    "Impression is about:blank: a placeholder, no impression is counted here (VAST 4.x 3.4.4)", \
+    "nothing to fix if this party does not count impressions; otherwise give its pixel URL") \
   X(PROBE_UNREACHABLE, "probe-unreachable", "probe", 401, E, E, E, E,                            \
     "(--probe) a MediaFile cannot be fetched or read (HTTP error, timeout, refused address)",    \
     "serve the file over https, answering 200/206 within a few seconds")                        \
@@ -252,11 +267,15 @@ typedef enum vast__rule_idx {
 
 extern const vast_rule vast__rules[VAST__R__COUNT];
 
-/* A findings list: items plus an arena for their strings. */
+/* A findings list: items plus an arena for their strings, and the policy
+ * that produced them (for the writers' reports). */
 struct vast_findings {
   vast_finding *items;
   size_t n, cap;
   int oom; /* an append failed: the list is incomplete */
+  int profile; /* -1: not known (a parse failure) */
+  vast_rule_override *overrides; /* arena copies */
+  size_t n_overrides;
   vast__arena arena;
 };
 
@@ -266,6 +285,8 @@ int vast__findings_add(vast_findings *list, const vast_finding *f);
 
 /* Wrapper levels of the longest path of a resolved chain (resolved or failed). */
 int vast__chain_wrapper_levels(const vast_chain *c);
+/* opt->overrides (and their number) when opt is large enough to hold them. */
+const vast_rule_override *vast__validate_overrides_opt(const vast_validate_options *opt, size_t *n);
 /* opt->chain when opt is large enough to hold it, else NULL. */
 const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt);
 

@@ -43,4 +43,8 @@ int cli_write_file(void *ctx, const char *data, size_t len);
 /* True when s is an http:// or https:// URL. */
 int cli_is_url(const char *s);
 
+/* The command's network policy (include/vastrack/net.h), see cmd-resolve.c:
+   allows private addresses until the command says otherwise. Never NULL. */
+vast_net_policy *cli_net_policy(void);
+
 #endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# The Python binding (python/): installs it with pip into a scratch virtualenv (the
+# way users do, against the release build's build/libvastrack_pic.a) and runs its
+# pytest suite, one "ok - python: TEST" line per test. Skipped, with the reason, when
+# PYTHON (default /usr/bin/python3, Debian's) or its cffi, pytest or venv is missing.
+# VASTRACK (the CLI the model is compared with) and VASTRACK_CORPUS come from tests/run.sh.
+PYTHON=${PYTHON:-/usr/bin/python3}
+skip() { echo "# python SKIPPED: $*"; exit 0; }
+[ -x "$PYTHON" ] || skip "no $PYTHON (set PYTHON; Debian: make deps)"
+for m in cffi pytest venv; do
+  "$PYTHON" -c "import $m" 2>/dev/null || skip "$PYTHON cannot import $m (Debian: make deps)"
+done
+root=$(pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$PYTHON" -m venv --system-site-packages "$tmp/venv" >"$tmp/venv.log" 2>&1 ||
+  { echo "not ok - python: venv"; sed 's/^/    /' "$tmp/venv.log"; exit 1; }
+if "$tmp/venv/bin/pip" install --no-build-isolation --no-deps --no-index "$root/python" \
+    >"$tmp/pip.log" 2>&1; then
+  echo "ok - python: pip install ./python"
+else
+  echo "not ok - python: pip install ./python"
+  tail -30 "$tmp/pip.log" | sed 's/^/    /'
+  exit 1
+fi
+# Run from a scratch folder so that `import vastrack` is the installed package.
+cp -r "$root/python/tests" "$tmp/tests"
+cd "$tmp" || exit 1
+VASTRACK_TAP="$tmp/tap" ASAN_OPTIONS=detect_leaks=0 \
+  "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider tests >"$tmp/pytest.log" 2>&1
+rc=$?
+cat "$tmp/tap" 2>/dev/null
+if [ $rc -ne 0 ]; then
+  grep -q '^not ok' "$tmp/tap" 2>/dev/null || echo "not ok - python: pytest exited $rc"
+  tail -40 "$tmp/pytest.log" | sed 's/^/    /'
+  exit 1
+fi
