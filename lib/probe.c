@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct vast_prober {
   char *user_agent;
   CURL *easy;
   vast__guard guard;
+  size_t resp_cap; /* the policy's ceiling on one response body */
 };
 
 /* One cached block of the file: [off, off+len). */
@@ -104,6 +106,7 @@ typedef struct xfer {
   int64_t skip;     /* body bytes to drop first (a 200 to a range request) */
   int started;      /* the first body byte was seen */
   size_t err_body;  /* bytes of an error response's body */
+  size_t resp_bytes; /* body bytes of this response */
   int full, over_budget, bad_range;
 } xfer;
 
@@ -174,11 +177,12 @@ static size_t body_cb(char *data, size_t sz, size_t nm, void *ud) {
       return 0;
     }
   }
-  if (r->info->bytes_read + n > r->budget) {
+  if (r->info->bytes_read + n > r->budget || x->resp_bytes + n > r->p->resp_cap) {
     x->over_budget = 1;
     return 0;
   }
   r->info->bytes_read += n;
+  x->resp_bytes += n;
   size_t i = 0;
   if (x->skip > 0) {
     size_t d = (int64_t)n < x->skip ? n : (size_t)x->skip;
@@ -244,6 +248,8 @@ static int http_block(preader *r, pblock *b, int64_t off, size_t want) {
   else if (x.status == 200 && x.clen >= 0) r->size = x.clen;
   if (r->size >= 0) r->info->content_length = r->size;
   if (x.over_budget) {
+    if (x.resp_bytes + 65536 > p->resp_cap && p->resp_cap < r->budget)
+      rfail(r, VAST_E_TOO_LARGE, 405, "a response exceeds the policy's %zu bytes", p->resp_cap);
     rfail(r, VAST_E_TOO_LARGE, 405, "read budget of %zu bytes spent before the file was understood",
           r->budget);
     return -1;
@@ -639,6 +645,19 @@ vast_err vast_prober_create(const vast_probe_opts *opts, vast_prober **out) {
   if (p->o.read_ahead > p->o.max_bytes) p->o.read_ahead = p->o.max_bytes;
   if (p->o.timeout_ms <= 0) p->o.timeout_ms = VAST_DEFAULT_PROBE_TIMEOUT_MS;
   if (p->o.user_agent && !(p->user_agent = strdup(p->o.user_agent))) {
+    free(p);
+    return VAST_E_NOMEM;
+  }
+  p->o.user_agent = p->user_agent;
+  /* The network policy (vastrack/net.h): the stricter of it and the options wins. */
+  const vast_net_policy *pol = p->o.policy;
+  p->o.policy = NULL; /* applied here, not kept */
+  p->o.refuse_private = vast__policy_refuse(pol, p->o.refuse_private);
+  p->o.timeout_ms = vast__policy_timeout(pol, p->o.timeout_ms);
+  p->o.max_redirects = vast__policy_redirects(pol, p->o.max_redirects);
+  p->resp_cap = vast__policy_bytes(pol, SIZE_MAX);
+  const char *ua = vast__policy_ua(pol, p->o.user_agent);
+  if (ua && !p->user_agent && !(p->user_agent = strdup(ua))) {
     free(p);
     return VAST_E_NOMEM;
   }

@@ -213,6 +213,7 @@ static int add_tag(items *it, const popts *o, const char *name, vast_doc ***docs
     vast_resolve_opts ro;
     vast_resolve_opts_init(&ro);
     ro.refuse_private = o->po.refuse_private;
+    ro.policy = o->po.policy;
     vast_chain *c = NULL;
     vast_resolve_buffer(buf, len, base, &ro, &c, NULL);
     if (c) {
@@ -250,6 +251,7 @@ int cmd_probe(int argc, char **argv) {
   popts o;
   memset(&o, 0, sizeof o);
   vast_probe_opts_init(&o.po);
+  o.po.policy = cli_net_policy(); /* the command's network policy (vastrack/net.h) */
   o.jobs = 4;
   int i = 1;
   for (; i < argc; i++) {
@@ -271,6 +273,7 @@ int cmd_probe(int argc, char **argv) {
       o.resolve = 1;
     } else if (!strcmp(a, "--refuse-private")) {
       o.po.refuse_private = 1;
+      cli_net_policy()->allow_private = 0;
     } else if (!strcmp(a, "--jobs") || !strcmp(a, "--timeout") || !strcmp(a, "--max-bytes") ||
                !strcmp(a, "--read-ahead")) {
       if (i + 1 >= argc) {

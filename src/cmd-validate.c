@@ -101,6 +101,7 @@ typedef struct opts {
   int resolve;
   vast_resolve_opts ro;
   int probe; /* --probe: vast_probe_check after validation (vastrack/probe.h) */
+  vast_probe_check_opts pco;
 } opts;
 
 static void opts_free(opts *o) {
@@ -270,6 +271,8 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
       o->resolve = 1;
     } else if (!strcmp(a, "--probe")) {
       o->probe = 1;
+      vast_probe_check_opts_init(&o->pco);
+      o->pco.probe.policy = cli_net_policy();
     } else if (!strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
       char *end;
       long n = strtol(val, &end, 10);
@@ -415,7 +418,7 @@ int cmd_validate(int argc, char **argv) {
     } else {
       o.vo.chain = resolve_input(&o, name, buf, len, doc);
       e = vast_validate_list(doc, &o.vo, &list);
-      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, NULL, list);
+      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, &o.pco, list);
       vast_chain_free((vast_chain *)o.vo.chain);
       o.vo.chain = NULL;
     }
@@ -524,7 +527,7 @@ static vast_err probe_audit(opts *o, const char *name, const vast_doc *doc, vast
   vast_findings *l = NULL;
   vast_err e = vast_validate_list(doc, &o->vo, &l);
   size_t from = vast_findings_count(l);
-  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, NULL, l);
+  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, &o->pco, l);
   if (e == VAST_OK) e = vast_audit_add_probe(a, l, from);
   vast_findings_free(l);
   return e;

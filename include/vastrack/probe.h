@@ -8,8 +8,9 @@
  * Nothing is downloaded whole. libavformat is only ever handed the bounded
  * reader: every read and seek becomes a ranged GET (Range: bytes=a-b) of
  * read_ahead bytes through libcurl, with the resolver's protections (http/https
- * only, also on redirects; no environment proxy; the private-address guard when
- * refuse_private is set), one deadline for the whole probe and a byte budget.
+ * only, also on redirects; no environment proxy; the special-address guard of
+ * the network policy, or refuse_private), one deadline for the whole probe and a
+ * byte budget.
  * Demuxers that would open further URLs (HLS segments, MOV references) are
  * refused. A local file is read the same way with pread().
  *
@@ -28,6 +29,7 @@
 #include "base.h"
 #include "doc.h"
 #include "validate.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +52,13 @@ typedef struct vast_probe_opts {
                               (checked on the resolved IPs, on every connection) */
   int allow_files;         /* 1 (default): a target that is not http(s) is a
                               local path read from disk; 0: VAST_E_URL */
+  const vast_net_policy *policy; /* NULL, or the program's network policy
+                              (vastrack/net.h), applied when a prober is created:
+                              its guard refuses special-purpose addresses unless
+                              allow_private (the stricter of it and refuse_private
+                              wins); its timeout caps timeout_ms, its redirects
+                              max_redirects, its max_bytes each response body; its
+                              user agent is used when user_agent is NULL */
 } vast_probe_opts;
 
 VAST_API void vast_probe_opts_init(vast_probe_opts *opts);

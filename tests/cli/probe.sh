@@ -61,7 +61,12 @@ tag() {
   d=$1 t=$2 w=$3 h=$4 br=$5; shift 5
   printf '<VAST version="4.2"><Ad id="a"><InLine><AdSystem>t</AdSystem><AdTitle>t</AdTitle>'
   printf '<AdServingId>x</AdServingId><Impression><![CDATA[https://t.example/i]]></Impression>'
-  printf '<Creatives><Creative><Linear><Duration>%s</Duration><MediaFiles>' "$d"
+  printf '<Creatives><Creative><UniversalAdId idRegistry="ad-id.org">ABCD0000000H</UniversalAdId>'
+  printf '<Linear><Duration>%s</Duration><TrackingEvents>' "$d"
+  for ev in start firstQuartile midpoint thirdQuartile complete; do
+    printf '<Tracking event="%s"><![CDATA[https://t.example/%s]]></Tracking>' $ev $ev
+  done
+  printf '</TrackingEvents><MediaFiles>'
   for u in "$@"; do
     printf '<MediaFile delivery="progressive" type="%s" width="%s" height="%s" bitrate="%s"><![CDATA[%s]]></MediaFile>' \
       "$t" "$w" "$h" "$br" "$u"

@@ -388,6 +388,28 @@ TEST(private_addresses_refused) {
   CHECK_INT(n_reqs, 0);
 }
 
+TEST(network_policy_applies) {
+  srv_start();
+  vast_net_policy pol;
+  vast_net_policy_init(&pol); /* refuses special-purpose addresses */
+  vast_probe_opts o = popts();
+  o.policy = &pol;
+  vast_media_info in;
+  vast_error e;
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_E_FORBIDDEN);
+  CHECK_INT(n_reqs, 0);
+  pol.allow_private = 1;
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_OK);
+  /* its ceiling on one response body: a server ignoring ranges sends it all at once */
+  pol.max_bytes = 30000;
+  CHECK_INT(vast_media_probe(url("/norange/fs.mp4"), &o, &in, &e), VAST_E_TOO_LARGE);
+  CHECK(strstr(e.message, "policy") != NULL);
+  CHECK(in.bytes_read <= 30000);
+  /* ranged responses stay under it */
+  o.read_ahead = 16384;
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_OK);
+}
+
 /* ---- reuse and concurrency ----------------------------------------------------- */
 
 TEST(prober_reuses_its_connection) {
@@ -640,6 +662,7 @@ static const th_case cases[] = {
     TH(trickling_server_times_out),
     TH(endless_body_stops_at_budget),
     TH(private_addresses_refused),
+    TH(network_policy_applies),
     TH(prober_reuses_its_connection),
     TH(many_in_order),
     TH(json_output),
