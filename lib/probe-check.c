@@ -113,13 +113,8 @@ static int container_fits(const char *want, const char *got) {
   return 0;
 }
 
-static int is_streaming(const char *mime, const char *delivery) {
-  const char *c = container_for_mime(mime);
-  if (!strcmp(c, "hls")) return 1;
-  if (mime && (strcasestr(mime, "dash") || strcasestr(mime, "mpegurl"))) return 1;
-  (void)delivery;
-  return 0;
-}
+/* DASH manifests are not probed (no DASH demuxer is allowed); HLS is. */
+static int is_dash(const char *mime) { return mime && strcasestr(mime, "dash"); }
 
 /* libavcodec's name for an RFC 6381 / free-form codec token; NULL when unknown. */
 static const char *codec_for_token(const char *t, size_t n, int *is_audio) {
@@ -309,7 +304,7 @@ vast_err vast_probe_check(const vast_doc *doc, const char *base, const vast_vali
         const vast_mezzanine *mzz = mz ? &l->mezzanines[m - l->n_media_files] : NULL;
         const char *u = mz ? mzz->url : mf->url;
         const char *type = mz ? mzz->type : mf->type;
-        if (!u || !*u || is_streaming(type, mz ? mzz->delivery : mf->delivery)) continue;
+        if (!u || !*u || is_dash(type)) continue;
         if (nt == cap) {
           cap = cap ? cap * 2 : 8;
           target *n = realloc(ts, cap * sizeof *n);

@@ -62,8 +62,15 @@ typedef struct pblock {
 } pblock;
 
 /* The bounded reader behind the AVIOContext of one probe. */
-typedef struct preader {
+typedef struct preader preader;
+#define MAX_NESTED 32
+
+struct preader {
+  /* NULL: libavformat's option lookups may treat an AVIOContext's opaque as an
+     AVOptions object (its first field an AVClass *); a NULL class ends them. */
+  const void *av_class;
   vast_prober *p;
+  preader *root;   /* the probe's reader: failures, deadline and budget are its */
   const char *target;
   int fd;          /* >= 0 for a local file */
   int64_t size;    /* whole file; -1 unknown */
@@ -78,17 +85,26 @@ typedef struct preader {
   int iab;
   char msg[200];
   int first;       /* 1 until the first response */
-} preader;
+  /* The root only: readers opened for a demuxer (HLS playlists and segments). */
+  preader *nested[MAX_NESTED];
+  int n_nested;
+  char refused[128]; /* the first URL a demuxer was refused */
+};
 
 static void rfail(preader *r, vast_err e, int iab, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void rfail(preader *r, vast_err e, int iab, const char *fmt, ...) {
-  if (r->err != VAST_OK) return;
-  r->err = e;
-  r->iab = iab;
+  preader *root = r->root;
+  if (root->err != VAST_OK) return;
+  root->err = e;
+  root->iab = iab;
+  size_t k = 0;
+  if (r != root) /* name the playlist or segment that failed */
+    k = (size_t)snprintf(root->msg, sizeof root->msg, "'%.80s': ", r->target);
+  if (k >= sizeof root->msg) k = 0;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+  vsnprintf(root->msg + k, sizeof root->msg - k, fmt, ap);
   va_end(ap);
 }
 
@@ -246,7 +262,7 @@ static int http_block(preader *r, pblock *b, int64_t off, size_t want) {
   }
   if (x.status == 206 && x.cr_total >= 0) r->size = x.cr_total;
   else if (x.status == 200 && x.clen >= 0) r->size = x.clen;
-  if (r->size >= 0) r->info->content_length = r->size;
+  if (r->size >= 0 && r == r->root) r->info->content_length = r->size;
   if (x.over_budget) {
     if (x.resp_bytes + 65536 > p->resp_cap && p->resp_cap < r->budget)
       rfail(r, VAST_E_TOO_LARGE, 405, "a response exceeds the policy's %zu bytes", p->resp_cap);
@@ -319,7 +335,7 @@ static int file_block(preader *r, pblock *b, int64_t off, size_t want) {
  * A block of length 0 means end of file.
  */
 static pblock *get_block(preader *r, int64_t off) {
-  if (r->err != VAST_OK) return NULL;
+  if (r->root->err != VAST_OK) return NULL;
   pblock *lru = &r->blk[0];
   for (int i = 0; i < NBLK; i++) {
     pblock *b = &r->blk[i];
@@ -394,7 +410,7 @@ static int64_t av_seek(void *opaque, int64_t off, int whence) {
 
 static int av_interrupt(void *opaque) {
   preader *r = opaque;
-  if (r->err != VAST_OK) return 1;
+  if (r->root->err != VAST_OK) return 1;
   if (!time_left(r)) {
     rfail(r, VAST_E_TIMEOUT, 402, "timed out after %ld ms", r->p->o.timeout_ms);
     return 1;
@@ -402,11 +418,62 @@ static int av_interrupt(void *opaque) {
   return 0;
 }
 
-/* Demuxers may not open anything else (HLS segments, MOV references, ...). */
-static int av_refuse_open(struct AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+static void reader_free(preader *r) {
+  for (int i = 0; i < NBLK; i++) {
+    free(r->blk[i].data);
+    r->blk[i].data = NULL;
+    r->blk[i].len = 0;
+  }
+}
+
+/*
+ * What a demuxer may open besides the file (the HLS demuxer: variant playlists
+ * and segments): http(s) URLs only, read by a reader of the same kind that
+ * shares the probe's deadline, byte budget and request count, at most
+ * MAX_NESTED per probe. Anything else (files, other protocols, MOV external
+ * references, writing) is refused.
+ */
+static int av_open_nested(struct AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
                           AVDictionary **options) {
-  (void)s, (void)pb, (void)url, (void)flags, (void)options;
-  return AVERROR(EPERM);
+  (void)options;
+  preader *root = s->opaque;
+  if (!root) return AVERROR(EPERM);
+  if ((flags & AVIO_FLAG_WRITE) || !vast__is_http(url) || root->n_nested >= MAX_NESTED) {
+    if (!root->refused[0]) snprintf(root->refused, sizeof root->refused, "%.120s", url);
+    return AVERROR(EPERM);
+  }
+  preader *n = calloc(1, sizeof *n);
+  char *t = strdup(url);
+  uint8_t *buf = av_malloc(32768);
+  AVIOContext *io = n && t && buf ? avio_alloc_context(buf, 32768, 0, n, av_read, NULL, av_seek) : NULL;
+  if (!io) {
+    free(n);
+    free(t);
+    av_free(buf);
+    return AVERROR(ENOMEM);
+  }
+  n->p = root->p;
+  n->root = root;
+  n->target = t;
+  n->fd = -1;
+  n->size = -1;
+  n->ra = root->ra;
+  n->budget = root->budget;
+  n->deadline_us = root->deadline_us;
+  n->info = root->info;
+  io->seekable = AVIO_SEEKABLE_NORMAL;
+  root->nested[root->n_nested++] = n;
+  *pb = io;
+  return 0;
+}
+
+static int av_close_nested(struct AVFormatContext *s, AVIOContext *pb) {
+  (void)s;
+  if (!pb) return 0;
+  reader_free(pb->opaque); /* the struct itself goes with the root */
+  av_freep(&pb->buffer);
+  avio_context_free(&pb);
+  return 0;
 }
 
 /* ---- what the file is -------------------------------------------------------- */
@@ -549,7 +616,7 @@ static void describe(AVFormatContext *fc, vast_media_info *info) {
     info->sample_rate = cp->sample_rate > 0 ? cp->sample_rate : -1;
     info->audio_bit_rate = cp->bit_rate > 0 ? cp->bit_rate : 0;
   }
-  if (info->content_length > 0 && dur > 0)
+  if (info->content_length > 0 && dur > 0 && strcmp(info->container, "hls"))
     info->bit_rate = (int64_t)((double)info->content_length * 8 / dur);
   else if (fc->bit_rate > 0)
     info->bit_rate = fc->bit_rate;
@@ -602,7 +669,9 @@ static vast_err demux(preader *r) {
   pb->seekable = AVIO_SEEKABLE_NORMAL;
   fc->pb = pb;
   fc->flags |= AVFMT_FLAG_CUSTOM_IO;
-  fc->io_open = av_refuse_open;
+  fc->opaque = r;
+  fc->io_open = av_open_nested;
+  fc->io_close2 = av_close_nested;
   fc->interrupt_callback.callback = av_interrupt;
   fc->interrupt_callback.opaque = r;
   fc->format_whitelist = av_strdup(demuxers);
@@ -619,8 +688,9 @@ static vast_err demux(preader *r) {
   if (rc < 0 && r->err == VAST_OK) {
     char why[AV_ERROR_MAX_STRING_SIZE] = "";
     av_strerror(rc, why, sizeof why);
-    if (rc == AVERROR(EPERM))
-      rfail(r, VAST_E_NOT_MEDIA, 405, "the container needs other files (a playlist?); not probed");
+    if (rc == AVERROR(EPERM) || r->refused[0])
+      rfail(r, VAST_E_NOT_MEDIA, 405, "the container needs '%.100s', which may not be opened "
+            "(only http(s) URLs, at most %d)", r->refused, MAX_NESTED);
     else
       rfail(r, VAST_E_NOT_MEDIA, 405, "not a media file libavformat can read (%s)", why);
   }
@@ -701,6 +771,7 @@ vast_err vast_prober_run(vast_prober *p, const char *target, vast_media_info *in
   preader r;
   memset(&r, 0, sizeof r);
   r.p = p;
+  r.root = &r;
   r.target = target;
   r.fd = -1;
   r.size = -1;
@@ -739,7 +810,12 @@ vast_err vast_prober_run(vast_prober *p, const char *target, vast_media_info *in
               (long long)r.size, (long long)need);
     }
   }
-  for (int i = 0; i < NBLK; i++) free(r.blk[i].data);
+  reader_free(&r);
+  for (int i = 0; i < r.n_nested; i++) {
+    reader_free(r.nested[i]);
+    free((char *)r.nested[i]->target);
+    free(r.nested[i]);
+  }
   if (r.fd >= 0) close(r.fd);
   info->elapsed_ms = (double)(vast__now_us() - t0) / 1000.0;
   if (r.err != VAST_OK && err) {

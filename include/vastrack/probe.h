@@ -11,8 +11,11 @@
  * only, also on redirects; no environment proxy; the special-address guard of
  * the network policy, or refuse_private), one deadline for the whole probe and a
  * byte budget.
- * Demuxers that would open further URLs (HLS segments, MOV references) are
- * refused. A local file is read the same way with pread().
+ * What a demuxer opens besides the file (the variant playlists and segments of
+ * an HLS playlist) goes through readers of the same kind under the same
+ * deadline and budget: http(s) URLs only, at most 32 per probe; anything else
+ * (local files, other protocols, MOV external references) is refused. A local
+ * file is read the same way with pread().
  *
  * Defaults (docs/probe.md explains them):
  *   timeout     10 s for the whole probe (all requests together);
@@ -193,7 +196,7 @@ VAST_API void vast_probe_check_opts_init(vast_probe_check_opts *opts);
  *   probe-ctv-ceiling (405)        above 1920x1080, 60 fps, 20 Mbit/s, H.264 level 4.2
  *   probe-not-fast-start           MP4 with moov after mdat
  *   probe-range-ignored            the server answers a range request with the whole body
- * Streaming MediaFiles (HLS, DASH by type) are not probed. Relative media URLs
+ * HLS MediaFiles are probed through their playlists; DASH (by type) is not. Relative media URLs
  * resolve against `base` (the tag's URL or file path; NULL: none). A tag whose
  * files match what it declares gets no finding.
  * Returns VAST_OK, VAST_E_INVAL (NULL doc or list, bad profile) or VAST_E_NOMEM.

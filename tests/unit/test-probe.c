@@ -46,6 +46,8 @@ static const char *ctype_of(const char *name) {
   if (!strcmp(dot, ".mp4")) return "video/mp4";
   if (!strcmp(dot, ".webm")) return "video/webm";
   if (!strcmp(dot, ".m4a")) return "audio/mp4";
+  if (!strcmp(dot, ".m3u8")) return "application/vnd.apple.mpegurl";
+  if (!strcmp(dot, ".ts")) return "video/mp2t";
   return "application/octet-stream";
 }
 
@@ -275,6 +277,28 @@ TEST(other_codecs_and_containers) {
   CHECK_INT(in.has_video, 0);
   CHECK_STR(in.audio_codec, "aac");
   CHECK_NEAR(in.duration, 2.0, 0.1);
+}
+
+TEST(hls_through_nested_readers) {
+  srv_start();
+  vast_probe_opts o = popts();
+  vast_media_info in;
+  vast_error e;
+  vast_err rc = vast_media_probe(url("/m/hls/master.m3u8"), &o, &in, &e);
+  if (rc != VAST_OK) fprintf(stderr, "  %s\n", e.message);
+  CHECK_INT(rc, VAST_OK);
+  CHECK_STR(in.container, "hls");
+  CHECK_STR(in.content_type, "application/vnd.apple.mpegurl");
+  CHECK_NEAR(in.duration, 2.0, 0.2);
+  CHECK_STR(in.video_codec, "h264");
+  CHECK_INT(in.width, 320);
+  CHECK_STR(in.audio_codec, "aac");
+  CHECK_INT(in.fast_start, -1);
+  CHECK(in.requests >= 3); /* master, variant, a segment */
+  CHECK(in.bytes_read <= o.max_bytes);
+  /* a playlist pointing at a local file: refused, never read */
+  CHECK_INT(vast_media_probe(url("/m/hls/evil.m3u8"), &o, &in, &e), VAST_E_NOT_MEDIA);
+  CHECK_INT(e.iab_code, 405);
 }
 
 TEST(local_file) {
@@ -643,6 +667,15 @@ static int make_media(void) {
     if (sh(cmd)) return -1;
   }
   snprintf(cmd, sizeof cmd,
+           "cd '%s' && mkdir -p hls && ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi "
+           "-i testsrc2=size=320x180:rate=25 -f lavfi -i sine=sample_rate=44100 -t 2 -c:v libx264 "
+           "-preset veryfast -pix_fmt yuv420p -c:a aac -f hls -hls_time 1 -hls_playlist_type vod "
+           "hls/index.m3u8 && printf '#EXTM3U\\n#EXT-X-STREAM-INF:BANDWIDTH=400000\\nindex.m3u8\\n' "
+           "> hls/master.m3u8 && printf '#EXTM3U\\n#EXT-X-TARGETDURATION:1\\n#EXTINF:1,\\n"
+           "file:///etc/passwd\\n#EXT-X-ENDLIST\\n' > hls/evil.m3u8",
+           media_dir);
+  if (sh(cmd)) return -1;
+  snprintf(cmd, sizeof cmd,
            "cd '%s' && head -c 200000 /dev/urandom > garbage.mp4 && "
            "head -c $(( $(stat -c %%s fs.mp4) * 2 / 3 )) fs.mp4 > trunc-fs.mp4 && "
            "head -c $(( $(stat -c %%s end.mp4) * 2 / 3 )) end.mp4 > trunc-end.mp4",
@@ -654,6 +687,7 @@ static const th_case cases[] = {
     TH(faststart_mp4_over_http),
     TH(moov_at_end_reads_start_and_end_only),
     TH(other_codecs_and_containers),
+    TH(hls_through_nested_readers),
     TH(local_file),
     TH(range_ignored_still_probes_within_budget),
     TH(http_errors),
