@@ -4,7 +4,8 @@
  * walk (fast start, truncation), the budget, and what is read back out of
  * libavformat (profile/level from extradata, container names). The input is the
  * media file, handed over as a memfd so the local-file path reads it with pread;
- * a small read-ahead makes libavformat's reads cross and evict blocks.
+ * a small read-ahead makes libavformat's reads cross and evict blocks. Nested
+ * opens (HLS) are off: a fuzzed playlist would otherwise reach the network.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.read_ahead = 4096;
   o.max_bytes = 1 << 20;
   o.timeout_ms = 2000;
+  o.max_nested = 0; /* a fuzzed playlist must not send the fuzzer onto the network */
   vast_media_info in;
   vast_error e;
   vast_err rc = vast_media_probe(path, &o, &in, &e);

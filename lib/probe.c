@@ -34,6 +34,7 @@
 
 #define NBLK 4
 #define MIN_READ_AHEAD 4096u
+#define MAX_NESTED 32 /* readers a demuxer may open per probe, at most */
 
 void vast_probe_opts_init(vast_probe_opts *o) {
   memset(o, 0, sizeof *o);
@@ -43,6 +44,7 @@ void vast_probe_opts_init(vast_probe_opts *o) {
   o->read_ahead = VAST_DEFAULT_PROBE_READ_AHEAD;
   o->max_redirects = VAST_DEFAULT_MAX_REDIRECTS;
   o->allow_files = 1;
+  o->max_nested = MAX_NESTED;
 }
 
 struct vast_prober {
@@ -63,7 +65,6 @@ typedef struct pblock {
 
 /* The bounded reader behind the AVIOContext of one probe. */
 typedef struct preader preader;
-#define MAX_NESTED 32
 
 struct preader {
   /* NULL: libavformat's option lookups may treat an AVIOContext's opaque as an
@@ -438,7 +439,8 @@ static int av_open_nested(struct AVFormatContext *s, AVIOContext **pb, const cha
   (void)options;
   preader *root = s->opaque;
   if (!root) return AVERROR(EPERM);
-  if ((flags & AVIO_FLAG_WRITE) || !vast__is_http(url) || root->n_nested >= MAX_NESTED) {
+  if ((flags & AVIO_FLAG_WRITE) || !vast__is_http(url) ||
+      root->n_nested >= (int)root->p->o.max_nested) {
     if (!root->refused[0]) snprintf(root->refused, sizeof root->refused, "%.120s", url);
     return AVERROR(EPERM);
   }
@@ -690,7 +692,7 @@ static vast_err demux(preader *r) {
     av_strerror(rc, why, sizeof why);
     if (rc == AVERROR(EPERM) || r->refused[0])
       rfail(r, VAST_E_NOT_MEDIA, 405, "the container needs '%.100s', which may not be opened "
-            "(only http(s) URLs, at most %d)", r->refused, MAX_NESTED);
+            "(only http(s) URLs, at most %u)", r->refused, r->p->o.max_nested);
     else
       rfail(r, VAST_E_NOT_MEDIA, 405, "not a media file libavformat can read (%s)", why);
   }
@@ -714,6 +716,7 @@ vast_err vast_prober_create(const vast_probe_opts *opts, vast_prober **out) {
   if (p->o.read_ahead < MIN_READ_AHEAD) p->o.read_ahead = MIN_READ_AHEAD;
   if (p->o.read_ahead > p->o.max_bytes) p->o.read_ahead = p->o.max_bytes;
   if (p->o.timeout_ms <= 0) p->o.timeout_ms = VAST_DEFAULT_PROBE_TIMEOUT_MS;
+  if (p->o.max_nested > MAX_NESTED) p->o.max_nested = MAX_NESTED;
   if (p->o.user_agent && !(p->user_agent = strdup(p->o.user_agent))) {
     free(p);
     return VAST_E_NOMEM;

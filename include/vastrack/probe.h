@@ -13,7 +13,7 @@
  * byte budget.
  * What a demuxer opens besides the file (the variant playlists and segments of
  * an HLS playlist) goes through readers of the same kind under the same
- * deadline and budget: http(s) URLs only, at most 32 per probe; anything else
+ * deadline and budget: http(s) URLs only, at most max_nested per probe; anything else
  * (local files, other protocols, MOV external references) is refused. A local
  * file is read the same way with pread().
  *
@@ -62,6 +62,8 @@ typedef struct vast_probe_opts {
                               wins); its timeout caps timeout_ms, its redirects
                               max_redirects, its max_bytes each response body; its
                               user agent is used when user_agent is NULL */
+  unsigned max_nested;     /* URLs a demuxer may open per probe (HLS variant
+                              playlists, segments); default 32, at most 32; 0: none */
 } vast_probe_opts;
 
 VAST_API void vast_probe_opts_init(vast_probe_opts *opts);

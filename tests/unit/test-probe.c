@@ -299,6 +299,10 @@ TEST(hls_through_nested_readers) {
   /* a playlist pointing at a local file: refused, never read */
   CHECK_INT(vast_media_probe(url("/m/hls/evil.m3u8"), &o, &in, &e), VAST_E_NOT_MEDIA);
   CHECK_INT(e.iab_code, 405);
+  /* no nested opens allowed: the playlist's variant is refused and named */
+  o.max_nested = 0;
+  CHECK_INT(vast_media_probe(url("/m/hls/master.m3u8"), &o, &in, &e), VAST_E_NOT_MEDIA);
+  CHECK(strstr(e.message, "index.m3u8', which may not be opened") != NULL);
 }
 
 TEST(local_file) {
