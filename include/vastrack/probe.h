@@ -198,7 +198,11 @@ VAST_API void vast_probe_check_opts_init(vast_probe_check_opts *opts);
  *   probe-ctv-ceiling (405)        above 1920x1080, 60 fps, 20 Mbit/s, H.264 level 4.2
  *   probe-not-fast-start           MP4 with moov after mdat
  *   probe-range-ignored            the server answers a range request with the whole body
- * HLS MediaFiles are probed through their playlists; DASH (by type) is not. Relative media URLs
+ * HLS MediaFiles are probed through their playlists; DASH (by type) is not.
+ * With vo->chain (the wrapper chain resolved from this document, see
+ * vast_validate_options), the media of every InLine reached through a Wrapper of
+ * `doc` is probed too; those findings are placed on that Wrapper and their
+ * message names the hop URL, the Ad and the MediaFile. Relative media URLs
  * resolve against `base` (the tag's URL or file path; NULL: none). A tag whose
  * files match what it declares gets no finding.
  * Returns VAST_OK, VAST_E_INVAL (NULL doc or list, bad profile) or VAST_E_NOMEM.

@@ -130,6 +130,16 @@ expect_rc "audit --probe --json" 1 "$VASTRACK" audit --probe --profile ctv --jso
   || nok "audit issues name the probe rules" "$(cat "$TMP/out")"
 [ "$(jq -r '.[0].issues' "$TMP/out" | grep -c 'probe-')" = 0 ] && ok "audit: matching tag has no probe issue" \
   || nok "audit: matching tag has no probe issue" "$(cat "$TMP/out")"
+# --resolve --probe: the media of the InLine behind a Wrapper, reported on the Wrapper
+cp "$TMP/bad.xml" "$M/inline-bad.xml"
+printf '<VAST version="4.2"><Ad id="w"><Wrapper><AdSystem>w</AdSystem><VASTAdTagURI><![CDATA[%s]]></VASTAdTagURI><Impression><![CDATA[https://t.example/w]]></Impression></Wrapper></Ad></VAST>\n' \
+  "$B/inline-bad.xml" > "$TMP/wrapper.xml"
+expect_rc "validate --resolve --probe on a Wrapper" 0 "$VASTRACK" validate --resolve --probe "$TMP/wrapper.xml"
+expect_grep "the InLine's media, reported on the Wrapper" \
+  "wrapper.xml:1:[0-9]+: warning: through the Wrapper, $B/inline-bad.xml Ad\[1\] MediaFile\[1\]: the file lasts 2\.[0-9]+ s but <Duration> says 30\.000 s" "$TMP/out"
+expect_rc "validate --probe without --resolve: the Wrapper has no media" 0 "$VASTRACK" validate --probe "$TMP/wrapper.xml"
+grep -q 'probe-' "$TMP/out" && nok "no probe finding without the chain" "$(cat "$TMP/out")" || ok "no probe finding without the chain"
+
 # --- the web inspector's probe (POST /api/validate?probe=1) --------------------------
 # start_serve OUT [ARGS...]: vastrack serve on a free port; sets SPID, URL.
 start_serve() {

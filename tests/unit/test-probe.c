@@ -636,6 +636,51 @@ TEST(probe_check_mezzanine_and_disable) {
   vast_doc_free(doc);
 }
 
+TEST(probe_check_through_the_chain) {
+  srv_start();
+  char path[1024], xml[2048];
+  snprintf(path, sizeof path, "%s/inline.xml", media_dir);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  fprintf(f,
+          "<VAST version=\"4.2\"><Ad><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
+          "<Impression>https://x/i</Impression><Creatives><Creative><Linear>"
+          "<Duration>00:00:15</Duration><MediaFiles><MediaFile delivery=\"progressive\" "
+          "type=\"video/mp4\" width=\"320\" height=\"180\">fs.mp4</MediaFile></MediaFiles>"
+          "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  fclose(f);
+  int n = snprintf(xml, sizeof xml,
+                   "<VAST version=\"4.2\"><Ad><Wrapper><AdSystem>w</AdSystem>"
+                   "<VASTAdTagURI>http://127.0.0.1:%d/m/inline.xml</VASTAdTagURI>"
+                   "<Impression>https://x/w</Impression></Wrapper></Ad></VAST>",
+                   srv_port);
+  vast_doc *doc = NULL;
+  CHECK_INT(vast_doc_parse(xml, (size_t)n, NULL, &doc, NULL), VAST_OK);
+  vast_chain *chain = NULL;
+  CHECK_INT(vast_resolve_buffer(xml, (size_t)n, NULL, NULL, &chain, NULL), VAST_OK);
+  vast_validate_options vo;
+  vast_validate_options_init(&vo);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(doc, &vo, &l), VAST_OK);
+  CHECK_INT(vast_probe_check(doc, NULL, &vo, NULL, l), VAST_OK); /* no chain: nothing to probe */
+  CHECK(!vast_findings_has(l, "probe-duration-mismatch"));
+  vo.chain = chain;
+  CHECK_INT(vast_probe_check(doc, NULL, &vo, NULL, l), VAST_OK);
+  const vast_finding *fd = NULL;
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    if (!strcmp(vast_findings_at(l, i)->rule_id, "probe-duration-mismatch")) fd = vast_findings_at(l, i);
+  if (!fd)
+    for (size_t i = 0; i < vast_findings_count(l); i++)
+      fprintf(stderr, "  %s: %s\n", vast_findings_at(l, i)->rule_id, vast_findings_at(l, i)->message);
+  CHECK(fd != NULL);
+  CHECK_STR(fd->path, "/VAST/Ad[1]/Wrapper");
+  CHECK(fd->line == 1 && fd->column > 0);
+  CHECK(strstr(fd->message, "/m/inline.xml Ad[1] MediaFile[1]: the file lasts") != NULL);
+  vast_findings_free(l);
+  vast_chain_free(chain);
+  vast_doc_free(doc);
+}
+
 /* ---- media ---------------------------------------------------------------------- */
 
 static int sh(const char *cmd) {
@@ -706,6 +751,7 @@ static const th_case cases[] = {
     TH(json_output),
     TH(probe_rule_cases),
     TH(probe_check_mezzanine_and_disable),
+    TH(probe_check_through_the_chain),
     {0},
 };
 
