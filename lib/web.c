@@ -6,7 +6,9 @@
  *   POST /api/inspect   vast_doc_parse + vast_doc_write_json, plus the event
  *                       coverage of every creative
  *   POST /api/validate  vast_validate_list (profile=) + vast_findings_write_json,
- *                       plus the IAB error-code entries of the codes found
+ *                       plus the IAB error-code entries of the codes found;
+ *                       probe=1 adds vast_probe_check (the media files probed
+ *                       under the service's policy, never from disk)
  *   POST /api/resolve   vast_resolve_url / vast_resolve_buffer (private-range
  *                       guard on unless the server allows it, never files)
  *                       + vast_chain_write_json
@@ -382,7 +384,8 @@ void vast__web_errors(vast__web_resp *out) {
   finish(out, 200, &b);
 }
 
-static void api_validate(const web_input *in, const char *q, size_t qn, vast__web_resp *out) {
+static void api_validate(const web_input *in, const char *q, size_t qn, int allow_private,
+                         vast__web_resp *out) {
   char pname[32] = "web";
   vast_validate_options opt;
   vast_validate_options_init(&opt);
@@ -398,6 +401,15 @@ static void api_validate(const web_input *in, const char *q, size_t qn, vast__we
   vast_err rc = vast_doc_parse(in->buf, in->len, NULL, &doc, &err);
   if (rc == VAST_OK) rc = vast_validate_list(doc, &opt, &list);
   else if (rc != VAST_E_NOMEM) rc = vast_findings_from_parse_error(&err, &list);
+  char probe[8];
+  if (rc == VAST_OK && doc && qparam(q, qn, "probe", probe, sizeof probe) >= 0 &&
+      !strcmp(probe, "1")) { /* the media behind the tag (vastrack/probe.h) */
+    vast_probe_check_opts pco;
+    vast_probe_check_opts_init(&pco);
+    pco.probe.policy = web_policy(allow_private);
+    pco.probe.allow_files = 0; /* never read the server's disk */
+    rc = vast_probe_check(doc, in->url[0] ? in->url : NULL, &opt, &pco, list);
+  }
   if (rc != VAST_OK) {
     vast_doc_free(doc);
     fail_json(out, 503, vast_strerror(rc), 0, 0, 0, NULL, 0);
@@ -704,7 +716,7 @@ void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, co
   if (!get_input(query, qn, body, bn, allow_private, which != 2, &in, out)) return;
   switch (which) {
   case 0: api_inspect(&in, out); break;
-  case 1: api_validate(&in, query, qn, out); break;
+  case 1: api_validate(&in, query, qn, allow_private, out); break;
   case 2: api_resolve(&in, query, qn, allow_private, out); break;
   default: api_play(&in, query, qn, allow_private, out); break;
   }

@@ -40,7 +40,9 @@ static const char validate_usage[] =
     "                     reads) and report the probe-* rules: real duration vs\n"
     "                     Duration (202), type/codec/size/bitrate vs the file, CTV\n"
     "                     codec and ceilings, not fast-start, unreachable (401) or not\n"
-    "                     media (405); see docs/probe.md\n"
+    "                     media (405); with --resolve also the media of the InLines\n"
+    "                     reached through each Wrapper (reported on the Wrapper);\n"
+    "                     see docs/probe.md\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 no error-severity finding, 1 error findings, 2 usage,\n"
@@ -105,6 +107,7 @@ typedef struct opts {
   int resolve;
   vast_resolve_opts ro;
   int probe; /* --probe: vast_probe_check after validation (vastrack/probe.h) */
+  vast_probe_check_opts pco;
 } opts;
 
 static void opts_free(opts *o) {
@@ -274,6 +277,8 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
       o->resolve = 1;
     } else if (!strcmp(a, "--probe")) {
       o->probe = 1;
+      vast_probe_check_opts_init(&o->pco);
+      o->pco.probe.policy = cli_net_policy();
     } else if (!strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
       char *end;
       long n = strtol(val, &end, 10);
@@ -419,7 +424,7 @@ int cmd_validate(int argc, char **argv) {
     } else {
       o.vo.chain = resolve_input(&o, name, buf, len, doc);
       e = vast_validate_list(doc, &o.vo, &list);
-      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, NULL, list);
+      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, &o.pco, list);
       vast_chain_free((vast_chain *)o.vo.chain);
       o.vo.chain = NULL;
     }
@@ -581,7 +586,7 @@ static vast_err probe_audit(opts *o, const char *name, const vast_doc *doc, vast
   vast_findings *l = NULL;
   vast_err e = vast_validate_list(doc, &o->vo, &l);
   size_t from = vast_findings_count(l);
-  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, NULL, l);
+  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, &o->pco, l);
   if (e == VAST_OK) e = vast_audit_add_probe(a, l, from);
   vast_findings_free(l);
   return e;

@@ -211,7 +211,8 @@
         drawCoverage([]);
       }
       const [val, res] = await Promise.all([
-        state.source ? api("/api/validate", { profile, url: state.url }, state.source) : Promise.resolve(null),
+        state.source ? api("/api/validate", { profile, url: state.url, probe: $("probe").checked ? "1" : "" },
+                           state.source) : Promise.resolve(null),
         ins.ok && hasWrapper(ins.doc) ? (state.url ? api("/api/resolve", { url: state.url })
                                                    : api("/api/resolve", {}, state.source)) : Promise.resolve(null)]);
       if (val) drawFindings(val); else { $("summary").textContent = "not validated: " + ins.error.message; $("findings").hidden = true; }
