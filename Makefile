@@ -18,9 +18,11 @@ SOVER   := 0
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
             curl jq
+DEB_PKGS += libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 DEB_PKGS += python3 python3-dev python3-cffi python3-pytest python3-venv python3-pip \
             python3-setuptools python3-wheel
 PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
+PKGS     += libavformat libavcodec libavutil
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -52,18 +54,21 @@ PIC_OBJ  := $(LIB_SRC:%.c=$(B)/pic/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(B)/bench/%)
-HEADERS  := include/vastrack.h $(wildcard include/vastrack/*.h) $(wildcard lib/*.h)
+
 
 .PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format
 all: $(B)/libvastrack.a $(B)/libvastrack.so $(B)/vastrack
 
-$(B)/obj/%.o: %.c $(HEADERS)
+# Each object depends on the headers it includes (-MMD writes them to a .d file beside it).
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -fvisibility=hidden -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -MMD -MP -fvisibility=hidden -c $< -o $@
 
-$(B)/pic/%.o: %.c $(HEADERS)
+$(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -MMD -MP -fPIC -fvisibility=hidden -c $< -o $@
+
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 $(B)/libvastrack.a: $(LIB_OBJ)
 	@rm -f $@
@@ -123,8 +128,9 @@ fuzz: deps
 format:
 	clang-format -i include/*.h include/vastrack/*.h lib/*.c lib/*.h src/*.c src/*/*.c
 
-vastrack.pc: vastrack.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# Requires.private is $(PKGS): every library the static archive needs, from one list.
+vastrack.pc: vastrack.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' $< > $@
 
 install: all vastrack.pc
 	install -d $(DESTDIR)$(PREFIX)/include/vastrack $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -18,5 +18,6 @@
 #include "vastrack/track.h"
 #include "vastrack/net.h"
 #include "vastrack/collect.h"
+#include "vastrack/probe.h"
 
 #endif

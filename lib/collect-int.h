@@ -91,6 +91,13 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vas
 vast_err vast__store_journal_seq(vast__store *s, unsigned worker, uint64_t *seq);
 /* The database file's full path; "" for in-memory and temporary databases. */
 const char *vast__store_filename(vast__store *s);
+/*
+ * 1 when the file the store writes to is no longer the one at its path (deleted,
+ * or replaced by another file): SQLite would go on committing into the unlinked
+ * file, so nothing written from then on is durable. 0 for an in-memory database.
+ * A stat(); thread-safe.
+ */
+int vast__store_gone(vast__store *s);
 void vast__store_close(vast__store *s);
 
 /* ---- Journal: per-worker write-ahead log in front of SQLite (journal.c) ---- */

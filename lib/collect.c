@@ -224,6 +224,7 @@ struct vast_collector {
   int jlock;                        /* fd holding the journal lock, or -1 */
   int loader_idle;                  /* under qmu: the loader waits for work */
   int load_failed;                  /* the loader gave up on some hits at stop */
+  atomic_int db_lost;               /* the database file was deleted or replaced (db_check) */
   atomic_uint_fast64_t *loaded_seq; /* per worker: highest seq in SQLite */
   vast__store *store;
   vast__kafka *kafka;
@@ -275,6 +276,38 @@ static void logf_(vast_collector *c, const char *fmt, ...) {
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   c->o.log(c->o.log_ctx, line);
+}
+
+/*
+ * The database file deleted or replaced under the running collector
+ * (vast__store_gone): SQLite would go on committing into the unlinked file, so
+ * from then on no hit reaches a database that still exists. Logged once,
+ * loudly; then every tracking hit is answered 503, /healthz says so, nothing
+ * more is loaded, and the journals are kept for the next start. Checked by the
+ * writer (or loader) before and after each commit, and every DB_CHECK_MS while
+ * idle. Returns 1 when lost.
+ */
+#define DB_CHECK_MS 1000
+static int db_check(vast_collector *c) {
+  if (atomic_load(&c->db_lost)) return 1;
+  if (!c->store || !vast__store_gone(c->store)) return 0;
+  if (!atomic_exchange(&c->db_lost, 1))
+    logf_(c,
+          "ALERT: database file '%s' was deleted or replaced under the running collector: "
+          "tracking hits are answered 503 from now on, nothing more is loaded and the "
+          "journals are kept; restore the file or restart the collector",
+          vast__store_filename(c->store));
+  return 1;
+}
+
+/* pthread_cond_timedwait for ms milliseconds; returns its result. */
+static int cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+  return pthread_cond_timedwait(cv, mu, &ts);
 }
 
 static int64_t wall_ms(void) {
@@ -954,6 +987,10 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
     respond(k, 503, "text/plain", "queue full\n", 11, head, close, v10);
     return;
   }
+  if (atomic_load_explicit(&c->db_lost, memory_order_relaxed)) {
+    respond(k, 503, "text/plain", "database file lost\n", 19, head, close, v10);
+    return;
+  }
   vast__hit *h = make_hit(k, rq, &r204, &bad);
   if (!h) {
     if (bad) {
@@ -1068,7 +1105,10 @@ static void handle_request(conn *k, const vast__http_req *rq) {
     return;
   }
   if (n == 8 && memcmp(p, "/healthz", 8) == 0) {
-    respond(k, 200, "text/plain", "ok\n", 3, head, close, v10);
+    if (atomic_load_explicit(&c->db_lost, memory_order_relaxed))
+      respond(k, 503, "text/plain", "database file deleted or replaced\n", 34, head, close, v10);
+    else
+      respond(k, 200, "text/plain", "ok\n", 3, head, close, v10);
   } else if (n == 6 && memcmp(p, "/stats", 6) == 0) {
     char *b = NULL;
     size_t len = 0, cap = 0;
@@ -1723,7 +1763,12 @@ static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *wo
   char msg[512] = "";
   vast_err e = VAST_OK, ek = VAST_OK;
   if (c->store) {
-    e = vast__store_write(c->store, batch, n, NULL, 0, msg, sizeof msg);
+    /* Not into a file that is no longer the database (nor counted as stored
+       when it became one during the commit). */
+    e = db_check(c) ? VAST_E_DB : vast__store_write(c->store, batch, n, NULL, 0, msg, sizeof msg);
+    if (e == VAST_OK && db_check(c)) e = VAST_E_DB;
+    if (e == VAST_E_DB && atomic_load(&c->db_lost))
+      snprintf(msg, sizeof msg, "the database file was deleted or replaced");
     if (e == VAST_OK) {
       atomic_fetch_add(&c->loaded, n);
       atomic_fetch_add(&c->loads, 1);
@@ -1790,7 +1835,11 @@ static void loader_main(vast_collector *c) {
       pthread_mutex_lock(&c->qmu);
       while (!c->qhead && !c->writer_quit) {
         c->loader_idle = 1;
-        pthread_cond_wait(&c->qcv, &c->qmu);
+        if (cond_wait_ms(&c->qcv, &c->qmu, DB_CHECK_MS) != 0) {
+          pthread_mutex_unlock(&c->qmu);
+          db_check(c);
+          pthread_mutex_lock(&c->qmu);
+        }
       }
       c->loader_idle = 0;
       if (!c->qhead || !batch || !js || !top) {
@@ -1823,8 +1872,10 @@ static void loader_main(vast_collector *c) {
     for (size_t i = 0; i < n; i++) top[((worker *)batch[i]->owner)->idx] = batch[i]->seq;
     for (unsigned i = 0; i < c->nworkers; i++)
       if (top[i]) js[nj++] = (vast__jseq){i, top[i]};
-    vast_err e;
-    for (unsigned tries = 0;; tries++) {
+    vast_err e = VAST_E_DB;
+    /* Never into a file that is no longer the database: those hits stay in
+       the journals, which are then kept. */
+    for (unsigned tries = 0; !db_check(c); tries++) {
       e = vast__store_write(c->store, batch, n, js, nj, msg, sizeof msg);
       if (e == VAST_OK) break;
       if (tries % 50 == 0)
@@ -1837,6 +1888,7 @@ static void loader_main(vast_collector *c) {
       struct timespec ts = {0, LOAD_RETRY_MS * 1000000L};
       nanosleep(&ts, NULL);
     }
+    if (e == VAST_OK && db_check(c)) e = VAST_E_DB; /* committed into the lost file */
     if (e == VAST_OK) {
       atomic_fetch_add(&c->loaded, n);
       atomic_fetch_add(&c->loads, 1);
@@ -1844,7 +1896,8 @@ static void loader_main(vast_collector *c) {
         atomic_store_explicit(&c->loaded_seq[js[i].worker], js[i].seq, memory_order_release);
     } else {
       c->load_failed = 1;
-      logf_(c, "gave up loading %zu hits: they stay in the journal for the next start", n);
+      if (!atomic_load(&c->db_lost))
+        logf_(c, "gave up loading %zu hits: they stay in the journal for the next start", n);
     }
     for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
   }
@@ -1868,7 +1921,12 @@ static void *writer_main(void *arg) {
   int *woke = calloc(c->nworkers, sizeof *woke);
   for (;;) {
     pthread_mutex_lock(&c->qmu);
-    while (!c->qhead && !c->writer_quit) pthread_cond_wait(&c->qcv, &c->qmu);
+    while (!c->qhead && !c->writer_quit)
+      if (cond_wait_ms(&c->qcv, &c->qmu, DB_CHECK_MS) != 0) {
+        pthread_mutex_unlock(&c->qmu);
+        db_check(c);
+        pthread_mutex_lock(&c->qmu);
+      }
     int empty = !c->qhead;
     pthread_mutex_unlock(&c->qmu);
     if (empty || !batch || !woke) break; /* out of memory at start: hits stay queued */
@@ -2577,7 +2635,9 @@ void vast_collector_wait(vast_collector *c) {
        some hits could not be loaded: then the next start replays them. */
     for (unsigned i = 0; c->journal && i < c->nworkers; i++) {
       worker *w = c->workers[i];
-      int all = !c->load_failed &&
+      /* checked again here: never delete a journal whose hits went into a file
+         that is no longer the database */
+      int all = !c->load_failed && !db_check(c) &&
                 atomic_load(&c->loaded_seq[i]) >= vast__journal_last_seq(w->jr);
       if (!all) logf_(c, "journal of worker %u kept: it holds hits not in SQLite yet", i);
       vast__journal_close(w->jr, all);

@@ -53,6 +53,7 @@ typedef struct xfer {
   uint64_t start_us, sent_us, not_before;
   unsigned attempts;
   int fast;                  /* in flight on the fast path */
+  int refuse;                /* the submitter's guard (vast__dispatcher_submit_guarded) */
   char *redirect;            /* a fast-path 3xx: Location, continued by libcurl */
   vast__h1_req h1;
   char errbuf[CURL_ERROR_SIZE];
@@ -147,6 +148,18 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
   o.size = sizeof o;
   if (o.server_side && (!o.device_ip || !*o.device_ip || !o.device_ua || !*o.device_ua))
     return VAST_E_INVAL;
+  /* Caller-provided header values: an IP address for X-Device-IP, and no control
+     character anywhere (a CR or LF would add headers or split the request). */
+  if (o.server_side && vast_net_ip_special(o.device_ip) < 0) return VAST_E_INVAL;
+  if (!vast_net_header_value_ok(o.user_agent) || !vast_net_header_value_ok(o.device_ua) ||
+      !vast_net_header_value_ok(o.device_referer) ||
+      !vast_net_header_value_ok(o.device_accept_language) ||
+      !vast_net_header_value_ok(o.device_requested_with))
+    return VAST_E_INVAL;
+  o.timeout_ms = vast__policy_timeout(o.policy, o.timeout_ms);
+  o.max_redirects = vast__policy_redirects(o.policy, o.max_redirects);
+  o.user_agent = vast__policy_ua(o.policy, o.user_agent);
+  if (!vast_net_header_value_ok(o.user_agent)) return VAST_E_INVAL;
   if (!o.max_queue) o.max_queue = 4096;
   if (!o.max_concurrent) o.max_concurrent = 64;
   if (vast__curl_init() != 0) return VAST_E_HTTP;
@@ -160,8 +173,10 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
   d->dev_ref = sdup(o.device_referer, &bad);
   d->dev_lang = sdup(o.device_accept_language, &bad);
   d->dev_rw = sdup(o.device_requested_with, &bad);
-  d->refuse = o.private_policy == VAST_PRIVATE_REFUSE ||
-              (o.private_policy == VAST_PRIVATE_DEFAULT && o.server_side);
+  d->refuse = vast__policy_refuse(o.policy, o.private_policy == VAST_PRIVATE_REFUSE ||
+                                                (o.private_policy == VAST_PRIVATE_DEFAULT &&
+                                                 o.server_side));
+  d->o.policy = NULL; /* not kept: everything it says is applied above */
   if (o.server_side) {
     bad |= add_header(&d->headers, "X-Device-IP", d->dev_ip) != 0;
     bad |= add_header(&d->headers, "X-Device-User-Agent", d->dev_ua) != 0;
@@ -206,7 +221,20 @@ static void xfer_free(xfer *x) {
 static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
                      int conn_primary_port, int conn_local_port) {
   xfer *x = clientp;
-  if (x->sent_us && x->redirect) return CURL_PREREQFUNC_OK; /* left on the fast path */
+  if (x->sent_us && x->redirect) { /* left on the fast path; libcurl follows a 3xx */
+    if (x->guard.refuse && vast_net_ip_special(conn_primary_ip) != 0) {
+      x->guard.refused = 1;
+      return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+  }
+  /* The guard again, on the connection this transfer really uses: a pooled one
+     opened for a beacon another submitter's guard allowed skips the open-socket
+     callback. */
+  if (x->guard.refuse && vast_net_ip_special(conn_primary_ip) != 0) {
+    x->guard.refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
   x->sent_us = vast__now_us();
   x->sent_at = vast__wall();
   return CURL_PREREQFUNC_OK;
@@ -216,7 +244,7 @@ static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
 
 static int setup_easy(vast_dispatcher *d, xfer *x) {
   if (!x->easy && !(x->easy = curl_easy_init())) return -1;
-  x->guard.refuse = d->refuse;
+  x->guard.refuse = d->refuse || x->refuse;
   x->guard.refused = 0;
   x->errbuf[0] = 0;
   CURL *e = x->easy;
@@ -262,6 +290,11 @@ static void deliver(vast_dispatcher *d, xfer *x, long status, vast_err err, cons
 }
 
 vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *b, size_t n) {
+  return vast__dispatcher_submit_guarded(d, b, n, 0);
+}
+
+vast_err vast__dispatcher_submit_guarded(vast_dispatcher *d, const vast_beacon *b, size_t n,
+                                         int refuse) {
   if (!d || (!b && n)) return VAST_E_INVAL;
   if (!n) return VAST_OK;
   for (size_t i = 0; i < n; i++)
@@ -281,6 +314,7 @@ vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *b, size_t
       x->t = b[i].t;
       x->user = b[i].user;
       x->queued_at = now;
+      x->refuse = refuse;
     }
     if (!x || !x->url || !x->event) {
       xfer_free(x);
@@ -488,7 +522,7 @@ static int fast_prepare(vast_dispatcher *d, xfer *x, uint64_t now) {
   r->msg_len = (size_t)(m - r->msg);
   snprintf(r->key, sizeof r->key, "%s", t.key);
   r->deadline_us = d->o.timeout_ms > 0 ? now + (uint64_t)d->o.timeout_ms * 1000u : 0;
-  r->refuse_private = d->refuse;
+  r->refuse_private = d->refuse || x->refuse;
   free(r->location);
   r->location = NULL;
   return 1;

@@ -261,6 +261,12 @@ void vast__h1_start(vast__h1 *h, vast__h1_req *r) {
   r->error[0] = 0;
   r->conn = NULL;
   r->fresh_retries = 0;
+  /* checked before the pool too: an idle connection to this host:port may have
+     been opened for a request without the guard */
+  if (r->refuse_private && vast__addr_private((const struct sockaddr *)&r->addr)) {
+    finish(h, r, VAST__H1_REFUSED, "destination address refused (private network)");
+    return;
+  }
   uint64_t now = h->n_idle ? vast__now_us() : 0;
   for (vast__h1_conn *c = h->idle, *nx; c; c = nx) {
     nx = c->next;

@@ -82,31 +82,81 @@ void vast__jw_obj_end(vast__jw *w) { close_(w, '}'); }
 void vast__jw_arr_begin(vast__jw *w) { open(w, '['); }
 void vast__jw_arr_end(vast__jw *w) { close_(w, ']'); }
 
-static void escaped(vast__jw *w, const char *s, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  put(w, '"');
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    vast__jw_raw(w, s + run, i - run);
-    run = i + 1;
-    put(w, '\\');
-    switch (c) {
-    case '"': put(w, '"'); break;
-    case '\\': put(w, '\\'); break;
-    case '\n': put(w, 'n'); break;
-    case '\r': put(w, 'r'); break;
-    case '\t': put(w, 't'); break;
-    default:
-      vast__jw_raw(w, "u00", 3);
-      put(w, hex[c >> 4]);
-      put(w, hex[c & 15]);
-    }
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
+ * bytes there are not valid UTF-8 (stray continuation byte, truncated
+ * sequence, overlong form, surrogate, or above U+10FFFF).
+ */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  size_t len;
+  unsigned min;
+  if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
+  else return 0;
+  if (len > n) return 0;
+  unsigned cp = c & (0x7f >> len);
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
   }
-  vast__jw_raw(w, s + run, n - run);
-  put(w, '"');
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
 }
+
+void vast__json_quote(const char *str, size_t n, void (*out)(void *u, const char *p, size_t n),
+                      void *u) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *s = (const unsigned char *)str;
+  out(u, "\"", 1);
+  size_t run = 0, i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      i++;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t k = utf8_len(s + i, n - i);
+      if (k) {
+        i += k;
+        continue;
+      }
+    }
+    if (i > run) out(u, str + run, i - run);
+    char e[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t el = 2;
+    switch (c) {
+    case '"': e[1] = '"'; break;
+    case '\\': e[1] = '\\'; break;
+    case '\n': e[1] = 'n'; break;
+    case '\r': e[1] = 'r'; break;
+    case '\t': e[1] = 't'; break;
+    default:
+      if (c >= 0x80) { /* invalid UTF-8: U+FFFD REPLACEMENT CHARACTER */
+        memcpy(e, "\xef\xbf\xbd", 3);
+        el = 3;
+      } else {
+        e[1] = 'u';
+        e[2] = '0';
+        e[3] = '0';
+        e[4] = hex[c >> 4];
+        e[5] = hex[c & 15];
+        el = 6;
+      }
+    }
+    out(u, e, el);
+    i++;
+    run = i;
+  }
+  if (n > run) out(u, str + run, n - run);
+  out(u, "\"", 1);
+}
+
+static void jw_out(void *u, const char *p, size_t n) { vast__jw_raw(u, p, n); }
+
+static void escaped(vast__jw *w, const char *s, size_t n) { vast__json_quote(s, n, jw_out, w); }
 
 void vast__jw_str(vast__jw *w, const char *s) {
   value_sep(w);

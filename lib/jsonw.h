@@ -1,8 +1,13 @@
 /*
  * jsonw.h: a small streaming JSON writer (internal). Output is buffered and
  * handed to a vast_write_fn; commas and nesting are tracked so callers just
- * say key/value. Strings are escaped per RFC 8259 (control characters as
- * \u00XX; invalid UTF-8 is passed through unchanged).
+ * say key/value. Strings are escaped per RFC 8259: " and \\ escaped,
+ * \n \r \t short, other control characters and DEL (0x7f) as \u00XX, and
+ * each byte that is not part of valid UTF-8 replaced by U+FFFD, so the output
+ * is always valid JSON in valid UTF-8 whatever the input bytes were (beacon
+ * query strings, tag text). vast__json_quote is the one string escaper of
+ * the library and the command: every JSON producer uses it, directly or
+ * through the writer.
  */
 #ifndef VASTRACK_JSONW_H
 #define VASTRACK_JSONW_H
@@ -20,6 +25,10 @@ typedef struct vast__jw {
   size_t n;
   char buf[8192];
 } vast__jw;
+
+/* Writes s[0..n) as a quoted JSON string through out (see above). */
+void vast__json_quote(const char *s, size_t n, void (*out)(void *u, const char *p, size_t n),
+                      void *u);
 
 void vast__jw_init(vast__jw *w, vast_write_fn write, void *ctx);
 int vast__jw_finish(vast__jw *w); /* flushes; 0 on success */

@@ -19,8 +19,21 @@ int vast__curl_init(void);
 uint64_t vast__now_us(void);
 double vast__wall(void);
 
-/* 1 when the address is loopback, private, link-local, CGNAT, unspecified or multicast. */
+/* vast_net_addr_special() (the name the fast path and the guard use). */
 int vast__addr_private(const struct sockaddr *sa);
+
+/*
+ * Applying a vast_net_policy (p may be NULL: then the facility's values stand).
+ * vast__policy_refuse: 1 when either the facility's own setting or the policy
+ * refuses special-purpose addresses (the stricter wins). The others apply the
+ * policy's ceilings to a facility's value.
+ */
+int vast__policy_refuse(const vast_net_policy *p, int legacy_refuse);
+long vast__policy_cap(long v, long cap);
+long vast__policy_timeout(const vast_net_policy *p, long v);
+long vast__policy_redirects(const vast_net_policy *p, long v);
+size_t vast__policy_bytes(const vast_net_policy *p, size_t v);
+const char *vast__policy_ua(const vast_net_policy *p, const char *ua);
 
 /*
  * The guard: set as CURLOPT_OPENSOCKETDATA with vast__guard_open as
@@ -41,6 +54,14 @@ curl_socket_t vast__guard_open(void *clientp, curlsocktype purpose, struct curl_
  */
 void vast__easy_common(CURL *easy, vast__guard *guard, const char *user_agent,
                        long max_redirects);
+
+/*
+ * vast_dispatcher_submit with a guard of the submitter's: when refuse is set,
+ * these beacons are refused at special-purpose addresses even if the dispatcher
+ * itself allows them (the resolver's Error URLs under its own policy).
+ */
+vast_err vast__dispatcher_submit_guarded(vast_dispatcher *d, const vast_beacon *b, size_t n,
+                                         int refuse);
 
 /* A response body being received, bounded by max (too_large set when exceeded). */
 typedef struct vast__sink {

@@ -249,6 +249,31 @@ struct vast_doc {
 
 /* ---- errors and notes ---------------------------------------------------- */
 
+/*
+ * The most common broken tag: a URL with a raw '&' outside CDATA
+ * ("...?a=1&cb=2"). Expat stops a few bytes after the '&' with "invalid
+ * token" or "undefined entity"; when a '&' starts the token there, the error
+ * is moved onto it and says what to do.
+ */
+static void unescaped_amp(vast_error *err, const char *buf, size_t len, enum XML_Error code) {
+  if (code != XML_ERROR_INVALID_TOKEN && code != XML_ERROR_UNDEFINED_ENTITY) return;
+  if (err->offset >= len) return;
+  size_t i = err->offset, back = 0;
+  while (back < 64 && i > 0 && buf[i] != '&') {
+    char c = buf[i];
+    if (c == '<' || c == '>' || c == '\n' || c == ' ' || c == '"') return;
+    i--;
+    back++;
+  }
+  if (buf[i] != '&') return;
+  if (err->column > back) err->column -= back;
+  err->offset = i;
+  snprintf(err->message, sizeof err->message,
+           "XML: %s: unescaped '&' in text (a URL?); put the URL in CDATA "
+           "(<![CDATA[...]]>) or write &amp;",
+           code == XML_ERROR_INVALID_TOKEN ? "not well-formed (invalid token)" : "undefined entity");
+}
+
 static void fail_at(parser *p, vast_err code, int iab, const char *msg) {
   if (p->fail) return;
   p->fail = code;
@@ -1588,6 +1613,7 @@ vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, 
       long off = XML_GetCurrentByteIndex(p.xp);
       err->offset = off < 0 ? 0 : (size_t)off;
       snprintf(err->message, sizeof err->message, "XML: %s", XML_ErrorString(code));
+      unescaped_amp(err, p.buf, len, code);
     }
   }
   if (!p.fail && !doc->vast && !doc->vmap) {

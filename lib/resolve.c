@@ -130,7 +130,9 @@ static void fire_errors(rs *r, const vast_url *urls, size_t n, int code) {
     b->iab_code = code;
     if (r->o.errors_to) {
       vast_beacon bc = {u, "error", -1, NULL};
-      (void)vast_dispatcher_submit(r->o.errors_to, &bc, 1); /* FULL: recorded only */
+      /* the resolver's guard goes with the beacon, whatever the dispatcher's own */
+      (void)vast__dispatcher_submit_guarded(r->o.errors_to, &bc, 1, r->o.refuse_private);
+      /* FULL: recorded only */
     }
     free(u);
   }
@@ -585,6 +587,12 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   vast_resolve_opts_init(&r.o);
   if (opts) memcpy(&r.o, opts, opts->size && opts->size < sizeof r.o ? opts->size : sizeof r.o);
   r.o.size = sizeof r.o;
+  r.o.refuse_private = vast__policy_refuse(r.o.policy, r.o.refuse_private);
+  r.o.first_timeout_ms = vast__policy_timeout(r.o.policy, r.o.first_timeout_ms);
+  r.o.hop_timeout_ms = vast__policy_timeout(r.o.policy, r.o.hop_timeout_ms);
+  r.o.max_redirects = vast__policy_redirects(r.o.policy, r.o.max_redirects);
+  r.o.max_bytes = vast__policy_bytes(r.o.policy, r.o.max_bytes);
+  r.o.user_agent = vast__policy_ua(r.o.policy, r.o.user_agent);
   r.c = calloc(1, sizeof *r.c);
   if (!r.c) return VAST_E_NOMEM;
   vast__arena_init(&r.c->arena);

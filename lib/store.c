@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "collect-int.h"
 
@@ -52,6 +53,9 @@ struct vast__store {
   int ckpt_started, ckpt_want, ckpt_quit;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  int have_id;  /* the database is a file: dev/ino below identify it */
+  dev_t dev;
+  ino_t ino;
 };
 
 static void *ckpt_main(void *arg) {
@@ -143,6 +147,12 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
      thread) the writer checkpoints at CKPT_BG itself, as SQLite would. */
   sqlite3_wal_hook(s->db, wal_hook, s);
   const char *fn = sqlite3_db_filename(s->db, "main");
+  struct stat st;
+  if (fn && *fn && stat(fn, &st) == 0) {
+    s->have_id = 1;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+  }
   if (fn && *fn &&
       sqlite3_open_v2(fn, &s->cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
           SQLITE_OK &&
@@ -257,6 +267,13 @@ vast_err vast__store_journal_seq(vast__store *s, unsigned worker, uint64_t *seq)
 const char *vast__store_filename(vast__store *s) {
   const char *fn = sqlite3_db_filename(s->db, "main");
   return fn ? fn : "";
+}
+
+int vast__store_gone(vast__store *s) {
+  if (!s || !s->have_id) return 0;
+  struct stat st;
+  if (stat(vast__store_filename(s), &st) != 0) return 1; /* deleted (or unreadable) */
+  return st.st_dev != s->dev || st.st_ino != s->ino;     /* replaced */
 }
 
 void vast__store_close(vast__store *s) {

@@ -6,9 +6,22 @@
  * expanding macros into a stack buffer before handing each one to the
  * caller's callback. No I/O, no locks, no allocation on the hot path.
  *
- * Progress (quartiles, progress offsets, complete) is measured in "played"
- * seconds: the sum of forward media-time steps that look like normal-speed
- * playback. Seeking adds nothing, pausing freezes it, rewinding keeps it.
+ * Progress is measured two ways (VAST 4.x 3.14.1):
+ *  - the continuous stretch ("reach"): the unbroken stretch of media watched
+ *    from 0 at normal speed. A forward step extends it only when it starts
+ *    inside the stretch and media time advanced no faster than wall time
+ *    (1.1x, plus a 0.25 s jitter allowance that refills at 0.1x; 1 s per step
+ *    when wall time is unknown). A jump (a seek, a step too fast, media moving
+ *    while paused) stops it growing; replayed seconds earn nothing until
+ *    playback passes its end again. Quartiles, percent progress offsets and
+ *    complete are earned from it.
+ *  - played seconds: the sum of every forward step that passed the same speed
+ *    test, wherever it happened (replays included). Time progress offsets
+ *    ("played for a duration") are earned from it.
+ * In trusted-positions mode (SSAI: positions are what the server delivered)
+ * the speed test is skipped: every forward time update is delivered media.
+ * A forward step thrown away is added to a counter and its input returns
+ * VAST_E_NOT_PLAYED.
  */
 #include "vastrack.h"
 
@@ -32,8 +45,9 @@ enum {
 
 #define MAX_PROGRESS 64 /* progress offsets tracked per plan (bits of a uint64_t) */
 #define MAX_VENDORS 16  /* verification vendors per plan (bits of a uint16_t) */
-#define STEP_SLACK 1.0  /* seconds a forward step may exceed the wall step and still be playback */
-#define STEP_RATE 1.1   /* ... and how much faster than real time it may run */
+#define STEP_SLACK 1.0  /* seconds a forward step may take when the wall time is unknown */
+#define STEP_RATE 1.1   /* how much faster than real time a step may run */
+#define STEP_JITTER 0.25 /* seconds of jitter allowance (refilled at STEP_RATE - 1) */
 #define REWIND_EPS 0.1  /* backward jitter ignored, seconds */
 #define EPS 1e-6
 
@@ -100,7 +114,12 @@ enum {
   ST_Q2 = 1u << 10,
   ST_Q3 = 1u << 11,
   ST_CREATIVE_VIEW = 1u << 12,
-  ST_INTERACTIVE = 1u << 13
+  ST_INTERACTIVE = 1u << 13,
+  ST_TRUSTED = 1u << 14,   /* trusted positions (SSAI) */
+  ST_CLOSED = 1u << 15,    /* close/closeLinear fired */
+  ST_END_PLAY = 1u << 16,  /* terminal by ended (complete or not) or skip */
+  ST_END_ERROR = 1u << 17, /* terminal by error */
+  ST_END_NOT_USED = 1u << 18
 };
 
 struct vast_tracker {
@@ -112,8 +131,13 @@ struct vast_tracker {
   double duration;  /* effective: real when given, else declared; -1 unknown */
   double pos;       /* last media time; -1 before any */
   double last_wall; /* -1 unknown */
-  double played;    /* seconds of continuous normal-speed playback */
-  double next_due;  /* played time of the next pending progress-type event */
+  double reach;     /* end of the unbroken normal-speed stretch from 0 */
+  double played;    /* seconds of normal-speed playback, replays included */
+  double slack;     /* jitter allowance left, seconds (<= STEP_JITTER) */
+  double discarded; /* forward media seconds not counted as played */
+  double due_reach; /* reach of the next pending quartile / percent offset */
+  double due_played; /* played time of the next pending time offset */
+  vast_plan *owned; /* plan made by vast_tracker_open, freed with the tracker */
   uint64_t progress_done;
   uint64_t rng;
   uint32_t state;
@@ -207,8 +231,20 @@ static void col_push(plan_url **arr, size_t *n, size_t *cap, plan_url v, int *no
   (*arr)[(*n)++] = v;
 }
 
+/* VAST 4.x 3.4.4: an Impression of about:blank is a placeholder not to be
+ * dispatched (a tag with no impression tracking still needs the element). */
+static int url_is_placeholder(const char *url) {
+  if (!url) return 0;
+  while (*url == ' ' || *url == '\t' || *url == '\r' || *url == '\n') url++;
+  if (strncasecmp(url, "about:blank", 11) != 0) return 0;
+  for (url += 11; *url; url++)
+    if (*url != ' ' && *url != '\t' && *url != '\r' && *url != '\n') return 0;
+  return 1;
+}
+
 static void add_url(collector *c, int slot, const char *url, unsigned level) {
   if (!url || !*url) return;
+  if (slot == SLOT_IMPRESSION && url_is_placeholder(url)) return;
   plan_url u = {url, level, (uint32_t)slot};
   col_push(&c->items, &c->n, &c->cap, u, &c->nomem);
 }
@@ -535,16 +571,31 @@ vast_err vast_tracker_create(const vast_plan *plan, const vast_macro_ctx *ctx, v
   t->duration = plan->duration;
   t->pos = -1;
   t->last_wall = -1;
+  t->slack = STEP_JITTER;
   vast_tracker_seed(t, (uint64_t)(uintptr_t)t ^ (uint64_t)time(NULL) << 20);
   recompute_due(t);
   *out = t;
   return VAST_OK;
 }
 
-void vast_tracker_free(vast_tracker *t) { free(t); }
+void vast_tracker_free(vast_tracker *t) {
+  if (!t) return;
+  vast_plan_free(t->owned);
+  free(t);
+}
 
 int vast_tracker_done(const vast_tracker *t) { return t && (t->state & ST_TERMINAL); }
 double vast_tracker_played(const vast_tracker *t) { return t ? t->played : 0; }
+double vast_tracker_continuous(const vast_tracker *t) { return t ? t->reach : 0; }
+double vast_tracker_discarded(const vast_tracker *t) { return t ? t->discarded : 0; }
+
+vast_err vast_tracker_set_trusted_positions(vast_tracker *t, int trusted) {
+  if (!t) return VAST_E_INVAL;
+  if (t->state & (ST_STARTED | ST_TERMINAL)) return VAST_E_STATE;
+  if (trusted) t->state |= ST_TRUSTED;
+  else t->state &= ~(uint32_t)ST_TRUSTED;
+  return VAST_OK;
+}
 
 int vast_tracker_skippable(const vast_tracker *t) {
   if (!t || !(t->state & ST_STARTED) || (t->state & ST_TERMINAL)) return 0;
@@ -563,12 +614,24 @@ typedef struct firing {
   const char *click_pos;
 } firing;
 
+/*
+ * The ad playhead of a beacon: the media position once known; before the first
+ * media time, 0 from the impression on and for loaded (the ad sits on its
+ * first frame); -1 (unknown) otherwise (an error or notUsed before anything
+ * was shown).
+ */
+static double playhead(const vast_tracker *t, vast_event ev) {
+  if (t->pos >= 0) return t->pos;
+  if ((t->state & ST_IMPRESSION) || ev == VAST_EV_LOADED || ev == VAST_EV_CREATIVE_VIEW) return 0;
+  return -1;
+}
+
 /* The engine's macro values for a beacon fired now. */
 static void fill_vars(vast_tracker *t, vast_macro_vars *v, double wall) {
   const vast_plan *p = t->plan;
   vast_macro_vars_init(v);
   v->wall_time = wall;
-  v->ad_playhead = t->pos;
+  v->ad_playhead = playhead(t, VAST_EV_UNKNOWN);
   v->cachebust = next_cachebust(t);
   v->pod_sequence = p->pod_sequence;
   v->has_player_state = 1;
@@ -590,6 +653,7 @@ static vast_err emit(vast_tracker *t, const firing *f, vast_beacon_kind kind, va
                      const char *name, const char *tmpl, unsigned level) {
   vast_macro_vars v;
   fill_vars(t, &v, f->in->wall_time);
+  v.ad_playhead = playhead(t, ev);
   v.error_code = f->error_code;
   v.reason = f->reason;
   v.click_pos = f->click_pos;
@@ -611,7 +675,7 @@ static vast_err emit(vast_tracker *t, const firing *f, vast_beacon_kind kind, va
   b.url = out;
   b.url_len = len;
   b.tmpl = tmpl;
-  b.media_time = t->pos;
+  b.media_time = v.ad_playhead;
   b.wall_time = f->in->wall_time;
   b.level = level;
   t->fn(t->user, &b);
@@ -658,7 +722,10 @@ static vast_err fire_events(vast_tracker *t, const firing *f, const int *slots) 
   return rc;
 }
 
-/* Played-time threshold of progress entry i; INFINITY while it needs an unknown duration. */
+/*
+ * Threshold of progress entry i: seconds of reach (percent offsets) or of
+ * played time (time offsets); INFINITY while it needs an unknown duration.
+ */
 static double progress_at(const vast_tracker *t, size_t i) {
   const plan_progress *pp = &t->plan->progress[i];
   if (!pp->percent) return pp->value;
@@ -669,8 +736,14 @@ static double quartile_at(const vast_tracker *t, int q) {
   return t->duration > 0 ? t->duration * q / 4.0 : INFINITY;
 }
 
+/* The measure an entry is earned from: reach for quartiles and percent offsets,
+ * played time for time offsets. */
+static double progress_measure(const vast_tracker *t, size_t i) {
+  return t->plan->progress[i].percent ? t->reach : t->played;
+}
+
 static void recompute_due(vast_tracker *t) {
-  double due = INFINITY;
+  double due = INFINITY, due_played = INFINITY;
   for (int q = 1; q <= 3; q++)
     if (!(t->state & (ST_Q1 << (q - 1)))) {
       due = quartile_at(t, q);
@@ -679,9 +752,18 @@ static void recompute_due(vast_tracker *t) {
   for (size_t i = 0; i < t->plan->n_progress; i++)
     if (!(t->progress_done >> i & 1)) {
       double at = progress_at(t, i);
-      if (at < due) due = at;
+      if (t->plan->progress[i].percent) {
+        if (at < due) due = at;
+      } else if (at < due_played) {
+        due_played = at;
+      }
     }
-  t->next_due = due;
+  t->due_reach = due;
+  t->due_played = due_played;
+}
+
+static int something_due(const vast_tracker *t) {
+  return t->reach + EPS >= t->due_reach || t->played + EPS >= t->due_played;
 }
 
 /* Fires, in threshold order, every quartile and progress offset now earned. */
@@ -694,19 +776,22 @@ static vast_err fire_due(vast_tracker *t, const firing *f) {
     int which = 0; /* 1..3 quartile, 4+i progress i */
     for (int q = 1; q <= 3; q++)
       if (!(t->state & (ST_Q1 << (q - 1)))) {
-        best = quartile_at(t, q);
-        which = q;
+        double at = quartile_at(t, q);
+        if (at <= t->reach + EPS) {
+          best = at;
+          which = q;
+        }
         break;
       }
     for (size_t i = 0; i < t->plan->n_progress; i++)
       if (!(t->progress_done >> i & 1)) {
         double at = progress_at(t, i);
-        if (at < best) {
+        if (at < best && at <= progress_measure(t, i) + EPS) {
           best = at;
           which = 4 + (int)i;
         }
       }
-    if (!which || !(best <= t->played + EPS)) break;
+    if (!which) break;
     vast_err e;
     if (which <= 3) {
       t->state |= ST_Q1 << (which - 1);
@@ -724,26 +809,51 @@ static vast_err fire_due(vast_tracker *t, const firing *f) {
 }
 
 /*
- * Moves the media clock to m. A forward step no longer than STEP_SLACK plus
- * STEP_RATE times the wall step counts as playback (unless paused); a
- * backward step fires rewind.
+ * The speed test of one forward step of dm media seconds: 1 when it counts as
+ * playback. Trusted positions always count; paused media never does. With
+ * both wall times known, the step may use STEP_RATE times the wall step plus
+ * what is left of the jitter allowance (refilled by what the step did not
+ * use, up to STEP_JITTER); with either unknown, STEP_SLACK per step.
+ * Shared by advance() and the fast path of vast_tracker_time.
+ */
+static inline int step_counts(vast_tracker *t, double dm, double w) {
+  if (t->state & ST_TRUSTED) return 1;
+  if (t->state & ST_PAUSED) return 0;
+  if (!(w >= 0) || !(t->last_wall >= 0)) return dm <= STEP_SLACK + EPS;
+  double dw = w - t->last_wall;
+  double allow = STEP_RATE * (dw > 0 ? dw : 0) + t->slack;
+  if (dm > allow + EPS) return 0;
+  t->slack = allow - dm > STEP_JITTER ? STEP_JITTER : allow - dm;
+  return 1;
+}
+
+/*
+ * Moves the media clock to m at wall time w. A forward step that passes the
+ * speed test adds to played time, and extends the continuous stretch when it
+ * starts inside it; one that fails is discarded (counted, VAST_E_NOT_PLAYED).
+ * A backward step fires rewind. Due quartiles and offsets fire.
  */
 static vast_err advance(vast_tracker *t, const firing *f, double m, double w) {
   vast_err rc = VAST_OK;
   double prev = t->pos < 0 ? 0 : t->pos;
   double dm = m - prev;
-  if (dm > 0 && !(t->state & ST_PAUSED)) {
-    double dw = (w >= 0 && t->last_wall >= 0) ? w - t->last_wall : 0;
-    double limit = STEP_SLACK + (dw > 0 ? STEP_RATE * dw : 0);
-    if (dm <= limit) t->played += dm;
+  if (dm > 0) {
+    if (step_counts(t, dm, w)) {
+      t->played += dm;
+      if (prev <= t->reach + EPS && m > t->reach) t->reach = m;
+    } else {
+      t->discarded += dm;
+      rc = VAST_E_NOT_PLAYED;
+    }
   }
   t->pos = m;
   if (w >= 0) t->last_wall = w;
   if (dm < -REWIND_EPS) {
     static const int rw[] = {VAST_EV_REWIND, 0};
-    rc = fire_events(t, f, rw);
+    vast_err e = fire_events(t, f, rw);
+    if (e) rc = e;
   }
-  if (t->played + EPS >= t->next_due) {
+  if (something_due(t)) {
     vast_err e = fire_due(t, f);
     if (e) rc = e;
   }
@@ -755,7 +865,7 @@ static vast_err start(vast_tracker *t, const firing *f) {
   t->state |= ST_STARTED;
   if (t->pos < 0) t->pos = 0;
   vast_err rc = fire_slot(t, f, VAST_EV_START);
-  if (t->played + EPS >= t->next_due) { /* 0% progress offsets */
+  if (something_due(t)) { /* 0% progress offsets */
     vast_err e = fire_due(t, f);
     if (e) rc = e;
   }
@@ -783,23 +893,49 @@ static vast_err toggle(vast_tracker *t, const firing *f, uint32_t bit, int set, 
   return fire_events(t, f, set ? on : off);
 }
 
-static vast_err terminal(vast_tracker *t, const firing *f, const int *slots) {
-  t->state |= ST_TERMINAL;
+static vast_err terminal(vast_tracker *t, const firing *f, uint32_t how, const int *slots) {
+  t->state |= ST_TERMINAL | how;
   return fire_events(t, f, slots);
+}
+
+/*
+ * What may still happen after a terminal event. After the media ended or was
+ * skipped: close/closeLinear (dismissing the end card, once), the
+ * ViewableImpression verdict (known only at the end, once), the
+ * verificationNotExecuted of vendors not yet reported, and clicks and custom
+ * clicks (on an end card). After close or an error: the verdict and
+ * verificationNotExecuted. After notUsed: nothing (a terminal event after
+ * which no other tracking may be sent). Every playback input stays refused.
+ */
+static int allowed_after_end(const vast_tracker *t, vast_input_kind k) {
+  uint32_t s = t->state;
+  if (s & ST_END_NOT_USED) return 0;
+  switch (k) {
+  case VAST_IN_VIEWABLE:
+  case VAST_IN_NOT_VIEWABLE:
+  case VAST_IN_VIEW_UNDETERMINED:
+  case VAST_IN_VERIFICATION_NOT_EXECUTED: return 1;
+  case VAST_IN_CLOSE:
+  case VAST_IN_CLICK:
+  case VAST_IN_CUSTOM_CLICK: return (s & ST_END_PLAY) && !(s & ST_CLOSED);
+  default: return 0;
+  }
 }
 
 vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
   if (!t || !in || in->kind <= 0 || in->kind >= VAST_IN__COUNT) return VAST_E_INVAL;
-  if (t->state & ST_TERMINAL) return VAST_E_STATE;
+  const int ended = (t->state & ST_TERMINAL) != 0;
+  if (ended && !allowed_after_end(t, in->kind)) return VAST_E_STATE;
   firing f = {in, 0, 0, NULL};
   const int linear = t->plan->kind == VAST_CREATIVE_LINEAR;
   vast_err rc = VAST_OK, e;
   double m = in->media_time;
   if (!(m >= 0)) m = -1; /* NaN and negatives: unknown */
 
-  /* Inputs other than time/seek/ended move the clock first when they carry one. */
-  if (m >= 0 && (t->state & ST_STARTED) && in->kind != VAST_IN_TIME && in->kind != VAST_IN_SEEK &&
-      in->kind != VAST_IN_ENDED) {
+  /* Inputs other than time/seek/ended move the clock first when they carry one
+   * (not after the end: the media is over). */
+  if (m >= 0 && !ended && (t->state & ST_STARTED) && in->kind != VAST_IN_TIME &&
+      in->kind != VAST_IN_SEEK && in->kind != VAST_IN_ENDED) {
     rc = advance(t, &f, m, in->wall_time);
     if (t->state & ST_TERMINAL) return rc;
   }
@@ -839,13 +975,18 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
     if (!(in->value > 0) || isinf(in->value)) return VAST_E_INVAL;
     t->duration = in->value;
     recompute_due(t);
-    e = (t->state & ST_STARTED) && t->played + EPS >= t->next_due ? fire_due(t, &f) : VAST_OK;
+    e = (t->state & ST_STARTED) && something_due(t) ? fire_due(t, &f) : VAST_OK;
     break;
   case VAST_IN_PAUSE:
   case VAST_IN_RESUME: {
     if (!(t->state & ST_STARTED)) return VAST_E_STATE;
     static const int on[] = {VAST_EV_PAUSE, 0}, off[] = {VAST_EV_RESUME, 0};
+    int was_paused = (t->state & ST_PAUSED) != 0;
     e = toggle(t, &f, ST_PAUSED, in->kind == VAST_IN_PAUSE, on, off);
+    /* Wall time spent paused is no allowance for the next step: measure it
+     * from the resume (unknown when the resume carries no wall time). */
+    if (was_paused && in->kind == VAST_IN_RESUME)
+      t->last_wall = in->wall_time >= 0 ? in->wall_time : -1;
     break;
   }
   case VAST_IN_MUTE:
@@ -869,6 +1010,8 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
     break;
   }
   case VAST_IN_SEEK:
+    /* A jump, never playback: the stretch stops growing until the position is
+     * back inside it. */
     if (m < 0) return VAST_E_INVAL;
     if ((t->state & ST_STARTED) && t->pos >= 0 && m < t->pos - REWIND_EPS) {
       t->pos = m;
@@ -883,7 +1026,7 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
   case VAST_IN_SKIP: {
     if (!vast_tracker_skippable(t)) return VAST_E_STATE;
     static const int ev[] = {VAST_EV_SKIP, 0};
-    e = terminal(t, &f, ev);
+    e = terminal(t, &f, ST_END_PLAY, ev);
     break;
   }
   case VAST_IN_CLICK:
@@ -910,7 +1053,8 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
   }
   case VAST_IN_CLOSE: {
     static const int lin[] = {VAST_EV_CLOSE_LINEAR, VAST_EV_CLOSE, 0}, other[] = {VAST_EV_CLOSE, 0};
-    e = terminal(t, &f, linear ? lin : other);
+    t->state |= ST_CLOSED;
+    e = terminal(t, &f, 0, linear ? lin : other);
     break;
   }
   case VAST_IN_ENDED: {
@@ -918,23 +1062,33 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
     double end = m >= 0 ? m : t->duration;
     e = end >= 0 ? advance(t, &f, end, in->wall_time) : VAST_OK;
     if (t->state & ST_TERMINAL) break;
-    /* complete = played to the end: within 1 s (+1%) of the duration when it is known */
-    int earned = !(t->duration > 0) || t->played + 1.0 + 0.01 * t->duration >= t->duration;
+    /* complete = played to the end at normal speed: the continuous stretch
+     * reaches the duration within 1 s + 1% (a declared duration a little
+     * longer than the file), or, with no duration known, the position where
+     * the media ended. Then whatever the stretch now covers is due first. */
+    double target = t->duration > 0 ? t->duration : t->pos;
+    double tol = t->duration > 0 ? 1.0 + 0.01 * t->duration : EPS;
+    int earned = t->reach + tol >= target;
+    if (earned && t->duration > 0 && t->reach < t->duration) {
+      t->reach = t->duration;
+      vast_err e2 = fire_due(t, &f);
+      if (!e) e = e2;
+    }
     static const int ev[] = {VAST_EV_COMPLETE, 0}, none[] = {0};
-    vast_err e2 = terminal(t, &f, earned ? ev : none);
+    vast_err e2 = terminal(t, &f, ST_END_PLAY, earned ? ev : none);
     if (!e) e = e2;
     break;
   }
   case VAST_IN_ERROR: {
     f.error_code = in->code ? in->code : 900;
     static const int ev[] = {SLOT_ERROR, 0};
-    e = terminal(t, &f, ev);
+    e = terminal(t, &f, ST_END_ERROR, ev);
     break;
   }
   case VAST_IN_NOT_USED: {
     if (t->state & (ST_STARTED | ST_IMPRESSION)) return VAST_E_STATE;
     static const int ev[] = {VAST_EV_NOT_USED, 0};
-    e = terminal(t, &f, ev);
+    e = terminal(t, &f, ST_END_NOT_USED, ev);
     break;
   }
   case VAST_IN_INTERACTIVE_START:
@@ -986,18 +1140,21 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
   default:
     return VAST_E_INVAL;
   }
+  /* A failure to expand (NOMEM) outranks a discarded step. */
+  if (e && e != VAST_E_NOT_PLAYED) return e;
   return rc ? rc : e;
 }
 
 vast_err vast_tracker_time(vast_tracker *t, double wall, double media) {
-  /* Fast path: a playing tracker with nothing due and a plausible step. */
+  /* Fast path: a playing tracker inside its stretch, a plausible step, nothing
+   * due. The same test as advance() (step_counts), without the input. */
   if (t && (t->state & (ST_STARTED | ST_PAUSED | ST_TERMINAL)) == ST_STARTED && media >= t->pos &&
-      t->pos >= 0) {
+      t->pos >= 0 && t->pos <= t->reach + EPS) {
     double dm = media - t->pos;
-    double dw = (wall >= 0 && t->last_wall >= 0) ? wall - t->last_wall : 0;
-    if (dm <= STEP_SLACK + (dw > 0 ? STEP_RATE * dw : 0) &&
-        t->played + dm + EPS < t->next_due) {
+    if (media + EPS < t->due_reach && t->played + dm + EPS < t->due_played &&
+        (dm == 0 || step_counts(t, dm, wall))) {
       t->played += dm;
+      if (media > t->reach) t->reach = media;
       t->pos = media;
       if (wall >= 0) t->last_wall = wall;
       return VAST_OK;
@@ -1006,6 +1163,7 @@ vast_err vast_tracker_time(vast_tracker *t, double wall, double media) {
   vast_input in = {VAST_IN_TIME, wall, media, 0, 0, NULL, NULL, 0};
   return vast_tracker_feed(t, &in);
 }
+
 
 vast_err vast_tracker_set_player_state(vast_tracker *t, unsigned player_state) {
   if (!t || (player_state & ~(VAST_PLAYER_MUTED | VAST_PLAYER_FULLSCREEN))) return VAST_E_INVAL;

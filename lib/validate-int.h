@@ -40,7 +40,7 @@
     "InLine or Wrapper without AdSystem", "add <AdSystem version=\"...\">name</AdSystem>")     \
   X(MISSING_ADTITLE, "missing-adtitle", "structure", 101, E, E, E, E,                            \
     "InLine without AdTitle", "add <AdTitle>...</AdTitle>")                                      \
-  X(MISSING_ADSERVINGID, "missing-adservingid", "structure", 101, W, W, E, W,                    \
+  X(MISSING_ADSERVINGID, "missing-adservingid", "structure", 101, E, E, E, E,                    \
     "VAST 4.1+ InLine without AdServingId",                                                      \
     "add <AdServingId> with a unique id per impression opportunity")                             \
   X(MISSING_IMPRESSION, "missing-impression", "events", 101, E, E, E, E,                         \
@@ -96,11 +96,11 @@
   X(NONLINEAR_MISSING_RESOURCE, "nonlinear-missing-resource", "structure", 500, E, E, E, E,      \
     "InLine NonLinear without StaticResource, IFrameResource or HTMLResource",                   \
     "give the NonLinear a resource, or remove it")                                               \
-  X(MISSING_QUARTILE, "missing-quartile", "events", 0, W, W, E, W,                               \
-    "a core linear event (start, firstQuartile, midpoint, thirdQuartile, complete) has no Tracking", \
+  X(MISSING_QUARTILE, "missing-quartile", "events", 0, E, E, E, E,                               \
+    "a core linear event (start, firstQuartile, midpoint, thirdQuartile, complete) has no Tracking: DSPs bill and report on them", \
     "add <Tracking event=\"...\"> for each of start, firstQuartile, midpoint, thirdQuartile, complete") \
-  X(SKIP_TRACKING_MISSING, "skip-tracking-missing", "events", 0, W, W, W, W,                     \
-    "skippable ad (skipoffset) without a skip Tracking event",                                   \
+  X(SKIP_TRACKING_MISSING, "skip-tracking-missing", "events", 0, E, E, E, E,                     \
+    "skippable ad (skipoffset) without a skip Tracking event: skips are not reported to the DSP", \
     "add <Tracking event=\"skip\"> so skips are counted")                                      \
   X(PROGRESS_NO_OFFSET, "progress-no-offset", "events", 101, E, E, E, E,                         \
     "progress Tracking without offset (players drop it)", "add offset=\"00:00:05\" or \"10%\"") \
@@ -205,7 +205,58 @@
     "make the last hop return well-formed VAST 2.0-4.3 (IAB 100/101/102)")                       \
   X(WRAPPER_REFUSED, "wrapper-refused", "wrapper", 300, E, E, E, E,                              \
     "(--resolve) a Wrapper came back where the Wrapper above says followAdditionalWrappers=\"false\"", \
-    "return an InLine there, or allow further wrappers on the Wrapper above")
+    "return an InLine there, or allow further wrappers on the Wrapper above")                     \
+  X(URL_NOT_CDATA, "url-not-cdata", "urls", 0, W, W, W, W,                                       \
+    "URL text is not in CDATA (VAST 4.x 2.3.3: URLs must be): one raw & makes the tag unparseable (IAB 100)", \
+    "wrap the URL in <![CDATA[...]]>")                                                           \
+  X(MISSING_UNIVERSALADID, "missing-universaladid", "structure", 101, W, W, W, W,                \
+    "VAST 4.x InLine Creative without UniversalAdId (required since 4.0)",                       \
+    "add <UniversalAdId idRegistry=\"ad-id.org\">CNPA0484000H</UniversalAdId> (idRegistry=\"unknown\" value=\"unknown\" when there is none)") \
+  X(POD_DUPLICATE_ADSERVINGID, "pod-duplicate-adservingid", "pods", 0, W, W, E, W,              \
+    "two Ads of one response share an AdServingId (it must be unique per ad)",                  \
+    "give every Ad its own AdServingId")                                                         \
+  X(MEDIA_NO_MEZZANINE, "media-no-mezzanine", "media", 406, O, O, W, O,                          \
+    "VAST 4.x InLine Linear without Mezzanine: SSAI stitchers transcode from it (IAB 406)",     \
+    "add <Mezzanine delivery=\"progressive\" type=\"video/mp4\" width=\"1920\" height=\"1080\"> with the high-quality source file") \
+  X(IMPRESSION_ABOUT_BLANK, "impression-about-blank", "events", 0, I, I, I, I,                   \
+    "Impression is about:blank: a placeholder, no impression is counted here (VAST 4.x 3.4.4)", \
+    "nothing to fix if this party does not count impressions; otherwise give its pixel URL") \
+  X(PROBE_UNREACHABLE, "probe-unreachable", "probe", 401, E, E, E, E,                            \
+    "(--probe) a MediaFile cannot be fetched or read (HTTP error, timeout, refused address)",    \
+    "serve the file over https, answering 200/206 within a few seconds")                        \
+  X(PROBE_NOT_MEDIA, "probe-not-media", "probe", 405, E, E, E, E,                                \
+    "(--probe) a MediaFile is not media a player can read (garbage, HTML, truncated, unbounded)", \
+    "point the MediaFile at the real video; re-upload a truncated file")                        \
+  X(PROBE_DURATION_MISMATCH, "probe-duration-mismatch", "probe", 202, W, E, E, W,                \
+    "(--probe) the file's duration differs from <Duration> by more than the tolerance (0.5 s)", \
+    "write the file's real length in <Duration>: quartiles are computed from it")               \
+  X(PROBE_MIME_MISMATCH, "probe-mime-mismatch", "probe", 403, W, E, E, W,                        \
+    "(--probe) the MediaFile type (or the server's Content-Type) does not match the container", \
+    "declare the file's real MIME type (video/mp4 for MP4, video/webm for WebM...)")            \
+  X(PROBE_CODEC_MISMATCH, "probe-codec-mismatch", "probe", 403, W, E, W, W,                      \
+    "(--probe) the codec attribute names another codec than the file's",                        \
+    "write the file's codec (e.g. avc1.64001F, mp4a.40.2) or remove the attribute")              \
+  X(PROBE_SIZE_MISMATCH, "probe-size-mismatch", "probe", 203, W, W, W, O,                        \
+    "(--probe) width/height differ from the file's resolution",                                 \
+    "declare the file's real width and height in pixels")                                       \
+  X(PROBE_BITRATE_MISMATCH, "probe-bitrate-mismatch", "probe", 0, W, W, W, W,                    \
+    "(--probe) the measured bitrate is outside bitrate/minBitrate/maxBitrate (25% tolerance)",  \
+    "declare the file's real bitrate in kbit/s, or re-encode to the declared one")              \
+  X(PROBE_FILESIZE_MISMATCH, "probe-filesize-mismatch", "probe", 0, W, W, W, W,                  \
+    "(--probe) fileSize differs from the size the server reports",                              \
+    "declare the file's real size in bytes")                                                    \
+  X(PROBE_CTV_CODEC, "probe-ctv-codec", "probe", 403, O, E, W, O,                                \
+    "(--probe) an MP4/HLS MediaFile that is not H.264 (High or lower) with AAC",                \
+    "encode the CTV renditions as H.264 High (or Main) with AAC-LC audio")                      \
+  X(PROBE_CTV_CEILING, "probe-ctv-ceiling", "probe", 405, O, W, W, O,                            \
+    "(--probe) above the CTV ceilings: 1920x1080, 60 fps, 20 Mbit/s, H.264 level 4.2",          \
+    "add a rendition within 1080p, 60 fps, 20 Mbit/s and level 4.2")                           \
+  X(PROBE_NOT_FAST_START, "probe-not-fast-start", "probe", 0, I, W, W, I,                        \
+    "(--probe) an MP4 whose index (moov) follows the media data: played only once downloaded",  \
+    "remux with the index first: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4")        \
+  X(PROBE_RANGE_IGNORED, "probe-range-ignored", "probe", 0, I, W, W, I,                          \
+    "(--probe) the server answers byte-range requests with 200 and the whole file",             \
+    "enable byte ranges (Accept-Ranges: bytes) on the media server or CDN")
 
 typedef enum vast__rule_idx {
 #define VAST__RULE_ENUM(e, id, cat, code, w, c, s, a, sum, fix) VAST__R_##e,
@@ -216,11 +267,15 @@ typedef enum vast__rule_idx {
 
 extern const vast_rule vast__rules[VAST__R__COUNT];
 
-/* A findings list: items plus an arena for their strings. */
+/* A findings list: items plus an arena for their strings, and the policy
+ * that produced them (for the writers' reports). */
 struct vast_findings {
   vast_finding *items;
   size_t n, cap;
   int oom; /* an append failed: the list is incomplete */
+  int profile; /* -1: not known (a parse failure) */
+  vast_rule_override *overrides; /* arena copies */
+  size_t n_overrides;
   vast__arena arena;
 };
 
@@ -230,6 +285,8 @@ int vast__findings_add(vast_findings *list, const vast_finding *f);
 
 /* Wrapper levels of the longest path of a resolved chain (resolved or failed). */
 int vast__chain_wrapper_levels(const vast_chain *c);
+/* opt->overrides (and their number) when opt is large enough to hold them. */
+const vast_rule_override *vast__validate_overrides_opt(const vast_validate_options *opt, size_t *n);
 /* opt->chain when opt is large enough to hold it, else NULL. */
 const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt);
 

@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "validate-int.h"
 
 /* ---- the list ------------------------------------------------------------ */
 
 vast_findings *vast__findings_new(void) {
   vast_findings *l = calloc(1, sizeof *l);
-  if (l) vast__arena_init(&l->arena);
+  if (!l) return NULL;
+  vast__arena_init(&l->arena);
+  l->profile = -1;
   return l;
 }
 
@@ -38,6 +41,24 @@ int vast__findings_add(vast_findings *l, const vast_finding *f) {
   return 0;
 }
 
+/* Copies the profile and overrides that produced the list, for the writers. */
+static vast_err keep_policy(vast_findings *l, const vast_validate_options *opt) {
+  l->profile = opt ? (int)opt->profile : VAST_PROFILE_WEB;
+  size_t n = 0;
+  const vast_rule_override *ov = vast__validate_overrides_opt(opt, &n);
+  if (!n) return VAST_OK;
+  l->overrides = vast__arena_alloc(&l->arena, n * sizeof *l->overrides);
+  if (!l->overrides) return VAST_E_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    l->overrides[i].rule_id = dup_str(&l->arena, ov[i].rule_id);
+    l->overrides[i].severity = ov[i].severity;
+    l->overrides[i].source = dup_str(&l->arena, ov[i].source);
+    if (!l->overrides[i].rule_id || (ov[i].source && !l->overrides[i].source)) return VAST_E_NOMEM;
+  }
+  l->n_overrides = n;
+  return VAST_OK;
+}
+
 static int collect(void *ctx, const vast_finding *f) {
   vast_findings *l = ctx;
   if (vast__findings_add(l, f) == 0) return 0;
@@ -53,6 +74,7 @@ vast_err vast_validate_list(const vast_doc *doc, const vast_validate_options *op
   if (!l) return VAST_E_NOMEM;
   vast_err e = vast_validate(doc, opt, collect, l);
   if (e == VAST_OK && l->oom) e = VAST_E_NOMEM;
+  if (e == VAST_OK) e = keep_policy(l, opt);
   if (e != VAST_OK) {
     vast_findings_free(l);
     return e;
@@ -92,6 +114,13 @@ vast_err vast_findings_from_parse_error(const vast_error *err, vast_findings **o
 }
 
 size_t vast_findings_count(const vast_findings *l) { return l ? l->n : 0; }
+
+int vast_findings_profile(const vast_findings *l) { return l ? l->profile : -1; }
+
+const vast_rule_override *vast_findings_overrides(const vast_findings *l, size_t *n) {
+  if (n) *n = l ? l->n_overrides : 0;
+  return l ? l->overrides : NULL;
+}
 
 const vast_finding *vast_findings_at(const vast_findings *l, size_t i) {
   return l && i < l->n ? &l->items[i] : NULL;
@@ -155,23 +184,12 @@ static void ob_printf(ob *o, const char *fmt, ...) {
   if (n > 0) ob_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+static void ob_out(void *u, const char *p, size_t n) { ob_put(u, p, n); }
+
+/* A JSON string through the library's one escaper (jsonw.h). */
 static void ob_json_str(ob *o, const char *s) {
-  ob_put(o, "\"", 1);
   if (!s) s = "";
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    unsigned c = *p;
-    switch (c) {
-    case '"': ob_put(o, "\\\"", 2); break;
-    case '\\': ob_put(o, "\\\\", 2); break;
-    case '\n': ob_put(o, "\\n", 2); break;
-    case '\r': ob_put(o, "\\r", 2); break;
-    case '\t': ob_put(o, "\\t", 2); break;
-    default:
-      if (c < 0x20 || c == 0x7f) ob_printf(o, "\\u%04x", c);
-      else ob_put(o, (const char *)p, 1);
-    }
-  }
-  ob_put(o, "\"", 1);
+  vast__json_quote(s, strlen(s), ob_out, o);
 }
 
 static vast_err ob_done(ob *o) {
@@ -179,51 +197,223 @@ static vast_err ob_done(ob *o) {
   return o->failed ? VAST_E_IO : VAST_OK;
 }
 
-vast_err vast_findings_write_text(const vast_findings *l, const char *name, vast_write_fn write,
-                                  void *ctx) {
-  if (!write) return VAST_E_INVAL;
-  ob o = {.write = write, .ctx = ctx};
-  for (size_t i = 0; l && i < l->n; i++) {
-    const vast_finding *f = &l->items[i];
-    ob_printf(&o, "%s:%u:%u: %s: ", name ? name : "-", f->line, f->column,
-              vast_severity_name(f->severity));
-    ob_s(&o, f->message ? f->message : "");
-    if (f->iab_code) ob_printf(&o, " [%s, VAST code %d]\n", f->rule_id, f->iab_code);
-    else ob_printf(&o, " [%s]\n", f->rule_id);
+/* ---- text ---------------------------------------------------------------- */
+
+void vast_text_options_init(vast_text_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+  o->collapse_at = 3;
+  o->show_positions = 3;
+}
+
+/* One line of text output: a finding, or every finding of one rule (collapsed). */
+typedef struct entry {
+  const vast_finding *f; /* the first (by position) */
+  size_t count;          /* 1, or the findings of the rule when collapsed */
+  size_t order;          /* original index, for a stable sort */
+  size_t rule;           /* rule index */
+} entry;
+
+static int pos_cmp(const vast_finding *a, const vast_finding *b) {
+  if (a->line != b->line) return a->line < b->line ? -1 : 1;
+  if (a->column != b->column) return a->column < b->column ? -1 : 1;
+  return 0;
+}
+
+static int entry_cmp(const void *pa, const void *pb) {
+  const entry *a = pa, *b = pb;
+  int c = pos_cmp(a->f, b->f);
+  if (c) return c;
+  return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static const char *sev_colour(vast_severity s) {
+  return s == VAST_SEV_ERROR ? "\033[1;31m" : s == VAST_SEV_WARNING ? "\033[1;33m" : "\033[36m";
+}
+
+static const char *sev_word(vast_severity s) {
+  return s == VAST_SEV_INFO ? "note" : vast_severity_name(s);
+}
+
+/* "(profile ctv)" or "(profile ctv; rules: a=error from --rule, b=off from x:3)" */
+static void ob_policy(ob *o, const vast_findings *l) {
+  int p = l ? l->profile : -1;
+  ob_printf(o, "(profile %s", p >= 0 ? vast_profile_name((vast_profile)p) : "web");
+  for (size_t i = 0; l && i < l->n_overrides; i++) {
+    const vast_rule_override *r = &l->overrides[i];
+    ob_printf(o, "%s%s=%s", i ? ", " : "; rules: ", r->rule_id, vast_severity_name(r->severity));
+    if (r->source) ob_printf(o, " from %s", r->source);
   }
+  ob_s(o, ")");
+}
+
+static void plural(ob *o, size_t n, const char *one, const char *many) {
+  ob_printf(o, "%zu %s", n, n == 1 ? one : many);
+}
+
+vast_err vast_findings_write_text_opts(const vast_findings *l, const char *name,
+                                       const vast_text_options *opt, vast_write_fn write,
+                                       void *ctx) {
+  if (!write) return VAST_E_INVAL;
+  vast_text_options def;
+  if (!opt) {
+    vast_text_options_init(&def);
+    opt = &def;
+  }
+  if (!name) name = "-";
+  ob o = {.write = write, .ctx = ctx};
+  size_t n = l ? l->n : 0;
+  const char *bold = opt->color ? "\033[1m" : "", *reset = opt->color ? "\033[0m" : "";
+  if (n == 0) {
+    ob_printf(&o, "%s%s%s: no findings ", bold, name, reset);
+    ob_policy(&o, l);
+    ob_s(&o, "\n");
+    return ob_done(&o);
+  }
+  /* per rule: findings, and distinct positions (several findings at one
+   * place, such as missing-quartile's five events, are not "repeated") */
+  size_t per_rule[VAST__R__COUNT], places[VAST__R__COUNT];
+  uint32_t last_line[VAST__R__COUNT], last_col[VAST__R__COUNT];
+  memset(per_rule, 0, sizeof per_rule);
+  memset(places, 0, sizeof places);
+  for (size_t i = 0; i < n; i++) {
+    const vast_finding *f = &l->items[i];
+    size_t r = (size_t)(f->rule - vast__rules);
+    if (!per_rule[r]++ || f->line != last_line[r] || f->column != last_col[r]) places[r]++;
+    last_line[r] = f->line;
+    last_col[r] = f->column;
+  }
+  entry *es = malloc(n * sizeof *es);
+  if (!es) return VAST_E_NOMEM;
+  size_t ne = 0, group[VAST__R__COUNT];
+  size_t collapse = opt->all || opt->collapse_at < 2 ? (size_t)-1 : opt->collapse_at;
+  for (size_t r = 0; r < VAST__R__COUNT; r++) group[r] = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    const vast_finding *f = &l->items[i];
+    size_t r = (size_t)(f->rule - vast__rules);
+    if (places[r] >= collapse) { /* one entry per rule: the earliest finding */
+      if (group[r] != (size_t)-1) {
+        if (pos_cmp(f, es[group[r]].f) < 0) es[group[r]].f = f;
+        continue;
+      }
+      group[r] = ne;
+      es[ne++] = (entry){f, per_rule[r], i, r};
+    } else {
+      es[ne++] = (entry){f, 1, i, r};
+    }
+  }
+  qsort(es, ne, sizeof *es, entry_cmp);
+  for (size_t k = 0; k < ne; k++) {
+    const vast_finding *f = es[k].f;
+    ob_printf(&o, "%s:%u:%u: %s%s%s: ", name, f->line, f->column,
+              opt->color ? sev_colour(f->severity) : "", sev_word(f->severity), reset);
+    const char *msg = f->message ? f->message : "";
+    if (es[k].count > 1) { /* the message when all agree, else the rule's summary */
+      for (size_t i = 0; i < n; i++)
+        if (l->items[i].rule == f->rule && strcmp(l->items[i].message ? l->items[i].message : "", msg)) {
+          msg = f->rule->summary;
+          break;
+        }
+    }
+    ob_s(&o, msg);
+    if (f->iab_code) ob_printf(&o, " [%s, VAST code %d]", f->rule_id, f->iab_code);
+    else ob_printf(&o, " [%s]", f->rule_id);
+    if (es[k].count > 1) {
+      /* the first positions, in document order */
+      const vast_finding *shown[16];
+      size_t want = opt->show_positions < 16 ? opt->show_positions : 16, ns = 0;
+      for (size_t i = 0; i < n; i++) {
+        const vast_finding *g = &l->items[i];
+        if (g->rule != f->rule) continue;
+        int seen = 0;
+        for (size_t k2 = 0; k2 < ns && !seen; k2++) seen = pos_cmp(g, shown[k2]) == 0;
+        if (seen) continue;
+        size_t at = ns;
+        while (at > 0 && pos_cmp(g, shown[at - 1]) < 0) at--;
+        if (at >= want) continue;
+        if (ns < want) ns++;
+        memmove(shown + at + 1, shown + at, (ns - 1 - at) * sizeof *shown);
+        shown[at] = g;
+      }
+      ob_printf(&o, " (%zu times; first at ", es[k].count);
+      for (size_t i = 0; i < ns; i++)
+        ob_printf(&o, "%s%u:%u", i ? ", " : "", shown[i]->line, shown[i]->column);
+      ob_s(&o, places[es[k].rule] > ns ? ", ...; --all lists each)" : "; --all lists each)");
+    }
+    ob_s(&o, "\n    fix: ");
+    ob_s(&o, f->fix ? f->fix : "");
+    ob_s(&o, "\n");
+  }
+  free(es);
+  ob_s(&o, bold);
+  plural(&o, vast_findings_count_severity(l, VAST_SEV_ERROR), "error", "errors");
+  ob_s(&o, ", ");
+  plural(&o, vast_findings_count_severity(l, VAST_SEV_WARNING), "warning", "warnings");
+  ob_s(&o, ", ");
+  plural(&o, vast_findings_count_severity(l, VAST_SEV_INFO), "note", "notes");
+  ob_printf(&o, " in %s%s ", name, reset);
+  ob_policy(&o, l);
+  ob_s(&o, "\n");
   return ob_done(&o);
 }
 
-static void json_finding(ob *o, const vast_finding *f) {
-  ob_s(o, "{\"rule\":");
-  ob_json_str(o, f->rule_id);
-  ob_s(o, ",\"severity\":");
-  ob_json_str(o, vast_severity_name(f->severity));
-  ob_printf(o, ",\"iab_code\":%d,\"message\":", f->iab_code);
-  ob_json_str(o, f->message);
-  ob_s(o, ",\"fix\":");
-  ob_json_str(o, f->fix);
-  ob_s(o, ",\"path\":");
-  ob_json_str(o, f->path);
-  ob_printf(o, ",\"line\":%u,\"column\":%u}", f->line, f->column);
+vast_err vast_findings_write_text(const vast_findings *l, const char *name, vast_write_fn write,
+                                  void *ctx) {
+  return vast_findings_write_text_opts(l, name, NULL, write, ctx);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void json_finding(vast__jw *w, const vast_finding *f) {
+  vast__jw_obj_begin(w);
+  vast__jw_kstr(w, "rule", f->rule_id);
+  vast__jw_kstr(w, "severity", vast_severity_name(f->severity));
+  vast__jw_key(w, "iabCode");
+  if (f->iab_code) vast__jw_int(w, f->iab_code);
+  else vast__jw_null(w);
+  vast__jw_kstr(w, "message", f->message ? f->message : "");
+  vast__jw_kstr(w, "fix", f->fix ? f->fix : "");
+  vast__jw_kstr(w, "path", f->path ? f->path : "");
+  vast__jw_key(w, "line");
+  if (f->line) vast__jw_int(w, f->line);
+  else vast__jw_null(w);
+  vast__jw_key(w, "column");
+  if (f->column) vast__jw_int(w, f->column);
+  else vast__jw_null(w);
+  vast__jw_obj_end(w);
 }
 
 vast_err vast_findings_write_json(const vast_findings *l, const char *name, vast_write_fn write,
                                   void *ctx) {
   if (!write) return VAST_E_INVAL;
-  ob o = {.write = write, .ctx = ctx};
-  ob_s(&o, "{\"file\":");
-  ob_json_str(&o, name ? name : "-");
-  ob_printf(&o, ",\"errors\":%zu,\"warnings\":%zu,\"infos\":%zu,\"findings\":[",
-            vast_findings_count_severity(l, VAST_SEV_ERROR),
-            vast_findings_count_severity(l, VAST_SEV_WARNING),
-            vast_findings_count_severity(l, VAST_SEV_INFO));
-  for (size_t i = 0; l && i < l->n; i++) {
-    if (i) ob_s(&o, ",");
-    json_finding(&o, &l->items[i]);
+  vast__jw w;
+  vast__jw_init(&w, write, ctx);
+  vast__jw_obj_begin(&w);
+  vast__jw_kstr(&w, "file", name ? name : "-");
+  vast__jw_key(&w, "profile");
+  if (l && l->profile >= 0) vast__jw_str(&w, vast_profile_name((vast_profile)l->profile));
+  else vast__jw_null(&w);
+  vast__jw_key(&w, "overrides");
+  vast__jw_arr_begin(&w);
+  for (size_t i = 0; l && i < l->n_overrides; i++) {
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "rule", l->overrides[i].rule_id);
+    vast__jw_kstr(&w, "severity", vast_severity_name(l->overrides[i].severity));
+    vast__jw_kstr(&w, "source", l->overrides[i].source);
+    vast__jw_obj_end(&w);
   }
-  ob_s(&o, "]}\n");
-  return ob_done(&o);
+  vast__jw_arr_end(&w);
+  vast__jw_kint(&w, "errors", (long long)vast_findings_count_severity(l, VAST_SEV_ERROR));
+  vast__jw_kint(&w, "warnings", (long long)vast_findings_count_severity(l, VAST_SEV_WARNING));
+  vast__jw_kint(&w, "infos", (long long)vast_findings_count_severity(l, VAST_SEV_INFO));
+  vast__jw_key(&w, "findings");
+  vast__jw_arr_begin(&w);
+  for (size_t i = 0; l && i < l->n; i++) json_finding(&w, &l->items[i]);
+  vast__jw_arr_end(&w);
+  vast__jw_obj_end(&w);
+  vast__jw_raw(&w, "\n", 1);
+  return vast__jw_finish(&w) ? VAST_E_IO : VAST_OK;
 }
 
 /* ---- SARIF 2.1.0 --------------------------------------------------------- */

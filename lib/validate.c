@@ -108,6 +108,11 @@ typedef struct V {
   int iab_override; /* when set, the finding's IAB code instead of the rule's */
   seg segs[32];
   int nseg;
+  /* the document text, and a cursor into it (line, column -> byte offset;
+   * moving forward is cheap, findings come in document order) */
+  const char *src;
+  size_t src_len, src_off;
+  uint32_t src_line, src_col;
   char path[768];
   char msg[768];
 } V;
@@ -188,24 +193,46 @@ static const char *const iab_macros[] = {
 };
 #define N_MACROS (sizeof iab_macros / sizeof iab_macros[0])
 
-/* Levenshtein distance of two short strings, case-insensitive, capped at 9. */
+/* Spellings seen in real tags for IAB macros, beyond one typo. */
+static const char *const macro_aliases[][2] = {
+    {"CACHEBUSTER", "CACHEBUSTING"}, {"CACHEBREAKER", "CACHEBUSTING"},
+    {"CACHE_BUSTING", "CACHEBUSTING"}, {"CACHEBUST", "CACHEBUSTING"},
+    {"CACHE_BUSTER", "CACHEBUSTING"}, {"TIME_STAMP", "TIMESTAMP"},
+    {"ERROR_CODE", "ERRORCODE"}, {"ERRORCODES", "ERRORCODE"},
+    {"CONTENT_PLAYHEAD", "CONTENTPLAYHEAD"}, {"MEDIA_PLAYHEAD", "MEDIAPLAYHEAD"},
+    {"AD_SERVING_ID", "ADSERVINGID"}, {"GDPR_CONSENT", "GDPRCONSENT"},
+};
+
+/*
+ * Optimal-string-alignment distance (Levenshtein plus adjacent
+ * transpositions) of two short strings, case-insensitive, capped at 9.
+ */
 static int edit_distance(const char *a, size_t la, const char *b, size_t lb) {
   if (la > 40 || lb > 40) return 9;
-  int prev[41], cur[41];
-  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    cur[0] = (int)i;
+  int d[41][41];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
     for (size_t j = 1; j <= lb; j++) {
       int ca = a[i - 1] & ~0x20, cb = b[j - 1] & ~0x20; /* ASCII letters/digits/_ only */
-      int sub = prev[j - 1] + (ca != cb);
-      int del = prev[j] + 1, ins = cur[j - 1] + 1;
-      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+      int best = d[i - 1][j - 1] + (ca != cb);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && ca == (b[j - 2] & ~0x20) && (a[i - 2] & ~0x20) == cb &&
+          d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
     }
-    memcpy(prev, cur, sizeof(int) * (lb + 1));
-  }
-  return prev[lb] > 9 ? 9 : prev[lb];
+  return d[la][lb] > 9 ? 9 : d[la][lb];
 }
 
+/*
+ * A [NAME] that is not an IAB macro is a misspelling only when it is one
+ * away from one: a case difference, one typo (a letter wrong, missing,
+ * extra, or two swapped) in a name of 5 letters or more, or a spelling known
+ * from real tags ([CACHEBUSTER]). Anything further is a different name
+ * ([BREAKMINDURATION] is not [BREAKMAXDURATION]): macro-unknown.
+ */
 static void check_macro(V *v, const char *name, size_t n, vast_pos pos) {
   const char *best = NULL;
   for (size_t i = 0; i < N_MACROS; i++) {
@@ -216,14 +243,13 @@ static void check_macro(V *v, const char *name, size_t n, vast_pos pos) {
       break;
     }
   }
+  for (size_t i = 0; !best && i < sizeof macro_aliases / sizeof macro_aliases[0]; i++)
+    if (strlen(macro_aliases[i][0]) == n && strncasecmp(macro_aliases[i][0], name, n) == 0)
+      best = macro_aliases[i][1];
   if (!best && n >= 5) {
     for (size_t i = 0; i < N_MACROS && !best; i++) {
       size_t ln = strlen(iab_macros[i]);
-      size_t common = 0;
-      while (common < n && common < ln && ((name[common] ^ iab_macros[i][common]) & ~0x20) == 0)
-        common++;
-      if (ln >= 5 && (edit_distance(name, n, iab_macros[i], ln) <= 2 || common >= 7))
-        best = iab_macros[i];
+      if (ln >= 5 && edit_distance(name, n, iab_macros[i], ln) <= 1) best = iab_macros[i];
     }
   }
   if (best)
@@ -304,6 +330,65 @@ static inline const unsigned char *skip_plain(const unsigned char *p) {
 }
 
 /*
+ * src_at: the byte of the document text at a model position (expat counts
+ * columns in characters), or NULL. A cursor makes forward moves cheap.
+ */
+static const char *src_at(V *v, vast_pos pos) {
+  if (!v->src || !pos.line || !pos.column) return NULL;
+  if (pos.line < v->src_line || (pos.line == v->src_line && pos.column < v->src_col)) {
+    v->src_off = 0;
+    v->src_line = 1;
+    v->src_col = 1;
+  }
+  const char *s = v->src;
+  size_t off = v->src_off, len = v->src_len;
+  while (v->src_line < pos.line) {
+    const char *nl = memchr(s + off, '\n', len - off);
+    if (!nl) return NULL;
+    off = (size_t)(nl - s) + 1;
+    v->src_line++;
+    v->src_col = 1;
+  }
+  while (v->src_col < pos.column && off < len && s[off] != '\n') {
+    off++;
+    while (off < len && ((unsigned char)s[off] & 0xc0) == 0x80) off++;
+    v->src_col++;
+  }
+  v->src_off = off;
+  return v->src_col == pos.column && off < len ? s + off : NULL;
+}
+
+/*
+ * check_cdata: for a URL element at pos named `elem` (checked against the
+ * text, so callers passing a parent's position are skipped), reports
+ * url-not-cdata when the element's text is not a CDATA section.
+ */
+static void check_cdata(V *v, vast_pos pos, const char *elem) {
+  if (!on(v, VAST__R_URL_NOT_CDATA)) return;
+  const char *p = src_at(v, pos), *end = v->src + v->src_len;
+  size_t el = strlen(elem);
+  if (!p || *p != '<' || (size_t)(end - p) < el + 2 || memcmp(p + 1, elem, el) != 0) return;
+  p += 1 + el;
+  if (*p != '>' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '/') return;
+  char q = 0; /* the end of the start tag, minding quoted attribute values */
+  for (; p < end; p++) {
+    if (q) {
+      if (*p == q) q = 0;
+    } else if (*p == '"' || *p == '\'') {
+      q = *p;
+    } else if (*p == '>') {
+      break;
+    }
+  }
+  if (p >= end || p[-1] == '/') return;
+  p++;
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+  if (p >= end || *p == '<') return; /* CDATA, a child element (VAST 1.0 <URL>) or empty */
+  emit(v, VAST__R_URL_NOT_CDATA, pos, NULL,
+       "%s URL is not in CDATA: a raw & in it would make the tag unparseable", elem);
+}
+
+/*
  * check_url: every URL rule in one pass over the string. `what` names the
  * element in messages. Returns the URL's length (for duplicate detection).
  */
@@ -312,6 +397,12 @@ static size_t check_url(V *v, const char *url, vast_pos pos, const char *what, e
   if (!*url) {
     if (kind != U_WRAPPER) emit(v, VAST__R_URL_EMPTY, pos, NULL, "empty %s URL", what);
     return 0;
+  }
+  check_cdata(v, pos, what);
+  if (kind == U_BEACON && strcasecmp(url, "about:blank") == 0 && !strcmp(what, "Impression")) {
+    emit(v, VAST__R_IMPRESSION_ABOUT_BLANK, pos, NULL,
+         "Impression is about:blank: a placeholder, no impression is counted by it");
+    return 11;
   }
   int ws = 0, xmlc = 0, unsafe = 0, badpct = 0, has_errorcode = 0;
   const unsigned char *p = (const unsigned char *)url;
@@ -465,13 +556,11 @@ static int event_fits(vast_event ev, enum ctype ct) {
     case VAST_EV_ERROR: return 0;
     default: return 1;
     }
-  case CT_NONLINEAR:
+  case CT_NONLINEAR: /* start, quartiles, complete, progress, loaded, skip, notUsed fit too */
     switch (ev) {
-    case VAST_EV_SKIP:
     case VAST_EV_CLOSE_LINEAR:
     case VAST_EV_ACCEPT_INVITATION_LINEAR:
     case VAST_EV_INTERACTIVE_START:
-    case VAST_EV_NOT_USED:
     case VAST_EV_VERIFICATION_NOT_EXECUTED:
     case VAST_EV_BREAK_START:
     case VAST_EV_BREAK_END:
@@ -651,6 +740,13 @@ static void check_media(V *v, const vast_linear *l) {
 
 static const char *core_events[VAST_AUDIT_CORE_EVENTS] = {"start", "firstQuartile", "midpoint",
                                                           "thirdQuartile", "complete"};
+/* What breaks without each core event (the practitioner guide's table). */
+static const char *core_breaks[VAST_AUDIT_CORE_EVENTS] = {
+    "the impression-to-start gap (ads loaded but not played) cannot be measured",
+    "the DSP cannot measure 25% view-through",
+    "most DSPs bill on midpoint: no billing signal",
+    "no 75% measurement for viewability and quartile reports",
+    "the completion rate cannot be reported (campaign reporting breaks)"};
 static const vast_event core_ev[VAST_AUDIT_CORE_EVENTS] = {
     VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
     VAST_EV_COMPLETE};
@@ -685,15 +781,19 @@ static void check_linear(V *v, const vast_linear *l, int inl) {
     }
     for (int k = 0; k < VAST_AUDIT_CORE_EVENTS; k++)
       if (!(have & (1u << k)))
-        emit(v, VAST__R_MISSING_QUARTILE, l->pos, "TrackingEvents", "no '%s' Tracking event",
-             core_events[k]);
+        emit(v, VAST__R_MISSING_QUARTILE, l->pos, "TrackingEvents", "no '%s' Tracking event: %s",
+             core_events[k], core_breaks[k]);
     if (l->skipoffset.kind != VAST_OFFSET_NONE && !skip)
       emit(v, VAST__R_SKIP_TRACKING_MISSING, l->pos, "TrackingEvents",
-           "skippable ad (skipoffset '%.40s') has no 'skip' Tracking event",
+           "skippable ad (skipoffset '%.40s') has no 'skip' Tracking event: skips are not "
+           "reported to the DSP and count as abandoned views in the completion rate",
            l->skipoffset.raw ? l->skipoffset.raw : "");
   }
   check_tracking(v, l->tracking, l->n_tracking, CT_LINEAR, dur);
   if (inl) check_media(v, l);
+  if (inl && v->ver >= 40 && l->n_mezzanines == 0 && l->n_media_files)
+    emit(v, VAST__R_MEDIA_NO_MEZZANINE, l->pos, NULL,
+         "no Mezzanine: a stitcher that transcodes from the mezzanine file answers 406");
   if (l->click_through || l->n_click_tracking || l->n_custom_clicks) {
     push(v, "VideoClicks", 0);
     check_single_url(v, l->click_through, l->pos, "ClickThrough", U_CLICK);
@@ -830,6 +930,11 @@ static void check_ad(V *v, const vast_ad *ad) {
   for (size_t i = 0; i < ad->n_creatives && !v->stop; i++) {
     const vast_creative *cr = &ad->creatives[i];
     push(v, "Creative", i + 1);
+    if (inl && v->ver >= 40 && cr->n_universal_ad_ids == 0)
+      emit(v, VAST__R_MISSING_UNIVERSALADID, cr->pos, NULL,
+           "VAST %d.%d Creative has no UniversalAdId: the creative cannot be identified across "
+           "ad servers (approval, frequency capping)",
+           v->ver / 10, v->ver % 10);
     switch (cr->kind) {
     case VAST_CREATIVE_LINEAR:
       if (cr->linear) check_linear(v, cr->linear, inl);
@@ -883,6 +988,15 @@ static void check_vast(V *v, const vast_vast *vv, vast_doc_kind kind) {
     const vast_ad *ad = &vv->ads[i];
     push(v, "Ad", i + 1);
     check_ad(v, ad);
+    if (ad->kind == VAST_AD_INLINE && ad->ad_serving_id && *ad->ad_serving_id &&
+        on(v, VAST__R_POD_DUPLICATE_ADSERVINGID))
+      for (size_t j = 0; j < i; j++)
+        if (vv->ads[j].kind == VAST_AD_INLINE && vv->ads[j].ad_serving_id &&
+            strcmp(vv->ads[j].ad_serving_id, ad->ad_serving_id) == 0) {
+          emit(v, VAST__R_POD_DUPLICATE_ADSERVINGID, ad->body_pos.line ? ad->body_pos : ad->pos,
+               "AdServingId", "AdServingId '%.80s' is also used by Ad[%zu]", ad->ad_serving_id, j + 1);
+          break;
+        }
     if (ad->sequence >= 0) {
       with_seq++;
       for (size_t j = 0; j < i; j++)
@@ -1110,6 +1224,16 @@ const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt) {
              : NULL;
 }
 
+const vast_rule_override *vast__validate_overrides_opt(const vast_validate_options *opt,
+                                                       size_t *n) {
+  *n = 0;
+  if (!opt || opt->size < offsetof(vast_validate_options, n_overrides) + sizeof opt->n_overrides ||
+      !opt->overrides)
+    return NULL;
+  *n = opt->n_overrides;
+  return opt->overrides;
+}
+
 vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, vast_finding_fn fn,
                        void *ctx) {
   vast_validate_options def;
@@ -1119,16 +1243,23 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
   }
   if (!doc || !fn || (unsigned)opt->profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
   V *v = &(V){.fn = fn, .ctx = ctx};
-  for (size_t r = 0; r < VAST__R__COUNT; r++) {
-    vast_severity s = vast__rules[r].severity[opt->profile];
-    if (s != VAST_SEV_OFF && s < opt->min_severity) s = VAST_SEV_OFF;
-    v->sev[r] = (signed char)s;
-  }
+  for (size_t r = 0; r < VAST__R__COUNT; r++) v->sev[r] = (signed char)vast__rules[r].severity[opt->profile];
   for (size_t i = 0; i < opt->n_disabled; i++) {
     const vast_rule *ru = vast_rule_find(opt->disabled[i]);
     if (ru) v->sev[ru - vast__rules] = VAST_SEV_OFF;
   }
+  size_t n_ov = 0;
+  const vast_rule_override *ov = vast__validate_overrides_opt(opt, &n_ov);
+  for (size_t i = 0; i < n_ov; i++) {
+    const vast_rule *ru = vast_rule_find(ov[i].rule_id);
+    if (!ru || ov[i].severity < VAST_SEV_OFF || ov[i].severity > VAST_SEV_ERROR) return VAST_E_INVAL;
+    v->sev[ru - vast__rules] = (signed char)ov[i].severity;
+  }
+  for (size_t r = 0; r < VAST__R__COUNT; r++)
+    if (v->sev[r] != VAST_SEV_OFF && v->sev[r] < (int)opt->min_severity) v->sev[r] = VAST_SEV_OFF;
   url_class_init();
+  v->src = vast_doc_source(doc, &v->src_len);
+  v->src_line = v->src_col = 1;
   vast_doc_kind kind = vast_doc_kind_of(doc);
   if (kind == VAST_DOC_VMAP) {
     const vast_vmap *vm = vast_doc_vmap(doc);

@@ -37,6 +37,18 @@
 #define WEB_MAX_WATCH 3600.0
 #define WEB_MAX_STEPS 999999UL      /* clock steps of one /api/play (paused far ahead) */
 
+/* The service's network policy (the guard and limits of every fetch made for an
+   API request: the tag, its wrapper hops, their redirects), from --allow-private. */
+static const vast_net_policy *web_policy(int allow_private) {
+  static const vast_net_policy refuse = {sizeof(vast_net_policy), 0, 0,
+                                         VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE,
+                                         NULL};
+  static const vast_net_policy allow = {sizeof(vast_net_policy), 1, 0,
+                                        VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE,
+                                        NULL};
+  return allow_private ? &allow : &refuse;
+}
+
 /* ---- output buffer ---- */
 
 typedef struct sbuf {
@@ -206,7 +218,7 @@ static int get_input(const char *q, size_t qn, const char *body, size_t bn, int 
   if (!fetch) return 1;
   vast_fetch_opts fo;
   vast_fetch_opts_init(&fo);
-  fo.refuse_private = !allow_private;
+  fo.policy = web_policy(allow_private);
   vast_fetch_result res;
   memset(&res, 0, sizeof res);
   vast_error err;
@@ -438,7 +450,7 @@ static void api_validate(const web_input *in, const char *q, size_t qn, vast__we
 
 static void resolve_opts(vast_resolve_opts *ro, int allow_private) {
   vast_resolve_opts_init(ro);
-  ro->refuse_private = !allow_private;
+  ro->policy = web_policy(allow_private);
   ro->allow_files = 0; /* never read the server's disk */
   if (ro->total_timeout_ms > WEB_RESOLVE_TOTAL_MS) ro->total_timeout_ms = WEB_RESOLVE_TOTAL_MS;
 }

@@ -25,6 +25,7 @@ int cmd_play(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* Prints "vastrack: <message>" to stderr (printf-style, no trailing newline needed). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -41,5 +42,9 @@ int cli_write_file(void *ctx, const char *data, size_t len);
 
 /* True when s is an http:// or https:// URL. */
 int cli_is_url(const char *s);
+
+/* The command's network policy (include/vastrack/net.h), see cmd-resolve.c:
+   allows private addresses until the command says otherwise. Never NULL. */
+vast_net_policy *cli_net_policy(void);
 
 #endif

@@ -291,6 +291,14 @@ int cmd_play(int argc, char **argv) {
   vast_dispatch_opts dopt;
   vast_dispatch_opts_init(&dopt);
   dopt.private_policy = VAST_PRIVATE_REFUSE;
+  /* One network policy for every request of the command: the input URL, wrapper
+     hops, beacons. Private destinations refused unless --allow-private. */
+  vast_net_policy *policy = cli_net_policy();
+  policy->allow_private = 0;
+  dopt.policy = policy;
+  vast_resolve_opts ropt;
+  vast_resolve_opts_init(&ropt);
+  ropt.policy = policy;
   const char *log_path = NULL;
 
   for (int i = 1; i < argc; i++) {
@@ -308,6 +316,7 @@ int cmd_play(int argc, char **argv) {
       dopt.forwarded_for = 1;
     } else if (!strcmp(a, "--allow-private")) {
       dopt.private_policy = VAST_PRIVATE_ALLOW;
+      policy->allow_private = 1;
     } else if (!strcmp(a, "--device-ip") && val) {
       dopt.device_ip = argv[++i];
     } else if (!strcmp(a, "--device-ua") && val) {
@@ -390,6 +399,14 @@ int cmd_play(int argc, char **argv) {
     cli_error("play: --ssai needs --device-ip IP and --device-ua UA");
     return CLI_USAGE;
   }
+  if (dopt.server_side && vast_net_ip_special(dopt.device_ip) < 0) {
+    cli_error("play: --device-ip is not an IPv4 or IPv6 address");
+    return CLI_USAGE;
+  }
+  if (dopt.server_side && !vast_net_header_value_ok(dopt.device_ua)) {
+    cli_error("play: --device-ua holds a control character (CR, LF...)");
+    return CLI_USAGE;
+  }
   if (!dopt.server_side && !pc.dry_run && !mctx.value[VAST_MACRO_SERVERSIDE])
     vast_macro_ctx_set_serverside(&mctx, 0); /* firing from here, as the client */
   if (dopt.server_side) {
@@ -450,11 +467,11 @@ int cmd_play(int argc, char **argv) {
     vast_error rerr;
     memset(&rerr, 0, sizeof rerr);
     if (!strcmp(input, "-"))
-      rc = vast_resolve_buffer(buf, len, NULL, NULL, &chain, &rerr);
+      rc = vast_resolve_buffer(buf, len, NULL, &ropt, &chain, &rerr);
     else if (cli_is_url(input))
-      rc = vast_resolve_url(input, NULL, &chain, &rerr);
+      rc = vast_resolve_url(input, &ropt, &chain, &rerr);
     else
-      rc = vast_resolve_file(input, NULL, &chain, &rerr);
+      rc = vast_resolve_file(input, &ropt, &chain, &rerr);
     free(buf);
     size_t n = 0;
     const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;

@@ -28,16 +28,39 @@ static const char usage_text[] =
     "  --total-timeout MS   for the whole resolution (default 30000)\n"
     "  --max-bytes N        largest response accepted (default 1048576)\n"
     "  --fire-errors        also request the Error URLs (default: only list them)\n"
-    "  --refuse-private     refuse fetching from loopback/private/link-local addresses\n"
+    "  --refuse-private     refuse special-purpose addresses (loopback, private, link-local,\n"
+    "                       documentation...: docs/security.md) for the tag, its wrapper\n"
+    "                       hops and redirects, and the Error URLs of --fire-errors\n"
     "\n"
     "exit status: 0 at least one ad resolved, 1 none did, 2 usage, 4 input unreadable\n";
+
+/*
+ * The command's network policy. The command line's default allows private
+ * addresses (an operator resolving a tag on their own machine or LAN); a command
+ * that acts for others tightens it once, before its first request (play refuses
+ * unless --allow-private; resolve --refuse-private), and hands the same pointer
+ * to every options struct.
+ */
+vast_net_policy *cli_net_policy(void) {
+  static vast_net_policy p;
+  static int ready;
+  if (!ready) {
+    vast_net_policy_init(&p);
+    p.allow_private = 1;
+    ready = 1;
+  }
+  return &p;
+}
 
 int cli_fetch_url(const char *url, char **out, size_t *len) {
   vast_fetch_result res;
   vast_error e;
   *out = NULL;
   *len = 0;
-  vast_err rc = vast_fetch(url, NULL, &res, &e);
+  vast_fetch_opts fo;
+  vast_fetch_opts_init(&fo);
+  fo.policy = cli_net_policy();
+  vast_err rc = vast_fetch(url, &fo, &res, &e);
   free(res.effective_url);
   if (rc != VAST_OK) {
     cli_error("%s", e.message);
@@ -116,6 +139,8 @@ static void on_error_delivery(void *ctx, const vast_delivery *d) {
 int cmd_resolve(int argc, char **argv) {
   vast_resolve_opts o;
   vast_resolve_opts_init(&o);
+  vast_net_policy *policy = cli_net_policy();
+  o.policy = policy;
   int json = 0, fire = 0;
   const char *input = NULL;
   for (int i = 1; i < argc; i++) {
@@ -125,7 +150,7 @@ int cmd_resolve(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--fire-errors")) {
       fire = 1;
     } else if (!strcmp(argv[i], "--refuse-private")) {
-      o.refuse_private = 1;
+      policy->allow_private = 0;
     } else if (!strcmp(argv[i], "--max-wrappers")) {
       if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
       o.max_wrappers = (unsigned)v;
@@ -161,6 +186,7 @@ int cmd_resolve(int argc, char **argv) {
     vast_dispatch_opts dopt;
     vast_dispatch_opts_init(&dopt);
     dopt.on_delivery = on_error_delivery;
+    dopt.policy = policy; /* the Error URLs under the same guard as the hops */
     if (vast_dispatcher_create(&dopt, &d) != VAST_OK) {
       cli_error("resolve: cannot start the dispatcher");
       return CLI_FAIL;

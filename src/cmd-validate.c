@@ -7,16 +7,28 @@
 static const char validate_usage[] =
     "usage: vastrack validate [options] FILE|URL|-...\n"
     "\n"
-    "Checks VAST/VMAP tags against the vastrack rules and prints each finding as\n"
+    "Checks VAST/VMAP tags against the vastrack rules and prints the findings of\n"
+    "each input sorted by line, each followed by its fix, then a summary:\n"
     "  file:line:col: severity: message [rule-id, VAST code N]\n"
+    "      fix: ...\n"
+    "  1 error, 0 warnings, 3 notes in file (profile web)\n"
+    "Colour on a terminal only (NO_COLOR switches it off).\n"
     "\n"
     "options:\n"
     "  --profile P        web (default), ctv, ssai or audio\n"
     "  --json             one JSON object per input (JSON lines)\n"
     "  --sarif            one SARIF 2.1.0 log for all inputs\n"
     "  --disable IDS      switch off rules (comma-separated ids; repeatable)\n"
+    "  --rule ID=LEVEL    set a rule's severity: off, info, warning or error\n"
+    "                     (repeatable; wins over the config file)\n"
+    "  --config FILE      read profile and rule levels from FILE (a TOML subset, see\n"
+    "                     docs/validate.md); default ./.vastrack.toml when present\n"
+    "  --no-config        do not read ./.vastrack.toml\n"
     "  --min-severity S   report only info|warning|error and above (default info)\n"
+    "  --all              list every finding (repeated findings of a rule are\n"
+    "                     otherwise collapsed into one line with a count)\n"
     "  --list-rules       print every rule with its severity in the profile and exit\n"
+    "                     (--markdown: the table of docs/validate.md, all profiles)\n"
     "  --resolve          follow each Wrapper's chain (relative VASTAdTagURIs of a FILE\n"
     "                     are read from disk next to it, URLs are fetched) and report\n"
     "                     wrapper-limit, wrapper-depth (over 5 Wrappers), wrapper-loop,\n"
@@ -24,6 +36,11 @@ static const char validate_usage[] =
     "                     wrapper-response-invalid (100-102), wrapper-refused (300)\n"
     "  --max-wrappers N   Wrappers followed per ad with --resolve (default 5)\n"
     "  --timeout MS       per request with --resolve (default 8000 first, 4000 after)\n"
+    "  --probe            also probe every MediaFile/Mezzanine with libavformat (ranged\n"
+    "                     reads) and report the probe-* rules: real duration vs\n"
+    "                     Duration (202), type/codec/size/bitrate vs the file, CTV\n"
+    "                     codec and ceilings, not fast-start, unreachable (401) or not\n"
+    "                     media (405); see docs/probe.md\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 no error-severity finding, 1 error findings, 2 usage,\n"
@@ -42,11 +59,15 @@ static const char audit_usage[] =
     "  --csv              RFC 4180 CSV with a header row\n"
     "  --json             a JSON array of row objects\n"
     "  --disable IDS      switch off rules (comma-separated ids; repeatable)\n"
+    "  --rule ID=LEVEL    set a rule's severity (repeatable; see 'validate --help')\n"
+    "  --config FILE      profile and rule levels from FILE (default ./.vastrack.toml)\n"
+    "  --no-config        do not read ./.vastrack.toml\n"
     "  --resolve          follow each Wrapper's chain (files from disk, URLs over\n"
     "                     HTTP): wrapper_hops becomes the real count and chain\n"
     "                     failures count as findings (see 'vastrack validate --help')\n"
     "  --max-wrappers N   Wrappers followed per ad with --resolve (default 5)\n"
     "  --timeout MS       per request with --resolve (default 8000 first, 4000 after)\n"
+    "  --probe            also probe the media files (see 'vastrack validate --help')\n"
     "  -h, --help         this text\n"
     "\n"
     "wrapper_hops is 0 for InLine-only tags; without --resolve 1 for a Wrapper (the\n"
@@ -57,7 +78,9 @@ static const char audit_usage[] =
     "2 usage, 4 an input could not be read\n";
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -69,14 +92,77 @@ typedef struct opts {
   vast_validate_options vo;
   const char **disabled;
   size_t n_disabled;
-  int json, sarif, csv, list_rules;
+  vast_validate_config *cfg; /* --config / .vastrack.toml, then --rule */
+  const char *config_file;
+  int no_config, profile_set, all;
+  const char **rules; /* --rule specs, applied after the config file */
+  size_t n_rules;
+  int json, sarif, csv, list_rules, markdown;
   int resolve;
   vast_resolve_opts ro;
+  int probe; /* --probe: vast_probe_check after validation (vastrack/probe.h) */
 } opts;
 
 static void opts_free(opts *o) {
   for (size_t i = 0; i < o->n_disabled; i++) free((char *)o->disabled[i]);
   free(o->disabled);
+  free(o->rules);
+  vast_validate_config_free(o->cfg);
+}
+
+/* Reads a whole small file; NULL (after printing) on failure. */
+static char *slurp_config(const char *path, size_t *len, int quiet_missing) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    if (!quiet_missing) cli_error("cannot open '%s': %s", path, strerror(errno));
+    return NULL;
+  }
+  char *buf = malloc(65537);
+  size_t n = buf ? fread(buf, 1, 65537, f) : 0;
+  int bad = ferror(f);
+  fclose(f);
+  if (!buf || bad || n > 65536) {
+    cli_error("cannot read '%s': %s", path, !buf ? "out of memory" : bad ? "read error" : "larger than 64 KiB");
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+/*
+ * The policy: --config FILE (or ./.vastrack.toml unless --no-config), then
+ * each --rule; a profile from the file applies unless --profile was given.
+ * Returns 0, or -1 after printing the error.
+ */
+static int load_policy(opts *o) {
+  o->cfg = vast_validate_config_new();
+  if (!o->cfg) {
+    cli_error("out of memory");
+    return -1;
+  }
+  const char *path = o->config_file ? o->config_file : o->no_config ? NULL : ".vastrack.toml";
+  vast_error err;
+  if (path) {
+    size_t len = 0;
+    char *text = slurp_config(path, &len, !o->config_file);
+    if (!text && o->config_file) return -1;
+    if (text) {
+      vast_err e = vast_validate_config_load(o->cfg, text, len, path, &err);
+      free(text);
+      if (e != VAST_OK) {
+        cli_error("%s", e == VAST_E_NOMEM ? "out of memory" : err.message);
+        return -1;
+      }
+    }
+  }
+  for (size_t i = 0; i < o->n_rules; i++)
+    if (vast_validate_config_add_rule(o->cfg, o->rules[i], "--rule", &err) != VAST_OK) {
+      cli_error("%s", err.message);
+      return -1;
+    }
+  vast_validate_config_apply(o->cfg, &o->vo, o->profile_set);
+  return 0;
 }
 
 /* Adds the comma-separated ids in s; returns -1 (after printing) on an unknown id. */
@@ -112,6 +198,7 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
   memset(o, 0, sizeof *o);
   vast_validate_options_init(&o->vo);
   vast_resolve_opts_init(&o->ro);
+  o->ro.policy = cli_net_policy(); /* issue 12: every request under the command's policy */
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
@@ -122,7 +209,8 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
     if (a[0] != '-' || !strcmp(a, "-")) break;
     const char *val = NULL;
     if (!strcmp(a, "--profile") || !strcmp(a, "--disable") || !strcmp(a, "--min-severity") ||
-        !strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
+        !strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout") || !strcmp(a, "--rule") ||
+        !strcmp(a, "--config")) {
       if (i + 1 >= argc) {
         cli_error("option '%s' needs a value", a);
         return -2;
@@ -130,6 +218,10 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
       val = argv[++i];
     } else if (!strncmp(a, "--profile=", 10) || !strncmp(a, "--disable=", 10)) {
       val = a + 10;
+    } else if (!strncmp(a, "--rule=", 7)) {
+      val = a + 7;
+    } else if (!strncmp(a, "--config=", 9)) {
+      val = a + 9;
     }
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       fputs(usage, stdout);
@@ -139,6 +231,21 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
         cli_error("unknown profile '%s' (web, ctv, ssai, audio)", val);
         return -2;
       }
+      o->profile_set = 1;
+    } else if (!strcmp(a, "--rule") || !strncmp(a, "--rule=", 7)) {
+      const char **r = realloc(o->rules, (o->n_rules + 1) * sizeof *r);
+      if (!r) {
+        cli_error("out of memory");
+        return -2;
+      }
+      o->rules = r;
+      o->rules[o->n_rules++] = val;
+    } else if (!strcmp(a, "--config") || !strncmp(a, "--config=", 9)) {
+      o->config_file = val;
+    } else if (!strcmp(a, "--no-config")) {
+      o->no_config = 1;
+    } else if (!audit && !strcmp(a, "--all")) {
+      o->all = 1;
     } else if (!strcmp(a, "--disable") || !strncmp(a, "--disable=", 10)) {
       if (add_disabled(o, val) != 0) return -2;
     } else if (!audit && !strcmp(a, "--min-severity")) {
@@ -157,8 +264,12 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
       o->csv = 1;
     } else if (!audit && !strcmp(a, "--list-rules")) {
       o->list_rules = 1;
+    } else if (!audit && !strcmp(a, "--markdown")) {
+      o->markdown = 1;
     } else if (!strcmp(a, "--resolve")) {
       o->resolve = 1;
+    } else if (!strcmp(a, "--probe")) {
+      o->probe = 1;
     } else if (!strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
       char *end;
       long n = strtol(val, &end, 10);
@@ -183,6 +294,7 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
   }
   o->vo.disabled = o->disabled;
   o->vo.n_disabled = o->n_disabled;
+  if (load_policy(o) != 0) return -2;
   if (i >= argc && !o->list_rules) {
     fputs(usage, stderr);
     return -2;
@@ -210,13 +322,53 @@ static vast_chain *resolve_input(const opts *o, const char *name, const char *bu
 
 /* ---- validate ------------------------------------------------------------ */
 
-static void list_rules(vast_profile p) {
+/* Text for a Markdown table cell: < > & as entities, | escaped. */
+static void md_cell(const char *s) {
+  for (; *s; s++) {
+    if (*s == '<') fputs("&lt;", stdout);
+    else if (*s == '>') fputs("&gt;", stdout);
+    else if (*s == '|') fputs("\\|", stdout);
+    else putchar(*s);
+  }
+}
+
+/* The rule table of docs/validate.md, generated from the code. */
+static void list_rules_markdown(void) {
+  printf("| rule | category | web | ctv | ssai | audio | IAB | checks | fix |\n"
+         "|---|---|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < vast_rule_count(); i++) {
+    const vast_rule *r = vast_rule_at(i);
+    printf("| <a id=\"%s\"></a>`%s` | %s |", r->id, r->id, r->category);
+    for (int p = 0; p < VAST_PROFILE__COUNT; p++) printf(" %s |", vast_severity_name(r->severity[p]));
+    if (r->iab_code) printf(" %d | ", r->iab_code);
+    else printf(" - | ");
+    md_cell(r->summary);
+    fputs(" | ", stdout);
+    md_cell(r->fix);
+    fputs(" |\n", stdout);
+  }
+}
+
+/* Every rule with its severity under the profile and the overrides. */
+static void list_rules(const vast_validate_options *vo) {
   printf("%-28s %-8s %-5s %s\n", "rule", "severity", "code", "summary");
   for (size_t i = 0; i < vast_rule_count(); i++) {
     const vast_rule *r = vast_rule_at(i);
-    printf("%-28s %-8s %-5d %s\n", r->id, vast_severity_name(r->severity[p]), r->iab_code,
-           r->summary);
+    vast_severity sev = r->severity[vo->profile];
+    const char *mark = "";
+    for (size_t k = 0; k < vo->n_overrides; k++)
+      if (!strcmp(vo->overrides[k].rule_id, r->id)) sev = vo->overrides[k].severity, mark = "*";
+    char sv[16];
+    snprintf(sv, sizeof sv, "%s%s", vast_severity_name(sev), mark);
+    printf("%-28s %-8s %-5d %s\n", r->id, sv, r->iab_code, r->summary);
   }
+  if (vo->n_overrides) printf("(* set by --rule or the config file)\n");
+}
+
+/* Colour only on a terminal, and never when NO_COLOR is set (no-color.org). */
+static int want_colour(void) {
+  const char *nc = getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
 
 int cmd_validate(int argc, char **argv) {
@@ -227,11 +379,16 @@ int cmd_validate(int argc, char **argv) {
     return first == -1 ? CLI_OK : CLI_USAGE;
   }
   if (o.list_rules) {
-    list_rules(o.vo.profile);
+    if (o.markdown) list_rules_markdown();
+    else list_rules(&o.vo);
     opts_free(&o);
     return CLI_OK;
   }
   int any_err = 0, not_vast = 0, io = 0, sarif_state = 0;
+  vast_text_options to;
+  vast_text_options_init(&to);
+  to.all = o.all;
+  to.color = want_colour();
   if (o.sarif) vast_sarif_begin(o.vo.profile, cli_write_file, stdout, &sarif_state);
   for (int i = first; i < argc; i++) {
     const char *name = argv[i];
@@ -258,6 +415,7 @@ int cmd_validate(int argc, char **argv) {
     } else {
       o.vo.chain = resolve_input(&o, name, buf, len, doc);
       e = vast_validate_list(doc, &o.vo, &list);
+      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, NULL, list);
       vast_chain_free((vast_chain *)o.vo.chain);
       o.vo.chain = NULL;
     }
@@ -268,7 +426,7 @@ int cmd_validate(int argc, char **argv) {
       if (vast_findings_count_severity(list, VAST_SEV_ERROR)) any_err = 1;
       if (o.sarif) vast_sarif_add(list, name, cli_write_file, stdout, &sarif_state);
       else if (o.json) vast_findings_write_json(list, name, cli_write_file, stdout);
-      else vast_findings_write_text(list, name, cli_write_file, stdout);
+      else vast_findings_write_text_opts(list, name, &to, cli_write_file, stdout);
     }
     vast_findings_free(list);
     vast_doc_free(doc);
@@ -361,6 +519,17 @@ static void emit_row(const opts *o, const row *r, size_t index) {
   }
 }
 
+/* --probe: the probe findings folded into the audit row (vastrack/probe.h). */
+static vast_err probe_audit(opts *o, const char *name, const vast_doc *doc, vast_audit *a) {
+  vast_findings *l = NULL;
+  vast_err e = vast_validate_list(doc, &o->vo, &l);
+  size_t from = vast_findings_count(l);
+  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, NULL, l);
+  if (e == VAST_OK) e = vast_audit_add_probe(a, l, from);
+  vast_findings_free(l);
+  return e;
+}
+
 static int audit_one(opts *o, const char *name, rows *rs, size_t *count, int *any_err) {
   char *buf = NULL;
   size_t len = 0;
@@ -374,6 +543,7 @@ static int audit_one(opts *o, const char *name, rows *rs, size_t *count, int *an
   if (e == VAST_OK) {
     o->vo.chain = resolve_input(o, name, buf, len, doc);
     e = vast_audit_doc(doc, &o->vo, &r.a);
+    if (e == VAST_OK && o->probe) e = probe_audit(o, name, doc, &r.a);
     vast_chain_free((vast_chain *)o->vo.chain);
     o->vo.chain = NULL;
   } else if (e != VAST_E_NOMEM) vast_audit_parse_error(&perr, &r.a), e = VAST_OK;

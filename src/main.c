@@ -21,6 +21,7 @@ static const struct {
     {"template", cmd_template, "print a complete valid VAST 4.x tag to start from"},
     {"play", cmd_play, "simulate a playback and print every tracking beacon (--dry-run)"},
     {"resolve", cmd_resolve, "follow a wrapper chain to the InLine ads (HTTP or files), per hop"},
+    {"probe", cmd_probe, "what the media behind a tag really is (libavformat, ranged reads)"},
 };
 
 static void usage(FILE *out) {

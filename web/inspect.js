@@ -52,11 +52,11 @@
     $("summary").textContent = `${r.errors} errors, ${r.warnings} warnings, ${r.infos} notes ` +
                                `(profile ${v.profile}${v.parsed ? "" : "; the document did not parse"})`;
     for (const f of r.findings) {
-      if (f.iab_code) state.codes.add(f.iab_code);
+      if (f.iabCode) state.codes.add(f.iabCode);
       const where = f.line ? el("a", { href: "#L" + f.line, onclick: e => { e.preventDefault(); gotoLine(f.line); } },
                                 `${f.line}:${f.column}`) : "?";
       tb.append(el("tr", { "data-rule": f.rule }, el("td", {}, where), el("td", {}, sevLabel(f.severity)),
-                   el("td", {}, f.rule), el("td", { class: "n" }, f.iab_code || ""),
+                   el("td", {}, f.rule), el("td", { class: "n" }, f.iabCode || ""),
                    el("td", {}, f.message, el("br"), el("small", {}, f.path)), el("td", {}, f.fix)));
     }
     t.hidden = !r.findings.length;

@@ -53,7 +53,9 @@ extern "C" {
   XX(DB, 19, "database error")                                                 \
   XX(KAFKA, 20, "Kafka error")                                                 \
   XX(NOT_FOUND, 21, "not found")                                               \
-  XX(TOO_LARGE, 22, "response exceeds the size limit")
+  XX(TOO_LARGE, 22, "response exceeds the size limit")                         \
+  XX(NOT_PLAYED, 23, "media time not counted as played (a jump, or faster than real time)") \
+  XX(NOT_MEDIA, 24, "not a media file that can be read")
 
 typedef enum vast_err {
 #define VAST__ERR_ENUM(name, num, msg) VAST_E_##name = num,

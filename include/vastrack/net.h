@@ -33,6 +33,8 @@
 #ifndef VASTRACK_NET_H
 #define VASTRACK_NET_H
 
+#include <sys/socket.h>
+
 #include "base.h"
 #include "doc.h"
 #include "track.h"
@@ -47,6 +49,79 @@ extern "C" {
 #define VAST_DEFAULT_TOTAL_TIMEOUT_MS 30000L
 #define VAST_DEFAULT_MAX_REDIRECTS 5L
 #define VAST_DEFAULT_MAX_RESPONSE (1u << 20)
+
+/* ------------------------------------------------------------------------ */
+/* Network policy                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * vast_net_policy: the rules for every request the library makes on behalf of a
+ * tag: the tag itself, wrapper hops and their redirects (vast_fetch,
+ * vast_resolve_*), Error URLs and tracking beacons (vast_dispatcher), media probes.
+ * A program sets one policy per command or service and hands the same pointer to
+ * every options struct (vast_fetch_opts.policy, vast_resolve_opts.policy,
+ * vast_dispatch_opts.policy); the policy must outlive the calls and dispatchers
+ * using it (it is read, never copied, by fetch and resolve; a dispatcher copies it
+ * at creation).
+ *
+ * The guard: unless allow_private is set, a connection to a special-purpose
+ * address (vast_net_addr_special: loopback, private, link-local, CGNAT,
+ * documentation, benchmarking, reserved, multicast, NAT64/6to4 embedding one of
+ * those...) is refused with VAST_E_FORBIDDEN. It is checked on the address each
+ * connection actually goes to (after DNS, on every redirect, and again when a
+ * pooled connection is reused), so DNS rebinding and redirects cannot get round it.
+ *
+ * The limits are ceilings: each facility keeps its own defaults (8 s / 4 s for
+ * wrapper hops, 5 s per beacon...), and a policy value lower than those wins.
+ * 0 leaves a limit as the facility sets it.
+ *
+ * Which rule wins when both a policy and a facility's older field
+ * (vast_fetch_opts.refuse_private, vast_resolve_opts.refuse_private,
+ * vast_dispatch_opts.private_policy) are set: the stricter one. Without a policy
+ * the older fields alone decide (their defaults allow private addresses, except
+ * for a server-side dispatcher): pass a policy.
+ */
+typedef struct vast_net_policy {
+  size_t size;           /* sizeof(vast_net_policy) */
+  int allow_private;     /* 0 (default): refuse special-purpose addresses; 1: allow all */
+  long timeout_ms;       /* ceiling on one request, ms; default 0 (the facility's own) */
+  long max_redirects;    /* ceiling on redirects per request; default VAST_DEFAULT_MAX_REDIRECTS */
+  size_t max_bytes;      /* ceiling on one response body; default VAST_DEFAULT_MAX_RESPONSE */
+  const char *user_agent; /* NULL: "vastrack/<version>" (a facility's own user_agent wins) */
+} vast_net_policy;
+
+/* Fills *p with the defaults above: private addresses refused. */
+VAST_API void vast_net_policy_init(vast_net_policy *p);
+
+/*
+ * vast_net_addr_special: 1 when the address (AF_INET or AF_INET6 sockaddr) is in
+ * the IANA IPv4 or IPv6 Special-Purpose Address Registry, or is multicast or
+ * broadcast: not a place a tag may send the library. IPv4-mapped (::ffff:0:0/96),
+ * NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are judged by the IPv4
+ * address they embed. Any other family (AF_UNIX...) is special. Thread-safe.
+ * The list and its sources: docs/security.md.
+ */
+VAST_API int vast_net_addr_special(const struct sockaddr *sa);
+
+/*
+ * vast_net_ip_special: the same for an address written as text ("10.0.0.1",
+ * "64:ff9b::7f00:1"). Returns 1 special, 0 global, -1 when text is not an IP address.
+ */
+VAST_API int vast_net_ip_special(const char *text);
+
+/*
+ * vast_net_policy_refuses: 1 when the policy refuses a connection to sa (policy
+ * NULL: the default policy, which refuses special-purpose addresses).
+ */
+VAST_API int vast_net_policy_refuses(const vast_net_policy *p, const struct sockaddr *sa);
+
+/*
+ * vast_net_header_value_ok: 1 when s may be sent as an HTTP header value: no
+ * control character (CR, LF, NUL, TAB excepted) and no DEL. The dispatcher refuses
+ * device headers that fail it (VAST_E_INVAL), so a caller-provided value cannot add
+ * headers or split the request.
+ */
+VAST_API int vast_net_header_value_ok(const char *s);
 
 /* ------------------------------------------------------------------------ */
 /* Fetch                                                                     */
@@ -82,7 +157,8 @@ typedef struct vast_fetch_opts {
   long max_redirects;   /* default VAST_DEFAULT_MAX_REDIRECTS; 0 = do not follow */
   size_t max_bytes;     /* body limit; default VAST_DEFAULT_MAX_RESPONSE */
   const char *user_agent; /* NULL: "vastrack/<version>" */
-  int refuse_private;   /* 1: refuse loopback/private/link-local addresses (resolved IPs) */
+  int refuse_private;   /* 1: refuse special-purpose addresses (resolved IPs) */
+  const vast_net_policy *policy; /* the command's policy (guard and ceilings); NULL: none */
 } vast_fetch_opts;
 
 VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
@@ -172,7 +248,8 @@ typedef struct vast_dispatch_opts {
   vast_private_policy private_policy;
   /* Server-side (SSAI) firing on behalf of a device. */
   int server_side;          /* 1: send the X-Device-* headers below */
-  const char *device_ip;    /* X-Device-IP (required when server_side) */
+  const char *device_ip;    /* X-Device-IP (required when server_side): an IPv4 or
+                               IPv6 address, anything else is VAST_E_INVAL */
   const char *device_ua;    /* X-Device-User-Agent (required when server_side) */
   const char *device_referer;         /* X-Device-Referer, optional */
   const char *device_accept_language; /* X-Device-Accept-Language, optional */
@@ -184,6 +261,7 @@ typedef struct vast_dispatch_opts {
                                beacons to an IP literal, or to a host libcurl resolved
                                in the last 60 s, use the built-in HTTP/1.1 keep-alive
                                client (same records, limits, retries and guard) */
+  const vast_net_policy *policy; /* the command's policy (copied at creation); NULL: none */
 } vast_dispatch_opts;
 
 VAST_API void vast_dispatch_opts_init(vast_dispatch_opts *opts);
@@ -191,7 +269,10 @@ VAST_API void vast_dispatch_opts_init(vast_dispatch_opts *opts);
 /*
  * vast_dispatcher_create: a dispatcher with its own libcurl multi handle and
  * connection pool, and (unless opts->curl_only) its own HTTP/1.1 keep-alive pool
- * for plain-http beacons whose address is known (see curl_only above). Returns VAST_E_INVAL (server_side without device_ip/device_ua),
+ * for plain-http beacons whose address is known (see curl_only above). Returns
+ * VAST_E_INVAL (server_side without device_ip/device_ua, a device_ip that is not an
+ * IP address, a device or User-Agent header value with a control character: see
+ * vast_net_header_value_ok),
  * VAST_E_NOMEM, VAST_E_HTTP (libcurl failed to initialise).
  */
 VAST_API vast_err vast_dispatcher_create(const vast_dispatch_opts *opts,
@@ -274,6 +355,10 @@ typedef struct vast_resolve_opts {
   const vast_macro_ctx *macros; /* caller values for the IAB macros expanded in
                                    VASTAdTagURIs and Error URLs (DEVICEIP, ...); NULL:
                                    all unknown. Must outlive the call. */
+  const vast_net_policy *policy; /* the command's policy: guard and ceilings of every
+                                    fetch, and the guard of the Error URLs submitted
+                                    to errors_to (whatever that dispatcher's own
+                                    policy); NULL: none */
 } vast_resolve_opts;
 
 VAST_API void vast_resolve_opts_init(vast_resolve_opts *opts);

@@ -433,12 +433,44 @@ VAST_API vast_err vast_tracker_icon_click(vast_tracker *tracker, double wall_tim
                                           double media_time, int icon, const char *click_pos,
                                           char *out, size_t cap, size_t *out_len /* OUT */);
 
-/* True once a terminal event (complete, skip, close, error, notUsed) happened. */
+/*
+ * True once a terminal event (ended/complete, skip, close, error, notUsed)
+ * happened. Only the inputs listed under vast_tracker_feed ("after the end")
+ * are accepted from then on.
+ */
 VAST_API int vast_tracker_done(const vast_tracker *tracker);
 /* True when the ad can be skipped now (skipoffset reached). */
 VAST_API int vast_tracker_skippable(const vast_tracker *tracker);
-/* Seconds of continuous normal-speed playback counted so far. */
+/*
+ * Progress read-outs (seconds; 0 for NULL):
+ * vast_tracker_continuous  the end of the unbroken stretch of media watched
+ *                          from 0 at normal speed (quartiles, percent
+ *                          progress offsets and complete are earned from it)
+ * vast_tracker_played      normal-speed seconds played wherever they were,
+ *                          replays included (time progress offsets)
+ * vast_tracker_discarded   forward media seconds thrown away: steps faster
+ *                          than real time, jumps reported as time updates,
+ *                          media moving while paused. Each such input also
+ *                          returned VAST_E_NOT_PLAYED. Always 0 in trusted-
+ *                          positions mode.
+ */
+VAST_API double vast_tracker_continuous(const vast_tracker *tracker);
 VAST_API double vast_tracker_played(const vast_tracker *tracker);
+VAST_API double vast_tracker_discarded(const vast_tracker *tracker);
+
+/*
+ * vast_tracker_set_trusted_positions: take every reported media position as
+ * media really delivered (server-side ad insertion). An SSAI server learns
+ * progress per segment: a 6 s step each time the player fetches a segment,
+ * often 0.2 s apart while the player buffers ahead. By default such steps
+ * run faster than real time and earn nothing (VAST_E_NOT_PLAYED). In this
+ * mode any forward time update extends the continuous stretch (still only
+ * from inside it: VAST_IN_SEEK remains a jump, a backward step a replay) and
+ * no speed test applies. Use it only where positions are delivered media and
+ * the beacon timing follows the device, never for a client-side player.
+ * Returns VAST_OK, VAST_E_INVAL (NULL), VAST_E_STATE once started or done.
+ */
+VAST_API vast_err vast_tracker_set_trusted_positions(vast_tracker *tracker, int trusted);
 
 /* ------------------------------------------------------------------------ */
 /* Playback simulation                                                       */

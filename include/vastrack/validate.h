@@ -117,7 +117,87 @@ typedef struct vast_validate_options {
    * the resolver's reason. The chain is read only; the caller keeps it.
    */
   const struct vast_chain *chain;
+  /*
+   * Per-rule severity overrides, applied after the profile and `disabled`
+   * and before min_severity (a later entry for the same rule wins). A rule
+   * can be raised, lowered, switched off (VAST_SEV_OFF) or switched on in a
+   * profile where it does not run. An unknown rule id or a severity out of
+   * range makes vast_validate return VAST_E_INVAL. The array is the caller's
+   * (or a vast_validate_config's, see vast_validate_config_apply) and need
+   * only live for the duration of vast_validate*. Lists made by
+   * vast_validate_list keep a copy, reported by the writers.
+   */
+  const struct vast_rule_override *overrides;
+  size_t n_overrides;
 } vast_validate_options;
+
+/* One severity override: a team policy such as "url-insecure=error". */
+typedef struct vast_rule_override {
+  const char *rule_id;    /* a rule id of vast_rule_find */
+  vast_severity severity; /* VAST_SEV_OFF .. VAST_SEV_ERROR */
+  const char *source;     /* where it came from, for reports ("--rule",
+                             ".vastrack.toml:4"); may be NULL */
+} vast_rule_override;
+
+/* Severity for a name: "off", "info" (or "note"), "warning" (or "warn"),
+ * "error", case-insensitive. Returns VAST_OK or VAST_E_INVAL. */
+VAST_API vast_err vast_severity_from_name(const char *name, vast_severity *out /* OUT */);
+
+/*
+ * A validation policy read from the command line and configuration files:
+ * an optional profile and a list of rule overrides, owned by the handle.
+ *
+ * The file format (vast_validate_config_load) is a small subset of TOML:
+ *
+ *     # comment
+ *     profile = "ctv"              # optional
+ *     [rules]
+ *     missing-adservingid = "error"
+ *     url-insecure = "off"         # off | info | warning | error
+ *
+ * Keys are bare (letters, digits, '-', '_') or quoted; values are quoted
+ * strings or bare words; a `#` starts a comment outside quotes. Only the
+ * top-level `profile` key and the `[rules]` table are known: anything else is
+ * an error, as are unknown rule ids, profiles and severities. Errors carry
+ * the line number (err->line) and a message naming the source.
+ *
+ * Not thread-safe for concurrent modification; a config that is only read
+ * (vast_validate_config_apply) may be shared.
+ */
+typedef struct vast_validate_config vast_validate_config;
+
+/* A new, empty config (no profile, no overrides); NULL when out of memory. */
+VAST_API vast_validate_config *vast_validate_config_new(void);
+/*
+ * vast_validate_config_load: adds the profile and rules of a config text
+ * (see above). `source` names it in messages and in each override's source
+ * ("FILE:LINE"). Returns VAST_OK, VAST_E_INVAL (a syntax error, an unknown
+ * key, rule, profile or severity: err gets the line and a message; nothing
+ * of this text is kept) or VAST_E_NOMEM.
+ */
+VAST_API vast_err vast_validate_config_load(vast_validate_config *cfg, const char *text,
+                                            size_t len, const char *source, vast_error *err);
+/*
+ * vast_validate_config_add_rule: adds one override written "ID=LEVEL" (the
+ * form of `vastrack validate --rule`). Returns VAST_OK, VAST_E_INVAL
+ * (err->message says which part is wrong) or VAST_E_NOMEM.
+ */
+VAST_API vast_err vast_validate_config_add_rule(vast_validate_config *cfg, const char *spec,
+                                                const char *source, vast_error *err);
+/* The config's profile, or -1 when it sets none. */
+VAST_API int vast_validate_config_profile(const vast_validate_config *cfg);
+/* The overrides, in the order added; *n gets their number. Valid until free. */
+VAST_API const vast_rule_override *vast_validate_config_overrides(const vast_validate_config *cfg,
+                                                                  size_t *n /* OUT */);
+/*
+ * vast_validate_config_apply: points opt->overrides at the config's list
+ * (valid while cfg lives) and, when the config sets a profile and
+ * `keep_profile` is 0, sets opt->profile.
+ */
+VAST_API void vast_validate_config_apply(const vast_validate_config *cfg,
+                                         vast_validate_options *opt, int keep_profile);
+/* Frees the config. Accepts NULL. */
+VAST_API void vast_validate_config_free(vast_validate_config *cfg);
 
 /* Wrappers the IAB recommends a player follow at most (VAST 4.x, 2.3.4): a
  * resolved chain with more gets a wrapper-depth warning. */
@@ -165,17 +245,49 @@ VAST_API int vast_findings_has(const vast_findings *list, const char *rule_id);
 /* Frees the list. Accepts NULL. */
 VAST_API void vast_findings_free(vast_findings *list);
 
+/* The profile a list was made under (-1 for a parse-failure list). */
+VAST_API int vast_findings_profile(const vast_findings *list);
+/* The overrides a list was made with (copies owned by the list). */
+VAST_API const vast_rule_override *vast_findings_overrides(const vast_findings *list,
+                                                           size_t *n /* OUT */);
+
+/* Options of the text writer. Initialise with vast_text_options_init. */
+typedef struct vast_text_options {
+  size_t size;             /* sizeof(vast_text_options), set by _init */
+  int all;                 /* 1: one line per finding, never collapsed (default 0) */
+  int color;               /* 1: ANSI colours (the caller decides: a terminal, no NO_COLOR) */
+  unsigned collapse_at;    /* a rule with at least this many findings is collapsed
+                              into one line (default 3; below 2: never) */
+  unsigned show_positions; /* positions listed on a collapsed line (default 3, max 16) */
+} vast_text_options;
+
+VAST_API void vast_text_options_init(vast_text_options *opt);
+
 /*
  * Writers for a list of findings of one input named `name` (a path or URL, as
  * the user gave it; "-" for standard input).
- * _text: compiler style, one line each:
- *        "name:line:col: severity: message [rule-id, VAST code N]"
- *        (", VAST code N" is left out when the rule has no IAB code).
- * _json: one JSON object {"file":..., "errors":N, "warnings":N, "infos":N,
- *        "findings":[{rule, severity, iab_code, message, fix, path, line,
- *        column}...]} and a newline.
- * Return VAST_OK, or VAST_E_IO when `write` returned non-zero.
+ * _text_opts: for a person. Findings sorted by line and column, each as
+ *        "name:line:col: severity: message [rule-id, VAST code N]" (", VAST
+ *        code N" left out when the rule has none; severity error, warning or
+ *        note) followed by "    fix: ..." on an indented line. A rule with
+ *        collapse_at findings or more is one line at its first position, with
+ *        its message (the rule's summary when the messages differ) and
+ *        "(44 times; first at 14:9, 15:9, 16:9, ...; --all lists each)". Last
+ *        a summary "3 errors, 5 warnings, 44 notes in NAME (profile ctv)";
+ *        a list without findings is the one line "NAME: no findings (profile
+ *        web)". Overrides are named in the parenthesis: "(profile web;
+ *        rules: url-insecure=error from --rule)". opt NULL: defaults.
+ * _text: _text_opts with the defaults.
+ * _json: one JSON object and a newline, camelCase, see docs/json.md:
+ *        {"file", "profile" (null for a parse failure), "overrides":
+ *        [{"rule","severity","source"}], "errors", "warnings", "infos",
+ *        "findings": [{"rule", "severity", "iabCode" (null when none),
+ *        "message", "fix", "path", "line", "column" (null when unknown)}]}
+ * Return VAST_OK, VAST_E_NOMEM, or VAST_E_IO when `write` returned non-zero.
  */
+VAST_API vast_err vast_findings_write_text_opts(const vast_findings *list, const char *name,
+                                                const vast_text_options *opt,
+                                                vast_write_fn write, void *ctx);
 VAST_API vast_err vast_findings_write_text(const vast_findings *list, const char *name,
                                            vast_write_fn write, void *ctx);
 VAST_API vast_err vast_findings_write_json(const vast_findings *list, const char *name,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # CLI tests for `vastrack validate`, `audit`, `errors` and `template`: exit
-# codes, the compiler-style, JSON and SARIF formats, audit CSV columns.
+# codes, the text layout (sorted, fixes, summary, collapsing), rule overrides
+# and config files, the JSON and SARIF formats, audit CSV columns.
 . tests/cli/lib.sh
 V=tests/validate
 S=flipkart-incubator__madman-android/madman/src/test/assets
@@ -28,11 +29,71 @@ expect_rc "--max-wrappers needs a number" 2 "$VASTRACK" validate --resolve --max
 # exit codes and the compiler-style line
 "$VASTRACK" template > "$TMP/t.xml"
 expect_rc "template validates: exit 0" 0 "$VASTRACK" validate "$TMP/t.xml"
-if [ -s "$TMP/out" ]; then nok "template validates: no output" "$(head -3 "$TMP/out")"; else ok "template validates: no output"; fi
+if [ "$(cat "$TMP/out")" = "$TMP/t.xml: no findings (profile web)" ]; then ok "clean tag: one line, no findings"
+else nok "clean tag: one line, no findings" "$(head -3 "$TMP/out")"; fi
 expect_rc "error finding: exit 1" 1 "$VASTRACK" validate "$V/missing-impression/bad.xml"
 expect_grep "compiler-style line" "^$V/missing-impression/bad.xml:[0-9]+:[0-9]+: error: .+ \[missing-impression, VAST code 101\]$" "$TMP/out"
-expect_rc "warnings only: exit 0" 0 "$VASTRACK" validate "$V/missing-quartile/bad.xml"
-expect_grep "warning line without IAB code" ': warning: no .midpoint. Tracking event \[missing-quartile\]$' "$TMP/out"
+expect_rc "missing quartile: an error (exit 1)" 1 "$VASTRACK" validate "$V/missing-quartile/bad.xml"
+expect_grep "missing quartile says what breaks" ': error: no .midpoint. Tracking event: most DSPs bill on midpoint: no billing signal \[missing-quartile\]$' "$TMP/out"
+expect_grep "the fix on an indented line" '^    fix: add <Tracking event=' "$TMP/out"
+expect_grep "summary last" "^1 error, 0 warnings, 0 notes in $V/missing-quartile/bad.xml \(profile web\)\$" "$TMP/out"
+last=$(tail -1 "$TMP/out"); case "$last" in "1 error, 0 warnings"*) ok "summary is the last line";; *) nok "summary is the last line" "$last";; esac
+for p in web ctv ssai audio; do
+  expect_rc "skip tracking missing: an error on $p" 1 "$VASTRACK" validate --profile $p "$V/skip-tracking-missing/bad.xml"
+done
+expect_grep "skip tracking missing says what breaks" 'skips are not reported to the DSP' "$TMP/out"
+
+# the rule table of docs/validate.md is the code's
+"$VASTRACK" validate --list-rules --markdown > "$TMP/rules.md"
+awk '/^\| rule \| category/ { on = 1 } on && /^\|/ { print; next } on { exit }' docs/validate.md > "$TMP/rules.doc"
+if cmp -s "$TMP/rules.md" "$TMP/rules.doc"; then ok "docs/validate.md rule table matches the code"
+else nok "docs/validate.md rule table matches the code" "$(diff "$TMP/rules.doc" "$TMP/rules.md" | head -4)"; fi
+
+# rule overrides: --rule, --config, ./.vastrack.toml; reported in the output
+expect_rc "--rule ID=off" 0 "$VASTRACK" validate --rule missing-quartile=off "$V/missing-quartile/bad.xml"
+expect_grep "--rule is reported" '\(profile web; rules: missing-quartile=off from --rule\)$' "$TMP/out"
+expect_rc "--rule ID=warning: exit 0" 0 "$VASTRACK" validate --rule=missing-quartile=warning "$V/missing-quartile/bad.xml"
+expect_grep "--rule ID=warning: a warning" ': warning: no .midpoint.' "$TMP/out"
+expect_rc "--rule raises a note to an error" 1 "$VASTRACK" validate --rule url-insecure=error "$V/url-insecure/bad.xml"
+expect_rc "--rule unknown id is usage" 2 "$VASTRACK" validate --rule no-such-rule=error "$V/url-insecure/bad.xml"
+expect_grep "--rule unknown id: message" "unknown rule 'no-such-rule'" "$TMP/err"
+expect_rc "--rule unknown level is usage" 2 "$VASTRACK" validate --rule url-insecure=loud "$V/url-insecure/bad.xml"
+expect_rc "--rule without = is usage" 2 "$VASTRACK" validate --rule url-insecure "$V/url-insecure/bad.xml"
+printf '# team policy\nprofile = "ctv"\n[rules]\nmissing-quartile = "warning"\n' > "$TMP/policy.toml"
+expect_rc "--config FILE" 0 "$VASTRACK" validate --config "$TMP/policy.toml" "$V/missing-quartile/bad.xml"
+expect_grep "--config: profile and rule reported with their source" "\\(profile ctv; rules: missing-quartile=warning from $TMP/policy.toml:4\\)\$" "$TMP/out"
+expect_rc "--rule wins over --config" 1 "$VASTRACK" validate --config "$TMP/policy.toml" --rule missing-quartile=error "$V/missing-quartile/bad.xml"
+expect_rc "--profile wins over the config's profile" 0 "$VASTRACK" validate --config "$TMP/policy.toml" --profile web --json "$V/missing-quartile/bad.xml"
+json_ok "--json reports profile and overrides" "$TMP/out" '.profile == "web" and .overrides[0].rule == "missing-quartile" and .overrides[0].severity == "warning"'
+printf '[rules]\nmissing-quartile = "fatal"\n' > "$TMP/bad.toml"
+expect_rc "--config with a bad level is usage" 2 "$VASTRACK" validate --config "$TMP/bad.toml" "$V/missing-quartile/bad.xml"
+expect_grep "--config error names file and line" "^vastrack: $TMP/bad.toml:2: unknown level 'fatal'" "$TMP/err"
+expect_rc "--config missing file is usage" 2 "$VASTRACK" validate --config "$TMP/nope.toml" "$V/missing-quartile/bad.xml"
+mkdir -p "$TMP/proj" && cp "$TMP/policy.toml" "$TMP/proj/.vastrack.toml" && cp "$V/missing-quartile/bad.xml" "$TMP/proj/tag.xml"
+expect_rc ".vastrack.toml in the current directory" 0 sh -c "cd '$TMP/proj' && '$VASTRACK' validate tag.xml"
+expect_grep ".vastrack.toml is reported" 'from \.vastrack\.toml:4\)$' "$TMP/out"
+expect_rc "--no-config ignores .vastrack.toml" 1 sh -c "cd '$TMP/proj' && '$VASTRACK' validate --no-config tag.xml"
+expect_rc "--list-rules shows overrides" 0 "$VASTRACK" validate --list-rules --rule url-insecure=error
+expect_grep "--list-rules marks the override" '^url-insecure +error\* ' "$TMP/out"
+
+# repeated findings collapse; --all expands; colour only on a terminal
+LL="$C/rs__vast/testdata/vast_inline_linear.xml"
+"$VASTRACK" validate "$LL" > "$TMP/out" 2>&1
+expect_grep "collapsed: one line with count and first positions" '\[url-insecure\] \([0-9]+ times; first at [0-9]+:[0-9]+, [0-9]+:[0-9]+, [0-9]+:[0-9]+, \.\.\.; --all lists each\)$' "$TMP/out"
+n1=$(grep -c 'url-insecure' "$TMP/out")
+"$VASTRACK" validate --all "$LL" > "$TMP/out" 2>&1
+n2=$(grep -c 'url-insecure' "$TMP/out")
+[ "$n1" -eq 1 ] && [ "$n2" -gt 3 ] && ok "--all lists each ($n2 lines, 1 collapsed)" || nok "--all lists each" "$n1 / $n2"
+awk -F: '/^\// { if ($2 + 0 < last) bad = 1; last = $2 + 0 } END { exit bad }' "$TMP/out" && ok "findings sorted by line" || nok "findings sorted by line"
+if grep -q "$(printf '\033')" "$TMP/out"; then nok "no colour when not a terminal"; else ok "no colour when not a terminal"; fi
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$VASTRACK' validate '$V/missing-quartile/bad.xml'" /dev/null > "$TMP/tty" 2>&1
+  grep -q "$(printf '\033')\[1;31merror" "$TMP/tty" && ok "colour on a terminal" || nok "colour on a terminal" "$(head -2 "$TMP/tty")"
+  NO_COLOR=1 script -qec "'$VASTRACK' validate '$V/missing-quartile/bad.xml'" /dev/null > "$TMP/tty" 2>&1
+  if grep -q "$(printf '\033')" "$TMP/tty"; then nok "NO_COLOR switches colour off"; else ok "NO_COLOR switches colour off"; fi
+else
+  echo "ok - $T: colour on a terminal # skip no script(1)"
+fi
 expect_rc "--disable switches a rule off" 0 "$VASTRACK" validate --disable missing-impression "$V/missing-impression/bad.xml"
 expect_rc "not XML: exit 3" 3 "$VASTRACK" validate "$C/dailymotion__vast-client-js/spec/samples/invalid-xmlfile.xml"
 expect_grep "not XML: IAB 100 with position" ':1:[0-9]+: error: .*\[xml-malformed, VAST code 100\]' "$TMP/out"
@@ -72,7 +133,7 @@ expect_grep "--resolve --max-wrappers 10: depth warning" "warning: .*6 Wrappers 
 expect_rc "--resolve: 5 Wrappers are fine" 0 "$VASTRACK" validate --resolve "$TMP/w2.xml"
 expect_rc "--resolve --json" 1 "$VASTRACK" validate --resolve --json "$TMP/w1.xml"
 cp "$TMP/out" "$TMP/r.json"
-json_ok "--resolve --json names the rule and code" "$TMP/r.json" 'any(.findings[]; .rule == "wrapper-limit" and .iab_code == 302)'
+json_ok "--resolve --json names the rule and code" "$TMP/r.json" 'any(.findings[]; .rule == "wrapper-limit" and .iabCode == 302)'
 expect_rc "audit --resolve" 1 "$VASTRACK" audit --resolve --csv "$SA/wrapper-a.xml" "$SA/sample.xml" "$TMP/w1.xml" "$SA/wrapper-unavailable-url.xml"
 expect_grep "audit --resolve: wrapper-a has 2 hops" "^$SA/wrapper-a.xml,[^,]*,wrapper,([^,]*,){4}2," "$TMP/out"
 expect_grep "audit --resolve: InLine has 0 hops" "^$SA/sample.xml,[^,]*,inline,([^,]*,){4}0," "$TMP/out"
@@ -114,7 +175,7 @@ bad=$(tr -d '\r' < "$TMP/a.csv" | awk -F, 'NF != 12' | head -3)
 expect_grep "audit: CRLF line ends (RFC 4180)" "$(printf '\r')\$" "$TMP/a.csv"
 expect_grep "audit: wrapper row" 'wrapper-b.xml,4.3,wrapper,1,2,.*,1,(yes|no),0,' "$TMP/a.csv"
 expect_grep "audit: invalid row" 'corrupt_vast.xml,,invalid,0,0,,,0,no,1,0,not-vast\(1\)' "$TMP/a.csv"
-expect_grep "audit: inline row with missing events" 'vast_inline_linear-duration_undefined.xml,2.0,inline,1,0,,start firstQuartile midpoint thirdQuartile complete,0,no,2,' "$TMP/a.csv"
+expect_grep "audit: inline row with missing events" 'vast_inline_linear-duration_undefined.xml,2.0,inline,1,0,,start firstQuartile midpoint thirdQuartile complete,0,no,7,' "$TMP/a.csv"
 cp "$TMP/t.xml" "$TMP/a,b.xml"
 expect_rc "audit: clean tag exits 0" 0 "$VASTRACK" audit --csv "$TMP/a,b.xml"
 expect_grep "audit: RFC 4180 quoting of a comma" '^"[^"]*a,b\.xml",4\.3,inline,1,1,' "$TMP/out"
@@ -149,7 +210,8 @@ for ver in 4.1 4.2 4.3; do
   for sk in "" --skippable; do
     "$VASTRACK" template --version $ver $sk > "$TMP/t2.xml" || nok "template $ver $sk"
     for p in web ctv ssai; do
-      if "$VASTRACK" validate --profile $p "$TMP/t2.xml" > "$TMP/out" 2>&1 && [ ! -s "$TMP/out" ]; then
+      if "$VASTRACK" validate --profile $p "$TMP/t2.xml" > "$TMP/out" 2>&1 &&
+         [ "$(cat "$TMP/out")" = "$TMP/t2.xml: no findings (profile $p)" ]; then
         ok "template $ver $sk: no findings ($p)"
       else
         nok "template $ver $sk: no findings ($p)" "$(head -3 "$TMP/out")"

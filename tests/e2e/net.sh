@@ -24,7 +24,7 @@ http {
   uwsgi_temp_path $NG/ut; scgi_temp_path $NG/st;
   server {
     listen 127.0.0.1:PORT;
-    location /s/ { alias $S/; }
+    location /s/ { alias $S/; access_log $NG/tags.log beacon; }
     location /px/ { empty_gif; access_log $NG/beacons.log beacon; }
     location /slow/ { return 404; }
   }
@@ -144,5 +144,45 @@ expect_grep "json delivery lines" '^\{"t":[0-9.]+,"event":"start","url":"[^"]+",
 
 expect_rc "ssai needs the device" 2 "$VASTRACK" play --ssai --device-ip 1.2.3.4 "$TMP/inline.xml"
 expect_rc "dry run sends nothing" 0 "$VASTRACK" play --dry-run --allow-private "$TMP/inline.xml"
+
+# --- one policy for every request (issue 12) ----------------------------------
+# A wrapper on disk (a "public" tag) whose VASTAdTagURI points at loopback.
+cat > "$TMP/wrapper-lb.xml" <<EOF
+<VAST version="4.2"><Ad id="wl"><Wrapper><AdSystem>T</AdSystem>
+<VASTAdTagURI><![CDATA[$B/s/sample.xml]]></VASTAdTagURI>
+<Error><![CDATA[$B/px/err?c=[ERRORCODE]]]></Error>
+<Impression><![CDATA[$B/px/wlimp]]></Impression>
+</Wrapper></Ad></VAST>
+EOF
+: > "$NG/tags.log"
+: > "$NG/beacons.log"
+expect_rc "play: wrapper hop to loopback refused" 4 "$VASTRACK" play --dry-run "$TMP/wrapper-lb.xml"
+expect_grep "play: hop refusal named" 'destination address refused' "$TMP/err"
+n=$(wc -l < "$NG/tags.log")
+[ "$n" = 0 ] && ok "play: refused hop never fetched" || nok "play: refused hop never fetched" "$n requests"
+expect_rc "play --ssai: wrapper hop refused" 4 "$VASTRACK" play --ssai --device-ip 198.51.100.9 --device-ua TV "$TMP/wrapper-lb.xml"
+n=$(wc -l < "$NG/tags.log")
+[ "$n" = 0 ] && ok "play --ssai: refused hop never fetched" || nok "play --ssai: refused hop never fetched" "$n requests"
+expect_rc "play --allow-private follows the hop" 0 "$VASTRACK" play --dry-run --allow-private "$TMP/wrapper-lb.xml"
+n=$(wc -l < "$NG/tags.log")
+[ "$n" = 1 ] && ok "play --allow-private: hop fetched once" || nok "play --allow-private: hop fetched once" "$n requests"
+
+: > "$NG/tags.log"
+: > "$NG/beacons.log"
+expect_rc "resolve --refuse-private --fire-errors" 1 "$VASTRACK" resolve --refuse-private --fire-errors "$TMP/wrapper-lb.xml"
+expect_grep "resolve: Error URL listed" "error URL \\[301\\]: $B/px/err\\?c=301" "$TMP/out"
+expect_grep "resolve: Error URL refused" "error URL $B/px/err\\?c=301: destination address refused" "$TMP/err"
+n=$(cat "$NG/tags.log" "$NG/beacons.log" | wc -l)
+[ "$n" = 0 ] && ok "resolve --refuse-private: nothing reached loopback" || nok "resolve --refuse-private: nothing reached loopback" "$n requests"
+expect_rc "resolve without the guard follows the hop" 0 "$VASTRACK" resolve --fire-errors "$TMP/wrapper-lb.xml"
+
+# --- header injection (issue 12) ----------------------------------------------
+: > "$NG/beacons.log"
+CRLF=$(printf '\r\nX-Inj: 1')
+expect_rc "play --ssai: device IP with CRLF refused" 2 "$VASTRACK" play --ssai --device-ip "1.2.3.4$CRLF" --device-ua TV --allow-private "$TMP/inline.xml"
+expect_rc "play --ssai: device UA with CRLF refused" 2 "$VASTRACK" play --ssai --device-ip 1.2.3.4 --device-ua "evil$CRLF" --allow-private "$TMP/inline.xml"
+expect_rc "play --ssai: device IP not an address" 2 "$VASTRACK" play --ssai --device-ip example.com --device-ua TV --allow-private "$TMP/inline.xml"
+n=$(wc -l < "$NG/beacons.log")
+[ "$n" = 0 ] && ok "injected headers never sent" || nok "injected headers never sent" "$n requests"
 
 finish

@@ -1481,7 +1481,93 @@ TEST(epoll_backend) {
   test_io = VAST_IO_AUTO;
 }
 
+
+/* ---- the database file deleted or replaced under a running collector ---- */
+
+static char lost_log[8192];
+static pthread_mutex_t lost_mu = PTHREAD_MUTEX_INITIALIZER;
+static void lost_logger(void *ctx, const char *line) {
+  pthread_mutex_lock(&lost_mu);
+  size_t n = strlen(lost_log);
+  snprintf(lost_log + n, sizeof lost_log - n, "%s\n", line);
+  pthread_mutex_unlock(&lost_mu);
+}
+
+static int status_of(int port, const char *path) {
+  char *r = get(port, path);
+  int code = r && !strncmp(r, "HTTP/1.1 ", 9) ? atoi(r + 9) : -1;
+  free(r);
+  return code;
+}
+
+/*
+ * Deleting (replace = 0) or replacing (1) the database file: hits answered 200
+ * after that are all found after a restart (journals kept), new hits get 503 once
+ * detected, /healthz says so, the log says so.
+ */
+static void db_lost_case(int replace, vast_ack ack) {
+  lost_log[0] = 0;
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  o.ack = ack;
+  o.log = lost_logger;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  char path[128];
+  for (int i = 0; i < 5; i++) {
+    snprintf(path, sizeof path, "/t/impression?ad=L&sid=before%d", i);
+    CHECK_INT(status_of(port, path), 200);
+  }
+  for (int i = 0; i < 100 && db_count("SELECT COUNT(*) FROM hits") < 5; i++) usleep(20000);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 5);
+  if (replace) {
+    char other[160];
+    snprintf(other, sizeof other, "%s.new", dbpath);
+    FILE *f = fopen(other, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    CHECK_INT(rename(other, dbpath), 0);
+  } else {
+    CHECK_INT(unlink(dbpath), 0);
+  }
+  /* answered before the collector noticed: each 200 must survive */
+  int ok_after = 0;
+  char sids[10][32];
+  for (int i = 0; i < 10; i++) {
+    snprintf(path, sizeof path, "/t/start?ad=L&sid=after%d", i);
+    int st = status_of(port, path);
+    CHECK(st == 200 || st == 503);
+    if (st == 200) snprintf(sids[ok_after++], sizeof sids[0], "after%d", i);
+  }
+  usleep(1600 * 1000);
+  CHECK_INT(status_of(port, "/t/complete?ad=L&sid=late"), 503);
+  CHECK_INT(status_of(port, "/healthz"), 503);
+  vast_collector_free(c);
+  CHECK(strstr(lost_log, "deleted or replaced") != NULL);
+  if (ack == VAST_ACK_DURABLE) {
+    CHECK(journal_files() > 0); /* kept: their hits are in no database that exists */
+    if (replace) unlink(dbpath);
+    restart(1, NULL); /* recovery into a new database at the path */
+    for (int i = 0; i < ok_after; i++) {
+      char q[160];
+      snprintf(q, sizeof q, "SELECT COUNT(*) FROM hits WHERE ad='L' AND sid='%s'", sids[i]);
+      CHECK_INT(db_count(q), 1);
+    }
+    CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE sid='late'"), 0);
+    CHECK_INT(journal_files(), 0);
+  }
+  cleanup();
+}
+
+TEST(db_deleted_under_collector) { db_lost_case(0, VAST_ACK_DURABLE); }
+TEST(db_replaced_under_collector) { db_lost_case(1, VAST_ACK_DURABLE); }
+TEST(db_deleted_under_collector_fast_ack) { db_lost_case(0, VAST_ACK_FAST); }
+
 static const th_case cases[] = {
+    TH(db_deleted_under_collector),
+    TH(db_replaced_under_collector),
+    TH(db_deleted_under_collector_fast_ack),
     TH(http_simple_get),
     TH(http_incomplete_needs_more),
     TH(http_limits),

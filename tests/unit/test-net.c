@@ -1438,6 +1438,217 @@ TEST(host_names_resolved_by_libcurl_are_reused) {
   vast_dispatcher_free(d);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Network policy (issue 12)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Every entry of the IANA IPv4 and IPv6 special-purpose registries (and
+   multicast), an address inside it and addresses just outside. */
+TEST(special_purpose_registry_every_entry) {
+  static const struct {
+    const char *ip;
+    int special;
+  } t[] = {
+      /* IPv4 */
+      {"0.0.0.0", 1}, {"0.255.255.255", 1}, {"1.0.0.0", 0},
+      {"10.0.0.1", 1}, {"10.255.255.255", 1}, {"11.0.0.0", 0}, {"9.255.255.255", 0},
+      {"100.64.0.1", 1}, {"100.127.255.255", 1}, {"100.63.255.255", 0}, {"100.128.0.0", 0},
+      {"127.0.0.1", 1}, {"127.255.255.254", 1}, {"128.0.0.0", 0},
+      {"169.254.169.254", 1}, {"169.253.255.255", 0}, {"169.255.0.0", 0},
+      {"172.16.0.1", 1}, {"172.31.255.255", 1}, {"172.15.255.255", 0}, {"172.32.0.0", 0},
+      {"192.0.0.0", 1}, {"192.0.0.8", 1}, {"192.0.0.9", 1}, {"192.0.0.10", 1},
+      {"192.0.0.170", 1}, {"192.0.0.171", 1}, {"192.0.0.255", 1}, {"192.0.1.0", 0},
+      {"192.0.2.1", 1}, {"192.0.3.0", 0},
+      {"192.31.196.1", 1}, {"192.31.197.0", 0},
+      {"192.52.193.1", 1}, {"192.52.194.0", 0},
+      {"192.88.99.1", 1}, {"192.88.100.0", 0},
+      {"192.168.1.1", 1}, {"192.167.255.255", 0}, {"192.169.0.0", 0},
+      {"192.175.48.1", 1}, {"192.175.49.0", 0},
+      {"198.18.0.1", 1}, {"198.19.255.255", 1}, {"198.17.255.255", 0}, {"198.20.0.0", 0},
+      {"198.51.100.1", 1}, {"198.51.101.0", 0},
+      {"203.0.113.1", 1}, {"203.0.112.255", 0}, {"203.0.114.0", 0},
+      {"224.0.0.1", 1}, {"239.255.255.255", 1},
+      {"240.0.0.1", 1}, {"255.255.255.255", 1}, {"223.255.255.255", 0},
+      {"8.8.8.8", 0}, {"93.184.216.34", 0},
+      /* IPv6 */
+      {"::", 1}, {"::1", 1}, {"::127.0.0.1", 1}, {"::8.8.8.8", 1},
+      {"::ffff:127.0.0.1", 1}, {"::ffff:10.1.2.3", 1}, {"::ffff:8.8.8.8", 0},
+      {"::ffff:0:8.8.8.8", 1},
+      {"64:ff9b::7f00:1", 1}, {"64:ff9b::a00:1", 1}, {"64:ff9b::c000:201", 1},
+      {"64:ff9b::808:808", 0},
+      {"64:ff9b:1::1", 1}, {"64:ff9b:2::1", 0},
+      {"100::1", 1}, {"100::ffff:ffff:ffff:ffff", 1}, {"100:0:0:1::1", 1}, {"100:0:0:2::", 0},
+      {"2001::1", 1}, {"2001:1::1", 1}, {"2001:1::2", 1}, {"2001:1::3", 1}, {"2001:2::1", 1},
+      {"2001:3::1", 1}, {"2001:4:112::1", 1}, {"2001:10::1", 1}, {"2001:20::1", 1},
+      {"2001:30::1", 1}, {"2001:1ff:ffff::", 1}, {"2001:200::1", 0},
+      {"2001:db8::1", 1}, {"2001:db8:ffff::1", 1}, {"2001:db9::1", 0},
+      {"2002:7f00:1::1", 1}, {"2002:a00:1::", 1}, {"2002:c0a8:101::1", 1},
+      {"2002:808:808::1", 0},
+      {"2620:4f:8000::1", 1}, {"2620:4f:8001::1", 0},
+      {"3fff::1", 1}, {"3fff:fff::1", 1}, {"3fff:1000::1", 0},
+      {"5f00::1", 1}, {"5f01::1", 0},
+      {"fc00::1", 1}, {"fdff::1", 1}, {"fe80::1", 1}, {"febf::1", 1}, {"fec0::1", 1},
+      {"feff::1", 1}, {"ff02::1", 1},
+      {"2606:4700::1111", 0}, {"2a00:1450:4001::1", 0},
+      /* not addresses */
+      {"localhost", -1}, {"1.2.3.4\r\nX: 1", -1}, {"", -1},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    int got = vast_net_ip_special(t[i].ip);
+    if (got != t[i].special) fprintf(stderr, "  %s: %d, expected %d\n", t[i].ip, got, t[i].special);
+    CHECK_INT(got, t[i].special);
+  }
+  struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+  inet_pton(AF_INET6, "64:ff9b::7f00:1", &a6.sin6_addr);
+  CHECK_INT(vast_net_addr_special((struct sockaddr *)&a6), 1);
+  vast_net_policy p;
+  vast_net_policy_init(&p);
+  CHECK_INT(vast_net_policy_refuses(&p, (struct sockaddr *)&a6), 1);
+  CHECK_INT(vast_net_policy_refuses(NULL, (struct sockaddr *)&a6), 1);
+  p.allow_private = 1;
+  CHECK_INT(vast_net_policy_refuses(&p, (struct sockaddr *)&a6), 0);
+  struct sockaddr un = {.sa_family = AF_UNIX};
+  CHECK_INT(vast_net_addr_special(&un), 1);
+}
+
+/*
+ * One policy covers fetch, every wrapper hop and the Error URLs the resolver
+ * submits, even to a dispatcher whose own policy allows private addresses and
+ * which holds a pooled keep-alive connection to the same host:port.
+ */
+TEST(policy_guards_fetch_hops_and_error_urls) {
+  doc("/in", INLINE("in", ""));
+  add_route("/px/*", R_BODY, 200, 0, "");
+  add_route("/err/*", R_BODY, 200, 0, "");
+  srv_start();
+  vast_net_policy pol;
+  vast_net_policy_init(&pol); /* refuses special-purpose addresses */
+  vast_fetch_opts fo;
+  vast_fetch_opts_init(&fo);
+  fo.policy = &pol;
+  vast_fetch_result res;
+  vast_error e;
+  CHECK_INT(vast_fetch(url("/in"), &fo, &res, &e), VAST_E_FORBIDDEN);
+  free(res.effective_url);
+  CHECK_INT(count_reqs("/in"), 0);
+  /* a wrapper read from a buffer (no request) whose hop points at loopback */
+  char w[1024];
+  snprintf(w, sizeof w,
+           "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>T</AdSystem>"
+           "<VASTAdTagURI><![CDATA[%s]]></VASTAdTagURI><Error>%s?c=[ERRORCODE]</Error>"
+           "<Impression>http://example.com/i</Impression></Wrapper></Ad></VAST>",
+           url("/in"), url("/err/w"));
+  static log_t l;
+  vast_dispatch_opts dopt;
+  vast_dispatch_opts_init(&dopt);
+  dopt.private_policy = VAST_PRIVATE_ALLOW; /* the dispatcher itself allows loopback */
+  vast_dispatcher *d = disp(&dopt, &l);
+  fire_one(d, url("/err/warm"), "x"); /* leaves a pooled connection to the server */
+  CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+  CHECK_INT(l.n, 1);
+  CHECK_INT(l.d[0].status, 200);
+  vast_resolve_opts ro;
+  vast_resolve_opts_init(&ro);
+  ro.policy = &pol;
+  ro.errors_to = d;
+  vast_chain *c = NULL;
+  CHECK_INT(vast_resolve_buffer(w, strlen(w), NULL, &ro, &c, &e), VAST_E_FORBIDDEN);
+  size_t nh;
+  const vast_hop *h = vast_chain_hops(c, &nh);
+  CHECK_INT(nh, 2);
+  CHECK_INT(h[1].err, VAST_E_FORBIDDEN);
+  CHECK(has_error_beacon(c, "/err/w?c=301", 301));
+  CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+  CHECK_INT(l.n, 2);
+  CHECK_INT(l.d[1].err, VAST_E_FORBIDDEN);
+  CHECK_INT(count_reqs("/err/w?"), 0);
+  CHECK_INT(count_reqs("/in"), 0);
+  vast_chain_free(c);
+  /* the same policy allowing private addresses: the hop is fetched */
+  pol.allow_private = 1;
+  CHECK_INT(vast_resolve_buffer(w, strlen(w), NULL, &ro, &c, &e), VAST_OK);
+  CHECK_INT(count_reqs("/in"), 1);
+  vast_chain_free(c);
+  vast_dispatcher_free(d);
+  /* the policy's ceilings: one redirect at most, a 10-byte body */
+  add_route("/r1", R_REDIR, 302, 0, "/r2");
+  add_route("/r2", R_REDIR, 302, 0, "/in");
+  pol.max_redirects = 1;
+  CHECK_INT(vast_fetch(url("/r1"), &fo, &res, &e), VAST_E_HTTP);
+  free(res.effective_url);
+  pol.max_redirects = 0;
+  pol.max_bytes = 10;
+  CHECK_INT(vast_fetch(url("/in"), &fo, &res, &e), VAST_E_TOO_LARGE);
+  free(res.effective_url);
+}
+
+/* A dispatcher whose policy refuses: the guard on both paths. */
+TEST(dispatcher_policy_refuses_private) {
+  add_route("/px/*", R_BODY, 200, 0, "");
+  srv_start();
+  static log_t l;
+  vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o); /* client side: would allow loopback without a policy */
+  o.policy = &pol;
+  vast_dispatcher *d = disp(&o, &l);
+  fire_one(d, url("/px/p"), "start");
+  CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+  CHECK_INT(l.n, 1);
+  CHECK_INT(l.d[0].err, VAST_E_FORBIDDEN);
+  CHECK_INT(count_reqs("/px/p"), 0);
+  vast_dispatcher_free(d);
+}
+
+/* Caller-provided header values cannot add headers (fast path and libcurl alike:
+   the dispatcher refuses them at creation). */
+TEST(device_headers_refuse_control_characters) {
+  add_route("/px/*", R_BODY, 200, 0, "");
+  srv_start();
+  static log_t l;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.server_side = 1;
+  o.private_policy = VAST_PRIVATE_ALLOW;
+  o.curl_only = g_curl_only;
+  o.on_delivery = on_del;
+  o.ctx = &l;
+  vast_dispatcher *d = NULL;
+  static const char *bad_ip[] = {"1.2.3.4\r\nX-Inj: 1", "1.2.3.4 ", "example.com", "", "1.2.3"};
+  o.device_ua = "TV";
+  for (size_t i = 0; i < sizeof bad_ip / sizeof bad_ip[0]; i++) {
+    o.device_ip = bad_ip[i];
+    CHECK_INT(vast_dispatcher_create(&o, &d), VAST_E_INVAL);
+    CHECK(d == NULL);
+  }
+  o.device_ip = "2001:db8::7";
+  static const char *bad_val[] = {"evil\r\nX-Other: 1", "a\nb", "a\rb", "a\001b", "a\177b"};
+  for (size_t i = 0; i < sizeof bad_val / sizeof bad_val[0]; i++) {
+    for (int field = 0; field < 5; field++) {
+      vast_dispatch_opts x = o;
+      const char **f[] = {&x.device_ua, &x.device_referer, &x.device_accept_language,
+                          &x.device_requested_with, &x.user_agent};
+      *f[field] = bad_val[i];
+      CHECK_INT(vast_dispatcher_create(&x, &d), VAST_E_INVAL);
+      CHECK(d == NULL);
+    }
+  }
+  CHECK_INT(vast_net_header_value_ok("Mozilla/5.0 (X11; Linux)\tok"), 1);
+  CHECK_INT(vast_net_header_value_ok("a\r\nb"), 0);
+  /* valid values go out as they are */
+  o.device_ua = "Mozilla/5.0 (TV)";
+  CHECK_INT(vast_dispatcher_create(&o, &d), VAST_OK);
+  fire_one(d, url("/px/h"), "start");
+  CHECK_INT(vast_dispatcher_drain(d, 5000), VAST_OK);
+  const req *r = find_req("/px/h");
+  CHECK(r != NULL);
+  CHECK(strstr(r->headers, "X-Device-IP: 2001:db8::7\r\n") != NULL);
+  CHECK(strstr(r->headers, "X-Inj") == NULL);
+  vast_dispatcher_free(d);
+}
+
 /* The dispatcher cases again with every beacon through libcurl. */
 #define CURL_TOO(name)        \
   TEST(name##_curl) {         \
@@ -1457,6 +1668,9 @@ CURL_TOO(slow_responses_and_timeouts)
 CURL_TOO(beacon_redirects_are_followed_and_bounded)
 CURL_TOO(host_names_resolved_by_libcurl_are_reused)
 CURL_TOO(malformed_responses_fail_without_retry)
+CURL_TOO(policy_guards_fetch_hops_and_error_urls)
+CURL_TOO(dispatcher_policy_refuses_private)
+CURL_TOO(device_headers_refuse_control_characters)
 
 static const th_case cases[] = {
     TH(redirects_are_bounded_and_private_hosts_can_be_refused),
@@ -1502,6 +1716,13 @@ static const th_case cases[] = {
     TH(beacon_redirects_are_followed_and_bounded_curl),
     TH(host_names_resolved_by_libcurl_are_reused_curl),
     TH(malformed_responses_fail_without_retry_curl),
+    TH(special_purpose_registry_every_entry),
+    TH(policy_guards_fetch_hops_and_error_urls),
+    TH(dispatcher_policy_refuses_private),
+    TH(device_headers_refuse_control_characters),
+    TH(policy_guards_fetch_hops_and_error_urls_curl),
+    TH(dispatcher_policy_refuses_private_curl),
+    TH(device_headers_refuse_control_characters_curl),
     {0}};
 
 int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }

@@ -300,23 +300,203 @@ TEST(continuous_playback_earns_everything_once_in_order) {
   teardown();
 }
 
+/* A forward seek stops the continuous stretch: what is played after it is not
+ * "played continuously" from 0 (VAST 4.x 3.14.1), though it still counts as
+ * played time for time progress offsets (documented as cumulative). */
 TEST(seek_forward_does_not_earn_quartiles) {
   setup(30, VAST_OFFSET_NONE, 0);
   play(0, 5);
   CHECK_INT(in(VAST_IN_SEEK, 20), VAST_OK);
   CHECK_INT(count("rewind"), 0);
-  play(20, 22);
-  CHECK_INT(count("firstQuartile"), 0); /* 7 s played */
-  play(22.25, 23);
-  CHECK_INT(count("firstQuartile"), 2); /* 7.5 s played, at 22.5 */
-  CHECK_NEAR(recs[find("firstQuartile")].media, 22.5, 1e-9);
+  play(20.25, 30);
+  CHECK_INT(in(VAST_IN_ENDED, 30), VAST_OK);
+  CHECK_INT(count("firstQuartile"), 0); /* the old engine fired it at 22.5 (7.5 s summed) */
   CHECK_INT(count("midpoint"), 0);
   CHECK_INT(count("thirdQuartile"), 0);
-  play(23.25, 30);
-  in(VAST_IN_ENDED, 30);
-  CHECK_INT(count("complete"), 0); /* 15 of 30 s played: not to the end */
-  CHECK_INT(count("midpoint"), 1);
+  CHECK_INT(count("complete"), 0);
+  CHECK_NEAR(vast_tracker_continuous(tr), 5, 1e-9);
+  CHECK_NEAR(vast_tracker_played(tr), 15, 1e-9);
+  CHECK_INT(count_url("http://i/p10"), 1); /* time offset: 10 s played in all */
   CHECK(vast_tracker_done(tr));
+  teardown();
+}
+
+/* Back inside the stretch, playback extends it again: a seek forward and back
+ * to where it was is a detour, not a gap. */
+TEST(seek_back_into_the_stretch_continues_it) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  play(0, 5);
+  CHECK_INT(in(VAST_IN_SEEK, 20), VAST_OK);
+  play(20.25, 22);
+  CHECK_INT(in(VAST_IN_SEEK, 5), VAST_OK);
+  CHECK_INT(count("rewind"), 1);
+  play(5.25, 7.25);
+  CHECK_INT(count("firstQuartile"), 0);
+  play(7.5, 7.5);
+  CHECK_INT(count("firstQuartile"), 2);
+  CHECK_NEAR(recs[find("firstQuartile")].media, 7.5, 1e-9);
+  teardown();
+}
+
+/* Playback faster than real time earns nothing, and says so. */
+static const struct {
+  double rate;    /* media seconds per wall second */
+  double tick;    /* wall seconds between updates */
+} fast_table[] = {{2, 0.25}, {4, 0.25}, {2, 1}, {1.5, 0.25}, {3, 0.1}, {16, 0.25}};
+
+TEST(fast_playback_earns_no_quartile) {
+  for (size_t k = 0; k < sizeof fast_table / sizeof *fast_table; k++) {
+    setup(20, VAST_OFFSET_NONE, 0);
+    in(VAST_IN_IMPRESSION, 0);
+    int not_played = 0;
+    double w = 1700000000.0, m = 0;
+    vast_tracker_time(tr, w, 0);
+    while (m < 20) {
+      w += fast_table[k].tick;
+      m += fast_table[k].tick * fast_table[k].rate;
+      if (m > 20) m = 20;
+      not_played += vast_tracker_time(tr, w, m) == VAST_E_NOT_PLAYED;
+    }
+    CHECK_INT(in(VAST_IN_ENDED, 20), VAST_OK);
+    CHECK_INT(count("start"), 2);
+    CHECK_INT(count("firstQuartile"), 0);
+    CHECK_INT(count("midpoint"), 0);
+    CHECK_INT(count("complete"), 0);
+    CHECK(vast_tracker_continuous(tr) < 2); /* at most the jitter allowance */
+    CHECK(vast_tracker_discarded(tr) > 15);
+    CHECK(not_played > 0);
+    teardown();
+  }
+}
+
+/* Normal speed with the jitter of real players (uneven timeupdates, a late one
+ * followed by a quick one) still earns everything. */
+TEST(normal_speed_with_jitter_earns_everything) {
+  static const double dw[] = {0.25, 0.31, 0.19, 0.5, 0.05, 0.25, 0.27, 0.23};
+  setup(20, VAST_OFFSET_NONE, 0);
+  double w = 1700000000.0, m = 0;
+  CHECK_INT(vast_tracker_time(tr, w, 0), VAST_OK);
+  for (int k = 0; m < 20; k++) {
+    double d = dw[k % 8];
+    w += d;
+    /* media reported from a slightly different clock: +-0.05 s */
+    m += d + ((k % 3) == 0 ? 0.05 : (k % 3) == 1 ? -0.05 : 0);
+    if (m > 20) m = 20;
+    CHECK_INT(vast_tracker_time(tr, w, m), VAST_OK);
+  }
+  CHECK_INT(in(VAST_IN_ENDED, 20), VAST_OK);
+  CHECK_INT(count("thirdQuartile"), 1);
+  CHECK_INT(count("complete"), 1);
+  CHECK_NEAR(vast_tracker_discarded(tr), 0, 0);
+  teardown();
+}
+
+/* The rewind case of issue 11: `--events seek@6:0` on a 20 s ad fired midpoint
+ * at playhead 4 s (6 + 4 seconds summed). Replayed seconds earn nothing until
+ * the playhead passes the furthest point reached. */
+TEST(replayed_seconds_earn_nothing_until_past_the_furthest_point) {
+  setup(20, VAST_OFFSET_NONE, 0);
+  play(0, 6);
+  CHECK_INT(count("firstQuartile"), 2); /* 5 s */
+  CHECK_INT(in(VAST_IN_SEEK, 0), VAST_OK);
+  play(0.25, 6);
+  CHECK_INT(count("midpoint"), 0);
+  CHECK_NEAR(vast_tracker_continuous(tr), 6, 1e-9);
+  play(6.25, 9.75);
+  CHECK_INT(count("midpoint"), 0);
+  play(10, 10);
+  CHECK_INT(count("midpoint"), 1);
+  CHECK_NEAR(recs[find("midpoint")].media, 10, 1e-9);
+  CHECK_INT(count("firstQuartile"), 2);
+  teardown();
+}
+
+/* Pause, seek forward while paused, resume: the old engine bridged it. */
+TEST(pause_seek_resume_is_not_bridged) {
+  setup(20, VAST_OFFSET_NONE, 0);
+  play(0, 3);
+  CHECK_INT(in(VAST_IN_PAUSE, 3), VAST_OK);
+  vast_input sk = {VAST_IN_SEEK, 1700000005.0, 10, 0, 0, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(tr, &sk), VAST_OK);
+  vast_input rs = {VAST_IN_RESUME, 1700000006.0, 10, 0, 0, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(tr, &rs), VAST_OK);
+  for (double m = 10.25; m <= 20; m += 0.25) vast_tracker_time(tr, 1700000006.0 + (m - 10), m);
+  CHECK_INT(count("firstQuartile"), 0);
+  CHECK_INT(count("midpoint"), 0);
+  CHECK_NEAR(vast_tracker_continuous(tr), 3, 1e-9);
+  teardown();
+  /* a player that sends nothing while paused and jumps on resume: the wall
+   * time spent paused is no allowance */
+  setup(20, VAST_OFFSET_NONE, 0);
+  play(0, 3);
+  CHECK_INT(in(VAST_IN_PAUSE, 3), VAST_OK);
+  vast_input rs2 = {VAST_IN_RESUME, 1700000063.0, 3, 0, 0, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(tr, &rs2), VAST_OK);
+  CHECK_INT(vast_tracker_time(tr, 1700000063.25, 12), VAST_E_NOT_PLAYED);
+  CHECK_INT(count("firstQuartile"), 0);
+  CHECK_NEAR(vast_tracker_discarded(tr), 9, 1e-9);
+  teardown();
+  /* media moving while paused is not played either */
+  setup(20, VAST_OFFSET_NONE, 0);
+  play(0, 3);
+  CHECK_INT(in(VAST_IN_PAUSE, 3), VAST_OK);
+  CHECK_INT(vast_tracker_time(tr, 1700000003.25, 3.25), VAST_E_NOT_PLAYED);
+  CHECK_NEAR(vast_tracker_discarded(tr), 0.25, 1e-9);
+  teardown();
+}
+
+/* SSAI: the server sees 6 s segment requests 0.2 s apart while the player
+ * buffers ahead. Default mode: nothing earned, and it says so (return code and
+ * counter). Trusted-positions mode: positions are delivered media. */
+static int feed_segments(double seg, double gap, double dur, int *not_played) {
+  double w = 1700000000.0;
+  int rc_ok = 0;
+  *not_played = 0;
+  for (double m = 0; m <= dur + 1e-9; m += seg, w += gap) {
+    vast_err e = vast_tracker_time(tr, w, m);
+    if (e == VAST_OK) rc_ok++;
+    if (e == VAST_E_NOT_PLAYED) (*not_played)++;
+  }
+  vast_input end = {VAST_IN_ENDED, w, dur, 0, 0, NULL, NULL, 0};
+  return vast_tracker_feed(tr, &end) == VAST_OK ? rc_ok : -1;
+}
+
+TEST(ssai_segment_positions_trusted_mode) {
+  int np;
+  setup(30, VAST_OFFSET_NONE, 0);
+  in(VAST_IN_IMPRESSION, 0);
+  feed_segments(6, 0.2, 30, &np);
+  CHECK_INT(np, 5); /* every 6 s step in 0.2 s was refused, visibly */
+  CHECK_NEAR(vast_tracker_discarded(tr), 30, 1e-9);
+  CHECK_INT(count("firstQuartile") + count("midpoint") + count("complete"), 0);
+  teardown();
+
+  setup(30, VAST_OFFSET_NONE, 0);
+  CHECK_INT(vast_tracker_set_trusted_positions(tr, 1), VAST_OK);
+  in(VAST_IN_IMPRESSION, 0);
+  feed_segments(6, 0.2, 30, &np);
+  CHECK_INT(np, 0);
+  CHECK_INT(count("firstQuartile"), 2);
+  CHECK_INT(count("midpoint"), 1);
+  CHECK_INT(count("thirdQuartile"), 1);
+  CHECK_INT(count("complete"), 1);
+  CHECK_NEAR(recs[find("firstQuartile")].media, 12, 1e-9); /* first segment past 7.5 s */
+  CHECK(find("thirdQuartile") < find("complete"));
+  CHECK_NEAR(vast_tracker_discarded(tr), 0, 0);
+  CHECK_INT(vast_tracker_set_trusted_positions(tr, 0), VAST_E_STATE); /* once started */
+  teardown();
+
+  /* trusted, but a seek is still a jump */
+  setup(30, VAST_OFFSET_NONE, 0);
+  vast_tracker_set_trusted_positions(tr, 1);
+  vast_tracker_time(tr, 1700000000.0, 0);
+  vast_tracker_time(tr, 1700000000.2, 6);
+  in(VAST_IN_SEEK, 18);
+  vast_tracker_time(tr, 1700000000.4, 24);
+  vast_tracker_time(tr, 1700000000.6, 30);
+  CHECK_INT(in(VAST_IN_ENDED, 30), VAST_OK);
+  CHECK_INT(count("firstQuartile") + count("complete"), 0);
+  CHECK_INT(vast_tracker_set_trusted_positions(NULL, 1), VAST_E_INVAL);
   teardown();
 }
 
@@ -440,37 +620,100 @@ TEST(skip_only_once_skippable) {
   }
 }
 
-/* Terminal events: after each, every further input is refused and silent. */
+/*
+ * After the end. Row: the terminal input, then for every input kind whether it
+ * is still accepted (and fires) afterwards. After the media ended or was
+ * skipped: close (end card dismissed), the viewability verdict,
+ * verificationNotExecuted and clicks (end card). After close or error: the
+ * verdict and verificationNotExecuted. After notUsed: nothing. Playback
+ * inputs: never.
+ */
+static int after_end_ok(vast_input_kind terminal, vast_input_kind k) {
+  if (terminal == VAST_IN_NOT_USED) return 0;
+  if (k == VAST_IN_VIEWABLE || k == VAST_IN_NOT_VIEWABLE || k == VAST_IN_VIEW_UNDETERMINED ||
+      k == VAST_IN_VERIFICATION_NOT_EXECUTED)
+    return 1;
+  if (terminal == VAST_IN_ENDED || terminal == VAST_IN_SKIP)
+    return k == VAST_IN_CLOSE || k == VAST_IN_CLICK || k == VAST_IN_CUSTOM_CLICK;
+  return 0;
+}
+
 static const struct {
   vast_input_kind kind;
   const char *name;
 } terminal_table[] = {
-    {VAST_IN_ENDED, "complete"},
-    {VAST_IN_CLOSE, "closeLinear"},
-    {VAST_IN_ERROR, "error"},
+    {VAST_IN_ENDED, "complete"}, {VAST_IN_SKIP, "skip"},   {VAST_IN_CLOSE, "closeLinear"},
+    {VAST_IN_ERROR, "error"},    {VAST_IN_NOT_USED, "notUsed"},
 };
 
-TEST(nothing_after_terminal) {
+TEST(only_allowed_events_after_the_end) {
   for (size_t k = 0; k < sizeof terminal_table / sizeof *terminal_table; k++) {
-    setup(30, VAST_OFFSET_TIME, 5);
-    in(VAST_IN_IMPRESSION, 0);
-    play(0, 30);
-    CHECK_INT(in(terminal_table[k].kind, 30), VAST_OK);
-    CHECK(count(terminal_table[k].name) >= 1);
-    int n = nrec;
-    for (int kind = 1; kind < VAST_IN__COUNT; kind++)
-      CHECK_INT(in((vast_input_kind)kind, 30), VAST_E_STATE);
-    CHECK_INT(vast_tracker_time(tr, 1, 31), VAST_E_STATE);
-    char ct[128];
-    CHECK_INT(vast_tracker_click(tr, 1, 31, NULL, ct, sizeof ct, NULL), VAST_E_STATE);
-    CHECK_INT(nrec, n);
-    teardown();
+    for (int kind = 1; kind < VAST_IN__COUNT; kind++) {
+      setup(30, VAST_OFFSET_TIME, 5);
+      vast_input_kind tk = terminal_table[k].kind;
+      double at = tk == VAST_IN_SKIP ? 10 : 30;
+      if (tk != VAST_IN_NOT_USED) {
+        in(VAST_IN_IMPRESSION, 0);
+        play(0, at);
+      }
+      CHECK_INT(in(tk, at), VAST_OK);
+      CHECK(count(terminal_table[k].name) >= 1);
+      int n = nrec;
+      int ok = after_end_ok(tk, (vast_input_kind)kind);
+      vast_err e = in((vast_input_kind)kind, at);
+      if (e != (ok ? VAST_OK : VAST_E_STATE))
+        th_fail(__FILE__, __LINE__, vast_input_name((vast_input_kind)kind));
+      if (!ok) CHECK_INT(nrec, n);
+      if (ok && kind != VAST_IN_CUSTOM_CLICK) CHECK(nrec > n); /* the fixture has no CustomClick */
+      /* once-per-play ones a second time: refused or silent */
+      n = nrec;
+      e = in((vast_input_kind)kind, at);
+      if (kind != VAST_IN_CLICK && kind != VAST_IN_CUSTOM_CLICK) CHECK_INT(nrec, n);
+      n = nrec;
+      CHECK_INT(vast_tracker_time(tr, 1, at + 1), VAST_E_STATE);
+      CHECK_INT(nrec, n);
+      teardown();
+    }
   }
+  /* closeLinear after complete (end card dismissed), then no more clicks */
   setup(30, VAST_OFFSET_NONE, 0);
-  play(0, 3);
-  in(VAST_IN_CLOSE, 3);
+  play(0, 30);
+  CHECK_INT(in(VAST_IN_ENDED, 30), VAST_OK);
+  char ct[128];
+  CHECK_INT(vast_tracker_click(tr, 1700000031, 30, "5,5", ct, sizeof ct, NULL), VAST_OK);
+  CHECK(!strncmp(ct, "http://i/landing?ph=00%3A00%3A30.000", 36));
+  CHECK_INT(in(VAST_IN_NOT_VIEWABLE, 30), VAST_OK);
+  CHECK_INT(in(VAST_IN_CLOSE, 30), VAST_OK);
   CHECK_INT(count_url("http://i/closeLinear"), 1);
   CHECK_INT(count_url("http://i/close"), 2); /* legacy "close" on a Linear too (prefix match) */
+  CHECK_INT(in(VAST_IN_CLOSE, 30), VAST_E_STATE);
+  CHECK_INT(vast_tracker_click(tr, 1700000032, 30, NULL, ct, sizeof ct, NULL), VAST_E_STATE);
+  CHECK_INT(in(VAST_IN_VIEWABLE, 30), VAST_E_STATE); /* one verdict */
+  CHECK_INT(count("notViewable"), 1);
+  CHECK_INT(count("complete"), 1);
+  teardown();
+}
+
+/* An error before the impression (403: no supported media, before anything
+ * plays) and notUsed are expressible; nothing of the play fires after them. */
+TEST(error_and_not_used_before_impression) {
+  setup(30, VAST_OFFSET_NONE, 0);
+  vast_input e = {VAST_IN_ERROR, 1700000000.0, -1, 0, 403, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(tr, &e), VAST_OK);
+  CHECK_INT(count("error"), 2);
+  CHECK_STR(recs[1].url, "http://i/err?c=403&ph=-1"); /* playhead genuinely unknown */
+  CHECK_INT(in(VAST_IN_IMPRESSION, 0), VAST_E_STATE);
+  CHECK_INT(in(VAST_IN_LOADED, 0), VAST_E_STATE);
+  CHECK_INT(vast_tracker_time(tr, 1700000000.0, 0), VAST_E_STATE);
+  CHECK_INT(count("impression") + count("start"), 0);
+  CHECK_INT(in(VAST_IN_VIEW_UNDETERMINED, 0), VAST_OK);
+  teardown();
+  setup(30, VAST_OFFSET_NONE, 0);
+  CHECK_INT(in(VAST_IN_NOT_USED, 0), VAST_OK);
+  CHECK_INT(count("notUsed"), 1);
+  CHECK_INT(in(VAST_IN_VIEW_UNDETERMINED, 0), VAST_E_STATE); /* nothing after notUsed */
+  CHECK_INT(in(VAST_IN_ERROR, 0), VAST_E_STATE);
+  CHECK_INT(nrec, 1);
   teardown();
 }
 
@@ -649,29 +892,89 @@ static int is_terminal(const char *n) {
          !strcmp(n, "error") || !strcmp(n, "notUsed");
 }
 
+/* Beacons that may follow the end of the play (see after_end_ok). */
+static int allowed_after(const char *n) {
+  static const char *ok[] = {"closeLinear", "close", "viewable", "notViewable",
+                             "viewUndetermined", "verificationNotExecuted", "clickTracking",
+                             "customClick"};
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    if (!strcmp(n, ok[i])) return 1;
+  return 0;
+}
+
+/*
+ * Random sequences with an independent oracle of what was watched. Media
+ * positions stay on a 0.25 s grid; cell i is [i/4, (i+1)/4]. The generator
+ * knows which steps are playback at normal speed (0.25 s of media in 0.25 s
+ * of wall time, not paused) and marks those cells watched; fast steps (4x),
+ * jumps in time updates, seeks, rewinds, media moving while paused and every
+ * other input are mixed in. Properties:
+ *  - a quartile, percent offset or complete fires only when every cell from 0
+ *    to its threshold was watched at normal speed (complete: to the duration,
+ *    within the documented 1 s + 1%);
+ *  - a time offset fires only when that many seconds were watched;
+ *  - each once-per-play event fires at most once per URL, quartiles in order;
+ *  - after the end, only the allowed events fire (each verdict and close once);
+ *  - a time update that moved media forward and was not normal-speed playback
+ *    returns VAST_E_NOT_PLAYED (and adds to vast_tracker_discarded).
+ */
+#define GRID 4
+#define MAXCELL (70 * GRID)
+
+static int prefix_watched(const unsigned char *cell, double upto) {
+  int n = (int)ceil(upto * GRID - 1e-9);
+  if (n > MAXCELL) return 0;
+  for (int i = 0; i < n; i++)
+    if (!cell[i]) return 0;
+  return 1;
+}
+
 TEST(property_random_sequences) {
   static const uint64_t seeds[] = {1, 2, 3, 42, 1234, 99991, 0xdeadbeef, 7777777, 31337, 2024};
   for (size_t s = 0; s < sizeof seeds / sizeof *seeds; s++) {
-    for (int run = 0; run < 40; run++) {
+    for (int run = 0; run < 60; run++) {
       rnd_state = seeds[s] * 2654435761u + (uint64_t)run + 1;
       double dur = (rnd() % 3 == 0) ? -1.0 : (double)(10 + rnd() % 50);
       setup(dur, rnd() % 2 ? VAST_OFFSET_TIME : VAST_OFFSET_PERCENT, rnd() % 20);
-      double m = 0, w = 1700000000.0;
-      int steps = 50 + (int)(rnd() % 400);
-      int terminal_at = -1;
+      unsigned char cell[MAXCELL];
+      memset(cell, 0, sizeof cell);
+      double m = 0, w = 1700000000.0, watched = 0, eff_dur = dur;
+      int paused = 0, started = 0, ended = 0, closes = 0, verdicts = 0;
+      int steps = 50 + (int)(rnd() % 500);
+      int mostly_normal = rnd() % 2; /* half the runs play mostly normally */
+      if (rnd() % 4) { /* the media starts at 0 with a wall time: every later step is judged */
+        CHECK_INT(vast_tracker_time(tr, w, 0), VAST_OK);
+        started = 1;
+      }
       for (int k = 0; k < steps; k++) {
         int before = nrec;
         uint32_t r = rnd() % 100;
         vast_input i;
         memset(&i, 0, sizeof i);
         w += 0.25;
-        if (r < 70) {
-          m += (rnd() % 10 == 0) ? -(double)(rnd() % 5) : 0.25;
+        int normal = 0, forward_bad = 0;
+        if (r < (mostly_normal ? 85u : 60u)) {
+          uint32_t how = rnd() % 20;
+          double prev = m;
+          if (how < 14) m += 0.25, normal = !paused;      /* playback */
+          else if (how < 16) m += 1.0;                    /* 4x */
+          else if (how < 18) m += 2 + rnd() % 10;         /* jump */
+          else m -= (double)(rnd() % 5);                  /* back */
           if (m < 0) m = 0;
+          if (m > MAXCELL / GRID - 1) m = prev, normal = 0; /* the grid's end: stay */
+          forward_bad = m > prev && !normal;
+          if (!started && !paused && m > prev && m - prev <= 1) normal = 1; /* the first step:
+                                     no wall time to judge it by, 1 s allowed (documented) */
+          if (normal) {
+            int c = (int)(prev * GRID + 0.5);
+            for (int n = 0; n < (int)((m - prev) * GRID + 0.5) && c + n < MAXCELL; n++)
+              cell[c + n] = 1;
+            watched += m - prev;
+          }
           i.kind = VAST_IN_TIME;
         } else {
           i.kind = (vast_input_kind)(1 + rnd() % (VAST_IN__COUNT - 1));
-          if (i.kind == VAST_IN_ENDED && rnd() % 4) continue;
+          if ((i.kind == VAST_IN_ENDED || i.kind == VAST_IN_NOT_USED) && rnd() % 4) continue;
           if (i.kind == VAST_IN_SEEK) m = (double)(rnd() % 60);
           if (i.kind == VAST_IN_DURATION) i.value = 5 + rnd() % 60;
           i.code = (int)(rnd() % 1000);
@@ -679,22 +982,48 @@ TEST(property_random_sequences) {
         }
         i.media_time = m;
         i.wall_time = w;
+        double threshold_dur = eff_dur;
+        int judged = started; /* a wall time known for the previous position */
         vast_err e = vast_tracker_feed(tr, &i);
-        if (terminal_at >= 0) { /* nothing after terminal */
-          CHECK_INT(e, VAST_E_STATE);
-          CHECK_INT(nrec, before);
+        if (i.kind == VAST_IN_DURATION && e == VAST_OK) eff_dur = threshold_dur = i.value;
+        if (i.kind == VAST_IN_TIME && e != VAST_E_STATE) started = 1;
+        if (ended) { /* only the allowed events, each verdict and close once */
+          for (int b = before; b < nrec; b++) {
+            if (!allowed_after(recs[b].name)) th_fail(__FILE__, __LINE__, recs[b].name);
+            closes += !strcmp(recs[b].name, "closeLinear");
+            verdicts += !strcmp(recs[b].name, "viewable") || !strcmp(recs[b].name, "notViewable") ||
+                        !strcmp(recs[b].name, "viewUndetermined");
+          }
+          CHECK(closes <= 1 && verdicts <= 1);
+        } else if (i.kind == VAST_IN_TIME && judged && forward_bad) {
+          CHECK_INT(e, VAST_E_NOT_PLAYED);
         }
-        for (int b = before; b < nrec; b++)
-          if (is_terminal(recs[b].name) && terminal_at < 0) terminal_at = b;
-        if (terminal_at < 0 && vast_tracker_done(tr)) terminal_at = nrec; /* ended, no complete */
+        for (int b = before; b < nrec; b++) {
+          const rec *x = &recs[b];
+          double need = -1;
+          if (!strcmp(x->name, "firstQuartile")) need = threshold_dur / 4;
+          else if (!strcmp(x->name, "midpoint")) need = threshold_dur / 2;
+          else if (!strcmp(x->name, "thirdQuartile")) need = threshold_dur * 3 / 4;
+          else if (!strcmp(x->name, "complete") && threshold_dur > 0)
+            need = threshold_dur - 1 - 0.01 * threshold_dur;
+          else if (!strcmp(x->url, "http://i/p60pct")) need = threshold_dur * 0.6;
+          if (need >= 0 && !prefix_watched(cell, need)) th_fail(__FILE__, __LINE__, x->name);
+          if (!strcmp(x->name, "complete") && threshold_dur < 0 && !prefix_watched(cell, m))
+            th_fail(__FILE__, __LINE__, "complete without a duration");
+          if (!strncmp(x->url, "http://i/p10", 12) && watched + 1e-9 < 10)
+            th_fail(__FILE__, __LINE__, "time offset before 10 s watched");
+          if (is_terminal(x->name)) ended = 1;
+          if (!strcmp(x->name, "pause")) paused = 1;
+          if (!strcmp(x->name, "resume")) paused = 0;
+        }
+        if (vast_tracker_done(tr)) ended = 1; /* ended without complete */
       }
+      CHECK(vast_tracker_discarded(tr) >= 0);
       /* once-only events at most once per URL; quartiles in order */
       for (int a = 0; a < nrec; a++) {
         if (!is_once(recs[a].name)) continue;
         for (int b = a + 1; b < nrec; b++)
-          if (!strcmp(recs[a].name, recs[b].name) && recs[a].level == recs[b].level &&
-              strcmp(recs[a].name, "impression") && strcmp(recs[a].name, "start") &&
-              strcmp(recs[a].name, "firstQuartile") && strcmp(recs[a].name, "error"))
+          if (!strcmp(recs[a].url, recs[b].url) && strcmp(recs[a].name, "impression"))
             th_fail(__FILE__, __LINE__, recs[a].name);
       }
       CHECK(count("impression") == 0 || count("impression") == 3);
@@ -704,10 +1033,12 @@ TEST(property_random_sequences) {
           c = find("complete");
       if (q2 >= 0) CHECK(q1 >= 0 && q1 < q2);
       if (q3 >= 0) CHECK(q2 >= 0 && q2 < q3);
-      if (c >= 0 && dur > 0) CHECK(q3 >= 0 && q3 < c);
+      if (c >= 0 && eff_dur > 0) CHECK(q3 >= 0 && q3 < c);
       int terminals = 0;
-      for (int b = 0; b < nrec; b++) terminals += is_terminal(recs[b].name) && recs[b].level == 1;
-      CHECK(terminals <= 1 || (count("error") == 2 && terminals == 1 + 0) || terminals == 1);
+      for (int b = 0; b < nrec; b++)
+        terminals += is_terminal(recs[b].name) && recs[b].level == 1 &&
+                     strcmp(recs[b].name, "closeLinear"); /* may follow complete or skip */
+      CHECK(terminals <= 1 && count("closeLinear") <= 1);
       /* no listed macro left in any URL */
       for (int b = 0; b < nrec; b++)
         for (int mc = 0; mc < VAST_MACRO__COUNT; mc++) {
@@ -718,6 +1049,60 @@ TEST(property_random_sequences) {
       teardown();
     }
   }
+}
+
+/* A small tag parsed from text: [ADPLAYHEAD] at the first beacons, and an
+ * about:blank Impression (VAST 4.x 3.4.4: a placeholder, not dispatched). */
+static const char playhead_tag[] =
+    "<VAST version=\"4.2\"><Ad id=\"a\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+    "<Impression><![CDATA[ about:blank ]]></Impression>"
+    "<Impression><![CDATA[http://x/imp?ph=[ADPLAYHEAD]]]></Impression>"
+    "<Error><![CDATA[http://x/err?c=[ERRORCODE]&ph=[ADPLAYHEAD]]]></Error>"
+    "<Creatives><Creative><Linear><Duration>00:00:10</Duration><TrackingEvents>"
+    "<Tracking event=\"loaded\"><![CDATA[http://x/loaded?ph=[ADPLAYHEAD]]]></Tracking>"
+    "<Tracking event=\"creativeView\"><![CDATA[http://x/cv?ph=[ADPLAYHEAD]]]></Tracking>"
+    "<Tracking event=\"mute\"><![CDATA[http://x/mute?ph=[ADPLAYHEAD]]]></Tracking>"
+    "<Tracking event=\"start\"><![CDATA[http://x/start?ph=[ADPLAYHEAD]]]></Tracking>"
+    "</TrackingEvents><MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" "
+    "width=\"640\" height=\"360\"><![CDATA[http://x/a.mp4]]></MediaFile></MediaFiles>"
+    "</Linear></Creative></Creatives></InLine></Ad></VAST>";
+
+TEST(playhead_zero_at_first_beacons_and_about_blank_not_fired) {
+  vast_doc *d = NULL;
+  vast_error err;
+  CHECK_INT(vast_doc_parse(playhead_tag, sizeof playhead_tag - 1, NULL, &d, &err), VAST_OK);
+  const vast_ad *ad = &vast_doc_vast(d)->ads[0];
+  vast_plan *p = NULL;
+  CHECK_INT(vast_plan_create(&ad, 1, 0, 0, &p), VAST_OK);
+  vast_tracker *t = NULL;
+  CHECK_INT(vast_tracker_create(p, NULL, record, NULL, &t), VAST_OK);
+  nrec = 0;
+  vast_input i = {VAST_IN_LOADED, 1700000000.0, -1, 0, 0, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(t, &i), VAST_OK);
+  i.kind = VAST_IN_IMPRESSION;
+  CHECK_INT(vast_tracker_feed(t, &i), VAST_OK);
+  i.kind = VAST_IN_MUTE; /* before the media starts: still the first frame */
+  CHECK_INT(vast_tracker_feed(t, &i), VAST_OK);
+  CHECK_INT(vast_tracker_time(t, 1700000000.0, 0), VAST_OK);
+  CHECK_INT(nrec, 5); /* loaded, one impression (about:blank skipped), creativeView, mute, start */
+  CHECK_STR(recs[0].url, "http://x/loaded?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[1].url, "http://x/imp?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[2].url, "http://x/cv?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[3].url, "http://x/mute?ph=00%3A00%3A00.000");
+  CHECK_STR(recs[4].url, "http://x/start?ph=00%3A00%3A00.000");
+  for (int k = 0; k < nrec; k++) CHECK_NEAR(recs[k].media, 0, 0);
+  CHECK_INT(count("impression"), 1);
+  vast_tracker_free(t);
+  /* an error before anything was shown: the playhead is genuinely unknown */
+  CHECK_INT(vast_tracker_create(p, NULL, record, NULL, &t), VAST_OK);
+  nrec = 0;
+  vast_input e = {VAST_IN_ERROR, 1700000000.0, -1, 0, 403, NULL, NULL, 0};
+  CHECK_INT(vast_tracker_feed(t, &e), VAST_OK);
+  CHECK_STR(recs[0].url, "http://x/err?c=403&ph=-1");
+  CHECK_NEAR(recs[0].media, -1, 0);
+  vast_tracker_free(t);
+  vast_plan_free(p);
+  vast_doc_free(d);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1044,6 +1429,12 @@ static const th_case cases[] = {
     TH(impressions_of_whole_chain_with_creative_view),
     TH(continuous_playback_earns_everything_once_in_order),
     TH(seek_forward_does_not_earn_quartiles),
+    TH(seek_back_into_the_stretch_continues_it),
+    TH(fast_playback_earns_no_quartile),
+    TH(normal_speed_with_jitter_earns_everything),
+    TH(replayed_seconds_earn_nothing_until_past_the_furthest_point),
+    TH(pause_seek_resume_is_not_bridged),
+    TH(ssai_segment_positions_trusted_mode),
     TH(time_jump_without_seek_is_not_playback),
     TH(pause_keeps_progress),
     TH(rewind_fires_rewind_and_keeps_once_events),
@@ -1051,7 +1442,9 @@ static const th_case cases[] = {
     TH(percent_offsets_wait_for_duration),
     TH(real_duration_overrides_declared),
     TH(skip_only_once_skippable),
-    TH(nothing_after_terminal),
+    TH(only_allowed_events_after_the_end),
+    TH(error_and_not_used_before_impression),
+    TH(playhead_zero_at_first_beacons_and_about_blank_not_fired),
     TH(not_used_only_before_start),
     TH(toggles_fire_on_state_change_only),
     TH(click_fires_all_tracking_and_returns_click_through),

@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "jsoncheck.h"
+#include "jsonw.h" /* internal: the one JSON string escaper */
 #include "vastrack.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -105,8 +106,68 @@ static vast_findings *findings_resolved(const char *path, vast_profile p, unsign
 
 #define CASES_DIR "tests/validate"
 
+/*
+ * One case folder: bad.xml must report `rule`, good.xml must not (profile
+ * from the optional `profile` file; `resolve` for the chain rules). Returns
+ * the number of failures, printed.
+ */
+static int run_case(const char *folder, const char *rule) {
+  int failed = 0;
+  char path[512];
+  vast_profile p = VAST_PROFILE_WEB;
+  snprintf(path, sizeof path, CASES_DIR "/%s/profile", folder);
+  FILE *pf = fopen(path, "r");
+  if (pf) {
+    char name[32] = {0};
+    if (fscanf(pf, "%31s", name) == 1) CHECK_INT(vast_profile_from_name(name, &p), VAST_OK);
+    fclose(pf);
+  }
+  /* a `resolve` file: the case needs its wrapper chain ("max-wrappers N" optional) */
+  int resolve = 0;
+  unsigned maxw = 0;
+  snprintf(path, sizeof path, CASES_DIR "/%s/resolve", folder);
+  FILE *rf = fopen(path, "r");
+  if (rf) {
+    resolve = 1;
+    if (fscanf(rf, " max-wrappers %u", &maxw) != 1) maxw = 0;
+    fclose(rf);
+  }
+  for (int good = 0; good <= 1; good++) {
+    snprintf(path, sizeof path, CASES_DIR "/%s/%s.xml", folder, good ? "good" : "bad");
+    size_t n;
+    char *xml = th_slurp(path, &n);
+    vast_findings *l = resolve ? findings_resolved(path, p, maxw, NULL) : findings_for(xml, n, p);
+    if (resolve && !good) { /* without the chain the rule cannot be seen */
+      vast_findings *l0 = findings_for(xml, n, p);
+      if (vast_findings_has(l0, rule)) {
+        fprintf(stderr, "  %s: reports %s without the chain\n", path, rule);
+        failed++;
+      }
+      vast_findings_free(l0);
+    }
+    int has = vast_findings_has(l, rule);
+    if (has == good) {
+      fprintf(stderr, "  %s: %s\n", path, good ? "reports the rule" : "does not report the rule");
+      dump(l, path);
+      failed++;
+    }
+    /* every finding is placed: a line and an absolute element path */
+    for (size_t k = 0; k < vast_findings_count(l); k++) {
+      const vast_finding *f = vast_findings_at(l, k);
+      if (!strcmp(f->rule_id, rule) && (f->line == 0 || !f->path || f->path[0] != '/')) {
+        fprintf(stderr, "  %s: finding %s has no position or path\n", path, f->rule_id);
+        failed++;
+      }
+    }
+    vast_findings_free(l);
+    free(xml);
+  }
+  return failed;
+}
+
+/* Case folders: RULE-ID (one per rule) and RULE-ID+VARIANT (further pairs). */
 TEST(rules_bad_and_good) {
-  int failed = 0, seen = 0;
+  int failed = 0, seen = 0, variants = 0;
   for (size_t i = 0; i < vast_rule_count(); i++) {
     const vast_rule *r = vast_rule_at(i);
     char path[512];
@@ -117,58 +178,31 @@ TEST(rules_bad_and_good) {
       failed++;
       continue;
     }
-    vast_profile p = VAST_PROFILE_WEB;
-    snprintf(path, sizeof path, CASES_DIR "/%s/profile", r->id);
-    FILE *pf = fopen(path, "r");
-    if (pf) {
-      char name[32] = {0};
-      if (fscanf(pf, "%31s", name) == 1) CHECK_INT(vast_profile_from_name(name, &p), VAST_OK);
-      fclose(pf);
+    /* a `probe` file: the rule needs the media probed (tests/unit/test-probe.c runs it) */
+    snprintf(path, sizeof path, CASES_DIR "/%s/probe", r->id);
+    if (stat(path, &st) == 0) {
+      seen++;
+      continue;
     }
-    /* a `resolve` file: the case needs its wrapper chain ("max-wrappers N" optional) */
-    int resolve = 0;
-    unsigned maxw = 0;
-    snprintf(path, sizeof path, CASES_DIR "/%s/resolve", r->id);
-    FILE *rf = fopen(path, "r");
-    if (rf) {
-      resolve = 1;
-      if (fscanf(rf, " max-wrappers %u", &maxw) != 1) maxw = 0;
-      fclose(rf);
-    }
-    for (int good = 0; good <= 1; good++) {
-      snprintf(path, sizeof path, CASES_DIR "/%s/%s.xml", r->id, good ? "good" : "bad");
-      size_t n;
-      char *xml = th_slurp(path, &n);
-      vast_findings *l = resolve ? findings_resolved(path, p, maxw, NULL) : findings_for(xml, n, p);
-      if (resolve && !good) { /* without the chain the rule cannot be seen */
-        vast_findings *l0 = findings_for(xml, n, p);
-        if (vast_findings_has(l0, r->id)) {
-          fprintf(stderr, "  %s: reports %s without the chain\n", path, r->id);
-          failed++;
-        }
-        vast_findings_free(l0);
-      }
-      int has = vast_findings_has(l, r->id);
-      if (has == good) {
-        fprintf(stderr, "  %s: %s\n", path, good ? "reports the rule" : "does not report the rule");
-        dump(l, path);
-        failed++;
-      }
-      /* every finding is placed: a line and an absolute element path */
-      for (size_t k = 0; k < vast_findings_count(l); k++) {
-        const vast_finding *f = vast_findings_at(l, k);
-        if (!strcmp(f->rule_id, r->id) && (f->line == 0 || !f->path || f->path[0] != '/')) {
-          fprintf(stderr, "  %s: finding %s has no position or path\n", path, f->rule_id);
-          failed++;
-        }
-      }
-      vast_findings_free(l);
-      free(xml);
-    }
+    failed += run_case(r->id, r->id);
     seen++;
   }
+  DIR *d = opendir(CASES_DIR);
+  CHECK(d != NULL);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    const char *plus = strchr(de->d_name, '+');
+    if (!plus || de->d_name[0] == '.') continue;
+    char rule[128];
+    snprintf(rule, sizeof rule, "%.*s", (int)(plus - de->d_name), de->d_name);
+    CHECK(vast_rule_find(rule) != NULL);
+    failed += run_case(de->d_name, rule);
+    variants++;
+  }
+  closedir(d);
   CHECK_INT(failed, 0);
   CHECK_INT(seen, (long long)vast_rule_count());
+  CHECK(variants >= 4);
 }
 
 /* Each case folder names a real rule (no stale folders). */
@@ -179,12 +213,41 @@ TEST(case_folders_name_rules) {
   int n = 0;
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.' || strchr(de->d_name, '.')) continue;
-    if (!vast_rule_find(de->d_name)) fprintf(stderr, "  stale case folder %s\n", de->d_name);
-    CHECK(vast_rule_find(de->d_name) != NULL);
-    n++;
+    char rule[128];
+    snprintf(rule, sizeof rule, "%.*s", (int)strcspn(de->d_name, "+"), de->d_name);
+    if (!vast_rule_find(rule)) fprintf(stderr, "  stale case folder %s\n", de->d_name);
+    CHECK(vast_rule_find(rule) != NULL);
+    n += strchr(de->d_name, '+') == NULL;
   }
   closedir(d);
   CHECK_INT(n, (long long)vast_rule_count());
+}
+
+/* The unescaped-& parse error says what to do, and points at the '&'. */
+TEST(ampersand_parse_error) {
+  size_t n;
+  char *xml = th_slurp(CASES_DIR "/xml-malformed+ampersand/bad.xml", &n);
+  vast_error err;
+  CHECK(parse(xml, n, &err) == NULL);
+  CHECK(strstr(err.message, "unescaped '&'") != NULL);
+  CHECK(strstr(err.message, "put the URL in CDATA") != NULL);
+  CHECK(xml[err.offset] == '&');
+  const char *amp = strstr(xml, "a=1&b");
+  CHECK(amp && (size_t)(amp + 3 - xml) == err.offset);
+  unsigned line = 1;
+  const char *ls = xml;
+  for (const char *p = xml; p < amp + 3; p++)
+    if (*p == '\n') line++, ls = p + 1;
+  CHECK_INT(err.line, line);
+  CHECK_INT(err.column, (long long)(amp + 3 - ls) + 1);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_findings_from_parse_error(&err, &l), VAST_OK);
+  CHECK(strstr(vast_findings_at(l, 0)->message, "put the URL in CDATA") != NULL);
+  vast_findings_free(l);
+  free(xml);
+  /* other XML errors keep expat's words */
+  CHECK(parse("<VAST version=\"4.2\"><Ad></VAST>", 31, &err) == NULL);
+  CHECK(strstr(err.message, "CDATA") == NULL);
 }
 
 /* Rule table sanity: unique ids, a summary and fix each, IAB codes in the table. */
@@ -198,9 +261,15 @@ TEST(rule_table) {
   }
   CHECK(vast_rule_at(vast_rule_count()) == NULL);
   CHECK(vast_rule_find("no-such-rule") == NULL);
-  const vast_rule *q = vast_rule_find("missing-quartile");
-  CHECK(q && q->severity[VAST_PROFILE_WEB] == VAST_SEV_WARNING &&
-        q->severity[VAST_PROFILE_SSAI] == VAST_SEV_ERROR);
+  /* the practitioner guide: quartiles + complete and skip tracking are
+   * "minimum required" in every profile; AdServingId as severe as AdTitle */
+  static const char *const everywhere[] = {"missing-quartile", "skip-tracking-missing",
+                                           "missing-adservingid", "missing-adtitle"};
+  for (size_t k = 0; k < sizeof everywhere / sizeof everywhere[0]; k++) {
+    const vast_rule *q = vast_rule_find(everywhere[k]);
+    CHECK(q != NULL);
+    for (int p = 0; p < VAST_PROFILE__COUNT; p++) CHECK_INT(q->severity[p], VAST_SEV_ERROR);
+  }
 }
 
 /* Positions and paths come from the model: line/column of the element itself. */
@@ -497,9 +566,9 @@ TEST(audit_row) {
   CHECK_STR(a.events_present, "start firstQuartile thirdQuartile complete");
   CHECK_STR(a.events_missing, "midpoint");
   CHECK_INT(a.wrapper_hops, 0);
-  CHECK_INT(a.ctv_compatible, 1);
-  CHECK_INT(a.errors, 0);
-  CHECK_INT(a.warnings, 1);
+  CHECK_INT(a.ctv_compatible, 0); /* a missing midpoint is an error in every profile */
+  CHECK_INT(a.errors, 1);
+  CHECK_INT(a.warnings, 0);
   CHECK_STR(a.issues, "missing-quartile(1)");
   vast_doc_free(d);
   free(xml);
@@ -534,7 +603,10 @@ TEST(audit_row) {
  * For every XML file: "parse:<rule>" when it must fail to parse (with that
  * rule), otherwise the exact space-separated set of error-severity rule ids
  * under the web profile ("" for none). Each entry was decided by reading the
- * file: the errors are real defects of those tags.
+ * file: the errors are real defects of those tags. Since the practitioner
+ * guide's severities (issue 14), a Linear InLine without start, the quartiles
+ * and complete (missing-quartile), a skippable one without skip tracking, and
+ * a 4.1+ InLine without AdServingId are errors too.
  */
 static const struct {
   const char *file;
@@ -542,16 +614,16 @@ static const struct {
 } corpus[] = {
     {"dailymotion__vast-client-js/spec/samples/empty-no-ad.xml", ""}, /* no-ad response (info) */
     /* InLine with neither Impression nor Creatives */
-    {"dailymotion__vast-client-js/spec/samples/empty-no-creative.xml", "missing-creatives missing-impression"},
-    {"dailymotion__vast-client-js/spec/samples/inline-linear.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/empty-no-creative.xml", "missing-adservingid missing-creatives missing-impression"},
+    {"dailymotion__vast-client-js/spec/samples/inline-linear.xml", "missing-adservingid"},
     {"dailymotion__vast-client-js/spec/samples/invalid-xmlfile.xml", "parse:xml-malformed"},
     /* VAST 1.0 InLine without Impression */
-    {"dailymotion__vast-client-js/spec/samples/outdated-vast.xml", "missing-impression"},
-    {"dailymotion__vast-client-js/spec/samples/sample.xml", ""},
+    {"dailymotion__vast-client-js/spec/samples/outdated-vast.xml", "missing-impression missing-quartile"},
+    {"dailymotion__vast-client-js/spec/samples/sample.xml", "missing-quartile skip-tracking-missing"},
     /* VPAID Linear without Duration */
-    {"dailymotion__vast-client-js/spec/samples/vpaid.xml", "missing-duration"},
+    {"dailymotion__vast-client-js/spec/samples/vpaid.xml", "missing-adservingid missing-duration missing-quartile"},
     /* no Impression; Flash MediaFile without delivery */
-    {"dailymotion__vast-client-js/spec/samples/vpaid2.xml", "mediafile-missing-delivery missing-impression"},
+    {"dailymotion__vast-client-js/spec/samples/vpaid2.xml", "mediafile-missing-delivery missing-adservingid missing-impression missing-quartile"},
     {"dailymotion__vast-client-js/spec/samples/wrapper-a.xml", ""},
     {"dailymotion__vast-client-js/spec/samples/wrapper-attributes-multiple-ads.xml", ""},
     {"dailymotion__vast-client-js/spec/samples/wrapper-b.xml", ""},
@@ -573,19 +645,19 @@ static const struct {
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_ad_uri.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_no_ad_source.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_only_post_roll.xml", ""},
-    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml", ""},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml", "missing-quartile"},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_without_post_roll.xml", ""},
     /* no AdSystem, AdTitle or Impression (only CreativeExtensions) */
     {"rs__vast/testdata/creative_extensions.xml", "missing-adsystem missing-adtitle missing-impression"},
-    {"rs__vast/testdata/extraspaces_vpaid.xml", "missing-impression"},
+    {"rs__vast/testdata/extraspaces_vpaid.xml", "missing-impression missing-quartile"},
     {"rs__vast/testdata/inline_extensions.xml", "missing-adsystem missing-adtitle missing-creatives missing-impression"},
-    {"rs__vast/testdata/liverail-vast2-linear-companion.xml", ""},
+    {"rs__vast/testdata/liverail-vast2-linear-companion.xml", "missing-quartile"},
     {"rs__vast/testdata/liverail-vast2-nonlinear.xml", ""},
-    {"rs__vast/testdata/spotx_vpaid.xml", "missing-impression"},
+    {"rs__vast/testdata/spotx_vpaid.xml", "missing-impression missing-quartile"},
     {"rs__vast/testdata/vast4_universal_ad_id.xml", ""},
     {"rs__vast/testdata/vast_adaptv_attempt_attr.xml", ""},
     /* Duration "undefined" and no Impression */
-    {"rs__vast/testdata/vast_inline_linear-duration_undefined.xml", "duration-malformed missing-impression"},
+    {"rs__vast/testdata/vast_inline_linear-duration_undefined.xml", "duration-malformed missing-impression missing-quartile"},
     {"rs__vast/testdata/vast_inline_linear.xml", ""},
     {"rs__vast/testdata/vast_inline_nonlinear.xml", ""},
     {"rs__vast/testdata/vast_wrapper_linear_1.xml", ""},
@@ -732,12 +804,17 @@ TEST(corpus_expectations) {
 
 /* ---- --resolve: chains from disk ------------------------------------------ */
 
-#define SAMPLES "../shared/corpus/dailymotion__vast-client-js/spec/samples/"
+/* A corpus sample's path (VASTRACK_CORPUS or ../shared/corpus); static storage, one at a time. */
+static const char *sample(const char *name) {
+  static char p[1200];
+  snprintf(p, sizeof p, "%s/dailymotion__vast-client-js/spec/samples/%s", th_corpus(), name);
+  return p;
+}
 
 /* The corpus chain wrapper-a.xml -> wrapper-b.xml -> sample.xml: 2 hops, no chain finding. */
 TEST(chain_corpus_resolves) {
   int hops = -1;
-  vast_findings *l = findings_resolved(SAMPLES "wrapper-a.xml", VAST_PROFILE_WEB, 0, &hops);
+  vast_findings *l = findings_resolved(sample("wrapper-a.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 2);
   for (size_t i = 0; i < vast_findings_count(l); i++) {
     const vast_finding *f = vast_findings_at(l, i);
@@ -746,11 +823,11 @@ TEST(chain_corpus_resolves) {
   }
   vast_findings_free(l);
   /* wrapper-b alone: one hop */
-  l = findings_resolved(SAMPLES "wrapper-b.xml", VAST_PROFILE_WEB, 0, &hops);
+  l = findings_resolved(sample("wrapper-b.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 1);
   vast_findings_free(l);
   /* an InLine: no hop */
-  l = findings_resolved(SAMPLES "sample.xml", VAST_PROFILE_WEB, 0, &hops);
+  l = findings_resolved(sample("sample.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 0);
   vast_findings_free(l);
 }
@@ -758,7 +835,7 @@ TEST(chain_corpus_resolves) {
 /* wrapper-unavailable-url.xml: its URI "invalid-url" cannot be read: 301 with the hop URL. */
 TEST(chain_corpus_unavailable) {
   int hops = -1;
-  vast_findings *l = findings_resolved(SAMPLES "wrapper-unavailable-url.xml", VAST_PROFILE_WEB, 0, &hops);
+  vast_findings *l = findings_resolved(sample("wrapper-unavailable-url.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 1);
   const vast_finding *f = NULL;
   for (size_t i = 0; i < vast_findings_count(l); i++)
@@ -860,9 +937,346 @@ TEST(chain_depth_limit) {
   rmdir(dir);
 }
 
+
+/* ---- policies: overrides and config files -------------------------------- */
+
+static vast_doc *parse_file(const char *path, char **xml) {
+  size_t n;
+  *xml = th_slurp(path, &n);
+  vast_error err;
+  vast_doc *d = parse(*xml, n, &err);
+  CHECK(d != NULL);
+  return d;
+}
+
+/* Severity of the first finding of a rule, or -9 when there is none. */
+static int sev_of(const vast_findings *l, const char *id) {
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    if (!strcmp(vast_findings_at(l, i)->rule_id, id)) return vast_findings_at(l, i)->severity;
+  return -9;
+}
+
+TEST(rule_overrides) {
+  char *xml;
+  vast_doc *d = parse_file(CASES_DIR "/url-insecure/bad.xml", &xml);
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(sev_of(l, "url-insecure"), VAST_SEV_INFO); /* the web default */
+  CHECK_INT(vast_findings_profile(l), VAST_PROFILE_WEB);
+  vast_findings_free(l);
+  /* raised; a later entry for the same rule wins; the list keeps a copy */
+  vast_rule_override ov[] = {{"url-insecure", VAST_SEV_WARNING, "a"},
+                             {"url-insecure", VAST_SEV_ERROR, "--rule"}};
+  o.overrides = ov;
+  o.n_overrides = 2;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(sev_of(l, "url-insecure"), VAST_SEV_ERROR);
+  size_t n = 0;
+  const vast_rule_override *kept = vast_findings_overrides(l, &n);
+  CHECK_INT(n, 2);
+  CHECK(kept != ov);
+  CHECK_STR(kept[1].rule_id, "url-insecure");
+  CHECK_STR(kept[1].source, "--rule");
+  vast_findings_free(l);
+  /* switched off */
+  ov[1].severity = VAST_SEV_OFF;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(sev_of(l, "url-insecure"), -9);
+  vast_findings_free(l);
+  /* min_severity applies after the override */
+  ov[1].severity = VAST_SEV_WARNING;
+  o.min_severity = VAST_SEV_ERROR;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(sev_of(l, "url-insecure"), -9);
+  vast_findings_free(l);
+  o.min_severity = VAST_SEV_INFO;
+  /* a rule off in a profile can be switched on there */
+  vast_rule_override on[] = {{"media-no-mp4", VAST_SEV_WARNING, NULL}};
+  vast_findings_free(NULL);
+  vast_doc_free(d);
+  free(xml);
+  d = parse_file(CASES_DIR "/media-no-mp4/bad.xml", &xml);
+  o.overrides = on;
+  o.n_overrides = 1;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(sev_of(l, "media-no-mp4"), VAST_SEV_WARNING);
+  vast_findings_free(l);
+  /* unknown ids and levels are refused, not ignored */
+  vast_rule_override bad[] = {{"no-such-rule", VAST_SEV_ERROR, NULL}};
+  o.overrides = bad;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_E_INVAL);
+  CHECK(l == NULL);
+  bad[0].rule_id = "url-insecure";
+  bad[0].severity = (vast_severity)7;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_E_INVAL);
+  /* an options struct from before the field existed (smaller size) ignores it */
+  o.size = offsetof(vast_validate_options, overrides);
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  vast_findings_free(l);
+  vast_doc_free(d);
+  free(xml);
+
+  vast_severity sv;
+  CHECK_INT(vast_severity_from_name("WARN", &sv), VAST_OK);
+  CHECK_INT(sv, VAST_SEV_WARNING);
+  CHECK_INT(vast_severity_from_name("off", &sv), VAST_OK);
+  CHECK_INT(sv, VAST_SEV_OFF);
+  CHECK_INT(vast_severity_from_name("fatal", &sv), VAST_E_INVAL);
+}
+
+TEST(config_file) {
+  static const char good[] = "# team policy\n"
+                             "profile = \"ctv\"   # our players\n"
+                             "\n"
+                             "[rules]\r\n"
+                             "url-insecure = \"error\"\n"
+                             "'missing-adservingid' = warning\n"
+                             "  macro-unknown='off'\n";
+  vast_validate_config *c = vast_validate_config_new();
+  CHECK(c != NULL);
+  CHECK_INT(vast_validate_config_profile(c), -1);
+  vast_error err;
+  CHECK_INT(vast_validate_config_load(c, good, strlen(good), ".vastrack.toml", &err), VAST_OK);
+  CHECK_INT(vast_validate_config_profile(c), VAST_PROFILE_CTV);
+  size_t n;
+  const vast_rule_override *ov = vast_validate_config_overrides(c, &n);
+  CHECK_INT(n, 3);
+  CHECK_STR(ov[0].rule_id, "url-insecure");
+  CHECK_INT(ov[0].severity, VAST_SEV_ERROR);
+  CHECK_STR(ov[0].source, ".vastrack.toml:5");
+  CHECK_STR(ov[1].rule_id, "missing-adservingid");
+  CHECK_INT(ov[1].severity, VAST_SEV_WARNING);
+  CHECK_INT(ov[2].severity, VAST_SEV_OFF);
+  CHECK_INT(vast_validate_config_add_rule(c, "url-insecure=info", "--rule", &err), VAST_OK);
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  vast_validate_config_apply(c, &o, 0);
+  CHECK_INT(o.profile, VAST_PROFILE_CTV);
+  CHECK_INT(o.n_overrides, 4);
+  vast_validate_options_init(&o);
+  o.profile = VAST_PROFILE_SSAI;
+  vast_validate_config_apply(c, &o, 1); /* --profile given: it wins */
+  CHECK_INT(o.profile, VAST_PROFILE_SSAI);
+  /* the last word: --rule url-insecure=info, after the file's error */
+  char *xml;
+  vast_doc *d = parse_file(CASES_DIR "/url-insecure/bad.xml", &xml);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  CHECK_INT(sev_of(l, "url-insecure"), VAST_SEV_INFO);
+  vast_findings_free(l);
+  vast_doc_free(d);
+  free(xml);
+
+  /* errors: line number, message naming the source, nothing kept */
+  static const struct {
+    const char *text;
+    unsigned long line;
+    const char *msg;
+  } bad[] = {
+      {"profile = \"tv\"\n", 1, "unknown profile 'tv'"},
+      {"[rules]\nno-such-rule = \"error\"\n", 2, "unknown rule 'no-such-rule'"},
+      {"[rules]\n\nurl-insecure = \"fatal\"\n", 3, "unknown level 'fatal'"},
+      {"[rulez]\n", 1, "unknown table [rulez]"},
+      {"colour = \"yes\"\n", 1, "unknown key 'colour'"},
+      {"[rules]\nurl-insecure\n", 2, "expected KEY = VALUE"},
+      {"[rules]\nurl-insecure = \"error\n", 2, "malformed value"},
+      {"[rules\n", 1, "malformed table header"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    vast_validate_config *b = vast_validate_config_new();
+    CHECK_INT(vast_validate_config_load(b, bad[i].text, strlen(bad[i].text), "p.toml", &err),
+              VAST_E_INVAL);
+    if (!strstr(err.message, bad[i].msg)) fprintf(stderr, "  got '%s'\n", err.message);
+    CHECK(strstr(err.message, bad[i].msg) != NULL);
+    CHECK(strncmp(err.message, "p.toml:", 7) == 0);
+    CHECK_INT(err.line, bad[i].line);
+    vast_validate_config_overrides(b, &n);
+    CHECK_INT(n, 0);
+    CHECK_INT(vast_validate_config_profile(b), -1);
+    vast_validate_config_free(b);
+  }
+  CHECK_INT(vast_validate_config_add_rule(c, "url-insecure", "--rule", &err), VAST_E_INVAL);
+  CHECK(strstr(err.message, "ID=LEVEL") != NULL);
+  CHECK_INT(vast_validate_config_add_rule(c, "url-insecure=loud", "--rule", &err), VAST_E_INVAL);
+  CHECK(strstr(err.message, "unknown level 'loud'") != NULL);
+  vast_validate_config_free(c);
+  vast_validate_config_free(NULL);
+}
+
+/* ---- the text layout ----------------------------------------------------- */
+
+static char *text_of(const vast_findings *l, const char *name, int all, int color) {
+  vast_text_options t;
+  vast_text_options_init(&t);
+  t.all = all;
+  t.color = color;
+  buf b = {0};
+  CHECK_INT(vast_findings_write_text_opts(l, name, &t, buf_write, &b), VAST_OK);
+  return b.p;
+}
+
+static size_t count_lines(const char *s, const char *prefix) {
+  size_t n = 0, pl = strlen(prefix);
+  for (const char *p = s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+    n += strncmp(p, prefix, pl) == 0;
+  return n;
+}
+
+TEST(text_layout) {
+  /* clean: one line */
+  char *xml;
+  vast_doc *d = parse_file(CASES_DIR "/missing-quartile/good.xml", &xml);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(d, NULL, &l), VAST_OK);
+  char *t = text_of(l, "tag.xml", 0, 0);
+  CHECK_STR(t, "tag.xml: no findings (profile web)\n");
+  free(t);
+  vast_findings_free(l);
+  vast_doc_free(d);
+  free(xml);
+
+  /* a corpus tag with 18 http:// URLs and other findings */
+  char path[1200];
+  snprintf(path, sizeof path, "%s/rs__vast/testdata/vast_inline_linear.xml", th_corpus());
+  d = parse_file(path, &xml);
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  vast_rule_override ov[] = {{"url-insecure", VAST_SEV_WARNING, "--rule"},
+                             {"url-not-cdata", VAST_SEV_OFF, "--rule"}};
+  o.overrides = ov;
+  o.n_overrides = 2;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  size_t insecure = 0;
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    insecure += !strcmp(vast_findings_at(l, i)->rule_id, "url-insecure");
+  CHECK(insecure >= 10);
+  t = text_of(l, "tag.xml", 0, 0);
+  /* collapsed: one url-insecure line with the count and the first positions */
+  CHECK_INT(count_lines(t, "tag.xml:"), vast_findings_count(l) - insecure + 1);
+  char want[512];
+  snprintf(want, sizeof want, "[url-insecure] (%zu times; first at ", insecure);
+  CHECK(strstr(t, want) != NULL);
+  CHECK(strstr(t, ", ...; --all lists each)\n") != NULL);
+  /* every finding line is followed by its fix, lines in document order */
+  unsigned last = 0;
+  size_t findings = 0;
+  for (const char *p = t; *p;) {
+    const char *eol = strchr(p, '\n');
+    CHECK(eol != NULL);
+    if (!strncmp(p, "tag.xml:", 8)) {
+      unsigned line = (unsigned)strtoul(p + 8, NULL, 10);
+      CHECK(line >= last);
+      last = line;
+      CHECK(strncmp(eol + 1, "    fix: ", 9) == 0);
+      findings++;
+    }
+    p = eol + 1;
+    if (!*p) break;
+  }
+  CHECK(findings > 1);
+  /* the summary comes last and names the profile and the override */
+  snprintf(want, sizeof want, "%zu error%s, %zu warning%s, %zu note%s in tag.xml (profile web; rules: "
+           "url-insecure=warning from --rule, url-not-cdata=off from --rule)\n",
+           vast_findings_count_severity(l, VAST_SEV_ERROR),
+           vast_findings_count_severity(l, VAST_SEV_ERROR) == 1 ? "" : "s",
+           vast_findings_count_severity(l, VAST_SEV_WARNING),
+           vast_findings_count_severity(l, VAST_SEV_WARNING) == 1 ? "" : "s",
+           vast_findings_count_severity(l, VAST_SEV_INFO),
+           vast_findings_count_severity(l, VAST_SEV_INFO) == 1 ? "" : "s");
+  size_t tl = strlen(t), wl = strlen(want);
+  CHECK(tl > wl && strcmp(t + tl - wl, want) == 0);
+  CHECK(strchr(t, '\033') == NULL);
+  free(t);
+  /* --all: one line per finding */
+  t = text_of(l, "tag.xml", 1, 0);
+  CHECK_INT(count_lines(t, "tag.xml:"), vast_findings_count(l));
+  CHECK(strstr(t, "times; first at") == NULL);
+  free(t);
+  /* colour only when asked */
+  t = text_of(l, "tag.xml", 0, 1);
+  CHECK(strstr(t, "\033[1;33mwarning\033[0m") != NULL);
+  free(t);
+  vast_findings_free(l);
+  vast_doc_free(d);
+  free(xml);
+}
+
+/* ---- JSON: camelCase, null, and the one escaper --------------------------- */
+
+static void quote_out(void *u, const char *p, size_t n) { buf_write(u, p, n); }
+
+static char *quoted(const char *s, size_t n) {
+  buf b = {0};
+  vast__json_quote(s, n, quote_out, &b);
+  return b.p;
+}
+
+TEST(json_escaper) {
+  char *q = quoted("a\"b\\c\n\t\x01\x7f", 9);
+  CHECK_STR(q, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\"");
+  free(q);
+  /* valid UTF-8 passes; each invalid byte becomes U+FFFD */
+  q = quoted("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14);
+  CHECK_STR(q, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  free(q);
+  static const struct {
+    const char *in;
+    size_t n;
+    const char *out;
+  } bad[] = {
+      {"ad=\xff", 4, "\"ad=\xef\xbf\xbd\""},                       /* ad=%FF decoded */
+      {"\xc3", 1, "\"\xef\xbf\xbd\""},                             /* truncated */
+      {"\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},             /* overlong '/' */
+      {"\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* surrogate */
+      {"\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* > U+10FFFF */
+      {"\x80x", 2, "\"\xef\xbf\xbdx\""},                           /* stray continuation */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    q = quoted(bad[i].in, bad[i].n);
+    CHECK_STR(q, bad[i].out);
+    free(q);
+  }
+}
+
+TEST(json_findings_schema) {
+  char *xml;
+  vast_doc *d = parse_file(CASES_DIR "/missing-quartile/bad.xml", &xml);
+  vast_findings *l = NULL;
+  vast_rule_override ov[] = {{"url-insecure", VAST_SEV_ERROR, "--rule"}};
+  vast_validate_options o;
+  vast_validate_options_init(&o);
+  o.overrides = ov;
+  o.n_overrides = 1;
+  CHECK_INT(vast_validate_list(d, &o, &l), VAST_OK);
+  buf j = {0};
+  CHECK_INT(vast_findings_write_json(l, "bad\xff.xml", buf_write, &j), VAST_OK);
+  CHECK(th_json_valid(j.p));
+  CHECK(strstr(j.p, "{\"file\":\"bad\xef\xbf\xbd.xml\",\"profile\":\"web\",\"overrides\":[{\"rule\":"
+                    "\"url-insecure\",\"severity\":\"error\",\"source\":\"--rule\"}],\"errors\":1,") != NULL);
+  CHECK(strstr(j.p, "\"iabCode\":null") != NULL);
+  CHECK(strstr(j.p, "iab_code") == NULL);
+  free(j.p);
+  vast_findings_free(l);
+  vast_doc_free(d);
+  free(xml);
+  /* a parse failure: no profile */
+  vast_error err;
+  CHECK(parse("<VAST", 5, &err) == NULL);
+  CHECK_INT(vast_findings_from_parse_error(&err, &l), VAST_OK);
+  j = (buf){0};
+  CHECK_INT(vast_findings_write_json(l, "x.xml", buf_write, &j), VAST_OK);
+  CHECK(strstr(j.p, "\"profile\":null,\"overrides\":[]") != NULL);
+  CHECK(strstr(j.p, "\"iabCode\":100") != NULL);
+  free(j.p);
+  vast_findings_free(l);
+}
+
 static const th_case cases[] = {
     TH(rules_bad_and_good),
     TH(case_folders_name_rules),
+    TH(ampersand_parse_error),
     TH(rule_table),
     TH(finding_position_and_path),
     TH(options_and_callback),
@@ -875,6 +1289,11 @@ static const th_case cases[] = {
     TH(chain_corpus_resolves),
     TH(chain_corpus_unavailable),
     TH(chain_depth_limit),
+    TH(rule_overrides),
+    TH(config_file),
+    TH(text_layout),
+    TH(json_escaper),
+    TH(json_findings_schema),
     {0},
 };
 

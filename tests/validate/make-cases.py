@@ -18,6 +18,7 @@ BASE = '''<?xml version="1.0" encoding="UTF-8"?>
       <!--INLINE-->
       <Creatives>
         <Creative id="c1">
+          <UniversalAdId idRegistry="ad-id.org">ABCD0001000H</UniversalAdId>
           <Linear>
             <Duration>00:00:15</Duration>
             <TrackingEvents>
@@ -81,7 +82,14 @@ def tr(url, ev='mute', extra=''):
 VER = '<VAST version="4.2">'
 OK = 'https://t.example.com/mute'
 
-# rule id: (base, bad replacements, good replacements, profile)
+AD_BLOCK = BASE[BASE.index('  <Ad id="a1">'):BASE.index('  <!--ADS-->')]
+MEZZ = '<Mezzanine delivery="progressive" type="video/mp4" width="1920" height="1080"><![CDATA[https://cdn.example.com/m.mp4]]></Mezzanine>'
+NONLIN_EV = ('<Creative id="c2"><NonLinearAds><NonLinear width="480" height="70">' + PNG +
+             '</NonLinear><TrackingEvents>EVENTS</TrackingEvents></NonLinearAds></Creative>')
+def NL(*evs):
+    return NONLIN_EV.replace('EVENTS', ''.join(T('https://t.example.com/nl-%s' % e, e) for e in evs))
+
+# rule id (or rule-id+variant for a further pair): (base, bad replacements, good replacements, profile)
 CASES = {
   'xml-malformed': (BASE, [('</VAST>', '')], [], None),
   'input-refused': (BASE, [('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0"?><!DOCTYPE VAST [<!ENTITY e "x">]>')], [], None),
@@ -159,6 +167,21 @@ CASES = {
   'element-misplaced': (BASE, [('<Duration>00:00:15</Duration>', '<Duration>00:00:15</Duration><AdTitle>x</AdTitle>')], [], None),
   'number-malformed': (BASE, [('width="640"', 'width="640px"')], [], None),
   'boolean-malformed': (BASE, [('bitrate="800"', 'bitrate="800" scalable="yes"')], [('bitrate="800"', 'bitrate="800" scalable="true"')], None),
+  # issue 14: the checks the spec and the practitioner guide ask for
+  'url-not-cdata': (BASE, [('<!--TRACK-->', '<Tracking event="mute">https://t.example.com/mute?a=1&amp;b=2</Tracking>')],
+                    [('<!--TRACK-->', '<Tracking event="mute"><![CDATA[https://t.example.com/mute?a=1&b=2]]></Tracking>')], None),
+  'xml-malformed+ampersand': (BASE, [('<!--TRACK-->', '<Tracking event="mute">https://t.example.com/mute?a=1&b=2</Tracking>')],
+                              [('<!--TRACK-->', '<Tracking event="mute"><![CDATA[https://t.example.com/mute?a=1&b=2]]></Tracking>')], None),
+  'missing-universaladid': (BASE, [('<UniversalAdId idRegistry="ad-id.org">ABCD0001000H</UniversalAdId>', '')],
+                            [('<UniversalAdId idRegistry="ad-id.org">ABCD0001000H</UniversalAdId>', ''), (VER, '<VAST version="3.0">'), ('<AdServingId>id-1</AdServingId>', '')], None),
+  'pod-duplicate-adservingid': (BASE, [('<!--ADS-->', AD_BLOCK.replace('"a1"', '"a2"'))],
+                                [('<!--ADS-->', AD_BLOCK.replace('"a1"', '"a2"').replace('id-1', 'id-2'))], None),
+  'media-no-mezzanine': (BASE, [], [('<!--MEDIA-->', MEZZ)], 'ssai'),
+  'impression-about-blank': (BASE, [('https://t.example.com/imp', 'about:blank')], [], None),
+  'event-wrong-creative+nonlinear': (BASE, [(VER, '<VAST version="4.3">'), ('<!--CREATIVES-->', NL('start', 'closeLinear'))],
+                                     [(VER, '<VAST version="4.3">'), ('<!--CREATIVES-->', NL('loaded', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'skip', 'notUsed', 'creativeView', 'acceptInvitation'))], None),
+  'macro-misspelled+one-typo': (BASE, tr('https://t.example.com/mute?x=[CACHEBUSTNG]'), tr('https://t.example.com/mute?x=[BREAKMINDURATION]'), None),
+  'macro-unknown+not-a-typo': (BASE, tr('https://t.example.com/mute?x=[BREAKMINDURATION]'), tr('https://t.example.com/mute?x=[BREAKMAXDURATION]'), None),
 }
 
 def apply(base, reps):

@@ -1,0 +1,361 @@
+/*
+ * cmd-probe.c: `vastrack probe`, what the media behind a tag really is. A thin
+ * loop over vast_media_probe_many (vastrack/probe.h): a media URL or file is
+ * probed as it is; a VAST tag (a file or URL holding XML) has every MediaFile
+ * and Mezzanine of its InLine ads probed, concurrently.
+ */
+static const char usage_text[] =
+    "usage: vastrack probe [options] URL|FILE|TAG...\n"
+    "\n"
+    "Reads media with libavformat through ranged requests (never the whole file)\n"
+    "and prints what it is: HTTP status, Content-Type, size, range support,\n"
+    "container, duration, bitrate, video codec/profile/level, resolution, frame\n"
+    "rate, audio codec/channels/sample rate, whether an MP4 is fast-start (moov\n"
+    "before mdat), and the bytes and requests the probe took.\n"
+    "\n"
+    "A TAG (a VAST file, or a URL answering XML) has every MediaFile and Mezzanine\n"
+    "of its InLine ads probed, --jobs at a time. Relative media URLs resolve\n"
+    "against the tag's URL or path.\n"
+    "\n"
+    "options:\n"
+    "  --json             one JSON object per probe (JSON lines, camelCase keys)\n"
+    "  --tag              treat every argument as a tag (default: a local file is a\n"
+    "                     tag when it starts with '<'; a URL when it answers XML)\n"
+    "  --resolve          TAG: follow Wrappers and probe the media of the InLines\n"
+    "  --jobs N           probes at once for a TAG (default 4, at most 64)\n"
+    "  --timeout MS       per probe, all requests together (default 10000)\n"
+    "  --max-bytes N      bytes read per probe (default 8388608)\n"
+    "  --read-ahead N     bytes per ranged request (default 65536)\n"
+    "  --refuse-private   refuse loopback/private/link-local addresses\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "exit status: 0 every target probed as media, 2 usage, 4 a target could not\n"
+    "be read or is not media (the reason is printed)\n";
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+typedef struct popts {
+  vast_probe_opts po;
+  int json, tag, resolve;
+  unsigned jobs;
+} popts;
+
+/* One thing to probe, and what a tag said about it. */
+typedef struct item {
+  char *target;
+  const char *tag;        /* the tag it came from; NULL for a direct target */
+  const char *element;    /* "MediaFile" or "Mezzanine" */
+  unsigned index;         /* 1-based, per tag */
+  const vast_media_file *mf;
+  const vast_mezzanine *mz;
+} item;
+
+typedef struct items {
+  item *v;
+  size_t n, cap;
+} items;
+
+static int push(items *it, item x) {
+  if (it->n == it->cap) {
+    size_t cap = it->cap ? it->cap * 2 : 16;
+    item *nv = realloc(it->v, cap * sizeof *nv);
+    if (!nv) return -1;
+    it->v = nv;
+    it->cap = cap;
+  }
+  it->v[it->n++] = x;
+  return 0;
+}
+
+static void json_str(FILE *f, const char *s) {
+  if (!s) {
+    fputs("null", f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+static void kbit(char *out, size_t n, int64_t bps) {
+  if (bps > 0) snprintf(out, n, "%lld kbit/s", (long long)((bps + 500) / 1000));
+  else snprintf(out, n, "bitrate unknown");
+}
+
+static void print_text(const item *it, const vast_media_info *in, vast_err rc, const vast_error *e) {
+  if (it->tag) {
+    printf("%s %s %u", it->tag, it->element, it->index);
+    const char *type = it->mf ? it->mf->type : it->mz ? it->mz->type : NULL;
+    if (type) printf(" (%s)", type);
+    printf(": %s\n", it->target);
+  } else {
+    printf("%s\n", it->target);
+  }
+  if (!in->is_file && in->status)
+    printf("  http       %ld %s, %lld bytes, %s\n", in->status,
+           in->content_type[0] ? in->content_type : "(no Content-Type)",
+           (long long)in->content_length,
+           in->range_ignored ? "range ignored (200 with the whole body)" : "ranges ok");
+  else if (in->is_file)
+    printf("  file       %lld bytes\n", (long long)in->content_length);
+  if (rc != VAST_OK) {
+    printf("  error      %s\n", e->message[0] ? e->message : vast_strerror(rc));
+  } else {
+    char br[32];
+    kbit(br, sizeof br, in->bit_rate);
+    printf("  container  %s%s\n", in->container,
+           in->fast_start == 1 ? ", fast start (moov before mdat)"
+           : in->fast_start == 0 ? ", NOT fast start (moov after mdat)" : "");
+    if (in->duration >= 0) printf("  duration   %.3f s, %s\n", in->duration, br);
+    else printf("  duration   unknown, %s\n", br);
+    if (in->has_video) {
+      kbit(br, sizeof br, in->video_bit_rate);
+      printf("  video      %s%s%s%s%s, %dx%d, %.3g fps, %s\n", in->video_codec,
+             in->video_profile[0] ? " " : "", in->video_profile, in->video_level[0] ? " " : "",
+             in->video_level, in->width, in->height, in->frame_rate, br);
+    }
+    if (in->has_audio) {
+      kbit(br, sizeof br, in->audio_bit_rate);
+      printf("  audio      %s%s%s, %d ch, %d Hz, %s\n", in->audio_codec,
+             in->audio_profile[0] ? " " : "", in->audio_profile, in->channels, in->sample_rate, br);
+    }
+  }
+  if (in->content_length > 0)
+    printf("  read       %llu bytes (%.2f%%) in %u request%s, %.1f ms\n",
+           (unsigned long long)in->bytes_read,
+           100.0 * (double)in->bytes_read / (double)in->content_length, in->requests,
+           in->requests == 1 ? "" : "s", in->elapsed_ms);
+  else
+    printf("  read       %llu bytes in %u request%s, %.1f ms\n", (unsigned long long)in->bytes_read,
+           in->requests, in->requests == 1 ? "" : "s", in->elapsed_ms);
+}
+
+static void print_json(const item *it, const vast_media_info *in, vast_err rc, const vast_error *e) {
+  if (it->tag) {
+    fputs("{\"tag\":", stdout);
+    json_str(stdout, it->tag);
+    printf(",\"element\":\"%s\",\"index\":%u,\"probe\":", it->element, it->index);
+  }
+  vast_media_info_write_json(it->target, in, rc, e, cli_write_file, stdout);
+  if (it->tag) putchar('}');
+  putchar('\n');
+}
+
+/* Adds the media of the InLine ads of doc (relative URLs against base). */
+static int add_media(items *it, const char *tag, const vast_doc *doc, const char *base) {
+  const vast_vast *vv = vast_doc_vast(doc);
+  unsigned idx_mf = 0, idx_mz = 0;
+  for (size_t a = 0; vv && a < vv->n_ads; a++) {
+    const vast_ad *ad = &vv->ads[a];
+    if (ad->kind != VAST_AD_INLINE) continue;
+    for (size_t c = 0; c < ad->n_creatives; c++) {
+      const vast_linear *l = ad->creatives[c].linear;
+      if (ad->creatives[c].kind != VAST_CREATIVE_LINEAR || !l) continue;
+      for (size_t m = 0; m < l->n_media_files + l->n_mezzanines; m++) {
+        int mz = m >= l->n_media_files;
+        const char *u = mz ? l->mezzanines[m - l->n_media_files].url : l->media_files[m].url;
+        item x = {NULL, tag, mz ? "Mezzanine" : "MediaFile", mz ? ++idx_mz : ++idx_mf,
+                  mz ? NULL : &l->media_files[m], mz ? &l->mezzanines[m - l->n_media_files] : NULL};
+        if (!u || !*u) continue;
+        if (vast_url_resolve(base, u, &x.target, NULL) != VAST_OK && !(x.target = strdup(u)))
+          return -1;
+        if (push(it, x) != 0) {
+          free(x.target);
+          return -1;
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+/* 1 when buf looks like XML (a tag) rather than media. */
+static int looks_xml(const char *buf, size_t len) {
+  size_t i = 0;
+  if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) i = 3;
+  while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
+  return i < len && buf[i] == '<';
+}
+
+/* Reads the tag `name`, adds its media (and, with --resolve, the InLines'). */
+static int add_tag(items *it, const popts *o, const char *name, vast_doc ***docs, size_t *nd,
+                   vast_chain ***chains, size_t *nc) {
+  char *buf = NULL;
+  size_t len = 0;
+  if (cli_read_input(name, &buf, &len) != 0) return -1;
+  vast_doc *doc = NULL;
+  vast_error perr;
+  if (vast_doc_parse(buf, len, NULL, &doc, &perr) != VAST_OK) {
+    cli_error("cannot parse '%s': %s", name, perr.message);
+    free(buf);
+    return -1;
+  }
+  vast_doc **nds = realloc(*docs, (*nd + 1) * sizeof *nds);
+  if (!nds) {
+    vast_doc_free(doc);
+    free(buf);
+    return -1;
+  }
+  *docs = nds;
+  nds[(*nd)++] = doc;
+  const char *base = strcmp(name, "-") ? name : NULL;
+  int rc = add_media(it, name, doc, base);
+  if (rc == 0 && o->resolve) {
+    vast_resolve_opts ro;
+    vast_resolve_opts_init(&ro);
+    ro.refuse_private = o->po.refuse_private;
+    vast_chain *c = NULL;
+    vast_resolve_buffer(buf, len, base, &ro, &c, NULL);
+    if (c) {
+      vast_chain **ncs = realloc(*chains, (*nc + 1) * sizeof *ncs);
+      if (!ncs) {
+        vast_chain_free(c);
+        rc = -1;
+      } else {
+        *chains = ncs;
+        ncs[(*nc)++] = c;
+        size_t nh = 0;
+        const vast_hop *h = vast_chain_hops(c, &nh);
+        for (size_t i = 1; rc == 0 && i < nh; i++)
+          if (h[i].doc) rc = add_media(it, h[i].url, h[i].doc, h[i].url);
+      }
+    }
+  }
+  free(buf);
+  if (rc != 0) cli_error("out of memory");
+  return rc;
+}
+
+static int num(const char *opt, const char *val, long long max, long long *out) {
+  char *end;
+  long long v = strtoll(val, &end, 10);
+  if (!*val || *end || v < 0 || v > max) {
+    cli_error("probe: %s: '%s' is not a number from 0 to %lld", opt, val, max);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int cmd_probe(int argc, char **argv) {
+  popts o;
+  memset(&o, 0, sizeof o);
+  vast_probe_opts_init(&o.po);
+  o.jobs = 4;
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    long long v;
+    if (!strcmp(a, "--")) {
+      i++;
+      break;
+    }
+    if (a[0] != '-' || !strcmp(a, "-")) break;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage_text, stdout);
+      return CLI_OK;
+    } else if (!strcmp(a, "--json")) {
+      o.json = 1;
+    } else if (!strcmp(a, "--tag")) {
+      o.tag = 1;
+    } else if (!strcmp(a, "--resolve")) {
+      o.resolve = 1;
+    } else if (!strcmp(a, "--refuse-private")) {
+      o.po.refuse_private = 1;
+    } else if (!strcmp(a, "--jobs") || !strcmp(a, "--timeout") || !strcmp(a, "--max-bytes") ||
+               !strcmp(a, "--read-ahead")) {
+      if (i + 1 >= argc) {
+        cli_error("probe: %s needs a value", a);
+        return CLI_USAGE;
+      }
+      if (num(a, argv[++i], a[2] == 'j' ? 64 : (1LL << 40), &v) != 0) return CLI_USAGE;
+      if (a[2] == 'j') o.jobs = v ? (unsigned)v : 1;
+      else if (a[2] == 't') o.po.timeout_ms = (long)v;
+      else if (a[2] == 'm') o.po.max_bytes = (size_t)v;
+      else o.po.read_ahead = (size_t)v;
+    } else {
+      cli_error("unknown option '%s'; see 'vastrack probe --help'", a);
+      return CLI_USAGE;
+    }
+  }
+  if (i >= argc) {
+    fputs(usage_text, stderr);
+    return CLI_USAGE;
+  }
+  items it = {0};
+  vast_doc **docs = NULL;
+  vast_chain **chains = NULL;
+  size_t nd = 0, nc = 0;
+  int fail = 0;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    int tag = o.tag || !strcmp(a, "-");
+    if (!tag && !cli_is_url(a)) { /* a local file: sniff its first bytes */
+      FILE *f = fopen(a, "rb");
+      char head[64];
+      size_t k = f ? fread(head, 1, sizeof head, f) : 0;
+      if (f) fclose(f);
+      tag = looks_xml(head, k);
+    } else if (!tag) { /* a URL: probe it; XML coming back makes it a tag */
+      vast_media_info in;
+      vast_error e;
+      vast_err rc = vast_media_probe(a, &o.po, &in, &e);
+      if (rc == VAST_E_NOT_MEDIA && strcasestr(in.content_type, "xml")) {
+        tag = 1;
+      } else {
+        item x = {(char *)a, NULL, NULL, 0, NULL, NULL};
+        if (o.json) print_json(&x, &in, rc, &e);
+        else print_text(&x, &in, rc, &e);
+        if (rc != VAST_OK) fail = 1;
+        continue;
+      }
+    }
+    if (tag) {
+      if (add_tag(&it, &o, a, &docs, &nd, &chains, &nc) != 0) fail = 1;
+    } else {
+      char *t = strdup(a);
+      if (!t || push(&it, (item){t, NULL, NULL, 0, NULL, NULL}) != 0) {
+        free(t);
+        cli_error("out of memory");
+        fail = 1;
+      }
+    }
+  }
+  const char **targets = calloc(it.n + 1, sizeof *targets);
+  vast_media_info *infos = calloc(it.n + 1, sizeof *infos);
+  vast_err *rcs = calloc(it.n + 1, sizeof *rcs);
+  vast_error *errs = calloc(it.n + 1, sizeof *errs);
+  if (!targets || !infos || !rcs || !errs) {
+    cli_error("out of memory");
+    fail = 1;
+  } else {
+    for (size_t k = 0; k < it.n; k++) targets[k] = it.v[k].target;
+    vast_media_probe_many(targets, it.n, &o.po, o.jobs, infos, rcs, errs);
+    for (size_t k = 0; k < it.n; k++) {
+      if (o.json) print_json(&it.v[k], &infos[k], rcs[k], &errs[k]);
+      else print_text(&it.v[k], &infos[k], rcs[k], &errs[k]);
+      if (rcs[k] != VAST_OK) fail = 1;
+    }
+  }
+  fflush(stdout);
+  free(targets);
+  free(infos);
+  free(rcs);
+  free(errs);
+  for (size_t k = 0; k < it.n; k++) free(it.v[k].target);
+  free(it.v);
+  for (size_t k = 0; k < nd; k++) vast_doc_free(docs[k]);
+  for (size_t k = 0; k < nc; k++) vast_chain_free(chains[k]);
+  free(docs);
+  free(chains);
+  return fail ? CLI_FAIL : CLI_OK;
+}
