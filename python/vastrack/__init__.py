@@ -246,7 +246,16 @@ def parse(xml, **limits):
     exceeds a limit; TypeError/ValueError for bad arguments. The GIL is released
     while the C parser runs. No DTD, entity or network resource is ever loaded.
     """
-    data = _bytes(xml)
+    rc, doc, err = _parse(_bytes(xml), limits)
+    if rc != lib.VAST_E_OK:
+        if rc == lib.VAST_E_NOMEM:
+            raise MemoryError("out of memory")
+        raise ParseError(err)
+    return doc
+
+
+def _parse(data, limits=None):
+    """vast_doc_parse: (rc, Document or None, vast_error)."""
     lim = ffi.NULL
     if limits:
         lim = ffi.new("vast_limits *")
@@ -259,10 +268,8 @@ def parse(xml, **limits):
     err = ffi.new("vast_error *")
     rc = lib.vast_doc_parse(data, len(data), lim, out, err)
     if rc != lib.VAST_E_OK:
-        if rc == lib.VAST_E_NOMEM:
-            raise MemoryError("out of memory")
-        raise ParseError(err)
-    return Document(ffi.gc(out[0], lib.vast_doc_free))
+        return rc, None, err
+    return rc, Document(ffi.gc(out[0], lib.vast_doc_free)), err
 
 
 def parse_file(path, **limits):
@@ -325,13 +332,10 @@ def validate(doc_or_xml, profile=None, rules=None, min_severity="info", chain=No
     if isinstance(doc_or_xml, Document):
         doc = doc_or_xml
     else:
-        try:
-            doc = parse(doc_or_xml)
-        except ParseError:
-            data = _bytes(doc_or_xml)
-            out = ffi.new("vast_doc **")
-            err = ffi.new("vast_error *")
-            lib.vast_doc_parse(data, len(data), ffi.NULL, out, err)
+        rc, doc, err = _parse(_bytes(doc_or_xml))
+        if rc == lib.VAST_E_NOMEM:
+            raise MemoryError("out of memory")
+        if doc is None:
             lst = ffi.new("vast_findings **")
             _check(lib.vast_findings_from_parse_error(err, lst))
             return _findings(ffi.gc(lst[0], lib.vast_findings_free))
