@@ -151,43 +151,37 @@ class Document:
     any object taken from it is reachable any more.
     """
 
-    __slots__ = ("_d", "_owner", "__weakref__")
+    __slots__ = ("_d", "_owner", "_vast", "_vmap", "__weakref__")
 
     def __init__(self, ptr, owner=None):
         self._d = ptr
         self._owner = owner  # a Chain when the chain owns the document
+        self._vast = lib.vast_doc_vast(ptr)  # immutable: read once
+        self._vmap = lib.vast_doc_vmap(ptr)
 
     @property
     def kind(self):
-        return "vmap" if lib.vast_doc_kind_of(self._d) == lib.VAST_DOC_VMAP else "vast"
-
-    @property
-    def _vast(self):
-        return lib.vast_doc_vast(self._d)
-
-    @property
-    def _vmap(self):
-        return lib.vast_doc_vmap(self._d)
+        return "vmap" if self._vmap else "vast"
 
     @property
     def version(self):
         v = self._vast
-        return _s(v.version) if v != ffi.NULL else _s(self._vmap.version)
+        return _s(v.version) if v else _s(self._vmap.version)
 
     @property
     def errors(self):
         v = self._vast
-        return _urls(v.errors, v.n_errors, self) if v != ffi.NULL else []
+        return _urls(v.errors, v.n_errors, self) if v else []
 
     @property
     def ads(self):
         v = self._vast
-        return _nodes(Ad, v.ads, v.n_ads, self) if v != ffi.NULL else []
+        return _nodes(Ad, v.ads, v.n_ads, self) if v else []
 
     @property
     def breaks(self):
         m = self._vmap
-        return _nodes(Break, m.breaks, m.n_breaks, self) if m != ffi.NULL else []
+        return _nodes(Break, m.breaks, m.n_breaks, self) if m else []
 
     @property
     def notes(self):
@@ -197,13 +191,11 @@ class Document:
 
     @property
     def line(self):
-        r = self._vast if self._vast != ffi.NULL else self._vmap
-        return r.pos.line
+        return (self._vast or self._vmap).pos.line
 
     @property
     def column(self):
-        r = self._vast if self._vast != ffi.NULL else self._vmap
-        return r.pos.column
+        return (self._vast or self._vmap).pos.column
 
     @property
     def source(self):
