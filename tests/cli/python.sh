@@ -7,7 +7,7 @@
 PYTHON=${PYTHON:-/usr/bin/python3}
 skip() { echo "# python SKIPPED: $*"; exit 0; }
 [ -x "$PYTHON" ] || skip "no $PYTHON (set PYTHON; Debian: make deps)"
-for m in cffi pytest venv; do
+for m in cffi pytest venv ensurepip; do
   "$PYTHON" -c "import $m" 2>/dev/null || skip "$PYTHON cannot import $m (Debian: make deps)"
 done
 root=$(pwd)
