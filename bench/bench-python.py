@@ -37,17 +37,17 @@ def view_vastrack(data):
             if lin is not None:
                 tr = {}
                 for t in lin.tracking:
-                    tr.setdefault(t.event, []).append(str(t.url))
+                    tr.setdefault(t.event, []).append(t.url)
                 v.update(duration=lin.duration, tracking=tr,
                          mediaFiles=[(m.url, m.type, m.width, m.height, m.bitrate, m.codec,
                                       m.delivery) for m in lin.mediaFiles],
                          clickThrough=lin.clickThrough,
-                         clickTracking=[str(u) for u in lin.clickTracking])
+                         clickTracking=lin.clickTracking)
             crs.append(v)
         ads.append({"id": ad.id, "sequence": ad.sequence, "type": ad.type,
                     "adSystem": ad.adSystem, "adTitle": ad.adTitle,
-                    "impressions": [str(u) for u in ad.impressions],
-                    "errors": [str(u) for u in ad.errors], "vastAdTagURI": ad.vastAdTagURI,
+                    "impressions": ad.impressions,  # lists of str (Url)
+                    "errors": ad.errors, "vastAdTagURI": ad.vastAdTagURI,
                     "creatives": crs})
     return {"version": doc.version, "ads": ads}
 
