@@ -387,3 +387,13 @@ def test_views_compare_by_element():
     assert doc.ads[0].creatives[0] != a
     assert a != vastrack.parse(inline(BASE)).ads[0]  # another document
     assert "adSystem='test'" in repr(a) and "line %d" % a.line in repr(a)
+
+
+def test_fire_wait_cancels_what_is_left():
+    with Server(delay=2.0) as s:
+        got = vastrack.fire([s.base + "/slow"], timeout=5, wait=0.2, allow_private=True)
+    assert len(got) == 1 and not got[0].ok and got[0].error
+    # a bad URL after good ones: nothing fired, the dispatcher freed cleanly
+    with pytest.raises(ValueError):
+        vastrack.fire([BASE + "/a", "ftp://x.example/b"], allow_private=True)
+    gc.collect()

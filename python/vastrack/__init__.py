@@ -931,19 +931,22 @@ def fire(beacons, timeout=5.0, wait=None, concurrency=64, retries=1, user_agent=
     opt.ctx = handle
     d = ffi.new("vast_dispatcher **")
     _check(lib.vast_dispatcher_create(opt, d), "cannot create the dispatcher")
-    disp = ffi.gc(d[0], lib.vast_dispatcher_free)
-    one = ffi.new("vast_beacon *")
-    for ev, url, mt in items:
-        one.url = cstr(url)
-        one.event = cstr(ev or "beacon")
-        one.t = -1.0 if mt is None else mt
-        rc = lib.vast_dispatcher_submit(disp, one, 1)
-        if rc == lib.VAST_E_URL:
-            raise ValueError("not an absolute http(s) URL: %r (nothing fired)" % (url,))
-        _check(rc, "submit")
-    rc = lib.vast_dispatcher_drain(disp, -1 if wait is None else max(0, int(wait * 1000)))
-    ffi.release(disp) if hasattr(ffi, "release") else None
-    del disp
+    disp = d[0]
+    try:
+        one = ffi.new("vast_beacon *")
+        for ev, url, mt in items:
+            one.url = cstr(url)
+            one.event = cstr(ev or "beacon")
+            one.t = -1.0 if mt is None else mt
+            rc = lib.vast_dispatcher_submit(disp, one, 1)
+            if rc == lib.VAST_E_URL:
+                raise ValueError("not an absolute http(s) URL: %r (nothing fired)" % (url,))
+            _check(rc, "submit")
+        rc = lib.vast_dispatcher_drain(disp, -1 if wait is None else max(0, int(wait * 1000)))
+    finally:
+        # while `handle` is alive: freeing reports what is still queued or in flight
+        # ("cancelled") through the callback
+        lib.vast_dispatcher_free(disp)
     if rc not in (lib.VAST_E_OK, lib.VAST_E_TIMEOUT):
         _check(rc, "fire")
     return [sink.rows[i + 1] for i in range(len(items))]
