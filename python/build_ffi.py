@@ -364,6 +364,13 @@ typedef struct { char *data; size_t len, cap; int failed; } vastpy_buf;
 int vastpy_buf_write(void *ctx, const char *data, size_t len);
 void vastpy_buf_free(vastpy_buf *b);
 
+/* Glue: vast_doc_parse and the document's roots in one call (one GIL release);
+ * the out-parameters in one struct (one allocation in Python). */
+typedef struct { vast_doc *doc[1]; const vast_vast *vast[1]; const vast_vmap *vmap[1]; }
+  vastpy_parse_out;
+vast_err vastpy_parse(const char *buf, size_t len, const vast_limits *limits, vast_doc **doc,
+                      vast_error *err, const vast_vast **vast, const vast_vmap **vmap);
+
 /* Callbacks into Python. */
 extern "Python" void vastpy_on_beacon(void *user, const vast_track_beacon *beacon);
 extern "Python" void vastpy_on_delivery(void *ctx, const vast_delivery *d);
@@ -392,6 +399,18 @@ static int vastpy_buf_write(void *ctx, const char *data, size_t len) {
   b->len += len;
   b->data[b->len] = 0;
   return 0;
+}
+
+typedef struct { vast_doc *doc[1]; const vast_vast *vast[1]; const vast_vmap *vmap[1]; }
+  vastpy_parse_out;
+
+static vast_err vastpy_parse(const char *buf, size_t len, const vast_limits *limits,
+                             vast_doc **doc, vast_error *err, const vast_vast **vast,
+                             const vast_vmap **vmap) {
+  vast_err rc = vast_doc_parse(buf, len, limits, doc, err);
+  *vast = rc == VAST_OK ? vast_doc_vast(*doc) : NULL;
+  *vmap = rc == VAST_OK ? vast_doc_vmap(*doc) : NULL;
+  return rc;
 }
 
 static void vastpy_buf_free(vastpy_buf *b) {

@@ -153,11 +153,11 @@ class Document:
 
     __slots__ = ("_d", "_owner", "_vast", "_vmap", "__weakref__")
 
-    def __init__(self, ptr, owner=None):
+    def __init__(self, ptr, owner=None, roots=None):
         self._d = ptr
         self._owner = owner  # a Chain when the chain owns the document
-        self._vast = lib.vast_doc_vast(ptr)  # immutable: read once
-        self._vmap = lib.vast_doc_vmap(ptr)
+        # the document is immutable: its roots are read once
+        self._vast, self._vmap = roots or (lib.vast_doc_vast(ptr), lib.vast_doc_vmap(ptr))
 
     @property
     def kind(self):
@@ -256,12 +256,13 @@ def _parse(data, limits=None):
             if k not in _LIMITS:
                 raise TypeError("parse() got an unexpected keyword argument %r" % k)
             setattr(lim, k, int(v))
-    out = ffi.new("vast_doc **")
+    out = ffi.new("vastpy_parse_out *")
     err = ffi.new("vast_error *")
-    rc = lib.vast_doc_parse(data, len(data), lim, out, err)
+    rc = lib.vastpy_parse(data, len(data), lim, out.doc, err, out.vast, out.vmap)
     if rc != lib.VAST_E_OK:
         return rc, None, err
-    return rc, Document(ffi.gc(out[0], lib.vast_doc_free)), err
+    return rc, Document(ffi.gc(out.doc[0], lib.vast_doc_free), None,
+                        (out.vast[0], out.vmap[0])), err
 
 
 def parse_file(path, **limits):
