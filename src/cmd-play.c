@@ -184,7 +184,9 @@ static void rec_text(FILE *f, const play_rec *r, int fire) {
   }
   if (r->beacon && r->error) fprintf(f, " error (%s)", r->error);
   else if (r->beacon && fire) fprintf(f, " %ld %.1fms", r->status, r->latency_ms);
-  fprintf(f, " %s\n", r->url);
+  char *u = cli_tty_dup(r->url); /* received text: no control characters to the terminal */
+  fprintf(f, " %s\n", u ? u : "?");
+  free(u);
 }
 
 /* Prints the records that are ready, in order. Called with pc->mu held. */

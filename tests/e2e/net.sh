@@ -185,4 +185,28 @@ expect_rc "play --ssai: device IP not an address" 2 "$VASTRACK" play --ssai --de
 n=$(wc -l < "$NG/beacons.log")
 [ "$n" = 0 ] && ok "injected headers never sent" || nok "injected headers never sent" "$n requests"
 
+# --- terminal output of received data (issue 12) ------------------------------
+# XML 1.0 allows DEL and the C1 controls (U+009B is a CSI on some terminals).
+cat > "$TMP/ctl.xml" <<EOF2
+<VAST version="4.2"><Ad id="c1"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>
+<Impression><![CDATA[http://example.com/a]]>&#x9b;2J&#x7f;b</Impression>
+<Error><![CDATA[http://example.com/e]]>&#x9b;31m?c=[ERRORCODE]</Error>
+<Creatives><Creative><Linear><Duration>00:00:04</Duration>
+<MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://cdn.invalid/a.mp4</MediaFile></MediaFiles>
+</Linear></Creative></Creatives></InLine></Ad></VAST>
+EOF2
+expect_rc "play --dry-run with control characters in a URL" 0 "$VASTRACK" play --dry-run "$TMP/ctl.xml"
+expect_grep "play: C1 and DEL escaped" '^0\.00 impression http://example\.com/a\\x9b2J\\x7fb$' "$TMP/out"
+if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/out"; then nok "play: no raw C1 on the terminal"; else ok "play: no raw C1 on the terminal"; fi
+cat > "$TMP/ctlw.xml" <<EOF2
+<VAST version="4.2"><Ad id="w&#x9b;2J"><Wrapper><AdSystem>T</AdSystem>
+<VASTAdTagURI><![CDATA[$B/s/missing-tag.xml]]></VASTAdTagURI>
+<Error><![CDATA[http://example.com/e]]>&#x9b;31m?c=[ERRORCODE]</Error>
+</Wrapper></Ad></VAST>
+EOF2
+expect_rc "resolve with control characters in the tag" 1 "$VASTRACK" resolve "$TMP/ctlw.xml"
+expect_grep "resolve: ad id escaped" 'w\\x9b2J \(wrapper\)' "$TMP/out"
+expect_grep "resolve: Error URL escaped" 'error URL \[301\]: http://example\.com/e(\\x9b|%C2%9B)31m' "$TMP/out"
+if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/out"; then nok "resolve: no raw C1 on the terminal"; else ok "resolve: no raw C1 on the terminal"; fi
+
 finish
