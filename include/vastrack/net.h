@@ -290,7 +290,7 @@ VAST_API void vast_dispatcher_free(vast_dispatcher *d);
  * Impressions of one ad, the tracking URLs of one event across a wrapper chain).
  * All or nothing: returns VAST_E_FULL when fewer than n places are free (nothing
  * queued: back-pressure, the caller retries after stepping), VAST_E_URL when a URL
- * is not http(s) (nothing queued). The batch is started in one go at the next step,
+ * is not http(s) or holds a control character (nothing queued). The batch is started in one go at the next step,
  * even beyond max_concurrent. Never blocks on the network; thread-safe.
  */
 VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *beacons,
