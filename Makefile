@@ -95,6 +95,13 @@ $(B)/bench/%: bench/%.c $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
+# examples/*.c: built with the library (make), run by the tests (tests/cli/example.sh).
+EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(sort $(wildcard examples/*.c)))
+all: $(EXAMPLE_BIN)
+$(B)/examples/%: examples/%.c $(B)/libvastrack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
+
 # The web pages (web/*) built into the library as C arrays (lib/web-assets.c).
 WEB_SRC := $(sort $(wildcard web/*))
 $(B)/gen/web-assets.h: $(WEB_SRC) tools/embed.sh

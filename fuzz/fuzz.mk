@@ -5,6 +5,8 @@
 # fuzz-http:    the collector's request parser and percent-decoder
 # fuzz-journal: the collector's journal recovery (files left by a crash)
 # fuzz-h1:      the dispatcher's fast-path HTTP/1.1 response parser (lib/h1.c)
+# fuzz-probe:   the media probe's bounded reader glue over libavformat (seeds:
+#               small media made with ffmpeg into build/fuzz/seeds-probe)
 # Every target is built with ASan and UBSan, and both halt on the first error
 # (-fno-sanitize-recover, halt_on_error): a report is a failure, not a log line.
 #   make fuzz-seeds   runs each target once over its seeds only (a regression
@@ -14,6 +16,7 @@ CORPUS ?= $(or $(VASTRACK_CORPUS),../shared/corpus)
 CLANG ?= $(shell command -v clang-14 || command -v clang)
 FB := build/fuzz
 PKGS := expat libcurl sqlite3 libuv rdkafka
+PKGS += libavformat libavcodec libavutil
 FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
          -Iinclude -Ilib -D_GNU_SOURCE \
          $(shell pkg-config --cflags $(PKGS))
@@ -37,6 +40,8 @@ export ASAN_OPTIONS := halt_on_error=1:detect_leaks=1
 # Recovery checks each record's CRC-32C: the journal target builds without that
 # check so that the fuzzer's records reach the rest of recovery and SQLite.
 DEFS_fuzz-journal := -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+SRC_fuzz-probe := lib/probe.c lib/fetch.c lib/jsonw.c lib/error.c
+SEEDS_fuzz-probe := $(FB)/seeds-probe
 
 run: $(TARGETS) corpus-seeds
 	@$(foreach n,$(NAMES), \
@@ -55,7 +60,8 @@ seeds: $(TARGETS) corpus-seeds
 	    { tail -40 $(FB)/$(n).seeds.log; exit 1; };)
 
 corpus-seeds:
-	@mkdir -p $(FB)/seeds-parse
+	@mkdir -p $(FB)/seeds-parse $(FB)/seeds-probe
+	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
 	@if [ -d "$(CORPUS)" ]; then find "$(CORPUS)" -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \; ; fi
 
 .PHONY: run seeds corpus-seeds

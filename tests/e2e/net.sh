@@ -114,7 +114,7 @@ cat > "$TMP/wrapper.xml" <<EOF
 EOF
 
 : > "$NG/beacons.log"
-expect_rc "play fires a wrapper chain" 0 "$VASTRACK" play --allow-private --log "$TMP/fired.jsonl" "$TMP/wrapper.xml"
+expect_rc "play fires a wrapper chain" 0 "$VASTRACK" play --fire --fast --allow-private --log "$TMP/fired.jsonl" "$TMP/wrapper.xml"
 for p in wimp imp1 imp2 start wstart q1 mid q3 complete; do
   n=$(grep -c "^/px/$p[?|]" "$NG/beacons.log")
   [ "$n" = 1 ] && ok "beacon $p received once" || nok "beacon $p received once" "received $n times"
@@ -123,24 +123,24 @@ n=$(wc -l < "$NG/beacons.log")
 [ "$n" = 9 ] && ok "nothing else received" || nok "nothing else received" "$n requests"
 expect_grep "own User-Agent" "^/px/imp2\\|vastrack/[0-9.]+\\|-\\|" "$NG/beacons.log"
 expect_grep "client-side SERVERSIDE=0" '^/px/complete\?ss=0\|' "$NG/beacons.log"
-n=$(grep -c '"status":200,"latency_ms":[0-9.]*,"error":null}$' "$TMP/fired.jsonl")
+n=$(grep -c '"status":200,"latencyMs":[0-9.]*,"error":null}$' "$TMP/fired.jsonl")
 [ "$n" = 9 ] && ok "log has 9 delivered records" || nok "log has 9 delivered records" "$n"
-expect_grep "log record fields" '^\{"t":0\.000,"event":"impression","url":"http://127\.0\.0\.1:[0-9]+/px/wimp","status":200,"latency_ms":[0-9.]+,"error":null\}$' "$TMP/fired.jsonl"
-expect_grep "log has media time of complete" '"t":4\.000,"event":"complete"' "$TMP/fired.jsonl"
-expect_grep "printed delivery" '^0\.00 impression 200 [0-9.]+ms http' "$TMP/out"
+expect_grep "log record fields" '^\{"t":0\.000,"media":0\.000,"event":"impression","url":"http://127\.0\.0\.1:[0-9]+/px/wimp","level":0,"beacon":true,"sent":true,"status":200,"latencyMs":[0-9.]+,"error":null\}$' "$TMP/fired.jsonl"
+expect_grep "log has media time of complete" '"t":4\.000,"media":4\.000,"event":"complete"' "$TMP/fired.jsonl"
+expect_grep "printed delivery" '^0\.00 0\.00 impression 200 [0-9.]+ms http' "$TMP/out"
 
 : > "$NG/beacons.log"
-expect_rc "private destinations refused by default" 1 "$VASTRACK" play "$TMP/inline.xml"
-expect_grep "refusal printed" 'impression error \(destination address refused' "$TMP/out"
+expect_rc "private destinations refused by default" 1 "$VASTRACK" play --fire --fast "$TMP/inline.xml"
+expect_grep "refusal printed" 'impression error \(destination address refused.*--allow-private' "$TMP/out"
 n=$(wc -l < "$NG/beacons.log")
 [ "$n" = 0 ] && ok "refused beacons never sent" || nok "refused beacons never sent" "$n requests"
 
 : > "$NG/beacons.log"
-expect_rc "play --ssai" 0 "$VASTRACK" play --ssai --device-ip 198.51.100.9 --device-ua "TV/1.0 (x)" --xff --allow-private --json "$TMP/inline.xml"
+expect_rc "play --ssai" 0 "$VASTRACK" play --fire --fast --ssai --device-ip 198.51.100.9 --device-ua "TV/1.0 (x)" --xff --allow-private --json "$TMP/inline.xml"
 n=$(grep -c '|vastrack/[0-9.]*|198\.51\.100\.9|TV/1\.0 (x)|198\.51\.100\.9$' "$NG/beacons.log")
 [ "$n" = 7 ] && ok "ssai headers on every beacon" || nok "ssai headers on every beacon" "$n of 7: $(head -3 "$NG/beacons.log")"
 expect_grep "ssai SERVERSIDE=1" '^/px/complete\?ss=1\|' "$NG/beacons.log"
-expect_grep "json delivery lines" '^\{"t":[0-9.]+,"event":"start","url":"[^"]+","status":200,' "$TMP/out"
+expect_grep "json delivery lines" '^\{"t":[0-9.]+,"media":[0-9.]+,"event":"start","url":"[^"]+","level":[0-9]+,"beacon":true,"sent":true,"status":200,' "$TMP/out"
 
 expect_rc "ssai needs the device" 2 "$VASTRACK" play --ssai --device-ip 1.2.3.4 "$TMP/inline.xml"
 expect_rc "dry run sends nothing" 0 "$VASTRACK" play --dry-run --allow-private "$TMP/inline.xml"
