@@ -57,8 +57,8 @@ extern "C" {
 /*
  * vast_net_policy: the rules for every request the library makes on behalf of a
  * tag: the tag itself, wrapper hops and their redirects (vast_fetch,
- * vast_resolve_*), Error URLs and tracking beacons (vast_dispatcher); media probes
- * are to take it too.
+ * vast_resolve_*), Error URLs and tracking beacons (vast_dispatcher), media probes
+ * (vast_probe_opts.policy).
  * A program sets one policy per command or service and hands the same pointer to
  * every options struct (vast_fetch_opts.policy, vast_resolve_opts.policy,
  * vast_dispatch_opts.policy); the policy must outlive the calls and dispatchers
