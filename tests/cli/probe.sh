@@ -61,7 +61,11 @@ tag() {
   d=$1 t=$2 w=$3 h=$4 br=$5; shift 5
   printf '<VAST version="4.2"><Ad id="a"><InLine><AdSystem>t</AdSystem><AdTitle>t</AdTitle>'
   printf '<AdServingId>x</AdServingId><Impression><![CDATA[https://t.example/i]]></Impression>'
-  printf '<Creatives><Creative><Linear><Duration>%s</Duration><MediaFiles>' "$d"
+  printf '<Creatives><Creative><Linear><Duration>%s</Duration><TrackingEvents>' "$d"
+  for e in start firstQuartile midpoint thirdQuartile complete; do  # required in every profile
+    printf '<Tracking event="%s"><![CDATA[https://t.example/%s]]></Tracking>' $e $e
+  done
+  printf '</TrackingEvents><MediaFiles>'
   for u in "$@"; do
     printf '<MediaFile delivery="progressive" type="%s" width="%s" height="%s" bitrate="%s"><![CDATA[%s]]></MediaFile>' \
       "$t" "$w" "$h" "$br" "$u"
@@ -121,8 +125,8 @@ expect_rc "validate --probe --json" 1 "$VASTRACK" validate --probe --profile ctv
   || nok "probe findings in JSON" "$(cat "$TMP/out")"
 
 expect_rc "audit --probe --json" 1 "$VASTRACK" audit --probe --profile ctv --json "$TMP/good.xml" "$TMP/bad.xml"
-[ "$(jq -r '.[1].issues' "$TMP/out" | grep -c 'probe-duration-mismatch(1)')" = 1 ] && ok "audit issues name the probe rules" \
+[ "$(jq '[.[1].issues[] | select(.rule == "probe-duration-mismatch" and .count == 1)] | length' "$TMP/out")" = 1 ] && ok "audit issues name the probe rules" \
   || nok "audit issues name the probe rules" "$(cat "$TMP/out")"
-[ "$(jq -r '.[0].issues' "$TMP/out" | grep -c 'probe-')" = 0 ] && ok "audit: matching tag has no probe issue" \
+[ "$(jq '[.[0].issues[] | select(.rule | startswith("probe-"))] | length' "$TMP/out")" = 0 ] && ok "audit: matching tag has no probe issue" \
   || nok "audit: matching tag has no probe issue" "$(cat "$TMP/out")"
 finish
