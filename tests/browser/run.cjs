@@ -203,7 +203,8 @@ async function main() {
     let cli = [];
     try {
       // asynchronously: this process serves the chain the CLI fetches
-      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--json", "--seed", "1",
+      // --allow-private: the sample server is on loopback, which play refuses by default
+      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--json", "--seed", "1", "--allow-private",
                                                      `${SAMPLE_URL}/wrapper-a.xml`], { encoding: "utf8" });
       cli = r.stdout.trim().split("\n").map(l => JSON.parse(l));
     } catch (e) { cli = []; }
