@@ -446,14 +446,15 @@ static void emit_json_str(out *o, const char *s) {
   emit(o, "\"");
 }
 
+/* One CSV cell of received text: quoted as needed, never a formula. */
 static void emit_csv_str(out *o, const char *s) {
-  if (!strpbrk(s, ",\"\n\r")) {
-    emit(o, "%s", s);
-    return;
-  }
-  emit(o, "\"");
-  for (; *s; s++) emit(o, *s == '"' ? "\"\"" : "%c", *s);
-  emit(o, "\"");
+  if (!o->failed && vast_csv_write_cell(s, o->fn, o->ctx) != VAST_OK) o->failed = 1;
+}
+
+/* Received text for the terminal: control characters escaped (\xNN). */
+static const char *safe(const char *s, char *buf, size_t cap) {
+  vast_text_escape(s, buf, cap);
+  return buf;
 }
 
 static int funnel_index(const char *ev) {
@@ -504,7 +505,8 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
     if (ie) imp = ie->counted;
 
     if (fmt == VAST_REPORT_TEXT) {
-      emit(&o, "%sad %s\n", first_ad ? "" : "\n", ad[0] ? ad : "(none)");
+      char sad[2048];
+      emit(&o, "%sad %s\n", first_ad ? "" : "\n", ad[0] ? safe(ad, sad, sizeof sad) : "(none)");
       emit(&o, "  %-22s %10s %8s", "event", "counted", "rate");
       if (fired) emit(&o, " %10s %10s %8s", "fired", "answered", "diff");
       emit(&o, "\n");
@@ -541,8 +543,9 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
         double rate = imp ? (double)e->counted / (double)imp : -1;
         int in_funnel = pass == 0;
         if (fmt == VAST_REPORT_TEXT) {
-          char label[80];
-          snprintf(label, sizeof label, "%s%s", is_err ? "error code " : "", is_err ? name + 6 : name);
+          char label[300], sname[256];
+          snprintf(label, sizeof label, "%s%s", is_err ? "error code " : "",
+                   safe(is_err ? name + 6 : name, sname, sizeof sname));
           emit(&o, "  %-22s %10llu", label, (unsigned long long)e->counted);
           if (in_funnel && rate >= 0) emit(&o, " %7.1f%%", rate * 100);
           else emit(&o, " %8s", "");

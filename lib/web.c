@@ -680,6 +680,38 @@ done:
 
 static const char *const API[] = {"/api/inspect", "/api/validate", "/api/resolve", "/api/play"};
 
+const char vast__web_sec_headers[] =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n";
+
+int vast__web_api_ctype_ok(const char *ct, size_t n, int api_client) {
+  if (api_client) return 1;
+  size_t e = 0;
+  while (e < n && ct[e] != ';' && ct[e] != ' ' && ct[e] != '\t') e++;
+  static const char *const ok[] = {"application/xml", "text/xml", "application/json"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (strlen(ok[i]) == e && strncasecmp(ct, ok[i], e) == 0) return 1;
+  /* application/<x>+xml, application/<x>+json */
+  if (e > 12 && strncasecmp(ct, "application/", 12) == 0 && !memchr(ct + 12, '/', e - 12)) {
+    if (e >= 16 && strncasecmp(ct + e - 4, "+xml", 4) == 0) return 1;
+    if (e >= 17 && strncasecmp(ct + e - 5, "+json", 5) == 0) return 1;
+  }
+  return 0;
+}
+
+int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn,
+                       const char *body, size_t bn) {
+  if (pn == 12 && memcmp(path, "/api/resolve", 12) == 0) return 1;
+  char u[4096];
+  if (qparam(query, qn, "url", u, sizeof u) > 0) return 1;
+  if (pn == 9 && memcmp(path, "/api/play", 9) == 0 && memmem(body, bn, "Wrapper", 7)) return 1;
+  return 0;
+}
+
 int vast__web_api_known(const char *path, size_t n) {
   for (size_t i = 0; i < sizeof API / sizeof API[0]; i++)
     if (strlen(API[i]) == n && memcmp(API[i], path, n) == 0) return 1;

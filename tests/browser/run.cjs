@@ -174,7 +174,7 @@ async function main() {
     let cli = [];
     try {
       // asynchronously: this process serves the chain the CLI fetches
-      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--json", "--seed", "1",
+      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--allow-private", "--json", "--seed", "1",
                                                      `${SAMPLE_URL}/wrapper-a.xml`], { encoding: "utf8" });
       cli = r.stdout.trim().split("\n").map(l => JSON.parse(l));
     } catch (e) { cli = []; }
