@@ -155,10 +155,10 @@ start_serve() {
   URL="http://$(sed -n 's/^listening on //p' "$out")"
 }
 if start_serve "$TMP/s1" --allow-private; then
-  curl -s --data-binary @"$TMP/bad.xml" "$URL/api/validate?profile=ctv&probe=1" > "$TMP/api"
+  curl -s -H "Content-Type: application/xml" --data-binary @"$TMP/bad.xml" "$URL/api/validate?profile=ctv&probe=1" > "$TMP/api"
   [ "$(jq '[.result.findings[] | select(.rule == "probe-duration-mismatch" and .iabCode == 202)] | length' "$TMP/api")" = 1 ] \
     && ok "api/validate?probe=1 reports the probe findings" || nok "api/validate?probe=1" "$(head -c 300 "$TMP/api")"
-  curl -s --data-binary @"$TMP/bad.xml" "$URL/api/validate?profile=ctv" > "$TMP/api"
+  curl -s -H "Content-Type: application/xml" --data-binary @"$TMP/bad.xml" "$URL/api/validate?profile=ctv" > "$TMP/api"
   [ "$(jq '[.result.findings[] | select(.rule | startswith("probe-"))] | length' "$TMP/api")" = 0 ] \
     && ok "api/validate without probe=1 probes nothing" || nok "api/validate without probe" "$(head -c 300 "$TMP/api")"
   kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
@@ -166,7 +166,7 @@ else
   nok "serve starts" "$(cat "$TMP/s1.err")"
 fi
 if start_serve "$TMP/s2"; then
-  curl -s --data-binary @"$TMP/good.xml" "$URL/api/validate?probe=1" > "$TMP/api"
+  curl -s -H "Content-Type: application/xml" --data-binary @"$TMP/good.xml" "$URL/api/validate?probe=1" > "$TMP/api"
   [ "$(jq -r '[.result.findings[] | select(.rule == "probe-unreachable") | .message][0]' "$TMP/api" | grep -c 'refused')" = 1 ] \
     && ok "api/validate?probe=1: loopback media refused by the service's guard" || nok "guard on probes" "$(head -c 400 "$TMP/api")"
   kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
