@@ -1,16 +1,17 @@
 /*
  * probe.c: vast_media_probe and friends (vastrack/probe.h). libavformat reads
- * the media through one bounded reader and nothing else:
+ * the media through bounded readers and nothing else:
  *
  *   libavformat --read/seek--> AVIOContext --> probe reader (block cache)
  *                                   |--> http: ranged GET of read_ahead bytes (libcurl,
- *                                   |          the resolver's guard, one deadline,
+ *                                   |          the network policy's guard, one deadline,
  *                                   |          one byte budget)
  *                                   '--> file: pread() under the same budget
+ *   libavformat --io_open------> a nested reader of the same kind (HLS playlists and
+ *                                segments): http(s) only, the root's deadline and budget
  *
- * The glue with the network policy (guard, user agent, redirects, deadline) is
- * confined to prober_setup() and http_block(), so it can move to a shared policy
- * object without touching the rest.
+ * The network policy (vastrack/net.h: guard, timeout, redirects, body ceiling,
+ * user agent) is applied in vast_prober_create and used in http_block only.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -121,6 +121,10 @@ expect_grep "bitrate" 'bitrate="9000" .*\[probe-bitrate-mismatch\]' "$TMP/out"
 expect_grep "not fast start (ctv warning)" 'warning: moov comes after mdat.*\[probe-not-fast-start\]' "$TMP/out"
 expect_grep "placed on the MediaFile" "bad.xml:1:[0-9]+: error: " "$TMP/out"
 
+expect_rc "validate --probe --duration-tolerance 30" 1 "$VASTRACK" validate --probe --profile ctv --duration-tolerance 30 "$TMP/bad.xml"
+grep -q 'probe-duration-mismatch' "$TMP/out" && nok "a 28 s difference within a 30 s tolerance" "$(grep probe-duration "$TMP/out")" \
+  || ok "a 28 s difference within a 30 s tolerance"
+expect_rc "--duration-tolerance needs seconds" 2 "$VASTRACK" validate --probe --duration-tolerance soon "$TMP/bad.xml"
 expect_rc "validate --probe --json" 1 "$VASTRACK" validate --probe --profile ctv --json "$TMP/bad.xml"
 [ "$(jq '[.findings[] | select(.rule | startswith("probe-"))] | length' "$TMP/out")" -ge 4 ] && ok "probe findings in JSON" \
   || nok "probe findings in JSON" "$(cat "$TMP/out")"
