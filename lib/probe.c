@@ -619,7 +619,13 @@ static void describe(AVFormatContext *fc, vast_media_info *info) {
     info->sample_rate = cp->sample_rate > 0 ? cp->sample_rate : -1;
     info->audio_bit_rate = cp->bit_rate > 0 ? cp->bit_rate : 0;
   }
-  if (info->content_length > 0 && dur > 0 && strcmp(info->container, "hls"))
+  if (!strcmp(info->container, "hls")) { /* the playlist's size says nothing: BANDWIDTH */
+    for (unsigned i = 0; i < fc->nb_streams; i++) {
+      const AVDictionaryEntry *e = av_dict_get(fc->streams[i]->metadata, "variant_bitrate", NULL, 0);
+      long long b = e ? atoll(e->value) : 0;
+      if (b > info->bit_rate) info->bit_rate = b;
+    }
+  } else if (info->content_length > 0 && dur > 0)
     info->bit_rate = (int64_t)((double)info->content_length * 8 / dur);
   else if (fc->bit_rate > 0)
     info->bit_rate = fc->bit_rate;
