@@ -141,6 +141,8 @@ printf '<VAST version="4.2"><Ad id="w"><Wrapper><AdSystem>w</AdSystem><VASTAdTag
 expect_rc "validate --resolve --probe on a Wrapper" 0 "$VASTRACK" validate --resolve --probe "$TMP/wrapper.xml"
 expect_grep "the InLine's media, reported on the Wrapper" \
   "wrapper.xml:1:[0-9]+: warning: through the Wrapper, $B/inline-bad.xml Ad\[1\] MediaFile\[1\]: the file lasts 2\.[0-9]+ s but <Duration> says 30\.000 s" "$TMP/out"
+expect_rc "probe --resolve TAG: the InLine's media" 0 "$VASTRACK" probe --resolve "$TMP/wrapper.xml"
+expect_grep "headed by the hop" "^$B/inline-bad.xml MediaFile 1 \(video/webm\): $B/end.mp4\$" "$TMP/out"
 expect_rc "validate --probe without --resolve: the Wrapper has no media" 0 "$VASTRACK" validate --probe "$TMP/wrapper.xml"
 grep -q 'probe-' "$TMP/out" && nok "no probe finding without the chain" "$(cat "$TMP/out")" || ok "no probe finding without the chain"
 
