@@ -7,7 +7,7 @@ case "$B" in /*) ;; *) B="$PWD/$B" ;; esac
 PYTHON=${PYTHON:-/usr/bin/python3}
 say() { echo "{\"bench\":\"python-parse\",\"skipped\":\"$*\"}"; exit 0; }
 [ -x "$PYTHON" ] || say "no $PYTHON"
-"$PYTHON" -c "import cffi, venv" 2>/dev/null || say "$PYTHON has no cffi or venv (make deps)"
+"$PYTHON" -c "import cffi, venv, ensurepip" 2>/dev/null || say "$PYTHON has no cffi or venv (make deps)"
 v="$B/python-venv"
 [ -x "$v/bin/python" ] || "$PYTHON" -m venv --system-site-packages "$v" >/dev/null 2>&1 ||
   say "cannot create a virtualenv"

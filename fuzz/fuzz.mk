@@ -60,7 +60,8 @@ seeds: $(TARGETS) corpus-seeds
 	    { tail -40 $(FB)/$(n).seeds.log; exit 1; };)
 
 corpus-seeds:
-	@mkdir -p $(FB)/seeds-parse
+	@mkdir -p $(FB)/seeds-parse $(FB)/seeds-probe
+	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
 	@if [ -d "$(CORPUS)" ]; then find "$(CORPUS)" -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \; ; fi
 	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
 

@@ -41,6 +41,7 @@
 #include <uv.h>
 
 #include "collect-int.h"
+#include "jsonw.h"
 #include "web-int.h"
 
 /* ---- constants ---- */
@@ -828,24 +829,23 @@ static int valid_event(const char *e, size_t n) {
   return 1;
 }
 
-/* Appends a JSON string (quoted, escaped) to the worker scratch. */
+/* The worker scratch as an output of the library's one JSON escaper. */
+typedef struct jsink {
+  char **b;
+  size_t *len, *cap;
+  int fail;
+} jsink;
+
+static void jsink_put(void *u, const char *p, size_t n) {
+  jsink *j = u;
+  if (!j->fail && buf_put(j->b, j->len, j->cap, p, n)) j->fail = 1;
+}
+
+/* Appends a JSON string (quoted, escaped, invalid UTF-8 as U+FFFD: jsonw.h). */
 static int json_str(char **b, size_t *len, size_t *cap, const char *s, size_t n) {
-  if (buf_put(b, len, cap, "\"", 1)) return -1;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    char esc[8];
-    if (ch == '"' || ch == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)ch;
-      if (buf_put(b, len, cap, esc, 2)) return -1;
-    } else if (ch < 0x20 || ch == 0x7f) {
-      snprintf(esc, sizeof esc, "\\u%04x", ch);
-      if (buf_put(b, len, cap, esc, 6)) return -1;
-    } else if (buf_put(b, len, cap, &s[i], 1)) {
-      return -1;
-    }
-  }
-  return buf_put(b, len, cap, "\"", 1);
+  jsink j = {b, len, cap, 0};
+  vast__json_quote(s, n, jsink_put, &j);
+  return j.fail ? -1 : 0;
 }
 
 /*
@@ -2100,9 +2100,9 @@ static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *c
   wtotals t;
   wtotals_get(c, &t);
   appendf(b, len, cap,
-          "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
-          "\"requests\":%llu,\"bad_requests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
-          "\"loaded\":%llu,\"load_lag\":%llu,"
+          "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queueDepth\":%llu,"
+          "\"requests\":%llu,\"badRequests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
+          "\"loaded\":%llu,\"loadLag\":%llu,"
           "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
           "\"ack\":\"%s\",\"io\":\"%s\",\"events\":{",
           t.hits, LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
@@ -2129,8 +2129,8 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
   wtotals t;
   wtotals_get(c, &t);
   appendf(b, len, cap,
-          "{\"t_ms\":%lld,\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
-          "\"requests\":%llu,\"bad_requests\":%llu,\"connections\":%llu,\"ack\":\"%s\",",
+          "{\"tMs\":%lld,\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queueDepth\":%llu,"
+          "\"requests\":%llu,\"badRequests\":%llu,\"connections\":%llu,\"ack\":\"%s\",",
           (long long)wall_ms(), t.hits, LD(c->stored), LD(c->failed),
           (unsigned long long)atomic_load(&c->qlen), t.requests, t.bad, LD(c->open),
           c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
@@ -2156,7 +2156,7 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
       appendf(b, len, cap, ",\"%s\":%llu", FUNNEL[f], (unsigned long long)c->ads[i].n[f]);
     appendf(b, len, cap, "}");
   }
-  appendf(b, len, cap, "],\"ads_other\":%llu,\"errors\":[", (unsigned long long)c->ads_other);
+  appendf(b, len, cap, "],\"adsOther\":%llu,\"errors\":[", (unsigned long long)c->ads_other);
   for (unsigned i = 0; i < c->ncodes; i++) {
     if (c->codes[i].code < 0)
       appendf(b, len, cap, "%s{\"code\":null,\"n\":%llu}", i ? "," : "",
@@ -2165,7 +2165,7 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
       appendf(b, len, cap, "%s{\"code\":%d,\"n\":%llu}", i ? "," : "", c->codes[i].code,
               (unsigned long long)c->codes[i].n);
   }
-  appendf(b, len, cap, "],\"errors_other\":%llu}\n", (unsigned long long)c->codes_other);
+  appendf(b, len, cap, "],\"errorsOther\":%llu}\n", (unsigned long long)c->codes_other);
   pthread_mutex_unlock(&c->emu);
 }
 

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "collect-int.h"
+#include "jsonw.h"
 #include "web-int.h"
 
 #define WEB_RESOLVE_TOTAL_MS 15000L /* a whole resolution started from the web */
@@ -91,33 +92,12 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
   if (n > 0) sb_write(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* A JSON string (NULL: null). Control characters as \u00XX. */
+static void sb_out(void *u, const char *p, size_t n) { sb_write(u, p, n); }
+
+/* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
 static void sb_jstrn(sbuf *b, const char *s, size_t n) {
-  if (!s) {
-    sb_puts(b, "null");
-    return;
-  }
-  sb_write(b, "\"", 1);
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
-    sb_write(b, s + run, i - run);
-    run = i + 1;
-    char esc[8];
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      sb_write(b, esc, 2);
-    } else if (c == '\n') {
-      sb_write(b, "\\n", 2);
-    } else {
-      snprintf(esc, sizeof esc, "\\u%04x", c);
-      sb_write(b, esc, 6);
-    }
-  }
-  sb_write(b, s + run, n - run);
-  sb_write(b, "\"", 1);
+  if (!s) sb_puts(b, "null");
+  else vast__json_quote(s, n, sb_out, b);
 }
 
 static void sb_jstr(sbuf *b, const char *s) { sb_jstrn(b, s, s ? strlen(s) : 0); }
@@ -139,17 +119,19 @@ static void finish(vast__web_resp *out, int status, sbuf *b) {
   out->len = b->n;
 }
 
-/* {"ok":false,"error":{"message":..,"iab_code":..,"line":..,"column":..}} */
+/* {"ok":false,"error":{"message":..,"iabCode":..,"line":..,"column":..}}, null when 0 */
 static void fail_json(vast__web_resp *out, int status, const char *msg, int iab, unsigned long line,
                       unsigned long col, const char *source, size_t slen) {
   sbuf b = {0};
   sb_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
   sb_jstr(&b, msg);
-  sb_printf(&b, ",\"iab_code\":%d,\"line\":%lu,\"column\":%lu}", iab, line, col);
-  if (source) {
-    sb_puts(&b, ",\"source\":");
-    sb_jstrn(&b, source, slen);
-  }
+  sb_puts(&b, ",\"iabCode\":");
+  if (iab) sb_printf(&b, "%d", iab);
+  else sb_puts(&b, "null");
+  if (line) sb_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
+  else sb_puts(&b, ",\"line\":null,\"column\":null}");
+  sb_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
+  sb_jstrn(&b, source, slen);
   sb_puts(&b, "}");
   finish(out, status, &b);
 }
@@ -489,7 +471,8 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
   } else {
     sb_puts(&b, "{\"message\":");
     sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
-    sb_printf(&b, ",\"iab_code\":%d}", err.iab_code);
+    if (err.iab_code) sb_printf(&b, ",\"iabCode\":%d}", err.iab_code);
+    else sb_puts(&b, ",\"iabCode\":null}");
   }
   sb_puts(&b, ",\"chain\":");
   if (chain) {

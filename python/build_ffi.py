@@ -18,7 +18,18 @@ import sys
 import cffi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PKGS = ["expat", "libcurl", "sqlite3", "libuv", "rdkafka", "liburing"]
+
+
+def makefile_pkgs(root):
+    """The pkg-config modules the C build links (the Makefile's PKGS lines)."""
+    import re
+    pkgs = []
+    with open(os.path.join(root, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"PKGS\s*(:=|\+=|=)\s*(.*)", line)
+            if m:
+                pkgs = (pkgs if m.group(1) == "+=" else []) + m.group(2).split()
+    return pkgs
 
 
 def source_root():
@@ -42,9 +53,10 @@ def library_config():
     if subprocess.call(cmd) != 0 or not os.path.exists(archive):
         sys.exit("vastrack: building %s failed (command: %s)" % (archive, " ".join(cmd)))
     try:
-        libs = subprocess.check_output(["pkg-config", "--libs"] + PKGS, text=True)
+        pkgs = makefile_pkgs(root)
+        libs = subprocess.check_output(["pkg-config", "--libs"] + pkgs, text=True)
     except (OSError, subprocess.CalledProcessError):
-        sys.exit("vastrack: pkg-config cannot find " + " ".join(PKGS) +
+        sys.exit("vastrack: pkg-config cannot find " + " ".join(pkgs) +
                  " (Debian: make deps in the vastrack tree)")
     args = shlex.split(libs)
     return dict(
@@ -62,7 +74,7 @@ typedef enum { VAST_E_OK, VAST_E_NOMEM, VAST_E_INVAL, VAST_E_XML, VAST_E_NOT_VAS
   VAST_E_VERSION, VAST_E_LIMIT, VAST_E_ENTITY, VAST_E_IO, VAST_E_HTTP, VAST_E_TIMEOUT,
   VAST_E_WRAPPER_LIMIT, VAST_E_NO_AD, VAST_E_LOOP, VAST_E_URL, VAST_E_FORBIDDEN,
   VAST_E_FULL, VAST_E_STATE, VAST_E_NOSPACE, VAST_E_DB, VAST_E_KAFKA, VAST_E_NOT_FOUND,
-  VAST_E_TOO_LARGE, ... } vast_err;
+  VAST_E_TOO_LARGE, VAST_E_NOT_PLAYED, ... } vast_err;
 const char *vast_strerror(vast_err err);
 const char *vast_errname(vast_err err);
 const char *vast_version(void);
@@ -217,9 +229,20 @@ typedef struct { const vast_rule *rule; const char *rule_id; vast_severity sever
   int iab_code; const char *message; const char *fix; const char *path;
   uint32_t line, column; ...; } vast_finding;
 struct vast_chain;
+typedef struct vast_rule_override { const char *rule_id; vast_severity severity;
+  const char *source; ...; } vast_rule_override;
+vast_err vast_severity_from_name(const char *name, vast_severity *out);
 typedef struct { size_t size; vast_profile profile; const char *const *disabled;
-  size_t n_disabled; vast_severity min_severity; const struct vast_chain *chain; ...; }
+  size_t n_disabled; vast_severity min_severity; const struct vast_chain *chain;
+  const struct vast_rule_override *overrides; size_t n_overrides; ...; }
   vast_validate_options;
+typedef struct vast_validate_config vast_validate_config;
+vast_validate_config *vast_validate_config_new(void);
+vast_err vast_validate_config_load(vast_validate_config *cfg, const char *text, size_t len,
+                                   const char *source, vast_error *err);
+void vast_validate_config_apply(const vast_validate_config *cfg, vast_validate_options *opt,
+                                int keep_profile);
+void vast_validate_config_free(vast_validate_config *cfg);
 void vast_validate_options_init(vast_validate_options *opt);
 typedef struct vast_findings vast_findings;
 vast_err vast_validate_list(const vast_doc *doc, const vast_validate_options *opt,
@@ -267,8 +290,14 @@ vast_err vast_tracker_click(vast_tracker *tracker, double wall_time, double medi
 int vast_tracker_done(const vast_tracker *tracker);
 int vast_tracker_skippable(const vast_tracker *tracker);
 double vast_tracker_played(const vast_tracker *tracker);
+double vast_tracker_continuous(const vast_tracker *tracker);
+double vast_tracker_discarded(const vast_tracker *tracker);
+vast_err vast_tracker_set_trusted_positions(vast_tracker *tracker, int trusted);
 
 /* net.h */
+typedef struct { size_t size; int allow_private; long timeout_ms; long max_redirects;
+  size_t max_bytes; const char *user_agent; ...; } vast_net_policy;
+void vast_net_policy_init(vast_net_policy *p);
 typedef struct vast_dispatcher vast_dispatcher;
 typedef struct { const char *url; const char *event; double t; void *user; ...; } vast_beacon;
 typedef struct { uint64_t id; const char *event; const char *url; double t; void *user;
@@ -282,7 +311,7 @@ typedef struct { size_t size; size_t max_queue; unsigned max_concurrent; long ti
   vast_private_policy private_policy; int server_side; const char *device_ip;
   const char *device_ua; const char *device_referer; const char *device_accept_language;
   const char *device_requested_with; int forwarded_for; vast_delivery_fn on_delivery;
-  void *ctx; int curl_only; ...; } vast_dispatch_opts;
+  void *ctx; int curl_only; const vast_net_policy *policy; ...; } vast_dispatch_opts;
 void vast_dispatch_opts_init(vast_dispatch_opts *opts);
 vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher **d);
 void vast_dispatcher_free(vast_dispatcher *d);
@@ -293,7 +322,7 @@ typedef struct vast_chain vast_chain;
 typedef struct { size_t size; unsigned max_wrappers; long first_timeout_ms;
   long hop_timeout_ms; long total_timeout_ms; long max_redirects; size_t max_bytes;
   const vast_limits *limits; const char *user_agent; int refuse_private; int allow_files;
-  const vast_macro_ctx *macros; ...; } vast_resolve_opts;
+  const vast_macro_ctx *macros; const vast_net_policy *policy; ...; } vast_resolve_opts;
 void vast_resolve_opts_init(vast_resolve_opts *opts);
 typedef struct { const char *url; int is_file; unsigned depth; int parent; long status;
   double latency_ms; size_t bytes; vast_err err; int iab_code; const char *message;
@@ -335,6 +364,13 @@ typedef struct { char *data; size_t len, cap; int failed; } vastpy_buf;
 int vastpy_buf_write(void *ctx, const char *data, size_t len);
 void vastpy_buf_free(vastpy_buf *b);
 
+/* Glue: vast_doc_parse and the document's roots in one call (one GIL release);
+ * the out-parameters in one struct (one allocation in Python). */
+typedef struct { vast_doc *doc[1]; const vast_vast *vast[1]; const vast_vmap *vmap[1]; }
+  vastpy_parse_out;
+vast_err vastpy_parse(const char *buf, size_t len, const vast_limits *limits, vast_doc **doc,
+                      vast_error *err, const vast_vast **vast, const vast_vmap **vmap);
+
 /* Callbacks into Python. */
 extern "Python" void vastpy_on_beacon(void *user, const vast_track_beacon *beacon);
 extern "Python" void vastpy_on_delivery(void *ctx, const vast_delivery *d);
@@ -363,6 +399,18 @@ static int vastpy_buf_write(void *ctx, const char *data, size_t len) {
   b->len += len;
   b->data[b->len] = 0;
   return 0;
+}
+
+typedef struct { vast_doc *doc[1]; const vast_vast *vast[1]; const vast_vmap *vmap[1]; }
+  vastpy_parse_out;
+
+static vast_err vastpy_parse(const char *buf, size_t len, const vast_limits *limits,
+                             vast_doc **doc, vast_error *err, const vast_vast **vast,
+                             const vast_vmap **vmap) {
+  vast_err rc = vast_doc_parse(buf, len, limits, doc, err);
+  *vast = rc == VAST_OK ? vast_doc_vast(*doc) : NULL;
+  *vmap = rc == VAST_OK ? vast_doc_vmap(*doc) : NULL;
+  return rc;
 }
 
 static void vastpy_buf_free(vastpy_buf *b) {

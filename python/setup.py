@@ -11,8 +11,7 @@ libvastrack. Where the C sources are:
 
 `make` is run in VASTRACK_SRC for the archive; when `make` has already run
 there it only checks that everything is up to date. The system libraries come
-from pkg-config (expat libcurl sqlite3 libuv rdkafka liburing), as for the
-C build.
+from pkg-config, the modules of the Makefile's PKGS, as for the C build.
 """
 import os
 import shutil

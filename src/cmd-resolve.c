@@ -22,7 +22,7 @@ static const char usage_text[] =
     "(so a saved chain wrapper-a.xml -> wrapper-b.xml -> sample.xml resolves offline);\n"
     "absolute http(s) URIs are fetched. '-' reads standard input (relative URIs fail).\n"
     "\n"
-    "  --json               one JSON object (hops, ads, failures, errors_fired)\n"
+    "  --json               one JSON object (hops, ads, failures, errorsFired)\n"
     "  --max-wrappers N     Wrapper documents followed per ad (default 5; 0 = none)\n"
     "  --timeout MS         per request (default 8000 for the first, 4000 after)\n"
     "  --total-timeout MS   for the whole resolution (default 30000)\n"

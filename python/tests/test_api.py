@@ -111,6 +111,10 @@ def test_validate_profiles_rules_and_parse_errors():
     one = ctv[0].rule
     assert one not in {g.rule for g in vastrack.validate(x, profile="ctv", rules={one: False})}
     assert vastrack.validate(x, profile="ctv", rules={one: True}) == ctv
+    raised = vastrack.validate(x, profile="ctv", rules={"missing-adservingid": "error"})
+    assert ("missing-adservingid", "error") in sev(raised)
+    with pytest.raises(ValueError):
+        vastrack.validate(x, rules={"missing-adservingid": "fatal"})
     assert all(g.severity == "error" for g in vastrack.validate(x, "ctv", min_severity="error"))
     with pytest.raises(ValueError):
         vastrack.validate(x, rules={"no-such-rule": False})
@@ -121,8 +125,10 @@ def test_validate_profiles_rules_and_parse_errors():
     assert any(r["id"] == one for r in vastrack.rules())
 
 
-@pytest.mark.parametrize("path", [p for p in corpus_files() if "vmap" not in str(p)][:40],
-                         ids=lambda p: p.name)
+VAST_FILES = [p for p in corpus_files() if "vmap" not in str(p)]
+
+
+@pytest.mark.parametrize("path", VAST_FILES, ids=[p.name for p in VAST_FILES])
 def test_validate_matches_the_cli(path, vastrack_bin):
     import json
     import subprocess
@@ -138,7 +144,8 @@ def test_resolve_wrapper_chain_over_http():
     with Server() as s:
         s.pages["/inline.xml"] = (200, inline(s.base))
         s.pages["/wrap.xml"] = (200, wrapper(s.base + "/inline.xml?ip=[DEVICEIP]", s.base))
-        chain = vastrack.resolve(s.base + "/wrap.xml", timeout=5, device={"ip": "203.0.113.7"})
+        chain = vastrack.resolve(s.base + "/wrap.xml", timeout=5, device={"ip": "203.0.113.7"},
+                                 allow_private=True)
         assert "/inline.xml?ip=203.0.113.7" in s.hits
     assert chain.ok and len(chain.hops) == 2
     assert chain.hops[0].status == 200 and chain.hops[1].doc.ads[0].id == "7"
@@ -152,16 +159,42 @@ def test_resolve_wrapper_chain_over_http():
     assert ad.creatives[0].linear.mediaFiles[0].url == "https://cdn.example/ad.mp4"
 
 
+def test_validate_config_file(tmp_path):
+    x = inline(BASE)
+    cfg = tmp_path / "team.toml"
+    cfg.write_text('profile = "ctv"\n[rules]\nmissing-adservingid = "error"\n')
+    got = vastrack.validate(x, config=cfg)
+    assert ("missing-adservingid", "error") in {(f.rule, f.severity) for f in got}
+    # arguments win over the file
+    got = vastrack.validate(x, config=cfg, rules={"missing-adservingid": "off"})
+    assert "missing-adservingid" not in {f.rule for f in got}
+    cfg.write_text("[rules]\nno-such-rule = \"error\"\n")
+    with pytest.raises(ValueError) as e:
+        vastrack.validate(x, config=cfg)
+    assert "team.toml:2" in str(e.value)
+
+
+def test_private_addresses_refused_unless_allowed():
+    with Server() as s:
+        s.pages["/inline.xml"] = (200, inline(s.base))
+        with pytest.raises(vastrack.ResolveError) as e:
+            vastrack.resolve(s.base + "/inline.xml", timeout=5)
+        assert e.value.chain.hops[0].error == "VAST_E_FORBIDDEN"
+        got = vastrack.fire([s.base + "/t/start"], timeout=5)
+        assert not got[0].ok and got[0].error
+        assert s.hits == []  # nothing reached the server
+
+
 def test_resolve_failures_raise_with_the_chain():
     with Server() as s:
         s.pages["/wrap.xml"] = (200, wrapper(s.base + "/missing.xml", s.base))
         s.pages["/missing.xml"] = (404, b"")
         with pytest.raises(vastrack.ResolveError) as e:
-            vastrack.resolve(s.base + "/wrap.xml", timeout=5)
+            vastrack.resolve(s.base + "/wrap.xml", timeout=5, allow_private=True)
         assert e.value.iab_code == 301 and e.value.chain is not None
         assert e.value.chain.hops[1].status == 404
         with pytest.raises(vastrack.ResolveError) as e:
-            vastrack.resolve(s.base + "/wrap.xml", max_wrappers=0)
+            vastrack.resolve(s.base + "/wrap.xml", max_wrappers=0, allow_private=True)
         assert e.value.iab_code == 302
     with pytest.raises(OSError):
         vastrack.resolve("/nonexistent/tag.xml")
@@ -174,7 +207,7 @@ def test_resolve_releases_the_gil():
         s.pages["/inline.xml"] = (200, inline(s.base))
         out = {}
         th = threading.Thread(target=lambda: out.setdefault(
-            "chain", vastrack.resolve(s.base + "/inline.xml", timeout=5)))
+            "chain", vastrack.resolve(s.base + "/inline.xml", timeout=5, allow_private=True)))
         th.start()
         spins = 0
         while not s.hits:
@@ -217,19 +250,34 @@ def test_tracker_fires_what_the_spec_requires():
         tr.skip(t=4.75)
     assert [x.event for x in run(tr, 4.75, 5.25)] == ["firstQuartile"]
     assert tr.progress(5.25, wall=W0 + 5.25) == []
-    assert [x.event for x in tr.pause()] == ["pause"]
-    assert tr.pause() == []  # a second pause fires nothing
-    assert [x.event for x in tr.resume()] == ["resume"]
-    assert [x.event for x in tr.mute()] == ["mute"]
-    c = tr.click()
+    w = W0 + 5.25
+    assert [x.event for x in tr.pause(wall=w)] == ["pause"]
+    assert tr.pause(wall=w) == []  # a second pause fires nothing
+    assert [x.event for x in tr.resume(wall=w)] == ["resume"]
+    assert [x.event for x in tr.mute(wall=w)] == ["mute"]
+    c = tr.click(wall=w)
     assert [x.event for x in c] == ["clickTracking"]
     assert c.click_through == "https://advertiser.example/landing"
     assert [x.event for x in run(tr, 5.25, 10.25)] == ["midpoint"]
     assert tr.skippable
-    assert [x.event for x in tr.skip()] == ["skip"]
+    assert [x.event for x in tr.skip(wall=W0 + 10.25)] == ["skip"]
     assert tr.done
     with pytest.raises(vastrack.StateError):
         tr.progress(15)
+
+
+def test_tracker_jumps_are_not_played_unless_positions_are_trusted():
+    tr = play()
+    tr.impression(wall=W0)
+    tr.progress(0, wall=W0)
+    jump = tr.progress(6, wall=W0 + 0.2)  # 6 s of media in 0.2 s: a jump
+    assert jump == [] and jump.not_played and tr.discarded > 5 and tr.continuous < 1
+    ssai = vastrack.Tracker(vastrack.parse(inline(BASE)), seed=1, trusted_positions=True)
+    ssai.impression(wall=W0)
+    ssai.progress(0, wall=W0)
+    seg = ssai.progress(6, wall=W0 + 0.2)
+    assert [b.event for b in seg] == ["firstQuartile"] and not seg.not_played
+    assert ssai.continuous == 6 and ssai.discarded == 0
 
 
 def test_tracker_complete_and_error():
@@ -264,7 +312,7 @@ def test_tracker_from_chain_merges_wrapper_tracking():
     with Server() as s:
         s.pages["/inline.xml"] = (200, inline(s.base))
         s.pages["/wrap.xml"] = (200, wrapper(s.base + "/inline.xml", s.base))
-        chain = vastrack.resolve(s.base + "/wrap.xml", timeout=5)
+        chain = vastrack.resolve(s.base + "/wrap.xml", timeout=5, allow_private=True)
     tr = vastrack.Tracker(chain, seed=3)
     imps = tr.impression()
     assert sorted(b.level for b in imps) == [0, 1]
@@ -283,7 +331,7 @@ def test_fire_requests_every_beacon():
         tr = vastrack.Tracker(vastrack.parse(inline(s.base)), seed=1)
         beacons = tr.impression() + tr.progress(0)
         got = vastrack.fire(beacons + [s.base + "/t/custom?ad=7", ("mine", s.base + "/x")],
-                            timeout=5)
+                            timeout=5, allow_private=True)
         assert [d.event for d in got] == ["impression", "start", "beacon", "mine"]
         assert all(d.ok and d.status == 200 and d.error is None for d in got)
         paths = sorted(h.split("?")[0] for h in s.hits)
@@ -299,7 +347,8 @@ def test_fire_reports_failures():
     with Server() as s:
         port = s.port
     # the server is gone: connection refused, recorded, nothing raised
-    got = vastrack.fire(["http://127.0.0.1:%d/t/start" % port], timeout=2, retries=0)
+    got = vastrack.fire(["http://127.0.0.1:%d/t/start" % port], timeout=2, retries=0,
+                        allow_private=True)
     assert len(got) == 1 and not got[0].ok and got[0].status == 0 and got[0].error
 
 
@@ -338,3 +387,13 @@ def test_views_compare_by_element():
     assert doc.ads[0].creatives[0] != a
     assert a != vastrack.parse(inline(BASE)).ads[0]  # another document
     assert "adSystem='test'" in repr(a) and "line %d" % a.line in repr(a)
+
+
+def test_fire_wait_cancels_what_is_left():
+    with Server(delay=2.0) as s:
+        got = vastrack.fire([s.base + "/slow"], timeout=5, wait=0.2, allow_private=True)
+    assert len(got) == 1 and not got[0].ok and got[0].error
+    # a bad URL after good ones: nothing fired, the dispatcher freed cleanly
+    with pytest.raises(ValueError):
+        vastrack.fire([BASE + "/a", "ftp://x.example/b"], allow_private=True)
+    gc.collect()

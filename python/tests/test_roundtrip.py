@@ -46,7 +46,7 @@ def same(model, js, where):
         assert abs(model - js) <= 0.0005 + 1e-9, "%s: model %r, JSON %r" % (where, model, js)
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(corpus_dir())))
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(corpus_dir())) for p in FILES])
 def test_model_equals_inspect_json(path, vastrack_bin):
     r = subprocess.run([vastrack_bin, "inspect", "--json", str(path)], capture_output=True)
     data = path.read_bytes()

@@ -151,43 +151,37 @@ class Document:
     any object taken from it is reachable any more.
     """
 
-    __slots__ = ("_d", "_owner", "__weakref__")
+    __slots__ = ("_d", "_owner", "_vast", "_vmap", "__weakref__")
 
-    def __init__(self, ptr, owner=None):
+    def __init__(self, ptr, owner=None, roots=None):
         self._d = ptr
         self._owner = owner  # a Chain when the chain owns the document
+        # the document is immutable: its roots are read once
+        self._vast, self._vmap = roots or (lib.vast_doc_vast(ptr), lib.vast_doc_vmap(ptr))
 
     @property
     def kind(self):
-        return "vmap" if lib.vast_doc_kind_of(self._d) == lib.VAST_DOC_VMAP else "vast"
-
-    @property
-    def _vast(self):
-        return lib.vast_doc_vast(self._d)
-
-    @property
-    def _vmap(self):
-        return lib.vast_doc_vmap(self._d)
+        return "vmap" if self._vmap else "vast"
 
     @property
     def version(self):
         v = self._vast
-        return _s(v.version) if v != ffi.NULL else _s(self._vmap.version)
+        return _s(v.version) if v else _s(self._vmap.version)
 
     @property
     def errors(self):
         v = self._vast
-        return _urls(v.errors, v.n_errors, self) if v != ffi.NULL else []
+        return _urls(v.errors, v.n_errors, self) if v else []
 
     @property
     def ads(self):
         v = self._vast
-        return _nodes(Ad, v.ads, v.n_ads, self) if v != ffi.NULL else []
+        return _nodes(Ad, v.ads, v.n_ads, self) if v else []
 
     @property
     def breaks(self):
         m = self._vmap
-        return _nodes(Break, m.breaks, m.n_breaks, self) if m != ffi.NULL else []
+        return _nodes(Break, m.breaks, m.n_breaks, self) if m else []
 
     @property
     def notes(self):
@@ -197,13 +191,11 @@ class Document:
 
     @property
     def line(self):
-        r = self._vast if self._vast != ffi.NULL else self._vmap
-        return r.pos.line
+        return (self._vast or self._vmap).pos.line
 
     @property
     def column(self):
-        r = self._vast if self._vast != ffi.NULL else self._vmap
-        return r.pos.column
+        return (self._vast or self._vmap).pos.column
 
     @property
     def source(self):
@@ -246,7 +238,16 @@ def parse(xml, **limits):
     exceeds a limit; TypeError/ValueError for bad arguments. The GIL is released
     while the C parser runs. No DTD, entity or network resource is ever loaded.
     """
-    data = _bytes(xml)
+    rc, doc, err = _parse(_bytes(xml), limits)
+    if rc != lib.VAST_E_OK:
+        if rc == lib.VAST_E_NOMEM:
+            raise MemoryError("out of memory")
+        raise ParseError(err)
+    return doc
+
+
+def _parse(data, limits=None):
+    """vast_doc_parse: (rc, Document or None, vast_error)."""
     lim = ffi.NULL
     if limits:
         lim = ffi.new("vast_limits *")
@@ -255,14 +256,13 @@ def parse(xml, **limits):
             if k not in _LIMITS:
                 raise TypeError("parse() got an unexpected keyword argument %r" % k)
             setattr(lim, k, int(v))
-    out = ffi.new("vast_doc **")
+    out = ffi.new("vastpy_parse_out *")
     err = ffi.new("vast_error *")
-    rc = lib.vast_doc_parse(data, len(data), lim, out, err)
+    rc = lib.vastpy_parse(data, len(data), lim, out.doc, err, out.vast, out.vmap)
     if rc != lib.VAST_E_OK:
-        if rc == lib.VAST_E_NOMEM:
-            raise MemoryError("out of memory")
-        raise ParseError(err)
-    return Document(ffi.gc(out[0], lib.vast_doc_free))
+        return rc, None, err
+    return rc, Document(ffi.gc(out.doc[0], lib.vast_doc_free), None,
+                        (out.vast[0], out.vmap[0])), err
 
 
 def parse_file(path, **limits):
@@ -296,57 +296,82 @@ def rules():
     return out
 
 
-_SEVERITY = {"info": 0, "warning": 1, "error": 2}
+def _severity(name):
+    out = ffi.new("vast_severity *")
+    if not isinstance(name, str) or lib.vast_severity_from_name(name.encode(), out) != 0:
+        raise ValueError("unknown severity %r (off, info, warning, error)" % (name,))
+    return out[0]
 
 
-def validate(doc_or_xml, profile="web", rules=None, min_severity="info", chain=None):
+def validate(doc_or_xml, profile=None, rules=None, min_severity="info", chain=None,
+             config=None):
     """Checks a tag against the rules of a profile (docs/validate.md).
 
     doc_or_xml    a Document, or the XML (bytes/str). XML that does not parse
                   gives the one finding of the parse rule (xml-malformed, not-vast,
                   version-unsupported, input-refused) instead of raising.
-    profile       "web" (default), "ctv", "ssai" or "audio"
-    rules         {rule_id: bool}: False switches a rule off, True leaves it as the
-                  profile has it. Unknown rule ids raise ValueError.
+    profile       "web" (the default), "ctv", "ssai" or "audio"
+    rules         severity overrides, {rule_id: level}: "off", "info", "warning" or
+                  "error" (a team policy such as {"url-insecure": "error"}); False
+                  is "off", True leaves the rule as the profile has it. Unknown rule
+                  ids or levels raise ValueError.
     min_severity  "info" (default), "warning" or "error": findings below are left out
     chain         a Chain resolved from this same document (vastrack.resolve), to
                   check the wrapper rules that need one (wrapper-limit, -loop...)
+    config        a `.vastrack.toml` file (profile and [rules], as `vastrack
+                  validate --config` reads); `profile` and `rules` given here win
     Returns a list of Finding, in document order per check. GIL released.
     """
     if isinstance(doc_or_xml, Document):
         doc = doc_or_xml
     else:
-        try:
-            doc = parse(doc_or_xml)
-        except ParseError:
-            data = _bytes(doc_or_xml)
-            out = ffi.new("vast_doc **")
-            err = ffi.new("vast_error *")
-            lib.vast_doc_parse(data, len(data), ffi.NULL, out, err)
+        rc, doc, err = _parse(_bytes(doc_or_xml))
+        if rc == lib.VAST_E_NOMEM:
+            raise MemoryError("out of memory")
+        if doc is None:
             lst = ffi.new("vast_findings **")
             _check(lib.vast_findings_from_parse_error(err, lst))
             return _findings(ffi.gc(lst[0], lib.vast_findings_free))
     opt = ffi.new("vast_validate_options *")
     lib.vast_validate_options_init(opt)
-    prof = ffi.new("vast_profile *")
-    if lib.vast_profile_from_name(str(profile).encode(), prof) != lib.VAST_E_OK:
-        raise ValueError("unknown profile %r (web, ctv, ssai, audio)" % (profile,))
-    opt.profile = prof[0]
-    if min_severity not in _SEVERITY:
-        raise ValueError("unknown severity %r (info, warning, error)" % (min_severity,))
-    opt.min_severity = _SEVERITY[min_severity]
     keep = []
+    if config is not None:
+        with open(config, "rb") as f:
+            text = f.read()
+        cfg = ffi.gc(lib.vast_validate_config_new(), lib.vast_validate_config_free)
+        if cfg == ffi.NULL:
+            raise MemoryError("out of memory")
+        err = ffi.new("vast_error *")
+        if lib.vast_validate_config_load(cfg, text, len(text), str(config).encode(), err) != 0:
+            raise ValueError("%s:%d: %s" % (config, err.line, _s(err.message)))
+        lib.vast_validate_config_apply(cfg, opt, 0)
+        keep.append(cfg)
+    if profile is not None:
+        prof = ffi.new("vast_profile *")
+        if lib.vast_profile_from_name(str(profile).encode(), prof) != lib.VAST_E_OK:
+            raise ValueError("unknown profile %r (web, ctv, ssai, audio)" % (profile,))
+        opt.profile = prof[0]
+    opt.min_severity = _severity(min_severity)
     if rules:
-        off = []
-        for rid, on in dict(rules).items():
-            if lib.vast_rule_find(rid.encode()) == ffi.NULL:
+        ov = []
+        n_cfg = opt.n_overrides
+        for rid, level in dict(rules).items():
+            if lib.vast_rule_find(str(rid).encode()) == ffi.NULL:
                 raise ValueError("unknown rule %r (see vastrack.rules())" % (rid,))
-            if not on:
-                off.append(ffi.new("char[]", rid.encode()))
-        arr = ffi.new("const char *[]", off or [ffi.NULL])
-        keep = [off, arr]  # alive until the C call returned
-        opt.disabled = arr
-        opt.n_disabled = len(off)
+            if level is True:
+                continue
+            ov.append((ffi.new("char[]", str(rid).encode()),
+                       _severity("off" if level is False else level)))
+        arr = ffi.new("vast_rule_override[]", n_cfg + len(ov) or 1)
+        for i in range(n_cfg):  # the config's first: later entries win
+            arr[i] = opt.overrides[i]
+        for i, (name, sev) in enumerate(ov):
+            arr[n_cfg + i].rule_id = name
+            arr[n_cfg + i].severity = sev
+            arr[n_cfg + i].source = _SOURCE_PY
+        keep += [ov, arr]  # alive until the C call returned
+        opt.overrides = arr
+        opt.n_overrides = n_cfg + len(ov)
     if chain is not None:
         if not isinstance(chain, Chain):
             raise TypeError("chain must be a vastrack.Chain")
@@ -355,6 +380,9 @@ def validate(doc_or_xml, profile="web", rules=None, min_severity="info", chain=N
     _check(lib.vast_validate_list(doc._d, opt, lst), "validate")
     del keep
     return _findings(ffi.gc(lst[0], lib.vast_findings_free))
+
+
+_SOURCE_PY = ffi.new("char[]", b"rules=")
 
 
 def _findings(lst):
@@ -391,6 +419,15 @@ class _Macros:
             s = ffi.new("char[]", str(value).encode("utf-8"))
             self._keep.append(s)
             self.ctx.value[m] = s
+
+
+def _policy(allow_private, keep):
+    """A vast_net_policy: special-purpose addresses refused unless allow_private."""
+    p = ffi.new("vast_net_policy *")
+    lib.vast_net_policy_init(p)
+    p.allow_private = 1 if allow_private else 0
+    keep.append(p)
+    return p
 
 
 # --------------------------------------------------------------------------
@@ -504,7 +541,7 @@ class Chain:
 
 
 def resolve(source, timeout=None, max_wrappers=5, device=None, user_agent=None,
-            refuse_private=False, base=None, max_bytes=None):
+            allow_private=False, base=None, max_bytes=None):
     """Follows the wrapper chain of a tag to its InLine ads (docs/net.md).
 
     source        an http(s) URL; a local file path (relative VASTAdTagURIs in it are
@@ -517,7 +554,9 @@ def resolve(source, timeout=None, max_wrappers=5, device=None, user_agent=None,
                   {"ip": "203.0.113.7", "ua": "...", "IFA": "..."} ("ip" and "ua"
                   stand for DEVICEIP and DEVICEUA; None withholds a value)
     user_agent    the HTTP User-Agent (default "vastrack/<version>")
-    refuse_private  refuse loopback/private addresses
+    allow_private  also fetch from loopback, private, link-local and other
+                  special-purpose addresses (refused by default: a tag must not be
+                  a way into the local network; docs/security.md)
     Returns a Chain. Raises ResolveError (iab_code, chain) when no ad resolved,
     OSError when a local file cannot be read. The GIL is released meanwhile.
     """
@@ -535,7 +574,7 @@ def resolve(source, timeout=None, max_wrappers=5, device=None, user_agent=None,
     if user_agent:
         keep.append(ffi.new("char[]", user_agent.encode()))
         opt.user_agent = keep[-1]
-    opt.refuse_private = 1 if refuse_private else 0
+    opt.policy = _policy(allow_private, keep)
     macros = _Macros(device) if device else None
     if macros:
         opt.macros = macros.ctx
@@ -585,8 +624,11 @@ _BEACON_KINDS = {1: "tracking", 2: "impression", 3: "error", 4: "clickTracking",
 
 class Beacons(list):
     """The beacons one player event made due (a list of Beacon). click() also sets
-    click_through: the landing page with its macros expanded ("" when none)."""
+    click_through: the landing page with its macros expanded ("" when none). A time
+    update the engine did not count as played (a jump, faster than real time) has
+    not_played True."""
     click_through = None
+    not_played = False  # True: this time update was not counted as played (see discarded)
 
 
 @ffi.def_extern()
@@ -617,6 +659,8 @@ class Tracker:
     seed       CACHEBUSTING seed, for reproducible URLs
     asset      the MediaFile URL played (ASSETURI)
     muted      the ad starts muted (autoplay): a later unmute() fires unmute
+    trusted_positions  take every media position as media delivered (server-side
+               insertion learning progress per segment): no speed test applies
 
     Each event method returns a Beacons list, in firing order. Events that are not
     valid now raise StateError (nothing fired). `t` is the media time in seconds
@@ -625,7 +669,7 @@ class Tracker:
     """
 
     def __init__(self, source, creative=None, variation=0, ad=0, macros=None, seed=None,
-                 asset=None, muted=False):
+                 asset=None, muted=False, trusted_positions=False):
         ads = self._chain_of(source, ad)
         self._source = source  # keeps the documents the plan points into alive
         if creative is None:
@@ -658,6 +702,8 @@ class Tracker:
             lib.vast_tracker_set_asset(self._t, self._asset)
         if muted:
             _check(lib.vast_tracker_set_player_state(self._t, 1))
+        if trusted_positions:
+            _check(lib.vast_tracker_set_trusted_positions(self._t, 1))
 
     @staticmethod
     def _chain_of(source, ad):
@@ -697,8 +743,20 @@ class Tracker:
 
     @property
     def played(self):
-        """Seconds of continuous playback counted so far."""
+        """Normal-speed seconds played wherever they were, replays included."""
         return lib.vast_tracker_played(self._t)
+
+    @property
+    def continuous(self):
+        """End of the unbroken stretch watched from 0 at normal speed: quartiles,
+        percent progress offsets and complete are earned from it."""
+        return lib.vast_tracker_continuous(self._t)
+
+    @property
+    def discarded(self):
+        """Forward media seconds not counted: steps faster than real time, jumps
+        reported as time updates, media moving while paused."""
+        return lib.vast_tracker_discarded(self._t)
 
     def _run(self, fn, *args):
         with self._lock:
@@ -706,6 +764,9 @@ class Tracker:
             rc = fn(*args)
             got = Beacons(self._pending)
             self._pending = []
+        if rc == lib.VAST_E_NOT_PLAYED:
+            got.not_played = True
+            return got
         if rc not in (lib.VAST_E_OK, lib.VAST_E_NOSPACE):
             if rc == lib.VAST_E_STATE:
                 raise StateError(rc, "not valid now: nothing fired")
@@ -814,7 +875,7 @@ def vastpy_on_delivery(ctx, d):
 
 
 def fire(beacons, timeout=5.0, wait=None, concurrency=64, retries=1, user_agent=None,
-         server_side=False, device_ip=None, device_ua=None, private=None):
+         server_side=False, device_ip=None, device_ua=None, allow_private=False):
     """Requests tracking URLs concurrently and waits for the answers (vast_dispatcher).
 
     beacons      Beacon objects (from a Tracker), URL strings, (event, url) pairs or
@@ -824,8 +885,8 @@ def fire(beacons, timeout=5.0, wait=None, concurrency=64, retries=1, user_agent=
     concurrency  transfers at once (64); retries after a connection failure (1)
     server_side  fire on behalf of a device (SSAI): device_ip and device_ua are
                  required and sent as X-Device-IP / X-Device-User-Agent
-    private      "refuse" or "allow" loopback/private destinations (default: refused
-                 server-side, allowed client-side)
+    allow_private  also fire to loopback, private, link-local and other special-
+                 purpose addresses (refused by default: the delivery says so)
     Returns one Delivery per beacon, in the order given. ValueError for a URL that is
     not http(s) (nothing fired). The GIL is released while waiting.
     """
@@ -862,30 +923,31 @@ def fire(beacons, timeout=5.0, wait=None, concurrency=64, retries=1, user_agent=
         opt.server_side = 1
         opt.device_ip = cstr(device_ip)
         opt.device_ua = cstr(device_ua)
-    if private is not None:
-        policies = {"refuse": lib.VAST_PRIVATE_REFUSE, "allow": lib.VAST_PRIVATE_ALLOW}
-        if private not in policies:
-            raise ValueError("private must be 'refuse' or 'allow'")
-        opt.private_policy = policies[private]
+    opt.policy = _policy(allow_private, keep)
+    if allow_private:
+        opt.private_policy = lib.VAST_PRIVATE_ALLOW
     sink = _Deliveries()
     handle = ffi.new_handle(sink)
     opt.on_delivery = lib.vastpy_on_delivery
     opt.ctx = handle
     d = ffi.new("vast_dispatcher **")
     _check(lib.vast_dispatcher_create(opt, d), "cannot create the dispatcher")
-    disp = ffi.gc(d[0], lib.vast_dispatcher_free)
-    one = ffi.new("vast_beacon *")
-    for ev, url, mt in items:
-        one.url = cstr(url)
-        one.event = cstr(ev or "beacon")
-        one.t = -1.0 if mt is None else mt
-        rc = lib.vast_dispatcher_submit(disp, one, 1)
-        if rc == lib.VAST_E_URL:
-            raise ValueError("not an absolute http(s) URL: %r (nothing fired)" % (url,))
-        _check(rc, "submit")
-    rc = lib.vast_dispatcher_drain(disp, -1 if wait is None else max(0, int(wait * 1000)))
-    ffi.release(disp) if hasattr(ffi, "release") else None
-    del disp
+    disp = d[0]
+    try:
+        one = ffi.new("vast_beacon *")
+        for ev, url, mt in items:
+            one.url = cstr(url)
+            one.event = cstr(ev or "beacon")
+            one.t = -1.0 if mt is None else mt
+            rc = lib.vast_dispatcher_submit(disp, one, 1)
+            if rc == lib.VAST_E_URL:
+                raise ValueError("not an absolute http(s) URL: %r (nothing fired)" % (url,))
+            _check(rc, "submit")
+        rc = lib.vast_dispatcher_drain(disp, -1 if wait is None else max(0, int(wait * 1000)))
+    finally:
+        # while `handle` is alive: freeing reports what is still queued or in flight
+        # ("cancelled") through the callback
+        lib.vast_dispatcher_free(disp)
     if rc not in (lib.VAST_E_OK, lib.VAST_E_TIMEOUT):
         _check(rc, "fire")
     return [sink.rows[i + 1] for i in range(len(items))]

@@ -24,6 +24,21 @@ def _s(p):
     return _string(p).decode() if p else None
 
 
+def _str_prop(field, doc=None):
+    """A property reading the C string field `field` of the view's struct."""
+    ns = {"_string": _string}
+    exec("def get(s):\n    p = s[0].%s\n    return _string(p).decode() if p else None\n"
+         % field, ns)
+    return property(ns["get"], doc=doc)
+
+
+def _num_prop(field, doc=None):
+    """A property reading a number field; -1 (absent) reads as None."""
+    ns = {}
+    exec("def get(s):\n    v = s[0].%s\n    return None if v < 0 else v\n" % field, ns)
+    return property(ns["get"], doc=doc)
+
+
 def _opt(v):
     """libvastrack writes -1 for an absent number; None here, as in the JSON."""
     return None if v < 0 else v
@@ -55,7 +70,7 @@ class Url(str):
     # _m: (line, column, id), or (vast_url struct, owner) read when asked for
     line = property(lambda s: s._m[0] if len(s._m) == 3 else s._m[0].pos.line)
     column = property(lambda s: s._m[1] if len(s._m) == 3 else s._m[0].pos.column)
-    id = property(lambda s: s._m[2] if len(s._m) == 3 else _s(s._m[0].id))
+    id = property(lambda s: s._m[2] if len(s._m) == 3 else _s(getattr(s._m[0], "id", _NULL)))
 
     def __getattr__(self, name):
         extra = self.__dict__.get("_x")
@@ -153,9 +168,14 @@ class Tracking(Node):
     """<Tracking event offset>URL</Tracking>. event: the name as written in the tag."""
     __slots__ = ()
     _fields = ("event", "offset", "url")
-    event = property(lambda s: _s(s[0].event_name))
+    event = _str_prop("event_name")
     offset = property(lambda s: _offset(s[0].offset))
-    url = property(lambda s: _url(_s(s[0].url), s[0].pos.line, s[0].pos.column))
+    @property
+    def url(self):
+        p = self[0].url
+        x = _str_new(Url, _string(p).decode() if p else "")
+        x._m = self  # (struct, owner): the position is read when asked for
+        return x
 
 
 class Resource(Node):
@@ -165,29 +185,29 @@ class Resource(Node):
     _KINDS = {lib.VAST_RES_STATIC: "static", lib.VAST_RES_IFRAME: "iframe",
               lib.VAST_RES_HTML: "html"}
     kind = property(lambda s: Resource._KINDS.get(s[0].kind, "html"))
-    creativeType = property(lambda s: _s(s[0].creative_type))
-    content = property(lambda s: _s(s[0].content))
+    creativeType = _str_prop("creative_type")
+    content = _str_prop("content")
 
 
 class MediaFile(Node):
     """<MediaFile>. Numbers absent from the tag are None."""
     __slots__ = ()
     _fields = ("url", "type", "width", "height", "bitrate", "codec", "delivery", "apiFramework")
-    url = property(lambda s: _s(s[0].url))
-    id = property(lambda s: _s(s[0].id))
-    type = property(lambda s: _s(s[0].type))
-    width = property(lambda s: _opt(s[0].width))
-    height = property(lambda s: _opt(s[0].height))
-    bitrate = property(lambda s: _opt(s[0].bitrate))
-    minBitrate = property(lambda s: _opt(s[0].min_bitrate))
-    maxBitrate = property(lambda s: _opt(s[0].max_bitrate))
+    url = _str_prop("url")
+    id = _str_prop("id")
+    type = _str_prop("type")
+    width = _num_prop("width")
+    height = _num_prop("height")
+    bitrate = _num_prop("bitrate")
+    minBitrate = _num_prop("min_bitrate")
+    maxBitrate = _num_prop("max_bitrate")
     scalable = property(lambda s: _bool(s[0].scalable))
     maintainAspectRatio = property(lambda s: _bool(s[0].maintain_aspect_ratio))
-    codec = property(lambda s: _s(s[0].codec))
-    delivery = property(lambda s: _s(s[0].delivery))
-    apiFramework = property(lambda s: _s(s[0].api_framework))
-    fileSize = property(lambda s: _opt(s[0].file_size))
-    mediaType = property(lambda s: _s(s[0].media_type))
+    codec = _str_prop("codec")
+    delivery = _str_prop("delivery")
+    apiFramework = _str_prop("api_framework")
+    fileSize = _num_prop("file_size")
+    mediaType = _str_prop("media_type")
 
 
 class Icon(Node):
@@ -195,16 +215,16 @@ class Icon(Node):
     __slots__ = ()
     _fields = ("program", "width", "height", "resources", "clickThrough", "clickTracking",
                "viewTracking")
-    program = property(lambda s: _s(s[0].program))
-    width = property(lambda s: _opt(s[0].width))
-    height = property(lambda s: _opt(s[0].height))
-    xPosition = property(lambda s: _s(s[0].x_position))
-    yPosition = property(lambda s: _s(s[0].y_position))
-    duration = property(lambda s: _opt(s[0].duration))
+    program = _str_prop("program")
+    width = _num_prop("width")
+    height = _num_prop("height")
+    xPosition = _str_prop("x_position")
+    yPosition = _str_prop("y_position")
+    duration = _num_prop("duration")
     offset = property(lambda s: _offset(s[0].offset))
-    apiFramework = property(lambda s: _s(s[0].api_framework))
+    apiFramework = _str_prop("api_framework")
     resources = property(lambda s: _nodes(Resource, s[0].resources, s[0].n_resources, s[1]))
-    clickThrough = property(lambda s: _s(s[0].click_through))
+    clickThrough = _str_prop("click_through")
     clickTracking = property(lambda s: _urls(s[0].click_tracking, s[0].n_click_tracking, s[1]))
     viewTracking = property(lambda s: _urls(s[0].view_tracking, s[0].n_view_tracking, s[1]))
 
@@ -223,8 +243,8 @@ class Linear(Node):
     _fields = ("duration", "skipoffset", "tracking", "mediaFiles", "mezzanines",
                "interactiveCreativeFiles", "closedCaptionFiles", "clickThrough",
                "clickTracking", "customClicks", "adParameters", "icons")
-    duration = property(lambda s: _opt(s[0].duration))
-    durationRaw = property(lambda s: _s(s[0].duration_raw))
+    duration = _num_prop("duration")
+    durationRaw = _str_prop("duration_raw")
     skipoffset = property(lambda s: _offset(s[0].skipoffset))
     tracking = property(lambda s: _nodes(Tracking, s[0].tracking, s[0].n_tracking, s[1]))
     mediaFiles = property(lambda s: _nodes(MediaFile, s[0].media_files, s[0].n_media_files,
@@ -238,10 +258,10 @@ class Linear(Node):
     closedCaptionFiles = property(lambda s: _file_urls(
         s[0].closed_captions, s[0].n_closed_captions,
         (("type", "type"), ("language", "language"))))
-    clickThrough = property(lambda s: _s(s[0].click_through))
+    clickThrough = _str_prop("click_through")
     clickTracking = property(lambda s: _urls(s[0].click_tracking, s[0].n_click_tracking, s[1]))
     customClicks = property(lambda s: _urls(s[0].custom_clicks, s[0].n_custom_clicks, s[1]))
-    adParameters = property(lambda s: _s(s[0].ad_parameters))
+    adParameters = _str_prop("ad_parameters")
     icons = property(lambda s: _nodes(Icon, s[0].icons, s[0].n_icons, s[1]))
 
 
@@ -249,17 +269,17 @@ class NonLinear(Node):
     """One <NonLinear> variation."""
     __slots__ = ()
     _fields = ("id", "width", "height", "resources", "clickThrough", "clickTracking")
-    id = property(lambda s: _s(s[0].id))
-    width = property(lambda s: _opt(s[0].width))
-    height = property(lambda s: _opt(s[0].height))
-    expandedWidth = property(lambda s: _opt(s[0].expanded_width))
-    expandedHeight = property(lambda s: _opt(s[0].expanded_height))
+    id = _str_prop("id")
+    width = _num_prop("width")
+    height = _num_prop("height")
+    expandedWidth = _num_prop("expanded_width")
+    expandedHeight = _num_prop("expanded_height")
     minSuggestedDuration = property(lambda s: _offset(s[0].min_suggested_duration))
-    apiFramework = property(lambda s: _s(s[0].api_framework))
+    apiFramework = _str_prop("api_framework")
     resources = property(lambda s: _nodes(Resource, s[0].resources, s[0].n_resources, s[1]))
-    clickThrough = property(lambda s: _s(s[0].click_through))
+    clickThrough = _str_prop("click_through")
     clickTracking = property(lambda s: _urls(s[0].click_tracking, s[0].n_click_tracking, s[1]))
-    adParameters = property(lambda s: _s(s[0].ad_parameters))
+    adParameters = _str_prop("ad_parameters")
 
 
 class NonLinearAds(Node):
@@ -276,27 +296,27 @@ class Companion(Node):
     __slots__ = ()
     _fields = ("id", "width", "height", "resources", "altText", "clickThrough",
                "clickTracking", "tracking")
-    id = property(lambda s: _s(s[0].id))
-    width = property(lambda s: _opt(s[0].width))
-    height = property(lambda s: _opt(s[0].height))
-    assetWidth = property(lambda s: _opt(s[0].asset_width))
-    assetHeight = property(lambda s: _opt(s[0].asset_height))
-    apiFramework = property(lambda s: _s(s[0].api_framework))
-    adSlotId = property(lambda s: _s(s[0].ad_slot_id))
-    renderingMode = property(lambda s: _s(s[0].render_mode))
+    id = _str_prop("id")
+    width = _num_prop("width")
+    height = _num_prop("height")
+    assetWidth = _num_prop("asset_width")
+    assetHeight = _num_prop("asset_height")
+    apiFramework = _str_prop("api_framework")
+    adSlotId = _str_prop("ad_slot_id")
+    renderingMode = _str_prop("render_mode")
     resources = property(lambda s: _nodes(Resource, s[0].resources, s[0].n_resources, s[1]))
-    altText = property(lambda s: _s(s[0].alt_text))
-    clickThrough = property(lambda s: _s(s[0].click_through))
+    altText = _str_prop("alt_text")
+    clickThrough = _str_prop("click_through")
     clickTracking = property(lambda s: _urls(s[0].click_tracking, s[0].n_click_tracking, s[1]))
     tracking = property(lambda s: _nodes(Tracking, s[0].tracking, s[0].n_tracking, s[1]))
-    adParameters = property(lambda s: _s(s[0].ad_parameters))
+    adParameters = _str_prop("ad_parameters")
 
 
 class CompanionAds(Node):
     """<CompanionAds>: required ("all", "any", "none" or None) and variations."""
     __slots__ = ()
     _fields = ("required", "variations")
-    required = property(lambda s: _s(s[0].required))
+    required = _str_prop("required")
     variations = property(lambda s: _nodes(Companion, s[0].companions, s[0].n_companions,
                                            s[1]))
 
@@ -319,10 +339,10 @@ class Creative(Node):
     _TYPES = {lib.VAST_CREATIVE_LINEAR: "linear", lib.VAST_CREATIVE_NONLINEAR: "nonlinear",
               lib.VAST_CREATIVE_COMPANION: "companion"}
     type = property(lambda s: Creative._TYPES.get(s[0].kind, "unknown"))
-    id = property(lambda s: _s(s[0].id))
-    adId = property(lambda s: _s(s[0].ad_id))
-    sequence = property(lambda s: _opt(s[0].sequence))
-    apiFramework = property(lambda s: _s(s[0].api_framework))
+    id = _str_prop("id")
+    adId = _str_prop("ad_id")
+    sequence = _num_prop("sequence")
+    apiFramework = _str_prop("api_framework")
     universalAdIds = property(lambda s: [
         _Plain(idRegistry=_s(u.id_registry), value=_s(u.id_value))
         for u in s[0].universal_ad_ids[0:s[0].n_universal_ad_ids]]
@@ -348,20 +368,20 @@ class Extension(Node):
     """<Extension> / <CreativeExtension>: type and the raw XML of the element."""
     __slots__ = ()
     _fields = ("type", "xml")
-    type = property(lambda s: _s(s[0].type))
-    xml = property(lambda s: _s(s[0].xml))
+    type = _str_prop("type")
+    xml = _str_prop("xml")
 
 
 class Verification(Node):
     """<Verification> (AdVerifications)."""
     __slots__ = ()
     _fields = ("vendor", "javaScriptResources", "parameters", "tracking")
-    vendor = property(lambda s: _s(s[0].vendor))
+    vendor = _str_prop("vendor")
     javaScriptResources = property(lambda s: [
         _url(_s(r.url), extra=dict(apiFramework=_s(r.api_framework),
                                    browserOptional=_bool(r.browser_optional)))
         for r in s[0].js_resources[0:s[0].n_js_resources]] if s[0].n_js_resources else [])
-    parameters = property(lambda s: _s(s[0].parameters))
+    parameters = _str_prop("parameters")
     tracking = property(lambda s: _nodes(Tracking, s[0].tracking, s[0].n_tracking, s[1]))
 
 
@@ -374,18 +394,18 @@ class Ad(Node):
                "impressions", "errors", "viewableImpression", "verifications", "extensions",
                "vastAdTagURI")
     _TYPES = {lib.VAST_AD_INLINE: "inline", lib.VAST_AD_WRAPPER: "wrapper"}
-    id = property(lambda s: _s(s[0].id))
-    sequence = property(lambda s: _opt(s[0].sequence))
+    id = _str_prop("id")
+    sequence = _num_prop("sequence")
     type = property(lambda s: Ad._TYPES.get(s[0].kind, "empty"))
-    adSystem = property(lambda s: _s(s[0].ad_system))
-    adSystemVersion = property(lambda s: _s(s[0].ad_system_version))
-    adTitle = property(lambda s: _s(s[0].ad_title))
-    adServingId = property(lambda s: _s(s[0].ad_serving_id))
-    adType = property(lambda s: _s(s[0].ad_type))
-    description = property(lambda s: _s(s[0].description))
-    advertiser = property(lambda s: _s(s[0].advertiser))
-    survey = property(lambda s: _s(s[0].survey))
-    expires = property(lambda s: _s(s[0].expires))
+    adSystem = _str_prop("ad_system")
+    adSystemVersion = _str_prop("ad_system_version")
+    adTitle = _str_prop("ad_title")
+    adServingId = _str_prop("ad_serving_id")
+    adType = _str_prop("ad_type")
+    description = _str_prop("description")
+    advertiser = _str_prop("advertiser")
+    survey = _str_prop("survey")
+    expires = _str_prop("expires")
     conditionalAd = property(lambda s: _bool(s[0].conditional_ad))
 
     @property
@@ -413,7 +433,7 @@ class Ad(Node):
                                               s[0].n_verifications, s[1]))
     extensions = property(lambda s: _nodes(Extension, s[0].extensions, s[0].n_extensions,
                                            s[1]))
-    vastAdTagURI = property(lambda s: _s(s[0].vast_ad_tag_uri))
+    vastAdTagURI = _str_prop("vast_ad_tag_uri")
 
     @property
     def wrapper(self):
@@ -438,7 +458,7 @@ class Vast(Node):
     """A <VAST> element embedded in a VMAP AdSource (version, errors, ads)."""
     __slots__ = ()
     _fields = ("version", "errors", "ads")
-    version = property(lambda s: _s(s[0].version))
+    version = _str_prop("version")
     errors = property(lambda s: _urls(s[0].errors, s[0].n_errors, s[1]))
     ads = property(lambda s: _nodes(Ad, s[0].ads, s[0].n_ads, s[1]))
 
@@ -449,13 +469,13 @@ class AdSource(Node):
     _fields = ("id", "allowMultipleAds", "followRedirects", "kind", "adTagURI",
                "templateType", "customData", "vast")
     _KINDS = {lib.VAST_SOURCE_VAST: "vast", lib.VAST_SOURCE_URI: "uri"}
-    id = property(lambda s: _s(s[0].source_id))
+    id = _str_prop("source_id")
     allowMultipleAds = property(lambda s: _bool(s[0].allow_multiple_ads))
     followRedirects = property(lambda s: _bool(s[0].follow_redirects))
     kind = property(lambda s: AdSource._KINDS.get(s[0].source_kind, "custom"))
-    adTagURI = property(lambda s: _s(s[0].ad_tag_uri))
-    templateType = property(lambda s: _s(s[0].template_type))
-    customData = property(lambda s: _s(s[0].custom_data))
+    adTagURI = _str_prop("ad_tag_uri")
+    templateType = _str_prop("template_type")
+    customData = _str_prop("custom_data")
     vast = property(lambda s: Vast((s[0].vast, s[1])) if s[0].vast != _NULL else None)
 
 
@@ -467,9 +487,9 @@ class Break(Node):
     _KINDS = {lib.VAST_BREAK_START: "start", lib.VAST_BREAK_END: "end",
               lib.VAST_BREAK_TIME: "time", lib.VAST_BREAK_PERCENT: "percent",
               lib.VAST_BREAK_POSITION: "position"}
-    breakId = property(lambda s: _s(s[0].break_id))
-    breakType = property(lambda s: _s(s[0].break_type))
-    timeOffset = property(lambda s: _s(s[0].time_offset))
+    breakId = _str_prop("break_id")
+    breakType = _str_prop("break_type")
+    timeOffset = _str_prop("time_offset")
     offsetKind = property(lambda s: Break._KINDS.get(s[0].offset_kind, "invalid"))
     offsetValue = property(lambda s: s[0].offset_value if s[0].offset_kind in (
         lib.VAST_BREAK_TIME, lib.VAST_BREAK_PERCENT, lib.VAST_BREAK_POSITION) else None)
@@ -485,6 +505,6 @@ class Note(Node):
     """What the parser accepted leniently (docs/parser.md): path, message, iabCode."""
     __slots__ = ()
     _fields = ("line", "column", "path", "message", "iabCode")
-    path = property(lambda s: _s(s[0].path))
-    message = property(lambda s: _s(s[0].message))
+    path = _str_prop("path")
+    message = _str_prop("message")
     iabCode = property(lambda s: s[0].iab_code or None)

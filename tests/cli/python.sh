@@ -7,7 +7,7 @@
 PYTHON=${PYTHON:-/usr/bin/python3}
 skip() { echo "# python SKIPPED: $*"; exit 0; }
 [ -x "$PYTHON" ] || skip "no $PYTHON (set PYTHON; Debian: make deps)"
-for m in cffi pytest venv; do
+for m in cffi pytest venv ensurepip; do
   "$PYTHON" -c "import $m" 2>/dev/null || skip "$PYTHON cannot import $m (Debian: make deps)"
 done
 root=$(pwd)
@@ -22,6 +22,21 @@ else
   echo "not ok - python: pip install ./python"
   tail -30 "$tmp/pip.log" | sed 's/^/    /'
   exit 1
+fi
+# The sdist carries the C tree and builds libvastrack itself, without this checkout.
+if (cd "$root/python" && "$PYTHON" setup.py -q sdist -d "$tmp/dist") >"$tmp/sdist.log" 2>&1 &&
+   "$PYTHON" -m venv --system-site-packages "$tmp/sdvenv" >>"$tmp/sdist.log" 2>&1 &&
+   (cd "$tmp" && env -u VASTRACK_SRC -u VASTRACK_BUILD "$tmp/sdvenv/bin/pip" install \
+      -v --no-build-isolation --no-deps --no-index "$tmp"/dist/vastrack-*.tar.gz) \
+      >>"$tmp/sdist.log" 2>&1 &&
+   grep -q "_csrc/build/libvastrack_pic.a" "$tmp/sdist.log" &&
+   (cd "$tmp" && "$tmp/sdvenv/bin/python" -c \
+      'import vastrack; assert vastrack.parse(b"<VAST version=\"4.2\"/>").version == "4.2"') \
+      >>"$tmp/sdist.log" 2>&1; then
+  echo "ok - python: the sdist builds libvastrack itself"
+else
+  echo "not ok - python: the sdist builds libvastrack itself"
+  tail -30 "$tmp/sdist.log" | sed 's/^/    /'
 fi
 # Run from a scratch folder so that `import vastrack` is the installed package.
 cp -r "$root/python/tests" "$tmp/tests"

@@ -435,7 +435,7 @@ TEST(endpoints_stats_metrics_healthz) {
   /* answered once journalled; the loader puts them into SQLite within ~10 ms */
   for (int i = 0; i < 300; i++) {
     r = get(port, "/stats");
-    int done = r && strstr(r, "\"loaded\":2,\"load_lag\":0,");
+    int done = r && strstr(r, "\"loaded\":2,\"loadLag\":0,");
     free(r);
     if (done) break;
     usleep(10000);
@@ -1022,10 +1022,10 @@ TEST(report_funnel_and_fired_discrepancy) {
   fclose(f);
   char *json = th_slurp(outp, NULL);
   CHECK(strstr(json, "{\"ad\":\"X\",\"impressions\":2,") != NULL);
-  CHECK(strstr(json, "{\"event\":\"start\",\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
+  CHECK(strstr(json, "{\"event\":\"start\",\"code\":null,\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
                      "\"fired\":2,\"answered\":1,\"diff\":-1}") != NULL);
   CHECK(strstr(json, "{\"event\":\"error\",\"code\":402,\"funnel\":false,\"counted\":1") != NULL);
-  CHECK(strstr(json, "{\"event\":\"pause\",\"funnel\":false,\"counted\":1") != NULL);
+  CHECK(strstr(json, "{\"event\":\"pause\",\"code\":null,\"funnel\":false,\"counted\":1") != NULL);
   free(json);
   f = fopen(outp, "w");
   CHECK_INT(vast_report_write(r, VAST_REPORT_CSV, sink, f), VAST_OK);
