@@ -46,10 +46,14 @@ def library_config():
     """Compiler and linker arguments for the binding; builds the archive first."""
     root = source_root()
     build = os.path.abspath(os.environ.get("VASTRACK_BUILD", os.path.join(root, "build")))
-    archive = os.path.join(build, "libvastrack_pic.a")
     buildroot = os.path.relpath(build, root) if build.startswith(root + os.sep) else build
-    cmd = ["make", "-C", root, "--no-print-directory", "-j2", "BUILDROOT=" + buildroot,
-           os.path.join(buildroot, "libvastrack_pic.a")]
+    # VASTRACK_FLAVOUR=asan: the library's ASan+UBSan objects (BUILDROOT/asan), for
+    # running the Python tests under the sanitizers (tests/cli/python.sh)
+    asan = os.environ.get("VASTRACK_FLAVOUR") == "asan"
+    target = os.path.join(buildroot, "asan" if asan else "", "libvastrack_pic.a")
+    archive = os.path.join(root, target)
+    cmd = ["make", "-C", root, "--no-print-directory", "-j2", "BUILDROOT=" + buildroot] + \
+        (["FLAVOUR=asan"] if asan else []) + [target]
     if subprocess.call(cmd) != 0 or not os.path.exists(archive):
         sys.exit("vastrack: building %s failed (command: %s)" % (archive, " ".join(cmd)))
     try:
@@ -60,11 +64,15 @@ def library_config():
                  " (Debian: make deps in the vastrack tree)")
     args = shlex.split(libs)
     return dict(
+        # named in the generated C file, so that a rebuilt or other archive changes
+        # the file and setuptools relinks instead of keeping an older module
+        source_tag="%s, modified %d" % (archive, os.stat(archive).st_mtime_ns),
         include_dirs=[os.path.join(root, "include")],
         extra_objects=[archive],
         libraries=[a[2:] for a in args if a.startswith("-l")] + ["pthread", "m"],
         library_dirs=[a[2:] for a in args if a.startswith("-L")],
-        extra_link_args=[a for a in args if not a.startswith(("-l", "-L"))],
+        extra_link_args=[a for a in args if not a.startswith(("-l", "-L"))] +
+        (["-fsanitize=address,undefined"] if asan else []),
     )
 
 
@@ -421,12 +429,12 @@ static void vastpy_buf_free(vastpy_buf *b) {
 """
 
 
-def make_builder(include_dirs=(), extra_objects=(), libraries=(), library_dirs=(),
+def make_builder(source_tag="", include_dirs=(), extra_objects=(), libraries=(), library_dirs=(),
                  extra_link_args=(), runtime_library_dirs=()):
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     ffi.set_source(
-        "vastrack._vastrack", SOURCE,
+        "vastrack._vastrack", SOURCE + "\n/* libvastrack: %s */\n" % source_tag,
         include_dirs=list(include_dirs), extra_objects=list(extra_objects),
         libraries=list(libraries), library_dirs=list(library_dirs),
         extra_link_args=list(extra_link_args),
