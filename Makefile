@@ -5,6 +5,7 @@
 #   make demo       the main job end to end on the embedded defaults
 #   make bench      benchmarks, one JSON line each
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+#   make fuzz-seeds each fuzz target once over its seeds
 #   make deps       installs missing Debian packages (root) or prints the apt-get line
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -56,7 +57,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 
-.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format
+.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format fuzz-seeds
 all: $(B)/libvastrack.a $(B)/libvastrack.so $(B)/vastrack
 
 # Each object depends on the headers it includes (-MMD writes them to a .d file beside it).
@@ -94,6 +95,13 @@ $(B)/bench/%: bench/%.c $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
+# examples/*.c: built with the library (make), run by the tests (tests/cli/example.sh).
+EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(sort $(wildcard examples/*.c)))
+all: $(EXAMPLE_BIN)
+$(B)/examples/%: examples/%.c $(B)/libvastrack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
+
 # The web pages (web/*) built into the library as C arrays (lib/web-assets.c).
 WEB_SRC := $(sort $(wildcard web/*))
 $(B)/gen/web-assets.h: $(WEB_SRC) tools/embed.sh
@@ -124,6 +132,10 @@ bench: deps
 
 fuzz: deps
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk
+
+# Each fuzz target once over its seeds (no fuzzing): a quick regression check.
+fuzz-seeds:
+	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk seeds
 
 format:
 	clang-format -i include/*.h include/vastrack/*.h lib/*.c lib/*.h src/*.c src/*/*.c

@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     inside(b, (size_t)r, rq.device_ip);
     inside(b, (size_t)r, rq.device_ua);
     inside(b, (size_t)r, rq.forwarded_for);
+    inside(b, (size_t)r, rq.content_type);
     if (rq.n_device > VAST__MAX_DEVICE_HDRS) abort();
     for (unsigned i = 0; i < rq.n_device; i++) {
       inside(b, (size_t)r, rq.device_name[i]);

@@ -4,11 +4,21 @@
 # fuzz-parse:   vast_doc_parse and the JSON/tree writers, seeded from the corpus
 # fuzz-http:    the collector's request parser and percent-decoder
 # fuzz-journal: the collector's journal recovery (files left by a crash)
+# fuzz-h1:      the dispatcher's fast-path HTTP/1.1 response parser (lib/h1.c)
+# fuzz-probe:   the media probe's bounded reader glue over libavformat (seeds:
+#               small media made with ffmpeg into build/fuzz/seeds-probe)
+# Every target is built with ASan and UBSan, and both halt on the first error
+# (-fno-sanitize-recover, halt_on_error): a report is a failure, not a log line.
+#   make fuzz-seeds   runs each target once over its seeds only (a regression
+#                     check: every finding's input is kept in fuzz/seeds-*)
 FUZZ_SECONDS ?= 60
+CORPUS ?= $(or $(VASTRACK_CORPUS),../shared/corpus)
 CLANG ?= $(shell command -v clang-14 || command -v clang)
 FB := build/fuzz
 PKGS := expat libcurl sqlite3 libuv rdkafka
-FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib -D_GNU_SOURCE \
+PKGS += libavformat libavcodec libavutil
+FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+         -Iinclude -Ilib -D_GNU_SOURCE \
          $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
@@ -18,23 +28,43 @@ TARGETS := $(addprefix $(FB)/,$(NAMES))
 SRC_fuzz-parse := lib/arena.c lib/error.c lib/parse.c lib/jsonw.c lib/docjson.c
 SRC_fuzz-http := lib/collect-http.c
 SRC_fuzz-journal := lib/journal.c lib/store.c
+SRC_fuzz-h1 := lib/h1.c lib/fetch.c
 DICT_fuzz-parse := -dict=fuzz/vast.dict
 DICT_fuzz-http := -dict=fuzz/http.dict
 SEEDS_fuzz-http := fuzz/seeds-http
 SEEDS_fuzz-journal := fuzz/seeds-journal
+SEEDS_fuzz-h1 := fuzz/seeds-h1
+SEEDS_fuzz-parse := fuzz/seeds-parse $(FB)/seeds-parse
+export UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS := halt_on_error=1:detect_leaks=1
 # Recovery checks each record's CRC-32C: the journal target builds without that
 # check so that the fuzzer's records reach the rest of recovery and SQLite.
 DEFS_fuzz-journal := -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+SRC_fuzz-probe := lib/probe.c lib/fetch.c lib/jsonw.c lib/error.c
+SEEDS_fuzz-probe := $(FB)/seeds-probe
 
-run: $(TARGETS)
-	@mkdir -p $(FB)/seeds-parse
-	@find ../shared/corpus -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \;
+run: $(TARGETS) corpus-seeds
 	@$(foreach n,$(NAMES), \
 	  mkdir -p $(FB)/corpus-$(n) && \
 	  echo "fuzz: $(n) for $(FUZZ_SECONDS)s" && \
 	  $(FB)/$(n) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(DICT_$(n)) \
 	      -artifact_prefix=$(FB)/$(n)- $(FB)/corpus-$(n) \
-	      $(if $(SEEDS_$(n)),$(SEEDS_$(n)),$(FB)/seeds-parse) || exit 1;)
+	      $(SEEDS_$(n)) || exit 1;)
+
+# Every seed once, no fuzzing: what CI (tests/e2e/fuzz-seeds.sh) runs.
+seeds: $(TARGETS) corpus-seeds
+	@$(foreach n,$(NAMES), \
+	  echo "fuzz seeds: $(n)" && \
+	  $(FB)/$(n) -runs=0 -artifact_prefix=$(FB)/$(n)-seed- $(SEEDS_$(n)) \
+	      > $(FB)/$(n).seeds.log 2>&1 || \
+	    { tail -40 $(FB)/$(n).seeds.log; exit 1; };)
+
+corpus-seeds:
+	@mkdir -p $(FB)/seeds-parse $(FB)/seeds-probe
+	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
+	@if [ -d "$(CORPUS)" ]; then find "$(CORPUS)" -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \; ; fi
+
+.PHONY: run seeds corpus-seeds
 
 .SECONDEXPANSION:
 $(FB)/%: fuzz/%.c $$(SRC_$$*)

@@ -52,6 +52,18 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
   size_t avail = len - pos;
   size_t scan = avail < lim->max_request_line + 2 ? avail : lim->max_request_line + 2;
   const char *nl = memchr(p, '\n', scan);
+  /* What is there of the request line must already look like one: a method of
+     token characters, a space, a target without controls. Non-HTTP bytes (a TLS
+     ClientHello starts with 0x16) get 400 at once, not 408 after the header
+     timeout while waiting for a newline that never comes. */
+  size_t upto = nl ? (size_t)(nl - p) : scan, m = 0;
+  while (m < upto && is_tchar((unsigned char)p[m])) m++;
+  if (m < upto && (m == 0 || p[m] != ' ')) return -400;
+  for (size_t t = m + 1; t < upto; t++) {
+    unsigned char ch = (unsigned char)p[t];
+    if (ch == ' ') break;
+    if (ch < 0x20 || ch == 0x7f) return -400;
+  }
   if (!nl) return avail > lim->max_request_line + 1 ? -414 : 0;
   size_t ll = (size_t)(nl - p);
   if (ll && p[ll - 1] == '\r') ll--;
@@ -118,6 +130,7 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
     switch (name.p[0] | 0x20) {
     case 'c':
       if (name_is(name, "connection")) conn = val;
+      else if (name_is(name, "content-type")) req->content_type = val;
       else if (name_is(name, "content-length")) {
         uint64_t cl = 0;
         if (val.n == 0) return -400;
@@ -149,6 +162,8 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
         }
       } else if (name_is(name, "x-forwarded-for")) {
         req->forwarded_for = val;
+      } else if (name_is(name, "x-vastrack-client")) {
+        req->api_client = 1;
       }
       break;
     default:
@@ -178,6 +193,7 @@ long vast__url_decode(const char *s, size_t n, char *out, size_t cap) {
       int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
       if (h >= 0 && l >= 0) {
         c = (char)(h * 16 + l);
+        if (!c) return -1; /* %00: a C string would end there; refused, never cut */
         i += 2;
       }
     }

@@ -28,6 +28,8 @@ typedef struct vast__http_req {
   int chunked;        /* Transfer-Encoding present (bodies of unknown length) */
   uint64_t content_length; /* Content-Length; saturates at UINT64_MAX/2 */
   vast__str user_agent, device_ip, device_ua, forwarded_for;
+  vast__str content_type; /* Content-Type as sent (empty when absent) */
+  int api_client;         /* an X-Vastrack-Client header was sent (any value) */
   unsigned n_device;  /* other X-Device-* headers (name without prefix) */
   vast__str device_name[VAST__MAX_DEVICE_HDRS], device_val[VAST__MAX_DEVICE_HDRS];
 } vast__http_req;
@@ -46,7 +48,9 @@ typedef struct vast__http_limits {
 long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
                       vast__http_req *req);
 
-/* Percent-decodes (and '+' to space) s into out[0..cap); returns length or -1. */
+/* Percent-decodes (and '+' to space) s into out[0..cap); returns the length, or
+   -1 when it does not fit or holds %00 (a value is refused whole, never cut at
+   the NUL). */
 long vast__url_decode(const char *s, size_t n, char *out, size_t cap);
 
 /* ---- Hits ---- */

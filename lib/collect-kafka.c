@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "collect-int.h"
+#include "jsonw.h"
 
 struct vast__kafka {
   rd_kafka_t *rk;
@@ -164,26 +165,26 @@ static int put(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
   return 0;
 }
 
+typedef struct ksink {
+  char **buf;
+  size_t *len, *cap;
+  int fail;
+} ksink;
+
+static void ksink_put(void *u, const char *p, size_t n) {
+  ksink *k = u;
+  if (!k->fail && put(k->buf, k->len, k->cap, p, n)) k->fail = 1;
+}
+
+/* ,"key":"value" with the library's one JSON escaper (jsonw.h). */
 static int put_str(char **buf, size_t *len, size_t *cap, const char *key, const char *v) {
-  char tmp[8];
   if (put(buf, len, cap, ",\"", 2) || put(buf, len, cap, key, strlen(key)) ||
       put(buf, len, cap, "\":", 2))
     return -1;
   if (!v) return put(buf, len, cap, "null", 4);
-  if (put(buf, len, cap, "\"", 1)) return -1;
-  for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-    if (*p == '"' || *p == '\\') {
-      tmp[0] = '\\';
-      tmp[1] = (char)*p;
-      if (put(buf, len, cap, tmp, 2)) return -1;
-    } else if (*p < 0x20) {
-      snprintf(tmp, sizeof tmp, "\\u%04x", *p);
-      if (put(buf, len, cap, tmp, 6)) return -1;
-    } else if (put(buf, len, cap, (const char *)p, 1)) {
-      return -1;
-    }
-  }
-  return put(buf, len, cap, "\"", 1);
+  ksink k = {buf, len, cap, 0};
+  vast__json_quote(v, strlen(v), ksink_put, &k);
+  return k.fail ? -1 : 0;
 }
 
 int vast__hit_json(const vast__hit *h, char **buf, size_t *len, size_t *cap) {

@@ -41,6 +41,7 @@
 #include <uv.h>
 
 #include "collect-int.h"
+#include "jsonw.h"
 #include "web-int.h"
 
 /* ---- constants ---- */
@@ -225,6 +226,10 @@ struct vast_collector {
   int loader_idle;                  /* under qmu: the loader waits for work */
   int load_failed;                  /* the loader gave up on some hits at stop */
   atomic_int db_lost;               /* the database file was deleted or replaced (db_check) */
+  /* /api/ work that may wait on the network, running on libuv's thread pool,
+     and its cap (half the pool), so it cannot starve the fast endpoints */
+  atomic_int slow_busy;
+  int slow_max;
   atomic_uint_fast64_t *loaded_seq; /* per worker: highest seq in SQLite */
   vast__store *store;
   vast__kafka *kafka;
@@ -260,6 +265,7 @@ struct webjob {
   conn *k; /* NULL once the connection is gone */
   vast_collector *c;
   char *path, *query, *body; /* one allocation: path\0query\0body */
+  int slow;                  /* counted in slow_busy */
   size_t pn, qn, bn;
   vast__web_resp resp;
 };
@@ -367,14 +373,18 @@ static int buf_put(char **b, size_t *len, size_t *cap, const void *p, size_t n) 
  * keep-alive adds "Connection: keep-alive".
  */
 static int build_response(char **b, size_t *len, size_t *cap, int code, const char *ctype,
-                          const void *body, size_t blen, int head, int close, int v10) {
-  char h[512];
+                          const void *body, size_t blen, int head, int close, int v10, int web) {
+  char h[1024];
   int n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\n", code, reason(code));
   if (ctype) n += snprintf(h + n, sizeof h - (size_t)n, "Content-Type: %s\r\n", ctype);
   if (code != 204) n += snprintf(h + n, sizeof h - (size_t)n, "Content-Length: %zu\r\n", blen);
   n += snprintf(h + n, sizeof h - (size_t)n, "%s%s%s\r\n", NO_CACHE,
                 close ? "Connection: close\r\n" : "",
                 !close && v10 ? "Connection: keep-alive\r\n" : "");
+  if (web) { /* pages and API answers: the security headers before the empty line */
+    n -= 2;
+    n += snprintf(h + n, sizeof h - (size_t)n, "%s\r\n", vast__web_sec_headers);
+  }
   if (buf_put(b, len, cap, h, (size_t)n)) return -1;
   if (!head && blen && code != 204) return buf_put(b, len, cap, body, blen);
   return 0;
@@ -399,7 +409,7 @@ static void hit_resp_init(void) {
           size_t len = 0, cap = 0;
           int gif = codes[ci] == 200;
           if (build_response(&b, &len, &cap, codes[ci], gif ? "image/gif" : NULL,
-                             gif ? GIF : NULL, gif ? sizeof GIF : 0, h, cl, v) == 0 &&
+                             gif ? GIF : NULL, gif ? sizeof GIF : 0, h, cl, v, 0) == 0 &&
               len <= HIT_RESP_MAX) {
             memcpy(hit_resp_buf[ci][h][cl][v], b, len);
             hit_resp_len[ci][h][cl][v] = len;
@@ -416,7 +426,7 @@ static int put_hit_response(char **b, size_t *len, size_t *cap, int code, int he
   if (n) return buf_put(b, len, cap, hit_resp_buf[ci][head][close][v10], n);
   int gif = code == 200;
   return build_response(b, len, cap, code, gif ? "image/gif" : NULL, gif ? GIF : NULL,
-                        gif ? sizeof GIF : 0, head, close, v10);
+                        gif ? sizeof GIF : 0, head, close, v10, 0);
 }
 
 /* ---- connections ---- */
@@ -554,22 +564,34 @@ static int slot_push(conn *k, slot s) {
  * Queues a ready response: straight into the write buffer when nothing is
  * waiting ahead of it, else as a slot behind the waiting ones.
  */
-static void respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
-                    int close, int v10) {
+static void respond_x(conn *k, int code, const char *ctype, const void *body, size_t blen,
+                      int head, int close, int v10, int web) {
   count_status(k->w, code);
   if (close) k->close_after = 1;
   if (k->scount == 0) {
-    if (build_response(&k->wbuf, &k->wlen, &k->wcap, code, ctype, body, blen, head, close, v10))
+    if (build_response(&k->wbuf, &k->wlen, &k->wcap, code, ctype, body, blen, head, close, v10,
+                       web))
       conn_close(k);
     return;
   }
   slot s = {0};
   size_t cap = 0;
-  if (build_response(&s.bytes, &s.len, &cap, code, ctype, body, blen, head, close, v10) ||
+  if (build_response(&s.bytes, &s.len, &cap, code, ctype, body, blen, head, close, v10, web) ||
       slot_push(k, s)) {
     free(s.bytes);
     conn_close(k);
   }
+}
+
+static void respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
+                    int close, int v10) {
+  respond_x(k, code, ctype, body, blen, head, close, v10, 0);
+}
+
+/* An answer of the web pages or API: with the security headers. */
+static void respond_web(conn *k, int code, const char *ctype, const void *body, size_t blen,
+                        int head, int close, int v10) {
+  respond_x(k, code, ctype, body, blen, head, close, v10, 1);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
@@ -807,24 +829,23 @@ static int valid_event(const char *e, size_t n) {
   return 1;
 }
 
-/* Appends a JSON string (quoted, escaped) to the worker scratch. */
+/* The worker scratch as an output of the library's one JSON escaper. */
+typedef struct jsink {
+  char **b;
+  size_t *len, *cap;
+  int fail;
+} jsink;
+
+static void jsink_put(void *u, const char *p, size_t n) {
+  jsink *j = u;
+  if (!j->fail && buf_put(j->b, j->len, j->cap, p, n)) j->fail = 1;
+}
+
+/* Appends a JSON string (quoted, escaped, invalid UTF-8 as U+FFFD: jsonw.h). */
 static int json_str(char **b, size_t *len, size_t *cap, const char *s, size_t n) {
-  if (buf_put(b, len, cap, "\"", 1)) return -1;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    char esc[8];
-    if (ch == '"' || ch == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)ch;
-      if (buf_put(b, len, cap, esc, 2)) return -1;
-    } else if (ch < 0x20 || ch == 0x7f) {
-      snprintf(esc, sizeof esc, "\\u%04x", ch);
-      if (buf_put(b, len, cap, esc, 6)) return -1;
-    } else if (buf_put(b, len, cap, &s[i], 1)) {
-      return -1;
-    }
-  }
-  return buf_put(b, len, cap, "\"", 1);
+  jsink j = {b, len, cap, 0};
+  vast__json_quote(s, n, jsink_put, &j);
+  return j.fail ? -1 : 0;
 }
 
 /*
@@ -890,7 +911,10 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
       *scap = nc;
     }
     long dn = vast__url_decode(val[f].p, val[f].n, *sb + len, *scap - len);
-    if (dn < 0) return NULL;
+    if (dn < 0) { /* room was made above: only a %00 gets here */
+      *bad = 2;
+      return NULL;
+    }
     off[idx] = len;
     present[idx] = 1;
     len += (size_t)dn + 1;
@@ -962,19 +986,19 @@ static void handle_web_get(conn *k, const char *p, size_t n, int head, int close
     char *b = NULL;
     size_t len = 0, cap = 0;
     write_web_stats(c, &b, &len, &cap);
-    respond(k, 200, "application/json", b, len, head, close, v10);
+    respond_web(k, 200, "application/json", b, len, head, close, v10);
     free(b);
   } else if (n == 11 && memcmp(p, "/api/errors", 11) == 0) {
     vast__web_resp r;
     vast__web_errors(&r);
-    respond(k, r.status, r.ctype, r.body, r.len, head, close, v10);
+    respond_web(k, r.status, r.ctype, r.body, r.len, head, close, v10);
     vast__web_resp_free(&r);
   } else if (vast__web_api_known(p, n)) {
-    respond(k, 405, "text/plain", "use POST\n", 9, head, close, v10);
+    respond_web(k, 405, "text/plain", "use POST\n", 9, head, close, v10);
   } else if (vast__web_asset(p, n, &ctype, &data, &dlen)) {
-    respond(k, 200, ctype, data, dlen, head, close, v10);
+    respond_web(k, 200, ctype, data, dlen, head, close, v10);
   } else {
-    respond(k, 404, "text/plain", "not found\n", 10, head, close, v10);
+    respond_web(k, 404, "text/plain", "not found\n", 10, head, close, v10);
   }
 }
 
@@ -993,7 +1017,11 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
   }
   vast__hit *h = make_hit(k, rq, &r204, &bad);
   if (!h) {
-    if (bad) {
+    if (bad == 2) {
+      WINC(w, bad);
+      logf_(c, "bad request from %s: NUL byte (%%00) in a parameter", k->ip);
+      respond(k, 400, "text/plain", "NUL byte in a parameter\n", 24, head, close, v10);
+    } else if (bad) {
       WINC(w, bad);
       logf_(c, "bad request from %s: invalid event name", k->ip);
       respond(k, 400, "text/plain", "invalid event name\n", 19, head, close, v10);
@@ -1140,6 +1168,7 @@ static void web_work(uv_work_t *req) {
 static void web_after(uv_work_t *req, int status) {
   webjob *j = req->data;
   conn *k = j->k;
+  if (j->slow) atomic_fetch_sub(&j->c->slow_busy, 1);
   if (k && !k->closing) {
     slot *s = NULL;
     for (size_t i = 0; i < k->scount && !s; i++) {
@@ -1154,7 +1183,7 @@ static void web_after(uv_work_t *req, int status) {
       if (code >= 400) WINC(k->w, bad);
       if (build_response(&s->bytes, &s->len, &cap, code,
                          j->resp.ctype ? j->resp.ctype : "text/plain", j->resp.body, j->resp.len,
-                         s->head, s->close, s->v10))
+                         s->head, s->close, s->v10, 1))
         conn_close(k);
       else
         conn_flush(k);
@@ -1174,11 +1203,28 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
                      size_t avail) {
   vast_collector *c = k->w->c;
   int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
+  if (!vast__web_api_ctype_ok(rq->content_type.p, rq->content_type.n, rq->api_client)) {
+    /* what another web site can make a browser send without asking: refused
+       before the body is read, and the connection closed */
+    static const char m[] = "send Content-Type: application/xml or application/json "
+                            "(or an X-Vastrack-Client header)\n";
+    WINC(k->w, requests);
+    WINC(k->w, bad);
+    respond_web(k, 415, "text/plain", m, sizeof m - 1, 0, 1, v10);
+    return 0;
+  }
   int r = post_body(k, rq, head_len, avail, c->o.max_body);
   if (r <= 0) return r;
   size_t blen = (size_t)rq->content_length;
   if (!vast__web_api_known(rq->path.p, rq->path.n)) {
-    respond(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
+    respond_web(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
+    return (long)blen;
+  }
+  int slow = vast__web_api_slow(rq->path.p, rq->path.n, rq->query.p, rq->query.n, data, blen);
+  if (slow && atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
+    atomic_fetch_sub(&c->slow_busy, 1);
+    static const char m[] = "busy: too many API requests waiting on the network, retry later\n";
+    respond_web(k, 503, "text/plain", m, sizeof m - 1, 0, close, v10);
     return (long)blen;
   }
   webjob *j = calloc(1, sizeof *j);
@@ -1188,9 +1234,11 @@ static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const c
   if (!j || !mem || slot_push(k, sl) != 0) {
     free(j);
     free(mem);
-    respond(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
+    if (slow) atomic_fetch_sub(&c->slow_busy, 1);
+    respond_web(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
     return (long)blen;
   }
+  j->slow = slow;
   j->k = k;
   j->c = c;
   j->path = mem;
@@ -2052,9 +2100,9 @@ static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *c
   wtotals t;
   wtotals_get(c, &t);
   appendf(b, len, cap,
-          "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
-          "\"requests\":%llu,\"bad_requests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
-          "\"loaded\":%llu,\"load_lag\":%llu,"
+          "{\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queueDepth\":%llu,"
+          "\"requests\":%llu,\"badRequests\":%llu,\"timeouts\":%llu,\"batches\":%llu,"
+          "\"loaded\":%llu,\"loadLag\":%llu,"
           "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
           "\"ack\":\"%s\",\"io\":\"%s\",\"events\":{",
           t.hits, LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
@@ -2081,8 +2129,8 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
   wtotals t;
   wtotals_get(c, &t);
   appendf(b, len, cap,
-          "{\"t_ms\":%lld,\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queue_depth\":%llu,"
-          "\"requests\":%llu,\"bad_requests\":%llu,\"connections\":%llu,\"ack\":\"%s\",",
+          "{\"tMs\":%lld,\"hits\":%llu,\"stored\":%llu,\"failed\":%llu,\"queueDepth\":%llu,"
+          "\"requests\":%llu,\"badRequests\":%llu,\"connections\":%llu,\"ack\":\"%s\",",
           (long long)wall_ms(), t.hits, LD(c->stored), LD(c->failed),
           (unsigned long long)atomic_load(&c->qlen), t.requests, t.bad, LD(c->open),
           c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast");
@@ -2108,7 +2156,7 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
       appendf(b, len, cap, ",\"%s\":%llu", FUNNEL[f], (unsigned long long)c->ads[i].n[f]);
     appendf(b, len, cap, "}");
   }
-  appendf(b, len, cap, "],\"ads_other\":%llu,\"errors\":[", (unsigned long long)c->ads_other);
+  appendf(b, len, cap, "],\"adsOther\":%llu,\"errors\":[", (unsigned long long)c->ads_other);
   for (unsigned i = 0; i < c->ncodes; i++) {
     if (c->codes[i].code < 0)
       appendf(b, len, cap, "%s{\"code\":null,\"n\":%llu}", i ? "," : "",
@@ -2117,7 +2165,7 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
       appendf(b, len, cap, "%s{\"code\":%d,\"n\":%llu}", i ? "," : "", c->codes[i].code,
               (unsigned long long)c->codes[i].n);
   }
-  appendf(b, len, cap, "],\"errors_other\":%llu}\n", (unsigned long long)c->codes_other);
+  appendf(b, len, cap, "],\"errorsOther\":%llu}\n", (unsigned long long)c->codes_other);
   pthread_mutex_unlock(&c->emu);
 }
 
@@ -2484,6 +2532,13 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
      hits and the writer thread loads them into SQLite. Kafka waits for the
      broker and fast mode answers first, so those keep the writer thread. */
   c->journal = c->o.ack == VAST_ACK_DURABLE && c->store && !c->kafka && *dbfile;
+  /* libuv's pool has UV_THREADPOOL_SIZE threads (4 by default): the /api/ work
+     that may wait on the network gets half of them at most */
+  const char *tps = getenv("UV_THREADPOOL_SIZE");
+  long pool = tps ? strtol(tps, NULL, 10) : 4;
+  if (pool < 1) pool = 4;
+  if (pool > 1024) pool = 1024;
+  c->slow_max = pool / 2 > 0 ? (int)(pool / 2) : 1;
   pthread_once(&hit_resp_once, hit_resp_init);
   c->loaded_seq = calloc(nw, sizeof *c->loaded_seq);
   if (!c->workers || !c->loaded_seq) {

@@ -140,7 +140,10 @@ static void j_creative(vast__jw *w, const vast_creative *c) {
     vast__jw_obj_end(w);
   }
   vast__jw_arr_end(w);
+  /* linear, nonlinear, companions: always present, null for the other kinds */
   if (c->linear) j_linear(w, c->linear);
+  else vast__jw_key(w, "linear"), vast__jw_null(w);
+  if (!c->nonlinear) vast__jw_key(w, "nonlinear"), vast__jw_null(w);
   if (c->nonlinear) {
     vast__jw_key(w, "nonlinear");
     vast__jw_obj_begin(w);
@@ -161,6 +164,7 @@ static void j_creative(vast__jw *w, const vast_creative *c) {
     vast__jw_arr_end(w);
     vast__jw_obj_end(w);
   }
+  if (!c->companions) vast__jw_key(w, "companions"), vast__jw_null(w);
   if (c->companions) {
     vast__jw_key(w, "companions");
     vast__jw_obj_begin(w);
@@ -242,6 +246,7 @@ static void j_ad(vast__jw *w, const vast_ad *a) {
   }
   vast__jw_arr_end(w);
   vast__jw_kstr(w, "vastAdTagURI", a->vast_ad_tag_uri);
+  if (a->kind != VAST_AD_WRAPPER) vast__jw_key(w, "wrapper"), vast__jw_null(w);
   if (a->kind == VAST_AD_WRAPPER) {
     vast__jw_key(w, "wrapper");
     vast__jw_obj_begin(w);
@@ -330,6 +335,9 @@ vast_err vast_doc_write_json(const vast_doc *doc, vast_write_fn write, void *ctx
     j_vast_body(&w, v);
   } else {
     vast__jw_kstr(&w, "version", m->version);
+    vast__jw_key(&w, "errors");
+    vast__jw_arr_begin(&w);
+    vast__jw_arr_end(&w);
     vast__jw_key(&w, "ads");
     vast__jw_arr_begin(&w);
     vast__jw_arr_end(&w);

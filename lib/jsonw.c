@@ -220,3 +220,23 @@ void vast__jw_kbool_opt(vast__jw *w, const char *k, int v) {
   else
     vast__jw_bool(w, v);
 }
+
+/* The public face of the escaper (vastrack/doc.h), for the command and callers. */
+typedef struct pub_out {
+  vast_write_fn write;
+  void *ctx;
+  int failed;
+} pub_out;
+
+static void pub_put(void *u, const char *p, size_t n) {
+  pub_out *o = u;
+  if (!o->failed && n && o->write(o->ctx, p, n) != 0) o->failed = 1;
+}
+
+vast_err vast_json_write_string(const char *s, vast_write_fn write, void *ctx) {
+  if (!write) return VAST_E_INVAL;
+  pub_out o = {write, ctx, 0};
+  if (!s) pub_put(&o, "null", 4);
+  else vast__json_quote(s, strlen(s), pub_put, &o);
+  return o.failed ? VAST_E_IO : VAST_OK;
+}

@@ -1438,7 +1438,7 @@ static void on_end(void *ud, const XML_Char *qname) {
   }
   frame *f = &p->st[--p->depth];
   p->cur = element_names[f->el];
-  const char *text = p->tb + f->tstart;
+  const char *text = p->tb ? p->tb + f->tstart : ""; /* no text at all yet: tb is NULL */
   size_t n = p->tlen - f->tstart;
   if (f->el == E_URL) {
     frame *pf = top(p);

@@ -25,15 +25,57 @@
 
 /* ---- event lists ---- */
 
-/* Input kind of an event name (with the legacy aliases); 0 when not injectable. */
-static vast_input_kind event_kind(const char *name) {
-  if (!strcasecmp(name, "expand") || !strcasecmp(name, "fullscreen")) return VAST_IN_PLAYER_EXPAND;
-  if (!strcasecmp(name, "collapse") || !strcasecmp(name, "exitFullscreen"))
-    return VAST_IN_PLAYER_COLLAPSE;
-  vast_input_kind k = vast_input_from_name(name);
-  if (k == VAST_IN_TIME || k == VAST_IN_LOADED || k == VAST_IN_IMPRESSION || k == VAST_IN_ENDED)
-    return 0; /* driven by the simulation itself */
-  return k;
+/* Spec event names (VAST 2.0-4.3 tracking events and other beacons) and what
+ * they are to the simulation: the player action that fires them, or NULL for
+ * those the playback itself earns (with the reason, for the message). */
+static const struct {
+  const char *name;
+  vast_input_kind kind;
+  const char *earned;
+} spec_names[] = {
+    {"expand", VAST_IN_PLAYER_EXPAND, NULL},
+    {"fullscreen", VAST_IN_PLAYER_EXPAND, NULL},
+    {"collapse", VAST_IN_PLAYER_COLLAPSE, NULL},
+    {"exitFullscreen", VAST_IN_PLAYER_COLLAPSE, NULL},
+    {"rewind", VAST_IN_SEEK, NULL}, /* a seek back, to ARG (default 0) */
+    {"closeLinear", VAST_IN_CLOSE, NULL},
+    {"acceptInvitationLinear", VAST_IN_ACCEPT_INVITATION, NULL},
+    {"clickThrough", VAST_IN_CLICK, NULL},
+    {"clickTracking", VAST_IN_CLICK, NULL},
+    {"iconViewTracking", VAST_IN_ICON_VIEW, NULL},
+    {"iconClickTracking", VAST_IN_ICON_CLICK, NULL},
+    {"loaded", 0, "the simulation reports it at 0"},
+    {"impression", 0, "the simulation reports it at 0 (first frame)"},
+    {"start", 0, "the media starts at 0"},
+    {"firstQuartile", 0, "earned by 25% played continuously at normal speed"},
+    {"midpoint", 0, "earned by 50% played continuously at normal speed"},
+    {"thirdQuartile", 0, "earned by 75% played continuously at normal speed"},
+    {"complete", 0, "earned by playing to the end (no --watch)"},
+    {"progress", 0, "earned at the offsets of the tag"},
+    {"time", 0, "the media clock runs by itself"},
+    {"ended", 0, "the media ends at the end of the play (no --watch)"},
+    {"timeSpentViewing", 0, "a legacy event no player action fires"},
+};
+
+/*
+ * Input kind of an event name: the spec names above, else a
+ * vast_input_from_name() name. 0 when not injectable; *why then says why when
+ * the name is known (an event the playback earns by itself).
+ */
+static vast_input_kind event_kind(const char *name, const char **why) {
+  *why = NULL;
+  for (size_t i = 0; i < sizeof spec_names / sizeof *spec_names; i++)
+    if (!strcasecmp(name, spec_names[i].name)) {
+      *why = spec_names[i].earned;
+      return spec_names[i].kind;
+    }
+  return vast_input_from_name(name);
+}
+
+/* Injected at 0 before loaded and the impression: an ad dropped (notUsed) or
+ * failing (error, e.g. 403 no supported media) before anything is shown. */
+static int before_impression(const vast_play_event *e) {
+  return e->at <= 0 && (e->kind == VAST_IN_NOT_USED || e->kind == VAST_IN_ERROR);
 }
 
 /* ARG as an int, saturated (a cast of an out-of-range double is undefined). */
@@ -76,11 +118,13 @@ vast_err vast_play_events_parse(const char *list, vast_play_event *out, size_t m
     *at++ = 0;
     char *arg = strchr(at, ':');
     if (arg) *arg++ = 0;
-    vast_input_kind k = event_kind(item);
+    const char *why;
+    vast_input_kind k = event_kind(item, &why);
     char *end;
     double t = strtod(at, &end);
     if (!k) {
-      if (m) snprintf(m, msg_cap, "unknown event '%s'", item);
+      if (m && why) snprintf(m, msg_cap, "event '%s' cannot be injected: %s", item, why);
+      else if (m) snprintf(m, msg_cap, "unknown event '%s'", item);
       rc = VAST_E_INVAL;
       break;
     }
@@ -108,6 +152,8 @@ vast_err vast_play_events_parse(const char *list, vast_play_event *out, size_t m
       }
       e->code = saturate(e->arg);
       e->has_arg = 1;
+    } else if (!strcasecmp(item, "rewind")) {
+      e->has_arg = 1; /* back to the beginning */
     } else if (k == VAST_IN_SEEK || k == VAST_IN_DURATION) {
       if (m) snprintf(m, msg_cap, "event '%s' needs an argument (%s@T:SECONDS)", item, item);
       rc = VAST_E_INVAL;
@@ -204,33 +250,27 @@ vast_err vast_play_simulate(vast_tracker *tr, const vast_play_opts *opts, vast_p
   double end = o->end;
 
   st->wall0 = o->wall_start >= 0 ? o->wall_start : wall_now();
+  st->media = -1; /* nothing shown yet */
+  for (size_t i = 0; i < nev && !vast_tracker_done(tr); i++)
+    if (before_impression(&ev[i])) inject(tr, o, st, &ev[i]);
   vast_input in;
   memset(&in, 0, sizeof in);
   in.wall_time = st->wall0;
-  in.kind = VAST_IN_LOADED;
-  vast_tracker_feed(tr, &in);
-  in.kind = VAST_IN_IMPRESSION;
-  vast_tracker_feed(tr, &in);
+  in.media_time = -1;
+  if (!vast_tracker_done(tr)) {
+    in.kind = VAST_IN_LOADED;
+    vast_tracker_feed(tr, &in);
+    in.kind = VAST_IN_IMPRESSION;
+    vast_tracker_feed(tr, &in);
+  }
+  st->media = 0;
 
   size_t next = 0;
   int paused = 0, started = 0;
   for (;;) {
-    while (next < nev && ev[next].at <= st->t + EPS && !vast_tracker_done(tr)) {
-      const vast_play_event *e = &ev[next++];
-      if (e->kind == VAST_IN_PAUSE && started) paused = 1;
-      if (e->kind == VAST_IN_RESUME) paused = 0;
-      inject(tr, o, st, e);
-    }
-    if (vast_tracker_done(tr)) {
-      st->stop = VAST_PLAY_DONE;
-      break;
-    }
-    if (!started) { /* media starts playing at t = 0, after the events of t = 0 */
-      vast_tracker_time(tr, st->wall0, 0);
-      started = 1;
-      continue;
-    }
-    if (st->media >= end - EPS && !paused) {
+    /* The media reached its end at this moment: ended comes before the events
+     * of the moment (a closeLinear at the end dismisses the end card). */
+    if (started && st->media >= end - EPS && !paused) {
       if (o->fire_ended) {
         memset(&in, 0, sizeof in);
         in.kind = VAST_IN_ENDED;
@@ -240,6 +280,23 @@ vast_err vast_play_simulate(vast_tracker *tr, const vast_play_opts *opts, vast_p
       }
       st->stop = VAST_PLAY_END;
       break;
+    }
+    while (next < nev && ev[next].at <= st->t + EPS && !vast_tracker_done(tr)) {
+      const vast_play_event *e = &ev[next++];
+      if (before_impression(e)) continue; /* fed above */
+      if (e->kind == VAST_IN_PAUSE && started) paused = 1;
+      if (e->kind == VAST_IN_RESUME) paused = 0;
+      inject(tr, o, st, e);
+    }
+    if (vast_tracker_done(tr)) {
+      st->stop = VAST_PLAY_DONE;
+      break;
+    }
+    if (started && st->media >= end - EPS && !paused) continue; /* a seek to the end */
+    if (!started) { /* media starts playing at t = 0, after the events of t = 0 */
+      vast_tracker_time(tr, st->wall0, 0);
+      started = 1;
+      continue;
     }
     if (paused && next >= nev) {
       st->stop = VAST_PLAY_PAUSED;
@@ -257,5 +314,19 @@ vast_err vast_play_simulate(vast_tracker *tr, const vast_play_opts *opts, vast_p
       break;
     }
   }
+  /* After the end (complete, skip, close, error...): the events left still
+   * happen at their times, on a stopped media clock; the tracker takes those
+   * allowed after the end (closeLinear, a viewability verdict, end card clicks)
+   * and refuses the others (on_refused). */
+  if (vast_tracker_done(tr))
+    for (; next < nev; next++) {
+      const vast_play_event *e = &ev[next];
+      if (before_impression(e)) continue;
+      if (e->at > st->t + EPS) {
+        st->t = e->at;
+        if (o->on_step) o->on_step(o->user, st);
+      }
+      inject(tr, o, st, e);
+    }
   return VAST_OK;
 }

@@ -44,6 +44,11 @@ typedef struct target {
   const vast_media_file *mf; /* or */
   const vast_mezzanine *mz;
   size_t ad, creative, index; /* 1-based, for the element path */
+  /* Media of an InLine reached through a Wrapper of this document (opt chain):
+     the finding goes on that Wrapper, its message names the hop. */
+  const char *via;            /* the hop URL, or NULL */
+  size_t wrapper_ad;          /* 1-based index of that Wrapper's <Ad> here */
+  vast_pos wrapper_pos;
 } target;
 
 typedef struct checker {
@@ -58,13 +63,20 @@ static void emit(checker *c, vast__rule_idx r, const target *t, const char *fmt,
 static void emit(checker *c, vast__rule_idx r, const target *t, const char *fmt, ...) {
   if (c->sev[r] == VAST_SEV_OFF) return;
   char msg[600], path[256];
+  size_t k = 0;
+  if (t->via)
+    k = (size_t)snprintf(msg, sizeof msg, "through the Wrapper, %.200s Ad[%zu] %s[%zu]: ", t->via,
+                         t->ad, t->mf ? "MediaFile" : "Mezzanine", t->index);
+  if (k >= sizeof msg) k = 0;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(msg + k, sizeof msg - k, fmt, ap);
   va_end(ap);
-  snprintf(path, sizeof path, "/VAST/Ad[%zu]/InLine/Creatives/Creative[%zu]/Linear/MediaFiles/%s[%zu]",
-           t->ad, t->creative, t->mf ? "MediaFile" : "Mezzanine",
-           t->index);
+  if (t->via)
+    snprintf(path, sizeof path, "/VAST/Ad[%zu]/Wrapper", t->wrapper_ad);
+  else
+    snprintf(path, sizeof path, "/VAST/Ad[%zu]/InLine/Creatives/Creative[%zu]/Linear/MediaFiles/%s[%zu]",
+             t->ad, t->creative, t->mf ? "MediaFile" : "Mezzanine", t->index);
   vast_finding f;
   memset(&f, 0, sizeof f);
   f.rule = &vast__rules[r];
@@ -74,7 +86,7 @@ static void emit(checker *c, vast__rule_idx r, const target *t, const char *fmt,
   f.message = msg;
   f.fix = f.rule->fix;
   f.path = path;
-  vast_pos pos = t->mf ? t->mf->pos : t->mz->pos;
+  vast_pos pos = t->via ? t->wrapper_pos : t->mf ? t->mf->pos : t->mz->pos;
   f.line = pos.line;
   f.column = pos.column;
   if (vast__findings_add(c->list, &f) != 0) c->oom = 1;
@@ -113,13 +125,8 @@ static int container_fits(const char *want, const char *got) {
   return 0;
 }
 
-static int is_streaming(const char *mime, const char *delivery) {
-  const char *c = container_for_mime(mime);
-  if (!strcmp(c, "hls")) return 1;
-  if (mime && (strcasestr(mime, "dash") || strcasestr(mime, "mpegurl"))) return 1;
-  (void)delivery;
-  return 0;
-}
+/* DASH manifests are not probed (no DASH demuxer is allowed); HLS is. */
+static int is_dash(const char *mime) { return mime && strcasestr(mime, "dash"); }
 
 /* libavcodec's name for an RFC 6381 / free-form codec token; NULL when unknown. */
 static const char *codec_for_token(const char *t, size_t n, int *is_audio) {
@@ -279,6 +286,57 @@ static int severities(checker *c, const vast_validate_options *vo) {
   return 0;
 }
 
+typedef struct tlist {
+  target *v;
+  size_t n, cap;
+} tlist;
+
+/* Adds the media of the InLine Linears of doc (via: reached through a Wrapper). */
+static vast_err add_targets(tlist *tl, const vast_doc *doc, const char *base,
+                            const vast_probe_check_opts *opts, const char *via, size_t wrapper_ad,
+                            vast_pos wrapper_pos) {
+  const vast_vast *vv = vast_doc_vast(doc);
+  for (size_t a = 0; vv && a < vv->n_ads; a++) {
+    const vast_ad *ad = &vv->ads[a];
+    if (ad->kind != VAST_AD_INLINE) continue;
+    for (size_t k = 0; k < ad->n_creatives; k++) {
+      const vast_linear *l = ad->creatives[k].linear;
+      if (ad->creatives[k].kind != VAST_CREATIVE_LINEAR || !l) continue;
+      size_t nm = l->n_media_files + (opts->mezzanines ? l->n_mezzanines : 0);
+      for (size_t m = 0; m < nm; m++) {
+        int mz = m >= l->n_media_files;
+        const vast_media_file *mf = mz ? NULL : &l->media_files[m];
+        const vast_mezzanine *mzz = mz ? &l->mezzanines[m - l->n_media_files] : NULL;
+        const char *u = mz ? mzz->url : mf->url;
+        const char *type = mz ? mzz->type : mf->type;
+        if (!u || !*u || is_dash(type)) continue;
+        if (tl->n == tl->cap) {
+          size_t cap = tl->cap ? tl->cap * 2 : 8;
+          target *n = realloc(tl->v, cap * sizeof *n);
+          if (!n) return VAST_E_NOMEM;
+          tl->v = n;
+          tl->cap = cap;
+        }
+        target *t = &tl->v[tl->n];
+        memset(t, 0, sizeof *t);
+        if (vast_url_resolve(base, u, &t->url, NULL) != VAST_OK && !(t->url = strdup(u)))
+          return VAST_E_NOMEM;
+        t->linear = l;
+        t->mf = mf;
+        t->mz = mzz;
+        t->ad = a + 1;
+        t->creative = k + 1;
+        t->index = mz ? m - l->n_media_files + 1 : m + 1;
+        t->via = via;
+        t->wrapper_ad = wrapper_ad;
+        t->wrapper_pos = wrapper_pos;
+        tl->n++;
+      }
+    }
+  }
+  return VAST_OK;
+}
+
 vast_err vast_probe_check(const vast_doc *doc, const char *base, const vast_validate_options *vo,
                           const vast_probe_check_opts *opts, vast_findings *list) {
   if (!doc || !list) return VAST_E_INVAL;
@@ -292,49 +350,34 @@ vast_err vast_probe_check(const vast_doc *doc, const char *base, const vast_vali
   c.list = list;
   c.o = opts;
   if (severities(&c, vo) != 0) return VAST_E_INVAL;
-  const vast_vast *vv = vast_doc_vast(doc);
-  target *ts = NULL;
-  size_t nt = 0, cap = 0;
-  vast_err err = VAST_OK;
-  for (size_t a = 0; vv && a < vv->n_ads && err == VAST_OK; a++) {
-    const vast_ad *ad = &vv->ads[a];
-    if (ad->kind != VAST_AD_INLINE) continue;
-    for (size_t k = 0; k < ad->n_creatives && err == VAST_OK; k++) {
-      const vast_linear *l = ad->creatives[k].linear;
-      if (ad->creatives[k].kind != VAST_CREATIVE_LINEAR || !l) continue;
-      size_t nm = l->n_media_files + (opts->mezzanines ? l->n_mezzanines : 0);
-      for (size_t m = 0; m < nm; m++) {
-        int mz = m >= l->n_media_files;
-        const vast_media_file *mf = mz ? NULL : &l->media_files[m];
-        const vast_mezzanine *mzz = mz ? &l->mezzanines[m - l->n_media_files] : NULL;
-        const char *u = mz ? mzz->url : mf->url;
-        const char *type = mz ? mzz->type : mf->type;
-        if (!u || !*u || is_streaming(type, mz ? mzz->delivery : mf->delivery)) continue;
-        if (nt == cap) {
-          cap = cap ? cap * 2 : 8;
-          target *n = realloc(ts, cap * sizeof *n);
-          if (!n) {
-            err = VAST_E_NOMEM;
-            break;
-          }
-          ts = n;
-        }
-        target *t = &ts[nt];
-        memset(t, 0, sizeof *t);
-        if (vast_url_resolve(base, u, &t->url, NULL) != VAST_OK && !(t->url = strdup(u))) {
-          err = VAST_E_NOMEM;
-          break;
-        }
-        t->linear = l;
-        t->mf = mf;
-        t->mz = mzz;
-        t->ad = a + 1;
-        t->creative = k + 1;
-        t->index = mz ? m - l->n_media_files + 1 : m + 1;
-        nt++;
-      }
-    }
+  tlist tl = {NULL, 0, 0};
+  vast_err err = add_targets(&tl, doc, base, opts, NULL, 0, (vast_pos){0, 0});
+  /* With the chain (vo->chain): the InLines reached through this document's Wrappers. */
+  const vast_chain *chain = vo ? vast__validate_chain_opt(vo) : NULL;
+  const vast_vast *root = vast_doc_vast(doc);
+  size_t nh = 0, na = 0;
+  const vast_hop *hops = chain ? vast_chain_hops(chain, &nh) : NULL;
+  const vast_resolved *ra = chain ? vast_chain_ads(chain, &na) : NULL;
+  unsigned char *done = nh ? calloc(nh, 1) : NULL;
+  if (nh && !done) err = VAST_E_NOMEM;
+  /* The chain parsed its own copy of this document (hop 0): Ads match by index. */
+  const vast_vast *croot = nh && hops[0].doc ? vast_doc_vast(hops[0].doc) : NULL;
+  for (size_t i = 0; err == VAST_OK && root && croot && i < na; i++) {
+    if (ra[i].n < 2 || ra[i].hops[0] != 0) continue;
+    size_t h = ra[i].hops[ra[i].n - 1];
+    const vast_ad *outer = ra[i].ads[0];
+    if (h == 0 || h >= nh || done[h] || !hops[h].doc || outer < croot->ads ||
+        outer >= croot->ads + croot->n_ads)
+      continue;
+    size_t ai = (size_t)(outer - croot->ads);
+    if (ai >= root->n_ads) continue;
+    done[h] = 1;
+    err = add_targets(&tl, hops[h].doc, hops[h].url, opts, hops[h].url, ai + 1,
+                      root->ads[ai].body_pos);
   }
+  free(done);
+  target *ts = tl.v;
+  size_t nt = tl.n;
   const char **urls = err == VAST_OK ? calloc(nt + 1, sizeof *urls) : NULL;
   vast_media_info *infos = urls ? calloc(nt + 1, sizeof *infos) : NULL;
   vast_err *rcs = infos ? calloc(nt + 1, sizeof *rcs) : NULL;

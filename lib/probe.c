@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 
 #define NBLK 4
 #define MIN_READ_AHEAD 4096u
+#define MAX_NESTED 32 /* readers a demuxer may open per probe, at most */
 
 void vast_probe_opts_init(vast_probe_opts *o) {
   memset(o, 0, sizeof *o);
@@ -42,6 +44,7 @@ void vast_probe_opts_init(vast_probe_opts *o) {
   o->read_ahead = VAST_DEFAULT_PROBE_READ_AHEAD;
   o->max_redirects = VAST_DEFAULT_MAX_REDIRECTS;
   o->allow_files = 1;
+  o->max_nested = MAX_NESTED;
 }
 
 struct vast_prober {
@@ -49,6 +52,7 @@ struct vast_prober {
   char *user_agent;
   CURL *easy;
   vast__guard guard;
+  size_t resp_cap; /* the policy's ceiling on one response body */
 };
 
 /* One cached block of the file: [off, off+len). */
@@ -60,8 +64,14 @@ typedef struct pblock {
 } pblock;
 
 /* The bounded reader behind the AVIOContext of one probe. */
-typedef struct preader {
+typedef struct preader preader;
+
+struct preader {
+  /* NULL: libavformat's option lookups may treat an AVIOContext's opaque as an
+     AVOptions object (its first field an AVClass *); a NULL class ends them. */
+  const void *av_class;
   vast_prober *p;
+  preader *root;   /* the probe's reader: failures, deadline and budget are its */
   const char *target;
   int fd;          /* >= 0 for a local file */
   int64_t size;    /* whole file; -1 unknown */
@@ -76,17 +86,26 @@ typedef struct preader {
   int iab;
   char msg[200];
   int first;       /* 1 until the first response */
-} preader;
+  /* The root only: readers opened for a demuxer (HLS playlists and segments). */
+  preader *nested[MAX_NESTED];
+  int n_nested;
+  char refused[128]; /* the first URL a demuxer was refused */
+};
 
 static void rfail(preader *r, vast_err e, int iab, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void rfail(preader *r, vast_err e, int iab, const char *fmt, ...) {
-  if (r->err != VAST_OK) return;
-  r->err = e;
-  r->iab = iab;
+  preader *root = r->root;
+  if (root->err != VAST_OK) return;
+  root->err = e;
+  root->iab = iab;
+  size_t k = 0;
+  if (r != root) /* name the playlist or segment that failed */
+    k = (size_t)snprintf(root->msg, sizeof root->msg, "'%.80s': ", r->target);
+  if (k >= sizeof root->msg) k = 0;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+  vsnprintf(root->msg + k, sizeof root->msg - k, fmt, ap);
   va_end(ap);
 }
 
@@ -104,6 +123,7 @@ typedef struct xfer {
   int64_t skip;     /* body bytes to drop first (a 200 to a range request) */
   int started;      /* the first body byte was seen */
   size_t err_body;  /* bytes of an error response's body */
+  size_t resp_bytes; /* body bytes of this response */
   int full, over_budget, bad_range;
 } xfer;
 
@@ -174,11 +194,12 @@ static size_t body_cb(char *data, size_t sz, size_t nm, void *ud) {
       return 0;
     }
   }
-  if (r->info->bytes_read + n > r->budget) {
+  if (r->info->bytes_read + n > r->budget || x->resp_bytes + n > r->p->resp_cap) {
     x->over_budget = 1;
     return 0;
   }
   r->info->bytes_read += n;
+  x->resp_bytes += n;
   size_t i = 0;
   if (x->skip > 0) {
     size_t d = (int64_t)n < x->skip ? n : (size_t)x->skip;
@@ -242,8 +263,10 @@ static int http_block(preader *r, pblock *b, int64_t off, size_t want) {
   }
   if (x.status == 206 && x.cr_total >= 0) r->size = x.cr_total;
   else if (x.status == 200 && x.clen >= 0) r->size = x.clen;
-  if (r->size >= 0) r->info->content_length = r->size;
+  if (r->size >= 0 && r == r->root) r->info->content_length = r->size;
   if (x.over_budget) {
+    if (x.resp_bytes + 65536 > p->resp_cap && p->resp_cap < r->budget)
+      rfail(r, VAST_E_TOO_LARGE, 405, "a response exceeds the policy's %zu bytes", p->resp_cap);
     rfail(r, VAST_E_TOO_LARGE, 405, "read budget of %zu bytes spent before the file was understood",
           r->budget);
     return -1;
@@ -313,7 +336,7 @@ static int file_block(preader *r, pblock *b, int64_t off, size_t want) {
  * A block of length 0 means end of file.
  */
 static pblock *get_block(preader *r, int64_t off) {
-  if (r->err != VAST_OK) return NULL;
+  if (r->root->err != VAST_OK) return NULL;
   pblock *lru = &r->blk[0];
   for (int i = 0; i < NBLK; i++) {
     pblock *b = &r->blk[i];
@@ -388,7 +411,7 @@ static int64_t av_seek(void *opaque, int64_t off, int whence) {
 
 static int av_interrupt(void *opaque) {
   preader *r = opaque;
-  if (r->err != VAST_OK) return 1;
+  if (r->root->err != VAST_OK) return 1;
   if (!time_left(r)) {
     rfail(r, VAST_E_TIMEOUT, 402, "timed out after %ld ms", r->p->o.timeout_ms);
     return 1;
@@ -396,11 +419,63 @@ static int av_interrupt(void *opaque) {
   return 0;
 }
 
-/* Demuxers may not open anything else (HLS segments, MOV references, ...). */
-static int av_refuse_open(struct AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+static void reader_free(preader *r) {
+  for (int i = 0; i < NBLK; i++) {
+    free(r->blk[i].data);
+    r->blk[i].data = NULL;
+    r->blk[i].len = 0;
+  }
+}
+
+/*
+ * What a demuxer may open besides the file (the HLS demuxer: variant playlists
+ * and segments): http(s) URLs only, read by a reader of the same kind that
+ * shares the probe's deadline, byte budget and request count, at most
+ * MAX_NESTED per probe. Anything else (files, other protocols, MOV external
+ * references, writing) is refused.
+ */
+static int av_open_nested(struct AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
                           AVDictionary **options) {
-  (void)s, (void)pb, (void)url, (void)flags, (void)options;
-  return AVERROR(EPERM);
+  (void)options;
+  preader *root = s->opaque;
+  if (!root) return AVERROR(EPERM);
+  if ((flags & AVIO_FLAG_WRITE) || !vast__is_http(url) ||
+      root->n_nested >= (int)root->p->o.max_nested) {
+    if (!root->refused[0]) snprintf(root->refused, sizeof root->refused, "%.120s", url);
+    return AVERROR(EPERM);
+  }
+  preader *n = calloc(1, sizeof *n);
+  char *t = strdup(url);
+  uint8_t *buf = av_malloc(32768);
+  AVIOContext *io = n && t && buf ? avio_alloc_context(buf, 32768, 0, n, av_read, NULL, av_seek) : NULL;
+  if (!io) {
+    free(n);
+    free(t);
+    av_free(buf);
+    return AVERROR(ENOMEM);
+  }
+  n->p = root->p;
+  n->root = root;
+  n->target = t;
+  n->fd = -1;
+  n->size = -1;
+  n->ra = root->ra;
+  n->budget = root->budget;
+  n->deadline_us = root->deadline_us;
+  n->info = root->info;
+  io->seekable = AVIO_SEEKABLE_NORMAL;
+  root->nested[root->n_nested++] = n;
+  *pb = io;
+  return 0;
+}
+
+static int av_close_nested(struct AVFormatContext *s, AVIOContext *pb) {
+  (void)s;
+  if (!pb) return 0;
+  reader_free(pb->opaque); /* the struct itself goes with the root */
+  av_freep(&pb->buffer);
+  avio_context_free(&pb);
+  return 0;
 }
 
 /* ---- what the file is -------------------------------------------------------- */
@@ -543,7 +618,7 @@ static void describe(AVFormatContext *fc, vast_media_info *info) {
     info->sample_rate = cp->sample_rate > 0 ? cp->sample_rate : -1;
     info->audio_bit_rate = cp->bit_rate > 0 ? cp->bit_rate : 0;
   }
-  if (info->content_length > 0 && dur > 0)
+  if (info->content_length > 0 && dur > 0 && strcmp(info->container, "hls"))
     info->bit_rate = (int64_t)((double)info->content_length * 8 / dur);
   else if (fc->bit_rate > 0)
     info->bit_rate = fc->bit_rate;
@@ -596,7 +671,9 @@ static vast_err demux(preader *r) {
   pb->seekable = AVIO_SEEKABLE_NORMAL;
   fc->pb = pb;
   fc->flags |= AVFMT_FLAG_CUSTOM_IO;
-  fc->io_open = av_refuse_open;
+  fc->opaque = r;
+  fc->io_open = av_open_nested;
+  fc->io_close2 = av_close_nested;
   fc->interrupt_callback.callback = av_interrupt;
   fc->interrupt_callback.opaque = r;
   fc->format_whitelist = av_strdup(demuxers);
@@ -613,8 +690,9 @@ static vast_err demux(preader *r) {
   if (rc < 0 && r->err == VAST_OK) {
     char why[AV_ERROR_MAX_STRING_SIZE] = "";
     av_strerror(rc, why, sizeof why);
-    if (rc == AVERROR(EPERM))
-      rfail(r, VAST_E_NOT_MEDIA, 405, "the container needs other files (a playlist?); not probed");
+    if (rc == AVERROR(EPERM) || r->refused[0])
+      rfail(r, VAST_E_NOT_MEDIA, 405, "the container needs '%.100s', which may not be opened "
+            "(only http(s) URLs, at most %u)", r->refused, r->p->o.max_nested);
     else
       rfail(r, VAST_E_NOT_MEDIA, 405, "not a media file libavformat can read (%s)", why);
   }
@@ -638,7 +716,21 @@ vast_err vast_prober_create(const vast_probe_opts *opts, vast_prober **out) {
   if (p->o.read_ahead < MIN_READ_AHEAD) p->o.read_ahead = MIN_READ_AHEAD;
   if (p->o.read_ahead > p->o.max_bytes) p->o.read_ahead = p->o.max_bytes;
   if (p->o.timeout_ms <= 0) p->o.timeout_ms = VAST_DEFAULT_PROBE_TIMEOUT_MS;
+  if (p->o.max_nested > MAX_NESTED) p->o.max_nested = MAX_NESTED;
   if (p->o.user_agent && !(p->user_agent = strdup(p->o.user_agent))) {
+    free(p);
+    return VAST_E_NOMEM;
+  }
+  p->o.user_agent = p->user_agent;
+  /* The network policy (vastrack/net.h): the stricter of it and the options wins. */
+  const vast_net_policy *pol = p->o.policy;
+  p->o.policy = NULL; /* applied here, not kept */
+  p->o.refuse_private = vast__policy_refuse(pol, p->o.refuse_private);
+  p->o.timeout_ms = vast__policy_timeout(pol, p->o.timeout_ms);
+  p->o.max_redirects = vast__policy_redirects(pol, p->o.max_redirects);
+  p->resp_cap = vast__policy_bytes(pol, SIZE_MAX);
+  const char *ua = vast__policy_ua(pol, p->o.user_agent);
+  if (ua && !p->user_agent && !(p->user_agent = strdup(ua))) {
     free(p);
     return VAST_E_NOMEM;
   }
@@ -682,6 +774,7 @@ vast_err vast_prober_run(vast_prober *p, const char *target, vast_media_info *in
   preader r;
   memset(&r, 0, sizeof r);
   r.p = p;
+  r.root = &r;
   r.target = target;
   r.fd = -1;
   r.size = -1;
@@ -720,7 +813,12 @@ vast_err vast_prober_run(vast_prober *p, const char *target, vast_media_info *in
               (long long)r.size, (long long)need);
     }
   }
-  for (int i = 0; i < NBLK; i++) free(r.blk[i].data);
+  reader_free(&r);
+  for (int i = 0; i < r.n_nested; i++) {
+    reader_free(r.nested[i]);
+    free((char *)r.nested[i]->target);
+    free(r.nested[i]);
+  }
   if (r.fd >= 0) close(r.fd);
   info->elapsed_ms = (double)(vast__now_us() - t0) / 1000.0;
   if (r.err != VAST_OK && err) {

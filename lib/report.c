@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "collect-int.h"
+#include "jsonw.h"
 
 static const char *FUNNEL[] = {"impression", "start", "firstQuartile",
                                "midpoint", "thirdQuartile", "complete"};
@@ -435,25 +436,24 @@ static void emit(out *o, const char *fmt, ...) {
   if (o->fn(o->ctx, buf, (size_t)n) != 0) o->failed = 1;
 }
 
-static void emit_json_str(out *o, const char *s) {
-  emit(o, "\"");
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') emit(o, "\\%c", c);
-    else if (c < 0x20) emit(o, "\\u%04x", c);
-    else emit(o, "%c", c);
-  }
-  emit(o, "\"");
+static void emit_raw(void *u, const char *p, size_t n) {
+  out *o = u;
+  if (!o->failed && n && o->fn(o->ctx, p, n) != 0) o->failed = 1;
 }
 
+/* Through the library's one JSON escaper (jsonw.h): invalid UTF-8 from a
+ * beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
+static void emit_json_str(out *o, const char *s) { vast__json_quote(s, strlen(s), emit_raw, o); }
+
+/* One CSV cell of received text: quoted as needed, never a formula. */
 static void emit_csv_str(out *o, const char *s) {
-  if (!strpbrk(s, ",\"\n\r")) {
-    emit(o, "%s", s);
-    return;
-  }
-  emit(o, "\"");
-  for (; *s; s++) emit(o, *s == '"' ? "\"\"" : "%c", *s);
-  emit(o, "\"");
+  if (!o->failed && vast_csv_write_cell(s, o->fn, o->ctx) != VAST_OK) o->failed = 1;
+}
+
+/* Received text for the terminal: control characters escaped (\xNN). */
+static const char *safe(const char *s, char *buf, size_t cap) {
+  vast_text_escape(s, buf, cap);
+  return buf;
 }
 
 static int funnel_index(const char *ev) {
@@ -489,7 +489,7 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
   if (fmt == VAST_REPORT_CSV)
     emit(&o, "ad,event,counted,fired,answered,diff,rate\n");
   else if (fmt == VAST_REPORT_JSON)
-    emit(&o, "{\"since_ms\":%lld,\"fired_log\":%s,\"ads\":[", (long long)r->since_ms,
+    emit(&o, "{\"sinceMs\":%lld,\"firedLog\":%s,\"ads\":[", (long long)r->since_ms,
          fired ? "true" : "false");
 
   size_t i = 0;
@@ -504,7 +504,8 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
     if (ie) imp = ie->counted;
 
     if (fmt == VAST_REPORT_TEXT) {
-      emit(&o, "%sad %s\n", first_ad ? "" : "\n", ad[0] ? ad : "(none)");
+      char sad[2048];
+      emit(&o, "%sad %s\n", first_ad ? "" : "\n", ad[0] ? safe(ad, sad, sizeof sad) : "(none)");
       emit(&o, "  %-22s %10s %8s", "event", "counted", "rate");
       if (fired) emit(&o, " %10s %10s %8s", "fired", "answered", "diff");
       emit(&o, "\n");
@@ -541,8 +542,9 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
         double rate = imp ? (double)e->counted / (double)imp : -1;
         int in_funnel = pass == 0;
         if (fmt == VAST_REPORT_TEXT) {
-          char label[80];
-          snprintf(label, sizeof label, "%s%s", is_err ? "error code " : "", is_err ? name + 6 : name);
+          char label[300], sname[256];
+          snprintf(label, sizeof label, "%s%s", is_err ? "error code " : "",
+                   safe(is_err ? name + 6 : name, sname, sizeof sname));
           emit(&o, "  %-22s %10llu", label, (unsigned long long)e->counted);
           if (in_funnel && rate >= 0) emit(&o, " %7.1f%%", rate * 100);
           else emit(&o, " %8s", "");
@@ -561,7 +563,14 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
         } else {
           emit(&o, "%s{\"event\":", first_ev ? "" : ",");
           emit_json_str(&o, is_err ? "error" : name);
-          if (is_err) emit(&o, ",\"code\":%s", strcmp(name + 6, "none") ? name + 6 : "null");
+          if (!is_err) emit(&o, ",\"code\":null");
+          if (is_err) { /* a number, null for "none", else the text as sent */
+            const char *cd = name + 6;
+            if (!strcmp(cd, "none") || !*cd) emit(&o, ",\"code\":null");
+            else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 && (cd[0] != '0' || !cd[1]))
+              emit(&o, ",\"code\":%s", cd);
+            else emit(&o, ",\"code\":"), emit_json_str(&o, cd);
+          }
           emit(&o, ",\"funnel\":%s,\"counted\":%llu", in_funnel ? "true" : "false",
                (unsigned long long)e->counted);
           if (rate >= 0) emit(&o, ",\"rate\":%.4f", rate);
@@ -569,6 +578,8 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
           if (fired && !is_err)
             emit(&o, ",\"fired\":%llu,\"answered\":%llu,\"diff\":%lld",
                  (unsigned long long)e->fired, (unsigned long long)e->answered, (long long)diff);
+          else /* no fired log, or an error row: null, never left out */
+            emit(&o, ",\"fired\":null,\"answered\":null,\"diff\":null");
           emit(&o, "}");
         }
         first_ev = 0;

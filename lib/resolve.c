@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "jsonw.h"
 #include "netint.h"
 
 struct vast_chain {
@@ -706,27 +707,12 @@ static void jraw(jw *j, const char *s, size_t n) {
   if (!j->failed && n && j->w(j->ctx, s, n) != 0) j->failed = 1;
 }
 
+static void jraw_out(void *u, const char *s, size_t n) { jraw(u, s, n); }
+
+/* Strings go through the library's one JSON escaper (jsonw.h). */
 static void jstr(jw *j, const char *s) {
-  if (!s) {
-    jraw(j, "null", 4);
-    return;
-  }
-  jraw(j, "\"", 1);
-  const char *run0 = s;
-  for (const char *p = s;; p++) {
-    unsigned char ch = (unsigned char)*p;
-    if (ch && ch >= 0x20 && ch != '"' && ch != '\\') continue;
-    jraw(j, run0, (size_t)(p - run0));
-    if (!ch) break;
-    char esc[8];
-    if (ch == '"' || ch == '\\')
-      snprintf(esc, sizeof esc, "\\%c", ch);
-    else
-      snprintf(esc, sizeof esc, "\\u%04x", ch);
-    jraw(j, esc, strlen(esc));
-    run0 = p + 1;
-  }
-  jraw(j, "\"", 1);
+  if (!s) jraw(j, "null", 4);
+  else vast__json_quote(s, strlen(s), jraw_out, j);
 }
 
 static void jf(jw *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -745,16 +731,15 @@ static void j_ads(jw *j, const vast_ad *const *ads, const size_t *hops, size_t n
     const vast_ad *a = ads[i];
     jraw(j, i ? ",{" : "{", i ? 2 : 1);
     if (hops) jf(j, "\"hop\":%zu,", hops[i]);
+    else jraw(j, "\"hop\":null,", 11); /* a failure's levels carry no hop index */
     jraw(j, "\"id\":", 5);
     jstr(j, a->id);
     jraw(j, ",\"kind\":", 8);
     jstr(j, a->kind == VAST_AD_INLINE ? "inline" : a->kind == VAST_AD_WRAPPER ? "wrapper" : "empty");
-    jraw(j, ",\"ad_system\":", 13);
+    jraw(j, ",\"adSystem\":", 12);
     jstr(j, a->ad_system);
-    if (a->kind == VAST_AD_WRAPPER) {
-      jraw(j, ",\"vast_ad_tag_uri\":", 19);
-      jstr(j, a->vast_ad_tag_uri);
-    }
+    jraw(j, ",\"vastAdTagURI\":", 16); /* null for an InLine: keys are never left out */
+    jstr(j, a->kind == VAST_AD_WRAPPER ? a->vast_ad_tag_uri : NULL);
     jf(j, ",\"impressions\":%zu,\"errors\":%zu}", a->n_impressions, a->n_errors);
   }
   jraw(j, "]", 1);
@@ -763,28 +748,38 @@ static void j_ads(jw *j, const vast_ad *const *ads, const size_t *hops, size_t n
 vast_err vast_chain_write_json(const vast_chain *c, vast_write_fn write, void *ctx) {
   if (!c || !write) return VAST_E_INVAL;
   jw j = {write, ctx, 0};
-  jf(&j, "{\"ok\":%s,\"elapsed_ms\":%.3f,\"hops\":[", c->n_ads ? "true" : "false", c->elapsed_ms);
+  jf(&j, "{\"ok\":%s,\"elapsedMs\":%.3f,\"hops\":[", c->n_ads ? "true" : "false", c->elapsed_ms);
   for (size_t i = 0; i < c->n_hops; i++) {
     const vast_hop *h = &c->hops[i];
     jraw(&j, i ? ",{\"url\":" : "{\"url\":", i ? 8 : 7);
     jstr(&j, h->url);
-    jf(&j, ",\"file\":%s,\"depth\":%u,\"parent\":%d,\"status\":%ld,\"latency_ms\":%.3f,\"bytes\":%zu,"
-           "\"iab_code\":%d,\"error\":",
-       h->is_file ? "true" : "false", h->depth, h->parent, h->status, h->latency_ms, h->bytes,
-       h->iab_code);
+    /* camelCase, null for what does not apply (docs/json.md) */
+    jf(&j, ",\"file\":%s,\"depth\":%u,\"parent\":", h->is_file ? "true" : "false", h->depth);
+    if (h->parent < 0) jraw(&j, "null", 4);
+    else jf(&j, "%d", h->parent);
+    jraw(&j, ",\"status\":", 10);
+    if (h->status <= 0) jraw(&j, "null", 4);
+    else jf(&j, "%ld", h->status);
+    jf(&j, ",\"latencyMs\":%.3f,\"bytes\":%zu,\"iabCode\":", h->latency_ms, h->bytes);
+    if (h->iab_code) jf(&j, "%d", h->iab_code);
+    else jraw(&j, "null", 4);
+    jraw(&j, ",\"error\":", 9);
     jstr(&j, h->err ? (h->message ? h->message : vast_strerror(h->err)) : NULL);
     jraw(&j, "}", 1);
   }
   jraw(&j, "],\"ads\":[", 9);
   for (size_t i = 0; i < c->n_ads; i++) {
-    jf(&j, "%s{\"sequence\":%d,\"chain\":", i ? "," : "", c->ads[i].sequence);
+    jraw(&j, i ? ",{\"sequence\":" : "{\"sequence\":", i ? 13 : 12);
+    if (c->ads[i].sequence < 0) jraw(&j, "null", 4);
+    else jf(&j, "%d", c->ads[i].sequence);
+    jraw(&j, ",\"chain\":", 9);
     j_ads(&j, c->ads[i].ads, c->ads[i].hops, c->ads[i].n);
     jraw(&j, "}", 1);
   }
   jraw(&j, "],\"failures\":[", 14);
   for (size_t i = 0; i < c->n_fails; i++) {
     const vast_failure *f = &c->fails[i];
-    jf(&j, "%s{\"iab_code\":%d,\"error\":", i ? "," : "", f->iab_code);
+    jf(&j, "%s{\"iabCode\":%d,\"error\":", i ? "," : "", f->iab_code);
     jstr(&j, vast_errname(f->err));
     jraw(&j, ",\"message\":", 11);
     jstr(&j, f->message);
@@ -792,7 +787,7 @@ vast_err vast_chain_write_json(const vast_chain *c, vast_write_fn write, void *c
     j_ads(&j, f->ads, NULL, f->n);
     jraw(&j, "}", 1);
   }
-  jraw(&j, "],\"errors_fired\":[", 18);
+  jraw(&j, "],\"errorsFired\":[", 17);
   for (size_t i = 0; i < c->n_eb; i++) {
     jf(&j, "%s{\"code\":%d,\"url\":", i ? "," : "", c->eb[i].iab_code);
     jstr(&j, c->eb[i].url);

@@ -119,7 +119,8 @@ enum {
   ST_CLOSED = 1u << 15,    /* close/closeLinear fired */
   ST_END_PLAY = 1u << 16,  /* terminal by ended (complete or not) or skip */
   ST_END_ERROR = 1u << 17, /* terminal by error */
-  ST_END_NOT_USED = 1u << 18
+  ST_END_NOT_USED = 1u << 18,
+  ST_UNTRACKED = 1u << 19 /* report events without URLs (url NULL) */
 };
 
 struct vast_tracker {
@@ -138,6 +139,8 @@ struct vast_tracker {
   double due_reach; /* reach of the next pending quartile / percent offset */
   double due_played; /* played time of the next pending time offset */
   vast_plan *owned; /* plan made by vast_tracker_open, freed with the tracker */
+  double (*clock)(void *); /* TIMESTAMP source when set */
+  void *clock_user;
   uint64_t progress_done;
   uint64_t rng;
   uint32_t state;
@@ -578,16 +581,48 @@ vast_err vast_tracker_create(const vast_plan *plan, const vast_macro_ctx *ctx, v
   return VAST_OK;
 }
 
+/* In track.c rather than pick.c: the tracker takes ownership of the plan. */
+vast_err vast_tracker_open_selected(const vast_selection *sel, const vast_macro_ctx *ctx,
+                                    vast_track_fn fn, void *user, vast_tracker **tracker) {
+  if (!tracker) return VAST_E_INVAL;
+  *tracker = NULL;
+  if (!fn) return VAST_E_INVAL;
+  vast_plan *p;
+  vast_err rc = vast_plan_create_selected(sel, &p);
+  if (rc != VAST_OK) return rc;
+  rc = vast_tracker_create(p, ctx, fn, user, tracker);
+  if (rc != VAST_OK) {
+    vast_plan_free(p);
+    return rc;
+  }
+  (*tracker)->owned = p;
+  return VAST_OK;
+}
+
 void vast_tracker_free(vast_tracker *t) {
   if (!t) return;
   vast_plan_free(t->owned);
   free(t);
 }
 
+const vast_plan *vast_tracker_plan(const vast_tracker *t) { return t ? t->plan : NULL; }
+
 int vast_tracker_done(const vast_tracker *t) { return t && (t->state & ST_TERMINAL); }
 double vast_tracker_played(const vast_tracker *t) { return t ? t->played : 0; }
 double vast_tracker_continuous(const vast_tracker *t) { return t ? t->reach : 0; }
 double vast_tracker_discarded(const vast_tracker *t) { return t ? t->discarded : 0; }
+
+void vast_tracker_set_clock(vast_tracker *t, double (*clock)(void *user), void *user) {
+  if (!t) return;
+  t->clock = clock;
+  t->clock_user = user;
+}
+
+void vast_tracker_report_untracked(vast_tracker *t, int on) {
+  if (!t) return;
+  if (on) t->state |= ST_UNTRACKED;
+  else t->state &= ~(uint32_t)ST_UNTRACKED;
+}
 
 vast_err vast_tracker_set_trusted_positions(vast_tracker *t, int trusted) {
   if (!t) return VAST_E_INVAL;
@@ -652,7 +687,7 @@ static void fill_vars(vast_tracker *t, vast_macro_vars *v, double wall) {
 static vast_err emit(vast_tracker *t, const firing *f, vast_beacon_kind kind, vast_event ev,
                      const char *name, const char *tmpl, unsigned level) {
   vast_macro_vars v;
-  fill_vars(t, &v, f->in->wall_time);
+  fill_vars(t, &v, t->clock ? t->clock(t->clock_user) : f->in->wall_time);
   v.ad_playhead = playhead(t, ev);
   v.error_code = f->error_code;
   v.reason = f->reason;
@@ -691,8 +726,41 @@ static const vast_beacon_kind slot_kinds[SLOT__COUNT - VAST_EV__COUNT] = {
     VAST_BEACON_VIEWABLE,   VAST_BEACON_NOT_VIEWABLE, VAST_BEACON_VIEW_UNDETERMINED,
     VAST_BEACON_CUSTOM_CLICK};
 
-/* Fires every URL of one slot. */
+/* An event the plan has no URL for, reported when asked (url NULL). */
+static void untracked(vast_tracker *t, const firing *f, vast_beacon_kind kind, vast_event ev,
+                      const char *name) {
+  if (!(t->state & ST_UNTRACKED)) return;
+  vast_track_beacon b;
+  memset(&b, 0, sizeof b);
+  b.kind = kind;
+  b.event = ev;
+  b.name = name;
+  b.media_time = playhead(t, ev);
+  b.wall_time = f->in->wall_time;
+  b.level = UINT32_MAX;
+  t->fn(t->user, &b);
+}
+
+static int slot_empty(const vast_tracker *t, int slot) {
+  return t->plan->start[slot] == t->plan->start[slot + 1];
+}
+
+static vast_err fire_slot_urls(vast_tracker *t, const firing *f, int slot);
+
+/* Fires every URL of one slot (or reports it untracked). */
 static vast_err fire_slot(vast_tracker *t, const firing *f, int slot) {
+  if (slot_empty(t, slot) && (t->state & ST_UNTRACKED)) {
+    if (slot < VAST_EV__COUNT)
+      untracked(t, f, VAST_BEACON_TRACKING, (vast_event)slot, event_names[slot]);
+    else
+      untracked(t, f, slot_kinds[slot - VAST_EV__COUNT], VAST_EV_UNKNOWN,
+                slot_names[slot - VAST_EV__COUNT]);
+    return VAST_OK;
+  }
+  return fire_slot_urls(t, f, slot);
+}
+
+static vast_err fire_slot_urls(vast_tracker *t, const firing *f, int slot) {
   const vast_plan *p = t->plan;
   vast_beacon_kind kind = VAST_BEACON_TRACKING;
   vast_event ev = VAST_EV_UNKNOWN;
@@ -712,11 +780,15 @@ static vast_err fire_slot(vast_tracker *t, const firing *f, int slot) {
   return rc;
 }
 
-/* Fires an event and its legacy synonyms (a 0-terminated list). */
+/* Fires an event and its legacy synonyms (a 0-terminated list); untracked
+ * only when none of them has a URL, under the first name. */
 static vast_err fire_events(vast_tracker *t, const firing *f, const int *slots) {
   vast_err rc = VAST_OK;
+  int any = 0;
+  for (const int *s = slots; *s; s++) any |= !slot_empty(t, *s);
+  if (!any) return *slots ? fire_slot(t, f, *slots) : VAST_OK;
   for (; *slots; slots++) {
-    vast_err e = fire_slot(t, f, *slots);
+    vast_err e = fire_slot_urls(t, f, *slots);
     if (e) rc = e;
   }
   return rc;
@@ -876,6 +948,7 @@ static vast_err start(vast_tracker *t, const firing *f) {
 static vast_err fire_icon(vast_tracker *t, const firing *f, vast_beacon_kind kind, const char *name,
                           uint32_t first, uint32_t n) {
   vast_err rc = VAST_OK;
+  if (!n) untracked(t, f, kind, VAST_EV_UNKNOWN, name);
   for (uint32_t i = first; i < first + n; i++) {
     vast_err e = emit(t, f, kind, VAST_EV_UNKNOWN, name, t->plan->icon_urls[i].url,
                       t->plan->icon_urls[i].level);
@@ -1129,6 +1202,8 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
     mask &= (uint16_t)~t->verif_done;
     t->verif_done |= mask;
     e = VAST_OK;
+    if (!p->n_verif) untracked(t, &f, VAST_BEACON_TRACKING, VAST_EV_VERIFICATION_NOT_EXECUTED,
+                               "verificationNotExecuted");
     for (size_t i = 0; i < p->n_verif; i++)
       if (mask >> p->verif[i].aux & 1) {
         vast_err e2 = emit(t, &f, VAST_BEACON_TRACKING, VAST_EV_VERIFICATION_NOT_EXECUTED,

@@ -510,6 +510,8 @@ vast_err vast_sarif_end(vast_write_fn write, void *ctx, int *state) {
 
 /* ---- audit --------------------------------------------------------------- */
 
+static void add_word(char *buf, size_t cap, const char *w);
+
 typedef struct tally {
   size_t per_rule[VAST__R__COUNT];
   size_t by_sev[3];
@@ -522,12 +524,80 @@ static int tally_fn(void *ctx, const vast_finding *f) {
   return 0;
 }
 
-static int first_error(void *ctx, const vast_finding *f) {
-  if (f->severity == VAST_SEV_ERROR) {
-    *(int *)ctx = 1;
-    return 1;
+/* The ctv pass: the first error's rule and message, and the other error rules. */
+typedef struct ctv_errs {
+  size_t n;
+  char first[200];
+  size_t per_rule[VAST__R__COUNT];
+  size_t first_rule;
+} ctv_errs;
+
+static int ctv_error(void *ctx, const vast_finding *f) {
+  ctv_errs *c = ctx;
+  if (f->severity != VAST_SEV_ERROR) return 0;
+  size_t r = (size_t)(f->rule - vast__rules);
+  if (!c->n++) {
+    snprintf(c->first, sizeof c->first, "%s: %s", f->rule_id, f->message ? f->message : "");
+    c->first_rule = r;
   }
+  c->per_rule[r]++;
   return 0;
+}
+
+static void ctv_reason(vast_audit *a, const ctv_errs *c) {
+  size_t n = (size_t)snprintf(a->ctv_reason, sizeof a->ctv_reason, "%s", c->first);
+  int more = 0;
+  for (size_t r = 0; r < VAST__R__COUNT && n < sizeof a->ctv_reason; r++) {
+    if (!c->per_rule[r] || r == c->first_rule) continue;
+    n += (size_t)snprintf(a->ctv_reason + n, sizeof a->ctv_reason - n, "%s%s",
+                          more++ ? ", " : "; also ", vast__rules[r].id);
+  }
+  if (n >= sizeof a->ctv_reason) memcpy(a->ctv_reason + sizeof a->ctv_reason - 4, "...", 4);
+}
+
+/* Tracking event names and core events of one Linear into the row. */
+static void audit_tracking(vast_audit *a, const vast_tracking *t, size_t n);
+
+/*
+ * With a resolved chain: impressions and events of the merged chain of each
+ * resolved ad (every Wrapper level plus the InLine), what the player fires.
+ */
+static void audit_chain(vast_audit *a, const vast_chain *chain) {
+  static const vast_event core[VAST_AUDIT_CORE_EVENTS] = {
+      VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
+      VAST_EV_COMPLETE};
+  size_t na = 0;
+  const vast_resolved *ra = vast_chain_ads(chain, &na);
+  if (!na) return;
+  a->impressions = 0;
+  a->events_present[0] = 0;
+  a->events_missing[0] = 0;
+  for (size_t i = 0; i < na; i++) {
+    unsigned have = 0;
+    int linear = 0;
+    for (size_t k = 0; k < ra[i].n; k++) {
+      const vast_ad *ad = ra[i].ads[k];
+      if (!ad) continue;
+      a->impressions += ad->n_impressions;
+      for (size_t c = 0; c < ad->n_creatives; c++) {
+        const vast_creative *cr = &ad->creatives[c];
+        const vast_tracking *t = NULL;
+        size_t nt = 0;
+        if (cr->kind == VAST_CREATIVE_LINEAR && cr->linear) {
+          t = cr->linear->tracking, nt = cr->linear->n_tracking;
+          linear |= ad->kind == VAST_AD_INLINE;
+        } else if (cr->kind == VAST_CREATIVE_NONLINEAR && cr->nonlinear) {
+          t = cr->nonlinear->tracking, nt = cr->nonlinear->n_tracking;
+        }
+        audit_tracking(a, t, nt);
+        if (cr->kind == VAST_CREATIVE_LINEAR)
+          for (size_t j = 0; j < nt; j++)
+            for (int e = 0; e < VAST_AUDIT_CORE_EVENTS; e++) have |= (t[j].event == core[e]) << e;
+      }
+    }
+    for (int e = 0; linear && e < VAST_AUDIT_CORE_EVENTS; e++)
+      if (!(have & (1u << e))) add_word(a->events_missing, sizeof a->events_missing, vast_event_name(core[e]));
+  }
 }
 
 /* Appends word to a space-separated list in buf unless already there. */
@@ -610,13 +680,15 @@ vast_err vast_audit_doc(const vast_doc *doc, const vast_validate_options *opt, v
     }
 issues_done:;
 
-  int ctv_err = 0;
+  ctv_errs ce;
+  memset(&ce, 0, sizeof ce);
   vast_validate_options ctv = *opt;
   ctv.profile = VAST_PROFILE_CTV;
   ctv.min_severity = VAST_SEV_ERROR;
-  e = vast_validate(doc, &ctv, first_error, &ctv_err);
+  e = vast_validate(doc, &ctv, ctv_error, &ce);
   if (e) return e;
-  a->ctv_compatible = !ctv_err;
+  a->ctv_compatible = !ce.n;
+  if (ce.n) ctv_reason(a, &ce);
 
   size_t inl = 0, wr = 0;
   if (vast_doc_kind_of(doc) == VAST_DOC_VMAP) {
@@ -637,7 +709,16 @@ issues_done:;
   }
   a->wrapper_hops = wr ? 1 : 0;
   const vast_chain *chain = vast__validate_chain_opt(opt);
-  if (chain) a->wrapper_hops = vast__chain_wrapper_levels(chain);
+  if (chain) {
+    a->wrapper_hops = vast__chain_wrapper_levels(chain);
+    audit_chain(a, chain);
+  }
+  if (!strcmp(a->ad_type, "no-ad") || !strcmp(a->ad_type, "empty")) {
+    a->ctv_compatible = 0; /* nothing to play, whatever the rules say */
+    snprintf(a->ctv_reason, sizeof a->ctv_reason, "%s",
+             a->ads ? "no Ad has an InLine or Wrapper: nothing to play"
+                    : "no ad in the response (no fill): nothing to play");
+  }
   return VAST_OK;
 }
 
@@ -653,4 +734,5 @@ void vast_audit_parse_error(const vast_error *err, vast_audit *a) {
     else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT) id = "input-refused";
   }
   snprintf(a->issues, sizeof a->issues, "%s(1)", id);
+  snprintf(a->ctv_reason, sizeof a->ctv_reason, "%s: the tag does not parse", id);
 }

@@ -108,10 +108,13 @@ typedef struct V {
   int iab_override; /* when set, the finding's IAB code instead of the rule's */
   seg segs[32];
   int nseg;
+  seg rsegs[32];      /* the segments of the path last rendered */
+  int rn;
+  uint16_t rlen[33];  /* path length after rendering i of them */
   /* the document text, and a cursor into it (line, column -> byte offset;
    * moving forward is cheap, findings come in document order) */
   const char *src;
-  size_t src_len, src_off;
+  size_t src_len, src_off, line_off; /* line_off: start of line src_line */
   uint32_t src_line, src_col;
   char path[768];
   char msg[768];
@@ -128,22 +131,37 @@ static inline void push(V *v, const char *name, size_t idx) {
 }
 static inline void pop(V *v) { v->nseg--; }
 
-/* Formats the segment stack as "/VAST/Ad[1]/InLine..." (hot when many findings). */
+/*
+ * Formats the segment stack as "/VAST/Ad[1]/InLine..." (hot when many
+ * findings). The segments rendered last time are remembered with the length
+ * of the path after each, so only what changed since is written again.
+ */
 static void render_path(V *v) {
-  char *o = v->path, *end = v->path + sizeof v->path - 16;
   int lim = v->nseg < 32 ? v->nseg : 32;
-  for (int i = 0; i < lim && o < end; i++) {
+  int k = 0;
+  while (k < lim && k < v->rn && v->rsegs[k].name == v->segs[k].name &&
+         v->rsegs[k].idx == v->segs[k].idx)
+    k++;
+  char *o = v->path + v->rlen[k], *end = v->path + sizeof v->path - 16;
+  int i = k;
+  for (; i < lim && o < end; i++) {
     *o++ = '/';
-    for (const char *n = v->segs[i].name; *n && o < end; n++) *o++ = *n;
+    size_t nl = strlen(v->segs[i].name);
+    if (nl > (size_t)(end - o)) nl = (size_t)(end - o);
+    memcpy(o, v->segs[i].name, nl);
+    o += nl;
     if (v->segs[i].idx) {
       char d[12];
-      int k = 0;
-      for (unsigned x = v->segs[i].idx; x && k < 11; x /= 10) d[k++] = (char)('0' + x % 10);
+      int n = 0;
+      for (unsigned x = v->segs[i].idx; x && n < 11; x /= 10) d[n++] = (char)('0' + x % 10);
       *o++ = '[';
-      while (k) *o++ = d[--k];
+      while (n) *o++ = d[--n];
       *o++ = ']';
     }
+    v->rsegs[i] = v->segs[i];
+    v->rlen[i + 1] = (uint16_t)(o - v->path);
   }
+  v->rn = o < end ? i : 0; /* a cut path is not reused */
   *o = 0;
 }
 
@@ -161,6 +179,76 @@ static void report(V *v, vast__rule_idx r, const char *path, vast_pos pos) {
   if (v->fn(v->ctx, &f) != 0) v->stop = 1;
 }
 
+/*
+ * fmt_msg: vsnprintf for the few conversions the messages use (%s, %.Ns,
+ * %.*s, %d, %zu, %%), several times faster than the C library's, which
+ * matters when a tag has hundreds of findings. Anything else falls back to
+ * vsnprintf.
+ */
+static void fmt_msg(char *out, size_t cap, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  char *o = out, *end = out + cap - 1;
+  for (const char *f = fmt; *f; f++) {
+    if (*f != '%') { /* the literal text up to the next conversion */
+      const char *pc = strchr(f, '%');
+      size_t lit = pc ? (size_t)(pc - f) : strlen(f);
+      size_t c = lit < (size_t)(end - o) ? lit : (size_t)(end - o);
+      memcpy(o, f, c);
+      o += c;
+      f += lit - 1;
+      continue;
+    }
+    f++;
+    long prec = -1;
+    if (*f == '.') {
+      f++;
+      if (*f == '*') {
+        prec = va_arg(ap, int);
+        f++;
+      } else {
+        prec = 0;
+        while (*f >= '0' && *f <= '9') prec = prec * 10 + (*f++ - '0');
+      }
+    }
+    char num[24];
+    const char *str = NULL;
+    size_t n = 0;
+    if (*f == 's') {
+      str = va_arg(ap, const char *);
+      if (!str) str = "(null)";
+      n = prec >= 0 ? strnlen(str, (size_t)prec) : strlen(str);
+    } else if (*f == 'd' && prec < 0) {
+      long x = va_arg(ap, int);
+      unsigned long u = x < 0 ? (unsigned long)-x : (unsigned long)x;
+      char *q = num + sizeof num;
+      do *--q = (char)('0' + u % 10); while (u /= 10);
+      if (x < 0) *--q = '-';
+      str = q;
+      n = (size_t)(num + sizeof num - q);
+    } else if (f[0] == 'z' && f[1] == 'u' && prec < 0) {
+      f++;
+      size_t u = va_arg(ap, size_t);
+      char *q = num + sizeof num;
+      do *--q = (char)('0' + u % 10); while (u /= 10);
+      str = q;
+      n = (size_t)(num + sizeof num - q);
+    } else if (*f == '%' && prec < 0) {
+      str = "%";
+      n = 1;
+    } else { /* not handled here */
+      vsnprintf(out, cap, fmt, ap2);
+      va_end(ap2);
+      return;
+    }
+    if (n > (size_t)(end - o)) n = (size_t)(end - o);
+    memcpy(o, str, n);
+    o += n;
+  }
+  *o = 0;
+  va_end(ap2);
+}
+
 /* Reports rule r at the current path (plus an optional child element). */
 static void emit(V *v, vast__rule_idx r, vast_pos pos, const char *child, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -168,7 +256,7 @@ static void emit(V *v, vast__rule_idx r, vast_pos pos, const char *child, const 
   if (!on(v, r)) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+  fmt_msg(v->msg, sizeof v->msg, fmt, ap);
   va_end(ap);
   if (child) push(v, child, 0);
   render_path(v);
@@ -331,23 +419,48 @@ static inline const unsigned char *skip_plain(const unsigned char *p) {
 
 /*
  * src_at: the byte of the document text at a model position (expat counts
- * columns in characters), or NULL. A cursor makes forward moves cheap.
+ * columns in characters), or NULL. A cursor (the start of one line, and a
+ * column and offset inside it) moves from where the last lookup left it,
+ * forwards or backwards, so the lookups of one walk cost about one pass over
+ * the text.
  */
 static const char *src_at(V *v, vast_pos pos) {
   if (!v->src || !pos.line || !pos.column) return NULL;
-  if (pos.line < v->src_line || (pos.line == v->src_line && pos.column < v->src_col)) {
-    v->src_off = 0;
-    v->src_line = 1;
+  const char *s = v->src;
+  size_t len = v->src_len;
+  while (v->src_line < pos.line) { /* forwards, line by line */
+    const char *nl = memchr(s + v->line_off, '\n', len - v->line_off);
+    if (!nl) return NULL;
+    v->line_off = (size_t)(nl - s) + 1;
+    v->src_line++;
+    v->src_off = v->line_off;
     v->src_col = 1;
   }
-  const char *s = v->src;
-  size_t off = v->src_off, len = v->src_len;
-  while (v->src_line < pos.line) {
-    const char *nl = memchr(s + off, '\n', len - off);
-    if (!nl) return NULL;
-    off = (size_t)(nl - s) + 1;
-    v->src_line++;
+  while (v->src_line > pos.line) { /* backwards: the line before starts after its '\n' */
+    if (v->line_off == 0) return NULL;
+    const char *nl = v->line_off >= 2 ? memrchr(s, '\n', v->line_off - 1) : NULL;
+    v->line_off = nl ? (size_t)(nl - s) + 1 : 0;
+    v->src_line--;
+    v->src_off = v->line_off;
     v->src_col = 1;
+  }
+  if (pos.column < v->src_col) { /* back to the start of the line */
+    v->src_off = v->line_off;
+    v->src_col = 1;
+  }
+  size_t off = v->src_off, need = pos.column - v->src_col;
+  /* the usual case: ASCII up to the column, where a column is a byte */
+  int ascii = off + need <= len && !memchr(s + off, '\n', need);
+  size_t i = off, end = off + need;
+  for (; ascii && i + 8 <= end; i += 8) { /* 8 bytes at a time: any high bit? */
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    ascii = !(w & 0x8080808080808080ull);
+  }
+  for (; ascii && i < end; i++) ascii = (unsigned char)s[i] < 0x80;
+  if (ascii) {
+    off += need;
+    v->src_col = pos.column;
   }
   while (v->src_col < pos.column && off < len && s[off] != '\n') {
     off++;
@@ -370,15 +483,21 @@ static void check_cdata(V *v, vast_pos pos, const char *elem) {
   if (!p || *p != '<' || (size_t)(end - p) < el + 2 || memcmp(p + 1, elem, el) != 0) return;
   p += 1 + el;
   if (*p != '>' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '/') return;
-  char q = 0; /* the end of the start tag, minding quoted attribute values */
-  for (; p < end; p++) {
-    if (q) {
-      if (*p == q) q = 0;
-    } else if (*p == '"' || *p == '\'') {
-      q = *p;
-    } else if (*p == '>') {
-      break;
+  /* the end of the start tag, minding quoted attribute values ("a>b") */
+  const char *gt = memchr(p, '>', (size_t)(end - p));
+  if (gt && (memchr(p, '"', (size_t)(gt - p)) || memchr(p, '\'', (size_t)(gt - p)))) {
+    char q = 0;
+    for (; p < end; p++) {
+      if (q) {
+        if (*p == q) q = 0;
+      } else if (*p == '"' || *p == '\'') {
+        q = *p;
+      } else if (*p == '>') {
+        break;
+      }
     }
+  } else {
+    p = gt ? gt : end;
   }
   if (p >= end || p[-1] == '/') return;
   p++;
@@ -399,7 +518,8 @@ static size_t check_url(V *v, const char *url, vast_pos pos, const char *what, e
     return 0;
   }
   check_cdata(v, pos, what);
-  if (kind == U_BEACON && strcasecmp(url, "about:blank") == 0 && !strcmp(what, "Impression")) {
+  if ((url[0] | 0x20) == 'a' && kind == U_BEACON && strcasecmp(url, "about:blank") == 0 &&
+      !strcmp(what, "Impression")) {
     emit(v, VAST__R_IMPRESSION_ABOUT_BLANK, pos, NULL,
          "Impression is about:blank: a placeholder, no impression is counted by it");
     return 11;

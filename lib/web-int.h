@@ -38,6 +38,27 @@ int vast__web_api_known(const char *path, size_t n);
 void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, const char *body,
                    size_t bn, int allow_private, vast__web_resp *out);
 
+/*
+ * 1 when a POST endpoint request may wait on the network (the slow pool
+ * limit applies): /api/resolve, any url= input, /api/play of a Wrapper.
+ */
+int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn,
+                       const char *body, size_t bn);
+
+/*
+ * 1 when a POST to the API may be served: a Content-Type of XML or JSON
+ * (application/xml, text/xml, application/json, application/NAME+xml,
+ * application/NAME+json; parameters allowed) or an X-Vastrack-Client header. What a
+ * form or a "simple" cross-site fetch() can send (text/plain, form encodings) is
+ * refused: a browser must then ask first (CORS preflight), which this server
+ * never grants.
+ */
+int vast__web_api_ctype_ok(const char *ctype, size_t n, int api_client);
+
+/* The headers every page and API answer carries (CSP, framing, sniffing),
+   each line ending in CRLF. */
+extern const char vast__web_sec_headers[];
+
 /* GET /api/errors: the IAB error-code table as JSON. */
 void vast__web_errors(vast__web_resp *out);
 

@@ -6,7 +6,9 @@
  *   POST /api/inspect   vast_doc_parse + vast_doc_write_json, plus the event
  *                       coverage of every creative
  *   POST /api/validate  vast_validate_list (profile=) + vast_findings_write_json,
- *                       plus the IAB error-code entries of the codes found
+ *                       plus the IAB error-code entries of the codes found;
+ *                       probe=1 adds vast_probe_check (the media files probed
+ *                       under the service's policy, never from disk)
  *   POST /api/resolve   vast_resolve_url / vast_resolve_buffer (private-range
  *                       guard on unless the server allows it, never files)
  *                       + vast_chain_write_json
@@ -29,6 +31,7 @@
 #include <time.h>
 
 #include "collect-int.h"
+#include "jsonw.h"
 #include "web-int.h"
 
 #define WEB_RESOLVE_TOTAL_MS 15000L /* a whole resolution started from the web */
@@ -89,33 +92,12 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
   if (n > 0) sb_write(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* A JSON string (NULL: null). Control characters as \u00XX. */
+static void sb_out(void *u, const char *p, size_t n) { sb_write(u, p, n); }
+
+/* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
 static void sb_jstrn(sbuf *b, const char *s, size_t n) {
-  if (!s) {
-    sb_puts(b, "null");
-    return;
-  }
-  sb_write(b, "\"", 1);
-  size_t run = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
-    sb_write(b, s + run, i - run);
-    run = i + 1;
-    char esc[8];
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      sb_write(b, esc, 2);
-    } else if (c == '\n') {
-      sb_write(b, "\\n", 2);
-    } else {
-      snprintf(esc, sizeof esc, "\\u%04x", c);
-      sb_write(b, esc, 6);
-    }
-  }
-  sb_write(b, s + run, n - run);
-  sb_write(b, "\"", 1);
+  if (!s) sb_puts(b, "null");
+  else vast__json_quote(s, n, sb_out, b);
 }
 
 static void sb_jstr(sbuf *b, const char *s) { sb_jstrn(b, s, s ? strlen(s) : 0); }
@@ -137,17 +119,19 @@ static void finish(vast__web_resp *out, int status, sbuf *b) {
   out->len = b->n;
 }
 
-/* {"ok":false,"error":{"message":..,"iab_code":..,"line":..,"column":..}} */
+/* {"ok":false,"error":{"message":..,"iabCode":..,"line":..,"column":..}}, null when 0 */
 static void fail_json(vast__web_resp *out, int status, const char *msg, int iab, unsigned long line,
                       unsigned long col, const char *source, size_t slen) {
   sbuf b = {0};
   sb_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
   sb_jstr(&b, msg);
-  sb_printf(&b, ",\"iab_code\":%d,\"line\":%lu,\"column\":%lu}", iab, line, col);
-  if (source) {
-    sb_puts(&b, ",\"source\":");
-    sb_jstrn(&b, source, slen);
-  }
+  sb_puts(&b, ",\"iabCode\":");
+  if (iab) sb_printf(&b, "%d", iab);
+  else sb_puts(&b, "null");
+  if (line) sb_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
+  else sb_puts(&b, ",\"line\":null,\"column\":null}");
+  sb_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
+  sb_jstrn(&b, source, slen);
   sb_puts(&b, "}");
   finish(out, status, &b);
 }
@@ -400,7 +384,8 @@ void vast__web_errors(vast__web_resp *out) {
   finish(out, 200, &b);
 }
 
-static void api_validate(const web_input *in, const char *q, size_t qn, vast__web_resp *out) {
+static void api_validate(const web_input *in, const char *q, size_t qn, int allow_private,
+                         vast__web_resp *out) {
   char pname[32] = "web";
   vast_validate_options opt;
   vast_validate_options_init(&opt);
@@ -416,6 +401,15 @@ static void api_validate(const web_input *in, const char *q, size_t qn, vast__we
   vast_err rc = vast_doc_parse(in->buf, in->len, NULL, &doc, &err);
   if (rc == VAST_OK) rc = vast_validate_list(doc, &opt, &list);
   else if (rc != VAST_E_NOMEM) rc = vast_findings_from_parse_error(&err, &list);
+  char probe[8];
+  if (rc == VAST_OK && doc && qparam(q, qn, "probe", probe, sizeof probe) >= 0 &&
+      !strcmp(probe, "1")) { /* the media behind the tag (vastrack/probe.h) */
+    vast_probe_check_opts pco;
+    vast_probe_check_opts_init(&pco);
+    pco.probe.policy = web_policy(allow_private);
+    pco.probe.allow_files = 0; /* never read the server's disk */
+    rc = vast_probe_check(doc, in->url[0] ? in->url : NULL, &opt, &pco, list);
+  }
   if (rc != VAST_OK) {
     vast_doc_free(doc);
     fail_json(out, 503, vast_strerror(rc), 0, 0, 0, NULL, 0);
@@ -477,7 +471,8 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
   } else {
     sb_puts(&b, "{\"message\":");
     sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
-    sb_printf(&b, ",\"iab_code\":%d}", err.iab_code);
+    if (err.iab_code) sb_printf(&b, ",\"iabCode\":%d}", err.iab_code);
+    else sb_puts(&b, ",\"iabCode\":null}");
   }
   sb_puts(&b, ",\"chain\":");
   if (chain) {
@@ -668,6 +663,38 @@ done:
 
 static const char *const API[] = {"/api/inspect", "/api/validate", "/api/resolve", "/api/play"};
 
+const char vast__web_sec_headers[] =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n";
+
+int vast__web_api_ctype_ok(const char *ct, size_t n, int api_client) {
+  if (api_client) return 1;
+  size_t e = 0;
+  while (e < n && ct[e] != ';' && ct[e] != ' ' && ct[e] != '\t') e++;
+  static const char *const ok[] = {"application/xml", "text/xml", "application/json"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (strlen(ok[i]) == e && strncasecmp(ct, ok[i], e) == 0) return 1;
+  /* application/<x>+xml, application/<x>+json */
+  if (e > 12 && strncasecmp(ct, "application/", 12) == 0 && !memchr(ct + 12, '/', e - 12)) {
+    if (e >= 16 && strncasecmp(ct + e - 4, "+xml", 4) == 0) return 1;
+    if (e >= 17 && strncasecmp(ct + e - 5, "+json", 5) == 0) return 1;
+  }
+  return 0;
+}
+
+int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn,
+                       const char *body, size_t bn) {
+  if (pn == 12 && memcmp(path, "/api/resolve", 12) == 0) return 1;
+  char u[4096];
+  if (qparam(query, qn, "url", u, sizeof u) > 0) return 1;
+  if (pn == 9 && memcmp(path, "/api/play", 9) == 0 && memmem(body, bn, "Wrapper", 7)) return 1;
+  return 0;
+}
+
 int vast__web_api_known(const char *path, size_t n) {
   for (size_t i = 0; i < sizeof API / sizeof API[0]; i++)
     if (strlen(API[i]) == n && memcmp(API[i], path, n) == 0) return 1;
@@ -689,7 +716,7 @@ void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, co
   if (!get_input(query, qn, body, bn, allow_private, which != 2, &in, out)) return;
   switch (which) {
   case 0: api_inspect(&in, out); break;
-  case 1: api_validate(&in, query, qn, out); break;
+  case 1: api_validate(&in, query, qn, allow_private, out); break;
   case 2: api_resolve(&in, query, qn, allow_private, out); break;
   default: api_play(&in, query, qn, allow_private, out); break;
   }

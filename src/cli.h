@@ -47,4 +47,8 @@ int cli_is_url(const char *s);
    allows private addresses until the command says otherwise. Never NULL. */
 vast_net_policy *cli_net_policy(void);
 
+/* s (received data: a URL from a tag...) for the terminal, its control characters
+   written \xNN (vast_text_escape); malloc'd, free() it; NULL when out of memory. */
+char *cli_tty_dup(const char *s);
+
 #endif

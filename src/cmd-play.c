@@ -1,16 +1,24 @@
 /*
  * cmd-play.c: `vastrack play`, a simulated playback of one ad through the
- * tracking engine (lib/track.c), printing every beacon it would request.
+ * tracking engine (lib/track.c), printing every beacon the player would
+ * request, and sending them only when asked (--fire).
  *
- * The flow: read and parse the tag; pick the ad (an InLine, or a Wrapper
- * resolved to its InLine by the resolver); build a plan and a tracker; drive
- * the tracker with the library's simulated player (vast_play_simulate: a 4 Hz
- * media clock and the injected --events, parsed by vast_play_events_parse).
- * Every beacon goes through one function, play_emit(), which prints it
- * (--dry-run) or queues it for the dispatcher (net module).
+ * The flow: read and parse the tag; pick the ad (vast_select_doc: the first
+ * of a pod in sequence order, or of a buffet; a Wrapper-only tag is resolved
+ * and picked with vast_select_chain); build a plan and a tracker; drive the
+ * tracker with the library's simulated player (vast_play_simulate: a 4 Hz
+ * media clock and the injected --events). Every line of output is a record
+ * (play_rec) kept in firing order: a beacon, an event the tag does not track
+ * ("(no tracking URL)") or a click-through. In a dry run a record is printed
+ * at once; with --fire the beacons of one moment are submitted together to
+ * the dispatcher (net module, its own thread) as the moment happens (real
+ * time unless --fast), and records are printed in order as their deliveries
+ * complete, so the output never reorders.
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,48 +28,71 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: vastrack play [--dry-run] [--json] [--watch SECONDS] [--events LIST]\n"
-    "                     [--realtime] [--creative N] [--macro NAME=VALUE]... [--seed N]\n"
-    "                     [--muted] [--fullscreen]\n"
+    "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS]\n"
+    "                     [--events LIST] [--creative N] [--macro NAME=VALUE]...\n"
+    "                     [--seed N] [--muted] [--fullscreen] [--ssai --device-ip IP\n"
+    "                     --device-ua UA [--xff]] [--allow-private] [--timeout MS]\n"
     "                     FILE|URL|-\n"
     "\n"
-    "Simulates the playback of the first InLine ad of a tag (a Wrapper is first\n"
-    "resolved to its InLine) and prints every tracking beacon the IAB rules require,\n"
-    "with macros expanded, one per line as `T EVENT URL` (T: seconds since the ad\n"
-    "began), or with --json one object per line {\"t\":..,\"media\":..,\"event\":..,\"url\":..}.\n"
-    "The click-through of a click is printed as event clickThrough (not a beacon).\n"
+    "Plays the first ad of a tag (a pod: the first in sequence order; a Wrapper is\n"
+    "first resolved to its InLine) on a simulated player and prints every tracking\n"
+    "beacon the IAB rules require, macros expanded, in firing order. Nothing is sent\n"
+    "unless --fire is given.\n"
     "\n"
-    "  --dry-run         request nothing, only print the beacons\n"
-    "Without --dry-run every beacon is requested (net module dispatcher) and each\n"
-    "delivery is printed when done: `T EVENT STATUS LATENCYms URL`, or with --json\n"
-    "{\"t\":..,\"event\":..,\"url\":..,\"status\":N,\"latency_ms\":X,\"error\":null|\"..\"}\n"
-    "(T: media seconds). Beacons of one moment (all the Impressions) leave together.\n"
-    "  --log FILE        also write the delivery records to FILE as JSON lines\n"
-    "                    (the format `vastrack report --fired FILE` reads)\n"
-    "  --ssai            fire as a server on behalf of a device: X-Device-IP and\n"
-    "                    X-Device-User-Agent headers, [SERVERSIDE]=1; needs:\n"
+    "Output: a header line (# ad, chain depth, creative played, a warning when the\n"
+    "only media is VPAID), then one line per record:\n"
+    "  T MEDIA EVENT URL                      a beacon (dry run)\n"
+    "  T MEDIA EVENT STATUS LATENCYms URL     a beacon sent (--fire)\n"
+    "  T MEDIA EVENT error (REASON) URL       a beacon that got no response\n"
+    "  T MEDIA EVENT (no tracking URL)        the event happened; the tag tracks none\n"
+    "  T MEDIA clickThrough URL               the landing page of a click (not a beacon)\n"
+    "T: session seconds since the ad loaded; MEDIA: seconds into the ad (they differ\n"
+    "after a pause or a seek; - when unknown).\n"
+    "\n"
+    "  --fire            send the beacons (HTTP GET through the net module). Without it\n"
+    "                    nothing leaves the machine (a dry run; --dry-run is accepted\n"
+    "                    and changes nothing)\n"
+    "  --fast            with --fire: compress time (no waiting). By default a fired\n"
+    "                    play runs in real time, each beacon leaving at the moment of\n"
+    "                    its playback event; [TIMESTAMP] is the real send time\n"
+    "  --realtime        pace a dry run in real time too\n"
+    "  --json            JSON lines, one record each: {\"t\",\"media\",\"event\",\"url\",\n"
+    "                    \"level\",\"beacon\",\"sent\",\"status\",\"latencyMs\",\"error\"}, the same\n"
+    "                    shape for dry and fired runs (docs/tracking.md); the header\n"
+    "                    line goes to stderr\n"
+    "  --log FILE        also write the beacon records to FILE as JSON lines (the\n"
+    "                    format `vastrack report --fired FILE` reads; give it a --fire log)\n"
+    "  --allow-private   with --fire: send to loopback/private/link-local addresses too\n"
+    "                    (refused by default: a beacon must not reach into the local\n"
+    "                    network)\n"
+    "  --timeout MS      per beacon request (default 5000)\n"
+    "  --ssai            play as a server-side ad insertion server: reported positions\n"
+    "                    are trusted as delivered media (vast_tracker_set_trusted_positions),\n"
+    "                    [SERVERSIDE]=1, and with --fire the X-Device-IP and\n"
+    "                    X-Device-User-Agent headers; needs:\n"
     "  --device-ip IP    the device's IP (also [DEVICEIP], X-Forwarded-For with --xff)\n"
     "  --device-ua UA    the device's User-Agent (also [DEVICEUA])\n"
     "  --xff             also send X-Forwarded-For: IP (deprecated header)\n"
-    "  --allow-private   fire to loopback/private/link-local addresses too (refused by\n"
-    "                    default: a beacon must not reach into the local network)\n"
-    "  --timeout MS      per beacon request (default 5000)\n"
-    "  --json            JSON lines\n"
     "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
     "                    end and fire complete\n"
-    "  --events LIST     player events at times, comma-separated NAME@T[:ARG], e.g.\n"
-    "                    mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,error@4:405,\n"
-    "                    seek@6:2 (ARG: error code, seek target, real duration, reason).\n"
-    "                    Names: mute unmute pause resume seek skip click close error\n"
-    "                    notUsed playerExpand playerCollapse creativeView interactiveStart\n"
-    "                    otherAdInteraction acceptInvitation adExpand adCollapse minimize\n"
+    "  --events LIST     player events at session times, comma-separated NAME@T[:ARG],\n"
+    "                    e.g. mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,\n"
+    "                    error@4:405,seek@6:2,rewind@9,closeLinear@31 (ARG: error code,\n"
+    "                    seek target, real duration, icon index, reason). Names: every\n"
+    "                    player action of the spec: mute unmute pause resume seek rewind\n"
+    "                    (back to ARG, default 0) skip click (clickThrough) customClick\n"
+    "                    close closeLinear error notUsed playerExpand playerCollapse\n"
+    "                    fullscreen exitFullscreen expand collapse creativeView\n"
+    "                    interactiveStart otherAdInteraction acceptInvitation\n"
+    "                    (acceptInvitationLinear) adExpand adCollapse minimize\n"
     "                    overlayViewDuration viewable notViewable viewUndetermined\n"
-    "                    verificationNotExecuted duration, iconView (ARG: icon index,\n"
-    "                    default 0; IconViewTracking once per icon), iconClick (ARG: icon\n"
-    "                    index; IconClickTracking, then its iconClickThrough is printed),\n"
-    "                    customClick (every CustomClick). T is on the session clock,\n"
-    "                    which equals media time until a pause (media stops while paused).\n"
-    "  --realtime        pace the clock at normal speed (default: as fast as possible)\n"
+    "                    verificationNotExecuted duration iconView iconClick.\n"
+    "                    notUsed@0 and error@0:CODE happen before the impression (an ad\n"
+    "                    dropped or failing before it is shown). After complete or skip\n"
+    "                    only closeLinear/close, a viewability verdict,\n"
+    "                    verificationNotExecuted and clicks (an end card) are taken.\n"
+    "                    Quartiles, start, complete and progress are earned by the\n"
+    "                    playback, not injected.\n"
     "  --creative N      play the N-th creative of the InLine (0-based; default the first\n"
     "                    Linear)\n"
     "  --macro NAME=VALUE  a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
@@ -70,139 +101,227 @@ static const char usage_text[] =
     "  --muted           the player starts muted: no mute beacon, unmute fires\n"
     "                    unmute, [PLAYERSTATE] says muted (--fullscreen alike)\n"
     "\n"
-    "exit status: 0 played (and every beacon got a response), 1 some beacons failed,\n"
-    "2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
+    "exit status: 0 played (and with --fire every beacon got a response), 1 some\n"
+    "beacons failed, 2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
 
 #define MAX_EVENTS 256
+#define MAX_BATCH 256
+
+/* One line of output, kept in firing order. */
+typedef struct play_rec {
+  double t, media;  /* session and media seconds (media < 0: unknown) */
+  char *event, *url; /* url NULL: an event the tag does not track */
+  unsigned level;   /* chain level of the URL; UINT32_MAX none */
+  int beacon;       /* a request (would be) made */
+  int pending;      /* submitted, delivery not seen yet */
+  int sent;         /* the request left */
+  long status;      /* HTTP status; 0 none */
+  double latency_ms;
+  char *error;      /* why it got no response; NULL */
+} play_rec;
 
 typedef struct play_ctx {
-  int json;
-  int dry_run;
-  int realtime;
+  int json, fire, realtime;
   vast_play_state st; /* the clocks, kept current by vast_play_simulate */
-  FILE *out;
-  /* Firing (without --dry-run): beacons of one moment are batched, then submitted. */
+  FILE *out, *log;
   vast_dispatcher *disp;
-  FILE *log;
-  vast_beacon batch[256];
+  pthread_mutex_t mu; /* recs, n_recs, printed: shared with the delivery thread */
+  play_rec *recs;
+  size_t n_recs, cap_recs, printed;
+  vast_beacon batch[MAX_BATCH]; /* the beacons of the current moment */
   size_t n_batch;
   double batch_t;
-  unsigned long failed; /* deliveries without a response */
+  unsigned long failed; /* beacons without a response */
+  int nomem;
 } play_ctx;
 
-/* Writes s as a JSON string body (without quotes). */
+/* Writes s as a JSON string (with quotes), or null. */
 static void json_str(FILE *f, const char *s) {
+  if (!s) {
+    fputs("null", f);
+    return;
+  }
+  fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
     else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
     else fputc(*p, f);
   }
+  fputc('"', f);
 }
 
-/*
- * Firing. Beacons emitted at the same session time (the Impressions of every
- * level, start, creativeView...) are collected into one batch and submitted
- * together, so the dispatcher starts them in one step. The dispatcher runs on
- * its own thread; deliveries are printed from there as they complete.
- */
-static void play_json_delivery(FILE *f, const vast_delivery *d) {
-  fprintf(f, "{\"t\":%.3f,\"event\":\"", d->t < 0 ? 0 : d->t);
-  json_str(f, d->event);
-  fputs("\",\"url\":\"", f);
-  json_str(f, d->url);
-  fprintf(f, "\",\"status\":%ld,\"latency_ms\":%.3f,\"error\":", d->status, d->latency_ms);
-  if (d->err) {
-    fputc('"', f);
-    json_str(f, d->error ? d->error : vast_strerror(d->err));
-    fputs("\"}\n", f);
-  } else {
-    fputs("null}\n", f);
+/* One record as a JSON line: the shape of --json and --log, dry or fired. */
+static void rec_json(FILE *f, const play_rec *r) {
+  fprintf(f, "{\"t\":%.3f,\"media\":", r->t);
+  if (r->media >= 0) fprintf(f, "%.3f", r->media);
+  else fputs("null", f);
+  fputs(",\"event\":", f);
+  json_str(f, r->event);
+  fputs(",\"url\":", f);
+  json_str(f, r->url);
+  if (r->level != UINT32_MAX) fprintf(f, ",\"level\":%u", r->level);
+  else fputs(",\"level\":null", f);
+  fprintf(f, ",\"beacon\":%s,\"sent\":%s,\"status\":", r->beacon ? "true" : "false",
+          r->sent ? "true" : "false");
+  if (r->status) fprintf(f, "%ld", r->status);
+  else fputs("null", f);
+  fputs(",\"latencyMs\":", f);
+  if (r->sent) fprintf(f, "%.3f", r->latency_ms);
+  else fputs("null", f);
+  fputs(",\"error\":", f);
+  json_str(f, r->error);
+  fputs("}\n", f);
+}
+
+static void rec_text(FILE *f, const play_rec *r, int fire) {
+  fprintf(f, "%.2f ", r->t);
+  if (r->media >= 0) fprintf(f, "%.2f ", r->media);
+  else fputs("- ", f);
+  fputs(r->event, f);
+  if (!r->url) {
+    fputs(" (no tracking URL)\n", f);
+    return;
   }
+  if (r->beacon && r->error) fprintf(f, " error (%s)", r->error);
+  else if (r->beacon && fire) fprintf(f, " %ld %.1fms", r->status, r->latency_ms);
+  char *u = cli_tty_dup(r->url); /* received text: no control characters to the terminal */
+  fprintf(f, " %s\n", u ? u : "?");
+  free(u);
 }
 
+/* Prints the records that are ready, in order. Called with pc->mu held. */
+static void print_ready(play_ctx *pc) {
+  while (pc->printed < pc->n_recs && !pc->recs[pc->printed].pending) {
+    const play_rec *r = &pc->recs[pc->printed++];
+    if (pc->json) rec_json(pc->out, r);
+    else rec_text(pc->out, r, pc->fire);
+    if (pc->log && r->beacon) rec_json(pc->log, r);
+  }
+  fflush(pc->out);
+  if (pc->log) fflush(pc->log);
+}
+
+/* A delivery came back (dispatcher thread): fill its record, print what is ready. */
 static void on_delivery(void *user, const vast_delivery *d) {
   play_ctx *pc = user;
-  if (d->err) pc->failed++;
-  if (pc->json)
-    play_json_delivery(pc->out, d);
-  else if (d->err)
-    fprintf(pc->out, "%.2f %s error (%s) %s\n", d->t < 0 ? 0 : d->t, d->event,
-            d->error ? d->error : vast_strerror(d->err), d->url);
-  else
-    fprintf(pc->out, "%.2f %s %ld %.1fms %s\n", d->t < 0 ? 0 : d->t, d->event, d->status,
-            d->latency_ms, d->url);
-  fflush(pc->out);
-  if (pc->log) {
-    play_json_delivery(pc->log, d);
-    fflush(pc->log);
+  pthread_mutex_lock(&pc->mu);
+  size_t i = (size_t)(uintptr_t)d->user;
+  if (i < pc->n_recs) {
+    play_rec *r = &pc->recs[i];
+    r->pending = 0;
+    r->sent = d->sent_at > 0;
+    r->status = d->status;
+    r->latency_ms = d->latency_ms;
+    if (d->err) {
+      pc->failed++;
+      const char *why = d->error ? d->error : vast_strerror(d->err);
+      size_t n = strlen(why) + 96;
+      r->error = malloc(n);
+      if (r->error)
+        snprintf(r->error, n, "%s%s", why,
+                 d->err == VAST_E_FORBIDDEN
+                     ? "; --allow-private sends to private and loopback addresses"
+                     : "");
+    }
   }
+  print_ready(pc);
+  pthread_mutex_unlock(&pc->mu);
 }
 
-/* Submits the batch being collected; waits while the queue is full (back-pressure). */
+/* Submits the beacons of the moment just finished; waits while the queue is full. */
 static void play_flush(play_ctx *pc) {
   if (!pc->disp || !pc->n_batch) return;
   vast_err rc;
   while ((rc = vast_dispatcher_submit(pc->disp, pc->batch, pc->n_batch)) == VAST_E_FULL)
     vast_dispatcher_drain(pc->disp, 10);
-  if (rc != VAST_OK) cli_error("play: cannot fire a batch of %zu beacons: %s", pc->n_batch,
-                               vast_strerror(rc));
-  for (size_t i = 0; i < pc->n_batch; i++) {
-    free((char *)pc->batch[i].url);
-    free((char *)pc->batch[i].event);
+  if (rc != VAST_OK) {
+    cli_error("play: cannot fire a batch of %zu beacons: %s", pc->n_batch, vast_strerror(rc));
+    pthread_mutex_lock(&pc->mu);
+    for (size_t i = 0; i < pc->n_batch; i++) {
+      play_rec *r = &pc->recs[(size_t)(uintptr_t)pc->batch[i].user];
+      r->pending = 0;
+      r->error = strdup(vast_strerror(rc));
+      pc->failed++;
+    }
+    print_ready(pc);
+    pthread_mutex_unlock(&pc->mu);
   }
   pc->n_batch = 0;
 }
 
-static void play_queue(play_ctx *pc, const char *event, const char *url, double media) {
-  if (pc->n_batch &&
-      (pc->batch_t != pc->st.t || pc->n_batch == sizeof pc->batch / sizeof pc->batch[0]))
-    play_flush(pc);
-  vast_beacon *b = &pc->batch[pc->n_batch];
-  b->url = strdup(url);
-  b->event = strdup(event);
-  b->t = media < 0 ? pc->st.media : media;
-  b->user = NULL;
-  if (!b->url || !b->event) {
-    free((char *)b->url);
-    free((char *)b->event);
-    cli_error("play: out of memory");
-    return;
-  }
-  pc->batch_t = pc->st.t;
-  pc->n_batch++;
+static int is_http(const char *url) {
+  return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
 }
 
 /*
- * play_emit: the one place beacons leave `play`. In --dry-run it prints; the
- * network module's firing goes here too (submit url + event to a dispatcher).
+ * play_record: the one place output is made. Appends a record (firing order);
+ * with --fire, a beacon joins the batch of its moment (sent when the moment
+ * ends) and is printed once delivered; anything else prints when its turn comes.
  */
-static void play_emit(play_ctx *pc, const char *event, const char *url, double media,
-                      int is_beacon) {
-  if (pc->disp && is_beacon) {
-    if ((!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8))) {
-      play_queue(pc, event, url, media);
+static void play_record(play_ctx *pc, const char *event, const char *url, double media,
+                        unsigned level, int beacon) {
+  if (pc->disp && pc->n_batch && (pc->batch_t != pc->st.t || pc->n_batch == MAX_BATCH))
+    play_flush(pc);
+  pthread_mutex_lock(&pc->mu);
+  if (pc->n_recs == pc->cap_recs) {
+    size_t nc = pc->cap_recs ? pc->cap_recs * 2 : 64;
+    play_rec *nr = realloc(pc->recs, nc * sizeof *nr);
+    if (!nr) {
+      pc->nomem = 1;
+      pthread_mutex_unlock(&pc->mu);
       return;
     }
+    pc->recs = nr;
+    pc->cap_recs = nc;
   }
-  if (pc->json) {
-    fprintf(pc->out, "{\"t\":%.3f,\"media\":%.3f,\"event\":\"", pc->st.t, media < 0 ? 0 : media);
-    json_str(pc->out, event);
-    fputs("\",\"url\":\"", pc->out);
-    json_str(pc->out, url);
-    fprintf(pc->out, "\"%s}\n", is_beacon ? "" : ",\"beacon\":false");
-  } else {
-    fprintf(pc->out, "%.2f %s %s\n", pc->st.t, event, url);
+  size_t i = pc->n_recs;
+  play_rec *r = &pc->recs[i];
+  memset(r, 0, sizeof *r);
+  r->t = pc->st.t;
+  r->media = media;
+  r->event = strdup(event);
+  r->url = url ? strdup(url) : NULL;
+  r->level = level;
+  r->beacon = beacon && url;
+  if (!r->event || (url && !r->url)) {
+    free(r->event);
+    free(r->url);
+    pc->nomem = 1;
+    pthread_mutex_unlock(&pc->mu);
+    return;
   }
+  pc->n_recs++;
+  if (pc->disp && r->beacon) {
+    if (is_http(url)) {
+      r->pending = 1;
+      vast_beacon *b = &pc->batch[pc->n_batch++];
+      b->url = r->url;
+      b->event = r->event;
+      b->t = media;
+      b->user = (void *)(uintptr_t)i;
+      pc->batch_t = pc->st.t;
+    } else {
+      r->error = strdup("not an http(s) URL: not sent");
+      pc->failed++;
+    }
+  }
+  print_ready(pc);
+  pthread_mutex_unlock(&pc->mu);
 }
 
 static void on_beacon(void *user, const vast_track_beacon *b) {
-  play_emit(user, b->name, b->url, b->media_time, 1);
+  play_record(user, b->name, b->url, b->media_time, b->url ? b->level : UINT32_MAX, 1);
 }
 
 static double now_wall(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
   return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static double real_clock(void *user) {
+  (void)user;
+  return now_wall();
 }
 
 static void sleep_until(double wall) {
@@ -215,7 +334,7 @@ static void sleep_until(double wall) {
 
 static void on_click_through(void *user, const vast_play_state *st, const char *name,
                              const char *url) {
-  play_emit(user, name, url, st->media, 0);
+  play_record(user, name, url, st->media, UINT32_MAX, 0);
 }
 
 /* Refused events are reported but do not stop the play. */
@@ -228,19 +347,48 @@ static void on_refused(void *user, const vast_play_state *st, const vast_play_ev
     cli_error("play: %s at %.2f s: %s", e->name, st->t, reason);
 }
 
-/* A new moment: the beacons of the previous one leave together; --realtime waits. */
+/* A new moment: the beacons of the previous one leave together; a real-time
+ * play waits until the moment is due. */
 static void on_step(void *user, const vast_play_state *st) {
   play_ctx *pc = user;
   play_flush(pc);
   if (pc->realtime) sleep_until(st->wall0 + st->t);
 }
 
-/* Index of the creative to play: --creative, else the first Linear, else 0. */
-static long pick_creative(const vast_ad *ad, long want) {
-  if (want >= 0) return want < (long)ad->n_creatives ? want : -1;
-  for (size_t i = 0; i < ad->n_creatives; i++)
-    if (ad->creatives[i].kind == VAST_CREATIVE_LINEAR) return (long)i;
-  return ad->n_creatives ? 0 : -1;
+/* Index of the creative to play: --creative, else the selection's. */
+static long pick_creative(const vast_selection *sel, long want) {
+  if (want >= 0) return want < (long)sel->ad->n_creatives ? want : -1;
+  return (long)sel->creative;
+}
+
+static const char *kind_name(vast_creative_kind k) {
+  return k == VAST_CREATIVE_LINEAR      ? "linear"
+         : k == VAST_CREATIVE_NONLINEAR ? "nonlinear"
+         : k == VAST_CREATIVE_COMPANION ? "companion"
+                                        : "unknown";
+}
+
+/* The header: which ad, how deep, which creative, how it will run. */
+static void header(const play_ctx *pc, const vast_selection *sel, long ci, const vast_plan *plan,
+                   int fast) {
+  FILE *f = pc->json ? stderr : pc->out;
+  const vast_creative *cr = &sel->ad->creatives[ci];
+  fprintf(f, "# ad %s", sel->ad->id ? sel->ad->id : "(no id)");
+  if (sel->ad->ad_title) fprintf(f, " \"%s\"", sel->ad->ad_title);
+  fprintf(f, ", chain depth %zu (%zu wrapper%s), creative %ld", sel->n_chain, sel->n_chain - 1,
+          sel->n_chain == 2 ? "" : "s", ci);
+  if (cr->id) fprintf(f, " id %s", cr->id);
+  fprintf(f, " (%s", kind_name(cr->kind));
+  if (vast_plan_duration(plan) > 0) fprintf(f, ", %.3f s", vast_plan_duration(plan));
+  fprintf(f, "), %zu beacon URLs; %s\n", vast_plan_url_count(plan),
+          !pc->fire ? "dry run: nothing sent (--fire sends)"
+          : fast    ? "firing, time compressed (--fast)"
+                    : "firing in real time");
+  if (sel->vpaid_only && (long)sel->creative == ci)
+    cli_error("play: warning: the only media of creative %ld is VPAID: a video player cannot "
+              "play it (the beacons below assume it played)",
+              ci);
+  fflush(f);
 }
 
 /* Runs the simulation: returns an exit status. */
@@ -271,13 +419,17 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
   if (pc->st.stop == VAST_PLAY_PAUSED)
     cli_error("play: paused at %.2f s with no resume; stopping", pc->st.t);
   play_flush(pc);
-  fflush(pc->out);
+  if (pc->nomem) {
+    cli_error("play: out of memory: some records were lost");
+    return CLI_FAIL;
+  }
   return CLI_OK;
 }
 
 int cmd_play(int argc, char **argv) {
   play_ctx pc;
   memset(&pc, 0, sizeof pc);
+  pthread_mutex_init(&pc.mu, NULL);
   pc.out = stdout;
   double watch = -1;
   unsigned player_state = 0;
@@ -285,7 +437,7 @@ int cmd_play(int argc, char **argv) {
   const char *events = NULL;
   const char *input = NULL;
   unsigned long long seed = 0;
-  int has_seed = 0;
+  int has_seed = 0, dry_run = 0, fast = 0, ssai = 0;
   vast_macro_ctx mctx;
   vast_macro_ctx_init(&mctx);
   vast_dispatch_opts dopt;
@@ -300,6 +452,7 @@ int cmd_play(int argc, char **argv) {
   vast_resolve_opts_init(&ropt);
   ropt.policy = policy;
   const char *log_path = NULL;
+  int status = CLI_USAGE;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -307,11 +460,16 @@ int cmd_play(int argc, char **argv) {
     char *end;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage_text, stdout);
-      return CLI_OK;
+      status = CLI_OK;
+      goto done;
     } else if (!strcmp(a, "--dry-run")) {
-      pc.dry_run = 1;
+      dry_run = 1;
+    } else if (!strcmp(a, "--fire")) {
+      pc.fire = 1;
+    } else if (!strcmp(a, "--fast")) {
+      fast = 1;
     } else if (!strcmp(a, "--ssai")) {
-      dopt.server_side = 1;
+      ssai = 1;
     } else if (!strcmp(a, "--xff")) {
       dopt.forwarded_for = 1;
     } else if (!strcmp(a, "--allow-private")) {
@@ -327,7 +485,7 @@ int cmd_play(int argc, char **argv) {
       dopt.timeout_ms = strtol(val, &end, 10);
       if (end == val || *end || dopt.timeout_ms <= 0) {
         cli_error("play: bad --timeout '%s'", val);
-        return CLI_USAGE;
+        goto done;
       }
       i++;
     } else if (!strcmp(a, "--json")) {
@@ -342,7 +500,7 @@ int cmd_play(int argc, char **argv) {
       watch = strtod(val, &end);
       if (end == val || *end || !(watch >= 0) || !isfinite(watch)) {
         cli_error("play: bad --watch '%s'", val);
-        return CLI_USAGE;
+        goto done;
       }
       i++;
     } else if (!strcmp(a, "--events") && val) {
@@ -351,14 +509,14 @@ int cmd_play(int argc, char **argv) {
       creative = strtol(val, &end, 10);
       if (end == val || *end || creative < 0) {
         cli_error("play: bad --creative '%s'", val);
-        return CLI_USAGE;
+        goto done;
       }
       i++;
     } else if (!strcmp(a, "--seed") && val) {
       seed = strtoull(val, &end, 10);
       if (end == val || *end) {
         cli_error("play: bad --seed '%s'", val);
-        return CLI_USAGE;
+        goto done;
       }
       has_seed = 1;
       i++;
@@ -367,7 +525,7 @@ int cmd_play(int argc, char **argv) {
       int m = eq ? vast_macro_lookup(val, (size_t)(eq - val)) : -1;
       if (m < 0) {
         cli_error("play: bad --macro '%s' (NAME=VALUE with an IAB macro name)", val);
-        return CLI_USAGE;
+        goto done;
       }
       if (!strcmp(eq + 1, "-2")) vast_macro_ctx_withhold(&mctx, (vast_macro)m);
       else vast_macro_ctx_set(&mctx, (vast_macro)m, eq + 1);
@@ -375,50 +533,65 @@ int cmd_play(int argc, char **argv) {
     } else if (a[0] == '-' && a[1]) {
       cli_error("play: unknown option or missing value '%s'", a);
       fputs(usage_text, stderr);
-      return CLI_USAGE;
+      goto done;
     } else if (!input) {
       input = a;
     } else {
       cli_error("play: one input only");
-      return CLI_USAGE;
+      goto done;
     }
   }
   if (!input) {
     fputs(usage_text, stderr);
-    return CLI_USAGE;
+    goto done;
   }
+  if (dry_run && pc.fire) {
+    cli_error("play: --dry-run and --fire contradict each other (a dry run is the default)");
+    goto done;
+  }
+  if (fast && !pc.fire) {
+    cli_error("play: --fast compresses the time of a fired play; give --fire (a dry run "
+              "never waits)");
+    goto done;
+  }
+  if (pc.fire && !fast) pc.realtime = 1;
   vast_play_event ev[MAX_EVENTS];
   size_t nev = 0;
   char msg[512];
   vast_err prc = vast_play_events_parse(events, ev, MAX_EVENTS, &nev, msg, sizeof msg);
   if (prc != VAST_OK) {
     cli_error("play: %s", msg);
-    return prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
+    status = prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
+    goto done;
   }
-  if (dopt.server_side && (!dopt.device_ip || !dopt.device_ua)) {
+  if (ssai && (!dopt.device_ip || !dopt.device_ua)) {
     cli_error("play: --ssai needs --device-ip IP and --device-ua UA");
-    return CLI_USAGE;
+    goto done;
   }
-  if (dopt.server_side && vast_net_ip_special(dopt.device_ip) < 0) {
+  if (ssai && vast_net_ip_special(dopt.device_ip) < 0) {
     cli_error("play: --device-ip is not an IPv4 or IPv6 address");
-    return CLI_USAGE;
+    goto done;
   }
-  if (dopt.server_side && !vast_net_header_value_ok(dopt.device_ua)) {
+  if (ssai && !vast_net_header_value_ok(dopt.device_ua)) {
     cli_error("play: --device-ua holds a control character (CR, LF...)");
-    return CLI_USAGE;
+    goto done;
   }
-  if (!dopt.server_side && !pc.dry_run && !mctx.value[VAST_MACRO_SERVERSIDE])
+  dopt.server_side = ssai && pc.fire;
+  if (!ssai && pc.fire && !mctx.value[VAST_MACRO_SERVERSIDE])
     vast_macro_ctx_set_serverside(&mctx, 0); /* firing from here, as the client */
-  if (dopt.server_side) {
+  if (ssai) {
     vast_macro_ctx_set_serverside(&mctx, 1);
-    if (!mctx.value[VAST_MACRO_DEVICEIP]) vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEIP, dopt.device_ip);
-    if (!mctx.value[VAST_MACRO_DEVICEUA]) vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEUA, dopt.device_ua);
+    if (!mctx.value[VAST_MACRO_DEVICEIP])
+      vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEIP, dopt.device_ip);
+    if (!mctx.value[VAST_MACRO_DEVICEUA])
+      vast_macro_ctx_set(&mctx, VAST_MACRO_DEVICEUA, dopt.device_ua);
   }
-  if (!pc.dry_run) {
-    if (log_path && !(pc.log = fopen(log_path, "w"))) {
-      cli_error("cannot open '%s': %s", log_path, strerror(errno));
-      return CLI_FAIL;
-    }
+  status = CLI_FAIL;
+  if (log_path && !(pc.log = fopen(log_path, "w"))) {
+    cli_error("cannot open '%s': %s", log_path, strerror(errno));
+    goto done;
+  }
+  if (pc.fire) {
     dopt.on_delivery = on_delivery;
     dopt.ctx = &pc;
     vast_err drc = vast_dispatcher_create(&dopt, &pc.disp);
@@ -426,14 +599,12 @@ int cmd_play(int argc, char **argv) {
     if (drc != VAST_OK) {
       cli_error("play: cannot start the dispatcher: %s", vast_strerror(drc));
       vast_dispatcher_free(pc.disp);
-      if (pc.log) fclose(pc.log);
-      return CLI_FAIL;
+      goto done;
     }
   }
 
   char *buf;
   size_t len;
-  int status = CLI_FAIL;
   vast_doc *doc = NULL;
   vast_chain *chain = NULL;
   vast_plan *plan = NULL;
@@ -449,20 +620,13 @@ int cmd_play(int argc, char **argv) {
     goto out;
   }
   const vast_vast *v = vast_doc_vast(doc);
-  const vast_ad *inline_ad = NULL, *first_wrapper = NULL;
-  for (size_t i = 0; v && i < v->n_ads; i++) {
-    if (!inline_ad && v->ads[i].kind == VAST_AD_INLINE) inline_ad = &v->ads[i];
-    if (!first_wrapper && v->ads[i].kind == VAST_AD_WRAPPER) first_wrapper = &v->ads[i];
-  }
-  const vast_ad *const *ads = NULL;
-  size_t n_ads = 0;
-  const vast_ad *single[1];
-  if (inline_ad) {
-    single[0] = inline_ad;
-    ads = single;
-    n_ads = 1;
+  int has_wrapper = 0;
+  for (size_t i = 0; v && i < v->n_ads; i++) has_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
+  vast_selection sel;
+  rc = vast_select_doc(doc, 0, &sel);
+  if (rc == VAST_OK) {
     free(buf);
-  } else if (first_wrapper) {
+  } else if (has_wrapper) {
     /* Resolve the wrapper chain (fetches tag documents, never beacons). */
     vast_error rerr;
     memset(&rerr, 0, sizeof rerr);
@@ -473,27 +637,26 @@ int cmd_play(int argc, char **argv) {
     else
       rc = vast_resolve_file(input, &ropt, &chain, &rerr);
     free(buf);
-    size_t n = 0;
-    const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;
-    if (rc != VAST_OK || !n) {
+    if (rc != VAST_OK || vast_select_chain(chain, 0, &sel) != VAST_OK) {
       cli_error("cannot resolve the wrapper chain of '%s': %s", input,
-                rerr.message[0] ? rerr.message : vast_strerror(rc));
+                rerr.message[0] ? rerr.message
+                : rc != VAST_OK ? vast_strerror(rc)
+                                : "no playable ad");
       goto out;
     }
-    ads = res[0].ads;
-    n_ads = res[0].n;
   } else {
     free(buf);
     cli_error("'%s' holds no ad to play", input);
     goto out;
   }
-  const vast_ad *ad = ads[n_ads - 1];
-  long ci = pick_creative(ad, creative);
+  long ci = pick_creative(&sel, creative);
   if (ci < 0) {
     cli_error("'%s': no creative %ld to play", input, creative);
     goto out;
   }
-  rc = vast_plan_create(ads, n_ads, (size_t)ci, 0, &plan);
+  vast_selection use = sel;
+  use.creative = (size_t)ci;
+  rc = vast_plan_create_selected(&use, &plan);
   if (rc == VAST_OK) rc = vast_tracker_create(plan, &mctx, on_beacon, &pc, &tr);
   if (rc != VAST_OK) {
     cli_error("'%s': cannot track creative %ld: %s", input, ci, vast_strerror(rc));
@@ -501,6 +664,10 @@ int cmd_play(int argc, char **argv) {
   }
   if (has_seed) vast_tracker_seed(tr, seed);
   vast_tracker_set_player_state(tr, player_state);
+  vast_tracker_report_untracked(tr, 1);
+  if (ssai) vast_tracker_set_trusted_positions(tr, 1);
+  if (pc.fire) vast_tracker_set_clock(tr, real_clock, NULL);
+  header(&pc, &sel, ci, plan, fast);
   status = simulate(&pc, tr, plan, watch, ev, nev);
   if (pc.disp) {
     if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)
@@ -508,11 +675,24 @@ int cmd_play(int argc, char **argv) {
     if (status == CLI_OK && pc.failed) status = CLI_FINDINGS;
   }
 out:
-  vast_dispatcher_free(pc.disp);
-  if (pc.log) fclose(pc.log);
+  vast_dispatcher_free(pc.disp); /* undelivered records get their "cancelled" delivery */
+  pc.disp = NULL;
+  pthread_mutex_lock(&pc.mu);
+  for (size_t i = pc.printed; i < pc.n_recs; i++) pc.recs[i].pending = 0;
+  print_ready(&pc);
+  pthread_mutex_unlock(&pc.mu);
   vast_tracker_free(tr);
   vast_plan_free(plan);
   vast_chain_free(chain);
   vast_doc_free(doc);
+done:
+  if (pc.log) fclose(pc.log);
+  for (size_t i = 0; i < pc.n_recs; i++) {
+    free(pc.recs[i].event);
+    free(pc.recs[i].url);
+    free(pc.recs[i].error);
+  }
+  free(pc.recs);
+  pthread_mutex_destroy(&pc.mu);
   return status;
 }

@@ -213,6 +213,7 @@ static int add_tag(items *it, const popts *o, const char *name, vast_doc ***docs
     vast_resolve_opts ro;
     vast_resolve_opts_init(&ro);
     ro.refuse_private = o->po.refuse_private;
+    ro.policy = o->po.policy;
     vast_chain *c = NULL;
     vast_resolve_buffer(buf, len, base, &ro, &c, NULL);
     if (c) {
@@ -250,6 +251,7 @@ int cmd_probe(int argc, char **argv) {
   popts o;
   memset(&o, 0, sizeof o);
   vast_probe_opts_init(&o.po);
+  o.po.policy = cli_net_policy(); /* the command's network policy (vastrack/net.h) */
   o.jobs = 4;
   int i = 1;
   for (; i < argc; i++) {
@@ -271,6 +273,7 @@ int cmd_probe(int argc, char **argv) {
       o.resolve = 1;
     } else if (!strcmp(a, "--refuse-private")) {
       o.po.refuse_private = 1;
+      cli_net_policy()->allow_private = 0;
     } else if (!strcmp(a, "--jobs") || !strcmp(a, "--timeout") || !strcmp(a, "--max-bytes") ||
                !strcmp(a, "--read-ahead")) {
       if (i + 1 >= argc) {
@@ -305,52 +308,52 @@ int cmd_probe(int argc, char **argv) {
       size_t k = f ? fread(head, 1, sizeof head, f) : 0;
       if (f) fclose(f);
       tag = looks_xml(head, k);
-    } else if (!tag) { /* a URL: probe it; XML coming back makes it a tag */
-      vast_media_info in;
-      vast_error e;
-      vast_err rc = vast_media_probe(a, &o.po, &in, &e);
-      if (rc == VAST_E_NOT_MEDIA && strcasestr(in.content_type, "xml")) {
-        tag = 1;
-      } else {
-        item x = {(char *)a, NULL, NULL, 0, NULL, NULL};
-        if (o.json) print_json(&x, &in, rc, &e);
-        else print_text(&x, &in, rc, &e);
-        if (rc != VAST_OK) fail = 1;
-        continue;
-      }
     }
     if (tag) {
       if (add_tag(&it, &o, a, &docs, &nd, &chains, &nc) != 0) fail = 1;
+      continue;
+    }
+    /* a media file, or a URL: probed as media first; XML coming back makes it a tag */
+    char *t = strdup(a);
+    if (!t || push(&it, (item){t, NULL, NULL, 0, NULL, NULL}) != 0) {
+      free(t);
+      cli_error("out of memory");
+      fail = 1;
+    }
+  }
+  /* Round 1: everything; round 2: the media of URLs that turned out to be tags. */
+  size_t done = 0;
+  for (int round = 0; round < 2 && done < it.n; round++) {
+    size_t first = done, n = it.n - first;
+    const char **targets = calloc(n, sizeof *targets);
+    vast_media_info *infos = calloc(n, sizeof *infos);
+    vast_err *rcs = calloc(n, sizeof *rcs);
+    vast_error *errs = calloc(n, sizeof *errs);
+    if (!targets || !infos || !rcs || !errs) {
+      cli_error("out of memory");
+      fail = 1;
     } else {
-      char *t = strdup(a);
-      if (!t || push(&it, (item){t, NULL, NULL, 0, NULL, NULL}) != 0) {
-        free(t);
-        cli_error("out of memory");
-        fail = 1;
+      for (size_t k = 0; k < n; k++) targets[k] = it.v[first + k].target;
+      vast_media_probe_many(targets, n, &o.po, o.jobs, infos, rcs, errs);
+      for (size_t k = 0; k < n; k++) {
+        item *x = &it.v[first + k];
+        if (round == 0 && !x->tag && cli_is_url(x->target) && rcs[k] == VAST_E_NOT_MEDIA &&
+            strcasestr(infos[k].content_type, "xml")) {
+          if (add_tag(&it, &o, x->target, &docs, &nd, &chains, &nc) != 0) fail = 1;
+          continue;
+        }
+        if (o.json) print_json(x, &infos[k], rcs[k], &errs[k]);
+        else print_text(x, &infos[k], rcs[k], &errs[k]);
+        if (rcs[k] != VAST_OK) fail = 1;
       }
     }
-  }
-  const char **targets = calloc(it.n + 1, sizeof *targets);
-  vast_media_info *infos = calloc(it.n + 1, sizeof *infos);
-  vast_err *rcs = calloc(it.n + 1, sizeof *rcs);
-  vast_error *errs = calloc(it.n + 1, sizeof *errs);
-  if (!targets || !infos || !rcs || !errs) {
-    cli_error("out of memory");
-    fail = 1;
-  } else {
-    for (size_t k = 0; k < it.n; k++) targets[k] = it.v[k].target;
-    vast_media_probe_many(targets, it.n, &o.po, o.jobs, infos, rcs, errs);
-    for (size_t k = 0; k < it.n; k++) {
-      if (o.json) print_json(&it.v[k], &infos[k], rcs[k], &errs[k]);
-      else print_text(&it.v[k], &infos[k], rcs[k], &errs[k]);
-      if (rcs[k] != VAST_OK) fail = 1;
-    }
+    done = first + n;
+    free(targets);
+    free(infos);
+    free(rcs);
+    free(errs);
   }
   fflush(stdout);
-  free(targets);
-  free(infos);
-  free(rcs);
-  free(errs);
   for (size_t k = 0; k < it.n; k++) free(it.v[k].target);
   free(it.v);
   for (size_t k = 0; k < nd; k++) vast_doc_free(docs[k]);

@@ -22,7 +22,7 @@ static const char usage_text[] =
     "(so a saved chain wrapper-a.xml -> wrapper-b.xml -> sample.xml resolves offline);\n"
     "absolute http(s) URIs are fetched. '-' reads standard input (relative URIs fail).\n"
     "\n"
-    "  --json               one JSON object (hops, ads, failures, errors_fired)\n"
+    "  --json               one JSON object (hops, ads, failures, errorsFired)\n"
     "  --max-wrappers N     Wrapper documents followed per ad (default 5; 0 = none)\n"
     "  --timeout MS         per request (default 8000 for the first, 4000 after)\n"
     "  --total-timeout MS   for the whole resolution (default 30000)\n"
@@ -87,13 +87,28 @@ static int num_arg(int argc, char **argv, int *i, long *out) {
   return 0;
 }
 
+char *cli_tty_dup(const char *s) {
+  size_t n = vast_text_escape(s, NULL, 0);
+  char *o = malloc(n + 1);
+  if (o) vast_text_escape(s, o, n + 1);
+  return o;
+}
+
+/* Text from tags and servers, for the terminal: control characters as \xNN. */
+static const char *tty(const char *s, char *buf, size_t cap) {
+  vast_text_escape(s ? s : "", buf, cap);
+  return buf;
+}
+
 static const char *kind_name(const vast_ad *a) {
   return a->kind == VAST_AD_INLINE ? "inline" : a->kind == VAST_AD_WRAPPER ? "wrapper" : "empty";
 }
 
 static void print_levels(const vast_ad *const *ads, size_t n) {
+  char b[512];
   for (size_t k = 0; k < n; k++)
-    printf("%s%s (%s)", k ? " -> " : "", ads[k]->id ? ads[k]->id : "?", kind_name(ads[k]));
+    printf("%s%s (%s)", k ? " -> " : "", ads[k]->id ? tty(ads[k]->id, b, sizeof b) : "?",
+           kind_name(ads[k]));
 }
 
 static void print_text(const vast_chain *c) {
@@ -102,14 +117,15 @@ static void print_text(const vast_chain *c) {
   const vast_resolved *a = vast_chain_ads(c, &na);
   const vast_failure *f = vast_chain_failures(c, &nf);
   const vast_error_beacon *b = vast_chain_error_beacons(c, &nb);
+  char t1[4096], t2[1024];
   for (size_t i = 0; i < nh; i++) {
     printf("hop %zu  depth %u  ", i, h[i].depth);
     if (h[i].is_file)
       printf("file");
     else
       printf("%3ld ", h[i].status);
-    printf("  %8.1f ms  %7zu B  %s", h[i].latency_ms, h[i].bytes, h[i].url);
-    if (h[i].err) printf("  [%d: %s]", h[i].iab_code, h[i].message ? h[i].message : "");
+    printf("  %8.1f ms  %7zu B  %s", h[i].latency_ms, h[i].bytes, tty(h[i].url, t1, sizeof t1));
+    if (h[i].err) printf("  [%d: %s]", h[i].iab_code, tty(h[i].message, t2, sizeof t2));
     putchar('\n');
   }
   for (size_t i = 0; i < na; i++) {
@@ -120,20 +136,23 @@ static void print_text(const vast_chain *c) {
     putchar('\n');
   }
   for (size_t i = 0; i < nf; i++) {
-    printf("failed [%d]: %s: ", f[i].iab_code, f[i].message ? f[i].message : "");
+    printf("failed [%d]: %s: ", f[i].iab_code, tty(f[i].message, t2, sizeof t2));
     print_levels(f[i].ads, f[i].n);
     putchar('\n');
   }
-  for (size_t i = 0; i < nb; i++) printf("error URL [%d]: %s\n", b[i].iab_code, b[i].url);
+  for (size_t i = 0; i < nb; i++)
+    printf("error URL [%d]: %s\n", b[i].iab_code, tty(b[i].url, t1, sizeof t1));
   printf("%zu ad%s resolved, %zu failure%s, %zu document%s, %.1f ms\n", na, na == 1 ? "" : "s",
          nf, nf == 1 ? "" : "s", nh, nh == 1 ? "" : "s", vast_chain_elapsed_ms(c));
 }
 
 static void on_error_delivery(void *ctx, const vast_delivery *d) {
+  char u[4096], m[512];
+  tty(d->url, u, sizeof u);
   if (d->err)
-    fprintf(stderr, "error URL %s: %s\n", d->url, d->error ? d->error : vast_strerror(d->err));
+    fprintf(stderr, "error URL %s: %s\n", u, tty(d->error ? d->error : vast_strerror(d->err), m, sizeof m));
   else
-    fprintf(stderr, "error URL %s: %ld (%.1f ms)\n", d->url, d->status, d->latency_ms);
+    fprintf(stderr, "error URL %s: %ld (%.1f ms)\n", u, d->status, d->latency_ms);
 }
 
 int cmd_resolve(int argc, char **argv) {

@@ -40,7 +40,9 @@ static const char validate_usage[] =
     "                     reads) and report the probe-* rules: real duration vs\n"
     "                     Duration (202), type/codec/size/bitrate vs the file, CTV\n"
     "                     codec and ceilings, not fast-start, unreachable (401) or not\n"
-    "                     media (405); see docs/probe.md\n"
+    "                     media (405); with --resolve also the media of the InLines\n"
+    "                     reached through each Wrapper (reported on the Wrapper);\n"
+    "                     see docs/probe.md\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 no error-severity finding, 1 error findings, 2 usage,\n"
@@ -51,7 +53,9 @@ static const char audit_usage[] =
     "usage: vastrack audit [options] FILE|DIR|URL|-...\n"
     "\n"
     "One row per tag: tag, version, ad_type, ads, impressions, events_present,\n"
-    "events_missing, wrapper_hops, ctv_compatible, errors, warnings, issues.\n"
+    "events_missing, wrapper_hops, ctv_compatible, ctv_reason, errors, warnings,\n"
+    "issues (--csv; --json has the same in camelCase, with lists as arrays). The\n"
+    "terminal table shows the main columns in 120 columns.\n"
     "A DIR argument audits every *.xml file below it (sorted).\n"
     "\n"
     "options:\n"
@@ -63,8 +67,9 @@ static const char audit_usage[] =
     "  --config FILE      profile and rule levels from FILE (default ./.vastrack.toml)\n"
     "  --no-config        do not read ./.vastrack.toml\n"
     "  --resolve          follow each Wrapper's chain (files from disk, URLs over\n"
-    "                     HTTP): wrapper_hops becomes the real count and chain\n"
-    "                     failures count as findings (see 'vastrack validate --help')\n"
+    "                     HTTP): wrapper_hops becomes the real count, chain\n"
+    "                     failures count as findings (see 'vastrack validate --help'),\n"
+    "                     impressions and events are those of the merged chain\n"
     "  --max-wrappers N   Wrappers followed per ad with --resolve (default 5)\n"
     "  --timeout MS       per request with --resolve (default 8000 first, 4000 after)\n"
     "  --probe            also probe the media files (see 'vastrack validate --help')\n"
@@ -73,7 +78,8 @@ static const char audit_usage[] =
     "wrapper_hops is 0 for InLine-only tags; without --resolve 1 for a Wrapper (the\n"
     "chain beyond it is not followed), with --resolve the Wrapper levels of the\n"
     "longest chain (wrapper-a -> wrapper-b -> InLine is 2; a chain that failed counts\n"
-    "the levels it reached). ctv_compatible is yes when the ctv profile finds no error.\n"
+    "the levels it reached). ctv_compatible is yes when the ctv profile finds no error\n"
+    "and there is an ad to play; ctv_reason says why not.\n"
     "exit status: 0 no tag has errors, 1 some tag has errors or does not parse,\n"
     "2 usage, 4 an input could not be read\n";
 
@@ -101,6 +107,7 @@ typedef struct opts {
   int resolve;
   vast_resolve_opts ro;
   int probe; /* --probe: vast_probe_check after validation (vastrack/probe.h) */
+  vast_probe_check_opts pco;
 } opts;
 
 static void opts_free(opts *o) {
@@ -270,6 +277,8 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
       o->resolve = 1;
     } else if (!strcmp(a, "--probe")) {
       o->probe = 1;
+      vast_probe_check_opts_init(&o->pco);
+      o->pco.probe.policy = cli_net_policy();
     } else if (!strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
       char *end;
       long n = strtol(val, &end, 10);
@@ -415,7 +424,7 @@ int cmd_validate(int argc, char **argv) {
     } else {
       o.vo.chain = resolve_input(&o, name, buf, len, doc);
       e = vast_validate_list(doc, &o.vo, &list);
-      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, NULL, list);
+      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, &o.pco, list);
       vast_chain_free((vast_chain *)o.vo.chain);
       o.vo.chain = NULL;
     }
@@ -454,8 +463,14 @@ typedef struct rows {
 
 static const char *const columns[] = {"tag", "version", "ad_type", "ads", "impressions",
                                       "events_present", "events_missing", "wrapper_hops",
-                                      "ctv_compatible", "errors", "warnings", "issues"};
+                                      "ctv_compatible", "ctv_reason", "errors", "warnings",
+                                      "issues"};
 #define NCOL (sizeof columns / sizeof columns[0])
+/* The same columns in JSON (camelCase, docs/json.md). */
+static const char *const json_keys[NCOL] = {"tag", "version", "adType", "ads", "impressions",
+                                            "eventsPresent", "eventsMissing", "wrapperHops",
+                                            "ctvCompatible", "ctvReason", "errors", "warnings",
+                                            "issues"};
 
 /* Column c of a row as text in tmp (or a pointer into the row). */
 static const char *cell(const row *r, size_t c, char *tmp, size_t cap) {
@@ -470,8 +485,9 @@ static const char *cell(const row *r, size_t c, char *tmp, size_t cap) {
   case 6: return a->events_missing;
   case 7: snprintf(tmp, cap, "%d", a->wrapper_hops); return tmp;
   case 8: return a->ctv_compatible ? "yes" : "no";
-  case 9: snprintf(tmp, cap, "%zu", a->errors); return tmp;
-  case 10: snprintf(tmp, cap, "%zu", a->warnings); return tmp;
+  case 9: return a->ctv_reason;
+  case 10: snprintf(tmp, cap, "%zu", a->errors); return tmp;
+  case 11: snprintf(tmp, cap, "%zu", a->warnings); return tmp;
   default: return a->issues;
   }
 }
@@ -489,14 +505,47 @@ static void csv_field(const char *s) {
   }
 }
 
-static void json_str(const char *s) {
-  putchar('"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') printf("\\%c", *p);
-    else if (*p < 0x20) printf("\\u%04x", *p);
-    else putchar(*p);
+/* A JSON string through the library's writer (one escaper for every command). */
+static void json_str(const char *s) { vast_json_write_string(s, cli_write_file, stdout); }
+
+/* "a b c" as ["a","b","c"]. */
+static void json_words(const char *s) {
+  putchar('[');
+  int first = 1;
+  while (*s) {
+    size_t n = strcspn(s, " ");
+    if (n) {
+      char w[128];
+      snprintf(w, sizeof w, "%.*s", (int)(n < 127 ? n : 127), s);
+      if (!first) putchar(',');
+      json_str(w);
+      first = 0;
+    }
+    s += n;
+    while (*s == ' ') s++;
   }
-  putchar('"');
+  putchar(']');
+}
+
+/* "rule(3); other(1); ..." as [{"rule":"rule","count":3},...]; the "..." of a cut list is dropped. */
+static void json_issues(const char *s) {
+  putchar('[');
+  int first = 1;
+  while (*s) {
+    size_t n = strcspn(s, ";");
+    const char *open = memchr(s, '(', n);
+    if (open) {
+      char id[128];
+      snprintf(id, sizeof id, "%.*s", (int)(open - s < 127 ? open - s : 127), s);
+      fputs(first ? "{\"rule\":" : ",{\"rule\":", stdout);
+      json_str(id);
+      printf(",\"count\":%ld}", strtol(open + 1, NULL, 10));
+      first = 0;
+    }
+    s += n;
+    while (*s == ';' || *s == ' ') s++;
+  }
+  putchar(']');
 }
 
 static void emit_row(const opts *o, const row *r, size_t index) {
@@ -510,10 +559,23 @@ static void emit_row(const opts *o, const row *r, size_t index) {
   } else if (o->json) {
     fputs(index ? ",\n{" : "{", stdout);
     for (size_t c = 0; c < NCOL; c++) {
-      printf("%s\"%s\":", c ? "," : "", columns[c]);
-      if (c == 3 || c == 4 || c == 7 || c == 9 || c == 10) fputs(cell(r, c, tmp, sizeof tmp), stdout);
-      else if (c == 8) fputs(r->a.ctv_compatible ? "true" : "false", stdout);
-      else json_str(cell(r, c, tmp, sizeof tmp));
+      printf("%s\"%s\":", c ? "," : "", json_keys[c]);
+      switch (c) {
+      case 3: case 4: case 7: case 10: case 11: fputs(cell(r, c, tmp, sizeof tmp), stdout); break;
+      case 1: /* null when unknown */
+        if (r->a.version[0]) json_str(r->a.version);
+        else fputs("null", stdout);
+        break;
+      case 5: json_words(r->a.events_present); break;
+      case 6: json_words(r->a.events_missing); break;
+      case 8: fputs(r->a.ctv_compatible ? "true" : "false", stdout); break;
+      case 9:
+        if (r->a.ctv_reason[0]) json_str(r->a.ctv_reason);
+        else fputs("null", stdout);
+        break;
+      case 12: json_issues(r->a.issues); break;
+      default: json_str(cell(r, c, tmp, sizeof tmp));
+      }
     }
     putchar('}');
   }
@@ -524,7 +586,7 @@ static vast_err probe_audit(opts *o, const char *name, const vast_doc *doc, vast
   vast_findings *l = NULL;
   vast_err e = vast_validate_list(doc, &o->vo, &l);
   size_t from = vast_findings_count(l);
-  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, NULL, l);
+  if (e == VAST_OK) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o->vo, &o->pco, l);
   if (e == VAST_OK) e = vast_audit_add_probe(a, l, from);
   vast_findings_free(l);
   return e;
@@ -620,23 +682,47 @@ static int audit_dir(opts *o, const char *dir, rows *rs, size_t *count, int *any
   return rc;
 }
 
+/*
+ * The terminal table: the columns a person scans, fitted to 120 columns (the
+ * tag is shortened from the left, issues cut at the right); events and the
+ * full issue list are in --csv and --json.
+ */
+#define TABLE_WIDTH 120
+static const size_t table_cols[] = {0, 1, 2, 3, 4, 7, 8, 10, 11, 12};
+static const char *const table_heads[] = {"tag", "version", "type", "ads", "imps", "hops", "ctv",
+                                          "errors", "warnings", "issues"};
+#define NTAB (sizeof table_cols / sizeof table_cols[0])
+
 static void print_table(const rows *rs) {
-  size_t w[NCOL];
+  size_t w[NTAB];
   char tmp[32];
-  for (size_t c = 0; c < NCOL; c++) w[c] = strlen(columns[c]);
+  for (size_t c = 0; c < NTAB; c++) w[c] = strlen(table_heads[c]);
   for (size_t i = 0; i < rs->n; i++)
-    for (size_t c = 0; c + 1 < NCOL; c++) {
-      size_t l = strlen(cell(&rs->r[i], c, tmp, sizeof tmp));
+    for (size_t c = 0; c + 1 < NTAB; c++) {
+      size_t l = strlen(cell(&rs->r[i], table_cols[c], tmp, sizeof tmp));
       if (l > w[c]) w[c] = l;
     }
-  for (size_t c = 0; c < NCOL; c++)
-    printf(c + 1 < NCOL ? "%-*s  " : "%-*s\n", c + 1 < NCOL ? (int)w[c] : 0, columns[c]);
+  size_t fixed = 0; /* everything but tag and issues, with the 2-space gaps */
+  for (size_t c = 1; c + 1 < NTAB; c++) fixed += w[c] + 2;
+  size_t room = TABLE_WIDTH - fixed - 2; /* tag + issues */
+  size_t tag_max = room > 52 ? room - 32 : 20; /* leave issues at least 30 */
+  if (w[0] > tag_max) w[0] = tag_max;
+  size_t iw = TABLE_WIDTH > fixed + w[0] + 2 ? TABLE_WIDTH - fixed - w[0] - 2 : 10;
+  for (size_t c = 0; c + 1 < NTAB; c++) printf("%-*s  ", (int)w[c], table_heads[c]);
+  printf("%s\n", table_heads[NTAB - 1]);
   for (size_t i = 0; i < rs->n; i++)
-    for (size_t c = 0; c < NCOL; c++) {
-      const char *s = cell(&rs->r[i], c, tmp, sizeof tmp);
+    for (size_t c = 0; c < NTAB; c++) {
+      const char *s = cell(&rs->r[i], table_cols[c], tmp, sizeof tmp);
       const char *shown = *s ? s : "-";
-      if (c + 1 < NCOL) printf("%-*s  ", (int)w[c], shown);
-      else printf("%s\n", shown);
+      size_t l = strlen(shown);
+      if (c == 0 && l > w[0]) /* keep the file name: cut the directories */
+        printf("...%-*s  ", (int)w[0] - 3, shown + l - (w[0] - 3));
+      else if (c + 1 < NTAB)
+        printf("%-*s  ", (int)w[c], shown);
+      else if (l > iw)
+        printf("%.*s...\n", (int)(iw > 3 ? iw - 3 : 0), shown);
+      else
+        printf("%s\n", shown);
     }
 }
 

@@ -34,8 +34,8 @@ echo "collector at http://$addr"
 sed "s/COLLECTOR/$addr/g" examples/demo-tag.xml > "$work/tag.xml"
 
 echo
-echo "== vastrack play --allow-private --events mute@3,unmute@6,pause@10,resume@10,click@12 --log fired.jsonl tag.xml"
-"$V" play --allow-private --events "mute@3,unmute@6,pause@10,resume@10,click@12" \
+echo "== vastrack play --fire --fast --allow-private --events mute@3,unmute@6,pause@10,resume@10,click@12 --log fired.jsonl tag.xml"
+"$V" play --fire --fast --allow-private --events "mute@3,unmute@6,pause@10,resume@10,click@12" \
      --log "$work/fired.jsonl" "$work/tag.xml" || exit 1
 
 echo

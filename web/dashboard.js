@@ -12,15 +12,15 @@
   }).catch(() => {});
 
   function draw(s) {
-    if (last && s.t_ms > last.t_ms) {
-      const rate = (s.hits - last.hits) * 1000 / (s.t_ms - last.t_ms);
+    if (last && s.tMs > last.tMs) {
+      const rate = (s.hits - last.hits) * 1000 / (s.tMs - last.tMs);
       $("rate").textContent = rate.toFixed(1);
     }
     last = s;
     $("stored").textContent = fmt(s.stored);
     $("failed").textContent = fmt(s.failed);
-    $("queue").textContent = fmt(s.queue_depth);
-    $("bad").textContent = fmt(s.bad_requests);
+    $("queue").textContent = fmt(s.queueDepth);
+    $("bad").textContent = fmt(s.badRequests);
     $("conns").textContent = fmt(s.connections);
     const f = clear($("funnel"));
     f.append(barChart(s.funnel.map(r => ({ label: FUNNEL_LABEL[r.event] || r.event, n: r.n })),
@@ -43,8 +43,8 @@
           k => el("td", { class: "n" }, fmt(a[k]))),
         el("td", { class: "n" }, pct(a.complete, a.impression)),
         el("td", { class: "n" }, fmt(a.error)), el("td", { class: "n" }, fmt(a.other))));
-    $("ads-more").textContent = s.ads_other ? `${fmt(s.ads_other)} hits of further ads not listed` : "";
-    $("status").textContent = `live, updated ${new Date(s.t_ms).toLocaleTimeString("en-GB")}` +
+    $("ads-more").textContent = s.adsOther ? `${fmt(s.adsOther)} hits of further ads not listed` : "";
+    $("status").textContent = `live, updated ${new Date(s.tMs).toLocaleTimeString("en-GB")}` +
                               ` (${s.ack} acks)`;
   }
 

@@ -45,21 +45,66 @@
 
   function sevLabel(s) { return el("span", { class: "sev sev-" + s }, s); }
 
+  /* Findings the way `vastrack validate` prints them: sorted by line, a rule
+     found at 3 or more places collapsed into one row with its count and first
+     positions (a button shows the rest), and a filter by severity. */
+  let lastFindings = null;
   function drawFindings(v) {
+    lastFindings = v;
     const t = $("findings"), tb = clear(t.tBodies[0]);
     if (!v.ok) { $("summary").textContent = "validation failed: " + v.error.message; t.hidden = true; return; }
     const r = v.result;
+    const policy = (r.overrides || []).map(o => `${o.rule}=${o.severity}`).join(", ");
     $("summary").textContent = `${r.errors} errors, ${r.warnings} warnings, ${r.infos} notes ` +
-                               `(profile ${v.profile}${v.parsed ? "" : "; the document did not parse"})`;
-    for (const f of r.findings) {
+                               `(profile ${v.profile}${policy ? "; rules: " + policy : ""}` +
+                               `${v.parsed ? "" : "; the document did not parse"})`;
+    const rank = { error: 2, warning: 1, info: 0 };
+    const min = rank[$("sev-filter").value] ?? 0;
+    const list = r.findings.map((f, i) => ({ f, i }))
+      .sort((a, b) => ((a.f.line || 0) - (b.f.line || 0)) || ((a.f.column || 0) - (b.f.column || 0)) || (a.i - b.i))
+      .map(x => x.f);
+    const places = {};
+    for (const f of list) (places[f.rule] ??= new Set()).add(`${f.line}:${f.column}`);
+    const groups = {};
+    let shown = 0;
+    for (const f of list) {
       if (f.iabCode) state.codes.add(f.iabCode);
       const where = f.line ? el("a", { href: "#L" + f.line, onclick: e => { e.preventDefault(); gotoLine(f.line); } },
                                 `${f.line}:${f.column}`) : "?";
-      tb.append(el("tr", { "data-rule": f.rule }, el("td", {}, where), el("td", {}, sevLabel(f.severity)),
-                   el("td", {}, f.rule), el("td", { class: "n" }, f.iabCode || ""),
-                   el("td", {}, f.message, el("br"), el("small", {}, f.path)), el("td", {}, f.fix)));
+      const row = el("tr", { "data-rule": f.rule, "data-severity": f.severity }, el("td", {}, where),
+                     el("td", {}, sevLabel(f.severity)), el("td", {}, f.rule), el("td", { class: "n" }, f.iabCode || ""),
+                     el("td", {}, f.message, el("br"), el("small", {}, f.path)), el("td", {}, f.fix));
+      const filtered = (rank[f.severity] ?? 0) < min;
+      if (filtered) row.hidden = true;
+      else shown++;
+      if (places[f.rule].size >= 3) {
+        const g = groups[f.rule];
+        if (!g) { /* the group's row: the first finding, the count, the first positions */
+          const all = list.filter(x => x.rule === f.rule);
+          const first = [...places[f.rule]].slice(0, 3).join(", ");
+          const btn = el("button", { type: "button", class: "more-toggle", "aria-expanded": "false" },
+                         `show all ${all.length}`);
+          btn.onclick = () => {
+            const open = btn.getAttribute("aria-expanded") !== "true";
+            btn.setAttribute("aria-expanded", String(open));
+            btn.textContent = open ? "collapse" : `show all ${all.length}`;
+            tb.querySelectorAll(`tr.more[data-group="${f.rule}"]`).forEach(tr => { tr.hidden = !open || tr.dataset.filtered === "1"; });
+          };
+          row.classList.add("group");
+          row.cells[4].append(el("br"), el("span", { class: "count" },
+            `${all.length} times; first at ${first}${places[f.rule].size > 3 ? ", \u2026" : ""} `), btn);
+          groups[f.rule] = true;
+        } else {
+          row.classList.add("more");
+          row.dataset.group = f.rule;
+          row.dataset.filtered = filtered ? "1" : "0";
+          row.hidden = true;
+        }
+      }
+      tb.append(row);
     }
     t.hidden = !r.findings.length;
+    $("sev-shown").textContent = r.findings.length ? `${shown} of ${r.findings.length} findings match the filter` : "";
   }
 
   const COLS = ["impression", "error", "creativeView", "start", "firstQuartile", "midpoint",
@@ -84,21 +129,44 @@
     t.append(tb);
   }
 
+  /* The wrapper chain: each hop says what happened there (the InLine found,
+     the Wrapper followed, or where and why the chain stopped), not just "ok". */
   function drawChain(v) {
     const t = $("chain"), tb = clear(t.tBodies[0]);
     if (!v || !v.chain) { $("chain-summary").textContent = v && v.error ? "not resolved: " + v.error.message : "no wrapper resolved"; t.hidden = true; return; }
-    const c = v.chain;
+    const c = v.chain, fails = c.failures || [], ads = c.ads || [];
+    const inlineAt = {};
+    for (const a of ads) for (const x of a.chain) if (x.kind === "inline" && x.hop !== undefined) inlineAt[x.hop] = x.id || "(no id)";
+    const children = c.hops.map((_, i) => c.hops.map((h, j) => h.parent === i ? j : -1).filter(j => j >= 0));
+    /* where a failure stopped: the last level it reached, named by ad id and kind */
+    const stop = f => {
+      const l = f.chain[f.chain.length - 1];
+      return l ? `${l.kind === "wrapper" ? "the Wrapper" : l.kind === "inline" ? "the InLine" : "the Ad"} ${l.id ? "'" + l.id + "'" : "(no id)"}` : "the first document";
+    };
     c.hops.forEach((h, i) => {
-      if (h.iab_code) state.codes.add(h.iab_code);
-      tb.append(el("tr", {}, el("td", { class: "n" }, i), el("td", { class: "n" }, h.depth),
+      if (h.iabCode) state.codes.add(h.iabCode);
+      let result, cls = "";
+      if (h.error) {
+        result = `failed here: ${h.error}${h.iabCode ? " [VAST " + h.iabCode + "]" : ""}`; cls = "bad";
+      } else if (inlineAt[i] !== undefined) {
+        result = `ok: InLine ad ${inlineAt[i]}`;
+      } else if (children[i].length) {
+        result = `ok: Wrapper, followed to hop ${children[i].join(", ")}`;
+      } else {
+        const here = fails.filter(f => f.chain.length && f.chain.some(x => x.kind === "wrapper"));
+        result = here.length ? "chain stopped here: " + here.map(f => `${f.message} [VAST ${f.iabCode}] at ${stop(f)}`).join("; ")
+                             : "no InLine in this document";
+        cls = "bad";
+      }
+      tb.append(el("tr", { class: cls }, el("td", { class: "n" }, i), el("td", { class: "n" }, h.depth),
         el("td", { class: "url" }, h.url || "(the document sent)"), el("td", { class: "n" }, h.status || "-"),
-        el("td", { class: "n" }, h.latency_ms.toFixed(1) + " ms"), el("td", { class: "n" }, fmt(h.bytes)),
-        el("td", {}, h.error ? `failed: ${h.error}${h.iab_code ? " [VAST " + h.iab_code + "]" : ""}` : "ok")));
+        el("td", { class: "n" }, h.latencyMs.toFixed(1) + " ms"), el("td", { class: "n" }, fmt(h.bytes)),
+        el("td", {}, result)));
     });
-    for (const f of c.failures || []) if (f.iab_code) state.codes.add(f.iab_code);
-    const ads = (c.ads || []).length, fails = (c.failures || []).length;
-    $("chain-summary").textContent = `${c.hops.length} documents, ${ads} ad(s) resolved to an InLine, ` +
-      `${fails} failed, ${c.elapsed_ms.toFixed(1)} ms` + (fails ? ": " + c.failures.map(f => `${f.message} [VAST ${f.iab_code}]`).join("; ") : "");
+    for (const f of fails) if (f.iabCode) state.codes.add(f.iabCode);
+    $("chain-summary").textContent = `${c.hops.length} documents, ${ads.length} ad(s) resolved to an InLine, ` +
+      `${fails.length} failed, ${c.elapsedMs.toFixed(1)} ms` +
+      (fails.length ? ": " + fails.map(f => `${f.message} [VAST ${f.iabCode}] at ${stop(f)}`).join("; ") : "");
     t.hidden = false;
   }
 
@@ -143,7 +211,8 @@
         drawCoverage([]);
       }
       const [val, res] = await Promise.all([
-        state.source ? api("/api/validate", { profile, url: state.url }, state.source) : Promise.resolve(null),
+        state.source ? api("/api/validate", { profile, url: state.url, probe: $("probe").checked ? "1" : "" },
+                           state.source) : Promise.resolve(null),
         ins.ok && hasWrapper(ins.doc) ? (state.url ? api("/api/resolve", { url: state.url })
                                                    : api("/api/resolve", {}, state.source)) : Promise.resolve(null)]);
       if (val) drawFindings(val); else { $("summary").textContent = "not validated: " + ins.error.message; $("findings").hidden = true; }
@@ -189,5 +258,6 @@
                          $("form").requestSubmit(); });
   });
   $("form").addEventListener("submit", run);
+  $("sev-filter").addEventListener("change", () => { if (lastFindings) drawFindings(lastFindings); });
   $("playform").addEventListener("submit", simulate);
 })();

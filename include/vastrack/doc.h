@@ -524,6 +524,13 @@ VAST_API vast_offset vast_parse_offset(const char *s);
 typedef int (*vast_write_fn)(void *ctx, const char *data, size_t len);
 VAST_API vast_err vast_doc_write_json(const vast_doc *doc, vast_write_fn write, void *ctx);
 VAST_API vast_err vast_doc_write_tree(const vast_doc *doc, vast_write_fn write, void *ctx);
+/*
+ * vast_json_write_string: s as a quoted JSON string, escaped the way every
+ * JSON output of vastrack is (docs/json.md): " \\ escaped, \n \r \t short,
+ * other control characters and DEL as \u00XX, each byte that is not valid
+ * UTF-8 replaced by U+FFFD. NULL writes null. Returns VAST_OK or VAST_E_IO.
+ */
+VAST_API vast_err vast_json_write_string(const char *s, vast_write_fn write, void *ctx);
 
 #ifdef __cplusplus
 }

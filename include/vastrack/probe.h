@@ -8,10 +8,14 @@
  * Nothing is downloaded whole. libavformat is only ever handed the bounded
  * reader: every read and seek becomes a ranged GET (Range: bytes=a-b) of
  * read_ahead bytes through libcurl, with the resolver's protections (http/https
- * only, also on redirects; no environment proxy; the private-address guard when
- * refuse_private is set), one deadline for the whole probe and a byte budget.
- * Demuxers that would open further URLs (HLS segments, MOV references) are
- * refused. A local file is read the same way with pread().
+ * only, also on redirects; no environment proxy; the special-address guard of
+ * the network policy, or refuse_private), one deadline for the whole probe and a
+ * byte budget.
+ * What a demuxer opens besides the file (the variant playlists and segments of
+ * an HLS playlist) goes through readers of the same kind under the same
+ * deadline and budget: http(s) URLs only, at most max_nested per probe; anything else
+ * (local files, other protocols, MOV external references) is refused. A local
+ * file is read the same way with pread().
  *
  * Defaults (docs/probe.md explains them):
  *   timeout     10 s for the whole probe (all requests together);
@@ -28,6 +32,7 @@
 #include "base.h"
 #include "doc.h"
 #include "validate.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +55,15 @@ typedef struct vast_probe_opts {
                               (checked on the resolved IPs, on every connection) */
   int allow_files;         /* 1 (default): a target that is not http(s) is a
                               local path read from disk; 0: VAST_E_URL */
+  const vast_net_policy *policy; /* NULL, or the program's network policy
+                              (vastrack/net.h), applied when a prober is created:
+                              its guard refuses special-purpose addresses unless
+                              allow_private (the stricter of it and refuse_private
+                              wins); its timeout caps timeout_ms, its redirects
+                              max_redirects, its max_bytes each response body; its
+                              user agent is used when user_agent is NULL */
+  unsigned max_nested;     /* URLs a demuxer may open per probe (HLS variant
+                              playlists, segments); default 32, at most 32; 0: none */
 } vast_probe_opts;
 
 VAST_API void vast_probe_opts_init(vast_probe_opts *opts);
@@ -184,7 +198,11 @@ VAST_API void vast_probe_check_opts_init(vast_probe_check_opts *opts);
  *   probe-ctv-ceiling (405)        above 1920x1080, 60 fps, 20 Mbit/s, H.264 level 4.2
  *   probe-not-fast-start           MP4 with moov after mdat
  *   probe-range-ignored            the server answers a range request with the whole body
- * Streaming MediaFiles (HLS, DASH by type) are not probed. Relative media URLs
+ * HLS MediaFiles are probed through their playlists; DASH (by type) is not.
+ * With vo->chain (the wrapper chain resolved from this document, see
+ * vast_validate_options), the media of every InLine reached through a Wrapper of
+ * `doc` is probed too; those findings are placed on that Wrapper and their
+ * message names the hop URL, the Ad and the MediaFile. Relative media URLs
  * resolve against `base` (the tag's URL or file path; NULL: none). A tag whose
  * files match what it declares gets no finding.
  * Returns VAST_OK, VAST_E_INVAL (NULL doc or list, bad profile) or VAST_E_NOMEM.

@@ -371,8 +371,10 @@ typedef struct vast_tracker vast_tracker;
 VAST_API vast_err vast_tracker_create(const vast_plan *plan, const vast_macro_ctx *ctx,
                                       vast_track_fn fn, void *user,
                                       vast_tracker **tracker /* OUT */);
-/* Frees the tracker. Accepts NULL. */
+/* Frees the tracker (and the plan it owns when made by vast_tracker_open*). Accepts NULL. */
 VAST_API void vast_tracker_free(vast_tracker *tracker);
+/* The plan the tracker plays (borrowed; NULL for NULL). */
+VAST_API const vast_plan *vast_tracker_plan(const vast_tracker *tracker);
 /* Bytes one live tracker holds beyond the shared plan and documents. */
 VAST_API size_t vast_tracker_memory(void);
 
@@ -459,6 +461,30 @@ VAST_API double vast_tracker_played(const vast_tracker *tracker);
 VAST_API double vast_tracker_discarded(const vast_tracker *tracker);
 
 /*
+ * vast_tracker_set_clock: the source of [TIMESTAMP]. By default TIMESTAMP is
+ * the wall_time of the input that caused the beacon; with a clock set, it is
+ * clock(user) read when each beacon is expanded: set it when beacons are sent
+ * as they are expanded (so TIMESTAMP is the real send time) while the inputs
+ * carry simulated wall times (as `vastrack play --fire --fast` does). The
+ * continuity test still uses the inputs' wall times. NULL restores the
+ * default. The clock runs on the feeding thread, inside the feed call.
+ */
+VAST_API void vast_tracker_set_clock(vast_tracker *tracker, double (*clock)(void *user),
+                                     void *user);
+
+/*
+ * vast_tracker_report_untracked: when on, an event that happens but for which
+ * the plan holds no URL (a quartile the tag does not track, an impression of
+ * only about:blank...) still reaches the beacon callback, once per occurrence,
+ * with url and tmpl NULL, url_len 0 and level UINT32_MAX, so a player or a
+ * tool can show what happened ("(no tracking URL)"). Such a record is not a
+ * request: never send it. An event with legacy synonyms (playerExpand +
+ * fullscreen + expand) is reported only when none of them has a URL, under
+ * its first name. Off by default.
+ */
+VAST_API void vast_tracker_report_untracked(vast_tracker *tracker, int on);
+
+/*
  * vast_tracker_set_trusted_positions: take every reported media position as
  * media really delivered (server-side ad insertion). An SSAI server learns
  * progress per segment: a 6 s step each time the player fetches a segment,
@@ -471,6 +497,118 @@ VAST_API double vast_tracker_discarded(const vast_tracker *tracker);
  * Returns VAST_OK, VAST_E_INVAL (NULL), VAST_E_STATE once started or done.
  */
 VAST_API vast_err vast_tracker_set_trusted_positions(vast_tracker *tracker, int trusted);
+
+/* ------------------------------------------------------------------------ */
+/* The common case                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A player's usual path in a few calls, without hiding the model above:
+ *
+ *   vast_tracker *t;
+ *   vast_tracker_open(doc, &ctx, on_beacon, me, &t);  // pick ad + creative, plan, tracker
+ *   vast_tracker_impression(t, vast_now());
+ *   vast_tracker_time(t, vast_now(), video.currentTime);   // at every timeupdate
+ *   vast_tracker_mute(t, vast_now(), video.currentTime, 1);
+ *   vast_tracker_complete(t, vast_now(), video.duration);  // on "ended"
+ *   vast_tracker_free(t);                                  // frees its plan too
+ *
+ * Each helper is exactly one vast_tracker_feed() of the matching input and
+ * returns what it returns (VAST_E_STATE when refused, VAST_E_NOT_PLAYED when
+ * media time was thrown away...). Times: wall = Unix seconds (vast_now(), or
+ * < 0 unknown), media = seconds into the ad (< 0 unknown). Not thread-safe per
+ * tracker, like every tracker call.
+ */
+
+/* Wall-clock time now, Unix seconds with sub-second precision. */
+VAST_API double vast_now(void);
+
+/*
+ * vast_selection: the ad and creative to play, chosen by vast_select_doc or
+ * vast_select_chain. Plain data the caller owns; every pointer points into the
+ * document or the chain, which must outlive the selection.
+ */
+struct vast_chain; /* net.h: a resolved wrapper chain (vast_chain) */
+typedef struct vast_selection {
+  const vast_ad *const *chain; /* the chain for vast_plan_create (wrappers, then the
+                                  InLine); NULL for a lone InLine: the chain is {ad} */
+  size_t n_chain;              /* levels, 1 for a lone InLine */
+  const vast_ad *ad;           /* the InLine ad played */
+  size_t creative;             /* index into ad->creatives */
+  const vast_creative *cr;     /* &ad->creatives[creative] */
+  size_t n_playable;           /* ads of the document or chain in play order: the pod
+                                  length, or the buffet size (index 0 plays, the
+                                  others are fallbacks) */
+  int vpaid_only;              /* 1 when every MediaFile of the Linear is VPAID
+                                  (apiFramework VPAID, or a JavaScript/Flash type):
+                                  a plain video player cannot play it */
+} vast_selection;
+
+/*
+ * vast_select_doc: the index-th ad to play of a parsed document.
+ *   doc    parsed document; only its InLine ads are candidates (a Wrapper must
+ *          be resolved first: vast_resolve_*, then vast_select_chain)
+ *   index  0 for the first ad; for a pod (ads with Ad@sequence) the ads play
+ *          in sequence order, so index i is the (i+1)-th of the pod; ads
+ *          without a sequence are a buffet: index 0 is the one to play
+ *   sel    OUT: the selection; zeroed on failure
+ * The creative is the first Linear, else the first NonLinear, else the first
+ * Companion of the ad. Returns VAST_OK, VAST_E_INVAL (NULL doc or sel),
+ * VAST_E_NOT_FOUND (no such playable InLine: a no-ad response, a Wrapper-only
+ * document, an index past the end, or no usable creative).
+ */
+VAST_API vast_err vast_select_doc(const vast_doc *doc, size_t index, vast_selection *sel /* OUT */);
+/*
+ * vast_select_chain: the same over a resolved chain (vast_chain_ads): each
+ * resolved ad is a candidate; its pod position is the outermost level's
+ * Ad@sequence (a Wrapper in a pod), else the InLine's. sel->chain points
+ * into the chain. Returns as vast_select_doc.
+ */
+VAST_API vast_err vast_select_chain(const struct vast_chain *chain, size_t index,
+                                    vast_selection *sel /* OUT */);
+/* vast_plan_create for a selection (creative sel->creative, variation 0). */
+VAST_API vast_err vast_plan_create_selected(const vast_selection *sel, vast_plan **plan /* OUT */);
+
+/*
+ * vast_tracker_open_selected: plan the selection and create a tracker that
+ * owns that plan (vast_tracker_free frees both). ctx, fn, user as for
+ * vast_tracker_create; the document or chain must outlive the tracker.
+ * vast_tracker_open: the same for the first ad of a document
+ * (vast_select_doc(doc, 0)). Return as vast_select_doc / vast_plan_create /
+ * vast_tracker_create (VAST_E_INVAL for a NULL fn or tracker).
+ */
+VAST_API vast_err vast_tracker_open_selected(const vast_selection *sel, const vast_macro_ctx *ctx,
+                                             vast_track_fn fn, void *user,
+                                             vast_tracker **tracker /* OUT */);
+VAST_API vast_err vast_tracker_open(const vast_doc *doc, const vast_macro_ctx *ctx,
+                                    vast_track_fn fn, void *user, vast_tracker **tracker /* OUT */);
+
+/*
+ * One-line events, each one vast_tracker_feed() (see there for the results):
+ *   loaded       VAST_IN_LOADED: the media is buffered and ready ("loaded")
+ *   impression   VAST_IN_IMPRESSION: first frame shown: every Impression of the
+ *                chain (about:blank skipped) and creativeView
+ *   pause/resume VAST_IN_PAUSE / VAST_IN_RESUME at media time `media`
+ *   mute         VAST_IN_MUTE when muted, else VAST_IN_UNMUTE (fires only on a change)
+ *   skip         VAST_IN_SKIP: refused (VAST_E_STATE) until skippable
+ *   complete     VAST_IN_ENDED: the media ended at `media` (its duration);
+ *                fires complete when it was played to the end, terminal either way
+ *   close        VAST_IN_CLOSE: closeLinear (+ legacy close) / NonLinear close;
+ *                also after complete or skip (an end card dismissed)
+ *   error        VAST_IN_ERROR with an IAB code (0: 900); before the impression
+ *                too (e.g. 403, no supported media); terminal
+ * Clicks: vast_tracker_click (ClickTracking + the ClickThrough to open).
+ * Time updates: vast_tracker_time.
+ */
+VAST_API vast_err vast_tracker_loaded(vast_tracker *tracker, double wall);
+VAST_API vast_err vast_tracker_impression(vast_tracker *tracker, double wall);
+VAST_API vast_err vast_tracker_pause(vast_tracker *tracker, double wall, double media);
+VAST_API vast_err vast_tracker_resume(vast_tracker *tracker, double wall, double media);
+VAST_API vast_err vast_tracker_mute(vast_tracker *tracker, double wall, double media, int muted);
+VAST_API vast_err vast_tracker_skip(vast_tracker *tracker, double wall, double media);
+VAST_API vast_err vast_tracker_complete(vast_tracker *tracker, double wall, double media);
+VAST_API vast_err vast_tracker_close(vast_tracker *tracker, double wall, double media);
+VAST_API vast_err vast_tracker_error(vast_tracker *tracker, double wall, int code);
 
 /* ------------------------------------------------------------------------ */
 /* Playback simulation                                                       */
@@ -507,11 +645,17 @@ typedef struct vast_play_event {
  *   msg      caller buffer for the reason of a failure, e.g. "unknown event
  *            'dance'" (msg_cap bytes, NUL-terminated; "" on success); may be
  *            NULL when msg_cap is 0
- * NAME is a vast_input_from_name() name, or the legacy aliases expand and
- * fullscreen (playerExpand), collapse and exitFullscreen (playerCollapse);
- * loaded, impression, time and ended are refused (the simulation feeds them
- * itself). T: seconds >= 0. ARG: a finite number; required by seek and
- * duration.
+ * NAME is a vast_input_from_name() name, or a spec event name: the legacy
+ * expand and fullscreen (playerExpand), collapse and exitFullscreen
+ * (playerCollapse), acceptInvitationLinear (acceptInvitation), closeLinear
+ * (close), rewind (a seek back to ARG, default 0), clickThrough and
+ * clickTracking (click), iconViewTracking and iconClickTracking (iconView,
+ * iconClick). The names of events the playback itself earns or feeds
+ * (loaded, impression, start, firstQuartile, midpoint, thirdQuartile,
+ * complete, progress, time, ended) and the legacy timeSpentViewing are refused
+ * with a message saying why ("event 'midpoint' cannot be injected: earned by
+ * 50% played continuously at normal speed"). T: seconds >= 0. ARG: a finite
+ * number; required by seek and duration.
  * Returns VAST_OK; VAST_E_INVAL for a malformed list (msg says which item),
  * NULL n, or NULL out with max > 0; VAST_E_NOSPACE for more than max events;
  * VAST_E_NOMEM. Reentrant, thread-safe; allocates only a temporary copy.
@@ -577,8 +721,10 @@ VAST_API void vast_play_opts_init(vast_play_opts *opts);
 
 /*
  * vast_play_simulate: play one ad on a tracker fresh from vast_tracker_create
- * (seed and player state may be set). At t = 0 it feeds loaded and
- * impression, then the events due at 0, then starts the media (media time 0);
+ * (seed and player state may be set). At t = 0 it first feeds the notUsed and
+ * error events due at 0 (an ad dropped, or failing before anything is shown:
+ * then nothing else plays), then loaded and impression, then the other events
+ * due at 0, then starts the media (media time 0);
  * then each clock step advances the session clock by opts.tick and, unless
  * paused, the media clock (capped at opts.end) with a time update. Before
  * each update the events due (at <= t) are fed in order: pause (once
@@ -589,8 +735,12 @@ VAST_API void vast_play_opts_init(vast_play_opts *opts);
  * duration, error the code (default 900), verificationNotExecuted the reason.
  * Refused events go to on_refused. It stops when the tracker is done, when
  * the media reaches end while playing (after feeding ENDED with media time
- * opts.duration when opts.fire_ended), when paused with no event left, or
- * after opts.max_steps steps. Wall times are wall_start + t (TIMESTAMP);
+ * opts.duration when opts.fire_ended, before the events of that moment), when
+ * paused with no event left, or after opts.max_steps steps. When the tracker
+ * is done (complete, skip, close, error...), the events left are still fed at
+ * their times on the stopped media clock (on_step called as the session clock
+ * jumps to each): those allowed after the end (closeLinear, a viewability
+ * verdict, end card clicks) fire, the others go to on_refused. Wall times are wall_start + t (TIMESTAMP);
  * there is no waiting: pace a real-time run from on_step.
  *   tracker  the play; its beacon callback runs inside this call
  *   opts     see vast_play_opts; the events are read, not changed

@@ -328,23 +328,34 @@ VAST_API const vast_iab_error *vast_iab_error_find(int code);
 /*
  * Audit: one summary row per tag, for spreadsheets over thousands of tags.
  * Filled by vast_audit_doc from a parsed document and its findings (computed
- * under opt's profile, plus the ctv profile for ctv_compatible).
+ * under opt's profile and overrides, plus the ctv profile for
+ * ctv_compatible). With opt->chain, impressions, events_present and
+ * events_missing describe the merged chain of each resolved ad (every
+ * Wrapper level plus the InLine: what a player fires), not this document
+ * alone.
  */
 #define VAST_AUDIT_CORE_EVENTS 5 /* start, firstQuartile, midpoint, thirdQuartile, complete */
 typedef struct vast_audit {
   char version[16];      /* "4.3", "1.0", "VMAP 1.0"; "" when unknown */
   const char *ad_type;   /* "inline", "wrapper", "mixed", "no-ad", "vmap", "invalid" */
   size_t ads;            /* <Ad> elements (VMAP: in embedded VAST documents) */
-  size_t impressions;    /* Impression URLs over all ads */
-  char events_present[512]; /* distinct Tracking event names, space-separated, document order */
-  char events_missing[128]; /* core linear events missing from some InLine Linear */
+  size_t impressions;    /* Impression URLs over all ads (with a chain: over every level of
+                            every resolved ad, the pixels that fire for it) */
+  char events_present[512]; /* distinct Tracking event names, space-separated, document order
+                               (with a chain: of every level) */
+  char events_missing[128]; /* core linear events missing from some InLine Linear (with a
+                               chain: missing from every level of its resolved ad) */
   int wrapper_hops;      /* without opt->chain: 0 no Wrapper, 1 this document has a
                             Wrapper (the chain beyond is not followed). With opt->chain:
                             the Wrapper levels of the longest chain (resolved or failed;
                             wrapper-a -> wrapper-b -> InLine is 2), 0 for InLine only */
-  int ctv_compatible;    /* 1 when the ctv profile reports no errors */
+  int ctv_compatible;    /* 1 when the ctv profile reports no errors and there is an ad to
+                            play (a no-ad response or a tag that does not parse is 0) */
   size_t errors, warnings, infos; /* findings under opt's profile */
   char issues[1024];     /* "rule-id(n); rule-id(n)..." most severe first; "..." when cut */
+  char ctv_reason[256];  /* why ctv_compatible is 0: "no ad in the response (no fill)", or
+                            the first ctv error "rule-id: message" and "; also rule-id, ..."
+                            for the other error rules; "" when compatible */
 } vast_audit;
 
 VAST_API vast_err vast_audit_doc(const vast_doc *doc, const vast_validate_options *opt,
@@ -365,6 +376,30 @@ VAST_API void vast_audit_parse_error(const vast_error *err, vast_audit *out /* O
  */
 VAST_API vast_err vast_template_write(const char *version, int skippable,
                                       vast_write_fn write, void *ctx);
+
+/* Options of vast_template_write_opts. Initialise with vast_template_options_init. */
+typedef struct vast_template_options {
+  size_t size;         /* sizeof(vast_template_options), set by _init */
+  const char *version; /* "4.1", "4.2" or "4.3" (default "4.3") */
+  int skippable;       /* InLine: skipoffset and the skip event */
+  int wrapper;         /* 1: a Wrapper (AdSystem, Error, Impression, VASTAdTagURI, the
+                          attributes with their defaults, and Linear tracking this layer
+                          adds) instead of an InLine */
+  int omid;            /* 1: AdVerifications with an OMID JavaScriptResource,
+                          VerificationParameters and verificationNotExecuted with [REASON] */
+  int comments;        /* 1 (default): an XML comment before each element saying what it
+                          is for and what breaks without it */
+} vast_template_options;
+
+VAST_API void vast_template_options_init(vast_template_options *opt);
+/*
+ * vast_template_write_opts: the template with options (NULL: defaults, with
+ * comments). vast_template_write is this without comments. Every variant
+ * validates with no finding under web, ctv and ssai. Returns VAST_OK,
+ * VAST_E_VERSION, VAST_E_INVAL (write NULL) or VAST_E_IO.
+ */
+VAST_API vast_err vast_template_write_opts(const vast_template_options *opt, vast_write_fn write,
+                                           void *ctx);
 
 #ifdef __cplusplus
 }

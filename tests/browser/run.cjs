@@ -38,12 +38,15 @@ function cliFindings(file, profile) {
   } catch (e) {
     out = e.stdout; // exit 1/3: findings with errors, or not VAST
   }
-  return JSON.parse(out).findings.map(f => `${f.rule}@${f.line}`);
+  /* the page sorts by line and column, like the CLI's text output (a stable sort) */
+  return JSON.parse(out).findings.map((f, i) => ({ f, i }))
+    .sort((a, b) => ((a.f.line || 0) - (b.f.line || 0)) || ((a.f.column || 0) - (b.f.column || 0)) || (a.i - b.i))
+    .map(x => `${x.f.rule}@${x.f.line || 0}`);
 }
-/* The page's findings table as [rule@line]. */
+/* The page's findings table as [rule@line], collapsed rows included. */
 async function pageFindings(page) {
   return page.$$eval("#findings tbody tr", trs => trs.map(tr =>
-    `${tr.dataset.rule}@${(tr.cells[0].textContent.split(":")[0]) || "0"}`));
+    `${tr.dataset.rule}@${(tr.cells[0].textContent.split(":")[0].replace("?", "")) || "0"}`));
 }
 
 /* A loopback server for the corpus chain wrapper-a.xml -> wrapper-b.xml -> sample.xml. */
@@ -110,6 +113,19 @@ async function main() {
        `page: ${got.join(" ")}\ncli:  ${want.join(" ")}`);
     const summary = await page.textContent("#summary");
     ok(/profile ctv/.test(summary), "the summary names the profile", summary);
+    /* grouping: a rule found at 3 or more places is one visible row with a count */
+    const groups = await page.$$eval("#findings tbody tr.group", trs => trs.map(tr => [tr.dataset.rule, tr.textContent]));
+    const hiddenMore = await page.$$eval("#findings tbody tr.more", trs => trs.filter(tr => tr.hidden).length);
+    ok(groups.length > 0 && groups.every(g => /\d+ times; first at /.test(g[1])) && hiddenMore > 0,
+       "repeated findings of one rule are collapsed into a row with a count", JSON.stringify(groups).slice(0, 300));
+    await page.click("#findings tbody tr.group .more-toggle");
+    const openMore = await page.$$eval("#findings tbody tr.more", trs => trs.filter(tr => !tr.hidden).length);
+    ok(openMore > 0, "the group's button shows every finding", openMore);
+    /* the severity filter */
+    await page.selectOption("#sev-filter", "error");
+    const visible = await page.$$eval("#findings tbody tr", trs => trs.filter(tr => !tr.hidden).map(tr => tr.dataset.severity));
+    ok(visible.length > 0 && visible.every(s => s === "error"), "the filter shows errors only", visible.join(" "));
+    await page.selectOption("#sev-filter", "info");
     const link = await page.$("#findings tbody tr a[href^='#L']");
     let hl = null;
     if (link) {
@@ -162,10 +178,23 @@ async function main() {
     const names = hops.map(h => h[2].split("/").pop());
     ok(JSON.stringify(names) === JSON.stringify(["wrapper-a.xml", "wrapper-b.xml", "sample.xml"]),
        "the wrapper chain lists wrapper-a.xml -> wrapper-b.xml -> sample.xml", names.join(" "));
-    ok(hops.length === 3 && hops.every(h => h[3] === "200" && h[6] === "ok" && /ms$/.test(h[4])),
-       "every hop shows HTTP 200, its latency and ok", JSON.stringify(hops));
+    ok(hops.length === 3 && hops.every(h => h[3] === "200" && /^ok: /.test(h[6]) && /ms$/.test(h[4])),
+       "every hop shows HTTP 200, its latency and what happened there", JSON.stringify(hops));
+    ok(/^ok: Wrapper, followed to hop 1$/.test(hops[0][6]) && /^ok: InLine ad /.test(hops[2][6]),
+       "the chain says which hop was a Wrapper and where the InLine is", JSON.stringify(hops.map(h => h[6])));
     ok((await page.inputValue("#source")).includes("wrapper-b.xml"), "the fetched root document fills the editor");
     await page.screenshot({ path: path.join(ART, "inspect-chain.png"), fullPage: true });
+
+    /* A chain that fails: the table says at which hop and why (404 -> 301). */
+    await page.fill("#url", `${SAMPLE_URL}/wrapper-unavailable-url.xml`);
+    await page.click("#run");
+    await page.waitForFunction(() => document.getElementById("status").textContent === "inspected");
+    await page.waitForSelector("#chain:not([hidden])");
+    const failHops = await page.$$eval("#chain tbody tr", trs => trs.map(tr => tr.cells[6].textContent));
+    ok(failHops.some(r => /^failed here: .*\[VAST 301\]/.test(r)) && !failHops.every(r => /^ok/.test(r)),
+       "a failing chain says at which hop and why", failHops.join(" | "));
+    const failSummary = await page.textContent("#chain-summary");
+    ok(/1 failed, .* ms: .*404.*\[VAST 301\] at the Wrapper /.test(failSummary), "the chain summary names where it stopped", failSummary);
 
     /* 4. Simulate playback of the chain: the beacons of `vastrack play --dry-run`. */
     await page.click("#simulate");
@@ -174,7 +203,7 @@ async function main() {
     let cli = [];
     try {
       // asynchronously: this process serves the chain the CLI fetches
-      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--json", "--seed", "1",
+      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--allow-private", "--json", "--seed", "1",
                                                      `${SAMPLE_URL}/wrapper-a.xml`], { encoding: "utf8" });
       cli = r.stdout.trim().split("\n").map(l => JSON.parse(l));
     } catch (e) { cli = []; }

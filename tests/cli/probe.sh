@@ -61,7 +61,12 @@ tag() {
   d=$1 t=$2 w=$3 h=$4 br=$5; shift 5
   printf '<VAST version="4.2"><Ad id="a"><InLine><AdSystem>t</AdSystem><AdTitle>t</AdTitle>'
   printf '<AdServingId>x</AdServingId><Impression><![CDATA[https://t.example/i]]></Impression>'
-  printf '<Creatives><Creative><Linear><Duration>%s</Duration><MediaFiles>' "$d"
+  printf '<Creatives><Creative><UniversalAdId idRegistry="ad-id.org">ABCD0000000H</UniversalAdId>'
+  printf '<Linear><Duration>%s</Duration><TrackingEvents>' "$d"
+  for ev in start firstQuartile midpoint thirdQuartile complete; do
+    printf '<Tracking event="%s"><![CDATA[https://t.example/%s]]></Tracking>' $ev $ev
+  done
+  printf '</TrackingEvents><MediaFiles>'
   for u in "$@"; do
     printf '<MediaFile delivery="progressive" type="%s" width="%s" height="%s" bitrate="%s"><![CDATA[%s]]></MediaFile>' \
       "$t" "$w" "$h" "$br" "$u"
@@ -125,4 +130,47 @@ expect_rc "audit --probe --json" 1 "$VASTRACK" audit --probe --profile ctv --jso
   || nok "audit issues name the probe rules" "$(cat "$TMP/out")"
 [ "$(jq -r '.[0].issues' "$TMP/out" | grep -c 'probe-')" = 0 ] && ok "audit: matching tag has no probe issue" \
   || nok "audit: matching tag has no probe issue" "$(cat "$TMP/out")"
+# --resolve --probe: the media of the InLine behind a Wrapper, reported on the Wrapper
+cp "$TMP/bad.xml" "$M/inline-bad.xml"
+printf '<VAST version="4.2"><Ad id="w"><Wrapper><AdSystem>w</AdSystem><VASTAdTagURI><![CDATA[%s]]></VASTAdTagURI><Impression><![CDATA[https://t.example/w]]></Impression></Wrapper></Ad></VAST>\n' \
+  "$B/inline-bad.xml" > "$TMP/wrapper.xml"
+expect_rc "validate --resolve --probe on a Wrapper" 0 "$VASTRACK" validate --resolve --probe "$TMP/wrapper.xml"
+expect_grep "the InLine's media, reported on the Wrapper" \
+  "wrapper.xml:1:[0-9]+: warning: through the Wrapper, $B/inline-bad.xml Ad\[1\] MediaFile\[1\]: the file lasts 2\.[0-9]+ s but <Duration> says 30\.000 s" "$TMP/out"
+expect_rc "validate --probe without --resolve: the Wrapper has no media" 0 "$VASTRACK" validate --probe "$TMP/wrapper.xml"
+grep -q 'probe-' "$TMP/out" && nok "no probe finding without the chain" "$(cat "$TMP/out")" || ok "no probe finding without the chain"
+
+# --- the web inspector's probe (POST /api/validate?probe=1) --------------------------
+# start_serve OUT [ARGS...]: vastrack serve on a free port; sets SPID, URL.
+start_serve() {
+  out=$1; shift
+  "$VASTRACK" serve --listen 127.0.0.1:0 --db "$TMP/hits-$$.db" --threads 1 --quiet "$@" > "$out" 2> "$out.err" &
+  SPID=$!
+  i=0
+  while ! grep -q '^listening on ' "$out" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then return 1; fi
+    sleep 0.05
+  done
+  URL="http://$(sed -n 's/^listening on //p' "$out")"
+}
+if start_serve "$TMP/s1" --allow-private; then
+  curl -s --data-binary @"$TMP/bad.xml" "$URL/api/validate?profile=ctv&probe=1" > "$TMP/api"
+  [ "$(jq '[.result.findings[] | select(.rule == "probe-duration-mismatch" and .iabCode == 202)] | length' "$TMP/api")" = 1 ] \
+    && ok "api/validate?probe=1 reports the probe findings" || nok "api/validate?probe=1" "$(head -c 300 "$TMP/api")"
+  curl -s --data-binary @"$TMP/bad.xml" "$URL/api/validate?profile=ctv" > "$TMP/api"
+  [ "$(jq '[.result.findings[] | select(.rule | startswith("probe-"))] | length' "$TMP/api")" = 0 ] \
+    && ok "api/validate without probe=1 probes nothing" || nok "api/validate without probe" "$(head -c 300 "$TMP/api")"
+  kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
+else
+  nok "serve starts" "$(cat "$TMP/s1.err")"
+fi
+if start_serve "$TMP/s2"; then
+  curl -s --data-binary @"$TMP/good.xml" "$URL/api/validate?probe=1" > "$TMP/api"
+  [ "$(jq -r '[.result.findings[] | select(.rule == "probe-unreachable") | .message][0]' "$TMP/api" | grep -c 'refused')" = 1 ] \
+    && ok "api/validate?probe=1: loopback media refused by the service's guard" || nok "guard on probes" "$(head -c 400 "$TMP/api")"
+  kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null
+else
+  nok "serve starts (guarded)" "$(cat "$TMP/s2.err")"
+fi
 finish

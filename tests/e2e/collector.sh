@@ -120,7 +120,7 @@ expect_grep "report: start counted and fired" "^  start +1 +100.0% +1 +1 +\+0$" 
 expect_grep "report: midpoint fired but not counted" "^  midpoint +0 +0.0% +1 +0 +-1$" "$TMP/rep.txt"
 expect_grep "report: error code" "^  error code 405 +1" "$TMP/rep.txt"
 "$V" report --db "$DB" --json > "$TMP/rep.json"
-expect_grep "report --json" '^\{"since_ms":0,"fired_log":false,"ads":\[\{"ad":"F","impressions":1,' "$TMP/rep.json"
+expect_grep "report --json" '^\{"sinceMs":0,"firedLog":false,"ads":\[\{"ad":"F","impressions":1,' "$TMP/rep.json"
 "$V" report --db "$DB" --since 1h --csv > "$TMP/rep.csv"
 expect_grep "report --since 1h --csv" "^F,impression,1,0,0,1,1.0000$" "$TMP/rep.csv"
 expect_rc "report bad --since" 2 "$V" report --db "$DB" --since tomorrow

@@ -5,7 +5,7 @@ d=$(dirname "$VASTRACK")
 expect_rc "demo runs" 0 timeout 120 sh tools/demo.sh "$d"
 cp "$TMP/out" "$TMP/demo.out"
 expect_grep "collector started" '^collector at http://127\.0\.0\.1:[0-9]+' "$TMP/demo.out"
-expect_grep "impression fired and answered" '^0\.00 impression 200 ' "$TMP/demo.out"
+expect_grep "impression fired and answered" '^0\.00 0\.00 impression 200 ' "$TMP/demo.out"
 expect_grep "report names the demo ad" '^ad demo-ad' "$TMP/demo.out"
 for ev in impression start firstQuartile midpoint thirdQuartile complete mute unmute pause resume click; do
   # columns: event counted [rate] fired answered diff; counted == fired == answered, diff +0

@@ -114,7 +114,7 @@ cat > "$TMP/wrapper.xml" <<EOF
 EOF
 
 : > "$NG/beacons.log"
-expect_rc "play fires a wrapper chain" 0 "$VASTRACK" play --allow-private --log "$TMP/fired.jsonl" "$TMP/wrapper.xml"
+expect_rc "play fires a wrapper chain" 0 "$VASTRACK" play --fire --fast --allow-private --log "$TMP/fired.jsonl" "$TMP/wrapper.xml"
 for p in wimp imp1 imp2 start wstart q1 mid q3 complete; do
   n=$(grep -c "^/px/$p[?|]" "$NG/beacons.log")
   [ "$n" = 1 ] && ok "beacon $p received once" || nok "beacon $p received once" "received $n times"
@@ -123,24 +123,24 @@ n=$(wc -l < "$NG/beacons.log")
 [ "$n" = 9 ] && ok "nothing else received" || nok "nothing else received" "$n requests"
 expect_grep "own User-Agent" "^/px/imp2\\|vastrack/[0-9.]+\\|-\\|" "$NG/beacons.log"
 expect_grep "client-side SERVERSIDE=0" '^/px/complete\?ss=0\|' "$NG/beacons.log"
-n=$(grep -c '"status":200,"latency_ms":[0-9.]*,"error":null}$' "$TMP/fired.jsonl")
+n=$(grep -c '"status":200,"latencyMs":[0-9.]*,"error":null}$' "$TMP/fired.jsonl")
 [ "$n" = 9 ] && ok "log has 9 delivered records" || nok "log has 9 delivered records" "$n"
-expect_grep "log record fields" '^\{"t":0\.000,"event":"impression","url":"http://127\.0\.0\.1:[0-9]+/px/wimp","status":200,"latency_ms":[0-9.]+,"error":null\}$' "$TMP/fired.jsonl"
-expect_grep "log has media time of complete" '"t":4\.000,"event":"complete"' "$TMP/fired.jsonl"
-expect_grep "printed delivery" '^0\.00 impression 200 [0-9.]+ms http' "$TMP/out"
+expect_grep "log record fields" '^\{"t":0\.000,"media":0\.000,"event":"impression","url":"http://127\.0\.0\.1:[0-9]+/px/wimp","level":0,"beacon":true,"sent":true,"status":200,"latencyMs":[0-9.]+,"error":null\}$' "$TMP/fired.jsonl"
+expect_grep "log has media time of complete" '"t":4\.000,"media":4\.000,"event":"complete"' "$TMP/fired.jsonl"
+expect_grep "printed delivery" '^0\.00 0\.00 impression 200 [0-9.]+ms http' "$TMP/out"
 
 : > "$NG/beacons.log"
-expect_rc "private destinations refused by default" 1 "$VASTRACK" play "$TMP/inline.xml"
-expect_grep "refusal printed" 'impression error \(destination address refused' "$TMP/out"
+expect_rc "private destinations refused by default" 1 "$VASTRACK" play --fire --fast "$TMP/inline.xml"
+expect_grep "refusal printed" 'impression error \(destination address refused.*--allow-private' "$TMP/out"
 n=$(wc -l < "$NG/beacons.log")
 [ "$n" = 0 ] && ok "refused beacons never sent" || nok "refused beacons never sent" "$n requests"
 
 : > "$NG/beacons.log"
-expect_rc "play --ssai" 0 "$VASTRACK" play --ssai --device-ip 198.51.100.9 --device-ua "TV/1.0 (x)" --xff --allow-private --json "$TMP/inline.xml"
+expect_rc "play --ssai" 0 "$VASTRACK" play --fire --fast --ssai --device-ip 198.51.100.9 --device-ua "TV/1.0 (x)" --xff --allow-private --json "$TMP/inline.xml"
 n=$(grep -c '|vastrack/[0-9.]*|198\.51\.100\.9|TV/1\.0 (x)|198\.51\.100\.9$' "$NG/beacons.log")
 [ "$n" = 7 ] && ok "ssai headers on every beacon" || nok "ssai headers on every beacon" "$n of 7: $(head -3 "$NG/beacons.log")"
 expect_grep "ssai SERVERSIDE=1" '^/px/complete\?ss=1\|' "$NG/beacons.log"
-expect_grep "json delivery lines" '^\{"t":[0-9.]+,"event":"start","url":"[^"]+","status":200,' "$TMP/out"
+expect_grep "json delivery lines" '^\{"t":[0-9.]+,"media":[0-9.]+,"event":"start","url":"[^"]+","level":[0-9]+,"beacon":true,"sent":true,"status":200,' "$TMP/out"
 
 expect_rc "ssai needs the device" 2 "$VASTRACK" play --ssai --device-ip 1.2.3.4 "$TMP/inline.xml"
 expect_rc "dry run sends nothing" 0 "$VASTRACK" play --dry-run --allow-private "$TMP/inline.xml"
@@ -184,5 +184,29 @@ expect_rc "play --ssai: device UA with CRLF refused" 2 "$VASTRACK" play --ssai -
 expect_rc "play --ssai: device IP not an address" 2 "$VASTRACK" play --ssai --device-ip example.com --device-ua TV --allow-private "$TMP/inline.xml"
 n=$(wc -l < "$NG/beacons.log")
 [ "$n" = 0 ] && ok "injected headers never sent" || nok "injected headers never sent" "$n requests"
+
+# --- terminal output of received data (issue 12) ------------------------------
+# XML 1.0 allows DEL and the C1 controls (U+009B is a CSI on some terminals).
+cat > "$TMP/ctl.xml" <<EOF2
+<VAST version="4.2"><Ad id="c1"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>
+<Impression><![CDATA[http://example.com/a]]>&#x9b;2J&#x7f;b</Impression>
+<Error><![CDATA[http://example.com/e]]>&#x9b;31m?c=[ERRORCODE]</Error>
+<Creatives><Creative><Linear><Duration>00:00:04</Duration>
+<MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://cdn.invalid/a.mp4</MediaFile></MediaFiles>
+</Linear></Creative></Creatives></InLine></Ad></VAST>
+EOF2
+expect_rc "play --dry-run with control characters in a URL" 0 "$VASTRACK" play --dry-run "$TMP/ctl.xml"
+expect_grep "play: C1 and DEL escaped" '^0\.00 impression http://example\.com/a\\x9b2J\\x7fb$' "$TMP/out"
+if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/out"; then nok "play: no raw C1 on the terminal"; else ok "play: no raw C1 on the terminal"; fi
+cat > "$TMP/ctlw.xml" <<EOF2
+<VAST version="4.2"><Ad id="w&#x9b;2J"><Wrapper><AdSystem>T</AdSystem>
+<VASTAdTagURI><![CDATA[$B/s/missing-tag.xml]]></VASTAdTagURI>
+<Error><![CDATA[http://example.com/e]]>&#x9b;31m?c=[ERRORCODE]</Error>
+</Wrapper></Ad></VAST>
+EOF2
+expect_rc "resolve with control characters in the tag" 1 "$VASTRACK" resolve "$TMP/ctlw.xml"
+expect_grep "resolve: ad id escaped" 'w\\x9b2J \(wrapper\)' "$TMP/out"
+expect_grep "resolve: Error URL escaped" 'error URL \[301\]: http://example\.com/e(\\x9b|%C2%9B)31m' "$TMP/out"
+if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/out"; then nok "resolve: no raw C1 on the terminal"; else ok "resolve: no raw C1 on the terminal"; fi
 
 finish

@@ -26,6 +26,9 @@ start_serve() {
   done
   URL="http://$(sed -n 's/^listening on //p' "$out")"
 }
+# The API takes XML or JSON content types only (docs/security.md): every curl
+# here says application/xml unless a test sets its own.
+curl() { command curl -H 'Content-Type: application/xml' "$@"; }
 # status METHOD PATH [CURL ARGS]: prints the HTTP status
 status() {
   m=$1; p=$2; shift 2

@@ -77,6 +77,12 @@ TEST(http_limits) {
 TEST(http_garbage) {
   vast__http_req rq;
   CHECK_INT(parse("\x16\x03\x01\x02\x05\x01\x07\x01\xfc\x03\x03\r\n\r\n", &rq), -400);
+  /* refused before any newline: a TLS ClientHello has none */
+  CHECK_INT(parse("\x16\x03\x01\x02\x05\x01\x07", &rq), -400);
+  CHECK_INT(parse("GE\x01", &rq), -400);
+  CHECK_INT(parse("GET /a\x01", &rq), -400);
+  CHECK_INT(parse("GET /t/start?ad=1 HTT", &rq), 0); /* a real one, still coming */
+  CHECK_INT(parse("GET", &rq), 0);
   CHECK_INT(parse("GET\r\n\r\n", &rq), -400);
   CHECK_INT(parse("GET / HTTP/1.1\r\n folded\r\n\r\n", &rq), -400);
   CHECK_INT(parse("GET / HTTP/1.1\r\nNoColon\r\n\r\n", &rq), -400);
@@ -429,7 +435,7 @@ TEST(endpoints_stats_metrics_healthz) {
   /* answered once journalled; the loader puts them into SQLite within ~10 ms */
   for (int i = 0; i < 300; i++) {
     r = get(port, "/stats");
-    int done = r && strstr(r, "\"loaded\":2,\"load_lag\":0,");
+    int done = r && strstr(r, "\"loaded\":2,\"loadLag\":0,");
     free(r);
     if (done) break;
     usleep(10000);
@@ -483,6 +489,20 @@ TEST(bad_input_answered_and_closed) {
   r = raw(port, "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 15);
   CHECK(r && strstr(r, "HTTP/1.1 400 ") == r);
   free(r);
+  /* a real ClientHello (no newline in it, the client then waits): 400 at once,
+     not 408 after the 10 s header timeout */
+  {
+    static const char hello[] = "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x5e\x9c\x2d";
+    int fd = dial(port);
+    CHECK(fd >= 0);
+    struct timeval tv = {3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    CHECK_INT(send_all(fd, hello, sizeof hello - 1), 0);
+    char buf[512];
+    last_len = read_all(fd, buf, sizeof buf);
+    close(fd);
+    CHECK(strstr(buf, "HTTP/1.1 400 ") == buf);
+  }
   /* a method other than GET/HEAD/POST, with a body, is refused */
   r = raw(port, "PUT /t/start HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 46);
   CHECK(r && strstr(r, "HTTP/1.1 405 ") == r);
@@ -494,7 +514,7 @@ TEST(bad_input_answered_and_closed) {
   free(big);
   vast_collector_stats st;
   vast_collector_get_stats(c, &st);
-  CHECK_INT(st.bad_requests, 5);
+  CHECK_INT(st.bad_requests, 6);
   CHECK_INT(st.stored, 1);
   r = get(port, "/healthz"); /* still serving */
   CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
@@ -1002,10 +1022,10 @@ TEST(report_funnel_and_fired_discrepancy) {
   fclose(f);
   char *json = th_slurp(outp, NULL);
   CHECK(strstr(json, "{\"ad\":\"X\",\"impressions\":2,") != NULL);
-  CHECK(strstr(json, "{\"event\":\"start\",\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
+  CHECK(strstr(json, "{\"event\":\"start\",\"code\":null,\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
                      "\"fired\":2,\"answered\":1,\"diff\":-1}") != NULL);
   CHECK(strstr(json, "{\"event\":\"error\",\"code\":402,\"funnel\":false,\"counted\":1") != NULL);
-  CHECK(strstr(json, "{\"event\":\"pause\",\"funnel\":false,\"counted\":1") != NULL);
+  CHECK(strstr(json, "{\"event\":\"pause\",\"code\":null,\"funnel\":false,\"counted\":1") != NULL);
   free(json);
   f = fopen(outp, "w");
   CHECK_INT(vast_report_write(r, VAST_REPORT_CSV, sink, f), VAST_OK);
@@ -1044,7 +1064,8 @@ TEST(web_post_body_in_pieces) {
       "<Impression>https://i.example/i</Impression><Creatives></Creatives></InLine></Ad></VAST>";
   char head[256];
   int hn = snprintf(head, sizeof head,
-                    "POST /api/validate?profile=ctv HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n",
+                    "POST /api/validate?profile=ctv HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\n"
+                    "Content-Length: %zu\r\n\r\n",
                     sizeof doc - 1);
   int fd = dial(port);
   CHECK(fd >= 0);
@@ -1067,7 +1088,8 @@ TEST(web_post_body_in_pieces) {
   CHECK(json != NULL && second != NULL && second > json);
   /* over the limit: 413 and closed, the body never read */
   char big[512];
-  int bn = snprintf(big, sizeof big, "POST /api/inspect HTTP/1.1\r\nContent-Length: 5000\r\n\r\nxx");
+  int bn = snprintf(big, sizeof big, "POST /api/inspect HTTP/1.1\r\nContent-Type: text/xml\r\n"
+                                      "Content-Length: 5000\r\n\r\nxx");
   char *r = raw(port, big, (size_t)bn);
   CHECK(r && strstr(r, "HTTP/1.1 413 ") == r && has(r, "Connection: close"));
   free(r);
@@ -1174,6 +1196,7 @@ TEST(body_budget) {
   int port = vast_collector_port(c);
   char head[160];
   int hn = snprintf(head, sizeof head, "POST /api/validate HTTP/1.1\r\nHost: t\r\n"
+                                       "X-Vastrack-Client: test\r\n"
                                        "Content-Length: %u\r\n\r\n<VAST", 4u << 20);
   enum { N = 16 };
   int fds[N];
@@ -1564,7 +1587,230 @@ TEST(db_deleted_under_collector) { db_lost_case(0, VAST_ACK_DURABLE); }
 TEST(db_replaced_under_collector) { db_lost_case(1, VAST_ACK_DURABLE); }
 TEST(db_deleted_under_collector_fast_ack) { db_lost_case(0, VAST_ACK_FAST); }
 
+
+/* ---- output that cannot be turned against its reader ---- */
+
+static int buf_sink(void *ctx, const char *d, size_t n) {
+  char *b = ctx;
+  size_t l = strlen(b);
+  if (l + n >= 4096) return -1;
+  memcpy(b + l, d, n);
+  b[l + n] = 0;
+  return 0;
+}
+
+TEST(csv_cells_and_terminal_text_are_neutralised) {
+  static const struct {
+    const char *in, *out;
+  } csv[] = {
+      {"plain", "plain"},
+      {"a,b", "\"a,b\""},
+      {"say \"hi\"", "\"say \"\"hi\"\"\""},
+      {"=1+2+cmd|' /C calc'!A0", "\"'=1+2+cmd|' /C calc'!A0\""},
+      {"+1", "\"'+1\""},
+      {"-2", "\"'-2\""},
+      {"@SUM(A1)", "\"'@SUM(A1)\""},
+      {"\tx", "\"'\tx\""},
+      {"\rx", "\"'\rx\""},
+      {"=\"q\"", "\"'=\"\"q\"\"\""},
+      {"a=b", "a=b"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof csv / sizeof csv[0]; i++) {
+    char b[4096] = "";
+    CHECK_INT(vast_csv_write_cell(csv[i].in, buf_sink, b), VAST_OK);
+    CHECK_STR(b, csv[i].out);
+  }
+  char t[64];
+  CHECK_INT(vast_text_escape("evil\nFAKE,impression,999", t, sizeof t), 27);
+  CHECK_STR(t, "evil\\x0aFAKE,impression,999");
+  vast_text_escape("\x1b[31mred\x7f\\ \xc2\x9b" "2J caf\xc3\xa9", t, sizeof t);
+  CHECK_STR(t, "\\x1b[31mred\\x7f\\\\ \\x9b2J caf\xc3\xa9");
+  CHECK_INT(vast_text_escape("abcdef", t, 4), 6);
+  CHECK_STR(t, "abc");
+}
+
+/* Hostile ad ids through the collector into report --csv and the text report;
+   a %00 in a parameter is refused whole (400), never stored cut. */
+TEST(report_output_is_safe_and_nul_refused) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  CHECK_INT(status_of(port, "/t/impression?ad==1%2B2%2Bcmd|%27%20/C%20calc%27!A0"), 200);
+  CHECK_INT(status_of(port, "/t/impression?ad=evil%0aFAKE,impression,999"), 200);
+  CHECK_INT(status_of(port, "/t/impression?ad=%1b[2Jx"), 200);
+  CHECK_INT(status_of(port, "/t/impression?ad=pct%00nul"), 400);
+  CHECK_INT(status_of(port, "/t/impression?ad=ok&sid=a%00b"), 400);
+  CHECK_INT(status_of(port, "/t/imp%00ression?ad=ok"), 400);
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='pct' OR ad='ok'"), 0);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 3);
+  vast_report *r = NULL;
+  CHECK_INT(vast_report_load(dbpath, 0, &r, NULL), VAST_OK);
+  char outp[160];
+  snprintf(outp, sizeof outp, "%s/report.csv", tmpdir);
+  FILE *f = fopen(outp, "w");
+  CHECK_INT(vast_report_write(r, VAST_REPORT_CSV, sink, f), VAST_OK);
+  fclose(f);
+  char *csv = th_slurp(outp, NULL);
+  CHECK(strstr(csv, "\n\"'=1+2+cmd|' /C calc'!A0\",impression,1,") != NULL);
+  CHECK(strstr(csv, "\n=") == NULL);
+  CHECK(strstr(csv, "\n\"evil\nFAKE,impression,999\",impression,1,") != NULL);
+  free(csv);
+  f = fopen(outp, "w");
+  CHECK_INT(vast_report_write(r, VAST_REPORT_TEXT, sink, f), VAST_OK);
+  fclose(f);
+  char *txt = th_slurp(outp, NULL);
+  CHECK(strstr(txt, "ad evil\\x0aFAKE,impression,999\n") != NULL);
+  CHECK(strstr(txt, "\nFAKE") == NULL);
+  CHECK(strstr(txt, "ad \\x1b[2Jx\n") != NULL);
+  CHECK(strchr(txt, 0x1b) == NULL);
+  free(txt);
+  vast_report_free(r);
+  cleanup();
+}
+
+
+/* ---- the web pages and API against other web sites ---- */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char WEB_DOC[] =
+    "<VAST version=\"4.2\"><Ad id=\"a\"><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
+    "<Impression>https://i.example/i</Impression><Creatives></Creatives></InLine></Ad></VAST>";
+
+/* POST path with the given extra header lines and WEB_DOC as body; the response. */
+static char *api_post(int port, const char *path, const char *hdrs) {
+  char req[2048];
+  int n = snprintf(req, sizeof req,
+                   "POST %s HTTP/1.1\r\nHost: t\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                   path, hdrs, sizeof WEB_DOC - 1, WEB_DOC);
+  return raw(port, req, (size_t)n);
+}
+
+static int sec_headers(const char *r) {
+  return has(r, "Content-Security-Policy: default-src 'none'; script-src 'self';") &&
+         has(r, "frame-ancestors 'none'") && has(r, "X-Frame-Options: DENY\r\n") &&
+         has(r, "X-Content-Type-Options: nosniff\r\n");
+}
+
+TEST(web_security_headers_and_content_types) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  o.web = 1;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  static const char *pages[] = {"/", "/inspect", "/style.css", "/inspect.js", "/api/stats",
+                                "/api/errors"};
+  for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+    char *r = get(port, pages[i]);
+    CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
+    if (!sec_headers(r)) fprintf(stderr, "  %s:\n%.600s\n", pages[i], r);
+    CHECK(sec_headers(r));
+    free(r);
+  }
+  /* what a form or a simple cross-site fetch() sends: refused, never run */
+  static const char *refused[] = {"", "Content-Type: text/plain\r\n",
+                                  "Content-Type: application/x-www-form-urlencoded\r\n",
+                                  "Content-Type: multipart/form-data; boundary=x\r\n",
+                                  "Content-Type: text/plain; a=application/xml\r\n",
+                                  "Content-Type: application/xmlx\r\n"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    char *r = api_post(port, "/api/inspect", refused[i]);
+    if (!(r && strstr(r, "HTTP/1.1 415 ") == r)) fprintf(stderr, "  [%zu] %.300s\n", i, r);
+    CHECK(r && strstr(r, "HTTP/1.1 415 ") == r);
+    CHECK(sec_headers(r));
+    CHECK(!has(r, "\"ok\""));
+    free(r);
+  }
+  static const char *accepted[] = {"Content-Type: application/xml\r\n",
+                                   "Content-Type: Application/XML; charset=utf-8\r\n",
+                                   "Content-Type: text/xml\r\n",
+                                   "Content-Type: application/json\r\n",
+                                   "Content-Type: application/vast+xml\r\n",
+                                   "X-Vastrack-Client: curl\r\nContent-Type: text/plain\r\n"};
+  for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+    char *r = api_post(port, "/api/inspect", accepted[i]);
+    if (!(r && strstr(r, "HTTP/1.1 200 ") == r)) fprintf(stderr, "  [%zu] %.300s\n", i, r);
+    CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
+    CHECK(has(r, "\"ok\":true"));
+    CHECK(sec_headers(r));
+    free(r);
+  }
+  vast_collector_free(c);
+  cleanup();
+}
+
+/*
+ * Eight /api/resolve of a chain that hangs (a listener that never accepts) do
+ * not delay an /api/inspect: the work that waits on the network gets half of
+ * libuv's pool at most, the rest is answered 503 at once.
+ */
+TEST(web_slow_work_cannot_starve_fast_work) {
+  setenv("UV_THREADPOOL_SIZE", "4", 1);
+  int hang = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CHECK_INT(bind(hang, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_INT(listen(hang, 64), 0);
+  socklen_t al = sizeof a;
+  getsockname(hang, (struct sockaddr *)&a, &al);
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 1;
+  o.web = 1;
+  o.web_allow_private = 1;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  enum { N = 8 };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "POST /api/resolve?url=http://127.0.0.1:%d/tag%d.xml HTTP/1.1\r\nHost: t\r\n"
+                     "Content-Type: application/xml\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n",
+                     ntohs(a.sin_port), i);
+    fds[i] = dial(port);
+    CHECK(fds[i] >= 0);
+    CHECK_INT(send_all(fds[i], req, (size_t)n), 0);
+  }
+  usleep(300000); /* the resolves are on the pool, waiting */
+  double t0 = now_s();
+  char *r = api_post(port, "/api/inspect", "Content-Type: application/xml\r\n");
+  double dt = now_s() - t0;
+  CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
+  free(r);
+  /* the hanging fetches take 8 s (the first-request timeout): far from this */
+  if (dt >= 3.0) fprintf(stderr, "  /api/inspect took %.1f s\n", dt);
+  CHECK(dt < 3.0);
+  int busy = 0;
+  for (int i = 0; i < N; i++) {
+    struct pollfd p = {.fd = fds[i], .events = POLLIN};
+    if (poll_nointr(&p, 1, 0) == 1) {
+      char buf[1024];
+      last_len = read_all(fds[i], buf, sizeof buf);
+      busy += has(buf, "HTTP/1.1 503 ") && has(buf, "busy");
+    }
+  }
+  CHECK_INT(busy, N - 2); /* half of the 4 threads for slow work */
+  close(hang);            /* the two running resolves fail now (reset) */
+  for (int i = 0; i < N; i++) close(fds[i]);
+  vast_collector_free(c);
+  cleanup();
+}
+
 static const th_case cases[] = {
+    TH(web_security_headers_and_content_types),
+    TH(web_slow_work_cannot_starve_fast_work),
+    TH(csv_cells_and_terminal_text_are_neutralised),
+    TH(report_output_is_safe_and_nul_refused),
     TH(db_deleted_under_collector),
     TH(db_replaced_under_collector),
     TH(db_deleted_under_collector_fast_ack),

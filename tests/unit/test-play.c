@@ -30,6 +30,8 @@ static const char TAG[] =
     "<Tracking event=\"resume\">http://t/resume</Tracking>"
     "<Tracking event=\"rewind\">http://t/rewind</Tracking>"
     "<Tracking event=\"playerExpand\">http://t/expand</Tracking>"
+    "<Tracking event=\"closeLinear\">http://t/closeLinear</Tracking>"
+    "<Tracking event=\"notUsed\">http://t/notUsed</Tracking>"
     "</TrackingEvents>"
     "<VideoClicks><ClickThrough><![CDATA[http://t/land?s=[ADSERVINGID]]]></ClickThrough>"
     "<ClickTracking>http://t/click</ClickTracking></VideoClicks>"
@@ -218,10 +220,15 @@ TEST(parse_errors_table) {
       {"mute", 8, VAST_E_INVAL, "event 'mute' has no time (NAME@SECONDS)"},
       {"mute@1,dance@2", 8, VAST_E_INVAL, "unknown event 'dance'"},
       {"@3", 8, VAST_E_INVAL, "unknown event ''"},
-      {"time@3", 8, VAST_E_INVAL, "unknown event 'time'"},
-      {"loaded@0", 8, VAST_E_INVAL, "unknown event 'loaded'"},
-      {"impression@0", 8, VAST_E_INVAL, "unknown event 'impression'"},
-      {"ended@9", 8, VAST_E_INVAL, "unknown event 'ended'"},
+      {"time@3", 8, VAST_E_INVAL, "event 'time' cannot be injected: the media clock runs by itself"},
+      {"loaded@0", 8, VAST_E_INVAL, "event 'loaded' cannot be injected: the simulation reports it at 0"},
+      {"impression@0", 8, VAST_E_INVAL,
+       "event 'impression' cannot be injected: the simulation reports it at 0 (first frame)"},
+      {"firstQuartile@3", 8, VAST_E_INVAL,
+       "event 'firstQuartile' cannot be injected: earned by 25% played continuously at normal speed"},
+      {"dance@3", 8, VAST_E_INVAL, "unknown event 'dance'"},
+      {"ended@9", 8, VAST_E_INVAL,
+       "event 'ended' cannot be injected: the media ends at the end of the play (no --watch)"},
       {"mute@x", 8, VAST_E_INVAL, "bad time 'x' for event 'mute'"},
       {"mute@", 8, VAST_E_INVAL, "bad time '' for event 'mute'"},
       {"mute@-1", 8, VAST_E_INVAL, "bad time '-1' for event 'mute'"},
@@ -362,8 +369,10 @@ TEST(seek_moves_the_media_clock) {
 TEST(refused_events_go_to_the_callback_and_the_play_goes_on) {
   play("skip@3,mute@3.5,skip@6,mute@7", 20);
   CHECK_INT(R.st.stop, VAST_PLAY_DONE);
-  CHECK_NEAR(R.st.t, 6, 1e-9);
-  CHECK_INT(R.nr, 1); /* mute@7 comes after the end: not fed at all */
+  CHECK_NEAR(R.st.t, 7, 1e-9); /* mute@7 comes after the end: fed, and refused */
+  CHECK_INT(R.nr, 2);
+  CHECK_STR(R.refused[1].name, "mute");
+  CHECK_STR(R.refused[1].url, "not valid now");
   CHECK_STR(R.refused[0].name, "skip");
   CHECK_STR(R.refused[0].url, "not skippable yet");
   CHECK_INT(R.refused_rc[0], VAST_E_STATE);
@@ -378,14 +387,57 @@ TEST(refused_events_go_to_the_callback_and_the_play_goes_on) {
   CHECK_INT(R.refused_rc[0], VAST_E_INVAL);
   CHECK_STR(R.refused[0].url, vast_strerror(VAST_E_INVAL));
   CHECK_STR(R.refused[1].name, "duration");
-  /* after a terminal event nothing is fed */
+  /* after a terminal event a playback event is refused, and nothing fires */
   play("error@4:405,mute@5", 20);
   CHECK_INT(R.st.stop, VAST_PLAY_DONE);
   CHECK_STR(R.beacons[R.nb - 1].name, "error");
   CHECK_STR(R.beacons[R.nb - 1].url, "http://t/err?c=405");
-  CHECK_INT(R.nr, 0);
+  CHECK_INT(R.nr, 1);
   play("error@4", 20);
   CHECK_STR(R.beacons[R.nb - 1].url, "http://t/err?c=900");
+}
+
+/* notUsed and an error at 0 happen before loaded and the impression (an ad
+ * dropped, or failing with 403 before anything is shown); issue 11: play fed
+ * the impression first, so notUsed@0 was refused. */
+TEST(not_used_and_error_before_the_impression) {
+  play("notUsed@0", 20);
+  CHECK_INT(R.nr, 0);
+  CHECK_INT(R.nb, 1);
+  CHECK_STR(R.beacons[0].name, "notUsed");
+  CHECK_INT(R.st.stop, VAST_PLAY_DONE);
+  play("error@0:403", 20);
+  CHECK_INT(R.nb, 1);
+  CHECK_STR(R.beacons[0].url, "http://t/err?c=403");
+  CHECK_INT(count("impression") + count("start"), 0);
+  /* notUsed after the impression is refused */
+  play("notUsed@1", 20);
+  CHECK_INT(R.nr, 1);
+  CHECK_INT(count("notUsed"), 0);
+  CHECK_INT(count("complete"), 1);
+}
+
+/* After complete, the end card: a click on it and its dismissal (closeLinear),
+ * at the end and later; playback events after the end are refused. Spec names
+ * are accepted: rewind (a seek back, to 0 by default), closeLinear. */
+TEST(events_after_the_end_and_spec_names) {
+  play("clickThrough@20,pause@21,closeLinear@22,closeLinear@23,click@24", 20);
+  const rec *c = find("complete", 0), *k = find("clickTracking", 0), *cl = find("closeLinear", 0);
+  CHECK(c && cl && k);
+  CHECK(c < k && k < cl); /* ended before the events of the same moment */
+  CHECK_NEAR(k->t, 20, 1e-9);
+  CHECK_NEAR(cl->t, 22, 1e-9);
+  CHECK_INT(count("closeLinear"), 1);
+  CHECK_INT(count("clickTracking"), 1);
+  CHECK_INT(R.nr, 3); /* pause: playback over; close and click after the card was closed */
+  CHECK_STR(R.refused[0].name, "pause");
+  CHECK_STR(R.refused[2].name, "click");
+  play("rewind@6", 20);
+  const rec *rw = find("rewind", 0);
+  CHECK(rw && fabs(rw->t - 6) < 1e-9);
+  CHECK_NEAR(find("firstQuartile", 0)->t, 5, 1e-9); /* 5 s at t = 5 ... */
+  CHECK_NEAR(find("midpoint", 0)->t, 16, 1e-9);     /* ... replay 0-6, then 10 s at t = 16 */
+  CHECK_INT(count("complete"), 1);
 }
 
 TEST(clicks_and_icons_report_their_landing_pages) {
@@ -480,6 +532,8 @@ static const th_case cases[] = {
     TH(pause_stops_the_media_clock),
     TH(seek_moves_the_media_clock),
     TH(refused_events_go_to_the_callback_and_the_play_goes_on),
+    TH(not_used_and_error_before_the_impression),
+    TH(events_after_the_end_and_spec_names),
     TH(clicks_and_icons_report_their_landing_pages),
     TH(clock_steps_reach_the_callback_before_the_media_moves),
     TH(max_steps_bounds_a_long_pause),

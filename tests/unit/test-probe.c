@@ -46,6 +46,8 @@ static const char *ctype_of(const char *name) {
   if (!strcmp(dot, ".mp4")) return "video/mp4";
   if (!strcmp(dot, ".webm")) return "video/webm";
   if (!strcmp(dot, ".m4a")) return "audio/mp4";
+  if (!strcmp(dot, ".m3u8")) return "application/vnd.apple.mpegurl";
+  if (!strcmp(dot, ".ts")) return "video/mp2t";
   return "application/octet-stream";
 }
 
@@ -277,6 +279,32 @@ TEST(other_codecs_and_containers) {
   CHECK_NEAR(in.duration, 2.0, 0.1);
 }
 
+TEST(hls_through_nested_readers) {
+  srv_start();
+  vast_probe_opts o = popts();
+  vast_media_info in;
+  vast_error e;
+  vast_err rc = vast_media_probe(url("/m/hls/master.m3u8"), &o, &in, &e);
+  if (rc != VAST_OK) fprintf(stderr, "  %s\n", e.message);
+  CHECK_INT(rc, VAST_OK);
+  CHECK_STR(in.container, "hls");
+  CHECK_STR(in.content_type, "application/vnd.apple.mpegurl");
+  CHECK_NEAR(in.duration, 2.0, 0.2);
+  CHECK_STR(in.video_codec, "h264");
+  CHECK_INT(in.width, 320);
+  CHECK_STR(in.audio_codec, "aac");
+  CHECK_INT(in.fast_start, -1);
+  CHECK(in.requests >= 3); /* master, variant, a segment */
+  CHECK(in.bytes_read <= o.max_bytes);
+  /* a playlist pointing at a local file: refused, never read */
+  CHECK_INT(vast_media_probe(url("/m/hls/evil.m3u8"), &o, &in, &e), VAST_E_NOT_MEDIA);
+  CHECK_INT(e.iab_code, 405);
+  /* no nested opens allowed: the playlist's variant is refused and named */
+  o.max_nested = 0;
+  CHECK_INT(vast_media_probe(url("/m/hls/master.m3u8"), &o, &in, &e), VAST_E_NOT_MEDIA);
+  CHECK(strstr(e.message, "index.m3u8', which may not be opened") != NULL);
+}
+
 TEST(local_file) {
   char p[1024];
   snprintf(p, sizeof p, "%s/fs.mp4", media_dir);
@@ -386,6 +414,28 @@ TEST(private_addresses_refused) {
   CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_E_FORBIDDEN);
   CHECK_INT(in.bytes_read, 0);
   CHECK_INT(n_reqs, 0);
+}
+
+TEST(network_policy_applies) {
+  srv_start();
+  vast_net_policy pol;
+  vast_net_policy_init(&pol); /* refuses special-purpose addresses */
+  vast_probe_opts o = popts();
+  o.policy = &pol;
+  vast_media_info in;
+  vast_error e;
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_E_FORBIDDEN);
+  CHECK_INT(n_reqs, 0);
+  pol.allow_private = 1;
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_OK);
+  /* its ceiling on one response body: a server ignoring ranges sends it all at once */
+  pol.max_bytes = 30000;
+  CHECK_INT(vast_media_probe(url("/norange/fs.mp4"), &o, &in, &e), VAST_E_TOO_LARGE);
+  CHECK(strstr(e.message, "policy") != NULL);
+  CHECK(in.bytes_read <= 30000);
+  /* ranged responses stay under it */
+  o.read_ahead = 16384;
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_OK);
 }
 
 /* ---- reuse and concurrency ----------------------------------------------------- */
@@ -586,6 +636,51 @@ TEST(probe_check_mezzanine_and_disable) {
   vast_doc_free(doc);
 }
 
+TEST(probe_check_through_the_chain) {
+  srv_start();
+  char path[1024], xml[2048];
+  snprintf(path, sizeof path, "%s/inline.xml", media_dir);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  fprintf(f,
+          "<VAST version=\"4.2\"><Ad><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
+          "<Impression>https://x/i</Impression><Creatives><Creative><Linear>"
+          "<Duration>00:00:15</Duration><MediaFiles><MediaFile delivery=\"progressive\" "
+          "type=\"video/mp4\" width=\"320\" height=\"180\">fs.mp4</MediaFile></MediaFiles>"
+          "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  fclose(f);
+  int n = snprintf(xml, sizeof xml,
+                   "<VAST version=\"4.2\"><Ad><Wrapper><AdSystem>w</AdSystem>"
+                   "<VASTAdTagURI>http://127.0.0.1:%d/m/inline.xml</VASTAdTagURI>"
+                   "<Impression>https://x/w</Impression></Wrapper></Ad></VAST>",
+                   srv_port);
+  vast_doc *doc = NULL;
+  CHECK_INT(vast_doc_parse(xml, (size_t)n, NULL, &doc, NULL), VAST_OK);
+  vast_chain *chain = NULL;
+  CHECK_INT(vast_resolve_buffer(xml, (size_t)n, NULL, NULL, &chain, NULL), VAST_OK);
+  vast_validate_options vo;
+  vast_validate_options_init(&vo);
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(doc, &vo, &l), VAST_OK);
+  CHECK_INT(vast_probe_check(doc, NULL, &vo, NULL, l), VAST_OK); /* no chain: nothing to probe */
+  CHECK(!vast_findings_has(l, "probe-duration-mismatch"));
+  vo.chain = chain;
+  CHECK_INT(vast_probe_check(doc, NULL, &vo, NULL, l), VAST_OK);
+  const vast_finding *fd = NULL;
+  for (size_t i = 0; i < vast_findings_count(l); i++)
+    if (!strcmp(vast_findings_at(l, i)->rule_id, "probe-duration-mismatch")) fd = vast_findings_at(l, i);
+  if (!fd)
+    for (size_t i = 0; i < vast_findings_count(l); i++)
+      fprintf(stderr, "  %s: %s\n", vast_findings_at(l, i)->rule_id, vast_findings_at(l, i)->message);
+  CHECK(fd != NULL);
+  CHECK_STR(fd->path, "/VAST/Ad[1]/Wrapper");
+  CHECK(fd->line == 1 && fd->column > 0);
+  CHECK(strstr(fd->message, "/m/inline.xml Ad[1] MediaFile[1]: the file lasts") != NULL);
+  vast_findings_free(l);
+  vast_chain_free(chain);
+  vast_doc_free(doc);
+}
+
 /* ---- media ---------------------------------------------------------------------- */
 
 static int sh(const char *cmd) {
@@ -621,6 +716,15 @@ static int make_media(void) {
     if (sh(cmd)) return -1;
   }
   snprintf(cmd, sizeof cmd,
+           "cd '%s' && mkdir -p hls && ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi "
+           "-i testsrc2=size=320x180:rate=25 -f lavfi -i sine=sample_rate=44100 -t 2 -c:v libx264 "
+           "-preset veryfast -pix_fmt yuv420p -c:a aac -f hls -hls_time 1 -hls_playlist_type vod "
+           "hls/index.m3u8 && printf '#EXTM3U\\n#EXT-X-STREAM-INF:BANDWIDTH=400000\\nindex.m3u8\\n' "
+           "> hls/master.m3u8 && printf '#EXTM3U\\n#EXT-X-TARGETDURATION:1\\n#EXTINF:1,\\n"
+           "file:///etc/passwd\\n#EXT-X-ENDLIST\\n' > hls/evil.m3u8",
+           media_dir);
+  if (sh(cmd)) return -1;
+  snprintf(cmd, sizeof cmd,
            "cd '%s' && head -c 200000 /dev/urandom > garbage.mp4 && "
            "head -c $(( $(stat -c %%s fs.mp4) * 2 / 3 )) fs.mp4 > trunc-fs.mp4 && "
            "head -c $(( $(stat -c %%s end.mp4) * 2 / 3 )) end.mp4 > trunc-end.mp4",
@@ -632,6 +736,7 @@ static const th_case cases[] = {
     TH(faststart_mp4_over_http),
     TH(moov_at_end_reads_start_and_end_only),
     TH(other_codecs_and_containers),
+    TH(hls_through_nested_readers),
     TH(local_file),
     TH(range_ignored_still_probes_within_budget),
     TH(http_errors),
@@ -640,11 +745,13 @@ static const th_case cases[] = {
     TH(trickling_server_times_out),
     TH(endless_body_stops_at_budget),
     TH(private_addresses_refused),
+    TH(network_policy_applies),
     TH(prober_reuses_its_connection),
     TH(many_in_order),
     TH(json_output),
     TH(probe_rule_cases),
     TH(probe_check_mezzanine_and_disable),
+    TH(probe_check_through_the_chain),
     {0},
 };
 

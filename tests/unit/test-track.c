@@ -184,11 +184,11 @@ static void record(void *user, const vast_track_beacon *b) {
   if (nrec >= (int)(sizeof recs / sizeof *recs)) return;
   rec *r = &recs[nrec++];
   snprintf(r->name, sizeof r->name, "%s", b->name);
-  snprintf(r->url, sizeof r->url, "%s", b->url);
+  snprintf(r->url, sizeof r->url, "%s", b->url ? b->url : ""); /* NULL: untracked */
   r->media = b->media_time;
   r->level = b->level;
   r->kind = b->kind;
-  if (strlen(b->url) != b->url_len) th_fail(__FILE__, __LINE__, "url_len");
+  if ((b->url ? strlen(b->url) : 0) != b->url_len) th_fail(__FILE__, __LINE__, "url_len");
 }
 
 static int count(const char *name) {
@@ -1105,6 +1105,108 @@ TEST(playhead_zero_at_first_beacons_and_about_blank_not_fired) {
   vast_doc_free(d);
 }
 
+/* The common case: picking (pods in sequence order), open, one-line helpers. */
+#define POD_AD(id, seq, media)                                                                   \
+  "<Ad id=\"" id "\"" seq "><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"                 \
+  "<Impression>http://x/imp/" id "</Impression><Creatives>"                                      \
+  "<Creative><CompanionAds><Companion width=\"1\" height=\"1\"><StaticResource "                \
+  "creativeType=\"image/png\">http://x/c.png</StaticResource></Companion></CompanionAds>"       \
+  "</Creative><Creative><Linear><Duration>00:00:04</Duration><TrackingEvents>"                   \
+  "<Tracking event=\"complete\">http://x/complete/" id "</Tracking></TrackingEvents>"            \
+  "<MediaFiles>" media "</MediaFiles></Linear></Creative></Creatives></InLine></Ad>"
+#define MP4 "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" height=\"1\">http://x/a.mp4</MediaFile>"
+#define VPAID "<MediaFile delivery=\"progressive\" type=\"application/javascript\" apiFramework=\"VPAID\" width=\"1\" height=\"1\">http://x/v.js</MediaFile>"
+
+static const char pod_tag[] = "<VAST version=\"4.2\">" POD_AD("c", " sequence=\"3\"", MP4)
+    POD_AD("a", " sequence=\"1\"", VPAID) POD_AD("b", " sequence=\"2\"", MP4)
+        POD_AD("solo", "", MP4) "</VAST>";
+static const char buffet_tag[] =
+    "<VAST version=\"4.2\">" POD_AD("x", "", MP4) POD_AD("y", "", MP4) "</VAST>";
+
+static double fixed_clock(void *user) { return *(double *)user; }
+
+TEST(select_open_and_one_line_helpers) {
+  vast_doc *d = NULL;
+  vast_error err;
+  CHECK_INT(vast_doc_parse(pod_tag, sizeof pod_tag - 1, NULL, &d, &err), VAST_OK);
+  vast_selection sel;
+  static const char *order[] = {"a", "b", "c"};
+  for (size_t i = 0; i < 3; i++) {
+    CHECK_INT(vast_select_doc(d, i, &sel), VAST_OK);
+    CHECK_STR(sel.ad->id, order[i]);
+    CHECK_INT(sel.n_playable, 3); /* the pod; "solo" (no sequence) is not part of it */
+    CHECK_INT(sel.creative, 1);   /* the Linear, not the Companion before it */
+    CHECK_INT(sel.n_chain, 1);
+    CHECK(sel.chain == NULL && sel.cr == &sel.ad->creatives[1]);
+    CHECK_INT(sel.vpaid_only, i == 0);
+  }
+  CHECK_INT(vast_select_doc(d, 3, &sel), VAST_E_NOT_FOUND);
+  CHECK(sel.ad == NULL);
+  CHECK_INT(vast_select_doc(NULL, 0, &sel), VAST_E_INVAL);
+  CHECK_INT(vast_select_chain(NULL, 0, &sel), VAST_E_INVAL);
+
+  /* open: the first of the pod, plan owned by the tracker; helpers are feeds */
+  vast_tracker *t = NULL;
+  CHECK_INT(vast_tracker_open(d, NULL, NULL, NULL, &t), VAST_E_INVAL);
+  CHECK_INT(vast_tracker_open(d, NULL, record, NULL, &t), VAST_OK);
+  CHECK_NEAR(vast_plan_duration(vast_tracker_plan(t)), 4, 0);
+  double clock = 1800000000.0;
+  vast_tracker_set_clock(t, fixed_clock, &clock);
+  vast_tracker_report_untracked(t, 1);
+  nrec = 0;
+  CHECK_INT(vast_tracker_loaded(t, 1700000000.0), VAST_OK);
+  CHECK_INT(vast_tracker_impression(t, 1700000000.0), VAST_OK);
+  CHECK_INT(vast_tracker_mute(t, 1700000000.0, -1, 1), VAST_OK);
+  for (double m = 0; m <= 2; m += 0.25) CHECK_INT(vast_tracker_time(t, 1700000000.0 + m, m), VAST_OK);
+  CHECK_INT(vast_tracker_pause(t, 1700000002.0, 2), VAST_OK);
+  CHECK_INT(vast_tracker_skip(t, 1700000002.0, 2), VAST_E_STATE); /* no skipoffset */
+  CHECK_INT(vast_tracker_resume(t, 1700000003.0, 2), VAST_OK);
+  for (double m = 2.25; m <= 4; m += 0.25) vast_tracker_time(t, 1700000001.0 + m, m);
+  CHECK_INT(vast_tracker_complete(t, 1700000005.0, 4), VAST_OK);
+  CHECK_INT(vast_tracker_close(t, 1700000006.0, 4), VAST_OK); /* end card dismissed */
+  CHECK_INT(vast_tracker_error(t, 1700000006.0, 405), VAST_E_STATE);
+  static const char *names[] = {"loaded", "impression", "creativeView", "mute", "start",
+                                "firstQuartile", "midpoint", "pause", "resume",
+                                "thirdQuartile", "complete", "closeLinear"};
+  CHECK_INT(nrec, 12);
+  for (int k = 0; k < nrec && k < 12; k++) {
+    CHECK_STR(recs[k].name, names[k]);
+    /* every event the tag does not track is still reported, without a URL */
+    if (strcmp(names[k], "impression") && strcmp(names[k], "complete"))
+      CHECK_STR(recs[k].url, "");
+  }
+  CHECK_STR(recs[10].url, "http://x/complete/a");
+  vast_tracker_free(t);
+
+  /* the clock gives TIMESTAMP; the inputs still give the continuity test */
+  static const char ts_tag[] =
+      "<VAST version=\"4.2\"><Ad><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+      "<Impression>http://x/imp?ts=[TIMESTAMP]</Impression><Creatives><Creative><Linear>"
+      "<Duration>00:00:04</Duration><MediaFiles>" MP4 "</MediaFiles></Linear></Creative>"
+      "</Creatives></InLine></Ad></VAST>";
+  vast_doc *d2 = NULL;
+  CHECK_INT(vast_doc_parse(ts_tag, sizeof ts_tag - 1, NULL, &d2, &err), VAST_OK);
+  CHECK_INT(vast_tracker_open(d2, NULL, record, NULL, &t), VAST_OK);
+  vast_tracker_set_clock(t, fixed_clock, &clock);
+  nrec = 0;
+  vast_tracker_impression(t, 1700000000.0);
+  CHECK_STR(recs[0].url, "http://x/imp?ts=2027-01-15T08%3A00%3A00.000%2B00%3A00");
+  vast_tracker_free(t);
+  vast_doc_free(d2);
+  vast_doc_free(d);
+
+  /* a buffet: the first plays, the others are fallbacks */
+  CHECK_INT(vast_doc_parse(buffet_tag, sizeof buffet_tag - 1, NULL, &d, &err), VAST_OK);
+  CHECK_INT(vast_select_doc(d, 0, &sel), VAST_OK);
+  CHECK_STR(sel.ad->id, "x");
+  CHECK_INT(sel.n_playable, 2);
+  vast_plan *p = NULL;
+  CHECK_INT(vast_plan_create_selected(&sel, &p), VAST_OK);
+  CHECK_INT(vast_plan_kind(p), VAST_CREATIVE_LINEAR);
+  vast_plan_free(p);
+  vast_doc_free(d);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Real tags from the corpus                                                  */
 
@@ -1445,6 +1547,7 @@ static const th_case cases[] = {
     TH(only_allowed_events_after_the_end),
     TH(error_and_not_used_before_impression),
     TH(playhead_zero_at_first_beacons_and_about_blank_not_fired),
+    TH(select_open_and_one_line_helpers),
     TH(not_used_only_before_start),
     TH(toggles_fire_on_state_change_only),
     TH(click_fires_all_tracking_and_returns_click_through),

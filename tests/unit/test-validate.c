@@ -42,6 +42,15 @@ static vast_doc *parse(const char *s, size_t n, vast_error *err) {
   return d;
 }
 
+static vast_doc *parse_file(const char *path, char **xml) {
+  size_t n;
+  *xml = th_slurp(path, &n);
+  vast_error err;
+  vast_doc *d = parse(*xml, n, &err);
+  CHECK(d != NULL);
+  return d;
+}
+
 /* Findings for a file under a profile; parse failures become their finding. */
 static vast_findings *findings_for(const char *xml, size_t n, vast_profile p) {
   vast_error err;
@@ -549,6 +558,65 @@ TEST(template_is_complete_and_valid) {
   free(b.p);
 }
 
+
+/* --wrapper, --omid and the comments: model facts and no finding anywhere. */
+TEST(template_variants) {
+  for (int wrapper = 0; wrapper <= 1; wrapper++)
+    for (int om = 0; om <= 1; om++) {
+      vast_template_options to;
+      vast_template_options_init(&to);
+      CHECK_INT(to.comments, 1);
+      to.wrapper = wrapper;
+      to.omid = om;
+      buf b = {0};
+      CHECK_INT(vast_template_write_opts(&to, buf_write, &b), VAST_OK);
+      CHECK(strstr(b.p, "<!-- ") != NULL); /* explained */
+      CHECK(strstr(b.p, "Impression: ") != NULL);
+      vast_error err;
+      vast_doc *d = parse(b.p, b.n, &err);
+      CHECK(d != NULL);
+      const vast_ad *ad = &vast_doc_vast(d)->ads[0];
+      CHECK_INT(ad->kind, wrapper ? VAST_AD_WRAPPER : VAST_AD_INLINE);
+      if (wrapper) {
+        CHECK(ad->vast_ad_tag_uri && !strncmp(ad->vast_ad_tag_uri, "https://", 8));
+        CHECK(ad->n_impressions == 1 && ad->n_errors == 1);
+      }
+      CHECK_INT(ad->n_verifications, om);
+      if (om) {
+        CHECK_INT(ad->verifications[0].n_js_resources, 1);
+        CHECK_STR(ad->verifications[0].js_resources[0].api_framework, "omid");
+        CHECK_INT(ad->verifications[0].n_tracking, 1);
+        CHECK(strstr(ad->verifications[0].tracking[0].url, "[REASON]") != NULL);
+      }
+      size_t nn;
+      vast_doc_notes(d, &nn);
+      CHECK_INT(nn, 0);
+      for (int p = VAST_PROFILE_WEB; p <= VAST_PROFILE_SSAI; p++) {
+        vast_validate_options o;
+        vast_validate_options_init(&o);
+        o.profile = (vast_profile)p;
+        vast_findings *fl = NULL;
+        CHECK_INT(vast_validate_list(d, &o, &fl), VAST_OK);
+        if (vast_findings_count(fl)) dump(fl, wrapper ? "wrapper" : "inline");
+        CHECK_INT(vast_findings_count(fl), 0);
+        vast_findings_free(fl);
+      }
+      vast_doc_free(d);
+      free(b.p);
+    }
+  /* without comments: no comment at all */
+  vast_template_options to;
+  vast_template_options_init(&to);
+  to.comments = 0;
+  buf b = {0};
+  CHECK_INT(vast_template_write_opts(&to, buf_write, &b), VAST_OK);
+  CHECK(strstr(b.p, "<!--") == NULL);
+  free(b.p);
+  to.version = "3.0";
+  CHECK_INT(vast_template_write_opts(&to, buf_write, &b), VAST_E_VERSION);
+  CHECK_INT(vast_template_write_opts(&to, NULL, NULL), VAST_E_INVAL);
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 TEST(audit_row) {
@@ -567,6 +635,8 @@ TEST(audit_row) {
   CHECK_STR(a.events_missing, "midpoint");
   CHECK_INT(a.wrapper_hops, 0);
   CHECK_INT(a.ctv_compatible, 0); /* a missing midpoint is an error in every profile */
+  CHECK(strncmp(a.ctv_reason, "missing-quartile: no 'midpoint' Tracking event", 46) == 0);
+  CHECK(strstr(a.ctv_reason, "; also") == NULL);
   CHECK_INT(a.errors, 1);
   CHECK_INT(a.warnings, 0);
   CHECK_STR(a.issues, "missing-quartile(1)");
@@ -577,7 +647,27 @@ TEST(audit_row) {
   d = parse(xml, n, &err);
   CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
   CHECK_INT(a.ctv_compatible, 0); /* VPAID only: an error on ctv, a warning on the web */
+  CHECK(strncmp(a.ctv_reason, "media-vpaid-only: ", 18) == 0);
+  CHECK(strstr(a.ctv_reason, "; also media-no-mp4") != NULL);
   CHECK_INT(a.errors, 0);
+  vast_doc_free(d);
+  free(xml);
+
+  /* a clean tag: compatible, no reason; a no-ad response is not */
+  xml = th_slurp(CASES_DIR "/missing-quartile/good.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_INT(a.ctv_compatible, 1);
+  CHECK_STR(a.ctv_reason, "");
+  vast_doc_free(d);
+  free(xml);
+  xml = th_slurp(CASES_DIR "/no-ad/bad.xml", &n);
+  d = parse(xml, n, &err);
+  CHECK_INT(vast_audit_doc(d, NULL, &a), VAST_OK);
+  CHECK_STR(a.ad_type, "no-ad");
+  CHECK_INT(a.errors, 0);
+  CHECK_INT(a.ctv_compatible, 0);
+  CHECK_STR(a.ctv_reason, "no ad in the response (no fill): nothing to play");
   vast_doc_free(d);
   free(xml);
 
@@ -595,6 +685,8 @@ TEST(audit_row) {
   CHECK_STR(a.ad_type, "invalid");
   CHECK_INT(a.errors, 1);
   CHECK_STR(a.issues, "not-vast(1)");
+  CHECK_INT(a.ctv_compatible, 0);
+  CHECK_STR(a.ctv_reason, "not-vast: the tag does not parse");
 }
 
 /* ---- the shared corpus --------------------------------------------------- */
@@ -816,6 +908,25 @@ TEST(chain_corpus_resolves) {
   int hops = -1;
   vast_findings *l = findings_resolved(sample("wrapper-a.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 2);
+  {
+    /* the audit of the merged chain: ad 4321 -> 1234 -> ad_id_0002 fires 1 + 2 + 1 pixels */
+    char *x;
+    vast_doc *dd = parse_file(sample("wrapper-a.xml"), &x);
+    vast_chain *c = NULL;
+    vast_resolve_file(sample("wrapper-a.xml"), NULL, &c, NULL);
+    CHECK(c != NULL);
+    vast_validate_options o;
+    vast_validate_options_init(&o);
+    vast_audit a;
+    CHECK_INT(vast_audit_doc(dd, &o, &a), VAST_OK);
+    CHECK_INT(a.impressions, 2); /* the document alone: one per Wrapper */
+    o.chain = c;
+    CHECK_INT(vast_audit_doc(dd, &o, &a), VAST_OK);
+    CHECK_INT(a.impressions, 4);
+    vast_chain_free(c);
+    vast_doc_free(dd);
+    free(x);
+  }
   for (size_t i = 0; i < vast_findings_count(l); i++) {
     const vast_finding *f = vast_findings_at(l, i);
     CHECK(strcmp(f->rule->category, "wrapper") != 0 || !strcmp(f->rule_id, "wrapper-uri-invalid"));
@@ -940,14 +1051,6 @@ TEST(chain_depth_limit) {
 
 /* ---- policies: overrides and config files -------------------------------- */
 
-static vast_doc *parse_file(const char *path, char **xml) {
-  size_t n;
-  *xml = th_slurp(path, &n);
-  vast_error err;
-  vast_doc *d = parse(*xml, n, &err);
-  CHECK(d != NULL);
-  return d;
-}
 
 /* Severity of the first finding of a rule, or -9 when there is none. */
 static int sev_of(const vast_findings *l, const char *id) {
@@ -1284,6 +1387,7 @@ static const th_case cases[] = {
     TH(writers),
     TH(iab_table),
     TH(template_is_complete_and_valid),
+    TH(template_variants),
     TH(audit_row),
     TH(corpus_expectations),
     TH(chain_corpus_resolves),
