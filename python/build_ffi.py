@@ -296,6 +296,25 @@ vast_err vast_tracker_time(vast_tracker *tracker, double wall_time, double media
 vast_err vast_tracker_click(vast_tracker *tracker, double wall_time, double media_time,
                             const char *click_pos, char *out, size_t cap, size_t *out_len);
 int vast_tracker_done(const vast_tracker *tracker);
+const vast_plan *vast_tracker_plan(const vast_tracker *tracker);
+void vast_tracker_report_untracked(vast_tracker *tracker, int on);
+double vast_now(void);
+typedef struct vast_selection { const vast_ad *const *chain; size_t n_chain; const vast_ad *ad;
+  size_t creative; const vast_creative *cr; size_t n_playable; int vpaid_only; ...; }
+  vast_selection;
+vast_err vast_select_doc(const vast_doc *doc, size_t index, vast_selection *sel);
+vast_err vast_select_chain(const struct vast_chain *chain, size_t index, vast_selection *sel);
+vast_err vast_tracker_open_selected(const vast_selection *sel, const vast_macro_ctx *ctx,
+                                    vast_track_fn fn, void *user, vast_tracker **tracker);
+vast_err vast_tracker_loaded(vast_tracker *tracker, double wall);
+vast_err vast_tracker_impression(vast_tracker *tracker, double wall);
+vast_err vast_tracker_pause(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_resume(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_mute(vast_tracker *tracker, double wall, double media, int muted);
+vast_err vast_tracker_skip(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_complete(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_close(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_error(vast_tracker *tracker, double wall, int code);
 int vast_tracker_skippable(const vast_tracker *tracker);
 double vast_tracker_played(const vast_tracker *tracker);
 double vast_tracker_continuous(const vast_tracker *tracker);
