@@ -187,3 +187,14 @@ vast_err vast_tracker_close(vast_tracker *t, double wall, double media) {
 vast_err vast_tracker_error(vast_tracker *t, double wall, int code) {
   return feed(t, VAST_IN_ERROR, wall, -1, code);
 }
+
+/* For lib/breaks.c: the selection of one given ad (its usual creative);
+ * VAST_E_NOT_FOUND when it has none usable. */
+vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
+                         const vast_ad *ad, size_t n_playable);
+vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
+                         const vast_ad *ad, size_t n_playable) {
+  memset(sel, 0, sizeof *sel);
+  if (!ad || ad->kind != VAST_AD_INLINE) return VAST_E_NOT_FOUND;
+  return fill(sel, chain, n_chain, ad, n_playable);
+}

@@ -378,7 +378,8 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   tmp.skip_kind = VAST_OFFSET_NONE;
   tmp.ad_serving_id = in->ad_serving_id;
   tmp.ad_type = in->ad_type ? in->ad_type : "video";
-  tmp.pod_sequence = in->sequence;
+  /* [PODSEQUENCE]: the InLine's sequence, else the outermost Wrapper's (the pod ad) */
+  tmp.pod_sequence = in->sequence >= 0 ? in->sequence : chain[0]->sequence;
   tmp.uaids = cr->universal_ad_ids;
   tmp.n_uaids = cr->n_universal_ad_ids;
   tmp.cats = in->categories;

@@ -32,12 +32,13 @@ static const char usage_text[] =
     "                     [--events LIST] [--creative N] [--macro NAME=VALUE]...\n"
     "                     [--seed N] [--muted] [--fullscreen] [--ssai --device-ip IP\n"
     "                     --device-ua UA [--xff]] [--allow-private] [--timeout MS]\n"
-    "                     FILE|URL|-\n"
+    "                     [--content-duration S] FILE|URL|-\n"
     "\n"
-    "Plays the first ad of a tag (a pod: the first in sequence order; a Wrapper is\n"
-    "first resolved to its InLine) on a simulated player and prints every tracking\n"
-    "beacon the IAB rules require, macros expanded, in firing order. Nothing is sent\n"
-    "unless --fire is given.\n"
+    "Plays a whole response on a simulated player and prints every tracking beacon\n"
+    "the IAB rules require, macros expanded, in firing order: one ad, or every ad of a\n"
+    "pod in sequence order (each on its own tracker; an ad failing with error@0 is\n"
+    "replaced by the next buffet ad), or a VMAP schedule break by break. Wrappers are\n"
+    "first resolved to their InLine. Nothing is sent unless --fire is given.\n"
     "\n"
     "Output: a header line (# ad, chain depth, creative played, a warning when the\n"
     "only media is VPAID), then one line per record:\n"
@@ -46,8 +47,11 @@ static const char usage_text[] =
     "  T MEDIA EVENT error (REASON) URL       a beacon that got no response\n"
     "  T MEDIA EVENT (no tracking URL)        the event happened; the tag tracks none\n"
     "  T MEDIA clickThrough URL               the landing page of a click (not a beacon)\n"
-    "T: session seconds since the ad loaded; MEDIA: seconds into the ad (they differ\n"
-    "after a pause or a seek; - when unknown).\n"
+    "T: session seconds since the first ad loaded (for a VMAP, since the content\n"
+    "started: content and ads); MEDIA: seconds into the ad (they differ after a pause\n"
+    "or a seek; - when unknown). A pod prints '# pod ad N of M' before each ad, a\n"
+    "VMAP '# break N of M: preroll|midroll|postroll at content S s ...' before each\n"
+    "break, then its breakStart, the ads, its breakEnd ('error' when it cannot play).\n"
     "\n"
     "  --fire            send the beacons (HTTP GET through the net module). Without it\n"
     "                    nothing leaves the machine (a dry run; --dry-run is accepted\n"
@@ -93,7 +97,14 @@ static const char usage_text[] =
     "                    only closeLinear/close, a viewability verdict,\n"
     "                    verificationNotExecuted and clicks (an end card) are taken.\n"
     "                    Quartiles, start, complete and progress are earned by the\n"
-    "                    playback, not injected.\n"
+    "                    playback, not injected. T is in seconds since the ad loaded.\n"
+    "                    Address an item to an ad with a prefix: AD/NAME@T for the\n"
+    "                    AD-th ad of a pod (1-based, play order; no prefix: the first),\n"
+    "                    BREAK.AD/NAME@T in a VMAP (BREAK: 1-based, content order), e.g.\n"
+    "                    2/skip@6 or 2.1/error@0:403 (a pod ad failing: the buffet\n"
+    "                    replaces it)\n"
+    "  --content-duration S  for a VMAP: the content's length, placing n% and end\n"
+    "                    breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll)\n"
     "  --creative N      play the N-th creative of the InLine (0-based; default the first\n"
     "                    Linear)\n"
     "  --macro NAME=VALUE  a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
@@ -124,6 +135,8 @@ typedef struct play_rec {
 typedef struct play_ctx {
   int json, fire, realtime;
   vast_play_state st; /* the clocks, kept current by vast_play_simulate */
+  double t_base;      /* session seconds before the current ad (pods, VMAP) */
+  double wall0;       /* wall time at session 0 */
   FILE *out, *log;
   vast_dispatcher *disp;
   pthread_mutex_t mu; /* recs, n_recs, printed: shared with the delivery thread */
@@ -261,7 +274,8 @@ static int is_http(const char *url) {
  */
 static void play_record(play_ctx *pc, const char *event, const char *url, double media,
                         unsigned level, int beacon) {
-  if (pc->disp && pc->n_batch && (pc->batch_t != pc->st.t || pc->n_batch == MAX_BATCH))
+  double now_t = pc->t_base + pc->st.t;
+  if (pc->disp && pc->n_batch && (pc->batch_t != now_t || pc->n_batch == MAX_BATCH))
     play_flush(pc);
   pthread_mutex_lock(&pc->mu);
   if (pc->n_recs == pc->cap_recs) {
@@ -278,7 +292,7 @@ static void play_record(play_ctx *pc, const char *event, const char *url, double
   size_t i = pc->n_recs;
   play_rec *r = &pc->recs[i];
   memset(r, 0, sizeof *r);
-  r->t = pc->st.t;
+  r->t = now_t;
   r->media = media;
   r->event = strdup(event);
   r->url = url ? strdup(url) : NULL;
@@ -300,7 +314,7 @@ static void play_record(play_ctx *pc, const char *event, const char *url, double
       b->event = r->event;
       b->t = media;
       b->user = (void *)(uintptr_t)i;
-      pc->batch_t = pc->st.t;
+      pc->batch_t = now_t;
     } else {
       r->error = strdup("not an http(s) URL: not sent");
       pc->failed++;
@@ -395,6 +409,7 @@ static void header(const play_ctx *pc, const vast_selection *sel, long ci, const
 /* Runs the simulation: returns an exit status. */
 static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, double watch,
                     const vast_play_event *ev, size_t nev) {
+  memset(&pc->st, 0, sizeof pc->st);
   double dur = vast_plan_duration(plan);
   double end = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
   if (!(end >= 0)) {
@@ -412,6 +427,7 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
   po.on_step = on_step;
   po.on_click_through = on_click_through;
   po.user = pc;
+  po.wall_start = pc->wall0 + pc->t_base;
   vast_err rc = vast_play_simulate(tr, &po, &pc->st);
   if (rc != VAST_OK) {
     cli_error("play: cannot simulate: %s", vast_strerror(rc));
@@ -427,12 +443,341 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
   return CLI_OK;
 }
 
+/* ---- pods and breaks ---- */
+
+#define MAX_GROUPS 64
+
+/* The --events addressed to one ad: break (1-based in schedule order; 0 outside
+ * a VMAP) and ad (1-based in play order of its break). */
+typedef struct ev_group {
+  int brk, ad;
+  char *list;  /* the items, "NAME@T[:ARG],..." */
+  vast_play_event *ev;
+  size_t n;
+  int used;
+} ev_group;
+
+typedef struct play_plan {
+  ev_group g[MAX_GROUPS];
+  size_t n_groups;
+  long creative;
+  double watch;
+  int has_seed, ssai;
+  unsigned long long seed;
+  unsigned player_state;
+  int fast;
+} play_plan;
+
+/* Reads an address "AD/" or "BREAK.AD/" at the start of item; returns the
+ * length of the prefix (0 when none). */
+static size_t parse_address(const char *item, int *brk, int *ad) {
+  const char *p = item;
+  long a = 0, b = -1;
+  if (*p < '0' || *p > '9') return 0;
+  while (*p >= '0' && *p <= '9' && a < 100000) a = a * 10 + (*p++ - '0');
+  if (*p == '.') {
+    b = a;
+    a = 0;
+    p++;
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9' && a < 100000) a = a * 10 + (*p++ - '0');
+  }
+  if (*p != '/') return 0;
+  *brk = (int)b;
+  *ad = (int)a;
+  return (size_t)(p + 1 - item);
+}
+
+/* Splits --events into per-ad groups and parses each. Returns 0, or prints
+ * why and returns the exit status. */
+static int group_events(play_plan *pp, const char *list, int vmap) {
+  if (!list) return 0;
+  char *copy = strdup(list);
+  if (!copy) return CLI_FAIL;
+  int rc = 0;
+  for (char *save = NULL, *item = strtok_r(copy, ",", &save); item && !rc;
+       item = strtok_r(NULL, ",", &save)) {
+    int brk = -1, ad = 1;
+    size_t skip = parse_address(item, &brk, &ad);
+    if (skip && ad < 1) {
+      cli_error("play: bad ad address in '%s' (ads count from 1)", item);
+      rc = CLI_USAGE;
+      break;
+    }
+    if (vmap && (!skip || brk < 1)) {
+      cli_error("play: '%s': in a VMAP play address each event to an ad as "
+                "BREAK.AD/NAME@T (e.g. 2.1/skip@6)", item);
+      rc = CLI_USAGE;
+      break;
+    }
+    if (!vmap && skip && brk >= 0) {
+      cli_error("play: '%s': BREAK.AD/ addresses are for a VMAP; address a pod ad as AD/NAME@T",
+                item);
+      rc = CLI_USAGE;
+      break;
+    }
+    if (!vmap) brk = 0;
+    ev_group *g = NULL;
+    for (size_t i = 0; i < pp->n_groups; i++)
+      if (pp->g[i].brk == brk && pp->g[i].ad == ad) g = &pp->g[i];
+    if (!g) {
+      if (pp->n_groups == MAX_GROUPS) {
+        cli_error("play: events for more than %d ads", MAX_GROUPS);
+        rc = CLI_USAGE;
+        break;
+      }
+      g = &pp->g[pp->n_groups++];
+      g->brk = brk;
+      g->ad = ad;
+    }
+    const char *text = item + skip;
+    size_t old = g->list ? strlen(g->list) : 0;
+    char *nl = realloc(g->list, old + strlen(text) + 2);
+    if (!nl) {
+      rc = CLI_FAIL;
+      break;
+    }
+    if (old) nl[old++] = ',';
+    strcpy(nl + old, text);
+    g->list = nl;
+  }
+  free(copy);
+  for (size_t i = 0; i < pp->n_groups && !rc; i++) {
+    ev_group *g = &pp->g[i];
+    g->ev = calloc(MAX_EVENTS, sizeof *g->ev);
+    if (!g->ev) return CLI_FAIL;
+    char msg[512];
+    vast_err prc = vast_play_events_parse(g->list, g->ev, MAX_EVENTS, &g->n, msg, sizeof msg);
+    if (prc != VAST_OK) {
+      cli_error("play: %s", msg);
+      rc = prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
+    }
+  }
+  return rc;
+}
+
+static ev_group *find_group(play_plan *pp, int brk, int ad) {
+  for (size_t i = 0; i < pp->n_groups; i++)
+    if (pp->g[i].brk == brk && pp->g[i].ad == ad) return &pp->g[i];
+  return NULL;
+}
+
+/* 1 when the events make the ad fail before it is shown (error@0). */
+static int fails_at_start(const ev_group *g) {
+  for (size_t i = 0; g && i < g->n; i++)
+    if (g->ev[i].kind == VAST_IN_ERROR && g->ev[i].at <= 0) return 1;
+  return 0;
+}
+
+/* Plays one ad on its own tracker. Returns an exit status. */
+static int play_ad(play_ctx *pc, play_plan *pp, const vast_selection *sel,
+                   const vast_macro_ctx *ctx, const ev_group *g, const char *input) {
+  long ci = pick_creative(sel, pp->creative);
+  if (ci < 0) {
+    cli_error("'%s': no creative %ld to play", input, pp->creative);
+    return CLI_FAIL;
+  }
+  vast_selection use = *sel;
+  use.creative = (size_t)ci;
+  vast_plan *plan = NULL;
+  vast_tracker *tr = NULL;
+  vast_err rc = vast_plan_create_selected(&use, &plan);
+  if (rc == VAST_OK) rc = vast_tracker_create(plan, ctx, on_beacon, pc, &tr);
+  if (rc != VAST_OK) {
+    cli_error("'%s': cannot track creative %ld: %s", input, ci, vast_strerror(rc));
+    vast_plan_free(plan);
+    return CLI_FAIL;
+  }
+  if (pp->has_seed) vast_tracker_seed(tr, pp->seed);
+  vast_tracker_set_player_state(tr, pp->player_state);
+  vast_tracker_report_untracked(tr, 1);
+  if (pp->ssai) vast_tracker_set_trusted_positions(tr, 1);
+  if (pc->fire) vast_tracker_set_clock(tr, real_clock, NULL);
+  header(pc, sel, ci, plan, pp->fast);
+  int status = simulate(pc, tr, plan, pp->watch, g ? g->ev : NULL, g ? g->n : 0);
+  pc->t_base += pc->st.t;
+  memset(&pc->st, 0, sizeof pc->st);
+  vast_tracker_free(tr);
+  vast_plan_free(plan);
+  return status;
+}
+
+static int worse(int a, int b) {
+  return a > b ? a : b;
+}
+
+/*
+ * Plays every ad of a pod in play order, each on its own tracker; an ad that
+ * fails before it is shown (error@0 in its events) is replaced by the next
+ * unused buffet ad (VAST 4.x 2.4.3). [ADCOUNT] counts the ads played in the
+ * break including the current one; [PODSEQUENCE] is the ad's sequence (for a
+ * buffet replacement, the sequence of the slot it fills). brk: the break (0
+ * outside a VMAP).
+ */
+static int play_pod(play_ctx *pc, play_plan *pp, const vast_pod *pod, const vast_macro_ctx *base,
+                    int brk, const char *input) {
+  FILE *f = pc->json ? stderr : pc->out;
+  int status = CLI_OK;
+  size_t next_b = 0;
+  long played = 0;
+  if (pod->n_ads > 1 || pod->n_buffet)
+    fprintf(f, "# pod: %zu ad%s in sequence order, %zu buffet ad%s\n", pod->n_ads,
+            pod->n_ads == 1 ? "" : "s", pod->n_buffet, pod->n_buffet == 1 ? "" : "s");
+  for (size_t i = 0; i < pod->n_ads; i++) {
+    const vast_pod_ad *pa = &pod->ads[i];
+    int seq = pa->sequence, repl = 0;
+    ev_group *g = find_group(pp, brk, (int)i + 1);
+    if (g) g->used = 1;
+    for (;;) {
+      vast_macro_ctx c = *base;
+      char cnt[24], sq[24];
+      snprintf(cnt, sizeof cnt, "%ld", played + 1);
+      snprintf(sq, sizeof sq, "%d", seq);
+      if (!base->value[VAST_MACRO_ADCOUNT]) c.value[VAST_MACRO_ADCOUNT] = cnt;
+      if (seq >= 0 && !base->value[VAST_MACRO_PODSEQUENCE]) c.value[VAST_MACRO_PODSEQUENCE] = sq;
+      if (pod->n_ads > 1 || repl) {
+        fprintf(f, "# pod ad %zu of %zu", i + 1, pod->n_ads);
+        if (seq >= 0) fprintf(f, ", sequence %d", seq);
+        if (repl) fputs(", a buffet ad replacing the failed one", f);
+        fputc('\n', f);
+      }
+      const ev_group *use = repl ? NULL : g;
+      status = worse(status, play_ad(pc, pp, &pa->sel, &c, use, input));
+      if (!fails_at_start(use)) {
+        played++;
+        break;
+      }
+      if (next_b >= pod->n_buffet) {
+        if (pod->n_buffet) fprintf(f, "# no buffet ad left to replace pod ad %zu\n", i + 1);
+        break;
+      }
+      pa = &pod->buffet[next_b++];
+      repl = 1;
+    }
+  }
+  for (size_t i = 0; i < pp->n_groups; i++)
+    if (pp->g[i].brk == brk && !pp->g[i].used && pp->g[i].ad > (int)pod->n_ads) {
+      pp->g[i].used = 1;
+      cli_error("play: events for ad %d ignored: %s%d ad%s to play", pp->g[i].ad,
+                brk ? "the break has " : "the response has ", (int)pod->n_ads,
+                pod->n_ads == 1 ? "" : "s");
+    }
+  return status;
+}
+
+static const char *position_name(int p) {
+  return p == VAST_BREAKPOS_PREROLL    ? "preroll"
+         : p == VAST_BREAKPOS_MIDROLL  ? "midroll"
+         : p == VAST_BREAKPOS_POSTROLL ? "postroll"
+                                       : "unplaced";
+}
+
+static void on_break_beacon(void *user, const char *event, const char *url, const char *tmpl) {
+  (void)tmpl;
+  play_record(user, event, url, -1, UINT32_MAX, 1);
+}
+
+#define MAX_BREAKS 64
+
+/*
+ * Plays a VMAP: its breaks in content order against a content of `content`
+ * seconds (< 0 unknown), each break resolved (inline VASTAdData, AdTagURI),
+ * its breakStart before the first ad and breakEnd after the last, error when
+ * it cannot play ([ERRORCODE] a VMAP code), [BREAKPOSITION] set. The session
+ * clock runs through content and ads.
+ */
+static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vast_macro_ctx *mctx,
+                     const vast_resolve_opts *ropt, const char *input, double content) {
+  FILE *f = pc->json ? stderr : pc->out;
+  vast_break_slot slots[MAX_BREAKS];
+  size_t n = 0;
+  vast_err rc = vast_vmap_schedule(vast_doc_vmap(doc), content, slots, MAX_BREAKS, &n);
+  if (rc != VAST_OK) {
+    cli_error("play: cannot schedule the VMAP: %s", vast_strerror(rc));
+    return CLI_FAIL;
+  }
+  fprintf(f, "# vmap: %zu break%s, content %s\n", n, n == 1 ? "" : "s",
+          content >= 0 ? "given" : "duration unknown (--content-duration S)");
+  const char *base = !strcmp(input, "-") ? NULL : input;
+  int status = CLI_OK;
+  double content_at = 0; /* content seconds played so far */
+  for (size_t i = 0; i < n; i++) {
+    const vast_break_slot *s = &slots[i];
+    const vast_ad_break *b = s->brk;
+    int brk = (int)i + 1;
+    if (!s->position || s->at < 0) {
+      cli_error("play: break %d (%s, timeOffset %s) not played: %s", brk,
+                b->break_id ? b->break_id : "no id", b->time_offset ? b->time_offset : "absent",
+                s->why ? s->why : "the content duration is unknown (--content-duration S)");
+      status = worse(status, CLI_FINDINGS);
+      continue;
+    }
+    if (s->at > content_at) {
+      pc->t_base += s->at - content_at;
+      content_at = s->at;
+    }
+    fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", brk, n,
+            position_name(s->position), s->at, pc->t_base, b->time_offset ? b->time_offset : "");
+    if (b->break_id) fprintf(f, ", breakId %s", b->break_id);
+    if (b->break_type) fprintf(f, ", breakType %s", b->break_type);
+    fprintf(f, ", source %s\n",
+            b->source_kind == VAST_SOURCE_VAST     ? "VASTAdData"
+            : b->source_kind == VAST_SOURCE_URI    ? "AdTagURI"
+            : b->source_kind == VAST_SOURCE_CUSTOM ? "CustomAdData"
+                                                   : "none");
+    fflush(f);
+    vast_macro_ctx c = *mctx;
+    char bp[16];
+    snprintf(bp, sizeof bp, "%d", s->position);
+    if (!mctx->value[VAST_MACRO_BREAKPOSITION]) c.value[VAST_MACRO_BREAKPOSITION] = bp;
+    vast_resolve_opts ro = *ropt;
+    ro.macros = &c;
+    vast_chain *chain = NULL;
+    vast_error err;
+    memset(&err, 0, sizeof err);
+    rc = vast_break_resolve(doc, b, s->position, base, &ro, &chain, &err);
+    vast_pod pod;
+    memset(&pod, 0, sizeof pod);
+    if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
+    if (rc == VAST_OK && pod.n_ads) {
+      vast_break_track(b, "breakStart", s->position, 0, &c, on_break_beacon, pc);
+      play_flush(pc);
+      status = worse(status, play_pod(pc, pp, &pod, &c, brk, input));
+      vast_break_track(b, "breakEnd", s->position, 0, &c, on_break_beacon, pc);
+      play_flush(pc);
+    } else {
+      int code = err.iab_code ? err.iab_code : 1004;
+      /* VMAP error codes for the break: 1005 template not supported, 1007 timeout,
+         1008 retrieval error, 1006 parse error; a response without ads is no error */
+      if (rc == VAST_E_TIMEOUT) code = 1007;
+      else if (rc == VAST_E_HTTP || rc == VAST_E_FORBIDDEN || rc == VAST_E_URL) code = 1008;
+      else if (rc == VAST_E_XML || rc == VAST_E_NOT_VAST || rc == VAST_E_VERSION) code = 1006;
+      if (rc == VAST_OK || rc == VAST_E_NO_AD) {
+        fprintf(f, "# break %d: no ad to play\n", brk);
+      } else {
+        cli_error("play: break %d: %s", brk, err.message[0] ? err.message : vast_strerror(rc));
+        vast_break_track(b, "error", s->position, code, &c, on_break_beacon, pc);
+        play_flush(pc);
+        status = worse(status, CLI_FINDINGS);
+      }
+    }
+    vast_pod_clear(&pod);
+    vast_chain_free(chain);
+  }
+  for (size_t i = 0; i < pp->n_groups; i++)
+    if (!pp->g[i].used && pp->g[i].brk > (int)n)
+      cli_error("play: events for break %d ignored: the VMAP has %zu breaks", pp->g[i].brk, n);
+  return status;
+}
+
 int cmd_play(int argc, char **argv) {
   play_ctx pc;
   memset(&pc, 0, sizeof pc);
   pthread_mutex_init(&pc.mu, NULL);
   pc.out = stdout;
-  double watch = -1;
+  double watch = -1, content_duration = -1;
+  play_plan pp;
+  memset(&pp, 0, sizeof pp);
   unsigned player_state = 0;
   long creative = -1;
   const char *events = NULL;
@@ -504,6 +849,13 @@ int cmd_play(int argc, char **argv) {
         goto done;
       }
       i++;
+    } else if (!strcmp(a, "--content-duration") && val) {
+      content_duration = strtod(val, &end);
+      if (end == val || *end || !(content_duration >= 0) || !isfinite(content_duration)) {
+        cli_error("play: bad --content-duration '%s'", val);
+        goto done;
+      }
+      i++;
     } else if (!strcmp(a, "--events") && val) {
       events = argv[++i];
     } else if (!strcmp(a, "--creative") && val) {
@@ -556,15 +908,13 @@ int cmd_play(int argc, char **argv) {
     goto done;
   }
   if (pc.fire && !fast) pc.realtime = 1;
-  vast_play_event ev[MAX_EVENTS];
-  size_t nev = 0;
-  char msg[512];
-  vast_err prc = vast_play_events_parse(events, ev, MAX_EVENTS, &nev, msg, sizeof msg);
-  if (prc != VAST_OK) {
-    cli_error("play: %s", msg);
-    status = prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
-    goto done;
-  }
+  pp.creative = creative;
+  pp.watch = watch;
+  pp.has_seed = has_seed;
+  pp.seed = seed;
+  pp.ssai = ssai;
+  pp.player_state = player_state;
+  pp.fast = fast;
   if (ssai && (!dopt.device_ip || !dopt.device_ua)) {
     cli_error("play: --ssai needs --device-ip IP and --device-ua UA");
     goto done;
@@ -608,8 +958,8 @@ int cmd_play(int argc, char **argv) {
   size_t len;
   vast_doc *doc = NULL;
   vast_chain *chain = NULL;
-  vast_plan *plan = NULL;
-  vast_tracker *tr = NULL;
+  vast_pod pod;
+  memset(&pod, 0, sizeof pod);
   if (cli_read_input(input, &buf, &len) != 0) goto out;
   vast_error err;
   vast_err rc = vast_doc_parse(buf, len, NULL, &doc, &err);
@@ -620,15 +970,34 @@ int cmd_play(int argc, char **argv) {
     status = rc == VAST_E_NOMEM ? CLI_FAIL : CLI_NOT_VAST;
     goto out;
   }
+  const vast_vmap *vm = vast_doc_vmap(doc);
+  int gst = group_events(&pp, events, vm != NULL);
+  if (gst) {
+    free(buf);
+    status = gst;
+    goto out;
+  }
+  pc.wall0 = now_wall();
+  if (vm) {
+    free(buf);
+    if (content_duration < 0)
+      cli_error("play: warning: no --content-duration: n%% breaks cannot be placed and the "
+                "postroll plays right after the last break");
+    status = play_vmap(&pc, &pp, doc, &mctx, &ropt, input, content_duration);
+    goto drain;
+  }
+  if (content_duration >= 0) {
+    free(buf);
+    cli_error("play: --content-duration is for a VMAP; '%s' is a VAST response", input);
+    status = CLI_USAGE;
+    goto out;
+  }
   const vast_vast *v = vast_doc_vast(doc);
   int has_wrapper = 0;
   for (size_t i = 0; v && i < v->n_ads; i++) has_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
-  vast_selection sel;
-  rc = vast_select_doc(doc, 0, &sel);
-  if (rc == VAST_OK) {
-    free(buf);
-  } else if (has_wrapper) {
-    /* Resolve the wrapper chain (fetches tag documents, never beacons). */
+  if (has_wrapper) {
+    /* Resolve the wrapper chains (fetches tag documents, never beacons); the
+       resolver orders the pod and replaces failed pod ads from the buffet. */
     vast_error rerr;
     memset(&rerr, 0, sizeof rerr);
     if (!strcmp(input, "-"))
@@ -638,7 +1007,8 @@ int cmd_play(int argc, char **argv) {
     else
       rc = vast_resolve_file(input, &ropt, &chain, &rerr);
     free(buf);
-    if (rc != VAST_OK || vast_select_chain(chain, 0, &sel) != VAST_OK) {
+    if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
+    if (rc != VAST_OK || !pod.n_ads) {
       cli_error("cannot resolve the wrapper chain of '%s': %s", input,
                 rerr.message[0] ? rerr.message
                 : rc != VAST_OK ? vast_strerror(rc)
@@ -647,29 +1017,14 @@ int cmd_play(int argc, char **argv) {
     }
   } else {
     free(buf);
-    cli_error("'%s' holds no ad to play", input);
-    goto out;
+    rc = vast_pod_from_vast(v, &pod);
+    if (rc != VAST_OK || !pod.n_ads) {
+      cli_error("'%s' holds no ad to play", input);
+      goto out;
+    }
   }
-  long ci = pick_creative(&sel, creative);
-  if (ci < 0) {
-    cli_error("'%s': no creative %ld to play", input, creative);
-    goto out;
-  }
-  vast_selection use = sel;
-  use.creative = (size_t)ci;
-  rc = vast_plan_create_selected(&use, &plan);
-  if (rc == VAST_OK) rc = vast_tracker_create(plan, &mctx, on_beacon, &pc, &tr);
-  if (rc != VAST_OK) {
-    cli_error("'%s': cannot track creative %ld: %s", input, ci, vast_strerror(rc));
-    goto out;
-  }
-  if (has_seed) vast_tracker_seed(tr, seed);
-  vast_tracker_set_player_state(tr, player_state);
-  vast_tracker_report_untracked(tr, 1);
-  if (ssai) vast_tracker_set_trusted_positions(tr, 1);
-  if (pc.fire) vast_tracker_set_clock(tr, real_clock, NULL);
-  header(&pc, &sel, ci, plan, fast);
-  status = simulate(&pc, tr, plan, watch, ev, nev);
+  status = play_pod(&pc, &pp, &pod, &mctx, 0, input);
+drain:
   if (pc.disp) {
     if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)
       cli_error("play: beacons still in flight at exit");
@@ -682,11 +1037,14 @@ out:
   for (size_t i = pc.printed; i < pc.n_recs; i++) pc.recs[i].pending = 0;
   print_ready(&pc);
   pthread_mutex_unlock(&pc.mu);
-  vast_tracker_free(tr);
-  vast_plan_free(plan);
+  vast_pod_clear(&pod);
   vast_chain_free(chain);
   vast_doc_free(doc);
 done:
+  for (size_t i = 0; i < pp.n_groups; i++) {
+    free(pp.g[i].list);
+    free(pp.g[i].ev);
+  }
   if (pc.log) fclose(pc.log);
   for (size_t i = 0; i < pc.n_recs; i++) {
     free(pc.recs[i].event);

@@ -1,0 +1,162 @@
+/*
+ * vastrack/breaks.h: ad breaks. A pod (several ads of one response played one
+ * after the other) and a VMAP schedule (breaks placed on the content
+ * timeline), built from the model of doc.h and the chains of net.h, for the
+ * tracker of track.h. Pure logic, no I/O: `vastrack play` and the resolver
+ * use it; docs/tracking.md ("Ad breaks and pods") describes the semantics.
+ *
+ *   response --vast_pod_from_*--> pod: ads in play order + buffet
+ *   VMAP     --vast_vmap_schedule--> breaks in content order, each with its
+ *            content time and [BREAKPOSITION]
+ *   break    --vast_break_track--> breakStart / breakEnd / error beacons
+ */
+#ifndef VASTRACK_BREAKS_H
+#define VASTRACK_BREAKS_H
+
+#include "base.h"
+#include "doc.h"
+#include "track.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Pods                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* One ad of a pod: what to plan and its position. */
+typedef struct vast_pod_ad {
+  vast_selection sel; /* chain (NULL for a lone InLine), InLine ad, creative */
+  int sequence;       /* pod position ([PODSEQUENCE]): Ad@sequence, the outermost
+                         Wrapper's when the InLine has none, the resolver's slot
+                         for a buffet ad that replaced a pod ad; -1 standalone */
+} vast_pod_ad;
+
+/*
+ * vast_pod: the ads one response plays, in play order, and the buffet that
+ * replaces an ad failing at play time (VAST 4.x 2.4.3). Arrays malloc'd by
+ * vast_pod_from_*, freed by vast_pod_clear; the selections point into the
+ * document or chain, which must outlive the pod.
+ */
+typedef struct vast_pod {
+  vast_pod_ad *ads;    /* played one after the other, in this order */
+  size_t n_ads;
+  vast_pod_ad *buffet; /* standalone ads not played, document order: the next
+                          unused one replaces an ad that fails */
+  size_t n_buffet;
+} vast_pod;
+
+/*
+ * vast_pod_from_vast: the pod of one <VAST> element (a document's, or a VMAP
+ * break's inline VASTAdData). Candidates are the InLine ads with a usable
+ * creative (Wrapper ads must be resolved first: vast_pod_from_chain). When any
+ * has a sequence, ads = those in sequence order (stable) and buffet = the
+ * others in document order; else ads = the first and buffet = the rest.
+ * Returns VAST_OK (possibly with no ad: a no-ad response), VAST_E_INVAL (NULL
+ * out), VAST_E_NOMEM. *out is cleared first.
+ */
+VAST_API vast_err vast_pod_from_vast(const vast_vast *v, vast_pod *out /* OUT */);
+/*
+ * vast_pod_from_chain: the pod of a resolved chain: every resolved ad with a
+ * usable creative, in the resolver's play order (it already replaced failed
+ * pod ads from the buffet during resolution, so the buffet is empty).
+ * sequence is the resolver's (vast_resolved.sequence). Returns as above.
+ */
+struct vast_chain;
+VAST_API vast_err vast_pod_from_chain(const struct vast_chain *chain, vast_pod *out /* OUT */);
+/* Frees the arrays and zeroes *pod. Accepts NULL. */
+VAST_API void vast_pod_clear(vast_pod *pod);
+
+/* ------------------------------------------------------------------------ */
+/* VMAP schedules                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* [BREAKPOSITION] values. */
+#define VAST_BREAKPOS_PREROLL 1
+#define VAST_BREAKPOS_MIDROLL 2
+#define VAST_BREAKPOS_POSTROLL 3
+
+/* One break of a schedule. */
+typedef struct vast_break_slot {
+  const vast_ad_break *brk; /* into the VMAP document */
+  size_t index;             /* index in vast_vmap.breaks */
+  double at;                /* content seconds where it plays; -1 when it cannot
+                               be placed (see vast_vmap_schedule) */
+  int position;             /* VAST_BREAKPOS_*, 0 when not placed */
+  const char *why;          /* NULL, or why it cannot be placed (static text) */
+} vast_break_slot;
+
+/*
+ * vast_vmap_schedule: the breaks of a VMAP in content order.
+ *   m           the VMAP (vast_doc_vmap)
+ *   content     content duration in seconds; < 0 unknown
+ *   out, cap    caller array; *n gets the number of breaks (all of them, placed
+ *               or not; VAST_E_NOSPACE when more than cap)
+ * timeOffset "start" plays at 0 (preroll), "end" at the content's end
+ * (postroll; also when the duration is unknown), HH:MM:SS.mmm at that time
+ * (0: preroll; at or past a known end: a postroll at the end), "n%" at n% of the content
+ * (needs the duration). "#n" (an opportunity of the content's own cue points)
+ * and unparseable offsets cannot be placed: at -1, why says so. Placed breaks
+ * come first, by time (stable: document order within one time), postrolls
+ * last; unplaced ones follow in document order. repeatAfter is not expanded.
+ * Returns VAST_OK, VAST_E_INVAL (NULL m, n or out with cap > 0),
+ * VAST_E_NOSPACE. No allocation.
+ */
+VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_break_slot *out,
+                                     size_t cap, size_t *n /* OUT */);
+
+/* A break-level URL to request (valid during the callback). */
+typedef void (*vast_break_fn)(void *user, const char *event, const char *url,
+                              const char *tmpl);
+
+/*
+ * vast_break_track: the break-level TrackingEvents of one event.
+ *   b         the break
+ *   event     "breakStart", "breakEnd" or "error" (VMAP 1.0.1 names)
+ *   position  [BREAKPOSITION] (VAST_BREAKPOS_*); 0 leaves ctx's value
+ *   code      for "error": the VMAP (1000-1009) or VAST (100-999) code put in
+ *             [ERRORCODE]; 0 none
+ *   ctx       caller macro values (DEVICEIP...), or NULL
+ *   fn, user  receives each expanded URL in document order
+ * [TIMESTAMP] is now, [CACHEBUSTING] random, [BREAKPOSITION] position.
+ * Returns the number of URLs handed to fn (>= 0), or -1 for bad arguments.
+ */
+VAST_API long vast_break_track(const vast_ad_break *b, const char *event, int position, int code,
+                               const vast_macro_ctx *ctx, vast_break_fn fn, void *user);
+
+/*
+ * vast_break_vast_source: the bytes of a break's inline <VAST> (VASTAdData)
+ * inside the VMAP document's source, to resolve with vast_resolve_buffer
+ * (its Wrapper ads are then followed like any tag's). doc: the VMAP document.
+ * Returns VAST_OK, VAST_E_INVAL (not an inline source), VAST_E_NOT_FOUND
+ * (the element could not be located in the source).
+ */
+VAST_API vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_break *b,
+                                         const char **buf /* OUT */, size_t *len /* OUT */);
+
+
+/*
+ * vast_break_resolve: resolves one break's AdSource into a chain.
+ *   doc     the VMAP document holding b (for an inline source's bytes)
+ *   base    the URL or file path the VMAP came from (relative AdTagURIs), or NULL
+ *   opts    as for vast_resolve_url (the policy, macros, limits...); NULL defaults.
+ *           AdTagURI macros are expanded with opts->macros plus [BREAKPOSITION]
+ *           = position before the request.
+ *   chain   OUT: as vast_resolve_url sets it
+ *   err     optional
+ * Inline VASTAdData is resolved like a tag read from a buffer (its Wrappers are
+ * followed); an AdTagURI is fetched (a relative one against a file base is read
+ * from disk when opts->allow_files). CustomAdData is not supported:
+ * VAST_E_NOT_FOUND, err->iab_code 1005 (VMAP: template type not supported), no
+ * chain. A break without AdSource: VAST_E_NO_AD, no chain.
+ * Returns as vast_resolve_url.
+ */
+VAST_API vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int position,
+                                     const char *base, const struct vast_resolve_opts *opts,
+                                     struct vast_chain **chain /* OUT */, vast_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

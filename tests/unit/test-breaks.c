@@ -1,0 +1,226 @@
+/*
+ * test-breaks.c: pods (play order, buffet), VMAP schedules (content times,
+ * [BREAKPOSITION]), break-level tracking and the inline VASTAdData source.
+ */
+#include "harness.h"
+#include "vastrack.h"
+
+static vast_doc *parse(const char *xml) {
+  vast_doc *d = NULL;
+  vast_error e;
+  if (vast_doc_parse(xml, strlen(xml), NULL, &d, &e) != VAST_OK) {
+    fprintf(stderr, "parse: %s\n", e.message);
+    return NULL;
+  }
+  return d;
+}
+
+#define AD(id, seq)                                                                        \
+  "<Ad id=\"" id "\"" seq "><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"           \
+  "<Impression>http://t/imp?ps=[PODSEQUENCE]&amp;n=[ADCOUNT]</Impression><Creatives><Creative><Linear>" \
+  "<Duration>00:00:10</Duration><MediaFiles><MediaFile delivery=\"progressive\" "         \
+  "type=\"video/mp4\" width=\"1\" height=\"1\">http://t/" id ".mp4</MediaFile>"           \
+  "</MediaFiles></Linear></Creative></Creatives></InLine></Ad>"
+
+TEST(pod_plays_in_sequence_order_with_buffet_apart) {
+  vast_doc *d = parse("<VAST version=\"4.2\">" AD("c", " sequence=\"3\"") AD("b1", "")
+                          AD("a", " sequence=\"1\"") AD("b2", "") AD("m", " sequence=\"2\"")
+                              "</VAST>");
+  CHECK(d);
+  vast_pod pod;
+  CHECK_INT(vast_pod_from_vast(vast_doc_vast(d), &pod), VAST_OK);
+  CHECK_INT(pod.n_ads, 3);
+  CHECK_STR(pod.ads[0].sel.ad->id, "a");
+  CHECK_STR(pod.ads[1].sel.ad->id, "m");
+  CHECK_STR(pod.ads[2].sel.ad->id, "c");
+  CHECK_INT(pod.ads[2].sequence, 3);
+  CHECK_INT(pod.ads[0].sel.n_playable, 3);
+  CHECK_INT(pod.n_buffet, 2);
+  CHECK_STR(pod.buffet[0].sel.ad->id, "b1");
+  CHECK_STR(pod.buffet[1].sel.ad->id, "b2");
+  vast_pod_clear(&pod);
+  CHECK(pod.ads == NULL && pod.n_ads == 0);
+  vast_pod_clear(NULL);
+  vast_doc_free(d);
+}
+
+TEST(no_pod_plays_the_first_standalone_ad) {
+  vast_doc *d = parse("<VAST version=\"4.2\">" AD("x", "") AD("y", "") "</VAST>");
+  CHECK(d);
+  vast_pod pod;
+  CHECK_INT(vast_pod_from_vast(vast_doc_vast(d), &pod), VAST_OK);
+  CHECK_INT(pod.n_ads, 1);
+  CHECK_STR(pod.ads[0].sel.ad->id, "x");
+  CHECK_INT(pod.ads[0].sequence, -1);
+  CHECK_INT(pod.n_buffet, 1);
+  CHECK_STR(pod.buffet[0].sel.ad->id, "y");
+  vast_pod_clear(&pod);
+  vast_doc_free(d);
+  CHECK_INT(vast_pod_from_vast(NULL, &pod), VAST_OK);
+  CHECK_INT(pod.n_ads, 0);
+  CHECK_INT(vast_pod_from_vast(NULL, NULL), VAST_E_INVAL);
+}
+
+#define BREAK(id, off, src, trk)                                                           \
+  "<vmap:AdBreak breakType=\"linear\" breakId=\"" id "\" timeOffset=\"" off "\">" src      \
+  "<vmap:TrackingEvents>" trk "</vmap:TrackingEvents></vmap:AdBreak>"
+#define URI_SRC "<vmap:AdSource><vmap:AdTagURI>http://t/vast.xml</vmap:AdTagURI></vmap:AdSource>"
+
+TEST(schedule_places_breaks_on_the_content) {
+  vast_doc *d = parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+                      BREAK("post", "end", URI_SRC, "")
+                      BREAK("half", "50%", URI_SRC, "")
+                      BREAK("late", "00:05:00", URI_SRC, "")
+                      BREAK("pre", "start", URI_SRC, "")
+                      BREAK("cue", "#2", URI_SRC, "")
+                      BREAK("t10", "00:00:10.500", URI_SRC, "")
+                      "</vmap:VMAP>");
+  CHECK(d);
+  vast_break_slot s[8];
+  size_t n = 0;
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), 60, s, 8, &n), VAST_OK);
+  CHECK_INT(n, 6);
+  CHECK_STR(s[0].brk->break_id, "pre");
+  CHECK_INT(s[0].position, VAST_BREAKPOS_PREROLL);
+  CHECK(s[0].at == 0);
+  CHECK_STR(s[1].brk->break_id, "t10");
+  CHECK(s[1].at == 10.5);
+  CHECK_INT(s[1].position, VAST_BREAKPOS_MIDROLL);
+  CHECK_STR(s[2].brk->break_id, "half");
+  CHECK(s[2].at == 30);
+  CHECK_INT(s[2].position, VAST_BREAKPOS_MIDROLL);
+  CHECK_STR(s[3].brk->break_id, "post"); /* document order among postrolls */
+  CHECK_INT(s[3].position, VAST_BREAKPOS_POSTROLL);
+  CHECK(s[3].at == 60);
+  CHECK_STR(s[4].brk->break_id, "late"); /* past the end: a postroll at the end */
+  CHECK_INT(s[4].position, VAST_BREAKPOS_POSTROLL);
+  CHECK(s[4].at == 60);
+  CHECK_STR(s[5].brk->break_id, "cue");
+  CHECK_INT(s[5].position, 0);
+  CHECK(s[5].at < 0 && s[5].why != NULL);
+  /* unknown content duration: n% cannot be placed, end still is a postroll */
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), -1, s, 8, &n), VAST_OK);
+  int half_unplaced = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(s[i].brk->break_id, "half")) half_unplaced = s[i].position == 0 && s[i].why;
+  CHECK(half_unplaced);
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), 60, s, 3, &n), VAST_E_NOSPACE);
+  CHECK_INT(n, 6);
+  CHECK_INT(vast_vmap_schedule(NULL, 60, s, 8, &n), VAST_E_INVAL);
+  vast_doc_free(d);
+}
+
+typedef struct got {
+  char url[8][512];
+  int n;
+} got;
+
+static void on_url(void *user, const char *event, const char *url, const char *tmpl) {
+  got *g = user;
+  (void)event;
+  (void)tmpl;
+  if (g->n < 8) snprintf(g->url[g->n++], 512, "%s", url);
+}
+
+TEST(break_tracking_fills_position_and_codes) {
+  vast_doc *d = parse(
+      "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">" BREAK(
+          "b", "start", URI_SRC,
+          "<vmap:Tracking event=\"breakStart\">http://t/bs?p=[BREAKPOSITION]&amp;ip=[DEVICEIP]</vmap:Tracking>"
+          "<vmap:Tracking event=\"breakEnd\">http://t/be1</vmap:Tracking>"
+          "<vmap:Tracking event=\"breakEnd\">http://t/be2?p=[BREAKPOSITION]</vmap:Tracking>"
+          "<vmap:Tracking event=\"error\">http://t/err?c=[ERRORCODE]</vmap:Tracking>") "</vmap:VMAP>");
+  CHECK(d);
+  const vast_ad_break *b = &vast_doc_vmap(d)->breaks[0];
+  vast_macro_ctx ctx;
+  vast_macro_ctx_init(&ctx);
+  vast_macro_ctx_set(&ctx, VAST_MACRO_DEVICEIP, "192.0.2.1");
+  got g = {0};
+  CHECK_INT(vast_break_track(b, "breakStart", VAST_BREAKPOS_MIDROLL, 0, &ctx, on_url, &g), 1);
+  CHECK_STR(g.url[0], "http://t/bs?p=2&ip=192.0.2.1");
+  g.n = 0;
+  CHECK_INT(vast_break_track(b, "breakEnd", VAST_BREAKPOS_POSTROLL, 0, NULL, on_url, &g), 2);
+  CHECK_STR(g.url[0], "http://t/be1");
+  CHECK_STR(g.url[1], "http://t/be2?p=3");
+  g.n = 0;
+  CHECK_INT(vast_break_track(b, "error", 1, 1008, NULL, on_url, &g), 1);
+  CHECK_STR(g.url[0], "http://t/err?c=1008");
+  g.n = 0;
+  CHECK_INT(vast_break_track(b, "error", 1, 303, NULL, on_url, &g), 1);
+  CHECK_STR(g.url[0], "http://t/err?c=303");
+  CHECK_INT(vast_break_track(NULL, "error", 1, 303, NULL, on_url, &g), -1);
+  vast_doc_free(d);
+}
+
+TEST(inline_source_is_sliced_and_resolves_without_network) {
+  vast_doc *d = parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+                      BREAK("pre", "start",
+                            "<vmap:AdSource><vmap:VASTAdData><VAST version=\"3.0\">" AD("p1", " sequence=\"1\"")
+                                AD("p2", " sequence=\"2\"") "</VAST></vmap:VASTAdData></vmap:AdSource>",
+                            "")
+                      BREAK("c", "end", "<vmap:AdSource><vmap:CustomAdData templateType=\"x\">z</vmap:CustomAdData></vmap:AdSource>", "")
+                      "</vmap:VMAP>");
+  CHECK(d);
+  const vast_vmap *m = vast_doc_vmap(d);
+  const char *buf;
+  size_t len;
+  CHECK_INT(vast_break_vast_source(d, &m->breaks[0], &buf, &len), VAST_OK);
+  CHECK(len > 20 && !strncmp(buf, "<VAST", 5) && !strncmp(buf + len - 7, "</VAST>", 7));
+  vast_chain *ch = NULL;
+  vast_error e;
+  CHECK_INT(vast_break_resolve(d, &m->breaks[0], 1, NULL, NULL, &ch, &e), VAST_OK);
+  vast_pod pod;
+  CHECK_INT(vast_pod_from_chain(ch, &pod), VAST_OK);
+  CHECK_INT(pod.n_ads, 2);
+  CHECK_STR(pod.ads[0].sel.ad->id, "p1");
+  CHECK_INT(pod.ads[1].sequence, 2);
+  vast_pod_clear(&pod);
+  vast_chain_free(ch);
+  CHECK_INT(vast_break_resolve(d, &m->breaks[1], 3, NULL, NULL, &ch, &e), VAST_E_NOT_FOUND);
+  CHECK(ch == NULL);
+  CHECK_INT(e.iab_code, 1005);
+  CHECK(strstr(e.message, "CustomAdData") != NULL);
+  CHECK_INT(vast_break_vast_source(d, &m->breaks[1], &buf, &len), VAST_E_INVAL);
+  vast_doc_free(d);
+}
+
+static void on_beacon(void *user, const vast_track_beacon *b) {
+  got *g = user;
+  if (b->kind == VAST_BEACON_IMPRESSION && g->n < 8) snprintf(g->url[g->n++], 512, "%s", b->url);
+}
+
+TEST(pod_sequence_of_a_wrapper_reaches_the_inline_plan) {
+  /* a Wrapper in a pod, its InLine without sequence: [PODSEQUENCE] is the wrapper's */
+  vast_doc *w = parse("<VAST version=\"4.2\"><Ad id=\"w\" sequence=\"2\"><Wrapper><AdSystem>s</AdSystem>"
+                      "<VASTAdTagURI>http://t/x</VASTAdTagURI><Impression>http://t/wi?ps=[PODSEQUENCE]</Impression>"
+                      "</Wrapper></Ad></VAST>");
+  vast_doc *i = parse("<VAST version=\"4.2\">" AD("in", "") "</VAST>");
+  CHECK(w && i);
+  const vast_ad *chain[2] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(i)->ads[0]};
+  vast_plan *plan = NULL;
+  CHECK_INT(vast_plan_create(chain, 2, 0, 0, &plan), VAST_OK);
+  got g = {0};
+  vast_tracker *t = NULL;
+  vast_macro_ctx ctx;
+  vast_macro_ctx_init(&ctx);
+  vast_macro_ctx_set(&ctx, VAST_MACRO_ADCOUNT, "1");
+  CHECK_INT(vast_tracker_create(plan, &ctx, on_beacon, &g, &t), VAST_OK);
+  CHECK_INT(vast_tracker_impression(t, 1000), VAST_OK);
+  CHECK_INT(g.n, 2);
+  CHECK_STR(g.url[0], "http://t/wi?ps=2");
+  CHECK_STR(g.url[1], "http://t/imp?ps=2&n=1");
+  vast_tracker_free(t);
+  vast_plan_free(plan);
+  vast_doc_free(w);
+  vast_doc_free(i);
+}
+
+static const th_case cases[] = {TH(pod_plays_in_sequence_order_with_buffet_apart),
+                                TH(no_pod_plays_the_first_standalone_ad),
+                                TH(schedule_places_breaks_on_the_content),
+                                TH(break_tracking_fills_position_and_codes),
+                                TH(inline_source_is_sliced_and_resolves_without_network),
+                                TH(pod_sequence_of_a_wrapper_reaches_the_inline_plan),
+                                {0}};
+
+int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
