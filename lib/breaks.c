@@ -323,3 +323,23 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
     return fail(err, VAST_E_NO_AD, 303, "the break has no AdSource");
   }
 }
+
+vast_err vast_transaction_id(char *out, size_t cap) {
+  if (!out || cap < 37) return VAST_E_NOSPACE;
+  unsigned char b[16];
+  FILE *f = fopen("/dev/urandom", "rb");
+  size_t got = f ? fread(b, 1, sizeof b, f) : 0;
+  if (f) fclose(f);
+  if (got != sizeof b) return VAST_E_IO;
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 15];
+  }
+  out[o] = 0;
+  return VAST_OK;
+}

@@ -54,6 +54,7 @@ typedef struct rs {
   int have_first;
   int nomem;
   uint64_t rng; /* cache-busters */
+  struct curl_slist *hdrs; /* opts headers (SSAI X-Device-*), on every request */
 } rs;
 
 void vast_resolve_opts_init(vast_resolve_opts *o) {
@@ -192,6 +193,7 @@ static vast_err curl_fetch(rs *r, const char *url, long timeout_ms, vast_fetch_r
     if (vast__curl_init() != 0 || !(r->easy = curl_easy_init())) return VAST_E_NOMEM;
     r->guard.refuse = r->o.refuse_private;
     vast__easy_common(r->easy, &r->guard, r->o.user_agent, r->o.max_redirects);
+    if (r->hdrs) curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
   }
   r->guard.refused = 0;
   vast__sink s = {NULL, 0, 0, r->o.max_bytes, 0};
@@ -594,8 +596,30 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   r.o.max_redirects = vast__policy_redirects(r.o.policy, r.o.max_redirects);
   r.o.max_bytes = vast__policy_bytes(r.o.policy, r.o.max_bytes);
   r.o.user_agent = vast__policy_ua(r.o.policy, r.o.user_agent);
+  for (size_t i = 0; i < r.o.n_headers; i++) { /* "Name: value", no header splitting */
+    const char *h = r.o.headers ? r.o.headers[i] : NULL;
+    const char *colon = h ? strchr(h, ':') : NULL;
+    int ok = colon && colon > h && vast_net_header_value_ok(h);
+    for (const char *q = h; ok && q < colon; q++)
+      ok = isalnum((unsigned char)*q) || strchr("!#$%&'*+-.^_`|~", *q);
+    struct curl_slist *nl = ok ? curl_slist_append(r.hdrs, h) : NULL;
+    if (!nl) {
+      curl_slist_free_all(r.hdrs);
+      if (err) {
+        err->code = ok ? VAST_E_NOMEM : VAST_E_INVAL;
+        err->iab_code = 900;
+        snprintf(err->message, sizeof err->message,
+                 "request header %zu is not \"Name: value\" without control characters", i);
+      }
+      return ok ? VAST_E_NOMEM : VAST_E_INVAL;
+    }
+    r.hdrs = nl;
+  }
   r.c = calloc(1, sizeof *r.c);
-  if (!r.c) return VAST_E_NOMEM;
+  if (!r.c) {
+    curl_slist_free_all(r.hdrs);
+    return VAST_E_NOMEM;
+  }
   vast__arena_init(&r.c->arena);
   r.t0 = vast__now_us();
   r.rng = r.t0 ^ (uint64_t)(uintptr_t)&r;
@@ -618,6 +642,7 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   }
   if (r.nomem) rc = VAST_E_NOMEM;
   if (r.easy) curl_easy_cleanup(r.easy);
+  curl_slist_free_all(r.hdrs);
   free(r.path);
   r.c->elapsed_ms = (double)(vast__now_us() - r.t0) / 1000.0;
   if (err && rc != VAST_OK) {

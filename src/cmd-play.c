@@ -31,14 +31,17 @@ static const char usage_text[] =
     "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS]\n"
     "                     [--events LIST] [--creative N] [--macro NAME=VALUE]...\n"
     "                     [--seed N] [--muted] [--fullscreen] [--ssai --device-ip IP\n"
-    "                     --device-ua UA [--xff]] [--allow-private] [--timeout MS]\n"
+    "                     --device-ua UA [--xff] [--device-referer URL]\n"
+    "                     [--device-accept-language L] [--device-requested-with APP]]\n"
+    "                     [--allow-private] [--timeout MS]\n"
     "                     [--content-duration S] FILE|URL|-\n"
     "\n"
     "Plays a whole response on a simulated player and prints every tracking beacon\n"
     "the IAB rules require, macros expanded, in firing order: one ad, or every ad of a\n"
     "pod in sequence order (each on its own tracker; an ad failing with error@0 is\n"
-    "replaced by the next buffet ad), or a VMAP schedule break by break. Wrappers are\n"
-    "first resolved to their InLine. Nothing is sent unless --fire is given.\n"
+    "replaced by the next buffet ad), or a VMAP schedule break by break (Wrappers\n"
+    "first resolved to their InLine). Nothing is sent\n"
+    "unless --fire is given.\n"
     "\n"
     "Output: a header line (# ad, chain depth, creative played, a warning when the\n"
     "only media is VPAID), then one line per record:\n"
@@ -78,6 +81,15 @@ static const char usage_text[] =
     "  --device-ip IP    the device's IP (also [DEVICEIP], X-Forwarded-For with --xff)\n"
     "  --device-ua UA    the device's User-Agent (also [DEVICEUA])\n"
     "  --xff             also send X-Forwarded-For: IP (deprecated header)\n"
+    "  --device-referer URL, --device-accept-language LANGS,\n"
+    "  --device-requested-with APP  with --ssai: the optional X-Device-Referer,\n"
+    "                    X-Device-Accept-Language and X-Device-Requested-With headers.\n"
+    "                    In --ssai mode every tag request (the tag, each VASTAdTagURI, a\n"
+    "                    VMAP's AdTagURIs) carries the X-Device-* headers too, fired or not\n"
+    "  Macros play fills: [SERVERSIDE] 0 (1 with --ssai), [SERVERUA] vastrack's\n"
+    "                    User-Agent, [TRANSACTIONID] one UUID for the whole play (tag\n"
+    "                    requests and beacons), [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
+    "                    [CLIENTUA] names your player: --macro CLIENTUA=player/1.0\n"
     "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
     "                    end and fire complete\n"
     "  --events LIST     player events at session times, comma-separated NAME@T[:ARG],\n"
@@ -825,6 +837,12 @@ int cmd_play(int argc, char **argv) {
       dopt.device_ip = argv[++i];
     } else if (!strcmp(a, "--device-ua") && val) {
       dopt.device_ua = argv[++i];
+    } else if (!strcmp(a, "--device-referer") && val) {
+      dopt.device_referer = argv[++i];
+    } else if (!strcmp(a, "--device-accept-language") && val) {
+      dopt.device_accept_language = argv[++i];
+    } else if (!strcmp(a, "--device-requested-with") && val) {
+      dopt.device_requested_with = argv[++i];
     } else if (!strcmp(a, "--log") && val) {
       log_path = argv[++i];
     } else if (!strcmp(a, "--timeout") && val) {
@@ -927,9 +945,47 @@ int cmd_play(int argc, char **argv) {
     cli_error("play: --device-ua holds a control character (CR, LF...)");
     goto done;
   }
+  const char *opt_hdr[3] = {dopt.device_referer, dopt.device_accept_language,
+                           dopt.device_requested_with};
+  for (int k = 0; k < 3; k++)
+    if (opt_hdr[k] && (!ssai || !vast_net_header_value_ok(opt_hdr[k]))) {
+      cli_error(!ssai ? "play: the --device-* headers are for --ssai"
+                      : "play: a --device-* value holds a control character (CR, LF...)");
+      goto done;
+    }
   dopt.server_side = ssai && pc.fire;
-  if (!ssai && pc.fire && !mctx.value[VAST_MACRO_SERVERSIDE])
-    vast_macro_ctx_set_serverside(&mctx, 0); /* firing from here, as the client */
+  if (!ssai && !mctx.value[VAST_MACRO_SERVERSIDE])
+    vast_macro_ctx_set_serverside(&mctx, 0); /* playing here, as the client */
+  /* [SERVERUA]: our own User-Agent; [TRANSACTIONID]: one UUID for the whole play,
+     shared by every tag request and beacon; [CLIENTUA] comes from --macro */
+  char ua[64], txid[40];
+  snprintf(ua, sizeof ua, "vastrack/%s", vast_version());
+  if (!mctx.value[VAST_MACRO_SERVERUA])
+    vast_macro_ctx_set(&mctx, VAST_MACRO_SERVERUA, policy->user_agent ? policy->user_agent : ua);
+  if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(txid, sizeof txid) == VAST_OK)
+    vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, txid);
+  ropt.macros = &mctx; /* [DEVICEIP], [TRANSACTIONID]... in VASTAdTagURIs too */
+  /* SSAI (VAST 4.x 1.1.3): every tag request carries the device headers too */
+  char hbuf[5][1100];
+  const char *hdrs[5];
+  size_t nh = 0;
+  if (ssai) {
+    const char *names[5] = {"X-Device-IP", "X-Device-User-Agent", "X-Device-Referer",
+                            "X-Device-Accept-Language", "X-Device-Requested-With"};
+    const char *vals[5] = {dopt.device_ip, dopt.device_ua, opt_hdr[0], opt_hdr[1], opt_hdr[2]};
+    for (int k = 0; k < 5; k++) {
+      if (!vals[k]) continue;
+      if (strlen(vals[k]) > 1024) {
+        cli_error("play: the %s value is longer than 1024 bytes", names[k]);
+        goto done;
+      }
+      snprintf(hbuf[nh], sizeof hbuf[nh], "%s: %s", names[k], vals[k]);
+      hdrs[nh] = hbuf[nh];
+      nh++;
+    }
+    ropt.headers = hdrs;
+    ropt.n_headers = nh;
+  }
   if (ssai) {
     vast_macro_ctx_set_serverside(&mctx, 1);
     if (!mctx.value[VAST_MACRO_DEVICEIP])

@@ -22,6 +22,11 @@ static const char usage_text[] =
     "(so a saved chain wrapper-a.xml -> wrapper-b.xml -> sample.xml resolves offline);\n"
     "absolute http(s) URIs are fetched. '-' reads standard input (relative URIs fail).\n"
     "\n"
+    "A VMAP is resolved break by break: each AdBreak's timeOffset, breakType, breakId\n"
+    "and AdSource (inline VASTAdData resolved like a tag, AdTagURI fetched with\n"
+    "[BREAKPOSITION] expanded, CustomAdData reported as unsupported), then its chain.\n"
+    "With --json: {\"vmap\":true,\"breaks\":[{...,\"chain\":{...}}]}.\n"
+    "\n"
     "  --json               one JSON object (hops, ads, failures, errorsFired)\n"
     "  --max-wrappers N     Wrapper documents followed per ad (default 5; 0 = none)\n"
     "  --timeout MS         per request (default 8000 for the first, 4000 after)\n"
@@ -155,6 +160,105 @@ static void on_error_delivery(void *ctx, const vast_delivery *d) {
     fprintf(stderr, "error URL %s: %ld (%.1f ms)\n", u, d->status, d->latency_ms);
 }
 
+/* ---- VMAP: every break's AdSource (issue 15) ---- */
+
+static const char *source_name(vast_source_kind k) {
+  return k == VAST_SOURCE_VAST     ? "VASTAdData"
+         : k == VAST_SOURCE_URI    ? "AdTagURI"
+         : k == VAST_SOURCE_CUSTOM ? "CustomAdData"
+                                   : "none";
+}
+
+static const char *position_name(int p) {
+  return p == VAST_BREAKPOS_PREROLL    ? "preroll"
+         : p == VAST_BREAKPOS_MIDROLL  ? "midroll"
+         : p == VAST_BREAKPOS_POSTROLL ? "postroll"
+                                       : "unplaced";
+}
+
+static void jstr(const char *s) {
+  vast_json_write_string(s, cli_write_file, stdout);
+}
+
+/*
+ * resolve_vmap: a VMAP input. Each AdBreak in document order: its timeOffset,
+ * breakType, breakId and AdSource, then its chain hop by hop (inline VASTAdData
+ * resolved like a tag, AdTagURI fetched, CustomAdData reported unsupported).
+ * [BREAKPOSITION] in an AdTagURI: 1 start or 0, 3 end, 2 otherwise (no content
+ * duration here). Returns the exit status: 0 when some break resolved an ad.
+ */
+static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resolve_opts *o,
+                        int json) {
+  const vast_vmap *m = vast_doc_vmap(doc);
+  const char *base = strcmp(input, "-") ? input : NULL;
+  size_t ok = 0;
+  char t1[1024];
+  if (json) printf("{\"vmap\":true,\"version\":"), jstr(m->version), printf(",\"breaks\":[");
+  for (size_t i = 0; i < m->n_breaks; i++) {
+    const vast_ad_break *b = &m->breaks[i];
+    int pos = b->offset_kind == VAST_BREAK_START ||
+                      (b->offset_kind == VAST_BREAK_TIME && b->offset_value <= 0)
+                  ? VAST_BREAKPOS_PREROLL
+              : b->offset_kind == VAST_BREAK_END ? VAST_BREAKPOS_POSTROLL
+                                                 : VAST_BREAKPOS_MIDROLL;
+    vast_chain *c = NULL;
+    vast_error e;
+    memset(&e, 0, sizeof e);
+    vast_err rc = vast_break_resolve(doc, b, pos, base, o, &c, &e);
+    if (rc == VAST_OK) ok++;
+    if (json) {
+      printf("%s{\"index\":%zu,\"timeOffset\":", i ? "," : "", i);
+      jstr(b->time_offset);
+      printf(",\"breakType\":");
+      jstr(b->break_type);
+      printf(",\"breakId\":");
+      jstr(b->break_id);
+      printf(",\"breakPosition\":%d,\"source\":", pos);
+      jstr(source_name(b->source_kind));
+      printf(",\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
+      if (rc == VAST_OK) printf("null,\"iabCode\":null");
+      else jstr(e.message[0] ? e.message : vast_strerror(rc)), printf(",\"iabCode\":%d", e.iab_code);
+      printf(",\"chain\":");
+      if (c) vast_chain_write_json(c, cli_write_file, stdout);
+      else printf("null");
+      printf("}");
+    } else {
+      printf("break %zu: timeOffset %s (%s), breakType %s, breakId %s, source %s\n", i + 1,
+             tty(b->time_offset ? b->time_offset : "(none)", t1, sizeof t1), position_name(pos),
+             b->break_type ? b->break_type : "(none)", b->break_id ? b->break_id : "(none)",
+             source_name(b->source_kind));
+      if (c) print_text(c);
+      if (rc != VAST_OK)
+        printf("break %zu failed [%d]: %s\n", i + 1, e.iab_code,
+               tty(e.message[0] ? e.message : vast_strerror(rc), t1, sizeof t1));
+    }
+    vast_chain_free(c);
+  }
+  if (json) printf("]}\n");
+  else printf("%zu of %zu break%s resolved\n", ok, m->n_breaks, m->n_breaks == 1 ? "" : "s");
+  fflush(stdout);
+  return ok ? CLI_OK : CLI_FINDINGS;
+}
+
+/* The input is a VMAP: read it (again, for a URL) and resolve its breaks. */
+static int maybe_vmap(const char *input, const vast_resolve_opts *o, int json, int *handled) {
+  char *buf;
+  size_t len;
+  *handled = 0;
+  if (cli_read_input(input, &buf, &len) != 0) return CLI_FAIL;
+  vast_doc *doc = NULL;
+  vast_err rc = vast_doc_parse(buf, len, o->limits, &doc, NULL);
+  free(buf);
+  if (rc != VAST_OK || !vast_doc_vmap(doc)) {
+    vast_doc_free(doc);
+    return CLI_OK;
+  }
+  *handled = 1;
+  int st = resolve_vmap(input, doc, o, json);
+  vast_doc_free(doc);
+  return st;
+}
+
 int cmd_resolve(int argc, char **argv) {
   vast_resolve_opts o;
   vast_resolve_opts_init(&o);
@@ -215,6 +319,13 @@ int cmd_resolve(int argc, char **argv) {
   vast_chain *c = NULL;
   vast_error e;
   vast_err rc;
+  if (!cli_is_url(input) && strcmp(input, "-")) { /* a VMAP file: its breaks */
+    int handled, st = maybe_vmap(input, &o, json, &handled);
+    if (handled) {
+      vast_dispatcher_free(d);
+      return st;
+    }
+  }
   if (cli_is_url(input)) {
     rc = vast_resolve_url(input, &o, &c, &e);
   } else if (!strcmp(input, "-")) {
@@ -228,6 +339,15 @@ int cmd_resolve(int argc, char **argv) {
     free(buf);
   } else {
     rc = vast_resolve_file(input, &o, &c, &e);
+  }
+  size_t nh0 = 0;
+  const vast_hop *h0 = c ? vast_chain_hops(c, &nh0) : NULL;
+  if (rc != VAST_OK && cli_is_url(input) && nh0 == 1 && h0[0].err == VAST_E_NOT_VAST &&
+      h0[0].message && strstr(h0[0].message, "VMAP")) { /* a VMAP URL: its breaks */
+    vast_chain_free(c);
+    int handled, st = maybe_vmap(input, &o, json, &handled);
+    vast_dispatcher_free(d);
+    return handled ? st : CLI_FAIL;
   }
   if (!c) {
     cli_error("cannot resolve '%s': %s", input, e.message);

@@ -156,6 +156,15 @@ VAST_API vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b
                                      const char *base, const struct vast_resolve_opts *opts,
                                      struct vast_chain **chain /* OUT */, vast_error *err);
 
+/*
+ * vast_transaction_id: a new random UUID (version 4, "xxxxxxxx-xxxx-4xxx-yxxx-
+ * xxxxxxxxxxxx", lower case) for [TRANSACTIONID]: generate one per resolution
+ * and put it in the vast_macro_ctx shared by the resolver (every VASTAdTagURI
+ * request) and the trackers (every beacon) of that transaction. cap >= 37.
+ * Returns VAST_OK, VAST_E_NOSPACE, VAST_E_IO (no random source).
+ */
+VAST_API vast_err vast_transaction_id(char *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

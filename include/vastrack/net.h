@@ -360,6 +360,15 @@ typedef struct vast_resolve_opts {
                                     fetch, and the guard of the Error URLs submitted
                                     to errors_to (whatever that dispatcher's own
                                     policy); NULL: none */
+  const char *const *headers; /* extra request headers, "Name: value", sent with every
+                                 request of the resolution (the tag and each
+                                 VASTAdTagURI, and their redirects): the X-Device-*
+                                 headers of a server-side chain (VAST 4.x 1.1.3).
+                                 A name that is not an HTTP token, or a value with a
+                                 control character (vast_net_header_value_ok), gives
+                                 VAST_E_INVAL and no chain. Not passed to opts->fetch.
+                                 Borrowed for the call. NULL: none */
+  size_t n_headers;
 } vast_resolve_opts;
 
 VAST_API void vast_resolve_opts_init(vast_resolve_opts *opts);

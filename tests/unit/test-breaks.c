@@ -215,7 +215,42 @@ TEST(pod_sequence_of_a_wrapper_reaches_the_inline_plan) {
   vast_doc_free(i);
 }
 
-static const th_case cases[] = {TH(pod_plays_in_sequence_order_with_buffet_apart),
+TEST(resolve_headers_are_checked) {
+  const char *xml = "<VAST version=\"4.2\">" AD("x", "") "</VAST>";
+  vast_resolve_opts o;
+  vast_resolve_opts_init(&o);
+  const char *good[2] = {"X-Device-IP: 192.0.2.1", "X-Device-User-Agent: TV/1 (x)"};
+  o.headers = good;
+  o.n_headers = 2;
+  vast_chain *c = NULL;
+  vast_error e;
+  CHECK_INT(vast_resolve_buffer(xml, strlen(xml), NULL, &o, &c, &e), VAST_OK);
+  CHECK(c != NULL);
+  vast_chain_free(c);
+  const char *bad[][1] = {{"X-Device-IP: 1.2.3.4\r\nX-Evil: 1"}, {"No colon"}, {"Bad Name: v"},
+                          {": empty name"}, {NULL}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    o.headers = bad[i];
+    o.n_headers = 1;
+    c = (vast_chain *)1;
+    CHECK_INT(vast_resolve_buffer(xml, strlen(xml), NULL, &o, &c, &e), VAST_E_INVAL);
+    CHECK(c == NULL);
+    CHECK(strstr(e.message, "request header 0") != NULL);
+  }
+}
+
+TEST(transaction_ids_are_v4_uuids) {
+  char a[37], b[37];
+  CHECK_INT(vast_transaction_id(a, sizeof a), VAST_OK);
+  CHECK_INT(vast_transaction_id(b, sizeof b), VAST_OK);
+  CHECK_INT(strlen(a), 36);
+  CHECK(a[8] == '-' && a[13] == '-' && a[14] == '4' && a[18] == '-' && a[23] == '-');
+  CHECK(strchr("89ab", a[19]) != NULL);
+  CHECK(strcmp(a, b) != 0);
+  CHECK_INT(vast_transaction_id(a, 36), VAST_E_NOSPACE);
+}
+
+static const th_case cases[] = {TH(resolve_headers_are_checked), TH(transaction_ids_are_v4_uuids),TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
                                 TH(break_tracking_fills_position_and_codes),
