@@ -529,6 +529,26 @@ static int resolve_doc(rs *r, size_t hop, int multiple, int follow_wrappers, uns
     else
       buffet[nb++] = &v->ads[i];
   }
+  if (!follow_wrappers) { /* followAdditionalWrappers=false: Wrapper ads are ignored,
+                             not failed (no Error URL, no 300) */
+    size_t kp = 0, kb = 0;
+    for (size_t i = 0; i < np; i++)
+      if (pod[i]->kind != VAST_AD_WRAPPER) pod[kp++] = pod[i];
+    for (size_t i = 0; i < nb; i++)
+      if (buffet[i]->kind != VAST_AD_WRAPPER) buffet[kb++] = buffet[i];
+    if (!kp && !kb) {
+      free(pod);
+      free(buffet);
+      record_failure(r, VAST_E_NO_AD, 303,
+                     "response holds only Wrappers, ignored: followAdditionalWrappers is false "
+                     "above it",
+                     seq);
+      *why = VAST_E_NO_AD;
+      return 303;
+    }
+    np = kp;
+    nb = kb;
+  }
   qsort(pod, np, sizeof *pod, cmp_seq);
   if (!multiple && np) { /* only standalone ads; a bare pod gives its first ad */
     if (!nb) buffet[nb++] = pod[0];

@@ -441,8 +441,9 @@ typedef struct vast_error_beacon {
  * next unused standalone ad (buffet) if any. Without a pod, standalone ads are
  * tried in document order until one resolves (buffet). Inside a wrapper's
  * response: allowMultipleAds=false keeps only the standalone ads (first that
- * resolves); true accepts a pod too. followAdditionalWrappers=false rejects Wrapper
- * ads in the response (IAB 300). A response without ads, or with none usable,
+ * resolves); true accepts a pod too. followAdditionalWrappers=false ignores Wrapper
+ * ads in the response (no Error URL fired for them; a response of Wrappers only is
+ * a response without ads, 303). A response without ads, or with none usable,
  * fails with 303 and passes to the next buffet ad of the level above only when
  * the wrapper says fallbackOnNoAd="true"; other failures (timeout, 404, bad XML)
  * always pass to the next buffet ad. A URI already on the path is a loop (IAB 302,
