@@ -390,6 +390,16 @@ static int engine_value(sink *s, int m, const vast_macro_vars *v, const vast_mac
     }
     return any;
   }
+  case VAST_MACRO_BLOCKEDADCATEGORIES: {
+    int any = 0;
+    for (size_t i = 0; i < v->n_blocked_categories; i++) {
+      const char *c = v->blocked_categories[i] ? v->blocked_categories[i]->code : NULL;
+      if (!c || !*c) continue;
+      if (any++) sink_ch(s, ',');
+      sink_enc(s, c, strlen(c), 0);
+    }
+    return any;
+  }
   case VAST_MACRO_ADCATEGORIES: {
     int any = 0;
     for (size_t i = 0; i < v->n_categories; i++) {

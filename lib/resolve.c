@@ -396,6 +396,25 @@ static vast_err iab_to_err(int iab, vast_err fallback) {
 static int resolve_doc(rs *r, size_t hop, int multiple, int follow_wrappers, unsigned wrappers,
                        int seq, vast_err *why);
 
+/* The first Category code of ad that a Wrapper on the path blocks, or NULL. */
+static const char *blocked_category(const rs *r, const vast_ad *ad) {
+  for (size_t l = 0; l < r->np; l++) {
+    const vast_ad *w = r->path[l].ad;
+    if (w == ad || w->kind != VAST_AD_WRAPPER) continue;
+    for (size_t b = 0; b < w->n_blocked_ad_categories; b++) {
+      const vast_category *bc = &w->blocked_ad_categories[b];
+      if (!bc->code || !*bc->code) continue;
+      for (size_t k = 0; k < ad->n_categories; k++) {
+        const vast_category *c = &ad->categories[k];
+        if (c->code && !strcmp(c->code, bc->code) &&
+            (!c->authority || !bc->authority || !strcmp(c->authority, bc->authority)))
+          return c->code;
+      }
+    }
+  }
+  return NULL;
+}
+
 /*
  * Resolves one ad held by document `hop`, with the levels above already on the
  * path. Returns 0 when it ended in at least one InLine, else the IAB code of the
@@ -408,11 +427,17 @@ static int resolve_ad(rs *r, const vast_ad *ad, size_t hop, unsigned wrappers, i
   vast_err e = VAST_OK;
   char msg[256] = "";
   if (ad->kind == VAST_AD_INLINE) {
-    record_success(r, seq);
-    r->np--;
-    return 0;
-  }
-  if (ad->kind != VAST_AD_WRAPPER) {
+    const char *blocked = blocked_category(r, ad);
+    if (!blocked) {
+      record_success(r, seq);
+      r->np--;
+      return 0;
+    }
+    code = 205; /* a Category on a wrapper's BlockedAdCategories */
+    e = VAST_E_NO_AD;
+    snprintf(msg, sizeof msg, "ad '%.60s' has category '%.60s', blocked by a wrapper's "
+             "BlockedAdCategories", ad->id ? ad->id : "", blocked);
+  } else if (ad->kind != VAST_AD_WRAPPER) {
     code = 101;
     e = VAST_E_NOT_VAST;
     snprintf(msg, sizeof msg, "ad '%s' has neither InLine nor Wrapper", ad->id ? ad->id : "");

@@ -84,6 +84,8 @@ struct vast_plan {
   size_t n_uaids;
   const vast_category *cats;
   size_t n_cats;
+  const vast_category *blocked[VAST_PLAN_MAX_BLOCKED]; /* Wrappers' BlockedAdCategories */
+  size_t n_blocked;
   uint32_t start[SLOT__COUNT + 1];
   const plan_url *urls;
   size_t n_urls;
@@ -346,6 +348,23 @@ static void add_icon(collector *c, plan_icon *pi, const vast_ad *const *chain, s
   }
 }
 
+/*
+ * [ASSETURI] when the caller names none: the only MediaFile, else the first
+ * progressive video file (video/...) that is not VPAID (the one a plain video player
+ * picks), else NULL (unknown).
+ */
+static const char *default_asset(const vast_linear *ln) {
+  if (ln->n_media_files == 1) return ln->media_files[0].url;
+  for (size_t i = 0; i < ln->n_media_files; i++) {
+    const vast_media_file *mf = &ln->media_files[i];
+    if (!mf->url || !*mf->url || !mf->type || strncasecmp(mf->type, "video/", 6)) continue;
+    if (mf->delivery && strcasecmp(mf->delivery, "progressive")) continue;
+    if (mf->api_framework && !strcasecmp(mf->api_framework, "VPAID")) continue;
+    return mf->url;
+  }
+  return NULL;
+}
+
 static int cmp_progress(const void *a, const void *b) {
   const plan_progress *x = a, *y = b;
   if (x->percent != y->percent) return x->percent - y->percent;
@@ -384,6 +403,10 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   tmp.n_uaids = cr->n_universal_ad_ids;
   tmp.cats = in->categories;
   tmp.n_cats = in->n_categories;
+  for (size_t l = 0; l + 1 < n_chain; l++) /* [BLOCKEDADCATEGORIES]: every Wrapper's list */
+    for (size_t b = 0; b < chain[l]->n_blocked_ad_categories; b++)
+      if (tmp.n_blocked < VAST_PLAN_MAX_BLOCKED)
+        tmp.blocked[tmp.n_blocked++] = &chain[l]->blocked_ad_categories[b];
 
   switch (cr->kind) {
   case VAST_CREATIVE_LINEAR: {
@@ -395,7 +418,7 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
       tmp.skip_value = ln->skipoffset.value;
     }
     tmp.click_through = ln->click_through;
-    if (ln->n_media_files == 1) tmp.default_asset = ln->media_files[0].url;
+    tmp.default_asset = default_asset(ln);
     for (size_t l = 0; l < n_chain; l++) {
       add_ad_level(&c, chain[l], (unsigned)l);
       if (l == il) {
@@ -678,8 +701,8 @@ static void fill_vars(vast_tracker *t, vast_macro_vars *v, double wall) {
   v->ad_type = p->ad_type;
   v->universal_ad_ids = p->uaids;
   v->n_universal_ad_ids = p->n_uaids;
-  v->categories = p->cats;
-  v->n_categories = p->n_cats;
+  v->blocked_categories = p->blocked;
+  v->n_blocked_categories = p->n_blocked; /* ADCATEGORIES: the caller's (request macro) */
 }
 
 #define URLBUF 4096

@@ -1203,7 +1203,9 @@ static const char *failed_url(const vast_hop *hops, size_t nh, const vast_failur
 static vast__rule_idx failure_rule(const vast_failure *f) {
   switch (f->iab_code) {
   case 302: return f->err == VAST_E_LOOP ? VAST__R_WRAPPER_LOOP : VAST__R_WRAPPER_LIMIT;
-  case 303: return VAST__R_WRAPPER_NO_AD;
+  case 303: /* Wrappers ignored under followAdditionalWrappers=false (issue 15) */
+    return f->message && strstr(f->message, "followAdditionalWrappers") ? VAST__R_WRAPPER_REFUSED
+                                                                        : VAST__R_WRAPPER_NO_AD;
   case 300: return VAST__R_WRAPPER_REFUSED;
   case 100:
   case 101:

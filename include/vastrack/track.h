@@ -44,9 +44,11 @@ extern "C" {
 
 /*
  * The IAB macro list. One row per macro: enum suffix, flags. VAST_MF_ARRAY marks
- * list values (each item encoded, commas kept); VAST_MF_ENGINE marks values the
- * engine fills itself when it knows them (the caller may still set them for
- * use outside a tracker, or withhold them). New rows only go at the end.
+ * list values (each item encoded, commas kept: LATLONG "lat,lon" too);
+ * VAST_MF_ENGINE marks values the engine fills itself when it knows them (the
+ * caller may still set them for use outside a tracker, or withhold them).
+ * ADCATEGORIES (desired categories) and PLAYBACKMETHODS (one integer) are the
+ * caller's. New rows only go at the end.
  */
 #define VAST_MF_ARRAY 1
 #define VAST_MF_ENGINE 2
@@ -56,8 +58,8 @@ extern "C" {
   XX(CONTENTPLAYHEAD, 0)                                                       \
   XX(MEDIAPLAYHEAD, 0)                                                         \
   XX(BREAKPOSITION, 0)                                                         \
-  XX(BLOCKEDADCATEGORIES, VAST_MF_ARRAY)                                       \
-  XX(ADCATEGORIES, VAST_MF_ARRAY | VAST_MF_ENGINE)                             \
+  XX(BLOCKEDADCATEGORIES, VAST_MF_ARRAY | VAST_MF_ENGINE)                      \
+  XX(ADCATEGORIES, VAST_MF_ARRAY)                                              \
   XX(ADCOUNT, 0)                                                               \
   XX(TRANSACTIONID, 0)                                                         \
   XX(PLACEMENTTYPE, 0)                                                         \
@@ -74,7 +76,7 @@ extern "C" {
   XX(DEVICEUA, 0)                                                              \
   XX(SERVERSIDE, 0)                                                            \
   XX(DEVICEIP, 0)                                                              \
-  XX(LATLONG, 0)                                                               \
+  XX(LATLONG, VAST_MF_ARRAY)                                                   \
   XX(DOMAIN, 0)                                                                \
   XX(PAGEURL, 0)                                                               \
   XX(APPBUNDLE, 0)                                                             \
@@ -103,7 +105,7 @@ extern "C" {
   XX(GDPRCONSENT, 0)                                                           \
   XX(STOREID, 0)                                                               \
   XX(STOREURL, 0)                                                              \
-  XX(PLAYBACKMETHODS, VAST_MF_ARRAY)                                           \
+  XX(PLAYBACKMETHODS, 0)                                                       \
   XX(CONTENTCAT, VAST_MF_ARRAY)                                                \
   XX(GPPSTRING, 0)                                                             \
   XX(GPPSECTIONID, VAST_MF_ARRAY)
@@ -178,8 +180,14 @@ typedef struct vast_macro_vars {
   const char *click_pos;     /* CLICKPOS "x,y" */
   const vast_universal_ad_id *universal_ad_ids; /* UNIVERSALADID: "registry value", ... */
   size_t n_universal_ad_ids;
-  const vast_category *categories;              /* ADCATEGORIES: codes */
+  const vast_category *categories;              /* ADCATEGORIES: codes (a request macro:
+                                                   a tracker leaves it unset, so the
+                                                   caller's desired categories apply) */
   size_t n_categories;
+  const vast_category *const *blocked_categories; /* BLOCKEDADCATEGORIES: codes; a
+                                                     tracker sets the Wrappers'
+                                                     BlockedAdCategories of its chain */
+  size_t n_blocked_categories;
 } vast_macro_vars;
 
 #define VAST_PLAYER_MUTED 1u
@@ -267,6 +275,7 @@ VAST_API size_t vast_plan_url_count(const vast_plan *plan);
  * IconClickThrough is the InLine's. 0 for other creative kinds.
  */
 #define VAST_PLAN_MAX_ICONS 16
+#define VAST_PLAN_MAX_BLOCKED 32 /* Wrapper BlockedAdCategories kept for [BLOCKEDADCATEGORIES] */
 VAST_API size_t vast_plan_icon_count(const vast_plan *plan);
 
 /* ------------------------------------------------------------------------ */
@@ -383,7 +392,8 @@ VAST_API size_t vast_tracker_memory(void);
  * creation time). Use a fixed seed for reproducible output. */
 VAST_API void vast_tracker_seed(vast_tracker *tracker, uint64_t seed);
 /* The media file actually played, for ASSETURI (borrowed; must outlive the
- * tracker). Default: the Linear's only MediaFile when it has exactly one. */
+ * tracker). Default: the Linear's only MediaFile, else its first progressive
+ * video MediaFile (type video/...) that is not VPAID (what a plain video player plays). */
 VAST_API void vast_tracker_set_asset(vast_tracker *tracker, const char *asset_uri);
 
 /*

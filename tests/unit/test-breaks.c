@@ -250,7 +250,128 @@ TEST(transaction_ids_are_v4_uuids) {
   CHECK_INT(vast_transaction_id(a, 36), VAST_E_NOSPACE);
 }
 
-static const th_case cases[] = {TH(resolve_headers_are_checked), TH(transaction_ids_are_v4_uuids),TH(pod_plays_in_sequence_order_with_buffet_apart),
+static char *X(const char *tmpl, const vast_macro_ctx *c, const vast_macro_vars *v) {
+  static char out[1024];
+  vast_macro_expand(tmpl, strlen(tmpl), c, v, out, sizeof out, NULL);
+  return out;
+}
+
+TEST(macro_values_latlong_playback_methods) {
+  vast_macro_ctx c;
+  vast_macro_ctx_init(&c);
+  vast_macro_ctx_set(&c, VAST_MACRO_LATLONG, "51.5074,-0.1278");
+  vast_macro_ctx_set(&c, VAST_MACRO_PLAYBACKMETHODS, "2");
+  vast_macro_ctx_set(&c, VAST_MACRO_ADCATEGORIES, "IAB1 x,IAB2");
+  CHECK_STR(X("[LATLONG]|[PLAYBACKMETHODS]|[ADCATEGORIES]", &c, NULL),
+            "51.5074,-0.1278|2|IAB1%20x,IAB2");
+  vast_macro_ctx_set(&c, VAST_MACRO_PLAYBACKMETHODS, "1,2"); /* one integer: a comma is data */
+  CHECK_STR(X("[PLAYBACKMETHODS]", &c, NULL), "1%2C2");
+  CHECK(vast_macro_flags(VAST_MACRO_BLOCKEDADCATEGORIES) & VAST_MF_ENGINE);
+  CHECK(!(vast_macro_flags(VAST_MACRO_ADCATEGORIES) & VAST_MF_ENGINE));
+}
+
+static void on_any(void *user, const vast_track_beacon *b) {
+  got *g = user;
+  if (g->n < 8 && b->url) snprintf(g->url[g->n++], 512, "%s", b->url);
+}
+
+TEST(tracker_category_and_asset_macros) {
+  vast_doc *w = parse("<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+                      "<VASTAdTagURI>http://t/x</VASTAdTagURI>"
+                      "<BlockedAdCategories authority=\"iab\">IAB25</BlockedAdCategories>"
+                      "<BlockedAdCategories authority=\"iab\">IAB26</BlockedAdCategories>"
+                      "</Wrapper></Ad></VAST>");
+  vast_doc *i = parse(
+      "<VAST version=\"4.2\"><Ad id=\"in\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+      "<Category authority=\"iab\">IAB3</Category>"
+      "<Impression>http://t/i?b=[BLOCKEDADCATEGORIES]&amp;c=[ADCATEGORIES]&amp;a=[ASSETURI]</Impression>"
+      "<Creatives><Creative><Linear><Duration>00:00:10</Duration><MediaFiles>"
+      "<MediaFile delivery=\"progressive\" type=\"application/javascript\" apiFramework=\"VPAID\" width=\"1\" height=\"1\">http://t/v.js</MediaFile>"
+      "<MediaFile delivery=\"streaming\" type=\"video/mp4\" width=\"1\" height=\"1\">http://t/s.mp4</MediaFile>"
+      "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" height=\"1\">http://t/p.mp4</MediaFile>"
+      "</MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>");
+  CHECK(w && i);
+  const vast_ad *chain[2] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(i)->ads[0]};
+  vast_plan *plan = NULL;
+  CHECK_INT(vast_plan_create(chain, 2, 0, 0, &plan), VAST_OK);
+  got g = {0};
+  vast_tracker *t = NULL;
+  CHECK_INT(vast_tracker_create(plan, NULL, on_any, &g, &t), VAST_OK);
+  CHECK_INT(vast_tracker_impression(t, 1000), VAST_OK);
+  CHECK_INT(g.n, 1);
+  /* blocked from the wrapper; ADCATEGORIES is not the InLine's Category; the progressive mp4 */
+  CHECK_STR(g.url[0], "http://t/i?b=IAB25,IAB26&c=-1&a=http%3A%2F%2Ft%2Fp.mp4");
+  vast_tracker_free(t);
+  vast_macro_ctx c;
+  vast_macro_ctx_init(&c);
+  vast_macro_ctx_set(&c, VAST_MACRO_ADCATEGORIES, "IAB1");
+  g.n = 0;
+  CHECK_INT(vast_tracker_create(plan, &c, on_any, &g, &t), VAST_OK);
+  vast_tracker_set_asset(t, "http://t/s.mp4");
+  CHECK_INT(vast_tracker_impression(t, 1000), VAST_OK);
+  CHECK_STR(g.url[0], "http://t/i?b=IAB25,IAB26&c=IAB1&a=http%3A%2F%2Ft%2Fs.mp4");
+  vast_tracker_free(t);
+  vast_plan_free(plan);
+  vast_doc_free(w);
+  vast_doc_free(i);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  fputs(text, f);
+  fclose(f);
+}
+
+TEST(blocked_category_fails_with_205) {
+  char dir[] = "/tmp/vastrack-breaks-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char wp[128], ip[128], jp[128];
+  snprintf(wp, sizeof wp, "%s/w.xml", dir);
+  snprintf(ip, sizeof ip, "%s/in.xml", dir);
+  snprintf(jp, sizeof jp, "%s/ok.xml", dir);
+  write_file(wp, "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+                 "<VASTAdTagURI>in.xml</VASTAdTagURI><Error>http://t/werr?c=[ERRORCODE]</Error>"
+                 "<BlockedAdCategories authority=\"iab\">IAB25</BlockedAdCategories>"
+                 "</Wrapper></Ad><Ad id=\"w2\"><Wrapper><AdSystem>s</AdSystem>"
+                 "<VASTAdTagURI>ok.xml</VASTAdTagURI>"
+                 "<BlockedAdCategories>IAB25</BlockedAdCategories></Wrapper></Ad></VAST>");
+  write_file(ip, "<VAST version=\"4.2\"><Ad id=\"bad\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+                 "<Category authority=\"iab\">IAB25</Category><Error>http://t/ierr?c=[ERRORCODE]</Error>"
+                 "<Impression>http://t/i</Impression><Creatives><Creative><Linear><Duration>00:00:05</Duration>"
+                 "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  write_file(jp, "<VAST version=\"4.2\"><Ad id=\"fine\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+                 "<Category authority=\"iab\">IAB3</Category>"
+                 "<Impression>http://t/i</Impression><Creatives><Creative><Linear><Duration>00:00:05</Duration>"
+                 "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  vast_chain *c = NULL;
+  vast_error e;
+  CHECK_INT(vast_resolve_file(wp, NULL, &c, &e), VAST_OK); /* the buffet's second ad plays */
+  size_t na = 0, nf = 0, nb = 0;
+  const vast_resolved *a = vast_chain_ads(c, &na);
+  const vast_failure *f = vast_chain_failures(c, &nf);
+  const vast_error_beacon *b = vast_chain_error_beacons(c, &nb);
+  CHECK_INT(na, 1);
+  CHECK_STR(a[0].ads[1]->id, "fine");
+  CHECK_INT(nf, 1);
+  CHECK_INT(f[0].iab_code, 205);
+  CHECK(strstr(f[0].message, "IAB25") != NULL);
+  int ierr = 0, werr = 0;
+  for (size_t k = 0; k < nb; k++) {
+    ierr |= !strcmp(b[k].url, "http://t/ierr?c=205");
+    werr |= !strcmp(b[k].url, "http://t/werr?c=205");
+  }
+  CHECK(ierr && werr);
+  vast_chain_free(c);
+  remove(wp);
+  remove(ip);
+  remove(jp);
+  rmdir(dir);
+}
+
+static const th_case cases[] = {TH(macro_values_latlong_playback_methods),
+                                TH(tracker_category_and_asset_macros),
+                                TH(blocked_category_fails_with_205),TH(resolve_headers_are_checked), TH(transaction_ids_are_v4_uuids),TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
                                 TH(break_tracking_fills_position_and_codes),
