@@ -46,10 +46,14 @@ def library_config():
     """Compiler and linker arguments for the binding; builds the archive first."""
     root = source_root()
     build = os.path.abspath(os.environ.get("VASTRACK_BUILD", os.path.join(root, "build")))
-    archive = os.path.join(build, "libvastrack_pic.a")
     buildroot = os.path.relpath(build, root) if build.startswith(root + os.sep) else build
-    cmd = ["make", "-C", root, "--no-print-directory", "-j2", "BUILDROOT=" + buildroot,
-           os.path.join(buildroot, "libvastrack_pic.a")]
+    # VASTRACK_FLAVOUR=asan: the library's ASan+UBSan objects (BUILDROOT/asan), for
+    # running the Python tests under the sanitizers (tests/cli/python.sh)
+    asan = os.environ.get("VASTRACK_FLAVOUR") == "asan"
+    target = os.path.join(buildroot, "asan" if asan else "", "libvastrack_pic.a")
+    archive = os.path.join(root, target)
+    cmd = ["make", "-C", root, "--no-print-directory", "-j2", "BUILDROOT=" + buildroot] + \
+        (["FLAVOUR=asan"] if asan else []) + [target]
     if subprocess.call(cmd) != 0 or not os.path.exists(archive):
         sys.exit("vastrack: building %s failed (command: %s)" % (archive, " ".join(cmd)))
     try:
@@ -60,11 +64,15 @@ def library_config():
                  " (Debian: make deps in the vastrack tree)")
     args = shlex.split(libs)
     return dict(
+        # named in the generated C file, so that a rebuilt or other archive changes
+        # the file and setuptools relinks instead of keeping an older module
+        source_tag="%s, modified %d" % (archive, os.stat(archive).st_mtime_ns),
         include_dirs=[os.path.join(root, "include")],
         extra_objects=[archive],
         libraries=[a[2:] for a in args if a.startswith("-l")] + ["pthread", "m"],
         library_dirs=[a[2:] for a in args if a.startswith("-L")],
-        extra_link_args=[a for a in args if not a.startswith(("-l", "-L"))],
+        extra_link_args=[a for a in args if not a.startswith(("-l", "-L"))] +
+        (["-fsanitize=address,undefined"] if asan else []),
     )
 
 
@@ -288,6 +296,25 @@ vast_err vast_tracker_time(vast_tracker *tracker, double wall_time, double media
 vast_err vast_tracker_click(vast_tracker *tracker, double wall_time, double media_time,
                             const char *click_pos, char *out, size_t cap, size_t *out_len);
 int vast_tracker_done(const vast_tracker *tracker);
+const vast_plan *vast_tracker_plan(const vast_tracker *tracker);
+void vast_tracker_report_untracked(vast_tracker *tracker, int on);
+double vast_now(void);
+typedef struct vast_selection { const vast_ad *const *chain; size_t n_chain; const vast_ad *ad;
+  size_t creative; const vast_creative *cr; size_t n_playable; int vpaid_only; ...; }
+  vast_selection;
+vast_err vast_select_doc(const vast_doc *doc, size_t index, vast_selection *sel);
+vast_err vast_select_chain(const struct vast_chain *chain, size_t index, vast_selection *sel);
+vast_err vast_tracker_open_selected(const vast_selection *sel, const vast_macro_ctx *ctx,
+                                    vast_track_fn fn, void *user, vast_tracker **tracker);
+vast_err vast_tracker_loaded(vast_tracker *tracker, double wall);
+vast_err vast_tracker_impression(vast_tracker *tracker, double wall);
+vast_err vast_tracker_pause(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_resume(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_mute(vast_tracker *tracker, double wall, double media, int muted);
+vast_err vast_tracker_skip(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_complete(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_close(vast_tracker *tracker, double wall, double media);
+vast_err vast_tracker_error(vast_tracker *tracker, double wall, int code);
 int vast_tracker_skippable(const vast_tracker *tracker);
 double vast_tracker_played(const vast_tracker *tracker);
 double vast_tracker_continuous(const vast_tracker *tracker);
@@ -421,12 +448,12 @@ static void vastpy_buf_free(vastpy_buf *b) {
 """
 
 
-def make_builder(include_dirs=(), extra_objects=(), libraries=(), library_dirs=(),
+def make_builder(source_tag="", include_dirs=(), extra_objects=(), libraries=(), library_dirs=(),
                  extra_link_args=(), runtime_library_dirs=()):
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     ffi.set_source(
-        "vastrack._vastrack", SOURCE,
+        "vastrack._vastrack", SOURCE + "\n/* libvastrack: %s */\n" % source_tag,
         include_dirs=list(include_dirs), extra_objects=list(extra_objects),
         libraries=list(libraries), library_dirs=list(library_dirs),
         extra_link_args=list(extra_link_args),

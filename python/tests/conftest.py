@@ -3,7 +3,8 @@
 VASTRACK: the `vastrack` binary to compare with (default: ../build/vastrack);
 VASTRACK_CORPUS: the shared corpus of real tags (default: ../../shared/corpus).
 VASTRACK_TAP: when set, a file that gets one "ok - python: NAME" or
-"not ok - python: NAME" line per test, for tests/run.sh.
+"not ok - python: NAME" line per test, for tests/run.sh (VASTRACK_TAP_NAME replaces
+"python").
 """
 import os
 import pathlib
@@ -41,13 +42,14 @@ def pytest_runtest_logreport(report):
     if _tap is None:
         _tap = open(path, "a")
     name = report.nodeid.split("::", 1)[-1]
+    tag = os.environ.get("VASTRACK_TAP_NAME", "python")
     if report.when == "call" or report.outcome == "failed" or (
             report.when == "setup" and report.skipped):
         if report.passed:
-            line = "ok - python: %s" % name
+            line = "ok - %s: %s" % (tag, name)
         elif report.skipped:
-            line = "# python: %s SKIPPED" % name
+            line = "# %s: %s SKIPPED" % (tag, name)
         else:
-            line = "not ok - python: %s (%s)" % (name, report.when)
+            line = "not ok - %s: %s (%s)" % (tag, name, report.when)
         _tap.write(line + "\n")
         _tap.flush()

@@ -615,7 +615,9 @@ media_time  the ad playhead when it became due, seconds (None when unknown)
 level       index in the chain of the ad the URL comes from (the InLine is last)
 kind        "tracking", "impression", "error", "clickTracking", "viewable",
             "notViewable", "viewUndetermined", "iconView", "iconClick", "customClick"
-template    the URL as written in the document; wall_time: Unix seconds"""
+template    the URL as written in the document; wall_time: Unix seconds
+With Tracker(report_untracked=True), an event the tag has no URL for comes with url,
+template and level None: a record of what happened, never a request."""
 
 _BEACON_KINDS = {1: "tracking", 2: "impression", 3: "error", 4: "clickTracking",
                  5: "viewable", 6: "notViewable", 7: "viewUndetermined", 8: "iconView",
@@ -631,14 +633,19 @@ class Beacons(list):
     not_played = False  # True: this time update was not counted as played (see discarded)
 
 
+_now = lib.vast_now
+_UNTRACKED = 0xFFFFFFFF  # level of an event reported without a URL
+
+
 @ffi.def_extern()
 def vastpy_on_beacon(user, b):
     tracker = ffi.from_handle(user)
     mt = b.media_time
+    url = ffi.string(b.url, b.url_len).decode("utf-8", "surrogateescape") if b.url else None
     tracker._pending.append(Beacon(
-        _s(b.name), ffi.string(b.url, b.url_len).decode("utf-8", "surrogateescape"),
-        None if mt < 0 else mt, b.level, _BEACON_KINDS.get(b.kind, "tracking"), _s(b.tmpl),
-        b.wall_time))
+        _s(b.name), url, None if mt < 0 else mt,
+        None if b.level == _UNTRACKED else b.level, _BEACON_KINDS.get(b.kind, "tracking"),
+        _s(b.tmpl), b.wall_time))
 
 
 def _ptr(p):
@@ -649,10 +656,14 @@ def _ptr(p):
 class Tracker:
     """One play of one ad: turns player events into the beacons due (vast_tracker).
 
-    source     a Chain (its ads[ad] is played), a Document (its ads[ad], an InLine),
-               an Ad, or a list of Ads: Wrappers from the outermost, InLine last
-    creative   index of the creative played among the InLine's creatives; None
-               (default) picks the first Linear one, else the first creative
+    source     a Chain or a Document: the ad to play is chosen by the library
+               (vast_select_chain / vast_select_doc): `ad` is its index in play
+               order (pod sequence order; 0 for a buffet) and the creative is the
+               first Linear, else NonLinear, else Companion. A Document must hold
+               an InLine (resolve() a Wrapper first). Or an explicit chain: an Ad,
+               or a list of Ads (Wrappers from the outermost, the InLine last).
+    creative   index of the creative played among the InLine's creatives, instead
+               of the library's choice
     variation  for a NonLinear/Companion creative, the variation shown
     macros     values of the IAB macros only the player knows, e.g.
                {"DEVICEIP": "...", "PAGEURL": "...", "GDPRCONSENT": "..."}
@@ -661,39 +672,49 @@ class Tracker:
     muted      the ad starts muted (autoplay): a later unmute() fires unmute
     trusted_positions  take every media position as media delivered (server-side
                insertion learning progress per segment): no speed test applies
+    report_untracked  also return events the tag has no URL for, as Beacons with
+               url None and level None (to show what happened; never to send)
 
     Each event method returns a Beacons list, in firing order. Events that are not
     valid now raise StateError (nothing fired). `t` is the media time in seconds
-    (None: unchanged), `wall` the Unix time (None: now). Not for concurrent use
-    from several threads by design (one play); calls are serialised by a lock.
+    (None: unknown or unchanged), `wall` the Unix time (None: now). One play is
+    one state machine: calls from several threads are serialised by a lock.
     """
 
     def __init__(self, source, creative=None, variation=0, ad=0, macros=None, seed=None,
-                 asset=None, muted=False, trusted_positions=False):
-        ads = self._chain_of(source, ad)
+                 asset=None, muted=False, trusted_positions=False, report_untracked=False):
         self._source = source  # keeps the documents the plan points into alive
-        if creative is None:
-            creative = 0
-            for i, c in enumerate(ads[-1].creatives):
-                if c.type == "linear":
-                    creative = i
-                    break
-        arr = ffi.new("const vast_ad *[]", [_ptr(a._p) for a in ads])
-        self._ads = ads
-        plan = ffi.new("vast_plan **")
-        rc = lib.vast_plan_create(arr, len(ads), creative, variation, plan)
-        if rc == lib.VAST_E_NOT_FOUND:
-            raise ValueError("no creative %d (variation %d) to track in this ad"
-                             % (creative, variation))
-        _check(rc, "cannot plan the ad")
-        self._plan = ffi.gc(plan[0], lib.vast_plan_free)
         self._macros = _Macros(macros)
         self._handle = ffi.new_handle(self)
         self._pending = []
         self._lock = threading.Lock()
+        self._plan = None
         tr = ffi.new("vast_tracker **")
-        _check(lib.vast_tracker_create(self._plan, self._macros.ctx, lib.vastpy_on_beacon,
-                                       self._handle, tr))
+        sel = self._select(source, ad)
+        if sel is not None and creative is None and variation == 0:
+            # the common case: the library picks the creative; the tracker owns its plan
+            rc = lib.vast_tracker_open_selected(sel, self._macros.ctx, lib.vastpy_on_beacon,
+                                                self._handle, tr)
+            _check(rc, "cannot track the ad")
+        else:
+            if sel is not None:
+                chain = sel.chain if sel.chain else ffi.new("const vast_ad *[]", [sel.ad])
+                n = sel.n_chain
+                creative = sel.creative if creative is None else creative
+            else:
+                ads = self._explicit_chain(source)
+                chain = ffi.new("const vast_ad *[]", [_ptr(a._p) for a in ads])
+                n = len(ads)
+                creative = 0 if creative is None else creative
+            plan = ffi.new("vast_plan **")
+            rc = lib.vast_plan_create(chain, n, creative, variation, plan)
+            if rc == lib.VAST_E_NOT_FOUND:
+                raise ValueError("no creative %d (variation %d) to track in this ad"
+                                 % (creative, variation))
+            _check(rc, "cannot plan the ad")
+            self._plan = ffi.gc(plan[0], lib.vast_plan_free)
+            _check(lib.vast_tracker_create(self._plan, self._macros.ctx, lib.vastpy_on_beacon,
+                                           self._handle, tr))
         self._t = ffi.gc(tr[0], lib.vast_tracker_free)
         if seed is not None:
             lib.vast_tracker_seed(self._t, seed)
@@ -704,22 +725,28 @@ class Tracker:
             _check(lib.vast_tracker_set_player_state(self._t, 1))
         if trusted_positions:
             _check(lib.vast_tracker_set_trusted_positions(self._t, 1))
+        if report_untracked:
+            lib.vast_tracker_report_untracked(self._t, 1)
 
     @staticmethod
-    def _chain_of(source, ad):
+    def _select(source, index):
+        """The library's choice of ad and creative for a Chain or a Document."""
+        if not isinstance(source, (Chain, Document)):
+            return None
+        sel = ffi.new("vast_selection *")
         if isinstance(source, Chain):
-            res = source.ads
-            if not res:
-                raise ValueError("the chain has no resolved ad")
-            return res[ad].ads
-        if isinstance(source, Document):
-            ads = source.ads
-            if not ads:
-                raise ValueError("the document has no ad")
-            a = ads[ad]
-            if a.type != "inline":
-                raise ValueError("ad %d is a %s: resolve() the document first" % (ad, a.type))
-            return [a]
+            rc = lib.vast_select_chain(source._c, index, sel)
+        else:
+            rc = lib.vast_select_doc(source._d, index, sel)
+        if rc == lib.VAST_E_NOT_FOUND:
+            what = "the chain" if isinstance(source, Chain) else "the document"
+            raise ValueError("%s has no playable InLine ad %d (a Wrapper must be resolved "
+                             "first, a no-ad response has none)" % (what, index))
+        _check(rc, "cannot select an ad")
+        return sel
+
+    @staticmethod
+    def _explicit_chain(source):
         if isinstance(source, Ad):
             return [source]
         if isinstance(source, (list, tuple)) and source and all(isinstance(a, Ad) for a in source):
@@ -729,7 +756,7 @@ class Tracker:
     @property
     def duration(self):
         """Declared duration of the Linear, seconds (None when unknown)."""
-        d = lib.vast_plan_duration(self._plan)
+        d = lib.vast_plan_duration(lib.vast_tracker_plan(self._t))
         return None if d < 0 else d
 
     @property
@@ -776,14 +803,16 @@ class Tracker:
         return got
 
     def event(self, name, t=None, wall=None, code=0, value=0.0, vendor=None, icon=0):
-        """Any player event by its `vastrack play --events` name ("mute",
-        "playerExpand", "acceptInvitation", "iconView", ...). See docs/tracking.md."""
+        """Any player event by its `vastrack play --events` name ("playerExpand",
+        "acceptInvitation", "iconView", "viewable", ...): one vast_tracker_feed.
+        code: the error code or reason; value: a real duration; vendor: for
+        verificationNotExecuted; icon: the icon index. See docs/tracking.md."""
         kind = lib.vast_input_from_name(name.encode())
         if kind == 0:
             raise ValueError("unknown player event %r" % (name,))
         inp = ffi.new("vast_input *")
         inp.kind = kind
-        inp.wall_time = time.time() if wall is None else wall
+        inp.wall_time = _now() if wall is None else wall
         inp.media_time = -1.0 if t is None else t
         inp.value = value
         inp.code = code
@@ -792,30 +821,36 @@ class Tracker:
         inp.icon = icon
         return self._run(lib.vast_tracker_feed, self._t, inp)
 
+    # The usual path, each one of the library's one-line helpers (vastrack/track.h).
+
     def loaded(self, wall=None):
-        return self.event("loaded", wall=wall)
+        """The media is buffered and ready: "loaded"."""
+        return self._run(lib.vast_tracker_loaded, self._t, _now() if wall is None else wall)
 
     def impression(self, wall=None):
         """The first frame is shown: every Impression of the chain, and creativeView."""
-        return self.event("impression", wall=wall)
+        return self._run(lib.vast_tracker_impression, self._t, _now() if wall is None else wall)
 
     def progress(self, t, wall=None):
         """A media time update, t seconds into the ad: start, quartiles, progress
         offsets, as they become due."""
-        return self._run(lib.vast_tracker_time, self._t,
-                         time.time() if wall is None else wall, t)
+        return self._run(lib.vast_tracker_time, self._t, _now() if wall is None else wall, t)
 
     def pause(self, t=None, wall=None):
-        return self.event("pause", t, wall)
+        return self._run(lib.vast_tracker_pause, self._t, _now() if wall is None else wall,
+                         -1.0 if t is None else t)
 
     def resume(self, t=None, wall=None):
-        return self.event("resume", t, wall)
+        return self._run(lib.vast_tracker_resume, self._t, _now() if wall is None else wall,
+                         -1.0 if t is None else t)
 
-    def mute(self, t=None, wall=None):
-        return self.event("mute", t, wall)
+    def mute(self, t=None, wall=None, muted=True):
+        """mute, or unmute with muted=False; fires only on a change."""
+        return self._run(lib.vast_tracker_mute, self._t, _now() if wall is None else wall,
+                         -1.0 if t is None else t, 1 if muted else 0)
 
     def unmute(self, t=None, wall=None):
-        return self.event("unmute", t, wall)
+        return self.mute(t, wall, muted=False)
 
     def seek(self, t, wall=None):
         """The position jumped to t (backwards fires rewind)."""
@@ -823,29 +858,36 @@ class Tracker:
 
     def skip(self, t=None, wall=None):
         """The skip button: refused (StateError) before the skip offset."""
-        return self.event("skip", t, wall)
+        return self._run(lib.vast_tracker_skip, self._t, _now() if wall is None else wall,
+                         -1.0 if t is None else t)
 
     def close(self, t=None, wall=None):
-        return self.event("close", t, wall)
+        """closeLinear / NonLinear close; also after complete or skip."""
+        return self._run(lib.vast_tracker_close, self._t, _now() if wall is None else wall,
+                         -1.0 if t is None else t)
 
     def complete(self, t=None, wall=None):
-        """The media played to its end (complete). t defaults to the duration."""
+        """The media ended at t (default: the declared duration): complete when it
+        was played to the end; terminal either way."""
         if t is None:
             t = self.duration
-        return self.event("ended", t, wall)
+        return self._run(lib.vast_tracker_complete, self._t, _now() if wall is None else wall,
+                         -1.0 if t is None else t)
 
-    def error(self, code, t=None, wall=None):
-        """The player failed with IAB code `code`: every Error URL, [ERRORCODE] set."""
-        return self.event("error", t, wall, code=int(code))
+    def error(self, code, wall=None):
+        """The player failed with IAB code `code` (0: 900): every Error URL with
+        [ERRORCODE]; also before the impression (403: no supported media); terminal."""
+        return self._run(lib.vast_tracker_error, self._t, _now() if wall is None else wall,
+                         int(code))
 
     def click(self, t=None, wall=None, pos=None):
         """A click: every ClickTracking; .click_through of the result is the landing
         page (macros expanded). pos: "x,y" for [CLICKPOS]."""
-        cap = 16384
+        cap = 65536
         out = ffi.new("char[]", cap)
         n = ffi.new("size_t *")
         p = ffi.new("char[]", pos.encode()) if pos else ffi.NULL
-        got = self._run(lib.vast_tracker_click, self._t, time.time() if wall is None else wall,
+        got = self._run(lib.vast_tracker_click, self._t, _now() if wall is None else wall,
                         -1.0 if t is None else t, p, out, cap, n)
         got.click_through = ffi.string(out).decode("utf-8", "surrogateescape")
         return got
