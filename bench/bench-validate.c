@@ -56,9 +56,16 @@ static void load(const char *dir) {
   closedir(d);
 }
 
+/*
+ * The clock: this thread's CPU time, not the wall clock. The machine the
+ * benchmark runs on is shared (two cores, several builds and test runs): with
+ * the wall clock, time other processes take from this one lands on whichever
+ * side happened to be running and the ratio swung between 0.78 and 1.08 from
+ * one run to the next. CPU time counts only this thread's work.
+ */
 static double now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -120,7 +127,7 @@ int main(void) {
   for (size_t i = 0; i < nfiles; i++) bytes += files[i].len;
   printf("{\"bench\":\"validate\",\"metric\":\"tags_per_s\",\"files\":%zu,\"bytes\":%zu,"
          "\"parse_only\":%.0f,\"parse_validate\":%.0f,\"ratio\":%.3f,\"target_ratio\":0.90,"
-         "\"meets_target\":%s}\n",
+         "\"meets_target\":%s,\"clock\":\"thread_cpu\"}\n",
          nfiles, bytes, parse, both, both / parse, both / parse >= 0.90 ? "true" : "false");
   printf("{\"bench\":\"validate_only\",\"metric\":\"tags_per_s\",\"files\":%zu,\"validate_only\":%.0f,"
          "\"parse_only\":%.0f,\"ratio_validate_to_parse_cost\":%.3f}\n",

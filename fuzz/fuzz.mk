@@ -63,6 +63,7 @@ corpus-seeds:
 	@mkdir -p $(FB)/seeds-parse $(FB)/seeds-probe
 	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
 	@if [ -d "$(CORPUS)" ]; then find "$(CORPUS)" -name '*.xml' -exec cp {} $(FB)/seeds-parse/ \; ; fi
+	@[ -s $(FB)/seeds-probe/fs.mp4 ] || sh fuzz/seeds-probe.sh $(FB)/seeds-probe
 
 .PHONY: run seeds corpus-seeds
 

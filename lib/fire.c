@@ -297,8 +297,9 @@ vast_err vast__dispatcher_submit_guarded(vast_dispatcher *d, const vast_beacon *
                                          int refuse) {
   if (!d || (!b && n)) return VAST_E_INVAL;
   if (!n) return VAST_OK;
-  for (size_t i = 0; i < n; i++)
-    if (!vast__is_http(b[i].url)) return VAST_E_URL;
+  for (size_t i = 0; i < n; i++) /* http(s), and no control character (CR LF...) */
+    if (!vast__is_http(b[i].url) || !vast_net_header_value_ok(b[i].url) || strchr(b[i].url, '\t'))
+      return VAST_E_URL;
   pthread_mutex_lock(&d->mu);
   int full = d->n_pend + d->n_flight + n > d->o.max_queue;
   pthread_mutex_unlock(&d->mu);

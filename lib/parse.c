@@ -303,6 +303,8 @@ static const char *path_of(parser *p, const char *leaf) {
   return vast__arena_strndup(p->A, buf, n);
 }
 
+static void set_pos(parser *p, vast_pos *pos);
+
 static void note(parser *p, vast_note_kind kind, int iab, const char *leaf, const char *fmt,
                  const char *arg) {
   vast_note *nt = vast__arena_push(p->A, &p->doc->notes, &p->doc->n_notes, sizeof *nt);
@@ -313,8 +315,7 @@ static void note(parser *p, vast_note_kind kind, int iab, const char *leaf, cons
   nt->iab_code = iab;
   nt->path = path_of(p, leaf ? leaf : p->cur);
   nt->message = vast__arena_strndup(p->A, msg, strlen(msg));
-  nt->pos.line = (uint32_t)XML_GetCurrentLineNumber(p->xp);
-  nt->pos.column = (uint32_t)XML_GetCurrentColumnNumber(p->xp) + 1;
+  set_pos(p, &nt->pos);
 }
 
 /* ---- small value parsers ------------------------------------------------- */
@@ -471,6 +472,8 @@ static void *push_item(parser *p, frame *f, void *list, size_t *count, size_t si
 static void set_pos(parser *p, vast_pos *pos) {
   pos->line = (uint32_t)XML_GetCurrentLineNumber(p->xp);
   pos->column = (uint32_t)XML_GetCurrentColumnNumber(p->xp) + 1;
+  XML_Index off = XML_GetCurrentByteIndex(p->xp);
+  pos->offset = off < 0 ? 0 : (uint32_t)off;
 }
 
 /* The ad an InLine/Wrapper child belongs to. */

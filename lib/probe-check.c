@@ -351,7 +351,7 @@ vast_err vast_probe_check(const vast_doc *doc, const char *base, const vast_vali
   c.o = opts;
   if (severities(&c, vo) != 0) return VAST_E_INVAL;
   tlist tl = {NULL, 0, 0};
-  vast_err err = add_targets(&tl, doc, base, opts, NULL, 0, (vast_pos){0, 0});
+  vast_err err = add_targets(&tl, doc, base, opts, NULL, 0, (vast_pos){0});
   /* With the chain (vo->chain): the InLines reached through this document's Wrappers. */
   const vast_chain *chain = vo ? vast__validate_chain_opt(vo) : NULL;
   const vast_vast *root = vast_doc_vast(doc);

@@ -1,16 +1,17 @@
 /*
  * probe.c: vast_media_probe and friends (vastrack/probe.h). libavformat reads
- * the media through one bounded reader and nothing else:
+ * the media through bounded readers and nothing else:
  *
  *   libavformat --read/seek--> AVIOContext --> probe reader (block cache)
  *                                   |--> http: ranged GET of read_ahead bytes (libcurl,
- *                                   |          the resolver's guard, one deadline,
+ *                                   |          the network policy's guard, one deadline,
  *                                   |          one byte budget)
  *                                   '--> file: pread() under the same budget
+ *   libavformat --io_open------> a nested reader of the same kind (HLS playlists and
+ *                                segments): http(s) only, the root's deadline and budget
  *
- * The glue with the network policy (guard, user agent, redirects, deadline) is
- * confined to prober_setup() and http_block(), so it can move to a shared policy
- * object without touching the rest.
+ * The network policy (vastrack/net.h: guard, timeout, redirects, body ceiling,
+ * user agent) is applied in vast_prober_create and used in http_block only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -618,7 +619,13 @@ static void describe(AVFormatContext *fc, vast_media_info *info) {
     info->sample_rate = cp->sample_rate > 0 ? cp->sample_rate : -1;
     info->audio_bit_rate = cp->bit_rate > 0 ? cp->bit_rate : 0;
   }
-  if (info->content_length > 0 && dur > 0 && strcmp(info->container, "hls"))
+  if (!strcmp(info->container, "hls")) { /* the playlist's size says nothing: BANDWIDTH */
+    for (unsigned i = 0; i < fc->nb_streams; i++) {
+      const AVDictionaryEntry *e = av_dict_get(fc->streams[i]->metadata, "variant_bitrate", NULL, 0);
+      long long b = e ? atoll(e->value) : 0;
+      if (b > info->bit_rate) info->bit_rate = b;
+    }
+  } else if (info->content_length > 0 && dur > 0)
     info->bit_rate = (int64_t)((double)info->content_length * 8 / dur);
   else if (fc->bit_rate > 0)
     info->bit_rate = fc->bit_rate;

@@ -885,15 +885,17 @@ static vast_err fire_due(vast_tracker *t, const firing *f) {
  * playback. Trusted positions always count; paused media never does. With
  * both wall times known, the step may use STEP_RATE times the wall step plus
  * what is left of the jitter allowance (refilled by what the step did not
- * use, up to STEP_JITTER); with either unknown, STEP_SLACK per step.
+ * use, up to STEP_JITTER); with either unknown, or the wall clock going
+ * back, STEP_SLACK per step.
  * Shared by advance() and the fast path of vast_tracker_time.
  */
 static inline int step_counts(vast_tracker *t, double dm, double w) {
   if (t->state & ST_TRUSTED) return 1;
   if (t->state & ST_PAUSED) return 0;
-  if (!(w >= 0) || !(t->last_wall >= 0)) return dm <= STEP_SLACK + EPS;
+  /* no reference: a wall time unknown, or going back (a clock not to be trusted) */
+  if (!(w >= 0) || !(t->last_wall >= 0) || w < t->last_wall) return dm <= STEP_SLACK + EPS;
   double dw = w - t->last_wall;
-  double allow = STEP_RATE * (dw > 0 ? dw : 0) + t->slack;
+  double allow = STEP_RATE * dw + t->slack;
   if (dm > allow + EPS) return 0;
   t->slack = allow - dm > STEP_JITTER ? STEP_JITTER : allow - dm;
   return 1;
@@ -976,9 +978,10 @@ static vast_err terminal(vast_tracker *t, const firing *f, uint32_t how, const i
  * skipped: close/closeLinear (dismissing the end card, once), the
  * ViewableImpression verdict (known only at the end, once), the
  * verificationNotExecuted of vendors not yet reported, and clicks and custom
- * clicks (on an end card). After close or an error: the verdict and
- * verificationNotExecuted. After notUsed: nothing (a terminal event after
- * which no other tracking may be sent). Every playback input stays refused.
+ * clicks (on an end card). After close: the same but close itself (once per
+ * play). After an error: the verdict and verificationNotExecuted. After
+ * notUsed: nothing (a terminal event after which no other tracking may be
+ * sent). Every playback input stays refused.
  */
 static int allowed_after_end(const vast_tracker *t, vast_input_kind k) {
   uint32_t s = t->state;
@@ -988,9 +991,9 @@ static int allowed_after_end(const vast_tracker *t, vast_input_kind k) {
   case VAST_IN_NOT_VIEWABLE:
   case VAST_IN_VIEW_UNDETERMINED:
   case VAST_IN_VERIFICATION_NOT_EXECUTED: return 1;
-  case VAST_IN_CLOSE:
+  case VAST_IN_CLOSE: return (s & ST_END_PLAY) && !(s & ST_CLOSED);
   case VAST_IN_CLICK:
-  case VAST_IN_CUSTOM_CLICK: return (s & ST_END_PLAY) && !(s & ST_CLOSED);
+  case VAST_IN_CUSTOM_CLICK: return (s & (ST_END_PLAY | ST_CLOSED)) != 0;
   default: return 0;
   }
 }

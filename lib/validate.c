@@ -106,16 +106,14 @@ typedef struct V {
   int stop;
   int ver; /* declared version * 10 (43 for 4.3); 0 when unknown */
   int iab_override; /* when set, the finding's IAB code instead of the rule's */
-  seg segs[32];
   int nseg;
-  seg rsegs[32];      /* the segments of the path last rendered */
-  int rn;
-  uint16_t rlen[33];  /* path length after rendering i of them */
-  /* the document text, and a cursor into it (line, column -> byte offset;
-   * moving forward is cheap, findings come in document order) */
-  const char *src;
-  size_t src_len, src_off, line_off; /* line_off: start of line src_line */
-  uint32_t src_line, src_col;
+  int rn;             /* segments of the path last rendered (rsegs) */
+  const char *src;    /* the document text, for what the model does not keep (CDATA) */
+  size_t src_len;
+  /* not zeroed at the start (only read up to nseg / rn, or written first) */
+  seg segs[32];
+  seg rsegs[32];
+  uint16_t rlen[33];  /* path length after rendering i of rsegs */
   char path[768];
   char msg[768];
 } V;
@@ -417,58 +415,10 @@ static inline const unsigned char *skip_plain(const unsigned char *p) {
 #endif
 }
 
-/*
- * src_at: the byte of the document text at a model position (expat counts
- * columns in characters), or NULL. A cursor (the start of one line, and a
- * column and offset inside it) moves from where the last lookup left it,
- * forwards or backwards, so the lookups of one walk cost about one pass over
- * the text.
- */
-static const char *src_at(V *v, vast_pos pos) {
-  if (!v->src || !pos.line || !pos.column) return NULL;
-  const char *s = v->src;
-  size_t len = v->src_len;
-  while (v->src_line < pos.line) { /* forwards, line by line */
-    const char *nl = memchr(s + v->line_off, '\n', len - v->line_off);
-    if (!nl) return NULL;
-    v->line_off = (size_t)(nl - s) + 1;
-    v->src_line++;
-    v->src_off = v->line_off;
-    v->src_col = 1;
-  }
-  while (v->src_line > pos.line) { /* backwards: the line before starts after its '\n' */
-    if (v->line_off == 0) return NULL;
-    const char *nl = v->line_off >= 2 ? memrchr(s, '\n', v->line_off - 1) : NULL;
-    v->line_off = nl ? (size_t)(nl - s) + 1 : 0;
-    v->src_line--;
-    v->src_off = v->line_off;
-    v->src_col = 1;
-  }
-  if (pos.column < v->src_col) { /* back to the start of the line */
-    v->src_off = v->line_off;
-    v->src_col = 1;
-  }
-  size_t off = v->src_off, need = pos.column - v->src_col;
-  /* the usual case: ASCII up to the column, where a column is a byte */
-  int ascii = off + need <= len && !memchr(s + off, '\n', need);
-  size_t i = off, end = off + need;
-  for (; ascii && i + 8 <= end; i += 8) { /* 8 bytes at a time: any high bit? */
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    ascii = !(w & 0x8080808080808080ull);
-  }
-  for (; ascii && i < end; i++) ascii = (unsigned char)s[i] < 0x80;
-  if (ascii) {
-    off += need;
-    v->src_col = pos.column;
-  }
-  while (v->src_col < pos.column && off < len && s[off] != '\n') {
-    off++;
-    while (off < len && ((unsigned char)s[off] & 0xc0) == 0x80) off++;
-    v->src_col++;
-  }
-  v->src_off = off;
-  return v->src_col == pos.column && off < len ? s + off : NULL;
+/* src_at: the start tag of the element at a model position, or NULL. */
+static inline const char *src_at(const V *v, vast_pos pos) {
+  if (!v->src || !pos.line || pos.offset >= v->src_len || v->src[pos.offset] != '<') return NULL;
+  return v->src + pos.offset;
 }
 
 /*
@@ -1362,7 +1312,12 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
     opt = &def;
   }
   if (!doc || !fn || (unsigned)opt->profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
-  V *v = &(V){.fn = fn, .ctx = ctx};
+  V vs; /* the walk's state: the small head zeroed, the buffers written before read */
+  V *v = &vs;
+  memset(v, 0, offsetof(V, segs));
+  v->fn = fn;
+  v->ctx = ctx;
+  v->rlen[0] = 0;
   for (size_t r = 0; r < VAST__R__COUNT; r++) v->sev[r] = (signed char)vast__rules[r].severity[opt->profile];
   for (size_t i = 0; i < opt->n_disabled; i++) {
     const vast_rule *ru = vast_rule_find(opt->disabled[i]);
@@ -1379,7 +1334,6 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
     if (v->sev[r] != VAST_SEV_OFF && v->sev[r] < (int)opt->min_severity) v->sev[r] = VAST_SEV_OFF;
   url_class_init();
   v->src = vast_doc_source(doc, &v->src_len);
-  v->src_line = v->src_col = 1;
   vast_doc_kind kind = vast_doc_kind_of(doc);
   if (kind == VAST_DOC_VMAP) {
     const vast_vmap *vm = vast_doc_vmap(doc);

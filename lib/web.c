@@ -691,6 +691,7 @@ int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn
   if (pn == 12 && memcmp(path, "/api/resolve", 12) == 0) return 1;
   char u[4096];
   if (qparam(query, qn, "url", u, sizeof u) > 0) return 1;
+  if (qparam(query, qn, "probe", u, sizeof u) >= 0 && !strcmp(u, "1")) return 1; /* media */
   if (pn == 9 && memcmp(path, "/api/play", 9) == 0 && memmem(body, bn, "Wrapper", 7)) return 1;
   return 0;
 }

@@ -129,7 +129,7 @@ static void print_text(const item *it, const vast_media_info *in, vast_err rc, c
              in->audio_profile[0] ? " " : "", in->audio_profile, in->channels, in->sample_rate, br);
     }
   }
-  if (in->content_length > 0)
+  if (in->content_length > 0 && strcmp(in->container, "hls")) /* a playlist: segments too */
     printf("  read       %llu bytes (%.2f%%) in %u request%s, %.1f ms\n",
            (unsigned long long)in->bytes_read,
            100.0 * (double)in->bytes_read / (double)in->content_length, in->requests,

@@ -61,6 +61,9 @@ static const char USAGE[] =
     "                       into its own network)\n"
     "  --max-body BYTES     largest request body the API accepts (default 2097152; more\n"
     "                       is answered 413)\n"
+    "  The API takes POSTs with Content-Type application/xml or application/json (or an\n"
+    "  X-Vastrack-Client header) only; it has no authentication: keep --listen on\n"
+    "  127.0.0.1, or use --no-web on a public address (docs/security.md)\n"
     "  --help               this text\n"
     "SIGTERM or SIGINT drains, flushes and exits 0. URL scheme: docs/collector.md\n";
 

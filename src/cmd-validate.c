@@ -43,6 +43,8 @@ static const char validate_usage[] =
     "                     media (405); with --resolve also the media of the InLines\n"
     "                     reached through each Wrapper (reported on the Wrapper);\n"
     "                     see docs/probe.md\n"
+    "  --duration-tolerance S  seconds the real duration may differ from <Duration>\n"
+    "                     with --probe (default 0.5)\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 no error-severity finding, 1 error findings, 2 usage,\n"
@@ -73,6 +75,7 @@ static const char audit_usage[] =
     "  --max-wrappers N   Wrappers followed per ad with --resolve (default 5)\n"
     "  --timeout MS       per request with --resolve (default 8000 first, 4000 after)\n"
     "  --probe            also probe the media files (see 'vastrack validate --help')\n"
+    "  --duration-tolerance S  with --probe (default 0.5 s)\n"
     "  -h, --help         this text\n"
     "\n"
     "wrapper_hops is 0 for InLine-only tags; without --resolve 1 for a Wrapper (the\n"
@@ -205,6 +208,8 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
   memset(o, 0, sizeof *o);
   vast_validate_options_init(&o->vo);
   vast_resolve_opts_init(&o->ro);
+  vast_probe_check_opts_init(&o->pco); /* --probe (vastrack/probe.h) */
+  o->pco.probe.policy = cli_net_policy();
   o->ro.policy = cli_net_policy(); /* issue 12: every request under the command's policy */
   int i = 1;
   for (; i < argc; i++) {
@@ -217,7 +222,7 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
     const char *val = NULL;
     if (!strcmp(a, "--profile") || !strcmp(a, "--disable") || !strcmp(a, "--min-severity") ||
         !strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout") || !strcmp(a, "--rule") ||
-        !strcmp(a, "--config")) {
+        !strcmp(a, "--config") || !strcmp(a, "--duration-tolerance")) {
       if (i + 1 >= argc) {
         cli_error("option '%s' needs a value", a);
         return -2;
@@ -277,8 +282,14 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
       o->resolve = 1;
     } else if (!strcmp(a, "--probe")) {
       o->probe = 1;
-      vast_probe_check_opts_init(&o->pco);
-      o->pco.probe.policy = cli_net_policy();
+    } else if (!strcmp(a, "--duration-tolerance")) {
+      char *end;
+      double t = strtod(val, &end);
+      if (!*val || *end || !(t >= 0 && t <= 3600)) {
+        cli_error("%s: '%s' is not a number of seconds", a, val);
+        return -2;
+      }
+      o->pco.duration_tolerance = t;
     } else if (!strcmp(a, "--max-wrappers") || !strcmp(a, "--timeout")) {
       char *end;
       long n = strtol(val, &end, 10);

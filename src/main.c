@@ -19,7 +19,7 @@ static const struct {
     {"audit", cmd_audit, "one summary row per tag (table, CSV, JSON) for many tags"},
     {"errors", cmd_errors, "the IAB VAST error codes: meaning, cause, fix, how to test"},
     {"template", cmd_template, "print a complete valid VAST 4.x tag to start from"},
-    {"play", cmd_play, "simulate a playback and print every tracking beacon (--dry-run)"},
+    {"play", cmd_play, "simulate a playback and print every tracking beacon (--fire sends)"},
     {"resolve", cmd_resolve, "follow a wrapper chain to the InLine ads (HTTP or files), per hop"},
     {"probe", cmd_probe, "what the media behind a tag really is (libavformat, ranged reads)"},
 };

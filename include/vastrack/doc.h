@@ -25,10 +25,13 @@ extern "C" {
 
 typedef struct vast_doc vast_doc; /* opaque: one parsed document and its arena */
 
-/* Position of an element's start tag in the input (1-based; 0 when unknown). */
+/* Position of an element's start tag in the input (1-based; 0 when unknown;
+ * columns count characters, as expat does). */
 typedef struct vast_pos {
   uint32_t line;
   uint32_t column;
+  uint32_t offset; /* byte offset of the start tag's '<' in the input (0-based; meaningful
+                      when line is not 0): vast_doc_source(doc)[offset] == '<' */
 } vast_pos;
 
 /* A URL-bearing element: Impression, Error, ClickTracking, Viewable, ... */

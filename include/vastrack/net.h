@@ -57,7 +57,8 @@ extern "C" {
 /*
  * vast_net_policy: the rules for every request the library makes on behalf of a
  * tag: the tag itself, wrapper hops and their redirects (vast_fetch,
- * vast_resolve_*), Error URLs and tracking beacons (vast_dispatcher), media probes.
+ * vast_resolve_*), Error URLs and tracking beacons (vast_dispatcher), media probes
+ * (vast_probe_opts.policy).
  * A program sets one policy per command or service and hands the same pointer to
  * every options struct (vast_fetch_opts.policy, vast_resolve_opts.policy,
  * vast_dispatch_opts.policy); the policy must outlive the calls and dispatchers
@@ -290,7 +291,7 @@ VAST_API void vast_dispatcher_free(vast_dispatcher *d);
  * Impressions of one ad, the tracking URLs of one event across a wrapper chain).
  * All or nothing: returns VAST_E_FULL when fewer than n places are free (nothing
  * queued: back-pressure, the caller retries after stepping), VAST_E_URL when a URL
- * is not http(s) (nothing queued). The batch is started in one go at the next step,
+ * is not http(s) or holds a control character (nothing queued). The batch is started in one go at the next step,
  * even beyond max_concurrent. Never blocks on the network; thread-safe.
  */
 VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *beacons,

@@ -25,6 +25,11 @@
  *
  * Thread safety: a vast_prober is used by one thread at a time; different probers
  * may run at once. vast_media_probe and vast_media_probe_many are reentrant.
+ *
+ * Process-wide: the first prober created sets libav*'s log level to quiet (the
+ * library writes nothing to standard error), or to the AV_LOG_* number in the
+ * environment variable VASTRACK_AV_LOG. A program that wants libav* logs sets its
+ * own level after that.
  */
 #ifndef VASTRACK_PROBE_H
 #define VASTRACK_PROBE_H

@@ -4,7 +4,7 @@
  * Pure logic, no I/O: given a parsed ad (and the wrappers that led to it) and
  * what happens during playback, decide exactly which tracking URLs must be
  * requested, when, and with which macro values. Something else fires them
- * (see net.h); `vastrack play --dry-run` prints them.
+ * (see net.h); `vastrack play` prints them (and sends them with --fire).
  *
  * Three objects, three owners:
  *
@@ -290,8 +290,9 @@ typedef enum vast_input_kind {
   VAST_IN_CLICK,              /* every ClickTracking; see vast_tracker_click */
   VAST_IN_CLOSE,              /* closeLinear (and legacy close) / NonLinear close */
   VAST_IN_ENDED,              /* media played to its end: complete */
-  VAST_IN_ERROR,              /* code: IAB error code; every Error URL */
-  VAST_IN_NOT_USED,           /* 4.3 notUsed; only before start */
+  VAST_IN_ERROR,              /* code: IAB error code; every Error URL; also before
+                                 the impression (403: no supported media) */
+  VAST_IN_NOT_USED,           /* 4.3 notUsed; only before start and impression */
   VAST_IN_CREATIVE_VIEW,
   VAST_IN_INTERACTIVE_START,
   VAST_IN_OTHER_AD_INTERACTION,
@@ -401,16 +402,28 @@ VAST_API vast_err vast_tracker_set_player_state(vast_tracker *tracker, unsigned 
  * vast_tracker_feed: one player event. Beacons due go to the callback before
  * this returns, in order.
  * Returns VAST_OK (even when nothing fired: a repeated mute, a resume while
- * playing, a second loaded), VAST_E_STATE when the event is not valid now and
- * nothing fired (skip before skippable, anything after a terminal event,
- * notUsed after start or impression, pause/resume/ended/skip before start, a
- * second viewability verdict), VAST_E_INVAL for a bad input (unknown kind,
- * TIME/SEEK without media_time, DURATION <= 0), VAST_E_NOMEM when a URL longer
- * than the 4 KiB stack buffer could not be expanded (that beacon is dropped).
+ * playing, a second loaded); VAST_E_NOT_PLAYED when the input moved the media
+ * forward by a step that was not playback at normal speed (faster than real
+ * time, a jump reported as a time update, media moving while paused): those
+ * seconds were thrown away (vast_tracker_discarded) and earn nothing, though
+ * other beacons due may have fired; VAST_E_STATE when the event is not valid
+ * now and nothing fired (skip before skippable, notUsed after start or
+ * impression, pause/resume/ended/skip before start, a second viewability
+ * verdict, and after the end every input but those below); VAST_E_INVAL for a
+ * bad input (unknown kind, TIME/SEEK without media_time, DURATION <= 0);
+ * VAST_E_NOMEM when a URL longer than the 4 KiB stack buffer could not be
+ * expanded (that beacon is dropped).
+ * After the end ("after the end", docs/tracking.md): once the media ended
+ * (complete or not) or was skipped, only CLOSE (once), a viewability verdict
+ * (once), VERIFICATION_NOT_EXECUTED (vendors not yet reported), CLICK and
+ * CUSTOM_CLICK (an end card) are taken; after CLOSE the same but CLOSE; after
+ * ERROR the verdict and VERIFICATION_NOT_EXECUTED; after NOT_USED nothing.
+ * The media_time of an input taken after the end does not move the clock.
  */
 VAST_API vast_err vast_tracker_feed(vast_tracker *tracker, const vast_input *input);
 
-/* Shorthand for the hot path: VAST_IN_TIME. */
+/* Shorthand for the hot path: VAST_IN_TIME (wall time, media time). Returns as
+ * vast_tracker_feed: VAST_E_NOT_PLAYED for a step thrown away. */
 VAST_API vast_err vast_tracker_time(vast_tracker *tracker, double wall_time, double media_time);
 
 /*

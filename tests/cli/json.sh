@@ -73,13 +73,13 @@ fi
 S=$C/dailymotion__vast-client-js/spec/samples
 bad=""
 for f in sample.xml inline-linear.xml invalid-xmlfile.xml wrapper-legacy.xml empty-no-ad.xml; do
-  curl -s --data-binary @"$S/$f" "$URL/api/inspect" > "$TMP/ai.json"
+  curl -s -H 'Content-Type: application/xml' --data-binary @"$S/$f" "$URL/api/inspect" > "$TMP/ai.json"
   schema ApiInspect "$TMP/ai.json" || bad="$bad api/inspect:$f:$(head -1 "$TMP/schema.err")"
-  curl -s --data-binary @"$S/$f" "$URL/api/validate?profile=ctv" > "$TMP/av.json"
+  curl -s -H 'Content-Type: application/xml' --data-binary @"$S/$f" "$URL/api/validate?profile=ctv" > "$TMP/av.json"
   schema ApiValidate "$TMP/av.json" || bad="$bad api/validate:$f:$(head -1 "$TMP/schema.err")"
-  curl -s --data-binary @"$S/$f" "$URL/api/resolve" > "$TMP/ar.json"
+  curl -s -H 'Content-Type: application/xml' --data-binary @"$S/$f" "$URL/api/resolve" > "$TMP/ar.json"
   schema ApiResolve "$TMP/ar.json" || bad="$bad api/resolve:$f:$(head -1 "$TMP/schema.err")"
-  curl -s --data-binary @"$S/$f" "$URL/api/play" > "$TMP/ap.json"
+  curl -s -H 'Content-Type: application/xml' --data-binary @"$S/$f" "$URL/api/play" > "$TMP/ap.json"
   schema ApiPlay "$TMP/ap.json" || bad="$bad api/play:$f:$(head -1 "$TMP/schema.err")"
 done
 [ -z "$bad" ] && ok "api/inspect, validate, resolve, play match docs/json.md" ||

@@ -196,7 +196,7 @@ cat > "$TMP/ctl.xml" <<EOF2
 </Linear></Creative></Creatives></InLine></Ad></VAST>
 EOF2
 expect_rc "play --dry-run with control characters in a URL" 0 "$VASTRACK" play --dry-run "$TMP/ctl.xml"
-expect_grep "play: C1 and DEL escaped" '^0\.00 impression http://example\.com/a\\x9b2J\\x7fb$' "$TMP/out"
+expect_grep "play: C1 and DEL escaped" '^0\.00 0\.00 impression http://example\.com/a\\x9b2J\\x7fb$' "$TMP/out"
 if LC_ALL=C grep -q "$(printf '\302\233')" "$TMP/out"; then nok "play: no raw C1 on the terminal"; else ok "play: no raw C1 on the terminal"; fi
 cat > "$TMP/ctlw.xml" <<EOF2
 <VAST version="4.2"><Ad id="w&#x9b;2J"><Wrapper><AdSystem>T</AdSystem>

@@ -1646,6 +1646,14 @@ TEST(device_headers_refuse_control_characters) {
   CHECK(r != NULL);
   CHECK(strstr(r->headers, "X-Device-IP: 2001:db8::7\r\n") != NULL);
   CHECK(strstr(r->headers, "X-Inj") == NULL);
+  /* a URL with CR LF (a tag's, after expansion) cannot add a header either */
+  char bad_url[300];
+  snprintf(bad_url, sizeof bad_url, "%s\r\nX-Inj: 1\r\nX-Pad: ", url("/px/u"));
+  vast_beacon b = {bad_url, "start", -1, NULL};
+  CHECK_INT(vast_dispatcher_submit(d, &b, 1), VAST_E_URL);
+  pthread_mutex_lock(&srv_mu);
+  for (int i = 0; i < n_reqs; i++) CHECK(strstr(reqs[i].headers, "X-Inj") == NULL);
+  pthread_mutex_unlock(&srv_mu);
   vast_dispatcher_free(d);
 }
 

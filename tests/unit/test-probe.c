@@ -294,6 +294,7 @@ TEST(hls_through_nested_readers) {
   CHECK_INT(in.width, 320);
   CHECK_STR(in.audio_codec, "aac");
   CHECK_INT(in.fast_start, -1);
+  CHECK_INT(in.bit_rate, 400000); /* the variant's BANDWIDTH, not the playlist's size */
   CHECK(in.requests >= 3); /* master, variant, a segment */
   CHECK(in.bytes_read <= o.max_bytes);
   /* a playlist pointing at a local file: refused, never read */

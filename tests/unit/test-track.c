@@ -391,6 +391,18 @@ TEST(normal_speed_with_jitter_earns_everything) {
   teardown();
 }
 
+/* A wall clock that goes back is no reference: the step is judged as with no
+ * wall time (1 s), not refused for "faster than real time". */
+TEST(wall_clock_going_back_is_no_reference) {
+  setup(20, VAST_OFFSET_NONE, 0);
+  play(0, 2);
+  CHECK_INT(vast_tracker_time(tr, 1600000000.0, 2.25), VAST_OK);
+  CHECK_INT(vast_tracker_time(tr, 1600000000.25, 2.5), VAST_OK);
+  CHECK_INT(vast_tracker_time(tr, 1500000000.0, 4.0), VAST_E_NOT_PLAYED); /* 1.5 s: too much */
+  CHECK_NEAR(vast_tracker_continuous(tr), 2.5, 1e-9);
+  teardown();
+}
+
 /* The rewind case of issue 11: `--events seek@6:0` on a 20 s ad fired midpoint
  * at playhead 4 s (6 + 4 seconds summed). Replayed seconds earn nothing until
  * the playhead passes the furthest point reached. */
@@ -624,9 +636,9 @@ TEST(skip_only_once_skippable) {
  * After the end. Row: the terminal input, then for every input kind whether it
  * is still accepted (and fires) afterwards. After the media ended or was
  * skipped: close (end card dismissed), the viewability verdict,
- * verificationNotExecuted and clicks (end card). After close or error: the
- * verdict and verificationNotExecuted. After notUsed: nothing. Playback
- * inputs: never.
+ * verificationNotExecuted and clicks (end card). After close: the same but
+ * close. After error: the verdict and verificationNotExecuted. After notUsed:
+ * nothing. Playback inputs: never.
  */
 static int after_end_ok(vast_input_kind terminal, vast_input_kind k) {
   if (terminal == VAST_IN_NOT_USED) return 0;
@@ -635,6 +647,7 @@ static int after_end_ok(vast_input_kind terminal, vast_input_kind k) {
     return 1;
   if (terminal == VAST_IN_ENDED || terminal == VAST_IN_SKIP)
     return k == VAST_IN_CLOSE || k == VAST_IN_CLICK || k == VAST_IN_CUSTOM_CLICK;
+  if (terminal == VAST_IN_CLOSE) return k == VAST_IN_CLICK || k == VAST_IN_CUSTOM_CLICK;
   return 0;
 }
 
@@ -675,7 +688,7 @@ TEST(only_allowed_events_after_the_end) {
       teardown();
     }
   }
-  /* closeLinear after complete (end card dismissed), then no more clicks */
+  /* closeLinear after complete (end card dismissed), once; clicks still counted */
   setup(30, VAST_OFFSET_NONE, 0);
   play(0, 30);
   CHECK_INT(in(VAST_IN_ENDED, 30), VAST_OK);
@@ -687,7 +700,9 @@ TEST(only_allowed_events_after_the_end) {
   CHECK_INT(count_url("http://i/closeLinear"), 1);
   CHECK_INT(count_url("http://i/close"), 2); /* legacy "close" on a Linear too (prefix match) */
   CHECK_INT(in(VAST_IN_CLOSE, 30), VAST_E_STATE);
-  CHECK_INT(vast_tracker_click(tr, 1700000032, 30, NULL, ct, sizeof ct, NULL), VAST_E_STATE);
+  CHECK_INT(vast_tracker_click(tr, 1700000032, 30, NULL, ct, sizeof ct, NULL), VAST_OK);
+  CHECK_INT(count("clickTracking"), 6);
+  CHECK_INT(in(VAST_IN_PAUSE, 30), VAST_E_STATE);
   CHECK_INT(in(VAST_IN_VIEWABLE, 30), VAST_E_STATE); /* one verdict */
   CHECK_INT(count("notViewable"), 1);
   CHECK_INT(count("complete"), 1);
@@ -1534,6 +1549,7 @@ static const th_case cases[] = {
     TH(seek_back_into_the_stretch_continues_it),
     TH(fast_playback_earns_no_quartile),
     TH(normal_speed_with_jitter_earns_everything),
+    TH(wall_clock_going_back_is_no_reference),
     TH(replayed_seconds_earn_nothing_until_past_the_furthest_point),
     TH(pause_seek_resume_is_not_bridged),
     TH(ssai_segment_positions_trusted_mode),

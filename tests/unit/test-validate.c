@@ -232,6 +232,41 @@ TEST(case_folders_name_rules) {
   CHECK_INT(n, (long long)vast_rule_count());
 }
 
+/* vast_pos.offset is the byte of the start tag's '<' (columns count characters:
+ * after multi-byte text they differ), and url-not-cdata reads the text there. */
+TEST(positions_bytes_and_cdata) {
+  static const char one_line[] =
+      "<VAST version=\"4.2\"><Ad id=\"\xc3\xa9\xc3\xa9\"><InLine><AdSystem>\xc3\xa9t\xc3\xa9</AdSystem>"
+      "<AdTitle>t</AdTitle><AdServingId>x</AdServingId><Impression>https://t.example.com/i?a=1&amp;b=2"
+      "</Impression><Impression><![CDATA[https://t.example.com/j]]></Impression></InLine></Ad></VAST>";
+  vast_error err;
+  vast_doc *d = parse(one_line, sizeof one_line - 1, &err);
+  CHECK(d != NULL);
+  const vast_ad *ad = &vast_doc_vast(d)->ads[0];
+  CHECK_INT(ad->n_impressions, 2);
+  size_t n;
+  const char *src = vast_doc_source(d, &n);
+  for (int i = 0; i < 2; i++) {
+    vast_pos p = ad->impressions[i].pos;
+    CHECK(p.offset < n && !strncmp(src + p.offset, "<Impression>", 12));
+    CHECK(p.column < p.offset + 1); /* four two-byte characters before it */
+    CHECK_INT(p.offset + 1 - p.column, 4);
+  }
+  vast_findings *l = NULL;
+  CHECK_INT(vast_validate_list(d, NULL, &l), VAST_OK);
+  int cdata = 0;
+  for (size_t i = 0; i < vast_findings_count(l); i++) {
+    const vast_finding *f = vast_findings_at(l, i);
+    if (strcmp(f->rule_id, "url-not-cdata")) continue;
+    cdata++;
+    CHECK_INT(f->column, ad->impressions[0].pos.column);
+    CHECK_STR(f->path, "/VAST/Ad[1]/InLine/Impression[1]");
+  }
+  CHECK_INT(cdata, 1); /* the second Impression is in CDATA */
+  vast_findings_free(l);
+  vast_doc_free(d);
+}
+
 /* The unescaped-& parse error says what to do, and points at the '&'. */
 TEST(ampersand_parse_error) {
   size_t n;
@@ -1380,6 +1415,7 @@ static const th_case cases[] = {
     TH(rules_bad_and_good),
     TH(case_folders_name_rules),
     TH(ampersand_parse_error),
+    TH(positions_bytes_and_cdata),
     TH(rule_table),
     TH(finding_position_and_path),
     TH(options_and_callback),
