@@ -19,5 +19,6 @@
 #include "vastrack/net.h"
 #include "vastrack/collect.h"
 #include "vastrack/probe.h"
+#include "vastrack/ssai.h"
 
 #endif
