@@ -288,9 +288,14 @@ static void pump(vast_ssai *s) {
     q->rnext = NULL;
     batch *b = q->head;
     int go = b && batch_ready_at(b) <= now;
-    if (go)
-      for (bcn *x = b->list; x; x = x->next)
-        if (x->host >= 0 && s->hosts[x->host].inflight >= s->o.per_host) go = 0;
+    if (go) /* room for the whole batch on each host (a batch alone always goes) */
+      for (bcn *x = b->list; x && go; x = x->next) {
+        if (x->host < 0) continue;
+        unsigned need = 0;
+        for (bcn *y = b->list; y; y = y->next) need += y->host == x->host;
+        unsigned busy = s->hosts[x->host].inflight;
+        if (busy && busy + need > s->o.per_host) go = 0;
+      }
     if (go) {
       size_t n = 0;
       for (bcn *x = b->list; x; x = x->next) n++;

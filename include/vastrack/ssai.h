@@ -17,7 +17,8 @@
  *     backoff until the beacon's deadline (due + deadline_ms), then counted as
  *     expired; any other answer (2xx, 3xx, 4xx) is final; a refusal by the
  *     policy is final and counted as failed;
- *   - at most per_host requests in flight per destination host.
+ *   - at most per_host requests in flight per destination host (a batch
+ *     larger than per_host goes alone).
  * Durability: with a state directory every beacon is journalled with a stable
  * id (a 64-bit number) when it becomes due, before it is sent, and marked when
  * answered, failed or expired. vast_ssai_create() reads the journal: the

@@ -26,10 +26,14 @@ http {
   client_body_temp_path $NG/cb; proxy_temp_path $NG/pt; fastcgi_temp_path $NG/ft;
   uwsgi_temp_path $NG/ut; scgi_temp_path $NG/st;
   keepalive_requests 100000;
+  # the kill -9 round (devices 10.1.40.*) is slowed to 100 beacons/s, so beacons
+  # are still queued and in flight when the service is killed
+  map \$http_x_device_ip \$slow { "~^10[.]1[.]40[.]" "k"; default ""; }
+  limit_req_zone \$slow zone=slow:1m rate=100r/s;
   server {
     listen 127.0.0.1:PORT;
     location /s/ { alias $NG/s/; }
-    location /px/ { empty_gif; access_log $NG/beacons.log beacon; }
+    location /px/ { limit_req zone=slow burst=100000; empty_gif; access_log $NG/beacons.log beacon; }
   }
 }
 CONF
@@ -171,11 +175,8 @@ want=$((N * 15))
 curl -sS "$S/metrics" > "$TMP/metrics"
 expect_grep "metrics: lateness histogram" "^vastrack_ssai_lateness_seconds_count $want\$" "$TMP/metrics"
 
-# kill -9 right after reports were accepted, restart on the same journal; one
-# request at a time to nginx (--per-host 1) so beacons are still queued
+# kill -9 right after reports were accepted, restart on the same journal
 K=${SSAI_KILL_SESSIONS:-100}
-kill $SPID; wait $SPID 2>/dev/null
-start_ssai --per-host 1
 bad=$(play $K 10000)
 kill -9 $SPID; wait $SPID 2>/dev/null; SPID=
 [ "$bad" = 0 ] && ok "kill -9 round: reports accepted" || nok "kill -9 round" "$bad requests failed"
@@ -187,6 +188,6 @@ set -- $r
 [ "$1" = 0 ] && ok "kill -9: no beacon missing ($((K * 15)) due)" || nok "kill -9: none missing" "missing $1"
 [ "$3 $4" = "0 0" ] && ok "kill -9: headers and order kept" || nok "kill -9: headers/order" "$r"
 echo "# kill -9: $2 repeats of $((K * 15)) beacons; $(grep journal "$TMP/ssai.err" || echo nothing left in the journal)"
-[ "$2" -le 512 ] && ok "kill -9: repeats ($2) at most the in-flight limit" || nok "kill -9 repeats" "$2"
+[ "$2" -le 32 ] && ok "kill -9: repeats ($2) at most the in-flight limit (32 per host)" || nok "kill -9 repeats" "$2"
 kill $SPID; wait $SPID 2>/dev/null; SPID=
 finish
