@@ -299,6 +299,31 @@ VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *
                                          size_t n);
 
 /*
+ * vast_device: the device a server fires on behalf of, for one submission
+ * (vast_dispatcher_submit_device). Strings are copied at submission.
+ */
+typedef struct vast_device {
+  size_t size;                 /* sizeof(vast_device) */
+  const char *ip;              /* X-Device-IP: an IPv4 or IPv6 address (required) */
+  const char *user_agent;      /* X-Device-User-Agent (required) */
+  const char *referer;         /* X-Device-Referer, optional */
+  const char *accept_language; /* X-Device-Accept-Language, optional */
+  const char *requested_with;  /* X-Device-Requested-With, optional */
+  int forwarded_for;           /* 1: also X-Forwarded-For: ip (deprecated) */
+} vast_device;
+
+/*
+ * vast_dispatcher_submit_device: vast_dispatcher_submit with the X-Device-*
+ * headers of `dev` instead of the dispatcher's own (one dispatcher serves many
+ * devices: an SSAI service). The same checks as vast_dispatcher_create: a
+ * missing or non-IP ip, a missing user_agent or a value with a control
+ * character is VAST_E_INVAL (nothing queued). Otherwise as
+ * vast_dispatcher_submit; thread-safe.
+ */
+VAST_API vast_err vast_dispatcher_submit_device(vast_dispatcher *d, const vast_beacon *beacons,
+                                                size_t n, const vast_device *dev);
+
+/*
  * vast_dispatcher_step: poll mode. Starts queued beacons, waits up to timeout_ms
  * for network activity, progresses transfers and calls on_delivery for each one
  * done. Returns the number of beacons still queued or in flight (>= 0), or -1 when
