@@ -20,5 +20,7 @@
 #include "vastrack/collect.h"
 #include "vastrack/probe.h"
 #include "vastrack/breaks.h"
+#include "vastrack/certify.h"
+#include "vastrack/ssai.h"
 
 #endif

@@ -28,7 +28,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS]\n"
+    "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS] [--rate R]\n"
     "                     [--events LIST] [--creative N] [--macro NAME=VALUE]...\n"
     "                     [--seed N] [--muted] [--fullscreen] [--ssai --device-ip IP\n"
     "                     --device-ua UA [--xff] [--device-referer URL]\n"
@@ -55,7 +55,9 @@ static const char usage_text[] =
     "or a seek; - when unknown). A pod prints '# pod ad N of M' before each ad, a\n"
     "VMAP '# break N of M: preroll|midroll|postroll at content S s ...' before each\n"
     "break, then its breakStart, the ads, its breakEnd ('error' when it cannot play).\n"
-    "\n"
+    "A last line per ad (# on stdout, stderr with --json) says how much media was\n"
+    "played continuously from 0, played in all, and thrown away (faster than real\n"
+    "time, or a jump).\n"    "\n"
     "  --fire            send the beacons (HTTP GET through the net module). Without it\n"
     "                    nothing leaves the machine (a dry run; --dry-run is accepted\n"
     "                    and changes nothing)\n"
@@ -92,6 +94,9 @@ static const char usage_text[] =
     "                    [CLIENTUA] names your player: --macro CLIENTUA=player/1.0\n"
     "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
     "                    end and fire complete\n"
+    "  --rate R          playback rate (media seconds per second; default 1). Quartiles\n"
+    "                    and complete need normal speed: at 2x nothing past the start\n"
+    "                    is earned (VAST 4.x 3.14.1)\n"
     "  --events LIST     player events at session times, comma-separated NAME@T[:ARG],\n"
     "                    e.g. mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,\n"
     "                    error@4:405,seek@6:2,rewind@9,closeLinear@31 (ARG: error code,\n"
@@ -161,20 +166,9 @@ typedef struct play_ctx {
   int nomem;
 } play_ctx;
 
-/* Writes s as a JSON string (with quotes), or null. */
-static void json_str(FILE *f, const char *s) {
-  if (!s) {
-    fputs("null", f);
-    return;
-  }
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
-  }
-  fputc('"', f);
-}
+/* Writes s as a JSON string (with quotes), or null: the library's one escaper
+ * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
+static void json_str(FILE *f, const char *s) { vast_json_write_string(s, cli_write_file, f); }
 
 /* One record as a JSON line: the shape of --json and --log, dry or fired. */
 static void rec_json(FILE *f, const play_rec *r) {
@@ -420,7 +414,7 @@ static void header(const play_ctx *pc, const vast_selection *sel, long ci, const
 
 /* Runs the simulation: returns an exit status. */
 static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, double watch,
-                    const vast_play_event *ev, size_t nev) {
+                    double rate, const vast_play_event *ev, size_t nev) {
   memset(&pc->st, 0, sizeof pc->st);
   double dur = vast_plan_duration(plan);
   double end = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
@@ -440,6 +434,7 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
   po.on_click_through = on_click_through;
   po.user = pc;
   po.wall_start = pc->wall0 + pc->t_base;
+  po.rate = rate;
   vast_err rc = vast_play_simulate(tr, &po, &pc->st);
   if (rc != VAST_OK) {
     cli_error("play: cannot simulate: %s", vast_strerror(rc));
@@ -478,6 +473,7 @@ typedef struct play_plan {
   unsigned long long seed;
   unsigned player_state;
   int fast;
+  double rate;
 } play_plan;
 
 /* Reads an address "AD/" or "BREAK.AD/" at the start of item; returns the
@@ -606,7 +602,18 @@ static int play_ad(play_ctx *pc, play_plan *pp, const vast_selection *sel,
   if (pp->ssai) vast_tracker_set_trusted_positions(tr, 1);
   if (pc->fire) vast_tracker_set_clock(tr, real_clock, NULL);
   header(pc, sel, ci, plan, pp->fast);
-  int status = simulate(pc, tr, plan, pp->watch, g ? g->ev : NULL, g ? g->n : 0);
+  int status = simulate(pc, tr, plan, pp->watch, pp->rate, g ? g->ev : NULL, g ? g->n : 0);
+  if (status == CLI_OK) { /* after every record of the ad */
+    if (pc->disp) vast_dispatcher_drain(pc->disp, 30000);
+    pthread_mutex_lock(&pc->mu);
+    FILE *f = pc->json ? stderr : pc->out;
+    fprintf(f,
+            "# played continuously from 0: %.2f s; played in all: %.2f s; thrown away: %.2f s%s\n",
+            vast_tracker_continuous(tr), vast_tracker_played(tr), vast_tracker_discarded(tr),
+            vast_tracker_discarded(tr) > 0 ? " (faster than real time, or a jump)" : "");
+    fflush(f);
+    pthread_mutex_unlock(&pc->mu);
+  }
   pc->t_base += pc->st.t;
   memset(&pc->st, 0, sizeof pc->st);
   vast_tracker_free(tr);
@@ -787,7 +794,7 @@ int cmd_play(int argc, char **argv) {
   memset(&pc, 0, sizeof pc);
   pthread_mutex_init(&pc.mu, NULL);
   pc.out = stdout;
-  double watch = -1, content_duration = -1;
+  double watch = -1, content_duration = -1, rate = 1;
   play_plan pp;
   memset(&pp, 0, sizeof pp);
   unsigned player_state = 0;
@@ -874,6 +881,13 @@ int cmd_play(int argc, char **argv) {
         goto done;
       }
       i++;
+    } else if (!strcmp(a, "--rate") && val) {
+      rate = strtod(val, &end);
+      if (end == val || *end || !(rate > 0) || !isfinite(rate)) {
+        cli_error("play: bad --rate '%s' (a number > 0)", val);
+        goto done;
+      }
+      i++;
     } else if (!strcmp(a, "--events") && val) {
       events = argv[++i];
     } else if (!strcmp(a, "--creative") && val) {
@@ -933,6 +947,7 @@ int cmd_play(int argc, char **argv) {
   pp.ssai = ssai;
   pp.player_state = player_state;
   pp.fast = fast;
+  pp.rate = rate;
   if (ssai && (!dopt.device_ip || !dopt.device_ua)) {
     cli_error("play: --ssai needs --device-ip IP and --device-ua UA");
     goto done;
