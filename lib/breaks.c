@@ -253,7 +253,7 @@ static vast_err fail(vast_error *err, vast_err code, int iab, const char *msg) {
     memset(err, 0, sizeof *err);
     err->code = code;
     err->iab_code = iab;
-    snprintf(err->message, sizeof err->message, "%s", msg);
+    snprintf(err->message, sizeof err->message, "%.250s", msg);
   }
   return code;
 }
