@@ -316,12 +316,12 @@ static int same_program(const vast_icon *a, const vast_icon *b) {
 }
 
 /*
- * Icon i of the InLine Linear: its view URLs then its click URLs, each merged
- * over the chain (Wrapper Linear icons of the same program, chain order).
+ * Icon ic of chain level `il` (the InLine's, or a Wrapper's that the InLine
+ * does not show): its view URLs then its click URLs, each merged over the
+ * chain (the other levels' Linear icons of the same program, chain order).
  */
 static void add_icon(collector *c, plan_icon *pi, const vast_ad *const *chain, size_t n_chain,
-                     const vast_icon *ic) {
-  unsigned il = (unsigned)(n_chain - 1);
+                     const vast_icon *ic, unsigned il) {
   pi->click_through = ic->click_through;
   for (int pass = 0; pass < 2; pass++) {
     uint32_t first = (uint32_t)c->n_icon_urls;
@@ -418,6 +418,17 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
       tmp.skip_value = ln->skipoffset.value;
     }
     tmp.click_through = ln->click_through;
+    /* none in the InLine: the Wrapper closest to it ("closest to the InLine must be
+       favored") */
+    for (size_t l = il; (!tmp.click_through || !*tmp.click_through) && l-- > 0;)
+      for (size_t k = 0; k < chain[l]->n_creatives; k++) {
+        const vast_creative *wc = &chain[l]->creatives[k];
+        if (wc->kind == VAST_CREATIVE_LINEAR && wc->linear && wc->linear->click_through &&
+            *wc->linear->click_through) {
+          tmp.click_through = wc->linear->click_through;
+          break;
+        }
+      }
     tmp.default_asset = default_asset(ln);
     for (size_t l = 0; l < n_chain; l++) {
       add_ad_level(&c, chain[l], (unsigned)l);
@@ -438,7 +449,25 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
       }
     }
     for (size_t i = 0; i < ln->n_icons && n_icons < VAST_PLAN_MAX_ICONS; i++)
-      add_icon(&c, &icons[n_icons++], chain, n_chain, &ln->icons[i]);
+      add_icon(&c, &icons[n_icons++], chain, n_chain, &ln->icons[i], il);
+    /* Icons only in a Wrapper (an AdChoices icon the InLine lacks): shown too,
+       after the InLine's, one per program (innermost Wrapper first) */
+    const vast_icon *seen[VAST_PLAN_MAX_ICONS];
+    size_t n_seen = 0;
+    for (size_t l = il; l-- > 0;)
+      for (size_t k = 0; k < chain[l]->n_creatives; k++) {
+        const vast_creative *wc = &chain[l]->creatives[k];
+        if (wc->kind != VAST_CREATIVE_LINEAR || !wc->linear) continue;
+        for (size_t j = 0; j < wc->linear->n_icons && n_icons < VAST_PLAN_MAX_ICONS; j++) {
+          const vast_icon *wi = &wc->linear->icons[j];
+          int dup = 0;
+          for (size_t i = 0; i < ln->n_icons && !dup; i++) dup = same_program(wi, &ln->icons[i]);
+          for (size_t i = 0; i < n_seen && !dup; i++) dup = same_program(wi, seen[i]);
+          if (dup) continue;
+          seen[n_seen++] = wi;
+          add_icon(&c, &icons[n_icons++], chain, n_chain, wi, (unsigned)l);
+        }
+      }
     break;
   }
   case VAST_CREATIVE_NONLINEAR: {

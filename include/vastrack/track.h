@@ -272,7 +272,11 @@ VAST_API size_t vast_plan_url_count(const vast_plan *plan);
  * most VAST_PLAN_MAX_ICONS; later ones are ignored). Each icon's
  * IconViewTracking and IconClickTracking are merged with those of the Icons
  * of the same `program` in every Wrapper's Linear (chain order); the
- * IconClickThrough is the InLine's. 0 for other creative kinds.
+ * IconClickThrough is the InLine's. Then the Wrapper Linear Icons whose
+ * program the InLine does not show (an AdChoices icon only in a wrapper),
+ * innermost Wrapper first, one per program, each with its own
+ * IconClickThrough and the tracking of that program at every level (each
+ * beacon's `level` says where its URL came from). 0 for other creative kinds.
  */
 #define VAST_PLAN_MAX_ICONS 16
 #define VAST_PLAN_MAX_BLOCKED 32 /* Wrapper BlockedAdCategories kept for [BLOCKEDADCATEGORIES] */
@@ -438,7 +442,8 @@ VAST_API vast_err vast_tracker_time(vast_tracker *tracker, double wall_time, dou
 
 /*
  * vast_tracker_click: a click. Fires every ClickTracking of the chain, then
- * writes the ClickThrough (InLine only, macros expanded) into out (cap bytes,
+ * writes the ClickThrough (the InLine's, else the closest Wrapper Linear's:
+ * "closest to the InLine must be favored"; macros expanded) into out (cap bytes,
  * NUL-terminated; "" when the ad has none). *out_len (optional) gets the full
  * length. Returns as vast_tracker_feed, or VAST_E_NOSPACE when the click-through
  * was cut to fit (the tracking still fired).

@@ -369,7 +369,68 @@ TEST(blocked_category_fails_with_205) {
   rmdir(dir);
 }
 
-static const th_case cases[] = {TH(macro_values_latlong_playback_methods),
+typedef struct icons_got {
+  char url[16][256];
+  unsigned level[16];
+  int n;
+} icons_got;
+
+static void on_icon(void *user, const vast_track_beacon *b) {
+  icons_got *g = user;
+  if (g->n < 16 && b->url && b->kind == VAST_BEACON_ICON_VIEW) {
+    snprintf(g->url[g->n], 256, "%s", b->url);
+    g->level[g->n++] = b->level;
+  }
+}
+
+TEST(wrapper_click_through_and_icons_reach_the_plan) {
+  vast_doc *w = parse(
+      "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+      "<VASTAdTagURI>http://t/x</VASTAdTagURI><Creatives><Creative><Linear>"
+      "<VideoClicks><ClickThrough>http://t/outer-land</ClickThrough></VideoClicks>"
+      "</Linear></Creative></Creatives></Wrapper></Ad></VAST>");
+  vast_doc *w2 = parse(
+      "<VAST version=\"4.2\"><Ad id=\"w2\"><Wrapper><AdSystem>s</AdSystem>"
+      "<VASTAdTagURI>http://t/y</VASTAdTagURI><Creatives><Creative><Linear>"
+      "<Icons><Icon program=\"AdChoices\" width=\"1\" height=\"1\"><StaticResource creativeType=\"image/png\">http://t/a.png</StaticResource>"
+      "<IconClicks><IconClickThrough>http://t/choices</IconClickThrough></IconClicks>"
+      "<IconViewTracking>http://t/w2-view</IconViewTracking></Icon></Icons>"
+      "<VideoClicks><ClickThrough>http://t/inner-land</ClickThrough></VideoClicks>"
+      "</Linear></Creative></Creatives></Wrapper></Ad></VAST>");
+  vast_doc *i = parse("<VAST version=\"4.2\">" AD("in", "") "</VAST>");
+  CHECK(w && w2 && i);
+  const vast_ad *chain[3] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(w2)->ads[0],
+                             &vast_doc_vast(i)->ads[0]};
+  vast_plan *plan = NULL;
+  CHECK_INT(vast_plan_create(chain, 3, 0, 0, &plan), VAST_OK);
+  CHECK_INT(vast_plan_icon_count(plan), 1); /* the wrapper's AdChoices icon */
+  icons_got g = {0};
+  vast_tracker *t = NULL;
+  CHECK_INT(vast_tracker_create(plan, NULL, on_icon, &g, &t), VAST_OK);
+  CHECK_INT(vast_tracker_impression(t, 1000), VAST_OK);
+  char out[256];
+  CHECK_INT(vast_tracker_click(t, 1000, 0, NULL, out, sizeof out, NULL), VAST_OK);
+  CHECK_STR(out, "http://t/inner-land"); /* the wrapper closest to the InLine */
+  vast_input in;
+  memset(&in, 0, sizeof in);
+  in.kind = VAST_IN_ICON_VIEW;
+  in.wall_time = 1000;
+  in.media_time = 0;
+  in.icon = 0;
+  CHECK_INT(vast_tracker_feed(t, &in), VAST_OK);
+  CHECK_INT(g.n, 1);
+  CHECK_STR(g.url[0], "http://t/w2-view");
+  CHECK_INT(g.level[0], 1);
+  CHECK_INT(vast_tracker_icon_click(t, 1000, 0, 0, NULL, out, sizeof out, NULL), VAST_OK);
+  CHECK_STR(out, "http://t/choices");
+  vast_tracker_free(t);
+  vast_plan_free(plan);
+  vast_doc_free(w);
+  vast_doc_free(w2);
+  vast_doc_free(i);
+}
+
+static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_plan),TH(macro_values_latlong_playback_methods),
                                 TH(tracker_category_and_asset_macros),
                                 TH(blocked_category_fails_with_205),TH(resolve_headers_are_checked), TH(transaction_ids_are_v4_uuids),TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
