@@ -141,20 +141,9 @@ typedef struct play_ctx {
   int nomem;
 } play_ctx;
 
-/* Writes s as a JSON string (with quotes), or null. */
-static void json_str(FILE *f, const char *s) {
-  if (!s) {
-    fputs("null", f);
-    return;
-  }
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
-  }
-  fputc('"', f);
-}
+/* Writes s as a JSON string (with quotes), or null: the library's one escaper
+ * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
+static void json_str(FILE *f, const char *s) { vast_json_write_string(s, cli_write_file, f); }
 
 /* One record as a JSON line: the shape of --json and --log, dry or fired. */
 static void rec_json(FILE *f, const play_rec *r) {
