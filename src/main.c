@@ -22,6 +22,7 @@ static const struct {
     {"play", cmd_play, "simulate a playback and print every tracking beacon (--fire sends)"},
     {"resolve", cmd_resolve, "follow a wrapper chain to the InLine ads (HTTP or files), per hop"},
     {"probe", cmd_probe, "what the media behind a tag really is (libavformat, ranged reads)"},
+    {"ssai", cmd_ssai, "the server-side (SSAI) beaconing service: sessions, breaks, reports"},
 };
 
 static void usage(FILE *out) {
