@@ -46,7 +46,7 @@ fire() {
   u=$(printf '%s' "$u" | sed -e "s/\[ADPLAYHEAD\]/$3/" -e "s/\[TIMESTAMP\]/2026-01-01T00%3A00%3A00.000Z/" \
       -e "s/\[CACHEBUSTING\]/$$$(date +%N | cut -c1-3)/")
   [ "${4:-}" = raw ] || u=$(printf '%s' "$u" | sed 's/\[ERRORCODE\]/405/')
-  curl -s -o /dev/null -g "$u"
+  curl -s -L -o /dev/null -g "$u"
 }
 
 # play SID KIND: the scripted player over a 4 s ad behind one wrapper.
@@ -54,8 +54,14 @@ fire() {
 # thirdQuartile, the Wrapper's impression 3 s late, an Error with [ERRORCODE]
 # left as is.
 play() {
-  curl -s -o "$TMP/lv0.xml" "http://127.0.0.1:$PORT/vast?sid=$1&wrapper=1&dur=4"
-  next=$(sed -n 's/.*<VASTAdTagURI>\(.*\)<\/VASTAdTagURI>.*/\1/p' "$TMP/lv0.xml" | sed 's/&amp;/\&/g')
+  play_url "http://127.0.0.1:$PORT/vast?sid=$1&wrapper=1&dur=4" "$2"
+}
+play_url() {
+  set -- "" "$2" "$1"
+  curl -s -o "$TMP/lv0.xml" "$3"
+  rm -f "$TMP/lv1.xml"
+  next=$(sed -n -e 's/.*<VASTAdTagURI><!\[CDATA\[\(.*\)\]\]><\/VASTAdTagURI>.*/\1/p' \
+    -e 's/.*<VASTAdTagURI>\(.*\)<\/VASTAdTagURI>.*/\1/p' "$TMP/lv0.xml" | sed 's/&amp;/\&/g')
   curl -s -o "$TMP/lv1.xml" "$next"
   fire 1 impression 00:00:00.000
   [ "$2" = bad ] || fire 0 impression 00:00:00.000
@@ -124,4 +130,38 @@ expect_rc "default session is the last served" 1 "$V" report --db "$DB" --confor
 expect_grep "default session is bad1" "^session bad1" "$TMP/out"
 expect_rc "unknown session: exit 4" 4 "$V" report --db "$DB" --conformance nosuch
 expect_rc "bad session id: exit 2" 2 "$V" report --db "$DB" --conformance 'a b'
+
+# The beacon tap: collector A taps the tags of a "real" ad server B (another
+# collector's test ad server); the player fires at A, which records each hit
+# and redirects it to B, so B still counts it.
+start_serve "$TMP/b.db" "$TMP/b.out" || nok "ad server B starts"
+BPID=$SPID; PB=$PORT
+start_serve "$TMP/a.db" "$TMP/a.out" --allow-private || nok "tap A starts"
+APID=$SPID; PA=$PORT
+play_url "http://127.0.0.1:$PA/tap?sid=tap1&url=http://127.0.0.1:$PB/vast?sid=real1&wrapper=1&dur=4" good
+expect_grep "tapped level 1 is tapped too" "http://127.0.0.1:$PA/r/tap1/impression\?ad=a1-w0&lv=1&d=4000&u=http://127.0.0.1:$PB/t/impression\?sid=real1&" "$TMP/lv1.xml"
+hdr=$(curl -s -g -D - -o /dev/null -H 'X-Device-IP: 203.0.113.7' "http://127.0.0.1:$PA/r/tap2/click?ad=x&lv=0&u=http://127.0.0.1:$PB/t/click?sid=real2&ts=[TIMESTAMP]" | tr -d '\r')
+echo "$hdr" | grep -q '^HTTP/1.1 302' && ok "tapped hit answers 302" || nok "tapped hit answers 302" "$hdr"
+echo "$hdr" | grep -q "^Location: http://127.0.0.1:$PB/t/click?sid=real2&ts=\[TIMESTAMP\]\$" && ok "302 goes to the original, verbatim" || nok "302 goes to the original, verbatim" "$hdr"
+echo "$hdr" | grep -q '^Content-Length: 0' && ok "302 has no body" || nok "302 has no body" "$hdr"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PA/r/tap2/click?ad=x&u=javascript:alert(1)")
+[ "$code" = 400 ] && ok "tap refuses a non-http original" || nok "tap refuses a non-http original" "got $code"
+SPID=$APID; stop_serve || nok "tap A stops"
+SPID=$BPID; stop_serve || nok "ad server B stops"
+n=$(sqlite3 "$TMP/b.db" "SELECT COUNT(*) FROM hits WHERE sid='real1' AND event<>'served'")
+m=$(sqlite3 "$TMP/a.db" "SELECT COUNT(*) FROM hits WHERE sid='tap1'")
+[ "$n" = 12 ] && [ "$m" = 12 ] && ok "every tapped hit reached the real server (12 = 12)" || nok "tapped hits forwarded" "A $m, B $n"
+expect_rc "tapped good player: conformant" 0 "$V" report --db "$TMP/a.db" --conformance tap1
+sqlite3 "$TMP/a.db" "SELECT device_ip, query FROM hits WHERE sid='tap2'" > "$TMP/tap2"
+expect_grep "tapped hit keeps device header and the macros as sent" "^203.0.113.7\|sid=tap2&ad=x&lv=0&u=http://.*ts=\[TIMESTAMP\]" "$TMP/tap2"
+expect_rc "server-side tapped hit without X-Device-User-Agent: finding" 1 "$V" report --db "$TMP/a.db" --conformance tap2
+expect_grep "finding names the header" "missing-device-headers.*X-Device-User-Agent" "$TMP/out"
+start_serve "$TMP/c.db" "$TMP/c.out" --tap-forward none || nok "serve --tap-forward none starts"
+code=$(curl -s -o "$TMP/gif" -w '%{http_code}' "http://127.0.0.1:$PORT/r/s/start?ad=x&u=http://192.0.2.1/x")
+[ "$code" = 200 ] && [ "$(wc -c < "$TMP/gif")" = 43 ] && ok "--tap-forward none answers the GIF" || nok "--tap-forward none answers the GIF" "got $code"
+stop_serve
+expect_rc "tap command" 0 "$V" tap --collector "http://127.0.0.1:9/" --session cli1 "$TMP/lv0.xml"
+n=$(grep -c 'http://127.0.0.1:9/r/cli1/' "$TMP/out")
+[ "$n" -gt 10 ] && ok "tap command rewrites the tracking URLs ($n)" || nok "tap command rewrites" "got $n"
+expect_rc "tap without --collector: usage" 2 "$V" tap "$TMP/lv0.xml"
 finish
