@@ -605,6 +605,13 @@ void vast_conformance_free(vast_conformance *r) {
 
 /* ---- output ---- */
 
+/* The player's hits: all but the served records. */
+static size_t beacons(const vast_conformance *r) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->nh; i++) n += !is(r->h[i].event, "served");
+  return n;
+}
+
 typedef struct tw {
   vast_write_fn write;
   void *ctx;
@@ -633,7 +640,7 @@ static void tputf(tw *t, const char *fmt, ...) {
 vast_err vast_conformance_write_text(const vast_conformance *r, vast_write_fn write, void *ctx) {
   if (!r || !write) return VAST_E_INVAL;
   tw t = {write, ctx, 0};
-  tputf(&t, "session %s: %zu beacons, %d tags served\n", r->session, r->nh, r->served_tags);
+  tputf(&t, "session %s: %zu beacons, %d tags served\n", r->session, beacons(r), r->served_tags);
   for (size_t i = 0; i < r->nads; i++) {
     const cad *a = &r->ads[i];
     tputf(&t, "ad %s: %s", a->id, a->played ? "played" : "not played");
@@ -662,7 +669,7 @@ vast_err vast_conformance_write_json(const vast_conformance *r, vast_write_fn wr
   vast__jw_obj_begin(&w);
   vast__jw_kstr(&w, "session", r->session);
   vast__jw_kbool_opt(&w, "conformant", r->nf == 0);
-  vast__jw_kint(&w, "beacons", (long long)r->nh);
+  vast__jw_kint(&w, "beacons", (long long)beacons(r));
   vast__jw_kint(&w, "servedTags", r->served_tags);
   vast__jw_key(&w, "ads");
   vast__jw_arr_begin(&w);

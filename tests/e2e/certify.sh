@@ -112,6 +112,7 @@ cmp -s "$TMP/t.xml" "$TMP/tt.xml" && ok "template --collector prints the served 
 play good1 good
 play bad1 bad
 stop_serve || nok "serve stops cleanly"
+[ -n "${CERTIFY_KEEP:-}" ] && cp "$DB" "$CERTIFY_KEEP"
 
 n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM hits WHERE event='served' AND sid='good1'")
 [ "$n" = 2 ] && ok "each served hop is recorded with its session" || nok "served hops recorded" "got $n"
