@@ -20,5 +20,6 @@
 #include "vastrack/collect.h"
 #include "vastrack/probe.h"
 #include "vastrack/certify.h"
+#include "vastrack/ssai.h"
 
 #endif

@@ -56,6 +56,9 @@ typedef struct xfer {
   int refuse;                /* the submitter's guard (vast__dispatcher_submit_guarded) */
   char *redirect;            /* a fast-path 3xx: Location, continued by libcurl */
   vast__h1_req h1;
+  struct curl_slist *hdrs;   /* per-device headers (vast_dispatcher_submit_device), or NULL */
+  char *tail;                /* the fast-path request tail for them, or NULL */
+  size_t tail_len;
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -126,17 +129,38 @@ static void h1_done(void *ctx, vast__h1_req *r);
 
 /* The request lines after Host, as libcurl sends them: User-Agent, Accept,
    the device headers, the empty line. NULL when out of memory. */
-static char *build_tail(vast_dispatcher *d, size_t *len) {
+static char *build_tail_of(vast_dispatcher *d, const struct curl_slist *hl, size_t *len) {
   size_t cap = 64 + strlen(d->ua);
-  for (struct curl_slist *h = d->headers; h; h = h->next) cap += strlen(h->data) + 2;
+  for (const struct curl_slist *h = hl; h; h = h->next) cap += strlen(h->data) + 2;
   char *t = malloc(cap);
   if (!t) return NULL;
   size_t n = (size_t)snprintf(t, cap, "User-Agent: %s\r\nAccept: */*\r\n", d->ua);
-  for (struct curl_slist *h = d->headers; h; h = h->next)
+  for (const struct curl_slist *h = hl; h; h = h->next)
     n += (size_t)snprintf(t + n, cap - n, "%s\r\n", h->data);
   n += (size_t)snprintf(t + n, cap - n, "\r\n");
   *len = n;
   return t;
+}
+
+static char *build_tail(vast_dispatcher *d, size_t *len) {
+  return build_tail_of(d, d->headers, len);
+}
+
+/* The X-Device-* header list of one device, checked as vast_dispatcher_create
+   checks its own: -1 bad value (VAST_E_INVAL), -2 out of memory. */
+static int device_headers(const vast_device *dev, struct curl_slist **l) {
+  if (!dev->ip || !*dev->ip || !dev->user_agent || !*dev->user_agent ||
+      vast_net_ip_special(dev->ip) < 0 || !vast_net_header_value_ok(dev->user_agent) ||
+      !vast_net_header_value_ok(dev->referer) || !vast_net_header_value_ok(dev->accept_language) ||
+      !vast_net_header_value_ok(dev->requested_with))
+    return -1;
+  int bad = add_header(l, "X-Device-IP", dev->ip) != 0;
+  bad |= add_header(l, "X-Device-User-Agent", dev->user_agent) != 0;
+  bad |= add_header(l, "X-Device-Referer", dev->referer) != 0;
+  bad |= add_header(l, "X-Device-Accept-Language", dev->accept_language) != 0;
+  bad |= add_header(l, "X-Device-Requested-With", dev->requested_with) != 0;
+  if (dev->forwarded_for) bad |= add_header(l, "X-Forwarded-For", dev->ip) != 0;
+  return bad ? -2 : 0;
 }
 
 vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher **out) {
@@ -214,6 +238,8 @@ static void xfer_free(xfer *x) {
   free(x->h1.location);
   free(x->url);
   free(x->event);
+  if (x->hdrs) curl_slist_free_all(x->hdrs);
+  free(x->tail);
   free(x);
 }
 
@@ -265,7 +291,10 @@ static int setup_easy(vast_dispatcher *d, xfer *x) {
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
-  if (d->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->headers);
+  if (x->hdrs)
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+  else if (d->headers)
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, d->headers);
   return 0;
 }
 
@@ -289,14 +318,34 @@ static void deliver(vast_dispatcher *d, xfer *x, long status, vast_err err, cons
   if (d->o.on_delivery) d->o.on_delivery(d->o.ctx, &r);
 }
 
+static vast_err submit(vast_dispatcher *d, const vast_beacon *b, size_t n, int refuse,
+                       const vast_device *dev);
+
 vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *b, size_t n) {
-  return vast__dispatcher_submit_guarded(d, b, n, 0);
+  return submit(d, b, n, 0, NULL);
 }
 
 vast_err vast__dispatcher_submit_guarded(vast_dispatcher *d, const vast_beacon *b, size_t n,
                                          int refuse) {
+  return submit(d, b, n, refuse, NULL);
+}
+
+vast_err vast_dispatcher_submit_device(vast_dispatcher *d, const vast_beacon *b, size_t n,
+                                       const vast_device *dev) {
+  if (!dev) return VAST_E_INVAL;
+  return submit(d, b, n, 0, dev);
+}
+
+static vast_err submit(vast_dispatcher *d, const vast_beacon *b, size_t n, int refuse,
+                       const vast_device *dev) {
   if (!d || (!b && n)) return VAST_E_INVAL;
   if (!n) return VAST_OK;
+  if (dev) { /* checked once for the batch, before anything is queued */
+    struct curl_slist *l = NULL;
+    int rc = device_headers(dev, &l);
+    if (l) curl_slist_free_all(l);
+    if (rc) return rc == -1 ? VAST_E_INVAL : VAST_E_NOMEM;
+  }
   for (size_t i = 0; i < n; i++) /* http(s), and no control character (CR LF...) */
     if (!vast__is_http(b[i].url) || !vast_net_header_value_ok(b[i].url) || strchr(b[i].url, '\t'))
       return VAST_E_URL;
@@ -316,6 +365,11 @@ vast_err vast__dispatcher_submit_guarded(vast_dispatcher *d, const vast_beacon *
       x->user = b[i].user;
       x->queued_at = now;
       x->refuse = refuse;
+      if (dev && (device_headers(dev, &x->hdrs) != 0 ||
+                  (!d->o.curl_only && !(x->tail = build_tail_of(d, x->hdrs, &x->tail_len))))) {
+        free(x->url);
+        x->url = NULL;
+      }
     }
     if (!x || !x->url || !x->event) {
       xfer_free(x);
@@ -501,7 +555,9 @@ static int fast_prepare(vast_dispatcher *d, xfer *x, uint64_t now) {
     }
   }
   size_t hh = strlen(t.hosthdr), slash = t.path_len == 0 || t.path[0] != '/';
-  size_t n = 4 + slash + t.path_len + 17 + hh + 2 + d->req_tail_len;
+  const char *tail = x->tail ? x->tail : d->req_tail;
+  size_t tail_len = x->tail ? x->tail_len : d->req_tail_len;
+  size_t n = 4 + slash + t.path_len + 17 + hh + 2 + tail_len;
   free(r->msg);
   r->msg = malloc(n + 1);
   if (!r->msg) return 0;
@@ -517,8 +573,8 @@ static int fast_prepare(vast_dispatcher *d, xfer *x, uint64_t now) {
   m += hh;
   memcpy(m, "\r\n", 2);
   m += 2;
-  memcpy(m, d->req_tail, d->req_tail_len);
-  m += d->req_tail_len;
+  memcpy(m, tail, tail_len);
+  m += tail_len;
   *m = 0;
   r->msg_len = (size_t)(m - r->msg);
   snprintf(r->key, sizeof r->key, "%s", t.key);

@@ -406,7 +406,16 @@ vast_err vast_audit_add_probe(vast_audit *a, const vast_findings *pf, size_t fro
     if (f->severity == VAST_SEV_ERROR) a->errors++;
     else if (f->severity == VAST_SEV_WARNING) a->warnings++;
     else a->infos++;
-    if (f->rule->severity[VAST_PROFILE_CTV] == VAST_SEV_ERROR) a->ctv_compatible = 0;
+    if (f->rule->severity[VAST_PROFILE_CTV] == VAST_SEV_ERROR) {
+      a->ctv_compatible = 0;
+      size_t used = strlen(a->ctv_reason);
+      if (!used)
+        snprintf(a->ctv_reason, sizeof a->ctv_reason, "%s: %s", f->rule->id, f->message);
+      else if (!strstr(a->ctv_reason, f->rule->id) &&
+               used + strlen(f->rule->id) + 9 < sizeof a->ctv_reason)
+        snprintf(a->ctv_reason + used, sizeof a->ctv_reason - used, "%s%s",
+                 strstr(a->ctv_reason, "; also ") ? ", " : "; also ", f->rule->id);
+    }
     counts[f->rule - vast__rules]++;
   }
   for (int sev = VAST_SEV_ERROR; sev >= VAST_SEV_INFO; sev--) {

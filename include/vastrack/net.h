@@ -171,7 +171,8 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
  *   err   optional; on failure code, IAB code (301) and a message naming the URL.
  * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
  * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,
- * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM.
+ * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM, VAST_E_INVAL
+ * (a User-Agent with a control character: vast_net_header_value_ok).
  * Reentrant; each call uses its own connection.
  */
 VAST_API vast_err vast_fetch(const char *url, const vast_fetch_opts *opts,
@@ -296,6 +297,31 @@ VAST_API void vast_dispatcher_free(vast_dispatcher *d);
  */
 VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *beacons,
                                          size_t n);
+
+/*
+ * vast_device: the device a server fires on behalf of, for one submission
+ * (vast_dispatcher_submit_device). Strings are copied at submission.
+ */
+typedef struct vast_device {
+  size_t size;                 /* sizeof(vast_device) */
+  const char *ip;              /* X-Device-IP: an IPv4 or IPv6 address (required) */
+  const char *user_agent;      /* X-Device-User-Agent (required) */
+  const char *referer;         /* X-Device-Referer, optional */
+  const char *accept_language; /* X-Device-Accept-Language, optional */
+  const char *requested_with;  /* X-Device-Requested-With, optional */
+  int forwarded_for;           /* 1: also X-Forwarded-For: ip (deprecated) */
+} vast_device;
+
+/*
+ * vast_dispatcher_submit_device: vast_dispatcher_submit with the X-Device-*
+ * headers of `dev` instead of the dispatcher's own (one dispatcher serves many
+ * devices: an SSAI service). The same checks as vast_dispatcher_create: a
+ * missing or non-IP ip, a missing user_agent or a value with a control
+ * character is VAST_E_INVAL (nothing queued). Otherwise as
+ * vast_dispatcher_submit; thread-safe.
+ */
+VAST_API vast_err vast_dispatcher_submit_device(vast_dispatcher *d, const vast_beacon *beacons,
+                                                size_t n, const vast_device *dev);
 
 /*
  * vast_dispatcher_step: poll mode. Starts queued beacons, waits up to timeout_ms
@@ -442,7 +468,8 @@ typedef struct vast_error_beacon {
  * Returns VAST_OK when at least one ad resolved; VAST_E_NO_AD (303),
  * VAST_E_WRAPPER_LIMIT (302), VAST_E_LOOP (302), VAST_E_TIMEOUT (301), VAST_E_HTTP
  * (301), VAST_E_XML / VAST_E_NOT_VAST / VAST_E_VERSION (100/101/102) when none did
- * (the code of the first failure); VAST_E_INVAL, VAST_E_NOMEM, VAST_E_IO (the root
+ * (the code of the first failure); VAST_E_INVAL (also: a User-Agent with a control
+ * character, no chain), VAST_E_NOMEM, VAST_E_IO (the root
  * file cannot be read; no chain).
  */
 VAST_API vast_err vast_resolve_url(const char *url, const vast_resolve_opts *opts,

@@ -220,7 +220,10 @@ VAST_API vast_err vast_probe_check(const vast_doc *doc, const char *base,
  * vast_audit_add_probe: folds the findings that vast_probe_check appended to
  * `list` (those from index `from` on: the list's count before the call) into an
  * audit row from vast_audit_doc: the error, warning and info counts,
- * ctv_compatible (0 when a finding's rule is an error under ctv) and the issues
+ * ctv_compatible (0 when a finding's rule is an error under ctv; ctv_reason names
+ * it, "rule-id: message", or appends "; also rule-id"; only the findings made
+ * under the profile used count: probe-ctv-* are off under web, so run the check
+ * with the ctv profile for them) and the issues
  * column ("rule-id(n)" appended, most severe first). VAST_OK or VAST_E_INVAL.
  */
 VAST_API vast_err vast_audit_add_probe(vast_audit *a, const vast_findings *list, size_t from);

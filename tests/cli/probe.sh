@@ -134,6 +134,11 @@ expect_rc "audit --probe --json" 1 "$VASTRACK" audit --probe --profile ctv --jso
   || nok "audit issues name the probe rules" "$(cat "$TMP/out")"
 [ "$(jq '[.[0].issues[] | select(.rule | startswith("probe-"))] | length' "$TMP/out")" = 0 ] && ok "audit: matching tag has no probe issue" \
   || nok "audit: matching tag has no probe issue" "$(cat "$TMP/out")"
+tag 00:00:30.000 video/mp4 320 180 300 "$B/fs.mp4" > "$TMP/long.xml"
+expect_rc "audit --probe: a tag clean but for its file (web: a warning)" 0 "$VASTRACK" audit --probe --json "$TMP/long.xml"
+[ "$(jq -r '.[0].ctvCompatible' "$TMP/out")" = false ] && jq -r '.[0].ctvReason' "$TMP/out" | grep -q '^probe-duration-mismatch: the file lasts 2\.' \
+  && ok "audit --probe: ctvReason names the probe finding" || nok "ctvReason names the probe finding" "$(cat "$TMP/out")"
+
 # --resolve --probe: the media of the InLine behind a Wrapper, reported on the Wrapper
 cp "$TMP/bad.xml" "$M/inline-bad.xml"
 printf '<VAST version="4.2"><Ad id="w"><Wrapper><AdSystem>w</AdSystem><VASTAdTagURI><![CDATA[%s]]></VASTAdTagURI><Impression><![CDATA[https://t.example/w]]></Impression></Wrapper></Ad></VAST>\n' \

@@ -1,0 +1,193 @@
+#!/bin/sh
+# ssai.sh: `vastrack ssai` end to end over loopback: a real nginx on 127.0.0.1
+# serves a pod (a two-wrapper chain, then an InLine) and receives the beacons.
+# SSAI_SESSIONS sessions (default 200; bench/bench-ssai.sh runs more) each add
+# the break and report every segment of both ads in one batch: every expected
+# beacon must reach nginx exactly once, with the session's X-Device-IP and
+# X-Device-User-Agent, in order per ad. Then kill -9 with reports just
+# accepted, a restart on the same --state: nothing missing, repeats counted.
+. tests/cli/lib.sh
+N=${SSAI_SESSIONS:-200}
+command -v nginx > /dev/null || { nok "nginx installed" "nginx not found (make deps)"; finish; }
+command -v curl > /dev/null || { nok "curl installed" "curl not found"; finish; }
+
+NG=$TMP/ng
+mkdir -p "$NG/s"
+chmod 755 "$TMP" "$NG" "$NG/s" # nginx workers read the tags
+cat > "$NG/conf.in" <<CONF
+worker_processes 1;
+daemon off;
+pid $NG/nginx.pid;
+error_log $NG/error.log;
+events { worker_connections 1024; }
+http {
+  log_format beacon '\$request_uri|\$http_x_device_ip|\$http_x_device_user_agent';
+  access_log off;
+  client_body_temp_path $NG/cb; proxy_temp_path $NG/pt; fastcgi_temp_path $NG/ft;
+  uwsgi_temp_path $NG/ut; scgi_temp_path $NG/st;
+  keepalive_requests 100000;
+  # the kill -9 round (devices 10.1.40.*) is slowed to 100 beacons/s, so beacons
+  # are still queued and in flight when the service is killed
+  map \$http_x_device_ip \$slow { "~^10[.]1[.]40[.]" "k"; default ""; }
+  limit_req_zone \$slow zone=slow:1m rate=100r/s;
+  server {
+    listen 127.0.0.1:PORT;
+    location /s/ { alias $NG/s/; }
+    location /px/ { limit_req zone=slow burst=100000; empty_gif; access_log $NG/beacons.log beacon; }
+  }
+}
+CONF
+NGPID=; SPID=
+trap '[ -n "$NGPID" ] && kill $NGPID 2>/dev/null; [ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$TMP"' EXIT
+port=$((20000 + $$ % 20000))
+for try in 1 2 3 4 5 6 7 8 9 10; do
+  sed "s/PORT/$port/" "$NG/conf.in" > "$NG/nginx.conf"
+  nginx -p "$NG" -c "$NG/nginx.conf" 2> "$NG/start.err" &
+  NGPID=$!
+  up=0
+  for i in $(seq 1 20); do
+    [ -s "$NG/nginx.pid" ] && { up=1; break; }
+    kill -0 $NGPID 2>/dev/null || break
+    sleep 0.1
+  done
+  [ $up = 1 ] && break
+  NGPID=
+  port=$((port + 1))
+done
+[ -n "$NGPID" ] || { nok "nginx started" "$(cat "$NG/start.err" 2>/dev/null | head -5)"; finish; }
+B=http://127.0.0.1:$port
+px() { echo "$B/px/$1/$2?ip=[DEVICEIP]"; }
+lin() { # an InLine with the five progress events
+  cat <<XML
+<Linear><Duration>00:00:30</Duration><TrackingEvents>
+<Tracking event="start">$(px $1 start)</Tracking>
+<Tracking event="firstQuartile">$(px $1 q1)</Tracking>
+<Tracking event="midpoint">$(px $1 mid)</Tracking>
+<Tracking event="thirdQuartile">$(px $1 q3)</Tracking>
+<Tracking event="complete">$(px $1 complete)</Tracking>
+</TrackingEvents><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="640" height="360">http://cdn.example/$1.mp4</MediaFile></MediaFiles></Linear>
+XML
+}
+umask 022
+cat > "$NG/s/pod.xml" <<XML
+<VAST version="4.2">
+<Ad id="w1" sequence="1"><Wrapper><AdSystem>w</AdSystem><VASTAdTagURI>$B/s/w2.xml</VASTAdTagURI>
+<Impression>$(px w1 imp)</Impression><Creatives><Creative><Linear><TrackingEvents>
+<Tracking event="midpoint">$(px w1 mid)</Tracking></TrackingEvents></Linear></Creative></Creatives></Wrapper></Ad>
+<Ad id="b" sequence="2"><InLine><AdSystem>t</AdSystem><AdTitle>b</AdTitle><Impression>$(px b imp)</Impression>
+<Creatives><Creative>$(lin b)</Creative></Creatives></InLine></Ad>
+</VAST>
+XML
+cat > "$NG/s/w2.xml" <<XML
+<VAST version="4.2"><Ad id="w2"><Wrapper><AdSystem>w</AdSystem><VASTAdTagURI>$B/s/a.xml</VASTAdTagURI>
+<Impression>$(px w2 imp)</Impression></Wrapper></Ad></VAST>
+XML
+cat > "$NG/s/a.xml" <<XML
+<VAST version="4.2"><Ad id="a"><InLine><AdSystem>t</AdSystem><AdTitle>a</AdTitle><Impression>$(px a imp)</Impression>
+<Creatives><Creative>$(lin a)</Creative></Creatives></InLine></Ad></VAST>
+XML
+
+STATE=$TMP/state
+start_ssai() {
+  "$VASTRACK" ssai --listen 127.0.0.1:0 --state "$STATE" --allow-private "$@" > "$TMP/ssai.out" 2> "$TMP/ssai.err" &
+  SPID=$!
+  SP=
+  for i in $(seq 1 100); do
+    SP=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$TMP/ssai.out")
+    [ -n "$SP" ] && break
+    sleep 0.1
+  done
+  S=http://127.0.0.1:$SP
+}
+post() { curl -sS -o "$TMP/resp" -w '%{http_code}' -H 'Content-Type: application/json' -d "$2" "$S$1"; }
+metric() { curl -sS "$S/metrics" | sed -n "s/^$1 //p"; }
+wait_idle() {
+  for i in $(seq 1 300); do
+    [ "$(metric vastrack_ssai_beacons_pending)" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+ALL='{"reports":[{"ad":0,"segment":0,"segmentDuration":6},{"ad":0,"segment":1,"segmentDuration":6},{"ad":0,"segment":2,"segmentDuration":6},{"ad":0,"segment":3,"segmentDuration":6},{"ad":0,"segment":4,"segmentDuration":6},{"ad":1,"segment":0,"segmentDuration":6},{"ad":1,"segment":1,"segmentDuration":6},{"ad":1,"segment":2,"segmentDuration":6},{"ad":1,"segment":3,"segmentDuration":6},{"ad":1,"segment":4,"segmentDuration":6}]}'
+# play SESSIONS FIRST: sessions FIRST.. with device IP 10.1.x.y, the whole pod
+play() {
+  bad=0
+  i=$2
+  while [ $i -lt $(($2 + $1)) ]; do
+    ip=10.1.$((i / 250)).$((i % 250 + 1))
+    c=$(post /v1/sessions "{\"sessionId\":\"s$i\",\"deviceIp\":\"$ip\",\"userAgent\":\"UA-$i\"}")
+    [ "$c" = 201 ] || bad=$((bad + 1))
+    c=$(post /v1/sessions/s$i/breaks "{\"url\":\"$B/s/pod.xml\"}")
+    [ "$c" = 200 ] || bad=$((bad + 1))
+    [ $i = $2 ] && cp "$TMP/resp" "$TMP/timeline.json"
+    c=$(post /v1/sessions/s$i/reports "$ALL")
+    [ "$c" = 200 ] || bad=$((bad + 1))
+    i=$((i + 1))
+  done
+  echo $bad
+}
+# check FIRST N: every beacon of sessions FIRST.. once (or at least once with
+# ATLEAST=1), headers matching, order per ad; prints "missing dup badhdr badorder"
+check() {
+  awk -F'|' -v first=$1 -v n=$2 -v atleast=${3:-0} '
+    { split($1, a, "?"); split(a[1], p, "/"); ip = substr(a[2], 4)
+      ad = p[3]; ev = p[4]; key = ip SUBSEP ad SUBSEP ev
+      cnt[key]++; if (!(key in pos)) pos[key] = NR
+      if ($2 != ip) badhdr++
+      split(ip, o, "."); i = o[3] * 250 + o[4] - 1
+      if ($3 != "UA-" i) badhdr++ }
+    END {
+      split("a:imp start q1 mid q3 complete|b:imp start q1 mid q3 complete|w1:imp|w1:mid|w2:imp", ads, "|")
+      for (i = first; i < first + n; i++) {
+        ip = "10.1." int(i / 250) "." (i % 250 + 1)
+        for (k in ads) {
+          split(ads[k], x, ":"); m = split(x[2], evs, " ")
+          for (e = 1; e <= m; e++) {
+            key = ip SUBSEP x[1] SUBSEP evs[e]
+            if (!(key in cnt)) missing++
+            else if (cnt[key] > 1) dup += cnt[key] - 1
+            if (e > 1 && (key in pos) && (ip SUBSEP x[1] SUBSEP evs[e-1]) in pos &&
+                pos[ip SUBSEP x[1] SUBSEP evs[e-1]] > pos[key]) badorder++
+          }
+        }
+      }
+      printf "%d %d %d %d\n", missing, dup, badhdr, badorder
+    }' "$NG/beacons.log"
+}
+
+start_ssai
+[ -n "$SP" ] && ok "ssai listening" || { nok "ssai listening" "$(cat "$TMP/ssai.err")"; finish; }
+c=$(curl -sS -o "$TMP/resp" -w '%{http_code}' "$S/healthz"); [ "$c" = 200 ] && ok "healthz" || nok "healthz" "$c"
+c=$(post /v1/sessions '{"deviceIp":"nope","userAgent":"x"}'); [ "$c" = 400 ] && ok "bad device is 400" || nok "bad device is 400" "$c"
+c=$(post /v1/sessions/none/reports '{"ad":0,"mediaTime":1}'); [ "$c" = 404 ] && ok "unknown session is 404" || nok "unknown session is 404" "$c"
+c=$(post /v1/sessions 'not json'); [ "$c" = 400 ] && ok "bad JSON is 400" || nok "bad JSON is 400" "$c"
+
+bad=$(play $N 0)
+[ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
+expect_grep "timeline: the pod, wrapper chain first" '"chain":\["w1","w2","a"\]' "$TMP/timeline.json"
+expect_grep "timeline: second ad starts at 30 s" '"ad":1,"adId":"b","adSystem":"t","sequence":2,"offset":30,"duration":30' "$TMP/timeline.json"
+expect_grep "timeline: quartile time and URLs" '\{"event":"midpoint","time":15,"urls":\[' "$TMP/timeline.json"
+wait_idle && ok "every beacon answered" || nok "every beacon answered" "pending $(metric vastrack_ssai_beacons_pending)"
+r=$(check 0 $N)
+[ "$r" = "0 0 0 0" ] && ok "$N sessions: every beacon exactly once, right headers, in order per ad" || nok "exactly once, headers, order" "missing dup badhdr badorder: $r"
+want=$((N * 15))
+[ "$(metric vastrack_ssai_beacons_sent_total)" = $want ] && ok "metrics: $want sent" || nok "metrics: sent" "$(metric vastrack_ssai_beacons_sent_total), want $want"
+curl -sS "$S/metrics" > "$TMP/metrics"
+expect_grep "metrics: lateness histogram" "^vastrack_ssai_lateness_seconds_count $want\$" "$TMP/metrics"
+
+# kill -9 right after reports were accepted, restart on the same journal
+K=${SSAI_KILL_SESSIONS:-100}
+bad=$(play $K 10000)
+kill -9 $SPID; wait $SPID 2>/dev/null; SPID=
+[ "$bad" = 0 ] && ok "kill -9 round: reports accepted" || nok "kill -9 round" "$bad requests failed"
+start_ssai
+[ -n "$SP" ] && ok "restarted on the journal" || nok "restarted" "$(cat "$TMP/ssai.err")"
+wait_idle && ok "after restart: every beacon answered" || nok "after restart: answered" "pending $(metric vastrack_ssai_beacons_pending)"
+r=$(check 10000 $K 1)
+set -- $r
+[ "$1" = 0 ] && ok "kill -9: no beacon missing ($((K * 15)) due)" || nok "kill -9: none missing" "missing $1"
+[ "$3 $4" = "0 0" ] && ok "kill -9: headers and order kept" || nok "kill -9: headers/order" "$r"
+echo "# kill -9: $2 repeats of $((K * 15)) beacons; $(grep journal "$TMP/ssai.err" || echo nothing left in the journal)"
+[ "$2" -le 32 ] && ok "kill -9: repeats ($2) at most the in-flight limit (32 per host)" || nok "kill -9 repeats" "$2"
+kill $SPID; wait $SPID 2>/dev/null; SPID=
+finish

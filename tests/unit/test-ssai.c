@@ -1,0 +1,421 @@
+/*
+ * test-ssai.c: the SSAI service core (include/vastrack/ssai.h) against a real
+ * HTTP server on 127.0.0.1 started here: timelines, consumption by segments
+ * and positions, device headers, per-ad order, client events, retries until
+ * the deadline, no retry for 4xx, the idle timeout, the journal's recovery.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vastrack.h"
+
+typedef struct req {
+  char path[512];
+  char headers[2048];
+} req;
+
+static int srv_port, srv_fd = -1;
+static req reqs[4096];
+static int n_reqs;
+static int flaky_left = 2; /* /flaky/ answers 503 this many times, then 204 */
+static pthread_mutex_t srv_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char *wrapped_doc; /* served at /inline.xml */
+
+static int write_all(int fd, const char *b, size_t n) {
+  while (n) {
+    ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+    if (k <= 0) return -1;
+    b += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+static void respond(int fd, int status, const char *body) {
+  char h[256];
+  size_t len = strlen(body);
+  int hl = snprintf(h, sizeof h, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n\r\n", status, len);
+  if (write_all(fd, h, (size_t)hl) == 0) write_all(fd, body, len);
+}
+
+static void *conn_main(void *arg) {
+  int fd = (int)(intptr_t)arg;
+  char buf[16384];
+  size_t n = 0;
+  for (;;) {
+    char *end;
+    while (!(end = memmem(buf, n, "\r\n\r\n", 4))) {
+      if (n == sizeof buf) goto out;
+      ssize_t k = recv(fd, buf + n, sizeof buf - n, 0);
+      if (k <= 0) goto out;
+      n += (size_t)k;
+    }
+    size_t hl = (size_t)(end - buf) + 4;
+    req r;
+    memset(&r, 0, sizeof r);
+    sscanf(buf, "%*s %511s", r.path);
+    char *hs = memchr(buf, '\n', hl);
+    size_t hlen = hs ? (size_t)(end - hs) + 1 : 0;
+    if (hlen >= sizeof r.headers) hlen = sizeof r.headers - 1;
+    if (hs) memcpy(r.headers, hs + 1, hlen);
+    memmove(buf, buf + hl, n - hl);
+    n -= hl;
+    int status = 204;
+    pthread_mutex_lock(&srv_mu);
+    if (n_reqs < 4096) reqs[n_reqs++] = r;
+    if (!strncmp(r.path, "/flaky/", 7) && flaky_left > 0) {
+      flaky_left--;
+      status = 503;
+    }
+    pthread_mutex_unlock(&srv_mu);
+    if (!strncmp(r.path, "/dead/", 6)) status = 503;
+    if (!strncmp(r.path, "/gone/", 6)) status = 404;
+    if (!strcmp(r.path, "/inline.xml")) {
+      respond(fd, 200, wrapped_doc);
+      continue;
+    }
+    respond(fd, status, "");
+  }
+out:
+  close(fd);
+  return NULL;
+}
+
+static void *accept_main(void *arg) {
+  for (;;) {
+    int c = accept(srv_fd, NULL, NULL);
+    if (c < 0) {
+      if (errno == EINTR) continue;
+      return NULL;
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, conn_main, (void *)(intptr_t)c);
+    pthread_detach(t);
+  }
+}
+
+static void srv_start(void) {
+  srv_fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(srv_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(srv_fd, (struct sockaddr *)&a, sizeof a) || listen(srv_fd, 512)) _exit(3);
+  socklen_t al = sizeof a;
+  getsockname(srv_fd, (struct sockaddr *)&a, &al);
+  srv_port = ntohs(a.sin_port);
+  pthread_t t;
+  pthread_create(&t, NULL, accept_main, NULL);
+  pthread_detach(t);
+}
+
+/* Index of the first request whose path starts with prefix, -1 none. */
+static int first_req(const char *prefix) {
+  pthread_mutex_lock(&srv_mu);
+  int at = -1;
+  for (int i = 0; i < n_reqs && at < 0; i++)
+    if (!strncmp(reqs[i].path, prefix, strlen(prefix))) at = i;
+  pthread_mutex_unlock(&srv_mu);
+  return at;
+}
+
+static int count_reqs(const char *prefix) {
+  pthread_mutex_lock(&srv_mu);
+  int c = 0;
+  for (int i = 0; i < n_reqs; i++) c += !strncmp(reqs[i].path, prefix, strlen(prefix));
+  pthread_mutex_unlock(&srv_mu);
+  return c;
+}
+
+typedef struct buf {
+  char *p;
+  size_t n;
+} buf;
+
+static int to_buf(void *ctx, const char *d, size_t n) {
+  buf *b = ctx;
+  b->p = realloc(b->p, b->n + n + 1);
+  memcpy(b->p + b->n, d, n);
+  b->n += n;
+  b->p[b->n] = 0;
+  return 0;
+}
+
+static char *inline_doc(const char *tag, const char *px) {
+  char *d = NULL;
+  if (asprintf(&d,
+               "<VAST version=\"4.2\"><Ad id=\"%s\"><InLine><AdSystem>t</AdSystem>"
+               "<AdTitle>t</AdTitle><Impression>http://127.0.0.1:%d/%s/%s/imp</Impression>"
+               "<Error>http://127.0.0.1:%d/%s/%s/err?c=[ERRORCODE]</Error>"
+               "<Creatives><Creative><Linear skipoffset=\"00:00:05\"><Duration>00:00:30</Duration>"
+               "<TrackingEvents>"
+               "<Tracking event=\"start\">http://127.0.0.1:%d/%s/%s/start</Tracking>"
+               "<Tracking event=\"firstQuartile\">http://127.0.0.1:%d/%s/%s/q1</Tracking>"
+               "<Tracking event=\"midpoint\">http://127.0.0.1:%d/%s/%s/mid</Tracking>"
+               "<Tracking event=\"thirdQuartile\">http://127.0.0.1:%d/%s/%s/q3</Tracking>"
+               "<Tracking event=\"complete\">http://127.0.0.1:%d/%s/%s/complete</Tracking>"
+               "<Tracking event=\"mute\">http://127.0.0.1:%d/%s/%s/mute</Tracking>"
+               "<Tracking event=\"skip\">http://127.0.0.1:%d/%s/%s/skip</Tracking>"
+               "</TrackingEvents><VideoClicks><ClickTracking>http://127.0.0.1:%d/%s/%s/click"
+               "</ClickTracking></VideoClicks>"
+               "<MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"640\" "
+               "height=\"360\">http://x/a.mp4</MediaFile></MediaFiles></Linear></Creative>"
+               "</Creatives></InLine></Ad></VAST>",
+               tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag,
+               srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag,
+               srv_port, px, tag, srv_port, px, tag) < 0)
+    _exit(3);
+  return d;
+}
+
+static vast_ssai *service(const char *dir, long deadline_ms, double idle) {
+  static vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  vast_ssai_opts o;
+  vast_ssai_opts_init(&o);
+  o.policy = &pol;
+  o.state_dir = dir;
+  o.retry_base_ms = 50;
+  if (deadline_ms) o.deadline_ms = deadline_ms;
+  if (idle > 0) o.idle_timeout_s = idle;
+  vast_ssai *s = NULL;
+  char msg[256];
+  vast_err rc = vast_ssai_create(&o, &s, msg, sizeof msg);
+  if (rc != VAST_OK) fprintf(stderr, "create: %s\n", msg);
+  return s;
+}
+
+static void session(vast_ssai *s, const char *id) {
+  vast_device d = {sizeof d, "203.0.113.7", "Roku/DVP-9.10", NULL, "fr-FR", NULL, 0};
+  char out[65];
+  CHECK_INT(vast_ssai_session_create(s, id, &d, out, sizeof out), VAST_OK);
+  CHECK_STR(out, id);
+}
+
+TEST(wrapper_break_segments_fire_in_order_with_device_headers) {
+  srv_start();
+  wrapped_doc = inline_doc("in1", "px");
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  session(s, "s1");
+  char *wrapper = NULL;
+  if (asprintf(&wrapper,
+               "<VAST version=\"4.2\"><Ad id=\"w1\"><Wrapper><AdSystem>w</AdSystem>"
+               "<VASTAdTagURI>http://127.0.0.1:%d/inline.xml</VASTAdTagURI>"
+               "<Impression>http://127.0.0.1:%d/px/w1/imp?ip=[DEVICEIP]</Impression>"
+               "<Creatives><Creative><Linear><TrackingEvents>"
+               "<Tracking event=\"firstQuartile\">http://127.0.0.1:%d/px/w1/q1</Tracking>"
+               "</TrackingEvents></Linear></Creative></Creatives></Wrapper></Ad></VAST>",
+               srv_port, srv_port, srv_port) < 0)
+    _exit(3);
+  buf tl = {0};
+  vast_error err;
+  CHECK_INT(vast_ssai_break_add(s, "s1", NULL, wrapper, strlen(wrapper), to_buf, &tl, &err),
+            VAST_OK);
+  CHECK(tl.p && strstr(tl.p, "\"sessionId\":\"s1\""));
+  CHECK(strstr(tl.p, "\"chain\":[\"w1\",\"in1\"]") != NULL);
+  CHECK(strstr(tl.p, "\"duration\":30") != NULL);
+  CHECK(strstr(tl.p, "{\"event\":\"firstQuartile\",\"time\":7.5,\"urls\":[") != NULL);
+  CHECK(strstr(tl.p, "/px/w1/q1") != NULL);
+  CHECK(strstr(tl.p, "{\"event\":\"mute\",\"time\":null") != NULL);
+  CHECK_INT(vast_ssai_break_add(s, "nope", NULL, wrapper, strlen(wrapper), to_buf, &tl, NULL),
+            VAST_E_NOT_FOUND);
+  /* segments of 6 s: 0 → impressions + start, 1 → q1 (7.5), 2 → mid, 3 → q3, 4 → complete */
+  for (unsigned i = 0; i < 5; i++) {
+    vast_ssai_consumption r = {0, 1, 0, -1, i, 6.0};
+    CHECK_INT(vast_ssai_report(s, "s1", &r), VAST_OK);
+  }
+  vast_ssai_consumption again = {0, 1, 0, -1, 5, 6.0};
+  CHECK_INT(vast_ssai_report(s, "s1", &again), VAST_E_STATE);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  const char *order[] = {"/px/in1/imp", "/px/in1/start", "/px/in1/q1", "/px/in1/mid",
+                         "/px/in1/q3", "/px/in1/complete"};
+  for (int i = 0; i < 6; i++) CHECK_INT(count_reqs(order[i]), 1);
+  for (int i = 1; i < 6; i++) CHECK(first_req(order[i - 1]) < first_req(order[i]));
+  CHECK_INT(count_reqs("/px/w1/imp?ip=203.0.113.7"), 1);
+  CHECK_INT(count_reqs("/px/w1/q1"), 1);
+  CHECK(first_req("/px/w1/q1") > first_req("/px/in1/start"));
+  int at = first_req("/px/in1/mid");
+  CHECK(strstr(reqs[at].headers, "X-Device-IP: 203.0.113.7\r\n") != NULL);
+  CHECK(strstr(reqs[at].headers, "X-Device-User-Agent: Roku/DVP-9.10\r\n") != NULL);
+  CHECK(strstr(reqs[at].headers, "X-Device-Accept-Language: fr-FR\r\n") != NULL);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.due, 8);
+  CHECK_INT((long)st.sent, 8);
+  CHECK_INT((long)st.pending, 0);
+  buf m = {0};
+  CHECK_INT(vast_ssai_write_metrics(s, to_buf, &m), VAST_OK);
+  CHECK(strstr(m.p, "vastrack_ssai_beacons_sent_total 8\n") != NULL);
+  CHECK(strstr(m.p, "vastrack_ssai_lateness_seconds_count 8\n") != NULL);
+  free(m.p);
+  free(tl.p);
+  free(wrapper);
+  vast_ssai_free(s);
+}
+
+TEST(positions_and_client_events) {
+  srv_start();
+  vast_ssai *s = service(NULL, 0, 0);
+  session(s, "s2");
+  char *d = inline_doc("a2", "px");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "s2", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  vast_ssai_consumption r = {0, 0, 2.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "s2", &r), VAST_OK);
+  CHECK_INT(vast_ssai_event(s, "s2", 0, "mute", -1, 0), VAST_OK);
+  CHECK_INT(vast_ssai_event(s, "s2", 0, "skip", 3.0, 0), VAST_E_STATE); /* skipoffset 5 s */
+  r.media_time = 6.0;
+  CHECK_INT(vast_ssai_report(s, "s2", &r), VAST_OK);
+  CHECK_INT(vast_ssai_event(s, "s2", 0, "click", -1, 0), VAST_OK);
+  CHECK_INT(vast_ssai_event(s, "s2", 0, "skip", -1, 0), VAST_OK);
+  CHECK_INT(vast_ssai_event(s, "s2", 0, "time", -1, 0), VAST_E_INVAL);
+  CHECK_INT(vast_ssai_event(s, "s2", 0, "dance", -1, 0), VAST_E_INVAL);
+  CHECK_INT(vast_ssai_event(s, "s2", 7, "mute", -1, 0), VAST_E_NOT_FOUND);
+  r.media_time = 20;
+  CHECK_INT(vast_ssai_report(s, "s2", &r), VAST_E_STATE); /* skipped: over */
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/px/a2/mute"), 1);
+  CHECK_INT(count_reqs("/px/a2/click"), 1);
+  CHECK_INT(count_reqs("/px/a2/skip"), 1);
+  CHECK_INT(count_reqs("/px/a2/q1"), 0);
+  CHECK(first_req("/px/a2/mute") < first_req("/px/a2/click"));
+  free(d);
+  free(tl.p);
+  vast_ssai_free(s);
+}
+
+TEST(retries_5xx_until_deadline_never_4xx) {
+  srv_start();
+  vast_ssai *s = service(NULL, 700, 0);
+  session(s, "s3");
+  char *a = inline_doc("f", "flaky"), *b = inline_doc("g", "gone"), *c = inline_doc("x", "dead");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "s3", NULL, a, strlen(a), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "s3", NULL, b, strlen(b), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "s3", NULL, c, strlen(c), to_buf, &tl, NULL), VAST_OK);
+  for (unsigned ad = 0; ad < 3; ad++) {
+    vast_ssai_consumption r = {ad, 1, 0, -1, 0, 6.0};
+    CHECK_INT(vast_ssai_report(s, "s3", &r), VAST_OK);
+  }
+  CHECK_INT(vast_ssai_drain(s, 10000), VAST_OK);
+  CHECK_INT(count_reqs("/flaky/f/imp"), 3);  /* 503, 503, 204 */
+  CHECK_INT(count_reqs("/flaky/f/start"), 1); /* after the impression is answered */
+  CHECK_INT(count_reqs("/gone/g/imp"), 1);   /* 404: final */
+  CHECK_INT(count_reqs("/gone/g/start"), 1);
+  CHECK(count_reqs("/dead/x/imp") >= 3);     /* 50, 100, 200, 400 ms... until 700 ms */
+  CHECK(count_reqs("/dead/x/imp") <= 5);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.failed, 2);  /* the 404s */
+  CHECK_INT((long)st.expired, 2); /* /dead/ imp and start */
+  CHECK((long)st.retried >= 2 + 4);
+  free(a), free(b), free(c), free(tl.p);
+  vast_ssai_free(s);
+}
+
+TEST(idle_session_ends_without_complete) {
+  srv_start();
+  vast_ssai *s = service(NULL, 0, 0.3);
+  session(s, "s4");
+  char *d = inline_doc("i4", "px");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "s4", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  vast_ssai_consumption r = {0, 1, 0, -1, 2, 6.0};
+  CHECK_INT(vast_ssai_report(s, "s4", &r), VAST_OK);
+  usleep(500000);
+  vast_ssai_tick(s);
+  r.index = 4;
+  CHECK_INT(vast_ssai_report(s, "s4", &r), VAST_E_NOT_FOUND);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/px/i4/mid"), 1);
+  CHECK_INT(count_reqs("/px/i4/complete"), 0);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 0);
+  CHECK_INT((long)st.sessions_idle, 1);
+  CHECK_INT(vast_ssai_session_end(s, "s4"), VAST_E_NOT_FOUND);
+  free(d), free(tl.p);
+  vast_ssai_free(s);
+}
+
+TEST(journal_unanswered_beacons_are_sent_once_after_restart) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/beacons.journal", dir);
+  FILE *f = fopen(path, "w");
+  double now = vast_now();
+  /* 1 answered, 2 and 3 outstanding (one batch of ad k/0), 4 past its deadline,
+     5 a torn last line (never acknowledged to anyone) */
+  for (int i = 1; i <= 4; i++)
+    fprintf(f, "D\t%d\t%d\tk/0\t%.3f\t%.3f\t198.51.100.1\tUA x\t\t\t\t0\tstart\t"
+               "http://127.0.0.1:%d/j/%d\n",
+            i, i == 3 ? 2 : i, now, i == 4 ? now - 1 : now + 30, srv_port, i);
+  fprintf(f, "A\t1\t204\n");
+  fprintf(f, "D\t5\t5\tk/0\t%.3f", now);
+  fclose(f);
+  vast_ssai *s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/j/1"), 0);
+  CHECK_INT(count_reqs("/j/2"), 1);
+  CHECK_INT(count_reqs("/j/3"), 1);
+  CHECK_INT(count_reqs("/j/4"), 0);
+  CHECK_INT(count_reqs("/j/5"), 0);
+  int at = first_req("/j/2");
+  CHECK(strstr(reqs[at].headers, "X-Device-IP: 198.51.100.1\r\n") != NULL);
+  CHECK(strstr(reqs[at].headers, "X-Device-User-Agent: UA x\r\n") != NULL);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.recovered, 2);
+  CHECK_INT((long)st.expired, 1);
+  vast_ssai_free(s);
+  /* a second restart sends nothing again */
+  s = service(dir, 0, 0);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.recovered, 0);
+  vast_ssai_free(s);
+  CHECK_INT(count_reqs("/j/2"), 1);
+  CHECK_INT(count_reqs("/j/3"), 1);
+  unlink(path);
+  rmdir(dir);
+}
+
+TEST(bad_sessions_are_refused) {
+  vast_ssai *s = service(NULL, 0, 0);
+  char out[65];
+  vast_device d = {sizeof d, "not-an-ip", "UA", NULL, NULL, NULL, 0};
+  CHECK_INT(vast_ssai_session_create(s, NULL, &d, out, sizeof out), VAST_E_INVAL);
+  d.ip = "192.0.2.1";
+  d.user_agent = "a\r\nX-Evil: 1";
+  CHECK_INT(vast_ssai_session_create(s, NULL, &d, out, sizeof out), VAST_E_INVAL);
+  d.user_agent = "ok";
+  CHECK_INT(vast_ssai_session_create(s, "bad id", &d, out, sizeof out), VAST_E_INVAL);
+  CHECK_INT(vast_ssai_session_create(s, NULL, &d, out, sizeof out), VAST_OK);
+  CHECK_INT((long)strlen(out), 16);
+  CHECK_INT(vast_ssai_session_create(s, "dup", &d, out, sizeof out), VAST_OK);
+  CHECK_INT(vast_ssai_session_create(s, "dup", &d, out, sizeof out), VAST_E_STATE);
+  CHECK_INT(vast_ssai_session_end(s, "dup"), VAST_OK);
+  vast_ssai_free(s);
+}
+
+static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
+                                TH(positions_and_client_events),
+                                TH(retries_5xx_until_deadline_never_4xx),
+                                TH(idle_session_ends_without_complete),
+                                TH(journal_unanswered_beacons_are_sent_once_after_restart),
+                                TH(bad_sessions_are_refused),
+                                {0}};
+
+int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }
