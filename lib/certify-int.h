@@ -52,7 +52,8 @@ typedef struct vast__cert_ans {
   size_t hqn;
   const char *location; /* 302 to this (points into the request's query) */
   size_t locn;
-  int tap_job;        /* GET /tap: run vast__certify_tap on the thread pool */
+  int tap_job;        /* GET /tap or /conformance/...: run vast__certify_tap or
+                         vast__certify_page on the thread pool */
 } vast__cert_ans;
 
 /*
@@ -73,5 +74,14 @@ void vast__cert_ans_free(vast__cert_ans *a);
 void vast__certify_tap(const char *query, size_t qn, const char *host, size_t hn,
                        int allow_private, int *status, const char **ctype, char **body,
                        size_t *blen);
+
+/*
+ * GET /conformance/<session> (no session: the most recently served): the
+ * conformance report of the database at db as an HTML page (no script; the
+ * web UI's style sheet). Reads SQLite: for a worker thread. Fills status,
+ * ctype (static) and body (malloc'd, *blen).
+ */
+void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
+                        const char **ctype, char **body, size_t *blen);
 
 #endif

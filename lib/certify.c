@@ -297,11 +297,136 @@ int vast__certify_route(const char *path, size_t pn, const char *query, size_t q
                         const char *host, size_t hn, vast__cert_ans *a) {
   memset(a, 0, sizeof *a);
   if (pn > 3 && !memcmp(path, "/r/", 3)) return tapped_hit(path, pn, query, qn, a);
-  if (pn == 4 && !memcmp(path, "/tap", 4)) {
+  if ((pn == 4 && !memcmp(path, "/tap", 4)) ||
+      (pn >= 12 && !memcmp(path, "/conformance", 12) && (pn == 12 || path[12] == '/'))) {
     a->tap_job = 1;
     return 1;
   }
   if (pn == 5 && !memcmp(path, "/vast", 5)) return adserver(0, query, qn, host, hn, a);
   if (pn == 5 && !memcmp(path, "/vmap", 5)) return adserver(1, query, qn, host, hn, a);
   return 0;
+}
+
+/* ---- GET /conformance/<session> ---- */
+
+static void html(sbuf *b, const char *s) {
+  for (; s && *s; s++) {
+    const char *e = NULL;
+    switch (*s) {
+    case '<': e = "&lt;"; break;
+    case '>': e = "&gt;"; break;
+    case '&': e = "&amp;"; break;
+    case '"': e = "&quot;"; break;
+    case '\'': e = "&#39;"; break;
+    default: break;
+    }
+    if (e) sbuf_put(b, e, strlen(e));
+    else if ((unsigned char)*s < 0x20 && *s != '\n') sbuf_put(b, "?", 1);
+    else sbuf_put(b, s, 1);
+  }
+}
+
+static void raw(sbuf *b, const char *s) { sbuf_put(b, s, strlen(s)); }
+
+void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
+                        const char **ctype, char **body, size_t *blen) {
+  vast__cert_ans a = {0};
+  char sid[80] = "";
+  *body = NULL;
+  *blen = 0;
+  if (pn > 13) {
+    if (pn - 13 >= sizeof sid) {
+      text(&a, 400, "session: 1-64 characters of A-Za-z0-9_.-\n");
+      goto done;
+    }
+    memcpy(sid, path + 13, pn - 13);
+    sid[pn - 13] = 0;
+    if (!vast_session_id_valid(sid)) {
+      text(&a, 400, "session: 1-64 characters of A-Za-z0-9_.-\n");
+      goto done;
+    }
+  }
+  if (!db) {
+    text(&a, 404, "the conformance report needs the collector's database (--db)\n");
+    goto done;
+  }
+  vast_conformance *r = NULL;
+  char msg[512];
+  vast_err e = vast_conformance_run(db, sid[0] ? sid : NULL, NULL, &r, msg, sizeof msg);
+  if (e != VAST_OK) {
+    char m[600];
+    snprintf(m, sizeof m, "%s\n", msg[0] ? msg : vast_strerror(e));
+    text(&a, e == VAST_E_NOT_FOUND ? 404 : 500, m);
+    goto done;
+  }
+  sbuf b = {0};
+  size_t n = vast_conformance_count(r);
+  raw(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>vastrack: conformance of ");
+  html(&b, vast_conformance_session(r));
+  raw(&b, "</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" "
+          "href=\"data:,\">\n</head>\n<body>\n<header>\n  <h1>vastrack conformance</h1>\n"
+          "  <nav><a href=\"/\">Dashboard</a><a href=\"/inspect\">Inspector</a></nav>\n"
+          "</header>\n<main>\n<section>\n<h2>Session <span id=\"session\">");
+  html(&b, vast_conformance_session(r));
+  raw(&b, "</span></h2>\n");
+  char line[256];
+  snprintf(line, sizeof line, "<p id=\"verdict\" class=\"%s\">%s",
+           n ? "bad" : "good", n ? "not conformant: " : "conformant: no finding");
+  raw(&b, line);
+  if (n) {
+    snprintf(line, sizeof line, "%zu finding%s", n, n == 1 ? "" : "s");
+    raw(&b, line);
+  }
+  raw(&b, "</p>\n");
+  /* the text report, for the timeline per ad */
+  sbuf t = {0};
+  vast_conformance_write_text(r, sbuf_put, &t);
+  raw(&b, "<pre id=\"report\">");
+  html(&b, t.p);
+  raw(&b, "</pre>\n");
+  free(t.p);
+  if (n) {
+    raw(&b, "<table id=\"findings\">\n<thead><tr><th>rule</th><th>ad</th><th>level</th>"
+            "<th>event</th><th>finding</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < n; i++) {
+      const vast_conformance_finding *f = vast_conformance_at(r, i);
+      raw(&b, "<tr data-rule=\"");
+      html(&b, f->rule);
+      raw(&b, "\"><td>");
+      html(&b, f->rule);
+      raw(&b, "</td><td>");
+      html(&b, f->ad);
+      raw(&b, "</td><td>");
+      if (f->level >= 0) {
+        snprintf(line, sizeof line, "%d", f->level);
+        raw(&b, line);
+      }
+      raw(&b, "</td><td>");
+      html(&b, f->event);
+      raw(&b, "</td><td>");
+      html(&b, f->message);
+      raw(&b, "</td></tr>\n");
+    }
+    raw(&b, "</tbody>\n</table>\n");
+  }
+  raw(&b, "<p>Rules and the spec text they come from: docs/conformance.md. The same report: "
+          "<code>vastrack report --conformance ");
+  html(&b, vast_conformance_session(r));
+  raw(&b, "</code></p>\n</section>\n</main>\n</body>\n</html>\n");
+  vast_conformance_free(r);
+  if (b.fail) {
+    free(b.p);
+    text(&a, 503, "out of memory\n");
+    goto done;
+  }
+  a.status = 200;
+  a.ctype = "text/html; charset=utf-8";
+  a.body = b.p;
+  a.blen = b.n;
+done:
+  *status = a.status;
+  *ctype = a.ctype;
+  *body = a.body;
+  *blen = a.blen;
 }

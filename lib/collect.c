@@ -1270,6 +1270,11 @@ static void web_work(uv_work_t *req) {
                       &j->resp.status, &j->resp.ctype, &j->resp.body, &j->resp.len);
     return;
   }
+  if (j->pn >= 12 && !memcmp(j->path, "/conformance", 12)) {
+    vast__certify_page(j->c->o.db_path, j->path, j->pn, &j->resp.status, &j->resp.ctype,
+                       &j->resp.body, &j->resp.len);
+    return;
+  }
   vast__web_api(j->path, j->pn, j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private,
                 &j->resp);
 }
@@ -1305,8 +1310,9 @@ static void web_after(uv_work_t *req, int status) {
 }
 
 /*
- * GET /tap: the fetch and rewrite run on the thread pool as a slow /api/
- * call does (same cap); the Host header travels as the job's body.
+ * GET /tap and GET /conformance/<session>: the fetch and rewrite, or the
+ * SQLite read, run on the thread pool as a slow /api/ call does (same cap);
+ * the Host header travels as the job's body.
  */
 static void tap_job(conn *k, const vast__http_req *rq, int close, int v10) {
   vast_collector *c = k->w->c;
@@ -1317,7 +1323,7 @@ static void tap_job(conn *k, const vast__http_req *rq, int close, int v10) {
     return;
   }
   webjob *j = calloc(1, sizeof *j);
-  char *mem = malloc(4 + rq->query.n + rq->host.n + 3);
+  char *mem = malloc(rq->path.n + rq->query.n + rq->host.n + 3);
   slot sl = {.head = 0, .close = (unsigned char)close, .v10 = (unsigned char)v10};
   sl.job = j;
   if (!j || !mem || slot_push(k, sl) != 0) {
@@ -1331,9 +1337,10 @@ static void tap_job(conn *k, const vast__http_req *rq, int close, int v10) {
   j->k = k;
   j->c = c;
   j->path = mem;
-  j->pn = 4;
-  memcpy(mem, "/tap", 5);
-  j->query = mem + 5;
+  j->pn = rq->path.n;
+  memcpy(mem, rq->path.p, rq->path.n);
+  mem[rq->path.n] = 0;
+  j->query = mem + rq->path.n + 1;
   j->qn = rq->query.n;
   if (rq->query.n) memcpy(j->query, rq->query.p, rq->query.n);
   j->query[rq->query.n] = 0;

@@ -132,6 +132,23 @@ expect_grep "default session is bad1" "^session bad1" "$TMP/out"
 expect_rc "unknown session: exit 4" 4 "$V" report --db "$DB" --conformance nosuch
 expect_rc "bad session id: exit 2" 2 "$V" report --db "$DB" --conformance 'a b'
 
+# The web UI's page of the same report.
+start_serve "$DB" "$TMP/serve2.out" || nok "serve restarts on the database"
+curl -s -g -o /dev/null "http://127.0.0.1:$PORT/t/impression?sid=xss1&ad=%3Cscript%3Ealert(1)%3C/script%3E&ph=[X]"
+sleep 0.3
+curl -s -o "$TMP/page.html" "http://127.0.0.1:$PORT/conformance/bad1"
+n=$(grep -c '<tr data-rule=' "$TMP/page.html")
+[ "$n" = 5 ] && ok "/conformance/bad1 lists the 5 findings" || nok "/conformance/bad1 lists the 5 findings" "got $n"
+expect_grep "/conformance page says not conformant" 'id="verdict" class="bad">not conformant: 5 findings' "$TMP/page.html"
+curl -s -o "$TMP/page2.html" "http://127.0.0.1:$PORT/conformance/good1"
+expect_grep "/conformance/good1 is conformant" 'id="verdict" class="good">conformant' "$TMP/page2.html"
+curl -s -o "$TMP/page3.html" "http://127.0.0.1:$PORT/conformance/xss1"
+if grep -q '<script>' "$TMP/page3.html"; then nok "/conformance escapes what the player sent"; else ok "/conformance escapes what the player sent"; fi
+expect_grep "escaped ad id shown" '&lt;script&gt;alert' "$TMP/page3.html"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/conformance/nosuch")
+[ "$code" = 404 ] && ok "/conformance of an unknown session: 404" || nok "/conformance unknown: 404" "got $code"
+stop_serve
+
 # The beacon tap: collector A taps the tags of a "real" ad server B (another
 # collector's test ad server); the player fires at A, which records each hit
 # and redirects it to B, so B still counts it.
