@@ -49,6 +49,15 @@ fire() {
   curl -s -L -o /dev/null -g "$u"
 }
 
+# at S: sleeps until S seconds after T0 (the play's start), so the time the
+# curl calls take (a loaded machine) does not add up over the play.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+at() {
+  left=$((T0 + $1 * 1000 - $(now_ms)))
+  [ $left -gt 0 ] && sleep "$(awk -v l=$left 'BEGIN { printf "%.3f", l / 1000 }')"
+  :
+}
+
 # play SID KIND: the scripted player over a 4 s ad behind one wrapper.
 # KIND good: as the spec says. KIND bad: midpoint twice at the InLine, no
 # thirdQuartile, the Wrapper's impression 3 s late, an Error with [ERRORCODE]
@@ -65,20 +74,22 @@ play_url() {
   curl -s -o "$TMP/lv1.xml" "$next"
   fire 1 impression 00:00:00.000
   [ "$2" = bad ] || fire 0 impression 00:00:00.000
-  fire 0 start 00:00:00.000; fire 1 start 00:00:00.000
-  sleep 1
+  fire 0 start 00:00:00.000
+  T0=$(now_ms) # the first start has arrived: media time 0 is no later than this
+  fire 1 start 00:00:00.000
+  at 1
   fire 0 firstQuartile 00:00:01.000; fire 1 firstQuartile 00:00:01.000
-  sleep 1
+  at 2
   fire 0 midpoint 00:00:02.000; fire 1 midpoint 00:00:02.000
   [ "$2" = bad ] && fire 1 midpoint 00:00:02.000
-  sleep 1
+  at 3
   if [ "$2" = bad ]; then
     fire 0 impression 00:00:03.000
     fire 1 error 00:00:03.000 raw
   else
     fire 0 thirdQuartile 00:00:03.000; fire 1 thirdQuartile 00:00:03.000
   fi
-  sleep 1
+  at 4
   fire 0 complete 00:00:04.000; fire 1 complete 00:00:04.000
 }
 
@@ -127,6 +138,11 @@ r=json.load(open(sys.argv[1]))
 print(" ".join(sorted("%s/%s/%s" % (f["rule"], f["event"], f["level"]) for f in r["findings"])))' "$TMP/bad.json")
 want="duplicated/midpoint/1 impression-spread/impression/0 missing/thirdQuartile/0 missing/thirdQuartile/1 unexpanded-macro/error/1"
 [ "$got" = "$want" ] && ok "wrong player: exactly its findings" || nok "wrong player: exactly its findings" "got: $got"
+if python3 tests/cli/jsonschema.py docs/json.md Conformance "$TMP/bad.json" 2> "$TMP/schema.err"; then
+  ok "conformance JSON matches its schema (docs/json.md)"
+else
+  nok "conformance JSON matches its schema (docs/json.md)" "$(head -3 "$TMP/schema.err")"
+fi
 expect_rc "default session is the last served" 1 "$V" report --db "$DB" --conformance
 expect_grep "default session is bad1" "^session bad1" "$TMP/out"
 expect_rc "unknown session: exit 4" 4 "$V" report --db "$DB" --conformance nosuch
