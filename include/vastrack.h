@@ -19,6 +19,7 @@
 #include "vastrack/net.h"
 #include "vastrack/collect.h"
 #include "vastrack/probe.h"
+#include "vastrack/certify.h"
 #include "vastrack/ssai.h"
 
 #endif

@@ -145,6 +145,9 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
         req->content_length = cl;
       }
       break;
+    case 'h':
+      if (name_is(name, "host")) req->host = val;
+      break;
     case 't':
       if (name_is(name, "transfer-encoding")) req->has_body = req->chunked = 1;
       break;

@@ -29,6 +29,7 @@ typedef struct vast__http_req {
   uint64_t content_length; /* Content-Length; saturates at UINT64_MAX/2 */
   vast__str user_agent, device_ip, device_ua, forwarded_for;
   vast__str content_type; /* Content-Type as sent (empty when absent) */
+  vast__str host;         /* Host (empty when absent): the test ad server's base URL */
   int api_client;         /* an X-Vastrack-Client header was sent (any value) */
   unsigned n_device;  /* other X-Device-* headers (name without prefix) */
   vast__str device_name[VAST__MAX_DEVICE_HDRS], device_val[VAST__MAX_DEVICE_HDRS];

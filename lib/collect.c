@@ -43,6 +43,7 @@
 #include "collect-int.h"
 #include "jsonw.h"
 #include "web-int.h"
+#include "certify-int.h"
 
 /* ---- constants ---- */
 
@@ -112,8 +113,10 @@ typedef struct webjob webjob;
 typedef struct slot {
   vast__hit *hit; /* durable hit waiting for the writer, or NULL */
   webjob *job;    /* /api/... request running on the thread pool, or NULL */
-  char *bytes;    /* a ready response (malloc'd), when hit is NULL */
+  char *bytes;    /* a ready response (malloc'd), when hit is NULL; with a hit:
+                     the answer once it is stored (test ad server, tap) */
   size_t len;
+  int okcode;     /* with a hit and bytes: the status of bytes */
   uint64_t t0;    /* uv_hrtime() when parsed */
   unsigned char r204, head, close, v10;
 } slot;
@@ -583,6 +586,22 @@ static void respond_x(conn *k, int code, const char *ctype, const void *body, si
   }
 }
 
+/* Queues a whole response built elsewhere (malloc'd; owned from here on). */
+static void respond_raw(conn *k, int code, char *bytes, size_t len, int close) {
+  count_status(k->w, code);
+  if (close) k->close_after = 1;
+  if (k->scount == 0) {
+    if (buf_put(&k->wbuf, &k->wlen, &k->wcap, bytes, len)) conn_close(k);
+    free(bytes);
+    return;
+  }
+  slot s = {.bytes = bytes, .len = len};
+  if (slot_push(k, s)) {
+    free(bytes);
+    conn_close(k);
+  }
+}
+
 static void respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
                     int close, int v10) {
   respond_x(k, code, ctype, body, blen, head, close, v10, 0);
@@ -766,10 +785,15 @@ static void conn_flush(conn *k) {
     if (s->hit) {
       int st = atomic_load_explicit(&s->hit->state, memory_order_acquire);
       if (st == VAST__HIT_PENDING) break;
-      int code = st == VAST__HIT_OK ? (s->r204 ? 204 : 200) : 503;
+      int code = st == VAST__HIT_OK ? (s->bytes ? s->okcode : s->r204 ? 204 : 200) : 503;
       count_status(k->w, code);
       if (code == 503) s->close = 1, k->close_after = 1;
-      int rc = put_hit_response(&k->wbuf, &k->wlen, &k->wcap, code, s->head, s->close, s->v10);
+      int rc = st == VAST__HIT_OK && s->bytes
+                   ? buf_put(&k->wbuf, &k->wlen, &k->wcap, s->bytes, s->len)
+                   : put_hit_response(&k->wbuf, &k->wlen, &k->wcap, code, s->head, s->close,
+                                      s->v10);
+      free(s->bytes);
+      s->bytes = NULL;
       if (!now) now = uv_hrtime();
       histo_add1(&k->w->st.lat, LAT_B, NLAT, (double)(now - s->t0) / 1e9, now - s->t0);
       vast__hit_unref(s->hit);
@@ -1002,21 +1026,30 @@ static void handle_web_get(conn *k, const char *p, size_t n, int head, int close
   }
 }
 
-/* A tracking request (GET, HEAD, or a beacon POST whose body was read). */
-static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, int v10) {
+/*
+ * A tracking request (GET, HEAD, or a beacon POST whose body was read). With
+ * ok (a whole response, malloc'd, owned from here on), the hit is answered
+ * with it instead of the GIF once stored (okcode its status): the test ad
+ * server's tags and the tap's redirects (certify.c).
+ */
+static void handle_hit_x(conn *k, const vast__http_req *rq, int head, int close, int v10,
+                         char *ok, size_t oklen, int okcode) {
   worker *w = k->w;
   vast_collector *c = w->c;
   int r204 = 0, bad = 0;
   if (atomic_load_explicit(&c->qlen, memory_order_relaxed) >= c->o.max_queue) {
+    free(ok);
     respond(k, 503, "text/plain", "queue full\n", 11, head, close, v10);
     return;
   }
   if (atomic_load_explicit(&c->db_lost, memory_order_relaxed)) {
+    free(ok);
     respond(k, 503, "text/plain", "database file lost\n", 19, head, close, v10);
     return;
   }
   vast__hit *h = make_hit(k, rq, &r204, &bad);
   if (!h) {
+    free(ok);
     if (bad == 2) {
       WINC(w, bad);
       logf_(c, "bad request from %s: NUL byte (%%00) in a parameter", k->ip);
@@ -1042,17 +1075,58 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
     atomic_fetch_add(&w->inflight, 1);
     slot s = {.hit = h, .t0 = uv_hrtime(), .r204 = (unsigned char)r204,
               .head = (unsigned char)head, .close = (unsigned char)close,
-              .v10 = (unsigned char)v10};
+              .v10 = (unsigned char)v10, .bytes = ok, .len = oklen, .okcode = okcode};
     if (close) k->close_after = 1;
     if (slot_push(k, s)) {
       vast__hit_unref(h);
+      free(ok);
       conn_close(k);
     }
+  } else if (ok) {
+    respond_raw(k, okcode, ok, oklen, close);
   } else if (r204) {
     respond(k, 204, NULL, NULL, 0, head, close, v10);
   } else {
     respond(k, 200, "image/gif", GIF, sizeof GIF, head, close, v10);
   }
+}
+
+static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, int v10) {
+  handle_hit_x(k, rq, head, close, v10, NULL, 0, 0);
+}
+
+/*
+ * The player-certification routes (lib/certify.c): GET /vast, /vmap (the
+ * test ad server). Returns 0 when the path is not one of them. An answer
+ * that comes with a record (a served tag) is stored like a hit and sent
+ * once the hit is stored, so a collector that answered a tag has it.
+ */
+static int certify_route(conn *k, const vast__http_req *rq, int head, int close, int v10) {
+  vast__cert_ans a;
+  if (!vast__certify_route(rq->path.p, rq->path.n, rq->query.p, rq->query.n, rq->host.p,
+                           rq->host.n, &a))
+    return 0;
+  if (!a.event[0]) {
+    respond_web(k, a.status, a.ctype, a.body, a.blen, head, close, v10);
+    vast__cert_ans_free(&a);
+    return 1;
+  }
+  char *b = NULL;
+  size_t len = 0, cap = 0;
+  char path[80];
+  int pn = snprintf(path, sizeof path, "/t/%s", a.event);
+  vast__http_req r2 = *rq;
+  r2.path = (vast__str){path, (size_t)pn};
+  r2.query = (vast__str){a.hitq, a.hqn};
+  if (build_response(&b, &len, &cap, a.status, a.ctype, a.body, a.blen, head, close, v10, 1)) {
+    free(b);
+    vast__cert_ans_free(&a);
+    conn_close(k);
+    return 1;
+  }
+  handle_hit_x(k, &r2, head, close, v10, b, len, a.status);
+  vast__cert_ans_free(&a);
+  return 1;
 }
 
 /*
@@ -1132,6 +1206,7 @@ static void handle_request(conn *k, const vast__http_req *rq) {
     handle_hit(k, rq, head, close, v10);
     return;
   }
+  if (c->o.web && certify_route(k, rq, head, close, v10)) return;
   if (n == 8 && memcmp(p, "/healthz", 8) == 0) {
     if (atomic_load_explicit(&c->db_lost, memory_order_relaxed))
       respond(k, 503, "text/plain", "database file deleted or replaced\n", 34, head, close, v10);

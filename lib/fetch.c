@@ -302,6 +302,12 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   o.max_bytes = vast__policy_bytes(o.policy, o.max_bytes);
   o.user_agent = vast__policy_ua(o.policy, o.user_agent);
   if (!res || !url) return VAST_E_INVAL;
+  if (!vast_net_header_value_ok(o.user_agent)) { /* a CR LF would add headers */
+    memset(res, 0, sizeof *res);
+    set_err(err, VAST_E_INVAL, 0, "cannot fetch '%.150s': the User-Agent holds a control character%s",
+            url, "");
+    return VAST_E_INVAL;
+  }
   memset(res, 0, sizeof *res);
   if (!vast__is_http(url)) {
     set_err(err, VAST_E_URL, 301, "cannot fetch '%.150s': only http and https URLs are fetched%s",

@@ -185,6 +185,7 @@ void vast_play_opts_init(vast_play_opts *opts) {
   opts->duration = -1;
   opts->tick = VAST_PLAY_TICK;
   opts->wall_start = -1;
+  opts->rate = 1;
 }
 
 static double wall_now(void) {
@@ -241,7 +242,7 @@ vast_err vast_play_simulate(vast_tracker *tr, const vast_play_opts *opts, vast_p
   if (!tr || !opts || opts->size != sizeof *opts) return VAST_E_INVAL;
   const vast_play_opts *o = opts;
   if (!isfinite(o->end) || o->end < 0 || !isfinite(o->tick) || !(o->tick > 0) ||
-      (o->n_events && !o->events))
+      !isfinite(o->rate) || !(o->rate > 0) || (o->n_events && !o->events))
     return VAST_E_INVAL;
   for (size_t i = 1; i < o->n_events; i++)
     if (!(o->events[i - 1].at <= o->events[i].at)) return VAST_E_INVAL;
@@ -306,7 +307,8 @@ vast_err vast_play_simulate(vast_tracker *tr, const vast_play_opts *opts, vast_p
     st->steps++;
     if (o->on_step) o->on_step(o->user, st);
     if (!paused) {
-      st->media = st->media + o->tick > end ? end : st->media + o->tick;
+      double step = o->tick * o->rate;
+      st->media = st->media + step > end ? end : st->media + step;
       vast_tracker_time(tr, st->wall0 + st->t, st->media);
     }
     if (o->max_steps && st->steps >= o->max_steps) {

@@ -594,6 +594,13 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   r.o.max_redirects = vast__policy_redirects(r.o.policy, r.o.max_redirects);
   r.o.max_bytes = vast__policy_bytes(r.o.policy, r.o.max_bytes);
   r.o.user_agent = vast__policy_ua(r.o.policy, r.o.user_agent);
+  if (!vast_net_header_value_ok(r.o.user_agent)) { /* a CR LF would add headers */
+    if (err) {
+      err->code = VAST_E_INVAL;
+      snprintf(err->message, sizeof err->message, "the User-Agent holds a control character");
+    }
+    return VAST_E_INVAL;
+  }
   r.c = calloc(1, sizeof *r.c);
   if (!r.c) return VAST_E_NOMEM;
   vast__arena_init(&r.c->arena);

@@ -261,7 +261,11 @@ vast_err vast_findings_write_text_opts(const vast_findings *l, const char *name,
     vast_text_options_init(&def);
     opt = &def;
   }
-  if (!name) name = "-";
+  /* the name and the messages carry text from the tag (URLs, ids): escaped so
+   * that it cannot forge lines or send escape sequences to a terminal */
+  char safe_name[1024], safe_msg[4 * 768];
+  vast_text_escape(name ? name : "-", safe_name, sizeof safe_name);
+  name = safe_name;
   ob o = {.write = write, .ctx = ctx};
   size_t n = l ? l->n : 0;
   const char *bold = opt->color ? "\033[1m" : "", *reset = opt->color ? "\033[0m" : "";
@@ -316,7 +320,8 @@ vast_err vast_findings_write_text_opts(const vast_findings *l, const char *name,
           break;
         }
     }
-    ob_s(&o, msg);
+    vast_text_escape(msg, safe_msg, sizeof safe_msg);
+    ob_s(&o, safe_msg);
     if (f->iab_code) ob_printf(&o, " [%s, VAST code %d]", f->rule_id, f->iab_code);
     else ob_printf(&o, " [%s]", f->rule_id);
     if (es[k].count > 1) {

@@ -98,7 +98,7 @@ typedef struct vast_limits {
 void vast_limits_init(vast_limits *limits);
 
 typedef struct vast_doc vast_doc;
-typedef struct { uint32_t line; uint32_t column; ...; } vast_pos;
+typedef struct { uint32_t line; uint32_t column; uint32_t offset; ...; } vast_pos;
 typedef struct { const char *url; const char *id; vast_pos pos; ...; } vast_url;
 typedef enum { VAST_OFFSET_NONE, VAST_OFFSET_TIME, VAST_OFFSET_PERCENT,
   VAST_OFFSET_INVALID, ... } vast_offset_kind;

@@ -28,7 +28,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS]\n"
+    "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS] [--rate R]\n"
     "                     [--events LIST] [--creative N] [--macro NAME=VALUE]...\n"
     "                     [--seed N] [--muted] [--fullscreen] [--ssai --device-ip IP\n"
     "                     --device-ua UA [--xff]] [--allow-private] [--timeout MS]\n"
@@ -47,7 +47,9 @@ static const char usage_text[] =
     "  T MEDIA EVENT (no tracking URL)        the event happened; the tag tracks none\n"
     "  T MEDIA clickThrough URL               the landing page of a click (not a beacon)\n"
     "T: session seconds since the ad loaded; MEDIA: seconds into the ad (they differ\n"
-    "after a pause or a seek; - when unknown).\n"
+    "after a pause or a seek; - when unknown). A last line (# on stdout, stderr with --json)\n"
+    "says how much media was played continuously from 0, played in all, and thrown\n"
+    "away (faster than real time, or a jump).\n"
     "\n"
     "  --fire            send the beacons (HTTP GET through the net module). Without it\n"
     "                    nothing leaves the machine (a dry run; --dry-run is accepted\n"
@@ -76,6 +78,9 @@ static const char usage_text[] =
     "  --xff             also send X-Forwarded-For: IP (deprecated header)\n"
     "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
     "                    end and fire complete\n"
+    "  --rate R          playback rate (media seconds per second; default 1). Quartiles\n"
+    "                    and complete need normal speed: at 2x nothing past the start\n"
+    "                    is earned (VAST 4.x 3.14.1)\n"
     "  --events LIST     player events at session times, comma-separated NAME@T[:ARG],\n"
     "                    e.g. mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,\n"
     "                    error@4:405,seek@6:2,rewind@9,closeLinear@31 (ARG: error code,\n"
@@ -136,20 +141,9 @@ typedef struct play_ctx {
   int nomem;
 } play_ctx;
 
-/* Writes s as a JSON string (with quotes), or null. */
-static void json_str(FILE *f, const char *s) {
-  if (!s) {
-    fputs("null", f);
-    return;
-  }
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
-  }
-  fputc('"', f);
-}
+/* Writes s as a JSON string (with quotes), or null: the library's one escaper
+ * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
+static void json_str(FILE *f, const char *s) { vast_json_write_string(s, cli_write_file, f); }
 
 /* One record as a JSON line: the shape of --json and --log, dry or fired. */
 static void rec_json(FILE *f, const play_rec *r) {
@@ -394,7 +388,7 @@ static void header(const play_ctx *pc, const vast_selection *sel, long ci, const
 
 /* Runs the simulation: returns an exit status. */
 static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, double watch,
-                    const vast_play_event *ev, size_t nev) {
+                    double rate, const vast_play_event *ev, size_t nev) {
   double dur = vast_plan_duration(plan);
   double end = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
   if (!(end >= 0)) {
@@ -412,6 +406,7 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
   po.on_step = on_step;
   po.on_click_through = on_click_through;
   po.user = pc;
+  po.rate = rate;
   vast_err rc = vast_play_simulate(tr, &po, &pc->st);
   if (rc != VAST_OK) {
     cli_error("play: cannot simulate: %s", vast_strerror(rc));
@@ -432,7 +427,7 @@ int cmd_play(int argc, char **argv) {
   memset(&pc, 0, sizeof pc);
   pthread_mutex_init(&pc.mu, NULL);
   pc.out = stdout;
-  double watch = -1;
+  double watch = -1, rate = 1;
   unsigned player_state = 0;
   long creative = -1;
   const char *events = NULL;
@@ -501,6 +496,13 @@ int cmd_play(int argc, char **argv) {
       watch = strtod(val, &end);
       if (end == val || *end || !(watch >= 0) || !isfinite(watch)) {
         cli_error("play: bad --watch '%s'", val);
+        goto done;
+      }
+      i++;
+    } else if (!strcmp(a, "--rate") && val) {
+      rate = strtod(val, &end);
+      if (end == val || *end || !(rate > 0) || !isfinite(rate)) {
+        cli_error("play: bad --rate '%s' (a number > 0)", val);
         goto done;
       }
       i++;
@@ -669,11 +671,21 @@ int cmd_play(int argc, char **argv) {
   if (ssai) vast_tracker_set_trusted_positions(tr, 1);
   if (pc.fire) vast_tracker_set_clock(tr, real_clock, NULL);
   header(&pc, &sel, ci, plan, fast);
-  status = simulate(&pc, tr, plan, watch, ev, nev);
+  status = simulate(&pc, tr, plan, watch, rate, ev, nev);
   if (pc.disp) {
     if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)
       cli_error("play: beacons still in flight at exit");
     if (status == CLI_OK && pc.failed) status = CLI_FINDINGS;
+  }
+  if (status == CLI_OK || status == CLI_FINDINGS) { /* after every record */
+    pthread_mutex_lock(&pc.mu);
+    FILE *f = pc.json ? stderr : pc.out;
+    fprintf(f,
+            "# played continuously from 0: %.2f s; played in all: %.2f s; thrown away: %.2f s%s\n",
+            vast_tracker_continuous(tr), vast_tracker_played(tr), vast_tracker_discarded(tr),
+            vast_tracker_discarded(tr) > 0 ? " (faster than real time, or a jump)" : "");
+    fflush(f);
+    pthread_mutex_unlock(&pc.mu);
   }
 out:
   vast_dispatcher_free(pc.disp); /* undelivered records get their "cancelled" delivery */

@@ -71,20 +71,9 @@ static int push(items *it, item x) {
   return 0;
 }
 
-static void json_str(FILE *f, const char *s) {
-  if (!s) {
-    fputs("null", f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}
+/* Writes s as a JSON string (with quotes), or null: the library's one escaper
+ * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
+static void json_str(FILE *f, const char *s) { vast_json_write_string(s, cli_write_file, f); }
 
 static void kbit(char *out, size_t n, int64_t bps) {
   if (bps > 0) snprintf(out, n, "%lld kbit/s", (long long)((bps + 500) / 1000));

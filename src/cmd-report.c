@@ -32,13 +32,17 @@ static const char USAGE[] =
     "                operator parameter (adid=7) are matched to its hits\n"
     "  --no-db       report the fired log alone\n"
     "  --json        one JSON object\n"
-    "  --csv         ad,event,counted,fired,answered,diff,rate\n";
+    "  --csv         ad,event,counted,fired,answered,diff,rate\n"
+    "  --conformance [SESSION]  what a player fired against what the spec requires\n"
+    "                ('vastrack report --conformance --help')\n";
 
 int cmd_report(int argc, char **argv) {
   const char *db = "vastrack.db", *since = NULL, *map = NULL;
   const char *fired[16];
   int nfired = 0, nodb = 0;
   vast_report_format fmt = VAST_REPORT_TEXT;
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--conformance")) return cmd_conformance(argc, argv);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

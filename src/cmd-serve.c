@@ -53,7 +53,8 @@ static const char USAGE[] =
     "  --header-timeout MS  a request head must arrive within MS (default 10000)\n"
     "  --idle-timeout MS    idle keep-alive connections are closed after MS (default 60000)\n"
     "  --map NAME=FIELD,..  operator query names; FIELD is ad, cr, sid, code or r\n"
-    "  --quiet              do not log bad requests to stderr\n"
+    "  --quiet              do not log bad requests to stderr (storage problems and a\n"
+    "                       lost database file are always logged)\n"
     "Web inspector (/inspect) and live dashboard (/), JSON API under /api/ (docs/web.md):\n"
     "  --no-web             do not serve them (404; POST to them answered 405)\n"
     "  --allow-private      let the API fetch tags from loopback, private and link-local\n"
@@ -67,8 +68,15 @@ static const char USAGE[] =
     "  --help               this text\n"
     "SIGTERM or SIGINT drains, flushes and exits 0. URL scheme: docs/collector.md\n";
 
+/* ctx: non-NULL with --quiet, which drops what clients cause (bad requests,
+   refused bodies, header timeouts, connection limits) but never what concerns
+   the data: storage errors, kept journals, a lost database file. */
 static void log_stderr(void *ctx, const char *line) {
-  (void)ctx;
+  static const char *const client[] = {"bad request from ", "request body from ",
+                                       "header timeout from ", "too many connections"};
+  if (ctx)
+    for (size_t i = 0; i < sizeof client / sizeof client[0]; i++)
+      if (!strncmp(line, client[i], strlen(client[i]))) return;
   fprintf(stderr, "vastrack serve: %s\n", line);
 }
 
@@ -99,7 +107,7 @@ int cmd_serve(int argc, char **argv) {
       return CLI_OK;
     }
     if (!strcmp(a, "--quiet")) {
-      o.log = NULL;
+      o.log_ctx = &o; /* any non-NULL: quiet */
       continue;
     }
     if (!strcmp(a, "--no-web")) {

@@ -19,6 +19,8 @@ static const char template_usage[] =
     "                 instead of an InLine\n"
     "  --omid         add AdVerifications with an OMID verification script\n"
     "  --no-comments  leave the explanatory comments out\n"
+    "  --collector URL  the test ad server's tag instead, its tracking URLs on that\n"
+    "                 collector ('vastrack template --collector URL --help')\n"
     "  -h, --help     this text\n";
 
 #include <string.h>
@@ -28,6 +30,8 @@ static const char template_usage[] =
 int cmd_template(int argc, char **argv) {
   vast_template_options o;
   vast_template_options_init(&o);
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--collector")) return cmd_template_collector(argc, argv);
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       fputs(template_usage, stdout);

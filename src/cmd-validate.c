@@ -503,18 +503,9 @@ static const char *cell(const row *r, size_t c, char *tmp, size_t cap) {
   }
 }
 
-static void csv_field(const char *s) {
-  if (strpbrk(s, ",\"\r\n")) {
-    putchar('"');
-    for (; *s; s++) {
-      if (*s == '"') putchar('"');
-      putchar(*s);
-    }
-    putchar('"');
-  } else {
-    fputs(s, stdout);
-  }
-}
+/* One CSV cell: RFC 4180 quoting, and text a spreadsheet would run as a
+ * formula neutralised (tag names and messages come from the tags). */
+static void csv_field(const char *s) { vast_csv_write_cell(s, cli_write_file, stdout); }
 
 /* A JSON string through the library's writer (one escaper for every command). */
 static void json_str(const char *s) { vast_json_write_string(s, cli_write_file, stdout); }
@@ -710,7 +701,7 @@ static void print_table(const rows *rs) {
   for (size_t c = 0; c < NTAB; c++) w[c] = strlen(table_heads[c]);
   for (size_t i = 0; i < rs->n; i++)
     for (size_t c = 0; c + 1 < NTAB; c++) {
-      size_t l = strlen(cell(&rs->r[i], table_cols[c], tmp, sizeof tmp));
+      size_t l = vast_text_escape(cell(&rs->r[i], table_cols[c], tmp, sizeof tmp), NULL, 0);
       if (l > w[c]) w[c] = l;
     }
   size_t fixed = 0; /* everything but tag and issues, with the 2-space gaps */
@@ -723,8 +714,9 @@ static void print_table(const rows *rs) {
   printf("%s\n", table_heads[NTAB - 1]);
   for (size_t i = 0; i < rs->n; i++)
     for (size_t c = 0; c < NTAB; c++) {
-      const char *s = cell(&rs->r[i], table_cols[c], tmp, sizeof tmp);
-      const char *shown = *s ? s : "-";
+      char safe[1200];
+      vast_text_escape(cell(&rs->r[i], table_cols[c], tmp, sizeof tmp), safe, sizeof safe);
+      const char *shown = *safe ? safe : "-";
       size_t l = strlen(shown);
       if (c == 0 && l > w[0]) /* keep the file name: cut the directories */
         printf("...%-*s  ", (int)w[0] - 3, shown + l - (w[0] - 3));

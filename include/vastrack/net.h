@@ -171,7 +171,8 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
  *   err   optional; on failure code, IAB code (301) and a message naming the URL.
  * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
  * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,
- * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM.
+ * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM, VAST_E_INVAL
+ * (a User-Agent with a control character: vast_net_header_value_ok).
  * Reentrant; each call uses its own connection.
  */
 VAST_API vast_err vast_fetch(const char *url, const vast_fetch_opts *opts,
@@ -467,7 +468,8 @@ typedef struct vast_error_beacon {
  * Returns VAST_OK when at least one ad resolved; VAST_E_NO_AD (303),
  * VAST_E_WRAPPER_LIMIT (302), VAST_E_LOOP (302), VAST_E_TIMEOUT (301), VAST_E_HTTP
  * (301), VAST_E_XML / VAST_E_NOT_VAST / VAST_E_VERSION (100/101/102) when none did
- * (the code of the first failure); VAST_E_INVAL, VAST_E_NOMEM, VAST_E_IO (the root
+ * (the code of the first failure); VAST_E_INVAL (also: a User-Agent with a control
+ * character, no chain), VAST_E_NOMEM, VAST_E_IO (the root
  * file cannot be read; no chain).
  */
 VAST_API vast_err vast_resolve_url(const char *url, const vast_resolve_opts *opts,

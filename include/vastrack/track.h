@@ -726,10 +726,13 @@ typedef struct vast_play_opts {
   vast_play_step_fn on_step;           /* optional */
   vast_play_through_fn on_click_through; /* optional */
   void *user;                          /* passed to the callbacks */
+  double rate;            /* playback rate: media seconds per session second while
+                             playing; 1 (default) is normal speed. Faster playback
+                             earns no quartile (VAST_E_NOT_PLAYED) */
 } vast_play_opts;
 
 /* Defaults: size set, end 0, no ended, duration -1, tick VAST_PLAY_TICK,
- * wall_start now, no limit, no events, no callbacks. */
+ * wall_start now, no limit, no events, no callbacks, rate 1. */
 VAST_API void vast_play_opts_init(vast_play_opts *opts);
 
 /*
@@ -762,7 +765,7 @@ VAST_API void vast_play_opts_init(vast_play_opts *opts);
  *            time of each beacon; on return, where and why it stopped
  * Returns VAST_OK (whatever the tracker refused), VAST_E_INVAL (NULL tracker
  * or opts, a wrong opts.size, end or tick not finite or end < 0 or tick <= 0,
- * events out of time order).
+ * rate not finite or <= 0, events out of time order).
  * Runs on the caller's thread; the tracker must not be fed elsewhere meanwhile.
  */
 VAST_API vast_err vast_play_simulate(vast_tracker *tracker, const vast_play_opts *opts,

@@ -28,6 +28,7 @@ def test_parse_model_and_positions():
     assert (mf.url, mf.width, mf.height, mf.bitrate, mf.delivery) == \
         ("https://cdn.example/ad.mp4", 1280, 720, 2000, "progressive")
     assert mf.line > lin.line > ad.line > 0 and mf.column > 0
+    assert doc.source[mf.offset:].startswith(b"<MediaFile ")
     assert ad.creatives[0].nonlinear is None and ad.wrapper is None
 
 

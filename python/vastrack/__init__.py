@@ -33,7 +33,8 @@ from ._model import (Ad, AdSource, Break, Companion, CompanionAds, Creative, Ext
 __version__ = _s(lib.vast_version())
 __all__ = [
     "parse", "parse_file", "validate", "rules", "resolve", "Tracker", "fire", "report",
-    "Document", "Chain", "Beacon", "Delivery", "Finding", "VastError", "ParseError",
+    "Document", "Chain", "Hop", "Resolved", "Failure", "Beacon", "Beacons", "Delivery",
+    "Finding", "VastError", "ParseError",
     "ResolveError", "StateError", "Url", "Ad", "Creative", "Linear", "MediaFile", "Tracking",
     "Icon", "Resource", "NonLinear", "NonLinearAds", "Companion", "CompanionAds",
     "Extension", "Verification", "Vast", "Break", "AdSource", "Note", "Node",

@@ -119,6 +119,8 @@ class Node(tuple):
     _owner = property(lambda s: s[1])
     line = property(lambda s: s[0].pos.line)
     column = property(lambda s: s[0].pos.column)
+    # byte offset of the element's '<' in Document.source (when line is not 0)
+    offset = property(lambda s: s[0].pos.offset)
 
     def to_dict(self):
         """This object as plain dicts, lists and scalars (the inspect --json shape)."""

@@ -33,7 +33,7 @@ printf '{"file":"\377","profile":"web","overrides":[],"errors":0,"warnings":0,"i
 schema Validate "$TMP/x4" --lines && nok "checker: invalid UTF-8 fails" || ok "checker: invalid UTF-8 fails"
 
 # every corpus file through inspect, validate and resolve
-n=0; bad=""
+n=0; plays=0; bad=""
 find "$C" -name '*.xml' | sort > "$TMP/files"
 while read -r f; do
   n=$((n + 1))
@@ -44,9 +44,14 @@ while read -r f; do
   schema Validate "$TMP/v.json" --lines || bad="$bad validate:$f:$(head -1 "$TMP/schema.err")"
   "$V" resolve --json "$f" > "$TMP/r.json" 2>/dev/null
   if [ -s "$TMP/r.json" ]; then schema Resolve "$TMP/r.json" || bad="$bad resolve:$f:$(head -1 "$TMP/schema.err")"; fi
+  if "$V" play --dry-run --json "$f" > "$TMP/p.json" 2>/dev/null && [ -s "$TMP/p.json" ]; then
+    plays=$((plays + 1))
+    schema Play "$TMP/p.json" --lines || bad="$bad play:$f:$(head -1 "$TMP/schema.err")"
+  fi
 done < "$TMP/files"
-[ -z "$bad" ] && ok "inspect, validate, resolve --json over $n corpus files match docs/json.md" ||
-  nok "inspect, validate, resolve --json over the corpus match docs/json.md" "$(echo "$bad" | head -c 900)"
+[ -z "$bad" ] && ok "inspect, validate, resolve, play --json over $n corpus files ($plays played) match docs/json.md" ||
+  nok "inspect, validate, resolve, play --json over the corpus match docs/json.md" "$(echo "$bad" | head -c 900)"
+[ "$plays" -ge 10 ] && ok "play --dry-run ran on $plays corpus tags" || nok "play --dry-run ran on corpus tags" "$plays"
 [ "$n" -ge 40 ] && ok "the corpus has $n files" || nok "the corpus has files" "$n"
 
 "$V" audit --json "$C" > "$TMP/a.json"; check "audit --json over the corpus" Audit "$TMP/a.json"

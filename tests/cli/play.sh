@@ -111,7 +111,7 @@ awk '!/^#/ && $1 > 6' "$TMP/out" > "$TMP/after"
 # error to the Error URL with its code; terminal
 expect_rc error 0 "$VASTRACK" play --events 'error@4:405' "$TMP/ad.xml"
 expect_grep error_code '^4.00 4.00 error http://t/err\?c=405&ph=00%3A00%3A04.000$' "$TMP/out"
-[ "$(tail -n 1 "$TMP/out" | cut -d' ' -f3)" = error ] && ok error_is_last || nok error_is_last
+[ "$(grep -v '^#' "$TMP/out" | tail -n 1 | cut -d' ' -f3)" = error ] && ok error_is_last || nok error_is_last
 # an error before the impression (403: no supported media): no impression, playhead unknown
 expect_rc error_before_impression 0 "$VASTRACK" play --events 'error@0:403' "$TMP/ad.xml"
 expect_grep error_403 '^0.00 - error http://t/err\?c=403&ph=-1$' "$TMP/out"
@@ -140,6 +140,19 @@ expect_rc after_end 0 "$VASTRACK" play --events 'click@21,pause@22,closeLinear@2
 expect_grep after_end_click '^21.00 20.00 clickThrough http://t/land' "$TMP/out"
 expect_grep after_end_close '^23.00 20.00 closeLinear \(no tracking URL\)$' "$TMP/out"
 expect_grep after_end_pause_refused 'pause at 22.00 s ignored' "$TMP/err"
+
+# playback rate: at 2x nothing past the start is earned (the old engine fired every
+# quartile and complete), and the last line says how much was thrown away
+expect_rc rate_2x 0 "$VASTRACK" play --rate 2 "$TMP/ad.xml"
+if grep -q 'firstQuartile\|midpoint\|thirdQuartile\|complete\|p90' "$TMP/out"; then nok rate_2x_earns_nothing "$(cat "$TMP/out")"
+else ok rate_2x_earns_nothing; fi
+expect_grep rate_2x_footer '^# played continuously from 0: 0\.50 s; played in all: 0\.50 s; thrown away: 19\.50 s \(faster than real time, or a jump\)$' "$TMP/out"
+expect_rc rate_1x_footer 0 "$VASTRACK" play "$TMP/ad.xml"
+expect_grep rate_1x_footer_line '^# played continuously from 0: 20\.00 s; played in all: 20\.00 s; thrown away: 0\.00 s$' "$TMP/out"
+expect_rc bad_rate 2 "$VASTRACK" play --rate 0 "$TMP/ad.xml"
+# --ssai: trusted positions, SERVERSIDE=1, a dry run unless --fire
+expect_rc ssai_dry 0 "$VASTRACK" play --ssai --device-ip 198.51.100.9 --device-ua 'TV/1.0' --watch 6 "$TMP/ad.xml"
+expect_grep ssai_dry_q1 '^5.00 5.00 firstQuartile ' "$TMP/out"
 
 # JSON lines: one shape, dry or fired (camelCase)
 expect_rc json 0 "$VASTRACK" play --json --watch 6 "$TMP/ad.xml"

@@ -124,4 +124,30 @@ expect_grep "report --json" '^\{"sinceMs":0,"firedLog":false,"ads":\[\{"ad":"F",
 "$V" report --db "$DB" --since 1h --csv > "$TMP/rep.csv"
 expect_grep "report --since 1h --csv" "^F,impression,1,0,0,1,1.0000$" "$TMP/rep.csv"
 expect_rc "report bad --since" 2 "$V" report --db "$DB" --since tomorrow
+# ---- the database file deleted under the running collector (issue 12) ----
+DB=$TMP/d.db
+start_serve "$DB" "$TMP/d.out" || nok "lost db: serve starts"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/t/impression?ad=D&sid=1")
+[ "$code" = 200 ] && ok "lost db: a hit before" || nok "lost db: a hit before" "got $code"
+sleep 0.3
+rm -f "$DB"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/t/impression?ad=D&sid=2")
+ans2=$code
+sleep 1.5
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/t/impression?ad=D&sid=3")
+[ "$code" = 503 ] && ok "lost db: hits answered 503 once detected" || nok "lost db: hits answered 503 once detected" "got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")
+[ "$code" = 503 ] && ok "lost db: /healthz 503" || nok "lost db: /healthz 503" "got $code"
+stop_serve
+expect_grep "lost db: logged loudly, even with --quiet" 'ALERT: database file .*d\.db. was deleted or replaced' "$TMP/d.out.err"
+n=$(ls "$TMP" | grep -c '^d\.db-journal-')
+[ "$n" -gt 0 ] && ok "lost db: journals kept" || nok "lost db: journals kept" "$(ls "$TMP")"
+start_serve "$DB" "$TMP/d2.out" || nok "lost db: restart"
+stop_serve
+c=$("$V" report --db "$DB" --csv | sed -n 's/^D,impression,\([0-9]*\),.*/\1/p')
+# sid 1 (loaded into the deleted file, still in the journal) and sid 2 when it was answered 200
+exp=1; [ "$ans2" = 200 ] && exp=2
+[ "$c" = "$exp" ] && ok "lost db: every hit answered 200 is in the new database" ||
+  nok "lost db: every hit answered 200 is in the new database" "counted $c, expected $exp"
+
 finish

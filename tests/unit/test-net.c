@@ -1636,6 +1636,26 @@ TEST(device_headers_refuse_control_characters) {
     }
   }
   CHECK_INT(vast_net_header_value_ok("Mozilla/5.0 (X11; Linux)\tok"), 1);
+  /* fetch and the resolver: their User-Agent too (also from a policy) */
+  vast_fetch_opts fo;
+  vast_fetch_opts_init(&fo);
+  fo.user_agent = "ua\r\nX-Inj: 1";
+  vast_fetch_result res;
+  vast_error e;
+  CHECK_INT(vast_fetch(url("/px/f"), &fo, &res, &e), VAST_E_INVAL);
+  CHECK(res.body == NULL && res.effective_url == NULL);
+  vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  pol.user_agent = "ua\nX-Inj: 1";
+  vast_resolve_opts ro;
+  vast_resolve_opts_init(&ro);
+  ro.policy = &pol;
+  vast_chain *ch = NULL;
+  CHECK_INT(vast_resolve_url(url("/px/r"), &ro, &ch, &e), VAST_E_INVAL);
+  CHECK(ch == NULL);
+  CHECK_INT(count_reqs("/px/f"), 0);
+  CHECK_INT(count_reqs("/px/r"), 0);
   CHECK_INT(vast_net_header_value_ok("a\r\nb"), 0);
   /* valid values go out as they are */
   o.device_ua = "Mozilla/5.0 (TV)";

@@ -440,6 +440,30 @@ TEST(events_after_the_end_and_spec_names) {
   CHECK_INT(count("complete"), 1);
 }
 
+/* opts.rate: the media clock runs at rate x the session clock; faster than
+ * normal speed earns no quartile (the tracker throws the steps away). */
+TEST(playback_rate) {
+  setup();
+  vast_play_opts o;
+  vast_play_opts_init(&o);
+  CHECK_NEAR(o.rate, 1, 0);
+  o.end = 20;
+  o.fire_ended = 1;
+  o.duration = 20;
+  o.rate = 2;
+  CHECK_INT(vast_play_simulate(tr, &o, &R.st), VAST_OK);
+  CHECK_NEAR(R.st.t, 10, 1e-9);
+  CHECK_INT(count("start"), 1);
+  CHECK_INT(count("firstQuartile") + count("midpoint") + count("complete"), 0);
+  CHECK(vast_tracker_discarded(tr) > 19);
+  setup();
+  o.rate = 0;
+  CHECK_INT(vast_play_simulate(tr, &o, &R.st), VAST_E_INVAL);
+  o.rate = 0.5; /* slower than real time is still normal-speed playback of what is shown */
+  CHECK_INT(vast_play_simulate(tr, &o, &R.st), VAST_OK);
+  CHECK_INT(count("complete"), 1);
+}
+
 TEST(clicks_and_icons_report_their_landing_pages) {
   play("click@9,iconView@2:1,iconView@2.5:1,iconView@3,iconClick@4:1,iconClick@5", 10);
   CHECK_INT(R.nr, 0);
@@ -534,6 +558,7 @@ static const th_case cases[] = {
     TH(refused_events_go_to_the_callback_and_the_play_goes_on),
     TH(not_used_and_error_before_the_impression),
     TH(events_after_the_end_and_spec_names),
+    TH(playback_rate),
     TH(clicks_and_icons_report_their_landing_pages),
     TH(clock_steps_reach_the_callback_before_the_media_moves),
     TH(max_steps_bounds_a_long_pause),

@@ -1332,6 +1332,23 @@ TEST(text_layout) {
   CHECK_INT(count_lines(t, "tag.xml:"), vast_findings_count(l));
   CHECK(strstr(t, "times; first at") == NULL);
   free(t);
+  /* text from the tag cannot drive the terminal or forge a line */
+  {
+    vast_error pe;
+    memset(&pe, 0, sizeof pe);
+    pe.code = VAST_E_XML;
+    pe.line = 1;
+    pe.column = 1;
+    snprintf(pe.message, sizeof pe.message, "XML: bad \033[31mred\nforged:1:1: error: x");
+    vast_findings *pl = NULL;
+    CHECK_INT(vast_findings_from_parse_error(&pe, &pl), VAST_OK);
+    char *pt = text_of(pl, "a\033b.xml", 0, 0);
+    CHECK(strchr(pt, '\033') == NULL);
+    CHECK(strstr(pt, "\\x1b[31mred\\x0aforged") != NULL);
+    CHECK_INT(count_lines(pt, "forged"), 0);
+    free(pt);
+    vast_findings_free(pl);
+  }
   /* colour only when asked */
   t = text_of(l, "tag.xml", 0, 1);
   CHECK(strstr(t, "\033[1;33mwarning\033[0m") != NULL);

@@ -1,0 +1,64 @@
+/*
+ * certify-int.h: what the test ad server (adserver.c) and the conformance
+ * report (conformance.c) share: the parameters of one served tag, parsed from
+ * the query of GET /vast or /vmap (and read back from the "served" record the
+ * collector keeps for it).
+ */
+#ifndef VASTRACK_CERTIFY_INT_H
+#define VASTRACK_CERTIFY_INT_H
+
+#include <stddef.h>
+
+#include "vastrack.h"
+
+enum { VAST__FAIL_NONE, VAST__FAIL_NOAD, VAST__FAIL_XML, VAST__FAIL_HTTP };
+
+typedef struct vast__adspec {
+  char version[4];   /* "4.2" */
+  long dur_ms;       /* linear duration */
+  long skip_ms;      /* skipoffset, -1 when not skippable */
+  int pod;           /* ads in the response */
+  int wrapper;       /* Wrapper hops still to go before the InLine */
+  int lv;            /* this hop's level (0: the tag the player asked for) */
+  int fail;          /* VAST__FAIL_*: what the innermost hop answers */
+  long content_ms;   /* VMAP content length */
+  char media[1024];  /* MediaFile URL ("" for the default) */
+  char brk[16];      /* VMAP break name, "" outside VMAP */
+} vast__adspec;
+
+/* Parses a raw query into *s (defaults for what is absent). Returns 0, or -1
+   with msg filled when a value is malformed or out of range. */
+int vast__adspec_parse(const char *query, size_t qn, vast__adspec *s, char *msg, size_t msgcap);
+
+/* The value of key in a raw query, percent-decoded into out; 1 when found. */
+int vast__query_get(const char *query, size_t qn, const char *key, char *out, size_t cap);
+
+/* The ad id of ad i (1-based) of a response: "a1", or "pre-a1" in a VMAP break. */
+void vast__adspec_ad_id(const vast__adspec *s, int i, char *out, size_t cap);
+
+/* The VAST error code a player must send for s->fail (303, 100, 301), or 0. */
+int vast__adspec_expected_error(const vast__adspec *s);
+
+/* ---- the collector's routes (certify.c) ---- */
+
+/* The answer to one request of a certification route. */
+typedef struct vast__cert_ans {
+  int status;         /* HTTP status */
+  const char *ctype;  /* static */
+  char *body;         /* malloc'd (or NULL) */
+  size_t blen;
+  char event[64];     /* "": answer only; else record a hit with this event... */
+  char *hitq;         /* ...and this raw query (sid=...&...), malloc'd */
+  size_t hqn;
+} vast__cert_ans;
+
+/*
+ * Answers GET /vast and /vmap (the test ad server): path and query raw, host
+ * the Host header (the tags' base URL). Returns 0 when path is none of these
+ * routes, else 1 with *a filled (vast__cert_ans_free).
+ */
+int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn,
+                        const char *host, size_t hn, vast__cert_ans *a);
+void vast__cert_ans_free(vast__cert_ans *a);
+
+#endif
