@@ -57,17 +57,18 @@ typedef struct batch {
 } batch;
 
 typedef struct seq {
-  struct seq *rnext, *aprev, *anext; /* ready list; all seqs */
+  struct seq *rnext, *aprev, *anext; /* host queue or timed list; all seqs */
   batch *head, *tail;
   int busy, ready, orphan;
   dev_ref *dev;
 } seq;
 
 typedef struct ssai_ad {
-  vast_tracker *t;
+  vast_tracker *t; /* NULL once its break is released */
   seq *q;
   double duration, pos;
   int started, done;
+  unsigned brk;    /* index into the session's chains */
 } ssai_ad;
 
 typedef struct session {
@@ -89,6 +90,8 @@ typedef struct fired {
 typedef struct host_slot {
   char name[128];
   unsigned inflight;
+  struct seq *qh, *qt; /* seqs whose head batch goes first to this host */
+  int active;          /* on the active list */
 } host_slot;
 
 struct vast_ssai {
@@ -101,14 +104,16 @@ struct vast_ssai {
   session **tab;
   size_t tab_cap, n_sessions;
   session *all;
-  seq *seqs, *ready_head, *ready_tail;
+  seq *seqs, *timed; /* all seqs; those waiting for a retry time */
   uint64_t next_jid, next_bid, id_counter;
   double next_idle_check;
   fired *fired;
   size_t n_fired, cap_fired;
   int closing;
   vast_ssai_figures st;
-  host_slot hosts[HOST_SLOTS];
+  host_slot hosts[HOST_SLOTS + 1]; /* [HOST_SLOTS]: URLs without a host we know */
+  int active[HOST_SLOTS + 1];      /* hosts with a queue */
+  size_t n_active;
 };
 
 void vast_ssai_opts_init(vast_ssai_opts *o) {
@@ -208,15 +213,39 @@ static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
 
 /* ---- delivery pipeline -------------------------------------------------------- */
 
+static double batch_ready_at(const batch *b) {
+  double t = 0;
+  for (const bcn *x = b->list; x; x = x->next)
+    if (x->not_before > t) t = x->not_before;
+  return t;
+}
+
+/*
+ * Queues a seq whose head batch can go: on the queue of the host of its first
+ * beacon (so pump() looks only at hosts with room, never at every waiting
+ * seq), or on the timed list while a retry waits for its time (tick() moves
+ * it when due).
+ */
 static void ready_push(vast_ssai *s, seq *q) {
   if (q->ready || q->busy || !q->head) return;
   q->ready = 1;
   q->rnext = NULL;
-  if (s->ready_tail)
-    s->ready_tail->rnext = q;
+  if (batch_ready_at(q->head) > vast__wall()) {
+    q->rnext = s->timed;
+    s->timed = q;
+    return;
+  }
+  int h = q->head->list && q->head->list->host >= 0 ? q->head->list->host : HOST_SLOTS;
+  host_slot *hs = &s->hosts[h];
+  if (hs->qt)
+    hs->qt->rnext = q;
   else
-    s->ready_head = q;
-  s->ready_tail = q;
+    hs->qh = q;
+  hs->qt = q;
+  if (!hs->active) {
+    hs->active = 1;
+    s->active[s->n_active++] = h;
+  }
 }
 
 static seq *seq_new(vast_ssai *s, dev_ref *dev) {
@@ -269,89 +298,111 @@ static void seq_advance(vast_ssai *s, seq *q) {
     seq_free(s, q);
 }
 
-static double batch_ready_at(const batch *b) {
-  double t = 0;
-  for (const bcn *x = b->list; x; x = x->next)
-    if (x->not_before > t) t = x->not_before;
-  return t;
+/* 1 when every host of the batch has room for its beacons (a batch alone on
+   its hosts always goes). */
+static int room(vast_ssai *s, const batch *b) {
+  for (const bcn *x = b->list; x; x = x->next) {
+    if (x->host < 0) continue;
+    unsigned need = 0;
+    for (const bcn *y = b->list; y; y = y->next) need += y->host == x->host;
+    unsigned busy = s->hosts[x->host].inflight;
+    if (busy && busy + need > s->o.per_host) return 0;
+  }
+  return 1;
 }
 
-/* Submits the head batches whose time has come and whose hosts have room. */
+/* Hands q's head batch to the dispatcher. 1 sent or settled, 0 back-pressure. */
+static int send_head(vast_ssai *s, seq *q) {
+  batch *b = q->head;
+  size_t n = 0;
+  for (bcn *x = b->list; x; x = x->next) n++;
+  vast_beacon one[64] = {{0}}, *v = n <= 64 ? one : calloc(n, sizeof *v);
+  if (!v) return 0;
+  size_t i = 0;
+  for (bcn *x = b->list; x; x = x->next, i++) {
+    v[i].url = x->url;
+    v[i].event = x->event;
+    v[i].t = -1;
+    v[i].user = x;
+  }
+  vast_err rc = vast_dispatcher_submit_device(s->d, v, n, &q->dev->d);
+  if (v != one) free(v);
+  if (rc == VAST_E_FULL) return 0;
+  if (rc != VAST_OK) { /* refused whole (a URL that is not http(s)): final */
+    for (bcn *x = b->list; x; x = x->next) {
+      jline_mark(s, 'F', x->jid, 0);
+      s->st.failed++;
+      s->st.pending--;
+    }
+    bcn_list_free(b->list);
+    b->list = NULL;
+    seq_advance(s, q);
+    return 1;
+  }
+  q->busy = 1;
+  b->n_flight = (unsigned)n;
+  s->st.in_flight += n;
+  for (bcn *x = b->list; x; x = x->next) {
+    x->attempts++;
+    if (x->host >= 0) s->hosts[x->host].inflight++;
+  }
+  return 1;
+}
+
+/* Submits, host by host, the head batches that have room. Under the lock. */
 static void pump(vast_ssai *s) {
   if (s->closing) return;
+  for (size_t k = 0; k < s->n_active;) {
+    int h = s->active[k];
+    host_slot *hs = &s->hosts[h];
+    while (hs->qh) {
+      seq *q = hs->qh;
+      if (!room(s, q->head)) break;
+      hs->qh = q->rnext;
+      if (!hs->qh) hs->qt = NULL;
+      q->rnext = NULL;
+      q->ready = 0;
+      if (!send_head(s, q)) { /* the dispatcher is full: back in front, later */
+        q->ready = 1;
+        q->rnext = hs->qh;
+        hs->qh = q;
+        if (!hs->qt) hs->qt = q;
+        break;
+      }
+    }
+    if (!hs->qh) {
+      hs->active = 0;
+      s->active[k] = s->active[--s->n_active];
+    } else {
+      k++;
+    }
+  }
+  jflush(s);
+}
+
+/* Moves the seqs whose retry time came from the timed list to their hosts. */
+static void pump_timed(vast_ssai *s) {
   double now = vast__wall();
-  seq *keep_head = NULL, *keep_tail = NULL;
-  seq *q = s->ready_head;
-  s->ready_head = s->ready_tail = NULL;
+  seq *q = s->timed, *keep = NULL;
+  s->timed = NULL;
   while (q) {
     seq *nq = q->rnext;
     q->rnext = NULL;
-    batch *b = q->head;
-    int go = b && batch_ready_at(b) <= now;
-    if (go) /* room for the whole batch on each host (a batch alone always goes) */
-      for (bcn *x = b->list; x && go; x = x->next) {
-        if (x->host < 0) continue;
-        unsigned need = 0;
-        for (bcn *y = b->list; y; y = y->next) need += y->host == x->host;
-        unsigned busy = s->hosts[x->host].inflight;
-        if (busy && busy + need > s->o.per_host) go = 0;
-      }
-    if (go) {
-      size_t n = 0;
-      for (bcn *x = b->list; x; x = x->next) n++;
-      vast_beacon one[64], *v = n <= 64 ? one : calloc(n, sizeof *v);
-      if (!v) go = 0;
-      if (go) {
-        size_t i = 0;
-        for (bcn *x = b->list; x; x = x->next, i++) {
-          v[i].url = x->url;
-          v[i].event = x->event;
-          v[i].t = -1;
-          v[i].user = x;
-        }
-        vast_err rc = vast_dispatcher_submit_device(s->d, v, n, &q->dev->d);
-        if (v != one) free(v);
-        if (rc == VAST_OK) {
-          q->busy = 1;
-          q->ready = 0;
-          b->n_flight = (unsigned)n;
-          s->st.in_flight += n;
-          for (bcn *x = b->list; x; x = x->next) {
-            x->attempts++;
-            if (x->host >= 0) s->hosts[x->host].inflight++;
-          }
-        } else if (rc != VAST_E_FULL) { /* refused whole (a bad URL): final */
-          for (bcn *x = b->list; x; x = x->next) {
-            jline_mark(s, 'F', x->jid, 0);
-            s->st.failed++;
-            s->st.pending--;
-          }
-          bcn_list_free(b->list);
-          b->list = NULL;
-          q->ready = 0;
-          seq_advance(s, q);
-          q = nq;
-          continue;
-        } else {
-          go = 0;
-        }
-      }
-    }
-    if (!go) {
-      if (keep_tail)
-        keep_tail->rnext = q;
-      else
-        keep_head = q;
-      keep_tail = q;
+    if (batch_ready_at(q->head) <= now) {
+      q->ready = 0;
+      ready_push(s, q);
+    } else {
+      q->rnext = keep;
+      keep = q;
     }
     q = nq;
   }
-  if (keep_head) { /* put the waiting ones back before anything pushed meanwhile */
-    keep_tail->rnext = s->ready_head;
-    if (!s->ready_head) s->ready_tail = keep_tail;
-    s->ready_head = keep_head;
+  while (keep) {
+    seq *nq = keep->rnext;
+    keep->rnext = s->timed;
+    s->timed = keep;
+    keep = nq;
   }
-  jflush(s);
 }
 
 static void lateness(vast_ssai *s, double ms) {
@@ -1104,6 +1155,7 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
     if (vast_tracker_open_selected(&sel, &x->mc, on_beacon, s, &a->t) != VAST_OK) continue;
     vast_tracker_set_trusted_positions(a->t, 1);
     a->duration = vast_plan_duration(vast_tracker_plan(a->t));
+    a->brk = (unsigned)brk;
     size_t adno = x->n_ads++;
     tl t = {0};
     timeline_of(&sel, a->duration, &t);
@@ -1162,6 +1214,24 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
 
 /* ---- reports and events ---------------------------------------------------------------- */
 
+/*
+ * Ad adno just ended: when every ad of its break has ended, the trackers and
+ * the break's documents are freed (the beacons due were copied), so a long
+ * session holds only the breaks still playing. Under the lock.
+ */
+static void ad_ended(session *x, size_t adno) {
+  unsigned brk = x->ads[adno].brk;
+  for (size_t i = 0; i < x->n_ads; i++)
+    if (x->ads[i].brk == brk && !x->ads[i].done) return;
+  for (size_t i = 0; i < x->n_ads; i++)
+    if (x->ads[i].brk == brk) {
+      vast_tracker_free(x->ads[i].t);
+      x->ads[i].t = NULL;
+    }
+  vast_chain_free(x->chains[brk]);
+  x->chains[brk] = NULL;
+}
+
 vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
   if (!s || !sid || !r) return VAST_E_INVAL;
   double pos = r->media_time;
@@ -1180,7 +1250,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
   }
   x->last = vast__wall();
   ssai_ad *a = &x->ads[r->ad];
-  if (a->done || vast_tracker_done(a->t)) {
+  if (a->done || !a->t || vast_tracker_done(a->t)) {
     rc = VAST_E_STATE;
     goto out;
   }
@@ -1205,6 +1275,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     flush_fired(s, x, r->ad);
     a->done = 1;
     s->st.ads_open--;
+    ad_ended(x, r->ad);
   }
 out:
   pthread_mutex_unlock(&s->mu);
@@ -1228,6 +1299,10 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   }
   x->last = wall;
   ssai_ad *a = &x->ads[adno];
+  if (!a->t) {
+    rc = VAST_E_STATE;
+    goto out;
+  }
   if (media < 0) media = a->pos;
   if (k == VAST_IN_CLICK) {
     char through[16];
@@ -1246,6 +1321,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
+    ad_ended(x, adno);
   }
 out:
   pthread_mutex_unlock(&s->mu);
@@ -1266,6 +1342,7 @@ void vast_ssai_tick(vast_ssai *s) {
       }
     }
   }
+  pump_timed(s);
   pump(s);
   pthread_mutex_unlock(&s->mu);
 }
