@@ -206,6 +206,12 @@ SPID=$GPID; stop_serve
 got=$(sqlite3 "$TMP/g.db" "SELECT device_ip || ' ' || device_ua || ' ' || query FROM hits WHERE sid='fw-orig'")
 [ "$got" = "127.0.0.1 Player/1.0 sid=fw-orig&x=[X]" ] && ok "--tap-forward server fires the original with the player's device headers" \
   || nok "--tap-forward server fires the original with the device headers" "got: $got"
+start_serve "$TMP/nw.db" "$TMP/nw.out" --no-web || nok "serve --no-web starts"
+c1=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/vast")
+c2=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/r/s/start?u=http://192.0.2.1/")
+c3=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/tap?url=http://192.0.2.1/")
+stop_serve
+[ "$c1 $c2 $c3" = "404 404 404" ] && ok "--no-web turns the certification routes off" || nok "--no-web turns the certification routes off" "got $c1 $c2 $c3"
 expect_rc "tap command" 0 "$V" tap --collector "http://127.0.0.1:9/" --session cli1 "$TMP/lv0.xml"
 n=$(grep -c 'http://127.0.0.1:9/r/cli1/' "$TMP/out")
 [ "$n" -gt 10 ] && ok "tap command rewrites the tracking URLs ($n)" || nok "tap command rewrites" "got $n"
