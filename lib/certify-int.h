@@ -76,6 +76,15 @@ void vast__certify_tap(const char *query, size_t qn, const char *host, size_t hn
                        size_t *blen);
 
 /*
+ * --tap-forward server: fires url from here with X-Device-IP device_ip and
+ * X-Device-User-Agent device_ua (a dispatcher of its own, drained within
+ * 5 s); the outcome goes to *status (HTTP status, 0 none) and msg. Blocks:
+ * for a worker thread.
+ */
+void vast__certify_forward(const char *url, const char *device_ip, const char *device_ua,
+                           int allow_private, long *status, char *msg, size_t msgcap);
+
+/*
  * GET /conformance/<session> (no session: the most recently served): the
  * conformance report of the database at db as an HTML page (no script; the
  * web UI's style sheet). Reads SQLite: for a worker thread. Fills status,

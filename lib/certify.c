@@ -430,3 +430,47 @@ done:
   *body = a.body;
   *blen = a.blen;
 }
+
+/* ---- --tap-forward server ---- */
+
+typedef struct fwd {
+  long status;
+  char *msg;
+  size_t cap;
+} fwd;
+
+static void fwd_done(void *ctx, const vast_delivery *d) {
+  fwd *f = ctx;
+  f->status = d->status;
+  if (d->error) snprintf(f->msg, f->cap, "%s", d->error);
+}
+
+void vast__certify_forward(const char *url, const char *device_ip, const char *device_ua,
+                           int allow_private, long *status, char *msg, size_t msgcap) {
+  fwd f = {0, msg, msgcap};
+  if (msgcap) msg[0] = 0;
+  *status = 0;
+  vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = allow_private;
+  vast_dispatch_opts o;
+  vast_dispatch_opts_init(&o);
+  o.policy = &pol;
+  o.private_policy = allow_private ? VAST_PRIVATE_ALLOW : VAST_PRIVATE_REFUSE;
+  o.server_side = 1;
+  o.device_ip = device_ip;
+  o.device_ua = device_ua && device_ua[0] ? device_ua : "unknown";
+  o.max_queue = 1;
+  o.on_delivery = fwd_done;
+  o.ctx = &f;
+  vast_dispatcher *d = NULL;
+  vast_err e = vast_dispatcher_create(&o, &d);
+  if (e == VAST_OK) {
+    vast_beacon b = {url, "tap", -1, NULL};
+    e = vast_dispatcher_submit(d, &b, 1);
+    if (e == VAST_OK) e = vast_dispatcher_drain(d, 5000);
+  }
+  vast_dispatcher_free(d);
+  if (e != VAST_OK && msgcap && !msg[0]) snprintf(msg, msgcap, "%s", vast_strerror(e));
+  *status = f.status;
+}

@@ -1102,6 +1102,7 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
  * once the hit is stored, so a collector that answered a tag has it.
  */
 static void tap_job(conn *k, const vast__http_req *rq, int close, int v10);
+static void forward_job(conn *k, const vast__http_req *rq, const char *url, size_t un);
 static int certify_route(conn *k, const vast__http_req *rq, int head, int close, int v10) {
   vast_collector *c = k->w->c;
   vast__cert_ans a;
@@ -1120,12 +1121,13 @@ static int certify_route(conn *k, const vast__http_req *rq, int head, int close,
   char *b = NULL;
   size_t len = 0, cap = 0;
   char path[80];
-  if (a.location && c->o.tap_forward) { /* --tap-forward none: a plain hit */
+  if (a.location && c->o.tap_forward) { /* none or server: a plain hit */
     vast__http_req r2 = *rq;
     int pn = snprintf(path, sizeof path, "/t/%s", a.event);
     r2.path = (vast__str){path, (size_t)pn};
     r2.query = (vast__str){a.hitq, a.hqn};
     handle_hit(k, &r2, head, close, v10);
+    if (c->o.tap_forward == 2) forward_job(k, rq, a.location, a.locn);
     vast__cert_ans_free(&a);
     return 1;
   }
@@ -1270,6 +1272,16 @@ static void web_work(uv_work_t *req) {
                       &j->resp.status, &j->resp.ctype, &j->resp.body, &j->resp.len);
     return;
   }
+  if (j->pn == 4 && !memcmp(j->path, "/fwd", 4)) { /* query: URL; body: ip NUL ua */
+    long st = 0;
+    char msg[256];
+    vast__certify_forward(j->query, j->body, j->body + strlen(j->body) + 1,
+                          j->c->o.web_allow_private, &st, msg, sizeof msg);
+    if (st < 200 || st > 399)
+      logf_(j->c, "--tap-forward server: %s answered %ld%s%s", j->query, st, msg[0] ? ": " : "",
+            msg);
+    return;
+  }
   if (j->pn >= 12 && !memcmp(j->path, "/conformance", 12)) {
     vast__certify_page(j->c->o.db_path, j->path, j->pn, &j->resp.status, &j->resp.ctype,
                        &j->resp.body, &j->resp.len);
@@ -1354,6 +1366,50 @@ static void tap_job(conn *k, const vast__http_req *rq, int close, int v10) {
     j->resp.status = 503;
     web_after(&j->req, 0);
   }
+}
+
+/*
+ * --tap-forward server: fires the original URL of a tapped hit from the
+ * collector (thread pool, under the slow-call cap; past it the forward is
+ * dropped and logged) with the player's address or X-Device-IP and its
+ * User-Agent or X-Device-User-Agent. Not tied to the connection.
+ */
+static void forward_job(conn *k, const vast__http_req *rq, const char *url, size_t un) {
+  vast_collector *c = k->w->c;
+  const char *ip = rq->device_ip.n ? rq->device_ip.p : k->ip;
+  size_t ipn = rq->device_ip.n ? rq->device_ip.n : strlen(k->ip);
+  const vast__str *ua = rq->device_ua.n ? &rq->device_ua : &rq->user_agent;
+  if (atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
+    atomic_fetch_sub(&c->slow_busy, 1);
+    logf_(c, "--tap-forward server: busy, not forwarded: %.*s", (int)un, url);
+    return;
+  }
+  webjob *j = calloc(1, sizeof *j);
+  char *mem = malloc(5 + un + 1 + ipn + 1 + ua->n + 1);
+  if (!j || !mem) {
+    free(j);
+    free(mem);
+    atomic_fetch_sub(&c->slow_busy, 1);
+    logf_(c, "--tap-forward server: out of memory, not forwarded: %.*s", (int)un, url);
+    return;
+  }
+  j->slow = 1;
+  j->c = c;
+  j->path = mem;
+  j->pn = 4;
+  memcpy(mem, "/fwd", 5);
+  j->query = mem + 5;
+  memcpy(j->query, url, un);
+  j->query[un] = 0;
+  j->qn = un;
+  j->body = j->query + un + 1;
+  memcpy(j->body, ip, ipn);
+  j->body[ipn] = 0;
+  memcpy(j->body + ipn + 1, ua->p, ua->n);
+  j->body[ipn + 1 + ua->n] = 0;
+  j->bn = ipn + 1 + ua->n;
+  j->req.data = j;
+  if (uv_queue_work(&k->w->loop, &j->req, web_work, web_after) != 0) web_after(&j->req, 0);
 }
 
 /*

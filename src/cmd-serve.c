@@ -67,8 +67,11 @@ static const char USAGE[] =
     "  127.0.0.1, or use --no-web on a public address (docs/security.md)\n"
     "Player certification (docs/conformance.md), served with the web UI: the test ad\n"
     "server GET /vast and /vmap, the beacon tap GET /tap?url=TAG and its hits /r/...:\n"
-    "  --tap-forward redirect|none  answer a tapped hit 302 to the original URL so the\n"
-    "                       real ad server counts it (default), or a GIF (offline QA)\n"
+    "  --tap-forward redirect|none|server  answer a tapped hit 302 to the original URL\n"
+    "                       so the real ad server counts it (default); or a GIF and\n"
+    "                       nothing forwarded (none, offline QA); or a GIF and the\n"
+    "                       collector fires the original with the player's X-Device-IP\n"
+    "                       and X-Device-User-Agent (server)\n"
     "  --help               this text\n"
     "SIGTERM or SIGINT drains, flushes and exits 0. URL scheme: docs/collector.md\n";
 
@@ -136,6 +139,7 @@ int cmd_serve(int argc, char **argv) {
     else if (!strcmp(a, "--tap-forward")) {
       if (!strcmp(v, "redirect")) o.tap_forward = 0;
       else if (!strcmp(v, "none")) o.tap_forward = 1;
+      else if (!strcmp(v, "server")) o.tap_forward = 2;
       else bad = 1;
     }
     else if (!strcmp(a, "--ack")) {

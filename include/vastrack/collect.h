@@ -100,8 +100,13 @@ typedef struct vast_collector_opts {
   vast_io io;            /* socket I/O of the event loops; default VAST_IO_AUTO */
   int tap_forward;       /* the beacon tap's hits (GET /r/..., docs/conformance.md):
                             0 (default) answered 302 to the original URL, so the
-                            real ad server still counts them; 1: answered like a
-                            hit (GIF), nothing forwarded (offline QA) */
+                            real ad server still counts it; 1: answered like a
+                            hit (GIF), nothing forwarded (offline QA); 2: answered
+                            like a hit, and the collector fires the original
+                            itself (thread pool) with X-Device-IP (the player's
+                            address, or its own X-Device-IP) and
+                            X-Device-User-Agent (its User-Agent), as an SSAI
+                            server would */
 } vast_collector_opts;
 
 /* Fills *opts with the defaults above. */

@@ -194,6 +194,24 @@ start_serve "$TMP/c.db" "$TMP/c.out" --tap-forward none || nok "serve --tap-forw
 code=$(curl -s -o "$TMP/gif" -w '%{http_code}' "http://127.0.0.1:$PORT/r/s/start?ad=x&u=http://192.0.2.1/x")
 [ "$code" = 200 ] && [ "$(wc -c < "$TMP/gif")" = 43 ] && ok "--tap-forward none answers the GIF" || nok "--tap-forward none answers the GIF" "got $code"
 stop_serve
+start_serve "$TMP/f.db" "$TMP/f.out" --tap-forward server --allow-private || nok "serve --tap-forward server starts"
+FPID=$SPID
+start_serve "$TMP/g.db" "$TMP/g.out" || nok "real server G starts"
+GPID=$SPID; PG=$PORT
+code=$(curl -s -g -o /dev/null -w '%{http_code}' -A 'Player/1.0' "http://127.0.0.1:$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$TMP/f.out")/r/fw1/start?ad=x&u=http://127.0.0.1:$PG/t/start?sid=fw-orig&x=[X]")
+[ "$code" = 200 ] && ok "--tap-forward server answers the hit itself" || nok "--tap-forward server answers the hit itself" "got $code"
+sleep 1
+SPID=$FPID; stop_serve
+SPID=$GPID; stop_serve
+got=$(sqlite3 "$TMP/g.db" "SELECT device_ip || ' ' || device_ua || ' ' || query FROM hits WHERE sid='fw-orig'")
+[ "$got" = "127.0.0.1 Player/1.0 sid=fw-orig&x=[X]" ] && ok "--tap-forward server fires the original with the player's device headers" \
+  || nok "--tap-forward server fires the original with the device headers" "got: $got"
+start_serve "$TMP/nw.db" "$TMP/nw.out" --no-web || nok "serve --no-web starts"
+c1=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/vast")
+c2=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/r/s/start?u=http://192.0.2.1/")
+c3=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/tap?url=http://192.0.2.1/")
+stop_serve
+[ "$c1 $c2 $c3" = "404 404 404" ] && ok "--no-web turns the certification routes off" || nok "--no-web turns the certification routes off" "got $c1 $c2 $c3"
 expect_rc "tap command" 0 "$V" tap --collector "http://127.0.0.1:9/" --session cli1 "$TMP/lv0.xml"
 n=$(grep -c 'http://127.0.0.1:9/r/cli1/' "$TMP/out")
 [ "$n" -gt 10 ] && ok "tap command rewrites the tracking URLs ($n)" || nok "tap command rewrites" "got $n"
