@@ -27,6 +27,7 @@ static int n_reqs;
 static int flaky_left = 2; /* /flaky/ answers 503 this many times, then 204 */
 static pthread_mutex_t srv_mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *wrapped_doc; /* served at /inline.xml */
+static int slow_now, slow_max;   /* /slow/ requests being answered (100 ms each), the peak */
 
 static int write_all(int fd, const char *b, size_t n) {
   while (n) {
@@ -75,6 +76,15 @@ static void *conn_main(void *arg) {
       status = 503;
     }
     pthread_mutex_unlock(&srv_mu);
+    if (!strncmp(r.path, "/slow/", 6)) {
+      pthread_mutex_lock(&srv_mu);
+      if (++slow_now > slow_max) slow_max = slow_now;
+      pthread_mutex_unlock(&srv_mu);
+      usleep(100000);
+      pthread_mutex_lock(&srv_mu);
+      slow_now--;
+      pthread_mutex_unlock(&srv_mu);
+    }
     if (!strncmp(r.path, "/dead/", 6)) status = 503;
     if (!strncmp(r.path, "/gone/", 6)) status = 404;
     if (!strcmp(r.path, "/inline.xml")) {
@@ -392,6 +402,35 @@ TEST(journal_unanswered_beacons_are_sent_once_after_restart) {
   rmdir(dir);
 }
 
+TEST(per_host_limit_holds) {
+  srv_start();
+  static vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  vast_ssai_opts o;
+  vast_ssai_opts_init(&o);
+  o.policy = &pol;
+  o.per_host = 3;
+  vast_ssai *s = NULL;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  char *d = inline_doc("h", "slow");
+  buf tl = {0};
+  for (int i = 0; i < 8; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "h%d", i);
+    session(s, id);
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+    vast_ssai_consumption r = {0, 1, 0, -1, 0, 6.0};
+    CHECK_INT(vast_ssai_report(s, id, &r), VAST_OK);
+  }
+  CHECK_INT(vast_ssai_drain(s, 10000), VAST_OK);
+  CHECK_INT(count_reqs("/slow/h/imp"), 8);
+  CHECK_INT(count_reqs("/slow/h/start"), 8);
+  CHECK_INT(slow_max, 3); /* 16 requests, never more than 3 at once */
+  free(d), free(tl.p);
+  vast_ssai_free(s);
+}
+
 TEST(bad_sessions_are_refused) {
   vast_ssai *s = service(NULL, 0, 0);
   char out[65];
@@ -415,6 +454,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(retries_5xx_until_deadline_never_4xx),
                                 TH(idle_session_ends_without_complete),
                                 TH(journal_unanswered_beacons_are_sent_once_after_restart),
+                                TH(per_host_limit_holds),
                                 TH(bad_sessions_are_refused),
                                 {0}};
 
