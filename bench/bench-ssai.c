@@ -8,6 +8,7 @@
  * break (a parsed VAST document) when one ends; sessions start staggered over
  * the first ad's length, then every session is playing. Then, in the same
  * run, `wrk -t1 -c64 -d2s` against the same nginx: the ceiling.
+ * BENCH_SSAI_PER_HOST sets the per-host limit (default the service's, 32).
  *
  * Prints one JSON line: sessions, beacons, beacons/s and its ratio to wrk's
  * requests/s, lateness (due -> request left) p50/p99 from the service's
@@ -184,6 +185,8 @@ int main(void) {
   o.policy = &pol;
   o.state_dir = state;
   o.idle_timeout_s = 600;
+  e = getenv("BENCH_SSAI_PER_HOST"); /* default the service's (32) */
+  if (e && atoi(e) > 0) o.per_host = (unsigned)atoi(e);
   vast_ssai *s = NULL;
   char msg[256];
   if (vast_ssai_create(&o, &s, msg, sizeof msg) != VAST_OK) {
@@ -254,7 +257,7 @@ int main(void) {
          "\"expired\":%llu,\"allAnswered\":%s,\"reportErrors\":%ld,"
          "\"beaconsPerSecond\":%.0f,\"wrkRequestsPerSecond\":%.0f,\"ratioToWrk\":%.3f,"
          "\"latenessP50MsAtMost\":%g,\"latenessP99MsAtMost\":%g,\"driverLateP99Ms\":%.2f,"
-         "\"memoryPerSessionBytes\":%.0f,\"coreBytesPerSession\":%.0f,\"adSeconds\":%d,"
+         "\"memoryPerSessionBytes\":%.0f,\"coreBytesPerSession\":%.0f,\"adSeconds\":%d,\"perHost\":%u,"
          "\"note\":\"in-process core + dispatcher, journal on; beacons/s is the offered load "
          "(not saturated): wrk's figure is the ceiling of the same nginx; memory includes "
          "the parsed document of the break playing (freed when its ads end)\"}\n",
@@ -262,7 +265,7 @@ int main(void) {
          (unsigned long long)st.failed, (unsigned long long)st.expired,
          drained == VAST_OK && st.pending == 0 ? "true" : "false", failed, rate, wrk,
          wrk > 0 ? rate / wrk : 0, hist_q(&st, 0.5), hist_q(&st, 0.99), drv_p99,
-         (double)(rss1 - rss0) * 1024.0 / (double)n, (double)st0.memory / (double)n, ad_s);
+         (double)(rss1 - rss0) * 1024.0 / (double)n, (double)st0.memory / (double)n, ad_s, o.per_host);
   free(late);
   free(adno);
   free(ids);
