@@ -53,6 +53,7 @@ typedef struct batch {
   struct batch *next;
   bcn *list, *retry;
   unsigned n_flight;
+  uint64_t bid;   /* journal batch id */
   struct seq *q;
 } batch;
 
@@ -61,6 +62,7 @@ typedef struct seq {
   batch *head, *tail;
   int busy, ready, orphan;
   dev_ref *dev;
+  char key[96];   /* "session/ad", the journal's grouping */
 } seq;
 
 typedef struct ssai_ad {
@@ -101,6 +103,7 @@ struct vast_ssai {
   vast_dispatcher *d;
   FILE *journal;
   char *journal_path;
+  uint64_t jbytes;   /* written since the last compaction */
   session **tab;
   size_t tab_cap, n_sessions;
   session *all;
@@ -125,6 +128,7 @@ void vast_ssai_opts_init(vast_ssai_opts *o) {
   o->per_host = 32;
   o->max_concurrent = 512;
   o->timeout_ms = 5000;
+  o->journal_max_bytes = (size_t)64 << 20;
 }
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -195,20 +199,96 @@ static int host_slot_of(vast_ssai *s, const char *url) {
 
 static void jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
   if (!s->journal) return;
-  fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
+  int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
+  if (n > 0) s->jbytes += (uint64_t)n;
 }
 
 static void jflush(vast_ssai *s) {
   if (s->journal) fflush(s->journal);
 }
 
-static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
-                      const vast_device *d) {
-  if (!s->journal) return;
-  fprintf(s->journal, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
+                        const vast_device *d) {
+  return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
           (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline, d->ip,
           d->user_agent, d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
           d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
+}
+
+static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
+                      const vast_device *d) {
+  if (!s->journal) return;
+  int n = jline_due_to(s->journal, b, bid, key, d);
+  if (n > 0) s->jbytes += (uint64_t)n;
+}
+
+static int bcn_cmp(const void *a, const void *b) {
+  uint64_t x = (*(bcn *const *)a)->jid, y = (*(bcn *const *)b)->jid;
+  return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites the journal with only the beacons not settled (every one is still
+ * on a seq: queued, waiting for a retry or in flight), in order, then goes on
+ * appending to the new file. Called from tick() once the journal passed
+ * journal_max_bytes. On failure the old journal stays in use.
+ */
+static void compact(vast_ssai *s) {
+  size_t pl = strlen(s->journal_path) + 5;
+  char *tmpp = malloc(pl);
+  if (!tmpp) return;
+  snprintf(tmpp, pl, "%s.new", s->journal_path);
+  FILE *w = fopen(tmpp, "w");
+  if (!w) {
+    free(tmpp);
+    return;
+  }
+  /* every beacon not settled, in id order (recovery expects ids to increase) */
+  size_t cnt = 0, k2 = 0;
+  for (seq *q = s->seqs; q; q = q->anext)
+    for (batch *b = q->head; b; b = b->next)
+      for (int k = 0; k < 2; k++)
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next) cnt++;
+  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
+  if (cnt && !all) {
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    return;
+  }
+  for (seq *q = s->seqs; q; q = q->anext)
+    for (batch *b = q->head; b; b = b->next)
+      for (int k = 0; k < 2; k++)
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next) all[k2++] = x;
+  qsort(all, cnt, sizeof *all, bcn_cmp);
+  uint64_t n = 0;
+  int bad = 0;
+  for (size_t i = 0; i < cnt; i++) {
+    int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
+    if (m < 0) bad = 1;
+    n += m > 0 ? (uint64_t)m : 0;
+  }
+  free(all);
+  fflush(s->journal);
+  if (bad || fflush(w) != 0 || fsync(fileno(w)) != 0) {
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    s->jbytes = 0; /* try again after as many bytes */
+    return;
+  }
+  FILE *nj = NULL;
+  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0)
+    nj = fopen(s->journal_path, "a");
+  free(tmpp);
+  if (!nj) {
+    s->jbytes = 0;
+    return;
+  }
+  fclose(s->journal);
+  s->journal = nj;
+  s->jbytes = n;
+  s->st.compactions++;
 }
 
 /* ---- delivery pipeline -------------------------------------------------------- */
@@ -510,6 +590,7 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
     free(b);
     return -1;
   }
+  b->bid = bid;
   if (q->tail)
     q->tail->next = b;
   else
@@ -644,12 +725,14 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
       if (!q) goto nomem_w;
       q->orphan = 1;
       qkey = x->f[1];
+      snprintf(q->key, sizeof q->key, "%s", qkey);
       b = NULL;
     }
     if (!b || qbid != x->bid) {
       b = calloc(1, sizeof *b);
       if (!b) goto nomem_w;
       b->q = q;
+      b->bid = x->bid;
       if (q->tail)
         q->tail->next = b;
       else
@@ -737,6 +820,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (s->o.retry_base_ms <= 0) s->o.retry_base_ms = 250;
   if (!s->o.per_host) s->o.per_host = 32;
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
+  if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
   pthread_mutex_init(&s->mu, NULL);
   s->tab_cap = 1024;
   s->tab = calloc(s->tab_cap, sizeof *s->tab);
@@ -964,7 +1048,7 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   while (i < s->n_fired) {
     size_t j = i + 1;
     while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name)) j++;
-    if (!a->q) a->q = seq_new(s, x->dev);
+    if (!a->q && (a->q = seq_new(s, x->dev))) snprintf(a->q->key, sizeof a->q->key, "%s", key);
     if (!a->q || enqueue(s, a->q, key, s->fired + i, j - i, now) != 0) s->st.failed += j - i;
     i = j;
   }
@@ -1344,6 +1428,7 @@ void vast_ssai_tick(vast_ssai *s) {
   }
   pump_timed(s);
   pump(s);
+  if (s->journal && s->jbytes > s->o.journal_max_bytes) compact(s);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -1396,6 +1481,9 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
       nm[i], nm[i], (unsigned long long)v[i]);
   P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
     (unsigned long long)st.pending);
+  P("# TYPE vastrack_ssai_journal_compactions_total counter\n"
+    "vastrack_ssai_journal_compactions_total %llu\n",
+    (unsigned long long)st.compactions);
   P("# TYPE vastrack_ssai_lateness_seconds histogram\n");
   static const char *le[11] = {"0.001", "0.002", "0.005", "0.01", "0.02", "0.05",
                                "0.1",   "0.2",   "0.5",   "1",    "5"};

@@ -54,6 +54,8 @@ typedef struct vast_ssai_opts {
                                     NULL: the default policy (private refused) */
   vast_fetch_fn fetch;      /* resolver fetch replacement (tests); NULL: libcurl */
   void *fetch_ctx;
+  size_t journal_max_bytes; /* past this, tick() rewrites the journal with only the
+                               beacons not settled; default 64 MiB */
 } vast_ssai_opts;
 
 /* Defaults above. */
@@ -148,6 +150,7 @@ VAST_API vast_err vast_ssai_drain(vast_ssai *s, long timeout_ms);
 typedef struct vast_ssai_figures {
   uint64_t sessions, sessions_total, sessions_idle, ads_open;
   uint64_t due, sent, failed, expired, retried, recovered, pending, in_flight;
+  uint64_t compactions;     /* journal rewrites since start */
   uint64_t lateness_ms[12]; /* sent - due, first attempt: <=1,2,5,10,20,50,100,
                                200,500,1000,5000 ms, more */
   size_t memory;            /* bytes held by the sessions (not the documents) */

@@ -402,6 +402,61 @@ TEST(journal_unanswered_beacons_are_sent_once_after_restart) {
   rmdir(dir);
 }
 
+TEST(journal_is_compacted_and_keeps_what_is_pending) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  static vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  vast_ssai_opts o;
+  vast_ssai_opts_init(&o);
+  o.policy = &pol;
+  o.state_dir = dir;
+  o.journal_max_bytes = 512;
+  o.retry_base_ms = 100;
+  vast_ssai *s = NULL;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  session(s, "c1");
+  char *ok = inline_doc("c", "px"), *dead = inline_doc("d", "dead");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "c1", NULL, ok, strlen(ok), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "c1", NULL, dead, strlen(dead), to_buf, &tl, NULL), VAST_OK);
+  for (unsigned i = 0; i < 5; i++) {
+    vast_ssai_consumption r = {0, 1, 0, -1, i, 6.0};
+    CHECK_INT(vast_ssai_report(s, "c1", &r), VAST_OK);
+  }
+  vast_ssai_consumption r = {1, 1, 0, -1, 0, 6.0}; /* /dead/: impression retried for 30 s */
+  CHECK_INT(vast_ssai_report(s, "c1", &r), VAST_OK);
+  for (int i = 0; i < 50 && count_reqs("/px/c/complete") == 0; i++) {
+    vast_ssai_tick(s);
+    usleep(20000);
+  }
+  usleep(50000);
+  vast_ssai_tick(s);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK(st.compactions >= 1);
+  CHECK_INT((long)st.pending, 2); /* the dead impression, and start queued behind it */
+  char path[256];
+  snprintf(path, sizeof path, "%s/beacons.journal", dir);
+  struct stat sb;
+  CHECK(stat(path, &sb) == 0 && sb.st_size < 1024);
+  vast_ssai_free(s); /* like a crash: the dead impression is not settled */
+  int before = count_reqs("/dead/d/imp");
+  o.journal_max_bytes = 0;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.recovered, 2);
+  for (int i = 0; i < 20 && count_reqs("/dead/d/imp") == before; i++) usleep(20000);
+  CHECK(count_reqs("/dead/d/imp") > before);
+  CHECK_INT(count_reqs("/px/c/complete"), 1);
+  vast_ssai_free(s);
+  unlink(path);
+  rmdir(dir);
+  free(ok), free(dead), free(tl.p);
+}
+
 TEST(per_host_limit_holds) {
   srv_start();
   static vast_net_policy pol;
@@ -454,6 +509,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(retries_5xx_until_deadline_never_4xx),
                                 TH(idle_session_ends_without_complete),
                                 TH(journal_unanswered_beacons_are_sent_once_after_restart),
+                                TH(journal_is_compacted_and_keeps_what_is_pending),
                                 TH(per_host_limit_holds),
                                 TH(bad_sessions_are_refused),
                                 {0}};
