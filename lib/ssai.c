@@ -44,7 +44,7 @@ typedef struct bcn {
   uint64_t jid;
   double due, deadline, not_before;
   unsigned attempts;
-  int host;   /* slot in the host table, -1 none */
+  int host; /* slot in the host table, -1 none */
   char *event;
   char url[];
 } bcn;
@@ -53,7 +53,7 @@ typedef struct batch {
   struct batch *next;
   bcn *list, *retry;
   unsigned n_flight;
-  uint64_t bid;   /* journal batch id */
+  uint64_t bid; /* journal batch id */
   struct seq *q;
 } batch;
 
@@ -62,7 +62,7 @@ typedef struct seq {
   batch *head, *tail;
   int busy, ready, orphan;
   dev_ref *dev;
-  char key[96];   /* "session/ad", the journal's grouping */
+  char key[96]; /* "session/ad", the journal's grouping */
 } seq;
 
 typedef struct ssai_ad {
@@ -70,7 +70,7 @@ typedef struct ssai_ad {
   seq *q;
   double duration, pos;
   int started, done;
-  unsigned brk;    /* index into the session's chains */
+  unsigned brk; /* index into the session's chains */
 } ssai_ad;
 
 typedef struct session {
@@ -103,7 +103,7 @@ struct vast_ssai {
   vast_dispatcher *d;
   FILE *journal;
   char *journal_path;
-  uint64_t jbytes;   /* written since the last compaction */
+  uint64_t jbytes; /* written since the last compaction */
   session **tab;
   size_t tab_cap, n_sessions;
   session *all;
@@ -135,14 +135,16 @@ void vast_ssai_opts_init(vast_ssai_opts *o) {
 
 static uint64_t hash_str(const char *s) {
   uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
   return h;
 }
 
 static dev_ref *dev_new(const vast_device *d) {
   const char *f[5] = {d->ip, d->user_agent, d->referer, d->accept_language, d->requested_with};
   size_t n = 0;
-  for (int i = 0; i < 5; i++) n += f[i] ? strlen(f[i]) + 1 : 0;
+  for (int i = 0; i < 5; i++)
+    n += f[i] ? strlen(f[i]) + 1 : 0;
   dev_ref *r = calloc(1, sizeof *r + n);
   if (!r) return NULL;
   r->refs = 1;
@@ -210,9 +212,10 @@ static void jflush(vast_ssai *s) {
 static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
                         const vast_device *d) {
   return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-          (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline, d->ip,
-          d->user_agent, d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
-          d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
+                 (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline,
+                 d->ip, d->user_agent, d->referer ? d->referer : "",
+                 d->accept_language ? d->accept_language : "",
+                 d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
 }
 
 static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
@@ -248,7 +251,8 @@ static void compact(vast_ssai *s) {
   for (seq *q = s->seqs; q; q = q->anext)
     for (batch *b = q->head; b; b = b->next)
       for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next) cnt++;
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+          cnt++;
   bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
   if (cnt && !all) {
     fclose(w);
@@ -259,7 +263,8 @@ static void compact(vast_ssai *s) {
   for (seq *q = s->seqs; q; q = q->anext)
     for (batch *b = q->head; b; b = b->next)
       for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next) all[k2++] = x;
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+          all[k2++] = x;
   qsort(all, cnt, sizeof *all, bcn_cmp);
   uint64_t n = 0;
   int bad = 0;
@@ -278,8 +283,7 @@ static void compact(vast_ssai *s) {
     return;
   }
   FILE *nj = NULL;
-  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0)
-    nj = fopen(s->journal_path, "a");
+  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0) nj = fopen(s->journal_path, "a");
   free(tmpp);
   if (!nj) {
     s->jbytes = 0;
@@ -384,7 +388,8 @@ static int room(vast_ssai *s, const batch *b) {
   for (const bcn *x = b->list; x; x = x->next) {
     if (x->host < 0) continue;
     unsigned need = 0;
-    for (const bcn *y = b->list; y; y = y->next) need += y->host == x->host;
+    for (const bcn *y = b->list; y; y = y->next)
+      need += y->host == x->host;
     unsigned busy = s->hosts[x->host].inflight;
     if (busy && busy + need > s->o.per_host) return 0;
   }
@@ -395,7 +400,8 @@ static int room(vast_ssai *s, const batch *b) {
 static int send_head(vast_ssai *s, seq *q) {
   batch *b = q->head;
   size_t n = 0;
-  for (bcn *x = b->list; x; x = x->next) n++;
+  for (bcn *x = b->list; x; x = x->next)
+    n++;
   vast_beacon one[64] = {{0}}, *v = n <= 64 ? one : calloc(n, sizeof *v);
   if (!v) return 0;
   size_t i = 0;
@@ -488,7 +494,8 @@ static void pump_timed(vast_ssai *s) {
 static void lateness(vast_ssai *s, double ms) {
   static const double edge[11] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
   int i = 0;
-  while (i < 11 && ms > edge[i]) i++;
+  while (i < 11 && ms > edge[i])
+    i++;
   s->st.lateness_ms[i]++;
 }
 
@@ -665,8 +672,9 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
         }
         x->jid = strtoull(fl[1], NULL, 10);
         x->bid = strtoull(fl[2], NULL, 10);
-        for (int i = 0; i < 12; i++) x->f[i] = fl[i + 2];
-        x->f[12] = tmp; /* owns the fields */
+        for (int i = 0; i < 12; i++)
+          x->f[i] = fl[i + 2];
+        x->f[12] = tmp;                    /* owns the fields */
         if (n && x->jid <= r[n - 1].jid) { /* out of order: refuse to guess */
           free(tmp);
           free(x->line);
@@ -695,7 +703,8 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
   if (!w) {
     snprintf(msg, cap, "cannot write '%s': %s", tmpp, strerror(errno));
     free(tmpp);
-    for (size_t i = 0; i < n; i++) free(r[i].line), free(r[i].f[12]);
+    for (size_t i = 0; i < n; i++)
+      free(r[i].line), free(r[i].f[12]);
     free(r);
     return VAST_E_IO;
   }
@@ -716,8 +725,13 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
     }
     fprintf(w, "%s\n", x->line);
     if (!q || strcmp(qkey, x->f[1]) != 0) {
-      vast_device d = {sizeof d, x->f[4], x->f[5], *x->f[6] ? x->f[6] : NULL,
-                       *x->f[7] ? x->f[7] : NULL, *x->f[8] ? x->f[8] : NULL, atoi(x->f[9])};
+      vast_device d = {sizeof d,
+                       x->f[4],
+                       x->f[5],
+                       *x->f[6] ? x->f[6] : NULL,
+                       *x->f[7] ? x->f[7] : NULL,
+                       *x->f[8] ? x->f[8] : NULL,
+                       atoi(x->f[9])};
       dev_ref *dr = dev_new(&d);
       if (!dr) goto nomem_w;
       q = seq_new(s, dr);
@@ -770,7 +784,8 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
     }
     ready_push(s, z);
   }
-  for (size_t i = 0; i < n; i++) free(r[i].line), free(r[i].f[12]);
+  for (size_t i = 0; i < n; i++)
+    free(r[i].line), free(r[i].f[12]);
   free(r);
   if (fflush(w) != 0 || fsync(fileno(w)) != 0 || fclose(w) != 0 ||
       rename(tmpp, s->journal_path) != 0) {
@@ -792,7 +807,8 @@ nomem_w:
 nomem:
   if (f) fclose(f);
   free(line);
-  for (size_t i = 0; i < n; i++) free(r[i].line), free(r[i].f[12]);
+  for (size_t i = 0; i < n; i++)
+    free(r[i].line), free(r[i].f[12]);
   free(r);
   snprintf(msg, cap, "out of memory reading the journal");
   return VAST_E_NOMEM;
@@ -885,7 +901,8 @@ static void session_free(vast_ssai *s, session *x) {
     q->orphan = 1;
     if (!q->head && !q->busy) seq_free(s, q);
   }
-  for (size_t i = 0; i < x->n_chains; i++) vast_chain_free(x->chains[i]);
+  for (size_t i = 0; i < x->n_chains; i++)
+    vast_chain_free(x->chains[i]);
   free(x->chains);
   free(x->ads);
   dev_unref(x->dev);
@@ -903,8 +920,10 @@ void vast_ssai_free(vast_ssai *s) {
     s->all = x->next;
     session_free(s, x);
   }
-  while (s->seqs) seq_free(s, s->seqs);
-  for (size_t i = 0; i < s->n_fired; i++) free(s->fired[i].name), free(s->fired[i].url);
+  while (s->seqs)
+    seq_free(s, s->seqs);
+  for (size_t i = 0; i < s->n_fired; i++)
+    free(s->fired[i].name), free(s->fired[i].url);
   free(s->fired);
   if (s->journal) fclose(s->journal);
   free(s->journal_path);
@@ -944,8 +963,8 @@ static int id_ok(const char *id) {
   return 1;
 }
 
-vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev,
-                                  char *out, size_t cap) {
+vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
+                                  size_t cap) {
   if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
   session *x = calloc(1, sizeof *x);
   if (!x) return VAST_E_NOMEM;
@@ -993,7 +1012,8 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
 /* Unlinks and frees a session. Under the lock. */
 static void session_end(vast_ssai *s, session *x) {
   session **pp = &s->tab[hash_str(x->id) & (s->tab_cap - 1)];
-  while (*pp && *pp != x) pp = &(*pp)->hnext;
+  while (*pp && *pp != x)
+    pp = &(*pp)->hnext;
   if (*pp) *pp = x->hnext;
   if (x->prev)
     x->prev->next = x->next;
@@ -1047,12 +1067,14 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   size_t i = 0;
   while (i < s->n_fired) {
     size_t j = i + 1;
-    while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name)) j++;
+    while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name))
+      j++;
     if (!a->q && (a->q = seq_new(s, x->dev))) snprintf(a->q->key, sizeof a->q->key, "%s", key);
     if (!a->q || enqueue(s, a->q, key, s->fired + i, j - i, now) != 0) s->st.failed += j - i;
     i = j;
   }
-  for (i = 0; i < s->n_fired; i++) free(s->fired[i].name), free(s->fired[i].url);
+  for (i = 0; i < s->n_fired; i++)
+    free(s->fired[i].name), free(s->fired[i].url);
   s->n_fired = 0;
   pump(s);
 }
@@ -1105,7 +1127,8 @@ static int tl_has(const tl *t, const char *name) {
 
 static void tl_free(tl *t) {
   for (size_t i = 0; i < t->n; i++) {
-    for (size_t k = 0; k < t->ev[i].n; k++) free(t->ev[i].urls[k]);
+    for (size_t k = 0; k < t->ev[i].n; k++)
+      free(t->ev[i].urls[k]);
     free(t->ev[i].urls);
     free(t->ev[i].name);
   }
@@ -1247,9 +1270,9 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
     vast__jw_kint(&w, "ad", (long long)adno);
     vast__jw_kstr(&w, "adId", sel.ad->id);
     vast__jw_kstr(&w, "adSystem", sel.ad->ad_system);
-    vast__jw_kint_opt(&w, "sequence", sel.chain && sel.chain[0]->sequence >= 0
-                                          ? sel.chain[0]->sequence
-                                          : sel.ad->sequence);
+    vast__jw_kint_opt(&w, "sequence",
+                      sel.chain && sel.chain[0]->sequence >= 0 ? sel.chain[0]->sequence
+                                                               : sel.ad->sequence);
     vast__jw_key(&w, "offset");
     vast__jw_num(&w, offset);
     vast__jw_knum_opt(&w, "duration", a->duration);
@@ -1266,7 +1289,8 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
       vast__jw_knum_opt(&w, "time", t.ev[e].time);
       vast__jw_key(&w, "urls");
       vast__jw_arr_begin(&w);
-      for (size_t k = 0; k < t.ev[e].n; k++) vast__jw_str(&w, t.ev[e].urls[k]);
+      for (size_t k = 0; k < t.ev[e].n; k++)
+        vast__jw_str(&w, t.ev[e].urls[k]);
       vast__jw_arr_end(&w);
       vast__jw_obj_end(&w);
     }
@@ -1477,8 +1501,8 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
   const char *nm[] = {"due", "sent", "failed", "expired", "retried", "recovered"};
   uint64_t v[] = {st.due, st.sent, st.failed, st.expired, st.retried, st.recovered};
   for (int i = 0; i < 6; i++)
-    P("# TYPE vastrack_ssai_beacons_%s_total counter\nvastrack_ssai_beacons_%s_total %llu\n",
-      nm[i], nm[i], (unsigned long long)v[i]);
+    P("# TYPE vastrack_ssai_beacons_%s_total counter\nvastrack_ssai_beacons_%s_total %llu\n", nm[i],
+      nm[i], (unsigned long long)v[i]);
   P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
     (unsigned long long)st.pending);
   P("# TYPE vastrack_ssai_journal_compactions_total counter\n"

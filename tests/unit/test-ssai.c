@@ -27,7 +27,7 @@ static int n_reqs;
 static int flaky_left = 2; /* /flaky/ answers 503 this many times, then 204 */
 static pthread_mutex_t srv_mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *wrapped_doc; /* served at /inline.xml */
-static int slow_now, slow_max;   /* /slow/ requests being answered (100 ms each), the peak */
+static int slow_now, slow_max;  /* /slow/ requests being answered (100 ms each), the peak */
 
 static int write_all(int fd, const char *b, size_t n) {
   while (n) {
@@ -139,7 +139,8 @@ static int first_req(const char *prefix) {
 static int count_reqs(const char *prefix) {
   pthread_mutex_lock(&srv_mu);
   int c = 0;
-  for (int i = 0; i < n_reqs; i++) c += !strncmp(reqs[i].path, prefix, strlen(prefix));
+  for (int i = 0; i < n_reqs; i++)
+    c += !strncmp(reqs[i].path, prefix, strlen(prefix));
   pthread_mutex_unlock(&srv_mu);
   return c;
 }
@@ -179,8 +180,8 @@ static char *inline_doc(const char *tag, const char *px) {
                "height=\"360\">http://x/a.mp4</MediaFile></MediaFiles></Linear></Creative>"
                "</Creatives></InLine></Ad></VAST>",
                tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag,
-               srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag,
-               srv_port, px, tag, srv_port, px, tag) < 0)
+               srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port,
+               px, tag, srv_port, px, tag) < 0)
     _exit(3);
   return d;
 }
@@ -246,10 +247,12 @@ TEST(wrapper_break_segments_fire_in_order_with_device_headers) {
   vast_ssai_consumption again = {0, 1, 0, -1, 5, 6.0};
   CHECK_INT(vast_ssai_report(s, "s1", &again), VAST_E_STATE);
   CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
-  const char *order[] = {"/px/in1/imp", "/px/in1/start", "/px/in1/q1", "/px/in1/mid",
-                         "/px/in1/q3", "/px/in1/complete"};
-  for (int i = 0; i < 6; i++) CHECK_INT(count_reqs(order[i]), 1);
-  for (int i = 1; i < 6; i++) CHECK(first_req(order[i - 1]) < first_req(order[i]));
+  const char *order[] = {"/px/in1/imp", "/px/in1/start", "/px/in1/q1",
+                         "/px/in1/mid", "/px/in1/q3",    "/px/in1/complete"};
+  for (int i = 0; i < 6; i++)
+    CHECK_INT(count_reqs(order[i]), 1);
+  for (int i = 1; i < 6; i++)
+    CHECK(first_req(order[i - 1]) < first_req(order[i]));
   CHECK_INT(count_reqs("/px/w1/imp?ip=203.0.113.7"), 1);
   CHECK_INT(count_reqs("/px/w1/q1"), 1);
   CHECK(first_req("/px/w1/q1") > first_req("/px/in1/start"));
@@ -317,11 +320,11 @@ TEST(retries_5xx_until_deadline_never_4xx) {
     CHECK_INT(vast_ssai_report(s, "s3", &r), VAST_OK);
   }
   CHECK_INT(vast_ssai_drain(s, 10000), VAST_OK);
-  CHECK_INT(count_reqs("/flaky/f/imp"), 3);  /* 503, 503, 204 */
+  CHECK_INT(count_reqs("/flaky/f/imp"), 3);   /* 503, 503, 204 */
   CHECK_INT(count_reqs("/flaky/f/start"), 1); /* after the impression is answered */
-  CHECK_INT(count_reqs("/gone/g/imp"), 1);   /* 404: final */
+  CHECK_INT(count_reqs("/gone/g/imp"), 1);    /* 404: final */
   CHECK_INT(count_reqs("/gone/g/start"), 1);
-  CHECK(count_reqs("/dead/x/imp") >= 3);     /* 50, 100, 200, 400 ms... until 700 ms */
+  CHECK(count_reqs("/dead/x/imp") >= 3); /* 50, 100, 200, 400 ms... until 700 ms */
   CHECK(count_reqs("/dead/x/imp") <= 5);
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
@@ -368,8 +371,9 @@ TEST(journal_unanswered_beacons_are_sent_once_after_restart) {
   /* 1 answered, 2 and 3 outstanding (one batch of ad k/0), 4 past its deadline,
      5 a torn last line (never acknowledged to anyone) */
   for (int i = 1; i <= 4; i++)
-    fprintf(f, "D\t%d\t%d\tk/0\t%.3f\t%.3f\t198.51.100.1\tUA x\t\t\t\t0\tstart\t"
-               "http://127.0.0.1:%d/j/%d\n",
+    fprintf(f,
+            "D\t%d\t%d\tk/0\t%.3f\t%.3f\t198.51.100.1\tUA x\t\t\t\t0\tstart\t"
+            "http://127.0.0.1:%d/j/%d\n",
             i, i == 3 ? 2 : i, now, i == 4 ? now - 1 : now + 30, srv_port, i);
   fprintf(f, "A\t1\t204\n");
   fprintf(f, "D\t5\t5\tk/0\t%.3f", now);
@@ -448,7 +452,8 @@ TEST(journal_is_compacted_and_keeps_what_is_pending) {
   CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
   vast_ssai_stats(s, &st);
   CHECK_INT((long)st.recovered, 2);
-  for (int i = 0; i < 20 && count_reqs("/dead/d/imp") == before; i++) usleep(20000);
+  for (int i = 0; i < 20 && count_reqs("/dead/d/imp") == before; i++)
+    usleep(20000);
   CHECK(count_reqs("/dead/d/imp") > before);
   CHECK_INT(count_reqs("/px/c/complete"), 1);
   vast_ssai_free(s);
@@ -514,4 +519,6 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(bad_sessions_are_refused),
                                 {0}};
 
-int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }
+int main(int c, char **v) {
+  return th_main(__FILE__, cases, c, v);
+}
