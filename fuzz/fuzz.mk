@@ -25,7 +25,7 @@ NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
 TARGETS := $(addprefix $(FB)/,$(NAMES))
 
 # What each target links, its dictionary and its seeds.
-SRC_fuzz-parse := lib/arena.c lib/error.c lib/parse.c lib/jsonw.c lib/docjson.c
+SRC_fuzz-parse := lib/arena.c lib/error.c lib/parse.c lib/jsonw.c lib/docjson.c lib/textsafe.c
 SRC_fuzz-http := lib/collect-http.c
 SRC_fuzz-journal := lib/journal.c lib/store.c
 SRC_fuzz-h1 := lib/h1.c lib/fetch.c

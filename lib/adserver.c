@@ -321,9 +321,13 @@ static void inline_ad(aw *w, int i) {
   putf(w, "        <Linear%s>\n          <Duration>%s</Duration>\n", skip, dur);
   linear_events(w, ad, cr, 0);
   clicks(w, ad, cr, 0);
-  put(w, "          <MediaFiles>\n"
-         "            <MediaFile id=\"mp4\" delivery=\"progressive\" type=\"video/mp4\" "
-         "width=\"640\" height=\"360\" bitrate=\"500\" scalable=\"true\" "
+  size_t ml = strlen(s->media);
+  int webm = ml > 5 && !strcmp(s->media + ml - 5, ".webm");
+  put(w, webm ? "          <MediaFiles>\n"
+                "            <MediaFile id=\"webm\" delivery=\"progressive\" type=\"video/webm\" "
+              : "          <MediaFiles>\n"
+                "            <MediaFile id=\"mp4\" delivery=\"progressive\" type=\"video/mp4\" ");
+  put(w, "width=\"640\" height=\"360\" bitrate=\"500\" scalable=\"true\" "
          "maintainAspectRatio=\"true\"><![CDATA[");
   put(w, s->media[0] ? s->media : "https://media.example.com/vastrack-test-ad.mp4");
   put(w, "]]></MediaFile>\n          </MediaFiles>\n");

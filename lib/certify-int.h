@@ -50,6 +50,10 @@ typedef struct vast__cert_ans {
   char event[64];     /* "": answer only; else record a hit with this event... */
   char *hitq;         /* ...and this raw query (sid=...&...), malloc'd */
   size_t hqn;
+  const char *location; /* 302 to this (points into the request's query) */
+  size_t locn;
+  int tap_job;        /* GET /tap or /conformance/...: run vast__certify_tap or
+                         vast__certify_page on the thread pool */
 } vast__cert_ans;
 
 /*
@@ -60,5 +64,24 @@ typedef struct vast__cert_ans {
 int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn,
                         const char *host, size_t hn, vast__cert_ans *a);
 void vast__cert_ans_free(vast__cert_ans *a);
+
+/*
+ * GET /tap?[sid=S&][lv=N&]url=URL: fetches URL (the policy's limits; private
+ * addresses only with allow_private) and answers it rewritten by
+ * vast_tap_rewrite for base http://<host>. Blocks on the network: for a
+ * worker thread. Fills status, ctype (static) and body (malloc'd, *blen).
+ */
+void vast__certify_tap(const char *query, size_t qn, const char *host, size_t hn,
+                       int allow_private, int *status, const char **ctype, char **body,
+                       size_t *blen);
+
+/*
+ * GET /conformance/<session> (no session: the most recently served): the
+ * conformance report of the database at db as an HTML page (no script; the
+ * web UI's style sheet). Reads SQLite: for a worker thread. Fills status,
+ * ctype (static) and body (malloc'd, *blen).
+ */
+void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
+                        const char **ctype, char **body, size_t *blen);
 
 #endif

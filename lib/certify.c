@@ -3,12 +3,16 @@
  * GET /vmap answer the test ad server's tags (adserver.c) for the base URL
  * the player used (its Host header) and record each served response as a
  * hit with event "served" in the session, its query holding the parameters,
- * so the conformance report knows what was served.
+ * so the conformance report knows what was served. GET /tap fetches a real
+ * tag and answers it rewritten (tap.c; on the thread pool), and GET
+ * /r/<session>/<event>?...&u=URL records the tapped hit and answers 302 to
+ * URL.
  */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "certify-int.h"
@@ -132,10 +136,297 @@ static int adserver(int vmap, const char *q, size_t qn, const char *host, size_t
   return 1;
 }
 
+/* The verbatim value of the last parameter "key=" (url= or u=): everything
+   after it. A value that starts with an encoded scheme (http%3A) is to be
+   decoded by the caller. NULL when absent. */
+static const char *tail_param(const char *q, size_t qn, const char *key, size_t *n) {
+  size_t kl = strlen(key);
+  for (size_t i = 0; i + kl <= qn; i++) {
+    if ((i == 0 || q[i - 1] == '&') && !memcmp(q + i, key, kl)) {
+      *n = qn - i - kl;
+      return q + i + kl;
+    }
+  }
+  return NULL;
+}
+
+static int loc_ok(const char *u, size_t n) {
+  if (!((n > 7 && !strncasecmp(u, "http://", 7)) || (n > 8 && !strncasecmp(u, "https://", 8))))
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f) return 0;
+  return 1;
+}
+
+/* GET /r/<session>/<event>?ad=..&lv=..&u=URL: a tapped hit. */
+static int tapped_hit(const char *path, size_t pn, const char *q, size_t qn, vast__cert_ans *a) {
+  const char *s = path + 3, *e = path + pn;
+  const char *slash = memchr(s, '/', (size_t)(e - s));
+  char sid[80];
+  if (!slash || (size_t)(slash - s) >= sizeof sid || slash + 1 >= e ||
+      (size_t)(e - slash - 1) >= sizeof a->event) {
+    text(a, 400, "use /r/<session>/<event>?...&u=<URL>\n");
+    return 1;
+  }
+  memcpy(sid, s, (size_t)(slash - s));
+  sid[slash - s] = 0;
+  if (!vast_session_id_valid(sid)) {
+    text(a, 400, "session: 1-64 characters of A-Za-z0-9_.-\n");
+    return 1;
+  }
+  size_t un = 0;
+  const char *u = tail_param(q, qn, "u=", &un);
+  if (!u || !loc_ok(u, un)) {
+    text(a, 400, "u=: the original http(s) URL, last, without spaces or control characters\n");
+    return 1;
+  }
+  memcpy(a->event, slash + 1, (size_t)(e - slash - 1));
+  a->event[e - slash - 1] = 0;
+  size_t hq = strlen(sid) + qn + 8;
+  a->hitq = malloc(hq);
+  if (!a->hitq) {
+    a->event[0] = 0;
+    text(a, 503, "out of memory\n");
+    return 1;
+  }
+  a->hqn = (size_t)snprintf(a->hitq, hq, "sid=%s&%.*s", sid, (int)qn, q);
+  a->status = 302;
+  a->location = u;
+  a->locn = un;
+  return 1;
+}
+
+void vast__certify_tap(const char *q, size_t qn, const char *host, size_t hn, int allow_private,
+                       int *status, const char **ctype, char **body, size_t *blen) {
+  vast__cert_ans a = {0};
+  char sid[80], lvs[16], base[300], chain_ad[128] = "";
+  int lv = 0;
+  *body = NULL;
+  *blen = 0;
+  *ctype = "text/plain; charset=utf-8";
+  size_t un = 0;
+  const char *u = tail_param(q, qn, "url=", &un);
+  if (!host_ok(host, hn)) {
+    text(&a, 400, "the tap needs a Host header (host or host:port)\n");
+    goto done;
+  }
+  if (!u || !un) {
+    text(&a, 400, "use /tap?url=<tag URL> (url= last)\n");
+    goto done;
+  }
+  if (vast__query_get(q, qn - un - 4, "sid", sid, sizeof sid)) {
+    if (!vast_session_id_valid(sid)) {
+      text(&a, 400, "sid: 1-64 characters of A-Za-z0-9_.-\n");
+      goto done;
+    }
+  } else {
+    new_sid(sid, sizeof sid);
+  }
+  if (vast__query_get(q, qn - un - 4, "lv", lvs, sizeof lvs)) {
+    lv = atoi(lvs);
+    if (lv < 0 || lv > 15) {
+      text(&a, 400, "lv: 0 to 15\n");
+      goto done;
+    }
+  }
+  vast__query_get(q, qn - un - 4, "ad", chain_ad, sizeof chain_ad);
+  char *url = malloc(un + 1);
+  if (!url) {
+    text(&a, 503, "out of memory\n");
+    goto done;
+  }
+  if (!strncasecmp(u, "http%3A", 7) || !strncasecmp(u, "https%3A", 8)) {
+    char key[] = "url";
+    char *dec = malloc(un + 1);
+    if (dec && vast__query_get(u - 4, un + 4, key, dec, un + 1)) {
+      free(url);
+      url = dec;
+    } else {
+      free(dec);
+      memcpy(url, u, un);
+      url[un] = 0;
+    }
+  } else {
+    memcpy(url, u, un);
+    url[un] = 0;
+  }
+  vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = allow_private;
+  vast_fetch_opts fo;
+  vast_fetch_opts_init(&fo);
+  fo.policy = &pol;
+  vast_fetch_result res = {0};
+  vast_error err = {0};
+  vast_err e = vast_fetch(url, &fo, &res, &err);
+  if (e != VAST_OK) {
+    char m[700];
+    snprintf(m, sizeof m, "cannot fetch the tag: %s\n", err.message[0] ? err.message : vast_strerror(e));
+    text(&a, 502, m);
+    free(res.body);
+    free(res.effective_url);
+    free(url);
+    goto done;
+  }
+  snprintf(base, sizeof base, "http://%.*s", (int)hn, host);
+  sbuf b = {0};
+  char msg[256];
+  e = vast_tap_rewrite(res.body, res.len, res.effective_url ? res.effective_url : url, base, sid,
+                       lv, chain_ad, sbuf_put, &b, NULL, msg, sizeof msg);
+  free(res.body);
+  free(res.effective_url);
+  free(url);
+  if (e != VAST_OK || b.fail) {
+    free(b.p);
+    text(&a, 502, "cannot rewrite the tag\n");
+    goto done;
+  }
+  a.status = 200;
+  a.ctype = "application/xml; charset=utf-8";
+  a.body = b.p ? b.p : strdup("");
+  a.blen = b.n;
+done:
+  *status = a.status;
+  *ctype = a.ctype;
+  *body = a.body;
+  *blen = a.blen;
+  free(a.hitq);
+}
+
 int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn,
                         const char *host, size_t hn, vast__cert_ans *a) {
   memset(a, 0, sizeof *a);
+  if (pn > 3 && !memcmp(path, "/r/", 3)) return tapped_hit(path, pn, query, qn, a);
+  if ((pn == 4 && !memcmp(path, "/tap", 4)) ||
+      (pn >= 12 && !memcmp(path, "/conformance", 12) && (pn == 12 || path[12] == '/'))) {
+    a->tap_job = 1;
+    return 1;
+  }
   if (pn == 5 && !memcmp(path, "/vast", 5)) return adserver(0, query, qn, host, hn, a);
   if (pn == 5 && !memcmp(path, "/vmap", 5)) return adserver(1, query, qn, host, hn, a);
   return 0;
+}
+
+/* ---- GET /conformance/<session> ---- */
+
+static void html(sbuf *b, const char *s) {
+  for (; s && *s; s++) {
+    const char *e = NULL;
+    switch (*s) {
+    case '<': e = "&lt;"; break;
+    case '>': e = "&gt;"; break;
+    case '&': e = "&amp;"; break;
+    case '"': e = "&quot;"; break;
+    case '\'': e = "&#39;"; break;
+    default: break;
+    }
+    if (e) sbuf_put(b, e, strlen(e));
+    else if ((unsigned char)*s < 0x20 && *s != '\n') sbuf_put(b, "?", 1);
+    else sbuf_put(b, s, 1);
+  }
+}
+
+static void raw(sbuf *b, const char *s) { sbuf_put(b, s, strlen(s)); }
+
+void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
+                        const char **ctype, char **body, size_t *blen) {
+  vast__cert_ans a = {0};
+  char sid[80] = "";
+  *body = NULL;
+  *blen = 0;
+  if (pn > 13) {
+    if (pn - 13 >= sizeof sid) {
+      text(&a, 400, "session: 1-64 characters of A-Za-z0-9_.-\n");
+      goto done;
+    }
+    memcpy(sid, path + 13, pn - 13);
+    sid[pn - 13] = 0;
+    if (!vast_session_id_valid(sid)) {
+      text(&a, 400, "session: 1-64 characters of A-Za-z0-9_.-\n");
+      goto done;
+    }
+  }
+  if (!db) {
+    text(&a, 404, "the conformance report needs the collector's database (--db)\n");
+    goto done;
+  }
+  vast_conformance *r = NULL;
+  char msg[512];
+  vast_err e = vast_conformance_run(db, sid[0] ? sid : NULL, NULL, &r, msg, sizeof msg);
+  if (e != VAST_OK) {
+    char m[600];
+    snprintf(m, sizeof m, "%s\n", msg[0] ? msg : vast_strerror(e));
+    text(&a, e == VAST_E_NOT_FOUND ? 404 : 500, m);
+    goto done;
+  }
+  sbuf b = {0};
+  size_t n = vast_conformance_count(r);
+  raw(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>vastrack: conformance of ");
+  html(&b, vast_conformance_session(r));
+  raw(&b, "</title>\n<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" "
+          "href=\"data:,\">\n</head>\n<body>\n<header>\n  <h1>vastrack conformance</h1>\n"
+          "  <nav><a href=\"/\">Dashboard</a><a href=\"/inspect\">Inspector</a></nav>\n"
+          "</header>\n<main>\n<section>\n<h2>Session <span id=\"session\">");
+  html(&b, vast_conformance_session(r));
+  raw(&b, "</span></h2>\n");
+  char line[256];
+  snprintf(line, sizeof line, "<p id=\"verdict\" class=\"%s\">%s",
+           n ? "bad" : "good", n ? "not conformant: " : "conformant: no finding");
+  raw(&b, line);
+  if (n) {
+    snprintf(line, sizeof line, "%zu finding%s", n, n == 1 ? "" : "s");
+    raw(&b, line);
+  }
+  raw(&b, "</p>\n");
+  /* the text report, for the timeline per ad */
+  sbuf t = {0};
+  vast_conformance_write_text(r, sbuf_put, &t);
+  raw(&b, "<pre id=\"report\">");
+  html(&b, t.p);
+  raw(&b, "</pre>\n");
+  free(t.p);
+  if (n) {
+    raw(&b, "<table id=\"findings\">\n<thead><tr><th>rule</th><th>ad</th><th>level</th>"
+            "<th>event</th><th>finding</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < n; i++) {
+      const vast_conformance_finding *f = vast_conformance_at(r, i);
+      raw(&b, "<tr data-rule=\"");
+      html(&b, f->rule);
+      raw(&b, "\"><td>");
+      html(&b, f->rule);
+      raw(&b, "</td><td>");
+      html(&b, f->ad);
+      raw(&b, "</td><td>");
+      if (f->level >= 0) {
+        snprintf(line, sizeof line, "%d", f->level);
+        raw(&b, line);
+      }
+      raw(&b, "</td><td>");
+      html(&b, f->event);
+      raw(&b, "</td><td>");
+      html(&b, f->message);
+      raw(&b, "</td></tr>\n");
+    }
+    raw(&b, "</tbody>\n</table>\n");
+  }
+  raw(&b, "<p>Rules and the spec text they come from: docs/conformance.md. The same report: "
+          "<code>vastrack report --conformance ");
+  html(&b, vast_conformance_session(r));
+  raw(&b, "</code></p>\n</section>\n</main>\n</body>\n</html>\n");
+  vast_conformance_free(r);
+  if (b.fail) {
+    free(b.p);
+    text(&a, 503, "out of memory\n");
+    goto done;
+  }
+  a.status = 200;
+  a.ctype = "text/html; charset=utf-8";
+  a.body = b.p;
+  a.blen = b.n;
+done:
+  *status = a.status;
+  *ctype = a.ctype;
+  *body = a.body;
+  *blen = a.blen;
 }

@@ -1101,11 +1101,17 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
  * that comes with a record (a served tag) is stored like a hit and sent
  * once the hit is stored, so a collector that answered a tag has it.
  */
+static void tap_job(conn *k, const vast__http_req *rq, int close, int v10);
 static int certify_route(conn *k, const vast__http_req *rq, int head, int close, int v10) {
+  vast_collector *c = k->w->c;
   vast__cert_ans a;
   if (!vast__certify_route(rq->path.p, rq->path.n, rq->query.p, rq->query.n, rq->host.p,
                            rq->host.n, &a))
     return 0;
+  if (a.tap_job) {
+    tap_job(k, rq, close, v10);
+    return 1;
+  }
   if (!a.event[0]) {
     respond_web(k, a.status, a.ctype, a.body, a.blen, head, close, v10);
     vast__cert_ans_free(&a);
@@ -1114,11 +1120,35 @@ static int certify_route(conn *k, const vast__http_req *rq, int head, int close,
   char *b = NULL;
   size_t len = 0, cap = 0;
   char path[80];
+  if (a.location && c->o.tap_forward) { /* --tap-forward none: a plain hit */
+    vast__http_req r2 = *rq;
+    int pn = snprintf(path, sizeof path, "/t/%s", a.event);
+    r2.path = (vast__str){path, (size_t)pn};
+    r2.query = (vast__str){a.hitq, a.hqn};
+    handle_hit(k, &r2, head, close, v10);
+    vast__cert_ans_free(&a);
+    return 1;
+  }
+  if (a.location) {
+    /* 302 to the original, no body: what the player's request would have got */
+    char h[320];
+    int hn = snprintf(h, sizeof h, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n%s%s%sLocation: ",
+                      NO_CACHE, close ? "Connection: close\r\n" : "",
+                      !close && v10 ? "Connection: keep-alive\r\n" : "");
+    if (buf_put(&b, &len, &cap, h, (size_t)hn) || buf_put(&b, &len, &cap, a.location, a.locn) ||
+        buf_put(&b, &len, &cap, "\r\n\r\n", 4)) {
+      free(b);
+      vast__cert_ans_free(&a);
+      conn_close(k);
+      return 1;
+    }
+  }
   int pn = snprintf(path, sizeof path, "/t/%s", a.event);
   vast__http_req r2 = *rq;
   r2.path = (vast__str){path, (size_t)pn};
   r2.query = (vast__str){a.hitq, a.hqn};
-  if (build_response(&b, &len, &cap, a.status, a.ctype, a.body, a.blen, head, close, v10, 1)) {
+  if (!a.location &&
+      build_response(&b, &len, &cap, a.status, a.ctype, a.body, a.blen, head, close, v10, 1)) {
     free(b);
     vast__cert_ans_free(&a);
     conn_close(k);
@@ -1235,6 +1265,16 @@ static void handle_request(conn *k, const vast__http_req *rq) {
 
 static void web_work(uv_work_t *req) {
   webjob *j = req->data;
+  if (j->pn == 4 && !memcmp(j->path, "/tap", 4)) { /* GET /tap: the host is in body */
+    vast__certify_tap(j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private,
+                      &j->resp.status, &j->resp.ctype, &j->resp.body, &j->resp.len);
+    return;
+  }
+  if (j->pn >= 12 && !memcmp(j->path, "/conformance", 12)) {
+    vast__certify_page(j->c->o.db_path, j->path, j->pn, &j->resp.status, &j->resp.ctype,
+                       &j->resp.body, &j->resp.len);
+    return;
+  }
   vast__web_api(j->path, j->pn, j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private,
                 &j->resp);
 }
@@ -1267,6 +1307,53 @@ static void web_after(uv_work_t *req, int status) {
   vast__web_resp_free(&j->resp);
   free(j->path);
   free(j);
+}
+
+/*
+ * GET /tap and GET /conformance/<session>: the fetch and rewrite, or the
+ * SQLite read, run on the thread pool as a slow /api/ call does (same cap);
+ * the Host header travels as the job's body.
+ */
+static void tap_job(conn *k, const vast__http_req *rq, int close, int v10) {
+  vast_collector *c = k->w->c;
+  if (atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
+    atomic_fetch_sub(&c->slow_busy, 1);
+    static const char m[] = "busy: too many requests waiting on the network, retry later\n";
+    respond_web(k, 503, "text/plain", m, sizeof m - 1, 0, close, v10);
+    return;
+  }
+  webjob *j = calloc(1, sizeof *j);
+  char *mem = malloc(rq->path.n + rq->query.n + rq->host.n + 3);
+  slot sl = {.head = 0, .close = (unsigned char)close, .v10 = (unsigned char)v10};
+  sl.job = j;
+  if (!j || !mem || slot_push(k, sl) != 0) {
+    free(j);
+    free(mem);
+    atomic_fetch_sub(&c->slow_busy, 1);
+    respond_web(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
+    return;
+  }
+  j->slow = 1;
+  j->k = k;
+  j->c = c;
+  j->path = mem;
+  j->pn = rq->path.n;
+  memcpy(mem, rq->path.p, rq->path.n);
+  mem[rq->path.n] = 0;
+  j->query = mem + rq->path.n + 1;
+  j->qn = rq->query.n;
+  if (rq->query.n) memcpy(j->query, rq->query.p, rq->query.n);
+  j->query[rq->query.n] = 0;
+  j->body = j->query + rq->query.n + 1;
+  j->bn = rq->host.n;
+  if (rq->host.n) memcpy(j->body, rq->host.p, rq->host.n);
+  j->body[rq->host.n] = 0;
+  j->req.data = j;
+  if (close) k->close_after = 1;
+  if (uv_queue_work(&k->w->loop, &j->req, web_work, web_after) != 0) {
+    j->resp.status = 503;
+    web_after(&j->req, 0);
+  }
 }
 
 /*

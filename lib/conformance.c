@@ -227,6 +227,21 @@ static unsigned levels_of(const vast_conformance *r, const cad *a) {
   return m;
 }
 
+/* A tapped ad (no served record): Duration and skipoffset from the d= and so=
+   the tap wrote into its URLs (tap.c), the deepest level seen. */
+static void tapped_spec(vast_conformance *r, cad *a) {
+  for (size_t i = 0; i < r->nh; i++) {
+    const chit *h = &r->h[i];
+    if (!h->ad || !is(h->ad, a->id) || !h->query) continue;
+    /* only the tap's own parameters, before u= */
+    const char *u = strstr(h->query, "&u=");
+    size_t qn = u ? (size_t)(u - h->query) : strlen(h->query);
+    char v[32];
+    if (vast__query_get(h->query, qn, "d", v, sizeof v) && atol(v) > 0) a->dur_ms = atol(v);
+    if (vast__query_get(h->query, qn, "so", v, sizeof v) && atol(v) >= 0) a->skip_ms = atol(v);
+  }
+}
+
 /* The timeline the beacons show: start, pauses, how far the ad got. */
 static void derive(vast_conformance *r, cad *a) {
   a->t_start = first_at(r, a->id, "start", -1);
@@ -493,7 +508,8 @@ static vast_err load(vast_conformance *r, const char *db_path, const char *sessi
     h->lv = 0;
     h->ph = -1;
     if (h->query) {
-      size_t qn = strlen(h->query);
+      const char *u = strstr(h->query, "&u=");
+      size_t qn = u ? (size_t)(u - h->query) : strlen(h->query);
       if (vast__query_get(h->query, qn, "lv", v, sizeof v)) h->lv = atoi(v);
       if (vast__query_get(h->query, qn, "ph", v, sizeof v)) h->ph = timecode_ms(v);
     }
@@ -538,6 +554,7 @@ vast_err vast_conformance_run(const char *db_path, const char *session,
     }
   for (size_t i = 0; i < r->nads; i++) {
     cad *a = &r->ads[i];
+    if (!a->served) tapped_spec(r, a);
     derive(r, a);
     unsigned lvs = levels_of(r, a);
     rule_missing(r, a, lvs);
@@ -588,6 +605,13 @@ void vast_conformance_free(vast_conformance *r) {
 
 /* ---- output ---- */
 
+/* The player's hits: all but the served records. */
+static size_t beacons(const vast_conformance *r) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->nh; i++) n += !is(r->h[i].event, "served");
+  return n;
+}
+
 typedef struct tw {
   vast_write_fn write;
   void *ctx;
@@ -616,7 +640,7 @@ static void tputf(tw *t, const char *fmt, ...) {
 vast_err vast_conformance_write_text(const vast_conformance *r, vast_write_fn write, void *ctx) {
   if (!r || !write) return VAST_E_INVAL;
   tw t = {write, ctx, 0};
-  tputf(&t, "session %s: %zu beacons, %d tags served\n", r->session, r->nh, r->served_tags);
+  tputf(&t, "session %s: %zu beacons, %d tags served\n", r->session, beacons(r), r->served_tags);
   for (size_t i = 0; i < r->nads; i++) {
     const cad *a = &r->ads[i];
     tputf(&t, "ad %s: %s", a->id, a->played ? "played" : "not played");
@@ -645,7 +669,7 @@ vast_err vast_conformance_write_json(const vast_conformance *r, vast_write_fn wr
   vast__jw_obj_begin(&w);
   vast__jw_kstr(&w, "session", r->session);
   vast__jw_kbool_opt(&w, "conformant", r->nf == 0);
-  vast__jw_kint(&w, "beacons", (long long)r->nh);
+  vast__jw_kint(&w, "beacons", (long long)beacons(r));
   vast__jw_kint(&w, "servedTags", r->served_tags);
   vast__jw_key(&w, "ads");
   vast__jw_arr_begin(&w);

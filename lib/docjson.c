@@ -383,10 +383,14 @@ static void tline(tw *t, int indent, const char *fmt, ...) {
   va_start(ap, fmt);
   int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
   va_end(ap);
-  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-  if (len >= sizeof buf - 1) len = sizeof buf - 2;
-  buf[len++] = '\n';
-  if (!t->failed && t->write(t->ctx, buf, len) != 0) t->failed = 1;
+  (void)m; /* a longer line is cut at the buffer */
+  /* The tag's text goes to a terminal: no control character may start a new
+   * line or an escape sequence (docs/security.md), so the line is escaped. */
+  char safe[sizeof buf * 4 + 2];
+  size_t len = vast_text_escape(buf, safe, sizeof safe - 1);
+  if (len > sizeof safe - 2) len = sizeof safe - 2;
+  safe[len++] = '\n';
+  if (!t->failed && t->write(t->ctx, safe, len) != 0) t->failed = 1;
 }
 
 #define S(x) ((x) ? (x) : "-")

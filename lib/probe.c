@@ -742,6 +742,10 @@ vast_err vast_prober_create(const vast_probe_opts *opts, vast_prober **out) {
     return VAST_E_NOMEM;
   }
   p->o.user_agent = p->user_agent;
+  if (!vast_net_header_value_ok(p->o.user_agent)) { /* no header injection (security.md) */
+    vast_prober_free(p);
+    return VAST_E_INVAL;
+  }
   if (vast__curl_init() != 0 || !(p->easy = curl_easy_init())) {
     vast_prober_free(p);
     return VAST_E_HTTP;

@@ -378,8 +378,8 @@ static void url_class_init(void) {
 /*
  * skip_plain: the first byte at or after p that the URL rules look at (see
  * url_class). Most URL bytes are plain; with SSE2, 16 bytes are tested at a
- * time (never reading past the 16-byte block holding the NUL, so never past
- * the page the string ends in).
+ * time with unaligned loads, stepping byte by byte only within the last 15
+ * bytes of a page (so never reading past the page the string ends in).
  */
 static inline const unsigned char *skip_plain(const unsigned char *p) {
 #if defined(VAST__SIMD)
@@ -389,12 +389,12 @@ static inline const unsigned char *skip_plain(const unsigned char *p) {
                 c7 = _mm_set1_epi8('\\'), c8 = _mm_set1_epi8('^'), c9 = _mm_set1_epi8('`'),
                 c10 = _mm_set1_epi8('{'), c11 = _mm_set1_epi8('|'), c12 = _mm_set1_epi8('}');
   for (;;) {
-    if (((uintptr_t)p & 15) != 0) { /* byte steps up to 16-byte alignment */
+    if (((uintptr_t)p & 4095) > 4096 - 16) { /* byte steps near a page end */
       if (url_class[*p]) return p;
       p++;
       continue;
     }
-    __m128i x = _mm_load_si128((const __m128i *)p);
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
     /* bytes < 0x20 or >= 0x80 (signed compare), 0x7f, and the specials */
     __m128i b1 = _mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del));
     __m128i b2 = _mm_or_si128(_mm_cmpeq_epi8(x, c1), _mm_cmpeq_epi8(x, c2));

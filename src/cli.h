@@ -28,6 +28,7 @@ int cmd_report(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_template_collector(int argc, char **argv); /* cmd-certify.c */
 int cmd_conformance(int argc, char **argv);        /* cmd-certify.c */
+int cmd_tap(int argc, char **argv);
 int cmd_ssai(int argc, char **argv);
 
 /* Prints "vastrack: <message>" to stderr (printf-style, no trailing newline needed). */

@@ -65,6 +65,10 @@ static const char USAGE[] =
     "  The API takes POSTs with Content-Type application/xml or application/json (or an\n"
     "  X-Vastrack-Client header) only; it has no authentication: keep --listen on\n"
     "  127.0.0.1, or use --no-web on a public address (docs/security.md)\n"
+    "Player certification (docs/conformance.md), served with the web UI: the test ad\n"
+    "server GET /vast and /vmap, the beacon tap GET /tap?url=TAG and its hits /r/...:\n"
+    "  --tap-forward redirect|none  answer a tapped hit 302 to the original URL so the\n"
+    "                       real ad server counts it (default), or a GIF (offline QA)\n"
     "  --help               this text\n"
     "SIGTERM or SIGINT drains, flushes and exits 0. URL scheme: docs/collector.md\n";
 
@@ -129,6 +133,11 @@ int cmd_serve(int argc, char **argv) {
     else if (!strcmp(a, "--db")) o.db_path = strcmp(v, "none") ? v : NULL;
     else if (!strcmp(a, "--sink")) o.kafka = v;
     else if (!strcmp(a, "--map")) o.param_map = v;
+    else if (!strcmp(a, "--tap-forward")) {
+      if (!strcmp(v, "redirect")) o.tap_forward = 0;
+      else if (!strcmp(v, "none")) o.tap_forward = 1;
+      else bad = 1;
+    }
     else if (!strcmp(a, "--ack")) {
       if (!strcmp(v, "durable")) o.ack = VAST_ACK_DURABLE;
       else if (!strcmp(v, "fast")) o.ack = VAST_ACK_FAST;

@@ -21,6 +21,7 @@ static const struct {
     {"template", cmd_template, "print a complete valid VAST 4.x tag to start from"},
     {"play", cmd_play, "simulate a playback and print every tracking beacon (--fire sends)"},
     {"resolve", cmd_resolve, "follow a wrapper chain to the InLine ads (HTTP or files), per hop"},
+    {"tap", cmd_tap, "route a real tag's beacons through a collector (player certification)"},
     {"probe", cmd_probe, "what the media behind a tag really is (libavformat, ranged reads)"},
     {"ssai", cmd_ssai, "the server-side (SSAI) beaconing service: sessions, breaks, reports"},
 };

@@ -60,6 +60,32 @@ VAST_API vast_err vast_adserver_write(vast_adserver_kind kind, const char *base,
 VAST_API int vast_session_id_valid(const char *s);
 
 /* ------------------------------------------------------------------ */
+/* Beacon tap                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Rewrites one level of a real VAST tag (xml, len bytes) so that the player's
+ * beacons go through the collector at base (docs/conformance.md): every
+ * tracking URL (Impression, Error, Tracking, ClickTracking, IconClickTracking,
+ * IconViewTracking, CompanionClickTracking, NonLinearClickTracking, Viewable,
+ * NotViewable, ViewUndetermined) becomes
+ *   base/r/<sid>/<event>?ad=<Ad id>&lv=<level>[&d=<Duration ms>][&so=<skipoffset ms>]&u=<URL>
+ * and a Wrapper's VASTAdTagURI base/tap?sid=<sid>&lv=<level+1>&ad=<Ad id>&url=<URL>,
+ * so the next level is tapped when the player follows it. chain_ad (NULL at
+ * the first level) names the ads of a level that holds one Ad: the id of the
+ * Wrapper's Ad that led there, so one ad's beacons of every level group together. The original URL comes last,
+ * verbatim (not percent-encoded), so the player substitutes its macros in it
+ * as it would have in the original; everything else is copied byte for byte.
+ * doc_url (may be NULL) resolves a relative VASTAdTagURI. *rewritten
+ * (optional) receives the number of URLs rewritten. Returns VAST_OK,
+ * VAST_E_INVAL (msg), VAST_E_NOMEM, or VAST_E_IO when write fails.
+ */
+VAST_API vast_err vast_tap_rewrite(const char *xml, size_t len, const char *doc_url,
+                                   const char *base, const char *sid, int level,
+                                   const char *chain_ad, vast_write_fn write, void *ctx, size_t *rewritten /* OUT */,
+                                   char *msg, size_t msgcap);
+
+/* ------------------------------------------------------------------ */
 /* Conformance report                                                  */
 /* ------------------------------------------------------------------ */
 

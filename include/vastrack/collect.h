@@ -98,6 +98,10 @@ typedef struct vast_collector_opts {
   size_t max_body;       /* largest POST body accepted; more -> 413 and
                             close; 2 MiB. Only /api/ paths accept bodies */
   vast_io io;            /* socket I/O of the event loops; default VAST_IO_AUTO */
+  int tap_forward;       /* the beacon tap's hits (GET /r/..., docs/conformance.md):
+                            0 (default) answered 302 to the original URL, so the
+                            real ad server still counts them; 1: answered like a
+                            hit (GIF), nothing forwarded (offline QA) */
 } vast_collector_opts;
 
 /* Fills *opts with the defaults above. */

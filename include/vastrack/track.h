@@ -348,7 +348,8 @@ typedef struct vast_track_beacon {
   vast_beacon_kind kind;
   vast_event event;    /* TRACKING: the event; VAST_EV_UNKNOWN otherwise */
   const char *name;    /* "impression", "start", "progress", "clickTracking", "error", ... */
-  const char *url;     /* macros expanded, NUL-terminated */
+  const char *url;     /* macros expanded, NUL-terminated; NULL only for an event
+                          without URL, when vast_tracker_report_untracked is on */
   size_t url_len;
   const char *tmpl;    /* the URL as written in the document */
   double media_time;   /* ad playhead when it fired, seconds (-1 unknown) */

@@ -32,4 +32,11 @@ expect_rc "version" 0 "$VASTRACK" --version
 
 expect_rc "vmap" 0 "$VASTRACK" inspect --json "$C/dailymotion__vmap-js/spec/samples/correct-vmap.xml"
 expect_grep "vmap breaks" '"breaks":\[\{"breakId":"mypre"' "$TMP/out"
+# The tree goes to a terminal: a newline, DEL or C1 control in the tag's text is
+# escaped, so a tag cannot forge lines or send escape sequences (docs/security.md).
+printf '<VAST version="4.2"><Ad id="x"><InLine><AdSystem>s</AdSystem><AdTitle>evil&#10;FAKE Ad id=forged\177\302\233</AdTitle><Impression><![CDATA[https://t.example/i]]></Impression></InLine></Ad></VAST>' > "$TMP/ctl.xml"
+expect_rc "control characters: parses" 0 "$VASTRACK" inspect "$TMP/ctl.xml"
+expect_grep "control characters: newline escaped" 'title: evil\\x0aFAKE Ad id=forged\\x7f\\x9b' "$TMP/out"
+if grep -q '^ *FAKE' "$TMP/out"; then nok "control characters: no forged line" "$(cat "$TMP/out")"; else ok "control characters: no forged line"; fi
+
 finish

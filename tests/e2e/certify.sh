@@ -46,7 +46,16 @@ fire() {
   u=$(printf '%s' "$u" | sed -e "s/\[ADPLAYHEAD\]/$3/" -e "s/\[TIMESTAMP\]/2026-01-01T00%3A00%3A00.000Z/" \
       -e "s/\[CACHEBUSTING\]/$$$(date +%N | cut -c1-3)/")
   [ "${4:-}" = raw ] || u=$(printf '%s' "$u" | sed 's/\[ERRORCODE\]/405/')
-  curl -s -o /dev/null -g "$u"
+  curl -s -L -o /dev/null -g "$u"
+}
+
+# at S: sleeps until S seconds after T0 (the play's start), so the time the
+# curl calls take (a loaded machine) does not add up over the play.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+at() {
+  left=$((T0 + $1 * 1000 - $(now_ms)))
+  [ $left -gt 0 ] && sleep "$(awk -v l=$left 'BEGIN { printf "%.3f", l / 1000 }')"
+  :
 }
 
 # play SID KIND: the scripted player over a 4 s ad behind one wrapper.
@@ -54,25 +63,33 @@ fire() {
 # thirdQuartile, the Wrapper's impression 3 s late, an Error with [ERRORCODE]
 # left as is.
 play() {
-  curl -s -o "$TMP/lv0.xml" "http://127.0.0.1:$PORT/vast?sid=$1&wrapper=1&dur=4"
-  next=$(sed -n 's/.*<VASTAdTagURI>\(.*\)<\/VASTAdTagURI>.*/\1/p' "$TMP/lv0.xml" | sed 's/&amp;/\&/g')
+  play_url "http://127.0.0.1:$PORT/vast?sid=$1&wrapper=1&dur=4" "$2"
+}
+play_url() {
+  set -- "" "$2" "$1"
+  curl -s -o "$TMP/lv0.xml" "$3"
+  rm -f "$TMP/lv1.xml"
+  next=$(sed -n -e 's/.*<VASTAdTagURI><!\[CDATA\[\(.*\)\]\]><\/VASTAdTagURI>.*/\1/p' \
+    -e 's/.*<VASTAdTagURI>\(.*\)<\/VASTAdTagURI>.*/\1/p' "$TMP/lv0.xml" | sed 's/&amp;/\&/g')
   curl -s -o "$TMP/lv1.xml" "$next"
   fire 1 impression 00:00:00.000
   [ "$2" = bad ] || fire 0 impression 00:00:00.000
-  fire 0 start 00:00:00.000; fire 1 start 00:00:00.000
-  sleep 1
+  fire 0 start 00:00:00.000
+  T0=$(now_ms) # the first start has arrived: media time 0 is no later than this
+  fire 1 start 00:00:00.000
+  at 1
   fire 0 firstQuartile 00:00:01.000; fire 1 firstQuartile 00:00:01.000
-  sleep 1
+  at 2
   fire 0 midpoint 00:00:02.000; fire 1 midpoint 00:00:02.000
   [ "$2" = bad ] && fire 1 midpoint 00:00:02.000
-  sleep 1
+  at 3
   if [ "$2" = bad ]; then
     fire 0 impression 00:00:03.000
     fire 1 error 00:00:03.000 raw
   else
     fire 0 thirdQuartile 00:00:03.000; fire 1 thirdQuartile 00:00:03.000
   fi
-  sleep 1
+  at 4
   fire 0 complete 00:00:04.000; fire 1 complete 00:00:04.000
 }
 
@@ -106,6 +123,7 @@ cmp -s "$TMP/t.xml" "$TMP/tt.xml" && ok "template --collector prints the served 
 play good1 good
 play bad1 bad
 stop_serve || nok "serve stops cleanly"
+[ -n "${CERTIFY_KEEP:-}" ] && cp "$DB" "$CERTIFY_KEEP"
 
 n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM hits WHERE event='served' AND sid='good1'")
 [ "$n" = 2 ] && ok "each served hop is recorded with its session" || nok "served hops recorded" "got $n"
@@ -120,8 +138,64 @@ r=json.load(open(sys.argv[1]))
 print(" ".join(sorted("%s/%s/%s" % (f["rule"], f["event"], f["level"]) for f in r["findings"])))' "$TMP/bad.json")
 want="duplicated/midpoint/1 impression-spread/impression/0 missing/thirdQuartile/0 missing/thirdQuartile/1 unexpanded-macro/error/1"
 [ "$got" = "$want" ] && ok "wrong player: exactly its findings" || nok "wrong player: exactly its findings" "got: $got"
+if python3 tests/cli/jsonschema.py docs/json.md Conformance "$TMP/bad.json" 2> "$TMP/schema.err"; then
+  ok "conformance JSON matches its schema (docs/json.md)"
+else
+  nok "conformance JSON matches its schema (docs/json.md)" "$(head -3 "$TMP/schema.err")"
+fi
 expect_rc "default session is the last served" 1 "$V" report --db "$DB" --conformance
 expect_grep "default session is bad1" "^session bad1" "$TMP/out"
 expect_rc "unknown session: exit 4" 4 "$V" report --db "$DB" --conformance nosuch
 expect_rc "bad session id: exit 2" 2 "$V" report --db "$DB" --conformance 'a b'
+
+# The web UI's page of the same report.
+start_serve "$DB" "$TMP/serve2.out" || nok "serve restarts on the database"
+curl -s -g -o /dev/null "http://127.0.0.1:$PORT/t/impression?sid=xss1&ad=%3Cscript%3Ealert(1)%3C/script%3E&ph=[X]"
+sleep 0.3
+curl -s -o "$TMP/page.html" "http://127.0.0.1:$PORT/conformance/bad1"
+n=$(grep -c '<tr data-rule=' "$TMP/page.html")
+[ "$n" = 5 ] && ok "/conformance/bad1 lists the 5 findings" || nok "/conformance/bad1 lists the 5 findings" "got $n"
+expect_grep "/conformance page says not conformant" 'id="verdict" class="bad">not conformant: 5 findings' "$TMP/page.html"
+curl -s -o "$TMP/page2.html" "http://127.0.0.1:$PORT/conformance/good1"
+expect_grep "/conformance/good1 is conformant" 'id="verdict" class="good">conformant' "$TMP/page2.html"
+curl -s -o "$TMP/page3.html" "http://127.0.0.1:$PORT/conformance/xss1"
+if grep -q '<script>' "$TMP/page3.html"; then nok "/conformance escapes what the player sent"; else ok "/conformance escapes what the player sent"; fi
+expect_grep "escaped ad id shown" '&lt;script&gt;alert' "$TMP/page3.html"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/conformance/nosuch")
+[ "$code" = 404 ] && ok "/conformance of an unknown session: 404" || nok "/conformance unknown: 404" "got $code"
+stop_serve
+
+# The beacon tap: collector A taps the tags of a "real" ad server B (another
+# collector's test ad server); the player fires at A, which records each hit
+# and redirects it to B, so B still counts it.
+start_serve "$TMP/b.db" "$TMP/b.out" || nok "ad server B starts"
+BPID=$SPID; PB=$PORT
+start_serve "$TMP/a.db" "$TMP/a.out" --allow-private || nok "tap A starts"
+APID=$SPID; PA=$PORT
+play_url "http://127.0.0.1:$PA/tap?sid=tap1&url=http://127.0.0.1:$PB/vast?sid=real1&wrapper=1&dur=4" good
+expect_grep "tapped level 1 is tapped too" "http://127.0.0.1:$PA/r/tap1/impression\?ad=a1-w0&lv=1&d=4000&u=http://127.0.0.1:$PB/t/impression\?sid=real1&" "$TMP/lv1.xml"
+hdr=$(curl -s -g -D - -o /dev/null -H 'X-Device-IP: 203.0.113.7' "http://127.0.0.1:$PA/r/tap2/click?ad=x&lv=0&u=http://127.0.0.1:$PB/t/click?sid=real2&ts=[TIMESTAMP]" | tr -d '\r')
+echo "$hdr" | grep -q '^HTTP/1.1 302' && ok "tapped hit answers 302" || nok "tapped hit answers 302" "$hdr"
+echo "$hdr" | grep -q "^Location: http://127.0.0.1:$PB/t/click?sid=real2&ts=\[TIMESTAMP\]\$" && ok "302 goes to the original, verbatim" || nok "302 goes to the original, verbatim" "$hdr"
+echo "$hdr" | grep -q '^Content-Length: 0' && ok "302 has no body" || nok "302 has no body" "$hdr"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PA/r/tap2/click?ad=x&u=javascript:alert(1)")
+[ "$code" = 400 ] && ok "tap refuses a non-http original" || nok "tap refuses a non-http original" "got $code"
+SPID=$APID; stop_serve || nok "tap A stops"
+SPID=$BPID; stop_serve || nok "ad server B stops"
+n=$(sqlite3 "$TMP/b.db" "SELECT COUNT(*) FROM hits WHERE sid='real1' AND event<>'served'")
+m=$(sqlite3 "$TMP/a.db" "SELECT COUNT(*) FROM hits WHERE sid='tap1'")
+[ "$n" = 12 ] && [ "$m" = 12 ] && ok "every tapped hit reached the real server (12 = 12)" || nok "tapped hits forwarded" "A $m, B $n"
+expect_rc "tapped good player: conformant" 0 "$V" report --db "$TMP/a.db" --conformance tap1
+sqlite3 "$TMP/a.db" "SELECT device_ip, query FROM hits WHERE sid='tap2'" > "$TMP/tap2"
+expect_grep "tapped hit keeps device header and the macros as sent" "^203.0.113.7\|sid=tap2&ad=x&lv=0&u=http://.*ts=\[TIMESTAMP\]" "$TMP/tap2"
+expect_rc "server-side tapped hit without X-Device-User-Agent: finding" 1 "$V" report --db "$TMP/a.db" --conformance tap2
+expect_grep "finding names the header" "missing-device-headers.*X-Device-User-Agent" "$TMP/out"
+start_serve "$TMP/c.db" "$TMP/c.out" --tap-forward none || nok "serve --tap-forward none starts"
+code=$(curl -s -o "$TMP/gif" -w '%{http_code}' "http://127.0.0.1:$PORT/r/s/start?ad=x&u=http://192.0.2.1/x")
+[ "$code" = 200 ] && [ "$(wc -c < "$TMP/gif")" = 43 ] && ok "--tap-forward none answers the GIF" || nok "--tap-forward none answers the GIF" "got $code"
+stop_serve
+expect_rc "tap command" 0 "$V" tap --collector "http://127.0.0.1:9/" --session cli1 "$TMP/lv0.xml"
+n=$(grep -c 'http://127.0.0.1:9/r/cli1/' "$TMP/out")
+[ "$n" -gt 10 ] && ok "tap command rewrites the tracking URLs ($n)" || nok "tap command rewrites" "got $n"
+expect_rc "tap without --collector: usage" 2 "$V" tap "$TMP/lv0.xml"
 finish

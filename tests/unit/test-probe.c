@@ -439,6 +439,22 @@ TEST(network_policy_applies) {
   CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, &e), VAST_OK);
 }
 
+/* A caller's User-Agent with CR/LF would inject headers: refused before any request. */
+TEST(user_agent_with_control_characters_refused) {
+  srv_start();
+  int before = n_reqs;
+  vast_probe_opts o = popts();
+  o.user_agent = "probe\r\nX-Injected: 1";
+  vast_prober *p = NULL;
+  CHECK_INT(vast_prober_create(&o, &p), VAST_E_INVAL);
+  CHECK(p == NULL);
+  vast_media_info in;
+  CHECK(vast_media_probe(url("/m/fs.mp4"), &o, &in, NULL) != VAST_OK);
+  CHECK_INT(n_reqs, before);
+  o.user_agent = "probe/1.0";
+  CHECK_INT(vast_media_probe(url("/m/fs.mp4"), &o, &in, NULL), VAST_OK);
+}
+
 /* ---- reuse and concurrency ----------------------------------------------------- */
 
 TEST(prober_reuses_its_connection) {
@@ -747,6 +763,7 @@ static const th_case cases[] = {
     TH(endless_body_stops_at_budget),
     TH(private_addresses_refused),
     TH(network_policy_applies),
+    TH(user_agent_with_control_characters_refused),
     TH(prober_reuses_its_connection),
     TH(many_in_order),
     TH(json_output),
