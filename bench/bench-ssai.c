@@ -8,6 +8,7 @@
  * break (a parsed VAST document) when one ends; sessions start staggered over
  * the first ad's length, then every session is playing. Then, in the same
  * run, `wrk -t1 -c64 -d2s` against the same nginx: the ceiling.
+ * BENCH_SSAI_PER_HOST sets the per-host limit (default the service's, 32).
  *
  * Prints one JSON line: sessions, beacons, beacons/s and its ratio to wrk's
  * requests/s, lateness (due -> request left) p50/p99 from the service's
@@ -134,7 +135,8 @@ static int cmp_dbl(const void *a, const void *b) {
 static double hist_q(const vast_ssai_figures *st, double q) {
   static const double edge[12] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 1e9};
   uint64_t tot = 0, c = 0;
-  for (int i = 0; i < 12; i++) tot += st->lateness_ms[i];
+  for (int i = 0; i < 12; i++)
+    tot += st->lateness_ms[i];
   for (int i = 0; i < 12; i++) {
     c += st->lateness_ms[i];
     if (tot && (double)c >= q * (double)tot) return edge[i];
@@ -184,6 +186,8 @@ int main(void) {
   o.policy = &pol;
   o.state_dir = state;
   o.idle_timeout_s = 600;
+  e = getenv("BENCH_SSAI_PER_HOST"); /* default the service's (32) */
+  if (e && atoi(e) > 0) o.per_host = (unsigned)atoi(e);
   vast_ssai *s = NULL;
   char msg[256];
   if (vast_ssai_create(&o, &s, msg, sizeof msg) != VAST_OK) {
@@ -192,7 +196,7 @@ int main(void) {
     return 1;
   }
   long rss0 = rss_kib();
-  char (*ids)[24] = calloc((size_t)n, sizeof *ids);
+  char(*ids)[24] = calloc((size_t)n, sizeof *ids);
   for (long i = 0; i < n; i++) {
     char ip[32], ua[32];
     snprintf(ip, sizeof ip, "10.%ld.%ld.%ld", (i >> 16) & 255, (i >> 8) & 255, i & 255);
@@ -224,7 +228,8 @@ int main(void) {
       late[kl++] = (now - due) * 1000.0;
       int media = (int)((k + i % (ad_s + 1)) % (ad_s + 1));
       if (media == 0) { /* a new ad: a new break */
-        if (vast_ssai_break_add(s, ids[i], NULL, doc, (size_t)dl, nop_write, NULL, NULL) != VAST_OK) {
+        if (vast_ssai_break_add(s, ids[i], NULL, doc, (size_t)dl, nop_write, NULL, NULL) !=
+            VAST_OK) {
           failed++;
           continue;
         }
@@ -249,20 +254,21 @@ int main(void) {
   double wrk = run_wrk(port);
   uint64_t beacons = st.sent + st.failed + st.expired;
   double rate = (double)beacons / (t2 - t0);
-  printf("{\"bench\":\"ssai\",\"metric\":\"concurrent_plays\",\"sessions\":%ld,\"seconds\":%.1f,"
-         "\"reportsPerSecond\":%ld,\"beacons\":%llu,\"beaconsDue\":%llu,\"failed\":%llu,"
-         "\"expired\":%llu,\"allAnswered\":%s,\"reportErrors\":%ld,"
-         "\"beaconsPerSecond\":%.0f,\"wrkRequestsPerSecond\":%.0f,\"ratioToWrk\":%.3f,"
-         "\"latenessP50MsAtMost\":%g,\"latenessP99MsAtMost\":%g,\"driverLateP99Ms\":%.2f,"
-         "\"memoryPerSessionBytes\":%.0f,\"coreBytesPerSession\":%.0f,\"adSeconds\":%d,"
-         "\"note\":\"in-process core + dispatcher, journal on; beacons/s is the offered load "
-         "(not saturated): wrk's figure is the ceiling of the same nginx; memory includes "
-         "the parsed document of the break playing (freed when its ads end)\"}\n",
-         n, t1 - t0, n, (unsigned long long)beacons, (unsigned long long)st.due,
-         (unsigned long long)st.failed, (unsigned long long)st.expired,
-         drained == VAST_OK && st.pending == 0 ? "true" : "false", failed, rate, wrk,
-         wrk > 0 ? rate / wrk : 0, hist_q(&st, 0.5), hist_q(&st, 0.99), drv_p99,
-         (double)(rss1 - rss0) * 1024.0 / (double)n, (double)st0.memory / (double)n, ad_s);
+  printf(
+      "{\"bench\":\"ssai\",\"metric\":\"concurrent_plays\",\"sessions\":%ld,\"seconds\":%.1f,"
+      "\"reportsPerSecond\":%ld,\"beacons\":%llu,\"beaconsDue\":%llu,\"failed\":%llu,"
+      "\"expired\":%llu,\"allAnswered\":%s,\"reportErrors\":%ld,"
+      "\"beaconsPerSecond\":%.0f,\"wrkRequestsPerSecond\":%.0f,\"ratioToWrk\":%.3f,"
+      "\"latenessP50MsAtMost\":%g,\"latenessP99MsAtMost\":%g,\"driverLateP99Ms\":%.2f,"
+      "\"memoryPerSessionBytes\":%.0f,\"coreBytesPerSession\":%.0f,\"adSeconds\":%d,\"perHost\":%u,"
+      "\"note\":\"in-process core + dispatcher, journal on; beacons/s is the offered load "
+      "(not saturated): wrk's figure is the ceiling of the same nginx; memory includes "
+      "the parsed document of the break playing (freed when its ads end)\"}\n",
+      n, t1 - t0, n, (unsigned long long)beacons, (unsigned long long)st.due,
+      (unsigned long long)st.failed, (unsigned long long)st.expired,
+      drained == VAST_OK && st.pending == 0 ? "true" : "false", failed, rate, wrk,
+      wrk > 0 ? rate / wrk : 0, hist_q(&st, 0.5), hist_q(&st, 0.99), drv_p99,
+      (double)(rss1 - rss0) * 1024.0 / (double)n, (double)st0.memory / (double)n, ad_s, o.per_host);
   free(late);
   free(adno);
   free(ids);

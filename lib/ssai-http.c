@@ -32,9 +32,9 @@ typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jkind;
 typedef struct jv {
   jkind k;
   double num;
-  char *str;          /* J_STR (decoded, NUL-terminated) */
-  struct jv *kids;    /* J_ARR, J_OBJ */
-  char **keys;        /* J_OBJ */
+  char *str;       /* J_STR (decoded, NUL-terminated) */
+  struct jv *kids; /* J_ARR, J_OBJ */
+  char **keys;     /* J_OBJ */
   size_t n;
 } jv;
 
@@ -55,7 +55,8 @@ static void jv_free(jv *v) {
 }
 
 static void ws(jp *p) {
-  while (p->p < p->e && (*p->p == ' ' || *p->p == '\t' || *p->p == '\n' || *p->p == '\r')) p->p++;
+  while (p->p < p->e && (*p->p == ' ' || *p->p == '\t' || *p->p == '\n' || *p->p == '\r'))
+    p->p++;
 }
 
 static int utf8(char *o, unsigned c) {
@@ -82,26 +83,43 @@ static int jstr(jp *p, char **out) {
     if (p->p >= p->e) goto bad;
     c = (unsigned char)*p->p++;
     switch (c) {
-    case '"': case '\\': case '/': *w++ = (char)c; break;
-    case 'n': *w++ = '\n'; break;
-    case 't': *w++ = '\t'; break;
-    case 'r': *w++ = '\r'; break;
-    case 'b': *w++ = '\b'; break;
-    case 'f': *w++ = '\f'; break;
+    case '"':
+    case '\\':
+    case '/':
+      *w++ = (char)c;
+      break;
+    case 'n':
+      *w++ = '\n';
+      break;
+    case 't':
+      *w++ = '\t';
+      break;
+    case 'r':
+      *w++ = '\r';
+      break;
+    case 'b':
+      *w++ = '\b';
+      break;
+    case 'f':
+      *w++ = '\f';
+      break;
     case 'u': {
       if (p->e - p->p < 4) goto bad;
       unsigned u = 0;
       for (int i = 0; i < 4; i++) {
         char h = *p->p++;
-        u = u * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
+        u = u * 16 + (unsigned)(h >= '0' && h <= '9'   ? h - '0'
+                                : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                       : 99);
         if (u > 0xffff) goto bad;
       }
       if (!u || (u >= 0xd800 && u <= 0xdfff)) goto bad; /* no NUL, no surrogates */
       w += utf8(w, u);
       break;
     }
-    default: goto bad;
+    default:
+      goto bad;
     }
   }
   if (p->p >= p->e) goto bad;
@@ -179,7 +197,8 @@ static int jval(jp *p, jv *v) {
   } else {
     char tmp[64];
     size_t n = 0;
-    while (p->p + n < p->e && n < sizeof tmp - 1 && strchr("+-0123456789.eE", p->p[n])) n++;
+    while (p->p + n < p->e && n < sizeof tmp - 1 && strchr("+-0123456789.eE", p->p[n]))
+      n++;
     memcpy(tmp, p->p, n);
     tmp[n] = 0;
     char *end;
@@ -263,25 +282,36 @@ static int ob_write(void *ctx, const char *d, size_t n) {
 
 static const char *reason(int st) {
   switch (st) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 400: return "Bad Request";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 413: return "Content Too Large";
-  case 422: return "Unprocessable Content";
-  case 502: return "Bad Gateway";
-  default: return "Error";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 400:
+    return "Bad Request";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 409:
+    return "Conflict";
+  case 411:
+    return "Length Required";
+  case 413:
+    return "Content Too Large";
+  case 422:
+    return "Unprocessable Content";
+  case 502:
+    return "Bad Gateway";
+  default:
+    return "Error";
   }
 }
 
 static void reply(conn *c, int status, const char *type, const char *body, size_t len) {
   char h[256];
-  int hl = snprintf(h, sizeof h,
-                    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", status,
-                    reason(status), type, len, c->close_after ? "Connection: close\r\n" : "");
+  int hl =
+      snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+               status, reason(status), type, len, c->close_after ? "Connection: close\r\n" : "");
   obuf b = {c->out, c->on, c->ocap};
   if (ob_write(&b, h, (size_t)hl) != 0 || ob_write(&b, body, len) != 0) c->close_after = 1;
   c->out = b.p, c->on = b.n, c->ocap = b.cap;
@@ -301,12 +331,18 @@ static void reply_error(conn *c, int status, const char *msg) {
 
 static int status_of(vast_err e) {
   switch (e) {
-  case VAST_OK: return 200;
-  case VAST_E_NOT_FOUND: return 404;
-  case VAST_E_STATE: return 409;
-  case VAST_E_INVAL: return 400;
-  case VAST_E_NOMEM: return 503;
-  default: return 502; /* resolution failed upstream */
+  case VAST_OK:
+    return 200;
+  case VAST_E_NOT_FOUND:
+    return 404;
+  case VAST_E_STATE:
+    return 409;
+  case VAST_E_INVAL:
+    return 400;
+  case VAST_E_NOMEM:
+    return 503;
+  default:
+    return 502; /* resolution failed upstream */
   }
 }
 
@@ -361,18 +397,22 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
   }
   obuf out = {0};
   if (post && !strcmp(path, "/v1/sessions")) {
-    vast_device d = {sizeof d, jgets(&body_v, "deviceIp"), jgets(&body_v, "userAgent"),
-                     jgets(&body_v, "referer"), jgets(&body_v, "acceptLanguage"),
-                     jgets(&body_v, "requestedWith"), 0};
+    vast_device d = {sizeof d,
+                     jgets(&body_v, "deviceIp"),
+                     jgets(&body_v, "userAgent"),
+                     jgets(&body_v, "referer"),
+                     jgets(&body_v, "acceptLanguage"),
+                     jgets(&body_v, "requestedWith"),
+                     0};
     char id[65];
     vast_err rc = vast_ssai_session_create(s, jgets(&body_v, "sessionId"), &d, id, sizeof id);
     if (rc != VAST_OK) {
-      reply_error(c, status_of(rc), rc == VAST_E_STATE ? "session id already in use"
-                                    : rc == VAST_E_INVAL
-                                        ? "deviceIp (an IP address) and userAgent are required; "
-                                          "sessionId is 1-64 of [A-Za-z0-9._-]; no control "
-                                          "characters"
-                                        : vast_strerror(rc));
+      reply_error(c, status_of(rc),
+                  rc == VAST_E_STATE   ? "session id already in use"
+                  : rc == VAST_E_INVAL ? "deviceIp (an IP address) and userAgent are required; "
+                                         "sessionId is 1-64 of [A-Za-z0-9._-]; no control "
+                                         "characters"
+                                       : vast_strerror(rc));
     } else {
       vast__jw w;
       vast__jw_init(&w, ob_write, &out);
@@ -412,12 +452,14 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     }
     vast_error err;
     memset(&err, 0, sizeof err);
-    vast_err rc = vast_ssai_break_add(s, sid, url, doc, doc ? strlen(doc) : 0, ob_write, &out, &err);
+    vast_err rc =
+        vast_ssai_break_add(s, sid, url, doc, doc ? strlen(doc) : 0, ob_write, &out, &err);
     if (rc == VAST_OK) {
       reply(c, 200, "application/json", out.p, out.n);
     } else {
       char m[600];
-      snprintf(m, sizeof m, "%s%s%s", rc == VAST_E_NOT_FOUND ? "no such session" : vast_strerror(rc),
+      snprintf(m, sizeof m, "%s%s%s",
+               rc == VAST_E_NOT_FOUND ? "no such session" : vast_strerror(rc),
                err.message[0] ? ": " : "", err.message);
       reply_error(c, status_of(rc), m);
     }
@@ -457,9 +499,10 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     if (rc == VAST_OK || rc == VAST_E_NOT_PLAYED)
       reply(c, 200, "application/json", "{\"ok\":true}", 11);
     else
-      reply_error(c, status_of(rc), rc == VAST_E_STATE    ? "event not valid now"
-                                    : rc == VAST_E_INVAL ? "unknown or refused event"
-                                                          : "no such session or ad");
+      reply_error(c, status_of(rc),
+                  rc == VAST_E_STATE   ? "event not valid now"
+                  : rc == VAST_E_INVAL ? "unknown or refused event"
+                                       : "no such session or ad");
   } else if (get || post || del) {
     reply_error(c, 404, "no such route");
   } else {
@@ -584,8 +627,10 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
       }
       if (!dead && c->on > c->off) {
         ssize_t k = send(c->fd, c->out + c->off, c->on - c->off, MSG_NOSIGNAL);
-        if (k > 0) c->off += (size_t)k;
-        else if (k < 0 && errno != EAGAIN && errno != EINTR) dead = 1;
+        if (k > 0)
+          c->off += (size_t)k;
+        else if (k < 0 && errno != EAGAIN && errno != EINTR)
+          dead = 1;
         if (c->off == c->on) {
           c->off = c->on = 0;
           if (c->close_after) dead = 1;
@@ -602,7 +647,8 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
       }
     }
   }
-  for (size_t i = 0; i < nc; i++) close(cs[i].fd), free(cs[i].in), free(cs[i].out);
+  for (size_t i = 0; i < nc; i++)
+    close(cs[i].fd), free(cs[i].in), free(cs[i].out);
   free(cs);
   free(pf);
   close(lfd);

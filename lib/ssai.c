@@ -44,7 +44,7 @@ typedef struct bcn {
   uint64_t jid;
   double due, deadline, not_before;
   unsigned attempts;
-  int host;   /* slot in the host table, -1 none */
+  int host; /* slot in the host table, -1 none */
   char *event;
   char url[];
 } bcn;
@@ -53,6 +53,7 @@ typedef struct batch {
   struct batch *next;
   bcn *list, *retry;
   unsigned n_flight;
+  uint64_t bid; /* journal batch id */
   struct seq *q;
 } batch;
 
@@ -61,6 +62,7 @@ typedef struct seq {
   batch *head, *tail;
   int busy, ready, orphan;
   dev_ref *dev;
+  char key[96]; /* "session/ad", the journal's grouping */
 } seq;
 
 typedef struct ssai_ad {
@@ -68,7 +70,7 @@ typedef struct ssai_ad {
   seq *q;
   double duration, pos;
   int started, done;
-  unsigned brk;    /* index into the session's chains */
+  unsigned brk; /* index into the session's chains */
 } ssai_ad;
 
 typedef struct session {
@@ -101,6 +103,7 @@ struct vast_ssai {
   vast_dispatcher *d;
   FILE *journal;
   char *journal_path;
+  uint64_t jbytes; /* written since the last compaction */
   session **tab;
   size_t tab_cap, n_sessions;
   session *all;
@@ -125,20 +128,23 @@ void vast_ssai_opts_init(vast_ssai_opts *o) {
   o->per_host = 32;
   o->max_concurrent = 512;
   o->timeout_ms = 5000;
+  o->journal_max_bytes = (size_t)64 << 20;
 }
 
 /* ---- small helpers --------------------------------------------------------- */
 
 static uint64_t hash_str(const char *s) {
   uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
   return h;
 }
 
 static dev_ref *dev_new(const vast_device *d) {
   const char *f[5] = {d->ip, d->user_agent, d->referer, d->accept_language, d->requested_with};
   size_t n = 0;
-  for (int i = 0; i < 5; i++) n += f[i] ? strlen(f[i]) + 1 : 0;
+  for (int i = 0; i < 5; i++)
+    n += f[i] ? strlen(f[i]) + 1 : 0;
   dev_ref *r = calloc(1, sizeof *r + n);
   if (!r) return NULL;
   r->refs = 1;
@@ -195,20 +201,98 @@ static int host_slot_of(vast_ssai *s, const char *url) {
 
 static void jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
   if (!s->journal) return;
-  fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
+  int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
+  if (n > 0) s->jbytes += (uint64_t)n;
 }
 
 static void jflush(vast_ssai *s) {
   if (s->journal) fflush(s->journal);
 }
 
+static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
+                        const vast_device *d) {
+  return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+                 (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline,
+                 d->ip, d->user_agent, d->referer ? d->referer : "",
+                 d->accept_language ? d->accept_language : "",
+                 d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
+}
+
 static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
                       const vast_device *d) {
   if (!s->journal) return;
-  fprintf(s->journal, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-          (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline, d->ip,
-          d->user_agent, d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
-          d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
+  int n = jline_due_to(s->journal, b, bid, key, d);
+  if (n > 0) s->jbytes += (uint64_t)n;
+}
+
+static int bcn_cmp(const void *a, const void *b) {
+  uint64_t x = (*(bcn *const *)a)->jid, y = (*(bcn *const *)b)->jid;
+  return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites the journal with only the beacons not settled (every one is still
+ * on a seq: queued, waiting for a retry or in flight), in order, then goes on
+ * appending to the new file. Called from tick() once the journal passed
+ * journal_max_bytes. On failure the old journal stays in use.
+ */
+static void compact(vast_ssai *s) {
+  size_t pl = strlen(s->journal_path) + 5;
+  char *tmpp = malloc(pl);
+  if (!tmpp) return;
+  snprintf(tmpp, pl, "%s.new", s->journal_path);
+  FILE *w = fopen(tmpp, "w");
+  if (!w) {
+    free(tmpp);
+    return;
+  }
+  /* every beacon not settled, in id order (recovery expects ids to increase) */
+  size_t cnt = 0, k2 = 0;
+  for (seq *q = s->seqs; q; q = q->anext)
+    for (batch *b = q->head; b; b = b->next)
+      for (int k = 0; k < 2; k++)
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+          cnt++;
+  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
+  if (cnt && !all) {
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    return;
+  }
+  for (seq *q = s->seqs; q; q = q->anext)
+    for (batch *b = q->head; b; b = b->next)
+      for (int k = 0; k < 2; k++)
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+          all[k2++] = x;
+  qsort(all, cnt, sizeof *all, bcn_cmp);
+  uint64_t n = 0;
+  int bad = 0;
+  for (size_t i = 0; i < cnt; i++) {
+    int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
+    if (m < 0) bad = 1;
+    n += m > 0 ? (uint64_t)m : 0;
+  }
+  free(all);
+  fflush(s->journal);
+  if (bad || fflush(w) != 0 || fsync(fileno(w)) != 0) {
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    s->jbytes = 0; /* try again after as many bytes */
+    return;
+  }
+  FILE *nj = NULL;
+  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0) nj = fopen(s->journal_path, "a");
+  free(tmpp);
+  if (!nj) {
+    s->jbytes = 0;
+    return;
+  }
+  fclose(s->journal);
+  s->journal = nj;
+  s->jbytes = n;
+  s->st.compactions++;
 }
 
 /* ---- delivery pipeline -------------------------------------------------------- */
@@ -304,7 +388,8 @@ static int room(vast_ssai *s, const batch *b) {
   for (const bcn *x = b->list; x; x = x->next) {
     if (x->host < 0) continue;
     unsigned need = 0;
-    for (const bcn *y = b->list; y; y = y->next) need += y->host == x->host;
+    for (const bcn *y = b->list; y; y = y->next)
+      need += y->host == x->host;
     unsigned busy = s->hosts[x->host].inflight;
     if (busy && busy + need > s->o.per_host) return 0;
   }
@@ -315,7 +400,8 @@ static int room(vast_ssai *s, const batch *b) {
 static int send_head(vast_ssai *s, seq *q) {
   batch *b = q->head;
   size_t n = 0;
-  for (bcn *x = b->list; x; x = x->next) n++;
+  for (bcn *x = b->list; x; x = x->next)
+    n++;
   vast_beacon one[64] = {{0}}, *v = n <= 64 ? one : calloc(n, sizeof *v);
   if (!v) return 0;
   size_t i = 0;
@@ -408,7 +494,8 @@ static void pump_timed(vast_ssai *s) {
 static void lateness(vast_ssai *s, double ms) {
   static const double edge[11] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
   int i = 0;
-  while (i < 11 && ms > edge[i]) i++;
+  while (i < 11 && ms > edge[i])
+    i++;
   s->st.lateness_ms[i]++;
 }
 
@@ -510,6 +597,7 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
     free(b);
     return -1;
   }
+  b->bid = bid;
   if (q->tail)
     q->tail->next = b;
   else
@@ -584,8 +672,9 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
         }
         x->jid = strtoull(fl[1], NULL, 10);
         x->bid = strtoull(fl[2], NULL, 10);
-        for (int i = 0; i < 12; i++) x->f[i] = fl[i + 2];
-        x->f[12] = tmp; /* owns the fields */
+        for (int i = 0; i < 12; i++)
+          x->f[i] = fl[i + 2];
+        x->f[12] = tmp;                    /* owns the fields */
         if (n && x->jid <= r[n - 1].jid) { /* out of order: refuse to guess */
           free(tmp);
           free(x->line);
@@ -614,7 +703,8 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
   if (!w) {
     snprintf(msg, cap, "cannot write '%s': %s", tmpp, strerror(errno));
     free(tmpp);
-    for (size_t i = 0; i < n; i++) free(r[i].line), free(r[i].f[12]);
+    for (size_t i = 0; i < n; i++)
+      free(r[i].line), free(r[i].f[12]);
     free(r);
     return VAST_E_IO;
   }
@@ -635,8 +725,13 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
     }
     fprintf(w, "%s\n", x->line);
     if (!q || strcmp(qkey, x->f[1]) != 0) {
-      vast_device d = {sizeof d, x->f[4], x->f[5], *x->f[6] ? x->f[6] : NULL,
-                       *x->f[7] ? x->f[7] : NULL, *x->f[8] ? x->f[8] : NULL, atoi(x->f[9])};
+      vast_device d = {sizeof d,
+                       x->f[4],
+                       x->f[5],
+                       *x->f[6] ? x->f[6] : NULL,
+                       *x->f[7] ? x->f[7] : NULL,
+                       *x->f[8] ? x->f[8] : NULL,
+                       atoi(x->f[9])};
       dev_ref *dr = dev_new(&d);
       if (!dr) goto nomem_w;
       q = seq_new(s, dr);
@@ -644,12 +739,14 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
       if (!q) goto nomem_w;
       q->orphan = 1;
       qkey = x->f[1];
+      snprintf(q->key, sizeof q->key, "%s", qkey);
       b = NULL;
     }
     if (!b || qbid != x->bid) {
       b = calloc(1, sizeof *b);
       if (!b) goto nomem_w;
       b->q = q;
+      b->bid = x->bid;
       if (q->tail)
         q->tail->next = b;
       else
@@ -687,7 +784,8 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
     }
     ready_push(s, z);
   }
-  for (size_t i = 0; i < n; i++) free(r[i].line), free(r[i].f[12]);
+  for (size_t i = 0; i < n; i++)
+    free(r[i].line), free(r[i].f[12]);
   free(r);
   if (fflush(w) != 0 || fsync(fileno(w)) != 0 || fclose(w) != 0 ||
       rename(tmpp, s->journal_path) != 0) {
@@ -709,7 +807,8 @@ nomem_w:
 nomem:
   if (f) fclose(f);
   free(line);
-  for (size_t i = 0; i < n; i++) free(r[i].line), free(r[i].f[12]);
+  for (size_t i = 0; i < n; i++)
+    free(r[i].line), free(r[i].f[12]);
   free(r);
   snprintf(msg, cap, "out of memory reading the journal");
   return VAST_E_NOMEM;
@@ -737,6 +836,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (s->o.retry_base_ms <= 0) s->o.retry_base_ms = 250;
   if (!s->o.per_host) s->o.per_host = 32;
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
+  if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
   pthread_mutex_init(&s->mu, NULL);
   s->tab_cap = 1024;
   s->tab = calloc(s->tab_cap, sizeof *s->tab);
@@ -801,7 +901,8 @@ static void session_free(vast_ssai *s, session *x) {
     q->orphan = 1;
     if (!q->head && !q->busy) seq_free(s, q);
   }
-  for (size_t i = 0; i < x->n_chains; i++) vast_chain_free(x->chains[i]);
+  for (size_t i = 0; i < x->n_chains; i++)
+    vast_chain_free(x->chains[i]);
   free(x->chains);
   free(x->ads);
   dev_unref(x->dev);
@@ -819,8 +920,10 @@ void vast_ssai_free(vast_ssai *s) {
     s->all = x->next;
     session_free(s, x);
   }
-  while (s->seqs) seq_free(s, s->seqs);
-  for (size_t i = 0; i < s->n_fired; i++) free(s->fired[i].name), free(s->fired[i].url);
+  while (s->seqs)
+    seq_free(s, s->seqs);
+  for (size_t i = 0; i < s->n_fired; i++)
+    free(s->fired[i].name), free(s->fired[i].url);
   free(s->fired);
   if (s->journal) fclose(s->journal);
   free(s->journal_path);
@@ -860,8 +963,8 @@ static int id_ok(const char *id) {
   return 1;
 }
 
-vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev,
-                                  char *out, size_t cap) {
+vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
+                                  size_t cap) {
   if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
   session *x = calloc(1, sizeof *x);
   if (!x) return VAST_E_NOMEM;
@@ -909,7 +1012,8 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
 /* Unlinks and frees a session. Under the lock. */
 static void session_end(vast_ssai *s, session *x) {
   session **pp = &s->tab[hash_str(x->id) & (s->tab_cap - 1)];
-  while (*pp && *pp != x) pp = &(*pp)->hnext;
+  while (*pp && *pp != x)
+    pp = &(*pp)->hnext;
   if (*pp) *pp = x->hnext;
   if (x->prev)
     x->prev->next = x->next;
@@ -963,12 +1067,14 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   size_t i = 0;
   while (i < s->n_fired) {
     size_t j = i + 1;
-    while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name)) j++;
-    if (!a->q) a->q = seq_new(s, x->dev);
+    while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name))
+      j++;
+    if (!a->q && (a->q = seq_new(s, x->dev))) snprintf(a->q->key, sizeof a->q->key, "%s", key);
     if (!a->q || enqueue(s, a->q, key, s->fired + i, j - i, now) != 0) s->st.failed += j - i;
     i = j;
   }
-  for (i = 0; i < s->n_fired; i++) free(s->fired[i].name), free(s->fired[i].url);
+  for (i = 0; i < s->n_fired; i++)
+    free(s->fired[i].name), free(s->fired[i].url);
   s->n_fired = 0;
   pump(s);
 }
@@ -1021,7 +1127,8 @@ static int tl_has(const tl *t, const char *name) {
 
 static void tl_free(tl *t) {
   for (size_t i = 0; i < t->n; i++) {
-    for (size_t k = 0; k < t->ev[i].n; k++) free(t->ev[i].urls[k]);
+    for (size_t k = 0; k < t->ev[i].n; k++)
+      free(t->ev[i].urls[k]);
     free(t->ev[i].urls);
     free(t->ev[i].name);
   }
@@ -1163,9 +1270,9 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
     vast__jw_kint(&w, "ad", (long long)adno);
     vast__jw_kstr(&w, "adId", sel.ad->id);
     vast__jw_kstr(&w, "adSystem", sel.ad->ad_system);
-    vast__jw_kint_opt(&w, "sequence", sel.chain && sel.chain[0]->sequence >= 0
-                                          ? sel.chain[0]->sequence
-                                          : sel.ad->sequence);
+    vast__jw_kint_opt(&w, "sequence",
+                      sel.chain && sel.chain[0]->sequence >= 0 ? sel.chain[0]->sequence
+                                                               : sel.ad->sequence);
     vast__jw_key(&w, "offset");
     vast__jw_num(&w, offset);
     vast__jw_knum_opt(&w, "duration", a->duration);
@@ -1182,7 +1289,8 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
       vast__jw_knum_opt(&w, "time", t.ev[e].time);
       vast__jw_key(&w, "urls");
       vast__jw_arr_begin(&w);
-      for (size_t k = 0; k < t.ev[e].n; k++) vast__jw_str(&w, t.ev[e].urls[k]);
+      for (size_t k = 0; k < t.ev[e].n; k++)
+        vast__jw_str(&w, t.ev[e].urls[k]);
       vast__jw_arr_end(&w);
       vast__jw_obj_end(&w);
     }
@@ -1344,6 +1452,7 @@ void vast_ssai_tick(vast_ssai *s) {
   }
   pump_timed(s);
   pump(s);
+  if (s->journal && s->jbytes > s->o.journal_max_bytes) compact(s);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -1392,10 +1501,13 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
   const char *nm[] = {"due", "sent", "failed", "expired", "retried", "recovered"};
   uint64_t v[] = {st.due, st.sent, st.failed, st.expired, st.retried, st.recovered};
   for (int i = 0; i < 6; i++)
-    P("# TYPE vastrack_ssai_beacons_%s_total counter\nvastrack_ssai_beacons_%s_total %llu\n",
-      nm[i], nm[i], (unsigned long long)v[i]);
+    P("# TYPE vastrack_ssai_beacons_%s_total counter\nvastrack_ssai_beacons_%s_total %llu\n", nm[i],
+      nm[i], (unsigned long long)v[i]);
   P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
     (unsigned long long)st.pending);
+  P("# TYPE vastrack_ssai_journal_compactions_total counter\n"
+    "vastrack_ssai_journal_compactions_total %llu\n",
+    (unsigned long long)st.compactions);
   P("# TYPE vastrack_ssai_lateness_seconds histogram\n");
   static const char *le[11] = {"0.001", "0.002", "0.005", "0.01", "0.02", "0.05",
                                "0.1",   "0.2",   "0.5",   "1",    "5"};

@@ -41,19 +41,21 @@ extern "C" {
 typedef struct vast_ssai vast_ssai;
 
 typedef struct vast_ssai_opts {
-  size_t size;              /* sizeof(vast_ssai_opts) */
-  const char *state_dir;    /* journal directory (created); NULL: no journal */
-  double idle_timeout_s;    /* a session with no call for this long ends; default 60 */
-  long deadline_ms;         /* a beacon not answered this long after due expires; 30000 */
-  long retry_base_ms;       /* first retry delay, doubled each time; default 250 */
-  unsigned per_host;        /* requests in flight per destination host; default 32 */
-  unsigned max_concurrent;  /* requests in flight in all; default 512 */
-  long timeout_ms;          /* one request; default 5000 */
-  int forwarded_for;        /* 1: also X-Forwarded-For: device IP */
+  size_t size;                   /* sizeof(vast_ssai_opts) */
+  const char *state_dir;         /* journal directory (created); NULL: no journal */
+  double idle_timeout_s;         /* a session with no call for this long ends; default 60 */
+  long deadline_ms;              /* a beacon not answered this long after due expires; 30000 */
+  long retry_base_ms;            /* first retry delay, doubled each time; default 250 */
+  unsigned per_host;             /* requests in flight per destination host; default 32 */
+  unsigned max_concurrent;       /* requests in flight in all; default 512 */
+  long timeout_ms;               /* one request; default 5000 */
+  int forwarded_for;             /* 1: also X-Forwarded-For: device IP */
   const vast_net_policy *policy; /* guard and ceilings of every fetch and beacon;
                                     NULL: the default policy (private refused) */
-  vast_fetch_fn fetch;      /* resolver fetch replacement (tests); NULL: libcurl */
+  vast_fetch_fn fetch;           /* resolver fetch replacement (tests); NULL: libcurl */
   void *fetch_ctx;
+  size_t journal_max_bytes; /* past this, tick() rewrites the journal with only the
+                               beacons not settled; default 64 MiB */
 } vast_ssai_opts;
 
 /* Defaults above. */
@@ -66,8 +68,8 @@ VAST_API void vast_ssai_opts_init(vast_ssai_opts *opts);
  * Returns VAST_OK, VAST_E_INVAL, VAST_E_IO (the directory or journal cannot be
  * used; msg says which), VAST_E_NOMEM, VAST_E_HTTP (libcurl failed).
  */
-VAST_API vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out /* OUT */,
-                                   char *msg, size_t cap);
+VAST_API vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out /* OUT */, char *msg,
+                                   size_t cap);
 /* Stops the dispatcher (beacons in flight are abandoned, and stay unanswered in
  * the journal), frees every session. Accepts NULL. */
 VAST_API void vast_ssai_free(vast_ssai *s);
@@ -104,17 +106,17 @@ VAST_API vast_err vast_ssai_session_end(vast_ssai *s, const char *id);
  * error when no ad resolved, VAST_E_NOMEM, VAST_E_IO (write failed).
  */
 VAST_API vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url,
-                                      const char *doc, size_t len, vast_write_fn write,
-                                      void *ctx, vast_error *err);
+                                      const char *doc, size_t len, vast_write_fn write, void *ctx,
+                                      vast_error *err);
 
 /* One consumption report. */
 typedef struct vast_ssai_consumption {
-  unsigned ad;            /* the timeline's `ad` */
-  int segment;            /* 1: a segment request (index, seg_duration); 0: a position */
-  double media_time;      /* position: seconds into the ad */
-  double wall_time;       /* Unix seconds; < 0: now */
-  unsigned index;         /* segment: 0-based index within the ad */
-  double seg_duration;    /* segment: seconds (> 0) */
+  unsigned ad;         /* the timeline's `ad` */
+  int segment;         /* 1: a segment request (index, seg_duration); 0: a position */
+  double media_time;   /* position: seconds into the ad */
+  double wall_time;    /* Unix seconds; < 0: now */
+  unsigned index;      /* segment: 0-based index within the ad */
+  double seg_duration; /* segment: seconds (> 0) */
 } vast_ssai_consumption;
 
 /*
@@ -148,6 +150,7 @@ VAST_API vast_err vast_ssai_drain(vast_ssai *s, long timeout_ms);
 typedef struct vast_ssai_figures {
   uint64_t sessions, sessions_total, sessions_idle, ads_open;
   uint64_t due, sent, failed, expired, retried, recovered, pending, in_flight;
+  uint64_t compactions;     /* journal rewrites since start */
   uint64_t lateness_ms[12]; /* sent - due, first attempt: <=1,2,5,10,20,50,100,
                                200,500,1000,5000 ms, more */
   size_t memory;            /* bytes held by the sessions (not the documents) */
@@ -164,8 +167,7 @@ VAST_API vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, voi
  * Returns VAST_OK on stop, VAST_E_IO (cannot listen; msg says why), VAST_E_INVAL.
  */
 VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
-                                  void (*ready)(void *u, int port), void *u, char *msg,
-                                  size_t cap);
+                                  void (*ready)(void *u, int port), void *u, char *msg, size_t cap);
 
 #ifdef __cplusplus
 }

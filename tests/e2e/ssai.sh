@@ -1,13 +1,13 @@
 #!/bin/sh
 # ssai.sh: `vastrack ssai` end to end over loopback: a real nginx on 127.0.0.1
 # serves a pod (a two-wrapper chain, then an InLine) and receives the beacons.
-# SSAI_SESSIONS sessions (default 200; bench/bench-ssai.sh runs more) each add
+# SSAI_SESSIONS sessions (default 1000; bench/bench-ssai.c holds more) each add
 # the break and report every segment of both ads in one batch: every expected
 # beacon must reach nginx exactly once, with the session's X-Device-IP and
 # X-Device-User-Agent, in order per ad. Then kill -9 with reports just
 # accepted, a restart on the same --state: nothing missing, repeats counted.
 . tests/cli/lib.sh
-N=${SSAI_SESSIONS:-200}
+N=${SSAI_SESSIONS:-1000}
 command -v nginx > /dev/null || { nok "nginx installed" "nginx not found (make deps)"; finish; }
 command -v curl > /dev/null || { nok "curl installed" "curl not found"; finish; }
 
@@ -109,28 +109,27 @@ wait_idle() {
   return 1
 }
 ALL='{"reports":[{"ad":0,"segment":0,"segmentDuration":6},{"ad":0,"segment":1,"segmentDuration":6},{"ad":0,"segment":2,"segmentDuration":6},{"ad":0,"segment":3,"segmentDuration":6},{"ad":0,"segment":4,"segmentDuration":6},{"ad":1,"segment":0,"segmentDuration":6},{"ad":1,"segment":1,"segmentDuration":6},{"ad":1,"segment":2,"segmentDuration":6},{"ad":1,"segment":3,"segmentDuration":6},{"ad":1,"segment":4,"segmentDuration":6}]}'
-# play SESSIONS FIRST: sessions FIRST.. with device IP 10.1.x.y, the whole pod
+# play SESSIONS FIRST: sessions FIRST.. with device IP 10.1.x.y, the whole pod;
+# one curl per session (three requests on one connection); prints the failures
 play() {
-  bad=0
   i=$2
   while [ $i -lt $(($2 + $1)) ]; do
     ip=10.1.$((i / 250)).$((i % 250 + 1))
-    c=$(post /v1/sessions "{\"sessionId\":\"s$i\",\"deviceIp\":\"$ip\",\"userAgent\":\"UA-$i\"}")
-    [ "$c" = 201 ] || bad=$((bad + 1))
-    c=$(post /v1/sessions/s$i/breaks "{\"url\":\"$B/s/pod.xml\"}")
-    [ "$c" = 200 ] || bad=$((bad + 1))
-    [ $i = $2 ] && cp "$TMP/resp" "$TMP/timeline.json"
-    c=$(post /v1/sessions/s$i/reports "$ALL")
-    [ "$c" = 200 ] || bad=$((bad + 1))
+    curl -sS -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+      -d "{\"sessionId\":\"s$i\",\"deviceIp\":\"$ip\",\"userAgent\":\"UA-$i\"}" "$S/v1/sessions" --next \
+      -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+      -d "{\"url\":\"$B/s/pod.xml\"}" "$S/v1/sessions/s$i/breaks" --next \
+      -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+      -d "$ALL" "$S/v1/sessions/s$i/reports"
     i=$((i + 1))
-  done
-  echo $bad
+  done | grep -cv '^20[01]$'
 }
 # check FIRST N: every beacon of sessions FIRST.. once (or at least once with
 # ATLEAST=1), headers matching, order per ad; prints "missing dup badhdr badorder"
 check() {
   awk -F'|' -v first=$1 -v n=$2 -v atleast=${3:-0} '
     { split($1, a, "?"); split(a[1], p, "/"); ip = substr(a[2], 4)
+      if (ip == "192.0.2.1") next   # session t0 of the API checks
       ad = p[3]; ev = p[4]; key = ip SUBSEP ad SUBSEP ev
       cnt[key]++; if (!(key in pos)) pos[key] = NR
       if ($2 != ip) badhdr++
@@ -162,6 +161,16 @@ c=$(post /v1/sessions '{"deviceIp":"nope","userAgent":"x"}'); [ "$c" = 400 ] && 
 c=$(post /v1/sessions/none/reports '{"ad":0,"mediaTime":1}'); [ "$c" = 404 ] && ok "unknown session is 404" || nok "unknown session is 404" "$c"
 c=$(post /v1/sessions 'not json'); [ "$c" = 400 ] && ok "bad JSON is 400" || nok "bad JSON is 400" "$c"
 
+c=$(post /v1/sessions '{"sessionId":"t0","deviceIp":"192.0.2.1","userAgent":"UA-t"}')
+c=$(post /v1/sessions/t0/breaks "{\"url\":\"$B/s/pod.xml\"}"); cp "$TMP/resp" "$TMP/timeline.json"
+[ "$c" = 200 ] && ok "break added: the timeline" || nok "break added" "$c $(cat "$TMP/resp")"
+c=$(post /v1/sessions/t0/reports '{"ad":0,"mediaTime":0.5}'); [ "$c" = 200 ] && ok "a position report" || nok "a position report" "$c"
+c=$(post /v1/sessions/t0/events '{"ad":0,"event":"mute"}'); [ "$c" = 200 ] && ok "a player event" || nok "a player event" "$c"
+c=$(post /v1/sessions/t0/events '{"ad":0,"event":"dance"}'); [ "$c" = 400 ] && ok "an unknown event is 400" || nok "unknown event" "$c"
+c=$(post /v1/sessions/t0/events '{"ad":9,"event":"mute"}'); [ "$c" = 404 ] && ok "an unknown ad is 404" || nok "unknown ad" "$c"
+c=$(post /v1/sessions/t0/reports '{"reports":[{"ad":1,"segment":4,"segmentDuration":6},{"ad":1,"segment":5,"segmentDuration":6}]}')
+expect_grep "batch: the second report of an ad already over is refused" '"results":\["ok","VAST_E_STATE"\],"accepted":1' "$TMP/resp"
+c=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$S/v1/sessions/t0"); [ "$c" = 200 ] && ok "session ended" || nok "session ended" "$c"
 bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
 expect_grep "timeline: the pod, wrapper chain first" '"chain":\["w1","w2","a"\]' "$TMP/timeline.json"
@@ -170,7 +179,7 @@ expect_grep "timeline: quartile time and URLs" '\{"event":"midpoint","time":15,"
 wait_idle && ok "every beacon answered" || nok "every beacon answered" "pending $(metric vastrack_ssai_beacons_pending)"
 r=$(check 0 $N)
 [ "$r" = "0 0 0 0" ] && ok "$N sessions: every beacon exactly once, right headers, in order per ad" || nok "exactly once, headers, order" "missing dup badhdr badorder: $r"
-want=$((N * 15))
+want=$((N * 15 + 10)) # + t0: ad 0 three impressions and start, ad 1 all six
 [ "$(metric vastrack_ssai_beacons_sent_total)" = $want ] && ok "metrics: $want sent" || nok "metrics: sent" "$(metric vastrack_ssai_beacons_sent_total), want $want"
 curl -sS "$S/metrics" > "$TMP/metrics"
 expect_grep "metrics: lateness histogram" "^vastrack_ssai_lateness_seconds_count $want\$" "$TMP/metrics"

@@ -27,6 +27,7 @@ static int n_reqs;
 static int flaky_left = 2; /* /flaky/ answers 503 this many times, then 204 */
 static pthread_mutex_t srv_mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *wrapped_doc; /* served at /inline.xml */
+static int slow_now, slow_max;  /* /slow/ requests being answered (100 ms each), the peak */
 
 static int write_all(int fd, const char *b, size_t n) {
   while (n) {
@@ -75,6 +76,15 @@ static void *conn_main(void *arg) {
       status = 503;
     }
     pthread_mutex_unlock(&srv_mu);
+    if (!strncmp(r.path, "/slow/", 6)) {
+      pthread_mutex_lock(&srv_mu);
+      if (++slow_now > slow_max) slow_max = slow_now;
+      pthread_mutex_unlock(&srv_mu);
+      usleep(100000);
+      pthread_mutex_lock(&srv_mu);
+      slow_now--;
+      pthread_mutex_unlock(&srv_mu);
+    }
     if (!strncmp(r.path, "/dead/", 6)) status = 503;
     if (!strncmp(r.path, "/gone/", 6)) status = 404;
     if (!strcmp(r.path, "/inline.xml")) {
@@ -129,7 +139,8 @@ static int first_req(const char *prefix) {
 static int count_reqs(const char *prefix) {
   pthread_mutex_lock(&srv_mu);
   int c = 0;
-  for (int i = 0; i < n_reqs; i++) c += !strncmp(reqs[i].path, prefix, strlen(prefix));
+  for (int i = 0; i < n_reqs; i++)
+    c += !strncmp(reqs[i].path, prefix, strlen(prefix));
   pthread_mutex_unlock(&srv_mu);
   return c;
 }
@@ -169,8 +180,8 @@ static char *inline_doc(const char *tag, const char *px) {
                "height=\"360\">http://x/a.mp4</MediaFile></MediaFiles></Linear></Creative>"
                "</Creatives></InLine></Ad></VAST>",
                tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag,
-               srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag,
-               srv_port, px, tag, srv_port, px, tag) < 0)
+               srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port, px, tag, srv_port,
+               px, tag, srv_port, px, tag) < 0)
     _exit(3);
   return d;
 }
@@ -236,10 +247,12 @@ TEST(wrapper_break_segments_fire_in_order_with_device_headers) {
   vast_ssai_consumption again = {0, 1, 0, -1, 5, 6.0};
   CHECK_INT(vast_ssai_report(s, "s1", &again), VAST_E_STATE);
   CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
-  const char *order[] = {"/px/in1/imp", "/px/in1/start", "/px/in1/q1", "/px/in1/mid",
-                         "/px/in1/q3", "/px/in1/complete"};
-  for (int i = 0; i < 6; i++) CHECK_INT(count_reqs(order[i]), 1);
-  for (int i = 1; i < 6; i++) CHECK(first_req(order[i - 1]) < first_req(order[i]));
+  const char *order[] = {"/px/in1/imp", "/px/in1/start", "/px/in1/q1",
+                         "/px/in1/mid", "/px/in1/q3",    "/px/in1/complete"};
+  for (int i = 0; i < 6; i++)
+    CHECK_INT(count_reqs(order[i]), 1);
+  for (int i = 1; i < 6; i++)
+    CHECK(first_req(order[i - 1]) < first_req(order[i]));
   CHECK_INT(count_reqs("/px/w1/imp?ip=203.0.113.7"), 1);
   CHECK_INT(count_reqs("/px/w1/q1"), 1);
   CHECK(first_req("/px/w1/q1") > first_req("/px/in1/start"));
@@ -307,11 +320,11 @@ TEST(retries_5xx_until_deadline_never_4xx) {
     CHECK_INT(vast_ssai_report(s, "s3", &r), VAST_OK);
   }
   CHECK_INT(vast_ssai_drain(s, 10000), VAST_OK);
-  CHECK_INT(count_reqs("/flaky/f/imp"), 3);  /* 503, 503, 204 */
+  CHECK_INT(count_reqs("/flaky/f/imp"), 3);   /* 503, 503, 204 */
   CHECK_INT(count_reqs("/flaky/f/start"), 1); /* after the impression is answered */
-  CHECK_INT(count_reqs("/gone/g/imp"), 1);   /* 404: final */
+  CHECK_INT(count_reqs("/gone/g/imp"), 1);    /* 404: final */
   CHECK_INT(count_reqs("/gone/g/start"), 1);
-  CHECK(count_reqs("/dead/x/imp") >= 3);     /* 50, 100, 200, 400 ms... until 700 ms */
+  CHECK(count_reqs("/dead/x/imp") >= 3); /* 50, 100, 200, 400 ms... until 700 ms */
   CHECK(count_reqs("/dead/x/imp") <= 5);
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
@@ -358,8 +371,9 @@ TEST(journal_unanswered_beacons_are_sent_once_after_restart) {
   /* 1 answered, 2 and 3 outstanding (one batch of ad k/0), 4 past its deadline,
      5 a torn last line (never acknowledged to anyone) */
   for (int i = 1; i <= 4; i++)
-    fprintf(f, "D\t%d\t%d\tk/0\t%.3f\t%.3f\t198.51.100.1\tUA x\t\t\t\t0\tstart\t"
-               "http://127.0.0.1:%d/j/%d\n",
+    fprintf(f,
+            "D\t%d\t%d\tk/0\t%.3f\t%.3f\t198.51.100.1\tUA x\t\t\t\t0\tstart\t"
+            "http://127.0.0.1:%d/j/%d\n",
             i, i == 3 ? 2 : i, now, i == 4 ? now - 1 : now + 30, srv_port, i);
   fprintf(f, "A\t1\t204\n");
   fprintf(f, "D\t5\t5\tk/0\t%.3f", now);
@@ -392,6 +406,91 @@ TEST(journal_unanswered_beacons_are_sent_once_after_restart) {
   rmdir(dir);
 }
 
+TEST(journal_is_compacted_and_keeps_what_is_pending) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  static vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  vast_ssai_opts o;
+  vast_ssai_opts_init(&o);
+  o.policy = &pol;
+  o.state_dir = dir;
+  o.journal_max_bytes = 512;
+  o.retry_base_ms = 100;
+  vast_ssai *s = NULL;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  session(s, "c1");
+  char *ok = inline_doc("c", "px"), *dead = inline_doc("d", "dead");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "c1", NULL, ok, strlen(ok), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "c1", NULL, dead, strlen(dead), to_buf, &tl, NULL), VAST_OK);
+  for (unsigned i = 0; i < 5; i++) {
+    vast_ssai_consumption r = {0, 1, 0, -1, i, 6.0};
+    CHECK_INT(vast_ssai_report(s, "c1", &r), VAST_OK);
+  }
+  vast_ssai_consumption r = {1, 1, 0, -1, 0, 6.0}; /* /dead/: impression retried for 30 s */
+  CHECK_INT(vast_ssai_report(s, "c1", &r), VAST_OK);
+  for (int i = 0; i < 50 && count_reqs("/px/c/complete") == 0; i++) {
+    vast_ssai_tick(s);
+    usleep(20000);
+  }
+  usleep(50000);
+  vast_ssai_tick(s);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK(st.compactions >= 1);
+  CHECK_INT((long)st.pending, 2); /* the dead impression, and start queued behind it */
+  char path[256];
+  snprintf(path, sizeof path, "%s/beacons.journal", dir);
+  struct stat sb;
+  CHECK(stat(path, &sb) == 0 && sb.st_size < 1024);
+  vast_ssai_free(s); /* like a crash: the dead impression is not settled */
+  int before = count_reqs("/dead/d/imp");
+  o.journal_max_bytes = 0;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.recovered, 2);
+  for (int i = 0; i < 20 && count_reqs("/dead/d/imp") == before; i++)
+    usleep(20000);
+  CHECK(count_reqs("/dead/d/imp") > before);
+  CHECK_INT(count_reqs("/px/c/complete"), 1);
+  vast_ssai_free(s);
+  unlink(path);
+  rmdir(dir);
+  free(ok), free(dead), free(tl.p);
+}
+
+TEST(per_host_limit_holds) {
+  srv_start();
+  static vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  vast_ssai_opts o;
+  vast_ssai_opts_init(&o);
+  o.policy = &pol;
+  o.per_host = 3;
+  vast_ssai *s = NULL;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  char *d = inline_doc("h", "slow");
+  buf tl = {0};
+  for (int i = 0; i < 8; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "h%d", i);
+    session(s, id);
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+    vast_ssai_consumption r = {0, 1, 0, -1, 0, 6.0};
+    CHECK_INT(vast_ssai_report(s, id, &r), VAST_OK);
+  }
+  CHECK_INT(vast_ssai_drain(s, 10000), VAST_OK);
+  CHECK_INT(count_reqs("/slow/h/imp"), 8);
+  CHECK_INT(count_reqs("/slow/h/start"), 8);
+  CHECK_INT(slow_max, 3); /* 16 requests, never more than 3 at once */
+  free(d), free(tl.p);
+  vast_ssai_free(s);
+}
+
 TEST(bad_sessions_are_refused) {
   vast_ssai *s = service(NULL, 0, 0);
   char out[65];
@@ -415,7 +514,11 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(retries_5xx_until_deadline_never_4xx),
                                 TH(idle_session_ends_without_complete),
                                 TH(journal_unanswered_beacons_are_sent_once_after_restart),
+                                TH(journal_is_compacted_and_keeps_what_is_pending),
+                                TH(per_host_limit_holds),
                                 TH(bad_sessions_are_refused),
                                 {0}};
 
-int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }
+int main(int c, char **v) {
+  return th_main(__FILE__, cases, c, v);
+}
