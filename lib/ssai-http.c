@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "collect-int.h"
 #include "jsonw.h"
 #include "vastrack.h"
@@ -260,26 +261,6 @@ typedef struct conn {
   int close_after;
 } conn;
 
-typedef struct obuf {
-  char *p;
-  size_t n, cap;
-} obuf;
-
-static int ob_write(void *ctx, const char *d, size_t n) {
-  obuf *b = ctx;
-  if (b->n + n + 1 > b->cap) {
-    size_t nc = (b->n + n + 1) * 2;
-    char *np = realloc(b->p, nc);
-    if (!np) return -1;
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->n, d, n);
-  b->n += n;
-  b->p[b->n] = 0;
-  return 0;
-}
-
 static const char *reason(int st) {
   switch (st) {
   case 200:
@@ -312,15 +293,15 @@ static void reply(conn *c, int status, const char *type, const char *body, size_
   int hl =
       snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
                status, reason(status), type, len, c->close_after ? "Connection: close\r\n" : "");
-  obuf b = {c->out, c->on, c->ocap};
-  if (ob_write(&b, h, (size_t)hl) != 0 || ob_write(&b, body, len) != 0) c->close_after = 1;
+  vast__buf b = {c->out, c->on, c->ocap, 0};
+  if (vast__buf_write(&b, h, (size_t)hl) != 0 || vast__buf_write(&b, body, len) != 0) c->close_after = 1;
   c->out = b.p, c->on = b.n, c->ocap = b.cap;
 }
 
 static void reply_error(conn *c, int status, const char *msg) {
-  obuf b = {0};
+  vast__buf b = {0};
   vast__jw w;
-  vast__jw_init(&w, ob_write, &b);
+  vast__jw_init(&w, vast__buf_write, &b);
   vast__jw_obj_begin(&w);
   vast__jw_kstr(&w, "error", msg);
   vast__jw_obj_end(&w);
@@ -382,8 +363,8 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     return;
   }
   if (!strcmp(path, "/metrics")) {
-    obuf b = {0};
-    vast_ssai_write_metrics(s, ob_write, &b);
+    vast__buf b = {0};
+    vast_ssai_write_metrics(s, vast__buf_write, &b);
     reply(c, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.n);
     free(b.p);
     return;
@@ -395,7 +376,7 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     reply_error(c, 400, "the body must be one JSON object");
     return;
   }
-  obuf out = {0};
+  vast__buf out = {0};
   if (post && !strcmp(path, "/v1/sessions")) {
     vast_device d = {sizeof d,
                      jgets(&body_v, "deviceIp"),
@@ -415,7 +396,7 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
                                        : vast_strerror(rc));
     } else {
       vast__jw w;
-      vast__jw_init(&w, ob_write, &out);
+      vast__jw_init(&w, vast__buf_write, &out);
       vast__jw_obj_begin(&w);
       vast__jw_kstr(&w, "sessionId", id);
       vast__jw_obj_end(&w);
@@ -453,7 +434,7 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     vast_error err;
     memset(&err, 0, sizeof err);
     vast_err rc =
-        vast_ssai_break_add(s, sid, url, doc, doc ? strlen(doc) : 0, ob_write, &out, &err);
+        vast_ssai_break_add(s, sid, url, doc, doc ? strlen(doc) : 0, vast__buf_write, &out, &err);
     if (rc == VAST_OK) {
       reply(c, 200, "application/json", out.p, out.n);
     } else {
@@ -467,7 +448,7 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     const jv *list = jget(&body_v, "reports");
     size_t n = list && list->k == J_ARR ? list->n : 1;
     vast__jw w;
-    vast__jw_init(&w, ob_write, &out);
+    vast__jw_init(&w, vast__buf_write, &out);
     vast__jw_obj_begin(&w);
     vast__jw_key(&w, "results");
     vast__jw_arr_begin(&w);

@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "buf.h"
 #include "collect-int.h"
 #include "jsonw.h"
 #include "web-int.h"
@@ -52,57 +53,19 @@ static const vast_net_policy *web_policy(int allow_private) {
   return allow_private ? &allow : &refuse;
 }
 
-/* ---- output buffer ---- */
+/* ---- output buffer (buf.h) ---- */
 
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-  int fail;
-} sbuf;
-
-static int sb_write(void *ctx, const char *d, size_t n) {
-  sbuf *b = ctx;
-  if (b->fail) return -1;
-  if (b->n + n + 1 > b->cap) {
-    size_t nc = b->cap ? b->cap : 4096;
-    while (nc < b->n + n + 1) nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np) {
-      b->fail = 1;
-      return -1;
-    }
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->n, d, n);
-  b->n += n;
-  b->p[b->n] = 0;
-  return 0;
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_write(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-  char tmp[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n > 0) sb_write(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static void sb_out(void *u, const char *p, size_t n) { sb_write(u, p, n); }
+static void sb_out(void *u, const char *p, size_t n) { vast__buf_write(u, p, n); }
 
 /* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
-static void sb_jstrn(sbuf *b, const char *s, size_t n) {
-  if (!s) sb_puts(b, "null");
+static void sb_jstrn(vast__buf *b, const char *s, size_t n) {
+  if (!s) vast__buf_puts(b, "null");
   else vast__json_quote(s, n, sb_out, b);
 }
 
-static void sb_jstr(sbuf *b, const char *s) { sb_jstrn(b, s, s ? strlen(s) : 0); }
+static void sb_jstr(vast__buf *b, const char *s) { sb_jstrn(b, s, s ? strlen(s) : 0); }
 
-static void finish(vast__web_resp *out, int status, sbuf *b) {
+static void finish(vast__web_resp *out, int status, vast__buf *b) {
   if (b->fail) {
     free(b->p);
     memset(out, 0, sizeof *out);
@@ -112,7 +75,7 @@ static void finish(vast__web_resp *out, int status, sbuf *b) {
     out->len = out->body ? strlen(out->body) : 0;
     return;
   }
-  sb_write(b, "\n", 1);
+  vast__buf_write(b, "\n", 1);
   out->status = status;
   out->ctype = "application/json";
   out->body = b->p;
@@ -122,17 +85,17 @@ static void finish(vast__web_resp *out, int status, sbuf *b) {
 /* {"ok":false,"error":{"message":..,"iabCode":..,"line":..,"column":..}}, null when 0 */
 static void fail_json(vast__web_resp *out, int status, const char *msg, int iab, unsigned long line,
                       unsigned long col, const char *source, size_t slen) {
-  sbuf b = {0};
-  sb_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
+  vast__buf b = {0};
+  vast__buf_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
   sb_jstr(&b, msg);
-  sb_puts(&b, ",\"iabCode\":");
-  if (iab) sb_printf(&b, "%d", iab);
-  else sb_puts(&b, "null");
-  if (line) sb_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
-  else sb_puts(&b, ",\"line\":null,\"column\":null}");
-  sb_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
+  vast__buf_puts(&b, ",\"iabCode\":");
+  if (iab) vast__buf_printf(&b, "%d", iab);
+  else vast__buf_puts(&b, "null");
+  if (line) vast__buf_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
+  else vast__buf_puts(&b, ",\"line\":null,\"column\":null}");
+  vast__buf_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
   sb_jstrn(&b, source, slen);
-  sb_puts(&b, "}");
+  vast__buf_puts(&b, "}");
   finish(out, status, &b);
 }
 
@@ -258,7 +221,7 @@ static void tally_tracking(evtally *t, size_t *nt, size_t cap, const vast_tracki
 static const char *const CORE_LINEAR[] = {"impression", "start", "firstQuartile", "midpoint",
                                           "thirdQuartile", "complete"};
 
-static void coverage_row(sbuf *b, const vast_ad *ad, size_t ai, const vast_creative *cr,
+static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_creative *cr,
                          size_t ci, int *first) {
   evtally t[64];
   size_t nt = 0;
@@ -296,40 +259,40 @@ static void coverage_row(sbuf *b, const vast_ad *ad, size_t ai, const vast_creat
       kind = "unknown";
     }
   }
-  sb_puts(b, *first ? "{" : ",{");
+  vast__buf_puts(b, *first ? "{" : ",{");
   *first = 0;
-  sb_printf(b, "\"adIndex\":%zu,\"ad\":", ai);
+  vast__buf_printf(b, "\"adIndex\":%zu,\"ad\":", ai);
   sb_jstr(b, ad->id);
-  sb_printf(b, ",\"adType\":\"%s\",\"creativeIndex\":",
+  vast__buf_printf(b, ",\"adType\":\"%s\",\"creativeIndex\":",
             ad->kind == VAST_AD_INLINE ? "inline" : ad->kind == VAST_AD_WRAPPER ? "wrapper" : "empty");
-  if (cr) sb_printf(b, "%zu", ci);
-  else sb_puts(b, "null");
-  sb_puts(b, ",\"creative\":");
+  if (cr) vast__buf_printf(b, "%zu", ci);
+  else vast__buf_puts(b, "null");
+  vast__buf_puts(b, ",\"creative\":");
   sb_jstr(b, cr ? cr->id : NULL);
-  sb_printf(b, ",\"kind\":\"%s\",\"events\":{", kind);
+  vast__buf_printf(b, ",\"kind\":\"%s\",\"events\":{", kind);
   for (size_t i = 0; i < nt; i++) {
-    if (i) sb_puts(b, ",");
+    if (i) vast__buf_puts(b, ",");
     sb_jstr(b, t[i].name);
-    sb_printf(b, ":%u", t[i].n);
+    vast__buf_printf(b, ":%u", t[i].n);
   }
-  sb_puts(b, "},\"missing\":[");
+  vast__buf_puts(b, "},\"missing\":[");
   /* What an InLine linear must track for its funnel to be measured. */
   int nm = 0;
   if (ad->kind == VAST_AD_INLINE && cr && cr->kind == VAST_CREATIVE_LINEAR) {
     for (size_t k = 0; k < sizeof CORE_LINEAR / sizeof CORE_LINEAR[0]; k++) {
       int have = 0;
       for (size_t i = 0; i < nt; i++) have |= !strcmp(t[i].name, CORE_LINEAR[k]);
-      if (!have) sb_printf(b, "%s\"%s\"", nm++ ? "," : "", CORE_LINEAR[k]);
+      if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", CORE_LINEAR[k]);
     }
   } else if (ad->kind == VAST_AD_INLINE && !ad->n_impressions) {
-    sb_puts(b, "\"impression\"");
+    vast__buf_puts(b, "\"impression\"");
   }
-  sb_puts(b, "]}");
+  vast__buf_puts(b, "]}");
 }
 
 /* "coverage":[one row per creative (or per ad without creatives)] */
-static void write_coverage(sbuf *b, const vast_doc *doc) {
-  sb_puts(b, "[");
+static void write_coverage(vast__buf *b, const vast_doc *doc) {
+  vast__buf_puts(b, "[");
   const vast_vast *v = vast_doc_vast(doc);
   int first = 1;
   for (size_t i = 0; v && i < v->n_ads; i++) {
@@ -337,50 +300,50 @@ static void write_coverage(sbuf *b, const vast_doc *doc) {
     if (!ad->n_creatives) coverage_row(b, ad, i, NULL, 0, &first);
     for (size_t j = 0; j < ad->n_creatives; j++) coverage_row(b, ad, i, &ad->creatives[j], j, &first);
   }
-  sb_puts(b, "]");
+  vast__buf_puts(b, "]");
 }
 
 static void api_inspect(const web_input *in, vast__web_resp *out) {
   vast_doc *doc = parse_input(in, out);
   if (!doc) return;
-  sbuf b = {0};
-  sb_printf(&b, "{\"ok\":true,\"kind\":\"%s\",\"source\":",
+  vast__buf b = {0};
+  vast__buf_printf(&b, "{\"ok\":true,\"kind\":\"%s\",\"source\":",
             vast_doc_kind_of(doc) == VAST_DOC_VMAP ? "vmap" : "vast");
   if (in->fetched) sb_jstrn(&b, in->buf, in->len);
-  else sb_puts(&b, "null");
-  sb_puts(&b, ",\"doc\":");
-  if (vast_doc_write_json(doc, sb_write, &b) != VAST_OK) b.fail = 1;
-  sb_puts(&b, ",\"coverage\":");
+  else vast__buf_puts(&b, "null");
+  vast__buf_puts(&b, ",\"doc\":");
+  if (vast_doc_write_json(doc, vast__buf_write, &b) != VAST_OK) b.fail = 1;
+  vast__buf_puts(&b, ",\"coverage\":");
   write_coverage(&b, doc);
-  sb_puts(&b, "}");
+  vast__buf_puts(&b, "}");
   vast_doc_free(doc);
   finish(out, 200, &b);
 }
 
 /* ---- /api/validate ---- */
 
-static void write_iab(sbuf *b, const vast_iab_error *e) {
-  sb_printf(b, "{\"code\":%d,\"name\":", e->code);
+static void write_iab(vast__buf *b, const vast_iab_error *e) {
+  vast__buf_printf(b, "{\"code\":%d,\"name\":", e->code);
   sb_jstr(b, e->name);
-  sb_puts(b, ",\"meaning\":");
+  vast__buf_puts(b, ",\"meaning\":");
   sb_jstr(b, e->meaning);
-  sb_puts(b, ",\"cause\":");
+  vast__buf_puts(b, ",\"cause\":");
   sb_jstr(b, e->cause);
-  sb_puts(b, ",\"fix\":");
+  vast__buf_puts(b, ",\"fix\":");
   sb_jstr(b, e->fix);
-  sb_puts(b, ",\"test\":");
+  vast__buf_puts(b, ",\"test\":");
   sb_jstr(b, e->test);
-  sb_puts(b, "}");
+  vast__buf_puts(b, "}");
 }
 
 void vast__web_errors(vast__web_resp *out) {
-  sbuf b = {0};
-  sb_puts(&b, "{\"ok\":true,\"codes\":[");
+  vast__buf b = {0};
+  vast__buf_puts(&b, "{\"ok\":true,\"codes\":[");
   for (size_t i = 0; i < vast_iab_error_count(); i++) {
-    if (i) sb_puts(&b, ",");
+    if (i) vast__buf_puts(&b, ",");
     write_iab(&b, vast_iab_error_at(i));
   }
-  sb_puts(&b, "]}");
+  vast__buf_puts(&b, "]}");
   finish(out, 200, &b);
 }
 
@@ -415,15 +378,15 @@ static void api_validate(const web_input *in, const char *q, size_t qn, int allo
     fail_json(out, 503, vast_strerror(rc), 0, 0, 0, NULL, 0);
     return;
   }
-  sbuf b = {0};
-  sb_printf(&b, "{\"ok\":true,\"parsed\":%s,\"profile\":\"%s\",\"source\":",
+  vast__buf b = {0};
+  vast__buf_printf(&b, "{\"ok\":true,\"parsed\":%s,\"profile\":\"%s\",\"source\":",
             doc ? "true" : "false", vast_profile_name(opt.profile));
   if (in->fetched) sb_jstrn(&b, in->buf, in->len);
-  else sb_puts(&b, "null");
-  sb_puts(&b, ",\"result\":");
-  if (vast_findings_write_json(list, in->name, sb_write, &b) != VAST_OK) b.fail = 1;
+  else vast__buf_puts(&b, "null");
+  vast__buf_puts(&b, ",\"result\":");
+  if (vast_findings_write_json(list, in->name, vast__buf_write, &b) != VAST_OK) b.fail = 1;
   /* The cheat sheet: each IAB code the findings carry, once, in order. */
-  sb_puts(&b, ",\"codes\":[");
+  vast__buf_puts(&b, ",\"codes\":[");
   int seen[1000] = {0}, nc = 0;
   for (size_t i = 0; i < vast_findings_count(list); i++) {
     int code = vast_findings_at(list, i)->iab_code;
@@ -431,10 +394,10 @@ static void api_validate(const web_input *in, const char *q, size_t qn, int allo
     seen[code] = 1;
     const vast_iab_error *e = vast_iab_error_find(code);
     if (!e) continue;
-    if (nc++) sb_puts(&b, ",");
+    if (nc++) vast__buf_puts(&b, ",");
     write_iab(&b, e);
   }
-  sb_puts(&b, "]}");
+  vast__buf_puts(&b, "]}");
   vast_findings_free(list);
   vast_doc_free(doc);
   finish(out, 200, &b);
@@ -464,23 +427,23 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
                              &chain, &err);
   else
     rc = vast_resolve_url(in->url, &ro, &chain, &err);
-  sbuf b = {0};
-  sb_printf(&b, "{\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
+  vast__buf b = {0};
+  vast__buf_printf(&b, "{\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
   if (rc == VAST_OK) {
-    sb_puts(&b, "null");
+    vast__buf_puts(&b, "null");
   } else {
-    sb_puts(&b, "{\"message\":");
+    vast__buf_puts(&b, "{\"message\":");
     sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
-    if (err.iab_code) sb_printf(&b, ",\"iabCode\":%d}", err.iab_code);
-    else sb_puts(&b, ",\"iabCode\":null}");
+    if (err.iab_code) vast__buf_printf(&b, ",\"iabCode\":%d}", err.iab_code);
+    else vast__buf_puts(&b, ",\"iabCode\":null}");
   }
-  sb_puts(&b, ",\"chain\":");
+  vast__buf_puts(&b, ",\"chain\":");
   if (chain) {
-    if (vast_chain_write_json(chain, sb_write, &b) != VAST_OK) b.fail = 1;
+    if (vast_chain_write_json(chain, vast__buf_write, &b) != VAST_OK) b.fail = 1;
   } else {
-    sb_puts(&b, "null");
+    vast__buf_puts(&b, "null");
   }
-  sb_puts(&b, "}");
+  vast__buf_puts(&b, "}");
   vast_chain_free(chain);
   finish(out, 200, &b);
 }
@@ -488,35 +451,35 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
 /* ---- /api/play ---- */
 
 typedef struct play_sim {
-  sbuf *b;
+  vast__buf *b;
   vast_play_state st; /* kept current by vast_play_simulate */
   size_t n;
-  sbuf *notes; /* the refused events */
+  vast__buf *notes; /* the refused events */
   int nn;
 } play_sim;
 
 static void on_beacon(void *user, const vast_track_beacon *bc) {
   play_sim *s = user;
   if (s->n >= WEB_MAX_BEACONS) return;
-  sb_puts(s->b, s->n++ ? ",{" : "{");
-  sb_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
+  vast__buf_puts(s->b, s->n++ ? ",{" : "{");
+  vast__buf_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
             bc->media_time < 0 ? s->st.media : bc->media_time);
   sb_jstr(s->b, bc->name);
-  sb_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
+  vast__buf_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
   sb_jstrn(s->b, bc->url, bc->url_len);
-  sb_puts(s->b, "}");
+  vast__buf_puts(s->b, "}");
 }
 
 /* The tracker refused an injected event: listed in "refused". */
 static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
                        vast_err rc, const char *reason) {
   play_sim *s = user;
-  sb_puts(s->notes, s->nn++ ? ",{" : "{");
-  sb_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
+  vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
+  vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
   sb_jstr(s->notes, e->name);
-  sb_puts(s->notes, ",\"message\":");
+  vast__buf_puts(s->notes, ",\"message\":");
   sb_jstr(s->notes, reason);
-  sb_puts(s->notes, "}");
+  vast__buf_puts(s->notes, "}");
 }
 
 static void api_play(const web_input *in, const char *q, size_t qn, int allow_private,
@@ -602,7 +565,7 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     fail_json(out, 200, "no such creative to play", 0, 0, 0, NULL, 0);
     goto done;
   }
-  sbuf b = {0}, notes = {0};
+  vast__buf b = {0}, notes = {0};
   play_sim sim;
   memset(&sim, 0, sizeof sim);
   sim.b = &b;
@@ -622,12 +585,12 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     goto done;
   }
   if (stop > WEB_MAX_WATCH) stop = WEB_MAX_WATCH;
-  sb_printf(&b, "{\"ok\":true,\"creative\":%ld,\"duration\":", ci);
-  if (dur >= 0) sb_printf(&b, "%.3f", dur);
-  else sb_puts(&b, "null");
-  sb_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop, n_ads,
+  vast__buf_printf(&b, "{\"ok\":true,\"creative\":%ld,\"duration\":", ci);
+  if (dur >= 0) vast__buf_printf(&b, "%.3f", dur);
+  else vast__buf_puts(&b, "null");
+  vast__buf_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop, n_ads,
             chain ? "true" : "false");
-  sb_write(&notes, "", 0);
+  vast__buf_write(&notes, "", 0);
   vast_play_opts po;
   vast_play_opts_init(&po);
   po.end = stop;
@@ -646,11 +609,11 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     fail_json(out, 200, vast_strerror(rc), 0, 0, 0, NULL, 0);
     goto done;
   }
-  sb_printf(&b, "],\"truncated\":%s,\"refused\":[", sim.n >= WEB_MAX_BEACONS ? "true" : "false");
-  if (notes.n) sb_write(&b, notes.p, notes.n);
+  vast__buf_printf(&b, "],\"truncated\":%s,\"refused\":[", sim.n >= WEB_MAX_BEACONS ? "true" : "false");
+  if (notes.n) vast__buf_write(&b, notes.p, notes.n);
   if (notes.fail) b.fail = 1;
   free(notes.p);
-  sb_puts(&b, "]}");
+  vast__buf_puts(&b, "]}");
   finish(out, 200, &b);
 done:
   vast_tracker_free(tr);
