@@ -76,9 +76,14 @@ window.ready = true;
 function sql(q) {
   return execFileSync("sqlite3", [DB, q], { encoding: "utf8" }).trim();
 }
+// A real <video> on a loaded 2-core CI machine: beacon arrival jitters by several
+// hundred ms (seen: firstQuartile 0.797 s into a 4 s ad under load), so the early
+// bound gets 1 s here. The timing rules at their default bounds are proven by the
+// scripted players of tests/e2e/certify.sh; this test is about which events fire.
 function conformance(sid) {
   try {
-    return { rc: 0, out: execFileSync(VASTRACK, ["report", "--db", DB, "--conformance", sid], { encoding: "utf8" }) };
+    return { rc: 0, out: execFileSync(VASTRACK, ["report", "--db", DB, "--conformance", sid, "--early-ms", "1000"],
+                                      { encoding: "utf8" }) };
   } catch (e) {
     return { rc: e.status, out: String(e.stdout) + String(e.stderr) };
   }
