@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "buf.h"
 #include "certify-int.h"
 
 void vast__cert_ans_free(vast__cert_ans *a) {
@@ -29,28 +30,6 @@ static void text(vast__cert_ans *a, int status, const char *msg) {
   a->ctype = "text/plain; charset=utf-8";
   a->body = strdup(msg);
   a->blen = a->body ? strlen(a->body) : 0;
-}
-
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-  int fail;
-} sbuf;
-
-static int sbuf_put(void *u, const char *d, size_t n) {
-  sbuf *b = u;
-  if (b->fail) return -1;
-  if (b->n + n + 1 > b->cap) {
-    size_t nc = (b->n + n + 1) * 2;
-    char *np = realloc(b->p, nc);
-    if (!np) return b->fail = -1;
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->n, d, n);
-  b->n += n;
-  b->p[b->n] = 0;
-  return 0;
 }
 
 /* A Host header fit to build URLs from: host, [v6] or host:port characters. */
@@ -97,11 +76,11 @@ static int adserver(int vmap, const char *q, size_t qn, const char *host, size_t
   }
   if (qn) memcpy(qz, q, qn);
   qz[qn] = 0;
-  sbuf b = {0};
+  vast__buf b = {0};
   char msg[256];
   int status = 200;
   vast_err e = vast_adserver_write(vmap ? VAST_ADSERVER_VMAP : VAST_ADSERVER_VAST, base, sid, qz,
-                                   sbuf_put, &b, &status, msg, sizeof msg);
+                                   vast__buf_write, &b, &status, msg, sizeof msg);
   if (e == VAST_E_INVAL) {
     free(b.p);
     free(qz);
@@ -269,10 +248,10 @@ void vast__certify_tap(const char *q, size_t qn, const char *host, size_t hn, in
     goto done;
   }
   snprintf(base, sizeof base, "http://%.*s", (int)hn, host);
-  sbuf b = {0};
+  vast__buf b = {0};
   char msg[256];
   e = vast_tap_rewrite(res.body, res.len, res.effective_url ? res.effective_url : url, base, sid,
-                       lv, chain_ad, sbuf_put, &b, NULL, msg, sizeof msg);
+                       lv, chain_ad, vast__buf_write, &b, NULL, msg, sizeof msg);
   free(res.body);
   free(res.effective_url);
   free(url);
@@ -309,7 +288,7 @@ int vast__certify_route(const char *path, size_t pn, const char *query, size_t q
 
 /* ---- GET /conformance/<session> ---- */
 
-static void html(sbuf *b, const char *s) {
+static void html(vast__buf *b, const char *s) {
   for (; s && *s; s++) {
     const char *e = NULL;
     switch (*s) {
@@ -320,13 +299,13 @@ static void html(sbuf *b, const char *s) {
     case '\'': e = "&#39;"; break;
     default: break;
     }
-    if (e) sbuf_put(b, e, strlen(e));
-    else if ((unsigned char)*s < 0x20 && *s != '\n') sbuf_put(b, "?", 1);
-    else sbuf_put(b, s, 1);
+    if (e) vast__buf_write(b, e, strlen(e));
+    else if ((unsigned char)*s < 0x20 && *s != '\n') vast__buf_write(b, "?", 1);
+    else vast__buf_write(b, s, 1);
   }
 }
 
-static void raw(sbuf *b, const char *s) { sbuf_put(b, s, strlen(s)); }
+static void raw(vast__buf *b, const char *s) { vast__buf_write(b, s, strlen(s)); }
 
 void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
                         const char **ctype, char **body, size_t *blen) {
@@ -359,7 +338,7 @@ void vast__certify_page(const char *db, const char *path, size_t pn, int *status
     text(&a, e == VAST_E_NOT_FOUND ? 404 : 500, m);
     goto done;
   }
-  sbuf b = {0};
+  vast__buf b = {0};
   size_t n = vast_conformance_count(r);
   raw(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>vastrack: conformance of ");
@@ -380,8 +359,8 @@ void vast__certify_page(const char *db, const char *path, size_t pn, int *status
   }
   raw(&b, "</p>\n");
   /* the text report, for the timeline per ad */
-  sbuf t = {0};
-  vast_conformance_write_text(r, sbuf_put, &t);
+  vast__buf t = {0};
+  vast_conformance_write_text(r, vast__buf_write, &t);
   raw(&b, "<pre id=\"report\">");
   html(&b, t.p);
   raw(&b, "</pre>\n");
