@@ -212,6 +212,8 @@ typedef struct frame {
   size_t elsize;
   size_t tstart; /* start of this element's text in the text buffer */
   int got_url_child;
+  const char **raw_dst; /* VAST 3 AdVerifications Extension: its raw XML, kept at the end */
+  size_t raw_from;      /* byte offset of that Extension's start tag */
 } frame;
 
 typedef struct parser {
@@ -739,7 +741,10 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     return 0;
   }
   case E_AD_VERIFICATIONS:
-    if (par != E_INLINE && par != E_WRAPPER) break;
+    /* VAST 4.1+ puts it on the InLine or Wrapper; VAST 3 tags carry the same
+     * element in <Extension type="AdVerifications"> (an Ad-level Extension
+     * only keeps a frame when it is that one, see E_EXTENSION). */
+    if (par != E_INLINE && par != E_WRAPPER && !(par == E_EXTENSION && pf->raw_dst)) break;
     f->obj = pf->obj;
     return 0;
   case E_VERIFICATION: {
@@ -851,6 +856,15 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     if (!x) return fail_nomem(p), 1;
     x->type = dup_attr(p, atts, "type");
     set_pos(p, &x->pos);
+    if (el == E_EXTENSION && x->type && !strcasecmp(x->type, "AdVerifications") &&
+        (grandparent_el(p) == E_INLINE || grandparent_el(p) == E_WRAPPER)) {
+      /* VAST 3 OMID: walked like the VAST 4 AdVerifications, raw XML still kept. */
+      long off = XML_GetCurrentByteIndex(p->xp);
+      f->obj = pf->obj;
+      f->raw_dst = &x->xml;
+      f->raw_from = off < 0 ? 0 : (size_t)off;
+      return 0;
+    }
     skip_subtree(p, 1, &x->xml);
     return 1;
   }
@@ -1304,6 +1318,11 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     return 1;
   }
   }
+  /* Anything else in a VAST 3 AdVerifications Extension is the extension's own. */
+  if (par == E_EXTENSION) {
+    skip_subtree(p, 0, NULL);
+    return 1;
+  }
   /* Unknown here: keep a note and skip the subtree. */
   if (el == E_NONE)
     note(p, VAST_NOTE_UNKNOWN_ELEMENT, 0, name, "unknown element <%s> ignored", name);
@@ -1440,6 +1459,17 @@ static void on_end(void *ud, const XML_Char *qname) {
     return;
   }
   frame *f = &p->st[--p->depth];
+  if (f->raw_dst) {
+    long end = XML_GetCurrentByteIndex(p->xp);
+    int cnt = XML_GetCurrentByteCount(p->xp); /* 0 for an empty-element tag */
+    size_t e = end < 0 ? p->len : (size_t)end + (size_t)(cnt > 0 ? cnt : 0);
+    if (cnt == 0) { /* <Extension .../>: the end is the start tag's end */
+      const char *gt = memchr(p->buf + f->raw_from, '>', p->len - f->raw_from);
+      e = gt ? (size_t)(gt - p->buf) + 1 : p->len;
+    }
+    if (e > p->len || e < f->raw_from) e = p->len;
+    *f->raw_dst = dup_text(p, p->buf + f->raw_from, e - f->raw_from);
+  }
   p->cur = element_names[f->el];
   const char *text = p->tb ? p->tb + f->tstart : ""; /* no text at all yet: tb is NULL */
   size_t n = p->tlen - f->tstart;

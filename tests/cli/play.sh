@@ -174,4 +174,21 @@ expect_grep wrapper_header '^# ad ad_id_0002 "Ad title 2", chain depth 3 \(2 wra
 expect_grep wrapper_a_impression '^0.00 0.00 impression http://example.com/wrapperA-impression$' "$TMP/out"
 expect_grep wrapper_b_impression '^0.00 0.00 impression http://example.com/wrapperB-impression2$' "$TMP/out"
 expect_grep vpaid_warning 'warning: the only media of creative 0 is VPAID' "$TMP/err"
+# a VAST 3 tag's OMID verification in <Extension type="AdVerifications">: its
+# verificationNotExecuted beacon fires like the VAST 4 element's
+cat > "$TMP/v3omid.xml" <<'XML'
+<VAST version="3.0"><Ad id="v3"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>
+ <Impression>http://t/imp</Impression>
+ <Creatives><Creative><Linear><Duration>00:00:10</Duration><MediaFiles>
+  <MediaFile delivery="progressive" type="video/mp4" width="640" height="360">http://t/a.mp4</MediaFile>
+ </MediaFiles></Linear></Creative></Creatives>
+ <Extensions><Extension type="AdVerifications"><AdVerifications>
+  <Verification vendor="iabtechlab.com-omid">
+   <JavaScriptResource apiFramework="omid" browserOptional="true">https://v.example/omid.js</JavaScriptResource>
+   <TrackingEvents><Tracking event="verificationNotExecuted"><![CDATA[http://t/vne?r=[REASON]]]></Tracking></TrackingEvents>
+  </Verification></AdVerifications></Extension></Extensions>
+</InLine></Ad></VAST>
+XML
+expect_rc vast3_omid 0 "$VASTRACK" play --events verificationNotExecuted@1:2 "$TMP/v3omid.xml"
+expect_grep vast3_omid_beacon '^1\.00 1\.00 verificationNotExecuted http://t/vne\?r=2$' "$TMP/out"
 finish

@@ -36,10 +36,12 @@ typedef struct counts {
 } counts;
 
 /* Tracking elements kept inside raw Extension XML count too (the manifest counts
- * every <Tracking> element in the file). */
-static size_t raw_tracking(const vast_extension *x, size_t n) {
+ * every <Tracking> element in the file), except an Ad's VAST 3 AdVerifications
+ * Extension, whose Tracking is in the verifications already. */
+static size_t raw_tracking(const vast_extension *x, size_t n, int ad_level) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
+    if (!ad_level || !x[i].type || strcasecmp(x[i].type, "AdVerifications"))
     for (const char *p = x[i].xml; p && (p = strstr(p, "<Tracking")); p++)
       k += p[9] == ' ' || p[9] == '>';
   return k;
@@ -52,11 +54,11 @@ static void count_vast(const vast_vast *v, counts *c) {
     c->inline_ads += a->kind == VAST_AD_INLINE;
     c->wrapper_ads += a->kind == VAST_AD_WRAPPER;
     c->impressions += a->n_impressions;
-    c->tracking += raw_tracking(a->extensions, a->n_extensions);
+    c->tracking += raw_tracking(a->extensions, a->n_extensions, 1);
     for (size_t k = 0; k < a->n_verifications; k++) c->tracking += a->verifications[k].n_tracking;
     for (size_t k = 0; k < a->n_creatives; k++) {
       const vast_creative *cr = &a->creatives[k];
-      c->tracking += raw_tracking(cr->extensions, cr->n_extensions);
+      c->tracking += raw_tracking(cr->extensions, cr->n_extensions, 0);
       if (cr->linear) c->tracking += cr->linear->n_tracking;
       if (cr->nonlinear) c->tracking += cr->nonlinear->n_tracking;
       if (cr->companions)
@@ -661,6 +663,46 @@ static void *parse_many(void *arg) {
   return (void *)total;
 }
 
+/* VAST 3 carries OMID in <Extension type="AdVerifications">: the model holds it
+ * like the VAST 4 element (the tracker and validator see it), the raw XML kept. */
+TEST(vast3_ad_verifications_extension) {
+  static const char xml[] =
+      "<VAST version=\"3.0\"><Ad id=\"a\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+      "<Impression>http://i/</Impression><Creatives/>"
+      "<Extensions><Extension type=\"other\"><AdVerifications><Verification vendor=\"no\"/>"
+      "</AdVerifications></Extension>"
+      "<Extension type=\"AdVerifications\"><Vendor>x</Vendor><AdVerifications>"
+      "<Verification vendor=\"iabtechlab.com-omid\">"
+      "<JavaScriptResource apiFramework=\"omid\" browserOptional=\"true\">"
+      "<![CDATA[https://v.example/omid.js]]></JavaScriptResource>"
+      "<VerificationParameters><![CDATA[p=1]]></VerificationParameters>"
+      "<TrackingEvents><Tracking event=\"verificationNotExecuted\">"
+      "<![CDATA[https://v.example/vne?r=[REASON]]]></Tracking></TrackingEvents>"
+      "</Verification></AdVerifications></Extension>"
+      "<Extension type=\"AdVerifications\"/>"
+      "</Extensions></InLine></Ad></VAST>";
+  vast_doc *doc = NULL;
+  CHECK_INT(vast_doc_parse(xml, strlen(xml), NULL, &doc, NULL), VAST_OK);
+  const vast_ad *a = &vast_doc_vast(doc)->ads[0];
+  CHECK_INT(a->n_verifications, 1);
+  CHECK_STR(a->verifications[0].vendor, "iabtechlab.com-omid");
+  CHECK_INT(a->verifications[0].n_js_resources, 1);
+  CHECK_STR(a->verifications[0].js_resources[0].url, "https://v.example/omid.js");
+  CHECK_STR(a->verifications[0].js_resources[0].api_framework, "omid");
+  CHECK_STR(a->verifications[0].parameters, "p=1");
+  CHECK_INT(a->verifications[0].n_tracking, 1);
+  CHECK_STR(a->verifications[0].tracking[0].url, "https://v.example/vne?r=[REASON]");
+  CHECK_INT(a->n_extensions, 3);
+  CHECK_STR(a->extensions[1].type, "AdVerifications");
+  CHECK(strncmp(a->extensions[1].xml, "<Extension type=\"AdVerifications\"><Vendor>", 42) == 0);
+  CHECK(strcmp(a->extensions[1].xml + strlen(a->extensions[1].xml) - 12, "</Extension>") == 0);
+  CHECK_STR(a->extensions[2].xml, "<Extension type=\"AdVerifications\"/>");
+  size_t n_notes = 9;
+  vast_doc_notes(doc, &n_notes);
+  CHECK_INT(n_notes, 0); /* the Extension's own <Vendor> is no misplaced element */
+  vast_doc_free(doc);
+}
+
 TEST(threads_parse_independently) {
   char path[4096];
   snprintf(path, sizeof path, "%s/dailymotion__vast-client-js/spec/samples/sample.xml", th_corpus());
@@ -699,6 +741,7 @@ static const th_case cases[] = {
     TH(truncated_at_every_byte),
     TH(json_output_is_valid_for_whole_corpus),
     TH(events_table),
+    TH(vast3_ad_verifications_extension),
     TH(threads_parse_independently),
     {0},
 };
