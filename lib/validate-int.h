@@ -206,6 +206,9 @@
   X(WRAPPER_REFUSED, "wrapper-refused", "wrapper", 300, E, E, E, E,                              \
     "(--resolve) a Wrapper came back where the Wrapper above says followAdditionalWrappers=\"false\"", \
     "return an InLine there, or allow further wrappers on the Wrapper above")                     \
+  X(WRAPPER_CATEGORY_BLOCKED, "wrapper-category-blocked", "wrapper", 205, E, E, E, E,            \
+    "(--resolve) the InLine's Category is on a Wrapper's BlockedAdCategories: the ad is refused (IAB 205)", \
+    "serve an ad outside the blocked categories, or fix the InLine's Category")                  \
   X(URL_NOT_CDATA, "url-not-cdata", "urls", 0, W, W, W, W,                                       \
     "URL text is not in CDATA (VAST 4.x 2.3.3: URLs must be): one raw & makes the tag unparseable (IAB 100)", \
     "wrap the URL in <![CDATA[...]]>")                                                           \

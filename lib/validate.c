@@ -1207,6 +1207,7 @@ static vast__rule_idx failure_rule(const vast_failure *f) {
     return f->message && strstr(f->message, "followAdditionalWrappers") ? VAST__R_WRAPPER_REFUSED
                                                                         : VAST__R_WRAPPER_NO_AD;
   case 300: return VAST__R_WRAPPER_REFUSED;
+  case 205: return VAST__R_WRAPPER_CATEGORY_BLOCKED; /* BlockedAdCategories (resolve.c) */
   case 100:
   case 101:
   case 102: return VAST__R_WRAPPER_RESPONSE_INVALID;

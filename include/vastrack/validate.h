@@ -111,7 +111,9 @@ typedef struct vast_validate_options {
    * URI), wrapper-no-ad (303), wrapper-response-invalid (100/101/102: the
    * fetched document is not XML, not VAST or of an unsupported version; the
    * finding carries the document's own code), wrapper-refused (300: a
-   * Wrapper where followAdditionalWrappers="false" forbids one). Each is
+   * Wrapper where followAdditionalWrappers="false" forbids one),
+   * wrapper-category-blocked (205: the InLine's Category is on a Wrapper's
+   * BlockedAdCategories). Each is
    * placed on the outermost <Wrapper> of the failing chain in this document
    * and its message names the hop URL, the number of Wrappers followed and
    * the resolver's reason. The chain is read only; the caller keeps it.
