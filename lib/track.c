@@ -311,6 +311,14 @@ static void add_icon_urls(collector *c, const vast_url *u, size_t n, unsigned le
     }
 }
 
+/* A Wrapper Companion for the same slot as the InLine's: the same adSlotID when
+ * both name one, else the same width x height. */
+static int same_slot(const vast_companion *w, const vast_companion *in) {
+  if (w->ad_slot_id && *w->ad_slot_id && in->ad_slot_id && *in->ad_slot_id)
+    return strcmp(w->ad_slot_id, in->ad_slot_id) == 0;
+  return w->width > 0 && w->width == in->width && w->height == in->height;
+}
+
 static int same_program(const vast_icon *a, const vast_icon *b) {
   return a->program && b->program && strcasecmp(a->program, b->program) == 0;
 }
@@ -501,8 +509,27 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
     if (!ca || variation >= ca->n_companions) return VAST_E_NOT_FOUND;
     const vast_companion *co = &ca->companions[variation];
     tmp.click_through = co->click_through;
-    add_tracking(&c, co->tracking, co->n_tracking, il);
-    add_urls(&c, SLOT_CLICK, co->click_tracking, co->n_click_tracking, il);
+    /* the Wrappers' Companions for the same slot, in chain order; ClickThrough:
+       the InLine's, else the closest Wrapper's */
+    for (size_t l = 0; l < n_chain; l++) {
+      if (l == il) {
+        add_tracking(&c, co->tracking, co->n_tracking, il);
+        add_urls(&c, SLOT_CLICK, co->click_tracking, co->n_click_tracking, il);
+        continue;
+      }
+      for (size_t k = 0; k < chain[l]->n_creatives; k++) {
+        const vast_creative *wc = &chain[l]->creatives[k];
+        if (wc->kind != VAST_CREATIVE_COMPANION || !wc->companions) continue;
+        for (size_t m = 0; m < wc->companions->n_companions; m++) {
+          const vast_companion *w = &wc->companions->companions[m];
+          if (!same_slot(w, co)) continue;
+          add_tracking(&c, w->tracking, w->n_tracking, (unsigned)l);
+          add_urls(&c, SLOT_CLICK, w->click_tracking, w->n_click_tracking, (unsigned)l);
+          if ((!co->click_through || !*co->click_through) && w->click_through && *w->click_through)
+            tmp.click_through = w->click_through; /* the last one seen is the closest */
+        }
+      }
+    }
     break;
   }
   default:

@@ -1457,6 +1457,57 @@ TEST(icons_and_custom_clicks_table) {
   teardown();
 }
 
+/* Wrapper Companions for the InLine's slot (adSlotID, else width x height) join
+ * the Companion plan in chain order, each beacon saying its level; ClickThrough
+ * from the closest Wrapper when the InLine has none. */
+TEST(wrapper_companions_merged) {
+  static const char wx[] =
+      "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+      "<VASTAdTagURI>http://x/in</VASTAdTagURI><Impression>http://w/imp</Impression>"
+      "<Creatives><Creative><CompanionAds>"
+      "<Companion width=\"300\" height=\"250\"><TrackingEvents>"
+      "<Tracking event=\"creativeView\">http://w/cv</Tracking></TrackingEvents>"
+      "<CompanionClickThrough>http://w/land</CompanionClickThrough>"
+      "<CompanionClickTracking>http://w/click</CompanionClickTracking></Companion>"
+      "<Companion width=\"728\" height=\"90\"><TrackingEvents>"
+      "<Tracking event=\"creativeView\">http://w/other-size</Tracking></TrackingEvents></Companion>"
+      "<Companion width=\"300\" height=\"250\" adSlotID=\"side\"><TrackingEvents>"
+      "<Tracking event=\"creativeView\">http://w/other-slot</Tracking></TrackingEvents></Companion>"
+      "</CompanionAds></Creative></Creatives></Wrapper></Ad></VAST>";
+  static const char ix[] =
+      "<VAST version=\"4.2\"><Ad id=\"i\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+      "<Impression>http://i/imp</Impression><Creatives><Creative><CompanionAds>"
+      "<Companion width=\"300\" height=\"250\" adSlotID=\"top\">"
+      "<StaticResource creativeType=\"image/png\">http://i/c.png</StaticResource>"
+      "<TrackingEvents><Tracking event=\"creativeView\">http://i/cv</Tracking></TrackingEvents>"
+      "<CompanionClickTracking>http://i/click</CompanionClickTracking></Companion>"
+      "</CompanionAds></Creative></Creatives></InLine></Ad></VAST>";
+  vast_doc *dw = NULL, *di = NULL;
+  CHECK_INT(vast_doc_parse(wx, strlen(wx), NULL, &dw, NULL), VAST_OK);
+  CHECK_INT(vast_doc_parse(ix, strlen(ix), NULL, &di, NULL), VAST_OK);
+  const vast_ad *ch[2] = {&vast_doc_vast(dw)->ads[0], &vast_doc_vast(di)->ads[0]};
+  CHECK_INT(vast_plan_create(ch, 2, 0, 0, &plan), VAST_OK);
+  nrec = 0;
+  CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &tr), VAST_OK);
+  in(VAST_IN_CREATIVE_VIEW, 0);
+  CHECK_INT(count("creativeView"), 2);
+  CHECK_STR(recs[0].url, "http://w/cv"); /* no other size, no other slot */
+  CHECK_INT(recs[0].level, 0);
+  CHECK_STR(recs[1].url, "http://i/cv");
+  CHECK_INT(recs[1].level, 1);
+  char ct[256];
+  nrec = 0;
+  CHECK_INT(vast_tracker_click(tr, 1, 0, NULL, ct, sizeof ct, NULL), VAST_OK);
+  CHECK_STR(ct, "http://w/land");
+  CHECK_INT(count("clickTracking"), 2);
+  CHECK_STR(recs[0].url, "http://w/click");
+  CHECK_INT(recs[0].level, 0);
+  CHECK_INT(recs[1].level, 1);
+  teardown();
+  vast_doc_free(dw);
+  vast_doc_free(di);
+}
+
 TEST(icon_click_returns_icon_click_through) {
   setup_icons();
   play(0, 2);
@@ -1577,6 +1628,7 @@ static const th_case cases[] = {
     TH(corpus_wrapper_chain_from_files),
     TH(icons_and_custom_clicks_table),
     TH(icon_click_returns_icon_click_through),
+    TH(wrapper_companions_merged),
     TH(initial_player_state_table),
     {0},
 };
