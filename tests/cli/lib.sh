@@ -18,3 +18,25 @@ expect_grep() {
   if grep -Eq -- "$2" "$3"; then ok "$1"; else nok "$1" "'$2' not found in $(head -c 300 "$3")"; fi
 }
 finish() { exit $FAILS; }
+# start_nginx DIR BASEPORT: runs nginx on DIR/conf.in with PORT replaced, on the first
+# free port from BASEPORT (ten tries; nginx refuses a taken port); sets NGPID and port.
+# When nginx cannot start, reports "nginx started" as failed and ends the script.
+start_nginx() {
+  port=$2
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    sed "s/PORT/$port/" "$1/conf.in" > "$1/nginx.conf"
+    nginx -p "$1" -c "$1/nginx.conf" 2> "$1/start.err" &
+    NGPID=$!
+    up=0
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      [ -s "$1/nginx.pid" ] && { up=1; break; }
+      kill -0 $NGPID 2>/dev/null || break
+      sleep 0.1
+    done
+    [ $up = 1 ] && return 0
+    NGPID=
+    port=$((port + 1))
+  done
+  nok "nginx started" "$(cat "$1/start.err" "$1/error.log" 2>/dev/null | head -5)"
+  finish
+}

@@ -38,22 +38,7 @@ http {
 EOF
 NGPID=
 trap '[ -n "$NGPID" ] && kill $NGPID 2>/dev/null; rm -rf "$TMP"' EXIT
-port=$((21000 + $$ % 20000))
-for try in 1 2 3 4 5 6 7 8 9 10; do
-  sed "s/PORT/$port/" "$NG/conf.in" > "$NG/nginx.conf"
-  nginx -p "$NG" -c "$NG/nginx.conf" 2> "$NG/start.err" &
-  NGPID=$!
-  up=0
-  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    [ -s "$NG/nginx.pid" ] && { up=1; break; }
-    kill -0 $NGPID 2>/dev/null || break
-    sleep 0.1
-  done
-  [ $up = 1 ] && break
-  NGPID=
-  port=$((port + 1))
-done
-[ -n "$NGPID" ] || { nok "nginx started" "$(cat "$NG/start.err" "$NG/error.log" 2>/dev/null | head -5)"; finish; }
+start_nginx "$NG" $((21000 + $$ % 20000))
 B=http://127.0.0.1:$port/m
 
 # tag DURATION TYPE WIDTH HEIGHT BITRATE URL...: a VAST 4.2 InLine with one MediaFile per URL

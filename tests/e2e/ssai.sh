@@ -39,22 +39,7 @@ http {
 CONF
 NGPID=; SPID=
 trap '[ -n "$NGPID" ] && kill $NGPID 2>/dev/null; [ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$TMP"' EXIT
-port=$((20000 + $$ % 20000))
-for try in 1 2 3 4 5 6 7 8 9 10; do
-  sed "s/PORT/$port/" "$NG/conf.in" > "$NG/nginx.conf"
-  nginx -p "$NG" -c "$NG/nginx.conf" 2> "$NG/start.err" &
-  NGPID=$!
-  up=0
-  for i in $(seq 1 20); do
-    [ -s "$NG/nginx.pid" ] && { up=1; break; }
-    kill -0 $NGPID 2>/dev/null || break
-    sleep 0.1
-  done
-  [ $up = 1 ] && break
-  NGPID=
-  port=$((port + 1))
-done
-[ -n "$NGPID" ] || { nok "nginx started" "$(cat "$NG/start.err" 2>/dev/null | head -5)"; finish; }
+start_nginx "$NG" $((20000 + $$ % 20000))
 B=http://127.0.0.1:$port
 px() { echo "$B/px/$1/$2?ip=[DEVICEIP]"; }
 lin() { # an InLine with the five progress events
