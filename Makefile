@@ -45,7 +45,7 @@ else
   FLAGS   := $(OPT)
 endif
 
-LIB_SRC  := $(filter-out $(EXCLUDE),$(sort $(wildcard lib/*.c)))
+LIB_SRC  := $(filter-out $(EXCLUDE),$(sort $(wildcard lib/*/*.c)))
 CLI_SRC  := $(filter-out $(EXCLUDE),$(sort $(wildcard src/*.c src/*/*.c)))
 TEST_SRC := $(filter-out $(EXCLUDE),$(sort $(wildcard tests/unit/test-*.c)))
 BENCH_SRC:= $(sort $(wildcard bench/bench-*.c))
@@ -102,13 +102,13 @@ $(B)/examples/%: examples/%.c $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
-# The web pages (web/*) built into the library as C arrays (lib/web-assets.c).
+# The web pages (web/*) built into the library as C arrays (lib/web/web-assets.c).
 WEB_SRC := $(sort $(wildcard web/*))
 $(B)/gen/web-assets.h: $(WEB_SRC) tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
-$(B)/obj/lib/web-assets.o $(B)/pic/lib/web-assets.o: $(B)/gen/web-assets.h
-$(B)/obj/lib/web-assets.o $(B)/pic/lib/web-assets.o: CPPFLAGS_ALL += -I$(B)/gen
+$(B)/obj/lib/web/web-assets.o $(B)/pic/lib/web/web-assets.o: $(B)/gen/web-assets.h
+$(B)/obj/lib/web/web-assets.o $(B)/pic/lib/web/web-assets.o: CPPFLAGS_ALL += -I$(B)/gen
 
 tests-bin: all $(TEST_BIN)
 
@@ -138,7 +138,7 @@ fuzz-seeds:
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk seeds
 
 format:
-	clang-format -i include/*.h include/vastrack/*.h lib/*.c lib/*.h src/*.c src/*/*.c
+	clang-format -i include/*.h include/vastrack/*.h lib/*/*.c lib/*/*.h src/*.c
 
 # Requires.private is $(PKGS): every library the static archive needs, from one list.
 vastrack.pc: vastrack.pc.in Makefile

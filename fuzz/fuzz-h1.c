@@ -1,6 +1,6 @@
 /*
  * fuzz-h1.c: libFuzzer target for the dispatcher's fast-path HTTP/1.1 client
- * (lib/h1.c), which reads responses from any server a tag names. Each input
+ * (lib/net/h1.c), which reads responses from any server a tag names. Each input
  * is one server's answer: a loopback listener in this process accepts the
  * client's connection, reads its request and sends the input back in pieces
  * (the first byte sets the piece size, so the status line, headers, chunk
@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "h1.h"
-#include "netint.h"
+#include "net/h1.h"
+#include "net/net-int.h"
 
 static int lfd = -1;
 static struct sockaddr_in laddr;

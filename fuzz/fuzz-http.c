@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect-int.h"
+#include "collect/collect-int.h"
 
 static void inside(const char *buf, size_t len, vast__str s) {
   if (s.n && (s.p < buf || s.p + s.n > buf + len)) abort();

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collect-int.h"
+#include "collect/collect-int.h"
 
 static char dir[64], db[96], jpath[128];
 static vast__store *store;

@@ -1,5 +1,5 @@
 /*
- * fuzz-probe.c: libFuzzer target for the probe's reader glue (lib/probe.c): the
+ * fuzz-probe.c: libFuzzer target for the probe's reader glue (lib/probe/probe.c): the
  * block cache behind the AVIOContext (read, seek, size, end of file), the MP4 box
  * walk (fast start, truncation), the budget, and what is read back out of
  * libavformat (profile/level from extradata, container names). The input is the

@@ -4,7 +4,7 @@
 # fuzz-parse:   vast_doc_parse and the JSON/tree writers, seeded from the corpus
 # fuzz-http:    the collector's request parser and percent-decoder
 # fuzz-journal: the collector's journal recovery (files left by a crash)
-# fuzz-h1:      the dispatcher's fast-path HTTP/1.1 response parser (lib/h1.c)
+# fuzz-h1:      the dispatcher's fast-path HTTP/1.1 response parser (lib/net/h1.c)
 # fuzz-probe:   the media probe's bounded reader glue over libavformat (seeds:
 #               small media made with ffmpeg into build/fuzz/seeds-probe)
 # Every target is built with ASan and UBSan, and both halt on the first error
@@ -25,10 +25,10 @@ NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
 TARGETS := $(addprefix $(FB)/,$(NAMES))
 
 # What each target links, its dictionary and its seeds.
-SRC_fuzz-parse := lib/arena.c lib/error.c lib/parse.c lib/jsonw.c lib/docjson.c lib/textsafe.c
-SRC_fuzz-http := lib/collect-http.c
-SRC_fuzz-journal := lib/journal.c lib/store.c
-SRC_fuzz-h1 := lib/h1.c lib/fetch.c
+SRC_fuzz-parse := lib/base/arena.c lib/base/error.c lib/parse/parse.c lib/base/jsonw.c lib/parse/docjson.c lib/base/textsafe.c
+SRC_fuzz-http := lib/collect/collect-http.c
+SRC_fuzz-journal := lib/collect/journal.c lib/collect/store.c
+SRC_fuzz-h1 := lib/net/h1.c lib/net/fetch.c
 DICT_fuzz-parse := -dict=fuzz/vast.dict
 DICT_fuzz-http := -dict=fuzz/http.dict
 SEEDS_fuzz-http := fuzz/seeds-http
@@ -40,7 +40,7 @@ export ASAN_OPTIONS := halt_on_error=1:detect_leaks=1
 # Recovery checks each record's CRC-32C: the journal target builds without that
 # check so that the fuzzer's records reach the rest of recovery and SQLite.
 DEFS_fuzz-journal := -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-SRC_fuzz-probe := lib/probe.c lib/fetch.c lib/jsonw.c lib/error.c
+SRC_fuzz-probe := lib/probe/probe.c lib/net/fetch.c lib/base/jsonw.c lib/base/error.c
 SEEDS_fuzz-probe := $(FB)/seeds-probe
 
 run: $(TARGETS) corpus-seeds

@@ -1,6 +1,6 @@
 /*
  * cmd-play.c: `vastrack play`, a simulated playback of one ad through the
- * tracking engine (lib/track.c), printing every beacon the player would
+ * tracking engine (lib/track/track.c), printing every beacon the player would
  * request, and sending them only when asked (--fire).
  *
  * The flow: read and parse the tag; pick the ad (vast_select_doc: the first

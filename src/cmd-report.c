@@ -1,6 +1,6 @@
 /*
  * cmd-report.c: `vastrack report`, the funnel per ad from a collector
- * database (lib/report.c).
+ * database (lib/collect/report.c).
  *
  * usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] [--json|--csv]
  *   --db PATH     collector database (default vastrack.db)

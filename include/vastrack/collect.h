@@ -247,7 +247,7 @@ VAST_API void vast_report_free(vast_report *r);
 VAST_API vast_err vast_parse_since(const char *s, int64_t now_ms, int64_t *out_ms);
 
 /* ------------------------------------------------------------------ */
-/* Output safety (lib/textsafe.c)                                      */
+/* Output safety (lib/base/textsafe.c)                                      */
 /* ------------------------------------------------------------------ */
 
 /*

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "collect-int.h"
+#include "collect/collect-int.h"
 #include "harness.h"
 
 /* ---- parser ---- */

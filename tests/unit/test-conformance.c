@@ -2,12 +2,12 @@
  * test-conformance.c: the test ad server's tags (vast_adserver_write: parsed
  * back with vast_doc_parse, every URL at the collector) and the conformance
  * rules, one case per rule, over sessions written into a real SQLite
- * collector database through the collector's own store (lib/store.c).
+ * collector database through the collector's own store (lib/collect/store.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/collect-int.h"
+#include "../../lib/collect/collect-int.h"
 #include "harness.h"
 
 /* ---- the tags ---- */

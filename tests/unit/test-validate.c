@@ -11,7 +11,7 @@
 
 #include "harness.h"
 #include "jsoncheck.h"
-#include "jsonw.h" /* internal: the one JSON string escaper */
+#include "base/jsonw.h" /* internal: the one JSON string escaper */
 #include "vastrack.h"
 
 /* ---- helpers ------------------------------------------------------------- */

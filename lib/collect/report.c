@@ -1,0 +1,634 @@
+/*
+ * report.c: `vastrack report`, the counts of a collector database.
+ *
+ * Loads per (ad, event) counts from the rollup table (or from the raw hits
+ * when --since falls inside a minute), the error codes of `error` hits, and
+ * optionally delivery logs of `vastrack play --log`, and writes a funnel per
+ * ad: impression -> start -> firstQuartile -> midpoint -> thirdQuartile ->
+ * complete with each step's rate against impressions, the other events, the
+ * error codes, and fired/answered/diff columns when a log was added.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collect/collect-int.h"
+#include "base/jsonw.h"
+
+static const char *FUNNEL[] = {"impression", "start", "firstQuartile",
+                               "midpoint", "thirdQuartile", "complete"};
+#define NFUNNEL 6
+
+typedef struct entry {
+  char *ad, *event; /* event "error:CODE" rows hold error codes */
+  uint64_t counted, fired, answered;
+} entry;
+
+struct vast_report {
+  entry *e;
+  size_t n, cap;
+  size_t *tab; /* hash: index+1, 0 empty */
+  size_t tcap;
+  int have_fired, have_db;
+  int64_t since_ms;
+  char adname[16][32]; /* query names of the ad id: "ad" and those mapped to it */
+  unsigned nadname;
+};
+
+static uint64_t hash2(const char *a, const char *b) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *a; a++) h = (h ^ (unsigned char)*a) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (; *b; b++) h = (h ^ (unsigned char)*b) * 1099511628211ull;
+  return h;
+}
+
+static int rehash(vast_report *r, size_t ncap) {
+  size_t *t = calloc(ncap, sizeof *t);
+  if (!t) return -1;
+  for (size_t i = 0; i < r->n; i++) {
+    size_t k = (size_t)hash2(r->e[i].ad, r->e[i].event) & (ncap - 1);
+    while (t[k]) k = (k + 1) & (ncap - 1);
+    t[k] = i + 1;
+  }
+  free(r->tab);
+  r->tab = t;
+  r->tcap = ncap;
+  return 0;
+}
+
+/* The entry for (ad, event), created when create is set; NULL if none/OOM. */
+static entry *get(vast_report *r, const char *ad, const char *event, int create) {
+  if (r->tcap) {
+    size_t k = (size_t)hash2(ad, event) & (r->tcap - 1);
+    while (r->tab[k]) {
+      entry *e = &r->e[r->tab[k] - 1];
+      if (!strcmp(e->ad, ad) && !strcmp(e->event, event)) return e;
+      k = (k + 1) & (r->tcap - 1);
+    }
+  }
+  if (!create) return NULL;
+  if ((r->n + 1) * 2 > r->tcap && rehash(r, r->tcap ? r->tcap * 2 : 64)) return NULL;
+  if (r->n == r->cap) {
+    size_t nc = r->cap ? r->cap * 2 : 32;
+    entry *ne = realloc(r->e, nc * sizeof *ne);
+    if (!ne) return NULL;
+    r->e = ne;
+    r->cap = nc;
+  }
+  entry *e = &r->e[r->n];
+  memset(e, 0, sizeof *e);
+  e->ad = strdup(ad);
+  e->event = strdup(event);
+  if (!e->ad || !e->event) {
+    free(e->ad);
+    free(e->event);
+    return NULL;
+  }
+  r->n++;
+  size_t k = (size_t)hash2(ad, event) & (r->tcap - 1);
+  while (r->tab[k]) k = (k + 1) & (r->tcap - 1);
+  r->tab[k] = r->n;
+  return e;
+}
+
+vast_err vast_report_new(vast_report **out) {
+  *out = calloc(1, sizeof **out);
+  return *out ? VAST_OK : VAST_E_NOMEM;
+}
+
+void vast_report_free(vast_report *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->n; i++) {
+    free(r->e[i].ad);
+    free(r->e[i].event);
+  }
+  free(r->e);
+  free(r->tab);
+  free(r);
+}
+
+static void fill_err(vast_error *err, vast_err code, const char *msg) {
+  if (!err) return;
+  memset(err, 0, sizeof *err);
+  err->code = code;
+  snprintf(err->message, sizeof err->message, "%.250s", msg);
+}
+
+static vast_err run_query(vast_report *r, sqlite3 *db, const char *sql, int64_t arg, int errors,
+                          vast_error *err) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    char m[300];
+    snprintf(m, sizeof m, "not a collector database: %s", sqlite3_errmsg(db));
+    fill_err(err, VAST_E_DB, m);
+    return VAST_E_DB;
+  }
+  sqlite3_bind_int64(st, 1, arg);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *ad = (const char *)sqlite3_column_text(st, 0);
+    char ev[64];
+    if (errors) {
+      if (sqlite3_column_type(st, 1) == SQLITE_NULL) snprintf(ev, sizeof ev, "error:none");
+      else snprintf(ev, sizeof ev, "error:%lld", (long long)sqlite3_column_int64(st, 1));
+    } else {
+      snprintf(ev, sizeof ev, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    entry *e = get(r, ad ? ad : "", ev, 1);
+    if (!e) {
+      sqlite3_finalize(st);
+      return VAST_E_NOMEM;
+    }
+    e->counted += (uint64_t)sqlite3_column_int64(st, 2);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    fill_err(err, VAST_E_DB, sqlite3_errmsg(db));
+    return VAST_E_DB;
+  }
+  return VAST_OK;
+}
+
+vast_err vast_report_load(const char *db_path, int64_t since_ms, vast_report **out,
+                          vast_error *err) {
+  *out = NULL;
+  vast_report *r;
+  if (vast_report_new(&r)) return VAST_E_NOMEM;
+  r->have_db = 1;
+  r->since_ms = since_ms;
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    char m[300];
+    snprintf(m, sizeof m, "cannot open '%s': %s", db_path, db ? sqlite3_errmsg(db) : "no memory");
+    fill_err(err, VAST_E_DB, m);
+    sqlite3_close(db);
+    vast_report_free(r);
+    return VAST_E_DB;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  vast_err e;
+  if (since_ms % 60000 == 0)
+    e = run_query(r, db,
+                  "SELECT ad, event, SUM(n) FROM rollup WHERE minute >= ?1 "
+                  "GROUP BY ad, event",
+                  since_ms / 60000, 0, err);
+  else
+    e = run_query(r, db,
+                  "SELECT COALESCE(ad,''), event, COUNT(*) FROM hits WHERE t_ms >= ?1 "
+                  "GROUP BY 1, 2",
+                  since_ms, 0, err);
+  if (e == VAST_OK)
+    e = run_query(r, db,
+                  "SELECT COALESCE(ad,''), code, COUNT(*) FROM hits "
+                  "WHERE event = 'error' AND t_ms >= ?1 GROUP BY 1, 2",
+                  since_ms, 1, err);
+  sqlite3_close(db);
+  if (e != VAST_OK) {
+    vast_report_free(r);
+    return e;
+  }
+  *out = r;
+  return VAST_OK;
+}
+
+/* ---- the fired log ---- */
+
+/* Reads a JSON string at *p (after the opening quote) into out; advances *p. */
+static int json_string(const char **p, char *out, size_t cap) {
+  const char *s = *p;
+  size_t o = 0;
+  while (*s && *s != '"') {
+    char c = *s++;
+    if (c == '\\') {
+      c = *s++;
+      switch (c) {
+      case 'n': c = '\n'; break;
+      case 't': c = '\t'; break;
+      case 'r': c = '\r'; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'u': {
+        unsigned v = 0;
+        for (int i = 0; i < 4; i++) {
+          char h = *s;
+          if (!isxdigit((unsigned char)h)) return -1;
+          v = v * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
+          s++;
+        }
+        c = v < 0x80 ? (char)v : '?';
+        break;
+      }
+      case 0: return -1;
+      default: break; /* \" \\ \/ */
+      }
+    }
+    if (o + 1 < cap) out[o++] = c;
+  }
+  if (*s != '"') return -1;
+  out[o] = 0;
+  *p = s + 1;
+  return 0;
+}
+
+/* Skips one JSON value at *p (strings, numbers, literals, nested containers). */
+static int json_skip(const char **p) {
+  const char *s = *p;
+  int depth = 0;
+  do {
+    while (isspace((unsigned char)*s)) s++;
+    if (*s == '"') {
+      s++;
+      while (*s && *s != '"') s += *s == '\\' && s[1] ? 2 : 1;
+      if (!*s) return -1;
+      s++;
+    } else if (*s == '{' || *s == '[') {
+      depth++;
+      s++;
+    } else if (*s == '}' || *s == ']') {
+      depth--;
+      s++;
+    } else if (*s == ',' || *s == ':') {
+      s++;
+    } else if (*s) {
+      while (*s && !strchr(",}] \t\r\n", *s)) s++;
+    } else {
+      return -1;
+    }
+  } while (depth > 0);
+  *p = s;
+  return 0;
+}
+
+/*
+ * Picks "url" and "status" out of one JSON object line. Returns 0 when the
+ * line is an object with a url.
+ */
+static int parse_fired_line(const char *line, char *url, size_t cap, long *status) {
+  const char *s = line;
+  *status = 0;
+  url[0] = 0;
+  while (isspace((unsigned char)*s)) s++;
+  if (*s++ != '{') return -1;
+  for (;;) {
+    while (isspace((unsigned char)*s) || *s == ',') s++;
+    if (*s == '}') break;
+    if (*s++ != '"') return -1;
+    char key[32];
+    if (json_string(&s, key, sizeof key)) return -1;
+    while (isspace((unsigned char)*s)) s++;
+    if (*s++ != ':') return -1;
+    while (isspace((unsigned char)*s)) s++;
+    if (!strcmp(key, "url") && *s == '"') {
+      s++;
+      if (json_string(&s, url, cap)) return -1;
+    } else if (!strcmp(key, "status") && (isdigit((unsigned char)*s) || *s == '-')) {
+      *status = strtol(s, (char **)&s, 10);
+    } else if (json_skip(&s)) {
+      return -1;
+    }
+  }
+  return url[0] ? 0 : -1;
+}
+
+static int is_adname(const vast_report *r, const char *q, size_t n) {
+  if (n == 2 && !memcmp(q, "ad", 2)) return 1;
+  for (unsigned i = 0; i < r->nadname; i++)
+    if (strlen(r->adname[i]) == n && !memcmp(r->adname[i], q, n)) return 1;
+  return 0;
+}
+
+vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err) {
+  char names[16][32];
+  unsigned n = 0;
+  const char *s = map ? map : "";
+  while (*s) {
+    size_t il = strcspn(s, ",");
+    const char *eq = memchr(s, '=', il);
+    size_t nl = eq ? (size_t)(eq - s) : 0, fl = eq ? il - nl - 1 : 0;
+    const char *f = eq ? eq + 1 : NULL;
+    int known = f && ((fl == 2 && (!memcmp(f, "ad", 2) || !memcmp(f, "cr", 2))) ||
+                      (fl == 3 && !memcmp(f, "sid", 3)) || (fl == 4 && !memcmp(f, "code", 4)) ||
+                      (fl == 1 && f[0] == 'r'));
+    if (!eq || nl == 0 || nl >= sizeof names[0] || !known) {
+      char m[300];
+      snprintf(m, sizeof m, "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, cr, "
+               "sid, code or r)", map);
+      fill_err(err, VAST_E_INVAL, m);
+      return VAST_E_INVAL;
+    }
+    if (fl == 2 && !memcmp(f, "ad", 2)) {
+      if (n == sizeof names / sizeof names[0]) {
+        fill_err(err, VAST_E_INVAL, "parameter map: more than 16 names for ad");
+        return VAST_E_INVAL;
+      }
+      memcpy(names[n], s, nl);
+      names[n++][nl] = 0;
+    }
+    s += il;
+    if (*s == ',') s++;
+  }
+  memcpy(r->adname, names, sizeof names);
+  r->nadname = n;
+  return VAST_OK;
+}
+
+/* Splits a collector URL into (ad, event). Returns 0 when it is one. */
+static int collector_url(const vast_report *r, const char *url, char *ad, size_t adcap, char *ev,
+                         size_t evcap) {
+  const char *s = strstr(url, "://");
+  s = s ? strchr(s + 3, '/') : (url[0] == '/' ? url : NULL);
+  if (!s) return -1;
+  size_t plen = strcspn(s, "?#");
+  const char *t = NULL;
+  for (const char *p = s; p + 3 <= s + plen; p++)
+    if (!memcmp(p, "/t/", 3)) t = p; /* the last /t/ in the path */
+  if (!t || t + 3 >= s + plen) return -1;
+  const char *e0 = t + 3;
+  if (memchr(e0, '/', (size_t)(s + plen - e0))) return -1;
+  if (vast__url_decode(e0, (size_t)(s + plen - e0), ev, evcap) <= 0) return -1;
+  if (s[plen] != '?') return -1;
+  const char *q = s + plen + 1;
+  size_t qlen = strcspn(q, "#");
+  while (qlen) {
+    size_t pl = strcspn(q, "&");
+    if (pl > qlen) pl = qlen;
+    const char *eq = memchr(q, '=', pl);
+    if (eq && is_adname(r, q, (size_t)(eq - q))) {
+      size_t vl = pl - (size_t)(eq - q) - 1;
+      return vast__url_decode(eq + 1, vl, ad, adcap) < 0 ? -1 : 0;
+    }
+    if (pl == qlen) break;
+    q += pl + 1;
+    qlen -= pl + 1;
+  }
+  return -1;
+}
+
+vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lines_used,
+                               vast_error *err) {
+  if (lines_used) *lines_used = 0;
+  FILE *f = fopen(log_path, "r");
+  if (!f) {
+    char m[300];
+    snprintf(m, sizeof m, "cannot open '%s': %s", log_path, strerror(errno));
+    fill_err(err, VAST_E_IO, m);
+    return VAST_E_IO;
+  }
+  r->have_fired = 1;
+  char *line = NULL;
+  size_t lcap = 0;
+  ssize_t n;
+  size_t used = 0;
+  char url[8192], ad[1024], ev[64];
+  vast_err rc = VAST_OK;
+  while ((n = getline(&line, &lcap, f)) > 0) {
+    long status;
+    if (parse_fired_line(line, url, sizeof url, &status)) continue;
+    if (collector_url(r, url, ad, sizeof ad, ev, sizeof ev)) continue;
+    entry *e = get(r, ad, ev, 1);
+    if (!e) {
+      rc = VAST_E_NOMEM;
+      break;
+    }
+    e->fired++;
+    if (status >= 200 && status <= 299) e->answered++;
+    used++;
+  }
+  free(line);
+  fclose(f);
+  if (lines_used) *lines_used = used;
+  return rc;
+}
+
+vast_err vast_report_count(const vast_report *r, const char *ad, const char *event,
+                           uint64_t *counted, uint64_t *fired, uint64_t *answered) {
+  entry *e = get((vast_report *)r, ad ? ad : "", event, 0);
+  if (counted) *counted = e ? e->counted : 0;
+  if (fired) *fired = e ? e->fired : 0;
+  if (answered) *answered = e ? e->answered : 0;
+  return e ? VAST_OK : VAST_E_NOT_FOUND;
+}
+
+/* ---- output ---- */
+
+typedef struct out {
+  vast_write_fn fn;
+  void *ctx;
+  int failed;
+} out;
+
+static void emit(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void emit(out *o, const char *fmt, ...) {
+  if (o->failed) return;
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+  if (o->fn(o->ctx, buf, (size_t)n) != 0) o->failed = 1;
+}
+
+static void emit_raw(void *u, const char *p, size_t n) {
+  out *o = u;
+  if (!o->failed && n && o->fn(o->ctx, p, n) != 0) o->failed = 1;
+}
+
+/* Through the library's one JSON escaper (jsonw.h): invalid UTF-8 from a
+ * beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
+static void emit_json_str(out *o, const char *s) { vast__json_quote(s, strlen(s), emit_raw, o); }
+
+/* One CSV cell of received text: quoted as needed, never a formula. */
+static void emit_csv_str(out *o, const char *s) {
+  if (!o->failed && vast_csv_write_cell(s, o->fn, o->ctx) != VAST_OK) o->failed = 1;
+}
+
+/* Received text for the terminal: control characters escaped (\xNN). */
+static const char *safe(const char *s, char *buf, size_t cap) {
+  vast_text_escape(s, buf, cap);
+  return buf;
+}
+
+static int funnel_index(const char *ev) {
+  for (int i = 0; i < NFUNNEL; i++)
+    if (!strcmp(ev, FUNNEL[i])) return i;
+  return -1;
+}
+
+static const vast_report *sort_r;
+static int cmp_entry(const void *a, const void *b) {
+  const entry *x = &sort_r->e[*(const size_t *)a], *y = &sort_r->e[*(const size_t *)b];
+  int c = strcmp(x->ad, y->ad);
+  if (c) return c;
+  int fx = funnel_index(x->event), fy = funnel_index(y->event);
+  int ex = !strncmp(x->event, "error:", 6), ey = !strncmp(y->event, "error:", 6);
+  /* funnel steps first, in order; then other events; then error codes */
+  int kx = fx >= 0 ? 0 : ex ? 2 : 1, ky = fy >= 0 ? 0 : ey ? 2 : 1;
+  if (kx != ky) return kx - ky;
+  if (kx == 0) return fx - fy;
+  return strcmp(x->event, y->event);
+}
+
+vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_write_fn write,
+                           void *ctx) {
+  out o = {write, ctx, 0};
+  size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
+  if (!idx) return VAST_E_NOMEM;
+  for (size_t i = 0; i < r->n; i++) idx[i] = i;
+  sort_r = r; /* qsort has no context argument; the report is not shared across threads */
+  qsort(idx, r->n, sizeof *idx, cmp_entry);
+  int fired = r->have_fired;
+
+  if (fmt == VAST_REPORT_CSV)
+    emit(&o, "ad,event,counted,fired,answered,diff,rate\n");
+  else if (fmt == VAST_REPORT_JSON)
+    emit(&o, "{\"sinceMs\":%lld,\"firedLog\":%s,\"ads\":[", (long long)r->since_ms,
+         fired ? "true" : "false");
+
+  size_t i = 0;
+  int first_ad = 1;
+  while (i < r->n) {
+    const char *ad = r->e[idx[i]].ad;
+    size_t j = i;
+    while (j < r->n && !strcmp(r->e[idx[j]].ad, ad)) j++;
+    /* impressions: the base of every rate */
+    uint64_t imp = 0;
+    const entry *ie = get((vast_report *)r, ad, "impression", 0);
+    if (ie) imp = ie->counted;
+
+    if (fmt == VAST_REPORT_TEXT) {
+      char sad[2048];
+      emit(&o, "%sad %s\n", first_ad ? "" : "\n", ad[0] ? safe(ad, sad, sizeof sad) : "(none)");
+      emit(&o, "  %-22s %10s %8s", "event", "counted", "rate");
+      if (fired) emit(&o, " %10s %10s %8s", "fired", "answered", "diff");
+      emit(&o, "\n");
+    } else if (fmt == VAST_REPORT_JSON) {
+      emit(&o, "%s{\"ad\":", first_ad ? "" : ",");
+      emit_json_str(&o, ad);
+      emit(&o, ",\"impressions\":%llu,\"events\":[", (unsigned long long)imp);
+    }
+    first_ad = 0;
+    /* funnel rows always (zeros included), then what the ad has */
+    int shown[NFUNNEL] = {0};
+    int first_ev = 1;
+    for (int pass = 0; pass < 2; pass++) {
+      size_t count = pass == 0 ? NFUNNEL : j - i;
+      for (size_t k = 0; k < count; k++) {
+        const entry *e;
+        entry zero = {0};
+        const char *name;
+        if (pass == 0) {
+          name = FUNNEL[k];
+          e = get((vast_report *)r, ad, name, 0);
+          shown[k] = 1;
+          if (!e) {
+            zero.event = (char *)name;
+            e = &zero;
+          }
+        } else {
+          e = &r->e[idx[i + k]];
+          name = e->event;
+          if (funnel_index(name) >= 0) continue;
+        }
+        int is_err = !strncmp(name, "error:", 6);
+        int64_t diff = (int64_t)e->counted - (int64_t)e->fired;
+        double rate = imp ? (double)e->counted / (double)imp : -1;
+        int in_funnel = pass == 0;
+        if (fmt == VAST_REPORT_TEXT) {
+          char label[300], sname[256];
+          snprintf(label, sizeof label, "%s%s", is_err ? "error code " : "",
+                   safe(is_err ? name + 6 : name, sname, sizeof sname));
+          emit(&o, "  %-22s %10llu", label, (unsigned long long)e->counted);
+          if (in_funnel && rate >= 0) emit(&o, " %7.1f%%", rate * 100);
+          else emit(&o, " %8s", "");
+          if (fired && !is_err)
+            emit(&o, " %10llu %10llu %+8lld", (unsigned long long)e->fired,
+                 (unsigned long long)e->answered, (long long)diff);
+          emit(&o, "\n");
+        } else if (fmt == VAST_REPORT_CSV) {
+          emit_csv_str(&o, ad);
+          emit(&o, ",");
+          emit_csv_str(&o, name);
+          emit(&o, ",%llu,%llu,%llu,%lld,", (unsigned long long)e->counted,
+               (unsigned long long)e->fired, (unsigned long long)e->answered, (long long)diff);
+          if (rate >= 0) emit(&o, "%.4f", rate);
+          emit(&o, "\n");
+        } else {
+          emit(&o, "%s{\"event\":", first_ev ? "" : ",");
+          emit_json_str(&o, is_err ? "error" : name);
+          if (!is_err) emit(&o, ",\"code\":null");
+          if (is_err) { /* a number, null for "none", else the text as sent */
+            const char *cd = name + 6;
+            if (!strcmp(cd, "none") || !*cd) emit(&o, ",\"code\":null");
+            else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 && (cd[0] != '0' || !cd[1]))
+              emit(&o, ",\"code\":%s", cd);
+            else emit(&o, ",\"code\":"), emit_json_str(&o, cd);
+          }
+          emit(&o, ",\"funnel\":%s,\"counted\":%llu", in_funnel ? "true" : "false",
+               (unsigned long long)e->counted);
+          if (rate >= 0) emit(&o, ",\"rate\":%.4f", rate);
+          else emit(&o, ",\"rate\":null");
+          if (fired && !is_err)
+            emit(&o, ",\"fired\":%llu,\"answered\":%llu,\"diff\":%lld",
+                 (unsigned long long)e->fired, (unsigned long long)e->answered, (long long)diff);
+          else /* no fired log, or an error row: null, never left out */
+            emit(&o, ",\"fired\":null,\"answered\":null,\"diff\":null");
+          emit(&o, "}");
+        }
+        first_ev = 0;
+      }
+    }
+    (void)shown;
+    if (fmt == VAST_REPORT_JSON) emit(&o, "]}");
+    i = j;
+  }
+  if (fmt == VAST_REPORT_JSON) emit(&o, "]}\n");
+  else if (fmt == VAST_REPORT_TEXT && r->n == 0) emit(&o, "no hits\n");
+  free(idx);
+  return o.failed ? VAST_E_IO : VAST_OK;
+}
+
+/* ---- --since ---- */
+
+vast_err vast_parse_since(const char *s, int64_t now_ms, int64_t *out_ms) {
+  if (!s || !*s) return VAST_E_INVAL;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (end != s && v >= 0) {
+    if (!*end) {
+      *out_ms = (int64_t)v * 1000;
+      return VAST_OK;
+    }
+    if (!end[1]) {
+      long long mul = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
+                                                             : end[0] == 'd' ? 86400 : 0;
+      if (mul) {
+        *out_ms = now_ms - (int64_t)(v * mul * 1000);
+        return VAST_OK;
+      }
+    }
+  }
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  const char *rest = strptime(s, "%Y-%m-%d", &tm);
+  if (!rest) return VAST_E_INVAL;
+  if (*rest == 'T' || *rest == ' ') {
+    rest = strptime(rest + 1, "%H:%M", &tm);
+    if (!rest) return VAST_E_INVAL;
+    if (*rest == ':') {
+      rest = strptime(rest + 1, "%S", &tm);
+      if (!rest) return VAST_E_INVAL;
+    }
+  }
+  if (*rest == 'Z') rest++;
+  if (*rest) return VAST_E_INVAL;
+  *out_ms = (int64_t)timegm(&tm) * 1000;
+  return VAST_OK;
+}

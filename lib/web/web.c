@@ -1,0 +1,688 @@
+/*
+ * web.c: the JSON API behind the web inspector (docs/web.md). Each endpoint is
+ * the library call the command line makes, with its output wrapped in one
+ * JSON object:
+ *
+ *   POST /api/inspect   vast_doc_parse + vast_doc_write_json, plus the event
+ *                       coverage of every creative
+ *   POST /api/validate  vast_validate_list (profile=) + vast_findings_write_json,
+ *                       plus the IAB error-code entries of the codes found;
+ *                       probe=1 adds vast_probe_check (the media files probed
+ *                       under the service's policy, never from disk)
+ *   POST /api/resolve   vast_resolve_url / vast_resolve_buffer (private-range
+ *                       guard on unless the server allows it, never files)
+ *                       + vast_chain_write_json
+ *   POST /api/play      vast_plan_create + vast_play_simulate, a dry run on a
+ *                       4 Hz media clock (what `vastrack play --dry-run` does)
+ *
+ * The document is the request body, or is fetched from url= (vast_fetch with
+ * the same limits and guard). Options come in the query string. A problem with
+ * the document (not VAST, fetch refused, no ad) is an answer, not an HTTP
+ * error: 200 with "ok":false. 400 is for a malformed API request.
+ *
+ * Everything here may block on the network and runs on libuv's thread pool
+ * (lib/collect/collect.c); it keeps no state and is reentrant.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "collect/collect-int.h"
+#include "base/jsonw.h"
+#include "web/web-int.h"
+
+#define WEB_RESOLVE_TOTAL_MS 15000L /* a whole resolution started from the web */
+#define WEB_MAX_BEACONS 20000       /* beacons listed by one /api/play */
+#define WEB_MAX_EVENTS 64
+#define WEB_MAX_WATCH 3600.0
+#define WEB_MAX_STEPS 999999UL      /* clock steps of one /api/play (paused far ahead) */
+
+/* The service's network policy (the guard and limits of every fetch made for an
+   API request: the tag, its wrapper hops, their redirects), from --allow-private. */
+static const vast_net_policy *web_policy(int allow_private) {
+  static const vast_net_policy refuse = {sizeof(vast_net_policy), 0, 0,
+                                         VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE,
+                                         NULL};
+  static const vast_net_policy allow = {sizeof(vast_net_policy), 1, 0,
+                                        VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE,
+                                        NULL};
+  return allow_private ? &allow : &refuse;
+}
+
+/* ---- output buffer (buf.h) ---- */
+
+static void sb_out(void *u, const char *p, size_t n) { vast__buf_write(u, p, n); }
+
+/* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
+static void sb_jstrn(vast__buf *b, const char *s, size_t n) {
+  if (!s) vast__buf_puts(b, "null");
+  else vast__json_quote(s, n, sb_out, b);
+}
+
+static void sb_jstr(vast__buf *b, const char *s) { sb_jstrn(b, s, s ? strlen(s) : 0); }
+
+static void finish(vast__web_resp *out, int status, vast__buf *b) {
+  if (b->fail) {
+    free(b->p);
+    memset(out, 0, sizeof *out);
+    out->status = 503;
+    out->ctype = "text/plain";
+    out->body = strdup("out of memory\n");
+    out->len = out->body ? strlen(out->body) : 0;
+    return;
+  }
+  vast__buf_write(b, "\n", 1);
+  out->status = status;
+  out->ctype = "application/json";
+  out->body = b->p;
+  out->len = b->n;
+}
+
+/* {"ok":false,"error":{"message":..,"iabCode":..,"line":..,"column":..}}, null when 0 */
+static void fail_json(vast__web_resp *out, int status, const char *msg, int iab, unsigned long line,
+                      unsigned long col, const char *source, size_t slen) {
+  vast__buf b = {0};
+  vast__buf_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
+  sb_jstr(&b, msg);
+  vast__buf_puts(&b, ",\"iabCode\":");
+  if (iab) vast__buf_printf(&b, "%d", iab);
+  else vast__buf_puts(&b, "null");
+  if (line) vast__buf_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
+  else vast__buf_puts(&b, ",\"line\":null,\"column\":null}");
+  vast__buf_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
+  sb_jstrn(&b, source, slen);
+  vast__buf_puts(&b, "}");
+  finish(out, status, &b);
+}
+
+void vast__web_resp_free(vast__web_resp *r) {
+  if (!r) return;
+  free(r->body);
+  r->body = NULL;
+}
+
+/* ---- request options ---- */
+
+/*
+ * Value of query parameter `name`, percent-decoded into out[0..cap). Returns
+ * its length, or -1 when absent (or too long).
+ */
+static long qparam(const char *q, size_t qn, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  const char *p = q, *e = q + qn;
+  while (p && p < e) {
+    const char *amp = memchr(p, '&', (size_t)(e - p));
+    const char *pe = amp ? amp : e;
+    const char *eq = memchr(p, '=', (size_t)(pe - p));
+    const char *ke = eq ? eq : pe;
+    if ((size_t)(ke - p) == nl && memcmp(p, name, nl) == 0) {
+      if (!eq) {
+        if (cap) out[0] = 0;
+        return 0;
+      }
+      return vast__url_decode(eq + 1, (size_t)(pe - eq - 1), out, cap);
+    }
+    p = amp ? amp + 1 : NULL;
+  }
+  return -1;
+}
+
+/* The document of a request: the body, or what url= points to. */
+typedef struct web_input {
+  const char *buf;
+  size_t len;
+  char *fetched;    /* malloc'd when fetched */
+  char url[4096];   /* "" when none */
+  const char *name; /* for findings: the URL or "input" */
+} web_input;
+
+/*
+ * Fills *in. Returns 1 when the input is there; 0 after filling *out with the
+ * answer (a fetch that failed, or no input at all).
+ */
+static int get_input(const char *q, size_t qn, const char *body, size_t bn, int allow_private,
+                     int fetch, web_input *in, vast__web_resp *out) {
+  memset(in, 0, sizeof *in);
+  in->name = "input";
+  long ul = qparam(q, qn, "url", in->url, sizeof in->url);
+  if (ul < 0) in->url[0] = 0;
+  if (bn) {
+    in->buf = body;
+    in->len = bn;
+    if (in->url[0]) in->name = in->url;
+    return 1;
+  }
+  if (!in->url[0]) {
+    fail_json(out, 400, "no document: send it as the request body, or give url=", 0, 0, 0, NULL,
+              0);
+    return 0;
+  }
+  in->name = in->url;
+  if (!fetch) return 1;
+  vast_fetch_opts fo;
+  vast_fetch_opts_init(&fo);
+  fo.policy = web_policy(allow_private);
+  vast_fetch_result res;
+  memset(&res, 0, sizeof res);
+  vast_error err;
+  memset(&err, 0, sizeof err);
+  vast_err rc = vast_fetch(in->url, &fo, &res, &err);
+  free(res.effective_url);
+  if (rc != VAST_OK) {
+    free(res.body);
+    fail_json(out, 200, err.message[0] ? err.message : vast_strerror(rc),
+              err.iab_code ? err.iab_code : 301, 0, 0, NULL, 0);
+    return 0;
+  }
+  in->fetched = res.body;
+  in->buf = res.body ? res.body : "";
+  in->len = res.body ? res.len : 0;
+  return 1;
+}
+
+/* Parses the input; on failure fills *out (ok:false with the position). */
+static vast_doc *parse_input(const web_input *in, vast__web_resp *out) {
+  vast_doc *doc = NULL;
+  vast_error err;
+  memset(&err, 0, sizeof err);
+  vast_err rc = vast_doc_parse(in->buf, in->len, NULL, &doc, &err);
+  if (rc == VAST_OK) return doc;
+  fail_json(out, 200, err.message[0] ? err.message : vast_strerror(rc), err.iab_code, err.line,
+            err.column, in->fetched ? in->buf : NULL, in->len);
+  return NULL;
+}
+
+/* ---- /api/inspect ---- */
+
+typedef struct evtally {
+  const char *name;
+  unsigned n;
+} evtally;
+
+static void tally(evtally *t, size_t *nt, size_t cap, const char *name, unsigned n) {
+  if (!name || !n) return;
+  for (size_t i = 0; i < *nt; i++)
+    if (!strcmp(t[i].name, name)) {
+      t[i].n += n;
+      return;
+    }
+  if (*nt < cap) t[(*nt)++] = (evtally){name, n};
+}
+
+static void tally_tracking(evtally *t, size_t *nt, size_t cap, const vast_tracking *tr, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    tally(t, nt, cap, tr[i].event_name ? tr[i].event_name : vast_event_name(tr[i].event), 1);
+}
+
+static const char *const CORE_LINEAR[] = {"impression", "start", "firstQuartile", "midpoint",
+                                          "thirdQuartile", "complete"};
+
+static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_creative *cr,
+                         size_t ci, int *first) {
+  evtally t[64];
+  size_t nt = 0;
+  tally(t, &nt, 64, "impression", (unsigned)ad->n_impressions);
+  tally(t, &nt, 64, "error", (unsigned)ad->n_errors);
+  const char *kind = "none";
+  if (cr) {
+    switch (cr->kind) {
+    case VAST_CREATIVE_LINEAR:
+      kind = "linear";
+      if (cr->linear) {
+        tally_tracking(t, &nt, 64, cr->linear->tracking, cr->linear->n_tracking);
+        tally(t, &nt, 64, "clickTracking", (unsigned)cr->linear->n_click_tracking);
+      }
+      break;
+    case VAST_CREATIVE_NONLINEAR:
+      kind = "nonlinear";
+      if (cr->nonlinear) {
+        tally_tracking(t, &nt, 64, cr->nonlinear->tracking, cr->nonlinear->n_tracking);
+        for (size_t i = 0; i < cr->nonlinear->n_nonlinears; i++)
+          tally(t, &nt, 64, "clickTracking",
+                (unsigned)cr->nonlinear->nonlinears[i].n_click_tracking);
+      }
+      break;
+    case VAST_CREATIVE_COMPANION:
+      kind = "companion";
+      if (cr->companions)
+        for (size_t i = 0; i < cr->companions->n_companions; i++) {
+          const vast_companion *co = &cr->companions->companions[i];
+          tally_tracking(t, &nt, 64, co->tracking, co->n_tracking);
+          tally(t, &nt, 64, "clickTracking", (unsigned)co->n_click_tracking);
+        }
+      break;
+    default:
+      kind = "unknown";
+    }
+  }
+  vast__buf_puts(b, *first ? "{" : ",{");
+  *first = 0;
+  vast__buf_printf(b, "\"adIndex\":%zu,\"ad\":", ai);
+  sb_jstr(b, ad->id);
+  vast__buf_printf(b, ",\"adType\":\"%s\",\"creativeIndex\":",
+            ad->kind == VAST_AD_INLINE ? "inline" : ad->kind == VAST_AD_WRAPPER ? "wrapper" : "empty");
+  if (cr) vast__buf_printf(b, "%zu", ci);
+  else vast__buf_puts(b, "null");
+  vast__buf_puts(b, ",\"creative\":");
+  sb_jstr(b, cr ? cr->id : NULL);
+  vast__buf_printf(b, ",\"kind\":\"%s\",\"events\":{", kind);
+  for (size_t i = 0; i < nt; i++) {
+    if (i) vast__buf_puts(b, ",");
+    sb_jstr(b, t[i].name);
+    vast__buf_printf(b, ":%u", t[i].n);
+  }
+  vast__buf_puts(b, "},\"missing\":[");
+  /* What an InLine linear must track for its funnel to be measured. */
+  int nm = 0;
+  if (ad->kind == VAST_AD_INLINE && cr && cr->kind == VAST_CREATIVE_LINEAR) {
+    for (size_t k = 0; k < sizeof CORE_LINEAR / sizeof CORE_LINEAR[0]; k++) {
+      int have = 0;
+      for (size_t i = 0; i < nt; i++) have |= !strcmp(t[i].name, CORE_LINEAR[k]);
+      if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", CORE_LINEAR[k]);
+    }
+  } else if (ad->kind == VAST_AD_INLINE && !ad->n_impressions) {
+    vast__buf_puts(b, "\"impression\"");
+  }
+  vast__buf_puts(b, "]}");
+}
+
+/* "coverage":[one row per creative (or per ad without creatives)] */
+static void write_coverage(vast__buf *b, const vast_doc *doc) {
+  vast__buf_puts(b, "[");
+  const vast_vast *v = vast_doc_vast(doc);
+  int first = 1;
+  for (size_t i = 0; v && i < v->n_ads; i++) {
+    const vast_ad *ad = &v->ads[i];
+    if (!ad->n_creatives) coverage_row(b, ad, i, NULL, 0, &first);
+    for (size_t j = 0; j < ad->n_creatives; j++) coverage_row(b, ad, i, &ad->creatives[j], j, &first);
+  }
+  vast__buf_puts(b, "]");
+}
+
+static void api_inspect(const web_input *in, vast__web_resp *out) {
+  vast_doc *doc = parse_input(in, out);
+  if (!doc) return;
+  vast__buf b = {0};
+  vast__buf_printf(&b, "{\"ok\":true,\"kind\":\"%s\",\"source\":",
+            vast_doc_kind_of(doc) == VAST_DOC_VMAP ? "vmap" : "vast");
+  if (in->fetched) sb_jstrn(&b, in->buf, in->len);
+  else vast__buf_puts(&b, "null");
+  vast__buf_puts(&b, ",\"doc\":");
+  if (vast_doc_write_json(doc, vast__buf_write, &b) != VAST_OK) b.fail = 1;
+  vast__buf_puts(&b, ",\"coverage\":");
+  write_coverage(&b, doc);
+  vast__buf_puts(&b, "}");
+  vast_doc_free(doc);
+  finish(out, 200, &b);
+}
+
+/* ---- /api/validate ---- */
+
+static void write_iab(vast__buf *b, const vast_iab_error *e) {
+  vast__buf_printf(b, "{\"code\":%d,\"name\":", e->code);
+  sb_jstr(b, e->name);
+  vast__buf_puts(b, ",\"meaning\":");
+  sb_jstr(b, e->meaning);
+  vast__buf_puts(b, ",\"cause\":");
+  sb_jstr(b, e->cause);
+  vast__buf_puts(b, ",\"fix\":");
+  sb_jstr(b, e->fix);
+  vast__buf_puts(b, ",\"test\":");
+  sb_jstr(b, e->test);
+  vast__buf_puts(b, "}");
+}
+
+void vast__web_errors(vast__web_resp *out) {
+  vast__buf b = {0};
+  vast__buf_puts(&b, "{\"ok\":true,\"codes\":[");
+  for (size_t i = 0; i < vast_iab_error_count(); i++) {
+    if (i) vast__buf_puts(&b, ",");
+    write_iab(&b, vast_iab_error_at(i));
+  }
+  vast__buf_puts(&b, "]}");
+  finish(out, 200, &b);
+}
+
+static void api_validate(const web_input *in, const char *q, size_t qn, int allow_private,
+                         vast__web_resp *out) {
+  char pname[32] = "web";
+  vast_validate_options opt;
+  vast_validate_options_init(&opt);
+  if (qparam(q, qn, "profile", pname, sizeof pname) >= 0 && pname[0] &&
+      vast_profile_from_name(pname, &opt.profile) != VAST_OK) {
+    fail_json(out, 400, "unknown profile (web, ctv, ssai or audio)", 0, 0, 0, NULL, 0);
+    return;
+  }
+  vast_doc *doc = NULL;
+  vast_error err;
+  memset(&err, 0, sizeof err);
+  vast_findings *list = NULL;
+  vast_err rc = vast_doc_parse(in->buf, in->len, NULL, &doc, &err);
+  if (rc == VAST_OK) rc = vast_validate_list(doc, &opt, &list);
+  else if (rc != VAST_E_NOMEM) rc = vast_findings_from_parse_error(&err, &list);
+  char probe[8];
+  if (rc == VAST_OK && doc && qparam(q, qn, "probe", probe, sizeof probe) >= 0 &&
+      !strcmp(probe, "1")) { /* the media behind the tag (vastrack/probe.h) */
+    vast_probe_check_opts pco;
+    vast_probe_check_opts_init(&pco);
+    pco.probe.policy = web_policy(allow_private);
+    pco.probe.allow_files = 0; /* never read the server's disk */
+    rc = vast_probe_check(doc, in->url[0] ? in->url : NULL, &opt, &pco, list);
+  }
+  if (rc != VAST_OK) {
+    vast_doc_free(doc);
+    fail_json(out, 503, vast_strerror(rc), 0, 0, 0, NULL, 0);
+    return;
+  }
+  vast__buf b = {0};
+  vast__buf_printf(&b, "{\"ok\":true,\"parsed\":%s,\"profile\":\"%s\",\"source\":",
+            doc ? "true" : "false", vast_profile_name(opt.profile));
+  if (in->fetched) sb_jstrn(&b, in->buf, in->len);
+  else vast__buf_puts(&b, "null");
+  vast__buf_puts(&b, ",\"result\":");
+  if (vast_findings_write_json(list, in->name, vast__buf_write, &b) != VAST_OK) b.fail = 1;
+  /* The cheat sheet: each IAB code the findings carry, once, in order. */
+  vast__buf_puts(&b, ",\"codes\":[");
+  int seen[1000] = {0}, nc = 0;
+  for (size_t i = 0; i < vast_findings_count(list); i++) {
+    int code = vast_findings_at(list, i)->iab_code;
+    if (code <= 0 || code >= 1000 || seen[code]) continue;
+    seen[code] = 1;
+    const vast_iab_error *e = vast_iab_error_find(code);
+    if (!e) continue;
+    if (nc++) vast__buf_puts(&b, ",");
+    write_iab(&b, e);
+  }
+  vast__buf_puts(&b, "]}");
+  vast_findings_free(list);
+  vast_doc_free(doc);
+  finish(out, 200, &b);
+}
+
+/* ---- /api/resolve ---- */
+
+static void resolve_opts(vast_resolve_opts *ro, int allow_private) {
+  vast_resolve_opts_init(ro);
+  ro->policy = web_policy(allow_private);
+  ro->allow_files = 0; /* never read the server's disk */
+  if (ro->total_timeout_ms > WEB_RESOLVE_TOTAL_MS) ro->total_timeout_ms = WEB_RESOLVE_TOTAL_MS;
+}
+
+static void api_resolve(const web_input *in, const char *q, size_t qn, int allow_private,
+                        vast__web_resp *out) {
+  vast_resolve_opts ro;
+  resolve_opts(&ro, allow_private);
+  char base[4096];
+  if (qparam(q, qn, "base", base, sizeof base) < 0) base[0] = 0;
+  vast_chain *chain = NULL;
+  vast_error err;
+  memset(&err, 0, sizeof err);
+  vast_err rc;
+  if (in->buf)
+    rc = vast_resolve_buffer(in->buf, in->len, base[0] ? base : in->url[0] ? in->url : NULL, &ro,
+                             &chain, &err);
+  else
+    rc = vast_resolve_url(in->url, &ro, &chain, &err);
+  vast__buf b = {0};
+  vast__buf_printf(&b, "{\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
+  if (rc == VAST_OK) {
+    vast__buf_puts(&b, "null");
+  } else {
+    vast__buf_puts(&b, "{\"message\":");
+    sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
+    if (err.iab_code) vast__buf_printf(&b, ",\"iabCode\":%d}", err.iab_code);
+    else vast__buf_puts(&b, ",\"iabCode\":null}");
+  }
+  vast__buf_puts(&b, ",\"chain\":");
+  if (chain) {
+    if (vast_chain_write_json(chain, vast__buf_write, &b) != VAST_OK) b.fail = 1;
+  } else {
+    vast__buf_puts(&b, "null");
+  }
+  vast__buf_puts(&b, "}");
+  vast_chain_free(chain);
+  finish(out, 200, &b);
+}
+
+/* ---- /api/play ---- */
+
+typedef struct play_sim {
+  vast__buf *b;
+  vast_play_state st; /* kept current by vast_play_simulate */
+  size_t n;
+  vast__buf *notes; /* the refused events */
+  int nn;
+} play_sim;
+
+static void on_beacon(void *user, const vast_track_beacon *bc) {
+  play_sim *s = user;
+  if (s->n >= WEB_MAX_BEACONS) return;
+  vast__buf_puts(s->b, s->n++ ? ",{" : "{");
+  vast__buf_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
+            bc->media_time < 0 ? s->st.media : bc->media_time);
+  sb_jstr(s->b, bc->name);
+  vast__buf_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
+  sb_jstrn(s->b, bc->url, bc->url_len);
+  vast__buf_puts(s->b, "}");
+}
+
+/* The tracker refused an injected event: listed in "refused". */
+static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
+                       vast_err rc, const char *reason) {
+  play_sim *s = user;
+  vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
+  vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
+  sb_jstr(s->notes, e->name);
+  vast__buf_puts(s->notes, ",\"message\":");
+  sb_jstr(s->notes, reason);
+  vast__buf_puts(s->notes, "}");
+}
+
+static void api_play(const web_input *in, const char *q, size_t qn, int allow_private,
+                     vast__web_resp *out) {
+  char val[1024], msg[256] = "";
+  long creative = -1;
+  double watch = -1;
+  unsigned long long seed = 0;
+  int has_seed = 0;
+  vast_play_event ev[WEB_MAX_EVENTS];
+  size_t nev = 0;
+  char *end;
+  if (qparam(q, qn, "creative", val, sizeof val) > 0) {
+    creative = strtol(val, &end, 10);
+    if (*end || creative < 0) snprintf(msg, sizeof msg, "bad creative '%.64s'", val);
+  }
+  if (qparam(q, qn, "watch", val, sizeof val) > 0) {
+    watch = strtod(val, &end);
+    if (*end || !(watch >= 0) || watch > WEB_MAX_WATCH)
+      snprintf(msg, sizeof msg, "bad watch '%.64s' (0 to %.0f seconds)", val, WEB_MAX_WATCH);
+  }
+  if (qparam(q, qn, "seed", val, sizeof val) > 0) {
+    seed = strtoull(val, &end, 10);
+    has_seed = 1;
+    if (*end) snprintf(msg, sizeof msg, "bad seed '%.64s'", val);
+  }
+  if (!msg[0] && qparam(q, qn, "events", val, sizeof val) > 0 &&
+      vast_play_events_parse(val, ev, WEB_MAX_EVENTS, &nev, msg, sizeof msg) == VAST_E_NOMEM) {
+    fail_json(out, 503, msg, 0, 0, 0, NULL, 0);
+    return;
+  }
+  if (msg[0]) {
+    fail_json(out, 400, msg, 0, 0, 0, NULL, 0);
+    return;
+  }
+  vast_doc *doc = parse_input(in, out);
+  if (!doc) return;
+  const vast_vast *v = vast_doc_vast(doc);
+  const vast_ad *inline_ad = NULL, *wrapper = NULL;
+  for (size_t i = 0; v && i < v->n_ads; i++) {
+    if (!inline_ad && v->ads[i].kind == VAST_AD_INLINE) inline_ad = &v->ads[i];
+    if (!wrapper && v->ads[i].kind == VAST_AD_WRAPPER) wrapper = &v->ads[i];
+  }
+  const vast_ad *const *ads = NULL;
+  const vast_ad *single[1];
+  size_t n_ads = 0;
+  vast_chain *chain = NULL;
+  vast_plan *plan = NULL;
+  vast_tracker *tr = NULL;
+  if (inline_ad) {
+    single[0] = inline_ad;
+    ads = single;
+    n_ads = 1;
+  } else if (wrapper) {
+    vast_resolve_opts ro;
+    resolve_opts(&ro, allow_private);
+    vast_error err;
+    memset(&err, 0, sizeof err);
+    vast_err rc = vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain,
+                                      &err);
+    size_t n = 0;
+    const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;
+    if (rc != VAST_OK || !n) {
+      snprintf(msg, sizeof msg, "cannot resolve the wrapper chain: %.200s",
+               err.message[0] ? err.message : vast_strerror(rc));
+      fail_json(out, 200, msg, err.iab_code, 0, 0, NULL, 0);
+      goto done;
+    }
+    ads = res[0].ads;
+    n_ads = res[0].n;
+  } else {
+    fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
+    goto done;
+  }
+  const vast_ad *ad = ads[n_ads - 1];
+  long ci = creative;
+  if (ci < 0) {
+    for (size_t i = 0; i < ad->n_creatives && ci < 0; i++)
+      if (ad->creatives[i].kind == VAST_CREATIVE_LINEAR) ci = (long)i;
+    if (ci < 0 && ad->n_creatives) ci = 0;
+  }
+  if (ci < 0 || ci >= (long)ad->n_creatives) {
+    fail_json(out, 200, "no such creative to play", 0, 0, 0, NULL, 0);
+    goto done;
+  }
+  vast__buf b = {0}, notes = {0};
+  play_sim sim;
+  memset(&sim, 0, sizeof sim);
+  sim.b = &b;
+  sim.notes = &notes;
+  vast_err rc = vast_plan_create(ads, n_ads, (size_t)ci, 0, &plan);
+  if (rc == VAST_OK) rc = vast_tracker_create(plan, NULL, on_beacon, &sim, &tr);
+  if (rc != VAST_OK) {
+    snprintf(msg, sizeof msg, "cannot track creative %ld: %s", ci, vast_strerror(rc));
+    fail_json(out, 200, msg, 0, 0, 0, NULL, 0);
+    goto done;
+  }
+  if (has_seed) vast_tracker_seed(tr, seed);
+  double dur = vast_plan_duration(plan);
+  double stop = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
+  if (!(stop >= 0)) {
+    fail_json(out, 200, "the ad declares no duration: give watch=SECONDS", 0, 0, 0, NULL, 0);
+    goto done;
+  }
+  if (stop > WEB_MAX_WATCH) stop = WEB_MAX_WATCH;
+  vast__buf_printf(&b, "{\"ok\":true,\"creative\":%ld,\"duration\":", ci);
+  if (dur >= 0) vast__buf_printf(&b, "%.3f", dur);
+  else vast__buf_puts(&b, "null");
+  vast__buf_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop, n_ads,
+            chain ? "true" : "false");
+  vast__buf_write(&notes, "", 0);
+  vast_play_opts po;
+  vast_play_opts_init(&po);
+  po.end = stop;
+  po.fire_ended = dur > 0 && stop >= dur;
+  po.duration = dur;
+  po.wall_start = (double)time(NULL);
+  po.max_steps = WEB_MAX_STEPS;
+  po.events = ev;
+  po.n_events = nev;
+  po.on_refused = on_refused;
+  po.user = &sim;
+  rc = vast_play_simulate(tr, &po, &sim.st);
+  if (rc != VAST_OK) {
+    free(b.p);
+    free(notes.p);
+    fail_json(out, 200, vast_strerror(rc), 0, 0, 0, NULL, 0);
+    goto done;
+  }
+  vast__buf_printf(&b, "],\"truncated\":%s,\"refused\":[", sim.n >= WEB_MAX_BEACONS ? "true" : "false");
+  if (notes.n) vast__buf_write(&b, notes.p, notes.n);
+  if (notes.fail) b.fail = 1;
+  free(notes.p);
+  vast__buf_puts(&b, "]}");
+  finish(out, 200, &b);
+done:
+  vast_tracker_free(tr);
+  vast_plan_free(plan);
+  vast_chain_free(chain);
+  vast_doc_free(doc);
+}
+
+/* ---- routing ---- */
+
+static const char *const API[] = {"/api/inspect", "/api/validate", "/api/resolve", "/api/play"};
+
+const char vast__web_sec_headers[] =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n";
+
+int vast__web_api_ctype_ok(const char *ct, size_t n, int api_client) {
+  if (api_client) return 1;
+  size_t e = 0;
+  while (e < n && ct[e] != ';' && ct[e] != ' ' && ct[e] != '\t') e++;
+  static const char *const ok[] = {"application/xml", "text/xml", "application/json"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (strlen(ok[i]) == e && strncasecmp(ct, ok[i], e) == 0) return 1;
+  /* application/<x>+xml, application/<x>+json */
+  if (e > 12 && strncasecmp(ct, "application/", 12) == 0 && !memchr(ct + 12, '/', e - 12)) {
+    if (e >= 16 && strncasecmp(ct + e - 4, "+xml", 4) == 0) return 1;
+    if (e >= 17 && strncasecmp(ct + e - 5, "+json", 5) == 0) return 1;
+  }
+  return 0;
+}
+
+int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn,
+                       const char *body, size_t bn) {
+  if (pn == 12 && memcmp(path, "/api/resolve", 12) == 0) return 1;
+  char u[4096];
+  if (qparam(query, qn, "url", u, sizeof u) > 0) return 1;
+  if (qparam(query, qn, "probe", u, sizeof u) >= 0 && !strcmp(u, "1")) return 1; /* media */
+  if (pn == 9 && memcmp(path, "/api/play", 9) == 0 && memmem(body, bn, "Wrapper", 7)) return 1;
+  return 0;
+}
+
+int vast__web_api_known(const char *path, size_t n) {
+  for (size_t i = 0; i < sizeof API / sizeof API[0]; i++)
+    if (strlen(API[i]) == n && memcmp(API[i], path, n) == 0) return 1;
+  return 0;
+}
+
+void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, const char *body,
+                   size_t bn, int allow_private, vast__web_resp *out) {
+  memset(out, 0, sizeof *out);
+  int which = -1;
+  for (size_t i = 0; i < sizeof API / sizeof API[0]; i++)
+    if (strlen(API[i]) == pn && memcmp(API[i], path, pn) == 0) which = (int)i;
+  if (which < 0) {
+    fail_json(out, 404, "no such endpoint", 0, 0, 0, NULL, 0);
+    return;
+  }
+  web_input in;
+  /* resolve fetches through the resolver itself; the others fetch here */
+  if (!get_input(query, qn, body, bn, allow_private, which != 2, &in, out)) return;
+  switch (which) {
+  case 0: api_inspect(&in, out); break;
+  case 1: api_validate(&in, query, qn, allow_private, out); break;
+  case 2: api_resolve(&in, query, qn, allow_private, out); break;
+  default: api_play(&in, query, qn, allow_private, out); break;
+  }
+  free(in.fetched);
+}
