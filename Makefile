@@ -18,7 +18,7 @@ SOVER   := 0
 # Debian packages needed to build and test; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
-            curl jq
+            curl jq clang-format
 DEB_PKGS += libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 DEB_PKGS += python3 python3-dev python3-cffi python3-pytest python3-venv python3-pip \
             python3-setuptools python3-wheel
@@ -138,7 +138,7 @@ fuzz-seeds:
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk seeds
 
 format:
-	clang-format -i include/*.h include/vastrack/*.h lib/*/*.c lib/*/*.h src/*.c
+	sh tools/format.sh
 
 # Requires.private is $(PKGS): every library the static archive needs, from one list.
 vastrack.pc: vastrack.pc.in Makefile

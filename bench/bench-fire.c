@@ -130,7 +130,8 @@ static long nginx_accepts(int port) {
       char buf[2048];
       size_t n = 0;
       ssize_t k;
-      while (n < sizeof buf - 1 && (k = read(fd, buf + n, sizeof buf - 1 - n)) > 0) n += (size_t)k;
+      while (n < sizeof buf - 1 && (k = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)k;
       buf[n] = 0;
       char *p = strstr(buf, "requests\n");
       if (p) acc = strtol(p + 9, NULL, 10);
@@ -196,7 +197,8 @@ static double fire_round(vast_dispatcher *d, const vast_beacon *b, long n, doubl
   double c0 = cpu_of(RUSAGE_SELF), t0 = mono();
   long sent = 0;
   while (sent < n || vast_dispatcher_step(d, 0) > 0) {
-    while (sent < n && vast_dispatcher_submit(d, b, 1) == VAST_OK) sent++;
+    while (sent < n && vast_dispatcher_submit(d, b, 1) == VAST_OK)
+      sent++;
     vast_dispatcher_step(d, 5);
   }
   double wall = mono() - t0;
@@ -228,7 +230,8 @@ static int measure(int port, const char *url, int conc, int curl_only, int round
   /* connections nginx accepted while only the dispatcher ran (each stub_status
      request is one more) */
   long opened = 0, acc0 = nginx_accepts(port), acc1;
-  for (int i = 0; i < 256; i++) vast_dispatcher_submit(d, &b, 1); /* warm-up: open the pool */
+  for (int i = 0; i < 256; i++)
+    vast_dispatcher_submit(d, &b, 1); /* warm-up: open the pool */
   vast_dispatcher_drain(d, 10000);
   c.ok = c.bad = 0;
   acc1 = nginx_accepts(port);

@@ -73,8 +73,12 @@ static void walk(const char *dir) {
 static void XMLCALL nop_start(void *u, const XML_Char *n, const XML_Char **a) {
   (void)u, (void)n, (void)a;
 }
-static void XMLCALL nop_end(void *u, const XML_Char *n) { (void)u, (void)n; }
-static void XMLCALL nop_text(void *u, const XML_Char *s, int l) { (void)u, (void)s, (void)l; }
+static void XMLCALL nop_end(void *u, const XML_Char *n) {
+  (void)u, (void)n;
+}
+static void XMLCALL nop_text(void *u, const XML_Char *s, int l) {
+  (void)u, (void)s, (void)l;
+}
 
 static int bare_expat(const file *f) {
   XML_Parser p = XML_ParserCreate(NULL);
@@ -162,9 +166,10 @@ int main(void) {
          "\"floor_docs_per_s\":%.0f,\"floor_mb_per_s\":%.1f,\"ratio_to_floor\":%.3f,",
          n_files, total_bytes, ours, ours * mb, floor_, floor_ * mb, ours / floor_);
   if (peer > 0)
-    printf("\"peer\":\"@dailymotion/vast-client 6 + @xmldom/xmldom (node)\",\"peer_docs_per_s\":%.0f,"
-           "\"ratio_to_peer\":%.1f,",
-           peer, ours / peer);
+    printf(
+        "\"peer\":\"@dailymotion/vast-client 6 + @xmldom/xmldom (node)\",\"peer_docs_per_s\":%.0f,"
+        "\"ratio_to_peer\":%.1f,",
+        peer, ours / peer);
   else
     printf("\"peer\":null,\"peer_docs_per_s\":null,\"ratio_to_peer\":null,");
   printf("\"doc_arena_kb_avg\":%.1f,\"doc_arena_kb_max\":%.1f,\"peak_rss_kb\":%ld}\n",

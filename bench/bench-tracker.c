@@ -100,7 +100,7 @@ static void sink(void *user, const vast_track_beacon *b) {
 typedef struct floor_state {
   double pos, played, next_due, last_wall;
 } floor_state;
-#define FS(i) ((floor_state *)(fbuf + (size_t)(i) * stride))
+#define FS(i) ((floor_state *)(fbuf + (size_t)(i)*stride))
 
 int main(void) {
   build();
@@ -174,7 +174,8 @@ int main(void) {
       run_beacons = beacons;
       run_bytes = beacon_bytes;
     }
-    for (int i = 0; i < N_TRACKERS; i++) vast_tracker_free(tr[i]);
+    for (int i = 0; i < N_TRACKERS; i++)
+      vast_tracker_free(tr[i]);
   }
   double rate = run_updates / best;
 
@@ -189,7 +190,8 @@ int main(void) {
   double fbest = 1e9;
   volatile double keep = 0;
   for (int rep = 0; rep < 3; rep++) {
-    for (int i = 0; i < N_TRACKERS; i++) FS(i)->next_due = 7.5;
+    for (int i = 0; i < N_TRACKERS; i++)
+      FS(i)->next_due = 7.5;
     size_t per = run_updates / N_TRACKERS;
     size_t copy = run_bytes / (run_updates ? run_updates : 1) + 1;
     double t0 = now();
@@ -205,7 +207,8 @@ int main(void) {
         if (s->played >= s->next_due) s->next_due += 7.5;
       }
       size_t off = (u * 64) & ((1 << 16) - 4096);
-      for (int i = 0; i < N_TRACKERS; i++) memcpy(dst + off, src + (i & 1023), copy);
+      for (int i = 0; i < N_TRACKERS; i++)
+        memcpy(dst + off, src + (i & 1023), copy);
       keep += dst[off];
     }
     double dt = now() - t0;

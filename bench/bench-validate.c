@@ -108,30 +108,36 @@ int main(void) {
   double parse = 0, both = 0;
   for (int r = 0; r < 16; r++) {
     double p, v;
-    if (r & 1) v = run(1, 0.1), p = run(0, 0.1);
-    else p = run(0, 0.1), v = run(1, 0.1);
+    if (r & 1)
+      v = run(1, 0.1), p = run(0, 0.1);
+    else
+      p = run(0, 0.1), v = run(1, 0.1);
     if (p > parse) parse = p;
     if (v > both) both = v;
   }
   vast_doc **docs = calloc(nfiles, sizeof *docs);
-  for (size_t i = 0; i < nfiles; i++) vast_doc_parse(files[i].buf, files[i].len, NULL, &docs[i], NULL);
+  for (size_t i = 0; i < nfiles; i++)
+    vast_doc_parse(files[i].buf, files[i].len, NULL, &docs[i], NULL);
   size_t tags = 0;
   double t0 = now(), t;
   do {
-    for (size_t i = 0; i < nfiles; i++) vast_validate(docs[i], NULL, count_cb, &sink);
+    for (size_t i = 0; i < nfiles; i++)
+      vast_validate(docs[i], NULL, count_cb, &sink);
     tags += nfiles;
     t = now();
   } while (t - t0 < 0.5);
   double vonly = tags / (t - t0);
   size_t bytes = 0;
-  for (size_t i = 0; i < nfiles; i++) bytes += files[i].len;
+  for (size_t i = 0; i < nfiles; i++)
+    bytes += files[i].len;
   printf("{\"bench\":\"validate\",\"metric\":\"tags_per_s\",\"files\":%zu,\"bytes\":%zu,"
          "\"parse_only\":%.0f,\"parse_validate\":%.0f,\"ratio\":%.3f,\"target_ratio\":0.90,"
          "\"meets_target\":%s,\"clock\":\"thread_cpu\"}\n",
          nfiles, bytes, parse, both, both / parse, both / parse >= 0.90 ? "true" : "false");
-  printf("{\"bench\":\"validate_only\",\"metric\":\"tags_per_s\",\"files\":%zu,\"validate_only\":%.0f,"
-         "\"parse_only\":%.0f,\"ratio_validate_to_parse_cost\":%.3f}\n",
-         nfiles, vonly, parse, parse / vonly);
+  printf(
+      "{\"bench\":\"validate_only\",\"metric\":\"tags_per_s\",\"files\":%zu,\"validate_only\":%.0f,"
+      "\"parse_only\":%.0f,\"ratio_validate_to_parse_cost\":%.3f}\n",
+      nfiles, vonly, parse, parse / vonly);
   for (size_t i = 0; i < nfiles; i++) {
     vast_doc_free(docs[i]);
     free(files[i].buf);

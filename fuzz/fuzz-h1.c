@@ -49,7 +49,8 @@ static void run_until_done(vast__h1 *h, int want) {
   for (int i = 0; i < 300 && done_count < want; i++) {
     vast__h1_run(h, 1);
     int x;
-    while ((x = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) close(x);
+    while ((x = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+      close(x);
   }
 }
 
@@ -97,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run_until_done(h, 1);
   if (done_count == 0) vast__h1_cancel(h, &r[0]);
   if (done_count == 1 && r[1].conn) vast__h1_cancel(h, &r[1]);
-  for (int k = 0; k < 2; k++) free(r[k].location);
+  for (int k = 0; k < 2; k++)
+    free(r[k].location);
   vast__h1_free(h);
   return 0;
 }

@@ -16,7 +16,6 @@
 static char dir[64], db[96], jpath[128];
 static vast__store *store;
 
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char msg[256];
   if (!store) {

@@ -57,7 +57,8 @@ int cmd_template_collector(int argc, char **argv) {
   char base[1024], gen[40];
   snprintf(base, sizeof base, "%s", url);
   size_t bl = strlen(base);
-  while (bl && base[bl - 1] == '/') base[--bl] = 0;
+  while (bl && base[bl - 1] == '/')
+    base[--bl] = 0;
   if (!sid) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

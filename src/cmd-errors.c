@@ -23,16 +23,23 @@ static const char errors_usage[] =
 #include "cli.h"
 
 /* A JSON string through the library's one escaper. */
-static void json_str(const char *s) { vast_json_write_string(s, cli_write_file, stdout); }
+static void json_str(const char *s) {
+  vast_json_write_string(s, cli_write_file, stdout);
+}
 
 /* A Markdown table cell: | escaped, < > as entities, no line breaks. */
 static void md_cell(const char *s) {
   for (; *s; s++) {
-    if (*s == '|') fputs("\\|", stdout);
-    else if (*s == '<') fputs("&lt;", stdout);
-    else if (*s == '>') fputs("&gt;", stdout);
-    else if (*s == '\n' || *s == '\r') putchar(' ');
-    else putchar(*s);
+    if (*s == '|')
+      fputs("\\|", stdout);
+    else if (*s == '<')
+      fputs("&lt;", stdout);
+    else if (*s == '>')
+      fputs("&gt;", stdout);
+    else if (*s == '\n' || *s == '\r')
+      putchar(' ');
+    else
+      putchar(*s);
   }
 }
 
@@ -130,8 +137,10 @@ int cmd_errors(int argc, char **argv) {
   }
   if (json) putchar('[');
   for (size_t i = 0; i < vast_iab_error_count(); i++) {
-    if (json) print_json(vast_iab_error_at(i), i == 0);
-    else print_text(vast_iab_error_at(i));
+    if (json)
+      print_json(vast_iab_error_at(i), i == 0);
+    else
+      print_text(vast_iab_error_at(i));
   }
   if (json) fputs("]\n", stdout);
   return CLI_OK;

@@ -57,7 +57,8 @@ static const char usage_text[] =
     "break, then its breakStart, the ads, its breakEnd ('error' when it cannot play).\n"
     "A last line per ad (# on stdout, stderr with --json) says how much media was\n"
     "played continuously from 0, played in all, and thrown away (faster than real\n"
-    "time, or a jump).\n"    "\n"
+    "time, or a jump).\n"
+    "\n"
     "  --fire            send the beacons (HTTP GET through the net module). Without it\n"
     "                    nothing leaves the machine (a dry run; --dry-run is accepted\n"
     "                    and changes nothing)\n"
@@ -66,7 +67,8 @@ static const char usage_text[] =
     "                    its playback event; [TIMESTAMP] is the real send time\n"
     "  --realtime        pace a dry run in real time too\n"
     "  --json            JSON lines, one record each: {\"t\",\"media\",\"event\",\"url\",\n"
-    "                    \"level\",\"beacon\",\"sent\",\"status\",\"latencyMs\",\"error\"}, the same\n"
+    "                    \"level\",\"beacon\",\"sent\",\"status\",\"latencyMs\",\"error\"}, the "
+    "same\n"
     "                    shape for dry and fired runs (docs/tracking.md); the header\n"
     "                    line goes to stderr\n"
     "  --log FILE        also write the beacon records to FILE as JSON lines (the\n"
@@ -138,15 +140,15 @@ static const char usage_text[] =
 
 /* One line of output, kept in firing order. */
 typedef struct play_rec {
-  double t, media;  /* session and media seconds (media < 0: unknown) */
+  double t, media;   /* session and media seconds (media < 0: unknown) */
   char *event, *url; /* url NULL: an event the tag does not track */
-  unsigned level;   /* chain level of the URL; UINT32_MAX none */
-  int beacon;       /* a request (would be) made */
-  int pending;      /* submitted, delivery not seen yet */
-  int sent;         /* the request left */
-  long status;      /* HTTP status; 0 none */
+  unsigned level;    /* chain level of the URL; UINT32_MAX none */
+  int beacon;        /* a request (would be) made */
+  int pending;       /* submitted, delivery not seen yet */
+  int sent;          /* the request left */
+  long status;       /* HTTP status; 0 none */
   double latency_ms;
-  char *error;      /* why it got no response; NULL */
+  char *error; /* why it got no response; NULL */
 } play_rec;
 
 typedef struct play_ctx {
@@ -168,26 +170,36 @@ typedef struct play_ctx {
 
 /* Writes s as a JSON string (with quotes), or null: the library's one escaper
  * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
-static void json_str(FILE *f, const char *s) { vast_json_write_string(s, cli_write_file, f); }
+static void json_str(FILE *f, const char *s) {
+  vast_json_write_string(s, cli_write_file, f);
+}
 
 /* One record as a JSON line: the shape of --json and --log, dry or fired. */
 static void rec_json(FILE *f, const play_rec *r) {
   fprintf(f, "{\"t\":%.3f,\"media\":", r->t);
-  if (r->media >= 0) fprintf(f, "%.3f", r->media);
-  else fputs("null", f);
+  if (r->media >= 0)
+    fprintf(f, "%.3f", r->media);
+  else
+    fputs("null", f);
   fputs(",\"event\":", f);
   json_str(f, r->event);
   fputs(",\"url\":", f);
   json_str(f, r->url);
-  if (r->level != UINT32_MAX) fprintf(f, ",\"level\":%u", r->level);
-  else fputs(",\"level\":null", f);
+  if (r->level != UINT32_MAX)
+    fprintf(f, ",\"level\":%u", r->level);
+  else
+    fputs(",\"level\":null", f);
   fprintf(f, ",\"beacon\":%s,\"sent\":%s,\"status\":", r->beacon ? "true" : "false",
           r->sent ? "true" : "false");
-  if (r->status) fprintf(f, "%ld", r->status);
-  else fputs("null", f);
+  if (r->status)
+    fprintf(f, "%ld", r->status);
+  else
+    fputs("null", f);
   fputs(",\"latencyMs\":", f);
-  if (r->sent) fprintf(f, "%.3f", r->latency_ms);
-  else fputs("null", f);
+  if (r->sent)
+    fprintf(f, "%.3f", r->latency_ms);
+  else
+    fputs("null", f);
   fputs(",\"error\":", f);
   json_str(f, r->error);
   fputs("}\n", f);
@@ -195,15 +207,19 @@ static void rec_json(FILE *f, const play_rec *r) {
 
 static void rec_text(FILE *f, const play_rec *r, int fire) {
   fprintf(f, "%.2f ", r->t);
-  if (r->media >= 0) fprintf(f, "%.2f ", r->media);
-  else fputs("- ", f);
+  if (r->media >= 0)
+    fprintf(f, "%.2f ", r->media);
+  else
+    fputs("- ", f);
   fputs(r->event, f);
   if (!r->url) {
     fputs(" (no tracking URL)\n", f);
     return;
   }
-  if (r->beacon && r->error) fprintf(f, " error (%s)", r->error);
-  else if (r->beacon && fire) fprintf(f, " %ld %.1fms", r->status, r->latency_ms);
+  if (r->beacon && r->error)
+    fprintf(f, " error (%s)", r->error);
+  else if (r->beacon && fire)
+    fprintf(f, " %ld %.1fms", r->status, r->latency_ms);
   char *u = cli_tty_dup(r->url); /* received text: no control characters to the terminal */
   fprintf(f, " %s\n", u ? u : "?");
   free(u);
@@ -213,8 +229,10 @@ static void rec_text(FILE *f, const play_rec *r, int fire) {
 static void print_ready(play_ctx *pc) {
   while (pc->printed < pc->n_recs && !pc->recs[pc->printed].pending) {
     const play_rec *r = &pc->recs[pc->printed++];
-    if (pc->json) rec_json(pc->out, r);
-    else rec_text(pc->out, r, pc->fire);
+    if (pc->json)
+      rec_json(pc->out, r);
+    else
+      rec_text(pc->out, r, pc->fire);
     if (pc->log && r->beacon) rec_json(pc->log, r);
   }
   fflush(pc->out);
@@ -281,8 +299,7 @@ static int is_http(const char *url) {
 static void play_record(play_ctx *pc, const char *event, const char *url, double media,
                         unsigned level, int beacon) {
   double now_t = pc->t_base + pc->st.t;
-  if (pc->disp && pc->n_batch && (pc->batch_t != now_t || pc->n_batch == MAX_BATCH))
-    play_flush(pc);
+  if (pc->disp && pc->n_batch && (pc->batch_t != now_t || pc->n_batch == MAX_BATCH)) play_flush(pc);
   pthread_mutex_lock(&pc->mu);
   if (pc->n_recs == pc->cap_recs) {
     size_t nc = pc->cap_recs ? pc->cap_recs * 2 : 64;
@@ -359,8 +376,8 @@ static void on_click_through(void *user, const vast_play_state *st, const char *
 }
 
 /* Refused events are reported but do not stop the play. */
-static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
-                       vast_err rc, const char *reason) {
+static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e, vast_err rc,
+                       const char *reason) {
   if (rc == VAST_E_STATE)
     cli_error("play: %s at %.2f s ignored: %s", e->name, st->t,
               e->kind == VAST_IN_SKIP ? "the ad is not skippable yet" : reason);
@@ -458,7 +475,7 @@ static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, doubl
  * a VMAP) and ad (1-based in play order of its break). */
 typedef struct ev_group {
   int brk, ad;
-  char *list;  /* the items, "NAME@T[:ARG],..." */
+  char *list; /* the items, "NAME@T[:ARG],..." */
   vast_play_event *ev;
   size_t n;
   int used;
@@ -482,13 +499,15 @@ static size_t parse_address(const char *item, int *brk, int *ad) {
   const char *p = item;
   long a = 0, b = -1;
   if (*p < '0' || *p > '9') return 0;
-  while (*p >= '0' && *p <= '9' && a < 100000) a = a * 10 + (*p++ - '0');
+  while (*p >= '0' && *p <= '9' && a < 100000)
+    a = a * 10 + (*p++ - '0');
   if (*p == '.') {
     b = a;
     a = 0;
     p++;
     if (*p < '0' || *p > '9') return 0;
-    while (*p >= '0' && *p <= '9' && a < 100000) a = a * 10 + (*p++ - '0');
+    while (*p >= '0' && *p <= '9' && a < 100000)
+      a = a * 10 + (*p++ - '0');
   }
   if (*p != '/') return 0;
   *brk = (int)b;
@@ -514,7 +533,8 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
     }
     if (vmap && (!skip || brk < 1)) {
       cli_error("play: '%s': in a VMAP play address each event to an ad as "
-                "BREAK.AD/NAME@T (e.g. 2.1/skip@6)", item);
+                "BREAK.AD/NAME@T (e.g. 2.1/skip@6)",
+                item);
       rc = CLI_USAGE;
       break;
     }
@@ -768,9 +788,12 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
       int code = err.iab_code ? err.iab_code : 1004;
       /* VMAP error codes for the break: 1005 template not supported, 1007 timeout,
          1008 retrieval error, 1006 parse error; a response without ads is no error */
-      if (rc == VAST_E_TIMEOUT) code = 1007;
-      else if (rc == VAST_E_HTTP || rc == VAST_E_FORBIDDEN || rc == VAST_E_URL) code = 1008;
-      else if (rc == VAST_E_XML || rc == VAST_E_NOT_VAST || rc == VAST_E_VERSION) code = 1006;
+      if (rc == VAST_E_TIMEOUT)
+        code = 1007;
+      else if (rc == VAST_E_HTTP || rc == VAST_E_FORBIDDEN || rc == VAST_E_URL)
+        code = 1008;
+      else if (rc == VAST_E_XML || rc == VAST_E_NOT_VAST || rc == VAST_E_VERSION)
+        code = 1006;
       if (rc == VAST_OK || rc == VAST_E_NO_AD) {
         fprintf(f, "# break %d: no ad to play\n", brk);
       } else {
@@ -912,8 +935,10 @@ int cmd_play(int argc, char **argv) {
         cli_error("play: bad --macro '%s' (NAME=VALUE with an IAB macro name)", val);
         goto done;
       }
-      if (!strcmp(eq + 1, "-2")) vast_macro_ctx_withhold(&mctx, (vast_macro)m);
-      else vast_macro_ctx_set(&mctx, (vast_macro)m, eq + 1);
+      if (!strcmp(eq + 1, "-2"))
+        vast_macro_ctx_withhold(&mctx, (vast_macro)m);
+      else
+        vast_macro_ctx_set(&mctx, (vast_macro)m, eq + 1);
       i++;
     } else if (a[0] == '-' && a[1]) {
       cli_error("play: unknown option or missing value '%s'", a);
@@ -961,7 +986,7 @@ int cmd_play(int argc, char **argv) {
     goto done;
   }
   const char *opt_hdr[3] = {dopt.device_referer, dopt.device_accept_language,
-                           dopt.device_requested_with};
+                            dopt.device_requested_with};
   for (int k = 0; k < 3; k++)
     if (opt_hdr[k] && (!ssai || !vast_net_header_value_ok(opt_hdr[k]))) {
       cli_error(!ssai ? "play: the --device-* headers are for --ssai"
@@ -1065,7 +1090,8 @@ int cmd_play(int argc, char **argv) {
   }
   const vast_vast *v = vast_doc_vast(doc);
   int has_wrapper = 0;
-  for (size_t i = 0; v && i < v->n_ads; i++) has_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
+  for (size_t i = 0; v && i < v->n_ads; i++)
+    has_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
   if (has_wrapper) {
     /* Resolve the wrapper chains (fetches tag documents, never beacons); the
        resolver orders the pod and replaces failed pod ads from the buffet. */
@@ -1105,7 +1131,8 @@ out:
   vast_dispatcher_free(pc.disp); /* undelivered records get their "cancelled" delivery */
   pc.disp = NULL;
   pthread_mutex_lock(&pc.mu);
-  for (size_t i = pc.printed; i < pc.n_recs; i++) pc.recs[i].pending = 0;
+  for (size_t i = pc.printed; i < pc.n_recs; i++)
+    pc.recs[i].pending = 0;
   print_ready(&pc);
   pthread_mutex_unlock(&pc.mu);
   vast_pod_clear(&pod);

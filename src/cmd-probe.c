@@ -47,9 +47,9 @@ typedef struct popts {
 /* One thing to probe, and what a tag said about it. */
 typedef struct item {
   char *target;
-  const char *tag;        /* the tag it came from; NULL for a direct target */
-  const char *element;    /* "MediaFile" or "Mezzanine" */
-  unsigned index;         /* 1-based, per tag */
+  const char *tag;     /* the tag it came from; NULL for a direct target */
+  const char *element; /* "MediaFile" or "Mezzanine" */
+  unsigned index;      /* 1-based, per tag */
   const vast_media_file *mf;
   const vast_mezzanine *mz;
 } item;
@@ -73,14 +73,19 @@ static int push(items *it, item x) {
 
 /* Writes s as a JSON string (with quotes), or null: the library's one escaper
  * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
-static void json_str(FILE *f, const char *s) { vast_json_write_string(s, cli_write_file, f); }
-
-static void kbit(char *out, size_t n, int64_t bps) {
-  if (bps > 0) snprintf(out, n, "%lld kbit/s", (long long)((bps + 500) / 1000));
-  else snprintf(out, n, "bitrate unknown");
+static void json_str(FILE *f, const char *s) {
+  vast_json_write_string(s, cli_write_file, f);
 }
 
-static void print_text(const item *it, const vast_media_info *in, vast_err rc, const vast_error *e) {
+static void kbit(char *out, size_t n, int64_t bps) {
+  if (bps > 0)
+    snprintf(out, n, "%lld kbit/s", (long long)((bps + 500) / 1000));
+  else
+    snprintf(out, n, "bitrate unknown");
+}
+
+static void print_text(const item *it, const vast_media_info *in, vast_err rc,
+                       const vast_error *e) {
   if (it->tag) {
     printf("%s %s %u", it->tag, it->element, it->index);
     const char *type = it->mf ? it->mf->type : it->mz ? it->mz->type : NULL;
@@ -102,10 +107,13 @@ static void print_text(const item *it, const vast_media_info *in, vast_err rc, c
     char br[32];
     kbit(br, sizeof br, in->bit_rate);
     printf("  container  %s%s\n", in->container,
-           in->fast_start == 1 ? ", fast start (moov before mdat)"
-           : in->fast_start == 0 ? ", NOT fast start (moov after mdat)" : "");
-    if (in->duration >= 0) printf("  duration   %.3f s, %s\n", in->duration, br);
-    else printf("  duration   unknown, %s\n", br);
+           in->fast_start == 1   ? ", fast start (moov before mdat)"
+           : in->fast_start == 0 ? ", NOT fast start (moov after mdat)"
+                                 : "");
+    if (in->duration >= 0)
+      printf("  duration   %.3f s, %s\n", in->duration, br);
+    else
+      printf("  duration   unknown, %s\n", br);
     if (in->has_video) {
       kbit(br, sizeof br, in->video_bit_rate);
       printf("  video      %s%s%s%s%s, %dx%d, %.3g fps, %s\n", in->video_codec,
@@ -128,7 +136,8 @@ static void print_text(const item *it, const vast_media_info *in, vast_err rc, c
            in->requests, in->requests == 1 ? "" : "s", in->elapsed_ms);
 }
 
-static void print_json(const item *it, const vast_media_info *in, vast_err rc, const vast_error *e) {
+static void print_json(const item *it, const vast_media_info *in, vast_err rc,
+                       const vast_error *e) {
   if (it->tag) {
     fputs("{\"tag\":", stdout);
     json_str(stdout, it->tag);
@@ -152,8 +161,12 @@ static int add_media(items *it, const char *tag, const vast_doc *doc, const char
       for (size_t m = 0; m < l->n_media_files + l->n_mezzanines; m++) {
         int mz = m >= l->n_media_files;
         const char *u = mz ? l->mezzanines[m - l->n_media_files].url : l->media_files[m].url;
-        item x = {NULL, tag, mz ? "Mezzanine" : "MediaFile", mz ? ++idx_mz : ++idx_mf,
-                  mz ? NULL : &l->media_files[m], mz ? &l->mezzanines[m - l->n_media_files] : NULL};
+        item x = {NULL,
+                  tag,
+                  mz ? "Mezzanine" : "MediaFile",
+                  mz ? ++idx_mz : ++idx_mf,
+                  mz ? NULL : &l->media_files[m],
+                  mz ? &l->mezzanines[m - l->n_media_files] : NULL};
         if (!u || !*u) continue;
         if (vast_url_resolve(base, u, &x.target, NULL) != VAST_OK && !(x.target = strdup(u)))
           return -1;
@@ -171,7 +184,8 @@ static int add_media(items *it, const char *tag, const vast_doc *doc, const char
 static int looks_xml(const char *buf, size_t len) {
   size_t i = 0;
   if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) i = 3;
-  while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
+  while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+    i++;
   return i < len && buf[i] == '<';
 }
 
@@ -270,10 +284,14 @@ int cmd_probe(int argc, char **argv) {
         return CLI_USAGE;
       }
       if (num(a, argv[++i], a[2] == 'j' ? 64 : (1LL << 40), &v) != 0) return CLI_USAGE;
-      if (a[2] == 'j') o.jobs = v ? (unsigned)v : 1;
-      else if (a[2] == 't') o.po.timeout_ms = (long)v;
-      else if (a[2] == 'm') o.po.max_bytes = (size_t)v;
-      else o.po.read_ahead = (size_t)v;
+      if (a[2] == 'j')
+        o.jobs = v ? (unsigned)v : 1;
+      else if (a[2] == 't')
+        o.po.timeout_ms = (long)v;
+      else if (a[2] == 'm')
+        o.po.max_bytes = (size_t)v;
+      else
+        o.po.read_ahead = (size_t)v;
     } else {
       cli_error("unknown option '%s'; see 'vastrack probe --help'", a);
       return CLI_USAGE;
@@ -322,7 +340,8 @@ int cmd_probe(int argc, char **argv) {
       cli_error("out of memory");
       fail = 1;
     } else {
-      for (size_t k = 0; k < n; k++) targets[k] = it.v[first + k].target;
+      for (size_t k = 0; k < n; k++)
+        targets[k] = it.v[first + k].target;
       vast_media_probe_many(targets, n, &o.po, o.jobs, infos, rcs, errs);
       for (size_t k = 0; k < n; k++) {
         item *x = &it.v[first + k];
@@ -331,8 +350,10 @@ int cmd_probe(int argc, char **argv) {
           if (add_tag(&it, &o, x->target, &docs, &nd, &chains, &nc) != 0) fail = 1;
           continue;
         }
-        if (o.json) print_json(x, &infos[k], rcs[k], &errs[k]);
-        else print_text(x, &infos[k], rcs[k], &errs[k]);
+        if (o.json)
+          print_json(x, &infos[k], rcs[k], &errs[k]);
+        else
+          print_text(x, &infos[k], rcs[k], &errs[k]);
         if (rcs[k] != VAST_OK) fail = 1;
       }
     }
@@ -343,10 +364,13 @@ int cmd_probe(int argc, char **argv) {
     free(errs);
   }
   fflush(stdout);
-  for (size_t k = 0; k < it.n; k++) free(it.v[k].target);
+  for (size_t k = 0; k < it.n; k++)
+    free(it.v[k].target);
   free(it.v);
-  for (size_t k = 0; k < nd; k++) vast_doc_free(docs[k]);
-  for (size_t k = 0; k < nc; k++) vast_chain_free(chains[k]);
+  for (size_t k = 0; k < nd; k++)
+    vast_doc_free(docs[k]);
+  for (size_t k = 0; k < nc; k++)
+    vast_chain_free(chains[k]);
   free(docs);
   free(chains);
   return fail ? CLI_FAIL : CLI_OK;

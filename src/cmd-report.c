@@ -2,7 +2,8 @@
  * cmd-report.c: `vastrack report`, the funnel per ad from a collector
  * database (lib/collect/report.c).
  *
- * usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] [--json|--csv]
+ * usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..]
+ * [--json|--csv]
  *   --db PATH     collector database (default vastrack.db)
  *   --since T     only hits from T: epoch seconds, 2024-05-01T12:00:00Z, or
  *                 a duration back from now (90s, 15m, 2h, 7d)
@@ -22,7 +23,8 @@
 #include "cli.h"
 
 static const char USAGE[] =
-    "usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] [--json|--csv]\n"
+    "usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] "
+    "[--json|--csv]\n"
     "  --db PATH     collector database (default vastrack.db)\n"
     "  --since T     only hits from T: epoch seconds, 2024-05-01T12:00:00Z, or a\n"
     "                duration back from now (90s, 15m, 2h, 7d)\n"

@@ -147,15 +147,16 @@ static void print_text(const vast_chain *c) {
   }
   for (size_t i = 0; i < nb; i++)
     printf("error URL [%d]: %s\n", b[i].iab_code, tty(b[i].url, t1, sizeof t1));
-  printf("%zu ad%s resolved, %zu failure%s, %zu document%s, %.1f ms\n", na, na == 1 ? "" : "s",
-         nf, nf == 1 ? "" : "s", nh, nh == 1 ? "" : "s", vast_chain_elapsed_ms(c));
+  printf("%zu ad%s resolved, %zu failure%s, %zu document%s, %.1f ms\n", na, na == 1 ? "" : "s", nf,
+         nf == 1 ? "" : "s", nh, nh == 1 ? "" : "s", vast_chain_elapsed_ms(c));
 }
 
 static void on_error_delivery(void *ctx, const vast_delivery *d) {
   char u[4096], m[512];
   tty(d->url, u, sizeof u);
   if (d->err)
-    fprintf(stderr, "error URL %s: %s\n", u, tty(d->error ? d->error : vast_strerror(d->err), m, sizeof m));
+    fprintf(stderr, "error URL %s: %s\n", u,
+            tty(d->error ? d->error : vast_strerror(d->err), m, sizeof m));
   else
     fprintf(stderr, "error URL %s: %ld (%.1f ms)\n", u, d->status, d->latency_ms);
 }
@@ -216,11 +217,15 @@ static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resol
       printf(",\"breakPosition\":%d,\"source\":", pos);
       jstr(source_name(b->source_kind));
       printf(",\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
-      if (rc == VAST_OK) printf("null,\"iabCode\":null");
-      else jstr(e.message[0] ? e.message : vast_strerror(rc)), printf(",\"iabCode\":%d", e.iab_code);
+      if (rc == VAST_OK)
+        printf("null,\"iabCode\":null");
+      else
+        jstr(e.message[0] ? e.message : vast_strerror(rc)), printf(",\"iabCode\":%d", e.iab_code);
       printf(",\"chain\":");
-      if (c) vast_chain_write_json(c, cli_write_file, stdout);
-      else printf("null");
+      if (c)
+        vast_chain_write_json(c, cli_write_file, stdout);
+      else
+        printf("null");
       printf("}");
     } else {
       printf("break %zu: timeOffset %s (%s), breakType %s, breakId %s, source %s\n", i + 1,
@@ -234,8 +239,10 @@ static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resol
     }
     vast_chain_free(c);
   }
-  if (json) printf("]}\n");
-  else printf("%zu of %zu break%s resolved\n", ok, m->n_breaks, m->n_breaks == 1 ? "" : "s");
+  if (json)
+    printf("]}\n");
+  else
+    printf("%zu of %zu break%s resolved\n", ok, m->n_breaks, m->n_breaks == 1 ? "" : "s");
   fflush(stdout);
   return ok ? CLI_OK : CLI_FINDINGS;
 }

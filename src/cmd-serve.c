@@ -132,39 +132,59 @@ int cmd_serve(int argc, char **argv) {
     }
     i++;
     int bad = 0;
-    if (!strcmp(a, "--listen")) o.listen = v;
-    else if (!strcmp(a, "--db")) o.db_path = strcmp(v, "none") ? v : NULL;
-    else if (!strcmp(a, "--sink")) o.kafka = v;
-    else if (!strcmp(a, "--map")) o.param_map = v;
+    if (!strcmp(a, "--listen"))
+      o.listen = v;
+    else if (!strcmp(a, "--db"))
+      o.db_path = strcmp(v, "none") ? v : NULL;
+    else if (!strcmp(a, "--sink"))
+      o.kafka = v;
+    else if (!strcmp(a, "--map"))
+      o.param_map = v;
     else if (!strcmp(a, "--tap-forward")) {
-      if (!strcmp(v, "redirect")) o.tap_forward = 0;
-      else if (!strcmp(v, "none")) o.tap_forward = 1;
-      else if (!strcmp(v, "server")) o.tap_forward = 2;
-      else bad = 1;
-    }
-    else if (!strcmp(a, "--ack")) {
-      if (!strcmp(v, "durable")) o.ack = VAST_ACK_DURABLE;
-      else if (!strcmp(v, "fast")) o.ack = VAST_ACK_FAST;
-      else bad = 1;
+      if (!strcmp(v, "redirect"))
+        o.tap_forward = 0;
+      else if (!strcmp(v, "none"))
+        o.tap_forward = 1;
+      else if (!strcmp(v, "server"))
+        o.tap_forward = 2;
+      else
+        bad = 1;
+    } else if (!strcmp(a, "--ack")) {
+      if (!strcmp(v, "durable"))
+        o.ack = VAST_ACK_DURABLE;
+      else if (!strcmp(v, "fast"))
+        o.ack = VAST_ACK_FAST;
+      else
+        bad = 1;
     } else if (!strcmp(a, "--sync")) {
-      if (!strcmp(v, "full")) o.sync_full = 1;
-      else if (!strcmp(v, "normal")) o.sync_full = 0;
-      else bad = 1;
+      if (!strcmp(v, "full"))
+        o.sync_full = 1;
+      else if (!strcmp(v, "normal"))
+        o.sync_full = 0;
+      else
+        bad = 1;
     } else if (!strcmp(a, "--io")) {
-      if (!strcmp(v, "auto")) o.io = VAST_IO_AUTO;
-      else if (!strcmp(v, "uring")) o.io = VAST_IO_URING;
-      else if (!strcmp(v, "epoll")) o.io = VAST_IO_EPOLL;
-      else bad = 1;
-    } else if (!strcmp(a, "--threads")) bad = num(v, &o.threads);
-    else if (!strcmp(a, "--max-conns")) bad = num(v, &o.max_conns) || !o.max_conns;
-    else if (!strcmp(a, "--header-timeout")) bad = num(v, &o.header_timeout_ms) || !o.header_timeout_ms;
-    else if (!strcmp(a, "--idle-timeout")) bad = num(v, &o.idle_timeout_ms) || !o.idle_timeout_ms;
+      if (!strcmp(v, "auto"))
+        o.io = VAST_IO_AUTO;
+      else if (!strcmp(v, "uring"))
+        o.io = VAST_IO_URING;
+      else if (!strcmp(v, "epoll"))
+        o.io = VAST_IO_EPOLL;
+      else
+        bad = 1;
+    } else if (!strcmp(a, "--threads"))
+      bad = num(v, &o.threads);
+    else if (!strcmp(a, "--max-conns"))
+      bad = num(v, &o.max_conns) || !o.max_conns;
+    else if (!strcmp(a, "--header-timeout"))
+      bad = num(v, &o.header_timeout_ms) || !o.header_timeout_ms;
+    else if (!strcmp(a, "--idle-timeout"))
+      bad = num(v, &o.idle_timeout_ms) || !o.idle_timeout_ms;
     else if (!strcmp(a, "--max-body")) {
       unsigned mb = 0;
       bad = num(v, &mb) || !mb;
       o.max_body = mb;
-    }
-    else {
+    } else {
       cli_error("serve: unknown option '%s'", a);
       fputs(USAGE, stderr);
       return CLI_USAGE;

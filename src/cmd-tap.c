@@ -65,7 +65,8 @@ int cmd_tap(int argc, char **argv) {
   char base[1024], gen[40];
   snprintf(base, sizeof base, "%s", url);
   size_t bl = strlen(base);
-  while (bl && base[bl - 1] == '/') base[--bl] = 0;
+  while (bl && base[bl - 1] == '/')
+    base[--bl] = 0;
   if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)) {
     cli_error("--collector: an http(s) URL");
     return CLI_USAGE;

@@ -115,7 +115,8 @@ typedef struct opts {
 } opts;
 
 static void opts_free(opts *o) {
-  for (size_t i = 0; i < o->n_disabled; i++) free((char *)o->disabled[i]);
+  for (size_t i = 0; i < o->n_disabled; i++)
+    free((char *)o->disabled[i]);
   free(o->disabled);
   free(o->rules);
   vast_validate_config_free(o->cfg);
@@ -133,7 +134,10 @@ static char *slurp_config(const char *path, size_t *len, int quiet_missing) {
   int bad = ferror(f);
   fclose(f);
   if (!buf || bad || n > 65536) {
-    cli_error("cannot read '%s': %s", path, !buf ? "out of memory" : bad ? "read error" : "larger than 64 KiB");
+    cli_error("cannot read '%s': %s", path,
+              !buf  ? "out of memory"
+              : bad ? "read error"
+                    : "larger than 64 KiB");
     free(buf);
     return NULL;
   }
@@ -262,9 +266,12 @@ static int parse_opts(int argc, char **argv, opts *o, const char *usage, int aud
     } else if (!strcmp(a, "--disable") || !strncmp(a, "--disable=", 10)) {
       if (add_disabled(o, val) != 0) return -2;
     } else if (!audit && !strcmp(a, "--min-severity")) {
-      if (!strcasecmp(val, "info")) o->vo.min_severity = VAST_SEV_INFO;
-      else if (!strcasecmp(val, "warning")) o->vo.min_severity = VAST_SEV_WARNING;
-      else if (!strcasecmp(val, "error")) o->vo.min_severity = VAST_SEV_ERROR;
+      if (!strcasecmp(val, "info"))
+        o->vo.min_severity = VAST_SEV_INFO;
+      else if (!strcasecmp(val, "warning"))
+        o->vo.min_severity = VAST_SEV_WARNING;
+      else if (!strcasecmp(val, "error"))
+        o->vo.min_severity = VAST_SEV_ERROR;
       else {
         cli_error("unknown severity '%s' (info, warning, error)", val);
         return -2;
@@ -346,10 +353,14 @@ static vast_chain *resolve_input(const opts *o, const char *name, const char *bu
 /* Text for a Markdown table cell: < > & as entities, | escaped. */
 static void md_cell(const char *s) {
   for (; *s; s++) {
-    if (*s == '<') fputs("&lt;", stdout);
-    else if (*s == '>') fputs("&gt;", stdout);
-    else if (*s == '|') fputs("\\|", stdout);
-    else putchar(*s);
+    if (*s == '<')
+      fputs("&lt;", stdout);
+    else if (*s == '>')
+      fputs("&gt;", stdout);
+    else if (*s == '|')
+      fputs("\\|", stdout);
+    else
+      putchar(*s);
   }
 }
 
@@ -360,9 +371,12 @@ static void list_rules_markdown(void) {
   for (size_t i = 0; i < vast_rule_count(); i++) {
     const vast_rule *r = vast_rule_at(i);
     printf("| <a id=\"%s\"></a>`%s` | %s |", r->id, r->id, r->category);
-    for (int p = 0; p < VAST_PROFILE__COUNT; p++) printf(" %s |", vast_severity_name(r->severity[p]));
-    if (r->iab_code) printf(" %d | ", r->iab_code);
-    else printf(" - | ");
+    for (int p = 0; p < VAST_PROFILE__COUNT; p++)
+      printf(" %s |", vast_severity_name(r->severity[p]));
+    if (r->iab_code)
+      printf(" %d | ", r->iab_code);
+    else
+      printf(" - | ");
     md_cell(r->summary);
     fputs(" | ", stdout);
     md_cell(r->fix);
@@ -400,8 +414,10 @@ int cmd_validate(int argc, char **argv) {
     return first == -1 ? CLI_OK : CLI_USAGE;
   }
   if (o.list_rules) {
-    if (o.markdown) list_rules_markdown();
-    else list_rules(&o.vo);
+    if (o.markdown)
+      list_rules_markdown();
+    else
+      list_rules(&o.vo);
     opts_free(&o);
     return CLI_OK;
   }
@@ -436,7 +452,8 @@ int cmd_validate(int argc, char **argv) {
     } else {
       o.vo.chain = resolve_input(&o, name, buf, len, doc);
       e = vast_validate_list(doc, &o.vo, &list);
-      if (e == VAST_OK && o.probe) e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, &o.pco, list);
+      if (e == VAST_OK && o.probe)
+        e = vast_probe_check(doc, strcmp(name, "-") ? name : NULL, &o.vo, &o.pco, list);
       vast_chain_free((vast_chain *)o.vo.chain);
       o.vo.chain = NULL;
     }
@@ -445,9 +462,12 @@ int cmd_validate(int argc, char **argv) {
       io = 1;
     } else {
       if (vast_findings_count_severity(list, VAST_SEV_ERROR)) any_err = 1;
-      if (o.sarif) vast_sarif_add(list, name, cli_write_file, stdout, &sarif_state);
-      else if (o.json) vast_findings_write_json(list, name, cli_write_file, stdout);
-      else vast_findings_write_text_opts(list, name, &to, cli_write_file, stdout);
+      if (o.sarif)
+        vast_sarif_add(list, name, cli_write_file, stdout, &sarif_state);
+      else if (o.json)
+        vast_findings_write_json(list, name, cli_write_file, stdout);
+      else
+        vast_findings_write_text_opts(list, name, &to, cli_write_file, stdout);
     }
     vast_findings_free(list);
     vast_doc_free(doc);
@@ -473,43 +493,74 @@ typedef struct rows {
   size_t n, cap;
 } rows;
 
-static const char *const columns[] = {"tag", "version", "ad_type", "ads", "impressions",
-                                      "events_present", "events_missing", "wrapper_hops",
-                                      "ctv_compatible", "ctv_reason", "errors", "warnings",
+static const char *const columns[] = {"tag",
+                                      "version",
+                                      "ad_type",
+                                      "ads",
+                                      "impressions",
+                                      "events_present",
+                                      "events_missing",
+                                      "wrapper_hops",
+                                      "ctv_compatible",
+                                      "ctv_reason",
+                                      "errors",
+                                      "warnings",
                                       "issues"};
 #define NCOL (sizeof columns / sizeof columns[0])
 /* The same columns in JSON (camelCase, docs/json.md). */
-static const char *const json_keys[NCOL] = {"tag", "version", "adType", "ads", "impressions",
-                                            "eventsPresent", "eventsMissing", "wrapperHops",
-                                            "ctvCompatible", "ctvReason", "errors", "warnings",
-                                            "issues"};
+static const char *const json_keys[NCOL] = {
+    "tag",           "version",       "adType",      "ads",           "impressions",
+    "eventsPresent", "eventsMissing", "wrapperHops", "ctvCompatible", "ctvReason",
+    "errors",        "warnings",      "issues"};
 
 /* Column c of a row as text in tmp (or a pointer into the row). */
 static const char *cell(const row *r, size_t c, char *tmp, size_t cap) {
   const vast_audit *a = &r->a;
   switch (c) {
-  case 0: return r->tag;
-  case 1: return a->version;
-  case 2: return a->ad_type ? a->ad_type : "";
-  case 3: snprintf(tmp, cap, "%zu", a->ads); return tmp;
-  case 4: snprintf(tmp, cap, "%zu", a->impressions); return tmp;
-  case 5: return a->events_present;
-  case 6: return a->events_missing;
-  case 7: snprintf(tmp, cap, "%d", a->wrapper_hops); return tmp;
-  case 8: return a->ctv_compatible ? "yes" : "no";
-  case 9: return a->ctv_reason;
-  case 10: snprintf(tmp, cap, "%zu", a->errors); return tmp;
-  case 11: snprintf(tmp, cap, "%zu", a->warnings); return tmp;
-  default: return a->issues;
+  case 0:
+    return r->tag;
+  case 1:
+    return a->version;
+  case 2:
+    return a->ad_type ? a->ad_type : "";
+  case 3:
+    snprintf(tmp, cap, "%zu", a->ads);
+    return tmp;
+  case 4:
+    snprintf(tmp, cap, "%zu", a->impressions);
+    return tmp;
+  case 5:
+    return a->events_present;
+  case 6:
+    return a->events_missing;
+  case 7:
+    snprintf(tmp, cap, "%d", a->wrapper_hops);
+    return tmp;
+  case 8:
+    return a->ctv_compatible ? "yes" : "no";
+  case 9:
+    return a->ctv_reason;
+  case 10:
+    snprintf(tmp, cap, "%zu", a->errors);
+    return tmp;
+  case 11:
+    snprintf(tmp, cap, "%zu", a->warnings);
+    return tmp;
+  default:
+    return a->issues;
   }
 }
 
 /* One CSV cell: RFC 4180 quoting, and text a spreadsheet would run as a
  * formula neutralised (tag names and messages come from the tags). */
-static void csv_field(const char *s) { vast_csv_write_cell(s, cli_write_file, stdout); }
+static void csv_field(const char *s) {
+  vast_csv_write_cell(s, cli_write_file, stdout);
+}
 
 /* A JSON string through the library's writer (one escaper for every command). */
-static void json_str(const char *s) { vast_json_write_string(s, cli_write_file, stdout); }
+static void json_str(const char *s) {
+  vast_json_write_string(s, cli_write_file, stdout);
+}
 
 /* "a b c" as ["a","b","c"]. */
 static void json_words(const char *s) {
@@ -525,12 +576,14 @@ static void json_words(const char *s) {
       first = 0;
     }
     s += n;
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
   }
   putchar(']');
 }
 
-/* "rule(3); other(1); ..." as [{"rule":"rule","count":3},...]; the "..." of a cut list is dropped. */
+/* "rule(3); other(1); ..." as [{"rule":"rule","count":3},...]; the "..." of a cut list is dropped.
+ */
 static void json_issues(const char *s) {
   putchar('[');
   int first = 1;
@@ -546,7 +599,8 @@ static void json_issues(const char *s) {
       first = 0;
     }
     s += n;
-    while (*s == ';' || *s == ' ') s++;
+    while (*s == ';' || *s == ' ')
+      s++;
   }
   putchar(']');
 }
@@ -564,20 +618,39 @@ static void emit_row(const opts *o, const row *r, size_t index) {
     for (size_t c = 0; c < NCOL; c++) {
       printf("%s\"%s\":", c ? "," : "", json_keys[c]);
       switch (c) {
-      case 3: case 4: case 7: case 10: case 11: fputs(cell(r, c, tmp, sizeof tmp), stdout); break;
+      case 3:
+      case 4:
+      case 7:
+      case 10:
+      case 11:
+        fputs(cell(r, c, tmp, sizeof tmp), stdout);
+        break;
       case 1: /* null when unknown */
-        if (r->a.version[0]) json_str(r->a.version);
-        else fputs("null", stdout);
+        if (r->a.version[0])
+          json_str(r->a.version);
+        else
+          fputs("null", stdout);
         break;
-      case 5: json_words(r->a.events_present); break;
-      case 6: json_words(r->a.events_missing); break;
-      case 8: fputs(r->a.ctv_compatible ? "true" : "false", stdout); break;
+      case 5:
+        json_words(r->a.events_present);
+        break;
+      case 6:
+        json_words(r->a.events_missing);
+        break;
+      case 8:
+        fputs(r->a.ctv_compatible ? "true" : "false", stdout);
+        break;
       case 9:
-        if (r->a.ctv_reason[0]) json_str(r->a.ctv_reason);
-        else fputs("null", stdout);
+        if (r->a.ctv_reason[0])
+          json_str(r->a.ctv_reason);
+        else
+          fputs("null", stdout);
         break;
-      case 12: json_issues(r->a.issues); break;
-      default: json_str(cell(r, c, tmp, sizeof tmp));
+      case 12:
+        json_issues(r->a.issues);
+        break;
+      default:
+        json_str(cell(r, c, tmp, sizeof tmp));
       }
     }
     putchar('}');
@@ -611,7 +684,8 @@ static int audit_one(opts *o, const char *name, rows *rs, size_t *count, int *an
     if (e == VAST_OK && o->probe) e = probe_audit(o, name, doc, &r.a);
     vast_chain_free((vast_chain *)o->vo.chain);
     o->vo.chain = NULL;
-  } else if (e != VAST_E_NOMEM) vast_audit_parse_error(&perr, &r.a), e = VAST_OK;
+  } else if (e != VAST_E_NOMEM)
+    vast_audit_parse_error(&perr, &r.a), e = VAST_OK;
   vast_doc_free(doc);
   free(buf);
   if (e != VAST_OK) {
@@ -692,26 +766,29 @@ static int audit_dir(opts *o, const char *dir, rows *rs, size_t *count, int *any
  */
 #define TABLE_WIDTH 120
 static const size_t table_cols[] = {0, 1, 2, 3, 4, 7, 8, 10, 11, 12};
-static const char *const table_heads[] = {"tag", "version", "type", "ads", "imps", "hops", "ctv",
-                                          "errors", "warnings", "issues"};
+static const char *const table_heads[] = {"tag",  "version", "type",   "ads",      "imps",
+                                          "hops", "ctv",     "errors", "warnings", "issues"};
 #define NTAB (sizeof table_cols / sizeof table_cols[0])
 
 static void print_table(const rows *rs) {
   size_t w[NTAB];
   char tmp[32];
-  for (size_t c = 0; c < NTAB; c++) w[c] = strlen(table_heads[c]);
+  for (size_t c = 0; c < NTAB; c++)
+    w[c] = strlen(table_heads[c]);
   for (size_t i = 0; i < rs->n; i++)
     for (size_t c = 0; c + 1 < NTAB; c++) {
       size_t l = vast_text_escape(cell(&rs->r[i], table_cols[c], tmp, sizeof tmp), NULL, 0);
       if (l > w[c]) w[c] = l;
     }
   size_t fixed = 0; /* everything but tag and issues, with the 2-space gaps */
-  for (size_t c = 1; c + 1 < NTAB; c++) fixed += w[c] + 2;
-  size_t room = TABLE_WIDTH - fixed - 2; /* tag + issues */
+  for (size_t c = 1; c + 1 < NTAB; c++)
+    fixed += w[c] + 2;
+  size_t room = TABLE_WIDTH - fixed - 2;       /* tag + issues */
   size_t tag_max = room > 52 ? room - 32 : 20; /* leave issues at least 30 */
   if (w[0] > tag_max) w[0] = tag_max;
   size_t iw = TABLE_WIDTH > fixed + w[0] + 2 ? TABLE_WIDTH - fixed - w[0] - 2 : 10;
-  for (size_t c = 0; c + 1 < NTAB; c++) printf("%-*s  ", (int)w[c], table_heads[c]);
+  for (size_t c = 0; c + 1 < NTAB; c++)
+    printf("%-*s  ", (int)w[c], table_heads[c]);
   printf("%s\n", table_heads[NTAB - 1]);
   for (size_t i = 0; i < rs->n; i++)
     for (size_t c = 0; c < NTAB; c++) {
@@ -741,7 +818,8 @@ int cmd_audit(int argc, char **argv) {
   size_t count = 0;
   int any_err = 0, io = 0;
   if (o.csv) {
-    for (size_t c = 0; c < NCOL; c++) printf("%s%s", c ? "," : "", columns[c]);
+    for (size_t c = 0; c < NCOL; c++)
+      printf("%s%s", c ? "," : "", columns[c]);
     fputs("\r\n", stdout);
   } else if (o.json) {
     putchar('[');
@@ -756,9 +834,12 @@ int cmd_audit(int argc, char **argv) {
       rc = audit_one(&o, argv[i], &rs, &count, &any_err);
     if (rc != 0) io = 1;
   }
-  if (o.json) fputs("]\n", stdout);
-  else if (!o.csv) print_table(&rs);
-  for (size_t i = 0; i < rs.n; i++) free(rs.r[i].tag);
+  if (o.json)
+    fputs("]\n", stdout);
+  else if (!o.csv)
+    print_table(&rs);
+  for (size_t i = 0; i < rs.n; i++)
+    free(rs.r[i].tag);
   free(rs.r);
   fflush(stdout);
   opts_free(&o);

@@ -23,7 +23,8 @@ typedef struct th_case {
 } th_case;
 
 #define TEST(name) static void name(void)
-#define TH(name) {#name, name}
+#define TH(name)                                                                                   \
+  { #name, name }
 
 static int th__checks;
 
@@ -33,43 +34,41 @@ static inline void th_fail(const char *file, int line, const char *what) {
   _exit(1);
 }
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    th__checks++;                                                              \
-    if (!(cond)) th_fail(__FILE__, __LINE__, #cond);                           \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    th__checks++;                                                                                  \
+    if (!(cond)) th_fail(__FILE__, __LINE__, #cond);                                               \
   } while (0)
 
-#define CHECK_INT(a, b)                                                        \
-  do {                                                                         \
-    long long th_a = (long long)(a), th_b = (long long)(b);                    \
-    th__checks++;                                                              \
-    if (th_a != th_b) {                                                        \
-      fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__,        \
-              __LINE__, #a, th_a, th_b);                                       \
-      _exit(1);                                                                \
-    }                                                                          \
+#define CHECK_INT(a, b)                                                                            \
+  do {                                                                                             \
+    long long th_a = (long long)(a), th_b = (long long)(b);                                        \
+    th__checks++;                                                                                  \
+    if (th_a != th_b) {                                                                            \
+      fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, th_a, th_b); \
+      _exit(1);                                                                                    \
+    }                                                                                              \
   } while (0)
 
-#define CHECK_STR(a, b)                                                        \
-  do {                                                                         \
-    const char *th_a = (a), *th_b = (b);                                       \
-    th__checks++;                                                              \
-    if (!th_a || !th_b || strcmp(th_a, th_b) != 0) {                           \
-      fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,    \
-              __LINE__, #a, th_a ? th_a : "(null)", th_b ? th_b : "(null)");   \
-      _exit(1);                                                                \
-    }                                                                          \
+#define CHECK_STR(a, b)                                                                            \
+  do {                                                                                             \
+    const char *th_a = (a), *th_b = (b);                                                           \
+    th__checks++;                                                                                  \
+    if (!th_a || !th_b || strcmp(th_a, th_b) != 0) {                                               \
+      fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,          \
+              th_a ? th_a : "(null)", th_b ? th_b : "(null)");                                     \
+      _exit(1);                                                                                    \
+    }                                                                                              \
   } while (0)
 
-#define CHECK_NEAR(a, b, eps)                                                  \
-  do {                                                                         \
-    double th_a = (a), th_b = (b);                                             \
-    th__checks++;                                                              \
-    if (!(th_a - th_b <= (eps) && th_b - th_a <= (eps))) {                     \
-      fprintf(stderr, "  %s:%d: %s == %g, expected %g\n", __FILE__, __LINE__,  \
-              #a, th_a, th_b);                                                 \
-      _exit(1);                                                                \
-    }                                                                          \
+#define CHECK_NEAR(a, b, eps)                                                                      \
+  do {                                                                                             \
+    double th_a = (a), th_b = (b);                                                                 \
+    th__checks++;                                                                                  \
+    if (!(th_a - th_b <= (eps) && th_b - th_a <= (eps))) {                                         \
+      fprintf(stderr, "  %s:%d: %s == %g, expected %g\n", __FILE__, __LINE__, #a, th_a, th_b);     \
+      _exit(1);                                                                                    \
+    }                                                                                              \
   } while (0)
 
 /* Reads a whole file into a malloc'd buffer; aborts the case on failure. */
@@ -106,7 +105,8 @@ static inline int th_main(const char *file, const th_case *cases, int argc, char
   for (const th_case *c = cases; c->name; c++) {
     if (argc > 1) {
       int want = 0;
-      for (int i = 1; i < argc; i++) want |= strcmp(argv[i], c->name) == 0;
+      for (int i = 1; i < argc; i++)
+        want |= strcmp(argv[i], c->name) == 0;
       if (!want) continue;
     }
     fflush(stdout);

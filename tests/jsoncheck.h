@@ -8,7 +8,8 @@
 #include <string.h>
 
 static inline const char *js_ws(const char *s) {
-  while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') s++;
+  while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t')
+    s++;
   return s;
 }
 static inline const char *js_value(const char *s, int depth);

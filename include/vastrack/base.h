@@ -30,31 +30,31 @@ extern "C" {
  * The error table. One row per error: enum suffix, number, message. Numbers are
  * never reused; new rows go at the end.
  */
-#define VAST_ERRNO_MAP(XX)                                                     \
-  XX(OK, 0, "success")                                                         \
-  XX(NOMEM, 1, "out of memory")                                                \
-  XX(INVAL, 2, "invalid argument")                                             \
-  XX(XML, 3, "document is not well-formed XML")                                \
-  XX(NOT_VAST, 4, "document is not VAST or VMAP")                              \
-  XX(VERSION, 5, "VAST version not supported")                                 \
-  XX(LIMIT, 6, "document exceeds a parse limit")                               \
-  XX(ENTITY, 7, "document declares entities or a DTD subset (refused)")        \
-  XX(IO, 8, "input/output error")                                              \
-  XX(HTTP, 9, "HTTP request failed")                                           \
-  XX(TIMEOUT, 10, "request timed out")                                         \
-  XX(WRAPPER_LIMIT, 11, "wrapper limit reached")                               \
-  XX(NO_AD, 12, "no ad after following wrappers")                              \
-  XX(LOOP, 13, "wrapper chain loops")                                          \
-  XX(URL, 14, "invalid URL")                                                   \
-  XX(FORBIDDEN, 15, "destination refused by policy")                           \
-  XX(FULL, 16, "queue is full")                                                \
-  XX(STATE, 17, "call not valid in the current state")                         \
-  XX(NOSPACE, 18, "output buffer too small")                                   \
-  XX(DB, 19, "database error")                                                 \
-  XX(KAFKA, 20, "Kafka error")                                                 \
-  XX(NOT_FOUND, 21, "not found")                                               \
-  XX(TOO_LARGE, 22, "response exceeds the size limit")                         \
-  XX(NOT_PLAYED, 23, "media time not counted as played (a jump, or faster than real time)") \
+#define VAST_ERRNO_MAP(XX)                                                                         \
+  XX(OK, 0, "success")                                                                             \
+  XX(NOMEM, 1, "out of memory")                                                                    \
+  XX(INVAL, 2, "invalid argument")                                                                 \
+  XX(XML, 3, "document is not well-formed XML")                                                    \
+  XX(NOT_VAST, 4, "document is not VAST or VMAP")                                                  \
+  XX(VERSION, 5, "VAST version not supported")                                                     \
+  XX(LIMIT, 6, "document exceeds a parse limit")                                                   \
+  XX(ENTITY, 7, "document declares entities or a DTD subset (refused)")                            \
+  XX(IO, 8, "input/output error")                                                                  \
+  XX(HTTP, 9, "HTTP request failed")                                                               \
+  XX(TIMEOUT, 10, "request timed out")                                                             \
+  XX(WRAPPER_LIMIT, 11, "wrapper limit reached")                                                   \
+  XX(NO_AD, 12, "no ad after following wrappers")                                                  \
+  XX(LOOP, 13, "wrapper chain loops")                                                              \
+  XX(URL, 14, "invalid URL")                                                                       \
+  XX(FORBIDDEN, 15, "destination refused by policy")                                               \
+  XX(FULL, 16, "queue is full")                                                                    \
+  XX(STATE, 17, "call not valid in the current state")                                             \
+  XX(NOSPACE, 18, "output buffer too small")                                                       \
+  XX(DB, 19, "database error")                                                                     \
+  XX(KAFKA, 20, "Kafka error")                                                                     \
+  XX(NOT_FOUND, 21, "not found")                                                                   \
+  XX(TOO_LARGE, 22, "response exceeds the size limit")                                             \
+  XX(NOT_PLAYED, 23, "media time not counted as played (a jump, or faster than real time)")        \
   XX(NOT_MEDIA, 24, "not a media file that can be read")
 
 typedef enum vast_err {
@@ -90,12 +90,12 @@ typedef struct vast_error {
  * vast_limits_init() and then change fields; `size` lets the struct grow.
  */
 typedef struct vast_limits {
-  size_t size;          /* sizeof(vast_limits), set by vast_limits_init */
-  size_t max_bytes;     /* input size; default 16 MiB */
-  unsigned max_depth;   /* element nesting; default 64 */
-  size_t max_elements;  /* elements in one document; default 200000 */
-  size_t max_url_len;   /* bytes in one URL after trimming; default 16 KiB */
-  size_t max_text_len;  /* bytes of text in one element; default 1 MiB */
+  size_t size;         /* sizeof(vast_limits), set by vast_limits_init */
+  size_t max_bytes;    /* input size; default 16 MiB */
+  unsigned max_depth;  /* element nesting; default 64 */
+  size_t max_elements; /* elements in one document; default 200000 */
+  size_t max_url_len;  /* bytes in one URL after trimming; default 16 KiB */
+  size_t max_text_len; /* bytes of text in one element; default 1 MiB */
 } vast_limits;
 
 /* Fills *limits with the safe defaults above. */

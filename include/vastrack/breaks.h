@@ -40,7 +40,7 @@ typedef struct vast_pod_ad {
  * document or chain, which must outlive the pod.
  */
 typedef struct vast_pod {
-  vast_pod_ad *ads;    /* played one after the other, in this order */
+  vast_pod_ad *ads; /* played one after the other, in this order */
   size_t n_ads;
   vast_pod_ad *buffet; /* standalone ads not played, document order: the next
                           unused one replaces an ad that fails */
@@ -107,8 +107,7 @@ VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_br
                                      size_t cap, size_t *n /* OUT */);
 
 /* A break-level URL to request (valid during the callback). */
-typedef void (*vast_break_fn)(void *user, const char *event, const char *url,
-                              const char *tmpl);
+typedef void (*vast_break_fn)(void *user, const char *event, const char *url, const char *tmpl);
 
 /*
  * vast_break_track: the break-level TrackingEvents of one event.
@@ -134,7 +133,6 @@ VAST_API long vast_break_track(const vast_ad_break *b, const char *event, int po
  */
 VAST_API vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_break *b,
                                          const char **buf /* OUT */, size_t *len /* OUT */);
-
 
 /*
  * vast_break_resolve: resolves one break's AdSource into a chain.

@@ -73,17 +73,16 @@ VAST_API int vast_session_id_valid(const char *s);
  * and a Wrapper's VASTAdTagURI base/tap?sid=<sid>&lv=<level+1>&ad=<Ad id>&url=<URL>,
  * so the next level is tapped when the player follows it. chain_ad (NULL at
  * the first level) names the ads of a level that holds one Ad: the id of the
- * Wrapper's Ad that led there, so one ad's beacons of every level group together. The original URL comes last,
- * verbatim (not percent-encoded), so the player substitutes its macros in it
- * as it would have in the original; everything else is copied byte for byte.
- * doc_url (may be NULL) resolves a relative VASTAdTagURI. *rewritten
- * (optional) receives the number of URLs rewritten. Returns VAST_OK,
- * VAST_E_INVAL (msg), VAST_E_NOMEM, or VAST_E_IO when write fails.
+ * Wrapper's Ad that led there, so one ad's beacons of every level group together. The original URL
+ * comes last, verbatim (not percent-encoded), so the player substitutes its macros in it as it
+ * would have in the original; everything else is copied byte for byte. doc_url (may be NULL)
+ * resolves a relative VASTAdTagURI. *rewritten (optional) receives the number of URLs rewritten.
+ * Returns VAST_OK, VAST_E_INVAL (msg), VAST_E_NOMEM, or VAST_E_IO when write fails.
  */
 VAST_API vast_err vast_tap_rewrite(const char *xml, size_t len, const char *doc_url,
                                    const char *base, const char *sid, int level,
-                                   const char *chain_ad, vast_write_fn write, void *ctx, size_t *rewritten /* OUT */,
-                                   char *msg, size_t msgcap);
+                                   const char *chain_ad, vast_write_fn write, void *ctx,
+                                   size_t *rewritten /* OUT */, char *msg, size_t msgcap);
 
 /* ------------------------------------------------------------------ */
 /* Conformance report                                                  */
@@ -92,15 +91,15 @@ VAST_API vast_err vast_tap_rewrite(const char *xml, size_t len, const char *doc_
 typedef struct vast_conformance vast_conformance;
 
 typedef struct vast_conformance_opts {
-  size_t size;             /* sizeof(vast_conformance_opts), set by _init */
-  int early_tol_ms;        /* a quartile counts early when it arrives more than this
-                              before its time since start (300) */
-  int late_tol_ms;         /* ... late when more than this after it (2000) */
-  int order_tol_ms;        /* beacons this close race on the network: not out of order (100) */
-  int spread_ms;           /* impressions of one ad's chain further apart: a finding (1000) */
-  int server_side;         /* 1: every hit is server-side (SSAI) and must carry the
-                              X-Device-IP and X-Device-User-Agent headers; 0: only
-                              hits that carry some X-Device-* header are (0) */
+  size_t size;      /* sizeof(vast_conformance_opts), set by _init */
+  int early_tol_ms; /* a quartile counts early when it arrives more than this
+                       before its time since start (300) */
+  int late_tol_ms;  /* ... late when more than this after it (2000) */
+  int order_tol_ms; /* beacons this close race on the network: not out of order (100) */
+  int spread_ms;    /* impressions of one ad's chain further apart: a finding (1000) */
+  int server_side;  /* 1: every hit is server-side (SSAI) and must carry the
+                       X-Device-IP and X-Device-User-Agent headers; 0: only
+                       hits that carry some X-Device-* header are (0) */
 } vast_conformance_opts;
 
 VAST_API void vast_conformance_opts_init(vast_conformance_opts *o);
@@ -116,8 +115,7 @@ VAST_API void vast_conformance_opts_init(vast_conformance_opts *o);
  */
 VAST_API vast_err vast_conformance_run(const char *db_path, const char *session,
                                        const vast_conformance_opts *o,
-                                       vast_conformance **out /* OUT */, char *msg,
-                                       size_t msgcap);
+                                       vast_conformance **out /* OUT */, char *msg, size_t msgcap);
 
 /* One finding: static rule name ("missing", "duplicated", "early", "late",
    "out-of-order", "after-terminal", "impression-spread", "unexpanded-macro",

@@ -56,34 +56,34 @@ typedef enum vast_io {
  * grow. String fields are copied by vast_collector_create().
  */
 typedef struct vast_collector_opts {
-  size_t size;              /* sizeof(vast_collector_opts), set by _init */
-  const char *listen;       /* "HOST:PORT", "[v6]:PORT" or ":PORT"; default
-                               "127.0.0.1:8080"; port 0 picks a free port */
-  const char *db_path;      /* SQLite file; NULL for none. default NULL */
-  const char *kafka;        /* "kafka://BROKER[,BROKER..]/TOPIC[?prop=val&..]"
-                               or NULL; props are passed to librdkafka */
-  vast_ack ack;             /* default VAST_ACK_DURABLE */
-  int sync_full;            /* 1: PRAGMA synchronous=FULL and fdatasync of
-                               the journal per batch (survives power loss);
-                               0 (default): NORMAL (survives a process crash) */
-  unsigned threads;         /* event-loop threads; 0 = one per online CPU */
-  unsigned max_conns;       /* open connections over all threads; 10000 */
-  size_t max_request_line;  /* bytes; longer -> 414 and close; 8192 */
-  size_t max_header_bytes;  /* request line plus headers; more -> 431 and
-                               close; 16384 */
-  unsigned max_headers;     /* header lines; more -> 431 and close; 100 */
+  size_t size;                /* sizeof(vast_collector_opts), set by _init */
+  const char *listen;         /* "HOST:PORT", "[v6]:PORT" or ":PORT"; default
+                                 "127.0.0.1:8080"; port 0 picks a free port */
+  const char *db_path;        /* SQLite file; NULL for none. default NULL */
+  const char *kafka;          /* "kafka://BROKER[,BROKER..]/TOPIC[?prop=val&..]"
+                                 or NULL; props are passed to librdkafka */
+  vast_ack ack;               /* default VAST_ACK_DURABLE */
+  int sync_full;              /* 1: PRAGMA synchronous=FULL and fdatasync of
+                                 the journal per batch (survives power loss);
+                                 0 (default): NORMAL (survives a process crash) */
+  unsigned threads;           /* event-loop threads; 0 = one per online CPU */
+  unsigned max_conns;         /* open connections over all threads; 10000 */
+  size_t max_request_line;    /* bytes; longer -> 414 and close; 8192 */
+  size_t max_header_bytes;    /* request line plus headers; more -> 431 and
+                                 close; 16384 */
+  unsigned max_headers;       /* header lines; more -> 431 and close; 100 */
   unsigned header_timeout_ms; /* a started request must be complete within
                                  this; else 408 and close; 10000 */
-  unsigned idle_timeout_ms; /* idle keep-alive connections closed; 60000 */
-  unsigned max_pipeline;    /* requests in flight per connection before
-                               reading pauses; 64 */
-  unsigned batch_max;       /* hits per transaction at most; 8192 */
-  size_t max_queue;         /* hits waiting for the writer; more -> 503;
-                               1000000 */
-  const char *param_map;    /* operator query names, "NAME=FIELD,..." with
-                               FIELD one of ad, cr, sid, code, r; e.g.
-                               "adid=ad,creative=cr,err=code". NULL = none */
-  unsigned drain_timeout_ms; /* stop waits this long for open responses; 5000 */
+  unsigned idle_timeout_ms;   /* idle keep-alive connections closed; 60000 */
+  unsigned max_pipeline;      /* requests in flight per connection before
+                                 reading pauses; 64 */
+  unsigned batch_max;         /* hits per transaction at most; 8192 */
+  size_t max_queue;           /* hits waiting for the writer; more -> 503;
+                                 1000000 */
+  const char *param_map;      /* operator query names, "NAME=FIELD,..." with
+                                 FIELD one of ad, cr, sid, code, r; e.g.
+                                 "adid=ad,creative=cr,err=code". NULL = none */
+  unsigned drain_timeout_ms;  /* stop waits this long for open responses; 5000 */
   /* Log lines (bad requests, rejected connections, sink errors), one per
      call, without newline. Called from any collector thread; NULL = none. */
   void (*log)(void *ctx, const char *line);
@@ -125,8 +125,8 @@ typedef struct vast_collector vast_collector;
  * Returns VAST_E_INVAL (bad option), VAST_E_IO (cannot bind), VAST_E_DB,
  * VAST_E_KAFKA or VAST_E_NOMEM.
  */
-VAST_API vast_err vast_collector_start(const vast_collector_opts *opts,
-                                       vast_collector **out, vast_error *err);
+VAST_API vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **out,
+                                       vast_error *err);
 
 /* "HOST:PORT" the collector listens on (static to the collector). */
 VAST_API const char *vast_collector_address(const vast_collector *c);
@@ -154,17 +154,17 @@ VAST_API void vast_collector_free(vast_collector *c);
 
 /* Counters, a consistent-enough snapshot (each field read atomically). */
 typedef struct vast_collector_stats {
-  uint64_t hits;          /* tracking requests accepted into the queue */
-  uint64_t stored;        /* hits stored durably (journalled, or committed to every sink) */
-  uint64_t failed;        /* hits a sink refused (answered 503 if durable) */
-  uint64_t requests;      /* HTTP requests parsed */
-  uint64_t bad_requests;  /* answered 4xx/5xx because of the request */
+  uint64_t hits;         /* tracking requests accepted into the queue */
+  uint64_t stored;       /* hits stored durably (journalled, or committed to every sink) */
+  uint64_t failed;       /* hits a sink refused (answered 503 if durable) */
+  uint64_t requests;     /* HTTP requests parsed */
+  uint64_t bad_requests; /* answered 4xx/5xx because of the request */
   uint64_t conns_accepted;
   uint64_t conns_rejected; /* over max_conns */
   uint64_t conns_open;
-  uint64_t timeouts;      /* header timeouts */
-  uint64_t batches;       /* durable writes (journal appends, or sink transactions) */
-  uint64_t queue_depth;   /* hits waiting for the writer (or the loader) now */
+  uint64_t timeouts;    /* header timeouts */
+  uint64_t batches;     /* durable writes (journal appends, or sink transactions) */
+  uint64_t queue_depth; /* hits waiting for the writer (or the loader) now */
 } vast_collector_stats;
 
 /* Fills *out; thread-safe. */
@@ -192,8 +192,8 @@ typedef struct vast_report vast_report;
  * Returns VAST_E_DB (cannot open or not a collector database) or VAST_E_NOMEM.
  * A report is not thread-safe; use one per thread.
  */
-VAST_API vast_err vast_report_load(const char *db_path, int64_t since_ms,
-                                   vast_report **out, vast_error *err);
+VAST_API vast_err vast_report_load(const char *db_path, int64_t since_ms, vast_report **out,
+                                   vast_error *err);
 
 /* An empty report (to add fired logs to without a database). */
 VAST_API vast_err vast_report_new(vast_report **out);
@@ -206,8 +206,8 @@ VAST_API vast_err vast_report_new(vast_report **out);
  *   lines_used: OUT, optional, collector lines counted.
  * Returns VAST_E_IO when the file cannot be read.
  */
-VAST_API vast_err vast_report_add_fired(vast_report *r, const char *log_path,
-                                        size_t *lines_used, vast_error *err);
+VAST_API vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lines_used,
+                                        vast_error *err);
 
 /*
  * The collector's parameter map (`vastrack serve --map`, the same

@@ -60,50 +60,50 @@ typedef struct vast_offset {
  * original spelling in vast_tracking.event). Older synonyms map to their own
  * enum values so a validator can flag them.
  */
-#define VAST_EVENT_MAP(XX)                                                     \
-  XX(UNKNOWN, "")                                                              \
-  XX(LOADED, "loaded")                                                         \
-  XX(START, "start")                                                           \
-  XX(FIRST_QUARTILE, "firstQuartile")                                          \
-  XX(MIDPOINT, "midpoint")                                                     \
-  XX(THIRD_QUARTILE, "thirdQuartile")                                          \
-  XX(COMPLETE, "complete")                                                     \
-  XX(PROGRESS, "progress")                                                     \
-  XX(SKIP, "skip")                                                             \
-  XX(CLOSE_LINEAR, "closeLinear")                                              \
-  XX(MUTE, "mute")                                                             \
-  XX(UNMUTE, "unmute")                                                         \
-  XX(PAUSE, "pause")                                                           \
-  XX(RESUME, "resume")                                                         \
-  XX(REWIND, "rewind")                                                         \
-  XX(PLAYER_EXPAND, "playerExpand")                                            \
-  XX(PLAYER_COLLAPSE, "playerCollapse")                                        \
-  XX(OTHER_AD_INTERACTION, "otherAdInteraction")                               \
-  XX(CREATIVE_VIEW, "creativeView")                                            \
-  XX(INTERACTIVE_START, "interactiveStart")                                    \
-  XX(NOT_USED, "notUsed")                                                      \
-  XX(ACCEPT_INVITATION, "acceptInvitation")                                    \
-  XX(AD_EXPAND, "adExpand")                                                    \
-  XX(AD_COLLAPSE, "adCollapse")                                                \
-  XX(MINIMIZE, "minimize")                                                     \
-  XX(CLOSE, "close")                                                           \
-  XX(OVERLAY_VIEW_DURATION, "overlayViewDuration")                             \
-  XX(FULLSCREEN, "fullscreen")                                                 \
-  XX(EXIT_FULLSCREEN, "exitFullscreen")                                        \
-  XX(EXPAND, "expand")                                                         \
-  XX(COLLAPSE, "collapse")                                                     \
-  XX(ACCEPT_INVITATION_LINEAR, "acceptInvitationLinear")                       \
-  XX(TIME_SPENT_VIEWING, "timeSpentViewing")                                   \
-  XX(VERIFICATION_NOT_EXECUTED, "verificationNotExecuted")                     \
-  XX(BREAK_START, "breakStart")                                                \
-  XX(BREAK_END, "breakEnd")                                                    \
+#define VAST_EVENT_MAP(XX)                                                                         \
+  XX(UNKNOWN, "")                                                                                  \
+  XX(LOADED, "loaded")                                                                             \
+  XX(START, "start")                                                                               \
+  XX(FIRST_QUARTILE, "firstQuartile")                                                              \
+  XX(MIDPOINT, "midpoint")                                                                         \
+  XX(THIRD_QUARTILE, "thirdQuartile")                                                              \
+  XX(COMPLETE, "complete")                                                                         \
+  XX(PROGRESS, "progress")                                                                         \
+  XX(SKIP, "skip")                                                                                 \
+  XX(CLOSE_LINEAR, "closeLinear")                                                                  \
+  XX(MUTE, "mute")                                                                                 \
+  XX(UNMUTE, "unmute")                                                                             \
+  XX(PAUSE, "pause")                                                                               \
+  XX(RESUME, "resume")                                                                             \
+  XX(REWIND, "rewind")                                                                             \
+  XX(PLAYER_EXPAND, "playerExpand")                                                                \
+  XX(PLAYER_COLLAPSE, "playerCollapse")                                                            \
+  XX(OTHER_AD_INTERACTION, "otherAdInteraction")                                                   \
+  XX(CREATIVE_VIEW, "creativeView")                                                                \
+  XX(INTERACTIVE_START, "interactiveStart")                                                        \
+  XX(NOT_USED, "notUsed")                                                                          \
+  XX(ACCEPT_INVITATION, "acceptInvitation")                                                        \
+  XX(AD_EXPAND, "adExpand")                                                                        \
+  XX(AD_COLLAPSE, "adCollapse")                                                                    \
+  XX(MINIMIZE, "minimize")                                                                         \
+  XX(CLOSE, "close")                                                                               \
+  XX(OVERLAY_VIEW_DURATION, "overlayViewDuration")                                                 \
+  XX(FULLSCREEN, "fullscreen")                                                                     \
+  XX(EXIT_FULLSCREEN, "exitFullscreen")                                                            \
+  XX(EXPAND, "expand")                                                                             \
+  XX(COLLAPSE, "collapse")                                                                         \
+  XX(ACCEPT_INVITATION_LINEAR, "acceptInvitationLinear")                                           \
+  XX(TIME_SPENT_VIEWING, "timeSpentViewing")                                                       \
+  XX(VERIFICATION_NOT_EXECUTED, "verificationNotExecuted")                                         \
+  XX(BREAK_START, "breakStart")                                                                    \
+  XX(BREAK_END, "breakEnd")                                                                        \
   XX(ERROR, "error")
 
 typedef enum vast_event {
 #define VAST__EV_ENUM(name, str) VAST_EV_##name,
   VAST_EVENT_MAP(VAST__EV_ENUM)
 #undef VAST__EV_ENUM
-  VAST_EV__COUNT
+      VAST_EV__COUNT
 } vast_event;
 
 /* Canonical name of an event ("firstQuartile"); "" for VAST_EV_UNKNOWN. */
@@ -303,10 +303,10 @@ typedef struct vast_creative {
   const char *api_framework;
   const vast_universal_ad_id *universal_ad_ids;
   size_t n_universal_ad_ids;
-  const vast_linear *linear;             /* kind LINEAR */
-  const vast_nonlinear_ads *nonlinear;   /* kind NONLINEAR */
-  const vast_companion_ads *companions;  /* kind COMPANION */
-  const vast_extension *extensions;      /* CreativeExtensions */
+  const vast_linear *linear;            /* kind LINEAR */
+  const vast_nonlinear_ads *nonlinear;  /* kind NONLINEAR */
+  const vast_companion_ads *companions; /* kind COMPANION */
+  const vast_extension *extensions;     /* CreativeExtensions */
   size_t n_extensions;
   vast_pos pos;
 } vast_creative;
@@ -378,7 +378,7 @@ typedef struct vast_ad {
   const vast_creative *creatives;
   size_t n_creatives;
   /* Wrapper only */
-  const char *vast_ad_tag_uri; /* trimmed; NULL when absent */
+  const char *vast_ad_tag_uri;    /* trimmed; NULL when absent */
   int follow_additional_wrappers; /* default 1 */
   int allow_multiple_ads;         /* default 0 */
   int fallback_on_no_ad;          /* default 0 */
@@ -409,9 +409,9 @@ typedef enum vast_break_offset_kind {
 
 typedef enum vast_source_kind {
   VAST_SOURCE_NONE = 0,
-  VAST_SOURCE_VAST,   /* inline VASTAdData: see vast */
-  VAST_SOURCE_URI,    /* AdTagURI: see ad_tag_uri */
-  VAST_SOURCE_CUSTOM  /* CustomAdData: see custom_data */
+  VAST_SOURCE_VAST,  /* inline VASTAdData: see vast */
+  VAST_SOURCE_URI,   /* AdTagURI: see ad_tag_uri */
+  VAST_SOURCE_CUSTOM /* CustomAdData: see custom_data */
 } vast_source_kind;
 
 typedef struct vast_ad_break {
@@ -425,11 +425,11 @@ typedef struct vast_ad_break {
   vast_source_kind source_kind;
   const char *source_id;
   int allow_multiple_ads, follow_redirects; /* 1/0, -1 when absent */
-  const vast_vast *vast;      /* SOURCE_VAST (may have zero ads) */
-  const char *ad_tag_uri;     /* SOURCE_URI */
-  const char *template_type;  /* AdTagURI@templateType or CustomAdData@templateType */
-  const char *custom_data;    /* SOURCE_CUSTOM, raw text */
-  const vast_tracking *tracking; /* breakStart, breakEnd, error */
+  const vast_vast *vast;                    /* SOURCE_VAST (may have zero ads) */
+  const char *ad_tag_uri;                   /* SOURCE_URI */
+  const char *template_type;                /* AdTagURI@templateType or CustomAdData@templateType */
+  const char *custom_data;                  /* SOURCE_CUSTOM, raw text */
+  const vast_tracking *tracking;            /* breakStart, breakEnd, error */
   size_t n_tracking;
   const vast_extension *extensions;
   size_t n_extensions;
@@ -464,7 +464,7 @@ typedef enum vast_note_kind {
 typedef struct vast_note {
   vast_note_kind kind;
   int iab_code;
-  const char *path;    /* element path, e.g. "/VAST/Ad/InLine/Creatives/Creative/Linear/Duration" */
+  const char *path; /* element path, e.g. "/VAST/Ad/InLine/Creatives/Creative/Linear/Duration" */
   const char *message;
   vast_pos pos;
 } vast_note;

@@ -83,11 +83,11 @@ extern "C" {
  * for a server-side dispatcher): pass a policy.
  */
 typedef struct vast_net_policy {
-  size_t size;           /* sizeof(vast_net_policy) */
-  int allow_private;     /* 0 (default): refuse special-purpose addresses; 1: allow all */
-  long timeout_ms;       /* ceiling on one request, ms; default 0 (the facility's own) */
-  long max_redirects;    /* ceiling on redirects per request; default VAST_DEFAULT_MAX_REDIRECTS */
-  size_t max_bytes;      /* ceiling on one response body; default VAST_DEFAULT_MAX_RESPONSE */
+  size_t size;            /* sizeof(vast_net_policy) */
+  int allow_private;      /* 0 (default): refuse special-purpose addresses; 1: allow all */
+  long timeout_ms;        /* ceiling on one request, ms; default 0 (the facility's own) */
+  long max_redirects;     /* ceiling on redirects per request; default VAST_DEFAULT_MAX_REDIRECTS */
+  size_t max_bytes;       /* ceiling on one response body; default VAST_DEFAULT_MAX_RESPONSE */
   const char *user_agent; /* NULL: "vastrack/<version>" (a facility's own user_agent wins) */
 } vast_net_policy;
 
@@ -148,17 +148,17 @@ typedef struct vast_fetch_result {
  * a status that is not 2xx: set res->status), VAST_E_TOO_LARGE, VAST_E_URL...
  * Whatever it stores in *res is freed by the caller with free(), even on failure.
  */
-typedef vast_err (*vast_fetch_fn)(void *ctx, const char *url, long timeout_ms,
-                                  size_t max_bytes, vast_fetch_result *res /* OUT */);
+typedef vast_err (*vast_fetch_fn)(void *ctx, const char *url, long timeout_ms, size_t max_bytes,
+                                  vast_fetch_result *res /* OUT */);
 
 /* Options of one fetch. Initialise with vast_fetch_opts_init() then change fields. */
 typedef struct vast_fetch_opts {
-  size_t size;          /* sizeof(vast_fetch_opts) */
-  long timeout_ms;      /* whole request; default VAST_DEFAULT_FIRST_TIMEOUT_MS */
-  long max_redirects;   /* default VAST_DEFAULT_MAX_REDIRECTS; 0 = do not follow */
-  size_t max_bytes;     /* body limit; default VAST_DEFAULT_MAX_RESPONSE */
-  const char *user_agent; /* NULL: "vastrack/<version>" */
-  int refuse_private;   /* 1: refuse special-purpose addresses (resolved IPs) */
+  size_t size;                   /* sizeof(vast_fetch_opts) */
+  long timeout_ms;               /* whole request; default VAST_DEFAULT_FIRST_TIMEOUT_MS */
+  long max_redirects;            /* default VAST_DEFAULT_MAX_REDIRECTS; 0 = do not follow */
+  size_t max_bytes;              /* body limit; default VAST_DEFAULT_MAX_RESPONSE */
+  const char *user_agent;        /* NULL: "vastrack/<version>" */
+  int refuse_private;            /* 1: refuse special-purpose addresses (resolved IPs) */
   const vast_net_policy *policy; /* the command's policy (guard and ceilings); NULL: none */
 } vast_fetch_opts;
 
@@ -209,19 +209,19 @@ typedef struct vast_beacon {
  * during the callback only.
  */
 typedef struct vast_delivery {
-  uint64_t id;          /* submission order, from 1 */
+  uint64_t id; /* submission order, from 1 */
   const char *event;
   const char *url;
-  double t;             /* as submitted */
+  double t; /* as submitted */
   void *user;
-  double queued_at;     /* wall clock (Unix seconds) when submitted */
-  double sent_at;       /* wall clock when the request left (after connect); 0 if never */
-  uint64_t sent_us;     /* the same on the monotonic clock, microseconds; 0 if never */
-  long status;          /* HTTP status; 0 when no response */
-  double latency_ms;    /* from the start of the transfer to its end */
-  unsigned attempts;    /* 1 + retries made */
-  vast_err err;         /* VAST_OK when a response came (any status) */
-  const char *error;    /* NULL on success, else a message */
+  double queued_at;  /* wall clock (Unix seconds) when submitted */
+  double sent_at;    /* wall clock when the request left (after connect); 0 if never */
+  uint64_t sent_us;  /* the same on the monotonic clock, microseconds; 0 if never */
+  long status;       /* HTTP status; 0 when no response */
+  double latency_ms; /* from the start of the transfer to its end */
+  unsigned attempts; /* 1 + retries made */
+  vast_err err;      /* VAST_OK when a response came (any status) */
+  const char *error; /* NULL on success, else a message */
 } vast_delivery;
 
 typedef void (*vast_delivery_fn)(void *ctx, const vast_delivery *d);
@@ -238,31 +238,31 @@ typedef enum vast_private_policy {
  * at vast_dispatcher_create().
  */
 typedef struct vast_dispatch_opts {
-  size_t size;              /* sizeof(vast_dispatch_opts) */
-  size_t max_queue;         /* beacons queued + in flight; default 4096 */
-  unsigned max_concurrent;  /* transfers at once; default 64 */
-  long timeout_ms;          /* per request; default 5000 */
-  unsigned retries;         /* retries after a connection failure; default 1. Never
-                               retried once any response (even an error status) came */
-  long retry_delay_ms;      /* default 100 */
-  long max_redirects;       /* default 3 */
-  const char *user_agent;   /* NULL: "vastrack/<version>" */
+  size_t size;             /* sizeof(vast_dispatch_opts) */
+  size_t max_queue;        /* beacons queued + in flight; default 4096 */
+  unsigned max_concurrent; /* transfers at once; default 64 */
+  long timeout_ms;         /* per request; default 5000 */
+  unsigned retries;        /* retries after a connection failure; default 1. Never
+                              retried once any response (even an error status) came */
+  long retry_delay_ms;     /* default 100 */
+  long max_redirects;      /* default 3 */
+  const char *user_agent;  /* NULL: "vastrack/<version>" */
   vast_private_policy private_policy;
   /* Server-side (SSAI) firing on behalf of a device. */
-  int server_side;          /* 1: send the X-Device-* headers below */
-  const char *device_ip;    /* X-Device-IP (required when server_side): an IPv4 or
-                               IPv6 address, anything else is VAST_E_INVAL */
-  const char *device_ua;    /* X-Device-User-Agent (required when server_side) */
+  int server_side;                    /* 1: send the X-Device-* headers below */
+  const char *device_ip;              /* X-Device-IP (required when server_side): an IPv4 or
+                                         IPv6 address, anything else is VAST_E_INVAL */
+  const char *device_ua;              /* X-Device-User-Agent (required when server_side) */
   const char *device_referer;         /* X-Device-Referer, optional */
   const char *device_accept_language; /* X-Device-Accept-Language, optional */
   const char *device_requested_with;  /* X-Device-Requested-With, optional */
-  int forwarded_for;        /* 1: also X-Forwarded-For: device_ip (deprecated) */
-  vast_delivery_fn on_delivery; /* may be NULL */
+  int forwarded_for;                  /* 1: also X-Forwarded-For: device_ip (deprecated) */
+  vast_delivery_fn on_delivery;       /* may be NULL */
   void *ctx;
-  int curl_only;            /* 1: every beacon through libcurl. Default 0: plain-http
-                               beacons to an IP literal, or to a host libcurl resolved
-                               in the last 60 s, use the built-in HTTP/1.1 keep-alive
-                               client (same records, limits, retries and guard) */
+  int curl_only;                 /* 1: every beacon through libcurl. Default 0: plain-http
+                                    beacons to an IP literal, or to a host libcurl resolved
+                                    in the last 60 s, use the built-in HTTP/1.1 keep-alive
+                                    client (same records, limits, retries and guard) */
   const vast_net_policy *policy; /* the command's policy (copied at creation); NULL: none */
 } vast_dispatch_opts;
 
@@ -292,11 +292,10 @@ VAST_API void vast_dispatcher_free(vast_dispatcher *d);
  * Impressions of one ad, the tracking URLs of one event across a wrapper chain).
  * All or nothing: returns VAST_E_FULL when fewer than n places are free (nothing
  * queued: back-pressure, the caller retries after stepping), VAST_E_URL when a URL
- * is not http(s) or holds a control character (nothing queued). The batch is started in one go at the next step,
- * even beyond max_concurrent. Never blocks on the network; thread-safe.
+ * is not http(s) or holds a control character (nothing queued). The batch is started in one go at
+ * the next step, even beyond max_concurrent. Never blocks on the network; thread-safe.
  */
-VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *beacons,
-                                         size_t n);
+VAST_API vast_err vast_dispatcher_submit(vast_dispatcher *d, const vast_beacon *beacons, size_t n);
 
 /*
  * vast_device: the device a server fires on behalf of, for one submission
@@ -377,23 +376,23 @@ typedef struct vast_resolve_opts {
                                 vast_resolve_file, ignored elsewhere) */
   vast_fetch_fn fetch;       /* NULL: libcurl */
   void *fetch_ctx;
-  vast_dispatcher *errors_to; /* when set, Error URLs are submitted to it as they
-                                 are decided; always recorded in the chain */
-  const vast_macro_ctx *macros; /* caller values for the IAB macros expanded in
-                                   VASTAdTagURIs and Error URLs (DEVICEIP, ...); NULL:
-                                   all unknown. Must outlive the call. */
+  vast_dispatcher *errors_to;    /* when set, Error URLs are submitted to it as they
+                                    are decided; always recorded in the chain */
+  const vast_macro_ctx *macros;  /* caller values for the IAB macros expanded in
+                                    VASTAdTagURIs and Error URLs (DEVICEIP, ...); NULL:
+                                    all unknown. Must outlive the call. */
   const vast_net_policy *policy; /* the command's policy: guard and ceilings of every
                                     fetch, and the guard of the Error URLs submitted
                                     to errors_to (whatever that dispatcher's own
                                     policy); NULL: none */
-  const char *const *headers; /* extra request headers, "Name: value", sent with every
-                                 request of the resolution (the tag and each
-                                 VASTAdTagURI, and their redirects): the X-Device-*
-                                 headers of a server-side chain (VAST 4.x 1.1.3).
-                                 A name that is not an HTTP token, or a value with a
-                                 control character (vast_net_header_value_ok), gives
-                                 VAST_E_INVAL and no chain. Not passed to opts->fetch.
-                                 Borrowed for the call. NULL: none */
+  const char *const *headers;    /* extra request headers, "Name: value", sent with every
+                                    request of the resolution (the tag and each
+                                    VASTAdTagURI, and their redirects): the X-Device-*
+                                    headers of a server-side chain (VAST 4.x 1.1.3).
+                                    A name that is not an HTTP token, or a value with a
+                                    control character (vast_net_header_value_ok), gives
+                                    VAST_E_INVAL and no chain. Not passed to opts->fetch.
+                                    Borrowed for the call. NULL: none */
   size_t n_headers;
 } vast_resolve_opts;
 
@@ -401,19 +400,19 @@ VAST_API void vast_resolve_opts_init(vast_resolve_opts *opts);
 
 /* One document fetched (or attempted). */
 typedef struct vast_hop {
-  const char *url;        /* absolute URL or file path as fetched */
-  int is_file;            /* 1 when read from disk */
-  unsigned depth;         /* wrappers followed before this document (root 0) */
-  int parent;             /* index of the hop holding the Wrapper, -1 for the root */
-  long status;            /* HTTP status, 0 without response or for files */
+  const char *url; /* absolute URL or file path as fetched */
+  int is_file;     /* 1 when read from disk */
+  unsigned depth;  /* wrappers followed before this document (root 0) */
+  int parent;      /* index of the hop holding the Wrapper, -1 for the root */
+  long status;     /* HTTP status, 0 without response or for files */
   double latency_ms;
   size_t bytes;
-  vast_err err;           /* VAST_OK when fetched and parsed */
-  int iab_code;           /* 0, or 301/100/101/102... when this hop failed */
-  const char *message;    /* NULL, or why it failed */
-  const vast_doc *doc;    /* parsed document, owned by the chain; NULL on failure */
-  const char *uri;        /* the VASTAdTagURI resolved against its holder, before
-                             macro expansion (url is after); the root: as given */
+  vast_err err;        /* VAST_OK when fetched and parsed */
+  int iab_code;        /* 0, or 301/100/101/102... when this hop failed */
+  const char *message; /* NULL, or why it failed */
+  const vast_doc *doc; /* parsed document, owned by the chain; NULL on failure */
+  const char *uri;     /* the VASTAdTagURI resolved against its holder, before
+                          macro expansion (url is after); the root: as given */
 } vast_hop;
 
 /*
@@ -425,7 +424,7 @@ typedef struct vast_resolved {
   const vast_ad *const *ads;
   size_t n;
   const size_t *hops;
-  int sequence;           /* pod position of the top-level ad, -1 when standalone */
+  int sequence; /* pod position of the top-level ad, -1 when standalone */
 } vast_resolved;
 
 /*
@@ -487,8 +486,8 @@ VAST_API vast_err vast_resolve_url(const char *url, const vast_resolve_opts *opt
 VAST_API vast_err vast_resolve_file(const char *path, const vast_resolve_opts *opts,
                                     vast_chain **chain /* OUT */, vast_error *err);
 VAST_API vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
-                                      const vast_resolve_opts *opts,
-                                      vast_chain **chain /* OUT */, vast_error *err);
+                                      const vast_resolve_opts *opts, vast_chain **chain /* OUT */,
+                                      vast_error *err);
 
 /* Frees the chain and every document in it. Accepts NULL. */
 VAST_API void vast_chain_free(vast_chain *chain);
@@ -511,8 +510,7 @@ VAST_API double vast_chain_elapsed_ms(const vast_chain *chain);
  * "ads":[{"sequence":..,"chain":[{"hop":..,"id":..,"kind":"wrapper"|"inline",
  * "ad_system":..}...]}...], "failures":[...], "errors_fired":[{url,code}...]}.
  */
-VAST_API vast_err vast_chain_write_json(const vast_chain *chain, vast_write_fn write,
-                                        void *ctx);
+VAST_API vast_err vast_chain_write_json(const vast_chain *chain, vast_write_fn write, void *ctx);
 
 #ifdef __cplusplus
 }

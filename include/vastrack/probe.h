@@ -49,17 +49,17 @@ extern "C" {
 
 /* Options of a probe. Initialise with vast_probe_opts_init() then change fields. */
 typedef struct vast_probe_opts {
-  size_t size;             /* sizeof(vast_probe_opts) */
-  long timeout_ms;         /* whole probe, every request together; default 10000 */
-  size_t max_bytes;        /* bytes read per probe; default 8 MiB */
-  size_t read_ahead;       /* bytes asked per ranged request; default 64 KiB
-                              (at least 4 KiB, at most max_bytes) */
-  long max_redirects;      /* per request; default 5 */
-  const char *user_agent;  /* NULL: "vastrack/<version>" */
-  int refuse_private;      /* 1: refuse loopback/private/link-local addresses
-                              (checked on the resolved IPs, on every connection) */
-  int allow_files;         /* 1 (default): a target that is not http(s) is a
-                              local path read from disk; 0: VAST_E_URL */
+  size_t size;                   /* sizeof(vast_probe_opts) */
+  long timeout_ms;               /* whole probe, every request together; default 10000 */
+  size_t max_bytes;              /* bytes read per probe; default 8 MiB */
+  size_t read_ahead;             /* bytes asked per ranged request; default 64 KiB
+                                    (at least 4 KiB, at most max_bytes) */
+  long max_redirects;            /* per request; default 5 */
+  const char *user_agent;        /* NULL: "vastrack/<version>" */
+  int refuse_private;            /* 1: refuse loopback/private/link-local addresses
+                                    (checked on the resolved IPs, on every connection) */
+  int allow_files;               /* 1 (default): a target that is not http(s) is a
+                                    local path read from disk; 0: VAST_E_URL */
   const vast_net_policy *policy; /* NULL, or the program's network policy
                               (vastrack/net.h), applied when a prober is created:
                               its guard refuses special-purpose addresses unless
@@ -67,8 +67,8 @@ typedef struct vast_probe_opts {
                               wins); its timeout caps timeout_ms, its redirects
                               max_redirects, its max_bytes each response body; its
                               user agent is used when user_agent is NULL */
-  unsigned max_nested;     /* URLs a demuxer may open per probe (HLS variant
-                              playlists, segments); default 32, at most 32; 0: none */
+  unsigned max_nested;           /* URLs a demuxer may open per probe (HLS variant
+                                    playlists, segments); default 32, at most 32; 0: none */
 } vast_probe_opts;
 
 VAST_API void vast_probe_opts_init(vast_probe_opts *opts);
@@ -80,37 +80,37 @@ VAST_API void vast_probe_opts_init(vast_probe_opts *opts);
  * unknown strings "".
  */
 typedef struct vast_media_info {
-  int is_file;              /* 1: read from disk */
-  long status;              /* HTTP status of the first response; 0 for files or none */
-  char content_type[128];   /* Content-Type of the first response, as sent */
-  int64_t content_length;   /* size of the whole file (Content-Range total,
-                               Content-Length of a 200, or the file size); -1 unknown */
-  int range_ignored;        /* 1: the server answered a range request with 200 and
-                               the whole body (works, but a player downloads it all) */
-  char container[32];       /* "mp4", "m4a", "mov", "webm", "matroska", "mpegts",
-                               "hls", "mp3", "aac", "ogg", "flv", "avi", "wav", ...
-                               ("" when the file is not media) */
-  double duration;          /* seconds; -1 unknown */
-  int64_t bit_rate;         /* overall, bit/s (file size * 8 / duration when the
-                               container does not say); 0 unknown */
+  int is_file;            /* 1: read from disk */
+  long status;            /* HTTP status of the first response; 0 for files or none */
+  char content_type[128]; /* Content-Type of the first response, as sent */
+  int64_t content_length; /* size of the whole file (Content-Range total,
+                             Content-Length of a 200, or the file size); -1 unknown */
+  int range_ignored;      /* 1: the server answered a range request with 200 and
+                             the whole body (works, but a player downloads it all) */
+  char container[32];     /* "mp4", "m4a", "mov", "webm", "matroska", "mpegts",
+                             "hls", "mp3", "aac", "ogg", "flv", "avi", "wav", ...
+                             ("" when the file is not media) */
+  double duration;        /* seconds; -1 unknown */
+  int64_t bit_rate;       /* overall, bit/s (file size * 8 / duration when the
+                             container does not say); 0 unknown */
   int has_video;
-  char video_codec[32];     /* libavcodec's name: "h264", "hevc", "vp9", "av1"... */
-  char video_profile[40];   /* "High", "Main", "Constrained Baseline"...; "" unknown */
-  char video_level[8];      /* "4.0", "4.1" (H.264, HEVC); "" unknown */
-  int width, height;        /* pixels; -1 unknown */
-  double frame_rate;        /* frames per second; -1 unknown */
-  int64_t video_bit_rate;   /* bit/s; 0 unknown */
+  char video_codec[32];   /* libavcodec's name: "h264", "hevc", "vp9", "av1"... */
+  char video_profile[40]; /* "High", "Main", "Constrained Baseline"...; "" unknown */
+  char video_level[8];    /* "4.0", "4.1" (H.264, HEVC); "" unknown */
+  int width, height;      /* pixels; -1 unknown */
+  double frame_rate;      /* frames per second; -1 unknown */
+  int64_t video_bit_rate; /* bit/s; 0 unknown */
   int has_audio;
-  char audio_codec[32];     /* "aac", "opus", "mp3", "vorbis"... */
-  char audio_profile[40];   /* "LC", "HE-AAC"...; "" unknown */
-  int channels;             /* -1 unknown */
-  int sample_rate;          /* Hz; -1 unknown */
-  int64_t audio_bit_rate;   /* bit/s; 0 unknown */
-  int fast_start;           /* MP4/MOV/M4A: 1 moov before mdat (playback can start at
-                               once), 0 moov after mdat; -1 not MP4 or unknown */
-  uint64_t bytes_read;      /* body bytes received (or read from disk) */
-  unsigned requests;        /* HTTP requests made (0 for files) */
-  double elapsed_ms;        /* wall time of the probe */
+  char audio_codec[32];   /* "aac", "opus", "mp3", "vorbis"... */
+  char audio_profile[40]; /* "LC", "HE-AAC"...; "" unknown */
+  int channels;           /* -1 unknown */
+  int sample_rate;        /* Hz; -1 unknown */
+  int64_t audio_bit_rate; /* bit/s; 0 unknown */
+  int fast_start;         /* MP4/MOV/M4A: 1 moov before mdat (playback can start at
+                             once), 0 moov after mdat; -1 not MP4 or unknown */
+  uint64_t bytes_read;    /* body bytes received (or read from disk) */
+  unsigned requests;      /* HTTP requests made (0 for files) */
+  double elapsed_ms;      /* wall time of the probe */
 } vast_media_info;
 
 /* A prober: one libcurl handle reused across probes (connection reuse). */
@@ -175,12 +175,12 @@ VAST_API vast_err vast_media_info_write_json(const char *target, const vast_medi
 
 /* Options of vast_probe_check. Initialise with vast_probe_check_opts_init(). */
 typedef struct vast_probe_check_opts {
-  size_t size;                  /* sizeof(vast_probe_check_opts) */
-  vast_probe_opts probe;        /* how each file is read */
-  unsigned concurrency;         /* probes at once; default 4 */
-  double duration_tolerance;    /* seconds, real vs <Duration>; default 0.5 */
-  double bitrate_tolerance;     /* fraction, measured vs declared bitrate; default 0.25 */
-  int mezzanines;               /* 1 (default): probe <Mezzanine> files too */
+  size_t size;               /* sizeof(vast_probe_check_opts) */
+  vast_probe_opts probe;     /* how each file is read */
+  unsigned concurrency;      /* probes at once; default 4 */
+  double duration_tolerance; /* seconds, real vs <Duration>; default 0.5 */
+  double bitrate_tolerance;  /* fraction, measured vs declared bitrate; default 0.25 */
+  int mezzanines;            /* 1 (default): probe <Mezzanine> files too */
 } vast_probe_check_opts;
 
 VAST_API void vast_probe_check_opts_init(vast_probe_check_opts *opts);

@@ -52,69 +52,69 @@ extern "C" {
  */
 #define VAST_MF_ARRAY 1
 #define VAST_MF_ENGINE 2
-#define VAST_MACRO_MAP(XX)                                                     \
-  XX(TIMESTAMP, VAST_MF_ENGINE)                                                \
-  XX(CACHEBUSTING, VAST_MF_ENGINE)                                             \
-  XX(CONTENTPLAYHEAD, 0)                                                       \
-  XX(MEDIAPLAYHEAD, 0)                                                         \
-  XX(BREAKPOSITION, 0)                                                         \
-  XX(BLOCKEDADCATEGORIES, VAST_MF_ARRAY | VAST_MF_ENGINE)                      \
-  XX(ADCATEGORIES, VAST_MF_ARRAY)                                              \
-  XX(ADCOUNT, 0)                                                               \
-  XX(TRANSACTIONID, 0)                                                         \
-  XX(PLACEMENTTYPE, 0)                                                         \
-  XX(ADTYPE, VAST_MF_ENGINE)                                                   \
-  XX(UNIVERSALADID, VAST_MF_ARRAY | VAST_MF_ENGINE)                            \
-  XX(BREAKMAXDURATION, 0)                                                      \
-  XX(BREAKMAXADS, 0)                                                           \
-  XX(BREAKMINADLENGTH, 0)                                                      \
-  XX(BREAKMAXADLENGTH, 0)                                                      \
-  XX(IFA, 0)                                                                   \
-  XX(IFATYPE, 0)                                                               \
-  XX(CLIENTUA, 0)                                                              \
-  XX(SERVERUA, 0)                                                              \
-  XX(DEVICEUA, 0)                                                              \
-  XX(SERVERSIDE, 0)                                                            \
-  XX(DEVICEIP, 0)                                                              \
-  XX(LATLONG, VAST_MF_ARRAY)                                                   \
-  XX(DOMAIN, 0)                                                                \
-  XX(PAGEURL, 0)                                                               \
-  XX(APPBUNDLE, 0)                                                             \
-  XX(VASTVERSIONS, VAST_MF_ARRAY)                                              \
-  XX(APIFRAMEWORKS, VAST_MF_ARRAY)                                             \
-  XX(EXTENSIONS, VAST_MF_ARRAY)                                                \
-  XX(VERIFICATIONVENDORS, VAST_MF_ARRAY)                                       \
-  XX(OMIDPARTNER, 0)                                                           \
-  XX(MEDIAMIME, VAST_MF_ARRAY)                                                 \
-  XX(PLAYERCAPABILITIES, VAST_MF_ARRAY)                                        \
-  XX(CLICKTYPE, 0)                                                             \
-  XX(PLAYERSTATE, VAST_MF_ARRAY | VAST_MF_ENGINE)                              \
-  XX(INVENTORYSTATE, VAST_MF_ARRAY)                                            \
-  XX(PLAYERSIZE, VAST_MF_ARRAY)                                                \
-  XX(ADPLAYHEAD, VAST_MF_ENGINE)                                               \
-  XX(ASSETURI, VAST_MF_ENGINE)                                                 \
-  XX(CONTENTID, 0)                                                             \
-  XX(CONTENTURI, 0)                                                            \
-  XX(PODSEQUENCE, VAST_MF_ENGINE)                                              \
-  XX(ADSERVINGID, VAST_MF_ENGINE)                                              \
-  XX(CLICKPOS, VAST_MF_ARRAY | VAST_MF_ENGINE)                                 \
-  XX(ERRORCODE, VAST_MF_ENGINE)                                                \
-  XX(REASON, VAST_MF_ENGINE)                                                   \
-  XX(LIMITADTRACKING, 0)                                                       \
-  XX(REGULATIONS, VAST_MF_ARRAY)                                               \
-  XX(GDPRCONSENT, 0)                                                           \
-  XX(STOREID, 0)                                                               \
-  XX(STOREURL, 0)                                                              \
-  XX(PLAYBACKMETHODS, 0)                                                       \
-  XX(CONTENTCAT, VAST_MF_ARRAY)                                                \
-  XX(GPPSTRING, 0)                                                             \
+#define VAST_MACRO_MAP(XX)                                                                         \
+  XX(TIMESTAMP, VAST_MF_ENGINE)                                                                    \
+  XX(CACHEBUSTING, VAST_MF_ENGINE)                                                                 \
+  XX(CONTENTPLAYHEAD, 0)                                                                           \
+  XX(MEDIAPLAYHEAD, 0)                                                                             \
+  XX(BREAKPOSITION, 0)                                                                             \
+  XX(BLOCKEDADCATEGORIES, VAST_MF_ARRAY | VAST_MF_ENGINE)                                          \
+  XX(ADCATEGORIES, VAST_MF_ARRAY)                                                                  \
+  XX(ADCOUNT, 0)                                                                                   \
+  XX(TRANSACTIONID, 0)                                                                             \
+  XX(PLACEMENTTYPE, 0)                                                                             \
+  XX(ADTYPE, VAST_MF_ENGINE)                                                                       \
+  XX(UNIVERSALADID, VAST_MF_ARRAY | VAST_MF_ENGINE)                                                \
+  XX(BREAKMAXDURATION, 0)                                                                          \
+  XX(BREAKMAXADS, 0)                                                                               \
+  XX(BREAKMINADLENGTH, 0)                                                                          \
+  XX(BREAKMAXADLENGTH, 0)                                                                          \
+  XX(IFA, 0)                                                                                       \
+  XX(IFATYPE, 0)                                                                                   \
+  XX(CLIENTUA, 0)                                                                                  \
+  XX(SERVERUA, 0)                                                                                  \
+  XX(DEVICEUA, 0)                                                                                  \
+  XX(SERVERSIDE, 0)                                                                                \
+  XX(DEVICEIP, 0)                                                                                  \
+  XX(LATLONG, VAST_MF_ARRAY)                                                                       \
+  XX(DOMAIN, 0)                                                                                    \
+  XX(PAGEURL, 0)                                                                                   \
+  XX(APPBUNDLE, 0)                                                                                 \
+  XX(VASTVERSIONS, VAST_MF_ARRAY)                                                                  \
+  XX(APIFRAMEWORKS, VAST_MF_ARRAY)                                                                 \
+  XX(EXTENSIONS, VAST_MF_ARRAY)                                                                    \
+  XX(VERIFICATIONVENDORS, VAST_MF_ARRAY)                                                           \
+  XX(OMIDPARTNER, 0)                                                                               \
+  XX(MEDIAMIME, VAST_MF_ARRAY)                                                                     \
+  XX(PLAYERCAPABILITIES, VAST_MF_ARRAY)                                                            \
+  XX(CLICKTYPE, 0)                                                                                 \
+  XX(PLAYERSTATE, VAST_MF_ARRAY | VAST_MF_ENGINE)                                                  \
+  XX(INVENTORYSTATE, VAST_MF_ARRAY)                                                                \
+  XX(PLAYERSIZE, VAST_MF_ARRAY)                                                                    \
+  XX(ADPLAYHEAD, VAST_MF_ENGINE)                                                                   \
+  XX(ASSETURI, VAST_MF_ENGINE)                                                                     \
+  XX(CONTENTID, 0)                                                                                 \
+  XX(CONTENTURI, 0)                                                                                \
+  XX(PODSEQUENCE, VAST_MF_ENGINE)                                                                  \
+  XX(ADSERVINGID, VAST_MF_ENGINE)                                                                  \
+  XX(CLICKPOS, VAST_MF_ARRAY | VAST_MF_ENGINE)                                                     \
+  XX(ERRORCODE, VAST_MF_ENGINE)                                                                    \
+  XX(REASON, VAST_MF_ENGINE)                                                                       \
+  XX(LIMITADTRACKING, 0)                                                                           \
+  XX(REGULATIONS, VAST_MF_ARRAY)                                                                   \
+  XX(GDPRCONSENT, 0)                                                                               \
+  XX(STOREID, 0)                                                                                   \
+  XX(STOREURL, 0)                                                                                  \
+  XX(PLAYBACKMETHODS, 0)                                                                           \
+  XX(CONTENTCAT, VAST_MF_ARRAY)                                                                    \
+  XX(GPPSTRING, 0)                                                                                 \
   XX(GPPSECTIONID, VAST_MF_ARRAY)
 
 typedef enum vast_macro {
 #define VAST__MACRO_ENUM(name, flags) VAST_MACRO_##name,
   VAST_MACRO_MAP(VAST__MACRO_ENUM)
 #undef VAST__MACRO_ENUM
-  VAST_MACRO__COUNT
+      VAST_MACRO__COUNT
 } vast_macro;
 
 /* Name of a macro without brackets ("CACHEBUSTING"); "" when out of range. */
@@ -143,9 +143,9 @@ VAST_API extern const char vast_macro_withheld[];
  * may be shared by any number of trackers and threads once set up.
  */
 typedef struct vast_macro_ctx {
-  size_t size;                           /* sizeof(vast_macro_ctx) */
-  int tz_offset_min;                     /* TIMESTAMP zone, minutes east of UTC; 0 */
-  const char *value[VAST_MACRO__COUNT];  /* by vast_macro; new macros append */
+  size_t size;                          /* sizeof(vast_macro_ctx) */
+  int tz_offset_min;                    /* TIMESTAMP zone, minutes east of UTC; 0 */
+  const char *value[VAST_MACRO__COUNT]; /* by vast_macro; new macros append */
 } vast_macro_ctx;
 
 /* Clears *ctx: every value unknown, zone UTC. */
@@ -166,23 +166,23 @@ VAST_API vast_err vast_macro_ctx_set_serverside(vast_macro_ctx *ctx, int servers
  * Unknown: negative numbers, NULL pointers, 0 counts.
  */
 typedef struct vast_macro_vars {
-  double wall_time;          /* TIMESTAMP: Unix seconds; < 0 unknown */
-  double ad_playhead;        /* ADPLAYHEAD: seconds into the ad; < 0 unknown */
-  long cachebust;            /* CACHEBUSTING: 8-digit value; < 0 unknown */
-  int error_code;            /* ERRORCODE: IAB code; 0 none (-1), not 100-999 gives 900 */
-  int reason;                /* REASON: 1 rejected, 2 not supported, 3 load error; 0 none */
-  int pod_sequence;          /* PODSEQUENCE: Ad@sequence; < 0 unknown */
-  unsigned player_state;     /* PLAYERSTATE: VAST_PLAYER_* bits; used when has_player_state */
+  double wall_time;      /* TIMESTAMP: Unix seconds; < 0 unknown */
+  double ad_playhead;    /* ADPLAYHEAD: seconds into the ad; < 0 unknown */
+  long cachebust;        /* CACHEBUSTING: 8-digit value; < 0 unknown */
+  int error_code;        /* ERRORCODE: IAB code; 0 none (-1), not 100-999 gives 900 */
+  int reason;            /* REASON: 1 rejected, 2 not supported, 3 load error; 0 none */
+  int pod_sequence;      /* PODSEQUENCE: Ad@sequence; < 0 unknown */
+  unsigned player_state; /* PLAYERSTATE: VAST_PLAYER_* bits; used when has_player_state */
   int has_player_state;
-  const char *asset_uri;     /* ASSETURI */
-  const char *ad_serving_id; /* ADSERVINGID */
-  const char *ad_type;       /* ADTYPE */
-  const char *click_pos;     /* CLICKPOS "x,y" */
+  const char *asset_uri;                        /* ASSETURI */
+  const char *ad_serving_id;                    /* ADSERVINGID */
+  const char *ad_type;                          /* ADTYPE */
+  const char *click_pos;                        /* CLICKPOS "x,y" */
   const vast_universal_ad_id *universal_ad_ids; /* UNIVERSALADID: "registry value", ... */
   size_t n_universal_ad_ids;
-  const vast_category *categories;              /* ADCATEGORIES: codes (a request macro:
-                                                   a tracker leaves it unset, so the
-                                                   caller's desired categories apply) */
+  const vast_category *categories; /* ADCATEGORIES: codes (a request macro:
+                                      a tracker leaves it unset, so the
+                                      caller's desired categories apply) */
   size_t n_categories;
   const vast_category *const *blocked_categories; /* BLOCKEDADCATEGORIES: codes; a
                                                      tracker sets the Wrappers'
@@ -288,40 +288,40 @@ VAST_API size_t vast_plan_icon_count(const vast_plan *plan);
 
 /* What the player reports. See docs/tracking.md for when each one fires. */
 typedef enum vast_input_kind {
-  VAST_IN_LOADED = 1,         /* ad loaded: "loaded" */
-  VAST_IN_IMPRESSION,         /* first frame shown: every Impression + creativeView */
-  VAST_IN_TIME,               /* media time update (media_time) */
-  VAST_IN_DURATION,           /* real media duration known (value, seconds) */
+  VAST_IN_LOADED = 1, /* ad loaded: "loaded" */
+  VAST_IN_IMPRESSION, /* first frame shown: every Impression + creativeView */
+  VAST_IN_TIME,       /* media time update (media_time) */
+  VAST_IN_DURATION,   /* real media duration known (value, seconds) */
   VAST_IN_PAUSE,
   VAST_IN_RESUME,
   VAST_IN_MUTE,
   VAST_IN_UNMUTE,
-  VAST_IN_SEEK,               /* position jumped to media_time; backwards fires rewind */
-  VAST_IN_SKIP,               /* skip button used; refused until skippable */
-  VAST_IN_PLAYER_EXPAND,      /* also fires legacy fullscreen/expand */
-  VAST_IN_PLAYER_COLLAPSE,    /* also fires legacy exitFullscreen/collapse */
-  VAST_IN_CLICK,              /* every ClickTracking; see vast_tracker_click */
-  VAST_IN_CLOSE,              /* closeLinear (and legacy close) / NonLinear close */
-  VAST_IN_ENDED,              /* media played to its end: complete */
-  VAST_IN_ERROR,              /* code: IAB error code; every Error URL; also before
-                                 the impression (403: no supported media) */
-  VAST_IN_NOT_USED,           /* 4.3 notUsed; only before start and impression */
+  VAST_IN_SEEK,            /* position jumped to media_time; backwards fires rewind */
+  VAST_IN_SKIP,            /* skip button used; refused until skippable */
+  VAST_IN_PLAYER_EXPAND,   /* also fires legacy fullscreen/expand */
+  VAST_IN_PLAYER_COLLAPSE, /* also fires legacy exitFullscreen/collapse */
+  VAST_IN_CLICK,           /* every ClickTracking; see vast_tracker_click */
+  VAST_IN_CLOSE,           /* closeLinear (and legacy close) / NonLinear close */
+  VAST_IN_ENDED,           /* media played to its end: complete */
+  VAST_IN_ERROR,           /* code: IAB error code; every Error URL; also before
+                              the impression (403: no supported media) */
+  VAST_IN_NOT_USED,        /* 4.3 notUsed; only before start and impression */
   VAST_IN_CREATIVE_VIEW,
   VAST_IN_INTERACTIVE_START,
   VAST_IN_OTHER_AD_INTERACTION,
-  VAST_IN_ACCEPT_INVITATION,  /* NonLinear acceptInvitation (+ legacy acceptInvitationLinear) */
-  VAST_IN_AD_EXPAND,          /* NonLinear adExpand */
-  VAST_IN_AD_COLLAPSE,        /* NonLinear adCollapse */
-  VAST_IN_MINIMIZE,           /* NonLinear minimize */
+  VAST_IN_ACCEPT_INVITATION,     /* NonLinear acceptInvitation (+ legacy acceptInvitationLinear) */
+  VAST_IN_AD_EXPAND,             /* NonLinear adExpand */
+  VAST_IN_AD_COLLAPSE,           /* NonLinear adCollapse */
+  VAST_IN_MINIMIZE,              /* NonLinear minimize */
   VAST_IN_OVERLAY_VIEW_DURATION, /* NonLinear overlayViewDuration */
-  VAST_IN_VIEWABLE,           /* ViewableImpression: one of the three, once */
+  VAST_IN_VIEWABLE,              /* ViewableImpression: one of the three, once */
   VAST_IN_NOT_VIEWABLE,
   VAST_IN_VIEW_UNDETERMINED,
   VAST_IN_VERIFICATION_NOT_EXECUTED, /* vendor, code = REASON (1, 2, 3) */
-  VAST_IN_ICON_VIEW,          /* icon `icon` shown: its IconViewTracking, once per icon */
-  VAST_IN_ICON_CLICK,         /* icon `icon` clicked: its IconClickTracking; see
-                                 vast_tracker_icon_click for the IconClickThrough */
-  VAST_IN_CUSTOM_CLICK,       /* a custom (non-click-through) click: every CustomClick */
+  VAST_IN_ICON_VIEW,                 /* icon `icon` shown: its IconViewTracking, once per icon */
+  VAST_IN_ICON_CLICK,                /* icon `icon` clicked: its IconClickTracking; see
+                                        vast_tracker_icon_click for the IconClickThrough */
+  VAST_IN_CUSTOM_CLICK,              /* a custom (non-click-through) click: every CustomClick */
   VAST_IN__COUNT
 } vast_input_kind;
 
@@ -351,23 +351,23 @@ typedef enum vast_beacon_kind {
   VAST_BEACON_VIEWABLE,
   VAST_BEACON_NOT_VIEWABLE,
   VAST_BEACON_VIEW_UNDETERMINED,
-  VAST_BEACON_ICON_VIEW,      /* IconViewTracking ("iconViewTracking") */
-  VAST_BEACON_ICON_CLICK,     /* IconClickTracking ("iconClickTracking") */
-  VAST_BEACON_CUSTOM_CLICK    /* VideoClicks/CustomClick ("customClick") */
+  VAST_BEACON_ICON_VIEW,   /* IconViewTracking ("iconViewTracking") */
+  VAST_BEACON_ICON_CLICK,  /* IconClickTracking ("iconClickTracking") */
+  VAST_BEACON_CUSTOM_CLICK /* VideoClicks/CustomClick ("customClick") */
 } vast_beacon_kind;
 
 /* One URL to request. Every pointer is valid only during the callback. */
 typedef struct vast_track_beacon {
   vast_beacon_kind kind;
-  vast_event event;    /* TRACKING: the event; VAST_EV_UNKNOWN otherwise */
-  const char *name;    /* "impression", "start", "progress", "clickTracking", "error", ... */
-  const char *url;     /* macros expanded, NUL-terminated; NULL only for an event
-                          without URL, when vast_tracker_report_untracked is on */
+  vast_event event; /* TRACKING: the event; VAST_EV_UNKNOWN otherwise */
+  const char *name; /* "impression", "start", "progress", "clickTracking", "error", ... */
+  const char *url;  /* macros expanded, NUL-terminated; NULL only for an event
+                       without URL, when vast_tracker_report_untracked is on */
   size_t url_len;
-  const char *tmpl;    /* the URL as written in the document */
-  double media_time;   /* ad playhead when it fired, seconds (-1 unknown) */
-  double wall_time;    /* wall time of the input that caused it */
-  unsigned level;      /* chain index of the ad the URL came from (n_chain-1: InLine) */
+  const char *tmpl;  /* the URL as written in the document */
+  double media_time; /* ad playhead when it fired, seconds (-1 unknown) */
+  double wall_time;  /* wall time of the input that caused it */
+  unsigned level;    /* chain index of the ad the URL came from (n_chain-1: InLine) */
 } vast_track_beacon;
 
 /* Receives beacons in firing order. Must not call back into the same tracker. */
@@ -656,10 +656,10 @@ VAST_API vast_err vast_tracker_error(vast_tracker *tracker, double wall, int cod
 /* One injected player event, as written NAME@T[:ARG]. */
 typedef struct vast_play_event {
   vast_input_kind kind;
-  double at;        /* session seconds */
-  double arg;       /* ARG (seek target, real duration, error code, icon index,
-                       reason); 0 when absent */
-  int code;         /* ARG as an int (saturated), for codes and indexes */
+  double at;  /* session seconds */
+  double arg; /* ARG (seek target, real duration, error code, icon index,
+                 reason); 0 when absent */
+  int code;   /* ARG as an int (saturated), for codes and indexes */
   int has_arg;
   char name[VAST_PLAY_NAME_MAX]; /* NAME as written ("fullscreen"), for messages */
 } vast_play_event;
@@ -714,8 +714,7 @@ typedef struct vast_play_state {
  * and nothing fired; reason is "not skippable yet", "not valid now" (rc
  * VAST_E_STATE) or vast_strerror(rc). The play goes on. */
 typedef void (*vast_play_refused_fn)(void *user, const vast_play_state *state,
-                                     const vast_play_event *event, vast_err rc,
-                                     const char *reason);
+                                     const vast_play_event *event, vast_err rc, const char *reason);
 /* The session clock just moved to state->t; the media clock has not moved yet
  * (a new moment: flush what the previous one queued, pace a real-time run). */
 typedef void (*vast_play_step_fn)(void *user, const vast_play_state *state);
@@ -725,26 +724,26 @@ typedef void (*vast_play_through_fn)(void *user, const vast_play_state *state, c
                                      const char *url);
 
 typedef struct vast_play_opts {
-  size_t size;            /* sizeof(vast_play_opts), set by vast_play_opts_init */
-  double end;             /* media seconds to play to (>= 0); e.g. the declared
-                             duration, or less to stop early */
-  int fire_ended;         /* feed VAST_IN_ENDED on reaching end (the ad played to
-                             its end: complete); 0 to just stop */
-  double duration;        /* media time given with ENDED: the declared duration */
-  double tick;            /* clock step, seconds; VAST_PLAY_TICK */
-  double wall_start;      /* wall time at t = 0, Unix seconds; < 0 (default): now */
-  unsigned long max_steps; /* stop after this many clock steps; 0 (default): no
-                              limit (the run always ends, but paused far into the
-                              future it may take long) */
+  size_t size;                   /* sizeof(vast_play_opts), set by vast_play_opts_init */
+  double end;                    /* media seconds to play to (>= 0); e.g. the declared
+                                    duration, or less to stop early */
+  int fire_ended;                /* feed VAST_IN_ENDED on reaching end (the ad played to
+                                    its end: complete); 0 to just stop */
+  double duration;               /* media time given with ENDED: the declared duration */
+  double tick;                   /* clock step, seconds; VAST_PLAY_TICK */
+  double wall_start;             /* wall time at t = 0, Unix seconds; < 0 (default): now */
+  unsigned long max_steps;       /* stop after this many clock steps; 0 (default): no
+                                    limit (the run always ends, but paused far into the
+                                    future it may take long) */
   const vast_play_event *events; /* injected events in time order (as parsed), or NULL */
   size_t n_events;
-  vast_play_refused_fn on_refused;     /* optional */
-  vast_play_step_fn on_step;           /* optional */
+  vast_play_refused_fn on_refused;       /* optional */
+  vast_play_step_fn on_step;             /* optional */
   vast_play_through_fn on_click_through; /* optional */
-  void *user;                          /* passed to the callbacks */
-  double rate;            /* playback rate: media seconds per session second while
-                             playing; 1 (default) is normal speed. Faster playback
-                             earns no quartile (VAST_E_NOT_PLAYED) */
+  void *user;                            /* passed to the callbacks */
+  double rate;                           /* playback rate: media seconds per session second while
+                                            playing; 1 (default) is normal speed. Faster playback
+                                            earns no quartile (VAST_E_NOT_PLAYED) */
 } vast_play_opts;
 
 /* Defaults: size set, end 0, no ended, duration -1, tick VAST_PLAY_TICK,
@@ -772,17 +771,14 @@ VAST_API void vast_play_opts_init(vast_play_opts *opts);
  * is done (complete, skip, close, error...), the events left are still fed at
  * their times on the stopped media clock (on_step called as the session clock
  * jumps to each): those allowed after the end (closeLinear, a viewability
- * verdict, end card clicks) fire, the others go to on_refused. Wall times are wall_start + t (TIMESTAMP);
- * there is no waiting: pace a real-time run from on_step.
- *   tracker  the play; its beacon callback runs inside this call
- *   opts     see vast_play_opts; the events are read, not changed
- *   state    OUT, optional: the clocks, updated in place as the run goes, so
- *            the tracker's beacon callback can read the session and media
- *            time of each beacon; on return, where and why it stopped
- * Returns VAST_OK (whatever the tracker refused), VAST_E_INVAL (NULL tracker
- * or opts, a wrong opts.size, end or tick not finite or end < 0 or tick <= 0,
- * rate not finite or <= 0, events out of time order).
- * Runs on the caller's thread; the tracker must not be fed elsewhere meanwhile.
+ * verdict, end card clicks) fire, the others go to on_refused. Wall times are wall_start + t
+ * (TIMESTAMP); there is no waiting: pace a real-time run from on_step. tracker  the play; its
+ * beacon callback runs inside this call opts     see vast_play_opts; the events are read, not
+ * changed state    OUT, optional: the clocks, updated in place as the run goes, so the tracker's
+ * beacon callback can read the session and media time of each beacon; on return, where and why it
+ * stopped Returns VAST_OK (whatever the tracker refused), VAST_E_INVAL (NULL tracker or opts, a
+ * wrong opts.size, end or tick not finite or end < 0 or tick <= 0, rate not finite or <= 0, events
+ * out of time order). Runs on the caller's thread; the tracker must not be fed elsewhere meanwhile.
  */
 VAST_API vast_err vast_play_simulate(vast_tracker *tracker, const vast_play_opts *opts,
                                      vast_play_state *state /* OUT */);

@@ -54,11 +54,12 @@ VAST_API vast_err vast_profile_from_name(const char *name, vast_profile *out /* 
 
 /* One rule of the engine. Static storage; never freed. */
 typedef struct vast_rule {
-  const char *id;          /* stable id, e.g. "missing-quartile" */
-  const char *category;    /* "parse", "structure", "events", "urls", "media", "wrapper", "pods", "model" */
-  int iab_code;            /* IAB VAST error code the problem leads to; 0 when none */
-  const char *summary;     /* one line: what the rule checks */
-  const char *fix;         /* how to fix a finding */
+  const char *id; /* stable id, e.g. "missing-quartile" */
+  const char
+      *category; /* "parse", "structure", "events", "urls", "media", "wrapper", "pods", "model" */
+  int iab_code;  /* IAB VAST error code the problem leads to; 0 when none */
+  const char *summary;                         /* one line: what the rule checks */
+  const char *fix;                             /* how to fix a finding */
   vast_severity severity[VAST_PROFILE__COUNT]; /* per profile; VAST_SEV_OFF = not run */
 } vast_rule;
 
@@ -74,14 +75,14 @@ VAST_API const vast_rule *vast_rule_find(const char *id);
  */
 typedef struct vast_finding {
   const vast_rule *rule;
-  const char *rule_id;     /* == rule->id */
-  vast_severity severity;  /* the rule's severity in the profile used */
-  int iab_code;            /* rule->iab_code, or the input's own code where the rule
-                              covers several (parse errors; wrapper-response-invalid) */
-  const char *message;     /* specific to this finding, no trailing newline */
-  const char *fix;         /* == rule->fix */
-  const char *path;        /* element path, e.g. "/VAST/Ad[1]/InLine/Impression[2]" */
-  uint32_t line, column;   /* 1-based start of the element; 0 when unknown */
+  const char *rule_id;    /* == rule->id */
+  vast_severity severity; /* the rule's severity in the profile used */
+  int iab_code;           /* rule->iab_code, or the input's own code where the rule
+                             covers several (parse errors; wrapper-response-invalid) */
+  const char *message;    /* specific to this finding, no trailing newline */
+  const char *fix;        /* == rule->fix */
+  const char *path;       /* element path, e.g. "/VAST/Ad[1]/InLine/Impression[2]" */
+  uint32_t line, column;  /* 1-based start of the element; 0 when unknown */
 } vast_finding;
 
 /* Called once per finding, in document order per check. Return 0 to go on,
@@ -177,8 +178,8 @@ VAST_API vast_validate_config *vast_validate_config_new(void);
  * key, rule, profile or severity: err gets the line and a message; nothing
  * of this text is kept) or VAST_E_NOMEM.
  */
-VAST_API vast_err vast_validate_config_load(vast_validate_config *cfg, const char *text,
-                                            size_t len, const char *source, vast_error *err);
+VAST_API vast_err vast_validate_config_load(vast_validate_config *cfg, const char *text, size_t len,
+                                            const char *source, vast_error *err);
 /*
  * vast_validate_config_add_rule: adds one override written "ID=LEVEL" (the
  * form of `vastrack validate --rule`). Returns VAST_OK, VAST_E_INVAL
@@ -288,8 +289,8 @@ VAST_API void vast_text_options_init(vast_text_options *opt);
  * Return VAST_OK, VAST_E_NOMEM, or VAST_E_IO when `write` returned non-zero.
  */
 VAST_API vast_err vast_findings_write_text_opts(const vast_findings *list, const char *name,
-                                                const vast_text_options *opt,
-                                                vast_write_fn write, void *ctx);
+                                                const vast_text_options *opt, vast_write_fn write,
+                                                void *ctx);
 VAST_API vast_err vast_findings_write_text(const vast_findings *list, const char *name,
                                            vast_write_fn write, void *ctx);
 VAST_API vast_err vast_findings_write_json(const vast_findings *list, const char *name,
@@ -305,8 +306,8 @@ VAST_API vast_err vast_findings_write_json(const vast_findings *list, const char
  */
 VAST_API vast_err vast_sarif_begin(vast_profile profile, vast_write_fn write, void *ctx,
                                    int *state);
-VAST_API vast_err vast_sarif_add(const vast_findings *list, const char *uri,
-                                 vast_write_fn write, void *ctx, int *state);
+VAST_API vast_err vast_sarif_add(const vast_findings *list, const char *uri, vast_write_fn write,
+                                 void *ctx, int *state);
 VAST_API vast_err vast_sarif_end(vast_write_fn write, void *ctx, int *state);
 
 /*
@@ -338,26 +339,26 @@ VAST_API const vast_iab_error *vast_iab_error_find(int code);
  */
 #define VAST_AUDIT_CORE_EVENTS 5 /* start, firstQuartile, midpoint, thirdQuartile, complete */
 typedef struct vast_audit {
-  char version[16];      /* "4.3", "1.0", "VMAP 1.0"; "" when unknown */
-  const char *ad_type;   /* "inline", "wrapper", "mixed", "no-ad", "vmap", "invalid" */
-  size_t ads;            /* <Ad> elements (VMAP: in embedded VAST documents) */
-  size_t impressions;    /* Impression URLs over all ads (with a chain: over every level of
-                            every resolved ad, the pixels that fire for it) */
-  char events_present[512]; /* distinct Tracking event names, space-separated, document order
-                               (with a chain: of every level) */
-  char events_missing[128]; /* core linear events missing from some InLine Linear (with a
-                               chain: missing from every level of its resolved ad) */
-  int wrapper_hops;      /* without opt->chain: 0 no Wrapper, 1 this document has a
-                            Wrapper (the chain beyond is not followed). With opt->chain:
-                            the Wrapper levels of the longest chain (resolved or failed;
-                            wrapper-a -> wrapper-b -> InLine is 2), 0 for InLine only */
-  int ctv_compatible;    /* 1 when the ctv profile reports no errors and there is an ad to
-                            play (a no-ad response or a tag that does not parse is 0) */
+  char version[16];               /* "4.3", "1.0", "VMAP 1.0"; "" when unknown */
+  const char *ad_type;            /* "inline", "wrapper", "mixed", "no-ad", "vmap", "invalid" */
+  size_t ads;                     /* <Ad> elements (VMAP: in embedded VAST documents) */
+  size_t impressions;             /* Impression URLs over all ads (with a chain: over every level of
+                                     every resolved ad, the pixels that fire for it) */
+  char events_present[512];       /* distinct Tracking event names, space-separated, document order
+                                     (with a chain: of every level) */
+  char events_missing[128];       /* core linear events missing from some InLine Linear (with a
+                                     chain: missing from every level of its resolved ad) */
+  int wrapper_hops;               /* without opt->chain: 0 no Wrapper, 1 this document has a
+                                     Wrapper (the chain beyond is not followed). With opt->chain:
+                                     the Wrapper levels of the longest chain (resolved or failed;
+                                     wrapper-a -> wrapper-b -> InLine is 2), 0 for InLine only */
+  int ctv_compatible;             /* 1 when the ctv profile reports no errors and there is an ad to
+                                     play (a no-ad response or a tag that does not parse is 0) */
   size_t errors, warnings, infos; /* findings under opt's profile */
-  char issues[1024];     /* "rule-id(n); rule-id(n)..." most severe first; "..." when cut */
-  char ctv_reason[256];  /* why ctv_compatible is 0: "no ad in the response (no fill)", or
-                            the first ctv error "rule-id: message" and "; also rule-id, ..."
-                            for the other error rules; "" when compatible */
+  char issues[1024];    /* "rule-id(n); rule-id(n)..." most severe first; "..." when cut */
+  char ctv_reason[256]; /* why ctv_compatible is 0: "no ad in the response (no fill)", or
+                           the first ctv error "rule-id: message" and "; also rule-id, ..."
+                           for the other error rules; "" when compatible */
 } vast_audit;
 
 VAST_API vast_err vast_audit_doc(const vast_doc *doc, const vast_validate_options *opt,
@@ -376,8 +377,8 @@ VAST_API void vast_audit_parse_error(const vast_error *err, vast_audit *out /* O
  *   version   "4.1", "4.2" or "4.3" (NULL: "4.3")
  * Returns VAST_OK, VAST_E_VERSION (other versions) or VAST_E_IO (write failed).
  */
-VAST_API vast_err vast_template_write(const char *version, int skippable,
-                                      vast_write_fn write, void *ctx);
+VAST_API vast_err vast_template_write(const char *version, int skippable, vast_write_fn write,
+                                      void *ctx);
 
 /* Options of vast_template_write_opts. Initialise with vast_template_options_init. */
 typedef struct vast_template_options {

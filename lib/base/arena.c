@@ -26,8 +26,12 @@ static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static __thread vast__arena_block *cache_block;
 
-static void cache_destroy(void *b) { free(b); }
-static void cache_init(void) { pthread_key_create(&cache_key, cache_destroy); }
+static void cache_destroy(void *b) {
+  free(b);
+}
+static void cache_init(void) {
+  pthread_key_create(&cache_key, cache_destroy);
+}
 
 static void cache_put(vast__arena_block *b) {
   pthread_once(&cache_once, cache_init);
@@ -48,9 +52,13 @@ static vast__arena_block *cache_take(size_t need) {
   return b;
 }
 
-void vast__arena_init(vast__arena *a) { memset(a, 0, sizeof *a); }
+void vast__arena_init(vast__arena *a) {
+  memset(a, 0, sizeof *a);
+}
 
-void vast__arena_hint(vast__arena *a, size_t first_block) { a->hint = first_block; }
+void vast__arena_hint(vast__arena *a, size_t first_block) {
+  a->hint = first_block;
+}
 
 void vast__arena_free(vast__arena *a) {
   vast__arena_block *b = a->head;
@@ -63,8 +71,9 @@ void vast__arena_free(vast__arena *a) {
 }
 
 static int arena_grow(vast__arena *a, size_t need) {
-  size_t size = a->total ? a->total /* doubles overall */
-                         : a->hint > ARENA_MIN_BLOCK ? a->hint : ARENA_MIN_BLOCK;
+  size_t size = a->total                    ? a->total /* doubles overall */
+                : a->hint > ARENA_MIN_BLOCK ? a->hint
+                                            : ARENA_MIN_BLOCK;
   if (size < need) size = need;
   vast__arena_block *b = cache_take(size);
   if (b) {

@@ -13,7 +13,8 @@ int vast__buf_write(void *buf, const char *d, size_t n) {
   if (b->fail) return -1;
   if (b->n + n + 1 > b->cap) {
     size_t nc = b->cap ? b->cap : 256;
-    while (nc < b->n + n + 1) nc *= 2;
+    while (nc < b->n + n + 1)
+      nc *= 2;
     char *np = realloc(b->p, nc);
     if (!np) {
       b->fail = 1;
@@ -28,7 +29,9 @@ int vast__buf_write(void *buf, const char *d, size_t n) {
   return 0;
 }
 
-void vast__buf_puts(vast__buf *b, const char *s) { vast__buf_write(b, s, strlen(s)); }
+void vast__buf_puts(vast__buf *b, const char *s) {
+  vast__buf_write(b, s, strlen(s));
+}
 
 void vast__buf_printf(vast__buf *b, const char *fmt, ...) {
   char tmp[512];

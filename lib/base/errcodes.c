@@ -7,8 +7,7 @@
 #include "vastrack.h"
 
 static const vast_iab_error iab_errors[] = {
-    {100, "XML parsing error",
-     "The player could not parse the response as XML.",
+    {100, "XML parsing error", "The player could not parse the response as XML.",
      "HTML or JSON error page instead of VAST, truncated response, unescaped '&' or '<' in a URL "
      "outside CDATA, a byte-order mark or text before the XML declaration, wrong encoding.",
      "Serve well-formed XML with Content-Type text/xml or application/xml; put every URL in "
@@ -50,8 +49,7 @@ static const vast_iab_error iab_errors[] = {
      "Set Duration to the real length (HH:MM:SS.mmm) and traffic it to slots that allow it.",
      "vastrack validate TAG (rules duration-malformed, duration-zero, "
      "offset-beyond-duration)."},
-    {203, "Video player expecting different size",
-     "The creative's size does not fit the player.",
+    {203, "Video player expecting different size", "The creative's size does not fit the player.",
      "MediaFile or NonLinear width/height missing or far from the player size; only 4K or "
      "only tiny renditions.",
      "Offer several renditions with correct width and height attributes.",
@@ -110,8 +108,7 @@ static const vast_iab_error iab_errors[] = {
      "Creative removed from the CDN, signed URL expired, typo in the URL.",
      "Fix the MediaFile URL; keep creatives online for the campaign's duration.",
      "curl -I the MediaFile URL; vastrack validate TAG checks URL syntax."},
-    {402, "Timeout of MediaFile URI",
-     "The MediaFile did not load in time.",
+    {402, "Timeout of MediaFile URI", "The MediaFile did not load in time.",
      "Slow CDN, very large files, high bitrate on slow networks.",
      "Serve several bitrates from a fast CDN; keep files small.",
      "Measure download time of each MediaFile from the target network."},
@@ -122,8 +119,7 @@ static const vast_iab_error iab_errors[] = {
      "Add a progressive video/mp4 (H.264/AAC) MediaFile with type, width, height, bitrate.",
      "vastrack validate TAG --profile ctv (rules media-mime-missing, media-mime-unknown, "
      "media-no-mp4, media-vpaid-only)."},
-    {405, "Problem displaying MediaFile",
-     "The player found a MediaFile but playback failed.",
+    {405, "Problem displaying MediaFile", "The player found a MediaFile but playback failed.",
      "Codec/profile mismatch with the declared type, corrupt file, wrong dimensions.",
      "Re-encode to a standard profile; make type and codec attributes true to the file.",
      "Play the file in the target device; ffprobe the file and compare with the attributes."},
@@ -139,8 +135,7 @@ static const vast_iab_error iab_errors[] = {
      "First time a creative is seen by the SSAI platform.",
      "Nothing to fix; the ad plays once transcoded. Pre-register creatives if possible.",
      "Watch for 407 error beacons on first serves in the collector."},
-    {408, "Conditional ad rejected",
-     "The player rejected an ad marked conditionalAd=\"true\".",
+    {408, "Conditional ad rejected", "The player rejected an ad marked conditionalAd=\"true\".",
      "Conditional (VPAID-decision) ads served to players that do not support them.",
      "Do not mark ads conditional unless the player supports it.",
      "vastrack inspect TAG shows conditionalAd."},
@@ -159,8 +154,7 @@ static const vast_iab_error iab_errors[] = {
      "Low resolution, wrong codec or container, audio missing.",
      "Deliver the mezzanine at the platform's specification (usually 1080p high-bitrate).",
      "ffprobe the mezzanine and compare with the platform's requirements."},
-    {500, "General NonLinear ads error",
-     "The player could not display a NonLinear (overlay) ad.",
+    {500, "General NonLinear ads error", "The player could not display a NonLinear (overlay) ad.",
      "Resource missing or broken, unsupported resource type.",
      "Give each NonLinear one working StaticResource/IFrameResource/HTMLResource.",
      "vastrack validate TAG (rule nonlinear-missing-resource)."},
@@ -169,18 +163,14 @@ static const vast_iab_error iab_errors[] = {
      "NonLinear larger than the player, wrong width/height.",
      "Provide overlay sizes that fit common players (e.g. 480x70, 728x90).",
      "Compare NonLinear width/height with the player size."},
-    {502, "Unable to fetch NonLinear resource",
-     "The NonLinear resource URL could not be loaded.",
-     "Dead or http-only URL, expired link.",
-     "Fix the resource URL; use https.",
+    {502, "Unable to fetch NonLinear resource", "The NonLinear resource URL could not be loaded.",
+     "Dead or http-only URL, expired link.", "Fix the resource URL; use https.",
      "curl the resource URL; vastrack validate TAG checks URL syntax."},
     {503, "Couldn't find NonLinear resource with supported type",
-     "No NonLinear resource has a type the player supports.",
-     "Only Flash or unknown creativeType.",
+     "No NonLinear resource has a type the player supports.", "Only Flash or unknown creativeType.",
      "Use image/png, image/jpeg, image/gif or HTML resources.",
      "vastrack inspect TAG lists resource types."},
-    {600, "General CompanionAds error",
-     "The player could not display a companion.",
+    {600, "General CompanionAds error", "The player could not display a companion.",
      "Companion without a resource; broken markup.",
      "Give each Companion a resource and correct width/height.",
      "vastrack validate TAG (rule companion-missing-resource)."},
@@ -194,15 +184,11 @@ static const vast_iab_error iab_errors[] = {
      "Required companions without a matching slot.",
      "Only mark companions required when the publisher guarantees the slot.",
      "vastrack inspect TAG shows CompanionAds@required."},
-    {603, "Unable to fetch Companion resource",
-     "A companion resource URL could not be loaded.",
-     "Dead or http-only URL.",
-     "Fix the resource URL; use https.",
-     "curl the resource URL."},
+    {603, "Unable to fetch Companion resource", "A companion resource URL could not be loaded.",
+     "Dead or http-only URL.", "Fix the resource URL; use https.", "curl the resource URL."},
     {604, "Couldn't find Companion resource with supported type",
      "No companion resource has a type the page can show.",
-     "Flash companions, unknown creativeType.",
-     "Use image or HTML/iframe resources.",
+     "Flash companions, unknown creativeType.", "Use image or HTML/iframe resources.",
      "vastrack inspect TAG lists resource types."},
     {900, "Undefined error",
      "An error the player could not classify; also the value of [ERRORCODE] when unknown.",
@@ -215,13 +201,14 @@ static const vast_iab_error iab_errors[] = {
      "Serve a plain video MediaFile; VPAID is deprecated since VAST 4.",
      "vastrack validate TAG --profile ctv (rules media-vpaid, media-vpaid-only)."},
     {902, "General InteractiveCreativeFile error code",
-     "The interactive creative file (SIMID) failed.",
-     "Interactive unit error, unsupported API.",
+     "The interactive creative file (SIMID) failed.", "Interactive unit error, unsupported API.",
      "Keep a plain MediaFile; test the SIMID unit in the target player.",
      "vastrack inspect TAG lists InteractiveCreativeFile entries."},
 };
 
-size_t vast_iab_error_count(void) { return sizeof iab_errors / sizeof iab_errors[0]; }
+size_t vast_iab_error_count(void) {
+  return sizeof iab_errors / sizeof iab_errors[0];
+}
 
 const vast_iab_error *vast_iab_error_at(size_t i) {
   return i < vast_iab_error_count() ? &iab_errors[i] : NULL;

@@ -6,8 +6,8 @@
 
 const char *vast_strerror(vast_err err) {
   switch (err) {
-#define X(name, num, msg)                                                      \
-  case VAST_E_##name:                                                          \
+#define X(name, num, msg)                                                                          \
+  case VAST_E_##name:                                                                              \
     return msg;
     VAST_ERRNO_MAP(X)
 #undef X
@@ -17,8 +17,8 @@ const char *vast_strerror(vast_err err) {
 
 const char *vast_errname(vast_err err) {
   switch (err) {
-#define X(name, num, msg)                                                      \
-  case VAST_E_##name:                                                          \
+#define X(name, num, msg)                                                                          \
+  case VAST_E_##name:                                                                              \
     return "VAST_E_" #name;
     VAST_ERRNO_MAP(X)
 #undef X
@@ -26,7 +26,9 @@ const char *vast_errname(vast_err err) {
   return "VAST_E_UNKNOWN";
 }
 
-const char *vast_version(void) { return VAST_VERSION_STRING; }
+const char *vast_version(void) {
+  return VAST_VERSION_STRING;
+}
 
 void vast_limits_init(vast_limits *l) {
   l->size = sizeof *l;

@@ -77,10 +77,18 @@ static void close_(vast__jw *w, char c) {
   put(w, c);
 }
 
-void vast__jw_obj_begin(vast__jw *w) { open(w, '{'); }
-void vast__jw_obj_end(vast__jw *w) { close_(w, '}'); }
-void vast__jw_arr_begin(vast__jw *w) { open(w, '['); }
-void vast__jw_arr_end(vast__jw *w) { close_(w, ']'); }
+void vast__jw_obj_begin(vast__jw *w) {
+  open(w, '{');
+}
+void vast__jw_obj_end(vast__jw *w) {
+  close_(w, '}');
+}
+void vast__jw_arr_begin(vast__jw *w) {
+  open(w, '[');
+}
+void vast__jw_arr_end(vast__jw *w) {
+  close_(w, ']');
+}
 
 /*
  * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
@@ -91,10 +99,14 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
   unsigned c = s[0];
   size_t len;
   unsigned min;
-  if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
-  else return 0;
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef)
+    len = 3, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4)
+    len = 4, min = 0x10000;
+  else
+    return 0;
   if (len > n) return 0;
   unsigned cp = c & (0x7f >> len);
   for (size_t i = 1; i < len; i++) {
@@ -128,11 +140,21 @@ void vast__json_quote(const char *str, size_t n, void (*out)(void *u, const char
     char e[6] = {'\\', 0, 0, 0, 0, 0};
     size_t el = 2;
     switch (c) {
-    case '"': e[1] = '"'; break;
-    case '\\': e[1] = '\\'; break;
-    case '\n': e[1] = 'n'; break;
-    case '\r': e[1] = 'r'; break;
-    case '\t': e[1] = 't'; break;
+    case '"':
+      e[1] = '"';
+      break;
+    case '\\':
+      e[1] = '\\';
+      break;
+    case '\n':
+      e[1] = 'n';
+      break;
+    case '\r':
+      e[1] = 'r';
+      break;
+    case '\t':
+      e[1] = 't';
+      break;
     default:
       if (c >= 0x80) { /* invalid UTF-8: U+FFFD REPLACEMENT CHARACTER */
         memcpy(e, "\xef\xbf\xbd", 3);
@@ -154,9 +176,13 @@ void vast__json_quote(const char *str, size_t n, void (*out)(void *u, const char
   out(u, "\"", 1);
 }
 
-static void jw_out(void *u, const char *p, size_t n) { vast__jw_raw(u, p, n); }
+static void jw_out(void *u, const char *p, size_t n) {
+  vast__jw_raw(u, p, n);
+}
 
-static void escaped(vast__jw *w, const char *s, size_t n) { vast__json_quote(s, n, jw_out, w); }
+static void escaped(vast__jw *w, const char *s, size_t n) {
+  vast__json_quote(s, n, jw_out, w);
+}
 
 void vast__jw_str(vast__jw *w, const char *s) {
   value_sep(w);
@@ -176,7 +202,8 @@ void vast__jw_num(vast__jw *w, double v) {
   char b[48];
   value_sep(w);
   int n = snprintf(b, sizeof b, "%.3f", v);
-  while (n > 1 && b[n - 1] == '0') n--; /* 30.000 -> 30 */
+  while (n > 1 && b[n - 1] == '0')
+    n--; /* 30.000 -> 30 */
   if (n > 1 && b[n - 1] == '.') n--;
   vast__jw_raw(w, b, (size_t)n);
 }
@@ -236,7 +263,9 @@ static void pub_put(void *u, const char *p, size_t n) {
 vast_err vast_json_write_string(const char *s, vast_write_fn write, void *ctx) {
   if (!write) return VAST_E_INVAL;
   pub_out o = {write, ctx, 0};
-  if (!s) pub_put(&o, "null", 4);
-  else vast__json_quote(s, strlen(s), pub_put, &o);
+  if (!s)
+    pub_put(&o, "null", 4);
+  else
+    vast__json_quote(s, strlen(s), pub_put, &o);
   return o.failed ? VAST_E_IO : VAST_OK;
 }

@@ -35,10 +35,10 @@ vast_err vast_csv_write_cell(const char *s, vast_write_fn write, void *ctx) {
 size_t vast_text_escape(const char *s, char *out, size_t cap) {
   size_t n = 0;
   if (!s) s = "";
-#define PUT(ch)                         \
-  do {                                  \
-    if (n + 1 < cap) out[n] = (ch);     \
-    n++;                                \
+#define PUT(ch)                                                                                    \
+  do {                                                                                             \
+    if (n + 1 < cap) out[n] = (ch);                                                                \
+    n++;                                                                                           \
   } while (0)
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     unsigned c = *p;

@@ -58,7 +58,8 @@ vast_err vast_pod_from_vast(const vast_vast *v, vast_pod *out) {
     memmove(buf, buf + 1, (nb - 1) * sizeof *buf);
     nb--;
   }
-  for (size_t i = 0; i < np; i++) pod[i].sel.n_playable = np;
+  for (size_t i = 0; i < np; i++)
+    pod[i].sel.n_playable = np;
   out->ads = pod;
   out->n_ads = np;
   out->buffet = buf;
@@ -83,7 +84,8 @@ vast_err vast_pod_from_chain(const struct vast_chain *chain, vast_pod *out) {
     e.sequence = r->sequence;
     pod[np++] = e;
   }
-  for (size_t i = 0; i < np; i++) pod[i].sel.n_playable = np;
+  for (size_t i = 0; i < np; i++)
+    pod[i].sel.n_playable = np;
   out->ads = pod;
   out->n_ads = np;
   return VAST_OK;
@@ -122,12 +124,13 @@ static void place(vast_break_slot *s, double content) {
     s->why = "the timeOffset is not start, end, HH:MM:SS.mmm, n% or #n";
     return;
   }
-  if (s->at <= 0) s->position = VAST_BREAKPOS_PREROLL;
+  if (s->at <= 0)
+    s->position = VAST_BREAKPOS_PREROLL;
   else if (content >= 0 && s->at >= content) {
     s->at = content; /* at or past the end: a postroll */
     s->position = VAST_BREAKPOS_POSTROLL;
-  }
-  else s->position = VAST_BREAKPOS_MIDROLL;
+  } else
+    s->position = VAST_BREAKPOS_MIDROLL;
 }
 
 /* Sort key: placed before unplaced; postrolls after every other placed break. */
@@ -187,8 +190,10 @@ long vast_break_track(const vast_ad_break *b, const char *event, int position, i
                       const vast_macro_ctx *ctx, vast_break_fn fn, void *user) {
   if (!b || !event || !fn) return -1;
   vast_macro_ctx local;
-  if (ctx) local = *ctx;
-  else vast_macro_ctx_init(&local);
+  if (ctx)
+    local = *ctx;
+  else
+    vast_macro_ctx_init(&local);
   char pos[16];
   if (position > 0) {
     snprintf(pos, sizeof pos, "%d", position);
@@ -199,7 +204,8 @@ long vast_break_track(const vast_ad_break *b, const char *event, int position, i
   vast_macro_vars_init(&v);
   v.wall_time = vast_now();
   long count = 0;
-  unsigned long long seed = (unsigned long long)(uintptr_t)b ^ (unsigned long long)(v.wall_time * 1e6);
+  unsigned long long seed =
+      (unsigned long long)(uintptr_t)b ^ (unsigned long long)(v.wall_time * 1e6);
   for (size_t i = 0; i < b->n_tracking; i++) {
     const vast_tracking *t = &b->tracking[i];
     if (!t->event_name || strcmp(t->event_name, event) || !t->url || !t->url[0]) continue;
@@ -264,8 +270,10 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
   if (chain) *chain = NULL;
   if (!doc || !b || !chain) return fail(err, VAST_E_INVAL, 900, "invalid argument");
   vast_resolve_opts o;
-  if (opts) o = *opts;
-  else vast_resolve_opts_init(&o);
+  if (opts)
+    o = *opts;
+  else
+    vast_resolve_opts_init(&o);
   int base_is_file = base && strncasecmp(base, "http://", 7) && strncasecmp(base, "https://", 8);
   switch (b->source_kind) {
   case VAST_SOURCE_VAST: {
@@ -292,16 +300,18 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
       return fail(err, VAST_E_URL, 1008, "a relative AdTagURI needs the VMAP's own URL");
     }
     if (is_file) {
-      vast_err r2 = base_is_file && o.allow_files
-                        ? vast_resolve_file(abs, &o, chain, err)
-                        : fail(err, VAST_E_URL, 1008, "a relative AdTagURI read from disk "
-                                                      "needs allow_files");
+      vast_err r2 = base_is_file && o.allow_files ? vast_resolve_file(abs, &o, chain, err)
+                                                  : fail(err, VAST_E_URL, 1008,
+                                                         "a relative AdTagURI read from disk "
+                                                         "needs allow_files");
       free(abs);
       return r2;
     }
     vast_macro_ctx m;
-    if (o.macros) m = *o.macros;
-    else vast_macro_ctx_init(&m);
+    if (o.macros)
+      m = *o.macros;
+    else
+      vast_macro_ctx_init(&m);
     char pos[16];
     snprintf(pos, sizeof pos, "%d", position);
     if (position > 0 && m.value[VAST_MACRO_BREAKPOSITION] != VAST_MACRO_WITHHELD)

@@ -60,7 +60,8 @@ static long pick_creative(const vast_ad *ad) {
  */
 static size_t order_playable(const int *seq, size_t n, size_t *idx) {
   int pod = 0;
-  for (size_t i = 0; i < n; i++) pod |= seq[i] >= 0;
+  for (size_t i = 0; i < n; i++)
+    pod |= seq[i] >= 0;
   size_t m = 0;
   for (size_t i = 0; i < n; i++)
     if (!pod || seq[i] >= 0) {

@@ -38,8 +38,7 @@ int vast__query_get(const char *q, size_t qn, const char *key, char *out, size_t
       const char *v = q + kl == pe ? pe : q + kl + 1;
       size_t o = 0;
       for (; v < pe && o + 1 < cap; v++) {
-        if (*v == '%' && v + 2 < pe && hexval(v[1]) >= 0 &&
-            hexval(v[2]) >= 0) {
+        if (*v == '%' && v + 2 < pe && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
           out[o++] = (char)(hexval(v[1]) * 16 + hexval(v[2]));
           v += 2;
         } else {
@@ -81,15 +80,15 @@ int vast__adspec_parse(const char *q, size_t qn, vast__adspec *s, char *msg, siz
   if (vast__query_get(q, qn, "v", v, sizeof v)) {
     static const char *const ok[] = {"2.0", "3.0", "4.0", "4.1", "4.2", "4.3"};
     size_t i = 0;
-    while (i < 6 && strcmp(v, ok[i])) i++;
+    while (i < 6 && strcmp(v, ok[i]))
+      i++;
     if (i == 6) {
       snprintf(msg, cap, "v: VAST version 2.0, 3.0, 4.0, 4.1, 4.2 or 4.3");
       return -1;
     }
     strcpy(s->version, ok[i]);
   }
-  if (vast__query_get(q, qn, "dur", v, sizeof v) &&
-      ((s->dur_ms = parse_secs(v, 3600)) < 1000)) {
+  if (vast__query_get(q, qn, "dur", v, sizeof v) && ((s->dur_ms = parse_secs(v, 3600)) < 1000)) {
     snprintf(msg, cap, "dur: seconds from 1 to 3600");
     return -1;
   }
@@ -102,8 +101,7 @@ int vast__adspec_parse(const char *q, size_t qn, vast__adspec *s, char *msg, siz
     snprintf(msg, cap, "pod: 1 to 10 ads");
     return -1;
   }
-  if (vast__query_get(q, qn, "wrapper", v, sizeof v) &&
-      (s->wrapper = parse_int(v, 0, 5)) < 0) {
+  if (vast__query_get(q, qn, "wrapper", v, sizeof v) && (s->wrapper = parse_int(v, 0, 5)) < 0) {
     snprintf(msg, cap, "wrapper: 0 to 5 hops");
     return -1;
   }
@@ -112,9 +110,12 @@ int vast__adspec_parse(const char *q, size_t qn, vast__adspec *s, char *msg, siz
     return -1;
   }
   if (vast__query_get(q, qn, "fail", v, sizeof v)) {
-    if (!strcmp(v, "noad")) s->fail = VAST__FAIL_NOAD;
-    else if (!strcmp(v, "xml")) s->fail = VAST__FAIL_XML;
-    else if (!strcmp(v, "http")) s->fail = VAST__FAIL_HTTP;
+    if (!strcmp(v, "noad"))
+      s->fail = VAST__FAIL_NOAD;
+    else if (!strcmp(v, "xml"))
+      s->fail = VAST__FAIL_XML;
+    else if (!strcmp(v, "http"))
+      s->fail = VAST__FAIL_HTTP;
     else {
       snprintf(msg, cap, "fail: noad, xml or http");
       return -1;
@@ -149,8 +150,9 @@ int vast__adspec_parse(const char *q, size_t qn, vast__adspec *s, char *msg, siz
     return -1;
   }
   if ((s->fail == VAST__FAIL_XML || s->fail == VAST__FAIL_HTTP) && !s->wrapper && !s->lv) {
-    snprintf(msg, cap, "fail=xml and fail=http need wrapper=1 or more: the player reports them "
-                       "on the Wrapper's Error URL");
+    snprintf(msg, cap,
+             "fail=xml and fail=http need wrapper=1 or more: the player reports them "
+             "on the Wrapper's Error URL");
     return -1;
   }
   if (s->fail == VAST__FAIL_NOAD && s->version[0] == '2') {
@@ -161,16 +163,22 @@ int vast__adspec_parse(const char *q, size_t qn, vast__adspec *s, char *msg, siz
 }
 
 void vast__adspec_ad_id(const vast__adspec *s, int i, char *out, size_t cap) {
-  if (s->brk[0]) snprintf(out, cap, "%s-a%d", s->brk, i);
-  else snprintf(out, cap, "a%d", i);
+  if (s->brk[0])
+    snprintf(out, cap, "%s-a%d", s->brk, i);
+  else
+    snprintf(out, cap, "a%d", i);
 }
 
 int vast__adspec_expected_error(const vast__adspec *s) {
   switch (s->fail) {
-  case VAST__FAIL_NOAD: return 303;
-  case VAST__FAIL_XML: return 100;
-  case VAST__FAIL_HTTP: return 301;
-  default: return 0;
+  case VAST__FAIL_NOAD:
+    return 303;
+  case VAST__FAIL_XML:
+    return 100;
+  case VAST__FAIL_HTTP:
+    return 301;
+  default:
+    return 0;
   }
 }
 
@@ -179,8 +187,8 @@ int vast_session_id_valid(const char *s) {
   if (n < 1 || n > 64) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '.' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-'))
       return 0;
   }
   return 1;
@@ -217,18 +225,18 @@ static void putf(aw *w, const char *fmt, ...) {
 
 /* The tracking URL of event for ad/creative at level lv, inside CDATA. */
 static void turl(aw *w, const char *event, const char *ad, const char *cr) {
-  putf(w, "<![CDATA[%s/t/%s?sid=%s&ad=%s&cr=%s&lv=%d", w->base, event, w->sid, ad, cr,
-       w->s->lv);
+  putf(w, "<![CDATA[%s/t/%s?sid=%s&ad=%s&cr=%s&lv=%d", w->base, event, w->sid, ad, cr, w->s->lv);
   if (!strcmp(event, "error") && w->major >= 3) put(w, "&code=[ERRORCODE]");
   if (w->major >= 4) put(w, "&ph=[ADPLAYHEAD]");
   if (w->major >= 3) put(w, "&ts=[TIMESTAMP]");
   put(w, "&cb=[CACHEBUSTING]]]>");
 }
 
-static void tracking(aw *w, const char *event, const char *ad, const char *cr,
-                     const char *offset) {
-  if (offset) putf(w, "            <Tracking event=\"%s\" offset=\"%s\">", event, offset);
-  else putf(w, "            <Tracking event=\"%s\">", event);
+static void tracking(aw *w, const char *event, const char *ad, const char *cr, const char *offset) {
+  if (offset)
+    putf(w, "            <Tracking event=\"%s\" offset=\"%s\">", event, offset);
+  else
+    putf(w, "            <Tracking event=\"%s\">", event);
   turl(w, event, ad, cr);
   put(w, "</Tracking>\n");
 }
@@ -240,10 +248,10 @@ static void hms(long ms, char *out, size_t cap) {
 
 /* The linear events the generated tags carry, by the version that defines them. */
 static void linear_events(aw *w, const char *ad, const char *cr, int wrapper) {
-  static const char *const base_ev[] = {"creativeView", "start", "firstQuartile", "midpoint",
-                                        "thirdQuartile", "complete", "mute", "unmute",
-                                        "pause", "resume", "rewind", "fullscreen",
-                                        "exitFullscreen", "closeLinear"};
+  static const char *const base_ev[] = {
+      "creativeView", "start",      "firstQuartile",  "midpoint",   "thirdQuartile",
+      "complete",     "mute",       "unmute",         "pause",      "resume",
+      "rewind",       "fullscreen", "exitFullscreen", "closeLinear"};
   static const char *const v4_ev[] = {"loaded", "playerExpand", "playerCollapse",
                                       "otherAdInteraction"};
   put(w, "          <TrackingEvents>\n");
@@ -255,7 +263,8 @@ static void linear_events(aw *w, const char *ad, const char *cr, int wrapper) {
     tracking(w, e, ad, cr, NULL);
   }
   if (w->major >= 4)
-    for (size_t i = 0; i < sizeof v4_ev / sizeof *v4_ev; i++) tracking(w, v4_ev[i], ad, cr, NULL);
+    for (size_t i = 0; i < sizeof v4_ev / sizeof *v4_ev; i++)
+      tracking(w, v4_ev[i], ad, cr, NULL);
   if (!wrapper && w->s->skip_ms >= 0 && w->major >= 3) tracking(w, "skip", ad, cr, NULL);
   if (!wrapper && w->major >= 3) {
     char off[32];
@@ -307,8 +316,10 @@ static void inline_ad(aw *w, int i) {
     hms(s->skip_ms, t, sizeof t);
     snprintf(skip, sizeof skip, " skipoffset=\"%s\"", t);
   }
-  if (s->pod > 1) putf(w, "  <Ad id=\"%s\" sequence=\"%d\">\n  <InLine>\n", ad, i);
-  else putf(w, "  <Ad id=\"%s\">\n  <InLine>\n", ad);
+  if (s->pod > 1)
+    putf(w, "  <Ad id=\"%s\" sequence=\"%d\">\n  <InLine>\n", ad, i);
+  else
+    putf(w, "  <Ad id=\"%s\">\n  <InLine>\n", ad);
   ad_head(w, ad);
   if (w->major > 4 || (w->major == 4 && w->minor >= 1))
     putf(w, "    <AdServingId>%s-%s</AdServingId>\n", w->sid, ad);
@@ -332,13 +343,14 @@ static void inline_ad(aw *w, int i) {
   put(w, s->media[0] ? s->media : "https://media.example.com/vastrack-test-ad.mp4");
   put(w, "]]></MediaFile>\n          </MediaFiles>\n");
   if (w->major >= 3) {
-    put(w, "          <Icons>\n"
-           "            <Icon program=\"AdChoices\" width=\"20\" height=\"20\" xPosition=\"right\" "
-           "yPosition=\"top\">\n"
-           "              <StaticResource creativeType=\"image/png\"><![CDATA[https://www.example."
-           "com/adchoices.png]]></StaticResource>\n"
-           "              <IconClicks><IconClickThrough><![CDATA[https://www.example.com/adchoices]]>"
-           "</IconClickThrough><IconClickTracking>");
+    put(w,
+        "          <Icons>\n"
+        "            <Icon program=\"AdChoices\" width=\"20\" height=\"20\" xPosition=\"right\" "
+        "yPosition=\"top\">\n"
+        "              <StaticResource creativeType=\"image/png\"><![CDATA[https://www.example."
+        "com/adchoices.png]]></StaticResource>\n"
+        "              <IconClicks><IconClickThrough><![CDATA[https://www.example.com/adchoices]]>"
+        "</IconClickThrough><IconClickTracking>");
     turl(w, "iconClick", ad, cr);
     put(w, "</IconClickTracking></IconClicks>\n              <IconViewTracking>");
     turl(w, "iconView", ad, cr);
@@ -349,10 +361,10 @@ static void inline_ad(aw *w, int i) {
   if (w->major >= 4)
     putf(w, "        <UniversalAdId idRegistry=\"vastrack\">%s-companion</UniversalAdId>\n", ad);
   put(w, "        <CompanionAds>\n"
-          "          <Companion id=\"comp\" width=\"300\" height=\"250\">\n"
-          "            <StaticResource creativeType=\"image/png\"><![CDATA[https://www.example.com/"
-          "companion.png]]></StaticResource>\n"
-          "            <TrackingEvents><Tracking event=\"creativeView\">");
+         "          <Companion id=\"comp\" width=\"300\" height=\"250\">\n"
+         "            <StaticResource creativeType=\"image/png\"><![CDATA[https://www.example.com/"
+         "companion.png]]></StaticResource>\n"
+         "            <TrackingEvents><Tracking event=\"creativeView\">");
   turl(w, "companionView", ad, cr);
   put(w, "</Tracking></TrackingEvents>\n"
          "            <CompanionClickThrough><![CDATA[https://www.example.com/landing]]>"
@@ -369,8 +381,8 @@ static void qenc(const char *s, char *out, size_t cap) {
   size_t o = 0;
   for (; *s && o + 4 < cap; s++) {
     unsigned char c = (unsigned char)*s;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        c == '-' || c == '_' || c == '.' || c == '~') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
       out[o++] = (char)c;
     } else {
       out[o++] = '%';
@@ -382,8 +394,8 @@ static void qenc(const char *s, char *out, size_t cap) {
 }
 
 /* The query of a hop with s's parameters, the given wrapper count and level. */
-static void hop_query(const vast__adspec *s, int wrapper, int lv, const char *brk,
-                      const char *amp, char *out, size_t cap) {
+static void hop_query(const vast__adspec *s, int wrapper, int lv, const char *brk, const char *amp,
+                      char *out, size_t cap) {
   char media[3200] = "";
   if (s->media[0]) {
     char e[3100];
@@ -425,9 +437,10 @@ static void vmap(aw *w) {
   for (int i = 0; i < 3; i++) {
     char q[4096];
     hop_query(s, s->wrapper, 0, names[i], "&", q, sizeof q);
-    putf(w, "  <vmap:AdBreak timeOffset=\"%s\" breakType=\"linear\" breakId=\"%s\">\n"
-            "    <vmap:AdSource id=\"%s\" allowMultipleAds=\"%s\" followRedirects=\"true\">\n"
-            "      <vmap:AdTagURI templateType=\"vast%c\"><![CDATA[%s/vast?sid=%s&",
+    putf(w,
+         "  <vmap:AdBreak timeOffset=\"%s\" breakType=\"linear\" breakId=\"%s\">\n"
+         "    <vmap:AdSource id=\"%s\" allowMultipleAds=\"%s\" followRedirects=\"true\">\n"
+         "      <vmap:AdTagURI templateType=\"vast%c\"><![CDATA[%s/vast?sid=%s&",
          offs[i], names[i], names[i], s->pod > 1 ? "true" : "false", s->version[0], w->base,
          w->sid);
     put(w, q);
@@ -443,8 +456,9 @@ vast_err vast_adserver_write(vast_adserver_kind kind, const char *base, const ch
   if (status) *status = 200;
   if (!base || !write || !vast_session_id_valid(sid) || strstr(base, "]]") ||
       (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))) {
-    snprintf(msg, msgcap, "a base http(s) URL and a session id of 1-64 characters A-Za-z0-9_.- "
-                          "are needed");
+    snprintf(msg, msgcap,
+             "a base http(s) URL and a session id of 1-64 characters A-Za-z0-9_.- "
+             "are needed");
     return VAST_E_INVAL;
   }
   vast__adspec s;
@@ -477,7 +491,8 @@ vast_err vast_adserver_write(vast_adserver_kind kind, const char *base, const ch
     turl(&w, "error", ad, "-");
     put(&w, "</Error>\n");
   } else {
-    for (int i = 1; i <= s.pod; i++) inline_ad(&w, i);
+    for (int i = 1; i <= s.pod; i++)
+      inline_ad(&w, i);
   }
   put(&w, "</VAST>\n");
   return w.err;

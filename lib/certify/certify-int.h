@@ -14,16 +14,16 @@
 enum { VAST__FAIL_NONE, VAST__FAIL_NOAD, VAST__FAIL_XML, VAST__FAIL_HTTP };
 
 typedef struct vast__adspec {
-  char version[4];   /* "4.2" */
-  long dur_ms;       /* linear duration */
-  long skip_ms;      /* skipoffset, -1 when not skippable */
-  int pod;           /* ads in the response */
-  int wrapper;       /* Wrapper hops still to go before the InLine */
-  int lv;            /* this hop's level (0: the tag the player asked for) */
-  int fail;          /* VAST__FAIL_*: what the innermost hop answers */
-  long content_ms;   /* VMAP content length */
-  char media[1024];  /* MediaFile URL ("" for the default) */
-  char brk[16];      /* VMAP break name, "" outside VMAP */
+  char version[4];  /* "4.2" */
+  long dur_ms;      /* linear duration */
+  long skip_ms;     /* skipoffset, -1 when not skippable */
+  int pod;          /* ads in the response */
+  int wrapper;      /* Wrapper hops still to go before the InLine */
+  int lv;           /* this hop's level (0: the tag the player asked for) */
+  int fail;         /* VAST__FAIL_*: what the innermost hop answers */
+  long content_ms;  /* VMAP content length */
+  char media[1024]; /* MediaFile URL ("" for the default) */
+  char brk[16];     /* VMAP break name, "" outside VMAP */
 } vast__adspec;
 
 /* Parses a raw query into *s (defaults for what is absent). Returns 0, or -1
@@ -43,17 +43,17 @@ int vast__adspec_expected_error(const vast__adspec *s);
 
 /* The answer to one request of a certification route. */
 typedef struct vast__cert_ans {
-  int status;         /* HTTP status */
-  const char *ctype;  /* static */
-  char *body;         /* malloc'd (or NULL) */
+  int status;        /* HTTP status */
+  const char *ctype; /* static */
+  char *body;        /* malloc'd (or NULL) */
   size_t blen;
-  char event[64];     /* "": answer only; else record a hit with this event... */
-  char *hitq;         /* ...and this raw query (sid=...&...), malloc'd */
+  char event[64]; /* "": answer only; else record a hit with this event... */
+  char *hitq;     /* ...and this raw query (sid=...&...), malloc'd */
   size_t hqn;
   const char *location; /* 302 to this (points into the request's query) */
   size_t locn;
-  int tap_job;        /* GET /tap or /conformance/...: run vast__certify_tap or
-                         vast__certify_page on the thread pool */
+  int tap_job; /* GET /tap or /conformance/...: run vast__certify_tap or
+                  vast__certify_page on the thread pool */
 } vast__cert_ans;
 
 /*
@@ -61,8 +61,8 @@ typedef struct vast__cert_ans {
  * the Host header (the tags' base URL). Returns 0 when path is none of these
  * routes, else 1 with *a filled (vast__cert_ans_free).
  */
-int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn,
-                        const char *host, size_t hn, vast__cert_ans *a);
+int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn, const char *host,
+                        size_t hn, vast__cert_ans *a);
 void vast__cert_ans_free(vast__cert_ans *a);
 
 /*
@@ -71,9 +71,8 @@ void vast__cert_ans_free(vast__cert_ans *a);
  * vast_tap_rewrite for base http://<host>. Blocks on the network: for a
  * worker thread. Fills status, ctype (static) and body (malloc'd, *blen).
  */
-void vast__certify_tap(const char *query, size_t qn, const char *host, size_t hn,
-                       int allow_private, int *status, const char **ctype, char **body,
-                       size_t *blen);
+void vast__certify_tap(const char *query, size_t qn, const char *host, size_t hn, int allow_private,
+                       int *status, const char **ctype, char **body, size_t *blen);
 
 /*
  * --tap-forward server: fires url from here with X-Device-IP device_ip and

@@ -37,8 +37,8 @@ static int host_ok(const char *h, size_t n) {
   if (n == 0 || n > 255) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = h[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
       return 0;
   }
   return 1;
@@ -50,7 +50,8 @@ static void new_sid(char *out, size_t cap) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   unsigned long long n = (unsigned long long)atomic_fetch_add(&counter, 1);
-  snprintf(out, cap, "s%llx-%llx", (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000, n);
+  snprintf(out, cap, "s%llx-%llx",
+           (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000, n);
 }
 
 static int adserver(int vmap, const char *q, size_t qn, const char *host, size_t hn,
@@ -240,7 +241,8 @@ void vast__certify_tap(const char *q, size_t qn, const char *host, size_t hn, in
   vast_err e = vast_fetch(url, &fo, &res, &err);
   if (e != VAST_OK) {
     char m[700];
-    snprintf(m, sizeof m, "cannot fetch the tag: %s\n", err.message[0] ? err.message : vast_strerror(e));
+    snprintf(m, sizeof m, "cannot fetch the tag: %s\n",
+             err.message[0] ? err.message : vast_strerror(e));
     text(&a, 502, m);
     free(res.body);
     free(res.effective_url);
@@ -272,8 +274,8 @@ done:
   free(a.hitq);
 }
 
-int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn,
-                        const char *host, size_t hn, vast__cert_ans *a) {
+int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn, const char *host,
+                        size_t hn, vast__cert_ans *a) {
   memset(a, 0, sizeof *a);
   if (pn > 3 && !memcmp(path, "/r/", 3)) return tapped_hit(path, pn, query, qn, a);
   if ((pn == 4 && !memcmp(path, "/tap", 4)) ||
@@ -292,20 +294,36 @@ static void html(vast__buf *b, const char *s) {
   for (; s && *s; s++) {
     const char *e = NULL;
     switch (*s) {
-    case '<': e = "&lt;"; break;
-    case '>': e = "&gt;"; break;
-    case '&': e = "&amp;"; break;
-    case '"': e = "&quot;"; break;
-    case '\'': e = "&#39;"; break;
-    default: break;
+    case '<':
+      e = "&lt;";
+      break;
+    case '>':
+      e = "&gt;";
+      break;
+    case '&':
+      e = "&amp;";
+      break;
+    case '"':
+      e = "&quot;";
+      break;
+    case '\'':
+      e = "&#39;";
+      break;
+    default:
+      break;
     }
-    if (e) vast__buf_write(b, e, strlen(e));
-    else if ((unsigned char)*s < 0x20 && *s != '\n') vast__buf_write(b, "?", 1);
-    else vast__buf_write(b, s, 1);
+    if (e)
+      vast__buf_write(b, e, strlen(e));
+    else if ((unsigned char)*s < 0x20 && *s != '\n')
+      vast__buf_write(b, "?", 1);
+    else
+      vast__buf_write(b, s, 1);
   }
 }
 
-static void raw(vast__buf *b, const char *s) { vast__buf_write(b, s, strlen(s)); }
+static void raw(vast__buf *b, const char *s) {
+  vast__buf_write(b, s, strlen(s));
+}
 
 void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
                         const char **ctype, char **body, size_t *blen) {
@@ -350,8 +368,8 @@ void vast__certify_page(const char *db, const char *path, size_t pn, int *status
   html(&b, vast_conformance_session(r));
   raw(&b, "</span></h2>\n");
   char line[256];
-  snprintf(line, sizeof line, "<p id=\"verdict\" class=\"%s\">%s",
-           n ? "bad" : "good", n ? "not conformant: " : "conformant: no finding");
+  snprintf(line, sizeof line, "<p id=\"verdict\" class=\"%s\">%s", n ? "bad" : "good",
+           n ? "not conformant: " : "conformant: no finding");
   raw(&b, line);
   if (n) {
     snprintf(line, sizeof line, "%zu finding%s", n, n == 1 ? "" : "s");

@@ -21,20 +21,20 @@
 #include "base/jsonw.h"
 
 typedef struct chit {
-  long long t;      /* arrival, ms since the epoch */
+  long long t; /* arrival, ms since the epoch */
   char *event, *ad, *query, *device_ip, *device_ua, *device;
-  int code;         /* -1: none */
-  int lv;           /* chain level (lv=), 0 when absent */
-  long ph;          /* ADPLAYHEAD sent (ms), -1 when absent or not expanded */
+  int code; /* -1: none */
+  int lv;   /* chain level (lv=), 0 when absent */
+  long ph;  /* ADPLAYHEAD sent (ms), -1 when absent or not expanded */
 } chit;
 
 typedef struct cad {
   char id[64];
-  int served;       /* a served InLine named it */
-  long dur_ms;      /* -1: unknown */
+  int served;  /* a served InLine named it */
+  long dur_ms; /* -1: unknown */
   long skip_ms;
-  int maxlv;        /* deepest level served (its InLine), -1 unknown */
-  int expect_err;   /* a served failure: the code expected, else 0 */
+  int maxlv;      /* deepest level served (its InLine), -1 unknown */
+  int expect_err; /* a served failure: the code expected, else 0 */
   /* derived timeline */
   long long t_start;   /* first start, -1 none */
   long long paused_ms; /* total paused (pause..resume) */
@@ -63,7 +63,9 @@ void vast_conformance_opts_init(vast_conformance_opts *o) {
   o->spread_ms = 1000;
 }
 
-static char *dupz(const unsigned char *s) { return s ? strdup((const char *)s) : NULL; }
+static char *dupz(const unsigned char *s) {
+  return s ? strdup((const char *)s) : NULL;
+}
 
 /* Adds a finding unless the same (rule, ad, event, level) is there. */
 static void add(vast_conformance *r, const char *rule, const char *ad, const char *event, int lv,
@@ -163,21 +165,23 @@ static void load_served(vast_conformance *r) {
   }
 }
 
-static int is(const char *a, const char *b) { return !strcmp(a, b); }
+static int is(const char *a, const char *b) {
+  return !strcmp(a, b);
+}
 
 static const char *const QUARTS[3] = {"firstQuartile", "midpoint", "thirdQuartile"};
 static const char *const ORDER[5] = {"start", "firstQuartile", "midpoint", "thirdQuartile",
                                      "complete"};
 /* Fired at most once per ad and level. */
-static const char *const ONCE[] = {"impression", "creativeView", "loaded", "start",
-                                   "firstQuartile", "midpoint", "thirdQuartile", "complete",
-                                   "skip", "closeLinear"};
+static const char *const ONCE[] = {"impression",    "creativeView", "loaded",        "start",
+                                   "firstQuartile", "midpoint",     "thirdQuartile", "complete",
+                                   "skip",          "closeLinear"};
 /* Events of the linear ad's life: none may follow its end. */
-static const char *const LINEAR[] = {"impression", "creativeView", "loaded", "start",
-                                     "firstQuartile", "midpoint", "thirdQuartile", "complete",
-                                     "progress", "pause", "resume", "mute", "unmute", "rewind",
-                                     "skip", "closeLinear", "playerExpand", "playerCollapse",
-                                     "fullscreen", "exitFullscreen"};
+static const char *const LINEAR[] = {
+    "impression",  "creativeView",  "loaded",         "start",      "firstQuartile",
+    "midpoint",    "thirdQuartile", "complete",       "progress",   "pause",
+    "resume",      "mute",          "unmute",         "rewind",     "skip",
+    "closeLinear", "playerExpand",  "playerCollapse", "fullscreen", "exitFullscreen"};
 
 static int in(const char *e, const char *const *set, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -210,8 +214,10 @@ static long long active_ms(const vast_conformance *r, const cad *a, long long t)
   for (size_t i = 0; i < r->nh && r->h[i].t <= t; i++) {
     const chit *h = &r->h[i];
     if (!h->ad || !is(h->ad, a->id) || h->t < a->t_start) continue;
-    if (is(h->event, "pause") && since < 0) since = h->t;
-    else if (is(h->event, "resume") && since >= 0) paused += h->t - since, since = -1;
+    if (is(h->event, "pause") && since < 0)
+      since = h->t;
+    else if (is(h->event, "resume") && since >= 0)
+      paused += h->t - since, since = -1;
   }
   if (since >= 0) paused += t - since;
   return t - a->t_start - paused;
@@ -220,7 +226,8 @@ static long long active_ms(const vast_conformance *r, const cad *a, long long t)
 /* The levels at which ad has beacons, as a bit set; plus the served ones. */
 static unsigned levels_of(const vast_conformance *r, const cad *a) {
   unsigned m = 0;
-  for (int l = 0; l <= a->maxlv && l < 16; l++) m |= 1u << l;
+  for (int l = 0; l <= a->maxlv && l < 16; l++)
+    m |= 1u << l;
   for (size_t i = 0; i < r->nh; i++)
     if (r->h[i].ad && is(r->h[i].ad, a->id) && r->h[i].lv >= 0 && r->h[i].lv < 16)
       m |= 1u << r->h[i].lv;
@@ -269,7 +276,8 @@ static void derive(vast_conformance *r, cad *a) {
 static void rule_missing(vast_conformance *r, cad *a, unsigned lvs) {
   int complete = first_at(r, a->id, "complete", -1) >= 0;
   int any_play = a->t_start >= 0 || complete;
-  for (int q = 0; q < 3; q++) any_play |= first_at(r, a->id, QUARTS[q], -1) >= 0;
+  for (int q = 0; q < 3; q++)
+    any_play |= first_at(r, a->id, QUARTS[q], -1) >= 0;
   if (!any_play) {
     if (a->expect_err) {
       for (int l = 0; l < 16; l++)
@@ -327,8 +335,8 @@ static void rule_timing(vast_conformance *r, cad *a, unsigned lvs) {
       long long act = active_ms(r, a, h->t);
       if (act < at - o->early_tol_ms || (h->ph >= 0 && h->ph < at - o->early_tol_ms))
         add(r, "early", a->id, ev, l,
-            "%s arrived %.3f s into the ad (ADPLAYHEAD %s), before %.3f s", ev,
-            (double)act / 1000, h->ph >= 0 ? "sent" : "not sent", (double)at / 1000);
+            "%s arrived %.3f s into the ad (ADPLAYHEAD %s), before %.3f s", ev, (double)act / 1000,
+            h->ph >= 0 ? "sent" : "not sent", (double)at / 1000);
       else if (act > at + o->late_tol_ms)
         add(r, "late", a->id, ev, l, "%s arrived %.3f s into the ad, due at %.3f s", ev,
             (double)act / 1000, (double)at / 1000);
@@ -395,11 +403,14 @@ static int rule_macros(vast_conformance *r, const chit *h) {
   for (const char *p = q; p && *p; p++) {
     const char *s = NULL;
     size_t open = 0;
-    if (*p == '[') s = p + 1, open = 1;
-    else if (!strncasecmp(p, "%5B", 3)) s = p + 3, open = 3;
+    if (*p == '[')
+      s = p + 1, open = 1;
+    else if (!strncasecmp(p, "%5B", 3))
+      s = p + 3, open = 3;
     if (!s) continue;
     const char *e = s;
-    while ((*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9') || *e == '_') e++;
+    while ((*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9') || *e == '_')
+      e++;
     if (e == s || !(*e == ']' || !strncasecmp(e, "%5D", 3))) continue;
     char name[64];
     snprintf(name, sizeof name, "[%.*s]", (int)(e - s), s);
@@ -410,7 +421,7 @@ static int rule_macros(vast_conformance *r, const chit *h) {
              strstr(r->f[i].message, name) != NULL;
     if (!seen)
       add(r, "unexpanded-macro", h->ad, h->event, h->lv,
-        "%s sent with %s literally: the player must replace it", h->event, name);
+          "%s sent with %s literally: the player must replace it", h->event, name);
     found = 1;
     p = e;
     (void)open;
@@ -425,23 +436,22 @@ static void rule_errorcode(vast_conformance *r, const chit *h, int unexpanded) {
     if (is(r->ads[i].id, h->ad)) a = &r->ads[i];
   if (h->code < 0) {
     if (!unexpanded)
-      add(r, "wrong-errorcode", h->ad, "error", h->lv,
-          "error fired without a numeric ERRORCODE");
+      add(r, "wrong-errorcode", h->ad, "error", h->lv, "error fired without a numeric ERRORCODE");
   } else if (!vast_iab_error_find(h->code)) {
     add(r, "wrong-errorcode", h->ad, "error", h->lv, "ERRORCODE %d is not an IAB VAST error code",
         h->code);
   } else if (a && a->expect_err && h->code != a->expect_err) {
-    add(r, "wrong-errorcode", h->ad, "error", h->lv,
-        "ERRORCODE %d, but the tag served makes it %d", h->code, a->expect_err);
+    add(r, "wrong-errorcode", h->ad, "error", h->lv, "ERRORCODE %d, but the tag served makes it %d",
+        h->code, a->expect_err);
   }
 }
 
 static void rule_device(vast_conformance *r, const chit *h) {
   int server = r->o.server_side || h->device_ip || h->device_ua || h->device;
   if (!server || (h->device_ip && h->device_ua)) return;
-  add(r, "missing-device-headers", h->ad, h->event, h->lv,
-      "server-side %s without %s%s%s", h->event, h->device_ip ? "" : "X-Device-IP",
-      !h->device_ip && !h->device_ua ? " and " : "", h->device_ua ? "" : "X-Device-User-Agent");
+  add(r, "missing-device-headers", h->ad, h->event, h->lv, "server-side %s without %s%s%s",
+      h->event, h->device_ip ? "" : "X-Device-IP", !h->device_ip && !h->device_ua ? " and " : "",
+      h->device_ua ? "" : "X-Device-User-Agent");
 }
 
 static vast_err load(vast_conformance *r, const char *db_path, const char *session, char *msg,
@@ -462,8 +472,10 @@ static vast_err load(vast_conformance *r, const char *db_path, const char *sessi
                            -1, &st, NULL) != SQLITE_OK)
       goto dberr;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) snprintf(r->session, sizeof r->session, "%s", sqlite3_column_text(st, 0));
-    else if (rc != SQLITE_DONE) goto dberr;
+    if (rc == SQLITE_ROW)
+      snprintf(r->session, sizeof r->session, "%s", sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+      goto dberr;
     sqlite3_finalize(st);
     st = NULL;
     if (!r->session[0]) {
@@ -531,8 +543,8 @@ dberr:
 }
 
 vast_err vast_conformance_run(const char *db_path, const char *session,
-                              const vast_conformance_opts *o, vast_conformance **out,
-                              char *msg, size_t cap) {
+                              const vast_conformance_opts *o, vast_conformance **out, char *msg,
+                              size_t cap) {
   if (out) *out = NULL;
   if (cap) msg[0] = 0;
   if (!db_path || !out) return VAST_E_INVAL;
@@ -575,8 +587,12 @@ vast_err vast_conformance_run(const char *db_path, const char *session,
   return VAST_OK;
 }
 
-const char *vast_conformance_session(const vast_conformance *r) { return r ? r->session : NULL; }
-size_t vast_conformance_count(const vast_conformance *r) { return r ? r->nf : 0; }
+const char *vast_conformance_session(const vast_conformance *r) {
+  return r ? r->session : NULL;
+}
+size_t vast_conformance_count(const vast_conformance *r) {
+  return r ? r->nf : 0;
+}
 const vast_conformance_finding *vast_conformance_at(const vast_conformance *r, size_t i) {
   return r && i < r->nf ? &r->f[i] : NULL;
 }
@@ -608,7 +624,8 @@ void vast_conformance_free(vast_conformance *r) {
 /* The player's hits: all but the served records. */
 static size_t beacons(const vast_conformance *r) {
   size_t n = 0;
-  for (size_t i = 0; i < r->nh; i++) n += !is(r->h[i].event, "served");
+  for (size_t i = 0; i < r->nh; i++)
+    n += !is(r->h[i].event, "served");
   return n;
 }
 
@@ -631,9 +648,10 @@ static void tputf(tw *t, const char *fmt, ...) {
   size_t sn = vast_text_escape(buf, safe, sizeof safe);
   if (sn >= sizeof safe) sn = sizeof safe - 1;
   /* keep the line ends the format asked for */
-  while (sn >= 4 && !memcmp(safe + sn - 4, "\\x0a", 4)) sn -= 4;
-  if (!t->fail && (t->write(t->ctx, safe, sn) ||
-                   (n && buf[n - 1] == '\n' && t->write(t->ctx, "\n", 1))))
+  while (sn >= 4 && !memcmp(safe + sn - 4, "\\x0a", 4))
+    sn -= 4;
+  if (!t->fail &&
+      (t->write(t->ctx, safe, sn) || (n && buf[n - 1] == '\n' && t->write(t->ctx, "\n", 1))))
     t->fail = 1;
 }
 
@@ -657,8 +675,10 @@ vast_err vast_conformance_write_text(const vast_conformance *r, vast_write_fn wr
     else
       tputf(&t, "  %s: ad %s %s: %s\n", f->rule, f->ad[0] ? f->ad : "-", f->event, f->message);
   }
-  if (r->nf) tputf(&t, "%zu finding%s: not conformant\n", r->nf, r->nf == 1 ? "" : "s");
-  else tputf(&t, "conformant: no finding\n");
+  if (r->nf)
+    tputf(&t, "%zu finding%s: not conformant\n", r->nf, r->nf == 1 ? "" : "s");
+  else
+    tputf(&t, "conformant: no finding\n");
   return t.fail ? VAST_E_IO : VAST_OK;
 }
 

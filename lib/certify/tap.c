@@ -33,7 +33,9 @@ typedef struct tw {
 static void out(tw *t, const char *p, size_t n) {
   if (!t->fail && n && t->write(t->ctx, p, n)) t->fail = 1;
 }
-static void outs(tw *t, const char *s) { out(t, s, strlen(s)); }
+static void outs(tw *t, const char *s) {
+  out(t, s, strlen(s));
+}
 
 /* Element names whose text is a tracking URL, and the event they stand for. */
 static const struct {
@@ -54,8 +56,8 @@ static const struct {
 /* The element name at p (after '<'), its length. */
 static size_t name_len(const char *p, const char *e) {
   size_t n = 0;
-  while (p + n < e && p[n] != ' ' && p[n] != '>' && p[n] != '/' && p[n] != '\t' &&
-         p[n] != '\n' && p[n] != '\r')
+  while (p + n < e && p[n] != ' ' && p[n] != '>' && p[n] != '/' && p[n] != '\t' && p[n] != '\n' &&
+         p[n] != '\r')
     n++;
   return n;
 }
@@ -64,8 +66,8 @@ static size_t name_len(const char *p, const char *e) {
 static int attr(const char *p, const char *e, const char *a, char *o, size_t cap) {
   size_t al = strlen(a);
   for (const char *q = p; q + al + 2 < e; q++) {
-    if ((q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\n' || q[-1] == '\r') &&
-        !memcmp(q, a, al) && q[al] == '=' && (q[al + 1] == '"' || q[al + 1] == '\'')) {
+    if ((q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\n' || q[-1] == '\r') && !memcmp(q, a, al) &&
+        q[al] == '=' && (q[al + 1] == '"' || q[al + 1] == '\'')) {
       char quote = q[al + 1];
       const char *v = q + al + 2, *ve = memchr(v, quote, (size_t)(e - v));
       if (!ve) return 0;
@@ -82,7 +84,8 @@ static int attr(const char *p, const char *e, const char *a, char *o, size_t cap
 static long tc_ms(const char *s) {
   unsigned h, m, sec, ms = 0;
   int n = 0;
-  while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') s++;
+  while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+    s++;
   if (sscanf(s, "%u:%u:%u%n", &h, &m, &sec, &n) != 3) return -1;
   if (s[n] == '.') {
     unsigned scale = 100;
@@ -110,7 +113,8 @@ static char *content_url(const char *p, const char *e) {
         char c;
       } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
       size_t i = 0;
-      while (i < 5 && strncmp(p, ents[i].ent, strlen(ents[i].ent))) i++;
+      while (i < 5 && strncmp(p, ents[i].ent, strlen(ents[i].ent)))
+        i++;
       if (i == 5) {
         o[n++] = *p++;
       } else {
@@ -123,7 +127,8 @@ static char *content_url(const char *p, const char *e) {
   }
   o[n] = 0;
   char *s = o;
-  while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') s++;
+  while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+    s++;
   size_t l = strlen(s);
   while (l && (s[l - 1] == ' ' || s[l - 1] == '\n' || s[l - 1] == '\t' || s[l - 1] == '\r'))
     s[--l] = 0;
@@ -204,8 +209,10 @@ vast_err vast_tap_rewrite(const char *xml, size_t len, const char *doc_url, cons
     if (!gt) break;
     if (nl == 2 && !memcmp(nm, "Ad", 2)) {
       nad++;
-      if (chain_ad && chain_ad[0] && ads == 1) snprintf(ad, sizeof ad, "%s", chain_ad);
-      else if (!attr(nm, gt, "id", ad, sizeof ad) || !ad[0]) snprintf(ad, sizeof ad, "ad%d", nad);
+      if (chain_ad && chain_ad[0] && ads == 1)
+        snprintf(ad, sizeof ad, "%s", chain_ad);
+      else if (!attr(nm, gt, "id", ad, sizeof ad) || !ad[0])
+        snprintf(ad, sizeof ad, "ad%d", nad);
       qenc(ad, adq, sizeof adq);
       /* Duration and skipoffset of this Ad, for the report */
       dq[0] = 0;
@@ -280,8 +287,8 @@ vast_err vast_tap_rewrite(const char *xml, size_t len, const char *doc_url, cons
         snprintf(head, sizeof head, "<![CDATA[%s/tap?sid=%s&lv=%d&ad=%.300s&url=", base, sid,
                  level + 1, adq);
       else
-        snprintf(head, sizeof head, "<![CDATA[%s/r/%s/%s?ad=%s&lv=%d%s&u=", base, sid, event,
-                 adq, level, dq);
+        snprintf(head, sizeof head, "<![CDATA[%s/r/%s/%s?ad=%s&lv=%d%s&u=", base, sid, event, adq,
+                 level, dq);
       outs(&t, head);
       outs(&t, u);
       outs(&t, "]]>");

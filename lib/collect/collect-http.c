@@ -29,11 +29,14 @@ static int name_is(vast__str n, const char *lit) {
 static int has_token(vast__str v, const char *tok) {
   size_t tl = strlen(tok), i = 0;
   while (i < v.n) {
-    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ',')) i++;
+    while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+      i++;
     size_t s = i;
-    while (i < v.n && v.p[i] != ',') i++;
+    while (i < v.n && v.p[i] != ',')
+      i++;
     size_t e = i;
-    while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t')) e--;
+    while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
+      e--;
     if (e - s == tl && strncasecmp(v.p + s, tok, tl) == 0) return 1;
   }
   return 0;
@@ -57,7 +60,8 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
      ClientHello starts with 0x16) get 400 at once, not 408 after the header
      timeout while waiting for a newline that never comes. */
   size_t upto = nl ? (size_t)(nl - p) : scan, m = 0;
-  while (m < upto && is_tchar((unsigned char)p[m])) m++;
+  while (m < upto && is_tchar((unsigned char)p[m]))
+    m++;
   if (m < upto && (m == 0 || p[m] != ' ')) return -400;
   for (size_t t = m + 1; t < upto; t++) {
     unsigned char ch = (unsigned char)p[t];
@@ -72,7 +76,8 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
   memset(req, 0, sizeof *req);
   /* method SP target SP HTTP/1.x */
   size_t i = 0;
-  while (i < ll && is_tchar((unsigned char)p[i])) i++;
+  while (i < ll && is_tchar((unsigned char)p[i]))
+    i++;
   if (i == 0 || i >= ll || p[i] != ' ') return -400;
   req->method = (vast__str){p, i};
   size_t ts = ++i;
@@ -84,8 +89,8 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
   if (i == ts || i >= ll) return -400;
   req->target = (vast__str){p + ts, i - ts};
   i++;
-  if (ll - i != 8 || memcmp(p + i, "HTTP/", 5) != 0 || p[i + 6] != '.' ||
-      p[i + 5] < '0' || p[i + 5] > '9' || p[i + 7] < '0' || p[i + 7] > '9')
+  if (ll - i != 8 || memcmp(p + i, "HTTP/", 5) != 0 || p[i + 6] != '.' || p[i + 5] < '0' ||
+      p[i + 5] > '9' || p[i + 7] < '0' || p[i + 7] > '9')
     return -400;
   if (p[i + 5] != '1') return -505;
   req->minor = p[i + 7] - '0';
@@ -116,12 +121,15 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
     if (++nh > lim->max_headers) return -431;
     if (l[0] == ' ' || l[0] == '\t') return -400; /* obs-fold */
     size_t c = 0;
-    while (c < n && is_tchar((unsigned char)l[c])) c++;
+    while (c < n && is_tchar((unsigned char)l[c]))
+      c++;
     if (c == 0 || c >= n || l[c] != ':') return -400;
     vast__str name = {l, c};
     size_t vs = c + 1, ve = n;
-    while (vs < ve && (l[vs] == ' ' || l[vs] == '\t')) vs++;
-    while (ve > vs && (l[ve - 1] == ' ' || l[ve - 1] == '\t')) ve--;
+    while (vs < ve && (l[vs] == ' ' || l[vs] == '\t'))
+      vs++;
+    while (ve > vs && (l[ve - 1] == ' ' || l[ve - 1] == '\t'))
+      ve--;
     for (size_t k = vs; k < ve; k++) {
       unsigned char ch = (unsigned char)l[k];
       if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return -400;
@@ -129,8 +137,10 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
     vast__str val = {l + vs, ve - vs};
     switch (name.p[0] | 0x20) {
     case 'c':
-      if (name_is(name, "connection")) conn = val;
-      else if (name_is(name, "content-type")) req->content_type = val;
+      if (name_is(name, "connection"))
+        conn = val;
+      else if (name_is(name, "content-type"))
+        req->content_type = val;
       else if (name_is(name, "content-length")) {
         uint64_t cl = 0;
         if (val.n == 0) return -400;
@@ -157,8 +167,10 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
     case 'x':
       if (name.n > 9 && strncasecmp(name.p, "x-device-", 9) == 0) {
         vast__str sub = {name.p + 9, name.n - 9};
-        if (name_is(sub, "ip")) req->device_ip = val;
-        else if (name_is(sub, "user-agent")) req->device_ua = val;
+        if (name_is(sub, "ip"))
+          req->device_ip = val;
+        else if (name_is(sub, "user-agent"))
+          req->device_ua = val;
         else if (req->n_device < VAST__MAX_DEVICE_HDRS) {
           req->device_name[req->n_device] = sub;
           req->device_val[req->n_device++] = val;
@@ -174,8 +186,10 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
     }
   }
   if (conn.n) {
-    if (has_token(conn, "close")) req->keep_alive = 0;
-    else if (has_token(conn, "keep-alive")) req->keep_alive = 1;
+    if (has_token(conn, "close"))
+      req->keep_alive = 0;
+    else if (has_token(conn, "keep-alive"))
+      req->keep_alive = 1;
   }
   return (long)hp;
 }
@@ -191,7 +205,8 @@ long vast__url_decode(const char *s, size_t n, char *out, size_t cap) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (c == '+') c = ' ';
+    if (c == '+')
+      c = ' ';
     else if (c == '%' && i + 2 < n) {
       int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
       if (h >= 0 && l >= 0) {

@@ -22,16 +22,16 @@ typedef struct vast__str {
 
 typedef struct vast__http_req {
   vast__str method, target, path, query;
-  int minor;          /* HTTP/1.<minor> */
-  int keep_alive;     /* after Connection: and version defaults */
-  int has_body;       /* Content-Length > 0 or Transfer-Encoding */
-  int chunked;        /* Transfer-Encoding present (bodies of unknown length) */
+  int minor;               /* HTTP/1.<minor> */
+  int keep_alive;          /* after Connection: and version defaults */
+  int has_body;            /* Content-Length > 0 or Transfer-Encoding */
+  int chunked;             /* Transfer-Encoding present (bodies of unknown length) */
   uint64_t content_length; /* Content-Length; saturates at UINT64_MAX/2 */
   vast__str user_agent, device_ip, device_ua, forwarded_for;
   vast__str content_type; /* Content-Type as sent (empty when absent) */
   vast__str host;         /* Host (empty when absent): the test ad server's base URL */
   int api_client;         /* an X-Vastrack-Client header was sent (any value) */
-  unsigned n_device;  /* other X-Device-* headers (name without prefix) */
+  unsigned n_device;      /* other X-Device-* headers (name without prefix) */
   vast__str device_name[VAST__MAX_DEVICE_HDRS], device_val[VAST__MAX_DEVICE_HDRS];
 } vast__http_req;
 
@@ -59,16 +59,16 @@ long vast__url_decode(const char *s, size_t n, char *out, size_t cap);
 enum { VAST__HIT_PENDING = 0, VAST__HIT_OK = 1, VAST__HIT_FAILED = 2 };
 
 typedef struct vast__hit {
-  struct vast__hit *next;   /* writer queue link */
-  atomic_int state;         /* VAST__HIT_* */
-  atomic_int refs;          /* 2 while both a connection and the writer hold it */
-  void *owner;              /* the event-loop worker to wake when resolved */
-  int64_t t_ms;             /* receive time, ms since epoch */
-  int code;                 /* error code, -1 when absent */
-  int kafka_ok;             /* set by the Kafka delivery report */
-  uint64_t seq;             /* journal sequence number (per worker), 0 when not journalled */
+  struct vast__hit *next; /* writer queue link */
+  atomic_int state;       /* VAST__HIT_* */
+  atomic_int refs;        /* 2 while both a connection and the writer hold it */
+  void *owner;            /* the event-loop worker to wake when resolved */
+  int64_t t_ms;           /* receive time, ms since epoch */
+  int code;               /* error code, -1 when absent */
+  int kafka_ok;           /* set by the Kafka delivery report */
+  uint64_t seq;           /* journal sequence number (per worker), 0 when not journalled */
   const char *event, *ad, *cr, *sid, *ip, *ua, *device_ip, *device_ua, *device, *query;
-  char data[];              /* the strings above */
+  char data[]; /* the strings above */
 } vast__hit;
 
 /* Drops one reference; frees the hit on the last. */
@@ -91,7 +91,7 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
  * transaction raises journal_state to js[0..njs) (NULL, 0: no journal).
  */
 vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vast__jseq *js,
-                          size_t njs, char *msg, size_t msgcap);
+                           size_t njs, char *msg, size_t msgcap);
 /* *seq = journal_state.seq of worker (0 when none). */
 vast_err vast__store_journal_seq(vast__store *s, unsigned worker, uint64_t *seq);
 /* The database file's full path; "" for in-memory and temporary databases. */
@@ -151,10 +151,10 @@ void vast__journal_close(vast__journal *j, int remove);
 
 /* What recovery found. */
 typedef struct vast__journal_report {
-  unsigned files;     /* journal files read */
-  uint64_t records;   /* valid records in them */
-  uint64_t loaded;    /* records inserted (seq above journal_state) */
-  unsigned torn;      /* files whose valid part ended before the end of the file */
+  unsigned files;   /* journal files read */
+  uint64_t records; /* valid records in them */
+  uint64_t loaded;  /* records inserted (seq above journal_state) */
+  unsigned torn;    /* files whose valid part ended before the end of the file */
 } vast__journal_report;
 
 /*

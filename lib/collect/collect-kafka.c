@@ -34,8 +34,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   if (k->outstanding) k->outstanding--;
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *val, char *msg,
-               size_t msgcap) {
+static int set(rd_kafka_conf_t *conf, const char *name, const char *val, char *msg, size_t msgcap) {
   char e[256];
   if (rd_kafka_conf_set(conf, name, val, e, sizeof e) != RD_KAFKA_CONF_OK) {
     snprintf(msg, msgcap, "kafka: %s", e);
@@ -65,8 +64,7 @@ vast_err vast__kafka_open(const char *uri, vast__kafka **out, char *msg, size_t 
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   if (set(conf, "bootstrap.servers", copy, msg, msgcap) ||
       set(conf, "enable.idempotence", "true", msg, msgcap) ||
-      set(conf, "acks", "all", msg, msgcap) ||
-      set(conf, "linger.ms", "2", msg, msgcap) ||
+      set(conf, "acks", "all", msg, msgcap) || set(conf, "linger.ms", "2", msg, msgcap) ||
       set(conf, "message.timeout.ms", "30000", msg, msgcap))
     goto bad;
   for (char *p = props, *save = NULL, *kv; p && (kv = strtok_r(p, "&", &save)); p = NULL) {
@@ -130,7 +128,8 @@ vast_err vast__kafka_write(vast__kafka *k, vast__hit **hits, size_t n, char *msg
       rd_kafka_poll(k->rk, 10);
     }
   }
-  while (k->outstanding) rd_kafka_poll(k->rk, 50);
+  while (k->outstanding)
+    rd_kafka_poll(k->rk, 50);
   for (size_t i = 0; i < n; i++)
     if (!hits[i]->kafka_ok) {
       if (!msg[0]) snprintf(msg, msgcap, "kafka: delivery failed");
@@ -153,7 +152,8 @@ void vast__kafka_close(vast__kafka *k) {
 static int put(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
   if (*len + n + 1 > *cap) {
     size_t nc = *cap ? *cap * 2 : 512;
-    while (nc < *len + n + 1) nc *= 2;
+    while (nc < *len + n + 1)
+      nc *= 2;
     char *nb = realloc(*buf, nc);
     if (!nb) return -1;
     *buf = nb;

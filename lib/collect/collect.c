@@ -52,7 +52,9 @@ static const unsigned char GIF[43] = {
     0xff, 0x00, 0x00, 0x00, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
     0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
-#define NO_CACHE "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\nPragma: no-cache\r\nExpires: 0\r\n"
+#define NO_CACHE                                                                                   \
+  "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\nPragma: no-cache\r\nExpires: " \
+  "0\r\n"
 
 enum { F_AD, F_CR, F_SID, F_CODE, F_R, F_NONE };
 
@@ -61,8 +63,8 @@ static const int STATUS[] = {200, 204, 400, 404, 405, 408, 411, 413, 414, 431, 5
 #define NSTATUS (sizeof STATUS / sizeof STATUS[0])
 
 /* Histogram bounds: hit latency and commit time in seconds; batch sizes. */
-static const double LAT_B[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                               0.01,   0.025,   0.05,   0.1,   0.25,   0.5, 1, 2.5};
+static const double LAT_B[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                               0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 #define NLAT (sizeof LAT_B / sizeof LAT_B[0])
 static const double BATCH_B[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
 #define NBATCH (sizeof BATCH_B / sizeof BATCH_B[0])
@@ -75,7 +77,8 @@ typedef struct histo {
 
 static void histo_add(histo *h, const double *bounds, size_t nb, double v, uint64_t sumv) {
   size_t i = 0;
-  while (i < nb && v > bounds[i]) i++;
+  while (i < nb && v > bounds[i])
+    i++;
   atomic_fetch_add_explicit(&h->b[i], 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&h->sum_ns, sumv, memory_order_relaxed);
@@ -83,12 +86,12 @@ static void histo_add(histo *h, const double *bounds, size_t nb, double v, uint6
 
 /* The same for a histogram only one thread writes: no locked instructions. */
 static inline void inc1(atomic_uint_fast64_t *x, uint64_t v) {
-  atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v,
-                        memory_order_relaxed);
+  atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + v, memory_order_relaxed);
 }
 static void histo_add1(histo *h, const double *bounds, size_t nb, double v, uint64_t sumv) {
   size_t i = 0;
-  while (i < nb && v > bounds[i]) i++;
+  while (i < nb && v > bounds[i])
+    i++;
   inc1(&h->b[i], 1);
   inc1(&h->count, 1);
   inc1(&h->sum_ns, sumv);
@@ -116,8 +119,8 @@ typedef struct slot {
   char *bytes;    /* a ready response (malloc'd), when hit is NULL; with a hit:
                      the answer once it is stored (test ad server, tap) */
   size_t len;
-  int okcode;     /* with a hit and bytes: the status of bytes */
-  uint64_t t0;    /* uv_hrtime() when parsed */
+  int okcode;  /* with a hit and bytes: the status of bytes */
+  uint64_t t0; /* uv_hrtime() when parsed */
   unsigned char r204, head, close, v10;
 } slot;
 
@@ -162,8 +165,8 @@ struct worker {
   uint64_t drain_deadline;
   unsigned nconns;
   conn *conns, *waiting;
-  atomic_int inflight; /* durable hits handed to the writer, not yet resolved+woken */
-  vast__journal *jr;    /* journal mode: this worker's journal */
+  atomic_int inflight;       /* durable hits handed to the writer, not yet resolved+woken */
+  vast__journal *jr;         /* journal mode: this worker's journal */
   vast__hit *lhead, **ltail; /* hits gathered in one read callback */
   size_t ln;
   char *scratch;
@@ -190,8 +193,8 @@ typedef struct evcount {
 
 /* Live counts for the dashboard (/api/stats): the funnel per ad, error codes. */
 enum { FUN_IMP, FUN_START, FUN_Q1, FUN_MID, FUN_Q3, FUN_COMPLETE, FUN_ERROR, FUN_OTHER, FUN_N };
-static const char *const FUNNEL[FUN_N] = {"impression", "start", "firstQuartile", "midpoint",
-                                          "thirdQuartile", "complete", "error", "other"};
+static const char *const FUNNEL[FUN_N] = {"impression",    "start",    "firstQuartile", "midpoint",
+                                          "thirdQuartile", "complete", "error",         "other"};
 #define NADS 256     /* ads counted one by one; later ones only in ads_other */
 #define ADS_HASH 512 /* open addressing, power of two > 1.5 * NADS */
 typedef struct adcount {
@@ -225,10 +228,10 @@ struct vast_collector {
   /* journal mode (durable, SQLite alone): each worker journals and answers
      its own hits; the writer thread is the loader, putting them into SQLite */
   int journal;
-  int jlock;                        /* fd holding the journal lock, or -1 */
-  int loader_idle;                  /* under qmu: the loader waits for work */
-  int load_failed;                  /* the loader gave up on some hits at stop */
-  atomic_int db_lost;               /* the database file was deleted or replaced (db_check) */
+  int jlock;          /* fd holding the journal lock, or -1 */
+  int loader_idle;    /* under qmu: the loader waits for work */
+  int load_failed;    /* the loader gave up on some hits at stop */
+  atomic_int db_lost; /* the database file was deleted or replaced (db_check) */
   /* /api/ work that may wait on the network, running on libuv's thread pool,
      and its cap (half the pool), so it cannot starve the fast endpoints */
   atomic_int slow_busy;
@@ -245,8 +248,7 @@ struct vast_collector {
   int waited;
   pthread_mutex_t waitmu;
   /* counters */
-  atomic_uint_fast64_t stored, failed, accepted, rejected, open, timeouts, batches, loaded,
-      loads;
+  atomic_uint_fast64_t stored, failed, accepted, rejected, open, timeouts, batches, loaded, loads;
   histo commit, batch;
   pthread_mutex_t emu;
   evcount ev[64];
@@ -339,27 +341,42 @@ void vast__hit_unref(vast__hit *h) {
 
 static const char *reason(int code) {
   switch (code) {
-  case 200: return "OK";
-  case 204: return "No Content";
-  case 400: return "Bad Request";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 411: return "Length Required";
-  case 413: return "Content Too Large";
-  case 414: return "URI Too Long";
-  case 431: return "Request Header Fields Too Large";
-  case 501: return "Not Implemented";
-  case 503: return "Service Unavailable";
-  case 505: return "HTTP Version Not Supported";
-  default: return "Error";
+  case 200:
+    return "OK";
+  case 204:
+    return "No Content";
+  case 400:
+    return "Bad Request";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 411:
+    return "Length Required";
+  case 413:
+    return "Content Too Large";
+  case 414:
+    return "URI Too Long";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 501:
+    return "Not Implemented";
+  case 503:
+    return "Service Unavailable";
+  case 505:
+    return "HTTP Version Not Supported";
+  default:
+    return "Error";
   }
 }
 
 static int buf_put(char **b, size_t *len, size_t *cap, const void *p, size_t n) {
   if (*len + n > *cap) {
     size_t nc = *cap ? *cap : 1024;
-    while (nc < *len + n) nc *= 2;
+    while (nc < *len + n)
+      nc *= 2;
     char *nb = realloc(*b, nc);
     if (!nb) return -1;
     *b = nb;
@@ -411,8 +428,8 @@ static void hit_resp_init(void) {
           char *b = NULL;
           size_t len = 0, cap = 0;
           int gif = codes[ci] == 200;
-          if (build_response(&b, &len, &cap, codes[ci], gif ? "image/gif" : NULL,
-                             gif ? GIF : NULL, gif ? sizeof GIF : 0, h, cl, v, 0) == 0 &&
+          if (build_response(&b, &len, &cap, codes[ci], gif ? "image/gif" : NULL, gif ? GIF : NULL,
+                             gif ? sizeof GIF : 0, h, cl, v, 0) == 0 &&
               len <= HIT_RESP_MAX) {
             memcpy(hit_resp_buf[ci][h][cl][v], b, len);
             hit_resp_len[ci][h][cl][v] = len;
@@ -452,8 +469,10 @@ static void wait_del(conn *k) {
   if (!k->in_wait) return;
   worker *w = k->w;
   k->in_wait = 0;
-  if (k->wprev) k->wprev->wnext = k->wnext;
-  else w->waiting = k->wnext;
+  if (k->wprev)
+    k->wprev->wnext = k->wnext;
+  else
+    w->waiting = k->wnext;
   if (k->wnext) k->wnext->wprev = k->wprev;
 }
 
@@ -508,8 +527,10 @@ static void conn_free(conn *k) {
     free(s->bytes);
     if (s->job) s->job->k = NULL; /* web_after frees it */
   }
-  if (k->prev) k->prev->next = k->next;
-  else w->conns = k->next;
+  if (k->prev)
+    k->prev->next = k->next;
+  else
+    w->conns = k->next;
   if (k->next) k->next->prev = k->prev;
   w->nconns--;
   atomic_fetch_sub(&w->c->open, 1);
@@ -522,7 +543,9 @@ static void conn_free(conn *k) {
   worker_maybe_finish(w);
 }
 
-static void on_close(uv_handle_t *h) { conn_free(h->data); }
+static void on_close(uv_handle_t *h) {
+  conn_free(h->data);
+}
 
 static void conn_close(conn *k) {
   if (k->closing) return;
@@ -552,7 +575,8 @@ static int slot_push(conn *k, slot s) {
     size_t nc = k->scap ? k->scap * 2 : 8;
     slot *ns = malloc(nc * sizeof *ns);
     if (!ns) return -1;
-    for (size_t i = 0; i < k->scount; i++) ns[i] = k->slots[(k->shead + i) & (k->scap - 1)];
+    for (size_t i = 0; i < k->scount; i++)
+      ns[i] = k->slots[(k->shead + i) & (k->scap - 1)];
     free(k->slots);
     k->slots = ns;
     k->scap = nc;
@@ -567,8 +591,8 @@ static int slot_push(conn *k, slot s) {
  * Queues a ready response: straight into the write buffer when nothing is
  * waiting ahead of it, else as a slot behind the waiting ones.
  */
-static void respond_x(conn *k, int code, const char *ctype, const void *body, size_t blen,
-                      int head, int close, int v10, int web) {
+static void respond_x(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
+                      int close, int v10, int web) {
   count_status(k->w, code);
   if (close) k->close_after = 1;
   if (k->scount == 0) {
@@ -788,10 +812,10 @@ static void conn_flush(conn *k) {
       int code = st == VAST__HIT_OK ? (s->bytes ? s->okcode : s->r204 ? 204 : 200) : 503;
       count_status(k->w, code);
       if (code == 503) s->close = 1, k->close_after = 1;
-      int rc = st == VAST__HIT_OK && s->bytes
-                   ? buf_put(&k->wbuf, &k->wlen, &k->wcap, s->bytes, s->len)
-                   : put_hit_response(&k->wbuf, &k->wlen, &k->wcap, code, s->head, s->close,
-                                      s->v10);
+      int rc =
+          st == VAST__HIT_OK && s->bytes
+              ? buf_put(&k->wbuf, &k->wlen, &k->wcap, s->bytes, s->len)
+              : put_hit_response(&k->wbuf, &k->wlen, &k->wcap, code, s->head, s->close, s->v10);
       free(s->bytes);
       s->bytes = NULL;
       if (!now) now = uv_hrtime();
@@ -816,8 +840,10 @@ static void conn_flush(conn *k) {
     k->shead = (k->shead + 1) & (k->scap - 1);
     k->scount--;
   }
-  if (k->scount) wait_add(k);
-  else wait_del(k);
+  if (k->scount)
+    wait_add(k);
+  else
+    wait_del(k);
   conn_write(k);
   if (k->closing) return;
   if (k->paused && k->scount < c->o.max_pipeline) {
@@ -909,19 +935,19 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
   size_t off[10];
   enum { O_EV, O_AD, O_CR, O_SID, O_IP, O_UA, O_DIP, O_DUA, O_DEV, O_Q };
   int present[10] = {0};
-  size_t need = (size_t)evn + rq->target.n + rq->user_agent.n + rq->device_ip.n +
-                rq->device_ua.n + 256;
+  size_t need =
+      (size_t)evn + rq->target.n + rq->user_agent.n + rq->device_ip.n + rq->device_ua.n + 256;
   if (*scap < need) {
     char *nb = realloc(*sb, need);
     if (!nb) return NULL;
     *sb = nb;
     *scap = need;
   }
-#define ADD_RAW(idx, p, n)                                                                     \
-  do {                                                                                         \
-    off[idx] = len;                                                                            \
-    present[idx] = 1;                                                                          \
-    if (buf_put(sb, &len, scap, (p), (n)) || buf_put(sb, &len, scap, "", 1)) return NULL;      \
+#define ADD_RAW(idx, p, n)                                                                         \
+  do {                                                                                             \
+    off[idx] = len;                                                                                \
+    present[idx] = 1;                                                                              \
+    if (buf_put(sb, &len, scap, (p), (n)) || buf_put(sb, &len, scap, "", 1)) return NULL;          \
   } while (0)
   ADD_RAW(O_EV, ev, (size_t)evn);
   for (int f = F_AD; f <= F_SID; f++) {
@@ -987,9 +1013,10 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
   if (!h) return NULL;
   memset(h, 0, sizeof *h);
   memcpy(h->data, *sb, len);
-  const char **dst[10] = {&h->event, &h->ad, &h->cr, &h->sid, &h->ip,
-                          &h->ua, &h->device_ip, &h->device_ua, &h->device, &h->query};
-  for (int i = 0; i < 10; i++) *dst[i] = present[i] ? h->data + off[i] : NULL;
+  const char **dst[10] = {&h->event, &h->ad,        &h->cr,        &h->sid,    &h->ip,
+                          &h->ua,    &h->device_ip, &h->device_ua, &h->device, &h->query};
+  for (int i = 0; i < 10; i++)
+    *dst[i] = present[i] ? h->data + off[i] : NULL;
   h->code = code;
   h->t_ms = wall_ms();
   h->owner = k->w;
@@ -1032,8 +1059,8 @@ static void handle_web_get(conn *k, const char *p, size_t n, int head, int close
  * with it instead of the GIF once stored (okcode its status): the test ad
  * server's tags and the tap's redirects (certify.c).
  */
-static void handle_hit_x(conn *k, const vast__http_req *rq, int head, int close, int v10,
-                         char *ok, size_t oklen, int okcode) {
+static void handle_hit_x(conn *k, const vast__http_req *rq, int head, int close, int v10, char *ok,
+                         size_t oklen, int okcode) {
   worker *w = k->w;
   vast_collector *c = w->c;
   int r204 = 0, bad = 0;
@@ -1073,9 +1100,15 @@ static void handle_hit_x(conn *k, const vast__http_req *rq, int head, int close,
   w->ln++;
   if (durable) {
     atomic_fetch_add(&w->inflight, 1);
-    slot s = {.hit = h, .t0 = uv_hrtime(), .r204 = (unsigned char)r204,
-              .head = (unsigned char)head, .close = (unsigned char)close,
-              .v10 = (unsigned char)v10, .bytes = ok, .len = oklen, .okcode = okcode};
+    slot s = {.hit = h,
+              .t0 = uv_hrtime(),
+              .r204 = (unsigned char)r204,
+              .head = (unsigned char)head,
+              .close = (unsigned char)close,
+              .v10 = (unsigned char)v10,
+              .bytes = ok,
+              .len = oklen,
+              .okcode = okcode};
     if (close) k->close_after = 1;
     if (slot_push(k, s)) {
       vast__hit_unref(h);
@@ -1106,8 +1139,8 @@ static void forward_job(conn *k, const vast__http_req *rq, const char *url, size
 static int certify_route(conn *k, const vast__http_req *rq, int head, int close, int v10) {
   vast_collector *c = k->w->c;
   vast__cert_ans a;
-  if (!vast__certify_route(rq->path.p, rq->path.n, rq->query.p, rq->query.n, rq->host.p,
-                           rq->host.n, &a))
+  if (!vast__certify_route(rq->path.p, rq->path.n, rq->query.p, rq->query.n, rq->host.p, rq->host.n,
+                           &a))
     return 0;
   if (a.tap_job) {
     tap_job(k, rq, close, v10);
@@ -1134,9 +1167,9 @@ static int certify_route(conn *k, const vast__http_req *rq, int head, int close,
   if (a.location) {
     /* 302 to the original, no body: what the player's request would have got */
     char h[320];
-    int hn = snprintf(h, sizeof h, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n%s%s%sLocation: ",
-                      NO_CACHE, close ? "Connection: close\r\n" : "",
-                      !close && v10 ? "Connection: keep-alive\r\n" : "");
+    int hn = snprintf(
+        h, sizeof h, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n%s%s%sLocation: ", NO_CACHE,
+        close ? "Connection: close\r\n" : "", !close && v10 ? "Connection: keep-alive\r\n" : "");
     if (buf_put(&b, &len, &cap, h, (size_t)hn) || buf_put(&b, &len, &cap, a.location, a.locn) ||
         buf_put(&b, &len, &cap, "\r\n\r\n", 4)) {
       free(b);
@@ -1268,8 +1301,8 @@ static void handle_request(conn *k, const vast__http_req *rq) {
 static void web_work(uv_work_t *req) {
   webjob *j = req->data;
   if (j->pn == 4 && !memcmp(j->path, "/tap", 4)) { /* GET /tap: the host is in body */
-    vast__certify_tap(j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private,
-                      &j->resp.status, &j->resp.ctype, &j->resp.body, &j->resp.len);
+    vast__certify_tap(j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private, &j->resp.status,
+                      &j->resp.ctype, &j->resp.body, &j->resp.len);
     return;
   }
   if (j->pn == 4 && !memcmp(j->path, "/fwd", 4)) { /* query: URL; body: ip NUL ua */
@@ -1553,8 +1586,10 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
       return;
     }
   }
-  if (!rest) k->req_start = 0;
-  else if (off || !k->req_start) k->req_start = uv_now(&w->loop);
+  if (!rest)
+    k->req_start = 0;
+  else if (off || !k->req_start)
+    k->req_start = uv_now(&w->loop);
   if (k->close_after) conn_pause(k);
   conn_flush(k);
 }
@@ -1578,8 +1613,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   conn *k = st->data;
   if (k->closing) return;
   if (nread < 0) {
-    if (nread == UV_EOF) conn_eof(k);
-    else conn_close(k);
+    if (nread == UV_EOF)
+      conn_eof(k);
+    else
+      conn_close(k);
     return;
   }
   if (nread > 0) conn_input(k, buf->base, (size_t)nread);
@@ -1638,8 +1675,10 @@ static void conn_accepted(conn *k) {
     uv_tcp_nodelay(&k->tcp, 1);
     if (uv_tcp_getpeername(&k->tcp, (struct sockaddr *)&ss, &sl) != 0) ss.ss_family = AF_UNSPEC;
   }
-  if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, k->ip, sizeof k->ip);
-  else if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, k->ip, sizeof k->ip);
+  if (ss.ss_family == AF_INET)
+    uv_ip4_name((struct sockaddr_in *)&ss, k->ip, sizeof k->ip);
+  else if (ss.ss_family == AF_INET6)
+    uv_ip6_name((struct sockaddr_in6 *)&ss, k->ip, sizeof k->ip);
   k->last_active = uv_now(&w->loop);
   conn_resume(k);
 }
@@ -1673,7 +1712,9 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* ---- worker ---- */
 
-static void on_handle_closed(uv_handle_t *h) { (void)h; }
+static void on_handle_closed(uv_handle_t *h) {
+  (void)h;
+}
 
 /* Closes the worker's own handles once draining is complete. */
 static void worker_maybe_finish(worker *w) {
@@ -1801,8 +1842,8 @@ static void ur_on_recv(worker *w, conn *k, const struct io_uring_cqe *cqe) {
     unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
     char *b = w->bufs + (size_t)bid * UR_BUFSZ;
     if (cqe->res > 0 && !k->closing) conn_input(k, b, (size_t)cqe->res);
-    io_uring_buf_ring_add(w->br, b, UR_BUFSZ, (unsigned short)bid,
-                          io_uring_buf_ring_mask(UR_NBUF), 0);
+    io_uring_buf_ring_add(w->br, b, UR_BUFSZ, (unsigned short)bid, io_uring_buf_ring_mask(UR_NBUF),
+                          0);
     io_uring_buf_ring_advance(w->br, 1);
   } else if (!k->closing) {
     if (cqe->res == 0) {
@@ -1849,15 +1890,24 @@ static void ur_complete(worker *w) {
     uint64_t ud = io_uring_cqe_get_data64(cqe);
     void *owner = (void *)(uintptr_t)(ud & ~(uint64_t)7);
     switch ((int)(ud & 7)) {
-    case OP_RECV: ur_on_recv(w, owner, cqe); break;
-    case OP_SEND: ur_on_send(owner, cqe); break;
-    case OP_CANCEL: ((conn *)owner)->ops--; break;
-    case OP_ACCEPT: ur_on_accept(w, cqe); break;
+    case OP_RECV:
+      ur_on_recv(w, owner, cqe);
+      break;
+    case OP_SEND:
+      ur_on_send(owner, cqe);
+      break;
+    case OP_CANCEL:
+      ((conn *)owner)->ops--;
+      break;
+    case OP_ACCEPT:
+      ur_on_accept(w, cqe);
+      break;
     case OP_UVPOLL:
       w->uv_armed = 0;
       w->uv_ready = 1;
       break;
-    default: break;
+    default:
+      break;
     }
   }
   io_uring_cq_advance(&w->ring, n);
@@ -1929,8 +1979,10 @@ static void ur_run(worker *w) {
 
 static void *worker_main(void *arg) {
   worker *w = arg;
-  if (w->uring) ur_run(w);
-  else uv_run(&w->loop, UV_RUN_DEFAULT);
+  if (w->uring)
+    ur_run(w);
+  else
+    uv_run(&w->loop, UV_RUN_DEFAULT);
   return NULL;
 }
 
@@ -1947,7 +1999,8 @@ static int funnel_of(const char *e) {
 static void count_dashboard(vast_collector *c, const vast__hit *h) {
   const char *ad = h->ad ? h->ad : "";
   uint32_t hv = 2166136261u;
-  for (const char *p = ad; *p; p++) hv = (hv ^ (unsigned char)*p) * 16777619u;
+  for (const char *p = ad; *p; p++)
+    hv = (hv ^ (unsigned char)*p) * 16777619u;
   adcount *a = NULL;
   for (unsigned i = 0; i < ADS_HASH; i++) {
     unsigned at = (hv + i) & (ADS_HASH - 1);
@@ -1966,11 +2019,14 @@ static void count_dashboard(vast_collector *c, const vast__hit *h) {
     }
   }
   int f = funnel_of(h->event);
-  if (a) a->n[f]++;
-  else c->ads_other++;
+  if (a)
+    a->n[f]++;
+  else
+    c->ads_other++;
   if (f != FUN_ERROR) return;
   unsigned j = 0;
-  while (j < c->ncodes && c->codes[j].code != h->code) j++;
+  while (j < c->ncodes && c->codes[j].code != h->code)
+    j++;
   if (j == c->ncodes) {
     if (j == sizeof c->codes / sizeof c->codes[0]) {
       c->codes_other++;
@@ -1986,7 +2042,8 @@ static void count_dashboard(vast_collector *c, const vast__hit *h) {
 static void count_hit(vast_collector *c, const vast__hit *h) {
   if (c->o.web) count_dashboard(c, h);
   unsigned j = 0;
-  while (j < c->nev && strcmp(c->ev[j].name, h->event) != 0) j++;
+  while (j < c->nev && strcmp(c->ev[j].name, h->event) != 0)
+    j++;
   if (j == c->nev) {
     if (c->nev == sizeof c->ev / sizeof c->ev[0]) {
       c->ev_other++;
@@ -2073,7 +2130,8 @@ static void commit_batch(vast_collector *c, vast__hit **batch, size_t n, int *wo
         atomic_fetch_sub(&c->workers[i]->inflight, woke[i]);
       }
   } else {
-    for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
+    for (size_t i = 0; i < n; i++)
+      vast__hit_unref(batch[i]);
   }
 }
 
@@ -2135,7 +2193,8 @@ static void loader_main(vast_collector *c) {
       pend = pend->next;
     }
     memset(top, 0, c->nworkers * sizeof *top);
-    for (size_t i = 0; i < n; i++) top[((worker *)batch[i]->owner)->idx] = batch[i]->seq;
+    for (size_t i = 0; i < n; i++)
+      top[((worker *)batch[i]->owner)->idx] = batch[i]->seq;
     for (unsigned i = 0; i < c->nworkers; i++)
       if (top[i]) js[nj++] = (vast__jseq){i, top[i]};
     vast_err e = VAST_E_DB;
@@ -2165,7 +2224,8 @@ static void loader_main(vast_collector *c) {
       if (!atomic_load(&c->db_lost))
         logf_(c, "gave up loading %zu hits: they stay in the journal for the next start", n);
     }
-    for (size_t i = 0; i < n; i++) vast__hit_unref(batch[i]);
+    for (size_t i = 0; i < n; i++)
+      vast__hit_unref(batch[i]);
   }
   free(batch);
   free(js);
@@ -2268,7 +2328,9 @@ static void worker_journal(worker *w) {
   worker_maybe_finish(w);
 }
 
-static void on_prepare(uv_prepare_t *p) { worker_journal(p->data); }
+static void on_prepare(uv_prepare_t *p) {
+  worker_journal(p->data);
+}
 
 /* ---- /stats and /metrics ---- */
 
@@ -2299,7 +2361,8 @@ static void wtotals_get(const vast_collector *c, wtotals *t) {
     t->hits += LD(s->hits);
     t->bad += LD(s->bad);
     t->nobufs += LD(s->nobufs);
-    for (size_t j = 0; j < NSTATUS; j++) t->status[j] += LD(s->status[j]);
+    for (size_t j = 0; j < NSTATUS; j++)
+      t->status[j] += LD(s->status[j]);
     for (size_t j = 0; j < sizeof s->lat.b / sizeof s->lat.b[0]; j++)
       inc1(&t->lat.b[j], LD(s->lat.b[j]));
     inc1(&t->lat.count, LD(s->lat.count));
@@ -2324,16 +2387,16 @@ static void write_json_stats(vast_collector *c, char **b, size_t *len, size_t *c
           "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"rejected\":%llu},"
           "\"ack\":\"%s\",\"io\":\"%s\",\"events\":{",
           t.hits, LD(c->stored), LD(c->failed), (unsigned long long)atomic_load(&c->qlen),
-          t.requests, t.bad, LD(c->timeouts), LD(c->batches), LD(c->loaded),
-          load_lag(c), LD(c->open), LD(c->accepted), LD(c->rejected),
+          t.requests, t.bad, LD(c->timeouts), LD(c->batches), LD(c->loaded), load_lag(c),
+          LD(c->open), LD(c->accepted), LD(c->rejected),
           c->o.ack == VAST_ACK_DURABLE ? "durable" : "fast",
           c->io_used == VAST_IO_URING ? "io_uring" : "epoll");
   pthread_mutex_lock(&c->emu);
   for (unsigned i = 0; i < c->nev; i++)
     appendf(b, len, cap, "%s\"%s\":%llu", i ? "," : "", c->ev[i].name,
             (unsigned long long)c->ev[i].n);
-  if (c->ev_other) appendf(b, len, cap, "%s\"(other)\":%llu", c->nev ? "," : "",
-                           (unsigned long long)c->ev_other);
+  if (c->ev_other)
+    appendf(b, len, cap, "%s\"(other)\":%llu", c->nev ? "," : "", (unsigned long long)c->ev_other);
   pthread_mutex_unlock(&c->emu);
   appendf(b, len, cap, "}}\n");
 }
@@ -2361,7 +2424,8 @@ static void write_web_stats(vast_collector *c, char **b, size_t *len, size_t *ca
   }
   uint64_t tot[FUN_N] = {0};
   for (unsigned i = 0; i < c->nads; i++)
-    for (int f = 0; f < FUN_N; f++) tot[f] += c->ads[i].n[f];
+    for (int f = 0; f < FUN_N; f++)
+      tot[f] += c->ads[i].n[f];
   appendf(b, len, cap, "},\"funnel\":[");
   for (int f = 0; f <= FUN_COMPLETE; f++)
     appendf(b, len, cap, "%s{\"event\":\"%s\",\"n\":%llu}", f ? "," : "", FUNNEL[f],
@@ -2396,8 +2460,8 @@ static void write_histo(char **b, size_t *len, size_t *cap, const char *name, co
     appendf(b, len, cap, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cum);
   }
   cum += LD(h->b[nb]);
-  appendf(b, len, cap, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9g\n%s_count %llu\n", name, cum,
-          name, (double)LD(h->sum_ns) * sum_scale, name, LD(h->count));
+  appendf(b, len, cap, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9g\n%s_count %llu\n", name, cum, name,
+          (double)LD(h->sum_ns) * sum_scale, name, LD(h->count));
 }
 
 static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap) {
@@ -2422,23 +2486,23 @@ static void write_metrics(vast_collector *c, char **b, size_t *len, size_t *cap)
        LD(c->rejected)},
       {"vastrack_connections_open", "gauge", "Open connections", LD(c->open)},
       {"vastrack_receive_buffers_exhausted_total", "counter",
-       "io_uring receives that found all receive buffers in use (armed again at once)",
-       t.nobufs},
+       "io_uring receives that found all receive buffers in use (armed again at once)", t.nobufs},
       {"vastrack_queue_depth", "gauge", "Hits waiting for the writer (or loader)",
        (unsigned long long)atomic_load(&c->qlen)},
       {"vastrack_batches_total", "counter", "Durable writes (journal appends or sink transactions)",
        LD(c->batches)},
   };
   for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-    appendf(b, len, cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help,
-            m[i].name, m[i].type, m[i].name, m[i].v);
-  appendf(b, len, cap, "# HELP vastrack_responses_total HTTP responses by status\n"
-                       "# TYPE vastrack_responses_total counter\n");
+    appendf(b, len, cap, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help, m[i].name,
+            m[i].type, m[i].name, m[i].v);
+  appendf(b, len, cap,
+          "# HELP vastrack_responses_total HTTP responses by status\n"
+          "# TYPE vastrack_responses_total counter\n");
   for (size_t i = 0; i < NSTATUS; i++)
-    appendf(b, len, cap, "vastrack_responses_total{code=\"%d\"} %llu\n", STATUS[i],
-            t.status[i]);
-  appendf(b, len, cap, "# HELP vastrack_events_total Stored hits by event\n"
-                       "# TYPE vastrack_events_total counter\n");
+    appendf(b, len, cap, "vastrack_responses_total{code=\"%d\"} %llu\n", STATUS[i], t.status[i]);
+  appendf(b, len, cap,
+          "# HELP vastrack_events_total Stored hits by event\n"
+          "# TYPE vastrack_events_total counter\n");
   pthread_mutex_lock(&c->emu);
   for (unsigned i = 0; i < c->nev; i++)
     appendf(b, len, cap, "vastrack_events_total{event=\"%s\"} %llu\n", c->ev[i].name,
@@ -2673,8 +2737,10 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   c->o.kafka = c->s_kafka;
   c->o.param_map = NULL;
   if (def.param_map && parse_map(c, def.param_map) != 0) {
-    set_err(err, VAST_E_INVAL, "invalid parameter map '%s' (want NAME=FIELD,... with FIELD "
-                               "ad, cr, sid, code or r)", def.param_map);
+    set_err(err, VAST_E_INVAL,
+            "invalid parameter map '%s' (want NAME=FIELD,... with FIELD "
+            "ad, cr, sid, code or r)",
+            def.param_map);
     collector_free_parts(c);
     return VAST_E_INVAL;
   }
@@ -2777,8 +2843,8 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     if (c->journal) {
       uint64_t seq = 0;
       if ((e = vast__store_journal_seq(c->store, i, &seq)) != VAST_OK ||
-          (e = vast__journal_open(dbfile, i, seq + 1, c->o.sync_full, &w->jr, msg,
-                                  sizeof msg)) != VAST_OK) {
+          (e = vast__journal_open(dbfile, i, seq + 1, c->o.sync_full, &w->jr, msg, sizeof msg)) !=
+              VAST_OK) {
         set_err(err, e, "%s", e == VAST_E_DB ? "cannot read journal_state" : msg);
         collector_free_parts(c);
         return e;
@@ -2876,13 +2942,20 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   return VAST_OK;
 }
 
-const char *vast_collector_address(const vast_collector *c) { return c ? c->address : ""; }
-vast_io vast_collector_io(const vast_collector *c) { return c ? c->io_used : VAST_IO_EPOLL; }
-int vast_collector_port(const vast_collector *c) { return c ? c->port : 0; }
+const char *vast_collector_address(const vast_collector *c) {
+  return c ? c->address : "";
+}
+vast_io vast_collector_io(const vast_collector *c) {
+  return c ? c->io_used : VAST_IO_EPOLL;
+}
+int vast_collector_port(const vast_collector *c) {
+  return c ? c->port : 0;
+}
 
 void vast_collector_stop(vast_collector *c) {
   if (!c || atomic_exchange(&c->stopping, 1)) return;
-  for (unsigned i = 0; i < c->nworkers; i++) uv_async_send(&c->workers[i]->wake);
+  for (unsigned i = 0; i < c->nworkers; i++)
+    uv_async_send(&c->workers[i]->wake);
 }
 
 void vast_collector_wait(vast_collector *c) {
@@ -2891,7 +2964,8 @@ void vast_collector_wait(vast_collector *c) {
   if (!c->waited) {
     for (unsigned i = 0; i < c->nworkers; i++) {
       worker *w = c->workers[i];
-      if (w->started) pthread_join(w->tid, NULL);
+      if (w->started)
+        pthread_join(w->tid, NULL);
       else {
         /* Thread never started: drain it here. */
         atomic_store(&c->stopping, 1);

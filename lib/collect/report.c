@@ -19,8 +19,8 @@
 #include "collect/collect-int.h"
 #include "base/jsonw.h"
 
-static const char *FUNNEL[] = {"impression", "start", "firstQuartile",
-                               "midpoint", "thirdQuartile", "complete"};
+static const char *FUNNEL[] = {"impression", "start",         "firstQuartile",
+                               "midpoint",   "thirdQuartile", "complete"};
 #define NFUNNEL 6
 
 typedef struct entry {
@@ -41,9 +41,11 @@ struct vast_report {
 
 static uint64_t hash2(const char *a, const char *b) {
   uint64_t h = 1469598103934665603ull;
-  for (; *a; a++) h = (h ^ (unsigned char)*a) * 1099511628211ull;
+  for (; *a; a++)
+    h = (h ^ (unsigned char)*a) * 1099511628211ull;
   h = (h ^ 0xff) * 1099511628211ull;
-  for (; *b; b++) h = (h ^ (unsigned char)*b) * 1099511628211ull;
+  for (; *b; b++)
+    h = (h ^ (unsigned char)*b) * 1099511628211ull;
   return h;
 }
 
@@ -52,7 +54,8 @@ static int rehash(vast_report *r, size_t ncap) {
   if (!t) return -1;
   for (size_t i = 0; i < r->n; i++) {
     size_t k = (size_t)hash2(r->e[i].ad, r->e[i].event) & (ncap - 1);
-    while (t[k]) k = (k + 1) & (ncap - 1);
+    while (t[k])
+      k = (k + 1) & (ncap - 1);
     t[k] = i + 1;
   }
   free(r->tab);
@@ -91,7 +94,8 @@ static entry *get(vast_report *r, const char *ad, const char *event, int create)
   }
   r->n++;
   size_t k = (size_t)hash2(ad, event) & (r->tcap - 1);
-  while (r->tab[k]) k = (k + 1) & (r->tcap - 1);
+  while (r->tab[k])
+    k = (k + 1) & (r->tcap - 1);
   r->tab[k] = r->n;
   return e;
 }
@@ -134,8 +138,10 @@ static vast_err run_query(vast_report *r, sqlite3 *db, const char *sql, int64_t 
     const char *ad = (const char *)sqlite3_column_text(st, 0);
     char ev[64];
     if (errors) {
-      if (sqlite3_column_type(st, 1) == SQLITE_NULL) snprintf(ev, sizeof ev, "error:none");
-      else snprintf(ev, sizeof ev, "error:%lld", (long long)sqlite3_column_int64(st, 1));
+      if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+        snprintf(ev, sizeof ev, "error:none");
+      else
+        snprintf(ev, sizeof ev, "error:%lld", (long long)sqlite3_column_int64(st, 1));
     } else {
       snprintf(ev, sizeof ev, "%s", (const char *)sqlite3_column_text(st, 1));
     }
@@ -207,11 +213,21 @@ static int json_string(const char **p, char *out, size_t cap) {
     if (c == '\\') {
       c = *s++;
       switch (c) {
-      case 'n': c = '\n'; break;
-      case 't': c = '\t'; break;
-      case 'r': c = '\r'; break;
-      case 'b': c = '\b'; break;
-      case 'f': c = '\f'; break;
+      case 'n':
+        c = '\n';
+        break;
+      case 't':
+        c = '\t';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 'b':
+        c = '\b';
+        break;
+      case 'f':
+        c = '\f';
+        break;
       case 'u': {
         unsigned v = 0;
         for (int i = 0; i < 4; i++) {
@@ -223,8 +239,10 @@ static int json_string(const char **p, char *out, size_t cap) {
         c = v < 0x80 ? (char)v : '?';
         break;
       }
-      case 0: return -1;
-      default: break; /* \" \\ \/ */
+      case 0:
+        return -1;
+      default:
+        break; /* \" \\ \/ */
       }
     }
     if (o + 1 < cap) out[o++] = c;
@@ -240,10 +258,12 @@ static int json_skip(const char **p) {
   const char *s = *p;
   int depth = 0;
   do {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+      s++;
     if (*s == '"') {
       s++;
-      while (*s && *s != '"') s += *s == '\\' && s[1] ? 2 : 1;
+      while (*s && *s != '"')
+        s += *s == '\\' && s[1] ? 2 : 1;
       if (!*s) return -1;
       s++;
     } else if (*s == '{' || *s == '[') {
@@ -255,7 +275,8 @@ static int json_skip(const char **p) {
     } else if (*s == ',' || *s == ':') {
       s++;
     } else if (*s) {
-      while (*s && !strchr(",}] \t\r\n", *s)) s++;
+      while (*s && !strchr(",}] \t\r\n", *s))
+        s++;
     } else {
       return -1;
     }
@@ -272,17 +293,21 @@ static int parse_fired_line(const char *line, char *url, size_t cap, long *statu
   const char *s = line;
   *status = 0;
   url[0] = 0;
-  while (isspace((unsigned char)*s)) s++;
+  while (isspace((unsigned char)*s))
+    s++;
   if (*s++ != '{') return -1;
   for (;;) {
-    while (isspace((unsigned char)*s) || *s == ',') s++;
+    while (isspace((unsigned char)*s) || *s == ',')
+      s++;
     if (*s == '}') break;
     if (*s++ != '"') return -1;
     char key[32];
     if (json_string(&s, key, sizeof key)) return -1;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+      s++;
     if (*s++ != ':') return -1;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+      s++;
     if (!strcmp(key, "url") && *s == '"') {
       s++;
       if (json_string(&s, url, cap)) return -1;
@@ -316,8 +341,10 @@ vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err) {
                       (fl == 1 && f[0] == 'r'));
     if (!eq || nl == 0 || nl >= sizeof names[0] || !known) {
       char m[300];
-      snprintf(m, sizeof m, "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, cr, "
-               "sid, code or r)", map);
+      snprintf(m, sizeof m,
+               "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, cr, "
+               "sid, code or r)",
+               map);
       fill_err(err, VAST_E_INVAL, m);
       return VAST_E_INVAL;
     }
@@ -443,7 +470,9 @@ static void emit_raw(void *u, const char *p, size_t n) {
 
 /* Through the library's one JSON escaper (jsonw.h): invalid UTF-8 from a
  * beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
-static void emit_json_str(out *o, const char *s) { vast__json_quote(s, strlen(s), emit_raw, o); }
+static void emit_json_str(out *o, const char *s) {
+  vast__json_quote(s, strlen(s), emit_raw, o);
+}
 
 /* One CSV cell of received text: quoted as needed, never a formula. */
 static void emit_csv_str(out *o, const char *s) {
@@ -481,7 +510,8 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
   out o = {write, ctx, 0};
   size_t *idx = malloc((r->n ? r->n : 1) * sizeof *idx);
   if (!idx) return VAST_E_NOMEM;
-  for (size_t i = 0; i < r->n; i++) idx[i] = i;
+  for (size_t i = 0; i < r->n; i++)
+    idx[i] = i;
   sort_r = r; /* qsort has no context argument; the report is not shared across threads */
   qsort(idx, r->n, sizeof *idx, cmp_entry);
   int fired = r->have_fired;
@@ -497,7 +527,8 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
   while (i < r->n) {
     const char *ad = r->e[idx[i]].ad;
     size_t j = i;
-    while (j < r->n && !strcmp(r->e[idx[j]].ad, ad)) j++;
+    while (j < r->n && !strcmp(r->e[idx[j]].ad, ad))
+      j++;
     /* impressions: the base of every rate */
     uint64_t imp = 0;
     const entry *ie = get((vast_report *)r, ad, "impression", 0);
@@ -546,8 +577,10 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
           snprintf(label, sizeof label, "%s%s", is_err ? "error code " : "",
                    safe(is_err ? name + 6 : name, sname, sizeof sname));
           emit(&o, "  %-22s %10llu", label, (unsigned long long)e->counted);
-          if (in_funnel && rate >= 0) emit(&o, " %7.1f%%", rate * 100);
-          else emit(&o, " %8s", "");
+          if (in_funnel && rate >= 0)
+            emit(&o, " %7.1f%%", rate * 100);
+          else
+            emit(&o, " %8s", "");
           if (fired && !is_err)
             emit(&o, " %10llu %10llu %+8lld", (unsigned long long)e->fired,
                  (unsigned long long)e->answered, (long long)diff);
@@ -566,15 +599,20 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
           if (!is_err) emit(&o, ",\"code\":null");
           if (is_err) { /* a number, null for "none", else the text as sent */
             const char *cd = name + 6;
-            if (!strcmp(cd, "none") || !*cd) emit(&o, ",\"code\":null");
-            else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 && (cd[0] != '0' || !cd[1]))
+            if (!strcmp(cd, "none") || !*cd)
+              emit(&o, ",\"code\":null");
+            else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 &&
+                     (cd[0] != '0' || !cd[1]))
               emit(&o, ",\"code\":%s", cd);
-            else emit(&o, ",\"code\":"), emit_json_str(&o, cd);
+            else
+              emit(&o, ",\"code\":"), emit_json_str(&o, cd);
           }
           emit(&o, ",\"funnel\":%s,\"counted\":%llu", in_funnel ? "true" : "false",
                (unsigned long long)e->counted);
-          if (rate >= 0) emit(&o, ",\"rate\":%.4f", rate);
-          else emit(&o, ",\"rate\":null");
+          if (rate >= 0)
+            emit(&o, ",\"rate\":%.4f", rate);
+          else
+            emit(&o, ",\"rate\":null");
           if (fired && !is_err)
             emit(&o, ",\"fired\":%llu,\"answered\":%llu,\"diff\":%lld",
                  (unsigned long long)e->fired, (unsigned long long)e->answered, (long long)diff);
@@ -589,8 +627,10 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
     if (fmt == VAST_REPORT_JSON) emit(&o, "]}");
     i = j;
   }
-  if (fmt == VAST_REPORT_JSON) emit(&o, "]}\n");
-  else if (fmt == VAST_REPORT_TEXT && r->n == 0) emit(&o, "no hits\n");
+  if (fmt == VAST_REPORT_JSON)
+    emit(&o, "]}\n");
+  else if (fmt == VAST_REPORT_TEXT && r->n == 0)
+    emit(&o, "no hits\n");
   free(idx);
   return o.failed ? VAST_E_IO : VAST_OK;
 }
@@ -607,8 +647,11 @@ vast_err vast_parse_since(const char *s, int64_t now_ms, int64_t *out_ms) {
       return VAST_OK;
     }
     if (!end[1]) {
-      long long mul = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
-                                                             : end[0] == 'd' ? 86400 : 0;
+      long long mul = end[0] == 's'   ? 1
+                      : end[0] == 'm' ? 60
+                      : end[0] == 'h' ? 3600
+                      : end[0] == 'd' ? 86400
+                                      : 0;
       if (mul) {
         *out_ms = now_ms - (int64_t)(v * mul * 1000);
         return VAST_OK;

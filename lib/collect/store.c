@@ -53,7 +53,7 @@ struct vast__store {
   int ckpt_started, ckpt_want, ckpt_quit;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  int have_id;  /* the database is a file: dev/ino below identify it */
+  int have_id; /* the database is a file: dev/ino below identify it */
   dev_t dev;
   ino_t ino;
 };
@@ -62,7 +62,8 @@ static void *ckpt_main(void *arg) {
   vast__store *s = arg;
   for (;;) {
     pthread_mutex_lock(&s->mu);
-    while (!s->ckpt_want && !s->ckpt_quit) pthread_cond_wait(&s->cv, &s->mu);
+    while (!s->ckpt_want && !s->ckpt_quit)
+      pthread_cond_wait(&s->cv, &s->mu);
     int quit = s->ckpt_quit;
     s->ckpt_want = 0;
     pthread_mutex_unlock(&s->mu);
@@ -101,8 +102,8 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
   if (!s) return VAST_E_NOMEM;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
-  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                             SQLITE_OPEN_NOMUTEX, NULL);
+  int rc = sqlite3_open_v2(path, &s->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     set_msg(msg, msgcap, path, s->db);
     vast__store_close(s);
@@ -110,15 +111,15 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
   }
   sqlite3_busy_timeout(s->db, 5000);
   char sql[512];
-  snprintf(sql, sizeof sql,
-           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;", sync_full ? "FULL" : "NORMAL");
+  snprintf(sql, sizeof sql, "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;",
+           sync_full ? "FULL" : "NORMAL");
   char insm[128 + INS_ROWS * (INS_COLS * 2 + 3)];
   size_t il = (size_t)snprintf(insm, sizeof insm,
                                "INSERT INTO hits(t_ms,event,ad,cr,sid,code,ip,ua,device_ip,"
                                "device_ua,device,query) VALUES");
   for (int r = 0; r < INS_ROWS; r++)
-    il += (size_t)snprintf(insm + il, sizeof insm - il, "%s(?,?,?,?,?,?,?,?,?,?,?,?)",
-                           r ? "," : "");
+    il +=
+        (size_t)snprintf(insm + il, sizeof insm - il, "%s(?,?,?,?,?,?,?,?,?,?,?,?)", r ? "," : "");
   if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(s->db,
@@ -165,8 +166,10 @@ vast_err vast__store_open(const char *path, int sync_full, vast__store **out, ch
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v) {
-  if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(st, i);
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
 }
 
 static int step_reset(sqlite3_stmt *st) {
@@ -188,11 +191,12 @@ static int cell_same(const cell *c, const vast__hit *h, int64_t minute) {
 }
 
 vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vast__jseq *js,
-                          size_t njs, char *msg, size_t msgcap) {
+                           size_t njs, char *msg, size_t msgcap) {
   if (n == 0 && njs == 0) return VAST_OK;
   /* Aggregate rollup cells with a small open-addressing table. */
   size_t cap = 64;
-  while (cap < n * 2) cap *= 2;
+  while (cap < n * 2)
+    cap *= 2;
   cell *cells = calloc(cap, sizeof *cells);
   if (!cells) return VAST_E_NOMEM;
   if (step_reset(s->begin) != SQLITE_OK) goto fail;
@@ -210,8 +214,10 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vas
     bind_text(st, b + 3, h->ad);
     bind_text(st, b + 4, h->cr);
     bind_text(st, b + 5, h->sid);
-    if (h->code >= 0) sqlite3_bind_int(st, b + 6, h->code);
-    else sqlite3_bind_null(st, b + 6);
+    if (h->code >= 0)
+      sqlite3_bind_int(st, b + 6, h->code);
+    else
+      sqlite3_bind_null(st, b + 6);
     bind_text(st, b + 7, h->ip);
     bind_text(st, b + 8, h->ua);
     bind_text(st, b + 9, h->device_ip);
@@ -222,10 +228,13 @@ vast_err vast__store_write(vast__store *s, vast__hit **hits, size_t n, const vas
     int64_t minute = h->t_ms / 60000;
     const char *ad = h->ad ? h->ad : "";
     uint64_t hv = 1469598103934665603ull ^ (uint64_t)minute;
-    for (const char *p = ad; *p; p++) hv = (hv ^ (unsigned char)*p) * 1099511628211ull;
-    for (const char *p = h->event; *p; p++) hv = (hv ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = ad; *p; p++)
+      hv = (hv ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = h->event; *p; p++)
+      hv = (hv ^ (unsigned char)*p) * 1099511628211ull;
     size_t k = (size_t)hv & (cap - 1);
-    while (cells[k].event && !cell_same(&cells[k], h, minute)) k = (k + 1) & (cap - 1);
+    while (cells[k].event && !cell_same(&cells[k], h, minute))
+      k = (k + 1) & (cap - 1);
     if (!cells[k].event) cells[k] = (cell){ad, h->event, minute, 0};
     cells[k].n++;
   }

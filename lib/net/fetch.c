@@ -41,7 +41,9 @@ double vast__wall(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-const char *vast__user_agent(void) { return "vastrack/" VAST_VERSION_STRING; }
+const char *vast__user_agent(void) {
+  return "vastrack/" VAST_VERSION_STRING;
+}
 
 int vast__is_http(const char *s) {
   return s && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
@@ -63,42 +65,43 @@ typedef struct prefix {
 } prefix;
 
 static const prefix v4_special[] = {
-    {{0, 0, 0, 0}, 8},         /* "this network" (0.0.0.0/32 included), RFC 791 */
-    {{10, 0, 0, 0}, 8},        /* private, RFC 1918 */
-    {{100, 64, 0, 0}, 10},     /* shared address space (CGNAT), RFC 6598 */
-    {{127, 0, 0, 0}, 8},       /* loopback, RFC 1122 */
-    {{169, 254, 0, 0}, 16},    /* link local, RFC 3927 */
-    {{172, 16, 0, 0}, 12},     /* private, RFC 1918 */
-    {{192, 0, 0, 0}, 24},      /* IETF protocol assignments (DS-Lite, PCP, TURN, NAT64 discovery...) */
-    {{192, 0, 2, 0}, 24},      /* documentation TEST-NET-1, RFC 5737 */
-    {{192, 31, 196, 0}, 24},   /* AS112-v4, RFC 7535 */
-    {{192, 52, 193, 0}, 24},   /* AMT, RFC 7450 */
-    {{192, 88, 99, 0}, 24},    /* deprecated 6to4 relay anycast, RFC 7526 */
-    {{192, 168, 0, 0}, 16},    /* private, RFC 1918 */
-    {{192, 175, 48, 0}, 24},   /* direct delegation AS112, RFC 7534 */
-    {{198, 18, 0, 0}, 15},     /* benchmarking, RFC 2544 */
-    {{198, 51, 100, 0}, 24},   /* documentation TEST-NET-2, RFC 5737 */
-    {{203, 0, 113, 0}, 24},    /* documentation TEST-NET-3, RFC 5737 */
-    {{224, 0, 0, 0}, 4},       /* multicast, RFC 5771 */
-    {{240, 0, 0, 0}, 4},       /* reserved, RFC 1112 (255.255.255.255 broadcast included) */
+    {{0, 0, 0, 0}, 8},      /* "this network" (0.0.0.0/32 included), RFC 791 */
+    {{10, 0, 0, 0}, 8},     /* private, RFC 1918 */
+    {{100, 64, 0, 0}, 10},  /* shared address space (CGNAT), RFC 6598 */
+    {{127, 0, 0, 0}, 8},    /* loopback, RFC 1122 */
+    {{169, 254, 0, 0}, 16}, /* link local, RFC 3927 */
+    {{172, 16, 0, 0}, 12},  /* private, RFC 1918 */
+    {{192, 0, 0, 0}, 24},   /* IETF protocol assignments (DS-Lite, PCP, TURN, NAT64 discovery...) */
+    {{192, 0, 2, 0}, 24},   /* documentation TEST-NET-1, RFC 5737 */
+    {{192, 31, 196, 0}, 24}, /* AS112-v4, RFC 7535 */
+    {{192, 52, 193, 0}, 24}, /* AMT, RFC 7450 */
+    {{192, 88, 99, 0}, 24},  /* deprecated 6to4 relay anycast, RFC 7526 */
+    {{192, 168, 0, 0}, 16},  /* private, RFC 1918 */
+    {{192, 175, 48, 0}, 24}, /* direct delegation AS112, RFC 7534 */
+    {{198, 18, 0, 0}, 15},   /* benchmarking, RFC 2544 */
+    {{198, 51, 100, 0}, 24}, /* documentation TEST-NET-2, RFC 5737 */
+    {{203, 0, 113, 0}, 24},  /* documentation TEST-NET-3, RFC 5737 */
+    {{224, 0, 0, 0}, 4},     /* multicast, RFC 5771 */
+    {{240, 0, 0, 0}, 4},     /* reserved, RFC 1112 (255.255.255.255 broadcast included) */
 };
 
 static const prefix v6_special[] = {
-    {{0}, 96},                                        /* ::/128, ::1/128, IPv4-compatible ::/96 */
-    {{0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}, 96}, /* IPv4-translated ::ffff:0:0:0/96, RFC 2765 */
-    {{0, 0x64, 0xff, 0x9b, 0, 1}, 48},                /* local-use NAT64 64:ff9b:1::/48, RFC 8215 */
-    {{1, 0}, 64},                                     /* discard-only 100::/64, RFC 6666 */
-    {{1, 0, 0, 0, 0, 0, 0, 1}, 64},                   /* dummy prefix 100:0:0:1::/64, RFC 9780 */
-    {{0x20, 0x01, 0, 0}, 23},                         /* IETF protocol assignments 2001::/23 (Teredo,
-                                                         benchmarking, ORCHID, AMT, AS112...) */
-    {{0x20, 0x01, 0x0d, 0xb8}, 32},                   /* documentation 2001:db8::/32, RFC 3849 */
-    {{0x26, 0x20, 0, 0x4f, 0x80, 0}, 48},             /* direct delegation AS112 2620:4f:8000::/48 */
-    {{0x3f, 0xff}, 20},                               /* documentation 3fff::/20, RFC 9637 */
-    {{0x5f, 0}, 16},                                  /* SRv6 SIDs 5f00::/16, RFC 9602 */
-    {{0xfc}, 7},                                      /* unique local fc00::/7, RFC 4193 */
-    {{0xfe, 0x80}, 10},                               /* link local fe80::/10, RFC 4291 */
-    {{0xfe, 0xc0}, 10},                               /* deprecated site local fec0::/10, RFC 3879 */
-    {{0xff}, 8},                                      /* multicast ff00::/8, RFC 4291 */
+    {{0}, 96}, /* ::/128, ::1/128, IPv4-compatible ::/96 */
+    {{0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0},
+     96},                                 /* IPv4-translated ::ffff:0:0:0/96, RFC 2765 */
+    {{0, 0x64, 0xff, 0x9b, 0, 1}, 48},    /* local-use NAT64 64:ff9b:1::/48, RFC 8215 */
+    {{1, 0}, 64},                         /* discard-only 100::/64, RFC 6666 */
+    {{1, 0, 0, 0, 0, 0, 0, 1}, 64},       /* dummy prefix 100:0:0:1::/64, RFC 9780 */
+    {{0x20, 0x01, 0, 0}, 23},             /* IETF protocol assignments 2001::/23 (Teredo,
+                                             benchmarking, ORCHID, AMT, AS112...) */
+    {{0x20, 0x01, 0x0d, 0xb8}, 32},       /* documentation 2001:db8::/32, RFC 3849 */
+    {{0x26, 0x20, 0, 0x4f, 0x80, 0}, 48}, /* direct delegation AS112 2620:4f:8000::/48 */
+    {{0x3f, 0xff}, 20},                   /* documentation 3fff::/20, RFC 9637 */
+    {{0x5f, 0}, 16},                      /* SRv6 SIDs 5f00::/16, RFC 9602 */
+    {{0xfc}, 7},                          /* unique local fc00::/7, RFC 4193 */
+    {{0xfe, 0x80}, 10},                   /* link local fe80::/10, RFC 4291 */
+    {{0xfe, 0xc0}, 10},                   /* deprecated site local fec0::/10, RFC 3879 */
+    {{0xff}, 8},                          /* multicast ff00::/8, RFC 4291 */
 };
 
 static int in_prefix(const uint8_t *a, const prefix *p) {
@@ -142,7 +145,9 @@ int vast_net_ip_special(const char *text) {
   return -1;
 }
 
-int vast__addr_private(const struct sockaddr *sa) { return vast_net_addr_special(sa); }
+int vast__addr_private(const struct sockaddr *sa) {
+  return vast_net_addr_special(sa);
+}
 
 void vast_net_policy_init(vast_net_policy *p) {
   if (!p) return;
@@ -224,8 +229,7 @@ curl_socket_t vast__guard_open(void *clientp, curlsocktype purpose, struct curl_
   return socket(addr->family, addr->socktype, addr->protocol);
 }
 
-void vast__easy_common(CURL *easy, vast__guard *guard, const char *user_agent,
-                       long max_redirects) {
+void vast__easy_common(CURL *easy, vast__guard *guard, const char *user_agent, long max_redirects) {
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, max_redirects > 0 ? 1L : 0L);
@@ -242,12 +246,17 @@ vast_err vast__curl_err(CURLcode rc, const vast__guard *guard, int too_large) {
   if (guard && guard->refused) return VAST_E_FORBIDDEN;
   if (too_large || rc == CURLE_FILESIZE_EXCEEDED) return VAST_E_TOO_LARGE;
   switch (rc) {
-  case CURLE_OK: return VAST_OK;
-  case CURLE_OPERATION_TIMEDOUT: return VAST_E_TIMEOUT;
-  case CURLE_OUT_OF_MEMORY: return VAST_E_NOMEM;
+  case CURLE_OK:
+    return VAST_OK;
+  case CURLE_OPERATION_TIMEDOUT:
+    return VAST_E_TIMEOUT;
+  case CURLE_OUT_OF_MEMORY:
+    return VAST_E_NOMEM;
   case CURLE_URL_MALFORMAT:
-  case CURLE_UNSUPPORTED_PROTOCOL: return VAST_E_URL;
-  default: return VAST_E_HTTP;
+  case CURLE_UNSUPPORTED_PROTOCOL:
+    return VAST_E_URL;
+  default:
+    return VAST_E_HTTP;
   }
 }
 
@@ -268,7 +277,8 @@ size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud) {
   }
   if (s->len + n + 1 > s->cap) {
     size_t cap = s->cap ? s->cap : 16384;
-    while (cap < s->len + n + 1) cap *= 2;
+    while (cap < s->len + n + 1)
+      cap *= 2;
     char *nb = realloc(s->buf, cap);
     if (!nb) return 0;
     s->buf = nb;
@@ -304,8 +314,8 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   if (!res || !url) return VAST_E_INVAL;
   if (!vast_net_header_value_ok(o.user_agent)) { /* a CR LF would add headers */
     memset(res, 0, sizeof *res);
-    set_err(err, VAST_E_INVAL, 0, "cannot fetch '%.150s': the User-Agent holds a control character%s",
-            url, "");
+    set_err(err, VAST_E_INVAL, 0,
+            "cannot fetch '%.150s': the User-Agent holds a control character%s", url, "");
     return VAST_E_INVAL;
   }
   memset(res, 0, sizeof *res);
@@ -366,7 +376,8 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
 static size_t scheme_len(const char *s) {
   if (!isalpha((unsigned char)s[0])) return 0;
   size_t i = 1;
-  while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.') i++;
+  while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+    i++;
   return s[i] == ':' ? i : 0;
 }
 
@@ -374,9 +385,11 @@ vast_err vast_url_resolve(const char *base, const char *ref, char **out, int *is
   if (out) *out = NULL;
   if (is_file) *is_file = 0;
   if (!ref || !out) return VAST_E_INVAL;
-  while (isspace((unsigned char)*ref)) ref++;
+  while (isspace((unsigned char)*ref))
+    ref++;
   size_t rl = strlen(ref);
-  while (rl && isspace((unsigned char)ref[rl - 1])) rl--;
+  while (rl && isspace((unsigned char)ref[rl - 1]))
+    rl--;
   if (!rl) return VAST_E_URL;
   char *r = strndup(ref, rl);
   if (!r) return VAST_E_NOMEM;

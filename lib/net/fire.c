@@ -40,7 +40,7 @@
 #define DNS_SLOTS 64
 
 typedef struct xfer {
-  struct xfer *next;         /* waiting list */
+  struct xfer *next;          /* waiting list */
   struct xfer *fprev, *fnext; /* in-flight list (stepping thread only) */
   vast_dispatcher *d;
   CURL *easy;
@@ -52,12 +52,12 @@ typedef struct xfer {
   double queued_at, sent_at;
   uint64_t start_us, sent_us, not_before;
   unsigned attempts;
-  int fast;                  /* in flight on the fast path */
-  int refuse;                /* the submitter's guard (vast__dispatcher_submit_guarded) */
-  char *redirect;            /* a fast-path 3xx: Location, continued by libcurl */
+  int fast;       /* in flight on the fast path */
+  int refuse;     /* the submitter's guard (vast__dispatcher_submit_guarded) */
+  char *redirect; /* a fast-path 3xx: Location, continued by libcurl */
   vast__h1_req h1;
-  struct curl_slist *hdrs;   /* per-device headers (vast_dispatcher_submit_device), or NULL */
-  char *tail;                /* the fast-path request tail for them, or NULL */
+  struct curl_slist *hdrs; /* per-device headers (vast_dispatcher_submit_device), or NULL */
+  char *tail;              /* the fast-path request tail for them, or NULL */
   size_t tail_len;
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
@@ -85,11 +85,11 @@ struct vast_dispatcher {
   vast_dispatch_stats st;
   pthread_t th;
   int threaded, stop;
-  vast__h1 *h1;       /* NULL with curl_only */
-  char *req_tail;     /* request headers after Host, through the empty line */
+  vast__h1 *h1;   /* NULL with curl_only */
+  char *req_tail; /* request headers after Host, through the empty line */
   size_t req_tail_len;
-  xfer *h1_done;      /* fast-path transfers that ended, to settle */
-  size_t n_curl;      /* transfers in the multi handle */
+  xfer *h1_done; /* fast-path transfers that ended, to settle */
+  size_t n_curl; /* transfers in the multi handle */
   dns_entry dns[DNS_SLOTS];
 };
 
@@ -131,7 +131,8 @@ static void h1_done(void *ctx, vast__h1_req *r);
    the device headers, the empty line. NULL when out of memory. */
 static char *build_tail_of(vast_dispatcher *d, const struct curl_slist *hl, size_t *len) {
   size_t cap = 64 + strlen(d->ua);
-  for (const struct curl_slist *h = hl; h; h = h->next) cap += strlen(h->data) + 2;
+  for (const struct curl_slist *h = hl; h; h = h->next)
+    cap += strlen(h->data) + 2;
   char *t = malloc(cap);
   if (!t) return NULL;
   size_t n = (size_t)snprintf(t, cap, "User-Agent: %s\r\nAccept: */*\r\n", d->ua);
@@ -197,9 +198,9 @@ vast_err vast_dispatcher_create(const vast_dispatch_opts *opts, vast_dispatcher 
   d->dev_ref = sdup(o.device_referer, &bad);
   d->dev_lang = sdup(o.device_accept_language, &bad);
   d->dev_rw = sdup(o.device_requested_with, &bad);
-  d->refuse = vast__policy_refuse(o.policy, o.private_policy == VAST_PRIVATE_REFUSE ||
-                                                (o.private_policy == VAST_PRIVATE_DEFAULT &&
-                                                 o.server_side));
+  d->refuse = vast__policy_refuse(o.policy,
+                                  o.private_policy == VAST_PRIVATE_REFUSE ||
+                                      (o.private_policy == VAST_PRIVATE_DEFAULT && o.server_side));
   d->o.policy = NULL; /* not kept: everything it says is applied above */
   if (o.server_side) {
     bad |= add_header(&d->headers, "X-Device-IP", d->dev_ip) != 0;
@@ -266,7 +267,9 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
   return CURL_PREREQFUNC_OK;
 }
 
-static size_t discard(char *p, size_t s, size_t n, void *u) { return s * n; }
+static size_t discard(char *p, size_t s, size_t n, void *u) {
+  return s * n;
+}
 
 static int setup_easy(vast_dispatcher *d, xfer *x) {
   if (!x->easy && !(x->easy = curl_easy_init())) return -1;
@@ -466,7 +469,8 @@ static int parse_target(const char *url, target *t) {
   size_t hl = (size_t)(he - hp);
   memcpy(t->host, hp, hl);
   t->host[hl] = 0;
-  for (size_t i = 0; i < hl; i++) t->host[i] = (char)tolower((unsigned char)t->host[i]);
+  for (size_t i = 0; i < hl; i++)
+    t->host[i] = (char)tolower((unsigned char)t->host[i]);
   snprintf(t->key, sizeof t->key, "%s:%u", t->host, t->port);
   if (t->port == 80)
     snprintf(t->hosthdr, sizeof t->hosthdr, t->v6 ? "[%s]" : "%s", t->host);
@@ -685,7 +689,8 @@ static void settle(vast_dispatcher *d, xfer *x, long status, vast_err e, const c
     d->n_flight--;
     d->n_pend++;
     d->st.retried++;
-    x->not_before = vast__now_us() + (uint64_t)(d->o.retry_delay_ms > 0 ? d->o.retry_delay_ms : 0) * 1000u;
+    x->not_before =
+        vast__now_us() + (uint64_t)(d->o.retry_delay_ms > 0 ? d->o.retry_delay_ms : 0) * 1000u;
     x->next = d->head; /* retries go first */
     d->head = x;
     if (!d->tail) d->tail = x;
@@ -776,13 +781,21 @@ static void reap_h1(vast_dispatcher *d) {
       }
       settle(d, x, r->status, VAST_OK, NULL, 0);
       break;
-    case VAST__H1_CONNECT: settle(d, x, 0, VAST_E_HTTP, r->error, 1); break;
-    case VAST__H1_REFUSED: settle(d, x, 0, VAST_E_FORBIDDEN, r->error, 0); break;
+    case VAST__H1_CONNECT:
+      settle(d, x, 0, VAST_E_HTTP, r->error, 1);
+      break;
+    case VAST__H1_REFUSED:
+      settle(d, x, 0, VAST_E_FORBIDDEN, r->error, 0);
+      break;
     case VAST__H1_TIMEOUT:
       settle(d, x, r->status, VAST_E_TIMEOUT, r->error, !r->sent_us && !r->status);
       break;
-    case VAST__H1_NOMEM: settle(d, x, r->status, VAST_E_NOMEM, r->error, 0); break;
-    default: settle(d, x, r->status, VAST_E_HTTP, r->error, 0); break;
+    case VAST__H1_NOMEM:
+      settle(d, x, r->status, VAST_E_NOMEM, r->error, 0);
+      break;
+    default:
+      settle(d, x, r->status, VAST_E_HTTP, r->error, 0);
+      break;
     }
   }
 }
@@ -830,8 +843,7 @@ static void step_once(vast_dispatcher *d, int timeout_ms) {
     if (d->h1 && !d->n_curl && !d->threaded) {
       vast__h1_run(d->h1, timeout_ms); /* only fast-path work can be pending */
     } else {
-      struct curl_waitfd w = {.fd = d->h1 ? vast__h1_fd(d->h1) : -1,
-                              .events = CURL_WAIT_POLLIN};
+      struct curl_waitfd w = {.fd = d->h1 ? vast__h1_fd(d->h1) : -1, .events = CURL_WAIT_POLLIN};
       curl_multi_poll(d->multi, d->h1 ? &w : NULL, d->h1 ? 1u : 0u, timeout_ms, NULL);
     }
   }

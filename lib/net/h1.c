@@ -29,7 +29,7 @@
 #include "net/h1.h"
 #include "net/net-int.h"
 
-#define H1_BUF 16384 /* the status line and headers must fit in this */
+#define H1_BUF 16384              /* the status line and headers must fit in this */
 #define H1_MAX_IDLE_US 118000000u /* not reused after idling this long (libcurl's MAXAGE_CONN) */
 
 enum { C_CONNECTING, C_SENDING, C_READING, C_IDLE };
@@ -39,15 +39,15 @@ struct vast__h1_conn {
   vast__h1_conn *prev, *next; /* idle list (MRU first) or busy list */
   int fd;
   int state;
-  int out;                    /* EPOLLOUT registered */
-  uint64_t served;            /* responses completed on this connection */
-  uint64_t idle_since;        /* monotonic us, while idle */
+  int out;             /* EPOLLOUT registered */
+  uint64_t served;     /* responses completed on this connection */
+  uint64_t idle_since; /* monotonic us, while idle */
   vast__h1_req *req;
   size_t woff;
   /* response parsing */
   int phase, keep, got_any;
   uint64_t remain;
-  char line[80];              /* chunk-size or trailer line being collected */
+  char line[80]; /* chunk-size or trailer line being collected */
   size_t line_len;
   size_t n;
   char key[300];
@@ -77,8 +77,12 @@ vast__h1 *vast__h1_create(size_t max_idle, vast__h1_done_fn done, void *ctx) {
   return h;
 }
 
-int vast__h1_fd(const vast__h1 *h) { return h->ep; }
-size_t vast__h1_busy(const vast__h1 *h) { return h->n_busy; }
+int vast__h1_fd(const vast__h1 *h) {
+  return h->ep;
+}
+size_t vast__h1_busy(const vast__h1 *h) {
+  return h->n_busy;
+}
 
 void vast__h1_counts(const vast__h1 *h, uint64_t *opened, uint64_t *reused) {
   if (opened) *opened = h->opened;
@@ -317,8 +321,10 @@ static int hdr_is(const char *line, size_t len, const char *name) {
 /* The header value (trimmed) into out. */
 static void hdr_value(const char *line, size_t len, size_t name_len, char *out, size_t cap) {
   const char *v = line + name_len + 1, *e = line + len;
-  while (v < e && (*v == ' ' || *v == '\t')) v++;
-  while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+  while (v < e && (*v == ' ' || *v == '\t'))
+    v++;
+  while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+    e--;
   size_t n = (size_t)(e - v);
   if (n >= cap) n = cap - 1;
   memcpy(out, v, n);
@@ -364,12 +370,16 @@ static int parse_head(vast__h1_conn *c, size_t hl) {
       has_len = 1;
     } else if (hdr_is(line, ll, "transfer-encoding")) {
       hdr_value(line, ll, 17, v, sizeof v);
-      if (strcasestr(v, "chunked")) chunked = 1;
-      else return -1; /* another coding without chunked: no framing we can trust */
+      if (strcasestr(v, "chunked"))
+        chunked = 1;
+      else
+        return -1; /* another coding without chunked: no framing we can trust */
     } else if (hdr_is(line, ll, "connection")) {
       hdr_value(line, ll, 10, v, sizeof v);
-      if (strcasestr(v, "close")) keep = 0;
-      else if (strcasestr(v, "keep-alive")) keep = 1;
+      if (strcasestr(v, "close"))
+        keep = 0;
+      else if (strcasestr(v, "keep-alive"))
+        keep = 1;
     } else if (hdr_is(line, ll, "location")) {
       hdr_value(line, ll, 8, loc, sizeof loc);
     }
@@ -430,7 +440,8 @@ static size_t body(vast__h1_conn *c, const char *p, size_t n, int *bad) {
     size_t left = n - used;
     int done = 0;
     switch (c->phase) {
-    case P_EOF: return n;
+    case P_EOF:
+      return n;
     case P_LEN:
     case P_CHUNK_DATA: {
       size_t k = left < c->remain ? left : (size_t)c->remain;
@@ -597,9 +608,11 @@ void vast__h1_run(vast__h1 *h, int timeout_ms) {
   int n = epoll_wait(h->ep, ev, 64, timeout_ms);
   /* Handling one event closes at most that event's connection (done() must not
      start requests), so later events in the batch still point to live ones. */
-  for (int i = 0; i < n; i++) on_event(h, ev[i].data.ptr, ev[i].events);
+  for (int i = 0; i < n; i++)
+    on_event(h, ev[i].data.ptr, ev[i].events);
   if (h->n_busy) expire(h);
-  while (h->n_idle > h->max_idle) conn_close(h, h->idle_tail);
+  while (h->n_idle > h->max_idle)
+    conn_close(h, h->idle_tail);
 }
 
 uint64_t vast__h1_next_deadline(const vast__h1 *h) {
@@ -615,7 +628,8 @@ void vast__h1_free(vast__h1 *h) {
     h->busy->req = NULL;
     conn_close(h, h->busy);
   }
-  while (h->idle) conn_close(h, h->idle);
+  while (h->idle)
+    conn_close(h, h->idle);
   close(h->ep);
   free(h);
 }

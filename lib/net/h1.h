@@ -20,12 +20,12 @@ typedef struct vast__h1_conn vast__h1_conn;
 
 /* How a request ended. */
 enum {
-  VAST__H1_OK,        /* a complete response (status set) */
-  VAST__H1_CONNECT,   /* could not connect: the request never left */
-  VAST__H1_REFUSED,   /* the destination is private and refuse was set: nothing sent */
-  VAST__H1_TIMEOUT,   /* deadline passed (sent_us tells whether the request left) */
-  VAST__H1_IO,        /* the connection failed after the request was written */
-  VAST__H1_PROTOCOL,  /* the response could not be parsed or was too large */
+  VAST__H1_OK,       /* a complete response (status set) */
+  VAST__H1_CONNECT,  /* could not connect: the request never left */
+  VAST__H1_REFUSED,  /* the destination is private and refuse was set: nothing sent */
+  VAST__H1_TIMEOUT,  /* deadline passed (sent_us tells whether the request left) */
+  VAST__H1_IO,       /* the connection failed after the request was written */
+  VAST__H1_PROTOCOL, /* the response could not be parsed or was too large */
   VAST__H1_NOMEM
 };
 
@@ -35,21 +35,21 @@ typedef struct vast__h1_req {
   /* in, set by the caller */
   struct sockaddr_storage addr; /* destination */
   socklen_t addrlen;
-  char key[300];                /* pool key: "host:port" as the URL spells it */
-  char *msg;                    /* the whole request (malloc'ed, freed by the caller) */
+  char key[300]; /* pool key: "host:port" as the URL spells it */
+  char *msg;     /* the whole request (malloc'ed, freed by the caller) */
   size_t msg_len;
-  uint64_t deadline_us;         /* monotonic; 0: none */
+  uint64_t deadline_us; /* monotonic; 0: none */
   int refuse_private;
   /* out */
-  int result;                   /* VAST__H1_* */
-  long status;                  /* HTTP status, 0 before the headers */
-  uint64_t sent_us;             /* monotonic time the request was written, 0: never */
-  double sent_at;               /* wall time of the same moment */
-  char *location;               /* Location of a 3xx response (malloc'ed, caller frees) */
-  char error[400];              /* why it failed */
+  int result;       /* VAST__H1_* */
+  long status;      /* HTTP status, 0 before the headers */
+  uint64_t sent_us; /* monotonic time the request was written, 0: never */
+  double sent_at;   /* wall time of the same moment */
+  char *location;   /* Location of a 3xx response (malloc'ed, caller frees) */
+  char error[400];  /* why it failed */
   /* private */
   vast__h1_conn *conn;
-  unsigned fresh_retries;       /* reused connections found dead before the request left */
+  unsigned fresh_retries; /* reused connections found dead before the request left */
 } vast__h1_req;
 
 /* Called when a request ended; it must not call vast__h1_start (queue the

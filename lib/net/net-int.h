@@ -52,8 +52,7 @@ curl_socket_t vast__guard_open(void *clientp, curlsocktype purpose, struct curl_
  * Options every vastrack easy handle gets: http/https only (also on redirects),
  * no proxy from the environment, no signals, the guard, the User-Agent.
  */
-void vast__easy_common(CURL *easy, vast__guard *guard, const char *user_agent,
-                       long max_redirects);
+void vast__easy_common(CURL *easy, vast__guard *guard, const char *user_agent, long max_redirects);
 
 /*
  * vast_dispatcher_submit with a guard of the submitter's: when refuse is set,

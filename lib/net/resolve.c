@@ -53,7 +53,7 @@ typedef struct rs {
   vast_error first; /* first failure */
   int have_first;
   int nomem;
-  uint64_t rng; /* cache-busters */
+  uint64_t rng;            /* cache-busters */
   struct curl_slist *hdrs; /* opts headers (SSAI X-Device-*), on every request */
 } rs;
 
@@ -121,8 +121,7 @@ static void fire_errors(rs *r, const vast_url *urls, size_t n, int code) {
       r->nomem = 1;
       return;
     }
-    vast_error_beacon *b =
-        vast__arena_push(&r->c->arena, &r->c->eb, &r->c->n_eb, sizeof *b);
+    vast_error_beacon *b = vast__arena_push(&r->c->arena, &r->c->eb, &r->c->n_eb, sizeof *b);
     if (!b) {
       free(u);
       r->nomem = 1;
@@ -144,7 +143,8 @@ static void fire_errors(rs *r, const vast_url *urls, size_t n, int code) {
 /* Hops                                                                      */
 /* ------------------------------------------------------------------------ */
 
-static int read_file_bounded(const char *path, size_t max, char **out, size_t *len, int *too_large) {
+static int read_file_bounded(const char *path, size_t max, char **out, size_t *len,
+                             int *too_large) {
   *out = NULL;
   *len = 0;
   *too_large = 0;
@@ -290,7 +290,8 @@ static size_t add_hop(rs *r, const char *url, const char *uri, int is_file, unsi
     h->iab_code = 301;
   } else {
     size_t k = 0;
-    while (k < blen && isspace((unsigned char)body[k])) k++;
+    while (k < blen && isspace((unsigned char)body[k]))
+      k++;
     if (k == blen) { /* an empty 2xx response: no ad */
       h->err = VAST_E_NO_AD;
       h->iab_code = 303;
@@ -348,7 +349,8 @@ static const vast_ad *const *copy_path_ads(rs *r) {
     r->nomem = 1;
     return NULL;
   }
-  for (size_t i = 0; i < r->np; i++) a[i] = r->path[i].ad;
+  for (size_t i = 0; i < r->np; i++)
+    a[i] = r->path[i].ad;
   return a;
 }
 
@@ -380,16 +382,20 @@ static void record_success(rs *r, int seq) {
     r->nomem = 1;
     return;
   }
-  for (size_t i = 0; i < r->np; i++) hops[i] = r->path[i].hop;
+  for (size_t i = 0; i < r->np; i++)
+    hops[i] = r->path[i].hop;
   a->hops = hops;
   a->sequence = seq;
 }
 
 static vast_err iab_to_err(int iab, vast_err fallback) {
   switch (iab) {
-  case 302: return VAST_E_WRAPPER_LIMIT;
-  case 303: return VAST_E_NO_AD;
-  default: return fallback;
+  case 302:
+    return VAST_E_WRAPPER_LIMIT;
+  case 303:
+    return VAST_E_NO_AD;
+  default:
+    return fallback;
   }
 }
 
@@ -435,8 +441,10 @@ static int resolve_ad(rs *r, const vast_ad *ad, size_t hop, unsigned wrappers, i
     }
     code = 205; /* a Category on a wrapper's BlockedAdCategories */
     e = VAST_E_NO_AD;
-    snprintf(msg, sizeof msg, "ad '%.60s' has category '%.60s', blocked by a wrapper's "
-             "BlockedAdCategories", ad->id ? ad->id : "", blocked);
+    snprintf(msg, sizeof msg,
+             "ad '%.60s' has category '%.60s', blocked by a wrapper's "
+             "BlockedAdCategories",
+             ad->id ? ad->id : "", blocked);
   } else if (ad->kind != VAST_AD_WRAPPER) {
     code = 101;
     e = VAST_E_NOT_VAST;
@@ -743,7 +751,8 @@ vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
 
 void vast_chain_free(vast_chain *c) {
   if (!c) return;
-  for (size_t i = 0; i < c->n_hops; i++) vast_doc_free((vast_doc *)c->hops[i].doc);
+  for (size_t i = 0; i < c->n_hops; i++)
+    vast_doc_free((vast_doc *)c->hops[i].doc);
   vast__arena_free(&c->arena);
   free(c);
 }
@@ -768,7 +777,9 @@ const vast_error_beacon *vast_chain_error_beacons(const vast_chain *c, size_t *n
   return c ? c->eb : NULL;
 }
 
-double vast_chain_elapsed_ms(const vast_chain *c) { return c ? c->elapsed_ms : 0; }
+double vast_chain_elapsed_ms(const vast_chain *c) {
+  return c ? c->elapsed_ms : 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* JSON                                                                      */
@@ -784,12 +795,16 @@ static void jraw(jw *j, const char *s, size_t n) {
   if (!j->failed && n && j->w(j->ctx, s, n) != 0) j->failed = 1;
 }
 
-static void jraw_out(void *u, const char *s, size_t n) { jraw(u, s, n); }
+static void jraw_out(void *u, const char *s, size_t n) {
+  jraw(u, s, n);
+}
 
 /* Strings go through the library's one JSON escaper (jsonw.h). */
 static void jstr(jw *j, const char *s) {
-  if (!s) jraw(j, "null", 4);
-  else vast__json_quote(s, strlen(s), jraw_out, j);
+  if (!s)
+    jraw(j, "null", 4);
+  else
+    vast__json_quote(s, strlen(s), jraw_out, j);
 }
 
 static void jf(jw *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -807,12 +822,16 @@ static void j_ads(jw *j, const vast_ad *const *ads, const size_t *hops, size_t n
   for (size_t i = 0; i < n; i++) {
     const vast_ad *a = ads[i];
     jraw(j, i ? ",{" : "{", i ? 2 : 1);
-    if (hops) jf(j, "\"hop\":%zu,", hops[i]);
-    else jraw(j, "\"hop\":null,", 11); /* a failure's levels carry no hop index */
+    if (hops)
+      jf(j, "\"hop\":%zu,", hops[i]);
+    else
+      jraw(j, "\"hop\":null,", 11); /* a failure's levels carry no hop index */
     jraw(j, "\"id\":", 5);
     jstr(j, a->id);
     jraw(j, ",\"kind\":", 8);
-    jstr(j, a->kind == VAST_AD_INLINE ? "inline" : a->kind == VAST_AD_WRAPPER ? "wrapper" : "empty");
+    jstr(j, a->kind == VAST_AD_INLINE    ? "inline"
+            : a->kind == VAST_AD_WRAPPER ? "wrapper"
+                                         : "empty");
     jraw(j, ",\"adSystem\":", 12);
     jstr(j, a->ad_system);
     jraw(j, ",\"vastAdTagURI\":", 16); /* null for an InLine: keys are never left out */
@@ -832,14 +851,20 @@ vast_err vast_chain_write_json(const vast_chain *c, vast_write_fn write, void *c
     jstr(&j, h->url);
     /* camelCase, null for what does not apply (docs/json.md) */
     jf(&j, ",\"file\":%s,\"depth\":%u,\"parent\":", h->is_file ? "true" : "false", h->depth);
-    if (h->parent < 0) jraw(&j, "null", 4);
-    else jf(&j, "%d", h->parent);
+    if (h->parent < 0)
+      jraw(&j, "null", 4);
+    else
+      jf(&j, "%d", h->parent);
     jraw(&j, ",\"status\":", 10);
-    if (h->status <= 0) jraw(&j, "null", 4);
-    else jf(&j, "%ld", h->status);
+    if (h->status <= 0)
+      jraw(&j, "null", 4);
+    else
+      jf(&j, "%ld", h->status);
     jf(&j, ",\"latencyMs\":%.3f,\"bytes\":%zu,\"iabCode\":", h->latency_ms, h->bytes);
-    if (h->iab_code) jf(&j, "%d", h->iab_code);
-    else jraw(&j, "null", 4);
+    if (h->iab_code)
+      jf(&j, "%d", h->iab_code);
+    else
+      jraw(&j, "null", 4);
     jraw(&j, ",\"error\":", 9);
     jstr(&j, h->err ? (h->message ? h->message : vast_strerror(h->err)) : NULL);
     jraw(&j, "}", 1);
@@ -847,8 +872,10 @@ vast_err vast_chain_write_json(const vast_chain *c, vast_write_fn write, void *c
   jraw(&j, "],\"ads\":[", 9);
   for (size_t i = 0; i < c->n_ads; i++) {
     jraw(&j, i ? ",{\"sequence\":" : "{\"sequence\":", i ? 13 : 12);
-    if (c->ads[i].sequence < 0) jraw(&j, "null", 4);
-    else jf(&j, "%d", c->ads[i].sequence);
+    if (c->ads[i].sequence < 0)
+      jraw(&j, "null", 4);
+    else
+      jf(&j, "%d", c->ads[i].sequence);
     jraw(&j, ",\"chain\":", 9);
     j_ads(&j, c->ads[i].ads, c->ads[i].hops, c->ads[i].n);
     jraw(&j, "}", 1);

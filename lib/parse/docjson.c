@@ -26,7 +26,8 @@ static const char *resource_name(vast_resource_kind k) {
 static void j_urls(vast__jw *w, const char *key, const vast_url *u, size_t n) {
   vast__jw_key(w, key);
   vast__jw_arr_begin(w);
-  for (size_t i = 0; i < n; i++) vast__jw_str(w, u[i].url);
+  for (size_t i = 0; i < n; i++)
+    vast__jw_str(w, u[i].url);
   vast__jw_arr_end(w);
 }
 
@@ -91,7 +92,8 @@ static void j_linear(vast__jw *w, const vast_linear *l) {
   vast__jw_arr_end(w);
   vast__jw_key(w, "mezzanines");
   vast__jw_arr_begin(w);
-  for (size_t i = 0; i < l->n_mezzanines; i++) vast__jw_str(w, l->mezzanines[i].url);
+  for (size_t i = 0; i < l->n_mezzanines; i++)
+    vast__jw_str(w, l->mezzanines[i].url);
   vast__jw_arr_end(w);
   vast__jw_key(w, "interactiveCreativeFiles");
   vast__jw_arr_begin(w);
@@ -100,7 +102,8 @@ static void j_linear(vast__jw *w, const vast_linear *l) {
   vast__jw_arr_end(w);
   vast__jw_key(w, "closedCaptionFiles");
   vast__jw_arr_begin(w);
-  for (size_t i = 0; i < l->n_closed_captions; i++) vast__jw_str(w, l->closed_captions[i].url);
+  for (size_t i = 0; i < l->n_closed_captions; i++)
+    vast__jw_str(w, l->closed_captions[i].url);
   vast__jw_arr_end(w);
   vast__jw_kstr(w, "clickThrough", l->click_through);
   j_urls(w, "clickTracking", l->click_tracking, l->n_click_tracking);
@@ -141,8 +144,10 @@ static void j_creative(vast__jw *w, const vast_creative *c) {
   }
   vast__jw_arr_end(w);
   /* linear, nonlinear, companions: always present, null for the other kinds */
-  if (c->linear) j_linear(w, c->linear);
-  else vast__jw_key(w, "linear"), vast__jw_null(w);
+  if (c->linear)
+    j_linear(w, c->linear);
+  else
+    vast__jw_key(w, "linear"), vast__jw_null(w);
   if (!c->nonlinear) vast__jw_key(w, "nonlinear"), vast__jw_null(w);
   if (c->nonlinear) {
     vast__jw_key(w, "nonlinear");
@@ -229,7 +234,8 @@ static void j_ad(vast__jw *w, const vast_ad *a) {
     vast__jw_kstr(w, "vendor", v->vendor);
     vast__jw_key(w, "javaScriptResources");
     vast__jw_arr_begin(w);
-    for (size_t k = 0; k < v->n_js_resources; k++) vast__jw_str(w, v->js_resources[k].url);
+    for (size_t k = 0; k < v->n_js_resources; k++)
+      vast__jw_str(w, v->js_resources[k].url);
     vast__jw_arr_end(w);
     vast__jw_kstr(w, "parameters", v->parameters);
     j_tracking(w, v->tracking, v->n_tracking);
@@ -257,7 +263,8 @@ static void j_ad(vast__jw *w, const vast_ad *a) {
   }
   vast__jw_key(w, "creatives");
   vast__jw_arr_begin(w);
-  for (size_t i = 0; i < a->n_creatives; i++) j_creative(w, &a->creatives[i]);
+  for (size_t i = 0; i < a->n_creatives; i++)
+    j_creative(w, &a->creatives[i]);
   vast__jw_arr_end(w);
   vast__jw_obj_end(w);
 }
@@ -267,18 +274,25 @@ static void j_vast_body(vast__jw *w, const vast_vast *v) {
   j_urls(w, "errors", v->errors, v->n_errors);
   vast__jw_key(w, "ads");
   vast__jw_arr_begin(w);
-  for (size_t i = 0; i < v->n_ads; i++) j_ad(w, &v->ads[i]);
+  for (size_t i = 0; i < v->n_ads; i++)
+    j_ad(w, &v->ads[i]);
   vast__jw_arr_end(w);
 }
 
 static const char *break_kind_name(vast_break_offset_kind k) {
   switch (k) {
-  case VAST_BREAK_START: return "start";
-  case VAST_BREAK_END: return "end";
-  case VAST_BREAK_TIME: return "time";
-  case VAST_BREAK_PERCENT: return "percent";
-  case VAST_BREAK_POSITION: return "position";
-  default: return "invalid";
+  case VAST_BREAK_START:
+    return "start";
+  case VAST_BREAK_END:
+    return "end";
+  case VAST_BREAK_TIME:
+    return "time";
+  case VAST_BREAK_PERCENT:
+    return "percent";
+  case VAST_BREAK_POSITION:
+    return "position";
+  default:
+    return "invalid";
   }
 }
 
@@ -303,9 +317,10 @@ static void j_break(vast__jw *w, const vast_ad_break *b) {
     vast__jw_kstr(w, "id", b->source_id);
     vast__jw_kbool_opt(w, "allowMultipleAds", b->allow_multiple_ads);
     vast__jw_kbool_opt(w, "followRedirects", b->follow_redirects);
-    vast__jw_kstr(w, "kind", b->source_kind == VAST_SOURCE_VAST  ? "vast"
-                             : b->source_kind == VAST_SOURCE_URI ? "uri"
-                                                                 : "custom");
+    vast__jw_kstr(w, "kind",
+                  b->source_kind == VAST_SOURCE_VAST  ? "vast"
+                  : b->source_kind == VAST_SOURCE_URI ? "uri"
+                                                      : "custom");
     vast__jw_kstr(w, "adTagURI", b->ad_tag_uri);
     vast__jw_kstr(w, "templateType", b->template_type);
     vast__jw_kstr(w, "customData", b->custom_data);
@@ -344,7 +359,8 @@ vast_err vast_doc_write_json(const vast_doc *doc, vast_write_fn write, void *ctx
   }
   vast__jw_key(&w, "breaks");
   vast__jw_arr_begin(&w);
-  for (size_t i = 0; m && i < m->n_breaks; i++) j_break(&w, &m->breaks[i]);
+  for (size_t i = 0; m && i < m->n_breaks; i++)
+    j_break(&w, &m->breaks[i]);
   vast__jw_arr_end(&w);
   size_t nn;
   const vast_note *notes = vast_doc_notes(doc, &nn);
@@ -407,7 +423,8 @@ static void t_tracking(tw *t, int in, const vast_tracking *tr, size_t n) {
 
 static void t_vast(tw *t, int in, const vast_vast *v) {
   tline(t, in, "VAST %s: %zu ad(s)", S(v->version), v->n_ads);
-  for (size_t i = 0; i < v->n_errors; i++) tline(t, in + 1, "error  %s", S(v->errors[i].url));
+  for (size_t i = 0; i < v->n_errors; i++)
+    tline(t, in + 1, "error  %s", S(v->errors[i].url));
   for (size_t i = 0; i < v->n_ads; i++) {
     const vast_ad *a = &v->ads[i];
     tline(t, in + 1, "Ad id=%s sequence=%d %s  [line %u]", S(a->id), a->sequence,
@@ -416,7 +433,8 @@ static void t_vast(tw *t, int in, const vast_vast *v) {
     if (a->vast_ad_tag_uri) tline(t, in + 2, "VASTAdTagURI  %s", a->vast_ad_tag_uri);
     for (size_t k = 0; k < a->n_impressions; k++)
       tline(t, in + 2, "impression  %s", S(a->impressions[k].url));
-    for (size_t k = 0; k < a->n_errors; k++) tline(t, in + 2, "error  %s", S(a->errors[k].url));
+    for (size_t k = 0; k < a->n_errors; k++)
+      tline(t, in + 2, "error  %s", S(a->errors[k].url));
     for (size_t k = 0; k < a->n_creatives; k++) {
       const vast_creative *c = &a->creatives[k];
       tline(t, in + 2, "Creative id=%s adId=%s %s", S(c->id), S(c->ad_id),
@@ -424,7 +442,8 @@ static void t_vast(tw *t, int in, const vast_vast *v) {
       if (c->linear) {
         const vast_linear *l = c->linear;
         if (l->duration >= 0)
-          tline(t, in + 3, "duration %.3fs%s%s", l->duration, l->skipoffset.raw ? "  skipoffset " : "",
+          tline(t, in + 3, "duration %.3fs%s%s", l->duration,
+                l->skipoffset.raw ? "  skipoffset " : "",
                 l->skipoffset.raw ? l->skipoffset.raw : "");
         else
           tline(t, in + 3, "duration unknown (%s)", S(l->duration_raw));

@@ -24,86 +24,86 @@
 
 /* ---- element table ------------------------------------------------------ */
 
-#define ELEMENTS(X)                                                            \
-  X(AD, "Ad")                                                                  \
-  X(AD_ID, "AdID")                                                             \
-  X(AD_PARAMETERS, "AdParameters")                                             \
-  X(AD_SERVING_ID, "AdServingId")                                              \
-  X(AD_SOURCE, "AdSource")                                                     \
-  X(AD_SYSTEM, "AdSystem")                                                     \
-  X(AD_TAG_URI, "AdTagURI")                                                    \
-  X(AD_TITLE, "AdTitle")                                                       \
-  X(AD_VERIFICATIONS, "AdVerifications")                                       \
-  X(AD_BREAK, "AdBreak")                                                       \
-  X(ADVERTISER, "Advertiser")                                                  \
-  X(ALT_TEXT, "AltText")                                                       \
-  X(BLOCKED_AD_CATEGORIES, "BlockedAdCategories")                              \
-  X(CATEGORY, "Category")                                                      \
-  X(CLICK_THROUGH, "ClickThrough")                                             \
-  X(CLICK_TRACKING, "ClickTracking")                                           \
-  X(CLOSED_CAPTION_FILE, "ClosedCaptionFile")                                  \
-  X(CLOSED_CAPTION_FILES, "ClosedCaptionFiles")                                \
-  X(COMPANION, "Companion")                                                    \
-  X(COMPANION_ADS, "CompanionAds")                                             \
-  X(COMPANION_CLICK_THROUGH, "CompanionClickThrough")                          \
-  X(COMPANION_CLICK_TRACKING, "CompanionClickTracking")                        \
-  X(CREATIVE, "Creative")                                                      \
-  X(CREATIVE_EXTENSION, "CreativeExtension")                                   \
-  X(CREATIVE_EXTENSIONS, "CreativeExtensions")                                 \
-  X(CREATIVES, "Creatives")                                                    \
-  X(CUSTOM_AD_DATA, "CustomAdData")                                            \
-  X(CUSTOM_CLICK, "CustomClick")                                               \
-  X(DESCRIPTION, "Description")                                                \
-  X(DURATION, "Duration")                                                      \
-  X(ERROR, "Error")                                                            \
-  X(EXECUTABLE_RESOURCE, "ExecutableResource")                                 \
-  X(EXPIRES, "Expires")                                                        \
-  X(EXTENSION, "Extension")                                                    \
-  X(EXTENSIONS, "Extensions")                                                  \
-  X(HTML_RESOURCE, "HTMLResource")                                             \
-  X(ICON, "Icon")                                                              \
-  X(ICON_CLICK_FALLBACK_IMAGE, "IconClickFallbackImage")                       \
-  X(ICON_CLICK_FALLBACK_IMAGES, "IconClickFallbackImages")                     \
-  X(ICON_CLICK_THROUGH, "IconClickThrough")                                    \
-  X(ICON_CLICK_TRACKING, "IconClickTracking")                                  \
-  X(ICON_CLICKS, "IconClicks")                                                 \
-  X(ICON_VIEW_TRACKING, "IconViewTracking")                                    \
-  X(ICONS, "Icons")                                                            \
-  X(IFRAME_RESOURCE, "IFrameResource")                                         \
-  X(IMPRESSION, "Impression")                                                  \
-  X(INLINE, "InLine")                                                          \
-  X(INTERACTIVE_CREATIVE_FILE, "InteractiveCreativeFile")                      \
-  X(JAVASCRIPT_RESOURCE, "JavaScriptResource")                                 \
-  X(LINEAR, "Linear")                                                          \
-  X(MEDIA_FILE, "MediaFile")                                                   \
-  X(MEDIA_FILES, "MediaFiles")                                                 \
-  X(MEZZANINE, "Mezzanine")                                                    \
-  X(NON_LINEAR, "NonLinear")                                                   \
-  X(NON_LINEAR_ADS, "NonLinearAds")                                            \
-  X(NON_LINEAR_CLICK_THROUGH, "NonLinearClickThrough")                         \
-  X(NON_LINEAR_CLICK_TRACKING, "NonLinearClickTracking")                       \
-  X(NOT_VIEWABLE, "NotViewable")                                               \
-  X(PRICING, "Pricing")                                                        \
-  X(STATIC_RESOURCE, "StaticResource")                                         \
-  X(SURVEY, "Survey")                                                          \
-  X(TRACKING, "Tracking")                                                      \
-  X(TRACKING_EVENTS, "TrackingEvents")                                         \
-  X(UNIVERSAL_AD_ID, "UniversalAdId")                                          \
-  X(URL, "URL")                                                                \
-  X(VAST, "VAST")                                                              \
-  X(VAST_AD_DATA, "VASTAdData")                                                \
-  X(VAST_AD_TAG_URI, "VASTAdTagURI")                                           \
-  X(VAST_AD_TAG_URL, "VASTAdTagURL")                                           \
-  X(VAST_DATA, "VASTData")                                                     \
-  X(VERIFICATION, "Verification")                                              \
-  X(VERIFICATION_PARAMETERS, "VerificationParameters")                         \
-  X(VIDEO, "Video")                                                            \
-  X(VIDEO_AD_SERVING_TEMPLATE, "VideoAdServingTemplate")                       \
-  X(VIDEO_CLICKS, "VideoClicks")                                               \
-  X(VIEW_UNDETERMINED, "ViewUndetermined")                                     \
-  X(VIEWABLE, "Viewable")                                                      \
-  X(VIEWABLE_IMPRESSION, "ViewableImpression")                                 \
-  X(VMAP, "VMAP")                                                              \
+#define ELEMENTS(X)                                                                                \
+  X(AD, "Ad")                                                                                      \
+  X(AD_ID, "AdID")                                                                                 \
+  X(AD_PARAMETERS, "AdParameters")                                                                 \
+  X(AD_SERVING_ID, "AdServingId")                                                                  \
+  X(AD_SOURCE, "AdSource")                                                                         \
+  X(AD_SYSTEM, "AdSystem")                                                                         \
+  X(AD_TAG_URI, "AdTagURI")                                                                        \
+  X(AD_TITLE, "AdTitle")                                                                           \
+  X(AD_VERIFICATIONS, "AdVerifications")                                                           \
+  X(AD_BREAK, "AdBreak")                                                                           \
+  X(ADVERTISER, "Advertiser")                                                                      \
+  X(ALT_TEXT, "AltText")                                                                           \
+  X(BLOCKED_AD_CATEGORIES, "BlockedAdCategories")                                                  \
+  X(CATEGORY, "Category")                                                                          \
+  X(CLICK_THROUGH, "ClickThrough")                                                                 \
+  X(CLICK_TRACKING, "ClickTracking")                                                               \
+  X(CLOSED_CAPTION_FILE, "ClosedCaptionFile")                                                      \
+  X(CLOSED_CAPTION_FILES, "ClosedCaptionFiles")                                                    \
+  X(COMPANION, "Companion")                                                                        \
+  X(COMPANION_ADS, "CompanionAds")                                                                 \
+  X(COMPANION_CLICK_THROUGH, "CompanionClickThrough")                                              \
+  X(COMPANION_CLICK_TRACKING, "CompanionClickTracking")                                            \
+  X(CREATIVE, "Creative")                                                                          \
+  X(CREATIVE_EXTENSION, "CreativeExtension")                                                       \
+  X(CREATIVE_EXTENSIONS, "CreativeExtensions")                                                     \
+  X(CREATIVES, "Creatives")                                                                        \
+  X(CUSTOM_AD_DATA, "CustomAdData")                                                                \
+  X(CUSTOM_CLICK, "CustomClick")                                                                   \
+  X(DESCRIPTION, "Description")                                                                    \
+  X(DURATION, "Duration")                                                                          \
+  X(ERROR, "Error")                                                                                \
+  X(EXECUTABLE_RESOURCE, "ExecutableResource")                                                     \
+  X(EXPIRES, "Expires")                                                                            \
+  X(EXTENSION, "Extension")                                                                        \
+  X(EXTENSIONS, "Extensions")                                                                      \
+  X(HTML_RESOURCE, "HTMLResource")                                                                 \
+  X(ICON, "Icon")                                                                                  \
+  X(ICON_CLICK_FALLBACK_IMAGE, "IconClickFallbackImage")                                           \
+  X(ICON_CLICK_FALLBACK_IMAGES, "IconClickFallbackImages")                                         \
+  X(ICON_CLICK_THROUGH, "IconClickThrough")                                                        \
+  X(ICON_CLICK_TRACKING, "IconClickTracking")                                                      \
+  X(ICON_CLICKS, "IconClicks")                                                                     \
+  X(ICON_VIEW_TRACKING, "IconViewTracking")                                                        \
+  X(ICONS, "Icons")                                                                                \
+  X(IFRAME_RESOURCE, "IFrameResource")                                                             \
+  X(IMPRESSION, "Impression")                                                                      \
+  X(INLINE, "InLine")                                                                              \
+  X(INTERACTIVE_CREATIVE_FILE, "InteractiveCreativeFile")                                          \
+  X(JAVASCRIPT_RESOURCE, "JavaScriptResource")                                                     \
+  X(LINEAR, "Linear")                                                                              \
+  X(MEDIA_FILE, "MediaFile")                                                                       \
+  X(MEDIA_FILES, "MediaFiles")                                                                     \
+  X(MEZZANINE, "Mezzanine")                                                                        \
+  X(NON_LINEAR, "NonLinear")                                                                       \
+  X(NON_LINEAR_ADS, "NonLinearAds")                                                                \
+  X(NON_LINEAR_CLICK_THROUGH, "NonLinearClickThrough")                                             \
+  X(NON_LINEAR_CLICK_TRACKING, "NonLinearClickTracking")                                           \
+  X(NOT_VIEWABLE, "NotViewable")                                                                   \
+  X(PRICING, "Pricing")                                                                            \
+  X(STATIC_RESOURCE, "StaticResource")                                                             \
+  X(SURVEY, "Survey")                                                                              \
+  X(TRACKING, "Tracking")                                                                          \
+  X(TRACKING_EVENTS, "TrackingEvents")                                                             \
+  X(UNIVERSAL_AD_ID, "UniversalAdId")                                                              \
+  X(URL, "URL")                                                                                    \
+  X(VAST, "VAST")                                                                                  \
+  X(VAST_AD_DATA, "VASTAdData")                                                                    \
+  X(VAST_AD_TAG_URI, "VASTAdTagURI")                                                               \
+  X(VAST_AD_TAG_URL, "VASTAdTagURL")                                                               \
+  X(VAST_DATA, "VASTData")                                                                         \
+  X(VERIFICATION, "Verification")                                                                  \
+  X(VERIFICATION_PARAMETERS, "VerificationParameters")                                             \
+  X(VIDEO, "Video")                                                                                \
+  X(VIDEO_AD_SERVING_TEMPLATE, "VideoAdServingTemplate")                                           \
+  X(VIDEO_CLICKS, "VideoClicks")                                                                   \
+  X(VIEW_UNDETERMINED, "ViewUndetermined")                                                         \
+  X(VIEWABLE, "Viewable")                                                                          \
+  X(VIEWABLE_IMPRESSION, "ViewableImpression")                                                     \
+  X(VMAP, "VMAP")                                                                                  \
   X(WRAPPER, "Wrapper")
 
 enum {
@@ -131,7 +131,6 @@ static const char *element_names[E__COUNT] = {
 #undef X
 };
 
-
 /* Element names are matched case-insensitively (real tags write "Adsystem",
  * "Tracking" ... in odd cases). The table is sorted once, then searched. */
 static struct {
@@ -144,11 +143,13 @@ static int cmp_name(const void *a, const void *b) {
   return strcasecmp(((const struct {
                       const char *name;
                       int id;
-                    } *)a)->name,
+                    } *)a)
+                        ->name,
                     ((const struct {
                       const char *name;
                       int id;
-                    } *)b)->name);
+                    } *)b)
+                        ->name);
 }
 
 /* Exact spellings first, through a small open-addressing hash table. */
@@ -157,7 +158,8 @@ static unsigned char hash_slots[HASH_SLOTS]; /* element id, 0 = empty */
 
 static unsigned name_hash(const char *s) {
   unsigned h = 2166136261u;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
   return h;
 }
 
@@ -166,7 +168,8 @@ static void sort_table(void) {
   qsort(sorted_table, N_ELEMENTS, sizeof sorted_table[0], cmp_name);
   for (size_t i = 0; i < N_ELEMENTS; i++) {
     unsigned h = name_hash(element_table[i].name) % HASH_SLOTS;
-    while (hash_slots[h]) h = (h + 1) % HASH_SLOTS;
+    while (hash_slots[h])
+      h = (h + 1) % HASH_SLOTS;
     hash_slots[h] = (unsigned char)element_table[i].id;
   }
 }
@@ -193,11 +196,11 @@ static int element_lookup(const char *name) {
 /* What the text of an element does when the element ends. */
 enum action {
   A_NONE = 0,
-  A_STR,       /* *str = trimmed text */
-  A_RAWSTR,    /* like A_STR but not a URL: no URL length limit (HTML, parameters) */
-  A_URLITEM,   /* url list item: item->url */
-  A_TRACKING,  /* tracking item */
-  A_MEDIA,     /* media file url */
+  A_STR,      /* *str = trimmed text */
+  A_RAWSTR,   /* like A_STR but not a URL: no URL length limit (HTML, parameters) */
+  A_URLITEM,  /* url list item: item->url */
+  A_TRACKING, /* tracking item */
+  A_MEDIA,    /* media file url */
   A_DURATION,
   A_UAID
 };
@@ -232,7 +235,7 @@ typedef struct parser {
   size_t raw_start; /* byte offset of the captured element's start tag */
   const char **raw_dst;
   size_t n_elements;
-  const char *cur; /* name of the element being opened or closed, for notes */
+  const char *cur;   /* name of the element being opened or closed, for notes */
   int atts_prefixed; /* the start tag being opened has a prefixed attribute */
   char *tb;
   size_t tlen, tcap;
@@ -273,7 +276,8 @@ static void unescaped_amp(vast_error *err, const char *buf, size_t len, enum XML
   snprintf(err->message, sizeof err->message,
            "XML: %s: unescaped '&' in text (a URL?); put the URL in CDATA "
            "(<![CDATA[...]]>) or write &amp;",
-           code == XML_ERROR_INVALID_TOKEN ? "not well-formed (invalid token)" : "undefined entity");
+           code == XML_ERROR_INVALID_TOKEN ? "not well-formed (invalid token)"
+                                           : "undefined entity");
 }
 
 static void fail_at(parser *p, vast_err code, int iab, const char *msg) {
@@ -291,7 +295,9 @@ static void fail_at(parser *p, vast_err code, int iab, const char *msg) {
   XML_StopParser(p->xp, XML_FALSE);
 }
 
-static void fail_nomem(parser *p) { fail_at(p, VAST_E_NOMEM, 0, "out of memory"); }
+static void fail_nomem(parser *p) {
+  fail_at(p, VAST_E_NOMEM, 0, "out of memory");
+}
 
 /* Element path of the open frames, plus `leaf` when given. */
 static const char *path_of(parser *p, const char *leaf) {
@@ -322,12 +328,16 @@ static void note(parser *p, vast_note_kind kind, int iab, const char *leaf, cons
 
 /* ---- small value parsers ------------------------------------------------- */
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 static const char *trim(const char *s, size_t *len) {
   size_t n = *len;
-  while (n && is_space(*s)) s++, n--;
-  while (n && is_space(s[n - 1])) n--;
+  while (n && is_space(*s))
+    s++, n--;
+  while (n && is_space(s[n - 1]))
+    n--;
   *len = n;
   return s;
 }
@@ -361,9 +371,11 @@ static long int_attr(parser *p, const XML_Char **atts, const char *name) {
   const char *v = attr(p, atts, name);
   if (!v) return -1;
   char *end;
-  while (is_space(*v)) v++;
+  while (is_space(*v))
+    v++;
   double d = strtod(v, &end); /* some tags write width="640.0" */
-  while (is_space(*end)) end++;
+  while (is_space(*end))
+    end++;
   if (end == v || *end || d < 0 || d > 2147483647.0) {
     note(p, VAST_NOTE_BAD_NUMBER, 0, NULL, "attribute %s is not a number", name);
     return -1;
@@ -375,20 +387,25 @@ static long int_attr(parser *p, const XML_Char **atts, const char *name) {
 static int bool_attr(parser *p, const XML_Char **atts, const char *name) {
   const char *v = attr(p, atts, name);
   if (!v) return -1;
-  while (is_space(*v)) v++;
+  while (is_space(*v))
+    v++;
   size_t n = strlen(v);
-  while (n && is_space(v[n - 1])) n--;
+  while (n && is_space(v[n - 1]))
+    n--;
   if ((n == 4 && !strncasecmp(v, "true", 4)) || (n == 1 && *v == '1')) return 1;
   if ((n == 5 && !strncasecmp(v, "false", 5)) || (n == 1 && *v == '0')) return 0;
   note(p, VAST_NOTE_BAD_BOOLEAN, 0, NULL, "attribute %s is not a boolean", name);
   return -1;
 }
 
-static int bool_default(int v, int dflt) { return v < 0 ? dflt : v; }
+static int bool_default(int v, int dflt) {
+  return v < 0 ? dflt : v;
+}
 
 double vast_parse_time(const char *s) {
   if (!s) return -1;
-  while (is_space(*s)) s++;
+  while (is_space(*s))
+    s++;
   double parts[3];
   int n = 0;
   const char *q = s;
@@ -406,7 +423,8 @@ double vast_parse_time(const char *s) {
     }
     break;
   }
-  while (is_space(*q)) q++;
+  while (is_space(*q))
+    q++;
   if (*q) return -1;
   if (n == 1) return parts[0];
   if (n == 2) return parts[1] >= 60 ? -1 : parts[0] * 60 + parts[1];
@@ -418,9 +436,11 @@ vast_offset vast_parse_offset(const char *s) {
   vast_offset o = {VAST_OFFSET_NONE, 0, s};
   if (!s) return o;
   const char *t = s;
-  while (is_space(*t)) t++;
+  while (is_space(*t))
+    t++;
   size_t n = strlen(t);
-  while (n && is_space(t[n - 1])) n--;
+  while (n && is_space(t[n - 1]))
+    n--;
   if (n > 1 && t[n - 1] == '%') {
     char *end;
     double v = strtod(t, &end);
@@ -452,11 +472,17 @@ static vast_offset offset_attr(parser *p, const XML_Char **atts, const char *nam
 
 /* ---- frames --------------------------------------------------------------- */
 
-static frame *top(parser *p) { return p->depth ? &p->st[p->depth - 1] : NULL; }
+static frame *top(parser *p) {
+  return p->depth ? &p->st[p->depth - 1] : NULL;
+}
 
-static int parent_el(parser *p) { return p->depth ? p->st[p->depth - 1].el : E_NONE; }
+static int parent_el(parser *p) {
+  return p->depth ? p->st[p->depth - 1].el : E_NONE;
+}
 
-static int grandparent_el(parser *p) { return p->depth > 1 ? p->st[p->depth - 2].el : E_NONE; }
+static int grandparent_el(parser *p) {
+  return p->depth > 1 ? p->st[p->depth - 2].el : E_NONE;
+}
 
 static void *push_item(parser *p, frame *f, void *list, size_t *count, size_t size) {
   void *it = vast__arena_push(p->A, list, count, size);
@@ -664,13 +690,27 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
       f->str = &ad->ad_system;
       ad->ad_system_version = dup_attr(p, atts, "version");
       break;
-    case E_AD_TITLE: f->str = &ad->ad_title; break;
-    case E_AD_SERVING_ID: f->str = &ad->ad_serving_id; break;
-    case E_DESCRIPTION: f->str = &ad->description; break;
-    case E_ADVERTISER: f->str = &ad->advertiser; break;
-    case E_EXPIRES: f->str = &ad->expires; break;
-    case E_SURVEY: f->str = &ad->survey; break;
-    default: f->str = &ad->vast_ad_tag_uri; break;
+    case E_AD_TITLE:
+      f->str = &ad->ad_title;
+      break;
+    case E_AD_SERVING_ID:
+      f->str = &ad->ad_serving_id;
+      break;
+    case E_DESCRIPTION:
+      f->str = &ad->description;
+      break;
+    case E_ADVERTISER:
+      f->str = &ad->advertiser;
+      break;
+    case E_EXPIRES:
+      f->str = &ad->expires;
+      break;
+    case E_SURVEY:
+      f->str = &ad->survey;
+      break;
+    default:
+      f->str = &ad->vast_ad_tag_uri;
+      break;
     }
     return 0;
   case E_PRICING:
@@ -691,11 +731,10 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     if (par != E_INLINE && par != E_WRAPPER) break;
     ad = pf->obj;
     {
-      vast_category *c =
-          el == E_CATEGORY
-              ? push_item(p, f, &ad->categories, &ad->n_categories, sizeof *c)
-              : push_item(p, f, &ad->blocked_ad_categories, &ad->n_blocked_ad_categories,
-                          sizeof *c);
+      vast_category *c = el == E_CATEGORY
+                             ? push_item(p, f, &ad->categories, &ad->n_categories, sizeof *c)
+                             : push_item(p, f, &ad->blocked_ad_categories,
+                                         &ad->n_blocked_ad_categories, sizeof *c);
       if (!c) return 1;
       c->authority = dup_attr(p, atts, "authority");
       f->act = A_STR;
@@ -730,11 +769,11 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
   case E_VIEW_UNDETERMINED: {
     if (par != E_VIEWABLE_IMPRESSION) break;
     ad = pf->obj;
-    vast_url *u = el == E_VIEWABLE       ? push_item(p, f, &ad->viewable, &ad->n_viewable, sizeof *u)
-                  : el == E_NOT_VIEWABLE ? push_item(p, f, &ad->not_viewable, &ad->n_not_viewable,
-                                                     sizeof *u)
-                                         : push_item(p, f, &ad->view_undetermined,
-                                                     &ad->n_view_undetermined, sizeof *u);
+    vast_url *u =
+        el == E_VIEWABLE ? push_item(p, f, &ad->viewable, &ad->n_viewable, sizeof *u)
+        : el == E_NOT_VIEWABLE
+            ? push_item(p, f, &ad->not_viewable, &ad->n_not_viewable, sizeof *u)
+            : push_item(p, f, &ad->view_undetermined, &ad->n_view_undetermined, sizeof *u);
     if (!u) return 1;
     set_pos(p, &u->pos);
     f->act = A_URLITEM;
@@ -785,20 +824,25 @@ static int open_element(parser *p, int el, const char *name, const XML_Char **at
     return 0;
   case E_TRACKING_EVENTS:
 /* The parent's own tracking list receives the Tracking children. */
-#define TRACKING_OF(type)                                                      \
-  do {                                                                         \
-    type *o_ = pf->obj;                                                        \
-    f->list = &o_->tracking;                                                   \
-    f->count = &o_->n_tracking;                                                \
-    return 0;                                                                  \
+#define TRACKING_OF(type)                                                                          \
+  do {                                                                                             \
+    type *o_ = pf->obj;                                                                            \
+    f->list = &o_->tracking;                                                                       \
+    f->count = &o_->n_tracking;                                                                    \
+    return 0;                                                                                      \
   } while (0)
     if (par == E_LINEAR) set_pos(p, &((vast_linear *)pf->obj)->tracking_events_pos);
     switch (par) {
-    case E_LINEAR: TRACKING_OF(vast_linear);
-    case E_NON_LINEAR_ADS: TRACKING_OF(vast_nonlinear_ads);
-    case E_COMPANION: TRACKING_OF(vast_companion);
-    case E_VERIFICATION: TRACKING_OF(vast_verification);
-    case E_AD_BREAK: TRACKING_OF(vast_ad_break);
+    case E_LINEAR:
+      TRACKING_OF(vast_linear);
+    case E_NON_LINEAR_ADS:
+      TRACKING_OF(vast_nonlinear_ads);
+    case E_COMPANION:
+      TRACKING_OF(vast_companion);
+    case E_VERIFICATION:
+      TRACKING_OF(vast_verification);
+    case E_AD_BREAK:
+      TRACKING_OF(vast_ad_break);
 #undef TRACKING_OF
     case E_INLINE:
     case E_WRAPPER: { /* VAST 1.0 puts TrackingEvents on the InLine */
@@ -1350,7 +1394,8 @@ static int url_ok(parser *p, size_t n) {
 static void deliver(parser *p, frame *f, const char *s, size_t n) {
   s = trim(s, &n);
   switch (f->act) {
-  case A_NONE: return;
+  case A_NONE:
+    return;
   case A_STR:
   case A_RAWSTR:
     if (f->act == A_STR && !url_ok(p, n)) return;
@@ -1362,7 +1407,7 @@ static void deliver(parser *p, frame *f, const char *s, size_t n) {
   case A_MEDIA: {
     if (!url_ok(p, n)) return;
     /* A second URL child (VAST 1.0) becomes another item of the same list. */
-    const char **slot = f->act == A_URLITEM  ? &((vast_url *)f->obj)->url
+    const char **slot = f->act == A_URLITEM    ? &((vast_url *)f->obj)->url
                         : f->act == A_TRACKING ? &((vast_tracking *)f->obj)->url
                                                : &((vast_media_file *)f->obj)->url;
     if (*slot && **slot) {
@@ -1370,7 +1415,7 @@ static void deliver(parser *p, frame *f, const char *s, size_t n) {
       if (!copy) return fail_nomem(p);
       memcpy(copy, f->obj, f->elsize);
       f->obj = copy;
-      slot = f->act == A_URLITEM     ? &((vast_url *)copy)->url
+      slot = f->act == A_URLITEM    ? &((vast_url *)copy)->url
              : f->act == A_TRACKING ? &((vast_tracking *)copy)->url
                                     : &((vast_media_file *)copy)->url;
     }
@@ -1383,7 +1428,8 @@ static void deliver(parser *p, frame *f, const char *s, size_t n) {
     l->duration = n ? vast_parse_time(l->duration_raw) : -1;
     if (l->duration < 0)
       note(p, VAST_NOTE_BAD_DURATION, 202, NULL,
-           n ? "Duration '%s' is not a time; duration unknown" : "Duration is empty%s; duration unknown",
+           n ? "Duration '%s' is not a time; duration unknown"
+             : "Duration is empty%s; duration unknown",
            n ? l->duration_raw : "");
     return;
   }
@@ -1392,7 +1438,8 @@ static void deliver(parser *p, frame *f, const char *s, size_t n) {
     if (n) u->id_value = dup_text(p, s, n);
     return;
   }
-  default: return;
+  default:
+    return;
   }
 }
 
@@ -1431,7 +1478,8 @@ static void on_start(void *ud, const XML_Char *qname, const XML_Char **atts) {
   memset(&f, 0, sizeof f);
   p->cur = name;
   p->atts_prefixed = 0;
-  for (size_t i = 0; atts[i]; i += 2) p->atts_prefixed |= strchr(atts[i], ':') != NULL;
+  for (size_t i = 0; atts[i]; i += 2)
+    p->atts_prefixed |= strchr(atts[i], ':') != NULL;
   f.el = el;
   f.tstart = p->tlen;
   int skipped = open_element(p, el, name, atts, &f);
@@ -1497,7 +1545,8 @@ static void on_text(void *ud, const XML_Char *s, int len) {
   }
   if (p->tlen + n > p->tcap) {
     size_t cap = p->tcap ? p->tcap : 4096;
-    while (cap < p->tlen + n) cap *= 2;
+    while (cap < p->tlen + n)
+      cap *= 2;
     char *nb = realloc(p->tb, cap);
     if (!nb) return fail_nomem(p);
     p->tb = nb;
@@ -1544,8 +1593,8 @@ static void salt_init(void) {
 
 static unsigned long next_salt(void) {
   pthread_once(&salt_once, salt_init);
-  unsigned long x = salt_base + __atomic_add_fetch(&salt_counter, 1, __ATOMIC_RELAXED) *
-                                    0x9E3779B97F4A7C15ul;
+  unsigned long x =
+      salt_base + __atomic_add_fetch(&salt_counter, 1, __ATOMIC_RELAXED) * 0x9E3779B97F4A7C15ul;
   x ^= x >> 31; /* splitmix finaliser */
   x *= 0xBF58476D1CE4E5B9ul;
   return x ^ (x >> 27);
@@ -1561,8 +1610,12 @@ static pthread_key_t xp_key;
 static pthread_once_t xp_once = PTHREAD_ONCE_INIT;
 static __thread XML_Parser xp_spare;
 
-static void xp_destroy(void *x) { XML_ParserFree(x); }
-static void xp_key_init(void) { pthread_key_create(&xp_key, xp_destroy); }
+static void xp_destroy(void *x) {
+  XML_ParserFree(x);
+}
+static void xp_key_init(void) {
+  pthread_key_create(&xp_key, xp_destroy);
+}
 
 static XML_Parser xp_take(void) {
   pthread_once(&xp_once, xp_key_init);
@@ -1601,8 +1654,8 @@ vast_err vast_doc_parse(const char *buf, size_t len, const vast_limits *limits, 
     if (err) {
       err->code = VAST_E_LIMIT;
       err->iab_code = 100;
-      snprintf(err->message, sizeof err->message, "document of %zu bytes exceeds the %zu-byte limit",
-               len, p.lim.max_bytes);
+      snprintf(err->message, sizeof err->message,
+               "document of %zu bytes exceeds the %zu-byte limit", len, p.lim.max_bytes);
     }
     return VAST_E_LIMIT;
   }
@@ -1674,9 +1727,15 @@ void vast_doc_free(vast_doc *doc) {
   free(doc);
 }
 
-vast_doc_kind vast_doc_kind_of(const vast_doc *doc) { return doc->kind; }
-const vast_vast *vast_doc_vast(const vast_doc *doc) { return doc->vast; }
-const vast_vmap *vast_doc_vmap(const vast_doc *doc) { return doc->vmap; }
+vast_doc_kind vast_doc_kind_of(const vast_doc *doc) {
+  return doc->kind;
+}
+const vast_vast *vast_doc_vast(const vast_doc *doc) {
+  return doc->vast;
+}
+const vast_vmap *vast_doc_vmap(const vast_doc *doc) {
+  return doc->vmap;
+}
 
 const vast_note *vast_doc_notes(const vast_doc *doc, size_t *n) {
   *n = doc->n_notes;
@@ -1688,7 +1747,9 @@ const char *vast_doc_source(const vast_doc *doc, size_t *len) {
   return doc->source;
 }
 
-size_t vast_doc_memory(const vast_doc *doc) { return doc->arena.used + sizeof *doc; }
+size_t vast_doc_memory(const vast_doc *doc) {
+  return doc->arena.used + sizeof *doc;
+}
 
 /* ---- events --------------------------------------------------------------- */
 

@@ -46,8 +46,8 @@ typedef struct target {
   size_t ad, creative, index; /* 1-based, for the element path */
   /* Media of an InLine reached through a Wrapper of this document (opt chain):
      the finding goes on that Wrapper, its message names the hop. */
-  const char *via;            /* the hop URL, or NULL */
-  size_t wrapper_ad;          /* 1-based index of that Wrapper's <Ad> here */
+  const char *via;   /* the hop URL, or NULL */
+  size_t wrapper_ad; /* 1-based index of that Wrapper's <Ad> here */
   vast_pos wrapper_pos;
 } target;
 
@@ -75,8 +75,9 @@ static void emit(checker *c, vast__rule_idx r, const target *t, const char *fmt,
   if (t->via)
     snprintf(path, sizeof path, "/VAST/Ad[%zu]/Wrapper", t->wrapper_ad);
   else
-    snprintf(path, sizeof path, "/VAST/Ad[%zu]/InLine/Creatives/Creative[%zu]/Linear/MediaFiles/%s[%zu]",
-             t->ad, t->creative, t->mf ? "MediaFile" : "Mezzanine", t->index);
+    snprintf(path, sizeof path,
+             "/VAST/Ad[%zu]/InLine/Creatives/Creative[%zu]/Linear/MediaFiles/%s[%zu]", t->ad,
+             t->creative, t->mf ? "MediaFile" : "Mezzanine", t->index);
   vast_finding f;
   memset(&f, 0, sizeof f);
   f.rule = &vast__rules[r];
@@ -97,20 +98,30 @@ static const char *container_for_mime(const char *mime) {
   static const struct {
     const char *mime, *container;
   } map[] = {
-      {"video/mp4", "mp4"},        {"audio/mp4", "mp4"},
-      {"audio/x-m4a", "mp4"},      {"video/x-m4v", "mp4"},
-      {"video/3gpp", "mp4"},       {"video/webm", "webm"},
-      {"audio/webm", "webm"},      {"video/quicktime", "mov"},
-      {"application/x-mpegurl", "hls"}, {"application/vnd.apple.mpegurl", "hls"},
-      {"audio/mpegurl", "hls"},    {"video/mp2t", "mpegts"},
-      {"audio/mpeg", "mp3"},       {"audio/mp3", "mp3"},
-      {"video/x-flv", "flv"},      {"video/ogg", "ogg"},
-      {"audio/ogg", "ogg"},        {"video/x-matroska", "matroska"},
+      {"video/mp4", "mp4"},
+      {"audio/mp4", "mp4"},
+      {"audio/x-m4a", "mp4"},
+      {"video/x-m4v", "mp4"},
+      {"video/3gpp", "mp4"},
+      {"video/webm", "webm"},
+      {"audio/webm", "webm"},
+      {"video/quicktime", "mov"},
+      {"application/x-mpegurl", "hls"},
+      {"application/vnd.apple.mpegurl", "hls"},
+      {"audio/mpegurl", "hls"},
+      {"video/mp2t", "mpegts"},
+      {"audio/mpeg", "mp3"},
+      {"audio/mp3", "mp3"},
+      {"video/x-flv", "flv"},
+      {"video/ogg", "ogg"},
+      {"audio/ogg", "ogg"},
+      {"video/x-matroska", "matroska"},
       {"audio/aac", "aac"},
   };
   if (!mime) return "";
   size_t n = strcspn(mime, ";");
-  while (n && mime[n - 1] == ' ') n--;
+  while (n && mime[n - 1] == ' ')
+    n--;
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strlen(map[i].mime) == n && !strncasecmp(mime, map[i].mime, n)) return map[i].container;
   return "";
@@ -126,7 +137,9 @@ static int container_fits(const char *want, const char *got) {
 }
 
 /* DASH manifests are not probed (no DASH demuxer is allowed); HLS is. */
-static int is_dash(const char *mime) { return mime && strcasestr(mime, "dash"); }
+static int is_dash(const char *mime) {
+  return mime && strcasestr(mime, "dash");
+}
 
 /* libavcodec's name for an RFC 6381 / free-form codec token; NULL when unknown. */
 static const char *codec_for_token(const char *t, size_t n, int *is_audio) {
@@ -134,11 +147,11 @@ static const char *codec_for_token(const char *t, size_t n, int *is_audio) {
     const char *prefix, *codec;
     int audio;
   } map[] = {
-      {"avc1", "h264", 0}, {"avc3", "h264", 0}, {"h264", "h264", 0}, {"h.264", "h264", 0},
-      {"avc", "h264", 0},  {"hvc1", "hevc", 0}, {"hev1", "hevc", 0}, {"hevc", "hevc", 0},
-      {"h265", "hevc", 0}, {"h.265", "hevc", 0}, {"vp09", "vp9", 0}, {"vp9", "vp9", 0},
-      {"vp8", "vp8", 0},   {"av01", "av1", 0},  {"av1", "av1", 0},   {"mp4a", "aac", 1},
-      {"aac", "aac", 1},   {"opus", "opus", 1}, {"vorbis", "vorbis", 1}, {"mp3", "mp3", 1},
+      {"avc1", "h264", 0}, {"avc3", "h264", 0},  {"h264", "h264", 0},     {"h.264", "h264", 0},
+      {"avc", "h264", 0},  {"hvc1", "hevc", 0},  {"hev1", "hevc", 0},     {"hevc", "hevc", 0},
+      {"h265", "hevc", 0}, {"h.265", "hevc", 0}, {"vp09", "vp9", 0},      {"vp9", "vp9", 0},
+      {"vp8", "vp8", 0},   {"av01", "av1", 0},   {"av1", "av1", 0},       {"mp4a", "aac", 1},
+      {"aac", "aac", 1},   {"opus", "opus", 1},  {"vorbis", "vorbis", 1}, {"mp3", "mp3", 1},
       {"ac-3", "ac3", 1},  {"ec-3", "eac3", 1},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
@@ -226,7 +239,8 @@ static void check_one(checker *c, const target *t, const vast_media_info *in, va
     else if (m->bitrate <= 0 && ((m->min_bitrate > 0 && kbps < m->min_bitrate * (1 - tol)) ||
                                  (m->max_bitrate > 0 && kbps > m->max_bitrate * (1 + tol))))
       emit(c, VAST__R_PROBE_BITRATE_MISMATCH, t,
-           "the file averages %.0f kbit/s, outside minBitrate=\"%d\" maxBitrate=\"%d\" (tolerance %.0f%%)",
+           "the file averages %.0f kbit/s, outside minBitrate=\"%d\" maxBitrate=\"%d\" (tolerance "
+           "%.0f%%)",
            kbps, m->min_bitrate, m->max_bitrate, tol * 100);
   }
   int mp4 = !strcmp(in->container, "mp4") || !strcmp(in->container, "m4a") ||
@@ -258,7 +272,8 @@ static void check_one(checker *c, const target *t, const vast_media_info *in, va
     emit(c, VAST__R_PROBE_CTV_CEILING, t, "%dx%d is above %dx%d", in->width, in->height, CTV_MAX_W,
          CTV_MAX_H);
   if (in->has_video && in->frame_rate > CTV_MAX_FPS + 0.01)
-    emit(c, VAST__R_PROBE_CTV_CEILING, t, "%.3g fps is above %.0f fps", in->frame_rate, CTV_MAX_FPS);
+    emit(c, VAST__R_PROBE_CTV_CEILING, t, "%.3g fps is above %.0f fps", in->frame_rate,
+         CTV_MAX_FPS);
   if (in->bit_rate > (int64_t)CTV_MAX_KBPS * 1000)
     emit(c, VAST__R_PROBE_CTV_CEILING, t, "%lld kbit/s is above %d kbit/s",
          (long long)(in->bit_rate / 1000), CTV_MAX_KBPS);
@@ -384,12 +399,15 @@ vast_err vast_probe_check(const vast_doc *doc, const char *base, const vast_vali
   vast_error *errs = rcs ? calloc(nt + 1, sizeof *errs) : NULL;
   if (err == VAST_OK && !errs) err = VAST_E_NOMEM;
   if (err == VAST_OK) {
-    for (size_t i = 0; i < nt; i++) urls[i] = ts[i].url;
+    for (size_t i = 0; i < nt; i++)
+      urls[i] = ts[i].url;
     err = vast_media_probe_many(urls, nt, &opts->probe, opts->concurrency, infos, rcs, errs);
   }
-  for (size_t i = 0; err == VAST_OK && i < nt; i++) check_one(&c, &ts[i], &infos[i], rcs[i], &errs[i]);
+  for (size_t i = 0; err == VAST_OK && i < nt; i++)
+    check_one(&c, &ts[i], &infos[i], rcs[i], &errs[i]);
   if (err == VAST_OK && c.oom) err = VAST_E_NOMEM;
-  for (size_t i = 0; i < nt; i++) free(ts[i].url);
+  for (size_t i = 0; i < nt; i++)
+    free(ts[i].url);
   free(ts);
   free(urls);
   free(infos);
@@ -403,9 +421,12 @@ vast_err vast_audit_add_probe(vast_audit *a, const vast_findings *pf, size_t fro
   size_t counts[VAST__R__COUNT] = {0};
   for (size_t i = from; i < pf->n; i++) {
     const vast_finding *f = &pf->items[i];
-    if (f->severity == VAST_SEV_ERROR) a->errors++;
-    else if (f->severity == VAST_SEV_WARNING) a->warnings++;
-    else a->infos++;
+    if (f->severity == VAST_SEV_ERROR)
+      a->errors++;
+    else if (f->severity == VAST_SEV_WARNING)
+      a->warnings++;
+    else
+      a->infos++;
     if (f->rule->severity[VAST_PROFILE_CTV] == VAST_SEV_ERROR) {
       a->ctv_compatible = 0;
       size_t used = strlen(a->ctv_reason);

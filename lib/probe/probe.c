@@ -72,21 +72,21 @@ struct preader {
      AVOptions object (its first field an AVClass *); a NULL class ends them. */
   const void *av_class;
   vast_prober *p;
-  preader *root;   /* the probe's reader: failures, deadline and budget are its */
+  preader *root; /* the probe's reader: failures, deadline and budget are its */
   const char *target;
-  int fd;          /* >= 0 for a local file */
-  int64_t size;    /* whole file; -1 unknown */
+  int fd;       /* >= 0 for a local file */
+  int64_t size; /* whole file; -1 unknown */
   int64_t pos;
   pblock blk[NBLK];
   uint64_t tick;
-  size_t ra;       /* read-ahead, bytes per request */
+  size_t ra; /* read-ahead, bytes per request */
   uint64_t deadline_us;
   size_t budget;
   vast_media_info *info;
-  vast_err err;    /* first failure; later reads fail at once */
+  vast_err err; /* first failure; later reads fail at once */
   int iab;
   char msg[200];
-  int first;       /* 1 until the first response */
+  int first; /* 1 until the first response */
   /* The root only: readers opened for a demuxer (HLS playlists and segments). */
   preader *nested[MAX_NESTED];
   int n_nested;
@@ -121,9 +121,9 @@ typedef struct xfer {
   long status;
   int64_t cr_start, cr_total, clen;
   char ctype[128];
-  int64_t skip;     /* body bytes to drop first (a 200 to a range request) */
-  int started;      /* the first body byte was seen */
-  size_t err_body;  /* bytes of an error response's body */
+  int64_t skip;      /* body bytes to drop first (a 200 to a range request) */
+  int started;       /* the first body byte was seen */
+  size_t err_body;   /* bytes of an error response's body */
   size_t resp_bytes; /* body bytes of this response */
   int full, over_budget, bad_range;
 } xfer;
@@ -131,7 +131,8 @@ typedef struct xfer {
 static int64_t parse_i64(const char *s, const char **end) {
   int64_t v = 0;
   int any = 0;
-  while (*s >= '0' && *s <= '9' && v < ((int64_t)1 << 56)) v = v * 10 + (*s++ - '0'), any = 1;
+  while (*s >= '0' && *s <= '9' && v < ((int64_t)1 << 56))
+    v = v * 10 + (*s++ - '0'), any = 1;
   if (end) *end = s;
   return any ? v : -1;
 }
@@ -143,7 +144,8 @@ static size_t hdr_cb(char *data, size_t sz, size_t nm, void *ud) {
   size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
   memcpy(line, data, k);
   line[k] = 0;
-  while (k && (line[k - 1] == '\r' || line[k - 1] == '\n' || line[k - 1] == ' ')) line[--k] = 0;
+  while (k && (line[k - 1] == '\r' || line[k - 1] == '\n' || line[k - 1] == ' '))
+    line[--k] = 0;
   if (!strncmp(line, "HTTP/", 5)) { /* a new response (redirects, 100 Continue) */
     const char *sp = strchr(line, ' ');
     x->status = sp ? (long)parse_i64(sp + 1, NULL) : 0;
@@ -151,24 +153,29 @@ static size_t hdr_cb(char *data, size_t sz, size_t nm, void *ud) {
     x->ctype[0] = 0;
   } else if (!strncasecmp(line, "content-range:", 14)) {
     const char *s = line + 14, *e;
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
     if (!strncasecmp(s, "bytes", 5)) s += 5;
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
     if (*s == '*') {
       s++;
     } else {
       x->cr_start = parse_i64(s, &e);
       s = e;
-      while (*s && *s != '/') s++;
+      while (*s && *s != '/')
+        s++;
     }
     if (*s == '/') x->cr_total = parse_i64(s + 1, NULL);
   } else if (!strncasecmp(line, "content-length:", 15)) {
     const char *s = line + 15;
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
     x->clen = parse_i64(s, NULL);
   } else if (!strncasecmp(line, "content-type:", 13)) {
     const char *s = line + 13;
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
     snprintf(x->ctype, sizeof x->ctype, "%.127s", s);
   }
   return n;
@@ -189,7 +196,8 @@ static size_t body_cb(char *data, size_t sz, size_t nm, void *ud) {
   }
   if (!x->started) {
     x->started = 1;
-    if (x->status == 200) x->skip = x->off;
+    if (x->status == 200)
+      x->skip = x->off;
     else if (x->status == 206 && x->cr_start != x->off) {
       x->bad_range = 1;
       return 0;
@@ -262,8 +270,10 @@ static int http_block(preader *r, pblock *b, int64_t off, size_t want) {
     snprintf(r->info->content_type, sizeof r->info->content_type, "%s", x.ctype);
     if (x.status == 200) r->info->range_ignored = 1;
   }
-  if (x.status == 206 && x.cr_total >= 0) r->size = x.cr_total;
-  else if (x.status == 200 && x.clen >= 0) r->size = x.clen;
+  if (x.status == 206 && x.cr_total >= 0)
+    r->size = x.cr_total;
+  else if (x.status == 200 && x.clen >= 0)
+    r->size = x.clen;
   if (r->size >= 0 && r == r->root) r->info->content_length = r->size;
   if (x.over_budget) {
     if (x.resp_bytes + 65536 > p->resp_cap && p->resp_cap < r->budget)
@@ -290,8 +300,8 @@ static int http_block(preader *r, pblock *b, int64_t off, size_t want) {
     }
     vast_err e = vast__curl_err(rc, &p->guard, 0);
     if (e == VAST_E_TIMEOUT || rc == CURLE_OPERATION_TIMEDOUT)
-      rfail(r, VAST_E_TIMEOUT, 402, "timed out after %ld ms (%llu bytes received)",
-            p->o.timeout_ms, (unsigned long long)r->info->bytes_read);
+      rfail(r, VAST_E_TIMEOUT, 402, "timed out after %ld ms (%llu bytes received)", p->o.timeout_ms,
+            (unsigned long long)r->info->bytes_read);
     else if (e == VAST_E_FORBIDDEN)
       rfail(r, e, 401, "destination address refused (private network)");
     else
@@ -401,10 +411,14 @@ static int64_t av_seek(void *opaque, int64_t off, int whence) {
   whence &= ~AVSEEK_FORCE;
   if (whence == AVSEEK_SIZE) return r->size >= 0 ? r->size : AVERROR(ENOSYS);
   int64_t np;
-  if (whence == SEEK_SET) np = off;
-  else if (whence == SEEK_CUR) np = r->pos + off;
-  else if (whence == SEEK_END && r->size >= 0) np = r->size + off;
-  else return AVERROR(EINVAL);
+  if (whence == SEEK_SET)
+    np = off;
+  else if (whence == SEEK_CUR)
+    np = r->pos + off;
+  else if (whence == SEEK_END && r->size >= 0)
+    np = r->size + off;
+  else
+    return AVERROR(EINVAL);
   if (np < 0) return AVERROR(EINVAL);
   r->pos = np;
   return np;
@@ -448,7 +462,8 @@ static int av_open_nested(struct AVFormatContext *s, AVIOContext **pb, const cha
   preader *n = calloc(1, sizeof *n);
   char *t = strdup(url);
   uint8_t *buf = av_malloc(32768);
-  AVIOContext *io = n && t && buf ? avio_alloc_context(buf, 32768, 0, n, av_read, NULL, av_seek) : NULL;
+  AVIOContext *io =
+      n && t && buf ? avio_alloc_context(buf, 32768, 0, n, av_read, NULL, av_seek) : NULL;
   if (!io) {
     free(n);
     free(t);
@@ -521,8 +536,10 @@ static int fast_start(preader *r, int64_t *need) {
 
 static void level_str(char *out, size_t n, enum AVCodecID id, int level) {
   if (level <= 0 || level > 255) return;
-  if (id == AV_CODEC_ID_H264) snprintf(out, n, "%d.%d", level / 10, level % 10);
-  else if (id == AV_CODEC_ID_HEVC) snprintf(out, n, "%d.%d", level / 30, (level % 30) / 3);
+  if (id == AV_CODEC_ID_H264)
+    snprintf(out, n, "%d.%d", level / 10, level % 10);
+  else if (id == AV_CODEC_ID_HEVC)
+    snprintf(out, n, "%d.%d", level / 30, (level % 30) / 3);
 }
 
 /* Profile and level from the codec parameters, or from the avcC/hvcC/ASC
@@ -547,7 +564,8 @@ static void profile_of(const AVCodecParameters *cp, char *prof, size_t np, char 
     if (aot == 31 && xn >= 2) aot = 32 + ((x[0] & 7) << 3 | x[1] >> 5);
     profile = aot - 1;
   }
-  const char *pn = profile != FF_PROFILE_UNKNOWN ? avcodec_profile_name(cp->codec_id, profile) : NULL;
+  const char *pn =
+      profile != FF_PROFILE_UNKNOWN ? avcodec_profile_name(cp->codec_id, profile) : NULL;
   if (pn) snprintf(prof, np, "%s", pn);
   level_str(lvl, nl, cp->codec_id, level);
 }
@@ -562,8 +580,10 @@ static void container_of(const AVFormatContext *fc, char *out, size_t n) {
   if (!strncmp(name, "mov,", 4)) {
     const AVDictionaryEntry *e = av_dict_get(fc->metadata, "major_brand", NULL, 0);
     const char *c = "mp4";
-    if (e && !strncmp(e->value, "qt", 2)) c = "mov";
-    else if (e && (!strncmp(e->value, "M4A", 3) || !strncmp(e->value, "M4B", 3))) c = "m4a";
+    if (e && !strncmp(e->value, "qt", 2))
+      c = "mov";
+    else if (e && (!strncmp(e->value, "M4A", 3) || !strncmp(e->value, "M4B", 3)))
+      c = "m4a";
     snprintf(out, n, "%s", c);
     return;
   }
@@ -621,7 +641,8 @@ static void describe(AVFormatContext *fc, vast_media_info *info) {
   }
   if (!strcmp(info->container, "hls")) { /* the playlist's size says nothing: BANDWIDTH */
     for (unsigned i = 0; i < fc->nb_streams; i++) {
-      const AVDictionaryEntry *e = av_dict_get(fc->streams[i]->metadata, "variant_bitrate", NULL, 0);
+      const AVDictionaryEntry *e =
+          av_dict_get(fc->streams[i]->metadata, "variant_bitrate", NULL, 0);
       long long b = e ? atoll(e->value) : 0;
       if (b > info->bit_rate) info->bit_rate = b;
     }
@@ -642,7 +663,8 @@ static int needs_stream_info(const AVFormatContext *fc) {
     const AVCodecParameters *cp = st->codecpar;
     if (cp->codec_id == AV_CODEC_ID_NONE) return 1;
     if (cp->codec_type == AVMEDIA_TYPE_VIDEO && (cp->width <= 0 || cp->height <= 0)) return 1;
-    if (cp->codec_type == AVMEDIA_TYPE_AUDIO && (cp->sample_rate <= 0 || cp->ch_layout.nb_channels <= 0))
+    if (cp->codec_type == AVMEDIA_TYPE_AUDIO &&
+        (cp->sample_rate <= 0 || cp->ch_layout.nb_channels <= 0))
       return 1;
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0) dur = 1;
   }
@@ -666,10 +688,13 @@ static vast_err demux(preader *r) {
   AVFormatContext *fc = avformat_alloc_context();
   size_t bsz = 32768;
   uint8_t *iobuf = av_malloc(bsz);
-  AVIOContext *pb = iobuf ? avio_alloc_context(iobuf, (int)bsz, 0, r, av_read, NULL, av_seek) : NULL;
+  AVIOContext *pb =
+      iobuf ? avio_alloc_context(iobuf, (int)bsz, 0, r, av_read, NULL, av_seek) : NULL;
   if (!fc || !pb) {
-    if (pb) av_freep(&pb->buffer);
-    else av_free(iobuf);
+    if (pb)
+      av_freep(&pb->buffer);
+    else
+      av_free(iobuf);
     avio_context_free(&pb);
     avformat_free_context(fc);
     rfail(r, VAST_E_NOMEM, 0, "out of memory");
@@ -698,8 +723,10 @@ static vast_err demux(preader *r) {
     char why[AV_ERROR_MAX_STRING_SIZE] = "";
     av_strerror(rc, why, sizeof why);
     if (rc == AVERROR(EPERM) || r->refused[0])
-      rfail(r, VAST_E_NOT_MEDIA, 405, "the container needs '%.100s', which may not be opened "
-            "(only http(s) URLs, at most %u)", r->refused, r->p->o.max_nested);
+      rfail(r, VAST_E_NOT_MEDIA, 405,
+            "the container needs '%.100s', which may not be opened "
+            "(only http(s) URLs, at most %u)",
+            r->refused, r->p->o.max_nested);
     else
       rfail(r, VAST_E_NOT_MEDIA, 405, "not a media file libavformat can read (%s)", why);
   }
@@ -906,7 +933,8 @@ vast_err vast_media_probe_many(const char *const *targets, size_t n, const vast_
   for (unsigned i = 0; i < concurrency; i++)
     if (pthread_create(&th[started], NULL, many_main, &m) == 0) started++;
   if (!started) many_main(&m);
-  for (unsigned i = 0; i < started; i++) pthread_join(th[i], NULL);
+  for (unsigned i = 0; i < started; i++)
+    pthread_join(th[i], NULL);
   return VAST_OK;
 }
 
@@ -925,8 +953,10 @@ vast_err vast_media_info_write_json(const char *target, const vast_media_info *i
   vast__jw_kstr(&w, "target", target);
   vast__jw_key(&w, "ok");
   vast__jw_bool(&w, rc == VAST_OK);
-  vast__jw_kstr(&w, "error", rc == VAST_OK ? NULL : err && err->message[0] ? err->message
-                                                                            : vast_strerror(rc));
+  vast__jw_kstr(&w, "error",
+                rc == VAST_OK            ? NULL
+                : err && err->message[0] ? err->message
+                                         : vast_strerror(rc));
   vast__jw_kint_opt(&w, "iabCode", rc == VAST_OK ? -1 : err && err->iab_code ? err->iab_code : -1);
   vast__jw_kint_opt(&w, "status", in->is_file ? -1 : in->status);
   kstr_or_null(&w, "contentType", in->content_type);

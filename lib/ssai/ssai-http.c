@@ -294,7 +294,8 @@ static void reply(conn *c, int status, const char *type, const char *body, size_
       snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
                status, reason(status), type, len, c->close_after ? "Connection: close\r\n" : "");
   vast__buf b = {c->out, c->on, c->ocap, 0};
-  if (vast__buf_write(&b, h, (size_t)hl) != 0 || vast__buf_write(&b, body, len) != 0) c->close_after = 1;
+  if (vast__buf_write(&b, h, (size_t)hl) != 0 || vast__buf_write(&b, body, len) != 0)
+    c->close_after = 1;
   c->out = b.p, c->on = b.n, c->ocap = b.cap;
 }
 

@@ -243,7 +243,8 @@ size_t vast_format_timecode(double s, char *out, size_t cap) {
   size_t need = (size_t)hn + 10; /* :MM:SS.mmm */
   if (cap < need + 1) return 0;
   char *p = out;
-  while (hn) *p++ = hb[--hn];
+  while (hn)
+    *p++ = hb[--hn];
   *p++ = ':';
   p = put2(p, (unsigned)(ms / 60000 % 60));
   *p++ = ':';
@@ -278,13 +279,11 @@ static inline void sink_ch(sink *s, char c) {
 
 /* 1 for RFC 3986 unreserved characters. */
 static const unsigned char unreserved[256] = {
-    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
     ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
     ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
     ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
@@ -297,7 +296,8 @@ static void sink_enc(sink *s, const char *p, size_t n, int keep_commas) {
   size_t i = 0;
   while (i < n) {
     size_t j = i;
-    while (j < n && unreserved[(unsigned char)p[j]]) j++;
+    while (j < n && unreserved[(unsigned char)p[j]])
+      j++;
     if (j > i) sink_put(s, p + i, j - i);
     if (j >= n) break;
     unsigned char c = (unsigned char)p[j];
@@ -319,9 +319,11 @@ static void sink_long(sink *s, long long v, int width) {
     b[n++] = (char)('0' + u % 10);
     u /= 10;
   } while (u);
-  while (n < width) b[n++] = '0';
+  while (n < width)
+    b[n++] = '0';
   if (v < 0) sink_ch(s, '-');
-  while (n) sink_ch(s, b[--n]);
+  while (n)
+    sink_ch(s, b[--n]);
 }
 
 #define SINK_LIT(s, lit) sink_put((s), (lit), sizeof(lit) - 1)
@@ -473,11 +475,14 @@ vast_err vast_macro_expand(const char *t, size_t len, const vast_macro_ctx *ctx,
       continue;
     }
     size_t k = i + open;
-    while (k < len && k - (i + open) <= MAX_NAME && name_char((unsigned char)t[k])) k++;
+    while (k < len && k - (i + open) <= MAX_NAME && name_char((unsigned char)t[k]))
+      k++;
     int m = -1;
     size_t end = 0;
-    if (open == 1 && k < len && t[k] == ']') end = k + 1;
-    else if (open == 2 && k + 1 < len && t[k] == '%' && t[k + 1] == '%') end = k + 2;
+    if (open == 1 && k < len && t[k] == ']')
+      end = k + 1;
+    else if (open == 2 && k + 1 < len && t[k] == '%' && t[k + 1] == '%')
+      end = k + 2;
     if (end) m = vast_macro_lookup(t + i + open, k - (i + open));
     if (m < 0) {
       sink_ch(&s, t[i]); /* not a listed macro: copy as written, rescan after it */

@@ -123,8 +123,10 @@ vast_err vast_play_events_parse(const char *list, vast_play_event *out, size_t m
     char *end;
     double t = strtod(at, &end);
     if (!k) {
-      if (m && why) snprintf(m, msg_cap, "event '%s' cannot be injected: %s", item, why);
-      else if (m) snprintf(m, msg_cap, "unknown event '%s'", item);
+      if (m && why)
+        snprintf(m, msg_cap, "event '%s' cannot be injected: %s", item, why);
+      else if (m)
+        snprintf(m, msg_cap, "unknown event '%s'", item);
       rc = VAST_E_INVAL;
       break;
     }
@@ -213,8 +215,8 @@ static void inject(vast_tracker *tr, const vast_play_opts *o, vast_play_state *s
     if (plain)
       rc = vast_tracker_click(tr, in.wall_time, st->media, NULL, ct, sizeof ct, NULL);
     else
-      rc = vast_tracker_icon_click(tr, in.wall_time, st->media, e->has_arg ? e->code : 0, NULL,
-                                   ct, sizeof ct, NULL);
+      rc = vast_tracker_icon_click(tr, in.wall_time, st->media, e->has_arg ? e->code : 0, NULL, ct,
+                                   sizeof ct, NULL);
     if ((rc == VAST_OK || rc == VAST_E_NOSPACE) && ct[0] && o->on_click_through)
       o->on_click_through(o->user, st, plain ? "clickThrough" : "iconClickThrough", ct);
   } else {

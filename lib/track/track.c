@@ -43,12 +43,12 @@ enum {
   SLOT__COUNT
 };
 
-#define MAX_PROGRESS 64 /* progress offsets tracked per plan (bits of a uint64_t) */
-#define MAX_VENDORS 16  /* verification vendors per plan (bits of a uint16_t) */
-#define STEP_SLACK 1.0  /* seconds a forward step may take when the wall time is unknown */
-#define STEP_RATE 1.1   /* how much faster than real time a step may run */
+#define MAX_PROGRESS 64  /* progress offsets tracked per plan (bits of a uint64_t) */
+#define MAX_VENDORS 16   /* verification vendors per plan (bits of a uint16_t) */
+#define STEP_SLACK 1.0   /* seconds a forward step may take when the wall time is unknown */
+#define STEP_RATE 1.1    /* how much faster than real time a step may run */
 #define STEP_JITTER 0.25 /* seconds of jitter allowance (refilled at STEP_RATE - 1) */
-#define REWIND_EPS 0.1  /* backward jitter ignored, seconds */
+#define REWIND_EPS 0.1   /* backward jitter ignored, seconds */
 #define EPS 1e-6
 
 typedef struct plan_url {
@@ -131,16 +131,16 @@ struct vast_tracker {
   vast_track_fn fn;
   void *user;
   const char *asset;
-  double duration;  /* effective: real when given, else declared; -1 unknown */
-  double pos;       /* last media time; -1 before any */
-  double last_wall; /* -1 unknown */
-  double reach;     /* end of the unbroken normal-speed stretch from 0 */
-  double played;    /* seconds of normal-speed playback, replays included */
-  double slack;     /* jitter allowance left, seconds (<= STEP_JITTER) */
-  double discarded; /* forward media seconds not counted as played */
-  double due_reach; /* reach of the next pending quartile / percent offset */
-  double due_played; /* played time of the next pending time offset */
-  vast_plan *owned; /* plan made by vast_tracker_open, freed with the tracker */
+  double duration;         /* effective: real when given, else declared; -1 unknown */
+  double pos;              /* last media time; -1 before any */
+  double last_wall;        /* -1 unknown */
+  double reach;            /* end of the unbroken normal-speed stretch from 0 */
+  double played;           /* seconds of normal-speed playback, replays included */
+  double slack;            /* jitter allowance left, seconds (<= STEP_JITTER) */
+  double discarded;        /* forward media seconds not counted as played */
+  double due_reach;        /* reach of the next pending quartile / percent offset */
+  double due_played;       /* played time of the next pending time offset */
+  vast_plan *owned;        /* plan made by vast_tracker_open, freed with the tracker */
   double (*clock)(void *); /* TIMESTAMP source when set */
   void *clock_user;
   uint64_t progress_done;
@@ -240,7 +240,8 @@ static void col_push(plan_url **arr, size_t *n, size_t *cap, plan_url v, int *no
  * dispatched (a tag with no impression tracking still needs the element). */
 static int url_is_placeholder(const char *url) {
   if (!url) return 0;
-  while (*url == ' ' || *url == '\t' || *url == '\r' || *url == '\n') url++;
+  while (*url == ' ' || *url == '\t' || *url == '\r' || *url == '\n')
+    url++;
   if (strncasecmp(url, "about:blank", 11) != 0) return 0;
   for (url += 11; *url; url++)
     if (*url != ' ' && *url != '\t' && *url != '\r' && *url != '\n') return 0;
@@ -255,7 +256,8 @@ static void add_url(collector *c, int slot, const char *url, unsigned level) {
 }
 
 static void add_urls(collector *c, int slot, const vast_url *u, size_t n, unsigned level) {
-  for (size_t i = 0; i < n; i++) add_url(c, slot, u[i].url, level);
+  for (size_t i = 0; i < n; i++)
+    add_url(c, slot, u[i].url, level);
 }
 
 static void add_tracking(collector *c, const vast_tracking *t, size_t n, unsigned level) {
@@ -279,7 +281,8 @@ static void add_verifications(collector *c, const vast_ad *ad, unsigned level) {
     const vast_verification *v = &ad->verifications[i];
     const char *vendor = v->vendor ? v->vendor : "";
     size_t vi = 0;
-    while (vi < c->n_vendors && strcmp(c->vendors[vi], vendor) != 0) vi++;
+    while (vi < c->n_vendors && strcmp(c->vendors[vi], vendor) != 0)
+      vi++;
     if (vi == c->n_vendors) {
       if (c->n_vendors >= MAX_VENDORS) continue;
       c->vendors[c->n_vendors++] = vendor;
@@ -335,8 +338,10 @@ static void add_icon(collector *c, plan_icon *pi, const vast_ad *const *chain, s
     uint32_t first = (uint32_t)c->n_icon_urls;
     for (size_t l = 0; l < n_chain; l++) {
       if (l == il) {
-        if (pass == 0) add_icon_urls(c, ic->view_tracking, ic->n_view_tracking, il);
-        else add_icon_urls(c, ic->click_tracking, ic->n_click_tracking, il);
+        if (pass == 0)
+          add_icon_urls(c, ic->view_tracking, ic->n_view_tracking, il);
+        else
+          add_icon_urls(c, ic->click_tracking, ic->n_click_tracking, il);
         continue;
       }
       for (size_t k = 0; k < chain[l]->n_creatives; k++) {
@@ -345,14 +350,18 @@ static void add_icon(collector *c, plan_icon *pi, const vast_ad *const *chain, s
         for (size_t j = 0; j < wc->linear->n_icons; j++) {
           const vast_icon *wi = &wc->linear->icons[j];
           if (!same_program(wi, ic)) continue;
-          if (pass == 0) add_icon_urls(c, wi->view_tracking, wi->n_view_tracking, (unsigned)l);
-          else add_icon_urls(c, wi->click_tracking, wi->n_click_tracking, (unsigned)l);
+          if (pass == 0)
+            add_icon_urls(c, wi->view_tracking, wi->n_view_tracking, (unsigned)l);
+          else
+            add_icon_urls(c, wi->click_tracking, wi->n_click_tracking, (unsigned)l);
         }
       }
     }
     uint32_t n = (uint32_t)c->n_icon_urls - first;
-    if (pass == 0) pi->view = first, pi->n_view = n;
-    else pi->click = first, pi->n_click = n;
+    if (pass == 0)
+      pi->view = first, pi->n_view = n;
+    else
+      pi->click = first, pi->n_click = n;
   }
 }
 
@@ -469,8 +478,10 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
         for (size_t j = 0; j < wc->linear->n_icons && n_icons < VAST_PLAN_MAX_ICONS; j++) {
           const vast_icon *wi = &wc->linear->icons[j];
           int dup = 0;
-          for (size_t i = 0; i < ln->n_icons && !dup; i++) dup = same_program(wi, &ln->icons[i]);
-          for (size_t i = 0; i < n_seen && !dup; i++) dup = same_program(wi, seen[i]);
+          for (size_t i = 0; i < ln->n_icons && !dup; i++)
+            dup = same_program(wi, &ln->icons[i]);
+          for (size_t i = 0; i < n_seen && !dup; i++)
+            dup = same_program(wi, seen[i]);
           if (dup) continue;
           seen[n_seen++] = wi;
           add_icon(&c, &icons[n_icons++], chain, n_chain, wi, (unsigned)l);
@@ -563,8 +574,10 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   plan_progress *pr = (plan_progress *)(picons + n_icons);
   /* Counting sort by slot, stable: chain order, then document order. */
   uint32_t count[SLOT__COUNT + 1] = {0};
-  for (size_t i = 0; i < c.n; i++) count[c.items[i].aux + 1]++;
-  for (int s = 0; s < SLOT__COUNT; s++) count[s + 1] += count[s];
+  for (size_t i = 0; i < c.n; i++)
+    count[c.items[i].aux + 1]++;
+  for (int s = 0; s < SLOT__COUNT; s++)
+    count[s + 1] += count[s];
   memcpy(p->start, count, sizeof p->start);
   for (size_t i = 0; i < c.n; i++) {
     plan_url u = c.items[i];
@@ -598,19 +611,31 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
   return VAST_OK;
 }
 
-void vast_plan_free(vast_plan *p) { free(p); }
-size_t vast_plan_memory(const vast_plan *p) { return p ? p->bytes : 0; }
-vast_creative_kind vast_plan_kind(const vast_plan *p) { return p ? p->kind : VAST_CREATIVE_UNKNOWN; }
-double vast_plan_duration(const vast_plan *p) { return p ? p->duration : -1; }
+void vast_plan_free(vast_plan *p) {
+  free(p);
+}
+size_t vast_plan_memory(const vast_plan *p) {
+  return p ? p->bytes : 0;
+}
+vast_creative_kind vast_plan_kind(const vast_plan *p) {
+  return p ? p->kind : VAST_CREATIVE_UNKNOWN;
+}
+double vast_plan_duration(const vast_plan *p) {
+  return p ? p->duration : -1;
+}
 size_t vast_plan_url_count(const vast_plan *p) {
   return p ? p->n_urls + p->n_verif + p->n_progress + p->n_icon_urls : 0;
 }
-size_t vast_plan_icon_count(const vast_plan *p) { return p ? p->n_icons : 0; }
+size_t vast_plan_icon_count(const vast_plan *p) {
+  return p ? p->n_icons : 0;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Trackers                                                                  */
 
-size_t vast_tracker_memory(void) { return sizeof(vast_tracker); }
+size_t vast_tracker_memory(void) {
+  return sizeof(vast_tracker);
+}
 
 static uint64_t mix64(uint64_t x) {
   x ^= x >> 30;
@@ -685,12 +710,22 @@ void vast_tracker_free(vast_tracker *t) {
   free(t);
 }
 
-const vast_plan *vast_tracker_plan(const vast_tracker *t) { return t ? t->plan : NULL; }
+const vast_plan *vast_tracker_plan(const vast_tracker *t) {
+  return t ? t->plan : NULL;
+}
 
-int vast_tracker_done(const vast_tracker *t) { return t && (t->state & ST_TERMINAL); }
-double vast_tracker_played(const vast_tracker *t) { return t ? t->played : 0; }
-double vast_tracker_continuous(const vast_tracker *t) { return t ? t->reach : 0; }
-double vast_tracker_discarded(const vast_tracker *t) { return t ? t->discarded : 0; }
+int vast_tracker_done(const vast_tracker *t) {
+  return t && (t->state & ST_TERMINAL);
+}
+double vast_tracker_played(const vast_tracker *t) {
+  return t ? t->played : 0;
+}
+double vast_tracker_continuous(const vast_tracker *t) {
+  return t ? t->reach : 0;
+}
+double vast_tracker_discarded(const vast_tracker *t) {
+  return t ? t->discarded : 0;
+}
 
 void vast_tracker_set_clock(vast_tracker *t, double (*clock)(void *user), void *user) {
   if (!t) return;
@@ -700,15 +735,19 @@ void vast_tracker_set_clock(vast_tracker *t, double (*clock)(void *user), void *
 
 void vast_tracker_report_untracked(vast_tracker *t, int on) {
   if (!t) return;
-  if (on) t->state |= ST_UNTRACKED;
-  else t->state &= ~(uint32_t)ST_UNTRACKED;
+  if (on)
+    t->state |= ST_UNTRACKED;
+  else
+    t->state &= ~(uint32_t)ST_UNTRACKED;
 }
 
 vast_err vast_tracker_set_trusted_positions(vast_tracker *t, int trusted) {
   if (!t) return VAST_E_INVAL;
   if (t->state & (ST_STARTED | ST_TERMINAL)) return VAST_E_STATE;
-  if (trusted) t->state |= ST_TRUSTED;
-  else t->state &= ~(uint32_t)ST_TRUSTED;
+  if (trusted)
+    t->state |= ST_TRUSTED;
+  else
+    t->state &= ~(uint32_t)ST_TRUSTED;
   return VAST_OK;
 }
 
@@ -799,11 +838,11 @@ static vast_err emit(vast_tracker *t, const firing *f, vast_beacon_kind kind, va
 }
 
 static const char *const slot_names[SLOT__COUNT - VAST_EV__COUNT] = {
-    "impression", "error", "clickTracking", "viewable", "notViewable", "viewUndetermined",
-    "customClick"};
+    "impression",       "error",      "clickTracking", "viewable", "notViewable",
+    "viewUndetermined", "customClick"};
 static const vast_beacon_kind slot_kinds[SLOT__COUNT - VAST_EV__COUNT] = {
-    VAST_BEACON_IMPRESSION, VAST_BEACON_ERROR,        VAST_BEACON_CLICK_TRACKING,
-    VAST_BEACON_VIEWABLE,   VAST_BEACON_NOT_VIEWABLE, VAST_BEACON_VIEW_UNDETERMINED,
+    VAST_BEACON_IMPRESSION,  VAST_BEACON_ERROR,        VAST_BEACON_CLICK_TRACKING,
+    VAST_BEACON_VIEWABLE,    VAST_BEACON_NOT_VIEWABLE, VAST_BEACON_VIEW_UNDETERMINED,
     VAST_BEACON_CUSTOM_CLICK};
 
 /* An event the plan has no URL for, reported when asked (url NULL). */
@@ -865,7 +904,8 @@ static vast_err fire_slot_urls(vast_tracker *t, const firing *f, int slot) {
 static vast_err fire_events(vast_tracker *t, const firing *f, const int *slots) {
   vast_err rc = VAST_OK;
   int any = 0;
-  for (const int *s = slots; *s; s++) any |= !slot_empty(t, *s);
+  for (const int *s = slots; *s; s++)
+    any |= !slot_empty(t, *s);
   if (!any) return *slots ? fire_slot(t, f, *slots) : VAST_OK;
   for (; *slots; slots++) {
     vast_err e = fire_slot_urls(t, f, *slots);
@@ -1043,8 +1083,10 @@ static vast_err fire_icon(vast_tracker *t, const firing *f, vast_beacon_kind kin
 static vast_err toggle(vast_tracker *t, const firing *f, uint32_t bit, int set, const int *on,
                        const int *off) {
   if (!!(t->state & bit) == !!set) return VAST_OK;
-  if (set) t->state |= bit;
-  else t->state &= ~bit;
+  if (set)
+    t->state |= bit;
+  else
+    t->state &= ~bit;
   return fire_events(t, f, set ? on : off);
 }
 
@@ -1070,11 +1112,15 @@ static int allowed_after_end(const vast_tracker *t, vast_input_kind k) {
   case VAST_IN_VIEWABLE:
   case VAST_IN_NOT_VIEWABLE:
   case VAST_IN_VIEW_UNDETERMINED:
-  case VAST_IN_VERIFICATION_NOT_EXECUTED: return 1;
-  case VAST_IN_CLOSE: return (s & ST_END_PLAY) && !(s & ST_CLOSED);
+  case VAST_IN_VERIFICATION_NOT_EXECUTED:
+    return 1;
+  case VAST_IN_CLOSE:
+    return (s & ST_END_PLAY) && !(s & ST_CLOSED);
   case VAST_IN_CLICK:
-  case VAST_IN_CUSTOM_CLICK: return (s & (ST_END_PLAY | ST_CLOSED)) != 0;
-  default: return 0;
+  case VAST_IN_CUSTOM_CLICK:
+    return (s & (ST_END_PLAY | ST_CLOSED)) != 0;
+  default:
+    return 0;
   }
 }
 
@@ -1285,8 +1331,9 @@ vast_err vast_tracker_feed(vast_tracker *t, const vast_input *in) {
     mask &= (uint16_t)~t->verif_done;
     t->verif_done |= mask;
     e = VAST_OK;
-    if (!p->n_verif) untracked(t, &f, VAST_BEACON_TRACKING, VAST_EV_VERIFICATION_NOT_EXECUTED,
-                               "verificationNotExecuted");
+    if (!p->n_verif)
+      untracked(t, &f, VAST_BEACON_TRACKING, VAST_EV_VERIFICATION_NOT_EXECUTED,
+                "verificationNotExecuted");
     for (size_t i = 0; i < p->n_verif; i++)
       if (mask >> p->verif[i].aux & 1) {
         vast_err e2 = emit(t, &f, VAST_BEACON_TRACKING, VAST_EV_VERIFICATION_NOT_EXECUTED,
@@ -1321,7 +1368,6 @@ vast_err vast_tracker_time(vast_tracker *t, double wall, double media) {
   vast_input in = {VAST_IN_TIME, wall, media, 0, 0, NULL, NULL, 0};
   return vast_tracker_feed(t, &in);
 }
-
 
 vast_err vast_tracker_set_player_state(vast_tracker *t, unsigned player_state) {
   if (!t || (player_state & ~(VAST_PLAYER_MUTED | VAST_PLAYER_FULLSCREEN))) return VAST_E_INVAL;

@@ -25,8 +25,9 @@ vast_err vast_severity_from_name(const char *name, vast_severity *out) {
   static const struct {
     const char *name;
     vast_severity sev;
-  } names[] = {{"off", VAST_SEV_OFF},         {"info", VAST_SEV_INFO},   {"note", VAST_SEV_INFO},
-               {"warning", VAST_SEV_WARNING}, {"warn", VAST_SEV_WARNING}, {"error", VAST_SEV_ERROR}};
+  } names[] = {{"off", VAST_SEV_OFF},      {"info", VAST_SEV_INFO},
+               {"note", VAST_SEV_INFO},    {"warning", VAST_SEV_WARNING},
+               {"warn", VAST_SEV_WARNING}, {"error", VAST_SEV_ERROR}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcasecmp(name, names[i].name) == 0) {
       *out = names[i].sev;
@@ -50,7 +51,9 @@ void vast_validate_config_free(vast_validate_config *c) {
   free(c);
 }
 
-int vast_validate_config_profile(const vast_validate_config *c) { return c ? c->profile : -1; }
+int vast_validate_config_profile(const vast_validate_config *c) {
+  return c ? c->profile : -1;
+}
 
 const vast_rule_override *vast_validate_config_overrides(const vast_validate_config *c, size_t *n) {
   if (n) *n = c ? c->n : 0;
@@ -105,23 +108,25 @@ static vast_err check_pair(const char *id, size_t idlen, const char *lvl, size_t
                            vast_severity *sev, const char *where, unsigned long line,
                            vast_error *err) {
   char idb[96], lb[32];
-  if (idlen == 0 || idlen >= sizeof idb) return fail(err, line, "%s: missing or overlong rule id", where);
+  if (idlen == 0 || idlen >= sizeof idb)
+    return fail(err, line, "%s: missing or overlong rule id", where);
   memcpy(idb, id, idlen);
   idb[idlen] = 0;
   if (!vast_rule_find(idb))
-    return fail(err, line, "%s: unknown rule '%s' (see 'vastrack validate --list-rules')", where, idb);
+    return fail(err, line, "%s: unknown rule '%s' (see 'vastrack validate --list-rules')", where,
+                idb);
   if (lvlen == 0 || lvlen >= sizeof lb)
     return fail(err, line, "%s: rule '%s' needs a level: off, info, warning or error", where, idb);
   memcpy(lb, lvl, lvlen);
   lb[lvlen] = 0;
   if (vast_severity_from_name(lb, sev) != VAST_OK)
-    return fail(err, line, "%s: unknown level '%s' for rule '%s' (off, info, warning, error)", where,
-                lb, idb);
+    return fail(err, line, "%s: unknown level '%s' for rule '%s' (off, info, warning, error)",
+                where, lb, idb);
   return VAST_OK;
 }
 
-vast_err vast_validate_config_add_rule(vast_validate_config *c, const char *spec, const char *source,
-                                       vast_error *err) {
+vast_err vast_validate_config_add_rule(vast_validate_config *c, const char *spec,
+                                       const char *source, vast_error *err) {
   if (!c || !spec) return VAST_E_INVAL;
   const char *eq = strchr(spec, '=');
   if (!eq) return fail(err, 0, "rule override '%.80s' is not ID=LEVEL", spec);
@@ -141,7 +146,8 @@ static int is_bare(int ch) {
 }
 
 static const char *skip_ws(const char *p, const char *e) {
-  while (p < e && (*p == ' ' || *p == '\t')) p++;
+  while (p < e && (*p == ' ' || *p == '\t'))
+    p++;
   return p;
 }
 
@@ -150,14 +156,16 @@ static const char *token(const char *p, const char *e, const char **s, size_t *n
   if (p < e && (*p == '"' || *p == '\'')) {
     char q = *p++;
     const char *st = p;
-    while (p < e && *p != q) p++;
+    while (p < e && *p != q)
+      p++;
     if (p >= e) return NULL;
     *s = st;
     *n = (size_t)(p - st);
     return p + 1;
   }
   const char *st = p;
-  while (p < e && is_bare((unsigned char)*p)) p++;
+  while (p < e && is_bare((unsigned char)*p))
+    p++;
   if (p == st) return NULL;
   *s = st;
   *n = (size_t)(p - st);

@@ -89,9 +89,12 @@ vast_err vast_findings_from_parse_error(const vast_error *err, vast_findings **o
   vast_findings *l = vast__findings_new();
   if (!l) return VAST_E_NOMEM;
   vast__rule_idx r = VAST__R_XML_MALFORMED;
-  if (err->code == VAST_E_NOT_VAST) r = VAST__R_NOT_VAST;
-  else if (err->code == VAST_E_VERSION) r = VAST__R_VERSION_UNSUPPORTED;
-  else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT) r = VAST__R_INPUT_REFUSED;
+  if (err->code == VAST_E_NOT_VAST)
+    r = VAST__R_NOT_VAST;
+  else if (err->code == VAST_E_VERSION)
+    r = VAST__R_VERSION_UNSUPPORTED;
+  else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT)
+    r = VAST__R_INPUT_REFUSED;
   char msg[300];
   snprintf(msg, sizeof msg, "%s", err->message[0] ? err->message : vast_strerror(err->code));
   vast_finding f = {
@@ -113,9 +116,13 @@ vast_err vast_findings_from_parse_error(const vast_error *err, vast_findings **o
   return VAST_OK;
 }
 
-size_t vast_findings_count(const vast_findings *l) { return l ? l->n : 0; }
+size_t vast_findings_count(const vast_findings *l) {
+  return l ? l->n : 0;
+}
 
-int vast_findings_profile(const vast_findings *l) { return l ? l->profile : -1; }
+int vast_findings_profile(const vast_findings *l) {
+  return l ? l->profile : -1;
+}
 
 const vast_rule_override *vast_findings_overrides(const vast_findings *l, size_t *n) {
   if (n) *n = l ? l->n_overrides : 0;
@@ -128,7 +135,8 @@ const vast_finding *vast_findings_at(const vast_findings *l, size_t i) {
 
 size_t vast_findings_count_severity(const vast_findings *l, vast_severity sev) {
   size_t n = 0;
-  for (size_t i = 0; l && i < l->n; i++) n += l->items[i].severity == sev;
+  for (size_t i = 0; l && i < l->n; i++)
+    n += l->items[i].severity == sev;
   return n;
 }
 
@@ -172,7 +180,9 @@ static void ob_put(ob *o, const char *s, size_t n) {
   }
 }
 
-static void ob_s(ob *o, const char *s) { ob_put(o, s, strlen(s)); }
+static void ob_s(ob *o, const char *s) {
+  ob_put(o, s, strlen(s));
+}
 
 static void ob_printf(ob *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ob_printf(ob *o, const char *fmt, ...) {
@@ -184,7 +194,9 @@ static void ob_printf(ob *o, const char *fmt, ...) {
   if (n > 0) ob_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-static void ob_out(void *u, const char *p, size_t n) { ob_put(u, p, n); }
+static void ob_out(void *u, const char *p, size_t n) {
+  ob_put(u, p, n);
+}
 
 /* A JSON string through the library's one escaper (jsonw.h). */
 static void ob_json_str(ob *o, const char *s) {
@@ -292,7 +304,8 @@ vast_err vast_findings_write_text_opts(const vast_findings *l, const char *name,
   if (!es) return VAST_E_NOMEM;
   size_t ne = 0, group[VAST__R__COUNT];
   size_t collapse = opt->all || opt->collapse_at < 2 ? (size_t)-1 : opt->collapse_at;
-  for (size_t r = 0; r < VAST__R__COUNT; r++) group[r] = (size_t)-1;
+  for (size_t r = 0; r < VAST__R__COUNT; r++)
+    group[r] = (size_t)-1;
   for (size_t i = 0; i < n; i++) {
     const vast_finding *f = &l->items[i];
     size_t r = (size_t)(f->rule - vast__rules);
@@ -315,15 +328,18 @@ vast_err vast_findings_write_text_opts(const vast_findings *l, const char *name,
     const char *msg = f->message ? f->message : "";
     if (es[k].count > 1) { /* the message when all agree, else the rule's summary */
       for (size_t i = 0; i < n; i++)
-        if (l->items[i].rule == f->rule && strcmp(l->items[i].message ? l->items[i].message : "", msg)) {
+        if (l->items[i].rule == f->rule &&
+            strcmp(l->items[i].message ? l->items[i].message : "", msg)) {
           msg = f->rule->summary;
           break;
         }
     }
     vast_text_escape(msg, safe_msg, sizeof safe_msg);
     ob_s(&o, safe_msg);
-    if (f->iab_code) ob_printf(&o, " [%s, VAST code %d]", f->rule_id, f->iab_code);
-    else ob_printf(&o, " [%s]", f->rule_id);
+    if (f->iab_code)
+      ob_printf(&o, " [%s, VAST code %d]", f->rule_id, f->iab_code);
+    else
+      ob_printf(&o, " [%s]", f->rule_id);
     if (es[k].count > 1) {
       /* the first positions, in document order */
       const vast_finding *shown[16];
@@ -332,10 +348,12 @@ vast_err vast_findings_write_text_opts(const vast_findings *l, const char *name,
         const vast_finding *g = &l->items[i];
         if (g->rule != f->rule) continue;
         int seen = 0;
-        for (size_t k2 = 0; k2 < ns && !seen; k2++) seen = pos_cmp(g, shown[k2]) == 0;
+        for (size_t k2 = 0; k2 < ns && !seen; k2++)
+          seen = pos_cmp(g, shown[k2]) == 0;
         if (seen) continue;
         size_t at = ns;
-        while (at > 0 && pos_cmp(g, shown[at - 1]) < 0) at--;
+        while (at > 0 && pos_cmp(g, shown[at - 1]) < 0)
+          at--;
         if (at >= want) continue;
         if (ns < want) ns++;
         memmove(shown + at + 1, shown + at, (ns - 1 - at) * sizeof *shown);
@@ -375,17 +393,23 @@ static void json_finding(vast__jw *w, const vast_finding *f) {
   vast__jw_kstr(w, "rule", f->rule_id);
   vast__jw_kstr(w, "severity", vast_severity_name(f->severity));
   vast__jw_key(w, "iabCode");
-  if (f->iab_code) vast__jw_int(w, f->iab_code);
-  else vast__jw_null(w);
+  if (f->iab_code)
+    vast__jw_int(w, f->iab_code);
+  else
+    vast__jw_null(w);
   vast__jw_kstr(w, "message", f->message ? f->message : "");
   vast__jw_kstr(w, "fix", f->fix ? f->fix : "");
   vast__jw_kstr(w, "path", f->path ? f->path : "");
   vast__jw_key(w, "line");
-  if (f->line) vast__jw_int(w, f->line);
-  else vast__jw_null(w);
+  if (f->line)
+    vast__jw_int(w, f->line);
+  else
+    vast__jw_null(w);
   vast__jw_key(w, "column");
-  if (f->column) vast__jw_int(w, f->column);
-  else vast__jw_null(w);
+  if (f->column)
+    vast__jw_int(w, f->column);
+  else
+    vast__jw_null(w);
   vast__jw_obj_end(w);
 }
 
@@ -397,8 +421,10 @@ vast_err vast_findings_write_json(const vast_findings *l, const char *name, vast
   vast__jw_obj_begin(&w);
   vast__jw_kstr(&w, "file", name ? name : "-");
   vast__jw_key(&w, "profile");
-  if (l && l->profile >= 0) vast__jw_str(&w, vast_profile_name((vast_profile)l->profile));
-  else vast__jw_null(&w);
+  if (l && l->profile >= 0)
+    vast__jw_str(&w, vast_profile_name((vast_profile)l->profile));
+  else
+    vast__jw_null(&w);
   vast__jw_key(&w, "overrides");
   vast__jw_arr_begin(&w);
   for (size_t i = 0; l && i < l->n_overrides; i++) {
@@ -414,7 +440,8 @@ vast_err vast_findings_write_json(const vast_findings *l, const char *name, vast
   vast__jw_kint(&w, "infos", (long long)vast_findings_count_severity(l, VAST_SEV_INFO));
   vast__jw_key(&w, "findings");
   vast__jw_arr_begin(&w);
-  for (size_t i = 0; l && i < l->n; i++) json_finding(&w, &l->items[i]);
+  for (size_t i = 0; l && i < l->n; i++)
+    json_finding(&w, &l->items[i]);
   vast__jw_arr_end(&w);
   vast__jw_obj_end(&w);
   vast__jw_raw(&w, "\n", 1);
@@ -426,16 +453,20 @@ vast_err vast_findings_write_json(const vast_findings *l, const char *name, vast
 #define HELP_BASE "https://github.com/vastrack/vastrack/blob/main/docs/validate.md#"
 
 static const char *sarif_level(vast_severity s) {
-  return s == VAST_SEV_ERROR ? "error" : s == VAST_SEV_WARNING ? "warning" : s == VAST_SEV_INFO ? "note" : "none";
+  return s == VAST_SEV_ERROR     ? "error"
+         : s == VAST_SEV_WARNING ? "warning"
+         : s == VAST_SEV_INFO    ? "note"
+                                 : "none";
 }
 
 vast_err vast_sarif_begin(vast_profile profile, vast_write_fn write, void *ctx, int *state) {
   if (!write || !state || (unsigned)profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
   *state = 0;
   ob o = {.write = write, .ctx = ctx};
-  ob_s(&o, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
-           "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"vastrack\",\"version\":\"" VAST_VERSION_STRING
-           "\",\"informationUri\":\"" HELP_BASE "\",\"rules\":[");
+  ob_s(&o,
+       "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+       "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"vastrack\",\"version\":\"" VAST_VERSION_STRING
+       "\",\"informationUri\":\"" HELP_BASE "\",\"rules\":[");
   for (size_t i = 0; i < VAST__R__COUNT; i++) {
     const vast_rule *r = &vast__rules[i];
     if (i) ob_s(&o, ",");
@@ -456,11 +487,13 @@ vast_err vast_sarif_begin(vast_profile profile, vast_write_fn write, void *ctx, 
     ob_s(&o, "\",\"help\":{\"text\":");
     ob_json_str(&o, r->fix);
     vast_severity s = r->severity[profile];
-    ob_printf(&o, "},\"defaultConfiguration\":{\"level\":\"%s\",\"enabled\":%s},"
-                  "\"properties\":{\"category\":\"%s\",\"iabCode\":%d}}",
+    ob_printf(&o,
+              "},\"defaultConfiguration\":{\"level\":\"%s\",\"enabled\":%s},"
+              "\"properties\":{\"category\":\"%s\",\"iabCode\":%d}}",
               sarif_level(s), s == VAST_SEV_OFF ? "false" : "true", r->category, r->iab_code);
   }
-  ob_printf(&o, "]}},\"properties\":{\"profile\":\"%s\"},\"results\":[", vast_profile_name(profile));
+  ob_printf(&o, "]}},\"properties\":{\"profile\":\"%s\"},\"results\":[",
+            vast_profile_name(profile));
   return ob_done(&o);
 }
 
@@ -568,9 +601,9 @@ static void audit_tracking(vast_audit *a, const vast_tracking *t, size_t n);
  * resolved ad (every Wrapper level plus the InLine), what the player fires.
  */
 static void audit_chain(vast_audit *a, const vast_chain *chain) {
-  static const vast_event core[VAST_AUDIT_CORE_EVENTS] = {
-      VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
-      VAST_EV_COMPLETE};
+  static const vast_event core[VAST_AUDIT_CORE_EVENTS] = {VAST_EV_START, VAST_EV_FIRST_QUARTILE,
+                                                          VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
+                                                          VAST_EV_COMPLETE};
   size_t na = 0;
   const vast_resolved *ra = vast_chain_ads(chain, &na);
   if (!na) return;
@@ -597,11 +630,13 @@ static void audit_chain(vast_audit *a, const vast_chain *chain) {
         audit_tracking(a, t, nt);
         if (cr->kind == VAST_CREATIVE_LINEAR)
           for (size_t j = 0; j < nt; j++)
-            for (int e = 0; e < VAST_AUDIT_CORE_EVENTS; e++) have |= (t[j].event == core[e]) << e;
+            for (int e = 0; e < VAST_AUDIT_CORE_EVENTS; e++)
+              have |= (t[j].event == core[e]) << e;
       }
     }
     for (int e = 0; linear && e < VAST_AUDIT_CORE_EVENTS; e++)
-      if (!(have & (1u << e))) add_word(a->events_missing, sizeof a->events_missing, vast_event_name(core[e]));
+      if (!(have & (1u << e)))
+        add_word(a->events_missing, sizeof a->events_missing, vast_event_name(core[e]));
   }
 }
 
@@ -622,9 +657,9 @@ static void audit_tracking(vast_audit *a, const vast_tracking *t, size_t n) {
 }
 
 static void audit_vast(vast_audit *a, const vast_vast *vv, size_t *inl, size_t *wr) {
-  static const vast_event core[VAST_AUDIT_CORE_EVENTS] = {
-      VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
-      VAST_EV_COMPLETE};
+  static const vast_event core[VAST_AUDIT_CORE_EVENTS] = {VAST_EV_START, VAST_EV_FIRST_QUARTILE,
+                                                          VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
+                                                          VAST_EV_COMPLETE};
   a->ads += vv->n_ads;
   for (size_t i = 0; i < vv->n_ads; i++) {
     const vast_ad *ad = &vv->ads[i];
@@ -638,8 +673,10 @@ static void audit_vast(vast_audit *a, const vast_vast *vv, size_t *inl, size_t *
         if (ad->kind == VAST_AD_INLINE)
           for (int k = 0; k < VAST_AUDIT_CORE_EVENTS; k++) {
             int have = 0;
-            for (size_t j = 0; j < cr->linear->n_tracking; j++) have |= cr->linear->tracking[j].event == core[k];
-            if (!have) add_word(a->events_missing, sizeof a->events_missing, vast_event_name(core[k]));
+            for (size_t j = 0; j < cr->linear->n_tracking; j++)
+              have |= cr->linear->tracking[j].event == core[k];
+            if (!have)
+              add_word(a->events_missing, sizeof a->events_missing, vast_event_name(core[k]));
           }
       } else if (cr->kind == VAST_CREATIVE_NONLINEAR && cr->nonlinear) {
         audit_tracking(a, cr->nonlinear->tracking, cr->nonlinear->n_tracking);
@@ -734,9 +771,12 @@ void vast_audit_parse_error(const vast_error *err, vast_audit *a) {
   a->errors = 1;
   const char *id = "xml-malformed";
   if (err) {
-    if (err->code == VAST_E_NOT_VAST) id = "not-vast";
-    else if (err->code == VAST_E_VERSION) id = "version-unsupported";
-    else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT) id = "input-refused";
+    if (err->code == VAST_E_NOT_VAST)
+      id = "not-vast";
+    else if (err->code == VAST_E_VERSION)
+      id = "version-unsupported";
+    else if (err->code == VAST_E_ENTITY || err->code == VAST_E_LIMIT)
+      id = "input-refused";
   }
   snprintf(a->issues, sizeof a->issues, "%s(1)", id);
   snprintf(a->ctv_reason, sizeof a->ctv_reason, "%s: the tag does not parse", id);

@@ -38,7 +38,8 @@
 #define I VAST_SEV_INFO
 #define O VAST_SEV_OFF
 const vast_rule vast__rules[VAST__R__COUNT] = {
-#define VAST__RULE_ROW(e, id, cat, code, w, c, s, a, sum, fix) {id, cat, code, sum, fix, {w, c, s, a}},
+#define VAST__RULE_ROW(e, id, cat, code, w, c, s, a, sum, fix)                                     \
+  {id, cat, code, sum, fix, {w, c, s, a}},
     VAST__RULES(VAST__RULE_ROW)
 #undef VAST__RULE_ROW
 };
@@ -47,9 +48,13 @@ const vast_rule vast__rules[VAST__R__COUNT] = {
 #undef I
 #undef O
 
-size_t vast_rule_count(void) { return VAST__R__COUNT; }
+size_t vast_rule_count(void) {
+  return VAST__R__COUNT;
+}
 
-const vast_rule *vast_rule_at(size_t i) { return i < VAST__R__COUNT ? &vast__rules[i] : NULL; }
+const vast_rule *vast_rule_at(size_t i) {
+  return i < VAST__R__COUNT ? &vast__rules[i] : NULL;
+}
 
 const vast_rule *vast_rule_find(const char *id) {
   if (!id) return NULL;
@@ -60,10 +65,14 @@ const vast_rule *vast_rule_find(const char *id) {
 
 const char *vast_severity_name(vast_severity sev) {
   switch (sev) {
-  case VAST_SEV_INFO: return "info";
-  case VAST_SEV_WARNING: return "warning";
-  case VAST_SEV_ERROR: return "error";
-  case VAST_SEV_OFF: return "off";
+  case VAST_SEV_INFO:
+    return "info";
+  case VAST_SEV_WARNING:
+    return "warning";
+  case VAST_SEV_ERROR:
+    return "error";
+  case VAST_SEV_OFF:
+    return "off";
   }
   return "off";
 }
@@ -104,21 +113,23 @@ typedef struct V {
   vast_finding_fn fn;
   void *ctx;
   int stop;
-  int ver; /* declared version * 10 (43 for 4.3); 0 when unknown */
+  int ver;          /* declared version * 10 (43 for 4.3); 0 when unknown */
   int iab_override; /* when set, the finding's IAB code instead of the rule's */
   int nseg;
-  int rn;             /* segments of the path last rendered (rsegs) */
-  const char *src;    /* the document text, for what the model does not keep (CDATA) */
+  int rn;          /* segments of the path last rendered (rsegs) */
+  const char *src; /* the document text, for what the model does not keep (CDATA) */
   size_t src_len;
   /* not zeroed at the start (only read up to nseg / rn, or written first) */
   seg segs[32];
   seg rsegs[32];
-  uint16_t rlen[33];  /* path length after rendering i of rsegs */
+  uint16_t rlen[33]; /* path length after rendering i of rsegs */
   char path[768];
   char msg[768];
 } V;
 
-static inline int on(const V *v, vast__rule_idx r) { return !v->stop && v->sev[r] != VAST_SEV_OFF; }
+static inline int on(const V *v, vast__rule_idx r) {
+  return !v->stop && v->sev[r] != VAST_SEV_OFF;
+}
 
 static inline void push(V *v, const char *name, size_t idx) {
   if (v->nseg < (int)(sizeof v->segs / sizeof v->segs[0])) {
@@ -127,7 +138,9 @@ static inline void push(V *v, const char *name, size_t idx) {
   }
   v->nseg++;
 }
-static inline void pop(V *v) { v->nseg--; }
+static inline void pop(V *v) {
+  v->nseg--;
+}
 
 /*
  * Formats the segment stack as "/VAST/Ad[1]/InLine..." (hot when many
@@ -151,9 +164,11 @@ static void render_path(V *v) {
     if (v->segs[i].idx) {
       char d[12];
       int n = 0;
-      for (unsigned x = v->segs[i].idx; x && n < 11; x /= 10) d[n++] = (char)('0' + x % 10);
+      for (unsigned x = v->segs[i].idx; x && n < 11; x /= 10)
+        d[n++] = (char)('0' + x % 10);
       *o++ = '[';
-      while (n) *o++ = d[--n];
+      while (n)
+        *o++ = d[--n];
       *o++ = ']';
     }
     v->rsegs[i] = v->segs[i];
@@ -206,7 +221,8 @@ static void fmt_msg(char *out, size_t cap, const char *fmt, va_list ap) {
         f++;
       } else {
         prec = 0;
-        while (*f >= '0' && *f <= '9') prec = prec * 10 + (*f++ - '0');
+        while (*f >= '0' && *f <= '9')
+          prec = prec * 10 + (*f++ - '0');
       }
     }
     char num[24];
@@ -220,7 +236,9 @@ static void fmt_msg(char *out, size_t cap, const char *fmt, va_list ap) {
       long x = va_arg(ap, int);
       unsigned long u = x < 0 ? (unsigned long)-x : (unsigned long)x;
       char *q = num + sizeof num;
-      do *--q = (char)('0' + u % 10); while (u /= 10);
+      do
+        *--q = (char)('0' + u % 10);
+      while (u /= 10);
       if (x < 0) *--q = '-';
       str = q;
       n = (size_t)(num + sizeof num - q);
@@ -228,7 +246,9 @@ static void fmt_msg(char *out, size_t cap, const char *fmt, va_list ap) {
       f++;
       size_t u = va_arg(ap, size_t);
       char *q = num + sizeof num;
-      do *--q = (char)('0' + u % 10); while (u /= 10);
+      do
+        *--q = (char)('0' + u % 10);
+      while (u /= 10);
       str = q;
       n = (size_t)(num + sizeof num - q);
     } else if (*f == '%' && prec < 0) {
@@ -266,27 +286,80 @@ static void emit(V *v, vast__rule_idx r, vast_pos pos, const char *child, const 
 
 /* IAB macros (VAST 4.x macro list) plus the widespread non-IAB [RANDOM]. */
 static const char *const iab_macros[] = {
-    "TIMESTAMP", "CACHEBUSTING", "CONTENTPLAYHEAD", "MEDIAPLAYHEAD", "BREAKPOSITION",
-    "BLOCKEDADCATEGORIES", "ADCATEGORIES", "ADCOUNT", "TRANSACTIONID", "PLACEMENTTYPE", "ADTYPE",
-    "UNIVERSALADID", "BREAKMAXDURATION", "BREAKMAXADS", "BREAKMINADLENGTH", "BREAKMAXADLENGTH",
-    "IFA", "IFATYPE", "CLIENTUA", "SERVERUA", "DEVICEUA", "SERVERSIDE", "DEVICEIP", "LATLONG",
-    "DOMAIN", "PAGEURL", "APPBUNDLE", "VASTVERSIONS", "APIFRAMEWORKS", "EXTENSIONS",
-    "VERIFICATIONVENDORS", "OMIDPARTNER", "MEDIAMIME", "PLAYERCAPABILITIES", "CLICKTYPE",
-    "PLAYERSTATE", "INVENTORYSTATE", "PLAYERSIZE", "ADPLAYHEAD", "ASSETURI", "CONTENTID",
-    "CONTENTURI", "PODSEQUENCE", "ADSERVINGID", "CLICKPOS", "ERRORCODE", "REASON",
-    "LIMITADTRACKING", "REGULATIONS", "GDPRCONSENT", "STOREID", "STOREURL", "PLAYBACKMETHODS",
-    "CONTENTCAT", "GPPSTRING", "GPPSECTIONID", "RANDOM",
+    "TIMESTAMP",
+    "CACHEBUSTING",
+    "CONTENTPLAYHEAD",
+    "MEDIAPLAYHEAD",
+    "BREAKPOSITION",
+    "BLOCKEDADCATEGORIES",
+    "ADCATEGORIES",
+    "ADCOUNT",
+    "TRANSACTIONID",
+    "PLACEMENTTYPE",
+    "ADTYPE",
+    "UNIVERSALADID",
+    "BREAKMAXDURATION",
+    "BREAKMAXADS",
+    "BREAKMINADLENGTH",
+    "BREAKMAXADLENGTH",
+    "IFA",
+    "IFATYPE",
+    "CLIENTUA",
+    "SERVERUA",
+    "DEVICEUA",
+    "SERVERSIDE",
+    "DEVICEIP",
+    "LATLONG",
+    "DOMAIN",
+    "PAGEURL",
+    "APPBUNDLE",
+    "VASTVERSIONS",
+    "APIFRAMEWORKS",
+    "EXTENSIONS",
+    "VERIFICATIONVENDORS",
+    "OMIDPARTNER",
+    "MEDIAMIME",
+    "PLAYERCAPABILITIES",
+    "CLICKTYPE",
+    "PLAYERSTATE",
+    "INVENTORYSTATE",
+    "PLAYERSIZE",
+    "ADPLAYHEAD",
+    "ASSETURI",
+    "CONTENTID",
+    "CONTENTURI",
+    "PODSEQUENCE",
+    "ADSERVINGID",
+    "CLICKPOS",
+    "ERRORCODE",
+    "REASON",
+    "LIMITADTRACKING",
+    "REGULATIONS",
+    "GDPRCONSENT",
+    "STOREID",
+    "STOREURL",
+    "PLAYBACKMETHODS",
+    "CONTENTCAT",
+    "GPPSTRING",
+    "GPPSECTIONID",
+    "RANDOM",
 };
 #define N_MACROS (sizeof iab_macros / sizeof iab_macros[0])
 
 /* Spellings seen in real tags for IAB macros, beyond one typo. */
 static const char *const macro_aliases[][2] = {
-    {"CACHEBUSTER", "CACHEBUSTING"}, {"CACHEBREAKER", "CACHEBUSTING"},
-    {"CACHE_BUSTING", "CACHEBUSTING"}, {"CACHEBUST", "CACHEBUSTING"},
-    {"CACHE_BUSTER", "CACHEBUSTING"}, {"TIME_STAMP", "TIMESTAMP"},
-    {"ERROR_CODE", "ERRORCODE"}, {"ERRORCODES", "ERRORCODE"},
-    {"CONTENT_PLAYHEAD", "CONTENTPLAYHEAD"}, {"MEDIA_PLAYHEAD", "MEDIAPLAYHEAD"},
-    {"AD_SERVING_ID", "ADSERVINGID"}, {"GDPR_CONSENT", "GDPRCONSENT"},
+    {"CACHEBUSTER", "CACHEBUSTING"},
+    {"CACHEBREAKER", "CACHEBUSTING"},
+    {"CACHE_BUSTING", "CACHEBUSTING"},
+    {"CACHEBUST", "CACHEBUSTING"},
+    {"CACHE_BUSTER", "CACHEBUSTING"},
+    {"TIME_STAMP", "TIMESTAMP"},
+    {"ERROR_CODE", "ERRORCODE"},
+    {"ERRORCODES", "ERRORCODE"},
+    {"CONTENT_PLAYHEAD", "CONTENTPLAYHEAD"},
+    {"MEDIA_PLAYHEAD", "MEDIAPLAYHEAD"},
+    {"AD_SERVING_ID", "ADSERVINGID"},
+    {"GDPR_CONSENT", "GDPRCONSENT"},
 };
 
 /*
@@ -296,8 +369,10 @@ static const char *const macro_aliases[][2] = {
 static int edit_distance(const char *a, size_t la, const char *b, size_t lb) {
   if (la > 40 || lb > 40) return 9;
   int d[41][41];
-  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
-  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 0; i <= la; i++)
+    d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++)
+    d[0][j] = (int)j;
   for (size_t i = 1; i <= la; i++)
     for (size_t j = 1; j <= lb; j++) {
       int ca = a[i - 1] & ~0x20, cb = b[j - 1] & ~0x20; /* ASCII letters/digits/_ only */
@@ -363,12 +438,15 @@ static void url_class_init(void) {
   if (url_class['%']) return; /* idempotent; racing initialisers write the same bytes */
   for (int c = 0; c < 256; c++) {
     unsigned char k = 0;
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') k = C_WS;
-    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>') k = C_XML;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      k = C_WS;
+    else if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
+      k = C_XML;
     else if (c >= 0x80 || c == '"' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' ||
              c == '`')
       k = C_UNSAFE;
-    else if (c == '[') k = C_MACRO;
+    else if (c == '[')
+      k = C_MACRO;
     url_class[c] = k;
   }
   url_class[0] = C_END;
@@ -410,7 +488,8 @@ static inline const unsigned char *skip_plain(const unsigned char *p) {
     p += 16;
   }
 #else
-  while (!url_class[*p]) p++;
+  while (!url_class[*p])
+    p++;
   return p;
 #endif
 }
@@ -451,7 +530,8 @@ static void check_cdata(V *v, vast_pos pos, const char *elem) {
   }
   if (p >= end || p[-1] == '/') return;
   p++;
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    p++;
   if (p >= end || *p == '<') return; /* CDATA, a child element (VAST 1.0 <URL>) or empty */
   emit(v, VAST__R_URL_NOT_CDATA, pos, NULL,
        "%s URL is not in CDATA: a raw & in it would make the tag unparseable", elem);
@@ -480,13 +560,20 @@ static size_t check_url(V *v, const char *url, vast_pos pos, const char *what, e
     p = skip_plain(p);
     if (!*p) break;
     switch (url_class[*p]) {
-    case C_WS: ws++; break;
-    case C_XML: xmlc++; break;
-    case C_UNSAFE: unsafe++; break;
+    case C_WS:
+      ws++;
+      break;
+    case C_XML:
+      xmlc++;
+      break;
+    case C_UNSAFE:
+      unsafe++;
+      break;
     case C_PCT:
       if (p[1] == '%') { /* %%MACRO%% */
         const unsigned char *q = p + 2;
-        while (is_macro_char(*q)) q++;
+        while (is_macro_char(*q))
+          q++;
         if (q > p + 2 && q[0] == '%' && q[1] == '%') {
           p = q + 1;
           break;
@@ -498,10 +585,12 @@ static size_t check_url(V *v, const char *url, vast_pos pos, const char *what, e
       break;
     case C_MACRO: {
       const unsigned char *q = p + 1;
-      while (is_macro_char(*q) && q - p < 64) q++;
+      while (is_macro_char(*q) && q - p < 64)
+        q++;
       if (*q == ']' && q > p + 1) {
         size_t n = (size_t)(q - p - 1);
-        if (n == 9 && memcmp(p + 1, "ERRORCODE", 9) == 0) has_errorcode = 1;
+        if (n == 9 && memcmp(p + 1, "ERRORCODE", 9) == 0)
+          has_errorcode = 1;
         else if (v->sev[VAST__R_MACRO_UNKNOWN] != VAST_SEV_OFF ||
                  v->sev[VAST__R_MACRO_MISSPELLED] != VAST_SEV_OFF)
           check_macro(v, (const char *)p + 1, n, pos);
@@ -515,8 +604,8 @@ static size_t check_url(V *v, const char *url, vast_pos pos, const char *what, e
     emit(v, VAST__R_URL_WHITESPACE, pos, NULL, "%s URL contains %d whitespace character%s", what,
          ws, ws > 1 ? "s" : "");
   if (xmlc)
-    emit(v, VAST__R_URL_XML_CHARS, pos, NULL,
-         "%s URL contains %d raw <, > or control character%s", what, xmlc, xmlc > 1 ? "s" : "");
+    emit(v, VAST__R_URL_XML_CHARS, pos, NULL, "%s URL contains %d raw <, > or control character%s",
+         what, xmlc, xmlc > 1 ? "s" : "");
   if (unsafe)
     emit(v, VAST__R_URL_UNSAFE_CHARS, pos, NULL,
          "%s URL contains %d character%s that must be percent-encoded", what, unsafe,
@@ -568,8 +657,8 @@ static void check_url_list(V *v, const vast_url *u, size_t n, const char *elem, 
       hs[i] = h;
       for (size_t j = 0; j < i; j++)
         if (hs[j] == h && u[j].url && strcmp(u[j].url, u[i].url) == 0) {
-          emit(v, VAST__R_URL_DUPLICATE, u[i].pos, NULL, "%s URL repeats %s[%zu]: fired twice", elem,
-               elem, j + 1);
+          emit(v, VAST__R_URL_DUPLICATE, u[i].pos, NULL, "%s URL repeats %s[%zu]: fired twice",
+               elem, elem, j + 1);
           break;
         }
     } else if (i < 128) {
@@ -597,22 +686,29 @@ static int event_since(vast_event ev) {
   case VAST_EV_PROGRESS:
   case VAST_EV_SKIP:
   case VAST_EV_CLOSE_LINEAR:
-  case VAST_EV_EXIT_FULLSCREEN: return 30;
+  case VAST_EV_EXIT_FULLSCREEN:
+    return 30;
   case VAST_EV_LOADED:
   case VAST_EV_PLAYER_EXPAND:
   case VAST_EV_PLAYER_COLLAPSE:
-  case VAST_EV_VERIFICATION_NOT_EXECUTED: return 40;
-  case VAST_EV_INTERACTIVE_START: return 42;
-  case VAST_EV_NOT_USED: return 43;
-  default: return 0;
+  case VAST_EV_VERIFICATION_NOT_EXECUTED:
+    return 40;
+  case VAST_EV_INTERACTIVE_START:
+    return 42;
+  case VAST_EV_NOT_USED:
+    return 43;
+  default:
+    return 0;
   }
 }
 
 /* 1 when the event is valid for the creative type (VAST 3.0+ lists per type). */
 static int event_fits(vast_event ev, enum ctype ct) {
   switch (ct) {
-  case CT_COMPANION: return ev == VAST_EV_CREATIVE_VIEW;
-  case CT_VERIFICATION: return ev == VAST_EV_VERIFICATION_NOT_EXECUTED;
+  case CT_COMPANION:
+    return ev == VAST_EV_CREATIVE_VIEW;
+  case CT_VERIFICATION:
+    return ev == VAST_EV_VERIFICATION_NOT_EXECUTED;
   case CT_LINEAR:
     switch (ev) {
     case VAST_EV_ACCEPT_INVITATION:
@@ -623,8 +719,10 @@ static int event_fits(vast_event ev, enum ctype ct) {
     case VAST_EV_VERIFICATION_NOT_EXECUTED:
     case VAST_EV_BREAK_START:
     case VAST_EV_BREAK_END:
-    case VAST_EV_ERROR: return 0;
-    default: return 1;
+    case VAST_EV_ERROR:
+      return 0;
+    default:
+      return 1;
     }
   case CT_NONLINEAR: /* start, quartiles, complete, progress, loaded, skip, notUsed fit too */
     switch (ev) {
@@ -634,8 +732,10 @@ static int event_fits(vast_event ev, enum ctype ct) {
     case VAST_EV_VERIFICATION_NOT_EXECUTED:
     case VAST_EV_BREAK_START:
     case VAST_EV_BREAK_END:
-    case VAST_EV_ERROR: return 0;
-    default: return 1;
+    case VAST_EV_ERROR:
+      return 0;
+    default:
+      return 1;
     }
   }
   return 1;
@@ -648,18 +748,25 @@ static int event_deprecated(vast_event ev, enum ctype ct) {
   case VAST_EV_EXPAND:
   case VAST_EV_COLLAPSE:
   case VAST_EV_ACCEPT_INVITATION_LINEAR:
-  case VAST_EV_TIME_SPENT_VIEWING: return 1;
-  case VAST_EV_CLOSE: return ct == CT_LINEAR;
-  default: return 0;
+  case VAST_EV_TIME_SPENT_VIEWING:
+    return 1;
+  case VAST_EV_CLOSE:
+    return ct == CT_LINEAR;
+  default:
+    return 0;
   }
 }
 
 static const char *ctype_name(enum ctype ct) {
   switch (ct) {
-  case CT_LINEAR: return "Linear";
-  case CT_NONLINEAR: return "NonLinear";
-  case CT_COMPANION: return "Companion";
-  case CT_VERIFICATION: return "Verification";
+  case CT_LINEAR:
+    return "Linear";
+  case CT_NONLINEAR:
+    return "NonLinear";
+  case CT_COMPANION:
+    return "Companion";
+  case CT_VERIFICATION:
+    return "Verification";
   }
   return "";
 }
@@ -680,8 +787,8 @@ static void check_tracking(V *v, const vast_tracking *t, size_t n, enum ctype ct
     } else {
       const char *canon = vast_event_name(tr->event);
       if (strcmp(canon, nm) != 0)
-        emit(v, VAST__R_EVENT_NAME_CASE, tr->pos, NULL,
-             "event '%.60s' should be spelled '%s'", nm, canon);
+        emit(v, VAST__R_EVENT_NAME_CASE, tr->pos, NULL, "event '%.60s' should be spelled '%s'", nm,
+             canon);
       if (v->ver >= 30 && !event_fits(tr->event, ct))
         emit(v, VAST__R_EVENT_WRONG_CREATIVE, tr->pos, NULL,
              "event '%s' is not defined for %s creatives", canon, ctype_name(ct));
@@ -698,12 +805,14 @@ static void check_tracking(V *v, const vast_tracking *t, size_t n, enum ctype ct
       if (tr->offset.kind == VAST_OFFSET_NONE)
         emit(v, VAST__R_PROGRESS_NO_OFFSET, tr->pos, NULL, "progress event without offset");
       else if (tr->offset.kind == VAST_OFFSET_INVALID)
-        emit(v, VAST__R_OFFSET_MALFORMED, tr->pos, NULL, "progress offset '%.40s' is not a time or percentage",
+        emit(v, VAST__R_OFFSET_MALFORMED, tr->pos, NULL,
+             "progress offset '%.40s' is not a time or percentage",
              tr->offset.raw ? tr->offset.raw : "");
       else if ((tr->offset.kind == VAST_OFFSET_PERCENT && tr->offset.value > 100) ||
                (tr->offset.kind == VAST_OFFSET_TIME && dur > 0 && tr->offset.value > dur + 0.0005))
         emit(v, VAST__R_OFFSET_BEYOND_DURATION, tr->pos, NULL,
-             "progress offset '%.40s' is after the end of the ad", tr->offset.raw ? tr->offset.raw : "");
+             "progress offset '%.40s' is after the end of the ad",
+             tr->offset.raw ? tr->offset.raw : "");
     } else if (tr->offset.kind == VAST_OFFSET_INVALID) {
       emit(v, VAST__R_OFFSET_MALFORMED, tr->pos, NULL, "offset '%.40s' is not a time or percentage",
            tr->offset.raw ? tr->offset.raw : "");
@@ -730,12 +839,35 @@ static void check_tracking(V *v, const vast_tracking *t, size_t n, enum ctype ct
 /* ---- media --------------------------------------------------------------- */
 
 static const char *const known_mimes[] = {
-    "video/mp4", "video/webm", "video/ogg", "video/3gpp", "video/3gpp2", "video/quicktime",
-    "video/x-flv", "video/mpeg", "video/x-m4v", "video/x-ms-wmv", "video/mp2t", "video/h264",
-    "application/x-mpegurl", "application/vnd.apple.mpegurl", "application/dash+xml",
-    "application/javascript", "application/x-javascript", "text/javascript",
-    "application/x-shockwave-flash", "audio/mp4", "audio/mpeg", "audio/mp3", "audio/aac",
-    "audio/ogg", "audio/wav", "audio/x-wav", "audio/webm", "audio/x-m4a", "audio/flac",
+    "video/mp4",
+    "video/webm",
+    "video/ogg",
+    "video/3gpp",
+    "video/3gpp2",
+    "video/quicktime",
+    "video/x-flv",
+    "video/mpeg",
+    "video/x-m4v",
+    "video/x-ms-wmv",
+    "video/mp2t",
+    "video/h264",
+    "application/x-mpegurl",
+    "application/vnd.apple.mpegurl",
+    "application/dash+xml",
+    "application/javascript",
+    "application/x-javascript",
+    "text/javascript",
+    "application/x-shockwave-flash",
+    "audio/mp4",
+    "audio/mpeg",
+    "audio/mp3",
+    "audio/aac",
+    "audio/ogg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/webm",
+    "audio/x-m4a",
+    "audio/flac",
 };
 
 static int mime_known(const char *t) {
@@ -778,19 +910,22 @@ static void check_media(V *v, const vast_linear *l) {
     else
       check_url(v, m->url, m->pos, "MediaFile", U_MEDIA);
     if (!m->delivery || !*m->delivery)
-      emit(v, VAST__R_MEDIAFILE_MISSING_DELIVERY, m->pos, NULL, "MediaFile has no delivery attribute");
+      emit(v, VAST__R_MEDIAFILE_MISSING_DELIVERY, m->pos, NULL,
+           "MediaFile has no delivery attribute");
     if (!m->type || !*m->type)
       emit(v, VAST__R_MEDIA_MIME_MISSING, m->pos, NULL, "MediaFile has no type attribute");
     else if (!mime_known(m->type))
-      emit(v, VAST__R_MEDIA_MIME_UNKNOWN, m->pos, NULL, "MediaFile type '%.60s' is not a known media type",
-           m->type);
+      emit(v, VAST__R_MEDIA_MIME_UNKNOWN, m->pos, NULL,
+           "MediaFile type '%.60s' is not a known media type", m->type);
     int vp = is_vpaid(m);
     n_vpaid += vp;
     n_mp4 += is_h264_mp4(m);
     n_audio += m->type && strncasecmp(m->type, "audio/", 6) == 0;
     if (!vp && (m->width < 0 || m->height < 0))
       emit(v, VAST__R_MEDIA_SIZE_MISSING, m->pos, NULL, "MediaFile has no %s",
-           m->width < 0 && m->height < 0 ? "width or height" : m->width < 0 ? "width" : "height");
+           m->width < 0 && m->height < 0 ? "width or height"
+           : m->width < 0                ? "width"
+                                         : "height");
     if (!vp && m->bitrate < 0 && m->min_bitrate < 0 && m->max_bitrate < 0 &&
         (!m->delivery || strcasecmp(m->delivery, "progressive") == 0))
       emit(v, VAST__R_MEDIA_BITRATE_MISSING, m->pos, NULL, "progressive MediaFile has no bitrate");
@@ -813,13 +948,12 @@ static const char *core_events[VAST_AUDIT_CORE_EVENTS] = {"start", "firstQuartil
 /* What breaks without each core event (the practitioner guide's table). */
 static const char *core_breaks[VAST_AUDIT_CORE_EVENTS] = {
     "the impression-to-start gap (ads loaded but not played) cannot be measured",
-    "the DSP cannot measure 25% view-through",
-    "most DSPs bill on midpoint: no billing signal",
+    "the DSP cannot measure 25% view-through", "most DSPs bill on midpoint: no billing signal",
     "no 75% measurement for viewability and quartile reports",
     "the completion rate cannot be reported (campaign reporting breaks)"};
-static const vast_event core_ev[VAST_AUDIT_CORE_EVENTS] = {
-    VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
-    VAST_EV_COMPLETE};
+static const vast_event core_ev[VAST_AUDIT_CORE_EVENTS] = {VAST_EV_START, VAST_EV_FIRST_QUARTILE,
+                                                           VAST_EV_MIDPOINT, VAST_EV_THIRD_QUARTILE,
+                                                           VAST_EV_COMPLETE};
 
 static void check_linear(V *v, const vast_linear *l, int inl) {
   push(v, "Linear", 0);
@@ -828,18 +962,20 @@ static void check_linear(V *v, const vast_linear *l, int inl) {
     if (!l->duration_raw)
       emit(v, VAST__R_MISSING_DURATION, l->pos, NULL, "Linear has no Duration");
     else if (dur < 0)
-      emit(v, VAST__R_DURATION_MALFORMED, l->pos, "Duration", "Duration '%.40s' is not HH:MM:SS[.mmm]",
-           l->duration_raw);
+      emit(v, VAST__R_DURATION_MALFORMED, l->pos, "Duration",
+           "Duration '%.40s' is not HH:MM:SS[.mmm]", l->duration_raw);
     else if (dur == 0)
       emit(v, VAST__R_DURATION_ZERO, l->pos, "Duration", "Duration is zero");
   }
   if (l->skipoffset.kind == VAST_OFFSET_INVALID)
-    emit(v, VAST__R_SKIPOFFSET_MALFORMED, l->pos, NULL, "skipoffset '%.40s' is not a time or percentage",
+    emit(v, VAST__R_SKIPOFFSET_MALFORMED, l->pos, NULL,
+         "skipoffset '%.40s' is not a time or percentage",
          l->skipoffset.raw ? l->skipoffset.raw : "");
   else if ((l->skipoffset.kind == VAST_OFFSET_PERCENT && l->skipoffset.value >= 100) ||
            (l->skipoffset.kind == VAST_OFFSET_TIME && dur > 0 && l->skipoffset.value >= dur))
     emit(v, VAST__R_SKIPOFFSET_BEYOND_DURATION, l->pos, NULL,
-         "skipoffset '%.40s' is not before the end of the ad", l->skipoffset.raw ? l->skipoffset.raw : "");
+         "skipoffset '%.40s' is not before the end of the ad",
+         l->skipoffset.raw ? l->skipoffset.raw : "");
 
   if (inl) {
     unsigned have = 0;
@@ -887,8 +1023,8 @@ static void check_linear(V *v, const vast_linear *l, int inl) {
   }
   for (size_t i = 0; i < l->n_interactive_files && !v->stop; i++) {
     push(v, "InteractiveCreativeFile", l->n_interactive_files > 1 ? i + 1 : 0);
-    check_url(v, l->interactive_files[i].url, l->interactive_files[i].pos, "InteractiveCreativeFile",
-              U_MEDIA);
+    check_url(v, l->interactive_files[i].url, l->interactive_files[i].pos,
+              "InteractiveCreativeFile", U_MEDIA);
     pop(v);
   }
   pop(v);
@@ -904,7 +1040,8 @@ static void check_resources(V *v, const vast_resource *r, size_t n) {
   for (size_t i = 0; i < n && !v->stop; i++)
     if (r[i].kind != VAST_RES_HTML && r[i].content && *r[i].content)
       check_single_url(v, r[i].content, r[i].pos,
-                       r[i].kind == VAST_RES_STATIC ? "StaticResource" : "IFrameResource", U_RESOURCE);
+                       r[i].kind == VAST_RES_STATIC ? "StaticResource" : "IFrameResource",
+                       U_RESOURCE);
 }
 
 static void check_nonlinear_ads(V *v, const vast_nonlinear_ads *na, int inl) {
@@ -916,7 +1053,8 @@ static void check_nonlinear_ads(V *v, const vast_nonlinear_ads *na, int inl) {
       emit(v, VAST__R_NONLINEAR_MISSING_RESOURCE, nl->pos, NULL, "NonLinear has no resource");
     check_resources(v, nl->resources, nl->n_resources);
     check_single_url(v, nl->click_through, nl->pos, "NonLinearClickThrough", U_CLICK);
-    check_url_list(v, nl->click_tracking, nl->n_click_tracking, "NonLinearClickTracking", U_BEACON, 1);
+    check_url_list(v, nl->click_tracking, nl->n_click_tracking, "NonLinearClickTracking", U_BEACON,
+                   1);
     pop(v);
   }
   check_tracking(v, na->tracking, na->n_tracking, CT_NONLINEAR, -1);
@@ -932,10 +1070,13 @@ static void check_companion_ads(V *v, const vast_companion_ads *ca, int inl) {
       emit(v, VAST__R_COMPANION_MISSING_RESOURCE, c->pos, NULL, "Companion has no resource");
     if (inl && (c->width < 0 || c->height < 0))
       emit(v, VAST__R_COMPANION_MISSING_SIZE, c->pos, NULL, "Companion has no %s",
-           c->width < 0 && c->height < 0 ? "width or height" : c->width < 0 ? "width" : "height");
+           c->width < 0 && c->height < 0 ? "width or height"
+           : c->width < 0                ? "width"
+                                         : "height");
     check_resources(v, c->resources, c->n_resources);
     check_single_url(v, c->click_through, c->pos, "CompanionClickThrough", U_CLICK);
-    check_url_list(v, c->click_tracking, c->n_click_tracking, "CompanionClickTracking", U_BEACON, 1);
+    check_url_list(v, c->click_tracking, c->n_click_tracking, "CompanionClickTracking", U_BEACON,
+                   1);
     check_tracking(v, c->tracking, c->n_tracking, CT_COMPANION, -1);
     pop(v);
   }
@@ -973,7 +1114,9 @@ static void check_ad(V *v, const vast_ad *ad) {
                          !(c - u == 5 && strncasecmp(u, "https", 5) == 0) && u[0] != '[';
       if (!*u || ws || other_scheme)
         emit(v, VAST__R_WRAPPER_URI_INVALID, bp, "VASTAdTagURI", "VASTAdTagURI '%.80s' is %s", u,
-             !*u ? "empty" : ws ? "not a URL (whitespace inside)" : "not an http(s) URL");
+             !*u  ? "empty"
+             : ws ? "not a URL (whitespace inside)"
+                  : "not an http(s) URL");
       if (*u) check_single_url(v, u, bp, "VASTAdTagURI", U_WRAPPER);
     }
   }
@@ -983,7 +1126,8 @@ static void check_ad(V *v, const vast_ad *ad) {
     push(v, "ViewableImpression", 0);
     check_url_list(v, ad->viewable, ad->n_viewable, "Viewable", U_BEACON, 1);
     check_url_list(v, ad->not_viewable, ad->n_not_viewable, "NotViewable", U_BEACON, 1);
-    check_url_list(v, ad->view_undetermined, ad->n_view_undetermined, "ViewUndetermined", U_BEACON, 1);
+    check_url_list(v, ad->view_undetermined, ad->n_view_undetermined, "ViewUndetermined", U_BEACON,
+                   1);
     pop(v);
   }
   for (size_t i = 0; i < ad->n_verifications && !v->stop; i++) {
@@ -1042,7 +1186,8 @@ static void check_vast(V *v, const vast_vast *vv, vast_doc_kind kind) {
   } else {
     static const int ok[] = {20, 30, 40, 41, 42, 43};
     int good = 0;
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) good |= v->ver == ok[i];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+      good |= v->ver == ok[i];
     if (!good) {
       emit(v, VAST__R_VERSION_UNSUPPORTED, vv->pos, NULL, "VAST version '%.20s' is not supported",
            vv->version);
@@ -1064,7 +1209,8 @@ static void check_vast(V *v, const vast_vast *vv, vast_doc_kind kind) {
         if (vv->ads[j].kind == VAST_AD_INLINE && vv->ads[j].ad_serving_id &&
             strcmp(vv->ads[j].ad_serving_id, ad->ad_serving_id) == 0) {
           emit(v, VAST__R_POD_DUPLICATE_ADSERVINGID, ad->body_pos.line ? ad->body_pos : ad->pos,
-               "AdServingId", "AdServingId '%.80s' is also used by Ad[%zu]", ad->ad_serving_id, j + 1);
+               "AdServingId", "AdServingId '%.80s' is also used by Ad[%zu]", ad->ad_serving_id,
+               j + 1);
           break;
         }
     if (ad->sequence >= 0) {
@@ -1085,8 +1231,8 @@ static void check_vast(V *v, const vast_vast *vv, vast_doc_kind kind) {
       if (vv->ads[i].sequence < 0) {
         push(v, "Ad", i + 1);
         emit(v, VAST__R_POD_MIXED_BUFFET, vv->ads[i].pos, NULL,
-             "%d Ad%s with sequence (pod) and %d without (buffet)", with_seq, with_seq > 1 ? "s" : "",
-             without_seq);
+             "%d Ad%s with sequence (pod) and %d without (buffet)", with_seq,
+             with_seq > 1 ? "s" : "", without_seq);
         pop(v);
         break;
       }
@@ -1121,7 +1267,8 @@ static void check_vmap(V *v, const vast_vmap *vm) {
         pop(v);
       }
       break;
-    case VAST_SOURCE_CUSTOM: break;
+    case VAST_SOURCE_CUSTOM:
+      break;
     }
     if (b->n_tracking) {
       push(v, "vmap:TrackingEvents", 0);
@@ -1145,12 +1292,23 @@ static void check_notes(V *v, const vast_doc *doc) {
   for (size_t i = 0; i < n && !v->stop; i++) {
     vast__rule_idx r;
     switch (notes[i].kind) {
-    case VAST_NOTE_UNKNOWN_ELEMENT: r = VAST__R_ELEMENT_UNKNOWN; break;
-    case VAST_NOTE_MISPLACED: r = VAST__R_ELEMENT_MISPLACED; break;
-    case VAST_NOTE_BAD_NUMBER: r = VAST__R_NUMBER_MALFORMED; break;
-    case VAST_NOTE_BAD_BOOLEAN: r = VAST__R_BOOLEAN_MALFORMED; break;
-    case VAST_NOTE_DUPLICATE: r = VAST__R_AD_MULTIPLE_BODIES; break;
-    default: continue; /* durations, offsets, version: checked on the model */
+    case VAST_NOTE_UNKNOWN_ELEMENT:
+      r = VAST__R_ELEMENT_UNKNOWN;
+      break;
+    case VAST_NOTE_MISPLACED:
+      r = VAST__R_ELEMENT_MISPLACED;
+      break;
+    case VAST_NOTE_BAD_NUMBER:
+      r = VAST__R_NUMBER_MALFORMED;
+      break;
+    case VAST_NOTE_BAD_BOOLEAN:
+      r = VAST__R_BOOLEAN_MALFORMED;
+      break;
+    case VAST_NOTE_DUPLICATE:
+      r = VAST__R_AD_MULTIPLE_BODIES;
+      break;
+    default:
+      continue; /* durations, offsets, version: checked on the model */
     }
     if (!on(v, r)) continue;
     snprintf(v->msg, sizeof v->msg, "%s", notes[i].message ? notes[i].message : "");
@@ -1202,16 +1360,21 @@ static const char *failed_url(const vast_hop *hops, size_t nh, const vast_failur
 
 static vast__rule_idx failure_rule(const vast_failure *f) {
   switch (f->iab_code) {
-  case 302: return f->err == VAST_E_LOOP ? VAST__R_WRAPPER_LOOP : VAST__R_WRAPPER_LIMIT;
+  case 302:
+    return f->err == VAST_E_LOOP ? VAST__R_WRAPPER_LOOP : VAST__R_WRAPPER_LIMIT;
   case 303: /* Wrappers ignored under followAdditionalWrappers=false (issue 15) */
     return f->message && strstr(f->message, "followAdditionalWrappers") ? VAST__R_WRAPPER_REFUSED
                                                                         : VAST__R_WRAPPER_NO_AD;
-  case 300: return VAST__R_WRAPPER_REFUSED;
-  case 205: return VAST__R_WRAPPER_CATEGORY_BLOCKED; /* BlockedAdCategories (resolve.c) */
+  case 300:
+    return VAST__R_WRAPPER_REFUSED;
+  case 205:
+    return VAST__R_WRAPPER_CATEGORY_BLOCKED; /* BlockedAdCategories (resolve.c) */
   case 100:
   case 101:
-  case 102: return VAST__R_WRAPPER_RESPONSE_INVALID;
-  default: return VAST__R_WRAPPER_UNAVAILABLE;
+  case 102:
+    return VAST__R_WRAPPER_RESPONSE_INVALID;
+  default:
+    return VAST__R_WRAPPER_UNAVAILABLE;
   }
 }
 
@@ -1292,9 +1455,8 @@ int vast__chain_wrapper_levels(const vast_chain *c) {
 }
 
 const vast_chain *vast__validate_chain_opt(const vast_validate_options *opt) {
-  return opt && opt->size >= offsetof(vast_validate_options, chain) + sizeof opt->chain
-             ? opt->chain
-             : NULL;
+  return opt && opt->size >= offsetof(vast_validate_options, chain) + sizeof opt->chain ? opt->chain
+                                                                                        : NULL;
 }
 
 const vast_rule_override *vast__validate_overrides_opt(const vast_validate_options *opt,
@@ -1321,7 +1483,8 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
   v->fn = fn;
   v->ctx = ctx;
   v->rlen[0] = 0;
-  for (size_t r = 0; r < VAST__R__COUNT; r++) v->sev[r] = (signed char)vast__rules[r].severity[opt->profile];
+  for (size_t r = 0; r < VAST__R__COUNT; r++)
+    v->sev[r] = (signed char)vast__rules[r].severity[opt->profile];
   for (size_t i = 0; i < opt->n_disabled; i++) {
     const vast_rule *ru = vast_rule_find(opt->disabled[i]);
     if (ru) v->sev[ru - vast__rules] = VAST_SEV_OFF;
@@ -1330,7 +1493,8 @@ vast_err vast_validate(const vast_doc *doc, const vast_validate_options *opt, va
   const vast_rule_override *ov = vast__validate_overrides_opt(opt, &n_ov);
   for (size_t i = 0; i < n_ov; i++) {
     const vast_rule *ru = vast_rule_find(ov[i].rule_id);
-    if (!ru || ov[i].severity < VAST_SEV_OFF || ov[i].severity > VAST_SEV_ERROR) return VAST_E_INVAL;
+    if (!ru || ov[i].severity < VAST_SEV_OFF || ov[i].severity > VAST_SEV_ERROR)
+      return VAST_E_INVAL;
     v->sev[ru - vast__rules] = (signed char)ov[i].severity;
   }
   for (size_t r = 0; r < VAST__R__COUNT; r++)

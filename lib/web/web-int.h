@@ -42,8 +42,8 @@ void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, co
  * 1 when a POST endpoint request may wait on the network (the slow pool
  * limit applies): /api/resolve, any url= input, probe=1, /api/play of a Wrapper.
  */
-int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn,
-                       const char *body, size_t bn);
+int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn, const char *body,
+                       size_t bn);
 
 /*
  * 1 when a POST to the API may be served: a Content-Type of XML or JSON

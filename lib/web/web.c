@@ -39,31 +39,35 @@
 #define WEB_MAX_BEACONS 20000       /* beacons listed by one /api/play */
 #define WEB_MAX_EVENTS 64
 #define WEB_MAX_WATCH 3600.0
-#define WEB_MAX_STEPS 999999UL      /* clock steps of one /api/play (paused far ahead) */
+#define WEB_MAX_STEPS 999999UL /* clock steps of one /api/play (paused far ahead) */
 
 /* The service's network policy (the guard and limits of every fetch made for an
    API request: the tag, its wrapper hops, their redirects), from --allow-private. */
 static const vast_net_policy *web_policy(int allow_private) {
-  static const vast_net_policy refuse = {sizeof(vast_net_policy), 0, 0,
-                                         VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE,
-                                         NULL};
-  static const vast_net_policy allow = {sizeof(vast_net_policy), 1, 0,
-                                        VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE,
-                                        NULL};
+  static const vast_net_policy refuse = {
+      sizeof(vast_net_policy), 0, 0, VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE, NULL};
+  static const vast_net_policy allow = {
+      sizeof(vast_net_policy), 1, 0, VAST_DEFAULT_MAX_REDIRECTS, VAST_DEFAULT_MAX_RESPONSE, NULL};
   return allow_private ? &allow : &refuse;
 }
 
 /* ---- output buffer (buf.h) ---- */
 
-static void sb_out(void *u, const char *p, size_t n) { vast__buf_write(u, p, n); }
+static void sb_out(void *u, const char *p, size_t n) {
+  vast__buf_write(u, p, n);
+}
 
 /* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
 static void sb_jstrn(vast__buf *b, const char *s, size_t n) {
-  if (!s) vast__buf_puts(b, "null");
-  else vast__json_quote(s, n, sb_out, b);
+  if (!s)
+    vast__buf_puts(b, "null");
+  else
+    vast__json_quote(s, n, sb_out, b);
 }
 
-static void sb_jstr(vast__buf *b, const char *s) { sb_jstrn(b, s, s ? strlen(s) : 0); }
+static void sb_jstr(vast__buf *b, const char *s) {
+  sb_jstrn(b, s, s ? strlen(s) : 0);
+}
 
 static void finish(vast__web_resp *out, int status, vast__buf *b) {
   if (b->fail) {
@@ -89,10 +93,14 @@ static void fail_json(vast__web_resp *out, int status, const char *msg, int iab,
   vast__buf_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
   sb_jstr(&b, msg);
   vast__buf_puts(&b, ",\"iabCode\":");
-  if (iab) vast__buf_printf(&b, "%d", iab);
-  else vast__buf_puts(&b, "null");
-  if (line) vast__buf_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
-  else vast__buf_puts(&b, ",\"line\":null,\"column\":null}");
+  if (iab)
+    vast__buf_printf(&b, "%d", iab);
+  else
+    vast__buf_puts(&b, "null");
+  if (line)
+    vast__buf_printf(&b, ",\"line\":%lu,\"column\":%lu}", line, col);
+  else
+    vast__buf_puts(&b, ",\"line\":null,\"column\":null}");
   vast__buf_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
   sb_jstrn(&b, source, slen);
   vast__buf_puts(&b, "}");
@@ -157,8 +165,7 @@ static int get_input(const char *q, size_t qn, const char *body, size_t bn, int 
     return 1;
   }
   if (!in->url[0]) {
-    fail_json(out, 400, "no document: send it as the request body, or give url=", 0, 0, 0, NULL,
-              0);
+    fail_json(out, 400, "no document: send it as the request body, or give url=", 0, 0, 0, NULL, 0);
     return 0;
   }
   in->name = in->url;
@@ -218,8 +225,8 @@ static void tally_tracking(evtally *t, size_t *nt, size_t cap, const vast_tracki
     tally(t, nt, cap, tr[i].event_name ? tr[i].event_name : vast_event_name(tr[i].event), 1);
 }
 
-static const char *const CORE_LINEAR[] = {"impression", "start", "firstQuartile", "midpoint",
-                                          "thirdQuartile", "complete"};
+static const char *const CORE_LINEAR[] = {"impression", "start",         "firstQuartile",
+                                          "midpoint",   "thirdQuartile", "complete"};
 
 static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_creative *cr,
                          size_t ci, int *first) {
@@ -264,9 +271,13 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
   vast__buf_printf(b, "\"adIndex\":%zu,\"ad\":", ai);
   sb_jstr(b, ad->id);
   vast__buf_printf(b, ",\"adType\":\"%s\",\"creativeIndex\":",
-            ad->kind == VAST_AD_INLINE ? "inline" : ad->kind == VAST_AD_WRAPPER ? "wrapper" : "empty");
-  if (cr) vast__buf_printf(b, "%zu", ci);
-  else vast__buf_puts(b, "null");
+                   ad->kind == VAST_AD_INLINE    ? "inline"
+                   : ad->kind == VAST_AD_WRAPPER ? "wrapper"
+                                                 : "empty");
+  if (cr)
+    vast__buf_printf(b, "%zu", ci);
+  else
+    vast__buf_puts(b, "null");
   vast__buf_puts(b, ",\"creative\":");
   sb_jstr(b, cr ? cr->id : NULL);
   vast__buf_printf(b, ",\"kind\":\"%s\",\"events\":{", kind);
@@ -281,7 +292,8 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
   if (ad->kind == VAST_AD_INLINE && cr && cr->kind == VAST_CREATIVE_LINEAR) {
     for (size_t k = 0; k < sizeof CORE_LINEAR / sizeof CORE_LINEAR[0]; k++) {
       int have = 0;
-      for (size_t i = 0; i < nt; i++) have |= !strcmp(t[i].name, CORE_LINEAR[k]);
+      for (size_t i = 0; i < nt; i++)
+        have |= !strcmp(t[i].name, CORE_LINEAR[k]);
       if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", CORE_LINEAR[k]);
     }
   } else if (ad->kind == VAST_AD_INLINE && !ad->n_impressions) {
@@ -298,7 +310,8 @@ static void write_coverage(vast__buf *b, const vast_doc *doc) {
   for (size_t i = 0; v && i < v->n_ads; i++) {
     const vast_ad *ad = &v->ads[i];
     if (!ad->n_creatives) coverage_row(b, ad, i, NULL, 0, &first);
-    for (size_t j = 0; j < ad->n_creatives; j++) coverage_row(b, ad, i, &ad->creatives[j], j, &first);
+    for (size_t j = 0; j < ad->n_creatives; j++)
+      coverage_row(b, ad, i, &ad->creatives[j], j, &first);
   }
   vast__buf_puts(b, "]");
 }
@@ -308,9 +321,11 @@ static void api_inspect(const web_input *in, vast__web_resp *out) {
   if (!doc) return;
   vast__buf b = {0};
   vast__buf_printf(&b, "{\"ok\":true,\"kind\":\"%s\",\"source\":",
-            vast_doc_kind_of(doc) == VAST_DOC_VMAP ? "vmap" : "vast");
-  if (in->fetched) sb_jstrn(&b, in->buf, in->len);
-  else vast__buf_puts(&b, "null");
+                   vast_doc_kind_of(doc) == VAST_DOC_VMAP ? "vmap" : "vast");
+  if (in->fetched)
+    sb_jstrn(&b, in->buf, in->len);
+  else
+    vast__buf_puts(&b, "null");
   vast__buf_puts(&b, ",\"doc\":");
   if (vast_doc_write_json(doc, vast__buf_write, &b) != VAST_OK) b.fail = 1;
   vast__buf_puts(&b, ",\"coverage\":");
@@ -362,8 +377,10 @@ static void api_validate(const web_input *in, const char *q, size_t qn, int allo
   memset(&err, 0, sizeof err);
   vast_findings *list = NULL;
   vast_err rc = vast_doc_parse(in->buf, in->len, NULL, &doc, &err);
-  if (rc == VAST_OK) rc = vast_validate_list(doc, &opt, &list);
-  else if (rc != VAST_E_NOMEM) rc = vast_findings_from_parse_error(&err, &list);
+  if (rc == VAST_OK)
+    rc = vast_validate_list(doc, &opt, &list);
+  else if (rc != VAST_E_NOMEM)
+    rc = vast_findings_from_parse_error(&err, &list);
   char probe[8];
   if (rc == VAST_OK && doc && qparam(q, qn, "probe", probe, sizeof probe) >= 0 &&
       !strcmp(probe, "1")) { /* the media behind the tag (vastrack/probe.h) */
@@ -380,9 +397,11 @@ static void api_validate(const web_input *in, const char *q, size_t qn, int allo
   }
   vast__buf b = {0};
   vast__buf_printf(&b, "{\"ok\":true,\"parsed\":%s,\"profile\":\"%s\",\"source\":",
-            doc ? "true" : "false", vast_profile_name(opt.profile));
-  if (in->fetched) sb_jstrn(&b, in->buf, in->len);
-  else vast__buf_puts(&b, "null");
+                   doc ? "true" : "false", vast_profile_name(opt.profile));
+  if (in->fetched)
+    sb_jstrn(&b, in->buf, in->len);
+  else
+    vast__buf_puts(&b, "null");
   vast__buf_puts(&b, ",\"result\":");
   if (vast_findings_write_json(list, in->name, vast__buf_write, &b) != VAST_OK) b.fail = 1;
   /* The cheat sheet: each IAB code the findings carry, once, in order. */
@@ -423,8 +442,11 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
   memset(&err, 0, sizeof err);
   vast_err rc;
   if (in->buf)
-    rc = vast_resolve_buffer(in->buf, in->len, base[0] ? base : in->url[0] ? in->url : NULL, &ro,
-                             &chain, &err);
+    rc = vast_resolve_buffer(in->buf, in->len,
+                             base[0]      ? base
+                             : in->url[0] ? in->url
+                                          : NULL,
+                             &ro, &chain, &err);
   else
     rc = vast_resolve_url(in->url, &ro, &chain, &err);
   vast__buf b = {0};
@@ -434,8 +456,10 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
   } else {
     vast__buf_puts(&b, "{\"message\":");
     sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
-    if (err.iab_code) vast__buf_printf(&b, ",\"iabCode\":%d}", err.iab_code);
-    else vast__buf_puts(&b, ",\"iabCode\":null}");
+    if (err.iab_code)
+      vast__buf_printf(&b, ",\"iabCode\":%d}", err.iab_code);
+    else
+      vast__buf_puts(&b, ",\"iabCode\":null}");
   }
   vast__buf_puts(&b, ",\"chain\":");
   if (chain) {
@@ -463,7 +487,7 @@ static void on_beacon(void *user, const vast_track_beacon *bc) {
   if (s->n >= WEB_MAX_BEACONS) return;
   vast__buf_puts(s->b, s->n++ ? ",{" : "{");
   vast__buf_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
-            bc->media_time < 0 ? s->st.media : bc->media_time);
+                   bc->media_time < 0 ? s->st.media : bc->media_time);
   sb_jstr(s->b, bc->name);
   vast__buf_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
   sb_jstrn(s->b, bc->url, bc->url_len);
@@ -471,8 +495,8 @@ static void on_beacon(void *user, const vast_track_beacon *bc) {
 }
 
 /* The tracker refused an injected event: listed in "refused". */
-static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
-                       vast_err rc, const char *reason) {
+static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e, vast_err rc,
+                       const char *reason) {
   play_sim *s = user;
   vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
   vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
@@ -538,8 +562,8 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     resolve_opts(&ro, allow_private);
     vast_error err;
     memset(&err, 0, sizeof err);
-    vast_err rc = vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain,
-                                      &err);
+    vast_err rc =
+        vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain, &err);
     size_t n = 0;
     const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;
     if (rc != VAST_OK || !n) {
@@ -586,10 +610,12 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
   }
   if (stop > WEB_MAX_WATCH) stop = WEB_MAX_WATCH;
   vast__buf_printf(&b, "{\"ok\":true,\"creative\":%ld,\"duration\":", ci);
-  if (dur >= 0) vast__buf_printf(&b, "%.3f", dur);
-  else vast__buf_puts(&b, "null");
-  vast__buf_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop, n_ads,
-            chain ? "true" : "false");
+  if (dur >= 0)
+    vast__buf_printf(&b, "%.3f", dur);
+  else
+    vast__buf_puts(&b, "null");
+  vast__buf_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop,
+                   n_ads, chain ? "true" : "false");
   vast__buf_write(&notes, "", 0);
   vast_play_opts po;
   vast_play_opts_init(&po);
@@ -609,7 +635,8 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     fail_json(out, 200, vast_strerror(rc), 0, 0, 0, NULL, 0);
     goto done;
   }
-  vast__buf_printf(&b, "],\"truncated\":%s,\"refused\":[", sim.n >= WEB_MAX_BEACONS ? "true" : "false");
+  vast__buf_printf(&b, "],\"truncated\":%s,\"refused\":[",
+                   sim.n >= WEB_MAX_BEACONS ? "true" : "false");
   if (notes.n) vast__buf_write(&b, notes.p, notes.n);
   if (notes.fail) b.fail = 1;
   free(notes.p);
@@ -637,7 +664,8 @@ const char vast__web_sec_headers[] =
 int vast__web_api_ctype_ok(const char *ct, size_t n, int api_client) {
   if (api_client) return 1;
   size_t e = 0;
-  while (e < n && ct[e] != ';' && ct[e] != ' ' && ct[e] != '\t') e++;
+  while (e < n && ct[e] != ';' && ct[e] != ' ' && ct[e] != '\t')
+    e++;
   static const char *const ok[] = {"application/xml", "text/xml", "application/json"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (strlen(ok[i]) == e && strncasecmp(ct, ok[i], e) == 0) return 1;
@@ -649,8 +677,8 @@ int vast__web_api_ctype_ok(const char *ct, size_t n, int api_client) {
   return 0;
 }
 
-int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn,
-                       const char *body, size_t bn) {
+int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn, const char *body,
+                       size_t bn) {
   if (pn == 12 && memcmp(path, "/api/resolve", 12) == 0) return 1;
   char u[4096];
   if (qparam(query, qn, "url", u, sizeof u) > 0) return 1;
@@ -679,10 +707,18 @@ void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, co
   /* resolve fetches through the resolver itself; the others fetch here */
   if (!get_input(query, qn, body, bn, allow_private, which != 2, &in, out)) return;
   switch (which) {
-  case 0: api_inspect(&in, out); break;
-  case 1: api_validate(&in, query, qn, allow_private, out); break;
-  case 2: api_resolve(&in, query, qn, allow_private, out); break;
-  default: api_play(&in, query, qn, allow_private, out); break;
+  case 0:
+    api_inspect(&in, out);
+    break;
+  case 1:
+    api_validate(&in, query, qn, allow_private, out);
+    break;
+  case 2:
+    api_resolve(&in, query, qn, allow_private, out);
+    break;
+  default:
+    api_play(&in, query, qn, allow_private, out);
+    break;
   }
   free(in.fetched);
 }

@@ -15,17 +15,17 @@ static vast_doc *parse(const char *xml) {
   return d;
 }
 
-#define AD(id, seq)                                                                        \
-  "<Ad id=\"" id "\"" seq "><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"           \
-  "<Impression>http://t/imp?ps=[PODSEQUENCE]&amp;n=[ADCOUNT]</Impression><Creatives><Creative><Linear>" \
-  "<Duration>00:00:10</Duration><MediaFiles><MediaFile delivery=\"progressive\" "         \
-  "type=\"video/mp4\" width=\"1\" height=\"1\">http://t/" id ".mp4</MediaFile>"           \
+#define AD(id, seq)                                                                                \
+  "<Ad id=\"" id "\"" seq "><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"                    \
+  "<Impression>http://t/imp?ps=[PODSEQUENCE]&amp;n=[ADCOUNT]</"                                    \
+  "Impression><Creatives><Creative><Linear>"                                                       \
+  "<Duration>00:00:10</Duration><MediaFiles><MediaFile delivery=\"progressive\" "                  \
+  "type=\"video/mp4\" width=\"1\" height=\"1\">http://t/" id ".mp4</MediaFile>"                    \
   "</MediaFiles></Linear></Creative></Creatives></InLine></Ad>"
 
 TEST(pod_plays_in_sequence_order_with_buffet_apart) {
-  vast_doc *d = parse("<VAST version=\"4.2\">" AD("c", " sequence=\"3\"") AD("b1", "")
-                          AD("a", " sequence=\"1\"") AD("b2", "") AD("m", " sequence=\"2\"")
-                              "</VAST>");
+  vast_doc *d = parse("<VAST version=\"4.2\">" AD("c", " sequence=\"3\"") AD("b1", "") AD(
+      "a", " sequence=\"1\"") AD("b2", "") AD("m", " sequence=\"2\"") "</VAST>");
   CHECK(d);
   vast_pod pod;
   CHECK_INT(vast_pod_from_vast(vast_doc_vast(d), &pod), VAST_OK);
@@ -61,20 +61,18 @@ TEST(no_pod_plays_the_first_standalone_ad) {
   CHECK_INT(vast_pod_from_vast(NULL, NULL), VAST_E_INVAL);
 }
 
-#define BREAK(id, off, src, trk)                                                           \
-  "<vmap:AdBreak breakType=\"linear\" breakId=\"" id "\" timeOffset=\"" off "\">" src      \
+#define BREAK(id, off, src, trk)                                                                   \
+  "<vmap:AdBreak breakType=\"linear\" breakId=\"" id "\" timeOffset=\"" off "\">" src              \
   "<vmap:TrackingEvents>" trk "</vmap:TrackingEvents></vmap:AdBreak>"
 #define URI_SRC "<vmap:AdSource><vmap:AdTagURI>http://t/vast.xml</vmap:AdTagURI></vmap:AdSource>"
 
 TEST(schedule_places_breaks_on_the_content) {
-  vast_doc *d = parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
-                      BREAK("post", "end", URI_SRC, "")
-                      BREAK("half", "50%", URI_SRC, "")
-                      BREAK("late", "00:05:00", URI_SRC, "")
-                      BREAK("pre", "start", URI_SRC, "")
-                      BREAK("cue", "#2", URI_SRC, "")
-                      BREAK("t10", "00:00:10.500", URI_SRC, "")
-                      "</vmap:VMAP>");
+  vast_doc *d =
+      parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">" BREAK(
+          "post", "end", URI_SRC, "") BREAK("half", "50%", URI_SRC, "")
+                BREAK("late", "00:05:00", URI_SRC, "") BREAK("pre", "start", URI_SRC, "")
+                    BREAK("cue", "#2", URI_SRC, "")
+                        BREAK("t10", "00:00:10.500", URI_SRC, "") "</vmap:VMAP>");
   CHECK(d);
   vast_break_slot s[8];
   size_t n = 0;
@@ -123,13 +121,16 @@ static void on_url(void *user, const char *event, const char *url, const char *t
 }
 
 TEST(break_tracking_fills_position_and_codes) {
-  vast_doc *d = parse(
-      "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">" BREAK(
+  vast_doc *d =
+      parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">" BREAK(
           "b", "start", URI_SRC,
-          "<vmap:Tracking event=\"breakStart\">http://t/bs?p=[BREAKPOSITION]&amp;ip=[DEVICEIP]</vmap:Tracking>"
+          "<vmap:Tracking "
+          "event=\"breakStart\">http://t/bs?p=[BREAKPOSITION]&amp;ip=[DEVICEIP]</vmap:Tracking>"
           "<vmap:Tracking event=\"breakEnd\">http://t/be1</vmap:Tracking>"
           "<vmap:Tracking event=\"breakEnd\">http://t/be2?p=[BREAKPOSITION]</vmap:Tracking>"
-          "<vmap:Tracking event=\"error\">http://t/err?c=[ERRORCODE]</vmap:Tracking>") "</vmap:VMAP>");
+          "<vmap:Tracking event=\"error\">http://t/err?c=[ERRORCODE]</vmap:Tracking>") "</"
+                                                                                       "vmap:"
+                                                                                       "VMAP>");
   CHECK(d);
   const vast_ad_break *b = &vast_doc_vmap(d)->breaks[0];
   vast_macro_ctx ctx;
@@ -153,13 +154,15 @@ TEST(break_tracking_fills_position_and_codes) {
 }
 
 TEST(inline_source_is_sliced_and_resolves_without_network) {
-  vast_doc *d = parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
-                      BREAK("pre", "start",
-                            "<vmap:AdSource><vmap:VASTAdData><VAST version=\"3.0\">" AD("p1", " sequence=\"1\"")
-                                AD("p2", " sequence=\"2\"") "</VAST></vmap:VASTAdData></vmap:AdSource>",
-                            "")
-                      BREAK("c", "end", "<vmap:AdSource><vmap:CustomAdData templateType=\"x\">z</vmap:CustomAdData></vmap:AdSource>", "")
-                      "</vmap:VMAP>");
+  vast_doc *d =
+      parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">" BREAK(
+          "pre", "start",
+          "<vmap:AdSource><vmap:VASTAdData><VAST version=\"3.0\">" AD("p1", " sequence=\"1\"")
+              AD("p2", " sequence=\"2\"") "</VAST></vmap:VASTAdData></vmap:AdSource>",
+          "") BREAK("c", "end",
+                    "<vmap:AdSource><vmap:CustomAdData "
+                    "templateType=\"x\">z</vmap:CustomAdData></vmap:AdSource>",
+                    "") "</vmap:VMAP>");
   CHECK(d);
   const vast_vmap *m = vast_doc_vmap(d);
   const char *buf;
@@ -191,9 +194,10 @@ static void on_beacon(void *user, const vast_track_beacon *b) {
 
 TEST(pod_sequence_of_a_wrapper_reaches_the_inline_plan) {
   /* a Wrapper in a pod, its InLine without sequence: [PODSEQUENCE] is the wrapper's */
-  vast_doc *w = parse("<VAST version=\"4.2\"><Ad id=\"w\" sequence=\"2\"><Wrapper><AdSystem>s</AdSystem>"
-                      "<VASTAdTagURI>http://t/x</VASTAdTagURI><Impression>http://t/wi?ps=[PODSEQUENCE]</Impression>"
-                      "</Wrapper></Ad></VAST>");
+  vast_doc *w = parse(
+      "<VAST version=\"4.2\"><Ad id=\"w\" sequence=\"2\"><Wrapper><AdSystem>s</AdSystem>"
+      "<VASTAdTagURI>http://t/x</VASTAdTagURI><Impression>http://t/wi?ps=[PODSEQUENCE]</Impression>"
+      "</Wrapper></Ad></VAST>");
   vast_doc *i = parse("<VAST version=\"4.2\">" AD("in", "") "</VAST>");
   CHECK(w && i);
   const vast_ad *chain[2] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(i)->ads[0]};
@@ -227,8 +231,11 @@ TEST(resolve_headers_are_checked) {
   CHECK_INT(vast_resolve_buffer(xml, strlen(xml), NULL, &o, &c, &e), VAST_OK);
   CHECK(c != NULL);
   vast_chain_free(c);
-  const char *bad[][1] = {{"X-Device-IP: 1.2.3.4\r\nX-Evil: 1"}, {"No colon"}, {"Bad Name: v"},
-                          {": empty name"}, {NULL}};
+  const char *bad[][1] = {{"X-Device-IP: 1.2.3.4\r\nX-Evil: 1"},
+                          {"No colon"},
+                          {"Bad Name: v"},
+                          {": empty name"},
+                          {NULL}};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     o.headers = bad[i];
     o.n_headers = 1;
@@ -281,15 +288,19 @@ TEST(tracker_category_and_asset_macros) {
                       "<BlockedAdCategories authority=\"iab\">IAB25</BlockedAdCategories>"
                       "<BlockedAdCategories authority=\"iab\">IAB26</BlockedAdCategories>"
                       "</Wrapper></Ad></VAST>");
-  vast_doc *i = parse(
-      "<VAST version=\"4.2\"><Ad id=\"in\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
-      "<Category authority=\"iab\">IAB3</Category>"
-      "<Impression>http://t/i?b=[BLOCKEDADCATEGORIES]&amp;c=[ADCATEGORIES]&amp;a=[ASSETURI]</Impression>"
-      "<Creatives><Creative><Linear><Duration>00:00:10</Duration><MediaFiles>"
-      "<MediaFile delivery=\"progressive\" type=\"application/javascript\" apiFramework=\"VPAID\" width=\"1\" height=\"1\">http://t/v.js</MediaFile>"
-      "<MediaFile delivery=\"streaming\" type=\"video/mp4\" width=\"1\" height=\"1\">http://t/s.mp4</MediaFile>"
-      "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" height=\"1\">http://t/p.mp4</MediaFile>"
-      "</MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>");
+  vast_doc *i =
+      parse("<VAST version=\"4.2\"><Ad id=\"in\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+            "<Category authority=\"iab\">IAB3</Category>"
+            "<Impression>http://t/i?b=[BLOCKEDADCATEGORIES]&amp;c=[ADCATEGORIES]&amp;a=[ASSETURI]</"
+            "Impression>"
+            "<Creatives><Creative><Linear><Duration>00:00:10</Duration><MediaFiles>"
+            "<MediaFile delivery=\"progressive\" type=\"application/javascript\" "
+            "apiFramework=\"VPAID\" width=\"1\" height=\"1\">http://t/v.js</MediaFile>"
+            "<MediaFile delivery=\"streaming\" type=\"video/mp4\" width=\"1\" "
+            "height=\"1\">http://t/s.mp4</MediaFile>"
+            "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" "
+            "height=\"1\">http://t/p.mp4</MediaFile>"
+            "</MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>");
   CHECK(w && i);
   const vast_ad *chain[2] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(i)->ads[0]};
   vast_plan *plan = NULL;
@@ -336,14 +347,18 @@ TEST(blocked_category_fails_with_205) {
                  "</Wrapper></Ad><Ad id=\"w2\"><Wrapper><AdSystem>s</AdSystem>"
                  "<VASTAdTagURI>ok.xml</VASTAdTagURI>"
                  "<BlockedAdCategories>IAB25</BlockedAdCategories></Wrapper></Ad></VAST>");
-  write_file(ip, "<VAST version=\"4.2\"><Ad id=\"bad\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
-                 "<Category authority=\"iab\">IAB25</Category><Error>http://t/ierr?c=[ERRORCODE]</Error>"
-                 "<Impression>http://t/i</Impression><Creatives><Creative><Linear><Duration>00:00:05</Duration>"
-                 "</Linear></Creative></Creatives></InLine></Ad></VAST>");
-  write_file(jp, "<VAST version=\"4.2\"><Ad id=\"fine\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
-                 "<Category authority=\"iab\">IAB3</Category>"
-                 "<Impression>http://t/i</Impression><Creatives><Creative><Linear><Duration>00:00:05</Duration>"
-                 "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  write_file(
+      ip, "<VAST version=\"4.2\"><Ad id=\"bad\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+          "<Category authority=\"iab\">IAB25</Category><Error>http://t/ierr?c=[ERRORCODE]</Error>"
+          "<Impression>http://t/i</Impression><Creatives><Creative><Linear><Duration>00:00:05</"
+          "Duration>"
+          "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  write_file(
+      jp, "<VAST version=\"4.2\"><Ad id=\"fine\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+          "<Category authority=\"iab\">IAB3</Category>"
+          "<Impression>http://t/i</Impression><Creatives><Creative><Linear><Duration>00:00:05</"
+          "Duration>"
+          "</Linear></Creative></Creatives></InLine></Ad></VAST>");
   vast_chain *c = NULL;
   vast_error e;
   CHECK_INT(vast_resolve_file(wp, NULL, &c, &e), VAST_OK); /* the buffet's second ad plays */
@@ -384,19 +399,19 @@ static void on_icon(void *user, const vast_track_beacon *b) {
 }
 
 TEST(wrapper_click_through_and_icons_reach_the_plan) {
-  vast_doc *w = parse(
-      "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
-      "<VASTAdTagURI>http://t/x</VASTAdTagURI><Creatives><Creative><Linear>"
-      "<VideoClicks><ClickThrough>http://t/outer-land</ClickThrough></VideoClicks>"
-      "</Linear></Creative></Creatives></Wrapper></Ad></VAST>");
-  vast_doc *w2 = parse(
-      "<VAST version=\"4.2\"><Ad id=\"w2\"><Wrapper><AdSystem>s</AdSystem>"
-      "<VASTAdTagURI>http://t/y</VASTAdTagURI><Creatives><Creative><Linear>"
-      "<Icons><Icon program=\"AdChoices\" width=\"1\" height=\"1\"><StaticResource creativeType=\"image/png\">http://t/a.png</StaticResource>"
-      "<IconClicks><IconClickThrough>http://t/choices</IconClickThrough></IconClicks>"
-      "<IconViewTracking>http://t/w2-view</IconViewTracking></Icon></Icons>"
-      "<VideoClicks><ClickThrough>http://t/inner-land</ClickThrough></VideoClicks>"
-      "</Linear></Creative></Creatives></Wrapper></Ad></VAST>");
+  vast_doc *w = parse("<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+                      "<VASTAdTagURI>http://t/x</VASTAdTagURI><Creatives><Creative><Linear>"
+                      "<VideoClicks><ClickThrough>http://t/outer-land</ClickThrough></VideoClicks>"
+                      "</Linear></Creative></Creatives></Wrapper></Ad></VAST>");
+  vast_doc *w2 =
+      parse("<VAST version=\"4.2\"><Ad id=\"w2\"><Wrapper><AdSystem>s</AdSystem>"
+            "<VASTAdTagURI>http://t/y</VASTAdTagURI><Creatives><Creative><Linear>"
+            "<Icons><Icon program=\"AdChoices\" width=\"1\" height=\"1\"><StaticResource "
+            "creativeType=\"image/png\">http://t/a.png</StaticResource>"
+            "<IconClicks><IconClickThrough>http://t/choices</IconClickThrough></IconClicks>"
+            "<IconViewTracking>http://t/w2-view</IconViewTracking></Icon></Icons>"
+            "<VideoClicks><ClickThrough>http://t/inner-land</ClickThrough></VideoClicks>"
+            "</Linear></Creative></Creatives></Wrapper></Ad></VAST>");
   vast_doc *i = parse("<VAST version=\"4.2\">" AD("in", "") "</VAST>");
   CHECK(w && w2 && i);
   const vast_ad *chain[3] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(w2)->ads[0],
@@ -430,9 +445,13 @@ TEST(wrapper_click_through_and_icons_reach_the_plan) {
   vast_doc_free(i);
 }
 
-static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_plan),TH(macro_values_latlong_playback_methods),
+static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_plan),
+                                TH(macro_values_latlong_playback_methods),
                                 TH(tracker_category_and_asset_macros),
-                                TH(blocked_category_fails_with_205),TH(resolve_headers_are_checked), TH(transaction_ids_are_v4_uuids),TH(pod_plays_in_sequence_order_with_buffet_apart),
+                                TH(blocked_category_fails_with_205),
+                                TH(resolve_headers_are_checked),
+                                TH(transaction_ids_are_v4_uuids),
+                                TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
                                 TH(break_tracking_fills_position_and_codes),
@@ -440,4 +459,6 @@ static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_pla
                                 TH(pod_sequence_of_a_wrapper_reaches_the_inline_plan),
                                 {0}};
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}

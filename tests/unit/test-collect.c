@@ -69,9 +69,10 @@ TEST(http_limits) {
   CHECK_INT(parse(big, &rq), -431);
   snprintf(big, sizeof big, "GET / HTTP/1.1\r\nX-A: %0300d", 0); /* unterminated */
   CHECK_INT(parse(big, &rq), -431);
-  CHECK_INT(parse("GET / HTTP/1.1\r\na:1\r\nb:1\r\nc:1\r\nd:1\r\ne:1\r\nf:1\r\ng:1\r\nh:1\r\ni:1\r\n\r\n",
-                  &rq),
-            -431);
+  CHECK_INT(
+      parse("GET / HTTP/1.1\r\na:1\r\nb:1\r\nc:1\r\nd:1\r\ne:1\r\nf:1\r\ng:1\r\nh:1\r\ni:1\r\n\r\n",
+            &rq),
+      -431);
 }
 
 TEST(http_garbage) {
@@ -366,7 +367,8 @@ TEST(load_exact_counts_durable) {
   CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
   CHECK_INT(db_count("SELECT SUM(n) FROM rollup"), LOAD_THREADS * LOAD_REQS);
-  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"),
+            LOAD_THREADS * LOAD_REQS);
   CHECK_INT(db_count("SELECT SUM(n) FROM rollup WHERE ad='a3' AND event='start'"), LOAD_REQS / 2);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ua='load' AND ip='127.0.0.1'"),
             LOAD_THREADS * LOAD_REQS);
@@ -669,8 +671,10 @@ TEST(kafka_sink_mock_cluster) {
         if (m->key_len != strlen(want) || memcmp(m->key, want, m->key_len)) key_ok = 0;
         if (!strstr(val, "\"event\":\"midpoint\"")) key_ok = 0;
         /* key = ad id: one partition per ad */
-        if (part_of_ad[i % 3] < 0) part_of_ad[i % 3] = m->partition;
-        else if (part_of_ad[i % 3] != m->partition) key_ok = 0;
+        if (part_of_ad[i % 3] < 0)
+          part_of_ad[i % 3] = m->partition;
+        else if (part_of_ad[i % 3] != m->partition)
+          key_ok = 0;
       }
     }
     rd_kafka_message_destroy(m);
@@ -756,7 +760,8 @@ static void write_journal(unsigned idx, uint64_t first_seq, const char *ad, int 
     vast__jseq js = {idx, hits[nload - 1]->seq};
     CHECK_INT(vast__store_write(s, hits, (size_t)nload, &js, 1, msg, sizeof msg), VAST_OK);
   }
-  for (int i = 0; i < n; i++) free(hits[i]);
+  for (int i = 0; i < n; i++)
+    free(hits[i]);
   free(hits);
   vast__journal_close(j, 0); /* crash: the files stay */
   vast__store_close(s);
@@ -804,7 +809,8 @@ TEST(journal_recovery_torn_tail) {
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='T'"), 4);
   CHECK_INT(db_count("SELECT SUM(n) FROM rollup WHERE ad='T'"), 4);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='T' AND sid='s1' AND event='start' "
-                     "AND code IS NULL AND t_ms=1700000000001 AND ua IS NULL"), 1);
+                     "AND code IS NULL AND t_ms=1700000000001 AND ua IS NULL"),
+            1);
   CHECK_INT(db_count("SELECT code FROM hits WHERE sid='s0'"), 400);
   CHECK_INT(db_count("SELECT seq FROM journal_state WHERE worker=0"), 4);
   CHECK_INT(journal_files(), 0); /* clean stop: nothing left */
@@ -895,7 +901,8 @@ TEST(journal_rotation_exact_counts) {
   vast__journal_rotate_bytes = saved;
   CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
-  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"),
+            LOAD_THREADS * LOAD_REQS);
   cleanup();
 }
 
@@ -918,7 +925,8 @@ TEST(journal_crash_with_rotation_loses_nothing) {
     vast_collector *c = NULL;
     int port = vast_collector_start(&o, &c, NULL) == VAST_OK ? vast_collector_port(c) : 0;
     if (write(pfd[1], &port, sizeof port) != sizeof port) _exit(1);
-    for (;;) pause();
+    for (;;)
+      pause();
   }
   int port = 0;
   CHECK_INT(read(pfd[0], &port, sizeof port), (long)sizeof port);
@@ -941,7 +949,8 @@ TEST(journal_crash_with_rotation_loses_nothing) {
   CHECK_INT(ok, LOAD_THREADS * LOAD_REQS);
   restart(1, NULL);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), LOAD_THREADS * LOAD_REQS);
-  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"), LOAD_THREADS * LOAD_REQS);
+  CHECK_INT(db_count("SELECT COUNT(DISTINCT ad || '/' || sid) FROM hits"),
+            LOAD_THREADS * LOAD_REQS);
   CHECK_INT(db_count("SELECT SUM(n) FROM rollup"), LOAD_THREADS * LOAD_REQS);
   cleanup();
 }
@@ -975,23 +984,32 @@ TEST(report_funnel_and_fired_discrepancy) {
   vast_collector_opts_init(&o);
   vast_collector *c = start(&o);
   int port = vast_collector_port(c);
-  const char *paths[] = {"/t/impression?ad=X", "/t/impression?ad=X", "/t/start?ad=X",
-                         "/t/firstQuartile?ad=X", "/t/pause?ad=X", "/t/error?ad=X&code=402",
+  const char *paths[] = {"/t/impression?ad=X",    "/t/impression?ad=X", "/t/start?ad=X",
+                         "/t/firstQuartile?ad=X", "/t/pause?ad=X",      "/t/error?ad=X&code=402",
                          "/t/impression?ad=Y"};
-  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) free(get(port, paths[i]));
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+    free(get(port, paths[i]));
   vast_collector_free(c);
 
   char logp[160];
   snprintf(logp, sizeof logp, "%s/fired.jsonl", tmpdir);
   FILE *f = fopen(logp, "w");
-  fprintf(f, "{\"t\":0,\"event\":\"impression\",\"url\":\"http://127.0.0.1:%d/t/impression?ad=X\","
-             "\"status\":200,\"latency_ms\":1.5,\"error\":null}\n", port);
-  fprintf(f, "{\"t\":0,\"event\":\"impression\",\"url\":\"http://127.0.0.1:%d/t/impression?ad=X\","
-             "\"status\":200,\"latency_ms\":1,\"error\":null}\n", port);
-  fprintf(f, "{\"t\":0.1,\"event\":\"start\",\"url\":\"http://127.0.0.1:%d/t/start?ad=X\","
-             "\"status\":0,\"latency_ms\":0,\"error\":\"timeout\"}\n", port);
-  fprintf(f, "{\"t\":0.1,\"event\":\"start\",\"url\":\"http://127.0.0.1:%d/t/start?ad=X&x=\\\"q\\\"\","
-             "\"status\":200,\"latency_ms\":2,\"error\":null}\n", port);
+  fprintf(f,
+          "{\"t\":0,\"event\":\"impression\",\"url\":\"http://127.0.0.1:%d/t/impression?ad=X\","
+          "\"status\":200,\"latency_ms\":1.5,\"error\":null}\n",
+          port);
+  fprintf(f,
+          "{\"t\":0,\"event\":\"impression\",\"url\":\"http://127.0.0.1:%d/t/impression?ad=X\","
+          "\"status\":200,\"latency_ms\":1,\"error\":null}\n",
+          port);
+  fprintf(f,
+          "{\"t\":0.1,\"event\":\"start\",\"url\":\"http://127.0.0.1:%d/t/start?ad=X\","
+          "\"status\":0,\"latency_ms\":0,\"error\":\"timeout\"}\n",
+          port);
+  fprintf(f,
+          "{\"t\":0.1,\"event\":\"start\",\"url\":\"http://127.0.0.1:%d/t/start?ad=X&x=\\\"q\\\"\","
+          "\"status\":200,\"latency_ms\":2,\"error\":null}\n",
+          port);
   fprintf(f, "{\"t\":0.2,\"event\":\"start\",\"url\":\"http://other.example/pixel?ad=X\","
              "\"status\":200}\n");
   fprintf(f, "not json\n");
@@ -1022,8 +1040,9 @@ TEST(report_funnel_and_fired_discrepancy) {
   fclose(f);
   char *json = th_slurp(outp, NULL);
   CHECK(strstr(json, "{\"ad\":\"X\",\"impressions\":2,") != NULL);
-  CHECK(strstr(json, "{\"event\":\"start\",\"code\":null,\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
-                     "\"fired\":2,\"answered\":1,\"diff\":-1}") != NULL);
+  CHECK(strstr(json,
+               "{\"event\":\"start\",\"code\":null,\"funnel\":true,\"counted\":1,\"rate\":0.5000,"
+               "\"fired\":2,\"answered\":1,\"diff\":-1}") != NULL);
   CHECK(strstr(json, "{\"event\":\"error\",\"code\":402,\"funnel\":false,\"counted\":1") != NULL);
   CHECK(strstr(json, "{\"event\":\"pause\",\"code\":null,\"funnel\":false,\"counted\":1") != NULL);
   free(json);
@@ -1063,10 +1082,11 @@ TEST(web_post_body_in_pieces) {
       "<VAST version=\"4.2\"><Ad id=\"a\"><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
       "<Impression>https://i.example/i</Impression><Creatives></Creatives></InLine></Ad></VAST>";
   char head[256];
-  int hn = snprintf(head, sizeof head,
-                    "POST /api/validate?profile=ctv HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\n"
-                    "Content-Length: %zu\r\n\r\n",
-                    sizeof doc - 1);
+  int hn = snprintf(
+      head, sizeof head,
+      "POST /api/validate?profile=ctv HTTP/1.1\r\nHost: t\r\nContent-Type: application/xml\r\n"
+      "Content-Length: %zu\r\n\r\n",
+      sizeof doc - 1);
   int fd = dial(port);
   CHECK(fd >= 0);
   size_t half = (sizeof doc - 1) / 2;
@@ -1088,8 +1108,9 @@ TEST(web_post_body_in_pieces) {
   CHECK(json != NULL && second != NULL && second > json);
   /* over the limit: 413 and closed, the body never read */
   char big[512];
-  int bn = snprintf(big, sizeof big, "POST /api/inspect HTTP/1.1\r\nContent-Type: text/xml\r\n"
-                                      "Content-Length: 5000\r\n\r\nxx");
+  int bn = snprintf(big, sizeof big,
+                    "POST /api/inspect HTTP/1.1\r\nContent-Type: text/xml\r\n"
+                    "Content-Length: 5000\r\n\r\nxx");
   char *r = raw(port, big, (size_t)bn);
   CHECK(r && strstr(r, "HTTP/1.1 413 ") == r && has(r, "Connection: close"));
   free(r);
@@ -1195,9 +1216,11 @@ TEST(body_budget) {
   vast_collector *c = start(&o);
   int port = vast_collector_port(c);
   char head[160];
-  int hn = snprintf(head, sizeof head, "POST /api/validate HTTP/1.1\r\nHost: t\r\n"
-                                       "X-Vastrack-Client: test\r\n"
-                                       "Content-Length: %u\r\n\r\n<VAST", 4u << 20);
+  int hn = snprintf(head, sizeof head,
+                    "POST /api/validate HTTP/1.1\r\nHost: t\r\n"
+                    "X-Vastrack-Client: test\r\n"
+                    "Content-Length: %u\r\n\r\n<VAST",
+                    4u << 20);
   enum { N = 16 };
   int fds[N];
   for (int i = 0; i < N; i++) {
@@ -1213,7 +1236,8 @@ TEST(body_budget) {
   CHECK(has(buf, "503 ") && has(buf, "busy"));
   /* the others are still waiting for their bodies: nothing to read */
   struct pollfd pf[N - 1];
-  for (int i = 0; i < N - 1; i++) pf[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+  for (int i = 0; i < N - 1; i++)
+    pf[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
   CHECK_INT(poll_nointr(pf, N - 1, 200), 0);
   close(fds[0]);
   close(fds[N - 1]);
@@ -1224,7 +1248,8 @@ TEST(body_budget) {
   struct pollfd one = {.fd = fd, .events = POLLIN};
   CHECK_INT(poll_nointr(&one, 1, 300), 0); /* accepted: waiting for its body */
   close(fd);
-  for (int i = 1; i < N - 1; i++) close(fds[i]);
+  for (int i = 1; i < N - 1; i++)
+    close(fds[i]);
   vast_collector_free(c);
   cleanup();
 }
@@ -1266,7 +1291,8 @@ TEST(out_of_descriptors) {
     /* The collector's own descriptors (database, rings, loop, pipes) take
        about 20; this leaves room for about 20 connections. */
     int open_fds = 0;
-    for (int fd = 0; fd < 4096; fd++) open_fds += fcntl(fd, F_GETFD) != -1;
+    for (int fd = 0; fd < 4096; fd++)
+      open_fds += fcntl(fd, F_GETFD) != -1;
     struct rlimit rl = {(rlim_t)open_fds + 40, (rlim_t)open_fds + 40};
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(4);
     vast_collector_opts o;
@@ -1280,7 +1306,8 @@ TEST(out_of_descriptors) {
     if (vast_collector_start(&o, &c, &err) != VAST_OK) _exit(3);
     int port = vast_collector_port(c);
     if (write(pfd[1], &port, sizeof port) != sizeof port) _exit(5);
-    for (;;) pause();
+    for (;;)
+      pause();
   }
   close(pfd[1]);
   int port = 0;
@@ -1295,27 +1322,27 @@ TEST(out_of_descriptors) {
     CHECK_INT(send_all(fds[i], req, strlen(req)), 0);
   }
   /* COLLECT(ms): reads the answers (or EOFs) that arrive within ms */
-#define COLLECT(ms)                                                                          \
-  do {                                                                                     \
-    struct pollfd pf[N];                                                                   \
-    for (int i = 0; i < N; i++)                                                            \
-      pf[i] = (struct pollfd){.fd = state[i] ? -1 : fds[i], .events = POLLIN};             \
-    struct timespec t0_, t1_;                                                              \
-    clock_gettime(CLOCK_MONOTONIC, &t0_);                                                  \
-    for (;;) {                                                                             \
-      clock_gettime(CLOCK_MONOTONIC, &t1_);                                                \
-      long el_ = (t1_.tv_sec - t0_.tv_sec) * 1000 + (t1_.tv_nsec - t0_.tv_nsec) / 1000000; \
-      if (ndone == N || el_ >= (ms)) break;                                                \
-      if (poll(pf, N, 50) <= 0) continue;                                                  \
-      for (int i = 0; i < N; i++)                                                          \
-        if (pf[i].revents) {                                                               \
-          int ok = 0;                                                                      \
-          state[i] = read_responses(fds[i], 1, &ok) == 1 && ok ? 1 : 2;                    \
-          nans += state[i] == 1;                                                           \
-          ndone++;                                                                         \
-          pf[i].fd = -1;                                                                   \
-        }                                                                                  \
-    }                                                                                      \
+#define COLLECT(ms)                                                                                \
+  do {                                                                                             \
+    struct pollfd pf[N];                                                                           \
+    for (int i = 0; i < N; i++)                                                                    \
+      pf[i] = (struct pollfd){.fd = state[i] ? -1 : fds[i], .events = POLLIN};                     \
+    struct timespec t0_, t1_;                                                                      \
+    clock_gettime(CLOCK_MONOTONIC, &t0_);                                                          \
+    for (;;) {                                                                                     \
+      clock_gettime(CLOCK_MONOTONIC, &t1_);                                                        \
+      long el_ = (t1_.tv_sec - t0_.tv_sec) * 1000 + (t1_.tv_nsec - t0_.tv_nsec) / 1000000;         \
+      if (ndone == N || el_ >= (ms)) break;                                                        \
+      if (poll(pf, N, 50) <= 0) continue;                                                          \
+      for (int i = 0; i < N; i++)                                                                  \
+        if (pf[i].revents) {                                                                       \
+          int ok = 0;                                                                              \
+          state[i] = read_responses(fds[i], 1, &ok) == 1 && ok ? 1 : 2;                            \
+          nans += state[i] == 1;                                                                   \
+          ndone++;                                                                                 \
+          pf[i].fd = -1;                                                                           \
+        }                                                                                          \
+    }                                                                                              \
   } while (0)
   COLLECT(1500);
   if (nans == 0 || nans == N) fprintf(stderr, "  answered %d of %d at first\n", nans, N);
@@ -1415,7 +1442,8 @@ TEST(many_connections_one_burst) {
   }
   char req[128];
   for (int i = 0; i < n; i++) {
-    int len = snprintf(req, sizeof req, "GET /t/start?ad=burst&sid=%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
+    int len =
+        snprintf(req, sizeof req, "GET /t/start?ad=burst&sid=%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
     CHECK_INT(send_all(fds[i], req, (size_t)len), 0);
   }
   int answered = 0;
@@ -1428,8 +1456,8 @@ TEST(many_connections_one_burst) {
   char *m = get(port, "/metrics");
   const char *x = m ? strstr(m, "\nvastrack_receive_buffers_exhausted_total ") : NULL;
   CHECK(x != NULL);
-  printf("# receives that found no buffer: %.*s\n", x ? (int)strcspn(strchr(x + 1, ' ') + 1, "\n") : 1,
-         x ? strchr(x + 1, ' ') + 1 : "?");
+  printf("# receives that found no buffer: %.*s\n",
+         x ? (int)strcspn(strchr(x + 1, ' ') + 1, "\n") : 1, x ? strchr(x + 1, ' ') + 1 : "?");
   fflush(stdout);
   free(m);
   free(fds);
@@ -1504,7 +1532,6 @@ TEST(epoll_backend) {
   test_io = VAST_IO_AUTO;
 }
 
-
 /* ---- the database file deleted or replaced under a running collector ---- */
 
 static char lost_log[8192];
@@ -1542,7 +1569,8 @@ static void db_lost_case(int replace, vast_ack ack) {
     snprintf(path, sizeof path, "/t/impression?ad=L&sid=before%d", i);
     CHECK_INT(status_of(port, path), 200);
   }
-  for (int i = 0; i < 100 && db_count("SELECT COUNT(*) FROM hits") < 5; i++) usleep(20000);
+  for (int i = 0; i < 100 && db_count("SELECT COUNT(*) FROM hits") < 5; i++)
+    usleep(20000);
   CHECK_INT(db_count("SELECT COUNT(*) FROM hits"), 5);
   if (replace) {
     char other[160];
@@ -1583,10 +1611,15 @@ static void db_lost_case(int replace, vast_ack ack) {
   cleanup();
 }
 
-TEST(db_deleted_under_collector) { db_lost_case(0, VAST_ACK_DURABLE); }
-TEST(db_replaced_under_collector) { db_lost_case(1, VAST_ACK_DURABLE); }
-TEST(db_deleted_under_collector_fast_ack) { db_lost_case(0, VAST_ACK_FAST); }
-
+TEST(db_deleted_under_collector) {
+  db_lost_case(0, VAST_ACK_DURABLE);
+}
+TEST(db_replaced_under_collector) {
+  db_lost_case(1, VAST_ACK_DURABLE);
+}
+TEST(db_deleted_under_collector_fast_ack) {
+  db_lost_case(0, VAST_ACK_FAST);
+}
 
 /* ---- output that cannot be turned against its reader ---- */
 
@@ -1624,7 +1657,9 @@ TEST(csv_cells_and_terminal_text_are_neutralised) {
   char t[64];
   CHECK_INT(vast_text_escape("evil\nFAKE,impression,999", t, sizeof t), 27);
   CHECK_STR(t, "evil\\x0aFAKE,impression,999");
-  vast_text_escape("\x1b[31mred\x7f\\ \xc2\x9b" "2J caf\xc3\xa9", t, sizeof t);
+  vast_text_escape("\x1b[31mred\x7f\\ \xc2\x9b"
+                   "2J caf\xc3\xa9",
+                   t, sizeof t);
   CHECK_STR(t, "\\x1b[31mred\\x7f\\\\ \\x9b2J caf\xc3\xa9");
   CHECK_INT(vast_text_escape("abcdef", t, 4), 6);
   CHECK_STR(t, "abc");
@@ -1671,7 +1706,6 @@ TEST(report_output_is_safe_and_nul_refused) {
   cleanup();
 }
 
-
 /* ---- the web pages and API against other web sites ---- */
 
 static double now_s(void) {
@@ -1687,9 +1721,10 @@ static const char WEB_DOC[] =
 /* POST path with the given extra header lines and WEB_DOC as body; the response. */
 static char *api_post(int port, const char *path, const char *hdrs) {
   char req[2048];
-  int n = snprintf(req, sizeof req,
-                   "POST %s HTTP/1.1\r\nHost: t\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                   path, hdrs, sizeof WEB_DOC - 1, WEB_DOC);
+  int n = snprintf(
+      req, sizeof req,
+      "POST %s HTTP/1.1\r\nHost: t\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n%s", path,
+      hdrs, sizeof WEB_DOC - 1, WEB_DOC);
   return raw(port, req, (size_t)n);
 }
 
@@ -1706,8 +1741,8 @@ TEST(web_security_headers_and_content_types) {
   o.web = 1;
   vast_collector *c = start(&o);
   int port = vast_collector_port(c);
-  static const char *pages[] = {"/", "/inspect", "/style.css", "/inspect.js", "/api/stats",
-                                "/api/errors"};
+  static const char *pages[] = {"/",           "/inspect",   "/style.css",
+                                "/inspect.js", "/api/stats", "/api/errors"};
   for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
     char *r = get(port, pages[i]);
     CHECK(r && strstr(r, "HTTP/1.1 200 ") == r);
@@ -1716,7 +1751,8 @@ TEST(web_security_headers_and_content_types) {
     free(r);
   }
   /* what a form or a simple cross-site fetch() sends: refused, never run */
-  static const char *refused[] = {"", "Content-Type: text/plain\r\n",
+  static const char *refused[] = {"",
+                                  "Content-Type: text/plain\r\n",
                                   "Content-Type: application/x-www-form-urlencoded\r\n",
                                   "Content-Type: multipart/form-data; boundary=x\r\n",
                                   "Content-Type: text/plain; a=application/xml\r\n",
@@ -1801,7 +1837,8 @@ TEST(web_slow_work_cannot_starve_fast_work) {
   }
   CHECK_INT(busy, N - 2); /* half of the 4 threads for slow work */
   close(hang);            /* the two running resolves fail now (reset) */
-  for (int i = 0; i < N; i++) close(fds[i]);
+  for (int i = 0; i < N; i++)
+    close(fds[i]);
   vast_collector_free(c);
   cleanup();
 }

@@ -35,7 +35,8 @@ static vast_err gen(vast_adserver_kind k, const char *q, buf *b, int *status) {
 
 static size_t count(const char *hay, const char *needle) {
   size_t n = 0;
-  for (const char *p = hay; (p = strstr(p, needle)); p++) n++;
+  for (const char *p = hay; (p = strstr(p, needle)); p++)
+    n++;
   return n;
 }
 
@@ -83,9 +84,10 @@ TEST(adserver_pod_wrapper_noad_vmap) {
 TEST(adserver_refuses_bad_parameters) {
   static buf b;
   int st;
-  static const char *const bad[] = {"pod=0",       "pod=11",         "wrapper=6", "dur=0.5",
-                                    "skip=20",     "v=5.0",          "fail=x",    "media=ftp://x",
-                                    "media=http://a/b]]>c", "pod=2&wrapper=1", "fail=xml"};
+  static const char *const bad[] = {"pod=0",           "pod=11",        "wrapper=6",
+                                    "dur=0.5",         "skip=20",       "v=5.0",
+                                    "fail=x",          "media=ftp://x", "media=http://a/b]]>c",
+                                    "pod=2&wrapper=1", "fail=xml"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     CHECK_INT(gen(VAST_ADSERVER_VAST, bad[i], &b, &st), VAST_E_INVAL);
   char msg[64];
@@ -115,12 +117,12 @@ static void hit(long ms, const char *event, const char *ad, const char *query, i
   size_t need = 1024 + strlen(query);
   vast__hit *h = calloc(1, sizeof *h + need);
   char *p = h->data;
-#define S(field, v)                                                                            \
-  do {                                                                                         \
-    if (v) {                                                                                   \
-      h->field = strcpy(p, v);                                                                 \
-      p += strlen(v) + 1;                                                                      \
-    }                                                                                          \
+#define S(field, v)                                                                                \
+  do {                                                                                             \
+    if (v) {                                                                                       \
+      h->field = strcpy(p, v);                                                                     \
+      p += strlen(v) + 1;                                                                          \
+    }                                                                                              \
   } while (0)
   S(event, event);
   S(ad, ad);
@@ -138,15 +140,17 @@ static void hit(long ms, const char *event, const char *ad, const char *query, i
   vast__hit_unref(h);
 }
 
-static void served(const char *q) { hit(0, "served", NULL, q, -1, NULL, NULL); }
+static void served(const char *q) {
+  hit(0, "served", NULL, q, -1, NULL, NULL);
+}
 
 /* A beacon of ad a1 at level lv, playhead ph (ms; -1: the macro left as is). */
 static void beacon(long ms, const char *event, int lv, long ph) {
   char q[256];
   if (ph >= 0)
-    snprintf(q, sizeof q, "sid=S&ad=a1&lv=%d&ph=00%%3A00%%3A%02ld.%03ld", lv, ph / 1000,
-             ph % 1000);
-  else snprintf(q, sizeof q, "sid=S&ad=a1&lv=%d&ph=[ADPLAYHEAD]", lv);
+    snprintf(q, sizeof q, "sid=S&ad=a1&lv=%d&ph=00%%3A00%%3A%02ld.%03ld", lv, ph / 1000, ph % 1000);
+  else
+    snprintf(q, sizeof q, "sid=S&ad=a1&lv=%d&ph=[ADPLAYHEAD]", lv);
   hit(ms, event, "a1", q, -1, NULL, NULL);
 }
 
@@ -158,9 +162,12 @@ static void play(int levels, long imp_late) {
   for (int l = 0; l < levels; l++)
     beacon(10 + (l == levels - 1 ? imp_late : 0), "impression", l, 0);
   for (int i = 0; i < 5; i++)
-    for (int l = 0; l < levels; l++) beacon(10 + i * 1000 + l, ev[i], l, i * 1000);
+    for (int l = 0; l < levels; l++)
+      beacon(10 + i * 1000 + l, ev[i], l, i * 1000);
 }
-static void good_play(int levels) { play(levels, 0); }
+static void good_play(int levels) {
+  play(levels, 0);
+}
 
 static vast_conformance *run(void) {
   vast__store_close(store);
@@ -184,11 +191,11 @@ static const char *summary(const vast_conformance *r) {
   return s;
 }
 
-#define EXPECT(want)                                                                           \
-  do {                                                                                         \
-    vast_conformance *r_ = run();                                                              \
-    CHECK_STR(summary(r_), want);                                                              \
-    vast_conformance_free(r_);                                                                 \
+#define EXPECT(want)                                                                               \
+  do {                                                                                             \
+    vast_conformance *r_ = run();                                                                  \
+    CHECK_STR(summary(r_), want);                                                                  \
+    vast_conformance_free(r_);                                                                     \
   } while (0)
 
 TEST(clean_play_is_conformant) {
@@ -330,4 +337,6 @@ static const th_case cases[] = {TH(adserver_inline_parses_and_points_back),
                                 TH(report_outputs_and_errors),
                                 {0}};
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}

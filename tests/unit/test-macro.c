@@ -36,10 +36,24 @@ TEST(withheld_is_minus_two_and_wins_over_engine) {
 }
 
 TEST(unlisted_and_malformed_untouched) {
-  const char *cases[] = {"[FOO]", "[foo bar]", "[", "]", "[IFA", "IFA]", "%%", "%", "%%FOO%%",
-                         "%%IFA%", "[[", "[timestamp]", "a%20b", "[CACHEBUSTER]",
-                         "[AVERYLONGNAMETHATISNOTAMACROATALL]", ""};
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) CHECK_STR(X(cases[i], NULL, NULL), cases[i]);
+  const char *cases[] = {"[FOO]",
+                         "[foo bar]",
+                         "[",
+                         "]",
+                         "[IFA",
+                         "IFA]",
+                         "%%",
+                         "%",
+                         "%%FOO%%",
+                         "%%IFA%",
+                         "[[",
+                         "[timestamp]",
+                         "a%20b",
+                         "[CACHEBUSTER]",
+                         "[AVERYLONGNAMETHATISNOTAMACROATALL]",
+                         ""};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    CHECK_STR(X(cases[i], NULL, NULL), cases[i]);
   CHECK_STR(X("[[IFA]]", NULL, NULL), "[-1]");
   CHECK_STR(X("%%%IFA%%", NULL, NULL), "%-1");
 }
@@ -212,7 +226,8 @@ TEST(truncation_bounded) {
     vast_err e = vast_macro_expand(t, strlen(t), &c, NULL, small, cap, &n);
     CHECK_INT(n, full);
     CHECK_INT(e, cap > full ? VAST_OK : VAST_E_NOSPACE);
-    for (size_t i = cap; i < sizeof small; i++) CHECK(small[i] == 'Z'); /* no write past cap */
+    for (size_t i = cap; i < sizeof small; i++)
+      CHECK(small[i] == 'Z'); /* no write past cap */
     if (cap) {
       CHECK_INT(strlen(small), cap - 1 < full ? cap - 1 : full);
       CHECK(!memcmp(small, out, strlen(small)));
@@ -223,9 +238,12 @@ TEST(truncation_bounded) {
 
 /* Random templates built from macro pieces never overflow and leave no listed macro. */
 TEST(random_templates_bounded_and_complete) {
-  static const char *pieces[] = {"[IFA]", "[TIMESTAMP]", "%%CACHEBUSTING%%", "[", "]", "%", "%%",
-                                 "abc", "[FOO]", "[ERRORCODE]", "[PAGEURL]", "é", ",", "[[",
-                                 "[UNIVERSALADID]", "[random]"};
+  static const char *pieces[] = {"[IFA]",       "[TIMESTAMP]", "%%CACHEBUSTING%%",
+                                 "[",           "]",           "%",
+                                 "%%",          "abc",         "[FOO]",
+                                 "[ERRORCODE]", "[PAGEURL]",   "é",
+                                 ",",           "[[",          "[UNIVERSALADID]",
+                                 "[random]"};
   vast_macro_ctx c;
   vast_macro_ctx_init(&c);
   vast_macro_ctx_set(&c, VAST_MACRO_PAGEURL, "[IFA]"); /* values are encoded, never re-expanded */
@@ -238,13 +256,16 @@ TEST(random_templates_bounded_and_complete) {
     char t[256] = "";
     int np = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
     for (int i = 0; i < np; i++)
-      strcat(t, pieces[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof pieces / sizeof *pieces)]);
+      strcat(
+          t,
+          pieces[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof pieces / sizeof *pieces)]);
     char buf[128];
     size_t cap = ((seed = seed * 1103515245u + 12345u) >> 16) % 100;
     memset(buf, 'Z', sizeof buf);
     size_t n;
     vast_macro_expand(t, strlen(t), &c, &v, buf, cap, &n);
-    for (size_t i = cap; i < sizeof buf; i++) CHECK(buf[i] == 'Z');
+    for (size_t i = cap; i < sizeof buf; i++)
+      CHECK(buf[i] == 'Z');
     vast_macro_expand(t, strlen(t), &c, &v, out, sizeof out, &n);
     for (int m = 0; m < VAST_MACRO__COUNT; m++) {
       char pat[40];
@@ -284,4 +305,6 @@ static const th_case cases[] = {
     {0},
 };
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}

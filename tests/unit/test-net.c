@@ -28,7 +28,19 @@
 /* Test server                                                               */
 /* ------------------------------------------------------------------------ */
 
-enum { R_BODY, R_HANG, R_DRIP, R_DROP, R_DIR, R_REDIR, R_CHUNKED, R_NOLEN, R_CLOSE_AFTER, R_CONTINUE, R_GARBAGE };
+enum {
+  R_BODY,
+  R_HANG,
+  R_DRIP,
+  R_DROP,
+  R_DIR,
+  R_REDIR,
+  R_CHUNKED,
+  R_NOLEN,
+  R_CLOSE_AFTER,
+  R_CONTINUE,
+  R_GARBAGE
+};
 
 typedef struct route {
   char path[128];
@@ -176,8 +188,8 @@ static void *conn_main(void *arg) {
     if (rt->kind == R_REDIR) { /* body = Location */
       char *loc = subst_base(rt->body);
       char h[512];
-      int rl = snprintf(h, sizeof h, "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n",
-                        loc);
+      int rl = snprintf(h, sizeof h,
+                        "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n", loc);
       free(loc);
       if (write_all(fd, h, (size_t)rl)) goto out;
       continue;
@@ -288,7 +300,8 @@ static char *url(const char *path) {
 static int count_reqs(const char *prefix) {
   int c = 0;
   pthread_mutex_lock(&srv_mu);
-  for (int i = 0; i < n_reqs; i++) c += strncmp(reqs[i].path, prefix, strlen(prefix)) == 0;
+  for (int i = 0; i < n_reqs; i++)
+    c += strncmp(reqs[i].path, prefix, strlen(prefix)) == 0;
   pthread_mutex_unlock(&srv_mu);
   return c;
 }
@@ -318,12 +331,12 @@ static int dead_port(void) {
 /* Documents                                                                 */
 /* ------------------------------------------------------------------------ */
 
-#define INLINE(id, extra)                                                                     \
-  "<VAST version=\"4.2\"><Ad id=\"" id "\"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>" \
-  "<Impression>{BASE}/px/imp-" id "</Impression>"                                             \
-  "<Error>{BASE}/err/" id "?c=[ERRORCODE]</Error>" extra                                       \
-  "<Creatives><Creative><Linear><Duration>00:00:10</Duration><MediaFiles>"                    \
-  "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" height=\"1\">"          \
+#define INLINE(id, extra)                                                                          \
+  "<VAST version=\"4.2\"><Ad id=\"" id "\"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>"     \
+  "<Impression>{BASE}/px/imp-" id "</Impression>"                                                  \
+  "<Error>{BASE}/err/" id "?c=[ERRORCODE]</Error>" extra                                           \
+  "<Creatives><Creative><Linear><Duration>00:00:10</Duration><MediaFiles>"                         \
+  "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" height=\"1\">"               \
   "http://m/x.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>"
 
 static void wrapper_doc(const char *path, const char *id, const char *attrs, const char *uri) {
@@ -460,7 +473,8 @@ TEST(chains_of_1_to_5_wrappers_resolve) {
     CHECK_STR(ads[0].ads[0]->id, id);
     CHECK_STR(ads[0].ads[n]->id, "c0");
     CHECK_INT(ads[0].ads[n]->kind, VAST_AD_INLINE);
-    for (int i = 0; i < n; i++) CHECK_INT(ads[0].ads[i]->kind, VAST_AD_WRAPPER);
+    for (int i = 0; i < n; i++)
+      CHECK_INT(ads[0].ads[i]->kind, VAST_AD_WRAPPER);
     CHECK_INT(hops[n].depth, n);
     CHECK_INT(hops[n].status, 200);
     CHECK(hops[n].bytes > 100);
@@ -616,9 +630,11 @@ TEST(buffet_falls_back_to_the_next_ad) {
   doc("/buffet",
       "<VAST version=\"4.2\">"
       "<Ad id=\"b1\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/missing</VASTAdTagURI>"
-      "<Error>{BASE}/err/b1?c=[ERRORCODE]</Error><Impression>{BASE}/px/b1</Impression></Wrapper></Ad>"
+      "<Error>{BASE}/err/b1?c=[ERRORCODE]</Error><Impression>{BASE}/px/b1</Impression></Wrapper></"
+      "Ad>"
       "<Ad id=\"b2\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/in</VASTAdTagURI>"
-      "<Error>{BASE}/err/b2?c=[ERRORCODE]</Error><Impression>{BASE}/px/b2</Impression></Wrapper></Ad>"
+      "<Error>{BASE}/err/b2?c=[ERRORCODE]</Error><Impression>{BASE}/px/b2</Impression></Wrapper></"
+      "Ad>"
       "<Ad id=\"b3\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/in</VASTAdTagURI>"
       "<Impression>{BASE}/px/b3</Impression></Wrapper></Ad>"
       "</VAST>");
@@ -646,13 +662,12 @@ TEST(buffet_falls_back_to_the_next_ad) {
 TEST(fallback_on_no_ad_decides_whether_the_buffet_is_used) {
   doc("/in", INLINE("in", ""));
   doc("/empty", "<VAST version=\"4.2\"/>");
-  const char *t =
-      "<VAST version=\"4.2\">"
-      "<Ad id=\"f1\"><Wrapper fallbackOnNoAd=\"%s\"><AdSystem>T</AdSystem>"
-      "<VASTAdTagURI>/empty</VASTAdTagURI><Impression>{BASE}/px/f1</Impression>"
-      "<Error>{BASE}/err/f1?c=[ERRORCODE]</Error></Wrapper></Ad>"
-      "<Ad id=\"f2\"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>"
-      "<Impression>{BASE}/px/f2</Impression><Creatives/></InLine></Ad></VAST>";
+  const char *t = "<VAST version=\"4.2\">"
+                  "<Ad id=\"f1\"><Wrapper fallbackOnNoAd=\"%s\"><AdSystem>T</AdSystem>"
+                  "<VASTAdTagURI>/empty</VASTAdTagURI><Impression>{BASE}/px/f1</Impression>"
+                  "<Error>{BASE}/err/f1?c=[ERRORCODE]</Error></Wrapper></Ad>"
+                  "<Ad id=\"f2\"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>"
+                  "<Impression>{BASE}/px/f2</Impression><Creatives/></InLine></Ad></VAST>";
   doc("/yes", t, "true");
   doc("/no", t, "false");
   srv_start();
@@ -680,11 +695,13 @@ TEST(pod_resolves_every_ad_in_sequence_order) {
   doc("/in2", INLINE("in2", ""));
   doc("/pod",
       "<VAST version=\"4.2\">"
-      "<Ad id=\"p2\" sequence=\"2\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/in2</VASTAdTagURI>"
+      "<Ad id=\"p2\" "
+      "sequence=\"2\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/in2</VASTAdTagURI>"
       "<Impression>{BASE}/px/p2</Impression></Wrapper></Ad>"
       "<Ad id=\"p1\" sequence=\"1\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/in</VASTAdTagURI>"
       "<Impression>{BASE}/px/p1</Impression></Wrapper></Ad>"
-      "<Ad id=\"p3\" sequence=\"3\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/gone</VASTAdTagURI>"
+      "<Ad id=\"p3\" "
+      "sequence=\"3\"><Wrapper><AdSystem>T</AdSystem><VASTAdTagURI>/gone</VASTAdTagURI>"
       "<Impression>{BASE}/px/p3</Impression></Wrapper></Ad>"
       "<Ad id=\"s\"><InLine><AdSystem>T</AdSystem><AdTitle>t</AdTitle>"
       "<Impression>{BASE}/px/s</Impression><Creatives/></InLine></Ad>"
@@ -744,7 +761,8 @@ TEST(follow_additional_wrappers_false_refuses_wrappers_below) {
 }
 
 static int fetch_calls;
-static vast_err mem_fetch(void *ctx, const char *u, long timeout_ms, size_t max, vast_fetch_result *res) {
+static vast_err mem_fetch(void *ctx, const char *u, long timeout_ms, size_t max,
+                          vast_fetch_result *res) {
   fetch_calls++;
   CHECK(timeout_ms > 0 && timeout_ms <= 8000);
   if (strcmp(u, "http://x.test/b.xml") != 0) {
@@ -768,7 +786,8 @@ TEST(fetch_callback_replaces_libcurl) {
   o.fetch = mem_fetch;
   vast_chain *c = NULL;
   vast_error e;
-  CHECK_INT(vast_resolve_buffer(root, strlen(root), "http://x.test/a/../a.xml", &o, &c, &e), VAST_OK);
+  CHECK_INT(vast_resolve_buffer(root, strlen(root), "http://x.test/a/../a.xml", &o, &c, &e),
+            VAST_OK);
   CHECK_INT(fetch_calls, 1);
   size_t na, nh;
   const vast_resolved *a = vast_chain_ads(c, &na);
@@ -998,7 +1017,8 @@ TEST(queue_back_pressure) {
   vast_dispatch_opts_init(&o);
   o.max_queue = 2;
   vast_dispatcher *d = disp(&o, &l);
-  vast_beacon b[3] = {{url("/px/q1"), "a", -1, NULL}, {url("/px/q2"), "b", -1, NULL},
+  vast_beacon b[3] = {{url("/px/q1"), "a", -1, NULL},
+                      {url("/px/q2"), "b", -1, NULL},
                       {url("/px/q3"), "c", -1, NULL}};
   CHECK_INT(vast_dispatcher_submit(d, b, 3), VAST_E_FULL);
   CHECK_INT(vast_dispatcher_submit(d, b, 2), VAST_OK);
@@ -1098,7 +1118,8 @@ TEST(own_thread_mode_and_many_beacons) {
     snprintf(p, sizeof p, "/px/m%d", i);
     int c = 0;
     pthread_mutex_lock(&srv_mu);
-    for (int k = 0; k < n_reqs; k++) c += strcmp(reqs[k].path, p) == 0;
+    for (int k = 0; k < n_reqs; k++)
+      c += strcmp(reqs[k].path, p) == 0;
     pthread_mutex_unlock(&srv_mu);
     CHECK_INT(c, 1);
   }
@@ -1274,7 +1295,7 @@ TEST(chunked_unframed_and_interim_responses) {
   fire_one(d, url("/px/ok1"), "ok1");       /* same connection after a chunked body */
   fire_one(d, url("/px/continue"), "cont"); /* 100 then 204 */
   fire_one(d, url("/px/ok2"), "ok2");
-  fire_one(d, url("/px/nolen"), "nolen");   /* body until close: connection not kept */
+  fire_one(d, url("/px/nolen"), "nolen"); /* body until close: connection not kept */
   fire_one(d, url("/px/ok3"), "ok3");
   CHECK_INT(l.n, 6);
   long want[6] = {200, 200, 204, 200, 200, 200};
@@ -1440,7 +1461,6 @@ TEST(host_names_resolved_by_libcurl_are_reused) {
   vast_dispatcher_free(d);
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* Network policy (issue 12)                                                 */
 /* ------------------------------------------------------------------------ */
@@ -1453,48 +1473,122 @@ TEST(special_purpose_registry_every_entry) {
     int special;
   } t[] = {
       /* IPv4 */
-      {"0.0.0.0", 1}, {"0.255.255.255", 1}, {"1.0.0.0", 0},
-      {"10.0.0.1", 1}, {"10.255.255.255", 1}, {"11.0.0.0", 0}, {"9.255.255.255", 0},
-      {"100.64.0.1", 1}, {"100.127.255.255", 1}, {"100.63.255.255", 0}, {"100.128.0.0", 0},
-      {"127.0.0.1", 1}, {"127.255.255.254", 1}, {"128.0.0.0", 0},
-      {"169.254.169.254", 1}, {"169.253.255.255", 0}, {"169.255.0.0", 0},
-      {"172.16.0.1", 1}, {"172.31.255.255", 1}, {"172.15.255.255", 0}, {"172.32.0.0", 0},
-      {"192.0.0.0", 1}, {"192.0.0.8", 1}, {"192.0.0.9", 1}, {"192.0.0.10", 1},
-      {"192.0.0.170", 1}, {"192.0.0.171", 1}, {"192.0.0.255", 1}, {"192.0.1.0", 0},
-      {"192.0.2.1", 1}, {"192.0.3.0", 0},
-      {"192.31.196.1", 1}, {"192.31.197.0", 0},
-      {"192.52.193.1", 1}, {"192.52.194.0", 0},
-      {"192.88.99.1", 1}, {"192.88.100.0", 0},
-      {"192.168.1.1", 1}, {"192.167.255.255", 0}, {"192.169.0.0", 0},
-      {"192.175.48.1", 1}, {"192.175.49.0", 0},
-      {"198.18.0.1", 1}, {"198.19.255.255", 1}, {"198.17.255.255", 0}, {"198.20.0.0", 0},
-      {"198.51.100.1", 1}, {"198.51.101.0", 0},
-      {"203.0.113.1", 1}, {"203.0.112.255", 0}, {"203.0.114.0", 0},
-      {"224.0.0.1", 1}, {"239.255.255.255", 1},
-      {"240.0.0.1", 1}, {"255.255.255.255", 1}, {"223.255.255.255", 0},
-      {"8.8.8.8", 0}, {"93.184.216.34", 0},
+      {"0.0.0.0", 1},
+      {"0.255.255.255", 1},
+      {"1.0.0.0", 0},
+      {"10.0.0.1", 1},
+      {"10.255.255.255", 1},
+      {"11.0.0.0", 0},
+      {"9.255.255.255", 0},
+      {"100.64.0.1", 1},
+      {"100.127.255.255", 1},
+      {"100.63.255.255", 0},
+      {"100.128.0.0", 0},
+      {"127.0.0.1", 1},
+      {"127.255.255.254", 1},
+      {"128.0.0.0", 0},
+      {"169.254.169.254", 1},
+      {"169.253.255.255", 0},
+      {"169.255.0.0", 0},
+      {"172.16.0.1", 1},
+      {"172.31.255.255", 1},
+      {"172.15.255.255", 0},
+      {"172.32.0.0", 0},
+      {"192.0.0.0", 1},
+      {"192.0.0.8", 1},
+      {"192.0.0.9", 1},
+      {"192.0.0.10", 1},
+      {"192.0.0.170", 1},
+      {"192.0.0.171", 1},
+      {"192.0.0.255", 1},
+      {"192.0.1.0", 0},
+      {"192.0.2.1", 1},
+      {"192.0.3.0", 0},
+      {"192.31.196.1", 1},
+      {"192.31.197.0", 0},
+      {"192.52.193.1", 1},
+      {"192.52.194.0", 0},
+      {"192.88.99.1", 1},
+      {"192.88.100.0", 0},
+      {"192.168.1.1", 1},
+      {"192.167.255.255", 0},
+      {"192.169.0.0", 0},
+      {"192.175.48.1", 1},
+      {"192.175.49.0", 0},
+      {"198.18.0.1", 1},
+      {"198.19.255.255", 1},
+      {"198.17.255.255", 0},
+      {"198.20.0.0", 0},
+      {"198.51.100.1", 1},
+      {"198.51.101.0", 0},
+      {"203.0.113.1", 1},
+      {"203.0.112.255", 0},
+      {"203.0.114.0", 0},
+      {"224.0.0.1", 1},
+      {"239.255.255.255", 1},
+      {"240.0.0.1", 1},
+      {"255.255.255.255", 1},
+      {"223.255.255.255", 0},
+      {"8.8.8.8", 0},
+      {"93.184.216.34", 0},
       /* IPv6 */
-      {"::", 1}, {"::1", 1}, {"::127.0.0.1", 1}, {"::8.8.8.8", 1},
-      {"::ffff:127.0.0.1", 1}, {"::ffff:10.1.2.3", 1}, {"::ffff:8.8.8.8", 0},
+      {"::", 1},
+      {"::1", 1},
+      {"::127.0.0.1", 1},
+      {"::8.8.8.8", 1},
+      {"::ffff:127.0.0.1", 1},
+      {"::ffff:10.1.2.3", 1},
+      {"::ffff:8.8.8.8", 0},
       {"::ffff:0:8.8.8.8", 1},
-      {"64:ff9b::7f00:1", 1}, {"64:ff9b::a00:1", 1}, {"64:ff9b::c000:201", 1},
+      {"64:ff9b::7f00:1", 1},
+      {"64:ff9b::a00:1", 1},
+      {"64:ff9b::c000:201", 1},
       {"64:ff9b::808:808", 0},
-      {"64:ff9b:1::1", 1}, {"64:ff9b:2::1", 0},
-      {"100::1", 1}, {"100::ffff:ffff:ffff:ffff", 1}, {"100:0:0:1::1", 1}, {"100:0:0:2::", 0},
-      {"2001::1", 1}, {"2001:1::1", 1}, {"2001:1::2", 1}, {"2001:1::3", 1}, {"2001:2::1", 1},
-      {"2001:3::1", 1}, {"2001:4:112::1", 1}, {"2001:10::1", 1}, {"2001:20::1", 1},
-      {"2001:30::1", 1}, {"2001:1ff:ffff::", 1}, {"2001:200::1", 0},
-      {"2001:db8::1", 1}, {"2001:db8:ffff::1", 1}, {"2001:db9::1", 0},
-      {"2002:7f00:1::1", 1}, {"2002:a00:1::", 1}, {"2002:c0a8:101::1", 1},
+      {"64:ff9b:1::1", 1},
+      {"64:ff9b:2::1", 0},
+      {"100::1", 1},
+      {"100::ffff:ffff:ffff:ffff", 1},
+      {"100:0:0:1::1", 1},
+      {"100:0:0:2::", 0},
+      {"2001::1", 1},
+      {"2001:1::1", 1},
+      {"2001:1::2", 1},
+      {"2001:1::3", 1},
+      {"2001:2::1", 1},
+      {"2001:3::1", 1},
+      {"2001:4:112::1", 1},
+      {"2001:10::1", 1},
+      {"2001:20::1", 1},
+      {"2001:30::1", 1},
+      {"2001:1ff:ffff::", 1},
+      {"2001:200::1", 0},
+      {"2001:db8::1", 1},
+      {"2001:db8:ffff::1", 1},
+      {"2001:db9::1", 0},
+      {"2002:7f00:1::1", 1},
+      {"2002:a00:1::", 1},
+      {"2002:c0a8:101::1", 1},
       {"2002:808:808::1", 0},
-      {"2620:4f:8000::1", 1}, {"2620:4f:8001::1", 0},
-      {"3fff::1", 1}, {"3fff:fff::1", 1}, {"3fff:1000::1", 0},
-      {"5f00::1", 1}, {"5f01::1", 0},
-      {"fc00::1", 1}, {"fdff::1", 1}, {"fe80::1", 1}, {"febf::1", 1}, {"fec0::1", 1},
-      {"feff::1", 1}, {"ff02::1", 1},
-      {"2606:4700::1111", 0}, {"2a00:1450:4001::1", 0},
+      {"2620:4f:8000::1", 1},
+      {"2620:4f:8001::1", 0},
+      {"3fff::1", 1},
+      {"3fff:fff::1", 1},
+      {"3fff:1000::1", 0},
+      {"5f00::1", 1},
+      {"5f01::1", 0},
+      {"fc00::1", 1},
+      {"fdff::1", 1},
+      {"fe80::1", 1},
+      {"febf::1", 1},
+      {"fec0::1", 1},
+      {"feff::1", 1},
+      {"ff02::1", 1},
+      {"2606:4700::1111", 0},
+      {"2a00:1450:4001::1", 0},
       /* not addresses */
-      {"localhost", -1}, {"1.2.3.4\r\nX: 1", -1}, {"", -1},
+      {"localhost", -1},
+      {"1.2.3.4\r\nX: 1", -1},
+      {"", -1},
   };
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
     int got = vast_net_ip_special(t[i].ip);
@@ -1674,16 +1768,17 @@ TEST(device_headers_refuse_control_characters) {
   vast_beacon b = {bad_url, "start", -1, NULL};
   CHECK_INT(vast_dispatcher_submit(d, &b, 1), VAST_E_URL);
   pthread_mutex_lock(&srv_mu);
-  for (int i = 0; i < n_reqs; i++) CHECK(strstr(reqs[i].headers, "X-Inj") == NULL);
+  for (int i = 0; i < n_reqs; i++)
+    CHECK(strstr(reqs[i].headers, "X-Inj") == NULL);
   pthread_mutex_unlock(&srv_mu);
   vast_dispatcher_free(d);
 }
 
 /* The dispatcher cases again with every beacon through libcurl. */
-#define CURL_TOO(name)        \
-  TEST(name##_curl) {         \
-    g_curl_only = 1;          \
-    name();                   \
+#define CURL_TOO(name)                                                                             \
+  TEST(name##_curl) {                                                                              \
+    g_curl_only = 1;                                                                               \
+    name();                                                                                        \
   }
 CURL_TOO(impressions_leave_together_and_arrive_once)
 CURL_TOO(server_side_headers_and_private_guard)
@@ -1702,57 +1797,58 @@ CURL_TOO(policy_guards_fetch_hops_and_error_urls)
 CURL_TOO(dispatcher_policy_refuses_private)
 CURL_TOO(device_headers_refuse_control_characters)
 
-static const th_case cases[] = {
-    TH(redirects_are_bounded_and_private_hosts_can_be_refused),
-    TH(macros_in_tag_uris_and_error_urls),
-    TH(url_resolve_relative_and_schemes),
-    TH(fetch_ok_404_size_timeout),
-    TH(chains_of_1_to_5_wrappers_resolve),
-    TH(six_wrappers_hit_the_limit_302),
-    TH(failure_modes_map_to_iab_codes),
-    TH(total_budget_bounds_the_whole_resolution),
-    TH(buffet_falls_back_to_the_next_ad),
-    TH(fallback_on_no_ad_decides_whether_the_buffet_is_used),
-    TH(pod_resolves_every_ad_in_sequence_order),
-    TH(follow_additional_wrappers_false_refuses_wrappers_below),
-    TH(fetch_callback_replaces_libcurl),
-    TH(corpus_chain_over_http),
-    TH(corpus_chain_from_disk),
-    TH(json_output_lists_hops_and_ads),
-    TH(impressions_leave_together_and_arrive_once),
-    TH(server_side_headers_and_private_guard),
-    TH(queue_back_pressure),
-    TH(retry_on_connection_failure_only),
-    TH(own_thread_mode_and_many_beacons),
-    TH(free_cancels_what_is_in_flight),
-    TH(resolver_fires_error_urls_through_the_dispatcher),
-    TH(keep_alive_connections_are_reused),
-    TH(chunked_unframed_and_interim_responses),
-    TH(server_closing_keep_alive_connections),
-    TH(slow_responses_and_timeouts),
-    TH(beacon_redirects_are_followed_and_bounded),
-    TH(host_names_resolved_by_libcurl_are_reused),
-    TH(malformed_responses_fail_without_retry),
-    TH(impressions_leave_together_and_arrive_once_curl),
-    TH(server_side_headers_and_private_guard_curl),
-    TH(queue_back_pressure_curl),
-    TH(retry_on_connection_failure_only_curl),
-    TH(own_thread_mode_and_many_beacons_curl),
-    TH(free_cancels_what_is_in_flight_curl),
-    TH(keep_alive_connections_are_reused_curl),
-    TH(chunked_unframed_and_interim_responses_curl),
-    TH(server_closing_keep_alive_connections_curl),
-    TH(slow_responses_and_timeouts_curl),
-    TH(beacon_redirects_are_followed_and_bounded_curl),
-    TH(host_names_resolved_by_libcurl_are_reused_curl),
-    TH(malformed_responses_fail_without_retry_curl),
-    TH(special_purpose_registry_every_entry),
-    TH(policy_guards_fetch_hops_and_error_urls),
-    TH(dispatcher_policy_refuses_private),
-    TH(device_headers_refuse_control_characters),
-    TH(policy_guards_fetch_hops_and_error_urls_curl),
-    TH(dispatcher_policy_refuses_private_curl),
-    TH(device_headers_refuse_control_characters_curl),
-    {0}};
+static const th_case cases[] = {TH(redirects_are_bounded_and_private_hosts_can_be_refused),
+                                TH(macros_in_tag_uris_and_error_urls),
+                                TH(url_resolve_relative_and_schemes),
+                                TH(fetch_ok_404_size_timeout),
+                                TH(chains_of_1_to_5_wrappers_resolve),
+                                TH(six_wrappers_hit_the_limit_302),
+                                TH(failure_modes_map_to_iab_codes),
+                                TH(total_budget_bounds_the_whole_resolution),
+                                TH(buffet_falls_back_to_the_next_ad),
+                                TH(fallback_on_no_ad_decides_whether_the_buffet_is_used),
+                                TH(pod_resolves_every_ad_in_sequence_order),
+                                TH(follow_additional_wrappers_false_refuses_wrappers_below),
+                                TH(fetch_callback_replaces_libcurl),
+                                TH(corpus_chain_over_http),
+                                TH(corpus_chain_from_disk),
+                                TH(json_output_lists_hops_and_ads),
+                                TH(impressions_leave_together_and_arrive_once),
+                                TH(server_side_headers_and_private_guard),
+                                TH(queue_back_pressure),
+                                TH(retry_on_connection_failure_only),
+                                TH(own_thread_mode_and_many_beacons),
+                                TH(free_cancels_what_is_in_flight),
+                                TH(resolver_fires_error_urls_through_the_dispatcher),
+                                TH(keep_alive_connections_are_reused),
+                                TH(chunked_unframed_and_interim_responses),
+                                TH(server_closing_keep_alive_connections),
+                                TH(slow_responses_and_timeouts),
+                                TH(beacon_redirects_are_followed_and_bounded),
+                                TH(host_names_resolved_by_libcurl_are_reused),
+                                TH(malformed_responses_fail_without_retry),
+                                TH(impressions_leave_together_and_arrive_once_curl),
+                                TH(server_side_headers_and_private_guard_curl),
+                                TH(queue_back_pressure_curl),
+                                TH(retry_on_connection_failure_only_curl),
+                                TH(own_thread_mode_and_many_beacons_curl),
+                                TH(free_cancels_what_is_in_flight_curl),
+                                TH(keep_alive_connections_are_reused_curl),
+                                TH(chunked_unframed_and_interim_responses_curl),
+                                TH(server_closing_keep_alive_connections_curl),
+                                TH(slow_responses_and_timeouts_curl),
+                                TH(beacon_redirects_are_followed_and_bounded_curl),
+                                TH(host_names_resolved_by_libcurl_are_reused_curl),
+                                TH(malformed_responses_fail_without_retry_curl),
+                                TH(special_purpose_registry_every_entry),
+                                TH(policy_guards_fetch_hops_and_error_urls),
+                                TH(dispatcher_policy_refuses_private),
+                                TH(device_headers_refuse_control_characters),
+                                TH(policy_guards_fetch_hops_and_error_urls_curl),
+                                TH(dispatcher_policy_refuses_private_curl),
+                                TH(device_headers_refuse_control_characters_curl),
+                                {0}};
 
-int main(int c, char **v) { return th_main(__FILE__, cases, c, v); }
+int main(int c, char **v) {
+  return th_main(__FILE__, cases, c, v);
+}

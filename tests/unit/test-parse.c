@@ -42,8 +42,8 @@ static size_t raw_tracking(const vast_extension *x, size_t n, int ad_level) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (!ad_level || !x[i].type || strcasecmp(x[i].type, "AdVerifications"))
-    for (const char *p = x[i].xml; p && (p = strstr(p, "<Tracking")); p++)
-      k += p[9] == ' ' || p[9] == '>';
+      for (const char *p = x[i].xml; p && (p = strstr(p, "<Tracking")); p++)
+        k += p[9] == ' ' || p[9] == '>';
   return k;
 }
 
@@ -55,7 +55,8 @@ static void count_vast(const vast_vast *v, counts *c) {
     c->wrapper_ads += a->kind == VAST_AD_WRAPPER;
     c->impressions += a->n_impressions;
     c->tracking += raw_tracking(a->extensions, a->n_extensions, 1);
-    for (size_t k = 0; k < a->n_verifications; k++) c->tracking += a->verifications[k].n_tracking;
+    for (size_t k = 0; k < a->n_verifications; k++)
+      c->tracking += a->verifications[k].n_tracking;
     for (size_t k = 0; k < a->n_creatives; k++) {
       const vast_creative *cr = &a->creatives[k];
       c->tracking += raw_tracking(cr->extensions, cr->n_extensions, 0);
@@ -173,7 +174,7 @@ TEST(sample_xml_details) {
   CHECK_STR(a->verifications[1].parameters, "test-verification-parameter");
   const vast_creative *c = &a->creatives[0];
   CHECK_STR(c->ad_id, "adId345690");
-  CHECK_STR(a->creatives[1].ad_id, "adId345691"); /* AdID */
+  CHECK_STR(a->creatives[1].ad_id, "adId345691");        /* AdID */
   CHECK_STR(v->ads[1].creatives[0].ad_id, "adId221144"); /* adID */
   CHECK_STR(c->universal_ad_ids[0].id_registry, "daily-motion-L1");
   CHECK_STR(c->universal_ad_ids[0].id_value, "Linear-12345");
@@ -317,8 +318,8 @@ TEST(vmap_breaks) {
 }
 
 TEST(vmap_inline_ads) {
-  vast_doc *doc =
-      parse_corpus("flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml");
+  vast_doc *doc = parse_corpus(
+      "flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml");
   const vast_vmap *m = vast_doc_vmap(doc);
   CHECK(m != NULL);
   CHECK(m->breaks[0].vast != NULL);
@@ -329,7 +330,8 @@ TEST(vmap_inline_ads) {
 
 /* ---- leniency ----------------------------------------------------------------- */
 
-#define INLINE_HEAD "<VAST version='4.1'><Ad id='1'><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+#define INLINE_HEAD                                                                                \
+  "<VAST version='4.1'><Ad id='1'><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
 #define INLINE_TAIL "</InLine></Ad></VAST>"
 
 static const vast_linear *first_linear(vast_doc *doc) {
@@ -348,9 +350,8 @@ TEST(durations) {
   static const struct {
     const char *text;
     double want;
-  } cases[] = {{"00:00:30", 30},        {"00:01:30.500", 90.5}, {"01:00:00", 3600},
-               {"", -1},                {"undefined", -1},      {"00:00:61", -1},
-               {"  00:00:15.25 ", 15.25}, {"abc", -1}};
+  } cases[] = {{"00:00:30", 30},  {"00:01:30.500", 90.5}, {"01:00:00", 3600},        {"", -1},
+               {"undefined", -1}, {"00:00:61", -1},       {"  00:00:15.25 ", 15.25}, {"abc", -1}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char xml[1024];
     snprintf(xml, sizeof xml,
@@ -484,10 +485,11 @@ TEST(not_vast_positions) {
 /* ---- hostile input ---------------------------------------------------------- */
 
 TEST(billion_laughs_refused) {
-  const char *x = "<?xml version='1.0'?><!DOCTYPE VAST [<!ENTITY a 'aaaaaaaaaa'>"
-                  "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;'>"
-                  "<!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'>]><VAST version='4.0'><Error>&d;&d;"
-                  "&d;&d;</Error></VAST>";
+  const char *x =
+      "<?xml version='1.0'?><!DOCTYPE VAST [<!ENTITY a 'aaaaaaaaaa'>"
+      "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;'>"
+      "<!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'>]><VAST version='4.0'><Error>&d;&d;"
+      "&d;&d;</Error></VAST>";
   vast_error err;
   CHECK_INT(parse_fail(x, strlen(x), NULL, &err), VAST_E_ENTITY);
   CHECK_INT(err.iab_code, 100);
@@ -502,7 +504,8 @@ TEST(external_entity_never_loaded) {
   char x[1024];
   snprintf(x, sizeof x,
            "<?xml version='1.0'?><!DOCTYPE VAST [<!ENTITY x SYSTEM 'file://%s'>]>"
-           "<VAST version='4.0'><Error>&x;</Error></VAST>", path);
+           "<VAST version='4.0'><Error>&x;</Error></VAST>",
+           path);
   vast_error err;
   vast_doc *doc = NULL;
   vast_err rc = vast_doc_parse(x, strlen(x), NULL, &doc, &err);
@@ -521,8 +524,10 @@ TEST(deep_nesting_bounded) {
   size_t depth = 10000, len = 0;
   char *x = malloc(depth * 8 + 64);
   len += (size_t)sprintf(x, "<VAST version='4.0'>");
-  for (size_t i = 0; i < depth; i++) len += (size_t)sprintf(x + len, "<a>");
-  for (size_t i = 0; i < depth; i++) len += (size_t)sprintf(x + len, "</a>");
+  for (size_t i = 0; i < depth; i++)
+    len += (size_t)sprintf(x + len, "<a>");
+  for (size_t i = 0; i < depth; i++)
+    len += (size_t)sprintf(x + len, "</a>");
   len += (size_t)sprintf(x + len, "</VAST>");
   vast_error err;
   CHECK_INT(parse_fail(x, len, NULL, &err), VAST_E_LIMIT);
@@ -569,7 +574,8 @@ TEST(truncated_at_every_byte) {
            th_corpus());
   size_t len;
   char *xml = th_slurp(path, &len);
-  while (len && (xml[len - 1] == '\n' || xml[len - 1] == ' ')) len--;
+  while (len && (xml[len - 1] == '\n' || xml[len - 1] == ' '))
+    len--;
   for (size_t cut = 0; cut < len; cut++) {
     char *copy = malloc(cut ? cut : 1); /* exact-size copy: ASan sees any over-read */
     memcpy(copy, xml, cut);
@@ -628,8 +634,8 @@ TEST(json_output_is_valid_for_whole_corpus) {
     vast_doc_free(doc);
   }
   /* escaping */
-  vast_doc *doc = parse_ok(INLINE_HEAD "<Impression><![CDATA[http://x/\"q\"\\\tz]]></Impression>"
-                                       INLINE_TAIL);
+  vast_doc *doc =
+      parse_ok(INLINE_HEAD "<Impression><![CDATA[http://x/\"q\"\\\tz]]></Impression>" INLINE_TAIL);
   sbuf b = {0};
   CHECK_INT(vast_doc_write_json(doc, sbuf_write, &b), VAST_OK);
   CHECK(th_json_valid(b.p));
@@ -705,10 +711,12 @@ TEST(vast3_ad_verifications_extension) {
 
 TEST(threads_parse_independently) {
   char path[4096];
-  snprintf(path, sizeof path, "%s/dailymotion__vast-client-js/spec/samples/sample.xml", th_corpus());
+  snprintf(path, sizeof path, "%s/dailymotion__vast-client-js/spec/samples/sample.xml",
+           th_corpus());
   char *xml = th_slurp(path, NULL);
   pthread_t th[4];
-  for (int i = 0; i < 4; i++) CHECK(pthread_create(&th[i], NULL, parse_many, xml) == 0);
+  for (int i = 0; i < 4; i++)
+    CHECK(pthread_create(&th[i], NULL, parse_many, xml) == 0);
   for (int i = 0; i < 4; i++) {
     void *r;
     pthread_join(th[i], &r);
@@ -746,4 +754,6 @@ static const th_case cases[] = {
     {0},
 };
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}

@@ -38,11 +38,13 @@ static const char TAG[] =
     "<MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" "
     "height=\"1\">http://t/a.mp4</MediaFile></MediaFiles>"
     "<Icons>"
-    "<Icon program=\"p0\"><StaticResource creativeType=\"image/png\">http://t/i0.png</StaticResource>"
+    "<Icon program=\"p0\"><StaticResource "
+    "creativeType=\"image/png\">http://t/i0.png</StaticResource>"
     "<IconClicks><IconClickThrough>http://t/i0/land</IconClickThrough>"
     "<IconClickTracking>http://t/i0/click</IconClickTracking></IconClicks>"
     "<IconViewTracking>http://t/i0/view</IconViewTracking></Icon>"
-    "<Icon program=\"p1\"><StaticResource creativeType=\"image/png\">http://t/i1.png</StaticResource>"
+    "<Icon program=\"p1\"><StaticResource "
+    "creativeType=\"image/png\">http://t/i1.png</StaticResource>"
     "<IconClicks><IconClickThrough>http://t/i1/land</IconClickThrough>"
     "<IconClickTracking>http://t/i1/click</IconClickTracking></IconClicks>"
     "<IconViewTracking>http://t/i1/view</IconViewTracking></Icon>"
@@ -84,8 +86,8 @@ static void put(rec *r, const char *name, const char *url, double t, double medi
 static void on_beacon(void *user, const vast_track_beacon *b) {
   if (R.nb < MAXREC) put(&R.beacons[R.nb++], b->name, b->url, R.st.t, R.st.media, b->wall_time);
 }
-static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e,
-                       vast_err rc, const char *reason) {
+static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e, vast_err rc,
+                       const char *reason) {
   CHECK(st == &R.st);
   if (R.nr < 16) {
     R.refused_rc[R.nr] = rc;
@@ -109,7 +111,8 @@ static const rec *find(const char *name, size_t nth) {
 }
 static size_t count(const char *name) {
   size_t n = 0;
-  for (size_t i = 0; i < R.nb; i++) n += !strcmp(R.beacons[i].name, name);
+  for (size_t i = 0; i < R.nb; i++)
+    n += !strcmp(R.beacons[i].name, name);
   return n;
 }
 
@@ -163,7 +166,9 @@ static vast_err play_ex(const char *events, double end, double tick, unsigned lo
   o.user = &tick_used;
   return vast_play_simulate(tr, &o, &R.st);
 }
-static void play(const char *events, double end) { CHECK_INT(play_ex(events, end, 0, 0), VAST_OK); }
+static void play(const char *events, double end) {
+  CHECK_INT(play_ex(events, end, 0, 0), VAST_OK);
+}
 
 /* ---- event lists ---- */
 
@@ -177,7 +182,8 @@ TEST(parse_sorts_by_time_stably) {
   CHECK_STR(msg, "");
   CHECK_INT(n, 5);
   const char *order[] = {"pause", "mute", "click", "error", "unmute"};
-  for (size_t i = 0; i < n; i++) CHECK_STR(ev[i].name, order[i]);
+  for (size_t i = 0; i < n; i++)
+    CHECK_STR(ev[i].name, order[i]);
   CHECK_INT(ev[0].kind, VAST_IN_PAUSE);
   CHECK_NEAR(ev[0].at, 0.5, 1e-12);
   CHECK_INT(ev[0].has_arg, 0);
@@ -220,12 +226,15 @@ TEST(parse_errors_table) {
       {"mute", 8, VAST_E_INVAL, "event 'mute' has no time (NAME@SECONDS)"},
       {"mute@1,dance@2", 8, VAST_E_INVAL, "unknown event 'dance'"},
       {"@3", 8, VAST_E_INVAL, "unknown event ''"},
-      {"time@3", 8, VAST_E_INVAL, "event 'time' cannot be injected: the media clock runs by itself"},
-      {"loaded@0", 8, VAST_E_INVAL, "event 'loaded' cannot be injected: the simulation reports it at 0"},
+      {"time@3", 8, VAST_E_INVAL,
+       "event 'time' cannot be injected: the media clock runs by itself"},
+      {"loaded@0", 8, VAST_E_INVAL,
+       "event 'loaded' cannot be injected: the simulation reports it at 0"},
       {"impression@0", 8, VAST_E_INVAL,
        "event 'impression' cannot be injected: the simulation reports it at 0 (first frame)"},
       {"firstQuartile@3", 8, VAST_E_INVAL,
-       "event 'firstQuartile' cannot be injected: earned by 25% played continuously at normal speed"},
+       "event 'firstQuartile' cannot be injected: earned by 25% played continuously at normal "
+       "speed"},
       {"dance@3", 8, VAST_E_INVAL, "unknown event 'dance'"},
       {"ended@9", 8, VAST_E_INVAL,
        "event 'ended' cannot be injected: the media ends at the end of the play (no --watch)"},
@@ -276,7 +285,8 @@ TEST(plays_to_the_end_and_fires_complete) {
   CHECK_INT(R.st.steps, 80);
   CHECK_STR(R.beacons[0].name, "impression"); /* (no creativeView tracking in TAG) */
   CHECK_STR(R.beacons[1].name, "start");
-  for (int i = 0; i < 2; i++) CHECK_NEAR(R.beacons[i].t, 0, 0);
+  for (int i = 0; i < 2; i++)
+    CHECK_NEAR(R.beacons[i].t, 0, 0);
   CHECK(find("firstQuartile", 0) && fabs(find("firstQuartile", 0)->t - 5) < 1e-9);
   CHECK(find("midpoint", 0) && fabs(find("midpoint", 0)->t - 10) < 1e-9);
   CHECK(find("thirdQuartile", 0) && fabs(find("thirdQuartile", 0)->t - 15) < 1e-9);
@@ -285,7 +295,8 @@ TEST(plays_to_the_end_and_fires_complete) {
   CHECK_NEAR(c->t, 20, 1e-9);
   CHECK_STR(R.beacons[R.nb - 1].name, "complete");
   /* wall time of each beacon: wall_start + session time */
-  for (size_t i = 0; i < R.nb; i++) CHECK_NEAR(R.beacons[i].wall, 1700000000 + R.beacons[i].t, 1e-6);
+  for (size_t i = 0; i < R.nb; i++)
+    CHECK_NEAR(R.beacons[i].wall, 1700000000 + R.beacons[i].t, 1e-6);
   CHECK(vast_tracker_done(tr));
 }
 
@@ -321,11 +332,12 @@ TEST(pause_stops_the_media_clock) {
   CHECK_NEAR(p->media, 6, 1e-9);
   CHECK_NEAR(r->t, 8, 1e-9);
   CHECK_NEAR(r->media, 6, 1e-9); /* nothing played while paused */
-  CHECK_NEAR(m->t, 12, 1e-9);     /* 10 s of media, 2 s late */
+  CHECK_NEAR(m->t, 12, 1e-9);    /* 10 s of media, 2 s late */
   CHECK_NEAR(m->media, 10, 1e-9);
   CHECK_NEAR(c->t, 22, 1e-9);
   CHECK_NEAR(R.st.media, 20, 1e-9);
-  for (size_t i = 0; i < R.nb; i++) CHECK(!(R.beacons[i].t > 6 && R.beacons[i].t < 8));
+  for (size_t i = 0; i < R.nb; i++)
+    CHECK(!(R.beacons[i].t > 6 && R.beacons[i].t < 8));
   /* a pause before start does not stop the media (the tracker refuses it; the
      resume is a redundant toggle) */
   play("pause@0,resume@3", 20);
@@ -566,4 +578,6 @@ static const th_case cases[] = {
     {0},
 };
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}

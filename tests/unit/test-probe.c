@@ -57,7 +57,8 @@ static int serve_file(int fd, const char *name, const char *hdrs, int no_range) 
   snprintf(path, sizeof path, "%s/%s", media_dir, name);
   FILE *f = strstr(name, "..") ? NULL : fopen(path, "rb");
   if (!f) {
-    const char *h = "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\nnot found";
+    const char *h =
+        "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\nnot found";
     return send_all(fd, h, strlen(h));
   }
   fseek(f, 0, SEEK_END);
@@ -74,16 +75,21 @@ static int serve_file(int fd, const char *name, const char *hdrs, int no_range) 
     partial = 1;
     if (a >= size) {
       char h[256];
-      int hl = snprintf(h, sizeof h, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%ld\r\nContent-Length: 0\r\n\r\n", size);
+      int hl = snprintf(h, sizeof h,
+                        "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes "
+                        "*/%ld\r\nContent-Length: 0\r\n\r\n",
+                        size);
       fclose(f);
       return send_all(fd, h, (size_t)hl);
     }
   }
   char h[512];
   int hl = partial ? snprintf(h, sizeof h,
-                              "HTTP/1.1 206 Partial Content\r\nContent-Type: %s\r\nContent-Range: bytes %ld-%ld/%ld\r\nContent-Length: %ld\r\n\r\n",
+                              "HTTP/1.1 206 Partial Content\r\nContent-Type: %s\r\nContent-Range: "
+                              "bytes %ld-%ld/%ld\r\nContent-Length: %ld\r\n\r\n",
                               ctype_of(name), a, b, size, b - a + 1)
-                   : snprintf(h, sizeof h, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %ld\r\n\r\n",
+                   : snprintf(h, sizeof h,
+                              "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %ld\r\n\r\n",
                               ctype_of(name), size);
   int rc = send_all(fd, h, (size_t)hl);
   fseek(f, a, SEEK_SET);
@@ -127,7 +133,8 @@ static void *conn_main(void *arg) {
     } else if (!strncmp(path, "/norange/", 9)) {
       if (serve_file(fd, path + 9, req, 1)) goto out;
     } else if (!strcmp(path, "/trickle.mp4")) { /* one byte every 100 ms */
-      const char *h = "HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\nContent-Range: bytes 0-65535/10000000\r\nContent-Length: 65536\r\n\r\n";
+      const char *h = "HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\nContent-Range: "
+                      "bytes 0-65535/10000000\r\nContent-Length: 65536\r\n\r\n";
       if (send_all(fd, h, strlen(h))) goto out;
       for (int i = 0; i < 300; i++) {
         if (send_all(fd, "\0", 1)) goto out;
@@ -137,14 +144,15 @@ static void *conn_main(void *arg) {
     } else if (!strcmp(path, "/endless.mp4")) { /* 200, no length, an mdat that never ends */
       const char *h = "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n";
       static const unsigned char boxes[] = {0, 0, 0, 16, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm',
-                                            0, 0, 2,  0, 0, 0, 0, 0, 'm', 'd', 'a', 't'};
+                                            0, 0, 2, 0,  0,   0,   0,   0,   'm', 'd', 'a', 't'};
       if (send_all(fd, h, strlen(h)) || send_all(fd, boxes, sizeof boxes)) goto out;
       static char zeros[65536];
       for (int i = 0; i < 16384; i++) /* 1 GiB at most */
         if (send_all(fd, zeros, sizeof zeros)) goto out;
       goto out;
     } else if (!strcmp(path, "/html.mp4")) {
-      const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 27\r\n\r\n<html><body>hi</body></html>";
+      const char *h = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+                      "27\r\n\r\n<html><body>hi</body></html>";
       if (send_all(fd, h, strlen(h))) goto out;
     } else {
       const char *h = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
@@ -295,7 +303,7 @@ TEST(hls_through_nested_readers) {
   CHECK_STR(in.audio_codec, "aac");
   CHECK_INT(in.fast_start, -1);
   CHECK_INT(in.bit_rate, 400000); /* the variant's BANDWIDTH, not the playlist's size */
-  CHECK(in.requests >= 3); /* master, variant, a segment */
+  CHECK(in.requests >= 3);        /* master, variant, a segment */
   CHECK(in.bytes_read <= o.max_bytes);
   /* a playlist pointing at a local file: refused, never read */
   CHECK_INT(vast_media_probe(url("/m/hls/evil.m3u8"), &o, &in, &e), VAST_E_NOT_MEDIA);
@@ -462,7 +470,8 @@ TEST(prober_reuses_its_connection) {
   vast_prober *p = NULL;
   CHECK_INT(vast_prober_create(NULL, &p), VAST_OK);
   vast_media_info in;
-  for (int i = 0; i < 5; i++) CHECK_INT(vast_prober_run(p, url("/m/fs.mp4"), &in, NULL), VAST_OK);
+  for (int i = 0; i < 5; i++)
+    CHECK_INT(vast_prober_run(p, url("/m/fs.mp4"), &in, NULL), VAST_OK);
   CHECK_INT(vast_prober_run(p, url("/m/end.mp4"), &in, NULL), VAST_OK);
   vast_prober_free(p);
   CHECK_INT(n_conns, 1);
@@ -470,8 +479,8 @@ TEST(prober_reuses_its_connection) {
 
 TEST(many_in_order) {
   srv_start();
-  const char *t[] = {url("/m/fs.mp4"), url("/m/missing.mp4"), url("/m/vp9.webm"),
-                     url("/m/audio.m4a"), url("/m/end.mp4"), url("/m/hevc.mp4")};
+  const char *t[] = {url("/m/fs.mp4"),    url("/m/missing.mp4"), url("/m/vp9.webm"),
+                     url("/m/audio.m4a"), url("/m/end.mp4"),     url("/m/hevc.mp4")};
   vast_media_info in[6];
   vast_err rc[6];
   vast_error e[6];
@@ -591,7 +600,8 @@ TEST(probe_rule_cases) {
         if (!strcmp(f->rule->category, "probe")) {
           if (strcmp(f->rule_id, r->id)) other++;
           if (f->line == 0 || f->path[0] != '/' || !strstr(f->path, "MediaFile")) failed++;
-          if (good || strcmp(f->rule_id, r->id)) fprintf(stderr, "  %s: %s: %s\n", path, f->rule_id, f->message);
+          if (good || strcmp(f->rule_id, r->id))
+            fprintf(stderr, "  %s: %s: %s\n", path, f->rule_id, f->message);
         }
       }
       /* bad: the rule; good: no probe finding at all (the file matches the tag) */
@@ -610,14 +620,15 @@ TEST(probe_rule_cases) {
 TEST(probe_check_mezzanine_and_disable) {
   srv_start();
   char xml[2048];
-  int n = snprintf(xml, sizeof xml,
-                   "<VAST version=\"4.2\"><Ad><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
-                   "<Impression>https://x/i</Impression><Creatives><Creative><Linear>"
-                   "<Duration>00:00:09</Duration><MediaFiles>"
-                   "<Mezzanine delivery=\"progressive\" type=\"video/mp4\" width=\"320\" height=\"180\">"
-                   "http://127.0.0.1:%d/m/fs.mp4</Mezzanine></MediaFiles></Linear></Creative>"
-                   "</Creatives></InLine></Ad></VAST>",
-                   srv_port);
+  int n = snprintf(
+      xml, sizeof xml,
+      "<VAST version=\"4.2\"><Ad><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
+      "<Impression>https://x/i</Impression><Creatives><Creative><Linear>"
+      "<Duration>00:00:09</Duration><MediaFiles>"
+      "<Mezzanine delivery=\"progressive\" type=\"video/mp4\" width=\"320\" height=\"180\">"
+      "http://127.0.0.1:%d/m/fs.mp4</Mezzanine></MediaFiles></Linear></Creative>"
+      "</Creatives></InLine></Ad></VAST>",
+      srv_port);
   vast_doc *doc = NULL;
   CHECK_INT(vast_doc_parse(xml, (size_t)n, NULL, &doc, NULL), VAST_OK);
   vast_validate_options vo;
@@ -659,12 +670,11 @@ TEST(probe_check_through_the_chain) {
   snprintf(path, sizeof path, "%s/inline.xml", media_dir);
   FILE *f = fopen(path, "w");
   CHECK(f != NULL);
-  fprintf(f,
-          "<VAST version=\"4.2\"><Ad><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
-          "<Impression>https://x/i</Impression><Creatives><Creative><Linear>"
-          "<Duration>00:00:15</Duration><MediaFiles><MediaFile delivery=\"progressive\" "
-          "type=\"video/mp4\" width=\"320\" height=\"180\">fs.mp4</MediaFile></MediaFiles>"
-          "</Linear></Creative></Creatives></InLine></Ad></VAST>");
+  fprintf(f, "<VAST version=\"4.2\"><Ad><InLine><AdSystem>x</AdSystem><AdTitle>t</AdTitle>"
+             "<Impression>https://x/i</Impression><Creatives><Creative><Linear>"
+             "<Duration>00:00:15</Duration><MediaFiles><MediaFile delivery=\"progressive\" "
+             "type=\"video/mp4\" width=\"320\" height=\"180\">fs.mp4</MediaFile></MediaFiles>"
+             "</Linear></Creative></Creatives></InLine></Ad></VAST>");
   fclose(f);
   int n = snprintf(xml, sizeof xml,
                    "<VAST version=\"4.2\"><Ad><Wrapper><AdSystem>w</AdSystem>"
@@ -685,10 +695,12 @@ TEST(probe_check_through_the_chain) {
   CHECK_INT(vast_probe_check(doc, NULL, &vo, NULL, l), VAST_OK);
   const vast_finding *fd = NULL;
   for (size_t i = 0; i < vast_findings_count(l); i++)
-    if (!strcmp(vast_findings_at(l, i)->rule_id, "probe-duration-mismatch")) fd = vast_findings_at(l, i);
+    if (!strcmp(vast_findings_at(l, i)->rule_id, "probe-duration-mismatch"))
+      fd = vast_findings_at(l, i);
   if (!fd)
     for (size_t i = 0; i < vast_findings_count(l); i++)
-      fprintf(stderr, "  %s: %s\n", vast_findings_at(l, i)->rule_id, vast_findings_at(l, i)->message);
+      fprintf(stderr, "  %s: %s\n", vast_findings_at(l, i)->rule_id,
+              vast_findings_at(l, i)->message);
   CHECK(fd != NULL);
   CHECK_STR(fd->path, "/VAST/Ad[1]/Wrapper");
   CHECK(fd->line == 1 && fd->column > 0);
@@ -709,37 +721,45 @@ static int sh(const char *cmd) {
 /* Generates the media into media_dir with ffmpeg (about 2 s in all). */
 static int make_media(void) {
   static const char *const gen[] = {
-      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=44100 -t 2 "
+      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=44100 "
+      "-t 2 "
       "-c:v libx264 -preset veryfast -profile:v high -pix_fmt yuv420p -c:a aac -b:a 64k "
       "-movflags +faststart fs.mp4",
-      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=44100 -t 2 "
+      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=44100 "
+      "-t 2 "
       "-c:v libx264 -preset veryfast -profile:v high -pix_fmt yuv420p -c:a aac -b:a 64k end.mp4",
-      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 2 "
+      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 "
+      "-t 2 "
       "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -b:v 200k -c:a libopus vp9.webm",
-      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=44100 -t 2 "
+      "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=44100 "
+      "-t 2 "
       "-c:v libx265 -preset ultrafast -x265-params log-level=error -tag:v hvc1 -c:a aac "
       "-movflags +faststart hevc.mp4",
-      "-f lavfi -i testsrc2=size=320x180:rate=25 -t 2 -c:v libx264 -preset veryfast -pix_fmt yuv420p "
+      "-f lavfi -i testsrc2=size=320x180:rate=25 -t 2 -c:v libx264 -preset veryfast -pix_fmt "
+      "yuv420p "
       "-movflags +faststart silent.mp4",
       "-f lavfi -i sine=frequency=440:sample_rate=44100 -t 2 -c:a aac -b:a 64k audio.m4a",
-      "-f lavfi -i testsrc2=size=320x180:rate=120 -f lavfi -i sine=frequency=440:sample_rate=44100 -t 2 "
-      "-c:v libx264 -preset veryfast -profile:v high -pix_fmt yuv420p -c:a aac -movflags +faststart "
+      "-f lavfi -i testsrc2=size=320x180:rate=120 -f lavfi -i sine=frequency=440:sample_rate=44100 "
+      "-t 2 "
+      "-c:v libx264 -preset veryfast -profile:v high -pix_fmt yuv420p -c:a aac -movflags "
+      "+faststart "
       "hifps.mp4",
   };
   char cmd[1024];
   for (size_t i = 0; i < sizeof gen / sizeof gen[0]; i++) {
-    snprintf(cmd, sizeof cmd, "cd '%s' && ffmpeg -nostdin -hide_banner -loglevel error -y %s", media_dir,
-             gen[i]);
+    snprintf(cmd, sizeof cmd, "cd '%s' && ffmpeg -nostdin -hide_banner -loglevel error -y %s",
+             media_dir, gen[i]);
     if (sh(cmd)) return -1;
   }
-  snprintf(cmd, sizeof cmd,
-           "cd '%s' && mkdir -p hls && ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi "
-           "-i testsrc2=size=320x180:rate=25 -f lavfi -i sine=sample_rate=44100 -t 2 -c:v libx264 "
-           "-preset veryfast -pix_fmt yuv420p -c:a aac -f hls -hls_time 1 -hls_playlist_type vod "
-           "hls/index.m3u8 && printf '#EXTM3U\\n#EXT-X-STREAM-INF:BANDWIDTH=400000\\nindex.m3u8\\n' "
-           "> hls/master.m3u8 && printf '#EXTM3U\\n#EXT-X-TARGETDURATION:1\\n#EXTINF:1,\\n"
-           "file:///etc/passwd\\n#EXT-X-ENDLIST\\n' > hls/evil.m3u8",
-           media_dir);
+  snprintf(
+      cmd, sizeof cmd,
+      "cd '%s' && mkdir -p hls && ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi "
+      "-i testsrc2=size=320x180:rate=25 -f lavfi -i sine=sample_rate=44100 -t 2 -c:v libx264 "
+      "-preset veryfast -pix_fmt yuv420p -c:a aac -f hls -hls_time 1 -hls_playlist_type vod "
+      "hls/index.m3u8 && printf '#EXTM3U\\n#EXT-X-STREAM-INF:BANDWIDTH=400000\\nindex.m3u8\\n' "
+      "> hls/master.m3u8 && printf '#EXTM3U\\n#EXT-X-TARGETDURATION:1\\n#EXTINF:1,\\n"
+      "file:///etc/passwd\\n#EXT-X-ENDLIST\\n' > hls/evil.m3u8",
+      media_dir);
   if (sh(cmd)) return -1;
   snprintf(cmd, sizeof cmd,
            "cd '%s' && head -c 200000 /dev/urandom > garbage.mp4 && "
@@ -774,7 +794,8 @@ static const th_case cases[] = {
 };
 
 int main(int argc, char **argv) {
-  snprintf(media_dir, sizeof media_dir, "%s/vastrack-probe-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  snprintf(media_dir, sizeof media_dir, "%s/vastrack-probe-XXXXXX",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   if (!mkdtemp(media_dir)) return 2;
   int rc;
   if (make_media() != 0) {

@@ -108,7 +108,8 @@ static void build(double duration, vast_offset_kind skip_kind, double skip) {
       {VAST_EV_NOT_USED, "http://i/notUsed"},
       {VAST_EV_ACCEPT_INVITATION_LINEAR, "http://i/acceptInvitationLinear"},
   };
-  for (size_t k = 0; k < sizeof evs / sizeof *evs; k++) i_tr[n++] = T(evs[k].ev, evs[k].url);
+  for (size_t k = 0; k < sizeof evs / sizeof *evs; k++)
+    i_tr[n++] = T(evs[k].ev, evs[k].url);
   i_tr[n++] = P(VAST_OFFSET_TIME, 10, "http://i/p10");
   i_tr[n++] = P(VAST_OFFSET_PERCENT, 60, "http://i/p60pct");
   i_tr[n++] = P(VAST_OFFSET_INVALID, 0, "http://i/pbad");
@@ -193,7 +194,8 @@ static void record(void *user, const vast_track_beacon *b) {
 
 static int count(const char *name) {
   int c = 0;
-  for (int i = 0; i < nrec; i++) c += !strcmp(recs[i].name, name);
+  for (int i = 0; i < nrec; i++)
+    c += !strcmp(recs[i].name, name);
   return c;
 }
 static int find(const char *name) {
@@ -203,7 +205,8 @@ static int find(const char *name) {
 }
 static int count_url(const char *prefix) {
   int c = 0;
-  for (int i = 0; i < nrec; i++) c += !strncmp(recs[i].url, prefix, strlen(prefix));
+  for (int i = 0; i < nrec; i++)
+    c += !strncmp(recs[i].url, prefix, strlen(prefix));
   return c;
 }
 
@@ -237,7 +240,8 @@ static vast_err in(vast_input_kind k, double media) {
 
 /* Plays continuously from `from` to `to` at 4 Hz (wall clock in step). */
 static void play(double from, double to) {
-  for (double m = from; m <= to + 1e-9; m += 0.25) vast_tracker_time(tr, 1700000000.0 + m, m);
+  for (double m = from; m <= to + 1e-9; m += 0.25)
+    vast_tracker_time(tr, 1700000000.0 + m, m);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -272,8 +276,8 @@ TEST(continuous_playback_earns_everything_once_in_order) {
   in(VAST_IN_IMPRESSION, 0);
   play(0, 30);
   CHECK_INT(in(VAST_IN_ENDED, 30), VAST_OK);
-  static const char *order[] = {"loaded", "impression", "creativeView", "start", "firstQuartile",
-                                "midpoint", "thirdQuartile", "complete"};
+  static const char *order[] = {"loaded",        "impression", "creativeView",  "start",
+                                "firstQuartile", "midpoint",   "thirdQuartile", "complete"};
   int last = -1;
   for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
     int i = find(order[k]);
@@ -286,7 +290,7 @@ TEST(continuous_playback_earns_everything_once_in_order) {
   CHECK_INT(count("midpoint"), 1);
   CHECK_INT(count("thirdQuartile"), 1);
   CHECK_INT(count("complete"), 1);
-  CHECK_INT(count("progress"), 3); /* 10 s inline + wrapper, 60% */
+  CHECK_INT(count("progress"), 3);              /* 10 s inline + wrapper, 60% */
   CHECK_INT(count_url("http://w/nl-start"), 0); /* wrapper NonLinear not merged into a Linear */
   CHECK_INT(count_url("http://i/pbad") + count_url("http://i/unknown"), 0);
   CHECK_NEAR(recs[find("firstQuartile")].media, 7.5, 1e-9);
@@ -340,8 +344,8 @@ TEST(seek_back_into_the_stretch_continues_it) {
 
 /* Playback faster than real time earns nothing, and says so. */
 static const struct {
-  double rate;    /* media seconds per wall second */
-  double tick;    /* wall seconds between updates */
+  double rate; /* media seconds per wall second */
+  double tick; /* wall seconds between updates */
 } fast_table[] = {{2, 0.25}, {4, 0.25}, {2, 1}, {1.5, 0.25}, {3, 0.1}, {16, 0.25}};
 
 TEST(fast_playback_earns_no_quartile) {
@@ -432,7 +436,8 @@ TEST(pause_seek_resume_is_not_bridged) {
   CHECK_INT(vast_tracker_feed(tr, &sk), VAST_OK);
   vast_input rs = {VAST_IN_RESUME, 1700000006.0, 10, 0, 0, NULL, NULL, 0};
   CHECK_INT(vast_tracker_feed(tr, &rs), VAST_OK);
-  for (double m = 10.25; m <= 20; m += 0.25) vast_tracker_time(tr, 1700000006.0 + (m - 10), m);
+  for (double m = 10.25; m <= 20; m += 0.25)
+    vast_tracker_time(tr, 1700000006.0 + (m - 10), m);
   CHECK_INT(count("firstQuartile"), 0);
   CHECK_INT(count("midpoint"), 0);
   CHECK_NEAR(vast_tracker_continuous(tr), 3, 1e-9);
@@ -606,10 +611,10 @@ static const struct {
   double value, at;
   int ok;
 } skip_table[] = {
-    {VAST_OFFSET_TIME, 5, 3, 0},     {VAST_OFFSET_TIME, 5, 5, 1},
-    {VAST_OFFSET_TIME, 5, 12, 1},    {VAST_OFFSET_PERCENT, 50, 14.75, 0},
+    {VAST_OFFSET_TIME, 5, 3, 0},      {VAST_OFFSET_TIME, 5, 5, 1},
+    {VAST_OFFSET_TIME, 5, 12, 1},     {VAST_OFFSET_PERCENT, 50, 14.75, 0},
     {VAST_OFFSET_PERCENT, 50, 15, 1}, {VAST_OFFSET_NONE, 0, 29, 0},
-    {VAST_OFFSET_INVALID, 0, 29, 0}, {VAST_OFFSET_TIME, 0, 0, 1},
+    {VAST_OFFSET_INVALID, 0, 29, 0},  {VAST_OFFSET_TIME, 0, 0, 1},
 };
 
 TEST(skip_only_once_skippable) {
@@ -655,7 +660,7 @@ static const struct {
   vast_input_kind kind;
   const char *name;
 } terminal_table[] = {
-    {VAST_IN_ENDED, "complete"}, {VAST_IN_SKIP, "skip"},   {VAST_IN_CLOSE, "closeLinear"},
+    {VAST_IN_ENDED, "complete"}, {VAST_IN_SKIP, "skip"},        {VAST_IN_CLOSE, "closeLinear"},
     {VAST_IN_ERROR, "error"},    {VAST_IN_NOT_USED, "notUsed"},
 };
 
@@ -754,13 +759,19 @@ static const struct {
   int beacons;
   const char *name;
 } toggle_script[] = {
-    {VAST_IN_UNMUTE, 0, NULL},        {VAST_IN_MUTE, 1, "mute"},
-    {VAST_IN_MUTE, 0, NULL},          {VAST_IN_UNMUTE, 1, "unmute"},
-    {VAST_IN_UNMUTE, 0, NULL},        {VAST_IN_RESUME, 0, NULL},
-    {VAST_IN_PAUSE, 1, "pause"},      {VAST_IN_PAUSE, 0, NULL},
-    {VAST_IN_RESUME, 1, "resume"},    {VAST_IN_PLAYER_COLLAPSE, 0, NULL},
+    {VAST_IN_UNMUTE, 0, NULL},
+    {VAST_IN_MUTE, 1, "mute"},
+    {VAST_IN_MUTE, 0, NULL},
+    {VAST_IN_UNMUTE, 1, "unmute"},
+    {VAST_IN_UNMUTE, 0, NULL},
+    {VAST_IN_RESUME, 0, NULL},
+    {VAST_IN_PAUSE, 1, "pause"},
+    {VAST_IN_PAUSE, 0, NULL},
+    {VAST_IN_RESUME, 1, "resume"},
+    {VAST_IN_PLAYER_COLLAPSE, 0, NULL},
     {VAST_IN_PLAYER_EXPAND, 2, "playerExpand"}, /* + legacy fullscreen */
-    {VAST_IN_PLAYER_EXPAND, 0, NULL}, {VAST_IN_PLAYER_COLLAPSE, 2, "playerCollapse"},
+    {VAST_IN_PLAYER_EXPAND, 0, NULL},
+    {VAST_IN_PLAYER_COLLAPSE, 2, "playerCollapse"},
     {VAST_IN_OTHER_AD_INTERACTION, 1, "otherAdInteraction"},
     {VAST_IN_OTHER_AD_INTERACTION, 1, "otherAdInteraction"},
     {VAST_IN_INTERACTIVE_START, 1, "interactiveStart"},
@@ -875,7 +886,8 @@ TEST(many_trackers_share_one_plan) {
   CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &t2), VAST_OK);
   play(0, 8); /* tr only */
   CHECK_INT(count("firstQuartile"), 2);
-  for (double m = 0; m <= 8; m += 0.25) vast_tracker_time(t2, 1700000000.0 + m, m);
+  for (double m = 0; m <= 8; m += 0.25)
+    vast_tracker_time(t2, 1700000000.0 + m, m);
   CHECK_INT(count("firstQuartile"), 4);
   vast_tracker_free(t2);
   teardown();
@@ -893,10 +905,23 @@ static uint32_t rnd(void) {
 }
 
 static int is_once(const char *n) {
-  static const char *once[] = {"loaded", "impression", "creativeView", "start", "firstQuartile",
-                               "midpoint", "thirdQuartile", "complete", "skip", "closeLinear",
-                               "notUsed", "interactiveStart", "viewable", "notViewable",
-                               "viewUndetermined", "error", "verificationNotExecuted"};
+  static const char *once[] = {"loaded",
+                               "impression",
+                               "creativeView",
+                               "start",
+                               "firstQuartile",
+                               "midpoint",
+                               "thirdQuartile",
+                               "complete",
+                               "skip",
+                               "closeLinear",
+                               "notUsed",
+                               "interactiveStart",
+                               "viewable",
+                               "notViewable",
+                               "viewUndetermined",
+                               "error",
+                               "verificationNotExecuted"};
   for (size_t i = 0; i < sizeof once / sizeof *once; i++)
     if (!strcmp(n, once[i])) return 1;
   return 0;
@@ -909,9 +934,10 @@ static int is_terminal(const char *n) {
 
 /* Beacons that may follow the end of the play (see after_end_ok). */
 static int allowed_after(const char *n) {
-  static const char *ok[] = {"closeLinear", "close", "viewable", "notViewable",
-                             "viewUndetermined", "verificationNotExecuted", "clickTracking",
-                             "customClick"};
+  static const char *ok[] = {"closeLinear",      "close",
+                             "viewable",         "notViewable",
+                             "viewUndetermined", "verificationNotExecuted",
+                             "clickTracking",    "customClick"};
   for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
     if (!strcmp(n, ok[i])) return 1;
   return 0;
@@ -971,15 +997,20 @@ TEST(property_random_sequences) {
         if (r < (mostly_normal ? 85u : 60u)) {
           uint32_t how = rnd() % 20;
           double prev = m;
-          if (how < 14) m += 0.25, normal = !paused;      /* playback */
-          else if (how < 16) m += 1.0;                    /* 4x */
-          else if (how < 18) m += 2 + rnd() % 10;         /* jump */
-          else m -= (double)(rnd() % 5);                  /* back */
+          if (how < 14)
+            m += 0.25, normal = !paused; /* playback */
+          else if (how < 16)
+            m += 1.0; /* 4x */
+          else if (how < 18)
+            m += 2 + rnd() % 10; /* jump */
+          else
+            m -= (double)(rnd() % 5); /* back */
           if (m < 0) m = 0;
           if (m > MAXCELL / GRID - 1) m = prev, normal = 0; /* the grid's end: stay */
           forward_bad = m > prev && !normal;
-          if (!started && !paused && m > prev && m - prev <= 1) normal = 1; /* the first step:
-                                     no wall time to judge it by, 1 s allowed (documented) */
+          if (!started && !paused && m > prev && m - prev <= 1)
+            normal = 1; /* the first step:
+no wall time to judge it by, 1 s allowed (documented) */
           if (normal) {
             int c = (int)(prev * GRID + 0.5);
             for (int n = 0; n < (int)((m - prev) * GRID + 0.5) && c + n < MAXCELL; n++)
@@ -1016,12 +1047,16 @@ TEST(property_random_sequences) {
         for (int b = before; b < nrec; b++) {
           const rec *x = &recs[b];
           double need = -1;
-          if (!strcmp(x->name, "firstQuartile")) need = threshold_dur / 4;
-          else if (!strcmp(x->name, "midpoint")) need = threshold_dur / 2;
-          else if (!strcmp(x->name, "thirdQuartile")) need = threshold_dur * 3 / 4;
+          if (!strcmp(x->name, "firstQuartile"))
+            need = threshold_dur / 4;
+          else if (!strcmp(x->name, "midpoint"))
+            need = threshold_dur / 2;
+          else if (!strcmp(x->name, "thirdQuartile"))
+            need = threshold_dur * 3 / 4;
           else if (!strcmp(x->name, "complete") && threshold_dur > 0)
             need = threshold_dur - 1 - 0.01 * threshold_dur;
-          else if (!strcmp(x->url, "http://i/p60pct")) need = threshold_dur * 0.6;
+          else if (!strcmp(x->url, "http://i/p60pct"))
+            need = threshold_dur * 0.6;
           if (need >= 0 && !prefix_watched(cell, need)) th_fail(__FILE__, __LINE__, x->name);
           if (!strcmp(x->name, "complete") && threshold_dur < 0 && !prefix_watched(cell, m))
             th_fail(__FILE__, __LINE__, "complete without a duration");
@@ -1105,7 +1140,8 @@ TEST(playhead_zero_at_first_beacons_and_about_blank_not_fired) {
   CHECK_STR(recs[2].url, "http://x/cv?ph=00%3A00%3A00.000");
   CHECK_STR(recs[3].url, "http://x/mute?ph=00%3A00%3A00.000");
   CHECK_STR(recs[4].url, "http://x/start?ph=00%3A00%3A00.000");
-  for (int k = 0; k < nrec; k++) CHECK_NEAR(recs[k].media, 0, 0);
+  for (int k = 0; k < nrec; k++)
+    CHECK_NEAR(recs[k].media, 0, 0);
   CHECK_INT(count("impression"), 1);
   vast_tracker_free(t);
   /* an error before anything was shown: the playhead is genuinely unknown */
@@ -1121,16 +1157,20 @@ TEST(playhead_zero_at_first_beacons_and_about_blank_not_fired) {
 }
 
 /* The common case: picking (pods in sequence order), open, one-line helpers. */
-#define POD_AD(id, seq, media)                                                                   \
-  "<Ad id=\"" id "\"" seq "><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"                 \
-  "<Impression>http://x/imp/" id "</Impression><Creatives>"                                      \
-  "<Creative><CompanionAds><Companion width=\"1\" height=\"1\"><StaticResource "                \
-  "creativeType=\"image/png\">http://x/c.png</StaticResource></Companion></CompanionAds>"       \
-  "</Creative><Creative><Linear><Duration>00:00:04</Duration><TrackingEvents>"                   \
-  "<Tracking event=\"complete\">http://x/complete/" id "</Tracking></TrackingEvents>"            \
+#define POD_AD(id, seq, media)                                                                     \
+  "<Ad id=\"" id "\"" seq "><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"                    \
+  "<Impression>http://x/imp/" id "</Impression><Creatives>"                                        \
+  "<Creative><CompanionAds><Companion width=\"1\" height=\"1\"><StaticResource "                   \
+  "creativeType=\"image/png\">http://x/c.png</StaticResource></Companion></CompanionAds>"          \
+  "</Creative><Creative><Linear><Duration>00:00:04</Duration><TrackingEvents>"                     \
+  "<Tracking event=\"complete\">http://x/complete/" id "</Tracking></TrackingEvents>"              \
   "<MediaFiles>" media "</MediaFiles></Linear></Creative></Creatives></InLine></Ad>"
-#define MP4 "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" height=\"1\">http://x/a.mp4</MediaFile>"
-#define VPAID "<MediaFile delivery=\"progressive\" type=\"application/javascript\" apiFramework=\"VPAID\" width=\"1\" height=\"1\">http://x/v.js</MediaFile>"
+#define MP4                                                                                        \
+  "<MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1\" "                            \
+  "height=\"1\">http://x/a.mp4</MediaFile>"
+#define VPAID                                                                                      \
+  "<MediaFile delivery=\"progressive\" type=\"application/javascript\" apiFramework=\"VPAID\" "    \
+  "width=\"1\" height=\"1\">http://x/v.js</MediaFile>"
 
 static const char pod_tag[] = "<VAST version=\"4.2\">" POD_AD("c", " sequence=\"3\"", MP4)
     POD_AD("a", " sequence=\"1\"", VPAID) POD_AD("b", " sequence=\"2\"", MP4)
@@ -1138,7 +1178,9 @@ static const char pod_tag[] = "<VAST version=\"4.2\">" POD_AD("c", " sequence=\"
 static const char buffet_tag[] =
     "<VAST version=\"4.2\">" POD_AD("x", "", MP4) POD_AD("y", "", MP4) "</VAST>";
 
-static double fixed_clock(void *user) { return *(double *)user; }
+static double fixed_clock(void *user) {
+  return *(double *)user;
+}
 
 TEST(select_open_and_one_line_helpers) {
   vast_doc *d = NULL;
@@ -1172,23 +1214,24 @@ TEST(select_open_and_one_line_helpers) {
   CHECK_INT(vast_tracker_loaded(t, 1700000000.0), VAST_OK);
   CHECK_INT(vast_tracker_impression(t, 1700000000.0), VAST_OK);
   CHECK_INT(vast_tracker_mute(t, 1700000000.0, -1, 1), VAST_OK);
-  for (double m = 0; m <= 2; m += 0.25) CHECK_INT(vast_tracker_time(t, 1700000000.0 + m, m), VAST_OK);
+  for (double m = 0; m <= 2; m += 0.25)
+    CHECK_INT(vast_tracker_time(t, 1700000000.0 + m, m), VAST_OK);
   CHECK_INT(vast_tracker_pause(t, 1700000002.0, 2), VAST_OK);
   CHECK_INT(vast_tracker_skip(t, 1700000002.0, 2), VAST_E_STATE); /* no skipoffset */
   CHECK_INT(vast_tracker_resume(t, 1700000003.0, 2), VAST_OK);
-  for (double m = 2.25; m <= 4; m += 0.25) vast_tracker_time(t, 1700000001.0 + m, m);
+  for (double m = 2.25; m <= 4; m += 0.25)
+    vast_tracker_time(t, 1700000001.0 + m, m);
   CHECK_INT(vast_tracker_complete(t, 1700000005.0, 4), VAST_OK);
   CHECK_INT(vast_tracker_close(t, 1700000006.0, 4), VAST_OK); /* end card dismissed */
   CHECK_INT(vast_tracker_error(t, 1700000006.0, 405), VAST_E_STATE);
-  static const char *names[] = {"loaded", "impression", "creativeView", "mute", "start",
-                                "firstQuartile", "midpoint", "pause", "resume",
-                                "thirdQuartile", "complete", "closeLinear"};
+  static const char *names[] = {"loaded", "impression",    "creativeView", "mute",
+                                "start",  "firstQuartile", "midpoint",     "pause",
+                                "resume", "thirdQuartile", "complete",     "closeLinear"};
   CHECK_INT(nrec, 12);
   for (int k = 0; k < nrec && k < 12; k++) {
     CHECK_STR(recs[k].name, names[k]);
     /* every event the tag does not track is still reported, without a URL */
-    if (strcmp(names[k], "impression") && strcmp(names[k], "complete"))
-      CHECK_STR(recs[k].url, "");
+    if (strcmp(names[k], "impression") && strcmp(names[k], "complete")) CHECK_STR(recs[k].url, "");
   }
   CHECK_STR(recs[10].url, "http://x/complete/a");
   vast_tracker_free(t);
@@ -1274,7 +1317,8 @@ TEST(corpus_sample_macros_and_progress) {
   CHECK_INT(vast_tracker_create(plan, NULL, record, NULL, &tr), VAST_OK);
   in(VAST_IN_IMPRESSION, 0);
   CHECK_INT(count("impression"), 3);
-  for (int i = 0; i < nrec; i++) CHECK(!strchr(recs[i].url, '['));
+  for (int i = 0; i < nrec; i++)
+    CHECK(!strchr(recs[i].url, '['));
   /* [random] and [RANDOM] became 8 digits */
   CHECK_INT(strlen(recs[1].url), strlen("http://example.com/impression2_") + 8);
   play(0, 90.123);
@@ -1406,7 +1450,8 @@ static void run_steps(const step *steps, size_t n) {
     if (got != steps[k].want) fprintf(stderr, "  step %zu (%s)\n", k, vast_input_name(i.kind));
     CHECK_INT(got, steps[k].want);
     int m = 0;
-    while (m < 4 && steps[k].fired[m]) m++;
+    while (m < 4 && steps[k].fired[m])
+      m++;
     if (nrec - before != m) fprintf(stderr, "  step %zu (%s)\n", k, vast_input_name(i.kind));
     CHECK_INT(nrec - before, m);
     for (int j = 0; j < m; j++) {
@@ -1425,7 +1470,10 @@ TEST(icons_and_custom_clicks_table) {
   nrec = 0;
   static const step steps[] = {
       /* view: every level of the same program, chain order, once per icon */
-      {VAST_IN_ICON_VIEW, 0, VAST_OK, {"http://w/ic-view", "http://i/ic0-view?ph=00%3A00%3A01.000"}},
+      {VAST_IN_ICON_VIEW,
+       0,
+       VAST_OK,
+       {"http://w/ic-view", "http://i/ic0-view?ph=00%3A00%3A01.000"}},
       {VAST_IN_ICON_VIEW, 0, VAST_OK, {NULL}},
       {VAST_IN_ICON_VIEW, 1, VAST_OK, {"http://i/ic1-view"}},
       {VAST_IN_ICON_VIEW, 2, VAST_OK, {"http://w/ic-view"}},
@@ -1437,8 +1485,14 @@ TEST(icons_and_custom_clicks_table) {
       {VAST_IN_ICON_CLICK, 1, VAST_OK, {NULL}},
       {VAST_IN_ICON_CLICK, 9, VAST_E_INVAL, {NULL}},
       /* CustomClick: its own URLs only, not ClickTracking; ClickTracking not CustomClick */
-      {VAST_IN_CUSTOM_CLICK, 0, VAST_OK, {"http://w/custom", "http://i/custom1?pos=3,4", "http://i/custom2"}},
-      {VAST_IN_CUSTOM_CLICK, 0, VAST_OK, {"http://w/custom", "http://i/custom1", "http://i/custom2"}},
+      {VAST_IN_CUSTOM_CLICK,
+       0,
+       VAST_OK,
+       {"http://w/custom", "http://i/custom1?pos=3,4", "http://i/custom2"}},
+      {VAST_IN_CUSTOM_CLICK,
+       0,
+       VAST_OK,
+       {"http://w/custom", "http://i/custom1", "http://i/custom2"}},
       {VAST_IN_CLICK, 0, VAST_OK, {"http://w/click", "http://i/click1", "http://i/click2"}},
       /* nothing after a terminal event */
       {VAST_IN_ERROR, 0, VAST_OK, {"http://w/err", "http://i/err"}},
@@ -1524,8 +1578,10 @@ TEST(icon_click_returns_icon_click_through) {
   CHECK_STR(out, "");
   /* out of range: refused, nothing fired */
   nrec = 0;
-  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, 3, NULL, out, sizeof out, &len), VAST_E_INVAL);
-  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, -1, NULL, out, sizeof out, &len), VAST_E_INVAL);
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, 3, NULL, out, sizeof out, &len),
+            VAST_E_INVAL);
+  CHECK_INT(vast_tracker_icon_click(tr, 1700000002.0, 2, -1, NULL, out, sizeof out, &len),
+            VAST_E_INVAL);
   CHECK_INT(nrec, 0);
   /* cut to fit */
   char small[8];
@@ -1549,18 +1605,23 @@ TEST(initial_player_state_table) {
   static const struct {
     unsigned state;
     vast_input_kind inputs[3];
-    const char *fired; /* beacon names, space-separated, in order */
+    const char *fired;        /* beacon names, space-separated, in order */
     const char *expand_state; /* [PLAYERSTATE] on playerExpand, NULL when not fired */
   } rows[] = {
       {VAST_PLAYER_MUTED, {VAST_IN_MUTE, 0}, "", NULL},
       {VAST_PLAYER_MUTED, {VAST_IN_UNMUTE, VAST_IN_MUTE, 0}, "unmute mute", NULL},
       {0, {VAST_IN_MUTE, 0}, "mute", NULL},
       {0, {VAST_IN_UNMUTE, 0}, "", NULL},
-      {VAST_PLAYER_MUTED, {VAST_IN_PLAYER_EXPAND, 0}, "playerExpand fullscreen", "s=muted,fullscreen"},
+      {VAST_PLAYER_MUTED,
+       {VAST_IN_PLAYER_EXPAND, 0},
+       "playerExpand fullscreen",
+       "s=muted,fullscreen"},
       {0, {VAST_IN_PLAYER_EXPAND, 0}, "playerExpand fullscreen", "s=fullscreen"},
       {VAST_PLAYER_FULLSCREEN, {VAST_IN_PLAYER_EXPAND, 0}, "", NULL},
-      {VAST_PLAYER_FULLSCREEN | VAST_PLAYER_MUTED, {VAST_IN_PLAYER_COLLAPSE, 0},
-       "playerCollapse exitFullscreen", NULL},
+      {VAST_PLAYER_FULLSCREEN | VAST_PLAYER_MUTED,
+       {VAST_IN_PLAYER_COLLAPSE, 0},
+       "playerCollapse exitFullscreen",
+       NULL},
   };
   for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
     setup(30, VAST_OFFSET_NONE, 0);
@@ -1568,7 +1629,8 @@ TEST(initial_player_state_table) {
     CHECK_INT(nrec, 0); /* setting the state fires nothing */
     play(0, 1);
     nrec = 0;
-    for (int k = 0; k < 3 && rows[r].inputs[k]; k++) CHECK_INT(in(rows[r].inputs[k], 1), VAST_OK);
+    for (int k = 0; k < 3 && rows[r].inputs[k]; k++)
+      CHECK_INT(in(rows[r].inputs[k], 1), VAST_OK);
     char names[256] = "";
     for (int i = 0; i < nrec; i++)
       snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? " " : "",
@@ -1633,4 +1695,6 @@ static const th_case cases[] = {
     {0},
 };
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}

@@ -236,9 +236,12 @@ TEST(case_folders_name_rules) {
  * after multi-byte text they differ), and url-not-cdata reads the text there. */
 TEST(positions_bytes_and_cdata) {
   static const char one_line[] =
-      "<VAST version=\"4.2\"><Ad id=\"\xc3\xa9\xc3\xa9\"><InLine><AdSystem>\xc3\xa9t\xc3\xa9</AdSystem>"
-      "<AdTitle>t</AdTitle><AdServingId>x</AdServingId><Impression>https://t.example.com/i?a=1&amp;b=2"
-      "</Impression><Impression><![CDATA[https://t.example.com/j]]></Impression></InLine></Ad></VAST>";
+      "<VAST version=\"4.2\"><Ad "
+      "id=\"\xc3\xa9\xc3\xa9\"><InLine><AdSystem>\xc3\xa9t\xc3\xa9</AdSystem>"
+      "<AdTitle>t</AdTitle><AdServingId>x</AdServingId><Impression>https://t.example.com/"
+      "i?a=1&amp;b=2"
+      "</Impression><Impression><![CDATA[https://t.example.com/j]]></Impression></InLine></Ad></"
+      "VAST>";
   vast_error err;
   vast_doc *d = parse(one_line, sizeof one_line - 1, &err);
   CHECK(d != NULL);
@@ -312,7 +315,8 @@ TEST(rule_table) {
   for (size_t k = 0; k < sizeof everywhere / sizeof everywhere[0]; k++) {
     const vast_rule *q = vast_rule_find(everywhere[k]);
     CHECK(q != NULL);
-    for (int p = 0; p < VAST_PROFILE__COUNT; p++) CHECK_INT(q->severity[p], VAST_SEV_ERROR);
+    for (int p = 0; p < VAST_PROFILE__COUNT; p++)
+      CHECK_INT(q->severity[p], VAST_SEV_ERROR);
   }
 }
 
@@ -329,7 +333,8 @@ TEST(finding_position_and_path) {
   const char *at = strstr(xml, "http://t.example.com/mute");
   CHECK(at != NULL);
   unsigned line = 1;
-  for (const char *p = xml; p < at; p++) line += *p == '\n';
+  for (const char *p = xml; p < at; p++)
+    line += *p == '\n';
   CHECK_INT(f->line, line);
   CHECK(f->column > 1);
   CHECK_STR(f->path, "/VAST/Ad[1]/InLine/Creatives/Creative[1]/Linear/TrackingEvents/Tracking[6]");
@@ -340,7 +345,8 @@ TEST(finding_position_and_path) {
   xml = th_slurp(CASES_DIR "/missing-quartile/bad.xml", &n);
   l = findings_for(xml, n, VAST_PROFILE_WEB);
   CHECK_INT(vast_findings_count(l), 1);
-  CHECK_STR(vast_findings_at(l, 0)->path, "/VAST/Ad[1]/InLine/Creatives/Creative[1]/Linear/TrackingEvents");
+  CHECK_STR(vast_findings_at(l, 0)->path,
+            "/VAST/Ad[1]/InLine/Creatives/Creative[1]/Linear/TrackingEvents");
   CHECK(strstr(vast_findings_at(l, 0)->message, "midpoint") != NULL);
   vast_findings_free(l);
   free(xml);
@@ -476,10 +482,12 @@ TEST(writers) {
   CHECK_INT(vast_sarif_end(buf_write, &s, &st), VAST_OK);
   CHECK(th_json_valid(s.p));
   CHECK(strstr(s.p, "\"version\":\"2.1.0\"") != NULL);
-  CHECK(strstr(s.p, "\"helpUri\":\"") != NULL && strstr(s.p, "\"fullDescription\":{\"text\":") != NULL);
+  CHECK(strstr(s.p, "\"helpUri\":\"") != NULL &&
+        strstr(s.p, "\"fullDescription\":{\"text\":") != NULL);
   CHECK(strstr(s.p, "\"ruleId\":\"url-whitespace\"") != NULL);
   CHECK(strstr(s.p, "\"uri\":\"dir/tag%201.xml\"") != NULL);
-  snprintf(want, sizeof want, "\"region\":{\"startLine\":%u,\"startColumn\":%u}", f->line, f->column);
+  snprintf(want, sizeof want, "\"region\":{\"startLine\":%u,\"startColumn\":%u}", f->line,
+           f->column);
   CHECK(strstr(s.p, want) != NULL);
   /* every rule is declared in the driver */
   for (size_t i = 0; i < vast_rule_count(); i++) {
@@ -543,12 +551,23 @@ TEST(template_is_complete_and_valid) {
       const vast_linear *l = ad->creatives[0].linear;
       CHECK(l != NULL);
       CHECK_NEAR(l->duration, 30.0, 1e-9);
-      static const vast_event every[] = {
-          VAST_EV_LOADED, VAST_EV_START, VAST_EV_FIRST_QUARTILE, VAST_EV_MIDPOINT,
-          VAST_EV_THIRD_QUARTILE, VAST_EV_COMPLETE, VAST_EV_PROGRESS, VAST_EV_CLOSE_LINEAR,
-          VAST_EV_MUTE, VAST_EV_UNMUTE, VAST_EV_PAUSE, VAST_EV_RESUME, VAST_EV_REWIND,
-          VAST_EV_PLAYER_EXPAND, VAST_EV_PLAYER_COLLAPSE, VAST_EV_OTHER_AD_INTERACTION,
-          VAST_EV_CREATIVE_VIEW};
+      static const vast_event every[] = {VAST_EV_LOADED,
+                                         VAST_EV_START,
+                                         VAST_EV_FIRST_QUARTILE,
+                                         VAST_EV_MIDPOINT,
+                                         VAST_EV_THIRD_QUARTILE,
+                                         VAST_EV_COMPLETE,
+                                         VAST_EV_PROGRESS,
+                                         VAST_EV_CLOSE_LINEAR,
+                                         VAST_EV_MUTE,
+                                         VAST_EV_UNMUTE,
+                                         VAST_EV_PAUSE,
+                                         VAST_EV_RESUME,
+                                         VAST_EV_REWIND,
+                                         VAST_EV_PLAYER_EXPAND,
+                                         VAST_EV_PLAYER_COLLAPSE,
+                                         VAST_EV_OTHER_AD_INTERACTION,
+                                         VAST_EV_CREATIVE_VIEW};
       for (size_t k = 0; k < sizeof every / sizeof every[0]; k++) {
         if (!has_event(l, every[k])) fprintf(stderr, "  missing %s\n", vast_event_name(every[k]));
         CHECK(has_event(l, every[k]));
@@ -559,7 +578,8 @@ TEST(template_is_complete_and_valid) {
       CHECK_INT(l->skipoffset.kind, skippable ? VAST_OFFSET_TIME : VAST_OFFSET_NONE);
       for (size_t k = 0; k < l->n_tracking; k++) {
         CHECK(!strncmp(l->tracking[k].url, "https://", 8));
-        if (l->tracking[k].event == VAST_EV_PROGRESS) CHECK_INT(l->tracking[k].offset.kind, VAST_OFFSET_TIME);
+        if (l->tracking[k].event == VAST_EV_PROGRESS)
+          CHECK_INT(l->tracking[k].offset.kind, VAST_OFFSET_TIME);
         CHECK(strcmp(l->tracking[k].event_name, vast_event_name(l->tracking[k].event)) == 0);
       }
       int mp4 = 0;
@@ -592,7 +612,6 @@ TEST(template_is_complete_and_valid) {
   CHECK(b.n == 0);
   free(b.p);
 }
-
 
 /* --wrapper, --omid and the comments: model facts and no finding anywhere. */
 TEST(template_variants) {
@@ -741,16 +760,21 @@ static const struct {
 } corpus[] = {
     {"dailymotion__vast-client-js/spec/samples/empty-no-ad.xml", ""}, /* no-ad response (info) */
     /* InLine with neither Impression nor Creatives */
-    {"dailymotion__vast-client-js/spec/samples/empty-no-creative.xml", "missing-adservingid missing-creatives missing-impression"},
+    {"dailymotion__vast-client-js/spec/samples/empty-no-creative.xml",
+     "missing-adservingid missing-creatives missing-impression"},
     {"dailymotion__vast-client-js/spec/samples/inline-linear.xml", "missing-adservingid"},
     {"dailymotion__vast-client-js/spec/samples/invalid-xmlfile.xml", "parse:xml-malformed"},
     /* VAST 1.0 InLine without Impression */
-    {"dailymotion__vast-client-js/spec/samples/outdated-vast.xml", "missing-impression missing-quartile"},
-    {"dailymotion__vast-client-js/spec/samples/sample.xml", "missing-quartile skip-tracking-missing"},
+    {"dailymotion__vast-client-js/spec/samples/outdated-vast.xml",
+     "missing-impression missing-quartile"},
+    {"dailymotion__vast-client-js/spec/samples/sample.xml",
+     "missing-quartile skip-tracking-missing"},
     /* VPAID Linear without Duration */
-    {"dailymotion__vast-client-js/spec/samples/vpaid.xml", "missing-adservingid missing-duration missing-quartile"},
+    {"dailymotion__vast-client-js/spec/samples/vpaid.xml",
+     "missing-adservingid missing-duration missing-quartile"},
     /* no Impression; Flash MediaFile without delivery */
-    {"dailymotion__vast-client-js/spec/samples/vpaid2.xml", "mediafile-missing-delivery missing-adservingid missing-impression missing-quartile"},
+    {"dailymotion__vast-client-js/spec/samples/vpaid2.xml",
+     "mediafile-missing-delivery missing-adservingid missing-impression missing-quartile"},
     {"dailymotion__vast-client-js/spec/samples/wrapper-a.xml", ""},
     {"dailymotion__vast-client-js/spec/samples/wrapper-attributes-multiple-ads.xml", ""},
     {"dailymotion__vast-client-js/spec/samples/wrapper-b.xml", ""},
@@ -761,30 +785,38 @@ static const struct {
     {"dailymotion__vast-client-js/spec/samples/wrapper-unavailable-url.xml", ""},
     {"dailymotion__vmap-js/spec/samples/correct-vmap-with-extension.xml", ""},
     {"dailymotion__vmap-js/spec/samples/correct-vmap.xml", ""},
-    {"dailymotion__vmap-js/spec/samples/incorrect-vmap.xml", "parse:not-vast"},    /* root vmap:WRONG */
-    {"dailymotion__vmap-js/spec/samples/parsing-example.xml", "parse:not-vast"},   /* bare vmap:Extension */
+    {"dailymotion__vmap-js/spec/samples/incorrect-vmap.xml",
+     "parse:not-vast"}, /* root vmap:WRONG */
+    {"dailymotion__vmap-js/spec/samples/parsing-example.xml",
+     "parse:not-vast"}, /* bare vmap:Extension */
     {"flipkart-incubator__madman-android/app/src/main/assets/ad_response.xml", ""},
-    {"flipkart-incubator__madman-android/madman/src/test/assets/corrupt_vast.xml", "parse:not-vast"}, /* root VAST-1 */
-    {"flipkart-incubator__madman-android/madman/src/test/assets/corrupt_vmap.xml", "parse:xml-malformed"},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/corrupt_vast.xml",
+     "parse:not-vast"}, /* root VAST-1 */
+    {"flipkart-incubator__madman-android/madman/src/test/assets/corrupt_vmap.xml",
+     "parse:xml-malformed"},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vast.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_reordered.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_ad_uri.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_no_ad_source.xml", ""},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_only_post_roll.xml", ""},
-    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml", "missing-quartile"},
+    {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_with_preroll.xml",
+     "missing-quartile"},
     {"flipkart-incubator__madman-android/madman/src/test/assets/vmap_without_post_roll.xml", ""},
     /* no AdSystem, AdTitle or Impression (only CreativeExtensions) */
-    {"rs__vast/testdata/creative_extensions.xml", "missing-adsystem missing-adtitle missing-impression"},
+    {"rs__vast/testdata/creative_extensions.xml",
+     "missing-adsystem missing-adtitle missing-impression"},
     {"rs__vast/testdata/extraspaces_vpaid.xml", "missing-impression missing-quartile"},
-    {"rs__vast/testdata/inline_extensions.xml", "missing-adsystem missing-adtitle missing-creatives missing-impression"},
+    {"rs__vast/testdata/inline_extensions.xml",
+     "missing-adsystem missing-adtitle missing-creatives missing-impression"},
     {"rs__vast/testdata/liverail-vast2-linear-companion.xml", "missing-quartile"},
     {"rs__vast/testdata/liverail-vast2-nonlinear.xml", ""},
     {"rs__vast/testdata/spotx_vpaid.xml", "missing-impression missing-quartile"},
     {"rs__vast/testdata/vast4_universal_ad_id.xml", ""},
     {"rs__vast/testdata/vast_adaptv_attempt_attr.xml", ""},
     /* Duration "undefined" and no Impression */
-    {"rs__vast/testdata/vast_inline_linear-duration_undefined.xml", "duration-malformed missing-impression missing-quartile"},
+    {"rs__vast/testdata/vast_inline_linear-duration_undefined.xml",
+     "duration-malformed missing-impression missing-quartile"},
     {"rs__vast/testdata/vast_inline_linear.xml", ""},
     {"rs__vast/testdata/vast_inline_nonlinear.xml", ""},
     {"rs__vast/testdata/vast_wrapper_linear_1.xml", ""},
@@ -826,7 +858,8 @@ static void error_set(const vast_findings *l, char *out, size_t cap) {
     const vast_finding *f = vast_findings_at(l, i);
     if (f->severity != VAST_SEV_ERROR) continue;
     int dup = 0;
-    for (size_t j = 0; j < n; j++) dup |= !strcmp(ids[j], f->rule_id);
+    for (size_t j = 0; j < n; j++)
+      dup |= !strcmp(ids[j], f->rule_id);
     if (!dup) ids[n++] = f->rule_id;
   }
   for (size_t i = 0; i < n; i++)
@@ -981,7 +1014,8 @@ TEST(chain_corpus_resolves) {
 /* wrapper-unavailable-url.xml: its URI "invalid-url" cannot be read: 301 with the hop URL. */
 TEST(chain_corpus_unavailable) {
   int hops = -1;
-  vast_findings *l = findings_resolved(sample("wrapper-unavailable-url.xml"), VAST_PROFILE_WEB, 0, &hops);
+  vast_findings *l =
+      findings_resolved(sample("wrapper-unavailable-url.xml"), VAST_PROFILE_WEB, 0, &hops);
   CHECK_INT(hops, 1);
   const vast_finding *f = NULL;
   for (size_t i = 0; i < vast_findings_count(l); i++)
@@ -1083,9 +1117,7 @@ TEST(chain_depth_limit) {
   rmdir(dir);
 }
 
-
 /* ---- policies: overrides and config files -------------------------------- */
-
 
 /* Severity of the first finding of a rule, or -9 when there is none. */
 static int sev_of(const vast_findings *l, const char *id) {
@@ -1315,7 +1347,8 @@ TEST(text_layout) {
   }
   CHECK(findings > 1);
   /* the summary comes last and names the profile and the override */
-  snprintf(want, sizeof want, "%zu error%s, %zu warning%s, %zu note%s in tag.xml (profile web; rules: "
+  snprintf(want, sizeof want,
+           "%zu error%s, %zu warning%s, %zu note%s in tag.xml (profile web; rules: "
            "url-insecure=warning from --rule, url-not-cdata=off from --rule)\n",
            vast_findings_count_severity(l, VAST_SEV_ERROR),
            vast_findings_count_severity(l, VAST_SEV_ERROR) == 1 ? "" : "s",
@@ -1360,7 +1393,9 @@ TEST(text_layout) {
 
 /* ---- JSON: camelCase, null, and the one escaper --------------------------- */
 
-static void quote_out(void *u, const char *p, size_t n) { buf_write(u, p, n); }
+static void quote_out(void *u, const char *p, size_t n) {
+  buf_write(u, p, n);
+}
 
 static char *quoted(const char *s, size_t n) {
   buf b = {0};
@@ -1381,12 +1416,13 @@ TEST(json_escaper) {
     size_t n;
     const char *out;
   } bad[] = {
-      {"ad=\xff", 4, "\"ad=\xef\xbf\xbd\""},                       /* ad=%FF decoded */
-      {"\xc3", 1, "\"\xef\xbf\xbd\""},                             /* truncated */
-      {"\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},             /* overlong '/' */
+      {"ad=\xff", 4, "\"ad=\xef\xbf\xbd\""},                           /* ad=%FF decoded */
+      {"\xc3", 1, "\"\xef\xbf\xbd\""},                                 /* truncated */
+      {"\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},                 /* overlong '/' */
       {"\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* surrogate */
-      {"\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* > U+10FFFF */
-      {"\x80x", 2, "\"\xef\xbf\xbdx\""},                           /* stray continuation */
+      {"\xf4\x90\x80\x80", 4,
+       "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* > U+10FFFF */
+      {"\x80x", 2, "\"\xef\xbf\xbdx\""},                        /* stray continuation */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     q = quoted(bad[i].in, bad[i].n);
@@ -1408,8 +1444,10 @@ TEST(json_findings_schema) {
   buf j = {0};
   CHECK_INT(vast_findings_write_json(l, "bad\xff.xml", buf_write, &j), VAST_OK);
   CHECK(th_json_valid(j.p));
-  CHECK(strstr(j.p, "{\"file\":\"bad\xef\xbf\xbd.xml\",\"profile\":\"web\",\"overrides\":[{\"rule\":"
-                    "\"url-insecure\",\"severity\":\"error\",\"source\":\"--rule\"}],\"errors\":1,") != NULL);
+  CHECK(strstr(j.p,
+               "{\"file\":\"bad\xef\xbf\xbd.xml\",\"profile\":\"web\",\"overrides\":[{\"rule\":"
+               "\"url-insecure\",\"severity\":\"error\",\"source\":\"--rule\"}],\"errors\":1,") !=
+        NULL);
   CHECK(strstr(j.p, "\"iabCode\":null") != NULL);
   CHECK(strstr(j.p, "iab_code") == NULL);
   free(j.p);
@@ -1454,4 +1492,6 @@ static const th_case cases[] = {
     {0},
 };
 
-int main(int argc, char **argv) { return th_main(__FILE__, cases, argc, argv); }
+int main(int argc, char **argv) {
+  return th_main(__FILE__, cases, argc, argv);
+}
