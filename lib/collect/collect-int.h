@@ -54,6 +54,10 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
    the NUL). */
 long vast__url_decode(const char *s, size_t n, char *out, size_t cap);
 
+/* Tests: the Nth thread vast_collector_start creates (1: the writer, 2 and on:
+   the event loops) fails to start; 0 (default): never. */
+extern int vast__collect_fail_thread;
+
 /* ---- Hits ---- */
 
 enum { VAST__HIT_PENDING = 0, VAST__HIT_OK = 1, VAST__HIT_FAILED = 2 };

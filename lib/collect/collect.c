@@ -2662,6 +2662,36 @@ static int make_listener(const struct sockaddr *addr, socklen_t alen) {
   return fd;
 }
 
+/*
+ * 0 when no socket listens on addr yet; else the errno of a bind without
+ * SO_REUSEPORT (EADDRINUSE). The listeners below share their address with
+ * SO_REUSEPORT, which the kernel grants to any socket of the same user that
+ * asks for it: a second collector on the same port would silently take half
+ * of the connections into its own database. A socket without SO_REUSEPORT
+ * cannot bind an address anybody listens on, so binding one first (and
+ * closing it) refuses the port when it is taken. Two collectors started in
+ * the same instant could both pass; nothing else can.
+ */
+static int port_taken(const struct sockaddr *addr, socklen_t alen) {
+  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0; /* the listener's own socket() reports it */
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* TIME_WAIT is no user */
+  int e = bind(fd, addr, alen) == 0 ? 0 : errno;
+  close(fd);
+  return e == EADDRINUSE ? e : 0;
+}
+
+/* Tests: the Nth thread vast_collector_start creates (1: the writer, 2 and
+   on: the event loops) fails to start, as when the process is out of threads;
+   0: never. */
+int vast__collect_fail_thread;
+
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg, int *nth) {
+  if (vast__collect_fail_thread && ++*nth == vast__collect_fail_thread) return EAGAIN;
+  return pthread_create(t, NULL, fn, arg);
+}
+
 static void collector_free_parts(vast_collector *c) {
   if (c->workers) {
     for (unsigned i = 0; i < c->nworkers; i++) {
@@ -2803,6 +2833,16 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
   freeaddrinfo(ai);
 
+  int taken = ((struct sockaddr_in *)&addr)->sin_port != 0 /* same offset in sockaddr_in6 */
+                  ? port_taken((struct sockaddr *)&addr, alen)
+                  : 0;
+  if (taken) {
+    set_err(err, VAST_E_IO, "cannot listen on %s: %s (another process listens on that port)",
+            c->s_listen, strerror(taken));
+    collector_free_parts(c);
+    return VAST_E_IO;
+  }
+
   unsigned nw = c->o.threads;
   if (!nw) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -2920,23 +2960,24 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
     if (iv < 5) iv = 5;
     uv_timer_start(&w->sweep, on_sweep, iv, iv);
   }
-  if (pthread_create(&c->writer, NULL, writer_main, c) != 0) {
-    set_err(err, VAST_E_NOMEM, "cannot start the writer thread");
-    for (unsigned i = 0; i < nw; i++) {
-      worker *w = c->workers[i];
-      uv_close((uv_handle_t *)&w->listener, NULL);
-      uv_close((uv_handle_t *)&w->wake, NULL);
-      uv_close((uv_handle_t *)&w->sweep, NULL);
-      uv_close((uv_handle_t *)&w->commit, NULL);
-      uv_run(&w->loop, UV_RUN_DEFAULT);
-    }
-    collector_free_parts(c);
+  /* A thread that cannot start: everything started is stopped and freed, as
+     vast_collector_free does (the loops without a thread drain here), so no
+     listener stays bound and unserved. */
+  int nth = 0, rc = start_thread(&c->writer, writer_main, c, &nth);
+  if (rc != 0) {
+    set_err(err, VAST_E_NOMEM, "cannot start the writer thread: %s", strerror(rc));
+    vast_collector_free(c);
     return VAST_E_NOMEM;
   }
   c->writer_started = 1;
   for (unsigned i = 0; i < nw; i++) {
     worker *w = c->workers[i];
-    if (pthread_create(&w->tid, NULL, worker_main, w) == 0) w->started = 1;
+    if ((rc = start_thread(&w->tid, worker_main, w, &nth)) != 0) {
+      set_err(err, VAST_E_NOMEM, "cannot start event-loop thread %u: %s", i, strerror(rc));
+      vast_collector_free(c);
+      return VAST_E_NOMEM;
+    }
+    w->started = 1;
   }
   *out = c;
   return VAST_OK;
