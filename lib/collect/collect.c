@@ -277,8 +277,8 @@ static void collector_free_parts(vast_collector *c) {
   free(c);
 }
 
-vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **out,
-                              vast_error *err) {
+vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site *site,
+                               vast_collector **out, vast_error *err) {
   *out = NULL;
   vast_collector_opts def;
   vast_collector_opts_init(&def);
@@ -296,6 +296,7 @@ vast_err vast_collector_start(const vast_collector_opts *opts, vast_collector **
   c->qtail = &c->qhead;
   c->jlock = -1;
   c->o = def;
+  c->site = c->o.web ? site : NULL;
   if (!c->o.max_pipeline) c->o.max_pipeline = 1;
   if (!c->o.batch_max) c->o.batch_max = 1;
   if (!c->o.max_request_line) c->o.max_request_line = 8192;

@@ -17,7 +17,6 @@
 
 #include "base/jsonw.h"
 #include "collect/server-int.h"
-#include "web/web-int.h"
 
 const unsigned char vast__gif[43] = {
     0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xff, 0xff,
@@ -93,7 +92,8 @@ int vast__bput(char **b, size_t *len, size_t *cap, const void *p, size_t n) {
  * keep-alive adds "Connection: keep-alive".
  */
 int vast__build_response(char **b, size_t *len, size_t *cap, int code, const char *ctype,
-                         const void *body, size_t blen, int head, int close, int v10, int web) {
+                         const void *body, size_t blen, int head, int close, int v10,
+                         const char *headers) {
   char h[1024];
   int n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\n", code, reason(code));
   if (ctype) n += snprintf(h + n, sizeof h - (size_t)n, "Content-Type: %s\r\n", ctype);
@@ -101,9 +101,9 @@ int vast__build_response(char **b, size_t *len, size_t *cap, int code, const cha
   n += snprintf(h + n, sizeof h - (size_t)n, "%s%s%s\r\n", NO_CACHE,
                 close ? "Connection: close\r\n" : "",
                 !close && v10 ? "Connection: keep-alive\r\n" : "");
-  if (web) { /* pages and API answers: the security headers before the empty line */
+  if (headers) { /* the site's answers: its headers before the empty line */
     n -= 2;
-    n += snprintf(h + n, sizeof h - (size_t)n, "%s\r\n", vast__web_sec_headers);
+    n += snprintf(h + n, sizeof h - (size_t)n, "%s\r\n", headers);
   }
   if (vast__bput(b, len, cap, h, (size_t)n)) return -1;
   if (!head && blen && code != 204) return vast__bput(b, len, cap, body, blen);
@@ -129,7 +129,7 @@ static void hit_resp_init(void) {
           int gif = codes[ci] == 200;
           if (vast__build_response(&b, &len, &cap, codes[ci], gif ? "image/gif" : NULL,
                                    gif ? vast__gif : NULL, gif ? sizeof vast__gif : 0, h, cl, v,
-                                   0) == 0 &&
+                                   NULL) == 0 &&
               len <= HIT_RESP_MAX) {
             memcpy(hit_resp_buf[ci][h][cl][v], b, len);
             hit_resp_len[ci][h][cl][v] = len;
@@ -152,8 +152,9 @@ static int put_hit_response(char **b, size_t *len, size_t *cap, int code, int he
   if (n) return vast__bput(b, len, cap, hit_resp_buf[ci][head][close][v10], n);
   int gif = code == 200;
   return vast__build_response(b, len, cap, code, gif ? "image/gif" : NULL, gif ? vast__gif : NULL,
-                              gif ? sizeof vast__gif : 0, head, close, v10, 0);
+                              gif ? sizeof vast__gif : 0, head, close, v10, NULL);
 }
+
 static void wait_add(conn *k) {
   if (k->in_wait) return;
   worker *w = k->w;
@@ -254,19 +255,19 @@ int vast__slot_push(conn *k, slot s) {
  * waiting ahead of it, else as a slot behind the waiting ones.
  */
 static void respond_x(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
-                      int close, int v10, int web) {
+                      int close, int v10, const char *headers) {
   vast__count_status(k->w, code);
   if (close) k->close_after = 1;
   if (k->scount == 0) {
     if (vast__build_response(&k->wbuf, &k->wlen, &k->wcap, code, ctype, body, blen, head, close,
-                             v10, web))
+                             v10, headers))
       vast__conn_close(k);
     return;
   }
   slot s = {0};
   size_t cap = 0;
   if (vast__build_response(&s.bytes, &s.len, &cap, code, ctype, body, blen, head, close, v10,
-                           web) ||
+                           headers) ||
       vast__slot_push(k, s)) {
     free(s.bytes);
     vast__conn_close(k);
@@ -291,13 +292,14 @@ void vast__respond_raw(conn *k, int code, char *bytes, size_t len, int close) {
 
 void vast__respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
                    int close, int v10) {
-  respond_x(k, code, ctype, body, blen, head, close, v10, 0);
+  respond_x(k, code, ctype, body, blen, head, close, v10, NULL);
 }
 
-/* An answer of the web pages or API: with the security headers. */
+/* An answer of the site (the web UI, certification): with its headers. */
 void vast__respond_web(conn *k, int code, const char *ctype, const void *body, size_t blen,
                        int head, int close, int v10) {
-  respond_x(k, code, ctype, body, blen, head, close, v10, 1);
+  const vast__site *site = k->w->c->site;
+  respond_x(k, code, ctype, body, blen, head, close, v10, site ? site->headers : NULL);
 }
 
 /* Starts reading (io_uring: a multishot receive, unless one is armed). */
@@ -464,7 +466,7 @@ static void conn_process(conn *k, const char *data, size_t len, int from_partial
       off = len;
       break;
     }
-    long used = vast__route(k, &rq, (size_t)r, data + off + r, len - off - (size_t)r);
+    long used = vast__route_request(k, &rq, (size_t)r, data + off + r, len - off - (size_t)r);
     if (used < 0) break; /* body incomplete: wait for more */
     off += (size_t)r + (size_t)used;
   }

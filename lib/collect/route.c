@@ -1,29 +1,37 @@
 /*
  * route.c: the collector's request routing. A tracking request (GET, HEAD or
  * a beacon POST of /t/<event>) becomes a hit record handed to the writer (or
- * this loop's journal); /healthz, /stats and /metrics are answered here; with
- * the web UI, its pages and API (lib/web) and the player-certification routes
- * (lib/certify) are answered on the loop or run on libuv's thread pool, and
- * their POST bodies are read against the collector's body budget.
+ * this loop's journal); /healthz, /stats and /metrics are answered here. With
+ * the web UI the routes of the site (vast__site, collect-int.h: the web UI's
+ * pages and API, lib/web; player certification, lib/certify) are looked up in
+ * its tables and answered on the loop or run on libuv's thread pool, their
+ * POST bodies read against the collector's body budget. The collector knows
+ * those modules only through the tables.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collect/server-int.h"
-#include "web/web-int.h"
-#include "certify/certify-int.h"
 
-/* A POST /api/... request handed to libuv's thread pool. */
+/* A thread-pool job: a POOL route's request, or a --tap-forward fire. */
 struct webjob {
   uv_work_t req;
-  conn *k; /* NULL once the connection is gone */
+  conn *k; /* NULL once the connection is gone (a fire has none) */
   vast_collector *c;
-  char *path, *query, *body; /* one allocation: path\0query\0body */
-  int slow;                  /* counted in slow_busy */
-  size_t pn, qn, bn;
-  vast__web_resp resp;
+  const vast__route *rt; /* NULL: fire rq.query with site->forward */
+  int slow;              /* counted in slow_busy */
+  vast__route_req rq;    /* NUL-terminated copies, in mem */
+  char *mem;
+  vast__route_ans ans;
 };
+
+void vast__route_ans_free(vast__route_ans *a) {
+  if (!a) return;
+  free(a->owned);
+  free(a->hitq);
+  a->owned = a->hitq = NULL;
+}
 
 static int field_of(vast_collector *c, const char *key, size_t n) {
   for (unsigned i = 0; i < c->nmap; i++)
@@ -170,37 +178,11 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
   return h;
 }
 
-/* GET of the web pages and the cheap JSON (run here, on the loop). */
-static void handle_web_get(conn *k, const char *p, size_t n, int head, int close, int v10) {
-  vast_collector *c = k->w->c;
-  const char *ctype;
-  const unsigned char *data;
-  size_t dlen;
-  if (n == 10 && memcmp(p, "/api/stats", 10) == 0) {
-    char *b = NULL;
-    size_t len = 0, cap = 0;
-    vast__stats_web(c, &b, &len, &cap);
-    vast__respond_web(k, 200, "application/json", b, len, head, close, v10);
-    free(b);
-  } else if (n == 11 && memcmp(p, "/api/errors", 11) == 0) {
-    vast__web_resp r;
-    vast__web_errors(&r);
-    vast__respond_web(k, r.status, r.ctype, r.body, r.len, head, close, v10);
-    vast__web_resp_free(&r);
-  } else if (vast__web_api_known(p, n)) {
-    vast__respond_web(k, 405, "text/plain", "use POST\n", 9, head, close, v10);
-  } else if (vast__web_asset(p, n, &ctype, &data, &dlen)) {
-    vast__respond_web(k, 200, ctype, data, dlen, head, close, v10);
-  } else {
-    vast__respond_web(k, 404, "text/plain", "not found\n", 10, head, close, v10);
-  }
-}
-
 /*
  * A tracking request (GET, HEAD, or a beacon POST whose body was read). With
  * ok (a whole response, malloc'd, owned from here on), the hit is answered
  * with it instead of the GIF once stored (okcode its status): the test ad
- * server's tags and the tap's redirects (certify.c).
+ * server's tags and the tap's redirects (a route's record: answer() below).
  */
 static void handle_hit_x(conn *k, const vast__http_req *rq, int head, int close, int v10, char *ok,
                          size_t oklen, int okcode) {
@@ -272,73 +254,6 @@ static void handle_hit(conn *k, const vast__http_req *rq, int head, int close, i
 }
 
 /*
- * The player-certification routes (lib/certify/certify.c): GET /vast, /vmap (the
- * test ad server). Returns 0 when the path is not one of them. An answer
- * that comes with a record (a served tag) is stored like a hit and sent
- * once the hit is stored, so a collector that answered a tag has it.
- */
-static void tap_job(conn *k, const vast__http_req *rq, int close, int v10);
-static void forward_job(conn *k, const vast__http_req *rq, const char *url, size_t un);
-static int certify_route(conn *k, const vast__http_req *rq, int head, int close, int v10) {
-  vast_collector *c = k->w->c;
-  vast__cert_ans a;
-  if (!vast__certify_route(rq->path.p, rq->path.n, rq->query.p, rq->query.n, rq->host.p, rq->host.n,
-                           &a))
-    return 0;
-  if (a.tap_job) {
-    tap_job(k, rq, close, v10);
-    return 1;
-  }
-  if (!a.event[0]) {
-    vast__respond_web(k, a.status, a.ctype, a.body, a.blen, head, close, v10);
-    vast__cert_ans_free(&a);
-    return 1;
-  }
-  char *b = NULL;
-  size_t len = 0, cap = 0;
-  char path[80];
-  if (a.location && c->o.tap_forward) { /* none or server: a plain hit */
-    vast__http_req r2 = *rq;
-    int pn = snprintf(path, sizeof path, "/t/%s", a.event);
-    r2.path = (vast__str){path, (size_t)pn};
-    r2.query = (vast__str){a.hitq, a.hqn};
-    handle_hit(k, &r2, head, close, v10);
-    if (c->o.tap_forward == 2) forward_job(k, rq, a.location, a.locn);
-    vast__cert_ans_free(&a);
-    return 1;
-  }
-  if (a.location) {
-    /* 302 to the original, no body: what the player's request would have got */
-    char h[320];
-    int hn = snprintf(
-        h, sizeof h, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n%s%s%sLocation: ", NO_CACHE,
-        close ? "Connection: close\r\n" : "", !close && v10 ? "Connection: keep-alive\r\n" : "");
-    if (vast__bput(&b, &len, &cap, h, (size_t)hn) ||
-        vast__bput(&b, &len, &cap, a.location, a.locn) ||
-        vast__bput(&b, &len, &cap, "\r\n\r\n", 4)) {
-      free(b);
-      vast__cert_ans_free(&a);
-      vast__conn_close(k);
-      return 1;
-    }
-  }
-  int pn = snprintf(path, sizeof path, "/t/%s", a.event);
-  vast__http_req r2 = *rq;
-  r2.path = (vast__str){path, (size_t)pn};
-  r2.query = (vast__str){a.hitq, a.hqn};
-  if (!a.location && vast__build_response(&b, &len, &cap, a.status, a.ctype, a.body, a.blen, head,
-                                          close, v10, 1)) {
-    free(b);
-    vast__cert_ans_free(&a);
-    vast__conn_close(k);
-    return 1;
-  }
-  handle_hit_x(k, &r2, head, close, v10, b, len, a.status);
-  vast__cert_ans_free(&a);
-  return 1;
-}
-
-/*
  * The body of a POST whose head (head_len bytes) is parsed, avail bytes of it
  * there: 1 when the whole body is there; -1 when it must be waited for (its
  * bytes are reserved against the body budget, and k->body_need says how much
@@ -391,6 +306,319 @@ static long beacon_post(conn *k, const vast__http_req *rq, size_t head_len, size
   return (long)rq->content_length;
 }
 
+/* ---- the site's routes ---- */
+
+/*
+ * The route of the site for a POST (post) or GET and the path p[0..n); NULL
+ * when none. With use_match a route's match callback must agree too.
+ */
+static const vast__route *lookup(const vast__site *site, int post, const char *p, size_t n,
+                                 int use_match) {
+  for (const vast__route *const *t = site->tables; *t; t++)
+    for (const vast__route *r = *t; r->method; r++) {
+      if ((r->method[0] == 'P') != post) continue;
+      size_t rl = strlen(r->path);
+      int hit = r->flags & VAST__ROUTE_PREFIX ? n > rl && memcmp(p, r->path, rl) == 0
+                                              : n == rl && memcmp(p, r->path, n) == 0;
+      if (hit && (!use_match || !r->match || r->match(p, n))) return r;
+    }
+  return NULL;
+}
+
+/* The request as a route sees it (slices of rq; body[0..bn)). */
+static void route_req_of(conn *k, const vast__http_req *rq, const char *body, size_t bn,
+                         vast__route_req *out) {
+  vast_collector *c = k->w->c;
+  *out = (vast__route_req){.path = rq->path.p,
+                           .pn = rq->path.n,
+                           .query = rq->query.n ? rq->query.p : "",
+                           .qn = rq->query.n,
+                           .host = rq->host.n ? rq->host.p : "",
+                           .hn = rq->host.n,
+                           .body = bn ? body : "",
+                           .bn = bn,
+                           .ctype = rq->content_type.n ? rq->content_type.p : "",
+                           .cn = rq->content_type.n,
+                           .api_client = rq->api_client,
+                           .db_path = c->o.db_path,
+                           .allow_private = c->o.web_allow_private};
+}
+
+/*
+ * A job for the thread pool with copies of rq's path, query, host and body
+ * (one allocation, each NUL-terminated); NULL when out of memory.
+ */
+static webjob *job_new(vast_collector *c, const vast__route *rt, const vast__route_req *rq,
+                       int slow) {
+  webjob *j = calloc(1, sizeof *j);
+  char *m = malloc(rq->pn + rq->qn + rq->hn + rq->bn + 4);
+  if (!j || !m) {
+    free(j);
+    free(m);
+    return NULL;
+  }
+  j->c = c;
+  j->rt = rt;
+  j->slow = slow;
+  j->mem = m;
+  j->rq = *rq;
+  j->rq.ctype = "";
+  j->rq.cn = 0;
+  const char **dst[4] = {&j->rq.path, &j->rq.query, &j->rq.host, &j->rq.body};
+  const char *src[4] = {rq->path, rq->query, rq->host, rq->body};
+  size_t len[4] = {rq->pn, rq->qn, rq->hn, rq->bn};
+  for (int i = 0; i < 4; i++) {
+    if (len[i]) memcpy(m, src[i], len[i]);
+    m[len[i]] = 0;
+    *dst[i] = m;
+    m += len[i] + 1;
+  }
+  j->req.data = j;
+  return j;
+}
+
+static void job_free(webjob *j) {
+  vast__route_ans_free(&j->ans);
+  free(j->mem);
+  free(j);
+}
+
+/* On the pool: the route, or a --tap-forward fire (query: the URL; body:
+   the device address, NUL, the device User-Agent). */
+static void job_work(uv_work_t *req) {
+  webjob *j = req->data;
+  if (j->rt) {
+    j->rt->run(&j->rq, &j->ans);
+    return;
+  }
+  long st = 0;
+  char msg[256];
+  j->c->site->forward(j->rq.query, j->rq.body, j->rq.body + strlen(j->rq.body) + 1,
+                      j->rq.allow_private, &st, msg, sizeof msg);
+  if (st < 200 || st > 399)
+    vast__clog(j->c, "--tap-forward server: %s answered %ld%s%s", j->rq.query, st,
+               msg[0] ? ": " : "", msg);
+}
+
+/* Back on the loop: the answer takes the job's slot; the connection flushes. */
+static void job_after(uv_work_t *req, int status) {
+  webjob *j = req->data;
+  conn *k = j->k;
+  if (j->slow) atomic_fetch_sub(&j->c->slow_busy, 1);
+  if (k && !k->closing) {
+    slot *s = NULL;
+    for (size_t i = 0; i < k->scount && !s; i++) {
+      slot *t = &k->slots[(k->shead + i) & (k->scap - 1)];
+      if (t->job == j) s = t;
+    }
+    if (s) {
+      int code = status == UV_ECANCELED ? 503 : j->ans.status ? j->ans.status : 500;
+      size_t cap = 0;
+      vast__count_status(k->w, code);
+      s->job = NULL;
+      if (code >= 400) WINC(k->w, bad);
+      if (vast__build_response(&s->bytes, &s->len, &cap, code,
+                               j->ans.ctype ? j->ans.ctype : "text/plain", j->ans.body, j->ans.len,
+                               s->head, s->close, s->v10, j->c->site->headers))
+        vast__conn_close(k);
+      else
+        vast__conn_flush(k);
+    }
+  }
+  job_free(j);
+}
+
+void vast__job_detach(webjob *j) {
+  j->k = NULL; /* job_after frees it */
+}
+
+/*
+ * Runs route r for rq on the thread pool; its answer takes a slot of k, in
+ * order. Work that may wait on the network (VAST__ROUTE_SLOW, or r->slow)
+ * gets half the pool at most, so it cannot starve the fast routes: past that
+ * it is answered 503.
+ */
+static void pool_job(conn *k, const vast__route *r, const vast__route_req *rq, int head, int close,
+                     int v10) {
+  vast_collector *c = k->w->c;
+  int slow = (r->flags & VAST__ROUTE_SLOW) || (r->slow && r->slow(rq));
+  if (slow && atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
+    atomic_fetch_sub(&c->slow_busy, 1);
+    static const char m[] = "busy: too many requests waiting on the network, retry later\n";
+    static const char ma[] = "busy: too many API requests waiting on the network, retry later\n";
+    int api = r->flags & VAST__ROUTE_BODY;
+    vast__respond_web(k, 503, "text/plain", api ? ma : m, api ? sizeof ma - 1 : sizeof m - 1, head,
+                      close, v10);
+    return;
+  }
+  webjob *j = job_new(c, r, rq, slow);
+  slot sl = {.job = j,
+             .head = (unsigned char)head,
+             .close = (unsigned char)close,
+             .v10 = (unsigned char)v10};
+  if (!j || vast__slot_push(k, sl) != 0) {
+    if (j) job_free(j);
+    if (slow) atomic_fetch_sub(&c->slow_busy, 1);
+    vast__respond_web(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
+    return;
+  }
+  j->k = k;
+  if (close) k->close_after = 1;
+  if (uv_queue_work(&k->w->loop, &j->req, job_work, job_after) != 0) {
+    /* cannot happen with a valid loop; answer instead of hanging */
+    j->ans.status = 503;
+    job_after(&j->req, 0);
+  }
+}
+
+/*
+ * --tap-forward server: fires the original URL of a tapped hit from the
+ * collector (thread pool, under the slow-work cap; past it the forward is
+ * dropped and logged) with the player's address or X-Device-IP and its
+ * User-Agent or X-Device-User-Agent. Not tied to the connection.
+ */
+static void forward_job(conn *k, const vast__http_req *rq, const char *url, size_t un) {
+  vast_collector *c = k->w->c;
+  const char *ip = rq->device_ip.n ? rq->device_ip.p : k->ip;
+  size_t ipn = rq->device_ip.n ? rq->device_ip.n : strlen(k->ip);
+  const vast__str *ua = rq->device_ua.n ? &rq->device_ua : &rq->user_agent;
+  if (atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
+    atomic_fetch_sub(&c->slow_busy, 1);
+    vast__clog(c, "--tap-forward server: busy, not forwarded: %.*s", (int)un, url);
+    return;
+  }
+  char *dev = malloc(ipn + 1 + ua->n);
+  webjob *j = NULL;
+  if (dev) {
+    memcpy(dev, ip, ipn);
+    dev[ipn] = 0;
+    if (ua->n) memcpy(dev + ipn + 1, ua->p, ua->n);
+    vast__route_req fq = {.path = "",
+                          .query = url,
+                          .qn = un,
+                          .host = "",
+                          .body = dev,
+                          .bn = ipn + 1 + ua->n,
+                          .ctype = "",
+                          .allow_private = c->o.web_allow_private};
+    j = job_new(c, NULL, &fq, 1);
+    free(dev);
+  }
+  if (!j) {
+    atomic_fetch_sub(&c->slow_busy, 1);
+    vast__clog(c, "--tap-forward server: out of memory, not forwarded: %.*s", (int)un, url);
+    return;
+  }
+  if (uv_queue_work(&k->w->loop, &j->req, job_work, job_after) != 0) job_after(&j->req, 0);
+}
+
+/*
+ * The answer of a route run on the loop. One with a record is stored like a
+ * hit and sent once the hit is stored, so a collector that answered a served
+ * tag has it; one with a location too is answered 302 to it, or (tap_forward)
+ * like a plain hit, the original fired from here with tap_forward 2.
+ */
+static void answer(conn *k, const vast__http_req *rq, vast__route_ans *a, int head, int close,
+                   int v10) {
+  vast_collector *c = k->w->c;
+  if (!a->event[0]) {
+    vast__respond_web(k, a->status, a->ctype, a->body, a->len, head, close, v10);
+    vast__route_ans_free(a);
+    return;
+  }
+  char *b = NULL;
+  size_t len = 0, cap = 0;
+  char path[80];
+  int pn = snprintf(path, sizeof path, "/t/%s", a->event);
+  vast__http_req r2 = *rq;
+  r2.path = (vast__str){path, (size_t)pn};
+  r2.query = (vast__str){a->hitq, a->hqn};
+  if (a->location && c->o.tap_forward) { /* none or server: a plain hit */
+    handle_hit(k, &r2, head, close, v10);
+    if (c->o.tap_forward == 2) forward_job(k, rq, a->location, a->locn);
+    vast__route_ans_free(a);
+    return;
+  }
+  int fail;
+  if (a->location) {
+    /* 302 to the original, no body: what the player's request would have got */
+    char h[320];
+    int hn = snprintf(
+        h, sizeof h, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n%s%s%sLocation: ", NO_CACHE,
+        close ? "Connection: close\r\n" : "", !close && v10 ? "Connection: keep-alive\r\n" : "");
+    fail = vast__bput(&b, &len, &cap, h, (size_t)hn) ||
+           vast__bput(&b, &len, &cap, a->location, a->locn) ||
+           vast__bput(&b, &len, &cap, "\r\n\r\n", 4);
+  } else {
+    fail = vast__build_response(&b, &len, &cap, a->status, a->ctype, a->body, a->len, head, close,
+                                v10, c->site->headers);
+  }
+  if (fail) {
+    free(b);
+    vast__route_ans_free(a);
+    vast__conn_close(k);
+    return;
+  }
+  handle_hit_x(k, &r2, head, close, v10, b, len, a->status);
+  vast__route_ans_free(a);
+}
+
+/* GET or HEAD of a path of the site (or of none: 404; of a POST route: 405). */
+static void site_get(conn *k, const vast__http_req *rq, int head, int close, int v10) {
+  const vast__site *site = k->w->c->site;
+  const vast__route *r = lookup(site, 0, rq->path.p, rq->path.n, 1);
+  if (!r) {
+    if (lookup(site, 1, rq->path.p, rq->path.n, 1))
+      vast__respond_web(k, 405, "text/plain", "use POST\n", 9, head, close, v10);
+    else
+      vast__respond_web(k, 404, "text/plain", "not found\n", 10, head, close, v10);
+    return;
+  }
+  vast__route_req q;
+  route_req_of(k, rq, NULL, 0, &q);
+  if (r->flags & VAST__ROUTE_POOL) {
+    pool_job(k, r, &q, head, close, v10);
+    return;
+  }
+  vast__route_ans a;
+  memset(&a, 0, sizeof a);
+  r->run(&q, &a);
+  answer(k, rq, &a, head, close, v10);
+}
+
+/*
+ * A POST to a body route r whose head is parsed: data[0..avail) follows the
+ * head. Returns the body bytes consumed, or -1 when the body is not all
+ * there yet (k->body_need then says how much the whole request takes).
+ */
+static long site_post(conn *k, const vast__route *r, const vast__http_req *rq, size_t head_len,
+                      const char *data, size_t avail) {
+  vast_collector *c = k->w->c;
+  int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
+  vast__route_req q;
+  route_req_of(k, rq, NULL, 0, &q);
+  const char *refused = r->admit ? r->admit(&q) : NULL;
+  if (refused) {
+    /* e.g. what another web site can make a browser send without asking:
+       refused before the body is read, and the connection closed */
+    WINC(k->w, requests);
+    WINC(k->w, bad);
+    vast__respond_web(k, 415, "text/plain", refused, strlen(refused), 0, 1, v10);
+    return 0;
+  }
+  int rr = post_body(k, rq, head_len, avail, c->o.max_body);
+  if (rr <= 0) return rr;
+  size_t blen = (size_t)rq->content_length;
+  if (r->match && !r->match(rq->path.p, rq->path.n)) {
+    vast__respond_web(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
+    return (long)blen;
+  }
+  q.body = blen ? data : "";
+  q.bn = blen;
+  pool_job(k, r, &q, 0, close, v10);
+  return (long)blen;
+}
+
 static void handle_request(conn *k, const vast__http_req *rq) {
   worker *w = k->w;
   vast_collector *c = w->c;
@@ -415,7 +643,6 @@ static void handle_request(conn *k, const vast__http_req *rq) {
     handle_hit(k, rq, head, close, v10);
     return;
   }
-  if (c->o.web && certify_route(k, rq, head, close, v10)) return;
   if (n == 8 && memcmp(p, "/healthz", 8) == 0) {
     if (atomic_load_explicit(&c->db_lost, memory_order_relaxed))
       vast__respond(k, 503, "text/plain", "database file deleted or replaced\n", 34, head, close,
@@ -434,243 +661,27 @@ static void handle_request(conn *k, const vast__http_req *rq) {
     vast__stats_metrics(c, &b, &len, &cap);
     vast__respond(k, 200, "text/plain; version=0.0.4", b, len, head, close, v10);
     free(b);
-  } else if (c->o.web) {
-    handle_web_get(k, p, n, head, close, v10);
+  } else if (c->site && n == 10 && memcmp(p, "/api/stats", 10) == 0) {
+    char *b = NULL; /* the dashboard's numbers: the collector's own */
+    size_t len = 0, cap = 0;
+    vast__stats_web(c, &b, &len, &cap);
+    vast__respond_web(k, 200, "application/json", b, len, head, close, v10);
+    free(b);
+  } else if (c->site) {
+    site_get(k, rq, head, close, v10);
   } else {
     vast__respond(k, 404, "text/plain", "not found\n", 10, head, close, v10);
   }
 }
 
-/* ---- POST /api/...: bodies, and work on the thread pool ---- */
-
-static void web_work(uv_work_t *req) {
-  webjob *j = req->data;
-  if (j->pn == 4 && !memcmp(j->path, "/tap", 4)) { /* GET /tap: the host is in body */
-    vast__certify_tap(j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private, &j->resp.status,
-                      &j->resp.ctype, &j->resp.body, &j->resp.len);
-    return;
-  }
-  if (j->pn == 4 && !memcmp(j->path, "/fwd", 4)) { /* query: URL; body: ip NUL ua */
-    long st = 0;
-    char msg[256];
-    vast__certify_forward(j->query, j->body, j->body + strlen(j->body) + 1,
-                          j->c->o.web_allow_private, &st, msg, sizeof msg);
-    if (st < 200 || st > 399)
-      vast__clog(j->c, "--tap-forward server: %s answered %ld%s%s", j->query, st,
-                 msg[0] ? ": " : "", msg);
-    return;
-  }
-  if (j->pn >= 12 && !memcmp(j->path, "/conformance", 12)) {
-    vast__certify_page(j->c->o.db_path, j->path, j->pn, &j->resp.status, &j->resp.ctype,
-                       &j->resp.body, &j->resp.len);
-    return;
-  }
-  vast__web_api(j->path, j->pn, j->query, j->qn, j->body, j->bn, j->c->o.web_allow_private,
-                &j->resp);
-}
-
-/* Back on the loop: the answer takes the job's slot; the connection flushes. */
-static void web_after(uv_work_t *req, int status) {
-  webjob *j = req->data;
-  conn *k = j->k;
-  if (j->slow) atomic_fetch_sub(&j->c->slow_busy, 1);
-  if (k && !k->closing) {
-    slot *s = NULL;
-    for (size_t i = 0; i < k->scount && !s; i++) {
-      slot *t = &k->slots[(k->shead + i) & (k->scap - 1)];
-      if (t->job == j) s = t;
-    }
-    if (s) {
-      int code = status == UV_ECANCELED ? 503 : j->resp.status ? j->resp.status : 500;
-      size_t cap = 0;
-      vast__count_status(k->w, code);
-      s->job = NULL;
-      if (code >= 400) WINC(k->w, bad);
-      if (vast__build_response(&s->bytes, &s->len, &cap, code,
-                               j->resp.ctype ? j->resp.ctype : "text/plain", j->resp.body,
-                               j->resp.len, s->head, s->close, s->v10, 1))
-        vast__conn_close(k);
-      else
-        vast__conn_flush(k);
-    }
-  }
-  vast__web_resp_free(&j->resp);
-  free(j->path);
-  free(j);
-}
-
-/*
- * GET /tap and GET /conformance/<session>: the fetch and rewrite, or the
- * SQLite read, run on the thread pool as a slow /api/ call does (same cap);
- * the Host header travels as the job's body.
- */
-static void tap_job(conn *k, const vast__http_req *rq, int close, int v10) {
-  vast_collector *c = k->w->c;
-  if (atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
-    atomic_fetch_sub(&c->slow_busy, 1);
-    static const char m[] = "busy: too many requests waiting on the network, retry later\n";
-    vast__respond_web(k, 503, "text/plain", m, sizeof m - 1, 0, close, v10);
-    return;
-  }
-  webjob *j = calloc(1, sizeof *j);
-  char *mem = malloc(rq->path.n + rq->query.n + rq->host.n + 3);
-  slot sl = {.head = 0, .close = (unsigned char)close, .v10 = (unsigned char)v10};
-  sl.job = j;
-  if (!j || !mem || vast__slot_push(k, sl) != 0) {
-    free(j);
-    free(mem);
-    atomic_fetch_sub(&c->slow_busy, 1);
-    vast__respond_web(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
-    return;
-  }
-  j->slow = 1;
-  j->k = k;
-  j->c = c;
-  j->path = mem;
-  j->pn = rq->path.n;
-  memcpy(mem, rq->path.p, rq->path.n);
-  mem[rq->path.n] = 0;
-  j->query = mem + rq->path.n + 1;
-  j->qn = rq->query.n;
-  if (rq->query.n) memcpy(j->query, rq->query.p, rq->query.n);
-  j->query[rq->query.n] = 0;
-  j->body = j->query + rq->query.n + 1;
-  j->bn = rq->host.n;
-  if (rq->host.n) memcpy(j->body, rq->host.p, rq->host.n);
-  j->body[rq->host.n] = 0;
-  j->req.data = j;
-  if (close) k->close_after = 1;
-  if (uv_queue_work(&k->w->loop, &j->req, web_work, web_after) != 0) {
-    j->resp.status = 503;
-    web_after(&j->req, 0);
-  }
-}
-
-/*
- * --tap-forward server: fires the original URL of a tapped hit from the
- * collector (thread pool, under the slow-call cap; past it the forward is
- * dropped and logged) with the player's address or X-Device-IP and its
- * User-Agent or X-Device-User-Agent. Not tied to the connection.
- */
-static void forward_job(conn *k, const vast__http_req *rq, const char *url, size_t un) {
-  vast_collector *c = k->w->c;
-  const char *ip = rq->device_ip.n ? rq->device_ip.p : k->ip;
-  size_t ipn = rq->device_ip.n ? rq->device_ip.n : strlen(k->ip);
-  const vast__str *ua = rq->device_ua.n ? &rq->device_ua : &rq->user_agent;
-  if (atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
-    atomic_fetch_sub(&c->slow_busy, 1);
-    vast__clog(c, "--tap-forward server: busy, not forwarded: %.*s", (int)un, url);
-    return;
-  }
-  webjob *j = calloc(1, sizeof *j);
-  char *mem = malloc(5 + un + 1 + ipn + 1 + ua->n + 1);
-  if (!j || !mem) {
-    free(j);
-    free(mem);
-    atomic_fetch_sub(&c->slow_busy, 1);
-    vast__clog(c, "--tap-forward server: out of memory, not forwarded: %.*s", (int)un, url);
-    return;
-  }
-  j->slow = 1;
-  j->c = c;
-  j->path = mem;
-  j->pn = 4;
-  memcpy(mem, "/fwd", 5);
-  j->query = mem + 5;
-  memcpy(j->query, url, un);
-  j->query[un] = 0;
-  j->qn = un;
-  j->body = j->query + un + 1;
-  memcpy(j->body, ip, ipn);
-  j->body[ipn] = 0;
-  memcpy(j->body + ipn + 1, ua->p, ua->n);
-  j->body[ipn + 1 + ua->n] = 0;
-  j->bn = ipn + 1 + ua->n;
-  j->req.data = j;
-  if (uv_queue_work(&k->w->loop, &j->req, web_work, web_after) != 0) web_after(&j->req, 0);
-}
-
-/*
- * A POST to /api/... whose head is parsed: data[0..avail) follows the head.
- * Returns the body bytes consumed, or -1 when the body is not all there yet
- * (k->body_need then says how much the whole request takes).
- */
-static long web_post(conn *k, const vast__http_req *rq, size_t head_len, const char *data,
-                     size_t avail) {
-  vast_collector *c = k->w->c;
-  int close = !rq->keep_alive || k->w->draining, v10 = rq->minor == 0;
-  if (!vast__web_api_ctype_ok(rq->content_type.p, rq->content_type.n, rq->api_client)) {
-    /* what another web site can make a browser send without asking: refused
-       before the body is read, and the connection closed */
-    static const char m[] = "send Content-Type: application/xml or application/json "
-                            "(or an X-Vastrack-Client header)\n";
-    WINC(k->w, requests);
-    WINC(k->w, bad);
-    vast__respond_web(k, 415, "text/plain", m, sizeof m - 1, 0, 1, v10);
-    return 0;
-  }
-  int r = post_body(k, rq, head_len, avail, c->o.max_body);
-  if (r <= 0) return r;
-  size_t blen = (size_t)rq->content_length;
-  if (!vast__web_api_known(rq->path.p, rq->path.n)) {
-    vast__respond_web(k, 404, "text/plain", "not found\n", 10, 0, close, v10);
-    return (long)blen;
-  }
-  int slow = vast__web_api_slow(rq->path.p, rq->path.n, rq->query.p, rq->query.n, data, blen);
-  if (slow && atomic_fetch_add(&c->slow_busy, 1) >= c->slow_max) {
-    atomic_fetch_sub(&c->slow_busy, 1);
-    static const char m[] = "busy: too many API requests waiting on the network, retry later\n";
-    vast__respond_web(k, 503, "text/plain", m, sizeof m - 1, 0, close, v10);
-    return (long)blen;
-  }
-  webjob *j = calloc(1, sizeof *j);
-  char *mem = malloc(rq->path.n + rq->query.n + blen + 3);
-  slot sl = {.head = 0, .close = (unsigned char)close, .v10 = (unsigned char)v10};
-  sl.job = j;
-  if (!j || !mem || vast__slot_push(k, sl) != 0) {
-    free(j);
-    free(mem);
-    if (slow) atomic_fetch_sub(&c->slow_busy, 1);
-    vast__respond_web(k, 503, "text/plain", "out of memory\n", 14, 0, 1, v10);
-    return (long)blen;
-  }
-  j->slow = slow;
-  j->k = k;
-  j->c = c;
-  j->path = mem;
-  j->pn = rq->path.n;
-  memcpy(mem, rq->path.p, rq->path.n);
-  mem[rq->path.n] = 0;
-  j->query = mem + rq->path.n + 1;
-  j->qn = rq->query.n;
-  if (rq->query.n) memcpy(j->query, rq->query.p, rq->query.n);
-  j->query[rq->query.n] = 0;
-  j->body = j->query + rq->query.n + 1;
-  j->bn = blen;
-  if (blen) memcpy(j->body, data, blen);
-  j->body[blen] = 0;
-  j->req.data = j;
-  if (close) k->close_after = 1;
-  if (uv_queue_work(&k->w->loop, &j->req, web_work, web_after) != 0) {
-    /* cannot happen with a valid loop; answer instead of hanging */
-    j->resp.status = 503;
-    web_after(&j->req, 0);
-  }
-  return (long)blen;
-}
-
-void vast__job_detach(webjob *j) {
-  j->k = NULL; /* web_after frees it */
-}
-
-long vast__route(conn *k, const vast__http_req *rq, size_t head_len, const char *data,
-                 size_t avail) {
-  if (rq->method.n == 4 && rq->path.n > 3 && memcmp(rq->method.p, "POST", 4) == 0 &&
-      memcmp(rq->path.p, "/t/", 3) == 0)
+long vast__route_request(conn *k, const vast__http_req *rq, size_t head_len, const char *data,
+                         size_t avail) {
+  int post = rq->method.n == 4 && memcmp(rq->method.p, "POST", 4) == 0;
+  if (post && rq->path.n > 3 && memcmp(rq->path.p, "/t/", 3) == 0)
     return beacon_post(k, rq, head_len, avail);
-  if (rq->method.n == 4 && rq->method.p[0] == 'P' && k->w->c->o.web && rq->path.n > 5 &&
-      memcmp(rq->method.p, "POST", 4) == 0 && memcmp(rq->path.p, "/api/", 5) == 0)
-    return web_post(k, rq, head_len, data, avail);
+  const vast__site *site = k->w->c->site;
+  const vast__route *r = post && site ? lookup(site, 1, rq->path.p, rq->path.n, 0) : NULL;
+  if (r) return site_post(k, r, rq, head_len, data, avail);
   handle_request(k, rq);
   return 0;
 }

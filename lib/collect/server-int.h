@@ -236,6 +236,7 @@ typedef struct codecount {
 
 struct vast_collector {
   vast_collector_opts o;
+  const vast__site *site; /* the routes besides tracking; NULL without o.web */
   char *s_listen, *s_db, *s_kafka;
   char address[96];
   int port;
@@ -310,10 +311,12 @@ void vast__responses_init(void);
 /*
  * Builds a whole response into *b. Tracking answers (the GIF, 204) and errors
  * carry the no-cache headers; close adds "Connection: close", v10 with
- * keep-alive adds "Connection: keep-alive"; web adds the web UI's headers.
+ * keep-alive adds "Connection: keep-alive"; headers (NULL: none) are added
+ * as they are (each line ending in CRLF).
  */
 int vast__build_response(char **b, size_t *len, size_t *cap, int code, const char *ctype,
-                         const void *body, size_t blen, int head, int close, int v10, int web);
+                         const void *body, size_t blen, int head, int close, int v10,
+                         const char *headers);
 void vast__count_status(worker *w, int code);
 conn *vast__conn_new(worker *w);
 void vast__conn_accepted(conn *k);
@@ -326,7 +329,7 @@ void vast__conn_free(conn *k);
 int vast__slot_push(conn *k, slot s);
 void vast__body_release(conn *k);
 int vast__body_reserve(conn *k, size_t want);
-/* Queue a ready response in order (respond_web: with the web UI's headers). */
+/* Queue a ready response in order (respond_web: with the site's headers). */
 void vast__respond(conn *k, int code, const char *ctype, const void *body, size_t blen, int head,
                    int close, int v10);
 void vast__respond_web(conn *k, int code, const char *ctype, const void *body, size_t blen,
@@ -340,8 +343,8 @@ void vast__respond_raw(conn *k, int code, char *bytes, size_t len, int close);
  * follows it). Returns the body bytes it consumed, or -1 when a body must be
  * waited for (k->body_need then says how much the whole request takes).
  */
-long vast__route(conn *k, const vast__http_req *rq, size_t head_len, const char *data,
-                 size_t avail);
+long vast__route_request(conn *k, const vast__http_req *rq, size_t head_len, const char *data,
+                         size_t avail);
 
 /* The connection of a thread-pool job is gone: the job frees itself when done. */
 void vast__job_detach(webjob *j);
