@@ -2,7 +2,7 @@
  * error.c: messages and names for vast_err, generated from VAST_ERRNO_MAP so
  * the enum, the names and the messages never drift apart.
  */
-#include "vastrack.h"
+#include "vastrack/base.h"
 
 const char *vast_strerror(vast_err err) {
   switch (err) {
