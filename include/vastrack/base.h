@@ -104,7 +104,7 @@ VAST_API void vast_limits_init(vast_limits *limits);
 /*
  * vast_url_resolve: resolves `ref` (a VASTAdTagURI as written) against `base`
  * (the URL, or local file path, of the document that holds it) into *out
- * (malloc'd, free() it). An absolute http(s) ref is returned as is; a relative
+ * (release it with vast_free()). An absolute http(s) ref is returned as is; a relative
  * ref against an http(s) base follows RFC 3986 section 5.2 (string work, no
  * network); against a local path base it becomes a path relative to that
  * file's directory. Other schemes (file:, javascript:, data:...) give
@@ -141,6 +141,16 @@ VAST_API vast_err vast_csv_write_cell(const char *s, vast_write_fn write, void *
  * Thread-safe.
  */
 VAST_API size_t vast_text_escape(const char *s, char *out, size_t cap);
+
+/*
+ * vast_free: releases memory the library handed to the caller as its own (the
+ * strings and bodies documented "release with vast_free()": vast_url_resolve's
+ * result, vast_fetch's body and effective URL, ...). Use it rather than free():
+ * the library and the caller may not share one allocator (static builds with a
+ * custom malloc, other runtimes through the binding). Objects with their own
+ * destructor (vast_doc_free, vast_chain_free, ...) keep it. Accepts NULL.
+ */
+VAST_API void vast_free(void *p);
 
 /* Library version string, e.g. "0.1.0". */
 VAST_API const char *vast_version(void);

@@ -131,7 +131,7 @@ VAST_API int vast_net_header_value_ok(const char *s);
 
 /*
  * vast_fetch_result: what one fetch produced. body is malloc'd and NUL-terminated
- * (len excludes the NUL); the receiver frees it with free(). status is the final
+ * (len excludes the NUL); the receiver releases it with vast_free(). status is the final
  * HTTP status (0 when no response, or for local files); effective_url the URL after
  * redirects (malloc'd, may be NULL: then the requested URL is used).
  */
@@ -147,7 +147,7 @@ typedef struct vast_fetch_result {
  * absolute http(s) URL, the time it may take and the largest body allowed. Fills
  * *res and returns VAST_OK, or returns VAST_E_TIMEOUT, VAST_E_HTTP (no response, or
  * a status that is not 2xx: set res->status), VAST_E_TOO_LARGE, VAST_E_URL...
- * Whatever it stores in *res is freed by the caller with free(), even on failure.
+ * Whatever it stores in *res is released by the caller with vast_free(), even on failure.
  */
 typedef vast_err (*vast_fetch_fn)(void *ctx, const char *url, long timeout_ms, size_t max_bytes,
                                   vast_fetch_result *res /* OUT */);
@@ -168,7 +168,7 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
 /*
  * vast_fetch: GET one http:// or https:// URL with libcurl.
  *   opts  NULL for the defaults.
- *   res   OUT: body (free() it), length, status, effective URL (free() it).
+ *   res   OUT: body (vast_free() it), length, status, effective URL (vast_free() it).
  *   err   optional; on failure code, IAB code (301) and a message naming the URL.
  * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
  * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,

@@ -448,12 +448,12 @@ TEST(url_resolve_rfc3986_examples) {
     CHECK_INT(vast_url_resolve("http://a/b/c/d;p?q", ex[i][0], &o, NULL), VAST_OK);
     if (!o || strcmp(o, ex[i][1])) fprintf(stderr, "  %s -> %s\n", ex[i][0], o ? o : "(null)");
     CHECK_STR(o, ex[i][1]);
-    free(o);
+    vast_free(o);
   }
   char *o = NULL;
   CHECK_INT(vast_url_resolve("HTTPS://h.example", "v.xml", &o, NULL), VAST_OK);
   CHECK_STR(o, "https://h.example/v.xml");
-  free(o);
+  vast_free(o);
   CHECK_INT(vast_url_resolve("http://h/a", "b\nc", &o, NULL), VAST_E_URL);
   CHECK(o == NULL);
 }
