@@ -27,6 +27,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "vastrack.h"
 #include "collect/collect-int.h"
 #include "harness.h"
 
