@@ -7,8 +7,8 @@
  *                  (drain, wake-up, sweep timer)
  *   conn.c         connections: response slots in order, answers, writing,
  *                  back-pressure, the parse loop over received bytes
- *   route.c        request routing: tracking hits, POST bodies, the routes
- *                  of the web UI and player certification, thread-pool jobs
+ *   route.c        request routing: tracking hits, POST bodies, the route
+ *                  tables of the site (collect-int.h), thread-pool jobs
  *   loop-uring.c   the io_uring socket backend and its event loop
  *   loop-epoll.c   the libuv (epoll) socket backend
  *   writer.c       the writer thread (group commit), the loader (journal
@@ -200,6 +200,7 @@ struct worker {
   uv_prepare_t commit; /* epoll, journal mode: journal and answer before each poll */
   pthread_t tid;
   int started, draining, closed_handles, listener_open;
+  int handles; /* the uv handles above are initialised (start got that far) */
   uint64_t drain_deadline;
   unsigned nconns;
   conn *conns, *waiting;
