@@ -535,7 +535,7 @@ static void answer(conn *k, const vast__http_req *rq, vast__route_ans *a, int he
   r2.query = (vast__str){a->hitq, a->hqn};
   if (a->location && c->o.tap_forward) { /* none or server: a plain hit */
     handle_hit(k, &r2, head, close, v10);
-    if (c->o.tap_forward == 2) forward_job(k, rq, a->location, a->locn);
+    if (c->o.tap_forward == 2 && c->site->forward) forward_job(k, rq, a->location, a->locn);
     vast__route_ans_free(a);
     return;
   }
