@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "vastrack.h"
 
 /* ---- HTTP request parser (collect-http.c) ---- */
@@ -176,7 +177,7 @@ vast_err vast__kafka_open(const char *uri, vast__kafka **out, char *msg, size_t 
 vast_err vast__kafka_write(vast__kafka *k, vast__hit **hits, size_t n, char *msg, size_t msgcap);
 void vast__kafka_close(vast__kafka *k);
 
-/* Appends the JSON object of a hit to buf (growing it); -1 when out of memory. */
-int vast__hit_json(const vast__hit *h, char **buf, size_t *len, size_t *cap);
+/* Appends the JSON object of a hit to b (jsonw.h); -1 when out of memory. */
+int vast__hit_json(const vast__hit *h, vast__buf *b);
 
 #endif

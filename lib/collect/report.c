@@ -463,17 +463,6 @@ static void emit(out *o, const char *fmt, ...) {
   if (o->fn(o->ctx, buf, (size_t)n) != 0) o->failed = 1;
 }
 
-static void emit_raw(void *u, const char *p, size_t n) {
-  out *o = u;
-  if (!o->failed && n && o->fn(o->ctx, p, n) != 0) o->failed = 1;
-}
-
-/* Through the library's one JSON escaper (jsonw.h): invalid UTF-8 from a
- * beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
-static void emit_json_str(out *o, const char *s) {
-  vast__json_quote(s, strlen(s), emit_raw, o);
-}
-
 /* One CSV cell of received text: quoted as needed, never a formula. */
 static void emit_csv_str(out *o, const char *s) {
   if (!o->failed && vast_csv_write_cell(s, o->fn, o->ctx) != VAST_OK) o->failed = 1;
@@ -516,11 +505,19 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
   qsort(idx, r->n, sizeof *idx, cmp_entry);
   int fired = r->have_fired;
 
-  if (fmt == VAST_REPORT_CSV)
+  /* JSON goes through the library's one writer (jsonw.h): invalid UTF-8 from a
+     beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
+  vast__jw w;
+  vast__jw_init(&w, write, ctx);
+  if (fmt == VAST_REPORT_CSV) {
     emit(&o, "ad,event,counted,fired,answered,diff,rate\n");
-  else if (fmt == VAST_REPORT_JSON)
-    emit(&o, "{\"sinceMs\":%lld,\"firedLog\":%s,\"ads\":[", (long long)r->since_ms,
-         fired ? "true" : "false");
+  } else if (fmt == VAST_REPORT_JSON) {
+    vast__jw_obj_begin(&w);
+    vast__jw_kint(&w, "sinceMs", (long long)r->since_ms);
+    vast__jw_kbool_opt(&w, "firedLog", fired != 0);
+    vast__jw_key(&w, "ads");
+    vast__jw_arr_begin(&w);
+  }
 
   size_t i = 0;
   int first_ad = 1;
@@ -541,14 +538,16 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
       if (fired) emit(&o, " %10s %10s %8s", "fired", "answered", "diff");
       emit(&o, "\n");
     } else if (fmt == VAST_REPORT_JSON) {
-      emit(&o, "%s{\"ad\":", first_ad ? "" : ",");
-      emit_json_str(&o, ad);
-      emit(&o, ",\"impressions\":%llu,\"events\":[", (unsigned long long)imp);
+      vast__jw_obj_begin(&w);
+      vast__jw_kstr(&w, "ad", ad);
+      vast__jw_key(&w, "impressions");
+      vast__jw_uint(&w, imp);
+      vast__jw_key(&w, "events");
+      vast__jw_arr_begin(&w);
     }
     first_ad = 0;
     /* funnel rows always (zeros included), then what the ad has */
     int shown[NFUNNEL] = {0};
-    int first_ev = 1;
     for (int pass = 0; pass < 2; pass++) {
       size_t count = pass == 0 ? NFUNNEL : j - i;
       for (size_t k = 0; k < count; k++) {
@@ -594,43 +593,60 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
           if (rate >= 0) emit(&o, "%.4f", rate);
           emit(&o, "\n");
         } else {
-          emit(&o, "%s{\"event\":", first_ev ? "" : ",");
-          emit_json_str(&o, is_err ? "error" : name);
-          if (!is_err) emit(&o, ",\"code\":null");
-          if (is_err) { /* a number, null for "none", else the text as sent */
-            const char *cd = name + 6;
-            if (!strcmp(cd, "none") || !*cd)
-              emit(&o, ",\"code\":null");
-            else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 &&
-                     (cd[0] != '0' || !cd[1]))
-              emit(&o, ",\"code\":%s", cd);
-            else
-              emit(&o, ",\"code\":"), emit_json_str(&o, cd);
+          vast__jw_obj_begin(&w);
+          vast__jw_kstr(&w, "event", is_err ? "error" : name);
+          vast__jw_key(&w, "code");
+          const char *cd = is_err ? name + 6 : "";
+          if (!is_err || !strcmp(cd, "none") || !*cd) /* a number, null for "none" */
+            vast__jw_null(&w);
+          else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 &&
+                   (cd[0] != '0' || !cd[1]))
+            vast__jw_value(&w, cd, strlen(cd));
+          else /* the text as sent */
+            vast__jw_str(&w, cd);
+          vast__jw_kbool_opt(&w, "funnel", in_funnel);
+          vast__jw_key(&w, "counted");
+          vast__jw_uint(&w, e->counted);
+          vast__jw_key(&w, "rate");
+          if (rate >= 0) {
+            char num[32];
+            vast__jw_value(&w, num, (size_t)snprintf(num, sizeof num, "%.4f", rate));
+          } else {
+            vast__jw_null(&w);
           }
-          emit(&o, ",\"funnel\":%s,\"counted\":%llu", in_funnel ? "true" : "false",
-               (unsigned long long)e->counted);
-          if (rate >= 0)
-            emit(&o, ",\"rate\":%.4f", rate);
-          else
-            emit(&o, ",\"rate\":null");
-          if (fired && !is_err)
-            emit(&o, ",\"fired\":%llu,\"answered\":%llu,\"diff\":%lld",
-                 (unsigned long long)e->fired, (unsigned long long)e->answered, (long long)diff);
-          else /* no fired log, or an error row: null, never left out */
-            emit(&o, ",\"fired\":null,\"answered\":null,\"diff\":null");
-          emit(&o, "}");
+          if (fired && !is_err) {
+            vast__jw_key(&w, "fired");
+            vast__jw_uint(&w, e->fired);
+            vast__jw_key(&w, "answered");
+            vast__jw_uint(&w, e->answered);
+            vast__jw_kint(&w, "diff", (long long)diff);
+          } else { /* no fired log, or an error row: null, never left out */
+            vast__jw_key(&w, "fired");
+            vast__jw_null(&w);
+            vast__jw_key(&w, "answered");
+            vast__jw_null(&w);
+            vast__jw_key(&w, "diff");
+            vast__jw_null(&w);
+          }
+          vast__jw_obj_end(&w);
         }
-        first_ev = 0;
       }
     }
     (void)shown;
-    if (fmt == VAST_REPORT_JSON) emit(&o, "]}");
+    if (fmt == VAST_REPORT_JSON) {
+      vast__jw_arr_end(&w);
+      vast__jw_obj_end(&w);
+    }
     i = j;
   }
-  if (fmt == VAST_REPORT_JSON)
-    emit(&o, "]}\n");
-  else if (fmt == VAST_REPORT_TEXT && r->n == 0)
+  if (fmt == VAST_REPORT_JSON) {
+    vast__jw_arr_end(&w);
+    vast__jw_obj_end(&w);
+    vast__jw_raw(&w, "\n", 1);
+    if (vast__jw_finish(&w)) o.failed = 1;
+  } else if (fmt == VAST_REPORT_TEXT && r->n == 0) {
     emit(&o, "no hits\n");
+  }
   free(idx);
   return o.failed ? VAST_E_IO : VAST_OK;
 }

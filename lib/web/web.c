@@ -51,23 +51,7 @@ static const vast_net_policy *web_policy(int allow_private) {
   return allow_private ? &allow : &refuse;
 }
 
-/* ---- output buffer (buf.h) ---- */
-
-static void sb_out(void *u, const char *p, size_t n) {
-  vast__buf_write(u, p, n);
-}
-
-/* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
-static void sb_jstrn(vast__buf *b, const char *s, size_t n) {
-  if (!s)
-    vast__buf_puts(b, "null");
-  else
-    vast__json_quote(s, n, sb_out, b);
-}
-
-static void sb_jstr(vast__buf *b, const char *s) {
-  sb_jstrn(b, s, s ? strlen(s) : 0);
-}
+/* ---- output buffer (buf.h), JSON strings by jsonw.h ---- */
 
 static void finish(vast__web_resp *out, int status, vast__buf *b) {
   if (b->fail) {
@@ -91,7 +75,7 @@ static void fail_json(vast__web_resp *out, int status, const char *msg, int iab,
                       unsigned long col, const char *source, size_t slen) {
   vast__buf b = {0};
   vast__buf_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
-  sb_jstr(&b, msg);
+  vast__json_buf_str(&b, msg);
   vast__buf_puts(&b, ",\"iabCode\":");
   if (iab)
     vast__buf_printf(&b, "%d", iab);
@@ -102,7 +86,7 @@ static void fail_json(vast__web_resp *out, int status, const char *msg, int iab,
   else
     vast__buf_puts(&b, ",\"line\":null,\"column\":null}");
   vast__buf_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
-  sb_jstrn(&b, source, slen);
+  vast__json_buf_strn(&b, source, slen);
   vast__buf_puts(&b, "}");
   finish(out, status, &b);
 }
@@ -269,7 +253,7 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
   vast__buf_puts(b, *first ? "{" : ",{");
   *first = 0;
   vast__buf_printf(b, "\"adIndex\":%zu,\"ad\":", ai);
-  sb_jstr(b, ad->id);
+  vast__json_buf_str(b, ad->id);
   vast__buf_printf(b, ",\"adType\":\"%s\",\"creativeIndex\":",
                    ad->kind == VAST_AD_INLINE    ? "inline"
                    : ad->kind == VAST_AD_WRAPPER ? "wrapper"
@@ -279,11 +263,11 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
   else
     vast__buf_puts(b, "null");
   vast__buf_puts(b, ",\"creative\":");
-  sb_jstr(b, cr ? cr->id : NULL);
+  vast__json_buf_str(b, cr ? cr->id : NULL);
   vast__buf_printf(b, ",\"kind\":\"%s\",\"events\":{", kind);
   for (size_t i = 0; i < nt; i++) {
     if (i) vast__buf_puts(b, ",");
-    sb_jstr(b, t[i].name);
+    vast__json_buf_str(b, t[i].name);
     vast__buf_printf(b, ":%u", t[i].n);
   }
   vast__buf_puts(b, "},\"missing\":[");
@@ -323,7 +307,7 @@ static void api_inspect(const web_input *in, vast__web_resp *out) {
   vast__buf_printf(&b, "{\"ok\":true,\"kind\":\"%s\",\"source\":",
                    vast_doc_kind_of(doc) == VAST_DOC_VMAP ? "vmap" : "vast");
   if (in->fetched)
-    sb_jstrn(&b, in->buf, in->len);
+    vast__json_buf_strn(&b, in->buf, in->len);
   else
     vast__buf_puts(&b, "null");
   vast__buf_puts(&b, ",\"doc\":");
@@ -339,15 +323,15 @@ static void api_inspect(const web_input *in, vast__web_resp *out) {
 
 static void write_iab(vast__buf *b, const vast_iab_error *e) {
   vast__buf_printf(b, "{\"code\":%d,\"name\":", e->code);
-  sb_jstr(b, e->name);
+  vast__json_buf_str(b, e->name);
   vast__buf_puts(b, ",\"meaning\":");
-  sb_jstr(b, e->meaning);
+  vast__json_buf_str(b, e->meaning);
   vast__buf_puts(b, ",\"cause\":");
-  sb_jstr(b, e->cause);
+  vast__json_buf_str(b, e->cause);
   vast__buf_puts(b, ",\"fix\":");
-  sb_jstr(b, e->fix);
+  vast__json_buf_str(b, e->fix);
   vast__buf_puts(b, ",\"test\":");
-  sb_jstr(b, e->test);
+  vast__json_buf_str(b, e->test);
   vast__buf_puts(b, "}");
 }
 
@@ -399,7 +383,7 @@ static void api_validate(const web_input *in, const char *q, size_t qn, int allo
   vast__buf_printf(&b, "{\"ok\":true,\"parsed\":%s,\"profile\":\"%s\",\"source\":",
                    doc ? "true" : "false", vast_profile_name(opt.profile));
   if (in->fetched)
-    sb_jstrn(&b, in->buf, in->len);
+    vast__json_buf_strn(&b, in->buf, in->len);
   else
     vast__buf_puts(&b, "null");
   vast__buf_puts(&b, ",\"result\":");
@@ -455,7 +439,7 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
     vast__buf_puts(&b, "null");
   } else {
     vast__buf_puts(&b, "{\"message\":");
-    sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
+    vast__json_buf_str(&b, err.message[0] ? err.message : vast_strerror(rc));
     if (err.iab_code)
       vast__buf_printf(&b, ",\"iabCode\":%d}", err.iab_code);
     else
@@ -488,9 +472,9 @@ static void on_beacon(void *user, const vast_track_beacon *bc) {
   vast__buf_puts(s->b, s->n++ ? ",{" : "{");
   vast__buf_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
                    bc->media_time < 0 ? s->st.media : bc->media_time);
-  sb_jstr(s->b, bc->name);
+  vast__json_buf_str(s->b, bc->name);
   vast__buf_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
-  sb_jstrn(s->b, bc->url, bc->url_len);
+  vast__json_buf_strn(s->b, bc->url, bc->url_len);
   vast__buf_puts(s->b, "}");
 }
 
@@ -500,9 +484,9 @@ static void on_refused(void *user, const vast_play_state *st, const vast_play_ev
   play_sim *s = user;
   vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
   vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
-  sb_jstr(s->notes, e->name);
+  vast__json_buf_str(s->notes, e->name);
   vast__buf_puts(s->notes, ",\"message\":");
-  sb_jstr(s->notes, reason);
+  vast__json_buf_str(s->notes, reason);
   vast__buf_puts(s->notes, "}");
 }
 
