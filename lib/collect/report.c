@@ -8,8 +8,8 @@
  * complete with each step's rate against impressions, the other events, the
  * error codes, and fired/answered/diff columns when a log was added.
  */
-#include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,119 +204,23 @@ vast_err vast_report_load(const char *db_path, int64_t since_ms, vast_report **o
 
 /* ---- the fired log ---- */
 
-/* Reads a JSON string at *p (after the opening quote) into out; advances *p. */
-static int json_string(const char **p, char *out, size_t cap) {
-  const char *s = *p;
-  size_t o = 0;
-  while (*s && *s != '"') {
-    char c = *s++;
-    if (c == '\\') {
-      c = *s++;
-      switch (c) {
-      case 'n':
-        c = '\n';
-        break;
-      case 't':
-        c = '\t';
-        break;
-      case 'r':
-        c = '\r';
-        break;
-      case 'b':
-        c = '\b';
-        break;
-      case 'f':
-        c = '\f';
-        break;
-      case 'u': {
-        unsigned v = 0;
-        for (int i = 0; i < 4; i++) {
-          char h = *s;
-          if (!isxdigit((unsigned char)h)) return -1;
-          v = v * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
-          s++;
-        }
-        c = v < 0x80 ? (char)v : '?';
-        break;
-      }
-      case 0:
-        return -1;
-      default:
-        break; /* \" \\ \/ */
-      }
-    }
-    if (o + 1 < cap) out[o++] = c;
-  }
-  if (*s != '"') return -1;
-  out[o] = 0;
-  *p = s + 1;
-  return 0;
-}
-
-/* Skips one JSON value at *p (strings, numbers, literals, nested containers). */
-static int json_skip(const char **p) {
-  const char *s = *p;
-  int depth = 0;
-  do {
-    while (isspace((unsigned char)*s))
-      s++;
-    if (*s == '"') {
-      s++;
-      while (*s && *s != '"')
-        s += *s == '\\' && s[1] ? 2 : 1;
-      if (!*s) return -1;
-      s++;
-    } else if (*s == '{' || *s == '[') {
-      depth++;
-      s++;
-    } else if (*s == '}' || *s == ']') {
-      depth--;
-      s++;
-    } else if (*s == ',' || *s == ':') {
-      s++;
-    } else if (*s) {
-      while (*s && !strchr(",}] \t\r\n", *s))
-        s++;
-    } else {
-      return -1;
-    }
-  } while (depth > 0);
-  *p = s;
-  return 0;
-}
-
 /*
- * Picks "url" and "status" out of one JSON object line. Returns 0 when the
- * line is an object with a url.
+ * Picks "url" and "status" out of one line of a delivery log (JSON lines,
+ * read with jansson). Returns 0 when the line is an object with a non-empty
+ * string url; status is 0 when absent or not an integer.
  */
 static int parse_fired_line(const char *line, char *url, size_t cap, long *status) {
-  const char *s = line;
   *status = 0;
   url[0] = 0;
-  while (isspace((unsigned char)*s))
-    s++;
-  if (*s++ != '{') return -1;
-  for (;;) {
-    while (isspace((unsigned char)*s) || *s == ',')
-      s++;
-    if (*s == '}') break;
-    if (*s++ != '"') return -1;
-    char key[32];
-    if (json_string(&s, key, sizeof key)) return -1;
-    while (isspace((unsigned char)*s))
-      s++;
-    if (*s++ != ':') return -1;
-    while (isspace((unsigned char)*s))
-      s++;
-    if (!strcmp(key, "url") && *s == '"') {
-      s++;
-      if (json_string(&s, url, cap)) return -1;
-    } else if (!strcmp(key, "status") && (isdigit((unsigned char)*s) || *s == '-')) {
-      *status = strtol(s, (char **)&s, 10);
-    } else if (json_skip(&s)) {
-      return -1;
-    }
+  json_t *o = json_loads(line, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, NULL);
+  if (!json_is_object(o)) {
+    json_decref(o);
+    return -1;
   }
+  json_t *u = json_object_get(o, "url"), *st = json_object_get(o, "status");
+  if (json_is_string(u)) snprintf(url, cap, "%s", json_string_value(u));
+  if (json_is_integer(st)) *status = (long)json_integer_value(st);
+  json_decref(o);
   return url[0] ? 0 : -1;
 }
 

@@ -6,7 +6,7 @@
  * through each output (the raw escaper, the streaming writer, the vast__buf
  * helper, the public vast_json_write_string, a collector hit as sent to
  * Kafka, report --json, validate --json and SARIF) and must come out as the
- * same bytes.
+ * same bytes. The delivery log that report reads back is parsed with jansson.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +124,45 @@ TEST(report_json) {
   vast_report_free(r);
 }
 
+/* The delivery log is read with jansson: any key order, escapes decoded, junk
+   lines skipped, a status that is not an integer not counted as answered. */
+TEST(fired_log_reader) {
+  char path[] = "/tmp/test-json-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  static const char log[] = "{\"url\":\"http://c/t/start?ad=A\",\"status\":204}\n"
+                            "{\"status\":200,\"t\":1.5,\"x\":[{\"y\":\"}\"}],\"url\":\"http:\\/\\/"
+                            "c\\/t\\/complete?ad=A\"}\n"
+                            "not json\n"
+                            "{\"url\":null,\"status\":200}\n"
+                            "[\"http://c/t/start?ad=A\"]\n"
+                            "{\"url\":\"http://c/t/start?ad=A\",\"status\":\"200\"}\n"
+                            "{\"url\":\"http://c/t/midpoint?ad=\\u00e9\",\"status\":500}\n"
+                            "{\"url\":\"http://c/t/firstQuartile?ad=A\",\"status\":299} trailing\n"
+                            "{\"url\":\"http://c/t/start?ad=A\",\"status\":204\n";
+  CHECK(write(fd, log, sizeof log - 1) == (ssize_t)(sizeof log - 1));
+  close(fd);
+  vast_report *r = NULL;
+  CHECK_INT(vast_report_new(&r), VAST_OK);
+  size_t used = 0;
+  CHECK_INT(vast_report_add_fired(r, path, &used, NULL), VAST_OK);
+  unlink(path);
+  CHECK_INT(used, 5);
+  uint64_t counted, fired, answered;
+  CHECK_INT(vast_report_count(r, "A", "start", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(fired, 2);
+  CHECK_INT(answered, 1);
+  CHECK_INT(vast_report_count(r, "A", "complete", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(fired, 1);
+  CHECK_INT(answered, 1);
+  CHECK_INT(vast_report_count(r, "\xc3\xa9", "midpoint", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(fired, 1);
+  CHECK_INT(answered, 0);
+  CHECK_INT(vast_report_count(r, "A", "firstQuartile", &counted, &fired, &answered), VAST_OK);
+  CHECK_INT(answered, 1);
+  vast_report_free(r);
+}
+
 /* validate --json and SARIF: a finding whose message holds the hostile bytes. */
 TEST(findings_json_and_sarif) {
   vast_findings l;
@@ -164,7 +203,12 @@ TEST(findings_json_and_sarif) {
 }
 
 static const th_case cases[] = {
-    TH(escaper_and_writer_agree), TH(hit_record), TH(report_json), TH(findings_json_and_sarif), {0},
+    TH(escaper_and_writer_agree),
+    TH(hit_record),
+    TH(report_json),
+    TH(fired_log_reader),
+    TH(findings_json_and_sarif),
+    {0},
 };
 
 int main(int argc, char **argv) {
