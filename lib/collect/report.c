@@ -16,8 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "collect/collect-int.h"
+#include "base/error.h"
 #include "base/jsonw.h"
+#include "collect/collect-int.h"
 
 static const char *FUNNEL[] = {"impression", "start",         "firstQuartile",
                                "midpoint",   "thirdQuartile", "complete"};
@@ -116,20 +117,11 @@ void vast_report_free(vast_report *r) {
   free(r);
 }
 
-static void fill_err(vast_error *err, vast_err code, const char *msg) {
-  if (!err) return;
-  memset(err, 0, sizeof *err);
-  err->code = code;
-  snprintf(err->message, sizeof err->message, "%.250s", msg);
-}
-
 static vast_err run_query(vast_report *r, sqlite3 *db, const char *sql, int64_t arg, int errors,
                           vast_error *err) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    char m[300];
-    snprintf(m, sizeof m, "not a collector database: %s", sqlite3_errmsg(db));
-    fill_err(err, VAST_E_DB, m);
+    vast__error_set(err, VAST_E_DB, 0, "not a collector database: %s", sqlite3_errmsg(db));
     return VAST_E_DB;
   }
   sqlite3_bind_int64(st, 1, arg);
@@ -154,7 +146,7 @@ static vast_err run_query(vast_report *r, sqlite3 *db, const char *sql, int64_t 
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
-    fill_err(err, VAST_E_DB, sqlite3_errmsg(db));
+    vast__error_set(err, VAST_E_DB, 0, "%s", sqlite3_errmsg(db));
     return VAST_E_DB;
   }
   return VAST_OK;
@@ -169,9 +161,8 @@ vast_err vast_report_load(const char *db_path, int64_t since_ms, vast_report **o
   r->since_ms = since_ms;
   sqlite3 *db = NULL;
   if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-    char m[300];
-    snprintf(m, sizeof m, "cannot open '%s': %s", db_path, db ? sqlite3_errmsg(db) : "no memory");
-    fill_err(err, VAST_E_DB, m);
+    vast__error_set(err, VAST_E_DB, 0, "cannot open '%s': %s", db_path,
+                    db ? sqlite3_errmsg(db) : "no memory");
     sqlite3_close(db);
     vast_report_free(r);
     return VAST_E_DB;
@@ -244,17 +235,14 @@ vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err) {
                       (fl == 3 && !memcmp(f, "sid", 3)) || (fl == 4 && !memcmp(f, "code", 4)) ||
                       (fl == 1 && f[0] == 'r'));
     if (!eq || nl == 0 || nl >= sizeof names[0] || !known) {
-      char m[300];
-      snprintf(m, sizeof m,
-               "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, cr, "
-               "sid, code or r)",
-               map);
-      fill_err(err, VAST_E_INVAL, m);
-      return VAST_E_INVAL;
+      return vast__error_set(err, VAST_E_INVAL, 0,
+                             "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, "
+                             "cr, sid, code or r)",
+                             map);
     }
     if (fl == 2 && !memcmp(f, "ad", 2)) {
       if (n == sizeof names / sizeof names[0]) {
-        fill_err(err, VAST_E_INVAL, "parameter map: more than 16 names for ad");
+        vast__error_set(err, VAST_E_INVAL, 0, "parameter map: more than 16 names for ad");
         return VAST_E_INVAL;
       }
       memcpy(names[n], s, nl);
@@ -305,10 +293,7 @@ vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lin
   if (lines_used) *lines_used = 0;
   FILE *f = fopen(log_path, "r");
   if (!f) {
-    char m[300];
-    snprintf(m, sizeof m, "cannot open '%s': %s", log_path, strerror(errno));
-    fill_err(err, VAST_E_IO, m);
-    return VAST_E_IO;
+    return vast__error_set(err, VAST_E_IO, 0, "cannot open '%s': %s", log_path, strerror(errno));
   }
   r->have_fired = 1;
   char *line = NULL;
