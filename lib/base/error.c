@@ -6,9 +6,10 @@
 #include "base/error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "vastrack.h"
+#include "vastrack/base.h"
 
 const char *vast_strerror(vast_err err) {
   switch (err) {
@@ -43,6 +44,10 @@ void vast_limits_init(vast_limits *l) {
   l->max_elements = 200000;
   l->max_url_len = 16u << 10;
   l->max_text_len = 1u << 20;
+}
+
+void vast_free(void *p) {
+  free(p);
 }
 
 vast_err vast__error_setv(vast_error *err, vast_err code, int iab, const char *fmt, va_list ap) {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
-#include "vastrack/doc.h"
+#include "vastrack/base.h"
 
 typedef struct vast__jw {
   vast_write_fn write;
