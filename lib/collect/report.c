@@ -19,10 +19,7 @@
 #include "base/error.h"
 #include "base/jsonw.h"
 #include "collect/collect-int.h"
-
-static const char *FUNNEL[] = {"impression", "start",         "firstQuartile",
-                               "midpoint",   "thirdQuartile", "complete"};
-#define NFUNNEL 6
+#include "collect/wire.h"
 
 typedef struct entry {
   char *ad, *event; /* event "error:CODE" rows hold error codes */
@@ -36,8 +33,7 @@ struct vast_report {
   size_t tcap;
   int have_fired, have_db;
   int64_t since_ms;
-  char adname[16][32]; /* query names of the ad id: "ad" and those mapped to it */
-  unsigned nadname;
+  vast__wire_map map; /* the collector's --map: query names of the ad id */
 };
 
 static uint64_t hash2(const char *a, const char *b) {
@@ -215,77 +211,13 @@ static int parse_fired_line(const char *line, char *url, size_t cap, long *statu
   return url[0] ? 0 : -1;
 }
 
-static int is_adname(const vast_report *r, const char *q, size_t n) {
-  if (n == 2 && !memcmp(q, "ad", 2)) return 1;
-  for (unsigned i = 0; i < r->nadname; i++)
-    if (strlen(r->adname[i]) == n && !memcmp(r->adname[i], q, n)) return 1;
-  return 0;
-}
-
 vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err) {
-  char names[16][32];
-  unsigned n = 0;
-  const char *s = map ? map : "";
-  while (*s) {
-    size_t il = strcspn(s, ",");
-    const char *eq = memchr(s, '=', il);
-    size_t nl = eq ? (size_t)(eq - s) : 0, fl = eq ? il - nl - 1 : 0;
-    const char *f = eq ? eq + 1 : NULL;
-    int known = f && ((fl == 2 && (!memcmp(f, "ad", 2) || !memcmp(f, "cr", 2))) ||
-                      (fl == 3 && !memcmp(f, "sid", 3)) || (fl == 4 && !memcmp(f, "code", 4)) ||
-                      (fl == 1 && f[0] == 'r'));
-    if (!eq || nl == 0 || nl >= sizeof names[0] || !known) {
-      return vast__error_set(err, VAST_E_INVAL, 0,
-                             "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, "
-                             "cr, sid, code or r)",
-                             map);
-    }
-    if (fl == 2 && !memcmp(f, "ad", 2)) {
-      if (n == sizeof names / sizeof names[0]) {
-        vast__error_set(err, VAST_E_INVAL, 0, "parameter map: more than 16 names for ad");
-        return VAST_E_INVAL;
-      }
-      memcpy(names[n], s, nl);
-      names[n++][nl] = 0;
-    }
-    s += il;
-    if (*s == ',') s++;
-  }
-  memcpy(r->adname, names, sizeof names);
-  r->nadname = n;
+  vast__wire_map m;
+  if (vast__wire_map_parse(map, &m) != 0)
+    return vast__error_set(err, VAST_E_INVAL, 0,
+                           "invalid parameter map '%s' (want " VAST__WIRE_MAP_SYNTAX ")", map);
+  r->map = m;
   return VAST_OK;
-}
-
-/* Splits a collector URL into (ad, event). Returns 0 when it is one. */
-static int collector_url(const vast_report *r, const char *url, char *ad, size_t adcap, char *ev,
-                         size_t evcap) {
-  const char *s = strstr(url, "://");
-  s = s ? strchr(s + 3, '/') : (url[0] == '/' ? url : NULL);
-  if (!s) return -1;
-  size_t plen = strcspn(s, "?#");
-  const char *t = NULL;
-  for (const char *p = s; p + 3 <= s + plen; p++)
-    if (!memcmp(p, "/t/", 3)) t = p; /* the last /t/ in the path */
-  if (!t || t + 3 >= s + plen) return -1;
-  const char *e0 = t + 3;
-  if (memchr(e0, '/', (size_t)(s + plen - e0))) return -1;
-  if (vast__url_decode(e0, (size_t)(s + plen - e0), ev, evcap) <= 0) return -1;
-  if (s[plen] != '?') return -1;
-  const char *q = s + plen + 1;
-  size_t qlen = strcspn(q, "#");
-  while (qlen) {
-    size_t pl = strcspn(q, "&");
-    if (pl > qlen) pl = qlen;
-    const char *eq = memchr(q, '=', pl);
-    if (eq && is_adname(r, q, (size_t)(eq - q))) {
-      size_t vl = pl - (size_t)(eq - q) - 1;
-      return vast__url_decode(eq + 1, vl, ad, adcap) < 0 ? -1 : 0;
-    }
-    if (pl == qlen) break;
-    q += pl + 1;
-    qlen -= pl + 1;
-  }
-  return -1;
 }
 
 vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lines_used,
@@ -305,7 +237,7 @@ vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lin
   while ((n = getline(&line, &lcap, f)) > 0) {
     long status;
     if (parse_fired_line(line, url, sizeof url, &status)) continue;
-    if (collector_url(r, url, ad, sizeof ad, ev, sizeof ev)) continue;
+    if (vast__wire_parse_url(&r->map, url, ev, sizeof ev, ad, sizeof ad)) continue;
     entry *e = get(r, ad, ev, 1);
     if (!e) {
       rc = VAST_E_NOMEM;
@@ -363,18 +295,12 @@ static const char *safe(const char *s, char *buf, size_t cap) {
   return buf;
 }
 
-static int funnel_index(const char *ev) {
-  for (int i = 0; i < NFUNNEL; i++)
-    if (!strcmp(ev, FUNNEL[i])) return i;
-  return -1;
-}
-
 static const vast_report *sort_r;
 static int cmp_entry(const void *a, const void *b) {
   const entry *x = &sort_r->e[*(const size_t *)a], *y = &sort_r->e[*(const size_t *)b];
   int c = strcmp(x->ad, y->ad);
   if (c) return c;
-  int fx = funnel_index(x->event), fy = funnel_index(y->event);
+  int fx = vast__wire_funnel_step(x->event), fy = vast__wire_funnel_step(y->event);
   int ex = !strncmp(x->event, "error:", 6), ey = !strncmp(y->event, "error:", 6);
   /* funnel steps first, in order; then other events; then error codes */
   int kx = fx >= 0 ? 0 : ex ? 2 : 1, ky = fy >= 0 ? 0 : ey ? 2 : 1;
@@ -436,15 +362,15 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
     }
     first_ad = 0;
     /* funnel rows always (zeros included), then what the ad has */
-    int shown[NFUNNEL] = {0};
+    int shown[VAST__WIRE_FUNNEL_N] = {0};
     for (int pass = 0; pass < 2; pass++) {
-      size_t count = pass == 0 ? NFUNNEL : j - i;
+      size_t count = pass == 0 ? VAST__WIRE_FUNNEL_N : j - i;
       for (size_t k = 0; k < count; k++) {
         const entry *e;
         entry zero = {0};
         const char *name;
         if (pass == 0) {
-          name = FUNNEL[k];
+          name = vast__wire_funnel[k];
           e = get((vast_report *)r, ad, name, 0);
           shown[k] = 1;
           if (!e) {
@@ -454,7 +380,7 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
         } else {
           e = &r->e[idx[i + k]];
           name = e->event;
-          if (funnel_index(name) >= 0) continue;
+          if (vast__wire_funnel_step(name) >= 0) continue;
         }
         int is_err = !strncmp(name, "error:", 6);
         int64_t diff = (int64_t)e->counted - (int64_t)e->fired;

@@ -33,6 +33,7 @@
 #include "vastrack.h"
 #include "base/buf.h"
 #include "collect/collect-int.h"
+#include "collect/wire.h"
 #include "base/jsonw.h"
 #include "web/web-int.h"
 
@@ -210,9 +211,6 @@ static void tally_tracking(evtally *t, size_t *nt, size_t cap, const vast_tracki
     tally(t, nt, cap, tr[i].event_name ? tr[i].event_name : vast_event_name(tr[i].event), 1);
 }
 
-static const char *const CORE_LINEAR[] = {"impression", "start",         "firstQuartile",
-                                          "midpoint",   "thirdQuartile", "complete"};
-
 static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_creative *cr,
                          size_t ci, int *first) {
   evtally t[64];
@@ -272,14 +270,14 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
     vast__buf_printf(b, ":%u", t[i].n);
   }
   vast__buf_puts(b, "},\"missing\":[");
-  /* What an InLine linear must track for its funnel to be measured. */
+  /* What an InLine linear must track for its funnel to be measured (wire.h). */
   int nm = 0;
   if (ad->kind == VAST_AD_INLINE && cr && cr->kind == VAST_CREATIVE_LINEAR) {
-    for (size_t k = 0; k < sizeof CORE_LINEAR / sizeof CORE_LINEAR[0]; k++) {
+    for (size_t k = 0; k < VAST__WIRE_FUNNEL_N; k++) {
       int have = 0;
       for (size_t i = 0; i < nt; i++)
-        have |= !strcmp(t[i].name, CORE_LINEAR[k]);
-      if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", CORE_LINEAR[k]);
+        have |= !strcmp(t[i].name, vast__wire_funnel[k]);
+      if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", vast__wire_funnel[k]);
     }
   } else if (ad->kind == VAST_AD_INLINE && !ad->n_impressions) {
     vast__buf_puts(b, "\"impression\"");
@@ -526,51 +524,39 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
   }
   vast_doc *doc = parse_input(in, out);
   if (!doc) return;
+  /* The ad and creative: the library's one pick (vast_select_doc, or
+     vast_select_chain once a Wrapper is resolved), as `vastrack play` does. */
   const vast_vast *v = vast_doc_vast(doc);
-  const vast_ad *inline_ad = NULL, *wrapper = NULL;
-  for (size_t i = 0; v && i < v->n_ads; i++) {
-    if (!inline_ad && v->ads[i].kind == VAST_AD_INLINE) inline_ad = &v->ads[i];
-    if (!wrapper && v->ads[i].kind == VAST_AD_WRAPPER) wrapper = &v->ads[i];
-  }
-  const vast_ad *const *ads = NULL;
-  const vast_ad *single[1];
-  size_t n_ads = 0;
+  int have_wrapper = 0;
+  for (size_t i = 0; v && i < v->n_ads; i++)
+    have_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
   vast_chain *chain = NULL;
   vast_plan *plan = NULL;
   vast_tracker *tr = NULL;
-  if (inline_ad) {
-    single[0] = inline_ad;
-    ads = single;
-    n_ads = 1;
-  } else if (wrapper) {
+  vast_selection sel;
+  if (vast_select_doc(doc, 0, &sel) != VAST_OK) {
+    if (!have_wrapper) {
+      fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
+      goto done;
+    }
     vast_resolve_opts ro;
     resolve_opts(&ro, allow_private);
     vast_error err;
     memset(&err, 0, sizeof err);
     vast_err rc =
         vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain, &err);
-    size_t n = 0;
-    const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;
-    if (rc != VAST_OK || !n) {
+    if (rc != VAST_OK || vast_select_chain(chain, 0, &sel) != VAST_OK) {
       snprintf(msg, sizeof msg, "cannot resolve the wrapper chain: %.200s",
-               err.message[0] ? err.message : vast_strerror(rc));
+               err.message[0] ? err.message : vast_strerror(rc != VAST_OK ? rc : VAST_E_NO_AD));
       fail_json(out, 200, msg, err.iab_code, 0, 0, NULL, 0);
       goto done;
     }
-    ads = res[0].ads;
-    n_ads = res[0].n;
-  } else {
-    fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
-    goto done;
   }
-  const vast_ad *ad = ads[n_ads - 1];
-  long ci = creative;
-  if (ci < 0) {
-    for (size_t i = 0; i < ad->n_creatives && ci < 0; i++)
-      if (ad->creatives[i].kind == VAST_CREATIVE_LINEAR) ci = (long)i;
-    if (ci < 0 && ad->n_creatives) ci = 0;
-  }
-  if (ci < 0 || ci >= (long)ad->n_creatives) {
+  const vast_ad *const *ads = sel.chain ? sel.chain : &sel.ad;
+  size_t n_ads = sel.n_chain;
+  const vast_ad *ad = sel.ad;
+  long ci = creative >= 0 ? creative : (long)sel.creative;
+  if (ci >= (long)ad->n_creatives) {
     fail_json(out, 200, "no such creative to play", 0, 0, 0, NULL, 0);
     goto done;
   }
