@@ -96,21 +96,27 @@ TEST(hit_record) {
   vast__buf_free(&b);
 }
 
-/* report --json: an ad named by a beacon URL of the fired log (percent-decoded). */
-TEST(report_json) {
+/* A report of the fired log text alone (no database); *used: lines that counted. */
+static vast_report *report_of_log(const char *log, size_t *used) {
   char path[] = "/tmp/test-json-XXXXXX";
   int fd = mkstemp(path);
   CHECK(fd >= 0);
-  static const char line[] =
-      "{\"t\":0,\"url\":\"http://c/t/start?ad=a%22b%5Cc%0A%0D%09%01%1F%7F%80%C3(%C3%A9%E2%82%AC"
-      "%F0%9F%98%80\",\"status\":204}\n";
-  CHECK(write(fd, line, sizeof line - 1) == (ssize_t)(sizeof line - 1));
+  CHECK(write(fd, log, strlen(log)) == (ssize_t)strlen(log));
   close(fd);
   vast_report *r = NULL;
   CHECK_INT(vast_report_new(&r), VAST_OK);
-  size_t used = 0;
-  CHECK_INT(vast_report_add_fired(r, path, &used, NULL), VAST_OK);
+  CHECK_INT(vast_report_add_fired(r, path, used, NULL), VAST_OK);
   unlink(path);
+  return r;
+}
+
+/* report --json: an ad named by a beacon URL of the fired log (percent-decoded). */
+TEST(report_json) {
+  static const char line[] =
+      "{\"t\":0,\"url\":\"http://c/t/start?ad=a%22b%5Cc%0A%0D%09%01%1F%7F%80%C3(%C3%A9%E2%82%AC"
+      "%F0%9F%98%80\",\"status\":204}\n";
+  size_t used = 0;
+  vast_report *r = report_of_log(line, &used);
   CHECK_INT(used, 1);
   vast__buf b = {0};
   CHECK_INT(vast_report_write(r, VAST_REPORT_JSON, vast__buf_write, &b), VAST_OK);
@@ -127,9 +133,6 @@ TEST(report_json) {
 /* The delivery log is read with jansson: any key order, escapes decoded, junk
    lines skipped, a status that is not an integer not counted as answered. */
 TEST(fired_log_reader) {
-  char path[] = "/tmp/test-json-XXXXXX";
-  int fd = mkstemp(path);
-  CHECK(fd >= 0);
   static const char log[] = "{\"url\":\"http://c/t/start?ad=A\",\"status\":204}\n"
                             "{\"status\":200,\"t\":1.5,\"x\":[{\"y\":\"}\"}],\"url\":\"http:\\/\\/"
                             "c\\/t\\/complete?ad=A\"}\n"
@@ -140,13 +143,8 @@ TEST(fired_log_reader) {
                             "{\"url\":\"http://c/t/midpoint?ad=\\u00e9\",\"status\":500}\n"
                             "{\"url\":\"http://c/t/firstQuartile?ad=A\",\"status\":299} trailing\n"
                             "{\"url\":\"http://c/t/start?ad=A\",\"status\":204\n";
-  CHECK(write(fd, log, sizeof log - 1) == (ssize_t)(sizeof log - 1));
-  close(fd);
-  vast_report *r = NULL;
-  CHECK_INT(vast_report_new(&r), VAST_OK);
   size_t used = 0;
-  CHECK_INT(vast_report_add_fired(r, path, &used, NULL), VAST_OK);
-  unlink(path);
+  vast_report *r = report_of_log(log, &used);
   CHECK_INT(used, 5);
   uint64_t counted, fired, answered;
   CHECK_INT(vast_report_count(r, "A", "start", &counted, &fired, &answered), VAST_OK);
