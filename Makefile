@@ -116,9 +116,11 @@ deps:
 	@sh tools/deps.sh $(DEB_PKGS)
 
 # The sanitizer build is a second make of the same tree into build/asan.
+# Warnings are errors in every build of make test (WERROR=1 reaches the nested makes
+# the tests run: fuzz-seeds, the install and Python builds).
 test check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan tests-bin
-	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan WERROR=1 tests-bin
+	@$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 all
 	@sh tests/run.sh $(BUILDROOT)/asan
 
 demo: deps
