@@ -8,12 +8,10 @@
  * and picked with vast_select_chain); build a plan and a tracker; drive the
  * tracker with the library's simulated player (vast_play_simulate: a 4 Hz
  * media clock and the injected --events). Every line of output is a record
- * (play_rec) kept in firing order: a beacon, an event the tag does not track
- * ("(no tracking URL)") or a click-through. In a dry run a record is printed
- * at once; with --fire the beacons of one moment are submitted together to
- * the dispatcher (net module, its own thread) as the moment happens (real
- * time unless --fast), and records are printed in order as their deliveries
- * complete, so the output never reorders.
+ * (play_rec) kept in firing order by play-records.c: printed at once in a dry
+ * run; with --fire the beacons of one moment are submitted together to the
+ * dispatcher as the moment happens (real time unless --fast), and records are
+ * printed in order as their deliveries complete.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,7 +23,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "cli.h"
+#include "play.h"
 
 static const char usage_text[] =
     "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS] [--rate R]\n"
@@ -136,216 +134,6 @@ static const char usage_text[] =
     "beacons failed, 2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
 
 #define MAX_EVENTS 256
-#define MAX_BATCH 256
-
-/* One line of output, kept in firing order. */
-typedef struct play_rec {
-  double t, media;   /* session and media seconds (media < 0: unknown) */
-  char *event, *url; /* url NULL: an event the tag does not track */
-  unsigned level;    /* chain level of the URL; UINT32_MAX none */
-  int beacon;        /* a request (would be) made */
-  int pending;       /* submitted, delivery not seen yet */
-  int sent;          /* the request left */
-  long status;       /* HTTP status; 0 none */
-  double latency_ms;
-  char *error; /* why it got no response; NULL */
-} play_rec;
-
-typedef struct play_ctx {
-  int json, fire, realtime;
-  vast_play_state st; /* the clocks, kept current by vast_play_simulate */
-  double t_base;      /* session seconds before the current ad (pods, VMAP) */
-  double wall0;       /* wall time at session 0 */
-  FILE *out, *log;
-  vast_dispatcher *disp;
-  pthread_mutex_t mu; /* recs, n_recs, printed: shared with the delivery thread */
-  play_rec *recs;
-  size_t n_recs, cap_recs, printed;
-  vast_beacon batch[MAX_BATCH]; /* the beacons of the current moment */
-  size_t n_batch;
-  double batch_t;
-  unsigned long failed; /* beacons without a response */
-  int nomem;
-} play_ctx;
-
-/* Writes s as a JSON string (with quotes), or null: the library's one escaper
- * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
-static void json_str(FILE *f, const char *s) {
-  vast_json_write_string(s, cli_write_file, f);
-}
-
-/* One record as a JSON line: the shape of --json and --log, dry or fired. */
-static void rec_json(FILE *f, const play_rec *r) {
-  fprintf(f, "{\"t\":%.3f,\"media\":", r->t);
-  if (r->media >= 0)
-    fprintf(f, "%.3f", r->media);
-  else
-    fputs("null", f);
-  fputs(",\"event\":", f);
-  json_str(f, r->event);
-  fputs(",\"url\":", f);
-  json_str(f, r->url);
-  if (r->level != UINT32_MAX)
-    fprintf(f, ",\"level\":%u", r->level);
-  else
-    fputs(",\"level\":null", f);
-  fprintf(f, ",\"beacon\":%s,\"sent\":%s,\"status\":", r->beacon ? "true" : "false",
-          r->sent ? "true" : "false");
-  if (r->status)
-    fprintf(f, "%ld", r->status);
-  else
-    fputs("null", f);
-  fputs(",\"latencyMs\":", f);
-  if (r->sent)
-    fprintf(f, "%.3f", r->latency_ms);
-  else
-    fputs("null", f);
-  fputs(",\"error\":", f);
-  json_str(f, r->error);
-  fputs("}\n", f);
-}
-
-static void rec_text(FILE *f, const play_rec *r, int fire) {
-  fprintf(f, "%.2f ", r->t);
-  if (r->media >= 0)
-    fprintf(f, "%.2f ", r->media);
-  else
-    fputs("- ", f);
-  fputs(r->event, f);
-  if (!r->url) {
-    fputs(" (no tracking URL)\n", f);
-    return;
-  }
-  if (r->beacon && r->error)
-    fprintf(f, " error (%s)", r->error);
-  else if (r->beacon && fire)
-    fprintf(f, " %ld %.1fms", r->status, r->latency_ms);
-  char *u = cli_tty_dup(r->url); /* received text: no control characters to the terminal */
-  fprintf(f, " %s\n", u ? u : "?");
-  free(u);
-}
-
-/* Prints the records that are ready, in order. Called with pc->mu held. */
-static void print_ready(play_ctx *pc) {
-  while (pc->printed < pc->n_recs && !pc->recs[pc->printed].pending) {
-    const play_rec *r = &pc->recs[pc->printed++];
-    if (pc->json)
-      rec_json(pc->out, r);
-    else
-      rec_text(pc->out, r, pc->fire);
-    if (pc->log && r->beacon) rec_json(pc->log, r);
-  }
-  fflush(pc->out);
-  if (pc->log) fflush(pc->log);
-}
-
-/* A delivery came back (dispatcher thread): fill its record, print what is ready. */
-static void on_delivery(void *user, const vast_delivery *d) {
-  play_ctx *pc = user;
-  pthread_mutex_lock(&pc->mu);
-  size_t i = (size_t)(uintptr_t)d->user;
-  if (i < pc->n_recs) {
-    play_rec *r = &pc->recs[i];
-    r->pending = 0;
-    r->sent = d->sent_at > 0;
-    r->status = d->status;
-    r->latency_ms = d->latency_ms;
-    if (d->err) {
-      pc->failed++;
-      const char *why = d->error ? d->error : vast_strerror(d->err);
-      size_t n = strlen(why) + 96;
-      r->error = malloc(n);
-      if (r->error)
-        snprintf(r->error, n, "%s%s", why,
-                 d->err == VAST_E_FORBIDDEN
-                     ? "; --allow-private sends to private and loopback addresses"
-                     : "");
-    }
-  }
-  print_ready(pc);
-  pthread_mutex_unlock(&pc->mu);
-}
-
-/* Submits the beacons of the moment just finished; waits while the queue is full. */
-static void play_flush(play_ctx *pc) {
-  if (!pc->disp || !pc->n_batch) return;
-  vast_err rc;
-  while ((rc = vast_dispatcher_submit(pc->disp, pc->batch, pc->n_batch)) == VAST_E_FULL)
-    vast_dispatcher_drain(pc->disp, 10);
-  if (rc != VAST_OK) {
-    cli_error("play: cannot fire a batch of %zu beacons: %s", pc->n_batch, vast_strerror(rc));
-    pthread_mutex_lock(&pc->mu);
-    for (size_t i = 0; i < pc->n_batch; i++) {
-      play_rec *r = &pc->recs[(size_t)(uintptr_t)pc->batch[i].user];
-      r->pending = 0;
-      r->error = strdup(vast_strerror(rc));
-      pc->failed++;
-    }
-    print_ready(pc);
-    pthread_mutex_unlock(&pc->mu);
-  }
-  pc->n_batch = 0;
-}
-
-static int is_http(const char *url) {
-  return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
-}
-
-/*
- * play_record: the one place output is made. Appends a record (firing order);
- * with --fire, a beacon joins the batch of its moment (sent when the moment
- * ends) and is printed once delivered; anything else prints when its turn comes.
- */
-static void play_record(play_ctx *pc, const char *event, const char *url, double media,
-                        unsigned level, int beacon) {
-  double now_t = pc->t_base + pc->st.t;
-  if (pc->disp && pc->n_batch && (pc->batch_t != now_t || pc->n_batch == MAX_BATCH)) play_flush(pc);
-  pthread_mutex_lock(&pc->mu);
-  if (pc->n_recs == pc->cap_recs) {
-    size_t nc = pc->cap_recs ? pc->cap_recs * 2 : 64;
-    play_rec *nr = realloc(pc->recs, nc * sizeof *nr);
-    if (!nr) {
-      pc->nomem = 1;
-      pthread_mutex_unlock(&pc->mu);
-      return;
-    }
-    pc->recs = nr;
-    pc->cap_recs = nc;
-  }
-  size_t i = pc->n_recs;
-  play_rec *r = &pc->recs[i];
-  memset(r, 0, sizeof *r);
-  r->t = now_t;
-  r->media = media;
-  r->event = strdup(event);
-  r->url = url ? strdup(url) : NULL;
-  r->level = level;
-  r->beacon = beacon && url;
-  if (!r->event || (url && !r->url)) {
-    free(r->event);
-    free(r->url);
-    pc->nomem = 1;
-    pthread_mutex_unlock(&pc->mu);
-    return;
-  }
-  pc->n_recs++;
-  if (pc->disp && r->beacon) {
-    if (is_http(url)) {
-      r->pending = 1;
-      vast_beacon *b = &pc->batch[pc->n_batch++];
-      b->url = r->url;
-      b->event = r->event;
-      b->t = media;
-      b->user = (void *)(uintptr_t)i;
-      pc->batch_t = now_t;
-    } else {
-      r->error = strdup("not an http(s) URL: not sent");
-      pc->failed++;
-    }
-  }
-  print_ready(pc);
-  pthread_mutex_unlock(&pc->mu);
-}
 
 static void on_beacon(void *user, const vast_track_beacon *b) {
   play_record(user, b->name, b->url, b->media_time, b->url ? b->level : UINT32_MAX, 1);
@@ -1039,7 +827,7 @@ int cmd_play(int argc, char **argv) {
     goto done;
   }
   if (pc.fire) {
-    dopt.on_delivery = on_delivery;
+    dopt.on_delivery = play_on_delivery;
     dopt.ctx = &pc;
     vast_err drc = vast_dispatcher_create(&dopt, &pc.disp);
     if (drc == VAST_OK) drc = vast_dispatcher_start(pc.disp);
@@ -1133,7 +921,7 @@ out:
   pthread_mutex_lock(&pc.mu);
   for (size_t i = pc.printed; i < pc.n_recs; i++)
     pc.recs[i].pending = 0;
-  print_ready(&pc);
+  play_print_ready(&pc);
   pthread_mutex_unlock(&pc.mu);
   vast_pod_clear(&pod);
   vast_chain_free(chain);
