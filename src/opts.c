@@ -231,19 +231,20 @@ static size_t label(const cli_opt *o, char *buf, size_t cap) {
   return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* Labels longer than this start their help on the same line after two spaces. */
-#define LABEL_MAX 20
+/* The help column, after the 2-space indent: one for every command, so their
+   help texts wrap alike. A longer label is followed by two spaces and its help. */
+#define HELP_COL 18
 
-static void entry(FILE *out, const char *lab, const char *help, int col) {
+static void entry(FILE *out, const char *lab, const char *help) {
   int len = fprintf(out, "  %s", lab) - 2;
   const char *h = help ? help : "";
   int first = 1;
   do {
     size_t n = strcspn(h, "\n");
     if (first)
-      fprintf(out, "%*s%.*s\n", len + 2 <= col ? col - len : 2, "", (int)n, h);
+      fprintf(out, "%*s%.*s\n", len + 2 <= HELP_COL ? HELP_COL - len : 2, "", (int)n, h);
     else
-      fprintf(out, "%*s%.*s\n", col + 2, "", (int)n, h);
+      fprintf(out, "%*s%.*s\n", HELP_COL + 2, "", (int)n, h);
     first = 0;
     h += n;
     if (*h == '\n') h++;
@@ -252,13 +253,6 @@ static void entry(FILE *out, const char *lab, const char *help, int col) {
 
 void cli_opts_help(const cli_cmd *cmd, FILE *out) {
   char lab[160];
-  int col = 12; /* the help column (after the 2-space indent): the longest label + 2,
-                   at least that of "-h, --help" */
-  for (const cli_opt *o = cmd->opts; o->type != CLI_OPT_END; o++) {
-    if (!is_opt(o) || !o->help) continue;
-    size_t n = label(o, lab, sizeof lab);
-    if (n <= LABEL_MAX && (int)n + 2 > col) col = (int)n + 2;
-  }
   fputs(cmd->usage, out);
   fputs("\noptions:\n", out);
   for (const cli_opt *o = cmd->opts; o->type != CLI_OPT_END; o++) {
@@ -266,10 +260,10 @@ void cli_opts_help(const cli_cmd *cmd, FILE *out) {
       fprintf(out, "%s\n", o->help);
     } else if (o->help) {
       label(o, lab, sizeof lab);
-      entry(out, lab, o->help, col);
+      entry(out, lab, o->help);
     }
   }
-  if (!find_long(cmd->opts, "help", 4)) entry(out, "-h, --help", "this text", col);
+  if (!find_long(cmd->opts, "help", 4)) entry(out, "-h, --help", "this text");
   if (cmd->epilog) {
     fputc('\n', out);
     fputs(cmd->epilog, out);

@@ -220,9 +220,11 @@ TEST(help_is_generated_from_the_table) {
     at = p;
   }
   /* the help column is shared, continuation lines are indented to it */
-  CHECK(strstr(out_text, "\n  --timeout MS         per request\n"
-                         "                       (default 5000)\n"));
-  CHECK(strstr(out_text, "\n  -h, --help           this text\n\nexit status: 0 ok\n"));
+  CHECK(strstr(out_text, "\n  --timeout MS      per request\n"
+                         "                    (default 5000)\n"));
+  CHECK(strstr(out_text, "\n  --rule ID=LEVEL   repeatable\n"));
+  CHECK(strstr(out_text, "\n  --mode fast|durable  how\n")); /* longer than the column */
+  CHECK(strstr(out_text, "\n  -h, --help        this text\n\nexit status: 0 ok\n"));
   CHECK_INT(parse(&cmd, WORDS("-h")), CLI_OPTS_HELP);
 }
 
