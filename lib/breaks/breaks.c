@@ -11,11 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "vastrack.h"
 #include "vastrack/breaks.h"
-
-vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
-                         const vast_ad *ad, size_t n_playable);
+#include "track/track-int.h"
 
 /* ---- pods ---- */
 

@@ -9,7 +9,10 @@
 
 #include <stddef.h>
 
-#include "vastrack.h"
+#include "vastrack/certify.h"
+#include "vastrack/collect.h"
+#include "vastrack/net.h"
+#include "vastrack/validate.h"
 
 enum { VAST__FAIL_NONE, VAST__FAIL_NOAD, VAST__FAIL_XML, VAST__FAIL_HTTP };
 

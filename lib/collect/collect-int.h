@@ -9,7 +9,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "vastrack.h"
+#include "vastrack/collect.h"
+#include "base/url.h"
 
 /* ---- HTTP request parser (collect-http.c) ---- */
 
@@ -52,7 +53,6 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
 /* Percent-decodes (and '+' to space) s into out[0..cap); returns the length, or
    -1 when it does not fit or holds %00 (a value is refused whole, never cut at
    the NUL). */
-long vast__url_decode(const char *s, size_t n, char *out, size_t cap);
 
 /* ---- Hits ---- */
 

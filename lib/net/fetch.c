@@ -45,10 +45,6 @@ const char *vast__user_agent(void) {
   return "vastrack/" VAST_VERSION_STRING;
 }
 
-int vast__is_http(const char *s) {
-  return s && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
-}
-
 /*
  * The special-purpose lists. IPv4: the IANA IPv4 Special-Purpose Address
  * Registry (RFC 6890 and its updates; every entry, the globally reachable
@@ -369,90 +365,5 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   }
   res->body = s.buf;
   res->len = s.len;
-  return VAST_OK;
-}
-
-/* Length of the scheme ("http" in "http://x") when s starts with one, else 0. */
-static size_t scheme_len(const char *s) {
-  if (!isalpha((unsigned char)s[0])) return 0;
-  size_t i = 1;
-  while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
-    i++;
-  return s[i] == ':' ? i : 0;
-}
-
-vast_err vast_url_resolve(const char *base, const char *ref, char **out, int *is_file) {
-  if (out) *out = NULL;
-  if (is_file) *is_file = 0;
-  if (!ref || !out) return VAST_E_INVAL;
-  while (isspace((unsigned char)*ref))
-    ref++;
-  size_t rl = strlen(ref);
-  while (rl && isspace((unsigned char)ref[rl - 1]))
-    rl--;
-  if (!rl) return VAST_E_URL;
-  char *r = strndup(ref, rl);
-  if (!r) return VAST_E_NOMEM;
-  size_t sl = scheme_len(r);
-  if (sl) { /* absolute: http(s) only */
-    if (!vast__is_http(r)) {
-      free(r);
-      return VAST_E_URL;
-    }
-    *out = r;
-    return VAST_OK;
-  }
-  if (!base || !*base) {
-    free(r);
-    return VAST_E_URL;
-  }
-  if (vast__is_http(base)) {
-    if (vast__curl_init() != 0) {
-      free(r);
-      return VAST_E_HTTP;
-    }
-    CURLU *u = curl_url();
-    vast_err e = VAST_E_URL;
-    char *full = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_URL, r, CURLU_ALLOW_SPACE) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK) {
-      *out = strdup(full);
-      e = *out ? VAST_OK : VAST_E_NOMEM;
-    }
-    if (full) curl_free(full);
-    curl_url_cleanup(u);
-    free(r);
-    return e;
-  }
-  /* The base is a local path. */
-  if (r[0] == '/' && r[1] == '/') { /* protocol-relative reference: https */
-    size_t n = strlen(r) + 7;
-    char *o = malloc(n);
-    if (!o) {
-      free(r);
-      return VAST_E_NOMEM;
-    }
-    snprintf(o, n, "https:%s", r);
-    free(r);
-    *out = o;
-    return VAST_OK;
-  }
-  if (is_file) *is_file = 1;
-  if (r[0] == '/') {
-    *out = r;
-    return VAST_OK;
-  }
-  const char *slash = strrchr(base, '/');
-  size_t dl = slash ? (size_t)(slash - base) + 1 : 0;
-  char *o = malloc(dl + strlen(r) + 1);
-  if (!o) {
-    free(r);
-    return VAST_E_NOMEM;
-  }
-  memcpy(o, base, dl);
-  strcpy(o + dl, r);
-  free(r);
-  *out = o;
   return VAST_OK;
 }

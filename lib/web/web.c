@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vastrack.h"
 #include "base/buf.h"
 #include "collect/collect-int.h"
 #include "base/jsonw.h"

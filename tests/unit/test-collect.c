@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "vastrack.h"
 #include "collect/collect-int.h"
 #include "harness.h"
 
