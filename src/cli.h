@@ -26,8 +26,6 @@ int cmd_resolve(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
-int cmd_template_collector(int argc, char **argv); /* template --collector */
-int cmd_conformance(int argc, char **argv);        /* report --conformance */
 int cmd_tap(int argc, char **argv);
 int cmd_ssai(int argc, char **argv);
 

@@ -15,6 +15,70 @@ static const char usage_text[] =
     "usage: vastrack report [--db PATH] [--since T] [--fired LOG]... [--map NAME=FIELD,..] "
     "[--json|--csv]\n";
 
+static const char conformance_usage[] =
+    "usage: vastrack report --conformance [SESSION] [--db PATH] [--json] [--server-side]\n"
+    "                       [--early-ms N] [--late-ms N] [--order-ms N] [--spread-ms N]\n"
+    "\n"
+    "Checks what a player fired in one session against what the spec requires for\n"
+    "what it played (docs/conformance.md): missing, duplicated, early or late\n"
+    "quartiles, out of order, after the end, impressions of a chain not fired\n"
+    "together, macros left unexpanded, wrong ERRORCODE values, server-side hits\n"
+    "without X-Device-IP / X-Device-User-Agent. SESSION defaults to the session of\n"
+    "the most recent tag the collector's test ad server served.\n";
+
+static int cmd_conformance(int argc, char **argv) {
+  const char *db = "vastrack.db";
+  int json = 0, conformance = 0;
+  vast_conformance_opts o;
+  vast_conformance_opts_init(&o);
+  const cli_opt table[] = {
+      CLI_FLAG("conformance", conformance, "[SESSION] this report (SESSION: an operand)"),
+      CLI_STRING("db", "PATH", db, "collector database (default vastrack.db)"),
+      CLI_FLAG("json", json, "one JSON object"),
+      CLI_FLAG("server-side", o.server_side,
+               "every hit came from a server (SSAI): all need device headers"),
+      CLI_INT("early-ms", "N", o.early_tol_ms, 0, 3600000,
+              "tolerance before a quartile's time (300)"),
+      CLI_INT("late-ms", "N", o.late_tol_ms, 0, 3600000, "tolerance after it (2000)"),
+      CLI_INT("order-ms", "N", o.order_tol_ms, 0, 3600000,
+              "beacons this close are not out of order (100)"),
+      CLI_INT("spread-ms", "N", o.spread_ms, 0, 3600000,
+              "impressions of one chain further apart are a finding (1000)"),
+      CLI_END};
+  const cli_cmd cmd = {"report --conformance", conformance_usage, table,
+                       "exit status: 0 conformant, 1 findings, 2 usage, 4 the database cannot "
+                       "be read\nor the session has no hit.\n"};
+  int n = cli_opts_parse(&cmd, argc, argv);
+  if (n < 0) return cli_opts_exit(n);
+  if (n > 1) {
+    cli_error("unexpected argument '%s' with --conformance; see 'vastrack report "
+              "--conformance --help'",
+              argv[2]);
+    return CLI_USAGE;
+  }
+  const char *session = n ? argv[1] : NULL;
+  if (session && !vast_session_id_valid(session)) {
+    cli_error("invalid session id '%s' (1-64 characters of A-Za-z0-9_.-)", session);
+    return CLI_USAGE;
+  }
+  vast_conformance *r;
+  char msg[512];
+  vast_err e = vast_conformance_run(db, session, &o, &r, msg, sizeof msg);
+  if (e != VAST_OK) {
+    cli_error("%s", msg[0] ? msg : vast_strerror(e));
+    return CLI_FAIL;
+  }
+  e = json ? vast_conformance_write_json(r, cli_write_file, stdout)
+           : vast_conformance_write_text(r, cli_write_file, stdout);
+  size_t count = vast_conformance_count(r);
+  vast_conformance_free(r);
+  if (e != VAST_OK || fflush(stdout) != 0) {
+    cli_error("cannot write the report: %s", vast_strerror(e ? e : VAST_E_IO));
+    return CLI_FAIL;
+  }
+  return count ? CLI_FINDINGS : CLI_OK;
+}
+
 int cmd_report(int argc, char **argv) {
   if (cli_opts_has(argc, argv, "conformance")) return cmd_conformance(argc, argv);
   const char *db = "vastrack.db", *since = NULL, *map = NULL;
@@ -89,68 +153,4 @@ done:
   vast_report_free(r);
   cli_opts_free(&cmd);
   return status;
-}
-
-static const char conformance_usage[] =
-    "usage: vastrack report --conformance [SESSION] [--db PATH] [--json] [--server-side]\n"
-    "                       [--early-ms N] [--late-ms N] [--order-ms N] [--spread-ms N]\n"
-    "\n"
-    "Checks what a player fired in one session against what the spec requires for\n"
-    "what it played (docs/conformance.md): missing, duplicated, early or late\n"
-    "quartiles, out of order, after the end, impressions of a chain not fired\n"
-    "together, macros left unexpanded, wrong ERRORCODE values, server-side hits\n"
-    "without X-Device-IP / X-Device-User-Agent. SESSION defaults to the session of\n"
-    "the most recent tag the collector's test ad server served.\n";
-
-int cmd_conformance(int argc, char **argv) {
-  const char *db = "vastrack.db";
-  int json = 0, conformance = 0;
-  vast_conformance_opts o;
-  vast_conformance_opts_init(&o);
-  const cli_opt table[] = {
-      CLI_FLAG("conformance", conformance, "[SESSION] this report (SESSION: an operand)"),
-      CLI_STRING("db", "PATH", db, "collector database (default vastrack.db)"),
-      CLI_FLAG("json", json, "one JSON object"),
-      CLI_FLAG("server-side", o.server_side,
-               "every hit came from a server (SSAI): all need device headers"),
-      CLI_INT("early-ms", "N", o.early_tol_ms, 0, 3600000,
-              "tolerance before a quartile's time (300)"),
-      CLI_INT("late-ms", "N", o.late_tol_ms, 0, 3600000, "tolerance after it (2000)"),
-      CLI_INT("order-ms", "N", o.order_tol_ms, 0, 3600000,
-              "beacons this close are not out of order (100)"),
-      CLI_INT("spread-ms", "N", o.spread_ms, 0, 3600000,
-              "impressions of one chain further apart are a finding (1000)"),
-      CLI_END};
-  const cli_cmd cmd = {"report --conformance", conformance_usage, table,
-                       "exit status: 0 conformant, 1 findings, 2 usage, 4 the database cannot "
-                       "be read\nor the session has no hit.\n"};
-  int n = cli_opts_parse(&cmd, argc, argv);
-  if (n < 0) return cli_opts_exit(n);
-  if (n > 1) {
-    cli_error("unexpected argument '%s' with --conformance; see 'vastrack report "
-              "--conformance --help'",
-              argv[2]);
-    return CLI_USAGE;
-  }
-  const char *session = n ? argv[1] : NULL;
-  if (session && !vast_session_id_valid(session)) {
-    cli_error("invalid session id '%s' (1-64 characters of A-Za-z0-9_.-)", session);
-    return CLI_USAGE;
-  }
-  vast_conformance *r;
-  char msg[512];
-  vast_err e = vast_conformance_run(db, session, &o, &r, msg, sizeof msg);
-  if (e != VAST_OK) {
-    cli_error("%s", msg[0] ? msg : vast_strerror(e));
-    return CLI_FAIL;
-  }
-  e = json ? vast_conformance_write_json(r, cli_write_file, stdout)
-           : vast_conformance_write_text(r, cli_write_file, stdout);
-  size_t count = vast_conformance_count(r);
-  vast_conformance_free(r);
-  if (e != VAST_OK || fflush(stdout) != 0) {
-    cli_error("cannot write the report: %s", vast_strerror(e ? e : VAST_E_IO));
-    return CLI_FAIL;
-  }
-  return count ? CLI_FINDINGS : CLI_OK;
 }

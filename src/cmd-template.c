@@ -19,48 +19,6 @@ static const char template_usage[] =
     "comment saying what it is for. It validates with no findings under the web,\n"
     "ctv and ssai profiles. Replace the example.com URLs and ids.\n";
 
-int cmd_template(int argc, char **argv) {
-  if (cli_opts_has(argc, argv, "collector")) return cmd_template_collector(argc, argv);
-  vast_template_options o;
-  vast_template_options_init(&o);
-  int no_comments = 0;
-  const char *collector = NULL; /* handed over above; here for the help */
-  const cli_opt table[] = {
-      CLI_STRING("version", "V", o.version, "4.1, 4.2 or 4.3 (default 4.3)"),
-      CLI_FLAG("skippable", o.skippable, "add skipoffset=\"00:00:05.000\" and the skip event"),
-      CLI_FLAG("wrapper", o.wrapper,
-               "a Wrapper (VASTAdTagURI, Impression, Error, its own tracking)\n"
-               "instead of an InLine"),
-      CLI_FLAG("omid", o.omid, "add AdVerifications with an OMID verification script"),
-      CLI_FLAG("no-comments", no_comments, "leave the explanatory comments out"),
-      CLI_STRING("collector", "URL", collector,
-                 "the test ad server's tag instead, its tracking URLs on that\n"
-                 "collector ('vastrack template --collector URL --help')"),
-      CLI_END};
-  const cli_cmd cmd = {"template", template_usage, table, NULL};
-  int n = cli_opts_parse(&cmd, argc, argv);
-  if (n < 0) return cli_opts_exit(n);
-  if (n > 0) {
-    cli_error("unexpected argument '%s'; see 'vastrack template --help'", argv[1]);
-    return CLI_USAGE;
-  }
-  if (no_comments) o.comments = 0;
-  if (o.wrapper && o.skippable) {
-    cli_error("--skippable is for an InLine; a Wrapper has no skipoffset");
-    return CLI_USAGE;
-  }
-  vast_err e = vast_template_write_opts(&o, cli_write_file, stdout);
-  if (e == VAST_E_VERSION) {
-    cli_error("unsupported template version '%s' (4.1, 4.2, 4.3)", o.version);
-    return CLI_USAGE;
-  }
-  if (e != VAST_OK || fflush(stdout) != 0) {
-    cli_error("cannot write the template: %s", vast_strerror(e ? e : VAST_E_IO));
-    return CLI_FAIL;
-  }
-  return CLI_OK;
-}
-
 static const char collector_usage[] =
     "usage: vastrack template --collector URL [--session SID] [--params QUERY] [--vmap]\n"
     "\n"
@@ -70,7 +28,7 @@ static const char collector_usage[] =
     "what a player fired. Parameters as for GET /vast (docs/conformance.md):\n"
     "v=4.2 dur=10 skip=5 pod=3 wrapper=2 fail=noad|xml|http media=URL content=60.\n";
 
-int cmd_template_collector(int argc, char **argv) {
+static int cmd_template_collector(int argc, char **argv) {
   const char *url = NULL, *sid = NULL, *params = "";
   int vmap = 0;
   const cli_opt table[] = {
@@ -111,5 +69,47 @@ int cmd_template_collector(int argc, char **argv) {
     return CLI_FAIL;
   }
   fprintf(stderr, "session %s\n", sid);
+  return CLI_OK;
+}
+
+int cmd_template(int argc, char **argv) {
+  if (cli_opts_has(argc, argv, "collector")) return cmd_template_collector(argc, argv);
+  vast_template_options o;
+  vast_template_options_init(&o);
+  int no_comments = 0;
+  const char *collector = NULL; /* handed over above; here for the help */
+  const cli_opt table[] = {
+      CLI_STRING("version", "V", o.version, "4.1, 4.2 or 4.3 (default 4.3)"),
+      CLI_FLAG("skippable", o.skippable, "add skipoffset=\"00:00:05.000\" and the skip event"),
+      CLI_FLAG("wrapper", o.wrapper,
+               "a Wrapper (VASTAdTagURI, Impression, Error, its own tracking)\n"
+               "instead of an InLine"),
+      CLI_FLAG("omid", o.omid, "add AdVerifications with an OMID verification script"),
+      CLI_FLAG("no-comments", no_comments, "leave the explanatory comments out"),
+      CLI_STRING("collector", "URL", collector,
+                 "the test ad server's tag instead, its tracking URLs on that\n"
+                 "collector ('vastrack template --collector URL --help')"),
+      CLI_END};
+  const cli_cmd cmd = {"template", template_usage, table, NULL};
+  int n = cli_opts_parse(&cmd, argc, argv);
+  if (n < 0) return cli_opts_exit(n);
+  if (n > 0) {
+    cli_error("unexpected argument '%s'; see 'vastrack template --help'", argv[1]);
+    return CLI_USAGE;
+  }
+  if (no_comments) o.comments = 0;
+  if (o.wrapper && o.skippable) {
+    cli_error("--skippable is for an InLine; a Wrapper has no skipoffset");
+    return CLI_USAGE;
+  }
+  vast_err e = vast_template_write_opts(&o, cli_write_file, stdout);
+  if (e == VAST_E_VERSION) {
+    cli_error("unsupported template version '%s' (4.1, 4.2, 4.3)", o.version);
+    return CLI_USAGE;
+  }
+  if (e != VAST_OK || fflush(stdout) != 0) {
+    cli_error("cannot write the template: %s", vast_strerror(e ? e : VAST_E_IO));
+    return CLI_FAIL;
+  }
   return CLI_OK;
 }
