@@ -32,6 +32,7 @@
 #include <uv.h>
 
 #include "collect/collect-int.h"
+#include "collect/wire.h"
 
 /* ---- constants ---- */
 
@@ -42,7 +43,6 @@ extern const unsigned char vast__gif[43]; /* the transparent 1x1 GIF (conn.c) */
   "0\r\n"
 
 /* The fields of a tracking hit's query (route.c; --map names them). */
-enum { F_AD, F_CR, F_SID, F_CODE, F_R, F_NONE };
 
 /* Status codes counted in /metrics (stats.c). */
 #define NSTATUS 13
@@ -223,7 +223,8 @@ typedef struct evcount {
 
 /* Live counts for the dashboard (/api/stats): the funnel per ad, error codes. */
 enum { FUN_IMP, FUN_START, FUN_Q1, FUN_MID, FUN_Q3, FUN_COMPLETE, FUN_ERROR, FUN_OTHER, FUN_N };
-extern const char *const vast__funnel[FUN_N]; /* their event names (stats.c) */
+/* their names: vast__wire_funnel (wire.h), in the same order */
+_Static_assert(FUN_N == VAST__WIRE_COLUMNS_N, "the dashboard columns are wire.h's");
 #define NADS 256     /* ads counted one by one; later ones only in ads_other */
 #define ADS_HASH 512 /* open addressing, power of two > 1.5 * NADS */
 typedef struct adcount {
@@ -241,11 +242,7 @@ struct vast_collector {
   char *s_listen, *s_db, *s_kafka;
   char address[96];
   int port;
-  struct {
-    char name[32];
-    int field;
-  } map[16];
-  unsigned nmap;
+  vast__wire_map map; /* --map: the operator's query names (wire.h) */
   unsigned nworkers;
   worker **workers;
   /* writer */
