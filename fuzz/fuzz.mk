@@ -17,7 +17,7 @@ CLANG ?= $(shell command -v clang-14 || command -v clang)
 FB := build/fuzz
 PKGS := expat libcurl sqlite3 libuv rdkafka
 PKGS += libavformat libavcodec libavutil
-FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(if $(WERROR),-Werror -Wall) \
          -Iinclude -Ilib -D_GNU_SOURCE \
          $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
@@ -25,7 +25,7 @@ NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
 TARGETS := $(addprefix $(FB)/,$(NAMES))
 
 # What each target links, its dictionary and its seeds.
-SRC_fuzz-parse := lib/base/arena.c lib/base/error.c lib/parse/parse.c lib/parse/parse-build.c lib/parse/parse-value.c lib/base/jsonw.c lib/parse/docjson.c lib/base/textsafe.c
+SRC_fuzz-parse := $(wildcard lib/base/*.c lib/parse/*.c)
 SRC_fuzz-http := lib/collect/collect-http.c lib/base/url.c
 SRC_fuzz-journal := lib/collect/journal.c lib/collect/store.c
 SRC_fuzz-h1 := lib/net/h1.c lib/net/fetch.c lib/base/url.c
