@@ -34,7 +34,7 @@ static const char usage_text[] =
     "                     --device-ua UA [--xff] [--device-referer URL]\n"
     "                     [--device-accept-language L] [--device-requested-with APP]]\n"
     "                     [--allow-private] [--timeout MS]\n"
-    "                     [--content-duration S] FILE|URL|-\n"
+    "                     [--content-duration S] [--cue-points T,T,...] FILE|URL|-\n"
     "\n"
     "Plays a whole response on a simulated player and prints every tracking beacon\n"
     "the IAB rules require, macros expanded, in firing order: one ad, or every ad of a\n"
@@ -123,7 +123,11 @@ static const char usage_text[] =
     "                    2/skip@6 or 2.1/error@0:403 (a pod ad failing: the buffet\n"
     "                    replaces it)\n"
     "  --content-duration S  for a VMAP: the content's length, placing n% and end\n"
-    "                    breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll)\n"
+    "                    breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll) and\n"
+    "                    repeating a break with repeatAfter until the content ends\n"
+    "  --cue-points T,T,...  for a VMAP: the content's break opportunities (ascending\n"
+    "                    content seconds); timeOffset #n plays at the n-th. Without\n"
+    "                    them a #n break is not played (reported)\n"
     "  --creative N      play the N-th creative of the InLine (0-based; default the first\n"
     "                    Linear)\n"
     "  --macro NAME=VALUE  a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
@@ -136,6 +140,7 @@ static const char usage_text[] =
     "beacons failed, 2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
 
 #define MAX_EVENTS 256
+#define MAX_CUES 256
 #define MAX_BATCH 256
 
 /* One line of output, kept in firing order. */
@@ -716,23 +721,33 @@ static void on_break_beacon(void *user, const char *event, const char *url, cons
   play_record(user, event, url, -1, UINT32_MAX, 1);
 }
 
-#define MAX_BREAKS 64
+#define MAX_BREAKS 10000 /* slots of one schedule, repetitions included */
 
 /*
- * Plays a VMAP: its breaks in content order against a content of `content`
- * seconds (< 0 unknown), each break resolved (inline VASTAdData, AdTagURI),
- * its breakStart before the first ad and breakEnd after the last, error when
- * it cannot play ([ERRORCODE] a VMAP code), [BREAKPOSITION] set. The session
- * clock runs through content and ads.
+ * Plays a VMAP: its breaks in content order against the content described by
+ * sched (duration, cue points), each break resolved (inline VASTAdData,
+ * AdTagURI), its breakStart before the first ad and breakEnd after the last,
+ * error when it cannot play ([ERRORCODE] a VMAP code), [BREAKPOSITION] set.
+ * The session clock runs through content and ads.
  */
 static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vast_macro_ctx *mctx,
-                     const vast_resolve_opts *ropt, const char *input, double content) {
+                     const vast_resolve_opts *ropt, const char *input,
+                     const vast_schedule_opts *sched) {
   FILE *f = pc->json ? stderr : pc->out;
-  vast_break_slot slots[MAX_BREAKS];
+  double content = sched->content;
   size_t n = 0;
-  vast_err rc = vast_vmap_schedule(vast_doc_vmap(doc), content, slots, MAX_BREAKS, &n);
+  vast_err rc = vast_vmap_schedule(vast_doc_vmap(doc), sched, NULL, 0, &n);
+  if (rc == VAST_E_NOSPACE && n > MAX_BREAKS) {
+    cli_error("play: the VMAP schedules %zu breaks (repeatAfter included): more than %d", n,
+              MAX_BREAKS);
+    return CLI_FAIL;
+  }
+  vast_break_slot *slots = calloc(n ? n : 1, sizeof *slots);
+  if (!slots) return CLI_FAIL;
+  if (rc == VAST_E_NOSPACE) rc = vast_vmap_schedule(vast_doc_vmap(doc), sched, slots, n, &n);
   if (rc != VAST_OK) {
     cli_error("play: cannot schedule the VMAP: %s", vast_strerror(rc));
+    free(slots);
     return CLI_FAIL;
   }
   fprintf(f, "# vmap: %zu break%s, content %s\n", n, n == 1 ? "" : "s",
@@ -745,18 +760,23 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
     const vast_ad_break *b = s->brk;
     int brk = (int)i + 1;
     if (!s->position || s->at < 0) {
-      cli_error("play: break %d (%s, timeOffset %s) not played: %s", brk,
+      cli_error("play: break %d (%s, timeOffset %s) not played: %s%s", brk,
                 b->break_id ? b->break_id : "no id", b->time_offset ? b->time_offset : "absent",
-                s->why ? s->why : "the content duration is unknown (--content-duration S)");
+                s->why ? s->why : "the content duration is unknown (--content-duration S)",
+                b->offset_kind == VAST_BREAK_POSITION ? " (--cue-points T,T,...)" : "");
       status = worse(status, CLI_FINDINGS);
       continue;
     }
+    if (s->why) /* placed, but its repeatAfter was not expanded */
+      cli_error("play: break %d (%s, repeatAfter %s): %s", brk, b->break_id ? b->break_id : "no id",
+                b->repeat_after.raw, s->why);
     if (s->at > content_at) {
       pc->t_base += s->at - content_at;
       content_at = s->at;
     }
     fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", brk, n,
             position_name(s->position), s->at, pc->t_base, b->time_offset ? b->time_offset : "");
+    if (s->repeat) fprintf(f, ", repeat %u (repeatAfter %s)", s->repeat, b->repeat_after.raw);
     if (b->break_id) fprintf(f, ", breakId %s", b->break_id);
     if (b->break_type) fprintf(f, ", breakType %s", b->break_type);
     fprintf(f, ", source %s\n",
@@ -809,6 +829,7 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
   for (size_t i = 0; i < pp->n_groups; i++)
     if (!pp->g[i].used && pp->g[i].brk > (int)n)
       cli_error("play: events for break %d ignored: the VMAP has %zu breaks", pp->g[i].brk, n);
+  free(slots);
   return status;
 }
 
@@ -818,6 +839,9 @@ int cmd_play(int argc, char **argv) {
   pthread_mutex_init(&pc.mu, NULL);
   pc.out = stdout;
   double watch = -1, content_duration = -1, rate = 1;
+  double cues[MAX_CUES];
+  size_t n_cues = 0;
+  const char *cue_arg = NULL;
   play_plan pp;
   memset(&pp, 0, sizeof pp);
   unsigned player_state = 0;
@@ -902,6 +926,21 @@ int cmd_play(int argc, char **argv) {
       if (end == val || *end || !(content_duration >= 0) || !isfinite(content_duration)) {
         cli_error("play: bad --content-duration '%s'", val);
         goto done;
+      }
+      i++;
+    } else if (!strcmp(a, "--cue-points") && val) {
+      cue_arg = val;
+      for (const char *p = val; *p;) {
+        double c = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !(c >= 0) || !isfinite(c) || n_cues == MAX_CUES ||
+            (n_cues && c < cues[n_cues - 1])) {
+          cli_error("play: bad --cue-points '%s' (at most %d ascending content seconds, "
+                    "comma-separated)",
+                    val, MAX_CUES);
+          goto done;
+        }
+        cues[n_cues++] = c;
+        p = *end ? end + 1 : end;
       }
       i++;
     } else if (!strcmp(a, "--rate") && val) {
@@ -1079,12 +1118,18 @@ int cmd_play(int argc, char **argv) {
     if (content_duration < 0)
       cli_error("play: warning: no --content-duration: n%% breaks cannot be placed and the "
                 "postroll plays right after the last break");
-    status = play_vmap(&pc, &pp, doc, &mctx, &ropt, input, content_duration);
+    vast_schedule_opts so;
+    vast_schedule_opts_init(&so);
+    so.content = content_duration;
+    so.cues = cues;
+    so.n_cues = n_cues;
+    status = play_vmap(&pc, &pp, doc, &mctx, &ropt, input, &so);
     goto drain;
   }
-  if (content_duration >= 0) {
+  if (content_duration >= 0 || cue_arg) {
     free(buf);
-    cli_error("play: --content-duration is for a VMAP; '%s' is a VAST response", input);
+    cli_error("play: --content-duration and --cue-points are for a VMAP; '%s' is a VAST response",
+              input);
     status = CLI_USAGE;
     goto out;
   }

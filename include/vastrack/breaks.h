@@ -84,27 +84,50 @@ typedef struct vast_break_slot {
   double at;                /* content seconds where it plays; -1 when it cannot
                                be placed (see vast_vmap_schedule) */
   int position;             /* VAST_BREAKPOS_*, 0 when not placed */
-  const char *why;          /* NULL, or why it cannot be placed (static text) */
+  unsigned repeat;          /* 0: the break itself; k: its k-th repetition
+                               (repeatAfter), at + k x the interval */
+  const char *why;          /* NULL, or (static text) why it cannot be placed;
+                               on a placed break: why its repeatAfter was not
+                               expanded */
 } vast_break_slot;
+
+/* How a schedule maps a VMAP onto the content. */
+typedef struct vast_schedule_opts {
+  size_t size;        /* sizeof(vast_schedule_opts): vast_schedule_opts_init */
+  double content;     /* content duration in seconds; < 0 unknown (default -1) */
+  const double *cues; /* the content's break opportunities (cue points), content
+                         seconds, ascending: "#n" plays at cues[n-1]; NULL none */
+  size_t n_cues;
+} vast_schedule_opts;
+
+/* Sets size, content -1 (unknown), no cue points. */
+VAST_API void vast_schedule_opts_init(vast_schedule_opts *o);
 
 /*
  * vast_vmap_schedule: the breaks of a VMAP in content order.
  *   m           the VMAP (vast_doc_vmap)
- *   content     content duration in seconds; < 0 unknown
- *   out, cap    caller array; *n gets the number of breaks (all of them, placed
- *               or not; VAST_E_NOSPACE when more than cap)
+ *   opts        the content (duration, cue points); NULL: nothing known
+ *   out, cap    caller array; *n gets the number of slots (all of them, placed
+ *               or not, repetitions included; VAST_E_NOSPACE when more than
+ *               cap: call again with an array of *n)
  * timeOffset "start" plays at 0 (preroll), "end" at the content's end
- * (postroll; also when the duration is unknown), HH:MM:SS.mmm at that time
- * (0: preroll; at or past a known end: a postroll at the end), "n%" at n% of the content
- * (needs the duration). "#n" (an opportunity of the content's own cue points)
- * and unparseable offsets cannot be placed: at -1, why says so. Placed breaks
- * come first, by time (stable: document order within one time), postrolls
- * last; unplaced ones follow in document order. repeatAfter is not expanded.
- * Returns VAST_OK, VAST_E_INVAL (NULL m, n or out with cap > 0),
+ * (postroll; also when the duration is unknown, at -1), HH:MM:SS.mmm at that
+ * time, "n%" at n% of the content (needs the duration), "#n" at the n-th cue
+ * point of opts->cues (VMAP 1.0: the n-th break opportunity of the content,
+ * which only the player knows; without that cue point it is not placed). A
+ * time at 0 is a preroll, at or past a known end a postroll at the end, else
+ * a midroll. repeatAfter (HH:MM:SS.mmm, > 0) repeats a placed preroll or
+ * midroll every interval of content time while before the content's end: the
+ * copies are midrolls with repeat 1, 2...; it needs the duration (else the
+ * break plays once and why says so). Placed breaks come first, by time
+ * (stable: document order, then repeat order, within one time), postrolls
+ * last; unplaced ones follow in document order, at -1 with why set.
+ * Returns VAST_OK, VAST_E_INVAL (NULL m or n, out NULL with cap > 0, a wrong
+ * opts size, cue points not finite, negative or not ascending),
  * VAST_E_NOSPACE. No allocation.
  */
-VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_break_slot *out,
-                                     size_t cap, size_t *n /* OUT */);
+VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, const vast_schedule_opts *opts,
+                                     vast_break_slot *out, size_t cap, size_t *n /* OUT */);
 
 /* A break-level URL to request (valid during the callback). */
 typedef void (*vast_break_fn)(void *user, const char *event, const char *url, const char *tmpl);

@@ -128,6 +128,47 @@ expect_grep "address syntax explained" 'BREAK\.AD/NAME@T' "$TMP/err"
 expect_rc "vmap without duration" 1 "$VASTRACK" play "$TMP/vmap.xml"
 expect_grep "50% unplaced without duration" 'break 3 \(mid, timeOffset 50%\) not played: a percent offset needs the content duration' "$TMP/err"
 
+# --- #n cue points and repeatAfter -----------------------------------------
+cat > "$TMP/rep.xml" <<'XML'
+<vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
+ <vmap:AdBreak breakType="linear" breakId="every" timeOffset="00:00:10" repeatAfter="00:00:20">
+  <vmap:AdSource id="r"><vmap:VASTAdData><VAST version="4.2"><Ad id="r1"><InLine><AdSystem>s</AdSystem><AdTitle>r</AdTitle>
+   <Impression><![CDATA[http://t/r/imp?bp=[BREAKPOSITION]&n=[ADCOUNT]]]></Impression>
+   <Creatives><Creative><Linear><Duration>00:00:02</Duration>
+   <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://t/r.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>
+  </vmap:VASTAdData></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="breakStart"><![CDATA[http://t/r/start?bp=[BREAKPOSITION]]]></vmap:Tracking></vmap:TrackingEvents>
+ </vmap:AdBreak>
+ <vmap:AdBreak breakType="linear" breakId="cue2" timeOffset="#2">
+  <vmap:AdSource id="c"><vmap:VASTAdData><VAST version="4.2"><Ad id="c1"><InLine><AdSystem>s</AdSystem><AdTitle>c</AdTitle>
+   <Impression><![CDATA[http://t/c/imp?bp=[BREAKPOSITION]]]></Impression>
+   <Creatives><Creative><Linear><Duration>00:00:01</Duration>
+   <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://t/c.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>
+  </vmap:VASTAdData></vmap:AdSource>
+ </vmap:AdBreak>
+</vmap:VMAP>
+XML
+expect_rc "repeatAfter and #n play" 0 "$VASTRACK" play --content-duration 60 --cue-points 5,35 "$TMP/rep.xml"
+expect_grep "four breaks: 10, 30, 35 (#2), 50" '^# vmap: 4 breaks, content given$' "$TMP/out"
+expect_grep "the break itself at 10 s" '^# break 1 of 4: midroll at content 10\.000 s .*timeOffset 00:00:10, breakId every' "$TMP/out"
+expect_grep "repeat 1 at 30 s" '^# break 2 of 4: midroll at content 30\.000 s .*timeOffset 00:00:10, repeat 1 \(repeatAfter 00:00:20\), breakId every' "$TMP/out"
+expect_grep "#2 at the second cue point" '^# break 3 of 4: midroll at content 35\.000 s .*timeOffset #2, breakId cue2' "$TMP/out"
+expect_grep "repeat 2 at 50 s (70 is past the end)" '^# break 4 of 4: midroll at content 50\.000 s .*repeat 2 ' "$TMP/out"
+n=$(grep -c 'breakStart http://t/r/start?bp=2$' "$TMP/out")
+[ "$n" = 3 ] && ok "each repetition fires its breakStart, BREAKPOSITION 2" || nok "three breakStarts" "got $n"
+n=$(grep -c 'impression http://t/r/imp?bp=2&n=1$' "$TMP/out")
+[ "$n" = 3 ] && ok "each repetition plays its ad, ADCOUNT 1 again" || nok "three repeated impressions" "got $n"
+expect_rc "#n without cue points is a finding" 1 "$VASTRACK" play --content-duration 60 "$TMP/rep.xml"
+expect_grep "#n unplaced, the option named" 'break 4 \(cue2, timeOffset #2\) not played: a #n offset names a cue point of the content, and no cue points are known \(--cue-points' "$TMP/err"
+expect_rc "repeatAfter without the duration plays once" 1 "$VASTRACK" play "$TMP/rep.xml"
+expect_grep "repeatAfter needs the duration, said" 'break 1 \(every, repeatAfter 00:00:20\): repeatAfter needs the content duration: the break plays once' "$TMP/err"
+expect_rc "cue points must ascend" 2 "$VASTRACK" play --cue-points 9,3 "$TMP/rep.xml"
+expect_rc "cue points are for a VMAP" 2 "$VASTRACK" play --cue-points 3 "$TMP/pod.xml"
+if [ -f "$F/vmap_with_preroll.xml" ]; then
+  "$VASTRACK" play --content-duration 120 --cue-points 42 "$F/vmap_with_preroll.xml" > "$TMP/out" 2> "$TMP/err" # AdTagURIs on the Internet: any outcome
+  expect_grep "madman: #1 at the first cue point" '^# break [0-9] of 5: midroll at content 42\.000 s .*timeOffset #1, breakId midrolls2' "$TMP/out"
+fi
+
 # corpus VMAPs: an empty inline VAST is no ad; an unreachable AdTagURI is a break error
 expect_rc "corpus vmap" 1 "$VASTRACK" play --content-duration 60 "$M/correct-vmap.xml"
 expect_grep "corpus: empty preroll has no ad" '^# break 1: no ad to play$' "$TMP/out"

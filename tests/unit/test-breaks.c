@@ -76,7 +76,10 @@ TEST(schedule_places_breaks_on_the_content) {
   CHECK(d);
   vast_break_slot s[8];
   size_t n = 0;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), 60, s, 8, &n), VAST_OK);
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  o.content = 60;
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
   CHECK_INT(n, 6);
   CHECK_STR(s[0].brk->break_id, "pre");
   CHECK_INT(s[0].position, VAST_BREAKPOS_PREROLL);
@@ -97,14 +100,80 @@ TEST(schedule_places_breaks_on_the_content) {
   CHECK_INT(s[5].position, 0);
   CHECK(s[5].at < 0 && s[5].why != NULL);
   /* unknown content duration: n% cannot be placed, end still is a postroll */
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), -1, s, 8, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), NULL, s, 8, &n), VAST_OK);
   int half_unplaced = 0;
   for (size_t i = 0; i < n; i++)
     if (!strcmp(s[i].brk->break_id, "half")) half_unplaced = s[i].position == 0 && s[i].why;
   CHECK(half_unplaced);
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), 60, s, 3, &n), VAST_E_NOSPACE);
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 3, &n), VAST_E_NOSPACE);
   CHECK_INT(n, 6);
-  CHECK_INT(vast_vmap_schedule(NULL, 60, s, 8, &n), VAST_E_INVAL);
+  CHECK_INT(vast_vmap_schedule(NULL, &o, s, 8, &n), VAST_E_INVAL);
+  /* the cue points place #2 at the second one */
+  double cues[] = {0, 20, 45};
+  o.cues = cues;
+  o.n_cues = 3;
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_STR(s[2].brk->break_id, "cue");
+  CHECK(s[2].at == 20);
+  CHECK_INT(s[2].position, VAST_BREAKPOS_MIDROLL);
+  CHECK(s[2].why == NULL);
+  o.n_cues = 1; /* #2 beyond the cue points: not placed, said why */
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_STR(s[5].brk->break_id, "cue");
+  CHECK(s[5].position == 0 && s[5].why && strstr(s[5].why, "fewer cue points"));
+  double bad[] = {30, 10}; /* not ascending */
+  o.cues = bad;
+  o.n_cues = 2;
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
+  o.size = 3;
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
+  vast_doc_free(d);
+}
+
+#define RBREAK(id, off, rep)                                                                       \
+  "<vmap:AdBreak breakType=\"linear\" breakId=\"" id "\" timeOffset=\"" off                        \
+  "\" repeatAfter=\"" rep "\">" URI_SRC "</vmap:AdBreak>"
+
+TEST(schedule_repeats_breaks_until_the_content_ends) {
+  vast_doc *d =
+      parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" "
+            "version=\"1.0\">" RBREAK("every20", "00:00:10", "00:00:20")
+                BREAK("at30", "00:00:30", URI_SRC, "") RBREAK("pre", "start", "00:00:25")
+                    RBREAK("post", "end", "00:00:05") RBREAK("bad", "#1", "junk") "</vmap:VMAP>");
+  CHECK(d);
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  o.content = 60;
+  double cue[] = {40};
+  o.cues = cue;
+  o.n_cues = 1;
+  vast_break_slot s[16];
+  size_t n = 0;
+  /* every20: 10, 30, 50 (70 is past the end); pre: 0, 25, 50; at30 once; post
+     once (nothing after the end); bad at the cue, its repeatAfter unusable */
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, NULL, 0, &n), VAST_E_NOSPACE);
+  CHECK_INT(n, 9);
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
+  CHECK_INT(n, 9);
+  static const char *const id[] = {"pre", "every20", "pre", "every20", "at30",
+                                   "bad", "every20", "pre", "post"};
+  static const double at[] = {0, 10, 25, 30, 30, 40, 50, 50, 60};
+  static const unsigned rep[] = {0, 0, 1, 1, 0, 0, 2, 2, 0};
+  static const int pos[] = {1, 2, 2, 2, 2, 2, 2, 2, 3};
+  for (size_t i = 0; i < 9 && i < n; i++) {
+    CHECK_STR(s[i].brk->break_id, id[i]);
+    CHECK(s[i].at == at[i]);
+    CHECK_INT(s[i].repeat, rep[i]);
+    CHECK_INT(s[i].position, pos[i]);
+  }
+  CHECK(s[5].why && strstr(s[5].why, "repeatAfter")); /* placed, plays once */
+  CHECK(s[0].why == NULL && s[8].why == NULL);
+  /* duration unknown: each break once, why says repeatAfter needs it */
+  o.content = -1;
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
+  CHECK_INT(n, 5);
+  CHECK_STR(s[0].brk->break_id, "pre");
+  CHECK(s[0].why && strstr(s[0].why, "content duration"));
   vast_doc_free(d);
 }
 
@@ -454,6 +523,7 @@ static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_pla
                                 TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
+                                TH(schedule_repeats_breaks_until_the_content_ends),
                                 TH(break_tracking_fills_position_and_codes),
                                 TH(inline_source_is_sliced_and_resolves_without_network),
                                 TH(pod_sequence_of_a_wrapper_reaches_the_inline_plan),
