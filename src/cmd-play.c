@@ -91,8 +91,9 @@ static const char usage_text[] =
     "                    In --ssai mode every tag request (the tag, each VASTAdTagURI, a\n"
     "                    VMAP's AdTagURIs) carries the X-Device-* headers too, fired or not\n"
     "  Macros play fills: [SERVERSIDE] 0 (1 with --ssai), [SERVERUA] vastrack's\n"
-    "                    User-Agent, [TRANSACTIONID] one UUID for the whole play (tag\n"
-    "                    requests and beacons), [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
+    "                    User-Agent, [TRANSACTIONID] one UUID per resolution (a VMAP:\n"
+    "                    per break), shared by its tag requests, Error URLs and beacons,\n"
+    "                    [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
     "                    [CLIENTUA] names your player: --macro CLIENTUA=player/1.0\n"
     "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
     "                    end and fire complete\n"
@@ -786,9 +787,13 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
                                                    : "none");
     fflush(f);
     vast_macro_ctx c = *mctx;
-    char bp[16];
+    char bp[16], tx[40];
     snprintf(bp, sizeof bp, "%d", s->position);
     if (!mctx->value[VAST_MACRO_BREAKPOSITION]) c.value[VAST_MACRO_BREAKPOSITION] = bp;
+    /* each break is a transaction of its own: its AdTagURI, wrapper hops, break
+       events and beacons share one [TRANSACTIONID] (--macro gives one for all) */
+    if (!mctx->value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(tx, sizeof tx) == VAST_OK)
+      c.value[VAST_MACRO_TRANSACTIONID] = tx;
     vast_resolve_opts ro = *ropt;
     ro.macros = &c;
     vast_chain *chain = NULL;
@@ -1035,15 +1040,13 @@ int cmd_play(int argc, char **argv) {
   dopt.server_side = ssai && pc.fire;
   if (!ssai && !mctx.value[VAST_MACRO_SERVERSIDE])
     vast_macro_ctx_set_serverside(&mctx, 0); /* playing here, as the client */
-  /* [SERVERUA]: our own User-Agent; [TRANSACTIONID]: one UUID for the whole play,
-     shared by every tag request and beacon; [CLIENTUA] comes from --macro */
+  /* [SERVERUA]: our own User-Agent; [CLIENTUA] comes from --macro; [TRANSACTIONID]
+     is one per resolution (the resolver's, a VMAP break's), unless --macro gives one */
   char ua[64], txid[40];
   snprintf(ua, sizeof ua, "vastrack/%s", vast_version());
   if (!mctx.value[VAST_MACRO_SERVERUA])
     vast_macro_ctx_set(&mctx, VAST_MACRO_SERVERUA, policy->user_agent ? policy->user_agent : ua);
-  if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(txid, sizeof txid) == VAST_OK)
-    vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, txid);
-  ropt.macros = &mctx; /* [DEVICEIP], [TRANSACTIONID]... in VASTAdTagURIs too */
+  ropt.macros = &mctx; /* [DEVICEIP], [SERVERSIDE]... in VASTAdTagURIs too */
   /* SSAI (VAST 4.x 1.1.3): every tag request carries the device headers too */
   char hbuf[5][1100];
   const char *hdrs[5];
@@ -1150,6 +1153,9 @@ int cmd_play(int argc, char **argv) {
       rc = vast_resolve_file(input, &ropt, &chain, &rerr);
     free(buf);
     if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
+    /* the beacons share the resolution's [TRANSACTIONID] */
+    if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_chain_transaction_id(chain))
+      vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, vast_chain_transaction_id(chain));
     if (rc != VAST_OK || !pod.n_ads) {
       cli_error("cannot resolve the wrapper chain of '%s': %s", input,
                 rerr.message[0] ? rerr.message
@@ -1159,6 +1165,9 @@ int cmd_play(int argc, char **argv) {
     }
   } else {
     free(buf);
+    /* no resolution: the document is the transaction */
+    if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(txid, sizeof txid) == VAST_OK)
+      vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, txid);
     rc = vast_pod_from_vast(v, &pod);
     if (rc != VAST_OK || !pod.n_ads) {
       cli_error("'%s' holds no ad to play", input);

@@ -163,7 +163,9 @@ VAST_API vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_brea
  *   base    the URL or file path the VMAP came from (relative AdTagURIs), or NULL
  *   opts    as for vast_resolve_url (the policy, macros, limits...); NULL defaults.
  *           AdTagURI macros are expanded with opts->macros plus [BREAKPOSITION]
- *           = position before the request.
+ *           = position before the request, and [TRANSACTIONID] = a new UUID
+ *           when opts->macros has none: the resolution that follows uses the
+ *           same (vast_chain_transaction_id).
  *   chain   OUT: as vast_resolve_url sets it
  *   err     optional
  * Inline VASTAdData is resolved like a tag read from a buffer (its Wrappers are
@@ -176,15 +178,6 @@ VAST_API vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_brea
 VAST_API vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int position,
                                      const char *base, const struct vast_resolve_opts *opts,
                                      struct vast_chain **chain /* OUT */, vast_error *err);
-
-/*
- * vast_transaction_id: a new random UUID (version 4, "xxxxxxxx-xxxx-4xxx-yxxx-
- * xxxxxxxxxxxx", lower case) for [TRANSACTIONID]: generate one per resolution
- * and put it in the vast_macro_ctx shared by the resolver (every VASTAdTagURI
- * request) and the trackers (every beacon) of that transaction. cap >= 37.
- * Returns VAST_OK, VAST_E_NOSPACE, VAST_E_IO (no random source).
- */
-VAST_API vast_err vast_transaction_id(char *out, size_t cap);
 
 #ifdef __cplusplus
 }

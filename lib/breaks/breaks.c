@@ -377,10 +377,14 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
       m = *o.macros;
     else
       vast_macro_ctx_init(&m);
-    char pos[16];
+    char pos[16], tx[40];
     snprintf(pos, sizeof pos, "%d", position);
     if (position > 0 && m.value[VAST_MACRO_BREAKPOSITION] != VAST_MACRO_WITHHELD)
       m.value[VAST_MACRO_BREAKPOSITION] = pos;
+    /* the AdTagURI request opens the transaction: the resolution shares its id */
+    if (!m.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(tx, sizeof tx) == VAST_OK)
+      m.value[VAST_MACRO_TRANSACTIONID] = tx;
+    o.macros = &m;
     vast_macro_vars v;
     vast_macro_vars_init(&v);
     v.wall_time = vast_now();
@@ -397,24 +401,4 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
   default:
     return fail(err, VAST_E_NO_AD, 303, "the break has no AdSource");
   }
-}
-
-vast_err vast_transaction_id(char *out, size_t cap) {
-  if (!out || cap < 37) return VAST_E_NOSPACE;
-  unsigned char b[16];
-  FILE *f = fopen("/dev/urandom", "rb");
-  size_t got = f ? fread(b, 1, sizeof b, f) : 0;
-  if (f) fclose(f);
-  if (got != sizeof b) return VAST_E_IO;
-  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-  for (int i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-    out[o++] = hex[b[i] >> 4];
-    out[o++] = hex[b[i] & 15];
-  }
-  out[o] = 0;
-  return VAST_OK;
 }

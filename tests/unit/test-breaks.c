@@ -514,12 +514,61 @@ TEST(wrapper_click_through_and_icons_reach_the_plan) {
   vast_doc_free(i);
 }
 
+/* One [TRANSACTIONID] per resolve: the hop it tried and the Error URL it fired
+ * carry the chain's UUID; a caller's value wins; a withheld one stays -2. */
+TEST(resolve_makes_one_transaction_id) {
+  static const char w[] = "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+                          "<VASTAdTagURI>http://127.0.0.1:9/next?tx=[TRANSACTIONID]</VASTAdTagURI>"
+                          "<Error>http://t/err?c=[ERRORCODE]&amp;tx=[TRANSACTIONID]</Error>"
+                          "<Impression>http://t/imp</Impression></Wrapper></Ad></VAST>";
+  vast_resolve_opts o;
+  vast_resolve_opts_init(&o);
+  o.refuse_private = 1; /* the hop is refused: no network needed */
+  char want[160];
+  for (int round = 0; round < 3; round++) {
+    vast_macro_ctx m;
+    vast_macro_ctx_init(&m);
+    if (round == 1) vast_macro_ctx_set(&m, VAST_MACRO_TRANSACTIONID, "caller-tx");
+    if (round == 2) vast_macro_ctx_withhold(&m, VAST_MACRO_TRANSACTIONID);
+    o.macros = &m;
+    vast_chain *ch = NULL;
+    vast_error e;
+    CHECK(vast_resolve_buffer(w, sizeof w - 1, NULL, &o, &ch, &e) != VAST_OK);
+    CHECK(ch != NULL);
+    const char *tx = vast_chain_transaction_id(ch);
+    if (round == 0) CHECK(tx && strlen(tx) == 36 && tx[14] == '4');
+    if (round == 1) CHECK_STR(tx, "caller-tx");
+    if (round == 2) CHECK(tx == NULL);
+    size_t nh = 0, ne = 0;
+    const vast_hop *h = vast_chain_hops(ch, &nh);
+    const vast_error_beacon *eb = vast_chain_error_beacons(ch, &ne);
+    CHECK_INT(nh, 2);
+    CHECK_INT(ne, 1);
+    snprintf(want, sizeof want, "http://127.0.0.1:9/next?tx=%s", tx ? tx : "-2");
+    if (nh == 2) CHECK_STR(h[1].url, want);
+    snprintf(want, sizeof want, "http://t/err?c=301&tx=%s", tx ? tx : "-2");
+    if (ne == 1) CHECK_STR(eb[0].url, want);
+    vast_chain_free(ch);
+  }
+  /* two resolutions, two transactions */
+  vast_chain *c1 = NULL, *c2 = NULL;
+  o.macros = NULL;
+  vast_resolve_buffer(w, sizeof w - 1, NULL, &o, &c1, NULL);
+  vast_resolve_buffer(w, sizeof w - 1, NULL, &o, &c2, NULL);
+  CHECK(vast_chain_transaction_id(c1) && vast_chain_transaction_id(c2));
+  CHECK(strcmp(vast_chain_transaction_id(c1), vast_chain_transaction_id(c2)) != 0);
+  vast_chain_free(c1);
+  vast_chain_free(c2);
+  CHECK(vast_chain_transaction_id(NULL) == NULL);
+}
+
 static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_plan),
                                 TH(macro_values_latlong_playback_methods),
                                 TH(tracker_category_and_asset_macros),
                                 TH(blocked_category_fails_with_205),
                                 TH(resolve_headers_are_checked),
                                 TH(transaction_ids_are_v4_uuids),
+                                TH(resolve_makes_one_transaction_id),
                                 TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
