@@ -50,9 +50,10 @@ static const char usage_text[] =
     "  T MEDIA EVENT error (REASON) URL       a beacon that got no response\n"
     "  T MEDIA EVENT (no tracking URL)        the event happened; the tag tracks none\n"
     "  T MEDIA clickThrough URL               the landing page of a click (not a beacon)\n"
-    "T: session seconds since the first ad loaded (for a VMAP, since the content\n"
-    "started: content and ads); MEDIA: seconds into the ad (they differ after a pause\n"
-    "or a seek; - when unknown). A pod prints '# pod ad N of M' before each ad, a\n"
+    "T: session seconds since the first ad loaded; for a VMAP, the content time (the\n"
+    "content's playhead, still during a break); MEDIA: seconds into the ad (they\n"
+    "differ after a pause or a seek; - when unknown). A pod prints '# pod ad N of M'\n"
+    "before each ad, a\n"
     "VMAP '# break N of M: preroll|midroll|postroll at content S s ...' before each\n"
     "break, then its breakStart, the ads, its breakEnd ('error' when it cannot play).\n"
     "A last line per ad (# on stdout, stderr with --json) says how much media was\n"
@@ -122,7 +123,9 @@ static const char usage_text[] =
     "                    AD-th ad of a pod (1-based, play order; no prefix: the first),\n"
     "                    BREAK.AD/NAME@T in a VMAP (BREAK: 1-based, content order), e.g.\n"
     "                    2/skip@6 or 2.1/error@0:403 (a pod ad failing: the buffet\n"
-    "                    replaces it)\n"
+    "                    replaces it). In a VMAP an item without an address is at a\n"
+    "                    content time and changes the player's state for the breaks\n"
+    "                    that follow: mute@20, unmute, fullscreen, exitFullscreen\n"
     "  --content-duration S  for a VMAP: the content's length, placing n% and end\n"
     "                    breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll) and\n"
     "                    repeating a break with repeatAfter until the content ends\n"
@@ -161,6 +164,8 @@ typedef struct play_ctx {
   int json, fire, realtime;
   vast_play_state st; /* the clocks, kept current by vast_play_simulate */
   double t_base;      /* session seconds before the current ad (pods, VMAP) */
+  int vmap;           /* a VMAP play: records are timed on the content */
+  double content_t;   /* the content time of the break playing (VMAP) */
   double wall0;       /* wall time at session 0 */
   FILE *out, *log;
   vast_dispatcher *disp;
@@ -321,7 +326,7 @@ static void play_record(play_ctx *pc, const char *event, const char *url, double
   size_t i = pc->n_recs;
   play_rec *r = &pc->recs[i];
   memset(r, 0, sizeof *r);
-  r->t = now_t;
+  r->t = pc->vmap ? pc->content_t : now_t; /* batches stay on the session clock */
   r->media = media;
   r->event = strdup(event);
   r->url = url ? strdup(url) : NULL;
@@ -499,6 +504,8 @@ typedef struct play_plan {
   double rate;
 } play_plan;
 
+static int state_change(const vast_play_event *e, unsigned *state);
+
 /* Reads an address "AD/" or "BREAK.AD/" at the start of item; returns the
  * length of the prefix (0 when none). */
 static size_t parse_address(const char *item, int *brk, int *ad) {
@@ -537,20 +544,20 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
       rc = CLI_USAGE;
       break;
     }
-    if (vmap && (!skip || brk < 1)) {
-      cli_error("play: '%s': in a VMAP play address each event to an ad as "
-                "BREAK.AD/NAME@T (e.g. 2.1/skip@6)",
+    if (vmap && skip && brk < 1) {
+      cli_error("play: '%s': in a VMAP play address an ad as BREAK.AD/NAME@T (e.g. 2.1/skip@6)",
                 item);
       rc = CLI_USAGE;
       break;
     }
+    if (vmap && !skip) ad = 0; /* a content time: group (0, 0) */
     if (!vmap && skip && brk >= 0) {
       cli_error("play: '%s': BREAK.AD/ addresses are for a VMAP; address a pod ad as AD/NAME@T",
                 item);
       rc = CLI_USAGE;
       break;
     }
-    if (!vmap) brk = 0;
+    if (!vmap || !skip) brk = 0;
     ev_group *g = NULL;
     for (size_t i = 0; i < pp->n_groups; i++)
       if (pp->g[i].brk == brk && pp->g[i].ad == ad) g = &pp->g[i];
@@ -586,8 +593,41 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
       cli_error("play: %s", msg);
       rc = prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
     }
+    for (size_t k = 0; k < g->n && !rc && !g->ad; k++) /* content times: the player's state */
+      if (!state_change(&g->ev[k], NULL)) {
+        cli_error("play: '%s@%g': in a VMAP play an event without an address is at a content "
+                  "time and can only change the player's state (mute, unmute, fullscreen, "
+                  "exitFullscreen); address an ad's event as BREAK.AD/NAME@T (T seconds "
+                  "into that ad, e.g. 2.1/skip@6)",
+                  g->ev[k].name, g->ev[k].at);
+        rc = CLI_USAGE;
+      }
   }
   return rc;
+}
+
+/* Applies a player-state event (mute, unmute, playerExpand, playerCollapse) to
+ * *state (NULL: only tests); returns 0 for any other event. */
+static int state_change(const vast_play_event *e, unsigned *state) {
+  unsigned st = state ? *state : 0;
+  switch (e->kind) {
+  case VAST_IN_MUTE:
+    st |= VAST_PLAYER_MUTED;
+    break;
+  case VAST_IN_UNMUTE:
+    st &= ~(unsigned)VAST_PLAYER_MUTED;
+    break;
+  case VAST_IN_PLAYER_EXPAND:
+    st |= VAST_PLAYER_FULLSCREEN;
+    break;
+  case VAST_IN_PLAYER_COLLAPSE:
+    st &= ~(unsigned)VAST_PLAYER_FULLSCREEN;
+    break;
+  default:
+    return 0;
+  }
+  if (state) *state = st;
+  return 1;
 }
 
 static ev_group *find_group(play_plan *pp, int brk, int ad) {
@@ -756,6 +796,9 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
   const char *base = !strcmp(input, "-") ? NULL : input;
   int status = CLI_OK;
   double content_at = 0; /* content seconds played so far */
+  pc->vmap = 1;
+  const ev_group *cg = find_group(pp, 0, 0); /* events at content times */
+  size_t next_cev = 0;
   for (size_t i = 0; i < n; i++) {
     const vast_break_slot *s = &slots[i];
     const vast_ad_break *b = s->brk;
@@ -775,6 +818,13 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
       pc->t_base += s->at - content_at;
       content_at = s->at;
     }
+    pc->content_t = s->at;
+    /* the player's state changes made while the content played up to here */
+    for (; cg && next_cev < cg->n && cg->ev[next_cev].at <= s->at; next_cev++) {
+      state_change(&cg->ev[next_cev], &pp->player_state);
+      fprintf(f, "# content %.3f s: %s (the player's state for the ads that follow)\n",
+              cg->ev[next_cev].at, cg->ev[next_cev].name);
+    }
     fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", brk, n,
             position_name(s->position), s->at, pc->t_base, b->time_offset ? b->time_offset : "");
     if (s->repeat) fprintf(f, ", repeat %u (repeatAfter %s)", s->repeat, b->repeat_after.raw);
@@ -790,6 +840,14 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
     char bp[16], tx[40];
     snprintf(bp, sizeof bp, "%d", s->position);
     if (!mctx->value[VAST_MACRO_BREAKPOSITION]) c.value[VAST_MACRO_BREAKPOSITION] = bp;
+    /* [MEDIAPLAYHEAD] (and the deprecated [CONTENTPLAYHEAD]): the content's
+       playhead, where the break interrupts it */
+    char ph[32];
+    long ms = (long)llround(s->at * 1000);
+    snprintf(ph, sizeof ph, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60,
+             ms / 1000 % 60, ms % 1000);
+    if (!mctx->value[VAST_MACRO_MEDIAPLAYHEAD]) c.value[VAST_MACRO_MEDIAPLAYHEAD] = ph;
+    if (!mctx->value[VAST_MACRO_CONTENTPLAYHEAD]) c.value[VAST_MACRO_CONTENTPLAYHEAD] = ph;
     /* each break is a transaction of its own: its AdTagURI, wrapper hops, break
        events and beacons share one [TRANSACTIONID] (--macro gives one for all) */
     if (!mctx->value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(tx, sizeof tx) == VAST_OK)
@@ -831,6 +889,9 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
     vast_pod_clear(&pod);
     vast_chain_free(chain);
   }
+  for (; cg && next_cev < cg->n; next_cev++) /* after the last break: nothing left to play */
+    cli_error("play: %s at content %.2f s changes nothing: no break follows", cg->ev[next_cev].name,
+              cg->ev[next_cev].at);
   for (size_t i = 0; i < pp->n_groups; i++)
     if (!pp->g[i].used && pp->g[i].brk > (int)n)
       cli_error("play: events for break %d ignored: the VMAP has %zu breaks", pp->g[i].brk, n);
