@@ -514,6 +514,90 @@ TEST(wrapper_click_through_and_icons_reach_the_plan) {
   vast_doc_free(i);
 }
 
+static void on_comp(void *user, const vast_track_beacon *b) {
+  icons_got *g = user;
+  if (g->n < 16 && b->url) {
+    snprintf(g->url[g->n], 256, "%s", b->url);
+    g->level[g->n++] = b->level;
+  }
+}
+
+#define COMP(slot, w, h, view, click)                                                              \
+  "<Companion id=\"" slot "\" adSlotID=\"" slot "\" width=\"" w "\" height=\"" h "\">"             \
+  "<StaticResource creativeType=\"image/png\">http://t/c.png</StaticResource>"                     \
+  "<TrackingEvents><Tracking event=\"creativeView\">" view "</Tracking></TrackingEvents>"          \
+  "<CompanionClickThrough>" click "</CompanionClickThrough></Companion>"
+
+/* A Companion only a Wrapper shows joins the ad's companions, planned at its level;
+ * a slot the InLine shows stays the InLine's (merged with the Wrapper's). */
+TEST(wrapper_only_companions_are_planned_at_their_level) {
+  vast_doc *w =
+      parse("<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+            "<VASTAdTagURI>http://t/x</VASTAdTagURI><Creatives><Creative><CompanionAds>" COMP(
+                "side", "300", "250", "http://t/w-side", "http://t/w-side-land")
+                COMP("banner", "728", "90", "http://t/w-banner",
+                     "http://t/w-banner-land") "</CompanionAds></Creative></Creatives></Wrapper></"
+                                               "Ad></VAST>");
+  vast_doc *i =
+      parse("<VAST version=\"4.2\"><Ad id=\"in\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+            "<Impression>http://t/imp</Impression><Creatives><Creative><Linear><Duration>00:00:05"
+            "</Duration><MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" "
+            "width=\"1\" height=\"1\">http://t/m.mp4</MediaFile></MediaFiles></Linear></Creative>"
+            "<Creative><CompanionAds>" COMP(
+                "side", "300", "250", "http://t/i-side",
+                "http://t/i-land") "</CompanionAds></Creative></Creatives></InLine></Ad></VAST>");
+  CHECK(w && i);
+  const vast_ad *chain[2] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(i)->ads[0]};
+  vast_companion_ref refs[4];
+  size_t n = 0;
+  CHECK_INT(vast_chain_companions(chain, 2, refs, 4, &n), VAST_OK);
+  CHECK_INT(n, 2);
+  CHECK_INT(refs[0].level, 1); /* the InLine's side */
+  CHECK_INT(refs[0].creative, 1);
+  CHECK_STR(refs[0].companion->ad_slot_id, "side");
+  CHECK_INT(refs[1].level, 0); /* the Wrapper-only banner */
+  CHECK_INT(refs[1].variation, 1);
+  CHECK_STR(refs[1].companion->ad_slot_id, "banner");
+  CHECK_INT(vast_chain_companions(chain, 2, refs, 1, &n), VAST_E_NOSPACE);
+  CHECK_INT(n, 2);
+  static const char *const want_url[2][2] = {{"http://t/w-side", "http://t/i-side"},
+                                             {"http://t/w-banner", ""}};
+  static const unsigned want_level[2][2] = {{0, 1}, {0, 0}};
+  static const char *const land[2] = {"http://t/i-land", "http://t/w-banner-land"};
+  for (int k = 0; k < 2; k++) {
+    vast_plan *plan = NULL;
+    CHECK_INT(vast_plan_create_companion(chain, 2, &refs[k], &plan), VAST_OK);
+    CHECK_INT(vast_plan_kind(plan), VAST_CREATIVE_COMPANION);
+    icons_got g = {0};
+    vast_tracker *t = NULL;
+    CHECK_INT(vast_tracker_create(plan, NULL, on_comp, &g, &t), VAST_OK);
+    vast_input in;
+    memset(&in, 0, sizeof in);
+    in.kind = VAST_IN_CREATIVE_VIEW;
+    in.wall_time = 1000;
+    CHECK_INT(vast_tracker_feed(t, &in), VAST_OK);
+    CHECK_INT(g.n, k ? 1 : 2);
+    for (int j = 0; j < g.n && j < 2; j++) {
+      CHECK_STR(g.url[j], want_url[k][j]);
+      CHECK_INT(g.level[j], want_level[k][j]);
+    }
+    char out[256];
+    CHECK_INT(vast_tracker_click(t, 1000, 0, NULL, out, sizeof out, NULL), VAST_OK);
+    CHECK_STR(out, land[k]);
+    vast_tracker_free(t);
+    vast_plan_free(plan);
+  }
+  vast_companion_ref bad = refs[1];
+  bad.variation = 9;
+  vast_plan *p = NULL;
+  CHECK_INT(vast_plan_create_companion(chain, 2, &bad, &p), VAST_E_NOT_FOUND);
+  bad.level = 5;
+  CHECK_INT(vast_plan_create_companion(chain, 2, &bad, &p), VAST_E_INVAL);
+  CHECK(p == NULL);
+  vast_doc_free(w);
+  vast_doc_free(i);
+}
+
 /* One [TRANSACTIONID] per resolve: the hop it tried and the Error URL it fired
  * carry the chain's UUID; a caller's value wins; a withheld one stays -2. */
 TEST(resolve_makes_one_transaction_id) {
@@ -569,6 +653,7 @@ static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_pla
                                 TH(resolve_headers_are_checked),
                                 TH(transaction_ids_are_v4_uuids),
                                 TH(resolve_makes_one_transaction_id),
+                                TH(wrapper_only_companions_are_planned_at_their_level),
                                 TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
