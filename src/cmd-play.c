@@ -1159,7 +1159,31 @@ int cmd_play(int argc, char **argv) {
   vast_chain *chain = NULL;
   vast_pod pod;
   memset(&pod, 0, sizeof pod);
-  if (cli_read_input(input, &buf, &len) != 0) goto out;
+  if (cli_is_url(input)) {
+    /* the first request like every later hop: the command's policy, and in
+       --ssai mode the X-Device-* headers (VAST 4.x 1.1.3) */
+    vast_fetch_opts fo;
+    vast_fetch_opts_init(&fo);
+    fo.policy = policy;
+    fo.headers = ropt.headers;
+    fo.n_headers = ropt.n_headers;
+    vast_fetch_result fr;
+    vast_error ferr;
+    memset(&ferr, 0, sizeof ferr);
+    vast_err frc = vast_fetch(input, &fo, &fr, &ferr);
+    free(fr.effective_url);
+    if (frc != VAST_OK) {
+      cli_error("%s%s", ferr.message[0] ? ferr.message : vast_strerror(frc),
+                frc == VAST_E_FORBIDDEN ? "; --allow-private fetches from private and loopback "
+                                          "addresses"
+                                        : "");
+      goto out;
+    }
+    buf = fr.body;
+    len = fr.len;
+  } else if (cli_read_input(input, &buf, &len) != 0) {
+    goto out;
+  }
   vast_error err;
   vast_err rc = vast_doc_parse(buf, len, NULL, &doc, &err);
   if (rc != VAST_OK) {
@@ -1208,8 +1232,8 @@ int cmd_play(int argc, char **argv) {
     memset(&rerr, 0, sizeof rerr);
     if (!strcmp(input, "-"))
       rc = vast_resolve_buffer(buf, len, NULL, &ropt, &chain, &rerr);
-    else if (cli_is_url(input))
-      rc = vast_resolve_url(input, &ropt, &chain, &rerr);
+    else if (cli_is_url(input)) /* fetched once, above; its hops resolve against it */
+      rc = vast_resolve_buffer(buf, len, input, &ropt, &chain, &rerr);
     else
       rc = vast_resolve_file(input, &ropt, &chain, &rerr);
     free(buf);

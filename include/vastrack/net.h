@@ -160,6 +160,10 @@ typedef struct vast_fetch_opts {
   const char *user_agent;        /* NULL: "vastrack/<version>" */
   int refuse_private;            /* 1: refuse special-purpose addresses (resolved IPs) */
   const vast_net_policy *policy; /* the command's policy (guard and ceilings); NULL: none */
+  const char *const *headers;    /* extra request headers, "Name: value" (the X-Device-*
+                                    of a server-side request), also on redirects; checked
+                                    like vast_resolve_opts.headers. Borrowed. NULL: none */
+  size_t n_headers;
 } vast_fetch_opts;
 
 VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
@@ -172,7 +176,8 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
  * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
  * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,
  * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM, VAST_E_INVAL
- * (a User-Agent with a control character: vast_net_header_value_ok).
+ * (a User-Agent or header with a control character: vast_net_header_value_ok,
+ * or a header name that is not an HTTP token: nothing is sent).
  * Reentrant; each call uses its own connection.
  */
 VAST_API vast_err vast_fetch(const char *url, const vast_fetch_opts *opts,

@@ -134,6 +134,21 @@ wtx=$(sed -n 's#^/s/mid-inline\.xml?.*&tx=\([0-9a-f-]*\)|.*#\1#p' "$NG/tags.log"
 echo "$wtx" | grep -Eq '^[0-9a-f-]{36}$' && ok "wrapper hop: the resolver's UUID" || nok "wrapper hop UUID" "$(cat "$NG/tags.log")"
 n=$(grep -c "^/px/m[wi]-imp?.*&tx=$wtx[|&]" "$NG/beacons.log")
 [ "$n" = 2 ] && ok "both impressions carry the resolution's TRANSACTIONID" || nok "beacons share the TRANSACTIONID" "$(cat "$NG/beacons.log")"
+n=$(grep -c '^/s/mid-wrapper\.xml|' "$NG/tags.log")
+[ "$n" = 1 ] && ok "a wrapper URL input is fetched once" || nok "wrapper URL fetched once" "$(cat "$NG/tags.log")"
+# --ssai on a URL input: the first request carries the device headers like every hop
+: > "$NG/tags.log"; : > "$NG/beacons.log"
+expect_rc "ssai play of a URL input" 0 "$VASTRACK" play --fire --fast --allow-private --ssai \
+  --device-ip 203.0.113.7 --device-ua "Dev/1 (tv)" --device-referer http://pub.example/p \
+  --device-accept-language fr-CA --device-requested-with com.example.app "$B/s/mid-wrapper.xml"
+expect_grep "the input URL request got the five device headers" "^/s/mid-wrapper\\.xml\\|$H" "$NG/tags.log"
+n=$(grep -c "|$H" "$NG/tags.log"); t=$(wc -l < "$NG/tags.log")
+[ "$n" = 2 ] && [ "$t" = 2 ] && ok "input and hop: two tag requests, both with the headers" || nok "two tag requests with headers" "$(cat "$NG/tags.log")"
+cp "$TMP/vmap.xml" "$W/vmap-in.xml"; chmod 644 "$W/vmap-in.xml"
+: > "$NG/tags.log"
+expect_rc "ssai play of a VMAP URL" 1 "$VASTRACK" play --allow-private --ssai --device-ip 203.0.113.7 \
+  --device-ua "Dev/1 (tv)" --content-duration 60 "$B/s/vmap-in.xml"
+expect_grep "the VMAP URL request got the device headers" '^/s/vmap-in\.xml\|203\.0\.113\.7\|Dev/1 \(tv\)\|' "$NG/tags.log"
 expect_rc "caller TRANSACTIONID wins" 0 "$VASTRACK" play --fire --fast --allow-private --macro TRANSACTIONID=given-1 "$B/s/mid-wrapper.xml"
 expect_grep "caller TRANSACTIONID on the hop" '^/s/mid-inline\.xml\?.*&tx=given-1\|' "$NG/tags.log"
 expect_grep "caller TRANSACTIONID on the beacon" '^/px/mi-imp\?.*&tx=given-1&' "$NG/beacons.log"

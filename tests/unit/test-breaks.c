@@ -312,6 +312,15 @@ TEST(resolve_headers_are_checked) {
     CHECK_INT(vast_resolve_buffer(xml, strlen(xml), NULL, &o, &c, &e), VAST_E_INVAL);
     CHECK(c == NULL);
     CHECK(strstr(e.message, "request header 0") != NULL);
+    /* vast_fetch checks them the same way, before any connection */
+    vast_fetch_opts fo;
+    vast_fetch_opts_init(&fo);
+    fo.headers = bad[i];
+    fo.n_headers = 1;
+    vast_fetch_result fr;
+    CHECK_INT(vast_fetch("http://192.0.2.1/x", &fo, &fr, &e), VAST_E_INVAL);
+    CHECK(fr.body == NULL);
+    CHECK(strstr(e.message, "request header") != NULL);
   }
 }
 
