@@ -57,7 +57,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 
-.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format fuzz-seeds
+.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format fuzz-seeds abi
 all: $(B)/libvastrack.a $(B)/libvastrack.so $(B)/vastrack
 
 # Each object depends on the headers it includes (-MMD writes them to a .d file beside it).
@@ -116,9 +116,11 @@ deps:
 	@sh tools/deps.sh $(DEB_PKGS)
 
 # The sanitizer build is a second make of the same tree into build/asan.
+# Warnings are errors in every build of make test (WERROR=1 reaches the nested makes
+# the tests run: fuzz-seeds, the install and Python builds).
 test check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan tests-bin
-	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan WERROR=1 tests-bin
+	@$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 all
 	@sh tests/run.sh $(BUILDROOT)/asan
 
 demo: deps
@@ -139,6 +141,10 @@ fuzz-seeds:
 
 format:
 	sh tools/format.sh
+
+# Records the ABI of build/libvastrack.so in abi/vastrack.abi (docs/architecture.md, "ABI").
+abi: all
+	sh tools/abi.sh $(B) > abi/vastrack.abi
 
 # Requires.private is $(PKGS): every library the static archive needs, from one list.
 vastrack.pc: vastrack.pc.in Makefile

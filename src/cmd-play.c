@@ -777,7 +777,7 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
   FILE *f = pc->json ? stderr : pc->out;
   double content = sched->content;
   size_t n = 0;
-  vast_err rc = vast_vmap_schedule(vast_doc_vmap(doc), sched, NULL, 0, &n);
+  vast_err rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), sched, NULL, 0, &n);
   if (rc == VAST_E_NOSPACE && n > MAX_BREAKS) {
     cli_error("play: the VMAP schedules %zu breaks (repeatAfter included): more than %d", n,
               MAX_BREAKS);
@@ -785,7 +785,7 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
   }
   vast_break_slot *slots = calloc(n ? n : 1, sizeof *slots);
   if (!slots) return CLI_FAIL;
-  if (rc == VAST_E_NOSPACE) rc = vast_vmap_schedule(vast_doc_vmap(doc), sched, slots, n, &n);
+  if (rc == VAST_E_NOSPACE) rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), sched, slots, n, &n);
   if (rc != VAST_OK) {
     cli_error("play: cannot schedule the VMAP: %s", vast_strerror(rc));
     free(slots);
@@ -1165,12 +1165,10 @@ int cmd_play(int argc, char **argv) {
     vast_fetch_opts fo;
     vast_fetch_opts_init(&fo);
     fo.policy = policy;
-    fo.headers = ropt.headers;
-    fo.n_headers = ropt.n_headers;
     vast_fetch_result fr;
     vast_error ferr;
     memset(&ferr, 0, sizeof ferr);
-    vast_err frc = vast_fetch(input, &fo, &fr, &ferr);
+    vast_err frc = vast_fetch_headers(input, &fo, ropt.headers, ropt.n_headers, &fr, &ferr);
     free(fr.effective_url);
     if (frc != VAST_OK) {
       cli_error("%s%s", ferr.message[0] ? ferr.message : vast_strerror(frc),

@@ -16,6 +16,7 @@
 #include "base.h"
 #include "doc.h"
 #include "track.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,7 +86,8 @@ typedef struct vast_break_slot {
                                be placed (see vast_vmap_schedule) */
   int position;             /* VAST_BREAKPOS_*, 0 when not placed */
   unsigned repeat;          /* 0: the break itself; k: its k-th repetition
-                               (repeatAfter), at + k x the interval */
+                               (repeatAfter), at + k x the interval (in what
+                               was padding: the struct's size is unchanged) */
   const char *why;          /* NULL, or (static text) why it cannot be placed;
                                on a placed break: why its repeatAfter was not
                                expanded */
@@ -104,7 +106,7 @@ typedef struct vast_schedule_opts {
 VAST_API void vast_schedule_opts_init(vast_schedule_opts *o);
 
 /*
- * vast_vmap_schedule: the breaks of a VMAP in content order.
+ * vast_vmap_schedule_opts: the breaks of a VMAP in content order.
  *   m           the VMAP (vast_doc_vmap)
  *   opts        the content (duration, cue points); NULL: nothing known
  *   out, cap    caller array; *n gets the number of slots (all of them, placed
@@ -126,8 +128,11 @@ VAST_API void vast_schedule_opts_init(vast_schedule_opts *o);
  * opts size, cue points not finite, negative or not ascending),
  * VAST_E_NOSPACE. No allocation.
  */
-VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, const vast_schedule_opts *opts,
-                                     vast_break_slot *out, size_t cap, size_t *n /* OUT */);
+VAST_API vast_err vast_vmap_schedule_opts(const vast_vmap *m, const vast_schedule_opts *opts,
+                                          vast_break_slot *out, size_t cap, size_t *n /* OUT */);
+/* vast_vmap_schedule_opts with only the content duration (< 0 unknown) known. */
+VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_break_slot *out,
+                                     size_t cap, size_t *n /* OUT */);
 
 /* A break-level URL to request (valid during the callback). */
 typedef void (*vast_break_fn)(void *user, const char *event, const char *url, const char *tmpl);

@@ -2,7 +2,8 @@
  * error.c: messages and names for vast_err, generated from VAST_ERRNO_MAP so
  * the enum, the names and the messages never drift apart.
  */
-#include "vastrack.h"
+#include <stdlib.h>
+#include "vastrack/base.h"
 
 const char *vast_strerror(vast_err err) {
   switch (err) {
@@ -37,4 +38,8 @@ void vast_limits_init(vast_limits *l) {
   l->max_elements = 200000;
   l->max_url_len = 16u << 10;
   l->max_text_len = 1u << 20;
+}
+
+void vast_free(void *p) {
+  free(p);
 }

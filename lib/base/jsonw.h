@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "vastrack/doc.h"
+#include "vastrack/base.h"
 
 typedef struct vast__jw {
   vast_write_fn write;

@@ -12,11 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "vastrack.h"
 #include "vastrack/breaks.h"
-
-vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
-                         const vast_ad *ad, size_t n_playable);
+#include "track/track-int.h"
 
 /* ---- pods ---- */
 
@@ -186,8 +183,16 @@ static int slot_cmp(const void *pa, const void *pb) {
   return x->repeat < y->repeat ? -1 : x->repeat > y->repeat;
 }
 
-vast_err vast_vmap_schedule(const vast_vmap *m, const vast_schedule_opts *opts,
-                            vast_break_slot *out, size_t cap, size_t *n) {
+vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_break_slot *out, size_t cap,
+                            size_t *n) {
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  o.content = content;
+  return vast_vmap_schedule_opts(m, &o, out, cap, n);
+}
+
+vast_err vast_vmap_schedule_opts(const vast_vmap *m, const vast_schedule_opts *opts,
+                                 vast_break_slot *out, size_t cap, size_t *n) {
   if (n) *n = 0;
   if (!m || !n || (!out && cap)) return VAST_E_INVAL;
   vast_schedule_opts o;

@@ -45,10 +45,6 @@ const char *vast__user_agent(void) {
   return "vastrack/" VAST_VERSION_STRING;
 }
 
-int vast__is_http(const char *s) {
-  return s && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
-}
-
 /*
  * The special-purpose lists. IPv4: the IANA IPv4 Special-Purpose Address
  * Registry (RFC 6890 and its updates; every entry, the globally reachable
@@ -301,6 +297,12 @@ static void set_err(vast_error *err, vast_err code, int iab, const char *fmt, co
 
 vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_result *res,
                     vast_error *err) {
+  return vast_fetch_headers(url, opts, NULL, 0, res, err);
+}
+
+vast_err vast_fetch_headers(const char *url, const vast_fetch_opts *opts,
+                            const char *const *headers, size_t n_headers, vast_fetch_result *res,
+                            vast_error *err) {
   vast_fetch_opts o;
   vast_fetch_opts_init(&o);
   if (opts) memcpy(&o, opts, opts->size && opts->size < sizeof o ? opts->size : sizeof o);
@@ -326,8 +328,8 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   }
   if (vast__curl_init() != 0) return VAST_E_HTTP;
   struct curl_slist *hdrs = NULL;
-  for (size_t i = 0; i < o.n_headers; i++) { /* "Name: value", no header splitting */
-    const char *h = o.headers ? o.headers[i] : NULL;
+  for (size_t i = 0; i < n_headers; i++) { /* "Name: value", no header splitting */
+    const char *h = headers ? headers[i] : NULL;
     const char *colon = h ? strchr(h, ':') : NULL;
     int ok = colon && colon > h && vast_net_header_value_ok(h);
     for (const char *q = h; ok && q < colon; q++)
@@ -392,90 +394,5 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   }
   res->body = s.buf;
   res->len = s.len;
-  return VAST_OK;
-}
-
-/* Length of the scheme ("http" in "http://x") when s starts with one, else 0. */
-static size_t scheme_len(const char *s) {
-  if (!isalpha((unsigned char)s[0])) return 0;
-  size_t i = 1;
-  while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
-    i++;
-  return s[i] == ':' ? i : 0;
-}
-
-vast_err vast_url_resolve(const char *base, const char *ref, char **out, int *is_file) {
-  if (out) *out = NULL;
-  if (is_file) *is_file = 0;
-  if (!ref || !out) return VAST_E_INVAL;
-  while (isspace((unsigned char)*ref))
-    ref++;
-  size_t rl = strlen(ref);
-  while (rl && isspace((unsigned char)ref[rl - 1]))
-    rl--;
-  if (!rl) return VAST_E_URL;
-  char *r = strndup(ref, rl);
-  if (!r) return VAST_E_NOMEM;
-  size_t sl = scheme_len(r);
-  if (sl) { /* absolute: http(s) only */
-    if (!vast__is_http(r)) {
-      free(r);
-      return VAST_E_URL;
-    }
-    *out = r;
-    return VAST_OK;
-  }
-  if (!base || !*base) {
-    free(r);
-    return VAST_E_URL;
-  }
-  if (vast__is_http(base)) {
-    if (vast__curl_init() != 0) {
-      free(r);
-      return VAST_E_HTTP;
-    }
-    CURLU *u = curl_url();
-    vast_err e = VAST_E_URL;
-    char *full = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_URL, r, CURLU_ALLOW_SPACE) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK) {
-      *out = strdup(full);
-      e = *out ? VAST_OK : VAST_E_NOMEM;
-    }
-    if (full) curl_free(full);
-    curl_url_cleanup(u);
-    free(r);
-    return e;
-  }
-  /* The base is a local path. */
-  if (r[0] == '/' && r[1] == '/') { /* protocol-relative reference: https */
-    size_t n = strlen(r) + 7;
-    char *o = malloc(n);
-    if (!o) {
-      free(r);
-      return VAST_E_NOMEM;
-    }
-    snprintf(o, n, "https:%s", r);
-    free(r);
-    *out = o;
-    return VAST_OK;
-  }
-  if (is_file) *is_file = 1;
-  if (r[0] == '/') {
-    *out = r;
-    return VAST_OK;
-  }
-  const char *slash = strrchr(base, '/');
-  size_t dl = slash ? (size_t)(slash - base) + 1 : 0;
-  char *o = malloc(dl + strlen(r) + 1);
-  if (!o) {
-    free(r);
-    return VAST_E_NOMEM;
-  }
-  memcpy(o, base, dl);
-  strcpy(o + dl, r);
-  free(r);
-  *out = o;
   return VAST_OK;
 }

@@ -26,7 +26,7 @@
 
 #include "base/jsonw.h"
 #include "net/net-int.h"
-#include "vastrack.h"
+#include "vastrack/ssai.h"
 #include "vastrack/ssai.h"
 
 #define HOST_SLOTS 1024

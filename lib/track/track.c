@@ -23,7 +23,7 @@
  * A forward step thrown away is added to a counter and its input returns
  * VAST_E_NOT_PLAYED.
  */
-#include "vastrack.h"
+#include "vastrack/track.h"
 
 #include <math.h>
 #include <stdlib.h>

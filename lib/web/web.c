@@ -21,7 +21,8 @@
  * error: 200 with "ok":false. 400 is for a malformed API request.
  *
  * Everything here may block on the network and runs on libuv's thread pool
- * (lib/collect/collect.c); it keeps no state and is reentrant.
+ * (lib/collect/route.c, through the route table at the end); it keeps no
+ * state and is reentrant.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vastrack.h"
 #include "base/buf.h"
 #include "collect/collect-int.h"
 #include "base/jsonw.h"
@@ -722,3 +724,65 @@ void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, co
   }
   free(in.fetched);
 }
+
+/* ---- the routes the collector serves (collect-int.h) ---- */
+
+static void from_resp(vast__web_resp *r, vast__route_ans *out) {
+  out->status = r->status;
+  out->ctype = r->ctype;
+  out->body = out->owned = r->body;
+  out->len = r->len;
+}
+
+/* GET /api/errors: the IAB error-code table. */
+static void route_errors(const vast__route_req *rq, vast__route_ans *out) {
+  vast__web_resp r;
+  vast__web_errors(&r);
+  from_resp(&r, out);
+}
+
+static int route_asset_match(const char *path, size_t n) {
+  const char *ctype;
+  const unsigned char *data;
+  size_t len;
+  return vast__web_asset(path, n, &ctype, &data, &len);
+}
+
+/* GET of a page or asset built into the library (static bytes). */
+static void route_asset(const vast__route_req *rq, vast__route_ans *out) {
+  const unsigned char *data = NULL;
+  if (!vast__web_asset(rq->path, rq->pn, &out->ctype, &data, &out->len)) {
+    out->status = 404;
+    out->ctype = "text/plain";
+    out->body = "not found\n";
+    out->len = 10;
+    return;
+  }
+  out->status = 200;
+  out->body = (const char *)data;
+}
+
+static const char *route_api_admit(const vast__route_req *rq) {
+  if (vast__web_api_ctype_ok(rq->ctype, rq->cn, rq->api_client)) return NULL;
+  return "send Content-Type: application/xml or application/json "
+         "(or an X-Vastrack-Client header)\n";
+}
+
+static int route_api_slow(const vast__route_req *rq) {
+  return vast__web_api_slow(rq->path, rq->pn, rq->query, rq->qn, rq->body, rq->bn);
+}
+
+/* POST /api/<endpoint>, on the thread pool. */
+static void route_api(const vast__route_req *rq, vast__route_ans *out) {
+  vast__web_resp r;
+  vast__web_api(rq->path, rq->pn, rq->query, rq->qn, rq->body, rq->bn, rq->allow_private, &r);
+  from_resp(&r, out);
+}
+
+const vast__route vast__web_routes[] = {
+    {"GET", "/api/errors", 0, NULL, NULL, NULL, route_errors},
+    {"POST", "/api/", VAST__ROUTE_PREFIX | VAST__ROUTE_BODY | VAST__ROUTE_POOL, vast__web_api_known,
+     route_api_admit, route_api_slow, route_api},
+    {"GET", "", VAST__ROUTE_PREFIX, route_asset_match, NULL, NULL, route_asset},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};

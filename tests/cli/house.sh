@@ -2,10 +2,25 @@
 # modules include and call each other only in the allowed directions, no source file
 # reaches 1,200 lines, and the exported ABI matches the committed list.
 . tests/cli/lib.sh
+BUILD=$(dirname "$VASTRACK")
 if command -v clang-format >/dev/null; then
   if sh tools/format.sh --check > "$TMP/fmt" 2>&1; then ok "every C file is formatted (tools/format.sh)"
   else nok "every C file is formatted (run make format)" "$(head -5 "$TMP/fmt")"; fi
 else
   nok "clang-format installed (make deps)"
 fi
+# The ABI of the release build (the one installed); the sanitizer build exports the same.
+for b in "$BUILD/.." "$BUILD"; do [ -f "$b/libvastrack.so" ] && { SO=$b; break; }; done
+if [ -n "${SO:-}" ]; then
+  if sh tools/abi.sh "$SO" --check abi/vastrack.abi > "$TMP/abi" 2>&1; then
+    ok "ABI: no symbol removed, no public struct resized under soname $(head -1 abi/vastrack.abi | cut -d' ' -f2)"
+  else nok "ABI matches abi/vastrack.abi" "$(head -8 "$TMP/abi")"; fi
+else
+  nok "ABI: libvastrack.so built"
+fi
+# tools/abi.sh must catch a break: a recorded struct one byte bigger than the build's.
+sed 's/^struct vast_limits \([0-9]*\)/struct vast_limits 9\1/' abi/vastrack.abi > "$TMP/broken.abi"
+if [ -n "${SO:-}" ] && ! sh tools/abi.sh "$SO" --check "$TMP/broken.abi" > "$TMP/abi2" 2>&1 &&
+   grep -q "vast_limits" "$TMP/abi2"; then ok "ABI check catches a resized struct"
+else nok "ABI check catches a resized struct" "$(head -3 "$TMP/abi2")"; fi
 finish

@@ -79,7 +79,7 @@ TEST(schedule_places_breaks_on_the_content) {
   vast_schedule_opts o;
   vast_schedule_opts_init(&o);
   o.content = 60;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
   CHECK_INT(n, 6);
   CHECK_STR(s[0].brk->break_id, "pre");
   CHECK_INT(s[0].position, VAST_BREAKPOS_PREROLL);
@@ -100,33 +100,34 @@ TEST(schedule_places_breaks_on_the_content) {
   CHECK_INT(s[5].position, 0);
   CHECK(s[5].at < 0 && s[5].why != NULL);
   /* unknown content duration: n% cannot be placed, end still is a postroll */
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), NULL, s, 8, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), -1, s, 8, &n), VAST_OK);
   int half_unplaced = 0;
   for (size_t i = 0; i < n; i++)
     if (!strcmp(s[i].brk->break_id, "half")) half_unplaced = s[i].position == 0 && s[i].why;
   CHECK(half_unplaced);
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 3, &n), VAST_E_NOSPACE);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 3, &n), VAST_E_NOSPACE);
   CHECK_INT(n, 6);
-  CHECK_INT(vast_vmap_schedule(NULL, &o, s, 8, &n), VAST_E_INVAL);
+  CHECK_INT(vast_vmap_schedule_opts(NULL, &o, s, 8, &n), VAST_E_INVAL);
+  CHECK_INT(vast_vmap_schedule(NULL, 60, s, 8, &n), VAST_E_INVAL);
   /* the cue points place #2 at the second one */
   double cues[] = {0, 20, 45};
   o.cues = cues;
   o.n_cues = 3;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
   CHECK_STR(s[2].brk->break_id, "cue");
   CHECK(s[2].at == 20);
   CHECK_INT(s[2].position, VAST_BREAKPOS_MIDROLL);
   CHECK(s[2].why == NULL);
   o.n_cues = 1; /* #2 beyond the cue points: not placed, said why */
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
   CHECK_STR(s[5].brk->break_id, "cue");
   CHECK(s[5].position == 0 && s[5].why && strstr(s[5].why, "fewer cue points"));
   double bad[] = {30, 10}; /* not ascending */
   o.cues = bad;
   o.n_cues = 2;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
   o.size = 3;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
   vast_doc_free(d);
 }
 
@@ -151,9 +152,9 @@ TEST(schedule_repeats_breaks_until_the_content_ends) {
   size_t n = 0;
   /* every20: 10, 30, 50 (70 is past the end); pre: 0, 25, 50; at30 once; post
      once (nothing after the end); bad at the cue, its repeatAfter unusable */
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, NULL, 0, &n), VAST_E_NOSPACE);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, NULL, 0, &n), VAST_E_NOSPACE);
   CHECK_INT(n, 9);
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
   CHECK_INT(n, 9);
   static const char *const id[] = {"pre", "every20", "pre", "every20", "at30",
                                    "bad", "every20", "pre", "post"};
@@ -170,7 +171,7 @@ TEST(schedule_repeats_breaks_until_the_content_ends) {
   CHECK(s[0].why == NULL && s[8].why == NULL);
   /* duration unknown: each break once, why says repeatAfter needs it */
   o.content = -1;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
   CHECK_INT(n, 5);
   CHECK_STR(s[0].brk->break_id, "pre");
   CHECK(s[0].why && strstr(s[0].why, "content duration"));
@@ -315,10 +316,8 @@ TEST(resolve_headers_are_checked) {
     /* vast_fetch checks them the same way, before any connection */
     vast_fetch_opts fo;
     vast_fetch_opts_init(&fo);
-    fo.headers = bad[i];
-    fo.n_headers = 1;
     vast_fetch_result fr;
-    CHECK_INT(vast_fetch("http://192.0.2.1/x", &fo, &fr, &e), VAST_E_INVAL);
+    CHECK_INT(vast_fetch_headers("http://192.0.2.1/x", &fo, bad[i], 1, &fr, &e), VAST_E_INVAL);
     CHECK(fr.body == NULL);
     CHECK(strstr(e.message, "request header") != NULL);
   }
