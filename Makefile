@@ -18,11 +18,11 @@ SOVER   := 0
 # Debian packages needed to build and test; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
-            curl jq clang-format
+            curl jq clang-format libjansson-dev
 DEB_PKGS += libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 DEB_PKGS += python3 python3-dev python3-cffi python3-pytest python3-venv python3-pip \
             python3-setuptools python3-wheel
-PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
+PKGS     := expat libcurl sqlite3 libuv rdkafka liburing jansson
 PKGS     += libavformat libavcodec libavutil
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -90,6 +90,11 @@ $(B)/vastrack: $(CLI_OBJ) $(B)/libvastrack.a
 $(B)/tests/%: tests/unit/%.c tests/harness.h tests/jsoncheck.h $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
+
+# The command's option parser (src/opts.c) is tested on its own, with the CLI's shared code.
+$(B)/tests/test-opts: tests/unit/test-opts.c src/opts.c src/opts.h src/cli.c src/cli.h tests/harness.h $(B)/libvastrack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests -Isrc $(CFLAGS) -o $@ $< src/opts.c src/cli.c $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
 $(B)/bench/%: bench/%.c $(B)/libvastrack.a
 	@mkdir -p $(dir $@)

@@ -1,8 +1,14 @@
 /*
  * error.c: messages and names for vast_err, generated from VAST_ERRNO_MAP so
- * the enum, the names and the messages never drift apart.
+ * the enum, the names and the messages never drift apart; and vast__error_set,
+ * the one filler of a caller's vast_error (error.h).
  */
+#include "base/error.h"
+
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
 #include "vastrack/base.h"
 
 const char *vast_strerror(vast_err err) {
@@ -42,4 +48,21 @@ void vast_limits_init(vast_limits *l) {
 
 void vast_free(void *p) {
   free(p);
+}
+
+vast_err vast__error_setv(vast_error *err, vast_err code, int iab, const char *fmt, va_list ap) {
+  if (!err) return code;
+  memset(err, 0, sizeof *err);
+  err->code = code;
+  err->iab_code = iab;
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  return code;
+}
+
+vast_err vast__error_set(vast_error *err, vast_err code, int iab, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vast__error_setv(err, code, iab, fmt, ap);
+  va_end(ap);
+  return code;
 }

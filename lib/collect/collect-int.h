@@ -9,8 +9,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "vastrack/collect.h"
+#include "base/buf.h"
 #include "base/url.h"
+#include "vastrack/collect.h"
 
 /* ---- HTTP request parser (collect-http.c) ---- */
 
@@ -180,8 +181,8 @@ vast_err vast__kafka_open(const char *uri, vast__kafka **out, char *msg, size_t 
 vast_err vast__kafka_write(vast__kafka *k, vast__hit **hits, size_t n, char *msg, size_t msgcap);
 void vast__kafka_close(vast__kafka *k);
 
-/* Appends the JSON object of a hit to buf (growing it); -1 when out of memory. */
-int vast__hit_json(const vast__hit *h, char **buf, size_t *len, size_t *cap);
+/* Appends the JSON object of a hit to b (jsonw.h); -1 when out of memory. */
+int vast__hit_json(const vast__hit *h, vast__buf *b);
 
 /* ---- Routes other modules serve on the collector (route.c) ---- */
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "net/net-int.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -286,15 +287,6 @@ size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud) {
   return n;
 }
 
-static void set_err(vast_error *err, vast_err code, int iab, const char *fmt, const char *a,
-                    const char *b) {
-  if (!err) return;
-  memset(err, 0, sizeof *err);
-  err->code = code;
-  err->iab_code = iab;
-  snprintf(err->message, sizeof err->message, fmt, a, b);
-}
-
 vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_result *res,
                     vast_error *err) {
   return vast_fetch_headers(url, opts, NULL, 0, res, err);
@@ -316,15 +308,13 @@ vast_err vast_fetch_headers(const char *url, const vast_fetch_opts *opts,
   if (!res || !url) return VAST_E_INVAL;
   if (!vast_net_header_value_ok(o.user_agent)) { /* a CR LF would add headers */
     memset(res, 0, sizeof *res);
-    set_err(err, VAST_E_INVAL, 0,
-            "cannot fetch '%.150s': the User-Agent holds a control character%s", url, "");
-    return VAST_E_INVAL;
+    return vast__error_set(err, VAST_E_INVAL, 0,
+                           "cannot fetch '%.150s': the User-Agent holds a control character", url);
   }
   memset(res, 0, sizeof *res);
   if (!vast__is_http(url)) {
-    set_err(err, VAST_E_URL, 301, "cannot fetch '%.150s': only http and https URLs are fetched%s",
-            url, "");
-    return VAST_E_URL;
+    return vast__error_set(err, VAST_E_URL, 301,
+                           "cannot fetch '%.150s': only http and https URLs are fetched", url);
   }
   if (vast__curl_init() != 0) return VAST_E_HTTP;
   struct curl_slist *hdrs = NULL;
@@ -337,11 +327,10 @@ vast_err vast_fetch_headers(const char *url, const vast_fetch_opts *opts,
     struct curl_slist *nl = ok ? curl_slist_append(hdrs, h) : NULL;
     if (!nl) {
       curl_slist_free_all(hdrs);
-      set_err(err, ok ? VAST_E_NOMEM : VAST_E_INVAL, 0,
-              "cannot fetch '%.150s': a request header is not \"Name: value\" without control "
-              "characters%s",
-              url, "");
-      return ok ? VAST_E_NOMEM : VAST_E_INVAL;
+      return vast__error_set(err, ok ? VAST_E_NOMEM : VAST_E_INVAL, 0,
+                             "cannot fetch '%.150s': a request header is not \"Name: value\" "
+                             "without control characters",
+                             url);
     }
     hdrs = nl;
   }
@@ -373,16 +362,14 @@ vast_err vast_fetch_headers(const char *url, const vast_fetch_opts *opts,
   vast_err e = vast__curl_err(rc, &guard, s.too_large);
   if (e == VAST_OK && (status < 200 || status > 299)) {
     e = VAST_E_HTTP;
-    char st[32];
-    snprintf(st, sizeof st, "%ld", status);
-    set_err(err, e, 301, "cannot fetch '%.150s': HTTP status %.20s", url, st);
+    vast__error_set(err, e, 301, "cannot fetch '%.150s': HTTP status %ld", url, status);
   } else if (e != VAST_OK) {
     const char *why = e == VAST_E_FORBIDDEN   ? "destination address refused (private network)"
                       : e == VAST_E_TOO_LARGE ? "response exceeds the size limit"
                       : e == VAST_E_TIMEOUT   ? "timed out"
                       : ebuf[0]               ? ebuf
                                               : curl_easy_strerror(rc);
-    set_err(err, e, 301, "cannot fetch '%.150s': %.80s", url, why);
+    vast__error_set(err, e, 301, "cannot fetch '%.150s': %.80s", url, why);
   }
   if (e != VAST_OK) {
     free(s.buf);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/error.h"
 #include "net/net-int.h"
 #include "parse/chain-int.h"
 
@@ -637,11 +638,7 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   r.o.max_bytes = vast__policy_bytes(r.o.policy, r.o.max_bytes);
   r.o.user_agent = vast__policy_ua(r.o.policy, r.o.user_agent);
   if (!vast_net_header_value_ok(r.o.user_agent)) { /* a CR LF would add headers */
-    if (err) {
-      err->code = VAST_E_INVAL;
-      snprintf(err->message, sizeof err->message, "the User-Agent holds a control character");
-    }
-    return VAST_E_INVAL;
+    return vast__error_set(err, VAST_E_INVAL, 0, "the User-Agent holds a control character");
   }
   for (size_t i = 0; i < r.o.n_headers; i++) { /* "Name: value", no header splitting */
     const char *h = r.o.headers ? r.o.headers[i] : NULL;
@@ -652,13 +649,10 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
     struct curl_slist *nl = ok ? curl_slist_append(r.hdrs, h) : NULL;
     if (!nl) {
       curl_slist_free_all(r.hdrs);
-      if (err) {
-        err->code = ok ? VAST_E_NOMEM : VAST_E_INVAL;
-        err->iab_code = 900;
-        snprintf(err->message, sizeof err->message,
-                 "request header %zu is not \"Name: value\" without control characters", i);
-      }
-      return ok ? VAST_E_NOMEM : VAST_E_INVAL;
+      return vast__error_set(err, ok ? VAST_E_NOMEM : VAST_E_INVAL, 900,
+                             "request header %zu is not \"Name: value\" without control "
+                             "characters",
+                             i);
     }
     r.hdrs = nl;
   }
@@ -727,13 +721,7 @@ vast_err vast_resolve_url(const char *url, const vast_resolve_opts *opts, vast_c
   if (chain) *chain = NULL;
   if (!url) return VAST_E_INVAL;
   if (!vast__is_http(url)) {
-    if (err) {
-      memset(err, 0, sizeof *err);
-      err->code = VAST_E_URL;
-      err->iab_code = 301;
-      snprintf(err->message, sizeof err->message, "'%.200s' is not an http(s) URL", url);
-    }
-    return VAST_E_URL;
+    return vast__error_set(err, VAST_E_URL, 301, "'%.200s' is not an http(s) URL", url);
   }
   return run(url, 0, NULL, 0, opts, chain, err);
 }

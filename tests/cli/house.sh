@@ -9,6 +9,17 @@ if command -v clang-format >/dev/null; then
 else
   nok "clang-format installed (make deps)"
 fi
+# Module directions: includes, and the symbols each module's objects really use.
+if CHECK_SIZES=0 python3 tools/check-layers.py "$BUILD" > "$TMP/layers" 2>&1; then
+  ok "modules use each other only as docs/architecture.md allows: $(tail -1 "$TMP/layers")"
+else nok "modules use each other only as docs/architecture.md allows" "$(head -8 "$TMP/layers")"; fi
+# The checker must see a wrong-way include: a copy of the tree where base includes net.
+mkdir -p "$TMP/tree/tools" "$TMP/tree/lib/base" "$TMP/tree/include/vastrack"
+cp tools/check-layers.py "$TMP/tree/tools/"
+printf '#include "net/net-int.h"\n' > "$TMP/tree/lib/base/bad.c"
+if ! CHECK_SIZES=0 python3 "$TMP/tree/tools/check-layers.py" > "$TMP/layers2" 2>&1 &&
+   grep -q "base may not use net" "$TMP/layers2"; then ok "layer check catches a wrong-way include"
+else nok "layer check catches a wrong-way include" "$(head -3 "$TMP/layers2")"; fi
 # The ABI of the release build (the one installed); the sanitizer build exports the same.
 for b in "$BUILD/.." "$BUILD"; do [ -f "$b/libvastrack.so" ] && { SO=$b; break; }; done
 if [ -n "${SO:-}" ]; then
