@@ -229,28 +229,6 @@ typedef struct play_plan {
 
 static int state_change(const vast_play_event *e, unsigned *state);
 
-/* Reads an address "AD/" or "BREAK.AD/" at the start of item; returns the
- * length of the prefix (0 when none). */
-static size_t parse_address(const char *item, int *brk, int *ad) {
-  const char *p = item;
-  long a = 0, b = -1;
-  if (*p < '0' || *p > '9') return 0;
-  while (*p >= '0' && *p <= '9' && a < 100000)
-    a = a * 10 + (*p++ - '0');
-  if (*p == '.') {
-    b = a;
-    a = 0;
-    p++;
-    if (*p < '0' || *p > '9') return 0;
-    while (*p >= '0' && *p <= '9' && a < 100000)
-      a = a * 10 + (*p++ - '0');
-  }
-  if (*p != '/') return 0;
-  *brk = (int)b;
-  *ad = (int)a;
-  return (size_t)(p + 1 - item);
-}
-
 /* Splits --events into per-ad groups and parses each. Returns 0, or prints
  * why and returns the exit status. */
 static int group_events(play_plan *pp, const char *list, int vmap) {
@@ -261,7 +239,7 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
   for (char *save = NULL, *item = strtok_r(copy, ",", &save); item && !rc;
        item = strtok_r(NULL, ",", &save)) {
     int brk = -1, ad = 1;
-    size_t skip = parse_address(item, &brk, &ad);
+    size_t skip = vast_play_event_address(item, &brk, &ad);
     if (skip && ad < 1) {
       cli_error("play: bad ad address in '%s' (ads count from 1)", item);
       rc = CLI_USAGE;

@@ -729,6 +729,15 @@ typedef struct vast_play_event {
 VAST_API vast_err vast_play_events_parse(const char *list, vast_play_event *out, size_t max,
                                          size_t *n /* OUT */, char *msg, size_t msg_cap);
 
+/*
+ * vast_play_event_address: the ad an --events item is addressed to, read from
+ * its prefix: "AD/NAME@T" (the AD-th ad of a pod) or "BREAK.AD/NAME@T" (ad AD
+ * of break BREAK of a VMAP), numbers as written (1-based by convention; 0 is
+ * read, the caller refuses it). *brk gets -1 without a BREAK part. Returns the
+ * prefix length to skip (0: no address, *brk and *ad untouched).
+ */
+VAST_API size_t vast_play_event_address(const char *item, int *brk /* OUT */, int *ad /* OUT */);
+
 /* Why a simulation stopped. */
 typedef enum vast_play_stop {
   VAST_PLAY_RUNNING = 0, /* still running (seen by callbacks) */
