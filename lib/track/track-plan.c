@@ -195,17 +195,85 @@ static int cmp_progress(const void *a, const void *b) {
   return x->value < y->value ? -1 : x->value > y->value;
 }
 
+/* 1 when chain is a usable chain: Wrappers, then one InLine. */
+static int chain_ok(const vast_ad *const *chain, size_t n_chain) {
+  if (!chain || !n_chain || n_chain > UINT32_MAX) return 0;
+  for (size_t i = 0; i < n_chain; i++)
+    if (!chain[i] || chain[i]->kind != (i + 1 == n_chain ? VAST_AD_INLINE : VAST_AD_WRAPPER))
+      return 0;
+  return 1;
+}
+
+static vast_err plan_create(const vast_ad *const *chain, size_t n_chain, size_t level,
+                            size_t creative, size_t variation, vast_plan **out);
+
 vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t creative,
                           size_t variation, vast_plan **out) {
   if (!out) return VAST_E_INVAL;
   *out = NULL;
-  if (!chain || !n_chain || n_chain > UINT32_MAX) return VAST_E_INVAL;
-  for (size_t i = 0; i < n_chain; i++)
-    if (!chain[i] || chain[i]->kind != (i + 1 == n_chain ? VAST_AD_INLINE : VAST_AD_WRAPPER))
-      return VAST_E_INVAL;
+  if (!chain_ok(chain, n_chain)) return VAST_E_INVAL;
+  return plan_create(chain, n_chain, n_chain - 1, creative, variation, out);
+}
+
+vast_err vast_plan_create_companion(const vast_ad *const *chain, size_t n_chain,
+                                    const vast_companion_ref *ref, vast_plan **out) {
+  if (!out) return VAST_E_INVAL;
+  *out = NULL;
+  if (!chain_ok(chain, n_chain) || !ref || ref->level >= n_chain) return VAST_E_INVAL;
+  const vast_ad *ad = chain[ref->level];
+  if (ref->creative >= ad->n_creatives) return VAST_E_NOT_FOUND;
+  const vast_creative *cr = &ad->creatives[ref->creative];
+  if (cr->kind != VAST_CREATIVE_COMPANION || !cr->companions ||
+      ref->variation >= cr->companions->n_companions)
+    return VAST_E_NOT_FOUND;
+  return plan_create(chain, n_chain, ref->level, ref->creative, ref->variation, out);
+}
+
+/* 1 when a Companion of the same slot as w is already in refs[0..n). */
+static int slot_listed(const vast_companion_ref *refs, size_t n, const vast_companion *w) {
+  for (size_t i = 0; i < n; i++)
+    if (same_slot(w, refs[i].companion)) return 1;
+  return 0;
+}
+
+vast_err vast_chain_companions(const vast_ad *const *chain, size_t n_chain, vast_companion_ref *out,
+                               size_t cap, size_t *n) {
+  if (n) *n = 0;
+  if (!n || (!out && cap) || !chain_ok(chain, n_chain)) return VAST_E_INVAL;
+  size_t k = 0;
+  vast_companion_ref tmp[VAST_PLAN_MAX_COMPANIONS];
+  for (size_t step = 0; step < n_chain; step++) {
+    size_t l = n_chain - 1 - step; /* the InLine, then the innermost Wrapper first */
+    const vast_ad *ad = chain[l];
+    for (size_t c = 0; c < ad->n_creatives; c++) {
+      const vast_creative *cr = &ad->creatives[c];
+      if (cr->kind != VAST_CREATIVE_COMPANION || !cr->companions) continue;
+      for (size_t v = 0; v < cr->companions->n_companions; v++) {
+        const vast_companion *co = &cr->companions->companions[v];
+        if (step &&
+            slot_listed(tmp, k < VAST_PLAN_MAX_COMPANIONS ? k : VAST_PLAN_MAX_COMPANIONS, co))
+          continue; /* a slot already shown (the InLine's, or an inner Wrapper's) */
+        vast_companion_ref r = {l, c, v, co};
+        if (k < VAST_PLAN_MAX_COMPANIONS) tmp[k] = r;
+        if (k < cap) out[k] = r;
+        k++;
+      }
+    }
+  }
+  *n = k;
+  return k > cap ? VAST_E_NOSPACE : VAST_OK;
+}
+
+/*
+ * The plan of creative `creative`, variation `variation`, of chain[level]: the
+ * InLine (level n_chain - 1), or a Wrapper's Companion the InLine has no slot
+ * for (vast_plan_create_companion). Ad-level values come from the InLine.
+ */
+static vast_err plan_create(const vast_ad *const *chain, size_t n_chain, size_t level,
+                            size_t creative, size_t variation, vast_plan **out) {
   const vast_ad *in = chain[n_chain - 1];
-  if (creative >= in->n_creatives) return VAST_E_NOT_FOUND;
-  const vast_creative *cr = &in->creatives[creative];
+  if (creative >= chain[level]->n_creatives) return VAST_E_NOT_FOUND;
+  const vast_creative *cr = &chain[level]->creatives[creative];
   unsigned il = (unsigned)(n_chain - 1);
 
   collector c;
@@ -327,12 +395,12 @@ vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t cr
     if (!ca || variation >= ca->n_companions) return VAST_E_NOT_FOUND;
     const vast_companion *co = &ca->companions[variation];
     tmp.click_through = co->click_through;
-    /* the Wrappers' Companions for the same slot, in chain order; ClickThrough:
-       the InLine's, else the closest Wrapper's */
+    /* the other levels' Companions for the same slot, in chain order; ClickThrough:
+       the chosen one's, else the closest other level's */
     for (size_t l = 0; l < n_chain; l++) {
-      if (l == il) {
-        add_tracking(&c, co->tracking, co->n_tracking, il);
-        add_urls(&c, SLOT_CLICK, co->click_tracking, co->n_click_tracking, il);
+      if (l == level) {
+        add_tracking(&c, co->tracking, co->n_tracking, (unsigned)l);
+        add_urls(&c, SLOT_CLICK, co->click_tracking, co->n_click_tracking, (unsigned)l);
         continue;
       }
       for (size_t k = 0; k < chain[l]->n_creatives; k++) {
