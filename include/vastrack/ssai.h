@@ -153,7 +153,11 @@ typedef struct vast_ssai_figures {
   uint64_t compactions;     /* journal rewrites since start */
   uint64_t lateness_ms[12]; /* sent - due, first attempt: <=1,2,5,10,20,50,100,
                                200,500,1000,5000 ms, more */
-  size_t memory;            /* bytes held by the sessions (not the documents) */
+  size_t memory;            /* bytes held by the sessions (not the breaks they share) */
+  size_t breaks;            /* resolved breaks held, shared by the sessions */
+  size_t break_bytes;       /* their documents and plans */
+  uint64_t break_hits;      /* break added: the same documents were held already */
+  uint64_t break_misses;    /* break added: resolved into a new shared break */
 } vast_ssai_figures;
 
 VAST_API void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out /* OUT */);

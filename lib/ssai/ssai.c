@@ -27,9 +27,11 @@
 #include "base/jsonw.h"
 #include "net/net-int.h"
 #include "vastrack.h"
+#include "ssai/ssai-int.h"
 #include "vastrack/ssai.h"
 
 #define HOST_SLOTS 1024
+#define BRK_SLOTS 16384
 
 typedef struct dev_ref {
   int refs;
@@ -65,24 +67,26 @@ typedef struct seq {
   char key[96]; /* "session/ad", the journal's grouping */
 } seq;
 
+/* One ad of a session: a tracker over the shared break's plan. */
 typedef struct ssai_ad {
-  vast_tracker *t; /* NULL once its break is released */
+  vast_tracker *t;   /* NULL once its break is released */
+  vast__ssai_brk *b; /* the shared break (a reference), NULL once released */
   seq *q;
-  double duration, pos;
-  int started, done;
-  unsigned brk; /* index into the session's chains */
+  double duration, pos; /* seconds */
+  unsigned brk;         /* the session's break number */
+  unsigned char started, done;
 } ssai_ad;
 
+/* A session: the device, its ads and the last call. The macro values are
+   the device's, set into the service's one macro context before each feed
+   (macro_ctx_for), so a session holds no context of its own. */
 typedef struct session {
   struct session *hnext, *prev, *next;
-  char id[65];
   dev_ref *dev;
-  vast_macro_ctx mc;
   double last;
   ssai_ad *ads;
-  size_t n_ads, cap_ads;
-  vast_chain **chains;
-  size_t n_chains;
+  unsigned n_ads, cap_ads, n_breaks;
+  char id[];
 } session;
 
 typedef struct fired {
@@ -107,6 +111,12 @@ struct vast_ssai {
   session **tab;
   size_t tab_cap, n_sessions;
   session *all;
+  vast_macro_ctx mc;        /* the device macros of the session being fed */
+  vast__ssai_brk **brk_tab; /* the break cache: by key, and by in_key */
+  vast__ssai_brk **brk_in;  /* (BRK_SLOTS buckets each) */
+  size_t n_brk;
+  uint64_t brk_hits, brk_misses;
+  size_t brk_bytes;
   seq *seqs, *timed; /* all seqs; those waiting for a retry time */
   uint64_t next_jid, next_bid, id_counter;
   double next_idle_check;
@@ -838,9 +848,13 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
   if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
   pthread_mutex_init(&s->mu, NULL);
+  vast_macro_ctx_init(&s->mc);
+  vast_macro_ctx_set_serverside(&s->mc, 1);
   s->tab_cap = 1024;
   s->tab = calloc(s->tab_cap, sizeof *s->tab);
-  if (!s->tab) {
+  s->brk_tab = calloc(BRK_SLOTS, sizeof *s->brk_tab);
+  s->brk_in = calloc(BRK_SLOTS, sizeof *s->brk_in);
+  if (!s->tab || !s->brk_tab || !s->brk_in) {
     vast_ssai_free(s);
     return VAST_E_NOMEM;
   }
@@ -893,17 +907,72 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   return VAST_OK;
 }
 
-static void session_free(vast_ssai *s, session *x) {
+/* ---- the break cache ---------------------------------------------------------- */
+
+/* A reference to the cached break of `key` (or of `in_key` when key is 0). */
+static vast__ssai_brk *brk_find(vast_ssai *s, uint64_t key, uint64_t in_key) {
+  if (key) {
+    for (vast__ssai_brk *b = s->brk_tab[key % BRK_SLOTS]; b; b = b->hnext)
+      if (b->key == key) return b->refs++, s->brk_hits++, b;
+  } else if (in_key) {
+    for (vast__ssai_brk *b = s->brk_in[in_key % BRK_SLOTS]; b; b = b->in_next)
+      if (b->in_key == in_key) return b->refs++, s->brk_hits++, b;
+  }
+  return NULL;
+}
+
+static void brk_insert(vast_ssai *s, vast__ssai_brk *b) {
+  b->refs = 1;
+  b->hnext = s->brk_tab[b->key % BRK_SLOTS];
+  s->brk_tab[b->key % BRK_SLOTS] = b;
+  if (b->in_key) {
+    b->in_next = s->brk_in[b->in_key % BRK_SLOTS];
+    s->brk_in[b->in_key % BRK_SLOTS] = b;
+  }
+  s->n_brk++;
+  s->brk_bytes += b->bytes;
+  s->brk_misses++;
+}
+
+/* Drops n references; the last one unlinks and frees the break. */
+static void brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
+  if (!b || (b->refs -= n) > 0) return;
+  vast__ssai_brk **pp = &s->brk_tab[b->key % BRK_SLOTS];
+  while (*pp && *pp != b)
+    pp = &(*pp)->hnext;
+  if (*pp) *pp = b->hnext;
+  if (b->in_key) {
+    pp = &s->brk_in[b->in_key % BRK_SLOTS];
+    while (*pp && *pp != b)
+      pp = &(*pp)->in_next;
+    if (*pp) *pp = b->in_next;
+  }
+  s->n_brk--;
+  s->brk_bytes -= b->bytes;
+  vast__ssai_brk_free(b);
+}
+
+/* Frees the trackers of break brk of session x and drops its references;
+   the seqs go on delivering what is due, then free themselves. */
+static void break_release(vast_ssai *s, session *x, unsigned brk) {
   for (size_t i = 0; i < x->n_ads; i++) {
-    vast_tracker_free(x->ads[i].t);
-    seq *q = x->ads[i].q;
+    ssai_ad *a = &x->ads[i];
+    if (a->brk != brk || !a->b) continue;
+    vast_tracker_free(a->t);
+    a->t = NULL;
+    brk_unref(s, a->b, 1);
+    a->b = NULL;
+    seq *q = a->q;
+    a->q = NULL;
     if (!q) continue;
     q->orphan = 1;
     if (!q->head && !q->busy) seq_free(s, q);
   }
-  for (size_t i = 0; i < x->n_chains; i++)
-    vast_chain_free(x->chains[i]);
-  free(x->chains);
+}
+
+static void session_free(vast_ssai *s, session *x) {
+  for (size_t i = 0; i < x->n_ads; i++)
+    break_release(s, x, x->ads[i].brk);
   free(x->ads);
   dev_unref(x->dev);
   free(x);
@@ -922,6 +991,8 @@ void vast_ssai_free(vast_ssai *s) {
   }
   while (s->seqs)
     seq_free(s, s->seqs);
+  free(s->brk_tab); /* every break was released with its sessions */
+  free(s->brk_in);
   for (size_t i = 0; i < s->n_fired; i++)
     free(s->fired[i].name), free(s->fired[i].url);
   free(s->fired);
@@ -966,7 +1037,7 @@ static int id_ok(const char *id) {
 vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
                                   size_t cap) {
   if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
-  session *x = calloc(1, sizeof *x);
+  session *x = calloc(1, sizeof *x + (id ? strlen(id) : 16) + 1);
   if (!x) return VAST_E_NOMEM;
   vast_device d = *dev;
   d.forwarded_for = s->o.forwarded_for;
@@ -974,11 +1045,6 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
     free(x);
     return VAST_E_NOMEM;
   }
-  vast_macro_ctx_init(&x->mc);
-  vast_macro_ctx_set(&x->mc, VAST_MACRO_DEVICEIP, x->dev->d.ip);
-  vast_macro_ctx_set(&x->mc, VAST_MACRO_DEVICEUA, x->dev->d.user_agent);
-  vast_macro_ctx_set(&x->mc, VAST_MACRO_CLIENTUA, x->dev->d.user_agent);
-  vast_macro_ctx_set_serverside(&x->mc, 1);
   pthread_mutex_lock(&s->mu);
   if (id) {
     if (find(s, id)) {
@@ -987,11 +1053,11 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
       free(x);
       return VAST_E_STATE;
     }
-    snprintf(x->id, sizeof x->id, "%s", id);
+    strcpy(x->id, id);
   } else {
     do {
       s->id_counter = s->id_counter * 6364136223846793005ull + 1442695040888963407ull;
-      snprintf(x->id, sizeof x->id, "%016llx", (unsigned long long)s->id_counter);
+      snprintf(x->id, 17, "%016llx", (unsigned long long)s->id_counter);
     } while (find(s, x->id));
   }
   x->last = vast__wall();
@@ -1079,231 +1145,147 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   pump(s);
 }
 
-/* ---- breaks and timelines ----------------------------------------------------------- */
+/* ---- breaks ------------------------------------------------------------------------ */
 
-typedef struct tl_ev {
-  char *name;
-  double time; /* -1: player event */
-  char **urls;
-  size_t n;
-} tl_ev;
-
-typedef struct tl {
-  tl_ev *ev;
-  size_t n, cap;
-} tl;
-
-static void tl_add(tl *t, const char *name, double time, const char *url) {
-  tl_ev *e = NULL;
-  for (size_t i = 0; i < t->n; i++)
-    if (!strcmp(t->ev[i].name, name) && fabs(t->ev[i].time - time) < 0.0005) e = &t->ev[i];
-  if (!e) {
-    if (t->n == t->cap) {
-      size_t nc = t->cap ? t->cap * 2 : 16;
-      tl_ev *ne = realloc(t->ev, nc * sizeof *ne);
-      if (!ne) return;
-      t->ev = ne;
-      t->cap = nc;
-    }
-    e = &t->ev[t->n];
-    memset(e, 0, sizeof *e);
-    if (!(e->name = strdup(name))) return;
-    e->time = time;
-    t->n++;
-  }
-  for (size_t i = 0; i < e->n; i++)
-    if (!strcmp(e->urls[i], url)) return;
-  char **nu = realloc(e->urls, (e->n + 1) * sizeof *nu);
-  if (!nu) return;
-  e->urls = nu;
-  if ((nu[e->n] = strdup(url))) e->n++;
+/* The service's macro context set to session x's device (under the lock: the
+   trackers of every session point at it, and read it only while fed). */
+static void macro_ctx_for(vast_ssai *s, const session *x) {
+  s->mc.value[VAST_MACRO_DEVICEIP] = x->dev->d.ip;
+  s->mc.value[VAST_MACRO_DEVICEUA] = x->dev->d.user_agent;
+  s->mc.value[VAST_MACRO_CLIENTUA] = x->dev->d.user_agent;
 }
 
-static int tl_has(const tl *t, const char *name) {
-  for (size_t i = 0; i < t->n; i++)
-    if (!strcmp(t->ev[i].name, name)) return 1;
-  return 0;
-}
-
-static void tl_free(tl *t) {
-  for (size_t i = 0; i < t->n; i++) {
-    for (size_t k = 0; k < t->ev[i].n; k++)
-      free(t->ev[i].urls[k]);
-    free(t->ev[i].urls);
-    free(t->ev[i].name);
-  }
-  free(t->ev);
-}
-
-typedef struct sim_ctx {
-  tl *t;
-  const vast_play_state *st;
-} sim_ctx;
-
-static void on_sim(void *user, const vast_track_beacon *b) {
-  sim_ctx *c = user;
-  if (b->tmpl) tl_add(c->t, b->name, b->media_time >= 0 ? b->media_time : 0, b->tmpl);
-}
-
-/* The timed events of a selection (a simulated play to the end), then the
-   events only a player causes (time -1). */
-static void timeline_of(const vast_selection *sel, double duration, tl *t) {
-  sim_ctx c = {t, NULL};
-  vast_tracker *tr = NULL;
-  if (duration > 0 && vast_tracker_open_selected(sel, NULL, on_sim, &c, &tr) == VAST_OK) {
-    vast_tracker_set_trusted_positions(tr, 1);
-    vast_play_opts po;
-    vast_play_opts_init(&po);
-    po.end = duration;
-    po.fire_ended = 1;
-    po.duration = duration;
-    po.wall_start = 0;
-    po.tick = duration / 400 > 0.25 ? duration / 400 : 0.25;
-    vast_play_simulate(tr, &po, NULL);
-    vast_tracker_free(tr);
-  }
-  size_t n_timed = t->n;
-  for (size_t l = 0; l < sel->n_chain; l++) {
-    const vast_ad *ad = sel->chain ? sel->chain[l] : sel->ad;
-    for (size_t k = 0; k < ad->n_errors; k++)
-      if (ad->errors[k].url) tl_add(t, "error", -1, ad->errors[k].url);
-    for (size_t c2 = 0; c2 < ad->n_creatives; c2++) {
-      const vast_creative *cr = &ad->creatives[c2];
-      if (cr->kind != VAST_CREATIVE_LINEAR || !cr->linear) continue;
-      if (ad == sel->ad && c2 != sel->creative) continue;
-      const vast_linear *li = cr->linear;
-      for (size_t k = 0; k < li->n_tracking; k++) {
-        const vast_tracking *tk = &li->tracking[k];
-        const char *nm = tk->event_name ? tk->event_name : vast_event_name(tk->event);
-        if (!tk->url || !nm) continue;
-        int timed = 0;
-        for (size_t i = 0; i < n_timed; i++)
-          if (!strcmp(t->ev[i].name, nm)) timed = 1;
-        if (!timed && (tk->offset.kind == VAST_OFFSET_NONE || !tl_has(t, nm)))
-          tl_add(t, nm, -1, tk->url);
-      }
-      for (size_t k = 0; k < li->n_click_tracking; k++)
-        if (li->click_tracking[k].url) tl_add(t, "clickTracking", -1, li->click_tracking[k].url);
-    }
-  }
-}
-
+/*
+ * Resolution happens without the lock (a device reference keeps the macro
+ * strings alive). A document given inline is looked up first by its bytes:
+ * when the break it gave fetched nothing, the same bytes give the same break
+ * and nothing is parsed. Otherwise the chain resolved is looked up by its
+ * content (every document fetched, byte for byte): sessions given the same
+ * ad responses share one break, its documents, plans and timelines; each
+ * session holds only a tracker per ad.
+ */
 vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, const char *doc,
                              size_t len, vast_write_fn write, void *ctx, vast_error *err) {
   if (!s || !sid || (!url && !doc) || !write) return VAST_E_INVAL;
-  vast_macro_ctx mc;
+  uint64_t in_key = 0;
+  if (!url) in_key = vast__ssai_hash(doc, len, 1469598103934665603ull) | 1;
   pthread_mutex_lock(&s->mu);
   session *x = find(s, sid);
-  if (x) {
-    mc = x->mc; /* the strings belong to x->dev: keep a reference while resolving */
-    x->dev->refs++;
-  }
   dev_ref *hold = x ? x->dev : NULL;
+  if (hold) hold->refs++;
+  vast__ssai_brk *b = x && in_key ? brk_find(s, 0, in_key) : NULL;
   pthread_mutex_unlock(&s->mu);
   if (!x) return VAST_E_NOT_FOUND;
-  vast_resolve_opts ro;
-  vast_resolve_opts_init(&ro);
-  ro.policy = &s->policy;
-  ro.macros = &mc;
-  ro.fetch = s->o.fetch;
-  ro.fetch_ctx = s->o.fetch_ctx;
-  ro.user_agent = hold->d.user_agent;
-  vast_chain *chain = NULL;
-  vast_err rc = url ? vast_resolve_url(url, &ro, &chain, err)
-                    : vast_resolve_buffer(doc, len, NULL, &ro, &chain, err);
-  if (rc != VAST_OK) {
-    vast_chain_free(chain);
-    pthread_mutex_lock(&s->mu);
-    dev_unref(hold);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+  vast_err rc = VAST_OK;
+  if (!b) {
+    vast_macro_ctx mc;
+    vast_macro_ctx_init(&mc);
+    vast_macro_ctx_set(&mc, VAST_MACRO_DEVICEIP, hold->d.ip);
+    vast_macro_ctx_set(&mc, VAST_MACRO_DEVICEUA, hold->d.user_agent);
+    vast_macro_ctx_set(&mc, VAST_MACRO_CLIENTUA, hold->d.user_agent);
+    vast_macro_ctx_set_serverside(&mc, 1);
+    vast_resolve_opts ro;
+    vast_resolve_opts_init(&ro);
+    ro.policy = &s->policy;
+    ro.macros = &mc;
+    ro.fetch = s->o.fetch;
+    ro.fetch_ctx = s->o.fetch_ctx;
+    ro.user_agent = hold->d.user_agent;
+    vast_chain *chain = NULL;
+    rc = url ? vast_resolve_url(url, &ro, &chain, err)
+             : vast_resolve_buffer(doc, len, NULL, &ro, &chain, err);
+    if (rc != VAST_OK) {
+      vast_chain_free(chain);
+    } else {
+      uint64_t key = vast__ssai_chain_key(chain) | 1;
+      size_t nh = 0;
+      vast_chain_hops(chain, &nh);
+      pthread_mutex_lock(&s->mu);
+      b = brk_find(s, key, 0);
+      pthread_mutex_unlock(&s->mu);
+      if (b) {
+        vast_chain_free(chain);
+      } else if (!(b = vast__ssai_brk_new(chain))) {
+        rc = VAST_E_NOMEM;
+      } else {
+        b->key = key;
+        b->in_key = in_key && nh == 1 ? in_key : 0;
+        pthread_mutex_lock(&s->mu);
+        vast__ssai_brk *o = brk_find(s, key, 0); /* built meanwhile by another call */
+        if (o) {
+          vast__ssai_brk_free(b);
+          b = o;
+        } else {
+          brk_insert(s, b);
+        }
+        pthread_mutex_unlock(&s->mu);
+      }
+    }
   }
   pthread_mutex_lock(&s->mu);
   dev_unref(hold);
-  x = find(s, sid);
-  if (!x) { /* ended meanwhile */
-    pthread_mutex_unlock(&s->mu);
-    vast_chain_free(chain);
-    return VAST_E_NOT_FOUND;
+  x = rc == VAST_OK ? find(s, sid) : NULL;
+  if (rc == VAST_OK && !x) rc = VAST_E_NOT_FOUND; /* ended meanwhile */
+  if (rc == VAST_OK && x->n_ads + b->n_ads > x->cap_ads) {
+    unsigned c2 = x->cap_ads ? x->cap_ads : 2;
+    while (c2 < x->n_ads + b->n_ads)
+      c2 *= 2;
+    ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
+    if (!na)
+      rc = VAST_E_NOMEM;
+    else
+      x->ads = na, x->cap_ads = c2;
   }
-  vast_chain **nc = realloc(x->chains, (x->n_chains + 1) * sizeof *nc);
-  if (!nc) {
+  if (rc != VAST_OK) {
+    if (b) brk_unref(s, b, 1);
     pthread_mutex_unlock(&s->mu);
-    vast_chain_free(chain);
-    return VAST_E_NOMEM;
+    return rc;
   }
-  x->chains = nc;
-  x->chains[x->n_chains++] = chain;
-  size_t brk = x->n_chains - 1;
+  unsigned brk = x->n_breaks++, first = x->n_ads;
+  for (size_t i = 0; i < b->n_ads; i++) {
+    ssai_ad *a = &x->ads[x->n_ads];
+    memset(a, 0, sizeof *a);
+    if (vast_tracker_create(b->ads[i].plan, &s->mc, on_beacon, s, &a->t) != VAST_OK) {
+      rc = VAST_E_NOMEM;
+      break;
+    }
+    vast_tracker_set_trusted_positions(a->t, 1);
+    a->duration = b->ads[i].duration;
+    a->brk = brk;
+    a->b = b;
+    if (i) b->refs++; /* one reference per ad: the first is brk_find's */
+    x->n_ads++;
+  }
+  vast__ssai_brk *keep = b; /* for the answer, written without the lock */
+  keep->refs++;
+  if (x->n_ads == first) brk_unref(s, b, 1); /* no ad: the reference is not kept */
+  if (rc != VAST_OK) {
+    break_release(s, x, brk);
+    x->n_ads = first;
+    brk_unref(s, keep, 1);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+  }
+  x->last = vast__wall();
+  char idcopy[65];
+  snprintf(idcopy, sizeof idcopy, "%s", x->id);
+  pthread_mutex_unlock(&s->mu);
   vast__jw w;
   vast__jw_init(&w, write, ctx);
   vast__jw_obj_begin(&w);
-  vast__jw_kstr(&w, "sessionId", x->id);
+  vast__jw_kstr(&w, "sessionId", idcopy);
   vast__jw_kint(&w, "break", (long long)brk);
   vast__jw_key(&w, "ads");
   vast__jw_arr_begin(&w);
-  double offset = 0;
-  rc = VAST_OK;
-  for (size_t i = 0;; i++) {
-    vast_selection sel;
-    if (vast_select_chain(chain, i, &sel) != VAST_OK) break;
-    if (x->n_ads == x->cap_ads) {
-      size_t c2 = x->cap_ads ? x->cap_ads * 2 : 4;
-      ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
-      if (!na) {
-        rc = VAST_E_NOMEM;
-        break;
-      }
-      x->ads = na;
-      x->cap_ads = c2;
-    }
-    ssai_ad *a = &x->ads[x->n_ads];
-    memset(a, 0, sizeof *a);
-    if (vast_tracker_open_selected(&sel, &x->mc, on_beacon, s, &a->t) != VAST_OK) continue;
-    vast_tracker_set_trusted_positions(a->t, 1);
-    a->duration = vast_plan_duration(vast_tracker_plan(a->t));
-    a->brk = (unsigned)brk;
-    size_t adno = x->n_ads++;
-    tl t = {0};
-    timeline_of(&sel, a->duration, &t);
-    vast__jw_obj_begin(&w);
-    vast__jw_kint(&w, "ad", (long long)adno);
-    vast__jw_kstr(&w, "adId", sel.ad->id);
-    vast__jw_kstr(&w, "adSystem", sel.ad->ad_system);
-    vast__jw_kint_opt(&w, "sequence",
-                      sel.chain && sel.chain[0]->sequence >= 0 ? sel.chain[0]->sequence
-                                                               : sel.ad->sequence);
-    vast__jw_key(&w, "offset");
-    vast__jw_num(&w, offset);
-    vast__jw_knum_opt(&w, "duration", a->duration);
-    vast__jw_key(&w, "chain");
-    vast__jw_arr_begin(&w);
-    for (size_t l = 0; l < sel.n_chain; l++)
-      vast__jw_str(&w, (sel.chain ? sel.chain[l] : sel.ad)->id);
-    vast__jw_arr_end(&w);
-    vast__jw_key(&w, "events");
-    vast__jw_arr_begin(&w);
-    for (size_t e = 0; e < t.n; e++) {
-      vast__jw_obj_begin(&w);
-      vast__jw_kstr(&w, "event", t.ev[e].name);
-      vast__jw_knum_opt(&w, "time", t.ev[e].time);
-      vast__jw_key(&w, "urls");
-      vast__jw_arr_begin(&w);
-      for (size_t k = 0; k < t.ev[e].n; k++)
-        vast__jw_str(&w, t.ev[e].urls[k]);
-      vast__jw_arr_end(&w);
-      vast__jw_obj_end(&w);
-    }
-    vast__jw_arr_end(&w);
-    vast__jw_obj_end(&w);
-    tl_free(&t);
-    if (a->duration > 0) offset += a->duration;
-  }
+  double total = 0;
+  vast__ssai_brk_write_ads(keep, first, &w);
+  for (size_t i = 0; i < keep->n_ads; i++)
+    if (keep->ads[i].duration > 0) total += keep->ads[i].duration;
   vast__jw_arr_end(&w);
   vast__jw_key(&w, "duration");
-  vast__jw_num(&w, offset);
+  vast__jw_num(&w, total);
   size_t nf = 0;
-  const vast_failure *fl = vast_chain_failures(chain, &nf);
+  const vast_failure *fl = vast_chain_failures(keep->chain, &nf);
   vast__jw_key(&w, "failures");
   vast__jw_arr_begin(&w);
   for (size_t i = 0; i < nf; i++) {
@@ -1314,9 +1296,10 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
   }
   vast__jw_arr_end(&w);
   vast__jw_obj_end(&w);
-  x->last = vast__wall();
+  pthread_mutex_lock(&s->mu);
+  brk_unref(s, keep, 1);
   pthread_mutex_unlock(&s->mu);
-  if (vast__jw_finish(&w) != 0 && rc == VAST_OK) rc = VAST_E_IO;
+  if (vast__jw_finish(&w) != 0) rc = VAST_E_IO;
   return rc;
 }
 
@@ -1327,17 +1310,11 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
  * the break's documents are freed (the beacons due were copied), so a long
  * session holds only the breaks still playing. Under the lock.
  */
-static void ad_ended(session *x, size_t adno) {
+static void ad_ended(vast_ssai *s, session *x, size_t adno) {
   unsigned brk = x->ads[adno].brk;
   for (size_t i = 0; i < x->n_ads; i++)
     if (x->ads[i].brk == brk && !x->ads[i].done) return;
-  for (size_t i = 0; i < x->n_ads; i++)
-    if (x->ads[i].brk == brk) {
-      vast_tracker_free(x->ads[i].t);
-      x->ads[i].t = NULL;
-    }
-  vast_chain_free(x->chains[brk]);
-  x->chains[brk] = NULL;
+  break_release(s, x, brk);
 }
 
 vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
@@ -1363,6 +1340,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     goto out;
   }
   if (a->duration > 0 && pos > a->duration) pos = a->duration;
+  macro_ctx_for(s, x);
   if (!a->started) {
     a->started = 1;
     s->st.ads_open++;
@@ -1383,7 +1361,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     flush_fired(s, x, r->ad);
     a->done = 1;
     s->st.ads_open--;
-    ad_ended(x, r->ad);
+    ad_ended(s, x, r->ad);
   }
 out:
   pthread_mutex_unlock(&s->mu);
@@ -1412,6 +1390,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
     goto out;
   }
   if (media < 0) media = a->pos;
+  macro_ctx_for(s, x);
   if (k == VAST_IN_CLICK) {
     char through[16];
     rc = vast_tracker_click(a->t, wall, media, NULL, through, sizeof through, NULL);
@@ -1429,7 +1408,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
-    ad_ended(x, adno);
+    ad_ended(s, x, adno);
   }
 out:
   pthread_mutex_unlock(&s->mu);
@@ -1477,10 +1456,16 @@ void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out) {
   *out = s->st;
   out->sessions = s->n_sessions;
   size_t mem = 0;
-  for (session *x = s->all; x; x = x->next)
-    mem += sizeof *x + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad) +
-           x->n_ads * vast_tracker_memory() + x->n_chains * sizeof(void *);
+  for (session *x = s->all; x; x = x->next) {
+    mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad);
+    for (size_t i = 0; i < x->n_ads; i++)
+      mem += (x->ads[i].t ? vast_tracker_memory() : 0) + (x->ads[i].q ? sizeof(seq) : 0);
+  }
   out->memory = mem;
+  out->breaks = s->n_brk;
+  out->break_bytes = s->brk_bytes;
+  out->break_hits = s->brk_hits;
+  out->break_misses = s->brk_misses;
   pthread_mutex_unlock(&s->mu);
 }
 

@@ -275,6 +275,71 @@ TEST(wrapper_break_segments_fire_in_order_with_device_headers) {
   vast_ssai_free(s);
 }
 
+/* Sessions given the same documents share one break (its chain, plans and
+   timelines): a wrapper resolved per session and deduplicated by content, an
+   inline document found by its bytes without parsing; each session's beacons
+   still carry its own device. The break goes when its last ad ends. */
+TEST(breaks_are_shared_between_sessions) {
+  srv_start();
+  wrapped_doc = inline_doc("in3", "px");
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  char *wrapper = NULL;
+  if (asprintf(&wrapper,
+               "<VAST version=\"4.2\"><Ad id=\"w3\"><Wrapper><AdSystem>w</AdSystem>"
+               "<VASTAdTagURI>http://127.0.0.1:%d/inline.xml</VASTAdTagURI>"
+               "<Impression>http://127.0.0.1:%d/px/w3/imp?ip=[DEVICEIP]</Impression>"
+               "</Wrapper></Ad></VAST>",
+               srv_port, srv_port) < 0)
+    _exit(3);
+  char *d = inline_doc("a3", "px");
+  const char *ips[3] = {"203.0.113.1", "203.0.113.2", "203.0.113.3"};
+  for (int i = 0; i < 3; i++) {
+    vast_device dev = {sizeof dev, ips[i], "UA", NULL, NULL, NULL, 0};
+    char id[16], out[65];
+    snprintf(id, sizeof id, "x%d", i);
+    CHECK_INT(vast_ssai_session_create(s, id, &dev, out, sizeof out), VAST_OK);
+    buf tl = {0};
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, wrapper, strlen(wrapper), to_buf, &tl, NULL),
+              VAST_OK);
+    CHECK(tl.p && strstr(tl.p, "\"ad\":0,\"adId\":\"in3\"") != NULL);
+    free(tl.p);
+    tl = (buf){0};
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+    CHECK(tl.p && strstr(tl.p, "\"break\":1,\"ads\":[{\"ad\":1,\"adId\":\"a3\"") != NULL);
+    free(tl.p);
+  }
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.breaks, 2);
+  CHECK_INT((long)st.break_misses, 2);
+  CHECK_INT((long)st.break_hits, 4);
+  CHECK(st.break_bytes > 0);
+  CHECK(st.memory < 3 * 2048); /* the sessions themselves: small */
+  for (int i = 0; i < 3; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "x%d", i);
+    for (unsigned ad = 0; ad < 2; ad++) {
+      vast_ssai_consumption r = {ad, 0, 30.0, -1, 0, 0};
+      CHECK_INT(vast_ssai_report(s, id, &r), VAST_OK);
+    }
+  }
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  for (int i = 0; i < 3; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/px/w3/imp?ip=%s", ips[i]);
+    CHECK_INT(count_reqs(path), 1);
+  }
+  CHECK_INT(count_reqs("/px/in3/complete"), 3);
+  CHECK_INT(count_reqs("/px/a3/complete"), 3);
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.breaks, 0); /* every ad ended: released */
+  CHECK_INT((long)st.break_bytes, 0);
+  free(d);
+  free(wrapper);
+  vast_ssai_free(s);
+}
+
 TEST(positions_and_client_events) {
   srv_start();
   vast_ssai *s = service(NULL, 0, 0);
@@ -517,6 +582,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(journal_is_compacted_and_keeps_what_is_pending),
                                 TH(per_host_limit_holds),
                                 TH(bad_sessions_are_refused),
+                                TH(breaks_are_shared_between_sessions),
                                 {0}};
 
 int main(int c, char **v) {
