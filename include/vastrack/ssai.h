@@ -151,6 +151,8 @@ typedef struct vast_ssai_figures {
   uint64_t sessions, sessions_total, sessions_idle, ads_open;
   uint64_t due, sent, failed, expired, retried, recovered, pending, in_flight;
   uint64_t compactions;     /* journal rewrites since start */
+  uint64_t journal_syncs;   /* group commits (one fdatasync each) */
+  uint64_t journal_errors;  /* failed journal writes or syncs */
   uint64_t lateness_ms[12]; /* sent - due, first attempt: <=1,2,5,10,20,50,100,
                                200,500,1000,5000 ms, more */
   size_t memory;            /* bytes held by the sessions (not the breaks they share) */

@@ -36,7 +36,7 @@ typedef struct jv {
   char *str;       /* J_STR (decoded, NUL-terminated) */
   struct jv *kids; /* J_ARR, J_OBJ */
   char **keys;     /* J_OBJ */
-  size_t n;
+  size_t n, cap;
 } jv;
 
 typedef struct jp {
@@ -151,14 +151,20 @@ static int jval(jp *p, jv *v) {
     }
     for (;;) {
       if (v->n >= 100000) goto out;
-      jv *nk = realloc(v->kids, (v->n + 1) * sizeof *nk);
-      if (!nk) goto out;
-      v->kids = nk;
-      memset(&v->kids[v->n], 0, sizeof *nk);
+      if (v->n == v->cap) { /* grown geometrically: a batch holds thousands */
+        size_t nc = v->cap ? v->cap * 2 : 4;
+        jv *nk = realloc(v->kids, nc * sizeof *nk);
+        if (!nk) goto out;
+        v->kids = nk;
+        if (obj) {
+          char **nkeys = realloc(v->keys, nc * sizeof *nkeys);
+          if (!nkeys) goto out;
+          v->keys = nkeys;
+        }
+        v->cap = nc;
+      }
+      memset(&v->kids[v->n], 0, sizeof *v->kids);
       if (obj) {
-        char **nkeys = realloc(v->keys, (v->n + 1) * sizeof *nkeys);
-        if (!nkeys) goto out;
-        v->keys = nkeys;
         v->keys[v->n] = NULL;
         ws(p);
         if (jstr(p, &v->keys[v->n]) != 0) {
@@ -331,6 +337,7 @@ static int status_of(vast_err e) {
 /* One report object of a consumption request. */
 static vast_err do_report(vast_ssai *s, const char *sid, const jv *o) {
   double ad = -1, v;
+  if (!sid && !(sid = jgets(o, "sessionId"))) return VAST_E_INVAL;
   vast_ssai_consumption r = {0, 0, 0, -1, 0, 0};
   if (jgetn(o, "ad", &ad) != 1 || ad < 0 || ad > 1e6 || ad != floor(ad)) return VAST_E_INVAL;
   r.ad = (unsigned)ad;
@@ -378,6 +385,30 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
     return;
   }
   vast__buf out = {0};
+  if (post && !strcmp(path, "/v1/reports")) { /* reports of many sessions */
+    const jv *list = jget(&body_v, "reports");
+    if (!list || list->k != J_ARR) {
+      reply_error(c, 400, "reports (an array of reports with their sessionId) is required");
+      goto done;
+    }
+    vast__jw w;
+    vast__jw_init(&w, vast__buf_write, &out);
+    vast__jw_obj_begin(&w);
+    vast__jw_key(&w, "results");
+    vast__jw_arr_begin(&w);
+    size_t okn = 0;
+    for (size_t i = 0; i < list->n; i++) {
+      vast_err rc = do_report(s, NULL, &list->kids[i]);
+      okn += rc == VAST_OK;
+      vast__jw_str(&w, rc == VAST_OK ? "ok" : vast_errname(rc));
+    }
+    vast__jw_arr_end(&w);
+    vast__jw_kint(&w, "accepted", (long long)okn);
+    vast__jw_obj_end(&w);
+    vast__jw_finish(&w);
+    reply(c, 200, "application/json", out.p, out.n);
+    goto done;
+  }
   if (post && !strcmp(path, "/v1/sessions")) {
     vast_device d = {sizeof d,
                      jgets(&body_v, "deviceIp"),

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/jsonw.h"
@@ -55,7 +56,8 @@ typedef struct batch {
   struct batch *next;
   bcn *list, *retry;
   unsigned n_flight;
-  uint64_t bid; /* journal batch id */
+  uint64_t bid;      /* journal batch id */
+  uint64_t last_jid; /* its highest beacon id: sent once the journal is synced past it */
   struct seq *q;
 } batch;
 
@@ -107,6 +109,11 @@ struct vast_ssai {
   vast_dispatcher *d;
   FILE *journal;
   char *journal_path;
+  uint64_t jid_synced; /* beacons up to this id are on disk (fdatasync'd) */
+  int jdirty;          /* lines written since the last flush */
+  pthread_t jthr;      /* the journal thread: group commit, then pump */
+  pthread_cond_t jwake;
+  int jthr_on, jstop;
   uint64_t jbytes; /* written since the last compaction */
   session **tab;
   size_t tab_cap, n_sessions;
@@ -213,10 +220,7 @@ static void jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
   if (!s->journal) return;
   int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
   if (n > 0) s->jbytes += (uint64_t)n;
-}
-
-static void jflush(vast_ssai *s) {
-  if (s->journal) fflush(s->journal);
+  s->jdirty = 1;
 }
 
 static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
@@ -233,6 +237,7 @@ static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
   if (!s->journal) return;
   int n = jline_due_to(s->journal, b, bid, key, d);
   if (n > 0) s->jbytes += (uint64_t)n;
+  s->jdirty = 1;
 }
 
 static int bcn_cmp(const void *a, const void *b) {
@@ -453,6 +458,7 @@ static void pump(vast_ssai *s) {
     host_slot *hs = &s->hosts[h];
     while (hs->qh) {
       seq *q = hs->qh;
+      if (s->journal && q->head->last_jid > s->jid_synced) break; /* not on disk yet */
       if (!room(s, q->head)) break;
       hs->qh = q->rnext;
       if (!hs->qh) hs->qt = NULL;
@@ -473,7 +479,6 @@ static void pump(vast_ssai *s) {
       k++;
     }
   }
-  jflush(s);
 }
 
 /* Moves the seqs whose retry time came from the timed list to their hosts. */
@@ -608,12 +613,14 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
     return -1;
   }
   b->bid = bid;
+  b->last_jid = s->next_jid;
   if (q->tail)
     q->tail->next = b;
   else
     q->head = b;
   q->tail = b;
   ready_push(s, q);
+  pthread_cond_signal(&s->jwake);
   return 0;
 }
 
@@ -824,6 +831,8 @@ nomem:
   return VAST_E_NOMEM;
 }
 
+static void *journal_main(void *arg);
+
 /* ---- service --------------------------------------------------------------------- */
 
 vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg, size_t cap) {
@@ -848,6 +857,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
   if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
   pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->jwake, NULL);
   vast_macro_ctx_init(&s->mc);
   vast_macro_ctx_set_serverside(&s->mc, 1);
   s->tab_cap = 1024;
@@ -895,7 +905,14 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
       return rc;
     }
   }
+  s->jid_synced = s->next_jid; /* recover() synced what it kept */
   rc = vast_dispatcher_start(s->d);
+  if (rc == VAST_OK && s->journal) {
+    if (pthread_create(&s->jthr, NULL, journal_main, s) == 0)
+      s->jthr_on = 1;
+    else
+      rc = VAST_E_NOMEM;
+  }
   if (rc != VAST_OK) {
     vast_ssai_free(s);
     return rc;
@@ -982,7 +999,10 @@ void vast_ssai_free(vast_ssai *s) {
   if (!s) return;
   pthread_mutex_lock(&s->mu);
   s->closing = 1;
+  s->jstop = 1;
+  pthread_cond_signal(&s->jwake);
   pthread_mutex_unlock(&s->mu);
+  if (s->jthr_on) pthread_join(s->jthr, NULL);
   vast_dispatcher_free(s->d); /* cancels what is in flight: callbacks ignore it */
   while (s->all) {
     session *x = s->all;
@@ -1000,6 +1020,7 @@ void vast_ssai_free(vast_ssai *s) {
   free(s->journal_path);
   free(s->tab);
   pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->jwake);
   free(s);
 }
 
@@ -1142,7 +1163,7 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   for (i = 0; i < s->n_fired; i++)
     free(s->fired[i].name), free(s->fired[i].url);
   s->n_fired = 0;
-  pump(s);
+  if (!s->journal) pump(s); /* with a journal: the journal thread, once synced */
 }
 
 /* ---- breaks ------------------------------------------------------------------------ */
@@ -1431,8 +1452,49 @@ void vast_ssai_tick(vast_ssai *s) {
   }
   pump_timed(s);
   pump(s);
-  if (s->journal && s->jbytes > s->o.journal_max_bytes) compact(s);
   pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The journal thread: group commit. Every beacon's D line is written when it
+ * becomes due (under the lock, into the stdio buffer); this thread flushes
+ * the buffer and fdatasync()s the file (without the lock: the API and the
+ * dispatcher go on), then lets pump() send every batch whose lines are now on
+ * disk. It wakes when a batch is queued, else every 5 ms (the marks of
+ * answered beacons are flushed then too; losing a mark only sends a beacon
+ * again). Compaction happens here too, so the file is never swapped under a
+ * sync.
+ */
+static void *journal_main(void *arg) {
+  vast_ssai *s = arg;
+  pthread_mutex_lock(&s->mu);
+  while (!s->jstop) {
+    if (s->jid_synced >= s->next_jid && !s->jdirty) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 5000000;
+      if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+      pthread_cond_timedwait(&s->jwake, &s->mu, &ts);
+      if (s->jstop) break;
+    }
+    uint64_t target = s->next_jid;
+    int need_sync = target > s->jid_synced;
+    if (fflush(s->journal) != 0) s->st.journal_errors++;
+    s->jdirty = 0;
+    if (need_sync) {
+      int fd = fileno(s->journal);
+      pthread_mutex_unlock(&s->mu);
+      int rc = fdatasync(fd);
+      pthread_mutex_lock(&s->mu);
+      if (rc != 0) s->st.journal_errors++;
+      s->jid_synced = target; /* a failed sync is counted, not retried forever */
+      s->st.journal_syncs++;
+      pump(s);
+    }
+    if (s->jbytes > s->o.journal_max_bytes) compact(s);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
 }
 
 vast_err vast_ssai_drain(vast_ssai *s, long timeout_ms) {
@@ -1490,6 +1552,16 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
       nm[i], (unsigned long long)v[i]);
   P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
     (unsigned long long)st.pending);
+  P("# TYPE vastrack_ssai_journal_syncs_total counter\nvastrack_ssai_journal_syncs_total %llu\n",
+    (unsigned long long)st.journal_syncs);
+  P("# TYPE vastrack_ssai_journal_errors_total counter\nvastrack_ssai_journal_errors_total %llu\n",
+    (unsigned long long)st.journal_errors);
+  P("# TYPE vastrack_ssai_breaks gauge\nvastrack_ssai_breaks %llu\n",
+    (unsigned long long)st.breaks);
+  P("# TYPE vastrack_ssai_break_bytes gauge\nvastrack_ssai_break_bytes %llu\n",
+    (unsigned long long)st.break_bytes);
+  P("# TYPE vastrack_ssai_session_bytes gauge\nvastrack_ssai_session_bytes %llu\n",
+    (unsigned long long)st.memory);
   P("# TYPE vastrack_ssai_journal_compactions_total counter\n"
     "vastrack_ssai_journal_compactions_total %llu\n",
     (unsigned long long)st.compactions);

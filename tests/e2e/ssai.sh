@@ -155,6 +155,8 @@ c=$(post /v1/sessions/t0/events '{"ad":0,"event":"dance"}'); [ "$c" = 400 ] && o
 c=$(post /v1/sessions/t0/events '{"ad":9,"event":"mute"}'); [ "$c" = 404 ] && ok "an unknown ad is 404" || nok "unknown ad" "$c"
 c=$(post /v1/sessions/t0/reports '{"reports":[{"ad":1,"segment":4,"segmentDuration":6},{"ad":1,"segment":5,"segmentDuration":6}]}')
 expect_grep "batch: the second report of an ad already over is refused" '"results":\["ok","VAST_E_STATE"\],"accepted":1' "$TMP/resp"
+c=$(post /v1/reports '{"reports":[{"sessionId":"t0","ad":1,"mediaTime":1},{"sessionId":"none","ad":0,"mediaTime":1},{"ad":0,"mediaTime":1}]}')
+expect_grep "cross-session batch: a result per report" '"results":\["VAST_E_STATE","VAST_E_NOT_FOUND","VAST_E_INVAL"\],"accepted":0' "$TMP/resp"
 c=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$S/v1/sessions/t0"); [ "$c" = 200 ] && ok "session ended" || nok "session ended" "$c"
 bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
