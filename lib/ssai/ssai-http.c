@@ -3,6 +3,12 @@
  * thread, poll(), keep-alive, request heads parsed by the collector's bounded
  * parser (lib/collect/collect-http.c), bodies by Content-Length only (at most 1 MiB),
  * and a small JSON reader for the request bodies. Routes: docs/ssai.md.
+ *
+ * Adding a break resolves a VAST tag (wrapper hops, each up to the fetch
+ * timeout): that runs in a pool of RESOLVERS threads. The connection that
+ * asked waits (its next pipelined requests stay buffered, so answers keep
+ * their order); every other connection goes on being served. A finished
+ * resolution comes back through a pipe the poll() loop watches.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,7 @@
 
 #define MAX_CONNS 4096
 #define MAX_BODY (1u << 20)
+#define RESOLVERS 4
 
 /* ---- a small JSON reader ---------------------------------------------------- */
 
@@ -265,7 +273,64 @@ typedef struct conn {
   char *out;
   size_t on, ocap, off;
   int close_after;
+  int pending;  /* a break being resolved: answer it before reading on */
+  uint64_t gen; /* identifies the connection to its pending job */
 } conn;
+
+/* A break to resolve in the pool, and its answer. */
+typedef struct job {
+  struct job *next;
+  uint64_t gen;
+  char sid[80];
+  char *url, *doc;
+  vast__buf out;
+  vast_err rc;
+  vast_error err;
+} job;
+
+typedef struct pool {
+  vast_ssai *s;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  job *todo, *todo_tail, *done;
+  int stop;
+  int wake[2]; /* written by a worker when a job is done */
+  pthread_t thr[RESOLVERS];
+  int n_thr;
+} pool;
+
+static void job_free(job *j) {
+  if (!j) return;
+  free(j->url);
+  free(j->doc);
+  free(j->out.p);
+  free(j);
+}
+
+static void *resolver_main(void *arg) {
+  pool *p = arg;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->todo && !p->stop)
+      pthread_cond_wait(&p->cv, &p->mu);
+    if (p->stop) break;
+    job *j = p->todo;
+    p->todo = j->next;
+    if (!p->todo) p->todo_tail = NULL;
+    pthread_mutex_unlock(&p->mu);
+    memset(&j->err, 0, sizeof j->err);
+    j->rc = vast_ssai_break_add(p->s, j->sid, j->url, j->doc, j->doc ? strlen(j->doc) : 0,
+                                vast__buf_write, &j->out, &j->err);
+    pthread_mutex_lock(&p->mu);
+    j->next = p->done;
+    p->done = j;
+    char one = 1;
+    if (write(p->wake[1], &one, 1) < 0) { /* the pipe is full: the loop wakes anyway */
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
 
 static const char *reason(int st) {
   switch (st) {
@@ -355,7 +420,8 @@ static vast_err do_report(vast_ssai *s, const char *sid, const jv *o) {
   return vast_ssai_report(s, sid, &r);
 }
 
-static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *body, size_t blen) {
+static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, const char *body,
+                  size_t blen) {
   char path[256];
   if (rq->path.n >= sizeof path) {
     reply_error(c, 404, "no such route");
@@ -463,19 +529,23 @@ static void route(vast_ssai *s, conn *c, const vast__http_req *rq, const char *b
       reply_error(c, 400, "give one of url (a VAST URL) or vast (a VAST document)");
       goto done;
     }
-    vast_error err;
-    memset(&err, 0, sizeof err);
-    vast_err rc =
-        vast_ssai_break_add(s, sid, url, doc, doc ? strlen(doc) : 0, vast__buf_write, &out, &err);
-    if (rc == VAST_OK) {
-      reply(c, 200, "application/json", out.p, out.n);
-    } else {
-      char m[600];
-      snprintf(m, sizeof m, "%s%s%s",
-               rc == VAST_E_NOT_FOUND ? "no such session" : vast_strerror(rc),
-               err.message[0] ? ": " : "", err.message);
-      reply_error(c, status_of(rc), m);
+    job *j = calloc(1, sizeof *j);
+    if (!j || !(url ? (j->url = strdup(url)) : (j->doc = strdup(doc)))) {
+      job_free(j);
+      reply_error(c, 503, "out of memory");
+      goto done;
     }
+    snprintf(j->sid, sizeof j->sid, "%s", sid);
+    j->gen = c->gen;
+    c->pending = 1; /* answered when the pool is done (resolved_answer) */
+    pthread_mutex_lock(&pl->mu);
+    if (pl->todo_tail)
+      pl->todo_tail->next = j;
+    else
+      pl->todo = j;
+    pl->todo_tail = j;
+    pthread_cond_signal(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
   } else if (post && !strcmp(sub, "/reports")) {
     const jv *list = jget(&body_v, "reports");
     size_t n = list && list->k == J_ARR ? list->n : 1;
@@ -526,10 +596,26 @@ done:
   jv_free(&body_v);
 }
 
-/* Handles the complete requests buffered on c. 0 keep going, -1 close. */
-static int serve_input(vast_ssai *s, conn *c) {
+/* The answer of a break resolved in the pool. */
+static void resolved_answer(conn *c, job *j) {
+  if (j->rc == VAST_OK) {
+    reply(c, 200, "application/json", j->out.p, j->out.n);
+  } else {
+    char m[600];
+    snprintf(m, sizeof m, "%s%s%s",
+             j->rc == VAST_E_NOT_FOUND ? "no such session" : vast_strerror(j->rc),
+             j->err.message[0] ? ": " : "", j->err.message);
+    reply_error(c, status_of(j->rc), m);
+  }
+  c->pending = 0;
+}
+
+/* Handles the complete requests buffered on c (none while a break of c is
+   being resolved). 0 keep going, -1 close. */
+static int serve_input(vast_ssai *s, pool *pl, conn *c) {
   static const vast__http_limits lim = {8192, 16384, 64};
   for (;;) {
+    if (c->pending) return 0;
     vast__http_req rq;
     long k = vast__http_parse(c->in, c->n, &lim, &rq);
     if (k == 0) return 0;
@@ -551,7 +637,7 @@ static int serve_input(vast_ssai *s, conn *c) {
     size_t need = (size_t)k + (size_t)rq.content_length;
     if (c->n < need) return 0;
     if (!rq.keep_alive) c->close_after = 1;
-    route(s, c, &rq, c->in + k, (size_t)rq.content_length);
+    route(s, pl, c, &rq, c->in + k, (size_t)rq.content_length);
     memmove(c->in, c->in + need, c->n - need);
     c->n -= need;
     if (c->close_after) return 0;
@@ -589,23 +675,55 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
   getsockname(lfd, (struct sockaddr *)&sa, &sl);
   if (ready) ready(u, ntohs(sa.sin_port));
   conn *cs = calloc(MAX_CONNS, sizeof *cs);
-  struct pollfd *pf = calloc(MAX_CONNS + 1, sizeof *pf);
-  if (!cs || !pf) {
+  struct pollfd *pf = calloc(MAX_CONNS + 2, sizeof *pf);
+  pool pl = {.s = s, .wake = {-1, -1}};
+  pthread_mutex_init(&pl.mu, NULL);
+  pthread_cond_init(&pl.cv, NULL);
+  int pok = cs && pf && pipe2(pl.wake, O_NONBLOCK | O_CLOEXEC) == 0;
+  for (int i = 0; pok && i < RESOLVERS; i++)
+    if (pthread_create(&pl.thr[i], NULL, resolver_main, &pl) == 0) pl.n_thr++;
+  if (!pok || !pl.n_thr) {
+    snprintf(msg, cap, "cannot start the resolver threads");
     free(cs), free(pf), close(lfd);
+    if (pl.wake[0] >= 0) close(pl.wake[0]), close(pl.wake[1]);
     return VAST_E_NOMEM;
   }
   size_t nc = 0;
+  uint64_t gen = 0;
   while (!*stop) {
     pf[0].fd = lfd;
     pf[0].events = nc < MAX_CONNS ? POLLIN : 0;
+    pf[1].fd = pl.wake[0];
+    pf[1].events = POLLIN;
+    pf[1].revents = 0;
     for (size_t i = 0; i < nc; i++) {
-      pf[i + 1].fd = cs[i].fd;
-      pf[i + 1].events = (short)(cs[i].on > cs[i].off ? POLLOUT : POLLIN);
-      pf[i + 1].revents = 0;
+      pf[i + 2].fd = cs[i].fd;
+      pf[i + 2].events = (short)(cs[i].on > cs[i].off ? POLLOUT : cs[i].pending ? 0 : POLLIN);
+      pf[i + 2].revents = 0;
     }
-    int r = poll(pf, nc + 1, 10);
+    int r = poll(pf, nc + 2, 10);
     vast_ssai_tick(s);
     if (r <= 0) continue;
+    if (pf[1].revents & POLLIN) { /* breaks resolved: answer, then serve what waited */
+      char drain[256];
+      while (read(pl.wake[0], drain, sizeof drain) > 0) {
+      }
+      pthread_mutex_lock(&pl.mu);
+      job *done = pl.done;
+      pl.done = NULL;
+      pthread_mutex_unlock(&pl.mu);
+      while (done) {
+        job *j = done;
+        done = j->next;
+        for (size_t i = 0; i < nc; i++)
+          if (cs[i].gen == j->gen && cs[i].pending) {
+            resolved_answer(&cs[i], j);
+            serve_input(s, &pl, &cs[i]);
+            break;
+          }
+        job_free(j); /* its connection closed meanwhile: dropped */
+      }
+    }
     if (pf[0].revents & POLLIN) {
       for (;;) {
         if (nc >= MAX_CONNS) break;
@@ -614,13 +732,14 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         memset(&cs[nc], 0, sizeof cs[nc]);
         cs[nc].fd = fd;
-        pf[nc + 1].revents = 0;
+        cs[nc].gen = ++gen;
+        pf[nc + 2].revents = 0;
         nc++;
       }
     }
     for (size_t i = 0; i < nc; i++) {
       conn *c = &cs[i];
-      short ev = pf[i + 1].revents;
+      short ev = pf[i + 2].revents;
       int dead = 0;
       if (ev & (POLLERR | POLLNVAL)) dead = 1;
       if (!dead && (ev & (POLLIN | POLLHUP))) {
@@ -633,7 +752,7 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
         ssize_t k = c->cap > c->n ? recv(c->fd, c->in + c->n, c->cap - c->n, 0) : -1;
         if (k > 0) {
           c->n += (size_t)k;
-          serve_input(s, c);
+          serve_input(s, &pl, c);
         } else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
           dead = 1;
         }
@@ -654,12 +773,26 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
         free(c->in);
         free(c->out);
         cs[i] = cs[nc - 1];
-        pf[i + 1] = pf[nc];
+        pf[i + 2] = pf[nc + 1];
         nc--;
         i--;
       }
     }
   }
+  pthread_mutex_lock(&pl.mu);
+  pl.stop = 1;
+  pthread_cond_broadcast(&pl.cv);
+  pthread_mutex_unlock(&pl.mu);
+  for (int i = 0; i < pl.n_thr; i++) /* each finishes the resolution it runs */
+    pthread_join(pl.thr[i], NULL);
+  for (job *j = pl.todo, *nj; j; j = nj)
+    nj = j->next, job_free(j);
+  for (job *j = pl.done, *nj; j; j = nj)
+    nj = j->next, job_free(j);
+  close(pl.wake[0]);
+  close(pl.wake[1]);
+  pthread_mutex_destroy(&pl.mu);
+  pthread_cond_destroy(&pl.cv);
   for (size_t i = 0; i < nc; i++)
     close(cs[i].fd), free(cs[i].in), free(cs[i].out);
   free(cs);

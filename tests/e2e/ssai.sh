@@ -157,6 +157,40 @@ c=$(post /v1/sessions/t0/reports '{"reports":[{"ad":1,"segment":4,"segmentDurati
 expect_grep "batch: the second report of an ad already over is refused" '"results":\["ok","VAST_E_STATE"\],"accepted":1' "$TMP/resp"
 c=$(post /v1/reports '{"reports":[{"sessionId":"t0","ad":1,"mediaTime":1},{"sessionId":"none","ad":0,"mediaTime":1},{"ad":0,"mediaTime":1}]}')
 expect_grep "cross-session batch: a result per report" '"results":\["VAST_E_STATE","VAST_E_NOT_FOUND","VAST_E_INVAL"\],"accepted":0' "$TMP/resp"
+# a break whose tag answers after 2 s does not hold the others up
+python3 -c '
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(2)
+        b = open(sys.argv[1], "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_port, flush=True)
+s.serve_forever()' "$NG/s/a.xml" > "$TMP/slow.port" &
+PYPID=$!
+for i in $(seq 1 50); do [ -s "$TMP/slow.port" ] && break; sleep 0.1; done
+post /v1/sessions '{"sessionId":"t1","deviceIp":"192.0.2.1","userAgent":"UA-t"}' > /dev/null
+curl -sS -o "$TMP/slow.json" -w '%{http_code} %{time_total}' -H 'Content-Type: application/json' \
+  -d "{\"url\":\"http://127.0.0.1:$(cat "$TMP/slow.port")/slow.xml\"}" "$S/v1/sessions/t1/breaks" > "$TMP/slow.code" &
+SLOWPID=$!
+sleep 0.5
+t=$(curl -sS -o /dev/null -w '%{time_total}' "$S/healthz")
+c=$(post /v1/sessions/t0/reports '{"ad":0,"mediaTime":1}')
+wait $SLOWPID
+kill $PYPID 2>/dev/null; wait $PYPID 2>/dev/null
+set -- $(cat "$TMP/slow.code")
+awk -v t="$t" -v s="$2" 'BEGIN { exit !(t < 1.0 && s >= 1.5) }' && [ "$c" = 200 ] \
+  && ok "a slow break resolves aside: healthz in ${t}s, report $c, the break in ${2}s" \
+  || nok "a slow break resolves aside" "healthz ${t}s report $c break $*"
+[ "$1" = 200 ] && grep -q '"adId":"a"' "$TMP/slow.json" && ok "the slow break answers its timeline" \
+  || nok "the slow break answers" "$* $(cat "$TMP/slow.json")"
+curl -sS -o /dev/null -X DELETE "$S/v1/sessions/t1"
 c=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$S/v1/sessions/t0"); [ "$c" = 200 ] && ok "session ended" || nok "session ended" "$c"
 bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
