@@ -16,7 +16,8 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --listen ADDR:PORT   the HTTP/JSON API (IPv4; port 0: any, printed)\n"
-    "  --state DIR          the beacon journal (created); none: nothing survives\n"
+    "  --state DIR          the journal of sessions and beacons (created); none:\n"
+    "                       nothing survives a restart\n"
     "  --idle-timeout S     a session with no call for S seconds ends (default 60)\n"
     "  --deadline MS        a beacon unanswered MS after due expires (default 30000)\n"
     "  --retry-base MS      first retry delay, doubled each time (default 250)\n"
@@ -122,9 +123,12 @@ int cmd_ssai(int argc, char **argv) {
   }
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
-  if (st.recovered || st.expired)
-    fprintf(stderr, "vastrack ssai: journal: %llu beacons to send again, %llu expired\n",
-            (unsigned long long)st.recovered, (unsigned long long)st.expired);
+  if (st.recovered || st.expired || st.sessions_restored)
+    fprintf(stderr,
+            "vastrack ssai: journal: %llu sessions restored, %llu beacons to send again, "
+            "%llu expired\n",
+            (unsigned long long)st.sessions_restored, (unsigned long long)st.recovered,
+            (unsigned long long)st.expired);
   rc = vast_ssai_serve(s, listen, &stop_flag, on_ready, NULL, msg, sizeof msg);
   if (rc != VAST_OK) {
     cli_error("%s", msg[0] ? msg : vast_strerror(rc));

@@ -15,7 +15,9 @@
  * Locking: one mutex over everything; the dispatcher's delivery callback takes
  * it on the dispatcher's thread.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -109,6 +111,8 @@ struct vast_ssai {
   vast_dispatcher *d;
   FILE *journal;
   char *journal_path;
+  char *state_dir;     /* DIR: the journal, and DIR/breaks/KEY (documents of a break) */
+  int replaying;       /* restoring trackers: what they fire was journalled already */
   uint64_t jid_synced; /* beacons up to this id are on disk (fdatasync'd) */
   int jdirty;          /* lines written since the last flush */
   pthread_t jthr;      /* the journal thread: group commit, then pump */
@@ -240,6 +244,50 @@ static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
   s->jdirty = 1;
 }
 
+/*
+ * Session state lines, in the same journal and the same group commit as the
+ * beacons (so a position is on disk whenever a beacon it caused is):
+ *   S id ip ua referer lang requested-with   a session (device values have no TAB)
+ *   B id break key n-ads                     a break (key: DIR/breaks/KEY; 0: over)
+ *   P id ad position started done           an ad's state after a report or event
+ *   X id                                     the session ended
+ */
+static int jl_session_to(FILE *f, const char *id, const vast_device *d) {
+  return fprintf(f, "S\t%s\t%s\t%s\t%s\t%s\t%s\n", id, d->ip, d->user_agent,
+                 d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
+                 d->requested_with ? d->requested_with : "");
+}
+
+static int jl_break_to(FILE *f, const char *id, unsigned brk, uint64_t key, unsigned n) {
+  return fprintf(f, "B\t%s\t%u\t%016llx\t%u\n", id, brk, (unsigned long long)key, n);
+}
+
+static int jl_pos_to(FILE *f, const char *id, size_t ad, double pos, int started, int done) {
+  return fprintf(f, "P\t%s\t%zu\t%.3f\t%d\t%d\n", id, ad, pos, started, done);
+}
+
+static void jl_account(vast_ssai *s, int n) {
+  if (n > 0) s->jbytes += (uint64_t)n;
+  s->jdirty = 1;
+}
+
+/* Writes the state of session x (S, its breaks, the positions of its ads). */
+static int jl_session_state(FILE *f, const session *x) {
+  int n = jl_session_to(f, x->id, &x->dev->d), bad = n < 0;
+  for (unsigned i = 0; i < x->n_ads;) {
+    unsigned j = i, brk = x->ads[i].brk;
+    while (j < x->n_ads && x->ads[j].brk == brk)
+      j++;
+    n = jl_break_to(f, x->id, brk, x->ads[i].b ? x->ads[i].b->key : 0, j - i);
+    bad |= n < 0;
+    for (unsigned k = i; k < j; k++)
+      if (x->ads[k].b && (x->ads[k].started || x->ads[k].done))
+        bad |= jl_pos_to(f, x->id, k, x->ads[k].pos, x->ads[k].started, x->ads[k].done) < 0;
+    i = j;
+  }
+  return bad ? -1 : 0;
+}
+
 static int bcn_cmp(const void *a, const void *b) {
   uint64_t x = (*(bcn *const *)a)->jid, y = (*(bcn *const *)b)->jid;
   return x < y ? -1 : x > y;
@@ -283,6 +331,8 @@ static void compact(vast_ssai *s) {
   qsort(all, cnt, sizeof *all, bcn_cmp);
   uint64_t n = 0;
   int bad = 0;
+  for (session *x = s->all; x; x = x->next)
+    bad |= jl_session_state(w, x) != 0;
   for (size_t i = 0; i < cnt; i++) {
     int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
     if (m < 0) bad = 1;
@@ -651,6 +701,10 @@ static int split(char *p, char **f, int max) {
   return n;
 }
 
+static void state_line(vast_ssai *s, char *line);
+static int state_restore(vast_ssai *s, FILE *w);
+static void state_attach(vast_ssai *s);
+
 /*
  * Reads the journal: every D line not followed by an A, F or E line for its id
  * is queued again (grouped by its ad key and batch, in file order); those past
@@ -704,6 +758,8 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
         uint64_t jid = strtoull(line + 2, NULL, 10);
         rec *x = n ? bsearch(&jid, r, n, sizeof *r, rec_cmp) : NULL;
         if (x) x->settled = 1;
+      } else if (strchr("SBPX", line[0]) && line[1] == '\t') {
+        state_line(s, line); /* sessions, breaks, positions: rebuilt as they go */
       }
     }
     fclose(f);
@@ -723,6 +779,16 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
     for (size_t i = 0; i < n; i++)
       free(r[i].line), free(r[i].f[12]);
     free(r);
+    return VAST_E_IO;
+  }
+  if (state_restore(s, w) != 0) { /* the sessions' state, first in the new journal */
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    for (size_t i = 0; i < n; i++)
+      free(r[i].line), free(r[i].f[12]);
+    free(r);
+    snprintf(msg, cap, "cannot write '%s.new'", s->journal_path);
     return VAST_E_IO;
   }
   double now = vast__wall();
@@ -801,6 +867,7 @@ static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
     }
     ready_push(s, z);
   }
+  state_attach(s);
   for (size_t i = 0; i < n; i++)
     free(r[i].line), free(r[i].f[12]);
   free(r);
@@ -898,7 +965,12 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
       return VAST_E_NOMEM;
     }
     snprintf(s->journal_path, n, "%s/beacons.journal", s->o.state_dir);
-    s->o.state_dir = NULL; /* not kept */
+    s->state_dir = strdup(s->o.state_dir);
+    s->o.state_dir = NULL; /* the copy is kept */
+    if (!s->state_dir) {
+      vast_ssai_free(s);
+      return VAST_E_NOMEM;
+    }
     rc = recover(s, msg, cap);
     if (rc != VAST_OK) {
       vast_ssai_free(s);
@@ -987,6 +1059,137 @@ static void break_release(vast_ssai *s, session *x, unsigned brk) {
   }
 }
 
+/* ---- the documents of a break, on disk ------------------------------------------ */
+
+/*
+ * DIR/breaks/KEY holds what resolving the break fetched, so a restart can
+ * build the same break without fetching anything: "VASTRACK-BREAK 1 url|doc
+ * N", then per hop "H status err has-doc length url", the document's bytes
+ * and a newline. Written once per break (the first session to resolve it),
+ * synced before the journal's B line can be.
+ */
+static int brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
+  if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+  snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)b->key);
+  if (access(path, F_OK) == 0) return 0;
+  snprintf(tmp, sizeof tmp, "%s.%lx.new", path, (unsigned long)pthread_self());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -1;
+  size_t nh = 0;
+  const vast_hop *hp = vast_chain_hops(b->chain, &nh);
+  int bad = fprintf(f, "VASTRACK-BREAK 1 %s %zu\n", root_url ? "url" : "doc", nh) < 0;
+  for (size_t i = 0; i < nh; i++) {
+    size_t len = 0;
+    const char *src = hp[i].doc ? vast_doc_source(hp[i].doc, &len) : NULL;
+    bad |= fprintf(f, "H %ld %d %d %zu %s\n", hp[i].status, (int)hp[i].err, src != NULL,
+                   src ? len : 0, hp[i].url && *hp[i].url ? hp[i].url : "-") < 0;
+    if (src && len) bad |= fwrite(src, 1, len, f) != len;
+    bad |= fputc('\n', f) == EOF;
+  }
+  if (bad || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    fclose(f);
+    unlink(tmp);
+    return -1;
+  }
+  if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    unlink(tmp);
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
+  int dfd = open(path, O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) fsync(dfd), close(dfd);
+  return 0;
+}
+
+typedef struct saved_hop {
+  long status;
+  int err, has_doc;
+  char *url, *body;
+  size_t len;
+} saved_hop;
+
+typedef struct replay {
+  saved_hop *h;
+  size_t n, next;
+} replay;
+
+/* The resolver's fetch at a restart: the saved hops, in the order fetched. */
+static vast_err replay_fetch(void *ctx, const char *url, long timeout_ms, size_t max_bytes,
+                             vast_fetch_result *res) {
+  (void)url, (void)timeout_ms, (void)max_bytes;
+  replay *r = ctx;
+  if (r->next >= r->n) return VAST_E_HTTP;
+  saved_hop *h = &r->h[r->next++];
+  res->status = h->status;
+  if (!h->has_doc) return h->err ? (vast_err)h->err : VAST_E_HTTP;
+  res->body = malloc(h->len + 1);
+  if (!res->body) return VAST_E_NOMEM;
+  memcpy(res->body, h->body, h->len);
+  res->body[h->len] = 0;
+  res->len = h->len;
+  if (!res->status) res->status = 200;
+  return VAST_OK;
+}
+
+/* A reference to the break of key: held already, or rebuilt from its file
+   (then cached). NULL when the file is missing or unusable. Under the lock
+   (at start: no other thread yet). */
+static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
+  vast__ssai_brk *b = brk_find(s, key, 0);
+  if (b || !s->state_dir) return b;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)key);
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  char kind[8];
+  size_t nh = 0;
+  replay r = {0};
+  int ok = fscanf(f, "VASTRACK-BREAK 1 %7s %zu\n", kind, &nh) == 2 && nh > 0 && nh < 1000;
+  if (ok) r.h = calloc(nh, sizeof *r.h);
+  for (size_t i = 0; ok && r.h && i < nh; i++) {
+    saved_hop *h = &r.h[i];
+    char url[8192];
+    if (fscanf(f, "H %ld %d %d %zu %8191[^\n]\n", &h->status, &h->err, &h->has_doc, &h->len, url) !=
+            5 ||
+        h->len > ((size_t)64 << 20) || !(h->url = strdup(url)) || !(h->body = malloc(h->len + 1)) ||
+        fread(h->body, 1, h->len, f) != h->len || fgetc(f) != '\n') {
+      ok = 0;
+      break;
+    }
+    r.n++;
+  }
+  fclose(f);
+  vast_chain *chain = NULL;
+  if (ok && r.h && r.n == nh) {
+    vast_resolve_opts ro;
+    vast_resolve_opts_init(&ro);
+    ro.fetch = replay_fetch;
+    ro.fetch_ctx = &r;
+    ro.policy = &s->policy;
+    vast_err rc;
+    if (!strcmp(kind, "url")) {
+      rc = vast_resolve_url(r.h[0].url, &ro, &chain, NULL);
+    } else {
+      r.next = 1;
+      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, NULL, &ro, &chain, NULL);
+    }
+    if (rc == VAST_OK && (b = vast__ssai_brk_new(chain))) {
+      b->key = key;
+      if (strcmp(kind, "url") != 0 && nh == 1)
+        b->in_key = vast__ssai_hash(r.h[0].body, r.h[0].len, 1469598103934665603ull) | 1;
+      brk_insert(s, b);
+    } else if (rc != VAST_OK) {
+      vast_chain_free(chain);
+    }
+  }
+  for (size_t i = 0; r.h && i < nh; i++)
+    free(r.h[i].url), free(r.h[i].body);
+  free(r.h);
+  return b;
+}
+
 static void session_free(vast_ssai *s, session *x) {
   for (size_t i = 0; i < x->n_ads; i++)
     break_release(s, x, x->ads[i].brk);
@@ -1018,6 +1221,7 @@ void vast_ssai_free(vast_ssai *s) {
   free(s->fired);
   if (s->journal) fclose(s->journal);
   free(s->journal_path);
+  free(s->state_dir);
   free(s->tab);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->jwake);
@@ -1055,25 +1259,18 @@ static int id_ok(const char *id) {
   return 1;
 }
 
-vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
-                                  size_t cap) {
-  if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
+/* Links a new session (id given and free, or NULL: one is made). Under the
+   lock. NULL when out of memory. */
+static session *session_add(vast_ssai *s, const char *id, const vast_device *dev) {
   session *x = calloc(1, sizeof *x + (id ? strlen(id) : 16) + 1);
-  if (!x) return VAST_E_NOMEM;
+  if (!x) return NULL;
   vast_device d = *dev;
   d.forwarded_for = s->o.forwarded_for;
   if (!(x->dev = dev_new(&d))) {
     free(x);
-    return VAST_E_NOMEM;
+    return NULL;
   }
-  pthread_mutex_lock(&s->mu);
   if (id) {
-    if (find(s, id)) {
-      pthread_mutex_unlock(&s->mu);
-      dev_unref(x->dev);
-      free(x);
-      return VAST_E_STATE;
-    }
     strcpy(x->id, id);
   } else {
     do {
@@ -1091,6 +1288,23 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
   s->all = x;
   s->n_sessions++;
   s->st.sessions_total++;
+  return x;
+}
+
+vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
+                                  size_t cap) {
+  if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
+  pthread_mutex_lock(&s->mu);
+  if (id && find(s, id)) {
+    pthread_mutex_unlock(&s->mu);
+    return VAST_E_STATE;
+  }
+  session *x = session_add(s, id, dev);
+  if (!x) {
+    pthread_mutex_unlock(&s->mu);
+    return VAST_E_NOMEM;
+  }
+  if (s->journal) jl_account(s, jl_session_to(s->journal, x->id, &x->dev->d));
   snprintf(out, cap, "%s", x->id);
   pthread_mutex_unlock(&s->mu);
   return VAST_OK;
@@ -1098,6 +1312,7 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
 
 /* Unlinks and frees a session. Under the lock. */
 static void session_end(vast_ssai *s, session *x) {
+  if (s->journal) jl_account(s, fprintf(s->journal, "X\t%s\n", x->id));
   session **pp = &s->tab[hash_str(x->id) & (s->tab_cap - 1)];
   while (*pp && *pp != x)
     pp = &(*pp)->hnext;
@@ -1126,7 +1341,7 @@ vast_err vast_ssai_session_end(vast_ssai *s, const char *id) {
 
 static void on_beacon(void *user, const vast_track_beacon *b) {
   vast_ssai *s = user;
-  if (!b->url) return;
+  if (!b->url || s->replaying) return;
   if (s->n_fired == s->cap_fired) {
     size_t nc = s->cap_fired ? s->cap_fired * 2 : 64;
     fired *nf = realloc(s->fired, nc * sizeof *nf);
@@ -1231,6 +1446,11 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
       } else {
         b->key = key;
         b->in_key = in_key && nh == 1 ? in_key : 0;
+        if (s->state_dir && brk_save(s, b, url != NULL) != 0) {
+          pthread_mutex_lock(&s->mu);
+          s->st.journal_errors++; /* the break will not survive a restart */
+          pthread_mutex_unlock(&s->mu);
+        }
         pthread_mutex_lock(&s->mu);
         vast__ssai_brk *o = brk_find(s, key, 0); /* built meanwhile by another call */
         if (o) {
@@ -1288,6 +1508,8 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
     return rc;
   }
   x->last = vast__wall();
+  if (s->journal)
+    jl_account(s, jl_break_to(s->journal, x->id, brk, b->key, (unsigned)(x->n_ads - first)));
   char idcopy[65];
   snprintf(idcopy, sizeof idcopy, "%s", x->id);
   pthread_mutex_unlock(&s->mu);
@@ -1382,8 +1604,9 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     flush_fired(s, x, r->ad);
     a->done = 1;
     s->st.ads_open--;
-    ad_ended(s, x, r->ad);
   }
+  if (s->journal) jl_account(s, jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
+  if (a->done) ad_ended(s, x, r->ad);
 out:
   pthread_mutex_unlock(&s->mu);
   return rc;
@@ -1429,6 +1652,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
+    if (s->journal) jl_account(s, jl_pos_to(s->journal, x->id, adno, a->pos, a->started, 1));
     ad_ended(s, x, adno);
   }
 out:
@@ -1579,4 +1803,130 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
 #undef P
   if (n >= sizeof buf) n = sizeof buf - 1;
   return write(ctx, buf, n) == 0 ? VAST_OK : VAST_E_IO;
+}
+
+/* ---- sessions across a restart ---------------------------------------------------- */
+
+/*
+ * One S, B, P or X line of the journal, applied at start (before any thread
+ * runs). Sessions come back with their device and ads; an ad whose break
+ * cannot be rebuilt, or is over, comes back over (so the ads keep their
+ * numbers). Positions are applied by state_restore().
+ */
+static void state_line(vast_ssai *s, char *line) {
+  char *f[8];
+  int n = split(line, f, 8);
+  session *x = n >= 2 ? find(s, f[1]) : NULL;
+  if (line[0] == 'S' && n == 7 && !x && id_ok(f[1])) {
+    vast_device d = {
+        sizeof d, f[2], f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, *f[6] ? f[6] : NULL, 0};
+    if (dev_ok(&d)) session_add(s, f[1], &d);
+  } else if (line[0] == 'B' && n == 5 && x) {
+    unsigned brk = (unsigned)strtoul(f[2], NULL, 10), nads = (unsigned)strtoul(f[4], NULL, 10);
+    uint64_t key = strtoull(f[3], NULL, 16);
+    if (brk != x->n_breaks || nads > 10000) return;
+    vast__ssai_brk *b = key ? brk_load(s, key) : NULL;
+    if (b && b->n_ads != nads) {
+      brk_unref(s, b, 1);
+      b = NULL;
+    }
+    if (x->n_ads + nads > x->cap_ads) {
+      unsigned c2 = x->cap_ads ? x->cap_ads : 2;
+      while (c2 < x->n_ads + nads)
+        c2 *= 2;
+      ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
+      if (!na) {
+        if (b) brk_unref(s, b, 1);
+        return;
+      }
+      x->ads = na, x->cap_ads = c2;
+    }
+    x->n_breaks++;
+    for (unsigned i = 0; i < nads; i++) {
+      ssai_ad *a = &x->ads[x->n_ads++];
+      memset(a, 0, sizeof *a);
+      a->brk = brk;
+      a->done = 1; /* until its tracker is made */
+      if (!b || vast_tracker_create(b->ads[i].plan, &s->mc, on_beacon, s, &a->t) != VAST_OK)
+        continue;
+      vast_tracker_set_trusted_positions(a->t, 1);
+      a->duration = b->ads[i].duration;
+      a->b = b;
+      a->done = 0;
+      b->refs++;
+    }
+    if (b) brk_unref(s, b, 1); /* the ads hold their own references */
+  } else if (line[0] == 'P' && n == 6 && x) {
+    unsigned long ad = strtoul(f[2], NULL, 10);
+    if (ad >= x->n_ads || !x->ads[ad].b) return;
+    x->ads[ad].pos = strtod(f[3], NULL);
+    x->ads[ad].started = f[4][0] == '1';
+    x->ads[ad].done = f[5][0] == '1';
+  } else if (line[0] == 'X' && x) {
+    for (size_t i = 0; i < x->n_ads; i++)
+      x->ads[i].started = 0; /* not counted open yet */
+    session_end(s, x);
+  }
+}
+
+/*
+ * Brings every restored ad's tracker to its journalled position without
+ * firing (what it fired then is in the journal: sent, or sent again from
+ * there), releases the breaks that are over, writes the sessions' state to
+ * the new journal w, and removes the break files no session uses.
+ */
+static int state_restore(vast_ssai *s, FILE *w) {
+  double now = vast__wall();
+  s->replaying = 1;
+  int bad = 0;
+  for (session *x = s->all; x; x = x->next) {
+    macro_ctx_for(s, x);
+    for (size_t i = 0; i < x->n_ads; i++) {
+      ssai_ad *a = &x->ads[i];
+      if (!a->t || a->done || !a->started) continue;
+      vast_tracker_loaded(a->t, now);
+      vast_tracker_impression(a->t, now);
+      vast_tracker_time(a->t, now, 0);
+      if (a->pos > 0) vast_tracker_time(a->t, now, a->pos);
+      s->st.ads_open++;
+    }
+    for (size_t i = 0; i < x->n_ads; i++)
+      if (x->ads[i].done && x->ads[i].b) ad_ended(s, x, i);
+    bad |= jl_session_state(w, x) != 0;
+    s->st.sessions_restored++;
+  }
+  s->replaying = 0;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
+  DIR *d = opendir(path);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char *end;
+    uint64_t key = strtoull(e->d_name, &end, 16);
+    int used = 0;
+    for (vast__ssai_brk *b = s->brk_tab[key % BRK_SLOTS]; !*end && b; b = b->hnext)
+      used |= b->key == key;
+    if (used) continue;
+    snprintf(path, sizeof path, "%s/breaks/%s", s->state_dir, e->d_name);
+    unlink(path);
+  }
+  if (d) closedir(d);
+  return bad ? -1 : 0;
+}
+
+/* The beacons recovered for an ad that plays on go on its seq again, so the
+   ad's next beacons queue behind them. */
+static void state_attach(vast_ssai *s) {
+  for (seq *q = s->seqs; q; q = q->anext) {
+    char id[96];
+    snprintf(id, sizeof id, "%s", q->key);
+    char *sl = strrchr(id, '/');
+    if (!sl) continue;
+    *sl = 0;
+    session *x = find(s, id);
+    unsigned long ad = strtoul(sl + 1, NULL, 10);
+    if (!x || ad >= x->n_ads || !x->ads[ad].b || x->ads[ad].q) continue;
+    x->ads[ad].q = q;
+    q->orphan = 0;
+  }
 }

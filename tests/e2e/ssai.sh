@@ -205,6 +205,14 @@ want=$((N * 15 + 10)) # + t0: ad 0 three impressions and start, ad 1 all six
 curl -sS "$S/metrics" > "$TMP/metrics"
 expect_grep "metrics: lateness histogram" "^vastrack_ssai_lateness_seconds_count $want\$" "$TMP/metrics"
 
+# a session mid-ad when the service is killed: it must survive the restart
+post /v1/sessions '{"sessionId":"k1","deviceIp":"192.0.2.1","userAgent":"UA-t"}' > /dev/null
+post /v1/sessions/k1/breaks "{\"url\":\"$B/s/a.xml\"}" > /dev/null
+post /v1/sessions/k1/reports '{"ad":0,"segment":0,"segmentDuration":6}' > /dev/null
+for i in $(seq 1 50); do
+  [ "$(grep -c '^/px/a/start?ip=192.0.2.1|' "$NG/beacons.log")" = 2 ] && break
+  sleep 0.1
+done
 # kill -9 right after reports were accepted, restart on the same journal
 K=${SSAI_KILL_SESSIONS:-100}
 bad=$(play $K 10000)
@@ -219,5 +227,10 @@ set -- $r
 [ "$3 $4" = "0 0" ] && ok "kill -9: headers and order kept" || nok "kill -9: headers/order" "$r"
 echo "# kill -9: $2 repeats of $((K * 15)) beacons; $(grep journal "$TMP/ssai.err" || echo nothing left in the journal)"
 [ "$2" -le 32 ] && ok "kill -9: repeats ($2) at most the in-flight limit (32 per host)" || nok "kill -9 repeats" "$2"
+c=$(post /v1/sessions/k1/reports '{"reports":[{"ad":0,"segment":1,"segmentDuration":6},{"ad":0,"segment":4,"segmentDuration":6}]}')
+expect_grep "restart: the session mid-ad plays on" '"results":\["ok","ok"\]' "$TMP/resp"
+wait_idle
+n1=$(grep -c '^/px/a/complete?ip=192.0.2.1|' "$NG/beacons.log"); n2=$(grep -c '^/px/a/imp?ip=192.0.2.1|' "$NG/beacons.log")
+[ "$n1 $n2" = "1 2" ] && ok "restart: complete once, no impression again" || nok "restart: resumed" "complete $n1, impressions $n2 (t0 + k1: 2)"
 kill $SPID; wait $SPID 2>/dev/null; SPID=
 finish

@@ -340,6 +340,81 @@ TEST(breaks_are_shared_between_sessions) {
   vast_ssai_free(s);
 }
 
+/* Sessions, their breaks and positions survive a restart on the same state
+   directory: the break is rebuilt from its saved documents (nothing fetched
+   again), the tracker resumes at the journalled position (nothing fired
+   twice), and the ad goes on to complete. */
+TEST(sessions_survive_a_restart) {
+  srv_start();
+  wrapped_doc = inline_doc("in5", "px");
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  session(s, "r1");
+  char *wrapper = NULL;
+  if (asprintf(&wrapper,
+               "<VAST version=\"4.2\"><Ad id=\"w5\"><Wrapper><AdSystem>w</AdSystem>"
+               "<VASTAdTagURI>http://127.0.0.1:%d/inline.xml</VASTAdTagURI>"
+               "<Impression>http://127.0.0.1:%d/px/w5/imp</Impression>"
+               "</Wrapper></Ad></VAST>",
+               srv_port, srv_port) < 0)
+    _exit(3);
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "r1", NULL, wrapper, strlen(wrapper), to_buf, &tl, NULL),
+            VAST_OK);
+  vast_ssai_consumption r = {0, 0, 10.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s); /* a stop: sessions are not ended */
+  int fetched = count_reqs("/inline.xml");
+  CHECK_INT(fetched, 1);
+  s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 1);
+  CHECK_INT((long)st.sessions_restored, 1);
+  CHECK_INT((long)st.ads_open, 1);
+  CHECK_INT((long)st.breaks, 1);
+  CHECK_INT(count_reqs("/inline.xml"), fetched); /* rebuilt from DIR/breaks */
+  r.media_time = 16;
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s); /* and once more, mid-ad */
+  s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  r.media_time = 30;
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_E_STATE);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  const char *once[] = {"/px/w5/imp",  "/px/in5/imp", "/px/in5/start",   "/px/in5/q1",
+                        "/px/in5/mid", "/px/in5/q3",  "/px/in5/complete"};
+  for (int i = 0; i < 7; i++)
+    CHECK_INT(count_reqs(once[i]), 1);
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.breaks, 0);
+  CHECK(st.journal_syncs > 0);
+  CHECK_INT((long)st.journal_errors, 0);
+  CHECK_INT(vast_ssai_session_end(s, "r1"), VAST_OK);
+  vast_ssai_free(s);
+  s = service(dir, 0, 0); /* ended: gone for good, and its break file too */
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 0);
+  vast_ssai_free(s);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls %s/breaks | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int files = -1;
+  CHECK(p && fscanf(p, "%d", &files) == 1);
+  pclose(p);
+  CHECK_INT(files, 0);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK_INT(system(cmd), 0);
+  free(tl.p);
+  free(wrapper);
+}
+
 TEST(positions_and_client_events) {
   srv_start();
   vast_ssai *s = service(NULL, 0, 0);
@@ -583,6 +658,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(per_host_limit_holds),
                                 TH(bad_sessions_are_refused),
                                 TH(breaks_are_shared_between_sessions),
+                                TH(sessions_survive_a_restart),
                                 {0}};
 
 int main(int c, char **v) {
