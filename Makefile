@@ -18,11 +18,11 @@ SOVER   := 0
 # Debian packages needed to build and test; `make deps` installs the missing ones.
 DEB_PKGS := build-essential pkg-config libexpat1-dev libcurl4-openssl-dev libsqlite3-dev \
             libuv1-dev librdkafka-dev liburing-dev nginx-light wrk clang libclang-rt-14-dev \
-            curl jq clang-format
+            curl jq clang-format libjansson-dev
 DEB_PKGS += libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 DEB_PKGS += python3 python3-dev python3-cffi python3-pytest python3-venv python3-pip \
             python3-setuptools python3-wheel
-PKGS     := expat libcurl sqlite3 libuv rdkafka liburing
+PKGS     := expat libcurl sqlite3 libuv rdkafka liburing jansson
 PKGS     += libavformat libavcodec libavutil
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -57,7 +57,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 
-.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format fuzz-seeds
+.PHONY: all lib test check demo bench fuzz deps install clean asan tests-bin format fuzz-seeds abi
 all: $(B)/libvastrack.a $(B)/libvastrack.so $(B)/vastrack
 
 # Each object depends on the headers it includes (-MMD writes them to a .d file beside it).
@@ -116,9 +116,11 @@ deps:
 	@sh tools/deps.sh $(DEB_PKGS)
 
 # The sanitizer build is a second make of the same tree into build/asan.
+# Warnings are errors in every build of make test (WERROR=1 reaches the nested makes
+# the tests run: fuzz-seeds, the install and Python builds).
 test check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan tests-bin
-	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) FLAVOUR=asan WERROR=1 tests-bin
+	@$(MAKE) --no-print-directory -j$(NPROC) WERROR=1 all
 	@sh tests/run.sh $(BUILDROOT)/asan
 
 demo: deps
@@ -139,6 +141,10 @@ fuzz-seeds:
 
 format:
 	sh tools/format.sh
+
+# Records the ABI of build/libvastrack.so in abi/vastrack.abi (docs/architecture.md, "ABI").
+abi: all
+	sh tools/abi.sh $(B) > abi/vastrack.abi
 
 # Requires.private is $(PKGS): every library the static archive needs, from one list.
 vastrack.pc: vastrack.pc.in Makefile

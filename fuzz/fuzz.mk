@@ -17,7 +17,7 @@ CLANG ?= $(shell command -v clang-14 || command -v clang)
 FB := build/fuzz
 PKGS := expat libcurl sqlite3 libuv rdkafka
 PKGS += libavformat libavcodec libavutil
-FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(if $(WERROR),-Werror -Wall) \
          -Iinclude -Ilib -D_GNU_SOURCE \
          $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
@@ -25,10 +25,10 @@ NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
 TARGETS := $(addprefix $(FB)/,$(NAMES))
 
 # What each target links, its dictionary and its seeds.
-SRC_fuzz-parse := lib/base/arena.c lib/base/error.c lib/parse/parse.c lib/base/jsonw.c lib/parse/docjson.c lib/base/textsafe.c
-SRC_fuzz-http := lib/collect/collect-http.c
+SRC_fuzz-parse := $(wildcard lib/base/*.c lib/parse/*.c)
+SRC_fuzz-http := lib/collect/collect-http.c lib/base/url.c
 SRC_fuzz-journal := lib/collect/journal.c lib/collect/store.c
-SRC_fuzz-h1 := lib/net/h1.c lib/net/fetch.c
+SRC_fuzz-h1 := lib/net/h1.c lib/net/fetch.c lib/base/url.c
 DICT_fuzz-parse := -dict=fuzz/vast.dict
 DICT_fuzz-http := -dict=fuzz/http.dict
 SEEDS_fuzz-http := fuzz/seeds-http
@@ -40,7 +40,7 @@ export ASAN_OPTIONS := halt_on_error=1:detect_leaks=1
 # Recovery checks each record's CRC-32C: the journal target builds without that
 # check so that the fuzzer's records reach the rest of recovery and SQLite.
 DEFS_fuzz-journal := -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-SRC_fuzz-probe := lib/probe/probe.c lib/net/fetch.c lib/base/jsonw.c lib/base/error.c
+SRC_fuzz-probe := lib/probe/probe.c lib/net/fetch.c lib/base/url.c lib/base/jsonw.c lib/base/error.c
 SEEDS_fuzz-probe := $(FB)/seeds-probe
 
 run: $(TARGETS) corpus-seeds

@@ -14,6 +14,7 @@
 
 #include "vastrack/base.h"
 #include "vastrack/doc.h"
+#include "vastrack/chain.h"
 #include "vastrack/validate.h"
 #include "vastrack/track.h"
 #include "vastrack/net.h"

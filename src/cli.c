@@ -86,3 +86,7 @@ int cli_read_input(const char *arg, char **out, size_t *len) {
 int cli_write_file(void *ctx, const char *data, size_t len) {
   return fwrite(data, 1, len, (FILE *)ctx) == len ? 0 : -1;
 }
+
+void cli_json_str(FILE *f, const char *s) {
+  vast_json_write_string(s, cli_write_file, f);
+}

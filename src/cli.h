@@ -44,6 +44,11 @@ int cli_read_input(const char *arg, char **out, size_t *len);
 /* vast_write_fn that writes to a FILE *. */
 int cli_write_file(void *ctx, const char *data, size_t len);
 
+/* Writes s to f as a JSON string with its quotes, or null for NULL: the library's
+   one escaper (vast_json_write_string; invalid UTF-8 as U+FFFD, controls and DEL
+   as \u00XX; docs/json.md). */
+void cli_json_str(FILE *f, const char *s);
+
 /* True when s is an http:// or https:// URL. */
 int cli_is_url(const char *s);
 

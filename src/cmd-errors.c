@@ -22,11 +22,6 @@ static const char errors_usage[] =
 
 #include "cli.h"
 
-/* A JSON string through the library's one escaper. */
-static void json_str(const char *s) {
-  vast_json_write_string(s, cli_write_file, stdout);
-}
-
 /* A Markdown table cell: | escaped, < > as entities, no line breaks. */
 static void md_cell(const char *s) {
   for (; *s; s++) {
@@ -70,15 +65,15 @@ static void print_markdown(const vast_iab_error *only) {
 
 static void print_json(const vast_iab_error *e, int first) {
   printf("%s{\"code\":%d,\"name\":", first ? "" : ",\n", e->code);
-  json_str(e->name);
+  cli_json_str(stdout, e->name);
   fputs(",\"meaning\":", stdout);
-  json_str(e->meaning);
+  cli_json_str(stdout, e->meaning);
   fputs(",\"cause\":", stdout);
-  json_str(e->cause);
+  cli_json_str(stdout, e->cause);
   fputs(",\"fix\":", stdout);
-  json_str(e->fix);
+  cli_json_str(stdout, e->fix);
   fputs(",\"test\":", stdout);
-  json_str(e->test);
+  cli_json_str(stdout, e->test);
   putchar('}');
 }
 

@@ -168,12 +168,6 @@ typedef struct play_ctx {
   int nomem;
 } play_ctx;
 
-/* Writes s as a JSON string (with quotes), or null: the library's one escaper
- * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
-static void json_str(FILE *f, const char *s) {
-  vast_json_write_string(s, cli_write_file, f);
-}
-
 /* One record as a JSON line: the shape of --json and --log, dry or fired. */
 static void rec_json(FILE *f, const play_rec *r) {
   fprintf(f, "{\"t\":%.3f,\"media\":", r->t);
@@ -182,9 +176,9 @@ static void rec_json(FILE *f, const play_rec *r) {
   else
     fputs("null", f);
   fputs(",\"event\":", f);
-  json_str(f, r->event);
+  cli_json_str(f, r->event);
   fputs(",\"url\":", f);
-  json_str(f, r->url);
+  cli_json_str(f, r->url);
   if (r->level != UINT32_MAX)
     fprintf(f, ",\"level\":%u", r->level);
   else
@@ -201,7 +195,7 @@ static void rec_json(FILE *f, const play_rec *r) {
   else
     fputs("null", f);
   fputs(",\"error\":", f);
-  json_str(f, r->error);
+  cli_json_str(f, r->error);
   fputs("}\n", f);
 }
 

@@ -71,12 +71,6 @@ static int push(items *it, item x) {
   return 0;
 }
 
-/* Writes s as a JSON string (with quotes), or null: the library's one escaper
- * (invalid UTF-8 as U+FFFD, controls and DEL as \u00XX; docs/json.md). */
-static void json_str(FILE *f, const char *s) {
-  vast_json_write_string(s, cli_write_file, f);
-}
-
 static void kbit(char *out, size_t n, int64_t bps) {
   if (bps > 0)
     snprintf(out, n, "%lld kbit/s", (long long)((bps + 500) / 1000));
@@ -140,7 +134,7 @@ static void print_json(const item *it, const vast_media_info *in, vast_err rc,
                        const vast_error *e) {
   if (it->tag) {
     fputs("{\"tag\":", stdout);
-    json_str(stdout, it->tag);
+    cli_json_str(stdout, it->tag);
     printf(",\"element\":\"%s\",\"index\":%u,\"probe\":", it->element, it->index);
   }
   vast_media_info_write_json(it->target, in, rc, e, cli_write_file, stdout);

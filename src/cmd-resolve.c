@@ -177,10 +177,6 @@ static const char *position_name(int p) {
                                        : "unplaced";
 }
 
-static void jstr(const char *s) {
-  vast_json_write_string(s, cli_write_file, stdout);
-}
-
 /*
  * resolve_vmap: a VMAP input. Each AdBreak in document order: its timeOffset,
  * breakType, breakId and AdSource, then its chain hop by hop (inline VASTAdData
@@ -194,7 +190,9 @@ static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resol
   const char *base = strcmp(input, "-") ? input : NULL;
   size_t ok = 0;
   char t1[1024];
-  if (json) printf("{\"vmap\":true,\"version\":"), jstr(m->version), printf(",\"breaks\":[");
+  if (json)
+    printf("{\"vmap\":true,\"version\":"), cli_json_str(stdout, m->version),
+        printf(",\"breaks\":[");
   for (size_t i = 0; i < m->n_breaks; i++) {
     const vast_ad_break *b = &m->breaks[i];
     int pos = b->offset_kind == VAST_BREAK_START ||
@@ -209,18 +207,19 @@ static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resol
     if (rc == VAST_OK) ok++;
     if (json) {
       printf("%s{\"index\":%zu,\"timeOffset\":", i ? "," : "", i);
-      jstr(b->time_offset);
+      cli_json_str(stdout, b->time_offset);
       printf(",\"breakType\":");
-      jstr(b->break_type);
+      cli_json_str(stdout, b->break_type);
       printf(",\"breakId\":");
-      jstr(b->break_id);
+      cli_json_str(stdout, b->break_id);
       printf(",\"breakPosition\":%d,\"source\":", pos);
-      jstr(source_name(b->source_kind));
+      cli_json_str(stdout, source_name(b->source_kind));
       printf(",\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
       if (rc == VAST_OK)
         printf("null,\"iabCode\":null");
       else
-        jstr(e.message[0] ? e.message : vast_strerror(rc)), printf(",\"iabCode\":%d", e.iab_code);
+        cli_json_str(stdout, e.message[0] ? e.message : vast_strerror(rc)),
+            printf(",\"iabCode\":%d", e.iab_code);
       printf(",\"chain\":");
       if (c)
         vast_chain_write_json(c, cli_write_file, stdout);

@@ -1,5 +1,5 @@
 /*
- * cmd-serve.c: `vastrack serve`, the beacon collector (lib/collect/collect.c).
+ * cmd-serve.c: `vastrack serve`, the beacon collector (lib/collect/, lib/web/serve.c).
  *
  * usage: vastrack serve [options]
  *   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0

@@ -557,11 +557,6 @@ static void csv_field(const char *s) {
   vast_csv_write_cell(s, cli_write_file, stdout);
 }
 
-/* A JSON string through the library's writer (one escaper for every command). */
-static void json_str(const char *s) {
-  vast_json_write_string(s, cli_write_file, stdout);
-}
-
 /* "a b c" as ["a","b","c"]. */
 static void json_words(const char *s) {
   putchar('[');
@@ -572,7 +567,7 @@ static void json_words(const char *s) {
       char w[128];
       snprintf(w, sizeof w, "%.*s", (int)(n < 127 ? n : 127), s);
       if (!first) putchar(',');
-      json_str(w);
+      cli_json_str(stdout, w);
       first = 0;
     }
     s += n;
@@ -594,7 +589,7 @@ static void json_issues(const char *s) {
       char id[128];
       snprintf(id, sizeof id, "%.*s", (int)(open - s < 127 ? open - s : 127), s);
       fputs(first ? "{\"rule\":" : ",{\"rule\":", stdout);
-      json_str(id);
+      cli_json_str(stdout, id);
       printf(",\"count\":%ld}", strtol(open + 1, NULL, 10));
       first = 0;
     }
@@ -627,7 +622,7 @@ static void emit_row(const opts *o, const row *r, size_t index) {
         break;
       case 1: /* null when unknown */
         if (r->a.version[0])
-          json_str(r->a.version);
+          cli_json_str(stdout, r->a.version);
         else
           fputs("null", stdout);
         break;
@@ -642,7 +637,7 @@ static void emit_row(const opts *o, const row *r, size_t index) {
         break;
       case 9:
         if (r->a.ctv_reason[0])
-          json_str(r->a.ctv_reason);
+          cli_json_str(stdout, r->a.ctv_reason);
         else
           fputs("null", stdout);
         break;
@@ -650,7 +645,7 @@ static void emit_row(const opts *o, const row *r, size_t index) {
         json_issues(r->a.issues);
         break;
       default:
-        json_str(cell(r, c, tmp, sizeof tmp));
+        cli_json_str(stdout, cell(r, c, tmp, sizeof tmp));
       }
     }
     putchar('}');

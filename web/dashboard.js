@@ -39,8 +39,7 @@
     if (!s.ads.length) ad.append(el("tr", {}, el("td", { colspan: 10 }, "no ads yet")));
     for (const a of s.ads)
       ad.append(el("tr", {}, el("td", {}, a.ad === "" ? "(no ad id)" : a.ad),
-        ...["impression", "start", "firstQuartile", "midpoint", "thirdQuartile", "complete"].map(
-          k => el("td", { class: "n" }, fmt(a[k]))),
+        ...s.funnel.map(f => el("td", { class: "n" }, fmt(a[f.event]))), // the server's funnel
         el("td", { class: "n" }, pct(a.complete, a.impression)),
         el("td", { class: "n" }, fmt(a.error)), el("td", { class: "n" }, fmt(a.other))));
     $("ads-more").textContent = s.adsOther ? `${fmt(s.adsOther)} hits of further ads not listed` : "";

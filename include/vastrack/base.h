@@ -101,6 +101,57 @@ typedef struct vast_limits {
 /* Fills *limits with the safe defaults above. */
 VAST_API void vast_limits_init(vast_limits *limits);
 
+/*
+ * vast_url_resolve: resolves `ref` (a VASTAdTagURI as written) against `base`
+ * (the URL, or local file path, of the document that holds it) into *out
+ * (release it with vast_free()). An absolute http(s) ref is returned as is; a relative
+ * ref against an http(s) base follows RFC 3986 section 5.2 (string work, no
+ * network); against a local path base it becomes a path relative to that
+ * file's directory. Other schemes (file:, javascript:, data:...) give
+ * VAST_E_URL. *is_file (optional) tells which kind.
+ */
+VAST_API vast_err vast_url_resolve(const char *base, const char *ref, char **out /* OUT */,
+                                   int *is_file /* OUT, optional */);
+
+/* An output sink: receives output in pieces; returns 0 to go on, non-zero to stop
+ * (the writer then returns VAST_E_IO). */
+typedef int (*vast_write_fn)(void *ctx, const char *data, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Output safety (lib/base/textsafe.c)                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * vast_csv_write_cell: writes s (NULL: empty) as one RFC 4180 CSV cell that a
+ * spreadsheet cannot run: quoted (quotes doubled) when it holds a comma, quote,
+ * CR or LF; and when it starts with '=', '+', '-', '@', TAB or CR (read as a
+ * formula: CSV injection) it is quoted and prefixed with an apostrophe, so
+ * "=1+2" is written "\"'=1+2\"". Use it for every cell that holds received
+ * text. Returns VAST_E_IO when write fails. Thread-safe.
+ */
+VAST_API vast_err vast_csv_write_cell(const char *s, vast_write_fn write, void *ctx);
+
+/*
+ * vast_text_escape: s (NULL: empty) made safe for a terminal: every control
+ * character (below 0x20, DEL, and the C1 range U+0080..U+009F in UTF-8) written
+ * as \xNN and a backslash as \\, so received data cannot start a new line
+ * or send escape sequences. Writes at most cap bytes to out, always
+ * NUL-terminated when cap > 0 (out may be NULL when cap is 0); returns the length
+ * of the whole escaped string (as snprintf: a result >= cap means it was cut).
+ * Thread-safe.
+ */
+VAST_API size_t vast_text_escape(const char *s, char *out, size_t cap);
+
+/*
+ * vast_free: releases memory the library handed to the caller as its own (the
+ * strings and bodies documented "release with vast_free()": vast_url_resolve's
+ * result, vast_fetch's body and effective URL, ...). Use it rather than free():
+ * the library and the caller may not share one allocator (static builds with a
+ * custom malloc, other runtimes through the binding). Objects with their own
+ * destructor (vast_doc_free, vast_chain_free, ...) keep it. Accepts NULL.
+ */
+VAST_API void vast_free(void *p);
+
 /* Library version string, e.g. "0.1.0". */
 VAST_API const char *vast_version(void);
 

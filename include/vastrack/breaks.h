@@ -16,6 +16,7 @@
 #include "base.h"
 #include "doc.h"
 #include "track.h"
+#include "net.h"
 
 #ifdef __cplusplus
 extern "C" {

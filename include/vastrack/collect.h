@@ -246,31 +246,6 @@ VAST_API void vast_report_free(vast_report *r);
  */
 VAST_API vast_err vast_parse_since(const char *s, int64_t now_ms, int64_t *out_ms);
 
-/* ------------------------------------------------------------------ */
-/* Output safety (lib/base/textsafe.c)                                      */
-/* ------------------------------------------------------------------ */
-
-/*
- * vast_csv_write_cell: writes s (NULL: empty) as one RFC 4180 CSV cell that a
- * spreadsheet cannot run: quoted (quotes doubled) when it holds a comma, quote,
- * CR or LF; and when it starts with '=', '+', '-', '@', TAB or CR (read as a
- * formula: CSV injection) it is quoted and prefixed with an apostrophe, so
- * "=1+2" is written "\"'=1+2\"". Use it for every cell that holds received
- * text. Returns VAST_E_IO when write fails. Thread-safe.
- */
-VAST_API vast_err vast_csv_write_cell(const char *s, vast_write_fn write, void *ctx);
-
-/*
- * vast_text_escape: s (NULL: empty) made safe for a terminal: every control
- * character (below 0x20, DEL, and the C1 range U+0080..U+009F in UTF-8) written
- * as \xNN and a backslash as \\, so received data cannot start a new line
- * or send escape sequences. Writes at most cap bytes to out, always
- * NUL-terminated when cap > 0 (out may be NULL when cap is 0); returns the length
- * of the whole escaped string (as snprintf: a result >= cap means it was cut).
- * Thread-safe.
- */
-VAST_API size_t vast_text_escape(const char *s, char *out, size_t cap);
-
 #ifdef __cplusplus
 }
 #endif

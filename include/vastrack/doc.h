@@ -520,11 +520,10 @@ VAST_API double vast_parse_time(const char *s);
 VAST_API vast_offset vast_parse_offset(const char *s);
 
 /*
- * Writers. vast_write_fn receives output in pieces; it returns 0 to go on.
+ * Writers (vast_write_fn, in base.h, receives output in pieces).
  * vast_doc_write_json writes the stable JSON schema documented in docs/json.md;
  * vast_doc_write_tree a human-readable indented tree.
  */
-typedef int (*vast_write_fn)(void *ctx, const char *data, size_t len);
 VAST_API vast_err vast_doc_write_json(const vast_doc *doc, vast_write_fn write, void *ctx);
 VAST_API vast_err vast_doc_write_tree(const vast_doc *doc, vast_write_fn write, void *ctx);
 /*

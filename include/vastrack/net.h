@@ -38,6 +38,7 @@
 #include "base.h"
 #include "doc.h"
 #include "track.h"
+#include "chain.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -130,7 +131,7 @@ VAST_API int vast_net_header_value_ok(const char *s);
 
 /*
  * vast_fetch_result: what one fetch produced. body is malloc'd and NUL-terminated
- * (len excludes the NUL); the receiver frees it with free(). status is the final
+ * (len excludes the NUL); the receiver releases it with vast_free(). status is the final
  * HTTP status (0 when no response, or for local files); effective_url the URL after
  * redirects (malloc'd, may be NULL: then the requested URL is used).
  */
@@ -146,7 +147,7 @@ typedef struct vast_fetch_result {
  * absolute http(s) URL, the time it may take and the largest body allowed. Fills
  * *res and returns VAST_OK, or returns VAST_E_TIMEOUT, VAST_E_HTTP (no response, or
  * a status that is not 2xx: set res->status), VAST_E_TOO_LARGE, VAST_E_URL...
- * Whatever it stores in *res is freed by the caller with free(), even on failure.
+ * Whatever it stores in *res is released by the caller with vast_free(), even on failure.
  */
 typedef vast_err (*vast_fetch_fn)(void *ctx, const char *url, long timeout_ms, size_t max_bytes,
                                   vast_fetch_result *res /* OUT */);
@@ -167,7 +168,7 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
 /*
  * vast_fetch: GET one http:// or https:// URL with libcurl.
  *   opts  NULL for the defaults.
- *   res   OUT: body (free() it), length, status, effective URL (free() it).
+ *   res   OUT: body (vast_free() it), length, status, effective URL (vast_free() it).
  *   err   optional; on failure code, IAB code (301) and a message naming the URL.
  * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
  * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,
@@ -177,17 +178,6 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
  */
 VAST_API vast_err vast_fetch(const char *url, const vast_fetch_opts *opts,
                              vast_fetch_result *res /* OUT */, vast_error *err);
-
-/*
- * vast_url_resolve: resolves `ref` (a VASTAdTagURI as written) against `base`
- * (the URL, or local file path, of the document that holds it) into *out
- * (malloc'd, free() it). An absolute http(s) ref is returned as is; a relative
- * ref against an http(s) base follows RFC 3986; against a local path base it
- * becomes a path relative to that file's directory. Other schemes (file:,
- * javascript:, data:...) give VAST_E_URL. *is_file (optional) tells which kind.
- */
-VAST_API vast_err vast_url_resolve(const char *base, const char *ref, char **out /* OUT */,
-                                   int *is_file /* OUT, optional */);
 
 /* ------------------------------------------------------------------------ */
 /* Dispatcher                                                                */
@@ -354,8 +344,6 @@ VAST_API void vast_dispatcher_stats(vast_dispatcher *d, vast_dispatch_stats *out
 /* Resolver                                                                  */
 /* ------------------------------------------------------------------------ */
 
-typedef struct vast_chain vast_chain;
-
 /*
  * Resolution options. Initialise with vast_resolve_opts_init(). The limits are
  * described at the top of this file.
@@ -398,56 +386,6 @@ typedef struct vast_resolve_opts {
 
 VAST_API void vast_resolve_opts_init(vast_resolve_opts *opts);
 
-/* One document fetched (or attempted). */
-typedef struct vast_hop {
-  const char *url; /* absolute URL or file path as fetched */
-  int is_file;     /* 1 when read from disk */
-  unsigned depth;  /* wrappers followed before this document (root 0) */
-  int parent;      /* index of the hop holding the Wrapper, -1 for the root */
-  long status;     /* HTTP status, 0 without response or for files */
-  double latency_ms;
-  size_t bytes;
-  vast_err err;        /* VAST_OK when fetched and parsed */
-  int iab_code;        /* 0, or 301/100/101/102... when this hop failed */
-  const char *message; /* NULL, or why it failed */
-  const vast_doc *doc; /* parsed document, owned by the chain; NULL on failure */
-  const char *uri;     /* the VASTAdTagURI resolved against its holder, before
-                          macro expansion (url is after); the root: as given */
-} vast_hop;
-
-/*
- * One final ad: the InLine ad and the Wrapper ads that led to it, in the form the
- * tracker takes: ads[0] is the outermost Wrapper, ads[n-1] the InLine. hops[i] is
- * the index in vast_chain_hops() of the document holding ads[i].
- */
-typedef struct vast_resolved {
-  const vast_ad *const *ads;
-  size_t n;
-  const size_t *hops;
-  int sequence; /* pod position of the top-level ad, -1 when standalone */
-} vast_resolved;
-
-/*
- * One ad that failed: the levels reached (outermost first; the last is the ad
- * whose resolution failed, or the Wrapper whose URI failed), the IAB code and
- * a message. Its Error URLs, and those of every level reached, were fired.
- */
-typedef struct vast_failure {
-  const vast_ad *const *ads;
-  size_t n;
-  int iab_code;
-  vast_err err;
-  const char *message;
-  int sequence;
-} vast_failure;
-
-/* One Error URL fired (or to fire), its macros expanded by vast_macro_expand()
- * ([ERRORCODE] the 3-digit code, [TIMESTAMP], [CACHEBUSTING], opts->macros). */
-typedef struct vast_error_beacon {
-  const char *url;
-  int iab_code;
-} vast_error_beacon;
-
 /*
  * vast_resolve_url: fetches `url` (http/https) and resolves it.
  * vast_resolve_file: reads the local file `path` (a tag saved to disk); relative
@@ -488,29 +426,6 @@ VAST_API vast_err vast_resolve_file(const char *path, const vast_resolve_opts *o
 VAST_API vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
                                       const vast_resolve_opts *opts, vast_chain **chain /* OUT */,
                                       vast_error *err);
-
-/* Frees the chain and every document in it. Accepts NULL. */
-VAST_API void vast_chain_free(vast_chain *chain);
-
-/* Every document fetched or attempted, in fetch order; hops[0] is the root. */
-VAST_API const vast_hop *vast_chain_hops(const vast_chain *chain, size_t *n /* OUT */);
-/* The ads that resolved to an InLine, in play order (pod order). */
-VAST_API const vast_resolved *vast_chain_ads(const vast_chain *chain, size_t *n /* OUT */);
-/* The ads that failed, in the order they failed. */
-VAST_API const vast_failure *vast_chain_failures(const vast_chain *chain, size_t *n /* OUT */);
-/* The Error URLs fired because of the failures, [ERRORCODE] expanded. */
-VAST_API const vast_error_beacon *vast_chain_error_beacons(const vast_chain *chain,
-                                                           size_t *n /* OUT */);
-/* Wall time the resolution took, milliseconds. */
-VAST_API double vast_chain_elapsed_ms(const vast_chain *chain);
-
-/*
- * vast_chain_write_json: the chain as one JSON object: {"ok":..,"elapsed_ms":..,
- * "hops":[{url,status,latency_ms,bytes,depth,error,iab_code}...],
- * "ads":[{"sequence":..,"chain":[{"hop":..,"id":..,"kind":"wrapper"|"inline",
- * "ad_system":..}...]}...], "failures":[...], "errors_fired":[{url,code}...]}.
- */
-VAST_API vast_err vast_chain_write_json(const vast_chain *chain, vast_write_fn write, void *ctx);
 
 #ifdef __cplusplus
 }

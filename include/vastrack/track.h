@@ -557,7 +557,7 @@ VAST_API double vast_now(void);
  * vast_select_chain. Plain data the caller owns; every pointer points into the
  * document or the chain, which must outlive the selection.
  */
-struct vast_chain; /* net.h: a resolved wrapper chain (vast_chain) */
+struct vast_chain; /* chain.h: a resolved wrapper chain (vast_chain) */
 typedef struct vast_selection {
   const vast_ad *const *chain; /* the chain for vast_plan_create (wrappers, then the
                                   InLine); NULL for a lone InLine: the chain is {ad} */

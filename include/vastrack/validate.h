@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-struct vast_chain; /* vastrack/net.h */
+struct vast_chain; /* vastrack/chain.h */
 
 typedef enum vast_severity {
   VAST_SEV_OFF = -1, /* rule does not run in this profile */

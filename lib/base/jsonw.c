@@ -192,6 +192,25 @@ void vast__jw_str(vast__jw *w, const char *s) {
     escaped(w, s, strlen(s));
 }
 
+void vast__jw_strn(vast__jw *w, const char *s, size_t n) {
+  value_sep(w);
+  if (!s)
+    vast__jw_raw(w, "null", 4);
+  else
+    escaped(w, s, n);
+}
+
+void vast__jw_value(vast__jw *w, const char *json, size_t n) {
+  value_sep(w);
+  vast__jw_raw(w, json, n);
+}
+
+void vast__jw_uint(vast__jw *w, unsigned long long v) {
+  char b[32];
+  value_sep(w);
+  vast__jw_raw(w, b, (size_t)snprintf(b, sizeof b, "%llu", v));
+}
+
 void vast__jw_int(vast__jw *w, long long v) {
   char b[32];
   value_sep(w);
@@ -246,6 +265,21 @@ void vast__jw_kbool_opt(vast__jw *w, const char *k, int v) {
     vast__jw_null(w);
   else
     vast__jw_bool(w, v);
+}
+
+static void buf_out(void *u, const char *p, size_t n) {
+  vast__buf_write(u, p, n);
+}
+
+void vast__json_buf_strn(vast__buf *b, const char *s, size_t n) {
+  if (!s)
+    vast__buf_write(b, "null", 4);
+  else
+    vast__json_quote(s, n, buf_out, b);
+}
+
+void vast__json_buf_str(vast__buf *b, const char *s) {
+  vast__json_buf_strn(b, s, s ? strlen(s) : 0);
 }
 
 /* The public face of the escaper (vastrack/doc.h), for the command and callers. */

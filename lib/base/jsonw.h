@@ -14,7 +14,8 @@
 
 #include <stddef.h>
 
-#include "vastrack/doc.h"
+#include "base/buf.h"
+#include "vastrack/base.h"
 
 typedef struct vast__jw {
   vast_write_fn write;
@@ -30,6 +31,12 @@ typedef struct vast__jw {
 void vast__json_quote(const char *s, size_t n, void (*out)(void *u, const char *p, size_t n),
                       void *u);
 
+/* Appends s[0..n) (or the C string s) to b as a quoted JSON string, the same
+   bytes as vast__json_quote; a NULL s appends null. For JSON built in a vast__buf. */
+void vast__json_buf_strn(vast__buf *b, const char *s, size_t n);
+void vast__json_buf_str(vast__buf *b, const char *s);
+
+/* The writer writes through write(ctx, ...): a vast__buf with vast__buf_write. */
 void vast__jw_init(vast__jw *w, vast_write_fn write, void *ctx);
 int vast__jw_finish(vast__jw *w); /* flushes; 0 on success */
 void vast__jw_key(vast__jw *w, const char *key);
@@ -37,7 +44,12 @@ void vast__jw_obj_begin(vast__jw *w);
 void vast__jw_obj_end(vast__jw *w);
 void vast__jw_arr_begin(vast__jw *w);
 void vast__jw_arr_end(vast__jw *w);
-void vast__jw_str(vast__jw *w, const char *s); /* NULL writes null */
+void vast__jw_str(vast__jw *w, const char *s);            /* NULL writes null */
+void vast__jw_strn(vast__jw *w, const char *s, size_t n); /* NULL writes null */
+void vast__jw_uint(vast__jw *w, unsigned long long v);
+/* A value already in JSON form (a number in a format of the schema's, an object
+   built elsewhere), written as is where a value goes: commas kept, no escaping. */
+void vast__jw_value(vast__jw *w, const char *json, size_t n);
 void vast__jw_int(vast__jw *w, long long v);
 void vast__jw_num(vast__jw *w, double v); /* %.17g-free: up to 3 decimals */
 void vast__jw_bool(vast__jw *w, int v);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vastrack.h"
+#include "vastrack/base.h"
 
 vast_err vast_csv_write_cell(const char *s, vast_write_fn write, void *ctx) {
   if (!write) return VAST_E_INVAL;

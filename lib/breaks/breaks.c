@@ -11,11 +11,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "vastrack.h"
+#include "base/error.h"
 #include "vastrack/breaks.h"
-
-vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
-                         const vast_ad *ad, size_t n_playable);
+#include "track/track-int.h"
 
 /* ---- pods ---- */
 
@@ -253,22 +251,11 @@ vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_break *b, con
   return VAST_OK;
 }
 
-/* Fills err (optional) with a message and codes. */
-static vast_err fail(vast_error *err, vast_err code, int iab, const char *msg) {
-  if (err) {
-    memset(err, 0, sizeof *err);
-    err->code = code;
-    err->iab_code = iab;
-    snprintf(err->message, sizeof err->message, "%.250s", msg);
-  }
-  return code;
-}
-
 vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int position,
                             const char *base, const vast_resolve_opts *opts, vast_chain **chain,
                             vast_error *err) {
   if (chain) *chain = NULL;
-  if (!doc || !b || !chain) return fail(err, VAST_E_INVAL, 900, "invalid argument");
+  if (!doc || !b || !chain) return vast__error_set(err, VAST_E_INVAL, 900, "invalid argument");
   vast_resolve_opts o;
   if (opts)
     o = *opts;
@@ -280,30 +267,30 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
     const char *buf;
     size_t len;
     if (vast_break_vast_source(doc, b, &buf, &len) != VAST_OK)
-      return fail(err, VAST_E_NOT_FOUND, 1006, "the break's VASTAdData cannot be located");
+      return vast__error_set(err, VAST_E_NOT_FOUND, 1006,
+                             "the break's VASTAdData cannot be located");
     return vast_resolve_buffer(buf, len, base, &o, chain, err);
   }
   case VAST_SOURCE_URI: {
     if (!b->ad_tag_uri || !b->ad_tag_uri[0])
-      return fail(err, VAST_E_URL, 1008, "the break's AdTagURI is empty");
+      return vast__error_set(err, VAST_E_URL, 1008, "the break's AdTagURI is empty");
     char *abs = NULL;
     int is_file = 0;
     vast_err rc = base ? vast_url_resolve(base, b->ad_tag_uri, &abs, &is_file)
                        : vast_url_resolve("http://invalid/", b->ad_tag_uri, &abs, &is_file);
     if (rc != VAST_OK) {
-      char msg[300];
-      snprintf(msg, sizeof msg, "AdTagURI '%.200s' is not a usable URL", b->ad_tag_uri);
-      return fail(err, rc, 1008, msg);
+      return vast__error_set(err, rc, 1008, "AdTagURI '%.200s' is not a usable URL", b->ad_tag_uri);
     }
     if (!base && strncasecmp(b->ad_tag_uri, "http", 4)) {
       free(abs);
-      return fail(err, VAST_E_URL, 1008, "a relative AdTagURI needs the VMAP's own URL");
+      return vast__error_set(err, VAST_E_URL, 1008, "a relative AdTagURI needs the VMAP's own URL");
     }
     if (is_file) {
-      vast_err r2 = base_is_file && o.allow_files ? vast_resolve_file(abs, &o, chain, err)
-                                                  : fail(err, VAST_E_URL, 1008,
-                                                         "a relative AdTagURI read from disk "
-                                                         "needs allow_files");
+      vast_err r2 = base_is_file && o.allow_files
+                        ? vast_resolve_file(abs, &o, chain, err)
+                        : vast__error_set(err, VAST_E_URL, 1008,
+                                          "a relative AdTagURI read from disk "
+                                          "needs allow_files");
       free(abs);
       return r2;
     }
@@ -323,14 +310,15 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
     size_t ulen = 0;
     vast_err xe = vast_macro_expand(abs, strlen(abs), &m, &v, url, sizeof url, &ulen);
     free(abs);
-    if (xe != VAST_OK) return fail(err, VAST_E_URL, 1008, "the AdTagURI is too long once expanded");
+    if (xe != VAST_OK)
+      return vast__error_set(err, VAST_E_URL, 1008, "the AdTagURI is too long once expanded");
     return vast_resolve_url(url, &o, chain, err);
   }
   case VAST_SOURCE_CUSTOM:
-    return fail(err, VAST_E_NOT_FOUND, 1005,
-                "CustomAdData is not supported (only VASTAdData and AdTagURI)");
+    return vast__error_set(err, VAST_E_NOT_FOUND, 1005,
+                           "CustomAdData is not supported (only VASTAdData and AdTagURI)");
   default:
-    return fail(err, VAST_E_NO_AD, 303, "the break has no AdSource");
+    return vast__error_set(err, VAST_E_NO_AD, 303, "the break has no AdSource");
   }
 }
 

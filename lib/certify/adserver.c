@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "certify/certify-int.h"
+#include "collect/wire.h"
 
 /* ---- parameters ---- */
 
@@ -225,7 +226,8 @@ static void putf(aw *w, const char *fmt, ...) {
 
 /* The tracking URL of event for ad/creative at level lv, inside CDATA. */
 static void turl(aw *w, const char *event, const char *ad, const char *cr) {
-  putf(w, "<![CDATA[%s/t/%s?sid=%s&ad=%s&cr=%s&lv=%d", w->base, event, w->sid, ad, cr, w->s->lv);
+  putf(w, "<![CDATA[%s" VAST__WIRE_PREFIX "%s?sid=%s&ad=%s&cr=%s&lv=%d", w->base, event, w->sid, ad,
+       cr, w->s->lv);
   if (!strcmp(event, "error") && w->major >= 3) put(w, "&code=[ERRORCODE]");
   if (w->major >= 4) put(w, "&ph=[ADPLAYHEAD]");
   if (w->major >= 3) put(w, "&ts=[TIMESTAMP]");

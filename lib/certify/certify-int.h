@@ -9,7 +9,11 @@
 
 #include <stddef.h>
 
-#include "vastrack.h"
+#include "collect/collect-int.h"
+#include "vastrack/certify.h"
+#include "vastrack/collect.h"
+#include "vastrack/net.h"
+#include "vastrack/validate.h"
 
 enum { VAST__FAIL_NONE, VAST__FAIL_NOAD, VAST__FAIL_XML, VAST__FAIL_HTTP };
 
@@ -41,29 +45,15 @@ int vast__adspec_expected_error(const vast__adspec *s);
 
 /* ---- the collector's routes (certify.c) ---- */
 
-/* The answer to one request of a certification route. */
-typedef struct vast__cert_ans {
-  int status;        /* HTTP status */
-  const char *ctype; /* static */
-  char *body;        /* malloc'd (or NULL) */
-  size_t blen;
-  char event[64]; /* "": answer only; else record a hit with this event... */
-  char *hitq;     /* ...and this raw query (sid=...&...), malloc'd */
-  size_t hqn;
-  const char *location; /* 302 to this (points into the request's query) */
-  size_t locn;
-  int tap_job; /* GET /tap or /conformance/...: run vast__certify_tap or
-                  vast__certify_page on the thread pool */
-} vast__cert_ans;
-
 /*
- * Answers GET /vast and /vmap (the test ad server): path and query raw, host
- * the Host header (the tags' base URL). Returns 0 when path is none of these
- * routes, else 1 with *a filled (vast__cert_ans_free).
+ * The routes of player certification (ended by an entry with method NULL),
+ * served by the collector with the web UI: GET /vast and /vmap (the test ad
+ * server: each served tag recorded as a "served" hit of its session and
+ * answered once stored), GET /r/<session>/<event>?...&u=URL (a tapped hit,
+ * recorded and answered 302 to URL), and on the thread pool GET /tap?url=
+ * (vast__certify_tap) and GET /conformance[/<session>] (vast__certify_page).
  */
-int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn, const char *host,
-                        size_t hn, vast__cert_ans *a);
-void vast__cert_ans_free(vast__cert_ans *a);
+extern const vast__route vast__certify_routes[];
 
 /*
  * GET /tap?[sid=S&][lv=N&]url=URL: fetches URL (the policy's limits; private

@@ -6,7 +6,8 @@
  * so the conformance report knows what was served. GET /tap fetches a real
  * tag and answers it rewritten (tap.c; on the thread pool), and GET
  * /r/<session>/<event>?...&u=URL records the tapped hit and answers 302 to
- * URL.
+ * URL. The collector serves them through vast__certify_routes, the route
+ * table at the end (collect-int.h).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,14 +19,27 @@
 #include "base/buf.h"
 #include "certify/certify-int.h"
 
-void vast__cert_ans_free(vast__cert_ans *a) {
+/* The answer to one request of a certification route. */
+typedef struct cert_ans {
+  int status;        /* HTTP status */
+  const char *ctype; /* static */
+  char *body;        /* malloc'd (or NULL) */
+  size_t blen;
+  char event[64]; /* "": answer only; else record a hit with this event... */
+  char *hitq;     /* ...and this raw query (sid=...&...), malloc'd */
+  size_t hqn;
+  const char *location; /* 302 to this (points into the request's query) */
+  size_t locn;
+} cert_ans;
+
+static void cert_ans_free(cert_ans *a) {
   if (!a) return;
   free(a->body);
   free(a->hitq);
   a->body = a->hitq = NULL;
 }
 
-static void text(vast__cert_ans *a, int status, const char *msg) {
+static void text(cert_ans *a, int status, const char *msg) {
   a->status = status;
   a->ctype = "text/plain; charset=utf-8";
   a->body = strdup(msg);
@@ -54,8 +68,7 @@ static void new_sid(char *out, size_t cap) {
            (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000, n);
 }
 
-static int adserver(int vmap, const char *q, size_t qn, const char *host, size_t hn,
-                    vast__cert_ans *a) {
+static int adserver(int vmap, const char *q, size_t qn, const char *host, size_t hn, cert_ans *a) {
   if (!host_ok(host, hn)) {
     text(a, 400, "the test ad server needs a Host header (host or host:port)\n");
     return 1;
@@ -105,7 +118,7 @@ static int adserver(int vmap, const char *q, size_t qn, const char *host, size_t
   a->hitq = malloc(hq);
   if (!a->hitq) {
     free(qz);
-    vast__cert_ans_free(a);
+    cert_ans_free(a);
     text(a, 503, "out of memory\n");
     return 1;
   }
@@ -139,7 +152,7 @@ static int loc_ok(const char *u, size_t n) {
 }
 
 /* GET /r/<session>/<event>?ad=..&lv=..&u=URL: a tapped hit. */
-static int tapped_hit(const char *path, size_t pn, const char *q, size_t qn, vast__cert_ans *a) {
+static int tapped_hit(const char *path, size_t pn, const char *q, size_t qn, cert_ans *a) {
   const char *s = path + 3, *e = path + pn;
   const char *slash = memchr(s, '/', (size_t)(e - s));
   char sid[80];
@@ -178,7 +191,7 @@ static int tapped_hit(const char *path, size_t pn, const char *q, size_t qn, vas
 
 void vast__certify_tap(const char *q, size_t qn, const char *host, size_t hn, int allow_private,
                        int *status, const char **ctype, char **body, size_t *blen) {
-  vast__cert_ans a = {0};
+  cert_ans a = {0};
   char sid[80], lvs[16], base[300], chain_ad[128] = "";
   int lv = 0;
   *body = NULL;
@@ -274,20 +287,6 @@ done:
   free(a.hitq);
 }
 
-int vast__certify_route(const char *path, size_t pn, const char *query, size_t qn, const char *host,
-                        size_t hn, vast__cert_ans *a) {
-  memset(a, 0, sizeof *a);
-  if (pn > 3 && !memcmp(path, "/r/", 3)) return tapped_hit(path, pn, query, qn, a);
-  if ((pn == 4 && !memcmp(path, "/tap", 4)) ||
-      (pn >= 12 && !memcmp(path, "/conformance", 12) && (pn == 12 || path[12] == '/'))) {
-    a->tap_job = 1;
-    return 1;
-  }
-  if (pn == 5 && !memcmp(path, "/vast", 5)) return adserver(0, query, qn, host, hn, a);
-  if (pn == 5 && !memcmp(path, "/vmap", 5)) return adserver(1, query, qn, host, hn, a);
-  return 0;
-}
-
 /* ---- GET /conformance/<session> ---- */
 
 static void html(vast__buf *b, const char *s) {
@@ -327,7 +326,7 @@ static void raw(vast__buf *b, const char *s) {
 
 void vast__certify_page(const char *db, const char *path, size_t pn, int *status,
                         const char **ctype, char **body, size_t *blen) {
-  vast__cert_ans a = {0};
+  cert_ans a = {0};
   char sid[80] = "";
   *body = NULL;
   *blen = 0;
@@ -471,3 +470,63 @@ void vast__certify_forward(const char *url, const char *device_ip, const char *d
   if (e != VAST_OK && msgcap && !msg[0]) snprintf(msg, msgcap, "%s", vast_strerror(e));
   *status = f.status;
 }
+
+/* ---- the routes the collector serves (collect-int.h) ---- */
+
+static void to_route(cert_ans *c, vast__route_ans *a) {
+  a->status = c->status;
+  a->ctype = c->ctype;
+  a->body = a->owned = c->body;
+  a->len = c->blen;
+  memcpy(a->event, c->event, sizeof a->event);
+  a->hitq = c->hitq;
+  a->hqn = c->hqn;
+  a->location = c->location;
+  a->locn = c->locn;
+}
+
+static void route_vast(const vast__route_req *rq, vast__route_ans *out) {
+  cert_ans a = {0};
+  adserver(0, rq->query, rq->qn, rq->host, rq->hn, &a);
+  to_route(&a, out);
+}
+
+static void route_vmap(const vast__route_req *rq, vast__route_ans *out) {
+  cert_ans a = {0};
+  adserver(1, rq->query, rq->qn, rq->host, rq->hn, &a);
+  to_route(&a, out);
+}
+
+static void route_tapped_hit(const vast__route_req *rq, vast__route_ans *out) {
+  cert_ans a = {0};
+  tapped_hit(rq->path, rq->pn, rq->query, rq->qn, &a);
+  to_route(&a, out);
+}
+
+static void route_tap(const vast__route_req *rq, vast__route_ans *out) {
+  vast__certify_tap(rq->query, rq->qn, rq->host, rq->hn, rq->allow_private, &out->status,
+                    &out->ctype, &out->owned, &out->len);
+  out->body = out->owned;
+}
+
+static void route_page(const vast__route_req *rq, vast__route_ans *out) {
+  vast__certify_page(rq->db_path, rq->path, rq->pn, &out->status, &out->ctype, &out->owned,
+                     &out->len);
+  out->body = out->owned;
+}
+
+/* /conformance/<session> (the prefix route: longer than /conformance) */
+static int conformance_session(const char *path, size_t n) {
+  return path[12] == '/';
+}
+
+const vast__route vast__certify_routes[] = {
+    {"GET", "/r/", VAST__ROUTE_PREFIX, NULL, NULL, NULL, route_tapped_hit},
+    {"GET", "/tap", VAST__ROUTE_POOL | VAST__ROUTE_SLOW, NULL, NULL, NULL, route_tap},
+    {"GET", "/conformance", VAST__ROUTE_POOL | VAST__ROUTE_SLOW, NULL, NULL, NULL, route_page},
+    {"GET", "/conformance", VAST__ROUTE_PREFIX | VAST__ROUTE_POOL | VAST__ROUTE_SLOW,
+     conformance_session, NULL, NULL, route_page},
+    {"GET", "/vast", 0, NULL, NULL, NULL, route_vast},
+    {"GET", "/vmap", 0, NULL, NULL, NULL, route_vmap},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};

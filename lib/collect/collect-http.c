@@ -193,31 +193,3 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
   }
   return (long)hp;
 }
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-long vast__url_decode(const char *s, size_t n, char *out, size_t cap) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '+')
-      c = ' ';
-    else if (c == '%' && i + 2 < n) {
-      int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-      if (h >= 0 && l >= 0) {
-        c = (char)(h * 16 + l);
-        if (!c) return -1; /* %00: a C string would end there; refused, never cut */
-        i += 2;
-      }
-    }
-    if (o + 1 >= cap) return -1;
-    out[o++] = c;
-  }
-  out[o] = 0;
-  return (long)o;
-}

@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "vastrack.h"
+#include "base/buf.h"
+#include "base/url.h"
+#include "vastrack/collect.h"
 
 /* ---- HTTP request parser (collect-http.c) ---- */
 
@@ -52,7 +54,10 @@ long vast__http_parse(const char *buf, size_t len, const vast__http_limits *lim,
 /* Percent-decodes (and '+' to space) s into out[0..cap); returns the length, or
    -1 when it does not fit or holds %00 (a value is refused whole, never cut at
    the NUL). */
-long vast__url_decode(const char *s, size_t n, char *out, size_t cap);
+
+/* Tests: the Nth thread vast_collector_start creates (1: the writer, 2 and on:
+   the event loops) fails to start; 0 (default): never. */
+extern int vast__collect_fail_thread;
 
 /* ---- Hits ---- */
 
@@ -176,7 +181,95 @@ vast_err vast__kafka_open(const char *uri, vast__kafka **out, char *msg, size_t 
 vast_err vast__kafka_write(vast__kafka *k, vast__hit **hits, size_t n, char *msg, size_t msgcap);
 void vast__kafka_close(vast__kafka *k);
 
-/* Appends the JSON object of a hit to buf (growing it); -1 when out of memory. */
-int vast__hit_json(const vast__hit *h, char **buf, size_t *len, size_t *cap);
+/* Appends the JSON object of a hit to b (jsonw.h); -1 when out of memory. */
+int vast__hit_json(const vast__hit *h, vast__buf *b);
+
+/* ---- Routes other modules serve on the collector (route.c) ---- */
+
+/*
+ * The web UI (lib/web) and player certification (lib/certify) are served by
+ * the collector without the collector knowing them: each exports a table of
+ * routes, and vast_collector_start (lib/web/serve.c) hands the tables to
+ * vast__collector_start. With vast_collector_opts.web the collector looks a
+ * request up in them, table by table, in order, after its own paths (/t/,
+ * /healthz, /stats, /metrics, /api/stats); without, it serves none of them.
+ */
+
+/* A request as a route sees it: raw (percent-encoded) slices of the request,
+   NUL-terminated copies in a route run on the thread pool. */
+typedef struct vast__route_req {
+  const char *path, *query, *host, *body; /* host: the Host header ("" none) */
+  size_t pn, qn, hn, bn;
+  const char *ctype; /* Content-Type as sent ("" none) */
+  size_t cn;
+  int api_client;      /* an X-Vastrack-Client header was sent */
+  const char *db_path; /* the collector's database, NULL when none */
+  int allow_private;   /* vast_collector_opts.web_allow_private */
+} vast__route_req;
+
+/* A route's answer. The collector frees owned and hitq (vast__route_ans_free). */
+typedef struct vast__route_ans {
+  int status;        /* HTTP status */
+  const char *ctype; /* static */
+  const char *body;  /* static, or into owned */
+  size_t len;
+  char *owned; /* malloc'd, or NULL */
+  /* A record (routes on the loop only): "" for the answer alone; else a hit
+     /t/<event>?<hitq> is stored like a tracking hit, and the answer goes out
+     once it is stored... */
+  char event[64];
+  char *hitq; /* malloc'd */
+  size_t hqn;
+  /* ...or, with location, the answer is 302 to it (vast_collector_opts.
+     tap_forward: or the GIF; or the GIF and site->forward fires it) */
+  const char *location; /* into the request's query */
+  size_t locn;
+} vast__route_ans;
+
+void vast__route_ans_free(vast__route_ans *a);
+
+enum {
+  VAST__ROUTE_PREFIX = 1, /* path is a prefix of the request's (which is longer) */
+  VAST__ROUTE_POOL = 2,   /* run on libuv's thread pool: may block (network, SQLite) */
+  VAST__ROUTE_SLOW = 4,   /* with POOL: may wait on the network, so under the cap of half
+                             the pool (503 past it); see also slow below */
+  VAST__ROUTE_BODY = 8    /* POST with a body of up to max_body bytes (with POOL) */
+};
+
+typedef struct vast__route {
+  const char *method; /* "GET" (HEAD too, answered without the body) or "POST" */
+  const char *path;   /* the whole path, or a prefix (VAST__ROUTE_PREFIX) */
+  unsigned flags;     /* VAST__ROUTE_* */
+  /* optional: 0 when the route does not take this path after all (GET: the
+     lookup goes on; BODY: 404 once the body is read) */
+  int (*match)(const char *path, size_t n);
+  /* optional, BODY: NULL when the body may be read; else it is not (415
+     with this text, closed) */
+  const char *(*admit)(const vast__route_req *rq);
+  /* optional, POOL: 1 when this request may wait on the network (SLOW) */
+  int (*slow)(const vast__route_req *rq);
+  /* the answer; a route on the thread pool must be reentrant */
+  void (*run)(const vast__route_req *rq, vast__route_ans *out);
+} vast__route;
+
+/* What the collector serves besides tracking (with vast_collector_opts.web). */
+typedef struct vast__site {
+  /* route tables, each ended by an entry whose method is NULL, looked up in
+     order; the list ends with NULL */
+  const vast__route *const *tables;
+  /* header lines (each ending in CRLF) of every answer of the site, and of
+     the collector's 404 and 405 answers when it serves the site */
+  const char *headers;
+  /* --tap-forward server: fires url from the collector with the player's
+     address and User-Agent; blocks (runs on the thread pool); *status the
+     HTTP status (0: none), msg what went wrong */
+  void (*forward)(const char *url, const char *device_ip, const char *device_ua, int allow_private,
+                  long *status, char *msg, size_t msgcap);
+} vast__site;
+
+/* vast_collector_start with the routes of site (NULL: none); site must
+   outlive the collector. */
+vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site *site,
+                               vast_collector **out, vast_error *err);
 
 #endif

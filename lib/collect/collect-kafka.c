@@ -23,8 +23,7 @@ struct vast__kafka {
   rd_kafka_t *rk;
   rd_kafka_topic_t *topic;
   size_t outstanding;
-  char *json;
-  size_t json_len, json_cap;
+  vast__buf json; /* the JSON of the hit being produced */
 };
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -112,11 +111,12 @@ vast_err vast__kafka_write(vast__kafka *k, vast__hit **hits, size_t n, char *msg
   for (size_t i = 0; i < n; i++) {
     vast__hit *h = hits[i];
     h->kafka_ok = 0;
-    k->json_len = 0;
-    if (vast__hit_json(h, &k->json, &k->json_len, &k->json_cap) != 0) return VAST_E_NOMEM;
+    k->json.n = 0;
+    k->json.fail = 0;
+    if (vast__hit_json(h, &k->json) != 0) return VAST_E_NOMEM;
     for (;;) {
-      int rc = rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, k->json,
-                                k->json_len, h->ad, h->ad ? strlen(h->ad) : 0, h);
+      int rc = rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, k->json.p,
+                                k->json.n, h->ad, h->ad ? strlen(h->ad) : 0, h);
       if (rc == 0) {
         k->outstanding++;
         break;
@@ -143,68 +143,32 @@ void vast__kafka_close(vast__kafka *k) {
   if (k->rk) rd_kafka_flush(k->rk, 10000);
   if (k->topic) rd_kafka_topic_destroy(k->topic);
   if (k->rk) rd_kafka_destroy(k->rk);
-  free(k->json);
+  vast__buf_free(&k->json);
   free(k);
 }
 
 /* ---- JSON form of a hit (Kafka value, also used for logs) ---- */
 
-static int put(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
-  if (*len + n + 1 > *cap) {
-    size_t nc = *cap ? *cap * 2 : 512;
-    while (nc < *len + n + 1)
-      nc *= 2;
-    char *nb = realloc(*buf, nc);
-    if (!nb) return -1;
-    *buf = nb;
-    *cap = nc;
-  }
-  memcpy(*buf + *len, s, n);
-  *len += n;
-  (*buf)[*len] = 0;
-  return 0;
-}
-
-typedef struct ksink {
-  char **buf;
-  size_t *len, *cap;
-  int fail;
-} ksink;
-
-static void ksink_put(void *u, const char *p, size_t n) {
-  ksink *k = u;
-  if (!k->fail && put(k->buf, k->len, k->cap, p, n)) k->fail = 1;
-}
-
-/* ,"key":"value" with the library's one JSON escaper (jsonw.h). */
-static int put_str(char **buf, size_t *len, size_t *cap, const char *key, const char *v) {
-  if (put(buf, len, cap, ",\"", 2) || put(buf, len, cap, key, strlen(key)) ||
-      put(buf, len, cap, "\":", 2))
-    return -1;
-  if (!v) return put(buf, len, cap, "null", 4);
-  ksink k = {buf, len, cap, 0};
-  vast__json_quote(v, strlen(v), ksink_put, &k);
-  return k.fail ? -1 : 0;
-}
-
-int vast__hit_json(const vast__hit *h, char **buf, size_t *len, size_t *cap) {
-  char head[64];
-  int n = snprintf(head, sizeof head, "{\"t_ms\":%lld", (long long)h->t_ms);
-  if (put(buf, len, cap, head, (size_t)n)) return -1;
-  if (put_str(buf, len, cap, "event", h->event) || put_str(buf, len, cap, "ad", h->ad) ||
-      put_str(buf, len, cap, "cr", h->cr) || put_str(buf, len, cap, "sid", h->sid))
-    return -1;
-  n = h->code >= 0 ? snprintf(head, sizeof head, ",\"code\":%d", h->code)
-                   : snprintf(head, sizeof head, ",\"code\":null");
-  if (put(buf, len, cap, head, (size_t)n)) return -1;
-  if (put_str(buf, len, cap, "ip", h->ip) || put_str(buf, len, cap, "ua", h->ua) ||
-      put_str(buf, len, cap, "device_ip", h->device_ip) ||
-      put_str(buf, len, cap, "device_ua", h->device_ua))
-    return -1;
-  /* device is already a JSON object (or NULL). */
-  if (put(buf, len, cap, ",\"device\":", 10)) return -1;
-  if (h->device ? put(buf, len, cap, h->device, strlen(h->device)) : put(buf, len, cap, "null", 4))
-    return -1;
-  if (put_str(buf, len, cap, "query", h->query)) return -1;
-  return put(buf, len, cap, "}", 1);
+int vast__hit_json(const vast__hit *h, vast__buf *b) {
+  vast__jw w;
+  vast__jw_init(&w, vast__buf_write, b);
+  vast__jw_obj_begin(&w);
+  vast__jw_kint(&w, "t_ms", (long long)h->t_ms);
+  vast__jw_kstr(&w, "event", h->event);
+  vast__jw_kstr(&w, "ad", h->ad);
+  vast__jw_kstr(&w, "cr", h->cr);
+  vast__jw_kstr(&w, "sid", h->sid);
+  vast__jw_kint_opt(&w, "code", h->code); /* -1: no code, null */
+  vast__jw_kstr(&w, "ip", h->ip);
+  vast__jw_kstr(&w, "ua", h->ua);
+  vast__jw_kstr(&w, "device_ip", h->device_ip);
+  vast__jw_kstr(&w, "device_ua", h->device_ua);
+  vast__jw_key(&w, "device"); /* already a JSON object (or NULL) */
+  if (h->device)
+    vast__jw_value(&w, h->device, strlen(h->device));
+  else
+    vast__jw_null(&w);
+  vast__jw_kstr(&w, "query", h->query);
+  vast__jw_obj_end(&w);
+  return vast__jw_finish(&w) || b->fail ? -1 : 0;
 }

@@ -8,20 +8,18 @@
  * complete with each step's rate against impressions, the other events, the
  * error codes, and fired/answered/diff columns when a log was added.
  */
-#include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "collect/collect-int.h"
+#include "base/error.h"
 #include "base/jsonw.h"
-
-static const char *FUNNEL[] = {"impression", "start",         "firstQuartile",
-                               "midpoint",   "thirdQuartile", "complete"};
-#define NFUNNEL 6
+#include "collect/collect-int.h"
+#include "collect/wire.h"
 
 typedef struct entry {
   char *ad, *event; /* event "error:CODE" rows hold error codes */
@@ -35,8 +33,7 @@ struct vast_report {
   size_t tcap;
   int have_fired, have_db;
   int64_t since_ms;
-  char adname[16][32]; /* query names of the ad id: "ad" and those mapped to it */
-  unsigned nadname;
+  vast__wire_map map; /* the collector's --map: query names of the ad id */
 };
 
 static uint64_t hash2(const char *a, const char *b) {
@@ -116,20 +113,11 @@ void vast_report_free(vast_report *r) {
   free(r);
 }
 
-static void fill_err(vast_error *err, vast_err code, const char *msg) {
-  if (!err) return;
-  memset(err, 0, sizeof *err);
-  err->code = code;
-  snprintf(err->message, sizeof err->message, "%.250s", msg);
-}
-
 static vast_err run_query(vast_report *r, sqlite3 *db, const char *sql, int64_t arg, int errors,
                           vast_error *err) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    char m[300];
-    snprintf(m, sizeof m, "not a collector database: %s", sqlite3_errmsg(db));
-    fill_err(err, VAST_E_DB, m);
+    vast__error_set(err, VAST_E_DB, 0, "not a collector database: %s", sqlite3_errmsg(db));
     return VAST_E_DB;
   }
   sqlite3_bind_int64(st, 1, arg);
@@ -154,7 +142,7 @@ static vast_err run_query(vast_report *r, sqlite3 *db, const char *sql, int64_t 
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
-    fill_err(err, VAST_E_DB, sqlite3_errmsg(db));
+    vast__error_set(err, VAST_E_DB, 0, "%s", sqlite3_errmsg(db));
     return VAST_E_DB;
   }
   return VAST_OK;
@@ -169,9 +157,8 @@ vast_err vast_report_load(const char *db_path, int64_t since_ms, vast_report **o
   r->since_ms = since_ms;
   sqlite3 *db = NULL;
   if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-    char m[300];
-    snprintf(m, sizeof m, "cannot open '%s': %s", db_path, db ? sqlite3_errmsg(db) : "no memory");
-    fill_err(err, VAST_E_DB, m);
+    vast__error_set(err, VAST_E_DB, 0, "cannot open '%s': %s", db_path,
+                    db ? sqlite3_errmsg(db) : "no memory");
     sqlite3_close(db);
     vast_report_free(r);
     return VAST_E_DB;
@@ -204,196 +191,33 @@ vast_err vast_report_load(const char *db_path, int64_t since_ms, vast_report **o
 
 /* ---- the fired log ---- */
 
-/* Reads a JSON string at *p (after the opening quote) into out; advances *p. */
-static int json_string(const char **p, char *out, size_t cap) {
-  const char *s = *p;
-  size_t o = 0;
-  while (*s && *s != '"') {
-    char c = *s++;
-    if (c == '\\') {
-      c = *s++;
-      switch (c) {
-      case 'n':
-        c = '\n';
-        break;
-      case 't':
-        c = '\t';
-        break;
-      case 'r':
-        c = '\r';
-        break;
-      case 'b':
-        c = '\b';
-        break;
-      case 'f':
-        c = '\f';
-        break;
-      case 'u': {
-        unsigned v = 0;
-        for (int i = 0; i < 4; i++) {
-          char h = *s;
-          if (!isxdigit((unsigned char)h)) return -1;
-          v = v * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
-          s++;
-        }
-        c = v < 0x80 ? (char)v : '?';
-        break;
-      }
-      case 0:
-        return -1;
-      default:
-        break; /* \" \\ \/ */
-      }
-    }
-    if (o + 1 < cap) out[o++] = c;
-  }
-  if (*s != '"') return -1;
-  out[o] = 0;
-  *p = s + 1;
-  return 0;
-}
-
-/* Skips one JSON value at *p (strings, numbers, literals, nested containers). */
-static int json_skip(const char **p) {
-  const char *s = *p;
-  int depth = 0;
-  do {
-    while (isspace((unsigned char)*s))
-      s++;
-    if (*s == '"') {
-      s++;
-      while (*s && *s != '"')
-        s += *s == '\\' && s[1] ? 2 : 1;
-      if (!*s) return -1;
-      s++;
-    } else if (*s == '{' || *s == '[') {
-      depth++;
-      s++;
-    } else if (*s == '}' || *s == ']') {
-      depth--;
-      s++;
-    } else if (*s == ',' || *s == ':') {
-      s++;
-    } else if (*s) {
-      while (*s && !strchr(",}] \t\r\n", *s))
-        s++;
-    } else {
-      return -1;
-    }
-  } while (depth > 0);
-  *p = s;
-  return 0;
-}
-
 /*
- * Picks "url" and "status" out of one JSON object line. Returns 0 when the
- * line is an object with a url.
+ * Picks "url" and "status" out of one line of a delivery log (JSON lines,
+ * read with jansson). Returns 0 when the line is an object with a non-empty
+ * string url; status is 0 when absent or not an integer.
  */
 static int parse_fired_line(const char *line, char *url, size_t cap, long *status) {
-  const char *s = line;
   *status = 0;
   url[0] = 0;
-  while (isspace((unsigned char)*s))
-    s++;
-  if (*s++ != '{') return -1;
-  for (;;) {
-    while (isspace((unsigned char)*s) || *s == ',')
-      s++;
-    if (*s == '}') break;
-    if (*s++ != '"') return -1;
-    char key[32];
-    if (json_string(&s, key, sizeof key)) return -1;
-    while (isspace((unsigned char)*s))
-      s++;
-    if (*s++ != ':') return -1;
-    while (isspace((unsigned char)*s))
-      s++;
-    if (!strcmp(key, "url") && *s == '"') {
-      s++;
-      if (json_string(&s, url, cap)) return -1;
-    } else if (!strcmp(key, "status") && (isdigit((unsigned char)*s) || *s == '-')) {
-      *status = strtol(s, (char **)&s, 10);
-    } else if (json_skip(&s)) {
-      return -1;
-    }
+  json_t *o = json_loads(line, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, NULL);
+  if (!json_is_object(o)) {
+    json_decref(o);
+    return -1;
   }
+  json_t *u = json_object_get(o, "url"), *st = json_object_get(o, "status");
+  if (json_is_string(u)) snprintf(url, cap, "%s", json_string_value(u));
+  if (json_is_integer(st)) *status = (long)json_integer_value(st);
+  json_decref(o);
   return url[0] ? 0 : -1;
 }
 
-static int is_adname(const vast_report *r, const char *q, size_t n) {
-  if (n == 2 && !memcmp(q, "ad", 2)) return 1;
-  for (unsigned i = 0; i < r->nadname; i++)
-    if (strlen(r->adname[i]) == n && !memcmp(r->adname[i], q, n)) return 1;
-  return 0;
-}
-
 vast_err vast_report_set_map(vast_report *r, const char *map, vast_error *err) {
-  char names[16][32];
-  unsigned n = 0;
-  const char *s = map ? map : "";
-  while (*s) {
-    size_t il = strcspn(s, ",");
-    const char *eq = memchr(s, '=', il);
-    size_t nl = eq ? (size_t)(eq - s) : 0, fl = eq ? il - nl - 1 : 0;
-    const char *f = eq ? eq + 1 : NULL;
-    int known = f && ((fl == 2 && (!memcmp(f, "ad", 2) || !memcmp(f, "cr", 2))) ||
-                      (fl == 3 && !memcmp(f, "sid", 3)) || (fl == 4 && !memcmp(f, "code", 4)) ||
-                      (fl == 1 && f[0] == 'r'));
-    if (!eq || nl == 0 || nl >= sizeof names[0] || !known) {
-      char m[300];
-      snprintf(m, sizeof m,
-               "invalid parameter map '%s' (want NAME=FIELD,... with FIELD ad, cr, "
-               "sid, code or r)",
-               map);
-      fill_err(err, VAST_E_INVAL, m);
-      return VAST_E_INVAL;
-    }
-    if (fl == 2 && !memcmp(f, "ad", 2)) {
-      if (n == sizeof names / sizeof names[0]) {
-        fill_err(err, VAST_E_INVAL, "parameter map: more than 16 names for ad");
-        return VAST_E_INVAL;
-      }
-      memcpy(names[n], s, nl);
-      names[n++][nl] = 0;
-    }
-    s += il;
-    if (*s == ',') s++;
-  }
-  memcpy(r->adname, names, sizeof names);
-  r->nadname = n;
+  vast__wire_map m;
+  if (vast__wire_map_parse(map, &m) != 0)
+    return vast__error_set(err, VAST_E_INVAL, 0,
+                           "invalid parameter map '%s' (want " VAST__WIRE_MAP_SYNTAX ")", map);
+  r->map = m;
   return VAST_OK;
-}
-
-/* Splits a collector URL into (ad, event). Returns 0 when it is one. */
-static int collector_url(const vast_report *r, const char *url, char *ad, size_t adcap, char *ev,
-                         size_t evcap) {
-  const char *s = strstr(url, "://");
-  s = s ? strchr(s + 3, '/') : (url[0] == '/' ? url : NULL);
-  if (!s) return -1;
-  size_t plen = strcspn(s, "?#");
-  const char *t = NULL;
-  for (const char *p = s; p + 3 <= s + plen; p++)
-    if (!memcmp(p, "/t/", 3)) t = p; /* the last /t/ in the path */
-  if (!t || t + 3 >= s + plen) return -1;
-  const char *e0 = t + 3;
-  if (memchr(e0, '/', (size_t)(s + plen - e0))) return -1;
-  if (vast__url_decode(e0, (size_t)(s + plen - e0), ev, evcap) <= 0) return -1;
-  if (s[plen] != '?') return -1;
-  const char *q = s + plen + 1;
-  size_t qlen = strcspn(q, "#");
-  while (qlen) {
-    size_t pl = strcspn(q, "&");
-    if (pl > qlen) pl = qlen;
-    const char *eq = memchr(q, '=', pl);
-    if (eq && is_adname(r, q, (size_t)(eq - q))) {
-      size_t vl = pl - (size_t)(eq - q) - 1;
-      return vast__url_decode(eq + 1, vl, ad, adcap) < 0 ? -1 : 0;
-    }
-    if (pl == qlen) break;
-    q += pl + 1;
-    qlen -= pl + 1;
-  }
-  return -1;
 }
 
 vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lines_used,
@@ -401,10 +225,7 @@ vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lin
   if (lines_used) *lines_used = 0;
   FILE *f = fopen(log_path, "r");
   if (!f) {
-    char m[300];
-    snprintf(m, sizeof m, "cannot open '%s': %s", log_path, strerror(errno));
-    fill_err(err, VAST_E_IO, m);
-    return VAST_E_IO;
+    return vast__error_set(err, VAST_E_IO, 0, "cannot open '%s': %s", log_path, strerror(errno));
   }
   r->have_fired = 1;
   char *line = NULL;
@@ -416,7 +237,7 @@ vast_err vast_report_add_fired(vast_report *r, const char *log_path, size_t *lin
   while ((n = getline(&line, &lcap, f)) > 0) {
     long status;
     if (parse_fired_line(line, url, sizeof url, &status)) continue;
-    if (collector_url(r, url, ad, sizeof ad, ev, sizeof ev)) continue;
+    if (vast__wire_parse_url(&r->map, url, ev, sizeof ev, ad, sizeof ad)) continue;
     entry *e = get(r, ad, ev, 1);
     if (!e) {
       rc = VAST_E_NOMEM;
@@ -463,17 +284,6 @@ static void emit(out *o, const char *fmt, ...) {
   if (o->fn(o->ctx, buf, (size_t)n) != 0) o->failed = 1;
 }
 
-static void emit_raw(void *u, const char *p, size_t n) {
-  out *o = u;
-  if (!o->failed && n && o->fn(o->ctx, p, n) != 0) o->failed = 1;
-}
-
-/* Through the library's one JSON escaper (jsonw.h): invalid UTF-8 from a
- * beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
-static void emit_json_str(out *o, const char *s) {
-  vast__json_quote(s, strlen(s), emit_raw, o);
-}
-
 /* One CSV cell of received text: quoted as needed, never a formula. */
 static void emit_csv_str(out *o, const char *s) {
   if (!o->failed && vast_csv_write_cell(s, o->fn, o->ctx) != VAST_OK) o->failed = 1;
@@ -485,18 +295,12 @@ static const char *safe(const char *s, char *buf, size_t cap) {
   return buf;
 }
 
-static int funnel_index(const char *ev) {
-  for (int i = 0; i < NFUNNEL; i++)
-    if (!strcmp(ev, FUNNEL[i])) return i;
-  return -1;
-}
-
 static const vast_report *sort_r;
 static int cmp_entry(const void *a, const void *b) {
   const entry *x = &sort_r->e[*(const size_t *)a], *y = &sort_r->e[*(const size_t *)b];
   int c = strcmp(x->ad, y->ad);
   if (c) return c;
-  int fx = funnel_index(x->event), fy = funnel_index(y->event);
+  int fx = vast__wire_funnel_step(x->event), fy = vast__wire_funnel_step(y->event);
   int ex = !strncmp(x->event, "error:", 6), ey = !strncmp(y->event, "error:", 6);
   /* funnel steps first, in order; then other events; then error codes */
   int kx = fx >= 0 ? 0 : ex ? 2 : 1, ky = fy >= 0 ? 0 : ey ? 2 : 1;
@@ -516,11 +320,19 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
   qsort(idx, r->n, sizeof *idx, cmp_entry);
   int fired = r->have_fired;
 
-  if (fmt == VAST_REPORT_CSV)
+  /* JSON goes through the library's one writer (jsonw.h): invalid UTF-8 from a
+     beacon's query string (ad=%FF) becomes U+FFFD, never invalid JSON. */
+  vast__jw w;
+  vast__jw_init(&w, write, ctx);
+  if (fmt == VAST_REPORT_CSV) {
     emit(&o, "ad,event,counted,fired,answered,diff,rate\n");
-  else if (fmt == VAST_REPORT_JSON)
-    emit(&o, "{\"sinceMs\":%lld,\"firedLog\":%s,\"ads\":[", (long long)r->since_ms,
-         fired ? "true" : "false");
+  } else if (fmt == VAST_REPORT_JSON) {
+    vast__jw_obj_begin(&w);
+    vast__jw_kint(&w, "sinceMs", (long long)r->since_ms);
+    vast__jw_kbool_opt(&w, "firedLog", fired != 0);
+    vast__jw_key(&w, "ads");
+    vast__jw_arr_begin(&w);
+  }
 
   size_t i = 0;
   int first_ad = 1;
@@ -541,22 +353,24 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
       if (fired) emit(&o, " %10s %10s %8s", "fired", "answered", "diff");
       emit(&o, "\n");
     } else if (fmt == VAST_REPORT_JSON) {
-      emit(&o, "%s{\"ad\":", first_ad ? "" : ",");
-      emit_json_str(&o, ad);
-      emit(&o, ",\"impressions\":%llu,\"events\":[", (unsigned long long)imp);
+      vast__jw_obj_begin(&w);
+      vast__jw_kstr(&w, "ad", ad);
+      vast__jw_key(&w, "impressions");
+      vast__jw_uint(&w, imp);
+      vast__jw_key(&w, "events");
+      vast__jw_arr_begin(&w);
     }
     first_ad = 0;
     /* funnel rows always (zeros included), then what the ad has */
-    int shown[NFUNNEL] = {0};
-    int first_ev = 1;
+    int shown[VAST__WIRE_FUNNEL_N] = {0};
     for (int pass = 0; pass < 2; pass++) {
-      size_t count = pass == 0 ? NFUNNEL : j - i;
+      size_t count = pass == 0 ? VAST__WIRE_FUNNEL_N : j - i;
       for (size_t k = 0; k < count; k++) {
         const entry *e;
         entry zero = {0};
         const char *name;
         if (pass == 0) {
-          name = FUNNEL[k];
+          name = vast__wire_funnel[k];
           e = get((vast_report *)r, ad, name, 0);
           shown[k] = 1;
           if (!e) {
@@ -566,7 +380,7 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
         } else {
           e = &r->e[idx[i + k]];
           name = e->event;
-          if (funnel_index(name) >= 0) continue;
+          if (vast__wire_funnel_step(name) >= 0) continue;
         }
         int is_err = !strncmp(name, "error:", 6);
         int64_t diff = (int64_t)e->counted - (int64_t)e->fired;
@@ -594,43 +408,60 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
           if (rate >= 0) emit(&o, "%.4f", rate);
           emit(&o, "\n");
         } else {
-          emit(&o, "%s{\"event\":", first_ev ? "" : ",");
-          emit_json_str(&o, is_err ? "error" : name);
-          if (!is_err) emit(&o, ",\"code\":null");
-          if (is_err) { /* a number, null for "none", else the text as sent */
-            const char *cd = name + 6;
-            if (!strcmp(cd, "none") || !*cd)
-              emit(&o, ",\"code\":null");
-            else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 &&
-                     (cd[0] != '0' || !cd[1]))
-              emit(&o, ",\"code\":%s", cd);
-            else
-              emit(&o, ",\"code\":"), emit_json_str(&o, cd);
+          vast__jw_obj_begin(&w);
+          vast__jw_kstr(&w, "event", is_err ? "error" : name);
+          vast__jw_key(&w, "code");
+          const char *cd = is_err ? name + 6 : "";
+          if (!is_err || !strcmp(cd, "none") || !*cd) /* a number, null for "none" */
+            vast__jw_null(&w);
+          else if (strspn(cd, "0123456789") == strlen(cd) && strlen(cd) < 10 &&
+                   (cd[0] != '0' || !cd[1]))
+            vast__jw_value(&w, cd, strlen(cd));
+          else /* the text as sent */
+            vast__jw_str(&w, cd);
+          vast__jw_kbool_opt(&w, "funnel", in_funnel);
+          vast__jw_key(&w, "counted");
+          vast__jw_uint(&w, e->counted);
+          vast__jw_key(&w, "rate");
+          if (rate >= 0) {
+            char num[32];
+            vast__jw_value(&w, num, (size_t)snprintf(num, sizeof num, "%.4f", rate));
+          } else {
+            vast__jw_null(&w);
           }
-          emit(&o, ",\"funnel\":%s,\"counted\":%llu", in_funnel ? "true" : "false",
-               (unsigned long long)e->counted);
-          if (rate >= 0)
-            emit(&o, ",\"rate\":%.4f", rate);
-          else
-            emit(&o, ",\"rate\":null");
-          if (fired && !is_err)
-            emit(&o, ",\"fired\":%llu,\"answered\":%llu,\"diff\":%lld",
-                 (unsigned long long)e->fired, (unsigned long long)e->answered, (long long)diff);
-          else /* no fired log, or an error row: null, never left out */
-            emit(&o, ",\"fired\":null,\"answered\":null,\"diff\":null");
-          emit(&o, "}");
+          if (fired && !is_err) {
+            vast__jw_key(&w, "fired");
+            vast__jw_uint(&w, e->fired);
+            vast__jw_key(&w, "answered");
+            vast__jw_uint(&w, e->answered);
+            vast__jw_kint(&w, "diff", (long long)diff);
+          } else { /* no fired log, or an error row: null, never left out */
+            vast__jw_key(&w, "fired");
+            vast__jw_null(&w);
+            vast__jw_key(&w, "answered");
+            vast__jw_null(&w);
+            vast__jw_key(&w, "diff");
+            vast__jw_null(&w);
+          }
+          vast__jw_obj_end(&w);
         }
-        first_ev = 0;
       }
     }
     (void)shown;
-    if (fmt == VAST_REPORT_JSON) emit(&o, "]}");
+    if (fmt == VAST_REPORT_JSON) {
+      vast__jw_arr_end(&w);
+      vast__jw_obj_end(&w);
+    }
     i = j;
   }
-  if (fmt == VAST_REPORT_JSON)
-    emit(&o, "]}\n");
-  else if (fmt == VAST_REPORT_TEXT && r->n == 0)
+  if (fmt == VAST_REPORT_JSON) {
+    vast__jw_arr_end(&w);
+    vast__jw_obj_end(&w);
+    vast__jw_raw(&w, "\n", 1);
+    if (vast__jw_finish(&w)) o.failed = 1;
+  } else if (fmt == VAST_REPORT_TEXT && r->n == 0) {
     emit(&o, "no hits\n");
+  }
   free(idx);
   return o.failed ? VAST_E_IO : VAST_OK;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "net/net-int.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -43,10 +44,6 @@ double vast__wall(void) {
 
 const char *vast__user_agent(void) {
   return "vastrack/" VAST_VERSION_STRING;
-}
-
-int vast__is_http(const char *s) {
-  return s && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
 }
 
 /*
@@ -290,15 +287,6 @@ size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud) {
   return n;
 }
 
-static void set_err(vast_error *err, vast_err code, int iab, const char *fmt, const char *a,
-                    const char *b) {
-  if (!err) return;
-  memset(err, 0, sizeof *err);
-  err->code = code;
-  err->iab_code = iab;
-  snprintf(err->message, sizeof err->message, fmt, a, b);
-}
-
 vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_result *res,
                     vast_error *err) {
   vast_fetch_opts o;
@@ -314,15 +302,13 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   if (!res || !url) return VAST_E_INVAL;
   if (!vast_net_header_value_ok(o.user_agent)) { /* a CR LF would add headers */
     memset(res, 0, sizeof *res);
-    set_err(err, VAST_E_INVAL, 0,
-            "cannot fetch '%.150s': the User-Agent holds a control character%s", url, "");
-    return VAST_E_INVAL;
+    return vast__error_set(err, VAST_E_INVAL, 0,
+                           "cannot fetch '%.150s': the User-Agent holds a control character", url);
   }
   memset(res, 0, sizeof *res);
   if (!vast__is_http(url)) {
-    set_err(err, VAST_E_URL, 301, "cannot fetch '%.150s': only http and https URLs are fetched%s",
-            url, "");
-    return VAST_E_URL;
+    return vast__error_set(err, VAST_E_URL, 301,
+                           "cannot fetch '%.150s': only http and https URLs are fetched", url);
   }
   if (vast__curl_init() != 0) return VAST_E_HTTP;
   CURL *easy = curl_easy_init();
@@ -348,16 +334,14 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   vast_err e = vast__curl_err(rc, &guard, s.too_large);
   if (e == VAST_OK && (status < 200 || status > 299)) {
     e = VAST_E_HTTP;
-    char st[32];
-    snprintf(st, sizeof st, "%ld", status);
-    set_err(err, e, 301, "cannot fetch '%.150s': HTTP status %.20s", url, st);
+    vast__error_set(err, e, 301, "cannot fetch '%.150s': HTTP status %ld", url, status);
   } else if (e != VAST_OK) {
     const char *why = e == VAST_E_FORBIDDEN   ? "destination address refused (private network)"
                       : e == VAST_E_TOO_LARGE ? "response exceeds the size limit"
                       : e == VAST_E_TIMEOUT   ? "timed out"
                       : ebuf[0]               ? ebuf
                                               : curl_easy_strerror(rc);
-    set_err(err, e, 301, "cannot fetch '%.150s': %.80s", url, why);
+    vast__error_set(err, e, 301, "cannot fetch '%.150s': %.80s", url, why);
   }
   if (e != VAST_OK) {
     free(s.buf);
@@ -369,90 +353,5 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   }
   res->body = s.buf;
   res->len = s.len;
-  return VAST_OK;
-}
-
-/* Length of the scheme ("http" in "http://x") when s starts with one, else 0. */
-static size_t scheme_len(const char *s) {
-  if (!isalpha((unsigned char)s[0])) return 0;
-  size_t i = 1;
-  while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
-    i++;
-  return s[i] == ':' ? i : 0;
-}
-
-vast_err vast_url_resolve(const char *base, const char *ref, char **out, int *is_file) {
-  if (out) *out = NULL;
-  if (is_file) *is_file = 0;
-  if (!ref || !out) return VAST_E_INVAL;
-  while (isspace((unsigned char)*ref))
-    ref++;
-  size_t rl = strlen(ref);
-  while (rl && isspace((unsigned char)ref[rl - 1]))
-    rl--;
-  if (!rl) return VAST_E_URL;
-  char *r = strndup(ref, rl);
-  if (!r) return VAST_E_NOMEM;
-  size_t sl = scheme_len(r);
-  if (sl) { /* absolute: http(s) only */
-    if (!vast__is_http(r)) {
-      free(r);
-      return VAST_E_URL;
-    }
-    *out = r;
-    return VAST_OK;
-  }
-  if (!base || !*base) {
-    free(r);
-    return VAST_E_URL;
-  }
-  if (vast__is_http(base)) {
-    if (vast__curl_init() != 0) {
-      free(r);
-      return VAST_E_HTTP;
-    }
-    CURLU *u = curl_url();
-    vast_err e = VAST_E_URL;
-    char *full = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_URL, r, CURLU_ALLOW_SPACE) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK) {
-      *out = strdup(full);
-      e = *out ? VAST_OK : VAST_E_NOMEM;
-    }
-    if (full) curl_free(full);
-    curl_url_cleanup(u);
-    free(r);
-    return e;
-  }
-  /* The base is a local path. */
-  if (r[0] == '/' && r[1] == '/') { /* protocol-relative reference: https */
-    size_t n = strlen(r) + 7;
-    char *o = malloc(n);
-    if (!o) {
-      free(r);
-      return VAST_E_NOMEM;
-    }
-    snprintf(o, n, "https:%s", r);
-    free(r);
-    *out = o;
-    return VAST_OK;
-  }
-  if (is_file) *is_file = 1;
-  if (r[0] == '/') {
-    *out = r;
-    return VAST_OK;
-  }
-  const char *slash = strrchr(base, '/');
-  size_t dl = slash ? (size_t)(slash - base) + 1 : 0;
-  char *o = malloc(dl + strlen(r) + 1);
-  if (!o) {
-    free(r);
-    return VAST_E_NOMEM;
-  }
-  memcpy(o, base, dl);
-  strcpy(o + dl, r);
-  free(r);
-  *out = o;
   return VAST_OK;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "vastrack/net.h"
+#include "base/url.h"
 
 /* curl_global_init once per process (thread-safe). Returns 0 or -1. */
 int vast__curl_init(void);
@@ -76,7 +77,6 @@ size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud);
 const char *vast__user_agent(void);
 
 /* 1 when s starts with http:// or https:// (case-insensitive). */
-int vast__is_http(const char *s);
 
 /* Maps a failed transfer to a vast_err (guard refusal, timeout, size, other). */
 vast_err vast__curl_err(CURLcode rc, const vast__guard *guard, int too_large);

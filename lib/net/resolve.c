@@ -13,27 +13,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
-#include "base/jsonw.h"
+#include "base/error.h"
 #include "net/net-int.h"
-
-struct vast_chain {
-  vast__arena arena;
-  vast_hop *hops;
-  size_t n_hops;
-  vast_resolved *ads;
-  size_t n_ads;
-  vast_failure *fails;
-  size_t n_fails;
-  vast_error_beacon *eb;
-  size_t n_eb;
-  double elapsed_ms;
-};
+#include "parse/chain-int.h"
 
 /* One level of the path being resolved: an ad and the hop (document) holding it. */
 typedef struct level {
@@ -650,11 +637,7 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
   r.o.max_bytes = vast__policy_bytes(r.o.policy, r.o.max_bytes);
   r.o.user_agent = vast__policy_ua(r.o.policy, r.o.user_agent);
   if (!vast_net_header_value_ok(r.o.user_agent)) { /* a CR LF would add headers */
-    if (err) {
-      err->code = VAST_E_INVAL;
-      snprintf(err->message, sizeof err->message, "the User-Agent holds a control character");
-    }
-    return VAST_E_INVAL;
+    return vast__error_set(err, VAST_E_INVAL, 0, "the User-Agent holds a control character");
   }
   for (size_t i = 0; i < r.o.n_headers; i++) { /* "Name: value", no header splitting */
     const char *h = r.o.headers ? r.o.headers[i] : NULL;
@@ -665,13 +648,10 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
     struct curl_slist *nl = ok ? curl_slist_append(r.hdrs, h) : NULL;
     if (!nl) {
       curl_slist_free_all(r.hdrs);
-      if (err) {
-        err->code = ok ? VAST_E_NOMEM : VAST_E_INVAL;
-        err->iab_code = 900;
-        snprintf(err->message, sizeof err->message,
-                 "request header %zu is not \"Name: value\" without control characters", i);
-      }
-      return ok ? VAST_E_NOMEM : VAST_E_INVAL;
+      return vast__error_set(err, ok ? VAST_E_NOMEM : VAST_E_INVAL, 900,
+                             "request header %zu is not \"Name: value\" without control "
+                             "characters",
+                             i);
     }
     r.hdrs = nl;
   }
@@ -723,13 +703,7 @@ vast_err vast_resolve_url(const char *url, const vast_resolve_opts *opts, vast_c
   if (chain) *chain = NULL;
   if (!url) return VAST_E_INVAL;
   if (!vast__is_http(url)) {
-    if (err) {
-      memset(err, 0, sizeof *err);
-      err->code = VAST_E_URL;
-      err->iab_code = 301;
-      snprintf(err->message, sizeof err->message, "'%.200s' is not an http(s) URL", url);
-    }
-    return VAST_E_URL;
+    return vast__error_set(err, VAST_E_URL, 301, "'%.200s' is not an http(s) URL", url);
   }
   return run(url, 0, NULL, 0, opts, chain, err);
 }
@@ -747,156 +721,4 @@ vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
   if (!buf) return VAST_E_INVAL;
   int is_file = base && !vast__is_http(base);
   return run(base, is_file, buf, len, opts, chain, err);
-}
-
-void vast_chain_free(vast_chain *c) {
-  if (!c) return;
-  for (size_t i = 0; i < c->n_hops; i++)
-    vast_doc_free((vast_doc *)c->hops[i].doc);
-  vast__arena_free(&c->arena);
-  free(c);
-}
-
-const vast_hop *vast_chain_hops(const vast_chain *c, size_t *n) {
-  if (n) *n = c ? c->n_hops : 0;
-  return c ? c->hops : NULL;
-}
-
-const vast_resolved *vast_chain_ads(const vast_chain *c, size_t *n) {
-  if (n) *n = c ? c->n_ads : 0;
-  return c ? c->ads : NULL;
-}
-
-const vast_failure *vast_chain_failures(const vast_chain *c, size_t *n) {
-  if (n) *n = c ? c->n_fails : 0;
-  return c ? c->fails : NULL;
-}
-
-const vast_error_beacon *vast_chain_error_beacons(const vast_chain *c, size_t *n) {
-  if (n) *n = c ? c->n_eb : 0;
-  return c ? c->eb : NULL;
-}
-
-double vast_chain_elapsed_ms(const vast_chain *c) {
-  return c ? c->elapsed_ms : 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* JSON                                                                      */
-/* ------------------------------------------------------------------------ */
-
-typedef struct jw {
-  vast_write_fn w;
-  void *ctx;
-  int failed;
-} jw;
-
-static void jraw(jw *j, const char *s, size_t n) {
-  if (!j->failed && n && j->w(j->ctx, s, n) != 0) j->failed = 1;
-}
-
-static void jraw_out(void *u, const char *s, size_t n) {
-  jraw(u, s, n);
-}
-
-/* Strings go through the library's one JSON escaper (jsonw.h). */
-static void jstr(jw *j, const char *s) {
-  if (!s)
-    jraw(j, "null", 4);
-  else
-    vast__json_quote(s, strlen(s), jraw_out, j);
-}
-
-static void jf(jw *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jf(jw *j, const char *fmt, ...) {
-  char b[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(b, sizeof b, fmt, ap);
-  va_end(ap);
-  if (n > 0) jraw(j, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
-}
-
-static void j_ads(jw *j, const vast_ad *const *ads, const size_t *hops, size_t n) {
-  jraw(j, "[", 1);
-  for (size_t i = 0; i < n; i++) {
-    const vast_ad *a = ads[i];
-    jraw(j, i ? ",{" : "{", i ? 2 : 1);
-    if (hops)
-      jf(j, "\"hop\":%zu,", hops[i]);
-    else
-      jraw(j, "\"hop\":null,", 11); /* a failure's levels carry no hop index */
-    jraw(j, "\"id\":", 5);
-    jstr(j, a->id);
-    jraw(j, ",\"kind\":", 8);
-    jstr(j, a->kind == VAST_AD_INLINE    ? "inline"
-            : a->kind == VAST_AD_WRAPPER ? "wrapper"
-                                         : "empty");
-    jraw(j, ",\"adSystem\":", 12);
-    jstr(j, a->ad_system);
-    jraw(j, ",\"vastAdTagURI\":", 16); /* null for an InLine: keys are never left out */
-    jstr(j, a->kind == VAST_AD_WRAPPER ? a->vast_ad_tag_uri : NULL);
-    jf(j, ",\"impressions\":%zu,\"errors\":%zu}", a->n_impressions, a->n_errors);
-  }
-  jraw(j, "]", 1);
-}
-
-vast_err vast_chain_write_json(const vast_chain *c, vast_write_fn write, void *ctx) {
-  if (!c || !write) return VAST_E_INVAL;
-  jw j = {write, ctx, 0};
-  jf(&j, "{\"ok\":%s,\"elapsedMs\":%.3f,\"hops\":[", c->n_ads ? "true" : "false", c->elapsed_ms);
-  for (size_t i = 0; i < c->n_hops; i++) {
-    const vast_hop *h = &c->hops[i];
-    jraw(&j, i ? ",{\"url\":" : "{\"url\":", i ? 8 : 7);
-    jstr(&j, h->url);
-    /* camelCase, null for what does not apply (docs/json.md) */
-    jf(&j, ",\"file\":%s,\"depth\":%u,\"parent\":", h->is_file ? "true" : "false", h->depth);
-    if (h->parent < 0)
-      jraw(&j, "null", 4);
-    else
-      jf(&j, "%d", h->parent);
-    jraw(&j, ",\"status\":", 10);
-    if (h->status <= 0)
-      jraw(&j, "null", 4);
-    else
-      jf(&j, "%ld", h->status);
-    jf(&j, ",\"latencyMs\":%.3f,\"bytes\":%zu,\"iabCode\":", h->latency_ms, h->bytes);
-    if (h->iab_code)
-      jf(&j, "%d", h->iab_code);
-    else
-      jraw(&j, "null", 4);
-    jraw(&j, ",\"error\":", 9);
-    jstr(&j, h->err ? (h->message ? h->message : vast_strerror(h->err)) : NULL);
-    jraw(&j, "}", 1);
-  }
-  jraw(&j, "],\"ads\":[", 9);
-  for (size_t i = 0; i < c->n_ads; i++) {
-    jraw(&j, i ? ",{\"sequence\":" : "{\"sequence\":", i ? 13 : 12);
-    if (c->ads[i].sequence < 0)
-      jraw(&j, "null", 4);
-    else
-      jf(&j, "%d", c->ads[i].sequence);
-    jraw(&j, ",\"chain\":", 9);
-    j_ads(&j, c->ads[i].ads, c->ads[i].hops, c->ads[i].n);
-    jraw(&j, "}", 1);
-  }
-  jraw(&j, "],\"failures\":[", 14);
-  for (size_t i = 0; i < c->n_fails; i++) {
-    const vast_failure *f = &c->fails[i];
-    jf(&j, "%s{\"iabCode\":%d,\"error\":", i ? "," : "", f->iab_code);
-    jstr(&j, vast_errname(f->err));
-    jraw(&j, ",\"message\":", 11);
-    jstr(&j, f->message);
-    jraw(&j, ",\"chain\":", 9);
-    j_ads(&j, f->ads, NULL, f->n);
-    jraw(&j, "}", 1);
-  }
-  jraw(&j, "],\"errorsFired\":[", 17);
-  for (size_t i = 0; i < c->n_eb; i++) {
-    jf(&j, "%s{\"code\":%d,\"url\":", i ? "," : "", c->eb[i].iab_code);
-    jstr(&j, c->eb[i].url);
-    jraw(&j, "}", 1);
-  }
-  jraw(&j, "]}\n", 3);
-  return j.failed ? VAST_E_IO : VAST_OK;
 }

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "base/jsonw.h"
-#include "vastrack.h"
+#include "vastrack/doc.h"
+#include "vastrack/chain.h"
 
 static const char *ad_type_name(vast_ad_kind k) {
   return k == VAST_AD_INLINE ? "inline" : k == VAST_AD_WRAPPER ? "wrapper" : "empty";

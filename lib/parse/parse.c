@@ -20,7 +20,8 @@
 #include <strings.h>
 
 #include "base/arena.h"
-#include "vastrack.h"
+#include "vastrack/doc.h"
+#include "vastrack/chain.h"
 
 /* ---- element table ------------------------------------------------------ */
 

@@ -29,6 +29,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 
+#include "base/error.h"
 #include "base/jsonw.h"
 #include "net/net-int.h"
 #include "vastrack/probe.h"
@@ -859,11 +860,8 @@ vast_err vast_prober_run(vast_prober *p, const char *target, vast_media_info *in
   }
   if (r.fd >= 0) close(r.fd);
   info->elapsed_ms = (double)(vast__now_us() - t0) / 1000.0;
-  if (r.err != VAST_OK && err) {
-    err->code = r.err;
-    err->iab_code = r.iab;
-    snprintf(err->message, sizeof err->message, "cannot probe '%.90s': %.130s", target, r.msg);
-  }
+  if (r.err != VAST_OK)
+    vast__error_set(err, r.err, r.iab, "cannot probe '%.90s': %.130s", target, r.msg);
   return r.err;
 }
 
@@ -903,11 +901,7 @@ static void *many_main(void *arg) {
     if (ce != VAST_OK) {
       info_init(&m->infos[i]);
       m->rcs[i] = ce;
-      if (e) {
-        memset(e, 0, sizeof *e);
-        e->code = ce;
-        snprintf(e->message, sizeof e->message, "cannot probe: %s", vast_strerror(ce));
-      }
+      vast__error_set(e, ce, 0, "cannot probe: %s", vast_strerror(ce));
       continue;
     }
     m->rcs[i] = vast_prober_run(p, m->targets[i], &m->infos[i], e);

@@ -27,7 +27,7 @@
 #include "base/buf.h"
 #include "collect/collect-int.h"
 #include "base/jsonw.h"
-#include "vastrack.h"
+#include "vastrack/ssai.h"
 #include "vastrack/ssai.h"
 
 #define MAX_CONNS 4096

@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 #include "base/jsonw.h"
-#include "vastrack.h"
+#include "vastrack/chain.h"
+#include "vastrack/net.h"
+#include "vastrack/track.h"
 
 /* One event of an ad's timeline: name, media time (-1: a player event) and
    the URL templates merged over the wrapper chain. */

@@ -29,7 +29,8 @@
 
 #include "base/jsonw.h"
 #include "net/net-int.h"
-#include "vastrack.h"
+#include "vastrack/net.h"
+#include "vastrack/track.h"
 #include "ssai/ssai-int.h"
 #include "vastrack/ssai.h"
 

@@ -9,7 +9,7 @@
  * items stay as they are. The lookup is a switch on the name length plus
  * memcmp; nothing is allocated, and the output never runs past `cap`.
  */
-#include "vastrack.h"
+#include "vastrack/track.h"
 
 #include <math.h>
 #include <string.h>

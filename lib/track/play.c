@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "vastrack.h"
+#include "vastrack/track.h"
 
 #define EPS 1e-9 /* slack when comparing clock times */
 

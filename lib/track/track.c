@@ -23,7 +23,7 @@
  * A forward step thrown away is added to a counter and its input returns
  * VAST_E_NOT_PLAYED.
  */
-#include "vastrack.h"
+#include "vastrack/track.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -152,12 +152,6 @@ struct vast_tracker {
 
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
-
-static const char *const event_names[VAST_EV__COUNT] = {
-#define X(name, str) str,
-    VAST_EVENT_MAP(X)
-#undef X
-};
 
 static const char *const input_names[VAST_IN__COUNT] = {
     [VAST_IN_LOADED] = "loaded",
@@ -870,7 +864,7 @@ static vast_err fire_slot_urls(vast_tracker *t, const firing *f, int slot);
 static vast_err fire_slot(vast_tracker *t, const firing *f, int slot) {
   if (slot_empty(t, slot) && (t->state & ST_UNTRACKED)) {
     if (slot < VAST_EV__COUNT)
-      untracked(t, f, VAST_BEACON_TRACKING, (vast_event)slot, event_names[slot]);
+      untracked(t, f, VAST_BEACON_TRACKING, (vast_event)slot, vast_event_name((vast_event)slot));
     else
       untracked(t, f, slot_kinds[slot - VAST_EV__COUNT], VAST_EV_UNKNOWN,
                 slot_names[slot - VAST_EV__COUNT]);
@@ -886,7 +880,7 @@ static vast_err fire_slot_urls(vast_tracker *t, const firing *f, int slot) {
   const char *name;
   if (slot < VAST_EV__COUNT) {
     ev = (vast_event)slot;
-    name = event_names[slot];
+    name = vast_event_name((vast_event)slot);
   } else {
     kind = slot_kinds[slot - VAST_EV__COUNT];
     name = slot_names[slot - VAST_EV__COUNT];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/error.h"
 #include "validate/validate-int.h"
 
 struct vast_validate_config {
@@ -71,15 +72,11 @@ void vast_validate_config_apply(const vast_validate_config *c, vast_validate_opt
 static vast_err fail(vast_error *err, unsigned long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static vast_err fail(vast_error *err, unsigned long line, const char *fmt, ...) {
-  if (err) {
-    memset(err, 0, sizeof *err);
-    err->code = VAST_E_INVAL;
-    err->line = line;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  vast__error_setv(err, VAST_E_INVAL, 0, fmt, ap); /* base/error.h, plus the line */
+  va_end(ap);
+  if (err) err->line = line;
   return VAST_E_INVAL;
 }
 

@@ -7,7 +7,8 @@
 #define VASTRACK_VALIDATE_INT_H
 
 #include "base/arena.h"
-#include "vastrack.h"
+#include "vastrack/validate.h"
+#include "vastrack/chain.h"
 
 /* enum, id, category, IAB code, severity web/ctv/ssai/audio (E W I O), summary, fix */
 #define VAST__RULES(X)                                                                             \

@@ -194,16 +194,6 @@ static void ob_printf(ob *o, const char *fmt, ...) {
   if (n > 0) ob_put(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-static void ob_out(void *u, const char *p, size_t n) {
-  ob_put(u, p, n);
-}
-
-/* A JSON string through the library's one escaper (jsonw.h). */
-static void ob_json_str(ob *o, const char *s) {
-  if (!s) s = "";
-  vast__json_quote(s, strlen(s), ob_out, o);
-}
-
 static vast_err ob_done(ob *o) {
   ob_flush(o);
   return o->failed ? VAST_E_IO : VAST_OK;
@@ -459,91 +449,134 @@ static const char *sarif_level(vast_severity s) {
                                  : "none";
 }
 
+/* {"text":s} */
+static void sarif_text(vast__jw *w, const char *key, const char *s) {
+  vast__jw_key(w, key);
+  vast__jw_obj_begin(w);
+  vast__jw_kstr(w, "text", s ? s : "");
+  vast__jw_obj_end(w);
+}
+
 vast_err vast_sarif_begin(vast_profile profile, vast_write_fn write, void *ctx, int *state) {
   if (!write || !state || (unsigned)profile >= VAST_PROFILE__COUNT) return VAST_E_INVAL;
   *state = 0;
-  ob o = {.write = write, .ctx = ctx};
-  ob_s(&o,
-       "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
-       "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"vastrack\",\"version\":\"" VAST_VERSION_STRING
-       "\",\"informationUri\":\"" HELP_BASE "\",\"rules\":[");
+  static const char head[] =
+      "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+      "\"runs\":[{\"tool\":{\"driver\":{\"name\":\"vastrack\",\"version\":\"" VAST_VERSION_STRING
+      "\",\"informationUri\":\"" HELP_BASE "\",\"rules\":[";
+  vast__jw w;
+  vast__jw_init(&w, write, ctx);
+  vast__jw_raw(&w, head, sizeof head - 1); /* the rules are the elements written next */
   for (size_t i = 0; i < VAST__R__COUNT; i++) {
     const vast_rule *r = &vast__rules[i];
-    if (i) ob_s(&o, ",");
-    ob_s(&o, "{\"id\":");
-    ob_json_str(&o, r->id);
-    ob_s(&o, ",\"shortDescription\":{\"text\":");
-    ob_json_str(&o, r->summary);
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "id", r->id);
+    sarif_text(&w, "shortDescription", r->summary);
     char full[1024];
     if (r->iab_code)
       snprintf(full, sizeof full, "%s (leads to IAB VAST error %d). Fix: %s.", r->summary,
                r->iab_code, r->fix);
     else
       snprintf(full, sizeof full, "%s. Fix: %s.", r->summary, r->fix);
-    ob_s(&o, "},\"fullDescription\":{\"text\":");
-    ob_json_str(&o, full);
-    ob_s(&o, "},\"helpUri\":\"" HELP_BASE);
-    ob_s(&o, r->id);
-    ob_s(&o, "\",\"help\":{\"text\":");
-    ob_json_str(&o, r->fix);
+    sarif_text(&w, "fullDescription", full);
+    char help[512];
+    snprintf(help, sizeof help, HELP_BASE "%s", r->id);
+    vast__jw_kstr(&w, "helpUri", help);
+    sarif_text(&w, "help", r->fix);
     vast_severity s = r->severity[profile];
-    ob_printf(&o,
-              "},\"defaultConfiguration\":{\"level\":\"%s\",\"enabled\":%s},"
-              "\"properties\":{\"category\":\"%s\",\"iabCode\":%d}}",
-              sarif_level(s), s == VAST_SEV_OFF ? "false" : "true", r->category, r->iab_code);
+    vast__jw_key(&w, "defaultConfiguration");
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "level", sarif_level(s));
+    vast__jw_kbool_opt(&w, "enabled", s != VAST_SEV_OFF);
+    vast__jw_obj_end(&w);
+    vast__jw_key(&w, "properties");
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "category", r->category);
+    vast__jw_kint(&w, "iabCode", r->iab_code);
+    vast__jw_obj_end(&w);
+    vast__jw_obj_end(&w);
   }
-  ob_printf(&o, "]}},\"properties\":{\"profile\":\"%s\"},\"results\":[",
-            vast_profile_name(profile));
-  return ob_done(&o);
+  vast__jw_raw(&w, "]}}", 3);
+  vast__jw_key(&w, "properties"); /* at the run's level now: the writer adds the comma */
+  vast__jw_obj_begin(&w);
+  vast__jw_kstr(&w, "profile", vast_profile_name(profile));
+  vast__jw_obj_end(&w);
+  vast__jw_raw(&w, ",\"results\":[", 12);
+  return vast__jw_finish(&w) ? VAST_E_IO : VAST_OK;
 }
 
 /* artifactLocation.uri is a URI reference: percent-encode what is not allowed. */
-static void ob_uri(ob *o, const char *s) {
-  ob_put(o, "\"", 1);
+static void uri_ref(vast__buf *b, const char *s) {
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     unsigned c = *p;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
         strchr("-._~/:?#@!$&'()*+,;=", (int)c))
-      ob_put(o, (const char *)p, 1);
+      vast__buf_write(b, (const char *)p, 1);
     else
-      ob_printf(o, "%%%02X", c);
+      vast__buf_printf(b, "%%%02X", c);
   }
-  ob_put(o, "\"", 1);
 }
 
 vast_err vast_sarif_add(const vast_findings *l, const char *uri, vast_write_fn write, void *ctx,
                         int *state) {
   if (!write || !state) return VAST_E_INVAL;
-  ob o = {.write = write, .ctx = ctx};
   if (!uri || strcmp(uri, "-") == 0) uri = "stdin";
+  vast__buf ref = {0};
+  uri_ref(&ref, uri);
+  if (ref.fail) {
+    vast__buf_free(&ref);
+    return VAST_E_NOMEM;
+  }
+  vast__jw w;
+  vast__jw_init(&w, write, ctx);
+  if (*state && l && l->n) vast__jw_raw(&w, ",", 1); /* after the results of earlier calls */
   for (size_t i = 0; l && i < l->n; i++) {
     const vast_finding *f = &l->items[i];
-    if ((*state)++) ob_s(&o, ",");
-    ob_s(&o, "{\"ruleId\":");
-    ob_json_str(&o, f->rule_id);
-    ob_printf(&o, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
-              (size_t)(f->rule - vast__rules), sarif_level(f->severity));
-    ob_json_str(&o, f->message);
-    ob_s(&o, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-    ob_uri(&o, uri);
-    ob_s(&o, "}");
+    (*state)++;
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "ruleId", f->rule_id ? f->rule_id : "");
+    vast__jw_kint(&w, "ruleIndex", (long long)(f->rule - vast__rules));
+    vast__jw_kstr(&w, "level", sarif_level(f->severity));
+    sarif_text(&w, "message", f->message);
+    vast__jw_key(&w, "locations");
+    vast__jw_arr_begin(&w);
+    vast__jw_obj_begin(&w);
+    vast__jw_key(&w, "physicalLocation");
+    vast__jw_obj_begin(&w);
+    vast__jw_key(&w, "artifactLocation");
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "uri", ref.p ? ref.p : "");
+    vast__jw_obj_end(&w);
     if (f->line) {
-      ob_printf(&o, ",\"region\":{\"startLine\":%u", f->line);
-      if (f->column) ob_printf(&o, ",\"startColumn\":%u", f->column);
-      ob_s(&o, "}");
+      vast__jw_key(&w, "region");
+      vast__jw_obj_begin(&w);
+      vast__jw_kint(&w, "startLine", f->line);
+      if (f->column) vast__jw_kint(&w, "startColumn", f->column);
+      vast__jw_obj_end(&w);
     }
-    ob_s(&o, "},\"logicalLocations\":[{\"fullyQualifiedName\":");
-    ob_json_str(&o, f->path);
-    ob_printf(&o, ",\"kind\":\"element\"}]}],\"properties\":{\"iabCode\":%d}}", f->iab_code);
+    vast__jw_obj_end(&w);
+    vast__jw_key(&w, "logicalLocations");
+    vast__jw_arr_begin(&w);
+    vast__jw_obj_begin(&w);
+    vast__jw_kstr(&w, "fullyQualifiedName", f->path ? f->path : "");
+    vast__jw_kstr(&w, "kind", "element");
+    vast__jw_obj_end(&w);
+    vast__jw_arr_end(&w);
+    vast__jw_obj_end(&w);
+    vast__jw_arr_end(&w);
+    vast__jw_key(&w, "properties");
+    vast__jw_obj_begin(&w);
+    vast__jw_kint(&w, "iabCode", f->iab_code);
+    vast__jw_obj_end(&w);
+    vast__jw_obj_end(&w);
   }
-  return ob_done(&o);
+  vast__buf_free(&ref);
+  return vast__jw_finish(&w) ? VAST_E_IO : VAST_OK;
 }
 
 vast_err vast_sarif_end(vast_write_fn write, void *ctx, int *state) {
   if (!write || !state) return VAST_E_INVAL;
-  ob o = {.write = write, .ctx = ctx};
-  ob_s(&o, "]}]}\n");
-  return ob_done(&o);
+  return write(ctx, "]}]}\n", 5) ? VAST_E_IO : VAST_OK;
 }
 
 /* ---- audit --------------------------------------------------------------- */

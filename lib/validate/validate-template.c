@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vastrack.h"
+#include "vastrack/validate.h"
 
 #define TRACK "https://track.example.com/v1/"
 

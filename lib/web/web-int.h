@@ -1,13 +1,16 @@
 /*
  * web-int.h: the web inspector and dashboard served by the collector
  * (lib/web/web.c: the JSON API; lib/web/web-assets.c: the pages, built from web/ into
- * the library). lib/collect/collect.c routes requests here; nothing in this file
+ * the library). The collector serves them through vast__web_routes (a route
+ * table, collect-int.h) and vast_collector_start (serve.c); nothing here
  * touches a connection or an event loop.
  */
 #ifndef VASTRACK_WEB_INT_H
 #define VASTRACK_WEB_INT_H
 
 #include <stddef.h>
+
+#include "collect/collect-int.h"
 
 /* One answer of the API: status, a static content type, a malloc'd body. */
 typedef struct vast__web_resp {
@@ -63,5 +66,12 @@ extern const char vast__web_sec_headers[];
 void vast__web_errors(vast__web_resp *out);
 
 void vast__web_resp_free(vast__web_resp *r);
+
+/*
+ * The routes of the web UI (ended by an entry with method NULL): GET
+ * /api/errors, POST /api/<endpoint> (thread pool; the body admitted by
+ * vast__web_api_ctype_ok), and GET of the pages and assets.
+ */
+extern const vast__route vast__web_routes[];
 
 #endif

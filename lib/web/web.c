@@ -21,7 +21,8 @@
  * error: 200 with "ok":false. 400 is for a malformed API request.
  *
  * Everything here may block on the network and runs on libuv's thread pool
- * (lib/collect/collect.c); it keeps no state and is reentrant.
+ * (lib/collect/route.c, through the route table at the end); it keeps no
+ * state and is reentrant.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,8 +31,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "vastrack.h"
 #include "base/buf.h"
 #include "collect/collect-int.h"
+#include "collect/wire.h"
 #include "base/jsonw.h"
 #include "web/web-int.h"
 
@@ -51,23 +54,7 @@ static const vast_net_policy *web_policy(int allow_private) {
   return allow_private ? &allow : &refuse;
 }
 
-/* ---- output buffer (buf.h) ---- */
-
-static void sb_out(void *u, const char *p, size_t n) {
-  vast__buf_write(u, p, n);
-}
-
-/* A JSON string (NULL: null) through the library's one escaper (jsonw.h). */
-static void sb_jstrn(vast__buf *b, const char *s, size_t n) {
-  if (!s)
-    vast__buf_puts(b, "null");
-  else
-    vast__json_quote(s, n, sb_out, b);
-}
-
-static void sb_jstr(vast__buf *b, const char *s) {
-  sb_jstrn(b, s, s ? strlen(s) : 0);
-}
+/* ---- output buffer (buf.h), JSON strings by jsonw.h ---- */
 
 static void finish(vast__web_resp *out, int status, vast__buf *b) {
   if (b->fail) {
@@ -91,7 +78,7 @@ static void fail_json(vast__web_resp *out, int status, const char *msg, int iab,
                       unsigned long col, const char *source, size_t slen) {
   vast__buf b = {0};
   vast__buf_puts(&b, "{\"ok\":false,\"error\":{\"message\":");
-  sb_jstr(&b, msg);
+  vast__json_buf_str(&b, msg);
   vast__buf_puts(&b, ",\"iabCode\":");
   if (iab)
     vast__buf_printf(&b, "%d", iab);
@@ -102,7 +89,7 @@ static void fail_json(vast__web_resp *out, int status, const char *msg, int iab,
   else
     vast__buf_puts(&b, ",\"line\":null,\"column\":null}");
   vast__buf_puts(&b, ",\"source\":"); /* null when there is none: keys are never left out */
-  sb_jstrn(&b, source, slen);
+  vast__json_buf_strn(&b, source, slen);
   vast__buf_puts(&b, "}");
   finish(out, status, &b);
 }
@@ -225,9 +212,6 @@ static void tally_tracking(evtally *t, size_t *nt, size_t cap, const vast_tracki
     tally(t, nt, cap, tr[i].event_name ? tr[i].event_name : vast_event_name(tr[i].event), 1);
 }
 
-static const char *const CORE_LINEAR[] = {"impression", "start",         "firstQuartile",
-                                          "midpoint",   "thirdQuartile", "complete"};
-
 static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_creative *cr,
                          size_t ci, int *first) {
   evtally t[64];
@@ -269,7 +253,7 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
   vast__buf_puts(b, *first ? "{" : ",{");
   *first = 0;
   vast__buf_printf(b, "\"adIndex\":%zu,\"ad\":", ai);
-  sb_jstr(b, ad->id);
+  vast__json_buf_str(b, ad->id);
   vast__buf_printf(b, ",\"adType\":\"%s\",\"creativeIndex\":",
                    ad->kind == VAST_AD_INLINE    ? "inline"
                    : ad->kind == VAST_AD_WRAPPER ? "wrapper"
@@ -279,22 +263,22 @@ static void coverage_row(vast__buf *b, const vast_ad *ad, size_t ai, const vast_
   else
     vast__buf_puts(b, "null");
   vast__buf_puts(b, ",\"creative\":");
-  sb_jstr(b, cr ? cr->id : NULL);
+  vast__json_buf_str(b, cr ? cr->id : NULL);
   vast__buf_printf(b, ",\"kind\":\"%s\",\"events\":{", kind);
   for (size_t i = 0; i < nt; i++) {
     if (i) vast__buf_puts(b, ",");
-    sb_jstr(b, t[i].name);
+    vast__json_buf_str(b, t[i].name);
     vast__buf_printf(b, ":%u", t[i].n);
   }
   vast__buf_puts(b, "},\"missing\":[");
-  /* What an InLine linear must track for its funnel to be measured. */
+  /* What an InLine linear must track for its funnel to be measured (wire.h). */
   int nm = 0;
   if (ad->kind == VAST_AD_INLINE && cr && cr->kind == VAST_CREATIVE_LINEAR) {
-    for (size_t k = 0; k < sizeof CORE_LINEAR / sizeof CORE_LINEAR[0]; k++) {
+    for (size_t k = 0; k < VAST__WIRE_FUNNEL_N; k++) {
       int have = 0;
       for (size_t i = 0; i < nt; i++)
-        have |= !strcmp(t[i].name, CORE_LINEAR[k]);
-      if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", CORE_LINEAR[k]);
+        have |= !strcmp(t[i].name, vast__wire_funnel[k]);
+      if (!have) vast__buf_printf(b, "%s\"%s\"", nm++ ? "," : "", vast__wire_funnel[k]);
     }
   } else if (ad->kind == VAST_AD_INLINE && !ad->n_impressions) {
     vast__buf_puts(b, "\"impression\"");
@@ -323,7 +307,7 @@ static void api_inspect(const web_input *in, vast__web_resp *out) {
   vast__buf_printf(&b, "{\"ok\":true,\"kind\":\"%s\",\"source\":",
                    vast_doc_kind_of(doc) == VAST_DOC_VMAP ? "vmap" : "vast");
   if (in->fetched)
-    sb_jstrn(&b, in->buf, in->len);
+    vast__json_buf_strn(&b, in->buf, in->len);
   else
     vast__buf_puts(&b, "null");
   vast__buf_puts(&b, ",\"doc\":");
@@ -339,15 +323,15 @@ static void api_inspect(const web_input *in, vast__web_resp *out) {
 
 static void write_iab(vast__buf *b, const vast_iab_error *e) {
   vast__buf_printf(b, "{\"code\":%d,\"name\":", e->code);
-  sb_jstr(b, e->name);
+  vast__json_buf_str(b, e->name);
   vast__buf_puts(b, ",\"meaning\":");
-  sb_jstr(b, e->meaning);
+  vast__json_buf_str(b, e->meaning);
   vast__buf_puts(b, ",\"cause\":");
-  sb_jstr(b, e->cause);
+  vast__json_buf_str(b, e->cause);
   vast__buf_puts(b, ",\"fix\":");
-  sb_jstr(b, e->fix);
+  vast__json_buf_str(b, e->fix);
   vast__buf_puts(b, ",\"test\":");
-  sb_jstr(b, e->test);
+  vast__json_buf_str(b, e->test);
   vast__buf_puts(b, "}");
 }
 
@@ -399,7 +383,7 @@ static void api_validate(const web_input *in, const char *q, size_t qn, int allo
   vast__buf_printf(&b, "{\"ok\":true,\"parsed\":%s,\"profile\":\"%s\",\"source\":",
                    doc ? "true" : "false", vast_profile_name(opt.profile));
   if (in->fetched)
-    sb_jstrn(&b, in->buf, in->len);
+    vast__json_buf_strn(&b, in->buf, in->len);
   else
     vast__buf_puts(&b, "null");
   vast__buf_puts(&b, ",\"result\":");
@@ -455,7 +439,7 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
     vast__buf_puts(&b, "null");
   } else {
     vast__buf_puts(&b, "{\"message\":");
-    sb_jstr(&b, err.message[0] ? err.message : vast_strerror(rc));
+    vast__json_buf_str(&b, err.message[0] ? err.message : vast_strerror(rc));
     if (err.iab_code)
       vast__buf_printf(&b, ",\"iabCode\":%d}", err.iab_code);
     else
@@ -488,9 +472,9 @@ static void on_beacon(void *user, const vast_track_beacon *bc) {
   vast__buf_puts(s->b, s->n++ ? ",{" : "{");
   vast__buf_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
                    bc->media_time < 0 ? s->st.media : bc->media_time);
-  sb_jstr(s->b, bc->name);
+  vast__json_buf_str(s->b, bc->name);
   vast__buf_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
-  sb_jstrn(s->b, bc->url, bc->url_len);
+  vast__json_buf_strn(s->b, bc->url, bc->url_len);
   vast__buf_puts(s->b, "}");
 }
 
@@ -500,9 +484,9 @@ static void on_refused(void *user, const vast_play_state *st, const vast_play_ev
   play_sim *s = user;
   vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
   vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
-  sb_jstr(s->notes, e->name);
+  vast__json_buf_str(s->notes, e->name);
   vast__buf_puts(s->notes, ",\"message\":");
-  sb_jstr(s->notes, reason);
+  vast__json_buf_str(s->notes, reason);
   vast__buf_puts(s->notes, "}");
 }
 
@@ -541,51 +525,39 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
   }
   vast_doc *doc = parse_input(in, out);
   if (!doc) return;
+  /* The ad and creative: the library's one pick (vast_select_doc, or
+     vast_select_chain once a Wrapper is resolved), as `vastrack play` does. */
   const vast_vast *v = vast_doc_vast(doc);
-  const vast_ad *inline_ad = NULL, *wrapper = NULL;
-  for (size_t i = 0; v && i < v->n_ads; i++) {
-    if (!inline_ad && v->ads[i].kind == VAST_AD_INLINE) inline_ad = &v->ads[i];
-    if (!wrapper && v->ads[i].kind == VAST_AD_WRAPPER) wrapper = &v->ads[i];
-  }
-  const vast_ad *const *ads = NULL;
-  const vast_ad *single[1];
-  size_t n_ads = 0;
+  int have_wrapper = 0;
+  for (size_t i = 0; v && i < v->n_ads; i++)
+    have_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
   vast_chain *chain = NULL;
   vast_plan *plan = NULL;
   vast_tracker *tr = NULL;
-  if (inline_ad) {
-    single[0] = inline_ad;
-    ads = single;
-    n_ads = 1;
-  } else if (wrapper) {
+  vast_selection sel;
+  if (vast_select_doc(doc, 0, &sel) != VAST_OK) {
+    if (!have_wrapper) {
+      fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
+      goto done;
+    }
     vast_resolve_opts ro;
     resolve_opts(&ro, allow_private);
     vast_error err;
     memset(&err, 0, sizeof err);
     vast_err rc =
         vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain, &err);
-    size_t n = 0;
-    const vast_resolved *res = chain ? vast_chain_ads(chain, &n) : NULL;
-    if (rc != VAST_OK || !n) {
+    if (rc != VAST_OK || vast_select_chain(chain, 0, &sel) != VAST_OK) {
       snprintf(msg, sizeof msg, "cannot resolve the wrapper chain: %.200s",
-               err.message[0] ? err.message : vast_strerror(rc));
+               err.message[0] ? err.message : vast_strerror(rc != VAST_OK ? rc : VAST_E_NO_AD));
       fail_json(out, 200, msg, err.iab_code, 0, 0, NULL, 0);
       goto done;
     }
-    ads = res[0].ads;
-    n_ads = res[0].n;
-  } else {
-    fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
-    goto done;
   }
-  const vast_ad *ad = ads[n_ads - 1];
-  long ci = creative;
-  if (ci < 0) {
-    for (size_t i = 0; i < ad->n_creatives && ci < 0; i++)
-      if (ad->creatives[i].kind == VAST_CREATIVE_LINEAR) ci = (long)i;
-    if (ci < 0 && ad->n_creatives) ci = 0;
-  }
-  if (ci < 0 || ci >= (long)ad->n_creatives) {
+  const vast_ad *const *ads = sel.chain ? sel.chain : &sel.ad;
+  size_t n_ads = sel.n_chain;
+  const vast_ad *ad = sel.ad;
+  long ci = creative >= 0 ? creative : (long)sel.creative;
+  if (ci >= (long)ad->n_creatives) {
     fail_json(out, 200, "no such creative to play", 0, 0, 0, NULL, 0);
     goto done;
   }
@@ -722,3 +694,65 @@ void vast__web_api(const char *path, size_t pn, const char *query, size_t qn, co
   }
   free(in.fetched);
 }
+
+/* ---- the routes the collector serves (collect-int.h) ---- */
+
+static void from_resp(vast__web_resp *r, vast__route_ans *out) {
+  out->status = r->status;
+  out->ctype = r->ctype;
+  out->body = out->owned = r->body;
+  out->len = r->len;
+}
+
+/* GET /api/errors: the IAB error-code table. */
+static void route_errors(const vast__route_req *rq, vast__route_ans *out) {
+  vast__web_resp r;
+  vast__web_errors(&r);
+  from_resp(&r, out);
+}
+
+static int route_asset_match(const char *path, size_t n) {
+  const char *ctype;
+  const unsigned char *data;
+  size_t len;
+  return vast__web_asset(path, n, &ctype, &data, &len);
+}
+
+/* GET of a page or asset built into the library (static bytes). */
+static void route_asset(const vast__route_req *rq, vast__route_ans *out) {
+  const unsigned char *data = NULL;
+  if (!vast__web_asset(rq->path, rq->pn, &out->ctype, &data, &out->len)) {
+    out->status = 404;
+    out->ctype = "text/plain";
+    out->body = "not found\n";
+    out->len = 10;
+    return;
+  }
+  out->status = 200;
+  out->body = (const char *)data;
+}
+
+static const char *route_api_admit(const vast__route_req *rq) {
+  if (vast__web_api_ctype_ok(rq->ctype, rq->cn, rq->api_client)) return NULL;
+  return "send Content-Type: application/xml or application/json "
+         "(or an X-Vastrack-Client header)\n";
+}
+
+static int route_api_slow(const vast__route_req *rq) {
+  return vast__web_api_slow(rq->path, rq->pn, rq->query, rq->qn, rq->body, rq->bn);
+}
+
+/* POST /api/<endpoint>, on the thread pool. */
+static void route_api(const vast__route_req *rq, vast__route_ans *out) {
+  vast__web_resp r;
+  vast__web_api(rq->path, rq->pn, rq->query, rq->qn, rq->body, rq->bn, rq->allow_private, &r);
+  from_resp(&r, out);
+}
+
+const vast__route vast__web_routes[] = {
+    {"GET", "/api/errors", 0, NULL, NULL, NULL, route_errors},
+    {"POST", "/api/", VAST__ROUTE_PREFIX | VAST__ROUTE_BODY | VAST__ROUTE_POOL, vast__web_api_known,
+     route_api_admit, route_api_slow, route_api},
+    {"GET", "", VAST__ROUTE_PREFIX, route_asset_match, NULL, NULL, route_asset},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};

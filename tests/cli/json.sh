@@ -95,10 +95,12 @@ for e in impression start firstQuartile; do curl -s -o /dev/null "$URL/t/$e?ad=A
 curl -s -o /dev/null "$URL/t/error?ad=W1&code=303"
 curl -s -o /dev/null "$URL/t/error?ad=W1&code=x%FFy"
 curl -s -o /dev/null "$URL/t/error?ad=W1"
+# controls, DEL, a newline and an invalid byte: one escaping in every output
+curl -s -o /dev/null "$URL/t/start?ad=c%01%7F%0A%FF%22"
 i=0
 while :; do
   curl -s "$URL/stats" > "$TMP/st.json"
-  grep -q '"stored":6' "$TMP/st.json" && break
+  grep -q '"stored":7' "$TMP/st.json" && break
   i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
 done
 check "/stats" Stats "$TMP/st.json"
@@ -107,4 +109,10 @@ grep -q "A$(printf '\357\277\275\357\277\275')" "$TMP/as.json" && ok "api/stats:
   nok "api/stats: invalid bytes become U+FFFD" "$(head -c 300 "$TMP/as.json")"
 kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=""
 "$V" report --db "$DB" --json > "$TMP/rep.json"; check "report --json with a non-UTF-8 ad" Report "$TMP/rep.json"
+# the same bytes from the collector's /api/stats and from report (docs/json.md)
+ESC=$(printf '"c\\u0001\\u007f\\n\357\277\275\\""')
+for out in as.json rep.json; do
+  grep -qF "\"ad\":$ESC" "$TMP/$out" && ok "$out: controls, DEL, newline and invalid UTF-8 escaped as docs/json.md says" ||
+    nok "$out: controls, DEL, newline and invalid UTF-8 escaped as docs/json.md says" "$(head -c 400 "$TMP/$out")"
+done
 finish

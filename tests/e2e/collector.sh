@@ -62,6 +62,21 @@ bad=0
 for j in 1 2 3 4; do grep -q "^c$j,impression,250," "$TMP/a.csv" || bad=1; done
 [ $bad -eq 0 ] && ok "report: exact count per ad" || nok "report: exact count per ad" "$(head -c 400 "$TMP/a.csv")"
 
+# ---- a second serve on a port in use fails; the first keeps working ----
+# (SO_REUSEPORT would otherwise let it in and split the hits between two databases)
+DB=$TMP/p1.db
+start_serve "$DB" "$TMP/p1.out" || nok "port test: serve starts"
+expect_rc "second serve on the same port exits 4" 4 \
+  "$V" serve --listen "127.0.0.1:$PORT" --db "$TMP/p2.db" --quiet
+expect_grep "second serve says the address is in use" \
+  "^vastrack: cannot start the collector: cannot listen on 127.0.0.1:$PORT: Address already in use" "$TMP/err"
+codes=$(for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' "http://127.0.0.1:$PORT/t/impression?ad=p1"; done)
+[ "$codes" = "200 200 200 200 200 200 " ] && ok "first serve keeps answering" || nok "first serve keeps answering" "$codes"
+stop_serve
+"$V" report --db "$DB" --csv > "$TMP/p1.csv"
+expect_grep "first serve stored every hit" "^p1,impression,6," "$TMP/p1.csv"
+[ ! -e "$TMP/p2.db-journal-0.0" ] && ok "second serve left no journal" || nok "second serve left no journal"
+
 # ---- kill -9 under load, restart: every answered hit is stored ----
 DB=$TMP/k.db
 start_serve "$DB" "$TMP/k.out" || nok "kill test: serve starts"

@@ -84,6 +84,26 @@ expect_grep "api/inspect of non-XML: ok false with a position" '^\{"ok":false,"e
 curl -s --data-binary @"$S/sample.xml" "$URL/api/play?seed=1&events=mute@2,unmute@3" |
   grep -o '"event":"[^"]*","level":[0-9]*,"url":"[^"]*"' | sed 's/"level":[0-9]*,//' > "$TMP/api"
 same "api/play beacons = vastrack play --dry-run" "$TMP/cli" "$TMP/api"
+# the same pick as the command (vast_select_doc): a pod plays in sequence order, so the
+# second ad of the document (sequence 1) plays first; its Linear, not the Companion before it
+cat > "$TMP/pod.xml" <<'EOF2'
+<VAST version="4.1"><Ad id="two" sequence="2"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>
+<Impression><![CDATA[http://127.0.0.1:9/imp2]]></Impression><Creatives><Creative><Linear>
+<Duration>00:00:04</Duration><TrackingEvents><Tracking event="start"><![CDATA[http://127.0.0.1:9/start2]]></Tracking>
+</TrackingEvents><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="640" height="360">
+<![CDATA[http://127.0.0.1:9/2.mp4]]></MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad>
+<Ad id="one" sequence="1"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>
+<Impression><![CDATA[http://127.0.0.1:9/imp1]]></Impression><Creatives><Creative><CompanionAds><Companion width="300" height="250">
+<StaticResource creativeType="image/png"><![CDATA[http://127.0.0.1:9/c.png]]></StaticResource></Companion></CompanionAds></Creative>
+<Creative><Linear><Duration>00:00:04</Duration><TrackingEvents><Tracking event="start"><![CDATA[http://127.0.0.1:9/start1]]></Tracking>
+</TrackingEvents><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="640" height="360">
+<![CDATA[http://127.0.0.1:9/1.mp4]]></MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>
+EOF2
+"$V" play --dry-run --json "$TMP/pod.xml" 2>/dev/null | grep -o '"url":"[^"]*"' | head -2 > "$TMP/cli"
+curl -s --data-binary @"$TMP/pod.xml" "$URL/api/play" > "$TMP/api.json"
+grep -o '"url":"[^"]*"' "$TMP/api.json" | head -2 > "$TMP/api"
+same "api/play picks the ad and creative vastrack play picks" "$TMP/cli" "$TMP/api"
+expect_grep "api/play plays the pod's sequence 1, its Linear" '"creative":1,.*"url":"http://127.0.0.1:9/imp1"' "$TMP/api.json"
 [ "$(status POST '/api/play?events=dance@2' --data-binary @"$S/sample.xml")" = 400 ] &&
   ok "api/play unknown event is 400" || nok "api/play unknown event is 400"
 

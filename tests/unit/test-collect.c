@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,7 +25,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <uv.h>
 
+#include "vastrack.h"
 #include "collect/collect-int.h"
 #include "harness.h"
 
@@ -972,6 +975,244 @@ TEST(journal_lock_one_collector_per_db) {
   cleanup();
 }
 
+/* Open file descriptors of this process. */
+static int count_fds(void) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
+}
+
+/* A port no one listens on (bound once, then closed). */
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t l = sizeof a;
+  CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+  CHECK(getsockname(fd, (struct sockaddr *)&a, &l) == 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* 1 when a socket without SO_REUSEPORT can listen on port: nobody else does. */
+static int port_free(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0;
+  close(fd);
+  return ok;
+}
+
+/*
+ * A thread that cannot start (the writer, the first or the second event loop;
+ * both socket backends): vast_collector_start fails with a message, and
+ * leaves no listener bound, no descriptor open and no journal file behind;
+ * the next start on the same port and database works.
+ */
+TEST(thread_start_failure_is_clean) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-collect-XXXXXX");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
+  static const vast_io ios[] = {VAST_IO_AUTO, VAST_IO_EPOLL};
+  /* libuv opens a pipe for the whole process with the first loop: not counted */
+  uv_loop_t once;
+  uv_loop_init(&once);
+  uv_loop_close(&once);
+  for (size_t b = 0; b < 2; b++)
+    for (int nth = 1; nth <= 3; nth++) {
+      int port = free_port(), fds = count_fds();
+      char listen[32];
+      snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+      vast_collector_opts o;
+      vast_collector_opts_init(&o);
+      o.listen = listen;
+      o.db_path = dbpath;
+      o.threads = 2;
+      o.io = ios[b];
+      o.web = 1;
+      vast_collector *c = (vast_collector *)1;
+      vast_error err;
+      vast__collect_fail_thread = nth;
+      vast_err e = vast_collector_start(&o, &c, &err);
+      vast__collect_fail_thread = 0;
+      CHECK_INT(e, VAST_E_NOMEM);
+      CHECK(c == NULL);
+      CHECK(strstr(err.message, nth == 1 ? "cannot start the writer thread"
+                                         : "cannot start event-loop thread") != NULL);
+      CHECK(port_free(port));
+      CHECK_INT(count_fds(), fds);
+      char j[200];
+      snprintf(j, sizeof j, "%s-journal-0.0", dbpath);
+      CHECK(access(j, F_OK) != 0);
+      /* the same port and database again, every thread starting */
+      CHECK_INT(vast_collector_start(&o, &c, &err), VAST_OK);
+      char *r = get(port, "/t/impression?ad=again");
+      CHECK(has(r, "HTTP/1.1 200 OK"));
+      free(r);
+      vast_collector_free(c);
+    }
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='again'"), 6);
+  cleanup();
+}
+
+/*
+ * A second collector on a port another one listens on: refused with "Address
+ * already in use", not let in by SO_REUSEPORT to split the traffic between
+ * two databases; the first goes on answering and storing.
+ */
+TEST(port_in_use_refused) {
+  vast_collector_opts o;
+  vast_collector_opts_init(&o);
+  o.threads = 2;
+  vast_collector *c = start(&o);
+  int port = vast_collector_port(c);
+  char listen[32], other[160];
+  snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+  snprintf(other, sizeof other, "%s/other.db", tmpdir);
+  static const vast_io ios[] = {VAST_IO_AUTO, VAST_IO_EPOLL};
+  for (size_t b = 0; b < 2; b++) {
+    vast_collector_opts o2;
+    vast_collector_opts_init(&o2);
+    o2.listen = listen;
+    o2.db_path = other;
+    o2.io = ios[b];
+    vast_collector *c2 = NULL;
+    vast_error err;
+    CHECK_INT(vast_collector_start(&o2, &c2, &err), VAST_E_IO);
+    CHECK(c2 == NULL);
+    CHECK(strstr(err.message, "Address already in use") != NULL);
+    CHECK(strstr(err.message, listen) != NULL);
+  }
+  for (int i = 0; i < 20; i++) { /* both of the first one's loops */
+    char *r = get(port, "/t/impression?ad=first");
+    CHECK(has(r, "HTTP/1.1 200 OK"));
+    free(r);
+  }
+  vast_collector_free(c);
+  CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE ad='first'"), 20);
+  cleanup();
+}
+
+/* ---- a site served from route tables (collect-int.h) ---- */
+
+static void rt_hello(const vast__route_req *rq, vast__route_ans *a) {
+  a->status = 200;
+  a->ctype = "text/plain";
+  a->body = "hi\n";
+  a->len = 3;
+}
+
+static int rt_echo_match(const char *p, size_t n) {
+  return n == 8 && !memcmp(p, "/echo/ok", 8);
+}
+
+static const char *rt_echo_admit(const vast__route_req *rq) {
+  return rq->cn == 11 && !memcmp(rq->ctype, "text/x-test", 11) ? NULL : "wrong type\n";
+}
+
+/* On the pool: the body back, with the query and Host, all NUL-terminated. */
+static void rt_echo(const vast__route_req *rq, vast__route_ans *a) {
+  a->status = 201;
+  a->ctype = "text/plain";
+  a->owned = malloc(rq->bn + rq->qn + rq->hn + 3);
+  a->len = (size_t)sprintf(a->owned, "%s|%s|%s", rq->body, rq->query, rq->host);
+  a->body = a->owned;
+}
+
+/* A record: answered once the hit /t/served?sid=s1&kind=test is stored. */
+static void rt_record(const vast__route_req *rq, vast__route_ans *a) {
+  a->status = 200;
+  a->ctype = "application/xml";
+  a->body = "<VAST/>";
+  a->len = 7;
+  snprintf(a->event, sizeof a->event, "served");
+  a->hitq = strdup("sid=s1&kind=test");
+  a->hqn = strlen(a->hitq);
+}
+
+static const vast__route RT_A[] = {
+    {"GET", "/hello", 0, NULL, NULL, NULL, rt_hello},
+    {"POST", "/echo/", VAST__ROUTE_PREFIX | VAST__ROUTE_BODY | VAST__ROUTE_POOL, rt_echo_match,
+     rt_echo_admit, NULL, rt_echo},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};
+static const vast__route RT_B[] = {
+    {"GET", "/hello", 0, NULL, NULL, NULL, rt_record}, /* the first table wins */
+    {"GET", "/rec", 0, NULL, NULL, NULL, rt_record},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
+};
+static const vast__route *const RT_TABLES[] = {RT_A, RT_B, NULL};
+static const vast__site RT_SITE = {.tables = RT_TABLES, .headers = "X-Site: 1\r\n"};
+
+/*
+ * The collector serves what its route tables say, and nothing of them
+ * without vast_collector_opts.web: a route on the loop, one on the thread
+ * pool with a body (admitted, matched, copied), 405 and 404 around them with
+ * the site's headers, tables in order, and a route whose answer waits for
+ * its record to be stored.
+ */
+TEST(site_routes_from_tables) {
+  for (int web = 1; web >= 0; web--) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-collect-XXXXXX");
+    CHECK(mkdtemp(tmpdir) != NULL);
+    snprintf(dbpath, sizeof dbpath, "%s/hits.db", tmpdir);
+    vast_collector_opts o;
+    vast_collector_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.db_path = dbpath;
+    o.web = web;
+    o.io = test_io;
+    vast_collector *c = NULL;
+    vast_error err;
+    CHECK_INT(vast__collector_start(&o, &RT_SITE, &c, &err), VAST_OK);
+    int port = vast_collector_port(c);
+    char *r = get(port, "/hello");
+    CHECK(web ? has(r, "HTTP/1.1 200 ") && has(r, "\r\n\r\nhi\n") && has(r, "X-Site: 1\r\n")
+              : has(r, "HTTP/1.1 404 ") && !has(r, "X-Site"));
+    free(r);
+    r = get(port, "/echo/ok");
+    CHECK(has(r, web ? "HTTP/1.1 405 " : "HTTP/1.1 404 "));
+    CHECK(!web || has(r, "use POST"));
+    free(r);
+    r = get(port, "/nothing");
+    CHECK(has(r, "HTTP/1.1 404 ") && (web ? has(r, "X-Site: 1") : !has(r, "X-Site")));
+    free(r);
+    static const char post[] = "POST /echo/ok?q=1 HTTP/1.1\r\nHost: h:9\r\n"
+                               "Content-Type: text/x-test\r\nContent-Length: 3\r\n"
+                               "Connection: close\r\n\r\nabc";
+    r = raw(port, post, sizeof post - 1);
+    CHECK(web ? has(r, "HTTP/1.1 201 ") && has(r, "\r\n\r\nabc|q=1|h:9") && has(r, "X-Site: 1")
+              : has(r, "HTTP/1.1 405 "));
+    free(r);
+    static const char refused[] = "POST /echo/ok HTTP/1.1\r\nHost: h\r\n"
+                                  "Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc";
+    r = raw(port, refused, sizeof refused - 1);
+    CHECK(has(r, web ? "HTTP/1.1 415 " : "HTTP/1.1 405 "));
+    CHECK(!web || (has(r, "wrong type") && has(r, "Connection: close")));
+    free(r);
+    static const char nope[] = "POST /echo/nope HTTP/1.1\r\nHost: h\r\nContent-Type: "
+                               "text/x-test\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc";
+    r = raw(port, nope, sizeof nope - 1);
+    CHECK(has(r, web ? "HTTP/1.1 404 " : "HTTP/1.1 405 "));
+    free(r);
+    r = get(port, "/rec");
+    CHECK(web ? has(r, "HTTP/1.1 200 ") && has(r, "<VAST/>") && has(r, "X-Site: 1")
+              : has(r, "HTTP/1.1 404 "));
+    free(r);
+    vast_collector_free(c);
+    CHECK_INT(db_count("SELECT COUNT(*) FROM hits WHERE event='served' AND sid='s1' AND "
+                       "query='sid=s1&kind=test'"),
+              web);
+    cleanup();
+  }
+}
+
 /* ---- report ---- */
 
 static int sink(void *ctx, const char *d, size_t n) {
@@ -1876,6 +2117,9 @@ static const th_case cases[] = {
     TH(journal_rotation_exact_counts),
     TH(journal_crash_with_rotation_loses_nothing),
     TH(journal_lock_one_collector_per_db),
+    TH(thread_start_failure_is_clean),
+    TH(port_in_use_refused),
+    TH(site_routes_from_tables),
     TH(kafka_sink_mock_cluster),
     TH(kafka_bad_uri),
     TH(report_funnel_and_fired_discrepancy),

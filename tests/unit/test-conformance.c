@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/collect/collect-int.h"
+#include "vastrack.h"
+#include "collect/collect-int.h"
 #include "harness.h"
 
 /* ---- the tags ---- */

@@ -398,6 +398,66 @@ TEST(url_resolve_relative_and_schemes) {
   CHECK_INT(vast_url_resolve("http://a.b/", "   ", &o, NULL), VAST_E_URL);
 }
 
+/* RFC 3986 section 5.4: every normal and abnormal example with an http result, and
+ * the cases tags add (spaces, protocol-relative). No network, no libcurl. */
+TEST(url_resolve_rfc3986_examples) {
+  static const char *const ex[][2] = {
+      {"g", "http://a/b/c/g"},
+      {"./g", "http://a/b/c/g"},
+      {"g/", "http://a/b/c/g/"},
+      {"/g", "http://a/g"},
+      {"//g", "http://g/"},
+      {"?y", "http://a/b/c/d;p?y"},
+      {"g?y", "http://a/b/c/g?y"},
+      {"#s", "http://a/b/c/d;p?q#s"},
+      {"g#s", "http://a/b/c/g#s"},
+      {"g?y#s", "http://a/b/c/g?y#s"},
+      {";x", "http://a/b/c/;x"},
+      {"g;x", "http://a/b/c/g;x"},
+      {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+      {".", "http://a/b/c/"},
+      {"./", "http://a/b/c/"},
+      {"..", "http://a/b/"},
+      {"../", "http://a/b/"},
+      {"../g", "http://a/b/g"},
+      {"../..", "http://a/"},
+      {"../../", "http://a/"},
+      {"../../g", "http://a/g"},
+      {"../../../g", "http://a/g"},
+      {"../../../../g", "http://a/g"},
+      {"/./g", "http://a/g"},
+      {"/../g", "http://a/g"},
+      {"g.", "http://a/b/c/g."},
+      {".g", "http://a/b/c/.g"},
+      {"g..", "http://a/b/c/g.."},
+      {"..g", "http://a/b/c/..g"},
+      {"./../g", "http://a/b/g"},
+      {"./g/.", "http://a/b/c/g/"},
+      {"g/./h", "http://a/b/c/g/h"},
+      {"g/../h", "http://a/b/c/h"},
+      {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+      {"g;x=1/../y", "http://a/b/c/y"},
+      {"g?y/./x", "http://a/b/c/g?y/./x"},
+      {"g?y/../x", "http://a/b/c/g?y/../x"},
+      {"g#s/./x", "http://a/b/c/g#s/./x"},
+      {"g#s/../x", "http://a/b/c/g#s/../x"},
+      {"my ad.xml?a b", "http://a/b/c/my%20ad.xml?a%20b"},
+  };
+  for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+    char *o = NULL;
+    CHECK_INT(vast_url_resolve("http://a/b/c/d;p?q", ex[i][0], &o, NULL), VAST_OK);
+    if (!o || strcmp(o, ex[i][1])) fprintf(stderr, "  %s -> %s\n", ex[i][0], o ? o : "(null)");
+    CHECK_STR(o, ex[i][1]);
+    vast_free(o);
+  }
+  char *o = NULL;
+  CHECK_INT(vast_url_resolve("HTTPS://h.example", "v.xml", &o, NULL), VAST_OK);
+  CHECK_STR(o, "https://h.example/v.xml");
+  vast_free(o);
+  CHECK_INT(vast_url_resolve("http://h/a", "b\nc", &o, NULL), VAST_E_URL);
+  CHECK(o == NULL);
+}
+
 TEST(fetch_ok_404_size_timeout) {
   add_route("/a", R_BODY, 200, 0, "hello");
   add_route("/big", R_BODY, 200, 0, "%0200d", 7);
@@ -1800,6 +1860,7 @@ CURL_TOO(device_headers_refuse_control_characters)
 static const th_case cases[] = {TH(redirects_are_bounded_and_private_hosts_can_be_refused),
                                 TH(macros_in_tag_uris_and_error_urls),
                                 TH(url_resolve_relative_and_schemes),
+                                TH(url_resolve_rfc3986_examples),
                                 TH(fetch_ok_404_size_timeout),
                                 TH(chains_of_1_to_5_wrappers_resolve),
                                 TH(six_wrappers_hit_the_limit_302),

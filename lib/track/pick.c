@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "vastrack.h"
+#include "track/track-int.h"
 
 double vast_now(void) {
   struct timespec ts;
@@ -191,8 +191,6 @@ vast_err vast_tracker_error(vast_tracker *t, double wall, int code) {
 
 /* For lib/breaks/breaks.c: the selection of one given ad (its usual creative);
  * VAST_E_NOT_FOUND when it has none usable. */
-vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
-                         const vast_ad *ad, size_t n_playable);
 vast_err vast__select_ad(vast_selection *sel, const vast_ad *const *chain, size_t n_chain,
                          const vast_ad *ad, size_t n_playable) {
   memset(sel, 0, sizeof *sel);

@@ -4,7 +4,7 @@
  * it in real tags, how to fix it and how to test for it. `vastrack errors`
  * prints this table; validation rules point at rows by code.
  */
-#include "vastrack.h"
+#include "vastrack/validate.h"
 
 static const vast_iab_error iab_errors[] = {
     {100, "XML parsing error", "The player could not parse the response as XML.",
