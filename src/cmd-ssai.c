@@ -123,11 +123,13 @@ int cmd_ssai(int argc, char **argv) {
   }
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
-  if (st.recovered || st.expired || st.sessions_restored)
+  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
+  vast_ssai_stats2(s, &st2);
+  if (st.recovered || st.expired || st2.sessions_restored)
     fprintf(stderr,
             "vastrack ssai: journal: %llu sessions restored, %llu beacons to send again, "
             "%llu expired\n",
-            (unsigned long long)st.sessions_restored, (unsigned long long)st.recovered,
+            (unsigned long long)st2.sessions_restored, (unsigned long long)st.recovered,
             (unsigned long long)st.expired);
   rc = vast_ssai_serve(s, listen, &stop_flag, on_ready, NULL, msg, sizeof msg);
   if (rc != VAST_OK) {

@@ -153,6 +153,13 @@ VAST_API vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssa
 VAST_API vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned ad, const char *name,
                                   double media, int code);
 
+/* Waits until everything the calls so far journalled is on disk (group
+ * commit: the journal thread syncs every few ms), or timeout_ms (-1: none).
+ * With a state directory, a session, break, report or event is durable only
+ * then (the HTTP front answers each request only then). VAST_OK at once
+ * without a state directory; VAST_E_TIMEOUT. */
+VAST_API vast_err vast_ssai_sync(vast_ssai *s, long timeout_ms);
+
 /* Timers: ends idle sessions, sends retries that are due. Call every few ms. */
 VAST_API void vast_ssai_tick(vast_ssai *s);
 /* Waits until no beacon is queued or in flight, or timeout_ms (-1: none).
@@ -162,20 +169,28 @@ VAST_API vast_err vast_ssai_drain(vast_ssai *s, long timeout_ms);
 typedef struct vast_ssai_figures {
   uint64_t sessions, sessions_total, sessions_idle, ads_open;
   uint64_t due, sent, failed, expired, retried, recovered, pending, in_flight;
-  uint64_t compactions;       /* journal rewrites since start */
-  uint64_t sessions_restored; /* sessions rebuilt from the journal at start */
-  uint64_t journal_syncs;     /* group commits (one fdatasync each) */
-  uint64_t journal_errors;    /* failed journal writes or syncs */
-  uint64_t lateness_ms[12];   /* sent - due, first attempt: <=1,2,5,10,20,50,100,
-                                 200,500,1000,5000 ms, more */
-  size_t memory;              /* bytes held by the sessions (not the breaks they share) */
+  uint64_t compactions;     /* journal rewrites since start */
+  uint64_t lateness_ms[12]; /* sent - due, first attempt: <=1,2,5,10,20,50,100,
+                               200,500,1000,5000 ms, more */
+  size_t memory;            /* bytes held by the sessions (not the breaks they share) */
+} vast_ssai_figures;
+
+VAST_API void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out /* OUT */);
+
+/* More figures: the shared breaks and the journal. */
+typedef struct vast_ssai_figures2 {
+  size_t size;                /* sizeof(vast_ssai_figures2), set by the caller */
   size_t breaks;              /* resolved breaks held, shared by the sessions */
   size_t break_bytes;         /* their documents and plans */
   uint64_t break_hits;        /* break added: the same documents were held already */
   uint64_t break_misses;      /* break added: resolved into a new shared break */
-} vast_ssai_figures;
+  uint64_t sessions_restored; /* sessions rebuilt from the journal at start */
+  uint64_t journal_syncs;     /* group commits (one fdatasync each) */
+  uint64_t journal_errors;    /* failed journal writes or syncs, break files not saved */
+} vast_ssai_figures2;
 
-VAST_API void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out /* OUT */);
+/* Fills out->size bytes of *out (fields past them are not written). */
+VAST_API void vast_ssai_stats2(vast_ssai *s, vast_ssai_figures2 *out /* OUT */);
 /* The figures in Prometheus text format (vastrack_ssai_*). */
 VAST_API vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx);
 

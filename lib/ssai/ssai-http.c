@@ -9,6 +9,10 @@
  * asked waits (its next pipelined requests stay buffered, so answers keep
  * their order); every other connection goes on being served. A finished
  * resolution comes back through a pipe the poll() loop watches.
+ *
+ * With a state directory, answers leave only once what the request
+ * journalled is on disk (the journal's group commit, every few ms): a 200 to
+ * a report means its beacons and position survive a kill -9.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +31,7 @@
 #include "base/buf.h"
 #include "collect/collect-int.h"
 #include "base/jsonw.h"
-#include "vastrack/ssai.h"
+#include "ssai/ssai-int.h"
 #include "vastrack/ssai.h"
 
 #define MAX_CONNS 4096
@@ -273,8 +277,9 @@ typedef struct conn {
   char *out;
   size_t on, ocap, off;
   int close_after;
-  int pending;  /* a break being resolved: answer it before reading on */
-  uint64_t gen; /* identifies the connection to its pending job */
+  int pending;       /* a break being resolved: answer it before reading on */
+  uint64_t wait_seq; /* answers leave once the journal is on disk up to here */
+  uint64_t gen;      /* identifies the connection to its pending job */
 } conn;
 
 /* A break to resolve in the pool, and its answer. */
@@ -638,6 +643,7 @@ static int serve_input(vast_ssai *s, pool *pl, conn *c) {
     if (c->n < need) return 0;
     if (!rq.keep_alive) c->close_after = 1;
     route(s, pl, c, &rq, c->in + k, (size_t)rq.content_length);
+    c->wait_seq = vast__ssai_journal_seq(s, 0);
     memmove(c->in, c->in + need, c->n - need);
     c->n -= need;
     if (c->close_after) return 0;
@@ -691,17 +697,22 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
   size_t nc = 0;
   uint64_t gen = 0;
   while (!*stop) {
+    uint64_t synced = vast__ssai_journal_seq(s, 1);
+    int holding = 0;
     pf[0].fd = lfd;
     pf[0].events = nc < MAX_CONNS ? POLLIN : 0;
     pf[1].fd = pl.wake[0];
     pf[1].events = POLLIN;
     pf[1].revents = 0;
     for (size_t i = 0; i < nc; i++) {
+      int out = cs[i].on > cs[i].off, hold = out && cs[i].wait_seq > synced;
+      holding |= hold;
       pf[i + 2].fd = cs[i].fd;
-      pf[i + 2].events = (short)(cs[i].on > cs[i].off ? POLLOUT : cs[i].pending ? 0 : POLLIN);
+      pf[i + 2].events = (short)(out && !hold ? POLLOUT : cs[i].pending ? 0 : POLLIN);
       pf[i + 2].revents = 0;
     }
-    int r = poll(pf, nc + 2, 10);
+    int r = poll(pf, nc + 2, holding ? 1 : 10);
+    synced = vast__ssai_journal_seq(s, 1);
     vast_ssai_tick(s);
     if (r <= 0) continue;
     if (pf[1].revents & POLLIN) { /* breaks resolved: answer, then serve what waited */
@@ -718,6 +729,7 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
         for (size_t i = 0; i < nc; i++)
           if (cs[i].gen == j->gen && cs[i].pending) {
             resolved_answer(&cs[i], j);
+            cs[i].wait_seq = vast__ssai_journal_seq(s, 0);
             serve_input(s, &pl, &cs[i]);
             break;
           }
@@ -757,7 +769,7 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
           dead = 1;
         }
       }
-      if (!dead && c->on > c->off) {
+      if (!dead && c->on > c->off && c->wait_seq <= synced) {
         ssize_t k = send(c->fd, c->out + c->off, c->on - c->off, MSG_NOSIGNAL);
         if (k > 0)
           c->off += (size_t)k;

@@ -11,6 +11,7 @@
 #include "base/jsonw.h"
 #include "vastrack/chain.h"
 #include "vastrack/net.h"
+#include "vastrack/ssai.h"
 #include "vastrack/track.h"
 
 /* One event of an ad's timeline: name, media time (-1: a player event) and
@@ -56,6 +57,9 @@ void vast__ssai_brk_free(vast__ssai_brk *b);
 /* The content hash of a chain: every hop's URI template, status and source. */
 uint64_t vast__ssai_chain_key(const vast_chain *chain);
 uint64_t vast__ssai_hash(const void *p, size_t n, uint64_t h);
+/* The journal's lines that must reach the disk: written so far (synced 0),
+   or on disk (synced 1). 0 without a journal. Takes the service's lock. */
+uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */
 void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw *w);
 

@@ -10,10 +10,12 @@
  * its head batch only when the one before is settled (so the order per ad is
  * the order the tracker fired). A seq outlives its ad (a session that ends
  * still delivers what was due), and owns a reference to the device. Seqs with
- * a batch to send wait on the `ready` list, scanned by pump().
+ * a batch to send wait on the `ready` list, scanned by vast__ssai_pump().
+ * The journal (what is written, group commit, recovery, sessions across a
+ * restart) is lib/ssai/ssai-journal.c; the shared breaks ssai-breaks.c.
  *
  * Locking: one mutex over everything; the dispatcher's delivery callback takes
- * it on the dispatcher's thread.
+ * it on the dispatcher's thread, the journal thread after each sync.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,117 +31,7 @@
 
 #include "base/jsonw.h"
 #include "net/net-int.h"
-#include "vastrack/net.h"
-#include "vastrack/track.h"
-#include "ssai/ssai-int.h"
-#include "vastrack/ssai.h"
-
-#define HOST_SLOTS 1024
-#define BRK_SLOTS 16384
-
-typedef struct dev_ref {
-  int refs;
-  vast_device d;
-  char data[];
-} dev_ref;
-
-struct batch;
-typedef struct bcn {
-  struct bcn *next;
-  struct batch *bt;
-  uint64_t jid;
-  double due, deadline, not_before;
-  unsigned attempts;
-  int host; /* slot in the host table, -1 none */
-  char *event;
-  char url[];
-} bcn;
-
-typedef struct batch {
-  struct batch *next;
-  bcn *list, *retry;
-  unsigned n_flight;
-  uint64_t bid;      /* journal batch id */
-  uint64_t last_jid; /* its highest beacon id: sent once the journal is synced past it */
-  struct seq *q;
-} batch;
-
-typedef struct seq {
-  struct seq *rnext, *aprev, *anext; /* host queue or timed list; all seqs */
-  batch *head, *tail;
-  int busy, ready, orphan;
-  dev_ref *dev;
-  char key[96]; /* "session/ad", the journal's grouping */
-} seq;
-
-/* One ad of a session: a tracker over the shared break's plan. */
-typedef struct ssai_ad {
-  vast_tracker *t;   /* NULL once its break is released */
-  vast__ssai_brk *b; /* the shared break (a reference), NULL once released */
-  seq *q;
-  double duration, pos; /* seconds */
-  unsigned brk;         /* the session's break number */
-  unsigned char started, done;
-} ssai_ad;
-
-/* A session: the device, its ads and the last call. The macro values are
-   the device's, set into the service's one macro context before each feed
-   (macro_ctx_for), so a session holds no context of its own. */
-typedef struct session {
-  struct session *hnext, *prev, *next;
-  dev_ref *dev;
-  double last;
-  ssai_ad *ads;
-  unsigned n_ads, cap_ads, n_breaks;
-  char id[];
-} session;
-
-typedef struct fired {
-  char *name, *url;
-} fired;
-
-typedef struct host_slot {
-  char name[128];
-  unsigned inflight;
-  struct seq *qh, *qt; /* seqs whose head batch goes first to this host */
-  int active;          /* on the active list */
-} host_slot;
-
-struct vast_ssai {
-  vast_ssai_opts o;
-  vast_net_policy policy;
-  pthread_mutex_t mu;
-  vast_dispatcher *d;
-  FILE *journal;
-  char *journal_path;
-  char *state_dir;     /* DIR: the journal, and DIR/breaks/KEY (documents of a break) */
-  int replaying;       /* restoring trackers: what they fire was journalled already */
-  uint64_t jid_synced; /* beacons up to this id are on disk (fdatasync'd) */
-  int jdirty;          /* lines written since the last flush */
-  pthread_t jthr;      /* the journal thread: group commit, then pump */
-  pthread_cond_t jwake;
-  int jthr_on, jstop;
-  uint64_t jbytes; /* written since the last compaction */
-  session **tab;
-  size_t tab_cap, n_sessions;
-  session *all;
-  vast_macro_ctx mc;        /* the device macros of the session being fed */
-  vast__ssai_brk **brk_tab; /* the break cache: by key, and by in_key */
-  vast__ssai_brk **brk_in;  /* (BRK_SLOTS buckets each) */
-  size_t n_brk;
-  uint64_t brk_hits, brk_misses;
-  size_t brk_bytes;
-  seq *seqs, *timed; /* all seqs; those waiting for a retry time */
-  uint64_t next_jid, next_bid, id_counter;
-  double next_idle_check;
-  fired *fired;
-  size_t n_fired, cap_fired;
-  int closing;
-  vast_ssai_figures st;
-  host_slot hosts[HOST_SLOTS + 1]; /* [HOST_SLOTS]: URLs without a host we know */
-  int active[HOST_SLOTS + 1];      /* hosts with a queue */
-  size_t n_active;
-};
+#include "ssai/ssai-core.h"
 
 void vast_ssai_opts_init(vast_ssai_opts *o) {
   memset(o, 0, sizeof *o);
@@ -162,7 +54,7 @@ static uint64_t hash_str(const char *s) {
   return h;
 }
 
-static dev_ref *dev_new(const vast_device *d) {
+dev_ref *vast__ssai_dev_new(const vast_device *d) {
   const char *f[5] = {d->ip, d->user_agent, d->referer, d->accept_language, d->requested_with};
   size_t n = 0;
   for (int i = 0; i < 5; i++)
@@ -185,11 +77,11 @@ static dev_ref *dev_new(const vast_device *d) {
   return r;
 }
 
-static void dev_unref(dev_ref *r) {
+void vast__ssai_dev_unref(dev_ref *r) {
   if (r && --r->refs == 0) free(r);
 }
 
-static int dev_ok(const vast_device *d) {
+int vast__ssai_dev_ok(const vast_device *d) {
   if (!d || !d->ip || !*d->ip || !d->user_agent || !*d->user_agent) return 0;
   if (vast_net_ip_special(d->ip) < 0) return 0;
   const char *f[4] = {d->user_agent, d->referer, d->accept_language, d->requested_with};
@@ -199,7 +91,7 @@ static int dev_ok(const vast_device *d) {
 }
 
 /* Host table slot of a URL's host, -1 when the table is full or no host. */
-static int host_slot_of(vast_ssai *s, const char *url) {
+int vast__ssai_host_slot_of(vast_ssai *s, const char *url) {
   const char *a = strstr(url, "://");
   if (!a) return -1;
   a += 3;
@@ -219,148 +111,6 @@ static int host_slot_of(vast_ssai *s, const char *url) {
   return -1;
 }
 
-/* ---- journal ---------------------------------------------------------------- */
-
-static void jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
-  if (!s->journal) return;
-  int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
-  if (n > 0) s->jbytes += (uint64_t)n;
-  s->jdirty = 1;
-}
-
-static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
-                        const vast_device *d) {
-  return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-                 (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline,
-                 d->ip, d->user_agent, d->referer ? d->referer : "",
-                 d->accept_language ? d->accept_language : "",
-                 d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
-}
-
-static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
-                      const vast_device *d) {
-  if (!s->journal) return;
-  int n = jline_due_to(s->journal, b, bid, key, d);
-  if (n > 0) s->jbytes += (uint64_t)n;
-  s->jdirty = 1;
-}
-
-/*
- * Session state lines, in the same journal and the same group commit as the
- * beacons (so a position is on disk whenever a beacon it caused is):
- *   S id ip ua referer lang requested-with   a session (device values have no TAB)
- *   B id break key n-ads                     a break (key: DIR/breaks/KEY; 0: over)
- *   P id ad position started done           an ad's state after a report or event
- *   X id                                     the session ended
- */
-static int jl_session_to(FILE *f, const char *id, const vast_device *d) {
-  return fprintf(f, "S\t%s\t%s\t%s\t%s\t%s\t%s\n", id, d->ip, d->user_agent,
-                 d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
-                 d->requested_with ? d->requested_with : "");
-}
-
-static int jl_break_to(FILE *f, const char *id, unsigned brk, uint64_t key, unsigned n) {
-  return fprintf(f, "B\t%s\t%u\t%016llx\t%u\n", id, brk, (unsigned long long)key, n);
-}
-
-static int jl_pos_to(FILE *f, const char *id, size_t ad, double pos, int started, int done) {
-  return fprintf(f, "P\t%s\t%zu\t%.3f\t%d\t%d\n", id, ad, pos, started, done);
-}
-
-static void jl_account(vast_ssai *s, int n) {
-  if (n > 0) s->jbytes += (uint64_t)n;
-  s->jdirty = 1;
-}
-
-/* Writes the state of session x (S, its breaks, the positions of its ads). */
-static int jl_session_state(FILE *f, const session *x) {
-  int n = jl_session_to(f, x->id, &x->dev->d), bad = n < 0;
-  for (unsigned i = 0; i < x->n_ads;) {
-    unsigned j = i, brk = x->ads[i].brk;
-    while (j < x->n_ads && x->ads[j].brk == brk)
-      j++;
-    n = jl_break_to(f, x->id, brk, x->ads[i].b ? x->ads[i].b->key : 0, j - i);
-    bad |= n < 0;
-    for (unsigned k = i; k < j; k++)
-      if (x->ads[k].b && (x->ads[k].started || x->ads[k].done))
-        bad |= jl_pos_to(f, x->id, k, x->ads[k].pos, x->ads[k].started, x->ads[k].done) < 0;
-    i = j;
-  }
-  return bad ? -1 : 0;
-}
-
-static int bcn_cmp(const void *a, const void *b) {
-  uint64_t x = (*(bcn *const *)a)->jid, y = (*(bcn *const *)b)->jid;
-  return x < y ? -1 : x > y;
-}
-
-/*
- * Rewrites the journal with only the beacons not settled (every one is still
- * on a seq: queued, waiting for a retry or in flight), in order, then goes on
- * appending to the new file. Called from tick() once the journal passed
- * journal_max_bytes. On failure the old journal stays in use.
- */
-static void compact(vast_ssai *s) {
-  size_t pl = strlen(s->journal_path) + 5;
-  char *tmpp = malloc(pl);
-  if (!tmpp) return;
-  snprintf(tmpp, pl, "%s.new", s->journal_path);
-  FILE *w = fopen(tmpp, "w");
-  if (!w) {
-    free(tmpp);
-    return;
-  }
-  /* every beacon not settled, in id order (recovery expects ids to increase) */
-  size_t cnt = 0, k2 = 0;
-  for (seq *q = s->seqs; q; q = q->anext)
-    for (batch *b = q->head; b; b = b->next)
-      for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
-          cnt++;
-  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
-  if (cnt && !all) {
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
-    return;
-  }
-  for (seq *q = s->seqs; q; q = q->anext)
-    for (batch *b = q->head; b; b = b->next)
-      for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
-          all[k2++] = x;
-  qsort(all, cnt, sizeof *all, bcn_cmp);
-  uint64_t n = 0;
-  int bad = 0;
-  for (session *x = s->all; x; x = x->next)
-    bad |= jl_session_state(w, x) != 0;
-  for (size_t i = 0; i < cnt; i++) {
-    int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
-    if (m < 0) bad = 1;
-    n += m > 0 ? (uint64_t)m : 0;
-  }
-  free(all);
-  fflush(s->journal);
-  if (bad || fflush(w) != 0 || fsync(fileno(w)) != 0) {
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
-    s->jbytes = 0; /* try again after as many bytes */
-    return;
-  }
-  FILE *nj = NULL;
-  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0) nj = fopen(s->journal_path, "a");
-  free(tmpp);
-  if (!nj) {
-    s->jbytes = 0;
-    return;
-  }
-  fclose(s->journal);
-  s->journal = nj;
-  s->jbytes = n;
-  s->st.compactions++;
-}
-
 /* ---- delivery pipeline -------------------------------------------------------- */
 
 static double batch_ready_at(const batch *b) {
@@ -372,11 +122,11 @@ static double batch_ready_at(const batch *b) {
 
 /*
  * Queues a seq whose head batch can go: on the queue of the host of its first
- * beacon (so pump() looks only at hosts with room, never at every waiting
+ * beacon (so vast__ssai_pump() looks only at hosts with room, never at every waiting
  * seq), or on the timed list while a retry waits for its time (tick() moves
  * it when due).
  */
-static void ready_push(vast_ssai *s, seq *q) {
+void vast__ssai_ready_push(vast_ssai *s, seq *q) {
   if (q->ready || q->busy || !q->head) return;
   q->ready = 1;
   q->rnext = NULL;
@@ -398,7 +148,7 @@ static void ready_push(vast_ssai *s, seq *q) {
   }
 }
 
-static seq *seq_new(vast_ssai *s, dev_ref *dev) {
+seq *vast__ssai_seq_new(vast_ssai *s, dev_ref *dev) {
   seq *q = calloc(1, sizeof *q);
   if (!q) return NULL;
   q->dev = dev;
@@ -431,7 +181,7 @@ static void seq_free(vast_ssai *s, seq *q) {
     bcn_list_free(b->retry);
     free(b);
   }
-  dev_unref(q->dev);
+  vast__ssai_dev_unref(q->dev);
   free(q);
 }
 
@@ -443,7 +193,7 @@ static void seq_advance(vast_ssai *s, seq *q) {
   free(b);
   q->busy = 0;
   if (q->head)
-    ready_push(s, q);
+    vast__ssai_ready_push(s, q);
   else if (q->orphan)
     seq_free(s, q);
 }
@@ -482,7 +232,7 @@ static int send_head(vast_ssai *s, seq *q) {
   if (rc == VAST_E_FULL) return 0;
   if (rc != VAST_OK) { /* refused whole (a URL that is not http(s)): final */
     for (bcn *x = b->list; x; x = x->next) {
-      jline_mark(s, 'F', x->jid, 0);
+      vast__ssai_jline_mark(s, 'F', x->jid, 0);
       s->st.failed++;
       s->st.pending--;
     }
@@ -502,7 +252,7 @@ static int send_head(vast_ssai *s, seq *q) {
 }
 
 /* Submits, host by host, the head batches that have room. Under the lock. */
-static void pump(vast_ssai *s) {
+void vast__ssai_pump(vast_ssai *s) {
   if (s->closing) return;
   for (size_t k = 0; k < s->n_active;) {
     int h = s->active[k];
@@ -542,7 +292,7 @@ static void pump_timed(vast_ssai *s) {
     q->rnext = NULL;
     if (batch_ready_at(q->head) <= now) {
       q->ready = 0;
-      ready_push(s, q);
+      vast__ssai_ready_push(s, q);
     } else {
       q->rnext = keep;
       keep = q;
@@ -590,7 +340,7 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
   int transient = d->err == VAST_E_TIMEOUT || (d->err == VAST_E_HTTP && d->status == 0) ||
                   (d->status >= 500 && d->status <= 599);
   if (d->err == VAST_OK && d->status < 500) {
-    jline_mark(s, 'A', x->jid, d->status); /* answered: a 4xx is final too */
+    vast__ssai_jline_mark(s, 'A', x->jid, d->status); /* answered: a 4xx is final too */
     if (d->status >= 400)
       s->st.failed++;
     else
@@ -606,14 +356,14 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       b->retry = x;
       s->st.retried++;
     } else {
-      jline_mark(s, 'E', x->jid, d->status);
+      vast__ssai_jline_mark(s, 'E', x->jid, d->status);
       s->st.expired++;
       s->st.pending--;
       free(x->event);
       free(x);
     }
   } else {
-    jline_mark(s, 'F', x->jid, d->status);
+    vast__ssai_jline_mark(s, 'F', x->jid, d->status);
     s->st.failed++;
     s->st.pending--;
     free(x->event);
@@ -624,12 +374,12 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       b->list = b->retry;
       b->retry = NULL;
       q->busy = 0;
-      ready_push(s, q);
+      vast__ssai_ready_push(s, q);
     } else {
       seq_advance(s, q);
     }
   }
-  pump(s);
+  vast__ssai_pump(s);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -652,8 +402,8 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
     x->jid = ++s->next_jid;
     x->due = due;
     x->deadline = due + (double)s->o.deadline_ms / 1000.0;
-    x->host = host_slot_of(s, x->url);
-    jline_due(s, x, bid, key, &q->dev->d);
+    x->host = vast__ssai_host_slot_of(s, x->url);
+    vast__ssai_jline_due(s, x, bid, key, &q->dev->d);
     *tail = x;
     tail = &x->next;
     s->st.due++;
@@ -670,236 +420,10 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
   else
     q->head = b;
   q->tail = b;
-  ready_push(s, q);
+  vast__ssai_ready_push(s, q);
   pthread_cond_signal(&s->jwake);
   return 0;
 }
-
-/* ---- journal recovery --------------------------------------------------------- */
-
-typedef struct rec {
-  uint64_t jid, bid;
-  int settled;
-  char *line; /* the D line, kept for the compacted journal */
-  char *f[13];
-} rec;
-
-static int rec_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = ((const rec *)b)->jid;
-  return x < y ? -1 : x > y;
-}
-
-/* Splits a tab-separated line in place; returns the number of fields. */
-static int split(char *p, char **f, int max) {
-  int n = 0;
-  while (n < max) {
-    f[n++] = p;
-    char *t = strchr(p, '\t');
-    if (!t) break;
-    *t = 0;
-    p = t + 1;
-  }
-  return n;
-}
-
-static void state_line(vast_ssai *s, char *line);
-static int state_restore(vast_ssai *s, FILE *w);
-static void state_attach(vast_ssai *s);
-
-/*
- * Reads the journal: every D line not followed by an A, F or E line for its id
- * is queued again (grouped by its ad key and batch, in file order); those past
- * their deadline are marked expired. Then writes a compacted journal holding
- * only the outstanding D lines, and opens it for appending.
- */
-static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
-  FILE *f = fopen(s->journal_path, "r");
-  rec *r = NULL;
-  size_t n = 0, rcap = 0;
-  char *line = NULL;
-  size_t lcap = 0;
-  ssize_t len;
-  if (f) {
-    while ((len = getline(&line, &lcap, f)) > 0) {
-      if (line[len - 1] != '\n') break; /* a torn last line: never acknowledged */
-      line[len - 1] = 0;
-      if (line[0] == 'D') {
-        if (n == rcap) {
-          rcap = rcap ? rcap * 2 : 256;
-          rec *nr = realloc(r, rcap * sizeof *r);
-          if (!nr) goto nomem;
-          r = nr;
-        }
-        rec *x = &r[n];
-        memset(x, 0, sizeof *x);
-        x->line = strdup(line);
-        if (!x->line) goto nomem;
-        char *tmp = strdup(line);
-        if (!tmp) goto nomem;
-        char *fl[14];
-        if (split(tmp, fl, 14) != 14) {
-          free(tmp);
-          free(x->line);
-          continue;
-        }
-        x->jid = strtoull(fl[1], NULL, 10);
-        x->bid = strtoull(fl[2], NULL, 10);
-        for (int i = 0; i < 12; i++)
-          x->f[i] = fl[i + 2];
-        x->f[12] = tmp;                    /* owns the fields */
-        if (n && x->jid <= r[n - 1].jid) { /* out of order: refuse to guess */
-          free(tmp);
-          free(x->line);
-          continue;
-        }
-        n++;
-        if (x->jid > s->next_jid) s->next_jid = x->jid;
-        if (x->bid > s->next_bid) s->next_bid = x->bid;
-      } else if (line[0] == 'A' || line[0] == 'F' || line[0] == 'E') {
-        uint64_t jid = strtoull(line + 2, NULL, 10);
-        rec *x = n ? bsearch(&jid, r, n, sizeof *r, rec_cmp) : NULL;
-        if (x) x->settled = 1;
-      } else if (strchr("SBPX", line[0]) && line[1] == '\t') {
-        state_line(s, line); /* sessions, breaks, positions: rebuilt as they go */
-      }
-    }
-    fclose(f);
-    f = NULL;
-  }
-  free(line);
-  line = NULL;
-  /* the compacted journal */
-  size_t pl = strlen(s->journal_path) + 5;
-  char *tmpp = malloc(pl);
-  if (!tmpp) goto nomem;
-  snprintf(tmpp, pl, "%s.new", s->journal_path);
-  FILE *w = fopen(tmpp, "w");
-  if (!w) {
-    snprintf(msg, cap, "cannot write '%s': %s", tmpp, strerror(errno));
-    free(tmpp);
-    for (size_t i = 0; i < n; i++)
-      free(r[i].line), free(r[i].f[12]);
-    free(r);
-    return VAST_E_IO;
-  }
-  if (state_restore(s, w) != 0) { /* the sessions' state, first in the new journal */
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
-    for (size_t i = 0; i < n; i++)
-      free(r[i].line), free(r[i].f[12]);
-    free(r);
-    snprintf(msg, cap, "cannot write '%s.new'", s->journal_path);
-    return VAST_E_IO;
-  }
-  double now = vast__wall();
-  seq *q = NULL;
-  const char *qkey = NULL;
-  uint64_t qbid = 0;
-  batch *b = NULL;
-  for (size_t i = 0; i < n; i++) {
-    rec *x = &r[i];
-    if (x->settled) continue;
-    /* fields: bid key due deadline ip ua ref lang rw ff event url */
-    double deadline = strtod(x->f[3], NULL);
-    if (deadline <= now) {
-      fprintf(w, "%s\nE\t%llu\t0\n", x->line, (unsigned long long)x->jid);
-      s->st.expired++;
-      continue;
-    }
-    fprintf(w, "%s\n", x->line);
-    if (!q || strcmp(qkey, x->f[1]) != 0) {
-      vast_device d = {sizeof d,
-                       x->f[4],
-                       x->f[5],
-                       *x->f[6] ? x->f[6] : NULL,
-                       *x->f[7] ? x->f[7] : NULL,
-                       *x->f[8] ? x->f[8] : NULL,
-                       atoi(x->f[9])};
-      dev_ref *dr = dev_new(&d);
-      if (!dr) goto nomem_w;
-      q = seq_new(s, dr);
-      dev_unref(dr);
-      if (!q) goto nomem_w;
-      q->orphan = 1;
-      qkey = x->f[1];
-      snprintf(q->key, sizeof q->key, "%s", qkey);
-      b = NULL;
-    }
-    if (!b || qbid != x->bid) {
-      b = calloc(1, sizeof *b);
-      if (!b) goto nomem_w;
-      b->q = q;
-      b->bid = x->bid;
-      if (q->tail)
-        q->tail->next = b;
-      else
-        q->head = b;
-      q->tail = b;
-      qbid = x->bid;
-    }
-    size_t ul = strlen(x->f[11]);
-    bcn *c = calloc(1, sizeof *c + ul + 1);
-    if (!c || !(c->event = strdup(x->f[10]))) {
-      free(c);
-      goto nomem_w;
-    }
-    memcpy(c->url, x->f[11], ul + 1);
-    c->bt = b;
-    c->jid = x->jid;
-    c->due = strtod(x->f[2], NULL);
-    c->deadline = deadline;
-    c->host = host_slot_of(s, c->url);
-    c->next = b->list;
-    b->list = c; /* reversed below */
-    s->st.recovered++;
-    s->st.pending++;
-  }
-  for (seq *z = s->seqs; z; z = z->anext) {
-    for (batch *y = z->head; y; y = y->next) { /* restore file order */
-      bcn *rev = NULL;
-      while (y->list) {
-        bcn *c = y->list;
-        y->list = c->next;
-        c->next = rev;
-        rev = c;
-      }
-      y->list = rev;
-    }
-    ready_push(s, z);
-  }
-  state_attach(s);
-  for (size_t i = 0; i < n; i++)
-    free(r[i].line), free(r[i].f[12]);
-  free(r);
-  if (fflush(w) != 0 || fsync(fileno(w)) != 0 || fclose(w) != 0 ||
-      rename(tmpp, s->journal_path) != 0) {
-    snprintf(msg, cap, "cannot write '%s': %s", s->journal_path, strerror(errno));
-    free(tmpp);
-    return VAST_E_IO;
-  }
-  free(tmpp);
-  s->journal = fopen(s->journal_path, "a");
-  if (!s->journal) {
-    snprintf(msg, cap, "cannot open '%s': %s", s->journal_path, strerror(errno));
-    return VAST_E_IO;
-  }
-  return VAST_OK;
-nomem_w:
-  fclose(w);
-  unlink(tmpp);
-  free(tmpp);
-nomem:
-  if (f) fclose(f);
-  free(line);
-  for (size_t i = 0; i < n; i++)
-    free(r[i].line), free(r[i].f[12]);
-  free(r);
-  snprintf(msg, cap, "out of memory reading the journal");
-  return VAST_E_NOMEM;
-}
-
-static void *journal_main(void *arg);
 
 /* ---- service --------------------------------------------------------------------- */
 
@@ -972,16 +496,16 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
       vast_ssai_free(s);
       return VAST_E_NOMEM;
     }
-    rc = recover(s, msg, cap);
+    rc = vast__ssai_recover(s, msg, cap);
     if (rc != VAST_OK) {
       vast_ssai_free(s);
       return rc;
     }
   }
-  s->jid_synced = s->next_jid; /* recover() synced what it kept */
+  s->jid_synced = s->next_jid; /* vast__ssai_recover() synced what it kept */
   rc = vast_dispatcher_start(s->d);
   if (rc == VAST_OK && s->journal) {
-    if (pthread_create(&s->jthr, NULL, journal_main, s) == 0)
+    if (pthread_create(&s->jthr, NULL, vast__ssai_journal_main, s) == 0)
       s->jthr_on = 1;
     else
       rc = VAST_E_NOMEM;
@@ -991,7 +515,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
     return rc;
   }
   pthread_mutex_lock(&s->mu);
-  pump(s);
+  vast__ssai_pump(s);
   pthread_mutex_unlock(&s->mu);
   *out = s;
   return VAST_OK;
@@ -1000,7 +524,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
 /* ---- the break cache ---------------------------------------------------------- */
 
 /* A reference to the cached break of `key` (or of `in_key` when key is 0). */
-static vast__ssai_brk *brk_find(vast_ssai *s, uint64_t key, uint64_t in_key) {
+vast__ssai_brk *vast__ssai_brk_find(vast_ssai *s, uint64_t key, uint64_t in_key) {
   if (key) {
     for (vast__ssai_brk *b = s->brk_tab[key % BRK_SLOTS]; b; b = b->hnext)
       if (b->key == key) return b->refs++, s->brk_hits++, b;
@@ -1011,7 +535,7 @@ static vast__ssai_brk *brk_find(vast_ssai *s, uint64_t key, uint64_t in_key) {
   return NULL;
 }
 
-static void brk_insert(vast_ssai *s, vast__ssai_brk *b) {
+void vast__ssai_brk_insert(vast_ssai *s, vast__ssai_brk *b) {
   b->refs = 1;
   b->hnext = s->brk_tab[b->key % BRK_SLOTS];
   s->brk_tab[b->key % BRK_SLOTS] = b;
@@ -1025,7 +549,7 @@ static void brk_insert(vast_ssai *s, vast__ssai_brk *b) {
 }
 
 /* Drops n references; the last one unlinks and frees the break. */
-static void brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
+void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
   if (!b || (b->refs -= n) > 0) return;
   vast__ssai_brk **pp = &s->brk_tab[b->key % BRK_SLOTS];
   while (*pp && *pp != b)
@@ -1050,7 +574,7 @@ static void break_release(vast_ssai *s, session *x, unsigned brk) {
     if (a->brk != brk || !a->b) continue;
     vast_tracker_free(a->t);
     a->t = NULL;
-    brk_unref(s, a->b, 1);
+    vast__ssai_brk_unref(s, a->b, 1);
     a->b = NULL;
     seq *q = a->q;
     a->q = NULL;
@@ -1060,142 +584,11 @@ static void break_release(vast_ssai *s, session *x, unsigned brk) {
   }
 }
 
-/* ---- the documents of a break, on disk ------------------------------------------ */
-
-/*
- * DIR/breaks/KEY holds what resolving the break fetched, so a restart can
- * build the same break without fetching anything: "VASTRACK-BREAK 1 url|doc
- * N", then per hop "H status err has-doc length url", the document's bytes
- * and a newline. Written once per break (the first session to resolve it),
- * synced before the journal's B line can be.
- */
-static int brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
-  char path[4096], tmp[4200];
-  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
-  if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-  snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)b->key);
-  if (access(path, F_OK) == 0) return 0;
-  snprintf(tmp, sizeof tmp, "%s.%lx.new", path, (unsigned long)pthread_self());
-  FILE *f = fopen(tmp, "w");
-  if (!f) return -1;
-  size_t nh = 0;
-  const vast_hop *hp = vast_chain_hops(b->chain, &nh);
-  int bad = fprintf(f, "VASTRACK-BREAK 1 %s %zu\n", root_url ? "url" : "doc", nh) < 0;
-  for (size_t i = 0; i < nh; i++) {
-    size_t len = 0;
-    const char *src = hp[i].doc ? vast_doc_source(hp[i].doc, &len) : NULL;
-    bad |= fprintf(f, "H %ld %d %d %zu %s\n", hp[i].status, (int)hp[i].err, src != NULL,
-                   src ? len : 0, hp[i].url && *hp[i].url ? hp[i].url : "-") < 0;
-    if (src && len) bad |= fwrite(src, 1, len, f) != len;
-    bad |= fputc('\n', f) == EOF;
-  }
-  if (bad || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-    fclose(f);
-    unlink(tmp);
-    return -1;
-  }
-  if (fclose(f) != 0 || rename(tmp, path) != 0) {
-    unlink(tmp);
-    return -1;
-  }
-  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
-  int dfd = open(path, O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) fsync(dfd), close(dfd);
-  return 0;
-}
-
-typedef struct saved_hop {
-  long status;
-  int err, has_doc;
-  char *url, *body;
-  size_t len;
-} saved_hop;
-
-typedef struct replay {
-  saved_hop *h;
-  size_t n, next;
-} replay;
-
-/* The resolver's fetch at a restart: the saved hops, in the order fetched. */
-static vast_err replay_fetch(void *ctx, const char *url, long timeout_ms, size_t max_bytes,
-                             vast_fetch_result *res) {
-  (void)url, (void)timeout_ms, (void)max_bytes;
-  replay *r = ctx;
-  if (r->next >= r->n) return VAST_E_HTTP;
-  saved_hop *h = &r->h[r->next++];
-  res->status = h->status;
-  if (!h->has_doc) return h->err ? (vast_err)h->err : VAST_E_HTTP;
-  res->body = malloc(h->len + 1);
-  if (!res->body) return VAST_E_NOMEM;
-  memcpy(res->body, h->body, h->len);
-  res->body[h->len] = 0;
-  res->len = h->len;
-  if (!res->status) res->status = 200;
-  return VAST_OK;
-}
-
-/* A reference to the break of key: held already, or rebuilt from its file
-   (then cached). NULL when the file is missing or unusable. Under the lock
-   (at start: no other thread yet). */
-static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
-  vast__ssai_brk *b = brk_find(s, key, 0);
-  if (b || !s->state_dir) return b;
-  char path[4096];
-  snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)key);
-  FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  char kind[8];
-  size_t nh = 0;
-  replay r = {0};
-  int ok = fscanf(f, "VASTRACK-BREAK 1 %7s %zu\n", kind, &nh) == 2 && nh > 0 && nh < 1000;
-  if (ok) r.h = calloc(nh, sizeof *r.h);
-  for (size_t i = 0; ok && r.h && i < nh; i++) {
-    saved_hop *h = &r.h[i];
-    char url[8192];
-    if (fscanf(f, "H %ld %d %d %zu %8191[^\n]\n", &h->status, &h->err, &h->has_doc, &h->len, url) !=
-            5 ||
-        h->len > ((size_t)64 << 20) || !(h->url = strdup(url)) || !(h->body = malloc(h->len + 1)) ||
-        fread(h->body, 1, h->len, f) != h->len || fgetc(f) != '\n') {
-      ok = 0;
-      break;
-    }
-    r.n++;
-  }
-  fclose(f);
-  vast_chain *chain = NULL;
-  if (ok && r.h && r.n == nh) {
-    vast_resolve_opts ro;
-    vast_resolve_opts_init(&ro);
-    ro.fetch = replay_fetch;
-    ro.fetch_ctx = &r;
-    ro.policy = &s->policy;
-    vast_err rc;
-    if (!strcmp(kind, "url")) {
-      rc = vast_resolve_url(r.h[0].url, &ro, &chain, NULL);
-    } else {
-      r.next = 1;
-      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, NULL, &ro, &chain, NULL);
-    }
-    if (rc == VAST_OK && (b = vast__ssai_brk_new(chain))) {
-      b->key = key;
-      if (strcmp(kind, "url") != 0 && nh == 1)
-        b->in_key = vast__ssai_hash(r.h[0].body, r.h[0].len, 1469598103934665603ull) | 1;
-      brk_insert(s, b);
-    } else if (rc != VAST_OK) {
-      vast_chain_free(chain);
-    }
-  }
-  for (size_t i = 0; r.h && i < nh; i++)
-    free(r.h[i].url), free(r.h[i].body);
-  free(r.h);
-  return b;
-}
-
 static void session_free(vast_ssai *s, session *x) {
   for (size_t i = 0; i < x->n_ads; i++)
     break_release(s, x, x->ads[i].brk);
   free(x->ads);
-  dev_unref(x->dev);
+  vast__ssai_dev_unref(x->dev);
   free(x);
 }
 
@@ -1229,7 +622,7 @@ void vast_ssai_free(vast_ssai *s) {
   free(s);
 }
 
-static session *find(vast_ssai *s, const char *id) {
+session *vast__ssai_find(vast_ssai *s, const char *id) {
   if (!id) return NULL;
   for (session *x = s->tab[hash_str(id) & (s->tab_cap - 1)]; x; x = x->hnext)
     if (!strcmp(x->id, id)) return x;
@@ -1250,7 +643,7 @@ static void tab_grow(vast_ssai *s) {
   s->tab_cap = nc;
 }
 
-static int id_ok(const char *id) {
+int vast__ssai_id_ok(const char *id) {
   size_t n = strlen(id);
   if (!n || n > 64) return 0;
   for (const char *p = id; *p; p++)
@@ -1262,12 +655,12 @@ static int id_ok(const char *id) {
 
 /* Links a new session (id given and free, or NULL: one is made). Under the
    lock. NULL when out of memory. */
-static session *session_add(vast_ssai *s, const char *id, const vast_device *dev) {
+session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device *dev) {
   session *x = calloc(1, sizeof *x + (id ? strlen(id) : 16) + 1);
   if (!x) return NULL;
   vast_device d = *dev;
   d.forwarded_for = s->o.forwarded_for;
-  if (!(x->dev = dev_new(&d))) {
+  if (!(x->dev = vast__ssai_dev_new(&d))) {
     free(x);
     return NULL;
   }
@@ -1277,7 +670,7 @@ static session *session_add(vast_ssai *s, const char *id, const vast_device *dev
     do {
       s->id_counter = s->id_counter * 6364136223846793005ull + 1442695040888963407ull;
       snprintf(x->id, 17, "%016llx", (unsigned long long)s->id_counter);
-    } while (find(s, x->id));
+    } while (vast__ssai_find(s, x->id));
   }
   x->last = vast__wall();
   if (s->n_sessions + 1 > s->tab_cap) tab_grow(s);
@@ -1294,26 +687,27 @@ static session *session_add(vast_ssai *s, const char *id, const vast_device *dev
 
 vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
                                   size_t cap) {
-  if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
+  if (!s || !out || cap < 65 || !vast__ssai_dev_ok(dev) || (id && !vast__ssai_id_ok(id)))
+    return VAST_E_INVAL;
   pthread_mutex_lock(&s->mu);
-  if (id && find(s, id)) {
+  if (id && vast__ssai_find(s, id)) {
     pthread_mutex_unlock(&s->mu);
     return VAST_E_STATE;
   }
-  session *x = session_add(s, id, dev);
+  session *x = vast__ssai_session_add(s, id, dev);
   if (!x) {
     pthread_mutex_unlock(&s->mu);
     return VAST_E_NOMEM;
   }
-  if (s->journal) jl_account(s, jl_session_to(s->journal, x->id, &x->dev->d));
+  if (s->journal) vast__ssai_jl_account(s, vast__ssai_jl_session_to(s->journal, x->id, &x->dev->d));
   snprintf(out, cap, "%s", x->id);
   pthread_mutex_unlock(&s->mu);
   return VAST_OK;
 }
 
 /* Unlinks and frees a session. Under the lock. */
-static void session_end(vast_ssai *s, session *x) {
-  if (s->journal) jl_account(s, fprintf(s->journal, "X\t%s\n", x->id));
+void vast__ssai_session_end(vast_ssai *s, session *x) {
+  if (s->journal) vast__ssai_jl_account(s, fprintf(s->journal, "X\t%s\n", x->id));
   session **pp = &s->tab[hash_str(x->id) & (s->tab_cap - 1)];
   while (*pp && *pp != x)
     pp = &(*pp)->hnext;
@@ -1332,15 +726,15 @@ static void session_end(vast_ssai *s, session *x) {
 vast_err vast_ssai_session_end(vast_ssai *s, const char *id) {
   if (!s || !id) return VAST_E_INVAL;
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, id);
-  if (x) session_end(s, x);
+  session *x = vast__ssai_find(s, id);
+  if (x) vast__ssai_session_end(s, x);
   pthread_mutex_unlock(&s->mu);
   return x ? VAST_OK : VAST_E_NOT_FOUND;
 }
 
 /* ---- trackers ---------------------------------------------------------------------- */
 
-static void on_beacon(void *user, const vast_track_beacon *b) {
+void vast__ssai_on_beacon(void *user, const vast_track_beacon *b) {
   vast_ssai *s = user;
   if (!b->url || s->replaying) return;
   if (s->n_fired == s->cap_fired) {
@@ -1372,21 +766,22 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
     size_t j = i + 1;
     while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name))
       j++;
-    if (!a->q && (a->q = seq_new(s, x->dev))) snprintf(a->q->key, sizeof a->q->key, "%s", key);
+    if (!a->q && (a->q = vast__ssai_seq_new(s, x->dev)))
+      snprintf(a->q->key, sizeof a->q->key, "%s", key);
     if (!a->q || enqueue(s, a->q, key, s->fired + i, j - i, now) != 0) s->st.failed += j - i;
     i = j;
   }
   for (i = 0; i < s->n_fired; i++)
     free(s->fired[i].name), free(s->fired[i].url);
   s->n_fired = 0;
-  if (!s->journal) pump(s); /* with a journal: the journal thread, once synced */
+  if (!s->journal) vast__ssai_pump(s); /* with a journal: the journal thread, once synced */
 }
 
 /* ---- breaks ------------------------------------------------------------------------ */
 
 /* The service's macro context set to session x's device (under the lock: the
    trackers of every session point at it, and read it only while fed). */
-static void macro_ctx_for(vast_ssai *s, const session *x) {
+void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x) {
   s->mc.value[VAST_MACRO_DEVICEIP] = x->dev->d.ip;
   s->mc.value[VAST_MACRO_DEVICEUA] = x->dev->d.user_agent;
   s->mc.value[VAST_MACRO_CLIENTUA] = x->dev->d.user_agent;
@@ -1407,10 +802,10 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
   uint64_t in_key = 0;
   if (!url) in_key = vast__ssai_hash(doc, len, 1469598103934665603ull) | 1;
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, sid);
+  session *x = vast__ssai_find(s, sid);
   dev_ref *hold = x ? x->dev : NULL;
   if (hold) hold->refs++;
-  vast__ssai_brk *b = x && in_key ? brk_find(s, 0, in_key) : NULL;
+  vast__ssai_brk *b = x && in_key ? vast__ssai_brk_find(s, 0, in_key) : NULL;
   pthread_mutex_unlock(&s->mu);
   if (!x) return VAST_E_NOT_FOUND;
   vast_err rc = VAST_OK;
@@ -1438,7 +833,7 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
       size_t nh = 0;
       vast_chain_hops(chain, &nh);
       pthread_mutex_lock(&s->mu);
-      b = brk_find(s, key, 0);
+      b = vast__ssai_brk_find(s, key, 0);
       pthread_mutex_unlock(&s->mu);
       if (b) {
         vast_chain_free(chain);
@@ -1447,26 +842,26 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
       } else {
         b->key = key;
         b->in_key = in_key && nh == 1 ? in_key : 0;
-        if (s->state_dir && brk_save(s, b, url != NULL) != 0) {
+        if (s->state_dir && vast__ssai_brk_save(s, b, url != NULL) != 0) {
           pthread_mutex_lock(&s->mu);
-          s->st.journal_errors++; /* the break will not survive a restart */
+          s->st2.journal_errors++; /* the break will not survive a restart */
           pthread_mutex_unlock(&s->mu);
         }
         pthread_mutex_lock(&s->mu);
-        vast__ssai_brk *o = brk_find(s, key, 0); /* built meanwhile by another call */
+        vast__ssai_brk *o = vast__ssai_brk_find(s, key, 0); /* built meanwhile by another call */
         if (o) {
           vast__ssai_brk_free(b);
           b = o;
         } else {
-          brk_insert(s, b);
+          vast__ssai_brk_insert(s, b);
         }
         pthread_mutex_unlock(&s->mu);
       }
     }
   }
   pthread_mutex_lock(&s->mu);
-  dev_unref(hold);
-  x = rc == VAST_OK ? find(s, sid) : NULL;
+  vast__ssai_dev_unref(hold);
+  x = rc == VAST_OK ? vast__ssai_find(s, sid) : NULL;
   if (rc == VAST_OK && !x) rc = VAST_E_NOT_FOUND; /* ended meanwhile */
   if (rc == VAST_OK && x->n_ads + b->n_ads > x->cap_ads) {
     unsigned c2 = x->cap_ads ? x->cap_ads : 2;
@@ -1479,7 +874,7 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
       x->ads = na, x->cap_ads = c2;
   }
   if (rc != VAST_OK) {
-    if (b) brk_unref(s, b, 1);
+    if (b) vast__ssai_brk_unref(s, b, 1);
     pthread_mutex_unlock(&s->mu);
     return rc;
   }
@@ -1487,7 +882,7 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
   for (size_t i = 0; i < b->n_ads; i++) {
     ssai_ad *a = &x->ads[x->n_ads];
     memset(a, 0, sizeof *a);
-    if (vast_tracker_create(b->ads[i].plan, &s->mc, on_beacon, s, &a->t) != VAST_OK) {
+    if (vast_tracker_create(b->ads[i].plan, &s->mc, vast__ssai_on_beacon, s, &a->t) != VAST_OK) {
       rc = VAST_E_NOMEM;
       break;
     }
@@ -1500,17 +895,18 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
   }
   vast__ssai_brk *keep = b; /* for the answer, written without the lock */
   keep->refs++;
-  if (x->n_ads == first) brk_unref(s, b, 1); /* no ad: the reference is not kept */
+  if (x->n_ads == first) vast__ssai_brk_unref(s, b, 1); /* no ad: the reference is not kept */
   if (rc != VAST_OK) {
     break_release(s, x, brk);
     x->n_ads = first;
-    brk_unref(s, keep, 1);
+    vast__ssai_brk_unref(s, keep, 1);
     pthread_mutex_unlock(&s->mu);
     return rc;
   }
   x->last = vast__wall();
   if (s->journal)
-    jl_account(s, jl_break_to(s->journal, x->id, brk, b->key, (unsigned)(x->n_ads - first)));
+    vast__ssai_jl_account(
+        s, vast__ssai_jl_break_to(s->journal, x->id, brk, b->key, (unsigned)(x->n_ads - first)));
   char idcopy[65];
   snprintf(idcopy, sizeof idcopy, "%s", x->id);
   pthread_mutex_unlock(&s->mu);
@@ -1541,7 +937,7 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
   vast__jw_arr_end(&w);
   vast__jw_obj_end(&w);
   pthread_mutex_lock(&s->mu);
-  brk_unref(s, keep, 1);
+  vast__ssai_brk_unref(s, keep, 1);
   pthread_mutex_unlock(&s->mu);
   if (vast__jw_finish(&w) != 0) rc = VAST_E_IO;
   return rc;
@@ -1554,7 +950,7 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
  * the break's documents are freed (the beacons due were copied), so a long
  * session holds only the breaks still playing. Under the lock.
  */
-static void ad_ended(vast_ssai *s, session *x, size_t adno) {
+void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno) {
   unsigned brk = x->ads[adno].brk;
   for (size_t i = 0; i < x->n_ads; i++)
     if (x->ads[i].brk == brk && !x->ads[i].done) return;
@@ -1571,7 +967,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
   if (!isfinite(pos) || pos < 0) return VAST_E_INVAL;
   double wall = r->wall_time >= 0 ? r->wall_time : vast__wall();
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, sid);
+  session *x = vast__ssai_find(s, sid);
   vast_err rc = VAST_OK;
   if (!x || r->ad >= x->n_ads) {
     rc = VAST_E_NOT_FOUND;
@@ -1584,7 +980,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     goto out;
   }
   if (a->duration > 0 && pos > a->duration) pos = a->duration;
-  macro_ctx_for(s, x);
+  vast__ssai_macro_ctx_for(s, x);
   if (!a->started) {
     a->started = 1;
     s->st.ads_open++;
@@ -1606,8 +1002,9 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     a->done = 1;
     s->st.ads_open--;
   }
-  if (s->journal) jl_account(s, jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
-  if (a->done) ad_ended(s, x, r->ad);
+  if (s->journal)
+    vast__ssai_jl_account(s, vast__ssai_jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
+  if (a->done) vast__ssai_ad_ended(s, x, r->ad);
 out:
   pthread_mutex_unlock(&s->mu);
   return rc;
@@ -1622,7 +1019,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
     return VAST_E_INVAL;
   double wall = vast__wall();
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, sid);
+  session *x = vast__ssai_find(s, sid);
   vast_err rc;
   if (!x || adno >= x->n_ads) {
     rc = VAST_E_NOT_FOUND;
@@ -1635,7 +1032,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
     goto out;
   }
   if (media < 0) media = a->pos;
-  macro_ctx_for(s, x);
+  vast__ssai_macro_ctx_for(s, x);
   if (k == VAST_IN_CLICK) {
     char through[16];
     rc = vast_tracker_click(a->t, wall, media, NULL, through, sizeof through, NULL);
@@ -1653,8 +1050,10 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
-    if (s->journal) jl_account(s, jl_pos_to(s->journal, x->id, adno, a->pos, a->started, 1));
-    ad_ended(s, x, adno);
+    if (s->journal)
+      vast__ssai_jl_account(s,
+                            vast__ssai_jl_pos_to(s->journal, x->id, adno, a->pos, a->started, 1));
+    vast__ssai_ad_ended(s, x, adno);
   }
 out:
   pthread_mutex_unlock(&s->mu);
@@ -1671,55 +1070,13 @@ void vast_ssai_tick(vast_ssai *s) {
       nx = x->next;
       if (now - x->last >= s->o.idle_timeout_s) {
         s->st.sessions_idle++;
-        session_end(s, x);
+        vast__ssai_session_end(s, x);
       }
     }
   }
   pump_timed(s);
-  pump(s);
+  vast__ssai_pump(s);
   pthread_mutex_unlock(&s->mu);
-}
-
-/*
- * The journal thread: group commit. Every beacon's D line is written when it
- * becomes due (under the lock, into the stdio buffer); this thread flushes
- * the buffer and fdatasync()s the file (without the lock: the API and the
- * dispatcher go on), then lets pump() send every batch whose lines are now on
- * disk. It wakes when a batch is queued, else every 5 ms (the marks of
- * answered beacons are flushed then too; losing a mark only sends a beacon
- * again). Compaction happens here too, so the file is never swapped under a
- * sync.
- */
-static void *journal_main(void *arg) {
-  vast_ssai *s = arg;
-  pthread_mutex_lock(&s->mu);
-  while (!s->jstop) {
-    if (s->jid_synced >= s->next_jid && !s->jdirty) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += 5000000;
-      if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-      pthread_cond_timedwait(&s->jwake, &s->mu, &ts);
-      if (s->jstop) break;
-    }
-    uint64_t target = s->next_jid;
-    int need_sync = target > s->jid_synced;
-    if (fflush(s->journal) != 0) s->st.journal_errors++;
-    s->jdirty = 0;
-    if (need_sync) {
-      int fd = fileno(s->journal);
-      pthread_mutex_unlock(&s->mu);
-      int rc = fdatasync(fd);
-      pthread_mutex_lock(&s->mu);
-      if (rc != 0) s->st.journal_errors++;
-      s->jid_synced = target; /* a failed sync is counted, not retried forever */
-      s->st.journal_syncs++;
-      pump(s);
-    }
-    if (s->jbytes > s->o.journal_max_bytes) compact(s);
-  }
-  pthread_mutex_unlock(&s->mu);
-  return NULL;
 }
 
 vast_err vast_ssai_drain(vast_ssai *s, long timeout_ms) {
@@ -1749,16 +1106,32 @@ void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out) {
       mem += (x->ads[i].t ? vast_tracker_memory() : 0) + (x->ads[i].q ? sizeof(seq) : 0);
   }
   out->memory = mem;
-  out->breaks = s->n_brk;
-  out->break_bytes = s->brk_bytes;
-  out->break_hits = s->brk_hits;
-  out->break_misses = s->brk_misses;
   pthread_mutex_unlock(&s->mu);
+}
+
+void vast_ssai_stats2(vast_ssai *s, vast_ssai_figures2 *out) {
+  if (!out || out->size < sizeof out->size) return;
+  vast_ssai_figures2 f;
+  memset(&f, 0, sizeof f);
+  if (s) {
+    pthread_mutex_lock(&s->mu);
+    f = s->st2;
+    f.breaks = s->n_brk;
+    f.break_bytes = s->brk_bytes;
+    f.break_hits = s->brk_hits;
+    f.break_misses = s->brk_misses;
+    pthread_mutex_unlock(&s->mu);
+  }
+  size_t n = out->size < sizeof f ? out->size : sizeof f;
+  f.size = out->size;
+  memcpy(out, &f, n);
 }
 
 vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
+  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
+  vast_ssai_stats2(s, &st2);
   char buf[4096];
   size_t n = 0;
 #define P(...) n += (size_t)snprintf(buf + n, sizeof buf - n, __VA_ARGS__)
@@ -1778,13 +1151,13 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
   P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
     (unsigned long long)st.pending);
   P("# TYPE vastrack_ssai_journal_syncs_total counter\nvastrack_ssai_journal_syncs_total %llu\n",
-    (unsigned long long)st.journal_syncs);
+    (unsigned long long)st2.journal_syncs);
   P("# TYPE vastrack_ssai_journal_errors_total counter\nvastrack_ssai_journal_errors_total %llu\n",
-    (unsigned long long)st.journal_errors);
+    (unsigned long long)st2.journal_errors);
   P("# TYPE vastrack_ssai_breaks gauge\nvastrack_ssai_breaks %llu\n",
-    (unsigned long long)st.breaks);
+    (unsigned long long)st2.breaks);
   P("# TYPE vastrack_ssai_break_bytes gauge\nvastrack_ssai_break_bytes %llu\n",
-    (unsigned long long)st.break_bytes);
+    (unsigned long long)st2.break_bytes);
   P("# TYPE vastrack_ssai_session_bytes gauge\nvastrack_ssai_session_bytes %llu\n",
     (unsigned long long)st.memory);
   P("# TYPE vastrack_ssai_journal_compactions_total counter\n"
@@ -1804,130 +1177,4 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
 #undef P
   if (n >= sizeof buf) n = sizeof buf - 1;
   return write(ctx, buf, n) == 0 ? VAST_OK : VAST_E_IO;
-}
-
-/* ---- sessions across a restart ---------------------------------------------------- */
-
-/*
- * One S, B, P or X line of the journal, applied at start (before any thread
- * runs). Sessions come back with their device and ads; an ad whose break
- * cannot be rebuilt, or is over, comes back over (so the ads keep their
- * numbers). Positions are applied by state_restore().
- */
-static void state_line(vast_ssai *s, char *line) {
-  char *f[8];
-  int n = split(line, f, 8);
-  session *x = n >= 2 ? find(s, f[1]) : NULL;
-  if (line[0] == 'S' && n == 7 && !x && id_ok(f[1])) {
-    vast_device d = {
-        sizeof d, f[2], f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, *f[6] ? f[6] : NULL, 0};
-    if (dev_ok(&d)) session_add(s, f[1], &d);
-  } else if (line[0] == 'B' && n == 5 && x) {
-    unsigned brk = (unsigned)strtoul(f[2], NULL, 10), nads = (unsigned)strtoul(f[4], NULL, 10);
-    uint64_t key = strtoull(f[3], NULL, 16);
-    if (brk != x->n_breaks || nads > 10000) return;
-    vast__ssai_brk *b = key ? brk_load(s, key) : NULL;
-    if (b && b->n_ads != nads) {
-      brk_unref(s, b, 1);
-      b = NULL;
-    }
-    if (x->n_ads + nads > x->cap_ads) {
-      unsigned c2 = x->cap_ads ? x->cap_ads : 2;
-      while (c2 < x->n_ads + nads)
-        c2 *= 2;
-      ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
-      if (!na) {
-        if (b) brk_unref(s, b, 1);
-        return;
-      }
-      x->ads = na, x->cap_ads = c2;
-    }
-    x->n_breaks++;
-    for (unsigned i = 0; i < nads; i++) {
-      ssai_ad *a = &x->ads[x->n_ads++];
-      memset(a, 0, sizeof *a);
-      a->brk = brk;
-      a->done = 1; /* until its tracker is made */
-      if (!b || vast_tracker_create(b->ads[i].plan, &s->mc, on_beacon, s, &a->t) != VAST_OK)
-        continue;
-      vast_tracker_set_trusted_positions(a->t, 1);
-      a->duration = b->ads[i].duration;
-      a->b = b;
-      a->done = 0;
-      b->refs++;
-    }
-    if (b) brk_unref(s, b, 1); /* the ads hold their own references */
-  } else if (line[0] == 'P' && n == 6 && x) {
-    unsigned long ad = strtoul(f[2], NULL, 10);
-    if (ad >= x->n_ads || !x->ads[ad].b) return;
-    x->ads[ad].pos = strtod(f[3], NULL);
-    x->ads[ad].started = f[4][0] == '1';
-    x->ads[ad].done = f[5][0] == '1';
-  } else if (line[0] == 'X' && x) {
-    for (size_t i = 0; i < x->n_ads; i++)
-      x->ads[i].started = 0; /* not counted open yet */
-    session_end(s, x);
-  }
-}
-
-/*
- * Brings every restored ad's tracker to its journalled position without
- * firing (what it fired then is in the journal: sent, or sent again from
- * there), releases the breaks that are over, writes the sessions' state to
- * the new journal w, and removes the break files no session uses.
- */
-static int state_restore(vast_ssai *s, FILE *w) {
-  double now = vast__wall();
-  s->replaying = 1;
-  int bad = 0;
-  for (session *x = s->all; x; x = x->next) {
-    macro_ctx_for(s, x);
-    for (size_t i = 0; i < x->n_ads; i++) {
-      ssai_ad *a = &x->ads[i];
-      if (!a->t || a->done || !a->started) continue;
-      vast_tracker_loaded(a->t, now);
-      vast_tracker_impression(a->t, now);
-      vast_tracker_time(a->t, now, 0);
-      if (a->pos > 0) vast_tracker_time(a->t, now, a->pos);
-      s->st.ads_open++;
-    }
-    for (size_t i = 0; i < x->n_ads; i++)
-      if (x->ads[i].done && x->ads[i].b) ad_ended(s, x, i);
-    bad |= jl_session_state(w, x) != 0;
-    s->st.sessions_restored++;
-  }
-  s->replaying = 0;
-  char path[4096];
-  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
-  DIR *d = opendir(path);
-  for (struct dirent *e; d && (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    char *end;
-    uint64_t key = strtoull(e->d_name, &end, 16);
-    int used = 0;
-    for (vast__ssai_brk *b = s->brk_tab[key % BRK_SLOTS]; !*end && b; b = b->hnext)
-      used |= b->key == key;
-    if (used) continue;
-    snprintf(path, sizeof path, "%s/breaks/%s", s->state_dir, e->d_name);
-    unlink(path);
-  }
-  if (d) closedir(d);
-  return bad ? -1 : 0;
-}
-
-/* The beacons recovered for an ad that plays on go on its seq again, so the
-   ad's next beacons queue behind them. */
-static void state_attach(vast_ssai *s) {
-  for (seq *q = s->seqs; q; q = q->anext) {
-    char id[96];
-    snprintf(id, sizeof id, "%s", q->key);
-    char *sl = strrchr(id, '/');
-    if (!sl) continue;
-    *sl = 0;
-    session *x = find(s, id);
-    unsigned long ad = strtoul(sl + 1, NULL, 10);
-    if (!x || ad >= x->n_ads || !x->ads[ad].b || x->ads[ad].q) continue;
-    x->ads[ad].q = q;
-    q->orphan = 0;
-  }
 }
