@@ -137,6 +137,7 @@ vast__ssai_brk *vast__ssai_brk_find(vast_ssai *s, uint64_t key, uint64_t in_key)
 void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno);
 void vast__ssai_brk_insert(vast_ssai *s, vast__ssai_brk *b);
 void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n);
+void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk);
 void vast__ssai_dev_unref(dev_ref *r);
 void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x);
 void vast__ssai_on_beacon(void *user, const vast_track_beacon *b);

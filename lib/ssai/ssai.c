@@ -32,6 +32,7 @@
 #include "base/jsonw.h"
 #include "net/net-int.h"
 #include "ssai/ssai-core.h"
+#include "vastrack/breaks.h"
 
 void vast_ssai_opts_init(vast_ssai_opts *o) {
   memset(o, 0, sizeof *o);
@@ -568,7 +569,7 @@ void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
 
 /* Frees the trackers of break brk of session x and drops its references;
    the seqs go on delivering what is due, then free themselves. */
-static void break_release(vast_ssai *s, session *x, unsigned brk) {
+void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk) {
   for (size_t i = 0; i < x->n_ads; i++) {
     ssai_ad *a = &x->ads[i];
     if (a->brk != brk || !a->b) continue;
@@ -586,7 +587,7 @@ static void break_release(vast_ssai *s, session *x, unsigned brk) {
 
 static void session_free(vast_ssai *s, session *x) {
   for (size_t i = 0; i < x->n_ads; i++)
-    break_release(s, x, x->ads[i].brk);
+    vast__ssai_break_release(s, x, x->ads[i].brk);
   free(x->ads);
   vast__ssai_dev_unref(x->dev);
   free(x);
@@ -787,162 +788,6 @@ void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x) {
   s->mc.value[VAST_MACRO_CLIENTUA] = x->dev->d.user_agent;
 }
 
-/*
- * Resolution happens without the lock (a device reference keeps the macro
- * strings alive). A document given inline is looked up first by its bytes:
- * when the break it gave fetched nothing, the same bytes give the same break
- * and nothing is parsed. Otherwise the chain resolved is looked up by its
- * content (every document fetched, byte for byte): sessions given the same
- * ad responses share one break, its documents, plans and timelines; each
- * session holds only a tracker per ad.
- */
-vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, const char *doc,
-                             size_t len, vast_write_fn write, void *ctx, vast_error *err) {
-  if (!s || !sid || (!url && !doc) || !write) return VAST_E_INVAL;
-  uint64_t in_key = 0;
-  if (!url) in_key = vast__ssai_hash(doc, len, 1469598103934665603ull) | 1;
-  pthread_mutex_lock(&s->mu);
-  session *x = vast__ssai_find(s, sid);
-  dev_ref *hold = x ? x->dev : NULL;
-  if (hold) hold->refs++;
-  vast__ssai_brk *b = x && in_key ? vast__ssai_brk_find(s, 0, in_key) : NULL;
-  pthread_mutex_unlock(&s->mu);
-  if (!x) return VAST_E_NOT_FOUND;
-  vast_err rc = VAST_OK;
-  if (!b) {
-    vast_macro_ctx mc;
-    vast_macro_ctx_init(&mc);
-    vast_macro_ctx_set(&mc, VAST_MACRO_DEVICEIP, hold->d.ip);
-    vast_macro_ctx_set(&mc, VAST_MACRO_DEVICEUA, hold->d.user_agent);
-    vast_macro_ctx_set(&mc, VAST_MACRO_CLIENTUA, hold->d.user_agent);
-    vast_macro_ctx_set_serverside(&mc, 1);
-    vast_resolve_opts ro;
-    vast_resolve_opts_init(&ro);
-    ro.policy = &s->policy;
-    ro.macros = &mc;
-    ro.fetch = s->o.fetch;
-    ro.fetch_ctx = s->o.fetch_ctx;
-    ro.user_agent = hold->d.user_agent;
-    vast_chain *chain = NULL;
-    rc = url ? vast_resolve_url(url, &ro, &chain, err)
-             : vast_resolve_buffer(doc, len, NULL, &ro, &chain, err);
-    if (rc != VAST_OK) {
-      vast_chain_free(chain);
-    } else {
-      uint64_t key = vast__ssai_chain_key(chain) | 1;
-      size_t nh = 0;
-      vast_chain_hops(chain, &nh);
-      pthread_mutex_lock(&s->mu);
-      b = vast__ssai_brk_find(s, key, 0);
-      pthread_mutex_unlock(&s->mu);
-      if (b) {
-        vast_chain_free(chain);
-      } else if (!(b = vast__ssai_brk_new(chain))) {
-        rc = VAST_E_NOMEM;
-      } else {
-        b->key = key;
-        b->in_key = in_key && nh == 1 ? in_key : 0;
-        if (s->state_dir && vast__ssai_brk_save(s, b, url != NULL) != 0) {
-          pthread_mutex_lock(&s->mu);
-          s->st2.journal_errors++; /* the break will not survive a restart */
-          pthread_mutex_unlock(&s->mu);
-        }
-        pthread_mutex_lock(&s->mu);
-        vast__ssai_brk *o = vast__ssai_brk_find(s, key, 0); /* built meanwhile by another call */
-        if (o) {
-          vast__ssai_brk_free(b);
-          b = o;
-        } else {
-          vast__ssai_brk_insert(s, b);
-        }
-        pthread_mutex_unlock(&s->mu);
-      }
-    }
-  }
-  pthread_mutex_lock(&s->mu);
-  vast__ssai_dev_unref(hold);
-  x = rc == VAST_OK ? vast__ssai_find(s, sid) : NULL;
-  if (rc == VAST_OK && !x) rc = VAST_E_NOT_FOUND; /* ended meanwhile */
-  if (rc == VAST_OK && x->n_ads + b->n_ads > x->cap_ads) {
-    unsigned c2 = x->cap_ads ? x->cap_ads : 2;
-    while (c2 < x->n_ads + b->n_ads)
-      c2 *= 2;
-    ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
-    if (!na)
-      rc = VAST_E_NOMEM;
-    else
-      x->ads = na, x->cap_ads = c2;
-  }
-  if (rc != VAST_OK) {
-    if (b) vast__ssai_brk_unref(s, b, 1);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-  }
-  unsigned brk = x->n_breaks++, first = x->n_ads;
-  for (size_t i = 0; i < b->n_ads; i++) {
-    ssai_ad *a = &x->ads[x->n_ads];
-    memset(a, 0, sizeof *a);
-    if (vast_tracker_create(b->ads[i].plan, &s->mc, vast__ssai_on_beacon, s, &a->t) != VAST_OK) {
-      rc = VAST_E_NOMEM;
-      break;
-    }
-    vast_tracker_set_trusted_positions(a->t, 1);
-    a->duration = b->ads[i].duration;
-    a->brk = brk;
-    a->b = b;
-    if (i) b->refs++; /* one reference per ad: the first is brk_find's */
-    x->n_ads++;
-  }
-  vast__ssai_brk *keep = b; /* for the answer, written without the lock */
-  keep->refs++;
-  if (x->n_ads == first) vast__ssai_brk_unref(s, b, 1); /* no ad: the reference is not kept */
-  if (rc != VAST_OK) {
-    break_release(s, x, brk);
-    x->n_ads = first;
-    vast__ssai_brk_unref(s, keep, 1);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-  }
-  x->last = vast__wall();
-  if (s->journal)
-    vast__ssai_jl_account(
-        s, vast__ssai_jl_break_to(s->journal, x->id, brk, b->key, (unsigned)(x->n_ads - first)));
-  char idcopy[65];
-  snprintf(idcopy, sizeof idcopy, "%s", x->id);
-  pthread_mutex_unlock(&s->mu);
-  vast__jw w;
-  vast__jw_init(&w, write, ctx);
-  vast__jw_obj_begin(&w);
-  vast__jw_kstr(&w, "sessionId", idcopy);
-  vast__jw_kint(&w, "break", (long long)brk);
-  vast__jw_key(&w, "ads");
-  vast__jw_arr_begin(&w);
-  double total = 0;
-  vast__ssai_brk_write_ads(keep, first, &w);
-  for (size_t i = 0; i < keep->n_ads; i++)
-    if (keep->ads[i].duration > 0) total += keep->ads[i].duration;
-  vast__jw_arr_end(&w);
-  vast__jw_key(&w, "duration");
-  vast__jw_num(&w, total);
-  size_t nf = 0;
-  const vast_failure *fl = vast_chain_failures(keep->chain, &nf);
-  vast__jw_key(&w, "failures");
-  vast__jw_arr_begin(&w);
-  for (size_t i = 0; i < nf; i++) {
-    vast__jw_obj_begin(&w);
-    vast__jw_kint(&w, "code", fl[i].iab_code);
-    vast__jw_kstr(&w, "message", fl[i].message);
-    vast__jw_obj_end(&w);
-  }
-  vast__jw_arr_end(&w);
-  vast__jw_obj_end(&w);
-  pthread_mutex_lock(&s->mu);
-  vast__ssai_brk_unref(s, keep, 1);
-  pthread_mutex_unlock(&s->mu);
-  if (vast__jw_finish(&w) != 0) rc = VAST_E_IO;
-  return rc;
-}
-
 /* ---- reports and events ---------------------------------------------------------------- */
 
 /*
@@ -954,7 +799,7 @@ void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno) {
   unsigned brk = x->ads[adno].brk;
   for (size_t i = 0; i < x->n_ads; i++)
     if (x->ads[i].brk == brk && !x->ads[i].done) return;
-  break_release(s, x, brk);
+  vast__ssai_break_release(s, x, brk);
 }
 
 vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {

@@ -419,6 +419,49 @@ TEST(sessions_survive_a_restart) {
   free(wrapper);
 }
 
+/* A VMAP given inline is split into breaks, in content order: each one a
+   break of the session with its own timeline and ad numbers; a break that
+   cannot be resolved (CustomAdData) is listed in failures. */
+TEST(vmap_is_split_into_breaks) {
+  srv_start();
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  session(s, "m1");
+  char *pre = inline_doc("pre", "px"), *mid = inline_doc("mid", "px");
+  char *vmap = NULL;
+  if (asprintf(&vmap,
+               "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+               "<vmap:AdBreak timeOffset=\"00:10:00\" breakType=\"linear\" breakId=\"m\">"
+               "<vmap:AdSource><vmap:VASTAdData>%s</vmap:VASTAdData></vmap:AdSource></vmap:AdBreak>"
+               "<vmap:AdBreak timeOffset=\"start\" breakType=\"linear\" breakId=\"p\">"
+               "<vmap:AdSource><vmap:VASTAdData>%s</vmap:VASTAdData></vmap:AdSource></vmap:AdBreak>"
+               "<vmap:AdBreak timeOffset=\"end\" breakType=\"linear\" breakId=\"c\">"
+               "<vmap:AdSource><vmap:CustomAdData templateType=\"x\">x</vmap:CustomAdData>"
+               "</vmap:AdSource></vmap:AdBreak></vmap:VMAP>",
+               mid, pre) < 0)
+    _exit(3);
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "m1", NULL, vmap, strlen(vmap), to_buf, &tl, NULL), VAST_OK);
+  CHECK(tl.p && strstr(tl.p, "{\"sessionId\":\"m1\",\"breaks\":[{\"sessionId\":\"m1\","
+                             "\"break\":0,\"ads\":[{\"ad\":0,\"adId\":\"pre\"") != NULL);
+  CHECK(strstr(tl.p, "\"break\":1,\"ads\":[{\"ad\":1,\"adId\":\"mid\"") != NULL);
+  CHECK(strstr(tl.p, "\"failures\":[{\"breakId\":\"c\",\"timeOffset\":\"end\"") != NULL);
+  for (unsigned ad = 0; ad < 2; ad++) {
+    vast_ssai_consumption r = {ad, 0, 30.0, -1, 0, 0};
+    CHECK_INT(vast_ssai_report(s, "m1", &r), VAST_OK);
+  }
+  vast_ssai_consumption r = {2, 0, 1.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "m1", &r), VAST_E_NOT_FOUND);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/px/pre/complete"), 1);
+  CHECK_INT(count_reqs("/px/mid/complete"), 1);
+  free(tl.p);
+  free(vmap);
+  free(pre);
+  free(mid);
+  vast_ssai_free(s);
+}
+
 TEST(positions_and_client_events) {
   srv_start();
   vast_ssai *s = service(NULL, 0, 0);
@@ -663,6 +706,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(bad_sessions_are_refused),
                                 TH(breaks_are_shared_between_sessions),
                                 TH(sessions_survive_a_restart),
+                                TH(vmap_is_split_into_breaks),
                                 {0}};
 
 int main(int c, char **v) {
