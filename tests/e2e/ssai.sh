@@ -196,6 +196,8 @@ bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
 expect_grep "timeline: the pod, wrapper chain first" '"chain":\["w1","w2","a"\]' "$TMP/timeline.json"
 expect_grep "timeline: second ad starts at 30 s" '"ad":1,"adId":"b","adSystem":"t","sequence":2,"offset":30,"duration":30' "$TMP/timeline.json"
+python3 tests/cli/jsonschema.py docs/json.md SsaiTimeline "$TMP/timeline.json" 2> "$TMP/schema.err" \
+  && ok "timeline: matches SsaiTimeline in docs/json.md" || nok "timeline schema" "$(cat "$TMP/schema.err")"
 expect_grep "timeline: quartile time and URLs" '\{"event":"midpoint","time":15,"urls":\[' "$TMP/timeline.json"
 wait_idle && ok "every beacon answered" || nok "every beacon answered" "pending $(metric vastrack_ssai_beacons_pending)"
 r=$(check 0 $N)
