@@ -91,6 +91,11 @@ $(B)/tests/%: tests/unit/%.c tests/harness.h tests/jsoncheck.h $(B)/libvastrack.
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
+# The command's option parser (src/opts.c) is tested on its own, with the CLI's shared code.
+$(B)/tests/test-opts: tests/unit/test-opts.c src/opts.c src/opts.h src/cli.c src/cli.h tests/harness.h $(B)/libvastrack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests -Isrc $(CFLAGS) -o $@ $< src/opts.c src/cli.c $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
+
 $(B)/bench/%: bench/%.c $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm

@@ -7,36 +7,13 @@ static const char errors_usage[] =
     "\n"
     "Prints the IAB VAST error codes (100-102, 200-206, 300-304, 400-411,\n"
     "500-503, 600-604, 900-902) with meaning, common cause, fix and how to test\n"
-    "for it; only CODE's entry when given.\n"
-    "\n"
-    "options:\n"
-    "  --json      a JSON array of {code, name, meaning, cause, fix, test}\n"
-    "  --markdown  the cheat sheet as a Markdown table (code, error, meaning, cause,\n"
-    "              fix, test method), e.g. > vast-error-cheat-sheet.md\n"
-    "  -h, --help  this text\n"
-    "\n"
-    "exit status: 0 ok, 1 CODE is not an IAB VAST error code, 2 usage\n";
+    "for it; only CODE's entry when given.\n";
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-/* A Markdown table cell: | escaped, < > as entities, no line breaks. */
-static void md_cell(const char *s) {
-  for (; *s; s++) {
-    if (*s == '|')
-      fputs("\\|", stdout);
-    else if (*s == '<')
-      fputs("&lt;", stdout);
-    else if (*s == '>')
-      fputs("&gt;", stdout);
-    else if (*s == '\n' || *s == '\r')
-      putchar(' ');
-    else
-      putchar(*s);
-  }
-}
+#include "opts.h"
 
 /* The seed's vast-error-cheat-sheet.md: code, cause, fix, test method. */
 static void print_markdown(const vast_iab_error *only) {
@@ -50,15 +27,15 @@ static void print_markdown(const vast_iab_error *only) {
     const vast_iab_error *e = vast_iab_error_at(i);
     if (only && e != only) continue;
     printf("| %d | ", e->code);
-    md_cell(e->name);
+    cli_md_cell(e->name);
     fputs(" | ", stdout);
-    md_cell(e->meaning);
+    cli_md_cell(e->meaning);
     fputs(" | ", stdout);
-    md_cell(e->cause);
+    cli_md_cell(e->cause);
     fputs(" | ", stdout);
-    md_cell(e->fix);
+    cli_md_cell(e->fix);
     fputs(" | ", stdout);
-    md_cell(e->test);
+    cli_md_cell(e->test);
     fputs(" |\n", stdout);
   }
 }
@@ -84,22 +61,21 @@ static void print_text(const vast_iab_error *e) {
 
 int cmd_errors(int argc, char **argv) {
   int json = 0, markdown = 0;
-  const char *code = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      fputs(errors_usage, stdout);
-      return CLI_OK;
-    } else if (!strcmp(argv[i], "--json")) {
-      json = 1;
-    } else if (!strcmp(argv[i], "--markdown")) {
-      markdown = 1;
-    } else if (argv[i][0] == '-' || code) {
-      cli_error("unexpected argument '%s'; see 'vastrack errors --help'", argv[i]);
-      return CLI_USAGE;
-    } else {
-      code = argv[i];
-    }
+  const cli_opt table[] = {
+      CLI_FLAG("json", json, "a JSON array of {code, name, meaning, cause, fix, test}"),
+      CLI_FLAG("markdown", markdown,
+               "the cheat sheet as a Markdown table (code, error, meaning, cause,\n"
+               "fix, test method), e.g. > vast-error-cheat-sheet.md"),
+      CLI_END};
+  const cli_cmd cmd = {"errors", errors_usage, table,
+                       "exit status: 0 ok, 1 CODE is not an IAB VAST error code, 2 usage\n"};
+  int n = cli_opts_parse(&cmd, argc, argv);
+  if (n < 0) return cli_opts_exit(n);
+  if (n > 1) {
+    cli_error("unexpected argument '%s'; see 'vastrack errors --help'", argv[2]);
+    return CLI_USAGE;
   }
+  const char *code = n ? argv[1] : NULL;
   if (json && markdown) {
     cli_error("choose one of --json and --markdown");
     return CLI_USAGE;

@@ -5,39 +5,31 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 
 static const char usage_text[] =
     "usage: vastrack inspect [--json] FILE|URL|-\n"
     "\n"
     "Parses a VAST 1.0-4.3 or VMAP document and prints its model: a readable\n"
-    "tree by default, or with --json the stable schema of docs/json.md.\n"
-    "\n"
-    "exit status: 0 parsed, 2 usage, 3 not valid VAST/VMAP (position on stderr)\n";
+    "tree by default, or with --json the stable schema of docs/json.md.\n";
 
 int cmd_inspect(int argc, char **argv) {
   int json = 0;
-  const char *input = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) {
-      json = 1;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      fputs(usage_text, stdout);
-      return CLI_OK;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("inspect: unknown option '%s'", argv[i]);
-      fputs(usage_text, stderr);
-      return CLI_USAGE;
-    } else if (!input) {
-      input = argv[i];
-    } else {
+  const cli_opt table[] = {
+      CLI_FLAG("json", json, "the model as JSON (docs/json.md) instead of a tree"), CLI_END};
+  const cli_cmd cmd = {"inspect", usage_text, table,
+                       "exit status: 0 parsed, 2 usage, 3 not valid VAST/VMAP (position on "
+                       "stderr)\n"};
+  int n = cli_opts_parse(&cmd, argc, argv);
+  if (n < 0) return cli_opts_exit(n);
+  if (n != 1) {
+    if (n > 1)
       cli_error("inspect: one input only");
-      return CLI_USAGE;
-    }
-  }
-  if (!input) {
-    fputs(usage_text, stderr);
+    else
+      cli_opts_help(&cmd, stderr);
     return CLI_USAGE;
   }
+  const char *input = argv[1];
   char *buf;
   size_t len;
   if (cli_read_input(input, &buf, &len) != 0) return CLI_FAIL;

@@ -8,12 +8,10 @@
  * and picked with vast_select_chain); build a plan and a tracker; drive the
  * tracker with the library's simulated player (vast_play_simulate: a 4 Hz
  * media clock and the injected --events). Every line of output is a record
- * (play_rec) kept in firing order: a beacon, an event the tag does not track
- * ("(no tracking URL)") or a click-through. In a dry run a record is printed
- * at once; with --fire the beacons of one moment are submitted together to
- * the dispatcher (net module, its own thread) as the moment happens (real
- * time unless --fast), and records are printed in order as their deliveries
- * complete, so the output never reorders.
+ * (play_rec) kept in firing order by play-records.c: printed at once in a dry
+ * run; with --fire the beacons of one moment are submitted together to the
+ * dispatcher as the moment happens (real time unless --fast), and records are
+ * printed in order as their deliveries complete.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,7 +23,8 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "cli.h"
+#include "opts.h"
+#include "play.h"
 
 static const char usage_text[] =
     "usage: vastrack play [--fire [--fast]] [--json] [--log FILE] [--watch SECONDS] [--rate R]\n"
@@ -57,289 +56,28 @@ static const char usage_text[] =
     "break, then its breakStart, the ads, its breakEnd ('error' when it cannot play).\n"
     "A last line per ad (# on stdout, stderr with --json) says how much media was\n"
     "played continuously from 0, played in all, and thrown away (faster than real\n"
-    "time, or a jump).\n"
-    "\n"
-    "  --fire            send the beacons (HTTP GET through the net module). Without it\n"
-    "                    nothing leaves the machine (a dry run; --dry-run is accepted\n"
-    "                    and changes nothing)\n"
-    "  --fast            with --fire: compress time (no waiting). By default a fired\n"
-    "                    play runs in real time, each beacon leaving at the moment of\n"
-    "                    its playback event; [TIMESTAMP] is the real send time\n"
-    "  --realtime        pace a dry run in real time too\n"
-    "  --json            JSON lines, one record each: {\"t\",\"media\",\"event\",\"url\",\n"
-    "                    \"level\",\"beacon\",\"sent\",\"status\",\"latencyMs\",\"error\"}, the "
-    "same\n"
-    "                    shape for dry and fired runs (docs/tracking.md); the header\n"
-    "                    line goes to stderr\n"
-    "  --log FILE        also write the beacon records to FILE as JSON lines (the\n"
-    "                    format `vastrack report --fired FILE` reads; give it a --fire log)\n"
-    "  --allow-private   send to (with --fire), and fetch wrapper hops from,\n"
-    "                    loopback/private/link-local and other special-purpose addresses\n"
-    "                    too (refused by default: a tag must not reach into the local\n"
-    "                    network; docs/security.md)\n"
-    "  --timeout MS      per beacon request (default 5000)\n"
-    "  --ssai            play as a server-side ad insertion server: reported positions\n"
-    "                    are trusted as delivered media (vast_tracker_set_trusted_positions),\n"
-    "                    [SERVERSIDE]=1, and with --fire the X-Device-IP and\n"
-    "                    X-Device-User-Agent headers; needs:\n"
-    "  --device-ip IP    the device's IP (also [DEVICEIP], X-Forwarded-For with --xff)\n"
-    "  --device-ua UA    the device's User-Agent (also [DEVICEUA])\n"
-    "  --xff             also send X-Forwarded-For: IP (deprecated header)\n"
-    "  --device-referer URL, --device-accept-language LANGS,\n"
-    "  --device-requested-with APP  with --ssai: the optional X-Device-Referer,\n"
-    "                    X-Device-Accept-Language and X-Device-Requested-With headers.\n"
-    "                    In --ssai mode every tag request (the tag, each VASTAdTagURI, a\n"
-    "                    VMAP's AdTagURIs) carries the X-Device-* headers too, fired or not\n"
-    "  Macros play fills: [SERVERSIDE] 0 (1 with --ssai), [SERVERUA] vastrack's\n"
-    "                    User-Agent, [TRANSACTIONID] one UUID for the whole play (tag\n"
-    "                    requests and beacons), [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
-    "                    [CLIENTUA] names your player: --macro CLIENTUA=player/1.0\n"
-    "  --watch SECONDS   play from 0 to SECONDS of media time; without it, play to the\n"
-    "                    end and fire complete\n"
-    "  --rate R          playback rate (media seconds per second; default 1). Quartiles\n"
-    "                    and complete need normal speed: at 2x nothing past the start\n"
-    "                    is earned (VAST 4.x 3.14.1)\n"
-    "  --events LIST     player events at session times, comma-separated NAME@T[:ARG],\n"
-    "                    e.g. mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,\n"
-    "                    error@4:405,seek@6:2,rewind@9,closeLinear@31 (ARG: error code,\n"
-    "                    seek target, real duration, icon index, reason). Names: every\n"
-    "                    player action of the spec: mute unmute pause resume seek rewind\n"
-    "                    (back to ARG, default 0) skip click (clickThrough) customClick\n"
-    "                    close closeLinear error notUsed playerExpand playerCollapse\n"
-    "                    fullscreen exitFullscreen expand collapse creativeView\n"
-    "                    interactiveStart otherAdInteraction acceptInvitation\n"
-    "                    (acceptInvitationLinear) adExpand adCollapse minimize\n"
-    "                    overlayViewDuration viewable notViewable viewUndetermined\n"
-    "                    verificationNotExecuted duration iconView iconClick.\n"
-    "                    notUsed@0 and error@0:CODE happen before the impression (an ad\n"
-    "                    dropped or failing before it is shown). After complete or skip\n"
-    "                    only closeLinear/close, a viewability verdict,\n"
-    "                    verificationNotExecuted and clicks (an end card) are taken.\n"
-    "                    Quartiles, start, complete and progress are earned by the\n"
-    "                    playback, not injected. T is in seconds since the ad loaded.\n"
-    "                    Address an item to an ad with a prefix: AD/NAME@T for the\n"
-    "                    AD-th ad of a pod (1-based, play order; no prefix: the first),\n"
-    "                    BREAK.AD/NAME@T in a VMAP (BREAK: 1-based, content order), e.g.\n"
-    "                    2/skip@6 or 2.1/error@0:403 (a pod ad failing: the buffet\n"
-    "                    replaces it)\n"
-    "  --content-duration S  for a VMAP: the content's length, placing n% and end\n"
-    "                    breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll)\n"
-    "  --creative N      play the N-th creative of the InLine (0-based; default the first\n"
-    "                    Linear)\n"
-    "  --macro NAME=VALUE  a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
-    "                    repeatable; VALUE -2 marks it withheld\n"
-    "  --seed N          seed CACHEBUSTING for reproducible output\n"
-    "  --muted           the player starts muted: no mute beacon, unmute fires\n"
-    "                    unmute, [PLAYERSTATE] says muted (--fullscreen alike)\n"
-    "\n"
+    "time, or a jump).\n";
+
+static const char epilog[] =
     "exit status: 0 played (and with --fire every beacon got a response), 1 some\n"
     "beacons failed, 2 usage, 3 not valid VAST, 4 nothing playable or failure\n";
 
+/* --macro NAME=VALUE: a caller value for an IAB macro; VALUE -2 withholds it. */
+static int on_macro(void *ctx, const char *val) {
+  const char *eq = strchr(val, '=');
+  int m = eq ? vast_macro_lookup(val, (size_t)(eq - val)) : -1;
+  if (m < 0) {
+    cli_error("play: bad --macro '%s' (NAME=VALUE with an IAB macro name)", val);
+    return -1;
+  }
+  if (!strcmp(eq + 1, "-2"))
+    vast_macro_ctx_withhold(ctx, (vast_macro)m);
+  else
+    vast_macro_ctx_set(ctx, (vast_macro)m, eq + 1);
+  return 0;
+}
+
 #define MAX_EVENTS 256
-#define MAX_BATCH 256
-
-/* One line of output, kept in firing order. */
-typedef struct play_rec {
-  double t, media;   /* session and media seconds (media < 0: unknown) */
-  char *event, *url; /* url NULL: an event the tag does not track */
-  unsigned level;    /* chain level of the URL; UINT32_MAX none */
-  int beacon;        /* a request (would be) made */
-  int pending;       /* submitted, delivery not seen yet */
-  int sent;          /* the request left */
-  long status;       /* HTTP status; 0 none */
-  double latency_ms;
-  char *error; /* why it got no response; NULL */
-} play_rec;
-
-typedef struct play_ctx {
-  int json, fire, realtime;
-  vast_play_state st; /* the clocks, kept current by vast_play_simulate */
-  double t_base;      /* session seconds before the current ad (pods, VMAP) */
-  double wall0;       /* wall time at session 0 */
-  FILE *out, *log;
-  vast_dispatcher *disp;
-  pthread_mutex_t mu; /* recs, n_recs, printed: shared with the delivery thread */
-  play_rec *recs;
-  size_t n_recs, cap_recs, printed;
-  vast_beacon batch[MAX_BATCH]; /* the beacons of the current moment */
-  size_t n_batch;
-  double batch_t;
-  unsigned long failed; /* beacons without a response */
-  int nomem;
-} play_ctx;
-
-/* One record as a JSON line: the shape of --json and --log, dry or fired. */
-static void rec_json(FILE *f, const play_rec *r) {
-  fprintf(f, "{\"t\":%.3f,\"media\":", r->t);
-  if (r->media >= 0)
-    fprintf(f, "%.3f", r->media);
-  else
-    fputs("null", f);
-  fputs(",\"event\":", f);
-  cli_json_str(f, r->event);
-  fputs(",\"url\":", f);
-  cli_json_str(f, r->url);
-  if (r->level != UINT32_MAX)
-    fprintf(f, ",\"level\":%u", r->level);
-  else
-    fputs(",\"level\":null", f);
-  fprintf(f, ",\"beacon\":%s,\"sent\":%s,\"status\":", r->beacon ? "true" : "false",
-          r->sent ? "true" : "false");
-  if (r->status)
-    fprintf(f, "%ld", r->status);
-  else
-    fputs("null", f);
-  fputs(",\"latencyMs\":", f);
-  if (r->sent)
-    fprintf(f, "%.3f", r->latency_ms);
-  else
-    fputs("null", f);
-  fputs(",\"error\":", f);
-  cli_json_str(f, r->error);
-  fputs("}\n", f);
-}
-
-static void rec_text(FILE *f, const play_rec *r, int fire) {
-  fprintf(f, "%.2f ", r->t);
-  if (r->media >= 0)
-    fprintf(f, "%.2f ", r->media);
-  else
-    fputs("- ", f);
-  fputs(r->event, f);
-  if (!r->url) {
-    fputs(" (no tracking URL)\n", f);
-    return;
-  }
-  if (r->beacon && r->error)
-    fprintf(f, " error (%s)", r->error);
-  else if (r->beacon && fire)
-    fprintf(f, " %ld %.1fms", r->status, r->latency_ms);
-  char *u = cli_tty_dup(r->url); /* received text: no control characters to the terminal */
-  fprintf(f, " %s\n", u ? u : "?");
-  free(u);
-}
-
-/* Prints the records that are ready, in order. Called with pc->mu held. */
-static void print_ready(play_ctx *pc) {
-  while (pc->printed < pc->n_recs && !pc->recs[pc->printed].pending) {
-    const play_rec *r = &pc->recs[pc->printed++];
-    if (pc->json)
-      rec_json(pc->out, r);
-    else
-      rec_text(pc->out, r, pc->fire);
-    if (pc->log && r->beacon) rec_json(pc->log, r);
-  }
-  fflush(pc->out);
-  if (pc->log) fflush(pc->log);
-}
-
-/* A delivery came back (dispatcher thread): fill its record, print what is ready. */
-static void on_delivery(void *user, const vast_delivery *d) {
-  play_ctx *pc = user;
-  pthread_mutex_lock(&pc->mu);
-  size_t i = (size_t)(uintptr_t)d->user;
-  if (i < pc->n_recs) {
-    play_rec *r = &pc->recs[i];
-    r->pending = 0;
-    r->sent = d->sent_at > 0;
-    r->status = d->status;
-    r->latency_ms = d->latency_ms;
-    if (d->err) {
-      pc->failed++;
-      const char *why = d->error ? d->error : vast_strerror(d->err);
-      size_t n = strlen(why) + 96;
-      r->error = malloc(n);
-      if (r->error)
-        snprintf(r->error, n, "%s%s", why,
-                 d->err == VAST_E_FORBIDDEN
-                     ? "; --allow-private sends to private and loopback addresses"
-                     : "");
-    }
-  }
-  print_ready(pc);
-  pthread_mutex_unlock(&pc->mu);
-}
-
-/* Submits the beacons of the moment just finished; waits while the queue is full. */
-static void play_flush(play_ctx *pc) {
-  if (!pc->disp || !pc->n_batch) return;
-  vast_err rc;
-  while ((rc = vast_dispatcher_submit(pc->disp, pc->batch, pc->n_batch)) == VAST_E_FULL)
-    vast_dispatcher_drain(pc->disp, 10);
-  if (rc != VAST_OK) {
-    cli_error("play: cannot fire a batch of %zu beacons: %s", pc->n_batch, vast_strerror(rc));
-    pthread_mutex_lock(&pc->mu);
-    for (size_t i = 0; i < pc->n_batch; i++) {
-      play_rec *r = &pc->recs[(size_t)(uintptr_t)pc->batch[i].user];
-      r->pending = 0;
-      r->error = strdup(vast_strerror(rc));
-      pc->failed++;
-    }
-    print_ready(pc);
-    pthread_mutex_unlock(&pc->mu);
-  }
-  pc->n_batch = 0;
-}
-
-static int is_http(const char *url) {
-  return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
-}
-
-/*
- * play_record: the one place output is made. Appends a record (firing order);
- * with --fire, a beacon joins the batch of its moment (sent when the moment
- * ends) and is printed once delivered; anything else prints when its turn comes.
- */
-static void play_record(play_ctx *pc, const char *event, const char *url, double media,
-                        unsigned level, int beacon) {
-  double now_t = pc->t_base + pc->st.t;
-  if (pc->disp && pc->n_batch && (pc->batch_t != now_t || pc->n_batch == MAX_BATCH)) play_flush(pc);
-  pthread_mutex_lock(&pc->mu);
-  if (pc->n_recs == pc->cap_recs) {
-    size_t nc = pc->cap_recs ? pc->cap_recs * 2 : 64;
-    play_rec *nr = realloc(pc->recs, nc * sizeof *nr);
-    if (!nr) {
-      pc->nomem = 1;
-      pthread_mutex_unlock(&pc->mu);
-      return;
-    }
-    pc->recs = nr;
-    pc->cap_recs = nc;
-  }
-  size_t i = pc->n_recs;
-  play_rec *r = &pc->recs[i];
-  memset(r, 0, sizeof *r);
-  r->t = now_t;
-  r->media = media;
-  r->event = strdup(event);
-  r->url = url ? strdup(url) : NULL;
-  r->level = level;
-  r->beacon = beacon && url;
-  if (!r->event || (url && !r->url)) {
-    free(r->event);
-    free(r->url);
-    pc->nomem = 1;
-    pthread_mutex_unlock(&pc->mu);
-    return;
-  }
-  pc->n_recs++;
-  if (pc->disp && r->beacon) {
-    if (is_http(url)) {
-      r->pending = 1;
-      vast_beacon *b = &pc->batch[pc->n_batch++];
-      b->url = r->url;
-      b->event = r->event;
-      b->t = media;
-      b->user = (void *)(uintptr_t)i;
-      pc->batch_t = now_t;
-    } else {
-      r->error = strdup("not an http(s) URL: not sent");
-      pc->failed++;
-    }
-  }
-  print_ready(pc);
-  pthread_mutex_unlock(&pc->mu);
-}
 
 static void on_beacon(void *user, const vast_track_beacon *b) {
   play_record(user, b->name, b->url, b->media_time, b->url ? b->level : UINT32_MAX, 1);
@@ -698,13 +436,6 @@ static int play_pod(play_ctx *pc, play_plan *pp, const vast_pod *pod, const vast
   return status;
 }
 
-static const char *position_name(int p) {
-  return p == VAST_BREAKPOS_PREROLL    ? "preroll"
-         : p == VAST_BREAKPOS_MIDROLL  ? "midroll"
-         : p == VAST_BREAKPOS_POSTROLL ? "postroll"
-                                       : "unplaced";
-}
-
 static void on_break_beacon(void *user, const char *event, const char *url, const char *tmpl) {
   (void)tmpl;
   play_record(user, event, url, -1, UINT32_MAX, 1);
@@ -750,14 +481,11 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
       content_at = s->at;
     }
     fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", brk, n,
-            position_name(s->position), s->at, pc->t_base, b->time_offset ? b->time_offset : "");
+            cli_break_position_name(s->position), s->at, pc->t_base,
+            b->time_offset ? b->time_offset : "");
     if (b->break_id) fprintf(f, ", breakId %s", b->break_id);
     if (b->break_type) fprintf(f, ", breakType %s", b->break_type);
-    fprintf(f, ", source %s\n",
-            b->source_kind == VAST_SOURCE_VAST     ? "VASTAdData"
-            : b->source_kind == VAST_SOURCE_URI    ? "AdTagURI"
-            : b->source_kind == VAST_SOURCE_CUSTOM ? "CustomAdData"
-                                                   : "none");
+    fprintf(f, ", source %s\n", cli_source_name(b->source_kind));
     fflush(f);
     vast_macro_ctx c = *mctx;
     char bp[16];
@@ -836,118 +564,128 @@ int cmd_play(int argc, char **argv) {
   const char *log_path = NULL;
   int status = CLI_USAGE;
 
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    char *end;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      fputs(usage_text, stdout);
-      status = CLI_OK;
-      goto done;
-    } else if (!strcmp(a, "--dry-run")) {
-      dry_run = 1;
-    } else if (!strcmp(a, "--fire")) {
-      pc.fire = 1;
-    } else if (!strcmp(a, "--fast")) {
-      fast = 1;
-    } else if (!strcmp(a, "--ssai")) {
-      ssai = 1;
-    } else if (!strcmp(a, "--xff")) {
-      dopt.forwarded_for = 1;
-    } else if (!strcmp(a, "--allow-private")) {
-      dopt.private_policy = VAST_PRIVATE_ALLOW;
-      policy->allow_private = 1;
-    } else if (!strcmp(a, "--device-ip") && val) {
-      dopt.device_ip = argv[++i];
-    } else if (!strcmp(a, "--device-ua") && val) {
-      dopt.device_ua = argv[++i];
-    } else if (!strcmp(a, "--device-referer") && val) {
-      dopt.device_referer = argv[++i];
-    } else if (!strcmp(a, "--device-accept-language") && val) {
-      dopt.device_accept_language = argv[++i];
-    } else if (!strcmp(a, "--device-requested-with") && val) {
-      dopt.device_requested_with = argv[++i];
-    } else if (!strcmp(a, "--log") && val) {
-      log_path = argv[++i];
-    } else if (!strcmp(a, "--timeout") && val) {
-      dopt.timeout_ms = strtol(val, &end, 10);
-      if (end == val || *end || dopt.timeout_ms <= 0) {
-        cli_error("play: bad --timeout '%s'", val);
-        goto done;
-      }
-      i++;
-    } else if (!strcmp(a, "--json")) {
-      pc.json = 1;
-    } else if (!strcmp(a, "--realtime")) {
-      pc.realtime = 1;
-    } else if (!strcmp(a, "--muted")) {
-      player_state |= VAST_PLAYER_MUTED;
-    } else if (!strcmp(a, "--fullscreen")) {
-      player_state |= VAST_PLAYER_FULLSCREEN;
-    } else if (!strcmp(a, "--watch") && val) {
-      watch = strtod(val, &end);
-      if (end == val || *end || !(watch >= 0) || !isfinite(watch)) {
-        cli_error("play: bad --watch '%s'", val);
-        goto done;
-      }
-      i++;
-    } else if (!strcmp(a, "--content-duration") && val) {
-      content_duration = strtod(val, &end);
-      if (end == val || *end || !(content_duration >= 0) || !isfinite(content_duration)) {
-        cli_error("play: bad --content-duration '%s'", val);
-        goto done;
-      }
-      i++;
-    } else if (!strcmp(a, "--rate") && val) {
-      rate = strtod(val, &end);
-      if (end == val || *end || !(rate > 0) || !isfinite(rate)) {
-        cli_error("play: bad --rate '%s' (a number > 0)", val);
-        goto done;
-      }
-      i++;
-    } else if (!strcmp(a, "--events") && val) {
-      events = argv[++i];
-    } else if (!strcmp(a, "--creative") && val) {
-      creative = strtol(val, &end, 10);
-      if (end == val || *end || creative < 0) {
-        cli_error("play: bad --creative '%s'", val);
-        goto done;
-      }
-      i++;
-    } else if (!strcmp(a, "--seed") && val) {
-      seed = strtoull(val, &end, 10);
-      if (end == val || *end) {
-        cli_error("play: bad --seed '%s'", val);
-        goto done;
-      }
-      has_seed = 1;
-      i++;
-    } else if (!strcmp(a, "--macro") && val) {
-      const char *eq = strchr(val, '=');
-      int m = eq ? vast_macro_lookup(val, (size_t)(eq - val)) : -1;
-      if (m < 0) {
-        cli_error("play: bad --macro '%s' (NAME=VALUE with an IAB macro name)", val);
-        goto done;
-      }
-      if (!strcmp(eq + 1, "-2"))
-        vast_macro_ctx_withhold(&mctx, (vast_macro)m);
-      else
-        vast_macro_ctx_set(&mctx, (vast_macro)m, eq + 1);
-      i++;
-    } else if (a[0] == '-' && a[1]) {
-      cli_error("play: unknown option or missing value '%s'", a);
-      fputs(usage_text, stderr);
-      goto done;
-    } else if (!input) {
-      input = a;
-    } else {
+  int allow_private = 0, muted = 0, fullscreen = 0;
+  const char *seed_arg = NULL;
+  const cli_opt table[] = {
+      CLI_FLAG("fire", pc.fire,
+               "send the beacons (HTTP GET through the net module). Without it\n"
+               "nothing leaves the machine (a dry run)"),
+      CLI_FLAG("dry-run", dry_run, "the default: nothing is sent (accepted, changes nothing)"),
+      CLI_FLAG("fast", fast,
+               "with --fire: compress time (no waiting). By default a fired\n"
+               "play runs in real time, each beacon leaving at the moment of\n"
+               "its playback event; [TIMESTAMP] is the real send time"),
+      CLI_FLAG("realtime", pc.realtime, "pace a dry run in real time too"),
+      CLI_FLAG("json", pc.json,
+               "JSON lines, one record each: {\"t\",\"media\",\"event\",\"url\",\n"
+               "\"level\",\"beacon\",\"sent\",\"status\",\"latencyMs\",\"error\"}, the same\n"
+               "shape for dry and fired runs (docs/tracking.md); the header\n"
+               "line goes to stderr"),
+      CLI_STRING("log", "FILE", log_path,
+                 "also write the beacon records to FILE as JSON lines (the\n"
+                 "format `vastrack report --fired FILE` reads; give it a --fire log)"),
+      CLI_FLAG("allow-private", allow_private,
+               "send to (with --fire), and fetch wrapper hops from,\n"
+               "loopback/private/link-local and other special-purpose addresses\n"
+               "too (refused by default: a tag must not reach into the local\n"
+               "network; docs/security.md)"),
+      CLI_INT("timeout", "MS", dopt.timeout_ms, 1, 86400000, "per beacon request (default 5000)"),
+      CLI_FLAG("ssai", ssai,
+               "play as a server-side ad insertion server: reported positions\n"
+               "are trusted as delivered media (vast_tracker_set_trusted_positions),\n"
+               "[SERVERSIDE]=1, and with --fire the X-Device-IP and\n"
+               "X-Device-User-Agent headers; needs:"),
+      CLI_STRING("device-ip", "IP", dopt.device_ip,
+                 "the device's IP (also [DEVICEIP], X-Forwarded-For with --xff)"),
+      CLI_STRING("device-ua", "UA", dopt.device_ua, "the device's User-Agent (also [DEVICEUA])"),
+      CLI_FLAG("xff", dopt.forwarded_for, "also send X-Forwarded-For: IP (deprecated header)"),
+      CLI_STRING("device-referer", "URL", dopt.device_referer,
+                 "with --ssai: the optional X-Device-Referer header"),
+      CLI_STRING("device-accept-language", "L", dopt.device_accept_language,
+                 "with --ssai: the optional X-Device-Accept-Language header"),
+      CLI_STRING("device-requested-with", "APP", dopt.device_requested_with,
+                 "with --ssai: the optional X-Device-Requested-With header"),
+      CLI_TEXT(
+          "                    In --ssai mode every tag request (the tag, each VASTAdTagURI, a\n"
+          "                    VMAP's AdTagURIs) carries the X-Device-* headers too, fired or not\n"
+          "  Macros play fills: [SERVERSIDE] 0 (1 with --ssai), [SERVERUA] vastrack's\n"
+          "                    User-Agent, [TRANSACTIONID] one UUID for the whole play (tag\n"
+          "                    requests and beacons), [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
+          "                    [CLIENTUA] names your player: --macro CLIENTUA=player/1.0"),
+      CLI_DOUBLE("watch", "SECONDS", watch, 0, HUGE_VAL, 0,
+                 "play from 0 to SECONDS of media time; without it, play to the\n"
+                 "end and fire complete"),
+      CLI_DOUBLE("rate", "R", rate, 0, HUGE_VAL, CLI_OPT_ABOVE_MIN,
+                 "playback rate (media seconds per second; default 1). Quartiles\n"
+                 "and complete need normal speed: at 2x nothing past the start\n"
+                 "is earned (VAST 4.x 3.14.1)"),
+      CLI_STRING("events", "LIST", events,
+                 "player events at session times, comma-separated NAME@T[:ARG],\n"
+                 "e.g. mute@5,unmute@8,pause@10,resume@12,skip@20,click@3,\n"
+                 "error@4:405,seek@6:2,rewind@9,closeLinear@31 (ARG: error code,\n"
+                 "seek target, real duration, icon index, reason). Names: every\n"
+                 "player action of the spec: mute unmute pause resume seek rewind\n"
+                 "(back to ARG, default 0) skip click (clickThrough) customClick\n"
+                 "close closeLinear error notUsed playerExpand playerCollapse\n"
+                 "fullscreen exitFullscreen expand collapse creativeView\n"
+                 "interactiveStart otherAdInteraction acceptInvitation\n"
+                 "(acceptInvitationLinear) adExpand adCollapse minimize\n"
+                 "overlayViewDuration viewable notViewable viewUndetermined\n"
+                 "verificationNotExecuted duration iconView iconClick.\n"
+                 "notUsed@0 and error@0:CODE happen before the impression (an ad\n"
+                 "dropped or failing before it is shown). After complete or skip\n"
+                 "only closeLinear/close, a viewability verdict,\n"
+                 "verificationNotExecuted and clicks (an end card) are taken.\n"
+                 "Quartiles, start, complete and progress are earned by the\n"
+                 "playback, not injected. T is in seconds since the ad loaded.\n"
+                 "Address an item to an ad with a prefix: AD/NAME@T for the\n"
+                 "AD-th ad of a pod (1-based, play order; no prefix: the first),\n"
+                 "BREAK.AD/NAME@T in a VMAP (BREAK: 1-based, content order), e.g.\n"
+                 "2/skip@6 or 2.1/error@0:403 (a pod ad failing: the buffet\n"
+                 "replaces it)"),
+      CLI_DOUBLE("content-duration", "S", content_duration, 0, HUGE_VAL, 0,
+                 "for a VMAP: the content's length, placing n% and end\n"
+                 "breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll)"),
+      CLI_INT("creative", "N", creative, 0, 1000000000,
+              "play the N-th creative of the InLine (0-based; default the first\n"
+              "Linear)"),
+      CLI_CALL("macro", "NAME=VALUE", on_macro, &mctx,
+               "a caller value for an IAB macro (DEVICEIP, PAGEURL, ...),\n"
+               "repeatable; VALUE -2 marks it withheld"),
+      CLI_STRING("seed", "N", seed_arg, "seed CACHEBUSTING for reproducible output"),
+      CLI_FLAG("muted", muted,
+               "the player starts muted: no mute beacon, unmute fires\n"
+               "unmute, [PLAYERSTATE] says muted"),
+      CLI_FLAG("fullscreen", fullscreen, "the player starts fullscreen ([PLAYERSTATE])"),
+      CLI_END};
+  const cli_cmd cmd = {"play", usage_text, table, epilog};
+  int n_ops = cli_opts_parse(&cmd, argc, argv);
+  if (n_ops < 0) {
+    status = cli_opts_exit(n_ops);
+    goto done;
+  }
+  if (n_ops != 1) {
+    if (n_ops > 1)
       cli_error("play: one input only");
+    else
+      cli_opts_help(&cmd, stderr);
+    goto done;
+  }
+  input = argv[1];
+  if (allow_private) {
+    dopt.private_policy = VAST_PRIVATE_ALLOW;
+    policy->allow_private = 1;
+  }
+  if (muted) player_state |= VAST_PLAYER_MUTED;
+  if (fullscreen) player_state |= VAST_PLAYER_FULLSCREEN;
+  if (seed_arg) {
+    char *end;
+    seed = strtoull(seed_arg, &end, 10);
+    if (end == seed_arg || *end) {
+      cli_error("play: bad --seed '%s'", seed_arg);
       goto done;
     }
-  }
-  if (!input) {
-    fputs(usage_text, stderr);
-    goto done;
+    has_seed = 1;
   }
   if (dry_run && pc.fire) {
     cli_error("play: --dry-run and --fire contradict each other (a dry run is the default)");
@@ -1033,7 +771,7 @@ int cmd_play(int argc, char **argv) {
     goto done;
   }
   if (pc.fire) {
-    dopt.on_delivery = on_delivery;
+    dopt.on_delivery = play_on_delivery;
     dopt.ctx = &pc;
     vast_err drc = vast_dispatcher_create(&dopt, &pc.disp);
     if (drc == VAST_OK) drc = vast_dispatcher_start(pc.disp);
@@ -1127,7 +865,7 @@ out:
   pthread_mutex_lock(&pc.mu);
   for (size_t i = pc.printed; i < pc.n_recs; i++)
     pc.recs[i].pending = 0;
-  print_ready(&pc);
+  play_print_ready(&pc);
   pthread_mutex_unlock(&pc.mu);
   vast_pod_clear(&pod);
   vast_chain_free(chain);

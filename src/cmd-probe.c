@@ -15,20 +15,9 @@ static const char usage_text[] =
     "\n"
     "A TAG (a VAST file, or a URL answering XML) has every MediaFile and Mezzanine\n"
     "of its InLine ads probed, --jobs at a time. Relative media URLs resolve\n"
-    "against the tag's URL or path.\n"
-    "\n"
-    "options:\n"
-    "  --json             one JSON object per probe (JSON lines, camelCase keys)\n"
-    "  --tag              treat every argument as a tag (default: a local file is a\n"
-    "                     tag when it starts with '<'; a URL when it answers XML)\n"
-    "  --resolve          TAG: follow Wrappers and probe the media of the InLines\n"
-    "  --jobs N           probes at once for a TAG (default 4, at most 64)\n"
-    "  --timeout MS       per probe, all requests together (default 10000)\n"
-    "  --max-bytes N      bytes read per probe (default 8388608)\n"
-    "  --read-ahead N     bytes per ranged request (default 65536)\n"
-    "  --refuse-private   refuse loopback/private/link-local addresses\n"
-    "  -h, --help         this text\n"
-    "\n"
+    "against the tag's URL or path.\n";
+
+static const char epilog[] =
     "exit status: 0 every target probed as media, 2 usage, 4 a target could not\n"
     "be read or is not media (the reason is printed)\n";
 
@@ -37,6 +26,7 @@ static const char usage_text[] =
 #include <strings.h>
 
 #include "cli.h"
+#include "opts.h"
 
 typedef struct popts {
   vast_probe_opts po;
@@ -233,74 +223,46 @@ static int add_tag(items *it, const popts *o, const char *name, vast_doc ***docs
   return rc;
 }
 
-static int num(const char *opt, const char *val, long long max, long long *out) {
-  char *end;
-  long long v = strtoll(val, &end, 10);
-  if (!*val || *end || v < 0 || v > max) {
-    cli_error("probe: %s: '%s' is not a number from 0 to %lld", opt, val, max);
-    return -1;
-  }
-  *out = v;
-  return 0;
-}
-
 int cmd_probe(int argc, char **argv) {
   popts o;
   memset(&o, 0, sizeof o);
   vast_probe_opts_init(&o.po);
   o.po.policy = cli_net_policy(); /* the command's network policy (vastrack/net.h) */
   o.jobs = 4;
-  int i = 1;
-  for (; i < argc; i++) {
-    const char *a = argv[i];
-    long long v;
-    if (!strcmp(a, "--")) {
-      i++;
-      break;
-    }
-    if (a[0] != '-' || !strcmp(a, "-")) break;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage_text, stdout);
-      return CLI_OK;
-    } else if (!strcmp(a, "--json")) {
-      o.json = 1;
-    } else if (!strcmp(a, "--tag")) {
-      o.tag = 1;
-    } else if (!strcmp(a, "--resolve")) {
-      o.resolve = 1;
-    } else if (!strcmp(a, "--refuse-private")) {
-      o.po.refuse_private = 1;
-      cli_net_policy()->allow_private = 0;
-    } else if (!strcmp(a, "--jobs") || !strcmp(a, "--timeout") || !strcmp(a, "--max-bytes") ||
-               !strcmp(a, "--read-ahead")) {
-      if (i + 1 >= argc) {
-        cli_error("probe: %s needs a value", a);
-        return CLI_USAGE;
-      }
-      if (num(a, argv[++i], a[2] == 'j' ? 64 : (1LL << 40), &v) != 0) return CLI_USAGE;
-      if (a[2] == 'j')
-        o.jobs = v ? (unsigned)v : 1;
-      else if (a[2] == 't')
-        o.po.timeout_ms = (long)v;
-      else if (a[2] == 'm')
-        o.po.max_bytes = (size_t)v;
-      else
-        o.po.read_ahead = (size_t)v;
-    } else {
-      cli_error("unknown option '%s'; see 'vastrack probe --help'", a);
-      return CLI_USAGE;
-    }
-  }
-  if (i >= argc) {
-    fputs(usage_text, stderr);
+  int refuse = 0;
+  const cli_opt table[] = {
+      CLI_FLAG("json", o.json, "one JSON object per probe (JSON lines, camelCase keys)"),
+      CLI_FLAG("tag", o.tag,
+               "treat every argument as a tag (default: a local file is a\n"
+               "tag when it starts with '<'; a URL when it answers XML)"),
+      CLI_FLAG("resolve", o.resolve, "TAG: follow Wrappers and probe the media of the InLines"),
+      CLI_INT("jobs", "N", o.jobs, 0, 64, "probes at once for a TAG (default 4, at most 64)"),
+      CLI_INT("timeout", "MS", o.po.timeout_ms, 0, 1LL << 40,
+              "per probe, all requests together (default 10000)"),
+      CLI_INT("max-bytes", "N", o.po.max_bytes, 0, 1LL << 40,
+              "bytes read per probe (default 8388608)"),
+      CLI_INT("read-ahead", "N", o.po.read_ahead, 0, 1LL << 40,
+              "bytes per ranged request (default 65536)"),
+      CLI_FLAG("refuse-private", refuse, "refuse loopback/private/link-local addresses"),
+      CLI_END};
+  const cli_cmd cmd = {"probe", usage_text, table, epilog};
+  int n_ops = cli_opts_parse(&cmd, argc, argv);
+  if (n_ops < 0) return cli_opts_exit(n_ops);
+  if (n_ops == 0) {
+    cli_opts_help(&cmd, stderr);
     return CLI_USAGE;
+  }
+  if (!o.jobs) o.jobs = 1;
+  if (refuse) {
+    o.po.refuse_private = 1;
+    cli_net_policy()->allow_private = 0;
   }
   items it = {0};
   vast_doc **docs = NULL;
   vast_chain **chains = NULL;
   size_t nd = 0, nc = 0;
   int fail = 0;
-  for (; i < argc; i++) {
+  for (int i = 1; i <= n_ops; i++) {
     const char *a = argv[i];
     int tag = o.tag || !strcmp(a, "-");
     if (!tag && !cli_is_url(a)) { /* a local file: sniff its first bytes */

@@ -1,12 +1,12 @@
 /*
  * cmd-resolve.c: `vastrack resolve`, follow a wrapper chain to the InLine ads and
- * show every hop. Also provides cli_fetch_url() (declared weak in cli.c), so
- * every subcommand that reads an input accepts http(s) URLs.
+ * show every hop.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 
 static const char usage_text[] =
     "usage: vastrack resolve [--json] [--max-wrappers N] [--timeout MS] [--total-timeout MS]\n"
@@ -25,79 +25,10 @@ static const char usage_text[] =
     "A VMAP is resolved break by break: each AdBreak's timeOffset, breakType, breakId\n"
     "and AdSource (inline VASTAdData resolved like a tag, AdTagURI fetched with\n"
     "[BREAKPOSITION] expanded, CustomAdData reported as unsupported), then its chain.\n"
-    "With --json: {\"vmap\":true,\"breaks\":[{...,\"chain\":{...}}]}.\n"
-    "\n"
-    "  --json               one JSON object (hops, ads, failures, errorsFired)\n"
-    "  --max-wrappers N     Wrapper documents followed per ad (default 5; 0 = none)\n"
-    "  --timeout MS         per request (default 8000 for the first, 4000 after)\n"
-    "  --total-timeout MS   for the whole resolution (default 30000)\n"
-    "  --max-bytes N        largest response accepted (default 1048576)\n"
-    "  --fire-errors        also request the Error URLs (default: only list them)\n"
-    "  --refuse-private     refuse special-purpose addresses (loopback, private, link-local,\n"
-    "                       documentation...: docs/security.md) for the tag, its wrapper\n"
-    "                       hops and redirects, and the Error URLs of --fire-errors\n"
-    "\n"
+    "With --json: {\"vmap\":true,\"breaks\":[{...,\"chain\":{...}}]}.\n";
+
+static const char epilog[] =
     "exit status: 0 at least one ad resolved, 1 none did, 2 usage, 4 input unreadable\n";
-
-/*
- * The command's network policy. The command line's default allows private
- * addresses (an operator resolving a tag on their own machine or LAN); a command
- * that acts for others tightens it once, before its first request (play refuses
- * unless --allow-private; resolve --refuse-private), and hands the same pointer
- * to every options struct.
- */
-vast_net_policy *cli_net_policy(void) {
-  static vast_net_policy p;
-  static int ready;
-  if (!ready) {
-    vast_net_policy_init(&p);
-    p.allow_private = 1;
-    ready = 1;
-  }
-  return &p;
-}
-
-int cli_fetch_url(const char *url, char **out, size_t *len) {
-  vast_fetch_result res;
-  vast_error e;
-  *out = NULL;
-  *len = 0;
-  vast_fetch_opts fo;
-  vast_fetch_opts_init(&fo);
-  fo.policy = cli_net_policy();
-  vast_err rc = vast_fetch(url, &fo, &res, &e);
-  free(res.effective_url);
-  if (rc != VAST_OK) {
-    cli_error("%s", e.message);
-    return -1;
-  }
-  *out = res.body;
-  *len = res.len;
-  return 0;
-}
-
-static int num_arg(int argc, char **argv, int *i, long *out) {
-  if (*i + 1 >= argc) {
-    cli_error("resolve: %s needs a value", argv[*i]);
-    return -1;
-  }
-  char *end;
-  long v = strtol(argv[*i + 1], &end, 10);
-  if (*end || end == argv[*i + 1] || v < 0) {
-    cli_error("resolve: %s: '%s' is not a non-negative number", argv[*i], argv[*i + 1]);
-    return -1;
-  }
-  *out = v;
-  (*i)++;
-  return 0;
-}
-
-char *cli_tty_dup(const char *s) {
-  size_t n = vast_text_escape(s, NULL, 0);
-  char *o = malloc(n + 1);
-  if (o) vast_text_escape(s, o, n + 1);
-  return o;
-}
 
 /* Text from tags and servers, for the terminal: control characters as \xNN. */
 static const char *tty(const char *s, char *buf, size_t cap) {
@@ -163,20 +94,6 @@ static void on_error_delivery(void *ctx, const vast_delivery *d) {
 
 /* ---- VMAP: every break's AdSource (issue 15) ---- */
 
-static const char *source_name(vast_source_kind k) {
-  return k == VAST_SOURCE_VAST     ? "VASTAdData"
-         : k == VAST_SOURCE_URI    ? "AdTagURI"
-         : k == VAST_SOURCE_CUSTOM ? "CustomAdData"
-                                   : "none";
-}
-
-static const char *position_name(int p) {
-  return p == VAST_BREAKPOS_PREROLL    ? "preroll"
-         : p == VAST_BREAKPOS_MIDROLL  ? "midroll"
-         : p == VAST_BREAKPOS_POSTROLL ? "postroll"
-                                       : "unplaced";
-}
-
 /*
  * resolve_vmap: a VMAP input. Each AdBreak in document order: its timeOffset,
  * breakType, breakId and AdSource, then its chain hop by hop (inline VASTAdData
@@ -213,7 +130,7 @@ static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resol
       printf(",\"breakId\":");
       cli_json_str(stdout, b->break_id);
       printf(",\"breakPosition\":%d,\"source\":", pos);
-      cli_json_str(stdout, source_name(b->source_kind));
+      cli_json_str(stdout, cli_source_name(b->source_kind));
       printf(",\"ok\":%s,\"error\":", rc == VAST_OK ? "true" : "false");
       if (rc == VAST_OK)
         printf("null,\"iabCode\":null");
@@ -228,9 +145,9 @@ static int resolve_vmap(const char *input, const vast_doc *doc, const vast_resol
       printf("}");
     } else {
       printf("break %zu: timeOffset %s (%s), breakType %s, breakId %s, source %s\n", i + 1,
-             tty(b->time_offset ? b->time_offset : "(none)", t1, sizeof t1), position_name(pos),
-             b->break_type ? b->break_type : "(none)", b->break_id ? b->break_id : "(none)",
-             source_name(b->source_kind));
+             tty(b->time_offset ? b->time_offset : "(none)", t1, sizeof t1),
+             cli_break_position_name(pos), b->break_type ? b->break_type : "(none)",
+             b->break_id ? b->break_id : "(none)", cli_source_name(b->source_kind));
       if (c) print_text(c);
       if (rc != VAST_OK)
         printf("break %zu failed [%d]: %s\n", i + 1, e.iab_code,
@@ -270,46 +187,38 @@ int cmd_resolve(int argc, char **argv) {
   vast_resolve_opts_init(&o);
   vast_net_policy *policy = cli_net_policy();
   o.policy = policy;
-  int json = 0, fire = 0;
-  const char *input = NULL;
-  for (int i = 1; i < argc; i++) {
-    long v;
-    if (!strcmp(argv[i], "--json")) {
-      json = 1;
-    } else if (!strcmp(argv[i], "--fire-errors")) {
-      fire = 1;
-    } else if (!strcmp(argv[i], "--refuse-private")) {
-      policy->allow_private = 0;
-    } else if (!strcmp(argv[i], "--max-wrappers")) {
-      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
-      o.max_wrappers = (unsigned)v;
-    } else if (!strcmp(argv[i], "--timeout")) {
-      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
-      o.first_timeout_ms = o.hop_timeout_ms = v;
-    } else if (!strcmp(argv[i], "--total-timeout")) {
-      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
-      o.total_timeout_ms = v;
-    } else if (!strcmp(argv[i], "--max-bytes")) {
-      if (num_arg(argc, argv, &i, &v)) return CLI_USAGE;
-      o.max_bytes = (size_t)v;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      fputs(usage_text, stdout);
-      return CLI_OK;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("resolve: unknown option '%s'", argv[i]);
-      fputs(usage_text, stderr);
-      return CLI_USAGE;
-    } else if (!input) {
-      input = argv[i];
-    } else {
+  int json = 0, fire = 0, refuse = 0;
+  long timeout = -1;
+  const cli_opt table[] = {
+      CLI_FLAG("json", json, "one JSON object (hops, ads, failures, errorsFired)"),
+      CLI_INT("max-wrappers", "N", o.max_wrappers, 0, 1000000,
+              "Wrapper documents followed per ad (default 5; 0 = none)"),
+      CLI_INT("timeout", "MS", timeout, 0, 86400000,
+              "per request (default 8000 for the first, 4000 after)"),
+      CLI_INT("total-timeout", "MS", o.total_timeout_ms, 0, 86400000,
+              "for the whole resolution (default 30000)"),
+      CLI_INT("max-bytes", "N", o.max_bytes, 0, 1e12,
+              "largest response accepted (default 1048576)"),
+      CLI_FLAG("fire-errors", fire, "also request the Error URLs (default: only list them)"),
+      CLI_FLAG("refuse-private", refuse,
+               "refuse special-purpose addresses (loopback, private, link-local,\n"
+               "documentation...: docs/security.md) for the tag, its wrapper\n"
+               "hops and redirects, and the Error URLs of --fire-errors"),
+      CLI_END};
+  const cli_cmd cmd = {"resolve", usage_text, table, epilog};
+  int n = cli_opts_parse(&cmd, argc, argv);
+  cli_opts_free(&cmd);
+  if (n < 0) return cli_opts_exit(n);
+  if (n != 1) {
+    if (n > 1)
       cli_error("resolve: one input only");
-      return CLI_USAGE;
-    }
-  }
-  if (!input) {
-    fputs(usage_text, stderr);
+    else
+      cli_opts_help(&cmd, stderr);
     return CLI_USAGE;
   }
+  const char *input = argv[1];
+  if (refuse) policy->allow_private = 0;
+  if (timeout >= 0) o.first_timeout_ms = o.hop_timeout_ms = timeout;
   vast_dispatcher *d = NULL;
   if (fire) {
     vast_dispatch_opts dopt;

@@ -12,23 +12,9 @@ static const char usage_text[] =
     "reports what each player consumed (positions or segment requests); every\n"
     "beacon due is sent with X-Device-IP / X-Device-User-Agent, in order per ad,\n"
     "retried on timeouts and 5xx until its deadline, journalled in DIR so none is\n"
-    "lost across a crash. API, model and guarantees: docs/ssai.md.\n"
-    "\n"
-    "options:\n"
-    "  --listen ADDR:PORT   the HTTP/JSON API (IPv4; port 0: any, printed)\n"
-    "  --state DIR          the journal of sessions and beacons (created); none:\n"
-    "                       nothing survives a restart\n"
-    "  --idle-timeout S     a session with no call for S seconds ends (default 60)\n"
-    "  --deadline MS        a beacon unanswered MS after due expires (default 30000)\n"
-    "  --retry-base MS      first retry delay, doubled each time (default 250)\n"
-    "  --per-host N         requests in flight per destination host (default 32)\n"
-    "  --max-concurrent N   requests in flight in all (default 512)\n"
-    "  --timeout MS         one beacon request (default 5000)\n"
-    "  --forwarded-for      also send X-Forwarded-For: the device IP\n"
-    "  --allow-private      let tags and beacons reach loopback/private addresses\n"
-    "                       (tests only; refused by default)\n"
-    "  -h, --help           this text\n"
-    "\n"
+    "lost across a crash. API, model and guarantees: docs/ssai.md.\n";
+
+static const char epilog[] =
     "SIGTERM or SIGINT stops accepting, waits up to 5 s for the beacons due and\n"
     "exits 0. Exit status: 2 usage, 4 cannot start (the reason is printed).\n";
 
@@ -38,6 +24,7 @@ static const char usage_text[] =
 #include <string.h>
 
 #include "cli.h"
+#include "opts.h"
 
 static volatile int stop_flag;
 
@@ -52,60 +39,42 @@ static void on_ready(void *u, int port) {
   fflush(stdout);
 }
 
-static int num_arg(const char *opt, const char *v, double min, double max, double *out) {
-  char *end;
-  double d = v ? strtod(v, &end) : 0;
-  if (!v || !*v || *end || d < min || d > max) {
-    cli_error("%s needs a number from %g to %g", opt, min, max);
-    return -1;
-  }
-  *out = d;
-  return 0;
-}
-
 int cmd_ssai(int argc, char **argv) {
   vast_ssai_opts o;
   vast_ssai_opts_init(&o);
   const char *listen = NULL;
   vast_net_policy *pol = cli_net_policy();
   pol->allow_private = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    double d;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage_text, stdout);
-      return CLI_OK;
-    } else if (!strcmp(a, "--listen") && v) {
-      listen = v, i++;
-    } else if (!strcmp(a, "--state") && v) {
-      o.state_dir = v, i++;
-    } else if (!strcmp(a, "--idle-timeout")) {
-      if (num_arg(a, v, 0.01, 86400, &d)) return CLI_USAGE;
-      o.idle_timeout_s = d, i++;
-    } else if (!strcmp(a, "--deadline")) {
-      if (num_arg(a, v, 1, 86400000, &d)) return CLI_USAGE;
-      o.deadline_ms = (long)d, i++;
-    } else if (!strcmp(a, "--retry-base")) {
-      if (num_arg(a, v, 1, 600000, &d)) return CLI_USAGE;
-      o.retry_base_ms = (long)d, i++;
-    } else if (!strcmp(a, "--per-host")) {
-      if (num_arg(a, v, 1, 100000, &d)) return CLI_USAGE;
-      o.per_host = (unsigned)d, i++;
-    } else if (!strcmp(a, "--max-concurrent")) {
-      if (num_arg(a, v, 1, 100000, &d)) return CLI_USAGE;
-      o.max_concurrent = (unsigned)d, i++;
-    } else if (!strcmp(a, "--timeout")) {
-      if (num_arg(a, v, 1, 600000, &d)) return CLI_USAGE;
-      o.timeout_ms = (long)d, i++;
-    } else if (!strcmp(a, "--forwarded-for")) {
-      o.forwarded_for = 1;
-    } else if (!strcmp(a, "--allow-private")) {
-      pol->allow_private = 1;
-    } else {
-      cli_error("unknown or incomplete option '%s' (see vastrack ssai --help)", a);
-      return CLI_USAGE;
-    }
+  int allow_private = 0;
+  const cli_opt table[] = {
+      CLI_STRING("listen", "ADDR:PORT", listen, "the HTTP/JSON API (IPv4; port 0: any, printed)"),
+      CLI_STRING("state", "DIR", o.state_dir,
+                 "the journal of sessions and beacons (created); none:\n"
+                 "nothing survives a restart"),
+      CLI_DOUBLE("idle-timeout", "S", o.idle_timeout_s, 0.01, 86400, 0,
+                 "a session with no call for S seconds ends (default 60)"),
+      CLI_INT("deadline", "MS", o.deadline_ms, 1, 86400000,
+              "a beacon unanswered MS after due expires (default 30000)"),
+      CLI_INT("retry-base", "MS", o.retry_base_ms, 1, 600000,
+              "first retry delay, doubled each time (default 250)"),
+      CLI_INT("per-host", "N", o.per_host, 1, 100000,
+              "requests in flight per destination host (default 32)"),
+      CLI_INT("max-concurrent", "N", o.max_concurrent, 1, 100000,
+              "requests in flight in all (default 512)"),
+      CLI_INT("timeout", "MS", o.timeout_ms, 1, 600000, "one beacon request (default 5000)"),
+      CLI_FLAG("forwarded-for", o.forwarded_for, "also send X-Forwarded-For: the device IP"),
+      CLI_FLAG("allow-private", allow_private,
+               "let tags and beacons reach loopback/private addresses\n"
+               "(tests only; refused by default)"),
+      CLI_END};
+  const cli_cmd cmd = {"ssai", usage_text, table, epilog};
+  int n = cli_opts_parse(&cmd, argc, argv);
+  if (n < 0) return cli_opts_exit(n);
+  if (n > 0) {
+    cli_error("ssai: unexpected argument '%s' (see vastrack ssai --help)", argv[1]);
+    return CLI_USAGE;
   }
+  if (allow_private) pol->allow_private = 1;
   if (!listen) {
     cli_error("--listen ADDR:PORT is required (see vastrack ssai --help)");
     return CLI_USAGE;

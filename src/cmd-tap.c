@@ -11,71 +11,52 @@ static const char TAP_USAGE[] =
     "<original> and a Wrapper's VASTAdTagURI at URL/tap?...&url=<original>, so each\n"
     "beacon the player fires is recorded by the collector ('vastrack serve') and\n"
     "answered 302 to the original; then 'vastrack report --conformance SID'.\n"
-    "Macros stay where they were, for the player to substitute.\n"
-    "\n"
-    "options:\n"
-    "  --collector URL  the collector as the player reaches it (http://host:port)\n"
-    "  --session SID    session id (1-64 of A-Za-z0-9_.-; default: a new one,\n"
-    "                   printed on standard error)\n"
-    "  --level N        the tag's level in its chain (default 0)\n"
-    "  -o FILE          write there instead of standard output\n";
+    "Macros stay where they were, for the player to substitute.\n";
 
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 
 int cmd_tap(int argc, char **argv) {
   const char *url = NULL, *sid = NULL, *in = NULL, *outp = NULL;
   int level = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(TAP_USAGE, stdout);
-      return CLI_OK;
-    } else if (!strcmp(a, "--collector") && i + 1 < argc) {
-      url = argv[++i];
-    } else if (!strcmp(a, "--session") && i + 1 < argc) {
-      sid = argv[++i];
-    } else if (!strcmp(a, "--level") && i + 1 < argc) {
-      char *end;
-      long v = strtol(argv[++i], &end, 10);
-      if (*end || v < 0 || v > 15) {
-        cli_error("--level: 0 to 15");
-        return CLI_USAGE;
-      }
-      level = (int)v;
-    } else if (!strcmp(a, "-o") && i + 1 < argc) {
-      outp = argv[++i];
-    } else if ((a[0] != '-' || !strcmp(a, "-")) && !in) {
-      in = a;
-    } else {
-      cli_error("unexpected argument '%s'; see 'vastrack tap --help'", a);
-      return CLI_USAGE;
-    }
+  const cli_opt table[] = {
+      CLI_STRING("collector", "URL", url,
+                 "the collector as the player reaches it (http://host:port)"),
+      CLI_STRING("session", "SID", sid,
+                 "session id (1-64 of A-Za-z0-9_.-; default: a new one,\n"
+                 "printed on standard error)"),
+      CLI_INT("level", "N", level, 0, 15, "the tag's level in its chain (default 0)"),
+      {.short_name = 'o',
+       .type = CLI_OPT_STRING,
+       .arg = "FILE",
+       .help = "write there instead of standard output",
+       .dest = &outp},
+      CLI_END};
+  const cli_cmd cmd = {"tap", TAP_USAGE, table, NULL};
+  int n_ops = cli_opts_parse(&cmd, argc, argv);
+  if (n_ops < 0) return cli_opts_exit(n_ops);
+  if (n_ops > 1) {
+    cli_error("unexpected argument '%s'; see 'vastrack tap --help'", argv[2]);
+    return CLI_USAGE;
   }
+  in = n_ops ? argv[1] : NULL;
   if (!url || !in) {
     cli_error("tap needs --collector URL and a tag; see 'vastrack tap --help'");
     return CLI_USAGE;
   }
   char base[1024], gen[40];
-  snprintf(base, sizeof base, "%s", url);
-  size_t bl = strlen(base);
-  while (bl && base[bl - 1] == '/')
-    base[--bl] = 0;
+  cli_base_url(base, sizeof base, url);
   if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)) {
     cli_error("--collector: an http(s) URL");
     return CLI_USAGE;
   }
   if (!sid) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(gen, sizeof gen, "t%lx%05lx", (unsigned long)ts.tv_sec,
-             (unsigned long)((ts.tv_nsec / 1000) ^ (unsigned long)getpid()) & 0xfffff);
+    cli_session_id(gen, sizeof gen, 't');
     sid = gen;
   }
   if (!vast_session_id_valid(sid)) {
