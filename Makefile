@@ -114,6 +114,12 @@ $(B)/gen/web-assets.h: $(WEB_SRC) tools/embed.sh
 	sh tools/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
 $(B)/obj/lib/web/web-assets.o $(B)/pic/lib/web/web-assets.o: $(B)/gen/web-assets.h
 $(B)/obj/lib/web/web-assets.o $(B)/pic/lib/web/web-assets.o: CPPFLAGS_ALL += -I$(B)/gen
+# The SSAI service's own page (lib/ssai/ssai-page.html), built into ssai-http.c.
+$(B)/gen/ssai/ssai-page.h: lib/ssai/ssai-page.html tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $< > $@.tmp && mv $@.tmp $@
+$(B)/obj/lib/ssai/ssai-http.o $(B)/pic/lib/ssai/ssai-http.o: $(B)/gen/ssai/ssai-page.h
+$(B)/obj/lib/ssai/ssai-http.o $(B)/pic/lib/ssai/ssai-http.o: CPPFLAGS_ALL += -I$(B)/gen
 
 tests-bin: all $(TEST_BIN)
 

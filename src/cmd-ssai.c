@@ -49,7 +49,8 @@ int cmd_ssai(int argc, char **argv) {
   const cli_opt table[] = {
       CLI_STRING("listen", "ADDR:PORT", listen, "the HTTP/JSON API (IPv4; port 0: any, printed)"),
       CLI_STRING("state", "DIR", o.state_dir,
-                 "the beacon journal (created); none: nothing survives"),
+                 "the journal of sessions and beacons (created); none:\n"
+                 "nothing survives a restart"),
       CLI_DOUBLE("idle-timeout", "S", o.idle_timeout_s, 0.01, 86400, 0,
                  "a session with no call for S seconds ends (default 60)"),
       CLI_INT("deadline", "MS", o.deadline_ms, 1, 86400000,
@@ -91,9 +92,14 @@ int cmd_ssai(int argc, char **argv) {
   }
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
-  if (st.recovered || st.expired)
-    fprintf(stderr, "vastrack ssai: journal: %llu beacons to send again, %llu expired\n",
-            (unsigned long long)st.recovered, (unsigned long long)st.expired);
+  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
+  vast_ssai_stats2(s, &st2);
+  if (st.recovered || st.expired || st2.sessions_restored)
+    fprintf(stderr,
+            "vastrack ssai: journal: %llu sessions restored, %llu beacons to send again, "
+            "%llu expired\n",
+            (unsigned long long)st2.sessions_restored, (unsigned long long)st.recovered,
+            (unsigned long long)st.expired);
   rc = vast_ssai_serve(s, listen, &stop_flag, on_ready, NULL, msg, sizeof msg);
   if (rc != VAST_OK) {
     cli_error("%s", msg[0] ? msg : vast_strerror(rc));

@@ -20,13 +20,23 @@
  *   - at most per_host requests in flight per destination host (a batch
  *     larger than per_host goes alone).
  * Durability: with a state directory every beacon is journalled with a stable
- * id (a 64-bit number) when it becomes due, before it is sent, and marked when
- * answered, failed or expired. vast_ssai_create() reads the journal: the
- * beacons never marked are sent again (once), in their order per ad; only the
- * ones in flight at a crash may repeat. Sessions themselves are not durable.
+ * id (a 64-bit number) when it becomes due, and sent only once its line is on
+ * disk (group commit: one fdatasync for every beacon due meanwhile, on the
+ * journal thread); it is marked when answered, failed or expired. Sessions,
+ * their breaks (the documents fetched, saved once per break in DIR/breaks)
+ * and each ad's position are journalled the same way. vast_ssai_create()
+ * reads the journal: sessions come back with their ads at the journalled
+ * positions (trackers resume without firing again), and the beacons never
+ * marked are sent again (once), in their order per ad; only the ones in
+ * flight at a crash may repeat. Player state that is not a position (muted,
+ * paused) is not kept.
+ *
+ * Sharing: sessions whose breaks resolved to the same documents share one
+ * break (documents, plans, timelines); a session holds its device and one
+ * small tracker per ad.
  *
  * Thread safety: every call may be made from any thread (one lock); the
- * dispatcher runs on its own thread.
+ * dispatcher and the journal run on their own threads.
  */
 #ifndef VASTRACK_SSAI_H
 #define VASTRACK_SSAI_H
@@ -63,7 +73,8 @@ VAST_API void vast_ssai_opts_init(vast_ssai_opts *opts);
 
 /*
  * vast_ssai_create: a service. With opts->state_dir, opens (creates) the
- * journal DIR/beacons.journal and queues the beacons it holds unanswered.
+ * journal DIR/beacons.journal, restores the sessions it holds and queues the
+ * beacons it holds unanswered.
  *   msg  optional caller buffer (cap bytes) for the reason of a failure
  * Returns VAST_OK, VAST_E_INVAL, VAST_E_IO (the directory or journal cannot be
  * used; msg says which), VAST_E_NOMEM, VAST_E_HTTP (libcurl failed).
@@ -71,7 +82,8 @@ VAST_API void vast_ssai_opts_init(vast_ssai_opts *opts);
 VAST_API vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out /* OUT */, char *msg,
                                    size_t cap);
 /* Stops the dispatcher (beacons in flight are abandoned, and stay unanswered in
- * the journal), frees every session. Accepts NULL. */
+ * the journal), frees every session (not ended: with a state directory they
+ * come back at the next vast_ssai_create). Accepts NULL. */
 VAST_API void vast_ssai_free(vast_ssai *s);
 
 /*
@@ -141,6 +153,13 @@ VAST_API vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssa
 VAST_API vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned ad, const char *name,
                                   double media, int code);
 
+/* Waits until everything the calls so far journalled is on disk (group
+ * commit: the journal thread syncs every few ms), or timeout_ms (-1: none).
+ * With a state directory, a session, break, report or event is durable only
+ * then (the HTTP front answers each request only then). VAST_OK at once
+ * without a state directory; VAST_E_TIMEOUT. */
+VAST_API vast_err vast_ssai_sync(vast_ssai *s, long timeout_ms);
+
 /* Timers: ends idle sessions, sends retries that are due. Call every few ms. */
 VAST_API void vast_ssai_tick(vast_ssai *s);
 /* Waits until no beacon is queued or in flight, or timeout_ms (-1: none).
@@ -153,10 +172,25 @@ typedef struct vast_ssai_figures {
   uint64_t compactions;     /* journal rewrites since start */
   uint64_t lateness_ms[12]; /* sent - due, first attempt: <=1,2,5,10,20,50,100,
                                200,500,1000,5000 ms, more */
-  size_t memory;            /* bytes held by the sessions (not the documents) */
+  size_t memory;            /* bytes held by the sessions (not the breaks they share) */
 } vast_ssai_figures;
 
 VAST_API void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out /* OUT */);
+
+/* More figures: the shared breaks and the journal. */
+typedef struct vast_ssai_figures2 {
+  size_t size;                /* sizeof(vast_ssai_figures2), set by the caller */
+  size_t breaks;              /* resolved breaks held, shared by the sessions */
+  size_t break_bytes;         /* their documents and plans */
+  uint64_t break_hits;        /* break added: the same documents were held already */
+  uint64_t break_misses;      /* break added: resolved into a new shared break */
+  uint64_t sessions_restored; /* sessions rebuilt from the journal at start */
+  uint64_t journal_syncs;     /* group commits (one fdatasync each) */
+  uint64_t journal_errors;    /* failed journal writes or syncs, break files not saved */
+} vast_ssai_figures2;
+
+/* Fills out->size bytes of *out (fields past them are not written). */
+VAST_API void vast_ssai_stats2(vast_ssai *s, vast_ssai_figures2 *out /* OUT */);
 /* The figures in Prometheus text format (vastrack_ssai_*). */
 VAST_API vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx);
 

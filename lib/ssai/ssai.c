@@ -10,114 +10,29 @@
  * its head batch only when the one before is settled (so the order per ad is
  * the order the tracker fired). A seq outlives its ad (a session that ends
  * still delivers what was due), and owns a reference to the device. Seqs with
- * a batch to send wait on the `ready` list, scanned by pump().
+ * a batch to send wait on the `ready` list, scanned by vast__ssai_pump().
+ * The journal (what is written, group commit, recovery, sessions across a
+ * restart) is lib/ssai/ssai-journal.c; the shared breaks ssai-breaks.c.
  *
  * Locking: one mutex over everything; the dispatcher's delivery callback takes
- * it on the dispatcher's thread.
+ * it on the dispatcher's thread, the journal thread after each sync.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/jsonw.h"
 #include "net/net-int.h"
-#include "vastrack/ssai.h"
-#include "vastrack/ssai.h"
-
-#define HOST_SLOTS 1024
-
-typedef struct dev_ref {
-  int refs;
-  vast_device d;
-  char data[];
-} dev_ref;
-
-struct batch;
-typedef struct bcn {
-  struct bcn *next;
-  struct batch *bt;
-  uint64_t jid;
-  double due, deadline, not_before;
-  unsigned attempts;
-  int host; /* slot in the host table, -1 none */
-  char *event;
-  char url[];
-} bcn;
-
-typedef struct batch {
-  struct batch *next;
-  bcn *list, *retry;
-  unsigned n_flight;
-  uint64_t bid; /* journal batch id */
-  struct seq *q;
-} batch;
-
-typedef struct seq {
-  struct seq *rnext, *aprev, *anext; /* host queue or timed list; all seqs */
-  batch *head, *tail;
-  int busy, ready, orphan;
-  dev_ref *dev;
-  char key[96]; /* "session/ad", the journal's grouping */
-} seq;
-
-typedef struct ssai_ad {
-  vast_tracker *t; /* NULL once its break is released */
-  seq *q;
-  double duration, pos;
-  int started, done;
-  unsigned brk; /* index into the session's chains */
-} ssai_ad;
-
-typedef struct session {
-  struct session *hnext, *prev, *next;
-  char id[65];
-  dev_ref *dev;
-  vast_macro_ctx mc;
-  double last;
-  ssai_ad *ads;
-  size_t n_ads, cap_ads;
-  vast_chain **chains;
-  size_t n_chains;
-} session;
-
-typedef struct fired {
-  char *name, *url;
-} fired;
-
-typedef struct host_slot {
-  char name[128];
-  unsigned inflight;
-  struct seq *qh, *qt; /* seqs whose head batch goes first to this host */
-  int active;          /* on the active list */
-} host_slot;
-
-struct vast_ssai {
-  vast_ssai_opts o;
-  vast_net_policy policy;
-  pthread_mutex_t mu;
-  vast_dispatcher *d;
-  FILE *journal;
-  char *journal_path;
-  uint64_t jbytes; /* written since the last compaction */
-  session **tab;
-  size_t tab_cap, n_sessions;
-  session *all;
-  seq *seqs, *timed; /* all seqs; those waiting for a retry time */
-  uint64_t next_jid, next_bid, id_counter;
-  double next_idle_check;
-  fired *fired;
-  size_t n_fired, cap_fired;
-  int closing;
-  vast_ssai_figures st;
-  host_slot hosts[HOST_SLOTS + 1]; /* [HOST_SLOTS]: URLs without a host we know */
-  int active[HOST_SLOTS + 1];      /* hosts with a queue */
-  size_t n_active;
-};
+#include "ssai/ssai-core.h"
+#include "vastrack/breaks.h"
 
 void vast_ssai_opts_init(vast_ssai_opts *o) {
   memset(o, 0, sizeof *o);
@@ -140,7 +55,7 @@ static uint64_t hash_str(const char *s) {
   return h;
 }
 
-static dev_ref *dev_new(const vast_device *d) {
+dev_ref *vast__ssai_dev_new(const vast_device *d) {
   const char *f[5] = {d->ip, d->user_agent, d->referer, d->accept_language, d->requested_with};
   size_t n = 0;
   for (int i = 0; i < 5; i++)
@@ -163,11 +78,11 @@ static dev_ref *dev_new(const vast_device *d) {
   return r;
 }
 
-static void dev_unref(dev_ref *r) {
+void vast__ssai_dev_unref(dev_ref *r) {
   if (r && --r->refs == 0) free(r);
 }
 
-static int dev_ok(const vast_device *d) {
+int vast__ssai_dev_ok(const vast_device *d) {
   if (!d || !d->ip || !*d->ip || !d->user_agent || !*d->user_agent) return 0;
   if (vast_net_ip_special(d->ip) < 0) return 0;
   const char *f[4] = {d->user_agent, d->referer, d->accept_language, d->requested_with};
@@ -177,7 +92,7 @@ static int dev_ok(const vast_device *d) {
 }
 
 /* Host table slot of a URL's host, -1 when the table is full or no host. */
-static int host_slot_of(vast_ssai *s, const char *url) {
+int vast__ssai_host_slot_of(vast_ssai *s, const char *url) {
   const char *a = strstr(url, "://");
   if (!a) return -1;
   a += 3;
@@ -197,104 +112,6 @@ static int host_slot_of(vast_ssai *s, const char *url) {
   return -1;
 }
 
-/* ---- journal ---------------------------------------------------------------- */
-
-static void jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
-  if (!s->journal) return;
-  int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
-  if (n > 0) s->jbytes += (uint64_t)n;
-}
-
-static void jflush(vast_ssai *s) {
-  if (s->journal) fflush(s->journal);
-}
-
-static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
-                        const vast_device *d) {
-  return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-                 (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline,
-                 d->ip, d->user_agent, d->referer ? d->referer : "",
-                 d->accept_language ? d->accept_language : "",
-                 d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
-}
-
-static void jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
-                      const vast_device *d) {
-  if (!s->journal) return;
-  int n = jline_due_to(s->journal, b, bid, key, d);
-  if (n > 0) s->jbytes += (uint64_t)n;
-}
-
-static int bcn_cmp(const void *a, const void *b) {
-  uint64_t x = (*(bcn *const *)a)->jid, y = (*(bcn *const *)b)->jid;
-  return x < y ? -1 : x > y;
-}
-
-/*
- * Rewrites the journal with only the beacons not settled (every one is still
- * on a seq: queued, waiting for a retry or in flight), in order, then goes on
- * appending to the new file. Called from tick() once the journal passed
- * journal_max_bytes. On failure the old journal stays in use.
- */
-static void compact(vast_ssai *s) {
-  size_t pl = strlen(s->journal_path) + 5;
-  char *tmpp = malloc(pl);
-  if (!tmpp) return;
-  snprintf(tmpp, pl, "%s.new", s->journal_path);
-  FILE *w = fopen(tmpp, "w");
-  if (!w) {
-    free(tmpp);
-    return;
-  }
-  /* every beacon not settled, in id order (recovery expects ids to increase) */
-  size_t cnt = 0, k2 = 0;
-  for (seq *q = s->seqs; q; q = q->anext)
-    for (batch *b = q->head; b; b = b->next)
-      for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
-          cnt++;
-  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
-  if (cnt && !all) {
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
-    return;
-  }
-  for (seq *q = s->seqs; q; q = q->anext)
-    for (batch *b = q->head; b; b = b->next)
-      for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
-          all[k2++] = x;
-  qsort(all, cnt, sizeof *all, bcn_cmp);
-  uint64_t n = 0;
-  int bad = 0;
-  for (size_t i = 0; i < cnt; i++) {
-    int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
-    if (m < 0) bad = 1;
-    n += m > 0 ? (uint64_t)m : 0;
-  }
-  free(all);
-  fflush(s->journal);
-  if (bad || fflush(w) != 0 || fsync(fileno(w)) != 0) {
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
-    s->jbytes = 0; /* try again after as many bytes */
-    return;
-  }
-  FILE *nj = NULL;
-  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0) nj = fopen(s->journal_path, "a");
-  free(tmpp);
-  if (!nj) {
-    s->jbytes = 0;
-    return;
-  }
-  fclose(s->journal);
-  s->journal = nj;
-  s->jbytes = n;
-  s->st.compactions++;
-}
-
 /* ---- delivery pipeline -------------------------------------------------------- */
 
 static double batch_ready_at(const batch *b) {
@@ -306,11 +123,11 @@ static double batch_ready_at(const batch *b) {
 
 /*
  * Queues a seq whose head batch can go: on the queue of the host of its first
- * beacon (so pump() looks only at hosts with room, never at every waiting
+ * beacon (so vast__ssai_pump() looks only at hosts with room, never at every waiting
  * seq), or on the timed list while a retry waits for its time (tick() moves
  * it when due).
  */
-static void ready_push(vast_ssai *s, seq *q) {
+void vast__ssai_ready_push(vast_ssai *s, seq *q) {
   if (q->ready || q->busy || !q->head) return;
   q->ready = 1;
   q->rnext = NULL;
@@ -332,7 +149,7 @@ static void ready_push(vast_ssai *s, seq *q) {
   }
 }
 
-static seq *seq_new(vast_ssai *s, dev_ref *dev) {
+seq *vast__ssai_seq_new(vast_ssai *s, dev_ref *dev) {
   seq *q = calloc(1, sizeof *q);
   if (!q) return NULL;
   q->dev = dev;
@@ -365,7 +182,7 @@ static void seq_free(vast_ssai *s, seq *q) {
     bcn_list_free(b->retry);
     free(b);
   }
-  dev_unref(q->dev);
+  vast__ssai_dev_unref(q->dev);
   free(q);
 }
 
@@ -377,7 +194,7 @@ static void seq_advance(vast_ssai *s, seq *q) {
   free(b);
   q->busy = 0;
   if (q->head)
-    ready_push(s, q);
+    vast__ssai_ready_push(s, q);
   else if (q->orphan)
     seq_free(s, q);
 }
@@ -416,7 +233,7 @@ static int send_head(vast_ssai *s, seq *q) {
   if (rc == VAST_E_FULL) return 0;
   if (rc != VAST_OK) { /* refused whole (a URL that is not http(s)): final */
     for (bcn *x = b->list; x; x = x->next) {
-      jline_mark(s, 'F', x->jid, 0);
+      vast__ssai_jline_mark(s, 'F', x->jid, 0);
       s->st.failed++;
       s->st.pending--;
     }
@@ -436,13 +253,14 @@ static int send_head(vast_ssai *s, seq *q) {
 }
 
 /* Submits, host by host, the head batches that have room. Under the lock. */
-static void pump(vast_ssai *s) {
+void vast__ssai_pump(vast_ssai *s) {
   if (s->closing) return;
   for (size_t k = 0; k < s->n_active;) {
     int h = s->active[k];
     host_slot *hs = &s->hosts[h];
     while (hs->qh) {
       seq *q = hs->qh;
+      if (s->journal && q->head->last_jid > s->jid_synced) break; /* not on disk yet */
       if (!room(s, q->head)) break;
       hs->qh = q->rnext;
       if (!hs->qh) hs->qt = NULL;
@@ -463,7 +281,6 @@ static void pump(vast_ssai *s) {
       k++;
     }
   }
-  jflush(s);
 }
 
 /* Moves the seqs whose retry time came from the timed list to their hosts. */
@@ -476,7 +293,7 @@ static void pump_timed(vast_ssai *s) {
     q->rnext = NULL;
     if (batch_ready_at(q->head) <= now) {
       q->ready = 0;
-      ready_push(s, q);
+      vast__ssai_ready_push(s, q);
     } else {
       q->rnext = keep;
       keep = q;
@@ -524,7 +341,7 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
   int transient = d->err == VAST_E_TIMEOUT || (d->err == VAST_E_HTTP && d->status == 0) ||
                   (d->status >= 500 && d->status <= 599);
   if (d->err == VAST_OK && d->status < 500) {
-    jline_mark(s, 'A', x->jid, d->status); /* answered: a 4xx is final too */
+    vast__ssai_jline_mark(s, 'A', x->jid, d->status); /* answered: a 4xx is final too */
     if (d->status >= 400)
       s->st.failed++;
     else
@@ -540,14 +357,14 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       b->retry = x;
       s->st.retried++;
     } else {
-      jline_mark(s, 'E', x->jid, d->status);
+      vast__ssai_jline_mark(s, 'E', x->jid, d->status);
       s->st.expired++;
       s->st.pending--;
       free(x->event);
       free(x);
     }
   } else {
-    jline_mark(s, 'F', x->jid, d->status);
+    vast__ssai_jline_mark(s, 'F', x->jid, d->status);
     s->st.failed++;
     s->st.pending--;
     free(x->event);
@@ -558,12 +375,12 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       b->list = b->retry;
       b->retry = NULL;
       q->busy = 0;
-      ready_push(s, q);
+      vast__ssai_ready_push(s, q);
     } else {
       seq_advance(s, q);
     }
   }
-  pump(s);
+  vast__ssai_pump(s);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -586,8 +403,8 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
     x->jid = ++s->next_jid;
     x->due = due;
     x->deadline = due + (double)s->o.deadline_ms / 1000.0;
-    x->host = host_slot_of(s, x->url);
-    jline_due(s, x, bid, key, &q->dev->d);
+    x->host = vast__ssai_host_slot_of(s, x->url);
+    vast__ssai_jline_due(s, x, bid, key, &q->dev->d);
     *tail = x;
     tail = &x->next;
     s->st.due++;
@@ -598,220 +415,15 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
     return -1;
   }
   b->bid = bid;
+  b->last_jid = s->next_jid;
   if (q->tail)
     q->tail->next = b;
   else
     q->head = b;
   q->tail = b;
-  ready_push(s, q);
+  vast__ssai_ready_push(s, q);
+  pthread_cond_signal(&s->jwake);
   return 0;
-}
-
-/* ---- journal recovery --------------------------------------------------------- */
-
-typedef struct rec {
-  uint64_t jid, bid;
-  int settled;
-  char *line; /* the D line, kept for the compacted journal */
-  char *f[13];
-} rec;
-
-static int rec_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = ((const rec *)b)->jid;
-  return x < y ? -1 : x > y;
-}
-
-/* Splits a tab-separated line in place; returns the number of fields. */
-static int split(char *p, char **f, int max) {
-  int n = 0;
-  while (n < max) {
-    f[n++] = p;
-    char *t = strchr(p, '\t');
-    if (!t) break;
-    *t = 0;
-    p = t + 1;
-  }
-  return n;
-}
-
-/*
- * Reads the journal: every D line not followed by an A, F or E line for its id
- * is queued again (grouped by its ad key and batch, in file order); those past
- * their deadline are marked expired. Then writes a compacted journal holding
- * only the outstanding D lines, and opens it for appending.
- */
-static vast_err recover(vast_ssai *s, char *msg, size_t cap) {
-  FILE *f = fopen(s->journal_path, "r");
-  rec *r = NULL;
-  size_t n = 0, rcap = 0;
-  char *line = NULL;
-  size_t lcap = 0;
-  ssize_t len;
-  if (f) {
-    while ((len = getline(&line, &lcap, f)) > 0) {
-      if (line[len - 1] != '\n') break; /* a torn last line: never acknowledged */
-      line[len - 1] = 0;
-      if (line[0] == 'D') {
-        if (n == rcap) {
-          rcap = rcap ? rcap * 2 : 256;
-          rec *nr = realloc(r, rcap * sizeof *r);
-          if (!nr) goto nomem;
-          r = nr;
-        }
-        rec *x = &r[n];
-        memset(x, 0, sizeof *x);
-        x->line = strdup(line);
-        if (!x->line) goto nomem;
-        char *tmp = strdup(line);
-        if (!tmp) goto nomem;
-        char *fl[14];
-        if (split(tmp, fl, 14) != 14) {
-          free(tmp);
-          free(x->line);
-          continue;
-        }
-        x->jid = strtoull(fl[1], NULL, 10);
-        x->bid = strtoull(fl[2], NULL, 10);
-        for (int i = 0; i < 12; i++)
-          x->f[i] = fl[i + 2];
-        x->f[12] = tmp;                    /* owns the fields */
-        if (n && x->jid <= r[n - 1].jid) { /* out of order: refuse to guess */
-          free(tmp);
-          free(x->line);
-          continue;
-        }
-        n++;
-        if (x->jid > s->next_jid) s->next_jid = x->jid;
-        if (x->bid > s->next_bid) s->next_bid = x->bid;
-      } else if (line[0] == 'A' || line[0] == 'F' || line[0] == 'E') {
-        uint64_t jid = strtoull(line + 2, NULL, 10);
-        rec *x = n ? bsearch(&jid, r, n, sizeof *r, rec_cmp) : NULL;
-        if (x) x->settled = 1;
-      }
-    }
-    fclose(f);
-    f = NULL;
-  }
-  free(line);
-  line = NULL;
-  /* the compacted journal */
-  size_t pl = strlen(s->journal_path) + 5;
-  char *tmpp = malloc(pl);
-  if (!tmpp) goto nomem;
-  snprintf(tmpp, pl, "%s.new", s->journal_path);
-  FILE *w = fopen(tmpp, "w");
-  if (!w) {
-    snprintf(msg, cap, "cannot write '%s': %s", tmpp, strerror(errno));
-    free(tmpp);
-    for (size_t i = 0; i < n; i++)
-      free(r[i].line), free(r[i].f[12]);
-    free(r);
-    return VAST_E_IO;
-  }
-  double now = vast__wall();
-  seq *q = NULL;
-  const char *qkey = NULL;
-  uint64_t qbid = 0;
-  batch *b = NULL;
-  for (size_t i = 0; i < n; i++) {
-    rec *x = &r[i];
-    if (x->settled) continue;
-    /* fields: bid key due deadline ip ua ref lang rw ff event url */
-    double deadline = strtod(x->f[3], NULL);
-    if (deadline <= now) {
-      fprintf(w, "%s\nE\t%llu\t0\n", x->line, (unsigned long long)x->jid);
-      s->st.expired++;
-      continue;
-    }
-    fprintf(w, "%s\n", x->line);
-    if (!q || strcmp(qkey, x->f[1]) != 0) {
-      vast_device d = {sizeof d,
-                       x->f[4],
-                       x->f[5],
-                       *x->f[6] ? x->f[6] : NULL,
-                       *x->f[7] ? x->f[7] : NULL,
-                       *x->f[8] ? x->f[8] : NULL,
-                       atoi(x->f[9])};
-      dev_ref *dr = dev_new(&d);
-      if (!dr) goto nomem_w;
-      q = seq_new(s, dr);
-      dev_unref(dr);
-      if (!q) goto nomem_w;
-      q->orphan = 1;
-      qkey = x->f[1];
-      snprintf(q->key, sizeof q->key, "%s", qkey);
-      b = NULL;
-    }
-    if (!b || qbid != x->bid) {
-      b = calloc(1, sizeof *b);
-      if (!b) goto nomem_w;
-      b->q = q;
-      b->bid = x->bid;
-      if (q->tail)
-        q->tail->next = b;
-      else
-        q->head = b;
-      q->tail = b;
-      qbid = x->bid;
-    }
-    size_t ul = strlen(x->f[11]);
-    bcn *c = calloc(1, sizeof *c + ul + 1);
-    if (!c || !(c->event = strdup(x->f[10]))) {
-      free(c);
-      goto nomem_w;
-    }
-    memcpy(c->url, x->f[11], ul + 1);
-    c->bt = b;
-    c->jid = x->jid;
-    c->due = strtod(x->f[2], NULL);
-    c->deadline = deadline;
-    c->host = host_slot_of(s, c->url);
-    c->next = b->list;
-    b->list = c; /* reversed below */
-    s->st.recovered++;
-    s->st.pending++;
-  }
-  for (seq *z = s->seqs; z; z = z->anext) {
-    for (batch *y = z->head; y; y = y->next) { /* restore file order */
-      bcn *rev = NULL;
-      while (y->list) {
-        bcn *c = y->list;
-        y->list = c->next;
-        c->next = rev;
-        rev = c;
-      }
-      y->list = rev;
-    }
-    ready_push(s, z);
-  }
-  for (size_t i = 0; i < n; i++)
-    free(r[i].line), free(r[i].f[12]);
-  free(r);
-  if (fflush(w) != 0 || fsync(fileno(w)) != 0 || fclose(w) != 0 ||
-      rename(tmpp, s->journal_path) != 0) {
-    snprintf(msg, cap, "cannot write '%s': %s", s->journal_path, strerror(errno));
-    free(tmpp);
-    return VAST_E_IO;
-  }
-  free(tmpp);
-  s->journal = fopen(s->journal_path, "a");
-  if (!s->journal) {
-    snprintf(msg, cap, "cannot open '%s': %s", s->journal_path, strerror(errno));
-    return VAST_E_IO;
-  }
-  return VAST_OK;
-nomem_w:
-  fclose(w);
-  unlink(tmpp);
-  free(tmpp);
-nomem:
-  if (f) fclose(f);
-  free(line);
-  for (size_t i = 0; i < n; i++)
-    free(r[i].line), free(r[i].f[12]);
-  free(r);
-  snprintf(msg, cap, "out of memory reading the journal");
-  return VAST_E_NOMEM;
 }
 
 /* ---- service --------------------------------------------------------------------- */
@@ -838,9 +450,14 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
   if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
   pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->jwake, NULL);
+  vast_macro_ctx_init(&s->mc);
+  vast_macro_ctx_set_serverside(&s->mc, 1);
   s->tab_cap = 1024;
   s->tab = calloc(s->tab_cap, sizeof *s->tab);
-  if (!s->tab) {
+  s->brk_tab = calloc(BRK_SLOTS, sizeof *s->brk_tab);
+  s->brk_in = calloc(BRK_SLOTS, sizeof *s->brk_in);
+  if (!s->tab || !s->brk_tab || !s->brk_in) {
     vast_ssai_free(s);
     return VAST_E_NOMEM;
   }
@@ -874,38 +491,105 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
       return VAST_E_NOMEM;
     }
     snprintf(s->journal_path, n, "%s/beacons.journal", s->o.state_dir);
-    s->o.state_dir = NULL; /* not kept */
-    rc = recover(s, msg, cap);
+    s->state_dir = strdup(s->o.state_dir);
+    s->o.state_dir = NULL; /* the copy is kept */
+    if (!s->state_dir) {
+      vast_ssai_free(s);
+      return VAST_E_NOMEM;
+    }
+    rc = vast__ssai_recover(s, msg, cap);
     if (rc != VAST_OK) {
       vast_ssai_free(s);
       return rc;
     }
   }
+  s->jid_synced = s->next_jid; /* vast__ssai_recover() synced what it kept */
   rc = vast_dispatcher_start(s->d);
+  if (rc == VAST_OK && s->journal) {
+    if (pthread_create(&s->jthr, NULL, vast__ssai_journal_main, s) == 0)
+      s->jthr_on = 1;
+    else
+      rc = VAST_E_NOMEM;
+  }
   if (rc != VAST_OK) {
     vast_ssai_free(s);
     return rc;
   }
   pthread_mutex_lock(&s->mu);
-  pump(s);
+  vast__ssai_pump(s);
   pthread_mutex_unlock(&s->mu);
   *out = s;
   return VAST_OK;
 }
 
-static void session_free(vast_ssai *s, session *x) {
+/* ---- the break cache ---------------------------------------------------------- */
+
+/* A reference to the cached break of `key` (or of `in_key` when key is 0). */
+vast__ssai_brk *vast__ssai_brk_find(vast_ssai *s, uint64_t key, uint64_t in_key) {
+  if (key) {
+    for (vast__ssai_brk *b = s->brk_tab[key % BRK_SLOTS]; b; b = b->hnext)
+      if (b->key == key) return b->refs++, s->brk_hits++, b;
+  } else if (in_key) {
+    for (vast__ssai_brk *b = s->brk_in[in_key % BRK_SLOTS]; b; b = b->in_next)
+      if (b->in_key == in_key) return b->refs++, s->brk_hits++, b;
+  }
+  return NULL;
+}
+
+void vast__ssai_brk_insert(vast_ssai *s, vast__ssai_brk *b) {
+  b->refs = 1;
+  b->hnext = s->brk_tab[b->key % BRK_SLOTS];
+  s->brk_tab[b->key % BRK_SLOTS] = b;
+  if (b->in_key) {
+    b->in_next = s->brk_in[b->in_key % BRK_SLOTS];
+    s->brk_in[b->in_key % BRK_SLOTS] = b;
+  }
+  s->n_brk++;
+  s->brk_bytes += b->bytes;
+  s->brk_misses++;
+}
+
+/* Drops n references; the last one unlinks and frees the break. */
+void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
+  if (!b || (b->refs -= n) > 0) return;
+  vast__ssai_brk **pp = &s->brk_tab[b->key % BRK_SLOTS];
+  while (*pp && *pp != b)
+    pp = &(*pp)->hnext;
+  if (*pp) *pp = b->hnext;
+  if (b->in_key) {
+    pp = &s->brk_in[b->in_key % BRK_SLOTS];
+    while (*pp && *pp != b)
+      pp = &(*pp)->in_next;
+    if (*pp) *pp = b->in_next;
+  }
+  s->n_brk--;
+  s->brk_bytes -= b->bytes;
+  vast__ssai_brk_free(b);
+}
+
+/* Frees the trackers of break brk of session x and drops its references;
+   the seqs go on delivering what is due, then free themselves. */
+void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk) {
   for (size_t i = 0; i < x->n_ads; i++) {
-    vast_tracker_free(x->ads[i].t);
-    seq *q = x->ads[i].q;
+    ssai_ad *a = &x->ads[i];
+    if (a->brk != brk || !a->b) continue;
+    vast_tracker_free(a->t);
+    a->t = NULL;
+    vast__ssai_brk_unref(s, a->b, 1);
+    a->b = NULL;
+    seq *q = a->q;
+    a->q = NULL;
     if (!q) continue;
     q->orphan = 1;
     if (!q->head && !q->busy) seq_free(s, q);
   }
-  for (size_t i = 0; i < x->n_chains; i++)
-    vast_chain_free(x->chains[i]);
-  free(x->chains);
+}
+
+static void session_free(vast_ssai *s, session *x) {
+  for (size_t i = 0; i < x->n_ads; i++)
+    vast__ssai_break_release(s, x, x->ads[i].brk);
   free(x->ads);
-  dev_unref(x->dev);
+  vast__ssai_dev_unref(x->dev);
   free(x);
 }
 
@@ -913,7 +597,10 @@ void vast_ssai_free(vast_ssai *s) {
   if (!s) return;
   pthread_mutex_lock(&s->mu);
   s->closing = 1;
+  s->jstop = 1;
+  pthread_cond_signal(&s->jwake);
   pthread_mutex_unlock(&s->mu);
+  if (s->jthr_on) pthread_join(s->jthr, NULL);
   vast_dispatcher_free(s->d); /* cancels what is in flight: callbacks ignore it */
   while (s->all) {
     session *x = s->all;
@@ -922,17 +609,21 @@ void vast_ssai_free(vast_ssai *s) {
   }
   while (s->seqs)
     seq_free(s, s->seqs);
+  free(s->brk_tab); /* every break was released with its sessions */
+  free(s->brk_in);
   for (size_t i = 0; i < s->n_fired; i++)
     free(s->fired[i].name), free(s->fired[i].url);
   free(s->fired);
   if (s->journal) fclose(s->journal);
   free(s->journal_path);
+  free(s->state_dir);
   free(s->tab);
   pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->jwake);
   free(s);
 }
 
-static session *find(vast_ssai *s, const char *id) {
+session *vast__ssai_find(vast_ssai *s, const char *id) {
   if (!id) return NULL;
   for (session *x = s->tab[hash_str(id) & (s->tab_cap - 1)]; x; x = x->hnext)
     if (!strcmp(x->id, id)) return x;
@@ -953,7 +644,7 @@ static void tab_grow(vast_ssai *s) {
   s->tab_cap = nc;
 }
 
-static int id_ok(const char *id) {
+int vast__ssai_id_ok(const char *id) {
   size_t n = strlen(id);
   if (!n || n > 64) return 0;
   for (const char *p = id; *p; p++)
@@ -963,36 +654,24 @@ static int id_ok(const char *id) {
   return 1;
 }
 
-vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
-                                  size_t cap) {
-  if (!s || !out || cap < 65 || !dev_ok(dev) || (id && !id_ok(id))) return VAST_E_INVAL;
-  session *x = calloc(1, sizeof *x);
-  if (!x) return VAST_E_NOMEM;
+/* Links a new session (id given and free, or NULL: one is made). Under the
+   lock. NULL when out of memory. */
+session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device *dev) {
+  session *x = calloc(1, sizeof *x + (id ? strlen(id) : 16) + 1);
+  if (!x) return NULL;
   vast_device d = *dev;
   d.forwarded_for = s->o.forwarded_for;
-  if (!(x->dev = dev_new(&d))) {
+  if (!(x->dev = vast__ssai_dev_new(&d))) {
     free(x);
-    return VAST_E_NOMEM;
+    return NULL;
   }
-  vast_macro_ctx_init(&x->mc);
-  vast_macro_ctx_set(&x->mc, VAST_MACRO_DEVICEIP, x->dev->d.ip);
-  vast_macro_ctx_set(&x->mc, VAST_MACRO_DEVICEUA, x->dev->d.user_agent);
-  vast_macro_ctx_set(&x->mc, VAST_MACRO_CLIENTUA, x->dev->d.user_agent);
-  vast_macro_ctx_set_serverside(&x->mc, 1);
-  pthread_mutex_lock(&s->mu);
   if (id) {
-    if (find(s, id)) {
-      pthread_mutex_unlock(&s->mu);
-      dev_unref(x->dev);
-      free(x);
-      return VAST_E_STATE;
-    }
-    snprintf(x->id, sizeof x->id, "%s", id);
+    strcpy(x->id, id);
   } else {
     do {
       s->id_counter = s->id_counter * 6364136223846793005ull + 1442695040888963407ull;
-      snprintf(x->id, sizeof x->id, "%016llx", (unsigned long long)s->id_counter);
-    } while (find(s, x->id));
+      snprintf(x->id, 17, "%016llx", (unsigned long long)s->id_counter);
+    } while (vast__ssai_find(s, x->id));
   }
   x->last = vast__wall();
   if (s->n_sessions + 1 > s->tab_cap) tab_grow(s);
@@ -1004,13 +683,32 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
   s->all = x;
   s->n_sessions++;
   s->st.sessions_total++;
+  return x;
+}
+
+vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
+                                  size_t cap) {
+  if (!s || !out || cap < 65 || !vast__ssai_dev_ok(dev) || (id && !vast__ssai_id_ok(id)))
+    return VAST_E_INVAL;
+  pthread_mutex_lock(&s->mu);
+  if (id && vast__ssai_find(s, id)) {
+    pthread_mutex_unlock(&s->mu);
+    return VAST_E_STATE;
+  }
+  session *x = vast__ssai_session_add(s, id, dev);
+  if (!x) {
+    pthread_mutex_unlock(&s->mu);
+    return VAST_E_NOMEM;
+  }
+  if (s->journal) vast__ssai_jl_account(s, vast__ssai_jl_session_to(s->journal, x->id, &x->dev->d));
   snprintf(out, cap, "%s", x->id);
   pthread_mutex_unlock(&s->mu);
   return VAST_OK;
 }
 
 /* Unlinks and frees a session. Under the lock. */
-static void session_end(vast_ssai *s, session *x) {
+void vast__ssai_session_end(vast_ssai *s, session *x) {
+  if (s->journal) vast__ssai_jl_account(s, fprintf(s->journal, "X\t%s\n", x->id));
   session **pp = &s->tab[hash_str(x->id) & (s->tab_cap - 1)];
   while (*pp && *pp != x)
     pp = &(*pp)->hnext;
@@ -1029,17 +727,17 @@ static void session_end(vast_ssai *s, session *x) {
 vast_err vast_ssai_session_end(vast_ssai *s, const char *id) {
   if (!s || !id) return VAST_E_INVAL;
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, id);
-  if (x) session_end(s, x);
+  session *x = vast__ssai_find(s, id);
+  if (x) vast__ssai_session_end(s, x);
   pthread_mutex_unlock(&s->mu);
   return x ? VAST_OK : VAST_E_NOT_FOUND;
 }
 
 /* ---- trackers ---------------------------------------------------------------------- */
 
-static void on_beacon(void *user, const vast_track_beacon *b) {
+void vast__ssai_on_beacon(void *user, const vast_track_beacon *b) {
   vast_ssai *s = user;
-  if (!b->url) return;
+  if (!b->url || s->replaying) return;
   if (s->n_fired == s->cap_fired) {
     size_t nc = s->cap_fired ? s->cap_fired * 2 : 64;
     fired *nf = realloc(s->fired, nc * sizeof *nf);
@@ -1069,255 +767,25 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
     size_t j = i + 1;
     while (j < s->n_fired && !strcmp(s->fired[j].name, s->fired[i].name))
       j++;
-    if (!a->q && (a->q = seq_new(s, x->dev))) snprintf(a->q->key, sizeof a->q->key, "%s", key);
+    if (!a->q && (a->q = vast__ssai_seq_new(s, x->dev)))
+      snprintf(a->q->key, sizeof a->q->key, "%s", key);
     if (!a->q || enqueue(s, a->q, key, s->fired + i, j - i, now) != 0) s->st.failed += j - i;
     i = j;
   }
   for (i = 0; i < s->n_fired; i++)
     free(s->fired[i].name), free(s->fired[i].url);
   s->n_fired = 0;
-  pump(s);
+  if (!s->journal) vast__ssai_pump(s); /* with a journal: the journal thread, once synced */
 }
 
-/* ---- breaks and timelines ----------------------------------------------------------- */
+/* ---- breaks ------------------------------------------------------------------------ */
 
-typedef struct tl_ev {
-  char *name;
-  double time; /* -1: player event */
-  char **urls;
-  size_t n;
-} tl_ev;
-
-typedef struct tl {
-  tl_ev *ev;
-  size_t n, cap;
-} tl;
-
-static void tl_add(tl *t, const char *name, double time, const char *url) {
-  tl_ev *e = NULL;
-  for (size_t i = 0; i < t->n; i++)
-    if (!strcmp(t->ev[i].name, name) && fabs(t->ev[i].time - time) < 0.0005) e = &t->ev[i];
-  if (!e) {
-    if (t->n == t->cap) {
-      size_t nc = t->cap ? t->cap * 2 : 16;
-      tl_ev *ne = realloc(t->ev, nc * sizeof *ne);
-      if (!ne) return;
-      t->ev = ne;
-      t->cap = nc;
-    }
-    e = &t->ev[t->n];
-    memset(e, 0, sizeof *e);
-    if (!(e->name = strdup(name))) return;
-    e->time = time;
-    t->n++;
-  }
-  for (size_t i = 0; i < e->n; i++)
-    if (!strcmp(e->urls[i], url)) return;
-  char **nu = realloc(e->urls, (e->n + 1) * sizeof *nu);
-  if (!nu) return;
-  e->urls = nu;
-  if ((nu[e->n] = strdup(url))) e->n++;
-}
-
-static int tl_has(const tl *t, const char *name) {
-  for (size_t i = 0; i < t->n; i++)
-    if (!strcmp(t->ev[i].name, name)) return 1;
-  return 0;
-}
-
-static void tl_free(tl *t) {
-  for (size_t i = 0; i < t->n; i++) {
-    for (size_t k = 0; k < t->ev[i].n; k++)
-      free(t->ev[i].urls[k]);
-    free(t->ev[i].urls);
-    free(t->ev[i].name);
-  }
-  free(t->ev);
-}
-
-typedef struct sim_ctx {
-  tl *t;
-  const vast_play_state *st;
-} sim_ctx;
-
-static void on_sim(void *user, const vast_track_beacon *b) {
-  sim_ctx *c = user;
-  if (b->tmpl) tl_add(c->t, b->name, b->media_time >= 0 ? b->media_time : 0, b->tmpl);
-}
-
-/* The timed events of a selection (a simulated play to the end), then the
-   events only a player causes (time -1). */
-static void timeline_of(const vast_selection *sel, double duration, tl *t) {
-  sim_ctx c = {t, NULL};
-  vast_tracker *tr = NULL;
-  if (duration > 0 && vast_tracker_open_selected(sel, NULL, on_sim, &c, &tr) == VAST_OK) {
-    vast_tracker_set_trusted_positions(tr, 1);
-    vast_play_opts po;
-    vast_play_opts_init(&po);
-    po.end = duration;
-    po.fire_ended = 1;
-    po.duration = duration;
-    po.wall_start = 0;
-    po.tick = duration / 400 > 0.25 ? duration / 400 : 0.25;
-    vast_play_simulate(tr, &po, NULL);
-    vast_tracker_free(tr);
-  }
-  size_t n_timed = t->n;
-  for (size_t l = 0; l < sel->n_chain; l++) {
-    const vast_ad *ad = sel->chain ? sel->chain[l] : sel->ad;
-    for (size_t k = 0; k < ad->n_errors; k++)
-      if (ad->errors[k].url) tl_add(t, "error", -1, ad->errors[k].url);
-    for (size_t c2 = 0; c2 < ad->n_creatives; c2++) {
-      const vast_creative *cr = &ad->creatives[c2];
-      if (cr->kind != VAST_CREATIVE_LINEAR || !cr->linear) continue;
-      if (ad == sel->ad && c2 != sel->creative) continue;
-      const vast_linear *li = cr->linear;
-      for (size_t k = 0; k < li->n_tracking; k++) {
-        const vast_tracking *tk = &li->tracking[k];
-        const char *nm = tk->event_name ? tk->event_name : vast_event_name(tk->event);
-        if (!tk->url || !nm) continue;
-        int timed = 0;
-        for (size_t i = 0; i < n_timed; i++)
-          if (!strcmp(t->ev[i].name, nm)) timed = 1;
-        if (!timed && (tk->offset.kind == VAST_OFFSET_NONE || !tl_has(t, nm)))
-          tl_add(t, nm, -1, tk->url);
-      }
-      for (size_t k = 0; k < li->n_click_tracking; k++)
-        if (li->click_tracking[k].url) tl_add(t, "clickTracking", -1, li->click_tracking[k].url);
-    }
-  }
-}
-
-vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, const char *doc,
-                             size_t len, vast_write_fn write, void *ctx, vast_error *err) {
-  if (!s || !sid || (!url && !doc) || !write) return VAST_E_INVAL;
-  vast_macro_ctx mc;
-  pthread_mutex_lock(&s->mu);
-  session *x = find(s, sid);
-  if (x) {
-    mc = x->mc; /* the strings belong to x->dev: keep a reference while resolving */
-    x->dev->refs++;
-  }
-  dev_ref *hold = x ? x->dev : NULL;
-  pthread_mutex_unlock(&s->mu);
-  if (!x) return VAST_E_NOT_FOUND;
-  vast_resolve_opts ro;
-  vast_resolve_opts_init(&ro);
-  ro.policy = &s->policy;
-  ro.macros = &mc;
-  ro.fetch = s->o.fetch;
-  ro.fetch_ctx = s->o.fetch_ctx;
-  ro.user_agent = hold->d.user_agent;
-  vast_chain *chain = NULL;
-  vast_err rc = url ? vast_resolve_url(url, &ro, &chain, err)
-                    : vast_resolve_buffer(doc, len, NULL, &ro, &chain, err);
-  if (rc != VAST_OK) {
-    vast_chain_free(chain);
-    pthread_mutex_lock(&s->mu);
-    dev_unref(hold);
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-  }
-  pthread_mutex_lock(&s->mu);
-  dev_unref(hold);
-  x = find(s, sid);
-  if (!x) { /* ended meanwhile */
-    pthread_mutex_unlock(&s->mu);
-    vast_chain_free(chain);
-    return VAST_E_NOT_FOUND;
-  }
-  vast_chain **nc = realloc(x->chains, (x->n_chains + 1) * sizeof *nc);
-  if (!nc) {
-    pthread_mutex_unlock(&s->mu);
-    vast_chain_free(chain);
-    return VAST_E_NOMEM;
-  }
-  x->chains = nc;
-  x->chains[x->n_chains++] = chain;
-  size_t brk = x->n_chains - 1;
-  vast__jw w;
-  vast__jw_init(&w, write, ctx);
-  vast__jw_obj_begin(&w);
-  vast__jw_kstr(&w, "sessionId", x->id);
-  vast__jw_kint(&w, "break", (long long)brk);
-  vast__jw_key(&w, "ads");
-  vast__jw_arr_begin(&w);
-  double offset = 0;
-  rc = VAST_OK;
-  for (size_t i = 0;; i++) {
-    vast_selection sel;
-    if (vast_select_chain(chain, i, &sel) != VAST_OK) break;
-    if (x->n_ads == x->cap_ads) {
-      size_t c2 = x->cap_ads ? x->cap_ads * 2 : 4;
-      ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
-      if (!na) {
-        rc = VAST_E_NOMEM;
-        break;
-      }
-      x->ads = na;
-      x->cap_ads = c2;
-    }
-    ssai_ad *a = &x->ads[x->n_ads];
-    memset(a, 0, sizeof *a);
-    if (vast_tracker_open_selected(&sel, &x->mc, on_beacon, s, &a->t) != VAST_OK) continue;
-    vast_tracker_set_trusted_positions(a->t, 1);
-    a->duration = vast_plan_duration(vast_tracker_plan(a->t));
-    a->brk = (unsigned)brk;
-    size_t adno = x->n_ads++;
-    tl t = {0};
-    timeline_of(&sel, a->duration, &t);
-    vast__jw_obj_begin(&w);
-    vast__jw_kint(&w, "ad", (long long)adno);
-    vast__jw_kstr(&w, "adId", sel.ad->id);
-    vast__jw_kstr(&w, "adSystem", sel.ad->ad_system);
-    vast__jw_kint_opt(&w, "sequence",
-                      sel.chain && sel.chain[0]->sequence >= 0 ? sel.chain[0]->sequence
-                                                               : sel.ad->sequence);
-    vast__jw_key(&w, "offset");
-    vast__jw_num(&w, offset);
-    vast__jw_knum_opt(&w, "duration", a->duration);
-    vast__jw_key(&w, "chain");
-    vast__jw_arr_begin(&w);
-    for (size_t l = 0; l < sel.n_chain; l++)
-      vast__jw_str(&w, (sel.chain ? sel.chain[l] : sel.ad)->id);
-    vast__jw_arr_end(&w);
-    vast__jw_key(&w, "events");
-    vast__jw_arr_begin(&w);
-    for (size_t e = 0; e < t.n; e++) {
-      vast__jw_obj_begin(&w);
-      vast__jw_kstr(&w, "event", t.ev[e].name);
-      vast__jw_knum_opt(&w, "time", t.ev[e].time);
-      vast__jw_key(&w, "urls");
-      vast__jw_arr_begin(&w);
-      for (size_t k = 0; k < t.ev[e].n; k++)
-        vast__jw_str(&w, t.ev[e].urls[k]);
-      vast__jw_arr_end(&w);
-      vast__jw_obj_end(&w);
-    }
-    vast__jw_arr_end(&w);
-    vast__jw_obj_end(&w);
-    tl_free(&t);
-    if (a->duration > 0) offset += a->duration;
-  }
-  vast__jw_arr_end(&w);
-  vast__jw_key(&w, "duration");
-  vast__jw_num(&w, offset);
-  size_t nf = 0;
-  const vast_failure *fl = vast_chain_failures(chain, &nf);
-  vast__jw_key(&w, "failures");
-  vast__jw_arr_begin(&w);
-  for (size_t i = 0; i < nf; i++) {
-    vast__jw_obj_begin(&w);
-    vast__jw_kint(&w, "code", fl[i].iab_code);
-    vast__jw_kstr(&w, "message", fl[i].message);
-    vast__jw_obj_end(&w);
-  }
-  vast__jw_arr_end(&w);
-  vast__jw_obj_end(&w);
-  x->last = vast__wall();
-  pthread_mutex_unlock(&s->mu);
-  if (vast__jw_finish(&w) != 0 && rc == VAST_OK) rc = VAST_E_IO;
-  return rc;
+/* The service's macro context set to session x's device (under the lock: the
+   trackers of every session point at it, and read it only while fed). */
+void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x) {
+  s->mc.value[VAST_MACRO_DEVICEIP] = x->dev->d.ip;
+  s->mc.value[VAST_MACRO_DEVICEUA] = x->dev->d.user_agent;
+  s->mc.value[VAST_MACRO_CLIENTUA] = x->dev->d.user_agent;
 }
 
 /* ---- reports and events ---------------------------------------------------------------- */
@@ -1327,17 +795,11 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
  * the break's documents are freed (the beacons due were copied), so a long
  * session holds only the breaks still playing. Under the lock.
  */
-static void ad_ended(session *x, size_t adno) {
+void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno) {
   unsigned brk = x->ads[adno].brk;
   for (size_t i = 0; i < x->n_ads; i++)
     if (x->ads[i].brk == brk && !x->ads[i].done) return;
-  for (size_t i = 0; i < x->n_ads; i++)
-    if (x->ads[i].brk == brk) {
-      vast_tracker_free(x->ads[i].t);
-      x->ads[i].t = NULL;
-    }
-  vast_chain_free(x->chains[brk]);
-  x->chains[brk] = NULL;
+  vast__ssai_break_release(s, x, brk);
 }
 
 vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
@@ -1350,7 +812,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
   if (!isfinite(pos) || pos < 0) return VAST_E_INVAL;
   double wall = r->wall_time >= 0 ? r->wall_time : vast__wall();
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, sid);
+  session *x = vast__ssai_find(s, sid);
   vast_err rc = VAST_OK;
   if (!x || r->ad >= x->n_ads) {
     rc = VAST_E_NOT_FOUND;
@@ -1363,6 +825,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     goto out;
   }
   if (a->duration > 0 && pos > a->duration) pos = a->duration;
+  vast__ssai_macro_ctx_for(s, x);
   if (!a->started) {
     a->started = 1;
     s->st.ads_open++;
@@ -1383,8 +846,10 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     flush_fired(s, x, r->ad);
     a->done = 1;
     s->st.ads_open--;
-    ad_ended(x, r->ad);
   }
+  if (s->journal)
+    vast__ssai_jl_account(s, vast__ssai_jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
+  if (a->done) vast__ssai_ad_ended(s, x, r->ad);
 out:
   pthread_mutex_unlock(&s->mu);
   return rc;
@@ -1399,7 +864,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
     return VAST_E_INVAL;
   double wall = vast__wall();
   pthread_mutex_lock(&s->mu);
-  session *x = find(s, sid);
+  session *x = vast__ssai_find(s, sid);
   vast_err rc;
   if (!x || adno >= x->n_ads) {
     rc = VAST_E_NOT_FOUND;
@@ -1412,6 +877,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
     goto out;
   }
   if (media < 0) media = a->pos;
+  vast__ssai_macro_ctx_for(s, x);
   if (k == VAST_IN_CLICK) {
     char through[16];
     rc = vast_tracker_click(a->t, wall, media, NULL, through, sizeof through, NULL);
@@ -1429,7 +895,10 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
-    ad_ended(x, adno);
+    if (s->journal)
+      vast__ssai_jl_account(s,
+                            vast__ssai_jl_pos_to(s->journal, x->id, adno, a->pos, a->started, 1));
+    vast__ssai_ad_ended(s, x, adno);
   }
 out:
   pthread_mutex_unlock(&s->mu);
@@ -1446,13 +915,12 @@ void vast_ssai_tick(vast_ssai *s) {
       nx = x->next;
       if (now - x->last >= s->o.idle_timeout_s) {
         s->st.sessions_idle++;
-        session_end(s, x);
+        vast__ssai_session_end(s, x);
       }
     }
   }
   pump_timed(s);
-  pump(s);
-  if (s->journal && s->jbytes > s->o.journal_max_bytes) compact(s);
+  vast__ssai_pump(s);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -1477,16 +945,38 @@ void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out) {
   *out = s->st;
   out->sessions = s->n_sessions;
   size_t mem = 0;
-  for (session *x = s->all; x; x = x->next)
-    mem += sizeof *x + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad) +
-           x->n_ads * vast_tracker_memory() + x->n_chains * sizeof(void *);
+  for (session *x = s->all; x; x = x->next) {
+    mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad);
+    for (size_t i = 0; i < x->n_ads; i++)
+      mem += (x->ads[i].t ? vast_tracker_memory() : 0) + (x->ads[i].q ? sizeof(seq) : 0);
+  }
   out->memory = mem;
   pthread_mutex_unlock(&s->mu);
+}
+
+void vast_ssai_stats2(vast_ssai *s, vast_ssai_figures2 *out) {
+  if (!out || out->size < sizeof out->size) return;
+  vast_ssai_figures2 f;
+  memset(&f, 0, sizeof f);
+  if (s) {
+    pthread_mutex_lock(&s->mu);
+    f = s->st2;
+    f.breaks = s->n_brk;
+    f.break_bytes = s->brk_bytes;
+    f.break_hits = s->brk_hits;
+    f.break_misses = s->brk_misses;
+    pthread_mutex_unlock(&s->mu);
+  }
+  size_t n = out->size < sizeof f ? out->size : sizeof f;
+  f.size = out->size;
+  memcpy(out, &f, n);
 }
 
 vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
   vast_ssai_figures st;
   vast_ssai_stats(s, &st);
+  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
+  vast_ssai_stats2(s, &st2);
   char buf[4096];
   size_t n = 0;
 #define P(...) n += (size_t)snprintf(buf + n, sizeof buf - n, __VA_ARGS__)
@@ -1505,6 +995,16 @@ vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
       nm[i], (unsigned long long)v[i]);
   P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
     (unsigned long long)st.pending);
+  P("# TYPE vastrack_ssai_journal_syncs_total counter\nvastrack_ssai_journal_syncs_total %llu\n",
+    (unsigned long long)st2.journal_syncs);
+  P("# TYPE vastrack_ssai_journal_errors_total counter\nvastrack_ssai_journal_errors_total %llu\n",
+    (unsigned long long)st2.journal_errors);
+  P("# TYPE vastrack_ssai_breaks gauge\nvastrack_ssai_breaks %llu\n",
+    (unsigned long long)st2.breaks);
+  P("# TYPE vastrack_ssai_break_bytes gauge\nvastrack_ssai_break_bytes %llu\n",
+    (unsigned long long)st2.break_bytes);
+  P("# TYPE vastrack_ssai_session_bytes gauge\nvastrack_ssai_session_bytes %llu\n",
+    (unsigned long long)st.memory);
   P("# TYPE vastrack_ssai_journal_compactions_total counter\n"
     "vastrack_ssai_journal_compactions_total %llu\n",
     (unsigned long long)st.compactions);

@@ -155,11 +155,49 @@ c=$(post /v1/sessions/t0/events '{"ad":0,"event":"dance"}'); [ "$c" = 400 ] && o
 c=$(post /v1/sessions/t0/events '{"ad":9,"event":"mute"}'); [ "$c" = 404 ] && ok "an unknown ad is 404" || nok "unknown ad" "$c"
 c=$(post /v1/sessions/t0/reports '{"reports":[{"ad":1,"segment":4,"segmentDuration":6},{"ad":1,"segment":5,"segmentDuration":6}]}')
 expect_grep "batch: the second report of an ad already over is refused" '"results":\["ok","VAST_E_STATE"\],"accepted":1' "$TMP/resp"
+c=$(post /v1/reports '{"reports":[{"sessionId":"t0","ad":1,"mediaTime":1},{"sessionId":"none","ad":0,"mediaTime":1},{"ad":0,"mediaTime":1}]}')
+expect_grep "cross-session batch: a result per report" '"results":\["VAST_E_STATE","VAST_E_NOT_FOUND","VAST_E_INVAL"\],"accepted":0' "$TMP/resp"
+# a break whose tag answers after 2 s does not hold the others up
+python3 -c '
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(2)
+        b = open(sys.argv[1], "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_port, flush=True)
+s.serve_forever()' "$NG/s/a.xml" > "$TMP/slow.port" &
+PYPID=$!
+for i in $(seq 1 50); do [ -s "$TMP/slow.port" ] && break; sleep 0.1; done
+post /v1/sessions '{"sessionId":"t1","deviceIp":"192.0.2.1","userAgent":"UA-t"}' > /dev/null
+curl -sS -o "$TMP/slow.json" -w '%{http_code} %{time_total}' -H 'Content-Type: application/json' \
+  -d "{\"url\":\"http://127.0.0.1:$(cat "$TMP/slow.port")/slow.xml\"}" "$S/v1/sessions/t1/breaks" > "$TMP/slow.code" &
+SLOWPID=$!
+sleep 0.5
+t=$(curl -sS -o /dev/null -w '%{time_total}' "$S/healthz")
+c=$(post /v1/sessions/t0/reports '{"ad":0,"mediaTime":1}')
+wait $SLOWPID
+kill $PYPID 2>/dev/null; wait $PYPID 2>/dev/null
+set -- $(cat "$TMP/slow.code")
+awk -v t="$t" -v s="$2" 'BEGIN { exit !(t < 1.0 && s >= 1.5) }' && [ "$c" = 200 ] \
+  && ok "a slow break resolves aside: healthz in ${t}s, report $c, the break in ${2}s" \
+  || nok "a slow break resolves aside" "healthz ${t}s report $c break $*"
+[ "$1" = 200 ] && grep -q '"adId":"a"' "$TMP/slow.json" && ok "the slow break answers its timeline" \
+  || nok "the slow break answers" "$* $(cat "$TMP/slow.json")"
+curl -sS -o /dev/null -X DELETE "$S/v1/sessions/t1"
 c=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$S/v1/sessions/t0"); [ "$c" = 200 ] && ok "session ended" || nok "session ended" "$c"
 bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
 expect_grep "timeline: the pod, wrapper chain first" '"chain":\["w1","w2","a"\]' "$TMP/timeline.json"
 expect_grep "timeline: second ad starts at 30 s" '"ad":1,"adId":"b","adSystem":"t","sequence":2,"offset":30,"duration":30' "$TMP/timeline.json"
+python3 tests/cli/jsonschema.py docs/json.md SsaiTimeline "$TMP/timeline.json" 2> "$TMP/schema.err" \
+  && ok "timeline: matches SsaiTimeline in docs/json.md" || nok "timeline schema" "$(cat "$TMP/schema.err")"
 expect_grep "timeline: quartile time and URLs" '\{"event":"midpoint","time":15,"urls":\[' "$TMP/timeline.json"
 wait_idle && ok "every beacon answered" || nok "every beacon answered" "pending $(metric vastrack_ssai_beacons_pending)"
 r=$(check 0 $N)
@@ -169,6 +207,14 @@ want=$((N * 15 + 10)) # + t0: ad 0 three impressions and start, ad 1 all six
 curl -sS "$S/metrics" > "$TMP/metrics"
 expect_grep "metrics: lateness histogram" "^vastrack_ssai_lateness_seconds_count $want\$" "$TMP/metrics"
 
+# a session mid-ad when the service is killed: it must survive the restart
+post /v1/sessions '{"sessionId":"k1","deviceIp":"192.0.2.1","userAgent":"UA-t"}' > /dev/null
+post /v1/sessions/k1/breaks "{\"url\":\"$B/s/a.xml\"}" > /dev/null
+post /v1/sessions/k1/reports '{"ad":0,"segment":0,"segmentDuration":6}' > /dev/null
+for i in $(seq 1 50); do
+  [ "$(grep -c '^/px/a/start?ip=192.0.2.1|' "$NG/beacons.log")" = 2 ] && break
+  sleep 0.1
+done
 # kill -9 right after reports were accepted, restart on the same journal
 K=${SSAI_KILL_SESSIONS:-100}
 bad=$(play $K 10000)
@@ -183,5 +229,10 @@ set -- $r
 [ "$3 $4" = "0 0" ] && ok "kill -9: headers and order kept" || nok "kill -9: headers/order" "$r"
 echo "# kill -9: $2 repeats of $((K * 15)) beacons; $(grep journal "$TMP/ssai.err" || echo nothing left in the journal)"
 [ "$2" -le 32 ] && ok "kill -9: repeats ($2) at most the in-flight limit (32 per host)" || nok "kill -9 repeats" "$2"
+c=$(post /v1/sessions/k1/reports '{"reports":[{"ad":0,"segment":1,"segmentDuration":6},{"ad":0,"segment":4,"segmentDuration":6}]}')
+expect_grep "restart: the session mid-ad plays on" '"results":\["ok","ok"\]' "$TMP/resp"
+wait_idle
+n1=$(grep -c '^/px/a/complete?ip=192.0.2.1|' "$NG/beacons.log"); n2=$(grep -c '^/px/a/imp?ip=192.0.2.1|' "$NG/beacons.log")
+[ "$n1 $n2" = "1 2" ] && ok "restart: complete once, no impression again" || nok "restart: resumed" "complete $n1, impressions $n2 (t0 + k1: 2)"
 kill $SPID; wait $SPID 2>/dev/null; SPID=
 finish

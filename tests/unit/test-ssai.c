@@ -275,6 +275,193 @@ TEST(wrapper_break_segments_fire_in_order_with_device_headers) {
   vast_ssai_free(s);
 }
 
+/* Sessions given the same documents share one break (its chain, plans and
+   timelines): a wrapper resolved per session and deduplicated by content, an
+   inline document found by its bytes without parsing; each session's beacons
+   still carry its own device. The break goes when its last ad ends. */
+TEST(breaks_are_shared_between_sessions) {
+  srv_start();
+  wrapped_doc = inline_doc("in3", "px");
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  char *wrapper = NULL;
+  if (asprintf(&wrapper,
+               "<VAST version=\"4.2\"><Ad id=\"w3\"><Wrapper><AdSystem>w</AdSystem>"
+               "<VASTAdTagURI>http://127.0.0.1:%d/inline.xml</VASTAdTagURI>"
+               "<Impression>http://127.0.0.1:%d/px/w3/imp?ip=[DEVICEIP]</Impression>"
+               "</Wrapper></Ad></VAST>",
+               srv_port, srv_port) < 0)
+    _exit(3);
+  char *d = inline_doc("a3", "px");
+  const char *ips[3] = {"203.0.113.1", "203.0.113.2", "203.0.113.3"};
+  for (int i = 0; i < 3; i++) {
+    vast_device dev = {sizeof dev, ips[i], "UA", NULL, NULL, NULL, 0};
+    char id[16], out[65];
+    snprintf(id, sizeof id, "x%d", i);
+    CHECK_INT(vast_ssai_session_create(s, id, &dev, out, sizeof out), VAST_OK);
+    buf tl = {0};
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, wrapper, strlen(wrapper), to_buf, &tl, NULL),
+              VAST_OK);
+    CHECK(tl.p && strstr(tl.p, "\"ad\":0,\"adId\":\"in3\"") != NULL);
+    free(tl.p);
+    tl = (buf){0};
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+    CHECK(tl.p && strstr(tl.p, "\"break\":1,\"ads\":[{\"ad\":1,\"adId\":\"a3\"") != NULL);
+    free(tl.p);
+  }
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
+  vast_ssai_stats2(s, &st2);
+  CHECK_INT((long)st2.breaks, 2);
+  CHECK_INT((long)st2.break_misses, 2);
+  CHECK_INT((long)st2.break_hits, 4);
+  CHECK(st2.break_bytes > 0);
+  CHECK(st.memory < 3 * 2048); /* the sessions themselves: small */
+  for (int i = 0; i < 3; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "x%d", i);
+    for (unsigned ad = 0; ad < 2; ad++) {
+      vast_ssai_consumption r = {ad, 0, 30.0, -1, 0, 0};
+      CHECK_INT(vast_ssai_report(s, id, &r), VAST_OK);
+    }
+  }
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  for (int i = 0; i < 3; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/px/w3/imp?ip=%s", ips[i]);
+    CHECK_INT(count_reqs(path), 1);
+  }
+  CHECK_INT(count_reqs("/px/in3/complete"), 3);
+  CHECK_INT(count_reqs("/px/a3/complete"), 3);
+  vast_ssai_stats2(s, &st2);
+  CHECK_INT((long)st2.breaks, 0); /* every ad ended: released */
+  CHECK_INT((long)st2.break_bytes, 0);
+  free(d);
+  free(wrapper);
+  vast_ssai_free(s);
+}
+
+/* Sessions, their breaks and positions survive a restart on the same state
+   directory: the break is rebuilt from its saved documents (nothing fetched
+   again), the tracker resumes at the journalled position (nothing fired
+   twice), and the ad goes on to complete. */
+TEST(sessions_survive_a_restart) {
+  srv_start();
+  wrapped_doc = inline_doc("in5", "px");
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  session(s, "r1");
+  char *wrapper = NULL;
+  if (asprintf(&wrapper,
+               "<VAST version=\"4.2\"><Ad id=\"w5\"><Wrapper><AdSystem>w</AdSystem>"
+               "<VASTAdTagURI>http://127.0.0.1:%d/inline.xml</VASTAdTagURI>"
+               "<Impression>http://127.0.0.1:%d/px/w5/imp</Impression>"
+               "</Wrapper></Ad></VAST>",
+               srv_port, srv_port) < 0)
+    _exit(3);
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "r1", NULL, wrapper, strlen(wrapper), to_buf, &tl, NULL),
+            VAST_OK);
+  vast_ssai_consumption r = {0, 0, 10.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s); /* a stop: sessions are not ended */
+  int fetched = count_reqs("/inline.xml");
+  CHECK_INT(fetched, 1);
+  s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
+  vast_ssai_stats2(s, &st2);
+  CHECK_INT((long)st.sessions, 1);
+  CHECK_INT((long)st2.sessions_restored, 1);
+  CHECK_INT((long)st.ads_open, 1);
+  CHECK_INT((long)st2.breaks, 1);
+  CHECK_INT(count_reqs("/inline.xml"), fetched); /* rebuilt from DIR/breaks */
+  r.media_time = 16;
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s); /* and once more, mid-ad */
+  s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  r.media_time = 30;
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_report(s, "r1", &r), VAST_E_STATE);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  const char *once[] = {"/px/w5/imp",  "/px/in5/imp", "/px/in5/start",   "/px/in5/q1",
+                        "/px/in5/mid", "/px/in5/q3",  "/px/in5/complete"};
+  for (int i = 0; i < 7; i++)
+    CHECK_INT(count_reqs(once[i]), 1);
+  vast_ssai_stats2(s, &st2);
+  CHECK_INT((long)st2.breaks, 0);
+  CHECK(st2.journal_syncs > 0);
+  CHECK_INT((long)st2.journal_errors, 0);
+  CHECK_INT(vast_ssai_session_end(s, "r1"), VAST_OK);
+  vast_ssai_free(s);
+  s = service(dir, 0, 0); /* ended: gone for good, and its break file too */
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 0);
+  vast_ssai_free(s);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls %s/breaks | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int files = -1;
+  CHECK(p && fscanf(p, "%d", &files) == 1);
+  pclose(p);
+  CHECK_INT(files, 0);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK_INT(system(cmd), 0);
+  free(tl.p);
+  free(wrapper);
+}
+
+/* A VMAP given inline is split into breaks, in content order: each one a
+   break of the session with its own timeline and ad numbers; a break that
+   cannot be resolved (CustomAdData) is listed in failures. */
+TEST(vmap_is_split_into_breaks) {
+  srv_start();
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  session(s, "m1");
+  char *pre = inline_doc("pre", "px"), *mid = inline_doc("mid", "px");
+  char *vmap = NULL;
+  if (asprintf(&vmap,
+               "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+               "<vmap:AdBreak timeOffset=\"00:10:00\" breakType=\"linear\" breakId=\"m\">"
+               "<vmap:AdSource><vmap:VASTAdData>%s</vmap:VASTAdData></vmap:AdSource></vmap:AdBreak>"
+               "<vmap:AdBreak timeOffset=\"start\" breakType=\"linear\" breakId=\"p\">"
+               "<vmap:AdSource><vmap:VASTAdData>%s</vmap:VASTAdData></vmap:AdSource></vmap:AdBreak>"
+               "<vmap:AdBreak timeOffset=\"end\" breakType=\"linear\" breakId=\"c\">"
+               "<vmap:AdSource><vmap:CustomAdData templateType=\"x\">x</vmap:CustomAdData>"
+               "</vmap:AdSource></vmap:AdBreak></vmap:VMAP>",
+               mid, pre) < 0)
+    _exit(3);
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "m1", NULL, vmap, strlen(vmap), to_buf, &tl, NULL), VAST_OK);
+  CHECK(tl.p && strstr(tl.p, "{\"sessionId\":\"m1\",\"breaks\":[{\"sessionId\":\"m1\","
+                             "\"break\":0,\"ads\":[{\"ad\":0,\"adId\":\"pre\"") != NULL);
+  CHECK(strstr(tl.p, "\"break\":1,\"ads\":[{\"ad\":1,\"adId\":\"mid\"") != NULL);
+  CHECK(strstr(tl.p, "\"failures\":[{\"breakId\":\"c\",\"timeOffset\":\"end\"") != NULL);
+  for (unsigned ad = 0; ad < 2; ad++) {
+    vast_ssai_consumption r = {ad, 0, 30.0, -1, 0, 0};
+    CHECK_INT(vast_ssai_report(s, "m1", &r), VAST_OK);
+  }
+  vast_ssai_consumption r = {2, 0, 1.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "m1", &r), VAST_E_NOT_FOUND);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/px/pre/complete"), 1);
+  CHECK_INT(count_reqs("/px/mid/complete"), 1);
+  free(tl.p);
+  free(vmap);
+  free(pre);
+  free(mid);
+  vast_ssai_free(s);
+}
+
 TEST(positions_and_client_events) {
   srv_start();
   vast_ssai *s = service(NULL, 0, 0);
@@ -517,6 +704,9 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(journal_is_compacted_and_keeps_what_is_pending),
                                 TH(per_host_limit_holds),
                                 TH(bad_sessions_are_refused),
+                                TH(breaks_are_shared_between_sessions),
+                                TH(sessions_survive_a_restart),
+                                TH(vmap_is_split_into_breaks),
                                 {0}};
 
 int main(int c, char **v) {

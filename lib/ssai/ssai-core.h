@@ -1,0 +1,160 @@
+/*
+ * ssai-core.h: the service's own state (lib/ssai/ssai.c), shared with the
+ * journal (lib/ssai/ssai-journal.c) and nothing else: sessions, their ads,
+ * the delivery objects (bcn, batch, seq) and struct vast_ssai. Every
+ * function here is called under the service's lock, except where it says.
+ */
+#ifndef VASTRACK_SSAI_CORE_H
+#define VASTRACK_SSAI_CORE_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "ssai/ssai-int.h"
+#include "vastrack/net.h"
+#include "vastrack/ssai.h"
+#include "vastrack/track.h"
+
+#define HOST_SLOTS 1024
+#define BRK_SLOTS 16384
+
+typedef struct dev_ref {
+  int refs;
+  vast_device d;
+  char data[];
+} dev_ref;
+
+struct batch;
+typedef struct bcn {
+  struct bcn *next;
+  struct batch *bt;
+  uint64_t jid;
+  double due, deadline, not_before;
+  unsigned attempts;
+  int host; /* slot in the host table, -1 none */
+  char *event;
+  char url[];
+} bcn;
+
+typedef struct batch {
+  struct batch *next;
+  bcn *list, *retry;
+  unsigned n_flight;
+  uint64_t bid;      /* journal batch id */
+  uint64_t last_jid; /* its highest beacon id: sent once the journal is synced past it */
+  struct seq *q;
+} batch;
+
+typedef struct seq {
+  struct seq *rnext, *aprev, *anext; /* host queue or timed list; all seqs */
+  batch *head, *tail;
+  int busy, ready, orphan;
+  dev_ref *dev;
+  char key[96]; /* "session/ad", the journal's grouping */
+} seq;
+
+/* One ad of a session: a tracker over the shared break's plan. */
+typedef struct ssai_ad {
+  vast_tracker *t;   /* NULL once its break is released */
+  vast__ssai_brk *b; /* the shared break (a reference), NULL once released */
+  seq *q;
+  double duration, pos; /* seconds */
+  unsigned brk;         /* the session's break number */
+  unsigned char started, done;
+} ssai_ad;
+
+/* A session: the device, its ads and the last call. The macro values are
+   the device's, set into the service's one macro context before each feed
+   (macro_ctx_for), so a session holds no context of its own. */
+typedef struct session {
+  struct session *hnext, *prev, *next;
+  dev_ref *dev;
+  double last;
+  ssai_ad *ads;
+  unsigned n_ads, cap_ads, n_breaks;
+  char id[];
+} session;
+
+typedef struct fired {
+  char *name, *url;
+} fired;
+
+typedef struct host_slot {
+  char name[128];
+  unsigned inflight;
+  struct seq *qh, *qt; /* seqs whose head batch goes first to this host */
+  int active;          /* on the active list */
+} host_slot;
+
+struct vast_ssai {
+  vast_ssai_opts o;
+  vast_net_policy policy;
+  pthread_mutex_t mu;
+  vast_dispatcher *d;
+  FILE *journal;
+  char *journal_path;
+  char *state_dir;      /* DIR: the journal, and DIR/breaks/KEY (documents of a break) */
+  int replaying;        /* restoring trackers: what they fire was journalled already */
+  uint64_t jid_synced;  /* beacons up to this id are on disk (fdatasync'd) */
+  int jdirty;           /* lines written since the last flush */
+  uint64_t jseq;        /* lines that must be on disk (D, S, B, P, X), written so far */
+  uint64_t jseq_synced; /* of which on disk */
+  pthread_t jthr;       /* the journal thread: group commit, then pump */
+  pthread_cond_t jwake;
+  int jthr_on, jstop;
+  uint64_t jbytes; /* written since the last compaction */
+  session **tab;
+  size_t tab_cap, n_sessions;
+  session *all;
+  vast_macro_ctx mc;        /* the device macros of the session being fed */
+  vast__ssai_brk **brk_tab; /* the break cache: by key, and by in_key */
+  vast__ssai_brk **brk_in;  /* (BRK_SLOTS buckets each) */
+  size_t n_brk;
+  uint64_t brk_hits, brk_misses;
+  size_t brk_bytes;
+  seq *seqs, *timed; /* all seqs; those waiting for a retry time */
+  uint64_t next_jid, next_bid, id_counter;
+  double next_idle_check;
+  fired *fired;
+  size_t n_fired, cap_fired;
+  int closing;
+  vast_ssai_figures st;
+  vast_ssai_figures2 st2;          /* breaks and journal */
+  host_slot hosts[HOST_SLOTS + 1]; /* [HOST_SLOTS]: URLs without a host we know */
+  int active[HOST_SLOTS + 1];      /* hosts with a queue */
+  size_t n_active;
+};
+
+/* ssai.c */
+dev_ref *vast__ssai_dev_new(const vast_device *d);
+int vast__ssai_dev_ok(const vast_device *d);
+int vast__ssai_host_slot_of(vast_ssai *s, const char *url);
+int vast__ssai_id_ok(const char *id);
+seq *vast__ssai_seq_new(vast_ssai *s, dev_ref *dev);
+session *vast__ssai_find(vast_ssai *s, const char *id);
+session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device *dev);
+vast__ssai_brk *vast__ssai_brk_find(vast_ssai *s, uint64_t key, uint64_t in_key);
+void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno);
+void vast__ssai_brk_insert(vast_ssai *s, vast__ssai_brk *b);
+void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n);
+void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk);
+void vast__ssai_dev_unref(dev_ref *r);
+void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x);
+void vast__ssai_on_beacon(void *user, const vast_track_beacon *b);
+void vast__ssai_pump(vast_ssai *s);
+void vast__ssai_ready_push(vast_ssai *s, seq *q);
+void vast__ssai_session_end(vast_ssai *s, session *x);
+
+/* ssai-journal.c */
+int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url);
+int vast__ssai_jl_break_to(FILE *f, const char *id, unsigned brk, uint64_t key, unsigned n);
+int vast__ssai_jl_pos_to(FILE *f, const char *id, size_t ad, double pos, int started, int done);
+int vast__ssai_jl_session_to(FILE *f, const char *id, const vast_device *d);
+vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap);
+void *vast__ssai_journal_main(void *arg);
+void vast__ssai_jl_account(vast_ssai *s, int n);
+void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
+                          const vast_device *d);
+void vast__ssai_jline_mark(vast_ssai *s, char what, uint64_t jid, long status);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * ssai-int.h: internals shared by the files of lib/ssai: the resolved break
+ * (ssai-breaks.c), shared by every session whose resolution gave the same
+ * documents, and the HTTP front's hooks into the core.
+ */
+#ifndef VASTRACK_SSAI_INT_H
+#define VASTRACK_SSAI_INT_H
+
+#include <stdint.h>
+
+#include "base/jsonw.h"
+#include "vastrack/chain.h"
+#include "vastrack/net.h"
+#include "vastrack/ssai.h"
+#include "vastrack/track.h"
+
+/* One event of an ad's timeline: name, media time (-1: a player event) and
+   the URL templates merged over the wrapper chain. */
+typedef struct vast__tl_ev {
+  char *name;
+  double time;
+  char **urls;
+  size_t n;
+} vast__tl_ev;
+
+typedef struct vast__ssai_brk_ad {
+  vast_selection sel; /* pointers into the break's chain */
+  vast_plan *plan;    /* shared by every session's tracker of this ad */
+  double duration;    /* declared, -1 unknown */
+  vast__tl_ev *ev;    /* the timeline */
+  size_t n_ev, cap_ev;
+} vast__ssai_brk_ad;
+
+/*
+ * A resolved break: the chain (its parsed documents), one plan and one
+ * timeline per ad. Immutable once built, so sessions share it: the cache of
+ * ssai.c holds it by `key` (a hash of every document fetched, byte for byte:
+ * the same ad responses give the same break, whatever the device) and, when
+ * no document was fetched (a VAST document given inline), by `in_key` (a hash
+ * of that document) so the parse is skipped too. `refs` counts the ads of
+ * sessions playing it (ssai.c, under its lock).
+ */
+typedef struct vast__ssai_brk {
+  struct vast__ssai_brk *hnext, *in_next; /* ssai.c's cache chains */
+  uint64_t key, in_key;
+  size_t refs;
+  size_t bytes; /* the documents' memory, for the figures */
+  vast_chain *chain;
+  vast__ssai_brk_ad *ads;
+  size_t n_ads;
+} vast__ssai_brk;
+
+/* The break of a chain (taken: freed with the break, or now on failure).
+   NULL when out of memory. */
+vast__ssai_brk *vast__ssai_brk_new(vast_chain *chain);
+void vast__ssai_brk_free(vast__ssai_brk *b);
+/* The content hash of a chain: every hop's URI template, status and source. */
+uint64_t vast__ssai_chain_key(const vast_chain *chain);
+uint64_t vast__ssai_hash(const void *p, size_t n, uint64_t h);
+/* The journal's lines that must reach the disk: written so far (synced 0),
+   or on disk (synced 1). 0 without a journal. Takes the service's lock. */
+uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced);
+/* Writes the "ads" members of a timeline (ads numbered from first_ad). */
+void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw *w);
+
+#endif

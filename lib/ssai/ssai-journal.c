@@ -1,0 +1,711 @@
+/*
+ * ssai-journal.c: the SSAI service's journal (DIR/beacons.journal). Every
+ * beacon is written (D) when it becomes due and marked (A answered, F
+ * failed, E expired); sessions (S), their breaks (B) and each ad's position
+ * (P) go in the same file; X ends a session. The journal thread flushes and
+ * fdatasync()s once per wake-up (group commit) and only then lets the
+ * pipeline send what was written. At start, recovery rebuilds the sessions
+ * (their breaks from the documents saved in DIR/breaks) and queues the
+ * beacons never marked; a compacted journal replaces the old one, and again
+ * whenever it grows past journal_max_bytes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/net-int.h"
+#include "ssai/ssai-core.h"
+
+/* ---- journal ---------------------------------------------------------------- */
+
+void vast__ssai_jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
+  if (!s->journal) return;
+  int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
+  if (n > 0) s->jbytes += (uint64_t)n;
+  s->jdirty = 1;
+  pthread_cond_signal(&s->jwake); /* flushed at once: an answer lost to a crash repeats */
+}
+
+static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
+                        const vast_device *d) {
+  return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+                 (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline,
+                 d->ip, d->user_agent, d->referer ? d->referer : "",
+                 d->accept_language ? d->accept_language : "",
+                 d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
+}
+
+void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
+                          const vast_device *d) {
+  if (!s->journal) return;
+  int n = jline_due_to(s->journal, b, bid, key, d);
+  if (n > 0) s->jbytes += (uint64_t)n;
+  s->jdirty = 1;
+  s->jseq++;
+}
+
+/*
+ * Session state lines, in the same journal and the same group commit as the
+ * beacons (so a position is on disk whenever a beacon it caused is):
+ *   S id ip ua referer lang requested-with   a session (device values have no TAB)
+ *   B id break key n-ads                     a break (key: DIR/breaks/KEY; 0: over)
+ *   P id ad position started done           an ad's state after a report or event
+ *   X id                                     the session ended
+ */
+int vast__ssai_jl_session_to(FILE *f, const char *id, const vast_device *d) {
+  return fprintf(f, "S\t%s\t%s\t%s\t%s\t%s\t%s\n", id, d->ip, d->user_agent,
+                 d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
+                 d->requested_with ? d->requested_with : "");
+}
+
+int vast__ssai_jl_break_to(FILE *f, const char *id, unsigned brk, uint64_t key, unsigned n) {
+  return fprintf(f, "B\t%s\t%u\t%016llx\t%u\n", id, brk, (unsigned long long)key, n);
+}
+
+int vast__ssai_jl_pos_to(FILE *f, const char *id, size_t ad, double pos, int started, int done) {
+  return fprintf(f, "P\t%s\t%zu\t%.3f\t%d\t%d\n", id, ad, pos, started, done);
+}
+
+void vast__ssai_jl_account(vast_ssai *s, int n) {
+  if (n > 0) s->jbytes += (uint64_t)n;
+  s->jdirty = 1;
+  s->jseq++;
+  pthread_cond_signal(&s->jwake);
+}
+
+uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced) {
+  pthread_mutex_lock(&s->mu);
+  uint64_t v = !s->journal ? 0 : synced ? s->jseq_synced : s->jseq;
+  pthread_mutex_unlock(&s->mu);
+  return v;
+}
+
+vast_err vast_ssai_sync(vast_ssai *s, long timeout_ms) {
+  if (!s) return VAST_E_INVAL;
+  uint64_t want = vast__ssai_journal_seq(s, 0);
+  double end = vast__wall() + (double)timeout_ms / 1000.0;
+  while (vast__ssai_journal_seq(s, 1) < want) {
+    if (timeout_ms >= 0 && vast__wall() >= end) return VAST_E_TIMEOUT;
+    usleep(500);
+  }
+  return VAST_OK;
+}
+
+/* Writes the state of session x (S, its breaks, the positions of its ads). */
+static int jl_session_state(FILE *f, const session *x) {
+  int n = vast__ssai_jl_session_to(f, x->id, &x->dev->d), bad = n < 0;
+  for (unsigned i = 0; i < x->n_ads;) {
+    unsigned j = i, brk = x->ads[i].brk;
+    while (j < x->n_ads && x->ads[j].brk == brk)
+      j++;
+    n = vast__ssai_jl_break_to(f, x->id, brk, x->ads[i].b ? x->ads[i].b->key : 0, j - i);
+    bad |= n < 0;
+    for (unsigned k = i; k < j; k++)
+      if (x->ads[k].b && (x->ads[k].started || x->ads[k].done))
+        bad |=
+            vast__ssai_jl_pos_to(f, x->id, k, x->ads[k].pos, x->ads[k].started, x->ads[k].done) < 0;
+    i = j;
+  }
+  return bad ? -1 : 0;
+}
+
+static int bcn_cmp(const void *a, const void *b) {
+  uint64_t x = (*(bcn *const *)a)->jid, y = (*(bcn *const *)b)->jid;
+  return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites the journal with only the beacons not settled (every one is still
+ * on a seq: queued, waiting for a retry or in flight), in order, then goes on
+ * appending to the new file. Called from tick() once the journal passed
+ * journal_max_bytes. On failure the old journal stays in use.
+ */
+static void compact(vast_ssai *s) {
+  size_t pl = strlen(s->journal_path) + 5;
+  char *tmpp = malloc(pl);
+  if (!tmpp) return;
+  snprintf(tmpp, pl, "%s.new", s->journal_path);
+  FILE *w = fopen(tmpp, "w");
+  if (!w) {
+    free(tmpp);
+    return;
+  }
+  /* every beacon not settled, in id order (recovery expects ids to increase) */
+  size_t cnt = 0, k2 = 0;
+  for (seq *q = s->seqs; q; q = q->anext)
+    for (batch *b = q->head; b; b = b->next)
+      for (int k = 0; k < 2; k++)
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+          cnt++;
+  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
+  if (cnt && !all) {
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    return;
+  }
+  for (seq *q = s->seqs; q; q = q->anext)
+    for (batch *b = q->head; b; b = b->next)
+      for (int k = 0; k < 2; k++)
+        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+          all[k2++] = x;
+  qsort(all, cnt, sizeof *all, bcn_cmp);
+  uint64_t n = 0;
+  int bad = 0;
+  for (session *x = s->all; x; x = x->next)
+    bad |= jl_session_state(w, x) != 0;
+  for (size_t i = 0; i < cnt; i++) {
+    int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
+    if (m < 0) bad = 1;
+    n += m > 0 ? (uint64_t)m : 0;
+  }
+  free(all);
+  fflush(s->journal);
+  if (bad || fflush(w) != 0 || fsync(fileno(w)) != 0) {
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    s->jbytes = 0; /* try again after as many bytes */
+    return;
+  }
+  FILE *nj = NULL;
+  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0) nj = fopen(s->journal_path, "a");
+  free(tmpp);
+  if (!nj) {
+    s->jbytes = 0;
+    return;
+  }
+  fclose(s->journal);
+  s->journal = nj;
+  s->jbytes = n;
+  s->st.compactions++;
+}
+
+/* ---- journal recovery --------------------------------------------------------- */
+
+typedef struct rec {
+  uint64_t jid, bid;
+  int settled;
+  char *line; /* the D line, kept for the compacted journal */
+  char *f[13];
+} rec;
+
+static int rec_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = ((const rec *)b)->jid;
+  return x < y ? -1 : x > y;
+}
+
+/* Splits a tab-separated line in place; returns the number of fields. */
+static int split(char *p, char **f, int max) {
+  int n = 0;
+  while (n < max) {
+    f[n++] = p;
+    char *t = strchr(p, '\t');
+    if (!t) break;
+    *t = 0;
+    p = t + 1;
+  }
+  return n;
+}
+
+static void state_line(vast_ssai *s, char *line);
+static int state_restore(vast_ssai *s, FILE *w);
+static void state_attach(vast_ssai *s);
+
+/*
+ * Reads the journal: every D line not followed by an A, F or E line for its id
+ * is queued again (grouped by its ad key and batch, in file order); those past
+ * their deadline are marked expired. Then writes a compacted journal holding
+ * only the outstanding D lines, and opens it for appending.
+ */
+vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap) {
+  FILE *f = fopen(s->journal_path, "r");
+  rec *r = NULL;
+  size_t n = 0, rcap = 0;
+  char *line = NULL;
+  size_t lcap = 0;
+  ssize_t len;
+  if (f) {
+    while ((len = getline(&line, &lcap, f)) > 0) {
+      if (line[len - 1] != '\n') break; /* a torn last line: never acknowledged */
+      line[len - 1] = 0;
+      if (line[0] == 'D') {
+        if (n == rcap) {
+          rcap = rcap ? rcap * 2 : 256;
+          rec *nr = realloc(r, rcap * sizeof *r);
+          if (!nr) goto nomem;
+          r = nr;
+        }
+        rec *x = &r[n];
+        memset(x, 0, sizeof *x);
+        x->line = strdup(line);
+        if (!x->line) goto nomem;
+        char *tmp = strdup(line);
+        if (!tmp) goto nomem;
+        char *fl[14];
+        if (split(tmp, fl, 14) != 14) {
+          free(tmp);
+          free(x->line);
+          continue;
+        }
+        x->jid = strtoull(fl[1], NULL, 10);
+        x->bid = strtoull(fl[2], NULL, 10);
+        for (int i = 0; i < 12; i++)
+          x->f[i] = fl[i + 2];
+        x->f[12] = tmp;                    /* owns the fields */
+        if (n && x->jid <= r[n - 1].jid) { /* out of order: refuse to guess */
+          free(tmp);
+          free(x->line);
+          continue;
+        }
+        n++;
+        if (x->jid > s->next_jid) s->next_jid = x->jid;
+        if (x->bid > s->next_bid) s->next_bid = x->bid;
+      } else if (line[0] == 'A' || line[0] == 'F' || line[0] == 'E') {
+        uint64_t jid = strtoull(line + 2, NULL, 10);
+        rec *x = n ? bsearch(&jid, r, n, sizeof *r, rec_cmp) : NULL;
+        if (x) x->settled = 1;
+      } else if (strchr("SBPX", line[0]) && line[1] == '\t') {
+        state_line(s, line); /* sessions, breaks, positions: rebuilt as they go */
+      }
+    }
+    fclose(f);
+    f = NULL;
+  }
+  free(line);
+  line = NULL;
+  /* the compacted journal */
+  size_t pl = strlen(s->journal_path) + 5;
+  char *tmpp = malloc(pl);
+  if (!tmpp) goto nomem;
+  snprintf(tmpp, pl, "%s.new", s->journal_path);
+  FILE *w = fopen(tmpp, "w");
+  if (!w) {
+    snprintf(msg, cap, "cannot write '%s': %s", tmpp, strerror(errno));
+    free(tmpp);
+    for (size_t i = 0; i < n; i++)
+      free(r[i].line), free(r[i].f[12]);
+    free(r);
+    return VAST_E_IO;
+  }
+  if (state_restore(s, w) != 0) { /* the sessions' state, first in the new journal */
+    fclose(w);
+    unlink(tmpp);
+    free(tmpp);
+    for (size_t i = 0; i < n; i++)
+      free(r[i].line), free(r[i].f[12]);
+    free(r);
+    snprintf(msg, cap, "cannot write '%s.new'", s->journal_path);
+    return VAST_E_IO;
+  }
+  double now = vast__wall();
+  seq *q = NULL;
+  const char *qkey = NULL;
+  uint64_t qbid = 0;
+  batch *b = NULL;
+  for (size_t i = 0; i < n; i++) {
+    rec *x = &r[i];
+    if (x->settled) continue;
+    /* fields: bid key due deadline ip ua ref lang rw ff event url */
+    double deadline = strtod(x->f[3], NULL);
+    if (deadline <= now) {
+      fprintf(w, "%s\nE\t%llu\t0\n", x->line, (unsigned long long)x->jid);
+      s->st.expired++;
+      continue;
+    }
+    fprintf(w, "%s\n", x->line);
+    if (!q || strcmp(qkey, x->f[1]) != 0) {
+      vast_device d = {sizeof d,
+                       x->f[4],
+                       x->f[5],
+                       *x->f[6] ? x->f[6] : NULL,
+                       *x->f[7] ? x->f[7] : NULL,
+                       *x->f[8] ? x->f[8] : NULL,
+                       atoi(x->f[9])};
+      dev_ref *dr = vast__ssai_dev_new(&d);
+      if (!dr) goto nomem_w;
+      q = vast__ssai_seq_new(s, dr);
+      vast__ssai_dev_unref(dr);
+      if (!q) goto nomem_w;
+      q->orphan = 1;
+      qkey = x->f[1];
+      snprintf(q->key, sizeof q->key, "%s", qkey);
+      b = NULL;
+    }
+    if (!b || qbid != x->bid) {
+      b = calloc(1, sizeof *b);
+      if (!b) goto nomem_w;
+      b->q = q;
+      b->bid = x->bid;
+      if (q->tail)
+        q->tail->next = b;
+      else
+        q->head = b;
+      q->tail = b;
+      qbid = x->bid;
+    }
+    size_t ul = strlen(x->f[11]);
+    bcn *c = calloc(1, sizeof *c + ul + 1);
+    if (!c || !(c->event = strdup(x->f[10]))) {
+      free(c);
+      goto nomem_w;
+    }
+    memcpy(c->url, x->f[11], ul + 1);
+    c->bt = b;
+    c->jid = x->jid;
+    c->due = strtod(x->f[2], NULL);
+    c->deadline = deadline;
+    c->host = vast__ssai_host_slot_of(s, c->url);
+    c->next = b->list;
+    b->list = c; /* reversed below */
+    s->st.recovered++;
+    s->st.pending++;
+  }
+  for (seq *z = s->seqs; z; z = z->anext) {
+    for (batch *y = z->head; y; y = y->next) { /* restore file order */
+      bcn *rev = NULL;
+      while (y->list) {
+        bcn *c = y->list;
+        y->list = c->next;
+        c->next = rev;
+        rev = c;
+      }
+      y->list = rev;
+    }
+    vast__ssai_ready_push(s, z);
+  }
+  state_attach(s);
+  for (size_t i = 0; i < n; i++)
+    free(r[i].line), free(r[i].f[12]);
+  free(r);
+  if (fflush(w) != 0 || fsync(fileno(w)) != 0 || fclose(w) != 0 ||
+      rename(tmpp, s->journal_path) != 0) {
+    snprintf(msg, cap, "cannot write '%s': %s", s->journal_path, strerror(errno));
+    free(tmpp);
+    return VAST_E_IO;
+  }
+  free(tmpp);
+  s->journal = fopen(s->journal_path, "a");
+  if (!s->journal) {
+    snprintf(msg, cap, "cannot open '%s': %s", s->journal_path, strerror(errno));
+    return VAST_E_IO;
+  }
+  return VAST_OK;
+nomem_w:
+  fclose(w);
+  unlink(tmpp);
+  free(tmpp);
+nomem:
+  if (f) fclose(f);
+  free(line);
+  for (size_t i = 0; i < n; i++)
+    free(r[i].line), free(r[i].f[12]);
+  free(r);
+  snprintf(msg, cap, "out of memory reading the journal");
+  return VAST_E_NOMEM;
+}
+
+/* ---- the documents of a break, on disk ------------------------------------------ */
+
+/*
+ * DIR/breaks/KEY holds what resolving the break fetched, so a restart can
+ * build the same break without fetching anything: "VASTRACK-BREAK 1 url|doc
+ * N", then per hop "H status err has-doc length url", the document's bytes
+ * and a newline. Written once per break (the first session to resolve it),
+ * synced before the journal's B line can be.
+ */
+int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
+  if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+  snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)b->key);
+  if (access(path, F_OK) == 0) return 0;
+  snprintf(tmp, sizeof tmp, "%s.%lx.new", path, (unsigned long)pthread_self());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -1;
+  size_t nh = 0;
+  const vast_hop *hp = vast_chain_hops(b->chain, &nh);
+  int bad = fprintf(f, "VASTRACK-BREAK 1 %s %zu\n", root_url ? "url" : "doc", nh) < 0;
+  for (size_t i = 0; i < nh; i++) {
+    size_t len = 0;
+    const char *src = hp[i].doc ? vast_doc_source(hp[i].doc, &len) : NULL;
+    bad |= fprintf(f, "H %ld %d %d %zu %s\n", hp[i].status, (int)hp[i].err, src != NULL,
+                   src ? len : 0, hp[i].url && *hp[i].url ? hp[i].url : "-") < 0;
+    if (src && len) bad |= fwrite(src, 1, len, f) != len;
+    bad |= fputc('\n', f) == EOF;
+  }
+  if (bad || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    fclose(f);
+    unlink(tmp);
+    return -1;
+  }
+  if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    unlink(tmp);
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
+  int dfd = open(path, O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) fsync(dfd), close(dfd);
+  return 0;
+}
+
+typedef struct saved_hop {
+  long status;
+  int err, has_doc;
+  char *url, *body;
+  size_t len;
+} saved_hop;
+
+typedef struct replay {
+  saved_hop *h;
+  size_t n, next;
+} replay;
+
+/* The resolver's fetch at a restart: the saved hops, in the order fetched. */
+static vast_err replay_fetch(void *ctx, const char *url, long timeout_ms, size_t max_bytes,
+                             vast_fetch_result *res) {
+  (void)url, (void)timeout_ms, (void)max_bytes;
+  replay *r = ctx;
+  if (r->next >= r->n) return VAST_E_HTTP;
+  saved_hop *h = &r->h[r->next++];
+  res->status = h->status;
+  if (!h->has_doc) return h->err ? (vast_err)h->err : VAST_E_HTTP;
+  res->body = malloc(h->len + 1);
+  if (!res->body) return VAST_E_NOMEM;
+  memcpy(res->body, h->body, h->len);
+  res->body[h->len] = 0;
+  res->len = h->len;
+  if (!res->status) res->status = 200;
+  return VAST_OK;
+}
+
+/* A reference to the break of key: held already, or rebuilt from its file
+   (then cached). NULL when the file is missing or unusable. Under the lock
+   (at start: no other thread yet). */
+static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
+  vast__ssai_brk *b = vast__ssai_brk_find(s, key, 0);
+  if (b || !s->state_dir) return b;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)key);
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  char kind[8];
+  size_t nh = 0;
+  replay r = {0};
+  int ok = fscanf(f, "VASTRACK-BREAK 1 %7s %zu\n", kind, &nh) == 2 && nh > 0 && nh < 1000;
+  if (ok) r.h = calloc(nh, sizeof *r.h);
+  for (size_t i = 0; ok && r.h && i < nh; i++) {
+    saved_hop *h = &r.h[i];
+    char url[8192];
+    if (fscanf(f, "H %ld %d %d %zu %8191[^\n]\n", &h->status, &h->err, &h->has_doc, &h->len, url) !=
+            5 ||
+        h->len > ((size_t)64 << 20) || !(h->url = strdup(url)) || !(h->body = malloc(h->len + 1)) ||
+        fread(h->body, 1, h->len, f) != h->len || fgetc(f) != '\n') {
+      ok = 0;
+      break;
+    }
+    r.n++;
+  }
+  fclose(f);
+  vast_chain *chain = NULL;
+  if (ok && r.h && r.n == nh) {
+    vast_resolve_opts ro;
+    vast_resolve_opts_init(&ro);
+    ro.fetch = replay_fetch;
+    ro.fetch_ctx = &r;
+    ro.policy = &s->policy;
+    vast_err rc;
+    if (!strcmp(kind, "url")) {
+      rc = vast_resolve_url(r.h[0].url, &ro, &chain, NULL);
+    } else {
+      r.next = 1;
+      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, NULL, &ro, &chain, NULL);
+    }
+    if (rc == VAST_OK && (b = vast__ssai_brk_new(chain))) {
+      b->key = key;
+      if (strcmp(kind, "url") != 0 && nh == 1)
+        b->in_key = vast__ssai_hash(r.h[0].body, r.h[0].len, 1469598103934665603ull) | 1;
+      vast__ssai_brk_insert(s, b);
+    } else if (rc != VAST_OK) {
+      vast_chain_free(chain);
+    }
+  }
+  for (size_t i = 0; r.h && i < nh; i++)
+    free(r.h[i].url), free(r.h[i].body);
+  free(r.h);
+  return b;
+}
+
+/*
+ * The journal thread: group commit. Every beacon's D line is written when it
+ * becomes due (under the lock, into the stdio buffer); this thread flushes
+ * the buffer and fdatasync()s the file (without the lock: the API and the
+ * dispatcher go on), then lets vast__ssai_pump() send every batch whose lines are now on
+ * disk. It wakes when a batch is queued, else every 5 ms (the marks of
+ * answered beacons are flushed then too; losing a mark only sends a beacon
+ * again). Compaction happens here too, so the file is never swapped under a
+ * sync.
+ */
+void *vast__ssai_journal_main(void *arg) {
+  vast_ssai *s = arg;
+  pthread_mutex_lock(&s->mu);
+  while (!s->jstop) {
+    if (s->jseq_synced >= s->jseq && !s->jdirty) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 5000000;
+      if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+      pthread_cond_timedwait(&s->jwake, &s->mu, &ts);
+      if (s->jstop) break;
+    }
+    uint64_t target = s->next_jid, target_seq = s->jseq;
+    int need_sync = target_seq > s->jseq_synced;
+    if (fflush(s->journal) != 0) s->st2.journal_errors++;
+    s->jdirty = 0;
+    if (need_sync) {
+      int fd = fileno(s->journal);
+      pthread_mutex_unlock(&s->mu);
+      int rc = fdatasync(fd);
+      pthread_mutex_lock(&s->mu);
+      if (rc != 0) s->st2.journal_errors++;
+      s->jid_synced = target; /* a failed sync is counted, not retried forever */
+      s->jseq_synced = target_seq;
+      s->st2.journal_syncs++;
+      vast__ssai_pump(s);
+    }
+    if (s->jbytes > s->o.journal_max_bytes) compact(s);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+/* ---- sessions across a restart ---------------------------------------------------- */
+
+/*
+ * One S, B, P or X line of the journal, applied at start (before any thread
+ * runs). Sessions come back with their device and ads; an ad whose break
+ * cannot be rebuilt, or is over, comes back over (so the ads keep their
+ * numbers). Positions are applied by state_restore().
+ */
+static void state_line(vast_ssai *s, char *line) {
+  char *f[8];
+  int n = split(line, f, 8);
+  session *x = n >= 2 ? vast__ssai_find(s, f[1]) : NULL;
+  if (line[0] == 'S' && n == 7 && !x && vast__ssai_id_ok(f[1])) {
+    vast_device d = {
+        sizeof d, f[2], f[3], *f[4] ? f[4] : NULL, *f[5] ? f[5] : NULL, *f[6] ? f[6] : NULL, 0};
+    if (vast__ssai_dev_ok(&d)) vast__ssai_session_add(s, f[1], &d);
+  } else if (line[0] == 'B' && n == 5 && x) {
+    unsigned brk = (unsigned)strtoul(f[2], NULL, 10), nads = (unsigned)strtoul(f[4], NULL, 10);
+    uint64_t key = strtoull(f[3], NULL, 16);
+    if (brk != x->n_breaks || nads > 10000) return;
+    vast__ssai_brk *b = key ? brk_load(s, key) : NULL;
+    if (b && b->n_ads != nads) {
+      vast__ssai_brk_unref(s, b, 1);
+      b = NULL;
+    }
+    if (x->n_ads + nads > x->cap_ads) {
+      unsigned c2 = x->cap_ads ? x->cap_ads : 2;
+      while (c2 < x->n_ads + nads)
+        c2 *= 2;
+      ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
+      if (!na) {
+        if (b) vast__ssai_brk_unref(s, b, 1);
+        return;
+      }
+      x->ads = na, x->cap_ads = c2;
+    }
+    x->n_breaks++;
+    for (unsigned i = 0; i < nads; i++) {
+      ssai_ad *a = &x->ads[x->n_ads++];
+      memset(a, 0, sizeof *a);
+      a->brk = brk;
+      a->done = 1; /* until its tracker is made */
+      if (!b ||
+          vast_tracker_create(b->ads[i].plan, &s->mc, vast__ssai_on_beacon, s, &a->t) != VAST_OK)
+        continue;
+      vast_tracker_set_trusted_positions(a->t, 1);
+      a->duration = b->ads[i].duration;
+      a->b = b;
+      a->done = 0;
+      b->refs++;
+    }
+    if (b) vast__ssai_brk_unref(s, b, 1); /* the ads hold their own references */
+  } else if (line[0] == 'P' && n == 6 && x) {
+    unsigned long ad = strtoul(f[2], NULL, 10);
+    if (ad >= x->n_ads || !x->ads[ad].b) return;
+    x->ads[ad].pos = strtod(f[3], NULL);
+    x->ads[ad].started = f[4][0] == '1';
+    x->ads[ad].done = f[5][0] == '1';
+  } else if (line[0] == 'X' && x) {
+    for (size_t i = 0; i < x->n_ads; i++)
+      x->ads[i].started = 0; /* not counted open yet */
+    vast__ssai_session_end(s, x);
+  }
+}
+
+/*
+ * Brings every restored ad's tracker to its journalled position without
+ * firing (what it fired then is in the journal: sent, or sent again from
+ * there), releases the breaks that are over, writes the sessions' state to
+ * the new journal w, and removes the break files no session uses.
+ */
+static int state_restore(vast_ssai *s, FILE *w) {
+  double now = vast__wall();
+  s->replaying = 1;
+  int bad = 0;
+  for (session *x = s->all; x; x = x->next) {
+    vast__ssai_macro_ctx_for(s, x);
+    for (size_t i = 0; i < x->n_ads; i++) {
+      ssai_ad *a = &x->ads[i];
+      if (!a->t || a->done || !a->started) continue;
+      vast_tracker_loaded(a->t, now);
+      vast_tracker_impression(a->t, now);
+      vast_tracker_time(a->t, now, 0);
+      if (a->pos > 0) vast_tracker_time(a->t, now, a->pos);
+      s->st.ads_open++;
+    }
+    for (size_t i = 0; i < x->n_ads; i++)
+      if (x->ads[i].done && x->ads[i].b) vast__ssai_ad_ended(s, x, i);
+    bad |= jl_session_state(w, x) != 0;
+    s->st2.sessions_restored++;
+  }
+  s->replaying = 0;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/breaks", s->state_dir);
+  DIR *d = opendir(path);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char *end;
+    uint64_t key = strtoull(e->d_name, &end, 16);
+    int used = 0;
+    for (vast__ssai_brk *b = s->brk_tab[key % BRK_SLOTS]; !*end && b; b = b->hnext)
+      used |= b->key == key;
+    if (used) continue;
+    snprintf(path, sizeof path, "%s/breaks/%s", s->state_dir, e->d_name);
+    unlink(path);
+  }
+  if (d) closedir(d);
+  return bad ? -1 : 0;
+}
+
+/* The beacons recovered for an ad that plays on go on its seq again, so the
+   ad's next beacons queue behind them. */
+static void state_attach(vast_ssai *s) {
+  for (seq *q = s->seqs; q; q = q->anext) {
+    char id[96];
+    snprintf(id, sizeof id, "%s", q->key);
+    char *sl = strrchr(id, '/');
+    if (!sl) continue;
+    *sl = 0;
+    session *x = vast__ssai_find(s, id);
+    unsigned long ad = strtoul(sl + 1, NULL, 10);
+    if (!x || ad >= x->n_ads || !x->ads[ad].b || x->ads[ad].q) continue;
+    x->ads[ad].q = q;
+    q->orphan = 0;
+  }
+}
