@@ -152,31 +152,6 @@ static void set_err(vast_error *err, vast_err code, const char *fmt, ...) {
   va_end(ap);
 }
 
-static int parse_map(vast_collector *c, const char *map) {
-  static const char *names[] = {"ad", "cr", "sid", "code", "r"};
-  char *copy = strdup(map), *save = NULL;
-  if (!copy) return -1;
-  for (char *p = copy, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
-    char *eq = strchr(tok, '=');
-    if (!eq || eq == tok || c->nmap == 16 || (size_t)(eq - tok) >= sizeof c->map[0].name) {
-      free(copy);
-      return -1;
-    }
-    *eq = 0;
-    int f = F_NONE;
-    for (int i = 0; i < F_NONE; i++)
-      if (!strcmp(eq + 1, names[i])) f = i;
-    if (f == F_NONE) {
-      free(copy);
-      return -1;
-    }
-    snprintf(c->map[c->nmap].name, sizeof c->map[0].name, "%s", tok);
-    c->map[c->nmap++].field = f;
-  }
-  free(copy);
-  return 0;
-}
-
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT". */
 static int split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap) {
   const char *colon;
@@ -325,10 +300,8 @@ vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site
   c->o.db_path = c->s_db;
   c->o.kafka = c->s_kafka;
   c->o.param_map = NULL;
-  if (def.param_map && parse_map(c, def.param_map) != 0) {
-    set_err(err, VAST_E_INVAL,
-            "invalid parameter map '%s' (want NAME=FIELD,... with FIELD "
-            "ad, cr, sid, code or r)",
+  if (def.param_map && vast__wire_map_parse(def.param_map, &c->map) != 0) {
+    set_err(err, VAST_E_INVAL, "invalid parameter map '%s' (want " VAST__WIRE_MAP_SYNTAX ")",
             def.param_map);
     collector_free_parts(c);
     return VAST_E_INVAL;

@@ -32,6 +32,7 @@
 #include <uv.h>
 
 #include "collect/collect-int.h"
+#include "collect/wire.h"
 
 /* ---- constants ---- */
 
@@ -40,9 +41,6 @@ extern const unsigned char vast__gif[43]; /* the transparent 1x1 GIF (conn.c) */
 #define NO_CACHE                                                                                   \
   "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\nPragma: no-cache\r\nExpires: " \
   "0\r\n"
-
-/* The fields of a tracking hit's query (route.c; --map names them). */
-enum { F_AD, F_CR, F_SID, F_CODE, F_R, F_NONE };
 
 /* Status codes counted in /metrics (stats.c). */
 #define NSTATUS 13
@@ -223,7 +221,8 @@ typedef struct evcount {
 
 /* Live counts for the dashboard (/api/stats): the funnel per ad, error codes. */
 enum { FUN_IMP, FUN_START, FUN_Q1, FUN_MID, FUN_Q3, FUN_COMPLETE, FUN_ERROR, FUN_OTHER, FUN_N };
-extern const char *const vast__funnel[FUN_N]; /* their event names (stats.c) */
+/* The columns' names: the funnel of the wire contract, "error", "other". */
+const char *vast__funnel_name(int f);
 #define NADS 256     /* ads counted one by one; later ones only in ads_other */
 #define ADS_HASH 512 /* open addressing, power of two > 1.5 * NADS */
 typedef struct adcount {
@@ -241,11 +240,7 @@ struct vast_collector {
   char *s_listen, *s_db, *s_kafka;
   char address[96];
   int port;
-  struct {
-    char name[32];
-    int field;
-  } map[16];
-  unsigned nmap;
+  vast__wire_map map; /* the operator's query names (--map) */
   unsigned nworkers;
   worker **workers;
   /* writer */
