@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "collect/server-int.h"
 
 void vast__clog(vast_collector *c, const char *fmt, ...) {
@@ -143,12 +144,9 @@ void vast_collector_opts_init(vast_collector_opts *o) {
 static void set_err(vast_error *err, vast_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_err(vast_error *err, vast_err code, const char *fmt, ...) {
-  if (!err) return;
-  memset(err, 0, sizeof *err);
-  err->code = code;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  vast__error_setv(err, code, 0, fmt, ap); /* base/error.h; the collector has no IAB code */
   va_end(ap);
 }
 
@@ -301,7 +299,9 @@ vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site
   c->o.kafka = c->s_kafka;
   c->o.param_map = NULL;
   if (def.param_map && vast__wire_map_parse(def.param_map, &c->map) != 0) {
-    set_err(err, VAST_E_INVAL, "invalid parameter map '%s' (want " VAST__WIRE_MAP_SYNTAX ")",
+    set_err(err, VAST_E_INVAL,
+            "invalid parameter map '%s' (want NAME=FIELD,... with FIELD "
+            "ad, cr, sid, code or r)",
             def.param_map);
     collector_free_parts(c);
     return VAST_E_INVAL;

@@ -42,6 +42,8 @@ extern const unsigned char vast__gif[43]; /* the transparent 1x1 GIF (conn.c) */
   "Cache-Control: no-store, no-cache, must-revalidate, max-age=0\r\nPragma: no-cache\r\nExpires: " \
   "0\r\n"
 
+/* The fields of a tracking hit's query (route.c; --map names them). */
+
 /* Status codes counted in /metrics (stats.c). */
 #define NSTATUS 13
 extern const int vast__status_codes[NSTATUS];
@@ -221,8 +223,8 @@ typedef struct evcount {
 
 /* Live counts for the dashboard (/api/stats): the funnel per ad, error codes. */
 enum { FUN_IMP, FUN_START, FUN_Q1, FUN_MID, FUN_Q3, FUN_COMPLETE, FUN_ERROR, FUN_OTHER, FUN_N };
-/* The columns' names: the funnel of the wire contract, "error", "other". */
-const char *vast__funnel_name(int f);
+/* their names: vast__wire_funnel (wire.h), in the same order */
+_Static_assert(FUN_N == VAST__WIRE_COLUMNS_N, "the dashboard columns are wire.h's");
 #define NADS 256     /* ads counted one by one; later ones only in ads_other */
 #define ADS_HASH 512 /* open addressing, power of two > 1.5 * NADS */
 typedef struct adcount {
@@ -240,7 +242,7 @@ struct vast_collector {
   char *s_listen, *s_db, *s_kafka;
   char address[96];
   int port;
-  vast__wire_map map; /* the operator's query names (--map) */
+  vast__wire_map map; /* --map: the operator's query names (wire.h) */
   unsigned nworkers;
   worker **workers;
   /* writer */

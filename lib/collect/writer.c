@@ -49,9 +49,9 @@ static int cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms) {
 
 /* Funnel column of an event name. */
 static int funnel_of(const char *e) {
-  int step = vast__wire_funnel_step(e);
-  if (step >= 0) return step;
-  return strcmp(e, "error") == 0 ? FUN_ERROR : FUN_OTHER;
+  for (int i = 0; i < FUN_OTHER; i++)
+    if (!strcmp(e, vast__wire_funnel[i])) return i;
+  return FUN_OTHER;
 }
 
 /* The dashboard's counts for one stored hit (called under emu). */
