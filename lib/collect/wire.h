@@ -1,6 +1,6 @@
 /*
  * wire.h: the collector's wire contract (internal), in one place for every
- * side of it: the server that counts beacons (collect.c), the report that
+ * side of it: the server that counts beacons (route.c), the report that
  * reads fired URLs back (report.c), the test ad server that writes beacon
  * URLs (certify), and the dashboard and inspector (web). docs/collector.md
  * is its prose.
