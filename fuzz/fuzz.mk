@@ -24,11 +24,11 @@ LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz-*.c))
 TARGETS := $(addprefix $(FB)/,$(NAMES))
 
-# What each target links, its dictionary and its seeds.
+# What each target links, its dictionary and its seeds (all of base, which uses nothing).
 SRC_fuzz-parse := $(wildcard lib/base/*.c lib/parse/*.c)
 SRC_fuzz-http := lib/collect/collect-http.c lib/base/url.c
 SRC_fuzz-journal := lib/collect/journal.c lib/collect/store.c
-SRC_fuzz-h1 := lib/net/h1.c lib/net/fetch.c lib/base/url.c
+SRC_fuzz-h1 := lib/net/h1.c lib/net/fetch.c $(wildcard lib/base/*.c)
 DICT_fuzz-parse := -dict=fuzz/vast.dict
 DICT_fuzz-http := -dict=fuzz/http.dict
 SEEDS_fuzz-http := fuzz/seeds-http
@@ -40,7 +40,7 @@ export ASAN_OPTIONS := halt_on_error=1:detect_leaks=1
 # Recovery checks each record's CRC-32C: the journal target builds without that
 # check so that the fuzzer's records reach the rest of recovery and SQLite.
 DEFS_fuzz-journal := -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-SRC_fuzz-probe := lib/probe/probe.c lib/net/fetch.c lib/base/url.c lib/base/jsonw.c lib/base/error.c
+SRC_fuzz-probe := lib/probe/probe.c lib/net/fetch.c $(wildcard lib/base/*.c)
 SEEDS_fuzz-probe := $(FB)/seeds-probe
 
 run: $(TARGETS) corpus-seeds

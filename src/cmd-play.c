@@ -33,7 +33,7 @@ static const char usage_text[] =
     "                     --device-ua UA [--xff] [--device-referer URL]\n"
     "                     [--device-accept-language L] [--device-requested-with APP]]\n"
     "                     [--allow-private] [--timeout MS]\n"
-    "                     [--content-duration S] FILE|URL|-\n"
+    "                     [--content-duration S] [--cue-points T,T,...] FILE|URL|-\n"
     "\n"
     "Plays a whole response on a simulated player and prints every tracking beacon\n"
     "the IAB rules require, macros expanded, in firing order: one ad, or every ad of a\n"
@@ -49,9 +49,10 @@ static const char usage_text[] =
     "  T MEDIA EVENT error (REASON) URL       a beacon that got no response\n"
     "  T MEDIA EVENT (no tracking URL)        the event happened; the tag tracks none\n"
     "  T MEDIA clickThrough URL               the landing page of a click (not a beacon)\n"
-    "T: session seconds since the first ad loaded (for a VMAP, since the content\n"
-    "started: content and ads); MEDIA: seconds into the ad (they differ after a pause\n"
-    "or a seek; - when unknown). A pod prints '# pod ad N of M' before each ad, a\n"
+    "T: session seconds since the first ad loaded; for a VMAP, the content time (the\n"
+    "content's playhead, still during a break); MEDIA: seconds into the ad (they\n"
+    "differ after a pause or a seek; - when unknown). A pod prints '# pod ad N of M'\n"
+    "before each ad, a\n"
     "VMAP '# break N of M: preroll|midroll|postroll at content S s ...' before each\n"
     "break, then its breakStart, the ads, its breakEnd ('error' when it cannot play).\n"
     "A last line per ad (# on stdout, stderr with --json) says how much media was\n"
@@ -78,6 +79,7 @@ static int on_macro(void *ctx, const char *val) {
 }
 
 #define MAX_EVENTS 256
+#define MAX_CUES 256
 
 static void on_beacon(void *user, const vast_track_beacon *b) {
   play_record(user, b->name, b->url, b->media_time, b->url ? b->level : UINT32_MAX, 1);
@@ -225,27 +227,7 @@ typedef struct play_plan {
   double rate;
 } play_plan;
 
-/* Reads an address "AD/" or "BREAK.AD/" at the start of item; returns the
- * length of the prefix (0 when none). */
-static size_t parse_address(const char *item, int *brk, int *ad) {
-  const char *p = item;
-  long a = 0, b = -1;
-  if (*p < '0' || *p > '9') return 0;
-  while (*p >= '0' && *p <= '9' && a < 100000)
-    a = a * 10 + (*p++ - '0');
-  if (*p == '.') {
-    b = a;
-    a = 0;
-    p++;
-    if (*p < '0' || *p > '9') return 0;
-    while (*p >= '0' && *p <= '9' && a < 100000)
-      a = a * 10 + (*p++ - '0');
-  }
-  if (*p != '/') return 0;
-  *brk = (int)b;
-  *ad = (int)a;
-  return (size_t)(p + 1 - item);
-}
+static int state_change(const vast_play_event *e, unsigned *state);
 
 /* Splits --events into per-ad groups and parses each. Returns 0, or prints
  * why and returns the exit status. */
@@ -257,26 +239,26 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
   for (char *save = NULL, *item = strtok_r(copy, ",", &save); item && !rc;
        item = strtok_r(NULL, ",", &save)) {
     int brk = -1, ad = 1;
-    size_t skip = parse_address(item, &brk, &ad);
+    size_t skip = vast_play_event_address(item, &brk, &ad);
     if (skip && ad < 1) {
       cli_error("play: bad ad address in '%s' (ads count from 1)", item);
       rc = CLI_USAGE;
       break;
     }
-    if (vmap && (!skip || brk < 1)) {
-      cli_error("play: '%s': in a VMAP play address each event to an ad as "
-                "BREAK.AD/NAME@T (e.g. 2.1/skip@6)",
+    if (vmap && skip && brk < 1) {
+      cli_error("play: '%s': in a VMAP play address an ad as BREAK.AD/NAME@T (e.g. 2.1/skip@6)",
                 item);
       rc = CLI_USAGE;
       break;
     }
+    if (vmap && !skip) ad = 0; /* a content time: group (0, 0) */
     if (!vmap && skip && brk >= 0) {
       cli_error("play: '%s': BREAK.AD/ addresses are for a VMAP; address a pod ad as AD/NAME@T",
                 item);
       rc = CLI_USAGE;
       break;
     }
-    if (!vmap) brk = 0;
+    if (!vmap || !skip) brk = 0;
     ev_group *g = NULL;
     for (size_t i = 0; i < pp->n_groups; i++)
       if (pp->g[i].brk == brk && pp->g[i].ad == ad) g = &pp->g[i];
@@ -312,8 +294,41 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
       cli_error("play: %s", msg);
       rc = prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
     }
+    for (size_t k = 0; k < g->n && !rc && !g->ad; k++) /* content times: the player's state */
+      if (!state_change(&g->ev[k], NULL)) {
+        cli_error("play: '%s@%g': in a VMAP play an event without an address is at a content "
+                  "time and can only change the player's state (mute, unmute, fullscreen, "
+                  "exitFullscreen); address an ad's event as BREAK.AD/NAME@T (T seconds "
+                  "into that ad, e.g. 2.1/skip@6)",
+                  g->ev[k].name, g->ev[k].at);
+        rc = CLI_USAGE;
+      }
   }
   return rc;
+}
+
+/* Applies a player-state event (mute, unmute, playerExpand, playerCollapse) to
+ * *state (NULL: only tests); returns 0 for any other event. */
+static int state_change(const vast_play_event *e, unsigned *state) {
+  unsigned st = state ? *state : 0;
+  switch (e->kind) {
+  case VAST_IN_MUTE:
+    st |= VAST_PLAYER_MUTED;
+    break;
+  case VAST_IN_UNMUTE:
+    st &= ~(unsigned)VAST_PLAYER_MUTED;
+    break;
+  case VAST_IN_PLAYER_EXPAND:
+    st |= VAST_PLAYER_FULLSCREEN;
+    break;
+  case VAST_IN_PLAYER_COLLAPSE:
+    st &= ~(unsigned)VAST_PLAYER_FULLSCREEN;
+    break;
+  default:
+    return 0;
+  }
+  if (state) *state = st;
+  return 1;
 }
 
 static ev_group *find_group(play_plan *pp, int brk, int ad) {
@@ -441,23 +456,33 @@ static void on_break_beacon(void *user, const char *event, const char *url, cons
   play_record(user, event, url, -1, UINT32_MAX, 1);
 }
 
-#define MAX_BREAKS 64
+#define MAX_BREAKS 10000 /* slots of one schedule, repetitions included */
 
 /*
- * Plays a VMAP: its breaks in content order against a content of `content`
- * seconds (< 0 unknown), each break resolved (inline VASTAdData, AdTagURI),
- * its breakStart before the first ad and breakEnd after the last, error when
- * it cannot play ([ERRORCODE] a VMAP code), [BREAKPOSITION] set. The session
- * clock runs through content and ads.
+ * Plays a VMAP: its breaks in content order against the content described by
+ * sched (duration, cue points), each break resolved (inline VASTAdData,
+ * AdTagURI), its breakStart before the first ad and breakEnd after the last,
+ * error when it cannot play ([ERRORCODE] a VMAP code), [BREAKPOSITION] set.
+ * The session clock runs through content and ads.
  */
 static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vast_macro_ctx *mctx,
-                     const vast_resolve_opts *ropt, const char *input, double content) {
+                     const vast_resolve_opts *ropt, const char *input,
+                     const vast_schedule_opts *sched) {
   FILE *f = pc->json ? stderr : pc->out;
-  vast_break_slot slots[MAX_BREAKS];
+  double content = sched->content;
   size_t n = 0;
-  vast_err rc = vast_vmap_schedule(vast_doc_vmap(doc), content, slots, MAX_BREAKS, &n);
+  vast_err rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), sched, NULL, 0, &n);
+  if (rc == VAST_E_NOSPACE && n > MAX_BREAKS) {
+    cli_error("play: the VMAP schedules %zu breaks (repeatAfter included): more than %d", n,
+              MAX_BREAKS);
+    return CLI_FAIL;
+  }
+  vast_break_slot *slots = calloc(n ? n : 1, sizeof *slots);
+  if (!slots) return CLI_FAIL;
+  if (rc == VAST_E_NOSPACE) rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), sched, slots, n, &n);
   if (rc != VAST_OK) {
     cli_error("play: cannot schedule the VMAP: %s", vast_strerror(rc));
+    free(slots);
     return CLI_FAIL;
   }
   fprintf(f, "# vmap: %zu break%s, content %s\n", n, n == 1 ? "" : "s",
@@ -465,32 +490,59 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
   const char *base = !strcmp(input, "-") ? NULL : input;
   int status = CLI_OK;
   double content_at = 0; /* content seconds played so far */
+  pc->vmap = 1;
+  const ev_group *cg = find_group(pp, 0, 0); /* events at content times */
+  size_t next_cev = 0;
   for (size_t i = 0; i < n; i++) {
     const vast_break_slot *s = &slots[i];
     const vast_ad_break *b = s->brk;
     int brk = (int)i + 1;
     if (!s->position || s->at < 0) {
-      cli_error("play: break %d (%s, timeOffset %s) not played: %s", brk,
+      cli_error("play: break %d (%s, timeOffset %s) not played: %s%s", brk,
                 b->break_id ? b->break_id : "no id", b->time_offset ? b->time_offset : "absent",
-                s->why ? s->why : "the content duration is unknown (--content-duration S)");
+                s->why ? s->why : "the content duration is unknown (--content-duration S)",
+                b->offset_kind == VAST_BREAK_POSITION ? " (--cue-points T,T,...)" : "");
       status = worse(status, CLI_FINDINGS);
       continue;
     }
+    if (s->why) /* placed, but its repeatAfter was not expanded */
+      cli_error("play: break %d (%s, repeatAfter %s): %s", brk, b->break_id ? b->break_id : "no id",
+                b->repeat_after.raw, s->why);
     if (s->at > content_at) {
       pc->t_base += s->at - content_at;
       content_at = s->at;
     }
+    pc->content_t = s->at;
+    /* the player's state changes made while the content played up to here */
+    for (; cg && next_cev < cg->n && cg->ev[next_cev].at <= s->at; next_cev++) {
+      state_change(&cg->ev[next_cev], &pp->player_state);
+      fprintf(f, "# content %.3f s: %s (the player's state for the ads that follow)\n",
+              cg->ev[next_cev].at, cg->ev[next_cev].name);
+    }
     fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", brk, n,
             cli_break_position_name(s->position), s->at, pc->t_base,
             b->time_offset ? b->time_offset : "");
+    if (s->repeat) fprintf(f, ", repeat %u (repeatAfter %s)", s->repeat, b->repeat_after.raw);
     if (b->break_id) fprintf(f, ", breakId %s", b->break_id);
     if (b->break_type) fprintf(f, ", breakType %s", b->break_type);
     fprintf(f, ", source %s\n", cli_source_name(b->source_kind));
     fflush(f);
     vast_macro_ctx c = *mctx;
-    char bp[16];
+    char bp[16], tx[40];
     snprintf(bp, sizeof bp, "%d", s->position);
     if (!mctx->value[VAST_MACRO_BREAKPOSITION]) c.value[VAST_MACRO_BREAKPOSITION] = bp;
+    /* [MEDIAPLAYHEAD] (and the deprecated [CONTENTPLAYHEAD]): the content's
+       playhead, where the break interrupts it */
+    char ph[32];
+    long ms = (long)llround(s->at * 1000);
+    snprintf(ph, sizeof ph, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60,
+             ms / 1000 % 60, ms % 1000);
+    if (!mctx->value[VAST_MACRO_MEDIAPLAYHEAD]) c.value[VAST_MACRO_MEDIAPLAYHEAD] = ph;
+    if (!mctx->value[VAST_MACRO_CONTENTPLAYHEAD]) c.value[VAST_MACRO_CONTENTPLAYHEAD] = ph;
+    /* each break is a transaction of its own: its AdTagURI, wrapper hops, break
+       events and beacons share one [TRANSACTIONID] (--macro gives one for all) */
+    if (!mctx->value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(tx, sizeof tx) == VAST_OK)
+      c.value[VAST_MACRO_TRANSACTIONID] = tx;
     vast_resolve_opts ro = *ropt;
     ro.macros = &c;
     vast_chain *chain = NULL;
@@ -528,9 +580,13 @@ static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vas
     vast_pod_clear(&pod);
     vast_chain_free(chain);
   }
+  for (; cg && next_cev < cg->n; next_cev++) /* after the last break: nothing left to play */
+    cli_error("play: %s at content %.2f s changes nothing: no break follows", cg->ev[next_cev].name,
+              cg->ev[next_cev].at);
   for (size_t i = 0; i < pp->n_groups; i++)
     if (!pp->g[i].used && pp->g[i].brk > (int)n)
       cli_error("play: events for break %d ignored: the VMAP has %zu breaks", pp->g[i].brk, n);
+  free(slots);
   return status;
 }
 
@@ -540,6 +596,9 @@ int cmd_play(int argc, char **argv) {
   pthread_mutex_init(&pc.mu, NULL);
   pc.out = stdout;
   double watch = -1, content_duration = -1, rate = 1;
+  double cues[MAX_CUES];
+  size_t n_cues = 0;
+  const char *cue_arg = NULL;
   play_plan pp;
   memset(&pp, 0, sizeof pp);
   unsigned player_state = 0;
@@ -609,8 +668,9 @@ int cmd_play(int argc, char **argv) {
           "                    In --ssai mode every tag request (the tag, each VASTAdTagURI, a\n"
           "                    VMAP's AdTagURIs) carries the X-Device-* headers too, fired or not\n"
           "  Macros play fills: [SERVERSIDE] 0 (1 with --ssai), [SERVERUA] vastrack's\n"
-          "                    User-Agent, [TRANSACTIONID] one UUID for the whole play (tag\n"
-          "                    requests and beacons), [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
+          "                    User-Agent, [TRANSACTIONID] one UUID per resolution (a VMAP:\n"
+          "                    per break), shared by its tag requests, Error URLs and beacons,\n"
+          "                    [ADCOUNT] [PODSEQUENCE] [BREAKPOSITION];\n"
           "                    [CLIENTUA] names your player: --macro CLIENTUA=player/1.0"),
       CLI_DOUBLE("watch", "SECONDS", watch, 0, HUGE_VAL, 0,
                  "play from 0 to SECONDS of media time; without it, play to the\n"
@@ -642,10 +702,17 @@ int cmd_play(int argc, char **argv) {
                  "AD-th ad of a pod (1-based, play order; no prefix: the first),\n"
                  "BREAK.AD/NAME@T in a VMAP (BREAK: 1-based, content order), e.g.\n"
                  "2/skip@6 or 2.1/error@0:403 (a pod ad failing: the buffet\n"
-                 "replaces it)"),
+                 "replaces it). In a VMAP an item without an address is at a\n"
+                 "content time and changes the player's state for the breaks\n"
+                 "that follow: mute@20, unmute, fullscreen, exitFullscreen"),
       CLI_DOUBLE("content-duration", "S", content_duration, 0, HUGE_VAL, 0,
                  "for a VMAP: the content's length, placing n% and end\n"
-                 "breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll)"),
+                 "breaks ([BREAKPOSITION] 1 preroll, 2 midroll, 3 postroll) and\n"
+                 "repeating a break with repeatAfter until the content ends"),
+      CLI_STRING("cue-points", "T,T,...", cue_arg,
+                 "for a VMAP: the content's break opportunities (ascending\n"
+                 "content seconds); timeOffset #n plays at the n-th. Without\n"
+                 "them a #n break is not played (reported)"),
       CLI_INT("creative", "N", creative, 0, 1000000000,
               "play the N-th creative of the InLine (0-based; default the first\n"
               "Linear)"),
@@ -678,6 +745,19 @@ int cmd_play(int argc, char **argv) {
   }
   if (muted) player_state |= VAST_PLAYER_MUTED;
   if (fullscreen) player_state |= VAST_PLAYER_FULLSCREEN;
+  for (const char *p = cue_arg; p && *p;) {
+    char *end;
+    double c = strtod(p, &end);
+    if (end == p || (*end && *end != ',') || !(c >= 0) || !isfinite(c) || n_cues == MAX_CUES ||
+        (n_cues && c < cues[n_cues - 1])) {
+      cli_error("play: bad --cue-points '%s' (at most %d ascending content seconds, "
+                "comma-separated)",
+                cue_arg, MAX_CUES);
+      goto done;
+    }
+    cues[n_cues++] = c;
+    p = *end ? end + 1 : end;
+  }
   if (seed_arg) {
     char *end;
     seed = strtoull(seed_arg, &end, 10);
@@ -728,15 +808,13 @@ int cmd_play(int argc, char **argv) {
   dopt.server_side = ssai && pc.fire;
   if (!ssai && !mctx.value[VAST_MACRO_SERVERSIDE])
     vast_macro_ctx_set_serverside(&mctx, 0); /* playing here, as the client */
-  /* [SERVERUA]: our own User-Agent; [TRANSACTIONID]: one UUID for the whole play,
-     shared by every tag request and beacon; [CLIENTUA] comes from --macro */
+  /* [SERVERUA]: our own User-Agent; [CLIENTUA] comes from --macro; [TRANSACTIONID]
+     is one per resolution (the resolver's, a VMAP break's), unless --macro gives one */
   char ua[64], txid[40];
   snprintf(ua, sizeof ua, "vastrack/%s", vast_version());
   if (!mctx.value[VAST_MACRO_SERVERUA])
     vast_macro_ctx_set(&mctx, VAST_MACRO_SERVERUA, policy->user_agent ? policy->user_agent : ua);
-  if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(txid, sizeof txid) == VAST_OK)
-    vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, txid);
-  ropt.macros = &mctx; /* [DEVICEIP], [TRANSACTIONID]... in VASTAdTagURIs too */
+  ropt.macros = &mctx; /* [DEVICEIP], [SERVERSIDE]... in VASTAdTagURIs too */
   /* SSAI (VAST 4.x 1.1.3): every tag request carries the device headers too */
   char hbuf[5][1100];
   const char *hdrs[5];
@@ -788,7 +866,29 @@ int cmd_play(int argc, char **argv) {
   vast_chain *chain = NULL;
   vast_pod pod;
   memset(&pod, 0, sizeof pod);
-  if (cli_read_input(input, &buf, &len) != 0) goto out;
+  if (cli_is_url(input)) {
+    /* the first request like every later hop: the command's policy, and in
+       --ssai mode the X-Device-* headers (VAST 4.x 1.1.3) */
+    vast_fetch_opts fo;
+    vast_fetch_opts_init(&fo);
+    fo.policy = policy;
+    vast_fetch_result fr;
+    vast_error ferr;
+    memset(&ferr, 0, sizeof ferr);
+    vast_err frc = vast_fetch_headers(input, &fo, ropt.headers, ropt.n_headers, &fr, &ferr);
+    free(fr.effective_url);
+    if (frc != VAST_OK) {
+      cli_error("%s%s", ferr.message[0] ? ferr.message : vast_strerror(frc),
+                frc == VAST_E_FORBIDDEN ? "; --allow-private fetches from private and loopback "
+                                          "addresses"
+                                        : "");
+      goto out;
+    }
+    buf = fr.body;
+    len = fr.len;
+  } else if (cli_read_input(input, &buf, &len) != 0) {
+    goto out;
+  }
   vast_error err;
   vast_err rc = vast_doc_parse(buf, len, NULL, &doc, &err);
   if (rc != VAST_OK) {
@@ -811,12 +911,18 @@ int cmd_play(int argc, char **argv) {
     if (content_duration < 0)
       cli_error("play: warning: no --content-duration: n%% breaks cannot be placed and the "
                 "postroll plays right after the last break");
-    status = play_vmap(&pc, &pp, doc, &mctx, &ropt, input, content_duration);
+    vast_schedule_opts so;
+    vast_schedule_opts_init(&so);
+    so.content = content_duration;
+    so.cues = cues;
+    so.n_cues = n_cues;
+    status = play_vmap(&pc, &pp, doc, &mctx, &ropt, input, &so);
     goto drain;
   }
-  if (content_duration >= 0) {
+  if (content_duration >= 0 || cue_arg) {
     free(buf);
-    cli_error("play: --content-duration is for a VMAP; '%s' is a VAST response", input);
+    cli_error("play: --content-duration and --cue-points are for a VMAP; '%s' is a VAST response",
+              input);
     status = CLI_USAGE;
     goto out;
   }
@@ -831,12 +937,15 @@ int cmd_play(int argc, char **argv) {
     memset(&rerr, 0, sizeof rerr);
     if (!strcmp(input, "-"))
       rc = vast_resolve_buffer(buf, len, NULL, &ropt, &chain, &rerr);
-    else if (cli_is_url(input))
-      rc = vast_resolve_url(input, &ropt, &chain, &rerr);
+    else if (cli_is_url(input)) /* fetched once, above; its hops resolve against it */
+      rc = vast_resolve_buffer(buf, len, input, &ropt, &chain, &rerr);
     else
       rc = vast_resolve_file(input, &ropt, &chain, &rerr);
     free(buf);
     if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
+    /* the beacons share the resolution's [TRANSACTIONID] */
+    if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_chain_transaction_id(chain))
+      vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, vast_chain_transaction_id(chain));
     if (rc != VAST_OK || !pod.n_ads) {
       cli_error("cannot resolve the wrapper chain of '%s': %s", input,
                 rerr.message[0] ? rerr.message
@@ -846,6 +955,9 @@ int cmd_play(int argc, char **argv) {
     }
   } else {
     free(buf);
+    /* no resolution: the document is the transaction */
+    if (!mctx.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(txid, sizeof txid) == VAST_OK)
+      vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, txid);
     rc = vast_pod_from_vast(v, &pod);
     if (rc != VAST_OK || !pod.n_ads) {
       cli_error("'%s' holds no ad to play", input);

@@ -145,7 +145,7 @@ void play_record(play_ctx *pc, const char *event, const char *url, double media,
   size_t i = pc->n_recs;
   play_rec *r = &pc->recs[i];
   memset(r, 0, sizeof *r);
-  r->t = now_t;
+  r->t = pc->vmap ? pc->content_t : now_t; /* batches stay on the session clock */
   r->media = media;
   r->event = strdup(event);
   r->url = url ? strdup(url) : NULL;

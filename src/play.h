@@ -32,6 +32,8 @@ typedef struct play_ctx {
   int json, fire, realtime;
   vast_play_state st; /* the clocks, kept current by vast_play_simulate */
   double t_base;      /* session seconds before the current ad (pods, VMAP) */
+  int vmap;           /* a VMAP play: records are timed on the content */
+  double content_t;   /* the content time of the break playing (VMAP) */
   double wall0;       /* wall time at session 0 */
   FILE *out, *log;
   vast_dispatcher *disp;

@@ -234,14 +234,44 @@
     $("simulate").disabled = true;
     try {
       const v = await api("/api/play", { events: $("events").value.trim(), watch: $("watch").value.trim(),
+                                         content: $("content").value.trim(), cues: $("cues").value.trim(),
                                          url, seed: 1 }, src);
       const t = $("beacons"), tb = clear(t.tBodies[0]);
       if (!v.ok) { $("play-summary").textContent = "cannot play: " + v.error.message; t.hidden = true; return; }
-      v.beacons.forEach((b, i) => tb.append(el("tr", { "data-event": b.event }, el("td", { class: "n" }, i + 1),
-        el("td", { class: "n" }, b.media.toFixed(2)), el("td", {}, b.event),
-        el("td", {}, b.level === v.levels - 1 ? "InLine" : "wrapper " + (b.level + 1)), el("td", { class: "url" }, b.url))));
-      $("play-summary").textContent = `${v.beacons.length} beacons over ${v.watched.toFixed(2)} s of media` +
-        (v.duration !== null ? ` (ad duration ${v.duration} s)` : "") +
+      /* a heading row before each break and each ad of a pod or VMAP */
+      const adOf = (b) => v.ads.find(a => a.break === b.break && a.ad === b.ad);
+      const brkOf = (n) => v.breaks.find(x => x.break === n);
+      const many = v.ads.length > 1 || v.breaks.length > 0;
+      let lastBrk = null, lastAd = null, n = 0;
+      const head = (text, cls) => tb.append(el("tr", { class: cls }, el("td", { colspan: "6" }, text)));
+      const breakHead = (x) => head(`break ${x.break}: ${["", "preroll", "midroll", "postroll"][x.position || 0] || "not placed"}` +
+        (x.at !== null ? ` at content ${x.at.toFixed(3)} s` : "") + `, timeOffset ${x.timeOffset}` +
+        (x.repeat ? `, repeat ${x.repeat}` : "") + (x.breakId ? `, breakId ${x.breakId}` : "") +
+        (x.error ? ` (${x.error})` : ""), "break");
+      v.beacons.forEach((b) => {
+        if (b.break !== null && b.break !== lastBrk) {
+          /* breaks with no beacon of their own still get their heading, in order */
+          for (const x of v.breaks) if (x.break > (lastBrk || 0) && x.break <= b.break) breakHead(x);
+          lastBrk = b.break; lastAd = null;
+        }
+        const a = b.ad !== null ? adOf(b) : null;
+        if (many && a && b.ad !== lastAd) {
+          head(`${b.break !== null ? "break " + b.break + ", " : ""}ad ${b.ad}: ${a.id || "(no id)"}, creative ${a.creative}` +
+               (a.duration !== null ? `, ${a.duration} s` : ""), "ad");
+          lastAd = b.ad;
+        }
+        const from = b.level === null ? "break" : (a && b.level === a.levels - 1) ? "InLine" : "wrapper " + (b.level + 1);
+        tb.append(el("tr", { "data-event": b.event, "data-break": b.break === null ? "" : String(b.break),
+                              "data-ad": b.ad === null ? "" : String(b.ad) },
+          el("td", { class: "n" }, ++n), el("td", { class: "n" }, b.t.toFixed(2)),
+          el("td", { class: "n" }, b.media === null ? "-" : b.media.toFixed(2)), el("td", {}, b.event),
+          el("td", {}, from), el("td", { class: "url" }, b.url)));
+      });
+      for (const x of v.breaks) if (x.break > (lastBrk || 0)) breakHead(x);
+      $("play-summary").textContent = `${v.beacons.length} beacons` +
+        (v.kind === "vmap" ? ` over ${v.breaks.length} breaks` : "") +
+        (v.ads.length > 1 ? `, ${v.ads.length} ads` : ` over ${v.watched.toFixed(2)} s of media`) +
+        (v.ads.length === 1 && v.duration !== null ? ` (ad duration ${v.duration} s)` : "") +
         (v.refused.length ? "; refused: " + v.refused.map(r => `${r.event} at ${r.t}s (${r.message})`).join(", ") : "");
       t.hidden = false;
     } catch (e) {

@@ -85,25 +85,52 @@ typedef struct vast_break_slot {
   double at;                /* content seconds where it plays; -1 when it cannot
                                be placed (see vast_vmap_schedule) */
   int position;             /* VAST_BREAKPOS_*, 0 when not placed */
-  const char *why;          /* NULL, or why it cannot be placed (static text) */
+  unsigned repeat;          /* 0: the break itself; k: its k-th repetition
+                               (repeatAfter), at + k x the interval (in what
+                               was padding: the struct's size is unchanged) */
+  const char *why;          /* NULL, or (static text) why it cannot be placed;
+                               on a placed break: why its repeatAfter was not
+                               expanded */
 } vast_break_slot;
 
+/* How a schedule maps a VMAP onto the content. */
+typedef struct vast_schedule_opts {
+  size_t size;        /* sizeof(vast_schedule_opts): vast_schedule_opts_init */
+  double content;     /* content duration in seconds; < 0 unknown (default -1) */
+  const double *cues; /* the content's break opportunities (cue points), content
+                         seconds, ascending: "#n" plays at cues[n-1]; NULL none */
+  size_t n_cues;
+} vast_schedule_opts;
+
+/* Sets size, content -1 (unknown), no cue points. */
+VAST_API void vast_schedule_opts_init(vast_schedule_opts *o);
+
 /*
- * vast_vmap_schedule: the breaks of a VMAP in content order.
+ * vast_vmap_schedule_opts: the breaks of a VMAP in content order.
  *   m           the VMAP (vast_doc_vmap)
- *   content     content duration in seconds; < 0 unknown
- *   out, cap    caller array; *n gets the number of breaks (all of them, placed
- *               or not; VAST_E_NOSPACE when more than cap)
+ *   opts        the content (duration, cue points); NULL: nothing known
+ *   out, cap    caller array; *n gets the number of slots (all of them, placed
+ *               or not, repetitions included; VAST_E_NOSPACE when more than
+ *               cap: call again with an array of *n)
  * timeOffset "start" plays at 0 (preroll), "end" at the content's end
- * (postroll; also when the duration is unknown), HH:MM:SS.mmm at that time
- * (0: preroll; at or past a known end: a postroll at the end), "n%" at n% of the content
- * (needs the duration). "#n" (an opportunity of the content's own cue points)
- * and unparseable offsets cannot be placed: at -1, why says so. Placed breaks
- * come first, by time (stable: document order within one time), postrolls
- * last; unplaced ones follow in document order. repeatAfter is not expanded.
- * Returns VAST_OK, VAST_E_INVAL (NULL m, n or out with cap > 0),
+ * (postroll; also when the duration is unknown, at -1), HH:MM:SS.mmm at that
+ * time, "n%" at n% of the content (needs the duration), "#n" at the n-th cue
+ * point of opts->cues (VMAP 1.0: the n-th break opportunity of the content,
+ * which only the player knows; without that cue point it is not placed). A
+ * time at 0 is a preroll, at or past a known end a postroll at the end, else
+ * a midroll. repeatAfter (HH:MM:SS.mmm, > 0) repeats a placed preroll or
+ * midroll every interval of content time while before the content's end: the
+ * copies are midrolls with repeat 1, 2...; it needs the duration (else the
+ * break plays once and why says so). Placed breaks come first, by time
+ * (stable: document order, then repeat order, within one time), postrolls
+ * last; unplaced ones follow in document order, at -1 with why set.
+ * Returns VAST_OK, VAST_E_INVAL (NULL m or n, out NULL with cap > 0, a wrong
+ * opts size, cue points not finite, negative or not ascending),
  * VAST_E_NOSPACE. No allocation.
  */
+VAST_API vast_err vast_vmap_schedule_opts(const vast_vmap *m, const vast_schedule_opts *opts,
+                                          vast_break_slot *out, size_t cap, size_t *n /* OUT */);
+/* vast_vmap_schedule_opts with only the content duration (< 0 unknown) known. */
 VAST_API vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_break_slot *out,
                                      size_t cap, size_t *n /* OUT */);
 
@@ -141,7 +168,9 @@ VAST_API vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_brea
  *   base    the URL or file path the VMAP came from (relative AdTagURIs), or NULL
  *   opts    as for vast_resolve_url (the policy, macros, limits...); NULL defaults.
  *           AdTagURI macros are expanded with opts->macros plus [BREAKPOSITION]
- *           = position before the request.
+ *           = position before the request, and [TRANSACTIONID] = a new UUID
+ *           when opts->macros has none: the resolution that follows uses the
+ *           same (vast_chain_transaction_id).
  *   chain   OUT: as vast_resolve_url sets it
  *   err     optional
  * Inline VASTAdData is resolved like a tag read from a buffer (its Wrappers are
@@ -154,15 +183,6 @@ VAST_API vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_brea
 VAST_API vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int position,
                                      const char *base, const struct vast_resolve_opts *opts,
                                      struct vast_chain **chain /* OUT */, vast_error *err);
-
-/*
- * vast_transaction_id: a new random UUID (version 4, "xxxxxxxx-xxxx-4xxx-yxxx-
- * xxxxxxxxxxxx", lower case) for [TRANSACTIONID]: generate one per resolution
- * and put it in the vast_macro_ctx shared by the resolver (every VASTAdTagURI
- * request) and the trackers (every beacon) of that transaction. cap >= 37.
- * Returns VAST_OK, VAST_E_NOSPACE, VAST_E_IO (no random source).
- */
-VAST_API vast_err vast_transaction_id(char *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -85,6 +85,15 @@ VAST_API const vast_error_beacon *vast_chain_error_beacons(const vast_chain *cha
                                                            size_t *n /* OUT */);
 /* Wall time the resolution took, milliseconds. */
 VAST_API double vast_chain_elapsed_ms(const vast_chain *chain);
+/*
+ * vast_chain_transaction_id: the [TRANSACTIONID] of the resolution: the
+ * caller's (vast_resolve_opts.macros) when it gave one, else a UUID generated
+ * once per resolve and used in every VASTAdTagURI request and Error URL of it.
+ * Put it in the macro context of the trackers of the chain's ads, so their
+ * beacons carry the same. NULL when withheld (or for a NULL chain). Owned by
+ * the chain.
+ */
+VAST_API const char *vast_chain_transaction_id(const vast_chain *chain);
 
 /*
  * vast_chain_write_json: the chain as one JSON object: {"ok":..,"elapsed_ms":..,

@@ -173,11 +173,22 @@ VAST_API void vast_fetch_opts_init(vast_fetch_opts *opts);
  * Returns VAST_OK only for a 2xx response within the limits; VAST_E_URL (not an
  * http(s) URL), VAST_E_TIMEOUT, VAST_E_HTTP (connection failure or non-2xx status,
  * res->status set), VAST_E_TOO_LARGE, VAST_E_FORBIDDEN, VAST_E_NOMEM, VAST_E_INVAL
- * (a User-Agent with a control character: vast_net_header_value_ok).
+ * (a User-Agent or header with a control character: vast_net_header_value_ok,
+ * or a header name that is not an HTTP token: nothing is sent).
  * Reentrant; each call uses its own connection.
  */
 VAST_API vast_err vast_fetch(const char *url, const vast_fetch_opts *opts,
                              vast_fetch_result *res /* OUT */, vast_error *err);
+/*
+ * vast_fetch_headers: vast_fetch with extra request headers, "Name: value",
+ * sent with the request and its redirects: the X-Device-* of a server-side
+ * request (VAST 4.x 1.1.3), checked like vast_resolve_opts.headers (a name
+ * that is not an HTTP token, or a control character: VAST_E_INVAL, nothing
+ * sent). headers borrowed for the call; n_headers 0: vast_fetch.
+ */
+VAST_API vast_err vast_fetch_headers(const char *url, const vast_fetch_opts *opts,
+                                     const char *const *headers, size_t n_headers,
+                                     vast_fetch_result *res /* OUT */, vast_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Dispatcher                                                                */
@@ -426,6 +437,16 @@ VAST_API vast_err vast_resolve_file(const char *path, const vast_resolve_opts *o
 VAST_API vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
                                       const vast_resolve_opts *opts, vast_chain **chain /* OUT */,
                                       vast_error *err);
+
+/*
+ * vast_transaction_id: a new random UUID (version 4, "xxxxxxxx-xxxx-4xxx-yxxx-
+ * xxxxxxxxxxxx", lower case) for [TRANSACTIONID], from /dev/urandom. The
+ * resolver makes one per resolution (vast_chain_transaction_id); a caller that
+ * expands URLs before the resolution (a VMAP AdTagURI) makes its own and
+ * passes it in opts->macros. cap >= 37. Returns VAST_OK, VAST_E_NOSPACE,
+ * VAST_E_IO (no random source).
+ */
+VAST_API vast_err vast_transaction_id(char *out, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -248,8 +248,9 @@ typedef struct vast_plan vast_plan;
  * Merged from every level: Impression, Error, ViewableImpression URLs,
  * verificationNotExecuted tracking; for a Linear creative the TrackingEvents and
  * ClickTracking of every Linear creative of every wrapper; for a NonLinear
- * creative those of every wrapper's NonLinearAds. Companion tracking comes
- * from the InLine only (wrapper companions are separate creatives).
+ * creative those of every wrapper's NonLinearAds; for a Companion the chosen
+ * one's plus the Wrapper Companions of the same slot. A Companion only a
+ * Wrapper shows: vast_plan_create_companion.
  * Returns VAST_OK, VAST_E_INVAL (NULL/empty chain, last ad not InLine, an
  * earlier ad not a Wrapper), VAST_E_NOT_FOUND (no such creative/variation, or
  * a creative of unknown kind), VAST_E_NOMEM.
@@ -257,6 +258,42 @@ typedef struct vast_plan vast_plan;
  */
 VAST_API vast_err vast_plan_create(const vast_ad *const *chain, size_t n_chain, size_t creative,
                                    size_t variation, vast_plan **plan /* OUT */);
+
+/* A Companion an ad shows: where it sits in the chain. */
+typedef struct vast_companion_ref {
+  size_t level;     /* chain level holding it: n_chain-1 the InLine, else a Wrapper */
+  size_t creative;  /* creative index in chain[level] */
+  size_t variation; /* Companion index in that creative's CompanionAds */
+  const vast_companion *companion; /* into the document */
+} vast_companion_ref;
+
+#define VAST_PLAN_MAX_COMPANIONS 64 /* Wrapper slots compared against, per ad */
+
+/*
+ * vast_chain_companions: the Companions an ad shows: every Companion of the
+ * InLine (document order), then the Wrapper-only ones: each Wrapper Companion
+ * whose slot (the same adSlotID when both name one, else the same width x
+ * height) neither the InLine nor an inner Wrapper shows, innermost Wrapper
+ * first. out/cap: caller array; *n gets the count (VAST_E_NOSPACE when more
+ * than cap). Slots are compared against the first VAST_PLAN_MAX_COMPANIONS.
+ * Returns VAST_OK, VAST_E_NOSPACE, VAST_E_INVAL (bad chain, NULL n). No
+ * allocation.
+ */
+VAST_API vast_err vast_chain_companions(const vast_ad *const *chain, size_t n_chain,
+                                        vast_companion_ref *out, size_t cap, size_t *n /* OUT */);
+/*
+ * vast_plan_create_companion: the plan of one Companion of the chain, the
+ * InLine's or a Wrapper-only one (vast_chain_companions): its creativeView
+ * tracking and CompanionClickTracking at its own level, merged with the
+ * Companions of the same slot at the other levels (chain order, each URL with
+ * its level); ClickThrough its own, else the closest other level's. For an
+ * InLine Companion it is vast_plan_create(chain, n, creative, variation).
+ * Returns VAST_OK, VAST_E_INVAL (bad chain, NULL ref, level out of range),
+ * VAST_E_NOT_FOUND (ref names no Companion), VAST_E_NOMEM.
+ */
+VAST_API vast_err vast_plan_create_companion(const vast_ad *const *chain, size_t n_chain,
+                                             const vast_companion_ref *ref,
+                                             vast_plan **plan /* OUT */);
 /* Frees the plan (not the documents). Accepts NULL. No tracker may use it after. */
 VAST_API void vast_plan_free(vast_plan *plan);
 /* Bytes held by the plan (one allocation). */
@@ -691,6 +728,15 @@ typedef struct vast_play_event {
  */
 VAST_API vast_err vast_play_events_parse(const char *list, vast_play_event *out, size_t max,
                                          size_t *n /* OUT */, char *msg, size_t msg_cap);
+
+/*
+ * vast_play_event_address: the ad an --events item is addressed to, read from
+ * its prefix: "AD/NAME@T" (the AD-th ad of a pod) or "BREAK.AD/NAME@T" (ad AD
+ * of break BREAK of a VMAP), numbers as written (1-based by convention; 0 is
+ * read, the caller refuses it). *brk gets -1 without a BREAK part. Returns the
+ * prefix length to skip (0: no address, *brk and *ad untouched).
+ */
+VAST_API size_t vast_play_event_address(const char *item, int *brk /* OUT */, int *ad /* OUT */);
 
 /* Why a simulation stopped. */
 typedef enum vast_play_stop {

@@ -4,6 +4,7 @@
  * tracking of VMAP (breakStart, breakEnd, error). No I/O: the caller resolves
  * AdTagURI sources (vast_resolve_url) and plays the ads with trackers.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,11 +92,20 @@ vast_err vast_pod_from_chain(const struct vast_chain *chain, vast_pod *out) {
 
 /* ---- schedules ---- */
 
+void vast_schedule_opts_init(vast_schedule_opts *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->size = sizeof *o;
+  o->content = -1;
+}
+
 /* Places one break: fills at, position and why. */
-static void place(vast_break_slot *s, double content) {
+static void place(vast_break_slot *s, const vast_schedule_opts *o) {
   const vast_ad_break *b = s->brk;
+  double content = o->content;
   s->at = -1;
   s->position = 0;
+  s->repeat = 0;
   s->why = NULL;
   switch (b->offset_kind) {
   case VAST_BREAK_START:
@@ -115,9 +125,18 @@ static void place(vast_break_slot *s, double content) {
     }
     s->at = b->offset_value / 100.0 * content;
     break;
-  case VAST_BREAK_POSITION:
-    s->why = "a #n offset names a cue point of the content, which vastrack does not know";
-    return;
+  case VAST_BREAK_POSITION: {
+    double k = b->offset_value;
+    if (!(k >= 1 && k == floor(k) && k <= (double)o->n_cues)) {
+      s->why = o->n_cues ? "a #n offset names the n-th cue point of the content, and fewer "
+                           "cue points are known"
+                         : "a #n offset names a cue point of the content, and no cue points "
+                           "are known";
+      return;
+    }
+    s->at = o->cues[(size_t)k - 1];
+    break;
+  }
   default:
     s->why = "the timeOffset is not start, end, HH:MM:SS.mmm, n% or #n";
     return;
@@ -131,33 +150,87 @@ static void place(vast_break_slot *s, double content) {
     s->position = VAST_BREAKPOS_MIDROLL;
 }
 
-/* Sort key: placed before unplaced; postrolls after every other placed break. */
-static int slot_before(const vast_break_slot *x, const vast_break_slot *y) {
+#define MAX_REPEATS 1000000000.0 /* copies of one break counted at most */
+
+/* The repetitions (repeatAfter) of a placed break: how many copies follow it
+ * before the content's end; sets s->why when repeatAfter cannot be used. */
+static size_t copies(vast_break_slot *s, const vast_schedule_opts *o) {
+  const vast_offset *r = &s->brk->repeat_after;
+  if (!r->raw || !s->position || s->position == VAST_BREAKPOS_POSTROLL) return 0;
+  if (r->kind != VAST_OFFSET_TIME || !(r->value > 0)) {
+    s->why = "repeatAfter is not an interval above 0 (HH:MM:SS.mmm): the break plays once";
+    return 0;
+  }
+  if (o->content < 0) {
+    s->why = "repeatAfter needs the content duration: the break plays once";
+    return 0;
+  }
+  double q = ceil((o->content - s->at) / r->value) - 1;
+  if (q > MAX_REPEATS) q = MAX_REPEATS;
+  while (q > 0 && s->at + q * r->value >= o->content)
+    q--;
+  return q > 0 ? (size_t)q : 0;
+}
+
+/* Sort key: placed before unplaced; postrolls after every other placed break;
+ * then time, document order, repetition. A total order: qsort is stable here. */
+static int slot_cmp(const void *pa, const void *pb) {
+  const vast_break_slot *x = pa, *y = pb;
   int gx = !x->position ? 2 : x->position == VAST_BREAKPOS_POSTROLL;
   int gy = !y->position ? 2 : y->position == VAST_BREAKPOS_POSTROLL;
-  if (gx != gy) return gx < gy;
-  if (gx == 2) return 0;
-  return x->at < y->at;
+  if (gx != gy) return gx < gy ? -1 : 1;
+  if (gx != 2 && x->at != y->at) return x->at < y->at ? -1 : 1;
+  if (x->index != y->index) return x->index < y->index ? -1 : 1;
+  return x->repeat < y->repeat ? -1 : x->repeat > y->repeat;
 }
 
 vast_err vast_vmap_schedule(const vast_vmap *m, double content, vast_break_slot *out, size_t cap,
                             size_t *n) {
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  o.content = content;
+  return vast_vmap_schedule_opts(m, &o, out, cap, n);
+}
+
+vast_err vast_vmap_schedule_opts(const vast_vmap *m, const vast_schedule_opts *opts,
+                                 vast_break_slot *out, size_t cap, size_t *n) {
   if (n) *n = 0;
   if (!m || !n || (!out && cap)) return VAST_E_INVAL;
-  *n = m->n_breaks;
-  if (m->n_breaks > cap) return VAST_E_NOSPACE;
-  for (size_t i = 0; i < m->n_breaks; i++) {
-    vast_break_slot s;
-    s.brk = &m->breaks[i];
-    s.index = i;
-    place(&s, content);
-    size_t j = i; /* insertion sort, stable */
-    while (j > 0 && slot_before(&s, &out[j - 1])) {
-      out[j] = out[j - 1];
-      j--;
-    }
-    out[j] = s;
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  if (opts) {
+    if (opts->size != sizeof *opts) return VAST_E_INVAL;
+    o = *opts;
   }
+  if (o.n_cues && !o.cues) return VAST_E_INVAL;
+  for (size_t i = 0; i < o.n_cues; i++)
+    if (!isfinite(o.cues[i]) || o.cues[i] < 0 || (i && o.cues[i] < o.cues[i - 1]))
+      return VAST_E_INVAL;
+  size_t total = 0;
+  for (size_t i = 0; i < m->n_breaks; i++) {
+    vast_break_slot s = {.brk = &m->breaks[i], .index = i};
+    place(&s, &o);
+    size_t c = copies(&s, &o);
+    total = total + 1 + c < total ? SIZE_MAX : total + 1 + c;
+  }
+  *n = total;
+  if (total > cap) return VAST_E_NOSPACE;
+  size_t j = 0;
+  for (size_t i = 0; i < m->n_breaks; i++) {
+    vast_break_slot s = {.brk = &m->breaks[i], .index = i};
+    place(&s, &o);
+    size_t c = copies(&s, &o);
+    out[j++] = s;
+    for (size_t k = 1; k <= c; k++) {
+      vast_break_slot t = s;
+      t.repeat = (unsigned)k;
+      t.at = s.at + (double)k * s.brk->repeat_after.value;
+      t.position = VAST_BREAKPOS_MIDROLL;
+      t.why = NULL;
+      out[j++] = t;
+    }
+  }
+  qsort(out, total, sizeof *out, slot_cmp);
   return VAST_OK;
 }
 
@@ -299,10 +372,14 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
       m = *o.macros;
     else
       vast_macro_ctx_init(&m);
-    char pos[16];
+    char pos[16], tx[40];
     snprintf(pos, sizeof pos, "%d", position);
     if (position > 0 && m.value[VAST_MACRO_BREAKPOSITION] != VAST_MACRO_WITHHELD)
       m.value[VAST_MACRO_BREAKPOSITION] = pos;
+    /* the AdTagURI request opens the transaction: the resolution shares its id */
+    if (!m.value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(tx, sizeof tx) == VAST_OK)
+      m.value[VAST_MACRO_TRANSACTIONID] = tx;
+    o.macros = &m;
     vast_macro_vars v;
     vast_macro_vars_init(&v);
     v.wall_time = vast_now();
@@ -320,24 +397,4 @@ vast_err vast_break_resolve(const vast_doc *doc, const vast_ad_break *b, int pos
   default:
     return vast__error_set(err, VAST_E_NO_AD, 303, "the break has no AdSource");
   }
-}
-
-vast_err vast_transaction_id(char *out, size_t cap) {
-  if (!out || cap < 37) return VAST_E_NOSPACE;
-  unsigned char b[16];
-  FILE *f = fopen("/dev/urandom", "rb");
-  size_t got = f ? fread(b, 1, sizeof b, f) : 0;
-  if (f) fclose(f);
-  if (got != sizeof b) return VAST_E_IO;
-  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-  for (int i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-    out[o++] = hex[b[i] >> 4];
-    out[o++] = hex[b[i] & 15];
-  }
-  out[o] = 0;
-  return VAST_OK;
 }

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "collect/server-int.h"
 
 void vast__clog(vast_collector *c, const char *fmt, ...) {
@@ -143,38 +144,10 @@ void vast_collector_opts_init(vast_collector_opts *o) {
 static void set_err(vast_error *err, vast_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_err(vast_error *err, vast_err code, const char *fmt, ...) {
-  if (!err) return;
-  memset(err, 0, sizeof *err);
-  err->code = code;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  vast__error_setv(err, code, 0, fmt, ap); /* base/error.h; the collector has no IAB code */
   va_end(ap);
-}
-
-static int parse_map(vast_collector *c, const char *map) {
-  static const char *names[] = {"ad", "cr", "sid", "code", "r"};
-  char *copy = strdup(map), *save = NULL;
-  if (!copy) return -1;
-  for (char *p = copy, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
-    char *eq = strchr(tok, '=');
-    if (!eq || eq == tok || c->nmap == 16 || (size_t)(eq - tok) >= sizeof c->map[0].name) {
-      free(copy);
-      return -1;
-    }
-    *eq = 0;
-    int f = F_NONE;
-    for (int i = 0; i < F_NONE; i++)
-      if (!strcmp(eq + 1, names[i])) f = i;
-    if (f == F_NONE) {
-      free(copy);
-      return -1;
-    }
-    snprintf(c->map[c->nmap].name, sizeof c->map[0].name, "%s", tok);
-    c->map[c->nmap++].field = f;
-  }
-  free(copy);
-  return 0;
 }
 
 /* Splits "HOST:PORT", "[V6]:PORT" or ":PORT". */
@@ -249,6 +222,15 @@ static void collector_free_parts(vast_collector *c) {
     for (unsigned i = 0; i < c->nworkers; i++) {
       worker *w = c->workers[i];
       if (!w) continue;
+      if (w->handles) {
+        /* A start that failed half way left them open (after a run they are
+           closed): close them, so the loop and its descriptors can go. */
+        uv_handle_t *hs[4] = {(uv_handle_t *)&w->listener, (uv_handle_t *)&w->wake,
+                              (uv_handle_t *)&w->sweep, (uv_handle_t *)&w->commit};
+        for (int j = 0; j < 4; j++)
+          if (!uv_is_closing(hs[j])) uv_close(hs[j], NULL);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+      }
       if (w->io) w->io->destroy(w);
       if (w->loop.data) uv_loop_close(&w->loop);
       vast__journal_close(w->jr, 0);
@@ -316,7 +298,7 @@ vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site
   c->o.db_path = c->s_db;
   c->o.kafka = c->s_kafka;
   c->o.param_map = NULL;
-  if (def.param_map && parse_map(c, def.param_map) != 0) {
+  if (def.param_map && vast__wire_map_parse(def.param_map, &c->map) != 0) {
     set_err(err, VAST_E_INVAL,
             "invalid parameter map '%s' (want NAME=FIELD,... with FIELD "
             "ad, cr, sid, code or r)",
@@ -465,7 +447,13 @@ vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site
         snprintf(c->address, sizeof c->address, "[%s]:%d", ip, c->port);
       }
     }
-    uv_loop_init(&w->loop);
+    int ue = uv_loop_init(&w->loop);
+    if (ue != 0) {
+      set_err(err, VAST_E_IO, "cannot start an event loop: %s", uv_strerror(ue));
+      close(fd);
+      collector_free_parts(c);
+      return VAST_E_IO;
+    }
     w->loop.data = w;
     w->io = &vast__io_epoll;
     if (c->o.io != VAST_IO_EPOLL) {
@@ -483,22 +471,22 @@ vast_err vast__collector_start(const vast_collector_opts *opts, const vast__site
     }
     if (w->io != &vast__io_uring)
       c->io_used = VAST_IO_EPOLL; /* io_uring only if every loop has it */
+    if ((ue = uv_async_init(&w->loop, &w->wake, on_wake)) != 0) { /* its eventfd */
+      set_err(err, VAST_E_IO, "cannot start an event loop (wake-up): %s", uv_strerror(ue));
+      close(fd);
+      collector_free_parts(c);
+      return VAST_E_IO;
+    }
+    w->wake.data = w;
     uv_tcp_init(&w->loop, &w->listener);
     w->listener.data = w;
-    uv_async_init(&w->loop, &w->wake, on_wake);
-    w->wake.data = w;
     uv_timer_init(&w->loop, &w->sweep);
     w->sweep.data = w;
     uv_prepare_init(&w->loop, &w->commit);
     w->commit.data = w;
+    w->handles = 1;
     if (w->io->listen(w, fd) != 0) {
       set_err(err, VAST_E_IO, "cannot listen on %s", c->s_listen);
-      /* Close the handles so the loop can be closed. */
-      uv_close((uv_handle_t *)&w->listener, NULL);
-      uv_close((uv_handle_t *)&w->wake, NULL);
-      uv_close((uv_handle_t *)&w->sweep, NULL);
-      uv_close((uv_handle_t *)&w->commit, NULL);
-      uv_run(&w->loop, UV_RUN_DEFAULT);
       collector_free_parts(c);
       return VAST_E_IO;
     }

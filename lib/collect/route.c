@@ -33,26 +33,6 @@ void vast__route_ans_free(vast__route_ans *a) {
   a->owned = a->hitq = NULL;
 }
 
-static int field_of(vast_collector *c, const char *key, size_t n) {
-  for (unsigned i = 0; i < c->nmap; i++)
-    if (strlen(c->map[i].name) == n && memcmp(c->map[i].name, key, n) == 0) return c->map[i].field;
-  static const char *names[] = {"ad", "cr", "sid", "code", "r"};
-  for (int f = 0; f < F_NONE; f++)
-    if (strlen(names[f]) == n && memcmp(names[f], key, n) == 0) return f;
-  return F_NONE;
-}
-
-static int valid_event(const char *e, size_t n) {
-  if (n == 0 || n > 47) return 0;
-  for (size_t i = 0; i < n; i++) {
-    char ch = e[i];
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-          ch == '_' || ch == '-' || ch == '.'))
-      return 0;
-  }
-  return 1;
-}
-
 /*
  * Builds the hit record of a tracking request, or returns NULL (out of
  * memory, or bad event name: *bad set).
@@ -64,20 +44,20 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
   /* decoded values: event, ad, cr, sid */
   char ev[64];
   long evn = vast__url_decode(rq->path.p + 3, rq->path.n - 3, ev, sizeof ev);
-  if (evn < 0 || !valid_event(ev, (size_t)evn)) {
+  if (evn < 0 || !vast__wire_event_ok(ev, (size_t)evn)) {
     *bad = 1;
     return NULL;
   }
-  vast__str val[F_NONE] = {{0}};
-  int have[F_NONE] = {0};
+  vast__str val[VAST__WIRE_NFIELDS] = {{0}};
+  int have[VAST__WIRE_NFIELDS] = {0};
   const char *q = rq->query.p, *qe = q + rq->query.n;
   while (q && q < qe) {
     const char *amp = memchr(q, '&', (size_t)(qe - q));
     const char *pe = amp ? amp : qe;
     const char *eq = memchr(q, '=', (size_t)(pe - q));
     const char *ke = eq ? eq : pe;
-    int f = field_of(c, q, (size_t)(ke - q));
-    if (f != F_NONE && !have[f]) {
+    int f = vast__wire_field_of(&c->map, q, (size_t)(ke - q));
+    if (f != VAST__WIRE_NFIELDS && !have[f]) {
       have[f] = 1;
       val[f] = eq ? (vast__str){eq + 1, (size_t)(pe - eq - 1)} : (vast__str){pe, 0};
     }
@@ -105,7 +85,7 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
     if (vast__bput(sb, &len, scap, (p), (n)) || vast__bput(sb, &len, scap, "", 1)) return NULL;    \
   } while (0)
   ADD_RAW(O_EV, ev, (size_t)evn);
-  for (int f = F_AD; f <= F_SID; f++) {
+  for (int f = VAST__WIRE_AD; f <= VAST__WIRE_SID; f++) {
     if (!have[f]) continue;
     int idx = O_AD + f;
     if (*scap < len + val[f].n + 1) {
@@ -125,10 +105,10 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
     len += (size_t)dn + 1;
   }
   int code = -1;
-  if (have[F_CODE] && val[F_CODE].n > 0 && val[F_CODE].n < 10) {
+  if (have[VAST__WIRE_CODE] && val[VAST__WIRE_CODE].n > 0 && val[VAST__WIRE_CODE].n < 10) {
     code = 0;
-    for (size_t i = 0; i < val[F_CODE].n; i++) {
-      char ch = val[F_CODE].p[i];
+    for (size_t i = 0; i < val[VAST__WIRE_CODE].n; i++) {
+      char ch = val[VAST__WIRE_CODE].p[i];
       if (ch < '0' || ch > '9') {
         code = -1;
         break;
@@ -136,7 +116,8 @@ static vast__hit *make_hit(conn *k, const vast__http_req *rq, int *r204, int *ba
       code = code * 10 + (ch - '0');
     }
   }
-  if (have[F_R] && val[F_R].n == 3 && memcmp(val[F_R].p, "204", 3) == 0) *r204 = 1;
+  if (have[VAST__WIRE_R] && val[VAST__WIRE_R].n == 3 && memcmp(val[VAST__WIRE_R].p, "204", 3) == 0)
+    *r204 = 1;
   ADD_RAW(O_IP, k->ip, strlen(k->ip));
   if (rq->user_agent.n) ADD_RAW(O_UA, rq->user_agent.p, rq->user_agent.n);
   if (rq->device_ip.n) ADD_RAW(O_DIP, rq->device_ip.p, rq->device_ip.n);
@@ -535,7 +516,7 @@ static void answer(conn *k, const vast__http_req *rq, vast__route_ans *a, int he
   r2.query = (vast__str){a->hitq, a->hqn};
   if (a->location && c->o.tap_forward) { /* none or server: a plain hit */
     handle_hit(k, &r2, head, close, v10);
-    if (c->o.tap_forward == 2) forward_job(k, rq, a->location, a->locn);
+    if (c->o.tap_forward == 2 && c->site->forward) forward_job(k, rq, a->location, a->locn);
     vast__route_ans_free(a);
     return;
   }

@@ -7,8 +7,8 @@
  *                  (drain, wake-up, sweep timer)
  *   conn.c         connections: response slots in order, answers, writing,
  *                  back-pressure, the parse loop over received bytes
- *   route.c        request routing: tracking hits, POST bodies, the routes
- *                  of the web UI and player certification, thread-pool jobs
+ *   route.c        request routing: tracking hits, POST bodies, the route
+ *                  tables of the site (collect-int.h), thread-pool jobs
  *   loop-uring.c   the io_uring socket backend and its event loop
  *   loop-epoll.c   the libuv (epoll) socket backend
  *   writer.c       the writer thread (group commit), the loader (journal
@@ -32,6 +32,7 @@
 #include <uv.h>
 
 #include "collect/collect-int.h"
+#include "collect/wire.h"
 
 /* ---- constants ---- */
 
@@ -42,7 +43,6 @@ extern const unsigned char vast__gif[43]; /* the transparent 1x1 GIF (conn.c) */
   "0\r\n"
 
 /* The fields of a tracking hit's query (route.c; --map names them). */
-enum { F_AD, F_CR, F_SID, F_CODE, F_R, F_NONE };
 
 /* Status codes counted in /metrics (stats.c). */
 #define NSTATUS 13
@@ -200,6 +200,7 @@ struct worker {
   uv_prepare_t commit; /* epoll, journal mode: journal and answer before each poll */
   pthread_t tid;
   int started, draining, closed_handles, listener_open;
+  int handles; /* the uv handles above are initialised (start got that far) */
   uint64_t drain_deadline;
   unsigned nconns;
   conn *conns, *waiting;
@@ -222,7 +223,8 @@ typedef struct evcount {
 
 /* Live counts for the dashboard (/api/stats): the funnel per ad, error codes. */
 enum { FUN_IMP, FUN_START, FUN_Q1, FUN_MID, FUN_Q3, FUN_COMPLETE, FUN_ERROR, FUN_OTHER, FUN_N };
-extern const char *const vast__funnel[FUN_N]; /* their event names (stats.c) */
+/* their names: vast__wire_funnel (wire.h), in the same order */
+_Static_assert(FUN_N == VAST__WIRE_COLUMNS_N, "the dashboard columns are wire.h's");
 #define NADS 256     /* ads counted one by one; later ones only in ads_other */
 #define ADS_HASH 512 /* open addressing, power of two > 1.5 * NADS */
 typedef struct adcount {
@@ -240,11 +242,7 @@ struct vast_collector {
   char *s_listen, *s_db, *s_kafka;
   char address[96];
   int port;
-  struct {
-    char name[32];
-    int field;
-  } map[16];
-  unsigned nmap;
+  vast__wire_map map; /* --map: the operator's query names (wire.h) */
   unsigned nworkers;
   worker **workers;
   /* writer */

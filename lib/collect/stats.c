@@ -17,8 +17,6 @@ const double vast__lat_b[NLAT] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 const double vast__batch_b[NBATCH] = {1,   2,   4,   8,    16,   32,   64,
                                       128, 256, 512, 1024, 2048, 4096, 8192};
-const char *const vast__funnel[FUN_N] = {"impression",    "start",    "firstQuartile", "midpoint",
-                                         "thirdQuartile", "complete", "error",         "other"};
 
 static void appendf(char **b, size_t *len, size_t *cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -114,14 +112,15 @@ void vast__stats_web(vast_collector *c, char **b, size_t *len, size_t *cap) {
       tot[f] += c->ads[i].n[f];
   appendf(b, len, cap, "},\"funnel\":[");
   for (int f = 0; f <= FUN_COMPLETE; f++)
-    appendf(b, len, cap, "%s{\"event\":\"%s\",\"n\":%llu}", f ? "," : "", vast__funnel[f],
+    appendf(b, len, cap, "%s{\"event\":\"%s\",\"n\":%llu}", f ? "," : "", vast__wire_funnel[f],
             (unsigned long long)tot[f]);
   appendf(b, len, cap, "],\"ads\":[");
   for (unsigned i = 0; i < c->nads; i++) {
     appendf(b, len, cap, "%s{\"ad\":", i ? "," : "");
     vast__json_str(b, len, cap, c->ads[i].ad, strlen(c->ads[i].ad));
     for (int f = 0; f < FUN_N; f++)
-      appendf(b, len, cap, ",\"%s\":%llu", vast__funnel[f], (unsigned long long)c->ads[i].n[f]);
+      appendf(b, len, cap, ",\"%s\":%llu", vast__wire_funnel[f],
+              (unsigned long long)c->ads[i].n[f]);
     appendf(b, len, cap, "}");
   }
   appendf(b, len, cap, "],\"adsOther\":%llu,\"errors\":[", (unsigned long long)c->ads_other);

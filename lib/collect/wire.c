@@ -12,8 +12,9 @@
 
 const char *const vast__wire_field_names[VAST__WIRE_NFIELDS] = {"ad", "cr", "sid", "code", "r"};
 
-const char *const vast__wire_funnel[VAST__WIRE_FUNNEL_N] = {
-    "impression", "start", "firstQuartile", "midpoint", "thirdQuartile", "complete"};
+const char *const vast__wire_funnel[VAST__WIRE_COLUMNS_N] = {
+    "impression",    "start",    "firstQuartile", "midpoint",
+    "thirdQuartile", "complete", "error",         "other"};
 
 int vast__wire_event_ok(const char *e, size_t n) {
   if (n == 0 || n > VAST__WIRE_EVENT_MAX) return 0;

@@ -1,6 +1,6 @@
 /*
  * wire.h: the collector's wire contract (internal), in one place for every
- * side of it: the server that counts beacons (collect.c), the report that
+ * side of it: the server that counts beacons (route.c), the report that
  * reads fired URLs back (report.c), the test ad server that writes beacon
  * URLs (certify), and the dashboard and inspector (web). docs/collector.md
  * is its prose.
@@ -53,9 +53,12 @@ int vast__wire_field_of(const vast__wire_map *map, const char *key, size_t n);
 /* What --map must look like, for error messages. */
 #define VAST__WIRE_MAP_SYNTAX "NAME=FIELD,... with FIELD ad, cr, sid, code or r"
 
-/* The funnel, in order: impression, start, the quartiles, complete. */
+/* The funnel, in order: impression, start, the quartiles, complete (the first
+   VAST__WIRE_FUNNEL_N names); then the two other columns the dashboard counts per
+   ad (/api/stats): error beacons, and every other event. */
 #define VAST__WIRE_FUNNEL_N 6
-extern const char *const vast__wire_funnel[VAST__WIRE_FUNNEL_N];
+#define VAST__WIRE_COLUMNS_N 8
+extern const char *const vast__wire_funnel[VAST__WIRE_COLUMNS_N];
 /* The step of an event name, -1 when it is not a funnel step. */
 int vast__wire_funnel_step(const char *event);
 

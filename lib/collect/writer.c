@@ -50,7 +50,7 @@ static int cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms) {
 /* Funnel column of an event name. */
 static int funnel_of(const char *e) {
   for (int i = 0; i < FUN_OTHER; i++)
-    if (!strcmp(e, vast__funnel[i])) return i;
+    if (!strcmp(e, vast__wire_funnel[i])) return i;
   return FUN_OTHER;
 }
 

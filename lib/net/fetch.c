@@ -289,6 +289,12 @@ size_t vast__sink_write(char *data, size_t sz, size_t nm, void *ud) {
 
 vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_result *res,
                     vast_error *err) {
+  return vast_fetch_headers(url, opts, NULL, 0, res, err);
+}
+
+vast_err vast_fetch_headers(const char *url, const vast_fetch_opts *opts,
+                            const char *const *headers, size_t n_headers, vast_fetch_result *res,
+                            vast_error *err) {
   vast_fetch_opts o;
   vast_fetch_opts_init(&o);
   if (opts) memcpy(&o, opts, opts->size && opts->size < sizeof o ? opts->size : sizeof o);
@@ -311,8 +317,29 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
                            "cannot fetch '%.150s': only http and https URLs are fetched", url);
   }
   if (vast__curl_init() != 0) return VAST_E_HTTP;
+  struct curl_slist *hdrs = NULL;
+  for (size_t i = 0; i < n_headers; i++) { /* "Name: value", no header splitting */
+    const char *h = headers ? headers[i] : NULL;
+    const char *colon = h ? strchr(h, ':') : NULL;
+    int ok = colon && colon > h && vast_net_header_value_ok(h);
+    for (const char *q = h; ok && q < colon; q++)
+      ok = isalnum((unsigned char)*q) || strchr("!#$%&'*+-.^_`|~", *q);
+    struct curl_slist *nl = ok ? curl_slist_append(hdrs, h) : NULL;
+    if (!nl) {
+      curl_slist_free_all(hdrs);
+      return vast__error_set(err, ok ? VAST_E_NOMEM : VAST_E_INVAL, 0,
+                             "cannot fetch '%.150s': a request header is not \"Name: value\" "
+                             "without control characters",
+                             url);
+    }
+    hdrs = nl;
+  }
   CURL *easy = curl_easy_init();
-  if (!easy) return VAST_E_NOMEM;
+  if (!easy) {
+    curl_slist_free_all(hdrs);
+    return VAST_E_NOMEM;
+  }
+  if (hdrs) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
   vast__guard guard = {opts->refuse_private, 0};
   vast__sink s = {NULL, 0, 0, opts->max_bytes ? opts->max_bytes : VAST_DEFAULT_MAX_RESPONSE, 0};
   char ebuf[CURL_ERROR_SIZE] = "";
@@ -331,6 +358,7 @@ vast_err vast_fetch(const char *url, const vast_fetch_opts *opts, vast_fetch_res
   res->status = status;
   if (eff) res->effective_url = strdup(eff);
   curl_easy_cleanup(easy);
+  curl_slist_free_all(hdrs);
   vast_err e = vast__curl_err(rc, &guard, s.too_large);
   if (e == VAST_OK && (status < 200 || status > 299)) {
     e = VAST_E_HTTP;

@@ -42,6 +42,7 @@ typedef struct rs {
   int nomem;
   uint64_t rng;            /* cache-busters */
   struct curl_slist *hdrs; /* opts headers (SSAI X-Device-*), on every request */
+  vast_macro_ctx mctx;     /* the caller's macros + [TRANSACTIONID]: r.o.macros */
 } rs;
 
 void vast_resolve_opts_init(vast_resolve_opts *o) {
@@ -660,6 +661,23 @@ static vast_err run(const char *url, int is_file, const char *buf, size_t len,
     curl_slist_free_all(r.hdrs);
     return VAST_E_NOMEM;
   }
+  /* One [TRANSACTIONID] for the whole resolution: every VASTAdTagURI request
+     and Error URL, and (vast_chain_transaction_id) the beacons of its ads.
+     The caller's value, when it gives one, wins. */
+  vast_macro_ctx_init(&r.mctx);
+  if (r.o.macros) {
+    size_t sz = r.o.macros->size < sizeof r.mctx ? r.o.macros->size : sizeof r.mctx;
+    if (sz > sizeof(size_t)) memcpy(&r.mctx, r.o.macros, sz);
+    r.mctx.size = sizeof r.mctx;
+  }
+  const char *tx = r.mctx.value[VAST_MACRO_TRANSACTIONID];
+  if (!tx) {
+    if (vast_transaction_id(r.c->txid, sizeof r.c->txid) == VAST_OK)
+      r.mctx.value[VAST_MACRO_TRANSACTIONID] = r.c->txid;
+  } else if (tx != VAST_MACRO_WITHHELD) {
+    snprintf(r.c->txid, sizeof r.c->txid, "%s", tx);
+  }
+  r.o.macros = &r.mctx;
   vast__arena_init(&r.c->arena);
   r.t0 = vast__now_us();
   r.rng = r.t0 ^ (uint64_t)(uintptr_t)&r;
@@ -721,4 +739,24 @@ vast_err vast_resolve_buffer(const char *buf, size_t len, const char *base,
   if (!buf) return VAST_E_INVAL;
   int is_file = base && !vast__is_http(base);
   return run(base, is_file, buf, len, opts, chain, err);
+}
+
+vast_err vast_transaction_id(char *out, size_t cap) {
+  if (!out || cap < 37) return VAST_E_NOSPACE;
+  unsigned char b[16];
+  FILE *f = fopen("/dev/urandom", "rb");
+  size_t got = f ? fread(b, 1, sizeof b, f) : 0;
+  if (f) fclose(f);
+  if (got != sizeof b) return VAST_E_IO;
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = hex[b[i] >> 4];
+    out[o++] = hex[b[i] & 15];
+  }
+  out[o] = 0;
+  return VAST_OK;
 }

@@ -21,6 +21,7 @@ struct vast_chain {
   vast_error_beacon *eb;
   size_t n_eb;
   double elapsed_ms;
+  char txid[64]; /* [TRANSACTIONID] of the resolution ("" withheld) */
 };
 
 #endif

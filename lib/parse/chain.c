@@ -39,6 +39,10 @@ const vast_error_beacon *vast_chain_error_beacons(const vast_chain *c, size_t *n
   return c ? c->eb : NULL;
 }
 
+const char *vast_chain_transaction_id(const vast_chain *c) {
+  return c && c->txid[0] ? c->txid : NULL;
+}
+
 double vast_chain_elapsed_ms(const vast_chain *c) {
   return c ? c->elapsed_ms : 0;
 }

@@ -190,6 +190,26 @@ void vast_play_opts_init(vast_play_opts *opts) {
   opts->rate = 1;
 }
 
+size_t vast_play_event_address(const char *item, int *brk, int *ad) {
+  const char *p = item;
+  long a = 0, b = -1;
+  if (!p || !brk || !ad || *p < '0' || *p > '9') return 0;
+  while (*p >= '0' && *p <= '9' && a < 100000)
+    a = a * 10 + (*p++ - '0');
+  if (*p == '.') {
+    b = a;
+    a = 0;
+    p++;
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9' && a < 100000)
+      a = a * 10 + (*p++ - '0');
+  }
+  if (*p != '/') return 0;
+  *brk = (int)b;
+  *ad = (int)a;
+  return (size_t)(p + 1 - item);
+}
+
 static double wall_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

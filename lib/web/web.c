@@ -12,8 +12,11 @@
  *   POST /api/resolve   vast_resolve_url / vast_resolve_buffer (private-range
  *                       guard on unless the server allows it, never files)
  *                       + vast_chain_write_json
- *   POST /api/play      vast_plan_create + vast_play_simulate, a dry run on a
- *                       4 Hz media clock (what `vastrack play --dry-run` does)
+ *   POST /api/play      a whole response played dry on a 4 Hz media clock, as
+ *                       `vastrack play --dry-run` plays it: every ad of a pod
+ *                       (vast_pod_from_*), every break of a VMAP
+ *                       (vast_vmap_schedule_opts, vast_break_resolve,
+ *                       vast_break_track), each ad on its own tracker
  *
  * The document is the request body, or is fetched from url= (vast_fetch with
  * the same limits and guard). Options come in the query string. A problem with
@@ -24,6 +27,7 @@
  * (lib/collect/route.c, through the route table at the end); it keeps no
  * state and is reentrant.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,167 +462,565 @@ static void api_resolve(const web_input *in, const char *q, size_t qn, int allow
 
 /* ---- /api/play ---- */
 
-typedef struct play_sim {
-  vast__buf *b;
-  vast_play_state st; /* kept current by vast_play_simulate */
+#define WEB_MAX_GROUPS 16  /* ads the events of one request may address */
+#define WEB_MAX_BREAKS 256 /* slots of one VMAP schedule played from the web */
+
+/* The events addressed to one ad (brk 0 outside a VMAP; ad 0: content times). */
+typedef struct web_group {
+  int brk, ad;
+  vast_play_event ev[WEB_MAX_EVENTS];
   size_t n;
-  vast__buf *notes; /* the refused events */
-  int nn;
+} web_group;
+
+/* One /api/play: where the output goes and where the play stands. */
+typedef struct play_sim {
+  vast__buf *b;       /* "beacons" */
+  vast__buf *ads;     /* "ads" */
+  vast__buf *notes;   /* "refused" */
+  vast__buf *brks;    /* "breaks" */
+  vast_play_state st; /* kept current by vast_play_simulate */
+  size_t n, n_ads;
+  int nn, nb;
+  double t_base;    /* session seconds before the current ad */
+  int vmap;         /* a VMAP: records on the content clock */
+  double content_t; /* the content time of the break playing */
+  int brk, ad;      /* the current break (0: none) and ad (1-based) */
+  web_group *g;
+  size_t n_g;
+  long creative; /* creative= of the request, -1 the pick */
+  double watch;
+  int has_seed;
+  unsigned long long seed;
+  unsigned player_state;
+  int failed;          /* the last ad failed before it was shown (error@0) */
+  long first_creative; /* the first ad played: the one-ad summary on top */
+  double first_duration, first_watched;
+  size_t first_levels;
+  const char *fail_msg;
 } play_sim;
+
+static double sim_t(const play_sim *s) {
+  return s->vmap ? s->content_t : s->t_base + s->st.t;
+}
+
+static void beacon_head(play_sim *s, const char *event, double media, const char *url,
+                        size_t url_len, long level) {
+  vast__buf_puts(s->b, s->n++ ? ",{" : "{");
+  vast__buf_printf(s->b, "\"t\":%.3f,\"media\":", sim_t(s));
+  if (media >= 0)
+    vast__buf_printf(s->b, "%.3f", media);
+  else
+    vast__buf_puts(s->b, "null");
+  vast__buf_puts(s->b, ",\"event\":");
+  vast__json_buf_str(s->b, event);
+  if (level >= 0)
+    vast__buf_printf(s->b, ",\"level\":%ld,\"url\":", level);
+  else
+    vast__buf_puts(s->b, ",\"level\":null,\"url\":");
+  vast__json_buf_strn(s->b, url, url_len);
+  if (s->brk)
+    vast__buf_printf(s->b, ",\"break\":%d,\"ad\":", s->brk);
+  else
+    vast__buf_puts(s->b, ",\"break\":null,\"ad\":");
+  if (s->ad)
+    vast__buf_printf(s->b, "%d}", s->ad);
+  else
+    vast__buf_puts(s->b, "null}");
+}
 
 static void on_beacon(void *user, const vast_track_beacon *bc) {
   play_sim *s = user;
+  if (s->n >= WEB_MAX_BEACONS || !bc->url) return;
+  beacon_head(s, bc->name, bc->media_time < 0 ? s->st.media : bc->media_time, bc->url, bc->url_len,
+              (long)bc->level);
+}
+
+static void on_break_url(void *user, const char *event, const char *url, const char *tmpl) {
+  play_sim *s = user;
+  (void)tmpl;
   if (s->n >= WEB_MAX_BEACONS) return;
-  vast__buf_puts(s->b, s->n++ ? ",{" : "{");
-  vast__buf_printf(s->b, "\"t\":%.3f,\"media\":%.3f,\"event\":", s->st.t,
-                   bc->media_time < 0 ? s->st.media : bc->media_time);
-  vast__json_buf_str(s->b, bc->name);
-  vast__buf_printf(s->b, ",\"level\":%u,\"url\":", bc->level);
-  vast__json_buf_strn(s->b, bc->url, bc->url_len);
-  vast__buf_puts(s->b, "}");
+  int ad = s->ad;
+  s->ad = 0; /* a break's own beacon, no ad's */
+  beacon_head(s, event, -1, url, strlen(url), -1);
+  s->ad = ad;
 }
 
 /* The tracker refused an injected event: listed in "refused". */
 static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e, vast_err rc,
                        const char *reason) {
   play_sim *s = user;
+  (void)st;
   vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
-  vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", st->t);
+  vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", sim_t(s));
   vast__json_buf_str(s->notes, e->name);
   vast__buf_puts(s->notes, ",\"message\":");
   vast__json_buf_str(s->notes, reason);
-  vast__buf_puts(s->notes, "}");
+  if (s->brk)
+    vast__buf_printf(s->notes, ",\"break\":%d,\"ad\":%d}", s->brk, s->ad);
+  else
+    vast__buf_printf(s->notes, ",\"break\":null,\"ad\":%d}", s->ad);
 }
 
-static void api_play(const web_input *in, const char *q, size_t qn, int allow_private,
-                     vast__web_resp *out) {
-  char val[1024], msg[256] = "";
-  long creative = -1;
-  double watch = -1;
-  unsigned long long seed = 0;
-  int has_seed = 0;
-  vast_play_event ev[WEB_MAX_EVENTS];
-  size_t nev = 0;
-  char *end;
-  if (qparam(q, qn, "creative", val, sizeof val) > 0) {
-    creative = strtol(val, &end, 10);
-    if (*end || creative < 0) snprintf(msg, sizeof msg, "bad creative '%.64s'", val);
+static web_group *find_group(play_sim *s, int brk, int ad) {
+  for (size_t i = 0; i < s->n_g; i++)
+    if (s->g[i].brk == brk && s->g[i].ad == ad) return &s->g[i];
+  return NULL;
+}
+
+/*
+ * Splits events= into per-ad groups, with `vastrack play --events` syntax:
+ * NAME@T (the first ad), AD/NAME@T (a pod's AD-th ad), BREAK.AD/NAME@T (a
+ * VMAP's); in a VMAP an item without an address is at a content time and may
+ * only change the player's state. Returns 0, or fills msg.
+ */
+static int group_events(play_sim *s, const char *list, int vmap, char *msg, size_t cap) {
+  char item[256];
+  for (const char *p = list; p && *p;) {
+    const char *e = strchr(p, ',');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n >= sizeof item) {
+      snprintf(msg, cap, "event item too long");
+      return -1;
+    }
+    memcpy(item, p, n);
+    item[n] = 0;
+    p = e ? e + 1 : p + n;
+    if (!n) continue;
+    int brk = -1, ad = 1;
+    size_t skip = vast_play_event_address(item, &brk, &ad);
+    if ((skip && ad < 1) || (vmap && skip && brk < 1) || (!vmap && skip && brk >= 0)) {
+      snprintf(msg, cap,
+               "bad address in '%.64s': AD/NAME@T for a pod's ads, BREAK.AD/NAME@T in a VMAP "
+               "(1-based)",
+               item);
+      return -1;
+    }
+    if (!skip && vmap) ad = 0;
+    if (!vmap || !skip) brk = 0;
+    web_group *g = find_group(s, brk, ad);
+    if (!g) {
+      if (s->n_g == WEB_MAX_GROUPS) {
+        snprintf(msg, cap, "events for more than %d ads", WEB_MAX_GROUPS);
+        return -1;
+      }
+      g = &s->g[s->n_g++];
+      g->brk = brk;
+      g->ad = ad;
+    }
+    vast_play_event one;
+    size_t got = 0;
+    if (vast_play_events_parse(item + skip, &one, 1, &got, msg, cap) != VAST_OK) return -1;
+    if (!got) continue;
+    if (g->n == WEB_MAX_EVENTS) {
+      snprintf(msg, cap, "more than %d events for one ad", WEB_MAX_EVENTS);
+      return -1;
+    }
+    if (!ad && one.kind != VAST_IN_MUTE && one.kind != VAST_IN_UNMUTE &&
+        one.kind != VAST_IN_PLAYER_EXPAND && one.kind != VAST_IN_PLAYER_COLLAPSE) {
+      snprintf(msg, cap,
+               "'%.64s': in a VMAP an event without an address is at a content time and can "
+               "only change the player's state (mute, unmute, fullscreen, exitFullscreen); "
+               "address an ad's event as BREAK.AD/NAME@T",
+               item);
+      return -1;
+    }
+    size_t k = g->n++; /* keep time order, stable */
+    while (k > 0 && g->ev[k - 1].at > one.at) {
+      g->ev[k] = g->ev[k - 1];
+      k--;
+    }
+    g->ev[k] = one;
   }
-  if (qparam(q, qn, "watch", val, sizeof val) > 0) {
-    watch = strtod(val, &end);
-    if (*end || !(watch >= 0) || watch > WEB_MAX_WATCH)
-      snprintf(msg, sizeof msg, "bad watch '%.64s' (0 to %.0f seconds)", val, WEB_MAX_WATCH);
+  return 0;
+}
+
+/* Plays one ad on its own tracker; ctx: the break's macros. Returns 0, or -1
+ * with s->fail_msg set (the answer is then an error). */
+static int play_one(play_sim *s, const vast_selection *sel, const vast_macro_ctx *ctx,
+                    const web_group *g) {
+  long ci = s->creative >= 0 ? s->creative : (long)sel->creative;
+  const vast_ad *ad = sel->ad;
+  s->failed = 0;
+  if (ci >= (long)ad->n_creatives) {
+    s->fail_msg = "no such creative to play";
+    return -1;
   }
-  if (qparam(q, qn, "seed", val, sizeof val) > 0) {
-    seed = strtoull(val, &end, 10);
-    has_seed = 1;
-    if (*end) snprintf(msg, sizeof msg, "bad seed '%.64s'", val);
-  }
-  if (!msg[0] && qparam(q, qn, "events", val, sizeof val) > 0 &&
-      vast_play_events_parse(val, ev, WEB_MAX_EVENTS, &nev, msg, sizeof msg) == VAST_E_NOMEM) {
-    fail_json(out, 503, msg, 0, 0, 0, NULL, 0);
-    return;
-  }
-  if (msg[0]) {
-    fail_json(out, 400, msg, 0, 0, 0, NULL, 0);
-    return;
-  }
-  vast_doc *doc = parse_input(in, out);
-  if (!doc) return;
-  /* The ad and creative: the library's one pick (vast_select_doc, or
-     vast_select_chain once a Wrapper is resolved), as `vastrack play` does. */
-  const vast_vast *v = vast_doc_vast(doc);
-  int have_wrapper = 0;
-  for (size_t i = 0; v && i < v->n_ads; i++)
-    have_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
-  vast_chain *chain = NULL;
+  vast_selection use = *sel;
+  use.creative = (size_t)ci;
   vast_plan *plan = NULL;
   vast_tracker *tr = NULL;
-  vast_selection sel;
-  if (vast_select_doc(doc, 0, &sel) != VAST_OK) {
-    if (!have_wrapper) {
-      fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
-      goto done;
-    }
-    vast_resolve_opts ro;
-    resolve_opts(&ro, allow_private);
-    vast_error err;
-    memset(&err, 0, sizeof err);
-    vast_err rc =
-        vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain, &err);
-    if (rc != VAST_OK || vast_select_chain(chain, 0, &sel) != VAST_OK) {
-      snprintf(msg, sizeof msg, "cannot resolve the wrapper chain: %.200s",
-               err.message[0] ? err.message : vast_strerror(rc != VAST_OK ? rc : VAST_E_NO_AD));
-      fail_json(out, 200, msg, err.iab_code, 0, 0, NULL, 0);
-      goto done;
-    }
-  }
-  const vast_ad *const *ads = sel.chain ? sel.chain : &sel.ad;
-  size_t n_ads = sel.n_chain;
-  const vast_ad *ad = sel.ad;
-  long ci = creative >= 0 ? creative : (long)sel.creative;
-  if (ci >= (long)ad->n_creatives) {
-    fail_json(out, 200, "no such creative to play", 0, 0, 0, NULL, 0);
-    goto done;
-  }
-  vast__buf b = {0}, notes = {0};
-  play_sim sim;
-  memset(&sim, 0, sizeof sim);
-  sim.b = &b;
-  sim.notes = &notes;
-  vast_err rc = vast_plan_create(ads, n_ads, (size_t)ci, 0, &plan);
-  if (rc == VAST_OK) rc = vast_tracker_create(plan, NULL, on_beacon, &sim, &tr);
+  vast_err rc = vast_plan_create_selected(&use, &plan);
+  if (rc == VAST_OK) rc = vast_tracker_create(plan, ctx, on_beacon, s, &tr);
   if (rc != VAST_OK) {
-    snprintf(msg, sizeof msg, "cannot track creative %ld: %s", ci, vast_strerror(rc));
-    fail_json(out, 200, msg, 0, 0, 0, NULL, 0);
-    goto done;
+    vast_plan_free(plan);
+    s->fail_msg = "cannot track the creative";
+    return -1;
   }
-  if (has_seed) vast_tracker_seed(tr, seed);
+  if (s->has_seed) vast_tracker_seed(tr, s->seed);
+  vast_tracker_set_player_state(tr, s->player_state);
   double dur = vast_plan_duration(plan);
-  double stop = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
+  double stop = s->watch >= 0 ? (dur > 0 && s->watch > dur ? dur : s->watch) : dur;
   if (!(stop >= 0)) {
-    fail_json(out, 200, "the ad declares no duration: give watch=SECONDS", 0, 0, 0, NULL, 0);
-    goto done;
+    vast_tracker_free(tr);
+    vast_plan_free(plan);
+    s->fail_msg = "the ad declares no duration: give watch=SECONDS";
+    return -1;
   }
   if (stop > WEB_MAX_WATCH) stop = WEB_MAX_WATCH;
-  vast__buf_printf(&b, "{\"ok\":true,\"creative\":%ld,\"duration\":", ci);
-  if (dur >= 0)
-    vast__buf_printf(&b, "%.3f", dur);
+  if (!s->n_ads) {
+    s->first_creative = ci;
+    s->first_duration = dur;
+    s->first_watched = stop;
+    s->first_levels = sel->n_chain;
+  }
+  vast__buf_puts(s->ads, s->n_ads++ ? ",{" : "{");
+  if (s->brk)
+    vast__buf_printf(s->ads, "\"break\":%d", s->brk);
   else
-    vast__buf_puts(&b, "null");
-  vast__buf_printf(&b, ",\"watched\":%.3f,\"levels\":%zu,\"resolved\":%s,\"beacons\":[", stop,
-                   n_ads, chain ? "true" : "false");
-  vast__buf_write(&notes, "", 0);
+    vast__buf_puts(s->ads, "\"break\":null");
+  vast__buf_printf(s->ads, ",\"ad\":%d,\"id\":", s->ad);
+  vast__json_buf_str(s->ads, ad->id);
+  vast__buf_printf(s->ads, ",\"creative\":%ld,\"duration\":", ci);
+  if (dur >= 0)
+    vast__buf_printf(s->ads, "%.3f", dur);
+  else
+    vast__buf_puts(s->ads, "null");
+  vast__buf_printf(s->ads, ",\"watched\":%.3f,\"levels\":%zu}", stop, sel->n_chain);
   vast_play_opts po;
   vast_play_opts_init(&po);
   po.end = stop;
   po.fire_ended = dur > 0 && stop >= dur;
   po.duration = dur;
-  po.wall_start = (double)time(NULL);
+  po.wall_start = (double)time(NULL) + s->t_base;
   po.max_steps = WEB_MAX_STEPS;
-  po.events = ev;
-  po.n_events = nev;
+  po.events = g ? g->ev : NULL;
+  po.n_events = g ? g->n : 0;
   po.on_refused = on_refused;
-  po.user = &sim;
-  rc = vast_play_simulate(tr, &po, &sim.st);
-  if (rc != VAST_OK) {
-    free(b.p);
-    free(notes.p);
-    fail_json(out, 200, vast_strerror(rc), 0, 0, 0, NULL, 0);
-    goto done;
-  }
-  vast__buf_printf(&b, "],\"truncated\":%s,\"refused\":[",
-                   sim.n >= WEB_MAX_BEACONS ? "true" : "false");
-  if (notes.n) vast__buf_write(&b, notes.p, notes.n);
-  if (notes.fail) b.fail = 1;
-  free(notes.p);
-  vast__buf_puts(&b, "]}");
-  finish(out, 200, &b);
-done:
+  po.user = s;
+  memset(&s->st, 0, sizeof s->st);
+  rc = vast_play_simulate(tr, &po, &s->st);
+  for (size_t i = 0; g && i < g->n; i++)
+    s->failed |= g->ev[i].kind == VAST_IN_ERROR && g->ev[i].at <= 0;
+  s->t_base += s->st.t;
+  memset(&s->st, 0, sizeof s->st);
   vast_tracker_free(tr);
   vast_plan_free(plan);
+  if (rc != VAST_OK) {
+    s->fail_msg = vast_strerror(rc);
+    return -1;
+  }
+  return 0;
+}
+
+/* Plays every ad of a pod, a failed one (error@0) replaced from the buffet,
+ * [ADCOUNT] and [PODSEQUENCE] set as `vastrack play` sets them. */
+static int play_pod(play_sim *s, const vast_pod *pod, const vast_macro_ctx *base) {
+  size_t next_b = 0;
+  long played = 0;
+  for (size_t i = 0; i < pod->n_ads; i++) {
+    const vast_pod_ad *pa = &pod->ads[i];
+    int seq = pa->sequence, repl = 0;
+    for (;;) {
+      vast_macro_ctx c = *base;
+      char cnt[24], sq[24];
+      snprintf(cnt, sizeof cnt, "%ld", played + 1);
+      snprintf(sq, sizeof sq, "%d", seq);
+      if (!base->value[VAST_MACRO_ADCOUNT]) c.value[VAST_MACRO_ADCOUNT] = cnt;
+      if (seq >= 0 && !base->value[VAST_MACRO_PODSEQUENCE]) c.value[VAST_MACRO_PODSEQUENCE] = sq;
+      s->ad = (int)i + 1;
+      if (play_one(s, &pa->sel, &c, repl ? NULL : find_group(s, s->brk, s->ad)) != 0) return -1;
+      if (!s->failed || repl) {
+        played += !s->failed;
+        break;
+      }
+      if (next_b >= pod->n_buffet) break;
+      pa = &pod->buffet[next_b++];
+      repl = 1;
+    }
+  }
+  return 0;
+}
+
+/* A VMAP: its breaks in content order (content=, cues=), each resolved and
+ * played with its break events, on the content clock. */
+static int play_vmap(play_sim *s, const vast_doc *doc, const web_input *in,
+                     const vast_schedule_opts *so, const vast_macro_ctx *mctx, int allow_private) {
+  vast_break_slot *slots = calloc(WEB_MAX_BREAKS, sizeof *slots);
+  if (!slots) {
+    s->fail_msg = "out of memory";
+    return -1;
+  }
+  size_t n = 0;
+  vast_err rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), so, slots, WEB_MAX_BREAKS, &n);
+  if (rc != VAST_OK) {
+    free(slots);
+    s->fail_msg = rc == VAST_E_NOSPACE ? "the VMAP schedules more than 256 breaks"
+                                       : "cannot schedule the VMAP (bad cues=?)";
+    return -1;
+  }
+  s->vmap = 1;
+  const web_group *cg = find_group(s, 0, 0);
+  size_t next_cev = 0;
+  double content_at = 0;
+  for (size_t i = 0; i < n; i++) {
+    const vast_break_slot *sl = &slots[i];
+    const vast_ad_break *b = sl->brk;
+    s->brk = (int)i + 1;
+    s->ad = 0;
+    vast__buf_puts(s->brks, s->nb++ ? ",{" : "{");
+    vast__buf_printf(s->brks, "\"break\":%d,\"timeOffset\":", s->brk);
+    vast__json_buf_str(s->brks, b->time_offset);
+    vast__buf_puts(s->brks, ",\"breakId\":");
+    vast__json_buf_str(s->brks, b->break_id);
+    vast__buf_printf(s->brks, ",\"repeat\":%u,\"position\":", sl->repeat);
+    if (!sl->position || sl->at < 0) {
+      vast__buf_puts(s->brks, "null,\"at\":null,\"error\":");
+      vast__json_buf_str(s->brks, sl->why ? sl->why : "the content duration is unknown");
+      vast__buf_puts(s->brks, "}");
+      continue;
+    }
+    vast__buf_printf(s->brks, "%d,\"at\":%.3f,\"error\":", sl->position, sl->at);
+    if (sl->at > content_at) {
+      s->t_base += sl->at - content_at;
+      content_at = sl->at;
+    }
+    s->content_t = sl->at;
+    for (; cg && next_cev < cg->n && cg->ev[next_cev].at <= sl->at; next_cev++) {
+      const vast_play_event *e = &cg->ev[next_cev];
+      if (e->kind == VAST_IN_MUTE) s->player_state |= VAST_PLAYER_MUTED;
+      if (e->kind == VAST_IN_UNMUTE) s->player_state &= ~(unsigned)VAST_PLAYER_MUTED;
+      if (e->kind == VAST_IN_PLAYER_EXPAND) s->player_state |= VAST_PLAYER_FULLSCREEN;
+      if (e->kind == VAST_IN_PLAYER_COLLAPSE) s->player_state &= ~(unsigned)VAST_PLAYER_FULLSCREEN;
+    }
+    vast_macro_ctx c = *mctx;
+    char bp[16], tx[40];
+    snprintf(bp, sizeof bp, "%d", sl->position);
+    c.value[VAST_MACRO_BREAKPOSITION] = bp;
+    char ph[32]; /* [MEDIAPLAYHEAD], [CONTENTPLAYHEAD]: the content's playhead */
+    long ms = (long)llround(sl->at * 1000);
+    snprintf(ph, sizeof ph, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60,
+             ms / 1000 % 60, ms % 1000);
+    c.value[VAST_MACRO_MEDIAPLAYHEAD] = ph;
+    c.value[VAST_MACRO_CONTENTPLAYHEAD] = ph;
+    if (vast_transaction_id(tx, sizeof tx) == VAST_OK) c.value[VAST_MACRO_TRANSACTIONID] = tx;
+    vast_resolve_opts ro;
+    resolve_opts(&ro, allow_private);
+    ro.macros = &c;
+    vast_chain *chain = NULL;
+    vast_error err;
+    memset(&err, 0, sizeof err);
+    rc = vast_break_resolve(doc, b, sl->position, in->url[0] ? in->url : NULL, &ro, &chain, &err);
+    vast_pod pod;
+    memset(&pod, 0, sizeof pod);
+    if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
+    int bad = 0;
+    if (rc == VAST_OK && pod.n_ads) {
+      vast__buf_puts(s->brks, "null}");
+      vast_break_track(b, "breakStart", sl->position, 0, &c, on_break_url, s);
+      bad = play_pod(s, &pod, &c);
+      s->ad = 0;
+      vast_break_track(b, "breakEnd", sl->position, 0, &c, on_break_url, s);
+    } else if (rc == VAST_OK || rc == VAST_E_NO_AD) {
+      vast__buf_puts(s->brks, "\"no ad to play\"}");
+    } else {
+      int code = err.iab_code ? err.iab_code : 1004;
+      if (rc == VAST_E_TIMEOUT)
+        code = 1007;
+      else if (rc == VAST_E_HTTP || rc == VAST_E_FORBIDDEN || rc == VAST_E_URL)
+        code = 1008;
+      else if (rc == VAST_E_XML || rc == VAST_E_NOT_VAST || rc == VAST_E_VERSION)
+        code = 1006;
+      vast__json_buf_str(s->brks, err.message[0] ? err.message : vast_strerror(rc));
+      vast__buf_puts(s->brks, "}");
+      vast_break_track(b, "error", sl->position, code, &c, on_break_url, s);
+    }
+    vast_pod_clear(&pod);
+    vast_chain_free(chain);
+    if (bad) {
+      free(slots);
+      return -1;
+    }
+  }
+  free(slots);
+  return 0;
+}
+
+/* Reads "T,T,..." (ascending seconds) into cues; returns the count, -1 bad. */
+static long parse_cues(const char *v, double *cues, size_t max) {
+  size_t n = 0;
+  for (const char *p = v; *p;) {
+    char *end;
+    double c = strtod(p, &end);
+    if (end == p || (*end && *end != ',') || !(c >= 0) || c > 1e9 || n == max ||
+        (n && c < cues[n - 1]))
+      return -1;
+    cues[n++] = c;
+    p = *end ? end + 1 : end;
+  }
+  return (long)n;
+}
+
+static void api_play(const web_input *in, const char *q, size_t qn, int allow_private,
+                     vast__web_resp *out) {
+  char val[1024], evs[1024] = "", msg[320] = "";
+  play_sim sim;
+  memset(&sim, 0, sizeof sim);
+  sim.creative = -1;
+  sim.watch = -1;
+  double content = -1, cues[64];
+  long n_cues = 0;
+  char *end;
+  if (qparam(q, qn, "creative", val, sizeof val) > 0) {
+    sim.creative = strtol(val, &end, 10);
+    if (*end || sim.creative < 0) snprintf(msg, sizeof msg, "bad creative '%.64s'", val);
+  }
+  if (qparam(q, qn, "watch", val, sizeof val) > 0) {
+    sim.watch = strtod(val, &end);
+    if (*end || !(sim.watch >= 0) || sim.watch > WEB_MAX_WATCH)
+      snprintf(msg, sizeof msg, "bad watch '%.64s' (0 to %.0f seconds)", val, WEB_MAX_WATCH);
+  }
+  if (qparam(q, qn, "content", val, sizeof val) > 0) {
+    content = strtod(val, &end);
+    if (*end || !(content >= 0) || content > 1e7)
+      snprintf(msg, sizeof msg, "bad content '%.64s' (the content's duration in seconds)", val);
+  }
+  if (qparam(q, qn, "cues", val, sizeof val) > 0 &&
+      (n_cues = parse_cues(val, cues, sizeof cues / sizeof *cues)) < 0)
+    snprintf(msg, sizeof msg, "bad cues '%.64s' (ascending content seconds, comma-separated)", val);
+  if (qparam(q, qn, "seed", val, sizeof val) > 0) {
+    sim.seed = strtoull(val, &end, 10);
+    sim.has_seed = 1;
+    if (*end) snprintf(msg, sizeof msg, "bad seed '%.64s'", val);
+  }
+  if (qparam(q, qn, "events", evs, sizeof evs) < 0) evs[0] = 0;
+  web_group *groups = calloc(WEB_MAX_GROUPS, sizeof *groups);
+  if (!groups) {
+    fail_json(out, 503, "out of memory", 0, 0, 0, NULL, 0);
+    return;
+  }
+  sim.g = groups;
+  vast_doc *doc = NULL;
+  if (!msg[0]) {
+    /* the events' meaning depends on the kind of document: parse it first, but
+       answer a bad event list with 400 whatever the document */
+    vast_error perr;
+    memset(&perr, 0, sizeof perr);
+    if (vast_doc_parse(in->buf, in->len, NULL, &doc, &perr) != VAST_OK) doc = NULL;
+    group_events(&sim, evs, doc && vast_doc_vmap(doc), msg, sizeof msg);
+  }
+  if (msg[0]) {
+    vast_doc_free(doc);
+    free(groups);
+    fail_json(out, 400, msg, 0, 0, 0, NULL, 0);
+    return;
+  }
+  if (!doc && !(doc = parse_input(in, out))) {
+    free(groups);
+    return;
+  }
+  vast__buf b = {0}, ads = {0}, notes = {0}, brks = {0};
+  sim.b = &b;
+  sim.ads = &ads;
+  sim.notes = &notes;
+  sim.brks = &brks;
+  vast_macro_ctx mctx;
+  vast_macro_ctx_init(&mctx);
+  vast_macro_ctx_set_serverside(&mctx, 0);
+  vast_chain *chain = NULL;
+  vast_pod pod;
+  memset(&pod, 0, sizeof pod);
+  int rc_play = 0, resolved = 0;
+  if (vast_doc_vmap(doc)) {
+    vast_schedule_opts so;
+    vast_schedule_opts_init(&so);
+    so.content = content;
+    so.cues = cues;
+    so.n_cues = (size_t)n_cues;
+    rc_play = play_vmap(&sim, doc, in, &so, &mctx, allow_private);
+  } else {
+    /* The ads: the library's one pick (vast_pod_from_vast, or from the chain
+       once the Wrappers are resolved), as `vastrack play` does. */
+    const vast_vast *v = vast_doc_vast(doc);
+    int have_wrapper = 0;
+    for (size_t i = 0; v && i < v->n_ads; i++)
+      have_wrapper |= v->ads[i].kind == VAST_AD_WRAPPER;
+    char tx[40];
+    if (have_wrapper) {
+      vast_resolve_opts ro;
+      resolve_opts(&ro, allow_private);
+      ro.macros = &mctx;
+      vast_error err;
+      memset(&err, 0, sizeof err);
+      vast_err rc =
+          vast_resolve_buffer(in->buf, in->len, in->url[0] ? in->url : NULL, &ro, &chain, &err);
+      if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
+      if (rc != VAST_OK || !pod.n_ads) {
+        snprintf(msg, sizeof msg, "cannot resolve the wrapper chain: %.200s",
+                 err.message[0] ? err.message : vast_strerror(rc != VAST_OK ? rc : VAST_E_NO_AD));
+        fail_json(out, 200, msg, err.iab_code, 0, 0, NULL, 0);
+        goto done;
+      }
+      resolved = 1;
+      if (vast_chain_transaction_id(chain))
+        vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, vast_chain_transaction_id(chain));
+    } else {
+      if (vast_pod_from_vast(v, &pod) != VAST_OK || !pod.n_ads) {
+        fail_json(out, 200, "the document holds no ad to play", 303, 0, 0, NULL, 0);
+        goto done;
+      }
+      if (vast_transaction_id(tx, sizeof tx) == VAST_OK)
+        vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, tx);
+    }
+    rc_play = play_pod(&sim, &pod, &mctx);
+  }
+  if (rc_play != 0) {
+    fail_json(out, 200, sim.fail_msg ? sim.fail_msg : "cannot play", 0, 0, 0, NULL, 0);
+    goto done;
+  }
+  {
+    /* the first ad's summary on top (the one-ad shape), then every ad */
+    vast__buf res = {0};
+    vast__buf_puts(&res, "{\"ok\":true,");
+    if (sim.n_ads) {
+      vast__buf_printf(&res, "\"creative\":%ld,\"duration\":", sim.first_creative);
+      if (sim.first_duration >= 0)
+        vast__buf_printf(&res, "%.3f", sim.first_duration);
+      else
+        vast__buf_puts(&res, "null");
+      vast__buf_printf(&res, ",\"watched\":%.3f,\"levels\":%zu", sim.first_watched,
+                       sim.first_levels);
+    } else {
+      vast__buf_puts(&res, "\"creative\":null,\"duration\":null,\"watched\":0,\"levels\":0");
+    }
+    vast__buf_printf(&res,
+                     ",\"resolved\":%s,\"kind\":\"%s\",\"content\":", resolved ? "true" : "false",
+                     sim.vmap ? "vmap" : "vast");
+    if (content >= 0)
+      vast__buf_printf(&res, "%.3f", content);
+    else
+      vast__buf_puts(&res, "null");
+    vast__buf_puts(&res, ",\"beacons\":[");
+    if (b.n) vast__buf_write(&res, b.p, b.n);
+    vast__buf_printf(&res, "],\"truncated\":%s,\"ads\":[",
+                     sim.n >= WEB_MAX_BEACONS ? "true" : "false");
+    if (ads.n) vast__buf_write(&res, ads.p, ads.n);
+    vast__buf_puts(&res, "],\"breaks\":[");
+    if (brks.n) vast__buf_write(&res, brks.p, brks.n);
+    vast__buf_puts(&res, "],\"refused\":[");
+    if (notes.n) vast__buf_write(&res, notes.p, notes.n);
+    vast__buf_puts(&res, "]}");
+    if (b.fail || ads.fail || notes.fail || brks.fail) res.fail = 1;
+    finish(out, 200, &res);
+  }
+done:
+  free(b.p);
+  free(ads.p);
+  free(notes.p);
+  free(brks.p);
+  vast_pod_clear(&pod);
   vast_chain_free(chain);
   vast_doc_free(doc);
+  free(groups);
 }
 
 /* ---- routing ---- */
@@ -655,7 +1057,9 @@ int vast__web_api_slow(const char *path, size_t pn, const char *query, size_t qn
   char u[4096];
   if (qparam(query, qn, "url", u, sizeof u) > 0) return 1;
   if (qparam(query, qn, "probe", u, sizeof u) >= 0 && !strcmp(u, "1")) return 1; /* media */
-  if (pn == 9 && memcmp(path, "/api/play", 9) == 0 && memmem(body, bn, "Wrapper", 7)) return 1;
+  if (pn == 9 && memcmp(path, "/api/play", 9) == 0 &&
+      (memmem(body, bn, "Wrapper", 7) || memmem(body, bn, "AdTagURI", 8)))
+    return 1; /* resolves (a VMAP's AdTagURI breaks too) */
   return 0;
 }
 

@@ -199,7 +199,7 @@ async function main() {
     /* 4. Simulate playback of the chain: the beacons of `vastrack play --dry-run`. */
     await page.click("#simulate");
     await page.waitForSelector("#beacons:not([hidden])");
-    const beacons = await page.$$eval("#beacons tbody tr", trs => trs.map(tr => [tr.cells[2].textContent, tr.cells[4].textContent]));
+    const beacons = await page.$$eval("#beacons tbody tr[data-event]", trs => trs.map(tr => [tr.cells[3].textContent, tr.cells[5].textContent]));
     let cli = [];
     try {
       // asynchronously: this process serves the chain the CLI fetches
@@ -213,6 +213,58 @@ async function main() {
        `page ${beacons.length}: ${beacons.map(b => b[0]).join(" ")}\ncli ${cli.length}: ${cli.map(b => b.event).join(" ")}`);
     ok(beacons.some(b => /wrapperA-impression/.test(b[1])), "wrapper impressions are among the beacons");
     await page.screenshot({ path: path.join(ART, "inspect-play.png"), fullPage: true });
+
+    /* 4b. A VMAP: preroll (inline pod of two), midroll at 50% (an AdTagURI served on
+           loopback), postroll; played break by break like `vastrack play`. */
+    const vmap = `<vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
+ <vmap:AdBreak breakType="linear" breakId="pre" timeOffset="start"><vmap:AdSource id="a"><vmap:VASTAdData>
+  <VAST version="4.2"><Ad id="p2" sequence="2"><InLine><AdSystem>s</AdSystem><AdTitle>p2</AdTitle>
+  <Impression><![CDATA[http://127.0.0.1:9/p2-imp?n=[ADCOUNT]&bp=[BREAKPOSITION]]]></Impression>
+  <Creatives><Creative><Linear><Duration>00:00:02</Duration><TrackingEvents><Tracking event="mute">http://127.0.0.1:9/p2-mute</Tracking></TrackingEvents><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://127.0.0.1:9/a.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad>
+  <Ad id="p1" sequence="1"><InLine><AdSystem>s</AdSystem><AdTitle>p1</AdTitle>
+  <Impression><![CDATA[http://127.0.0.1:9/p1-imp?n=[ADCOUNT]&bp=[BREAKPOSITION]]]></Impression>
+  <Creatives><Creative><Linear><Duration>00:00:02</Duration><MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://127.0.0.1:9/a.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>
+ </vmap:VASTAdData></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="breakStart"><![CDATA[http://127.0.0.1:9/pre-bs?bp=[BREAKPOSITION]]]></vmap:Tracking>
+  <vmap:Tracking event="breakEnd"><![CDATA[http://127.0.0.1:9/pre-be]]></vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+ <vmap:AdBreak breakType="linear" breakId="mid" timeOffset="50%"><vmap:AdSource id="b"><vmap:AdTagURI templateType="vast3"><![CDATA[${SAMPLE_URL}/inline-linear.xml]]></vmap:AdTagURI></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="breakStart"><![CDATA[http://127.0.0.1:9/mid-bs?bp=[BREAKPOSITION]]]></vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+ <vmap:AdBreak breakType="linear" breakId="post" timeOffset="end"><vmap:AdSource id="c"><vmap:AdTagURI><![CDATA[${SAMPLE_URL}/no-such.xml]]></vmap:AdTagURI></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="error"><![CDATA[http://127.0.0.1:9/post-err?c=[ERRORCODE]&bp=[BREAKPOSITION]]]></vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+</vmap:VMAP>`;
+    await page.fill("#url", "");
+    await page.fill("#source", vmap);
+    await page.fill("#content", "60");
+    await page.fill("#events", "1.2/mute@1");
+    await page.click("#simulate");
+    await page.waitForFunction(() => /over 3 breaks/.test(document.getElementById("play-summary").textContent));
+    const rows = await page.$$eval("#beacons tbody tr[data-event]", trs => trs.map(tr =>
+      [tr.dataset.break, tr.dataset.ad, tr.cells[1].textContent, tr.cells[3].textContent, tr.cells[5].textContent]));
+    const heads = await page.$$eval("#beacons tbody tr.break", trs => trs.map(tr => tr.textContent));
+    const vmapFile = path.join(userDir, "vmap.xml");
+    fs.writeFileSync(vmapFile, vmap);
+    let vcli = [];
+    try {
+      const r = await promisify(execFile)(VASTRACK, ["play", "--dry-run", "--allow-private", "--json", "--seed", "1",
+                                                     "--content-duration", "60", "--events", "1.2/mute@1", vmapFile],
+                                          { encoding: "utf8" }).catch(e => e); // exit 1: the postroll fails
+      vcli = (r.stdout || "").trim().split("\n").filter(l => l).map(l => JSON.parse(l)).filter(j => j.beacon);
+    } catch (e) { vcli = []; }
+    ok(vcli.length > 0 && rows.length === vcli.length &&
+       rows.every((b, i) => b[3] === vcli[i].event && Number(b[2]) === Number(vcli[i].t.toFixed(2))),
+       "a VMAP plays break by break: the beacons (and content times) of `vastrack play`",
+       `page ${rows.length}: ${rows.map(b => b[3] + "@" + b[2]).join(" ")}\ncli ${vcli.length}: ${vcli.map(b => b.event + "@" + b.t).join(" ")}`);
+    ok(heads.length === 3 && /^break 1: preroll at content 0\.000 s/.test(heads[0]) &&
+       /^break 2: midroll at content 30\.000 s/.test(heads[1]) && /^break 3: postroll at content 60\.000 s.*404/.test(heads[2]),
+       "the table heads each break: preroll, midroll at 50% of 60 s, postroll", heads.join(" | "));
+    const byUrl = (re) => rows.find(r => re.test(r[4]));
+    ok(byUrl(/pre-bs\?bp=1$/) && byUrl(/p1-imp\?n=1&bp=1$/)[1] === "1" && byUrl(/p2-imp\?n=2&bp=1$/)[1] === "2",
+       "preroll: breakStart, then the pod in sequence order with ADCOUNT and BREAKPOSITION");
+    ok(rows.some(r => r[0] === "1" && r[1] === "2" && r[3] === "mute"), "the addressed event plays in ad 2 of break 1");
+    ok(byUrl(/mid-bs\?bp=2$/) && rows.some(r => r[0] === "2" && r[3] === "impression" && r[2] === "30.00"),
+       "midroll: the AdTagURI served on loopback plays at content 30 s");
+    ok(byUrl(/post-err\?c=1008&bp=3$/), "postroll: a 404 AdTagURI fires the break's error with 1008");
+    await page.screenshot({ path: path.join(ART, "inspect-play-vmap.png"), fullPage: true });
 
     /* 5. Dashboard: fire beacons at the collector and watch the funnel follow. */
     const dash = await newPage();

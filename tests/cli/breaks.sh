@@ -111,15 +111,15 @@ expect_grep "vmap header" '^# vmap: 3 breaks, content given$' "$TMP/out"
 expect_grep "preroll break line" '^# break 1 of 3: preroll at content 0\.000 s \(session 0\.000 s\), timeOffset start, breakId pre, breakType linear, source VASTAdData$' "$TMP/out"
 expect_grep "preroll breakStart first, BREAKPOSITION 1" '^0\.00 - breakStart http://t/pre/start\?bp=1$' "$TMP/out"
 expect_grep "preroll pod ad 1" '^0\.00 0\.00 impression http://t/p1/imp\?ps=1&n=1&bp=1$' "$TMP/out"
-expect_grep "preroll pod ad 2" '^2\.00 0\.00 impression http://t/p2/imp\?ps=2&n=2&bp=1$' "$TMP/out"
-expect_grep "preroll breakEnd after the last ad" '^4\.00 - breakEnd http://t/pre/end\?bp=1$' "$TMP/out"
+expect_grep "preroll pod ad 2 (content time: still 0)" '^0\.00 0\.00 impression http://t/p2/imp\?ps=2&n=2&bp=1$' "$TMP/out"
+expect_grep "preroll breakEnd after the last ad" '^0\.00 - breakEnd http://t/pre/end\?bp=1$' "$TMP/out"
 expect_grep "midroll at 50% of 60 s" '^# break 2 of 3: midroll at content 30\.000 s \(session 34\.000 s\)' "$TMP/out"
-expect_grep "CustomAdData: break error 1005, BREAKPOSITION 2" '^34\.00 - error http://t/mid/error\?c=1005&bp=2$' "$TMP/out"
+expect_grep "CustomAdData: break error 1005 at content 30 s, BREAKPOSITION 2" '^30\.00 - error http://t/mid/error\?c=1005&bp=2$' "$TMP/out"
 expect_grep "CustomAdData said unsupported" 'break 2: CustomAdData is not supported' "$TMP/err"
 expect_grep "postroll at the end" '^# break 3 of 3: postroll at content 60\.000 s \(session 64\.000 s\)' "$TMP/out"
-expect_grep "postroll BREAKPOSITION 3, no pod" '^64\.00 0\.00 impression http://t/q/imp\?ps=-1&n=1&bp=3$' "$TMP/out"
-expect_grep "postroll ad skipped by address" '^66\.00 2\.00 skip http://t/q/skip$' "$TMP/out"
-expect_grep "postroll breakEnd" '^66\.00 - breakEnd http://t/post/end\?bp=3$' "$TMP/out"
+expect_grep "postroll BREAKPOSITION 3, no pod" '^60\.00 0\.00 impression http://t/q/imp\?ps=-1&n=1&bp=3$' "$TMP/out"
+expect_grep "postroll ad skipped by address" '^60\.00 2\.00 skip http://t/q/skip$' "$TMP/out"
+expect_grep "postroll breakEnd" '^60\.00 - breakEnd http://t/post/end\?bp=3$' "$TMP/out"
 a=$(grep -n 'breakStart http://t/post' "$TMP/out" | cut -d: -f1); b=$(grep -n 'q/imp' "$TMP/out" | cut -d: -f1)
 [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] && ok "breakStart before the break's first impression" || nok "breakStart before the break's first impression" "$a $b"
 
@@ -127,6 +127,60 @@ expect_rc "vmap events need an address" 2 "$VASTRACK" play --content-duration 60
 expect_grep "address syntax explained" 'BREAK\.AD/NAME@T' "$TMP/err"
 expect_rc "vmap without duration" 1 "$VASTRACK" play "$TMP/vmap.xml"
 expect_grep "50% unplaced without duration" 'break 3 \(mid, timeOffset 50%\) not played: a percent offset needs the content duration' "$TMP/err"
+
+# --- #n cue points and repeatAfter -----------------------------------------
+cat > "$TMP/rep.xml" <<'XML'
+<vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
+ <vmap:AdBreak breakType="linear" breakId="every" timeOffset="00:00:10" repeatAfter="00:00:20">
+  <vmap:AdSource id="r"><vmap:VASTAdData><VAST version="4.2"><Ad id="r1"><InLine><AdSystem>s</AdSystem><AdTitle>r</AdTitle>
+   <Impression><![CDATA[http://t/r/imp?bp=[BREAKPOSITION]&n=[ADCOUNT]&mph=[MEDIAPLAYHEAD]&st=[PLAYERSTATE]]]></Impression>
+   <Creatives><Creative><Linear><Duration>00:00:02</Duration>
+   <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://t/r.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>
+  </vmap:VASTAdData></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="breakStart"><![CDATA[http://t/r/start?bp=[BREAKPOSITION]]]></vmap:Tracking></vmap:TrackingEvents>
+ </vmap:AdBreak>
+ <vmap:AdBreak breakType="linear" breakId="cue2" timeOffset="#2">
+  <vmap:AdSource id="c"><vmap:VASTAdData><VAST version="4.2"><Ad id="c1"><InLine><AdSystem>s</AdSystem><AdTitle>c</AdTitle>
+   <Impression><![CDATA[http://t/c/imp?bp=[BREAKPOSITION]]]></Impression>
+   <Creatives><Creative><Linear><Duration>00:00:01</Duration>
+   <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://t/c.mp4</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>
+  </vmap:VASTAdData></vmap:AdSource>
+ </vmap:AdBreak>
+</vmap:VMAP>
+XML
+expect_rc "repeatAfter and #n play" 0 "$VASTRACK" play --content-duration 60 --cue-points 5,35 "$TMP/rep.xml"
+expect_grep "four breaks: 10, 30, 35 (#2), 50" '^# vmap: 4 breaks, content given$' "$TMP/out"
+expect_grep "the break itself at 10 s" '^# break 1 of 4: midroll at content 10\.000 s .*timeOffset 00:00:10, breakId every' "$TMP/out"
+expect_grep "repeat 1 at 30 s" '^# break 2 of 4: midroll at content 30\.000 s .*timeOffset 00:00:10, repeat 1 \(repeatAfter 00:00:20\), breakId every' "$TMP/out"
+expect_grep "#2 at the second cue point" '^# break 3 of 4: midroll at content 35\.000 s .*timeOffset #2, breakId cue2' "$TMP/out"
+expect_grep "repeat 2 at 50 s (70 is past the end)" '^# break 4 of 4: midroll at content 50\.000 s .*repeat 2 ' "$TMP/out"
+n=$(grep -c 'breakStart http://t/r/start?bp=2$' "$TMP/out")
+[ "$n" = 3 ] && ok "each repetition fires its breakStart, BREAKPOSITION 2" || nok "three breakStarts" "got $n"
+n=$(grep -c 'impression http://t/r/imp?bp=2&n=1&' "$TMP/out")
+[ "$n" = 3 ] && ok "each repetition plays its ad, ADCOUNT 1 again" || nok "three repeated impressions" "got $n"
+expect_grep "MEDIAPLAYHEAD: the content's playhead at the break" '^30\.00 0\.00 impression http://t/r/imp\?bp=2&n=1&mph=00%3A00%3A30\.000&st=$' "$TMP/out"
+
+# --events in a VMAP: without an address, content times changing the player's state
+expect_rc "content-time mute" 0 "$VASTRACK" play --content-duration 60 --cue-points 5,35 --events 'mute@20,fullscreen@40,4.1/unmute@1' "$TMP/rep.xml"
+expect_grep "mute at content 20 said" '^# content 20\.000 s: mute \(the player.s state for the ads that follow\)$' "$TMP/out"
+expect_grep "break 1 (10 s) before the mute" '^10\.00 0\.00 impression http://t/r/imp\?bp=2&n=1&mph=00%3A00%3A10\.000&st=$' "$TMP/out"
+expect_grep "break 2 (30 s) starts muted, no mute beacon" '^30\.00 0\.00 impression http://t/r/imp\?bp=2&n=1&mph=00%3A00%3A30\.000&st=muted$' "$TMP/out"
+expect_grep "break 4 (50 s) muted and fullscreen" '^50\.00 0\.00 impression http://t/r/imp\?bp=2&n=1&mph=00%3A00%3A50\.000&st=muted,fullscreen$' "$TMP/out"
+expect_grep "an ad-relative unmute in break 4 (at content 50, ad time 1)" '^50\.00 1\.00 unmute \(no tracking URL\)$' "$TMP/out"
+n=$(grep -Ec '^[0-9.]+ [0-9.-]+ mute ' "$TMP/out")
+[ "$n" = 0 ] && ok "a content-time mute fires no mute beacon" || nok "no mute beacon" "got $n"
+expect_rc "content-time skip refused" 2 "$VASTRACK" play --content-duration 60 --events 'skip@20' "$TMP/rep.xml"
+expect_grep "content-time events explained" 'can only change the player.s state' "$TMP/err"
+expect_rc "#n without cue points is a finding" 1 "$VASTRACK" play --content-duration 60 "$TMP/rep.xml"
+expect_grep "#n unplaced, the option named" 'break 4 \(cue2, timeOffset #2\) not played: a #n offset names a cue point of the content, and no cue points are known \(--cue-points' "$TMP/err"
+expect_rc "repeatAfter without the duration plays once" 1 "$VASTRACK" play "$TMP/rep.xml"
+expect_grep "repeatAfter needs the duration, said" 'break 1 \(every, repeatAfter 00:00:20\): repeatAfter needs the content duration: the break plays once' "$TMP/err"
+expect_rc "cue points must ascend" 2 "$VASTRACK" play --cue-points 9,3 "$TMP/rep.xml"
+expect_rc "cue points are for a VMAP" 2 "$VASTRACK" play --cue-points 3 "$TMP/pod.xml"
+if [ -f "$F/vmap_with_preroll.xml" ]; then
+  "$VASTRACK" play --content-duration 120 --cue-points 42 "$F/vmap_with_preroll.xml" > "$TMP/out" 2> "$TMP/err" # AdTagURIs on the Internet: any outcome
+  expect_grep "madman: #1 at the first cue point" '^# break [0-9] of 5: midroll at content 42\.000 s .*timeOffset #1, breakId midrolls2' "$TMP/out"
+fi
 
 # corpus VMAPs: an empty inline VAST is no ad; an unreachable AdTagURI is a break error
 expect_rc "corpus vmap" 1 "$VASTRACK" play --content-duration 60 "$M/correct-vmap.xml"

@@ -52,7 +52,7 @@ cat > "$TMP/vmap.xml" <<EOF
 <vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
  <vmap:AdBreak breakType="linear" breakId="pre" timeOffset="start">
   <vmap:AdSource id="a"><vmap:VASTAdData><VAST version="3.0"><Ad id="pre1"><InLine><AdSystem>T</AdSystem><AdTitle>pre</AdTitle>
-   <Impression><![CDATA[$B/px/pre-imp?bp=[BREAKPOSITION]&n=[ADCOUNT]&ps=[PODSEQUENCE]]]></Impression>
+   <Impression><![CDATA[$B/px/pre-imp?bp=[BREAKPOSITION]&n=[ADCOUNT]&ps=[PODSEQUENCE]&tx=[TRANSACTIONID]]]></Impression>
    <Creatives><Creative><Linear><Duration>00:00:01</Duration>
    <TrackingEvents><Tracking event="complete"><![CDATA[$B/px/pre-complete]]></Tracking></TrackingEvents>
    <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1">http://cdn.invalid/p.mp4</MediaFile></MediaFiles>
@@ -106,7 +106,10 @@ echo "$tx" | grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[
   && ok "AdTagURI: BREAKPOSITION 2, DEVICEIP, a UUID TRANSACTIONID" || nok "AdTagURI macros" "$(cat "$NG/tags.log")"
 expect_grep "wrapper hop: DEVICEIP DEVICEUA SERVERSIDE TRANSACTIONID expanded" "^/s/mid-inline\\.xml\\?ip=203\\.0\\.113\\.7&ua=Dev%2F1%20%28tv%29&ss=1&tx=$tx\\|" "$NG/tags.log"
 expect_grep "pre: breakStart BREAKPOSITION 1" "^/px/pre-bs\\?bp=1\\|$H" "$NG/beacons.log"
-expect_grep "pre: impression ADCOUNT 1, no pod" "^/px/pre-imp\\?bp=1&n=1&ps=-1\\|" "$NG/beacons.log"
+expect_grep "pre: impression ADCOUNT 1, no pod" "^/px/pre-imp\\?bp=1&n=1&ps=-1&tx=" "$NG/beacons.log"
+ptx=$(sed -n 's#^/px/pre-imp?.*&tx=\([0-9a-f-]*\)|.*#\1#p' "$NG/beacons.log")
+echo "$ptx" | grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' && [ "$ptx" != "$tx" ] \
+  && ok "each break is its own transaction: the preroll's TRANSACTIONID differs" || nok "per-break TRANSACTIONID" "pre '$ptx' mid '$tx'"
 expect_grep "pre: breakEnd" "^/px/pre-be\\?bp=1\\|" "$NG/beacons.log"
 expect_grep "mid: breakStart BREAKPOSITION 2" "^/px/mid-bs\\?bp=2\\|" "$NG/beacons.log"
 expect_grep "mid: wrapper impression, PODSEQUENCE from the wrapper, same TRANSACTIONID" "^/px/mw-imp\\?ps=1&n=1&bp=2&tx=$tx\\|$H" "$NG/beacons.log"
@@ -123,6 +126,32 @@ n=$(grep -c "|$H" "$NG/beacons.log")
 order=$(cut -d'|' -f1 "$NG/beacons.log" | sed 's|^/px/||; s|?.*||' | tr '\n' ' ')
 echo "$order" | grep -q '^pre-bs pre-imp pre-complete pre-be mid-bs mw-imp mi-imp mi-complete mid-be gone-error post-bs post-imp post-be' \
   && ok "break edges around their ads, breaks in content order" || nok "beacon order" "$order"
+
+# a wrapper tag played on its own: the resolution's TRANSACTIONID reaches the beacons
+: > "$NG/tags.log"; : > "$NG/beacons.log"
+expect_rc "wrapper tag plays" 0 "$VASTRACK" play --fire --fast --allow-private "$B/s/mid-wrapper.xml"
+wtx=$(sed -n 's#^/s/mid-inline\.xml?.*&tx=\([0-9a-f-]*\)|.*#\1#p' "$NG/tags.log")
+echo "$wtx" | grep -Eq '^[0-9a-f-]{36}$' && ok "wrapper hop: the resolver's UUID" || nok "wrapper hop UUID" "$(cat "$NG/tags.log")"
+n=$(grep -c "^/px/m[wi]-imp?.*&tx=$wtx[|&]" "$NG/beacons.log")
+[ "$n" = 2 ] && ok "both impressions carry the resolution's TRANSACTIONID" || nok "beacons share the TRANSACTIONID" "$(cat "$NG/beacons.log")"
+n=$(grep -c '^/s/mid-wrapper\.xml|' "$NG/tags.log")
+[ "$n" = 1 ] && ok "a wrapper URL input is fetched once" || nok "wrapper URL fetched once" "$(cat "$NG/tags.log")"
+# --ssai on a URL input: the first request carries the device headers like every hop
+: > "$NG/tags.log"; : > "$NG/beacons.log"
+expect_rc "ssai play of a URL input" 0 "$VASTRACK" play --fire --fast --allow-private --ssai \
+  --device-ip 203.0.113.7 --device-ua "Dev/1 (tv)" --device-referer http://pub.example/p \
+  --device-accept-language fr-CA --device-requested-with com.example.app "$B/s/mid-wrapper.xml"
+expect_grep "the input URL request got the five device headers" "^/s/mid-wrapper\\.xml\\|$H" "$NG/tags.log"
+n=$(grep -c "|$H" "$NG/tags.log"); t=$(wc -l < "$NG/tags.log")
+[ "$n" = 2 ] && [ "$t" = 2 ] && ok "input and hop: two tag requests, both with the headers" || nok "two tag requests with headers" "$(cat "$NG/tags.log")"
+cp "$TMP/vmap.xml" "$W/vmap-in.xml"; chmod 644 "$W/vmap-in.xml"
+: > "$NG/tags.log"
+expect_rc "ssai play of a VMAP URL" 1 "$VASTRACK" play --allow-private --ssai --device-ip 203.0.113.7 \
+  --device-ua "Dev/1 (tv)" --content-duration 60 "$B/s/vmap-in.xml"
+expect_grep "the VMAP URL request got the device headers" '^/s/vmap-in\.xml\|203\.0\.113\.7\|Dev/1 \(tv\)\|' "$NG/tags.log"
+expect_rc "caller TRANSACTIONID wins" 0 "$VASTRACK" play --fire --fast --allow-private --macro TRANSACTIONID=given-1 "$B/s/mid-wrapper.xml"
+expect_grep "caller TRANSACTIONID on the hop" '^/s/mid-inline\.xml\?.*&tx=given-1\|' "$NG/tags.log"
+expect_grep "caller TRANSACTIONID on the beacon" '^/px/mi-imp\?.*&tx=given-1&' "$NG/beacons.log"
 
 # the client side: no device headers on the hops, SERVERSIDE 0
 : > "$NG/tags.log"

@@ -104,6 +104,55 @@ curl -s --data-binary @"$TMP/pod.xml" "$URL/api/play" > "$TMP/api.json"
 grep -o '"url":"[^"]*"' "$TMP/api.json" | head -2 > "$TMP/api"
 same "api/play picks the ad and creative vastrack play picks" "$TMP/cli" "$TMP/api"
 expect_grep "api/play plays the pod's sequence 1, its Linear" '"creative":1,.*"url":"http://127.0.0.1:9/imp1"' "$TMP/api.json"
+# a whole response: every ad of the pod, every break of a VMAP, like the command
+"$V" play --dry-run --json --seed 1 --events 2/mute@1 "$TMP/pod.xml" 2>/dev/null |
+  grep '"beacon":true' | grep -o '"event":"[^"]*","url":"[^"]*"' > "$TMP/cli"
+curl -s --data-binary @"$TMP/pod.xml" "$URL/api/play?seed=1&events=2/mute@1" > "$TMP/api.json"
+grep -o '"event":"[^"]*","level":[0-9]*,"url":"[^"]*"' "$TMP/api.json" | sed 's/"level":[0-9]*,//' > "$TMP/api"
+same "api/play plays both ads of the pod, as vastrack play does" "$TMP/cli" "$TMP/api"
+expect_grep "api/play lists the pod's ads" '"ads":\[\{"break":null,"ad":1,"id":"one",.*\},\{"break":null,"ad":2,"id":"two",' "$TMP/api.json"
+cat > "$TMP/vmap.xml" <<'EOF2'
+<vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
+ <vmap:AdBreak breakType="linear" breakId="pre" timeOffset="start"><vmap:AdSource id="a"><vmap:VASTAdData>
+  <VAST version="4.2"><Ad id="p"><InLine><AdSystem>s</AdSystem><AdTitle>p</AdTitle>
+  <Impression><![CDATA[http://127.0.0.1:9/p-imp?bp=[BREAKPOSITION]&mph=[MEDIAPLAYHEAD]]]></Impression>
+  <Creatives><Creative><Linear><Duration>00:00:02</Duration><TrackingEvents>
+  <Tracking event="complete"><![CDATA[http://127.0.0.1:9/p-complete]]></Tracking></TrackingEvents>
+  <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1"><![CDATA[http://127.0.0.1:9/p.mp4]]></MediaFile></MediaFiles>
+  </Linear></Creative></Creatives></InLine></Ad></VAST></vmap:VASTAdData></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="breakStart"><![CDATA[http://127.0.0.1:9/pre-bs?bp=[BREAKPOSITION]]]></vmap:Tracking>
+  <vmap:Tracking event="breakEnd"><![CDATA[http://127.0.0.1:9/pre-be]]></vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+ <vmap:AdBreak breakType="linear" breakId="mid" timeOffset="50%"><vmap:AdSource id="b"><vmap:VASTAdData>
+  <VAST version="4.2"><Ad id="m1" sequence="1"><InLine><AdSystem>s</AdSystem><AdTitle>m</AdTitle>
+  <Impression><![CDATA[http://127.0.0.1:9/m1-imp?bp=[BREAKPOSITION]&n=[ADCOUNT]&mph=[MEDIAPLAYHEAD]]]></Impression>
+  <Creatives><Creative><Linear skipoffset="00:00:01"><Duration>00:00:03</Duration><TrackingEvents>
+  <Tracking event="skip"><![CDATA[http://127.0.0.1:9/m1-skip]]></Tracking></TrackingEvents>
+  <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1"><![CDATA[http://127.0.0.1:9/m.mp4]]></MediaFile></MediaFiles>
+  </Linear></Creative></Creatives></InLine></Ad>
+  <Ad id="m2" sequence="2"><InLine><AdSystem>s</AdSystem><AdTitle>m</AdTitle>
+  <Impression><![CDATA[http://127.0.0.1:9/m2-imp?n=[ADCOUNT]&ps=[PODSEQUENCE]]]></Impression>
+  <Creatives><Creative><Linear><Duration>00:00:01</Duration>
+  <MediaFiles><MediaFile delivery="progressive" type="video/mp4" width="1" height="1"><![CDATA[http://127.0.0.1:9/m.mp4]]></MediaFile></MediaFiles>
+  </Linear></Creative></Creatives></InLine></Ad></VAST></vmap:VASTAdData></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="breakStart"><![CDATA[http://127.0.0.1:9/mid-bs?bp=[BREAKPOSITION]]]></vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+ <vmap:AdBreak breakType="linear" breakId="post" timeOffset="end"><vmap:AdSource id="c"><vmap:CustomAdData templateType="x">no</vmap:CustomAdData></vmap:AdSource>
+  <vmap:TrackingEvents><vmap:Tracking event="error"><![CDATA[http://127.0.0.1:9/post-err?c=[ERRORCODE]&bp=[BREAKPOSITION]]]></vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+</vmap:VMAP>
+EOF2
+"$V" play --dry-run --json --seed 1 --content-duration 60 --events 'mute@10,2.1/skip@2' "$TMP/vmap.xml" 2>/dev/null |
+  grep '"beacon":true' | grep -o '"t":[0-9.]*,"media":[0-9.a-z]*,"event":"[^"]*","url":"[^"]*"' > "$TMP/cli"
+curl -s --data-binary @"$TMP/vmap.xml" "$URL/api/play?seed=1&content=60&events=mute@10,2.1/skip@2" > "$TMP/api.json"
+grep -o '"t":[0-9.]*,"media":[0-9.a-z]*,"event":"[^"]*","level":[0-9a-z]*,"url":"[^"]*"' "$TMP/api.json" |
+  sed 's/"level":[0-9a-z]*,//' > "$TMP/api"
+same "api/play plays the VMAP break by break, as vastrack play does (content times)" "$TMP/cli" "$TMP/api"
+expect_grep "api/play vmap: preroll breakStart first, BREAKPOSITION 1" '"beacons":\[\{"t":0\.000,"media":null,"event":"breakStart","level":null,"url":"http://127\.0\.0\.1:9/pre-bs\?bp=1","break":1,"ad":null\}' "$TMP/api.json"
+expect_grep "api/play vmap: midroll at content 30, MEDIAPLAYHEAD, ad 1 of break 2" '"t":30\.000,"media":0\.000,"event":"impression","level":0,"url":"http://127\.0\.0\.1:9/m1-imp\?bp=2&n=1&mph=00%3A00%3A30\.000","break":2,"ad":1' "$TMP/api.json"
+expect_grep "api/play vmap: the addressed skip" '"event":"skip","level":0,"url":"http://127\.0\.0\.1:9/m1-skip","break":2,"ad":1' "$TMP/api.json"
+expect_grep "api/play vmap: pod ad 2, ADCOUNT 2" '"url":"http://127\.0\.0\.1:9/m2-imp\?n=2&ps=2","break":2,"ad":2' "$TMP/api.json"
+expect_grep "api/play vmap: CustomAdData postroll fires error 1005" '"t":60\.000,"media":null,"event":"error","level":null,"url":"http://127\.0\.0\.1:9/post-err\?c=1005&bp=3","break":3' "$TMP/api.json"
+expect_grep "api/play vmap: breaks listed" '"breaks":\[\{"break":1,"timeOffset":"start","breakId":"pre","repeat":0,"position":1,"at":0\.000,"error":null\},\{"break":2,.*"position":2,"at":30\.000,"error":null\},\{"break":3,.*"position":3,"at":60\.000,"error":"CustomAdData' "$TMP/api.json"
+[ "$(status POST '/api/play?events=skip@2' --data-binary @"$TMP/vmap.xml")" = 400 ] &&
+  ok "api/play vmap: an unaddressed skip is 400" || nok "api/play vmap: an unaddressed skip is 400"
 [ "$(status POST '/api/play?events=dance@2' --data-binary @"$S/sample.xml")" = 400 ] &&
   ok "api/play unknown event is 400" || nok "api/play unknown event is 400"
 

@@ -76,7 +76,10 @@ TEST(schedule_places_breaks_on_the_content) {
   CHECK(d);
   vast_break_slot s[8];
   size_t n = 0;
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), 60, s, 8, &n), VAST_OK);
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  o.content = 60;
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
   CHECK_INT(n, 6);
   CHECK_STR(s[0].brk->break_id, "pre");
   CHECK_INT(s[0].position, VAST_BREAKPOS_PREROLL);
@@ -102,9 +105,76 @@ TEST(schedule_places_breaks_on_the_content) {
   for (size_t i = 0; i < n; i++)
     if (!strcmp(s[i].brk->break_id, "half")) half_unplaced = s[i].position == 0 && s[i].why;
   CHECK(half_unplaced);
-  CHECK_INT(vast_vmap_schedule(vast_doc_vmap(d), 60, s, 3, &n), VAST_E_NOSPACE);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 3, &n), VAST_E_NOSPACE);
   CHECK_INT(n, 6);
+  CHECK_INT(vast_vmap_schedule_opts(NULL, &o, s, 8, &n), VAST_E_INVAL);
   CHECK_INT(vast_vmap_schedule(NULL, 60, s, 8, &n), VAST_E_INVAL);
+  /* the cue points place #2 at the second one */
+  double cues[] = {0, 20, 45};
+  o.cues = cues;
+  o.n_cues = 3;
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_STR(s[2].brk->break_id, "cue");
+  CHECK(s[2].at == 20);
+  CHECK_INT(s[2].position, VAST_BREAKPOS_MIDROLL);
+  CHECK(s[2].why == NULL);
+  o.n_cues = 1; /* #2 beyond the cue points: not placed, said why */
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_OK);
+  CHECK_STR(s[5].brk->break_id, "cue");
+  CHECK(s[5].position == 0 && s[5].why && strstr(s[5].why, "fewer cue points"));
+  double bad[] = {30, 10}; /* not ascending */
+  o.cues = bad;
+  o.n_cues = 2;
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
+  o.size = 3;
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 8, &n), VAST_E_INVAL);
+  vast_doc_free(d);
+}
+
+#define RBREAK(id, off, rep)                                                                       \
+  "<vmap:AdBreak breakType=\"linear\" breakId=\"" id "\" timeOffset=\"" off                        \
+  "\" repeatAfter=\"" rep "\">" URI_SRC "</vmap:AdBreak>"
+
+TEST(schedule_repeats_breaks_until_the_content_ends) {
+  vast_doc *d =
+      parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" "
+            "version=\"1.0\">" RBREAK("every20", "00:00:10", "00:00:20")
+                BREAK("at30", "00:00:30", URI_SRC, "") RBREAK("pre", "start", "00:00:25")
+                    RBREAK("post", "end", "00:00:05") RBREAK("bad", "#1", "junk") "</vmap:VMAP>");
+  CHECK(d);
+  vast_schedule_opts o;
+  vast_schedule_opts_init(&o);
+  o.content = 60;
+  double cue[] = {40};
+  o.cues = cue;
+  o.n_cues = 1;
+  vast_break_slot s[16];
+  size_t n = 0;
+  /* every20: 10, 30, 50 (70 is past the end); pre: 0, 25, 50; at30 once; post
+     once (nothing after the end); bad at the cue, its repeatAfter unusable */
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, NULL, 0, &n), VAST_E_NOSPACE);
+  CHECK_INT(n, 9);
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
+  CHECK_INT(n, 9);
+  static const char *const id[] = {"pre", "every20", "pre", "every20", "at30",
+                                   "bad", "every20", "pre", "post"};
+  static const double at[] = {0, 10, 25, 30, 30, 40, 50, 50, 60};
+  static const unsigned rep[] = {0, 0, 1, 1, 0, 0, 2, 2, 0};
+  static const int pos[] = {1, 2, 2, 2, 2, 2, 2, 2, 3};
+  for (size_t i = 0; i < 9 && i < n; i++) {
+    CHECK_STR(s[i].brk->break_id, id[i]);
+    CHECK(s[i].at == at[i]);
+    CHECK_INT(s[i].repeat, rep[i]);
+    CHECK_INT(s[i].position, pos[i]);
+  }
+  CHECK(s[5].why && strstr(s[5].why, "repeatAfter")); /* placed, plays once */
+  CHECK(s[0].why == NULL && s[8].why == NULL);
+  /* duration unknown: each break once, why says repeatAfter needs it */
+  o.content = -1;
+  CHECK_INT(vast_vmap_schedule_opts(vast_doc_vmap(d), &o, s, 16, &n), VAST_OK);
+  CHECK_INT(n, 5);
+  CHECK_STR(s[0].brk->break_id, "pre");
+  CHECK(s[0].why && strstr(s[0].why, "content duration"));
   vast_doc_free(d);
 }
 
@@ -243,6 +313,13 @@ TEST(resolve_headers_are_checked) {
     CHECK_INT(vast_resolve_buffer(xml, strlen(xml), NULL, &o, &c, &e), VAST_E_INVAL);
     CHECK(c == NULL);
     CHECK(strstr(e.message, "request header 0") != NULL);
+    /* vast_fetch checks them the same way, before any connection */
+    vast_fetch_opts fo;
+    vast_fetch_opts_init(&fo);
+    vast_fetch_result fr;
+    CHECK_INT(vast_fetch_headers("http://192.0.2.1/x", &fo, bad[i], 1, &fr, &e), VAST_E_INVAL);
+    CHECK(fr.body == NULL);
+    CHECK(strstr(e.message, "request header") != NULL);
   }
 }
 
@@ -445,15 +522,150 @@ TEST(wrapper_click_through_and_icons_reach_the_plan) {
   vast_doc_free(i);
 }
 
+static void on_comp(void *user, const vast_track_beacon *b) {
+  icons_got *g = user;
+  if (g->n < 16 && b->url) {
+    snprintf(g->url[g->n], 256, "%s", b->url);
+    g->level[g->n++] = b->level;
+  }
+}
+
+#define COMP(slot, w, h, view, click)                                                              \
+  "<Companion id=\"" slot "\" adSlotID=\"" slot "\" width=\"" w "\" height=\"" h "\">"             \
+  "<StaticResource creativeType=\"image/png\">http://t/c.png</StaticResource>"                     \
+  "<TrackingEvents><Tracking event=\"creativeView\">" view "</Tracking></TrackingEvents>"          \
+  "<CompanionClickThrough>" click "</CompanionClickThrough></Companion>"
+
+/* A Companion only a Wrapper shows joins the ad's companions, planned at its level;
+ * a slot the InLine shows stays the InLine's (merged with the Wrapper's). */
+TEST(wrapper_only_companions_are_planned_at_their_level) {
+  vast_doc *w =
+      parse("<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+            "<VASTAdTagURI>http://t/x</VASTAdTagURI><Creatives><Creative><CompanionAds>" COMP(
+                "side", "300", "250", "http://t/w-side", "http://t/w-side-land")
+                COMP("banner", "728", "90", "http://t/w-banner",
+                     "http://t/w-banner-land") "</CompanionAds></Creative></Creatives></Wrapper></"
+                                               "Ad></VAST>");
+  vast_doc *i =
+      parse("<VAST version=\"4.2\"><Ad id=\"in\"><InLine><AdSystem>s</AdSystem><AdTitle>t</AdTitle>"
+            "<Impression>http://t/imp</Impression><Creatives><Creative><Linear><Duration>00:00:05"
+            "</Duration><MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" "
+            "width=\"1\" height=\"1\">http://t/m.mp4</MediaFile></MediaFiles></Linear></Creative>"
+            "<Creative><CompanionAds>" COMP(
+                "side", "300", "250", "http://t/i-side",
+                "http://t/i-land") "</CompanionAds></Creative></Creatives></InLine></Ad></VAST>");
+  CHECK(w && i);
+  const vast_ad *chain[2] = {&vast_doc_vast(w)->ads[0], &vast_doc_vast(i)->ads[0]};
+  vast_companion_ref refs[4];
+  size_t n = 0;
+  CHECK_INT(vast_chain_companions(chain, 2, refs, 4, &n), VAST_OK);
+  CHECK_INT(n, 2);
+  CHECK_INT(refs[0].level, 1); /* the InLine's side */
+  CHECK_INT(refs[0].creative, 1);
+  CHECK_STR(refs[0].companion->ad_slot_id, "side");
+  CHECK_INT(refs[1].level, 0); /* the Wrapper-only banner */
+  CHECK_INT(refs[1].variation, 1);
+  CHECK_STR(refs[1].companion->ad_slot_id, "banner");
+  CHECK_INT(vast_chain_companions(chain, 2, refs, 1, &n), VAST_E_NOSPACE);
+  CHECK_INT(n, 2);
+  static const char *const want_url[2][2] = {{"http://t/w-side", "http://t/i-side"},
+                                             {"http://t/w-banner", ""}};
+  static const unsigned want_level[2][2] = {{0, 1}, {0, 0}};
+  static const char *const land[2] = {"http://t/i-land", "http://t/w-banner-land"};
+  for (int k = 0; k < 2; k++) {
+    vast_plan *plan = NULL;
+    CHECK_INT(vast_plan_create_companion(chain, 2, &refs[k], &plan), VAST_OK);
+    CHECK_INT(vast_plan_kind(plan), VAST_CREATIVE_COMPANION);
+    icons_got g = {0};
+    vast_tracker *t = NULL;
+    CHECK_INT(vast_tracker_create(plan, NULL, on_comp, &g, &t), VAST_OK);
+    vast_input in;
+    memset(&in, 0, sizeof in);
+    in.kind = VAST_IN_CREATIVE_VIEW;
+    in.wall_time = 1000;
+    CHECK_INT(vast_tracker_feed(t, &in), VAST_OK);
+    CHECK_INT(g.n, k ? 1 : 2);
+    for (int j = 0; j < g.n && j < 2; j++) {
+      CHECK_STR(g.url[j], want_url[k][j]);
+      CHECK_INT(g.level[j], want_level[k][j]);
+    }
+    char out[256];
+    CHECK_INT(vast_tracker_click(t, 1000, 0, NULL, out, sizeof out, NULL), VAST_OK);
+    CHECK_STR(out, land[k]);
+    vast_tracker_free(t);
+    vast_plan_free(plan);
+  }
+  vast_companion_ref bad = refs[1];
+  bad.variation = 9;
+  vast_plan *p = NULL;
+  CHECK_INT(vast_plan_create_companion(chain, 2, &bad, &p), VAST_E_NOT_FOUND);
+  bad.level = 5;
+  CHECK_INT(vast_plan_create_companion(chain, 2, &bad, &p), VAST_E_INVAL);
+  CHECK(p == NULL);
+  vast_doc_free(w);
+  vast_doc_free(i);
+}
+
+/* One [TRANSACTIONID] per resolve: the hop it tried and the Error URL it fired
+ * carry the chain's UUID; a caller's value wins; a withheld one stays -2. */
+TEST(resolve_makes_one_transaction_id) {
+  static const char w[] = "<VAST version=\"4.2\"><Ad id=\"w\"><Wrapper><AdSystem>s</AdSystem>"
+                          "<VASTAdTagURI>http://127.0.0.1:9/next?tx=[TRANSACTIONID]</VASTAdTagURI>"
+                          "<Error>http://t/err?c=[ERRORCODE]&amp;tx=[TRANSACTIONID]</Error>"
+                          "<Impression>http://t/imp</Impression></Wrapper></Ad></VAST>";
+  vast_resolve_opts o;
+  vast_resolve_opts_init(&o);
+  o.refuse_private = 1; /* the hop is refused: no network needed */
+  char want[160];
+  for (int round = 0; round < 3; round++) {
+    vast_macro_ctx m;
+    vast_macro_ctx_init(&m);
+    if (round == 1) vast_macro_ctx_set(&m, VAST_MACRO_TRANSACTIONID, "caller-tx");
+    if (round == 2) vast_macro_ctx_withhold(&m, VAST_MACRO_TRANSACTIONID);
+    o.macros = &m;
+    vast_chain *ch = NULL;
+    vast_error e;
+    CHECK(vast_resolve_buffer(w, sizeof w - 1, NULL, &o, &ch, &e) != VAST_OK);
+    CHECK(ch != NULL);
+    const char *tx = vast_chain_transaction_id(ch);
+    if (round == 0) CHECK(tx && strlen(tx) == 36 && tx[14] == '4');
+    if (round == 1) CHECK_STR(tx, "caller-tx");
+    if (round == 2) CHECK(tx == NULL);
+    size_t nh = 0, ne = 0;
+    const vast_hop *h = vast_chain_hops(ch, &nh);
+    const vast_error_beacon *eb = vast_chain_error_beacons(ch, &ne);
+    CHECK_INT(nh, 2);
+    CHECK_INT(ne, 1);
+    snprintf(want, sizeof want, "http://127.0.0.1:9/next?tx=%s", tx ? tx : "-2");
+    if (nh == 2) CHECK_STR(h[1].url, want);
+    snprintf(want, sizeof want, "http://t/err?c=301&tx=%s", tx ? tx : "-2");
+    if (ne == 1) CHECK_STR(eb[0].url, want);
+    vast_chain_free(ch);
+  }
+  /* two resolutions, two transactions */
+  vast_chain *c1 = NULL, *c2 = NULL;
+  o.macros = NULL;
+  vast_resolve_buffer(w, sizeof w - 1, NULL, &o, &c1, NULL);
+  vast_resolve_buffer(w, sizeof w - 1, NULL, &o, &c2, NULL);
+  CHECK(vast_chain_transaction_id(c1) && vast_chain_transaction_id(c2));
+  CHECK(strcmp(vast_chain_transaction_id(c1), vast_chain_transaction_id(c2)) != 0);
+  vast_chain_free(c1);
+  vast_chain_free(c2);
+  CHECK(vast_chain_transaction_id(NULL) == NULL);
+}
+
 static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_plan),
                                 TH(macro_values_latlong_playback_methods),
                                 TH(tracker_category_and_asset_macros),
                                 TH(blocked_category_fails_with_205),
                                 TH(resolve_headers_are_checked),
                                 TH(transaction_ids_are_v4_uuids),
+                                TH(resolve_makes_one_transaction_id),
+                                TH(wrapper_only_companions_are_planned_at_their_level),
                                 TH(pod_plays_in_sequence_order_with_buffet_apart),
                                 TH(no_pod_plays_the_first_standalone_ad),
                                 TH(schedule_places_breaks_on_the_content),
+                                TH(schedule_repeats_breaks_until_the_content_ends),
                                 TH(break_tracking_fills_position_and_codes),
                                 TH(inline_source_is_sliced_and_resolves_without_network),
                                 TH(pod_sequence_of_a_wrapper_reaches_the_inline_plan),
