@@ -208,6 +208,43 @@ VAST_API vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, voi
 VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
                                   void (*ready)(void *u, int port), void *u, char *msg, size_t cap);
 
+/*
+ * Scale-out on Kafka (docs/ssai.md, "Kafka source"). A consumer thread reads
+ * JSON messages keyed by session id from uri, kafka://BROKERS/TOPIC[?group=G&
+ * property=value...] (group.id "vastrack-ssai" unless given; the other
+ * properties are librdkafka's), and applies each through the calls above:
+ *   {"type":"session","sessionId","deviceIp","userAgent",...}
+ *   {"type":"break","sessionId","url"|"vast"}
+ *   {"type":"report","sessionId","ad","mediaTime"|"segment","segmentDuration"}
+ *   {"type":"event","sessionId","ad","event","mediaTime","code"}
+ *   {"type":"end","sessionId"}
+ * Instances in one group share the partitions. Offsets are committed (every
+ * 200 ms and on a revoke) at the first message of the oldest session still
+ * live in the partition, with the offset applied so far as metadata; the next
+ * owner replays the live sessions from their creation without firing what
+ * the previous owner applied, then fires. On a revoke the sessions of the
+ * partition end here (no beacon invented). idle_s: the service's idle
+ * timeout (a session silent that long is no longer replayed); <= 0: 60.
+ * Returns VAST_OK, VAST_E_INVAL (bad URI or property; msg says which),
+ * VAST_E_KAFKA, VAST_E_NOMEM.
+ */
+typedef struct vast_ssai_kafka vast_ssai_kafka;
+typedef struct vast_ssai_kafka_figures {
+  uint64_t messages;             /* applied (fired or quiet) */
+  uint64_t replayed_quietly;     /* applied without firing: the previous owner had */
+  uint64_t refused;              /* the call refused it (bad JSON, unknown session...) */
+  uint64_t rebalances;           /* partition assignments received */
+  uint64_t sessions_handed_over; /* ended here on a revoke */
+  uint64_t commits, commit_errors, consume_errors;
+} vast_ssai_kafka_figures;
+
+VAST_API vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double idle_s,
+                                        vast_ssai_kafka **out /* OUT */, char *msg, size_t cap);
+/* Commits, leaves the group (the partitions go to the other instances; the
+ * sessions held end here), frees. Call before vast_ssai_free. Accepts NULL. */
+VAST_API void vast_ssai_kafka_stop(vast_ssai_kafka *k);
+VAST_API void vast_ssai_kafka_stats(vast_ssai_kafka *k, vast_ssai_kafka_figures *out /* OUT */);
+
 #ifdef __cplusplus
 }
 #endif

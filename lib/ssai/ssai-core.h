@@ -157,4 +157,8 @@ void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *
                           const vast_device *d);
 void vast__ssai_jline_mark(vast_ssai *s, char what, uint64_t jid, long status);
 
+/* ssai-kafka.c: set while a message the previous owner of its partition applied
+   is replayed; the trackers move, nothing is fired. */
+extern _Thread_local int vast__ssai_quiet;
+
 #endif

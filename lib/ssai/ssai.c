@@ -737,7 +737,7 @@ vast_err vast_ssai_session_end(vast_ssai *s, const char *id) {
 
 void vast__ssai_on_beacon(void *user, const vast_track_beacon *b) {
   vast_ssai *s = user;
-  if (!b->url || s->replaying) return;
+  if (!b->url || s->replaying || vast__ssai_quiet) return;
   if (s->n_fired == s->cap_fired) {
     size_t nc = s->cap_fired ? s->cap_fired * 2 : 64;
     fired *nf = realloc(s->fired, nc * sizeof *nf);
