@@ -43,6 +43,7 @@ int cmd_ssai(int argc, char **argv) {
   vast_ssai_opts o;
   vast_ssai_opts_init(&o);
   const char *listen = NULL;
+  const char *source = NULL;
   vast_net_policy *pol = cli_net_policy();
   pol->allow_private = 0;
   int allow_private = 0;
@@ -62,6 +63,12 @@ int cmd_ssai(int argc, char **argv) {
       CLI_INT("max-concurrent", "N", o.max_concurrent, 1, 100000,
               "requests in flight in all (default 512)"),
       CLI_INT("timeout", "MS", o.timeout_ms, 1, 600000, "one beacon request (default 5000)"),
+      CLI_STRING("source", "kafka://BROKERS/TOPIC", source,
+                 "also consume sessions, breaks, reports, events and ends\n"
+                 "from Kafka, keyed by session id, in consumer group\n"
+                 "vastrack-ssai (?group=G to change; other ?k=v are\n"
+                 "librdkafka properties); instances in one group share the\n"
+                 "partitions (docs/ssai.md)"),
       CLI_FLAG("forwarded-for", o.forwarded_for, "also send X-Forwarded-For: the device IP"),
       CLI_FLAG("allow-private", allow_private,
                "let tags and beacons reach loopback/private addresses\n"
@@ -100,7 +107,17 @@ int cmd_ssai(int argc, char **argv) {
             "%llu expired\n",
             (unsigned long long)st2.sessions_restored, (unsigned long long)st.recovered,
             (unsigned long long)st.expired);
+  vast_ssai_kafka *kafka = NULL;
+  if (source) {
+    rc = vast_ssai_kafka_start(s, source, o.idle_timeout_s, &kafka, msg, sizeof msg);
+    if (rc != VAST_OK) {
+      cli_error("cannot start: %s", msg[0] ? msg : vast_strerror(rc));
+      vast_ssai_free(s);
+      return rc == VAST_E_INVAL ? CLI_USAGE : CLI_FAIL;
+    }
+  }
   rc = vast_ssai_serve(s, listen, &stop_flag, on_ready, NULL, msg, sizeof msg);
+  vast_ssai_kafka_stop(kafka); /* leaves the group: the partitions go to the others */
   if (rc != VAST_OK) {
     cli_error("%s", msg[0] ? msg : vast_strerror(rc));
     vast_ssai_free(s);
