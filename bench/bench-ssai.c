@@ -449,7 +449,7 @@ static int run_http(long n, int secs, int ad_s, int port, const char *doc, size_
   free(jdoc.p);
   close(c.fd);
   free(c.in);
-  kill(pid, SIGKILL);
+  kill(pid, SIGTERM); /* it drains (nothing is pending) and exits */
   waitpid(pid, NULL, 0);
   if (pf) fclose(pf);
   char cmd[300];

@@ -230,7 +230,8 @@ VAST_API vast_err vast_report_count(const vast_report *r, const char *ad, const 
 /*
  * Writes the report: TEXT (a funnel table per ad), JSON (one object, schema in
  * docs/collector.md) or CSV (ad,event,counted,fired,answered,diff,rate).
- * Returns VAST_E_IO when write returns non-zero.
+ * Returns VAST_E_IO when write returns non-zero. Thread-safe: different reports
+ * may be written at once (one report is read only).
  */
 VAST_API vast_err vast_report_write(const vast_report *r, vast_report_format fmt,
                                     vast_write_fn write, void *ctx);

@@ -114,6 +114,11 @@ VAST_API vast_err vast_ssai_session_end(vast_ssai *s, const char *id);
  *   url       a VAST URL, or NULL with doc/len: a VAST document
  *   err       optional: why resolution failed
  * Macros [DEVICEIP], [DEVICEUA], [CLIENTUA], [SERVERSIDE] (1) are the session's.
+ * A VMAP given as doc is split: each of its breaks (in content order) becomes
+ * one break of the session, and the answer is {"sessionId","breaks":[one
+ * object as above per break],"failures":[{"breakId","timeOffset","code",
+ * "message"}]} (the breaks that could not be resolved).
+ * Sessions given the same documents share the break (see above).
  * Returns VAST_OK, VAST_E_NOT_FOUND (no session), VAST_E_INVAL, the resolver's
  * error when no ad resolved, VAST_E_NOMEM, VAST_E_IO (write failed).
  */

@@ -295,9 +295,11 @@ static const char *safe(const char *s, char *buf, size_t cap) {
   return buf;
 }
 
-static const vast_report *sort_r;
-static int cmp_entry(const void *a, const void *b) {
-  const entry *x = &sort_r->e[*(const size_t *)a], *y = &sort_r->e[*(const size_t *)b];
+/* qsort_r (glibc): the report is the comparison's context, so concurrent writers of
+ * different reports never share state. */
+static int cmp_entry(const void *a, const void *b, void *ctx) {
+  const vast_report *r = ctx;
+  const entry *x = &r->e[*(const size_t *)a], *y = &r->e[*(const size_t *)b];
   int c = strcmp(x->ad, y->ad);
   if (c) return c;
   int fx = vast__wire_funnel_step(x->event), fy = vast__wire_funnel_step(y->event);
@@ -316,8 +318,7 @@ vast_err vast_report_write(const vast_report *r, vast_report_format fmt, vast_wr
   if (!idx) return VAST_E_NOMEM;
   for (size_t i = 0; i < r->n; i++)
     idx[i] = i;
-  sort_r = r; /* qsort has no context argument; the report is not shared across threads */
-  qsort(idx, r->n, sizeof *idx, cmp_entry);
+  qsort_r(idx, r->n, sizeof *idx, cmp_entry, (void *)r);
   int fired = r->have_fired;
 
   /* JSON goes through the library's one writer (jsonw.h): invalid UTF-8 from a

@@ -93,7 +93,13 @@ static int utf8(char *o, unsigned c) {
 static int jstr(jp *p, char **out) {
   if (p->p >= p->e || *p->p != '"') return -1;
   p->p++;
-  char *o = malloc((size_t)(p->e - p->p) + 1), *w = o;
+  /* the decoded string is at most as long as the escaped one: find its end
+     first (sizing by the rest of the body would allocate the body once per
+     string: hundreds of MB for a batch of reports) */
+  const char *q = p->p;
+  while (q < p->e && *q != '"')
+    q += *q == '\\' && q + 1 < p->e ? 2 : 1;
+  char *o = malloc((size_t)(q - p->p) + 1), *w = o;
   if (!o) return -1;
   while (p->p < p->e && *p->p != '"') {
     unsigned char c = (unsigned char)*p->p++;

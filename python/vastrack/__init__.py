@@ -1000,9 +1000,6 @@ def fire(beacons, timeout=5.0, wait=None, concurrency=64, retries=1, user_agent=
 # Report
 # --------------------------------------------------------------------------
 
-# vast_report_write sorts through a file-level pointer (qsort has no context
-# argument), so two reports must not be written at once, even different ones.
-_report_lock = threading.Lock()
 
 
 def report(db_path, since=None, fired_log=None):
@@ -1040,8 +1037,7 @@ def report(db_path, since=None, fired_log=None):
         rc = lib.vast_report_add_fired(r, str(fired_log).encode(), ffi.NULL, err)
         if rc != lib.VAST_E_OK:
             raise VastError(rc, _s(err.message) or None)
-    with _report_lock:
-        data = json.loads(_collect(lib.vast_report_write, r, lib.VAST_REPORT_JSON))
+    data = json.loads(_collect(lib.vast_report_write, r, lib.VAST_REPORT_JSON))
     rows = []
     for a in data["ads"]:
         for e in a["events"]:
