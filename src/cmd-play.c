@@ -3,11 +3,12 @@
  * tracking engine (lib/track/track.c), printing every beacon the player would
  * request, and sending them only when asked (--fire).
  *
- * The flow: read and parse the tag; pick the ad (vast_select_doc: the first
- * of a pod in sequence order, or of a buffet; a Wrapper-only tag is resolved
- * and picked with vast_select_chain); build a plan and a tracker; drive the
- * tracker with the library's simulated player (vast_play_simulate: a 4 Hz
- * media clock and the injected --events). Every line of output is a record
+ * The flow: read and parse the tag; make its pod (vast_pod_from_vast, or
+ * vast_pod_from_chain once the Wrappers are resolved) or take the VMAP; play
+ * it with the library's one call, vast_play_response (every ad on its own
+ * tracker and the simulated player: a 4 Hz media clock and the injected
+ * --events; a VMAP's breaks against the content), turning each note it
+ * reports into output (on_note). Every line of output is a record
  * (play_rec) kept in firing order by play-records.c: printed at once in a dry
  * run; with --fire the beacons of one moment are submitted together to the
  * dispatcher as the moment happens (real time unless --fast), and records are
@@ -81,10 +82,6 @@ static int on_macro(void *ctx, const char *val) {
 #define MAX_EVENTS 256
 #define MAX_CUES 256
 
-static void on_beacon(void *user, const vast_track_beacon *b) {
-  play_record(user, b->name, b->url, b->media_time, b->url ? b->level : UINT32_MAX, 1);
-}
-
 static double now_wall(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);
@@ -102,35 +99,6 @@ static void sleep_until(double wall) {
   struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
-}
-
-static void on_click_through(void *user, const vast_play_state *st, const char *name,
-                             const char *url) {
-  play_record(user, name, url, st->media, UINT32_MAX, 0);
-}
-
-/* Refused events are reported but do not stop the play. */
-static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e, vast_err rc,
-                       const char *reason) {
-  if (rc == VAST_E_STATE)
-    cli_error("play: %s at %.2f s ignored: %s", e->name, st->t,
-              e->kind == VAST_IN_SKIP ? "the ad is not skippable yet" : reason);
-  else
-    cli_error("play: %s at %.2f s: %s", e->name, st->t, reason);
-}
-
-/* A new moment: the beacons of the previous one leave together; a real-time
- * play waits until the moment is due. */
-static void on_step(void *user, const vast_play_state *st) {
-  play_ctx *pc = user;
-  play_flush(pc);
-  if (pc->realtime) sleep_until(st->wall0 + st->t);
-}
-
-/* Index of the creative to play: --creative, else the selection's. */
-static long pick_creative(const vast_selection *sel, long want) {
-  if (want >= 0) return want < (long)sel->ad->n_creatives ? want : -1;
-  return (long)sel->creative;
 }
 
 static const char *kind_name(vast_creative_kind k) {
@@ -163,44 +131,6 @@ static void header(const play_ctx *pc, const vast_selection *sel, long ci, const
   fflush(f);
 }
 
-/* Runs the simulation: returns an exit status. */
-static int simulate(play_ctx *pc, vast_tracker *tr, const vast_plan *plan, double watch,
-                    double rate, const vast_play_event *ev, size_t nev) {
-  memset(&pc->st, 0, sizeof pc->st);
-  double dur = vast_plan_duration(plan);
-  double end = watch >= 0 ? (dur > 0 && watch > dur ? dur : watch) : dur;
-  if (!(end >= 0)) {
-    cli_error("play: the ad declares no duration; give --watch SECONDS");
-    return CLI_FAIL;
-  }
-  vast_play_opts po;
-  vast_play_opts_init(&po);
-  po.end = end;
-  po.fire_ended = dur > 0 && end >= dur;
-  po.duration = dur;
-  po.events = ev;
-  po.n_events = nev;
-  po.on_refused = on_refused;
-  po.on_step = on_step;
-  po.on_click_through = on_click_through;
-  po.user = pc;
-  po.wall_start = pc->wall0 + pc->t_base;
-  po.rate = rate;
-  vast_err rc = vast_play_simulate(tr, &po, &pc->st);
-  if (rc != VAST_OK) {
-    cli_error("play: cannot simulate: %s", vast_strerror(rc));
-    return CLI_FAIL;
-  }
-  if (pc->st.stop == VAST_PLAY_PAUSED)
-    cli_error("play: paused at %.2f s with no resume; stopping", pc->st.t);
-  play_flush(pc);
-  if (pc->nomem) {
-    cli_error("play: out of memory: some records were lost");
-    return CLI_FAIL;
-  }
-  return CLI_OK;
-}
-
 /* ---- pods and breaks ---- */
 
 #define MAX_GROUPS 64
@@ -212,7 +142,6 @@ typedef struct ev_group {
   char *list; /* the items, "NAME@T[:ARG],..." */
   vast_play_event *ev;
   size_t n;
-  int used;
 } ev_group;
 
 typedef struct play_plan {
@@ -227,7 +156,7 @@ typedef struct play_plan {
   double rate;
 } play_plan;
 
-static int state_change(const vast_play_event *e, unsigned *state);
+static int state_event(const vast_play_event *e);
 
 /* Splits --events into per-ad groups and parses each. Returns 0, or prints
  * why and returns the exit status. */
@@ -295,7 +224,7 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
       rc = prc == VAST_E_NOMEM ? CLI_FAIL : CLI_USAGE;
     }
     for (size_t k = 0; k < g->n && !rc && !g->ad; k++) /* content times: the player's state */
-      if (!state_change(&g->ev[k], NULL)) {
+      if (!state_event(&g->ev[k])) {
         cli_error("play: '%s@%g': in a VMAP play an event without an address is at a content "
                   "time and can only change the player's state (mute, unmute, fullscreen, "
                   "exitFullscreen); address an ad's event as BREAK.AD/NAME@T (T seconds "
@@ -307,287 +236,267 @@ static int group_events(play_plan *pp, const char *list, int vmap) {
   return rc;
 }
 
-/* Applies a player-state event (mute, unmute, playerExpand, playerCollapse) to
- * *state (NULL: only tests); returns 0 for any other event. */
-static int state_change(const vast_play_event *e, unsigned *state) {
-  unsigned st = state ? *state : 0;
-  switch (e->kind) {
-  case VAST_IN_MUTE:
-    st |= VAST_PLAYER_MUTED;
-    break;
-  case VAST_IN_UNMUTE:
-    st &= ~(unsigned)VAST_PLAYER_MUTED;
-    break;
-  case VAST_IN_PLAYER_EXPAND:
-    st |= VAST_PLAYER_FULLSCREEN;
-    break;
-  case VAST_IN_PLAYER_COLLAPSE:
-    st &= ~(unsigned)VAST_PLAYER_FULLSCREEN;
-    break;
-  default:
-    return 0;
-  }
-  if (state) *state = st;
-  return 1;
+/* 1 for an event that changes the player's state (mute, unmute, playerExpand,
+ * playerCollapse): the only ones a VMAP play takes at content times. */
+static int state_event(const vast_play_event *e) {
+  return e->kind == VAST_IN_MUTE || e->kind == VAST_IN_UNMUTE || e->kind == VAST_IN_PLAYER_EXPAND ||
+         e->kind == VAST_IN_PLAYER_COLLAPSE;
 }
 
-static ev_group *find_group(play_plan *pp, int brk, int ad) {
-  for (size_t i = 0; i < pp->n_groups; i++)
-    if (pp->g[i].brk == brk && pp->g[i].ad == ad) return &pp->g[i];
-  return NULL;
-}
-
-/* 1 when the events make the ad fail before it is shown (error@0). */
-static int fails_at_start(const ev_group *g) {
-  for (size_t i = 0; g && i < g->n; i++)
-    if (g->ev[i].kind == VAST_IN_ERROR && g->ev[i].at <= 0) return 1;
-  return 0;
-}
-
-/* Plays one ad on its own tracker. Returns an exit status. */
-static int play_ad(play_ctx *pc, play_plan *pp, const vast_selection *sel,
-                   const vast_macro_ctx *ctx, const ev_group *g, const char *input) {
-  long ci = pick_creative(sel, pp->creative);
-  if (ci < 0) {
-    cli_error("'%s': no creative %ld to play", input, pp->creative);
-    return CLI_FAIL;
-  }
-  vast_selection use = *sel;
-  use.creative = (size_t)ci;
-  vast_plan *plan = NULL;
-  vast_tracker *tr = NULL;
-  vast_err rc = vast_plan_create_selected(&use, &plan);
-  if (rc == VAST_OK) rc = vast_tracker_create(plan, ctx, on_beacon, pc, &tr);
-  if (rc != VAST_OK) {
-    cli_error("'%s': cannot track creative %ld: %s", input, ci, vast_strerror(rc));
-    vast_plan_free(plan);
-    return CLI_FAIL;
-  }
-  if (pp->has_seed) vast_tracker_seed(tr, pp->seed);
-  vast_tracker_set_player_state(tr, pp->player_state);
-  vast_tracker_report_untracked(tr, 1);
-  if (pp->ssai) vast_tracker_set_trusted_positions(tr, 1);
-  if (pc->fire) vast_tracker_set_clock(tr, real_clock, NULL);
-  header(pc, sel, ci, plan, pp->fast);
-  int status = simulate(pc, tr, plan, pp->watch, pp->rate, g ? g->ev : NULL, g ? g->n : 0);
-  if (status == CLI_OK) { /* after every record of the ad */
-    if (pc->disp) vast_dispatcher_drain(pc->disp, 30000);
-    pthread_mutex_lock(&pc->mu);
-    FILE *f = pc->json ? stderr : pc->out;
-    fprintf(f,
-            "# played continuously from 0: %.2f s; played in all: %.2f s; thrown away: %.2f s%s\n",
-            vast_tracker_continuous(tr), vast_tracker_played(tr), vast_tracker_discarded(tr),
-            vast_tracker_discarded(tr) > 0 ? " (faster than real time, or a jump)" : "");
-    fflush(f);
-    pthread_mutex_unlock(&pc->mu);
-  }
-  pc->t_base += pc->st.t;
-  memset(&pc->st, 0, sizeof pc->st);
-  vast_tracker_free(tr);
-  vast_plan_free(plan);
-  return status;
-}
+#define MAX_BREAKS 10000 /* slots of one schedule, repetitions included */
 
 static int worse(int a, int b) {
   return a > b ? a : b;
 }
 
-/*
- * Plays every ad of a pod in play order, each on its own tracker; an ad that
- * fails before it is shown (error@0 in its events) is replaced by the next
- * unused buffet ad (VAST 4.x 2.4.3). [ADCOUNT] counts the ads played in the
- * break including the current one; [PODSEQUENCE] is the ad's sequence (for a
- * buffet replacement, the sequence of the slot it fills). brk: the break (0
- * outside a VMAP).
- */
-static int play_pod(play_ctx *pc, play_plan *pp, const vast_pod *pod, const vast_macro_ctx *base,
-                    int brk, const char *input) {
-  FILE *f = pc->json ? stderr : pc->out;
-  int status = CLI_OK;
-  size_t next_b = 0;
-  long played = 0;
-  if (pod->n_ads > 1 || pod->n_buffet)
-    fprintf(f, "# pod: %zu ad%s in sequence order, %zu buffet ad%s\n", pod->n_ads,
-            pod->n_ads == 1 ? "" : "s", pod->n_buffet, pod->n_buffet == 1 ? "" : "s");
-  for (size_t i = 0; i < pod->n_ads; i++) {
-    const vast_pod_ad *pa = &pod->ads[i];
-    int seq = pa->sequence, repl = 0;
-    ev_group *g = find_group(pp, brk, (int)i + 1);
-    if (g) g->used = 1;
-    for (;;) {
-      vast_macro_ctx c = *base;
-      char cnt[24], sq[24];
-      snprintf(cnt, sizeof cnt, "%ld", played + 1);
-      snprintf(sq, sizeof sq, "%d", seq);
-      if (!base->value[VAST_MACRO_ADCOUNT]) c.value[VAST_MACRO_ADCOUNT] = cnt;
-      if (seq >= 0 && !base->value[VAST_MACRO_PODSEQUENCE]) c.value[VAST_MACRO_PODSEQUENCE] = sq;
-      if (pod->n_ads > 1 || repl) {
-        fprintf(f, "# pod ad %zu of %zu", i + 1, pod->n_ads);
-        if (seq >= 0) fprintf(f, ", sequence %d", seq);
-        if (repl) fputs(", a buffet ad replacing the failed one", f);
-        fputc('\n', f);
-      }
-      const ev_group *use = repl ? NULL : g;
-      status = worse(status, play_ad(pc, pp, &pa->sel, &c, use, input));
-      if (!fails_at_start(use)) {
-        played++;
-        break;
-      }
-      if (next_b >= pod->n_buffet) {
-        if (pod->n_buffet) fprintf(f, "# no buffet ad left to replace pod ad %zu\n", i + 1);
-        break;
-      }
-      pa = &pod->buffet[next_b++];
-      repl = 1;
-    }
-  }
-  for (size_t i = 0; i < pp->n_groups; i++)
-    if (pp->g[i].brk == brk && !pp->g[i].used && pp->g[i].ad > (int)pod->n_ads) {
-      pp->g[i].used = 1;
-      cli_error("play: events for ad %d ignored: %s%d ad%s to play", pp->g[i].ad,
-                brk ? "the break has " : "the response has ", (int)pod->n_ads,
-                pod->n_ads == 1 ? "" : "s");
-    }
-  return status;
+/* One play of a whole response (vast_play_response): what the notes need. */
+typedef struct cli_run {
+  play_ctx *pc;
+  const play_plan *pp;
+  const char *input;
+  double content; /* VMAP: the content's duration; < 0 unknown */
+  int status;
+  size_t n_breaks; /* VMAP: slots of the schedule */
+  int why_brk;     /* the break whose repeatAfter warning was printed */
+  int said;        /* the failure was reported */
+} cli_run;
+
+/* A placed break's repeatAfter that was not expanded, said once. */
+static void break_why(cli_run *r, const vast_play_note *n) {
+  const vast_break_slot *s = n->slot;
+  if (!s || !s->why || r->why_brk == n->brk) return;
+  r->why_brk = n->brk;
+  cli_error("play: break %d (%s, repeatAfter %s): %s", n->brk,
+            s->brk->break_id ? s->brk->break_id : "no id", s->brk->repeat_after.raw, s->why);
 }
 
-static void on_break_beacon(void *user, const char *event, const char *url, const char *tmpl) {
-  (void)tmpl;
-  play_record(user, event, url, -1, UINT32_MAX, 1);
+/* The ad has played: where it stopped, and how much media was played. */
+static void ad_end(cli_run *r, const vast_play_note *n) {
+  play_ctx *pc = r->pc;
+  if (n->state->stop == VAST_PLAY_PAUSED)
+    cli_error("play: paused at %.2f s with no resume; stopping", n->state->t);
+  play_flush(pc);
+  if (pc->nomem) {
+    cli_error("play: out of memory: some records were lost");
+    r->status = worse(r->status, CLI_FAIL);
+    return;
+  }
+  if (pc->disp) vast_dispatcher_drain(pc->disp, 30000); /* after every record of the ad */
+  pthread_mutex_lock(&pc->mu);
+  FILE *f = pc->json ? stderr : pc->out;
+  fprintf(f, "# played continuously from 0: %.2f s; played in all: %.2f s; thrown away: %.2f s%s\n",
+          vast_tracker_continuous(n->tracker), vast_tracker_played(n->tracker),
+          vast_tracker_discarded(n->tracker),
+          vast_tracker_discarded(n->tracker) > 0 ? " (faster than real time, or a jump)" : "");
+  fflush(f);
+  pthread_mutex_unlock(&pc->mu);
 }
 
-#define MAX_BREAKS 10000 /* slots of one schedule, repetitions included */
+static void ad_failed(cli_run *r, const vast_play_note *n) {
+  switch (n->code) {
+  case VAST_AD_FAIL_CREATIVE:
+    cli_error("'%s': no creative %ld to play", r->input, r->pp->creative);
+    break;
+  case VAST_AD_FAIL_TRACK:
+    cli_error("'%s': cannot track creative %ld: %s", r->input, n->creative, vast_strerror(n->rc));
+    break;
+  case VAST_AD_FAIL_DURATION:
+    cli_error("play: the ad declares no duration; give --watch SECONDS");
+    break;
+  default:
+    cli_error("play: cannot simulate: %s", vast_strerror(n->rc));
+  }
+  r->status = worse(r->status, CLI_FAIL);
+}
+
+/* A break is about to be resolved: its header line. */
+static void break_start(cli_run *r, const vast_play_note *n, FILE *f) {
+  const vast_break_slot *s = n->slot;
+  const vast_ad_break *b = s->brk;
+  break_why(r, n);
+  fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", n->brk,
+          r->n_breaks, cli_break_position_name(s->position), s->at, n->t_base,
+          b->time_offset ? b->time_offset : "");
+  if (s->repeat) fprintf(f, ", repeat %u (repeatAfter %s)", s->repeat, b->repeat_after.raw);
+  if (b->break_id) fprintf(f, ", breakId %s", b->break_id);
+  if (b->break_type) fprintf(f, ", breakType %s", b->break_type);
+  fprintf(f, ", source %s\n", cli_source_name(b->source_kind));
+  fflush(f);
+}
 
 /*
- * Plays a VMAP: its breaks in content order against the content described by
- * sched (duration, cue points), each break resolved (inline VASTAdData,
- * AdTagURI), its breakStart before the first ad and breakEnd after the last,
- * error when it cannot play ([ERRORCODE] a VMAP code), [BREAKPOSITION] set.
- * The session clock runs through content and ads.
+ * Every note of vast_play_response becomes output: beacons become records
+ * (play_record: the session clock, the content time in a VMAP), the structure
+ * of the play comment lines, and each moment (VAST_NOTE_STEP) sends what the
+ * last one queued and, in real time, waits until the next is due.
  */
-static int play_vmap(play_ctx *pc, play_plan *pp, const vast_doc *doc, const vast_macro_ctx *mctx,
-                     const vast_resolve_opts *ropt, const char *input,
-                     const vast_schedule_opts *sched) {
+static int on_note(void *user, const vast_play_note *n) {
+  cli_run *r = user;
+  play_ctx *pc = r->pc;
   FILE *f = pc->json ? stderr : pc->out;
-  double content = sched->content;
-  size_t n = 0;
-  vast_err rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), sched, NULL, 0, &n);
-  if (rc == VAST_E_NOSPACE && n > MAX_BREAKS) {
-    cli_error("play: the VMAP schedules %zu breaks (repeatAfter included): more than %d", n,
-              MAX_BREAKS);
-    return CLI_FAIL;
+  pc->t_base = n->t_base;
+  if (n->state)
+    pc->st = *n->state;
+  else
+    memset(&pc->st, 0, sizeof pc->st);
+  if (n->content >= 0) pc->content_t = n->content;
+  switch (n->kind) {
+  case VAST_NOTE_BEACON:
+    play_record(pc, n->name, n->url, n->media, n->level, 1);
+    return 0;
+  case VAST_NOTE_BREAK_BEACON:
+    play_record(pc, n->name, n->url, -1, UINT32_MAX, 1);
+    return 0;
+  case VAST_NOTE_CLICK_THROUGH:
+    play_record(pc, n->name, n->url, n->media, UINT32_MAX, 0);
+    return 0;
+  case VAST_NOTE_REFUSED: /* reported; the play goes on */
+    if (n->rc == VAST_E_STATE)
+      cli_error("play: %s at %.2f s ignored: %s", n->name, n->state->t,
+                n->event->kind == VAST_IN_SKIP ? "the ad is not skippable yet" : n->message);
+    else
+      cli_error("play: %s at %.2f s: %s", n->name, n->state->t, n->message);
+    return 0;
+  case VAST_NOTE_STEP: /* a new moment: the previous one's beacons leave together */
+    play_flush(pc);
+    if (pc->realtime) sleep_until(n->state->wall0 + n->state->t);
+    return 0;
+  default:
+    break;
   }
-  vast_break_slot *slots = calloc(n ? n : 1, sizeof *slots);
-  if (!slots) return CLI_FAIL;
-  if (rc == VAST_E_NOSPACE) rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), sched, slots, n, &n);
+  play_flush(pc); /* what the last moment queued leaves before the next part */
+  switch (n->kind) {
+  case VAST_NOTE_POD:
+    if (n->count > 1 || n->buffet)
+      fprintf(f, "# pod: %zu ad%s in sequence order, %zu buffet ad%s\n", n->count,
+              n->count == 1 ? "" : "s", n->buffet, n->buffet == 1 ? "" : "s");
+    break;
+  case VAST_NOTE_AD_BEGIN:
+    if (n->count > 1 || n->replacement) {
+      fprintf(f, "# pod ad %d of %zu", n->ad, n->count);
+      if (n->sequence >= 0) fprintf(f, ", sequence %d", n->sequence);
+      if (n->replacement) fputs(", a buffet ad replacing the failed one", f);
+      fputc('\n', f);
+    }
+    break;
+  case VAST_NOTE_AD_START:
+    header(pc, n->sel, n->creative, n->plan, r->pp->fast);
+    break;
+  case VAST_NOTE_AD_FAILED:
+    ad_failed(r, n);
+    break;
+  case VAST_NOTE_AD_END:
+    ad_end(r, n);
+    break;
+  case VAST_NOTE_NO_BUFFET:
+    if (n->buffet) fprintf(f, "# no buffet ad left to replace pod ad %d\n", n->ad);
+    break;
+  case VAST_NOTE_AD_IGNORED:
+    cli_error("play: events for ad %d ignored: %s%d ad%s to play", n->ad,
+              n->brk ? "the break has " : "the response has ", (int)n->count,
+              n->count == 1 ? "" : "s");
+    break;
+  case VAST_NOTE_VMAP:
+    r->n_breaks = n->count;
+    r->said = n->rc != VAST_OK;
+    if (n->rc == VAST_E_NOSPACE)
+      cli_error("play: the VMAP schedules %zu breaks (repeatAfter included): more than %d",
+                n->count, MAX_BREAKS);
+    else if (n->rc != VAST_OK)
+      cli_error("play: cannot schedule the VMAP: %s", vast_strerror(n->rc));
+    else
+      fprintf(f, "# vmap: %zu break%s, content %s\n", n->count, n->count == 1 ? "" : "s",
+              r->content >= 0 ? "given" : "duration unknown (--content-duration S)");
+    break;
+  case VAST_NOTE_BREAK_SKIPPED: {
+    const vast_ad_break *b = n->slot->brk;
+    cli_error("play: break %d (%s, timeOffset %s) not played: %s%s", n->brk,
+              b->break_id ? b->break_id : "no id", b->time_offset ? b->time_offset : "absent",
+              n->slot->why ? n->slot->why
+                           : "the content duration is unknown (--content-duration S)",
+              b->offset_kind == VAST_BREAK_POSITION ? " (--cue-points T,T,...)" : "");
+    r->status = worse(r->status, CLI_FINDINGS);
+    break;
+  }
+  case VAST_NOTE_CONTENT_EVENT: /* the player's state changed while the content played */
+    break_why(r, n);
+    fprintf(f, "# content %.3f s: %s (the player's state for the ads that follow)\n", n->event->at,
+            n->name);
+    break;
+  case VAST_NOTE_BREAK_START:
+    break_start(r, n, f);
+    break;
+  case VAST_NOTE_BREAK_NO_AD:
+    fprintf(f, "# break %d: no ad to play\n", n->brk);
+    break;
+  case VAST_NOTE_BREAK_ERROR:
+    cli_error("play: break %d: %s", n->brk, n->message);
+    r->status = worse(r->status, CLI_FINDINGS);
+    break;
+  case VAST_NOTE_CONTENT_LEFT: /* after the last break: nothing left to play */
+    cli_error("play: %s at content %.2f s changes nothing: no break follows", n->name,
+              n->event->at);
+    break;
+  case VAST_NOTE_BREAK_IGNORED:
+    cli_error("play: events for break %d ignored: the VMAP has %zu breaks", n->brk, n->count);
+    break;
+  default:
+    break;
+  }
+  return 0;
+}
+
+/*
+ * Plays a whole response with vast_play_response: a pod (pod, doc NULL), or a
+ * VMAP (doc) against the content described by sched, its breaks resolved with
+ * ropt. Returns an exit status.
+ */
+static int play_response(play_ctx *pc, const play_plan *pp, const vast_doc *doc,
+                         const vast_pod *pod, const vast_macro_ctx *mctx,
+                         const vast_resolve_opts *ropt, const char *input,
+                         const vast_schedule_opts *sched) {
+  vast_play_group groups[MAX_GROUPS];
+  for (size_t i = 0; i < pp->n_groups; i++) {
+    groups[i].brk = pp->g[i].brk;
+    groups[i].ad = pp->g[i].ad;
+    groups[i].ev = pp->g[i].ev;
+    groups[i].n = pp->g[i].n;
+  }
+  cli_run r;
+  memset(&r, 0, sizeof r);
+  r.pc = pc;
+  r.pp = pp;
+  r.input = input;
+  r.content = sched ? sched->content : -1;
+  vast_response_opts o;
+  vast_response_opts_init(&o);
+  o.groups = groups;
+  o.n_groups = pp->n_groups;
+  o.creative = pp->creative;
+  o.watch = pp->watch;
+  o.rate = pp->rate;
+  o.has_seed = pp->has_seed;
+  o.seed = pp->seed;
+  o.player_state = pp->player_state;
+  o.report_untracked = 1;
+  o.ssai = pp->ssai;
+  if (pc->fire) o.clock = real_clock;
+  o.wall0 = pc->wall0;
+  o.macros = mctx;
+  o.schedule = sched;
+  o.max_breaks = MAX_BREAKS;
+  o.resolve = ropt;
+  o.base = !strcmp(input, "-") ? NULL : input;
+  o.on_note = on_note;
+  o.user = &r;
+  pc->vmap = doc != NULL;
+  vast_err rc = vast_play_response(doc, pod, &o);
+  play_flush(pc);
   if (rc != VAST_OK) {
-    cli_error("play: cannot schedule the VMAP: %s", vast_strerror(rc));
-    free(slots);
+    if (!r.said) cli_error("play: cannot play: %s", vast_strerror(rc));
     return CLI_FAIL;
   }
-  fprintf(f, "# vmap: %zu break%s, content %s\n", n, n == 1 ? "" : "s",
-          content >= 0 ? "given" : "duration unknown (--content-duration S)");
-  const char *base = !strcmp(input, "-") ? NULL : input;
-  int status = CLI_OK;
-  double content_at = 0; /* content seconds played so far */
-  pc->vmap = 1;
-  const ev_group *cg = find_group(pp, 0, 0); /* events at content times */
-  size_t next_cev = 0;
-  for (size_t i = 0; i < n; i++) {
-    const vast_break_slot *s = &slots[i];
-    const vast_ad_break *b = s->brk;
-    int brk = (int)i + 1;
-    if (!s->position || s->at < 0) {
-      cli_error("play: break %d (%s, timeOffset %s) not played: %s%s", brk,
-                b->break_id ? b->break_id : "no id", b->time_offset ? b->time_offset : "absent",
-                s->why ? s->why : "the content duration is unknown (--content-duration S)",
-                b->offset_kind == VAST_BREAK_POSITION ? " (--cue-points T,T,...)" : "");
-      status = worse(status, CLI_FINDINGS);
-      continue;
-    }
-    if (s->why) /* placed, but its repeatAfter was not expanded */
-      cli_error("play: break %d (%s, repeatAfter %s): %s", brk, b->break_id ? b->break_id : "no id",
-                b->repeat_after.raw, s->why);
-    if (s->at > content_at) {
-      pc->t_base += s->at - content_at;
-      content_at = s->at;
-    }
-    pc->content_t = s->at;
-    /* the player's state changes made while the content played up to here */
-    for (; cg && next_cev < cg->n && cg->ev[next_cev].at <= s->at; next_cev++) {
-      state_change(&cg->ev[next_cev], &pp->player_state);
-      fprintf(f, "# content %.3f s: %s (the player's state for the ads that follow)\n",
-              cg->ev[next_cev].at, cg->ev[next_cev].name);
-    }
-    fprintf(f, "# break %d of %zu: %s at content %.3f s (session %.3f s), timeOffset %s", brk, n,
-            cli_break_position_name(s->position), s->at, pc->t_base,
-            b->time_offset ? b->time_offset : "");
-    if (s->repeat) fprintf(f, ", repeat %u (repeatAfter %s)", s->repeat, b->repeat_after.raw);
-    if (b->break_id) fprintf(f, ", breakId %s", b->break_id);
-    if (b->break_type) fprintf(f, ", breakType %s", b->break_type);
-    fprintf(f, ", source %s\n", cli_source_name(b->source_kind));
-    fflush(f);
-    vast_macro_ctx c = *mctx;
-    char bp[16], tx[40];
-    snprintf(bp, sizeof bp, "%d", s->position);
-    if (!mctx->value[VAST_MACRO_BREAKPOSITION]) c.value[VAST_MACRO_BREAKPOSITION] = bp;
-    /* [MEDIAPLAYHEAD] (and the deprecated [CONTENTPLAYHEAD]): the content's
-       playhead, where the break interrupts it */
-    char ph[32];
-    long ms = (long)llround(s->at * 1000);
-    snprintf(ph, sizeof ph, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60,
-             ms / 1000 % 60, ms % 1000);
-    if (!mctx->value[VAST_MACRO_MEDIAPLAYHEAD]) c.value[VAST_MACRO_MEDIAPLAYHEAD] = ph;
-    if (!mctx->value[VAST_MACRO_CONTENTPLAYHEAD]) c.value[VAST_MACRO_CONTENTPLAYHEAD] = ph;
-    /* each break is a transaction of its own: its AdTagURI, wrapper hops, break
-       events and beacons share one [TRANSACTIONID] (--macro gives one for all) */
-    if (!mctx->value[VAST_MACRO_TRANSACTIONID] && vast_transaction_id(tx, sizeof tx) == VAST_OK)
-      c.value[VAST_MACRO_TRANSACTIONID] = tx;
-    vast_resolve_opts ro = *ropt;
-    ro.macros = &c;
-    vast_chain *chain = NULL;
-    vast_error err;
-    memset(&err, 0, sizeof err);
-    rc = vast_break_resolve(doc, b, s->position, base, &ro, &chain, &err);
-    vast_pod pod;
-    memset(&pod, 0, sizeof pod);
-    if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
-    if (rc == VAST_OK && pod.n_ads) {
-      vast_break_track(b, "breakStart", s->position, 0, &c, on_break_beacon, pc);
-      play_flush(pc);
-      status = worse(status, play_pod(pc, pp, &pod, &c, brk, input));
-      vast_break_track(b, "breakEnd", s->position, 0, &c, on_break_beacon, pc);
-      play_flush(pc);
-    } else {
-      int code = err.iab_code ? err.iab_code : 1004;
-      /* VMAP error codes for the break: 1005 template not supported, 1007 timeout,
-         1008 retrieval error, 1006 parse error; a response without ads is no error */
-      if (rc == VAST_E_TIMEOUT)
-        code = 1007;
-      else if (rc == VAST_E_HTTP || rc == VAST_E_FORBIDDEN || rc == VAST_E_URL)
-        code = 1008;
-      else if (rc == VAST_E_XML || rc == VAST_E_NOT_VAST || rc == VAST_E_VERSION)
-        code = 1006;
-      if (rc == VAST_OK || rc == VAST_E_NO_AD) {
-        fprintf(f, "# break %d: no ad to play\n", brk);
-      } else {
-        cli_error("play: break %d: %s", brk, err.message[0] ? err.message : vast_strerror(rc));
-        vast_break_track(b, "error", s->position, code, &c, on_break_beacon, pc);
-        play_flush(pc);
-        status = worse(status, CLI_FINDINGS);
-      }
-    }
-    vast_pod_clear(&pod);
-    vast_chain_free(chain);
-  }
-  for (; cg && next_cev < cg->n; next_cev++) /* after the last break: nothing left to play */
-    cli_error("play: %s at content %.2f s changes nothing: no break follows", cg->ev[next_cev].name,
-              cg->ev[next_cev].at);
-  for (size_t i = 0; i < pp->n_groups; i++)
-    if (!pp->g[i].used && pp->g[i].brk > (int)n)
-      cli_error("play: events for break %d ignored: the VMAP has %zu breaks", pp->g[i].brk, n);
-  free(slots);
-  return status;
+  return r.status;
 }
 
 int cmd_play(int argc, char **argv) {
@@ -916,7 +825,7 @@ int cmd_play(int argc, char **argv) {
     so.content = content_duration;
     so.cues = cues;
     so.n_cues = n_cues;
-    status = play_vmap(&pc, &pp, doc, &mctx, &ropt, input, &so);
+    status = play_response(&pc, &pp, doc, NULL, &mctx, &ropt, input, &so);
     goto drain;
   }
   if (content_duration >= 0 || cue_arg) {
@@ -964,7 +873,7 @@ int cmd_play(int argc, char **argv) {
       goto out;
     }
   }
-  status = play_pod(&pc, &pp, &pod, &mctx, 0, input);
+  status = play_response(&pc, &pp, NULL, &pod, &mctx, &ropt, input, NULL);
 drain:
   if (pc.disp) {
     if (vast_dispatcher_drain(pc.disp, dopt.timeout_ms * 4 + 1000) != VAST_OK)

@@ -12,11 +12,11 @@
  *   POST /api/resolve   vast_resolve_url / vast_resolve_buffer (private-range
  *                       guard on unless the server allows it, never files)
  *                       + vast_chain_write_json
- *   POST /api/play      a whole response played dry on a 4 Hz media clock, as
- *                       `vastrack play --dry-run` plays it: every ad of a pod
- *                       (vast_pod_from_*), every break of a VMAP
- *                       (vast_vmap_schedule_opts, vast_break_resolve,
- *                       vast_break_track), each ad on its own tracker
+ *   POST /api/play      a whole response played dry on a 4 Hz media clock by
+ *                       vast_play_response, the call `vastrack play` makes:
+ *                       every ad of a pod (vast_pod_from_*), every break of
+ *                       a VMAP, each ad on its own tracker; the notes become
+ *                       the JSON answer
  *
  * The document is the request body, or is fetched from url= (vast_fetch with
  * the same limits and guard). Options come in the query string. A problem with
@@ -474,91 +474,158 @@ typedef struct web_group {
 
 /* One /api/play: where the output goes and where the play stands. */
 typedef struct play_sim {
-  vast__buf *b;       /* "beacons" */
-  vast__buf *ads;     /* "ads" */
-  vast__buf *notes;   /* "refused" */
-  vast__buf *brks;    /* "breaks" */
-  vast_play_state st; /* kept current by vast_play_simulate */
+  vast__buf *b;     /* "beacons" */
+  vast__buf *ads;   /* "ads" */
+  vast__buf *notes; /* "refused" */
+  vast__buf *brks;  /* "breaks" */
   size_t n, n_ads;
   int nn, nb;
-  double t_base;    /* session seconds before the current ad */
-  int vmap;         /* a VMAP: records on the content clock */
-  double content_t; /* the content time of the break playing */
-  int brk, ad;      /* the current break (0: none) and ad (1-based) */
+  int vmap; /* a VMAP: records on the content clock */
   web_group *g;
   size_t n_g;
   long creative; /* creative= of the request, -1 the pick */
   double watch;
   int has_seed;
   unsigned long long seed;
-  unsigned player_state;
-  int failed;          /* the last ad failed before it was shown (error@0) */
   long first_creative; /* the first ad played: the one-ad summary on top */
   double first_duration, first_watched;
   size_t first_levels;
   const char *fail_msg;
 } play_sim;
 
-static double sim_t(const play_sim *s) {
-  return s->vmap ? s->content_t : s->t_base + s->st.t;
+/* The time of a record: the session's, the content's in a VMAP. */
+static double sim_t(const play_sim *s, const vast_play_note *n) {
+  return s->vmap ? n->content : n->t;
 }
 
-static void beacon_head(play_sim *s, const char *event, double media, const char *url,
-                        size_t url_len, long level) {
+static void beacon_head(play_sim *s, const vast_play_note *n, double media, long level) {
   vast__buf_puts(s->b, s->n++ ? ",{" : "{");
-  vast__buf_printf(s->b, "\"t\":%.3f,\"media\":", sim_t(s));
+  vast__buf_printf(s->b, "\"t\":%.3f,\"media\":", sim_t(s, n));
   if (media >= 0)
     vast__buf_printf(s->b, "%.3f", media);
   else
     vast__buf_puts(s->b, "null");
   vast__buf_puts(s->b, ",\"event\":");
-  vast__json_buf_str(s->b, event);
+  vast__json_buf_str(s->b, n->name);
   if (level >= 0)
     vast__buf_printf(s->b, ",\"level\":%ld,\"url\":", level);
   else
     vast__buf_puts(s->b, ",\"level\":null,\"url\":");
-  vast__json_buf_strn(s->b, url, url_len);
-  if (s->brk)
-    vast__buf_printf(s->b, ",\"break\":%d,\"ad\":", s->brk);
+  vast__json_buf_strn(s->b, n->url, n->url_len);
+  if (n->brk)
+    vast__buf_printf(s->b, ",\"break\":%d,\"ad\":", n->brk);
   else
     vast__buf_puts(s->b, ",\"break\":null,\"ad\":");
-  if (s->ad)
-    vast__buf_printf(s->b, "%d}", s->ad);
+  if (n->ad)
+    vast__buf_printf(s->b, "%d}", n->ad);
   else
     vast__buf_puts(s->b, "null}");
 }
 
-static void on_beacon(void *user, const vast_track_beacon *bc) {
-  play_sim *s = user;
-  if (s->n >= WEB_MAX_BEACONS || !bc->url) return;
-  beacon_head(s, bc->name, bc->media_time < 0 ? s->st.media : bc->media_time, bc->url, bc->url_len,
-              (long)bc->level);
-}
-
-static void on_break_url(void *user, const char *event, const char *url, const char *tmpl) {
-  play_sim *s = user;
-  (void)tmpl;
-  if (s->n >= WEB_MAX_BEACONS) return;
-  int ad = s->ad;
-  s->ad = 0; /* a break's own beacon, no ad's */
-  beacon_head(s, event, -1, url, strlen(url), -1);
-  s->ad = ad;
-}
-
 /* The tracker refused an injected event: listed in "refused". */
-static void on_refused(void *user, const vast_play_state *st, const vast_play_event *e, vast_err rc,
-                       const char *reason) {
-  play_sim *s = user;
-  (void)st;
+static void refused(play_sim *s, const vast_play_note *n) {
   vast__buf_puts(s->notes, s->nn++ ? ",{" : "{");
-  vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", sim_t(s));
-  vast__json_buf_str(s->notes, e->name);
+  vast__buf_printf(s->notes, "\"t\":%.3f,\"event\":", sim_t(s, n));
+  vast__json_buf_str(s->notes, n->name);
   vast__buf_puts(s->notes, ",\"message\":");
-  vast__json_buf_str(s->notes, reason);
-  if (s->brk)
-    vast__buf_printf(s->notes, ",\"break\":%d,\"ad\":%d}", s->brk, s->ad);
+  vast__json_buf_str(s->notes, n->message);
+  if (n->brk)
+    vast__buf_printf(s->notes, ",\"break\":%d,\"ad\":%d}", n->brk, n->ad);
   else
-    vast__buf_printf(s->notes, ",\"break\":null,\"ad\":%d}", s->ad);
+    vast__buf_printf(s->notes, ",\"break\":null,\"ad\":%d}", n->ad);
+}
+
+/* An ad starts: its entry in "ads" (the first one also on top). */
+static void ad_entry(play_sim *s, const vast_play_note *n) {
+  double dur = vast_plan_duration(n->plan);
+  if (!s->n_ads) {
+    s->first_creative = n->creative;
+    s->first_duration = dur;
+    s->first_watched = n->stop;
+    s->first_levels = n->sel->n_chain;
+  }
+  vast__buf_puts(s->ads, s->n_ads++ ? ",{" : "{");
+  if (n->brk)
+    vast__buf_printf(s->ads, "\"break\":%d", n->brk);
+  else
+    vast__buf_puts(s->ads, "\"break\":null");
+  vast__buf_printf(s->ads, ",\"ad\":%d,\"id\":", n->ad);
+  vast__json_buf_str(s->ads, n->sel->ad->id);
+  vast__buf_printf(s->ads, ",\"creative\":%ld,\"duration\":", n->creative);
+  if (dur >= 0)
+    vast__buf_printf(s->ads, "%.3f", dur);
+  else
+    vast__buf_puts(s->ads, "null");
+  vast__buf_printf(s->ads, ",\"watched\":%.3f,\"levels\":%zu}", n->stop, n->sel->n_chain);
+}
+
+/* A break's entry in "breaks", up to its "error" (what follows says it). */
+static void break_entry(play_sim *s, const vast_play_note *n) {
+  const vast_break_slot *sl = n->slot;
+  vast__buf_puts(s->brks, s->nb++ ? ",{" : "{");
+  vast__buf_printf(s->brks, "\"break\":%d,\"timeOffset\":", n->brk);
+  vast__json_buf_str(s->brks, sl->brk->time_offset);
+  vast__buf_puts(s->brks, ",\"breakId\":");
+  vast__json_buf_str(s->brks, sl->brk->break_id);
+  vast__buf_printf(s->brks, ",\"repeat\":%u,\"position\":", sl->repeat);
+  if (n->kind == VAST_NOTE_BREAK_SKIPPED) {
+    vast__buf_puts(s->brks, "null,\"at\":null,\"error\":");
+    vast__json_buf_str(s->brks, sl->why ? sl->why : "the content duration is unknown");
+    vast__buf_puts(s->brks, "}");
+  } else {
+    vast__buf_printf(s->brks, "%d,\"at\":%.3f,\"error\":", sl->position, sl->at);
+  }
+}
+
+/* What vast_play_response reports becomes the answer; an ad that cannot play
+ * stops it (the answer is then an error). */
+static int on_note(void *user, const vast_play_note *n) {
+  play_sim *s = user;
+  switch (n->kind) {
+  case VAST_NOTE_BEACON:
+    if (s->n < WEB_MAX_BEACONS && n->url)
+      beacon_head(s, n, n->media < 0 && n->state ? n->state->media : n->media, (long)n->level);
+    break;
+  case VAST_NOTE_BREAK_BEACON:
+    if (s->n < WEB_MAX_BEACONS) beacon_head(s, n, -1, -1);
+    break;
+  case VAST_NOTE_REFUSED:
+    refused(s, n);
+    break;
+  case VAST_NOTE_AD_START:
+    if (n->stop >= 0) ad_entry(s, n);
+    break;
+  case VAST_NOTE_AD_FAILED:
+    s->fail_msg = n->code == VAST_AD_FAIL_CREATIVE   ? "no such creative to play"
+                  : n->code == VAST_AD_FAIL_TRACK    ? "cannot track the creative"
+                  : n->code == VAST_AD_FAIL_DURATION ? "the ad declares no duration: give "
+                                                       "watch=SECONDS"
+                                                     : vast_strerror(n->rc);
+    return 1;
+  case VAST_NOTE_VMAP:
+    if (n->rc != VAST_OK)
+      s->fail_msg = n->rc == VAST_E_NOSPACE ? "the VMAP schedules more than 256 breaks"
+                    : n->rc == VAST_E_NOMEM ? "out of memory"
+                                            : "cannot schedule the VMAP (bad cues=?)";
+    break;
+  case VAST_NOTE_BREAK_SKIPPED:
+  case VAST_NOTE_BREAK_START:
+    break_entry(s, n);
+    break;
+  case VAST_NOTE_POD: /* a break resolved to ads */
+    if (n->brk) vast__buf_puts(s->brks, "null}");
+    break;
+  case VAST_NOTE_BREAK_NO_AD:
+    vast__buf_puts(s->brks, "\"no ad to play\"}");
+    break;
+  case VAST_NOTE_BREAK_ERROR:
+    vast__json_buf_str(s->brks, n->message);
+    vast__buf_puts(s->brks, "}");
+    break;
+  default:
+    break;
+  }
+  return 0;
 }
 
 static web_group *find_group(play_sim *s, int brk, int ad) {
@@ -634,215 +701,44 @@ static int group_events(play_sim *s, const char *list, int vmap, char *msg, size
   return 0;
 }
 
-/* Plays one ad on its own tracker; ctx: the break's macros. Returns 0, or -1
- * with s->fail_msg set (the answer is then an error). */
-static int play_one(play_sim *s, const vast_selection *sel, const vast_macro_ctx *ctx,
-                    const web_group *g) {
-  long ci = s->creative >= 0 ? s->creative : (long)sel->creative;
-  const vast_ad *ad = sel->ad;
-  s->failed = 0;
-  if (ci >= (long)ad->n_creatives) {
-    s->fail_msg = "no such creative to play";
-    return -1;
+/*
+ * Plays a pod (doc NULL) or a VMAP (doc, against so) with vast_play_response,
+ * as `vastrack play` does. Returns 0, or -1 with s->fail_msg set.
+ */
+static int play_run(play_sim *s, const vast_doc *doc, const vast_pod *pod,
+                    const vast_macro_ctx *mctx, const vast_schedule_opts *so, const web_input *in,
+                    int allow_private) {
+  vast_play_group groups[WEB_MAX_GROUPS];
+  for (size_t i = 0; i < s->n_g; i++) {
+    groups[i].brk = s->g[i].brk;
+    groups[i].ad = s->g[i].ad;
+    groups[i].ev = s->g[i].ev;
+    groups[i].n = s->g[i].n;
   }
-  vast_selection use = *sel;
-  use.creative = (size_t)ci;
-  vast_plan *plan = NULL;
-  vast_tracker *tr = NULL;
-  vast_err rc = vast_plan_create_selected(&use, &plan);
-  if (rc == VAST_OK) rc = vast_tracker_create(plan, ctx, on_beacon, s, &tr);
-  if (rc != VAST_OK) {
-    vast_plan_free(plan);
-    s->fail_msg = "cannot track the creative";
-    return -1;
-  }
-  if (s->has_seed) vast_tracker_seed(tr, s->seed);
-  vast_tracker_set_player_state(tr, s->player_state);
-  double dur = vast_plan_duration(plan);
-  double stop = s->watch >= 0 ? (dur > 0 && s->watch > dur ? dur : s->watch) : dur;
-  if (!(stop >= 0)) {
-    vast_tracker_free(tr);
-    vast_plan_free(plan);
-    s->fail_msg = "the ad declares no duration: give watch=SECONDS";
-    return -1;
-  }
-  if (stop > WEB_MAX_WATCH) stop = WEB_MAX_WATCH;
-  if (!s->n_ads) {
-    s->first_creative = ci;
-    s->first_duration = dur;
-    s->first_watched = stop;
-    s->first_levels = sel->n_chain;
-  }
-  vast__buf_puts(s->ads, s->n_ads++ ? ",{" : "{");
-  if (s->brk)
-    vast__buf_printf(s->ads, "\"break\":%d", s->brk);
-  else
-    vast__buf_puts(s->ads, "\"break\":null");
-  vast__buf_printf(s->ads, ",\"ad\":%d,\"id\":", s->ad);
-  vast__json_buf_str(s->ads, ad->id);
-  vast__buf_printf(s->ads, ",\"creative\":%ld,\"duration\":", ci);
-  if (dur >= 0)
-    vast__buf_printf(s->ads, "%.3f", dur);
-  else
-    vast__buf_puts(s->ads, "null");
-  vast__buf_printf(s->ads, ",\"watched\":%.3f,\"levels\":%zu}", stop, sel->n_chain);
-  vast_play_opts po;
-  vast_play_opts_init(&po);
-  po.end = stop;
-  po.fire_ended = dur > 0 && stop >= dur;
-  po.duration = dur;
-  po.wall_start = (double)time(NULL) + s->t_base;
-  po.max_steps = WEB_MAX_STEPS;
-  po.events = g ? g->ev : NULL;
-  po.n_events = g ? g->n : 0;
-  po.on_refused = on_refused;
-  po.user = s;
-  memset(&s->st, 0, sizeof s->st);
-  rc = vast_play_simulate(tr, &po, &s->st);
-  for (size_t i = 0; g && i < g->n; i++)
-    s->failed |= g->ev[i].kind == VAST_IN_ERROR && g->ev[i].at <= 0;
-  s->t_base += s->st.t;
-  memset(&s->st, 0, sizeof s->st);
-  vast_tracker_free(tr);
-  vast_plan_free(plan);
-  if (rc != VAST_OK) {
-    s->fail_msg = vast_strerror(rc);
-    return -1;
-  }
-  return 0;
-}
-
-/* Plays every ad of a pod, a failed one (error@0) replaced from the buffet,
- * [ADCOUNT] and [PODSEQUENCE] set as `vastrack play` sets them. */
-static int play_pod(play_sim *s, const vast_pod *pod, const vast_macro_ctx *base) {
-  size_t next_b = 0;
-  long played = 0;
-  for (size_t i = 0; i < pod->n_ads; i++) {
-    const vast_pod_ad *pa = &pod->ads[i];
-    int seq = pa->sequence, repl = 0;
-    for (;;) {
-      vast_macro_ctx c = *base;
-      char cnt[24], sq[24];
-      snprintf(cnt, sizeof cnt, "%ld", played + 1);
-      snprintf(sq, sizeof sq, "%d", seq);
-      if (!base->value[VAST_MACRO_ADCOUNT]) c.value[VAST_MACRO_ADCOUNT] = cnt;
-      if (seq >= 0 && !base->value[VAST_MACRO_PODSEQUENCE]) c.value[VAST_MACRO_PODSEQUENCE] = sq;
-      s->ad = (int)i + 1;
-      if (play_one(s, &pa->sel, &c, repl ? NULL : find_group(s, s->brk, s->ad)) != 0) return -1;
-      if (!s->failed || repl) {
-        played += !s->failed;
-        break;
-      }
-      if (next_b >= pod->n_buffet) break;
-      pa = &pod->buffet[next_b++];
-      repl = 1;
-    }
-  }
-  return 0;
-}
-
-/* A VMAP: its breaks in content order (content=, cues=), each resolved and
- * played with its break events, on the content clock. */
-static int play_vmap(play_sim *s, const vast_doc *doc, const web_input *in,
-                     const vast_schedule_opts *so, const vast_macro_ctx *mctx, int allow_private) {
-  vast_break_slot *slots = calloc(WEB_MAX_BREAKS, sizeof *slots);
-  if (!slots) {
-    s->fail_msg = "out of memory";
-    return -1;
-  }
-  size_t n = 0;
-  vast_err rc = vast_vmap_schedule_opts(vast_doc_vmap(doc), so, slots, WEB_MAX_BREAKS, &n);
-  if (rc != VAST_OK) {
-    free(slots);
-    s->fail_msg = rc == VAST_E_NOSPACE ? "the VMAP schedules more than 256 breaks"
-                                       : "cannot schedule the VMAP (bad cues=?)";
-    return -1;
-  }
-  s->vmap = 1;
-  const web_group *cg = find_group(s, 0, 0);
-  size_t next_cev = 0;
-  double content_at = 0;
-  for (size_t i = 0; i < n; i++) {
-    const vast_break_slot *sl = &slots[i];
-    const vast_ad_break *b = sl->brk;
-    s->brk = (int)i + 1;
-    s->ad = 0;
-    vast__buf_puts(s->brks, s->nb++ ? ",{" : "{");
-    vast__buf_printf(s->brks, "\"break\":%d,\"timeOffset\":", s->brk);
-    vast__json_buf_str(s->brks, b->time_offset);
-    vast__buf_puts(s->brks, ",\"breakId\":");
-    vast__json_buf_str(s->brks, b->break_id);
-    vast__buf_printf(s->brks, ",\"repeat\":%u,\"position\":", sl->repeat);
-    if (!sl->position || sl->at < 0) {
-      vast__buf_puts(s->brks, "null,\"at\":null,\"error\":");
-      vast__json_buf_str(s->brks, sl->why ? sl->why : "the content duration is unknown");
-      vast__buf_puts(s->brks, "}");
-      continue;
-    }
-    vast__buf_printf(s->brks, "%d,\"at\":%.3f,\"error\":", sl->position, sl->at);
-    if (sl->at > content_at) {
-      s->t_base += sl->at - content_at;
-      content_at = sl->at;
-    }
-    s->content_t = sl->at;
-    for (; cg && next_cev < cg->n && cg->ev[next_cev].at <= sl->at; next_cev++) {
-      const vast_play_event *e = &cg->ev[next_cev];
-      if (e->kind == VAST_IN_MUTE) s->player_state |= VAST_PLAYER_MUTED;
-      if (e->kind == VAST_IN_UNMUTE) s->player_state &= ~(unsigned)VAST_PLAYER_MUTED;
-      if (e->kind == VAST_IN_PLAYER_EXPAND) s->player_state |= VAST_PLAYER_FULLSCREEN;
-      if (e->kind == VAST_IN_PLAYER_COLLAPSE) s->player_state &= ~(unsigned)VAST_PLAYER_FULLSCREEN;
-    }
-    vast_macro_ctx c = *mctx;
-    char bp[16], tx[40];
-    snprintf(bp, sizeof bp, "%d", sl->position);
-    c.value[VAST_MACRO_BREAKPOSITION] = bp;
-    char ph[32]; /* [MEDIAPLAYHEAD], [CONTENTPLAYHEAD]: the content's playhead */
-    long ms = (long)llround(sl->at * 1000);
-    snprintf(ph, sizeof ph, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60,
-             ms / 1000 % 60, ms % 1000);
-    c.value[VAST_MACRO_MEDIAPLAYHEAD] = ph;
-    c.value[VAST_MACRO_CONTENTPLAYHEAD] = ph;
-    if (vast_transaction_id(tx, sizeof tx) == VAST_OK) c.value[VAST_MACRO_TRANSACTIONID] = tx;
-    vast_resolve_opts ro;
-    resolve_opts(&ro, allow_private);
-    ro.macros = &c;
-    vast_chain *chain = NULL;
-    vast_error err;
-    memset(&err, 0, sizeof err);
-    rc = vast_break_resolve(doc, b, sl->position, in->url[0] ? in->url : NULL, &ro, &chain, &err);
-    vast_pod pod;
-    memset(&pod, 0, sizeof pod);
-    if (rc == VAST_OK) rc = vast_pod_from_chain(chain, &pod);
-    int bad = 0;
-    if (rc == VAST_OK && pod.n_ads) {
-      vast__buf_puts(s->brks, "null}");
-      vast_break_track(b, "breakStart", sl->position, 0, &c, on_break_url, s);
-      bad = play_pod(s, &pod, &c);
-      s->ad = 0;
-      vast_break_track(b, "breakEnd", sl->position, 0, &c, on_break_url, s);
-    } else if (rc == VAST_OK || rc == VAST_E_NO_AD) {
-      vast__buf_puts(s->brks, "\"no ad to play\"}");
-    } else {
-      int code = err.iab_code ? err.iab_code : 1004;
-      if (rc == VAST_E_TIMEOUT)
-        code = 1007;
-      else if (rc == VAST_E_HTTP || rc == VAST_E_FORBIDDEN || rc == VAST_E_URL)
-        code = 1008;
-      else if (rc == VAST_E_XML || rc == VAST_E_NOT_VAST || rc == VAST_E_VERSION)
-        code = 1006;
-      vast__json_buf_str(s->brks, err.message[0] ? err.message : vast_strerror(rc));
-      vast__buf_puts(s->brks, "}");
-      vast_break_track(b, "error", sl->position, code, &c, on_break_url, s);
-    }
-    vast_pod_clear(&pod);
-    vast_chain_free(chain);
-    if (bad) {
-      free(slots);
-      return -1;
-    }
-  }
-  free(slots);
-  return 0;
+  vast_resolve_opts ro;
+  resolve_opts(&ro, allow_private);
+  vast_response_opts o;
+  vast_response_opts_init(&o);
+  o.groups = groups;
+  o.n_groups = s->n_g;
+  o.creative = s->creative;
+  o.watch = s->watch;
+  o.max_watch = WEB_MAX_WATCH;
+  o.max_steps = WEB_MAX_STEPS;
+  o.has_seed = s->has_seed;
+  o.seed = s->seed;
+  o.macros = mctx;
+  o.schedule = so;
+  o.max_breaks = WEB_MAX_BREAKS;
+  o.resolve = &ro;
+  o.base = in->url[0] ? in->url : NULL;
+  o.on_note = on_note;
+  o.user = s;
+  s->vmap = doc != NULL;
+  vast_err rc = vast_play_response(doc, pod, &o);
+  if (rc == VAST_OK) return 0;
+  if (!s->fail_msg) s->fail_msg = vast_strerror(rc);
+  return -1;
 }
 
 /* Reads "T,T,..." (ascending seconds) into cues; returns the count, -1 bad. */
@@ -936,7 +832,7 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
     so.content = content;
     so.cues = cues;
     so.n_cues = (size_t)n_cues;
-    rc_play = play_vmap(&sim, doc, in, &so, &mctx, allow_private);
+    rc_play = play_run(&sim, doc, NULL, &mctx, &so, in, allow_private);
   } else {
     /* The ads: the library's one pick (vast_pod_from_vast, or from the chain
        once the Wrappers are resolved), as `vastrack play` does. */
@@ -971,7 +867,7 @@ static void api_play(const web_input *in, const char *q, size_t qn, int allow_pr
       if (vast_transaction_id(tx, sizeof tx) == VAST_OK)
         vast_macro_ctx_set(&mctx, VAST_MACRO_TRANSACTIONID, tx);
     }
-    rc_play = play_pod(&sim, &pod, &mctx);
+    rc_play = play_run(&sim, NULL, &pod, &mctx, NULL, in, allow_private);
   }
   if (rc_play != 0) {
     fail_json(out, 200, sim.fail_msg ? sim.fail_msg : "cannot play", 0, 0, 0, NULL, 0);

@@ -257,6 +257,100 @@ TEST(inline_source_is_sliced_and_resolves_without_network) {
   vast_doc_free(d);
 }
 
+/* What vast_play_response reported, one line per beacon or ad start. */
+typedef struct played {
+  char line[16][160];
+  int n;
+} played;
+
+static int on_play_note(void *user, const vast_play_note *n) {
+  played *p = user;
+  if (p->n >= 16) return 0;
+  if (n->kind == VAST_NOTE_AD_BEGIN)
+    snprintf(p->line[p->n++], 160, "%d.%d begin seq %d%s", n->brk, n->ad, n->sequence,
+             n->replacement ? " buffet" : "");
+  else if ((n->kind == VAST_NOTE_BEACON &&
+            (!strcmp(n->name, "impression") || !strcmp(n->name, "complete"))) ||
+           n->kind == VAST_NOTE_BREAK_BEACON)
+    snprintf(p->line[p->n++], 160, "%d.%d t=%g c=%g m=%g %s %s", n->brk, n->ad, n->t, n->content,
+             n->media, n->name, n->url);
+  return 0;
+}
+
+TEST(response_play_reports_each_beacon_with_its_break_ad_and_times) {
+  /* a pod: ad 1 fails before it is shown (error@0), the buffet ad replaces it */
+  vast_doc *d = parse("<VAST version=\"4.2\">" AD("a", " sequence=\"1\"") AD("x", "")
+                          AD("b", " sequence=\"2\"") "</VAST>");
+  CHECK(d);
+  vast_pod pod;
+  CHECK_INT(vast_pod_from_vast(vast_doc_vast(d), &pod), VAST_OK);
+  vast_play_event ev[2];
+  size_t nev = 0;
+  CHECK_INT(vast_play_events_parse("error@0:403", ev, 2, &nev, NULL, 0), VAST_OK);
+  vast_play_group g = {0, 1, ev, nev};
+  played p;
+  memset(&p, 0, sizeof p);
+  vast_response_opts o;
+  vast_response_opts_init(&o);
+  o.groups = &g;
+  o.n_groups = 1;
+  o.report_untracked = 1; /* complete without a URL is reported too */
+  o.on_note = on_play_note;
+  o.user = &p;
+  CHECK_INT(vast_play_response(NULL, &pod, &o), VAST_OK);
+  CHECK_INT(p.n, 7);
+  CHECK_STR(p.line[0], "0.1 begin seq 1");
+  CHECK_STR(p.line[1], "0.1 begin seq 1 buffet");
+  CHECK_STR(p.line[2], "0.1 t=0 c=-1 m=0 impression http://t/imp?ps=1&n=1");
+  CHECK_STR(p.line[3], "0.1 t=10 c=-1 m=10 complete (null)");
+  CHECK_STR(p.line[4], "0.2 begin seq 2");
+  CHECK_STR(p.line[5], "0.2 t=10 c=-1 m=0 impression http://t/imp?ps=2&n=2");
+  CHECK_STR(p.line[6], "0.2 t=20 c=-1 m=10 complete (null)");
+  /* misuse */
+  CHECK_INT(vast_play_response(d, &pod, &o), VAST_E_INVAL); /* not a VMAP */
+  CHECK_INT(vast_play_response(NULL, NULL, &o), VAST_E_INVAL);
+  o.on_note = NULL;
+  CHECK_INT(vast_play_response(NULL, &pod, &o), VAST_E_INVAL);
+  vast_pod_clear(&pod);
+  vast_doc_free(d);
+
+  /* a VMAP: a preroll pod of two, a midroll at 30 s of content; the session
+     clock runs through the content between them */
+  d = parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">" BREAK(
+      "pre", "start",
+      "<vmap:AdSource><vmap:VASTAdData><VAST version=\"3.0\">" AD("p1", " sequence=\"1\"")
+          AD("p2", " sequence=\"2\"") "</VAST></vmap:VASTAdData></vmap:AdSource>",
+      "<vmap:Tracking event=\"breakStart\">http://t/bs?p=[BREAKPOSITION]</vmap:Tracking>")
+                BREAK("mid", "00:00:30",
+                      "<vmap:AdSource><vmap:VASTAdData><VAST version=\"3.0\">" AD(
+                          "m", "") "</VAST></vmap:VASTAdData></vmap:AdSource>",
+                      "<vmap:Tracking event=\"breakEnd\">http://t/be?p=[BREAKPOSITION]</"
+                      "vmap:Tracking>") "</vmap:VMAP>");
+  CHECK(d);
+  vast_schedule_opts so;
+  vast_schedule_opts_init(&so);
+  so.content = 60;
+  memset(&p, 0, sizeof p);
+  vast_response_opts_init(&o);
+  o.schedule = &so;
+  o.report_untracked = 1;
+  o.on_note = on_play_note;
+  o.user = &p;
+  CHECK_INT(vast_play_response(d, NULL, &o), VAST_OK);
+  CHECK_INT(p.n, 11);
+  CHECK_STR(p.line[0], "1.0 t=0 c=0 m=-1 breakStart http://t/bs?p=1");
+  CHECK_STR(p.line[1], "1.1 begin seq 1");
+  CHECK_STR(p.line[2], "1.1 t=0 c=0 m=0 impression http://t/imp?ps=1&n=1");
+  CHECK_STR(p.line[4], "1.2 begin seq 2");
+  CHECK_STR(p.line[5], "1.2 t=10 c=0 m=0 impression http://t/imp?ps=2&n=2");
+  CHECK_STR(p.line[6], "1.2 t=20 c=0 m=10 complete (null)");
+  CHECK_STR(p.line[7], "2.1 begin seq -1");
+  CHECK_STR(p.line[8], "2.1 t=50 c=30 m=0 impression http://t/imp?ps=-1&n=1");
+  CHECK_STR(p.line[9], "2.1 t=60 c=30 m=10 complete (null)");
+  CHECK_STR(p.line[10], "2.0 t=60 c=30 m=-1 breakEnd http://t/be?p=2");
+  vast_doc_free(d);
+}
+
 static void on_beacon(void *user, const vast_track_beacon *b) {
   got *g = user;
   if (b->kind == VAST_BEACON_IMPRESSION && g->n < 8) snprintf(g->url[g->n++], 512, "%s", b->url);
@@ -669,6 +763,7 @@ static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_pla
                                 TH(break_tracking_fills_position_and_codes),
                                 TH(inline_source_is_sliced_and_resolves_without_network),
                                 TH(pod_sequence_of_a_wrapper_reaches_the_inline_plan),
+                                TH(response_play_reports_each_beacon_with_its_break_ad_and_times),
                                 {0}};
 
 int main(int argc, char **argv) {
