@@ -2,7 +2,7 @@
  * ssai-http.c: the HTTP/JSON front of the SSAI service (vast_ssai_serve). One
  * thread, poll(), keep-alive, request heads parsed by the collector's bounded
  * parser (lib/collect/collect-http.c), bodies by Content-Length only (at most 1 MiB),
- * and a small JSON reader for the request bodies. Routes: docs/ssai.md.
+ * and jansson for the request bodies (strict JSON; see body_parse). Routes: docs/ssai.md.
  *
  * Adding a break resolves a VAST tag (wrapper hops, each up to the fetch
  * timeout): that runs in a pool of RESOLVERS threads. The connection that
@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,239 +48,61 @@
 #define MAX_BODY (1u << 20)
 #define RESOLVERS 4
 
-/* ---- a small JSON reader ---------------------------------------------------- */
+/* ---- request bodies: JSON through jansson (as lib/collect/report.c) ------------ */
 
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jkind;
-
-typedef struct jv {
-  jkind k;
-  double num;
-  char *str;       /* J_STR (decoded, NUL-terminated) */
-  struct jv *kids; /* J_ARR, J_OBJ */
-  char **keys;     /* J_OBJ */
-  size_t n, cap;
-} jv;
-
-typedef struct jp {
-  const char *p, *e;
-  int depth;
-} jp;
-
-static void jv_free(jv *v) {
-  if (!v) return;
-  for (size_t i = 0; i < v->n; i++) {
-    jv_free(&v->kids[i]);
-    if (v->keys) free(v->keys[i]);
-  }
-  free(v->kids);
-  free(v->keys);
-  free(v->str);
-}
-
-static void ws(jp *p) {
-  while (p->p < p->e && (*p->p == ' ' || *p->p == '\t' || *p->p == '\n' || *p->p == '\r'))
-    p->p++;
-}
-
-static int utf8(char *o, unsigned c) {
-  if (c < 0x80) return o[0] = (char)c, 1;
-  if (c < 0x800) return o[0] = (char)(0xc0 | c >> 6), o[1] = (char)(0x80 | (c & 63)), 2;
-  o[0] = (char)(0xe0 | c >> 12);
-  o[1] = (char)(0x80 | ((c >> 6) & 63));
-  o[2] = (char)(0x80 | (c & 63));
-  return 3;
-}
-
-static int jstr(jp *p, char **out) {
-  if (p->p >= p->e || *p->p != '"') return -1;
-  p->p++;
-  /* the decoded string is at most as long as the escaped one: find its end
-     first (sizing by the rest of the body would allocate the body once per
-     string: hundreds of MB for a batch of reports) */
-  const char *q = p->p;
-  while (q < p->e && *q != '"')
-    q += *q == '\\' && q + 1 < p->e ? 2 : 1;
-  char *o = malloc((size_t)(q - p->p) + 1), *w = o;
-  if (!o) return -1;
-  while (p->p < p->e && *p->p != '"') {
-    unsigned char c = (unsigned char)*p->p++;
-    if (c < 0x20) goto bad;
-    if (c != '\\') {
-      *w++ = (char)c;
-      continue;
-    }
-    if (p->p >= p->e) goto bad;
-    c = (unsigned char)*p->p++;
-    switch (c) {
-    case '"':
-    case '\\':
-    case '/':
-      *w++ = (char)c;
-      break;
-    case 'n':
-      *w++ = '\n';
-      break;
-    case 't':
-      *w++ = '\t';
-      break;
-    case 'r':
-      *w++ = '\r';
-      break;
-    case 'b':
-      *w++ = '\b';
-      break;
-    case 'f':
-      *w++ = '\f';
-      break;
-    case 'u': {
-      if (p->e - p->p < 4) goto bad;
-      unsigned u = 0;
-      for (int i = 0; i < 4; i++) {
-        char h = *p->p++;
-        u = u * 16 + (unsigned)(h >= '0' && h <= '9'   ? h - '0'
-                                : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                                : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                                       : 99);
-        if (u > 0xffff) goto bad;
-      }
-      if (!u || (u >= 0xd800 && u <= 0xdfff)) goto bad; /* no NUL, no surrogates */
-      w += utf8(w, u);
-      break;
-    }
-    default:
-      goto bad;
+/* Strict JSON (RFC 8259): UTF-8 only, surrogate pairs decoded, no +1, .5 or
+   1., no \u0000, and a key twice in one object is refused (which of the two
+   would count is not something a client should have to guess). Every number
+   is read as a double. Beyond what jansson bounds, a body nests at most 16
+   deep and no array or object holds more than 100000 items. */
+static int body_bounded(const json_t *v, int depth) {
+  if (depth > 16) return 0;
+  if (json_is_array(v)) {
+    if (json_array_size(v) > 100000) return 0;
+    for (size_t i = 0; i < json_array_size(v); i++)
+      if (!body_bounded(json_array_get(v, i), depth + 1)) return 0;
+  } else if (json_is_object(v)) {
+    if (json_object_size(v) > 100000) return 0;
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+      if (!body_bounded(x, depth + 1)) return 0;
     }
   }
-  if (p->p >= p->e) goto bad;
-  p->p++;
-  *w = 0;
-  *out = o;
-  return 0;
-bad:
-  free(o);
-  return -1;
+  return 1;
 }
 
-static int jval(jp *p, jv *v) {
-  memset(v, 0, sizeof *v);
-  ws(p);
-  if (p->p >= p->e || ++p->depth > 16) return -1;
-  int rc = -1;
-  char c = *p->p;
-  if (c == '{' || c == '[') {
-    int obj = c == '{';
-    v->k = obj ? J_OBJ : J_ARR;
-    p->p++;
-    ws(p);
-    if (p->p < p->e && *p->p == (obj ? '}' : ']')) {
-      p->p++;
-      rc = 0;
-      goto out;
-    }
-    for (;;) {
-      if (v->n >= 100000) goto out;
-      if (v->n == v->cap) { /* grown geometrically: a batch holds thousands */
-        size_t nc = v->cap ? v->cap * 2 : 4;
-        jv *nk = realloc(v->kids, nc * sizeof *nk);
-        if (!nk) goto out;
-        v->kids = nk;
-        if (obj) {
-          char **nkeys = realloc(v->keys, nc * sizeof *nkeys);
-          if (!nkeys) goto out;
-          v->keys = nkeys;
-        }
-        v->cap = nc;
-      }
-      memset(&v->kids[v->n], 0, sizeof *v->kids);
-      if (obj) {
-        v->keys[v->n] = NULL;
-        ws(p);
-        if (jstr(p, &v->keys[v->n]) != 0) {
-          v->n++;
-          goto out;
-        }
-        ws(p);
-        if (p->p >= p->e || *p->p != ':') {
-          v->n++;
-          goto out;
-        }
-        p->p++;
-      }
-      int k = jval(p, &v->kids[v->n]);
-      v->n++;
-      if (k != 0) goto out;
-      ws(p);
-      if (p->p < p->e && *p->p == ',') {
-        p->p++;
-        continue;
-      }
-      if (p->p < p->e && *p->p == (obj ? '}' : ']')) {
-        p->p++;
-        rc = 0;
-      }
-      goto out;
-    }
-  } else if (c == '"') {
-    v->k = J_STR;
-    rc = jstr(p, &v->str);
-  } else if (p->e - p->p >= 4 && !memcmp(p->p, "true", 4)) {
-    v->k = J_BOOL, v->num = 1, p->p += 4, rc = 0;
-  } else if (p->e - p->p >= 5 && !memcmp(p->p, "false", 5)) {
-    v->k = J_BOOL, p->p += 5, rc = 0;
-  } else if (p->e - p->p >= 4 && !memcmp(p->p, "null", 4)) {
-    v->k = J_NULL, p->p += 4, rc = 0;
-  } else {
-    char tmp[64];
-    size_t n = 0;
-    while (p->p + n < p->e && n < sizeof tmp - 1 && strchr("+-0123456789.eE", p->p[n]))
-      n++;
-    memcpy(tmp, p->p, n);
-    tmp[n] = 0;
-    char *end;
-    v->k = J_NUM;
-    v->num = strtod(tmp, &end);
-    if (n && end == tmp + n && isfinite(v->num)) {
-      p->p += n;
-      rc = 0;
-    }
-  }
-out:
-  p->depth--;
-  return rc;
-}
-
-static int json_parse(const char *s, size_t n, jv *v) {
-  jp p = {s, s + n, 0};
-  if (jval(&p, v) != 0) {
-    jv_free(v);
-    return -1;
-  }
-  ws(&p);
-  if (p.p != p.e) {
-    jv_free(v);
-    return -1;
-  }
-  return 0;
-}
-
-static const jv *jget(const jv *o, const char *key) {
-  if (!o || o->k != J_OBJ) return NULL;
-  for (size_t i = 0; i < o->n; i++)
-    if (o->keys[i] && !strcmp(o->keys[i], key)) return &o->kids[i];
+/* The body as one JSON object, or NULL and why in msg. */
+static json_t *body_parse(const char *s, size_t n, char *msg, size_t cap) {
+  static const char what[] = "the body must be one JSON object";
+  json_error_t e;
+  json_t *o = n ? json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &e) : NULL;
+  if (o && json_is_object(o) && body_bounded(o, 1)) return o;
+  if (!n || (o && !json_is_object(o)))
+    snprintf(msg, cap, "%s", what);
+  else if (!o && json_error_code(&e) == json_error_null_character)
+    snprintf(msg, cap, "%s: \\u0000 is not allowed (at byte %d)", what, e.position);
+  else if (!o)
+    snprintf(msg, cap, "%s: %s%s (at byte %d)", what,
+             json_error_code(&e) == json_error_invalid_utf8 ? "not UTF-8: " : "", e.text,
+             e.position);
+  else
+    snprintf(msg, cap, "%s nested at most 16 deep with at most 100000 items in each", what);
+  json_decref(o);
   return NULL;
 }
 
-static const char *jgets(const jv *o, const char *key) {
-  const jv *v = jget(o, key);
-  return v && v->k == J_STR ? v->str : NULL;
+static const char *jgets(const json_t *o, const char *key) {
+  const json_t *v = json_object_get(o, key);
+  return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 /* 1 and *out when key is a number; 0 absent or null; -1 wrong type. */
-static int jgetn(const jv *o, const char *key, double *out) {
-  const jv *v = jget(o, key);
-  if (!v || v->k == J_NULL) return 0;
-  if (v->k != J_NUM) return -1;
-  *out = v->num;
+static int jgetn(const json_t *o, const char *key, double *out) {
+  const json_t *v = json_object_get(o, key);
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_number(v)) return -1;
+  *out = json_number_value(v);
   return 1;
 }
 
@@ -420,7 +243,7 @@ static int status_of(vast_err e) {
 }
 
 /* One report object of a consumption request. */
-static vast_err do_report(vast_ssai *s, const char *sid, const jv *o) {
+static vast_err do_report(vast_ssai *s, const char *sid, const json_t *o) {
   double ad = -1, v;
   if (!sid && !(sid = jgets(o, "sessionId"))) return VAST_E_INVAL;
   vast_ssai_consumption r = {0, 0, 0, -1, 0, 0};
@@ -469,17 +292,16 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
     free(b.p);
     return;
   }
-  jv body_v;
-  memset(&body_v, 0, sizeof body_v);
-  if (post && (!blen || json_parse(body, blen, &body_v) != 0 || body_v.k != J_OBJ)) {
-    jv_free(&body_v);
-    reply_error(c, 400, "the body must be one JSON object");
+  json_t *bo = NULL;
+  char why[300];
+  if (post && !(bo = body_parse(body, blen, why, sizeof why))) {
+    reply_error(c, 400, why);
     return;
   }
   vast__buf out = {0};
   if (post && !strcmp(path, "/v1/reports")) { /* reports of many sessions */
-    const jv *list = jget(&body_v, "reports");
-    if (!list || list->k != J_ARR) {
+    const json_t *list = json_object_get(bo, "reports");
+    if (!json_is_array(list)) {
       reply_error(c, 400, "reports (an array of reports with their sessionId) is required");
       goto done;
     }
@@ -489,8 +311,8 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
     vast__jw_key(&w, "results");
     vast__jw_arr_begin(&w);
     size_t okn = 0;
-    for (size_t i = 0; i < list->n; i++) {
-      vast_err rc = do_report(s, NULL, &list->kids[i]);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+      vast_err rc = do_report(s, NULL, json_array_get(list, i));
       okn += rc == VAST_OK;
       vast__jw_str(&w, rc == VAST_OK ? "ok" : vast_errname(rc));
     }
@@ -503,14 +325,14 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
   }
   if (post && !strcmp(path, "/v1/sessions")) {
     vast_device d = {sizeof d,
-                     jgets(&body_v, "deviceIp"),
-                     jgets(&body_v, "userAgent"),
-                     jgets(&body_v, "referer"),
-                     jgets(&body_v, "acceptLanguage"),
-                     jgets(&body_v, "requestedWith"),
+                     jgets(bo, "deviceIp"),
+                     jgets(bo, "userAgent"),
+                     jgets(bo, "referer"),
+                     jgets(bo, "acceptLanguage"),
+                     jgets(bo, "requestedWith"),
                      0};
     char id[65];
-    vast_err rc = vast_ssai_session_create(s, jgets(&body_v, "sessionId"), &d, id, sizeof id);
+    vast_err rc = vast_ssai_session_create(s, jgets(bo, "sessionId"), &d, id, sizeof id);
     if (rc != VAST_OK) {
       reply_error(c, status_of(rc),
                   rc == VAST_E_STATE   ? "session id already in use"
@@ -550,7 +372,7 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
     else
       reply(c, 200, "application/json", "{\"ended\":true}", 14);
   } else if (post && !strcmp(sub, "/breaks")) {
-    const char *url = jgets(&body_v, "url"), *doc = jgets(&body_v, "vast");
+    const char *url = jgets(bo, "url"), *doc = jgets(bo, "vast");
     if (!url == !doc) {
       reply_error(c, 400, "give one of url (a VAST URL) or vast (a VAST document)");
       goto done;
@@ -573,8 +395,8 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
     pthread_cond_signal(&pl->cv);
     pthread_mutex_unlock(&pl->mu);
   } else if (post && !strcmp(sub, "/reports")) {
-    const jv *list = jget(&body_v, "reports");
-    size_t n = list && list->k == J_ARR ? list->n : 1;
+    const json_t *list = json_object_get(bo, "reports");
+    size_t n = json_is_array(list) ? json_array_size(list) : 1;
     vast__jw w;
     vast__jw_init(&w, vast__buf_write, &out);
     vast__jw_obj_begin(&w);
@@ -583,7 +405,7 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
     size_t okn = 0;
     int missing = 0;
     for (size_t i = 0; i < n; i++) {
-      vast_err rc = do_report(s, sid, list && list->k == J_ARR ? &list->kids[i] : &body_v);
+      vast_err rc = do_report(s, sid, json_is_array(list) ? json_array_get(list, i) : bo);
       if (rc == VAST_E_NOT_FOUND && i == 0 && n == 1) missing = 1;
       okn += rc == VAST_OK;
       vast__jw_str(&w, rc == VAST_OK ? "ok" : vast_errname(rc));
@@ -598,9 +420,9 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
       reply(c, 200, "application/json", out.p, out.n);
   } else if (post && !strcmp(sub, "/events")) {
     double ad = -1, media = -1, code = 0;
-    const char *ev = jgets(&body_v, "event");
-    if (jgetn(&body_v, "ad", &ad) != 1 || ad < 0 || ad > 1e6 || !ev ||
-        jgetn(&body_v, "mediaTime", &media) < 0 || jgetn(&body_v, "code", &code) < 0) {
+    const char *ev = jgets(bo, "event");
+    if (jgetn(bo, "ad", &ad) != 1 || ad < 0 || ad > 1e6 || !ev ||
+        jgetn(bo, "mediaTime", &media) < 0 || jgetn(bo, "code", &code) < 0) {
       reply_error(c, 400, "ad (a number) and event (a name) are required");
       goto done;
     }
@@ -619,7 +441,7 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
   }
 done:
   free(out.p);
-  jv_free(&body_v);
+  json_decref(bo);
 }
 
 /* The answer of a break resolved in the pool. */

@@ -234,5 +234,28 @@ expect_grep "restart: the session mid-ad plays on" '"results":\["ok","ok"\]' "$T
 wait_idle
 n1=$(grep -c '^/px/a/complete?ip=192.0.2.1|' "$NG/beacons.log"); n2=$(grep -c '^/px/a/imp?ip=192.0.2.1|' "$NG/beacons.log")
 [ "$n1 $n2" = "1 2" ] && ok "restart: complete once, no impression again" || nok "restart: resumed" "complete $n1, impressions $n2 (t0 + k1: 2)"
+
+# request bodies are strict JSON (jansson): an emoji as a surrogate pair reaches
+# the beacon's X-Device-User-Agent as UTF-8 (nginx logs its bytes as \xF0...)
+c=$(post /v1/sessions '{"sessionId":"u1","deviceIp":"192.0.2.7","userAgent":"UA-\ud83d\ude00"}')
+[ "$c" = 201 ] && ok "a surrogate-pair emoji in userAgent is accepted" || nok "emoji userAgent" "$c $(cat "$TMP/resp")"
+post /v1/sessions/u1/breaks "{\"url\":\"$B/s/a.xml\"}" > /dev/null
+c=$(post /v1/sessions/u1/reports '{"ad":0,"mediaTime":0.5}')
+wait_idle
+grep -qF '/px/a/imp?ip=192.0.2.7|192.0.2.7|UA-\xF0\x9F\x98\x80' "$NG/beacons.log" \
+  && ok "the emoji is sent on as UTF-8 in X-Device-User-Agent" \
+  || nok "emoji sent as UTF-8" "$c $(grep 192.0.2.7 "$NG/beacons.log" | head -3)"
+bad_body() { # NAME BODY-FILE WANT: a 400 naming what is wrong
+  c=$(curl -sS -o "$TMP/resp" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$2" "$S/v1/sessions/u1/reports")
+  [ "$c" = 400 ] && grep -q "the body must be one JSON object: .*$3" "$TMP/resp" && ok "$1: 400" || nok "$1: 400" "$c $(cat "$TMP/resp")"
+}
+printf '{"ad":0,"mediaTime":+1}' > "$TMP/b1"; bad_body "a number +1" "$TMP/b1" "invalid token"
+printf '{"ad":0,"mediaTime":.5}' > "$TMP/b2"; bad_body "a number .5" "$TMP/b2" "invalid token"
+printf '{"ad":0,"mediaTime":1.}' > "$TMP/b3"; bad_body "a number 1." "$TMP/b3" "invalid token"
+printf '{"ad":0,"mediaTime":1,"mediaTime":2}' > "$TMP/b4"; bad_body "a duplicate key" "$TMP/b4" "duplicate object key"
+printf '{"ad":0,"mediaTime":1,"x":"\377"}' > "$TMP/b5"; bad_body "invalid UTF-8" "$TMP/b5" "not UTF-8"
+printf '{"ad":0,"mediaTime":1,"x":"\\ud83d"}' > "$TMP/b6"; bad_body "a lone surrogate" "$TMP/b6" "invalid Unicode"
+printf '{"ad":0,"mediaTime":1,"x":"\\u0000"}' > "$TMP/b7"; bad_body "a \\u0000" "$TMP/b7" "u0000 is not allowed"
+c=$(post /v1/sessions/u1/reports '{"ad":0,"mediaTime":1e0}'); [ "$c" = 200 ] && ok "a number 1e0 is fine" || nok "1e0" "$c $(cat "$TMP/resp")"
 kill $SPID; wait $SPID 2>/dev/null; SPID=
 finish
