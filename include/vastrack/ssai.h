@@ -218,8 +218,8 @@ VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *
  *   {"type":"report","sessionId","ad","mediaTime"|"segment","segmentDuration"}
  *   {"type":"event","sessionId","ad","event","mediaTime","code"}
  *   {"type":"end","sessionId"}
- * Instances in one group share the partitions. Offsets are committed (every
- * 200 ms and on a revoke) at the first message of the oldest session still
+ * Instances in one group share the partitions. Offsets are committed (when
+ * caught up, every 200 ms, on a revoke) at the first message of the oldest session still
  * live in the partition, with the offset applied so far as metadata; the next
  * owner replays the live sessions from their creation without firing what
  * the previous owner applied, then fires. On a revoke the sessions of the
