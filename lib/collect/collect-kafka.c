@@ -66,7 +66,8 @@ vast_err vast__kafka_open(const char *uri, vast__kafka **out, char *msg, size_t 
       set(conf, "acks", "all", msg, msgcap) || set(conf, "linger.ms", "2", msg, msgcap) ||
       set(conf, "message.timeout.ms", "30000", msg, msgcap))
     goto bad;
-  for (char *p = props, *save = NULL, *kv; p && (kv = strtok_r(p, "&", &save)); p = NULL) {
+  char *save = NULL;
+  for (char *kv = props ? strtok_r(props, "&", &save) : NULL; kv; kv = strtok_r(NULL, "&", &save)) {
     char *eq = strchr(kv, '=');
     if (!eq) {
       snprintf(msg, msgcap, "kafka: property without value: '%s'", kv);

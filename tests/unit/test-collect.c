@@ -611,6 +611,22 @@ TEST(stop_drains_open_connections) {
 
 /* ---- Kafka via the mock cluster ---- */
 
+/* Every ?k=v property of a kafka:// sink reaches librdkafka, not only the first:
+ * an unknown second property is refused by name. */
+TEST(kafka_sink_every_property) {
+  vast__kafka *k = NULL;
+  char msg[256] = "";
+  CHECK_INT(
+      vast__kafka_open("kafka://127.0.0.1:1/t?linger.ms=5&no.such.property=1", &k, msg, sizeof msg),
+      VAST_E_INVAL);
+  CHECK(k == NULL);
+  CHECK(strstr(msg, "no.such.property") != NULL);
+  msg[0] = 0;
+  CHECK_INT(vast__kafka_open("kafka://127.0.0.1:1/t?linger.ms=5&client.id=vt", &k, msg, sizeof msg),
+            VAST_OK);
+  vast__kafka_close(k);
+}
+
 TEST(kafka_sink_mock_cluster) {
   char errstr[256];
   rd_kafka_conf_t *mconf = rd_kafka_conf_new();
@@ -2176,6 +2192,7 @@ static const th_case cases[] = {
     TH(start_failure_at_every_descriptor_limit_is_clean),
     TH(site_routes_from_tables),
     TH(kafka_sink_mock_cluster),
+    TH(kafka_sink_every_property),
     TH(kafka_bad_uri),
     TH(report_funnel_and_fired_discrepancy),
     TH(web_post_body_in_pieces),
