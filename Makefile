@@ -96,7 +96,7 @@ $(B)/tests/test-opts: tests/unit/test-opts.c src/opts.c src/opts.h src/cli.c src
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) -Itests -Isrc $(CFLAGS) -o $@ $< src/opts.c src/cli.c $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 
-$(B)/bench/%: bench/%.c $(B)/libvastrack.a
+$(B)/bench/%: bench/%.c bench/bench-nginx.h $(B)/libvastrack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(B)/libvastrack.a $(PKG_LIBS) -lpthread -lm
 

@@ -44,73 +44,7 @@
 #include <unistd.h>
 
 #include "vastrack.h"
-
-static char dir[256];
-static pid_t nginx_pid;
-
-static int port_open(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, (struct sockaddr *)&a, sizeof a);
-  socklen_t l = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &l);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-static void stop_nginx(void) {
-  if (nginx_pid > 0) {
-    kill(nginx_pid, SIGTERM);
-    waitpid(nginx_pid, NULL, 0);
-    nginx_pid = 0;
-  }
-  if (dir[0]) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "bench-ssai: cannot remove %s\n", dir);
-  }
-}
-
-static int start_nginx(int port) {
-  snprintf(dir, sizeof dir, "/tmp/vastrack-bench-ssai-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
-  char conf[512];
-  snprintf(conf, sizeof conf, "%s/nginx.conf", dir);
-  FILE *f = fopen(conf, "w");
-  if (!f) return -1;
-  fprintf(f,
-          "worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
-          "events { worker_connections 4096; }\n"
-          "http {\n  access_log off;\n  keepalive_requests 1000000;\n"
-          "  client_body_temp_path %s/cb; proxy_temp_path %s/pt; fastcgi_temp_path %s/ft;\n"
-          "  uwsgi_temp_path %s/ut; scgi_temp_path %s/st;\n"
-          "  server { listen 127.0.0.1:%d; location /px/ { empty_gif; } }\n}\n",
-          dir, dir, dir, dir, dir, dir, dir, port);
-  fclose(f);
-  nginx_pid = fork();
-  if (nginx_pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, 2);
-    execlp("nginx", "nginx", "-p", dir, "-c", conf, (char *)NULL);
-    execl("/usr/sbin/nginx", "nginx", "-p", dir, "-c", conf, (char *)NULL);
-    _exit(127);
-  }
-  for (int i = 0; i < 100; i++) {
-    if (port_open(port)) return 0;
-    usleep(20000);
-  }
-  return -1;
-}
+#include "bench-nginx.h"
 
 static long rss_kib(void) {
   FILE *f = fopen("/proc/self/statm", "r");
