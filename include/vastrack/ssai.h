@@ -244,6 +244,14 @@ VAST_API vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double id
  * sessions held end here), frees. Call before vast_ssai_free. Accepts NULL. */
 VAST_API void vast_ssai_kafka_stop(vast_ssai_kafka *k);
 VAST_API void vast_ssai_kafka_stats(vast_ssai_kafka *k, vast_ssai_kafka_figures *out /* OUT */);
+/* The consumer's figures in Prometheus text (with HELP and TYPE lines):
+ * vastrack_ssai_kafka_{messages,replayed,refused,commits,commit_errors,
+ * consume_errors,rebalances,sessions_handed_over}_total (replayed: applied
+ * quietly), and the gauges vastrack_ssai_kafka_partitions (assigned now) and
+ * vastrack_ssai_kafka_lag_messages (not applied yet, by the high watermark of
+ * the last fetch; no request to the broker). The HTTP front's /metrics of
+ * the service k feeds adds them. VAST_OK, VAST_E_INVAL, VAST_E_IO. */
+VAST_API vast_err vast_ssai_kafka_write_metrics(vast_ssai_kafka *k, vast_write_fn write, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -62,5 +62,8 @@ uint64_t vast__ssai_hash(const void *p, size_t n, uint64_t h);
 uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */
 void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw *w);
+/* ssai-kafka.c: the /metrics lines (vastrack_ssai_kafka_*) of the Kafka
+   consumer feeding s; nothing when none runs. */
+vast_err vast__ssai_kafka_metrics(vast_ssai *s, vast_write_fn write, void *ctx);
 
 #endif
