@@ -219,14 +219,13 @@ VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *
  *   {"type":"event","sessionId","ad","event","mediaTime","code"}
  *   {"type":"end","sessionId"}
  * Instances in one group share the partitions. Offsets are committed (when
- * caught up, every 200 ms, on a revoke) at the first message of the oldest session still
- * live in the partition, with the offset applied so far as metadata; the next
- * owner replays the live sessions from their creation without firing what
- * the previous owner applied, then fires. On a revoke the sessions of the
- * partition end here (no beacon invented). idle_s: the service's idle
- * timeout (a session silent that long is no longer replayed); <= 0: 60.
- * Returns VAST_OK, VAST_E_INVAL (bad URI or property; msg says which),
- * VAST_E_KAFKA, VAST_E_NOMEM.
+ * caught up, every 200 ms, on a revoke; each once the journal is on disk) at the
+ * first message of the oldest session still live in the partition, with the offset
+ * applied so far as metadata; the next owner replays the live sessions from
+ * their creation without firing what the previous owner applied, then fires. On a revoke the
+ * sessions of the partition end here (no beacon invented). idle_s: the service's idle timeout (a
+ * session silent that long is no longer replayed); <= 0: 60. Returns VAST_OK, VAST_E_INVAL (bad URI
+ * or property; msg says which), VAST_E_KAFKA, VAST_E_NOMEM.
  */
 typedef struct vast_ssai_kafka vast_ssai_kafka;
 typedef struct vast_ssai_kafka_figures {

@@ -200,6 +200,14 @@ round() {
     set -- $(count $r)
     echo "# round $r: before A's restart $lost missing, $rep repeats; A's journal sent ${resent:-?} again"
   fi
+  # whose repeats: the sessions A journalled (S lines) against the others
+  onA=$(awk '$1 == "S" { printf "%s%s", sep, $2; sep = "," }' "$TMP/a$r/beacons.journal" 2> /dev/null)
+  reps=$(awk -F'|' -v a="$onA" -v r=$r '
+    BEGIN { n = split(a, x, ","); for (i = 1; i <= n; i++) isA["UA-" x[i]] = 1 }
+    $2 ~ "^UA-r" r "s" { split($1, p, "/"); c[$2 SUBSEP p[3]]++ }
+    END { for (k in c) if (c[k] > 1) { split(k, y, SUBSEP); if (y[1] in isA) ra += c[k] - 1; else rb += c[k] - 1 }
+          printf "%d on sessions A journalled, %d on the others", ra, rb }' "$NG/beacons.log")
+  echo "# round $r: repeats: $reps"
   fb=$(curl -sS "http://127.0.0.1:$PB/metrics")
   m() { echo "$fb" | sed -n "s/^vastrack_ssai_kafka_$1 //p"; }
   echo "# round $r: $N sessions, $((N * 6)) beacons expected: $1 missing, $2 repeats ($3; $la sessions on A); B: ended $(m sessions_handed_over_total) of its own sessions on a revoke, replayed $(m replayed_total) messages quietly, $(m rebalances_total) assignments, $(m commits_total) commits ($(m commit_errors_total) failed), took over and completed in $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s"
