@@ -222,8 +222,9 @@ VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *
  * caught up, every 200 ms, on a revoke; each once the journal is on disk) at the
  * first message of the oldest session still live in the partition, with the offset
  * applied so far as metadata; the next owner replays the live sessions from
- * their creation without firing what the previous owner applied, then fires. On a revoke the
- * sessions of the partition end here (no beacon invented). idle_s: the service's idle timeout (a
+ * their creation without firing what the previous owner applied, then fires. A revoked
+ * partition that comes back unchanged goes on where it was; the sessions of the others end
+ * here (no beacon invented). idle_s: the service's idle timeout (a
  * session silent that long is no longer replayed); <= 0: 60. Returns VAST_OK, VAST_E_INVAL (bad URI
  * or property; msg says which), VAST_E_KAFKA, VAST_E_NOMEM.
  */

@@ -14,8 +14,13 @@
  * the committer (their beacons handed to its dispatcher). The new owner
  * applies the messages below N quietly: the trackers move, nothing is fired
  * (vast__ssai_quiet, thread-local); from N on it fires. On a revoke the
- * instance commits and ends the sessions of the partition it held (no beacon
- * invented; the beacons already due are still sent by it).
+ * instance commits and keeps the partition's sessions until the assignment
+ * that follows: a partition it gets back, that nobody applied past what it
+ * did (the committed hw is not beyond its own), goes on where it was (its
+ * sessions kept, fetched from its next offset: nothing replayed, nothing
+ * fired again, even when the commit of the revoke was refused); the sessions
+ * of any other partition end (no beacon invented; the beacons already due are
+ * still sent by it), also when the consumer closes.
  *
  * Before a commit the journal is synced (vast_ssai_sync): a message counted
  * below hw has its beacons on disk, so a committer killed right after comes
@@ -53,6 +58,7 @@ typedef struct live {
 
 typedef struct part_st {
   int owned;
+  int held;         /* revoked, its sessions kept until the next assignment says */
   int64_t next;     /* next offset to apply (-1: none applied yet) */
   int64_t quiet_hw; /* offsets below: applied quietly (the previous owner fired them) */
 } part_st;
@@ -270,7 +276,14 @@ static void drop_partition(vast_ssai_kafka *k, int32_t p) {
       live_drop(q);
     }
   k->parts[p].owned = 0;
+  k->parts[p].held = 0;
   k->parts[p].next = -1;
+}
+
+/* Ends the sessions of the partitions revoked and not given back. */
+static void drop_held(vast_ssai_kafka *k) {
+  for (int32_t p = 0; p < MAX_PARTS; p++)
+    if (k->parts[p].held) drop_partition(k, p);
 }
 
 /* Takes partitions: their committed offsets and the committer's high-water
@@ -281,8 +294,6 @@ static void take(vast_ssai_kafka *k, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_topic_partition_t *t = &parts->elems[i];
     if (t->partition < 0 || t->partition >= MAX_PARTS) continue;
     part_st *ps = &k->parts[t->partition];
-    ps->owned = 1;
-    ps->next = -1;
     ps->quiet_hw = -1;
     char meta[40];
     if (t->metadata && t->metadata_size < sizeof meta) {
@@ -290,7 +301,17 @@ static void take(vast_ssai_kafka *k, rd_kafka_topic_partition_list_t *parts) {
       meta[t->metadata_size] = 0;
       if (!strncmp(meta, "hw=", 3)) ps->quiet_hw = strtoll(meta + 3, NULL, 10);
     }
+    if (ps->held && ps->next >= 0 && ps->quiet_hw >= 0 && ps->quiet_hw <= ps->next) {
+      t->offset = ps->next; /* ours again, nobody went further: go on from there */
+      ps->quiet_hw = -1;
+    } else {
+      if (ps->held) drop_partition(k, t->partition);
+      ps->next = -1;
+    }
+    ps->held = 0;
+    ps->owned = 1;
   }
+  drop_held(k); /* revoked and not given back */
   rd_kafka_assign(k->rk, parts);
   pthread_mutex_lock(&k->mu);
   k->fig.rebalances++;
@@ -306,7 +327,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     commit_all(k);
     for (int i = 0; i < parts->cnt; i++) {
       int32_t p = parts->elems[i].partition;
-      if (p >= 0 && p < MAX_PARTS && k->parts[p].owned) drop_partition(k, p);
+      if (p >= 0 && p < MAX_PARTS && k->parts[p].owned)
+        k->parts[p].owned = 0, k->parts[p].held = 1; /* the next assignment decides */
     }
     rd_kafka_assign(rk, NULL);
   }
@@ -343,7 +365,8 @@ static void *consume_main(void *arg) {
     }
   }
   commit_all(k);
-  rd_kafka_consumer_close(k->rk); /* revokes: commits, ends the sessions held */
+  rd_kafka_consumer_close(k->rk); /* revokes: commits */
+  drop_held(k);                   /* and the sessions held end here */
   return NULL;
 }
 
