@@ -107,6 +107,8 @@ struct vast_ssai {
   vast__buf *journal;
   vast__buf jb[2];
   int jfd;
+  int sync_fd; /* -1, or a pipe the journal thread writes a byte to after each sync
+                  (the HTTP front's poll() wakes to send the answers it held) */
   char *journal_path;
   char *state_dir;      /* DIR: the journal, and DIR/breaks/KEY (documents of a break) */
   int replaying;        /* restoring trackers: what they fire was journalled already */

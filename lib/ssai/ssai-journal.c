@@ -189,6 +189,12 @@ uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced) {
   return v;
 }
 
+void vast__ssai_sync_notify(vast_ssai *s, int fd) {
+  pthread_mutex_lock(&s->mu);
+  s->sync_fd = fd;
+  pthread_mutex_unlock(&s->mu);
+}
+
 vast_err vast_ssai_sync(vast_ssai *s, long timeout_ms) {
   if (!s) return VAST_E_INVAL;
   uint64_t want = vast__ssai_journal_seq(s, 0);
@@ -721,6 +727,10 @@ void *vast__ssai_journal_main(void *arg) {
       s->jseq_synced = target_seq;
       s->st2.journal_syncs++;
       vast__ssai_pump(s);
+      if (s->sync_fd >= 0) { /* a full pipe already says it */
+        ssize_t k = write(s->sync_fd, "s", 1);
+        (void)k;
+      }
     }
     if (s->jbytes > s->o.journal_max_bytes) compact(s);
   }

@@ -495,6 +495,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   pthread_mutex_init(&s->dmu, NULL);
   pthread_cond_init(&s->jwake, NULL);
   s->jfd = -1;
+  s->sync_fd = -1;
   vast_macro_ctx_init(&s->mc);
   vast_macro_ctx_set_serverside(&s->mc, 1);
   s->tab_cap = 1024;
@@ -871,8 +872,9 @@ void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno) {
   vast__ssai_break_release(s, x, brk);
 }
 
-vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
-  if (!s || !sid || !r) return VAST_E_INVAL;
+/* One report, under the lock. */
+static vast_err report_locked(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
+  if (!sid || !r) return VAST_E_INVAL;
   double pos = r->media_time;
   if (r->segment) {
     if (!(r->seg_duration > 0) || !isfinite(r->seg_duration)) return VAST_E_INVAL;
@@ -880,7 +882,6 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
   }
   if (!isfinite(pos) || pos < 0) return VAST_E_INVAL;
   double wall = r->wall_time >= 0 ? r->wall_time : vast__wall();
-  pthread_mutex_lock(&s->mu);
   session *x = vast__ssai_find(s, sid);
   vast_err rc = VAST_OK;
   if (!x || r->ad >= x->n_ads) {
@@ -920,8 +921,28 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     vast__ssai_jl_account(s, vast__ssai_jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
   if (a->done) vast__ssai_ad_ended(s, x, r->ad);
 out:
+  return rc;
+}
+
+vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
+  if (!s || !sid || !r) return VAST_E_INVAL;
+  pthread_mutex_lock(&s->mu);
+  vast_err rc = report_locked(s, sid, r);
   pthread_mutex_unlock(&s->mu);
   return rc;
+}
+
+/* n reports (sids[i] NULL: refused, VAST_E_INVAL), the lock taken once per 64
+   so the dispatcher's answers and the journal get their turn in between. */
+void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_consumption *rs,
+                        vast_err *rc, size_t n) {
+  for (size_t i = 0; i < n;) {
+    size_t end = i + 64 < n ? i + 64 : n;
+    pthread_mutex_lock(&s->mu);
+    for (; i < end; i++)
+      rc[i] = report_locked(s, sids[i], &rs[i]);
+    pthread_mutex_unlock(&s->mu);
+  }
 }
 
 vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const char *name,
