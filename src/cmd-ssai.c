@@ -68,7 +68,8 @@ int cmd_ssai(int argc, char **argv) {
                  "from Kafka, keyed by session id, in consumer group\n"
                  "vastrack-ssai (?group=G to change; other ?k=v are\n"
                  "librdkafka properties); instances in one group share the\n"
-                 "partitions (docs/ssai.md)"),
+                 "partitions; the consumer's figures join /metrics\n"
+                 "(vastrack_ssai_kafka_*; docs/ssai.md)"),
       CLI_FLAG("forwarded-for", o.forwarded_for, "also send X-Forwarded-For: the device IP"),
       CLI_FLAG("allow-private", allow_private,
                "let tags and beacons reach loopback/private addresses\n"

@@ -181,6 +181,21 @@ static void produce_phase(rd_kafka_t *p, int phase) {
   CHECK_INT(rd_kafka_flush(p, 10000), 0);
 }
 
+/* Collects what a vast_write_fn writes (metrics text). */
+typedef struct text {
+  char b[8192];
+  size_t n;
+} text;
+
+static int text_write(void *ctx, const char *d, size_t n) {
+  text *t = ctx;
+  if (t->n + n >= sizeof t->b) return -1;
+  memcpy(t->b + t->n, d, n);
+  t->n += n;
+  t->b[t->n] = 0;
+  return 0;
+}
+
 static vast_ssai *service(void) {
   static vast_net_policy pol;
   vast_net_policy_init(&pol);
@@ -291,6 +306,20 @@ TEST(rebalance_hands_sessions_over_without_losing_beacons) {
   CHECK(dups <= live_a); /* measured: 0 (what A applied, B replayed quietly) */
   CHECK(fb.replayed_quietly >= (unsigned long long)live_a * 4);
   CHECK_INT((long)fb.refused, 0);
+
+  /* the same figures in Prometheus text, with the partitions held (all 4) */
+  text t = {.n = 0};
+  CHECK_INT(vast_ssai_kafka_write_metrics(kb, text_write, &t), VAST_OK);
+  char want[160];
+  snprintf(want, sizeof want, "\nvastrack_ssai_kafka_replayed_total %llu\n",
+           (unsigned long long)fb.replayed_quietly);
+  CHECK(strstr(t.b, want) != NULL);
+  CHECK(strstr(t.b, "# TYPE vastrack_ssai_kafka_messages_total counter\n") != NULL);
+  CHECK(strstr(t.b, "# HELP vastrack_ssai_kafka_partitions ") != NULL);
+  CHECK(strstr(t.b, "\nvastrack_ssai_kafka_partitions 4\n") != NULL);
+  CHECK(strstr(t.b, "\nvastrack_ssai_kafka_lag_messages 0\n") != NULL);
+  CHECK(strstr(t.b, "\nvastrack_ssai_kafka_refused_total 0\n") != NULL);
+  CHECK_INT(vast_ssai_kafka_write_metrics(NULL, text_write, &t), VAST_E_INVAL);
 
   vast_ssai_kafka_stop(kb);
   vast_ssai_free(sa);
