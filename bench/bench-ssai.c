@@ -291,7 +291,8 @@ static int run_http(long n, int secs, int ad_s, int port, const char *doc, size_
   }
   long rss_created = proc_rss_kib(pid);
   double t0 = vast_now() + 0.2;
-  int slices = 10;
+  const char *se = getenv("BENCH_SSAI_SLICES"); /* batches a second (default 20) */
+  int slices = se && atoi(se) > 0 && atoi(se) <= 1000 ? atoi(se) : 20;
   size_t nl = (size_t)secs * (size_t)slices, kl = 0;
   double *late = malloc(nl * sizeof *late);
   unsigned *adno = calloc((size_t)n, sizeof *adno);

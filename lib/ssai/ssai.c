@@ -941,6 +941,7 @@ void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_c
     pthread_mutex_lock(&s->mu);
     for (; i < end; i++)
       rc[i] = report_locked(s, sids[i], &rs[i]);
+    vast__ssai_settle(s); /* answers that came meanwhile free their hosts' slots */
     pthread_mutex_unlock(&s->mu);
   }
 }

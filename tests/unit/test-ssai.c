@@ -696,6 +696,40 @@ TEST(bad_sessions_are_refused) {
   vast_ssai_free(s);
 }
 
+/* The idle scan reads sessions least recently active first and stops at the
+   first active one: a session created first but active since must survive
+   one created later that went quiet. */
+TEST(idle_scan_ends_only_the_idle_sessions) {
+  srv_start();
+  vast_ssai *s = service(NULL, 0, 0.4);
+  char *d = inline_doc("i9", "px");
+  buf tl = {0};
+  session(s, "idle-a"); /* first in the list, kept active */
+  session(s, "idle-b"); /* goes quiet */
+  session(s, "idle-c"); /* kept active */
+  CHECK_INT(vast_ssai_break_add(s, "idle-a", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "idle-c", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  vast_ssai_consumption r = {0, 0, 0, -1, 0, 0};
+  for (int i = 1; i <= 6; i++) {
+    usleep(100000);
+    r.media_time = i;
+    CHECK_INT(vast_ssai_report(s, "idle-a", &r), VAST_OK);
+    CHECK_INT(vast_ssai_report(s, "idle-c", &r), VAST_OK);
+    vast_ssai_tick(s);
+  }
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 2);
+  CHECK_INT((long)st.sessions_idle, 1);
+  CHECK_INT(vast_ssai_session_end(s, "idle-b"), VAST_E_NOT_FOUND);
+  r.media_time = 7;
+  CHECK_INT(vast_ssai_report(s, "idle-a", &r), VAST_OK);
+  CHECK_INT(vast_ssai_report(s, "idle-c", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  free(d), free(tl.p);
+  vast_ssai_free(s);
+}
+
 static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
                                 TH(positions_and_client_events),
                                 TH(retries_5xx_until_deadline_never_4xx),
@@ -707,6 +741,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(breaks_are_shared_between_sessions),
                                 TH(sessions_survive_a_restart),
                                 TH(vmap_is_split_into_breaks),
+                                TH(idle_scan_ends_only_the_idle_sessions),
                                 {0}};
 
 int main(int c, char **v) {
