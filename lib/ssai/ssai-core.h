@@ -127,6 +127,12 @@ struct vast_ssai {
   vast__ssai_brk **brk_in;  /* (BRK_SLOTS buckets each) */
   size_t n_brk;
   uint64_t brk_hits, brk_misses;
+  /* breaks freed while running: their DIR/breaks/KEY file goes once the
+     journal is on disk past the release (the lines saying their ads ended) */
+  struct brk_gone {
+    uint64_t key, seq;
+  } * gone;
+  size_t n_gone, cap_gone;
   size_t brk_bytes;
   seq *seqs, *timed; /* all seqs; those waiting for a retry time */
   uint64_t next_jid, next_bid, id_counter;
@@ -171,6 +177,7 @@ int vast__ssai_jl_pos_to(vast__buf *b, const char *id, size_t ad, double pos, in
                          int done);
 int vast__ssai_jl_session_to(vast__buf *b, const char *id, const vast_device *d);
 vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap);
+void vast__ssai_gone_sweep(vast_ssai *s);
 void *vast__ssai_journal_main(void *arg);
 void vast__ssai_jl_account(vast_ssai *s, int n);
 void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,

@@ -555,6 +555,32 @@ nomem:
 /* ---- the documents of a break, on disk ------------------------------------------ */
 
 /*
+ * Removes the files of the breaks freed while running, once the journal is
+ * on disk past their release: a restart before that still finds the file
+ * for the ad it may bring back. A break of the same key cached again
+ * meanwhile (another session resolved the same documents) keeps its file.
+ * Under the lock.
+ */
+void vast__ssai_gone_sweep(vast_ssai *s) {
+  size_t k = 0;
+  for (size_t i = 0; i < s->n_gone; i++) {
+    struct brk_gone g = s->gone[i];
+    if (g.seq > s->jseq_synced) {
+      s->gone[k++] = g;
+      continue;
+    }
+    int cached = 0;
+    for (vast__ssai_brk *b = s->brk_tab[g.key % BRK_SLOTS]; b; b = b->hnext)
+      cached |= b->key == g.key;
+    if (cached) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)g.key);
+    unlink(path);
+  }
+  s->n_gone = k;
+}
+
+/*
  * DIR/breaks/KEY holds what resolving the break fetched, so a restart can
  * build the same break without fetching anything: "VASTRACK-BREAK 1 url|doc
  * N", then per hop "H status err has-doc length url", the document's bytes
@@ -727,6 +753,7 @@ void *vast__ssai_journal_main(void *arg) {
       s->jseq_synced = target_seq;
       s->st2.journal_syncs++;
       vast__ssai_pump(s);
+      vast__ssai_gone_sweep(s);
       if (s->sync_fd >= 0) { /* a full pipe already says it */
         ssize_t k = write(s->sync_fd, "s", 1);
         (void)k;

@@ -609,6 +609,14 @@ void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
   }
   s->n_brk--;
   s->brk_bytes -= b->bytes;
+  if (s->state_dir && !s->closing && b->key) { /* its file, once the journal says why */
+    if (s->n_gone == s->cap_gone) {
+      size_t nc = s->cap_gone ? s->cap_gone * 2 : 64;
+      struct brk_gone *ng = realloc(s->gone, nc * sizeof *ng);
+      if (ng) s->gone = ng, s->cap_gone = nc;
+    }
+    if (s->n_gone < s->cap_gone) s->gone[s->n_gone++] = (struct brk_gone){b->key, s->jseq};
+  }
   vast__ssai_brk_free(b);
 }
 
@@ -654,6 +662,7 @@ void vast_ssai_free(vast_ssai *s) {
   }
   while (s->seqs)
     seq_free(s, s->seqs);
+  free(s->gone);
   free(s->brk_tab); /* every break was released with its sessions */
   free(s->brk_in);
   for (size_t i = 0; i < s->n_fired; i++)

@@ -730,6 +730,54 @@ TEST(idle_scan_ends_only_the_idle_sessions) {
   vast_ssai_free(s);
 }
 
+/* DIR/breaks/KEY of a break whose ads all ended goes while the service runs
+   (once the journal says they ended), not only at the next start. */
+static int files_in(const char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls '%s/breaks' 2>/dev/null | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p) {
+    if (fscanf(p, "%d", &n) != 1) n = -1;
+    pclose(p);
+  }
+  return n;
+}
+
+TEST(break_files_go_when_their_ads_end) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  session(s, "bf1");
+  session(s, "bf2");
+  char *d1 = inline_doc("bf-a", "px"), *d2 = inline_doc("bf-b", "px");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "bf1", NULL, d1, strlen(d1), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "bf2", NULL, d2, strlen(d2), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_sync(s, 5000), VAST_OK);
+  CHECK_INT(files_in(dir), 2);
+  vast_ssai_consumption r = {0, 0, 30.0, -1, 0, 0}; /* to the end: complete */
+  CHECK_INT(vast_ssai_report(s, "bf1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_sync(s, 5000), VAST_OK);
+  for (int i = 0; i < 100 && files_in(dir) != 1; i++) /* the sweep follows the sync */
+    usleep(10000);
+  CHECK_INT(files_in(dir), 1); /* bf2's break still plays */
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s);
+  s = service(dir, 0, 0); /* and a restart brings bf2 back from its file */
+  CHECK(s != NULL);
+  r.media_time = 5;
+  CHECK_INT(vast_ssai_report(s, "bf2", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s);
+  free(d1), free(d2), free(tl.p);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK_INT(system(cmd), 0);
+}
+
 static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
                                 TH(positions_and_client_events),
                                 TH(retries_5xx_until_deadline_never_4xx),
@@ -742,6 +790,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(sessions_survive_a_restart),
                                 TH(vmap_is_split_into_breaks),
                                 TH(idle_scan_ends_only_the_idle_sessions),
+                                TH(break_files_go_when_their_ads_end),
                                 {0}};
 
 int main(int c, char **v) {
