@@ -138,6 +138,9 @@ void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno);
 void vast__ssai_brk_insert(vast_ssai *s, vast__ssai_brk *b);
 void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n);
 void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk);
+/* Queues the "error" tracking ev of a VMAP break that could not be resolved
+   for session sid ([ERRORCODE] code), on a seq of its own. Takes the lock. */
+void vast__ssai_break_error(vast_ssai *s, const char *sid, const vast__ssai_bev *ev, int code);
 void vast__ssai_dev_unref(dev_ref *r);
 void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x);
 void vast__ssai_on_beacon(void *user, const vast_track_beacon *b);
