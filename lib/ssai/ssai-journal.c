@@ -527,7 +527,8 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
       rc = vast_resolve_url(r.h[0].url, &ro, &chain, NULL);
     } else {
       r.next = 1;
-      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, NULL, &ro, &chain, NULL);
+      const char *base = strcmp(r.h[0].url, "-") ? r.h[0].url : NULL; /* a VMAP's URL */
+      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, base, &ro, &chain, NULL);
     }
     if (rc == VAST_OK && (b = vast__ssai_brk_new(chain))) {
       b->key = key;
