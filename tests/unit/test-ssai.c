@@ -890,6 +890,11 @@ TEST(vmap_url_errors_are_clear) {
   snprintf(url, sizeof url, "http://127.0.0.1:%d/custom-vmap.xml", srv_port);
   CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_NO_AD);
   CHECK_INT(err.iab_code, 1005);
+  const char *broken = "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" "
+                       "version=\"1.0\"><vmap:AdBreak>";
+  CHECK_INT(vast_ssai_break_add(s, "e1", NULL, broken, strlen(broken), to_buf, &t, &err),
+            VAST_E_XML);
+  CHECK_INT(err.iab_code, 1002); /* VMAP parsing error */
   snprintf(url, sizeof url, "ftp://127.0.0.1:%d/vmap.xml", srv_port);
   CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_URL);
   CHECK_INT(err.iab_code, 301);
