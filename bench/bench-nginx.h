@@ -58,7 +58,8 @@ static void stop_nginx(void) {
   }
 }
 
-/* Starts nginx on 127.0.0.1:port; 0 once it accepts, -1 when it did not start. */
+/* Starts nginx on 127.0.0.1:port (and on 127.0.0.2-4:port, the other hosts of
+   bench-ssai's tag); 0 once it accepts, -1 when it did not start. */
 static int start_nginx(int port) {
   snprintf(dir, sizeof dir, "/tmp/vastrack-bench-nginx-XXXXXX");
   if (!mkdtemp(dir)) return -1;
@@ -72,9 +73,10 @@ static int start_nginx(int port) {
           "http {\n  access_log off;\n  keepalive_requests 1000000;\n"
           "  client_body_temp_path %s/cb; proxy_temp_path %s/pt; fastcgi_temp_path %s/ft;\n"
           "  uwsgi_temp_path %s/ut; scgi_temp_path %s/st;\n"
-          "  server { listen 127.0.0.1:%d; location /px/ { empty_gif; }\n"
+          "  server { listen 127.0.0.1:%d; listen 127.0.0.2:%d; listen 127.0.0.3:%d;\n"
+          "    listen 127.0.0.4:%d; location /px/ { empty_gif; }\n"
           "    location = /status { stub_status; } }\n}\n",
-          dir, dir, dir, dir, dir, dir, dir, port);
+          dir, dir, dir, dir, dir, dir, dir, port, port, port, port);
   fclose(f);
   nginx_pid = fork();
   if (nginx_pid == 0) {

@@ -414,11 +414,11 @@ int main(void) {
                     "<VAST version=\"4.2\"><Ad id=\"a\"><InLine><AdSystem>b</AdSystem><AdTitle>b"
                     "</AdTitle><Impression>http://127.0.0.1:%d/px/imp?ip=[DEVICEIP]</Impression>"
                     "<Creatives><Creative><Linear><Duration>00:%02d:%02d</Duration><TrackingEvents>"
-                    "<Tracking event=\"start\">http://127.0.0.1:%d/px/start</Tracking>"
-                    "<Tracking event=\"firstQuartile\">http://127.0.0.1:%d/px/q1</Tracking>"
-                    "<Tracking event=\"midpoint\">http://127.0.0.1:%d/px/mid</Tracking>"
-                    "<Tracking event=\"thirdQuartile\">http://127.0.0.1:%d/px/q3</Tracking>"
-                    "<Tracking event=\"complete\">http://127.0.0.1:%d/px/complete</Tracking>"
+                    "<Tracking event=\"start\">http://127.0.0.2:%d/px/start</Tracking>"
+                    "<Tracking event=\"firstQuartile\">http://127.0.0.3:%d/px/q1</Tracking>"
+                    "<Tracking event=\"midpoint\">http://127.0.0.4:%d/px/mid</Tracking>"
+                    "<Tracking event=\"thirdQuartile\">http://127.0.0.3:%d/px/q3</Tracking>"
+                    "<Tracking event=\"complete\">http://127.0.0.2:%d/px/complete</Tracking>"
                     "</TrackingEvents><MediaFiles><MediaFile delivery=\"progressive\" "
                     "type=\"video/mp4\" width=\"640\" height=\"360\">http://cdn/a.mp4</MediaFile>"
                     "</MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>",
@@ -444,6 +444,8 @@ int main(void) {
   o.idle_timeout_s = 600;
   e = getenv("BENCH_SSAI_PER_HOST"); /* default the service's (32) */
   if (e && atoi(e) > 0) o.per_host = (unsigned)atoi(e);
+  e = getenv("BENCH_SSAI_JOURNAL_MAX");
+  if (e && atoll(e) > 0) o.journal_max_bytes = (size_t)atoll(e);
   vast_ssai *s = NULL;
   char msg[256];
   if (vast_ssai_create(&o, &s, msg, sizeof msg) != VAST_OK) {

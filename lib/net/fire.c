@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,9 @@ struct vast_dispatcher {
   vast_dispatch_stats st;
   pthread_t th;
   int threaded, stop;
+  /* 1 from a submitter's curl_multi_wakeup() until the thread's next round
+     takes the queue: one wake-up per round, not one write() per submit */
+  atomic_int woken;
   vast__h1 *h1;   /* NULL with curl_only */
   char *req_tail; /* request headers after Host, through the empty line */
   size_t req_tail_len;
@@ -412,7 +416,7 @@ static vast_err submit(vast_dispatcher *d, const vast_beacon *b, size_t n, int r
   d->n_pend += n;
   d->st.submitted += n;
   pthread_mutex_unlock(&d->mu);
-  if (d->threaded) curl_multi_wakeup(d->multi);
+  if (d->threaded && !atomic_exchange(&d->woken, 1)) curl_multi_wakeup(d->multi);
   return VAST_OK;
 }
 
@@ -822,6 +826,9 @@ static void progress(vast_dispatcher *d) {
 
 /* One round: start waiting beacons, wait for activity up to timeout_ms, progress. */
 static void step_once(vast_dispatcher *d, int timeout_ms) {
+  /* cleared before the queue is read: a submit after this point wakes the
+     poll below again, one before it is started now */
+  atomic_store(&d->woken, 0);
   uint64_t wake = start_pending(d);
   progress(d);
   pthread_mutex_lock(&d->mu);

@@ -190,7 +190,7 @@ static vast_err brk_attach(vast_ssai *s, const char *sid, vast__ssai_brk *b, uns
     pthread_mutex_unlock(&s->mu);
     return rc;
   }
-  x->last = vast__wall();
+  vast__ssai_touch(s, x, vast__wall());
   if (s->journal)
     vast__ssai_jl_account(
         s, vast__ssai_jl_break_to(s->journal, x->id, brk, b->key, (unsigned)(x->n_ads - first)));

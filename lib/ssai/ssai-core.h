@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "ssai/ssai-int.h"
 #include "vastrack/net.h"
 #include "vastrack/ssai.h"
@@ -32,6 +33,11 @@ typedef struct bcn {
   double due, deadline, not_before;
   unsigned attempts;
   int host; /* slot in the host table, -1 none */
+  /* the dispatcher's answer, kept until the service's thread settles it */
+  struct bcn *dnext;
+  double sent_at;
+  long status;
+  int err;
   char *event;
   char url[];
 } bcn;
@@ -67,7 +73,7 @@ typedef struct ssai_ad {
    the device's, set into the service's one macro context before each feed
    (macro_ctx_for), so a session holds no context of its own. */
 typedef struct session {
-  struct session *hnext, *prev, *next;
+  struct session *hnext, *prev, *next; /* next: the next more recently active */
   dev_ref *dev;
   double last;
   ssai_ad *ads;
@@ -91,12 +97,22 @@ struct vast_ssai {
   vast_net_policy policy;
   pthread_mutex_t mu;
   vast_dispatcher *d;
-  FILE *journal;
+  /* answers from the dispatcher's thread, settled in bulk by whoever holds mu
+     next (on_delivery when the lock is free, else the journal thread) */
+  pthread_mutex_t dmu;
+  bcn *dq_head, *dq_tail;
+  /* The journal: lines are appended to *journal (one of jb[]) under mu; the
+     journal thread swaps the buffers, writes and fdatasync()s without it.
+     NULL: no journal. */
+  vast__buf *journal;
+  vast__buf jb[2];
+  int jfd;
+  int sync_fd; /* -1, or a pipe the journal thread writes a byte to after each sync
+                  (the HTTP front's poll() wakes to send the answers it held) */
   char *journal_path;
   char *state_dir;      /* DIR: the journal, and DIR/breaks/KEY (documents of a break) */
   int replaying;        /* restoring trackers: what they fire was journalled already */
   uint64_t jid_synced;  /* beacons up to this id are on disk (fdatasync'd) */
-  int jdirty;           /* lines written since the last flush */
   uint64_t jseq;        /* lines that must be on disk (D, S, B, P, X), written so far */
   uint64_t jseq_synced; /* of which on disk */
   pthread_t jthr;       /* the journal thread: group commit, then pump */
@@ -105,7 +121,7 @@ struct vast_ssai {
   uint64_t jbytes; /* written since the last compaction */
   session **tab;
   size_t tab_cap, n_sessions;
-  session *all;
+  session *all, *all_tail;  /* least recently active first (the idle scan stops early) */
   vast_macro_ctx mc;        /* the device macros of the session being fed */
   vast__ssai_brk **brk_tab; /* the break cache: by key, and by in_key */
   vast__ssai_brk **brk_in;  /* (BRK_SLOTS buckets each) */
@@ -147,12 +163,16 @@ void vast__ssai_on_beacon(void *user, const vast_track_beacon *b);
 void vast__ssai_pump(vast_ssai *s);
 void vast__ssai_ready_push(vast_ssai *s, seq *q);
 void vast__ssai_session_end(vast_ssai *s, session *x);
+void vast__ssai_settle(vast_ssai *s);
+void vast__ssai_touch(vast_ssai *s, session *x, double now);
 
 /* ssai-journal.c */
 int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url);
-int vast__ssai_jl_break_to(FILE *f, const char *id, unsigned brk, uint64_t key, unsigned n);
-int vast__ssai_jl_pos_to(FILE *f, const char *id, size_t ad, double pos, int started, int done);
-int vast__ssai_jl_session_to(FILE *f, const char *id, const vast_device *d);
+int vast__ssai_jl_break_to(vast__buf *b, const char *id, unsigned brk, uint64_t key, unsigned n);
+int vast__ssai_jl_end_to(vast__buf *b, const char *id);
+int vast__ssai_jl_pos_to(vast__buf *b, const char *id, size_t ad, double pos, int started,
+                         int done);
+int vast__ssai_jl_session_to(vast__buf *b, const char *id, const vast_device *d);
 vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap);
 void *vast__ssai_journal_main(void *arg);
 void vast__ssai_jl_account(vast_ssai *s, int n);

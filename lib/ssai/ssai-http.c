@@ -263,6 +263,62 @@ static vast_err do_report(vast_ssai *s, const char *sid, const json_t *o) {
   return vast_ssai_report(s, sid, &r);
 }
 
+/*
+ * A batch of reports read in place (vast__ssai_reports_read), for
+ * POST /v1/reports (sid NULL: each report names its session) and
+ * POST /v1/sessions/{sid}/reports. 1 answered; 0 when the body is not of
+ * the plain shape: route() reads it with jansson then, and answers the same.
+ */
+static int fast_reports(vast_ssai *s, conn *c, const char *sid, const char *body, size_t blen) {
+  vast__ssai_rep *v = NULL;
+  size_t n = 0;
+  if (!vast__ssai_reports_read(body, blen, &v, &n)) return 0;
+  const char **sids = calloc(n ? n : 1, sizeof *sids);
+  vast_ssai_consumption *rs = calloc(n ? n : 1, sizeof *rs);
+  vast_err *rc = calloc(n ? n : 1, sizeof *rc);
+  char *names = sid ? NULL : malloc(blen + 1); /* the sessionIds, terminated */
+  if (!sids || !rs || !rc || (!sid && !names)) {
+    free(v), free(sids), free(rs), free(rc), free(names);
+    return 0;
+  }
+  char *np = names;
+  for (size_t i = 0; i < n; i++) {
+    rs[i] = v[i].r;
+    if (v[i].rc != VAST_OK) continue; /* sids[i] NULL: refused as it was read */
+    if (sid) {
+      sids[i] = sid;
+    } else if (v[i].sid) {
+      memcpy(np, v[i].sid, v[i].sid_n);
+      np[v[i].sid_n] = 0;
+      sids[i] = np;
+      np += v[i].sid_n + 1;
+    }
+  }
+  vast__ssai_reports(s, sids, rs, rc, n);
+  vast__buf out = {0};
+  vast__jw w;
+  vast__jw_init(&w, vast__buf_write, &out);
+  vast__jw_obj_begin(&w);
+  vast__jw_key(&w, "results");
+  vast__jw_arr_begin(&w);
+  size_t okn = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (v[i].rc != VAST_OK) rc[i] = v[i].rc;
+    okn += rc[i] == VAST_OK;
+    vast__jw_str(&w, rc[i] == VAST_OK ? "ok" : vast_errname(rc[i]));
+  }
+  vast__jw_arr_end(&w);
+  vast__jw_kint(&w, "accepted", (long long)okn);
+  vast__jw_obj_end(&w);
+  vast__jw_finish(&w);
+  if (sid && n == 1 && rc[0] == VAST_E_NOT_FOUND)
+    reply_error(c, 404, "no such session or ad");
+  else
+    reply(c, 200, "application/json", out.p, out.n);
+  free(out.p), free(v), free(sids), free(rs), free(rc), free(names);
+  return 1;
+}
+
 static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, const char *body,
                   size_t blen) {
   char path[256];
@@ -291,6 +347,17 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
     reply(c, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.n);
     free(b.p);
     return;
+  }
+  if (post && !strcmp(path, "/v1/reports") && fast_reports(s, c, NULL, body, blen)) return;
+  if (post && !strncmp(path, "/v1/sessions/", 13)) { /* .../{sid}/reports */
+    const char *rest = path + 13, *slash = strchr(rest, '/');
+    char psid[80];
+    if (slash && !strcmp(slash, "/reports") && slash > rest &&
+        (size_t)(slash - rest) < sizeof psid) {
+      memcpy(psid, rest, (size_t)(slash - rest));
+      psid[slash - rest] = 0;
+      if (fast_reports(s, c, psid, body, blen)) return;
+    }
   }
   json_t *bo = NULL;
   char why[300];
@@ -540,9 +607,10 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
   }
   size_t nc = 0;
   uint64_t gen = 0;
+  double next_tick = 0;
+  vast__ssai_sync_notify(s, pl.wake[1]); /* held answers leave when the journal syncs */
   while (!*stop) {
     uint64_t synced = vast__ssai_journal_seq(s, 1);
-    int holding = 0;
     pf[0].fd = lfd;
     pf[0].events = nc < MAX_CONNS ? POLLIN : 0;
     pf[1].fd = pl.wake[0];
@@ -550,14 +618,18 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
     pf[1].revents = 0;
     for (size_t i = 0; i < nc; i++) {
       int out = cs[i].on > cs[i].off, hold = out && cs[i].wait_seq > synced;
-      holding |= hold;
       pf[i + 2].fd = cs[i].fd;
       pf[i + 2].events = (short)(out && !hold ? POLLOUT : cs[i].pending ? 0 : POLLIN);
       pf[i + 2].revents = 0;
     }
-    int r = poll(pf, nc + 2, holding ? 1 : 10);
+    /* answers held for the journal: its thread's byte on the wake pipe ends the wait */
+    int r = poll(pf, nc + 2, 10);
     synced = vast__ssai_journal_seq(s, 1);
-    vast_ssai_tick(s);
+    double now = vast_now();
+    if (now >= next_tick) { /* retries due, idle sessions: a few ms is on time */
+      vast_ssai_tick(s);
+      next_tick = now + 0.002;
+    }
     if (r <= 0) continue;
     if (pf[1].revents & POLLIN) { /* breaks resolved: answer, then serve what waited */
       char drain[256];
@@ -635,6 +707,7 @@ vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *stop,
       }
     }
   }
+  vast__ssai_sync_notify(s, -1);
   pthread_mutex_lock(&pl.mu);
   pl.stop = 1;
   pthread_cond_broadcast(&pl.cv);

@@ -71,6 +71,24 @@ uint64_t vast__ssai_hash(const void *p, size_t n, uint64_t h);
 /* The journal's lines that must reach the disk: written so far (synced 0),
    or on disk (synced 1). 0 without a journal. Takes the service's lock. */
 uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced);
+/* One report of a batch read by vast__ssai_reports_read: its sessionId
+   (not terminated; NULL when absent), and the report, or why it is refused
+   (rc VAST_E_INVAL, as the jansson path would say). */
+typedef struct vast__ssai_rep {
+  const char *sid;
+  size_t sid_n;
+  vast_ssai_consumption r;
+  vast_err rc;
+} vast__ssai_rep;
+/* Reads {"reports":[...]} of the plain shape in place (ssai-reports.c): 1 and
+   *out (free it) with *count; 0 when the body is anything else (read it with
+   jansson then). */
+int vast__ssai_reports_read(const char *body, size_t n, vast__ssai_rep **out, size_t *count);
+/* n reports under the lock, taken once per 64 (ssai.c). sids[i] NULL: INVAL. */
+void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_consumption *rs,
+                        vast_err *rc, size_t n);
+/* After each sync the journal thread writes a byte to fd (-1: stop). */
+void vast__ssai_sync_notify(vast_ssai *s, int fd);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */
 void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw *w);
 

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,23 +22,93 @@
 #include "net/net-int.h"
 #include "ssai/ssai-core.h"
 
-/* ---- journal ---------------------------------------------------------------- */
+/* ---- journal lines ------------------------------------------------------------ */
+
+/*
+ * Lines are formatted by hand into the journal's buffer (no stdio, no locale:
+ * fprintf's %f was the largest user-space cost of a beacon at 100,000
+ * sessions). Numbers: decimal integers, and seconds with three decimals.
+ */
+static void put(vast__buf *b, const char *s) {
+  vast__buf_write(b, s, strlen(s));
+}
+
+static void put_c(vast__buf *b, char c) {
+  vast__buf_write(b, &c, 1);
+}
+
+static void put_u(vast__buf *b, uint64_t v) {
+  char t[24], *p = t + sizeof t;
+  do
+    *--p = (char)('0' + v % 10);
+  while (v /= 10);
+  vast__buf_write(b, p, (size_t)(t + sizeof t - p));
+}
+
+static void put_i(vast__buf *b, long v) {
+  if (v < 0) put_c(b, '-');
+  put_u(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
+/* v with three decimals, as %.3f (recovery reads it with strtod). */
+static void put_s3(vast__buf *b, double v) {
+  if (!isfinite(v)) v = 0;
+  if (v < 0) put_c(b, '-'), v = -v;
+  uint64_t ms = (uint64_t)llround(v * 1000.0);
+  put_u(b, ms / 1000);
+  char f[4] = {'.', (char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10)};
+  vast__buf_write(b, f, 4);
+}
+
+static void put_t(vast__buf *b, const char *s) { /* a TAB, then s (NULL: empty) */
+  put_c(b, '\t');
+  if (s) put(b, s);
+}
+
+/* The bytes a line appended since `from` (-1 once the buffer failed). */
+static int line_end(vast__buf *b, size_t from) {
+  put_c(b, '\n');
+  return b->fail ? -1 : (int)(b->n - from);
+}
 
 void vast__ssai_jline_mark(vast_ssai *s, char what, uint64_t jid, long status) {
   if (!s->journal) return;
-  int n = fprintf(s->journal, "%c\t%llu\t%ld\n", what, (unsigned long long)jid, status);
+  vast__buf *b = s->journal;
+  size_t from = b->n;
+  put_c(b, what);
+  put_c(b, '\t');
+  put_u(b, jid);
+  put_c(b, '\t');
+  put_i(b, status);
+  int n = line_end(b, from);
   if (n > 0) s->jbytes += (uint64_t)n;
-  s->jdirty = 1;
-  pthread_cond_signal(&s->jwake); /* flushed at once: an answer lost to a crash repeats */
+  /* not signalled: the journal thread flushes marks within 5 ms (a mark lost
+     to a crash only repeats that beacon) */
 }
 
-static int jline_due_to(FILE *f, const bcn *b, uint64_t bid, const char *key,
+static int jline_due_to(vast__buf *w, const bcn *b, uint64_t bid, const char *key,
                         const vast_device *d) {
-  return fprintf(f, "D\t%llu\t%llu\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-                 (unsigned long long)b->jid, (unsigned long long)bid, key, b->due, b->deadline,
-                 d->ip, d->user_agent, d->referer ? d->referer : "",
-                 d->accept_language ? d->accept_language : "",
-                 d->requested_with ? d->requested_with : "", d->forwarded_for, b->event, b->url);
+  size_t from = w->n;
+  put_c(w, 'D');
+  put_c(w, '\t');
+  put_u(w, b->jid);
+  put_c(w, '\t');
+  put_u(w, bid);
+  put_t(w, key);
+  put_c(w, '\t');
+  put_s3(w, b->due);
+  put_c(w, '\t');
+  put_s3(w, b->deadline);
+  put_t(w, d->ip);
+  put_t(w, d->user_agent);
+  put_t(w, d->referer);
+  put_t(w, d->accept_language);
+  put_t(w, d->requested_with);
+  put_c(w, '\t');
+  put_i(w, d->forwarded_for);
+  put_t(w, b->event);
+  put_t(w, b->url);
+  return line_end(w, from);
 }
 
 void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,
@@ -45,7 +116,6 @@ void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *
   if (!s->journal) return;
   int n = jline_due_to(s->journal, b, bid, key, d);
   if (n > 0) s->jbytes += (uint64_t)n;
-  s->jdirty = 1;
   s->jseq++;
 }
 
@@ -57,23 +127,57 @@ void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *
  *   P id ad position started done           an ad's state after a report or event
  *   X id                                     the session ended
  */
-int vast__ssai_jl_session_to(FILE *f, const char *id, const vast_device *d) {
-  return fprintf(f, "S\t%s\t%s\t%s\t%s\t%s\t%s\n", id, d->ip, d->user_agent,
-                 d->referer ? d->referer : "", d->accept_language ? d->accept_language : "",
-                 d->requested_with ? d->requested_with : "");
+int vast__ssai_jl_session_to(vast__buf *b, const char *id, const vast_device *d) {
+  size_t from = b->n;
+  put_c(b, 'S');
+  put_t(b, id);
+  put_t(b, d->ip);
+  put_t(b, d->user_agent);
+  put_t(b, d->referer);
+  put_t(b, d->accept_language);
+  put_t(b, d->requested_with);
+  return line_end(b, from);
 }
 
-int vast__ssai_jl_break_to(FILE *f, const char *id, unsigned brk, uint64_t key, unsigned n) {
-  return fprintf(f, "B\t%s\t%u\t%016llx\t%u\n", id, brk, (unsigned long long)key, n);
+int vast__ssai_jl_break_to(vast__buf *b, const char *id, unsigned brk, uint64_t key, unsigned n) {
+  size_t from = b->n;
+  char hex[17];
+  for (int i = 0; i < 16; i++)
+    hex[i] = "0123456789abcdef"[(key >> (60 - 4 * i)) & 15];
+  hex[16] = 0;
+  put_c(b, 'B');
+  put_t(b, id);
+  put_c(b, '\t');
+  put_u(b, brk);
+  put_t(b, hex);
+  put_c(b, '\t');
+  put_u(b, n);
+  return line_end(b, from);
 }
 
-int vast__ssai_jl_pos_to(FILE *f, const char *id, size_t ad, double pos, int started, int done) {
-  return fprintf(f, "P\t%s\t%zu\t%.3f\t%d\t%d\n", id, ad, pos, started, done);
+int vast__ssai_jl_pos_to(vast__buf *b, const char *id, size_t ad, double pos, int started,
+                         int done) {
+  size_t from = b->n;
+  put_c(b, 'P');
+  put_t(b, id);
+  put_c(b, '\t');
+  put_u(b, ad);
+  put_c(b, '\t');
+  put_s3(b, pos);
+  put(b, started ? "\t1" : "\t0");
+  put(b, done ? "\t1" : "\t0");
+  return line_end(b, from);
+}
+
+int vast__ssai_jl_end_to(vast__buf *b, const char *id) {
+  size_t from = b->n;
+  put_c(b, 'X');
+  put_t(b, id);
+  return line_end(b, from);
 }
 
 void vast__ssai_jl_account(vast_ssai *s, int n) {
   if (n > 0) s->jbytes += (uint64_t)n;
-  s->jdirty = 1;
   s->jseq++;
   pthread_cond_signal(&s->jwake);
 }
@@ -83,6 +187,12 @@ uint64_t vast__ssai_journal_seq(vast_ssai *s, int synced) {
   uint64_t v = !s->journal ? 0 : synced ? s->jseq_synced : s->jseq;
   pthread_mutex_unlock(&s->mu);
   return v;
+}
+
+void vast__ssai_sync_notify(vast_ssai *s, int fd) {
+  pthread_mutex_lock(&s->mu);
+  s->sync_fd = fd;
+  pthread_mutex_unlock(&s->mu);
 }
 
 vast_err vast_ssai_sync(vast_ssai *s, long timeout_ms) {
@@ -97,7 +207,7 @@ vast_err vast_ssai_sync(vast_ssai *s, long timeout_ms) {
 }
 
 /* Writes the state of session x (S, its breaks, the positions of its ads). */
-static int jl_session_state(FILE *f, const session *x) {
+static int jl_session_state(vast__buf *f, const session *x) {
   int n = vast__ssai_jl_session_to(f, x->id, &x->dev->d), bad = n < 0;
   for (unsigned i = 0; i < x->n_ads;) {
     unsigned j = i, brk = x->ads[i].brk;
@@ -119,23 +229,25 @@ static int bcn_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/*
- * Rewrites the journal with only the beacons not settled (every one is still
- * on a seq: queued, waiting for a retry or in flight), in order, then goes on
- * appending to the new file. Called from tick() once the journal passed
- * journal_max_bytes. On failure the old journal stays in use.
- */
-static void compact(vast_ssai *s) {
-  size_t pl = strlen(s->journal_path) + 5;
-  char *tmpp = malloc(pl);
-  if (!tmpp) return;
-  snprintf(tmpp, pl, "%s.new", s->journal_path);
-  FILE *w = fopen(tmpp, "w");
-  if (!w) {
-    free(tmpp);
-    return;
+/* Writes n bytes to fd, whole: 0, or -1. */
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
   }
-  /* every beacon not settled, in id order (recovery expects ids to increase) */
+  return 0;
+}
+
+/*
+ * The state a compacted journal starts with (under the lock): every live
+ * session's S, B and P lines, then every beacon not settled (each is still on
+ * a seq: queued, waiting for a retry or in flight) in id order, as recovery
+ * expects. 0, or -1 when out of memory.
+ */
+static int snapshot(vast_ssai *s, vast__buf *w) {
   size_t cnt = 0, k2 = 0;
   for (seq *q = s->seqs; q; q = q->anext)
     for (batch *b = q->head; b; b = b->next)
@@ -143,47 +255,76 @@ static void compact(vast_ssai *s) {
         for (bcn *x = k ? b->retry : b->list; x; x = x->next)
           cnt++;
   bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
-  if (cnt && !all) {
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
-    return;
-  }
+  if (cnt && !all) return -1;
   for (seq *q = s->seqs; q; q = q->anext)
     for (batch *b = q->head; b; b = b->next)
       for (int k = 0; k < 2; k++)
         for (bcn *x = k ? b->retry : b->list; x; x = x->next)
           all[k2++] = x;
   qsort(all, cnt, sizeof *all, bcn_cmp);
-  uint64_t n = 0;
   int bad = 0;
   for (session *x = s->all; x; x = x->next)
     bad |= jl_session_state(w, x) != 0;
-  for (size_t i = 0; i < cnt; i++) {
-    int m = jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
-    if (m < 0) bad = 1;
-    n += m > 0 ? (uint64_t)m : 0;
-  }
+  for (size_t i = 0; i < cnt; i++)
+    bad |= jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d) < 0;
   free(all);
-  fflush(s->journal);
-  if (bad || fflush(w) != 0 || fsync(fileno(w)) != 0) {
-    fclose(w);
-    unlink(tmpp);
-    free(tmpp);
+  return bad ? -1 : 0;
+}
+
+/*
+ * Rewrites the journal from the state in memory once it grew past
+ * journal_max_bytes, so it stays about as large as the live state. Called by
+ * the journal thread with the lock held, right after a sync (so the file is
+ * complete up to the lines in *s->journal). The snapshot is taken under the
+ * lock; it is written, synced and renamed over the journal without it, while
+ * new lines gather in the other buffer; they go to the new file. The lines
+ * the snapshot covers (those in the buffer when it was taken) are written to
+ * the old file only if the compaction fails, so nothing is lost either way.
+ */
+static void compact(vast_ssai *s) {
+  vast__buf snap = {0};
+  if (snapshot(s, &snap) != 0) {
+    vast__buf_free(&snap);
     s->jbytes = 0; /* try again after as many bytes */
     return;
   }
-  FILE *nj = NULL;
-  if (fclose(w) == 0 && rename(tmpp, s->journal_path) == 0) nj = fopen(s->journal_path, "a");
-  free(tmpp);
-  if (!nj) {
-    s->jbytes = 0;
-    return;
+  vast__buf *covered = s->journal;
+  s->journal = covered == &s->jb[0] ? &s->jb[1] : &s->jb[0];
+  uint64_t target = s->next_jid, target_seq = s->jseq;
+  int old = s->jfd;
+  pthread_mutex_unlock(&s->mu);
+  size_t pl = strlen(s->journal_path) + 5;
+  char *tmpp = malloc(pl);
+  int nfd = -1, ok = 0;
+  if (tmpp) {
+    snprintf(tmpp, pl, "%s.new", s->journal_path);
+    nfd = open(tmpp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    ok = nfd >= 0 && write_all(nfd, snap.p ? snap.p : "", snap.n) == 0 && fsync(nfd) == 0 &&
+         rename(tmpp, s->journal_path) == 0;
+    if (!ok && nfd >= 0) {
+      close(nfd);
+      unlink(tmpp);
+    }
   }
-  fclose(s->journal);
-  s->journal = nj;
-  s->jbytes = n;
-  s->st.compactions++;
+  if (!ok) { /* the old journal goes on, with what the snapshot covered */
+    if (write_all(old, covered->p ? covered->p : "", covered->n) != 0 || fdatasync(old) != 0)
+      ok = -1;
+  }
+  free(tmpp);
+  covered->n = 0;
+  pthread_mutex_lock(&s->mu);
+  if (ok == 1) {
+    s->jfd = nfd;
+    close(old);
+    s->jbytes = snap.n;
+    s->st.compactions++;
+  } else {
+    if (ok < 0) s->st2.journal_errors++;
+    s->jbytes = 0; /* try again after as many bytes */
+  }
+  if (target > s->jid_synced) s->jid_synced = target;
+  if (target_seq > s->jseq_synced) s->jseq_synced = target_seq;
+  vast__buf_free(&snap);
 }
 
 /* ---- journal recovery --------------------------------------------------------- */
@@ -390,11 +531,12 @@ vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap) {
     return VAST_E_IO;
   }
   free(tmpp);
-  s->journal = fopen(s->journal_path, "a");
-  if (!s->journal) {
+  s->jfd = open(s->journal_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (s->jfd < 0) {
     snprintf(msg, cap, "cannot open '%s': %s", s->journal_path, strerror(errno));
     return VAST_E_IO;
   }
+  s->journal = &s->jb[0];
   return VAST_OK;
 nomem_w:
   fclose(w);
@@ -562,31 +704,49 @@ void *vast__ssai_journal_main(void *arg) {
   vast_ssai *s = arg;
   pthread_mutex_lock(&s->mu);
   while (!s->jstop) {
-    if (s->jseq_synced >= s->jseq && !s->jdirty) {
+    vast__ssai_settle(s);
+    if (s->jseq_synced >= s->jseq && !s->journal->n) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       ts.tv_nsec += 5000000;
       if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
       pthread_cond_timedwait(&s->jwake, &s->mu, &ts);
       if (s->jstop) break;
+      vast__ssai_settle(s);
     }
     uint64_t target = s->next_jid, target_seq = s->jseq;
     int need_sync = target_seq > s->jseq_synced;
-    if (fflush(s->journal) != 0) s->st2.journal_errors++;
-    s->jdirty = 0;
+    vast__buf *w = s->journal;
+    s->journal = w == &s->jb[0] ? &s->jb[1] : &s->jb[0];
+    int fd = s->jfd;
+    pthread_mutex_unlock(&s->mu);
+    int bad = w->fail || write_all(fd, w->p ? w->p : "", w->n) != 0;
+    if (w->fail) { /* out of memory formatting: what it had is lost, say so */
+      vast__buf_free(w);
+      *w = (vast__buf){0};
+    }
+    w->n = 0;
+    if (need_sync && fdatasync(fd) != 0) bad = 1;
+    pthread_mutex_lock(&s->mu);
+    if (bad) s->st2.journal_errors++;
     if (need_sync) {
-      int fd = fileno(s->journal);
-      pthread_mutex_unlock(&s->mu);
-      int rc = fdatasync(fd);
-      pthread_mutex_lock(&s->mu);
-      if (rc != 0) s->st2.journal_errors++;
       s->jid_synced = target; /* a failed sync is counted, not retried forever */
       s->jseq_synced = target_seq;
       s->st2.journal_syncs++;
       vast__ssai_pump(s);
+      if (s->sync_fd >= 0) { /* a full pipe already says it */
+        ssize_t k = write(s->sync_fd, "s", 1);
+        (void)k;
+      }
     }
     if (s->jbytes > s->o.journal_max_bytes) compact(s);
   }
+  vast__ssai_settle(s);
+  /* what is left goes to the file (the service is closing: no sync wanted
+     beyond what was acknowledged, but nothing is thrown away) */
+  if (s->journal->n && write_all(s->jfd, s->journal->p, s->journal->n) != 0)
+    s->st2.journal_errors++;
+  s->journal->n = 0;
   pthread_mutex_unlock(&s->mu);
   return NULL;
 }
@@ -663,6 +823,7 @@ static void state_line(vast_ssai *s, char *line) {
  */
 static int state_restore(vast_ssai *s, FILE *w) {
   double now = vast__wall();
+  vast__buf lines = {0};
   s->replaying = 1;
   int bad = 0;
   for (session *x = s->all; x; x = x->next) {
@@ -678,10 +839,12 @@ static int state_restore(vast_ssai *s, FILE *w) {
     }
     for (size_t i = 0; i < x->n_ads; i++)
       if (x->ads[i].done && x->ads[i].b) vast__ssai_ad_ended(s, x, i);
-    bad |= jl_session_state(w, x) != 0;
+    bad |= jl_session_state(&lines, x) != 0;
     s->st2.sessions_restored++;
   }
   s->replaying = 0;
+  if (lines.n && fwrite(lines.p, 1, lines.n, w) != lines.n) bad = 1;
+  vast__buf_free(&lines);
   char path[4096];
   snprintf(path, sizeof path, "%s/breaks", s->state_dir);
   DIR *d = opendir(path);

@@ -316,21 +316,14 @@ static void lateness(vast_ssai *s, double ms) {
   s->st.lateness_ms[i]++;
 }
 
-/* The dispatcher's delivery callback (dispatcher thread). */
-static void on_delivery(void *ctx, const vast_delivery *d) {
-  vast_ssai *s = ctx;
-  pthread_mutex_lock(&s->mu);
-  bcn *x = d->user;
-  if (s->closing || !x) { /* cancelled at shutdown: stays unanswered in the journal */
-    pthread_mutex_unlock(&s->mu);
-    return;
-  }
+/* Settles one answered beacon (its answer in x->status, err, sent_at). */
+static void settle_one(vast_ssai *s, bcn *x) {
   batch *b = x->bt;
   seq *q = b->q;
   double now = vast__wall();
   if (x->host >= 0 && s->hosts[x->host].inflight) s->hosts[x->host].inflight--;
   s->st.in_flight--;
-  if (x->attempts == 1 && d->sent_at > 0) lateness(s, (d->sent_at - x->due) * 1000.0);
+  if (x->attempts == 1 && x->sent_at > 0) lateness(s, (x->sent_at - x->due) * 1000.0);
   /* unlink x from the batch's list */
   for (bcn **pp = &b->list; *pp; pp = &(*pp)->next)
     if (*pp == x) {
@@ -338,11 +331,11 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       break;
     }
   x->next = NULL;
-  int transient = d->err == VAST_E_TIMEOUT || (d->err == VAST_E_HTTP && d->status == 0) ||
-                  (d->status >= 500 && d->status <= 599);
-  if (d->err == VAST_OK && d->status < 500) {
-    vast__ssai_jline_mark(s, 'A', x->jid, d->status); /* answered: a 4xx is final too */
-    if (d->status >= 400)
+  int transient = x->err == VAST_E_TIMEOUT || (x->err == VAST_E_HTTP && x->status == 0) ||
+                  (x->status >= 500 && x->status <= 599);
+  if (x->err == VAST_OK && x->status < 500) {
+    vast__ssai_jline_mark(s, 'A', x->jid, x->status); /* answered: a 4xx is final too */
+    if (x->status >= 400)
       s->st.failed++;
     else
       s->st.sent++;
@@ -357,14 +350,14 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       b->retry = x;
       s->st.retried++;
     } else {
-      vast__ssai_jline_mark(s, 'E', x->jid, d->status);
+      vast__ssai_jline_mark(s, 'E', x->jid, x->status);
       s->st.expired++;
       s->st.pending--;
       free(x->event);
       free(x);
     }
   } else {
-    vast__ssai_jline_mark(s, 'F', x->jid, d->status);
+    vast__ssai_jline_mark(s, 'F', x->jid, x->status);
     s->st.failed++;
     s->st.pending--;
     free(x->event);
@@ -380,8 +373,57 @@ static void on_delivery(void *ctx, const vast_delivery *d) {
       seq_advance(s, q);
     }
   }
+}
+
+/* Settles every answer the dispatcher queued, in order, then submits what
+   that let go. Under the lock. */
+void vast__ssai_settle(vast_ssai *s) {
+  if (s->closing) return; /* cancelled at shutdown: stays unanswered in the journal */
+  pthread_mutex_lock(&s->dmu);
+  bcn *x = s->dq_head;
+  s->dq_head = s->dq_tail = NULL;
+  pthread_mutex_unlock(&s->dmu);
+  if (!x) return;
+  while (x) {
+    bcn *nx = x->dnext;
+    x->dnext = NULL;
+    settle_one(s, x);
+    x = nx;
+  }
   vast__ssai_pump(s);
-  pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The dispatcher's delivery callback (its thread). The answer is queued and
+ * settled in bulk: here when the service's lock is free, else by the journal
+ * thread, woken for it (so the dispatcher's thread never waits for a report
+ * being processed, and the lock changes hands once per bulk, not per beacon).
+ */
+static void on_delivery(void *ctx, const vast_delivery *d) {
+  vast_ssai *s = ctx;
+  bcn *x = d->user;
+  if (!x) return;
+  x->status = d->status;
+  x->err = d->err;
+  x->sent_at = d->sent_at;
+  x->dnext = NULL;
+  pthread_mutex_lock(&s->dmu);
+  if (s->dq_tail)
+    s->dq_tail->dnext = x;
+  else
+    s->dq_head = x;
+  s->dq_tail = x;
+  pthread_mutex_unlock(&s->dmu);
+  if (!s->jthr_on) {
+    pthread_mutex_lock(&s->mu);
+    vast__ssai_settle(s);
+    pthread_mutex_unlock(&s->mu);
+  } else if (pthread_mutex_trylock(&s->mu) == 0) {
+    vast__ssai_settle(s);
+    pthread_mutex_unlock(&s->mu);
+  } else {
+    pthread_cond_signal(&s->jwake);
+  }
 }
 
 /* Queues n beacons as one batch of q; journals them first. Under the lock. */
@@ -450,7 +492,10 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
   if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
   pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->dmu, NULL);
   pthread_cond_init(&s->jwake, NULL);
+  s->jfd = -1;
+  s->sync_fd = -1;
   vast_macro_ctx_init(&s->mc);
   vast_macro_ctx_set_serverside(&s->mc, 1);
   s->tab_cap = 1024;
@@ -614,11 +659,14 @@ void vast_ssai_free(vast_ssai *s) {
   for (size_t i = 0; i < s->n_fired; i++)
     free(s->fired[i].name), free(s->fired[i].url);
   free(s->fired);
-  if (s->journal) fclose(s->journal);
+  if (s->jfd >= 0) close(s->jfd);
+  vast__buf_free(&s->jb[0]);
+  vast__buf_free(&s->jb[1]);
   free(s->journal_path);
   free(s->state_dir);
   free(s->tab);
   pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->dmu);
   pthread_cond_destroy(&s->jwake);
   free(s);
 }
@@ -678,12 +726,31 @@ session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device 
   size_t h = hash_str(x->id) & (s->tab_cap - 1);
   x->hnext = s->tab[h];
   s->tab[h] = x;
-  x->next = s->all;
-  if (s->all) s->all->prev = x;
-  s->all = x;
+  x->prev = s->all_tail;
+  if (s->all_tail)
+    s->all_tail->next = x;
+  else
+    s->all = x;
+  s->all_tail = x;
   s->n_sessions++;
   s->st.sessions_total++;
   return x;
+}
+
+/* Session x was active now: it goes last in the list the idle scan reads
+   from the front. Under the lock. */
+void vast__ssai_touch(vast_ssai *s, session *x, double now) {
+  x->last = now;
+  if (s->all_tail == x) return;
+  if (x->prev)
+    x->prev->next = x->next;
+  else
+    s->all = x->next;
+  x->next->prev = x->prev; /* x is not the tail: it has a next */
+  x->prev = s->all_tail;
+  x->next = NULL;
+  s->all_tail->next = x;
+  s->all_tail = x;
 }
 
 vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
@@ -708,7 +775,7 @@ vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_devic
 
 /* Unlinks and frees a session. Under the lock. */
 void vast__ssai_session_end(vast_ssai *s, session *x) {
-  if (s->journal) vast__ssai_jl_account(s, fprintf(s->journal, "X\t%s\n", x->id));
+  if (s->journal) vast__ssai_jl_account(s, vast__ssai_jl_end_to(s->journal, x->id));
   session **pp = &s->tab[hash_str(x->id) & (s->tab_cap - 1)];
   while (*pp && *pp != x)
     pp = &(*pp)->hnext;
@@ -717,7 +784,10 @@ void vast__ssai_session_end(vast_ssai *s, session *x) {
     x->prev->next = x->next;
   else
     s->all = x->next;
-  if (x->next) x->next->prev = x->prev;
+  if (x->next)
+    x->next->prev = x->prev;
+  else
+    s->all_tail = x->prev;
   for (size_t i = 0; i < x->n_ads; i++)
     if (x->ads[i].started && !x->ads[i].done) s->st.ads_open--;
   s->n_sessions--;
@@ -861,8 +931,9 @@ void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno) {
   vast__ssai_break_release(s, x, brk);
 }
 
-vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
-  if (!s || !sid || !r) return VAST_E_INVAL;
+/* One report, under the lock. */
+static vast_err report_locked(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
+  if (!sid || !r) return VAST_E_INVAL;
   double pos = r->media_time;
   if (r->segment) {
     if (!(r->seg_duration > 0) || !isfinite(r->seg_duration)) return VAST_E_INVAL;
@@ -870,14 +941,13 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
   }
   if (!isfinite(pos) || pos < 0) return VAST_E_INVAL;
   double wall = r->wall_time >= 0 ? r->wall_time : vast__wall();
-  pthread_mutex_lock(&s->mu);
   session *x = vast__ssai_find(s, sid);
   vast_err rc = VAST_OK;
   if (!x || r->ad >= x->n_ads) {
     rc = VAST_E_NOT_FOUND;
     goto out;
   }
-  x->last = vast__wall();
+  vast__ssai_touch(s, x, vast__wall());
   ssai_ad *a = &x->ads[r->ad];
   if (a->done || !a->t || vast_tracker_done(a->t)) {
     rc = VAST_E_STATE;
@@ -912,8 +982,28 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
     vast__ssai_jl_account(s, vast__ssai_jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
   if (a->done) vast__ssai_ad_ended(s, x, r->ad);
 out:
+  return rc;
+}
+
+vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consumption *r) {
+  if (!s || !sid || !r) return VAST_E_INVAL;
+  pthread_mutex_lock(&s->mu);
+  vast_err rc = report_locked(s, sid, r);
   pthread_mutex_unlock(&s->mu);
   return rc;
+}
+
+/* n reports (sids[i] NULL: refused, VAST_E_INVAL), the lock taken once per 64
+   so the dispatcher's answers and the journal get their turn in between. */
+void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_consumption *rs,
+                        vast_err *rc, size_t n) {
+  for (size_t i = 0; i < n;) {
+    size_t end = i + 64 < n ? i + 64 : n;
+    pthread_mutex_lock(&s->mu);
+    for (; i < end; i++)
+      rc[i] = report_locked(s, sids[i], &rs[i]);
+    pthread_mutex_unlock(&s->mu);
+  }
 }
 
 vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const char *name,
@@ -931,7 +1021,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
     rc = VAST_E_NOT_FOUND;
     goto out;
   }
-  x->last = wall;
+  vast__ssai_touch(s, x, wall);
   ssai_ad *a = &x->ads[adno];
   if (!a->t) {
     rc = VAST_E_STATE;
@@ -971,14 +1061,14 @@ void vast_ssai_tick(vast_ssai *s) {
   if (!s) return;
   pthread_mutex_lock(&s->mu);
   double now = vast__wall();
+  vast__ssai_settle(s);
   if (now >= s->next_idle_check) {
     s->next_idle_check = now + (s->o.idle_timeout_s < 1 ? s->o.idle_timeout_s / 4 : 0.25);
-    for (session *x = s->all, *nx; x; x = nx) {
-      nx = x->next;
-      if (now - x->last >= s->o.idle_timeout_s) {
-        s->st.sessions_idle++;
-        vast__ssai_session_end(s, x);
-      }
+    /* least recently active first: the scan stops at the first session
+       still active, so it costs the sessions it ends, not all of them */
+    while (s->all && now - s->all->last >= s->o.idle_timeout_s) {
+      s->st.sessions_idle++;
+      vast__ssai_session_end(s, s->all);
     }
   }
   pump_timed(s);
