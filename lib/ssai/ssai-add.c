@@ -464,3 +464,29 @@ vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, con
   pthread_mutex_unlock(&s->mu);
   return rc;
 }
+
+/* ---- break-level tracking of a VMAP break (ssai.c calls these) ---------------- */
+
+void vast__ssai_break_started(vast_ssai *s, session *x, size_t adno) {
+  const ssai_ad *a = &x->ads[adno];
+  if (!a->b || !a->b->bev.n) return;
+  for (size_t i = 0; i < x->n_ads; i++)
+    if (i != adno && x->ads[i].brk == a->brk && x->ads[i].started) return;
+  vast__ssai_bev_fire(&a->b->bev, "breakStart", 0, &s->mc, vast_chain_transaction_id(a->b->chain),
+                      vast__ssai_on_beacon, s);
+}
+
+/* An idle or ended session ends its ads without it: no breakEnd then. */
+size_t vast__ssai_break_ended(vast_ssai *s, session *x, size_t adno) {
+  const ssai_ad *a = &x->ads[adno];
+  if (!a->b || !a->b->bev.n) return 0;
+  int played = 0;
+  for (size_t i = 0; i < x->n_ads; i++) {
+    if (x->ads[i].brk != a->brk) continue;
+    if (!x->ads[i].done) return 0;
+    played |= x->ads[i].started;
+  }
+  if (!played) return 0;
+  return vast__ssai_bev_fire(&a->b->bev, "breakEnd", 0, &s->mc,
+                             vast_chain_transaction_id(a->b->chain), vast__ssai_on_beacon, s);
+}

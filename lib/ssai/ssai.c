@@ -848,39 +848,8 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   if (!s->journal) vast__ssai_pump(s); /* with a journal: the journal thread, once synced */
 }
 
-/* ---- break-level tracking of VMAP breaks (breakStart, breakEnd, error) ---------- */
-
-/* Ad adno of x just got its first report: when no other ad of its break has
-   started, the break's breakStart goes to the fired list, in front of the
-   ad's Impressions (flush_fired queues it on the ad's seq, journalled like
-   every beacon). Under the lock, the device's macros set. */
-static void break_started(vast_ssai *s, session *x, size_t adno) {
-  const ssai_ad *a = &x->ads[adno];
-  if (!a->b || !a->b->bev.n) return;
-  for (size_t i = 0; i < x->n_ads; i++)
-    if (i != adno && x->ads[i].brk == a->brk && x->ads[i].started) return;
-  vast__ssai_bev_fire(&a->b->bev, "breakStart", 0, &s->mc, vast_chain_transaction_id(a->b->chain),
-                      vast__ssai_on_beacon, s);
-}
-
-/* Ad adno of x just ended (complete, skip, close...): when every ad of its
-   break has ended and one of them played, the break's breakEnd is queued on
-   the ad's seq, behind its last beacons. An idle or ended session ends its
-   ads without it. Under the lock, the device's macros set. */
-static void break_ended(vast_ssai *s, session *x, size_t adno) {
-  const ssai_ad *a = &x->ads[adno];
-  if (!a->b || !a->b->bev.n) return;
-  int played = 0;
-  for (size_t i = 0; i < x->n_ads; i++) {
-    if (x->ads[i].brk != a->brk) continue;
-    if (!x->ads[i].done) return;
-    played |= x->ads[i].started;
-  }
-  if (!played) return;
-  if (vast__ssai_bev_fire(&a->b->bev, "breakEnd", 0, &s->mc, vast_chain_transaction_id(a->b->chain),
-                          vast__ssai_on_beacon, s))
-    flush_fired(s, x, adno);
-}
+/* ---- break-level tracking of VMAP breaks: breakStart and breakEnd are in
+   ssai-add.c (flushed by the report and event paths); error here ---------- */
 
 void vast__ssai_break_error(vast_ssai *s, const char *sid, const vast__ssai_bev *ev, int code) {
   pthread_mutex_lock(&s->mu);
@@ -958,7 +927,7 @@ static vast_err report_locked(vast_ssai *s, const char *sid, const vast_ssai_con
   if (!a->started) {
     a->started = 1;
     s->st.ads_open++;
-    break_started(s, x, r->ad);
+    vast__ssai_break_started(s, x, r->ad);
     vast_tracker_loaded(a->t, wall);
     vast_tracker_impression(a->t, wall);
     flush_fired(s, x, r->ad);
@@ -976,7 +945,7 @@ static vast_err report_locked(vast_ssai *s, const char *sid, const vast_ssai_con
     flush_fired(s, x, r->ad);
     a->done = 1;
     s->st.ads_open--;
-    break_ended(s, x, r->ad);
+    if (vast__ssai_break_ended(s, x, r->ad)) flush_fired(s, x, r->ad);
   }
   if (s->journal)
     vast__ssai_jl_account(s, vast__ssai_jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
@@ -1046,7 +1015,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
-    break_ended(s, x, adno);
+    if (vast__ssai_break_ended(s, x, adno)) flush_fired(s, x, adno);
     if (s->journal)
       vast__ssai_jl_account(s,
                             vast__ssai_jl_pos_to(s->journal, x->id, adno, a->pos, a->started, 1));
