@@ -584,8 +584,8 @@ void vast__ssai_gone_sweep(vast_ssai *s) {
  * DIR/breaks/KEY holds what resolving the break fetched, so a restart can
  * build the same break without fetching anything: "VASTRACK-BREAK 1 url|doc
  * N", then per hop "H status err has-doc length url", the document's bytes
- * and a newline. Written once per break (the first session to resolve it),
- * synced before the journal's B line can be.
+ * and a newline; a VMAP break's own tracking follows (vast__ssai_bev_write). Written once per break
+ * (the first session to resolve it), synced before the journal's B line can be.
  */
 int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
   char path[4096], tmp[4200];
@@ -607,6 +607,7 @@ int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
     if (src && len) bad |= fwrite(src, 1, len, f) != len;
     bad |= fputc('\n', f) == EOF;
   }
+  bad |= vast__ssai_bev_write(f, &b->bev) != 0; /* a VMAP break's own tracking */
   if (bad || fflush(f) != 0 || fsync(fileno(f)) != 0) {
     fclose(f);
     unlink(tmp);
@@ -679,6 +680,8 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
     }
     r.n++;
   }
+  vast__ssai_bev ev = {0}; /* a VMAP break's own tracking, when saved */
+  if (ok && vast__ssai_bev_read(f, &ev) != 0) ok = 0;
   fclose(f);
   vast_chain *chain = NULL;
   if (ok && r.h && r.n == nh) {
@@ -692,10 +695,13 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
       rc = vast_resolve_url(r.h[0].url, &ro, &chain, NULL);
     } else {
       r.next = 1;
-      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, NULL, &ro, &chain, NULL);
+      const char *base = strcmp(r.h[0].url, "-") ? r.h[0].url : NULL; /* a VMAP's URL */
+      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, base, &ro, &chain, NULL);
     }
     if (rc == VAST_OK && (b = vast__ssai_brk_new(chain))) {
       b->key = key;
+      b->bev = ev;
+      memset(&ev, 0, sizeof ev);
       if (strcmp(kind, "url") != 0 && nh == 1)
         b->in_key = vast__ssai_hash(r.h[0].body, r.h[0].len, 1469598103934665603ull) | 1;
       vast__ssai_brk_insert(s, b);
@@ -706,6 +712,7 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
   for (size_t i = 0; r.h && i < nh; i++)
     free(r.h[i].url), free(r.h[i].body);
   free(r.h);
+  vast__ssai_bev_clear(&ev);
   return b;
 }
 
