@@ -121,7 +121,13 @@ $(B)/gen/ssai/ssai-page.h: lib/ssai/ssai-page.html tools/embed.sh
 $(B)/obj/lib/ssai/ssai-http.o $(B)/pic/lib/ssai/ssai-http.o: $(B)/gen/ssai/ssai-page.h
 $(B)/obj/lib/ssai/ssai-http.o $(B)/pic/lib/ssai/ssai-http.o: CPPFLAGS_ALL += -I$(B)/gen
 
-tests-bin: all $(TEST_BIN)
+# Helper programs the shell tests run (tests/helpers/*.c; not tests themselves).
+HELPER_BIN := $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(sort $(wildcard tests/helpers/*.c)))
+$(B)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(FLAGS) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread -lm
+
+tests-bin: all $(TEST_BIN) $(HELPER_BIN)
 
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)

@@ -4,7 +4,7 @@
 # changes nothing and exits 1, naming the files, when one is not formatted.
 cd "$(dirname "$0")/.." || exit 2
 files=$(ls include/*.h include/vastrack/*.h lib/*/*.c lib/*/*.h src/*.c src/*.h \
-        tests/unit/*.c tests/*.h fuzz/*.c bench/*.c bench/*.h examples/*.c 2>/dev/null)
+        tests/unit/*.c tests/helpers/*.c tests/*.h fuzz/*.c bench/*.c bench/*.h examples/*.c 2>/dev/null)
 if [ "$1" = --check ]; then
   bad=0
   for f in $files; do

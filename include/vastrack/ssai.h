@@ -225,14 +225,14 @@ VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *
  *   {"type":"event","sessionId","ad","event","mediaTime","code"}
  *   {"type":"end","sessionId"}
  * Instances in one group share the partitions. Offsets are committed (when
- * caught up, every 200 ms, on a revoke) at the first message of the oldest session still
- * live in the partition, with the offset applied so far as metadata; the next
- * owner replays the live sessions from their creation without firing what
- * the previous owner applied, then fires. On a revoke the sessions of the
- * partition end here (no beacon invented). idle_s: the service's idle
- * timeout (a session silent that long is no longer replayed); <= 0: 60.
- * Returns VAST_OK, VAST_E_INVAL (bad URI or property; msg says which),
- * VAST_E_KAFKA, VAST_E_NOMEM.
+ * caught up, every 200 ms, on a revoke; each once the journal is on disk) at the
+ * first message of the oldest session still live in the partition, with the offset
+ * applied so far as metadata; the next owner replays the live sessions from
+ * their creation without firing what the previous owner applied, then fires. A revoked
+ * partition that comes back unchanged goes on where it was; the sessions of the others end
+ * here (no beacon invented). idle_s: the service's idle timeout (a
+ * session silent that long is no longer replayed); <= 0: 60. Returns VAST_OK, VAST_E_INVAL (bad URI
+ * or property; msg says which), VAST_E_KAFKA, VAST_E_NOMEM.
  */
 typedef struct vast_ssai_kafka vast_ssai_kafka;
 typedef struct vast_ssai_kafka_figures {
@@ -250,6 +250,14 @@ VAST_API vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double id
  * sessions held end here), frees. Call before vast_ssai_free. Accepts NULL. */
 VAST_API void vast_ssai_kafka_stop(vast_ssai_kafka *k);
 VAST_API void vast_ssai_kafka_stats(vast_ssai_kafka *k, vast_ssai_kafka_figures *out /* OUT */);
+/* The consumer's figures in Prometheus text (with HELP and TYPE lines):
+ * vastrack_ssai_kafka_{messages,replayed,refused,commits,commit_errors,
+ * consume_errors,rebalances,sessions_handed_over}_total (replayed: applied
+ * quietly), and the gauges vastrack_ssai_kafka_partitions (assigned now) and
+ * vastrack_ssai_kafka_lag_messages (not applied yet, by the high watermark of
+ * the last fetch; no request to the broker). The HTTP front's /metrics of
+ * the service k feeds adds them. VAST_OK, VAST_E_INVAL, VAST_E_IO. */
+VAST_API vast_err vast_ssai_kafka_write_metrics(vast_ssai_kafka *k, vast_write_fn write, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -344,6 +344,7 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
   if (!strcmp(path, "/metrics")) {
     vast__buf b = {0};
     vast_ssai_write_metrics(s, vast__buf_write, &b);
+    vast__ssai_kafka_metrics(s, vast__buf_write, &b); /* with --source only */
     reply(c, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.n);
     free(b.p);
     return;

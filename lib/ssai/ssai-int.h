@@ -91,6 +91,9 @@ void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_c
 void vast__ssai_sync_notify(vast_ssai *s, int fd);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */
 void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw *w);
+/* ssai-kafka.c: the /metrics lines (vastrack_ssai_kafka_*) of the Kafka
+   consumer feeding s; nothing when none runs. */
+vast_err vast__ssai_kafka_metrics(vast_ssai *s, vast_write_fn write, void *ctx);
 
 /* ---- break-level tracking (ssai-breaks.c) ---- */
 /* Copies the tracking of VMAP break ab (placed at position) into ev; -1 out

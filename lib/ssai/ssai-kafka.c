@@ -14,8 +14,21 @@
  * the committer (their beacons handed to its dispatcher). The new owner
  * applies the messages below N quietly: the trackers move, nothing is fired
  * (vast__ssai_quiet, thread-local); from N on it fires. On a revoke the
- * instance commits and ends the sessions of the partition it held (no beacon
- * invented; the beacons already due are still sent by it).
+ * instance commits and keeps the partition's sessions until the assignment
+ * that follows: a partition it gets back, that nobody applied past what it
+ * did (the committed hw is not beyond its own), goes on where it was (its
+ * sessions kept, fetched from its next offset: nothing replayed, nothing
+ * fired again, even when the commit of the revoke was refused); the sessions
+ * of any other partition end (no beacon invented; the beacons already due are
+ * still sent by it), also when the consumer closes.
+ *
+ * Before a commit the journal is synced (vast_ssai_sync): a message counted
+ * below hw has its beacons on disk, so a committer killed right after comes
+ * back with them (its --state) even though the next owner applies it quietly.
+ *
+ * Figures: vast_ssai_kafka_stats, and in Prometheus text
+ * vast_ssai_kafka_write_metrics; the consumers running are registered by
+ * service, so the HTTP front's /metrics adds theirs (vast__ssai_kafka_metrics).
  */
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -27,6 +40,7 @@
 #include <time.h>
 
 #include "ssai/ssai-core.h"
+#include "ssai/ssai-int.h"
 #include "vastrack/ssai.h"
 
 _Thread_local int vast__ssai_quiet;
@@ -44,6 +58,7 @@ typedef struct live {
 
 typedef struct part_st {
   int owned;
+  int held;         /* revoked, its sessions kept until the next assignment says */
   int64_t next;     /* next offset to apply (-1: none applied yet) */
   int64_t quiet_hw; /* offsets below: applied quietly (the previous owner fired them) */
 } part_st;
@@ -61,7 +76,12 @@ struct vast_ssai_kafka {
   part_st parts[MAX_PARTS];
   live *tab[LIVE_SLOTS];
   double last_commit;
+  struct vast_ssai_kafka *reg_next; /* the running consumers (reg) */
 };
+
+/* The consumers running, for the /metrics of their service. */
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static vast_ssai_kafka *reg;
 
 static double mono(void) {
   struct timespec ts;
@@ -107,8 +127,18 @@ static int64_t commit_point(vast_ssai_kafka *k, int32_t p) {
   return at;
 }
 
-/* Commits every owned partition that applied something (synchronously). */
+/* Commits every owned partition that applied something (synchronously),
+   once what the messages journalled is on disk. A journal that cannot be
+   synced within 2 s: no commit now (counted a commit error; the previous
+   commit stays, the next owner fires more again, loses nothing). */
 static void commit_all(vast_ssai_kafka *k) {
+  if (vast_ssai_sync(k->s, 2000) != VAST_OK) {
+    pthread_mutex_lock(&k->mu);
+    k->fig.commit_errors++;
+    pthread_mutex_unlock(&k->mu);
+    k->last_commit = mono();
+    return;
+  }
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
   char meta[40];
   for (int32_t p = 0; p < MAX_PARTS; p++) {
@@ -123,7 +153,17 @@ static void commit_all(vast_ssai_kafka *k) {
     }
   }
   if (l->cnt) {
-    rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, l, 0);
+    /* The answer waited for 5 s at most: rd_kafka_commit() can wait forever
+       (seen on librdkafka's mock cluster: the commit of a revoke inside
+       rd_kafka_consumer_close, after a member of the group died). */
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+    if (q && !rd_kafka_commit_queue(k->rk, l, q, NULL, NULL)) {
+      rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 5000);
+      if (ev) e = rd_kafka_event_error(ev);
+      rd_kafka_event_destroy(ev);
+    }
+    if (q) rd_kafka_queue_destroy(q);
     pthread_mutex_lock(&k->mu);
     if (e)
       k->fig.commit_errors++;
@@ -236,7 +276,14 @@ static void drop_partition(vast_ssai_kafka *k, int32_t p) {
       live_drop(q);
     }
   k->parts[p].owned = 0;
+  k->parts[p].held = 0;
   k->parts[p].next = -1;
+}
+
+/* Ends the sessions of the partitions revoked and not given back. */
+static void drop_held(vast_ssai_kafka *k) {
+  for (int32_t p = 0; p < MAX_PARTS; p++)
+    if (k->parts[p].held) drop_partition(k, p);
 }
 
 /* Takes partitions: their committed offsets and the committer's high-water
@@ -247,8 +294,6 @@ static void take(vast_ssai_kafka *k, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_topic_partition_t *t = &parts->elems[i];
     if (t->partition < 0 || t->partition >= MAX_PARTS) continue;
     part_st *ps = &k->parts[t->partition];
-    ps->owned = 1;
-    ps->next = -1;
     ps->quiet_hw = -1;
     char meta[40];
     if (t->metadata && t->metadata_size < sizeof meta) {
@@ -256,7 +301,17 @@ static void take(vast_ssai_kafka *k, rd_kafka_topic_partition_list_t *parts) {
       meta[t->metadata_size] = 0;
       if (!strncmp(meta, "hw=", 3)) ps->quiet_hw = strtoll(meta + 3, NULL, 10);
     }
+    if (ps->held && ps->next >= 0 && ps->quiet_hw >= 0 && ps->quiet_hw <= ps->next) {
+      t->offset = ps->next; /* ours again, nobody went further: go on from there */
+      ps->quiet_hw = -1;
+    } else {
+      if (ps->held) drop_partition(k, t->partition);
+      ps->next = -1;
+    }
+    ps->held = 0;
+    ps->owned = 1;
   }
+  drop_held(k); /* revoked and not given back */
   rd_kafka_assign(k->rk, parts);
   pthread_mutex_lock(&k->mu);
   k->fig.rebalances++;
@@ -272,7 +327,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     commit_all(k);
     for (int i = 0; i < parts->cnt; i++) {
       int32_t p = parts->elems[i].partition;
-      if (p >= 0 && p < MAX_PARTS && k->parts[p].owned) drop_partition(k, p);
+      if (p >= 0 && p < MAX_PARTS && k->parts[p].owned)
+        k->parts[p].owned = 0, k->parts[p].held = 1; /* the next assignment decides */
     }
     rd_kafka_assign(rk, NULL);
   }
@@ -309,7 +365,8 @@ static void *consume_main(void *arg) {
     }
   }
   commit_all(k);
-  rd_kafka_consumer_close(k->rk); /* revokes: commits, ends the sessions held */
+  rd_kafka_consumer_close(k->rk); /* revokes: commits */
+  drop_held(k);                   /* and the sessions held end here */
   return NULL;
 }
 
@@ -396,6 +453,10 @@ vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double idle_s, vas
     return VAST_E_KAFKA;
   }
   k->started = 1;
+  pthread_mutex_lock(&reg_mu);
+  k->reg_next = reg;
+  reg = k;
+  pthread_mutex_unlock(&reg_mu);
   *out = k;
   return VAST_OK;
 nomem:
@@ -415,6 +476,13 @@ bad:
 
 void vast_ssai_kafka_stop(vast_ssai_kafka *k) {
   if (!k) return;
+  pthread_mutex_lock(&reg_mu); /* no /metrics reads it from now on */
+  for (vast_ssai_kafka **p = &reg; *p; p = &(*p)->reg_next)
+    if (*p == k) {
+      *p = k->reg_next;
+      break;
+    }
+  pthread_mutex_unlock(&reg_mu);
   k->stop = 1;
   if (k->started) pthread_join(k->thr, NULL);
   rd_kafka_destroy(k->rk);
@@ -432,4 +500,79 @@ void vast_ssai_kafka_stats(vast_ssai_kafka *k, vast_ssai_kafka_figures *out) {
   pthread_mutex_lock(&k->mu);
   *out = k->fig;
   pthread_mutex_unlock(&k->mu);
+}
+
+/* Partitions assigned now, and the messages in them not applied yet: the
+   high watermark of the last fetch answer (cached by librdkafka, no request)
+   minus the position, over the partitions with both known. */
+static void assigned(vast_ssai_kafka *k, long *parts, long long *lag) {
+  rd_kafka_topic_partition_list_t *l = NULL;
+  *parts = 0, *lag = 0;
+  if (rd_kafka_assignment(k->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return;
+  *parts = l->cnt;
+  rd_kafka_position(k->rk, l);
+  for (int i = 0; i < l->cnt; i++) {
+    int64_t lo = -1, hi = -1, at = l->elems[i].offset;
+    if (rd_kafka_get_watermark_offsets(k->rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        at >= 0 && hi > at)
+      *lag += hi - at;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
+vast_err vast_ssai_kafka_write_metrics(vast_ssai_kafka *k, vast_write_fn write, void *ctx) {
+  if (!k || !write) return VAST_E_INVAL;
+  vast_ssai_kafka_figures f;
+  vast_ssai_kafka_stats(k, &f);
+  long parts;
+  long long lag;
+  assigned(k, &parts, &lag);
+  static const struct {
+    const char *name, *type, *help;
+  } m[] = {
+      {"messages_total", "counter", "Kafka messages applied (fired or replayed quietly)."},
+      {"replayed_total", "counter",
+       "Messages applied quietly: the previous owner of the partition had fired them."},
+      {"refused_total", "counter", "Messages refused (bad JSON, unknown session...), skipped."},
+      {"commits_total", "counter", "Offset commits."},
+      {"commit_errors_total", "counter", "Offset commits that failed (the previous one stays)."},
+      {"consume_errors_total", "counter", "Errors reported by the consumer."},
+      {"rebalances_total", "counter", "Partition assignments received."},
+      {"sessions_handed_over_total", "counter", "Sessions ended here on a revoke."},
+      {"partitions", "gauge", "Partitions assigned now."},
+      {"lag_messages", "gauge",
+       "Messages in the assigned partitions not applied yet (last fetch's high watermark)."},
+  };
+  unsigned long long v[] = {f.messages,
+                            f.replayed_quietly,
+                            f.refused,
+                            f.commits,
+                            f.commit_errors,
+                            f.consume_errors,
+                            f.rebalances,
+                            f.sessions_handed_over,
+                            (unsigned long long)parts,
+                            (unsigned long long)lag};
+  char buf[3072];
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof m / sizeof m[0] && n < sizeof buf; i++)
+    n += (size_t)snprintf(buf + n, sizeof buf - n,
+                          "# HELP vastrack_ssai_kafka_%s %s\n# TYPE vastrack_ssai_kafka_%s %s\n"
+                          "vastrack_ssai_kafka_%s %llu\n",
+                          m[i].name, m[i].help, m[i].name, m[i].type, m[i].name, v[i]);
+  if (n >= sizeof buf) n = sizeof buf - 1;
+  return write(ctx, buf, n) == 0 ? VAST_OK : VAST_E_IO;
+}
+
+vast_err vast__ssai_kafka_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
+  vast_err rc = VAST_OK;
+  pthread_mutex_lock(&reg_mu);
+  for (vast_ssai_kafka *k = reg; k && rc == VAST_OK; k = k->reg_next)
+    if (k->s == s) {
+      rc = vast_ssai_kafka_write_metrics(k, write, ctx);
+      break; /* one consumer per service in the command; names do not repeat */
+    }
+  pthread_mutex_unlock(&reg_mu);
+  return rc;
 }

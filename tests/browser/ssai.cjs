@@ -4,6 +4,8 @@
 // beacons the service itself answers, and passes:
 //   BASE       the service's URL (http://127.0.0.1:PORT)
 //   SENT       the beacons sent, as its /metrics said once idle
+//   KAFKA_PARTITIONS  the Kafka source's partitions (it applied one message,
+//              refused); empty: no --source
 //   ARTIFACTS  where the screenshot goes
 // Prints one `ok - ssai page: ...` / `not ok - ssai page: ...` line per check.
 "use strict";
@@ -14,6 +16,7 @@ const path = require("path");
 
 const BASE = process.env.BASE;
 const SENT = process.env.SENT;
+const KAFKA_PARTITIONS = process.env.KAFKA_PARTITIONS || "";
 const ART = process.env.ARTIFACTS;
 fs.mkdirSync(ART, { recursive: true });
 let failed = 0;
@@ -55,6 +58,22 @@ async function main() {
     ok(rows.length === 12 && rows[11].le === "+Inf", "lateness histogram: 12 buckets", JSON.stringify(rows));
     ok(String(total) === SENT, "lateness histogram counts every beacon sent", total);
     ok(/ms|s/.test(await text("p99")), "p99 shown", await text("p99"));
+    const kafkaShown = await page.$eval("#kafka", e => !e.hidden);
+    if (KAFKA_PARTITIONS) {
+      ok(kafkaShown, "Kafka section shown (a --source runs)");
+      ok(await text("k_partitions") === KAFKA_PARTITIONS,
+         `Kafka: ${KAFKA_PARTITIONS} partitions, as /metrics says`, await text("k_partitions"));
+      ok(await text("k_messages") === "1" && await text("k_refused") === "1" &&
+         await text("k_lag") === "0", "Kafka: 1 message applied, 1 refused, lag 0",
+         `${await text("k_messages")} ${await text("k_refused")} ${await text("k_lag")}`);
+    } else {
+      ok(!kafkaShown, "no Kafka section without a --source");
+    }
+    /* without the consumer's figures in /metrics the section goes away */
+    ok(await page.evaluate(() => {
+      render(parse("vastrack_ssai_sessions 1\n"));
+      return document.getElementById("kafka").hidden;
+    }), "Kafka section hidden when /metrics has no vastrack_ssai_kafka_*");
     /* the page follows the service: end the session, the figure drops */
     await page.evaluate(() => fetch("/v1/sessions/p1", { method: "DELETE" }));
     await page.waitForFunction(() => document.getElementById("sessions").textContent === "0");

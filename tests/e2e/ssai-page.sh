@@ -5,7 +5,8 @@
 . tests/cli/lib.sh
 V=${VASTRACK:?}
 SPID=""
-trap '[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+MPID=""
+trap '[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null; [ -n "$MPID" ] && kill "$MPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 if [ ! -x /usr/bin/chromium ]; then
   echo "# ssai page tests SKIPPED: chromium not installed"
   exit 0
@@ -21,7 +22,19 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
     exit 0
   fi
 fi
-"$V" ssai --listen 127.0.0.1:0 --state "$TMP/state" --allow-private > "$TMP/ssai.out" 2> "$TMP/ssai.err" &
+# a Kafka source too (librdkafka's mock cluster in tests/helpers/kafka-mock),
+# so the page shows the consumer's figures
+MOCK=${KAFKA_MOCK:-$(dirname "$V")/tests/helpers/kafka-mock}
+[ -x "$MOCK" ] || { nok "the kafka-mock helper is built" "$MOCK: make tests-bin"; finish; }
+"$MOCK" cluster pg:2 > "$TMP/mock.out" 2> "$TMP/mock.err" &
+MPID=$!
+for i in $(seq 1 50); do
+  BOOT=$(sed -n 's/^bootstrap //p' "$TMP/mock.out")
+  [ -n "$BOOT" ] && break
+  sleep 0.1
+done
+"$V" ssai --listen 127.0.0.1:0 --state "$TMP/state" --allow-private \
+  --source "kafka://$BOOT/pg?log_level=0" > "$TMP/ssai.out" 2> "$TMP/ssai.err" &
 SPID=$!
 for i in $(seq 1 100); do
   SP=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$TMP/ssai.out")
@@ -42,9 +55,16 @@ for i in $(seq 1 100); do
 done
 SENT=$(curl -sS "$S/metrics" | sed -n 's/^vastrack_ssai_beacons_sent_total //p')
 [ "$SENT" = 4 ] && ok "4 beacons sent" || nok "4 beacons sent" "$SENT"
+echo 'x not-json' | "$MOCK" produce "$BOOT" pg > /dev/null
+for i in $(seq 1 150); do # the consumer joins its group (about 3 s), refuses the message
+  [ "$(curl -sS "$S/metrics" | sed -n 's/^vastrack_ssai_kafka_refused_total //p')" = 1 ] && break
+  sleep 0.1
+done
+KP=$(curl -sS "$S/metrics" | sed -n 's/^vastrack_ssai_kafka_partitions //p')
+[ "$KP" = 2 ] && ok "kafka source: 2 partitions, a message refused" || nok "kafka source" "$(curl -sS "$S/metrics" | grep kafka_)"
 c=$(curl -sS -o "$TMP/page.html" -w '%{http_code} %{content_type}' "$S/")
 expect_grep "served at /" '<title>vastrack ssai</title>' "$TMP/page.html"
-BASE="$S" SENT="$SENT" ARTIFACTS="$PWD/build/browser-artifacts" \
+BASE="$S" SENT="$SENT" KAFKA_PARTITIONS="$KP" ARTIFACTS="$PWD/build/browser-artifacts" \
   timeout -k 5 90 node tests/browser/ssai.cjs > "$TMP/run.out" 2>&1
 rc=$?
 grep -E '^(ok|not ok|#)' "$TMP/run.out"
