@@ -8,7 +8,7 @@ static const char usage_text[] =
     "\n"
     "Fires the beacons of server-side ad insertion on behalf of the devices: an\n"
     "SSAI stitcher creates a session per viewer (device IP, User-Agent...), adds\n"
-    "ad breaks (a VAST URL or document: the answer is the break's timeline) and\n"
+    "ad breaks (a VAST or VMAP URL or document: the answer is the timeline) and\n"
     "reports what each player consumed (positions or segment requests); every\n"
     "beacon due is sent with X-Device-IP / X-Device-User-Agent, in order per ad,\n"
     "retried on timeouts and 5xx until its deadline, journalled in DIR so none is\n"

@@ -106,21 +106,27 @@ VAST_API vast_err vast_ssai_session_end(vast_ssai *s, const char *id);
  * timeline as one JSON object through write:
  *   {"sessionId","break","ads":[{"ad","adId","adSystem","sequence","offset",
  *    "duration","chain":[ids...],"events":[{"event","time","urls":[...]}...]}],
- *    "duration","failures":[{"code","message"}]}
+ *    "duration","failures":[{"code","message"}],"breakEvents":[{"event","urls"}]}
  * `ad` is the number to report consumption with (session-wide, from 0);
  * offset the start of the ad in the break (seconds), time the media time an
  * event fires at (null: fired by a player event: mute, click...), urls the
  * templates as written (macros not expanded).
- *   url       a VAST URL, or NULL with doc/len: a VAST document
- *   err       optional: why resolution failed
+ *   url       a VAST or VMAP URL (fetched once, with the session's macros
+ *             expanded in it and its X-Device-* headers), or NULL with doc/len:
+ *             a VAST or VMAP document
+ *   err       optional: why resolution failed (iab_code: the IAB code, if any)
  * Macros [DEVICEIP], [DEVICEUA], [CLIENTUA], [SERVERSIDE] (1) are the session's.
- * A VMAP given as doc is split: each of its breaks (in content order) becomes
- * one break of the session, and the answer is {"sessionId","breaks":[one
- * object as above per break],"failures":[{"breakId","timeOffset","code",
- * "message"}]} (the breaks that could not be resolved).
+ * A VMAP (given as doc, or the answer of url) is split: each of its breaks (in
+ * content order) becomes one break of the session, and the answer is
+ * {"sessionId","breaks":[one object as above per break],"failures":[{"breakId",
+ * "timeOffset","code","message"}]} (the breaks that could not be resolved).
+ * A VMAP break's own tracking (breakEvents: breakStart, breakEnd, error) is
+ * fired by the service: breakStart with its first ad's first report, breakEnd
+ * once its ads have ended, error when it cannot be resolved.
  * Sessions given the same documents share the break (see above).
- * Returns VAST_OK, VAST_E_NOT_FOUND (no session), VAST_E_INVAL, the resolver's
- * error when no ad resolved, VAST_E_NOMEM, VAST_E_IO (write failed).
+ * Returns VAST_OK, VAST_E_NOT_FOUND (no session), VAST_E_INVAL, the fetch's or
+ * the resolver's error when no ad resolved (a VMAP with no break: VAST_E_NO_AD),
+ * VAST_E_NOMEM, VAST_E_IO (write failed).
  */
 VAST_API vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url,
                                       const char *doc, size_t len, vast_write_fn write, void *ctx,

@@ -315,8 +315,15 @@ vast_err vast_break_vast_source(const vast_doc *doc, const vast_ad_break *b, con
   char close[80];
   int w = snprintf(close, sizeof close, "</%.*s", (int)(ne - off - 1), src + off + 1);
   if (w < 0 || (size_t)w >= sizeof close) return VAST_E_NOT_FOUND;
-  const char *end = memmem(src + off, n - off, close, (size_t)w);
-  if (!end) return VAST_E_NOT_FOUND;
+  /* the close tag itself, not a longer name it begins (</VASTAdTagURI>) */
+  const char *end = src + off;
+  for (;;) {
+    end = memmem(end, (size_t)(src + n - end), close, (size_t)w);
+    if (!end) return VAST_E_NOT_FOUND;
+    char c = end + w < src + n ? end[w] : 0;
+    if (c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n') break;
+    end += w;
+  }
   const char *gt = memchr(end, '>', (size_t)(src + n - end));
   if (!gt) return VAST_E_NOT_FOUND;
   *buf = src + off;

@@ -4,13 +4,15 @@
  * session playing the ad point at it) and the ad's timeline, computed once by
  * a simulated play. Nothing here is per session, so nothing here takes a lock:
  * a break is built before it is published in ssai.c's cache and never changes
- * after.
+ * after. A VMAP break carries its own break-level tracking too (breakStart,
+ * breakEnd, error), fired by ssai.c around its ads.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ssai/ssai-int.h"
+#include "vastrack/breaks.h"
 
 uint64_t vast__ssai_hash(const void *p, size_t n, uint64_t h) {
   const unsigned char *c = p;
@@ -166,6 +168,7 @@ void vast__ssai_brk_free(vast__ssai_brk *b) {
     vast_plan_free(a->plan);
   }
   free(b->ads);
+  vast__ssai_bev_clear(&b->bev);
   vast_chain_free(b->chain);
   free(b);
 }
@@ -207,4 +210,142 @@ void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw
     vast__jw_obj_end(w);
     if (a->duration > 0) offset += a->duration;
   }
+}
+
+/* ---- break-level tracking of a VMAP break ------------------------------------------ */
+
+int vast__ssai_bev_set(vast__ssai_bev *ev, const vast_ad_break *ab, int position) {
+  memset(ev, 0, sizeof *ev);
+  ev->position = position;
+  if (!ab || !ab->n_tracking) return 0;
+  if (!(ev->t = calloc(ab->n_tracking, sizeof *ev->t))) return -1;
+  for (size_t i = 0; i < ab->n_tracking; i++) {
+    const vast_tracking *t = &ab->tracking[i];
+    if (!t->event_name || !t->url || !t->url[0]) continue;
+    vast_tracking *o = &ev->t[ev->n];
+    char *nm = strdup(t->event_name), *u = strdup(t->url);
+    if (!nm || !u) {
+      free(nm), free(u);
+      vast__ssai_bev_clear(ev);
+      return -1;
+    }
+    o->event_name = nm;
+    o->url = u;
+    ev->n++;
+  }
+  return 0;
+}
+
+void vast__ssai_bev_clear(vast__ssai_bev *ev) {
+  for (size_t i = 0; i < ev->n; i++)
+    free((char *)ev->t[i].event_name), free((char *)ev->t[i].url);
+  free(ev->t);
+  memset(ev, 0, sizeof *ev);
+}
+
+uint64_t vast__ssai_bev_key(uint64_t key, const vast__ssai_bev *ev) {
+  if (!ev->n) return key;
+  key = vast__ssai_hash(&ev->position, sizeof ev->position, key ^ 0x9e3779b97f4a7c15ull);
+  for (size_t i = 0; i < ev->n; i++) {
+    key = vast__ssai_hash(ev->t[i].event_name, strlen(ev->t[i].event_name) + 1, key);
+    key = vast__ssai_hash(ev->t[i].url, strlen(ev->t[i].url) + 1, key);
+  }
+  return key;
+}
+
+int vast__ssai_bev_write(FILE *f, const vast__ssai_bev *ev) {
+  if (!ev->n) return 0;
+  int bad = fprintf(f, "T %d %zu\n", ev->position, ev->n) < 0;
+  for (size_t i = 0; i < ev->n; i++) {
+    size_t ln = strlen(ev->t[i].event_name), lu = strlen(ev->t[i].url);
+    bad |= fprintf(f, "E %zu %zu\n%s%s\n", ln, lu, ev->t[i].event_name, ev->t[i].url) < 0;
+  }
+  return bad ? -1 : 0;
+}
+
+int vast__ssai_bev_read(FILE *f, vast__ssai_bev *ev) {
+  memset(ev, 0, sizeof *ev);
+  int c = fgetc(f);
+  if (c == EOF) return 0; /* no trailer: a VAST break, or a file of an older version */
+  size_t n = 0;
+  if (c != 'T' || fscanf(f, " %d %zu\n", &ev->position, &n) != 2 || !n || n > 10000 ||
+      !(ev->t = calloc(n, sizeof *ev->t)))
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t ln = 0, lu = 0;
+    if (fscanf(f, "E %zu %zu", &ln, &lu) != 2 || fgetc(f) != '\n' || ln > 256 || lu > 65536) break;
+    char *nm = malloc(ln + 1), *u = malloc(lu + 1);
+    if (!nm || !u || fread(nm, 1, ln, f) != ln || fread(u, 1, lu, f) != lu || fgetc(f) != '\n') {
+      free(nm), free(u);
+      break;
+    }
+    nm[ln] = 0, u[lu] = 0;
+    ev->t[i].event_name = nm;
+    ev->t[i].url = u;
+    ev->n++;
+  }
+  if (ev->n == n) return 0;
+  vast__ssai_bev_clear(ev);
+  return -1;
+}
+
+void vast__ssai_bev_write_json(const vast__ssai_bev *ev, vast__jw *w) {
+  static const char *const names[3] = {"breakStart", "breakEnd", "error"};
+  vast__jw_key(w, "breakEvents");
+  vast__jw_arr_begin(w);
+  for (int k = 0; k < 3; k++) {
+    int any = 0;
+    for (size_t i = 0; i < ev->n; i++) {
+      if (strcmp(ev->t[i].event_name, names[k]) != 0) continue;
+      if (!any) {
+        vast__jw_obj_begin(w);
+        vast__jw_kstr(w, "event", names[k]);
+        vast__jw_key(w, "urls");
+        vast__jw_arr_begin(w);
+        any = 1;
+      }
+      vast__jw_str(w, ev->t[i].url);
+    }
+    if (any) {
+      vast__jw_arr_end(w);
+      vast__jw_obj_end(w);
+    }
+  }
+  vast__jw_arr_end(w);
+}
+
+typedef struct bev_cb {
+  vast_track_fn fn;
+  void *user;
+  size_t n;
+} bev_cb;
+
+static void on_bev(void *user, const char *event, const char *url, const char *tmpl) {
+  bev_cb *c = user;
+  vast_track_beacon b;
+  memset(&b, 0, sizeof b);
+  b.kind = VAST_BEACON_TRACKING;
+  b.name = event;
+  b.url = url;
+  b.url_len = strlen(url);
+  b.tmpl = tmpl;
+  b.media_time = -1;
+  b.wall_time = -1;
+  c->fn(c->user, &b);
+  c->n++;
+}
+
+size_t vast__ssai_bev_fire(const vast__ssai_bev *ev, const char *event, int code,
+                           const vast_macro_ctx *ctx, const char *txid, vast_track_fn fn,
+                           void *user) {
+  if (!ev->n) return 0;
+  vast_macro_ctx c = *ctx;
+  if (txid && *txid) c.value[VAST_MACRO_TRANSACTIONID] = txid;
+  vast_ad_break ab;
+  memset(&ab, 0, sizeof ab);
+  ab.tracking = ev->t;
+  ab.n_tracking = ev->n;
+  bev_cb cb = {fn, user, 0};
+  vast_break_track(&ab, event, ev->position, code, &c, on_bev, &cb);
+  return cb.n;
 }

@@ -127,6 +127,12 @@ struct vast_ssai {
   vast__ssai_brk **brk_in;  /* (BRK_SLOTS buckets each) */
   size_t n_brk;
   uint64_t brk_hits, brk_misses;
+  /* breaks freed while running: their DIR/breaks/KEY file goes once the
+     journal is on disk past the release (the lines saying their ads ended) */
+  struct brk_gone {
+    uint64_t key, seq;
+  } * gone;
+  size_t n_gone, cap_gone;
   size_t brk_bytes;
   seq *seqs, *timed; /* all seqs; those waiting for a retry time */
   uint64_t next_jid, next_bid, id_counter;
@@ -154,6 +160,16 @@ void vast__ssai_ad_ended(vast_ssai *s, session *x, size_t adno);
 void vast__ssai_brk_insert(vast_ssai *s, vast__ssai_brk *b);
 void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n);
 void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk);
+/* ssai-add.c: a VMAP break's own tracking, into the fired list (the caller
+   flushes it on the ad's seq). _started: ad adno's first report, when no other
+   ad of its break has started: breakStart (in front of the ad's Impressions).
+   _ended: ad adno just ended, when every ad of its break has and one played:
+   breakEnd; returns how many URLs. Under the lock, the device's macros set. */
+void vast__ssai_break_started(vast_ssai *s, session *x, size_t adno);
+size_t vast__ssai_break_ended(vast_ssai *s, session *x, size_t adno);
+/* Queues the "error" tracking ev of a VMAP break that could not be resolved
+   for session sid ([ERRORCODE] code), on a seq of its own. Takes the lock. */
+void vast__ssai_break_error(vast_ssai *s, const char *sid, const vast__ssai_bev *ev, int code);
 void vast__ssai_dev_unref(dev_ref *r);
 void vast__ssai_macro_ctx_for(vast_ssai *s, const session *x);
 void vast__ssai_on_beacon(void *user, const vast_track_beacon *b);
@@ -171,6 +187,7 @@ int vast__ssai_jl_pos_to(vast__buf *b, const char *id, size_t ad, double pos, in
                          int done);
 int vast__ssai_jl_session_to(vast__buf *b, const char *id, const vast_device *d);
 vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap);
+void vast__ssai_gone_sweep(vast_ssai *s);
 void *vast__ssai_journal_main(void *arg);
 void vast__ssai_jl_account(vast_ssai *s, int n);
 void vast__ssai_jline_due(vast_ssai *s, const bcn *b, uint64_t bid, const char *key,

@@ -517,10 +517,11 @@ static void resolved_answer(conn *c, job *j) {
   if (j->rc == VAST_OK) {
     reply(c, 200, "application/json", j->out.p, j->out.n);
   } else {
-    char m[600];
-    snprintf(m, sizeof m, "%s%s%s",
+    char m[640], code[32] = "";
+    if (j->err.iab_code > 0) snprintf(code, sizeof code, " (IAB error %d)", j->err.iab_code);
+    snprintf(m, sizeof m, "%s%s%s%s",
              j->rc == VAST_E_NOT_FOUND ? "no such session" : vast_strerror(j->rc),
-             j->err.message[0] ? ": " : "", j->err.message);
+             j->err.message[0] ? ": " : "", j->err.message, code);
     reply_error(c, status_of(j->rc), m);
   }
   c->pending = 0;

@@ -7,6 +7,7 @@
 #define VASTRACK_SSAI_INT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/jsonw.h"
 #include "vastrack/chain.h"
@@ -31,6 +32,15 @@ typedef struct vast__ssai_brk_ad {
   size_t n_ev, cap_ev;
 } vast__ssai_brk_ad;
 
+/* The break-level TrackingEvents of a VMAP break (breakStart, breakEnd,
+   error: owned copies of the VMAP's) and its [BREAKPOSITION]; empty for a
+   VAST break. */
+typedef struct vast__ssai_bev {
+  vast_tracking *t; /* event_name and url set, the rest zero */
+  size_t n;
+  int position;
+} vast__ssai_bev;
+
 /*
  * A resolved break: the chain (its parsed documents), one plan and one
  * timeline per ad. Immutable once built, so sessions share it: the cache of
@@ -48,6 +58,7 @@ typedef struct vast__ssai_brk {
   vast_chain *chain;
   vast__ssai_brk_ad *ads;
   size_t n_ads;
+  vast__ssai_bev bev; /* a VMAP break's own tracking (part of key) */
 } vast__ssai_brk;
 
 /* The break of a chain (taken: freed with the break, or now on failure).
@@ -83,5 +94,28 @@ void vast__ssai_brk_write_ads(const vast__ssai_brk *b, size_t first_ad, vast__jw
 /* ssai-kafka.c: the /metrics lines (vastrack_ssai_kafka_*) of the Kafka
    consumer feeding s; nothing when none runs. */
 vast_err vast__ssai_kafka_metrics(vast_ssai *s, vast_write_fn write, void *ctx);
+
+/* ---- break-level tracking (ssai-breaks.c) ---- */
+/* Copies the tracking of VMAP break ab (placed at position) into ev; -1 out
+   of memory. */
+int vast__ssai_bev_set(vast__ssai_bev *ev, const vast_ad_break *ab, int position);
+void vast__ssai_bev_clear(vast__ssai_bev *ev);
+/* key mixed with ev (unchanged when ev is empty): breaks that differ only in
+   their break-level tracking are not shared. */
+uint64_t vast__ssai_bev_key(uint64_t key, const vast__ssai_bev *ev);
+/* The break file's trailer (ssai-journal.c's DIR/breaks/KEY): "T position n",
+   then per URL "E name-length url-length", name and url, a newline. Nothing
+   when ev is empty. _write: 0 or -1; _read: 0 (none or read) or -1 (bad). */
+int vast__ssai_bev_write(FILE *f, const vast__ssai_bev *ev);
+int vast__ssai_bev_read(FILE *f, vast__ssai_bev *ev);
+/* Writes the "breakEvents" member of a timeline: [{"event","urls"}...]. */
+void vast__ssai_bev_write_json(const vast__ssai_bev *ev, vast__jw *w);
+/* The URLs of event ("breakStart", "breakEnd", "error") expanded with ctx
+   (the session's device macros), [BREAKPOSITION], [TRANSACTIONID] txid
+   (NULL: ctx's) and code in [ERRORCODE] (0 none), handed to fn as the
+   tracker's beacons (name = event). Returns how many. */
+size_t vast__ssai_bev_fire(const vast__ssai_bev *ev, const char *event, int code,
+                           const vast_macro_ctx *ctx, const char *txid, vast_track_fn fn,
+                           void *user);
 
 #endif

@@ -555,11 +555,37 @@ nomem:
 /* ---- the documents of a break, on disk ------------------------------------------ */
 
 /*
+ * Removes the files of the breaks freed while running, once the journal is
+ * on disk past their release: a restart before that still finds the file
+ * for the ad it may bring back. A break of the same key cached again
+ * meanwhile (another session resolved the same documents) keeps its file.
+ * Under the lock.
+ */
+void vast__ssai_gone_sweep(vast_ssai *s) {
+  size_t k = 0;
+  for (size_t i = 0; i < s->n_gone; i++) {
+    struct brk_gone g = s->gone[i];
+    if (g.seq > s->jseq_synced) {
+      s->gone[k++] = g;
+      continue;
+    }
+    int cached = 0;
+    for (vast__ssai_brk *b = s->brk_tab[g.key % BRK_SLOTS]; b; b = b->hnext)
+      cached |= b->key == g.key;
+    if (cached) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/breaks/%016llx", s->state_dir, (unsigned long long)g.key);
+    unlink(path);
+  }
+  s->n_gone = k;
+}
+
+/*
  * DIR/breaks/KEY holds what resolving the break fetched, so a restart can
  * build the same break without fetching anything: "VASTRACK-BREAK 1 url|doc
  * N", then per hop "H status err has-doc length url", the document's bytes
- * and a newline. Written once per break (the first session to resolve it),
- * synced before the journal's B line can be.
+ * and a newline; a VMAP break's own tracking follows (vast__ssai_bev_write). Written once per break
+ * (the first session to resolve it), synced before the journal's B line can be.
  */
 int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
   char path[4096], tmp[4200];
@@ -581,6 +607,7 @@ int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url) {
     if (src && len) bad |= fwrite(src, 1, len, f) != len;
     bad |= fputc('\n', f) == EOF;
   }
+  bad |= vast__ssai_bev_write(f, &b->bev) != 0; /* a VMAP break's own tracking */
   if (bad || fflush(f) != 0 || fsync(fileno(f)) != 0) {
     fclose(f);
     unlink(tmp);
@@ -653,6 +680,8 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
     }
     r.n++;
   }
+  vast__ssai_bev ev = {0}; /* a VMAP break's own tracking, when saved */
+  if (ok && vast__ssai_bev_read(f, &ev) != 0) ok = 0;
   fclose(f);
   vast_chain *chain = NULL;
   if (ok && r.h && r.n == nh) {
@@ -666,10 +695,13 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
       rc = vast_resolve_url(r.h[0].url, &ro, &chain, NULL);
     } else {
       r.next = 1;
-      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, NULL, &ro, &chain, NULL);
+      const char *base = strcmp(r.h[0].url, "-") ? r.h[0].url : NULL; /* a VMAP's URL */
+      rc = vast_resolve_buffer(r.h[0].body, r.h[0].len, base, &ro, &chain, NULL);
     }
     if (rc == VAST_OK && (b = vast__ssai_brk_new(chain))) {
       b->key = key;
+      b->bev = ev;
+      memset(&ev, 0, sizeof ev);
       if (strcmp(kind, "url") != 0 && nh == 1)
         b->in_key = vast__ssai_hash(r.h[0].body, r.h[0].len, 1469598103934665603ull) | 1;
       vast__ssai_brk_insert(s, b);
@@ -680,6 +712,7 @@ static vast__ssai_brk *brk_load(vast_ssai *s, uint64_t key) {
   for (size_t i = 0; r.h && i < nh; i++)
     free(r.h[i].url), free(r.h[i].body);
   free(r.h);
+  vast__ssai_bev_clear(&ev);
   return b;
 }
 
@@ -727,6 +760,7 @@ void *vast__ssai_journal_main(void *arg) {
       s->jseq_synced = target_seq;
       s->st2.journal_syncs++;
       vast__ssai_pump(s);
+      vast__ssai_gone_sweep(s);
       if (s->sync_fd >= 0) { /* a full pipe already says it */
         ssize_t k = write(s->sync_fd, "s", 1);
         (void)k;

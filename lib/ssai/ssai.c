@@ -609,6 +609,14 @@ void vast__ssai_brk_unref(vast_ssai *s, vast__ssai_brk *b, size_t n) {
   }
   s->n_brk--;
   s->brk_bytes -= b->bytes;
+  if (s->state_dir && !s->closing && b->key) { /* its file, once the journal says why */
+    if (s->n_gone == s->cap_gone) {
+      size_t nc = s->cap_gone ? s->cap_gone * 2 : 64;
+      struct brk_gone *ng = realloc(s->gone, nc * sizeof *ng);
+      if (ng) s->gone = ng, s->cap_gone = nc;
+    }
+    if (s->n_gone < s->cap_gone) s->gone[s->n_gone++] = (struct brk_gone){b->key, s->jseq};
+  }
   vast__ssai_brk_free(b);
 }
 
@@ -654,6 +662,7 @@ void vast_ssai_free(vast_ssai *s) {
   }
   while (s->seqs)
     seq_free(s, s->seqs);
+  free(s->gone);
   free(s->brk_tab); /* every break was released with its sessions */
   free(s->brk_in);
   for (size_t i = 0; i < s->n_fired; i++)
@@ -848,6 +857,34 @@ static void flush_fired(vast_ssai *s, session *x, size_t adno) {
   if (!s->journal) vast__ssai_pump(s); /* with a journal: the journal thread, once synced */
 }
 
+/* ---- break-level tracking of VMAP breaks: breakStart and breakEnd are in
+   ssai-add.c (flushed by the report and event paths); error here ---------- */
+
+void vast__ssai_break_error(vast_ssai *s, const char *sid, const vast__ssai_bev *ev, int code) {
+  pthread_mutex_lock(&s->mu);
+  session *x = vast__ssai_find(s, sid);
+  if (x && ev->n) {
+    vast__ssai_macro_ctx_for(s, x);
+    vast__ssai_bev_fire(ev, "error", code, &s->mc, NULL, vast__ssai_on_beacon, s);
+  }
+  seq *q = x && s->n_fired ? vast__ssai_seq_new(s, x->dev) : NULL;
+  if (q) { /* a seq of its own (no ad): freed once delivered */
+    q->orphan = 1;
+    snprintf(q->key, sizeof q->key, "%s#break", x->id);
+    if (enqueue(s, q, q->key, s->fired, s->n_fired, vast__wall()) != 0) {
+      s->st.failed += s->n_fired;
+      seq_free(s, q);
+    }
+  } else {
+    s->st.failed += s->n_fired;
+  }
+  for (size_t i = 0; i < s->n_fired; i++)
+    free(s->fired[i].name), free(s->fired[i].url);
+  s->n_fired = 0;
+  if (!s->journal) vast__ssai_pump(s);
+  pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- breaks ------------------------------------------------------------------------ */
 
 /* The service's macro context set to session x's device (under the lock: the
@@ -899,6 +936,7 @@ static vast_err report_locked(vast_ssai *s, const char *sid, const vast_ssai_con
   if (!a->started) {
     a->started = 1;
     s->st.ads_open++;
+    vast__ssai_break_started(s, x, r->ad);
     vast_tracker_loaded(a->t, wall);
     vast_tracker_impression(a->t, wall);
     flush_fired(s, x, r->ad);
@@ -916,6 +954,7 @@ static vast_err report_locked(vast_ssai *s, const char *sid, const vast_ssai_con
     flush_fired(s, x, r->ad);
     a->done = 1;
     s->st.ads_open--;
+    if (vast__ssai_break_ended(s, x, r->ad)) flush_fired(s, x, r->ad);
   }
   if (s->journal)
     vast__ssai_jl_account(s, vast__ssai_jl_pos_to(s->journal, x->id, r->ad, a->pos, 1, a->done));
@@ -941,6 +980,7 @@ void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_c
     pthread_mutex_lock(&s->mu);
     for (; i < end; i++)
       rc[i] = report_locked(s, sids[i], &rs[i]);
+    vast__ssai_settle(s); /* answers that came meanwhile free their hosts' slots */
     pthread_mutex_unlock(&s->mu);
   }
 }
@@ -985,6 +1025,7 @@ vast_err vast_ssai_event(vast_ssai *s, const char *sid, unsigned adno, const cha
   if (!a->done && vast_tracker_done(a->t)) {
     a->done = 1;
     if (a->started) s->st.ads_open--;
+    if (vast__ssai_break_ended(s, x, adno)) flush_fired(s, x, adno);
     if (s->journal)
       vast__ssai_jl_account(s,
                             vast__ssai_jl_pos_to(s->journal, x->id, adno, a->pos, a->started, 1));

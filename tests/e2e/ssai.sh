@@ -191,6 +191,29 @@ awk -v t="$t" -v s="$2" 'BEGIN { exit !(t < 1.0 && s >= 1.5) }' && [ "$c" = 200 
 [ "$1" = 200 ] && grep -q '"adId":"a"' "$TMP/slow.json" && ok "the slow break answers its timeline" \
   || nok "the slow break answers" "$* $(cat "$TMP/slow.json")"
 curl -sS -o /dev/null -X DELETE "$S/v1/sessions/t1"
+# a VMAP by URL is split into breaks (no report here: no beacon is due)
+cat > "$NG/s/vmap.xml" <<XML
+<vmap:VMAP xmlns:vmap="http://www.iab.net/videosuite/vmap" version="1.0">
+<vmap:AdBreak timeOffset="start" breakType="linear" breakId="pre"><vmap:AdSource>
+<vmap:AdTagURI templateType="vast4">$B/s/a.xml</vmap:AdTagURI></vmap:AdSource><vmap:TrackingEvents>
+<vmap:Tracking event="breakStart">$B/bt/pre/start</vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>
+<vmap:AdBreak timeOffset="00:10:00" breakType="linear" breakId="mid"><vmap:AdSource>
+<vmap:AdTagURI templateType="vast4">$B/s/pod.xml</vmap:AdTagURI></vmap:AdSource></vmap:AdBreak>
+</vmap:VMAP>
+XML
+post /v1/sessions '{"sessionId":"v0","deviceIp":"192.0.2.1","userAgent":"UA-t"}' > /dev/null
+c=$(post /v1/sessions/v0/breaks "{\"url\":\"$B/s/vmap.xml\"}")
+[ "$c" = 200 ] && grep -q '"break":0,"ads":\[{"ad":0,"adId":"a"' "$TMP/resp" \
+  && grep -q '"break":1,"ads":\[{"ad":1,"adId":"a",.*"chain":\["w1","w2","a"\]' "$TMP/resp" \
+  && grep -qF "\"breakEvents\":[{\"event\":\"breakStart\",\"urls\":[\"$B/bt/pre/start\"]}]" "$TMP/resp" \
+  && python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["breaks"][0], open(sys.argv[2], "w"))' \
+       "$TMP/resp" "$TMP/vmap-break.json" \
+  && python3 tests/cli/jsonschema.py docs/json.md SsaiTimeline "$TMP/vmap-break.json" 2> "$TMP/schema.err" \
+  && ok "a VMAP by URL: two breaks, their timelines, breakEvents" || nok "a VMAP by URL" "$c $(cat "$TMP/resp" "$TMP/schema.err")"
+c=$(post /v1/sessions/v0/breaks "{\"url\":\"$B/s/none.xml\"}")
+[ "$c" = 502 ] && grep -q '(IAB error 301)' "$TMP/resp" && ok "a break URL that 404s: 502 with its IAB code" \
+  || nok "a break URL that 404s" "$c $(cat "$TMP/resp")"
+curl -sS -o /dev/null -X DELETE "$S/v1/sessions/v0"
 c=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$S/v1/sessions/t0"); [ "$c" = 200 ] && ok "session ended" || nok "session ended" "$c"
 bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"

@@ -257,6 +257,25 @@ TEST(inline_source_is_sliced_and_resolves_without_network) {
   vast_doc_free(d);
 }
 
+/* An inline Wrapper's </VASTAdTagURI> is not the end of its <VAST>. */
+TEST(inline_wrapper_source_is_sliced_whole) {
+  vast_doc *d =
+      parse("<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+            "<vmap:AdBreak timeOffset=\"start\" breakType=\"linear\"><vmap:AdSource>"
+            "<vmap:VASTAdData><VAST version=\"4.2\"><Ad id=\"w\"><Wrapper>"
+            "<AdSystem>w</AdSystem><VASTAdTagURI>http://t/a.xml</VASTAdTagURI>"
+            "<Impression>http://t/imp</Impression></Wrapper></Ad></VAST>"
+            "</vmap:VASTAdData></vmap:AdSource></vmap:AdBreak></vmap:VMAP>");
+  CHECK(d);
+  const vast_vmap *m = vast_doc_vmap(d);
+  const char *buf;
+  size_t len;
+  CHECK_INT(vast_break_vast_source(d, &m->breaks[0], &buf, &len), VAST_OK);
+  CHECK(!strncmp(buf, "<VAST", 5) && !strncmp(buf + len - 7, "</VAST>", 7));
+  CHECK(memmem(buf, len, "</Wrapper>", 10) != NULL);
+  vast_doc_free(d);
+}
+
 /* What vast_play_response reported, one line per beacon or ad start. */
 typedef struct played {
   char line[16][160];
@@ -749,6 +768,7 @@ TEST(resolve_makes_one_transaction_id) {
 }
 
 static const th_case cases[] = {TH(wrapper_click_through_and_icons_reach_the_plan),
+                                TH(inline_wrapper_source_is_sliced_whole),
                                 TH(macro_values_latlong_playback_methods),
                                 TH(tracker_category_and_asset_macros),
                                 TH(blocked_category_fails_with_205),

@@ -28,6 +28,7 @@ static int flaky_left = 2; /* /flaky/ answers 503 this many times, then 204 */
 static pthread_mutex_t srv_mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *wrapped_doc; /* served at /inline.xml */
 static int slow_now, slow_max;  /* /slow/ requests being answered (100 ms each), the peak */
+static const char *doc_path[8], *doc_body[8]; /* more documents served, by path (no query) */
 
 static int write_all(int fd, const char *b, size_t n) {
   while (n) {
@@ -89,6 +90,15 @@ static void *conn_main(void *arg) {
     if (!strncmp(r.path, "/gone/", 6)) status = 404;
     if (!strcmp(r.path, "/inline.xml")) {
       respond(fd, 200, wrapped_doc);
+      continue;
+    }
+    const char *served = NULL;
+    for (int i = 0; i < 8 && doc_path[i]; i++)
+      if (!strncmp(r.path, doc_path[i], strlen(doc_path[i])) &&
+          (!r.path[strlen(doc_path[i])] || r.path[strlen(doc_path[i])] == '?'))
+        served = doc_body[i];
+    if (served) {
+      respond(fd, 200, served);
       continue;
     }
     respond(fd, status, "");
@@ -696,6 +706,390 @@ TEST(bad_sessions_are_refused) {
   vast_ssai_free(s);
 }
 
+/* The idle scan reads sessions least recently active first and stops at the
+   first active one: a session created first but active since must survive
+   one created later that went quiet. */
+TEST(idle_scan_ends_only_the_idle_sessions) {
+  srv_start();
+  vast_ssai *s = service(NULL, 0, 0.4);
+  char *d = inline_doc("i9", "px");
+  buf tl = {0};
+  session(s, "idle-a"); /* first in the list, kept active */
+  session(s, "idle-b"); /* goes quiet */
+  session(s, "idle-c"); /* kept active */
+  CHECK_INT(vast_ssai_break_add(s, "idle-a", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "idle-c", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  vast_ssai_consumption r = {0, 0, 0, -1, 0, 0};
+  for (int i = 1; i <= 6; i++) {
+    usleep(100000);
+    r.media_time = i;
+    CHECK_INT(vast_ssai_report(s, "idle-a", &r), VAST_OK);
+    CHECK_INT(vast_ssai_report(s, "idle-c", &r), VAST_OK);
+    vast_ssai_tick(s);
+  }
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 2);
+  CHECK_INT((long)st.sessions_idle, 1);
+  CHECK_INT(vast_ssai_session_end(s, "idle-b"), VAST_E_NOT_FOUND);
+  r.media_time = 7;
+  CHECK_INT(vast_ssai_report(s, "idle-a", &r), VAST_OK);
+  CHECK_INT(vast_ssai_report(s, "idle-c", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  free(d), free(tl.p);
+  vast_ssai_free(s);
+}
+
+/* DIR/breaks/KEY of a break whose ads all ended goes while the service runs
+   (once the journal says they ended), not only at the next start. */
+static int files_in(const char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls '%s/breaks' 2>/dev/null | wc -l", dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p) {
+    if (fscanf(p, "%d", &n) != 1) n = -1;
+    pclose(p);
+  }
+  return n;
+}
+
+TEST(break_files_go_when_their_ads_end) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  session(s, "bf1");
+  session(s, "bf2");
+  char *d1 = inline_doc("bf-a", "px"), *d2 = inline_doc("bf-b", "px");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "bf1", NULL, d1, strlen(d1), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "bf2", NULL, d2, strlen(d2), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_sync(s, 5000), VAST_OK);
+  CHECK_INT(files_in(dir), 2);
+  vast_ssai_consumption r = {0, 0, 30.0, -1, 0, 0}; /* to the end: complete */
+  CHECK_INT(vast_ssai_report(s, "bf1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_sync(s, 5000), VAST_OK);
+  for (int i = 0; i < 100 && files_in(dir) != 1; i++) /* the sweep follows the sync */
+    usleep(10000);
+  CHECK_INT(files_in(dir), 1); /* bf2's break still plays */
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s);
+  s = service(dir, 0, 0); /* and a restart brings bf2 back from its file */
+  CHECK(s != NULL);
+  r.media_time = 5;
+  CHECK_INT(vast_ssai_report(s, "bf2", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  vast_ssai_free(s);
+  free(d1), free(d2), free(tl.p);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK_INT(system(cmd), 0);
+}
+
+/* The VMAP of the VMAP-by-URL tests: a preroll given inline and a midroll by
+   AdTagURI (/inline.xml), each with its break-level tracking under /bt/. */
+static char *vmap_doc(const char *pre) {
+  char *vmap = NULL;
+  if (asprintf(
+          &vmap,
+          "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+          "<vmap:AdBreak timeOffset=\"start\" breakType=\"linear\" breakId=\"p\">"
+          "<vmap:AdSource><vmap:VASTAdData>%s</vmap:VASTAdData></vmap:AdSource>"
+          "<vmap:TrackingEvents>"
+          "<vmap:Tracking event=\"breakStart\">http://127.0.0.1:%d/bt/p/start?bp=[BREAKPOSITION]"
+          "&amp;ip=[DEVICEIP]</vmap:Tracking>"
+          "<vmap:Tracking event=\"breakEnd\">http://127.0.0.1:%d/bt/p/end?bp=[BREAKPOSITION]"
+          "</vmap:Tracking>"
+          "<vmap:Tracking event=\"error\">http://127.0.0.1:%d/bt/p/error?c=[ERRORCODE]"
+          "</vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak>"
+          "<vmap:AdBreak timeOffset=\"00:05:00\" breakType=\"linear\" breakId=\"m\">"
+          "<vmap:AdSource><vmap:AdTagURI templateType=\"vast4\">"
+          "http://127.0.0.1:%d/inline.xml</vmap:AdTagURI></vmap:AdSource>"
+          "<vmap:TrackingEvents>"
+          "<vmap:Tracking event=\"breakStart\">http://127.0.0.1:%d/bt/m/start?bp=[BREAKPOSITION]"
+          "</vmap:Tracking>"
+          "<vmap:Tracking event=\"breakEnd\">http://127.0.0.1:%d/bt/m/end?bp=[BREAKPOSITION]"
+          "</vmap:Tracking></vmap:TrackingEvents></vmap:AdBreak></vmap:VMAP>",
+          pre, srv_port, srv_port, srv_port, srv_port, srv_port, srv_port) < 0)
+    _exit(3);
+  return vmap;
+}
+
+/* The header block of the first request whose path starts with prefix. */
+static int req_has_header(const char *prefix, const char *header) {
+  int at = first_req(prefix);
+  pthread_mutex_lock(&srv_mu);
+  int ok = at >= 0 && strstr(reqs[at].headers, header) != NULL;
+  pthread_mutex_unlock(&srv_mu);
+  return ok;
+}
+
+static void report_ad(vast_ssai *s, const char *sid, unsigned ad, double pos) {
+  vast_ssai_consumption r = {ad, 0, pos, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, sid, &r), VAST_OK);
+}
+
+/* A VMAP given by URL is fetched once, with the device's macros and
+   headers, and split into the same breaks (the same timelines) as the same
+   VMAP given inline; each break's breakStart fires once, before its first
+   ad's Impressions, and its breakEnd once, after its last ad's complete. */
+TEST(vmap_by_url_is_split_and_fires_break_tracking) {
+  srv_start();
+  wrapped_doc = inline_doc("mid", "px");
+  char *pre = inline_doc("pre", "px"), *vmap = vmap_doc(pre);
+  doc_path[0] = "/vmap.xml";
+  doc_body[0] = vmap;
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  session(s, "u1");
+  session(s, "i1");
+  char url[200];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/vmap.xml?ip=[DEVICEIP]", srv_port);
+  buf tu = {0}, ti = {0};
+  vast_error err;
+  CHECK_INT(vast_ssai_break_add(s, "u1", url, NULL, 0, to_buf, &tu, &err), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "i1", NULL, vmap, strlen(vmap), to_buf, &ti, NULL), VAST_OK);
+  CHECK_INT(count_reqs("/vmap.xml"), 1);
+  CHECK(first_req("/vmap.xml?ip=203.0.113.7") >= 0); /* the device's macros */
+  CHECK(req_has_header("/vmap.xml", "X-Device-IP: 203.0.113.7"));
+  CHECK(req_has_header("/vmap.xml", "X-Device-User-Agent: Roku/DVP-9.10"));
+  CHECK(req_has_header("/inline.xml", "X-Device-IP: 203.0.113.7"));
+  CHECK(tu.p && strstr(tu.p, "{\"sessionId\":\"u1\",\"breaks\":[{\"sessionId\":\"u1\","
+                             "\"break\":0,\"ads\":[{\"ad\":0,\"adId\":\"pre\"") != NULL);
+  CHECK(strstr(tu.p, "\"break\":1,\"ads\":[{\"ad\":1,\"adId\":\"mid\"") != NULL);
+  CHECK(strstr(tu.p, "\"breakEvents\":[{\"event\":\"breakStart\",\"urls\":[\"http://127.0.0.1:") !=
+        NULL);
+  CHECK(strstr(tu.p, "/bt/p/start?bp=[BREAKPOSITION]&ip=[DEVICEIP]\"]},{\"event\":\"breakEnd\"") !=
+        NULL);
+  CHECK(strstr(tu.p, "\"failures\":[]}") != NULL);
+  /* the same timelines as inline, but for the session id */
+  CHECK(ti.p != NULL);
+  for (char *p = ti.p; (p = strstr(p, "\"i1\"")); p++)
+    p[1] = 'u';
+  CHECK_STR(tu.p, ti.p);
+  /* the midroll (the same AdTagURI, the same answer) is shared with the inline
+     VMAP's; the preroll is not: its document comes from another place (the
+     VMAP's URL, against which its relative URIs would resolve) */
+  vast_ssai_figures2 st2;
+  vast_ssai_stats2(s, &st2);
+  CHECK_INT((long)st2.breaks, 3);
+  for (unsigned ad = 0; ad < 2; ad++) {
+    report_ad(s, "u1", ad, 10);
+    report_ad(s, "u1", ad, 30);
+  }
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/bt/p/start"), 1);
+  CHECK_INT(count_reqs("/bt/p/end"), 1);
+  CHECK_INT(count_reqs("/bt/m/start"), 1);
+  CHECK_INT(count_reqs("/bt/m/end"), 1);
+  CHECK_INT(count_reqs("/bt/p/error"), 0);
+  CHECK(first_req("/bt/p/start?bp=1&ip=203.0.113.7") >= 0);
+  CHECK(first_req("/bt/m/end?bp=2") >= 0);
+  CHECK(req_has_header("/bt/p/start", "X-Device-IP: 203.0.113.7"));
+  CHECK(req_has_header("/bt/p/end", "X-Device-User-Agent: Roku/DVP-9.10"));
+  CHECK(first_req("/bt/p/start") < first_req("/px/pre/imp"));
+  CHECK(first_req("/px/pre/complete") < first_req("/bt/p/end"));
+  CHECK(first_req("/bt/m/start") < first_req("/px/mid/imp"));
+  CHECK(first_req("/px/mid/complete") < first_req("/bt/m/end"));
+  vast_ssai_free(s);
+  free(tu.p);
+  free(ti.p);
+  free(vmap);
+  free(pre);
+}
+
+/* A skip ends a break too (breakEnd), an idle timeout does not. */
+TEST(vmap_break_end_on_skip_not_on_idle) {
+  srv_start();
+  wrapped_doc = inline_doc("mid", "px");
+  char *pre = inline_doc("pre", "px"), *vmap = vmap_doc(pre);
+  vast_ssai *s = service(NULL, 0, 0.3);
+  CHECK(s != NULL);
+  session(s, "k1");
+  buf t = {0};
+  CHECK_INT(vast_ssai_break_add(s, "k1", NULL, vmap, strlen(vmap), to_buf, &t, NULL), VAST_OK);
+  report_ad(s, "k1", 0, 6);
+  CHECK_INT(vast_ssai_event(s, "k1", 0, "skip", 6, 0), VAST_OK);
+  report_ad(s, "k1", 1, 6); /* the midroll starts, then the session goes idle */
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  usleep(600000);
+  vast_ssai_tick(s);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 0);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/px/pre/skip"), 1);
+  CHECK_INT(count_reqs("/bt/p/start"), 1);
+  CHECK_INT(count_reqs("/bt/p/end"), 1);
+  CHECK(first_req("/px/pre/skip") < first_req("/bt/p/end"));
+  CHECK_INT(count_reqs("/bt/m/start"), 1);
+  CHECK_INT(count_reqs("/bt/m/end"), 0);
+  vast_ssai_free(s);
+  free(t.p);
+  free(vmap);
+  free(pre);
+}
+
+/* A VMAP URL that fails, answers something that is not XML, or holds no
+   break is an error with its IAB code; a VMAP whose only break cannot be
+   resolved is an error too, and that break's error tracking fires. */
+TEST(vmap_url_errors_are_clear) {
+  srv_start();
+  doc_path[0] = "/text";
+  doc_body[0] = "hello, not XML";
+  doc_path[1] = "/empty-vmap.xml";
+  doc_body[1] = "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+                "</vmap:VMAP>";
+  char custom[1024];
+  snprintf(custom, sizeof custom,
+           "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+           "<vmap:AdBreak timeOffset=\"start\" breakType=\"linear\" breakId=\"c\">"
+           "<vmap:AdSource><vmap:CustomAdData templateType=\"x\">x</vmap:CustomAdData>"
+           "</vmap:AdSource><vmap:TrackingEvents><vmap:Tracking event=\"error\">"
+           "http://127.0.0.1:%d/bt/c/error?c=[ERRORCODE]</vmap:Tracking>"
+           "</vmap:TrackingEvents></vmap:AdBreak></vmap:VMAP>",
+           srv_port);
+  doc_path[2] = "/custom-vmap.xml";
+  doc_body[2] = custom;
+  vast_ssai *s = service(NULL, 0, 0);
+  CHECK(s != NULL);
+  session(s, "e1");
+  char url[200];
+  buf t = {0};
+  vast_error err;
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/gone/vmap.xml", srv_port);
+  CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_HTTP);
+  CHECK_INT(err.iab_code, 301);
+  CHECK(strstr(err.message, "/gone/vmap.xml") != NULL);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/text", srv_port);
+  CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_XML);
+  CHECK_INT(err.iab_code, 100);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/empty-vmap.xml", srv_port);
+  CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_NO_AD);
+  CHECK(strstr(err.message, "no AdBreak") != NULL);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/custom-vmap.xml", srv_port);
+  CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_NO_AD);
+  CHECK_INT(err.iab_code, 1005);
+  const char *broken = "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" "
+                       "version=\"1.0\"><vmap:AdBreak>";
+  CHECK_INT(vast_ssai_break_add(s, "e1", NULL, broken, strlen(broken), to_buf, &t, &err),
+            VAST_E_XML);
+  CHECK_INT(err.iab_code, 1002); /* VMAP parsing error */
+  snprintf(url, sizeof url, "ftp://127.0.0.1:%d/vmap.xml", srv_port);
+  CHECK_INT(vast_ssai_break_add(s, "e1", url, NULL, 0, to_buf, &t, &err), VAST_E_URL);
+  CHECK_INT(err.iab_code, 301);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/bt/c/error?c=1005"), 1);
+  CHECK(req_has_header("/bt/c/error", "X-Device-IP: 203.0.113.7"));
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sent, 1);
+  vast_ssai_free(s);
+  free(t.p);
+}
+
+/* A session given a VMAP by URL comes back after a restart from its break
+   files, fetching nothing: the ad playing ends with its complete and its
+   break's breakEnd, no breakStart again; the next break starts as usual. */
+TEST(vmap_by_url_survives_a_restart_without_refetch) {
+  srv_start();
+  wrapped_doc = inline_doc("mid", "px");
+  char *pre = inline_doc("pre", "px"), *vmap = vmap_doc(pre);
+  doc_path[0] = "/vmap.xml";
+  doc_body[0] = vmap;
+  char dir[] = "/tmp/test-ssai-vmapXXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  session(s, "r1");
+  char url[200];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/vmap.xml", srv_port);
+  buf t1 = {0}, t2 = {0};
+  CHECK_INT(vast_ssai_break_add(s, "r1", url, NULL, 0, to_buf, &t1, NULL), VAST_OK);
+  report_ad(s, "r1", 0, 10);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/bt/p/start"), 1);
+  vast_ssai_free(s);
+  int fetched = count_reqs("/vmap.xml") + count_reqs("/inline.xml");
+  CHECK_INT(fetched, 2);
+  s = service(dir, 0, 0);
+  CHECK(s != NULL);
+  CHECK_INT(count_reqs("/vmap.xml") + count_reqs("/inline.xml"), fetched); /* nothing fetched */
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 1);
+  report_ad(s, "r1", 0, 30);
+  report_ad(s, "r1", 1, 30);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/px/pre/imp"), 1);
+  CHECK_INT(count_reqs("/px/pre/complete"), 1);
+  CHECK_INT(count_reqs("/bt/p/start"), 1);
+  CHECK_INT(count_reqs("/bt/p/end?bp=1"), 1);
+  CHECK_INT(count_reqs("/bt/m/start?bp=2"), 1);
+  CHECK_INT(count_reqs("/bt/m/end?bp=2"), 1);
+  CHECK(first_req("/px/pre/complete") < first_req("/bt/p/end"));
+  CHECK_INT(count_reqs("/vmap.xml") + count_reqs("/inline.xml"), fetched);
+  /* and a second session given the same VMAP inline shares the breaks rebuilt */
+  session(s, "r2");
+  CHECK_INT(vast_ssai_break_add(s, "r2", NULL, vmap, strlen(vmap), to_buf, &t2, NULL), VAST_OK);
+  vast_ssai_free(s);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK_INT(system(cmd), 0);
+  free(t1.p);
+  free(t2.p);
+  free(vmap);
+  free(pre);
+}
+
+/* An inline VASTAdData of a VMAP by URL whose Wrapper points at a relative
+   URI (against the VMAP's URL) comes back after a restart too. */
+TEST(vmap_by_url_relative_wrapper_survives_a_restart) {
+  srv_start();
+  char *in = inline_doc("rel", "px"), vmap[1024];
+  snprintf(vmap, sizeof vmap,
+           "<vmap:VMAP xmlns:vmap=\"http://www.iab.net/videosuite/vmap\" version=\"1.0\">"
+           "<vmap:AdBreak timeOffset=\"start\" breakType=\"linear\" breakId=\"p\">"
+           "<vmap:AdSource><vmap:VASTAdData><VAST version=\"4.2\"><Ad id=\"rw\"><Wrapper>"
+           "<AdSystem>w</AdSystem><VASTAdTagURI>w.xml</VASTAdTagURI>"
+           "<Impression>http://127.0.0.1:%d/px/rw/imp</Impression></Wrapper></Ad></VAST>"
+           "</vmap:VASTAdData></vmap:AdSource><vmap:TrackingEvents>"
+           "<vmap:Tracking event=\"breakEnd\">http://127.0.0.1:%d/bt/rel/end</vmap:Tracking>"
+           "</vmap:TrackingEvents></vmap:AdBreak></vmap:VMAP>",
+           srv_port, srv_port);
+  doc_path[0] = "/rel/vmap.xml";
+  doc_body[0] = vmap;
+  doc_path[1] = "/rel/w.xml";
+  doc_body[1] = in;
+  char dir[] = "/tmp/test-ssai-relXXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0);
+  session(s, "w1");
+  char url[200];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/rel/vmap.xml", srv_port);
+  buf t = {0};
+  vast_error err;
+  CHECK_INT(vast_ssai_break_add(s, "w1", url, NULL, 0, to_buf, &t, &err), VAST_OK);
+  CHECK(t.p && strstr(t.p, "\"chain\":[\"rw\",\"rel\"]") != NULL);
+  report_ad(s, "w1", 0, 10);
+  vast_ssai_free(s);
+  CHECK_INT(count_reqs("/rel/"), 2);
+  s = service(dir, 0, 0);
+  report_ad(s, "w1", 0, 30);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK_INT(count_reqs("/rel/"), 2);
+  CHECK_INT(count_reqs("/px/rel/complete"), 1);
+  CHECK_INT(count_reqs("/bt/rel/end"), 1);
+  vast_ssai_free(s);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK_INT(system(cmd), 0);
+  free(t.p);
+  free(in);
+}
+
 static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
                                 TH(positions_and_client_events),
                                 TH(retries_5xx_until_deadline_never_4xx),
@@ -707,6 +1101,13 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(breaks_are_shared_between_sessions),
                                 TH(sessions_survive_a_restart),
                                 TH(vmap_is_split_into_breaks),
+                                TH(idle_scan_ends_only_the_idle_sessions),
+                                TH(break_files_go_when_their_ads_end),
+                                TH(vmap_by_url_is_split_and_fires_break_tracking),
+                                TH(vmap_break_end_on_skip_not_on_idle),
+                                TH(vmap_url_errors_are_clear),
+                                TH(vmap_by_url_survives_a_restart_without_refetch),
+                                TH(vmap_by_url_relative_wrapper_survives_a_restart),
                                 {0}};
 
 int main(int c, char **v) {
