@@ -225,9 +225,10 @@ VAST_API vast_err vast_ssai_serve(vast_ssai *s, const char *addr, volatile int *
  *   {"type":"event","sessionId","ad","event","mediaTime","code"}
  *   {"type":"end","sessionId"}
  * Instances in one group share the partitions. Offsets are committed (when
- * caught up, every 200 ms, on a revoke; each once the journal is on disk) at the
- * first message of the oldest session still live in the partition, with the offset
- * applied so far as metadata; the next owner replays the live sessions from
+ * caught up, every 200 ms, on a revoke; the journal synced first) as of the
+ * newest moment whose beacons are all settled (answered, failed, expired): at
+ * the first message of the oldest session then live in the partition, with the offset
+ * applied by then as metadata; the next owner replays the live sessions from
  * their creation without firing what the previous owner applied, then fires. A revoked
  * partition that comes back unchanged goes on where it was; the sessions of the others end
  * here (no beacon invented). idle_s: the service's idle timeout (a

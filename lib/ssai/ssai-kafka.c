@@ -47,6 +47,7 @@ _Thread_local int vast__ssai_quiet;
 
 #define MAX_PARTS 256
 #define LIVE_SLOTS 4096
+#define SNAPS 64 /* commit points kept until their beacons are settled (200 ms apart) */
 
 typedef struct live {
   struct live *next;
@@ -63,6 +64,14 @@ typedef struct part_st {
   int64_t quiet_hw; /* offsets below: applied quietly (the previous owner fired them) */
 } part_st;
 
+/* What a commit would have said at one moment: per partition the offset to
+   commit and the hw (-1: not owned then), and the service's batch counter:
+   the beacons of those messages are in batches up to `bid`. */
+typedef struct snap {
+  uint64_t bid;
+  int64_t off[MAX_PARTS], hw[MAX_PARTS];
+} snap;
+
 struct vast_ssai_kafka {
   vast_ssai *s;
   rd_kafka_t *rk;
@@ -76,6 +85,9 @@ struct vast_ssai_kafka {
   part_st parts[MAX_PARTS];
   live *tab[LIVE_SLOTS];
   double last_commit;
+  int behind;                       /* the last commit was not of the newest snapshot */
+  snap *ring;                       /* SNAPS snapshots, the newest at ring[(n_snap - 1) % SNAPS] */
+  unsigned long n_snap, first_snap; /* taken in all; the oldest still valid */
   struct vast_ssai_kafka *reg_next; /* the running consumers (reg) */
 };
 
@@ -127,25 +139,65 @@ static int64_t commit_point(vast_ssai_kafka *k, int32_t p) {
   return at;
 }
 
-/* Commits every owned partition that applied something (synchronously),
-   once what the messages journalled is on disk. A journal that cannot be
-   synced within 2 s: no commit now (counted a commit error; the previous
-   commit stays, the next owner fires more again, loses nothing). */
+/* The oldest batch of beacons not settled yet (answered, failed or
+   expired), UINT64_MAX when none: the head of each delivery queue (a queue's
+   batches leave in order). Takes the service's lock. */
+static uint64_t oldest_unsettled(vast_ssai *s, uint64_t *mark) {
+  uint64_t oldest = UINT64_MAX;
+  pthread_mutex_lock(&s->mu);
+  *mark = s->next_bid;
+  for (const seq *q = s->seqs; q; q = q->anext)
+    if (q->head && q->head->bid < oldest) oldest = q->head->bid;
+  pthread_mutex_unlock(&s->mu);
+  return oldest;
+}
+
+/* Forgets the snapshots (the partitions changed hands). */
+static void snaps_reset(vast_ssai_kafka *k) {
+  k->first_snap = k->n_snap;
+}
+
+/* Commits, for every owned partition, the newest commit point whose beacons
+   are all settled: a message counted below hw has had its beacons answered
+   (or given up), so an instance that dies loses none of them: the next
+   owner fires from hw on (what was in flight may repeat). The journal is
+   synced first. A commit that cannot be made now (no settled snapshot yet,
+   the journal not synced in 2 s) leaves the previous one; `behind` says to
+   try again. */
 static void commit_all(vast_ssai_kafka *k) {
   if (vast_ssai_sync(k->s, 2000) != VAST_OK) {
     pthread_mutex_lock(&k->mu);
     k->fig.commit_errors++;
     pthread_mutex_unlock(&k->mu);
     k->last_commit = mono();
+    k->behind = 1;
     return;
   }
+  uint64_t mark, oldest = oldest_unsettled(k->s, &mark);
+  snap *now = &k->ring[k->n_snap % SNAPS];
+  now->bid = mark;
+  for (int32_t p = 0; p < MAX_PARTS; p++) {
+    int on = k->parts[p].owned && k->parts[p].next >= 0;
+    now->off[p] = on ? commit_point(k, p) : -1;
+    now->hw[p] = on ? k->parts[p].next : -1;
+  }
+  k->n_snap++;
+  if (k->n_snap - k->first_snap > SNAPS) k->first_snap = k->n_snap - SNAPS;
+  const snap *use = NULL; /* the newest whose batches are all settled */
+  unsigned long i = k->n_snap;
+  while (i > k->first_snap && !use) {
+    i--;
+    if (k->ring[i % SNAPS].bid < oldest) use = &k->ring[i % SNAPS];
+  }
+  k->behind = use != now;
+  if (use) k->first_snap = i; /* the older ones are of no more use */
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
   char meta[40];
-  for (int32_t p = 0; p < MAX_PARTS; p++) {
-    if (!k->parts[p].owned || k->parts[p].next < 0) continue;
+  for (int32_t p = 0; use && p < MAX_PARTS; p++) {
+    if (!k->parts[p].owned || use->hw[p] < 0) continue;
     rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(l, k->topic, p);
-    t->offset = commit_point(k, p);
-    int n = snprintf(meta, sizeof meta, "hw=%lld", (long long)k->parts[p].next);
+    t->offset = use->off[p];
+    int n = snprintf(meta, sizeof meta, "hw=%lld", (long long)use->hw[p]);
     t->metadata = malloc((size_t)n);
     if (t->metadata) {
       memcpy(t->metadata, meta, (size_t)n);
@@ -312,6 +364,7 @@ static void take(vast_ssai_kafka *k, rd_kafka_topic_partition_list_t *parts) {
     ps->owned = 1;
   }
   drop_held(k); /* revoked and not given back */
+  snaps_reset(k);
   rd_kafka_assign(k->rk, parts);
   pthread_mutex_lock(&k->mu);
   k->fig.rebalances++;
@@ -330,6 +383,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
       if (p >= 0 && p < MAX_PARTS && k->parts[p].owned)
         k->parts[p].owned = 0, k->parts[p].held = 1; /* the next assignment decides */
     }
+    snaps_reset(k);
     rd_kafka_assign(rk, NULL);
   }
 }
@@ -359,11 +413,13 @@ static void *consume_main(void *arg) {
     }
     int idle = !m;
     if (m) rd_kafka_message_destroy(m);
-    if (dirty && (idle || mono() - k->last_commit > 0.2)) { /* caught up, or every 200 ms */
+    /* caught up (and the last commit was complete), or every 200 ms */
+    if (dirty && ((idle && !k->behind) || mono() - k->last_commit > 0.2)) {
       commit_all(k);
-      dirty = 0;
+      dirty = k->behind; /* beacons still unsettled: commit again later */
     }
   }
+  vast_ssai_drain(k->s, 5000); /* leaving: what was applied is settled, then committed */
   commit_all(k);
   rd_kafka_consumer_close(k->rk); /* revokes: commits */
   drop_held(k);                   /* and the sessions held end here */
@@ -404,7 +460,7 @@ vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double idle_s, vas
   if (props) *props++ = 0;
   vast_ssai_kafka *k = calloc(1, sizeof *k);
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (!k || !(k->topic = strdup(topic))) goto nomem;
+  if (!k || !(k->topic = strdup(topic)) || !(k->ring = calloc(SNAPS, sizeof *k->ring))) goto nomem;
   k->s = s;
   k->idle_s = idle_s > 0 ? idle_s : 60;
   for (int i = 0; i < MAX_PARTS; i++)
@@ -434,7 +490,7 @@ vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double idle_s, vas
     snprintf(msg, cap, "kafka: %s", e);
     rd_kafka_conf_destroy(conf);
     free(copy);
-    free(k->topic);
+    free(k->topic), free(k->ring);
     free(k);
     return VAST_E_KAFKA;
   }
@@ -448,7 +504,7 @@ vast_err vast_ssai_kafka_start(vast_ssai *s, const char *uri, double idle_s, vas
     snprintf(msg, cap, "kafka: cannot subscribe to %s: %s", k->topic,
              se ? rd_kafka_err2str(se) : "no thread");
     rd_kafka_destroy(k->rk);
-    free(k->topic);
+    free(k->topic), free(k->ring);
     free(k);
     return VAST_E_KAFKA;
   }
@@ -463,13 +519,13 @@ nomem:
   snprintf(msg, cap, "out of memory");
   rd_kafka_conf_destroy(conf);
   free(copy);
-  if (k) free(k->topic);
+  if (k) free(k->topic), free(k->ring);
   free(k);
   return VAST_E_NOMEM;
 bad:
   rd_kafka_conf_destroy(conf);
   free(copy);
-  free(k->topic);
+  free(k->topic), free(k->ring);
   free(k);
   return VAST_E_INVAL;
 }
@@ -490,7 +546,7 @@ void vast_ssai_kafka_stop(vast_ssai_kafka *k) {
     while (k->tab[i])
       live_drop(&k->tab[i]);
   pthread_mutex_destroy(&k->mu);
-  free(k->topic);
+  free(k->topic), free(k->ring);
   free(k);
 }
 
