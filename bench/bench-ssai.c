@@ -108,6 +108,13 @@ static double hist_within20(const vast_ssai_figures *st) {
   return tot ? (double)in / (double)tot : -1;
 }
 
+/* The journal's directory: under BENCH_SSAI_STATE_BASE (default /tmp, the
+   machine's disk; /dev/shm takes the disk's fdatasync out of the figure). */
+static void state_template(char *out, size_t cap, const char *what) {
+  const char *base = getenv("BENCH_SSAI_STATE_BASE");
+  snprintf(out, cap, "%s/vastrack-bench-ssai-%s-XXXXXX", base && *base ? base : "/tmp", what);
+}
+
 /* The 1-minute load average when the run began: what else used the cores. */
 static double loadavg(void) {
   double l = -1;
@@ -268,7 +275,8 @@ static int run_http(long n, int secs, int ad_s, int port, const char *doc, size_
   double load0 = loadavg();
   const char *bin = getenv("VASTRACK");
   if (!bin || !*bin) bin = "build/vastrack";
-  char state[] = "/tmp/vastrack-bench-ssai-http-XXXXXX";
+  char state[600];
+  state_template(state, sizeof state, "http");
   if (!mkdtemp(state)) return 1;
   int pfd[2];
   if (pipe(pfd) != 0) return 1;
@@ -425,7 +433,7 @@ static int run_http(long n, int secs, int ad_s, int port, const char *doc, size_
   kill(pid, SIGTERM); /* it drains (nothing is pending) and exits */
   waitpid(pid, NULL, 0);
   if (pf) fclose(pf);
-  char cmd[300];
+  char cmd[700];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", state);
   return system(cmd) != 0;
 }
@@ -471,7 +479,8 @@ int main(void) {
     stop_nginx();
     return hrc;
   }
-  char state[] = "/tmp/vastrack-bench-ssai-state-XXXXXX";
+  char state[600];
+  state_template(state, sizeof state, "state");
   if (!mkdtemp(state)) return 1;
   vast_net_policy pol;
   vast_net_policy_init(&pol);
@@ -575,7 +584,7 @@ int main(void) {
   free(ids);
   vast_ssai_free(s);
   stop_nginx();
-  char cmd[300];
+  char cmd[700];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", state);
   if (system(cmd) != 0) return 1;
   return hrc;

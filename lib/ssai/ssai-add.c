@@ -415,6 +415,17 @@ static vast_err url_fetch(vast_ssai *s, const dev_ref *hold, const char *url, co
   return VAST_OK;
 }
 
+int vast__ssai_break_cached(vast_ssai *s, const char *doc, size_t len) {
+  if (!doc || looks_vmap(doc, len)) return 0;
+  uint64_t in_key = vast__ssai_hash(doc, len, 1469598103934665603ull) | 1;
+  int hit = 0;
+  pthread_mutex_lock(&s->mu);
+  for (vast__ssai_brk *b = s->brk_in[in_key % BRK_SLOTS]; b && !hit; b = b->in_next)
+    hit = b->in_key == in_key;
+  pthread_mutex_unlock(&s->mu);
+  return hit;
+}
+
 vast_err vast_ssai_break_add(vast_ssai *s, const char *sid, const char *url, const char *doc,
                              size_t len, vast_write_fn write, void *ctx, vast_error *err) {
   if (!s || !sid || (!url && !doc) || !write) return VAST_E_INVAL;

@@ -269,6 +269,8 @@ static vast_err do_report(vast_ssai *s, const char *sid, const json_t *o) {
  * POST /v1/sessions/{sid}/reports. 1 answered; 0 when the body is not of
  * the plain shape: route() reads it with jansson then, and answers the same.
  */
+static void resolved_answer(conn *c, job *j);
+
 static int fast_reports(vast_ssai *s, conn *c, const char *sid, const char *body, size_t blen) {
   vast__ssai_rep *v = NULL;
   size_t n = 0;
@@ -452,6 +454,15 @@ static void route(vast_ssai *s, pool *pl, conn *c, const vast__http_req *rq, con
       goto done;
     }
     snprintf(j->sid, sizeof j->sid, "%s", sid);
+    if (doc && vast__ssai_break_cached(s, doc, strlen(doc))) {
+      /* the same inline document as a cached break: nothing to fetch or parse,
+         so answered here rather than by a trip through the pool */
+      j->rc = vast_ssai_break_add(s, j->sid, NULL, j->doc, strlen(j->doc), vast__buf_write, &j->out,
+                                  &j->err);
+      resolved_answer(c, j);
+      job_free(j);
+      goto done;
+    }
     j->gen = c->gen;
     c->pending = 1; /* answered when the pool is done (resolved_answer) */
     pthread_mutex_lock(&pl->mu);

@@ -87,6 +87,9 @@ int vast__ssai_reports_read(const char *body, size_t n, vast__ssai_rep **out, si
 /* n reports under the lock, taken once per 64 (ssai.c). sids[i] NULL: INVAL. */
 void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_consumption *rs,
                         vast_err *rc, size_t n);
+/* 1 when doc, a VAST document given inline, is a break already cached by its
+   bytes: adding it fetches and parses nothing (ssai-add.c). */
+int vast__ssai_break_cached(vast_ssai *s, const char *doc, size_t len);
 /* After each sync the journal thread writes a byte to fd (-1: stop). */
 void vast__ssai_sync_notify(vast_ssai *s, int fd);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */

@@ -967,6 +967,7 @@ vast_err vast_ssai_report(vast_ssai *s, const char *sid, const vast_ssai_consump
   if (!s || !sid || !r) return VAST_E_INVAL;
   pthread_mutex_lock(&s->mu);
   vast_err rc = report_locked(s, sid, r);
+  vast__ssai_settle(s); /* answers queued while the lock was busy */
   pthread_mutex_unlock(&s->mu);
   return rc;
 }

@@ -214,6 +214,16 @@ c=$(post /v1/sessions/v0/breaks "{\"url\":\"$B/s/none.xml\"}")
 [ "$c" = 502 ] && grep -q '(IAB error 301)' "$TMP/resp" && ok "a break URL that 404s: 502 with its IAB code" \
   || nok "a break URL that 404s" "$c $(cat "$TMP/resp")"
 curl -sS -o /dev/null -X DELETE "$S/v1/sessions/v0"
+# the same inline VAST document for two sessions: the second is the cached break,
+# answered on the API thread (no trip through the resolver pool), same timeline
+python3 -c 'import json,sys; print(json.dumps({"vast": open(sys.argv[1]).read()}))' "$NG/s/a.xml" > "$TMP/inline.json"
+post /v1/sessions '{"sessionId":"i1","deviceIp":"192.0.2.1","userAgent":"UA-t"}' > /dev/null
+post /v1/sessions '{"sessionId":"i2","deviceIp":"192.0.2.2","userAgent":"UA-u"}' > /dev/null
+c1=$(post /v1/sessions/i1/breaks "$(cat "$TMP/inline.json")"); sed 's/"sessionId":"i1"//' "$TMP/resp" > "$TMP/i1.json"
+c2=$(post /v1/sessions/i2/breaks "$(cat "$TMP/inline.json")"); sed 's/"sessionId":"i2"//' "$TMP/resp" > "$TMP/i2.json"
+[ "$c1" = 200 ] && [ "$c2" = 200 ] && grep -q '"adId":"a"' "$TMP/i2.json" && cmp -s "$TMP/i1.json" "$TMP/i2.json" \
+  && ok "an inline VAST twice: the cached break, the same timeline" || nok "inline VAST twice" "$c1 $c2 $(cat "$TMP/i1.json" "$TMP/i2.json")"
+curl -sS -o /dev/null -X DELETE "$S/v1/sessions/i1"; curl -sS -o /dev/null -X DELETE "$S/v1/sessions/i2"
 c=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$S/v1/sessions/t0"); [ "$c" = 200 ] && ok "session ended" || nok "session ended" "$c"
 bad=$(play $N 0)
 [ "$bad" = 0 ] && ok "$N sessions: created, break added, reports accepted" || nok "$N sessions accepted" "$bad requests failed"
