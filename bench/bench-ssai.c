@@ -6,8 +6,9 @@
  * API on one keep-alive connection, requests pipelined: sessions created, a
  * break added per ad (POST /v1/sessions/ID/breaks, the VAST document inline),
  * and every session's position once per second in batches across sessions
- * (POST /v1/reports, BENCH_SSAI_SLICES batches a second, default 20: one per
- * 50 ms). Same load shape as core.
+ * (POST /v1/reports, BENCH_SSAI_SLICES batches a second, default 50: one per
+ * 20 ms, 2,000 reports each at 100,000 sessions; the beacons of one batch are
+ * due together, so larger batches queue them longer). Same load shape as core.
  * Reported: sessions, reports/s, the service's lateness p50/p99 (its
  * /metrics histogram), how late the driver's batches were answered (p99),
  * the service's RSS growth per session, beacons/s and the ratio to wrk on
@@ -333,8 +334,8 @@ static int run_http(long n, int secs, int ad_s, int port, const char *doc, size_
   }
   long rss_created = proc_rss_kib(pid);
   double t0 = vast_now() + 0.2;
-  const char *se = getenv("BENCH_SSAI_SLICES"); /* batches a second (default 20) */
-  int slices = se && atoi(se) > 0 && atoi(se) <= 1000 ? atoi(se) : 20;
+  const char *se = getenv("BENCH_SSAI_SLICES"); /* batches a second (default 50) */
+  int slices = se && atoi(se) > 0 && atoi(se) <= 1000 ? atoi(se) : 50;
   size_t nl = (size_t)secs * (size_t)slices, kl = 0;
   double *late = malloc(nl * sizeof *late);
   unsigned *adno = calloc((size_t)n, sizeof *adno);

@@ -65,7 +65,7 @@ typedef struct vast_ssai_opts {
   vast_fetch_fn fetch;           /* resolver fetch replacement (tests); NULL: libcurl */
   void *fetch_ctx;
   size_t journal_max_bytes; /* past this, tick() rewrites the journal with only the
-                               beacons not settled; default 64 MiB */
+                               beacons not settled; default 256 MiB */
 } vast_ssai_opts;
 
 /* Defaults above. */

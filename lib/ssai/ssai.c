@@ -43,7 +43,7 @@ void vast_ssai_opts_init(vast_ssai_opts *o) {
   o->per_host = 32;
   o->max_concurrent = 512;
   o->timeout_ms = 5000;
-  o->journal_max_bytes = (size_t)64 << 20;
+  o->journal_max_bytes = (size_t)256 << 20;
 }
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -490,7 +490,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   if (s->o.retry_base_ms <= 0) s->o.retry_base_ms = 250;
   if (!s->o.per_host) s->o.per_host = 32;
   if (!s->o.max_concurrent) s->o.max_concurrent = 512;
-  if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)64 << 20;
+  if (!s->o.journal_max_bytes) s->o.journal_max_bytes = (size_t)256 << 20;
   pthread_mutex_init(&s->mu, NULL);
   pthread_mutex_init(&s->dmu, NULL);
   pthread_cond_init(&s->jwake, NULL);
