@@ -44,6 +44,7 @@ typedef struct bcn {
 
 typedef struct batch {
   struct batch *next;
+  struct batch *lprev, *lnext; /* every live batch, in bid order (the oldest first) */
   bcn *list, *retry;
   unsigned n_flight;
   uint64_t bid;      /* journal batch id */
@@ -134,7 +135,8 @@ struct vast_ssai {
   } * gone;
   size_t n_gone, cap_gone;
   size_t brk_bytes;
-  seq *seqs, *timed; /* all seqs; those waiting for a retry time */
+  seq *seqs, *timed;            /* all seqs; those waiting for a retry time */
+  batch *live_head, *live_tail; /* batches not settled, oldest bid first */
   uint64_t next_jid, next_bid, id_counter;
   double next_idle_check;
   fired *fired;
@@ -153,6 +155,7 @@ int vast__ssai_dev_ok(const vast_device *d);
 int vast__ssai_host_slot_of(vast_ssai *s, const char *url);
 int vast__ssai_id_ok(const char *id);
 seq *vast__ssai_seq_new(vast_ssai *s, dev_ref *dev);
+void vast__ssai_batch_link(vast_ssai *s, batch *b);
 session *vast__ssai_find(vast_ssai *s, const char *id);
 session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device *dev);
 vast__ssai_brk *vast__ssai_brk_find(vast_ssai *s, uint64_t key, uint64_t in_key);

@@ -90,6 +90,9 @@ void vast__ssai_reports(vast_ssai *s, const char *const *sids, const vast_ssai_c
 /* 1 when doc, a VAST document given inline, is a break already cached by its
    bytes: adding it fetches and parses nothing (ssai-add.c). */
 int vast__ssai_break_cached(vast_ssai *s, const char *doc, size_t len);
+/* The bid of the oldest batch of beacons not settled yet (UINT64_MAX: none),
+   and in *next the last bid given. O(1); takes the service's lock. */
+uint64_t vast__ssai_oldest_batch(vast_ssai *s, uint64_t *next);
 /* After each sync the journal thread writes a byte to fd (-1: stop). */
 void vast__ssai_sync_notify(vast_ssai *s, int fd);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */

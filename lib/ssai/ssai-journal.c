@@ -483,6 +483,7 @@ vast_err vast__ssai_recover(vast_ssai *s, char *msg, size_t cap) {
       if (!b) goto nomem_w;
       b->q = q;
       b->bid = x->bid;
+      vast__ssai_batch_link(s, b);
       if (q->tail)
         q->tail->next = b;
       else

@@ -140,16 +140,10 @@ static int64_t commit_point(vast_ssai_kafka *k, int32_t p) {
 }
 
 /* The oldest batch of beacons not settled yet (answered, failed or
-   expired), UINT64_MAX when none: the head of each delivery queue (a queue's
-   batches leave in order). Takes the service's lock. */
+   expired), UINT64_MAX when none, and in *mark the last batch id given: the
+   service keeps its live batches in id order, so this is O(1). */
 static uint64_t oldest_unsettled(vast_ssai *s, uint64_t *mark) {
-  uint64_t oldest = UINT64_MAX;
-  pthread_mutex_lock(&s->mu);
-  *mark = s->next_bid;
-  for (const seq *q = s->seqs; q; q = q->anext)
-    if (q->head && q->head->bid < oldest) oldest = q->head->bid;
-  pthread_mutex_unlock(&s->mu);
-  return oldest;
+  return vast__ssai_oldest_batch(s, mark);
 }
 
 /* Forgets the snapshots (the partitions changed hands). */

@@ -160,6 +160,44 @@ seq *vast__ssai_seq_new(vast_ssai *s, dev_ref *dev) {
   return q;
 }
 
+/* Links a new batch into the live list, kept in bid order: appended (ids
+   grow), or placed from the tail when recovery gives an older one. */
+void vast__ssai_batch_link(vast_ssai *s, batch *b) {
+  batch *at = s->live_tail;
+  while (at && at->bid > b->bid)
+    at = at->lprev;
+  b->lprev = at;
+  b->lnext = at ? at->lnext : s->live_head;
+  if (b->lnext)
+    b->lnext->lprev = b;
+  else
+    s->live_tail = b;
+  if (at)
+    at->lnext = b;
+  else
+    s->live_head = b;
+}
+
+static void batch_unlink(vast_ssai *s, batch *b) {
+  if (b->lprev)
+    b->lprev->lnext = b->lnext;
+  else if (s->live_head == b)
+    s->live_head = b->lnext;
+  if (b->lnext)
+    b->lnext->lprev = b->lprev;
+  else if (s->live_tail == b)
+    s->live_tail = b->lprev;
+  b->lprev = b->lnext = NULL;
+}
+
+uint64_t vast__ssai_oldest_batch(vast_ssai *s, uint64_t *next) {
+  pthread_mutex_lock(&s->mu);
+  uint64_t v = s->live_head ? s->live_head->bid : UINT64_MAX;
+  if (next) *next = s->next_bid;
+  pthread_mutex_unlock(&s->mu);
+  return v;
+}
+
 static void bcn_list_free(bcn *b) {
   while (b) {
     bcn *n = b->next;
@@ -180,6 +218,7 @@ static void seq_free(vast_ssai *s, seq *q) {
     q->head = b->next;
     bcn_list_free(b->list);
     bcn_list_free(b->retry);
+    batch_unlink(s, b);
     free(b);
   }
   vast__ssai_dev_unref(q->dev);
@@ -191,6 +230,7 @@ static void seq_advance(vast_ssai *s, seq *q) {
   batch *b = q->head;
   q->head = b->next;
   if (!q->head) q->tail = NULL;
+  batch_unlink(s, b);
   free(b);
   q->busy = 0;
   if (q->head)
@@ -458,6 +498,7 @@ static int enqueue(vast_ssai *s, seq *q, const char *key, fired *f, size_t n, do
   }
   b->bid = bid;
   b->last_jid = s->next_jid;
+  vast__ssai_batch_link(s, b);
   if (q->tail)
     q->tail->next = b;
   else

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ssai/ssai-int.h"
 #include "vastrack.h"
 
 typedef struct req {
@@ -1090,6 +1091,51 @@ TEST(vmap_by_url_relative_wrapper_survives_a_restart) {
   free(in);
 }
 
+/* The oldest batch not settled is the head of the service's live list, kept
+   in batch-id order even when recovery meets an older id after a newer one
+   (the Kafka source commits by it). */
+TEST(oldest_unsettled_batch_in_order_after_recovery) {
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/beacons.journal", dir);
+  FILE *f = fopen(path, "w");
+  double now = vast_now();
+  /* two ads' beacons, the newer batch first in the file; port 1 refuses, so
+     they stay pending (retried until their deadline) */
+  fprintf(f, "D\t1\t7\ta/0\t%.3f\t%.3f\t198.51.100.1\tUA\t\t\t\t0\tstart\thttp://127.0.0.1:1/x\n",
+          now, now + 60);
+  fprintf(f, "D\t2\t4\tb/0\t%.3f\t%.3f\t198.51.100.1\tUA\t\t\t\t0\tstart\thttp://127.0.0.1:1/y\n",
+          now, now + 60);
+  fclose(f);
+  vast_ssai *s = service(dir, 60000, 0);
+  CHECK(s != NULL);
+  uint64_t next = 0;
+  CHECK_INT((long)vast__ssai_oldest_batch(s, &next), 4);
+  CHECK_INT((long)next, 7);
+  vast_ssai_free(s);
+  /* a fresh service: none pending, then one batch per event as they come */
+  char dir2[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir2) != NULL);
+  srv_start();
+  s = service(dir2, 0, 0);
+  CHECK(vast__ssai_oldest_batch(s, &next) == UINT64_MAX);
+  session(s, "ob1");
+  char *d = inline_doc("ob", "px");
+  buf tl = {0};
+  CHECK_INT(vast_ssai_break_add(s, "ob1", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  vast_ssai_consumption r = {0, 0, 30.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "ob1", &r), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK(vast__ssai_oldest_batch(s, &next) == UINT64_MAX); /* all settled */
+  CHECK(next >= 6); /* impression, creativeView/start, quartiles, complete: a batch each */
+  vast_ssai_free(s);
+  free(d), free(tl.p);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir2);
+  CHECK_INT(system(cmd), 0);
+}
+
 static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
                                 TH(positions_and_client_events),
                                 TH(retries_5xx_until_deadline_never_4xx),
@@ -1103,6 +1149,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(vmap_is_split_into_breaks),
                                 TH(idle_scan_ends_only_the_idle_sessions),
                                 TH(break_files_go_when_their_ads_end),
+                                TH(oldest_unsettled_batch_in_order_after_recovery),
                                 TH(vmap_by_url_is_split_and_fires_break_tracking),
                                 TH(vmap_break_end_on_skip_not_on_idle),
                                 TH(vmap_url_errors_are_clear),
