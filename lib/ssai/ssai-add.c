@@ -156,10 +156,12 @@ static vast_err brk_attach(vast_ssai *s, const char *sid, vast__ssai_brk *b, uns
     while (c2 < x->n_ads + b->n_ads)
       c2 *= 2;
     ssai_ad *na = realloc(x->ads, c2 * sizeof *na);
-    if (!na)
+    if (!na) {
       rc = VAST_E_NOMEM;
-    else
+    } else {
+      s->mem += (c2 - x->cap_ads) * sizeof *na;
       x->ads = na, x->cap_ads = c2;
+    }
   }
   if (rc != VAST_OK) {
     vast__ssai_brk_unref(s, b, 1);
@@ -174,6 +176,7 @@ static vast_err brk_attach(vast_ssai *s, const char *sid, vast__ssai_brk *b, uns
       rc = VAST_E_NOMEM;
       break;
     }
+    s->mem += vast_tracker_memory();
     vast_tracker_set_trusted_positions(a->t, 1);
     a->duration = b->ads[i].duration;
     a->brk = brk;

@@ -122,6 +122,7 @@ struct vast_ssai {
   uint64_t jbytes; /* written since the last compaction */
   session **tab;
   size_t tab_cap, n_sessions;
+  size_t mem;               /* the sessions' own memory (vast_ssai_stats), kept as it changes */
   session *all, *all_tail;  /* least recently active first (the idle scan stops early) */
   vast_macro_ctx mc;        /* the device macros of the session being fed */
   vast__ssai_brk **brk_tab; /* the break cache: by key, and by in_key */

@@ -93,6 +93,9 @@ int vast__ssai_break_cached(vast_ssai *s, const char *doc, size_t len);
 /* The bid of the oldest batch of beacons not settled yet (UINT64_MAX: none),
    and in *next the last bid given. O(1); takes the service's lock. */
 uint64_t vast__ssai_oldest_batch(vast_ssai *s, uint64_t *next);
+/* The sessions' memory counted by walking every session and queue: what
+   vast_ssai_stats keeps as it changes (tests compare the two). */
+size_t vast__ssai_mem_walk(vast_ssai *s);
 /* After each sync the journal thread writes a byte to fd (-1: stop). */
 void vast__ssai_sync_notify(vast_ssai *s, int fd);
 /* Writes the "ads" members of a timeline (ads numbered from first_ad). */

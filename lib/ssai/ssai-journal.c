@@ -812,6 +812,7 @@ static void state_line(vast_ssai *s, char *line) {
         if (b) vast__ssai_brk_unref(s, b, 1);
         return;
       }
+      s->mem += (c2 - x->cap_ads) * sizeof *na;
       x->ads = na, x->cap_ads = c2;
     }
     x->n_breaks++;
@@ -823,6 +824,7 @@ static void state_line(vast_ssai *s, char *line) {
       if (!b ||
           vast_tracker_create(b->ads[i].plan, &s->mc, vast__ssai_on_beacon, s, &a->t) != VAST_OK)
         continue;
+      s->mem += vast_tracker_memory();
       vast_tracker_set_trusted_positions(a->t, 1);
       a->duration = b->ads[i].duration;
       a->b = b;

@@ -157,6 +157,7 @@ seq *vast__ssai_seq_new(vast_ssai *s, dev_ref *dev) {
   q->anext = s->seqs;
   if (s->seqs) s->seqs->aprev = q;
   s->seqs = q;
+  s->mem += sizeof *q;
   return q;
 }
 
@@ -222,6 +223,7 @@ static void seq_free(vast_ssai *s, seq *q) {
     free(b);
   }
   vast__ssai_dev_unref(q->dev);
+  s->mem -= sizeof *q;
   free(q);
 }
 
@@ -667,6 +669,7 @@ void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk) {
   for (size_t i = 0; i < x->n_ads; i++) {
     ssai_ad *a = &x->ads[i];
     if (a->brk != brk || !a->b) continue;
+    if (a->t) s->mem -= vast_tracker_memory();
     vast_tracker_free(a->t);
     a->t = NULL;
     vast__ssai_brk_unref(s, a->b, 1);
@@ -682,6 +685,7 @@ void vast__ssai_break_release(vast_ssai *s, session *x, unsigned brk) {
 static void session_free(vast_ssai *s, session *x) {
   for (size_t i = 0; i < x->n_ads; i++)
     vast__ssai_break_release(s, x, x->ads[i].brk);
+  s->mem -= sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad);
   free(x->ads);
   vast__ssai_dev_unref(x->dev);
   free(x);
@@ -782,6 +786,7 @@ session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device 
   else
     s->all = x;
   s->all_tail = x;
+  s->mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref);
   s->n_sessions++;
   s->st.sessions_total++;
   return x;
@@ -1117,14 +1122,24 @@ void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out) {
   pthread_mutex_lock(&s->mu);
   *out = s->st;
   out->sessions = s->n_sessions;
+  out->memory = s->mem; /* kept as sessions, ads and queues come and go: /metrics
+                           reads it every second, a walk of every session would
+                           stop the service for milliseconds at 100,000 */
+  pthread_mutex_unlock(&s->mu);
+}
+
+size_t vast__ssai_mem_walk(vast_ssai *s) {
   size_t mem = 0;
+  pthread_mutex_lock(&s->mu);
   for (session *x = s->all; x; x = x->next) {
     mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad);
     for (size_t i = 0; i < x->n_ads; i++)
-      mem += (x->ads[i].t ? vast_tracker_memory() : 0) + (x->ads[i].q ? sizeof(seq) : 0);
+      mem += x->ads[i].t ? vast_tracker_memory() : 0;
   }
-  out->memory = mem;
+  for (seq *q = s->seqs; q; q = q->anext)
+    mem += sizeof *q;
   pthread_mutex_unlock(&s->mu);
+  return mem;
 }
 
 void vast_ssai_stats2(vast_ssai *s, vast_ssai_figures2 *out) {

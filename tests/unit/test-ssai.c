@@ -1136,6 +1136,59 @@ TEST(oldest_unsettled_batch_in_order_after_recovery) {
   CHECK_INT(system(cmd), 0);
 }
 
+/* vast_ssai_stats' memory is kept as sessions, ads and queues come and go
+   (no walk under the lock): it must equal a walk at every step. */
+static int mem_agrees(vast_ssai *s) {
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  size_t w = vast__ssai_mem_walk(s);
+  if ((size_t)st.memory != w) fprintf(stderr, "# memory %zu, walked %zu\n", (size_t)st.memory, w);
+  return (size_t)st.memory == w;
+}
+
+TEST(memory_figure_is_kept_exactly) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  vast_ssai *s = service(dir, 0, 0.3);
+  CHECK(mem_agrees(s));
+  char *d = inline_doc("mm", "px");
+  buf tl = {0};
+  session(s, "mm1");
+  session(s, "mm2");
+  session(s, "mm3");
+  CHECK(mem_agrees(s));
+  for (int k = 0; k < 3; k++) /* three breaks: the ads array grows */
+    CHECK_INT(vast_ssai_break_add(s, "mm1", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  CHECK_INT(vast_ssai_break_add(s, "mm2", NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+  CHECK(mem_agrees(s));
+  vast_ssai_consumption r = {0, 0, 10.0, -1, 0, 0};
+  CHECK_INT(vast_ssai_report(s, "mm1", &r), VAST_OK); /* a delivery queue */
+  r.media_time = 30;                                  /* the end: its tracker goes */
+  CHECK_INT(vast_ssai_report(s, "mm1", &r), VAST_OK);
+  r.ad = 1;
+  CHECK_INT(vast_ssai_report(s, "mm1", &r), VAST_OK);
+  CHECK(mem_agrees(s));
+  CHECK_INT(vast_ssai_session_end(s, "mm1"), VAST_OK);
+  CHECK_INT(vast_ssai_drain(s, 5000), VAST_OK);
+  CHECK(mem_agrees(s));
+  vast_ssai_free(s);
+  s = service(dir, 0, 0.3); /* restored: counted the same way */
+  CHECK(mem_agrees(s));
+  usleep(400000);
+  vast_ssai_tick(s); /* idle: every session ends */
+  CHECK(mem_agrees(s));
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  CHECK_INT((long)st.sessions, 0);
+  CHECK_INT((long)st.memory, 0);
+  vast_ssai_free(s);
+  free(d), free(tl.p);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK_INT(system(cmd), 0);
+}
+
 static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
                                 TH(positions_and_client_events),
                                 TH(retries_5xx_until_deadline_never_4xx),
@@ -1150,6 +1203,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(idle_scan_ends_only_the_idle_sessions),
                                 TH(break_files_go_when_their_ads_end),
                                 TH(oldest_unsettled_batch_in_order_after_recovery),
+                                TH(memory_figure_is_kept_exactly),
                                 TH(vmap_by_url_is_split_and_fires_break_tracking),
                                 TH(vmap_break_end_on_skip_not_on_idle),
                                 TH(vmap_url_errors_are_clear),
