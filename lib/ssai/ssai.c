@@ -12,10 +12,15 @@
  * still delivers what was due), and owns a reference to the device. Seqs with
  * a batch to send wait on the `ready` list, scanned by vast__ssai_pump().
  * The journal (what is written, group commit, recovery, sessions across a
- * restart) is lib/ssai/ssai-journal.c; the shared breaks ssai-breaks.c.
+ * restart) is lib/ssai/ssai-journal.c; the shared breaks ssai-breaks.c; adding
+ * a break ssai-add.c; the figures ssai-metrics.c; batches of reports read in
+ * place ssai-reports.c.
  *
- * Locking: one mutex over everything; the dispatcher's delivery callback takes
- * it on the dispatcher's thread, the journal thread after each sync.
+ * Locking: one mutex over everything. The dispatcher's answers are queued
+ * under a small mutex of their own and settled in bulk by whoever holds the
+ * big one next (the delivery callback when it is free, a report between
+ * chunks, the journal thread after each sync); no walk over every session or
+ * queue happens under it, except the journal rewrite's snapshot.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1113,101 +1118,4 @@ vast_err vast_ssai_drain(vast_ssai *s, long timeout_ms) {
     if (timeout_ms >= 0 && vast__wall() >= end) return VAST_E_TIMEOUT;
     usleep(2000);
   }
-}
-
-void vast_ssai_stats(vast_ssai *s, vast_ssai_figures *out) {
-  if (!out) return;
-  memset(out, 0, sizeof *out);
-  if (!s) return;
-  pthread_mutex_lock(&s->mu);
-  *out = s->st;
-  out->sessions = s->n_sessions;
-  out->memory = s->mem; /* kept as sessions, ads and queues come and go: /metrics
-                           reads it every second, a walk of every session would
-                           stop the service for milliseconds at 100,000 */
-  pthread_mutex_unlock(&s->mu);
-}
-
-size_t vast__ssai_mem_walk(vast_ssai *s) {
-  size_t mem = 0;
-  pthread_mutex_lock(&s->mu);
-  for (session *x = s->all; x; x = x->next) {
-    mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad);
-    for (size_t i = 0; i < x->n_ads; i++)
-      mem += x->ads[i].t ? vast_tracker_memory() : 0;
-  }
-  for (seq *q = s->seqs; q; q = q->anext)
-    mem += sizeof *q;
-  pthread_mutex_unlock(&s->mu);
-  return mem;
-}
-
-void vast_ssai_stats2(vast_ssai *s, vast_ssai_figures2 *out) {
-  if (!out || out->size < sizeof out->size) return;
-  vast_ssai_figures2 f;
-  memset(&f, 0, sizeof f);
-  if (s) {
-    pthread_mutex_lock(&s->mu);
-    f = s->st2;
-    f.breaks = s->n_brk;
-    f.break_bytes = s->brk_bytes;
-    f.break_hits = s->brk_hits;
-    f.break_misses = s->brk_misses;
-    pthread_mutex_unlock(&s->mu);
-  }
-  size_t n = out->size < sizeof f ? out->size : sizeof f;
-  f.size = out->size;
-  memcpy(out, &f, n);
-}
-
-vast_err vast_ssai_write_metrics(vast_ssai *s, vast_write_fn write, void *ctx) {
-  vast_ssai_figures st;
-  vast_ssai_stats(s, &st);
-  vast_ssai_figures2 st2 = {sizeof st2, 0, 0, 0, 0, 0, 0, 0};
-  vast_ssai_stats2(s, &st2);
-  char buf[4096];
-  size_t n = 0;
-#define P(...) n += (size_t)snprintf(buf + n, sizeof buf - n, __VA_ARGS__)
-  P("# TYPE vastrack_ssai_sessions gauge\nvastrack_ssai_sessions %llu\n",
-    (unsigned long long)st.sessions);
-  P("# TYPE vastrack_ssai_sessions_total counter\nvastrack_ssai_sessions_total %llu\n",
-    (unsigned long long)st.sessions_total);
-  P("# TYPE vastrack_ssai_sessions_idle_total counter\nvastrack_ssai_sessions_idle_total %llu\n",
-    (unsigned long long)st.sessions_idle);
-  P("# TYPE vastrack_ssai_ads_open gauge\nvastrack_ssai_ads_open %llu\n",
-    (unsigned long long)st.ads_open);
-  const char *nm[] = {"due", "sent", "failed", "expired", "retried", "recovered"};
-  uint64_t v[] = {st.due, st.sent, st.failed, st.expired, st.retried, st.recovered};
-  for (int i = 0; i < 6; i++)
-    P("# TYPE vastrack_ssai_beacons_%s_total counter\nvastrack_ssai_beacons_%s_total %llu\n", nm[i],
-      nm[i], (unsigned long long)v[i]);
-  P("# TYPE vastrack_ssai_beacons_pending gauge\nvastrack_ssai_beacons_pending %llu\n",
-    (unsigned long long)st.pending);
-  P("# TYPE vastrack_ssai_journal_syncs_total counter\nvastrack_ssai_journal_syncs_total %llu\n",
-    (unsigned long long)st2.journal_syncs);
-  P("# TYPE vastrack_ssai_journal_errors_total counter\nvastrack_ssai_journal_errors_total %llu\n",
-    (unsigned long long)st2.journal_errors);
-  P("# TYPE vastrack_ssai_breaks gauge\nvastrack_ssai_breaks %llu\n",
-    (unsigned long long)st2.breaks);
-  P("# TYPE vastrack_ssai_break_bytes gauge\nvastrack_ssai_break_bytes %llu\n",
-    (unsigned long long)st2.break_bytes);
-  P("# TYPE vastrack_ssai_session_bytes gauge\nvastrack_ssai_session_bytes %llu\n",
-    (unsigned long long)st.memory);
-  P("# TYPE vastrack_ssai_journal_compactions_total counter\n"
-    "vastrack_ssai_journal_compactions_total %llu\n",
-    (unsigned long long)st.compactions);
-  P("# TYPE vastrack_ssai_lateness_seconds histogram\n");
-  static const char *le[11] = {"0.001", "0.002", "0.005", "0.01", "0.02", "0.05",
-                               "0.1",   "0.2",   "0.5",   "1",    "5"};
-  uint64_t cum = 0;
-  for (int i = 0; i < 11; i++) {
-    cum += st.lateness_ms[i];
-    P("vastrack_ssai_lateness_seconds_bucket{le=\"%s\"} %llu\n", le[i], (unsigned long long)cum);
-  }
-  cum += st.lateness_ms[11];
-  P("vastrack_ssai_lateness_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
-  P("vastrack_ssai_lateness_seconds_count %llu\n", (unsigned long long)cum);
-#undef P
-  if (n >= sizeof buf) n = sizeof buf - 1;
-  return write(ctx, buf, n) == 0 ? VAST_OK : VAST_E_IO;
 }
