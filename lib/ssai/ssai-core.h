@@ -8,6 +8,7 @@
 #define VASTRACK_SSAI_CORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "base/buf.h"
@@ -79,6 +80,7 @@ typedef struct session {
   double last;
   ssai_ad *ads;
   unsigned n_ads, cap_ads, n_breaks;
+  uint32_t rw_mark; /* the journal rewrite that wrote it last */
   char id[];
 } session;
 
@@ -120,6 +122,14 @@ struct vast_ssai {
   pthread_cond_t jwake;
   int jthr_on, jstop;
   uint64_t jbytes; /* written since the last compaction */
+  /* the journal rewrite under way (ssai-journal.c): 0 none, 1 the sessions'
+     lines being taken slice by slice, 2 its file being written */
+  int rw_state, rw_fd, rw_ok;
+  struct session *rw_cursor; /* a marker in the list of sessions (id "") */
+  uint32_t rw_gen;
+  vast__buf rw_snap, rw_since; /* the snapshot; the lines written since its start */
+  pthread_t rw_thr;
+  atomic_int rw_done;
   session **tab;
   size_t tab_cap, n_sessions;
   size_t mem;               /* the sessions' own memory (vast_ssai_stats), kept as it changes */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -242,89 +243,212 @@ static int write_all(int fd, const char *p, size_t n) {
 }
 
 /*
- * The state a compacted journal starts with (under the lock): every live
- * session's S, B and P lines, then every beacon not settled (each is still on
- * a seq: queued, waiting for a retry or in flight) in id order, as recovery
- * expects. 0, or -1 when out of memory.
+ * The journal rewrite, once the journal grew past journal_max_bytes, so it
+ * stays about as large as the live state; it never stops the service for
+ * longer than a slice of sessions. The journal thread runs it one step per
+ * round, between its writes and syncs, which go on as usual:
+ *
+ *   start   (under the lock, brief) the D lines of every beacon not settled,
+ *           from the live batches in id order; a cursor, a marker node, at the
+ *           front of the list of sessions; from here every line written to
+ *           the journal is also kept (rw_since);
+ *   slices  (under the lock, RW_SLICE sessions each) the S, B and P lines of
+ *           the sessions after the cursor not written yet, the cursor moving
+ *           on; a session made active again goes behind it, and is not
+ *           written twice (rw_mark);
+ *   write   (a thread of its own) that snapshot to DIR/beacons.journal.new,
+ *           fsync()ed, while the journal thread goes on writing the old file;
+ *   switch  (the journal thread) the lines kept since the start appended to
+ *           the new file, fsync(), rename() over the journal, and the journal
+ *           goes on in it.
+ *
+ * Replaying the new file gives the live state: the snapshot's lines for a
+ * session are of some instant after the start, and every change since the
+ * start is in the lines that follow; those lines are idempotent over the
+ * snapshot (an S for a session there, a B for a break it has, are skipped; a
+ * P is absolute; a D already written is skipped as out of order by recovery).
+ * A rewrite that fails leaves the old journal, complete, in use.
  */
-static int snapshot(vast_ssai *s, vast__buf *w) {
-  size_t cnt = 0, k2 = 0;
-  for (seq *q = s->seqs; q; q = q->anext)
-    for (batch *b = q->head; b; b = b->next)
-      for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
-          cnt++;
-  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
-  if (cnt && !all) return -1;
-  for (seq *q = s->seqs; q; q = q->anext)
-    for (batch *b = q->head; b; b = b->next)
-      for (int k = 0; k < 2; k++)
-        for (bcn *x = k ? b->retry : b->list; x; x = x->next)
-          all[k2++] = x;
-  qsort(all, cnt, sizeof *all, bcn_cmp);
-  int bad = 0;
-  for (session *x = s->all; x; x = x->next)
-    bad |= jl_session_state(w, x) != 0;
-  for (size_t i = 0; i < cnt; i++)
-    bad |= jline_due_to(w, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d) < 0;
-  free(all);
-  return bad ? -1 : 0;
+#define RW_SLICE 1000
+
+static void list_unlink(vast_ssai *s, session *x) {
+  if (x->prev)
+    x->prev->next = x->next;
+  else
+    s->all = x->next;
+  if (x->next)
+    x->next->prev = x->prev;
+  else
+    s->all_tail = x->prev;
+  x->prev = x->next = NULL;
 }
 
-/*
- * Rewrites the journal from the state in memory once it grew past
- * journal_max_bytes, so it stays about as large as the live state. Called by
- * the journal thread with the lock held, right after a sync (so the file is
- * complete up to the lines in *s->journal). The snapshot is taken under the
- * lock; it is written, synced and renamed over the journal without it, while
- * new lines gather in the other buffer; they go to the new file. The lines
- * the snapshot covers (those in the buffer when it was taken) are written to
- * the old file only if the compaction fails, so nothing is lost either way.
- */
-static void compact(vast_ssai *s) {
-  vast__buf snap = {0};
-  if (snapshot(s, &snap) != 0) {
-    vast__buf_free(&snap);
+/* Links x before `at` (NULL: at the end). */
+static void list_insert_before(vast_ssai *s, session *x, session *at) {
+  x->next = at;
+  x->prev = at ? at->prev : s->all_tail;
+  if (x->prev)
+    x->prev->next = x;
+  else
+    s->all = x;
+  if (at)
+    at->prev = x;
+  else
+    s->all_tail = x;
+}
+
+static void rw_reset(vast_ssai *s) {
+  if (s->rw_cursor) {
+    list_unlink(s, s->rw_cursor);
+    free(s->rw_cursor);
+    s->rw_cursor = NULL;
+  }
+  vast__buf_free(&s->rw_snap);
+  vast__buf_free(&s->rw_since);
+  s->rw_state = 0;
+}
+
+/* Under the lock: the pending beacons' D lines, the cursor, the keeping on. */
+static void rw_start(vast_ssai *s) {
+  size_t cnt = 0, k2 = 0;
+  for (batch *b = s->live_head; b; b = b->lnext)
+    for (int k = 0; k < 2; k++)
+      for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+        cnt++;
+  bcn **all = cnt ? malloc(cnt * sizeof *all) : NULL;
+  session *c = calloc(1, sizeof *c + 1); /* id "": found by nobody */
+  if ((cnt && !all) || !c) {
+    free(all);
+    free(c);
     s->jbytes = 0; /* try again after as many bytes */
     return;
   }
-  vast__buf *covered = s->journal;
-  s->journal = covered == &s->jb[0] ? &s->jb[1] : &s->jb[0];
-  uint64_t target = s->next_jid, target_seq = s->jseq;
-  int old = s->jfd;
-  pthread_mutex_unlock(&s->mu);
-  size_t pl = strlen(s->journal_path) + 5;
-  char *tmpp = malloc(pl);
-  int nfd = -1, ok = 0;
-  if (tmpp) {
-    snprintf(tmpp, pl, "%s.new", s->journal_path);
-    nfd = open(tmpp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    ok = nfd >= 0 && write_all(nfd, snap.p ? snap.p : "", snap.n) == 0 && fsync(nfd) == 0 &&
-         rename(tmpp, s->journal_path) == 0;
-    if (!ok && nfd >= 0) {
-      close(nfd);
-      unlink(tmpp);
+  for (batch *b = s->live_head; b; b = b->lnext)
+    for (int k = 0; k < 2; k++)
+      for (bcn *x = k ? b->retry : b->list; x; x = x->next)
+        all[k2++] = x;
+  if (cnt) qsort(all, cnt, sizeof *all, bcn_cmp);
+  memset(&s->rw_snap, 0, sizeof s->rw_snap);
+  memset(&s->rw_since, 0, sizeof s->rw_since);
+  for (size_t i = 0; i < cnt; i++)
+    jline_due_to(&s->rw_snap, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
+  free(all);
+  c->last = INFINITY; /* the idle scan stops at it */
+  list_insert_before(s, c, s->all);
+  s->rw_cursor = c;
+  if (++s->rw_gen == 0) s->rw_gen = 1;
+  s->rw_state = 1;
+}
+
+/* Under the lock: the next slice of sessions; 1 once every session is written. */
+static int rw_slice(vast_ssai *s) {
+  session *c = s->rw_cursor, *x = c->next;
+  size_t done = 0, seen = 0;
+  while (x && done < RW_SLICE && seen < 8 * RW_SLICE) {
+    seen++;
+    if (x->rw_mark != s->rw_gen) {
+      x->rw_mark = s->rw_gen;
+      jl_session_state(&s->rw_snap, x);
+      done++;
     }
+    x = x->next;
   }
-  if (!ok) { /* the old journal goes on, with what the snapshot covered */
-    if (write_all(old, covered->p ? covered->p : "", covered->n) != 0 || fdatasync(old) != 0)
-      ok = -1;
+  list_unlink(s, c);
+  if (!x) {
+    free(c);
+    s->rw_cursor = NULL;
+    return 1;
   }
-  free(tmpp);
-  covered->n = 0;
+  list_insert_before(s, c, x);
+  return 0;
+}
+
+static void *rw_writer(void *arg) {
+  vast_ssai *s = arg;
+  int ok = !s->rw_snap.fail &&
+           write_all(s->rw_fd, s->rw_snap.p ? s->rw_snap.p : "", s->rw_snap.n) == 0 &&
+           fsync(s->rw_fd) == 0;
+  s->rw_ok = ok;
+  atomic_store(&s->rw_done, 1);
+  pthread_cond_signal(&s->jwake);
+  return NULL;
+}
+
+static char *rw_tmp_path(vast_ssai *s) {
+  size_t pl = strlen(s->journal_path) + 5;
+  char *p = malloc(pl);
+  if (p) snprintf(p, pl, "%s.new", s->journal_path);
+  return p;
+}
+
+/* Under the lock: the snapshot is complete; its file is written by a thread. */
+static void rw_write(vast_ssai *s) {
+  char *tmp = rw_tmp_path(s);
+  s->rw_fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600) : -1;
+  free(tmp);
+  atomic_store(&s->rw_done, 0);
+  if (s->rw_fd < 0 || pthread_create(&s->rw_thr, NULL, rw_writer, s) != 0) {
+    if (s->rw_fd >= 0) close(s->rw_fd);
+    s->rw_fd = -1;
+    s->st2.journal_errors++;
+    s->jbytes = 0;
+    rw_reset(s);
+    return;
+  }
+  s->rw_state = 2;
+}
+
+/* With the lock, which it lets go while it writes: the snapshot's file is
+   written; the lines kept since the start follow it, then it replaces the
+   journal. */
+static void rw_switch(vast_ssai *s) {
+  pthread_join(s->rw_thr, NULL);
+  int ok = s->rw_ok, nfd = s->rw_fd;
+  char *tmp = rw_tmp_path(s);
+  pthread_mutex_unlock(&s->mu);
+  ok = ok && tmp && !s->rw_since.fail &&
+       write_all(nfd, s->rw_since.p ? s->rw_since.p : "", s->rw_since.n) == 0 && fsync(nfd) == 0 &&
+       rename(tmp, s->journal_path) == 0;
+  if (!ok) {
+    close(nfd);
+    if (tmp) unlink(tmp);
+  }
+  free(tmp);
   pthread_mutex_lock(&s->mu);
-  if (ok == 1) {
+  if (ok) {
+    close(s->jfd);
     s->jfd = nfd;
-    close(old);
-    s->jbytes = snap.n;
+    s->jbytes = s->rw_snap.n + s->rw_since.n;
     s->st.compactions++;
   } else {
-    if (ok < 0) s->st2.journal_errors++;
+    s->st2.journal_errors++;
     s->jbytes = 0; /* try again after as many bytes */
   }
-  if (target > s->jid_synced) s->jid_synced = target;
-  if (target_seq > s->jseq_synced) s->jseq_synced = target_seq;
-  vast__buf_free(&snap);
+  s->rw_fd = -1;
+  rw_reset(s);
+}
+
+/* One step of the rewrite, under the lock (the journal thread, each round). */
+static void rw_step(vast_ssai *s) {
+  if (s->rw_state == 0 && s->jbytes > s->o.journal_max_bytes)
+    rw_start(s);
+  else if (s->rw_state == 1 && rw_slice(s))
+    rw_write(s);
+  else if (s->rw_state == 2 && atomic_load(&s->rw_done))
+    rw_switch(s);
+}
+
+/* The journal thread is stopping: a rewrite under way is dropped. */
+static void rw_abandon(vast_ssai *s) {
+  if (s->rw_state == 2) {
+    pthread_join(s->rw_thr, NULL);
+    close(s->rw_fd);
+    s->rw_fd = -1;
+    char *tmp = rw_tmp_path(s);
+    if (tmp) unlink(tmp);
+    free(tmp);
+  }
+  rw_reset(s);
 }
 
 /* ---- journal recovery --------------------------------------------------------- */
@@ -732,7 +856,7 @@ void *vast__ssai_journal_main(void *arg) {
   pthread_mutex_lock(&s->mu);
   while (!s->jstop) {
     vast__ssai_settle(s);
-    if (s->jseq_synced >= s->jseq && !s->journal->n) {
+    if (s->jseq_synced >= s->jseq && !s->journal->n && s->rw_state != 1) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       ts.tv_nsec += 5000000;
@@ -745,9 +869,10 @@ void *vast__ssai_journal_main(void *arg) {
     int need_sync = target_seq > s->jseq_synced;
     vast__buf *w = s->journal;
     s->journal = w == &s->jb[0] ? &s->jb[1] : &s->jb[0];
-    int fd = s->jfd;
+    int fd = s->jfd, keep = s->rw_state == 1 || s->rw_state == 2;
     pthread_mutex_unlock(&s->mu);
     int bad = w->fail || write_all(fd, w->p ? w->p : "", w->n) != 0;
+    if (keep && w->n) vast__buf_write(&s->rw_since, w->p, w->n); /* the rewrite's */
     if (w->fail) { /* out of memory formatting: what it had is lost, say so */
       vast__buf_free(w);
       *w = (vast__buf){0};
@@ -767,8 +892,9 @@ void *vast__ssai_journal_main(void *arg) {
         (void)k;
       }
     }
-    if (s->jbytes > s->o.journal_max_bytes) compact(s);
+    rw_step(s);
   }
+  rw_abandon(s);
   vast__ssai_settle(s);
   /* what is left goes to the file (the service is closing: no sync wanted
      beyond what was acknowledged, but nothing is thrown away) */

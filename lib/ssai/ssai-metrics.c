@@ -28,6 +28,7 @@ size_t vast__ssai_mem_walk(vast_ssai *s) {
   size_t mem = 0;
   pthread_mutex_lock(&s->mu);
   for (session *x = s->all; x; x = x->next) {
+    if (!x->id[0]) continue; /* the journal rewrite's cursor */
     mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref) + x->cap_ads * sizeof(ssai_ad);
     for (size_t i = 0; i < x->n_ads; i++)
       mem += x->ads[i].t ? vast_tracker_memory() : 0;

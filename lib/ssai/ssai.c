@@ -20,7 +20,7 @@
  * under a small mutex of their own and settled in bulk by whoever holds the
  * big one next (the delivery callback when it is free, a report between
  * chunks, the journal thread after each sync); no walk over every session or
- * queue happens under it, except the journal rewrite's snapshot.
+ * queue happens under it (the journal rewrite takes them a slice at a time).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -543,6 +543,7 @@ vast_err vast_ssai_create(const vast_ssai_opts *opts, vast_ssai **out, char *msg
   pthread_mutex_init(&s->dmu, NULL);
   pthread_cond_init(&s->jwake, NULL);
   s->jfd = -1;
+  s->rw_fd = -1;
   s->sync_fd = -1;
   vast_macro_ctx_init(&s->mc);
   vast_macro_ctx_set_serverside(&s->mc, 1);
@@ -742,6 +743,7 @@ static void tab_grow(vast_ssai *s) {
   session **nt = calloc(nc, sizeof *nt);
   if (!nt) return; /* chains just get longer */
   for (session *x = s->all; x; x = x->next) {
+    if (!x->id[0]) continue; /* the journal rewrite's cursor */
     size_t h = hash_str(x->id) & (nc - 1);
     x->hnext = nt[h];
     nt[h] = x;

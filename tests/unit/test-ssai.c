@@ -1189,6 +1189,83 @@ TEST(memory_figure_is_kept_exactly) {
   CHECK_INT(system(cmd), 0);
 }
 
+/* The journal is rewritten in slices while reports go on (1,200 sessions:
+   two slices each time, sessions made active behind the cursor, others
+   ended): after a stop and a restart every session is where it was, so the
+   rest of its ad fires only what is new, once. */
+TEST(journal_rewrite_in_slices_keeps_every_session) {
+  srv_start();
+  char dir[] = "/tmp/vastrack-ssai-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  static vast_net_policy pol;
+  vast_net_policy_init(&pol);
+  pol.allow_private = 1;
+  vast_ssai_opts o;
+  vast_ssai_opts_init(&o);
+  o.policy = &pol;
+  o.state_dir = dir;
+  o.journal_max_bytes = 48 << 10; /* a rewrite every few hundred reports */
+  vast_ssai *s = NULL;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  char *d = NULL;
+  if (asprintf(&d,
+               "<VAST version=\"4.2\"><Ad id=\"rw\"><InLine><AdSystem>t</AdSystem><AdTitle>t"
+               "</AdTitle><Impression>http://127.0.0.1:%d/rw/imp</Impression><Creatives>"
+               "<Creative><Linear><Duration>00:00:30</Duration><TrackingEvents>"
+               "<Tracking event=\"midpoint\">http://127.0.0.1:%d/rw/mid</Tracking>"
+               "<Tracking event=\"complete\">http://127.0.0.1:%d/rw/complete</Tracking>"
+               "</TrackingEvents><MediaFiles><MediaFile delivery=\"progressive\" "
+               "type=\"video/mp4\" width=\"640\" height=\"360\">http://cdn/a.mp4</MediaFile>"
+               "</MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>",
+               srv_port, srv_port, srv_port) < 0)
+    _exit(3);
+  enum { N = 1200 };
+  char id[32];
+  buf tl = {0};
+  for (int i = 0; i < N; i++) {
+    snprintf(id, sizeof id, "rw%d", i);
+    session(s, id);
+    CHECK_INT(vast_ssai_break_add(s, id, NULL, d, strlen(d), to_buf, &tl, NULL), VAST_OK);
+    tl.n = 0;
+  }
+  int bad = 0;
+  for (int t = 1; t <= 16; t++) /* impression, then midpoint at 15 */
+    for (int i = 0; i < N; i++) {
+      snprintf(id, sizeof id, "rw%d", i);
+      vast_ssai_consumption r = {0, 0, (double)t, -1, 0, 0};
+      bad += vast_ssai_report(s, id, &r) != VAST_OK;
+      if (i % 7 == 0 && t == 16) bad += vast_ssai_session_end(s, id) != VAST_OK;
+    }
+  CHECK_INT(bad, 0);
+  CHECK_INT(vast_ssai_drain(s, 20000), VAST_OK);
+  CHECK_INT(vast_ssai_sync(s, 5000), VAST_OK);
+  vast_ssai_figures st;
+  vast_ssai_stats(s, &st);
+  fprintf(stderr, "# %llu journal rewrites while reporting\n", (unsigned long long)st.compactions);
+  CHECK(st.compactions >= 3);
+  vast_ssai_free(s); /* a stop: the sessions stay */
+  s = NULL;
+  CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
+  vast_ssai_stats(s, &st);
+  int live = N - (N + 6) / 7;
+  CHECK_INT((long)st.sessions, live);
+  for (int i = 0; i < N; i++) { /* the rest of the ad */
+    snprintf(id, sizeof id, "rw%d", i);
+    vast_ssai_consumption r = {0, 0, 30.0, -1, 0, 0};
+    bad += vast_ssai_report(s, id, &r) != (i % 7 == 0 ? VAST_E_NOT_FOUND : VAST_OK);
+  }
+  CHECK_INT(bad, 0);
+  CHECK_INT(vast_ssai_drain(s, 20000), VAST_OK);
+  CHECK_INT(count_reqs("/rw/imp"), N); /* none again after the restart */
+  CHECK_INT(count_reqs("/rw/mid"), N);
+  CHECK_INT(count_reqs("/rw/complete"), live);
+  vast_ssai_free(s);
+  free(d), free(tl.p);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK_INT(system(cmd), 0);
+}
+
 static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_device_headers),
                                 TH(positions_and_client_events),
                                 TH(retries_5xx_until_deadline_never_4xx),
@@ -1204,6 +1281,7 @@ static const th_case cases[] = {TH(wrapper_break_segments_fire_in_order_with_dev
                                 TH(break_files_go_when_their_ads_end),
                                 TH(oldest_unsettled_batch_in_order_after_recovery),
                                 TH(memory_figure_is_kept_exactly),
+                                TH(journal_rewrite_in_slices_keeps_every_session),
                                 TH(vmap_by_url_is_split_and_fires_break_tracking),
                                 TH(vmap_break_end_on_skip_not_on_idle),
                                 TH(vmap_url_errors_are_clear),
