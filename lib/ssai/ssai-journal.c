@@ -363,10 +363,28 @@ static int rw_slice(vast_ssai *s) {
   return 0;
 }
 
+/* Writes n bytes to fd by slices, each written back to the disk before the
+   next (sync_file_range: data only, no cache flush), with a pause between:
+   one large write and fsync() would hold the disk for the journal's own
+   fdatasync() calls, and the beacons waiting for them, for 100 ms. */
+static int write_gently(int fd, const char *p, size_t n) {
+  const size_t slice = (size_t)512 << 10;
+  for (size_t off = 0; off < n; off += slice) {
+    size_t k = n - off < slice ? n - off : slice;
+    if (write_all(fd, p + off, k) != 0) return -1;
+    sync_file_range(fd, (off64_t)off, (off64_t)k,
+                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                        SYNC_FILE_RANGE_WAIT_AFTER);
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
 static void *rw_writer(void *arg) {
   vast_ssai *s = arg;
   int ok = !s->rw_snap.fail &&
-           write_all(s->rw_fd, s->rw_snap.p ? s->rw_snap.p : "", s->rw_snap.n) == 0 &&
+           write_gently(s->rw_fd, s->rw_snap.p ? s->rw_snap.p : "", s->rw_snap.n) == 0 &&
            fsync(s->rw_fd) == 0;
   s->rw_ok = ok;
   atomic_store(&s->rw_done, 1);
@@ -398,6 +416,23 @@ static void rw_write(vast_ssai *s) {
   s->rw_state = 2;
 }
 
+static void *closer(void *arg) {
+  close((int)(intptr_t)arg);
+  return NULL;
+}
+
+/* Closes the replaced journal on a thread of its own: the last close of an
+   unlinked 64 MiB file frees its blocks, 45-55 ms measured here, which the
+   journal thread must not wait for (nor the beacons waiting for its syncs). */
+static void close_aside(int fd) {
+  pthread_t t;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&t, &a, closer, (void *)(intptr_t)fd) != 0) close(fd);
+  pthread_attr_destroy(&a);
+}
+
 /* With the lock, which it lets go while it writes: the snapshot's file is
    written; the lines kept since the start follow it, then it replaces the
    journal. */
@@ -416,7 +451,7 @@ static void rw_switch(vast_ssai *s) {
   free(tmp);
   pthread_mutex_lock(&s->mu);
   if (ok) {
-    close(s->jfd);
+    close_aside(s->jfd);
     s->jfd = nfd;
     s->jbytes = s->rw_snap.n + s->rw_since.n;
     s->st.compactions++;
