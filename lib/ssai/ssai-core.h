@@ -192,6 +192,8 @@ void vast__ssai_ready_push(vast_ssai *s, seq *q);
 void vast__ssai_session_end(vast_ssai *s, session *x);
 void vast__ssai_settle(vast_ssai *s);
 void vast__ssai_touch(vast_ssai *s, session *x, double now);
+void vast__ssai_list_unlink(vast_ssai *s, session *x);
+void vast__ssai_list_insert_before(vast_ssai *s, session *x, session *at);
 
 /* ssai-journal.c */
 int vast__ssai_brk_save(vast_ssai *s, const vast__ssai_brk *b, int root_url);

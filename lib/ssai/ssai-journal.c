@@ -271,35 +271,9 @@ static int write_all(int fd, const char *p, size_t n) {
  */
 #define RW_SLICE 1000
 
-static void list_unlink(vast_ssai *s, session *x) {
-  if (x->prev)
-    x->prev->next = x->next;
-  else
-    s->all = x->next;
-  if (x->next)
-    x->next->prev = x->prev;
-  else
-    s->all_tail = x->prev;
-  x->prev = x->next = NULL;
-}
-
-/* Links x before `at` (NULL: at the end). */
-static void list_insert_before(vast_ssai *s, session *x, session *at) {
-  x->next = at;
-  x->prev = at ? at->prev : s->all_tail;
-  if (x->prev)
-    x->prev->next = x;
-  else
-    s->all = x;
-  if (at)
-    at->prev = x;
-  else
-    s->all_tail = x;
-}
-
 static void rw_reset(vast_ssai *s) {
   if (s->rw_cursor) {
-    list_unlink(s, s->rw_cursor);
+    vast__ssai_list_unlink(s, s->rw_cursor);
     free(s->rw_cursor);
     s->rw_cursor = NULL;
   }
@@ -334,7 +308,7 @@ static void rw_start(vast_ssai *s) {
     jline_due_to(&s->rw_snap, all[i], all[i]->bt->bid, all[i]->bt->q->key, &all[i]->bt->q->dev->d);
   free(all);
   c->last = INFINITY; /* the idle scan stops at it */
-  list_insert_before(s, c, s->all);
+  vast__ssai_list_insert_before(s, c, s->all);
   s->rw_cursor = c;
   if (++s->rw_gen == 0) s->rw_gen = 1;
   s->rw_state = 1;
@@ -353,13 +327,13 @@ static int rw_slice(vast_ssai *s) {
     }
     x = x->next;
   }
-  list_unlink(s, c);
+  vast__ssai_list_unlink(s, c);
   if (!x) {
     free(c);
     s->rw_cursor = NULL;
     return 1;
   }
-  list_insert_before(s, c, x);
+  vast__ssai_list_insert_before(s, c, x);
   return 0;
 }
 

@@ -763,6 +763,34 @@ int vast__ssai_id_ok(const char *id) {
   return 1;
 }
 
+/* The list of sessions, least recently active first (the idle scan reads
+   its front; the journal rewrite walks it behind a cursor). Under the lock. */
+void vast__ssai_list_unlink(vast_ssai *s, session *x) {
+  if (x->prev)
+    x->prev->next = x->next;
+  else
+    s->all = x->next;
+  if (x->next)
+    x->next->prev = x->prev;
+  else
+    s->all_tail = x->prev;
+  x->prev = x->next = NULL;
+}
+
+/* Links x before `at` (NULL: at the end). */
+void vast__ssai_list_insert_before(vast_ssai *s, session *x, session *at) {
+  x->next = at;
+  x->prev = at ? at->prev : s->all_tail;
+  if (x->prev)
+    x->prev->next = x;
+  else
+    s->all = x;
+  if (at)
+    at->prev = x;
+  else
+    s->all_tail = x;
+}
+
 /* Links a new session (id given and free, or NULL: one is made). Under the
    lock. NULL when out of memory. */
 session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device *dev) {
@@ -787,12 +815,7 @@ session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device 
   size_t h = hash_str(x->id) & (s->tab_cap - 1);
   x->hnext = s->tab[h];
   s->tab[h] = x;
-  x->prev = s->all_tail;
-  if (s->all_tail)
-    s->all_tail->next = x;
-  else
-    s->all = x;
-  s->all_tail = x;
+  vast__ssai_list_insert_before(s, x, NULL);
   s->mem += sizeof *x + strlen(x->id) + 1 + sizeof(dev_ref);
   s->n_sessions++;
   s->st.sessions_total++;
@@ -804,15 +827,8 @@ session *vast__ssai_session_add(vast_ssai *s, const char *id, const vast_device 
 void vast__ssai_touch(vast_ssai *s, session *x, double now) {
   x->last = now;
   if (s->all_tail == x) return;
-  if (x->prev)
-    x->prev->next = x->next;
-  else
-    s->all = x->next;
-  x->next->prev = x->prev; /* x is not the tail: it has a next */
-  x->prev = s->all_tail;
-  x->next = NULL;
-  s->all_tail->next = x;
-  s->all_tail = x;
+  vast__ssai_list_unlink(s, x);
+  vast__ssai_list_insert_before(s, x, NULL);
 }
 
 vast_err vast_ssai_session_create(vast_ssai *s, const char *id, const vast_device *dev, char *out,
@@ -842,14 +858,7 @@ void vast__ssai_session_end(vast_ssai *s, session *x) {
   while (*pp && *pp != x)
     pp = &(*pp)->hnext;
   if (*pp) *pp = x->hnext;
-  if (x->prev)
-    x->prev->next = x->next;
-  else
-    s->all = x->next;
-  if (x->next)
-    x->next->prev = x->prev;
-  else
-    s->all_tail = x->prev;
+  vast__ssai_list_unlink(s, x);
   for (size_t i = 0; i < x->n_ads; i++)
     if (x->ads[i].started && !x->ads[i].done) s->st.ads_open--;
   s->n_sessions--;
