@@ -197,14 +197,20 @@ static char *inline_doc(const char *tag, const char *px) {
   return d;
 }
 
-static vast_ssai *service(const char *dir, long deadline_ms, double idle) {
+/* Options of a test service: private addresses allowed (the test server is
+   on 127.0.0.1), the journal in dir (NULL: none). */
+static void test_opts(vast_ssai_opts *o, const char *dir) {
   static vast_net_policy pol;
   vast_net_policy_init(&pol);
   pol.allow_private = 1;
+  vast_ssai_opts_init(o);
+  o->policy = &pol;
+  o->state_dir = dir;
+}
+
+static vast_ssai *service(const char *dir, long deadline_ms, double idle) {
   vast_ssai_opts o;
-  vast_ssai_opts_init(&o);
-  o.policy = &pol;
-  o.state_dir = dir;
+  test_opts(&o, dir);
   o.retry_base_ms = 50;
   if (deadline_ms) o.deadline_ms = deadline_ms;
   if (idle > 0) o.idle_timeout_s = idle;
@@ -608,13 +614,8 @@ TEST(journal_is_compacted_and_keeps_what_is_pending) {
   srv_start();
   char dir[] = "/tmp/vastrack-ssai-XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
-  static vast_net_policy pol;
-  vast_net_policy_init(&pol);
-  pol.allow_private = 1;
   vast_ssai_opts o;
-  vast_ssai_opts_init(&o);
-  o.policy = &pol;
-  o.state_dir = dir;
+  test_opts(&o, dir);
   o.journal_max_bytes = 512;
   o.retry_base_ms = 100;
   vast_ssai *s = NULL;
@@ -662,12 +663,8 @@ TEST(journal_is_compacted_and_keeps_what_is_pending) {
 
 TEST(per_host_limit_holds) {
   srv_start();
-  static vast_net_policy pol;
-  vast_net_policy_init(&pol);
-  pol.allow_private = 1;
   vast_ssai_opts o;
-  vast_ssai_opts_init(&o);
-  o.policy = &pol;
+  test_opts(&o, NULL);
   o.per_host = 3;
   vast_ssai *s = NULL;
   CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
@@ -1197,13 +1194,8 @@ TEST(journal_rewrite_in_slices_keeps_every_session) {
   srv_start();
   char dir[] = "/tmp/vastrack-ssai-XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
-  static vast_net_policy pol;
-  vast_net_policy_init(&pol);
-  pol.allow_private = 1;
   vast_ssai_opts o;
-  vast_ssai_opts_init(&o);
-  o.policy = &pol;
-  o.state_dir = dir;
+  test_opts(&o, dir);
   o.journal_max_bytes = 48 << 10; /* a rewrite every few hundred reports */
   vast_ssai *s = NULL;
   CHECK_INT(vast_ssai_create(&o, &s, NULL, 0), VAST_OK);
